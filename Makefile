@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# wsid — plain GNU Makefile with pkg-config; no configure step.
+#   make            build wsid and wsidctl into build/
+#   make check      build and run the whole test suite (tests/run.sh)
+#   make asan       the same suite built with AddressSanitizer + UBSan (build/asan/)
+#   make fuzz       libFuzzer targets with clang (build/fuzz/), run for FUZZ_SECONDS each
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make deps       install the Debian packages the build and tests need
+
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+SBINDIR  ?= $(PREFIX)/sbin
+DATADIR  ?= $(PREFIX)/share/wsid
+MANDIR   ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR  ?= /lib/systemd/system
+DESTDIR  ?=
+V        ?= 0
+BUILD    ?= build
+FUZZ_SECONDS ?= 60
+
+PKGS     := sqlite3 yaml-0.1 libsodium libcurl libarchive libcrypto zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow -Wpointer-arith -Wcast-qual \
+        -Wwrite-strings -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+        -Wimplicit-fallthrough -Wundef -Werror
+HARDEN := -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fPIE
+HARDEN_LD := -pie -Wl,-z,relro,-z,now
+OPT    ?= -O2 -g
+
+CC      ?= cc
+CFLAGS_ALL = -std=c17 -D_GNU_SOURCE -Iinclude $(WARN) $(OPT) $(HARDEN) $(PKG_CFLAGS) \
+             -DWSID_DATADIR='"$(DATADIR)"' -DWSID_SYSCONFDIR='"$(SYSCONFDIR)"' \
+             -MMD -MP $(EXTRA_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL = $(HARDEN_LD) $(EXTRA_LDFLAGS) $(LDFLAGS)
+LIBS_ALL   = $(PKG_LIBS) -lpthread -lm
+
+ifeq ($(V),0)
+Q = @
+say = @printf '  %-7s %s\n' $(1) $(2);
+else
+Q =
+say =
+endif
+
+MAINS    := src/wsid.c src/wsidctl.c
+LIB_SRC  := $(filter-out $(MAINS),$(wildcard src/*.c))
+LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/replay/%)
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
+
+.PHONY: all check test asan fuzz fuzz-build bench install deps demo lint clean tests
+all: $(BUILD)/wsid $(BUILD)/wsidctl
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/libwsid.a: $(LIB_OBJ)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/wsid: $(BUILD)/obj/wsid.o $(BUILD)/libwsid.a
+	$(call say,LD,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
+
+$(BUILD)/wsidctl: $(BUILD)/obj/wsidctl.o $(BUILD)/libwsid.a
+	$(call say,LD,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libwsid.a tests/unit/t.h
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) -Itests/unit $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libwsid.a $(LIBS_ALL)
+
+$(BUILD)/helpers/%: tests/helpers/%.c $(BUILD)/libwsid.a
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libwsid.a $(LIBS_ALL)
+
+# fuzz targets replayed over their committed corpus with a plain main (gcc)
+$(BUILD)/replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(BUILD)/libwsid.a
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< tests/fuzz/replay.c $(BUILD)/libwsid.a $(LIBS_ALL)
+
+tests: all $(UNIT_BIN) $(REPLAY_BIN) $(HELPER_BIN)
+
+check test: tests
+	$(Q)WSID_BUILD=$(abspath $(BUILD)) bash tests/run.sh
+
+asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan OPT='-O1 -g -fno-omit-frame-pointer' \
+		EXTRA_CFLAGS='-fsanitize=address,undefined -fno-sanitize-recover=all -U_FORTIFY_SOURCE' \
+		EXTRA_LDFLAGS='-fsanitize=address,undefined' check
+
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+build/fuzz/%: tests/fuzz/%.c
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT='-O1 -g' \
+		EXTRA_CFLAGS='-fsanitize=fuzzer-no-link,address,undefined' build/fuzz/libwsid.a
+	$(call say,CLANG,$<)clang $(CFLAGS_ALL) -Wno-unused-command-line-argument -fsanitize=fuzzer,address,undefined \
+		-o $@ $< build/fuzz/libwsid.a $(LIBS_ALL)
+fuzz-build: $(FUZZ_BIN)
+fuzz: fuzz-build
+	$(Q)for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p tests/fuzz/corpus/$$n; \
+		echo "fuzz $$n for $(FUZZ_SECONDS)s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 tests/fuzz/corpus/$$n || exit 1; done
+
+bench: all
+	$(Q)bash bench/run-all.sh
+
+deps:
+	$(Q)bash scripts/deps.sh build
+
+demo: all
+	$(Q)bash scripts/demo.sh --built
+
+lint:
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability -Iinclude src
+	$(Q)clang-tidy --quiet src/*.c -- -std=c17 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSCONFDIR)/wsid/customers.d
+	install -m 0755 $(BUILD)/wsid $(DESTDIR)$(SBINDIR)/wsid
+	install -m 0755 $(BUILD)/wsidctl $(DESTDIR)$(SBINDIR)/wsidctl
+	cp -r fingerprints $(DESTDIR)$(DATADIR)/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml ] || install -m 0644 etc/wsid.yaml $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml
+	if [ -f systemd/wsid.service ]; then install -d $(DESTDIR)$(UNITDIR) && install -m 0644 systemd/wsid.service $(DESTDIR)$(UNITDIR)/; fi
+	for m in man/*.[58]; do [ -f "$$m" ] || continue; s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+
+clean:
+	rm -rf build
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d)

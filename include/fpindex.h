@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The fingerprint index: fingerprint sets (fpset.h) of products' releases turned
+ * into SQLite tables (schema in store.c) and looked up by hash or by path.
+ *
+ * Layout of a fingerprint directory:
+ *   <dir>/<product>/<version>.sha256 | <version>.sha256.gz   one set per release
+ *   <dir>/<product>/versions.tsv     version, tag, release date, files (optional)
+ *   <dir>/<product>/product.yaml     kind, version_file, version_pattern,
+ *                                    upload_dirs (optional)
+ * A product is only its sets: no product-specific code anywhere. */
+#ifndef WSID_FPINDEX_H
+#define WSID_FPINDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+#include "util.h"
+
+struct fp_version {
+	int64_t id;
+	uint32_t slot;
+	char *version;
+	int rank; /* 0 = oldest, by version_cmp */
+	char *tag;
+	char *released;
+	uint32_t nfiles;
+	char *source;
+	char *source_kind;
+};
+
+struct fp_product {
+	int64_t id;
+	char *name;
+	char *kind;
+	char *version_file;    /* relpath holding a version claim, or NULL */
+	char *version_pattern; /* POSIX ERE; group 1 is the version, or NULL */
+	char *upload_dirs;     /* comma-separated relpaths, or NULL */
+	uint32_t nslots;
+	struct fp_version **by_slot; /* nslots entries; NULL where a slot is free */
+	struct fp_version *versions; /* sorted by rank (oldest first) */
+	size_t nversions;
+};
+
+/* The product/version catalogue, loaded into memory (small: one row per
+ * release). Lives until fpindex_free(). */
+struct fpindex {
+	struct fp_product *products;
+	size_t nproducts;
+};
+
+int fpindex_load(struct store *s, struct fpindex **ret);
+void fpindex_free(struct fpindex *idx);
+const struct fp_product *fpindex_product(const struct fpindex *idx, int64_t id);
+const struct fp_product *fpindex_product_by_name(const struct fpindex *idx, const char *name);
+const struct fp_version *fp_product_version(const struct fp_product *p, uint32_t slot);
+const struct fp_version *fp_product_find_version(const struct fp_product *p, const char *v);
+/* newest release overall, and newest release of v's branch ("6.4" of "6.4.2") */
+const struct fp_version *fp_product_latest(const struct fp_product *p);
+const struct fp_version *fp_product_latest_in_branch(const struct fp_product *p, const char *v);
+
+struct fpindex_build_opts {
+	const char *const *dirs;
+	size_t ndirs;
+	const char *product; /* only this product, or NULL for all */
+	bool force;          /* re-index every set even if unchanged */
+	bool prune;          /* drop versions whose set file disappeared from dirs */
+	bool progress;       /* print progress on stderr (terminal) */
+};
+
+struct fpindex_build_stats {
+	unsigned products;
+	unsigned sets_seen;
+	unsigned sets_indexed;
+	unsigned sets_unchanged;
+	unsigned sets_removed;
+	uint64_t lines;
+};
+
+/* Builds or refreshes the index from fingerprint directories. Only sets whose
+ * file content changed are redone. Each product is one transaction. */
+int fpindex_build(struct store *s, const struct fpindex_build_opts *o,
+		  struct fpindex_build_stats *st, char *err, size_t errsz);
+
+struct fpindex_stats {
+	uint64_t products, versions, files, hashes, paths, entries, db_bytes;
+};
+int fpindex_stats(struct store *s, struct fpindex_stats *ret);
+
+/* Per-thread read-only lookups (own SQLite connection). */
+struct fpindex_lookup;
+int fpindex_lookup_open(const char *dbpath, struct fpindex_lookup **ret, char *err, size_t errsz);
+void fpindex_lookup_free(struct fpindex_lookup *l);
+/* Calls fn for every (product, relpath, versions) that ships this content. The
+ * pointers live during the callback only. Returns the number of matches. */
+typedef int (*fpindex_match_fn)(void *ud, int64_t product_id, int64_t path_id, const char *relpath,
+				size_t rlen, const uint8_t *slots, size_t slen);
+int fpindex_lookup_hash(struct fpindex_lookup *l, const uint8_t sha256[SHA256_LEN],
+			fpindex_match_fn fn, void *ud);
+
+/* Every (relpath, hash) entry of a product, with its slot set. */
+typedef int (*fpindex_entry_fn)(void *ud, int64_t path_id, const char *relpath, size_t rlen,
+				const uint8_t sha256[SHA256_LEN], const uint8_t *slots, size_t slen);
+int fpindex_product_entries(struct store *s, int64_t product_id, fpindex_entry_fn fn, void *ud);
+
+/* Reads a whole (optionally gzip-compressed) file into memory, at most cap bytes
+ * after decompression. *ret is malloc'ed (caller frees), NUL-terminated. */
+int read_file_maybe_gz(const char *path, size_t cap, char **ret, size_t *ret_len,
+		       uint8_t raw_sha256[SHA256_LEN]);
+
+#endif

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Safe opening of webspace files and streaming SHA-256 (OpenSSL's libcrypto:
+ * measured ~1.7 GB/s with SHA-NI against ~0.39 GB/s for libsodium here).
+ *
+ * Customers control every name and byte: files are opened beneath their root
+ * only (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS|
+ * RESOLVE_NO_XDEV, or a component-wise O_NOFOLLOW walk for paths longer than
+ * PATH_MAX), with O_NONBLOCK so a FIFO never blocks, and checked S_ISREG with
+ * fstat before the first read. Exactly st_size bytes are hashed with pread, and
+ * the file is fstat'ed again afterwards: a file that changed while being hashed
+ * is reported HASH_CHANGED, never given a hash of mixed content. */
+#ifndef WSID_HASH_H
+#define WSID_HASH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+enum hash_status {
+	HASH_OK = 0,
+	HASH_NOT_REGULAR, /* FIFO, socket, device, directory: never read */
+	HASH_SYMLINK,     /* a symlink: never followed */
+	HASH_TOO_BIG,     /* over the size cap: reported, not hashed */
+	HASH_SPARSE,      /* mostly holes (st_blocks*512 far below st_size): not hashed */
+	HASH_CHANGED,     /* changed while hashed (size/mtime/ctime/inode moved) */
+	HASH_GONE,        /* vanished before it could be opened */
+	HASH_ERROR,       /* other error; errno kept in err */
+	HASH_STATUS_MAX,
+};
+
+struct hash_result {
+	enum hash_status status;
+	int err; /* errno for HASH_ERROR / HASH_GONE */
+	uint8_t sha256[SHA256_LEN];
+	dev_t dev;
+	ino_t ino;
+	uint64_t size;
+	mode_t mode;
+	uid_t uid;
+	int64_t mtime_ns, ctime_ns;
+	uint64_t nlink;
+};
+
+const char *hash_status_name(enum hash_status s);
+
+/* One-shot SHA-256 of a memory buffer. */
+void sha256_buf(const void *p, size_t n, uint8_t out[SHA256_LEN]);
+
+/* Streaming context for callers that feed data themselves (archives). */
+struct sha256_ctx;
+struct sha256_ctx *sha256_new(void);
+void sha256_update(struct sha256_ctx *c, const void *p, size_t n);
+void sha256_final(struct sha256_ctx *c, uint8_t out[SHA256_LEN]); /* also resets */
+void sha256_free(struct sha256_ctx *c);
+
+/* Opens relpath beneath rootfd for reading (see above). Returns an fd or a
+ * negative errno (-ELOOP for a symlink anywhere, -EXDEV for an escape). */
+int hash_open_beneath(int rootfd, const char *relpath);
+
+/* Hashes an already opened fd (checks S_ISREG first). max_size 0: no cap.
+ * expect (may be NULL): the stat the caller saw, checked against the fd so a
+ * swapped-in file is detected. Always fills ret (status says what happened). */
+void hash_fd(int fd, uint64_t max_size, const struct stat *expect, struct hash_result *ret);
+
+/* Convenience: hash_open_beneath + hash_fd + close. */
+void hash_file_beneath(int rootfd, const char *relpath, uint64_t max_size,
+		       const struct stat *expect, struct hash_result *ret);
+
+int64_t stat_mtime_ns(const struct stat *st);
+int64_t stat_ctime_ns(const struct stat *st);
+
+#endif

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Identification: which products are installed where, in which version, by
+ * hash votes over a scanned tree (scan.h). Product-independent: a product is
+ * only its fingerprint sets.
+ *
+ * Rules: each file's hash names the (product, version set, relpath) entries it
+ * belongs to; the file's path minus relpath names a candidate root; per (root,
+ * product) each version gets one vote per file that ships it. Candidates are
+ * accepted strongest first, a file counting for one installation per product
+ * only (so a nested copy does not create phantom roots), and only when the best
+ * version has at least IDENT_MIN_SHARE of its files there. A second version
+ * holding a large share of the files the winner does not explain makes the
+ * installation "mixed". */
+#ifndef WSID_IDENT_H
+#define WSID_IDENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fpindex.h"
+#include "scan.h"
+#include "store.h"
+
+#define IDENT_MIN_SHARE 0.2
+#define IDENT_MAX_CANDIDATES 5
+
+enum ident_file_state {
+	IDENT_OK = 0,
+	IDENT_MODIFIED, /* release path, other content */
+	IDENT_MISSING,  /* release path, absent */
+	IDENT_ADDED,    /* in the root, in no release of this version */
+	IDENT_STATE_MAX,
+};
+
+struct ident_file {
+	enum ident_file_state state;
+	size_t file;          /* index into the scan tree; SIZE_MAX when missing */
+	const char *relpath;  /* for missing files (owned by the result) */
+	size_t relpath_len;
+	const struct fp_version *known_as; /* content known in this other version */
+	uint8_t expected[SHA256_LEN];      /* release hash (ok/modified/missing) */
+};
+
+struct ident_candidate {
+	const struct fp_version *version;
+	uint32_t matched;
+	double confidence;
+};
+
+struct installation {
+	char *root; /* relative to the scan root; "" is the scan root itself */
+	size_t root_len;
+	const struct fp_product *product;
+	const struct fp_version *version;
+	uint32_t matched; /* files of `version` present with its content */
+	double confidence; /* matched / files in the release */
+	struct ident_candidate candidates[IDENT_MAX_CANDIDATES];
+	size_t ncandidates;
+	bool mixed;
+	const struct fp_version *mixed_with;
+	uint32_t mixed_only_best, mixed_only_other;
+	size_t counts[IDENT_STATE_MAX];
+	struct ident_file *files;
+	size_t nfiles;
+	char *claimed_version; /* from the product's version file, or NULL */
+	bool has_version_file;
+	int parent; /* index of the enclosing installation, or -1 */
+};
+
+struct ident_result {
+	struct installation *inst;
+	size_t ninst;
+	char *strings; /* storage for missing relpaths */
+	void *priv;
+};
+
+int ident_run(struct store *s, const struct fpindex *idx, const struct scan_tree *t,
+	      struct ident_result **ret);
+void ident_result_free(struct ident_result *r);
+const char *ident_state_name(enum ident_file_state s);
+/* true for names that are executable code on a web server (php, cgi, .htaccess...) */
+bool ident_is_code(const char *name, size_t len);
+
+#endif

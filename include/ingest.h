@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Ingest: turn a release (a directory, or a .zip/.tar.* archive read through
+ * libarchive without extracting anything) into a fingerprint set
+ * <outdir>/<product>/<version>.sha256. Archives usually hold one top folder
+ * ("wordpress/", npm's "package/"): it is stripped. Entries that are absolute,
+ * contain "..", are symlinks, hard links or devices make the whole ingest fail
+ * with a message naming the entry; nothing is written then. */
+#ifndef WSID_INGEST_H
+#define WSID_INGEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define INGEST_MAX_ENTRIES 1000000
+#define INGEST_MAX_BYTES (8ull << 30)
+
+struct ingest_opts {
+	const char *product;
+	const char *version;
+	const char *kind; /* core, plugin, theme, library */
+	const char *source;
+	const char *outdir;
+	bool strip_top;
+};
+
+struct ingest_result {
+	char *set_path;     /* malloc'ed */
+	size_t files;
+	char *stripped_top; /* the folder removed, or NULL */
+	size_t skipped;     /* directory entries */
+};
+
+int ingest_run(const struct ingest_opts *o, struct ingest_result *ret, char *err, size_t errsz);
+void ingest_result_free(struct ingest_result *r);
+
+/* Reads an archive from memory into (path, sha256) pairs; used by ingest_run
+ * and by the fuzzer. fn is called per regular file; returns 0 or -errno with
+ * err filled. */
+typedef int (*ingest_entry_fn)(void *ud, const char *path, size_t len, const uint8_t sha256[32]);
+int ingest_archive_mem(const void *data, size_t len, ingest_entry_fn fn, void *ud, char *err,
+		       size_t errsz);
+
+#endif

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Scan: walk a tree safely, hash every regular file on all cores, and look each
+ * hash up in the fingerprint index. The result (struct scan_tree) feeds the
+ * identification (ident.h) and the reports.
+ *
+ * The walk never follows a symlink, never leaves the scanned root (directories
+ * are opened beneath it with RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_XDEV,
+ * so other mounts, bind mounts included, are reported and not entered), never
+ * opens a FIFO, socket or device, and keeps going after permission errors. */
+#ifndef WSID_SCAN_H
+#define WSID_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hash.h"
+
+struct scan_opts {
+	const char *dbpath; /* index to look hashes up in; NULL: hash only */
+	unsigned jobs;      /* hashing threads; 0 = number of CPUs */
+	uint64_t max_size;  /* files above are reported, not hashed; 0 = no cap */
+	bool progress;      /* progress line on stderr */
+};
+
+/* One index entry that ships this content at a compatible path: the file's
+ * relpath minus the entry's relpath is the candidate installation root. */
+struct scan_match {
+	int64_t product_id;
+	int64_t path_id;
+	uint32_t root_len; /* bytes of the file's path that form the root ("" = 0) */
+	uint16_t slen;
+	uint8_t *slots; /* slot set blob (slotset.h) */
+};
+
+enum scan_entry_kind {
+	SCAN_FILE = 0,
+	SCAN_SYMLINK,
+	SCAN_SPECIAL,    /* FIFO, socket, device */
+	SCAN_DIR_ERROR,  /* directory that could not be read */
+	SCAN_MOUNTPOINT, /* another file system: not entered */
+	SCAN_KIND_MAX,
+};
+
+struct scan_file {
+	char *path; /* relative to the scan root; bytes, NUL-terminated */
+	uint32_t pathlen;
+	uint8_t kind;   /* enum scan_entry_kind */
+	uint8_t status; /* enum hash_status, for SCAN_FILE */
+	uint16_t nmatches;
+	int err;
+	uint64_t size;
+	uint8_t sha256[SHA256_LEN];
+	struct scan_match *matches;
+	char *link_target; /* SCAN_SYMLINK: where it points (not followed) */
+};
+
+struct scan_tree {
+	char *root; /* as given on the command line */
+	struct scan_file **chunks;
+	size_t nfiles;
+	size_t nchunks;
+	uint64_t bytes_hashed;
+	uint64_t ndirs;
+	double walk_seconds, total_seconds;
+};
+
+#define SCAN_CHUNK 4096
+static inline struct scan_file *
+scan_file_at(const struct scan_tree *t, size_t i)
+{
+	return &t->chunks[i / SCAN_CHUNK][i % SCAN_CHUNK];
+}
+
+int scan_tree_run(const char *path, const struct scan_opts *o, struct scan_tree **ret, char *err,
+		  size_t errsz);
+void scan_tree_free(struct scan_tree *t);
+const char *scan_kind_name(enum scan_entry_kind k);
+
+/* Reads at most cap bytes of relpath beneath the root dir path, safely (for
+ * version files). Returns bytes read or a negative errno. */
+int scan_read_small(const char *root, const char *relpath, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The SQLite database that holds the fingerprint index and the daemon's state.
+ * One file, WAL mode; the schema is versioned with PRAGMA user_version and
+ * upgraded by the migrations in store.c when opened writable. */
+#ifndef WSID_STORE_H
+#define WSID_STORE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+	STORE_RDONLY = 1 << 0, /* open read-only; never creates or migrates */
+	STORE_CREATE = 1 << 1, /* create the file (and its directory) if missing */
+};
+
+struct store;
+
+/* Opens the database; on failure fills err with a message naming the file. */
+int store_open(const char *path, int flags, struct store **ret, char *err, size_t errsz);
+void store_close(struct store *s);
+sqlite3 *store_db(const struct store *s);
+const char *store_path(const struct store *s);
+int store_schema_version(const struct store *s);
+
+/* Executes SQL with no result rows; logs and returns -EIO on failure. */
+int store_exec(struct store *s, const char *sql);
+int store_begin(struct store *s);    /* BEGIN IMMEDIATE */
+int store_commit(struct store *s);
+int store_rollback(struct store *s);
+
+/* maps an SQLite result code to a negative errno */
+int store_errno(int rc);
+
+/* key/value table "meta" */
+int store_meta_set(struct store *s, const char *key, const char *value);
+/* returns a malloc'ed copy (caller frees) or NULL when absent */
+char *store_meta_get(struct store *s, const char *key);
+
+/* prepares a statement, logging the SQL error; NULL on failure */
+sqlite3_stmt *store_prepare(struct store *s, const char *sql);
+
+#endif

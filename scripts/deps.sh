@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Installs the Debian 12 packages wsid needs, only those missing.
+#   scripts/deps.sh build   compiler and libraries
+#   scripts/deps.sh test    + what the test suite drives (servers, tools)
+#   scripts/deps.sh bench   + the tools the benchmarks compare against
+set -eu
+what=${1:-build}
+pkgs="build-essential pkg-config make gcc libsqlite3-dev libyaml-dev libsodium-dev
+      libcurl4-openssl-dev libarchive-dev libssl-dev zlib1g-dev sqlite3 ca-certificates"
+case $what in
+build) ;;
+test) pkgs="$pkgs clang libclang-rt-14-dev python3 python3-aiosmtpd e2fsprogs util-linux
+            procps psmisc inotify-tools systemd curl zip unzip xz-utils bzip2 npm" ;;
+bench) pkgs="$pkgs hyperfine aide inotify-tools time e2fsprogs util-linux python3" ;;
+*) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+esac
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages:$missing (run as root to install them)" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null || apt-get update
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing >/dev/null

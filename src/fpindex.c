@@ -1,0 +1,1229 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Fingerprint index: build from sets, catalogue, lookups; see fpindex.h.
+ *
+ * DESIGN: a build works per product in memory. The product's existing entries
+ * ((path, hash) -> slot set) are loaded, the slots of the versions whose set
+ * file changed are cleared, the changed sets are parsed and their lines added,
+ * and only the entries that changed are written back, in one transaction. So a
+ * re-run with nothing changed reads the set files' bytes (to hash them) and
+ * touches no row, and adding one release rewrites only the rows it touches.
+ * New versions get slots in version order, which keeps slot runs long. */
+#include "fpindex.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "fpset.h"
+#include "hash.h"
+#include "hmap.h"
+#include "log.h"
+#include "slotset.h"
+
+#define SET_MAX_BYTES (512u * 1024 * 1024)
+#define META_MAX_BYTES (1u * 1024 * 1024)
+
+/* ---- reading set files ---- */
+
+int
+read_file_maybe_gz(const char *path, size_t cap, char **ret, size_t *ret_len,
+		   uint8_t raw_sha256[SHA256_LEN])
+{
+	struct buf raw, out;
+	char chunk[65536];
+	int fd, r = 0;
+	size_t plen = strlen(path);
+	bool gz = plen > 3 && strcmp(path + plen - 3, ".gz") == 0;
+	struct stat st;
+
+	buf_init(&raw, gz ? cap : cap);
+	buf_init(&out, cap);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		if ((r = buf_append(&raw, chunk, (size_t)n)) < 0)
+			break;
+	}
+	close(fd);
+	if (r < 0)
+		goto out;
+	if (raw_sha256)
+		sha256_buf(raw.data ? raw.data : "", raw.len, raw_sha256);
+	if (!gz) {
+		*ret_len = raw.len;
+		*ret = buf_steal(&raw);
+		return 0;
+	} else {
+		z_stream zs;
+		int zr;
+
+		memset(&zs, 0, sizeof(zs));
+		if (inflateInit2(&zs, 15 + 32) != Z_OK) {
+			r = -ENOMEM;
+			goto out;
+		}
+		zs.next_in = (Bytef *)raw.data;
+		zs.avail_in = (uInt)raw.len;
+		do {
+			zs.next_out = (Bytef *)chunk;
+			zs.avail_out = sizeof(chunk);
+			zr = inflate(&zs, Z_NO_FLUSH);
+			if (zr != Z_OK && zr != Z_STREAM_END) {
+				r = -EBADMSG;
+				break;
+			}
+			if ((r = buf_append(&out, chunk, sizeof(chunk) - zs.avail_out)) < 0)
+				break;
+			if (zr == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) {
+				r = -EBADMSG; /* truncated stream */
+				break;
+			}
+		} while (zr != Z_STREAM_END);
+		inflateEnd(&zs);
+		if (r < 0)
+			goto out;
+		*ret_len = out.len;
+		*ret = buf_steal(&out);
+	}
+out:
+	buf_free(&raw);
+	buf_free(&out);
+	return r;
+}
+
+/* ---- catalogue ---- */
+
+static char *
+col_strdup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+static int
+cmp_version_rank(const void *a, const void *b)
+{
+	const struct fp_version *x = a, *y = b;
+
+	return version_cmp(x->version, y->version);
+}
+
+int
+fpindex_load(struct store *s, struct fpindex **ret)
+{
+	struct fpindex *idx = xcalloc(1, sizeof(*idx));
+	sqlite3_stmt *st;
+	size_t i, j;
+	int rc;
+
+	st = store_prepare(s, "SELECT id, name, kind, version_file, version_pattern, upload_dirs "
+			      "FROM products ORDER BY name");
+	if (st == NULL)
+		goto fail;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct fp_product *p;
+
+		idx->products = xreallocarray(idx->products, idx->nproducts + 1, sizeof(*p));
+		p = &idx->products[idx->nproducts++];
+		memset(p, 0, sizeof(*p));
+		p->id = sqlite3_column_int64(st, 0);
+		p->name = col_strdup(st, 1);
+		p->kind = col_strdup(st, 2);
+		p->version_file = col_strdup(st, 3);
+		p->version_pattern = col_strdup(st, 4);
+		p->upload_dirs = col_strdup(st, 5);
+	}
+	sqlite3_finalize(st);
+	st = store_prepare(s, "SELECT id, slot, version, tag, released, nfiles, source, source_kind "
+			      "FROM versions WHERE product_id=?");
+	if (st == NULL)
+		goto fail;
+	for (i = 0; i < idx->nproducts; i++) {
+		struct fp_product *p = &idx->products[i];
+
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, p->id);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			struct fp_version *v;
+
+			p->versions = xreallocarray(p->versions, p->nversions + 1, sizeof(*v));
+			v = &p->versions[p->nversions++];
+			memset(v, 0, sizeof(*v));
+			v->id = sqlite3_column_int64(st, 0);
+			v->slot = (uint32_t)sqlite3_column_int64(st, 1);
+			v->version = col_strdup(st, 2);
+			v->tag = col_strdup(st, 3);
+			v->released = col_strdup(st, 4);
+			v->nfiles = (uint32_t)sqlite3_column_int64(st, 5);
+			v->source = col_strdup(st, 6);
+			v->source_kind = col_strdup(st, 7);
+			if (v->slot + 1 > p->nslots)
+				p->nslots = v->slot + 1;
+		}
+		if (p->nversions)
+			qsort(p->versions, p->nversions, sizeof(*p->versions), cmp_version_rank);
+		p->by_slot = xcalloc(p->nslots ? p->nslots : 1, sizeof(*p->by_slot));
+		for (j = 0; j < p->nversions; j++) {
+			p->versions[j].rank = (int)j;
+			p->by_slot[p->versions[j].slot] = &p->versions[j];
+		}
+	}
+	sqlite3_finalize(st);
+	*ret = idx;
+	return 0;
+fail:
+	fpindex_free(idx);
+	return -EIO;
+}
+
+void
+fpindex_free(struct fpindex *idx)
+{
+	size_t i, j;
+
+	if (idx == NULL)
+		return;
+	for (i = 0; i < idx->nproducts; i++) {
+		struct fp_product *p = &idx->products[i];
+
+		for (j = 0; j < p->nversions; j++) {
+			free(p->versions[j].version);
+			free(p->versions[j].tag);
+			free(p->versions[j].released);
+			free(p->versions[j].source);
+			free(p->versions[j].source_kind);
+		}
+		free(p->versions);
+		free(p->by_slot);
+		free(p->name);
+		free(p->kind);
+		free(p->version_file);
+		free(p->version_pattern);
+		free(p->upload_dirs);
+	}
+	free(idx->products);
+	free(idx);
+}
+
+const struct fp_product *
+fpindex_product(const struct fpindex *idx, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < idx->nproducts; i++)
+		if (idx->products[i].id == id)
+			return &idx->products[i];
+	return NULL;
+}
+
+const struct fp_product *
+fpindex_product_by_name(const struct fpindex *idx, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < idx->nproducts; i++)
+		if (strcmp(idx->products[i].name, name) == 0)
+			return &idx->products[i];
+	return NULL;
+}
+
+const struct fp_version *
+fp_product_version(const struct fp_product *p, uint32_t slot)
+{
+	return slot < p->nslots ? p->by_slot[slot] : NULL;
+}
+
+const struct fp_version *
+fp_product_find_version(const struct fp_product *p, const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < p->nversions; i++)
+		if (strcmp(p->versions[i].version, v) == 0)
+			return &p->versions[i];
+	return NULL;
+}
+
+const struct fp_version *
+fp_product_latest(const struct fp_product *p)
+{
+	return p->nversions ? &p->versions[p->nversions - 1] : NULL;
+}
+
+const struct fp_version *
+fp_product_latest_in_branch(const struct fp_product *p, const char *v)
+{
+	char want[80], br[80];
+	size_t i;
+
+	version_branch(v, want, sizeof(want));
+	for (i = p->nversions; i-- > 0;) {
+		version_branch(p->versions[i].version, br, sizeof(br));
+		if (strcmp(br, want) == 0)
+			return &p->versions[i];
+	}
+	return NULL;
+}
+
+/* ---- build ---- */
+
+struct bentry {
+	struct slotset set;
+	bool dirty;
+};
+
+struct bpath {
+	int64_t id;
+	uint32_t last_slot_plus1; /* duplicate path detection within one set */
+};
+
+struct bset {
+	char *version;
+	char *file;
+	uint8_t sha[SHA256_LEN];
+	bool changed;
+	uint32_t slot;
+	const struct fp_version *old; /* existing row, if any */
+};
+
+struct build {
+	struct store *s;
+	int64_t product_id;
+	const char *product;
+	struct hmap paths;   /* relpath -> struct bpath* */
+	struct hmap hashes;  /* sha256 -> (int64 id + 1) cast */
+	struct hmap entries; /* (path_id, hash_id) -> struct bentry* */
+	sqlite3_stmt *st_hash_get, *st_hash_ins, *st_path_ins;
+	uint32_t slot;
+	uint32_t nfiles;
+	const char *setname;
+	char *err;
+	size_t errsz;
+};
+
+static int
+build_hash_id(struct build *b, const uint8_t sha[SHA256_LEN], int64_t *ret)
+{
+	int isnew;
+	void **v = hmap_put(&b->hashes, sha, SHA256_LEN, &isnew);
+	int rc;
+
+	if (!isnew) {
+		*ret = (int64_t)(intptr_t)*v;
+		return 0;
+	}
+	sqlite3_reset(b->st_hash_get);
+	sqlite3_bind_blob(b->st_hash_get, 1, sha, SHA256_LEN, SQLITE_STATIC);
+	rc = sqlite3_step(b->st_hash_get);
+	if (rc == SQLITE_ROW) {
+		*ret = sqlite3_column_int64(b->st_hash_get, 0);
+	} else {
+		sqlite3_reset(b->st_hash_ins);
+		sqlite3_bind_blob(b->st_hash_ins, 1, sha, SHA256_LEN, SQLITE_STATIC);
+		if (sqlite3_step(b->st_hash_ins) != SQLITE_DONE)
+			return -EIO;
+		*ret = sqlite3_last_insert_rowid(store_db(b->s));
+	}
+	*v = (void *)(intptr_t)*ret;
+	return 0;
+}
+
+static int
+build_path(struct build *b, const char *relpath, size_t len, struct bpath **ret)
+{
+	int isnew;
+	void **v = hmap_put(&b->paths, relpath, len, &isnew);
+	struct bpath *bp;
+
+	if (!isnew) {
+		*ret = *v;
+		return 0;
+	}
+	bp = xcalloc(1, sizeof(*bp));
+	sqlite3_reset(b->st_path_ins);
+	sqlite3_bind_int64(b->st_path_ins, 1, b->product_id);
+	sqlite3_bind_blob(b->st_path_ins, 2, relpath, (int)len, SQLITE_STATIC);
+	if (sqlite3_step(b->st_path_ins) != SQLITE_DONE) {
+		free(bp);
+		*v = NULL;
+		return -EIO;
+	}
+	bp->id = sqlite3_last_insert_rowid(store_db(b->s));
+	*v = bp;
+	*ret = bp;
+	return 0;
+}
+
+static struct bentry *
+build_entry(struct build *b, int64_t path_id, int64_t hash_id)
+{
+	int64_t key[2] = { path_id, hash_id };
+	int isnew;
+	void **v = hmap_put(&b->entries, key, sizeof(key), &isnew);
+
+	if (isnew) {
+		struct bentry *e = xcalloc(1, sizeof(*e));
+
+		slotset_init(&e->set);
+		*v = e;
+	}
+	return *v;
+}
+
+static int
+build_line(void *ud, const struct fpset_line *l)
+{
+	struct build *b = ud;
+	struct bpath *bp;
+	struct bentry *e;
+	int64_t hid;
+	int r;
+
+	if ((r = build_path(b, l->path, l->pathlen, &bp)) < 0)
+		return r;
+	if (bp->last_slot_plus1 == b->slot + 1) {
+		snprintf(b->err, b->errsz, "%s:%zu: duplicate path '%s'", b->setname, l->lineno,
+			 esc_name(l->path));
+		return -EINVAL;
+	}
+	bp->last_slot_plus1 = b->slot + 1;
+	if ((r = build_hash_id(b, l->sha256, &hid)) < 0)
+		return r;
+	e = build_entry(b, bp->id, hid);
+	if ((r = slotset_add(&e->set, b->slot)) < 0)
+		return r;
+	e->dirty = true;
+	b->nfiles++;
+	return 0;
+}
+
+static int
+build_load_existing(struct build *b)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = store_prepare(b->s, "SELECT id, relpath FROM paths WHERE product_id=?");
+	if (st == NULL)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, b->product_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct bpath *bp = xcalloc(1, sizeof(*bp));
+		void **v = hmap_put(&b->paths, sqlite3_column_blob(st, 1),
+				    (size_t)sqlite3_column_bytes(st, 1), NULL);
+
+		bp->id = sqlite3_column_int64(st, 0);
+		free(*v);
+		*v = bp;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	st = store_prepare(b->s, "SELECT e.path_id, e.hash_id, e.slots FROM entries e "
+				 "JOIN paths p ON p.id=e.path_id WHERE p.product_id=?");
+	if (st == NULL)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, b->product_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct bentry *e = build_entry(b, sqlite3_column_int64(st, 0),
+					       sqlite3_column_int64(st, 1));
+
+		if (slotset_decode(&e->set, sqlite3_column_blob(st, 2),
+				   (size_t)sqlite3_column_bytes(st, 2)) < 0) {
+			sqlite3_finalize(st);
+			snprintf(b->err, b->errsz, "index: corrupt slot set in product %s", b->product);
+			return -EBADMSG;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+static void
+build_clear_slot(struct build *b, uint32_t slot)
+{
+	struct hmap_slot *hs;
+
+	hmap_foreach(&b->entries, hs) {
+		struct bentry *e = hs->val;
+
+		if (slotset_remove(&e->set, slot) > 0)
+			e->dirty = true;
+	}
+}
+
+static int
+build_write_entries(struct build *b)
+{
+	sqlite3_stmt *up = store_prepare(b->s, "INSERT OR REPLACE INTO entries(path_id, hash_id, slots) "
+					       "VALUES(?, ?, ?)");
+	sqlite3_stmt *del = store_prepare(b->s, "DELETE FROM entries WHERE path_id=? AND hash_id=?");
+	struct hmap_slot *hs;
+	int r = 0;
+
+	if (up == NULL || del == NULL) {
+		r = -EIO;
+		goto out;
+	}
+	hmap_foreach(&b->entries, hs) {
+		struct bentry *e = hs->val;
+		int64_t key[2];
+		sqlite3_stmt *st;
+		uint8_t *blob = NULL;
+		size_t n;
+
+		if (!e->dirty)
+			continue;
+		memcpy(key, hs->key, sizeof(key));
+		st = slotset_empty(&e->set) ? del : up;
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, key[0]);
+		sqlite3_bind_int64(st, 2, key[1]);
+		if (st == up) {
+			n = slotset_encode(&e->set, &blob);
+			sqlite3_bind_blob(st, 3, blob, (int)n, free);
+		}
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			r = -EIO;
+			goto out;
+		}
+	}
+out:
+	sqlite3_finalize(up);
+	sqlite3_finalize(del);
+	return r;
+}
+
+static void
+build_free(struct build *b)
+{
+	struct hmap_slot *hs;
+
+	hmap_foreach(&b->paths, hs) free(hs->val);
+	hmap_foreach(&b->entries, hs) {
+		struct bentry *e = hs->val;
+
+		slotset_free(&e->set);
+		free(e);
+	}
+	hmap_free(&b->paths);
+	hmap_free(&b->hashes);
+	hmap_free(&b->entries);
+	sqlite3_finalize(b->st_hash_get);
+	sqlite3_finalize(b->st_hash_ins);
+	sqlite3_finalize(b->st_path_ins);
+}
+
+/* product.yaml: flat "key: value" lines (a YAML subset), values optionally quoted */
+struct product_meta {
+	char *kind, *version_file, *version_pattern, *upload_dirs;
+};
+
+static void
+product_meta_free(struct product_meta *m)
+{
+	free(m->kind);
+	free(m->version_file);
+	free(m->version_pattern);
+	free(m->upload_dirs);
+}
+
+static int
+product_meta_parse(const char *path, struct product_meta *m, char *err, size_t errsz)
+{
+	char *data = NULL, *line, *save = NULL;
+	size_t len, lineno = 0;
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	r = read_file_maybe_gz(path, META_MAX_BYTES, &data, &len, NULL);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		snprintf(err, errsz, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	if (memchr(data, '\0', len)) {
+		snprintf(err, errsz, "%s: NUL byte", path);
+		free(data);
+		return -EINVAL;
+	}
+	for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *colon, *val, **dst = NULL;
+		size_t vl;
+
+		lineno++;
+		line[strcspn(line, "\r")] = '\0';
+		while (*line == ' ')
+			line++;
+		if (*line == '#' || *line == '\0' || strcmp(line, "---") == 0)
+			continue;
+		colon = strchr(line, ':');
+		if (colon == NULL) {
+			snprintf(err, errsz, "%s:%zu: expected 'key: value'", path, lineno);
+			r = -EINVAL;
+			goto out;
+		}
+		*colon = '\0';
+		val = colon + 1;
+		while (*val == ' ')
+			val++;
+		vl = strlen(val);
+		while (vl > 0 && val[vl - 1] == ' ')
+			val[--vl] = '\0';
+		if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+			/* YAML double quotes: \\ and \" escapes */
+			char *rd = val + 1, *wr = val;
+
+			val[vl - 1] = '\0';
+			while (*rd) {
+				if (rd[0] == '\\' && (rd[1] == '\\' || rd[1] == '"'))
+					rd++;
+				*wr++ = *rd++;
+			}
+			*wr = '\0';
+		} else if (vl >= 2 && val[0] == '\'' && val[vl - 1] == '\'') {
+			val[vl - 1] = '\0';
+			val++;
+		}
+		if (strcmp(line, "kind") == 0)
+			dst = &m->kind;
+		else if (strcmp(line, "version_file") == 0)
+			dst = &m->version_file;
+		else if (strcmp(line, "version_pattern") == 0)
+			dst = &m->version_pattern;
+		else if (strcmp(line, "upload_dirs") == 0)
+			dst = &m->upload_dirs;
+		else if (strcmp(line, "name") == 0)
+			continue;
+		else {
+			snprintf(err, errsz, "%s:%zu: unknown key '%s' (expected kind, version_file, "
+				 "version_pattern, upload_dirs)", path, lineno, esc_name(line));
+			r = -EINVAL;
+			goto out;
+		}
+		free(*dst);
+		*dst = xstrdup(val);
+	}
+	if (m->kind && strcmp(m->kind, "core") && strcmp(m->kind, "plugin") &&
+	    strcmp(m->kind, "theme") && strcmp(m->kind, "library")) {
+		snprintf(err, errsz, "%s: kind must be core, plugin, theme or library", path);
+		r = -EINVAL;
+	}
+out:
+	free(data);
+	if (r < 0)
+		product_meta_free(m);
+	return r;
+}
+
+struct vinfo_ctx {
+	struct hmap map; /* version -> struct fpset_version_info copy (strings joined) */
+};
+
+struct vinfo {
+	char *tag, *released;
+	long files;
+};
+
+static int
+vinfo_add(void *ud, const struct fpset_version_info *vi)
+{
+	struct vinfo_ctx *c = ud;
+	void **v = hmap_put(&c->map, vi->version, strlen(vi->version), NULL);
+	struct vinfo *x = *v;
+
+	if (x == NULL) {
+		x = xcalloc(1, sizeof(*x));
+		*v = x;
+	} else {
+		free(x->tag);
+		free(x->released);
+	}
+	x->tag = xstrdup(vi->tag);
+	x->released = xstrdup(vi->released);
+	x->files = vi->files;
+	return 0;
+}
+
+static void
+vinfo_free(struct vinfo_ctx *c)
+{
+	struct hmap_slot *hs;
+
+	hmap_foreach(&c->map, hs) {
+		struct vinfo *x = hs->val;
+
+		free(x->tag);
+		free(x->released);
+		free(x);
+	}
+	hmap_free(&c->map);
+}
+
+static int
+cmp_bset(const void *a, const void *b)
+{
+	const struct bset *x = a, *y = b;
+
+	return version_cmp(x->version, y->version);
+}
+
+static bool
+is_set_file(const char *name, char *version, size_t vsz)
+{
+	size_t n = strlen(name);
+	size_t cut;
+
+	if (n > 10 && strcmp(name + n - 10, ".sha256.gz") == 0)
+		cut = n - 10;
+	else if (n > 7 && strcmp(name + n - 7, ".sha256") == 0)
+		cut = n - 7;
+	else
+		return false;
+	if (cut >= vsz)
+		return false;
+	memcpy(version, name, cut);
+	version[cut] = '\0';
+	return true;
+}
+
+static int
+build_product(struct store *s, const char *dir, const char *product,
+	      const struct fpindex_build_opts *o, struct fpindex_build_stats *stats,
+	      char *err, size_t errsz)
+{
+	char *pdir = xasprintf("%s/%s", dir, product);
+	struct build b;
+	struct product_meta meta;
+	struct vinfo_ctx vctx;
+	struct bset *sets = NULL;
+	size_t nsets = 0, i;
+	struct fpindex *idx = NULL;
+	const struct fp_product *oldp = NULL;
+	DIR *d = NULL;
+	struct dirent *de;
+	bool any_change = false, in_tx = false;
+	char *path = NULL, *data = NULL;
+	uint32_t next_slot = 0;
+	sqlite3_stmt *st = NULL;
+	int r = 0;
+
+	memset(&b, 0, sizeof(b));
+	hmap_init(&vctx.map);
+	memset(&meta, 0, sizeof(meta));
+	if ((r = product_meta_parse(path = xasprintf("%s/product.yaml", pdir), &meta, err, errsz)) < 0)
+		goto out;
+	free(path);
+	path = xasprintf("%s/versions.tsv", pdir);
+	{
+		size_t len;
+
+		r = read_file_maybe_gz(path, META_MAX_BYTES, &data, &len, NULL);
+		if (r == 0) {
+			r = fpset_parse_versions(data, len, path, vinfo_add, &vctx, err, errsz);
+			if (r < 0)
+				goto out;
+		} else if (r != -ENOENT) {
+			snprintf(err, errsz, "%s: %s", path, strerror(-r));
+			goto out;
+		}
+		r = 0;
+		free(data);
+		data = NULL;
+	}
+	d = opendir(pdir);
+	if (d == NULL) {
+		r = -errno;
+		snprintf(err, errsz, "%s: %s", pdir, strerror(errno));
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char version[128];
+		struct bset *bs;
+
+		if (!is_set_file(de->d_name, version, sizeof(version)))
+			continue;
+		if (fpset_check_version(version) < 0) {
+			log_warnx("index: %s/%s: not a valid version name, skipped", pdir,
+				  esc_name(de->d_name));
+			continue;
+		}
+		for (i = 0; i < nsets; i++)
+			if (strcmp(sets[i].version, version) == 0)
+				break;
+		if (i < nsets) {
+			snprintf(err, errsz, "%s: both %s.sha256 and %s.sha256.gz exist", pdir,
+				 version, version);
+			r = -EINVAL;
+			goto out;
+		}
+		sets = xreallocarray(sets, nsets + 1, sizeof(*sets));
+		bs = &sets[nsets++];
+		memset(bs, 0, sizeof(*bs));
+		bs->version = xstrdup(version);
+		bs->file = xasprintf("%s/%s", pdir, de->d_name);
+	}
+	closedir(d);
+	d = NULL;
+	qsort(sets, nsets, sizeof(*sets), cmp_bset);
+	stats->sets_seen += (unsigned)nsets;
+	if (nsets == 0) {
+		log_info("index: %s: no fingerprint sets, skipped", pdir);
+		goto out;
+	}
+
+	/* which sets changed since they were indexed? */
+	if ((r = fpindex_load(s, &idx)) < 0)
+		goto out;
+	oldp = fpindex_product_by_name(idx, product);
+	for (i = 0; i < nsets; i++) {
+		char *tmp = NULL;
+		size_t tl;
+		sqlite3_stmt *q;
+
+		if ((r = read_file_maybe_gz(sets[i].file, SET_MAX_BYTES, &tmp, &tl, sets[i].sha)) < 0) {
+			snprintf(err, errsz, "%s: %s", sets[i].file,
+				 r == -EBADMSG ? "corrupt or truncated gzip data" : strerror(-r));
+			goto out;
+		}
+		free(tmp);
+		sets[i].changed = true;
+		if (oldp == NULL)
+			continue;
+		sets[i].old = fp_product_find_version(oldp, sets[i].version);
+		if (sets[i].old == NULL || o->force)
+			continue;
+		q = store_prepare(s, "SELECT source_sha256 FROM versions WHERE id=?");
+		if (q == NULL) {
+			r = -EIO;
+			goto out;
+		}
+		sqlite3_bind_int64(q, 1, sets[i].old->id);
+		if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_bytes(q, 0) == SHA256_LEN &&
+		    memcmp(sqlite3_column_blob(q, 0), sets[i].sha, SHA256_LEN) == 0)
+			sets[i].changed = false;
+		sqlite3_finalize(q);
+	}
+	for (i = 0; i < nsets; i++)
+		any_change |= sets[i].changed;
+
+	if ((r = store_begin(s)) < 0)
+		goto out;
+	in_tx = true;
+	st = store_prepare(s, "INSERT INTO products(name, kind, version_file, version_pattern, upload_dirs) "
+			      "VALUES(?1, coalesce(?2, 'core'), ?3, ?4, ?5) ON CONFLICT(name) DO UPDATE SET "
+			      "kind=coalesce(?2, kind), version_file=coalesce(?3, version_file), "
+			      "version_pattern=coalesce(?4, version_pattern), upload_dirs=coalesce(?5, upload_dirs)");
+	if (st == NULL) {
+		r = -EIO;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, product, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, meta.kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, meta.version_file, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, meta.version_pattern, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, meta.upload_dirs, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		r = -EIO;
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = store_prepare(s, "SELECT id FROM products WHERE name=?");
+	sqlite3_bind_text(st, 1, product, -1, SQLITE_STATIC);
+	if (st == NULL || sqlite3_step(st) != SQLITE_ROW) {
+		r = -EIO;
+		goto out;
+	}
+	b.product_id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+
+	if (any_change || o->prune) {
+		b.s = s;
+		b.product = product;
+		b.err = err;
+		b.errsz = errsz;
+		hmap_init(&b.paths);
+		hmap_init(&b.hashes);
+		hmap_init(&b.entries);
+		b.st_hash_get = store_prepare(s, "SELECT id FROM hashes WHERE sha256=?");
+		b.st_hash_ins = store_prepare(s, "INSERT INTO hashes(sha256) VALUES(?)");
+		b.st_path_ins = store_prepare(s, "INSERT INTO paths(product_id, relpath) VALUES(?, ?)");
+		if (!b.st_hash_get || !b.st_hash_ins || !b.st_path_ins) {
+			r = -EIO;
+			goto out;
+		}
+		if ((r = build_load_existing(&b)) < 0)
+			goto out;
+		next_slot = oldp ? oldp->nslots : 0;
+		/* versions whose set file is gone */
+		if (o->prune && oldp) {
+			for (i = 0; i < oldp->nversions; i++) {
+				const struct fp_version *v = &oldp->versions[i];
+				size_t k;
+
+				for (k = 0; k < nsets; k++)
+					if (strcmp(sets[k].version, v->version) == 0)
+						break;
+				if (k < nsets || v->source == NULL ||
+				    strncmp(v->source, pdir, strlen(pdir)) != 0)
+					continue;
+				build_clear_slot(&b, v->slot);
+				st = store_prepare(s, "DELETE FROM versions WHERE id=?");
+				sqlite3_bind_int64(st, 1, v->id);
+				sqlite3_step(st);
+				sqlite3_finalize(st);
+				st = NULL;
+				stats->sets_removed++;
+				log_info("index: %s %s: set file gone, removed", product, v->version);
+			}
+		}
+		for (i = 0; i < nsets; i++) {
+			char *text = NULL;
+			size_t tl;
+
+			if (!sets[i].changed)
+				continue;
+			if (sets[i].old) {
+				sets[i].slot = sets[i].old->slot;
+				build_clear_slot(&b, sets[i].slot);
+			} else {
+				if (next_slot > SLOTSET_MAX_SLOT) {
+					snprintf(err, errsz, "%s: more than %u versions", product,
+						 SLOTSET_MAX_SLOT + 1);
+					r = -ERANGE;
+					goto out;
+				}
+				sets[i].slot = next_slot++;
+			}
+			if ((r = read_file_maybe_gz(sets[i].file, SET_MAX_BYTES, &text, &tl, NULL)) < 0) {
+				snprintf(err, errsz, "%s: %s", sets[i].file, strerror(-r));
+				goto out;
+			}
+			b.slot = sets[i].slot;
+			b.nfiles = 0;
+			b.setname = sets[i].file;
+			r = fpset_parse(text, tl, sets[i].file, build_line, &b, err, errsz);
+			free(text);
+			if (r < 0) {
+				if (r != -EINVAL && err[0] == '\0')
+					snprintf(err, errsz, "%s: %s", sets[i].file, strerror(-r));
+				goto out;
+			}
+			stats->lines += b.nfiles;
+			stats->sets_indexed++;
+			st = store_prepare(s, "INSERT INTO versions(product_id, slot, version, nfiles, source, "
+					      "source_kind, source_sha256, indexed_at) VALUES(?1, ?2, ?3, ?4, ?5, "
+					      "'set', ?6, ?7) ON CONFLICT(product_id, version) DO UPDATE SET "
+					      "nfiles=?4, source=?5, source_sha256=?6, indexed_at=?7");
+			if (st == NULL) {
+				r = -EIO;
+				goto out;
+			}
+			sqlite3_bind_int64(st, 1, b.product_id);
+			sqlite3_bind_int64(st, 2, sets[i].slot);
+			sqlite3_bind_text(st, 3, sets[i].version, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 4, b.nfiles);
+			sqlite3_bind_text(st, 5, sets[i].file, -1, SQLITE_STATIC);
+			sqlite3_bind_blob(st, 6, sets[i].sha, SHA256_LEN, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 7, now_unix());
+			if (sqlite3_step(st) != SQLITE_DONE) {
+				r = -EIO;
+				goto out;
+			}
+			sqlite3_finalize(st);
+			st = NULL;
+			if (o->progress)
+				fprintf(stderr, "\r  %s %-12s %6u files", product, sets[i].version, b.nfiles);
+		}
+		if (o->progress)
+			fprintf(stderr, "\r%60s\r", "");
+		if ((r = build_write_entries(&b)) < 0)
+			goto out;
+		if (o->prune)
+			store_exec(s, "DELETE FROM paths WHERE NOT EXISTS (SELECT 1 FROM entries e "
+				      "WHERE e.path_id=paths.id)");
+	}
+	for (i = 0; i < nsets; i++)
+		if (!sets[i].changed)
+			stats->sets_unchanged++;
+	/* release metadata is refreshed every time: it is cheap */
+	st = store_prepare(s, "UPDATE versions SET tag=?1, released=?2 WHERE product_id=?3 AND version=?4");
+	if (st == NULL) {
+		r = -EIO;
+		goto out;
+	}
+	{
+		struct hmap_slot *hs;
+
+		hmap_foreach(&vctx.map, hs) {
+			struct vinfo *x = hs->val;
+
+			sqlite3_reset(st);
+			sqlite3_bind_text(st, 1, x->tag, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, x->released, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 3, b.product_id);
+			sqlite3_bind_text(st, 4, hs->key, -1, SQLITE_STATIC);
+			if (sqlite3_step(st) != SQLITE_DONE) {
+				r = -EIO;
+				goto out;
+			}
+		}
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	/* ranks in version order */
+	{
+		struct fpindex *nidx = NULL;
+		const struct fp_product *np;
+
+		if ((r = fpindex_load(s, &nidx)) < 0)
+			goto out;
+		np = fpindex_product_by_name(nidx, product);
+		st = store_prepare(s, "UPDATE versions SET rank=? WHERE id=?");
+		for (i = 0; np && st && i < np->nversions; i++) {
+			sqlite3_reset(st);
+			sqlite3_bind_int(st, 1, np->versions[i].rank);
+			sqlite3_bind_int64(st, 2, np->versions[i].id);
+			sqlite3_step(st);
+		}
+		sqlite3_finalize(st);
+		st = store_prepare(s, "UPDATE products SET nslots=? WHERE id=?");
+		if (st && np) {
+			sqlite3_bind_int64(st, 1, np->nslots);
+			sqlite3_bind_int64(st, 2, np->id);
+			sqlite3_step(st);
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+		fpindex_free(nidx);
+	}
+	if ((r = store_commit(s)) < 0)
+		goto out;
+	in_tx = false;
+	stats->products++;
+out:
+	if (r < 0 && err[0] == '\0')
+		snprintf(err, errsz, "index: %s: %s", product, strerror(-r));
+	if (in_tx)
+		store_rollback(s);
+	sqlite3_finalize(st);
+	if (d)
+		closedir(d);
+	if (b.s)
+		build_free(&b);
+	for (i = 0; i < nsets; i++) {
+		free(sets[i].version);
+		free(sets[i].file);
+	}
+	free(sets);
+	fpindex_free(idx);
+	vinfo_free(&vctx);
+	product_meta_free(&meta);
+	free(data);
+	free(path);
+	free(pdir);
+	return r;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+fpindex_build(struct store *s, const struct fpindex_build_opts *o,
+	      struct fpindex_build_stats *stats, char *err, size_t errsz)
+{
+	size_t i, j;
+	int r = 0;
+
+	memset(stats, 0, sizeof(*stats));
+	err[0] = '\0';
+	for (i = 0; i < o->ndirs && r == 0; i++) {
+		DIR *d = opendir(o->dirs[i]);
+		struct dirent *de;
+		char **names = NULL;
+		size_t n = 0;
+
+		if (d == NULL) {
+			snprintf(err, errsz, "%s: %s", o->dirs[i], strerror(errno));
+			return -errno;
+		}
+		while ((de = readdir(d)) != NULL) {
+			char *p;
+			struct stat st;
+
+			if (de->d_name[0] == '.')
+				continue;
+			if (o->product && strcmp(o->product, de->d_name) != 0)
+				continue;
+			p = xasprintf("%s/%s", o->dirs[i], de->d_name);
+			if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode)) {
+				free(p);
+				continue;
+			}
+			free(p);
+			if (fpset_check_product(de->d_name) < 0) {
+				log_warnx("index: %s/%s: not a valid product name ([a-z0-9._-]), skipped",
+					  o->dirs[i], esc_name(de->d_name));
+				continue;
+			}
+			names = xreallocarray(names, n + 1, sizeof(*names));
+			names[n++] = xstrdup(de->d_name);
+		}
+		closedir(d);
+		qsort(names, n, sizeof(*names), cmp_str);
+		for (j = 0; j < n; j++) {
+			if (r == 0)
+				r = build_product(s, o->dirs[i], names[j], o, stats, err, errsz);
+			free(names[j]);
+		}
+		free(names);
+	}
+	if (r == 0) {
+		char serial[32];
+
+		snprintf(serial, sizeof(serial), "%lld", (long long)now_unix());
+		store_meta_set(s, "index_built_at", serial);
+	}
+	return r;
+}
+
+int
+fpindex_stats(struct store *s, struct fpindex_stats *ret)
+{
+	static const char *const q[] = {
+		"SELECT count(*) FROM products", "SELECT count(*) FROM versions",
+		"SELECT coalesce(sum(nfiles), 0) FROM versions", "SELECT count(*) FROM hashes",
+		"SELECT count(*) FROM paths", "SELECT count(*) FROM entries",
+		"SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+	};
+	uint64_t *out[] = { &ret->products, &ret->versions, &ret->files, &ret->hashes,
+			    &ret->paths, &ret->entries, &ret->db_bytes };
+	size_t i;
+
+	memset(ret, 0, sizeof(*ret));
+	for (i = 0; i < ARRAY_SIZE(q); i++) {
+		sqlite3_stmt *st = store_prepare(s, q[i]);
+
+		if (st == NULL)
+			return -EIO;
+		if (sqlite3_step(st) == SQLITE_ROW)
+			*out[i] = (uint64_t)sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	return 0;
+}
+
+/* ---- lookups ---- */
+
+struct fpindex_lookup {
+	struct store *s;
+	sqlite3_stmt *by_hash;
+};
+
+int
+fpindex_lookup_open(const char *dbpath, struct fpindex_lookup **ret, char *err, size_t errsz)
+{
+	struct fpindex_lookup *l = xcalloc(1, sizeof(*l));
+	int r;
+
+	if ((r = store_open(dbpath, STORE_RDONLY, &l->s, err, errsz)) < 0) {
+		free(l);
+		return r;
+	}
+	l->by_hash = store_prepare(l->s, "SELECT p.product_id, e.path_id, p.relpath, e.slots "
+					 "FROM hashes h JOIN entries e ON e.hash_id=h.id "
+					 "JOIN paths p ON p.id=e.path_id WHERE h.sha256=?");
+	if (l->by_hash == NULL) {
+		snprintf(err, errsz, "%s: index tables missing", dbpath);
+		fpindex_lookup_free(l);
+		return -EIO;
+	}
+	*ret = l;
+	return 0;
+}
+
+void
+fpindex_lookup_free(struct fpindex_lookup *l)
+{
+	if (l == NULL)
+		return;
+	sqlite3_finalize(l->by_hash);
+	store_close(l->s);
+	free(l);
+}
+
+int
+fpindex_lookup_hash(struct fpindex_lookup *l, const uint8_t sha256[SHA256_LEN],
+		    fpindex_match_fn fn, void *ud)
+{
+	sqlite3_stmt *st = l->by_hash;
+	int rc, n = 0, r;
+
+	sqlite3_reset(st);
+	sqlite3_bind_blob(st, 1, sha256, SHA256_LEN, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = fn(ud, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+		       sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2),
+		       sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3));
+		if (r < 0) {
+			sqlite3_reset(st);
+			return r;
+		}
+		n++;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? n : store_errno(rc);
+}
+
+int
+fpindex_product_entries(struct store *s, int64_t product_id, fpindex_entry_fn fn, void *ud)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT p.id, p.relpath, h.sha256, e.slots FROM paths p "
+					    "JOIN entries e ON e.path_id=p.id JOIN hashes h ON h.id=e.hash_id "
+					    "WHERE p.product_id=?");
+	int rc, r = 0;
+
+	if (st == NULL)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, product_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 2) != SHA256_LEN)
+			continue;
+		r = fn(ud, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
+		       (size_t)sqlite3_column_bytes(st, 1), sqlite3_column_blob(st, 2),
+		       sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3));
+		if (r < 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (r < 0)
+		return r;
+	return rc == SQLITE_DONE ? 0 : store_errno(rc);
+}

@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Safe open beneath a root and streaming SHA-256; see hash.h. */
+#include "hash.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define HASH_CHUNK (256 * 1024)
+
+struct sha256_ctx {
+	EVP_MD_CTX *md;
+};
+
+static const EVP_MD *
+sha256_md(void)
+{
+	/* EVP_sha256() returns a static object: safe from any thread */
+	return EVP_sha256();
+}
+
+struct sha256_ctx *
+sha256_new(void)
+{
+	struct sha256_ctx *c = xcalloc(1, sizeof(*c));
+
+	c->md = EVP_MD_CTX_new();
+	if (c->md == NULL || EVP_DigestInit_ex(c->md, sha256_md(), NULL) != 1)
+		fatalx("hash: cannot initialise SHA-256");
+	return c;
+}
+
+void
+sha256_update(struct sha256_ctx *c, const void *p, size_t n)
+{
+	if (EVP_DigestUpdate(c->md, p, n) != 1)
+		fatalx("hash: SHA-256 update failed");
+}
+
+void
+sha256_final(struct sha256_ctx *c, uint8_t out[SHA256_LEN])
+{
+	unsigned len = 0;
+
+	if (EVP_DigestFinal_ex(c->md, out, &len) != 1 || len != SHA256_LEN ||
+	    EVP_DigestInit_ex(c->md, sha256_md(), NULL) != 1)
+		fatalx("hash: SHA-256 final failed");
+}
+
+void
+sha256_free(struct sha256_ctx *c)
+{
+	if (c == NULL)
+		return;
+	EVP_MD_CTX_free(c->md);
+	free(c);
+}
+
+void
+sha256_buf(const void *p, size_t n, uint8_t out[SHA256_LEN])
+{
+	unsigned len = 0;
+
+	if (EVP_Digest(p, n, out, &len, sha256_md(), NULL) != 1 || len != SHA256_LEN)
+		fatalx("hash: SHA-256 failed");
+}
+
+const char *
+hash_status_name(enum hash_status s)
+{
+	static const char *const names[HASH_STATUS_MAX] = {
+		[HASH_OK] = "ok",
+		[HASH_NOT_REGULAR] = "not-regular",
+		[HASH_SYMLINK] = "symlink",
+		[HASH_TOO_BIG] = "too-big",
+		[HASH_SPARSE] = "sparse",
+		[HASH_CHANGED] = "changed-while-hashed",
+		[HASH_GONE] = "gone",
+		[HASH_ERROR] = "error",
+	};
+
+	return (unsigned)s < HASH_STATUS_MAX ? names[s] : "unknown";
+}
+
+int64_t
+stat_mtime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+int64_t
+stat_ctime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+}
+
+#define OPEN_FLAGS (O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY)
+
+static int
+open_noatime(int dirfd, const char *name, int flags)
+{
+	int fd = openat(dirfd, name, flags | O_NOATIME);
+
+	/* O_NOATIME needs ownership or CAP_FOWNER */
+	if (fd < 0 && errno == EPERM)
+		fd = openat(dirfd, name, flags);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Component-wise walk: every directory opened O_DIRECTORY|O_NOFOLLOW relative to
+ * the previous one, so no symlink is followed and ".." never appears. */
+static int
+open_walk(int rootfd, const char *relpath)
+{
+	const char *p = relpath;
+	int dfd = rootfd, fd = -EINVAL;
+	char name[256];
+
+	for (;;) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+
+		if (n == 0 || n > 255 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.')) {
+			fd = -EXDEV;
+			break;
+		}
+		memcpy(name, p, n);
+		name[n] = '\0';
+		if (slash == NULL) {
+			fd = open_noatime(dfd, name, OPEN_FLAGS);
+			break;
+		}
+		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			fd = errno == ENOTDIR ? -ELOOP : -errno;
+			break;
+		}
+		if (dfd != rootfd)
+			close(dfd);
+		dfd = fd;
+		fd = -EINVAL;
+		p = slash + 1;
+	}
+	if (dfd != rootfd)
+		close(dfd);
+	return fd;
+}
+
+int
+hash_open_beneath(int rootfd, const char *relpath)
+{
+	struct open_how how = {
+		.flags = OPEN_FLAGS | O_NOATIME,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+			   RESOLVE_NO_XDEV,
+	};
+	long fd;
+
+	if (relpath[0] == '/' || relpath[0] == '\0')
+		return -EXDEV;
+	fd = syscall(SYS_openat2, rootfd, relpath, &how, sizeof(how));
+	if (fd < 0 && errno == EPERM) {
+		how.flags &= ~(uint64_t)O_NOATIME;
+		fd = syscall(SYS_openat2, rootfd, relpath, &how, sizeof(how));
+	}
+	if (fd >= 0)
+		return (int)fd;
+	if (errno == ENAMETOOLONG || errno == ENOSYS)
+		return open_walk(rootfd, relpath);
+	if (errno == EAGAIN) /* RESOLVE_BENEATH raced with a rename: once more */
+		return open_walk(rootfd, relpath);
+	return -errno;
+}
+
+static void
+fill_stat(struct hash_result *r, const struct stat *st)
+{
+	r->dev = st->st_dev;
+	r->ino = st->st_ino;
+	r->size = (uint64_t)st->st_size;
+	r->mode = st->st_mode;
+	r->uid = st->st_uid;
+	r->nlink = st->st_nlink;
+	r->mtime_ns = stat_mtime_ns(st);
+	r->ctime_ns = stat_ctime_ns(st);
+}
+
+void
+hash_fd(int fd, uint64_t max_size, const struct stat *expect, struct hash_result *ret)
+{
+	static __thread EVP_MD_CTX *md;
+	static __thread uint8_t *chunk;
+	struct stat st, st2;
+	uint64_t off = 0;
+	unsigned len = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	if (fstat(fd, &st) < 0) {
+		ret->status = HASH_ERROR;
+		ret->err = errno;
+		return;
+	}
+	fill_stat(ret, &st);
+	if (S_ISLNK(st.st_mode)) {
+		ret->status = HASH_SYMLINK;
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret->status = HASH_NOT_REGULAR;
+		return;
+	}
+	if (expect && (expect->st_ino != st.st_ino || expect->st_dev != st.st_dev)) {
+		ret->status = HASH_CHANGED;
+		return;
+	}
+	if (max_size && (uint64_t)st.st_size > max_size) {
+		ret->status = HASH_TOO_BIG;
+		return;
+	}
+	/* a file of holes: a customer can make a 64 GiB one in no time */
+	if (st.st_size > (off_t)(16 * 1024 * 1024) &&
+	    (uint64_t)st.st_blocks * 512 < (uint64_t)st.st_size / 8) {
+		ret->status = HASH_SPARSE;
+		return;
+	}
+	if (md == NULL) {
+		md = EVP_MD_CTX_new();
+		chunk = xmalloc(HASH_CHUNK);
+	}
+	if (md == NULL || EVP_DigestInit_ex(md, sha256_md(), NULL) != 1)
+		fatalx("hash: cannot initialise SHA-256");
+	while (off < (uint64_t)st.st_size) {
+		size_t want = (uint64_t)st.st_size - off < HASH_CHUNK ? (size_t)((uint64_t)st.st_size - off)
+								      : HASH_CHUNK;
+		ssize_t n = pread(fd, chunk, want, (off_t)off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret->status = errno == EAGAIN ? HASH_NOT_REGULAR : HASH_ERROR;
+			ret->err = errno;
+			return;
+		}
+		if (n == 0) {
+			/* truncated under us */
+			ret->status = HASH_CHANGED;
+			return;
+		}
+		EVP_DigestUpdate(md, chunk, (size_t)n);
+		off += (uint64_t)n;
+	}
+	EVP_DigestFinal_ex(md, ret->sha256, &len);
+	if (fstat(fd, &st2) < 0 || st2.st_size != st.st_size ||
+	    stat_mtime_ns(&st2) != stat_mtime_ns(&st) || stat_ctime_ns(&st2) != stat_ctime_ns(&st)) {
+		ret->status = HASH_CHANGED;
+		return;
+	}
+	ret->status = HASH_OK;
+}
+
+void
+hash_file_beneath(int rootfd, const char *relpath, uint64_t max_size, const struct stat *expect,
+		  struct hash_result *ret)
+{
+	int fd = hash_open_beneath(rootfd, relpath);
+
+	if (fd < 0) {
+		memset(ret, 0, sizeof(*ret));
+		if (fd == -ELOOP) {
+			ret->status = HASH_SYMLINK;
+		} else if (fd == -ENOENT || fd == -ENOTDIR) {
+			ret->status = HASH_GONE;
+		} else {
+			ret->status = HASH_ERROR;
+		}
+		ret->err = -fd;
+		if (expect)
+			fill_stat(ret, expect);
+		return;
+	}
+	hash_fd(fd, max_size, expect, ret);
+	close(fd);
+}

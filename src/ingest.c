@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Release ingest from directories and archives; see ingest.h. */
+#include "ingest.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fpset.h"
+#include "hash.h"
+#include "log.h"
+#include "scan.h"
+#include "util.h"
+
+struct ientry {
+	char *path;
+	size_t len;
+	uint8_t sha[SHA256_LEN];
+};
+
+struct icollect {
+	struct ientry *e;
+	size_t n, alloc;
+};
+
+static int
+collect(void *ud, const char *path, size_t len, const uint8_t sha256[32])
+{
+	struct icollect *c = ud;
+
+	if (c->n >= INGEST_MAX_ENTRIES)
+		return -E2BIG;
+	if (c->n == c->alloc) {
+		c->alloc = c->alloc ? c->alloc * 2 : 256;
+		c->e = xreallocarray(c->e, c->alloc, sizeof(*c->e));
+	}
+	c->e[c->n].path = xstrndup(path, len);
+	c->e[c->n].len = len;
+	memcpy(c->e[c->n].sha, sha256, SHA256_LEN);
+	c->n++;
+	return 0;
+}
+
+static int
+archive_walk(struct archive *a, ingest_entry_fn fn, void *ud, char *err, size_t errsz)
+{
+	struct archive_entry *ae;
+	struct sha256_ctx *ctx = sha256_new();
+	uint64_t total = 0;
+	char *buf = xmalloc(65536);
+	int r = 0, ar;
+
+	while ((ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK || ar == ARCHIVE_WARN) {
+		const char *name = archive_entry_pathname(ae);
+		mode_t type = archive_entry_filetype(ae);
+		const char *why;
+		size_t len;
+		uint8_t sha[SHA256_LEN];
+
+		if (name == NULL) {
+			snprintf(err, errsz, "archive entry without a usable name");
+			r = -EINVAL;
+			goto out;
+		}
+		while (name[0] == '.' && name[1] == '/')
+			name += 2;
+		len = strlen(name);
+		while (len > 0 && name[len - 1] == '/')
+			len--;
+		if (type == AE_IFDIR || len == 0)
+			continue;
+		if (archive_entry_hardlink(ae) != NULL) {
+			snprintf(err, errsz, "entry '%s' is a hard link: refused", esc_name(name));
+			r = -EINVAL;
+			goto out;
+		}
+		if (type == AE_IFLNK) {
+			snprintf(err, errsz, "entry '%s' is a symbolic link: refused", esc_name(name));
+			r = -EINVAL;
+			goto out;
+		}
+		if (type != AE_IFREG) {
+			snprintf(err, errsz, "entry '%s' is not a regular file (device, FIFO or "
+				 "socket): refused", esc_name(name));
+			r = -EINVAL;
+			goto out;
+		}
+		if (fpset_check_path(name, len, &why) < 0) {
+			snprintf(err, errsz, "entry '%s': %s: refused", esc_name(name), why);
+			r = -EINVAL;
+			goto out;
+		}
+		for (;;) {
+			la_ssize_t n = archive_read_data(a, buf, 65536);
+
+			if (n < 0) {
+				snprintf(err, errsz, "entry '%s': %s", esc_name(name),
+					 archive_error_string(a) ? archive_error_string(a) : "read error");
+				r = -EBADMSG;
+				goto out;
+			}
+			if (n == 0)
+				break;
+			total += (uint64_t)n;
+			if (total > INGEST_MAX_BYTES) {
+				snprintf(err, errsz, "archive expands to more than %llu bytes: refused",
+					 (unsigned long long)INGEST_MAX_BYTES);
+				r = -E2BIG;
+				goto out;
+			}
+			sha256_update(ctx, buf, (size_t)n);
+		}
+		sha256_final(ctx, sha);
+		if ((r = fn(ud, name, len, sha)) < 0) {
+			if (r == -E2BIG)
+				snprintf(err, errsz, "more than %d entries: refused", INGEST_MAX_ENTRIES);
+			goto out;
+		}
+	}
+	if (ar != ARCHIVE_EOF) {
+		snprintf(err, errsz, "not a readable archive: %s",
+			 archive_error_string(a) ? archive_error_string(a) : "unknown format");
+		r = -EBADMSG;
+	}
+out:
+	free(buf);
+	sha256_free(ctx);
+	return r;
+}
+
+static struct archive *
+archive_new_reader(void)
+{
+	struct archive *a = archive_read_new();
+
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_bzip2(a);
+	archive_read_support_filter_xz(a);
+	archive_read_support_format_zip(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	return a;
+}
+
+int
+ingest_archive_mem(const void *data, size_t len, ingest_entry_fn fn, void *ud, char *err,
+		   size_t errsz)
+{
+	struct archive *a = archive_new_reader();
+	int r;
+
+	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
+		snprintf(err, errsz, "not a readable archive: %s",
+			 archive_error_string(a) ? archive_error_string(a) : "unknown format");
+		archive_read_free(a);
+		return -EBADMSG;
+	}
+	r = archive_walk(a, fn, ud, err, errsz);
+	archive_read_free(a);
+	return r;
+}
+
+static int
+ingest_archive_file(const char *path, struct icollect *c, char *err, size_t errsz)
+{
+	struct archive *a = archive_new_reader();
+	int r;
+
+	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
+		snprintf(err, errsz, "%s: not a readable archive: %s", esc_name(path),
+			 archive_error_string(a) ? archive_error_string(a) : "unknown format");
+		archive_read_free(a);
+		return -EBADMSG;
+	}
+	r = archive_walk(a, collect, c, err, errsz);
+	archive_read_free(a);
+	return r;
+}
+
+static int
+ingest_dir(const char *path, struct icollect *c, char *err, size_t errsz)
+{
+	struct scan_opts so = { 0 };
+	struct scan_tree *t = NULL;
+	size_t i;
+	int r;
+
+	if ((r = scan_tree_run(path, &so, &t, err, errsz)) < 0)
+		return r;
+	for (i = 0; i < t->nfiles && r == 0; i++) {
+		const struct scan_file *f = scan_file_at(t, i);
+
+		if (f->kind == SCAN_FILE && f->status == HASH_OK) {
+			r = collect(c, f->path, f->pathlen, f->sha256);
+			continue;
+		}
+		snprintf(err, errsz, "'%s' is %s: refused (a release holds regular files only)",
+			 esc_name(f->path),
+			 f->kind == SCAN_FILE ? hash_status_name(f->status)
+					      : scan_kind_name((enum scan_entry_kind)f->kind));
+		r = -EINVAL;
+	}
+	scan_tree_free(t);
+	return r;
+}
+
+static int
+cmp_ientry(const void *a, const void *b)
+{
+	const struct ientry *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->path, y->path, n);
+
+	return c ? c : (x->len < y->len ? -1 : x->len > y->len);
+}
+
+/* if every entry lies in one top folder, strip it */
+static char *
+strip_top(struct icollect *c)
+{
+	const char *slash;
+	size_t tl, i;
+	char *top;
+
+	if (c->n == 0 || (slash = memchr(c->e[0].path, '/', c->e[0].len)) == NULL)
+		return NULL;
+	tl = (size_t)(slash - c->e[0].path);
+	for (i = 1; i < c->n; i++)
+		if (c->e[i].len <= tl + 1 || memcmp(c->e[i].path, c->e[0].path, tl + 1) != 0)
+			return NULL;
+	top = xstrndup(c->e[0].path, tl);
+	for (i = 0; i < c->n; i++) {
+		memmove(c->e[i].path, c->e[i].path + tl + 1, c->e[i].len - tl);
+		c->e[i].len -= tl + 1;
+	}
+	return top;
+}
+
+static int
+write_atomic(const char *path, const char *data, size_t len)
+{
+	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	size_t off = 0;
+	int r = 0;
+
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+out:
+	free(tmp);
+	return r;
+}
+
+int
+ingest_run(const struct ingest_opts *o, struct ingest_result *ret, char *err, size_t errsz)
+{
+	struct icollect c = { 0 };
+	struct stat st;
+	struct buf out;
+	char *pdir = NULL, *meta = NULL;
+	size_t i;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	buf_init(&out, SIZE_MAX / 2);
+	if (fpset_check_product(o->product) < 0) {
+		snprintf(err, errsz, "invalid product name '%s' (lower case letters, digits, '.', '_', "
+			 "'-')", esc_name(o->product));
+		return -EINVAL;
+	}
+	if (fpset_check_version(o->version) < 0) {
+		snprintf(err, errsz, "invalid version '%s'", esc_name(o->version));
+		return -EINVAL;
+	}
+	if (strcmp(o->kind, "core") && strcmp(o->kind, "plugin") && strcmp(o->kind, "theme") &&
+	    strcmp(o->kind, "library")) {
+		snprintf(err, errsz, "invalid kind '%s' (core, plugin, theme, library)", esc_name(o->kind));
+		return -EINVAL;
+	}
+	if (stat(o->source, &st) < 0) {
+		snprintf(err, errsz, "%s: %s", esc_name(o->source), strerror(errno));
+		return -errno;
+	}
+	if (S_ISDIR(st.st_mode))
+		r = ingest_dir(o->source, &c, err, errsz);
+	else
+		r = ingest_archive_file(o->source, &c, err, errsz);
+	if (r < 0)
+		goto out;
+	if (!S_ISDIR(st.st_mode) && o->strip_top)
+		ret->stripped_top = strip_top(&c);
+	if (c.n == 0) {
+		snprintf(err, errsz, "%s: no files", esc_name(o->source));
+		r = -ENOENT;
+		goto out;
+	}
+	qsort(c.e, c.n, sizeof(*c.e), cmp_ientry);
+	for (i = 0; i < c.n; i++) {
+		if (i > 0 && cmp_ientry(&c.e[i - 1], &c.e[i]) == 0) {
+			snprintf(err, errsz, "duplicate entry '%s': refused", esc_name(c.e[i].path));
+			r = -EINVAL;
+			goto out;
+		}
+		if ((r = fpset_format_line(&out, c.e[i].sha, c.e[i].path, c.e[i].len)) < 0)
+			goto out;
+	}
+	pdir = xasprintf("%s/%s", o->outdir, o->product);
+	if ((mkdir(o->outdir, 0755) < 0 && errno != EEXIST) || (mkdir(pdir, 0755) < 0 && errno != EEXIST)) {
+		r = -errno;
+		snprintf(err, errsz, "%s: %s", pdir, strerror(errno));
+		goto out;
+	}
+	meta = xasprintf("%s/product.yaml", pdir);
+	if (stat(meta, &st) < 0) {
+		char *text = xasprintf("# written by wsidctl index ingest\nkind: %s\n", o->kind);
+
+		r = write_atomic(meta, text, strlen(text));
+		free(text);
+		if (r < 0) {
+			snprintf(err, errsz, "%s: %s", meta, strerror(-r));
+			goto out;
+		}
+	}
+	ret->set_path = xasprintf("%s/%s.sha256", pdir, o->version);
+	if ((r = write_atomic(ret->set_path, out.data, out.len)) < 0) {
+		snprintf(err, errsz, "%s: %s", ret->set_path, strerror(-r));
+		goto out;
+	}
+	ret->files = c.n;
+out:
+	for (i = 0; i < c.n; i++)
+		free(c.e[i].path);
+	free(c.e);
+	buf_free(&out);
+	free(pdir);
+	free(meta);
+	if (r < 0)
+		ingest_result_free(ret);
+	return r;
+}
+
+void
+ingest_result_free(struct ingest_result *r)
+{
+	free(r->set_path);
+	free(r->stripped_top);
+	r->set_path = NULL;
+	r->stripped_top = NULL;
+}

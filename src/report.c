@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Text and JSON scan reports; see report.h. */
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+char *
+report_inst_root(const struct scan_tree *t, const struct installation *in)
+{
+	size_t tl = strlen(t->root);
+
+	while (tl > 1 && t->root[tl - 1] == '/')
+		tl--;
+	if (in->root_len == 0)
+		return xstrndup(t->root, tl);
+	return xasprintf("%.*s/%.*s", (int)tl, t->root, (int)in->root_len, in->root);
+}
+
+static void
+json_file_path(struct json *j, const struct scan_tree *t, const struct installation *in,
+	       const struct ident_file *f)
+{
+	if (f->file == SIZE_MAX) {
+		json_kv_name(j, "path", f->relpath, f->relpath_len);
+	} else {
+		const struct scan_file *sf = scan_file_at(t, f->file);
+		size_t base = in->root_len ? in->root_len + 1 : 0;
+
+		json_kv_name(j, "path", sf->path + base, sf->pathlen - base);
+	}
+}
+
+static void
+json_inst(struct json *j, const struct scan_tree *t, const struct ident_result *r,
+	  const struct installation *in)
+{
+	char *root = report_inst_root(t, in);
+	size_t i, st;
+
+	json_obj_begin(j);
+	json_kv_name(j, "root", root, strlen(root));
+	free(root);
+	json_kv_str(j, "product", in->product->name);
+	json_kv_str(j, "kind", in->product->kind);
+	json_kv_str(j, "version", in->version->version);
+	json_kv_str(j, "released", in->version->released);
+	json_kv_double(j, "confidence", in->confidence);
+	json_kv_int(j, "matched", in->matched);
+	json_kv_int(j, "release_files", in->version->nfiles);
+	json_key(j, "candidates");
+	json_arr_begin(j);
+	for (i = 0; i < in->ncandidates; i++) {
+		json_obj_begin(j);
+		json_kv_str(j, "version", in->candidates[i].version->version);
+		json_kv_int(j, "matched", in->candidates[i].matched);
+		json_kv_double(j, "confidence", in->candidates[i].confidence);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_key(j, "mixed");
+	if (in->mixed) {
+		json_obj_begin(j);
+		json_kv_str(j, "with", in->mixed_with->version);
+		json_kv_int(j, "only_best", in->mixed_only_best);
+		json_kv_int(j, "only_other", in->mixed_only_other);
+		json_obj_end(j);
+	} else
+		json_bool(j, false);
+	json_key(j, "version_file_claims");
+	if (in->has_version_file) {
+		json_obj_begin(j);
+		json_kv_str(j, "file", in->product->version_file);
+		json_kv_str(j, "claimed", in->claimed_version);
+		json_kv_str(j, "hashes_say", in->version->version);
+		json_kv_bool(j, "agrees", in->claimed_version &&
+					  strcmp(in->claimed_version, in->version->version) == 0);
+		json_obj_end(j);
+	} else
+		json_null(j);
+	json_key(j, "parent");
+	if (in->parent >= 0) {
+		char *p = report_inst_root(t, &r->inst[in->parent]);
+
+		json_strn(j, p, strlen(p));
+		free(p);
+	} else
+		json_null(j);
+	json_key(j, "counts");
+	json_obj_begin(j);
+	for (st = 0; st < IDENT_STATE_MAX; st++)
+		json_kv_int(j, ident_state_name((enum ident_file_state)st), (int64_t)in->counts[st]);
+	json_obj_end(j);
+	json_key(j, "files");
+	json_obj_begin(j);
+	for (st = 0; st < IDENT_STATE_MAX; st++) {
+		json_key(j, ident_state_name((enum ident_file_state)st));
+		json_arr_begin(j);
+		for (i = 0; i < in->nfiles; i++) {
+			const struct ident_file *f = &in->files[i];
+
+			if (f->state != st)
+				continue;
+			if (st == IDENT_OK) {
+				const struct scan_file *sf = scan_file_at(t, f->file);
+				size_t base = in->root_len ? in->root_len + 1 : 0;
+
+				json_strn(j, sf->path + base, sf->pathlen - base);
+				continue;
+			}
+			json_obj_begin(j);
+			json_file_path(j, t, in, f);
+			if (f->file != SIZE_MAX) {
+				const struct scan_file *sf = scan_file_at(t, f->file);
+
+				if (sf->status == HASH_OK)
+					json_kv_hex(j, "sha256", sf->sha256, SHA256_LEN);
+				else
+					json_kv_str(j, "status", hash_status_name(sf->status));
+				if (st == IDENT_ADDED)
+					json_kv_bool(j, "code", ident_is_code(sf->path, sf->pathlen));
+			}
+			if (st != IDENT_ADDED)
+				json_kv_hex(j, "expected_sha256", f->expected, SHA256_LEN);
+			if (f->known_as)
+				json_kv_str(j, "known_in", f->known_as->version);
+			json_obj_end(j);
+		}
+		json_arr_end(j);
+	}
+	json_obj_end(j);
+	json_obj_end(j);
+}
+
+void
+report_json_tree(struct json *j, const struct scan_tree *t, const struct ident_result *r)
+{
+	size_t i, counts[SCAN_KIND_MAX] = { 0 }, hashed = 0, errors = 0;
+
+	for (i = 0; i < t->nfiles; i++) {
+		const struct scan_file *f = scan_file_at(t, i);
+
+		counts[f->kind]++;
+		if (f->kind == SCAN_FILE && f->status == HASH_OK)
+			hashed++;
+		else if (f->kind == SCAN_FILE)
+			errors++;
+	}
+	json_obj_begin(j);
+	json_kv_name(j, "path", t->root, strlen(t->root));
+	json_kv_int(j, "files", (int64_t)counts[SCAN_FILE]);
+	json_kv_int(j, "files_hashed", (int64_t)hashed);
+	json_kv_int(j, "dirs", (int64_t)t->ndirs);
+	json_kv_int(j, "bytes_hashed", (int64_t)t->bytes_hashed);
+	json_kv_double(j, "seconds", t->total_seconds);
+	json_key(j, "installations");
+	json_arr_begin(j);
+	for (i = 0; r && i < r->ninst; i++)
+		json_inst(j, t, r, &r->inst[i]);
+	json_arr_end(j);
+	/* what was not hashed, and why: symlinks, special files, caps, errors */
+	json_key(j, "skipped");
+	json_arr_begin(j);
+	for (i = 0; i < t->nfiles; i++) {
+		const struct scan_file *f = scan_file_at(t, i);
+
+		if (f->kind == SCAN_FILE && f->status == HASH_OK)
+			continue;
+		json_obj_begin(j);
+		json_kv_name(j, "path", f->path, f->pathlen);
+		json_kv_str(j, "kind", scan_kind_name((enum scan_entry_kind)f->kind));
+		if (f->kind == SCAN_FILE)
+			json_kv_str(j, "status", hash_status_name(f->status));
+		if (f->link_target)
+			json_kv_name(j, "target", f->link_target, strlen(f->link_target));
+		if (f->err)
+			json_kv_str(j, "error", strerror(f->err));
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+static void
+put_name(FILE *out, const char *s, size_t n)
+{
+	struct buf b;
+
+	buf_init(&b, 1 << 20);
+	buf_put_escaped(&b, s, n);
+	if (b.data)
+		fputs(b.data, out);
+	buf_free(&b);
+}
+
+static const char *
+c_on(const struct report_opts *o, const char *code)
+{
+	return o->color ? code : "";
+}
+
+void
+report_text_tree(FILE *out, const struct scan_tree *t, const struct ident_result *r,
+		 const struct report_opts *o)
+{
+	size_t i, k, st, nskip[SCAN_KIND_MAX] = { 0 }, nunhashed = 0;
+	const char *rst = c_on(o, "\033[0m"), *bold = c_on(o, "\033[1m"),
+		   *red = c_on(o, "\033[31m"), *yel = c_on(o, "\033[33m");
+
+	fprintf(out, "%s", bold);
+	put_name(out, t->root, strlen(t->root));
+	fprintf(out, "%s: %zu entries, %llu dirs, %.1f MB hashed in %.2f s, %zu installation%s\n", rst,
+		t->nfiles, (unsigned long long)t->ndirs, (double)t->bytes_hashed / 1e6,
+		t->total_seconds, r ? r->ninst : 0, r && r->ninst == 1 ? "" : "s");
+	for (i = 0; r && i < r->ninst; i++) {
+		const struct installation *in = &r->inst[i];
+		char *root = report_inst_root(t, in);
+		size_t shown;
+		size_t limit = o->verbose ? SIZE_MAX : 10;
+
+		fprintf(out, "\n  %s", bold);
+		put_name(out, root, strlen(root));
+		free(root);
+		fprintf(out, "%s\n    %-12s %s %s (%s)%s, confidence %.1f%% (%u of %u release files)\n",
+			rst, "identified", in->product->name, in->version->version, in->product->kind,
+			in->version->released && in->version->released[0] ? "" : "",
+			100.0 * in->confidence, in->counts[IDENT_OK] > UINT32_MAX ? 0 : (unsigned)in->counts[IDENT_OK],
+			in->version->nfiles);
+		fprintf(out, "    %-12s ok %zu, modified %zu, missing %zu, added %zu\n", "files",
+			in->counts[IDENT_OK], in->counts[IDENT_MODIFIED], in->counts[IDENT_MISSING],
+			in->counts[IDENT_ADDED]);
+		if (in->ncandidates) {
+			fprintf(out, "    %-12s", "candidates");
+			for (k = 0; k < in->ncandidates; k++)
+				fprintf(out, "%s %s (%u files)", k ? "," : "",
+					in->candidates[k].version->version, in->candidates[k].matched);
+			fprintf(out, "\n");
+		}
+		if (in->mixed)
+			fprintf(out, "    %s%-12s %u files are %s content, %u only %s%s\n", yel, "MIXED",
+				in->mixed_only_other, in->mixed_with->version, in->mixed_only_best,
+				in->version->version, rst);
+		if (in->has_version_file) {
+			if (in->claimed_version == NULL)
+				fprintf(out, "    %-12s %s: no version claim found\n", "version file",
+					in->product->version_file);
+			else if (strcmp(in->claimed_version, in->version->version) != 0) {
+				fprintf(out, "    %s%-12s %s claims ", red, "VERSION LIE",
+					in->product->version_file);
+				put_name(out, in->claimed_version, strlen(in->claimed_version));
+				fprintf(out, ", the hashes say %s%s\n", in->version->version, rst);
+			} else
+				fprintf(out, "    %-12s %s agrees (%s)\n", "version file",
+					in->product->version_file, in->claimed_version);
+		}
+		if (in->parent >= 0) {
+			char *p = report_inst_root(t, &r->inst[in->parent]);
+
+			fprintf(out, "    %-12s ", "inside");
+			put_name(out, p, strlen(p));
+			fprintf(out, "\n");
+			free(p);
+		}
+		for (st = IDENT_MODIFIED; st < IDENT_STATE_MAX; st++) {
+			shown = 0;
+			for (k = 0; k < in->nfiles; k++) {
+				const struct ident_file *f = &in->files[k];
+				const char *name;
+				size_t nl, base = in->root_len ? in->root_len + 1 : 0;
+				bool code = false;
+
+				if (f->state != st)
+					continue;
+				if (f->file == SIZE_MAX) {
+					name = f->relpath;
+					nl = f->relpath_len;
+				} else {
+					const struct scan_file *sf = scan_file_at(t, f->file);
+
+					name = sf->path + base;
+					nl = sf->pathlen - base;
+					code = ident_is_code(sf->path, sf->pathlen);
+				}
+				/* added files: code always shown, the rest only when verbose */
+				if (st == IDENT_ADDED && !code && !o->verbose)
+					continue;
+				if (shown++ >= limit)
+					continue;
+				fprintf(out, "    %s%-12s ", st == IDENT_MODIFIED ? yel : (code ? red : ""),
+					st == IDENT_ADDED ? (code ? "added code" : "added")
+							  : ident_state_name((enum ident_file_state)st));
+				put_name(out, name, nl);
+				if (f->known_as)
+					fprintf(out, " (content of %s)", f->known_as->version);
+				fprintf(out, "%s\n", st == IDENT_MODIFIED || code ? rst : "");
+			}
+			if (shown > limit)
+				fprintf(out, "    %-12s ... %zu more (--verbose lists all)\n", "",
+					shown - limit);
+		}
+	}
+	for (i = 0; i < t->nfiles; i++) {
+		const struct scan_file *f = scan_file_at(t, i);
+
+		if (f->kind != SCAN_FILE)
+			nskip[f->kind]++;
+		else if (f->status != HASH_OK)
+			nunhashed++;
+	}
+	if (nskip[SCAN_SYMLINK] + nskip[SCAN_SPECIAL] + nskip[SCAN_DIR_ERROR] +
+	    nskip[SCAN_MOUNTPOINT] + nunhashed) {
+		fprintf(out, "\n  not hashed: %zu symlinks (not followed), %zu special files, %zu "
+			"unreadable dirs, %zu mount points, %zu files (too big, sparse, changing or "
+			"unreadable)\n", nskip[SCAN_SYMLINK], nskip[SCAN_SPECIAL], nskip[SCAN_DIR_ERROR],
+			nskip[SCAN_MOUNTPOINT], nunhashed);
+		if (o->verbose) {
+			for (i = 0; i < t->nfiles; i++) {
+				const struct scan_file *f = scan_file_at(t, i);
+
+				if (f->kind == SCAN_FILE && f->status == HASH_OK)
+					continue;
+				fprintf(out, "    %-14s ", f->kind == SCAN_FILE
+								? hash_status_name(f->status)
+								: scan_kind_name((enum scan_entry_kind)f->kind));
+				put_name(out, f->path, f->pathlen);
+				if (f->link_target) {
+					fprintf(out, " -> ");
+					put_name(out, f->link_target, strlen(f->link_target));
+				}
+				fprintf(out, "\n");
+			}
+		}
+	}
+}

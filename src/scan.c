@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Tree walk + parallel hashing + index lookups; see scan.h.
+ *
+ * DESIGN: the calling thread walks (one directory at a time, breadth first,
+ * each opened beneath the root fd) and appends files to a chunked array that
+ * never moves; `jobs` worker threads take files from it as they appear, hash
+ * them (hash.h) and look the hash up through their own read-only SQLite
+ * connection. When the walk ends, the walker becomes a worker too. The only
+ * shared state is the array's length and the next index, under one mutex. */
+#include "scan.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fpindex.h"
+#include "log.h"
+
+struct scan_state {
+	struct scan_tree *t;
+	const struct scan_opts *o;
+	int rootfd;
+	dev_t rootdev;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t published; /* files visible to workers */
+	size_t next;      /* next file to hash */
+	size_t hashed;
+	bool walk_done;
+	char *dbpath;
+	uint64_t bytes;
+};
+
+const char *
+scan_kind_name(enum scan_entry_kind k)
+{
+	static const char *const names[SCAN_KIND_MAX] = {
+		[SCAN_FILE] = "file",
+		[SCAN_SYMLINK] = "symlink",
+		[SCAN_SPECIAL] = "special",
+		[SCAN_DIR_ERROR] = "unreadable-dir",
+		[SCAN_MOUNTPOINT] = "mountpoint",
+	};
+
+	return (unsigned)k < SCAN_KIND_MAX ? names[k] : "unknown";
+}
+
+static struct scan_file *
+scan_append(struct scan_state *ss)
+{
+	struct scan_tree *t = ss->t;
+	size_t i = t->nfiles;
+	struct scan_file *f;
+
+	if (i / SCAN_CHUNK >= t->nchunks) {
+		/* the chunk table may move; chunks themselves never do. Workers
+		 * read t->chunks under the mutex, so grow it under the mutex. */
+		pthread_mutex_lock(&ss->mu);
+		t->chunks = xreallocarray(t->chunks, t->nchunks + 1, sizeof(*t->chunks));
+		t->chunks[t->nchunks++] = xcalloc(SCAN_CHUNK, sizeof(struct scan_file));
+		pthread_mutex_unlock(&ss->mu);
+	}
+	f = &t->chunks[i / SCAN_CHUNK][i % SCAN_CHUNK];
+	memset(f, 0, sizeof(*f));
+	t->nfiles++;
+	return f;
+}
+
+static void
+scan_publish(struct scan_state *ss)
+{
+	pthread_mutex_lock(&ss->mu);
+	ss->published = ss->t->nfiles;
+	pthread_cond_broadcast(&ss->cv);
+	pthread_mutex_unlock(&ss->mu);
+}
+
+struct match_ctx {
+	struct scan_file *f;
+	size_t alloc;
+};
+
+static int
+on_match(void *ud, int64_t product_id, int64_t path_id, const char *relpath, size_t rlen,
+	 const uint8_t *slots, size_t slen)
+{
+	struct match_ctx *c = ud;
+	struct scan_file *f = c->f;
+	struct scan_match *m;
+	uint32_t root_len;
+
+	if (rlen == f->pathlen && memcmp(f->path, relpath, rlen) == 0)
+		root_len = 0;
+	else if (rlen < f->pathlen && f->path[f->pathlen - rlen - 1] == '/' &&
+		 memcmp(f->path + f->pathlen - rlen, relpath, rlen) == 0)
+		root_len = (uint32_t)(f->pathlen - rlen - 1);
+	else
+		return 0; /* same content, but not at a path that fits an install */
+	if (f->nmatches == UINT16_MAX || slen > UINT16_MAX)
+		return 0;
+	if (f->nmatches == c->alloc) {
+		c->alloc = c->alloc ? c->alloc * 2 : 2;
+		f->matches = xreallocarray(f->matches, c->alloc, sizeof(*f->matches));
+	}
+	m = &f->matches[f->nmatches++];
+	m->product_id = product_id;
+	m->path_id = path_id;
+	m->root_len = root_len;
+	m->slen = (uint16_t)slen;
+	m->slots = xmalloc(slen ? slen : 1);
+	memcpy(m->slots, slots, slen);
+	return 0;
+}
+
+static void *
+scan_worker(void *arg)
+{
+	struct scan_state *ss = arg;
+	struct fpindex_lookup *lk = NULL;
+	char err[512];
+	uint64_t bytes = 0;
+
+	if (ss->dbpath && fpindex_lookup_open(ss->dbpath, &lk, err, sizeof(err)) < 0)
+		log_warnx("scan: %s", err);
+	for (;;) {
+		struct scan_file *f;
+		struct hash_result hr;
+		struct stat expect;
+		size_t i;
+
+		pthread_mutex_lock(&ss->mu);
+		while (ss->next >= ss->published && !ss->walk_done)
+			pthread_cond_wait(&ss->cv, &ss->mu);
+		if (ss->next >= ss->published) {
+			pthread_mutex_unlock(&ss->mu);
+			break;
+		}
+		i = ss->next++;
+		f = &ss->t->chunks[i / SCAN_CHUNK][i % SCAN_CHUNK];
+		pthread_mutex_unlock(&ss->mu);
+
+		if (f->kind != SCAN_FILE)
+			continue;
+		memset(&expect, 0, sizeof(expect));
+		expect.st_dev = ss->rootdev;
+		expect.st_ino = 0;
+		hash_file_beneath(ss->rootfd, f->path, ss->o->max_size, NULL, &hr);
+		f->status = (uint8_t)hr.status;
+		f->err = hr.err;
+		f->size = hr.size;
+		if (hr.status != HASH_OK)
+			continue;
+		memcpy(f->sha256, hr.sha256, SHA256_LEN);
+		bytes += hr.size;
+		if (lk) {
+			struct match_ctx mc = { .f = f, .alloc = 0 };
+
+			fpindex_lookup_hash(lk, f->sha256, on_match, &mc);
+		}
+	}
+	fpindex_lookup_free(lk);
+	pthread_mutex_lock(&ss->mu);
+	ss->bytes += bytes;
+	pthread_mutex_unlock(&ss->mu);
+	return NULL;
+}
+
+static int
+open_dir_beneath(int rootfd, const char *relpath)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+			   RESOLVE_NO_XDEV,
+	};
+	long fd;
+	const char *p;
+	int dfd;
+
+	if (relpath[0] == '\0')
+		return fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+	fd = syscall(SYS_openat2, rootfd, relpath, &how, sizeof(how));
+	if (fd >= 0)
+		return (int)fd;
+	if (errno != ENAMETOOLONG && errno != EAGAIN)
+		return -errno;
+	/* longer than PATH_MAX: walk component by component */
+	dfd = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+	for (p = relpath; dfd >= 0 && *p;) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		char name[256];
+		int nfd;
+
+		if (n == 0 || n > 255)
+			break;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		nfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		close(dfd);
+		dfd = nfd < 0 ? -errno : nfd;
+		p += n + (slash ? 1 : 0);
+	}
+	return dfd;
+}
+
+static char *
+join_path(const char *dir, size_t dlen, const char *name, size_t *ret_len)
+{
+	size_t nlen = strlen(name);
+	char *p = xmalloc(dlen + nlen + 2);
+
+	if (dlen) {
+		memcpy(p, dir, dlen);
+		p[dlen] = '/';
+		memcpy(p + dlen + 1, name, nlen + 1);
+		*ret_len = dlen + 1 + nlen;
+	} else {
+		memcpy(p, name, nlen + 1);
+		*ret_len = nlen;
+	}
+	return p;
+}
+
+static void
+scan_progress(struct scan_state *ss, bool final)
+{
+	static uint64_t last;
+	uint64_t now = now_mono_ns();
+
+	if (!ss->o->progress || (!final && now - last < 200000000ull))
+		return;
+	last = now;
+	fprintf(stderr, "\r  scanning: %zu files found, %zu hashed%s", ss->t->nfiles, ss->next,
+		final ? "\n" : "   ");
+}
+
+/* Breadth-first walk; directories are queued by relative path. */
+static void
+scan_walk(struct scan_state *ss)
+{
+	char **queue = NULL;
+	size_t qhead = 0, qlen = 0, qalloc = 0;
+
+	queue = xmalloc(sizeof(*queue));
+	queue[qlen++] = xstrdup("");
+	qalloc = 1;
+	while (qhead < qlen) {
+		char *dir = queue[qhead];
+		size_t dlen = strlen(dir);
+		int dfd = open_dir_beneath(ss->rootfd, dir);
+		DIR *d;
+		struct dirent *de;
+
+		queue[qhead++] = NULL;
+		ss->t->ndirs++;
+		if (dfd < 0) {
+			struct scan_file *f = scan_append(ss);
+
+			f->path = dir;
+			f->pathlen = (uint32_t)dlen;
+			f->kind = dfd == -EXDEV ? SCAN_MOUNTPOINT : SCAN_DIR_ERROR;
+			f->err = -dfd;
+			continue;
+		}
+		d = fdopendir(dfd);
+		if (d == NULL) {
+			close(dfd);
+			free(dir);
+			continue;
+		}
+		while ((de = readdir(d)) != NULL) {
+			struct stat st;
+			struct scan_file *f;
+			size_t plen;
+			char *path;
+
+			if (de->d_name[0] == '.' &&
+			    (de->d_name[1] == '\0' || (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+				continue;
+			if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				continue; /* vanished meanwhile */
+			path = join_path(dir, dlen, de->d_name, &plen);
+			if (S_ISDIR(st.st_mode)) {
+				if (st.st_dev != ss->rootdev) {
+					f = scan_append(ss);
+					f->path = path;
+					f->pathlen = (uint32_t)plen;
+					f->kind = SCAN_MOUNTPOINT;
+					continue;
+				}
+				if (qlen == qalloc) {
+					/* compact the consumed head before growing */
+					if (qhead > qalloc / 2) {
+						memmove(queue, queue + qhead, (qlen - qhead) * sizeof(*queue));
+						qlen -= qhead;
+						qhead = 0;
+					} else {
+						qalloc *= 2;
+						queue = xreallocarray(queue, qalloc, sizeof(*queue));
+					}
+				}
+				queue[qlen++] = path;
+				continue;
+			}
+			f = scan_append(ss);
+			f->path = path;
+			f->pathlen = (uint32_t)plen;
+			f->size = (uint64_t)st.st_size;
+			if (S_ISREG(st.st_mode)) {
+				f->kind = SCAN_FILE;
+			} else if (S_ISLNK(st.st_mode)) {
+				char tgt[4096];
+				ssize_t n = readlinkat(dfd, de->d_name, tgt, sizeof(tgt) - 1);
+
+				f->kind = SCAN_SYMLINK;
+				if (n >= 0) {
+					tgt[n] = '\0';
+					f->link_target = xstrdup(tgt);
+				}
+			} else {
+				f->kind = SCAN_SPECIAL;
+			}
+			if ((ss->t->nfiles & 255) == 0) {
+				scan_publish(ss);
+				scan_progress(ss, false);
+			}
+		}
+		closedir(d);
+		free(dir);
+		scan_publish(ss);
+	}
+	free(queue);
+}
+
+int
+scan_tree_run(const char *path, const struct scan_opts *o, struct scan_tree **ret, char *err,
+	      size_t errsz)
+{
+	struct scan_state ss;
+	struct scan_tree *t = xcalloc(1, sizeof(*t));
+	pthread_t *th = NULL;
+	unsigned jobs = o->jobs, i;
+	struct stat st;
+	uint64_t t0 = now_mono_ns();
+
+	memset(&ss, 0, sizeof(ss));
+	t->root = xstrdup(path);
+	ss.t = t;
+	ss.o = o;
+	ss.rootfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ss.rootfd < 0 || fstat(ss.rootfd, &st) < 0) {
+		snprintf(err, errsz, "%s: %s", esc_name(path), strerror(errno));
+		if (ss.rootfd >= 0)
+			close(ss.rootfd);
+		scan_tree_free(t);
+		return -errno;
+	}
+	ss.rootdev = st.st_dev;
+	ss.dbpath = o->dbpath ? xstrdup(o->dbpath) : NULL;
+	pthread_mutex_init(&ss.mu, NULL);
+	pthread_cond_init(&ss.cv, NULL);
+	if (jobs == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		jobs = n > 0 ? (unsigned)n : 1;
+	}
+	if (jobs > 64)
+		jobs = 64;
+	th = xcalloc(jobs, sizeof(*th));
+	/* the walker takes a core too; it joins as a worker when done */
+	for (i = 0; i + 1 < jobs; i++)
+		if (pthread_create(&th[i], NULL, scan_worker, &ss) != 0)
+			fatalx("scan: cannot start a thread");
+	scan_walk(&ss);
+	t->walk_seconds = (double)(now_mono_ns() - t0) / 1e9;
+	pthread_mutex_lock(&ss.mu);
+	ss.walk_done = true;
+	ss.published = t->nfiles;
+	pthread_cond_broadcast(&ss.cv);
+	pthread_mutex_unlock(&ss.mu);
+	if (jobs == 1) {
+		scan_worker(&ss);
+	} else {
+		/* one more worker on this thread while the others finish */
+		scan_worker(&ss);
+		for (i = 0; i + 1 < jobs; i++)
+			pthread_join(th[i], NULL);
+	}
+	scan_progress(&ss, true);
+	t->bytes_hashed = ss.bytes;
+	t->total_seconds = (double)(now_mono_ns() - t0) / 1e9;
+	free(th);
+	free(ss.dbpath);
+	close(ss.rootfd);
+	pthread_mutex_destroy(&ss.mu);
+	pthread_cond_destroy(&ss.cv);
+	*ret = t;
+	return 0;
+}
+
+void
+scan_tree_free(struct scan_tree *t)
+{
+	size_t i, j;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->nfiles; i++) {
+		struct scan_file *f = scan_file_at(t, i);
+
+		for (j = 0; j < f->nmatches; j++)
+			free(f->matches[j].slots);
+		free(f->matches);
+		free(f->path);
+		free(f->link_target);
+	}
+	for (i = 0; i < t->nchunks; i++)
+		free(t->chunks[i]);
+	free(t->chunks);
+	free(t->root);
+	free(t);
+}
+
+int
+scan_read_small(const char *root, const char *relpath, char *out, size_t cap)
+{
+	int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd, r;
+	struct stat st;
+	ssize_t n;
+
+	if (rootfd < 0)
+		return -errno;
+	fd = hash_open_beneath(rootfd, relpath);
+	close(rootfd);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	n = pread(fd, out, cap, 0);
+	r = n < 0 ? -errno : (int)n;
+	close(fd);
+	return r;
+}

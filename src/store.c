@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* SQLite: open, pragmas, migrations.
+ *
+ * DESIGN: the index (products, versions, paths, hashes, entries) is stored
+ * normalised so that a (path, hash) pair is one row whatever the number of
+ * versions that ship it: entries.slots is a run-length set of version slots
+ * (slotset.h). Lookups a scan needs are then one index probe each:
+ *   hash -> entries(hash_id, ...) -> paths (product, relpath) + slots;
+ *   (product, relpath) -> paths -> entries_path index -> hashes + slots.
+ * Paths are BLOBs: file names are bytes, not text. */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	int rdonly;
+	int version;
+};
+
+/* Each entry upgrades the schema by one version. Never edit a released entry:
+ * append a new one. */
+static const char *const migrations[] = {
+	/* 1: fingerprint index */
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
+	"CREATE TABLE products("
+	"  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, kind TEXT NOT NULL DEFAULT 'core',"
+	"  version_file TEXT, version_pattern TEXT, upload_dirs TEXT, nslots INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE versions("
+	"  id INTEGER PRIMARY KEY, product_id INTEGER NOT NULL REFERENCES products(id),"
+	"  slot INTEGER NOT NULL, version TEXT NOT NULL, rank INTEGER NOT NULL DEFAULT 0,"
+	"  tag TEXT, released TEXT, nfiles INTEGER NOT NULL DEFAULT 0,"
+	"  source TEXT, source_kind TEXT, source_sha256 BLOB, indexed_at INTEGER,"
+	"  UNIQUE(product_id, version), UNIQUE(product_id, slot));"
+	"CREATE TABLE paths(id INTEGER PRIMARY KEY, product_id INTEGER NOT NULL, relpath BLOB NOT NULL,"
+	"  UNIQUE(product_id, relpath));"
+	"CREATE TABLE hashes(id INTEGER PRIMARY KEY, sha256 BLOB NOT NULL UNIQUE);"
+	"CREATE TABLE entries(hash_id INTEGER NOT NULL, path_id INTEGER NOT NULL, slots BLOB NOT NULL,"
+	"  PRIMARY KEY(hash_id, path_id)) WITHOUT ROWID;"
+	"CREATE INDEX entries_path ON entries(path_id);",
+};
+
+int
+store_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_CANTOPEN:
+		return -ENOENT;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return -EBADMSG;
+	case SQLITE_CONSTRAINT:
+		return -EEXIST;
+	default:
+		return -EIO;
+	}
+}
+
+int
+store_exec(struct store *s, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK) {
+		log_warnx("store: %s: %s", s->path, msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return store_errno(rc) ? store_errno(rc) : -EIO;
+	}
+	return 0;
+}
+
+int
+store_begin(struct store *s)
+{
+	return store_exec(s, "BEGIN IMMEDIATE");
+}
+
+int
+store_commit(struct store *s)
+{
+	return store_exec(s, "COMMIT");
+}
+
+int
+store_rollback(struct store *s)
+{
+	if (sqlite3_get_autocommit(s->db))
+		return 0;
+	return store_exec(s, "ROLLBACK");
+}
+
+sqlite3_stmt *
+store_prepare(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+
+	if (rc != SQLITE_OK) {
+		log_warnx("store: %s: cannot prepare: %s", s->path, sqlite3_errmsg(s->db));
+		return NULL;
+	}
+	return st;
+}
+
+static int
+mkdir_parent(const char *path)
+{
+	char *dup = xstrdup(path);
+	char *dir = dirname(dup);
+	struct stat st;
+	int r = 0;
+
+	if (stat(dir, &st) < 0) {
+		if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+			r = -errno;
+	}
+	free(dup);
+	return r;
+}
+
+static int
+store_migrate(struct store *s, char *err, size_t errsz)
+{
+	int target = (int)ARRAY_SIZE(migrations);
+	int v;
+	char sql[64];
+
+	for (v = s->version; v < target; v++) {
+		if (store_begin(s) < 0 || store_exec(s, migrations[v]) < 0) {
+			store_rollback(s);
+			snprintf(err, errsz, "%s: schema migration to version %d failed", s->path, v + 1);
+			return -EIO;
+		}
+		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", v + 1);
+		if (store_exec(s, sql) < 0 || store_commit(s) < 0) {
+			store_rollback(s);
+			snprintf(err, errsz, "%s: schema migration to version %d failed", s->path, v + 1);
+			return -EIO;
+		}
+	}
+	s->version = target;
+	return 0;
+}
+
+int
+store_open(const char *path, int flags, struct store **ret, char *err, size_t errsz)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+	sqlite3_stmt *st = NULL;
+	struct stat sb;
+	int oflags, rc, r;
+
+	s->path = xstrdup(path);
+	s->rdonly = !!(flags & STORE_RDONLY);
+	if (stat(path, &sb) < 0) {
+		if (errno != ENOENT || s->rdonly || !(flags & STORE_CREATE)) {
+			r = -errno;
+			snprintf(err, errsz, "%s: %s%s", path, strerror(errno),
+				 errno == ENOENT ? " (build the index first: wsidctl index build)" : "");
+			goto fail;
+		}
+		if ((r = mkdir_parent(path)) < 0) {
+			snprintf(err, errsz, "%s: cannot create its directory: %s", path, strerror(-r));
+			goto fail;
+		}
+	} else if (!S_ISREG(sb.st_mode)) {
+		r = -EINVAL;
+		snprintf(err, errsz, "%s: not a regular file", path);
+		goto fail;
+	}
+	oflags = SQLITE_OPEN_NOMUTEX | (s->rdonly ? SQLITE_OPEN_READONLY
+						  : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+	rc = sqlite3_open_v2(path, &s->db, oflags, NULL);
+	if (rc != SQLITE_OK) {
+		r = store_errno(rc);
+		snprintf(err, errsz, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 10000);
+	sqlite3_extended_result_codes(s->db, 1);
+	/* a non-database file fails here, with SQLITE_NOTADB */
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		r = store_errno(rc) ? store_errno(rc) : -EIO;
+		snprintf(err, errsz, "%s: not a usable wsid database: %s", path, sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	s->version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (s->version > (int)ARRAY_SIZE(migrations)) {
+		r = -EPROTO;
+		snprintf(err, errsz, "%s: schema version %d is newer than this wsid (%d)", path,
+			 s->version, (int)ARRAY_SIZE(migrations));
+		goto fail;
+	}
+	if (!s->rdonly) {
+		if ((r = store_exec(s, "PRAGMA journal_mode=WAL")) < 0 ||
+		    (r = store_exec(s, "PRAGMA synchronous=NORMAL")) < 0 ||
+		    (r = store_exec(s, "PRAGMA foreign_keys=ON")) < 0) {
+			snprintf(err, errsz, "%s: cannot set pragmas: %s", path, sqlite3_errmsg(s->db));
+			goto fail;
+		}
+		if ((r = store_migrate(s, err, errsz)) < 0)
+			goto fail;
+	} else if (s->version < (int)ARRAY_SIZE(migrations)) {
+		r = -EPROTO;
+		snprintf(err, errsz, "%s: schema version %d is older than this wsid (%d); open it "
+			 "writable once (wsidctl index build) to upgrade", path, s->version,
+			 (int)ARRAY_SIZE(migrations));
+		goto fail;
+	}
+	store_exec(s, "PRAGMA cache_size=-16384");
+	*ret = s;
+	return 0;
+fail:
+	sqlite3_finalize(st);
+	store_close(s);
+	return r < 0 ? r : -EIO;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->db)
+		sqlite3_close_v2(s->db);
+	free(s->path);
+	free(s);
+}
+
+sqlite3 *
+store_db(const struct store *s)
+{
+	return s->db;
+}
+
+const char *
+store_path(const struct store *s)
+{
+	return s->path;
+}
+
+int
+store_schema_version(const struct store *s)
+{
+	return s->version;
+}
+
+int
+store_meta_set(struct store *s, const char *key, const char *value)
+{
+	sqlite3_stmt *st = store_prepare(s, "INSERT INTO meta(key, value) VALUES(?, ?) "
+					    "ON CONFLICT(key) DO UPDATE SET value=excluded.value");
+	int rc;
+
+	if (st == NULL)
+		return -EIO;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : store_errno(rc);
+}
+
+char *
+store_meta_get(struct store *s, const char *key)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT value FROM meta WHERE key=?");
+	char *v = NULL;
+
+	if (st == NULL)
+		return NULL;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		v = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return v;
+}

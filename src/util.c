@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Shared pure utilities; see util.h. */
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		fatalx("out of memory (%zu bytes)", n);
+	return p;
+}
+
+void *
+xcalloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+
+	if (p == NULL)
+		fatalx("out of memory (%zu x %zu bytes)", nmemb, size);
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (q == NULL)
+		fatalx("out of memory (%zu bytes)", n);
+	return q;
+}
+
+void *
+xreallocarray(void *p, size_t nmemb, size_t size)
+{
+	void *q = reallocarray(p, nmemb ? nmemb : 1, size ? size : 1);
+
+	if (q == NULL)
+		fatalx("out of memory (%zu x %zu bytes)", nmemb, size);
+	return q;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		fatalx("out of memory");
+	return p;
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+
+	if (p == NULL)
+		fatalx("out of memory");
+	return p;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		fatalx("out of memory");
+	return s;
+}
+
+void
+buf_init(struct buf *b, size_t cap)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->alloc = 0;
+	b->cap = cap ? cap : BUF_CAP_DEFAULT;
+}
+
+void
+buf_free(struct buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->alloc = 0;
+}
+
+void
+buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+static int
+buf_grow(struct buf *b, size_t add)
+{
+	size_t need, na;
+
+	if (add > b->cap || b->len > b->cap - add)
+		return -E2BIG;
+	need = b->len + add + 1;
+	if (need <= b->alloc)
+		return 0;
+	na = b->alloc ? b->alloc : 64;
+	while (na < need)
+		na *= 2;
+	if (na > b->cap + 1)
+		na = b->cap + 1;
+	b->data = xrealloc(b->data, na);
+	b->alloc = na;
+	return 0;
+}
+
+int
+buf_append(struct buf *b, const void *p, size_t n)
+{
+	int r = buf_grow(b, n);
+
+	if (r < 0)
+		return r;
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+int
+buf_puts(struct buf *b, const char *s)
+{
+	return buf_append(b, s, strlen(s));
+}
+
+int
+buf_putc(struct buf *b, char c)
+{
+	return buf_append(b, &c, 1);
+}
+
+int
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char small[256];
+	int n, r;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	if ((size_t)n < sizeof(small))
+		return buf_append(b, small, (size_t)n);
+	r = buf_grow(b, (size_t)n);
+	if (r < 0)
+		return r;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+char *
+buf_steal(struct buf *b)
+{
+	char *s = b->data ? b->data : xstrdup("");
+
+	b->data = NULL;
+	b->len = b->alloc = 0;
+	return s;
+}
+
+/* length of the valid UTF-8 sequence at s (max n bytes), 0 if invalid */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	size_t len, i;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	if (cp >= 0xd800 && cp <= 0xdfff)
+		return 0;
+	return len;
+}
+
+bool
+utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, l;
+
+	while (i < n) {
+		l = utf8_seq(p + i, n - i);
+		if (l == 0)
+			return false;
+		i += l;
+	}
+	return true;
+}
+
+int
+buf_put_escaped(struct buf *b, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, l;
+	int r = 0;
+
+	while (i < n && r == 0) {
+		unsigned c = p[i];
+
+		if (c == '\\') {
+			r = buf_append(b, "\\\\", 2);
+			i++;
+		} else if (c == '\n') {
+			r = buf_append(b, "\\n", 2);
+			i++;
+		} else if (c == '\t') {
+			r = buf_append(b, "\\t", 2);
+			i++;
+		} else if (c == '\r') {
+			r = buf_append(b, "\\r", 2);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			r = buf_printf(b, "\\x%02x", c);
+			i++;
+		} else if (c < 0x80) {
+			r = buf_putc(b, (char)c);
+			i++;
+		} else if ((l = utf8_seq(p + i, n - i)) > 0) {
+			/* C1 controls (U+0080..U+009F) are escaped too */
+			if (l == 2 && c == 0xc2 && p[i + 1] < 0xa0) {
+				r = buf_printf(b, "\\x%02x\\x%02x", c, p[i + 1]);
+			} else
+				r = buf_append(b, p + i, l);
+			i += l;
+		} else {
+			r = buf_printf(b, "\\x%02x", c);
+			i++;
+		}
+	}
+	return r;
+}
+
+const char *
+esc_name(const char *s)
+{
+	static __thread struct buf ring[8];
+	static __thread unsigned next;
+	struct buf *b = &ring[next++ % 8];
+
+	if (b->cap == 0)
+		buf_init(b, 64 * 1024);
+	buf_reset(b);
+	if (s == NULL)
+		return "(null)";
+	if (buf_put_escaped(b, s, strnlen(s, 16384)) < 0 || b->data == NULL)
+		return "(name too long)";
+	return b->data;
+}
+
+void
+hex_encode(const uint8_t *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+hex_decode(const char *in, size_t n, uint8_t *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		int hi = hexval((unsigned char)in[2 * i]);
+		int lo = hi < 0 ? -1 : hexval((unsigned char)in[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/* rank of a pre-release word: lower sorts earlier; a plain release is 100 */
+static int
+prerelease_rank(const char *w, size_t n)
+{
+	if (n >= 5 && strncasecmp(w, "alpha", 5) == 0)
+		return 10;
+	if (n >= 4 && strncasecmp(w, "beta", 4) == 0)
+		return 20;
+	if (n >= 2 && strncasecmp(w, "rc", 2) == 0)
+		return 30;
+	if (n >= 3 && strncasecmp(w, "pre", 3) == 0)
+		return 5;
+	if (n >= 3 && strncasecmp(w, "dev", 3) == 0)
+		return 1;
+	return 50;
+}
+
+int
+version_cmp(const char *a, const char *b)
+{
+	while (*a || *b) {
+		/* skip separators */
+		while (*a && (*a == '.' || *a == '-' || *a == '_' || *a == '+'))
+			a++;
+		while (*b && (*b == '.' || *b == '-' || *b == '_' || *b == '+'))
+			b++;
+		if (!*a || !*b) {
+			/* "6.4" vs "6.4.1": the shorter one is older, unless what
+			 * remains of the longer is a pre-release word */
+			const char *rest = *a ? a : b;
+			int sign = *a ? 1 : -1;
+
+			if (!*rest)
+				return 0;
+			if (isalpha((unsigned char)*rest)) {
+				size_t n = strcspn(rest, ".-_+0123456789");
+
+				if (prerelease_rank(rest, n) < 100)
+					return -sign;
+			}
+			return sign;
+		}
+		if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+			const char *ea = a, *eb = b;
+			size_t la, lb;
+
+			while (*a == '0' && isdigit((unsigned char)a[1]))
+				a++;
+			while (*b == '0' && isdigit((unsigned char)b[1]))
+				b++;
+			ea = a;
+			eb = b;
+			while (isdigit((unsigned char)*ea))
+				ea++;
+			while (isdigit((unsigned char)*eb))
+				eb++;
+			la = (size_t)(ea - a);
+			lb = (size_t)(eb - b);
+			if (la != lb)
+				return la < lb ? -1 : 1;
+			int c = memcmp(a, b, la);
+			if (c)
+				return c < 0 ? -1 : 1;
+			a = ea;
+			b = eb;
+		} else if (isdigit((unsigned char)*a) || isdigit((unsigned char)*b)) {
+			/* number vs word: "1.0.1" > "1.0-beta" */
+			if (isdigit((unsigned char)*a))
+				return prerelease_rank(b, strcspn(b, ".-_+0123456789")) < 100 ? 1 : -1;
+			return prerelease_rank(a, strcspn(a, ".-_+0123456789")) < 100 ? -1 : 1;
+		} else {
+			size_t la = strcspn(a, ".-_+0123456789");
+			size_t lb = strcspn(b, ".-_+0123456789");
+			int ra = prerelease_rank(a, la), rb = prerelease_rank(b, lb);
+			int c;
+
+			if (ra != rb)
+				return ra < rb ? -1 : 1;
+			c = strncmp(a, b, la < lb ? la : lb);
+			if (c)
+				return c < 0 ? -1 : 1;
+			if (la != lb)
+				return la < lb ? -1 : 1;
+			a += la;
+			b += lb;
+		}
+	}
+	return 0;
+}
+
+void
+version_branch(const char *v, char *out, size_t outsz)
+{
+	size_t n = 0;
+	int dots = 0;
+
+	while (v[n] && n + 1 < outsz) {
+		if (v[n] == '.' && ++dots == 2)
+			break;
+		if (v[n] == '-')
+			break;
+		n++;
+	}
+	memcpy(out, v, n);
+	out[n] = '\0';
+}
+
+uint64_t
+now_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int64_t
+now_unix(void)
+{
+	return (int64_t)time(NULL);
+}

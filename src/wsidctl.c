@@ -1,0 +1,584 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* wsidctl: the admin's command line. A table of verbs, one handler each
+ * (cmd_<verb>). Exit codes: 0 ok, 1 findings/unhealthy where a verb says so,
+ * 2 usage error, 3 runtime error. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fpindex.h"
+#include "ident.h"
+#include "ingest.h"
+#include "json.h"
+#include "log.h"
+#include "report.h"
+#include "scan.h"
+#include "store.h"
+#include "util.h"
+
+#define WSID_VERSION "0.1.0"
+#define EXIT_USAGE 2
+#define EXIT_ERROR 3
+
+#ifndef WSID_DATADIR
+#define WSID_DATADIR "/usr/local/share/wsid"
+#endif
+#define DEFAULT_DB "/var/lib/wsid/wsid.db"
+#define DEFAULT_LOCAL_FP "/var/lib/wsid/fingerprints"
+
+struct ctl {
+	const char *db;
+	const char *config;
+	bool json;
+	bool verbose;
+	bool tty;
+};
+
+static struct ctl ctl;
+
+struct verb {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+	const char *help;
+};
+
+static int cmd_index(int argc, char **argv);
+static int cmd_scan(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const struct verb verbs[] = {
+	{ "index", cmd_index, "index build|ingest|stats [options]",
+	  "build and query the fingerprint index" },
+	{ "scan", cmd_scan, "scan [--json] [--jobs N] [--max-size BYTES] [--verbose] PATH...",
+	  "identify the installations under PATH by hash votes" },
+	{ "help", cmd_help, "help [VERB]", "show help" },
+};
+
+static const char *
+db_path(void)
+{
+	if (ctl.db)
+		return ctl.db;
+	return DEFAULT_DB;
+}
+
+static void
+usage_verb(const struct verb *v, FILE *out)
+{
+	fprintf(out, "usage: wsidctl [--db PATH] [--config PATH] %s\n  %s\n", v->usage, v->help);
+}
+
+static int
+cmd_help(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc > 1) {
+		for (i = 0; i < ARRAY_SIZE(verbs); i++)
+			if (strcmp(verbs[i].name, argv[1]) == 0) {
+				usage_verb(&verbs[i], stdout);
+				return 0;
+			}
+		fprintf(stderr, "wsidctl: unknown verb '%s'\n", esc_name(argv[1]));
+		return EXIT_USAGE;
+	}
+	printf("usage: wsidctl [--db PATH] [--config PATH] [--json] VERB [ARGS]\n\nverbs:\n");
+	for (i = 0; i < ARRAY_SIZE(verbs); i++)
+		printf("  %-8s %s\n           %s\n", verbs[i].name, verbs[i].help, verbs[i].usage);
+	printf("\nexit codes: 0 ok, 1 findings or unhealthy (where a verb says so), 2 usage, 3 error\n");
+	return 0;
+}
+
+static bool
+wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
+}
+
+/* ---- index ---- */
+
+static int
+index_build(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "from", required_argument, NULL, 'f' }, { "force", no_argument, NULL, 'F' },
+		{ "prune", no_argument, NULL, 'p' },      { "product", required_argument, NULL, 'P' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char **dirs = NULL;
+	struct fpindex_build_opts bo = { 0 };
+	struct fpindex_build_stats st;
+	struct store *s = NULL;
+	char err[1024] = "";
+	uint64_t t0 = now_mono_ns();
+	int c, r, rc = 0;
+	size_t nd = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			dirs = xreallocarray(dirs, nd + 1, sizeof(*dirs));
+			dirs[nd++] = optarg;
+			break;
+		case 'F':
+			bo.force = true;
+			break;
+		case 'p':
+			bo.prune = true;
+			break;
+		case 'P':
+			bo.product = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: wsidctl index build [--from DIR]... [--product P] "
+					"[--force] [--prune]\n");
+			free(dirs);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "wsidctl index build: unexpected argument '%s'\n", esc_name(argv[optind]));
+		free(dirs);
+		return EXIT_USAGE;
+	}
+	if (nd == 0) {
+		struct stat sb;
+
+		dirs = xreallocarray(dirs, 2, sizeof(*dirs));
+		dirs[nd++] = WSID_DATADIR "/fingerprints";
+		if (stat(DEFAULT_LOCAL_FP, &sb) == 0)
+			dirs[nd++] = DEFAULT_LOCAL_FP;
+	}
+	bo.dirs = dirs;
+	bo.ndirs = nd;
+	bo.progress = ctl.tty && !ctl.json;
+	if ((r = store_open(db_path(), STORE_CREATE, &s, err, sizeof(err))) < 0) {
+		fprintf(stderr, "wsidctl: %s\n", err);
+		free(dirs);
+		return EXIT_ERROR;
+	}
+	r = fpindex_build(s, &bo, &st, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "wsidctl: index build failed: %s\n", err[0] ? err : strerror(-r));
+		rc = EXIT_ERROR;
+	} else if (ctl.json) {
+		struct buf b;
+		struct json j;
+
+		buf_init(&b, 0);
+		json_init(&j, &b);
+		json_obj_begin(&j);
+		json_kv_str(&j, "database", db_path());
+		json_kv_int(&j, "products", st.products);
+		json_kv_int(&j, "sets", st.sets_seen);
+		json_kv_int(&j, "indexed", st.sets_indexed);
+		json_kv_int(&j, "unchanged", st.sets_unchanged);
+		json_kv_int(&j, "removed", st.sets_removed);
+		json_kv_int(&j, "lines", (int64_t)st.lines);
+		json_kv_double(&j, "seconds", (double)(now_mono_ns() - t0) / 1e9);
+		json_obj_end(&j);
+		printf("%s\n", b.data);
+		buf_free(&b);
+	} else {
+		printf("index %s: %u products, %u sets (%u indexed, %u unchanged, %u removed), "
+		       "%llu lines in %.2f s\n", db_path(), st.products, st.sets_seen, st.sets_indexed,
+		       st.sets_unchanged, st.sets_removed, (unsigned long long)st.lines,
+		       (double)(now_mono_ns() - t0) / 1e9);
+	}
+	store_close(s);
+	free(dirs);
+	return rc;
+}
+
+static int
+index_stats(int argc, char **argv __attribute__((unused)))
+{
+	struct store *s = NULL;
+	struct fpindex *idx = NULL;
+	struct fpindex_stats st;
+	char err[1024];
+	size_t i;
+
+	if (argc > 1) {
+		fprintf(stderr, "usage: wsidctl index stats\n");
+		return EXIT_USAGE;
+	}
+	if (store_open(db_path(), STORE_RDONLY, &s, err, sizeof(err)) < 0) {
+		fprintf(stderr, "wsidctl: %s\n", err);
+		return EXIT_ERROR;
+	}
+	if (fpindex_stats(s, &st) < 0 || fpindex_load(s, &idx) < 0) {
+		fprintf(stderr, "wsidctl: %s: cannot read the index\n", db_path());
+		store_close(s);
+		return EXIT_ERROR;
+	}
+	if (ctl.json) {
+		struct buf b;
+		struct json j;
+
+		buf_init(&b, 0);
+		json_init(&j, &b);
+		json_obj_begin(&j);
+		json_kv_str(&j, "database", db_path());
+		json_kv_int(&j, "products", (int64_t)st.products);
+		json_kv_int(&j, "versions", (int64_t)st.versions);
+		json_kv_int(&j, "files", (int64_t)st.files);
+		json_kv_int(&j, "distinct_hashes", (int64_t)st.hashes);
+		json_kv_int(&j, "distinct_paths", (int64_t)st.paths);
+		json_kv_int(&j, "entries", (int64_t)st.entries);
+		json_kv_int(&j, "database_bytes", (int64_t)st.db_bytes);
+		json_key(&j, "by_product");
+		json_arr_begin(&j);
+		for (i = 0; i < idx->nproducts; i++) {
+			const struct fp_product *p = &idx->products[i];
+			const struct fp_version *l = fp_product_latest(p);
+
+			json_obj_begin(&j);
+			json_kv_str(&j, "product", p->name);
+			json_kv_str(&j, "kind", p->kind);
+			json_kv_int(&j, "versions", (int64_t)p->nversions);
+			json_kv_str(&j, "oldest", p->nversions ? p->versions[0].version : NULL);
+			json_kv_str(&j, "latest", l ? l->version : NULL);
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+		json_obj_end(&j);
+		printf("%s\n", b.data);
+		buf_free(&b);
+	} else {
+		printf("database        %s (%.1f MB)\n", db_path(), (double)st.db_bytes / 1e6);
+		printf("products        %llu\n", (unsigned long long)st.products);
+		printf("versions        %llu\n", (unsigned long long)st.versions);
+		printf("files           %llu (in all versions)\n", (unsigned long long)st.files);
+		printf("distinct hashes %llu\n", (unsigned long long)st.hashes);
+		printf("distinct paths  %llu\n", (unsigned long long)st.paths);
+		printf("(path, hash)    %llu\n", (unsigned long long)st.entries);
+		if (idx->nproducts)
+			printf("\n%-24s %-8s %8s  %-12s %-12s\n", "PRODUCT", "KIND", "VERSIONS", "OLDEST",
+			       "LATEST");
+		for (i = 0; i < idx->nproducts; i++) {
+			const struct fp_product *p = &idx->products[i];
+			const struct fp_version *l = fp_product_latest(p);
+
+			printf("%-24s %-8s %8zu  %-12s %-12s\n", p->name, p->kind, p->nversions,
+			       p->nversions ? p->versions[0].version : "-", l ? l->version : "-");
+		}
+	}
+	fpindex_free(idx);
+	store_close(s);
+	return 0;
+}
+
+static int
+index_ingest(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "product", required_argument, NULL, 'p' }, { "version", required_argument, NULL, 'v' },
+		{ "kind", required_argument, NULL, 'k' },    { "out", required_argument, NULL, 'o' },
+		{ "no-strip", no_argument, NULL, 'n' },      { NULL, 0, NULL, 0 },
+	};
+	struct ingest_opts io = { .kind = "core", .strip_top = true };
+	struct ingest_result ir;
+	struct fpindex_build_opts bo = { 0 };
+	struct fpindex_build_stats st;
+	struct store *s = NULL;
+	const char *out = DEFAULT_LOCAL_FP;
+	char err[1024] = "";
+	int c, r, rc = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			io.product = optarg;
+			break;
+		case 'v':
+			io.version = optarg;
+			break;
+		case 'k':
+			io.kind = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'n':
+			io.strip_top = false;
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (optind + 1 != argc || io.product == NULL || io.version == NULL)
+		goto usage;
+	io.source = argv[optind];
+	io.outdir = out;
+	if ((r = ingest_run(&io, &ir, err, sizeof(err))) < 0) {
+		fprintf(stderr, "wsidctl: ingest: %s\n", err[0] ? err : strerror(-r));
+		return EXIT_ERROR;
+	}
+	if ((r = store_open(db_path(), STORE_CREATE, &s, err, sizeof(err))) < 0) {
+		fprintf(stderr, "wsidctl: %s\n", err);
+		free(ir.set_path);
+		return EXIT_ERROR;
+	}
+	bo.dirs = &out;
+	bo.ndirs = 1;
+	bo.product = io.product;
+	r = fpindex_build(s, &bo, &st, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "wsidctl: ingest: indexing %s failed: %s\n", ir.set_path, err);
+		rc = EXIT_ERROR;
+	} else if (ctl.json) {
+		struct buf b;
+		struct json j;
+
+		buf_init(&b, 0);
+		json_init(&j, &b);
+		json_obj_begin(&j);
+		json_kv_str(&j, "product", io.product);
+		json_kv_str(&j, "version", io.version);
+		json_kv_str(&j, "kind", io.kind);
+		json_kv_str(&j, "set", ir.set_path);
+		json_kv_int(&j, "files", (int64_t)ir.files);
+		json_kv_str(&j, "stripped", ir.stripped_top);
+		json_kv_int(&j, "skipped", (int64_t)ir.skipped);
+		json_obj_end(&j);
+		printf("%s\n", b.data);
+		buf_free(&b);
+	} else {
+		printf("ingested %s %s (%s): %zu files -> %s", io.product, io.version, io.kind, ir.files,
+		       ir.set_path);
+		if (ir.stripped_top)
+			printf(" (top folder '%s' stripped)", esc_name(ir.stripped_top));
+		printf("\n");
+	}
+	store_close(s);
+	ingest_result_free(&ir);
+	return rc;
+usage:
+	fprintf(stderr, "usage: wsidctl index ingest --product NAME --version V [--kind "
+			"core|plugin|theme] [--out DIR] [--no-strip] SOURCE\n"
+			"  SOURCE: a directory or a release archive (.zip, .tar.gz, .tgz, .tar.bz2, .tar.xz)\n");
+	return EXIT_USAGE;
+}
+
+static int
+cmd_index(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fprintf(argc < 2 ? stderr : stdout,
+			"usage: wsidctl index build [--from DIR]... [--product P] [--force] [--prune]\n"
+			"       wsidctl index ingest --product NAME --version V [--kind core|plugin|theme] "
+			"[--out DIR] SOURCE\n"
+			"       wsidctl index stats\n");
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	if (strcmp(argv[1], "build") == 0)
+		return index_build(argc - 1, argv + 1);
+	if (strcmp(argv[1], "stats") == 0)
+		return index_stats(argc - 1, argv + 1);
+	if (strcmp(argv[1], "ingest") == 0)
+		return index_ingest(argc - 1, argv + 1);
+	fprintf(stderr, "wsidctl index: unknown action '%s' (build, ingest, stats)\n", esc_name(argv[1]));
+	return EXIT_USAGE;
+}
+
+/* ---- scan ---- */
+
+static int
+parse_size(const char *s, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	default: break;
+	}
+	if (*end)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static int
+cmd_scan(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },      { "jobs", required_argument, NULL, 'J' },
+		{ "max-size", required_argument, NULL, 'm' }, { "verbose", no_argument, NULL, 'v' },
+		{ "no-index", no_argument, NULL, 'n' },  { NULL, 0, NULL, 0 },
+	};
+	struct scan_opts so = { .max_size = 64ull << 20 };
+	struct report_opts ro = { 0 };
+	struct store *s = NULL;
+	struct fpindex *idx = NULL;
+	struct buf b;
+	struct json j;
+	char err[1024];
+	bool use_index = true;
+	int c, i, rc = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			ctl.json = true;
+			break;
+		case 'J': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+
+			if (*end || n < 0 || n > 64) {
+				fprintf(stderr, "wsidctl scan: --jobs takes 0..64\n");
+				return EXIT_USAGE;
+			}
+			so.jobs = (unsigned)n;
+			break;
+		}
+		case 'm':
+			if (parse_size(optarg, &so.max_size) < 0) {
+				fprintf(stderr, "wsidctl scan: --max-size takes bytes (suffix K, M, G)\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'v':
+			ctl.verbose = true;
+			break;
+		case 'n':
+			use_index = false;
+			break;
+		default:
+			usage_verb(&verbs[1], stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage_verb(&verbs[1], stderr);
+		return EXIT_USAGE;
+	}
+	if (use_index) {
+		if (store_open(db_path(), STORE_RDONLY, &s, err, sizeof(err)) < 0 ||
+		    fpindex_load(s, &idx) < 0) {
+			fprintf(stderr, "wsidctl: %s\n", err);
+			store_close(s);
+			return EXIT_ERROR;
+		}
+		so.dbpath = db_path();
+	}
+	so.progress = ctl.tty && !ctl.json;
+	ro.verbose = ctl.verbose;
+	ro.color = ctl.tty && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
+	buf_init(&b, SIZE_MAX / 2);
+	json_init(&j, &b);
+	if (ctl.json) {
+		json_obj_begin(&j);
+		json_kv_int(&j, "schema", 1);
+		json_kv_str(&j, "database", use_index ? db_path() : NULL);
+		json_key(&j, "scanned");
+		json_arr_begin(&j);
+	}
+	for (i = optind; i < argc; i++) {
+		struct scan_tree *t = NULL;
+		struct ident_result *res = NULL;
+
+		if (scan_tree_run(argv[i], &so, &t, err, sizeof(err)) < 0) {
+			fprintf(stderr, "wsidctl: scan: %s\n", err);
+			rc = EXIT_ERROR;
+			continue;
+		}
+		if (idx)
+			ident_run(s, idx, t, &res);
+		if (ctl.json) {
+			report_json_tree(&j, t, res);
+		} else {
+			report_text_tree(stdout, t, res, &ro);
+		}
+		ident_result_free(res);
+		scan_tree_free(t);
+	}
+	if (ctl.json) {
+		json_arr_end(&j);
+		json_obj_end(&j);
+		fwrite(b.data, 1, b.len, stdout);
+		fputc('\n', stdout);
+	}
+	buf_free(&b);
+	fpindex_free(idx);
+	store_close(s);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option gopts[] = {
+		{ "db", required_argument, NULL, 'd' },   { "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },       { "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },    { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	size_t i;
+	int c;
+
+	log_init("wsidctl", LOG_LEVEL_WARNING, 0);
+	ctl.tty = isatty(STDERR_FILENO) && getenv("CI") == NULL;
+	/* global options stop at the verb */
+	while ((c = getopt_long(argc, argv, "+hvj", gopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			ctl.db = optarg;
+			break;
+		case 'c':
+			ctl.config = optarg;
+			break;
+		case 'j':
+			ctl.json = true;
+			break;
+		case 'v':
+			ctl.verbose = true;
+			break;
+		case 'V':
+			printf("wsidctl %s\n", WSID_VERSION);
+			return 0;
+		case 'h':
+			return cmd_help(0, NULL);
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return cmd_help(0, NULL) == 0 ? EXIT_USAGE : EXIT_USAGE;
+	for (i = 0; i < ARRAY_SIZE(verbs); i++) {
+		if (strcmp(verbs[i].name, argv[optind]) == 0) {
+			char **sub = argv + optind;
+			int subc = argc - optind;
+
+			if (strcmp(verbs[i].name, "index") != 0 && wants_help(subc, sub)) {
+				usage_verb(&verbs[i], stdout);
+				return 0;
+			}
+			/* verbs parse their own options with getopt from index 1 */
+			return verbs[i].fn(subc, sub);
+		}
+	}
+	fprintf(stderr, "wsidctl: unknown verb '%s' (try wsidctl help)\n", esc_name(argv[optind]));
+	return EXIT_USAGE;
+}

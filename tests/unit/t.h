@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Minimal test harness: each unit test program runs its cases, prints one
+ * "ok"/"not ok" line per check (TAP-like) and a final "N passed, N failed"; the
+ * exit status is non-zero when anything failed. tests/run.sh adds up the counts. */
+#ifndef WSID_T_H
+#define WSID_T_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int t_pass, t_fail;
+
+#define T_CHECK(cond, ...)                                                     \
+	do {                                                                   \
+		if (cond) {                                                    \
+			t_pass++;                                              \
+		} else {                                                       \
+			t_fail++;                                              \
+			printf("not ok %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+			printf(__VA_ARGS__);                                   \
+			printf("\n");                                          \
+		}                                                              \
+	} while (0)
+#define T_OK(cond) T_CHECK(cond, "%s", "")
+#define T_EQ_INT(a, b)                                                         \
+	T_CHECK((long long)(a) == (long long)(b), "%lld != %lld", (long long)(a), (long long)(b))
+#define T_EQ_STR(a, b)                                                         \
+	T_CHECK((a) != NULL && (b) != NULL && strcmp((a), (b)) == 0, "'%s' != '%s'", \
+		(a) ? (a) : "(null)", (b) ? (b) : "(null)")
+
+#define T_RUN(fn)                                                              \
+	do {                                                                   \
+		int before = t_fail;                                           \
+		fn();                                                          \
+		printf("%s %s\n", t_fail == before ? "ok" : "not ok", #fn);    \
+	} while (0)
+
+#define T_DONE()                                                               \
+	do {                                                                   \
+		printf("%d passed, %d failed\n", t_pass, t_fail);              \
+		return t_fail ? 1 : 0;                                         \
+	} while (0)
+
+#endif
