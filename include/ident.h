@@ -40,6 +40,13 @@ struct ident_file {
 	size_t relpath_len;
 	const struct fp_version *known_as; /* content known in this other version */
 	uint8_t expected[SHA256_LEN];      /* release hash (ok/modified/missing) */
+	bool in_upload_dir;                /* under one of the product's upload_dirs */
+};
+
+/* a release directory none of whose files is present */
+struct ident_missing_dir {
+	char *path;
+	size_t files;
 };
 
 struct ident_candidate {
@@ -66,6 +73,8 @@ struct installation {
 	char *claimed_version; /* from the product's version file, or NULL */
 	bool has_version_file;
 	int parent; /* index of the enclosing installation, or -1 */
+	struct ident_missing_dir *missing_dirs; /* top-most only */
+	size_t nmissing_dirs;
 };
 
 struct ident_result {
@@ -81,5 +90,7 @@ void ident_result_free(struct ident_result *r);
 const char *ident_state_name(enum ident_file_state s);
 /* true for names that are executable code on a web server (php, cgi, .htaccess...) */
 bool ident_is_code(const char *name, size_t len);
+/* true when relpath lies under one of the comma-separated dirs */
+bool ident_in_dirs(const char *dirs, const char *relpath, size_t len);
 
 #endif

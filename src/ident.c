@@ -82,6 +82,24 @@ ident_is_code(const char *name, size_t len)
 	return false;
 }
 
+bool
+ident_in_dirs(const char *dirs, const char *relpath, size_t len)
+{
+	const char *p = dirs;
+
+	while (p && *p) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+
+		while (n > 0 && p[n - 1] == '/')
+			n--;
+		if (n > 0 && len > n && memcmp(relpath, p, n) == 0 && relpath[n] == '/')
+			return true;
+		p = comma ? comma + 1 : NULL;
+	}
+	return false;
+}
+
 static int
 pcache_add(void *ud, int64_t path_id, const char *relpath, size_t rlen,
 	   const uint8_t sha256[SHA256_LEN], const uint8_t *slots, size_t slen)
@@ -385,6 +403,86 @@ cmp_ifile(const void *a, const void *b)
 	return c ? c : (xl < yl ? -1 : xl > yl);
 }
 
+static int
+cmp_mdir(const void *a, const void *b)
+{
+	return strcmp(((const struct ident_missing_dir *)a)->path,
+		      ((const struct ident_missing_dir *)b)->path);
+}
+
+struct dircount {
+	size_t total, missing;
+};
+
+/* Directories of the release whose files are all missing (a theme or plugin
+ * not installed), top-most only: one line instead of hundreds. */
+static void
+inst_missing_dirs(struct installation *in, const char *strs)
+{
+	struct hmap dirs;
+	struct hmap_slot *hs;
+	size_t i;
+
+	hmap_init(&dirs);
+	for (i = 0; i < in->nfiles; i++) {
+		const struct ident_file *f = &in->files[i];
+		const char *name;
+		size_t len, k;
+
+		if (f->state == IDENT_ADDED)
+			continue;
+		if (f->file == SIZE_MAX) {
+			name = strs + (uintptr_t)f->relpath;
+			len = f->relpath_len;
+		} else {
+			ifile_name(f, &name, &len);
+		}
+		for (k = 0; k < len; k++) {
+			struct dircount *dc;
+			void **v;
+
+			if (name[k] != '/')
+				continue;
+			v = hmap_put(&dirs, name, k, NULL);
+			if (*v == NULL)
+				*v = xcalloc(1, sizeof(struct dircount));
+			dc = *v;
+			dc->total++;
+			if (f->state == IDENT_MISSING)
+				dc->missing++;
+		}
+	}
+	hmap_foreach(&dirs, hs) {
+		struct dircount *dc = hs->val;
+		size_t k;
+		bool top = true;
+
+		if (dc->missing == 0 || dc->missing != dc->total)
+			continue;
+		/* skip when an ancestor is wholly missing too */
+		for (k = 0; k < hs->klen && top; k++) {
+			struct dircount *pc;
+
+			if (hs->key[k] != '/')
+				continue;
+			pc = hmap_get(&dirs, hs->key, k);
+			if (pc && pc->missing == pc->total)
+				top = false;
+		}
+		if (!top)
+			continue;
+		in->missing_dirs = xreallocarray(in->missing_dirs, in->nmissing_dirs + 1,
+						 sizeof(*in->missing_dirs));
+		in->missing_dirs[in->nmissing_dirs].path = xstrndup(hs->key, hs->klen);
+		in->missing_dirs[in->nmissing_dirs].files = dc->missing;
+		in->nmissing_dirs++;
+	}
+	hmap_foreach(&dirs, hs) free(hs->val);
+	hmap_free(&dirs);
+	if (in->nmissing_dirs)
+		qsort(in->missing_dirs, in->nmissing_dirs, sizeof(*in->missing_dirs), cmp_mdir);
+}
+
 static void
 inst_detail(struct installation *in, struct store *s, struct ident_priv *pv,
 	    const struct scan_tree *t, const struct ident_result *res, size_t self, struct buf *strs)
@@ -442,6 +540,7 @@ inst_detail(struct installation *in, struct store *s, struct ident_priv *pv,
 			inst_add_file(in, &out);
 		} else if (!nested) {
 			out.state = IDENT_ADDED;
+			out.in_upload_dir = ident_in_dirs(in->product->upload_dirs, rel, rl);
 			if (f->status == HASH_OK)
 				out.known_as = known_elsewhere(f, in->product, in->root_len, UINT32_MAX);
 			inst_add_file(in, &out);
@@ -470,6 +569,7 @@ inst_detail(struct installation *in, struct store *s, struct ident_priv *pv,
 	detail_base = base;
 	detail_strs = strs->data;
 	qsort(in->files, in->nfiles, sizeof(*in->files), cmp_ifile);
+	inst_missing_dirs(in, strs->data);
 	in->confidence = in->version->nfiles ? (double)in->counts[IDENT_OK] / in->version->nfiles : 0;
 	inst_version_claim(in, t);
 }
@@ -691,6 +791,9 @@ ident_result_free(struct ident_result *r)
 		free(r->inst[i].root);
 		free(r->inst[i].files);
 		free(r->inst[i].claimed_version);
+		for (size_t k = 0; k < r->inst[i].nmissing_dirs; k++)
+			free(r->inst[i].missing_dirs[k].path);
+		free(r->inst[i].missing_dirs);
 	}
 	free(r->inst);
 	free(r->strings);

@@ -119,8 +119,10 @@ json_inst(struct json *j, const struct scan_tree *t, const struct ident_result *
 					json_kv_hex(j, "sha256", sf->sha256, SHA256_LEN);
 				else
 					json_kv_str(j, "status", hash_status_name(sf->status));
-				if (st == IDENT_ADDED)
+				if (st == IDENT_ADDED) {
 					json_kv_bool(j, "code", ident_is_code(sf->path, sf->pathlen));
+					json_kv_bool(j, "upload_dir", f->in_upload_dir);
+				}
 			}
 			if (st != IDENT_ADDED)
 				json_kv_hex(j, "expected_sha256", f->expected, SHA256_LEN);
@@ -131,6 +133,15 @@ json_inst(struct json *j, const struct scan_tree *t, const struct ident_result *
 		json_arr_end(j);
 	}
 	json_obj_end(j);
+	json_key(j, "missing_dirs");
+	json_arr_begin(j);
+	for (i = 0; i < in->nmissing_dirs; i++) {
+		json_obj_begin(j);
+		json_kv_name(j, "path", in->missing_dirs[i].path, strlen(in->missing_dirs[i].path));
+		json_kv_int(j, "files", (int64_t)in->missing_dirs[i].files);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
 	json_obj_end(j);
 }
 
@@ -195,6 +206,70 @@ put_name(FILE *out, const char *s, size_t n)
 	buf_free(&b);
 }
 
+enum sect_filter {
+	SECT_ALL,
+	SECT_NOT_IN_MISSING_DIR,
+	SECT_UPLOAD_CODE,
+	SECT_CODE, /* code outside upload dirs */
+	SECT_NOT_CODE,
+};
+
+static bool
+under_missing_dir(const struct installation *in, const char *name, size_t nl)
+{
+	size_t k;
+
+	for (k = 0; k < in->nmissing_dirs; k++) {
+		size_t dl = strlen(in->missing_dirs[k].path);
+
+		if (nl > dl && memcmp(name, in->missing_dirs[k].path, dl) == 0 && name[dl] == '/')
+			return true;
+	}
+	return false;
+}
+
+static void
+text_section(FILE *out, const struct scan_tree *t, const struct installation *in,
+	     enum ident_file_state st, enum sect_filter filt, const char *label, const char *on,
+	     const char *off, size_t limit)
+{
+	size_t k, shown = 0, base = in->root_len ? in->root_len + 1 : 0;
+
+	for (k = 0; k < in->nfiles; k++) {
+		const struct ident_file *f = &in->files[k];
+		const char *name;
+		size_t nl;
+		bool code = false;
+
+		if (f->state != st)
+			continue;
+		if (f->file == SIZE_MAX) {
+			name = f->relpath;
+			nl = f->relpath_len;
+		} else {
+			const struct scan_file *sf = scan_file_at(t, f->file);
+
+			name = sf->path + base;
+			nl = sf->pathlen - base;
+			code = ident_is_code(sf->path, sf->pathlen);
+		}
+		if ((filt == SECT_NOT_IN_MISSING_DIR && under_missing_dir(in, name, nl)) ||
+		    (filt == SECT_UPLOAD_CODE && !(code && f->in_upload_dir)) ||
+		    (filt == SECT_CODE && !(code && !f->in_upload_dir)) ||
+		    (filt == SECT_NOT_CODE && code))
+			continue;
+		if (shown++ >= limit)
+			continue;
+		fprintf(out, "    %s%-12s ", on, label);
+		put_name(out, name, nl);
+		if (f->known_as)
+			fprintf(out, " (content of %s)", f->known_as->version);
+		fprintf(out, "%s\n", off);
+	}
+	if (shown > limit)
+		fprintf(out, "    %-12s ... %zu more (--verbose lists all)\n", "", shown - limit);
+}
+
 static const char *
 c_on(const struct report_opts *o, const char *code)
 {
@@ -205,7 +280,7 @@ void
 report_text_tree(FILE *out, const struct scan_tree *t, const struct ident_result *r,
 		 const struct report_opts *o)
 {
-	size_t i, k, st, nskip[SCAN_KIND_MAX] = { 0 }, nunhashed = 0;
+	size_t i, k, nskip[SCAN_KIND_MAX] = { 0 }, nunhashed = 0;
 	const char *rst = c_on(o, "\033[0m"), *bold = c_on(o, "\033[1m"),
 		   *red = c_on(o, "\033[31m"), *yel = c_on(o, "\033[33m");
 
@@ -217,17 +292,16 @@ report_text_tree(FILE *out, const struct scan_tree *t, const struct ident_result
 	for (i = 0; r && i < r->ninst; i++) {
 		const struct installation *in = &r->inst[i];
 		char *root = report_inst_root(t, in);
-		size_t shown;
 		size_t limit = o->verbose ? SIZE_MAX : 10;
 
 		fprintf(out, "\n  %s", bold);
 		put_name(out, root, strlen(root));
 		free(root);
-		fprintf(out, "%s\n    %-12s %s %s (%s)%s, confidence %.1f%% (%u of %u release files)\n",
+		fprintf(out, "%s\n    %-12s %s %s (%s), confidence %.1f%% (%zu of %u release files)\n",
 			rst, "identified", in->product->name, in->version->version, in->product->kind,
-			in->version->released && in->version->released[0] ? "" : "",
-			100.0 * in->confidence, in->counts[IDENT_OK] > UINT32_MAX ? 0 : (unsigned)in->counts[IDENT_OK],
-			in->version->nfiles);
+			100.0 * in->confidence, in->counts[IDENT_OK], in->version->nfiles);
+		if (in->version->released && in->version->released[0])
+			fprintf(out, "    %-12s %.10s\n", "released", in->version->released);
 		fprintf(out, "    %-12s ok %zu, modified %zu, missing %zu, added %zu\n", "files",
 			in->counts[IDENT_OK], in->counts[IDENT_MODIFIED], in->counts[IDENT_MISSING],
 			in->counts[IDENT_ADDED]);
@@ -263,43 +337,21 @@ report_text_tree(FILE *out, const struct scan_tree *t, const struct ident_result
 			fprintf(out, "\n");
 			free(p);
 		}
-		for (st = IDENT_MODIFIED; st < IDENT_STATE_MAX; st++) {
-			shown = 0;
-			for (k = 0; k < in->nfiles; k++) {
-				const struct ident_file *f = &in->files[k];
-				const char *name;
-				size_t nl, base = in->root_len ? in->root_len + 1 : 0;
-				bool code = false;
-
-				if (f->state != st)
-					continue;
-				if (f->file == SIZE_MAX) {
-					name = f->relpath;
-					nl = f->relpath_len;
-				} else {
-					const struct scan_file *sf = scan_file_at(t, f->file);
-
-					name = sf->path + base;
-					nl = sf->pathlen - base;
-					code = ident_is_code(sf->path, sf->pathlen);
-				}
-				/* added files: code always shown, the rest only when verbose */
-				if (st == IDENT_ADDED && !code && !o->verbose)
-					continue;
-				if (shown++ >= limit)
-					continue;
-				fprintf(out, "    %s%-12s ", st == IDENT_MODIFIED ? yel : (code ? red : ""),
-					st == IDENT_ADDED ? (code ? "added code" : "added")
-							  : ident_state_name((enum ident_file_state)st));
-				put_name(out, name, nl);
-				if (f->known_as)
-					fprintf(out, " (content of %s)", f->known_as->version);
-				fprintf(out, "%s\n", st == IDENT_MODIFIED || code ? rst : "");
+		text_section(out, t, in, IDENT_MODIFIED, SECT_ALL, "modified", yel, rst, limit);
+		for (k = 0; k < in->nmissing_dirs; k++) {
+			if (k >= limit) {
+				fprintf(out, "    %-12s ... %zu more directories\n", "", in->nmissing_dirs - limit);
+				break;
 			}
-			if (shown > limit)
-				fprintf(out, "    %-12s ... %zu more (--verbose lists all)\n", "",
-					shown - limit);
+			fprintf(out, "    %-12s ", "missing dir");
+			put_name(out, in->missing_dirs[k].path, strlen(in->missing_dirs[k].path));
+			fprintf(out, "/ (%zu files)\n", in->missing_dirs[k].files);
 		}
+		text_section(out, t, in, IDENT_MISSING, SECT_NOT_IN_MISSING_DIR, "missing", "", "", limit);
+		text_section(out, t, in, IDENT_ADDED, SECT_UPLOAD_CODE, "UPLOAD CODE", red, rst, SIZE_MAX);
+		text_section(out, t, in, IDENT_ADDED, SECT_CODE, "added code", "", "", limit);
+		if (o->verbose)
+			text_section(out, t, in, IDENT_ADDED, SECT_NOT_CODE, "added", "", "", limit);
 	}
 	for (i = 0; i < t->nfiles; i++) {
 		const struct scan_file *f = scan_file_at(t, i);
