@@ -93,7 +93,8 @@ struct fpindex_lookup;
 int fpindex_lookup_open(const char *dbpath, struct fpindex_lookup **ret, char *err, size_t errsz);
 void fpindex_lookup_free(struct fpindex_lookup *l);
 /* Calls fn for every (product, relpath, versions) that ships this content. The
- * pointers live during the callback only. Returns the number of matches. */
+ * pointers live during the callback only; fn may be NULL to count. Returns the
+ * number of matches. */
 typedef int (*fpindex_match_fn)(void *ud, int64_t product_id, int64_t path_id, const char *relpath,
 				size_t rlen, const uint8_t *slots, size_t slen);
 int fpindex_lookup_hash(struct fpindex_lookup *l, const uint8_t sha256[SHA256_LEN],

@@ -42,6 +42,8 @@ struct hash_result {
 	uid_t uid;
 	int64_t mtime_ns, ctime_ns;
 	uint64_t nlink;
+	uint8_t head[32]; /* first bytes of the content (PHP detection) */
+	uint8_t headlen;
 };
 
 const char *hash_status_name(enum hash_status s);
@@ -68,6 +70,9 @@ void hash_fd(int fd, uint64_t max_size, const struct stat *expect, struct hash_r
 /* Convenience: hash_open_beneath + hash_fd + close. */
 void hash_file_beneath(int rootfd, const char *relpath, uint64_t max_size,
 		       const struct stat *expect, struct hash_result *ret);
+
+/* lstat of relpath beneath rootfd without following any symlink */
+int stat_beneath(int rootfd, const char *relpath, struct stat *ret);
 
 int64_t stat_mtime_ns(const struct stat *st);
 int64_t stat_ctime_ns(const struct stat *st);

@@ -27,6 +27,8 @@ void hmap_free(struct hmap *m);
  * tells whether it was inserted. The pointer lives until the next insert. */
 void **hmap_put(struct hmap *m, const void *key, size_t klen, int *ret_new);
 void *hmap_get(const struct hmap *m, const void *key, size_t klen);
+/* removes key; returns its value (NULL if absent). Invalidates slot pointers. */
+void *hmap_del(struct hmap *m, const void *key, size_t klen);
 uint64_t hmap_hash(const void *key, size_t klen);
 
 #define hmap_foreach(m, s) \

@@ -21,6 +21,12 @@ struct scan_opts {
 	unsigned jobs;      /* hashing threads; 0 = number of CPUs */
 	uint64_t max_size;  /* files above are reported, not hashed; 0 = no cap */
 	bool progress;      /* progress line on stderr */
+	bool stat_only;     /* walk and stat, hash nothing (reconcile) */
+	/* optional: skip entries whose path (relative to the root) matches; the
+	 * callback sees directories too (with a trailing '/'), so whole subtrees are
+	 * pruned */
+	bool (*ignore)(void *ud, const char *relpath, size_t len);
+	void *ignore_ud;
 };
 
 /* One index entry that ships this content at a compatible path: the file's
@@ -50,6 +56,9 @@ struct scan_file {
 	uint16_t nmatches;
 	int err;
 	uint64_t size;
+	uint64_t ino;
+	int64_t mtime_ns, ctime_ns;
+	uint32_t mode, uid;
 	uint8_t sha256[SHA256_LEN];
 	struct scan_match *matches;
 	char *link_target; /* SCAN_SYMLINK: where it points (not followed) */

@@ -1189,6 +1189,10 @@ fpindex_lookup_hash(struct fpindex_lookup *l, const uint8_t sha256[SHA256_LEN],
 	sqlite3_reset(st);
 	sqlite3_bind_blob(st, 1, sha256, SHA256_LEN, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (fn == NULL) { /* counting only */
+			n++;
+			continue;
+		}
 		r = fn(ud, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
 		       sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2),
 		       sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3));

@@ -254,6 +254,10 @@ hash_fd(int fd, uint64_t max_size, const struct stat *expect, struct hash_result
 			ret->status = HASH_CHANGED;
 			return;
 		}
+		if (off == 0) {
+			ret->headlen = (uint8_t)((size_t)n < sizeof(ret->head) ? (size_t)n : sizeof(ret->head));
+			memcpy(ret->head, chunk, ret->headlen);
+		}
 		EVP_DigestUpdate(md, chunk, (size_t)n);
 		off += (uint64_t)n;
 	}
@@ -288,4 +292,26 @@ hash_file_beneath(int rootfd, const char *relpath, uint64_t max_size, const stru
 	}
 	hash_fd(fd, max_size, expect, ret);
 	close(fd);
+}
+
+int
+stat_beneath(int rootfd, const char *relpath, struct stat *ret)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+			   RESOLVE_NO_XDEV,
+	};
+	long fd;
+	int r = 0;
+
+	if (relpath[0] == '/' || relpath[0] == '\0')
+		return -EXDEV;
+	fd = syscall(SYS_openat2, rootfd, relpath, &how, sizeof(how));
+	if (fd < 0)
+		return errno == ELOOP ? -ELOOP : -errno;
+	if (fstat((int)fd, ret) < 0)
+		r = -errno;
+	close((int)fd);
+	return r;
 }

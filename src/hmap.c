@@ -2,6 +2,7 @@
 /* Linear-probing hash map with FNV-1a-then-mix hashing; see hmap.h. */
 #include "hmap.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,4 +106,34 @@ hmap_get(const struct hmap *m, const void *key, size_t klen)
 	struct hmap_slot *s = hmap_find(m, hmap_hash(key, klen), key, klen);
 
 	return s && s->key ? s->val : NULL;
+}
+
+void *
+hmap_del(struct hmap *m, const void *key, size_t klen)
+{
+	struct hmap_slot *s = hmap_find(m, hmap_hash(key, klen), key, klen);
+	size_t mask, i, j;
+	void *val;
+
+	if (s == NULL || s->key == NULL)
+		return NULL;
+	val = s->val;
+	free(s->key);
+	mask = m->cap - 1;
+	i = (size_t)(s - m->slots);
+	/* backward-shift: move later entries of the probe run into the hole when
+	 * their ideal slot does not lie cyclically in (i, j] */
+	for (j = (i + 1) & mask; m->slots[j].key != NULL; j = (j + 1) & mask) {
+		size_t k = m->slots[j].hash & mask;
+		bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+
+		if (!stays) {
+			m->slots[i] = m->slots[j];
+			i = j;
+		}
+	}
+	m->slots[i].key = NULL;
+	m->slots[i].val = NULL;
+	m->len--;
+	return val;
 }

@@ -133,7 +133,6 @@ scan_worker(void *arg)
 	for (;;) {
 		struct scan_file *f;
 		struct hash_result hr;
-		struct stat expect;
 		size_t i;
 
 		pthread_mutex_lock(&ss->mu);
@@ -147,15 +146,19 @@ scan_worker(void *arg)
 		f = &ss->t->chunks[i / SCAN_CHUNK][i % SCAN_CHUNK];
 		pthread_mutex_unlock(&ss->mu);
 
-		if (f->kind != SCAN_FILE)
+		if (f->kind != SCAN_FILE || ss->o->stat_only)
 			continue;
-		memset(&expect, 0, sizeof(expect));
-		expect.st_dev = ss->rootdev;
-		expect.st_ino = 0;
 		hash_file_beneath(ss->rootfd, f->path, ss->o->max_size, NULL, &hr);
 		f->status = (uint8_t)hr.status;
 		f->err = hr.err;
-		f->size = hr.size;
+		if (hr.status != HASH_GONE && hr.status != HASH_ERROR) {
+			f->size = hr.size;
+			f->ino = hr.ino;
+			f->mtime_ns = hr.mtime_ns;
+			f->ctime_ns = hr.ctime_ns;
+			f->mode = hr.mode;
+			f->uid = hr.uid;
+		}
 		if (hr.status != HASH_OK)
 			continue;
 		memcpy(f->sha256, hr.sha256, SHA256_LEN);
@@ -289,6 +292,20 @@ scan_walk(struct scan_state *ss)
 			if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 				continue; /* vanished meanwhile */
 			path = join_path(dir, dlen, de->d_name, &plen);
+			if (ss->o->ignore) {
+				bool skip;
+
+				if (S_ISDIR(st.st_mode)) {
+					path[plen] = '/';
+					skip = ss->o->ignore(ss->o->ignore_ud, path, plen + 1);
+					path[plen] = '\0';
+				} else
+					skip = ss->o->ignore(ss->o->ignore_ud, path, plen);
+				if (skip) {
+					free(path);
+					continue;
+				}
+			}
 			if (S_ISDIR(st.st_mode)) {
 				if (st.st_dev != ss->rootdev) {
 					f = scan_append(ss);
@@ -315,6 +332,11 @@ scan_walk(struct scan_state *ss)
 			f->path = path;
 			f->pathlen = (uint32_t)plen;
 			f->size = (uint64_t)st.st_size;
+			f->ino = (uint64_t)st.st_ino;
+			f->mtime_ns = stat_mtime_ns(&st);
+			f->ctime_ns = stat_ctime_ns(&st);
+			f->mode = st.st_mode;
+			f->uid = st.st_uid;
 			if (S_ISREG(st.st_mode)) {
 				f->kind = SCAN_FILE;
 			} else if (S_ISLNK(st.st_mode)) {

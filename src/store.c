@@ -49,6 +49,30 @@ static const char *const migrations[] = {
 	"CREATE TABLE entries(hash_id INTEGER NOT NULL, path_id INTEGER NOT NULL, slots BLOB NOT NULL,"
 	"  PRIMARY KEY(hash_id, path_id)) WITHOUT ROWID;"
 	"CREATE INDEX entries_path ON entries(path_id);",
+	/* 2: daemon state. Paths are BLOBs relative to their webspace root. */
+	"CREATE TABLE webspaces(id INTEGER PRIMARY KEY, path BLOB NOT NULL UNIQUE,"
+	"  customer TEXT NOT NULL, added_at INTEGER NOT NULL, baseline_at INTEGER,"
+	"  reconciled_at INTEGER, active INTEGER NOT NULL DEFAULT 1);"
+	"CREATE TABLE installations(id INTEGER PRIMARY KEY, webspace_id INTEGER NOT NULL,"
+	"  root BLOB NOT NULL, product TEXT NOT NULL, kind TEXT, version TEXT NOT NULL,"
+	"  confidence REAL, matched INTEGER, mixed_with TEXT, claimed_version TEXT,"
+	"  identified_at INTEGER NOT NULL, UNIQUE(webspace_id, root, product));"
+	"CREATE TABLE files(id INTEGER PRIMARY KEY, webspace_id INTEGER NOT NULL,"
+	"  relpath BLOB NOT NULL, ino INTEGER, size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER,"
+	"  mode INTEGER, uid INTEGER, sha256 BLOB, status TEXT NOT NULL DEFAULT 'ok',"
+	"  known TEXT, verdict TEXT, installation_id INTEGER, updated_at INTEGER NOT NULL,"
+	"  UNIQUE(webspace_id, relpath));"
+	"CREATE INDEX files_sha ON files(sha256);"
+	"CREATE TABLE events(id INTEGER PRIMARY KEY, time INTEGER NOT NULL, time_ns INTEGER,"
+	"  webspace_id INTEGER NOT NULL, customer TEXT NOT NULL, path BLOB NOT NULL,"
+	"  old_path BLOB, change TEXT NOT NULL, known TEXT, verdict TEXT NOT NULL,"
+	"  severity TEXT NOT NULL, reason TEXT, old_sha256 BLOB, new_sha256 BLOB,"
+	"  installation_id INTEGER, product TEXT, version TEXT, other_version TEXT,"
+	"  pid INTEGER, source TEXT NOT NULL DEFAULT 'live', acked_at INTEGER);"
+	"CREATE INDEX events_time ON events(time);"
+	"CREATE INDEX events_ws ON events(webspace_id, time);"
+	"CREATE TABLE known_bad(sha256 BLOB PRIMARY KEY, note TEXT, added_by TEXT,"
+	"  added_at INTEGER NOT NULL, source TEXT) WITHOUT ROWID;",
 };
 
 int

@@ -4,13 +4,18 @@
  * 2 usage error, 3 runtime error. */
 #include <errno.h>
 #include <getopt.h>
+#include <sodium.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ctlclient.h"
+#include "eventfmt.h"
 #include "fpindex.h"
+#include "classify.h"
 #include "ident.h"
 #include "ingest.h"
 #include "json.h"
@@ -29,9 +34,11 @@
 #endif
 #define DEFAULT_DB "/var/lib/wsid/wsid.db"
 #define DEFAULT_LOCAL_FP "/var/lib/wsid/fingerprints"
+#define DEFAULT_SOCKET "/run/wsid/control"
 
 struct ctl {
 	const char *db;
+	const char *socket;
 	const char *config;
 	bool json;
 	bool verbose;
@@ -50,12 +57,25 @@ struct verb {
 static int cmd_index(int argc, char **argv);
 static int cmd_scan(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
+static int cmd_status(int argc, char **argv);
+static int cmd_events(int argc, char **argv);
+static int cmd_sync(int argc, char **argv);
+static int cmd_rescan(int argc, char **argv);
+static int cmd_reload(int argc, char **argv);
 
 static const struct verb verbs[] = {
 	{ "index", cmd_index, "index build|ingest|stats [options]",
 	  "build and query the fingerprint index" },
 	{ "scan", cmd_scan, "scan [--json] [--jobs N] [--max-size BYTES] [--verbose] PATH...",
 	  "identify the installations under PATH by hash votes" },
+	{ "status", cmd_status, "status [--json]",
+	  "is the daemon up and watching; its figures (exit 1 when it is not)" },
+	{ "events", cmd_events, "events [--since 1h|DATE] [--customer C] [--severity S] [--verdict V] "
+	  "[--limit N] [--follow] [--json]", "what changed, and what it means" },
+	{ "sync", cmd_sync, "sync [--timeout SECONDS]",
+	  "wait until every change noticed so far is classified and stored" },
+	{ "rescan", cmd_rescan, "rescan [WEBSPACE|--all]", "reconcile webspaces with the disk now" },
+	{ "reload", cmd_reload, "reload", "re-read the configuration (a bad one is refused)" },
 	{ "help", cmd_help, "help [VERB]", "show help" },
 };
 
@@ -65,6 +85,14 @@ db_path(void)
 	if (ctl.db)
 		return ctl.db;
 	return DEFAULT_DB;
+}
+
+static const char *
+socket_path(void)
+{
+	if (ctl.socket)
+		return ctl.socket;
+	return DEFAULT_SOCKET;
 }
 
 static void
@@ -526,11 +554,350 @@ cmd_scan(int argc, char **argv)
 	return rc;
 }
 
+/* ---- daemon verbs ---- */
+
+static int
+find_verb_index(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(verbs); i++)
+		if (strcmp(verbs[i].name, name) == 0)
+			return (int)i;
+	return 0;
+}
+
+/* a tiny extractor for flat JSON fields the CLI prints (the daemon's replies) */
+static bool
+json_field(const char *json, const char *key, char *out, size_t outsz)
+{
+	char pat[64];
+	const char *p, *e;
+	size_t n;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(json, pat);
+	if (p == NULL)
+		return false;
+	p += strlen(pat);
+	if (*p == '"') {
+		p++;
+		for (e = p; *e && *e != '"'; e++)
+			if (*e == '\\' && e[1])
+				e++;
+	} else {
+		for (e = p; *e && *e != ',' && *e != '}'; e++)
+			;
+	}
+	n = (size_t)(e - p) < outsz - 1 ? (size_t)(e - p) : outsz - 1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return true;
+}
+
+static int
+cmd_status(int argc, char **argv)
+{
+	char *reply = NULL;
+	int r, i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			ctl.json = true;
+		else {
+			usage_verb(&verbs[find_verb_index("status")], stderr);
+			return EXIT_USAGE;
+		}
+	}
+	r = ctlclient_call(socket_path(), "status", NULL, 5000, &reply);
+	if (r < 0) {
+		if (ctl.json)
+			printf("{\"daemon\":\"down\",\"socket\":\"%s\",\"error\":\"%s\"}\n",
+			       socket_path(), strerror(-r));
+		else
+			printf("daemon       down (%s: %s)\n", socket_path(), strerror(-r));
+		return 1;
+	}
+	if (ctl.json) {
+		printf("%s\n", reply);
+	} else {
+		static const char *const keys[] = {
+			"daemon", "pid", "uptime_s", "watching", "filesystems", "webspaces", "files",
+			"events_total", "events_per_s", "pending", "hash_backlog", "overflows",
+			"reconciles", "reconciling", "last_reconcile_ms", "latency_avg_ms",
+			"latency_max_ms", "database", "index_products", "index_versions", "index_built_at",
+		};
+		size_t k;
+		char v[512];
+
+		for (k = 0; k < ARRAY_SIZE(keys); k++)
+			if (json_field(reply, keys[k], v, sizeof(v)))
+				printf("%-18s %s\n", keys[k], v);
+	}
+	{
+		char w[16];
+
+		r = json_field(reply, "watching", w, sizeof(w)) && strcmp(w, "true") == 0 ? 0 : 1;
+	}
+	free(reply);
+	return r;
+}
+
+static int
+parse_since(const char *s, int64_t *ret)
+{
+	char *end;
+	long long v;
+	struct tm tm;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno == 0 && end != s && end[0] && !end[1] && v >= 0) {
+		int64_t mult = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600
+			       : end[0] == 'd' ? 86400 : 0;
+
+		if (mult == 0)
+			return -EINVAL;
+		*ret = now_unix() - (int64_t)v * mult;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (end == NULL || *end) {
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(s, "%Y-%m-%d %H:%M:%S", &tm);
+	}
+	if (end == NULL || *end) {
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(s, "%Y-%m-%d", &tm);
+	}
+	if (end == NULL || (*end && strcmp(end, "Z") != 0))
+		return -EINVAL;
+	*ret = (int64_t)timegm(&tm);
+	return 0;
+}
+
+static int
+cmd_events(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "since", required_argument, NULL, 's' },    { "customer", required_argument, NULL, 'c' },
+		{ "severity", required_argument, NULL, 'S' }, { "verdict", required_argument, NULL, 'V' },
+		{ "limit", required_argument, NULL, 'l' },    { "follow", no_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },           { NULL, 0, NULL, 0 },
+	};
+	const char *customer = NULL, *verdict = NULL;
+	int64_t since = 0, limit = -1;
+	int minsev = 0, c, rc = 0;
+	bool follow = false;
+	struct store *s = NULL;
+	sqlite3_stmt *q = NULL;
+	char err[1024];
+	bool color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (parse_since(optarg, &since) < 0) {
+				fprintf(stderr, "wsidctl events: --since takes 90s, 30m, 1h, 2d or a date "
+						"(YYYY-MM-DD[THH:MM:SS])\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'c':
+			customer = optarg;
+			break;
+		case 'S':
+			minsev = severity_parse(optarg);
+			if (minsev < 0) {
+				fprintf(stderr, "wsidctl events: --severity takes info, notice, warning or "
+						"critical\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'V':
+			if (verdict_parse(optarg) < 0) {
+				fprintf(stderr, "wsidctl events: unknown verdict '%s'\n", esc_name(optarg));
+				return EXIT_USAGE;
+			}
+			verdict = optarg;
+			break;
+		case 'l':
+			limit = strtoll(optarg, NULL, 10);
+			break;
+		case 'f':
+			follow = true;
+			break;
+		case 'j':
+			ctl.json = true;
+			break;
+		default:
+			usage_verb(&verbs[find_verb_index("events")], stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		usage_verb(&verbs[find_verb_index("events")], stderr);
+		return EXIT_USAGE;
+	}
+	if (follow) {
+		/* live: the daemon streams each stored event as one JSON line */
+		struct buf acc, line;
+		int fd = ctlclient_connect(socket_path());
+
+		if (fd < 0) {
+			fprintf(stderr, "wsidctl: %s: %s (is wsid running?)\n", socket_path(), strerror(-fd));
+			return EXIT_ERROR;
+		}
+		buf_init(&acc, 16u << 20);
+		buf_init(&line, 16u << 20);
+		ctlclient_send(fd, "follow", NULL);
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		while (ctlclient_readline(fd, &acc, &line, -1) == 0) {
+			char v[64];
+
+			if (json_field(line.data, "ok", v, sizeof(v)))
+				continue; /* the acknowledgement */
+			if (customer && (!json_field(line.data, "customer", v, sizeof(v)) ||
+					 strcmp(v, customer) != 0))
+				continue;
+			if (verdict && (!json_field(line.data, "verdict", v, sizeof(v)) ||
+					strcmp(v, verdict) != 0))
+				continue;
+			if (minsev && (!json_field(line.data, "severity", v, sizeof(v)) ||
+				       severity_parse(v) < minsev))
+				continue;
+			printf("%s\n", line.data);
+		}
+		buf_free(&acc);
+		buf_free(&line);
+		close(fd);
+		return 0;
+	}
+	if (store_open(db_path(), STORE_RDONLY, &s, err, sizeof(err)) < 0) {
+		fprintf(stderr, "wsidctl: %s\n", err);
+		return EXIT_ERROR;
+	}
+	q = store_prepare(s, EVENTFMT_SELECT
+			  "WHERE e.time >= ?1 AND (?2 IS NULL OR e.customer = ?2) AND "
+			  "(?3 IS NULL OR e.verdict = ?3) AND (CASE e.severity WHEN 'info' THEN 0 "
+			  "WHEN 'notice' THEN 1 WHEN 'warning' THEN 2 ELSE 3 END) >= ?4 "
+			  "ORDER BY e.id LIMIT ?5");
+	if (q == NULL) {
+		store_close(s);
+		return EXIT_ERROR;
+	}
+	sqlite3_bind_int64(q, 1, since);
+	if (customer)
+		sqlite3_bind_text(q, 2, customer, -1, SQLITE_STATIC);
+	if (verdict)
+		sqlite3_bind_text(q, 3, verdict, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 4, minsev);
+	sqlite3_bind_int64(q, 5, limit);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		if (ctl.json) {
+			struct buf b;
+			struct json j;
+
+			buf_init(&b, 16u << 20);
+			json_init(&j, &b);
+			eventfmt_json(&j, q);
+			printf("%s\n", b.data);
+			buf_free(&b);
+		} else
+			eventfmt_text(stdout, q, color);
+	}
+	sqlite3_finalize(q);
+	store_close(s);
+	return rc;
+}
+
+static int
+simple_call(const char *verb, const char *arg, int timeout_ms)
+{
+	char *reply = NULL, v[16];
+	int r = ctlclient_call(socket_path(), verb, arg, timeout_ms, &reply);
+
+	if (r < 0) {
+		fprintf(stderr, "wsidctl %s: %s: %s\n", verb, socket_path(),
+			r == -ETIMEDOUT ? "timed out" : strerror(-r));
+		return EXIT_ERROR;
+	}
+	if (ctl.json || !json_field(reply, "ok", v, sizeof(v)) || strcmp(v, "true") != 0)
+		printf("%s\n", reply);
+	r = json_field(reply, "ok", v, sizeof(v)) && strcmp(v, "true") == 0 ? 0 : EXIT_ERROR;
+	if (r && !ctl.json) {
+		char e[512];
+
+		if (json_field(reply, "error", e, sizeof(e)))
+			fprintf(stderr, "wsidctl %s: %s\n", verb, e);
+	}
+	free(reply);
+	return r;
+}
+
+static int
+cmd_sync(int argc, char **argv)
+{
+	long timeout = 600;
+	char arg[32];
+
+	if (argc == 3 && strcmp(argv[1], "--timeout") == 0) {
+		char *end;
+
+		timeout = strtol(argv[2], &end, 10);
+		if (*end || timeout <= 0) {
+			fprintf(stderr, "wsidctl sync: --timeout takes seconds\n");
+			return EXIT_USAGE;
+		}
+	} else if (argc != 1) {
+		usage_verb(&verbs[find_verb_index("sync")], stderr);
+		return EXIT_USAGE;
+	}
+	snprintf(arg, sizeof(arg), "%ld", timeout * 1000);
+	return simple_call("sync", arg, (int)(timeout * 1000 + 2000));
+}
+
+static int
+cmd_rescan(int argc, char **argv)
+{
+	char *b64;
+	size_t blen;
+	int r;
+
+	if (argc == 1 || (argc == 2 && strcmp(argv[1], "--all") == 0))
+		return simple_call("rescan", NULL, 10000);
+	if (argc != 2) {
+		usage_verb(&verbs[find_verb_index("rescan")], stderr);
+		return EXIT_USAGE;
+	}
+	blen = sodium_base64_ENCODED_LEN(strlen(argv[1]), sodium_base64_VARIANT_ORIGINAL);
+	b64 = xmalloc(blen);
+	sodium_bin2base64(b64, blen, (const unsigned char *)argv[1], strlen(argv[1]),
+			  sodium_base64_VARIANT_ORIGINAL);
+	r = simple_call("rescan", b64, 10000);
+	free(b64);
+	return r;
+}
+
+static int
+cmd_reload(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1) {
+		usage_verb(&verbs[find_verb_index("reload")], stderr);
+		return EXIT_USAGE;
+	}
+	return simple_call("reload", NULL, 30000);
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option gopts[] = {
 		{ "db", required_argument, NULL, 'd' },   { "config", required_argument, NULL, 'c' },
+		{ "socket", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },       { "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },    { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -548,6 +915,9 @@ main(int argc, char **argv)
 			break;
 		case 'c':
 			ctl.config = optarg;
+			break;
+		case 's':
+			ctl.socket = optarg;
 			break;
 		case 'j':
 			ctl.json = true;

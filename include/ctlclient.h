@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Client side of the control socket (control.h): connect, send one request
+ * line, read response lines (each a JSON object). */
+#ifndef WSID_CTLCLIENT_H
+#define WSID_CTLCLIENT_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+/* Connects; returns an fd or a negative errno. */
+int ctlclient_connect(const char *path);
+/* Sends "verb arg\n" (arg may be NULL). */
+int ctlclient_send(int fd, const char *verb, const char *arg);
+/* Reads one line into out (without the newline), waiting at most timeout_ms
+ * (-1: forever). 0 on success, -ETIMEDOUT, -EPIPE at end of stream. */
+int ctlclient_readline(int fd, struct buf *acc, struct buf *out, int timeout_ms);
+/* One request, one response line (malloc'ed, caller frees) */
+int ctlclient_call(const char *path, const char *verb, const char *arg, int timeout_ms, char **ret);
+
+#endif

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The engine: what the daemon does with a change, whatever noticed it (fanotify,
+ * a reconcile walk, a rescan request). Single-threaded: only the event loop
+ * calls it. It owns the pending table (debounce per file), feeds the hashing
+ * pool, classifies and stores results, runs baseline and reconcile walks in a
+ * background thread, and re-identifies installations after changes.
+ *
+ * DESIGN (nothing lost): a change is first a pending entry keyed by (webspace,
+ * path); it leaves the table only when its result is committed to SQLite. The
+ * table is bounded: when it is full, the webspace is marked for reconcile
+ * instead (a stat walk finds every difference with the stored state), which is
+ * also what a kernel queue overflow, a restart or kill -9 lead to. */
+#ifndef WSID_ENGINE_H
+#define WSID_ENGINE_H
+
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fpindex.h"
+#include "state.h"
+#include "store.h"
+
+enum engine_note_flags {
+	NOTE_CREATE = 1 << 0,
+	NOTE_MODIFY = 1 << 1,      /* written, not closed yet */
+	NOTE_CLOSE_WRITE = 1 << 2,
+	NOTE_ATTRIB = 1 << 3,
+	NOTE_DELETE = 1 << 4,
+	NOTE_MOVED_IN = 1 << 5,    /* the new name of a rename */
+	NOTE_RECONCILE = 1 << 6,   /* found different by a stat walk */
+};
+
+struct engine_opts {
+	const char *dbpath;
+	unsigned hash_workers;
+	uint64_t max_file_size;
+	uint64_t debounce_close_ms;  /* quiet window after CLOSE_WRITE/CREATE */
+	uint64_t debounce_modify_ms; /* after MODIFY without close */
+	uint64_t modify_max_ms;      /* ceiling for files that never stop changing */
+	uint64_t reident_ms;         /* quiet window before re-identifying */
+	size_t pending_max;
+	/* path filter: true = ignore (relative to the webspace) */
+	bool (*ignored)(void *ud, const char *relpath, size_t len);
+	void *ignored_ud;
+	/* severity override: returns the severity to store for a verdict */
+	int (*severity)(void *ud, const char *customer, int verdict, int dflt);
+	void *severity_ud;
+	/* called for every stored event (live streaming), may be NULL */
+	void (*on_event)(void *ud, int64_t event_id);
+	void *on_event_ud;
+};
+
+struct engine_stats {
+	uint64_t notes, hashed, events, reconciles, baselines, overflows, pending_overflows;
+	uint64_t hash_errors, deleted, renamed;
+	size_t pending, backlog, webspaces;
+	uint64_t last_reconcile_ms;
+	bool reconciling;
+	/* close()->stored latency of live changes, ns */
+	uint64_t lat_count, lat_sum_ns, lat_max_ns;
+};
+
+struct engine;
+
+int engine_new(struct store *s, const struct engine_opts *o, struct engine **ret);
+void engine_free(struct engine *e);
+
+/* Registers a webspace; its first time it is baselined, later reconciled. */
+int engine_webspace_add(struct engine *e, const char *root, const char *customer, int64_t *ret_id);
+/* finds the webspace holding an absolute path: id and the length of its root */
+bool engine_webspace_find(struct engine *e, const char *abspath, size_t len, int64_t *ret_id,
+			  size_t *ret_root_len);
+const char *engine_webspace_root(struct engine *e, int64_t ws);
+size_t engine_webspace_count(const struct engine *e);
+
+/* A change noticed at ws/relpath. handle (may be NULL) identifies the inode. */
+void engine_note(struct engine *e, int64_t ws, const char *relpath, size_t rlen, unsigned flags,
+		 int mount_fd, const struct file_handle *handle, int pid);
+/* A name without a path yet (O_TMPFILE "#ino"): attach to the handle's path */
+void engine_note_handle(struct engine *e, unsigned flags, const struct file_handle *handle, int pid);
+void engine_rename(struct engine *e, int64_t ws_from, const char *from, size_t flen, int64_t ws_to,
+		   const char *to, size_t tlen, bool is_dir, int mount_fd,
+		   const struct file_handle *handle, int pid);
+void engine_dir_deleted(struct engine *e, int64_t ws, const char *relpath, size_t rlen);
+
+/* reconcile a webspace (ws) or all (ws = 0); why is logged */
+void engine_reconcile(struct engine *e, int64_t ws, const char *why);
+void engine_overflow(struct engine *e);
+
+/* event loop integration */
+int engine_hash_fd(const struct engine *e);
+int engine_bg_fd(const struct engine *e);
+void engine_on_hashed(struct engine *e);
+void engine_on_bg(struct engine *e);
+/* milliseconds until engine_tick has work (-1: none) */
+int engine_timeout_ms(struct engine *e);
+void engine_tick(struct engine *e);
+/* commits what is batched (the loop calls it before sleeping) */
+void engine_flush(struct engine *e);
+bool engine_idle(struct engine *e); /* nothing pending, hashing or walking */
+
+void engine_get_stats(struct engine *e, struct engine_stats *ret);
+int64_t engine_files_known(struct engine *e);
+
+#endif

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A small pool of hashing threads with a bounded FIFO of jobs and an eventfd
+ * that becomes readable when jobs complete (redis bio.c's shape). The event
+ * loop submits and collects; it never blocks on a file. */
+#ifndef WSID_HASHPOOL_H
+#define WSID_HASHPOOL_H
+
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hash.h"
+
+struct hash_job {
+	/* input */
+	char *root;      /* webspace root (owned); opened O_NOFOLLOW by the worker */
+	char *relpath;   /* beneath root (owned) */
+	int mount_fd;    /* with handle: open the exact inode; -1: by path only */
+	struct file_handle *handle; /* owned, or NULL */
+	uint64_t max_size;
+	void *ud;        /* caller's */
+	uint64_t submitted_ns;
+	/* output */
+	struct hash_result res;
+	bool by_handle;  /* the handle's inode is the one at relpath and was hashed */
+	struct hash_job *next;
+};
+
+struct hashpool;
+
+int hashpool_new(unsigned nthreads, size_t queue_cap, struct hashpool **ret);
+/* Joins the threads; jobs still queued or done are freed. */
+void hashpool_free(struct hashpool *p);
+/* Takes ownership of job. -EAGAIN when the queue is full. */
+int hashpool_submit(struct hashpool *p, struct hash_job *job);
+/* readable (eventfd) when completed jobs are waiting */
+int hashpool_fd(const struct hashpool *p);
+/* Pops one completed job (the caller owns it: hash_job_free), NULL if none. */
+struct hash_job *hashpool_done(struct hashpool *p);
+size_t hashpool_backlog(const struct hashpool *p); /* queued + running */
+void hash_job_free(struct hash_job *j);
+
+/* the work a thread does for one job (exposed for tests) */
+void hash_job_run(struct hash_job *j);
+
+#endif

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The daemon's state in SQLite (schema in store.c, migration 2): webspaces,
+ * files with their identity, hash and verdict, installations, and the
+ * append-only events table. Only the daemon's main thread writes; it batches
+ * writes into short transactions (state_begin/state_commit). */
+#ifndef WSID_STATE_H
+#define WSID_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "classify.h"
+#include "store.h"
+#include "util.h"
+
+struct state;
+
+struct file_row {
+	int64_t webspace_id;
+	const char *relpath; /* borrowed */
+	size_t rlen;
+	uint64_t ino, size;
+	int64_t mtime_ns, ctime_ns;
+	uint32_t mode, uid;
+	bool has_sha;
+	uint8_t sha256[SHA256_LEN];
+	char status[24];   /* hash status name: ok, too-big, sparse, ... */
+	char known[16];    /* content_known name */
+	char verdict[24];
+	int64_t installation_id; /* 0 = none */
+};
+
+struct event_row {
+	int64_t time_ns; /* wall clock */
+	int64_t webspace_id;
+	const char *customer;
+	const char *path; /* relative to the webspace */
+	size_t plen;
+	const char *old_path; /* renames */
+	size_t oplen;
+	enum change_kind change;
+	enum content_known known;
+	enum verdict_kind verdict;
+	enum severity severity;
+	const char *reason;
+	const uint8_t *old_sha256, *new_sha256;
+	int64_t installation_id;
+	const char *product, *version, *other_version;
+	int pid;
+	const char *source; /* live, reconcile, baseline */
+};
+
+struct inst_row {
+	int64_t id;
+	int64_t webspace_id;
+	char *root; /* relative to the webspace; "" = the webspace root */
+	size_t root_len;
+	char *product, *kind, *version;
+	double confidence;
+};
+
+int state_open(struct store *s, struct state **ret);
+void state_free(struct state *st);
+struct store *state_store(struct state *st);
+
+int state_begin(struct state *st);
+int state_commit(struct state *st);
+bool state_in_tx(const struct state *st);
+
+int state_webspace_upsert(struct state *st, const char *path, const char *customer,
+			  int64_t *ret_id, bool *ret_baselined);
+int state_webspace_set_baseline(struct state *st, int64_t id);
+int state_webspace_set_reconciled(struct state *st, int64_t id);
+
+/* 0 and *ret filled (relpath not set), or -ENOENT */
+int state_file_get(struct state *st, int64_t ws, const char *relpath, size_t rlen,
+		   struct file_row *ret);
+int state_file_put(struct state *st, const struct file_row *f);
+int state_file_delete(struct state *st, int64_t ws, const char *relpath, size_t rlen);
+/* moves one file row; an existing row at the new path is replaced */
+int state_file_move(struct state *st, int64_t ws, const char *from, size_t flen, const char *to,
+		    size_t tlen);
+/* moves every row under directory `from` to `to` (and installations rooted there) */
+int state_dir_move(struct state *st, int64_t ws, const char *from, size_t flen, const char *to,
+		   size_t tlen);
+/* rows under directory `dir` ("" = all of the webspace), ordered by relpath */
+typedef int (*state_file_fn)(void *ud, const struct file_row *f);
+int state_files_under(struct state *st, int64_t ws, const char *dir, size_t dlen, state_file_fn fn,
+		      void *ud);
+int64_t state_files_count(struct state *st);
+
+int state_event_add(struct state *st, const struct event_row *e, int64_t *ret_id);
+
+/* installations of a webspace replace the previous ones under `root` */
+int state_installations_load(struct state *st, int64_t ws, struct inst_row **ret, size_t *ret_n);
+void state_inst_rows_free(struct inst_row *rows, size_t n);
+int state_installation_put(struct state *st, struct inst_row *r, const char *mixed_with,
+			   const char *claimed, uint32_t matched);
+int state_installation_delete(struct state *st, int64_t id);
+
+bool state_known_bad(struct state *st, const uint8_t sha256[SHA256_LEN]);
+
+#endif

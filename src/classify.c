@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Verdicts; see classify.h. The order of the rules is the order of what matters
+ * most to a customer: a known-bad hash first, code where none belongs next, then
+ * what the release index says. */
+#include "classify.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ident.h"
+
+static const char *const verdict_names[VERDICT_MAX] = {
+	[VERDICT_OK] = "ok",
+	[VERDICT_UPDATE] = "update",
+	[VERDICT_DOWNGRADE] = "downgrade",
+	[VERDICT_TAMPERED] = "tampered",
+	[VERDICT_MALICIOUS] = "malicious",
+	[VERDICT_SUSPICIOUS] = "suspicious",
+	[VERDICT_FOREIGN] = "foreign",
+	[VERDICT_DELETED] = "deleted",
+	[VERDICT_VERSION_LIE] = "version-lie",
+	[VERDICT_NEW] = "new",
+	[VERDICT_CHANGED_UNKNOWN] = "changed-unknown",
+	[VERDICT_IGNORED] = "ignored",
+};
+
+static const enum severity verdict_sev[VERDICT_MAX] = {
+	[VERDICT_OK] = SEV_INFO,
+	[VERDICT_UPDATE] = SEV_NOTICE,
+	[VERDICT_DOWNGRADE] = SEV_WARNING,
+	[VERDICT_TAMPERED] = SEV_WARNING,
+	[VERDICT_MALICIOUS] = SEV_CRITICAL,
+	[VERDICT_SUSPICIOUS] = SEV_CRITICAL,
+	[VERDICT_FOREIGN] = SEV_WARNING,
+	[VERDICT_DELETED] = SEV_NOTICE,
+	[VERDICT_VERSION_LIE] = SEV_WARNING,
+	[VERDICT_NEW] = SEV_INFO,
+	[VERDICT_CHANGED_UNKNOWN] = SEV_INFO,
+	[VERDICT_IGNORED] = SEV_INFO,
+};
+
+static const char *const sev_names[SEV_MAX] = { "info", "notice", "warning", "critical" };
+static const char *const change_names[CHANGE_KIND_MAX] = { "created", "modified", "deleted",
+							   "renamed", "baseline" };
+static const char *const known_names[KNOWN_MAX] = { "unknown", "release", "other-version",
+						    "elsewhere" };
+
+const char *
+verdict_name(enum verdict_kind v)
+{
+	return (unsigned)v < VERDICT_MAX ? verdict_names[v] : "unknown";
+}
+
+int
+verdict_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; i < VERDICT_MAX; i++)
+		if (strcmp(verdict_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+severity_name(enum severity s)
+{
+	return (unsigned)s < SEV_MAX ? sev_names[s] : "unknown";
+}
+
+int
+severity_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; i < SEV_MAX; i++)
+		if (strcmp(sev_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+change_name(enum change_kind c)
+{
+	return (unsigned)c < CHANGE_KIND_MAX ? change_names[c] : "unknown";
+}
+
+const char *
+known_name(enum content_known k)
+{
+	return (unsigned)k < KNOWN_MAX ? known_names[k] : "unknown";
+}
+
+enum severity
+verdict_default_severity(enum verdict_kind v)
+{
+	return (unsigned)v < VERDICT_MAX ? verdict_sev[v] : SEV_WARNING;
+}
+
+bool
+classify_is_code_name(const char *relpath, size_t len)
+{
+	return ident_is_code(relpath, len);
+}
+
+static const char *
+basename_of(const char *p, size_t len, size_t *blen)
+{
+	const char *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] == '/')
+			b = p + i + 1;
+	*blen = len - (size_t)(b - p);
+	return b;
+}
+
+bool
+classify_double_ext(const char *relpath, size_t len)
+{
+	static const char *const media[] = { ".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg",
+					     ".ico", ".pdf", ".txt", ".zip", ".mp4", ".mp3",
+					     ".doc", ".docx", ".xls", ".css", ".js" };
+	size_t blen, i;
+	const char *b = basename_of(relpath, len, &blen);
+
+	if (!ident_is_code(b, blen))
+		return false;
+	/* a media extension followed by another extension: x.jpg.php, x.png.phtml */
+	for (i = 0; i < sizeof(media) / sizeof(media[0]); i++) {
+		size_t ml = strlen(media[i]);
+		const char *hit = b;
+
+		while ((hit = memmem(hit, blen - (size_t)(hit - b), media[i], ml)) != NULL) {
+			size_t after = (size_t)(hit - b) + ml;
+
+			if (after < blen && b[after] == '.' && strncasecmp(hit, media[i], ml) == 0)
+				return true;
+			hit++;
+			if ((size_t)(hit - b) >= blen)
+				break;
+		}
+	}
+	return false;
+}
+
+bool
+classify_hidden_code(const char *relpath, size_t len)
+{
+	size_t blen;
+	const char *b = basename_of(relpath, len, &blen);
+
+	if (blen < 2 || b[0] != '.')
+		return false;
+	if ((blen == 9 && memcmp(b, ".htaccess", 9) == 0) || (blen == 9 && memcmp(b, ".user.ini", 9) == 0))
+		return false; /* named code of its own: judged by place */
+	return ident_is_code(b, blen);
+}
+
+bool
+classify_generic_upload_dir(const char *relpath, size_t len)
+{
+	static const char *const dirs[] = { "uploads", "upload", "images", "cache", "tmp", "temp" };
+	size_t i = 0, start, k;
+
+	while (i < len) {
+		start = i;
+		while (i < len && relpath[i] != '/')
+			i++;
+		if (i >= len)
+			break; /* the last component is the file itself */
+		for (k = 0; k < sizeof(dirs) / sizeof(dirs[0]); k++)
+			if (i - start == strlen(dirs[k]) && strncasecmp(relpath + start, dirs[k], i - start) == 0)
+				return true;
+		i++;
+	}
+	return false;
+}
+
+bool
+classify_php_head(const unsigned char *head, size_t n)
+{
+	size_t i = 0;
+
+	/* a UTF-8 BOM or leading white space does not hide PHP */
+	if (n >= 3 && head[0] == 0xef && head[1] == 0xbb && head[2] == 0xbf)
+		i = 3;
+	while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\n' || head[i] == '\r'))
+		i++;
+	if (n - i >= 5 && strncasecmp((const char *)head + i, "<?php", 5) == 0)
+		return true;
+	if (n - i >= 3 && memcmp(head + i, "<?=", 3) == 0)
+		return true;
+	if (n - i >= 2 && head[i] == '#' && head[i + 1] == '!')
+		return true;
+	return false;
+}
+
+void
+classify_change(const struct classify_input *in, struct verdict *out)
+{
+	bool code = ident_is_code(in->relpath, in->rlen) || in->php_head;
+	const char *prod = in->product ? in->product : "the installation";
+	const char *ver = in->version ? in->version : "?";
+
+	memset(out, 0, sizeof(*out));
+	if (in->change == CHANGE_DELETED) {
+		if (in->release_path) {
+			out->kind = VERDICT_DELETED;
+			snprintf(out->reason, sizeof(out->reason), "a file of %s %s was removed", prod, ver);
+		} else if (code) {
+			out->kind = VERDICT_CHANGED_UNKNOWN;
+			snprintf(out->reason, sizeof(out->reason), "code that belongs to no release was removed");
+		} else {
+			out->kind = VERDICT_IGNORED;
+			snprintf(out->reason, sizeof(out->reason), "a file that belongs to no release was removed");
+		}
+		goto sev;
+	}
+	if (in->known_bad && !in->trusted) {
+		out->kind = VERDICT_MALICIOUS;
+		snprintf(out->reason, sizeof(out->reason), "the content is on the known-bad list");
+		goto sev;
+	}
+	if (code && !in->trusted && in->known != KNOWN_RELEASE) {
+		const char *why = NULL;
+
+		if (in->in_upload_dir)
+			why = in->known == KNOWN_ELSEWHERE || in->known == KNOWN_OTHER_VERSION
+				      ? "a known release file copied into a directory meant for uploads"
+				      : "executable code in a directory meant for uploads or caches";
+		else if (classify_double_ext(in->relpath, in->rlen))
+			why = "executable code disguised with a double extension";
+		else if (classify_hidden_code(in->relpath, in->rlen))
+			why = "hidden executable code (name starts with a dot)";
+		else if (in->php_head && !ident_is_code(in->relpath, in->rlen))
+			why = "PHP code in a file whose name does not say so";
+		if (why) {
+			out->kind = VERDICT_SUSPICIOUS;
+			snprintf(out->reason, sizeof(out->reason), "%s", why);
+			goto sev;
+		}
+	}
+	if (in->release_path) {
+		switch (in->known) {
+		case KNOWN_RELEASE:
+			out->kind = VERDICT_OK;
+			snprintf(out->reason, sizeof(out->reason), "the content is %s %s's own", prod, ver);
+			break;
+		case KNOWN_OTHER_VERSION:
+			out->kind = in->other_rank > in->version_rank ? VERDICT_UPDATE : VERDICT_DOWNGRADE;
+			snprintf(out->reason, sizeof(out->reason), "the content is %s %s's (installed: %s)",
+				 prod, in->other_version ? in->other_version : "?", ver);
+			break;
+		default:
+			out->kind = in->trusted ? VERDICT_OK : VERDICT_TAMPERED;
+			snprintf(out->reason, sizeof(out->reason),
+				 in->trusted ? "a release file with content marked trusted"
+					     : "a file of %s %s whose content matches no known version",
+				 prod, ver);
+			break;
+		}
+		goto sev;
+	}
+	if (in->known == KNOWN_OTHER_VERSION) {
+		out->kind = in->other_rank > in->version_rank ? VERDICT_UPDATE : VERDICT_DOWNGRADE;
+		snprintf(out->reason, sizeof(out->reason), "a file of %s %s (installed: %s)", prod,
+			 in->other_version ? in->other_version : "?", ver);
+	} else if (in->known == KNOWN_ELSEWHERE && !in->trusted) {
+		out->kind = VERDICT_FOREIGN;
+		snprintf(out->reason, sizeof(out->reason),
+			 "known content of another product, version or place");
+	} else if (in->in_upload_dir && !code) {
+		out->kind = VERDICT_IGNORED;
+		snprintf(out->reason, sizeof(out->reason), "not code, in a directory meant for uploads");
+	} else if (in->change == CHANGE_CREATED || in->change == CHANGE_BASELINE ||
+		   in->change == CHANGE_RENAMED) {
+		out->kind = VERDICT_NEW;
+		snprintf(out->reason, sizeof(out->reason), "%s that belongs to no known release",
+			 code ? "code" : "a file");
+	} else {
+		out->kind = VERDICT_CHANGED_UNKNOWN;
+		snprintf(out->reason, sizeof(out->reason), "%s that belongs to no known release changed",
+			 code ? "code" : "a file");
+	}
+sev:
+	out->severity = verdict_default_severity(out->kind);
+}

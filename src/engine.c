@@ -1,0 +1,1562 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The change engine; see engine.h for the design. */
+#include "engine.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "classify.h"
+#include "hashpool.h"
+#include "hmap.h"
+#include "ident.h"
+#include "log.h"
+#include "scan.h"
+#include "slotset.h"
+
+#define HANDLE_MAP_MAX 65536
+#define BATCH_MAX 2000
+
+struct pending {
+	int64_t ws;
+	char *relpath;
+	size_t rlen;
+	unsigned flags;
+	int pid;
+	uint64_t first_ns, last_ns, deadline_ns, close_ns;
+	int mount_fd;
+	struct file_handle *handle;
+	bool in_flight, again;
+	int list; /* -1 none, 0 close window, 1 modify window */
+	struct pending *prev, *next;
+	char *key;
+	size_t klen;
+};
+
+struct plist {
+	struct pending *head, *tail;
+};
+
+struct webspace {
+	int64_t id;
+	char *root;
+	size_t root_len;
+	char *customer;
+	bool baselined;
+	bool walking;
+	bool reconcile_again;
+	struct inst_row *inst;
+	size_t ninst;
+	uint64_t reident_ns; /* 0 = not scheduled */
+};
+
+enum bg_kind { BG_BASELINE, BG_RECONCILE };
+
+struct bg_job {
+	enum bg_kind kind;
+	int64_t ws;
+	char *root;
+	struct scan_tree *tree;
+	char err[256];
+	struct bg_job *next;
+	uint64_t started_ns;
+};
+
+struct engine {
+	struct engine_opts o;
+	struct store *s;
+	struct state *st;
+	struct fpindex *idx;
+	struct fpindex_lookup *lk;
+	struct hashpool *pool;
+	sqlite3_stmt *q_path_entries;
+	struct webspace *ws;
+	size_t nws;
+	struct hmap ws_by_root; /* root -> index + 1 */
+	struct hmap pending;    /* ws id + relpath -> struct pending* */
+	struct hmap handles;    /* handle bytes -> ws id + relpath (for #ino names) */
+	struct plist lists[2];
+	size_t batch;
+	struct engine_stats stats;
+	/* background walks */
+	pthread_t bg_thread;
+	pthread_mutex_t bg_mu;
+	pthread_cond_t bg_cv;
+	struct bg_job *bg_todo, *bg_done;
+	int bg_efd;
+	bool bg_stop;
+	size_t bg_running;
+};
+
+/* ---- small helpers ---- */
+
+static char *
+pkey(int64_t ws, const char *relpath, size_t rlen, size_t *klen)
+{
+	char *k = xmalloc(8 + rlen);
+
+	memcpy(k, &ws, 8);
+	memcpy(k + 8, relpath, rlen);
+	*klen = 8 + rlen;
+	return k;
+}
+
+static struct webspace *
+ws_get(struct engine *e, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < e->nws; i++)
+		if (e->ws[i].id == id)
+			return &e->ws[i];
+	return NULL;
+}
+
+static void
+plist_unlink(struct engine *e, struct pending *p)
+{
+	struct plist *l;
+
+	if (p->list < 0)
+		return;
+	l = &e->lists[p->list];
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		l->head = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	else
+		l->tail = p->prev;
+	p->prev = p->next = NULL;
+	p->list = -1;
+}
+
+static void
+plist_append(struct engine *e, struct pending *p, int which, uint64_t deadline)
+{
+	struct plist *l = &e->lists[which];
+
+	plist_unlink(e, p);
+	p->deadline_ns = deadline;
+	p->list = which;
+	p->prev = l->tail;
+	p->next = NULL;
+	if (l->tail)
+		l->tail->next = p;
+	else
+		l->head = p;
+	l->tail = p;
+}
+
+static void
+pending_free(struct engine *e, struct pending *p)
+{
+	plist_unlink(e, p);
+	free(p->relpath);
+	free(p->handle);
+	free(p->key);
+	free(p);
+}
+
+static struct file_handle *
+handle_dup(const struct file_handle *h)
+{
+	struct file_handle *c;
+
+	if (h == NULL || h->handle_bytes > MAX_HANDLE_SZ)
+		return NULL;
+	c = xmalloc(sizeof(*c) + h->handle_bytes);
+	memcpy(c, h, sizeof(*c) + h->handle_bytes);
+	return c;
+}
+
+/* (re)arms a pending entry's window according to what happened */
+static void
+pending_arm(struct engine *e, struct pending *p)
+{
+	uint64_t now = now_mono_ns();
+	uint64_t close_w = e->o.debounce_close_ms * 1000000ull;
+	uint64_t mod_w = e->o.debounce_modify_ms * 1000000ull;
+
+	if (p->in_flight) {
+		p->again = true;
+		return;
+	}
+	if (p->flags & (NOTE_CLOSE_WRITE | NOTE_DELETE | NOTE_MOVED_IN | NOTE_RECONCILE | NOTE_ATTRIB) ||
+	    now - p->first_ns >= e->o.modify_max_ms * 1000000ull)
+		plist_append(e, p, 0, now + close_w);
+	else /* written and still open, or created and not closed yet */
+		plist_append(e, p, 1, now + mod_w);
+}
+
+/* ---- webspaces ---- */
+
+static int
+ws_load_inst(struct engine *e, struct webspace *w)
+{
+	state_inst_rows_free(w->inst, w->ninst);
+	w->inst = NULL;
+	w->ninst = 0;
+	return state_installations_load(e->st, w->id, &w->inst, &w->ninst);
+}
+
+size_t
+engine_webspace_count(const struct engine *e)
+{
+	return e->nws;
+}
+
+const char *
+engine_webspace_root(struct engine *e, int64_t ws)
+{
+	struct webspace *w = ws_get(e, ws);
+
+	return w ? w->root : NULL;
+}
+
+bool
+engine_webspace_find(struct engine *e, const char *abspath, size_t len, int64_t *ret_id,
+		     size_t *ret_root_len)
+{
+	size_t i;
+
+	/* longest root that is a prefix ending at a '/' or at the end */
+	for (i = len; i > 0; i--) {
+		void *v;
+
+		if (i < len && abspath[i] != '/')
+			continue;
+		v = hmap_get(&e->ws_by_root, abspath, i);
+		if (v) {
+			*ret_id = e->ws[(size_t)v - 1].id;
+			*ret_root_len = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void bg_submit(struct engine *e, enum bg_kind kind, struct webspace *w);
+
+int
+engine_webspace_add(struct engine *e, const char *root, const char *customer, int64_t *ret_id)
+{
+	struct webspace *w;
+	size_t rl = strlen(root);
+	void *v;
+	int r;
+
+	while (rl > 1 && root[rl - 1] == '/')
+		rl--;
+	v = hmap_get(&e->ws_by_root, root, rl);
+	if (v) {
+		w = &e->ws[(size_t)v - 1];
+		if (ret_id)
+			*ret_id = w->id;
+		return 0;
+	}
+	e->ws = xreallocarray(e->ws, e->nws + 1, sizeof(*e->ws));
+	w = &e->ws[e->nws];
+	memset(w, 0, sizeof(*w));
+	w->root = xstrndup(root, rl);
+	w->root_len = rl;
+	w->customer = xstrdup(customer);
+	if ((r = state_webspace_upsert(e->st, w->root, customer, &w->id, &w->baselined)) < 0) {
+		free(w->root);
+		free(w->customer);
+		return r;
+	}
+	e->nws++;
+	*hmap_put(&e->ws_by_root, w->root, rl, NULL) = (void *)(uintptr_t)e->nws;
+	ws_load_inst(e, w);
+	bg_submit(e, w->baselined ? BG_RECONCILE : BG_BASELINE, w);
+	if (ret_id)
+		*ret_id = w->id;
+	log_info("webspace %s (customer %s): %s", esc_name(w->root), esc_name(customer),
+		 w->baselined ? "reconciling with the stored state" : "first scan (baseline)");
+	return 0;
+}
+
+/* ---- notes ---- */
+
+static struct pending *
+pending_get(struct engine *e, int64_t ws, const char *relpath, size_t rlen, bool create)
+{
+	size_t klen;
+	char *k = pkey(ws, relpath, rlen, &klen);
+	struct pending *p = hmap_get(&e->pending, k, klen);
+	int isnew;
+	void **v;
+
+	if (p || !create) {
+		free(k);
+		return p;
+	}
+	if (e->pending.len >= e->o.pending_max) {
+		free(k);
+		return NULL;
+	}
+	p = xcalloc(1, sizeof(*p));
+	p->ws = ws;
+	p->relpath = xstrndup(relpath, rlen);
+	p->rlen = rlen;
+	p->first_ns = now_mono_ns();
+	p->list = -1;
+	p->mount_fd = -1;
+	p->key = k;
+	p->klen = klen;
+	v = hmap_put(&e->pending, k, klen, &isnew);
+	*v = p;
+	return p;
+}
+
+static void
+pending_drop(struct engine *e, struct pending *p)
+{
+	hmap_del(&e->pending, p->key, p->klen);
+	pending_free(e, p);
+}
+
+static void
+remember_handle(struct engine *e, const struct file_handle *h, int64_t ws, const char *relpath,
+		size_t rlen)
+{
+	size_t hl;
+	char *v;
+
+	if (h == NULL || h->handle_bytes > MAX_HANDLE_SZ)
+		return;
+	if (e->handles.len >= HANDLE_MAP_MAX) {
+		struct hmap_slot *hs;
+
+		hmap_foreach(&e->handles, hs) free(hs->val);
+		hmap_free(&e->handles);
+		hmap_init(&e->handles);
+	}
+	hl = sizeof(*h) + h->handle_bytes;
+	v = xmalloc(8 + rlen + 1);
+	memcpy(v, &ws, 8);
+	memcpy(v + 8, relpath, rlen);
+	v[8 + rlen] = '\0';
+	{
+		void **slot = hmap_put(&e->handles, h, hl, NULL);
+
+		free(*slot);
+		*slot = v;
+	}
+}
+
+void
+engine_note(struct engine *e, int64_t ws, const char *relpath, size_t rlen, unsigned flags,
+	    int mount_fd, const struct file_handle *handle, int pid)
+{
+	struct pending *p;
+	struct webspace *w;
+
+	if (rlen == 0)
+		return; /* the webspace root itself */
+	if (e->o.ignored && e->o.ignored(e->o.ignored_ud, relpath, rlen))
+		return;
+	e->stats.notes++;
+	p = pending_get(e, ws, relpath, rlen, true);
+	if (p == NULL) {
+		/* table full: the walk will find it */
+		e->stats.pending_overflows++;
+		w = ws_get(e, ws);
+		if (w && !w->walking)
+			engine_reconcile(e, ws, "pending table full");
+		else if (w)
+			w->reconcile_again = true;
+		return;
+	}
+	p->flags |= flags;
+	p->last_ns = now_mono_ns();
+	if (pid > 0)
+		p->pid = pid;
+	if ((flags & NOTE_CLOSE_WRITE) && p->close_ns == 0)
+		p->close_ns = p->last_ns;
+	if (handle && !(flags & NOTE_DELETE)) {
+		free(p->handle);
+		p->handle = handle_dup(handle);
+		p->mount_fd = mount_fd;
+		remember_handle(e, handle, ws, relpath, rlen);
+	}
+	pending_arm(e, p);
+}
+
+void
+engine_note_handle(struct engine *e, unsigned flags, const struct file_handle *handle, int pid)
+{
+	const char *v;
+
+	if (handle == NULL)
+		return;
+	v = hmap_get(&e->handles, handle, sizeof(*handle) + handle->handle_bytes);
+	if (v) {
+		int64_t ws;
+
+		memcpy(&ws, v, 8);
+		engine_note(e, ws, v + 8, strlen(v + 8), flags, -1, handle, pid);
+	}
+	/* else: a file with no name yet (O_TMPFILE): its CREATE will come */
+}
+
+/* ---- results ---- */
+
+struct path_knowledge {
+	bool release_path;
+	enum content_known known;
+	const struct fp_version *other;
+};
+
+/* what the index says of `sha` at installation-relative path irel */
+static void
+know_path(struct engine *e, const struct fp_product *p, const struct fp_version *v,
+	  const char *irel, size_t ilen, const uint8_t *sha, struct path_knowledge *k)
+{
+	sqlite3_stmt *q = e->q_path_entries;
+
+	memset(k, 0, sizeof(*k));
+	if (p && v && q) {
+		sqlite3_bind_int64(q, 1, p->id);
+		sqlite3_bind_blob(q, 2, irel, (int)ilen, SQLITE_STATIC);
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			const uint8_t *h = sqlite3_column_blob(q, 0);
+			const uint8_t *slots = sqlite3_column_blob(q, 1);
+			size_t sl = (size_t)sqlite3_column_bytes(q, 1);
+			bool has = slotset_blob_has(slots, sl, v->slot);
+
+			if (has)
+				k->release_path = true;
+			if (sha == NULL || sqlite3_column_bytes(q, 0) != SHA256_LEN ||
+			    memcmp(h, sha, SHA256_LEN) != 0)
+				continue;
+			if (has) {
+				k->known = KNOWN_RELEASE;
+			} else if (k->known != KNOWN_RELEASE) {
+				/* the newest other version shipping it */
+				struct slotset_iter it;
+				uint32_t a, b, s;
+
+				slotset_iter_init(&it, slots, sl);
+				while (slotset_iter_next(&it, &a, &b) == 1)
+					for (s = a; s < b; s++) {
+						const struct fp_version *o = fp_product_version(p, s);
+
+						if (o && (k->other == NULL || o->rank > k->other->rank))
+							k->other = o;
+					}
+				if (k->other)
+					k->known = KNOWN_OTHER_VERSION;
+			}
+		}
+		sqlite3_reset(q);
+	}
+	if (k->known == KNOWN_NONE && sha && e->lk) {
+		int n = fpindex_lookup_hash(e->lk, sha, NULL, NULL);
+
+		if (n > 0)
+			k->known = KNOWN_ELSEWHERE;
+	}
+}
+
+static const struct inst_row *
+inst_for(struct webspace *w, const char *relpath, size_t rlen)
+{
+	size_t i;
+
+	/* rows are sorted by root length, longest first */
+	for (i = 0; i < w->ninst; i++) {
+		const struct inst_row *r = &w->inst[i];
+
+		if (r->root_len == 0 ||
+		    (rlen > r->root_len && memcmp(relpath, r->root, r->root_len) == 0 &&
+		     relpath[r->root_len] == '/'))
+			return r;
+	}
+	return NULL;
+}
+
+static void
+batch_begin(struct engine *e)
+{
+	if (!state_in_tx(e->st))
+		state_begin(e->st);
+	if (++e->batch >= BATCH_MAX)
+		engine_flush(e);
+}
+
+/* classifies and stores one change; returns the event id or 0 */
+static int64_t
+record_change(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
+	      enum change_kind change, const struct hash_result *res, const struct file_row *old,
+	      const char *old_path, size_t oplen, int pid, const char *source, bool event_always)
+{
+	const struct inst_row *ir = inst_for(w, relpath, rlen);
+	const struct fp_product *p = ir ? fpindex_product_by_name(e->idx, ir->product) : NULL;
+	const struct fp_version *v = p ? fp_product_find_version(p, ir->version) : NULL;
+	size_t base = ir && ir->root_len ? ir->root_len + 1 : 0;
+	const char *irel = relpath + base;
+	size_t ilen = rlen - base;
+	bool have_sha = res && res->status == HASH_OK;
+	struct path_knowledge k;
+	struct classify_input ci;
+	struct verdict vd;
+	struct event_row ev;
+	struct file_row row;
+	int64_t id = 0;
+	int sev;
+
+	know_path(e, p, v, irel, ilen, have_sha ? res->sha256 : NULL, &k);
+	memset(&ci, 0, sizeof(ci));
+	ci.change = change;
+	ci.relpath = irel;
+	ci.rlen = ilen;
+	ci.in_installation = ir != NULL;
+	ci.release_path = k.release_path;
+	ci.known = k.known;
+	ci.version_rank = v ? v->rank : 0;
+	ci.other_rank = k.other ? k.other->rank : 0;
+	ci.product = p ? p->name : NULL;
+	ci.version = v ? v->version : NULL;
+	ci.other_version = k.other ? k.other->version : NULL;
+	ci.known_bad = have_sha && state_known_bad(e->st, res->sha256);
+	ci.php_head = have_sha && classify_php_head(res->head, res->headlen);
+	ci.in_upload_dir = (p && ident_in_dirs(p->upload_dirs, irel, ilen)) ||
+			   classify_generic_upload_dir(relpath, rlen);
+	classify_change(&ci, &vd);
+	if (res && res->status == HASH_SYMLINK) {
+		vd.kind = VERDICT_SUSPICIOUS;
+		vd.severity = SEV_WARNING;
+		snprintf(vd.reason, sizeof(vd.reason), "a symbolic link (never followed by wsid)");
+	} else if (res && change != CHANGE_DELETED && res->status != HASH_OK) {
+		size_t n = strlen(vd.reason);
+
+		snprintf(vd.reason + n, sizeof(vd.reason) - n, " (not hashed: %s)",
+			 hash_status_name(res->status));
+	}
+	sev = vd.severity;
+	if (e->o.severity)
+		sev = e->o.severity(e->o.severity_ud, w->customer, vd.kind, sev);
+
+	batch_begin(e);
+	if (change == CHANGE_DELETED) {
+		state_file_delete(e->st, w->id, relpath, rlen);
+	} else {
+		memset(&row, 0, sizeof(row));
+		row.webspace_id = w->id;
+		row.relpath = relpath;
+		row.rlen = rlen;
+		if (res) {
+			row.ino = res->ino;
+			row.size = res->size;
+			row.mtime_ns = res->mtime_ns;
+			row.ctime_ns = res->ctime_ns;
+			row.mode = res->mode;
+			row.uid = res->uid;
+			row.has_sha = have_sha;
+			if (have_sha)
+				memcpy(row.sha256, res->sha256, SHA256_LEN);
+			snprintf(row.status, sizeof(row.status), "%s", hash_status_name(res->status));
+		}
+		snprintf(row.known, sizeof(row.known), "%s", known_name(k.known));
+		snprintf(row.verdict, sizeof(row.verdict), "%s", verdict_name(vd.kind));
+		row.installation_id = ir ? ir->id : 0;
+		state_file_put(e->st, &row);
+	}
+	if (event_always || sev >= SEV_WARNING) {
+		memset(&ev, 0, sizeof(ev));
+		{
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ev.time_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+		}
+		ev.webspace_id = w->id;
+		ev.customer = w->customer;
+		ev.path = relpath;
+		ev.plen = rlen;
+		ev.old_path = old_path;
+		ev.oplen = oplen;
+		ev.change = change;
+		ev.known = k.known;
+		ev.verdict = vd.kind;
+		ev.severity = (enum severity)sev;
+		ev.reason = vd.reason;
+		ev.old_sha256 = old && old->has_sha ? old->sha256 : NULL;
+		ev.new_sha256 = have_sha ? res->sha256 : NULL;
+		ev.installation_id = ir ? ir->id : 0;
+		ev.product = p ? p->name : NULL;
+		ev.version = v ? v->version : NULL;
+		ev.other_version = k.other ? k.other->version : NULL;
+		ev.pid = pid;
+		ev.source = source;
+		if (state_event_add(e->st, &ev, &id) == 0) {
+			e->stats.events++;
+			if (e->o.on_event)
+				e->o.on_event(e->o.on_event_ud, id);
+		}
+	}
+	if (change != CHANGE_BASELINE)
+		w->reident_ns = now_mono_ns() + e->o.reident_ms * 1000000ull;
+	return id;
+}
+
+static bool
+same_stat(const struct file_row *a, const struct hash_result *r)
+{
+	return a->ino == r->ino && a->size == r->size && a->mtime_ns == r->mtime_ns &&
+	       a->ctime_ns == r->ctime_ns;
+}
+
+static void
+on_result(struct engine *e, struct pending *p, struct hash_job *j)
+{
+	struct webspace *w = ws_get(e, p->ws);
+	struct file_row old;
+	bool had = false;
+	const char *source = (p->flags & NOTE_RECONCILE) ? "reconcile" : "live";
+
+	if (w == NULL)
+		return;
+	had = state_file_get(e->st, w->id, p->relpath, p->rlen, &old) == 0;
+	if (j->res.status == HASH_GONE) {
+		if (had) {
+			record_change(e, w, p->relpath, p->rlen, CHANGE_DELETED, NULL, &old, NULL, 0,
+				      p->pid, source, true);
+			e->stats.deleted++;
+		}
+		return;
+	}
+	if (j->res.status == HASH_ERROR) {
+		e->stats.hash_errors++;
+		log_warnx("%s/%s: cannot hash: %s", esc_name(w->root), esc_name(p->relpath),
+			  strerror(j->res.err));
+		return;
+	}
+	if (j->res.status == HASH_NOT_REGULAR && S_ISDIR(j->res.mode))
+		return; /* a directory took the name: its files come with their own events */
+	if (had) {
+		bool same_content = j->res.status == HASH_OK && old.has_sha &&
+				    memcmp(old.sha256, j->res.sha256, SHA256_LEN) == 0;
+		bool same_unhashed = j->res.status != HASH_OK && !old.has_sha &&
+				     strcmp(old.status, hash_status_name(j->res.status)) == 0;
+
+		if (same_content || same_unhashed) {
+			/* touch, chmod, rewrite with the same bytes: state only */
+			if (!same_stat(&old, &j->res)) {
+				struct file_row row = old;
+
+				row.relpath = p->relpath;
+				row.rlen = p->rlen;
+				row.ino = j->res.ino;
+				row.size = j->res.size;
+				row.mtime_ns = j->res.mtime_ns;
+				row.ctime_ns = j->res.ctime_ns;
+				row.mode = j->res.mode;
+				row.uid = j->res.uid;
+				batch_begin(e);
+				state_file_put(e->st, &row);
+			}
+			return;
+		}
+	}
+	record_change(e, w, p->relpath, p->rlen, had ? CHANGE_MODIFIED : CHANGE_CREATED, &j->res,
+		      had ? &old : NULL, NULL, 0, p->pid, source, true);
+}
+
+void
+engine_on_hashed(struct engine *e)
+{
+	struct hash_job *j;
+
+	while ((j = hashpool_done(e->pool)) != NULL) {
+		struct pending *p = j->ud;
+		uint64_t now = now_mono_ns();
+
+		e->stats.hashed++;
+		p->in_flight = false;
+		if (p->again && j->res.status == HASH_CHANGED &&
+		    now - p->first_ns < e->o.modify_max_ms * 1000000ull) {
+			/* still being written: the newer event re-arms it */
+			p->again = false;
+			pending_arm(e, p);
+			hash_job_free(j);
+			continue;
+		}
+		if (j->res.status == HASH_CHANGED) {
+			/* changed while hashed: try again shortly */
+			p->again = false;
+			plist_append(e, p, 0, now + e->o.debounce_close_ms * 1000000ull + 5000000ull);
+			hash_job_free(j);
+			continue;
+		}
+		on_result(e, p, j);
+		if (p->close_ns) {
+			uint64_t lat = now - p->close_ns;
+
+			e->stats.lat_count++;
+			e->stats.lat_sum_ns += lat;
+			if (lat > e->stats.lat_max_ns)
+				e->stats.lat_max_ns = lat;
+		}
+		hash_job_free(j);
+		if (p->again) {
+			p->again = false;
+			p->flags = NOTE_CLOSE_WRITE;
+			p->close_ns = 0;
+			pending_arm(e, p);
+		} else {
+			pending_drop(e, p);
+		}
+	}
+}
+
+/* ---- renames and directory deletes ---- */
+
+void
+engine_rename(struct engine *e, int64_t ws_from, const char *from, size_t flen, int64_t ws_to,
+	      const char *to, size_t tlen, bool is_dir, int mount_fd,
+	      const struct file_handle *handle, int pid)
+{
+	struct webspace *wf = ws_from ? ws_get(e, ws_from) : NULL;
+	struct webspace *wt = ws_to ? ws_get(e, ws_to) : NULL;
+	struct file_row old;
+
+	e->stats.renamed++;
+	if (is_dir) {
+		if (wf && wt && wf == wt && flen && tlen) {
+			batch_begin(e);
+			state_dir_move(e->st, wf->id, from, flen, to, tlen);
+			ws_load_inst(e, wf);
+			{
+				struct event_row ev;
+				int64_t id;
+				struct timespec ts;
+
+				clock_gettime(CLOCK_REALTIME, &ts);
+				memset(&ev, 0, sizeof(ev));
+				ev.time_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+				ev.webspace_id = wf->id;
+				ev.customer = wf->customer;
+				ev.path = to;
+				ev.plen = tlen;
+				ev.old_path = from;
+				ev.oplen = flen;
+				ev.change = CHANGE_RENAMED;
+				ev.verdict = VERDICT_CHANGED_UNKNOWN;
+				ev.severity = SEV_INFO;
+				ev.reason = "directory renamed";
+				ev.pid = pid;
+				ev.source = "live";
+				if (state_event_add(e->st, &ev, &id) == 0) {
+					e->stats.events++;
+					if (e->o.on_event)
+						e->o.on_event(e->o.on_event_ud, id);
+				}
+			}
+			wf->reident_ns = now_mono_ns() + e->o.reident_ms * 1000000ull;
+		} else {
+			/* across webspaces, or in/out of watched space: walk both */
+			if (wf)
+				engine_reconcile(e, wf->id, "directory moved out");
+			if (wt && wt != wf)
+				engine_reconcile(e, wt->id, "directory moved in");
+		}
+		return;
+	}
+	if (wf && wt && wf == wt && state_file_get(e->st, wf->id, from, flen, &old) == 0) {
+		/* the content moves with the name: re-check it at the new place */
+		batch_begin(e);
+		state_file_move(e->st, wf->id, from, flen, to, tlen);
+		{
+			struct hash_result res;
+
+			memset(&res, 0, sizeof(res));
+			res.status = old.has_sha ? HASH_OK : HASH_ERROR;
+			memcpy(res.sha256, old.sha256, SHA256_LEN);
+			res.ino = old.ino;
+			res.size = old.size;
+			res.mtime_ns = old.mtime_ns;
+			res.ctime_ns = old.ctime_ns;
+			res.mode = old.mode;
+			res.uid = old.uid;
+			if (old.has_sha)
+				record_change(e, wt, to, tlen, CHANGE_RENAMED, &res, &old, from, flen, pid,
+					      "live", true);
+		}
+		/* and confirm the content by hashing the new name */
+		engine_note(e, wt->id, to, tlen, NOTE_MOVED_IN, mount_fd, handle, pid);
+		return;
+	}
+	if (wf)
+		engine_note(e, wf->id, from, flen, NOTE_DELETE, -1, NULL, pid);
+	if (wt)
+		engine_note(e, wt->id, to, tlen, NOTE_MOVED_IN, mount_fd, handle, pid);
+}
+
+struct dir_del_ctx {
+	struct engine *e;
+	int64_t ws;
+};
+
+static int
+dir_del_one(void *ud, const struct file_row *f)
+{
+	struct dir_del_ctx *c = ud;
+
+	engine_note(c->e, c->ws, f->relpath, f->rlen, NOTE_DELETE, -1, NULL, 0);
+	return 0;
+}
+
+void
+engine_dir_deleted(struct engine *e, int64_t ws, const char *relpath, size_t rlen)
+{
+	struct dir_del_ctx c = { e, ws };
+
+	/* files under it should have had their own DELETE; make sure */
+	state_files_under(e->st, ws, relpath, rlen, dir_del_one, &c);
+}
+
+/* ---- ticking ---- */
+
+int
+engine_timeout_ms(struct engine *e)
+{
+	uint64_t now = now_mono_ns(), best = UINT64_MAX;
+	size_t i;
+	int l;
+
+	for (l = 0; l < 2; l++)
+		if (e->lists[l].head && e->lists[l].head->deadline_ns < best)
+			best = e->lists[l].head->deadline_ns;
+	for (i = 0; i < e->nws; i++)
+		if (e->ws[i].reident_ns && e->ws[i].reident_ns < best)
+			best = e->ws[i].reident_ns;
+	if (best == UINT64_MAX)
+		return -1;
+	if (best <= now)
+		return 0;
+	return (int)((best - now) / 1000000ull) + 1;
+}
+
+static void reident(struct engine *e, struct webspace *w);
+
+void
+engine_tick(struct engine *e)
+{
+	uint64_t now = now_mono_ns();
+	size_t i;
+	int l;
+
+	for (l = 0; l < 2; l++) {
+		struct pending *p;
+
+		while ((p = e->lists[l].head) != NULL && p->deadline_ns <= now) {
+			struct webspace *w = ws_get(e, p->ws);
+			struct hash_job *j;
+
+			if (w == NULL) {
+				pending_drop(e, p);
+				continue;
+			}
+			j = xcalloc(1, sizeof(*j));
+			j->root = xstrdup(w->root);
+			j->relpath = xstrdup(p->relpath);
+			j->mount_fd = p->mount_fd;
+			j->handle = handle_dup(p->handle);
+			j->max_size = e->o.max_file_size;
+			j->ud = p;
+			if (hashpool_submit(e->pool, j) < 0) {
+				hash_job_free(j);
+				goto reident; /* full: the rest waits */
+			}
+			plist_unlink(e, p);
+			p->in_flight = true;
+			p->again = false;
+		}
+	}
+reident:
+	for (i = 0; i < e->nws; i++) {
+		struct webspace *w = &e->ws[i];
+
+		if (w->reident_ns && w->reident_ns <= now && !w->walking) {
+			w->reident_ns = 0;
+			engine_flush(e);
+			reident(e, w);
+		}
+	}
+}
+
+void
+engine_flush(struct engine *e)
+{
+	if (state_in_tx(e->st) && state_commit(e->st) < 0)
+		log_warnx("engine: commit failed (%s): the next reconcile repairs it",
+			  store_path(e->s));
+	e->batch = 0;
+}
+
+bool
+engine_idle(struct engine *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->nws; i++)
+		if (e->ws[i].walking || e->ws[i].reident_ns)
+			return false;
+	return e->lists[0].head == NULL && e->lists[1].head == NULL &&
+	       hashpool_backlog(e->pool) == 0 && e->bg_running == 0 && !state_in_tx(e->st) &&
+	       e->pending.len == 0;
+}
+
+/* ---- background walks ---- */
+
+static bool
+bg_ignore(void *ud, const char *relpath, size_t len)
+{
+	struct engine *e = ud;
+
+	return e->o.ignored && e->o.ignored(e->o.ignored_ud, relpath, len);
+}
+
+static void *
+bg_thread(void *arg)
+{
+	struct engine *e = arg;
+
+	for (;;) {
+		struct bg_job *j;
+		struct scan_opts so;
+		uint64_t one = 1;
+
+		pthread_mutex_lock(&e->bg_mu);
+		while (e->bg_todo == NULL && !e->bg_stop)
+			pthread_cond_wait(&e->bg_cv, &e->bg_mu);
+		if (e->bg_stop) {
+			pthread_mutex_unlock(&e->bg_mu);
+			return NULL;
+		}
+		j = e->bg_todo;
+		e->bg_todo = j->next;
+		pthread_mutex_unlock(&e->bg_mu);
+
+		memset(&so, 0, sizeof(so));
+		so.jobs = e->o.hash_workers;
+		so.max_size = e->o.max_file_size;
+		so.ignore = bg_ignore;
+		so.ignore_ud = e;
+		if (j->kind == BG_BASELINE)
+			so.dbpath = e->o.dbpath;
+		else
+			so.stat_only = true;
+		j->started_ns = now_mono_ns();
+		if (scan_tree_run(j->root, &so, &j->tree, j->err, sizeof(j->err)) < 0)
+			j->tree = NULL;
+
+		pthread_mutex_lock(&e->bg_mu);
+		j->next = e->bg_done;
+		e->bg_done = j;
+		pthread_mutex_unlock(&e->bg_mu);
+		if (write(e->bg_efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			log_warn("engine: eventfd");
+	}
+}
+
+static void
+bg_submit(struct engine *e, enum bg_kind kind, struct webspace *w)
+{
+	struct bg_job *j;
+
+	if (w->walking) {
+		w->reconcile_again = true;
+		return;
+	}
+	j = xcalloc(1, sizeof(*j));
+	j->kind = kind;
+	j->ws = w->id;
+	j->root = xstrdup(w->root);
+	w->walking = true;
+	e->bg_running++;
+	pthread_mutex_lock(&e->bg_mu);
+	/* FIFO: append */
+	if (e->bg_todo == NULL) {
+		e->bg_todo = j;
+	} else {
+		struct bg_job *t = e->bg_todo;
+
+		while (t->next)
+			t = t->next;
+		t->next = j;
+	}
+	pthread_cond_signal(&e->bg_cv);
+	pthread_mutex_unlock(&e->bg_mu);
+}
+
+void
+engine_reconcile(struct engine *e, int64_t ws, const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < e->nws; i++) {
+		struct webspace *w = &e->ws[i];
+
+		if (ws && w->id != ws)
+			continue;
+		log_info("reconcile %s: %s", esc_name(w->root), why);
+		bg_submit(e, w->baselined ? BG_RECONCILE : BG_BASELINE, w);
+	}
+}
+
+void
+engine_overflow(struct engine *e)
+{
+	e->stats.overflows++;
+	engine_reconcile(e, 0, "kernel event queue overflow");
+}
+
+static const struct scan_tree *sort_tree;
+
+static int
+cmp_tree_path(const void *a, const void *b)
+{
+	const struct scan_file *x = scan_file_at(sort_tree, *(const size_t *)a);
+	const struct scan_file *y = scan_file_at(sort_tree, *(const size_t *)b);
+	size_t n = x->pathlen < y->pathlen ? x->pathlen : y->pathlen;
+	int c = memcmp(x->path, y->path, n);
+
+	return c ? c : (x->pathlen < y->pathlen ? -1 : x->pathlen > y->pathlen);
+}
+
+static size_t *
+tree_sorted(const struct scan_tree *t)
+{
+	size_t *ix = xcalloc(t->nfiles ? t->nfiles : 1, sizeof(size_t));
+	size_t i;
+
+	for (i = 0; i < t->nfiles; i++)
+		ix[i] = i;
+	sort_tree = t;
+	qsort(ix, t->nfiles, sizeof(size_t), cmp_tree_path);
+	sort_tree = NULL;
+	return ix;
+}
+
+struct merge_ctx {
+	struct engine *e;
+	struct webspace *w;
+	const struct scan_tree *t;
+	size_t *ix;
+	size_t pos;
+	size_t changed, added, removed;
+};
+
+static bool
+tree_entry_relevant(const struct scan_file *f)
+{
+	return f->kind == SCAN_FILE || f->kind == SCAN_SYMLINK || f->kind == SCAN_SPECIAL;
+}
+
+/* tree entries before `upto` (or all) that the database does not have */
+static void
+merge_new_until(struct merge_ctx *c, const char *upto, size_t ulen, bool all)
+{
+	while (c->pos < c->t->nfiles) {
+		const struct scan_file *f = scan_file_at(c->t, c->ix[c->pos]);
+
+		if (!all) {
+			size_t n = f->pathlen < ulen ? f->pathlen : ulen;
+			int cmp = memcmp(f->path, upto, n);
+
+			if (cmp > 0 || (cmp == 0 && f->pathlen >= ulen))
+				return;
+		}
+		if (tree_entry_relevant(f)) {
+			engine_note(c->e, c->w->id, f->path, f->pathlen, NOTE_RECONCILE | NOTE_CREATE, -1,
+				    NULL, 0);
+			c->added++;
+		}
+		c->pos++;
+	}
+}
+
+static int
+merge_row(void *ud, const struct file_row *row)
+{
+	struct merge_ctx *c = ud;
+	const struct scan_file *f;
+
+	merge_new_until(c, row->relpath, row->rlen, false);
+	if (c->pos < c->t->nfiles) {
+		f = scan_file_at(c->t, c->ix[c->pos]);
+		if (f->pathlen == row->rlen && memcmp(f->path, row->relpath, row->rlen) == 0) {
+			c->pos++;
+			if (!tree_entry_relevant(f) || f->ino != row->ino || f->size != row->size ||
+			    f->mtime_ns != row->mtime_ns || f->ctime_ns != row->ctime_ns) {
+				engine_note(c->e, c->w->id, f->path, f->pathlen, NOTE_RECONCILE, -1, NULL, 0);
+				c->changed++;
+			}
+			return 0;
+		}
+	}
+	/* in the database, not on disk */
+	engine_note(c->e, c->w->id, row->relpath, row->rlen, NOTE_RECONCILE | NOTE_DELETE, -1, NULL, 0);
+	c->removed++;
+	return 0;
+}
+
+static void
+bg_reconcile_done(struct engine *e, struct webspace *w, struct bg_job *j)
+{
+	struct merge_ctx c;
+
+	memset(&c, 0, sizeof(c));
+	c.e = e;
+	c.w = w;
+	c.t = j->tree;
+	c.ix = tree_sorted(j->tree);
+	engine_flush(e);
+	state_files_under(e->st, w->id, "", 0, merge_row, &c);
+	merge_new_until(&c, NULL, 0, true);
+	free(c.ix);
+	batch_begin(e);
+	state_webspace_set_reconciled(e->st, w->id);
+	e->stats.reconciles++;
+	e->stats.last_reconcile_ms = (now_mono_ns() - j->started_ns) / 1000000ull;
+	log_info("reconciled %s: %zu entries, %zu changed, %zu new, %zu gone (%llu ms)",
+		 esc_name(w->root), j->tree->nfiles, c.changed, c.added, c.removed,
+		 (unsigned long long)e->stats.last_reconcile_ms);
+}
+
+/* stores installations found by ident; events for what changed */
+static void
+store_installations(struct engine *e, struct webspace *w, const struct ident_result *r,
+		    const char *source)
+{
+	struct inst_row *old = w->inst;
+	size_t nold = w->ninst, i, k;
+	bool *seen = xcalloc(nold ? nold : 1, sizeof(bool));
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	batch_begin(e);
+	for (i = 0; r && i < r->ninst; i++) {
+		const struct installation *in = &r->inst[i];
+		struct inst_row row;
+		const struct inst_row *prev = NULL;
+		struct event_row ev;
+		char reason[320];
+		int64_t id;
+
+		for (k = 0; k < nold; k++)
+			if (old[k].root_len == in->root_len && memcmp(old[k].root, in->root, in->root_len) == 0 &&
+			    strcmp(old[k].product, in->product->name) == 0) {
+				prev = &old[k];
+				seen[k] = true;
+			}
+		memset(&row, 0, sizeof(row));
+		row.webspace_id = w->id;
+		row.root = in->root;
+		row.root_len = in->root_len;
+		row.product = in->product->name;
+		row.kind = in->product->kind;
+		row.version = in->version->version;
+		row.confidence = in->confidence;
+		state_installation_put(e->st, &row, in->mixed ? in->mixed_with->version : NULL,
+				       in->claimed_version, in->matched);
+		memset(&ev, 0, sizeof(ev));
+		ev.time_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+		ev.webspace_id = w->id;
+		ev.customer = w->customer;
+		ev.path = in->root;
+		ev.plen = in->root_len;
+		ev.installation_id = row.id;
+		ev.product = in->product->name;
+		ev.version = in->version->version;
+		ev.source = source;
+		ev.reason = reason;
+		ev.change = CHANGE_MODIFIED;
+		if (prev && strcmp(prev->version, in->version->version) != 0) {
+			const struct fp_version *pv = fp_product_find_version(in->product, prev->version);
+			bool up = pv == NULL || in->version->rank > pv->rank;
+
+			ev.verdict = up ? VERDICT_UPDATE : VERDICT_DOWNGRADE;
+			ev.other_version = prev->version;
+			snprintf(reason, sizeof(reason), "%s %s \u2192 %s", in->product->name, prev->version,
+				 in->version->version);
+		} else if (prev == NULL && strcmp(source, "baseline") != 0) {
+			ev.change = CHANGE_CREATED;
+			ev.verdict = VERDICT_NEW;
+			snprintf(reason, sizeof(reason), "%s %s installed", in->product->name,
+				 in->version->version);
+		} else if (in->claimed_version && strcmp(in->claimed_version, in->version->version) != 0 &&
+			   (prev == NULL || strcmp(source, "baseline") == 0)) {
+			ev.verdict = VERDICT_VERSION_LIE;
+			snprintf(reason, sizeof(reason), "%s claims %.60s, the hashes say %s",
+				 in->product->version_file, in->claimed_version, in->version->version);
+		} else {
+			continue;
+		}
+		ev.severity = verdict_default_severity(ev.verdict);
+		if (e->o.severity)
+			ev.severity = (enum severity)e->o.severity(e->o.severity_ud, w->customer,
+								     ev.verdict, ev.severity);
+		if (state_event_add(e->st, &ev, &id) == 0) {
+			e->stats.events++;
+			if (e->o.on_event)
+				e->o.on_event(e->o.on_event_ud, id);
+		}
+		/* a version-lie can come with an update */
+		if (ev.verdict != VERDICT_VERSION_LIE && in->claimed_version &&
+		    strcmp(in->claimed_version, in->version->version) != 0) {
+			ev.verdict = VERDICT_VERSION_LIE;
+			ev.other_version = NULL;
+			snprintf(reason, sizeof(reason), "%s claims %.60s, the hashes say %s",
+				 in->product->version_file, in->claimed_version, in->version->version);
+			ev.severity = verdict_default_severity(ev.verdict);
+			if (state_event_add(e->st, &ev, &id) == 0 && e->o.on_event)
+				e->o.on_event(e->o.on_event_ud, id);
+		}
+	}
+	for (k = 0; k < nold; k++) {
+		struct event_row ev;
+		char reason[320];
+		int64_t id;
+
+		if (seen[k])
+			continue;
+		state_installation_delete(e->st, old[k].id);
+		memset(&ev, 0, sizeof(ev));
+		ev.time_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+		ev.webspace_id = w->id;
+		ev.customer = w->customer;
+		ev.path = old[k].root;
+		ev.plen = old[k].root_len;
+		ev.change = CHANGE_DELETED;
+		ev.verdict = VERDICT_DELETED;
+		ev.severity = verdict_default_severity(VERDICT_DELETED);
+		ev.product = old[k].product;
+		ev.version = old[k].version;
+		ev.source = source;
+		snprintf(reason, sizeof(reason), "%s %s no longer found here", old[k].product,
+			 old[k].version);
+		ev.reason = reason;
+		if (state_event_add(e->st, &ev, &id) == 0 && e->o.on_event)
+			e->o.on_event(e->o.on_event_ud, id);
+	}
+	free(seen);
+	engine_flush(e);
+	ws_load_inst(e, w);
+}
+
+static void
+bg_baseline_done(struct engine *e, struct webspace *w, struct bg_job *j)
+{
+	struct ident_result *r = NULL;
+	size_t i;
+
+	ident_run(e->s, e->idx, j->tree, &r);
+	store_installations(e, w, r, "baseline");
+	for (i = 0; i < j->tree->nfiles; i++) {
+		const struct scan_file *f = scan_file_at(j->tree, i);
+		struct hash_result res;
+
+		if (!tree_entry_relevant(f))
+			continue;
+		memset(&res, 0, sizeof(res));
+		res.status = f->kind == SCAN_FILE ? (enum hash_status)f->status
+			     : f->kind == SCAN_SYMLINK ? HASH_SYMLINK : HASH_NOT_REGULAR;
+		memcpy(res.sha256, f->sha256, SHA256_LEN);
+		res.ino = f->ino;
+		res.size = f->size;
+		res.mtime_ns = f->mtime_ns;
+		res.ctime_ns = f->ctime_ns;
+		res.mode = f->mode;
+		res.uid = f->uid;
+		/* the head bytes are not kept by the scan: read them for code checks */
+		if (res.status == HASH_OK && f->size > 0 && !ident_is_code(f->path, f->pathlen)) {
+			char head[32];
+			int n = scan_read_small(w->root, f->path, head, sizeof(head));
+
+			if (n > 0) {
+				memcpy(res.head, head, (size_t)n);
+				res.headlen = (uint8_t)n;
+			}
+		}
+		/* only what the verdicts flag raises an event at baseline */
+		record_change(e, w, f->path, f->pathlen, CHANGE_BASELINE, &res, NULL, NULL, 0, 0,
+			      "baseline", false);
+	}
+	batch_begin(e);
+	state_webspace_set_baseline(e->st, w->id);
+	state_webspace_set_reconciled(e->st, w->id);
+	engine_flush(e);
+	w->baselined = true;
+	w->reident_ns = 0;
+	e->stats.baselines++;
+	log_info("baseline %s: %zu entries, %zu installation%s (%llu ms)", esc_name(w->root),
+		 j->tree->nfiles, r ? r->ninst : 0, r && r->ninst == 1 ? "" : "s",
+		 (unsigned long long)((now_mono_ns() - j->started_ns) / 1000000ull));
+	ident_result_free(r);
+}
+
+void
+engine_on_bg(struct engine *e)
+{
+	struct bg_job *list, *j;
+	uint64_t v;
+
+	pthread_mutex_lock(&e->bg_mu);
+	list = e->bg_done;
+	e->bg_done = NULL;
+	if (read(e->bg_efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_warn("engine: eventfd read");
+	pthread_mutex_unlock(&e->bg_mu);
+	while ((j = list) != NULL) {
+		struct webspace *w = ws_get(e, j->ws);
+
+		list = j->next;
+		e->bg_running--;
+		if (w) {
+			w->walking = false;
+			if (j->tree == NULL)
+				log_warnx("walk of %s failed: %s", esc_name(w->root), j->err);
+			else if (j->kind == BG_BASELINE)
+				bg_baseline_done(e, w, j);
+			else
+				bg_reconcile_done(e, w, j);
+			if (w->reconcile_again) {
+				w->reconcile_again = false;
+				bg_submit(e, w->baselined ? BG_RECONCILE : BG_BASELINE, w);
+			}
+		}
+		scan_tree_free(j->tree);
+		free(j->root);
+		free(j);
+	}
+}
+
+/* ---- re-identification from the stored hashes ---- */
+
+struct reident_ctx {
+	struct engine *e;
+	struct scan_tree *t;
+};
+
+static int
+reident_match(void *ud, int64_t product_id, int64_t path_id, const char *relpath, size_t rlen,
+	      const uint8_t *slots, size_t slen)
+{
+	struct scan_file *f = ud;
+	struct scan_match *m;
+	uint32_t root_len;
+
+	if (rlen == f->pathlen && memcmp(f->path, relpath, rlen) == 0)
+		root_len = 0;
+	else if (rlen < f->pathlen && f->path[f->pathlen - rlen - 1] == '/' &&
+		 memcmp(f->path + f->pathlen - rlen, relpath, rlen) == 0)
+		root_len = (uint32_t)(f->pathlen - rlen - 1);
+	else
+		return 0;
+	if (f->nmatches == UINT16_MAX || slen > UINT16_MAX)
+		return 0;
+	f->matches = xreallocarray(f->matches, f->nmatches + 1u, sizeof(*f->matches));
+	m = &f->matches[f->nmatches++];
+	m->product_id = product_id;
+	m->path_id = path_id;
+	m->root_len = root_len;
+	m->slen = (uint16_t)slen;
+	m->slots = xmalloc(slen ? slen : 1);
+	memcpy(m->slots, slots, slen);
+	return 0;
+}
+
+static int
+reident_row(void *ud, const struct file_row *row)
+{
+	struct reident_ctx *c = ud;
+	struct scan_tree *t = c->t;
+	struct scan_file *f;
+	size_t i = t->nfiles;
+
+	if (i / SCAN_CHUNK >= t->nchunks) {
+		t->chunks = xreallocarray(t->chunks, t->nchunks + 1, sizeof(*t->chunks));
+		t->chunks[t->nchunks++] = xcalloc(SCAN_CHUNK, sizeof(struct scan_file));
+	}
+	f = scan_file_at(t, i);
+	memset(f, 0, sizeof(*f));
+	t->nfiles++;
+	f->path = xstrndup(row->relpath, row->rlen);
+	f->pathlen = (uint32_t)row->rlen;
+	f->kind = SCAN_FILE;
+	f->status = row->has_sha ? HASH_OK : HASH_ERROR;
+	f->size = row->size;
+	if (row->has_sha) {
+		memcpy(f->sha256, row->sha256, SHA256_LEN);
+		if (c->e->lk)
+			fpindex_lookup_hash(c->e->lk, f->sha256, reident_match, f);
+	}
+	return 0;
+}
+
+static void
+reident(struct engine *e, struct webspace *w)
+{
+	struct reident_ctx c;
+	struct ident_result *r = NULL;
+
+	c.e = e;
+	c.t = xcalloc(1, sizeof(*c.t));
+	c.t->root = xstrdup(w->root);
+	if (state_files_under(e->st, w->id, "", 0, reident_row, &c) == 0 &&
+	    ident_run(e->s, e->idx, c.t, &r) == 0)
+		store_installations(e, w, r, "live");
+	ident_result_free(r);
+	scan_tree_free(c.t);
+}
+
+/* ---- life cycle ---- */
+
+int
+engine_new(struct store *s, const struct engine_opts *o, struct engine **ret)
+{
+	struct engine *e = xcalloc(1, sizeof(*e));
+	char err[512];
+	int r;
+
+	e->o = *o;
+	if (e->o.debounce_close_ms == 0)
+		e->o.debounce_close_ms = 10;
+	if (e->o.debounce_modify_ms == 0)
+		e->o.debounce_modify_ms = 3000;
+	if (e->o.modify_max_ms == 0)
+		e->o.modify_max_ms = 60000;
+	if (e->o.reident_ms == 0)
+		e->o.reident_ms = 2000;
+	if (e->o.pending_max == 0)
+		e->o.pending_max = 262144;
+	e->s = s;
+	hmap_init(&e->ws_by_root);
+	hmap_init(&e->pending);
+	hmap_init(&e->handles);
+	if ((r = state_open(s, &e->st)) < 0)
+		goto fail;
+	if ((r = fpindex_load(s, &e->idx)) < 0)
+		goto fail;
+	if (fpindex_lookup_open(o->dbpath, &e->lk, err, sizeof(err)) < 0)
+		log_warnx("engine: %s", err);
+	e->q_path_entries = store_prepare(s, "SELECT h.sha256, e.slots FROM paths p JOIN entries e ON "
+					     "e.path_id=p.id JOIN hashes h ON h.id=e.hash_id "
+					     "WHERE p.product_id=? AND p.relpath=?");
+	if ((r = hashpool_new(o->hash_workers, 4096, &e->pool)) < 0)
+		goto fail;
+	e->bg_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (e->bg_efd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	pthread_mutex_init(&e->bg_mu, NULL);
+	pthread_cond_init(&e->bg_cv, NULL);
+	if (pthread_create(&e->bg_thread, NULL, bg_thread, e) != 0) {
+		r = -EAGAIN;
+		goto fail;
+	}
+	*ret = e;
+	return 0;
+fail:
+	engine_free(e);
+	return r;
+}
+
+void
+engine_free(struct engine *e)
+{
+	struct hmap_slot *hs;
+	size_t i;
+
+	if (e == NULL)
+		return;
+	if (e->bg_efd > 0) {
+		pthread_mutex_lock(&e->bg_mu);
+		e->bg_stop = true;
+		pthread_cond_broadcast(&e->bg_cv);
+		pthread_mutex_unlock(&e->bg_mu);
+		pthread_join(e->bg_thread, NULL);
+		while (e->bg_todo) {
+			struct bg_job *j = e->bg_todo;
+
+			e->bg_todo = j->next;
+			free(j->root);
+			free(j);
+		}
+		while (e->bg_done) {
+			struct bg_job *j = e->bg_done;
+
+			e->bg_done = j->next;
+			scan_tree_free(j->tree);
+			free(j->root);
+			free(j);
+		}
+		close(e->bg_efd);
+	}
+	hashpool_free(e->pool);
+	if (e->st && state_in_tx(e->st))
+		state_commit(e->st);
+	hmap_foreach(&e->pending, hs) {
+		struct pending *p = hs->val;
+
+		free(p->relpath);
+		free(p->handle);
+		free(p->key);
+		free(p);
+	}
+	hmap_free(&e->pending);
+	hmap_foreach(&e->handles, hs) free(hs->val);
+	hmap_free(&e->handles);
+	hmap_free(&e->ws_by_root);
+	for (i = 0; i < e->nws; i++) {
+		free(e->ws[i].root);
+		free(e->ws[i].customer);
+		state_inst_rows_free(e->ws[i].inst, e->ws[i].ninst);
+	}
+	free(e->ws);
+	sqlite3_finalize(e->q_path_entries);
+	fpindex_lookup_free(e->lk);
+	fpindex_free(e->idx);
+	state_free(e->st);
+	free(e);
+}
+
+int
+engine_hash_fd(const struct engine *e)
+{
+	return hashpool_fd(e->pool);
+}
+
+int
+engine_bg_fd(const struct engine *e)
+{
+	return e->bg_efd;
+}
+
+void
+engine_get_stats(struct engine *e, struct engine_stats *ret)
+{
+	*ret = e->stats;
+	ret->pending = e->pending.len;
+	ret->backlog = hashpool_backlog(e->pool);
+	ret->webspaces = e->nws;
+	ret->reconciling = e->bg_running > 0;
+}
+
+int64_t
+engine_files_known(struct engine *e)
+{
+	return state_files_count(e->st);
+}

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Event formatting; see eventfmt.h. */
+#include "eventfmt.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util.h"
+
+void
+eventfmt_time(int64_t time_ns, char *out, size_t outsz)
+{
+	time_t t = (time_t)(time_ns / 1000000000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* webspace path + "/" + relative path, as bytes (malloc'ed) */
+static char *
+abs_path(sqlite3_stmt *row, int ws_col, int rel_col, size_t *len)
+{
+	const char *ws = sqlite3_column_blob(row, ws_col);
+	size_t wl = (size_t)sqlite3_column_bytes(row, ws_col);
+	const char *rel = sqlite3_column_blob(row, rel_col);
+	size_t rl = (size_t)sqlite3_column_bytes(row, rel_col);
+	char *p = xmalloc(wl + rl + 2);
+
+	memcpy(p, ws ? ws : "", wl);
+	*len = wl;
+	if (rl) {
+		p[(*len)++] = '/';
+		memcpy(p + *len, rel, rl);
+		*len += rl;
+	}
+	p[*len] = '\0';
+	return p;
+}
+
+static void
+kv_text(struct json *j, const char *k, sqlite3_stmt *row, int col)
+{
+	json_key(j, k);
+	if (sqlite3_column_type(row, col) == SQLITE_NULL)
+		json_null(j);
+	else
+		json_str(j, (const char *)sqlite3_column_text(row, col));
+}
+
+static void
+kv_sha(struct json *j, const char *k, sqlite3_stmt *row, int col)
+{
+	if (sqlite3_column_bytes(row, col) == SHA256_LEN)
+		json_kv_hex(j, k, sqlite3_column_blob(row, col), SHA256_LEN);
+	else {
+		json_key(j, k);
+		json_null(j);
+	}
+}
+
+void
+eventfmt_json(struct json *j, sqlite3_stmt *row)
+{
+	char ts[32], *path;
+	size_t plen;
+
+	json_obj_begin(j);
+	json_kv_int(j, "id", sqlite3_column_int64(row, 0));
+	eventfmt_time(sqlite3_column_int64(row, 1), ts, sizeof(ts));
+	json_kv_str(j, "time", ts);
+	json_kv_int(j, "time_ns", sqlite3_column_int64(row, 1));
+	kv_text(j, "customer", row, 2);
+	json_kv_name(j, "webspace", sqlite3_column_blob(row, 3) ? sqlite3_column_blob(row, 3) : "",
+		     (size_t)sqlite3_column_bytes(row, 3));
+	path = abs_path(row, 3, 4, &plen);
+	json_kv_name(j, "path", path, plen);
+	free(path);
+	if (sqlite3_column_type(row, 5) != SQLITE_NULL) {
+		path = abs_path(row, 3, 5, &plen);
+		json_kv_name(j, "old_path", path, plen);
+		free(path);
+	} else {
+		json_key(j, "old_path");
+		json_null(j);
+	}
+	kv_text(j, "change", row, 6);
+	kv_text(j, "known", row, 7);
+	kv_text(j, "verdict", row, 8);
+	kv_text(j, "severity", row, 9);
+	kv_text(j, "reason", row, 10);
+	kv_sha(j, "old_sha256", row, 11);
+	kv_sha(j, "new_sha256", row, 12);
+	kv_text(j, "product", row, 13);
+	kv_text(j, "version", row, 14);
+	kv_text(j, "other_version", row, 15);
+	json_key(j, "pid");
+	if (sqlite3_column_type(row, 16) == SQLITE_NULL)
+		json_null(j);
+	else
+		json_int(j, sqlite3_column_int64(row, 16));
+	kv_text(j, "source", row, 17);
+	json_kv_bool(j, "acked", sqlite3_column_type(row, 18) != SQLITE_NULL);
+	json_obj_end(j);
+}
+
+void
+eventfmt_text(FILE *out, sqlite3_stmt *row, bool color)
+{
+	static const char *const sevcol[] = { "", "\033[36m", "\033[33m", "\033[31;1m" };
+	const char *sev = (const char *)sqlite3_column_text(row, 9);
+	char ts[32], *path;
+	size_t plen;
+	struct buf b;
+	int si = 0;
+
+	if (sev && strcmp(sev, "notice") == 0)
+		si = 1;
+	else if (sev && strcmp(sev, "warning") == 0)
+		si = 2;
+	else if (sev && strcmp(sev, "critical") == 0)
+		si = 3;
+	eventfmt_time(sqlite3_column_int64(row, 1), ts, sizeof(ts));
+	path = abs_path(row, 3, 4, &plen);
+	buf_init(&b, 1 << 20);
+	buf_put_escaped(&b, path, plen);
+	fprintf(out, "%6lld  %s  %s%-8s%s  %-15s %-9s %-12s %s", (long long)sqlite3_column_int64(row, 0),
+		ts, color ? sevcol[si] : "", sev ? sev : "?", color ? "\033[0m" : "",
+		sqlite3_column_text(row, 8) ? (const char *)sqlite3_column_text(row, 8) : "?",
+		sqlite3_column_text(row, 6) ? (const char *)sqlite3_column_text(row, 6) : "?",
+		esc_name(sqlite3_column_text(row, 2) ? (const char *)sqlite3_column_text(row, 2) : ""),
+		b.data ? b.data : "");
+	if (sqlite3_column_text(row, 10)) {
+		buf_reset(&b);
+		buf_put_escaped(&b, (const char *)sqlite3_column_text(row, 10),
+				(size_t)sqlite3_column_bytes(row, 10));
+		fprintf(out, "  (%s)", b.data ? b.data : "");
+	}
+	fputc('\n', out);
+	buf_free(&b);
+	free(path);
+}
+
+char *
+eventfmt_json_by_id(struct store *s, int64_t id)
+{
+	sqlite3_stmt *q = store_prepare(s, EVENTFMT_SELECT "WHERE e.id=?");
+	char *line = NULL;
+
+	if (q == NULL)
+		return NULL;
+	sqlite3_bind_int64(q, 1, id);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		struct buf b;
+		struct json j;
+
+		buf_init(&b, 1 << 20);
+		json_init(&j, &b);
+		eventfmt_json(&j, q);
+		line = buf_steal(&b);
+	}
+	sqlite3_finalize(q);
+	return line;
+}

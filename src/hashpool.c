@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Hashing worker pool; see hashpool.h.
+ *
+ * DESIGN: one mutex guards two singly linked FIFOs (todo, done) and counters.
+ * Workers sleep on a condition variable; after finishing a job they append it to
+ * `done` and write the eventfd, which the event loop polls. The queue is bounded
+ * so that a burst of millions of changes cannot grow memory here: the caller
+ * keeps what does not fit in its own bounded pending table. */
+#include "hashpool.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+struct hashpool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t *threads;
+	unsigned nthreads;
+	struct hash_job *todo_head, *todo_tail, *done_head, *done_tail;
+	size_t queued, running, cap;
+	bool stop;
+	int efd;
+};
+
+void
+hash_job_free(struct hash_job *j)
+{
+	if (j == NULL)
+		return;
+	free(j->root);
+	free(j->relpath);
+	free(j->handle);
+	free(j);
+}
+
+void
+hash_job_run(struct hash_job *j)
+{
+	int rootfd = open(j->root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	j->by_handle = false;
+	if (rootfd < 0) {
+		memset(&j->res, 0, sizeof(j->res));
+		j->res.status = errno == ENOENT ? HASH_GONE : HASH_ERROR;
+		j->res.err = errno;
+		return;
+	}
+	if (j->handle && j->mount_fd >= 0) {
+		int fd = open_by_handle_at(j->mount_fd, j->handle,
+					   O_RDONLY | O_NONBLOCK | O_NOATIME | O_NOCTTY | O_CLOEXEC);
+
+		if (fd < 0 && errno == EPERM)
+			fd = open_by_handle_at(j->mount_fd, j->handle,
+					       O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (fd >= 0) {
+			struct stat st;
+
+			hash_fd(fd, j->max_size, NULL, &j->res);
+			close(fd);
+			/* the inode must still be the one at relpath */
+			if (stat_beneath(rootfd, j->relpath, &st) == 0 && st.st_ino == j->res.ino &&
+			    j->res.status != HASH_ERROR) {
+				j->by_handle = true;
+				close(rootfd);
+				return;
+			}
+		}
+	}
+	hash_file_beneath(rootfd, j->relpath, j->max_size, NULL, &j->res);
+	close(rootfd);
+}
+
+static void *
+hashpool_thread(void *arg)
+{
+	struct hashpool *p = arg;
+
+	for (;;) {
+		struct hash_job *j;
+		uint64_t one = 1;
+
+		pthread_mutex_lock(&p->mu);
+		while (p->todo_head == NULL && !p->stop)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->stop) {
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		j = p->todo_head;
+		p->todo_head = j->next;
+		if (p->todo_head == NULL)
+			p->todo_tail = NULL;
+		p->queued--;
+		p->running++;
+		pthread_mutex_unlock(&p->mu);
+
+		j->next = NULL;
+		hash_job_run(j);
+
+		pthread_mutex_lock(&p->mu);
+		p->running--;
+		if (p->done_tail)
+			p->done_tail->next = j;
+		else
+			p->done_head = j;
+		p->done_tail = j;
+		pthread_mutex_unlock(&p->mu);
+		if (write(p->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			log_warn("hashpool: eventfd");
+	}
+}
+
+int
+hashpool_new(unsigned nthreads, size_t queue_cap, struct hashpool **ret)
+{
+	struct hashpool *p = xcalloc(1, sizeof(*p));
+	unsigned i;
+
+	if (nthreads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		nthreads = n > 0 ? (unsigned)n : 1;
+	}
+	p->cap = queue_cap ? queue_cap : 4096;
+	p->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (p->efd < 0) {
+		free(p);
+		return -errno;
+	}
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->threads = xcalloc(nthreads, sizeof(*p->threads));
+	for (i = 0; i < nthreads; i++) {
+		if (pthread_create(&p->threads[i], NULL, hashpool_thread, p) != 0) {
+			p->nthreads = i;
+			hashpool_free(p);
+			return -EAGAIN;
+		}
+		p->nthreads = i + 1;
+	}
+	*ret = p;
+	return 0;
+}
+
+static void
+free_list(struct hash_job *j)
+{
+	while (j) {
+		struct hash_job *n = j->next;
+
+		hash_job_free(j);
+		j = n;
+	}
+}
+
+void
+hashpool_free(struct hashpool *p)
+{
+	unsigned i;
+
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = true;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	for (i = 0; i < p->nthreads; i++)
+		pthread_join(p->threads[i], NULL);
+	free_list(p->todo_head);
+	free_list(p->done_head);
+	free(p->threads);
+	close(p->efd);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	free(p);
+}
+
+int
+hashpool_submit(struct hashpool *p, struct hash_job *job)
+{
+	pthread_mutex_lock(&p->mu);
+	if (p->queued >= p->cap) {
+		pthread_mutex_unlock(&p->mu);
+		return -EAGAIN;
+	}
+	job->next = NULL;
+	job->submitted_ns = now_mono_ns();
+	if (p->todo_tail)
+		p->todo_tail->next = job;
+	else
+		p->todo_head = job;
+	p->todo_tail = job;
+	p->queued++;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	return 0;
+}
+
+int
+hashpool_fd(const struct hashpool *p)
+{
+	return p->efd;
+}
+
+struct hash_job *
+hashpool_done(struct hashpool *p)
+{
+	struct hash_job *j;
+	uint64_t v;
+
+	pthread_mutex_lock(&p->mu);
+	j = p->done_head;
+	if (j) {
+		p->done_head = j->next;
+		if (p->done_head == NULL)
+			p->done_tail = NULL;
+		j->next = NULL;
+	} else {
+		/* drained: reset the eventfd counter */
+		if (read(p->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			log_warn("hashpool: eventfd read");
+	}
+	pthread_mutex_unlock(&p->mu);
+	return j;
+}
+
+size_t
+hashpool_backlog(const struct hashpool *p)
+{
+	struct hashpool *mp = (struct hashpool *)(uintptr_t)p;
+	size_t n;
+
+	pthread_mutex_lock(&mp->mu);
+	n = mp->queued + mp->running;
+	pthread_mutex_unlock(&mp->mu);
+	return n;
+}

@@ -1,0 +1,566 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Daemon state in SQLite; see state.h. Prepared statements are kept for the
+ * life of the state object: the hot path (file get/put, event add) does no SQL
+ * parsing. */
+#include "state.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+enum {
+	ST_WS_GET, ST_WS_INS, ST_WS_CUST, ST_WS_BASE, ST_WS_RECON,
+	ST_F_GET, ST_F_PUT, ST_F_DEL, ST_F_MOVE_DEL, ST_F_MOVE,
+	ST_EV_ADD, ST_BAD, ST_F_COUNT,
+	ST_MAX,
+};
+
+static const char *const sqls[ST_MAX] = {
+	[ST_WS_GET] = "SELECT id, baseline_at, customer FROM webspaces WHERE path=?",
+	[ST_WS_INS] = "INSERT INTO webspaces(path, customer, added_at) VALUES(?, ?, ?)",
+	[ST_WS_CUST] = "UPDATE webspaces SET customer=?, active=1 WHERE id=?",
+	[ST_WS_BASE] = "UPDATE webspaces SET baseline_at=? WHERE id=?",
+	[ST_WS_RECON] = "UPDATE webspaces SET reconciled_at=? WHERE id=?",
+	[ST_F_GET] = "SELECT ino, size, mtime_ns, ctime_ns, mode, uid, sha256, status, known, verdict, "
+		     "installation_id FROM files WHERE webspace_id=? AND relpath=?",
+	[ST_F_PUT] = "INSERT INTO files(webspace_id, relpath, ino, size, mtime_ns, ctime_ns, mode, uid, "
+		     "sha256, status, known, verdict, installation_id, updated_at) "
+		     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+		     "ON CONFLICT(webspace_id, relpath) DO UPDATE SET ino=?3, size=?4, mtime_ns=?5, "
+		     "ctime_ns=?6, mode=?7, uid=?8, sha256=?9, status=?10, known=?11, verdict=?12, "
+		     "installation_id=?13, updated_at=?14",
+	[ST_F_DEL] = "DELETE FROM files WHERE webspace_id=? AND relpath=?",
+	[ST_F_MOVE_DEL] = "DELETE FROM files WHERE webspace_id=? AND relpath=?",
+	[ST_F_MOVE] = "UPDATE files SET relpath=? WHERE webspace_id=? AND relpath=?",
+	[ST_EV_ADD] = "INSERT INTO events(time, time_ns, webspace_id, customer, path, old_path, change, "
+		      "known, verdict, severity, reason, old_sha256, new_sha256, installation_id, product, "
+		      "version, other_version, pid, source) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+		      "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+	[ST_BAD] = "SELECT 1 FROM known_bad WHERE sha256=?",
+	[ST_F_COUNT] = "SELECT count(*) FROM files",
+};
+
+struct state {
+	struct store *s;
+	sqlite3_stmt *st[ST_MAX];
+	bool in_tx;
+};
+
+int
+state_open(struct store *s, struct state **ret)
+{
+	struct state *st = xcalloc(1, sizeof(*st));
+	int i;
+
+	st->s = s;
+	for (i = 0; i < ST_MAX; i++) {
+		st->st[i] = store_prepare(s, sqls[i]);
+		if (st->st[i] == NULL) {
+			state_free(st);
+			return -EIO;
+		}
+	}
+	*ret = st;
+	return 0;
+}
+
+void
+state_free(struct state *st)
+{
+	int i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < ST_MAX; i++)
+		sqlite3_finalize(st->st[i]);
+	free(st);
+}
+
+struct store *
+state_store(struct state *st)
+{
+	return st->s;
+}
+
+int
+state_begin(struct state *st)
+{
+	int r;
+
+	if (st->in_tx)
+		return 0;
+	r = store_begin(st->s);
+	if (r == 0)
+		st->in_tx = true;
+	return r;
+}
+
+int
+state_commit(struct state *st)
+{
+	int r;
+
+	if (!st->in_tx)
+		return 0;
+	r = store_commit(st->s);
+	if (r < 0) {
+		store_rollback(st->s);
+	}
+	st->in_tx = false;
+	return r;
+}
+
+bool
+state_in_tx(const struct state *st)
+{
+	return st->in_tx;
+}
+
+static int
+step_done(sqlite3_stmt *q)
+{
+	int rc = sqlite3_step(q);
+
+	sqlite3_reset(q);
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return 0;
+	log_warnx("state: %s", sqlite3_errstr(rc));
+	return store_errno(rc) ? store_errno(rc) : -EIO;
+}
+
+int
+state_webspace_upsert(struct state *st, const char *path, const char *customer, int64_t *ret_id,
+		      bool *ret_baselined)
+{
+	sqlite3_stmt *q = st->st[ST_WS_GET];
+	int rc;
+
+	sqlite3_bind_blob(q, 1, path, (int)strlen(path), SQLITE_TRANSIENT);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		bool same = sqlite3_column_text(q, 2) &&
+			    strcmp((const char *)sqlite3_column_text(q, 2), customer) == 0;
+
+		*ret_id = sqlite3_column_int64(q, 0);
+		*ret_baselined = sqlite3_column_type(q, 1) != SQLITE_NULL;
+		sqlite3_reset(q);
+		if (!same) {
+			q = st->st[ST_WS_CUST];
+			sqlite3_bind_text(q, 1, customer, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int64(q, 2, *ret_id);
+			return step_done(q);
+		}
+		return 0;
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	q = st->st[ST_WS_INS];
+	sqlite3_bind_blob(q, 1, path, (int)strlen(path), SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 2, customer, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 3, now_unix());
+	if ((rc = step_done(q)) < 0)
+		return rc;
+	*ret_id = sqlite3_last_insert_rowid(store_db(st->s));
+	*ret_baselined = false;
+	return 0;
+}
+
+static int
+ws_set_time(struct state *st, int which, int64_t id)
+{
+	sqlite3_stmt *q = st->st[which];
+
+	sqlite3_bind_int64(q, 1, now_unix());
+	sqlite3_bind_int64(q, 2, id);
+	return step_done(q);
+}
+
+int
+state_webspace_set_baseline(struct state *st, int64_t id)
+{
+	return ws_set_time(st, ST_WS_BASE, id);
+}
+
+int
+state_webspace_set_reconciled(struct state *st, int64_t id)
+{
+	return ws_set_time(st, ST_WS_RECON, id);
+}
+
+static void
+copy_text(char *dst, size_t dsz, const unsigned char *src)
+{
+	snprintf(dst, dsz, "%s", src ? (const char *)src : "");
+}
+
+static void
+row_from(sqlite3_stmt *q, int base, struct file_row *f)
+{
+	f->ino = (uint64_t)sqlite3_column_int64(q, base + 0);
+	f->size = (uint64_t)sqlite3_column_int64(q, base + 1);
+	f->mtime_ns = sqlite3_column_int64(q, base + 2);
+	f->ctime_ns = sqlite3_column_int64(q, base + 3);
+	f->mode = (uint32_t)sqlite3_column_int64(q, base + 4);
+	f->uid = (uint32_t)sqlite3_column_int64(q, base + 5);
+	f->has_sha = sqlite3_column_bytes(q, base + 6) == SHA256_LEN;
+	if (f->has_sha)
+		memcpy(f->sha256, sqlite3_column_blob(q, base + 6), SHA256_LEN);
+	copy_text(f->status, sizeof(f->status), sqlite3_column_text(q, base + 7));
+	copy_text(f->known, sizeof(f->known), sqlite3_column_text(q, base + 8));
+	copy_text(f->verdict, sizeof(f->verdict), sqlite3_column_text(q, base + 9));
+	f->installation_id = sqlite3_column_int64(q, base + 10);
+}
+
+int
+state_file_get(struct state *st, int64_t ws, const char *relpath, size_t rlen, struct file_row *ret)
+{
+	sqlite3_stmt *q = st->st[ST_F_GET];
+	int rc;
+
+	sqlite3_bind_int64(q, 1, ws);
+	sqlite3_bind_blob(q, 2, relpath, (int)rlen, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		memset(ret, 0, sizeof(*ret));
+		ret->webspace_id = ws;
+		row_from(q, 0, ret);
+		sqlite3_reset(q);
+		return 0;
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+int
+state_file_put(struct state *st, const struct file_row *f)
+{
+	sqlite3_stmt *q = st->st[ST_F_PUT];
+
+	sqlite3_bind_int64(q, 1, f->webspace_id);
+	sqlite3_bind_blob(q, 2, f->relpath, (int)f->rlen, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, (int64_t)f->ino);
+	sqlite3_bind_int64(q, 4, (int64_t)f->size);
+	sqlite3_bind_int64(q, 5, f->mtime_ns);
+	sqlite3_bind_int64(q, 6, f->ctime_ns);
+	sqlite3_bind_int64(q, 7, f->mode);
+	sqlite3_bind_int64(q, 8, f->uid);
+	if (f->has_sha)
+		sqlite3_bind_blob(q, 9, f->sha256, SHA256_LEN, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 9);
+	sqlite3_bind_text(q, 10, f->status[0] ? f->status : "ok", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 11, f->known, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 12, f->verdict, -1, SQLITE_STATIC);
+	if (f->installation_id)
+		sqlite3_bind_int64(q, 13, f->installation_id);
+	else
+		sqlite3_bind_null(q, 13);
+	sqlite3_bind_int64(q, 14, now_unix());
+	return step_done(q);
+}
+
+int
+state_file_delete(struct state *st, int64_t ws, const char *relpath, size_t rlen)
+{
+	sqlite3_stmt *q = st->st[ST_F_DEL];
+
+	sqlite3_bind_int64(q, 1, ws);
+	sqlite3_bind_blob(q, 2, relpath, (int)rlen, SQLITE_STATIC);
+	return step_done(q);
+}
+
+int
+state_file_move(struct state *st, int64_t ws, const char *from, size_t flen, const char *to,
+		size_t tlen)
+{
+	sqlite3_stmt *q = st->st[ST_F_MOVE_DEL];
+	int r;
+
+	sqlite3_bind_int64(q, 1, ws);
+	sqlite3_bind_blob(q, 2, to, (int)tlen, SQLITE_STATIC);
+	if ((r = step_done(q)) < 0)
+		return r;
+	q = st->st[ST_F_MOVE];
+	sqlite3_bind_blob(q, 1, to, (int)tlen, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, ws);
+	sqlite3_bind_blob(q, 3, from, (int)flen, SQLITE_STATIC);
+	return step_done(q);
+}
+
+/* upper bound of the BLOB range of paths under dir + "/": dir + "0" ('/'+1) */
+static char *
+prefix_hi(const char *dir, size_t dlen)
+{
+	char *hi = xmalloc(dlen + 1);
+
+	memcpy(hi, dir, dlen);
+	hi[dlen] = '/' + 1;
+	return hi;
+}
+
+int
+state_dir_move(struct state *st, int64_t ws, const char *from, size_t flen, const char *to,
+	       size_t tlen)
+{
+	char *lo = xmalloc(flen + 1), *hi = prefix_hi(from, flen);
+	sqlite3_stmt *q = NULL;
+	int r = -EIO, i;
+	static const char *const sql[] = {
+		/* rows already at the destination are gone (the rename replaced it) */
+		"DELETE FROM files WHERE webspace_id=?1 AND relpath>=?5 AND relpath<?6",
+		"UPDATE files SET relpath=?4 || substr(relpath, ?7) WHERE webspace_id=?1 AND "
+		"relpath>=?2 AND relpath<?3",
+		"UPDATE installations SET root=?4 || substr(root, ?7) WHERE webspace_id=?1 AND "
+		"root>=?2 AND root<?3",
+		"UPDATE installations SET root=?4 WHERE webspace_id=?1 AND root=?8",
+	};
+	char *tlo = xmalloc(tlen + 1), *thi = prefix_hi(to, tlen);
+
+	memcpy(lo, from, flen);
+	lo[flen] = '/';
+	memcpy(tlo, to, tlen);
+	tlo[tlen] = '/';
+	for (i = 0; i < 4; i++) {
+		q = store_prepare(st->s, sql[i]);
+		if (q == NULL)
+			goto out;
+		sqlite3_bind_int64(q, 1, ws);
+		sqlite3_bind_blob(q, 2, lo, (int)flen + 1, SQLITE_STATIC);
+		sqlite3_bind_blob(q, 3, hi, (int)flen + 1, SQLITE_STATIC);
+		sqlite3_bind_blob(q, 4, to, (int)tlen, SQLITE_STATIC);
+		sqlite3_bind_blob(q, 5, tlo, (int)tlen + 1, SQLITE_STATIC);
+		sqlite3_bind_blob(q, 6, thi, (int)tlen + 1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 7, (int64_t)flen + 1);
+		sqlite3_bind_blob(q, 8, from, (int)flen, SQLITE_STATIC);
+		if (sqlite3_step(q) != SQLITE_DONE) {
+			log_warnx("state: directory move: %s", sqlite3_errmsg(store_db(st->s)));
+			goto out;
+		}
+		sqlite3_finalize(q);
+		q = NULL;
+	}
+	r = 0;
+out:
+	sqlite3_finalize(q);
+	free(lo);
+	free(hi);
+	free(tlo);
+	free(thi);
+	return r;
+}
+
+int
+state_files_under(struct state *st, int64_t ws, const char *dir, size_t dlen, state_file_fn fn,
+		  void *ud)
+{
+	sqlite3_stmt *q;
+	char *lo = NULL, *hi = NULL;
+	int rc, r = 0;
+
+	if (dlen == 0) {
+		q = store_prepare(st->s, "SELECT relpath, ino, size, mtime_ns, ctime_ns, mode, uid, sha256, "
+					 "status, known, verdict, installation_id FROM files "
+					 "WHERE webspace_id=? ORDER BY relpath");
+	} else {
+		q = store_prepare(st->s, "SELECT relpath, ino, size, mtime_ns, ctime_ns, mode, uid, sha256, "
+					 "status, known, verdict, installation_id FROM files "
+					 "WHERE webspace_id=? AND relpath>=? AND relpath<? ORDER BY relpath");
+		lo = xmalloc(dlen + 1);
+		memcpy(lo, dir, dlen);
+		lo[dlen] = '/';
+		hi = prefix_hi(dir, dlen);
+	}
+	if (q == NULL) {
+		free(lo);
+		free(hi);
+		return -EIO;
+	}
+	sqlite3_bind_int64(q, 1, ws);
+	if (dlen) {
+		sqlite3_bind_blob(q, 2, lo, (int)dlen + 1, SQLITE_STATIC);
+		sqlite3_bind_blob(q, 3, hi, (int)dlen + 1, SQLITE_STATIC);
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct file_row f;
+
+		memset(&f, 0, sizeof(f));
+		f.webspace_id = ws;
+		f.relpath = sqlite3_column_blob(q, 0);
+		f.rlen = (size_t)sqlite3_column_bytes(q, 0);
+		row_from(q, 1, &f);
+		if ((r = fn(ud, &f)) < 0)
+			break;
+	}
+	sqlite3_finalize(q);
+	free(lo);
+	free(hi);
+	if (r < 0)
+		return r;
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int64_t
+state_files_count(struct state *st)
+{
+	sqlite3_stmt *q = st->st[ST_F_COUNT];
+	int64_t n = 0;
+
+	if (sqlite3_step(q) == SQLITE_ROW)
+		n = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	return n;
+}
+
+int
+state_event_add(struct state *st, const struct event_row *e, int64_t *ret_id)
+{
+	sqlite3_stmt *q = st->st[ST_EV_ADD];
+	int r;
+
+	sqlite3_bind_int64(q, 1, e->time_ns / 1000000000);
+	sqlite3_bind_int64(q, 2, e->time_ns);
+	sqlite3_bind_int64(q, 3, e->webspace_id);
+	sqlite3_bind_text(q, 4, e->customer, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 5, e->path, (int)e->plen, SQLITE_STATIC);
+	if (e->old_path)
+		sqlite3_bind_blob(q, 6, e->old_path, (int)e->oplen, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 6);
+	sqlite3_bind_text(q, 7, change_name(e->change), -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 8, known_name(e->known), -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 9, verdict_name(e->verdict), -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 10, severity_name(e->severity), -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 11, e->reason, -1, SQLITE_STATIC);
+	if (e->old_sha256)
+		sqlite3_bind_blob(q, 12, e->old_sha256, SHA256_LEN, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 12);
+	if (e->new_sha256)
+		sqlite3_bind_blob(q, 13, e->new_sha256, SHA256_LEN, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 13);
+	if (e->installation_id)
+		sqlite3_bind_int64(q, 14, e->installation_id);
+	else
+		sqlite3_bind_null(q, 14);
+	sqlite3_bind_text(q, 15, e->product, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 16, e->version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 17, e->other_version, -1, SQLITE_STATIC);
+	if (e->pid > 0)
+		sqlite3_bind_int(q, 18, e->pid);
+	else
+		sqlite3_bind_null(q, 18);
+	sqlite3_bind_text(q, 19, e->source ? e->source : "live", -1, SQLITE_STATIC);
+	if ((r = step_done(q)) < 0)
+		return r;
+	if (ret_id)
+		*ret_id = sqlite3_last_insert_rowid(store_db(st->s));
+	return 0;
+}
+
+int
+state_installations_load(struct state *st, int64_t ws, struct inst_row **ret, size_t *ret_n)
+{
+	sqlite3_stmt *q = store_prepare(st->s, "SELECT id, root, product, kind, version, confidence "
+					      "FROM installations WHERE webspace_id=? ORDER BY length(root) DESC");
+	struct inst_row *rows = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, ws);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct inst_row *r;
+
+		rows = xreallocarray(rows, n + 1, sizeof(*rows));
+		r = &rows[n++];
+		memset(r, 0, sizeof(*r));
+		r->id = sqlite3_column_int64(q, 0);
+		r->webspace_id = ws;
+		r->root_len = (size_t)sqlite3_column_bytes(q, 1);
+		r->root = xstrndup(sqlite3_column_blob(q, 1) ? sqlite3_column_blob(q, 1) : "", r->root_len);
+		r->product = xstrdup((const char *)sqlite3_column_text(q, 2));
+		r->kind = sqlite3_column_text(q, 3) ? xstrdup((const char *)sqlite3_column_text(q, 3)) : NULL;
+		r->version = xstrdup((const char *)sqlite3_column_text(q, 4));
+		r->confidence = sqlite3_column_double(q, 5);
+	}
+	sqlite3_finalize(q);
+	*ret = rows;
+	*ret_n = n;
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+void
+state_inst_rows_free(struct inst_row *rows, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(rows[i].root);
+		free(rows[i].product);
+		free(rows[i].kind);
+		free(rows[i].version);
+	}
+	free(rows);
+}
+
+int
+state_installation_put(struct state *st, struct inst_row *r, const char *mixed_with,
+		       const char *claimed, uint32_t matched)
+{
+	sqlite3_stmt *q = store_prepare(st->s,
+		"INSERT INTO installations(webspace_id, root, product, kind, version, confidence, matched, "
+		"mixed_with, claimed_version, identified_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+		"ON CONFLICT(webspace_id, root, product) DO UPDATE SET kind=?4, version=?5, confidence=?6, "
+		"matched=?7, mixed_with=?8, claimed_version=?9, identified_at=?10 RETURNING id");
+	int rc;
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, r->webspace_id);
+	sqlite3_bind_blob(q, 2, r->root, (int)r->root_len, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, r->product, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, r->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, r->version, -1, SQLITE_STATIC);
+	sqlite3_bind_double(q, 6, r->confidence);
+	sqlite3_bind_int64(q, 7, matched);
+	sqlite3_bind_text(q, 8, mixed_with, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 9, claimed, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 10, now_unix());
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		r->id = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW ? 0 : -EIO;
+}
+
+int
+state_installation_delete(struct state *st, int64_t id)
+{
+	sqlite3_stmt *q = store_prepare(st->s, "DELETE FROM installations WHERE id=?");
+	int rc;
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, id);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+bool
+state_known_bad(struct state *st, const uint8_t sha256[SHA256_LEN])
+{
+	sqlite3_stmt *q = st->st[ST_BAD];
+	bool bad;
+
+	sqlite3_bind_blob(q, 1, sha256, SHA256_LEN, SQLITE_STATIC);
+	bad = sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_reset(q);
+	return bad;
+}
