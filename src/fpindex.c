@@ -1145,7 +1145,22 @@ fpindex_stats(struct store *s, struct fpindex_stats *ret)
 struct fpindex_lookup {
 	struct store *s;
 	sqlite3_stmt *by_hash;
+	bool held;
 };
+
+int
+fpindex_lookup_hold(struct fpindex_lookup *l, bool hold)
+{
+	int r = 0;
+
+	if (hold == l->held)
+		return 0;
+	sqlite3_reset(l->by_hash);
+	r = store_exec(l->s, hold ? "BEGIN" : "COMMIT");
+	if (r == 0)
+		l->held = hold;
+	return r;
+}
 
 int
 fpindex_lookup_open(const char *dbpath, struct fpindex_lookup **ret, char *err, size_t errsz)
@@ -1174,6 +1189,7 @@ fpindex_lookup_free(struct fpindex_lookup *l)
 {
 	if (l == NULL)
 		return;
+	fpindex_lookup_hold(l, false);
 	sqlite3_finalize(l->by_hash);
 	store_close(l->s);
 	free(l);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "fpindex.h"
+#include "hmap.h"
 #include "log.h"
 
 struct scan_state {
@@ -120,16 +121,76 @@ on_match(void *ud, int64_t product_id, int64_t path_id, const char *relpath, siz
 	return 0;
 }
 
+/* Per-worker cache of index answers: the sites of a node repeat the same
+ * release files, so most hashes are asked many times. Bounded; cleared when
+ * full. */
+#define LOOKUP_CACHE_MAX 65536
+
+struct lk_match {
+	int64_t product_id, path_id;
+	char *relpath;
+	size_t rlen;
+	uint8_t *slots;
+	size_t slen;
+};
+
+struct lk_cached {
+	struct lk_match *m;
+	size_t n;
+};
+
+static int
+cache_add(void *ud, int64_t product_id, int64_t path_id, const char *relpath, size_t rlen,
+	  const uint8_t *slots, size_t slen)
+{
+	struct lk_cached *c = ud;
+	struct lk_match *m;
+
+	c->m = xreallocarray(c->m, c->n + 1, sizeof(*c->m));
+	m = &c->m[c->n++];
+	m->product_id = product_id;
+	m->path_id = path_id;
+	m->relpath = xstrndup(relpath, rlen);
+	m->rlen = rlen;
+	m->slots = xmalloc(slen ? slen : 1);
+	memcpy(m->slots, slots, slen);
+	m->slen = slen;
+	return 0;
+}
+
+static void
+cache_clear(struct hmap *cache)
+{
+	struct hmap_slot *hs;
+
+	hmap_foreach(cache, hs) {
+		struct lk_cached *c = hs->val;
+
+		for (size_t k = 0; k < c->n; k++) {
+			free(c->m[k].relpath);
+			free(c->m[k].slots);
+		}
+		free(c->m);
+		free(c);
+	}
+	hmap_free(cache);
+	hmap_init(cache);
+}
+
 static void *
 scan_worker(void *arg)
 {
 	struct scan_state *ss = arg;
 	struct fpindex_lookup *lk = NULL;
+	struct hmap cache;
 	char err[512];
 	uint64_t bytes = 0;
 
 	if (ss->dbpath && fpindex_lookup_open(ss->dbpath, &lk, err, sizeof(err)) < 0)
 		log_warnx("scan: %s", err);
+	if (lk)
+		fpindex_lookup_hold(lk, true);
+	hmap_init(&cache);
 	for (;;) {
 		struct scan_file *f;
 		struct hash_result hr;
@@ -165,11 +226,24 @@ scan_worker(void *arg)
 		bytes += hr.size;
 		if (lk) {
 			struct match_ctx mc = { .f = f, .alloc = 0 };
+			struct lk_cached *cached = hmap_get(&cache, f->sha256, SHA256_LEN);
 
-			fpindex_lookup_hash(lk, f->sha256, on_match, &mc);
+			if (cached == NULL) {
+				cached = xcalloc(1, sizeof(*cached));
+				fpindex_lookup_hash(lk, f->sha256, cache_add, cached);
+				if (cache.len >= LOOKUP_CACHE_MAX)
+					cache_clear(&cache);
+				*hmap_put(&cache, f->sha256, SHA256_LEN, NULL) = cached;
+			}
+			for (size_t k = 0; k < cached->n; k++)
+				on_match(&mc, cached->m[k].product_id, cached->m[k].path_id,
+					 cached->m[k].relpath, cached->m[k].rlen, cached->m[k].slots,
+					 cached->m[k].slen);
 		}
 	}
 	fpindex_lookup_free(lk);
+	cache_clear(&cache);
+	hmap_free(&cache);
 	pthread_mutex_lock(&ss->mu);
 	ss->bytes += bytes;
 	pthread_mutex_unlock(&ss->mu);
@@ -289,7 +363,15 @@ scan_walk(struct scan_state *ss)
 			if (de->d_name[0] == '.' &&
 			    (de->d_name[1] == '\0' || (de->d_name[1] == '.' && de->d_name[2] == '\0')))
 				continue;
-			if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			/* d_type spares a stat for files and directories when hashing
+			 * (the hasher fstat()s the open file anyway, and a directory
+			 * on another mount fails to open with EXDEV) */
+			if (!ss->o->stat_only && (de->d_type == DT_REG || de->d_type == DT_DIR)) {
+				memset(&st, 0, sizeof(st));
+				st.st_mode = de->d_type == DT_REG ? S_IFREG : S_IFDIR;
+				st.st_dev = ss->rootdev;
+				st.st_ino = de->d_ino;
+			} else if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 				continue; /* vanished meanwhile */
 			path = join_path(dir, dlen, de->d_name, &plen);
 			if (ss->o->ignore) {
