@@ -531,10 +531,17 @@ record_change(struct engine *e, struct webspace *w, const char *relpath, size_t 
 	ci.in_upload_dir = (p && ident_in_dirs(p->upload_dirs, irel, ilen)) ||
 			   classify_generic_upload_dir(relpath, rlen);
 	classify_change(&ci, &vd);
-	if (res && res->status == HASH_SYMLINK) {
+	if (res && res->status == HASH_SYMLINK && change != CHANGE_DELETED) {
 		vd.kind = VERDICT_SUSPICIOUS;
 		vd.severity = SEV_WARNING;
 		snprintf(vd.reason, sizeof(vd.reason), "a symbolic link (never followed by wsid)");
+	} else if (res && res->status == HASH_NOT_REGULAR && change != CHANGE_DELETED &&
+		   (S_ISFIFO(res->mode) || S_ISSOCK(res->mode) || S_ISCHR(res->mode) ||
+		    S_ISBLK(res->mode))) {
+		vd.kind = VERDICT_SUSPICIOUS;
+		vd.severity = SEV_WARNING;
+		snprintf(vd.reason, sizeof(vd.reason), "a %s in a webspace (never opened by wsid)",
+			 S_ISFIFO(res->mode) ? "FIFO" : S_ISSOCK(res->mode) ? "socket" : "device node");
 	} else if (res && change != CHANGE_DELETED && res->status != HASH_OK) {
 		size_t n = strlen(vd.reason);
 

@@ -15,6 +15,8 @@
 
 #define HASH_CHUNK (256 * 1024)
 
+static void fill_stat(struct hash_result *r, const struct stat *st);
+
 struct sha256_ctx {
 	EVP_MD_CTX *md;
 };
@@ -279,7 +281,14 @@ hash_file_beneath(int rootfd, const char *relpath, uint64_t max_size, const stru
 	if (fd < 0) {
 		memset(ret, 0, sizeof(*ret));
 		if (fd == -ELOOP) {
+			struct stat st;
+
 			ret->status = HASH_SYMLINK;
+			/* the link itself (O_PATH|O_NOFOLLOW): its identity, for the state */
+			if (stat_beneath(rootfd, relpath, &st) == 0)
+				fill_stat(ret, &st);
+			ret->err = ELOOP;
+			return;
 		} else if (fd == -ENOENT || fd == -ENOTDIR) {
 			ret->status = HASH_GONE;
 		} else {

@@ -1,20 +1,752 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* wsid: the webspace integrity daemon. */
+/* wsid: the webspace integrity daemon. Arguments, configuration, the event
+ * loop (one epoll: fanotify, hashing completions, background walks, control
+ * socket, signals), systemd notification, reload and shutdown.
+ *
+ * DESIGN: watching starts before anything is walked (marks first, then the
+ * reconcile of every webspace in the background), so no change can fall
+ * between the two. SQLite is written only from this thread; results are
+ * committed before each sleep so a change is stored within one loop turn. */
+#include <errno.h>
+#include <getopt.h>
+#include <glob.h>
+#include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "config.h"
+#include "control.h"
+#include "engine.h"
+#include "eventfmt.h"
+#include "fpindex.h"
+#include "json.h"
 #include "log.h"
+#include "sdnotify.h"
+#include "store.h"
+#include "util.h"
+#include "watch.h"
 
 #define WSID_VERSION "0.1.0"
+#define DEFAULT_CONFIG WSID_SYSCONFDIR "/wsid/wsid.yaml"
+#define DISCOVER_INTERVAL_MS 10000
+
+enum { TAG_WATCH = 1, TAG_HASH, TAG_BG, TAG_CONTROL, TAG_SIGNAL };
+
+struct waiter {
+	uint64_t client;
+	uint64_t deadline_ns;
+};
+
+struct daemon {
+	const char *config_path;
+	struct config *cfg;
+	struct store *s;
+	struct engine *e;
+	struct watch *w;
+	struct control *ctl;
+	int epfd, sigfd;
+	uint64_t started_ns;
+	uint64_t next_discover_ns, next_reconcile_ns, next_watchdog_ns, watchdog_ns;
+	uint64_t watch_resume_ns;
+	bool watch_paused;
+	bool stop;
+	struct waiter waiters[CONTROL_CLIENTS_MAX];
+	size_t nwaiters;
+	uint64_t ev_window_start_ns, ev_window_count, ev_rate_prev;
+	unsigned nfs;
+};
+
+static struct daemon d;
+
+/* ---- configuration adapters ---- */
+
+static bool
+d_ignored(void *ud, const char *relpath, size_t len)
+{
+	struct daemon *dm = ud;
+	char *tmp;
+	bool r;
+
+	if (dm->cfg == NULL)
+		return false;
+	tmp = xstrndup(relpath, len);
+	r = config_ignored(dm->cfg, tmp);
+	free(tmp);
+	return r;
+}
+
+static int
+d_severity(void *ud, const char *customer, int verdict, int dflt)
+{
+	struct daemon *dm = ud;
+
+	return config_severity_for(dm->cfg, verdict_name((enum verdict_kind)verdict), customer, dflt);
+}
+
+static void
+d_on_event(void *ud, int64_t id)
+{
+	struct daemon *dm = ud;
+	char *line;
+
+	dm->ev_window_count++;
+	if (dm->ctl == NULL)
+		return;
+	/* the row is in the open transaction of this connection: visible here */
+	line = eventfmt_json_by_id(dm->s, id);
+	if (line) {
+		control_broadcast(dm->ctl, line);
+		free(line);
+	}
+}
+
+/* ---- webspaces ---- */
+
+static void
+add_webspace(const char *path, const char *customer)
+{
+	struct stat st;
+	int64_t id;
+
+	/* the webspace root itself must be a real directory, not a symlink a
+	 * customer could point anywhere */
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+			log_warnx("webspace %s is a symbolic link: not watched", esc_name(path));
+		return;
+	}
+	if (watch_add_fs(d.w, path) < 0) {
+		log_warnx("webspace %s: cannot watch its file system", esc_name(path));
+		return;
+	}
+	if (engine_webspace_add(d.e, path, customer, &id) < 0)
+		log_warnx("webspace %s: cannot register it", esc_name(path));
+}
+
+static void
+discover_webspaces(void)
+{
+	config_foreach_webspace(d.cfg, add_webspace);
+}
+
+/* ---- fanotify events ---- */
+
+static bool
+tmpfile_name(const char *name, size_t len)
+{
+	size_t i;
+
+	if (len < 2 || name[0] != '#')
+		return false;
+	for (i = 1; i < len; i++)
+		if (name[i] < '0' || name[i] > '9')
+			return false;
+	return true;
+}
+
+/* absolute path of dir + name into b; false when it does not fit */
+static bool
+join(struct buf *b, const char *dir, size_t dlen, const char *name, size_t nlen)
+{
+	buf_reset(b);
+	if (buf_append(b, dir, dlen) < 0)
+		return false;
+	if (nlen && (dlen == 0 || dir[dlen - 1] != '/') && buf_putc(b, '/') < 0)
+		return false;
+	return buf_append(b, name, nlen) == 0;
+}
+
+static void
+on_watch_event(void *ud, const struct watch_event *ev)
+{
+	static struct buf p1, p2;
+	int64_t ws = 0, ws2 = 0;
+	size_t rl = 0, rl2 = 0;
+	unsigned flags = 0;
+
+	(void)ud;
+	if (p1.cap == 0) {
+		buf_init(&p1, 1 << 16);
+		buf_init(&p2, 1 << 16);
+	}
+	if (ev->overflow) {
+		log_warnx("fanotify queue overflow: reconciling every webspace");
+		engine_overflow(d.e);
+		return;
+	}
+	if (ev->unresolved) {
+		/* a directory that is already gone: a walk settles what happened */
+		static uint64_t last;
+		uint64_t now = now_mono_ns();
+
+		if (now - last > 10000000000ull) {
+			last = now;
+			engine_reconcile(d.e, 0, "event for a directory that no longer exists");
+		}
+		return;
+	}
+	if (ev->renamed) {
+		bool have_old = ev->old_dir && join(&p1, ev->old_dir, ev->old_dir_len, ev->old_name,
+						    ev->old_name_len);
+		bool have_new = ev->dir && join(&p2, ev->dir, ev->dir_len, ev->name, ev->name_len);
+
+		if (have_old && !engine_webspace_find(d.e, p1.data, p1.len, &ws, &rl))
+			have_old = false;
+		if (have_new && !engine_webspace_find(d.e, p2.data, p2.len, &ws2, &rl2))
+			have_new = false;
+		if (!have_old && !have_new) {
+			if (ev->is_dir)
+				discover_webspaces();
+			return;
+		}
+		engine_rename(d.e, have_old ? ws : 0, have_old ? p1.data + rl + 1 : NULL,
+			      have_old && p1.len > rl ? p1.len - rl - 1 : 0, have_new ? ws2 : 0,
+			      have_new ? p2.data + rl2 + 1 : NULL, have_new && p2.len > rl2 ? p2.len - rl2 - 1 : 0,
+			      ev->is_dir, ev->mount_fd, ev->handle, ev->pid);
+		return;
+	}
+	if (ev->dir == NULL)
+		return;
+	if (!ev->is_dir && tmpfile_name(ev->name, ev->name_len)) {
+		/* O_TMPFILE written before (or after) linkat: key on the inode */
+		engine_note_handle(d.e, (ev->close_write ? NOTE_CLOSE_WRITE : 0) |
+						(ev->modified ? NOTE_MODIFY : 0),
+				   ev->handle, ev->pid);
+		return;
+	}
+	if (!join(&p1, ev->dir, ev->dir_len, ev->name, ev->name_len))
+		return;
+	if (!engine_webspace_find(d.e, p1.data, p1.len, &ws, &rl)) {
+		if (ev->is_dir && ev->created)
+			discover_webspaces(); /* a new customer's webspace? */
+		return;
+	}
+	if (p1.len <= rl + 1)
+		return;
+	if (ev->is_dir) {
+		if (ev->deleted)
+			engine_dir_deleted(d.e, ws, p1.data + rl + 1, p1.len - rl - 1);
+		return;
+	}
+	if (ev->created)
+		flags |= NOTE_CREATE;
+	if (ev->modified)
+		flags |= NOTE_MODIFY;
+	if (ev->close_write)
+		flags |= NOTE_CLOSE_WRITE;
+	if (ev->attrib)
+		flags |= NOTE_ATTRIB;
+	if (ev->deleted)
+		flags |= NOTE_DELETE;
+	if (flags)
+		engine_note(d.e, ws, p1.data + rl + 1, p1.len - rl - 1, flags, ev->mount_fd, ev->handle,
+			    ev->pid);
+}
+
+/* ---- control socket ---- */
+
+static void
+status_json(struct buf *b)
+{
+	struct engine_stats es;
+	struct json j;
+	struct fpindex_stats fs;
+	char *built = store_meta_get(d.s, "index_built_at");
+	uint64_t now = now_mono_ns();
+
+	engine_get_stats(d.e, &es);
+	json_init(&j, b);
+	json_obj_begin(&j);
+	json_kv_bool(&j, "ok", true);
+	json_kv_str(&j, "daemon", "up");
+	json_kv_str(&j, "version", WSID_VERSION);
+	json_kv_int(&j, "pid", getpid());
+	json_kv_int(&j, "uptime_s", (int64_t)((now - d.started_ns) / 1000000000ull));
+	json_kv_bool(&j, "watching", d.w != NULL && d.nfs > 0);
+	json_kv_int(&j, "filesystems", d.nfs);
+	json_kv_int(&j, "webspaces", (int64_t)es.webspaces);
+	json_kv_int(&j, "files", engine_files_known(d.e));
+	json_kv_int(&j, "events_total", (int64_t)es.events);
+	json_kv_int(&j, "events_per_s", (int64_t)d.ev_rate_prev);
+	json_kv_int(&j, "changes_noticed", (int64_t)es.notes);
+	json_kv_int(&j, "files_hashed", (int64_t)es.hashed);
+	json_kv_int(&j, "pending", (int64_t)es.pending);
+	json_kv_int(&j, "hash_backlog", (int64_t)es.backlog);
+	json_kv_int(&j, "overflows", (int64_t)es.overflows);
+	json_kv_int(&j, "pending_overflows", (int64_t)es.pending_overflows);
+	json_kv_int(&j, "reconciles", (int64_t)es.reconciles);
+	json_kv_int(&j, "baselines", (int64_t)es.baselines);
+	json_kv_bool(&j, "reconciling", es.reconciling);
+	json_kv_int(&j, "last_reconcile_ms", (int64_t)es.last_reconcile_ms);
+	json_kv_double(&j, "latency_avg_ms",
+		       es.lat_count ? (double)es.lat_sum_ns / (double)es.lat_count / 1e6 : 0);
+	json_kv_double(&j, "latency_max_ms", (double)es.lat_max_ns / 1e6);
+	json_kv_int(&j, "hash_errors", (int64_t)es.hash_errors);
+	json_kv_str(&j, "database", store_path(d.s));
+	if (fpindex_stats(d.s, &fs) == 0) {
+		json_kv_int(&j, "index_products", (int64_t)fs.products);
+		json_kv_int(&j, "index_versions", (int64_t)fs.versions);
+	}
+	json_kv_str(&j, "index_built_at", built);
+	{
+		struct watch_stats ws;
+
+		watch_get_stats(d.w, &ws);
+		json_kv_int(&j, "fanotify_events", (int64_t)ws.events);
+		json_kv_int(&j, "fanotify_overflows", (int64_t)ws.overflows);
+	}
+	json_obj_end(&j);
+	free(built);
+}
+
+static void
+reply_err(uint64_t client, const char *msg)
+{
+	struct buf b;
+	struct json j;
+
+	buf_init(&b, 1 << 16);
+	json_init(&j, &b);
+	json_obj_begin(&j);
+	json_kv_bool(&j, "ok", false);
+	json_kv_str(&j, "error", msg);
+	json_obj_end(&j);
+	control_reply(d.ctl, client, b.data, true);
+	buf_free(&b);
+}
+
+static int reload_config(char *err, size_t errsz);
+
+static void
+on_control(void *ud, uint64_t client, const char *verb, const char *arg, bool privileged)
+{
+	(void)ud;
+	if (strcmp(verb, "status") == 0) {
+		struct buf b;
+
+		buf_init(&b, 1 << 20);
+		status_json(&b);
+		control_reply(d.ctl, client, b.data, true);
+		buf_free(&b);
+		return;
+	}
+	if (strcmp(verb, "follow") == 0) {
+		control_follow(d.ctl, client);
+		control_reply(d.ctl, client, "{\"ok\":true,\"follow\":true}", false);
+		return;
+	}
+	if (strcmp(verb, "sync") == 0) {
+		long ms = arg[0] ? strtol(arg, NULL, 10) : 600000;
+
+		if (ms <= 0 || ms > 86400000) {
+			reply_err(client, "sync: timeout out of range");
+			return;
+		}
+		if (d.nwaiters == CONTROL_CLIENTS_MAX) {
+			reply_err(client, "sync: too many waiters");
+			return;
+		}
+		d.waiters[d.nwaiters].client = client;
+		d.waiters[d.nwaiters].deadline_ns = now_mono_ns() + (uint64_t)ms * 1000000ull;
+		d.nwaiters++;
+		return;
+	}
+	if (!privileged) {
+		reply_err(client, "permission denied: this verb needs root");
+		return;
+	}
+	if (strcmp(verb, "rescan") == 0) {
+		if (arg[0] == '\0') {
+			engine_reconcile(d.e, 0, "rescan requested");
+			control_reply(d.ctl, client, "{\"ok\":true,\"rescan\":\"all\"}", true);
+		} else {
+			unsigned char path[4096];
+			size_t plen;
+			int64_t ws;
+			size_t rl;
+
+			if (sodium_base642bin(path, sizeof(path) - 1, arg, strlen(arg), NULL, &plen, NULL,
+					      sodium_base64_VARIANT_ORIGINAL) != 0) {
+				reply_err(client, "rescan: the path must be base64");
+				return;
+			}
+			path[plen] = '\0';
+			while (plen > 1 && path[plen - 1] == '/')
+				path[--plen] = '\0';
+			if (!engine_webspace_find(d.e, (const char *)path, plen, &ws, &rl) || rl != plen) {
+				reply_err(client, "rescan: not a watched webspace");
+				return;
+			}
+			engine_reconcile(d.e, ws, "rescan requested");
+			control_reply(d.ctl, client, "{\"ok\":true,\"rescan\":1}", true);
+		}
+		return;
+	}
+	if (strcmp(verb, "reload") == 0) {
+		char err[1024];
+
+		if (reload_config(err, sizeof(err)) < 0)
+			reply_err(client, err);
+		else
+			control_reply(d.ctl, client, "{\"ok\":true,\"reloaded\":true}", true);
+		return;
+	}
+	reply_err(client, "unknown verb");
+}
+
+static void
+check_waiters(void)
+{
+	bool idle = engine_idle(d.e);
+	uint64_t now = now_mono_ns();
+	size_t i = 0;
+
+	while (i < d.nwaiters) {
+		if (idle || now >= d.waiters[i].deadline_ns) {
+			control_reply(d.ctl, d.waiters[i].client,
+				      idle ? "{\"ok\":true,\"idle\":true}"
+					   : "{\"ok\":false,\"error\":\"timed out before idle\"}",
+				      true);
+			d.waiters[i] = d.waiters[--d.nwaiters];
+		} else
+			i++;
+	}
+}
+
+/* ---- configuration ---- */
+
+static void
+apply_log_level(void)
+{
+	log_set_level(d.cfg->log_level);
+}
+
+static int
+reload_config(char *err, size_t errsz)
+{
+	struct config *nc = NULL;
+	int r = config_load(d.config_path, &nc, err, errsz);
+
+	if (r < 0) {
+		log_warnx("reload refused, keeping the running configuration: %s", err);
+		return r;
+	}
+	if (strcmp(nc->database, d.cfg->database) != 0)
+		log_warnx("reload: database: a new path takes effect at restart");
+	config_free(d.cfg);
+	d.cfg = nc;
+	apply_log_level();
+	discover_webspaces();
+	log_info("configuration reloaded from %s", d.config_path);
+	sd_notifyf("RELOADING=0\nREADY=1\nSTATUS=configuration reloaded");
+	return 0;
+}
+
+/* ---- the loop ---- */
+
+static void
+epoll_add(int fd, int tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)tag };
+
+	if (epoll_ctl(d.epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		fatal("epoll_ctl");
+}
+
+static void
+watch_pause(bool pause)
+{
+	struct epoll_event ev = { .events = pause ? 0 : EPOLLIN, .data.u32 = TAG_WATCH };
+
+	if (d.watch_paused == pause)
+		return;
+	d.watch_paused = pause;
+	epoll_ctl(d.epfd, EPOLL_CTL_MOD, watch_fd(d.w), &ev);
+}
+
+static int
+next_timeout(void)
+{
+	uint64_t now = now_mono_ns(), next = d.next_discover_ns;
+	int t = engine_timeout_ms(d.e);
+	size_t i;
+
+	if (d.next_reconcile_ns && d.next_reconcile_ns < next)
+		next = d.next_reconcile_ns;
+	if (d.watchdog_ns && d.next_watchdog_ns < next)
+		next = d.next_watchdog_ns;
+	if (d.watch_paused && d.watch_resume_ns < next)
+		next = d.watch_resume_ns;
+	for (i = 0; i < d.nwaiters; i++)
+		if (d.waiters[i].deadline_ns < next)
+			next = d.waiters[i].deadline_ns;
+	if (d.nwaiters)
+		next = now + 50000000ull < next ? now + 50000000ull : next;
+	{
+		int tn = next <= now ? 0 : (int)((next - now) / 1000000ull) + 1;
+
+		if (t < 0 || tn < t)
+			t = tn;
+	}
+	return t;
+}
+
+static void
+on_signal(void)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d.sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			char err[1024];
+
+			sd_notifyf("RELOADING=1");
+			reload_config(err, sizeof(err));
+			sd_notifyf("READY=1");
+		} else {
+			log_info("signal %u: stopping", si.ssi_signo);
+			d.stop = true;
+		}
+	}
+}
+
+static void
+loop(void)
+{
+	struct epoll_event evs[32];
+
+	while (!d.stop) {
+		uint64_t now;
+		int n, i, timeout;
+
+		engine_flush(d.e);
+		check_waiters();
+		timeout = next_timeout();
+		n = epoll_wait(d.epfd, evs, 32, timeout);
+		if (n < 0 && errno != EINTR)
+			fatal("epoll_wait");
+		for (i = 0; i < n; i++) {
+			switch (evs[i].data.u32) {
+			case TAG_WATCH: {
+				ssize_t got = watch_read(d.w, on_watch_event, NULL);
+
+				/* a short read: let the kernel gather and merge for 2 ms
+				 * (cuts reader CPU ~90 % under bursts, brief §2.2) */
+				if (got >= 0 && (size_t)got < WATCH_BUF_SIZE / 2) {
+					d.watch_resume_ns = now_mono_ns() + 2000000ull;
+					watch_pause(true);
+				}
+				break;
+			}
+			case TAG_HASH:
+				engine_on_hashed(d.e);
+				break;
+			case TAG_BG:
+				engine_on_bg(d.e);
+				break;
+			case TAG_CONTROL:
+				control_dispatch(d.ctl);
+				break;
+			case TAG_SIGNAL:
+				on_signal();
+				break;
+			default:
+				break;
+			}
+		}
+		now = now_mono_ns();
+		if (d.watch_paused && now >= d.watch_resume_ns)
+			watch_pause(false);
+		engine_tick(d.e);
+		if (now >= d.next_discover_ns) {
+			discover_webspaces();
+			d.next_discover_ns = now + DISCOVER_INTERVAL_MS * 1000000ull;
+			if (now - d.ev_window_start_ns > 0) {
+				d.ev_rate_prev = d.ev_window_count * 1000000000ull /
+						 (now - d.ev_window_start_ns + 1);
+				d.ev_window_count = 0;
+				d.ev_window_start_ns = now;
+			}
+		}
+		if (d.next_reconcile_ns && now >= d.next_reconcile_ns) {
+			engine_reconcile(d.e, 0, "periodic safety reconcile");
+			d.next_reconcile_ns = now + d.cfg->reconcile_interval_ms * 1000000ull;
+		}
+		if (d.watchdog_ns && now >= d.next_watchdog_ns) {
+			struct engine_stats es;
+
+			engine_get_stats(d.e, &es);
+			sd_notifyf("WATCHDOG=1\nSTATUS=watching %zu webspaces; %llu events; pending %zu",
+				   es.webspaces, (unsigned long long)es.events, es.pending);
+			d.next_watchdog_ns = now + d.watchdog_ns / 2;
+		}
+	}
+}
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: wsid [--config PATH] [--foreground] [--check-config] [--debug] [--version]\n"
+		     "  --config PATH    configuration (default " DEFAULT_CONFIG ")\n"
+		     "  --foreground     log to stderr without journald priority prefixes\n"
+		     "  --check-config   validate the configuration and exit (0 valid, 1 not)\n"
+		     "  --debug          log at debug level\n");
+}
 
 int
 main(int argc, char **argv)
 {
-	log_init("wsid", LOG_LEVEL_INFO, 0);
-	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-		printf("wsid %s\n", WSID_VERSION);
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "foreground", no_argument, NULL, 'f' },
+		{ "check-config", no_argument, NULL, 'C' }, { "debug", no_argument, NULL, 'd' },
+		{ "version", no_argument, NULL, 'V' },      { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool foreground = false, check = false, debug = false;
+	struct engine_opts eo;
+	struct watch_options wo;
+	char err[2048];
+	sigset_t mask;
+	int c, r;
+
+	d.config_path = DEFAULT_CONFIG;
+	while ((c = getopt_long(argc, argv, "c:fdh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'C':
+			check = true;
+			break;
+		case 'd':
+			debug = true;
+			break;
+		case 'V':
+			printf("wsid %s\n", WSID_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	/* journald reads "<N>" prefixes on stderr when started by systemd */
+	log_init("wsid", debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO,
+		 !foreground && getenv("JOURNAL_STREAM") != NULL);
+	if (config_load(d.config_path, &d.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "wsid: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		printf("%s: valid\n", d.config_path);
+		config_free(d.cfg);
 		return 0;
 	}
-	fprintf(stderr, "usage: wsid [--version]\n");
-	return 2;
+	if (!debug)
+		apply_log_level();
+	if (sodium_init() < 0)
+		fatalx("libsodium cannot initialise");
+	if (store_open(d.cfg->database, STORE_CREATE, &d.s, err, sizeof(err)) < 0)
+		fatalx("%s", err);
+	{
+		/* a damaged database is refused, never silently rebuilt */
+		sqlite3_stmt *q = store_prepare(d.s, "PRAGMA quick_check");
+
+		if (q == NULL || sqlite3_step(q) != SQLITE_ROW ||
+		    strcmp((const char *)sqlite3_column_text(q, 0), "ok") != 0)
+			fatalx("%s: the database fails its integrity check; move it away and start "
+			       "again (wsid rebuilds the state from a scan; rebuild the index with "
+			       "wsidctl index build)", d.cfg->database);
+		sqlite3_finalize(q);
+	}
+	{
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+	memset(&eo, 0, sizeof(eo));
+	eo.dbpath = d.cfg->database;
+	eo.hash_workers = (unsigned)d.cfg->hash_workers;
+	eo.max_file_size = d.cfg->max_file_size;
+	eo.debounce_close_ms = d.cfg->debounce_close_write_ms;
+	eo.debounce_modify_ms = d.cfg->debounce_modify_ms;
+	eo.modify_max_ms = d.cfg->debounce_modify_max_ms;
+	eo.ignored = d_ignored;
+	eo.ignored_ud = &d;
+	eo.severity = d_severity;
+	eo.severity_ud = &d;
+	eo.on_event = d_on_event;
+	eo.on_event_ud = &d;
+	if ((r = engine_new(d.s, &eo, &d.e)) < 0)
+		fatalx("cannot start the engine: %s", strerror(-r));
+
+	/* signals through signalfd: handlers never run in the middle of work */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	d.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d.sigfd < 0 || d.epfd < 0)
+		fatal("signalfd/epoll");
+
+	/* watch first: from here on no change is missed */
+	memset(&wo, 0, sizeof(wo));
+	wo.queue_size = d.cfg->queue_size;
+	if ((r = watch_open(&d.w, &wo)) < 0)
+		fatalx("fanotify: %s", strerror(-r));
+	d.started_ns = now_mono_ns();
+	discover_webspaces();
+	d.nfs = watch_nfs(d.w);
+	if ((r = control_open(d.cfg->control_socket, 0, on_control, NULL, &d.ctl)) < 0)
+		fatalx("control socket %s: %s", d.cfg->control_socket, strerror(-r));
+	epoll_add(watch_fd(d.w), TAG_WATCH);
+	epoll_add(engine_hash_fd(d.e), TAG_HASH);
+	epoll_add(engine_bg_fd(d.e), TAG_BG);
+	epoll_add(control_fd(d.ctl), TAG_CONTROL);
+	epoll_add(d.sigfd, TAG_SIGNAL);
+	d.next_discover_ns = now_mono_ns() + DISCOVER_INTERVAL_MS * 1000000ull;
+	d.ev_window_start_ns = now_mono_ns();
+	if (d.cfg->reconcile_interval_ms)
+		d.next_reconcile_ns = now_mono_ns() + d.cfg->reconcile_interval_ms * 1000000ull;
+	d.watchdog_ns = sd_watchdog_usec() * 1000ull;
+	d.next_watchdog_ns = now_mono_ns();
+	log_info("watching %zu webspaces on %u file system%s (database %s)",
+		 engine_webspace_count(d.e), d.nfs, d.nfs == 1 ? "" : "s", d.cfg->database);
+	sd_notifyf("READY=1\nSTATUS=watching %zu webspaces", engine_webspace_count(d.e));
+
+	loop();
+
+	sd_notifyf("STOPPING=1");
+	engine_flush(d.e);
+	control_free(d.ctl);
+	watch_close(d.w);
+	engine_free(d.e);
+	store_close(d.s);
+	config_free(d.cfg);
+	close(d.sigfd);
+	close(d.epfd);
+	log_info("stopped");
+	return 0;
 }

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Configuration: /etc/wsid/wsid.yaml (libyaml) plus a drop-in directory of
+ * customer files that control panels write (customers.d/NAME.yaml). Every error
+ * names the file, line and column and what was expected. Unknown keys are
+ * errors (a typo must not silently disable a setting). Hostile input is
+ * bounded: file size, nesting depth, string length, number of entries. */
+#ifndef WSID_CONFIG_H
+#define WSID_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_MAX_BYTES (4u * 1024 * 1024)
+#define CONFIG_MAX_DEPTH 16
+#define CONFIG_MAX_STRING 4096
+#define CONFIG_MAX_ITEMS 100000
+
+struct config_webhook {
+	char *url;
+	char *secret;
+};
+
+struct config_route {
+	char **emails;
+	size_t nemails;
+	struct config_webhook webhook; /* url NULL: none */
+	int min_severity;              /* 0 info .. 3 critical; -1 unset */
+};
+
+struct config_sev_override {
+	char *verdict;
+	int severity;
+};
+
+struct config_customer {
+	char *name;
+	struct config_route route;
+	char *language;
+	struct config_sev_override *severity;
+	size_t nseverity;
+	char *source; /* file it came from */
+};
+
+struct config_webspace {
+	char *pattern;  /* with {customer}; NULL for an explicit entry */
+	char *path;     /* explicit entry */
+	char *customer; /* explicit entry */
+};
+
+struct config {
+	char *source;
+	char *database;
+	char *control_socket;
+	char **fingerprints;
+	size_t nfingerprints;
+	char *customers_dir;
+	int log_level; /* LOG_LEVEL_* of log.h */
+	unsigned hash_workers;
+	uint64_t max_file_size;
+	uint64_t reconcile_interval_ms;
+	uint64_t debounce_close_write_ms;
+	uint64_t debounce_modify_ms;
+	uint64_t debounce_modify_max_ms;
+	uint64_t queue_size;
+	struct config_webspace *webspaces;
+	size_t nwebspaces;
+	struct config_customer *customers;
+	size_t ncustomers;
+	char **ignore;
+	size_t nignore;
+	uint64_t ignore_max_file_size; /* 0: max_file_size */
+	struct config_sev_override *severity;
+	size_t nseverity;
+	/* notifications (used by the notifier) */
+	uint64_t digest_interval_ms;
+	char *smtp_url, *smtp_from, *smtp_username, *smtp_password;
+	struct config_route admin, dflt;
+	/* metrics */
+	char *metrics_textfile;
+	uint64_t metrics_interval_ms;
+	char **trusted_keys;
+	size_t ntrusted_keys;
+};
+
+/* Loads path and the drop-in directory it names. On failure returns a negative
+ * errno and err holds "file:line:column: what". */
+int config_load(const char *path, struct config **ret, char *err, size_t errsz);
+/* Parses text only (no drop-ins); name is used in messages. */
+int config_load_string(const char *text, size_t len, const char *name, struct config **ret,
+		       char *err, size_t errsz);
+struct config *config_default(void);
+void config_free(struct config *c);
+
+const struct config_customer *config_customer_find(const struct config *c, const char *name);
+
+/* Does the absolute path lie in a webspace? Fills the customer (from the entry
+ * or the {customer} component) and the length of the webspace root prefix. */
+int config_webspace_match(const struct config *c, const char *path, char *customer_out, size_t sz,
+			  size_t *root_len_out);
+/* Calls fn for every existing webspace: explicit entries, and pattern matches
+ * found with glob(3). */
+void config_foreach_webspace(const struct config *c, void (*fn)(const char *path, const char *customer));
+
+/* ignore globs, relative to a webspace; "**" spans directories; a trailing '/'
+ * on relpath marks a directory (so a glob ending in a slash and two stars prunes the whole subtree) */
+bool config_ignored(const struct config *c, const char *relpath);
+bool config_glob_match(const char *glob, const char *path);
+
+int config_parse_duration(const char *s, uint64_t *ms);
+int config_parse_size(const char *s, uint64_t *bytes);
+int config_severity_for(const struct config *c, const char *verdict, const char *customer, int dflt);
+
+#endif

@@ -1,0 +1,1347 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Configuration loader; see config.h. libyaml's event parser builds a small
+ * node tree (with positions) under hard limits; a schema walk then turns it
+ * into struct config, naming file:line:column in every error. Aliases are
+ * refused: they would let a few bytes expand into millions of nodes. */
+#include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <glob.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "log.h"
+#include "util.h"
+
+#ifndef WSID_DATADIR
+#define WSID_DATADIR "/usr/local/share/wsid"
+#endif
+
+enum ytype { Y_SCALAR, Y_MAP, Y_SEQ };
+
+struct ynode {
+	enum ytype type;
+	char *value; /* scalars */
+	bool quoted;
+	size_t line, col;
+	struct ynode **kids; /* maps: key, value, key, value ... */
+	size_t n;
+};
+
+struct ctx {
+	const char *file;
+	char *err;
+	size_t errsz;
+	size_t nodes;
+};
+
+static void
+ynode_free(struct ynode *n)
+{
+	size_t i;
+
+	if (n == NULL)
+		return;
+	for (i = 0; i < n->n; i++)
+		ynode_free(n->kids[i]);
+	free(n->kids);
+	free(n->value);
+	free(n);
+}
+
+static int
+fail(struct ctx *c, size_t line, size_t col, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int
+fail(struct ctx *c, size_t line, size_t col, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(c->err, c->errsz, "%s:%zu:%zu: ", c->file, line, col);
+	if (n < 0 || (size_t)n >= c->errsz)
+		return -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(c->err + n, c->errsz - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int
+ynode_add(struct ctx *c, struct ynode *parent, struct ynode *kid)
+{
+	if (parent->n >= CONFIG_MAX_ITEMS * 2)
+		return fail(c, kid->line, kid->col, "too many entries (limit %d)", CONFIG_MAX_ITEMS);
+	if ((parent->n & (parent->n - 1)) == 0)
+		parent->kids = xreallocarray(parent->kids, parent->n ? parent->n * 2 : 4, sizeof(*parent->kids));
+	parent->kids[parent->n++] = kid;
+	return 0;
+}
+
+/* builds the node tree of the first document; NULL document -> empty map */
+static int
+yaml_tree(struct ctx *c, const char *text, size_t len, struct ynode **ret)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	struct ynode *stack[CONFIG_MAX_DEPTH + 1], *root = NULL;
+	int depth = 0, r = 0;
+	bool done = false;
+
+	if (!yaml_parser_initialize(&p))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+	while (!done) {
+		struct ynode *n = NULL;
+
+		if (!yaml_parser_parse(&p, &ev)) {
+			r = fail(c, p.problem_mark.line + 1, p.problem_mark.column + 1, "YAML: %s%s%s",
+				 p.problem ? p.problem : "syntax error", p.context ? " " : "",
+				 p.context ? p.context : "");
+			break;
+		}
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+		case YAML_DOCUMENT_END_EVENT:
+			done = ev.type == YAML_STREAM_END_EVENT || root != NULL;
+			break;
+		case YAML_ALIAS_EVENT:
+			r = fail(c, ev.start_mark.line + 1, ev.start_mark.column + 1,
+				 "YAML aliases (*name) are not accepted");
+			break;
+		case YAML_SCALAR_EVENT:
+		case YAML_MAPPING_START_EVENT:
+		case YAML_SEQUENCE_START_EVENT:
+			if (++c->nodes > CONFIG_MAX_ITEMS * 4) {
+				r = fail(c, ev.start_mark.line + 1, ev.start_mark.column + 1,
+					 "document too large");
+				break;
+			}
+			n = xcalloc(1, sizeof(*n));
+			n->line = ev.start_mark.line + 1;
+			n->col = ev.start_mark.column + 1;
+			if (ev.type == YAML_SCALAR_EVENT) {
+				n->type = Y_SCALAR;
+				if (ev.data.scalar.length > CONFIG_MAX_STRING) {
+					free(n);
+					r = fail(c, ev.start_mark.line + 1, ev.start_mark.column + 1,
+						 "value longer than %d bytes", CONFIG_MAX_STRING);
+					break;
+				}
+				if (memchr(ev.data.scalar.value, '\0', ev.data.scalar.length)) {
+					free(n);
+					r = fail(c, ev.start_mark.line + 1, ev.start_mark.column + 1,
+						 "NUL byte in a value");
+					break;
+				}
+				n->value = xstrndup((const char *)ev.data.scalar.value, ev.data.scalar.length);
+				n->quoted = ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+			} else
+				n->type = ev.type == YAML_MAPPING_START_EVENT ? Y_MAP : Y_SEQ;
+			if (depth == 0) {
+				if (root != NULL) {
+					ynode_free(n);
+					break;
+				}
+				root = n;
+			} else if ((r = ynode_add(c, stack[depth - 1], n)) < 0) {
+				ynode_free(n);
+				break;
+			}
+			if (n->type != Y_SCALAR) {
+				if (depth >= CONFIG_MAX_DEPTH) {
+					r = fail(c, n->line, n->col, "nested deeper than %d levels",
+						 CONFIG_MAX_DEPTH);
+					break;
+				}
+				stack[depth++] = n;
+			}
+			break;
+		case YAML_MAPPING_END_EVENT:
+		case YAML_SEQUENCE_END_EVENT:
+			if (depth > 0)
+				depth--;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+		if (r < 0)
+			break;
+	}
+	yaml_parser_delete(&p);
+	if (r < 0) {
+		ynode_free(root);
+		return r;
+	}
+	if (root == NULL) {
+		root = xcalloc(1, sizeof(*root));
+		root->type = Y_MAP;
+		root->line = root->col = 1;
+	}
+	*ret = root;
+	return 0;
+}
+
+static const char *
+tname(const struct ynode *n)
+{
+	return n->type == Y_MAP ? "a mapping" : n->type == Y_SEQ ? "a list" : "a scalar";
+}
+
+static int
+want(struct ctx *c, const struct ynode *n, enum ytype t, const char *key)
+{
+	if (n->type == t)
+		return 0;
+	return fail(c, n->line, n->col, "%s: expected %s, got %s", key,
+		    t == Y_MAP ? "a mapping" : t == Y_SEQ ? "a list" : "a scalar", tname(n));
+}
+
+/* checks keys are scalars, unique and among the allowed ones */
+static int
+check_keys(struct ctx *c, const struct ynode *m, const char *where, const char *const *allowed)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < m->n; i += 2) {
+		const struct ynode *key = m->kids[i];
+
+		if (key->type != Y_SCALAR)
+			return fail(c, key->line, key->col, "%s: keys must be scalars", where);
+		for (j = 0; j < i; j += 2)
+			if (strcmp(m->kids[j]->value, key->value) == 0)
+				return fail(c, key->line, key->col, "%s: duplicate key '%s'", where,
+					    esc_name(key->value));
+		if (allowed == NULL)
+			continue;
+		for (k = 0; allowed[k]; k++)
+			if (strcmp(allowed[k], key->value) == 0)
+				break;
+		if (allowed[k] == NULL) {
+			struct buf b;
+			int r;
+
+			buf_init(&b, 4096);
+			for (k = 0; allowed[k]; k++)
+				buf_printf(&b, "%s%s", k ? ", " : "", allowed[k]);
+			r = fail(c, key->line, key->col, "%s: unknown key '%s' (expected one of: %s)",
+				 where, esc_name(key->value), b.data ? b.data : "");
+			buf_free(&b);
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int
+get_str(struct ctx *c, const struct ynode *n, const char *key, char **out)
+{
+	int r = want(c, n, Y_SCALAR, key);
+
+	if (r < 0)
+		return r;
+	free(*out);
+	*out = xstrdup(n->value);
+	return 0;
+}
+
+static int
+get_abs_path(struct ctx *c, const struct ynode *n, const char *key, char **out)
+{
+	int r = want(c, n, Y_SCALAR, key);
+
+	if (r < 0)
+		return r;
+	if (n->value[0] != '/')
+		return fail(c, n->line, n->col, "%s: expected an absolute path, got '%s'", key,
+			    esc_name(n->value));
+	return get_str(c, n, key, out);
+}
+
+int
+config_parse_duration(const char *s, uint64_t *ms)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mult;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -ERANGE;
+	if (strcmp(end, "ms") == 0)
+		mult = 1;
+	else if (strcmp(end, "s") == 0 || *end == '\0')
+		mult = 1000;
+	else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+		mult = 60000;
+	else if (strcmp(end, "h") == 0)
+		mult = 3600000;
+	else if (strcmp(end, "d") == 0)
+		mult = 86400000;
+	else
+		return -EINVAL;
+	if (v > UINT64_MAX / mult)
+		return -ERANGE;
+	*ms = v * mult;
+	return 0;
+}
+
+int
+config_parse_size(const char *s, uint64_t *bytes)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -ERANGE;
+	if (*end == 'k' || *end == 'K')
+		shift = 10;
+	else if (*end == 'm' || *end == 'M')
+		shift = 20;
+	else if (*end == 'g' || *end == 'G')
+		shift = 30;
+	else if (*end == 't' || *end == 'T')
+		shift = 40;
+	else if (*end != '\0')
+		return -EINVAL;
+	if (shift) {
+		end++;
+		if (*end == 'i' || *end == 'B')
+			end++;
+		if (end[-1] == 'i' && *end == 'B')
+			end++;
+		if (*end)
+			return -EINVAL;
+	}
+	if (shift && v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*bytes = (uint64_t)v << shift;
+	return 0;
+}
+
+static int
+get_duration(struct ctx *c, const struct ynode *n, const char *key, uint64_t *out)
+{
+	int r = want(c, n, Y_SCALAR, key);
+
+	if (r < 0)
+		return r;
+	if (config_parse_duration(n->value, out) < 0)
+		return fail(c, n->line, n->col, "%s: expected a duration such as 500ms, 90s, 30m, 24h "
+			    "or 1d, got '%s'", key, esc_name(n->value));
+	return 0;
+}
+
+static int
+get_size(struct ctx *c, const struct ynode *n, const char *key, uint64_t *out)
+{
+	int r = want(c, n, Y_SCALAR, key);
+
+	if (r < 0)
+		return r;
+	if (config_parse_size(n->value, out) < 0)
+		return fail(c, n->line, n->col, "%s: expected a size such as 65536, 64K, 16M or 1G, "
+			    "got '%s'", key, esc_name(n->value));
+	return 0;
+}
+
+static int
+get_uint(struct ctx *c, const struct ynode *n, const char *key, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	int r = want(c, n, Y_SCALAR, key);
+
+	if (r < 0)
+		return r;
+	errno = 0;
+	v = strtoull(n->value, &end, 10);
+	if (!isdigit((unsigned char)n->value[0]) || *end || errno || v > max)
+		return fail(c, n->line, n->col, "%s: expected a whole number from 0 to %llu, got '%s'",
+			    key, (unsigned long long)max, esc_name(n->value));
+	*out = v;
+	return 0;
+}
+
+static const char *const sev_names[] = { "info", "notice", "warning", "critical", NULL };
+static const char *const verdict_names[] = { "ok", "update", "downgrade", "tampered", "malicious",
+					     "suspicious", "foreign", "deleted", "version-lie", "new",
+					     "changed-unknown", "ignored", NULL };
+
+static int
+get_severity(struct ctx *c, const struct ynode *n, const char *key, int *out)
+{
+	int i, r = want(c, n, Y_SCALAR, key);
+
+	if (r < 0)
+		return r;
+	for (i = 0; sev_names[i]; i++)
+		if (strcmp(sev_names[i], n->value) == 0) {
+			*out = i;
+			return 0;
+		}
+	return fail(c, n->line, n->col, "%s: expected info, notice, warning or critical, got '%s'", key,
+		    esc_name(n->value));
+}
+
+static int
+get_str_list(struct ctx *c, const struct ynode *n, const char *key, char ***out, size_t *nout,
+	     bool abs)
+{
+	size_t i;
+	int r;
+
+	if (n->type == Y_SCALAR) {
+		/* a single value for a list is accepted */
+		*out = xreallocarray(*out, *nout + 1, sizeof(**out));
+		(*out)[*nout] = NULL;
+		r = abs ? get_abs_path(c, n, key, &(*out)[*nout]) : get_str(c, n, key, &(*out)[*nout]);
+		if (r == 0)
+			(*nout)++;
+		return r;
+	}
+	if ((r = want(c, n, Y_SEQ, key)) < 0)
+		return r;
+	for (i = 0; i < n->n; i++) {
+		*out = xreallocarray(*out, *nout + 1, sizeof(**out));
+		(*out)[*nout] = NULL;
+		r = abs ? get_abs_path(c, n->kids[i], key, &(*out)[*nout])
+			: get_str(c, n->kids[i], key, &(*out)[*nout]);
+		if (r < 0)
+			return r;
+		(*nout)++;
+	}
+	return 0;
+}
+
+static bool
+email_ok(const char *s)
+{
+	const char *at = strchr(s, '@');
+	size_t i;
+
+	if (at == NULL || at == s || at[1] == '\0' || strchr(at + 1, '@'))
+		return false;
+	for (i = 0; s[i]; i++)
+		if ((unsigned char)s[i] <= ' ' || strchr("<>,;\"()[]\\", s[i]) || (unsigned char)s[i] == 0x7f)
+			return false;
+	return strlen(s) <= 254;
+}
+
+static bool
+url_scheme(const char *url, const char *const *schemes)
+{
+	size_t i;
+
+	for (i = 0; schemes[i]; i++) {
+		size_t l = strlen(schemes[i]);
+
+		if (strncasecmp(url, schemes[i], l) == 0 && url[l] != '\0')
+			break;
+	}
+	if (schemes[i] == NULL)
+		return false;
+	for (i = 0; url[i]; i++)
+		if ((unsigned char)url[i] <= ' ' || (unsigned char)url[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static int
+parse_webhook(struct ctx *c, const struct ynode *n, const char *key, struct config_webhook *w)
+{
+	static const char *const keys[] = { "url", "secret", NULL };
+	static const char *const schemes[] = { "http://", "https://", NULL };
+	size_t i;
+	int r;
+
+	if (n->type == Y_SCALAR) {
+		if ((r = get_str(c, n, key, &w->url)) < 0)
+			return r;
+	} else {
+		if ((r = want(c, n, Y_MAP, key)) < 0 || (r = check_keys(c, n, key, keys)) < 0)
+			return r;
+		for (i = 0; i < n->n; i += 2) {
+			const char *k = n->kids[i]->value;
+			const struct ynode *v = n->kids[i + 1];
+
+			if (strcmp(k, "url") == 0)
+				r = get_str(c, v, "webhook.url", &w->url);
+			else
+				r = get_str(c, v, "webhook.secret", &w->secret);
+			if (r < 0)
+				return r;
+		}
+	}
+	if (w->url == NULL)
+		return fail(c, n->line, n->col, "%s: url is missing", key);
+	if (!url_scheme(w->url, schemes))
+		return fail(c, n->line, n->col, "%s: url must start with http:// or https://, got '%s'",
+			    key, esc_name(w->url));
+	return 0;
+}
+
+static int
+parse_route(struct ctx *c, const struct ynode *k, const struct ynode *v, const char *where,
+	    struct config_route *rt)
+{
+	int r;
+
+	if (strcmp(k->value, "email") == 0) {
+		size_t i, before = rt->nemails;
+
+		if ((r = get_str_list(c, v, "email", &rt->emails, &rt->nemails, false)) < 0)
+			return r;
+		for (i = before; i < rt->nemails; i++)
+			if (!email_ok(rt->emails[i]))
+				return fail(c, v->line, v->col, "%s: email: not an address: '%s'", where,
+					    esc_name(rt->emails[i]));
+		return 0;
+	}
+	if (strcmp(k->value, "webhook") == 0)
+		return parse_webhook(c, v, "webhook", &rt->webhook);
+	if (strcmp(k->value, "min_severity") == 0)
+		return get_severity(c, v, "min_severity", &rt->min_severity);
+	return 1; /* not a route key */
+}
+
+static int
+parse_sev_map(struct ctx *c, const struct ynode *n, const char *key, struct config_sev_override **out,
+	      size_t *nout)
+{
+	size_t i;
+	int r;
+
+	if ((r = want(c, n, Y_MAP, key)) < 0 || (r = check_keys(c, n, key, verdict_names)) < 0)
+		return r;
+	for (i = 0; i < n->n; i += 2) {
+		int sev;
+
+		if ((r = get_severity(c, n->kids[i + 1], key, &sev)) < 0)
+			return r;
+		*out = xreallocarray(*out, *nout + 1, sizeof(**out));
+		(*out)[*nout].verdict = xstrdup(n->kids[i]->value);
+		(*out)[*nout].severity = sev;
+		(*nout)++;
+	}
+	return 0;
+}
+
+static void
+route_free(struct config_route *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nemails; i++)
+		free(r->emails[i]);
+	free(r->emails);
+	free(r->webhook.url);
+	free(r->webhook.secret);
+}
+
+static bool
+customer_name_ok(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 128)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-@+", s[i]))
+			return false;
+	return true;
+}
+
+static int
+parse_customers(struct ctx *c, const struct ynode *n, struct config *cfg, const char *source)
+{
+	static const char *const keys[] = { "email", "webhook", "min_severity", "language", "severity", NULL };
+	size_t i, j;
+	int r;
+
+	if ((r = want(c, n, Y_MAP, "customers")) < 0 || (r = check_keys(c, n, "customers", NULL)) < 0)
+		return r;
+	for (i = 0; i < n->n; i += 2) {
+		const struct ynode *k = n->kids[i], *v = n->kids[i + 1];
+		struct config_customer *cu;
+
+		if (!customer_name_ok(k->value))
+			return fail(c, k->line, k->col, "customers: invalid customer name '%s' (letters, "
+				    "digits and ._-@+)", esc_name(k->value));
+		for (j = 0; j < cfg->ncustomers; j++)
+			if (strcmp(cfg->customers[j].name, k->value) == 0)
+				return fail(c, k->line, k->col, "customers: '%s' is already defined in %s",
+					    esc_name(k->value), cfg->customers[j].source);
+		if (cfg->ncustomers >= CONFIG_MAX_ITEMS)
+			return fail(c, k->line, k->col, "customers: more than %d", CONFIG_MAX_ITEMS);
+		cfg->customers = xreallocarray(cfg->customers, cfg->ncustomers + 1, sizeof(*cfg->customers));
+		cu = &cfg->customers[cfg->ncustomers++];
+		memset(cu, 0, sizeof(*cu));
+		cu->name = xstrdup(k->value);
+		cu->source = xstrdup(source);
+		cu->route.min_severity = -1;
+		if (v->type == Y_SCALAR && v->value[0] == '\0' && !v->quoted)
+			continue; /* "alice:" with nothing: known, no contact */
+		if ((r = want(c, v, Y_MAP, k->value)) < 0 || (r = check_keys(c, v, k->value, keys)) < 0)
+			return r;
+		for (j = 0; j < v->n; j += 2) {
+			const struct ynode *kk = v->kids[j], *vv = v->kids[j + 1];
+
+			r = parse_route(c, kk, vv, k->value, &cu->route);
+			if (r < 0)
+				return r;
+			if (r == 0)
+				continue;
+			if (strcmp(kk->value, "language") == 0)
+				r = get_str(c, vv, "language", &cu->language);
+			else
+				r = parse_sev_map(c, vv, "severity", &cu->severity, &cu->nseverity);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+static int
+check_pattern(struct ctx *c, const struct ynode *n, const char *p)
+{
+	const char *ph = strstr(p, "{customer}");
+
+	if (p[0] != '/')
+		return fail(c, n->line, n->col, "webspaces: pattern must be an absolute path, got '%s'",
+			    esc_name(p));
+	if (ph == NULL)
+		return fail(c, n->line, n->col, "webspaces: pattern needs one {customer} placeholder: '%s'",
+			    esc_name(p));
+	if (strstr(ph + 1, "{customer}"))
+		return fail(c, n->line, n->col, "webspaces: only one {customer} placeholder allowed: '%s'",
+			    esc_name(p));
+	if (strstr(p, "/../") || strstr(p, "/./"))
+		return fail(c, n->line, n->col, "webspaces: '.' and '..' are not allowed in '%s'",
+			    esc_name(p));
+	return 0;
+}
+
+static int
+parse_webspaces(struct ctx *c, const struct ynode *n, struct config *cfg)
+{
+	static const char *const keys[] = { "pattern", "path", "customer", NULL };
+	size_t i, j;
+	int r;
+
+	if ((r = want(c, n, Y_SEQ, "webspaces")) < 0)
+		return r;
+	for (i = 0; i < n->n; i++) {
+		const struct ynode *it = n->kids[i];
+		struct config_webspace w = { 0 };
+
+		if (it->type == Y_SCALAR) {
+			/* "- /var/www/vhosts/{customer}/httpdocs" is a pattern */
+			if ((r = check_pattern(c, it, it->value)) < 0)
+				return r;
+			w.pattern = xstrdup(it->value);
+		} else {
+			if ((r = want(c, it, Y_MAP, "webspaces[]")) < 0 ||
+			    (r = check_keys(c, it, "webspaces[]", keys)) < 0)
+				return r;
+			for (j = 0; j < it->n && r == 0; j += 2) {
+				const char *k = it->kids[j]->value;
+				const struct ynode *v = it->kids[j + 1];
+
+				if (strcmp(k, "pattern") == 0) {
+					r = get_str(c, v, "pattern", &w.pattern);
+					if (r == 0)
+						r = check_pattern(c, v, w.pattern);
+				} else if (strcmp(k, "path") == 0)
+					r = get_abs_path(c, v, "path", &w.path);
+				else {
+					r = get_str(c, v, "customer", &w.customer);
+					if (r == 0 && !customer_name_ok(w.customer))
+						r = fail(c, v->line, v->col, "customer: invalid name '%s'",
+							 esc_name(w.customer));
+				}
+			}
+			if (r == 0 && !!w.pattern == !!w.path)
+				r = fail(c, it->line, it->col, "webspaces[]: give either pattern or path");
+			if (r == 0 && w.path && w.customer == NULL)
+				r = fail(c, it->line, it->col, "webspaces[]: path needs a customer");
+			if (r == 0 && w.pattern && w.customer)
+				r = fail(c, it->line, it->col, "webspaces[]: a pattern names its customer "
+					 "with {customer}, not customer:");
+			if (r < 0) {
+				free(w.pattern);
+				free(w.path);
+				free(w.customer);
+				return r;
+			}
+		}
+		if (w.path) {
+			size_t l = strlen(w.path);
+
+			while (l > 1 && w.path[l - 1] == '/')
+				w.path[--l] = '\0';
+		}
+		cfg->webspaces = xreallocarray(cfg->webspaces, cfg->nwebspaces + 1, sizeof(*cfg->webspaces));
+		cfg->webspaces[cfg->nwebspaces++] = w;
+	}
+	return 0;
+}
+
+static const char *const top_keys[] = {
+	"database", "control_socket", "fingerprints", "customers_dir", "log_level", "hash_workers",
+	"max_file_size", "reconcile_interval", "debounce", "queue_size", "webspaces", "customers",
+	"ignore", "severity", "notify", "metrics", "trusted_keys", NULL,
+};
+
+static int
+parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
+{
+	size_t i, j;
+	int r;
+
+	if ((r = want(c, root, Y_MAP, "top level")) < 0 || (r = check_keys(c, root, "top level", top_keys)) < 0)
+		return r;
+	for (i = 0; i < root->n; i += 2) {
+		const char *k = root->kids[i]->value;
+		const struct ynode *v = root->kids[i + 1];
+		uint64_t u;
+
+		if (strcmp(k, "database") == 0)
+			r = get_abs_path(c, v, k, &cfg->database);
+		else if (strcmp(k, "control_socket") == 0)
+			r = get_abs_path(c, v, k, &cfg->control_socket);
+		else if (strcmp(k, "customers_dir") == 0)
+			r = get_abs_path(c, v, k, &cfg->customers_dir);
+		else if (strcmp(k, "fingerprints") == 0) {
+			for (j = 0; j < cfg->nfingerprints; j++)
+				free(cfg->fingerprints[j]);
+			cfg->nfingerprints = 0;
+			r = get_str_list(c, v, k, &cfg->fingerprints, &cfg->nfingerprints, true);
+		} else if (strcmp(k, "log_level") == 0) {
+			static const char *const lv[] = { "error", "warning", "notice", "info", "debug" };
+
+			r = want(c, v, Y_SCALAR, k);
+			for (j = 0; r == 0 && j < 5; j++)
+				if (strcmp(lv[j], v->value) == 0)
+					break;
+			if (r == 0 && j == 5)
+				r = fail(c, v->line, v->col, "log_level: expected error, warning, notice, "
+					 "info or debug, got '%s'", esc_name(v->value));
+			if (r == 0)
+				cfg->log_level = 3 + (int)j;
+		} else if (strcmp(k, "hash_workers") == 0) {
+			r = get_uint(c, v, k, 64, &u);
+			cfg->hash_workers = (unsigned)u;
+		} else if (strcmp(k, "max_file_size") == 0)
+			r = get_size(c, v, k, &cfg->max_file_size);
+		else if (strcmp(k, "reconcile_interval") == 0)
+			r = get_duration(c, v, k, &cfg->reconcile_interval_ms);
+		else if (strcmp(k, "queue_size") == 0)
+			r = get_uint(c, v, k, 64u * 1024 * 1024, &cfg->queue_size);
+		else if (strcmp(k, "debounce") == 0) {
+			static const char *const dk[] = { "close_write", "modify", "modify_max", NULL };
+
+			if ((r = want(c, v, Y_MAP, k)) < 0 || (r = check_keys(c, v, k, dk)) < 0)
+				return r;
+			for (j = 0; j < v->n && r == 0; j += 2) {
+				const char *kk = v->kids[j]->value;
+				uint64_t *dst = strcmp(kk, "close_write") == 0 ? &cfg->debounce_close_write_ms
+						: strcmp(kk, "modify") == 0 ? &cfg->debounce_modify_ms
+									    : &cfg->debounce_modify_max_ms;
+
+				r = get_duration(c, v->kids[j + 1], kk, dst);
+			}
+		} else if (strcmp(k, "webspaces") == 0)
+			r = parse_webspaces(c, v, cfg);
+		else if (strcmp(k, "customers") == 0)
+			r = parse_customers(c, v, cfg, c->file);
+		else if (strcmp(k, "ignore") == 0) {
+			static const char *const ik[] = { "paths", "max_file_size", NULL };
+
+			if (v->type == Y_SEQ) {
+				r = get_str_list(c, v, "ignore", &cfg->ignore, &cfg->nignore, false);
+			} else if ((r = want(c, v, Y_MAP, k)) == 0 && (r = check_keys(c, v, k, ik)) == 0) {
+				for (j = 0; j < v->n && r == 0; j += 2) {
+					if (strcmp(v->kids[j]->value, "paths") == 0)
+						r = get_str_list(c, v->kids[j + 1], "ignore.paths", &cfg->ignore,
+								 &cfg->nignore, false);
+					else
+						r = get_size(c, v->kids[j + 1], "ignore.max_file_size",
+							     &cfg->ignore_max_file_size);
+				}
+			}
+		} else if (strcmp(k, "severity") == 0)
+			r = parse_sev_map(c, v, k, &cfg->severity, &cfg->nseverity);
+		else if (strcmp(k, "notify") == 0) {
+			static const char *const nk[] = { "digest_interval", "smtp", "admin", "default", NULL };
+			static const char *const sk[] = { "url", "from", "username", "password", NULL };
+			static const char *const rk[] = { "email", "webhook", "min_severity", NULL };
+			static const char *const smtp_schemes[] = { "smtp://", "smtps://", NULL };
+
+			if ((r = want(c, v, Y_MAP, k)) < 0 || (r = check_keys(c, v, k, nk)) < 0)
+				return r;
+			for (j = 0; j < v->n && r == 0; j += 2) {
+				const char *kk = v->kids[j]->value;
+				const struct ynode *vv = v->kids[j + 1];
+				size_t m;
+
+				if (strcmp(kk, "digest_interval") == 0) {
+					r = get_duration(c, vv, kk, &cfg->digest_interval_ms);
+				} else if (strcmp(kk, "smtp") == 0) {
+					if ((r = want(c, vv, Y_MAP, kk)) < 0 || (r = check_keys(c, vv, kk, sk)) < 0)
+						return r;
+					for (m = 0; m < vv->n && r == 0; m += 2) {
+						const char *sk2 = vv->kids[m]->value;
+						char **dst = strcmp(sk2, "url") == 0    ? &cfg->smtp_url
+							     : strcmp(sk2, "from") == 0 ? &cfg->smtp_from
+							     : strcmp(sk2, "username") == 0 ? &cfg->smtp_username
+											    : &cfg->smtp_password;
+
+						r = get_str(c, vv->kids[m + 1], sk2, dst);
+					}
+					if (r == 0 && cfg->smtp_url && !url_scheme(cfg->smtp_url, smtp_schemes))
+						r = fail(c, vv->line, vv->col, "smtp.url must start with smtp:// or "
+							 "smtps://, got '%s'", esc_name(cfg->smtp_url));
+					if (r == 0 && cfg->smtp_from && !email_ok(cfg->smtp_from))
+						r = fail(c, vv->line, vv->col, "smtp.from: not an address: '%s'",
+							 esc_name(cfg->smtp_from));
+				} else {
+					struct config_route *rt = strcmp(kk, "admin") == 0 ? &cfg->admin : &cfg->dflt;
+
+					if ((r = want(c, vv, Y_MAP, kk)) < 0 || (r = check_keys(c, vv, kk, rk)) < 0)
+						return r;
+					for (m = 0; m < vv->n && r == 0; m += 2) {
+						r = parse_route(c, vv->kids[m], vv->kids[m + 1], kk, rt);
+						if (r > 0)
+							r = 0;
+					}
+				}
+			}
+		} else if (strcmp(k, "metrics") == 0) {
+			static const char *const mk[] = { "textfile", "interval", NULL };
+
+			if ((r = want(c, v, Y_MAP, k)) < 0 || (r = check_keys(c, v, k, mk)) < 0)
+				return r;
+			for (j = 0; j < v->n && r == 0; j += 2) {
+				if (strcmp(v->kids[j]->value, "textfile") == 0)
+					r = get_abs_path(c, v->kids[j + 1], "metrics.textfile", &cfg->metrics_textfile);
+				else
+					r = get_duration(c, v->kids[j + 1], "metrics.interval",
+							 &cfg->metrics_interval_ms);
+			}
+		} else if (strcmp(k, "trusted_keys") == 0)
+			r = get_str_list(c, v, k, &cfg->trusted_keys, &cfg->ntrusted_keys, false);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+struct config *
+config_default(void)
+{
+	struct config *c = xcalloc(1, sizeof(*c));
+
+	c->source = xstrdup("(defaults)");
+	c->database = xstrdup("/var/lib/wsid/wsid.db");
+	c->control_socket = xstrdup("/run/wsid/control");
+	c->customers_dir = xstrdup("/etc/wsid/customers.d");
+	c->fingerprints = xcalloc(2, sizeof(char *));
+	c->fingerprints[0] = xstrdup(WSID_DATADIR "/fingerprints");
+	c->fingerprints[1] = xstrdup("/var/lib/wsid/fingerprints");
+	c->nfingerprints = 2;
+	c->log_level = LOG_LEVEL_INFO;
+	c->max_file_size = 64ull << 20;
+	c->reconcile_interval_ms = 86400000ull;
+	c->debounce_close_write_ms = 10;
+	c->debounce_modify_ms = 3000;
+	c->debounce_modify_max_ms = 60000;
+	c->queue_size = 1048576;
+	c->digest_interval_ms = 600000;
+	c->smtp_url = xstrdup("smtp://127.0.0.1:25");
+	c->smtp_from = xstrdup("wsid@localhost");
+	c->admin.min_severity = -1;
+	c->dflt.min_severity = -1;
+	c->metrics_interval_ms = 60000;
+	return c;
+}
+
+void
+config_free(struct config *c)
+{
+	size_t i, j;
+
+	if (c == NULL)
+		return;
+	free(c->source);
+	free(c->database);
+	free(c->control_socket);
+	free(c->customers_dir);
+	for (i = 0; i < c->nfingerprints; i++)
+		free(c->fingerprints[i]);
+	free(c->fingerprints);
+	for (i = 0; i < c->nwebspaces; i++) {
+		free(c->webspaces[i].pattern);
+		free(c->webspaces[i].path);
+		free(c->webspaces[i].customer);
+	}
+	free(c->webspaces);
+	for (i = 0; i < c->ncustomers; i++) {
+		struct config_customer *cu = &c->customers[i];
+
+		free(cu->name);
+		free(cu->source);
+		free(cu->language);
+		route_free(&cu->route);
+		for (j = 0; j < cu->nseverity; j++)
+			free(cu->severity[j].verdict);
+		free(cu->severity);
+	}
+	free(c->customers);
+	for (i = 0; i < c->nignore; i++)
+		free(c->ignore[i]);
+	free(c->ignore);
+	for (i = 0; i < c->nseverity; i++)
+		free(c->severity[i].verdict);
+	free(c->severity);
+	free(c->smtp_url);
+	free(c->smtp_from);
+	free(c->smtp_username);
+	free(c->smtp_password);
+	route_free(&c->admin);
+	route_free(&c->dflt);
+	free(c->metrics_textfile);
+	for (i = 0; i < c->ntrusted_keys; i++)
+		free(c->trusted_keys[i]);
+	free(c->trusted_keys);
+	free(c);
+}
+
+static int
+read_text(const char *path, char **ret, size_t *len, char *err, size_t errsz)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	struct buf b;
+	char chunk[65536];
+	int r = 0;
+
+	if (fd < 0) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errsz, "%s: not a regular file", path);
+		close(fd);
+		return -EINVAL;
+	}
+	buf_init(&b, CONFIG_MAX_BYTES);
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			snprintf(err, errsz, "%s: %s", path, strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		if (buf_append(&b, chunk, (size_t)n) < 0) {
+			r = -EFBIG;
+			snprintf(err, errsz, "%s: larger than %u bytes", path, CONFIG_MAX_BYTES);
+			break;
+		}
+	}
+	close(fd);
+	if (r < 0) {
+		buf_free(&b);
+		return r;
+	}
+	*len = b.len;
+	*ret = buf_steal(&b);
+	return 0;
+}
+
+/* the static prefix of a pattern, before its first component with a wildcard */
+static size_t
+pattern_prefix(const char *p)
+{
+	const char *w = strpbrk(p, "{*?[");
+	size_t n = w ? (size_t)(w - p) : strlen(p);
+
+	while (n > 0 && p[n - 1] != '/')
+		n--;
+	return n > 1 ? n - 1 : n;
+}
+
+static bool
+path_under(const char *path, const char *dir, size_t dlen)
+{
+	if (dlen == 1 && dir[0] == '/')
+		return true;
+	return strncmp(path, dir, dlen) == 0 && (path[dlen] == '/' || path[dlen] == '\0');
+}
+
+static int
+finish(struct ctx *c, struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nwebspaces; i++) {
+		const struct config_webspace *w = &cfg->webspaces[i];
+		const char *base = w->path ? w->path : w->pattern;
+		size_t bl = w->path ? strlen(w->path) : pattern_prefix(w->pattern);
+
+		if (path_under(cfg->database, base, bl)) {
+			snprintf(c->err, c->errsz, "%s: database: %s lies under the webspace %s%s: the "
+				 "daemon's own writes would be watched; put it elsewhere (default "
+				 "/var/lib/wsid/wsid.db)", c->file, cfg->database,
+				 w->path ? "" : "pattern ", base);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int
+config_load_string(const char *text, size_t len, const char *name, struct config **ret, char *err,
+		   size_t errsz)
+{
+	struct ctx c = { .file = name, .err = err, .errsz = errsz };
+	struct config *cfg = config_default();
+	struct ynode *root = NULL;
+	int r;
+
+	err[0] = '\0';
+	free(cfg->source);
+	cfg->source = xstrdup(name);
+	if (len > CONFIG_MAX_BYTES) {
+		snprintf(err, errsz, "%s: larger than %u bytes", name, CONFIG_MAX_BYTES);
+		config_free(cfg);
+		return -EFBIG;
+	}
+	if ((r = yaml_tree(&c, text, len, &root)) == 0 && (r = parse_top(&c, root, cfg)) == 0)
+		r = finish(&c, cfg);
+	ynode_free(root);
+	if (r < 0) {
+		config_free(cfg);
+		return r;
+	}
+	*ret = cfg;
+	return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+load_dropins(struct config *cfg, char *err, size_t errsz)
+{
+	DIR *d = opendir(cfg->customers_dir);
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, i;
+	int r = 0;
+
+	if (d == NULL)
+		return errno == ENOENT ? 0 : (snprintf(err, errsz, "%s: %s", cfg->customers_dir,
+							strerror(errno)), -errno);
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' || l < 6 || strcmp(de->d_name + l - 5, ".yaml") != 0)
+			continue;
+		names = xreallocarray(names, n + 1, sizeof(*names));
+		names[n++] = xasprintf("%s/%s", cfg->customers_dir, de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (i = 0; i < n; i++) {
+		struct ctx c = { .file = names[i], .err = err, .errsz = errsz };
+		struct ynode *root = NULL;
+		char *text = NULL;
+		size_t len;
+
+		if (r < 0)
+			break;
+		if ((r = read_text(names[i], &text, &len, err, errsz)) < 0)
+			break;
+		r = yaml_tree(&c, text, len, &root);
+		free(text);
+		if (r == 0) {
+			/* a drop-in holds customers, with or without a top "customers:" */
+			const struct ynode *m = root;
+
+			if (root->type == Y_MAP && root->n == 2 && strcmp(root->kids[0]->value, "customers") == 0)
+				m = root->kids[1];
+			r = parse_customers(&c, m, cfg, names[i]);
+		}
+		ynode_free(root);
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return r;
+}
+
+int
+config_load(const char *path, struct config **ret, char *err, size_t errsz)
+{
+	char *text = NULL;
+	size_t len;
+	struct config *cfg = NULL;
+	int r;
+
+	if ((r = read_text(path, &text, &len, err, errsz)) < 0)
+		return r;
+	r = config_load_string(text, len, path, &cfg, err, errsz);
+	free(text);
+	if (r < 0)
+		return r;
+	if ((r = load_dropins(cfg, err, errsz)) < 0) {
+		config_free(cfg);
+		return r;
+	}
+	*ret = cfg;
+	return 0;
+}
+
+const struct config_customer *
+config_customer_find(const struct config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->ncustomers; i++)
+		if (strcmp(c->customers[i].name, name) == 0)
+			return &c->customers[i];
+	return NULL;
+}
+
+/* matches path against a pattern component by component; on success the
+ * customer and the root length are filled */
+static bool
+pattern_match(const char *pattern, const char *path, char *customer, size_t sz, size_t *root_len)
+{
+	const char *p = pattern, *s = path;
+
+	while (*p) {
+		const char *pe = strchr(p + 1, '/'), *se;
+		size_t pl, sl;
+		char pc[512], sc[512];
+
+		if (*p != '/' || *s != '/')
+			return false;
+		p++;
+		s++;
+		pe = strchr(p, '/');
+		se = strchr(s, '/');
+		pl = pe ? (size_t)(pe - p) : strlen(p);
+		sl = se ? (size_t)(se - s) : strlen(s);
+		if (sl == 0 || pl >= sizeof(pc) || sl >= sizeof(sc))
+			return false;
+		memcpy(pc, p, pl);
+		pc[pl] = '\0';
+		memcpy(sc, s, sl);
+		sc[sl] = '\0';
+		if (strcmp(pc, "{customer}") == 0) {
+			if (sc[0] == '.' || sl >= sz)
+				return false;
+			memcpy(customer, sc, sl + 1);
+		} else {
+			char *ph = strstr(pc, "{customer}");
+
+			if (ph) {
+				/* the placeholder inside a component: prefix{customer}suffix */
+				size_t pre = (size_t)(ph - pc), suf = strlen(ph + 10);
+
+				if (sl <= pre + suf || strncmp(sc, pc, pre) != 0 ||
+				    strcmp(sc + sl - suf, ph + 10) != 0 || sl - pre - suf >= sz)
+					return false;
+				memcpy(customer, sc + pre, sl - pre - suf);
+				customer[sl - pre - suf] = '\0';
+			} else if (fnmatch(pc, sc, FNM_PERIOD) != 0)
+				return false;
+		}
+		p += pl;
+		s += sl;
+	}
+	if (*s != '\0' && *s != '/')
+		return false;
+	*root_len = (size_t)(s - path);
+	return true;
+}
+
+int
+config_webspace_match(const struct config *c, const char *path, char *customer_out, size_t sz,
+		      size_t *root_len_out)
+{
+	size_t i, best = 0;
+	int found = 0;
+
+	for (i = 0; i < c->nwebspaces; i++) {
+		const struct config_webspace *w = &c->webspaces[i];
+		char cust[256];
+		size_t rl;
+
+		if (w->path) {
+			rl = strlen(w->path);
+			if (!path_under(path, w->path, rl))
+				continue;
+			snprintf(cust, sizeof(cust), "%s", w->customer);
+		} else if (!pattern_match(w->pattern, path, cust, sizeof(cust), &rl))
+			continue;
+		if (rl > best) {
+			best = rl;
+			snprintf(customer_out, sz, "%s", cust);
+			found = 1;
+		}
+	}
+	if (found)
+		*root_len_out = best;
+	return found;
+}
+
+void
+config_foreach_webspace(const struct config *c, void (*fn)(const char *path, const char *customer))
+{
+	size_t i, k;
+
+	for (i = 0; i < c->nwebspaces; i++) {
+		const struct config_webspace *w = &c->webspaces[i];
+		glob_t g;
+		char *gp, *ph;
+
+		if (w->path) {
+			fn(w->path, w->customer);
+			continue;
+		}
+		gp = xstrdup(w->pattern);
+		ph = strstr(gp, "{customer}");
+		memmove(ph + 1, ph + 10, strlen(ph + 10) + 1);
+		ph[0] = '*';
+		memset(&g, 0, sizeof(g));
+		if (glob(gp, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &g) == 0) {
+			for (k = 0; k < g.gl_pathc; k++) {
+				char cust[256];
+				size_t rl;
+
+				if (pattern_match(w->pattern, g.gl_pathv[k], cust, sizeof(cust), &rl) &&
+				    rl == strlen(g.gl_pathv[k]))
+					fn(g.gl_pathv[k], cust);
+			}
+		}
+		globfree(&g);
+		free(gp);
+	}
+}
+
+/* glob with "**" spanning any number of components; '*' and '?' stay within
+ * one component */
+bool
+config_glob_match(const char *g, const char *s)
+{
+	while (*g) {
+		if (g[0] == '*' && g[1] == '*') {
+			const char *rest = g + 2;
+
+			if (*rest == '/')
+				rest++;
+			if (*rest == '\0')
+				return true;
+			for (;;) {
+				if (config_glob_match(rest, s))
+					return true;
+				s = strchr(s, '/');
+				if (s == NULL)
+					return false;
+				s++;
+			}
+		}
+		if (*g == '*') {
+			for (;;) {
+				if (config_glob_match(g + 1, s))
+					return true;
+				if (*s == '\0' || *s == '/')
+					return false;
+				s++;
+			}
+		}
+		if (*s == '\0')
+			return false;
+		if (*g != '?' && *g != *s)
+			return false;
+		if (*g == '?' && *s == '/')
+			return false;
+		g++;
+		s++;
+	}
+	return *s == '\0';
+}
+
+bool
+config_ignored(const struct config *c, const char *relpath)
+{
+	size_t i, l = strlen(relpath);
+	bool isdir = l > 0 && relpath[l - 1] == '/';
+
+	for (i = 0; i < c->nignore; i++) {
+		const char *g = c->ignore[i];
+		size_t gl = strlen(g);
+
+		if (config_glob_match(g, relpath))
+			return true;
+		/* "dir" + slash + two stars also matches the directory "dir/" itself (prune) */
+		if (isdir && gl > 3 && strcmp(g + gl - 3, "/**") == 0) {
+			char *tmp = xstrndup(relpath, l - 1);
+			char *gg = xstrndup(g, gl - 3);
+			bool m = config_glob_match(gg, tmp);
+
+			free(tmp);
+			free(gg);
+			if (m)
+				return true;
+		}
+	}
+	return false;
+}
+
+int
+config_severity_for(const struct config *c, const char *verdict, const char *customer, int dflt)
+{
+	const struct config_customer *cu = customer ? config_customer_find(c, customer) : NULL;
+	size_t i;
+
+	if (cu)
+		for (i = 0; i < cu->nseverity; i++)
+			if (strcmp(cu->severity[i].verdict, verdict) == 0)
+				return cu->severity[i].severity;
+	for (i = 0; i < c->nseverity; i++)
+		if (strcmp(c->severity[i].verdict, verdict) == 0)
+			return c->severity[i].severity;
+	return dflt;
+}

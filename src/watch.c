@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* fanotify watcher; see watch.h. */
+#include "watch.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fanotify.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "fsevent.h"
+#include "hmap.h"
+#include "log.h"
+#include "util.h"
+
+#ifndef FAN_REPORT_DFID_NAME
+#define FAN_REPORT_DFID_NAME (FAN_REPORT_DIR_FID | FAN_REPORT_NAME)
+#endif
+#ifndef FAN_REPORT_DFID_NAME_TARGET
+#define FAN_REPORT_DFID_NAME_TARGET (FAN_REPORT_DFID_NAME | FAN_REPORT_FID | FAN_REPORT_TARGET_FID)
+#endif
+
+#define MAX_FS 64
+
+struct wfs {
+	uint64_t fsid;
+	int mount_fd;
+	dev_t dev;
+	char *mountpoint;
+};
+
+struct watch {
+	int fd;
+	bool rename_mode;
+	struct wfs fs[MAX_FS];
+	unsigned nfs;
+	struct hmap dirs; /* fsid + type + handle -> path */
+	uint8_t *buf;
+	struct buf p1, p2;
+	pid_t self;
+	struct watch_stats st;
+};
+
+static int
+write_sysctl(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+static int
+read_sysctl(const char *path, char *out, size_t sz)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, out, sz - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	out[n] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	return 0;
+}
+
+int
+watch_open(struct watch **ret, const struct watch_options *o)
+{
+	static const char qpath[] = "/proc/sys/fs/fanotify/max_queued_events";
+	struct watch *w = xcalloc(1, sizeof(*w));
+	char old[64] = "";
+	bool raised = false;
+
+	if (o && o->queue_size) {
+		char v[32];
+
+		/* the limit is read at fanotify_init: raise it for our group only */
+		snprintf(v, sizeof(v), "%llu", (unsigned long long)o->queue_size);
+		if (read_sysctl(qpath, old, sizeof(old)) == 0 && strcmp(old, v) != 0)
+			raised = write_sysctl(qpath, v) == 0;
+		if (!raised && strcmp(old, v) != 0)
+			log_warnx("fanotify: cannot set the queue size to %s (staying at %s)", v, old);
+	}
+	w->fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_REPORT_DFID_NAME_TARGET,
+			      O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+	w->rename_mode = w->fd >= 0;
+	if (w->fd < 0 && errno == EINVAL)
+		w->fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_REPORT_DFID_NAME |
+					      FAN_REPORT_FID,
+				      O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+	if (raised)
+		write_sysctl(qpath, old);
+	if (w->fd < 0) {
+		int r = errno == EINVAL ? -ENOSYS : -errno;
+
+		if (r == -ENOSYS)
+			log_warnx("fanotify: this kernel lacks FAN_REPORT_DFID_NAME (Linux 5.9 or newer "
+				  "is needed)");
+		free(w);
+		return r;
+	}
+	w->st.rename_events = w->rename_mode;
+	w->buf = xmalloc(WATCH_BUF_SIZE);
+	hmap_init(&w->dirs);
+	buf_init(&w->p1, 1 << 16);
+	buf_init(&w->p2, 1 << 16);
+	w->self = getpid();
+	*ret = w;
+	return 0;
+}
+
+static void
+dircache_clear(struct watch *w)
+{
+	struct hmap_slot *hs;
+
+	hmap_foreach(&w->dirs, hs) free(hs->val);
+	hmap_free(&w->dirs);
+	hmap_init(&w->dirs);
+}
+
+void
+watch_close(struct watch *w)
+{
+	unsigned i;
+
+	if (w == NULL)
+		return;
+	close(w->fd);
+	for (i = 0; i < w->nfs; i++) {
+		close(w->fs[i].mount_fd);
+		free(w->fs[i].mountpoint);
+	}
+	dircache_clear(w);
+	hmap_free(&w->dirs);
+	buf_free(&w->p1);
+	buf_free(&w->p2);
+	free(w->buf);
+	free(w);
+}
+
+int
+watch_fd(const struct watch *w)
+{
+	return w->fd;
+}
+
+unsigned
+watch_nfs(const struct watch *w)
+{
+	return w ? w->nfs : 0;
+}
+
+void
+watch_get_stats(const struct watch *w, struct watch_stats *ret)
+{
+	if (w)
+		*ret = w->st;
+	else
+		memset(ret, 0, sizeof(*ret));
+}
+
+/* /proc/self/mountinfo escapes ' ', '\t', '\n', '\\' as \ooo */
+static void
+unescape_octal(char *s)
+{
+	char *r = s, *o = s;
+
+	while (*r) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '7' && r[2] >= '0' && r[2] <= '7' &&
+		    r[3] >= '0' && r[3] <= '7') {
+			*o++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+			r += 4;
+		} else
+			*o++ = *r++;
+	}
+	*o = '\0';
+}
+
+/* a mount of the file system's root directory: the mount fd that resolves
+ * handles to true paths (a bind mount of a subdirectory would not) */
+static char *
+find_root_mount(dev_t dev)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL, *found = NULL;
+	size_t cap = 0;
+
+	if (f == NULL)
+		return NULL;
+	while (getline(&line, &cap, f) > 0) {
+		char *save = NULL, *fields[5];
+		unsigned maj, min;
+		int i;
+
+		fields[0] = strtok_r(line, " ", &save);
+		for (i = 1; i < 5 && fields[i - 1]; i++)
+			fields[i] = strtok_r(NULL, " ", &save);
+		if (i < 5 || fields[4] == NULL)
+			continue;
+		if (sscanf(fields[2], "%u:%u", &maj, &min) != 2 || makedev(maj, min) != dev)
+			continue;
+		unescape_octal(fields[3]);
+		if (strcmp(fields[3], "/") != 0)
+			continue;
+		unescape_octal(fields[4]);
+		free(found);
+		found = xstrdup(fields[4]); /* the last one: the most recent mount */
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+int
+watch_add_fs(struct watch *w, const char *path)
+{
+	struct statfs sf;
+	struct stat st;
+	uint64_t fsid;
+	unsigned i;
+	uint64_t mask = FAN_CREATE | FAN_DELETE | FAN_CLOSE_WRITE | FAN_MODIFY | FAN_ATTRIB | FAN_ONDIR;
+	char *mp;
+	int mfd;
+
+	if (statfs(path, &sf) < 0 || stat(path, &st) < 0)
+		return -errno;
+	memcpy(&fsid, &sf.f_fsid, sizeof(fsid));
+	for (i = 0; i < w->nfs; i++)
+		if (w->fs[i].fsid == fsid)
+			return 0;
+	if (w->nfs == MAX_FS)
+		return -ENOSPC;
+	mp = find_root_mount(st.st_dev);
+	if (mp == NULL) {
+		log_warnx("watch: %s: no mount of its file system's root is visible; mount one (e.g. "
+			  "in the daemon's namespace) so that events resolve to paths", esc_name(path));
+		return -ENOENT;
+	}
+	mfd = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mfd < 0) {
+		int r = -errno;
+
+		free(mp);
+		return r;
+	}
+	mask |= w->rename_mode ? FAN_RENAME : (FAN_MOVED_FROM | FAN_MOVED_TO);
+	if (fanotify_mark(w->fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, mask, AT_FDCWD, mp) < 0) {
+		int r = -errno;
+
+		log_warn("watch: fanotify_mark(FAN_MARK_FILESYSTEM) on %s", esc_name(mp));
+		close(mfd);
+		free(mp);
+		return r;
+	}
+	/* file system errors, where supported (5.16+): cheap, and worth an alert */
+	if (fanotify_mark(w->fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_FS_ERROR, AT_FDCWD, mp) < 0)
+		log_debug("watch: FAN_FS_ERROR not available on %s", esc_name(mp));
+	w->fs[w->nfs].fsid = fsid;
+	w->fs[w->nfs].mount_fd = mfd;
+	w->fs[w->nfs].dev = st.st_dev;
+	w->fs[w->nfs].mountpoint = mp;
+	w->nfs++;
+	log_info("watching the file system of %s (mounted at %s)", esc_name(path), esc_name(mp));
+	return 0;
+}
+
+static int
+mount_fd_of(struct watch *w, uint64_t fsid)
+{
+	unsigned i;
+
+	for (i = 0; i < w->nfs; i++)
+		if (w->fs[i].fsid == fsid)
+			return w->fs[i].mount_fd;
+	return -1;
+}
+
+/* directory handle -> current path; NULL when it cannot be resolved */
+static const char *
+resolve_dir(struct watch *w, const struct fs_fid *d, size_t *len)
+{
+	char key[8 + 4 + FS_HANDLE_MAX];
+	size_t klen = 12 + d->fh.handle_bytes;
+	char *path, link[64], target[PATH_MAX + 1];
+	int mfd = mount_fd_of(w, d->fsid), fd;
+	ssize_t n;
+
+	memcpy(key, &d->fsid, 8);
+	memcpy(key + 8, &d->fh.handle_type, 4);
+	memcpy(key + 12, d->fh.f_handle, d->fh.handle_bytes);
+	path = hmap_get(&w->dirs, key, klen);
+	if (path) {
+		w->st.resolve_hits++;
+		*len = strlen(path);
+		return path;
+	}
+	w->st.resolve_misses++;
+	if (mfd < 0)
+		return NULL;
+	fd = open_by_handle_at(mfd, (struct file_handle *)(uintptr_t)&d->fh, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target));
+	close(fd);
+	if (n <= 0 || n >= (ssize_t)sizeof(target))
+		return NULL; /* gone, or longer than PATH_MAX */
+	target[n] = '\0';
+	if (n > 10 && strcmp(target + n - 10, " (deleted)") == 0)
+		return NULL;
+	if (w->dirs.len >= WATCH_DIRCACHE_MAX)
+		dircache_clear(w);
+	path = xstrndup(target, (size_t)n);
+	*hmap_put(&w->dirs, key, klen, NULL) = path;
+	*len = (size_t)n;
+	return path;
+}
+
+static void
+emit(struct watch *w, const struct fs_event *fe, watch_fn fn, void *ud)
+{
+	struct watch_event ev;
+	const struct fs_name *nm = fe->dname.present ? &fe->dname : fe->newname.present ? &fe->newname : NULL;
+	const char *dir;
+	size_t dlen;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.mask = fe->mask;
+	ev.pid = fe->pid;
+	ev.is_dir = (fe->mask & FAN_ONDIR) != 0;
+	ev.fs_error = (fe->mask & FAN_FS_ERROR) != 0;
+	ev.created = (fe->mask & FAN_CREATE) != 0;
+	ev.deleted = (fe->mask & FAN_DELETE) != 0;
+	ev.modified = (fe->mask & FAN_MODIFY) != 0;
+	ev.close_write = (fe->mask & FAN_CLOSE_WRITE) != 0;
+	ev.attrib = (fe->mask & FAN_ATTRIB) != 0;
+	ev.mount_fd = -1;
+	if (fe->fid.present) {
+		ev.handle = (const struct file_handle *)(const void *)&fe->fid.fh;
+		ev.mount_fd = mount_fd_of(w, fe->fid.fsid);
+	}
+	if (ev.fs_error) {
+		fn(ud, &ev);
+		return;
+	}
+	if (fe->mask & (FAN_RENAME | FAN_MOVED_FROM | FAN_MOVED_TO)) {
+		ev.renamed = true;
+		ev.created = ev.deleted = false;
+		if (fe->oldname.present || (fe->mask & FAN_MOVED_FROM)) {
+			const struct fs_name *on = fe->oldname.present ? &fe->oldname : &fe->dname;
+
+			dir = resolve_dir(w, &on->dir, &dlen);
+			if (dir) {
+				buf_reset(&w->p1);
+				buf_append(&w->p1, dir, dlen);
+				ev.old_dir = w->p1.data;
+				ev.old_dir_len = dlen;
+				ev.old_name = on->name;
+				ev.old_name_len = on->len;
+			}
+		}
+		if (fe->newname.present || (fe->mask & FAN_MOVED_TO)) {
+			const struct fs_name *nn = fe->newname.present ? &fe->newname : &fe->dname;
+
+			dir = resolve_dir(w, &nn->dir, &dlen);
+			if (dir) {
+				buf_reset(&w->p2);
+				buf_append(&w->p2, dir, dlen);
+				ev.dir = w->p2.data;
+				ev.dir_len = dlen;
+				ev.name = nn->name;
+				ev.name_len = nn->len;
+			}
+		}
+		if (ev.is_dir)
+			dircache_clear(w); /* every path under it moved */
+		if (ev.dir == NULL && ev.old_dir == NULL) {
+			ev.unresolved = true;
+			w->st.unresolved++;
+		}
+		fn(ud, &ev);
+		return;
+	}
+	if (nm == NULL)
+		return; /* FID-only (link count ATTRIB): the CREATE/DELETE says it */
+	dir = resolve_dir(w, &nm->dir, &dlen);
+	if (dir == NULL) {
+		ev.unresolved = true;
+		w->st.unresolved++;
+		fn(ud, &ev);
+		return;
+	}
+	buf_reset(&w->p2);
+	buf_append(&w->p2, dir, dlen);
+	ev.dir = w->p2.data;
+	ev.dir_len = dlen;
+	ev.name = nm->name;
+	ev.name_len = nm->len;
+	if (ev.is_dir && ev.deleted)
+		dircache_clear(w);
+	fn(ud, &ev);
+}
+
+ssize_t
+watch_read(struct watch *w, watch_fn fn, void *ud)
+{
+	ssize_t last = 0;
+
+	for (;;) {
+		ssize_t n = read(w->fd, w->buf, WATCH_BUF_SIZE);
+		size_t off = 0;
+		struct fs_event fe;
+		int r;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return last;
+			return -errno;
+		}
+		if (n == 0)
+			return last;
+		w->st.reads++;
+		last = n;
+		while ((r = fsevent_next(w->buf, (size_t)n, &off, &fe)) == 1) {
+			w->st.events++;
+			w->st.skipped_records += fe.skipped_records;
+			if (fe.overflow) {
+				struct watch_event ev;
+
+				memset(&ev, 0, sizeof(ev));
+				ev.overflow = true;
+				ev.mount_fd = -1;
+				w->st.overflows++;
+				fn(ud, &ev);
+				continue;
+			}
+			if (fe.pid == w->self) {
+				w->st.own_dropped++;
+				continue;
+			}
+			emit(w, &fe, fn, ud);
+		}
+		if (r < 0) {
+			w->st.malformed++;
+			log_warnx("watch: malformed event buffer (%zd bytes): rest skipped", n);
+		}
+		if ((size_t)n < WATCH_BUF_SIZE / 2)
+			return last;
+	}
+}
+
+int
+watch_open_handle(const struct watch_event *ev)
+{
+	int fd;
+
+	if (ev->handle == NULL || ev->mount_fd < 0)
+		return -EINVAL;
+	fd = open_by_handle_at(ev->mount_fd, (struct file_handle *)(uintptr_t)ev->handle,
+			       O_RDONLY | O_NONBLOCK | O_NOATIME | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 && errno == EPERM)
+		fd = open_by_handle_at(ev->mount_fd, (struct file_handle *)(uintptr_t)ev->handle,
+				       O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
