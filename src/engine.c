@@ -1106,6 +1106,11 @@ merge_row(void *ud, const struct file_row *row)
 			c->pos++;
 			if (!tree_entry_relevant(f) || f->ino != row->ino || f->size != row->size ||
 			    f->mtime_ns != row->mtime_ns || f->ctime_ns != row->ctime_ns) {
+				log_debug("reconcile: %s changed (ino %llu/%llu size %llu/%llu mtime %lld/%lld "
+					  "ctime %lld/%lld)", esc_name(f->path), (unsigned long long)f->ino,
+					  (unsigned long long)row->ino, (unsigned long long)f->size,
+					  (unsigned long long)row->size, (long long)f->mtime_ns,
+					  (long long)row->mtime_ns, (long long)f->ctime_ns, (long long)row->ctime_ns);
 				engine_note(c->e, c->w->id, f->path, f->pathlen, NOTE_RECONCILE, -1, NULL, 0);
 				c->changed++;
 			}

@@ -9,6 +9,7 @@
  * committed before each sleep so a change is stored within one loop turn. */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <glob.h>
 #include <signal.h>
 #include <sodium.h>
@@ -683,6 +684,14 @@ main(int argc, char **argv)
 			setrlimit(RLIMIT_NOFILE, &rl);
 		}
 	}
+	/* signals through signalfd: blocked before any thread exists, so that no
+	 * worker thread takes a SIGTERM's default action */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	memset(&eo, 0, sizeof(eo));
 	eo.dbpath = d.cfg->database;
 	eo.hash_workers = (unsigned)d.cfg->hash_workers;
@@ -699,13 +708,6 @@ main(int argc, char **argv)
 	if ((r = engine_new(d.s, &eo, &d.e)) < 0)
 		fatalx("cannot start the engine: %s", strerror(-r));
 
-	/* signals through signalfd: handlers never run in the middle of work */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	d.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d.sigfd < 0 || d.epfd < 0)
