@@ -55,3 +55,54 @@ mount_tmpfs() {
 
 # copy_tree SRC DEST: a writable copy of a fixture tree
 copy_tree() { mkdir -p "$2" && cp -a "$1/." "$2/" && rm -f "$2/.complete"; }
+
+# ---- daemon helpers ----
+# daemon_config DIR [extra yaml lines...]: writes DIR/wsid.yaml watching the
+# pattern DIR/m/vhosts/{customer}/httpdocs, database in DIR/db (not on the
+# watched tmpfs), socket DIR/ctl.sock
+daemon_config() {
+	local dir=$1; shift
+	mkdir -p "$dir/db"
+	{
+		echo "database: $dir/db/wsid.db"
+		echo "control_socket: $dir/ctl.sock"
+		echo "webspaces:"
+		echo "  - pattern: $dir/m/vhosts/{customer}/httpdocs"
+		for l in "$@"; do echo "$l"; done
+	} > "$dir/wsid.yaml"
+}
+
+# daemon_start DIR: index (once) + start wsid in the foreground; waits for the
+# control socket and the first sync
+daemon_start() {
+	local dir=$1 i
+	[ -f "$dir/db/wsid.db" ] || "$WSIDCTL" --db "$dir/db/wsid.db" index build --from "$WSID_TOP/fingerprints" >/dev/null
+	"$WSID" --config "$dir/wsid.yaml" --foreground >>"$dir/wsid.log" 2>&1 &
+	DAEMON_PID=$!
+	T_PIDS+=("$DAEMON_PID")
+	# a socket left by a killed daemon may still be there: wait for this one
+	for i in $(seq 1 200); do
+		"$WSIDCTL" --socket "$dir/ctl.sock" status >/dev/null 2>&1 && break
+		kill -0 "$DAEMON_PID" 2>/dev/null || { echo "wsid exited:"; tail -5 "$dir/wsid.log"; return 1; }
+		sleep 0.1
+	done
+	"$WSIDCTL" --socket "$dir/ctl.sock" sync --timeout 60 >/dev/null
+}
+
+daemon_stop() { # graceful
+	kill "$DAEMON_PID" 2>/dev/null
+	for _ in $(seq 1 50); do kill -0 "$DAEMON_PID" 2>/dev/null || return 0; sleep 0.1; done
+	kill -9 "$DAEMON_PID" 2>/dev/null
+}
+
+wsync() { "$WSIDCTL" --socket "$1/ctl.sock" sync --timeout "${2:-60}" >/dev/null; }
+
+# events_json DIR: every event as JSON lines
+events_json() { "$WSIDCTL" --db "$1/db/wsid.db" events --json; }
+
+# evq DIR FIELD=VALUE... -- FIELD: prints FIELD of the last event matching all
+# conditions (path conditions match the end of the path), or nothing
+evq() {
+	local dir=$1; shift
+	events_json "$dir" | python3 "$WSID_TOP/tests/lib/evq.py" "$@"
+}
