@@ -43,3 +43,15 @@ fixture_tree() {
 	echo "$dir"
 }
 
+
+# npm_release NAME VERSION: prints the path of a real release archive from the
+# npm registry (npm pack), cached so a second run needs no network
+npm_release() {
+	local dir="$FIXTURE_CACHE/npm" f
+	f="$dir/$1-$2.tgz"
+	if [ ! -s "$f" ]; then
+		mkdir -p "$dir"
+		(cd "$dir" && npm pack "$1@$2" >/dev/null 2>&1) || { echo "npm_release: cannot fetch $1@$2" >&2; return 1; }
+	fi
+	[ -s "$f" ] && echo "$f"
+}
