@@ -33,6 +33,9 @@ log_get_level(void)
 	return log_level;
 }
 
+static void log_vwrite(int pri, int with_errno, int saved_errno, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
 static void
 log_vwrite(int pri, int with_errno, int saved_errno, const char *fmt, va_list ap)
 {
