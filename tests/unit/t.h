@@ -25,9 +25,17 @@ static int t_pass, t_fail;
 #define T_OK(cond) T_CHECK(cond, "%s", "")
 #define T_EQ_INT(a, b)                                                         \
 	T_CHECK((long long)(a) == (long long)(b), "%lld != %lld", (long long)(a), (long long)(b))
-#define T_EQ_STR(a, b)                                                         \
-	T_CHECK((a) != NULL && (b) != NULL && strcmp((a), (b)) == 0, "'%s' != '%s'", \
-		(a) ? (a) : "(null)", (b) ? (b) : "(null)")
+static inline int
+t_streq(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+static inline const char *
+t_str(const char *s)
+{
+	return s ? s : "(null)";
+}
+#define T_EQ_STR(a, b) T_CHECK(t_streq((a), (b)), "'%s' != '%s'", t_str(a), t_str(b))
 
 #define T_RUN(fn)                                                              \
 	do {                                                                   \

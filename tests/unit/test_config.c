@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* config: every error names file:line:column; patterns; ignore globs; drop-ins. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "t.h"
+
+static int
+load(const char *text, struct config **c, char *err, size_t n)
+{
+	return config_load_string(text, strlen(text), "c.yaml", c, err, n);
+}
+
+static void
+expect_err(const char *text, const char *want)
+{
+	struct config *c = NULL;
+	char err[1024] = "";
+	int r = load(text, &c, err, sizeof(err));
+
+	T_CHECK(r < 0 && strstr(err, want) != NULL, "got %d '%s', want '%s'", r, err, want);
+	config_free(c);
+}
+
+static void
+test_errors(void)
+{
+	expect_err("databse: /x\n", "c.yaml:1:1: top level: unknown key 'databse'");
+	expect_err("database: rel/path\n", "c.yaml:1:11: database: expected an absolute path");
+	expect_err("webspaces: 5\n", "c.yaml:1:12: webspaces: expected a list, got a scalar");
+	expect_err("webspaces:\n  - pattern: /srv/www\n", "c.yaml:2:14: webspaces: pattern needs one {customer}");
+	expect_err("max_file_size: big\n", "c.yaml:1:16: max_file_size: expected a size");
+	expect_err("reconcile_interval: 3 weeks\n", "c.yaml:1:21: reconcile_interval: expected a duration");
+	expect_err("customers:\n  a:\n    email: 'x@y>z'\n", "not an address");
+	expect_err("customers:\n  a:\n    webhook: ftp://x\n", "url must start with http:// or https://");
+	expect_err("database: /a\ndatabase: /b\n", "c.yaml:2:1: top level: duplicate key 'database'");
+	expect_err("a: [1, 2\n", "c.yaml:2:1: YAML:");
+	expect_err("x: &a [1]\ny: *a\n", "aliases");
+	expect_err("severity:\n  tampered: loud\n", "expected info, notice, warning or critical");
+	expect_err("database: /var/www/vhosts/x/httpdocs/db\nwebspaces:\n  - pattern: /var/www/vhosts/{customer}/httpdocs\n",
+		   "lies under the webspace");
+	expect_err("log_level: chatty\n", "c.yaml:1:12: log_level");
+}
+
+static void
+test_full(void)
+{
+	const char *t = "database: /var/lib/wsid/x.db\n"
+			"webspaces:\n"
+			"  - pattern: /var/www/vhosts/{customer}/httpdocs\n"
+			"  - /home/{customer}/public_html\n"
+			"  - path: /srv/shop\n"
+			"    customer: acme\n"
+			"debounce: {close_write: 50ms, modify: 2s}\n"
+			"ignore:\n  paths: ['wp-content/cache/**', '**/node_modules/**', '*.log']\n"
+			"severity: {new: notice}\n"
+			"customers:\n  alice:\n    email: [a@x.org, b@x.org]\n    severity: {new: warning}\n";
+	struct config *c = NULL;
+	char err[1024], cust[64];
+	size_t rl;
+
+	T_CHECK(load(t, &c, err, sizeof(err)) == 0, "%s", err);
+	if (c == NULL)
+		return;
+	T_EQ_INT(c->nwebspaces, 3);
+	T_EQ_INT(c->debounce_close_write_ms, 50);
+	T_EQ_INT(c->debounce_modify_ms, 2000);
+	T_EQ_INT(config_webspace_match(c, "/var/www/vhosts/bob/httpdocs/wp/a.php", cust, sizeof(cust), &rl), 1);
+	T_EQ_STR(cust, "bob");
+	T_EQ_INT(rl, strlen("/var/www/vhosts/bob/httpdocs"));
+	T_EQ_INT(config_webspace_match(c, "/var/www/vhosts/bob/other/a.php", cust, sizeof(cust), &rl), 0);
+	T_EQ_INT(config_webspace_match(c, "/home/carol/public_html", cust, sizeof(cust), &rl), 1);
+	T_EQ_STR(cust, "carol");
+	T_EQ_INT(config_webspace_match(c, "/srv/shop/x", cust, sizeof(cust), &rl), 1);
+	T_EQ_STR(cust, "acme");
+	T_EQ_INT(config_webspace_match(c, "/srv/shopping/x", cust, sizeof(cust), &rl), 0);
+	T_OK(config_ignored(c, "wp-content/cache/a/b.html"));
+	T_OK(config_ignored(c, "wp-content/cache/"));
+	T_OK(config_ignored(c, "x/y/node_modules/z/q.js"));
+	T_OK(config_ignored(c, "error.log"));
+	T_OK(!config_ignored(c, "logs/error.log"));
+	T_OK(!config_ignored(c, "wp-content/uploads/a.php"));
+	T_EQ_INT(config_severity_for(c, "new", "alice", 0), 2);
+	T_EQ_INT(config_severity_for(c, "new", "bob", 0), 1);
+	T_EQ_INT(config_severity_for(c, "tampered", "bob", 2), 2);
+	T_EQ_INT(c->customers[0].route.nemails, 2);
+	config_free(c);
+}
+
+static void
+test_units(void)
+{
+	uint64_t v;
+
+	T_OK(config_parse_duration("90s", &v) == 0 && v == 90000);
+	T_OK(config_parse_duration("1d", &v) == 0 && v == 86400000);
+	T_OK(config_parse_duration("250ms", &v) == 0 && v == 250);
+	T_OK(config_parse_duration("99999999999999999999d", &v) < 0);
+	T_OK(config_parse_size("16M", &v) == 0 && v == 16u << 20);
+	T_OK(config_parse_size("1GiB", &v) == 0 && v == 1u << 30);
+	T_OK(config_parse_size("-1", &v) < 0);
+	T_OK(config_parse_size("999999999999T", &v) < 0);
+	T_OK(config_glob_match("a/**/b", "a/b"));
+	T_OK(config_glob_match("a/**/b", "a/x/y/b"));
+	T_OK(!config_glob_match("a/*/b", "a/x/y/b"));
+	T_OK(config_glob_match("**", "anything/at/all"));
+}
+
+static void
+test_dropins(void)
+{
+	char dir[] = "/tmp/wsid-cfg.XXXXXX", path[256], err[1024];
+	struct config *c = NULL;
+	FILE *f;
+
+	if (mkdtemp(dir) == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/customers.d", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/customers.d/10-bob.yaml", dir);
+	f = fopen(path, "w");
+	fputs("bob:\n  email: bob@example.org\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/customers.d/20-dup.yaml", dir);
+	f = fopen(path, "w");
+	fputs("customers:\n  carol: {email: c@example.org}\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/wsid.yaml", dir);
+	f = fopen(path, "w");
+	fprintf(f, "customers_dir: %s/customers.d\ncustomers:\n  alice: {email: a@example.org}\n", dir);
+	fclose(f);
+	T_CHECK(config_load(path, &c, err, sizeof(err)) == 0, "%s", err);
+	T_OK(c && config_customer_find(c, "bob") && config_customer_find(c, "carol") &&
+	     config_customer_find(c, "alice"));
+	config_free(c);
+	c = NULL;
+	snprintf(path, sizeof(path), "%s/customers.d/30-again.yaml", dir);
+	f = fopen(path, "w");
+	fputs("alice: {email: evil@example.org}\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/wsid.yaml", dir);
+	T_OK(config_load(path, &c, err, sizeof(err)) < 0 && strstr(err, "30-again.yaml:1:1") &&
+	     strstr(err, "'alice' is already defined in"));
+	config_free(c);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	if (system(path) != 0)
+		return;
+}
+
+int
+main(void)
+{
+	T_RUN(test_errors);
+	T_RUN(test_full);
+	T_RUN(test_units);
+	T_RUN(test_dropins);
+	T_DONE();
+}

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* util: capped buffers, escaping, UTF-8, hex, version order. */
+#include <errno.h>
+
+#include "t.h"
+#include "util.h"
+
+static void
+test_buf_cap(void)
+{
+	struct buf b;
+
+	buf_init(&b, 8);
+	T_EQ_INT(buf_puts(&b, "12345678"), 0);
+	T_EQ_INT(buf_putc(&b, 'x'), -E2BIG);
+	T_EQ_INT(b.len, 8);
+	T_EQ_STR(b.data, "12345678");
+	buf_free(&b);
+}
+
+static void
+test_escape(void)
+{
+	struct buf b;
+	const char *in = "a\nb\tc\\d\x01\xff\xc0\x80\xed\xa0\x80\xc2\x85 \xc3\xa9";
+
+	buf_init(&b, 0);
+	buf_put_escaped(&b, in, strlen(in));
+	T_EQ_STR(b.data, "a\\nb\\tc\\\\d\\x01\\xff\\xc0\\x80\\xed\\xa0\\x80\\xc2\\x85 \xc3\xa9");
+	buf_free(&b);
+	T_EQ_STR(esc_name("x\r\ny"), "x\\r\\ny");
+}
+
+static void
+test_utf8(void)
+{
+	T_OK(utf8_valid("h\xc3\xa9llo \xf0\x9f\x98\x80", 11));
+	T_OK(!utf8_valid("\xc0\xaf", 2));         /* overlong */
+	T_OK(!utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+	T_OK(!utf8_valid("\xf4\x90\x80\x80", 4)); /* above U+10FFFF */
+	T_OK(!utf8_valid("\xe2\x82", 2));         /* truncated */
+}
+
+static void
+test_hex(void)
+{
+	uint8_t b[3] = { 0x00, 0xab, 0xff }, o[3];
+	char h[7];
+
+	hex_encode(b, 3, h);
+	T_EQ_STR(h, "00abff");
+	T_EQ_INT(hex_decode("00ABff", 3, o), 0);
+	T_OK(memcmp(o, b, 3) == 0);
+	T_EQ_INT(hex_decode("0g", 1, o), -EINVAL);
+}
+
+static void
+test_version_order(void)
+{
+	static const char *const order[] = { "3.0",	 "3.0.1",  "3.1",    "3.9",  "3.10",
+					     "6.4-beta1", "6.4-RC1", "6.4",    "6.4.1", "6.4.10",
+					     "7.0",	 "2022-07-31a" };
+	size_t i, j;
+	char br[32];
+
+	for (i = 0; i < ARRAY_SIZE(order); i++)
+		for (j = 0; j < ARRAY_SIZE(order); j++) {
+			int c = version_cmp(order[i], order[j]);
+
+			T_CHECK(i < j ? c < 0 : i > j ? c > 0 : c == 0, "%s vs %s -> %d", order[i], order[j], c);
+		}
+	T_EQ_INT(version_cmp("1.0", "1.0"), 0);
+	T_EQ_INT(version_cmp("01.0", "1.0"), 0);
+	version_branch("6.4.3", br, sizeof(br));
+	T_EQ_STR(br, "6.4");
+	version_branch("7.0", br, sizeof(br));
+	T_EQ_STR(br, "7.0");
+}
+
+int
+main(void)
+{
+	T_RUN(test_buf_cap);
+	T_RUN(test_escape);
+	T_RUN(test_utf8);
+	T_RUN(test_hex);
+	T_RUN(test_version_order);
+	T_DONE();
+}
