@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The README's demo command: installs what is missing, builds wsid, builds the
 # fingerprint index from the shipped sets, makes a sample webspace from Debian's
-# real WordPress package, scans it, then makes a few real changes an attacker
-# would make and scans again. Everything lives under $WSID_DEMO_DIR
-# (default /var/tmp/wsid-demo); nothing else on the machine is touched.
+# real WordPress package, scans it, then starts the daemon on a webspace of its
+# own (a small tmpfs this script mounts and unmounts), makes the changes an
+# attacker and a customer would make, and prints the daemon's verdicts as they
+# happen. Everything lives under $WSID_DEMO_DIR (default /var/tmp/wsid-demo).
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -58,5 +59,68 @@ for t in d["scanned"]:
         print("added code:", [f["path"] for f in i["files"]["added"] if f["code"]][:5])
     print("skipped:", [(s["path"], s["kind"], s.get("target")) for s in t["skipped"]][:5])
 '
+step "7. the daemon: watching a hosting node with two customers"
+node="$demo/node"
+mkdir -p "$node"
+mountpoint -q "$node" || mount -t tmpfs -o size=512m wsid-demo "$node"
+daemon_pid=""; follow_pid=""
+cleanup() {
+	[ -n "$follow_pid" ] && kill "$follow_pid" 2>/dev/null
+	[ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+	mountpoint -q "$node" && umount "$node"
+}
+trap cleanup EXIT
+mkdir -p "$node/vhosts/alice/httpdocs" "$node/vhosts/bob/httpdocs"
+cp -a "$wp/." "$node/vhosts/alice/httpdocs/"; rm -f "$node/vhosts/alice/httpdocs/.complete"
+printf '<?php echo "bob\x27s shop";\n' > "$node/vhosts/bob/httpdocs/index.php"
+cat > "$demo/wsid.yaml" <<YAML
+database: $db
+control_socket: $demo/control
+webspaces:
+  - pattern: $node/vhosts/{customer}/httpdocs
+ignore:
+  paths: ["wp-content/cache/**"]
+customers:
+  alice: {email: alice@example.com}
+  bob: {email: bob@example.com}
+YAML
+"$top/build/wsid" --config "$demo/wsid.yaml" --foreground > "$demo/wsid.log" 2>&1 &
+daemon_pid=$!
+for _ in $(seq 1 100); do "$ctl" --socket "$demo/control" status >/dev/null 2>&1 && break; sleep 0.1; done
+"$ctl" --socket "$demo/control" sync
+cat "$demo/wsid.log"
+"$ctl" --socket "$demo/control" status
+echo
+echo "live verdicts (wsidctl events --follow) while alice and bob's webspaces change:"
+"$ctl" --socket "$demo/control" events --follow | python3 -u -c '
+import json, sys
+for line in sys.stdin:
+    e = json.loads(line)
+    print("  %-8s %-16s %-9s %s\n           %s" % (e["severity"], e["verdict"], e["change"], e["path"], e["reason"]))
+' &
+follow_pid=$!
+sleep 0.5
+A="$node/vhosts/alice/httpdocs"
+act() { echo; echo "\$ $*"; sleep 0.6; }
+act "a web shell dropped into uploads"
+mkdir -p "$A/wp-content/uploads/2024/05"
+printf '<?php @system($_GET["c"]); ?>\n' > "$A/wp-content/uploads/2024/05/shell.php"; sleep 0.6
+act "a holiday photo uploaded"
+head -c 80000 /dev/urandom > "$A/wp-content/uploads/2024/05/beach.jpg"; sleep 0.6
+act "a core file edited"
+echo '/* injected */' >> "$A/wp-login.php"; sleep 0.6
+act "a core file copied into uploads under a double extension"
+cp "$A/wp-includes/version.php" "$A/wp-content/uploads/logo.png.php"; sleep 0.6
+act "a release file deleted"
+rm "$A/wp-cron.php"; sleep 0.6
+act "bob adds his own code"
+printf '<?php // cart\n' > "$node/vhosts/bob/httpdocs/cart.php"; sleep 0.6
+act "cache files written (ignored by configuration: no events)"
+mkdir -p "$A/wp-content/cache" && for i in $(seq 1 50); do echo "$i" > "$A/wp-content/cache/p$i.html"; done
+"$ctl" --socket "$demo/control" sync
+sleep 1
+echo
+echo "from the database, filtered: wsidctl events --since 1m --severity critical"
+"$ctl" --db "$db" events --since 1m --severity critical
 echo
 echo "demo files are in $demo (remove with: rm -rf $demo)"
