@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# bench/scan.sh [--customers N] [--runs R] [--node DEST] [--keep]
+# Side by side on the same warm tree, in one run: wsidctl scan (hash + index
+# lookups + identification + JSON report) against the pipeline admins script
+# (find | xargs -P$(nproc) sha256sum) and aide --init (sha256 only). Prints
+# median wall time, files/s, MB/s, peak RSS, and the ratios. Also times
+# `wsidctl index build` of every shipped set (target: < 30 s).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+customers=${WSID_BENCH_CUSTOMERS:-30} runs=3 node="" keep=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--customers) customers=$2; shift 2 ;;
+	--runs) runs=$2; shift 2 ;;
+	--node) node=$2; shift 2 ;;
+	--keep) keep=1; shift ;;
+	*) echo "usage: $0 [--customers N] [--runs R] [--node DEST] [--keep]" >&2; exit 2 ;;
+	esac
+done
+bash "$top/scripts/deps.sh" bench
+ctl="$top/build/wsidctl"
+[ -x "$ctl" ] || make -C "$top" -j"$(nproc)" all >/dev/null
+work=$(mktemp -d /var/tmp/wsid-bench.XXXXXX)
+made=0
+if [ -z "$node" ]; then
+	node="$work/node"
+	bash "$top/bench/make-node.sh" --customers "$customers" "$node"
+	made=1
+fi
+cleanup() {
+	[ "$made" = 1 ] && [ "$keep" = 0 ] && bash "$top/bench/make-node.sh" --unmount "$node"
+	rm -rf "$work"
+}
+trap cleanup EXIT
+tree="$node/vhosts"
+files=$(find "$tree" -type f | wc -l)
+bytes=$(find "$tree" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d", s}')
+nproc=$(nproc)
+
+db="$work/wsid.db"
+t0=$(date +%s.%N)
+"$ctl" --db "$db" index build --from "$top/fingerprints" >/dev/null
+t1=$(date +%s.%N)
+index_s=$(echo "$t1 - $t0" | bc)
+cat > "$work/aide.conf" <<AIDE
+database_out=file:$work/aide.db.new
+gzip_dbout=no
+Sha = sha256
+$tree Sha
+AIDE
+
+# warm the page cache once, untimed
+find "$tree" -type f -print0 | xargs -0 -P"$nproc" -n500 cat > /dev/null
+
+measure() { # name command...: median wall seconds and max RSS over $runs runs
+	local name=$1; shift
+	local i out walls=() rss=0
+	for i in $(seq 1 "$runs"); do
+		/usr/bin/time -f '%e %M' -o "$work/time.out" "$@" > /dev/null 2>&1 || true
+		out=$(tail -1 "$work/time.out")
+		walls+=("${out% *}")
+		[ "${out#* }" -gt "$rss" ] && rss=${out#* }
+	done
+	printf '%s %s %s\n' "$name" "$(printf '%s\n' "${walls[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')" "$rss"
+}
+res=$work/results
+measure wsid "$ctl" --db "$db" scan --json --jobs "$nproc" "$tree" > "$res"
+measure sha256sum sh -c "find '$tree' -type f -print0 | xargs -0 -P$nproc -n500 sha256sum" >> "$res"
+runs_aide=$runs; [ "$runs" -gt 1 ] && runs=1
+measure aide aide --config="$work/aide.conf" --init >> "$res"
+runs=$runs_aide
+echo
+echo "tree: $tree  ($files files, $(echo "$bytes / 1000000" | bc) MB, $nproc cores, warm cache, median of $runs runs; aide 1 run)"
+printf '%-12s %9s %11s %9s %12s\n' tool "wall s" "files/s" "MB/s" "peak RSS MB"
+while read -r name wall rss; do
+	printf '%-12s %9.2f %11.0f %9.0f %12.1f\n' "$name" "$wall" "$(echo "$files / $wall" | bc -l)" \
+		"$(echo "$bytes / 1000000 / $wall" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
+done < "$res"
+w=$(awk '$1=="wsid" {print $2}' "$res"); s=$(awk '$1=="sha256sum" {print $2}' "$res"); a=$(awk '$1=="aide" {print $2}' "$res")
+printf '\nratios: wsid is %.1fx faster than find|xargs sha256sum (target >= 2x), %.1fx faster than aide --init (target >= 5x)\n' \
+	"$(echo "$s / $w" | bc -l)" "$(echo "$a / $w" | bc -l)"
+printf 'index build of every shipped set: %.1f s (target < 30 s)\n' "$index_s"
