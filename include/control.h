@@ -39,6 +39,7 @@ void control_reply(struct control *c, uint64_t client, const char *line, bool cl
 void control_follow(struct control *c, uint64_t client);
 void control_broadcast(struct control *c, const char *line);
 size_t control_nclients(const struct control *c);
+size_t control_nfollowers(const struct control *c);
 
 /* parsing of one request line (pure; fuzzed): splits VERB and ARG in place.
  * Returns 0, or -EINVAL for an empty verb, bytes outside printable ASCII, or

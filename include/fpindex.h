@@ -92,6 +92,9 @@ int fpindex_stats(struct store *s, struct fpindex_stats *ret);
 struct fpindex_lookup;
 int fpindex_lookup_open(const char *dbpath, struct fpindex_lookup **ret, char *err, size_t errsz);
 void fpindex_lookup_free(struct fpindex_lookup *l);
+/* Lookups on a connection the caller owns (the daemon's, inside its write
+ * transactions: no read transaction of their own to set up). */
+int fpindex_lookup_on(struct store *s, struct fpindex_lookup **ret);
 /* Holds one read transaction across lookups (a scan: saves the per-query lock
  * and WAL snapshot set-up, ~15 % of a scan) or releases it. A long-lived
  * process must not hold it: it pins the WAL. */

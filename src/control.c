@@ -398,3 +398,14 @@ control_dispatch(struct control *c)
 		if (c->cl[k] && c->cl[k]->dead)
 			client_close(c, k);
 }
+
+size_t
+control_nfollowers(const struct control *c)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < CONTROL_CLIENTS_MAX; i++)
+		if (c->cl[i] && c->cl[i]->follow && !c->cl[i]->dead)
+			n++;
+	return n;
+}

@@ -3,6 +3,7 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1352,6 +1353,8 @@ engine_on_bg(struct engine *e)
 		free(j->root);
 		free(j);
 	}
+	/* a walk's tree is large and short-lived: give the memory back */
+	malloc_trim(0);
 }
 
 /* ---- re-identification from the stored hashes ---- */
@@ -1461,8 +1464,9 @@ engine_new(struct store *s, const struct engine_opts *o, struct engine **ret)
 		goto fail;
 	if ((r = fpindex_load(s, &e->idx)) < 0)
 		goto fail;
-	if (fpindex_lookup_open(o->dbpath, &e->lk, err, sizeof(err)) < 0)
-		log_warnx("engine: %s", err);
+	if (fpindex_lookup_on(s, &e->lk) < 0)
+		log_warnx("engine: %s: the index tables cannot be read", o->dbpath);
+	(void)err;
 	e->q_path_entries = store_prepare(s, "SELECT h.sha256, e.slots FROM paths p JOIN entries e ON "
 					     "e.path_id=p.id JOIN hashes h ON h.id=e.hash_id "
 					     "WHERE p.product_id=? AND p.relpath=?");

@@ -1146,7 +1146,26 @@ struct fpindex_lookup {
 	struct store *s;
 	sqlite3_stmt *by_hash;
 	bool held;
+	bool borrowed; /* s belongs to the caller */
 };
+
+int
+fpindex_lookup_on(struct store *s, struct fpindex_lookup **ret)
+{
+	struct fpindex_lookup *l = xcalloc(1, sizeof(*l));
+
+	l->s = s;
+	l->borrowed = true;
+	l->by_hash = store_prepare(s, "SELECT p.product_id, e.path_id, p.relpath, e.slots "
+				      "FROM hashes h JOIN entries e ON e.hash_id=h.id "
+				      "JOIN paths p ON p.id=e.path_id WHERE h.sha256=?");
+	if (l->by_hash == NULL) {
+		free(l);
+		return -EIO;
+	}
+	*ret = l;
+	return 0;
+}
 
 int
 fpindex_lookup_hold(struct fpindex_lookup *l, bool hold)
@@ -1189,9 +1208,11 @@ fpindex_lookup_free(struct fpindex_lookup *l)
 {
 	if (l == NULL)
 		return;
-	fpindex_lookup_hold(l, false);
+	if (!l->borrowed)
+		fpindex_lookup_hold(l, false);
 	sqlite3_finalize(l->by_hash);
-	store_close(l->s);
+	if (!l->borrowed)
+		store_close(l->s);
 	free(l);
 }
 

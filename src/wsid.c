@@ -98,7 +98,7 @@ d_on_event(void *ud, int64_t id)
 	char *line;
 
 	dm->ev_window_count++;
-	if (dm->ctl == NULL)
+	if (dm->ctl == NULL || control_nfollowers(dm->ctl) == 0)
 		return;
 	/* the row is in the open transaction of this connection: visible here */
 	line = eventfmt_json_by_id(dm->s, id);
