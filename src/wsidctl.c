@@ -16,6 +16,7 @@
 #include "eventfmt.h"
 #include "fpindex.h"
 #include "classify.h"
+#include "config.h"
 #include "ident.h"
 #include "ingest.h"
 #include "json.h"
@@ -79,20 +80,50 @@ static const struct verb verbs[] = {
 	{ "help", cmd_help, "help [VERB]", "show help" },
 };
 
+/* The daemon's configuration tells where the database and the socket are:
+ * --config PATH, else /etc/wsid/wsid.yaml when it exists. --db and --socket
+ * override it. A config that does not load is an error only when named. */
+static struct config *ctl_cfg;
+static bool ctl_cfg_tried;
+
+static const struct config *
+ctl_config(void)
+{
+	char err[1024];
+	const char *path = ctl.config ? ctl.config : WSID_SYSCONFDIR "/wsid/wsid.yaml";
+
+	if (ctl_cfg_tried)
+		return ctl_cfg;
+	ctl_cfg_tried = true;
+	if (ctl.config == NULL && access(path, F_OK) != 0)
+		return NULL;
+	if (config_load(path, &ctl_cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "wsidctl: %s\n", err);
+		exit(EXIT_ERROR);
+	}
+	return ctl_cfg;
+}
+
 static const char *
 db_path(void)
 {
+	const struct config *c;
+
 	if (ctl.db)
 		return ctl.db;
-	return DEFAULT_DB;
+	c = ctl_config();
+	return c ? c->database : DEFAULT_DB;
 }
 
 static const char *
 socket_path(void)
 {
+	const struct config *c;
+
 	if (ctl.socket)
 		return ctl.socket;
-	return DEFAULT_SOCKET;
+	c = ctl_config();
+	return c ? c->control_socket : DEFAULT_SOCKET;
 }
 
 static void
@@ -115,7 +146,11 @@ cmd_help(int argc, char **argv)
 		fprintf(stderr, "wsidctl: unknown verb '%s'\n", esc_name(argv[1]));
 		return EXIT_USAGE;
 	}
-	printf("usage: wsidctl [--db PATH] [--config PATH] [--json] VERB [ARGS]\n\nverbs:\n");
+	printf("usage: wsidctl [--config PATH] [--db PATH] [--socket PATH] [--json] VERB [ARGS]\n\n"
+	       "  --config PATH   the daemon's configuration (default " WSID_SYSCONFDIR "/wsid/wsid.yaml,\n"
+	       "                  if present): where the database and the control socket are\n"
+	       "  --db PATH       the database (overrides the configuration)\n"
+	       "  --socket PATH   the control socket (overrides the configuration)\n\nverbs:\n");
 	for (i = 0; i < ARRAY_SIZE(verbs); i++)
 		printf("  %-8s %s\n           %s\n", verbs[i].name, verbs[i].help, verbs[i].usage);
 	printf("\nexit codes: 0 ok, 1 findings or unhealthy (where a verb says so), 2 usage, 3 error\n");
@@ -181,12 +216,26 @@ index_build(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (nd == 0) {
+		const struct config *cf = ctl_config();
 		struct stat sb;
+		size_t k;
 
-		dirs = xreallocarray(dirs, 2, sizeof(*dirs));
-		dirs[nd++] = WSID_DATADIR "/fingerprints";
-		if (stat(DEFAULT_LOCAL_FP, &sb) == 0)
-			dirs[nd++] = DEFAULT_LOCAL_FP;
+		if (cf) {
+			for (k = 0; k < cf->nfingerprints; k++)
+				if (stat(cf->fingerprints[k], &sb) == 0) {
+					dirs = xreallocarray(dirs, nd + 1, sizeof(*dirs));
+					dirs[nd++] = cf->fingerprints[k];
+				}
+		} else {
+			dirs = xreallocarray(dirs, 2, sizeof(*dirs));
+			dirs[nd++] = WSID_DATADIR "/fingerprints";
+			if (stat(DEFAULT_LOCAL_FP, &sb) == 0)
+				dirs[nd++] = DEFAULT_LOCAL_FP;
+		}
+		if (nd == 0) {
+			fprintf(stderr, "wsidctl index build: no fingerprint directory found (give --from DIR)\n");
+			return EXIT_USAGE;
+		}
 	}
 	bo.dirs = dirs;
 	bo.ndirs = nd;
@@ -892,6 +941,12 @@ cmd_reload(int argc, char **argv)
 	return simple_call("reload", NULL, 30000);
 }
 
+static void
+ctl_cleanup(void)
+{
+	config_free(ctl_cfg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -906,6 +961,7 @@ main(int argc, char **argv)
 	int c;
 
 	log_init("wsidctl", LOG_LEVEL_WARNING, 0);
+	atexit(ctl_cleanup);
 	ctl.tty = isatty(STDERR_FILENO) && getenv("CI") == NULL;
 	/* global options stop at the verb */
 	while ((c = getopt_long(argc, argv, "+hvj", gopts, NULL)) != -1) {

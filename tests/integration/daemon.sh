@@ -26,6 +26,8 @@ daemon_config "$D" "debounce:" "  modify: 300ms" "customers:" "  alice:" "    em
 check "example-style config valid" "$WSID" --config "$D/wsid.yaml" --check-config
 daemon_start "$D"
 check "status: up and watching (exit 0)" "$WSIDCTL" --socket "$D/ctl.sock" status
+check "wsidctl --config finds the daemon's socket" "$WSIDCTL" --config "$D/wsid.yaml" status
+check "wsidctl --config finds the daemon's database" bash -c "'$WSIDCTL' --config '$D/wsid.yaml' events --json | grep -q '\"source\":\"baseline\"'"
 st=$("$WSIDCTL" --socket "$D/ctl.sock" status --json)
 check "status --json reports 2 webspaces" grep -q '"webspaces":2' <<<"$st"
 inst=$(sqlite3 "$D/db/wsid.db" "SELECT product||' '||version||' '||root FROM installations")
