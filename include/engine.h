@@ -97,8 +97,15 @@ void engine_on_bg(struct engine *e);
 /* milliseconds until engine_tick has work (-1: none) */
 int engine_timeout_ms(struct engine *e);
 void engine_tick(struct engine *e);
-/* commits what is batched (the loop calls it before sleeping) */
+/* commits what is batched */
 void engine_flush(struct engine *e);
+/* commits when the batch is due (size, age, or nothing else queued): the loop
+ * calls it before sleeping */
+void engine_flush_due(struct engine *e);
+/* a passive WAL checkpoint (the loop calls it when idle) */
+void engine_checkpoint(struct engine *e);
+/* uncommitted changes are waiting */
+bool engine_uncommitted(struct engine *e);
 bool engine_idle(struct engine *e); /* nothing pending, hashing or walking */
 
 void engine_get_stats(struct engine *e, struct engine_stats *ret);

@@ -76,6 +76,8 @@ struct engine {
 	struct fpindex_lookup *lk;
 	struct hashpool *pool;
 	sqlite3_stmt *q_path_entries;
+	sqlite3_stmt *q_hash_known;
+	uint64_t batch_start_ns;
 	struct webspace *ws;
 	size_t nws;
 	struct hmap ws_by_root; /* root -> index + 1 */
@@ -459,11 +461,11 @@ know_path(struct engine *e, const struct fp_product *p, const struct fp_version 
 		}
 		sqlite3_reset(q);
 	}
-	if (k->known == KNOWN_NONE && sha && e->lk) {
-		int n = fpindex_lookup_hash(e->lk, sha, NULL, NULL);
-
-		if (n > 0)
+	if (k->known == KNOWN_NONE && sha && e->q_hash_known) {
+		sqlite3_bind_blob(e->q_hash_known, 1, sha, SHA256_LEN, SQLITE_STATIC);
+		if (sqlite3_step(e->q_hash_known) == SQLITE_ROW)
 			k->known = KNOWN_ELSEWHERE;
+		sqlite3_reset(e->q_hash_known);
 	}
 }
 
@@ -487,9 +489,30 @@ inst_for(struct webspace *w, const char *relpath, size_t rlen)
 static void
 batch_begin(struct engine *e)
 {
-	if (!state_in_tx(e->st))
+	if (!state_in_tx(e->st)) {
 		state_begin(e->st);
+		e->batch_start_ns = now_mono_ns();
+	}
 	if (++e->batch >= BATCH_MAX)
+		engine_flush(e);
+}
+
+/* Commits when the batch is large or old enough (a change waits at most
+ * BATCH_AGE_MS to be durable), or when nothing else is about to be stored.
+ * Under a burst this turns thousands of commits into a few. */
+#define BATCH_AGE_MS 20
+
+void
+engine_flush_due(struct engine *e)
+{
+	bool busy;
+
+	if (!state_in_tx(e->st))
+		return;
+	busy = hashpool_backlog(e->pool) > 0 || (e->lists[0].head &&
+						e->lists[0].head->deadline_ns <= now_mono_ns());
+	if (!busy || e->batch >= BATCH_MAX ||
+	    now_mono_ns() - e->batch_start_ns >= BATCH_AGE_MS * 1000000ull)
 		engine_flush(e);
 }
 
@@ -611,7 +634,11 @@ record_change(struct engine *e, struct webspace *w, const char *relpath, size_t 
 				e->o.on_event(e->o.on_event_ud, id);
 		}
 	}
-	if (change != CHANGE_BASELINE)
+	/* identification can only change when a file that votes changed: known
+	 * content came or went, or a release file of an installation changed */
+	if (change != CHANGE_BASELINE &&
+	    (k.known != KNOWN_NONE || k.release_path ||
+	     (old && old->known[0] && strcmp(old->known, "unknown") != 0)))
 		w->reident_ns = now_mono_ns() + e->o.reident_ms * 1000000ull;
 	return id;
 }
@@ -909,6 +936,13 @@ engine_flush(struct engine *e)
 		log_warnx("engine: commit failed (%s): the next reconcile repairs it",
 			  store_path(e->s));
 	e->batch = 0;
+}
+
+void
+engine_checkpoint(struct engine *e)
+{
+	if (!state_in_tx(e->st))
+		sqlite3_wal_checkpoint_v2(store_db(e->s), NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 }
 
 bool
@@ -1467,6 +1501,10 @@ engine_new(struct store *s, const struct engine_opts *o, struct engine **ret)
 	if (fpindex_lookup_on(s, &e->lk) < 0)
 		log_warnx("engine: %s: the index tables cannot be read", o->dbpath);
 	(void)err;
+	e->q_hash_known = store_prepare(s, "SELECT 1 FROM hashes h JOIN entries e ON e.hash_id=h.id "
+					   "WHERE h.sha256=? LIMIT 1");
+	/* checkpoints are run when idle (engine_flush), not in the middle of a burst */
+	store_exec(s, "PRAGMA wal_autocheckpoint=16384");
 	e->q_path_entries = store_prepare(s, "SELECT h.sha256, e.slots FROM paths p JOIN entries e ON "
 					     "e.path_id=p.id JOIN hashes h ON h.id=e.hash_id "
 					     "WHERE p.product_id=? AND p.relpath=?");
@@ -1543,6 +1581,7 @@ engine_free(struct engine *e)
 	}
 	free(e->ws);
 	sqlite3_finalize(e->q_path_entries);
+	sqlite3_finalize(e->q_hash_known);
 	fpindex_lookup_free(e->lk);
 	fpindex_free(e->idx);
 	state_free(e->st);
@@ -1575,4 +1614,10 @@ int64_t
 engine_files_known(struct engine *e)
 {
 	return state_files_count(e->st);
+}
+
+bool
+engine_uncommitted(struct engine *e)
+{
+	return state_in_tx(e->st);
 }
