@@ -84,6 +84,11 @@ scan_file_at(const struct scan_tree *t, size_t i)
 int scan_tree_run(const char *path, const struct scan_opts *o, struct scan_tree **ret, char *err,
 		  size_t errsz);
 void scan_tree_free(struct scan_tree *t);
+/* Records an index entry for f when relpath is a suffix of its path (at a '/'):
+ * the rest of the path is the candidate installation root. *alloc is the
+ * capacity of f->matches. Returns 1 when added. */
+int scan_file_add_match(struct scan_file *f, size_t *alloc, int64_t product_id, int64_t path_id,
+			const char *relpath, size_t rlen, const uint8_t *slots, size_t slen);
 const char *scan_kind_name(enum scan_entry_kind k);
 
 /* Reads at most cap bytes of relpath beneath the root dir path, safely (for

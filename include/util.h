@@ -66,6 +66,7 @@ void version_branch(const char *v, char *out, size_t outsz);
 
 /* monotonic and wall clocks */
 uint64_t now_mono_ns(void);
+int64_t now_real_ns(void); /* wall clock */
 int64_t now_unix(void);
 
 #endif

@@ -603,12 +603,7 @@ record_change(struct engine *e, struct webspace *w, const char *relpath, size_t 
 	}
 	if (event_always || sev >= SEV_WARNING) {
 		memset(&ev, 0, sizeof(ev));
-		{
-			struct timespec ts;
-
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ev.time_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-		}
+		ev.time_ns = now_real_ns();
 		ev.webspace_id = w->id;
 		ev.customer = w->customer;
 		ev.path = relpath;
@@ -773,11 +768,8 @@ engine_rename(struct engine *e, int64_t ws_from, const char *from, size_t flen, 
 			{
 				struct event_row ev;
 				int64_t id;
-				struct timespec ts;
-
-				clock_gettime(CLOCK_REALTIME, &ts);
 				memset(&ev, 0, sizeof(ev));
-				ev.time_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+				ev.time_ns = now_real_ns();
 				ev.webspace_id = wf->id;
 				ev.customer = wf->customer;
 				ev.path = to;
@@ -1189,9 +1181,8 @@ store_installations(struct engine *e, struct webspace *w, const struct ident_res
 	struct inst_row *old = w->inst;
 	size_t nold = w->ninst, i, k;
 	bool *seen = xcalloc(nold ? nold : 1, sizeof(bool));
-	struct timespec ts;
+	int64_t now_ns = now_real_ns();
 
-	clock_gettime(CLOCK_REALTIME, &ts);
 	batch_begin(e);
 	for (i = 0; r && i < r->ninst; i++) {
 		const struct installation *in = &r->inst[i];
@@ -1218,7 +1209,7 @@ store_installations(struct engine *e, struct webspace *w, const struct ident_res
 		state_installation_put(e->st, &row, in->mixed ? in->mixed_with->version : NULL,
 				       in->claimed_version, in->matched);
 		memset(&ev, 0, sizeof(ev));
-		ev.time_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+		ev.time_ns = now_ns;
 		ev.webspace_id = w->id;
 		ev.customer = w->customer;
 		ev.path = in->root;
@@ -1280,7 +1271,7 @@ store_installations(struct engine *e, struct webspace *w, const struct ident_res
 			continue;
 		state_installation_delete(e->st, old[k].id);
 		memset(&ev, 0, sizeof(ev));
-		ev.time_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+		ev.time_ns = now_ns;
 		ev.webspace_id = w->id;
 		ev.customer = w->customer;
 		ev.path = old[k].root;
@@ -1398,31 +1389,18 @@ struct reident_ctx {
 	struct scan_tree *t;
 };
 
+struct reident_file {
+	struct scan_file *f;
+	size_t alloc;
+};
+
 static int
 reident_match(void *ud, int64_t product_id, int64_t path_id, const char *relpath, size_t rlen,
 	      const uint8_t *slots, size_t slen)
 {
-	struct scan_file *f = ud;
-	struct scan_match *m;
-	uint32_t root_len;
+	struct reident_file *rf = ud;
 
-	if (rlen == f->pathlen && memcmp(f->path, relpath, rlen) == 0)
-		root_len = 0;
-	else if (rlen < f->pathlen && f->path[f->pathlen - rlen - 1] == '/' &&
-		 memcmp(f->path + f->pathlen - rlen, relpath, rlen) == 0)
-		root_len = (uint32_t)(f->pathlen - rlen - 1);
-	else
-		return 0;
-	if (f->nmatches == UINT16_MAX || slen > UINT16_MAX)
-		return 0;
-	f->matches = xreallocarray(f->matches, f->nmatches + 1u, sizeof(*f->matches));
-	m = &f->matches[f->nmatches++];
-	m->product_id = product_id;
-	m->path_id = path_id;
-	m->root_len = root_len;
-	m->slen = (uint16_t)slen;
-	m->slots = xmalloc(slen ? slen : 1);
-	memcpy(m->slots, slots, slen);
+	scan_file_add_match(rf->f, &rf->alloc, product_id, path_id, relpath, rlen, slots, slen);
 	return 0;
 }
 
@@ -1447,9 +1425,11 @@ reident_row(void *ud, const struct file_row *row)
 	f->status = row->has_sha ? HASH_OK : HASH_ERROR;
 	f->size = row->size;
 	if (row->has_sha) {
+		struct reident_file rf = { f, 0 };
+
 		memcpy(f->sha256, row->sha256, SHA256_LEN);
 		if (c->e->lk)
-			fpindex_lookup_hash(c->e->lk, f->sha256, reident_match, f);
+			fpindex_lookup_hash(c->e->lk, f->sha256, reident_match, &rf);
 	}
 	return 0;
 }

@@ -89,12 +89,10 @@ struct match_ctx {
 	size_t alloc;
 };
 
-static int
-on_match(void *ud, int64_t product_id, int64_t path_id, const char *relpath, size_t rlen,
-	 const uint8_t *slots, size_t slen)
+int
+scan_file_add_match(struct scan_file *f, size_t *alloc, int64_t product_id, int64_t path_id,
+		    const char *relpath, size_t rlen, const uint8_t *slots, size_t slen)
 {
-	struct match_ctx *c = ud;
-	struct scan_file *f = c->f;
 	struct scan_match *m;
 	uint32_t root_len;
 
@@ -107,9 +105,9 @@ on_match(void *ud, int64_t product_id, int64_t path_id, const char *relpath, siz
 		return 0; /* same content, but not at a path that fits an install */
 	if (f->nmatches == UINT16_MAX || slen > UINT16_MAX)
 		return 0;
-	if (f->nmatches == c->alloc) {
-		c->alloc = c->alloc ? c->alloc * 2 : 2;
-		f->matches = xreallocarray(f->matches, c->alloc, sizeof(*f->matches));
+	if (f->nmatches == *alloc) {
+		*alloc = *alloc ? *alloc * 2 : 2;
+		f->matches = xreallocarray(f->matches, *alloc, sizeof(*f->matches));
 	}
 	m = &f->matches[f->nmatches++];
 	m->product_id = product_id;
@@ -118,6 +116,16 @@ on_match(void *ud, int64_t product_id, int64_t path_id, const char *relpath, siz
 	m->slen = (uint16_t)slen;
 	m->slots = xmalloc(slen ? slen : 1);
 	memcpy(m->slots, slots, slen);
+	return 1;
+}
+
+static int
+on_match(void *ud, int64_t product_id, int64_t path_id, const char *relpath, size_t rlen,
+	 const uint8_t *slots, size_t slen)
+{
+	struct match_ctx *c = ud;
+
+	scan_file_add_match(c->f, &c->alloc, product_id, path_id, relpath, rlen, slots, slen);
 	return 0;
 }
 

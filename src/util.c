@@ -460,6 +460,15 @@ now_mono_ns(void)
 }
 
 int64_t
+now_real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t
 now_unix(void)
 {
 	return (int64_t)time(NULL);

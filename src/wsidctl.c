@@ -473,27 +473,6 @@ cmd_index(int argc, char **argv)
 
 /* ---- scan ---- */
 
-static int
-parse_size(const char *s, uint64_t *ret)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	default: break;
-	}
-	if (*end)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
 
 static int
 cmd_scan(int argc, char **argv)
@@ -531,7 +510,7 @@ cmd_scan(int argc, char **argv)
 			break;
 		}
 		case 'm':
-			if (parse_size(optarg, &so.max_size) < 0) {
+			if (config_parse_size(optarg, &so.max_size) < 0) {
 				fprintf(stderr, "wsidctl scan: --max-size takes bytes (suffix K, M, G)\n");
 				return EXIT_USAGE;
 			}
