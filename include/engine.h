@@ -102,8 +102,6 @@ void engine_flush(struct engine *e);
 /* commits when the batch is due (size, age, or nothing else queued): the loop
  * calls it before sleeping */
 void engine_flush_due(struct engine *e);
-/* a passive WAL checkpoint (the loop calls it when idle) */
-void engine_checkpoint(struct engine *e);
 /* uncommitted changes are waiting */
 bool engine_uncommitted(struct engine *e);
 bool engine_idle(struct engine *e); /* nothing pending, hashing or walking */

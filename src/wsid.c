@@ -532,14 +532,6 @@ loop(void)
 		timeout = next_timeout();
 		if (engine_uncommitted(d.e) && (timeout < 0 || timeout > 20))
 			timeout = 20; /* the batch's age limit */
-		if (timeout != 0 && engine_idle(d.e)) {
-			static uint64_t last_ckpt;
-
-			if (now_mono_ns() - last_ckpt > 5000000000ull) {
-				engine_checkpoint(d.e);
-				last_ckpt = now_mono_ns();
-			}
-		}
 		n = epoll_wait(d.epfd, evs, 32, timeout);
 		if (n < 0 && errno != EINTR)
 			fatal("epoll_wait");
