@@ -13,7 +13,7 @@
 
 #include "log.h"
 
-#define HASH_CHUNK (256 * 1024)
+#define HASH_CHUNK (64 * 1024)
 
 static void fill_stat(struct hash_result *r, const struct stat *st);
 
@@ -198,8 +198,9 @@ fill_stat(struct hash_result *r, const struct stat *st)
 void
 hash_fd(int fd, uint64_t max_size, const struct stat *expect, struct hash_result *ret)
 {
-	static __thread EVP_MD_CTX *md;
-	static __thread uint8_t *chunk;
+	/* per call, nothing thread-local: threads come and go (scans, pools) */
+	uint8_t chunk[HASH_CHUNK];
+	EVP_MD_CTX *md = NULL;
 	struct stat st, st2;
 	uint64_t off = 0;
 	unsigned len = 0;
@@ -233,10 +234,7 @@ hash_fd(int fd, uint64_t max_size, const struct stat *expect, struct hash_result
 		ret->status = HASH_SPARSE;
 		return;
 	}
-	if (md == NULL) {
-		md = EVP_MD_CTX_new();
-		chunk = xmalloc(HASH_CHUNK);
-	}
+	md = EVP_MD_CTX_new();
 	if (md == NULL || EVP_DigestInit_ex(md, sha256_md(), NULL) != 1)
 		fatalx("hash: cannot initialise SHA-256");
 	while (off < (uint64_t)st.st_size) {
@@ -249,12 +247,12 @@ hash_fd(int fd, uint64_t max_size, const struct stat *expect, struct hash_result
 				continue;
 			ret->status = errno == EAGAIN ? HASH_NOT_REGULAR : HASH_ERROR;
 			ret->err = errno;
-			return;
+			goto out;
 		}
 		if (n == 0) {
 			/* truncated under us */
 			ret->status = HASH_CHANGED;
-			return;
+			goto out;
 		}
 		if (off == 0) {
 			ret->headlen = (uint8_t)((size_t)n < sizeof(ret->head) ? (size_t)n : sizeof(ret->head));
@@ -267,9 +265,11 @@ hash_fd(int fd, uint64_t max_size, const struct stat *expect, struct hash_result
 	if (fstat(fd, &st2) < 0 || st2.st_size != st.st_size ||
 	    stat_mtime_ns(&st2) != stat_mtime_ns(&st) || stat_ctime_ns(&st2) != stat_ctime_ns(&st)) {
 		ret->status = HASH_CHANGED;
-		return;
+		goto out;
 	}
 	ret->status = HASH_OK;
+out:
+	EVP_MD_CTX_free(md);
 }
 
 void

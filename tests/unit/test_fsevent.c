@@ -47,6 +47,7 @@ test_normal_and_unknown(void)
 	size_t o = 24, off = 0;
 	struct fs_event ev;
 
+	memset(buf, 0, sizeof(buf));
 	o += rec_fid(buf + o, 2, 8, "a\n\xff.php");
 	buf[o] = 52; buf[o + 2] = 8; memset(buf + o + 4, 0, 4); /* unknown type 52 */
 	o += 8;
