@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# bench/scale.sh [--files N] [--webspaces W]
+# The daemon with a million files known: N small files (default 1,000,000) in W
+# webspaces (default 100) on a tmpfs this script mounts and unmounts. Measures
+# the baseline, the daemon's RSS with every file known, and a restart on the
+# unchanged tree (stat-only reconcile). Targets: RSS < 64 MB at 1 M files,
+# reconcile of 1 M unchanged files < 10 s warm.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+files=1000000 webspaces=100
+while [ $# -gt 0 ]; do
+	case $1 in
+	--files) files=$2; shift 2 ;;
+	--webspaces) webspaces=$2; shift 2 ;;
+	*) echo "usage: $0 [--files N] [--webspaces W]" >&2; exit 2 ;;
+	esac
+done
+make -C "$top" -j"$(nproc)" all >/dev/null
+ctl="$top/build/wsidctl"
+work=$(mktemp -d /var/tmp/wsid-scale.XXXXXX)
+mkdir -p "$work/m"
+mount -t tmpfs -o size=16g,nr_inodes=0 wsid-scale "$work/m"
+pid=""
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	umount "$work/m"
+	rm -rf "$work"
+}
+trap cleanup EXIT
+python3 - "$work/m" "$files" "$webspaces" <<'PY'
+import os, sys
+root, n, w = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+per = n // w
+for c in range(w):
+    base = os.path.join(root, "vhosts", "c%04d" % c, "httpdocs")
+    for i in range(per):
+        d = os.path.join(base, "d%03d" % (i // 1000))
+        if i % 1000 == 0:
+            os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "f%06d.php" % i), "w") as f:
+            f.write("<?php // %d %d\n" % (c, i))
+PY
+db="$work/wsid.db"
+"$ctl" --db "$db" index build --from "$top/fingerprints" >/dev/null
+printf 'database: %s\ncontrol_socket: %s/control\nwebspaces:\n  - pattern: %s/m/vhosts/{customer}/httpdocs\n' \
+	"$db" "$work" "$work" > "$work/wsid.yaml"
+run() {
+	"$top/build/wsid" --config "$work/wsid.yaml" --foreground >> "$work/wsid.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 1 200); do "$ctl" --socket "$work/control" status >/dev/null 2>&1 && break; sleep 0.05; done
+}
+t0=$(date +%s.%N); run; "$ctl" --socket "$work/control" sync --timeout 3600 >/dev/null; t1=$(date +%s.%N)
+known=$(sqlite3 "$db" "SELECT count(*) FROM files")
+hwm1=$(awk '/VmHWM/ {print $2}' /proc/$pid/status); rss1=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
+find "$work/m" -type f > /dev/null    # warm the dentries again: a warm restart
+t2=$(date +%s.%N); run; "$ctl" --socket "$work/control" sync --timeout 3600 >/dev/null; t3=$(date +%s.%N)
+hwm2=$(awk '/VmHWM/ {print $2}' /proc/$pid/status); rss2=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+hashed=$("$ctl" --socket "$work/control" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["files_hashed"])')
+echo "files known to the daemon: $known in $webspaces webspaces (tmpfs; database on disk, $(du -m "$db" | cut -f1) MB)"
+printf 'first start (baseline: hash + store)   %.1f s, RSS %d MB (peak %d MB)\n' "$(echo "$t1 - $t0" | bc -l)" $((rss1 / 1024)) $((hwm1 / 1024))
+printf 'restart, nothing changed (reconcile)  %.1f s, %s files re-hashed, RSS %d MB (peak %d MB)\n' "$(echo "$t3 - $t2" | bc -l)" "$hashed" $((rss2 / 1024)) $((hwm2 / 1024))
+echo "targets: reconcile of 1 M unchanged files < 10 s; RSS < 64 MB at 1 M files"
