@@ -1191,6 +1191,9 @@ fpindex_lookup_open(const char *dbpath, struct fpindex_lookup **ret, char *err, 
 		free(l);
 		return r;
 	}
+	/* one per scan worker: a small page cache each (the index is a few MB per
+	 * product; the OS page cache holds it anyway) */
+	store_exec(l->s, "PRAGMA cache_size=-2048");
 	l->by_hash = store_prepare(l->s, "SELECT p.product_id, e.path_id, p.relpath, e.slots "
 					 "FROM hashes h JOIN entries e ON e.hash_id=h.id "
 					 "JOIN paths p ON p.id=e.path_id WHERE h.sha256=?");
