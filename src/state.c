@@ -47,6 +47,10 @@ struct state {
 	struct store *s;
 	sqlite3_stmt *st[ST_MAX];
 	bool in_tx;
+	/* whether known_bad has rows, re-read every few seconds (marking happens
+	 * from another process): saves a query per change while it is empty */
+	bool bad_any;
+	uint64_t bad_checked_ns;
 };
 
 int
@@ -557,7 +561,20 @@ bool
 state_known_bad(struct state *st, const uint8_t sha256[SHA256_LEN])
 {
 	sqlite3_stmt *q = st->st[ST_BAD];
+	uint64_t now = now_mono_ns();
 	bool bad;
+
+	if (now - st->bad_checked_ns > 2000000000ull || st->bad_checked_ns == 0) {
+		sqlite3_stmt *c = store_prepare(st->s, "SELECT EXISTS(SELECT 1 FROM known_bad)");
+
+		st->bad_any = true;
+		if (c && sqlite3_step(c) == SQLITE_ROW)
+			st->bad_any = sqlite3_column_int(c, 0) != 0;
+		sqlite3_finalize(c);
+		st->bad_checked_ns = now;
+	}
+	if (!st->bad_any)
+		return false;
 
 	sqlite3_bind_blob(q, 1, sha256, SHA256_LEN, SQLITE_STATIC);
 	bad = sqlite3_step(q) == SQLITE_ROW;
