@@ -15,6 +15,7 @@ enum change_kind {
 	CHANGE_DELETED,
 	CHANGE_RENAMED,
 	CHANGE_BASELINE, /* found by the first scan of a webspace */
+	CHANGE_RECLASSIFIED, /* same content, judged again (a mark, a new index) */
 	CHANGE_KIND_MAX,
 };
 

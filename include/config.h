@@ -81,6 +81,13 @@ struct config {
 	uint64_t metrics_interval_ms;
 	char **trusted_keys;
 	size_t ntrusted_keys;
+	/* classification */
+	uint64_t update_window_ms;  /* quiet window aggregating an installation's changes */
+	unsigned consensus_min;     /* webspaces that must agree on a component file */
+	char **component_dirs;      /* directories whose subdirectories are components */
+	size_t ncomponent_dirs;
+	char **web_server_processes; /* command names of web server / PHP processes */
+	size_t nweb_server_processes;
 };
 
 /* Loads path and the drop-in directory it names. On failure returns a negative

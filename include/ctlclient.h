@@ -4,6 +4,7 @@
 #ifndef WSID_CTLCLIENT_H
 #define WSID_CTLCLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util.h"
@@ -17,5 +18,9 @@ int ctlclient_send(int fd, const char *verb, const char *arg);
 int ctlclient_readline(int fd, struct buf *acc, struct buf *out, int timeout_ms);
 /* One request, one response line (malloc'ed, caller frees) */
 int ctlclient_call(const char *path, const char *verb, const char *arg, int timeout_ms, char **ret);
+
+/* a tiny extractor for flat JSON fields of the daemon's replies: the text of
+ * the value of "key" (string values unquoted, escapes left as they are) */
+bool json_field(const char *json, const char *key, char *out, size_t outsz);
 
 #endif

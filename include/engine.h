@@ -39,7 +39,13 @@ struct engine_opts {
 	uint64_t debounce_close_ms;  /* quiet window after CLOSE_WRITE/CREATE */
 	uint64_t debounce_modify_ms; /* after MODIFY without close */
 	uint64_t modify_max_ms;      /* ceiling for files that never stop changing */
-	uint64_t reident_ms;         /* quiet window before re-identifying */
+	uint64_t reident_ms;         /* quiet window before re-identifying: the update
+				      * aggregation window (classify.update_window) */
+	unsigned consensus_min;      /* webspaces agreeing on a component file (0: 3) */
+	char *const *component_dirs; /* directories whose subdirectories are components */
+	size_t ncomponent_dirs;
+	char *const *web_server;     /* fnmatch globs of web server command or user names */
+	size_t nweb_server;
 	size_t pending_max;
 	/* path filter: true = ignore (relative to the webspace) */
 	bool (*ignored)(void *ud, const char *relpath, size_t len);
@@ -54,7 +60,7 @@ struct engine_opts {
 
 struct engine_stats {
 	uint64_t notes, hashed, events, reconciles, baselines, overflows, pending_overflows;
-	uint64_t hash_errors, deleted, renamed;
+	uint64_t hash_errors, deleted, renamed, held, aggregates;
 	size_t pending, backlog, webspaces;
 	uint64_t last_reconcile_ms;
 	bool reconciling;
@@ -105,6 +111,15 @@ void engine_flush_due(struct engine *e);
 /* uncommitted changes are waiting */
 bool engine_uncommitted(struct engine *e);
 bool engine_idle(struct engine *e); /* nothing pending, hashing or walking */
+
+/* replaces the classification settings (reident_ms, consensus_min,
+ * component_dirs, web_server) after a reload */
+void engine_set_policy(struct engine *e, const struct engine_opts *o);
+
+/* Judges again every known file whose content was marked malicious or trusted
+ * since it was stored (wsidctl mark), or with sha256: every file with that
+ * content. Returns how many verdicts changed; events for new findings. */
+size_t engine_apply_marks(struct engine *e, const uint8_t *sha256);
 
 void engine_get_stats(struct engine *e, struct engine_stats *ret);
 int64_t engine_files_known(struct engine *e);

@@ -34,6 +34,8 @@ void json_uint(struct json *j, uint64_t v);
 void json_double(struct json *j, double v);
 void json_bool(struct json *j, bool v);
 void json_null(struct json *j);
+/* a value that is JSON already (written by this module) */
+void json_raw(struct json *j, const char *text, size_t n);
 void json_kv_str(struct json *j, const char *key, const char *s); /* NULL -> null */
 void json_kv_int(struct json *j, const char *key, int64_t v);
 void json_kv_double(struct json *j, const char *key, double v);

@@ -29,6 +29,8 @@ struct file_row {
 	char known[16];    /* content_known name */
 	char verdict[24];
 	int64_t installation_id; /* 0 = none */
+	const char *comp_key;    /* consensus key (put only; NULL = none) */
+	size_t cklen;
 };
 
 struct event_row {
@@ -48,7 +50,15 @@ struct event_row {
 	int64_t installation_id;
 	const char *product, *version, *other_version;
 	int pid;
-	const char *source; /* live, reconcile, baseline */
+	const char *source; /* live, reconcile, baseline, mark */
+	/* the writer (procinfo.h), when known */
+	bool have_writer;
+	uint32_t uid;
+	const char *user, *comm, *cgroup;
+	bool held;          /* waits for the installation's quiet window */
+	int64_t parent_id;  /* member of an aggregate event */
+	int64_t nfiles;     /* aggregate: files it stands for (0: not an aggregate) */
+	const char *detail; /* aggregate: JSON object (files that did not follow, ...) */
 };
 
 struct inst_row {
@@ -57,6 +67,7 @@ struct inst_row {
 	char *root; /* relative to the webspace; "" = the webspace root */
 	size_t root_len;
 	char *product, *kind, *version;
+	char *claimed; /* what the version file says (NULL: nothing) */
 	double confidence;
 };
 
@@ -83,7 +94,7 @@ int state_file_move(struct state *st, int64_t ws, const char *from, size_t flen,
 		    size_t tlen);
 /* moves every row under directory `from` to `to` (and installations rooted there) */
 int state_dir_move(struct state *st, int64_t ws, const char *from, size_t flen, const char *to,
-		   size_t tlen);
+		   size_t tlen, bool keep_comp);
 /* rows under directory `dir` ("" = all of the webspace), ordered by relpath */
 typedef int (*state_file_fn)(void *ud, const struct file_row *f);
 int state_files_under(struct state *st, int64_t ws, const char *dir, size_t dlen, state_file_fn fn,
@@ -100,5 +111,38 @@ int state_installation_put(struct state *st, struct inst_row *r, const char *mix
 int state_installation_delete(struct state *st, int64_t id);
 
 bool state_known_bad(struct state *st, const uint8_t sha256[SHA256_LEN]);
+/* marked trusted globally or for this customer */
+bool state_trusted(struct state *st, const uint8_t sha256[SHA256_LEN], const char *customer);
+/* forget the cached "list is empty" answers (after a mark) */
+void state_marks_changed(struct state *st);
+
+/* consensus over copies of one component file (same comp_key) in other webspaces */
+struct consensus {
+	unsigned copies;  /* webspaces holding a copy */
+	unsigned same;    /* of them with this content */
+	unsigned top;     /* with the most common content */
+	uint8_t top_sha256[SHA256_LEN];
+};
+int state_consensus(struct state *st, const char *key, size_t klen, int64_t ws,
+		    const uint8_t sha256[SHA256_LEN], struct consensus *ret);
+
+/* events held for an installation's quiet window */
+struct held_event {
+	int64_t id;
+	char *path;
+	size_t plen;
+	enum change_kind change;
+	int verdict;
+	int64_t installation_id;
+	char *product, *version;
+};
+bool state_has_held(struct state *st, int64_t ws);
+int state_event_set_nfiles(struct state *st, int64_t id, int64_t n);
+int state_held_events(struct state *st, int64_t ws, struct held_event **ret, size_t *ret_n);
+void state_held_free(struct held_event *v, size_t n);
+/* un-holds an event: a member of parent_id (0: stands alone); verdict and
+ * severity -1 / reason NULL keep what it has */
+int state_event_release(struct state *st, int64_t id, int64_t parent_id, int verdict, int severity,
+			const char *reason);
 
 #endif

@@ -42,7 +42,7 @@ static const enum severity verdict_sev[VERDICT_MAX] = {
 
 static const char *const sev_names[SEV_MAX] = { "info", "notice", "warning", "critical" };
 static const char *const change_names[CHANGE_KIND_MAX] = { "created", "modified", "deleted",
-							   "renamed", "baseline" };
+							   "renamed", "baseline", "reclassified" };
 static const char *const known_names[KNOWN_MAX] = { "unknown", "release", "other-version",
 						    "elsewhere" };
 

@@ -403,6 +403,8 @@ get_severity(struct ctx *c, const struct ynode *n, const char *key, int *out)
 		    esc_name(n->value));
 }
 
+static void free_str_list(char **l, size_t n);
+
 static int
 get_str_list(struct ctx *c, const struct ynode *n, const char *key, char ***out, size_t *nout,
 	     bool abs)
@@ -710,7 +712,7 @@ parse_webspaces(struct ctx *c, const struct ynode *n, struct config *cfg)
 static const char *const top_keys[] = {
 	"database", "control_socket", "fingerprints", "customers_dir", "log_level", "hash_workers",
 	"max_file_size", "reconcile_interval", "debounce", "queue_size", "webspaces", "customers",
-	"ignore", "severity", "notify", "metrics", "trusted_keys", NULL,
+	"ignore", "severity", "notify", "metrics", "trusted_keys", "classify", NULL,
 };
 
 static int
@@ -792,6 +794,43 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 			}
 		} else if (strcmp(k, "severity") == 0)
 			r = parse_sev_map(c, v, k, &cfg->severity, &cfg->nseverity);
+		else if (strcmp(k, "classify") == 0) {
+			static const char *const ck[] = { "update_window", "consensus_min", "component_dirs",
+							   "web_server_processes", NULL };
+
+			if ((r = want(c, v, Y_MAP, k)) < 0 || (r = check_keys(c, v, k, ck)) < 0)
+				return r;
+			for (j = 0; j < v->n && r == 0; j += 2) {
+				const char *kk = v->kids[j]->value;
+				const struct ynode *vv = v->kids[j + 1];
+
+				if (strcmp(kk, "update_window") == 0) {
+					r = get_duration(c, vv, "classify.update_window", &cfg->update_window_ms);
+					if (r == 0 && cfg->update_window_ms > 24ull * 3600 * 1000)
+						r = fail(c, vv->line, vv->col,
+							 "classify.update_window: at most 24h");
+				} else if (strcmp(kk, "consensus_min") == 0) {
+					r = get_uint(c, vv, "classify.consensus_min", 100000, &u);
+					if (r == 0 && u < 2)
+						r = fail(c, vv->line, vv->col,
+							 "classify.consensus_min: at least 2 webspaces");
+					cfg->consensus_min = (unsigned)u;
+				} else if (strcmp(kk, "component_dirs") == 0) {
+					free_str_list(cfg->component_dirs, cfg->ncomponent_dirs);
+					cfg->component_dirs = NULL;
+					cfg->ncomponent_dirs = 0;
+					r = get_str_list(c, vv, "classify.component_dirs", &cfg->component_dirs,
+							 &cfg->ncomponent_dirs, false);
+				} else {
+					free_str_list(cfg->web_server_processes, cfg->nweb_server_processes);
+					cfg->web_server_processes = NULL;
+					cfg->nweb_server_processes = 0;
+					r = get_str_list(c, vv, "classify.web_server_processes",
+							 &cfg->web_server_processes, &cfg->nweb_server_processes,
+							 false);
+				}
+			}
+		}
 		else if (strcmp(k, "notify") == 0) {
 			static const char *const nk[] = { "digest_interval", "smtp", "admin", "default", NULL };
 			static const char *const sk[] = { "url", "from", "username", "password", NULL };
@@ -883,7 +922,36 @@ config_default(void)
 	c->admin.min_severity = -1;
 	c->dflt.min_severity = -1;
 	c->metrics_interval_ms = 60000;
+	c->update_window_ms = 120000;
+	c->consensus_min = 3;
+	c->component_dirs = xcalloc(8, sizeof(char *));
+	c->component_dirs[c->ncomponent_dirs++] = xstrdup("wp-content/plugins");
+	c->component_dirs[c->ncomponent_dirs++] = xstrdup("wp-content/themes");
+	c->component_dirs[c->ncomponent_dirs++] = xstrdup("wp-content/mu-plugins");
+	c->component_dirs[c->ncomponent_dirs++] = xstrdup("extensions");
+	c->component_dirs[c->ncomponent_dirs++] = xstrdup("skins");
+	c->component_dirs[c->ncomponent_dirs++] = xstrdup("lib/plugins");
+	c->component_dirs[c->ncomponent_dirs++] = xstrdup("lib/tpl");
+	c->component_dirs[c->ncomponent_dirs++] = xstrdup("plugins");
+	c->web_server_processes = xcalloc(8, sizeof(char *));
+	c->web_server_processes[c->nweb_server_processes++] = xstrdup("php-fpm*");
+	c->web_server_processes[c->nweb_server_processes++] = xstrdup("php*");
+	c->web_server_processes[c->nweb_server_processes++] = xstrdup("lsphp*");
+	c->web_server_processes[c->nweb_server_processes++] = xstrdup("apache2");
+	c->web_server_processes[c->nweb_server_processes++] = xstrdup("httpd");
+	c->web_server_processes[c->nweb_server_processes++] = xstrdup("nginx");
+	c->web_server_processes[c->nweb_server_processes++] = xstrdup("www-data");
 	return c;
+}
+
+static void
+free_str_list(char **l, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(l[i]);
+	free(l);
 }
 
 void
@@ -934,6 +1002,8 @@ config_free(struct config *c)
 	for (i = 0; i < c->ntrusted_keys; i++)
 		free(c->trusted_keys[i]);
 	free(c->trusted_keys);
+	free_str_list(c->component_dirs, c->ncomponent_dirs);
+	free_str_list(c->web_server_processes, c->nweb_server_processes);
 	free(c);
 }
 

@@ -2,6 +2,7 @@
 /* Control socket client; see ctlclient.h. */
 #include "ctlclient.h"
 
+
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -120,4 +121,32 @@ ctlclient_call(const char *path, const char *verb, const char *arg, int timeout_
 	buf_free(&acc);
 	buf_free(&out);
 	return r;
+}
+
+/* a tiny extractor for flat JSON fields the CLI prints (the daemon's replies) */
+bool
+json_field(const char *json, const char *key, char *out, size_t outsz)
+{
+	char pat[64];
+	const char *p, *e;
+	size_t n;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(json, pat);
+	if (p == NULL)
+		return false;
+	p += strlen(pat);
+	if (*p == '"') {
+		p++;
+		for (e = p; *e && *e != '"'; e++)
+			if (*e == '\\' && e[1])
+				e++;
+	} else {
+		for (e = p; *e && *e != ',' && *e != '}'; e++)
+			;
+	}
+	n = (size_t)(e - p) < outsz - 1 ? (size_t)(e - p) : outsz - 1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return true;
 }

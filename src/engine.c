@@ -3,6 +3,7 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -16,7 +17,9 @@
 #include "hashpool.h"
 #include "hmap.h"
 #include "ident.h"
+#include "json.h"
 #include "log.h"
+#include "procinfo.h"
 #include "scan.h"
 #include "slotset.h"
 
@@ -84,6 +87,7 @@ struct engine {
 	struct hmap pending;    /* ws id + relpath -> struct pending* */
 	struct hmap handles;    /* handle bytes -> ws id + relpath (for #ino names) */
 	struct plist lists[2];
+	struct proc_cache *pc;
 	size_t batch;
 	struct engine_stats stats;
 	/* background walks */
@@ -279,6 +283,10 @@ engine_webspace_add(struct engine *e, const char *root, const char *customer, in
 	e->nws++;
 	*hmap_put(&e->ws_by_root, w->root, rl, NULL) = (void *)(uintptr_t)e->nws;
 	ws_load_inst(e, w);
+	/* events held when the daemon stopped: their window closes after this
+	 * start's reconcile */
+	if (state_has_held(e->st, w->id))
+		w->reident_ns = now_mono_ns() + e->o.reident_ms * 1000000ull;
 	bg_submit(e, w->baselined ? BG_RECONCILE : BG_BASELINE, w);
 	if (ret_id)
 		*ret_id = w->id;
@@ -381,8 +389,13 @@ engine_note(struct engine *e, int64_t ws, const char *relpath, size_t rlen, unsi
 	}
 	p->flags |= flags;
 	p->last_ns = now_mono_ns();
-	if (pid > 0)
+	if (pid > 0) {
+		struct proc_info pi;
+
 		p->pid = pid;
+		/* read /proc while the writer still runs (cached per pid) */
+		proc_cache_get(e->pc, pid, 2000, &pi);
+	}
 	if ((flags & NOTE_CLOSE_WRITE) && p->close_ns == 0)
 		p->close_ns = p->last_ns;
 	if (handle && !(flags & NOTE_DELETE)) {
@@ -517,11 +530,90 @@ engine_flush_due(struct engine *e)
 		engine_flush(e);
 }
 
-/* classifies and stores one change; returns the event id or 0 */
-static int64_t
-record_change(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
-	      enum change_kind change, const struct hash_result *res, const struct file_row *old,
-	      const char *old_path, size_t oplen, int pid, const char *source, bool event_always)
+/* The consensus key of a file: the part of its path from a component
+ * directory on ("wp-content/plugins/<slug>/<rest>"), the same in every
+ * webspace whatever the installation's root. NULL when none. */
+static const char *
+comp_key_of(const struct engine *e, const char *relpath, size_t rlen, size_t *klen)
+{
+	size_t i, d;
+
+	for (i = 0; i < rlen; i++) {
+		if (i > 0 && relpath[i - 1] != '/')
+			continue;
+		for (d = 0; d < e->o.ncomponent_dirs; d++) {
+			const char *cd = e->o.component_dirs[d];
+			size_t cl = strlen(cd);
+			const char *slug, *slash;
+
+			if (cl == 0 || rlen - i <= cl + 1 || memcmp(relpath + i, cd, cl) != 0 ||
+			    relpath[i + cl] != '/')
+				continue;
+			/* a slug directory and a file below it */
+			slug = relpath + i + cl + 1;
+			slash = memchr(slug, '/', (size_t)(relpath + rlen - slug));
+			if (slash == NULL || slash == slug || slash + 1 >= relpath + rlen)
+				continue;
+			*klen = rlen - i;
+			return relpath + i;
+		}
+	}
+	return NULL;
+}
+
+/* Can a directory rename change the consensus keys of the files below it?
+ * Only when one of its components may start a component directory. */
+static bool
+comp_keys_survive(const struct engine *e, const char *dir, size_t dlen)
+{
+	size_t i = 0, start, d;
+
+	while (i < dlen) {
+		start = i;
+		while (i < dlen && dir[i] != '/')
+			i++;
+		for (d = 0; d < e->o.ncomponent_dirs; d++) {
+			const char *cd = e->o.component_dirs[d];
+			const char *sl = strchr(cd, '/');
+			size_t fl = sl ? (size_t)(sl - cd) : strlen(cd);
+
+			if (fl == i - start && memcmp(cd, dir + start, fl) == 0)
+				return false;
+		}
+		i++;
+	}
+	return true;
+}
+
+static bool
+is_web_server(const struct engine *e, const struct proc_info *pi)
+{
+	size_t i;
+
+	for (i = 0; i < e->o.nweb_server; i++)
+		if (fnmatch(e->o.web_server[i], pi->comm, 0) == 0 ||
+		    fnmatch(e->o.web_server[i], pi->user, 0) == 0)
+			return true;
+	return false;
+}
+
+/* what a change means */
+struct judgement {
+	const struct inst_row *ir;
+	const struct fp_product *p;
+	const struct fp_version *v;
+	struct path_knowledge k;
+	struct verdict vd;
+	int sev;
+	const char *ckey;
+	size_t cklen;
+	bool have_writer;
+	struct proc_info writer;
+};
+
+static void
+judge(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
+      enum change_kind change, const struct hash_result *res, int pid, struct judgement *J)
 {
 	const struct inst_row *ir = inst_for(w, relpath, rlen);
 	const struct fp_product *p = ir ? fpindex_product_by_name(e->idx, ir->product) : NULL;
@@ -530,110 +622,197 @@ record_change(struct engine *e, struct webspace *w, const char *relpath, size_t 
 	const char *irel = relpath + base;
 	size_t ilen = rlen - base;
 	bool have_sha = res && res->status == HASH_OK;
-	struct path_knowledge k;
 	struct classify_input ci;
-	struct verdict vd;
-	struct event_row ev;
-	struct file_row row;
-	int64_t id = 0;
-	int sev;
+	bool code;
 
-	know_path(e, p, v, irel, ilen, have_sha ? res->sha256 : NULL, &k);
+	memset(J, 0, sizeof(*J));
+	J->ir = ir;
+	J->p = p;
+	J->v = v;
+	know_path(e, p, v, irel, ilen, have_sha ? res->sha256 : NULL, &J->k);
 	memset(&ci, 0, sizeof(ci));
 	ci.change = change;
 	ci.relpath = irel;
 	ci.rlen = ilen;
 	ci.in_installation = ir != NULL;
-	ci.release_path = k.release_path;
-	ci.known = k.known;
+	ci.release_path = J->k.release_path;
+	ci.known = J->k.known;
 	ci.version_rank = v ? v->rank : 0;
-	ci.other_rank = k.other ? k.other->rank : 0;
+	ci.other_rank = J->k.other ? J->k.other->rank : 0;
 	ci.product = p ? p->name : NULL;
 	ci.version = v ? v->version : NULL;
-	ci.other_version = k.other ? k.other->version : NULL;
+	ci.other_version = J->k.other ? J->k.other->version : NULL;
 	ci.known_bad = have_sha && state_known_bad(e->st, res->sha256);
+	ci.trusted = have_sha && state_trusted(e->st, res->sha256, w->customer);
 	ci.php_head = have_sha && classify_php_head(res->head, res->headlen);
 	ci.in_upload_dir = (p && ident_in_dirs(p->upload_dirs, irel, ilen)) ||
 			   classify_generic_upload_dir(relpath, rlen);
-	classify_change(&ci, &vd);
+	classify_change(&ci, &J->vd);
+	code = ident_is_code(relpath, rlen) || ci.php_head;
 	if (res && res->status == HASH_SYMLINK && change != CHANGE_DELETED) {
-		vd.kind = VERDICT_SUSPICIOUS;
-		vd.severity = SEV_WARNING;
-		snprintf(vd.reason, sizeof(vd.reason), "a symbolic link (never followed by wsid)");
+		J->vd.kind = VERDICT_SUSPICIOUS;
+		J->vd.severity = SEV_WARNING;
+		snprintf(J->vd.reason, sizeof(J->vd.reason), "a symbolic link (never followed by wsid)");
 	} else if (res && res->status == HASH_NOT_REGULAR && change != CHANGE_DELETED &&
 		   (S_ISFIFO(res->mode) || S_ISSOCK(res->mode) || S_ISCHR(res->mode) ||
 		    S_ISBLK(res->mode))) {
-		vd.kind = VERDICT_SUSPICIOUS;
-		vd.severity = SEV_WARNING;
-		snprintf(vd.reason, sizeof(vd.reason), "a %s in a webspace (never opened by wsid)",
+		J->vd.kind = VERDICT_SUSPICIOUS;
+		J->vd.severity = SEV_WARNING;
+		snprintf(J->vd.reason, sizeof(J->vd.reason), "a %s in a webspace (never opened by wsid)",
 			 S_ISFIFO(res->mode) ? "FIFO" : S_ISSOCK(res->mode) ? "socket" : "device node");
 	} else if (res && change != CHANGE_DELETED && res->status != HASH_OK) {
-		size_t n = strlen(vd.reason);
+		size_t n = strlen(J->vd.reason);
 
-		snprintf(vd.reason + n, sizeof(vd.reason) - n, " (not hashed: %s)",
+		snprintf(J->vd.reason + n, sizeof(J->vd.reason) - n, " (not hashed: %s)",
 			 hash_status_name(res->status));
 	}
-	sev = vd.severity;
-	if (e->o.severity)
-		sev = e->o.severity(e->o.severity_ud, w->customer, vd.kind, sev);
+	J->ckey = comp_key_of(e, relpath, rlen, &J->cklen);
+	/* consensus: code no index knows, shipped in a component that other
+	 * webspaces on the node have too */
+	if (J->ckey && have_sha && code && !ci.trusted && J->k.known == KNOWN_NONE &&
+	    (J->vd.kind == VERDICT_NEW || J->vd.kind == VERDICT_CHANGED_UNKNOWN ||
+	     J->vd.kind == VERDICT_TAMPERED)) {
+		struct consensus c;
+		unsigned need = e->o.consensus_min ? e->o.consensus_min : 3;
 
+		if (state_consensus(e->st, J->ckey, J->cklen, w->id, res->sha256, &c) == 0 &&
+		    c.same == 0 && c.top >= need && c.top * 2 > c.copies) {
+			J->vd.kind = VERDICT_TAMPERED;
+			J->vd.severity = verdict_default_severity(VERDICT_TAMPERED);
+			snprintf(J->vd.reason, sizeof(J->vd.reason),
+				 "tampered (by consensus): %u of %u other webspaces hold this file with "
+				 "other, identical content",
+				 c.top, c.copies);
+		}
+	}
+	J->sev = J->vd.severity;
+	if (e->o.severity)
+		J->sev = e->o.severity(e->o.severity_ud, w->customer, J->vd.kind, J->sev);
+	if (pid > 0 && change != CHANGE_BASELINE)
+		J->have_writer = proc_cache_get(e->pc, pid, 10000, &J->writer);
+	if (J->have_writer && J->vd.kind == VERDICT_SUSPICIOUS && is_web_server(e, &J->writer)) {
+		size_t n = strlen(J->vd.reason);
+
+		if (J->sev < SEV_CRITICAL)
+			J->sev++;
+		snprintf(J->vd.reason + n, sizeof(J->vd.reason) - n,
+			 ", written by the web server (%s, user %s)", J->writer.comm, J->writer.user);
+	}
+}
+
+static void
+event_from_judgement(struct event_row *ev, struct webspace *w, const char *relpath, size_t rlen,
+		     enum change_kind change, const struct judgement *J, int pid, const char *source)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->time_ns = now_real_ns();
+	ev->webspace_id = w->id;
+	ev->customer = w->customer;
+	ev->path = relpath;
+	ev->plen = rlen;
+	ev->change = change;
+	ev->known = J->k.known;
+	ev->verdict = J->vd.kind;
+	ev->severity = (enum severity)J->sev;
+	ev->reason = J->vd.reason;
+	ev->installation_id = J->ir ? J->ir->id : 0;
+	ev->product = J->p ? J->p->name : NULL;
+	ev->version = J->v ? J->v->version : NULL;
+	ev->other_version = J->k.other ? J->k.other->version : NULL;
+	ev->pid = pid;
+	ev->source = source;
+	if (J->have_writer) {
+		ev->have_writer = true;
+		ev->uid = J->writer.uid;
+		ev->user = J->writer.user;
+		ev->comm = J->writer.comm;
+		ev->cgroup = J->writer.cgroup;
+	}
+}
+
+/* Verdicts that may be part of something larger (an update, an installation
+ * or removal) wait for the installation's quiet window (reident) */
+static bool
+held_verdict(enum verdict_kind v)
+{
+	return v == VERDICT_UPDATE || v == VERDICT_DOWNGRADE || v == VERDICT_DELETED ||
+	       v == VERDICT_FOREIGN;
+}
+
+static void
+emit(struct engine *e, int64_t id)
+{
+	e->stats.events++;
+	if (e->o.on_event)
+		e->o.on_event(e->o.on_event_ud, id);
+}
+
+static void
+file_row_fill(struct file_row *row, struct webspace *w, const char *relpath, size_t rlen,
+	      const struct hash_result *res, const struct judgement *J)
+{
+	memset(row, 0, sizeof(*row));
+	row->webspace_id = w->id;
+	row->relpath = relpath;
+	row->rlen = rlen;
+	if (res) {
+		row->ino = res->ino;
+		row->size = res->size;
+		row->mtime_ns = res->mtime_ns;
+		row->ctime_ns = res->ctime_ns;
+		row->mode = res->mode;
+		row->uid = res->uid;
+		row->has_sha = res->status == HASH_OK;
+		if (row->has_sha)
+			memcpy(row->sha256, res->sha256, SHA256_LEN);
+		snprintf(row->status, sizeof(row->status), "%s", hash_status_name(res->status));
+	}
+	snprintf(row->known, sizeof(row->known), "%s", known_name(J->k.known));
+	snprintf(row->verdict, sizeof(row->verdict), "%s", verdict_name(J->vd.kind));
+	row->installation_id = J->ir ? J->ir->id : 0;
+	row->comp_key = J->ckey;
+	row->cklen = J->cklen;
+}
+
+/* classifies and stores one change; returns the event id or 0 */
+static int64_t
+record_change(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
+	      enum change_kind change, const struct hash_result *res, const struct file_row *old,
+	      const char *old_path, size_t oplen, int pid, const char *source, bool event_always)
+{
+	bool have_sha = res && res->status == HASH_OK;
+	struct judgement J;
+	struct event_row ev;
+	struct file_row row;
+	int64_t id = 0;
+
+	judge(e, w, relpath, rlen, change, res, pid, &J);
 	batch_begin(e);
 	if (change == CHANGE_DELETED) {
 		state_file_delete(e->st, w->id, relpath, rlen);
 	} else {
-		memset(&row, 0, sizeof(row));
-		row.webspace_id = w->id;
-		row.relpath = relpath;
-		row.rlen = rlen;
-		if (res) {
-			row.ino = res->ino;
-			row.size = res->size;
-			row.mtime_ns = res->mtime_ns;
-			row.ctime_ns = res->ctime_ns;
-			row.mode = res->mode;
-			row.uid = res->uid;
-			row.has_sha = have_sha;
-			if (have_sha)
-				memcpy(row.sha256, res->sha256, SHA256_LEN);
-			snprintf(row.status, sizeof(row.status), "%s", hash_status_name(res->status));
-		}
-		snprintf(row.known, sizeof(row.known), "%s", known_name(k.known));
-		snprintf(row.verdict, sizeof(row.verdict), "%s", verdict_name(vd.kind));
-		row.installation_id = ir ? ir->id : 0;
+		file_row_fill(&row, w, relpath, rlen, res, &J);
 		state_file_put(e->st, &row);
 	}
-	if (event_always || sev >= SEV_WARNING) {
-		memset(&ev, 0, sizeof(ev));
-		ev.time_ns = now_real_ns();
-		ev.webspace_id = w->id;
-		ev.customer = w->customer;
-		ev.path = relpath;
-		ev.plen = rlen;
+	if (event_always || J.sev >= SEV_WARNING) {
+		event_from_judgement(&ev, w, relpath, rlen, change, &J, pid, source);
 		ev.old_path = old_path;
 		ev.oplen = oplen;
-		ev.change = change;
-		ev.known = k.known;
-		ev.verdict = vd.kind;
-		ev.severity = (enum severity)sev;
-		ev.reason = vd.reason;
 		ev.old_sha256 = old && old->has_sha ? old->sha256 : NULL;
 		ev.new_sha256 = have_sha ? res->sha256 : NULL;
-		ev.installation_id = ir ? ir->id : 0;
-		ev.product = p ? p->name : NULL;
-		ev.version = v ? v->version : NULL;
-		ev.other_version = k.other ? k.other->version : NULL;
-		ev.pid = pid;
-		ev.source = source;
+		ev.held = change != CHANGE_BASELINE && held_verdict(J.vd.kind) &&
+			  (strcmp(source, "live") == 0 || strcmp(source, "reconcile") == 0);
 		if (state_event_add(e->st, &ev, &id) == 0) {
-			e->stats.events++;
-			if (e->o.on_event)
-				e->o.on_event(e->o.on_event_ud, id);
+			if (ev.held)
+				e->stats.held++;
+			else
+				emit(e, id);
 		}
 	}
 	/* identification can only change when a file that votes changed: known
 	 * content came or went, or a release file of an installation changed */
 	if (change != CHANGE_BASELINE &&
-	    (k.known != KNOWN_NONE || k.release_path ||
+	    (J.k.known != KNOWN_NONE || J.k.release_path ||
 	     (old && old->known[0] && strcmp(old->known, "unknown") != 0)))
 		w->reident_ns = now_mono_ns() + e->o.reident_ms * 1000000ull;
 	return id;
@@ -764,7 +943,8 @@ engine_rename(struct engine *e, int64_t ws_from, const char *from, size_t flen, 
 	if (is_dir) {
 		if (wf && wt && wf == wt && flen && tlen) {
 			batch_begin(e);
-			state_dir_move(e->st, wf->id, from, flen, to, tlen);
+			state_dir_move(e->st, wf->id, from, flen, to, tlen,
+				       comp_keys_survive(e, from, flen) && comp_keys_survive(e, to, tlen));
 			ws_load_inst(e, wf);
 			{
 				struct event_row ev;
@@ -1168,14 +1348,331 @@ bg_reconcile_done(struct engine *e, struct webspace *w, struct bg_job *j)
 		 (unsigned long long)e->stats.last_reconcile_ms);
 }
 
-/* stores installations found by ident; events for what changed */
+/* ---- installations and aggregation ---- */
+
+/* fewer deletions than this in one installation are reported one by one */
+#define INCOMPLETE_MIN 10
+/* files listed by name in an aggregate's detail */
+#define DETAIL_MAX 100
+
+/* One event that stands for many file changes: an update or downgrade, an
+ * installation that appeared or disappeared, one left incomplete. */
+struct agg {
+	int64_t inst_id;
+	enum verdict_kind verdict;
+	enum change_kind change;
+	char *root;
+	size_t root_len;
+	char *product, *version, *other_version;
+	int64_t event_id;
+	int64_t members;
+	struct buf detail; /* JSON object */
+	char reason[320];
+};
+
+static struct agg *
+agg_add(struct agg **v, size_t *n, int64_t inst_id, enum verdict_kind verdict,
+	enum change_kind change, const char *root, size_t root_len, const char *product,
+	const char *version, const char *other)
+{
+	struct agg *a;
+
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	a = &(*v)[(*n)++];
+	memset(a, 0, sizeof(*a));
+	a->inst_id = inst_id;
+	a->verdict = verdict;
+	a->change = change;
+	a->root = xstrndup(root, root_len);
+	a->root_len = root_len;
+	a->product = xstrdup(product);
+	a->version = xstrdup(version);
+	a->other_version = other ? xstrdup(other) : NULL;
+	buf_init(&a->detail, 1 << 20);
+	return a;
+}
+
+static void
+aggs_free(struct agg *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].root);
+		free(v[i].product);
+		free(v[i].version);
+		free(v[i].other_version);
+		buf_free(&v[i].detail);
+	}
+	free(v);
+}
+
+/* a stored row as a hash result, with the head bytes read again for the code
+ * checks (the state keeps no content) */
+static void
+res_from_row(struct webspace *w, const struct file_row *row, const char *relpath,
+	     struct hash_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->status = row->has_sha ? HASH_OK : HASH_ERROR;
+	memcpy(res->sha256, row->sha256, SHA256_LEN);
+	res->ino = row->ino;
+	res->size = row->size;
+	res->mtime_ns = row->mtime_ns;
+	res->ctime_ns = row->ctime_ns;
+	res->mode = row->mode;
+	res->uid = row->uid;
+	if (row->has_sha && row->size > 0) {
+		char head[32];
+		int n = scan_read_small(w->root, relpath, head, sizeof(head));
+
+		if (n > 0) {
+			memcpy(res->head, head, (size_t)n);
+			res->headlen = (uint8_t)n;
+		}
+	}
+}
+
+struct row_copy {
+	struct file_row row;
+	char *relpath;
+};
+
+struct rows {
+	struct row_copy *v;
+	size_t n;
+};
+
+static int
+rows_collect(void *ud, const struct file_row *f)
+{
+	struct rows *r = ud;
+	struct row_copy *c;
+
+	r->v = xreallocarray(r->v, r->n + 1, sizeof(*r->v));
+	c = &r->v[r->n++];
+	c->row = *f;
+	c->relpath = xstrndup(f->relpath, f->rlen);
+	c->row.relpath = c->relpath;
+	return 0;
+}
+
+static void
+rows_free(struct rows *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		free(r->v[i].relpath);
+	free(r->v);
+}
+
+/* After an installation changed version: every file of it judged again
+ * against the new release; the files that did not follow are listed. */
+static void
+rejudge_installation(struct engine *e, struct webspace *w, struct agg *a)
+{
+	const struct inst_row *ir = NULL;
+	struct rows rows = { NULL, 0 };
+	struct json j;
+	size_t i, listed = 0, nf = 0;
+
+	for (i = 0; i < w->ninst; i++)
+		if (w->inst[i].id == a->inst_id)
+			ir = &w->inst[i];
+	json_init(&j, &a->detail);
+	json_obj_begin(&j);
+	json_kv_str(&j, "from", a->other_version);
+	json_kv_str(&j, "to", a->version);
+	json_key(&j, "not_followed");
+	json_arr_begin(&j);
+	if (ir)
+		state_files_under(e->st, w->id, ir->root, ir->root_len, rows_collect, &rows);
+	for (i = 0; i < rows.n; i++) {
+		struct row_copy *c = &rows.v[i];
+		struct hash_result res;
+		struct judgement J;
+		struct file_row row;
+
+		if (inst_for(w, c->relpath, c->row.rlen) != ir)
+			continue; /* a nested installation's file */
+		res_from_row(w, &c->row, c->relpath, &res);
+		judge(e, w, c->relpath, c->row.rlen, CHANGE_MODIFIED, &res, 0, &J);
+		if (strcmp(c->row.verdict, verdict_name(J.vd.kind)) != 0 ||
+		    strcmp(c->row.known, known_name(J.k.known)) != 0) {
+			file_row_fill(&row, w, c->relpath, c->row.rlen, &res, &J);
+			state_file_put(e->st, &row);
+		}
+		if (J.vd.kind != VERDICT_UPDATE && J.vd.kind != VERDICT_DOWNGRADE &&
+		    J.vd.kind != VERDICT_TAMPERED)
+			continue;
+		nf++;
+		if (listed++ >= DETAIL_MAX)
+			continue;
+		json_obj_begin(&j);
+		json_kv_name(&j, "path", c->relpath, c->row.rlen);
+		json_kv_str(&j, "verdict", verdict_name(J.vd.kind));
+		json_kv_str(&j, "reason", J.vd.reason);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_kv_int(&j, "not_followed_count", (int64_t)nf);
+	json_obj_end(&j);
+	rows_free(&rows);
+	if (nf)
+		snprintf(a->reason + strlen(a->reason), sizeof(a->reason) - strlen(a->reason),
+			 " (%zu file%s did not follow)", nf, nf == 1 ? "" : "s");
+}
+
+static int64_t
+agg_store(struct engine *e, struct webspace *w, struct agg *a, const char *source)
+{
+	struct event_row ev;
+	int64_t id = 0;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.time_ns = now_real_ns();
+	ev.webspace_id = w->id;
+	ev.customer = w->customer;
+	ev.path = a->root;
+	ev.plen = a->root_len;
+	ev.installation_id = a->inst_id;
+	ev.product = a->product;
+	ev.version = a->version;
+	ev.other_version = a->other_version;
+	ev.source = source;
+	ev.reason = a->reason;
+	ev.change = a->change;
+	ev.verdict = a->verdict;
+	ev.severity = verdict_default_severity(a->verdict);
+	if (e->o.severity)
+		ev.severity = (enum severity)e->o.severity(e->o.severity_ud, w->customer, ev.verdict,
+							     ev.severity);
+	ev.nfiles = -1; /* set when the members are known */
+	ev.detail = a->detail.len ? a->detail.data : NULL;
+	state_event_add(e->st, &ev, &id);
+	a->event_id = id;
+	return id;
+}
+
+/* Held events of the webspace: members of an aggregate, or judged again
+ * against what is installed now and released on their own. ids of events to
+ * announce are appended to *out. */
+static void
+release_held(struct engine *e, struct webspace *w, struct agg **aggs, size_t *naggs,
+	     const char *source, int64_t **out, size_t *nout)
+{
+	struct held_event *h = NULL;
+	size_t nh = 0, i, k;
+	struct {
+		int64_t inst_id;
+		size_t n;
+	} *inc = NULL;
+	size_t ninc = 0;
+
+	if (state_held_events(e->st, w->id, &h, &nh) < 0 || nh == 0)
+		goto out;
+	for (i = 0; i < nh; i++) {
+		const struct inst_row *cur = inst_for(w, h[i].path, h[i].plen);
+		struct agg *parent = NULL;
+
+		for (k = 0; k < *naggs && parent == NULL; k++) {
+			struct agg *a = &(*aggs)[k];
+
+			if (a->verdict == VERDICT_DELETED ? (h[i].change == CHANGE_DELETED &&
+							    a->inst_id == h[i].installation_id)
+							 : (cur && a->inst_id == cur->id))
+				parent = a;
+		}
+		if (parent) {
+			state_event_release(e->st, h[i].id, parent->event_id, -1, -1, NULL);
+			parent->members++;
+			continue;
+		}
+		if (h[i].change == CHANGE_DELETED && h[i].verdict == VERDICT_DELETED &&
+		    h[i].installation_id) {
+			for (k = 0; k < ninc && inc[k].inst_id != h[i].installation_id; k++)
+				;
+			if (k == ninc) {
+				inc = xreallocarray(inc, ninc + 1, sizeof(*inc));
+				inc[ninc].inst_id = h[i].installation_id;
+				inc[ninc++].n = 0;
+			}
+			inc[k].n++;
+			continue;
+		}
+		if (h[i].change != CHANGE_DELETED) {
+			struct file_row row;
+			struct hash_result res;
+			struct judgement J;
+
+			if (state_file_get(e->st, w->id, h[i].path, h[i].plen, &row) == 0) {
+				res_from_row(w, &row, h[i].path, &res);
+				judge(e, w, h[i].path, h[i].plen, h[i].change, &res, 0, &J);
+				if (strcmp(row.verdict, verdict_name(J.vd.kind)) != 0) {
+					struct file_row nrow;
+
+					file_row_fill(&nrow, w, h[i].path, h[i].plen, &res, &J);
+					state_file_put(e->st, &nrow);
+				}
+				state_event_release(e->st, h[i].id, 0, J.vd.kind, J.sev, J.vd.reason);
+				*out = xreallocarray(*out, *nout + 1, sizeof(**out));
+				(*out)[(*nout)++] = h[i].id;
+				continue;
+			}
+		}
+		state_event_release(e->st, h[i].id, 0, -1, -1, NULL);
+		*out = xreallocarray(*out, *nout + 1, sizeof(**out));
+		(*out)[(*nout)++] = h[i].id;
+	}
+	/* deletions in an installation that stays: many at once are one event */
+	for (k = 0; k < ninc; k++) {
+		struct agg *a = NULL;
+		const struct inst_row *ir = NULL;
+		size_t m;
+
+		for (m = 0; m < w->ninst; m++)
+			if (w->inst[m].id == inc[k].inst_id)
+				ir = &w->inst[m];
+		if (inc[k].n >= INCOMPLETE_MIN && ir) {
+			a = agg_add(aggs, naggs, ir->id, VERDICT_DELETED, CHANGE_DELETED, ir->root,
+				    ir->root_len, ir->product, ir->version, NULL);
+			snprintf(a->reason, sizeof(a->reason),
+				 "%zu files of %s %s removed: the installation is incomplete", inc[k].n,
+				 ir->product, ir->version);
+			agg_store(e, w, a, source);
+		}
+		for (i = 0; i < nh; i++) {
+			if (h[i].change != CHANGE_DELETED || h[i].verdict != VERDICT_DELETED ||
+			    h[i].installation_id != inc[k].inst_id)
+				continue;
+			if (a) {
+				state_event_release(e->st, h[i].id, a->event_id, -1, -1, NULL);
+				a->members++;
+			} else {
+				state_event_release(e->st, h[i].id, 0, -1, -1, NULL);
+				*out = xreallocarray(*out, *nout + 1, sizeof(**out));
+				(*out)[(*nout)++] = h[i].id;
+			}
+		}
+	}
+out:
+	free(inc);
+	state_held_free(h, nh);
+}
+
+/* stores installations found by ident; one event per installation that
+ * changed, standing for the file events held meanwhile */
 static void
 store_installations(struct engine *e, struct webspace *w, const struct ident_result *r,
 		    const char *source)
 {
 	struct inst_row *old = w->inst;
-	size_t nold = w->ninst, i, k;
+	size_t nold = w->ninst, i, k, naggs = 0, nout = 0;
 	bool *seen = xcalloc(nold ? nold : 1, sizeof(bool));
+	bool baseline = strcmp(source, "baseline") == 0;
+	struct agg *aggs = NULL;
+	int64_t *out = NULL;
 	int64_t now_ns = now_real_ns();
 
 	batch_begin(e);
@@ -1183,9 +1680,7 @@ store_installations(struct engine *e, struct webspace *w, const struct ident_res
 		const struct installation *in = &r->inst[i];
 		struct inst_row row;
 		const struct inst_row *prev = NULL;
-		struct event_row ev;
-		char reason[320];
-		int64_t id;
+		struct agg *a = NULL;
 
 		for (k = 0; k < nold; k++)
 			if (old[k].root_len == in->root_len && memcmp(old[k].root, in->root, in->root_len) == 0 &&
@@ -1203,89 +1698,92 @@ store_installations(struct engine *e, struct webspace *w, const struct ident_res
 		row.confidence = in->confidence;
 		state_installation_put(e->st, &row, in->mixed ? in->mixed_with->version : NULL,
 				       in->claimed_version, in->matched);
-		memset(&ev, 0, sizeof(ev));
-		ev.time_ns = now_ns;
-		ev.webspace_id = w->id;
-		ev.customer = w->customer;
-		ev.path = in->root;
-		ev.plen = in->root_len;
-		ev.installation_id = row.id;
-		ev.product = in->product->name;
-		ev.version = in->version->version;
-		ev.source = source;
-		ev.reason = reason;
-		ev.change = CHANGE_MODIFIED;
 		if (prev && strcmp(prev->version, in->version->version) != 0) {
 			const struct fp_version *pv = fp_product_find_version(in->product, prev->version);
 			bool up = pv == NULL || in->version->rank > pv->rank;
 
-			ev.verdict = up ? VERDICT_UPDATE : VERDICT_DOWNGRADE;
-			ev.other_version = prev->version;
-			snprintf(reason, sizeof(reason), "%s %s \u2192 %s", in->product->name, prev->version,
-				 in->version->version);
-		} else if (prev == NULL && strcmp(source, "baseline") != 0) {
-			ev.change = CHANGE_CREATED;
-			ev.verdict = VERDICT_NEW;
-			snprintf(reason, sizeof(reason), "%s %s installed", in->product->name,
-				 in->version->version);
-		} else if (in->claimed_version && strcmp(in->claimed_version, in->version->version) != 0 &&
-			   (prev == NULL || strcmp(source, "baseline") == 0)) {
-			ev.verdict = VERDICT_VERSION_LIE;
-			snprintf(reason, sizeof(reason), "%s claims %.60s, the hashes say %s",
-				 in->product->version_file, in->claimed_version, in->version->version);
-		} else {
-			continue;
+			a = agg_add(&aggs, &naggs, row.id, up ? VERDICT_UPDATE : VERDICT_DOWNGRADE,
+				    CHANGE_MODIFIED, in->root, in->root_len, in->product->name,
+				    in->version->version, prev->version);
+			snprintf(a->reason, sizeof(a->reason), "%s %s \u2192 %s at %s", in->product->name,
+				 prev->version, in->version->version,
+				 in->root_len ? esc_name(in->root) : "the webspace root");
+			if (!up)
+				snprintf(a->reason + strlen(a->reason), sizeof(a->reason) - strlen(a->reason),
+					 " (a downgrade: old releases bring back fixed vulnerabilities)");
+		} else if (prev == NULL && !baseline) {
+			a = agg_add(&aggs, &naggs, row.id, VERDICT_NEW, CHANGE_CREATED, in->root,
+				    in->root_len, in->product->name, in->version->version, NULL);
+			snprintf(a->reason, sizeof(a->reason), "%s %s installed at %s", in->product->name,
+				 in->version->version,
+				 in->root_len ? esc_name(in->root) : "the webspace root");
 		}
-		ev.severity = verdict_default_severity(ev.verdict);
-		if (e->o.severity)
-			ev.severity = (enum severity)e->o.severity(e->o.severity_ud, w->customer,
-								     ev.verdict, ev.severity);
-		if (state_event_add(e->st, &ev, &id) == 0) {
-			e->stats.events++;
-			if (e->o.on_event)
-				e->o.on_event(e->o.on_event_ud, id);
-		}
-		/* a version-lie can come with an update */
-		if (ev.verdict != VERDICT_VERSION_LIE && in->claimed_version &&
-		    strcmp(in->claimed_version, in->version->version) != 0) {
+		/* the version file's claim, checked whenever the version is (re)decided */
+		if (in->claimed_version && strcmp(in->claimed_version, in->version->version) != 0 &&
+		    (baseline || prev == NULL || a != NULL || prev->claimed == NULL ||
+		     strcmp(prev->claimed, in->claimed_version) != 0)) {
+			struct event_row ev;
+			char reason[320];
+			int64_t id;
+
+			memset(&ev, 0, sizeof(ev));
+			ev.time_ns = now_ns;
+			ev.webspace_id = w->id;
+			ev.customer = w->customer;
+			ev.path = in->root;
+			ev.plen = in->root_len;
+			ev.installation_id = row.id;
+			ev.product = in->product->name;
+			ev.version = in->version->version;
+			ev.other_version = in->claimed_version;
+			ev.source = source;
+			ev.reason = reason;
+			ev.change = CHANGE_MODIFIED;
 			ev.verdict = VERDICT_VERSION_LIE;
-			ev.other_version = NULL;
 			snprintf(reason, sizeof(reason), "%s claims %.60s, the hashes say %s",
 				 in->product->version_file, in->claimed_version, in->version->version);
 			ev.severity = verdict_default_severity(ev.verdict);
-			if (state_event_add(e->st, &ev, &id) == 0 && e->o.on_event)
-				e->o.on_event(e->o.on_event_ud, id);
+			if (e->o.severity)
+				ev.severity = (enum severity)e->o.severity(e->o.severity_ud, w->customer,
+									     ev.verdict, ev.severity);
+			if (state_event_add(e->st, &ev, &id) == 0) {
+				out = xreallocarray(out, nout + 1, sizeof(*out));
+				out[nout++] = id;
+			}
 		}
 	}
 	for (k = 0; k < nold; k++) {
-		struct event_row ev;
-		char reason[320];
-		int64_t id;
+		struct agg *a;
 
 		if (seen[k])
 			continue;
 		state_installation_delete(e->st, old[k].id);
-		memset(&ev, 0, sizeof(ev));
-		ev.time_ns = now_ns;
-		ev.webspace_id = w->id;
-		ev.customer = w->customer;
-		ev.path = old[k].root;
-		ev.plen = old[k].root_len;
-		ev.change = CHANGE_DELETED;
-		ev.verdict = VERDICT_DELETED;
-		ev.severity = verdict_default_severity(VERDICT_DELETED);
-		ev.product = old[k].product;
-		ev.version = old[k].version;
-		ev.source = source;
-		snprintf(reason, sizeof(reason), "%s %s no longer found here", old[k].product,
-			 old[k].version);
-		ev.reason = reason;
-		if (state_event_add(e->st, &ev, &id) == 0 && e->o.on_event)
-			e->o.on_event(e->o.on_event_ud, id);
+		a = agg_add(&aggs, &naggs, old[k].id, VERDICT_DELETED, CHANGE_DELETED, old[k].root,
+			    old[k].root_len, old[k].product, old[k].version, NULL);
+		snprintf(a->reason, sizeof(a->reason), "%s %s no longer found at %s (removed)",
+			 old[k].product, old[k].version,
+			 old[k].root_len ? esc_name(old[k].root) : "the webspace root");
 	}
 	free(seen);
-	engine_flush(e);
 	ws_load_inst(e, w);
+	for (k = 0; k < naggs; k++) {
+		if (aggs[k].verdict == VERDICT_UPDATE || aggs[k].verdict == VERDICT_DOWNGRADE)
+			rejudge_installation(e, w, &aggs[k]);
+		agg_store(e, w, &aggs[k], source);
+	}
+	if (!baseline)
+		release_held(e, w, &aggs, &naggs, source, &out, &nout);
+	for (i = 0; i < naggs; i++)
+		state_event_set_nfiles(e->st, aggs[i].event_id, aggs[i].members);
+	engine_flush(e);
+	e->stats.aggregates += naggs;
+	for (i = 0; i < naggs; i++)
+		if (aggs[i].event_id)
+			emit(e, aggs[i].event_id);
+	for (i = 0; i < nout; i++)
+		emit(e, out[i]);
+	aggs_free(aggs, naggs);
+	free(out);
 }
 
 static void
@@ -1466,6 +1964,7 @@ engine_new(struct store *s, const struct engine_opts *o, struct engine **ret)
 	if (e->o.pending_max == 0)
 		e->o.pending_max = 262144;
 	e->s = s;
+	e->pc = proc_cache_new();
 	hmap_init(&e->ws_by_root);
 	hmap_init(&e->pending);
 	hmap_init(&e->handles);
@@ -1562,6 +2061,7 @@ engine_free(struct engine *e)
 	fpindex_lookup_free(e->lk);
 	fpindex_free(e->idx);
 	state_free(e->st);
+	proc_cache_free(e->pc);
 	free(e);
 }
 
@@ -1575,6 +2075,75 @@ int
 engine_bg_fd(const struct engine *e)
 {
 	return e->bg_efd;
+}
+
+size_t
+engine_apply_marks(struct engine *e, const uint8_t *sha256)
+{
+	/* files whose stored verdict a mark contradicts, or (with a hash) every
+	 * file with that content */
+	static const char *const all_sql =
+		"SELECT f.webspace_id, f.relpath FROM files f JOIN known_bad k ON k.sha256=f.sha256 "
+		"WHERE f.verdict IS NOT 'malicious' UNION "
+		"SELECT f.webspace_id, f.relpath FROM files f JOIN trusted t ON t.sha256=f.sha256 "
+		"JOIN webspaces w ON w.id=f.webspace_id WHERE (t.customer='' OR t.customer=w.customer) "
+		"AND f.verdict IN ('malicious', 'suspicious', 'tampered', 'foreign')";
+	sqlite3_stmt *q;
+	struct {
+		int64_t ws;
+		char *path;
+		size_t len;
+	} *v = NULL;
+	size_t n = 0, i, changed = 0;
+
+	engine_flush(e);
+	state_marks_changed(e->st);
+	q = store_prepare(e->s, sha256 ? "SELECT webspace_id, relpath FROM files WHERE sha256=?" : all_sql);
+	if (q == NULL)
+		return 0;
+	if (sha256)
+		sqlite3_bind_blob(q, 1, sha256, SHA256_LEN, SQLITE_STATIC);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		v[n].ws = sqlite3_column_int64(q, 0);
+		v[n].len = (size_t)sqlite3_column_bytes(q, 1);
+		v[n].path = xstrndup(v[n].len ? sqlite3_column_blob(q, 1) : "", v[n].len);
+		n++;
+	}
+	sqlite3_finalize(q);
+	for (i = 0; i < n; i++) {
+		struct webspace *w = ws_get(e, v[i].ws);
+		struct file_row row;
+		struct hash_result res;
+		struct judgement J;
+
+		if (w && state_file_get(e->st, w->id, v[i].path, v[i].len, &row) == 0) {
+			res_from_row(w, &row, v[i].path, &res);
+			judge(e, w, v[i].path, v[i].len, CHANGE_RECLASSIFIED, &res, 0, &J);
+			if (strcmp(row.verdict, verdict_name(J.vd.kind)) != 0) {
+				record_change(e, w, v[i].path, v[i].len, CHANGE_RECLASSIFIED, &res, &row, NULL, 0,
+					      0, "mark", J.vd.kind == VERDICT_MALICIOUS);
+				changed++;
+			}
+		}
+		free(v[i].path);
+	}
+	free(v);
+	engine_flush(e);
+	if (changed)
+		log_info("marks: %zu file%s judged again", changed, changed == 1 ? "" : "s");
+	return changed;
+}
+
+void
+engine_set_policy(struct engine *e, const struct engine_opts *o)
+{
+	e->o.reident_ms = o->reident_ms ? o->reident_ms : 2000;
+	e->o.consensus_min = o->consensus_min;
+	e->o.component_dirs = o->component_dirs;
+	e->o.ncomponent_dirs = o->ncomponent_dirs;
+	e->o.web_server = o->web_server;
+	e->o.nweb_server = o->nweb_server;
 }
 
 void

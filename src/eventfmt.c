@@ -102,6 +102,41 @@ eventfmt_json(struct json *j, sqlite3_stmt *row)
 		json_int(j, sqlite3_column_int64(row, 16));
 	kv_text(j, "source", row, 17);
 	json_kv_bool(j, "acked", sqlite3_column_type(row, 18) != SQLITE_NULL);
+	/* the writer, as /proc told when the change happened (best effort) */
+	json_key(j, "writer");
+	if (sqlite3_column_type(row, 19) == SQLITE_NULL) {
+		json_null(j);
+	} else {
+		json_obj_begin(j);
+		json_key(j, "pid");
+		if (sqlite3_column_type(row, 16) == SQLITE_NULL)
+			json_null(j);
+		else
+			json_int(j, sqlite3_column_int64(row, 16));
+		json_kv_int(j, "uid", sqlite3_column_int64(row, 19));
+		kv_text(j, "user", row, 20);
+		kv_text(j, "comm", row, 21);
+		kv_text(j, "cgroup", row, 22);
+		json_obj_end(j);
+	}
+	json_kv_bool(j, "held", sqlite3_column_int(row, 23) != 0);
+	json_key(j, "parent_id");
+	if (sqlite3_column_type(row, 24) == SQLITE_NULL)
+		json_null(j);
+	else
+		json_int(j, sqlite3_column_int64(row, 24));
+	json_key(j, "files");
+	if (sqlite3_column_type(row, 25) == SQLITE_NULL)
+		json_null(j);
+	else
+		json_int(j, sqlite3_column_int64(row, 25));
+	json_key(j, "detail");
+	if (sqlite3_column_type(row, 26) == SQLITE_TEXT && sqlite3_column_bytes(row, 26) > 1 &&
+	    sqlite3_column_text(row, 26)[0] == '{')
+		json_raw(j, (const char *)sqlite3_column_text(row, 26),
+			 (size_t)sqlite3_column_bytes(row, 26));
+	else
+		json_null(j);
 	json_obj_end(j);
 }
 
@@ -137,6 +172,11 @@ eventfmt_text(FILE *out, sqlite3_stmt *row, bool color)
 				(size_t)sqlite3_column_bytes(row, 10));
 		fprintf(out, "  (%s)", b.data ? b.data : "");
 	}
+	if (sqlite3_column_type(row, 25) != SQLITE_NULL && sqlite3_column_int64(row, 25) > 0)
+		fprintf(out, "  [%lld files]", (long long)sqlite3_column_int64(row, 25));
+	if (sqlite3_column_text(row, 21))
+		fprintf(out, "  by %s (uid %lld)", esc_name((const char *)sqlite3_column_text(row, 21)),
+			(long long)sqlite3_column_int64(row, 19));
 	fputc('\n', out);
 	buf_free(&b);
 	free(path);

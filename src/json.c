@@ -138,6 +138,13 @@ json_strn(struct json *j, const char *s, size_t n)
 }
 
 void
+json_raw(struct json *j, const char *text, size_t n)
+{
+	json_sep(j);
+	buf_append(j->out, text, n);
+}
+
+void
 json_str(struct json *j, const char *s)
 {
 	if (s == NULL)

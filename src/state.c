@@ -14,7 +14,7 @@
 enum {
 	ST_WS_GET, ST_WS_INS, ST_WS_CUST, ST_WS_BASE, ST_WS_RECON,
 	ST_F_GET, ST_F_PUT, ST_F_DEL, ST_F_MOVE_DEL, ST_F_MOVE,
-	ST_EV_ADD, ST_BAD, ST_F_COUNT,
+	ST_EV_ADD, ST_BAD, ST_F_COUNT, ST_TRUSTED, ST_CONSENSUS, ST_EV_RELEASE,
 	ST_MAX,
 };
 
@@ -27,30 +27,36 @@ static const char *const sqls[ST_MAX] = {
 	[ST_F_GET] = "SELECT ino, size, mtime_ns, ctime_ns, mode, uid, sha256, status, known, verdict, "
 		     "installation_id FROM files WHERE webspace_id=? AND relpath=?",
 	[ST_F_PUT] = "INSERT INTO files(webspace_id, relpath, ino, size, mtime_ns, ctime_ns, mode, uid, "
-		     "sha256, status, known, verdict, installation_id, updated_at) "
-		     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+		     "sha256, status, known, verdict, installation_id, updated_at, comp_key) "
+		     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
 		     "ON CONFLICT(webspace_id, relpath) DO UPDATE SET ino=?3, size=?4, mtime_ns=?5, "
 		     "ctime_ns=?6, mode=?7, uid=?8, sha256=?9, status=?10, known=?11, verdict=?12, "
-		     "installation_id=?13, updated_at=?14",
+		     "installation_id=?13, updated_at=?14, comp_key=?15",
 	[ST_F_DEL] = "DELETE FROM files WHERE webspace_id=? AND relpath=?",
 	[ST_F_MOVE_DEL] = "DELETE FROM files WHERE webspace_id=? AND relpath=?",
 	[ST_F_MOVE] = "UPDATE files SET relpath=? WHERE webspace_id=? AND relpath=?",
 	[ST_EV_ADD] = "INSERT INTO events(time, time_ns, webspace_id, customer, path, old_path, change, "
 		      "known, verdict, severity, reason, old_sha256, new_sha256, installation_id, product, "
-		      "version, other_version, pid, source) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-		      "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+		      "version, other_version, pid, source, uid, user, comm, cgroup, held, parent_id, nfiles, "
+		      "detail) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+		      "?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
 	[ST_BAD] = "SELECT 1 FROM known_bad WHERE sha256=?",
 	[ST_F_COUNT] = "SELECT count(*) FROM files",
+	[ST_TRUSTED] = "SELECT 1 FROM trusted WHERE sha256=?1 AND customer IN ('', ?2)",
+	/* copies of a component file in the other webspaces, per content */
+	[ST_CONSENSUS] = "SELECT sha256, count(DISTINCT webspace_id) FROM files WHERE comp_key=?1 AND "
+			 "webspace_id<>?2 AND sha256 IS NOT NULL GROUP BY sha256",
+	[ST_EV_RELEASE] = "UPDATE events SET held=0, parent_id=?1, verdict=coalesce(?2, verdict), "
+			  "severity=coalesce(?3, severity), reason=coalesce(?4, reason) WHERE id=?5",
 };
 
 struct state {
 	struct store *s;
 	sqlite3_stmt *st[ST_MAX];
 	bool in_tx;
-	/* whether known_bad has rows, re-read every few seconds (marking happens
-	 * from another process): saves a query per change while it is empty */
-	bool bad_any;
-	uint64_t bad_checked_ns;
+	/* whether known_bad [0] and trusted [1] have rows (table_any) */
+	bool any[2];
+	uint64_t any_checked_ns[2];
 };
 
 int
@@ -264,6 +270,10 @@ state_file_put(struct state *st, const struct file_row *f)
 	else
 		sqlite3_bind_null(q, 13);
 	sqlite3_bind_int64(q, 14, now_unix());
+	if (f->comp_key)
+		sqlite3_bind_blob(q, 15, f->comp_key, (int)f->cklen, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 15);
 	return step_done(q);
 }
 
@@ -308,7 +318,7 @@ prefix_hi(const char *dir, size_t dlen)
 
 int
 state_dir_move(struct state *st, int64_t ws, const char *from, size_t flen, const char *to,
-	       size_t tlen)
+	       size_t tlen, bool keep_comp)
 {
 	char *lo = xmalloc(flen + 1), *hi = prefix_hi(from, flen);
 	sqlite3_stmt *q = NULL;
@@ -316,7 +326,8 @@ state_dir_move(struct state *st, int64_t ws, const char *from, size_t flen, cons
 	static const char *const sql[] = {
 		/* rows already at the destination are gone (the rename replaced it) */
 		"DELETE FROM files WHERE webspace_id=?1 AND relpath>=?5 AND relpath<?6",
-		"UPDATE files SET relpath=CAST(?4 || substr(relpath, ?7) AS BLOB) WHERE webspace_id=?1 AND "
+		"UPDATE files SET relpath=CAST(?4 || substr(relpath, ?7) AS BLOB), "
+		"comp_key=CASE WHEN ?9 THEN comp_key ELSE NULL END WHERE webspace_id=?1 AND "
 		"relpath>=?2 AND relpath<?3",
 		"UPDATE installations SET root=CAST(?4 || substr(root, ?7) AS BLOB) WHERE webspace_id=?1 AND "
 		"root>=?2 AND root<?3",
@@ -340,6 +351,7 @@ state_dir_move(struct state *st, int64_t ws, const char *from, size_t flen, cons
 		sqlite3_bind_blob(q, 6, thi, (int)tlen + 1, SQLITE_STATIC);
 		sqlite3_bind_int64(q, 7, (int64_t)flen + 1);
 		sqlite3_bind_blob(q, 8, from, (int)flen, SQLITE_STATIC);
+		sqlite3_bind_int(q, 9, keep_comp ? 1 : 0);
 		if (sqlite3_step(q) != SQLITE_DONE) {
 			log_warnx("state: directory move: %s", sqlite3_errmsg(store_db(st->s)));
 			goto out;
@@ -459,6 +471,27 @@ state_event_add(struct state *st, const struct event_row *e, int64_t *ret_id)
 	else
 		sqlite3_bind_null(q, 18);
 	sqlite3_bind_text(q, 19, e->source ? e->source : "live", -1, SQLITE_STATIC);
+	if (e->have_writer) {
+		sqlite3_bind_int64(q, 20, e->uid);
+		sqlite3_bind_text(q, 21, e->user, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 22, e->comm, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 23, e->cgroup && e->cgroup[0] ? e->cgroup : NULL, -1, SQLITE_STATIC);
+	} else {
+		sqlite3_bind_null(q, 20);
+		sqlite3_bind_null(q, 21);
+		sqlite3_bind_null(q, 22);
+		sqlite3_bind_null(q, 23);
+	}
+	sqlite3_bind_int(q, 24, e->held ? 1 : 0);
+	if (e->parent_id)
+		sqlite3_bind_int64(q, 25, e->parent_id);
+	else
+		sqlite3_bind_null(q, 25);
+	if (e->nfiles)
+		sqlite3_bind_int64(q, 26, e->nfiles);
+	else
+		sqlite3_bind_null(q, 26);
+	sqlite3_bind_text(q, 27, e->detail, -1, SQLITE_STATIC);
 	if ((r = step_done(q)) < 0)
 		return r;
 	if (ret_id)
@@ -469,8 +502,8 @@ state_event_add(struct state *st, const struct event_row *e, int64_t *ret_id)
 int
 state_installations_load(struct state *st, int64_t ws, struct inst_row **ret, size_t *ret_n)
 {
-	sqlite3_stmt *q = store_prepare(st->s, "SELECT id, root, product, kind, version, confidence "
-					      "FROM installations WHERE webspace_id=? ORDER BY length(root) DESC");
+	sqlite3_stmt *q = store_prepare(st->s, "SELECT id, root, product, kind, version, confidence, "
+					      "claimed_version FROM installations WHERE webspace_id=? ORDER BY length(root) DESC");
 	struct inst_row *rows = NULL;
 	size_t n = 0;
 	int rc;
@@ -492,6 +525,8 @@ state_installations_load(struct state *st, int64_t ws, struct inst_row **ret, si
 		r->kind = sqlite3_column_text(q, 3) ? xstrdup((const char *)sqlite3_column_text(q, 3)) : NULL;
 		r->version = xstrdup((const char *)sqlite3_column_text(q, 4));
 		r->confidence = sqlite3_column_double(q, 5);
+		if (sqlite3_column_text(q, 6))
+			r->claimed = xstrdup((const char *)sqlite3_column_text(q, 6));
 	}
 	sqlite3_finalize(q);
 	*ret = rows;
@@ -509,6 +544,7 @@ state_inst_rows_free(struct inst_row *rows, size_t n)
 		free(rows[i].product);
 		free(rows[i].kind);
 		free(rows[i].version);
+		free(rows[i].claimed);
 	}
 	free(rows);
 }
@@ -557,27 +593,190 @@ state_installation_delete(struct state *st, int64_t id)
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
+/* whether a table has rows, re-read every 2 s (marks come from wsidctl, another
+ * process): saves a query per change while it is empty */
+static bool
+table_any(struct state *st, int which)
+{
+	static const char *const sql[] = { "SELECT EXISTS(SELECT 1 FROM known_bad)",
+					   "SELECT EXISTS(SELECT 1 FROM trusted)" };
+	uint64_t now = now_mono_ns();
+
+	if (now - st->any_checked_ns[which] > 2000000000ull || st->any_checked_ns[which] == 0) {
+		sqlite3_stmt *c = store_prepare(st->s, sql[which]);
+
+		st->any[which] = true;
+		if (c && sqlite3_step(c) == SQLITE_ROW)
+			st->any[which] = sqlite3_column_int(c, 0) != 0;
+		sqlite3_finalize(c);
+		st->any_checked_ns[which] = now;
+	}
+	return st->any[which];
+}
+
+void
+state_marks_changed(struct state *st)
+{
+	st->any_checked_ns[0] = st->any_checked_ns[1] = 0;
+}
+
 bool
 state_known_bad(struct state *st, const uint8_t sha256[SHA256_LEN])
 {
 	sqlite3_stmt *q = st->st[ST_BAD];
-	uint64_t now = now_mono_ns();
 	bool bad;
 
-	if (now - st->bad_checked_ns > 2000000000ull || st->bad_checked_ns == 0) {
-		sqlite3_stmt *c = store_prepare(st->s, "SELECT EXISTS(SELECT 1 FROM known_bad)");
-
-		st->bad_any = true;
-		if (c && sqlite3_step(c) == SQLITE_ROW)
-			st->bad_any = sqlite3_column_int(c, 0) != 0;
-		sqlite3_finalize(c);
-		st->bad_checked_ns = now;
-	}
-	if (!st->bad_any)
+	if (!table_any(st, 0))
 		return false;
-
 	sqlite3_bind_blob(q, 1, sha256, SHA256_LEN, SQLITE_STATIC);
 	bad = sqlite3_step(q) == SQLITE_ROW;
 	sqlite3_reset(q);
 	return bad;
+}
+
+bool
+state_trusted(struct state *st, const uint8_t sha256[SHA256_LEN], const char *customer)
+{
+	sqlite3_stmt *q = st->st[ST_TRUSTED];
+	bool ok;
+
+	if (!table_any(st, 1))
+		return false;
+	sqlite3_bind_blob(q, 1, sha256, SHA256_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, customer ? customer : "", -1, SQLITE_STATIC);
+	ok = sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_reset(q);
+	return ok;
+}
+
+int
+state_consensus(struct state *st, const char *key, size_t klen, int64_t ws,
+		const uint8_t sha256[SHA256_LEN], struct consensus *ret)
+{
+	sqlite3_stmt *q = st->st[ST_CONSENSUS];
+	int rc;
+
+	memset(ret, 0, sizeof(*ret));
+	sqlite3_bind_blob(q, 1, key, (int)klen, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, ws);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		unsigned n = (unsigned)sqlite3_column_int(q, 1);
+
+		ret->copies += n;
+		if (sqlite3_column_bytes(q, 0) != SHA256_LEN)
+			continue;
+		if (memcmp(sqlite3_column_blob(q, 0), sha256, SHA256_LEN) == 0)
+			ret->same += n;
+		if (n > ret->top) {
+			ret->top = n;
+			memcpy(ret->top_sha256, sqlite3_column_blob(q, 0), SHA256_LEN);
+		}
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+bool
+state_has_held(struct state *st, int64_t ws)
+{
+	sqlite3_stmt *q = store_prepare(st->s, "SELECT 1 FROM events WHERE webspace_id=? AND held=1 "
+					      "LIMIT 1");
+	bool any;
+
+	if (q == NULL)
+		return false;
+	sqlite3_bind_int64(q, 1, ws);
+	any = sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_finalize(q);
+	return any;
+}
+
+int
+state_event_set_nfiles(struct state *st, int64_t id, int64_t n)
+{
+	sqlite3_stmt *q = store_prepare(st->s, "UPDATE events SET nfiles=? WHERE id=?");
+	int r;
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, n);
+	sqlite3_bind_int64(q, 2, id);
+	r = sqlite3_step(q) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(q);
+	return r;
+}
+
+int
+state_held_events(struct state *st, int64_t ws, struct held_event **ret, size_t *ret_n)
+{
+	sqlite3_stmt *q = store_prepare(st->s, "SELECT id, path, change, verdict, installation_id, "
+					      "product, version FROM events WHERE webspace_id=? AND held=1 "
+					      "ORDER BY id");
+	struct held_event *v = NULL;
+	size_t n = 0;
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, ws);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		struct held_event *h;
+		const char *t;
+
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		h = &v[n++];
+		memset(h, 0, sizeof(*h));
+		h->id = sqlite3_column_int64(q, 0);
+		h->plen = (size_t)sqlite3_column_bytes(q, 1);
+		h->path = xstrndup(h->plen ? sqlite3_column_blob(q, 1) : "", h->plen);
+		h->change = CHANGE_MODIFIED;
+		if ((t = (const char *)sqlite3_column_text(q, 2)) != NULL) {
+			int c;
+
+			for (c = 0; c < CHANGE_KIND_MAX; c++)
+				if (strcmp(change_name((enum change_kind)c), t) == 0)
+					h->change = (enum change_kind)c;
+		}
+		h->verdict = verdict_parse((const char *)sqlite3_column_text(q, 3));
+		h->installation_id = sqlite3_column_int64(q, 4);
+		t = (const char *)sqlite3_column_text(q, 5);
+		h->product = t ? xstrdup(t) : NULL;
+		t = (const char *)sqlite3_column_text(q, 6);
+		h->version = t ? xstrdup(t) : NULL;
+	}
+	sqlite3_finalize(q);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+void
+state_held_free(struct held_event *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].path);
+		free(v[i].product);
+		free(v[i].version);
+	}
+	free(v);
+}
+
+int
+state_event_release(struct state *st, int64_t id, int64_t parent_id, int verdict, int severity,
+		    const char *reason)
+{
+	sqlite3_stmt *q = st->st[ST_EV_RELEASE];
+
+	if (parent_id)
+		sqlite3_bind_int64(q, 1, parent_id);
+	else
+		sqlite3_bind_null(q, 1);
+	sqlite3_bind_text(q, 2, verdict >= 0 ? verdict_name((enum verdict_kind)verdict) : NULL, -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, severity >= 0 ? severity_name((enum severity)severity) : NULL, -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 5, id);
+	return step_done(q);
 }

@@ -73,6 +73,26 @@ static const char *const migrations[] = {
 	"CREATE INDEX events_ws ON events(webspace_id, time);"
 	"CREATE TABLE known_bad(sha256 BLOB PRIMARY KEY, note TEXT, added_by TEXT,"
 	"  added_at INTEGER NOT NULL, source TEXT) WITHOUT ROWID;",
+	/* 3: classification. Held events wait for their installation's quiet
+	 * window (update aggregation); members point to their aggregate; the
+	 * writer's identity; trusted content; component keys for consensus. */
+	"ALTER TABLE events ADD COLUMN held INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE events ADD COLUMN parent_id INTEGER;"
+	"ALTER TABLE events ADD COLUMN nfiles INTEGER;"
+	"ALTER TABLE events ADD COLUMN detail TEXT;"
+	"ALTER TABLE events ADD COLUMN uid INTEGER;"
+	"ALTER TABLE events ADD COLUMN user TEXT;"
+	"ALTER TABLE events ADD COLUMN comm TEXT;"
+	"ALTER TABLE events ADD COLUMN cgroup TEXT;"
+	"CREATE INDEX events_held ON events(webspace_id) WHERE held=1;"
+	"CREATE INDEX events_parent ON events(parent_id) WHERE parent_id IS NOT NULL;"
+	"ALTER TABLE files ADD COLUMN comp_key BLOB;"
+	"CREATE INDEX files_comp ON files(comp_key) WHERE comp_key IS NOT NULL;"
+	"ALTER TABLE known_bad ADD COLUMN example TEXT;"
+	"CREATE TABLE trusted(sha256 BLOB NOT NULL, customer TEXT NOT NULL DEFAULT '',"
+	"  note TEXT, added_by TEXT, added_at INTEGER NOT NULL, example TEXT,"
+	"  PRIMARY KEY(sha256, customer)) WITHOUT ROWID;"
+	"CREATE TABLE marks_pending(sha256 BLOB PRIMARY KEY, kind TEXT NOT NULL) WITHOUT ROWID;",
 };
 
 int

@@ -390,6 +390,23 @@ on_control(void *ud, uint64_t client, const char *verb, const char *arg, bool pr
 		}
 		return;
 	}
+	if (strcmp(verb, "marks") == 0) {
+		uint8_t sha[32];
+		size_t bl = 0;
+		char out[96];
+		size_t n;
+
+		if (arg[0] && (strlen(arg) != 64 ||
+			       sodium_hex2bin(sha, sizeof(sha), arg, 64, NULL, &bl, NULL) != 0 ||
+			       bl != 32)) {
+			reply_err(client, "marks: expected a SHA-256 in hex");
+			return;
+		}
+		n = engine_apply_marks(d.e, arg[0] ? sha : NULL);
+		snprintf(out, sizeof(out), "{\"ok\":true,\"reclassified\":%zu}", n);
+		control_reply(d.ctl, client, out, true);
+		return;
+	}
 	if (strcmp(verb, "reload") == 0) {
 		char err[1024];
 
@@ -429,6 +446,18 @@ apply_log_level(void)
 	log_set_level(d.cfg->log_level);
 }
 
+/* the classification settings of the engine (they point into d.cfg) */
+static void
+policy_from_config(struct engine_opts *eo)
+{
+	eo->reident_ms = d.cfg->update_window_ms;
+	eo->consensus_min = d.cfg->consensus_min;
+	eo->component_dirs = d.cfg->component_dirs;
+	eo->ncomponent_dirs = d.cfg->ncomponent_dirs;
+	eo->web_server = d.cfg->web_server_processes;
+	eo->nweb_server = d.cfg->nweb_server_processes;
+}
+
 static int
 reload_config(char *err, size_t errsz)
 {
@@ -443,6 +472,13 @@ reload_config(char *err, size_t errsz)
 		log_warnx("reload: database: a new path takes effect at restart");
 	config_free(d.cfg);
 	d.cfg = nc;
+	{
+		struct engine_opts eo;
+
+		memset(&eo, 0, sizeof(eo));
+		policy_from_config(&eo);
+		engine_set_policy(d.e, &eo);
+	}
 	apply_log_level();
 	discover_webspaces();
 	log_info("configuration reloaded from %s", d.config_path);
@@ -726,6 +762,7 @@ main(int argc, char **argv)
 	eo.severity_ud = &d;
 	eo.on_event = d_on_event;
 	eo.on_event_ud = &d;
+	policy_from_config(&eo);
 	if ((r = engine_new(d.s, &eo, &d.e)) < 0)
 		fatalx("cannot start the engine: %s", strerror(-r));
 
@@ -741,6 +778,8 @@ main(int argc, char **argv)
 		fatalx("fanotify: %s", strerror(-r));
 	d.started_ns = now_mono_ns();
 	discover_webspaces();
+	/* marks made while the daemon was stopped */
+	engine_apply_marks(d.e, NULL);
 	d.nfs = watch_nfs(d.w);
 	if ((r = control_open(d.cfg->control_socket, 0, on_control, NULL, &d.ctl)) < 0)
 		fatalx("control socket %s: %s", d.cfg->control_socket, strerror(-r));

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ctlclient.h"
+#include "ctlmark.h"
 #include "eventfmt.h"
 #include "fpindex.h"
 #include "classify.h"
@@ -63,6 +64,7 @@ static int cmd_events(int argc, char **argv);
 static int cmd_sync(int argc, char **argv);
 static int cmd_rescan(int argc, char **argv);
 static int cmd_reload(int argc, char **argv);
+static int cmd_mark(int argc, char **argv);
 
 static const struct verb verbs[] = {
 	{ "index", cmd_index, "index build|ingest|stats [options]",
@@ -72,11 +74,14 @@ static const struct verb verbs[] = {
 	{ "status", cmd_status, "status [--json]",
 	  "is the daemon up and watching; its figures (exit 1 when it is not)" },
 	{ "events", cmd_events, "events [--since 1h|DATE] [--customer C] [--severity S] [--verdict V] "
-	  "[--limit N] [--follow] [--json]", "what changed, and what it means" },
+	  "[--limit N] [--members ID] [--all] [--follow] [--json]", "what changed, and what it means" },
 	{ "sync", cmd_sync, "sync [--timeout SECONDS]",
 	  "wait until every change noticed so far is classified and stored" },
 	{ "rescan", cmd_rescan, "rescan [WEBSPACE|--all]", "reconcile webspaces with the disk now" },
 	{ "reload", cmd_reload, "reload", "re-read the configuration (a bad one is refused)" },
+	{ "mark", cmd_mark, "mark malicious|trusted|remove PATH|SHA256... [--note TEXT] [--customer C]; "
+	  "mark list|export|import",
+	  "teach the node: known-bad and trusted content, judged again at once" },
 	{ "help", cmd_help, "help [VERB]", "show help" },
 };
 
@@ -595,34 +600,6 @@ find_verb_index(const char *name)
 	return 0;
 }
 
-/* a tiny extractor for flat JSON fields the CLI prints (the daemon's replies) */
-static bool
-json_field(const char *json, const char *key, char *out, size_t outsz)
-{
-	char pat[64];
-	const char *p, *e;
-	size_t n;
-
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	p = strstr(json, pat);
-	if (p == NULL)
-		return false;
-	p += strlen(pat);
-	if (*p == '"') {
-		p++;
-		for (e = p; *e && *e != '"'; e++)
-			if (*e == '\\' && e[1])
-				e++;
-	} else {
-		for (e = p; *e && *e != ',' && *e != '}'; e++)
-			;
-	}
-	n = (size_t)(e - p) < outsz - 1 ? (size_t)(e - p) : outsz - 1;
-	memcpy(out, p, n);
-	out[n] = '\0';
-	return true;
-}
-
 static int
 cmd_status(int argc, char **argv)
 {
@@ -712,10 +689,12 @@ cmd_events(int argc, char **argv)
 		{ "since", required_argument, NULL, 's' },    { "customer", required_argument, NULL, 'c' },
 		{ "severity", required_argument, NULL, 'S' }, { "verdict", required_argument, NULL, 'V' },
 		{ "limit", required_argument, NULL, 'l' },    { "follow", no_argument, NULL, 'f' },
-		{ "json", no_argument, NULL, 'j' },           { NULL, 0, NULL, 0 },
+		{ "json", no_argument, NULL, 'j' },           { "members", required_argument, NULL, 'm' },
+		{ "all", no_argument, NULL, 'a' },            { NULL, 0, NULL, 0 },
 	};
 	const char *customer = NULL, *verdict = NULL;
-	int64_t since = 0, limit = -1;
+	int64_t since = 0, limit = -1, members = 0;
+	bool all = false;
 	int minsev = 0, c, rc = 0;
 	bool follow = false;
 	struct store *s = NULL;
@@ -759,6 +738,16 @@ cmd_events(int argc, char **argv)
 			break;
 		case 'j':
 			ctl.json = true;
+			break;
+		case 'm':
+			members = strtoll(optarg, NULL, 10);
+			if (members <= 0) {
+				fprintf(stderr, "wsidctl events: --members takes an event id\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'a':
+			all = true;
 			break;
 		default:
 			usage_verb(&verbs[find_verb_index("events")], stderr);
@@ -810,7 +799,10 @@ cmd_events(int argc, char **argv)
 	q = store_prepare(s, EVENTFMT_SELECT
 			  "WHERE e.time >= ?1 AND (?2 IS NULL OR e.customer = ?2) AND "
 			  "(?3 IS NULL OR e.verdict = ?3) AND (CASE e.severity WHEN 'info' THEN 0 "
-			  "WHEN 'notice' THEN 1 WHEN 'warning' THEN 2 ELSE 3 END) >= ?4 "
+			  "WHEN 'notice' THEN 1 WHEN 'warning' THEN 2 ELSE 3 END) >= ?4 AND "
+			  /* by default what stands alone: not the members of an update
+			   * (--members ID lists them), not what waits for its window */
+			  "(?7 OR (?6 IS NULL AND e.held=0 AND e.parent_id IS NULL) OR e.parent_id=?6) "
 			  "ORDER BY e.id LIMIT ?5");
 	if (q == NULL) {
 		store_close(s);
@@ -823,6 +815,9 @@ cmd_events(int argc, char **argv)
 		sqlite3_bind_text(q, 3, verdict, -1, SQLITE_STATIC);
 	sqlite3_bind_int(q, 4, minsev);
 	sqlite3_bind_int64(q, 5, limit);
+	if (members)
+		sqlite3_bind_int64(q, 6, members);
+	sqlite3_bind_int(q, 7, all ? 1 : 0);
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		if (ctl.json) {
 			struct buf b;
@@ -986,4 +981,12 @@ main(int argc, char **argv)
 	}
 	fprintf(stderr, "wsidctl: unknown verb '%s' (try wsidctl help)\n", esc_name(argv[optind]));
 	return EXIT_USAGE;
+}
+
+static int
+cmd_mark(int argc, char **argv)
+{
+	struct ctl_env env = { db_path(), socket_path(), ctl.json };
+
+	return ctl_mark(argc, argv, &env);
 }

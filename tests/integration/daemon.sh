@@ -22,7 +22,7 @@ printf 'database: %s/m/vhosts/x/httpdocs/db.sqlite\nwebspaces:\n  - pattern: %s/
 out=$("$WSID" --config "$D/under.yaml" --check-config 2>&1)
 check "database under a watched root refused" grep -q "lies under the webspace" <<<"$out"
 
-daemon_config "$D" "debounce:" "  modify: 300ms" "customers:" "  alice:" "    email: alice@example.com"
+daemon_config "$D" "classify:" "  update_window: 1s" "debounce:" "  modify: 300ms" "customers:" "  alice:" "    email: alice@example.com"
 check "example-style config valid" "$WSID" --config "$D/wsid.yaml" --check-config
 daemon_start "$D"
 check "status: up and watching (exit 0)" "$WSIDCTL" --socket "$D/ctl.sock" status
@@ -87,11 +87,15 @@ check_eq "hard link: the new name is stored with the same content" "$(sha256sum 
 
 # -- O_TMPFILE + linkat, then more writes through the tmpfile fd
 python3 - "$WS" <<'PY'
-import os, sys, time
+import ctypes, os, sys, time
 d = sys.argv[1]
 fd = os.open(d, os.O_TMPFILE | os.O_WRONLY, 0o644)
 os.write(fd, b"<?php /* first part */\n")
-os.link("/proc/self/fd/%d" % fd, os.path.join(d, "evil.php"), follow_symlinks=True)
+# linkat(AT_FDCWD, "/proc/self/fd/N", AT_FDCWD, dest, AT_SYMLINK_FOLLOW): Python's
+# os.link calls link(2), which does not follow the magic link
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.linkat(-100, b"/proc/self/fd/%d" % fd, -100, os.path.join(d, "evil.php").encode(), 0x400) != 0:
+    sys.exit("linkat: " + os.strerror(ctypes.get_errno()))
 time.sleep(0.2)
 os.write(fd, b"@eval($_POST['x']);\n")
 os.close(fd)

@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* wsidctl mark; see ctlmark.h. */
+#include "ctlmark.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctlclient.h"
+#include "fpset.h"
+#include "hash.h"
+#include "json.h"
+#include "store.h"
+#include "util.h"
+
+#define EXIT_ERROR 1
+#define EXIT_USAGE 2
+#define NOTE_MAX 1000
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: wsidctl mark malicious PATH|SHA256... [--note TEXT]\n"
+		   "       wsidctl mark trusted PATH|SHA256... [--customer C] [--note TEXT]\n"
+		   "       wsidctl mark remove PATH|SHA256... [--customer C]\n"
+		   "       wsidctl mark list [--json]\n"
+		   "       wsidctl mark export [--out FILE]\n"
+		   "       wsidctl mark import FILE [--note TEXT]\n");
+}
+
+/* who marks: the admin behind sudo, else the user running wsidctl */
+static void
+who(char *out, size_t sz)
+{
+	const char *s = getenv("SUDO_USER");
+	struct passwd *pw;
+
+	if (s && *s) {
+		snprintf(out, sz, "%s", s);
+		return;
+	}
+	pw = getpwuid(getuid());
+	if (pw)
+		snprintf(out, sz, "%s", pw->pw_name);
+	else
+		snprintf(out, sz, "uid %u", (unsigned)getuid());
+}
+
+static bool
+parse_hex_sha(const char *s, uint8_t out[SHA256_LEN])
+{
+	return strlen(s) == 2 * SHA256_LEN && hex_decode(s, SHA256_LEN, out) == 0;
+}
+
+/* a SHA-256 in hex, or a regular file to hash (never through a symlink) */
+static int
+resolve(const char *arg, uint8_t sha[SHA256_LEN], const char **example)
+{
+	struct hash_result res;
+	struct stat st;
+	int fd;
+
+	*example = NULL;
+	if (parse_hex_sha(arg, sha))
+		return 0;
+	fd = open(arg, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		fprintf(stderr, "wsidctl mark: %s: %s (give a file or a SHA-256 in hex)\n", esc_name(arg),
+			errno == ELOOP ? "a symbolic link (not followed)" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "wsidctl mark: %s: not a regular file\n", esc_name(arg));
+		close(fd);
+		return -1;
+	}
+	hash_fd(fd, UINT64_MAX, &st, &res);
+	close(fd);
+	if (res.status != HASH_OK) {
+		fprintf(stderr, "wsidctl mark: %s: cannot hash: %s\n", esc_name(arg),
+			hash_status_name(res.status));
+		return -1;
+	}
+	memcpy(sha, res.sha256, SHA256_LEN);
+	*example = arg;
+	return 0;
+}
+
+/* asks the running daemon to judge again every file with this content */
+static void
+tell_daemon(const struct ctl_env *env, const uint8_t sha[SHA256_LEN], bool quiet)
+{
+	char hex[2 * SHA256_LEN + 1], *reply = NULL, v[32];
+	int r;
+
+	hex_encode(sha, SHA256_LEN, hex);
+	r = ctlclient_call(env->socket, "marks", hex, 120000, &reply);
+	if (r < 0) {
+		if (!quiet)
+			fprintf(stderr, "wsidctl mark: wsid is not reachable at %s (%s): files with this "
+					"content are judged again when it starts\n",
+				env->socket, strerror(-r));
+	} else if (json_field(reply, "reclassified", v, sizeof(v))) {
+		if (!quiet)
+			printf("%s: %s file%s judged again\n", hex, v, strcmp(v, "1") == 0 ? "" : "s");
+	} else if (!quiet) {
+		fprintf(stderr, "wsidctl mark: wsid: %s\n", reply);
+	}
+	free(reply);
+}
+
+static int
+exec_mark(struct store *s, const char *kind, const uint8_t sha[SHA256_LEN], const char *customer,
+	  const char *note, const char *example)
+{
+	char by[128];
+	sqlite3_stmt *q;
+	int rc;
+
+	who(by, sizeof(by));
+	if (strcmp(kind, "malicious") == 0) {
+		/* a trusted mark would hide it again */
+		q = store_prepare(s, "DELETE FROM trusted WHERE sha256=?");
+		if (q) {
+			sqlite3_bind_blob(q, 1, sha, SHA256_LEN, SQLITE_STATIC);
+			sqlite3_step(q);
+			sqlite3_finalize(q);
+		}
+		q = store_prepare(s, "INSERT INTO known_bad(sha256, note, added_by, added_at, source, example) "
+				     "VALUES(?1, ?2, ?3, ?4, 'wsidctl mark', ?5) ON CONFLICT(sha256) DO UPDATE "
+				     "SET note=coalesce(?2, note), added_by=?3, added_at=?4, "
+				     "example=coalesce(?5, example)");
+	} else if (strcmp(kind, "trusted") == 0) {
+		if (customer == NULL) {
+			q = store_prepare(s, "DELETE FROM known_bad WHERE sha256=?");
+			if (q) {
+				sqlite3_bind_blob(q, 1, sha, SHA256_LEN, SQLITE_STATIC);
+				sqlite3_step(q);
+				sqlite3_finalize(q);
+			}
+		}
+		q = store_prepare(s, "INSERT INTO trusted(sha256, note, added_by, added_at, example, customer) "
+				     "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(sha256, customer) DO UPDATE "
+				     "SET note=coalesce(?2, note), added_by=?3, added_at=?4, "
+				     "example=coalesce(?5, example)");
+	} else {
+		q = store_prepare(s, customer ? "DELETE FROM trusted WHERE sha256=?1 AND customer=?6"
+					      : "DELETE FROM known_bad WHERE sha256=?1");
+		if (q && customer == NULL) {
+			sqlite3_bind_blob(q, 1, sha, SHA256_LEN, SQLITE_STATIC);
+			rc = sqlite3_step(q);
+			sqlite3_finalize(q);
+			q = store_prepare(s, "DELETE FROM trusted WHERE sha256=?1");
+		}
+	}
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_blob(q, 1, sha, SHA256_LEN, SQLITE_STATIC);
+	if (sqlite3_bind_parameter_count(q) >= 2) {
+		sqlite3_bind_text(q, 2, note, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, by, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(q, 4, now_unix());
+		sqlite3_bind_text(q, 5, example, -1, SQLITE_STATIC);
+	}
+	if (sqlite3_bind_parameter_count(q) >= 6)
+		sqlite3_bind_text(q, 6, customer ? customer : "", -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+static int
+cmd_list(struct store *s, const struct ctl_env *env)
+{
+	sqlite3_stmt *q = store_prepare(
+		s, "SELECT 'malicious', sha256, '', note, added_by, added_at, example, source FROM known_bad "
+		   "UNION ALL SELECT 'trusted', sha256, customer, note, added_by, added_at, example, NULL "
+		   "FROM trusted ORDER BY 6");
+	struct buf b;
+
+	if (q == NULL)
+		return EXIT_ERROR;
+	buf_init(&b, 1 << 20);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		char hex[2 * SHA256_LEN + 1] = "?", ts[32];
+		time_t t = (time_t)sqlite3_column_int64(q, 5);
+		struct tm tm;
+
+		if (sqlite3_column_bytes(q, 1) == SHA256_LEN)
+			hex_encode(sqlite3_column_blob(q, 1), SHA256_LEN, hex);
+		gmtime_r(&t, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (env->json) {
+			struct json j;
+
+			buf_reset(&b);
+			json_init(&j, &b);
+			json_obj_begin(&j);
+			json_kv_str(&j, "mark", (const char *)sqlite3_column_text(q, 0));
+			json_kv_str(&j, "sha256", hex);
+			json_kv_str(&j, "customer", sqlite3_column_bytes(q, 2) ? (const char *)sqlite3_column_text(q, 2)
+									       : NULL);
+			json_kv_str(&j, "note", (const char *)sqlite3_column_text(q, 3));
+			json_kv_str(&j, "added_by", (const char *)sqlite3_column_text(q, 4));
+			json_kv_str(&j, "added_at", ts);
+			json_kv_str(&j, "example", (const char *)sqlite3_column_text(q, 6));
+			json_kv_str(&j, "source", (const char *)sqlite3_column_text(q, 7));
+			json_obj_end(&j);
+			printf("%s\n", b.data);
+		} else {
+			const char *note = (const char *)sqlite3_column_text(q, 3);
+			const char *cu = (const char *)sqlite3_column_text(q, 2);
+
+			buf_reset(&b);
+			if (note)
+				buf_put_escaped(&b, note, strlen(note));
+			printf("%-9s  %s  %s  %-12s %s%s%s\n", sqlite3_column_text(q, 0), hex, ts,
+			       esc_name((const char *)sqlite3_column_text(q, 4)),
+			       cu && *cu ? "customer " : "", cu && *cu ? esc_name(cu) : "",
+			       b.data ? b.data : "");
+		}
+	}
+	sqlite3_finalize(q);
+	buf_free(&b);
+	return 0;
+}
+
+/* the known-bad list as a fingerprint set (sha256sum format): one line per
+ * hash, named by the file it was found as (its base name) */
+static int
+cmd_export(struct store *s, const char *out)
+{
+	sqlite3_stmt *q = store_prepare(s, "SELECT sha256, example FROM known_bad ORDER BY sha256");
+	struct buf b;
+	FILE *f = stdout;
+	int rc = 0;
+	size_t n = 0;
+
+	if (q == NULL)
+		return EXIT_ERROR;
+	buf_init(&b, 256u << 20);
+	buf_puts(&b, "");
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *ex = (const char *)sqlite3_column_text(q, 1);
+		const char *base = ex ? strrchr(ex, '/') : NULL;
+		const char *why;
+		char name[300];
+
+		if (sqlite3_column_bytes(q, 0) != SHA256_LEN)
+			continue;
+		base = base ? base + 1 : ex;
+		if (base == NULL || *base == '\0' || fpset_check_path(base, strlen(base), &why) < 0)
+			snprintf(name, sizeof(name), "known-bad");
+		else
+			snprintf(name, sizeof(name), "%s", base);
+		fpset_format_line(&b, sqlite3_column_blob(q, 0), name, strlen(name));
+		n++;
+	}
+	sqlite3_finalize(q);
+	if (out && (f = fopen(out, "we")) == NULL) {
+		fprintf(stderr, "wsidctl mark export: %s: %s\n", esc_name(out), strerror(errno));
+		buf_free(&b);
+		return EXIT_ERROR;
+	}
+	if (b.len && fwrite(b.data, 1, b.len, f) != b.len)
+		rc = EXIT_ERROR;
+	if (out && fclose(f) != 0)
+		rc = EXIT_ERROR;
+	if (rc)
+		fprintf(stderr, "wsidctl mark export: write failed\n");
+	else if (out)
+		fprintf(stderr, "%zu known-bad hash%s written to %s\n", n, n == 1 ? "" : "es", esc_name(out));
+	buf_free(&b);
+	return rc;
+}
+
+struct import_ctx {
+	struct store *s;
+	const char *note;
+	const char *source;
+	size_t n;
+};
+
+static int
+import_line(void *ud, const struct fpset_line *l)
+{
+	struct import_ctx *c = ud;
+	char *ex = xstrndup(l->path, l->pathlen);
+	int r = exec_mark(c->s, "malicious", l->sha256, NULL, c->note ? c->note : c->source, ex);
+
+	free(ex);
+	if (r < 0)
+		return r;
+	c->n++;
+	return 0;
+}
+
+static int
+cmd_import(struct store *s, const struct ctl_env *env, const char *file, const char *note)
+{
+	struct import_ctx c = { s, note, file, 0 };
+	char err[512], *data = NULL;
+	size_t len = 0;
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	int r;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 256ll << 20) {
+		fprintf(stderr, "wsidctl mark import: %s: %s\n", esc_name(file),
+			fd < 0 ? strerror(errno) : "not a regular file of at most 256 MiB");
+		if (fd >= 0)
+			close(fd);
+		return EXIT_ERROR;
+	}
+	data = xmalloc((size_t)st.st_size + 1);
+	while (len < (size_t)st.st_size) {
+		ssize_t n = read(fd, data + len, (size_t)st.st_size - len);
+
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (store_begin(s) < 0) {
+		free(data);
+		return EXIT_ERROR;
+	}
+	r = fpset_parse(data, len, file, import_line, &c, err, sizeof(err));
+	free(data);
+	if (r < 0) {
+		store_rollback(s);
+		fprintf(stderr, "wsidctl mark import: %s\n", r == -EINVAL ? err : strerror(-r));
+		return EXIT_ERROR;
+	}
+	if (store_commit(s) < 0)
+		return EXIT_ERROR;
+	printf("%zu hash%s marked malicious from %s\n", c.n, c.n == 1 ? "" : "es", esc_name(file));
+	/* one call re-checks every mark the daemon has not applied yet */
+	if (c.n) {
+		char *reply = NULL, v[32];
+
+		if (ctlclient_call(env->socket, "marks", "", 300000, &reply) == 0 &&
+		    json_field(reply, "reclassified", v, sizeof(v)))
+			printf("%s file%s judged again\n", v, strcmp(v, "1") == 0 ? "" : "s");
+		else
+			fprintf(stderr, "wsidctl mark: wsid is not reachable at %s: files are judged "
+					"again when it starts\n", env->socket);
+		free(reply);
+	}
+	return 0;
+}
+
+int
+ctl_mark(int argc, char **argv, const struct ctl_env *env)
+{
+	static const struct option opts[] = {
+		{ "note", required_argument, NULL, 'n' },
+		{ "customer", required_argument, NULL, 'c' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *note = NULL, *customer = NULL, *out = NULL, *kind;
+	struct ctl_env e = *env;
+	struct store *s = NULL;
+	char err[1024];
+	int c, i, rc = 0;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	kind = argv[1];
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			note = optarg;
+			if (strlen(note) > NOTE_MAX) {
+				fprintf(stderr, "wsidctl mark: --note: at most %d bytes\n", NOTE_MAX);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'c':
+			customer = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'j':
+			e.json = true;
+			break;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (strcmp(kind, "list") != 0 && strcmp(kind, "export") != 0 && strcmp(kind, "import") != 0 &&
+	    strcmp(kind, "malicious") != 0 && strcmp(kind, "trusted") != 0 &&
+	    strcmp(kind, "remove") != 0) {
+		fprintf(stderr, "wsidctl mark: unknown kind '%s'\n", esc_name(kind));
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if ((strcmp(kind, "list") == 0 || strcmp(kind, "export") == 0) ? optind != argc
+	    : strcmp(kind, "import") == 0 ? optind != argc - 1 : optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (customer && strcmp(kind, "malicious") == 0) {
+		fprintf(stderr, "wsidctl mark: --customer: a malicious mark holds for the whole node\n");
+		return EXIT_USAGE;
+	}
+	if (store_open(e.db, strcmp(kind, "list") == 0 || strcmp(kind, "export") == 0 ? STORE_RDONLY : 0,
+		       &s, err, sizeof(err)) < 0) {
+		fprintf(stderr, "wsidctl: %s\n", err);
+		return EXIT_ERROR;
+	}
+	if (strcmp(kind, "list") == 0)
+		rc = cmd_list(s, &e);
+	else if (strcmp(kind, "export") == 0)
+		rc = cmd_export(s, out);
+	else if (strcmp(kind, "import") == 0)
+		rc = cmd_import(s, &e, argv[optind], note);
+	else {
+		for (i = optind; i < argc; i++) {
+			uint8_t sha[SHA256_LEN];
+			const char *example;
+			char hex[2 * SHA256_LEN + 1];
+
+			if (resolve(argv[i], sha, &example) < 0) {
+				rc = EXIT_ERROR;
+				continue;
+			}
+			if (exec_mark(s, kind, sha, customer, note, example) < 0) {
+				fprintf(stderr, "wsidctl mark: %s: %s\n", store_path(s),
+					sqlite3_errmsg(store_db(s)));
+				rc = EXIT_ERROR;
+				continue;
+			}
+			hex_encode(sha, SHA256_LEN, hex);
+			printf("%s marked %s%s%s\n", hex, strcmp(kind, "remove") == 0 ? "unmarked" : kind,
+			       customer ? " for customer " : "", customer ? esc_name(customer) : "");
+			tell_daemon(&e, sha, false);
+		}
+	}
+	store_close(s);
+	return rc;
+}
