@@ -378,7 +378,11 @@ ctl_mark(int argc, char **argv, const struct ctl_env *env)
 		return EXIT_USAGE;
 	}
 	kind = argv[1];
-	optind = 2;
+	/* parse from the kind on (getopt sees it as the program name): options
+	 * may come after the operands */
+	argc--;
+	argv++;
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':

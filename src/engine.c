@@ -794,7 +794,7 @@ record_change(struct engine *e, struct webspace *w, const char *relpath, size_t 
 		file_row_fill(&row, w, relpath, rlen, res, &J);
 		state_file_put(e->st, &row);
 	}
-	if (event_always || J.sev >= SEV_WARNING) {
+	if ((event_always && J.vd.kind != VERDICT_IGNORED) || J.sev >= SEV_WARNING) {
 		event_from_judgement(&ev, w, relpath, rlen, change, &J, pid, source);
 		ev.old_path = old_path;
 		ev.oplen = oplen;
