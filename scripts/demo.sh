@@ -80,6 +80,8 @@ webspaces:
   - pattern: $node/vhosts/{customer}/httpdocs
 ignore:
   paths: ["wp-content/cache/**"]
+classify:
+  update_window: 3s   # short for the demo (default 2m)
 customers:
   alice: {email: alice@example.com}
   bob: {email: bob@example.com}
@@ -120,7 +122,7 @@ mkdir -p "$A/wp-content/cache" && for i in $(seq 1 50); do echo "$i" > "$A/wp-co
 "$ctl" --socket "$demo/control" sync
 sleep 1
 echo
-echo "from the database, filtered: wsidctl events --since 1m --severity critical"
-"$ctl" --db "$db" events --since 1m --severity critical
+echo "from the database, filtered: wsidctl events --since 1m --severity warning"
+"$ctl" --db "$db" events --since 1m --severity warning
 echo
 echo "demo files are in $demo (remove with: rm -rf $demo)"
