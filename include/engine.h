@@ -112,6 +112,10 @@ void engine_flush_due(struct engine *e);
 bool engine_uncommitted(struct engine *e);
 bool engine_idle(struct engine *e); /* nothing pending, hashing or walking */
 
+/* loads the fingerprint index again (after `wsidctl index build/ingest` or a
+ * reload) and identifies every webspace again; the old index stays on failure */
+int engine_reload_index(struct engine *e);
+
 /* replaces the classification settings (reident_ms, consensus_min,
  * component_dirs, web_server) after a reload */
 void engine_set_policy(struct engine *e, const struct engine_opts *o);

@@ -57,6 +57,7 @@ struct webspace {
 	struct inst_row *inst;
 	size_t ninst;
 	uint64_t reident_ns; /* 0 = not scheduled */
+	bool reident_index;  /* scheduled by an index change */
 };
 
 enum bg_kind { BG_BASELINE, BG_RECONCILE };
@@ -1769,6 +1770,12 @@ store_installations(struct engine *e, struct webspace *w, const struct ident_res
 	for (k = 0; k < naggs; k++) {
 		if (aggs[k].verdict == VERDICT_UPDATE || aggs[k].verdict == VERDICT_DOWNGRADE)
 			rejudge_installation(e, w, &aggs[k]);
+		if (strcmp(source, "index") == 0) {
+			size_t rl = strlen(aggs[k].reason);
+
+			snprintf(aggs[k].reason + rl, sizeof(aggs[k].reason) - rl,
+				 " (identified again after an index change)");
+		}
 		agg_store(e, w, &aggs[k], source);
 	}
 	if (!baseline)
@@ -1938,7 +1945,8 @@ reident(struct engine *e, struct webspace *w)
 	c.t->root = xstrdup(w->root);
 	if (state_files_under(e->st, w->id, "", 0, reident_row, &c) == 0 &&
 	    ident_run(e->s, e->idx, c.t, &r) == 0)
-		store_installations(e, w, r, "live");
+		store_installations(e, w, r, w->reident_index ? "index" : "live");
+	w->reident_index = false;
 	ident_result_free(r);
 	scan_tree_free(c.t);
 }
@@ -2133,6 +2141,39 @@ engine_apply_marks(struct engine *e, const uint8_t *sha256)
 	if (changed)
 		log_info("marks: %zu file%s judged again", changed, changed == 1 ? "" : "s");
 	return changed;
+}
+
+int
+engine_reload_index(struct engine *e)
+{
+	struct fpindex *idx = NULL;
+	struct fpindex_lookup *lk = NULL;
+	size_t i;
+	int r;
+
+	engine_flush(e);
+	if ((r = fpindex_load(e->s, &idx)) < 0) {
+		log_warnx("index reload failed (%s): keeping the loaded index", strerror(-r));
+		return r;
+	}
+	if ((r = fpindex_lookup_on(e->s, &lk)) < 0) {
+		fpindex_free(idx);
+		log_warnx("index reload failed (%s): keeping the loaded index", strerror(-r));
+		return r;
+	}
+	fpindex_lookup_free(e->lk);
+	fpindex_free(e->idx);
+	e->idx = idx;
+	e->lk = lk;
+	/* installations may match other releases now: identify every webspace
+	 * again (an update between two newly known releases becomes one) */
+	for (i = 0; i < e->nws; i++)
+		if (e->ws[i].baselined) {
+			e->ws[i].reident_ns = now_mono_ns();
+			e->ws[i].reident_index = true;
+		}
+	log_info("index reloaded: webspaces are identified again");
+	return 0;
 }
 
 void

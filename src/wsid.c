@@ -390,6 +390,13 @@ on_control(void *ud, uint64_t client, const char *verb, const char *arg, bool pr
 		}
 		return;
 	}
+	if (strcmp(verb, "index-changed") == 0) {
+		if (engine_reload_index(d.e) < 0)
+			reply_err(client, "index reload failed: the loaded index is kept (see the log)");
+		else
+			control_reply(d.ctl, client, "{\"ok\":true,\"index\":\"reloaded\"}", true);
+		return;
+	}
 	if (strcmp(verb, "marks") == 0) {
 		uint8_t sha[32];
 		size_t bl = 0;
@@ -479,6 +486,7 @@ reload_config(char *err, size_t errsz)
 		policy_from_config(&eo);
 		engine_set_policy(d.e, &eo);
 	}
+	engine_reload_index(d.e);
 	apply_log_level();
 	discover_webspaces();
 	log_info("configuration reloaded from %s", d.config_path);

@@ -65,6 +65,7 @@ static int cmd_sync(int argc, char **argv);
 static int cmd_rescan(int argc, char **argv);
 static int cmd_reload(int argc, char **argv);
 static int cmd_mark(int argc, char **argv);
+static void tell_daemon_index_changed(void);
 
 static const struct verb verbs[] = {
 	{ "index", cmd_index, "index build|ingest|stats [options]",
@@ -280,7 +281,27 @@ index_build(int argc, char **argv)
 	}
 	store_close(s);
 	free(dirs);
+	if (rc == 0 && (st.sets_indexed || st.sets_removed))
+		tell_daemon_index_changed();
 	return rc;
+}
+
+/* a running daemon loads the changed index and identifies its webspaces
+ * again; said on stderr, so that --json output stays one object */
+static void
+tell_daemon_index_changed(void)
+{
+	char *reply = NULL, v[16];
+
+	if (access(socket_path(), F_OK) != 0)
+		return;
+	if (ctlclient_call(socket_path(), "index-changed", NULL, 60000, &reply) == 0 &&
+	    json_field(reply, "ok", v, sizeof(v)) && strcmp(v, "true") == 0)
+		fprintf(stderr, "wsid: index reloaded, webspaces are identified again\n");
+	else
+		fprintf(stderr, "wsid at %s did not reload the index: %s\n", socket_path(),
+			reply ? reply : "not reachable (it loads the index when it starts)");
+	free(reply);
 }
 
 static int
@@ -447,6 +468,8 @@ index_ingest(int argc, char **argv)
 	}
 	store_close(s);
 	ingest_result_free(&ir);
+	if (rc == 0)
+		tell_daemon_index_changed();
 	return rc;
 usage:
 	fprintf(stderr, "usage: wsidctl index ingest --product NAME --version V [--kind "

@@ -191,6 +191,18 @@ rm -f "$W1/blog/xmlrpc.php"
 wsync "$D"
 check_eq "one release file deleted: its own event" "deleted notice" "$(evq "$D" 'path$=/blog/xmlrpc.php' -- verdict severity)"
 
+# -- a release ingested while the daemon runs: installations of it are
+#    identified at once
+BS=$(npm_release bootstrap 5.3.3) || fail "npm release bootstrap 5.3.3"
+mkdir -p "$D/bs" "$(ws c6)/assets/bootstrap" && tar xzf "$BS" -C "$D/bs" && cp -r "$D/bs/package/." "$(ws c6)/assets/bootstrap/"
+wsync "$D"
+check_eq "unknown release: no installation yet" "" "$(inst "$(ws c6)" assets/bootstrap)"
+out=$("$WSIDCTL" --config "$D/wsid.yaml" index ingest --product bootstrap --version 5.3.3 --out "$D/fp" "$BS" 2>&1)
+check "ingest tells the running daemon ($out)" grep -q "index reloaded" <<<"$out"
+wsync "$D"
+check_eq "ingested release: the installation is identified" "bootstrap 5.3.3" "$(inst "$(ws c6)" assets/bootstrap)"
+check "ingested release: one event says so" grep -q "bootstrap 5.3.3 installed at assets/bootstrap (identified again after an index change)" <<<"$(evq "$D" customer=c6 verdict=new 'path$=/assets/bootstrap' -- reason)"
+
 check "daemon still running" kill -0 "$DAEMON_PID"
 daemon_stop
 t_done
