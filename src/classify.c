@@ -213,8 +213,12 @@ classify_change(const struct classify_input *in, struct verdict *out)
 		} else if (code) {
 			out->kind = VERDICT_CHANGED_UNKNOWN;
 			snprintf(out->reason, sizeof(out->reason), "code that belongs to no release was removed");
-		} else {
+		} else if (in->in_upload_dir) {
 			out->kind = VERDICT_IGNORED;
+			snprintf(out->reason, sizeof(out->reason), "not code, removed from a directory meant "
+				 "for uploads");
+		} else {
+			out->kind = VERDICT_CHANGED_UNKNOWN;
 			snprintf(out->reason, sizeof(out->reason), "a file that belongs to no release was removed");
 		}
 		goto sev;

@@ -46,7 +46,8 @@ test_rules(void)
 	T_EQ_INT(v(CHANGE_MODIFIED, "custom.php", false, KNOWN_NONE, 5, 0, false, true, false), VERDICT_CHANGED_UNKNOWN);
 	T_EQ_INT(v(CHANGE_CREATED, "foo/readme.txt", false, KNOWN_ELSEWHERE, 5, 0, false, false, false), VERDICT_FOREIGN);
 	T_EQ_INT(v(CHANGE_DELETED, "wp-cron.php", true, KNOWN_NONE, 5, 0, false, false, false), VERDICT_DELETED);
-	T_EQ_INT(v(CHANGE_DELETED, "notes.txt", false, KNOWN_NONE, 5, 0, false, false, false), VERDICT_IGNORED);
+	T_EQ_INT(v(CHANGE_DELETED, "notes.txt", false, KNOWN_NONE, 5, 0, false, false, false), VERDICT_CHANGED_UNKNOWN);
+	T_EQ_INT(v(CHANGE_DELETED, "wp-content/uploads/cat.jpg", false, KNOWN_NONE, 5, 0, true, false, false), VERDICT_IGNORED);
 	T_EQ_INT(verdict_default_severity(VERDICT_SUSPICIOUS), SEV_WARNING);
 	T_EQ_INT(verdict_parse("version-lie"), VERDICT_VERSION_LIE);
 	T_EQ_INT(verdict_parse("nope"), -1);
