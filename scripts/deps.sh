@@ -12,7 +12,7 @@ pkgs="build-essential pkg-config make gcc libsqlite3-dev libyaml-dev libsodium-d
 case $what in
 build) ;;
 test) pkgs="$pkgs python3 python3-aiosmtpd e2fsprogs util-linux procps psmisc systemd curl
-            zip unzip xz-utils bzip2"
+            zip unzip xz-utils bzip2 man-db"
       # npm fetches real release archives for the tests; any npm will do
       command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm" ;;
 fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* wsidctl mark; see ctlmark.h. */
-#include "ctlmark.h"
+/* wsidctl mark; see ctlverbs.h. */
+#include "ctlverbs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,8 +20,6 @@
 #include "store.h"
 #include "util.h"
 
-#define EXIT_ERROR 1
-#define EXIT_USAGE 2
 #define NOTE_MAX 1000
 
 static void

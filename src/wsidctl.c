@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "ctlclient.h"
-#include "ctlmark.h"
+#include "ctlverbs.h"
 #include "eventfmt.h"
 #include "fpindex.h"
 #include "classify.h"
@@ -28,8 +28,6 @@
 #include "util.h"
 
 #define WSID_VERSION "0.1.0"
-#define EXIT_USAGE 2
-#define EXIT_ERROR 3
 
 #ifndef WSID_DATADIR
 #define WSID_DATADIR "/usr/local/share/wsid"
@@ -65,6 +63,10 @@ static int cmd_sync(int argc, char **argv);
 static int cmd_rescan(int argc, char **argv);
 static int cmd_reload(int argc, char **argv);
 static int cmd_mark(int argc, char **argv);
+static int cmd_sites(int argc, char **argv);
+static int cmd_report(int argc, char **argv);
+static int cmd_files(int argc, char **argv);
+static int cmd_ack(int argc, char **argv);
 static void tell_daemon_index_changed(void);
 
 static const struct verb verbs[] = {
@@ -75,11 +77,18 @@ static const struct verb verbs[] = {
 	{ "status", cmd_status, "status [--json]",
 	  "is the daemon up and watching; its figures (exit 1 when it is not)" },
 	{ "events", cmd_events, "events [--since 1h|DATE] [--customer C] [--severity S] [--verdict V] "
-	  "[--limit N] [--members ID] [--all] [--follow] [--json]", "what changed, and what it means" },
+	  "[--limit N] [--members ID] [--all] [--unacked] [--follow] [--json]", "what changed, and what it means" },
 	{ "sync", cmd_sync, "sync [--timeout SECONDS]",
 	  "wait until every change noticed so far is classified and stored" },
 	{ "rescan", cmd_rescan, "rescan [WEBSPACE|--all]", "reconcile webspaces with the disk now" },
 	{ "reload", cmd_reload, "reload", "re-read the configuration (a bad one is refused)" },
+	{ "sites", cmd_sites, "sites [--customer C] [--product P] [--outdated] [--json]",
+	  "every installation, its version and update state (--outdated: exit 1 when any)" },
+	{ "report", cmd_report, "report [--json]",
+	  "the node in figures: installations per product, update states, major versions" },
+	{ "files", cmd_files, "files PATH [--json]",
+	  "the stored state and verdict of a file, or of every file under a directory" },
+	{ "ack", cmd_ack, "ack EVENT-ID...", "acknowledge events (an update with its members)" },
 	{ "mark", cmd_mark, "mark malicious|trusted|remove PATH|SHA256... [--note TEXT] [--customer C]; "
 	  "mark list|export|import",
 	  "teach the node: known-bad and trusted content, judged again at once" },
@@ -713,11 +722,12 @@ cmd_events(int argc, char **argv)
 		{ "severity", required_argument, NULL, 'S' }, { "verdict", required_argument, NULL, 'V' },
 		{ "limit", required_argument, NULL, 'l' },    { "follow", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },           { "members", required_argument, NULL, 'm' },
-		{ "all", no_argument, NULL, 'a' },            { NULL, 0, NULL, 0 },
+		{ "all", no_argument, NULL, 'a' },            { "unacked", no_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *customer = NULL, *verdict = NULL;
 	int64_t since = 0, limit = -1, members = 0;
-	bool all = false;
+	bool all = false, unacked = false;
 	int minsev = 0, c, rc = 0;
 	bool follow = false;
 	struct store *s = NULL;
@@ -771,6 +781,9 @@ cmd_events(int argc, char **argv)
 			break;
 		case 'a':
 			all = true;
+			break;
+		case 'u':
+			unacked = true;
 			break;
 		default:
 			usage_verb(&verbs[find_verb_index("events")], stderr);
@@ -826,7 +839,7 @@ cmd_events(int argc, char **argv)
 			  /* by default what stands alone: not the members of an update
 			   * (--members ID lists them), not what waits for its window */
 			  "(?7 OR (?6 IS NULL AND e.held=0 AND e.parent_id IS NULL) OR e.parent_id=?6) "
-			  "ORDER BY e.id LIMIT ?5");
+			  "AND (NOT ?8 OR e.acked_at IS NULL) ORDER BY e.id LIMIT ?5");
 	if (q == NULL) {
 		store_close(s);
 		return EXIT_ERROR;
@@ -841,6 +854,7 @@ cmd_events(int argc, char **argv)
 	if (members)
 		sqlite3_bind_int64(q, 6, members);
 	sqlite3_bind_int(q, 7, all ? 1 : 0);
+	sqlite3_bind_int(q, 8, unacked ? 1 : 0);
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		if (ctl.json) {
 			struct buf b;
@@ -1006,10 +1020,51 @@ main(int argc, char **argv)
 	return EXIT_USAGE;
 }
 
+static struct ctl_env
+ctl_env(void)
+{
+	struct ctl_env env = { db_path(), socket_path(), ctl.json,
+			       isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL };
+
+	return env;
+}
+
 static int
 cmd_mark(int argc, char **argv)
 {
-	struct ctl_env env = { db_path(), socket_path(), ctl.json };
+	struct ctl_env env = ctl_env();
 
 	return ctl_mark(argc, argv, &env);
+}
+
+static int
+cmd_sites(int argc, char **argv)
+{
+	struct ctl_env env = ctl_env();
+
+	return ctl_sites(argc, argv, &env);
+}
+
+static int
+cmd_report(int argc, char **argv)
+{
+	struct ctl_env env = ctl_env();
+
+	return ctl_report(argc, argv, &env);
+}
+
+static int
+cmd_files(int argc, char **argv)
+{
+	struct ctl_env env = ctl_env();
+
+	return ctl_files(argc, argv, &env);
+}
+
+static int
+cmd_ack(int argc, char **argv)
+{
+	struct ctl_env env = ctl_env();
+
+	return ctl_ack(argc, argv, &env);
 }

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* wsidctl verbs that live outside wsidctl.c, and what they share.
+ *
+ * mark: the admin teaches the node what a content is. Malicious hashes go on
+ * the known-bad list, false positives are marked trusted (for one customer or
+ * all); both are recorded with who, when and why, and the running daemon
+ * judges again every file with that content at once.
+ * sites, report, files, ack: read the database (read-only, beside the
+ * daemon: WAL), ack writes one column. */
+#ifndef WSID_CTLVERBS_H
+#define WSID_CTLVERBS_H
+
+#include <stdbool.h>
+
+/* exit codes of wsidctl (documented in wsidctl(8) and the README) */
+#define EXIT_FINDINGS 1 /* findings above the verb's threshold, or unhealthy */
+#define EXIT_USAGE 2
+#define EXIT_ERROR 3
+
+struct ctl_env {
+	const char *db;     /* database path */
+	const char *socket; /* control socket of the daemon */
+	bool json;
+	bool color;         /* stdout is a terminal and NO_COLOR is not set */
+};
+
+/* argv[0] is the verb; each returns the process exit code */
+int ctl_mark(int argc, char **argv, const struct ctl_env *env);
+int ctl_sites(int argc, char **argv, const struct ctl_env *env);
+int ctl_report(int argc, char **argv, const struct ctl_env *env);
+int ctl_files(int argc, char **argv, const struct ctl_env *env);
+int ctl_ack(int argc, char **argv, const struct ctl_env *env);
+
+/* the update state of an installed version among a product's releases */
+struct release_state {
+	const char *state;       /* latest, latest-in-branch, outdated, unknown */
+	const char *latest;      /* newest stable release */
+	const char *branch_latest; /* newest stable release of its branch */
+	int behind;              /* stable releases newer than it */
+};
+/* versions: the product's releases, any order; prerelease names (alpha, beta,
+ * rc) never count as newer */
+void release_state_of(const char *const *versions, int nversions, const char *version,
+		      struct release_state *out);
+/* "6.4.3" -> "6.4"; "2022-07-31a" -> "2022-07-31" (written into out) */
+void release_branch(const char *version, char *out, int outsz);
+
+#endif

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# wsidctl, the admin's view: sites (update states from the release data),
+# report, files, ack, events --follow, --help of every verb, exit codes, the
+# socket refusing strangers and surviving garbage, bash completion, man pages.
+. "$(dirname "$0")/../lib/lib.sh"
+need_root
+D=$T_TMP
+mount_tmpfs "$D/m" 512m
+WP=$(fixture_tree wordpress) || { fail "fixture wordpress"; t_done; exit 1; }
+ws() { echo "$D/m/vhosts/$1/httpdocs"; }
+DB=$D/db/wsid.db
+mkdir -p "$D/db"
+"$WSIDCTL" --db "$DB" index build --from "$WSID_TOP/fingerprints" >/dev/null
+# jquery: three real releases; 3.6.0 is outdated, 3.6.4 the last of its
+# branch, 3.7.1 the newest known
+for v in 3.6.0 3.6.4 3.7.1; do
+	f=$(npm_release jquery $v) || { fail "npm release jquery $v"; t_done; exit 1; }
+	"$WSIDCTL" --db "$DB" index ingest --product jquery --version $v --out "$D/fp" "$f" >/dev/null
+	c=jq${v//./}
+	mkdir -p "$D/x/$v" "$(ws $c)/assets/jquery"
+	tar xzf "$f" -C "$D/x/$v" && cp -r "$D/x/$v/package/." "$(ws $c)/assets/jquery/"
+done
+copy_tree "$WP" "$(ws wpsite)"
+daemon_config "$D" "classify:" "  update_window: 1s"
+daemon_start "$D" || { fail "daemon start"; t_done; exit 1; }
+C=(--config "$D/wsid.yaml")
+
+# -- sites
+json=$("$WSIDCTL" "${C[@]}" sites --json)
+check_eq "sites --json: one line per installation" 4 "$(grep -c . <<<"$json")"
+st() { python3 -c 'import json,sys
+for l in sys.stdin:
+    e=json.loads(l)
+    if e["customer"]==sys.argv[1]: print(e["product"], e["version"], e["state"], e["latest_version"], e["latest_in_branch"], e["behind"])' "$1" <<<"$json"; }
+check_eq "sites: jquery 3.6.0 outdated, 2 behind, newest 3.7.1" "jquery 3.6.0 outdated 3.7.1 3.6.4 2" "$(st jq360)"
+check_eq "sites: jquery 3.6.4 latest in its branch" "jquery 3.6.4 latest-in-branch 3.7.1 3.6.4 1" "$(st jq364)"
+check_eq "sites: jquery 3.7.1 latest" "jquery 3.7.1 latest 3.7.1 3.7.1 0" "$(st jq371)"
+wplatest=$(tail -n +2 "$WSID_TOP/fingerprints/wordpress/versions.tsv" | cut -f1 | grep -E '^[0-9.]+$' | sort -V | tail -1)
+wpbranch=$(cut -f1 "$WSID_TOP/fingerprints/wordpress/versions.tsv" | grep -E '^6\.1(\.|$)' | sort -V | tail -1)
+check_eq "sites: Debian's WordPress 6.1.9 outdated against versions.tsv" "wordpress 6.1.9 outdated $wplatest $wpbranch" "$(st wpsite | cut -d' ' -f1-5)"
+check "sites --json: the documented fields" python3 -c 'import json,sys
+need={"customer","webspace","root","product","kind","version","confidence","state","latest_version","behind"}
+sys.exit(0 if all(need <= set(json.loads(l)) for l in sys.argv[1].splitlines()) else 1)' "$json"
+out=$("$WSIDCTL" "${C[@]}" sites --outdated --json); rc=$?
+check_eq "sites --outdated: exactly the outdated ones" "jq360 wpsite" "$(python3 -c 'import json,sys; print(" ".join(sorted(json.loads(l)["customer"] for l in sys.stdin)))' <<<"$out")"
+check_eq "sites --outdated: exit 1 when it lists any" 1 "$rc"
+"$WSIDCTL" "${C[@]}" sites --outdated --customer jq371 >/dev/null; rc=$?
+check_eq "sites --outdated: exit 0 when none" 0 "$rc"
+check_eq "sites --product --customer filter" 1 "$("$WSIDCTL" "${C[@]}" sites --product jquery --customer jq364 --json | grep -c .)"
+check "sites: a table for people" grep -qE "^jq360 .*jquery +3\.6\.0 .*outdated \(-2\) +3\.7\.1" <<<"$("$WSIDCTL" "${C[@]}" sites)"
+"$WSIDCTL" "${C[@]}" sites --bogus >/dev/null 2>&1; rc=$?
+check_eq "sites: a bad option is a usage error (2)" 2 "$rc"
+
+# -- report
+rep=$("$WSIDCTL" "${C[@]}" report --json)
+check_eq "report --json: per product and state" "3 1 1 1 4" "$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); j=[p for p in r["products"] if p["product"]=="jquery"][0]; s=j["states"]; print(j["installations"], s["latest"], s["latest-in-branch"], s["outdated"], r["installations"])' "$rep")"
+check "report: text for a slide" grep -q "latest 33%, latest in its branch 33%, outdated 33%" <<<"$("$WSIDCTL" "${C[@]}" report)"
+
+# -- files
+W=$(ws wpsite)
+f=$("$WSIDCTL" "${C[@]}" files "$W/wp-login.php" --json)
+check_eq "files FILE --json: its state" "ok release wordpress 6.1.9 $(sha256sum < "$W/wp-login.php" | cut -d' ' -f1)" "$(python3 -c 'import json,sys; e=json.loads(sys.argv[1]); print(e["verdict"], e["known"], e["product"], e["version"], e["sha256"])' "$f")"
+n=$("$WSIDCTL" "${C[@]}" files "$W/wp-admin/css" --json | grep -c .)
+check_eq "files DIR: every file under it" "$(find "$W/wp-admin/css" -type f | wc -l)" "$n"
+"$WSIDCTL" "${C[@]}" files /nonexistent/x >/dev/null 2>&1; rc=$?
+check_eq "files: a path in no webspace exits 1" 1 "$rc"
+"$WSIDCTL" "${C[@]}" files relative/path >/dev/null 2>&1; rc=$?
+check_eq "files: a relative path is a usage error" 2 "$rc"
+
+# -- events --follow receives a change made after it started; ack
+"$WSIDCTL" "${C[@]}" events --follow > "$D/follow.out" &
+fpid=$!; T_PIDS+=("$fpid")
+sleep 0.5
+echo '<?php // new' > "$W/after.php"
+for _ in $(seq 1 50); do grep -q after.php "$D/follow.out" && break; sleep 0.1; done
+check "events --follow: a change made after it started" grep -q '"path":".*/after.php"' "$D/follow.out"
+kill "$fpid"
+wsync "$D"
+id=$(evq "$D" 'path$=/after.php' -- id)
+out=$("$WSIDCTL" "${C[@]}" ack "$id")
+check_eq "ack: acknowledged" "event $id acknowledged" "$out"
+check_eq "ack: events --json shows it" True "$(evq "$D" "id=$id" -- acked)"
+check_eq "events --unacked leaves it out" 0 "$("$WSIDCTL" "${C[@]}" events --unacked --json | python3 "$WSID_TOP/tests/lib/evq.py" "id=$id" -- count)"
+"$WSIDCTL" "${C[@]}" ack 999999 >/dev/null 2>&1; rc=$?
+check_eq "ack: an unknown event exits 1" 1 "$rc"
+"$WSIDCTL" "${C[@]}" ack x1 >/dev/null 2>&1; rc=$?
+check_eq "ack: not an id is a usage error" 2 "$rc"
+
+# -- --help for every verb, exit codes
+for v in index scan status events sync rescan reload sites report files ack mark help; do
+	out=$("$WSIDCTL" $v --help 2>&1); rc=$?
+	check "$v --help: usage, exit 0" bash -c "[ $rc -eq 0 ] && grep -q 'wsidctl' <<<'${out//\'/}'"
+done
+"$WSIDCTL" bogus >/dev/null 2>&1; rc=$?
+check_eq "unknown verb: exit 2" 2 "$rc"
+
+# -- the socket: strangers refused, garbage survived
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$WSIDCTL" --socket "$D/ctl.sock" status 2>&1); rc=$?
+check "a non-root peer is refused (exit $rc)" bash -c "[ $rc -ne 0 ] && grep -qi 'denied' <<<'$out'"
+python3 - "$D/ctl.sock" <<'PY'
+import os, socket, sys
+for payload in [os.urandom(3000), b"A" * 10000 + b"\n", b"\x00\xff\n", b"status " + b"\xc3\x28" * 100 + b"\n", b"rescan !!notbase64!!\n"]:
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    s.sendall(payload)
+    s.settimeout(2)
+    try:
+        s.recv(4096)
+    except Exception:
+        pass
+    s.close()
+PY
+check "garbage on the socket: the daemon still answers" bash -c "\"$WSIDCTL\" --socket \"$D/ctl.sock\" status >/dev/null"
+
+# -- status exit codes
+daemon_stop
+"$WSIDCTL" --socket "$D/ctl.sock" status >/dev/null 2>&1; rc=$?
+check_eq "status: exit 1 when the daemon is down" 1 "$rc"
+check_eq "sites works without the daemon" 4 "$("$WSIDCTL" "${C[@]}" sites --json | grep -c .)"
+
+# -- bash completion and man pages
+comp=$(bash -c ". '$WSID_TOP/etc/bash-completion/wsidctl'; COMP_WORDS=(wsidctl si); COMP_CWORD=1; _wsidctl; echo \${COMPREPLY[*]}")
+check_eq "bash completion: verbs" "sites" "$comp"
+comp=$(bash -c ". '$WSID_TOP/etc/bash-completion/wsidctl'; COMP_WORDS=(wsidctl sites --out); COMP_CWORD=2; _wsidctl; echo \${COMPREPLY[*]}")
+check_eq "bash completion: a verb's options" "--outdated" "$comp"
+comp=$(bash -c ". '$WSID_TOP/etc/bash-completion/wsidctl'; COMP_WORDS=(wsidctl mark m); COMP_CWORD=2; _wsidctl; echo \${COMPREPLY[*]}")
+check_eq "bash completion: mark kinds" "malicious" "$comp"
+for m in wsid.8 wsidctl.8 wsid.yaml.5; do
+	warn=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$WSID_TOP/man/$m" 2>&1 >/dev/null)
+	check "man page $m renders without warnings${warn:+ ($warn)}" [ -z "$warn" ]
+done
+check "wsidctl(8) documents every verb" bash -c "for v in index scan status events sync rescan reload sites report files ack mark; do grep -q \"^\\.B \$v\\|^\\.SS \$v\" '$WSID_TOP/man/wsidctl.8' || { echo \"missing \$v\"; exit 1; }; done"
+inst=$D/inst
+make -s -C "$WSID_TOP" install DESTDIR="$inst" PREFIX=/usr/local >/dev/null 2>&1
+check "make install: man pages and completion" bash -c "[ -f '$inst/usr/local/share/man/man8/wsidctl.8' ] && [ -f '$inst/usr/local/share/man/man5/wsid.yaml.5' ] && [ -f '$inst/usr/local/share/man/man8/wsid.8' ] && [ -f '$inst/usr/local/share/bash-completion/completions/wsidctl' ]"
+t_done
