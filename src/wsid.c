@@ -296,6 +296,10 @@ status_json(struct buf *b)
 		json_kv_int(&j, "index_versions", (int64_t)fs.versions);
 	}
 	json_kv_str(&j, "index_built_at", built);
+	if (built)
+		json_kv_int(&j, "index_age_s", now_unix() - strtoll(built, NULL, 10));
+	json_kv_int(&j, "held_total", (int64_t)es.held);
+	json_kv_int(&j, "aggregates", (int64_t)es.aggregates);
 	{
 		struct watch_stats ws;
 
