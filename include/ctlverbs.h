@@ -31,6 +31,12 @@ int ctl_report(int argc, char **argv, const struct ctl_env *env);
 int ctl_files(int argc, char **argv, const struct ctl_env *env);
 int ctl_ack(int argc, char **argv, const struct ctl_env *env);
 
+/* the daemon's stored state of an absolute path in a webspace, as a scan
+ * tree (nothing is read from the disk); -ENOENT when no webspace holds it */
+struct store;
+struct scan_tree;
+int ctl_tree_from_state(struct store *s, const char *path, struct scan_tree **ret);
+
 /* the update state of an installed version among a product's releases */
 struct release_state {
 	const char *state;       /* latest, latest-in-branch, outdated, unknown */

@@ -90,6 +90,12 @@ void scan_tree_free(struct scan_tree *t);
 int scan_file_add_match(struct scan_file *f, size_t *alloc, int64_t product_id, int64_t path_id,
 			const char *relpath, size_t rlen, const uint8_t *slots, size_t slen);
 const char *scan_kind_name(enum scan_entry_kind k);
+struct fpindex_lookup;
+/* appends a file known by its hash without reading it (the daemon's stored
+ * state), with the index's matches when lk is given */
+struct scan_file *scan_tree_add_known(struct scan_tree *t, struct fpindex_lookup *lk,
+				      const char *path, size_t len, const uint8_t *sha256,
+				      uint64_t size);
 
 /* Reads at most cap bytes of relpath beneath the root dir path, safely (for
  * version files). Returns bytes read or a negative errno. */

@@ -13,7 +13,10 @@
 #include <time.h>
 
 #include "eventfmt.h"
+#include "fpindex.h"
 #include "json.h"
+#include "scan.h"
+#include "state.h"
 #include "store.h"
 #include "util.h"
 
@@ -645,4 +648,83 @@ ctl_ack(int argc, char **argv, const struct ctl_env *env)
 	sqlite3_finalize(q);
 	store_close(s);
 	return rc;
+}
+
+/* ---- scan through the daemon: its stored state as a scan tree ---- */
+
+/* the webspace holding an absolute path: its id and root (malloc'ed) */
+static int64_t
+webspace_of(struct store *s, const char *path, size_t plen, char **root, size_t *rl)
+{
+	sqlite3_stmt *q = store_prepare(s, "SELECT id, path FROM webspaces WHERE active=1");
+	int64_t ws = 0;
+
+	*root = NULL;
+	*rl = 0;
+	while (q && sqlite3_step(q) == SQLITE_ROW) {
+		size_t wl = (size_t)sqlite3_column_bytes(q, 1);
+		const char *w = sqlite3_column_blob(q, 1);
+
+		if (w && wl <= plen && wl > *rl && memcmp(w, path, wl) == 0 && (wl == plen || path[wl] == '/')) {
+			free(*root);
+			*root = xstrndup(w, wl);
+			*rl = wl;
+			ws = sqlite3_column_int64(q, 0);
+		}
+	}
+	sqlite3_finalize(q);
+	return ws;
+}
+
+struct tree_ctx {
+	struct scan_tree *t;
+	struct fpindex_lookup *lk;
+	size_t skip; /* bytes of relpath before the tree's own paths */
+};
+
+static int
+tree_row(void *ud, const struct file_row *row)
+{
+	struct tree_ctx *c = ud;
+
+	if (row->rlen <= c->skip)
+		return 0;
+	scan_tree_add_known(c->t, c->lk, row->relpath + c->skip, row->rlen - c->skip,
+			    row->has_sha ? row->sha256 : NULL, row->size);
+	return 0;
+}
+
+int
+ctl_tree_from_state(struct store *s, const char *path, struct scan_tree **ret)
+{
+	size_t plen = strlen(path), rl;
+	struct state *st = NULL;
+	struct tree_ctx c;
+	char *root;
+	int64_t ws;
+	int r;
+
+	while (plen > 1 && path[plen - 1] == '/')
+		plen--;
+	*ret = NULL;
+	if (path[0] != '/' || (ws = webspace_of(s, path, plen, &root, &rl)) == 0)
+		return -ENOENT;
+	free(root);
+	if ((r = state_open(s, &st)) < 0)
+		return r;
+	memset(&c, 0, sizeof(c));
+	c.t = xcalloc(1, sizeof(*c.t));
+	c.t->root = xstrndup(path, plen);
+	fpindex_lookup_on(s, &c.lk);
+	c.skip = rl < plen ? plen - rl : 0; /* "dir/" below the webspace root */
+	r = state_files_under(st, ws, rl < plen ? path + rl + 1 : "",
+			      rl < plen ? plen - rl - 1 : 0, tree_row, &c);
+	fpindex_lookup_free(c.lk);
+	state_free(st);
+	if (r < 0) {
+		scan_tree_free(c.t);
+		return r;
+	}
+	*ret = c.t;
+	return 0;
 }

@@ -1889,48 +1889,13 @@ struct reident_ctx {
 	struct scan_tree *t;
 };
 
-struct reident_file {
-	struct scan_file *f;
-	size_t alloc;
-};
-
-static int
-reident_match(void *ud, int64_t product_id, int64_t path_id, const char *relpath, size_t rlen,
-	      const uint8_t *slots, size_t slen)
-{
-	struct reident_file *rf = ud;
-
-	scan_file_add_match(rf->f, &rf->alloc, product_id, path_id, relpath, rlen, slots, slen);
-	return 0;
-}
-
 static int
 reident_row(void *ud, const struct file_row *row)
 {
 	struct reident_ctx *c = ud;
-	struct scan_tree *t = c->t;
-	struct scan_file *f;
-	size_t i = t->nfiles;
 
-	if (i / SCAN_CHUNK >= t->nchunks) {
-		t->chunks = xreallocarray(t->chunks, t->nchunks + 1, sizeof(*t->chunks));
-		t->chunks[t->nchunks++] = xcalloc(SCAN_CHUNK, sizeof(struct scan_file));
-	}
-	f = scan_file_at(t, i);
-	memset(f, 0, sizeof(*f));
-	t->nfiles++;
-	f->path = xstrndup(row->relpath, row->rlen);
-	f->pathlen = (uint32_t)row->rlen;
-	f->kind = SCAN_FILE;
-	f->status = row->has_sha ? HASH_OK : HASH_ERROR;
-	f->size = row->size;
-	if (row->has_sha) {
-		struct reident_file rf = { f, 0 };
-
-		memcpy(f->sha256, row->sha256, SHA256_LEN);
-		if (c->e->lk)
-			fpindex_lookup_hash(c->e->lk, f->sha256, reident_match, &rf);
-	}
+	scan_tree_add_known(c->t, c->e->lk, row->relpath, row->rlen, row->has_sha ? row->sha256 : NULL,
+			    row->size);
 	return 0;
 }
 

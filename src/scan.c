@@ -129,6 +129,35 @@ on_match(void *ud, int64_t product_id, int64_t path_id, const char *relpath, siz
 	return 0;
 }
 
+struct scan_file *
+scan_tree_add_known(struct scan_tree *t, struct fpindex_lookup *lk, const char *path, size_t len,
+		    const uint8_t *sha256, uint64_t size)
+{
+	struct scan_file *f;
+	size_t i = t->nfiles;
+
+	if (i / SCAN_CHUNK >= t->nchunks) {
+		t->chunks = xreallocarray(t->chunks, t->nchunks + 1, sizeof(*t->chunks));
+		t->chunks[t->nchunks++] = xcalloc(SCAN_CHUNK, sizeof(struct scan_file));
+	}
+	f = scan_file_at(t, i);
+	memset(f, 0, sizeof(*f));
+	t->nfiles++;
+	f->path = xstrndup(path, len);
+	f->pathlen = (uint32_t)len;
+	f->kind = SCAN_FILE;
+	f->status = sha256 ? HASH_OK : HASH_ERROR;
+	f->size = size;
+	if (sha256) {
+		struct match_ctx c = { f, 0 };
+
+		memcpy(f->sha256, sha256, SHA256_LEN);
+		if (lk)
+			fpindex_lookup_hash(lk, f->sha256, on_match, &c);
+	}
+	return f;
+}
+
 /* Per-worker cache of index answers: the sites of a node repeat the same
  * release files, so most hashes are asked many times. Bounded; cleared when
  * full. */

@@ -72,7 +72,7 @@ static void tell_daemon_index_changed(void);
 static const struct verb verbs[] = {
 	{ "index", cmd_index, "index build|ingest|stats [options]",
 	  "build and query the fingerprint index" },
-	{ "scan", cmd_scan, "scan [--json] [--jobs N] [--max-size BYTES] [--verbose] PATH...",
+	{ "scan", cmd_scan, "scan [--json] [--jobs N] [--max-size BYTES] [--verbose] [--standalone] PATH...",
 	  "identify the installations under PATH by hash votes" },
 	{ "status", cmd_status, "status [--json]",
 	  "is the daemon up and watching; its figures (exit 1 when it is not)" },
@@ -517,7 +517,8 @@ cmd_scan(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },      { "jobs", required_argument, NULL, 'J' },
 		{ "max-size", required_argument, NULL, 'm' }, { "verbose", no_argument, NULL, 'v' },
-		{ "no-index", no_argument, NULL, 'n' },  { NULL, 0, NULL, 0 },
+		{ "no-index", no_argument, NULL, 'n' },  { "standalone", no_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct scan_opts so = { .max_size = 64ull << 20 };
 	struct report_opts ro = { 0 };
@@ -526,7 +527,7 @@ cmd_scan(int argc, char **argv)
 	struct buf b;
 	struct json j;
 	char err[1024];
-	bool use_index = true;
+	bool use_index = true, standalone = false, daemon_up = false;
 	int c, i, rc = 0;
 
 	optind = 1;
@@ -558,6 +559,9 @@ cmd_scan(int argc, char **argv)
 		case 'n':
 			use_index = false;
 			break;
+		case 'S':
+			standalone = true;
+			break;
 		default:
 			usage_verb(&verbs[1], stderr);
 			return EXIT_USAGE;
@@ -575,6 +579,16 @@ cmd_scan(int argc, char **argv)
 			return EXIT_ERROR;
 		}
 		so.dbpath = db_path();
+		/* with the daemon up, what it watches is read from its state:
+		 * nothing is hashed twice */
+		if (!standalone) {
+			char *reply = NULL, v[16];
+
+			daemon_up = access(socket_path(), F_OK) == 0 &&
+				    ctlclient_call(socket_path(), "status", NULL, 3000, &reply) == 0 &&
+				    json_field(reply, "watching", v, sizeof(v)) && strcmp(v, "true") == 0;
+			free(reply);
+		}
 	}
 	so.progress = ctl.tty && !ctl.json;
 	ro.verbose = ctl.verbose;
@@ -592,7 +606,19 @@ cmd_scan(int argc, char **argv)
 		struct scan_tree *t = NULL;
 		struct ident_result *res = NULL;
 
-		if (scan_tree_run(argv[i], &so, &t, err, sizeof(err)) < 0) {
+		if (daemon_up) {
+			char *abs = realpath(argv[i], NULL);
+
+			if (abs && ctl_tree_from_state(s, abs, &t) == 0) {
+				free(t->root);
+				t->root = xstrdup(argv[i]);
+				if (!ctl.json)
+					fprintf(stderr, "%s: from the daemon's stored state (--standalone walks "
+							"and hashes)\n", esc_name(argv[i]));
+			}
+			free(abs);
+		}
+		if (t == NULL && scan_tree_run(argv[i], &so, &t, err, sizeof(err)) < 0) {
 			fprintf(stderr, "wsidctl: scan: %s\n", err);
 			rc = EXIT_ERROR;
 			continue;

@@ -113,6 +113,17 @@ for payload in [os.urandom(3000), b"A" * 10000 + b"\n", b"\x00\xff\n", b"status 
 PY
 check "garbage on the socket: the daemon still answers" bash -c "\"$WSIDCTL\" --socket \"$D/ctl.sock\" status >/dev/null"
 
+# -- scan through the daemon (its stored state) and standalone
+sj() { python3 -c 'import json,sys; r=json.load(sys.stdin); print(" ".join("%s %s %s" % (i["product"], i["version"], i["root"]) for s in r["scanned"] for i in s["installations"]))'; }
+out=$("$WSIDCTL" "${C[@]}" scan "$(ws jq360)" 2>&1 >/dev/null)
+check "scan with the daemon up: read from its state ($out)" grep -q "from the daemon's stored state" <<<"$out"
+via=$("$WSIDCTL" "${C[@]}" scan --json "$(ws jq360)" 2>/dev/null | sj)
+alone=$("$WSIDCTL" "${C[@]}" scan --standalone --json "$(ws jq360)" 2>/dev/null | sj)
+check_eq "scan through the daemon: jquery 3.6.0 found" "jquery 3.6.0 $(ws jq360)/assets/jquery" "$via"
+check_eq "scan --standalone: the same answer" "$via" "$alone"
+out=$("$WSIDCTL" "${C[@]}" scan "$D/x/3.7.1/package" 2>&1 >/dev/null)
+check "scan of a path no webspace holds: walked ($out)" bash -c "! grep -q 'stored state' <<<'$out'"
+
 # -- status exit codes
 daemon_stop
 "$WSIDCTL" --socket "$D/ctl.sock" status >/dev/null 2>&1; rc=$?
