@@ -19,6 +19,7 @@
 struct config_webhook {
 	char *url;
 	char *secret;
+	char *ca_file; /* TLS: trust this CA file instead of the system's */
 };
 
 struct config_route {
@@ -26,6 +27,7 @@ struct config_route {
 	size_t nemails;
 	struct config_webhook webhook; /* url NULL: none */
 	int min_severity;              /* 0 info .. 3 critical; -1 unset */
+	int quiet_from, quiet_to;      /* minutes of the day (local time); -1: none */
 };
 
 struct config_sev_override {
@@ -74,6 +76,9 @@ struct config {
 	size_t nseverity;
 	/* notifications (used by the notifier) */
 	uint64_t digest_interval_ms;
+	uint64_t notify_ttl_ms;        /* retries stop (dead letter) after this */
+	uint64_t notify_backoff_ms;    /* first retry after this, doubling up to 1 h */
+	char *notify_user;             /* the delivery process runs as this user */
 	char *smtp_url, *smtp_from, *smtp_username, *smtp_password;
 	struct config_route admin, dflt;
 	/* metrics */

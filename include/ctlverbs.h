@@ -30,6 +30,8 @@ int ctl_sites(int argc, char **argv, const struct ctl_env *env);
 int ctl_report(int argc, char **argv, const struct ctl_env *env);
 int ctl_files(int argc, char **argv, const struct ctl_env *env);
 int ctl_ack(int argc, char **argv, const struct ctl_env *env);
+int ctl_outbox(int argc, char **argv, const struct ctl_env *env);
+int ctl_notify(int argc, char **argv, const struct ctl_env *env);
 
 /* the daemon's stored state of an absolute path in a webspace, as a scan
  * tree (nothing is read from the disk); -ENOENT when no webspace holds it */

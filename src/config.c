@@ -471,7 +471,7 @@ url_scheme(const char *url, const char *const *schemes)
 static int
 parse_webhook(struct ctx *c, const struct ynode *n, const char *key, struct config_webhook *w)
 {
-	static const char *const keys[] = { "url", "secret", NULL };
+	static const char *const keys[] = { "url", "secret", "ca_file", NULL };
 	static const char *const schemes[] = { "http://", "https://", NULL };
 	size_t i;
 	int r;
@@ -488,6 +488,8 @@ parse_webhook(struct ctx *c, const struct ynode *n, const char *key, struct conf
 
 			if (strcmp(k, "url") == 0)
 				r = get_str(c, v, "webhook.url", &w->url);
+			else if (strcmp(k, "ca_file") == 0)
+				r = get_abs_path(c, v, "webhook.ca_file", &w->ca_file);
 			else
 				r = get_str(c, v, "webhook.secret", &w->secret);
 			if (r < 0)
@@ -523,6 +525,20 @@ parse_route(struct ctx *c, const struct ynode *k, const struct ynode *v, const c
 		return parse_webhook(c, v, "webhook", &rt->webhook);
 	if (strcmp(k->value, "min_severity") == 0)
 		return get_severity(c, v, "min_severity", &rt->min_severity);
+	if (strcmp(k->value, "quiet_hours") == 0) {
+		unsigned h1, m1, h2, m2;
+		char tail;
+
+		if ((r = want(c, v, Y_SCALAR, "quiet_hours")) < 0)
+			return r;
+		if (sscanf(v->value, "%u:%u-%u:%u%c", &h1, &m1, &h2, &m2, &tail) != 4 || h1 > 23 ||
+		    h2 > 23 || m1 > 59 || m2 > 59 || (h1 == h2 && m1 == m2))
+			return fail(c, v->line, v->col, "%s: quiet_hours: expected HH:MM-HH:MM, got '%s'",
+				    where, esc_name(v->value));
+		rt->quiet_from = (int)(h1 * 60 + m1);
+		rt->quiet_to = (int)(h2 * 60 + m2);
+		return 0;
+	}
 	return 1; /* not a route key */
 }
 
@@ -558,6 +574,7 @@ route_free(struct config_route *r)
 	free(r->emails);
 	free(r->webhook.url);
 	free(r->webhook.secret);
+	free(r->webhook.ca_file);
 }
 
 static bool
@@ -576,7 +593,8 @@ customer_name_ok(const char *s)
 static int
 parse_customers(struct ctx *c, const struct ynode *n, struct config *cfg, const char *source)
 {
-	static const char *const keys[] = { "email", "webhook", "min_severity", "language", "severity", NULL };
+	static const char *const keys[] = { "email", "webhook", "min_severity", "quiet_hours", "language",
+					    "severity", NULL };
 	size_t i, j;
 	int r;
 
@@ -601,6 +619,7 @@ parse_customers(struct ctx *c, const struct ynode *n, struct config *cfg, const 
 		cu->name = xstrdup(k->value);
 		cu->source = xstrdup(source);
 		cu->route.min_severity = -1;
+		cu->route.quiet_from = cu->route.quiet_to = -1;
 		if (v->type == Y_SCALAR && v->value[0] == '\0' && !v->quoted)
 			continue; /* "alice:" with nothing: known, no contact */
 		if ((r = want(c, v, Y_MAP, k->value)) < 0 || (r = check_keys(c, v, k->value, keys)) < 0)
@@ -832,7 +851,8 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 			}
 		}
 		else if (strcmp(k, "notify") == 0) {
-			static const char *const nk[] = { "digest_interval", "smtp", "admin", "default", NULL };
+			static const char *const nk[] = { "digest_interval", "smtp", "admin", "default", "ttl",
+							   "user", "backoff", NULL };
 			static const char *const sk[] = { "url", "from", "username", "password", NULL };
 			static const char *const rk[] = { "email", "webhook", "min_severity", NULL };
 			static const char *const smtp_schemes[] = { "smtp://", "smtps://", NULL };
@@ -846,6 +866,14 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 
 				if (strcmp(kk, "digest_interval") == 0) {
 					r = get_duration(c, vv, kk, &cfg->digest_interval_ms);
+				} else if (strcmp(kk, "ttl") == 0) {
+					r = get_duration(c, vv, "notify.ttl", &cfg->notify_ttl_ms);
+				} else if (strcmp(kk, "backoff") == 0) {
+					r = get_duration(c, vv, "notify.backoff", &cfg->notify_backoff_ms);
+				} else if (strcmp(kk, "user") == 0) {
+					free(cfg->notify_user);
+					cfg->notify_user = NULL;
+					r = get_str(c, vv, "notify.user", &cfg->notify_user);
 				} else if (strcmp(kk, "smtp") == 0) {
 					if ((r = want(c, vv, Y_MAP, kk)) < 0 || (r = check_keys(c, vv, kk, sk)) < 0)
 						return r;
@@ -921,6 +949,11 @@ config_default(void)
 	c->smtp_from = xstrdup("wsid@localhost");
 	c->admin.min_severity = -1;
 	c->dflt.min_severity = -1;
+	c->admin.quiet_from = c->admin.quiet_to = -1;
+	c->dflt.quiet_from = c->dflt.quiet_to = -1;
+	c->notify_ttl_ms = 3ull * 86400 * 1000;
+	c->notify_backoff_ms = 30000;
+	c->notify_user = xstrdup("nobody");
 	c->metrics_interval_ms = 60000;
 	c->update_window_ms = 120000;
 	c->consensus_min = 3;
@@ -999,6 +1032,7 @@ config_free(struct config *c)
 	route_free(&c->admin);
 	route_free(&c->dflt);
 	free(c->metrics_textfile);
+	free(c->notify_user);
 	for (i = 0; i < c->ntrusted_keys; i++)
 		free(c->trusted_keys[i]);
 	free(c->trusted_keys);

@@ -1782,13 +1782,15 @@ store_installations(struct engine *e, struct webspace *w, const struct ident_res
 		release_held(e, w, &aggs, &naggs, source, &out, &nout);
 	for (i = 0; i < naggs; i++)
 		state_event_set_nfiles(e->st, aggs[i].event_id, aggs[i].members);
-	engine_flush(e);
 	e->stats.aggregates += naggs;
+	/* announced inside the transaction that stores them: what the
+	 * announcement writes (notifications) commits with them */
 	for (i = 0; i < naggs; i++)
 		if (aggs[i].event_id)
 			emit(e, aggs[i].event_id);
 	for (i = 0; i < nout; i++)
 		emit(e, out[i]);
+	engine_flush(e);
 	aggs_free(aggs, naggs);
 	free(out);
 }

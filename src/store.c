@@ -93,6 +93,22 @@ static const char *const migrations[] = {
 	"  note TEXT, added_by TEXT, added_at INTEGER NOT NULL, example TEXT,"
 	"  PRIMARY KEY(sha256, customer)) WITHOUT ROWID;"
 	"CREATE TABLE marks_pending(sha256 BLOB PRIMARY KEY, kind TEXT NOT NULL) WITHOUT ROWID;",
+	/* 4: notifications. A row is written in the transaction of the event
+	 * that causes it; uid is the stable id receivers deduplicate by.
+	 * state: open (a digest collecting), pending, sending, retrying, sent,
+	 * failed (permanent), dead (TTL over). Times in unix ms. */
+	"CREATE TABLE outbox(id INTEGER PRIMARY KEY, uid TEXT NOT NULL UNIQUE,"
+	"  created_at INTEGER NOT NULL, customer TEXT NOT NULL, route TEXT NOT NULL,"
+	"  transport TEXT NOT NULL, destination TEXT NOT NULL, kind TEXT NOT NULL,"
+	"  state TEXT NOT NULL, due_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_at INTEGER NOT NULL, last_error TEXT, last_status INTEGER, sent_at INTEGER,"
+	"  subject TEXT, body BLOB, nevents INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX outbox_state ON outbox(state, next_at);"
+	"CREATE TABLE outbox_events(outbox_id INTEGER NOT NULL, event_id INTEGER NOT NULL,"
+	"  PRIMARY KEY(outbox_id, event_id)) WITHOUT ROWID;"
+	"CREATE TABLE notified(webspace_id INTEGER NOT NULL, path BLOB NOT NULL, verdict TEXT NOT NULL,"
+	"  route TEXT NOT NULL, sha256 BLOB, last_at INTEGER NOT NULL,"
+	"  PRIMARY KEY(webspace_id, path, verdict, route)) WITHOUT ROWID;",
 };
 
 int

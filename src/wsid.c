@@ -29,16 +29,17 @@
 #include "fpindex.h"
 #include "json.h"
 #include "log.h"
+#include "notify.h"
+#include "deliver.h"
 #include "sdnotify.h"
 #include "store.h"
 #include "util.h"
 #include "watch.h"
 
-#define WSID_VERSION "0.1.0"
 #define DEFAULT_CONFIG WSID_SYSCONFDIR "/wsid/wsid.yaml"
 #define DISCOVER_INTERVAL_MS 10000
 
-enum { TAG_WATCH = 1, TAG_HASH, TAG_BG, TAG_CONTROL, TAG_SIGNAL };
+enum { TAG_WATCH = 1, TAG_HASH, TAG_BG, TAG_CONTROL, TAG_SIGNAL, TAG_NOTIFY };
 
 struct waiter {
 	uint64_t client;
@@ -62,6 +63,10 @@ struct daemon {
 	size_t nwaiters;
 	uint64_t ev_window_start_ns, ev_window_count, ev_rate_prev;
 	unsigned nfs;
+	struct notifier *n;
+	int notify_fd;            /* registered in epoll (-1: none) */
+	bool notify_kick;         /* events routed since the last tick */
+	uint64_t notify_next_ns, notify_last_ns;
 };
 
 static struct daemon d;
@@ -98,6 +103,12 @@ d_on_event(void *ud, int64_t id)
 	char *line;
 
 	dm->ev_window_count++;
+	/* the outbox rows commit with the event (same connection, same
+	 * transaction) */
+	if (dm->n) {
+		notifier_event(dm->n, id);
+		dm->notify_kick = true;
+	}
 	if (dm->ctl == NULL || control_nfollowers(dm->ctl) == 0)
 		return;
 	/* the row is in the open transaction of this connection: visible here */
@@ -299,6 +310,18 @@ status_json(struct buf *b)
 	if (built)
 		json_kv_int(&j, "index_age_s", now_unix() - strtoll(built, NULL, 10));
 	json_kv_int(&j, "held_total", (int64_t)es.held);
+	if (d.n) {
+		struct notifier_stats ns;
+
+		notifier_get_stats(d.n, &ns);
+		json_kv_int(&j, "outbox_open", ns.open);
+		json_kv_int(&j, "outbox_pending", ns.pending + ns.sending);
+		json_kv_int(&j, "outbox_retrying", ns.retrying);
+		json_kv_int(&j, "outbox_sent", ns.sent);
+		json_kv_int(&j, "outbox_failed", ns.failed);
+		json_kv_int(&j, "outbox_dead", ns.dead);
+		json_kv_int(&j, "delivery_restarts", ns.delivery_restarts);
+	}
 	json_kv_int(&j, "aggregates", (int64_t)es.aggregates);
 	{
 		struct watch_stats ws;
@@ -392,6 +415,30 @@ on_control(void *ud, uint64_t client, const char *verb, const char *arg, bool pr
 			engine_reconcile(d.e, ws, "rescan requested");
 			control_reply(d.ctl, client, "{\"ok\":true,\"rescan\":1}", true);
 		}
+		return;
+	}
+	if (strcmp(verb, "notify-test") == 0) {
+		char out[96];
+		int k = d.n ? notifier_test(d.n, arg) : -ENOENT;
+
+		if (k < 0) {
+			reply_err(client, "notify-test: no such customer in the configuration");
+			return;
+		}
+		if (k == 0) {
+			reply_err(client, "notify-test: the customer has no email or webhook route");
+			return;
+		}
+		engine_flush(d.e);
+		d.notify_kick = true;
+		d.notify_next_ns = 0;
+		snprintf(out, sizeof(out), "{\"ok\":true,\"queued\":%d}", k);
+		control_reply(d.ctl, client, out, true);
+		return;
+	}
+	if (strcmp(verb, "outbox-kick") == 0) {
+		d.notify_next_ns = 0;
+		control_reply(d.ctl, client, "{\"ok\":true}", true);
 		return;
 	}
 	if (strcmp(verb, "index-changed") == 0) {
@@ -490,6 +537,8 @@ reload_config(char *err, size_t errsz)
 		policy_from_config(&eo);
 		engine_set_policy(d.e, &eo);
 	}
+	if (d.n)
+		notifier_set_config(d.n, d.cfg);
 	engine_reload_index(d.e);
 	apply_log_level();
 	discover_webspaces();
@@ -520,6 +569,31 @@ watch_pause(bool pause)
 	epoll_ctl(d.epfd, EPOLL_CTL_MOD, watch_fd(d.w), &ev);
 }
 
+/* the notifier: ticks when due, or at most every 50 ms after new events;
+ * only committed outbox rows are ever dispatched */
+static void
+notify_step(uint64_t now)
+{
+	int t;
+
+	if (!((d.notify_kick && now >= d.notify_last_ns + 50000000ull) || now >= d.notify_next_ns))
+		return;
+	if (engine_uncommitted(d.e))
+		engine_flush(d.e);
+	notifier_tick(d.n);
+	d.notify_kick = false;
+	d.notify_last_ns = now;
+	t = notifier_timeout_ms(d.n);
+	d.notify_next_ns = t < 0 ? now + 60000000000ull : now + (uint64_t)t * 1000000ull;
+	if (notifier_fd(d.n) != d.notify_fd) {
+		if (d.notify_fd >= 0)
+			epoll_ctl(d.epfd, EPOLL_CTL_DEL, d.notify_fd, NULL);
+		d.notify_fd = notifier_fd(d.n);
+		if (d.notify_fd >= 0)
+			epoll_add(d.notify_fd, TAG_NOTIFY);
+	}
+}
+
 static int
 next_timeout(void)
 {
@@ -536,6 +610,10 @@ next_timeout(void)
 	for (i = 0; i < d.nwaiters; i++)
 		if (d.waiters[i].deadline_ns < next)
 			next = d.waiters[i].deadline_ns;
+	if (d.n && d.notify_next_ns && d.notify_next_ns < next)
+		next = d.notify_next_ns;
+	if (d.n && d.notify_kick && d.notify_last_ns + 50000000ull < next)
+		next = d.notify_last_ns + 50000000ull;
 	if (d.nwaiters)
 		next = now + 50000000ull < next ? now + 50000000ull : next;
 	{
@@ -617,6 +695,12 @@ loop(void)
 			case TAG_SIGNAL:
 				on_signal();
 				break;
+			case TAG_NOTIFY:
+				/* results write to the outbox: after what is batched */
+				engine_flush(d.e);
+				notifier_on_readable(d.n);
+				d.notify_next_ns = 0;
+				break;
 			default:
 				break;
 			}
@@ -635,6 +719,8 @@ loop(void)
 		}
 		if (d.watch_paused && now >= d.watch_resume_ns)
 			watch_pause(false);
+		if (d.n)
+			notify_step(now);
 		if (now >= d.next_discover_ns) {
 			discover_webspaces();
 			d.next_discover_ns = now + DISCOVER_INTERVAL_MS * 1000000ull;
@@ -686,7 +772,21 @@ main(int argc, char **argv)
 	sigset_t mask;
 	int c, r;
 
+	/* the delivery process (deliver.h): wsid --deliver USER [--read PATH]...
+	 * with its socket on fd 3 */
+	if (argc >= 3 && strcmp(argv[1], "--deliver") == 0) {
+		char **reads = xcalloc((size_t)argc, sizeof(char *));
+		size_t nr = 0;
+		int k;
+
+		log_init("wsid-deliver", LOG_LEVEL_INFO, true);
+		for (k = 3; k + 1 < argc; k += 2)
+			if (strcmp(argv[k], "--read") == 0)
+				reads[nr++] = argv[k + 1];
+		return deliver_main(3, argv[2], reads, nr);
+	}
 	d.config_path = DEFAULT_CONFIG;
+	d.notify_fd = -1;
 	while ((c = getopt_long(argc, argv, "c:fdh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -782,6 +882,9 @@ main(int argc, char **argv)
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d.sigfd < 0 || d.epfd < 0)
 		fatal("signalfd/epoll");
+	/* before the first events (marks applied at start notify too) */
+	if (notifier_new(d.s, d.cfg, "/proc/self/exe", &d.n) < 0)
+		fatalx("cannot start notifications");
 
 	/* watch first: from here on no change is missed */
 	memset(&wo, 0, sizeof(wo));
@@ -800,6 +903,9 @@ main(int argc, char **argv)
 	epoll_add(engine_bg_fd(d.e), TAG_BG);
 	epoll_add(control_fd(d.ctl), TAG_CONTROL);
 	epoll_add(d.sigfd, TAG_SIGNAL);
+	d.notify_fd = notifier_fd(d.n);
+	if (d.notify_fd >= 0)
+		epoll_add(d.notify_fd, TAG_NOTIFY);
 	d.next_discover_ns = now_mono_ns() + DISCOVER_INTERVAL_MS * 1000000ull;
 	d.ev_window_start_ns = now_mono_ns();
 	if (d.cfg->reconcile_interval_ms)
@@ -814,6 +920,8 @@ main(int argc, char **argv)
 
 	sd_notifyf("STOPPING=1");
 	engine_flush(d.e);
+	notifier_free(d.n);
+	d.n = NULL;
 	control_free(d.ctl);
 	watch_close(d.w);
 	engine_free(d.e);

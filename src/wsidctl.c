@@ -27,7 +27,6 @@
 #include "store.h"
 #include "util.h"
 
-#define WSID_VERSION "0.1.0"
 
 #ifndef WSID_DATADIR
 #define WSID_DATADIR "/usr/local/share/wsid"
@@ -67,6 +66,8 @@ static int cmd_sites(int argc, char **argv);
 static int cmd_report(int argc, char **argv);
 static int cmd_files(int argc, char **argv);
 static int cmd_ack(int argc, char **argv);
+static int cmd_outbox(int argc, char **argv);
+static int cmd_notify(int argc, char **argv);
 static void tell_daemon_index_changed(void);
 
 static const struct verb verbs[] = {
@@ -89,6 +90,9 @@ static const struct verb verbs[] = {
 	{ "files", cmd_files, "files PATH [--json]",
 	  "the stored state and verdict of a file, or of every file under a directory" },
 	{ "ack", cmd_ack, "ack EVENT-ID...", "acknowledge events (an update with its members)" },
+	{ "outbox", cmd_outbox, "outbox [--all] [--json] | outbox retry ID|--all",
+	  "notifications waiting, retrying, failed or dead; send them again" },
+	{ "notify", cmd_notify, "notify test CUSTOMER", "send a test message through each route" },
 	{ "mark", cmd_mark, "mark malicious|trusted|remove PATH|SHA256... [--note TEXT] [--customer C]; "
 	  "mark list|export|import",
 	  "teach the node: known-bad and trusted content, judged again at once" },
@@ -1093,4 +1097,20 @@ cmd_ack(int argc, char **argv)
 	struct ctl_env env = ctl_env();
 
 	return ctl_ack(argc, argv, &env);
+}
+
+static int
+cmd_outbox(int argc, char **argv)
+{
+	struct ctl_env env = ctl_env();
+
+	return ctl_outbox(argc, argv, &env);
+}
+
+static int
+cmd_notify(int argc, char **argv)
+{
+	struct ctl_env env = ctl_env();
+
+	return ctl_notify(argc, argv, &env);
 }

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Notification delivery, privilege-separated. The daemon (root, reads the
+ * webspaces) never parses a network response: it hands finished jobs (a URL,
+ * headers and a body, or an SMTP envelope and an RFC 5322 message) through a
+ * socketpair to a delivery process it spawns (`wsid --deliver`, the socket
+ * on fd 3), which drops to an unprivileged user, confines itself with
+ * Landlock to reading system files, talks HTTP(S) and SMTP with libcurl's
+ * multi interface, and answers one result line per job. A delivery process
+ * that dies is spawned again; what it had in flight is sent again (receivers
+ * deduplicate by the notification id).
+ *
+ * Wire format (parent -> child), one job:
+ *   "J <id> <h|s>\n" then fields "<tag> <len>\n<bytes>\n", then "E\n"
+ *   tags: u url, H header (repeats), b body, f mail from, r recipient
+ *   (repeats), c CA file, U user, P password, t timeout in seconds
+ * (child -> parent), one result:
+ *   "R <id> <outcome> <status> <retry-after-s> <errlen>\n<error>\n"
+ *   outcome 0 delivered, 1 retry later, 2 failed for good */
+#ifndef WSID_DELIVER_H
+#define WSID_DELIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+#define DELIVER_BODY_MAX (8u << 20)
+#define DELIVER_RESPONSE_MAX (64u << 10) /* bytes of a response body read at most */
+
+enum deliver_outcome { DELIVER_OK = 0, DELIVER_RETRY = 1, DELIVER_FAILED = 2 };
+
+struct deliver_job {
+	int64_t id;
+	char transport; /* 'h' HTTP POST, 's' SMTP */
+	char *url;
+	char **headers;
+	size_t nheaders;
+	char *body;
+	size_t body_len;
+	char *mail_from;
+	char **rcpts;
+	size_t nrcpts;
+	char *ca_file, *username, *password;
+	unsigned timeout_s;
+};
+
+struct deliver_result {
+	int64_t id;
+	int outcome;
+	long status;           /* HTTP status or SMTP reply code (0: none) */
+	unsigned retry_after_s;
+	char error[256];
+};
+
+/* encodes a job (parent) */
+void deliver_job_encode(struct buf *out, const struct deliver_job *j);
+/* decodes one job from data; returns bytes used, 0 when incomplete, -1 on a
+ * malformed stream */
+ssize_t deliver_job_decode(const char *data, size_t len, struct deliver_job *j);
+void deliver_job_free(struct deliver_job *j);
+void deliver_result_encode(struct buf *out, const struct deliver_result *r);
+/* strict: every number in range, the error bounded; same returns as above */
+ssize_t deliver_result_decode(const char *data, size_t len, struct deliver_result *r);
+
+/* HTTP status / SMTP code -> outcome (2xx delivered; 408, 429, 5xx HTTP and
+ * 4xx SMTP retried; other 4xx HTTP and 5xx SMTP failed for good) */
+int deliver_classify_http(long status);
+int deliver_classify_smtp(long code);
+
+/* parent: fork + exec self --deliver with one end of a socketpair on fd 3 */
+int deliver_spawn(const char *self_exe, const char *user, char *const *read_paths, size_t nread,
+		  int *ret_fd, pid_t *ret_pid);
+/* child: drops privileges to user, confines itself, delivers until EOF */
+int deliver_main(int fd, const char *user, char *const *read_paths, size_t nread);
+
+#endif

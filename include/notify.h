@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Notifications, the daemon's side: routing of stored events to the owner of
+ * each webspace (and the default and admin routes), the persistent outbox,
+ * digests, retries with back-off, dead letters, and the hand-over of finished
+ * messages to the unprivileged delivery process (deliver.h).
+ *
+ * DESIGN (never lost, never sent twice): notifier_event() runs on the
+ * daemon's connection inside the transaction that stores the event, so the
+ * outbox row commits with it or not at all. Every row has a stable uid,
+ * sent as Idempotency-Key / Message-ID: after a crash mid-delivery the row is
+ * sent again and the receiver deduplicates; a confirmed row is never sent
+ * again. */
+#ifndef WSID_NOTIFY_H
+#define WSID_NOTIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "store.h"
+#include "util.h"
+
+struct notifier;
+
+struct notifier_stats {
+	int64_t open, pending, sending, retrying, sent, failed, dead;
+	int64_t delivery_restarts;
+};
+
+/* self_exe: this program, spawned as the delivery process */
+int notifier_new(struct store *s, const struct config *cfg, const char *self_exe,
+		 struct notifier **ret);
+void notifier_free(struct notifier *n);
+/* after a reload: routes, intervals; the delivery process is spawned again
+ * (its confinement names the CA files of the routes) */
+void notifier_set_config(struct notifier *n, const struct config *cfg);
+
+/* routes one stored event (call inside the transaction that stored it) */
+void notifier_event(struct notifier *n, int64_t event_id);
+/* enqueues a test message through every route of customer; returns the
+ * number of messages or -ENOENT */
+int notifier_test(struct notifier *n, const char *customer);
+
+/* event loop: the socket of the delivery process (-1 while there is none) */
+int notifier_fd(const struct notifier *n);
+void notifier_on_readable(struct notifier *n);
+/* milliseconds until notifier_tick has work (-1: none) */
+int notifier_timeout_ms(struct notifier *n);
+void notifier_tick(struct notifier *n);
+
+void notifier_get_stats(struct notifier *n, struct notifier_stats *ret);
+
+/* pure helpers (tested on their own) */
+/* back-off before attempt n+1 (n >= 1): base * 2^(n-1), at most 1 h, +-20 % */
+uint64_t notify_backoff_ms(uint64_t base_ms, int attempts, uint32_t random);
+/* RFC 2047 for a header value: ASCII printable stays, else =?UTF-8?B?...?=;
+ * CR, LF and other controls never reach the header */
+void notify_header_value(struct buf *out, const char *s);
+/* when a non-critical digest may go out, given quiet hours (minutes of the
+ * local day, -1: none) */
+int64_t notify_after_quiet(int64_t when_ms, int quiet_from, int quiet_to);
+
+#endif

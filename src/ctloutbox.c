@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* wsidctl outbox and notify; see ctlverbs.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctlclient.h"
+#include "ctlverbs.h"
+#include "eventfmt.h"
+#include "json.h"
+#include "store.h"
+#include "util.h"
+
+static void
+ms_time(int64_t ms, char *out, size_t sz)
+{
+	if (ms <= 0)
+		snprintf(out, sz, "-");
+	else
+		eventfmt_time(ms * 1000000, out, sz);
+}
+
+static int
+outbox_list(const struct ctl_env *env, bool all)
+{
+	struct store *s;
+	sqlite3_stmt *q;
+	char err[1024];
+	size_t n = 0;
+
+	if (store_open(env->db, STORE_RDONLY, &s, err, sizeof(err)) < 0) {
+		fprintf(stderr, "wsidctl: %s\n", err);
+		return EXIT_ERROR;
+	}
+	q = store_prepare(s, "SELECT id, uid, state, kind, customer, route, transport, destination, "
+			     "attempts, created_at, next_at, sent_at, last_status, last_error, nevents "
+			     "FROM outbox WHERE ?1 OR state<>'sent' ORDER BY id");
+	if (q == NULL) {
+		store_close(s);
+		return EXIT_ERROR;
+	}
+	sqlite3_bind_int(q, 1, all);
+	if (!env->json)
+		printf("%6s  %-9s %-11s %-10s %-8s %-36s %4s  %-20s %s\n", "ID", "STATE", "KIND", "CUSTOMER",
+		       "VIA", "TO", "TRY", "NEXT", "LAST ERROR");
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		char created[32], next[32], sent[32];
+		const char *t;
+
+		ms_time(sqlite3_column_int64(q, 9), created, sizeof(created));
+		ms_time(sqlite3_column_int64(q, 10), next, sizeof(next));
+		ms_time(sqlite3_column_int64(q, 11), sent, sizeof(sent));
+		n++;
+		if (env->json) {
+			struct buf b;
+			struct json j;
+
+			buf_init(&b, 1 << 20);
+			json_init(&j, &b);
+			json_obj_begin(&j);
+			json_kv_int(&j, "id", sqlite3_column_int64(q, 0));
+			json_kv_str(&j, "uid", (const char *)sqlite3_column_text(q, 1));
+			json_kv_str(&j, "state", (const char *)sqlite3_column_text(q, 2));
+			json_kv_str(&j, "kind", (const char *)sqlite3_column_text(q, 3));
+			t = (const char *)sqlite3_column_text(q, 4);
+			json_kv_str(&j, "customer", t && *t ? t : NULL);
+			json_kv_str(&j, "route", (const char *)sqlite3_column_text(q, 5));
+			json_kv_str(&j, "transport", (const char *)sqlite3_column_text(q, 6));
+			json_kv_str(&j, "destination", (const char *)sqlite3_column_text(q, 7));
+			json_kv_int(&j, "attempts", sqlite3_column_int64(q, 8));
+			json_kv_str(&j, "created", created);
+			json_kv_str(&j, "next_attempt", next);
+			json_kv_str(&j, "sent", sqlite3_column_type(q, 11) == SQLITE_NULL ? NULL : sent);
+			json_key(&j, "last_status");
+			if (sqlite3_column_type(q, 12) == SQLITE_NULL)
+				json_null(&j);
+			else
+				json_int(&j, sqlite3_column_int64(q, 12));
+			json_kv_str(&j, "last_error", (const char *)sqlite3_column_text(q, 13));
+			json_kv_int(&j, "events", sqlite3_column_int64(q, 14));
+			json_obj_end(&j);
+			printf("%s\n", b.data);
+			buf_free(&b);
+		} else {
+			t = (const char *)sqlite3_column_text(q, 4);
+			printf("%6lld  %-9s %-11s %-10s %-8s %-36.36s %4lld  %-20s %s\n",
+			       (long long)sqlite3_column_int64(q, 0), sqlite3_column_text(q, 2),
+			       sqlite3_column_text(q, 3), t && *t ? esc_name(t) : "(admin)",
+			       sqlite3_column_text(q, 6), esc_name((const char *)sqlite3_column_text(q, 7)),
+			       (long long)sqlite3_column_int64(q, 8), next,
+			       sqlite3_column_text(q, 13) ? esc_name((const char *)sqlite3_column_text(q, 13)) : "");
+		}
+	}
+	sqlite3_finalize(q);
+	store_close(s);
+	if (!env->json && n == 0)
+		printf("(the outbox is empty)\n");
+	return 0;
+}
+
+/* a retried notification starts a new TTL */
+static int
+outbox_retry(const struct ctl_env *env, const char *which)
+{
+	struct store *s;
+	sqlite3_stmt *q;
+	char err[1024], *reply = NULL;
+	bool all = strcmp(which, "--all") == 0;
+	int64_t id = 0;
+	int changed;
+
+	if (!all) {
+		char *end;
+
+		id = strtoll(which, &end, 10);
+		if (*end || id <= 0) {
+			fprintf(stderr, "wsidctl outbox retry: give an id or --all\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (store_open(env->db, 0, &s, err, sizeof(err)) < 0) {
+		fprintf(stderr, "wsidctl: %s\n", err);
+		return EXIT_ERROR;
+	}
+	q = store_prepare(s, "UPDATE outbox SET state='pending', next_at=?1, created_at=?1, last_error=NULL "
+			     "WHERE (?2 OR id=?3) AND state IN ('retrying', 'failed', 'dead')");
+	if (q == NULL) {
+		store_close(s);
+		return EXIT_ERROR;
+	}
+	sqlite3_bind_int64(q, 1, now_real_ns() / 1000000);
+	sqlite3_bind_int(q, 2, all);
+	sqlite3_bind_int64(q, 3, id);
+	sqlite3_step(q);
+	sqlite3_finalize(q);
+	changed = sqlite3_changes(store_db(s));
+	store_close(s);
+	if (changed == 0) {
+		fprintf(stderr, "wsidctl outbox retry: nothing to retry%s\n",
+			all ? "" : " (no such id, or it is not retrying, failed or dead)");
+		return EXIT_FINDINGS;
+	}
+	printf("%d notification%s queued again\n", changed, changed == 1 ? "" : "s");
+	if (ctlclient_call(env->socket, "outbox-kick", NULL, 5000, &reply) < 0)
+		fprintf(stderr, "wsidctl: wsid is not reachable: they go out when it runs\n");
+	free(reply);
+	return 0;
+}
+
+int
+ctl_outbox(int argc, char **argv, const struct ctl_env *env)
+{
+	struct ctl_env e = *env;
+	bool all = false;
+	int i;
+
+	if (argc >= 2 && strcmp(argv[1], "retry") == 0) {
+		if (argc != 3) {
+			fprintf(stderr, "usage: wsidctl outbox retry ID|--all\n");
+			return EXIT_USAGE;
+		}
+		return outbox_retry(env, argv[2]);
+	}
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			e.json = true;
+		else if (strcmp(argv[i], "--all") == 0)
+			all = true;
+		else {
+			fprintf(stderr, "usage: wsidctl outbox [--all] [--json] | outbox retry ID|--all\n");
+			return EXIT_USAGE;
+		}
+	}
+	return outbox_list(&e, all);
+}
+
+int
+ctl_notify(int argc, char **argv, const struct ctl_env *env)
+{
+	char *reply = NULL, v[32], e[512];
+	int r;
+
+	if (argc != 3 || strcmp(argv[1], "test") != 0) {
+		fprintf(stderr, "usage: wsidctl notify test CUSTOMER\n");
+		return EXIT_USAGE;
+	}
+	if (strlen(argv[2]) > 200 || strpbrk(argv[2], " \t\r\n")) {
+		fprintf(stderr, "wsidctl notify test: not a customer name\n");
+		return EXIT_USAGE;
+	}
+	r = ctlclient_call(env->socket, "notify-test", argv[2], 10000, &reply);
+	if (r < 0) {
+		fprintf(stderr, "wsidctl notify: %s: %s (is wsid running?)\n", env->socket, strerror(-r));
+		return EXIT_ERROR;
+	}
+	if (json_field(reply, "queued", v, sizeof(v))) {
+		printf("%s test message%s queued for %s\n", v, strcmp(v, "1") == 0 ? "" : "s", esc_name(argv[2]));
+		free(reply);
+		return 0;
+	}
+	fprintf(stderr, "wsidctl notify test: %s\n", json_field(reply, "error", e, sizeof(e)) ? e : reply);
+	free(reply);
+	return EXIT_ERROR;
+}

@@ -1,0 +1,1124 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Notifications, the daemon's side; see notify.h. */
+#include "notify.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "classify.h"
+#include "deliver.h"
+#include "eventfmt.h"
+#include "json.h"
+#include "log.h"
+#include "util.h"
+
+#define INFLIGHT_MAX 32
+#define REMIND_MS (24ull * 3600 * 1000) /* a finding that persists: once a day at most */
+#define SEND_TIMEOUT_S 30
+
+struct notifier {
+	struct store *s;
+	const struct config *cfg;
+	char *self_exe;
+	int fd;
+	pid_t pid;
+	uint64_t respawn_at_ms, restarts;
+	struct buf in, out;
+	struct {
+		int64_t id;
+		char dest[512];
+	} inflight[INFLIGHT_MAX];
+	size_t ninflight;
+	char host[256];
+};
+
+static uint64_t
+now_ms(void)
+{
+	return (uint64_t)(now_real_ns() / 1000000);
+}
+
+/* ---- pure helpers ---- */
+
+uint64_t
+notify_backoff_ms(uint64_t base_ms, int attempts, uint32_t random)
+{
+	uint64_t d = base_ms ? base_ms : 30000, cap = 3600000;
+	int i;
+
+	for (i = 1; i < attempts && d < cap; i++)
+		d *= 2;
+	if (d > cap)
+		d = cap;
+	/* jitter: 80 % .. 120 % */
+	return d * 8 / 10 + (d * 4 / 10) * (random % 1001) / 1000;
+}
+
+void
+notify_header_value(struct buf *out, const char *s)
+{
+	size_t n = strlen(s), i;
+	bool plain = true;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
+			plain = false;
+	if (plain) {
+		buf_append(out, s, n);
+		return;
+	}
+	/* controls become spaces; then the UTF-8 text (escaped where invalid) as
+	 * encoded words of at most 45 bytes each */
+	{
+		struct buf clean;
+		size_t off = 0;
+
+		buf_init(&clean, 1 << 16);
+		for (i = 0; i < n; i++) {
+			unsigned char ch = (unsigned char)s[i];
+
+			if (ch < 0x20 || ch == 0x7f)
+				buf_putc(&clean, ' ');
+			else
+				buf_putc(&clean, (char)ch);
+		}
+		{
+			struct buf esc;
+
+			buf_init(&esc, 1 << 17);
+			buf_put_escaped(&esc, clean.data ? clean.data : "", clean.len);
+			buf_free(&clean);
+			clean = esc;
+		}
+		while (off < clean.len) {
+			size_t k = clean.len - off > 45 ? 45 : clean.len - off;
+			char b64[128];
+
+			/* do not split a UTF-8 sequence */
+			while (k < clean.len - off && k > 1 && ((unsigned char)clean.data[off + k] & 0xc0) == 0x80)
+				k--;
+			sodium_bin2base64(b64, sizeof(b64), (const unsigned char *)clean.data + off, k,
+					  sodium_base64_VARIANT_ORIGINAL);
+			buf_printf(out, "%s=?UTF-8?B?%s?=", off ? "\r\n " : "", b64);
+			off += k;
+		}
+		buf_free(&clean);
+	}
+}
+
+int64_t
+notify_after_quiet(int64_t when_ms, int quiet_from, int quiet_to)
+{
+	time_t t = (time_t)(when_ms / 1000);
+	struct tm tm;
+	int m, wait;
+
+	if (quiet_from < 0 || quiet_to < 0)
+		return when_ms;
+	localtime_r(&t, &tm);
+	m = tm.tm_hour * 60 + tm.tm_min;
+	if (quiet_from < quiet_to ? (m >= quiet_from && m < quiet_to)
+				  : (m >= quiet_from || m < quiet_to)) {
+		wait = (quiet_to - m + 1440) % 1440;
+		return (when_ms / 60000 + wait) * 60000;
+	}
+	return when_ms;
+}
+
+/* ---- routes ---- */
+
+struct route {
+	const char *name; /* customer, default, admin */
+	const struct config_route *r;
+};
+
+static size_t
+routes_for(const struct config *cfg, const char *customer, struct route out[3])
+{
+	const struct config_customer *cu = config_customer_find(cfg, customer);
+	size_t n = 0;
+
+	if (cu && (cu->route.nemails || cu->route.webhook.url))
+		out[n++] = (struct route){ "customer", &cu->route };
+	else if (cfg->dflt.nemails || cfg->dflt.webhook.url)
+		out[n++] = (struct route){ "default", &cfg->dflt };
+	if (cfg->admin.nemails || cfg->admin.webhook.url)
+		out[n++] = (struct route){ "admin", &cfg->admin };
+	return n;
+}
+
+static const struct config_route *
+route_by_name(const struct config *cfg, const char *name, const char *customer)
+{
+	const struct config_customer *cu;
+
+	if (strcmp(name, "admin") == 0)
+		return &cfg->admin;
+	if (strcmp(name, "default") == 0)
+		return &cfg->dflt;
+	cu = config_customer_find(cfg, customer);
+	return cu ? &cu->route : NULL;
+}
+
+static void
+new_uid(char out[40])
+{
+	uint8_t r[16];
+
+	randombytes_buf(r, sizeof(r));
+	memcpy(out, "wsid-", 5);
+	hex_encode(r, sizeof(r), out + 5);
+}
+
+static int64_t
+outbox_insert(struct notifier *n, const char *customer, const char *route, const char *transport,
+	      const char *dest, const char *kind, const char *state, int64_t due)
+{
+	sqlite3_stmt *q = store_prepare(n->s, "INSERT INTO outbox(uid, created_at, customer, route, transport, "
+					      "destination, kind, state, due_at, next_at) "
+					      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	char uid[40];
+	int64_t id = 0;
+
+	if (q == NULL)
+		return 0;
+	new_uid(uid);
+	sqlite3_bind_text(q, 1, uid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 2, (int64_t)now_ms());
+	sqlite3_bind_text(q, 3, customer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, route, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, transport, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, dest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 7, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 8, state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 9, due);
+	sqlite3_bind_int64(q, 10, due);
+	if (sqlite3_step(q) == SQLITE_DONE)
+		id = sqlite3_last_insert_rowid(store_db(n->s));
+	sqlite3_finalize(q);
+	return id;
+}
+
+static void
+outbox_add_event(struct notifier *n, int64_t oid, int64_t event_id)
+{
+	sqlite3_stmt *q = store_prepare(n->s, "INSERT OR IGNORE INTO outbox_events(outbox_id, event_id) "
+					      "VALUES(?, ?)");
+
+	if (q) {
+		sqlite3_bind_int64(q, 1, oid);
+		sqlite3_bind_int64(q, 2, event_id);
+		sqlite3_step(q);
+		sqlite3_finalize(q);
+	}
+	q = store_prepare(n->s, "UPDATE outbox SET nevents=nevents+1 WHERE id=?");
+	if (q) {
+		sqlite3_bind_int64(q, 1, oid);
+		sqlite3_step(q);
+		sqlite3_finalize(q);
+	}
+}
+
+/* was this finding told on this route within a day, with the same content? */
+static bool
+seen_recently(struct notifier *n, int64_t ws, const void *path, int plen, const char *verdict,
+	      const char *route, const void *sha, int shalen)
+{
+	sqlite3_stmt *q = store_prepare(n->s, "SELECT sha256, last_at FROM notified WHERE webspace_id=? AND "
+					      "path=? AND verdict=? AND route=?");
+	bool seen = false;
+	uint64_t now = now_ms();
+
+	if (q == NULL)
+		return false;
+	sqlite3_bind_int64(q, 1, ws);
+	sqlite3_bind_blob(q, 2, path, plen, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, verdict, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, route, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		bool same = sqlite3_column_bytes(q, 0) == shalen &&
+			    (shalen == 0 || memcmp(sqlite3_column_blob(q, 0), sha, (size_t)shalen) == 0);
+
+		seen = same && now - (uint64_t)sqlite3_column_int64(q, 1) < REMIND_MS;
+	}
+	sqlite3_finalize(q);
+	if (!seen) {
+		q = store_prepare(n->s, "INSERT INTO notified(webspace_id, path, verdict, route, sha256, last_at) "
+				       "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET sha256=?5, "
+				       "last_at=?6");
+		if (q) {
+			sqlite3_bind_int64(q, 1, ws);
+			sqlite3_bind_blob(q, 2, path, plen, SQLITE_STATIC);
+			sqlite3_bind_text(q, 3, verdict, -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 4, route, -1, SQLITE_STATIC);
+			if (shalen)
+				sqlite3_bind_blob(q, 5, sha, shalen, SQLITE_STATIC);
+			else
+				sqlite3_bind_null(q, 5);
+			sqlite3_bind_int64(q, 6, (int64_t)now);
+			sqlite3_step(q);
+			sqlite3_finalize(q);
+		}
+	}
+	return seen;
+}
+
+static void
+route_event(struct notifier *n, const struct route *rt, const char *customer, int64_t event_id,
+	    int sev, const char *transport, const char *dest)
+{
+	const struct config *cfg = n->cfg;
+	const char *who = strcmp(rt->name, "admin") == 0 ? "" : customer;
+	sqlite3_stmt *q;
+	int64_t oid = 0, now = (int64_t)now_ms();
+
+	if (sev >= SEV_CRITICAL) {
+		/* at once, quiet hours or not */
+		oid = outbox_insert(n, who, rt->name, transport, dest, "alert", "pending", now);
+	} else {
+		q = store_prepare(n->s, "SELECT id FROM outbox WHERE state='open' AND customer=? AND route=? "
+					"AND transport=? AND destination=?");
+		if (q) {
+			sqlite3_bind_text(q, 1, who, -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 2, rt->name, -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 3, transport, -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 4, dest, -1, SQLITE_STATIC);
+			if (sqlite3_step(q) == SQLITE_ROW)
+				oid = sqlite3_column_int64(q, 0);
+			sqlite3_finalize(q);
+		}
+		if (oid == 0)
+			oid = outbox_insert(n, who, rt->name, transport, dest, "digest", "open",
+					    notify_after_quiet(now + (int64_t)cfg->digest_interval_ms,
+							       rt->r->quiet_from, rt->r->quiet_to));
+	}
+	if (oid)
+		outbox_add_event(n, oid, event_id);
+}
+
+void
+notifier_event(struct notifier *n, int64_t event_id)
+{
+	sqlite3_stmt *q = store_prepare(n->s, "SELECT customer, webspace_id, path, verdict, severity, "
+					      "new_sha256, held, parent_id, nfiles FROM events WHERE id=?");
+	struct route routes[3];
+	size_t nr, i, k;
+	char *customer = NULL, *verdict = NULL, *path = NULL, sha[SHA256_LEN];
+	int plen = 0, shalen = 0, sev;
+	int64_t ws;
+	bool aggregate;
+
+	if (q == NULL)
+		return;
+	sqlite3_bind_int64(q, 1, event_id);
+	if (sqlite3_step(q) != SQLITE_ROW || sqlite3_column_int(q, 6) != 0 ||
+	    sqlite3_column_type(q, 7) != SQLITE_NULL) {
+		sqlite3_finalize(q);
+		return; /* held or a member: its aggregate is what is told */
+	}
+	customer = xstrdup((const char *)sqlite3_column_text(q, 0));
+	ws = sqlite3_column_int64(q, 1);
+	plen = sqlite3_column_bytes(q, 2);
+	path = xmalloc((size_t)plen + 1);
+	memcpy(path, plen ? sqlite3_column_blob(q, 2) : "", (size_t)plen);
+	verdict = xstrdup((const char *)sqlite3_column_text(q, 3));
+	sev = severity_parse((const char *)sqlite3_column_text(q, 4));
+	if (sqlite3_column_bytes(q, 5) == SHA256_LEN) {
+		memcpy(sha, sqlite3_column_blob(q, 5), SHA256_LEN);
+		shalen = SHA256_LEN;
+	}
+	aggregate = sqlite3_column_type(q, 8) != SQLITE_NULL;
+	sqlite3_finalize(q);
+	nr = routes_for(n->cfg, customer, routes);
+	for (i = 0; i < nr; i++) {
+		int min = routes[i].r->min_severity >= 0 ? routes[i].r->min_severity : SEV_WARNING;
+
+		if (sev < min)
+			continue;
+		/* a finding that persists is told once, reminded daily at most */
+		if (!aggregate && seen_recently(n, ws, path, plen, verdict, routes[i].name, sha, shalen))
+			continue;
+		if (routes[i].r->webhook.url)
+			route_event(n, &routes[i], customer, event_id, sev, "webhook", routes[i].r->webhook.url);
+		if (routes[i].r->nemails) {
+			struct buf to;
+
+			buf_init(&to, 1 << 16);
+			for (k = 0; k < routes[i].r->nemails; k++)
+				buf_printf(&to, "%s%s", k ? "," : "", routes[i].r->emails[k]);
+			route_event(n, &routes[i], customer, event_id, sev, "email", to.data);
+			buf_free(&to);
+		}
+	}
+	free(customer);
+	free(verdict);
+	free(path);
+}
+
+int
+notifier_test(struct notifier *n, const char *customer)
+{
+	struct route routes[3];
+	size_t nr = routes_for(n->cfg, customer, routes), i, k;
+	int count = 0;
+
+	if (config_customer_find(n->cfg, customer) == NULL)
+		return -ENOENT;
+	for (i = 0; i < nr; i++) {
+		if (strcmp(routes[i].name, "admin") == 0)
+			continue;
+		if (routes[i].r->webhook.url &&
+		    outbox_insert(n, customer, routes[i].name, "webhook", routes[i].r->webhook.url, "test",
+				  "pending", (int64_t)now_ms()))
+			count++;
+		if (routes[i].r->nemails) {
+			struct buf to;
+
+			buf_init(&to, 1 << 16);
+			for (k = 0; k < routes[i].r->nemails; k++)
+				buf_printf(&to, "%s%s", k ? "," : "", routes[i].r->emails[k]);
+			if (outbox_insert(n, customer, routes[i].name, "email", to.data, "test", "pending",
+					  (int64_t)now_ms()))
+				count++;
+			buf_free(&to);
+		}
+	}
+	return count;
+}
+
+/* ---- message bodies ---- */
+
+static const char *
+what_to_do(const char *verdict)
+{
+	static const struct {
+		const char *v, *text;
+	} t[] = {
+		{ "malicious", "The content is known malware. Remove the file, change the passwords of the "
+			       "site and its database, and look for how it got there (outdated plugins, "
+			       "stolen passwords)." },
+		{ "suspicious", "Executable code where none belongs, a typical sign of an uploaded web "
+				"shell. If you did not put it there, remove it and update the site." },
+		{ "tampered", "A file of the installed release was changed. If you did not change it, "
+			      "restore it from the release (or update) and check the site for other "
+			      "changes." },
+		{ "foreign", "A known file in a place or version where it does not belong." },
+		{ "downgrade", "Files of an older release: old releases bring back fixed vulnerabilities. "
+			       "Update to the current release." },
+		{ "update", "An update: nothing to do if you made it." },
+		{ "version-lie", "The version file claims another version than the files are: an attacker "
+				 "may hide an outdated installation." },
+		{ "deleted", "A file of the release was removed." },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(t[i].v, verdict) == 0)
+			return t[i].text;
+	return NULL;
+}
+
+static void
+crlf_line(struct buf *b, const char *s, size_t n)
+{
+	buf_append(b, s, n);
+	buf_puts(b, "\r\n");
+}
+
+/* the text part: one block per event, names escaped (never a raw control
+ * byte in a mail) */
+static void
+text_events(struct notifier *n, int64_t oid, struct buf *body, size_t *count, char *first_verdict,
+	    size_t fvsz, int *max_sev)
+{
+	sqlite3_stmt *q = store_prepare(n->s, EVENTFMT_SELECT "WHERE e.id IN (SELECT event_id FROM "
+					      "outbox_events WHERE outbox_id=?) ORDER BY e.id");
+	struct buf line;
+
+	*count = 0;
+	*max_sev = 0;
+	if (q == NULL)
+		return;
+	buf_init(&line, 1 << 20);
+	sqlite3_bind_int64(q, 1, oid);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *sev = (const char *)sqlite3_column_text(q, 9);
+		const char *verdict = (const char *)sqlite3_column_text(q, 8);
+		const char *reason = (const char *)sqlite3_column_text(q, 10);
+		const char *todo = verdict ? what_to_do(verdict) : NULL;
+		const char *ws = sqlite3_column_blob(q, 3);
+		char ts[32];
+		int s = severity_parse(sev ? sev : "info");
+
+		if (s > *max_sev) {
+			*max_sev = s;
+			snprintf(first_verdict, fvsz, "%s", verdict ? verdict : "?");
+		}
+		if (*count == 0 && first_verdict[0] == '\0')
+			snprintf(first_verdict, fvsz, "%s", verdict ? verdict : "?");
+		(*count)++;
+		eventfmt_time(sqlite3_column_int64(q, 1), ts, sizeof(ts));
+		buf_reset(&line);
+		buf_printf(&line, "%s: %s (%s, %s)", sev ? sev : "?", verdict ? verdict : "?",
+			   sqlite3_column_text(q, 6) ? (const char *)sqlite3_column_text(q, 6) : "?", ts);
+		crlf_line(body, line.data, line.len);
+		buf_reset(&line);
+		buf_puts(&line, "  ");
+		buf_put_escaped(&line, ws ? ws : "", (size_t)sqlite3_column_bytes(q, 3));
+		if (sqlite3_column_bytes(q, 4)) {
+			buf_putc(&line, '/');
+			buf_put_escaped(&line, sqlite3_column_blob(q, 4), (size_t)sqlite3_column_bytes(q, 4));
+		}
+		crlf_line(body, line.data, line.len);
+		if (reason) {
+			buf_reset(&line);
+			buf_puts(&line, "  ");
+			buf_put_escaped(&line, reason, strlen(reason));
+			crlf_line(body, line.data, line.len);
+		}
+		if (todo) {
+			buf_reset(&line);
+			buf_printf(&line, "  What to do: %s", todo);
+			crlf_line(body, line.data, line.len);
+		}
+		crlf_line(body, "", 0);
+	}
+	sqlite3_finalize(q);
+	buf_free(&line);
+}
+
+static void
+build_email(struct notifier *n, int64_t oid, const char *uid, const char *kind, const char *customer,
+	    const char *dest, struct buf *msg)
+{
+	struct buf body, subj;
+	char date[64], fv[32] = "";
+	time_t t = time(NULL);
+	struct tm tm;
+	size_t count = 0;
+	int max_sev = 0;
+
+	buf_init(&body, DELIVER_BODY_MAX / 2);
+	buf_init(&subj, 1 << 16);
+	if (strcmp(kind, "test") == 0) {
+		crlf_line(&body, "This is a test message from wsid: this route works.", 51);
+		buf_printf(&subj, "[wsid] test message for %s", customer[0] ? customer : "the admin");
+	} else if (strcmp(kind, "dead-letter") == 0) {
+		sqlite3_stmt *q = store_prepare(n->s, "SELECT subject, body FROM outbox WHERE id=?");
+
+		buf_puts(&subj, "[wsid] a notification could not be delivered");
+		if (q) {
+			sqlite3_bind_int64(q, 1, oid);
+			if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+				buf_append(&body, sqlite3_column_text(q, 0), (size_t)sqlite3_column_bytes(q, 0));
+			sqlite3_finalize(q);
+		}
+		crlf_line(&body, "", 0);
+		text_events(n, oid, &body, &count, fv, sizeof(fv), &max_sev);
+	} else {
+		struct buf intro;
+
+		buf_init(&intro, 1 << 16);
+		text_events(n, oid, &body, &count, fv, sizeof(fv), &max_sev);
+		if (strcmp(kind, "alert") == 0)
+			buf_printf(&subj, "[wsid] %s%s%s: %s in your webspace", customer, customer[0] ? ": " : "",
+				   severity_name((enum severity)max_sev), fv);
+		else
+			buf_printf(&subj, "[wsid] %s%s%zu change%s in your webspace (%s)", customer,
+				   customer[0] ? ": " : "", count, count == 1 ? "" : "s", fv);
+		buf_free(&intro);
+	}
+	crlf_line(&body, "-- ", 3);
+	crlf_line(&body, "wsid, the webspace integrity monitor of your hosting provider.", 62);
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	buf_printf(msg, "Date: %s\r\n", date);
+	buf_printf(msg, "Message-ID: <%s@%s>\r\n", uid, n->host);
+	buf_puts(msg, "From: ");
+	notify_header_value(msg, n->cfg->smtp_from ? n->cfg->smtp_from : "wsid@localhost");
+	buf_puts(msg, "\r\nTo: ");
+	notify_header_value(msg, dest);
+	buf_puts(msg, "\r\nSubject: ");
+	notify_header_value(msg, subj.data ? subj.data : "[wsid]");
+	buf_printf(msg, "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+			"Content-Transfer-Encoding: 8bit\r\nX-Wsid-Notification: %s\r\n"
+			"Auto-Submitted: auto-generated\r\n\r\n", uid);
+	buf_append(msg, body.data ? body.data : "", body.len);
+	buf_free(&body);
+	buf_free(&subj);
+}
+
+static void
+build_json(struct notifier *n, int64_t oid, const char *uid, const char *kind, const char *customer,
+	   const char *route, struct buf *out)
+{
+	sqlite3_stmt *q = store_prepare(n->s, EVENTFMT_SELECT "WHERE e.id IN (SELECT event_id FROM "
+					      "outbox_events WHERE outbox_id=?) ORDER BY e.id");
+	struct json j;
+	char ts[32];
+
+	json_init(&j, out);
+	json_obj_begin(&j);
+	json_kv_int(&j, "schema", 1);
+	json_kv_str(&j, "id", uid);
+	json_kv_str(&j, "kind", kind);
+	json_kv_str(&j, "customer", customer[0] ? customer : NULL);
+	json_kv_str(&j, "route", route);
+	eventfmt_time(now_real_ns(), ts, sizeof(ts));
+	json_kv_str(&j, "created", ts);
+	if (strcmp(kind, "dead-letter") == 0) {
+		sqlite3_stmt *d = store_prepare(n->s, "SELECT subject FROM outbox WHERE id=?");
+
+		if (d) {
+			sqlite3_bind_int64(d, 1, oid);
+			if (sqlite3_step(d) == SQLITE_ROW)
+				json_kv_str(&j, "note", (const char *)sqlite3_column_text(d, 0));
+			sqlite3_finalize(d);
+		}
+	}
+	json_key(&j, "events");
+	json_arr_begin(&j);
+	if (q) {
+		sqlite3_bind_int64(q, 1, oid);
+		while (sqlite3_step(q) == SQLITE_ROW)
+			eventfmt_json(&j, q);
+		sqlite3_finalize(q);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+}
+
+/* ---- dispatch ---- */
+
+static bool
+dest_busy(struct notifier *n, const char *dest)
+{
+	size_t i;
+
+	for (i = 0; i < n->ninflight; i++)
+		if (strcmp(n->inflight[i].dest, dest) == 0)
+			return true;
+	return false;
+}
+
+static void
+set_state(struct notifier *n, int64_t id, const char *state, int64_t next_at, const char *err,
+	  long status)
+{
+	sqlite3_stmt *q = store_prepare(n->s, "UPDATE outbox SET state=?1, next_at=coalesce(?2, next_at), "
+					      "last_error=coalesce(?3, last_error), last_status=coalesce(?4, "
+					      "last_status), sent_at=CASE WHEN ?1='sent' THEN ?5 ELSE sent_at END "
+					      "WHERE id=?6");
+
+	if (q == NULL)
+		return;
+	sqlite3_bind_text(q, 1, state, -1, SQLITE_STATIC);
+	if (next_at)
+		sqlite3_bind_int64(q, 2, next_at);
+	sqlite3_bind_text(q, 3, err, -1, SQLITE_STATIC);
+	if (status)
+		sqlite3_bind_int64(q, 4, status);
+	sqlite3_bind_int64(q, 5, (int64_t)now_ms());
+	sqlite3_bind_int64(q, 6, id);
+	sqlite3_step(q);
+	sqlite3_finalize(q);
+}
+
+static void
+spawn(struct notifier *n)
+{
+	char **reads = NULL;
+	size_t nreads = 0, i;
+	const struct config *c = n->cfg;
+	int r;
+
+	/* the CA files routes name must stay readable for the confined child */
+	for (i = 0; i <= c->ncustomers + 1; i++) {
+		const struct config_route *rt = i < c->ncustomers ? &c->customers[i].route
+						: i == c->ncustomers ? &c->admin : &c->dflt;
+
+		if (rt->webhook.ca_file) {
+			reads = xreallocarray(reads, nreads + 1, sizeof(char *));
+			reads[nreads++] = rt->webhook.ca_file;
+		}
+	}
+	r = deliver_spawn(n->self_exe, c->notify_user ? c->notify_user : "nobody", reads, nreads, &n->fd,
+			  &n->pid);
+	free(reads);
+	if (r < 0) {
+		log_warnx("notify: cannot start the delivery process: %s", strerror(-r));
+		n->fd = -1;
+		n->respawn_at_ms = now_ms() + 5000;
+		return;
+	}
+	log_info("notify: delivery process %d started (as %s)", (int)n->pid,
+		 esc_name(c->notify_user ? c->notify_user : "nobody"));
+}
+
+/* the delivery process is gone: what it had in flight is sent again */
+static void
+lost_child(struct notifier *n, const char *why)
+{
+	size_t i;
+	int st;
+
+	log_warnx("notify: delivery process %d %s; %zu in flight will be sent again", (int)n->pid, why,
+		  n->ninflight);
+	for (i = 0; i < n->ninflight; i++)
+		set_state(n, n->inflight[i].id, "pending", (int64_t)now_ms() + 1000, "delivery process lost", 0);
+	n->ninflight = 0;
+	if (n->fd >= 0)
+		close(n->fd);
+	n->fd = -1;
+	if (n->pid > 0) {
+		kill(n->pid, SIGKILL);
+		waitpid(n->pid, &st, 0);
+	}
+	n->pid = 0;
+	buf_reset(&n->in);
+	buf_reset(&n->out);
+	n->restarts++;
+	n->respawn_at_ms = now_ms() + 2000;
+}
+
+static void
+flush_out(struct notifier *n)
+{
+	while (n->fd >= 0 && n->out.len > 0) {
+		ssize_t w = write(n->fd, n->out.data, n->out.len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			return; /* the rest at the next tick */
+		if (w <= 0) {
+			lost_child(n, "does not take jobs");
+			return;
+		}
+		memmove(n->out.data, n->out.data + w, n->out.len - (size_t)w);
+		n->out.len -= (size_t)w;
+	}
+}
+
+static void
+dispatch_one(struct notifier *n, int64_t id, const char *uid, const char *customer, const char *route,
+	     const char *transport, const char *dest, const char *kind, const void *body, size_t blen)
+{
+	const struct config_route *rt = route_by_name(n->cfg, route, customer);
+	struct deliver_job j;
+	char hdr[6][200];
+	char *hp[6];
+	char **rcpts = NULL;
+	size_t i;
+
+	memset(&j, 0, sizeof(j));
+	j.id = id;
+	j.timeout_s = SEND_TIMEOUT_S;
+	j.body = (char *)(uintptr_t)body;
+	j.body_len = blen;
+	if (strcmp(transport, "webhook") == 0) {
+		uint8_t mac[crypto_auth_hmacsha256_BYTES];
+		char hex[2 * sizeof(mac) + 1], tsbuf[32];
+		crypto_auth_hmacsha256_state st;
+		const char *secret = rt && rt->webhook.secret ? rt->webhook.secret : "";
+
+		j.transport = 'h';
+		j.url = (char *)(uintptr_t)dest;
+		snprintf(tsbuf, sizeof(tsbuf), "%lld", (long long)(now_ms() / 1000));
+		/* signed: "<timestamp>.<body>", so that a replayed body with an
+		 * old timestamp is refused by the receiver */
+		crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
+		crypto_auth_hmacsha256_update(&st, (const unsigned char *)tsbuf, strlen(tsbuf));
+		crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
+		crypto_auth_hmacsha256_update(&st, body, blen);
+		crypto_auth_hmacsha256_final(&st, mac);
+		hex_encode(mac, sizeof(mac), hex);
+		snprintf(hdr[0], sizeof(hdr[0]), "Content-Type: application/json");
+		snprintf(hdr[1], sizeof(hdr[1]), "Idempotency-Key: %s", uid);
+		snprintf(hdr[2], sizeof(hdr[2]), "X-Wsid-Notification: %s", uid);
+		snprintf(hdr[3], sizeof(hdr[3]), "X-Wsid-Timestamp: %s", tsbuf);
+		snprintf(hdr[4], sizeof(hdr[4]), "X-Hub-Signature-256: sha256=%s", hex);
+		snprintf(hdr[5], sizeof(hdr[5]), "X-Wsid-Kind: %s", kind);
+		for (i = 0; i < 6; i++)
+			hp[i] = hdr[i];
+		j.headers = hp;
+		j.nheaders = 6;
+		j.ca_file = rt ? rt->webhook.ca_file : NULL;
+	} else {
+		char *copy = xstrdup(dest), *save = NULL, *a;
+
+		j.transport = 's';
+		j.url = n->cfg->smtp_url;
+		j.mail_from = n->cfg->smtp_from;
+		j.username = n->cfg->smtp_username;
+		j.password = n->cfg->smtp_password;
+		for (a = strtok_r(copy, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+			rcpts = xreallocarray(rcpts, j.nrcpts + 1, sizeof(char *));
+			rcpts[j.nrcpts++] = a;
+		}
+		j.rcpts = rcpts;
+		deliver_job_encode(&n->out, &j);
+		free(rcpts);
+		free(copy);
+		goto sent;
+	}
+	deliver_job_encode(&n->out, &j);
+sent:
+	n->inflight[n->ninflight].id = id;
+	snprintf(n->inflight[n->ninflight].dest, sizeof(n->inflight[0].dest), "%s", dest);
+	n->ninflight++;
+	{
+		sqlite3_stmt *q = store_prepare(n->s, "UPDATE outbox SET state='sending', attempts=attempts+1 "
+						      "WHERE id=?");
+
+		if (q) {
+			sqlite3_bind_int64(q, 1, id);
+			sqlite3_step(q);
+			sqlite3_finalize(q);
+		}
+	}
+}
+
+/* a row's message, built once when it becomes due: retries send the same */
+static void
+build_body(struct notifier *n, int64_t id)
+{
+	sqlite3_stmt *q = store_prepare(n->s, "SELECT uid, kind, customer, route, transport, destination "
+					      "FROM outbox WHERE id=?");
+	struct buf b;
+
+	if (q == NULL)
+		return;
+	sqlite3_bind_int64(q, 1, id);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		const char *uid = (const char *)sqlite3_column_text(q, 0);
+		const char *kind = (const char *)sqlite3_column_text(q, 1);
+		const char *cust = (const char *)sqlite3_column_text(q, 2);
+		const char *route = (const char *)sqlite3_column_text(q, 3);
+		const char *tr = (const char *)sqlite3_column_text(q, 4);
+		const char *dest = (const char *)sqlite3_column_text(q, 5);
+		sqlite3_stmt *u;
+
+		buf_init(&b, DELIVER_BODY_MAX);
+		if (strcmp(tr, "webhook") == 0)
+			build_json(n, id, uid, kind, cust ? cust : "", route, &b);
+		else
+			build_email(n, id, uid, kind, cust ? cust : "", dest, &b);
+		u = store_prepare(n->s, "UPDATE outbox SET body=? WHERE id=?");
+		if (u) {
+			sqlite3_bind_blob(u, 1, b.data ? b.data : "", (int)b.len, SQLITE_STATIC);
+			sqlite3_bind_int64(u, 2, id);
+			sqlite3_step(u);
+			sqlite3_finalize(u);
+		}
+		buf_free(&b);
+	}
+	sqlite3_finalize(q);
+}
+
+void
+notifier_tick(struct notifier *n)
+{
+	uint64_t now = now_ms();
+	sqlite3_stmt *q;
+	int st;
+
+	if (n->pid > 0 && waitpid(n->pid, &st, WNOHANG) == n->pid) {
+		n->pid = 0;
+		lost_child(n, "exited");
+	}
+	if (n->fd < 0 && now >= n->respawn_at_ms)
+		spawn(n);
+	/* digests whose interval is over */
+	q = store_prepare(n->s, "UPDATE outbox SET state='pending' WHERE state='open' AND due_at<=?");
+	if (q) {
+		sqlite3_bind_int64(q, 1, (int64_t)now);
+		sqlite3_step(q);
+		sqlite3_finalize(q);
+	}
+	if (n->fd < 0)
+		return;
+	q = store_prepare(n->s, "SELECT id, uid, customer, route, transport, destination, kind, body "
+				"FROM outbox WHERE state IN ('pending', 'retrying') AND next_at<=? ORDER BY next_at "
+				"LIMIT 200");
+	if (q == NULL)
+		return;
+	sqlite3_bind_int64(q, 1, (int64_t)now);
+	while (n->ninflight < INFLIGHT_MAX && sqlite3_step(q) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(q, 0);
+		const char *dest = (const char *)sqlite3_column_text(q, 5);
+
+		if (dest == NULL || dest_busy(n, dest))
+			continue; /* one at a time per destination */
+		if (sqlite3_column_type(q, 7) == SQLITE_NULL) {
+			build_body(n, id);
+			sqlite3_reset(q);
+			sqlite3_bind_int64(q, 1, (int64_t)now);
+			continue; /* read again, with its body */
+		}
+		dispatch_one(n, id, (const char *)sqlite3_column_text(q, 1),
+			     (const char *)sqlite3_column_text(q, 2), (const char *)sqlite3_column_text(q, 3),
+			     (const char *)sqlite3_column_text(q, 4), dest,
+			     (const char *)sqlite3_column_text(q, 6), sqlite3_column_blob(q, 7),
+			     (size_t)sqlite3_column_bytes(q, 7));
+	}
+	sqlite3_finalize(q);
+	flush_out(n);
+}
+
+static void
+dead_letter(struct notifier *n, int64_t id)
+{
+	sqlite3_stmt *q = store_prepare(n->s, "SELECT uid, customer, transport, destination, last_error, route "
+					      "FROM outbox WHERE id=?");
+	int64_t nid;
+
+	if (q == NULL)
+		return;
+	sqlite3_bind_int64(q, 1, id);
+	if (sqlite3_step(q) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(q, 5), "admin") != 0 &&
+	    (n->cfg->admin.nemails || n->cfg->admin.webhook.url)) {
+		char text[1024];
+		struct buf to;
+		size_t k;
+
+		snprintf(text, sizeof(text), "Notification %s (%s to %s, customer %s) could not be delivered "
+			 "before its TTL ran out. Last error: %s",
+			 sqlite3_column_text(q, 0), sqlite3_column_text(q, 2), sqlite3_column_text(q, 3),
+			 sqlite3_column_text(q, 1),
+			 sqlite3_column_text(q, 4) ? (const char *)sqlite3_column_text(q, 4) : "-");
+		buf_init(&to, 1 << 16);
+		for (k = 0; k < n->cfg->admin.nemails; k++)
+			buf_printf(&to, "%s%s", k ? "," : "", n->cfg->admin.emails[k]);
+		for (k = 0; k < 2; k++) {
+			const char *tr = k == 0 ? "webhook" : "email";
+			const char *dest = k == 0 ? n->cfg->admin.webhook.url : to.data;
+			sqlite3_stmt *u;
+
+			if (dest == NULL)
+				continue;
+			nid = outbox_insert(n, "", "admin", tr, dest, "dead-letter", "pending", (int64_t)now_ms());
+			if (nid == 0)
+				continue;
+			u = store_prepare(n->s, "INSERT OR IGNORE INTO outbox_events(outbox_id, event_id) "
+						"SELECT ?, event_id FROM outbox_events WHERE outbox_id=?");
+			if (u) {
+				sqlite3_bind_int64(u, 1, nid);
+				sqlite3_bind_int64(u, 2, id);
+				sqlite3_step(u);
+				sqlite3_finalize(u);
+			}
+			u = store_prepare(n->s, "UPDATE outbox SET subject=? WHERE id=?");
+			if (u) {
+				sqlite3_bind_text(u, 1, text, -1, SQLITE_TRANSIENT);
+				sqlite3_bind_int64(u, 2, nid);
+				sqlite3_step(u);
+				sqlite3_finalize(u);
+			}
+		}
+		buf_free(&to);
+	}
+	sqlite3_finalize(q);
+}
+
+static void
+on_result(struct notifier *n, const struct deliver_result *r)
+{
+	sqlite3_stmt *q;
+	size_t i;
+	int64_t created = 0, attempts = 0;
+	uint64_t now = now_ms();
+
+	for (i = 0; i < n->ninflight && n->inflight[i].id != r->id; i++)
+		;
+	if (i == n->ninflight) {
+		log_warnx("notify: a result for %lld, which is not in flight: ignored", (long long)r->id);
+		return;
+	}
+	n->inflight[i] = n->inflight[--n->ninflight];
+	q = store_prepare(n->s, "SELECT created_at, attempts FROM outbox WHERE id=?");
+	if (q) {
+		sqlite3_bind_int64(q, 1, r->id);
+		if (sqlite3_step(q) == SQLITE_ROW) {
+			created = sqlite3_column_int64(q, 0);
+			attempts = sqlite3_column_int64(q, 1);
+		}
+		sqlite3_finalize(q);
+	}
+	if (r->outcome == DELIVER_OK) {
+		set_state(n, r->id, "sent", 0, NULL, r->status);
+	} else if (r->outcome == DELIVER_FAILED) {
+		log_warnx("notify: %lld failed for good: %s", (long long)r->id, r->error);
+		set_state(n, r->id, "failed", 0, r->error[0] ? r->error : "refused", r->status);
+	} else {
+		uint64_t wait = notify_backoff_ms(n->cfg->notify_backoff_ms, (int)attempts, randombytes_random());
+
+		if (r->retry_after_s && (uint64_t)r->retry_after_s * 1000 > wait)
+			wait = (uint64_t)r->retry_after_s * 1000;
+		if (now + wait > (uint64_t)created + n->cfg->notify_ttl_ms) {
+			log_warnx("notify: %lld dead after %lld attempts: %s", (long long)r->id,
+				  (long long)attempts, r->error);
+			set_state(n, r->id, "dead", 0, r->error[0] ? r->error : "retries exhausted", r->status);
+			dead_letter(n, r->id);
+		} else {
+			set_state(n, r->id, "retrying", (int64_t)(now + wait), r->error[0] ? r->error : "retry",
+				  r->status);
+		}
+	}
+}
+
+void
+notifier_on_readable(struct notifier *n)
+{
+	char chunk[65536];
+	ssize_t r;
+
+	if (n->fd < 0)
+		return;
+	while ((r = read(n->fd, chunk, sizeof(chunk))) > 0)
+		if (buf_append(&n->in, chunk, (size_t)r) < 0) {
+			lost_child(n, "sent too much");
+			return;
+		}
+	if (r == 0) {
+		lost_child(n, "closed its socket");
+		return;
+	}
+	for (;;) {
+		struct deliver_result res;
+		ssize_t used = deliver_result_decode(n->in.data ? n->in.data : "", n->in.len, &res);
+
+		if (used < 0) {
+			lost_child(n, "sent a malformed result");
+			return;
+		}
+		if (used == 0)
+			break;
+		memmove(n->in.data, n->in.data + used, n->in.len - (size_t)used);
+		n->in.len -= (size_t)used;
+		on_result(n, &res);
+	}
+	notifier_tick(n); /* a destination may be free again */
+}
+
+int
+notifier_timeout_ms(struct notifier *n)
+{
+	sqlite3_stmt *q;
+	int64_t next = -1, now = (int64_t)now_ms();
+	int ms;
+
+	if (n->out.len || (n->fd < 0))
+		return 200;
+	q = store_prepare(n->s, "SELECT min(t) FROM (SELECT min(next_at) AS t FROM outbox WHERE state IN "
+				"('pending', 'retrying') UNION ALL SELECT min(due_at) FROM outbox WHERE "
+				"state='open')");
+	if (q && sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
+		next = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	if (next < 0)
+		return n->ninflight ? 1000 : -1;
+	ms = next <= now ? 0 : (int)(next - now > 60000 ? 60000 : next - now);
+	/* what waits for a busy destination is looked at again soon */
+	return ms == 0 && n->ninflight ? 100 : ms;
+}
+
+int
+notifier_fd(const struct notifier *n)
+{
+	return n->fd;
+}
+
+void
+notifier_get_stats(struct notifier *n, struct notifier_stats *ret)
+{
+	sqlite3_stmt *q = store_prepare(n->s, "SELECT state, count(*) FROM outbox GROUP BY state");
+
+	memset(ret, 0, sizeof(*ret));
+	ret->delivery_restarts = (int64_t)n->restarts;
+	while (q && sqlite3_step(q) == SQLITE_ROW) {
+		const char *s = (const char *)sqlite3_column_text(q, 0);
+		int64_t c = sqlite3_column_int64(q, 1);
+
+		if (s == NULL)
+			continue;
+		if (strcmp(s, "open") == 0)
+			ret->open = c;
+		else if (strcmp(s, "pending") == 0)
+			ret->pending = c;
+		else if (strcmp(s, "sending") == 0)
+			ret->sending = c;
+		else if (strcmp(s, "retrying") == 0)
+			ret->retrying = c;
+		else if (strcmp(s, "sent") == 0)
+			ret->sent = c;
+		else if (strcmp(s, "failed") == 0)
+			ret->failed = c;
+		else if (strcmp(s, "dead") == 0)
+			ret->dead = c;
+	}
+	sqlite3_finalize(q);
+}
+
+int
+notifier_new(struct store *s, const struct config *cfg, const char *self_exe, struct notifier **ret)
+{
+	struct notifier *n = xcalloc(1, sizeof(*n));
+	sqlite3_stmt *q;
+
+	n->s = s;
+	n->cfg = cfg;
+	n->self_exe = xstrdup(self_exe);
+	n->fd = -1;
+	buf_init(&n->in, 16u << 20);
+	buf_init(&n->out, 256u << 20);
+	if (gethostname(n->host, sizeof(n->host) - 1) < 0 || n->host[0] == '\0')
+		snprintf(n->host, sizeof(n->host), "localhost");
+	/* what was in flight when the daemon stopped is sent again */
+	q = store_prepare(s, "UPDATE outbox SET state='pending' WHERE state='sending'");
+	if (q) {
+		sqlite3_step(q);
+		sqlite3_finalize(q);
+	}
+	spawn(n);
+	*ret = n;
+	return 0;
+}
+
+void
+notifier_set_config(struct notifier *n, const struct config *cfg)
+{
+	n->cfg = cfg;
+	if (n->fd >= 0) {
+		/* spawned again with the new routes' CA files */
+		lost_child(n, "is restarted for the new configuration");
+		n->restarts--;
+		n->respawn_at_ms = 0;
+	}
+}
+
+void
+notifier_free(struct notifier *n)
+{
+	int st;
+
+	if (n == NULL)
+		return;
+	if (n->fd >= 0)
+		close(n->fd);
+	if (n->pid > 0) {
+		kill(n->pid, SIGTERM);
+		waitpid(n->pid, &st, 0);
+	}
+	buf_free(&n->in);
+	buf_free(&n->out);
+	free(n->self_exe);
+	free(n);
+}

@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Notifications end to end with the running daemon and real servers on
+# 127.0.0.1: a Python HTTP receiver (signature verified as the README shows)
+# and an SMTP server (aiosmtpd). Critical at once, the rest in one digest,
+# findings not repeated, back-off on 503 then delivery, exactly one
+# notification id per event across a kill -9 mid-delivery, dead letters to the
+# admin, permanent failures, SMTP 451-then-OK and 550, hostile file names,
+# the unprivileged delivery process, wsidctl outbox / notify test.
+. "$(dirname "$0")/../lib/lib.sh"
+need_root
+D=$T_TMP
+mount_tmpfs "$D/m" 256m
+PY=/usr/bin/python3 # Debian's, with python3-aiosmtpd
+ws() { echo "$D/m/vhosts/$1/httpdocs"; }
+for c in alice bob carol; do mkdir -p "$(ws $c)/wp-content/uploads"; done
+
+start_hook() { # NAME: a webhook receiver; its port in $D/NAME.port
+	echo ok > "$D/$1.mode"
+	$PY "$WSID_TOP/tests/lib/webhook_receiver.py" "$D/$1.port" "$D/$1.log" "$D/$1.mode" s3cret &
+	T_PIDS+=($!)
+}
+start_hook hook
+start_hook admin
+echo ok > "$D/smtp.mode"
+$PY "$WSID_TOP/tests/lib/smtp_receiver.py" "$D/smtp.port" "$D/mail" "$D/smtp.mode" &
+T_PIDS+=($!)
+for _ in $(seq 1 100); do [ -s "$D/hook.port" ] && [ -s "$D/admin.port" ] && [ -s "$D/smtp.port" ] && break; sleep 0.1; done
+HP=$(cat "$D/hook.port") AP=$(cat "$D/admin.port") SP=$(cat "$D/smtp.port")
+touch "$D/hook.log" "$D/admin.log"
+
+daemon_config "$D" \
+	"classify:" "  update_window: 1s" \
+	"severity:" "  suspicious: critical" \
+	"customers:" \
+	"  alice:" "    email: alice@example.com" "    webhook: {url: 'http://127.0.0.1:$HP/hook', secret: s3cret}" \
+	"  bob:" "    email: [bob@example.com, ops@bob.example]" "    severity: {new: warning}" \
+	"  carol:" "    webhook: {url: 'http://127.0.0.1:$HP/carol', secret: s3cret}" \
+	"notify:" "  digest_interval: 2s" "  backoff: 1s" "  ttl: 6s" "  user: nobody" \
+	"  smtp: {url: 'smtp://127.0.0.1:$SP', from: wsid@node.example}" \
+	"  admin:" "    webhook: 'http://127.0.0.1:$AP/admin'" "    min_severity: critical"
+daemon_start "$D" || { fail "daemon start"; t_done; exit 1; }
+C=(--config "$D/wsid.yaml")
+sqlq() { sqlite3 "$D/db/wsid.db" "$@"; }
+# waitfor SECONDS COMMAND...: until the command succeeds
+waitfor() { local t=$1; shift; for _ in $(seq 1 $((t * 10))); do "$@" && return 0; sleep 0.1; done; return 1; }
+hooks() { $PY - "$D/$1.log" "${@:2}" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+recs = [r for r in recs if not r.get("start")]
+expr = sys.argv[2]
+print(eval(expr))
+PY
+}
+
+# -- the delivery process: unprivileged, no new privileges
+dpid=$(pgrep -P "$DAEMON_PID" -f '^wsid-deliver' | head -1)
+check_eq "delivery process runs as nobody" nobody "$(ps -o user= -p "$dpid" | tr -d ' ')"
+check_eq "delivery process: no new privileges" 1 "$(awk '/^NoNewPrivs/ {print $2}' /proc/$dpid/status)"
+check "delivery process: confined with Landlock (no warning logged)" bash -c "! grep -qi 'landlock' '$D/wsid.log'"
+
+# -- critical: at once, signed, both transports
+printf '<?php system($_GET["c"]);\n' > "$(ws alice)/wp-content/uploads/shell.php"
+waitfor 10 bash -c "grep -q '\"path\": \"/hook\"' '$D/hook.log' && grep -qv start '$D/hook.log'" 
+n=$(hooks hook 'len([r for r in recs if r["path"] == "/hook" and r["status"] == 200])')
+check_eq "critical: one webhook POST at once" 1 "$n"
+check_eq "webhook: signature verifies (the README's receiver code)" True "$(hooks hook 'recs[0]["verified"]')"
+check_eq "webhook: schema 1, kind alert, the event" "1 alert suspicious critical alice" "$(hooks hook '(lambda b: "%s %s %s %s %s" % (b["schema"], b["kind"], b["events"][0]["verdict"], b["events"][0]["severity"], b["customer"]))(json.loads(recs[0]["body"]))')"
+check_eq "webhook: Idempotency-Key is the notification id" True "$(hooks hook 'recs[0]["headers"]["Idempotency-Key"] == json.loads(recs[0]["body"])["id"]')"
+check_eq "webhook: Content-Type" application/json "$(hooks hook 'recs[0]["headers"]["Content-Type"]')"
+check "webhook: the event has path, hashes, reason, time" bash -c "$(declare -f hooks); PY=$PY D=$D hooks hook 'all(k in json.loads(recs[0][\"body\"])[\"events\"][0] for k in (\"path\",\"new_sha256\",\"reason\",\"time\",\"id\",\"webspace\"))' | grep -q True"
+waitfor 10 bash -c "ls '$D/mail/'*.eml >/dev/null 2>&1"
+mail=$(ls "$D/mail/"*.eml | head -1)
+check "email: arrived for alice" grep -q "^To: alice@example.com" "$mail"
+check_eq "email: RFC 5322 headers, MIME text/plain utf-8" "ok" "$($PY - "$mail" <<'PY'
+import email, email.policy, sys
+m = email.message_from_bytes(open(sys.argv[1], "rb").read(), policy=email.policy.default)
+need = ["Date", "Message-ID", "From", "To", "Subject"]
+bad = [h for h in need if m[h] is None]
+ct = m.get_content_type(), m.get_content_charset()
+print("ok" if not bad and ct == ("text/plain", "utf-8") and "shell.php" in m.get_content() and "What to do" in m.get_content() else "bad %s %s" % (bad, ct))
+PY
+)"
+check "email: subject says what happened" grep -q "^Subject: \[wsid\] alice: critical: suspicious in your webspace" "$mail"
+
+# -- digest: bob's three findings in one mail to both addresses
+for i in 1 2 3; do printf '<?php // %d\n' $i > "$(ws bob)/custom$i.php"; done
+waitfor 15 bash -c "grep -l 'bob@example.com' '$D/mail/'*.eml >/dev/null 2>&1"
+bm=$(grep -l "bob@example.com" "$D/mail/"*.eml)
+check_eq "digest: one mail for three changes" 1 "$(echo "$bm" | grep -c .)"
+check "digest: its subject counts them" grep -q "^Subject: \[wsid\] bob: 3 changes in your webspace" $bm
+check "digest: to both addresses" grep -q "^To: bob@example.com,ops@bob.example" $bm
+check_eq "digest: one SMTP transaction, two recipients" "ok bob@example.com,ops@bob.example" "$(grep bob "$D/mail/log")"
+
+# -- a finding that persists is not told again
+rm "$(ws alice)/wp-content/uploads/shell.php"; wsync "$D"
+printf '<?php system($_GET["c"]);\n' > "$(ws alice)/wp-content/uploads/shell.php"; wsync "$D"
+sleep 2
+check_eq "the same finding again within a day: not told twice" 1 "$(hooks hook 'len([r for r in recs if r["path"] == "/hook"])')"
+
+# -- hostile names: no header injection, valid JSON
+name=$'evil\r\nBcc: victim@example.org\r\n\xff.php'
+printf '<?php eval($_POST[1]);\n' > "$(ws alice)/wp-content/uploads/$name"
+waitfor 10 bash -c "[ \$(grep -c '^{\"t\"' '$D/hook.log') -ge 2 ]"
+check_eq "hostile name: the webhook body is valid JSON with the bytes in path_base64" True "$(hooks hook '(lambda e: "\ufffd" in e["path"] and "path_base64" in e)(json.loads(recs[-1]["body"])["events"][0])')"
+waitfor 10 bash -c "[ \$(ls '$D/mail/'*.eml | wc -l) -ge 3 ]"
+hm=$(ls -t "$D/mail/"*.eml | head -1)
+check "hostile name: no injected header in the mail" bash -c "! grep -qi '^Bcc:' '$hm'"
+check "hostile name: escaped in the body" grep -q 'evil\\r\\nBcc: victim@example.org\\r\\n\\xff.php' "$hm"
+check "hostile name: every header line is a header" $PY -c '
+import sys
+hdr = open(sys.argv[1], "rb").read().split(b"\r\n\r\n")[0].split(b"\r\n")
+sys.exit(0 if all(b":" in l or l[:1] in (b" ", b"\t") for l in hdr) else 1)' "$hm"
+
+# -- 503: back-off, Retry-After honoured, then delivered with the same id
+echo 503 > "$D/hook.mode"
+printf '<?php // 2\n' > "$(ws carol)/wp-content/uploads/a.php"
+waitfor 15 bash -c "[ \$(grep -c '\"path\": \"/carol\".*\"status\": 503' '$D/hook.log') -ge 2 ]"
+check "503: retried with back-off" [ "$(hooks hook 'len([r for r in recs if r["path"] == "/carol" and r["status"] == 503])')" -ge 2 ]
+check_eq "503: the outbox says retrying" retrying "$(sqlq "SELECT state FROM outbox WHERE destination LIKE '%/carol'")"
+echo ok > "$D/hook.mode"
+waitfor 15 bash -c "grep -q '\"path\": \"/carol\".*\"status\": 200' '$D/hook.log'"
+check_eq "503 then recovery: delivered once" 1 "$(hooks hook 'len([r for r in recs if r["path"] == "/carol" and r["status"] == 200])')"
+check_eq "503 then recovery: one notification id throughout" 1 "$(hooks hook 'len({r["headers"]["Idempotency-Key"] for r in recs if r["path"] == "/carol"})')"
+check_eq "503 then recovery: outbox sent" sent "$(sqlq "SELECT state FROM outbox WHERE destination LIKE '%/carol'")"
+
+# -- kill -9 mid-delivery: sent again, receivers see one id per event
+echo slow:3 > "$D/hook.mode"
+printf '<?php // 3\n' > "$(ws carol)/wp-content/uploads/b.php"
+waitfor 10 bash -c "grep -q '\"start\": true.*\"path\": \"/carol\".*slow' '$D/hook.log'"
+kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
+echo ok > "$D/hook.mode"
+daemon_start "$D" || fail "restart after kill -9"
+waitfor 15 bash -c "[ \$(grep -c '\"path\": \"/carol\".*\"status\": 200' '$D/hook.log') -ge 3 ]"
+check_eq "kill -9 mid-delivery: every event reached the receiver under one notification id" "True" "$(hooks hook '(lambda ids: all(len(v) == 1 for v in ids.values()) and len(ids) == 2)(__import__("functools").reduce(lambda acc, r: (acc.setdefault(json.loads(r["body"])["events"][0]["id"], set()).add(r["headers"]["Idempotency-Key"]) or acc), [r for r in recs if r["path"] == "/carol" and r["status"] == 200], {}))')"
+check_eq "kill -9 mid-delivery: database intact" ok "$(sqlq 'PRAGMA integrity_check')"
+
+# -- down for the whole TTL: dead letter, reported to the admin route
+echo 503 > "$D/hook.mode"
+printf '<?php // 4\n' > "$(ws carol)/wp-content/uploads/c.php"
+waitfor 20 bash -c "[ \"\$(sqlite3 '$D/db/wsid.db' \"SELECT count(*) FROM outbox WHERE state='dead'\")\" -ge 1 ]"
+check_eq "down for the TTL: dead" 1 "$(sqlq "SELECT count(*) FROM outbox WHERE state='dead'")"
+waitfor 10 bash -c "grep -q dead-letter '$D/admin.log'"
+check "dead letter: the admin route is told, with the event" bash -c "grep -q '\"X-Wsid-Kind\": \"dead-letter\"' '$D/admin.log'"
+echo ok > "$D/hook.mode"
+
+# -- a 4xx is a permanent failure
+echo 400 > "$D/hook.mode"
+printf '<?php // 5\n' > "$(ws carol)/wp-content/uploads/d.php"
+waitfor 10 bash -c "[ \"\$(sqlite3 '$D/db/wsid.db' \"SELECT count(*) FROM outbox WHERE state='failed'\")\" -ge 1 ]"
+check_eq "HTTP 400: failed for good after one attempt" "failed 1 400" "$(sqlq "SELECT state, attempts, last_status FROM outbox WHERE state='failed' AND transport='webhook'" | tr '|' ' ')"
+echo ok > "$D/hook.mode"
+
+# -- SMTP: 451 then OK is retried; 550 recorded
+echo 451once > "$D/smtp.mode"
+printf '<?php // 6\n' > "$(ws bob)/custom6.php"
+waitfor 20 bash -c "[ \$(grep -c '^451once' '$D/mail/log') -ge 2 ]"
+check_eq "SMTP 451 then OK: delivered on the retry" "sent 2" "$(sqlq "SELECT state, attempts FROM outbox WHERE transport='email' AND destination LIKE 'bob@%' ORDER BY id DESC LIMIT 1" | tr '|' ' ')"
+echo 550 > "$D/smtp.mode"
+printf '<?php // 7\n' > "$(ws bob)/custom7.php"
+waitfor 15 bash -c "[ \"\$(sqlite3 '$D/db/wsid.db' \"SELECT count(*) FROM outbox WHERE state='failed' AND transport='email'\")\" -ge 1 ]"
+check_eq "SMTP 550: failed for good" "failed 550" "$(sqlq "SELECT state, last_status FROM outbox WHERE transport='email' AND state='failed'" | tr '|' ' ')"
+echo ok > "$D/smtp.mode"
+
+# -- wsidctl outbox, retry, notify test
+out=$("$WSIDCTL" "${C[@]}" outbox --json)
+check "outbox --json: the dead and failed ones" $PY -c 'import json,sys; s={json.loads(l)["state"] for l in sys.argv[1].splitlines()}; sys.exit(0 if {"dead","failed"} <= s else 1)' "$out"
+dead=$(sqlq "SELECT id FROM outbox WHERE state='dead' LIMIT 1")
+"$WSIDCTL" "${C[@]}" outbox retry "$dead" >/dev/null
+waitfor 10 bash -c "[ \"\$(sqlite3 '$D/db/wsid.db' \"SELECT state FROM outbox WHERE id=$dead\")\" = sent ]"
+check_eq "outbox retry ID: the dead one is delivered now" sent "$(sqlq "SELECT state FROM outbox WHERE id=$dead")"
+out=$("$WSIDCTL" "${C[@]}" notify test alice)
+check "notify test: one message per route ($out)" grep -q "2 test messages queued" <<<"$out"
+waitfor 10 bash -c "grep -q '\"X-Wsid-Kind\": \"test\"' '$D/hook.log'"
+check "notify test: the webhook got kind test" grep -q '"X-Wsid-Kind": "test"' "$D/hook.log"
+waitfor 10 bash -c "grep -l 'test message' '$D/mail/'*.eml >/dev/null 2>&1"
+check "notify test: the mail arrived" bash -c "grep -l 'Subject: \[wsid\] test message for alice' '$D/mail/'*.eml >/dev/null"
+"$WSIDCTL" "${C[@]}" notify test nobody-here >/dev/null 2>&1; rc=$?
+check "notify test: an unknown customer is an error" [ $rc -ne 0 ]
+st=$("$WSIDCTL" "${C[@]}" status --json)
+check "status: outbox figures" grep -q '"outbox_dead":' <<<"$st"
+
+check "daemon still running" kill -0 "$DAEMON_PID"
+daemon_stop
+check "the delivery process ended with the daemon" bash -c "! pgrep -f '^wsid-deliver' >/dev/null"
+t_done
