@@ -88,7 +88,7 @@ check_eq "ack: an unknown event exits 1" 1 "$rc"
 check_eq "ack: not an id is a usage error" 2 "$rc"
 
 # -- --help for every verb, exit codes
-for v in index scan status events sync rescan reload sites report files ack mark help; do
+for v in index scan status events sync rescan reload sites report files ack mark outbox notify help; do
 	out=$("$WSIDCTL" $v --help 2>&1); rc=$?
 	check "$v --help: usage, exit 0" bash -c "[ $rc -eq 0 ] && grep -q 'wsidctl' <<<'${out//\'/}'"
 done
@@ -141,7 +141,7 @@ for m in wsid.8 wsidctl.8 wsid.yaml.5; do
 	warn=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$WSID_TOP/man/$m" 2>&1 >/dev/null)
 	check "man page $m renders without warnings${warn:+ ($warn)}" [ -z "$warn" ]
 done
-check "wsidctl(8) documents every verb" bash -c "for v in index scan status events sync rescan reload sites report files ack mark; do grep -q \"^\\.B \$v\\|^\\.SS \$v\" '$WSID_TOP/man/wsidctl.8' || { echo \"missing \$v\"; exit 1; }; done"
+check "wsidctl(8) documents every verb" bash -c "for v in index scan status events sync rescan reload sites report files ack mark outbox notify; do grep -q \"^\\.B \$v\\|^\\.SS \$v\" '$WSID_TOP/man/wsidctl.8' || { echo \"missing \$v\"; exit 1; }; done"
 inst=$D/inst
 make -s -C "$WSID_TOP" install DESTDIR="$inst" PREFIX=/usr/local >/dev/null 2>&1
 check "make install: man pages and completion" bash -c "[ -f '$inst/usr/local/share/man/man8/wsidctl.8' ] && [ -f '$inst/usr/local/share/man/man5/wsid.yaml.5' ] && [ -f '$inst/usr/local/share/man/man8/wsid.8' ] && [ -f '$inst/usr/local/share/bash-completion/completions/wsidctl' ]"
