@@ -95,7 +95,8 @@ asan:
 		EXTRA_LDFLAGS='-fsanitize=address,undefined' check
 
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
-build/fuzz/%: tests/fuzz/%.c
+# rebuilt when any library source changes (the library is built inside)
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard include/*.h)
 	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT='-O1 -g' \
 		EXTRA_CFLAGS='-fsanitize=fuzzer-no-link,address,undefined' build/fuzz/libwsid.a
 	$(call say,CLANG,$<)clang $(CFLAGS_ALL) -Wno-unused-command-line-argument -fsanitize=fuzzer,address,undefined \

@@ -99,6 +99,7 @@ deliver_job_decode(const char *data, size_t len, struct deliver_job *j)
 		return -1;
 	j->id = id;
 	j->transport = tcode;
+	j->timeout_s = 30; /* unless the job says otherwise */
 	pos = (size_t)ll + 1;
 	for (;;) {
 		char tag;

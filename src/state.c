@@ -326,11 +326,11 @@ state_dir_move(struct state *st, int64_t ws, const char *from, size_t flen, cons
 	static const char *const sql[] = {
 		/* rows already at the destination are gone (the rename replaced it) */
 		"DELETE FROM files WHERE webspace_id=?1 AND relpath>=?5 AND relpath<?6",
-		"UPDATE files SET relpath=CAST(?4 || substr(relpath, ?7) AS BLOB), "
-		"comp_key=CASE WHEN ?9 THEN comp_key ELSE NULL END WHERE webspace_id=?1 AND "
-		"relpath>=?2 AND relpath<?3",
-		"UPDATE installations SET root=CAST(?4 || substr(root, ?7) AS BLOB) WHERE webspace_id=?1 AND "
-		"root>=?2 AND root<?3",
+		("UPDATE files SET relpath=CAST(?4 || substr(relpath, ?7) AS BLOB), "
+		 "comp_key=CASE WHEN ?9 THEN comp_key ELSE NULL END WHERE webspace_id=?1 AND "
+		 "relpath>=?2 AND relpath<?3"),
+		("UPDATE installations SET root=CAST(?4 || substr(root, ?7) AS BLOB) WHERE webspace_id=?1 AND "
+		 "root>=?2 AND root<?3"),
 		"UPDATE installations SET root=?4 WHERE webspace_id=?1 AND root=?8",
 	};
 	char *tlo = xmalloc(tlen + 1), *thi = prefix_hi(to, tlen);

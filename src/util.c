@@ -380,6 +380,11 @@ version_cmp(const char *a, const char *b)
 			if (isalpha((unsigned char)*rest)) {
 				size_t n = strcspn(rest, ".-_+0123456789");
 
+				/* one letter that ends the version is a hotfix
+				 * (DokuWiki's 2022-07-31a, OpenSSL's 1.1.1w); with
+				 * digits after it, a pre-release (1.0a1) */
+				if (n == 1 && rest[1] == '\0')
+					return sign;
 				if (prerelease_rank(rest, n) < 100)
 					return -sign;
 			}

@@ -70,6 +70,11 @@ test_version_order(void)
 			T_CHECK(i < j ? c < 0 : i > j ? c > 0 : c == 0, "%s vs %s -> %d", order[i], order[j], c);
 		}
 	T_EQ_INT(version_cmp("1.0", "1.0"), 0);
+	/* a final letter is a hotfix, a letter with digits a pre-release */
+	T_CHECK(version_cmp("2022-07-31a", "2022-07-31") > 0, "hotfix");
+	T_CHECK(version_cmp("2022-07-31b", "2022-07-31a") > 0, "hotfix b");
+	T_CHECK(version_cmp("1.1.1w", "1.1.1") > 0, "openssl letter");
+	T_CHECK(version_cmp("1.0a1", "1.0") < 0, "alpha");
 	T_EQ_INT(version_cmp("01.0", "1.0"), 0);
 	version_branch("6.4.3", br, sizeof(br));
 	T_EQ_STR(br, "6.4");
