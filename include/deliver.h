@@ -75,4 +75,11 @@ int deliver_spawn(const char *self_exe, const char *user, char *const *read_path
 /* child: drops privileges to user, confines itself, delivers until EOF */
 int deliver_main(int fd, const char *user, char *const *read_paths, size_t nread);
 
+/* a delivery service of its own (wsid --deliver-listen PATH, e.g. a systemd
+ * unit with network access while the watcher has none): listens on a unix
+ * socket (mode 0600), confines itself, serves one daemon (root) at a time */
+int deliver_listen(const char *path, const char *user, char *const *read_paths, size_t nread);
+/* daemon: connects to such a service; a non-blocking fd or -errno */
+int deliver_connect(const char *path);
+
 #endif

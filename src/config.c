@@ -852,7 +852,7 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 		}
 		else if (strcmp(k, "notify") == 0) {
 			static const char *const nk[] = { "digest_interval", "smtp", "admin", "default", "ttl",
-							   "user", "backoff", NULL };
+							   "user", "backoff", "delivery_socket", NULL };
 			static const char *const sk[] = { "url", "from", "username", "password", NULL };
 			static const char *const rk[] = { "email", "webhook", "min_severity", NULL };
 			static const char *const smtp_schemes[] = { "smtp://", "smtps://", NULL };
@@ -868,6 +868,10 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 					r = get_duration(c, vv, kk, &cfg->digest_interval_ms);
 				} else if (strcmp(kk, "ttl") == 0) {
 					r = get_duration(c, vv, "notify.ttl", &cfg->notify_ttl_ms);
+				} else if (strcmp(kk, "delivery_socket") == 0) {
+					free(cfg->notify_socket);
+					cfg->notify_socket = NULL;
+					r = get_abs_path(c, vv, "notify.delivery_socket", &cfg->notify_socket);
 				} else if (strcmp(kk, "backoff") == 0) {
 					r = get_duration(c, vv, "notify.backoff", &cfg->notify_backoff_ms);
 				} else if (strcmp(kk, "user") == 0) {
@@ -1033,6 +1037,7 @@ config_free(struct config *c)
 	route_free(&c->dflt);
 	free(c->metrics_textfile);
 	free(c->notify_user);
+	free(c->notify_socket);
 	for (i = 0; i < c->ntrusted_keys; i++)
 		free(c->trusted_keys[i]);
 	free(c->trusted_keys);

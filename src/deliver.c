@@ -17,6 +17,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -576,14 +577,10 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-int
-deliver_main(int fd, const char *user, char *const *read_paths, size_t nread)
+/* the process: signals, identity, confinement, libcurl */
+static int
+prepare(const char *user, char *const *read_paths, size_t nread)
 {
-	CURLM *m;
-	struct buf in, out;
-	size_t active = 0;
-	bool eof = false;
-
 	sigset_t none;
 
 	/* the daemon blocks its signals (signalfd): exec kept that mask */
@@ -591,16 +588,26 @@ deliver_main(int fd, const char *user, char *const *read_paths, size_t nread)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() == 1)
-		return 1; /* the daemon is gone already */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		return 1;
+		return -1;
 	if (getuid() == 0 && drop_privileges(user) < 0)
-		return 1;
+		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return 1;
+		return -1;
 	confine(read_paths, nread);
+	return 0;
+}
+
+/* jobs from fd until it closes and nothing is in flight */
+static int
+serve(int fd)
+{
+	CURLM *m;
+	struct buf in, out;
+	size_t active = 0;
+	bool eof = false;
+	int rc = 0;
+
 	m = curl_multi_init();
 	buf_init(&in, 64u << 20);
 	buf_init(&out, 16u << 20);
@@ -616,8 +623,10 @@ deliver_main(int fd, const char *user, char *const *read_paths, size_t nread)
 			ssize_t n;
 
 			while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-				if (buf_append(&in, chunk, (size_t)n) < 0)
-					return 1;
+				if (buf_append(&in, chunk, (size_t)n) < 0) {
+					rc = 1;
+					goto out;
+				}
 			if (n == 0)
 				eof = true;
 			else if (errno != EAGAIN && errno != EINTR)
@@ -629,7 +638,8 @@ deliver_main(int fd, const char *user, char *const *read_paths, size_t nread)
 
 			if (used < 0) {
 				log_warnx("deliver: malformed job stream");
-				return 1;
+				rc = 1;
+				goto out;
 			}
 			if (used == 0)
 				break;
@@ -650,13 +660,101 @@ deliver_main(int fd, const char *user, char *const *read_paths, size_t nread)
 		}
 		if (out.len) {
 			if (write_all(fd, out.data, out.len) < 0)
-				return 1;
+				eof = true; /* the daemon is gone: finish what is in flight */
 			buf_reset(&out);
 		}
 	}
+out:
 	curl_multi_cleanup(m);
 	buf_free(&in);
 	buf_free(&out);
+	return rc;
+}
+
+int
+deliver_main(int fd, const char *user, char *const *read_paths, size_t nread)
+{
+	int rc;
+
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == 1)
+		return 1; /* the daemon is gone already */
+	if (prepare(user, read_paths, nread) < 0)
+		return 1;
+	rc = serve(fd);
 	curl_global_cleanup();
-	return 0;
+	return rc;
+}
+
+int
+deliver_listen(const char *path, const char *user, char *const *read_paths, size_t nread)
+{
+	struct sockaddr_un sa;
+	int lfd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		log_warnx("deliver: socket path too long: %s", esc_name(path));
+		return 1;
+	}
+	memcpy(sa.sun_path, path, strlen(path));
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0)
+		return 1;
+	unlink(path);
+	/* the socket exists before the confinement forbids making one; only the
+	 * daemon (root) may connect */
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
+	    listen(lfd, 4) < 0) {
+		log_warn("deliver: %s", esc_name(path));
+		return 1;
+	}
+	if (prepare(user, read_paths, nread) < 0)
+		return 1;
+	log_info("deliver: waiting for wsid on %s", esc_name(path));
+	for (;;) {
+		struct ucred cr;
+		socklen_t cl = sizeof(cr);
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR)
+				continue;
+			log_warn("deliver: accept");
+			return 1;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 || cr.uid != 0) {
+			log_warnx("deliver: a connection not from root refused");
+			close(fd);
+			continue;
+		}
+		log_info("deliver: wsid %d connected", (int)cr.pid);
+		serve(fd);
+		close(fd);
+		log_info("deliver: wsid disconnected");
+	}
+}
+
+int
+deliver_connect(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	return fd;
 }

@@ -37,6 +37,7 @@ struct notifier {
 	} inflight[INFLIGHT_MAX];
 	size_t ninflight;
 	char host[256];
+	bool connect_failing;
 };
 
 static uint64_t
@@ -639,6 +640,23 @@ spawn(struct notifier *n)
 	const struct config *c = n->cfg;
 	int r;
 
+	if (c->notify_socket) {
+		/* a delivery service of its own (wsid --deliver-listen) */
+		n->fd = deliver_connect(c->notify_socket);
+		n->pid = 0;
+		if (n->fd < 0) {
+			if (!n->connect_failing)
+				log_warnx("notify: delivery service %s: %s (retrying every 2 s)",
+					  esc_name(c->notify_socket), strerror(-n->fd));
+			n->connect_failing = true;
+			n->fd = -1;
+			n->respawn_at_ms = now_ms() + 2000;
+			return;
+		}
+		n->connect_failing = false;
+		log_info("notify: connected to the delivery service %s", esc_name(c->notify_socket));
+		return;
+	}
 	/* the CA files routes name must stay readable for the confined child */
 	for (i = 0; i <= c->ncustomers + 1; i++) {
 		const struct config_route *rt = i < c->ncustomers ? &c->customers[i].route

@@ -785,6 +785,27 @@ main(int argc, char **argv)
 				reads[nr++] = argv[k + 1];
 		return deliver_main(3, argv[2], reads, nr);
 	}
+	/* a delivery service of its own: wsid --deliver-listen PATH [--user U]
+	 * [--read PATH]... (see systemd/wsid-deliver.service) */
+	if (argc >= 3 && strcmp(argv[1], "--deliver-listen") == 0) {
+		char **reads = xcalloc((size_t)argc, sizeof(char *));
+		const char *user = "nobody";
+		size_t nr = 0;
+		int k;
+
+		log_init("wsid-deliver", LOG_LEVEL_INFO, true);
+		for (k = 3; k + 1 < argc; k += 2) {
+			if (strcmp(argv[k], "--read") == 0)
+				reads[nr++] = argv[k + 1];
+			else if (strcmp(argv[k], "--user") == 0)
+				user = argv[k + 1];
+			else {
+				fprintf(stderr, "usage: wsid --deliver-listen PATH [--user USER] [--read PATH]...\n");
+				return 2;
+			}
+		}
+		return deliver_listen(argv[2], user, reads, nr);
+	}
 	d.config_path = DEFAULT_CONFIG;
 	d.notify_fd = -1;
 	while ((c = getopt_long(argc, argv, "c:fdh", opts, NULL)) != -1) {

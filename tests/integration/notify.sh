@@ -182,5 +182,34 @@ check "status: outbox figures" grep -q '"outbox_dead":' <<<"$st"
 
 check "daemon still running" kill -0 "$DAEMON_PID"
 daemon_stop
-check "the delivery process ended with the daemon" bash -c "! pgrep -f '^wsid-deliver' >/dev/null"
+check "the delivery process ended with the daemon" waitfor 3 bash -c "! pgrep -f '^wsid-deliver' >/dev/null"
+
+# -- a delivery service of its own (wsid-deliver.service): the watcher
+#    connects to its socket instead of spawning
+"$WSID" --deliver-listen "$D/deliver.sock" --user nobody >>"$D/deliver.log" 2>&1 &
+LPID=$!; T_PIDS+=("$LPID")
+waitfor 10 test -S "$D/deliver.sock"
+check_eq "delivery service: runs as nobody" nobody "$(ps -o user= -p "$LPID" | tr -d ' ')"
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups $PY -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' "$D/deliver.sock" 2>&1); rc=$?
+check "delivery service: a non-root peer cannot connect ($rc)" [ $rc -ne 0 ]
+echo "  delivery_socket: $D/deliver.sock" >> "$D/wsid.yaml"
+python3 - "$D/wsid.yaml" <<'PY'
+import sys
+p = sys.argv[1]
+lines = open(p).read().splitlines()
+# the key belongs under notify:, before its nested maps
+last = lines.pop()
+i = lines.index("notify:")
+lines.insert(i + 1, last)
+open(p, "w").write("\n".join(lines) + "\n")
+PY
+"$WSID" --config "$D/wsid.yaml" --check-config >/dev/null || fail "config with delivery_socket"
+before=$(hooks hook 'len([r for r in recs if r["path"] == "/hook"])')
+daemon_start "$D" || fail "restart with a delivery service"
+check "no delivery process spawned" bash -c "! pgrep -P $DAEMON_PID -f '^wsid-deliver' >/dev/null"
+printf '<?php passthru($_GET[1]);\n' > "$(ws alice)/wp-content/uploads/svc.php"
+waitfor 15 bash -c "[ \$(grep -c '\"path\": \"/hook\".*\"status\": 200' '$D/hook.log') -gt $before ]"
+check "delivery service: the alert went out through it" grep -q "svc.php" "$D/hook.log"
+check "delivery service: it logged the daemon's connection" grep -q "connected" "$D/deliver.log"
+daemon_stop
 t_done

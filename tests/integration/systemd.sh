@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The unit file passes systemd-analyze verify and security (exposure <= 3.0:
-# 1.8 without network; notifications need it, 1.2 of the 3.0 is network access
-# and the identity change of the delivery process),
+# The unit files pass systemd-analyze verify and security (exposure <= 2.0:
+# the watcher has no network; wsid-deliver.service has network and nothing
+# else),
 # and the daemon speaks the sd_notify protocol: READY=1 once watching,
 # WATCHDOG=1 at half the interval, STOPPING=1 on SIGTERM (received on a
 # datagram socket this test binds; PID 1 here is not systemd).
@@ -10,10 +10,13 @@
 need_root
 D=$T_TMP
 sed "s|/usr/local/sbin/wsid|$WSID|" "$WSID_TOP/systemd/wsid.service" > "$D/wsid.service"
-check "systemd-analyze verify" systemd-analyze verify --man=no "$D/wsid.service"
+sed "s|/usr/local/sbin/wsid|$WSID|" "$WSID_TOP/systemd/wsid-deliver.service" > "$D/wsid-deliver.service"
+check "systemd-analyze verify" systemd-analyze verify --man=no "$D/wsid.service" "$D/wsid-deliver.service"
 exp=$(systemd-analyze security --offline=true "$D/wsid.service" 2>/dev/null | sed -n 's/.*exposure level for wsid.service: \([0-9.]*\).*/\1/p')
-check "systemd-analyze security exposure $exp <= 3.0" python3 -c "import sys; sys.exit(0 if float('$exp') <= 3.0 else 1)"
-check "no network family beyond what notifications need" grep -qx 'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6' "$D/wsid.service"
+check "systemd-analyze security exposure $exp <= 2.0" python3 -c "import sys; sys.exit(0 if float('$exp') <= 2.0 else 1)"
+check "the watcher has no network" bash -c "grep -qx 'PrivateNetwork=yes' '$D/wsid.service' && grep -qx 'RestrictAddressFamilies=AF_UNIX' '$D/wsid.service'"
+exp=$(systemd-analyze security --offline=true "$D/wsid-deliver.service" 2>/dev/null | sed -n 's/.*exposure level for wsid-deliver.service: \([0-9.]*\).*/\1/p')
+check "wsid-deliver.service: exposure $exp <= 2.0, no capabilities, a dynamic user" bash -c "python3 -c \"import sys; sys.exit(0 if float('$exp') <= 2.0 else 1)\" && grep -qx 'CapabilityBoundingSet=' '$D/wsid-deliver.service' && grep -qx 'DynamicUser=yes' '$D/wsid-deliver.service'"
 check "Type=notify with a watchdog" grep -q '^Type=notify' "$D/wsid.service"
 
 mount_tmpfs "$D/m" 64m
