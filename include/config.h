@@ -80,6 +80,7 @@ struct config {
 	uint64_t notify_backoff_ms;    /* first retry after this, doubling up to 1 h */
 	char *notify_user;             /* the delivery process runs as this user */
 	char *notify_socket;           /* connect to a delivery service instead of spawning */
+	char *notify_templates;        /* DIR[/LANGUAGE]/NAME: message texts */
 	char *smtp_url, *smtp_from, *smtp_username, *smtp_password;
 	struct config_route admin, dflt;
 	/* metrics */

@@ -60,5 +60,8 @@ void notify_header_value(struct buf *out, const char *s);
 /* when a non-critical digest may go out, given quiet hours (minutes of the
  * local day, -1: none) */
 int64_t notify_after_quiet(int64_t when_ms, int quiet_from, int quiet_to);
+/* a template's {name} placeholders replaced by vars (name, value pairs);
+ * unknown ones stay as they are; with crlf every line ends in CRLF */
+void notify_expand(struct buf *out, const char *tmpl, const char *const *vars, size_t nvars, bool crlf);
 
 #endif

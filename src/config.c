@@ -632,9 +632,15 @@ parse_customers(struct ctx *c, const struct ynode *n, struct config *cfg, const 
 				return r;
 			if (r == 0)
 				continue;
-			if (strcmp(kk->value, "language") == 0)
+			if (strcmp(kk->value, "language") == 0) {
 				r = get_str(c, vv, "language", &cu->language);
-			else
+				/* it names a template directory */
+				if (r == 0 && (strlen(cu->language) > 32 || cu->language[0] == '\0' ||
+					       strspn(cu->language, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+								    "QRSTUVWXYZ0123456789_-") != strlen(cu->language)))
+					r = fail(c, vv->line, vv->col, "%s: language: expected a code like de or "
+						 "pt_BR, got '%s'", k->value, esc_name(cu->language));
+			} else
 				r = parse_sev_map(c, vv, "severity", &cu->severity, &cu->nseverity);
 			if (r < 0)
 				return r;
@@ -852,7 +858,7 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 		}
 		else if (strcmp(k, "notify") == 0) {
 			static const char *const nk[] = { "digest_interval", "smtp", "admin", "default", "ttl",
-							   "user", "backoff", "delivery_socket", NULL };
+							   "user", "backoff", "delivery_socket", "templates", NULL };
 			static const char *const sk[] = { "url", "from", "username", "password", NULL };
 			static const char *const rk[] = { "email", "webhook", "min_severity", NULL };
 			static const char *const smtp_schemes[] = { "smtp://", "smtps://", NULL };
@@ -868,6 +874,10 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 					r = get_duration(c, vv, kk, &cfg->digest_interval_ms);
 				} else if (strcmp(kk, "ttl") == 0) {
 					r = get_duration(c, vv, "notify.ttl", &cfg->notify_ttl_ms);
+				} else if (strcmp(kk, "templates") == 0) {
+					free(cfg->notify_templates);
+					cfg->notify_templates = NULL;
+					r = get_abs_path(c, vv, "notify.templates", &cfg->notify_templates);
 				} else if (strcmp(kk, "delivery_socket") == 0) {
 					free(cfg->notify_socket);
 					cfg->notify_socket = NULL;
@@ -958,6 +968,7 @@ config_default(void)
 	c->notify_ttl_ms = 3ull * 86400 * 1000;
 	c->notify_backoff_ms = 30000;
 	c->notify_user = xstrdup("nobody");
+	c->notify_templates = xstrdup(WSID_SYSCONFDIR "/wsid/templates");
 	c->metrics_interval_ms = 60000;
 	c->update_window_ms = 120000;
 	c->consensus_min = 3;
@@ -1038,6 +1049,7 @@ config_free(struct config *c)
 	free(c->metrics_textfile);
 	free(c->notify_user);
 	free(c->notify_socket);
+	free(c->notify_templates);
 	for (i = 0; i < c->ntrusted_keys; i++)
 		free(c->trusted_keys[i]);
 	free(c->trusted_keys);

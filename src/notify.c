@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -394,6 +396,93 @@ notifier_test(struct notifier *n, const char *customer)
 	return count;
 }
 
+/* ---- templates ---- */
+
+#define TEMPLATE_MAX (64u << 10)
+
+/* DIR/LANGUAGE/NAME, else DIR/NAME, else the built-in text: a regular file of
+ * at most 64 KiB, never through a symlink (malloc'ed) */
+static char *
+template_text(const struct notifier *n, const char *lang, const char *name, const char *dflt)
+{
+	const char *dir = n->cfg->notify_templates;
+	char path[4096];
+	int i;
+
+	for (i = 0; dir && i < 2; i++) {
+		char *text;
+		size_t len;
+		int fd;
+		struct stat st;
+		ssize_t r;
+
+		if (i == 0 && (lang == NULL || lang[0] == '\0'))
+			continue;
+		if (i == 0)
+			snprintf(path, sizeof(path), "%s/%s/%s", dir, lang, name);
+		else
+			snprintf(path, sizeof(path), "%s/%s", dir, name);
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)TEMPLATE_MAX) {
+			close(fd);
+			log_warnx("notify: template %s: not a regular file of at most 64 KiB: ignored",
+				  esc_name(path));
+			continue;
+		}
+		text = xmalloc((size_t)st.st_size + 1);
+		len = 0;
+		while (len < (size_t)st.st_size && (r = read(fd, text + len, (size_t)st.st_size - len)) > 0)
+			len += (size_t)r;
+		close(fd);
+		text[len] = '\0';
+		/* one trailing newline is the file's, not the text's */
+		if (len && text[len - 1] == '\n')
+			text[--len] = '\0';
+		return text;
+	}
+	return xstrdup(dflt);
+}
+
+void
+notify_expand(struct buf *out, const char *tmpl, const char *const *vars, size_t nvars, bool crlf)
+{
+	const char *p = tmpl;
+
+	while (*p) {
+		const char *e = *p == '{' ? strchr(p, '}') : NULL;
+		bool matched = false;
+		size_t k;
+
+		for (k = 0; e && k + 1 < nvars && !matched; k += 2) {
+			size_t l = strlen(vars[k]);
+
+			if ((size_t)(e - p - 1) == l && memcmp(p + 1, vars[k], l) == 0) {
+				/* values go through the same line ending rule */
+				notify_expand(out, vars[k + 1] ? vars[k + 1] : "", NULL, 0, crlf);
+				p = e + 1;
+				matched = true;
+			}
+		}
+		if (matched)
+			continue;
+		if (*p == '\n' && crlf)
+			buf_puts(out, "\r\n");
+		else if (*p != '\r')
+			buf_putc(out, *p);
+		p++;
+	}
+}
+
+static const char *
+customer_language(const struct notifier *n, const char *customer)
+{
+	const struct config_customer *cu = customer && *customer ? config_customer_find(n->cfg, customer) : NULL;
+
+	return cu ? cu->language : NULL;
+}
+
 /* ---- message bodies ---- */
 
 static const char *
@@ -433,112 +522,145 @@ crlf_line(struct buf *b, const char *s, size_t n)
 	buf_puts(b, "\r\n");
 }
 
+/* the advice for a verdict: the template advice/VERDICT, else built-in */
+static char *
+advice_for(const struct notifier *n, const char *lang, const char *verdict)
+{
+	const char *dflt = what_to_do(verdict);
+	char name[64], line[1024];
+
+	snprintf(line, sizeof(line), "  What to do: %s\n", dflt ? dflt : "");
+	snprintf(name, sizeof(name), "advice/%s", verdict);
+	return template_text(n, lang, name, dflt ? line : "");
+}
+
+#define EVENT_TEMPLATE "{severity}: {verdict} ({change}, {time})\n  {path}\n  {reason}\n{advice}\n"
+
 /* the text part: one block per event, names escaped (never a raw control
  * byte in a mail) */
 static void
-text_events(struct notifier *n, int64_t oid, struct buf *body, size_t *count, char *first_verdict,
-	    size_t fvsz, int *max_sev)
+text_events(struct notifier *n, int64_t oid, const char *lang, struct buf *body, size_t *count,
+	    char *first_verdict, size_t fvsz, int *max_sev)
 {
 	sqlite3_stmt *q = store_prepare(n->s, EVENTFMT_SELECT "WHERE e.id IN (SELECT event_id FROM "
 					      "outbox_events WHERE outbox_id=?) ORDER BY e.id");
-	struct buf line;
+	char *tmpl = template_text(n, lang, "event.txt", EVENT_TEMPLATE);
+	struct buf path, reason;
 
 	*count = 0;
 	*max_sev = 0;
-	if (q == NULL)
+	if (q == NULL) {
+		free(tmpl);
 		return;
-	buf_init(&line, 1 << 20);
+	}
+	buf_init(&path, 1 << 20);
+	buf_init(&reason, 1 << 16);
 	sqlite3_bind_int64(q, 1, oid);
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		const char *sev = (const char *)sqlite3_column_text(q, 9);
 		const char *verdict = (const char *)sqlite3_column_text(q, 8);
-		const char *reason = (const char *)sqlite3_column_text(q, 10);
-		const char *todo = verdict ? what_to_do(verdict) : NULL;
+		const char *r = (const char *)sqlite3_column_text(q, 10);
 		const char *ws = sqlite3_column_blob(q, 3);
-		char ts[32];
+		char ts[32], *advice;
 		int s = severity_parse(sev ? sev : "info");
+		const char *vars[18];
 
-		if (s > *max_sev) {
-			*max_sev = s;
+		if (s > *max_sev || *count == 0) {
+			if (s > *max_sev)
+				*max_sev = s;
 			snprintf(first_verdict, fvsz, "%s", verdict ? verdict : "?");
 		}
-		if (*count == 0 && first_verdict[0] == '\0')
-			snprintf(first_verdict, fvsz, "%s", verdict ? verdict : "?");
 		(*count)++;
 		eventfmt_time(sqlite3_column_int64(q, 1), ts, sizeof(ts));
-		buf_reset(&line);
-		buf_printf(&line, "%s: %s (%s, %s)", sev ? sev : "?", verdict ? verdict : "?",
-			   sqlite3_column_text(q, 6) ? (const char *)sqlite3_column_text(q, 6) : "?", ts);
-		crlf_line(body, line.data, line.len);
-		buf_reset(&line);
-		buf_puts(&line, "  ");
-		buf_put_escaped(&line, ws ? ws : "", (size_t)sqlite3_column_bytes(q, 3));
+		buf_reset(&path);
+		buf_put_escaped(&path, ws ? ws : "", (size_t)sqlite3_column_bytes(q, 3));
 		if (sqlite3_column_bytes(q, 4)) {
-			buf_putc(&line, '/');
-			buf_put_escaped(&line, sqlite3_column_blob(q, 4), (size_t)sqlite3_column_bytes(q, 4));
+			buf_putc(&path, '/');
+			buf_put_escaped(&path, sqlite3_column_blob(q, 4), (size_t)sqlite3_column_bytes(q, 4));
 		}
-		crlf_line(body, line.data, line.len);
-		if (reason) {
-			buf_reset(&line);
-			buf_puts(&line, "  ");
-			buf_put_escaped(&line, reason, strlen(reason));
-			crlf_line(body, line.data, line.len);
-		}
-		if (todo) {
-			buf_reset(&line);
-			buf_printf(&line, "  What to do: %s", todo);
-			crlf_line(body, line.data, line.len);
-		}
+		buf_reset(&reason);
+		if (r)
+			buf_put_escaped(&reason, r, strlen(r));
+		advice = advice_for(n, lang, verdict ? verdict : "");
+		vars[0] = "severity", vars[1] = sev ? sev : "?";
+		vars[2] = "verdict", vars[3] = verdict ? verdict : "?";
+		vars[4] = "change", vars[5] = (const char *)sqlite3_column_text(q, 6);
+		vars[6] = "time", vars[7] = ts;
+		vars[8] = "path", vars[9] = path.data ? path.data : "";
+		vars[10] = "reason", vars[11] = reason.data ? reason.data : "";
+		vars[12] = "advice", vars[13] = advice;
+		vars[14] = "product", vars[15] = (const char *)sqlite3_column_text(q, 13);
+		vars[16] = "version", vars[17] = (const char *)sqlite3_column_text(q, 14);
+		notify_expand(body, tmpl, vars, 18, true);
 		crlf_line(body, "", 0);
+		free(advice);
 	}
 	sqlite3_finalize(q);
-	buf_free(&line);
+	buf_free(&path);
+	buf_free(&reason);
+	free(tmpl);
 }
 
 static void
 build_email(struct notifier *n, int64_t oid, const char *uid, const char *kind, const char *customer,
 	    const char *dest, struct buf *msg)
 {
+	const char *lang = customer_language(n, customer);
+	const char *who = customer[0] ? customer : "all customers";
 	struct buf body, subj;
-	char date[64], fv[32] = "";
-	time_t t = time(NULL);
+	char date[64], fv[32] = "", cnt[32], changes[48], *t;
+	time_t now = time(NULL);
 	struct tm tm;
 	size_t count = 0;
 	int max_sev = 0;
+	const char *vars[10];
 
 	buf_init(&body, DELIVER_BODY_MAX / 2);
 	buf_init(&subj, 1 << 16);
 	if (strcmp(kind, "test") == 0) {
-		crlf_line(&body, "This is a test message from wsid: this route works.", 51);
-		buf_printf(&subj, "[wsid] test message for %s", customer[0] ? customer : "the admin");
-	} else if (strcmp(kind, "dead-letter") == 0) {
-		sqlite3_stmt *q = store_prepare(n->s, "SELECT subject, body FROM outbox WHERE id=?");
-
-		buf_puts(&subj, "[wsid] a notification could not be delivered");
-		if (q) {
-			sqlite3_bind_int64(q, 1, oid);
-			if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-				buf_append(&body, sqlite3_column_text(q, 0), (size_t)sqlite3_column_bytes(q, 0));
-			sqlite3_finalize(q);
-		}
+		t = template_text(n, lang, "test.txt", "This is a test message from wsid: this route works.");
+		vars[0] = "customer", vars[1] = who;
+		notify_expand(&body, t, vars, 2, true);
 		crlf_line(&body, "", 0);
-		text_events(n, oid, &body, &count, fv, sizeof(fv), &max_sev);
+		free(t);
+		t = template_text(n, lang, "test.subject", "[wsid] test message for {customer}");
+		notify_expand(&subj, t, vars, 2, false);
+		free(t);
 	} else {
-		struct buf intro;
+		if (strcmp(kind, "dead-letter") == 0) {
+			sqlite3_stmt *q = store_prepare(n->s, "SELECT subject FROM outbox WHERE id=?");
 
-		buf_init(&intro, 1 << 16);
-		text_events(n, oid, &body, &count, fv, sizeof(fv), &max_sev);
-		if (strcmp(kind, "alert") == 0)
-			buf_printf(&subj, "[wsid] %s%s%s: %s in your webspace", customer, customer[0] ? ": " : "",
-				   severity_name((enum severity)max_sev), fv);
-		else
-			buf_printf(&subj, "[wsid] %s%s%zu change%s in your webspace (%s)", customer,
-				   customer[0] ? ": " : "", count, count == 1 ? "" : "s", fv);
-		buf_free(&intro);
+			if (q) {
+				sqlite3_bind_int64(q, 1, oid);
+				if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+					crlf_line(&body, (const char *)sqlite3_column_text(q, 0),
+						  (size_t)sqlite3_column_bytes(q, 0));
+				sqlite3_finalize(q);
+			}
+			crlf_line(&body, "", 0);
+		}
+		text_events(n, oid, lang, &body, &count, fv, sizeof(fv), &max_sev);
+		snprintf(cnt, sizeof(cnt), "%zu", count);
+		snprintf(changes, sizeof(changes), "%zu change%s", count, count == 1 ? "" : "s");
+		vars[0] = "customer", vars[1] = who;
+		vars[2] = "severity", vars[3] = severity_name((enum severity)max_sev);
+		vars[4] = "verdict", vars[5] = fv;
+		vars[6] = "count", vars[7] = cnt;
+		vars[8] = "changes", vars[9] = changes;
+		t = strcmp(kind, "dead-letter") == 0
+			    ? template_text(n, lang, "deadletter.subject", "[wsid] a notification could not be delivered")
+			: strcmp(kind, "alert") == 0
+			    ? template_text(n, lang, "alert.subject", "[wsid] {customer}: {severity}: {verdict} in your webspace")
+			    : template_text(n, lang, "digest.subject",
+					    "[wsid] {customer}: {changes} in your webspace ({verdict})");
+		notify_expand(&subj, t, vars, 10, false);
+		free(t);
 	}
-	crlf_line(&body, "-- ", 3);
-	crlf_line(&body, "wsid, the webspace integrity monitor of your hosting provider.", 62);
-	gmtime_r(&t, &tm);
+	t = template_text(n, lang, "footer.txt", "-- \nwsid, the webspace integrity monitor of your hosting provider.");
+	notify_expand(&body, t, NULL, 0, true);
+	crlf_line(&body, "", 0);
+	free(t);
+	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
 	buf_printf(msg, "Date: %s\r\n", date);
 	buf_printf(msg, "Message-ID: <%s@%s>\r\n", uid, n->host);

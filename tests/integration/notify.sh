@@ -13,7 +13,13 @@ D=$T_TMP
 mount_tmpfs "$D/m" 256m
 PY=/usr/bin/python3 # Debian's, with python3-aiosmtpd
 ws() { echo "$D/m/vhosts/$1/httpdocs"; }
-for c in alice bob carol; do mkdir -p "$(ws $c)/wp-content/uploads"; done
+for c in alice bob carol dave; do mkdir -p "$(ws $c)/wp-content/uploads"; done
+# message templates: dave reads German
+mkdir -p "$D/tpl/de/advice"
+echo '[wsid] {customer}: Warnung, {verdict} in Ihrem Webspace' > "$D/tpl/de/alert.subject"
+printf 'Befund: {verdict} ({severity})\nDatei: {path}\n{advice}' > "$D/tpl/de/event.txt"
+echo '  Bitte entfernen Sie die Datei.' > "$D/tpl/de/advice/suspicious"
+echo 'Ihr Hoster' > "$D/tpl/footer.txt"
 
 start_hook() { # NAME: a webhook receiver; its port in $D/NAME.port
 	echo ok > "$D/$1.mode"
@@ -36,7 +42,8 @@ daemon_config "$D" \
 	"  alice:" "    email: alice@example.com" "    webhook: {url: 'http://127.0.0.1:$HP/hook', secret: s3cret}" \
 	"  bob:" "    email: [bob@example.com, ops@bob.example]" "    severity: {new: warning}" \
 	"  carol:" "    webhook: {url: 'http://127.0.0.1:$HP/carol', secret: s3cret}" \
-	"notify:" "  digest_interval: 2s" "  backoff: 1s" "  ttl: 6s" "  user: nobody" \
+	"  dave:" "    email: dave@example.com" "    language: de" \
+	"notify:" "  digest_interval: 2s" "  backoff: 1s" "  ttl: 6s" "  user: nobody" "  templates: $D/tpl" \
 	"  smtp: {url: 'smtp://127.0.0.1:$SP', from: wsid@node.example}" \
 	"  admin:" "    webhook: 'http://127.0.0.1:$AP/admin'" "    min_severity: critical"
 daemon_start "$D" || { fail "daemon start"; t_done; exit 1; }
@@ -91,6 +98,15 @@ check_eq "digest: one mail for three changes" 1 "$(echo "$bm" | grep -c .)"
 check "digest: its subject counts them" grep -q "^Subject: \[wsid\] bob: 3 changes in your webspace" $bm
 check "digest: to both addresses" grep -q "^To: bob@example.com,ops@bob.example" $bm
 check_eq "digest: one SMTP transaction, two recipients" "ok bob@example.com,ops@bob.example" "$(grep bob "$D/mail/log")"
+
+# -- templates: the customer's language, the shared footer
+printf '<?php eval($_GET[0]);\n' > "$(ws dave)/wp-content/uploads/x.php"
+waitfor 10 bash -c "grep -l 'dave@example.com' '$D/mail/'*.eml >/dev/null 2>&1"
+dm=$(grep -l "dave@example.com" "$D/mail/"*.eml | head -1)
+check_eq "templates: the subject in the customer's language (RFC 2047 when not ASCII)" "[wsid] dave: Warnung, suspicious in Ihrem Webspace" "$($PY -c 'import email,email.policy,sys; print(email.message_from_bytes(open(sys.argv[1],"rb").read(), policy=email.policy.default)["Subject"])' "$dm")"
+check "templates: the event block" grep -q "^Befund: suspicious (critical)" "$dm"
+check "templates: the advice" grep -q "Bitte entfernen Sie die Datei." "$dm"
+check "templates: the footer for everyone" grep -q "^Ihr Hoster" "$dm"
 
 # -- a finding that persists is not told again
 rm "$(ws alice)/wp-content/uploads/shell.php"; wsync "$D"

@@ -63,6 +63,24 @@ test_header(void)
 }
 
 static void
+test_expand(void)
+{
+	const char *vars[] = { "customer", "alice", "path", "/a\\nb", "empty", NULL };
+	struct buf b;
+
+	buf_init(&b, 1 << 16);
+	notify_expand(&b, "[wsid] {customer}: {path} {unknown} {empty}{", vars, 6, false);
+	T_EQ_STR(b.data, "[wsid] alice: /a\\nb {unknown} {");
+	buf_reset(&b);
+	notify_expand(&b, "a\nb\r\nc", NULL, 0, true);
+	T_EQ_STR(b.data, "a\r\nb\r\nc");
+	buf_reset(&b);
+	notify_expand(&b, "{customer}{customer}", vars, 6, false);
+	T_EQ_STR(b.data, "alicealice");
+	buf_free(&b);
+}
+
+static void
 test_quiet(void)
 {
 	struct tm tm;
@@ -227,6 +245,7 @@ main(void)
 {
 	T_RUN(test_backoff);
 	T_RUN(test_header);
+	T_RUN(test_expand);
 	T_RUN(test_quiet);
 	T_RUN(test_wire);
 	T_RUN(test_classes);
