@@ -8,7 +8,7 @@ customers=${WSID_BENCH_CUSTOMERS:-30}
 node=$(mktemp -d /var/tmp/wsid-node.XXXXXX)/node
 trap 'bash "$top/bench/make-node.sh" --unmount "$node"' EXIT
 bash "$top/bench/make-node.sh" --customers "$customers" "$node"
-for b in scan daemon; do
+for b in scan watch reconcile identify; do
 	echo "== bench/$b.sh"
 	bash "$top/bench/$b.sh" --node "$node"
 done

@@ -17,7 +17,7 @@ for c in alice bob carol dave; do mkdir -p "$(ws $c)/wp-content/uploads"; done
 # message templates: dave reads German
 mkdir -p "$D/tpl/de/advice"
 echo '[wsid] {customer}: Warnung, {verdict} in Ihrem Webspace' > "$D/tpl/de/alert.subject"
-printf 'Befund: {verdict} ({severity})\nDatei: {path}\n{advice}' > "$D/tpl/de/event.txt"
+printf 'Befund: {verdict} ({severity})\nDatei: {path}\n.{advice}' > "$D/tpl/de/event.txt"
 echo '  Bitte entfernen Sie die Datei.' > "$D/tpl/de/advice/suspicious"
 echo 'Ihr Hoster' > "$D/tpl/footer.txt"
 
@@ -106,6 +106,7 @@ dm=$(grep -l "dave@example.com" "$D/mail/"*.eml | head -1)
 check_eq "templates: the subject in the customer's language (RFC 2047 when not ASCII)" "[wsid] dave: Warnung, suspicious in Ihrem Webspace" "$($PY -c 'import email,email.policy,sys; print(email.message_from_bytes(open(sys.argv[1],"rb").read(), policy=email.policy.default)["Subject"])' "$dm")"
 check "templates: the event block" grep -q "^Befund: suspicious (critical)" "$dm"
 check "templates: the advice" grep -q "Bitte entfernen Sie die Datei." "$dm"
+check "email: a line starting with a dot arrives intact (dot-stuffing)" grep -q "^\.  Bitte entfernen" "$dm"
 check "templates: the footer for everyone" grep -q "^Ihr Hoster" "$dm"
 
 # -- a finding that persists is not told again
@@ -140,6 +141,17 @@ check_eq "503 then recovery: delivered once" 1 "$(hooks hook 'len([r for r in re
 check_eq "503 then recovery: one notification id throughout" 1 "$(hooks hook 'len({r["headers"]["Idempotency-Key"] for r in recs if r["path"] == "/carol"})')"
 check_eq "503 then recovery: outbox sent" sent "$(sqlq "SELECT state FROM outbox WHERE destination LIKE '%/carol'")"
 
+# -- a receiver answering garbage is retried; a huge answer is read up to the cap
+echo garbage > "$D/hook.mode"
+printf '<?php // g\n' > "$(ws carol)/wp-content/uploads/g.php"
+waitfor 15 bash -c "grep -q '\"mode\": \"garbage\".*\"status\": -1' '$D/hook.log'"
+sleep 1
+check_eq "garbage answer: retried, not delivered" retrying "$(sqlq "SELECT state FROM outbox WHERE id=(SELECT max(id) FROM outbox WHERE destination LIKE '%/carol')")"
+echo huge > "$D/hook.mode"
+waitfor 15 bash -c "[ \"\$(sqlite3 '$D/db/wsid.db' \"SELECT state FROM outbox WHERE id=(SELECT max(id) FROM outbox WHERE destination LIKE '%/carol')\")\" = sent ]"
+check_eq "huge answer (1 MiB, 2xx): delivered, read up to the cap" sent "$(sqlq "SELECT state FROM outbox WHERE id=(SELECT max(id) FROM outbox WHERE destination LIKE '%/carol')")"
+echo ok > "$D/hook.mode"
+
 # -- kill -9 mid-delivery: sent again, receivers see one id per event
 echo slow:3 > "$D/hook.mode"
 printf '<?php // 3\n' > "$(ws carol)/wp-content/uploads/b.php"
@@ -148,7 +160,7 @@ kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
 echo ok > "$D/hook.mode"
 daemon_start "$D" || fail "restart after kill -9"
 waitfor 15 bash -c "[ \$(grep -c '\"path\": \"/carol\".*\"status\": 200' '$D/hook.log') -ge 3 ]"
-check_eq "kill -9 mid-delivery: every event reached the receiver under one notification id" "True" "$(hooks hook '(lambda ids: all(len(v) == 1 for v in ids.values()) and len(ids) == 2)(__import__("functools").reduce(lambda acc, r: (acc.setdefault(json.loads(r["body"])["events"][0]["id"], set()).add(r["headers"]["Idempotency-Key"]) or acc), [r for r in recs if r["path"] == "/carol" and r["status"] == 200], {}))')"
+check_eq "kill -9 mid-delivery: every event reached the receiver under one notification id" "True" "$(hooks hook '(lambda ids: all(len(v) == 1 for v in ids.values()) and len(ids) == 2)(__import__("functools").reduce(lambda acc, r: (acc.setdefault(json.loads(r["body"])["events"][0]["id"], set()).add(r["headers"]["Idempotency-Key"]) or acc), [r for r in recs if r["path"] == "/carol" and r["status"] == 200 and json.loads(r["body"])["events"][0]["path"].endswith(("/a.php", "/b.php"))], {}))')"
 check_eq "kill -9 mid-delivery: database intact" ok "$(sqlq 'PRAGMA integrity_check')"
 
 # -- down for the whole TTL: dead letter, reported to the admin route

@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Shared by the daemon benchmarks: a node (bench/make-node.sh, or --node DEST),
+# a database with the shipped index, a config watching the node, and a daemon
+# started with a READY=1 listener (sd_notify) so that start-up is timed.
+# Sourcing script sets: customers, node (optional), keep; then calls
+# bench_setup. Provides: top, ctl, work, db, pid, files, dirs, start_wsid,
+# stop_wsid, sync_now, t_start, t_ready.
+set -eu
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ctl="$top/build/wsidctl"
+pid="" made=0
+
+bench_setup() {
+	bash "$top/scripts/deps.sh" bench
+	make -C "$top" -j"$(nproc)" all >/dev/null
+	work=$(mktemp -d /var/tmp/wsid-bench.XXXXXX)
+	if [ -z "${node:-}" ]; then
+		node="$work/node"
+		bash "$top/bench/make-node.sh" --customers "$customers" "$node"
+		made=1
+	fi
+	trap bench_cleanup EXIT
+	files=$(find "$node/vhosts" -type f | wc -l)
+	dirs=$(find "$node/vhosts" -type d | wc -l)
+	db="$work/wsid.db"
+	"$ctl" --db "$db" index build --from "$top/fingerprints" >/dev/null
+	cat > "$work/wsid.yaml" <<YAML
+database: $db
+control_socket: $work/control
+webspaces:
+  - pattern: $node/vhosts/{customer}/httpdocs
+YAML
+}
+
+bench_cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	[ "$made" = 1 ] && [ "${keep:-0}" = 0 ] && bash "$top/bench/make-node.sh" --unmount "$node"
+	rm -rf "$work"
+}
+
+sync_now() { "$ctl" --socket "$work/control" sync --timeout 3600 >/dev/null; }
+
+# start_wsid: starts the daemon; t_start and t_ready (READY=1) in seconds
+start_wsid() {
+	python3 - "$work/notify.sock" > "$work/ready.txt" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]); s.settimeout(600)
+while True:
+    m = s.recv(4096).decode()
+    if "READY=1" in m:
+        print("%.3f" % time.time()); break
+PY
+	local lp=$!
+	for _ in $(seq 1 50); do [ -S "$work/notify.sock" ] && break; sleep 0.05; done
+	t_start=$(date +%s.%N)
+	NOTIFY_SOCKET="$work/notify.sock" "$top/build/wsid" --config "$work/wsid.yaml" >> "$work/wsid.log" 2>&1 &
+	pid=$!
+	wait "$lp"
+	t_ready=$(cat "$work/ready.txt")
+	rm -f "$work/notify.sock"
+}
+
+stop_wsid() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""; }
+
+status_field() { "$ctl" --socket "$work/control" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# bench/watch.sh [--customers N] [--changes N] [--node DEST] [--keep]
+# wsid against inotifywait on one synthetic node (bench/make-node.sh):
+#  - set-up: wsid start to READY=1 (marks placed) vs inotifywait -r -m until
+#    "Watches established" (one watch per directory), with memory: RSS and the
+#    kernel's unreclaimable slab the inotify watches cost;
+#  - a writer creating N/2 files and then rewriting them (N changes, default
+#    200,000) while wsid classifies: changes/s sustained, kernel queue
+#    overflows, lost changes (the stored hashes against the files' contents);
+#  - the daemon's own rate on 50,000 changes queued while it is frozen;
+#  - latency close() -> stored verdict at ~1,000 changes/s: p50, p99.
+customers=${WSID_BENCH_CUSTOMERS:-30} changes=200000 node="" keep=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--customers) customers=$2; shift 2 ;;
+	--changes) changes=$2; shift 2 ;;
+	--node) node=$2; shift 2 ;;
+	--keep) keep=1; shift ;;
+	*) echo "usage: $0 [--customers N] [--changes N] [--node DEST] [--keep]" >&2; exit 2 ;;
+	esac
+done
+. "$(dirname "$0")/lib.sh"
+bench_setup
+
+# 1. set-up, and the baseline after READY
+start_wsid
+wsid_ready=$(echo "$t_ready - $t_start" | bc -l)
+sync_now
+rss_kb=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
+rss_now=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+slab0=$(awk '/^SUnreclaim:/ {print $2}' /proc/meminfo)
+t0=$(date +%s.%N)
+inotifywait -r -m "$node/vhosts" > /dev/null 2> "$work/inotify.err" &
+ipid=$!
+while ! grep -q "Watches established" "$work/inotify.err"; do sleep 0.01; kill -0 $ipid 2>/dev/null || break; done
+t1=$(date +%s.%N)
+inotify_s=$(echo "$t1 - $t0" | bc -l)
+inotify_rss=$(awk '/VmRSS/ {print $2}' /proc/$ipid/status)
+slab1=$(awk '/^SUnreclaim:/ {print $2}' /proc/meminfo)
+kill $ipid; wait $ipid 2>/dev/null || true
+
+# 2. N changes from one writer: N/2 files created, then each rewritten
+ws=$(ls -d "$node"/vhosts/*/httpdocs | head -1)
+ov0=$(status_field fanotify_overflows)
+t0=$(date +%s.%N)
+python3 - "$ws/burst" "$changes" <<'PY'
+import os, sys
+d, n = sys.argv[1], int(sys.argv[2]) // 2
+os.makedirs(d, exist_ok=True)
+for i in range(n):
+    with open(os.path.join(d, "b%06d.txt" % i), "w") as f:
+        f.write("created %d\n" % i)
+for i in range(n):
+    with open(os.path.join(d, "b%06d.txt" % i), "w") as f:
+        f.write("rewritten %d\n" % i)
+PY
+t_w=$(date +%s.%N)
+sync_now
+t1=$(date +%s.%N)
+ov=$(( $(status_field fanotify_overflows) - ov0 ))
+burst_s=$(echo "$t1 - $t0" | bc -l)
+writer_s=$(echo "$t_w - $t0" | bc -l)
+# lost: a stored hash that is not the file's content (or no row at all)
+lost=$(python3 - "$db" "$ws" <<'PY'
+import hashlib, os, sqlite3, sys
+db, ws = sys.argv[1], sys.argv[2]
+con = sqlite3.connect(db)
+wid = con.execute("SELECT id FROM webspaces WHERE path=CAST(? AS BLOB)", (ws,)).fetchone()[0]
+stored = {bytes(p).decode(): bytes(h).hex() if h else None for p, h in con.execute(
+    "SELECT relpath, sha256 FROM files WHERE webspace_id=? AND CAST(relpath AS TEXT) LIKE 'burst/%'", (wid,))}
+lost = 0
+for name in os.listdir(os.path.join(ws, "burst")):
+    data = open(os.path.join(ws, "burst", name), "rb").read()
+    if stored.get("burst/" + name) != hashlib.sha256(data).hexdigest():
+        lost += 1
+print(lost)
+PY
+)
+
+# 3. the daemon's own rate: 50,000 changes queued in the kernel while frozen
+q=50000
+kill -STOP "$pid"
+python3 - "$ws/queued" "$q" <<'PY'
+import os, sys
+d, n = sys.argv[1], int(sys.argv[2])
+os.makedirs(d, exist_ok=True)
+for i in range(n):
+    with open(os.path.join(d, "q%06d.txt" % i), "w") as f:
+        f.write("queued %d\n" % i)
+PY
+t0=$(date +%s.%N)
+kill -CONT "$pid"
+sync_now
+t1=$(date +%s.%N)
+queued_s=$(echo "$t1 - $t0" | bc -l)
+qstored=$(sqlite3 "$db" "SELECT count(*) FROM files WHERE CAST(relpath AS TEXT) LIKE 'queued/%'")
+
+# 4. latency at ~1,000 changes/s for 5 s, once the burst's data is written back
+sync; sleep 2
+python3 - "$ws/lat" > "$work/lat.tsv" <<'PY'
+import os, sys, time
+d = sys.argv[1]
+os.makedirs(d, exist_ok=True)
+t_next = time.time()
+for i in range(5000):
+    p = os.path.join(d, "l%05d.txt" % i)
+    with open(p, "w") as f:
+        f.write("latency %d\n" % i)
+    print("l%05d.txt\t%d" % (i, time.time_ns()))
+    t_next += 0.001
+    delay = t_next - time.time()
+    if delay > 0:
+        time.sleep(delay)
+PY
+sync_now
+lat=$(python3 - "$db" "$work/lat.tsv" <<'PY'
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+closed = dict(l.strip().split("\t") for l in open(sys.argv[2]))
+lats = []
+for path, t in con.execute("SELECT CAST(path AS TEXT), time_ns FROM events WHERE CAST(path AS TEXT) LIKE 'lat/%' AND change='created'"):
+    name = path.split("/")[-1]
+    if name in closed:
+        lats.append((t - int(closed[name])) / 1e6)
+lats.sort()
+def pct(p): return lats[min(len(lats) - 1, int(len(lats) * p))]
+print("%d %.1f %.1f %.1f" % (len(lats), pct(0.5), pct(0.99), lats[-1]))
+PY
+)
+stop_wsid
+
+echo
+echo "node: $files files, $dirs directories ($(nproc) cores)"
+printf '%-44s %s\n' "watch set-up: wsid start -> READY" "$(printf '%.3f s (one filesystem mark)' "$wsid_ready")"
+printf '%-44s %s\n' "watch set-up: inotifywait -r -m" "$(printf '%.3f s, %d watches, RSS %d KB, unreclaimable kernel memory +%d KB' "$inotify_s" "$dirs" "$inotify_rss" $(( slab1 - slab0 )))"
+printf '%-44s %s\n' "ratio" "$(printf 'inotifywait takes %.0fx as long' "$(echo "$inotify_s / $wsid_ready" | bc -l)")"
+printf '%-44s %s\n' "daemon RSS (peak / now), files known" "$((rss_kb / 1024)) MB / $((rss_now / 1024)) MB, $(sqlite3 "$db" 'SELECT count(*) FROM files') files"
+printf '%-44s %s\n' "$changes changes (create + rewrite), 1 writer" "$(printf 'writer %.1f s; all stored after %.1f s = %.0f changes/s; overflows %s; lost %s' "$writer_s" "$burst_s" "$(echo "$changes / $burst_s" | bc -l)" "$ov" "$lost")"
+printf '%-44s %s\n' "the daemon alone: $q changes queued" "$(printf 'stored in %.2f s = %.0f changes/s on %d cores (target >= 20000); %d of %d stored' "$queued_s" "$(echo "$q / $queued_s" | bc -l)" "$(nproc)" "$qstored" "$q")"
+read -r n p50 p99 pmax <<<"$lat"
+printf '%-44s %s\n' "latency close()->stored at ~1000/s" "n=$n p50 ${p50} ms, p99 ${p99} ms, max ${pmax} ms (target p99 < 50 ms)"
