@@ -62,4 +62,23 @@ PY
 
 stop_wsid() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""; }
 
+# wait_settled: until the start-up reconcile is over and nothing is pending or
+# being hashed (sync would also wait for open update windows, which are not work)
+wait_settled() {
+	python3 - "$ctl" "$work/control" <<'PY'
+import json, subprocess, sys, time
+ctl, sock = sys.argv[1], sys.argv[2]
+while True:
+    r = subprocess.run([ctl, "--socket", sock, "status", "--json"], capture_output=True, text=True)
+    try:
+        s = json.loads(r.stdout)
+    except ValueError:
+        time.sleep(0.05)
+        continue
+    if s.get("reconciles", 0) >= 1 and not s["reconciling"] and s["pending"] == 0 and s["hash_backlog"] == 0:
+        break
+    time.sleep(0.05)
+PY
+}
+
 status_field() { "$ctl" --socket "$work/control" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }

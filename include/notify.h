@@ -36,8 +36,9 @@ void notifier_free(struct notifier *n);
  * (its confinement names the CA files of the routes) */
 void notifier_set_config(struct notifier *n, const struct config *cfg);
 
-/* routes one stored event (call inside the transaction that stored it) */
-void notifier_event(struct notifier *n, int64_t event_id);
+/* routes one stored event (call inside the transaction that stored it);
+ * true when something was queued */
+bool notifier_event(struct notifier *n, int64_t event_id);
 /* enqueues a test message through every route of customer; returns the
  * number of messages or -ENOENT */
 int notifier_test(struct notifier *n, const char *customer);

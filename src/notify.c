@@ -40,7 +40,22 @@ struct notifier {
 	size_t ninflight;
 	char host[256];
 	bool connect_failing;
+	bool any_route;      /* some route exists: else events need no lookup */
+	sqlite3_stmt *q_event;
 };
+
+static bool
+has_routes(const struct config *c)
+{
+	size_t i;
+
+	if (c->dflt.nemails || c->dflt.webhook.url || c->admin.nemails || c->admin.webhook.url)
+		return true;
+	for (i = 0; i < c->ncustomers; i++)
+		if (c->customers[i].route.nemails || c->customers[i].route.webhook.url)
+			return true;
+	return false;
+}
 
 static uint64_t
 now_ms(void)
@@ -273,7 +288,7 @@ seen_recently(struct notifier *n, int64_t ws, const void *path, int plen, const 
 	return seen;
 }
 
-static void
+static bool
 route_event(struct notifier *n, const struct route *rt, const char *customer, int64_t event_id,
 	    int sev, const char *transport, const char *dest)
 {
@@ -304,27 +319,32 @@ route_event(struct notifier *n, const struct route *rt, const char *customer, in
 	}
 	if (oid)
 		outbox_add_event(n, oid, event_id);
+	return oid != 0;
 }
 
-void
+bool
 notifier_event(struct notifier *n, int64_t event_id)
 {
-	sqlite3_stmt *q = store_prepare(n->s, "SELECT customer, webspace_id, path, verdict, severity, "
-					      "new_sha256, held, parent_id, nfiles FROM events WHERE id=?");
+	sqlite3_stmt *q;
 	struct route routes[3];
 	size_t nr, i, k;
 	char *customer = NULL, *verdict = NULL, *path = NULL, sha[SHA256_LEN];
 	int plen = 0, shalen = 0, sev;
 	int64_t ws;
-	bool aggregate;
+	bool aggregate, queued = false;
 
-	if (q == NULL)
-		return;
+	if (!n->any_route)
+		return false; /* nobody to tell: no lookup on the hot path */
+	if (n->q_event == NULL)
+		n->q_event = store_prepare(n->s, "SELECT customer, webspace_id, path, verdict, severity, "
+						 "new_sha256, held, parent_id, nfiles FROM events WHERE id=?");
+	if ((q = n->q_event) == NULL)
+		return false;
 	sqlite3_bind_int64(q, 1, event_id);
 	if (sqlite3_step(q) != SQLITE_ROW || sqlite3_column_int(q, 6) != 0 ||
 	    sqlite3_column_type(q, 7) != SQLITE_NULL) {
-		sqlite3_finalize(q);
-		return; /* held or a member: its aggregate is what is told */
+		sqlite3_reset(q);
+		return false; /* held or a member: its aggregate is what is told */
 	}
 	customer = xstrdup((const char *)sqlite3_column_text(q, 0));
 	ws = sqlite3_column_int64(q, 1);
@@ -338,7 +358,7 @@ notifier_event(struct notifier *n, int64_t event_id)
 		shalen = SHA256_LEN;
 	}
 	aggregate = sqlite3_column_type(q, 8) != SQLITE_NULL;
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	nr = routes_for(n->cfg, customer, routes);
 	for (i = 0; i < nr; i++) {
 		int min = routes[i].r->min_severity >= 0 ? routes[i].r->min_severity : SEV_WARNING;
@@ -349,20 +369,22 @@ notifier_event(struct notifier *n, int64_t event_id)
 		if (!aggregate && seen_recently(n, ws, path, plen, verdict, routes[i].name, sha, shalen))
 			continue;
 		if (routes[i].r->webhook.url)
-			route_event(n, &routes[i], customer, event_id, sev, "webhook", routes[i].r->webhook.url);
+			queued |= route_event(n, &routes[i], customer, event_id, sev, "webhook",
+					      routes[i].r->webhook.url);
 		if (routes[i].r->nemails) {
 			struct buf to;
 
 			buf_init(&to, 1 << 16);
 			for (k = 0; k < routes[i].r->nemails; k++)
 				buf_printf(&to, "%s%s", k ? "," : "", routes[i].r->emails[k]);
-			route_event(n, &routes[i], customer, event_id, sev, "email", to.data);
+			queued |= route_event(n, &routes[i], customer, event_id, sev, "email", to.data);
 			buf_free(&to);
 		}
 	}
 	free(customer);
 	free(verdict);
 	free(path);
+	return queued;
 }
 
 int
@@ -1215,6 +1237,7 @@ notifier_new(struct store *s, const struct config *cfg, const char *self_exe, st
 
 	n->s = s;
 	n->cfg = cfg;
+	n->any_route = has_routes(cfg);
 	n->self_exe = xstrdup(self_exe);
 	n->fd = -1;
 	buf_init(&n->in, 16u << 20);
@@ -1236,6 +1259,7 @@ void
 notifier_set_config(struct notifier *n, const struct config *cfg)
 {
 	n->cfg = cfg;
+	n->any_route = has_routes(cfg);
 	if (n->fd >= 0) {
 		/* spawned again with the new routes' CA files */
 		lost_child(n, "is restarted for the new configuration");
@@ -1259,6 +1283,7 @@ notifier_free(struct notifier *n)
 	}
 	buf_free(&n->in);
 	buf_free(&n->out);
+	sqlite3_finalize(n->q_event);
 	free(n->self_exe);
 	free(n);
 }

@@ -105,10 +105,8 @@ d_on_event(void *ud, int64_t id)
 	dm->ev_window_count++;
 	/* the outbox rows commit with the event (same connection, same
 	 * transaction) */
-	if (dm->n) {
-		notifier_event(dm->n, id);
+	if (dm->n && notifier_event(dm->n, id))
 		dm->notify_kick = true;
-	}
 	if (dm->ctl == NULL || control_nfollowers(dm->ctl) == 0)
 		return;
 	/* the row is in the open transaction of this connection: visible here */
