@@ -1280,7 +1280,7 @@ merge_new_until(struct merge_ctx *c, const char *upto, size_t ulen, bool all)
 	while (c->pos < c->t->nfiles) {
 		const struct scan_file *f = scan_file_at(c->t, c->ix[c->pos]);
 
-		if (!all) {
+		if (!all && upto) {
 			size_t n = f->pathlen < ulen ? f->pathlen : ulen;
 			int cmp = memcmp(f->path, upto, n);
 
