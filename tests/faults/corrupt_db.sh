@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# A corrupted or truncated database at start is refused with a message that
+# says so and how to recover; the file is never silently wiped.
+. "$(dirname "$0")/../lib/lib.sh"
+need_root
+D=$T_TMP
+mount_tmpfs "$D/m" 64m
+mkdir -p "$D/m/vhosts/alice/httpdocs"
+echo '<?php echo 1;' > "$D/m/vhosts/alice/httpdocs/index.php"
+daemon_config "$D"
+daemon_start "$D" || { fail "daemon start"; t_done; exit 1; }
+daemon_stop
+DB=$D/db/wsid.db
+cp "$DB" "$D/good.db"
+# 1. garbage over the middle of the file
+size=$(stat -c %s "$DB")
+dd if=/dev/urandom of="$DB" bs=4096 seek=$((size / 8192)) count=2 conv=notrunc 2>/dev/null
+sum=$(sha256sum < "$DB")
+out=$(timeout 20 "$WSID" --config "$D/wsid.yaml" --foreground 2>&1); rc=$?
+check "corrupted: refused (exit $rc)" [ $rc -ne 0 ] && [ $rc -ne 124 ]
+check "corrupted: the message names the file and the recovery ($out)" bash -c "grep -q '$DB' <<<'$out' && grep -qi 'move' <<<'$out'"
+check_eq "corrupted: the file is untouched" "$sum" "$(sha256sum < "$DB")"
+# 2. truncated
+cp "$D/good.db" "$DB"; rm -f "$DB-wal" "$DB-shm"
+truncate -s $((size / 3)) "$DB"
+sum=$(sha256sum < "$DB")
+out=$(timeout 20 "$WSID" --config "$D/wsid.yaml" --foreground 2>&1); rc=$?
+check "truncated: refused (exit $rc)" [ $rc -ne 0 ] && [ $rc -ne 124 ]
+check_eq "truncated: the file is untouched" "$sum" "$(sha256sum < "$DB")"
+# 3. not a database at all
+echo "hello" > "$DB"
+out=$(timeout 20 "$WSID" --config "$D/wsid.yaml" --foreground 2>&1); rc=$?
+check "not a database: refused with a message ($out)" bash -c "[ $rc -ne 0 ] && grep -q '$DB' <<<'$out'"
+check_eq "not a database: the file is untouched" "hello" "$(cat "$DB")"
+# the documented recovery: move it away, start again (baseline rebuilds the state)
+mv "$DB" "$DB.broken"
+daemon_start "$D" || fail "start after moving the broken file away"
+check "recovery: a fresh baseline" python3 "$WSID_TOP/tests/lib/statecheck.py" "$DB" "$D/m/vhosts/alice/httpdocs"
+daemon_stop
+t_done
