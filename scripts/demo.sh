@@ -114,7 +114,7 @@ echo '/* injected */' >> "$A/wp-login.php"; sleep 0.6
 act "a core file copied into uploads under a double extension"
 cp "$A/wp-includes/version.php" "$A/wp-content/uploads/logo.png.php"; sleep 0.6
 act "a release file deleted"
-rm "$A/wp-cron.php"; sleep 0.6
+rm "$A/wp-cron.php"; sleep 3.8 # held for its update window (3s here)
 act "bob adds his own code"
 printf '<?php // cart\n' > "$node/vhosts/bob/httpdocs/cart.php"; sleep 0.6
 act "cache files written (ignored by configuration: no events)"
