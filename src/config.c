@@ -751,7 +751,7 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 	for (i = 0; i < root->n; i += 2) {
 		const char *k = root->kids[i]->value;
 		const struct ynode *v = root->kids[i + 1];
-		uint64_t u;
+		uint64_t u = 0;
 
 		if (strcmp(k, "database") == 0)
 			r = get_abs_path(c, v, k, &cfg->database);
@@ -778,7 +778,8 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 				cfg->log_level = 3 + (int)j;
 		} else if (strcmp(k, "hash_workers") == 0) {
 			r = get_uint(c, v, k, 64, &u);
-			cfg->hash_workers = (unsigned)u;
+			if (r == 0)
+				cfg->hash_workers = (unsigned)u;
 		} else if (strcmp(k, "max_file_size") == 0)
 			r = get_size(c, v, k, &cfg->max_file_size);
 		else if (strcmp(k, "reconcile_interval") == 0)
@@ -839,7 +840,8 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 					if (r == 0 && u < 2)
 						r = fail(c, vv->line, vv->col,
 							 "classify.consensus_min: at least 2 webspaces");
-					cfg->consensus_min = (unsigned)u;
+					if (r == 0)
+						cfg->consensus_min = (unsigned)u;
 				} else if (strcmp(kk, "component_dirs") == 0) {
 					free_str_list(cfg->component_dirs, cfg->ncomponent_dirs);
 					cfg->component_dirs = NULL;
@@ -1201,12 +1203,13 @@ load_dropins(struct config *cfg, char *err, size_t errsz)
 		names[n++] = xasprintf("%s/%s", cfg->customers_dir, de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n; i++) {
 		struct ctx c = { .file = names[i], .err = err, .errsz = errsz };
 		struct ynode *root = NULL;
 		char *text = NULL;
-		size_t len;
+		size_t len = 0;
 
 		if (r < 0)
 			break;
@@ -1234,7 +1237,7 @@ int
 config_load(const char *path, struct config **ret, char *err, size_t errsz)
 {
 	char *text = NULL;
-	size_t len;
+	size_t len = 0;
 	struct config *cfg = NULL;
 	int r;
 
