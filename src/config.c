@@ -1386,9 +1386,24 @@ config_foreach_webspace(const struct config *c, void (*fn)(const char *path, con
 
 /* glob with "**" spanning any number of components; '*' and '?' stay within
  * one component */
-bool
-config_glob_match(const char *g, const char *s)
+/* Glob matching. A plain backtracking matcher is exponential on patterns such
+ * as "a*a*a*a*b" or a long run of stars; it runs first with a step budget (the
+ * common case stays cheap), and when that is spent the match is redone with a
+ * table of (glob, path) positions already known to fail: O(|glob| * |path|). */
+struct globctx {
+	const char *g0, *s0;
+	size_t slen;
+	uint8_t *fail; /* NULL while on the budget */
+	long budget;
+};
+
+static int glob_at(struct globctx *c, const char *g, const char *s);
+
+static int
+glob_body(struct globctx *c, const char *g, const char *s)
 {
+	int r;
+
 	while (*g) {
 		if (g[0] == '*' && g[1] == '*') {
 			const char *rest = g + 2;
@@ -1396,35 +1411,71 @@ config_glob_match(const char *g, const char *s)
 			if (*rest == '/')
 				rest++;
 			if (*rest == '\0')
-				return true;
+				return 1;
 			for (;;) {
-				if (config_glob_match(rest, s))
-					return true;
+				if ((r = glob_at(c, rest, s)) != 0)
+					return r;
 				s = strchr(s, '/');
 				if (s == NULL)
-					return false;
+					return 0;
 				s++;
 			}
 		}
 		if (*g == '*') {
 			for (;;) {
-				if (config_glob_match(g + 1, s))
-					return true;
+				if ((r = glob_at(c, g + 1, s)) != 0)
+					return r;
 				if (*s == '\0' || *s == '/')
-					return false;
+					return 0;
 				s++;
 			}
 		}
 		if (*s == '\0')
-			return false;
+			return 0;
 		if (*g != '?' && *g != *s)
-			return false;
+			return 0;
 		if (*g == '?' && *s == '/')
-			return false;
+			return 0;
 		g++;
 		s++;
 	}
 	return *s == '\0';
+}
+
+/* 1 match, 0 no match, -1 budget spent */
+static int
+glob_at(struct globctx *c, const char *g, const char *s)
+{
+	size_t key = 0;
+	int r;
+
+	if (c->fail) {
+		key = (size_t)(g - c->g0) * (c->slen + 1) + (size_t)(s - c->s0);
+		if (c->fail[key >> 3] & (1u << (key & 7)))
+			return 0;
+	} else if (--c->budget < 0) {
+		return -1;
+	}
+	r = glob_body(c, g, s);
+	if (r == 0 && c->fail)
+		c->fail[key >> 3] |= (uint8_t)(1u << (key & 7));
+	return r;
+}
+
+bool
+config_glob_match(const char *g, const char *s)
+{
+	struct globctx c = { g, s, strlen(s), NULL, 20000 };
+	size_t bits;
+	int r = glob_at(&c, g, s);
+
+	if (r >= 0)
+		return r == 1;
+	bits = (strlen(g) + 1) * (c.slen + 1);
+	c.fail = xcalloc(bits / 8 + 1, 1);
+	r = glob_at(&c, g, s);
+	free(c.fail);
+	return r == 1;
 }
 
 bool

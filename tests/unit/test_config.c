@@ -108,6 +108,26 @@ test_units(void)
 	T_OK(config_glob_match("a/**/b", "a/x/y/b"));
 	T_OK(!config_glob_match("a/*/b", "a/x/y/b"));
 	T_OK(config_glob_match("**", "anything/at/all"));
+	/* patterns that make a backtracking matcher exponential finish at once
+	 * and still answer right */
+	{
+		char g[400], p[300];
+
+		memset(g, 0, sizeof(g));
+		for (int i = 0; i < 60; i++)
+			strcat(g, "a*");
+		strcat(g, "b");
+		memset(p, 'a', 250);
+		p[250] = '\0';
+		T_OK(!config_glob_match(g, p));
+		p[249] = 'b';
+		T_OK(config_glob_match(g, p));
+		memset(g, '*', 300);
+		g[300] = 'x';
+		g[301] = '\0';
+		T_OK(!config_glob_match(g, "wp-content/cache/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/y"));
+		T_OK(config_glob_match(g, "wp-content/cache/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/x"));
+	}
 }
 
 static void
