@@ -23,6 +23,8 @@ void *xreallocarray(void *p, size_t nmemb, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* returns a malloc'ed string the caller frees */
+/* "dir/name" (just dir when nlen is 0), as bytes, NUL-terminated; *len its length */
+char *path_join(const void *dir, size_t dlen, const void *name, size_t nlen, size_t *len);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Growable buffer with a hard cap (curl's dynbuf idea): appends beyond cap fail

@@ -114,6 +114,19 @@ tell_daemon(const struct ctl_env *env, const uint8_t sha[SHA256_LEN], bool quiet
 	free(reply);
 }
 
+/* removes a hash from one list (sql: "DELETE FROM list WHERE sha256=?") */
+static void
+delete_hash(struct store *s, const char *sql, const uint8_t sha[SHA256_LEN])
+{
+	sqlite3_stmt *q = store_prepare(s, sql);
+
+	if (q) {
+		sqlite3_bind_blob(q, 1, sha, SHA256_LEN, SQLITE_STATIC);
+		sqlite3_step(q);
+		sqlite3_finalize(q);
+	}
+}
+
 static int
 exec_mark(struct store *s, const char *kind, const uint8_t sha[SHA256_LEN], const char *customer,
 	  const char *note, const char *example)
@@ -125,38 +138,24 @@ exec_mark(struct store *s, const char *kind, const uint8_t sha[SHA256_LEN], cons
 	who(by, sizeof(by));
 	if (strcmp(kind, "malicious") == 0) {
 		/* a trusted mark would hide it again */
-		q = store_prepare(s, "DELETE FROM trusted WHERE sha256=?");
-		if (q) {
-			sqlite3_bind_blob(q, 1, sha, SHA256_LEN, SQLITE_STATIC);
-			sqlite3_step(q);
-			sqlite3_finalize(q);
-		}
+		delete_hash(s, "DELETE FROM trusted WHERE sha256=?", sha);
 		q = store_prepare(s, "INSERT INTO known_bad(sha256, note, added_by, added_at, source, example) "
 				     "VALUES(?1, ?2, ?3, ?4, 'wsidctl mark', ?5) ON CONFLICT(sha256) DO UPDATE "
 				     "SET note=coalesce(?2, note), added_by=?3, added_at=?4, "
 				     "example=coalesce(?5, example)");
 	} else if (strcmp(kind, "trusted") == 0) {
-		if (customer == NULL) {
-			q = store_prepare(s, "DELETE FROM known_bad WHERE sha256=?");
-			if (q) {
-				sqlite3_bind_blob(q, 1, sha, SHA256_LEN, SQLITE_STATIC);
-				sqlite3_step(q);
-				sqlite3_finalize(q);
-			}
-		}
+		if (customer == NULL)
+			delete_hash(s, "DELETE FROM known_bad WHERE sha256=?", sha);
 		q = store_prepare(s, "INSERT INTO trusted(sha256, note, added_by, added_at, example, customer) "
 				     "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(sha256, customer) DO UPDATE "
 				     "SET note=coalesce(?2, note), added_by=?3, added_at=?4, "
 				     "example=coalesce(?5, example)");
 	} else {
+		/* for a customer: that customer's trusted mark; else every mark */
+		if (customer == NULL)
+			delete_hash(s, "DELETE FROM known_bad WHERE sha256=?", sha);
 		q = store_prepare(s, customer ? "DELETE FROM trusted WHERE sha256=?1 AND customer=?6"
-					      : "DELETE FROM known_bad WHERE sha256=?1");
-		if (q && customer == NULL) {
-			sqlite3_bind_blob(q, 1, sha, SHA256_LEN, SQLITE_STATIC);
-			rc = sqlite3_step(q);
-			sqlite3_finalize(q);
-			q = store_prepare(s, "DELETE FROM trusted WHERE sha256=?1");
-		}
+					      : "DELETE FROM trusted WHERE sha256=?1");
 	}
 	if (q == NULL)
 		return -EIO;

@@ -151,22 +151,6 @@ open_ro(const struct ctl_env *env, struct store **s)
 	return 0;
 }
 
-static char *
-join_path(const void *ws, size_t wl, const void *rel, size_t rl, size_t *len)
-{
-	char *p = xmalloc(wl + rl + 2);
-
-	memcpy(p, ws ? ws : "", wl);
-	*len = wl;
-	if (rl) {
-		p[(*len)++] = '/';
-		memcpy(p + *len, rel, rl);
-		*len += rl;
-	}
-	p[*len] = '\0';
-	return p;
-}
-
 static void
 print_escaped_padded(const char *s, size_t n, int width)
 {
@@ -247,7 +231,7 @@ ctl_sites(int argc, char **argv, const struct ctl_env *env)
 		const struct releases *r = releases_of(&rc, prod ? prod : "");
 		struct release_state st;
 		size_t plen;
-		char *site = join_path(sqlite3_column_blob(q, 1), (size_t)sqlite3_column_bytes(q, 1),
+		char *site = path_join(sqlite3_column_blob(q, 1), (size_t)sqlite3_column_bytes(q, 1),
 				       sqlite3_column_blob(q, 2), (size_t)sqlite3_column_bytes(q, 2), &plen);
 
 		release_state_of((const char *const *)r->v, r->n, ver ? ver : "", &st);
@@ -452,6 +436,33 @@ ctl_report(int argc, char **argv, const struct ctl_env *env)
 
 /* ---- files ---- */
 
+/* the webspace holding an absolute path (the longest root that is a prefix of
+ * it): its id (0: none) and root (malloc'ed) */
+static int64_t
+webspace_of(struct store *s, const char *path, size_t plen, bool active_only, char **root, size_t *rl)
+{
+	sqlite3_stmt *q = store_prepare(s, active_only ? "SELECT id, path FROM webspaces WHERE active=1"
+						     : "SELECT id, path FROM webspaces");
+	int64_t ws = 0;
+
+	*root = NULL;
+	*rl = 0;
+	while (q && sqlite3_step(q) == SQLITE_ROW) {
+		size_t wl = (size_t)sqlite3_column_bytes(q, 1);
+		const char *w = sqlite3_column_blob(q, 1);
+
+		if (w && wl <= plen && wl > *rl && memcmp(w, path, wl) == 0 && (wl == plen || path[wl] == '/')) {
+			free(*root);
+			*root = xstrndup(w, wl);
+			*rl = wl;
+			ws = sqlite3_column_int64(q, 0);
+		}
+	}
+	sqlite3_finalize(q);
+	return ws;
+}
+
+
 int
 ctl_files(int argc, char **argv, const struct ctl_env *env)
 {
@@ -484,20 +495,7 @@ ctl_files(int argc, char **argv, const struct ctl_env *env)
 		plen--;
 	if (open_ro(env, &s) < 0)
 		return EXIT_ERROR;
-	/* the webspace: the longest root that is a prefix of PATH */
-	q = store_prepare(s, "SELECT id, path FROM webspaces");
-	while (q && sqlite3_step(q) == SQLITE_ROW) {
-		size_t wl = (size_t)sqlite3_column_bytes(q, 1);
-		const char *w = sqlite3_column_blob(q, 1);
-
-		if (w && wl <= plen && wl > bl && memcmp(w, path, wl) == 0 && (wl == plen || path[wl] == '/')) {
-			free(best);
-			best = xstrndup(w, wl);
-			bl = wl;
-			ws = sqlite3_column_int64(q, 0);
-		}
-	}
-	sqlite3_finalize(q);
+	ws = webspace_of(s, path, plen, false, &best, &bl);
 	if (best == NULL) {
 		fprintf(stderr, "wsidctl files: %s is in no webspace the daemon knows\n", esc_name(path));
 		store_close(s);
@@ -532,7 +530,7 @@ ctl_files(int argc, char **argv, const struct ctl_env *env)
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		char hex[65] = "-";
 		size_t fl;
-		char *full = join_path(best, bl, sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0), &fl);
+		char *full = path_join(best, bl, sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0), &fl);
 
 		if (sqlite3_column_bytes(q, 8) == 32)
 			hex_encode(sqlite3_column_blob(q, 8), 32, hex);
@@ -652,30 +650,6 @@ ctl_ack(int argc, char **argv, const struct ctl_env *env)
 
 /* ---- scan through the daemon: its stored state as a scan tree ---- */
 
-/* the webspace holding an absolute path: its id and root (malloc'ed) */
-static int64_t
-webspace_of(struct store *s, const char *path, size_t plen, char **root, size_t *rl)
-{
-	sqlite3_stmt *q = store_prepare(s, "SELECT id, path FROM webspaces WHERE active=1");
-	int64_t ws = 0;
-
-	*root = NULL;
-	*rl = 0;
-	while (q && sqlite3_step(q) == SQLITE_ROW) {
-		size_t wl = (size_t)sqlite3_column_bytes(q, 1);
-		const char *w = sqlite3_column_blob(q, 1);
-
-		if (w && wl <= plen && wl > *rl && memcmp(w, path, wl) == 0 && (wl == plen || path[wl] == '/')) {
-			free(*root);
-			*root = xstrndup(w, wl);
-			*rl = wl;
-			ws = sqlite3_column_int64(q, 0);
-		}
-	}
-	sqlite3_finalize(q);
-	return ws;
-}
-
 struct tree_ctx {
 	struct scan_tree *t;
 	struct fpindex_lookup *lk;
@@ -707,7 +681,7 @@ ctl_tree_from_state(struct store *s, const char *path, struct scan_tree **ret)
 	while (plen > 1 && path[plen - 1] == '/')
 		plen--;
 	*ret = NULL;
-	if (path[0] != '/' || (ws = webspace_of(s, path, plen, &root, &rl)) == 0)
+	if (path[0] != '/' || (ws = webspace_of(s, path, plen, true, &root, &rl)) == 0)
 		return -ENOENT;
 	free(root);
 	if ((r = state_open(s, &st)) < 0)

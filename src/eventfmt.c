@@ -22,21 +22,8 @@ eventfmt_time(int64_t time_ns, char *out, size_t outsz)
 static char *
 abs_path(sqlite3_stmt *row, int ws_col, int rel_col, size_t *len)
 {
-	const char *ws = sqlite3_column_blob(row, ws_col);
-	size_t wl = (size_t)sqlite3_column_bytes(row, ws_col);
-	const char *rel = sqlite3_column_blob(row, rel_col);
-	size_t rl = (size_t)sqlite3_column_bytes(row, rel_col);
-	char *p = xmalloc(wl + rl + 2);
-
-	memcpy(p, ws ? ws : "", wl);
-	*len = wl;
-	if (rl) {
-		p[(*len)++] = '/';
-		memcpy(p + *len, rel, rl);
-		*len += rl;
-	}
-	p[*len] = '\0';
-	return p;
+	return path_join(sqlite3_column_blob(row, ws_col), (size_t)sqlite3_column_bytes(row, ws_col),
+			 sqlite3_column_blob(row, rel_col), (size_t)sqlite3_column_bytes(row, rel_col), len);
 }
 
 static void

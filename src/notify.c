@@ -172,6 +172,17 @@ routes_for(const struct config *cfg, const char *customer, struct route out[3])
 	return n;
 }
 
+/* a route's addresses as one destination: "a@x,b@y" (into a fresh buffer) */
+static void
+route_emails(const struct config_route *r, struct buf *to)
+{
+	size_t k;
+
+	buf_init(to, 1 << 16);
+	for (k = 0; k < r->nemails; k++)
+		buf_printf(to, "%s%s", k ? "," : "", r->emails[k]);
+}
+
 static const struct config_route *
 route_by_name(const struct config *cfg, const char *name, const char *customer)
 {
@@ -327,7 +338,7 @@ notifier_event(struct notifier *n, int64_t event_id)
 {
 	sqlite3_stmt *q;
 	struct route routes[3];
-	size_t nr, i, k;
+	size_t nr, i;
 	char *customer = NULL, *verdict = NULL, *path = NULL, sha[SHA256_LEN];
 	int plen = 0, shalen = 0, sev;
 	int64_t ws;
@@ -374,9 +385,7 @@ notifier_event(struct notifier *n, int64_t event_id)
 		if (routes[i].r->nemails) {
 			struct buf to;
 
-			buf_init(&to, 1 << 16);
-			for (k = 0; k < routes[i].r->nemails; k++)
-				buf_printf(&to, "%s%s", k ? "," : "", routes[i].r->emails[k]);
+			route_emails(routes[i].r, &to);
 			queued |= route_event(n, &routes[i], customer, event_id, sev, "email", to.data);
 			buf_free(&to);
 		}
@@ -391,7 +400,7 @@ int
 notifier_test(struct notifier *n, const char *customer)
 {
 	struct route routes[3];
-	size_t nr = routes_for(n->cfg, customer, routes), i, k;
+	size_t nr = routes_for(n->cfg, customer, routes), i;
 	int count = 0;
 
 	if (config_customer_find(n->cfg, customer) == NULL)
@@ -406,9 +415,7 @@ notifier_test(struct notifier *n, const char *customer)
 		if (routes[i].r->nemails) {
 			struct buf to;
 
-			buf_init(&to, 1 << 16);
-			for (k = 0; k < routes[i].r->nemails; k++)
-				buf_printf(&to, "%s%s", k ? "," : "", routes[i].r->emails[k]);
+			route_emails(routes[i].r, &to);
 			if (outbox_insert(n, customer, routes[i].name, "email", to.data, "test", "pending",
 					  (int64_t)now_ms()))
 				count++;
@@ -1056,9 +1063,7 @@ dead_letter(struct notifier *n, int64_t id)
 			 sqlite3_column_text(q, 0), sqlite3_column_text(q, 2), sqlite3_column_text(q, 3),
 			 sqlite3_column_text(q, 1),
 			 sqlite3_column_text(q, 4) ? (const char *)sqlite3_column_text(q, 4) : "-");
-		buf_init(&to, 1 << 16);
-		for (k = 0; k < n->cfg->admin.nemails; k++)
-			buf_printf(&to, "%s%s", k ? "," : "", n->cfg->admin.emails[k]);
+		route_emails(&n->cfg->admin, &to);
 		for (k = 0; k < 2; k++) {
 			const char *tr = k == 0 ? "webhook" : "email";
 			const char *dest = k == 0 ? n->cfg->admin.webhook.url : to.data;

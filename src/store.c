@@ -91,8 +91,7 @@ static const char *const migrations[] = {
 	"ALTER TABLE known_bad ADD COLUMN example TEXT;"
 	"CREATE TABLE trusted(sha256 BLOB NOT NULL, customer TEXT NOT NULL DEFAULT '',"
 	"  note TEXT, added_by TEXT, added_at INTEGER NOT NULL, example TEXT,"
-	"  PRIMARY KEY(sha256, customer)) WITHOUT ROWID;"
-	"CREATE TABLE marks_pending(sha256 BLOB PRIMARY KEY, kind TEXT NOT NULL) WITHOUT ROWID;",
+	"  PRIMARY KEY(sha256, customer)) WITHOUT ROWID;",
 	/* 4: notifications. A row is written in the transaction of the event
 	 * that causes it; uid is the stable id receivers deduplicate by.
 	 * state: open (a digest collecting), pending, sending, retrying, sent,

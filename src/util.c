@@ -478,3 +478,19 @@ now_unix(void)
 {
 	return (int64_t)time(NULL);
 }
+
+char *
+path_join(const void *dir, size_t dlen, const void *name, size_t nlen, size_t *len)
+{
+	char *p = xmalloc(dlen + nlen + 2);
+
+	memcpy(p, dir ? dir : "", dlen);
+	*len = dlen;
+	if (nlen) {
+		p[(*len)++] = '/';
+		memcpy(p + *len, name, nlen);
+		*len += nlen;
+	}
+	p[*len] = '\0';
+	return p;
+}
