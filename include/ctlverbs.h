@@ -11,13 +11,18 @@
 #define WSID_CTLVERBS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* exit codes of wsidctl (documented in wsidctl(8) and the README) */
 #define EXIT_FINDINGS 1 /* findings above the verb's threshold, or unhealthy */
 #define EXIT_USAGE 2
 #define EXIT_ERROR 3
 
+#define DEFAULT_LOCAL_FP "/var/lib/wsid/fingerprints"
+
+struct config;
 struct ctl_env {
+	const struct config *cfg; /* the configuration read, or NULL */
 	const char *db;     /* database path */
 	const char *socket; /* control socket of the daemon */
 	bool json;
@@ -32,6 +37,20 @@ int ctl_files(int argc, char **argv, const struct ctl_env *env);
 int ctl_ack(int argc, char **argv, const struct ctl_env *env);
 int ctl_outbox(int argc, char **argv, const struct ctl_env *env);
 int ctl_notify(int argc, char **argv, const struct ctl_env *env);
+
+/* index keygen|export|import|import-checksums, signed known-bad bundles
+ * (ctlbundle.c; the format is in bundle.h) */
+int ctl_index_keygen(int argc, char **argv, const struct ctl_env *env);
+int ctl_index_export(int argc, char **argv, const struct ctl_env *env);
+int ctl_index_import(int argc, char **argv, const struct ctl_env *env);
+int ctl_index_import_checksums(int argc, char **argv, const struct ctl_env *env);
+int ctl_known_bad_export(const struct ctl_env *env, const char *keyfile, const char *out);
+int ctl_known_bad_import(const struct ctl_env *env, const char *path);
+bool ctl_is_bundle(const char *path);
+/* who acts: the admin behind sudo, else the user running wsidctl */
+void ctl_who(char *out, size_t sz);
+/* asks a running daemon to load the index again */
+void ctl_tell_index_changed(const char *socket);
 
 /* the daemon's stored state of an absolute path in a webspace, as a scan
  * tree (nothing is read from the disk); -ENOENT when no webspace holds it */

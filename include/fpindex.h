@@ -67,6 +67,11 @@ struct fpindex_build_opts {
 	bool force;          /* re-index every set even if unchanged */
 	bool prune;          /* drop versions whose set file disappeared from dirs */
 	bool progress;       /* print progress on stderr (terminal) */
+	bool in_txn;         /* the caller holds a transaction: all or nothing */
+	const char *source_kind;  /* recorded per version ("set" when NULL); with
+				   * prune, versions of this kind not in dirs go */
+	const char *source_label; /* recorded as "<label><product>/<file>" instead
+				   * of the set file's path */
 };
 
 struct fpindex_build_stats {
@@ -111,6 +116,17 @@ int fpindex_lookup_hash(struct fpindex_lookup *l, const uint8_t sha256[SHA256_LE
 typedef int (*fpindex_entry_fn)(void *ud, int64_t path_id, const char *relpath, size_t rlen,
 				const uint8_t sha256[SHA256_LEN], const uint8_t *slots, size_t slen);
 int fpindex_product_entries(struct store *s, int64_t product_id, fpindex_entry_fn fn, void *ud);
+
+/* A product's sets written back out of the index (bundles): fn is called once
+ * per version, oldest first, with the set's text in sha256sum format sorted
+ * bytewise by path, and its number of files (alternative contents of a path
+ * are lines of their own, one file). */
+typedef int (*fpindex_set_fn)(void *ud, const struct fp_version *v, const char *text, size_t len,
+			      uint32_t nfiles);
+int fpindex_export_product(struct store *s, const struct fp_product *p, fpindex_set_fn fn, void *ud);
+/* product.yaml and versions.tsv of a product, as the index holds them */
+void fpindex_product_yaml(const struct fp_product *p, struct buf *out);
+void fpindex_versions_tsv(const struct fp_product *p, struct buf *out);
 
 /* Reads a whole (optionally gzip-compressed) file into memory, at most cap bytes
  * after decompression. *ret is malloc'ed (caller frees), NUL-terminated. */

@@ -4,7 +4,9 @@
  * convention is understood: a line starting with '\' has "\\" and "\n" escapes in
  * its path. '#' comment lines and empty lines are skipped; a CR before the LF is
  * dropped. Paths must be relative, without "." or ".." components or empty
- * components, and at most FPSET_PATH_MAX bytes. Pure module (fuzzed). */
+ * components, and at most FPSET_PATH_MAX bytes. A path may be on several lines
+ * with different hashes: alternative contents of the release, one file (the
+ * index refuses the same line twice). Pure module (fuzzed). */
 #ifndef WSID_FPSET_H
 #define WSID_FPSET_H
 

@@ -34,6 +34,11 @@ struct ingest_result {
 int ingest_run(const struct ingest_opts *o, struct ingest_result *ret, char *err, size_t errsz);
 void ingest_result_free(struct ingest_result *r);
 
+/* Writes a set's text as <outdir>/<product>/<version>.sha256 (atomically) and
+ * a product.yaml of the given kind when the product has none yet. */
+int ingest_write_set(const char *outdir, const char *product, const char *version, const char *kind,
+		     const char *data, size_t len, char **set_path, char *err, size_t errsz);
+
 /* Reads an archive from memory into (path, sha256) pairs; used by ingest_run
  * and by the fuzzer. fn is called per regular file; returns 0 or -errno with
  * err filled. */

@@ -53,6 +53,8 @@ int buf_put_escaped(struct buf *b, const char *s, size_t n);
 /* Convenience: escape into a static per-thread ring of buffers, for log lines.
  * The returned pointer lives until 8 further calls from the same thread. */
 const char *esc_name(const char *s);
+/* orders byte strings like memcmp, a prefix first */
+int bytes_cmp(const void *a, size_t alen, const void *b, size_t blen);
 
 /* true when the n bytes are well-formed UTF-8 (no overlongs, no surrogates) */
 bool utf8_valid(const char *s, size_t n);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "bundle.h"
 #include "log.h"
 #include "util.h"
 
@@ -932,8 +933,20 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 					r = get_duration(c, v->kids[j + 1], "metrics.interval",
 							 &cfg->metrics_interval_ms);
 			}
-		} else if (strcmp(k, "trusted_keys") == 0)
+		} else if (strcmp(k, "trusted_keys") == 0) {
+			size_t first = cfg->ntrusted_keys;
+
 			r = get_str_list(c, v, k, &cfg->trusted_keys, &cfg->ntrusted_keys, false);
+			/* each a public key: its base64 text or a file holding it */
+			for (j = first; r == 0 && j < cfg->ntrusted_keys; j++) {
+				const struct ynode *kn = v->type == Y_SEQ ? v->kids[j - first] : v;
+				uint8_t pk[BUNDLE_KEY_LEN];
+				char kerr[512];
+
+				if (bundle_public_parse(cfg->trusted_keys[j], pk, kerr, sizeof(kerr)) < 0)
+					r = fail(c, kn->line, kn->col, "trusted_keys: %s", kerr);
+			}
+		}
 		if (r < 0)
 			return r;
 	}

@@ -30,12 +30,12 @@ usage(FILE *f)
 		   "       wsidctl mark remove PATH|SHA256... [--customer C]\n"
 		   "       wsidctl mark list [--json]\n"
 		   "       wsidctl mark export [--out FILE]\n"
-		   "       wsidctl mark import FILE [--note TEXT]\n");
+		   "       wsidctl mark export --sign KEYFILE --out BUNDLE\n"
+		   "       wsidctl mark import FILE|BUNDLE [--note TEXT]\n");
 }
 
-/* who marks: the admin behind sudo, else the user running wsidctl */
-static void
-who(char *out, size_t sz)
+void
+ctl_who(char *out, size_t sz)
 {
 	const char *s = getenv("SUDO_USER");
 	struct passwd *pw;
@@ -135,7 +135,7 @@ exec_mark(struct store *s, const char *kind, const uint8_t sha[SHA256_LEN], cons
 	sqlite3_stmt *q;
 	int rc;
 
-	who(by, sizeof(by));
+	ctl_who(by, sizeof(by));
 	if (strcmp(kind, "malicious") == 0) {
 		/* a trusted mark would hide it again */
 		delete_hash(s, "DELETE FROM trusted WHERE sha256=?", sha);
@@ -362,9 +362,10 @@ ctl_mark(int argc, char **argv, const struct ctl_env *env)
 		{ "customer", required_argument, NULL, 'c' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "sign", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *note = NULL, *customer = NULL, *out = NULL, *kind;
+	const char *note = NULL, *customer = NULL, *out = NULL, *sign = NULL, *kind;
 	struct ctl_env e = *env;
 	struct store *s = NULL;
 	char err[1024];
@@ -398,6 +399,9 @@ ctl_mark(int argc, char **argv, const struct ctl_env *env)
 		case 'j':
 			e.json = true;
 			break;
+		case 's':
+			sign = optarg;
+			break;
 		default:
 			usage(stderr);
 			return EXIT_USAGE;
@@ -415,6 +419,15 @@ ctl_mark(int argc, char **argv, const struct ctl_env *env)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (sign && (strcmp(kind, "export") != 0 || out == NULL)) {
+		fprintf(stderr, "wsidctl mark: --sign KEYFILE goes with 'export --out BUNDLE'\n");
+		return EXIT_USAGE;
+	}
+	/* signed bundles: the fleet's known-bad list */
+	if (sign)
+		return ctl_known_bad_export(&e, sign, out);
+	if (strcmp(kind, "import") == 0 && ctl_is_bundle(argv[optind]))
+		return ctl_known_bad_import(&e, argv[optind]);
 	if (customer && strcmp(kind, "malicious") == 0) {
 		fprintf(stderr, "wsidctl mark: --customer: a malicious mark holds for the whole node\n");
 		return EXIT_USAGE;

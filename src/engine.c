@@ -78,6 +78,7 @@ struct engine {
 	struct state *st;
 	struct fpindex *idx;
 	struct fpindex_lookup *lk;
+	int64_t index_gen; /* meta index_generation idx was loaded at */
 	struct hashpool *pool;
 	sqlite3_stmt *q_path_entries;
 	sqlite3_stmt *q_hash_known;
@@ -501,12 +502,69 @@ inst_for(struct webspace *w, const char *relpath, size_t rlen)
 	return NULL;
 }
 
+static int64_t
+index_generation(struct engine *e)
+{
+	char *v = store_meta_get(e->s, "index_generation");
+	int64_t g = v ? strtoll(v, NULL, 10) : 0;
+
+	free(v);
+	return g;
+}
+
+/* Loads the catalogue and the lookups again. Called inside a transaction it
+ * reads the same snapshot as every lookup of that transaction: an index
+ * import (one transaction of its own) is seen whole or not at all. */
+static int
+index_swap(struct engine *e, int64_t gen)
+{
+	struct fpindex *idx = NULL;
+	struct fpindex_lookup *lk = NULL;
+	size_t i;
+	int r;
+
+	if ((r = fpindex_load(e->s, &idx)) < 0) {
+		log_warnx("index reload failed (%s): keeping the loaded index", strerror(-r));
+		return r;
+	}
+	if ((r = fpindex_lookup_on(e->s, &lk)) < 0) {
+		fpindex_free(idx);
+		log_warnx("index reload failed (%s): keeping the loaded index", strerror(-r));
+		return r;
+	}
+	fpindex_lookup_free(e->lk);
+	fpindex_free(e->idx);
+	e->idx = idx;
+	e->lk = lk;
+	e->index_gen = gen;
+	/* installations may match other releases now: identify every webspace
+	 * again (an update between two newly known releases becomes one) */
+	for (i = 0; i < e->nws; i++)
+		if (e->ws[i].baselined) {
+			e->ws[i].reident_ns = now_mono_ns();
+			e->ws[i].reident_index = true;
+		}
+	log_info("index reloaded (generation %lld): webspaces are identified again", (long long)gen);
+	return 0;
+}
+
+/* the index changed under the daemon (an import, a build) */
+static void
+index_follow(struct engine *e)
+{
+	int64_t g = index_generation(e);
+
+	if (g != e->index_gen)
+		index_swap(e, g);
+}
+
 static void
 batch_begin(struct engine *e)
 {
 	if (!state_in_tx(e->st)) {
 		state_begin(e->st);
 		e->batch_start_ns = now_mono_ns();
+		index_follow(e);
 	}
 	if (++e->batch >= BATCH_MAX)
 		engine_flush(e);
@@ -801,7 +859,10 @@ record_change(struct engine *e, struct webspace *w, const char *relpath, size_t 
 		ev.oplen = oplen;
 		ev.old_sha256 = old && old->has_sha ? old->sha256 : NULL;
 		ev.new_sha256 = have_sha ? res->sha256 : NULL;
-		ev.held = change != CHANGE_BASELINE && held_verdict(J.vd.kind) &&
+		/* a file back at its release's content while the installation's
+		 * window is open (an update copying a file twice) joins the rest */
+		ev.held = change != CHANGE_BASELINE &&
+			  (held_verdict(J.vd.kind) || (J.vd.kind == VERDICT_OK && w->reident_ns)) &&
 			  (strcmp(source, "live") == 0 || strcmp(source, "reconcile") == 0);
 		if (state_event_add(e->st, &ev, &id) == 0) {
 			if (ev.held)
@@ -1945,6 +2006,7 @@ engine_new(struct store *s, const struct engine_opts *o, struct engine **ret)
 	hmap_init(&e->handles);
 	if ((r = state_open(s, &e->st)) < 0)
 		goto fail;
+	e->index_gen = index_generation(e);
 	if ((r = fpindex_load(s, &e->idx)) < 0)
 		goto fail;
 	if (fpindex_lookup_on(s, &e->lk) < 0)
@@ -2113,34 +2175,14 @@ engine_apply_marks(struct engine *e, const uint8_t *sha256)
 int
 engine_reload_index(struct engine *e)
 {
-	struct fpindex *idx = NULL;
-	struct fpindex_lookup *lk = NULL;
-	size_t i;
-	int r;
+	int64_t g;
 
 	engine_flush(e);
-	if ((r = fpindex_load(e->s, &idx)) < 0) {
-		log_warnx("index reload failed (%s): keeping the loaded index", strerror(-r));
-		return r;
-	}
-	if ((r = fpindex_lookup_on(e->s, &lk)) < 0) {
-		fpindex_free(idx);
-		log_warnx("index reload failed (%s): keeping the loaded index", strerror(-r));
-		return r;
-	}
-	fpindex_lookup_free(e->lk);
-	fpindex_free(e->idx);
-	e->idx = idx;
-	e->lk = lk;
-	/* installations may match other releases now: identify every webspace
-	 * again (an update between two newly known releases becomes one) */
-	for (i = 0; i < e->nws; i++)
-		if (e->ws[i].baselined) {
-			e->ws[i].reident_ns = now_mono_ns();
-			e->ws[i].reident_index = true;
-		}
-	log_info("index reloaded: webspaces are identified again");
-	return 0;
+	g = index_generation(e);
+	/* already followed in a transaction (or nothing changed) */
+	if (g == e->index_gen && g != 0)
+		return 0;
+	return index_swap(e, g);
 }
 
 void

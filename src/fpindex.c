@@ -403,19 +403,23 @@ build_line(void *ud, const struct fpset_line *l)
 
 	if ((r = build_path(b, l->path, l->pathlen, &bp)) < 0)
 		return r;
-	if (bp->last_slot_plus1 == b->slot + 1) {
-		snprintf(b->err, b->errsz, "%s:%zu: duplicate path '%s'", b->setname, l->lineno,
-			 esc_name(l->path));
-		return -EINVAL;
-	}
-	bp->last_slot_plus1 = b->slot + 1;
 	if ((r = build_hash_id(b, l->sha256, &hid)) < 0)
 		return r;
 	e = build_entry(b, bp->id, hid);
+	/* a path on several lines with different hashes: alternative contents
+	 * of the release (WordPress.org checksum files list some); the same
+	 * line twice is a mistake */
+	if (bp->last_slot_plus1 == b->slot + 1 && slotset_has(&e->set, b->slot)) {
+		snprintf(b->err, b->errsz, "%s:%zu: duplicate line for '%s'", b->setname, l->lineno,
+			 esc_name(l->path));
+		return -EINVAL;
+	}
 	if ((r = slotset_add(&e->set, b->slot)) < 0)
 		return r;
 	e->dirty = true;
-	b->nfiles++;
+	if (bp->last_slot_plus1 != b->slot + 1)
+		b->nfiles++;
+	bp->last_slot_plus1 = b->slot + 1;
 	return 0;
 }
 
@@ -725,7 +729,7 @@ build_product(struct store *s, const char *dir, const char *product,
 	const struct fp_product *oldp = NULL;
 	DIR *d = NULL;
 	struct dirent *de;
-	bool any_change = false, in_tx = false;
+	bool any_change = false, in_tx = false, removed = false;
 	char *path = NULL, *data = NULL;
 	uint32_t next_slot = 0;
 	sqlite3_stmt *st = NULL;
@@ -830,9 +834,13 @@ build_product(struct store *s, const char *dir, const char *product,
 	for (i = 0; i < nsets; i++)
 		any_change |= sets[i].changed;
 
-	if ((r = store_begin(s)) < 0)
-		goto out;
-	in_tx = true;
+	/* in the caller's transaction, a failure rolls back the caller's whole
+	 * import */
+	if (!o->in_txn) {
+		if ((r = store_begin(s)) < 0)
+			goto out;
+		in_tx = true;
+	}
 	st = store_prepare(s, "INSERT INTO products(name, kind, version_file, version_pattern, upload_dirs) "
 			      "VALUES(?1, coalesce(?2, 'core'), ?3, ?4, ?5) ON CONFLICT(name) DO UPDATE SET "
 			      "kind=coalesce(?2, kind), version_file=coalesce(?3, version_file), "
@@ -888,8 +896,15 @@ build_product(struct store *s, const char *dir, const char *product,
 				for (k = 0; k < nsets; k++)
 					if (strcmp(sets[k].version, v->version) == 0)
 						break;
-				if (k < nsets || v->source == NULL ||
-				    strncmp(v->source, pdir, strlen(pdir)) != 0)
+				if (k < nsets)
+					continue;
+				/* only what the same kind of source brought: a bundle
+				 * prunes what an earlier bundle brought, a directory what
+				 * came from that directory */
+				if (o->source_kind ? v->source_kind == NULL ||
+						     strcmp(v->source_kind, o->source_kind) != 0
+						   : v->source == NULL ||
+						     strncmp(v->source, pdir, strlen(pdir)) != 0)
 					continue;
 				build_clear_slot(&b, v->slot);
 				st = store_prepare(s, "DELETE FROM versions WHERE id=?");
@@ -898,6 +913,7 @@ build_product(struct store *s, const char *dir, const char *product,
 				sqlite3_finalize(st);
 				st = NULL;
 				stats->sets_removed++;
+				removed = true;
 				log_info("index: %s %s: set file gone, removed", product, v->version);
 			}
 		}
@@ -937,8 +953,9 @@ build_product(struct store *s, const char *dir, const char *product,
 			stats->sets_indexed++;
 			st = store_prepare(s, "INSERT INTO versions(product_id, slot, version, nfiles, source, "
 					      "source_kind, source_sha256, indexed_at) VALUES(?1, ?2, ?3, ?4, ?5, "
-					      "'set', ?6, ?7) ON CONFLICT(product_id, version) DO UPDATE SET "
-					      "nfiles=?4, source=?5, source_sha256=?6, indexed_at=?7");
+					      "?8, ?6, ?7) ON CONFLICT(product_id, version) DO UPDATE SET "
+					      "nfiles=?4, source=?5, source_sha256=?6, indexed_at=?7, "
+					      "source_kind=?8");
 			if (st == NULL) {
 				r = -EIO;
 				goto out;
@@ -947,9 +964,18 @@ build_product(struct store *s, const char *dir, const char *product,
 			sqlite3_bind_int64(st, 2, sets[i].slot);
 			sqlite3_bind_text(st, 3, sets[i].version, -1, SQLITE_STATIC);
 			sqlite3_bind_int64(st, 4, b.nfiles);
-			sqlite3_bind_text(st, 5, sets[i].file, -1, SQLITE_STATIC);
+			if (o->source_label) {
+				const char *base = strrchr(sets[i].file, '/');
+
+				sqlite3_bind_text(st, 5, xasprintf("%s%s/%s", o->source_label, product,
+								   base ? base + 1 : sets[i].file),
+						  -1, free);
+			} else {
+				sqlite3_bind_text(st, 5, sets[i].file, -1, SQLITE_STATIC);
+			}
 			sqlite3_bind_blob(st, 6, sets[i].sha, SHA256_LEN, SQLITE_STATIC);
 			sqlite3_bind_int64(st, 7, now_unix());
+			sqlite3_bind_text(st, 8, o->source_kind ? o->source_kind : "set", -1, SQLITE_STATIC);
 			if (sqlite3_step(st) != SQLITE_DONE) {
 				r = -EIO;
 				goto out;
@@ -1021,9 +1047,19 @@ build_product(struct store *s, const char *dir, const char *product,
 		st = NULL;
 		fpindex_free(nidx);
 	}
-	if ((r = store_commit(s)) < 0)
+	/* a running daemon compares this in each of its transactions: it loads
+	 * the catalogue again in the same snapshot as the new entries */
+	if ((any_change || removed) &&
+	    store_exec(s, "INSERT INTO meta(key, value) VALUES('index_generation', 1) ON CONFLICT(key) "
+			  "DO UPDATE SET value=CAST(value AS INTEGER) + 1") < 0) {
+		r = -EIO;
 		goto out;
-	in_tx = false;
+	}
+	if (in_tx) {
+		if ((r = store_commit(s)) < 0)
+			goto out;
+		in_tx = false;
+	}
 	stats->products++;
 out:
 	if (r < 0 && err[0] == '\0')
@@ -1270,4 +1306,163 @@ fpindex_product_entries(struct store *s, int64_t product_id, fpindex_entry_fn fn
 	if (r < 0)
 		return r;
 	return rc == SQLITE_DONE ? 0 : store_errno(rc);
+}
+
+/* ---- writing sets back out of the index (bundles) ---- */
+
+struct xentry {
+	const char *path; /* owned by xctx.paths */
+	size_t plen;
+	uint8_t sha[SHA256_LEN];
+};
+
+struct xctx {
+	const struct fp_product *p;
+	struct hmap paths; /* path id -> copy of the path */
+	struct xentry *e;
+	size_t n, ecap;
+	uint32_t **by_slot; /* per slot: entry indices */
+	size_t *nby_slot, *cap_slot;
+};
+
+static int
+xcollect(void *ud, int64_t path_id, const char *relpath, size_t rlen, const uint8_t sha[SHA256_LEN],
+	 const uint8_t *slots, size_t slen)
+{
+	struct xctx *c = ud;
+	struct slotset_iter it;
+	uint32_t a, b, k;
+	void **v = hmap_put(&c->paths, &path_id, sizeof(path_id), NULL);
+	struct xentry *x;
+
+	if (*v == NULL)
+		*v = xstrndup(relpath, rlen);
+	if (c->n >= (size_t)UINT32_MAX)
+		return -ERANGE;
+	if (c->n == c->ecap) {
+		c->ecap = c->ecap ? 2 * c->ecap : 4096;
+		c->e = xreallocarray(c->e, c->ecap, sizeof(*c->e));
+	}
+	x = &c->e[c->n];
+	x->path = *v;
+	x->plen = rlen;
+	memcpy(x->sha, sha, SHA256_LEN);
+	slotset_iter_init(&it, slots, slen);
+	while (slotset_iter_next(&it, &a, &b) > 0) {
+		for (k = a; k < b && k < c->p->nslots; k++) {
+			if (c->nby_slot[k] == c->cap_slot[k]) {
+				c->cap_slot[k] = c->cap_slot[k] ? 2 * c->cap_slot[k] : 256;
+				c->by_slot[k] = xreallocarray(c->by_slot[k], c->cap_slot[k],
+							      sizeof(uint32_t));
+			}
+			c->by_slot[k][c->nby_slot[k]++] = (uint32_t)c->n;
+		}
+	}
+	c->n++;
+	return 0;
+}
+
+static struct xctx *xsort_ctx;
+
+static int
+cmp_xentry(const void *a, const void *b)
+{
+	const struct xentry *x = &xsort_ctx->e[*(const uint32_t *)a];
+	const struct xentry *y = &xsort_ctx->e[*(const uint32_t *)b];
+	int c = bytes_cmp(x->path, x->plen, y->path, y->plen);
+
+	return c ? c : memcmp(x->sha, y->sha, SHA256_LEN);
+}
+
+int
+fpindex_export_product(struct store *s, const struct fp_product *p, fpindex_set_fn fn, void *ud)
+{
+	struct xctx c;
+	struct hmap_slot *hs;
+	struct buf text;
+	size_t i, k;
+	uint32_t nfiles;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	c.p = p;
+	hmap_init(&c.paths);
+	c.by_slot = xcalloc(p->nslots ? p->nslots : 1, sizeof(*c.by_slot));
+	c.nby_slot = xcalloc(p->nslots ? p->nslots : 1, sizeof(*c.nby_slot));
+	c.cap_slot = xcalloc(p->nslots ? p->nslots : 1, sizeof(*c.cap_slot));
+	buf_init(&text, SIZE_MAX / 2);
+	r = fpindex_product_entries(s, p->id, xcollect, &c);
+	for (i = 0; r == 0 && i < p->nversions; i++) {
+		const struct fp_version *v = &p->versions[i];
+		uint32_t *ix = v->slot < p->nslots ? c.by_slot[v->slot] : NULL;
+		size_t n = v->slot < p->nslots ? c.nby_slot[v->slot] : 0;
+
+		/* sha256sum order: bytewise by path */
+		xsort_ctx = &c;
+		if (n)
+			qsort(ix, n, sizeof(*ix), cmp_xentry);
+		buf_reset(&text);
+		nfiles = 0;
+		for (k = 0; k < n && r == 0; k++) {
+			const struct xentry *x = &c.e[ix[k]], *prev = k ? &c.e[ix[k - 1]] : NULL;
+
+			/* alternatives of one path count as one file */
+			if (prev == NULL || prev->plen != x->plen || memcmp(prev->path, x->path, x->plen))
+				nfiles++;
+			r = fpset_format_line(&text, x->sha, x->path, x->plen);
+		}
+		if (r == 0)
+			r = fn(ud, v, text.data ? text.data : "", text.len, nfiles);
+	}
+	for (i = 0; i < p->nslots; i++)
+		free(c.by_slot[i]);
+	free(c.by_slot);
+	free(c.nby_slot);
+	free(c.cap_slot);
+	hmap_foreach(&c.paths, hs)
+		free(hs->val);
+	hmap_free(&c.paths);
+	free(c.e);
+	buf_free(&text);
+	return r;
+}
+
+static void
+yaml_kv(struct buf *out, const char *key, const char *val)
+{
+	const char *q;
+
+	if (val == NULL)
+		return;
+	buf_printf(out, "%s: \"", key);
+	for (q = val; *q; q++) {
+		if (*q == '\\' || *q == '"')
+			buf_putc(out, '\\');
+		buf_putc(out, *q);
+	}
+	buf_puts(out, "\"\n");
+}
+
+void
+fpindex_product_yaml(const struct fp_product *p, struct buf *out)
+{
+	buf_printf(out, "# %s, as indexed\n", p->name);
+	yaml_kv(out, "kind", p->kind);
+	yaml_kv(out, "version_file", p->version_file);
+	yaml_kv(out, "version_pattern", p->version_pattern);
+	yaml_kv(out, "upload_dirs", p->upload_dirs);
+}
+
+void
+fpindex_versions_tsv(const struct fp_product *p, struct buf *out)
+{
+	size_t i;
+
+	buf_puts(out, "version\ttag\treleased\tfiles\n");
+	for (i = 0; i < p->nversions; i++) {
+		const struct fp_version *v = &p->versions[i];
+
+		buf_printf(out, "%s\t%s\t%s\t%u\n", v->version, v->tag ? v->tag : "",
+			   v->released ? v->released : "", v->nfiles);
+	}
 }

@@ -279,12 +279,47 @@ out:
 }
 
 int
+ingest_write_set(const char *outdir, const char *product, const char *version, const char *kind,
+		 const char *data, size_t len, char **set_path, char *err, size_t errsz)
+{
+	char *pdir = xasprintf("%s/%s", outdir, product), *meta = xasprintf("%s/product.yaml", pdir);
+	struct stat st;
+	int r = 0;
+
+	*set_path = NULL;
+	if ((mkdir(outdir, 0755) < 0 && errno != EEXIST) || (mkdir(pdir, 0755) < 0 && errno != EEXIST)) {
+		r = -errno;
+		snprintf(err, errsz, "%s: %s", pdir, strerror(errno));
+		goto out;
+	}
+	if (stat(meta, &st) < 0) {
+		char *text = xasprintf("# written by wsidctl\nkind: %s\n", kind);
+
+		r = write_atomic(meta, text, strlen(text));
+		free(text);
+		if (r < 0) {
+			snprintf(err, errsz, "%s: %s", meta, strerror(-r));
+			goto out;
+		}
+	}
+	*set_path = xasprintf("%s/%s.sha256", pdir, version);
+	if ((r = write_atomic(*set_path, data ? data : "", len)) < 0) {
+		snprintf(err, errsz, "%s: %s", *set_path, strerror(-r));
+		free(*set_path);
+		*set_path = NULL;
+	}
+out:
+	free(pdir);
+	free(meta);
+	return r;
+}
+
+int
 ingest_run(const struct ingest_opts *o, struct ingest_result *ret, char *err, size_t errsz)
 {
 	struct icollect c = { 0 };
 	struct stat st;
 	struct buf out;
-	char *pdir = NULL, *meta = NULL;
 	size_t i;
 	int r;
 
@@ -331,36 +366,15 @@ ingest_run(const struct ingest_opts *o, struct ingest_result *ret, char *err, si
 		if ((r = fpset_format_line(&out, c.e[i].sha, c.e[i].path, c.e[i].len)) < 0)
 			goto out;
 	}
-	pdir = xasprintf("%s/%s", o->outdir, o->product);
-	if ((mkdir(o->outdir, 0755) < 0 && errno != EEXIST) || (mkdir(pdir, 0755) < 0 && errno != EEXIST)) {
-		r = -errno;
-		snprintf(err, errsz, "%s: %s", pdir, strerror(errno));
+	if ((r = ingest_write_set(o->outdir, o->product, o->version, o->kind, out.data, out.len,
+				  &ret->set_path, err, errsz)) < 0)
 		goto out;
-	}
-	meta = xasprintf("%s/product.yaml", pdir);
-	if (stat(meta, &st) < 0) {
-		char *text = xasprintf("# written by wsidctl index ingest\nkind: %s\n", o->kind);
-
-		r = write_atomic(meta, text, strlen(text));
-		free(text);
-		if (r < 0) {
-			snprintf(err, errsz, "%s: %s", meta, strerror(-r));
-			goto out;
-		}
-	}
-	ret->set_path = xasprintf("%s/%s.sha256", pdir, o->version);
-	if ((r = write_atomic(ret->set_path, out.data, out.len)) < 0) {
-		snprintf(err, errsz, "%s: %s", ret->set_path, strerror(-r));
-		goto out;
-	}
 	ret->files = c.n;
 out:
 	for (i = 0; i < c.n; i++)
 		free(c.e[i].path);
 	free(c.e);
 	buf_free(&out);
-	free(pdir);
-	free(meta);
 	if (r < 0)
 		ingest_result_free(ret);
 	return r;

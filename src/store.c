@@ -111,6 +111,13 @@ static const char *const migrations[] = {
 	/* 5: events are looked up by time, id, parent and held state, never by
 	 * webspace and time: one B-tree less to write per event */
 	"DROP INDEX events_ws;",
+	/* 6: signed bundles imported (index, known-bad), the downgrade guard's
+	 * memory: the last serial imported per key and kind */
+	"CREATE TABLE bundle_imports(id INTEGER PRIMARY KEY, key TEXT NOT NULL, kind TEXT NOT NULL,"
+	"  serial INTEGER NOT NULL, created_at INTEGER NOT NULL, imported_at INTEGER NOT NULL,"
+	"  sha256 BLOB, downgrade INTEGER NOT NULL DEFAULT 0, imported_by TEXT, sets INTEGER,"
+	"  known_bad INTEGER);"
+	"CREATE INDEX bundle_imports_key ON bundle_imports(key, kind, id);",
 };
 
 int

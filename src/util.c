@@ -302,6 +302,16 @@ esc_name(const char *s)
 	return b->data;
 }
 
+int
+bytes_cmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
+
 void
 hex_encode(const uint8_t *in, size_t n, char *out)
 {

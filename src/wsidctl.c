@@ -32,7 +32,6 @@
 #define WSID_DATADIR "/usr/local/share/wsid"
 #endif
 #define DEFAULT_DB "/var/lib/wsid/wsid.db"
-#define DEFAULT_LOCAL_FP "/var/lib/wsid/fingerprints"
 #define DEFAULT_SOCKET "/run/wsid/control"
 
 struct ctl {
@@ -69,9 +68,10 @@ static int cmd_ack(int argc, char **argv);
 static int cmd_outbox(int argc, char **argv);
 static int cmd_notify(int argc, char **argv);
 static void tell_daemon_index_changed(void);
+static struct ctl_env ctl_env(void);
 
 static const struct verb verbs[] = {
-	{ "index", cmd_index, "index build|ingest|stats [options]",
+	{ "index", cmd_index, "index build|ingest|import-checksums|stats|keygen|export|import [options]",
 	  "build and query the fingerprint index" },
 	{ "scan", cmd_scan, "scan [--json] [--jobs N] [--max-size BYTES] [--verbose] [--standalone] PATH...",
 	  "identify the installations under PATH by hash votes" },
@@ -299,22 +299,10 @@ index_build(int argc, char **argv)
 	return rc;
 }
 
-/* a running daemon loads the changed index and identifies its webspaces
- * again; said on stderr, so that --json output stays one object */
 static void
 tell_daemon_index_changed(void)
 {
-	char *reply = NULL, v[16];
-
-	if (access(socket_path(), F_OK) != 0)
-		return;
-	if (ctlclient_call(socket_path(), "index-changed", NULL, 60000, &reply) == 0 &&
-	    json_field(reply, "ok", v, sizeof(v)) && strcmp(v, "true") == 0)
-		fprintf(stderr, "wsid: index reloaded, webspaces are identified again\n");
-	else
-		fprintf(stderr, "wsid at %s did not reload the index: %s\n", socket_path(),
-			reply ? reply : "not reachable (it loads the index when it starts)");
-	free(reply);
+	ctl_tell_index_changed(socket_path());
 }
 
 static int
@@ -494,12 +482,22 @@ usage:
 static int
 cmd_index(int argc, char **argv)
 {
+	static const char *const actions[] = { "build", "ingest", "stats", "keygen", "export",
+					       "import", "import-checksums" };
+	struct ctl_env env;
+	size_t i;
+
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		fprintf(argc < 2 ? stderr : stdout,
 			"usage: wsidctl index build [--from DIR]... [--product P] [--force] [--prune]\n"
 			"       wsidctl index ingest --product NAME --version V [--kind core|plugin|theme] "
 			"[--out DIR] SOURCE\n"
-			"       wsidctl index stats\n");
+			"       wsidctl index import-checksums --product SLUG --version V [--kind plugin] "
+			"[--out DIR] FILE\n"
+			"       wsidctl index stats\n"
+			"       wsidctl index keygen --out KEYFILE\n"
+			"       wsidctl index export --sign KEYFILE [--product P...] OUT\n"
+			"       wsidctl index import [--allow-downgrade] [--trusted-key KEY]... BUNDLE\n");
 		return argc < 2 ? EXIT_USAGE : 0;
 	}
 	if (strcmp(argv[1], "build") == 0)
@@ -508,8 +506,22 @@ cmd_index(int argc, char **argv)
 		return index_stats(argc - 1, argv + 1);
 	if (strcmp(argv[1], "ingest") == 0)
 		return index_ingest(argc - 1, argv + 1);
-	fprintf(stderr, "wsidctl index: unknown action '%s' (build, ingest, stats)\n", esc_name(argv[1]));
-	return EXIT_USAGE;
+	for (i = 3; i < ARRAY_SIZE(actions); i++)
+		if (strcmp(argv[1], actions[i]) == 0)
+			break;
+	if (i == ARRAY_SIZE(actions)) {
+		fprintf(stderr, "wsidctl index: unknown action '%s' (build, ingest, import-checksums, "
+				"stats, keygen, export, import)\n", esc_name(argv[1]));
+		return EXIT_USAGE;
+	}
+	env = ctl_env();
+	if (i == 3)
+		return ctl_index_keygen(argc - 1, argv + 1, &env);
+	if (i == 4)
+		return ctl_index_export(argc - 1, argv + 1, &env);
+	if (i == 5)
+		return ctl_index_import(argc - 1, argv + 1, &env);
+	return ctl_index_import_checksums(argc - 1, argv + 1, &env);
 }
 
 /* ---- scan ---- */
@@ -1053,7 +1065,7 @@ main(int argc, char **argv)
 static struct ctl_env
 ctl_env(void)
 {
-	struct ctl_env env = { db_path(), socket_path(), ctl.json,
+	struct ctl_env env = { ctl_config(), db_path(), socket_path(), ctl.json,
 			       isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL };
 
 	return env;

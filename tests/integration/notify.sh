@@ -209,8 +209,11 @@ st=$("$WSIDCTL" "${C[@]}" status --json)
 check "status: outbox figures" grep -q '"outbox_dead":' <<<"$st"
 
 check "daemon still running" kill -0 "$DAEMON_PID"
+dpids=$(pgrep -P "$DAEMON_PID" -f '^wsid-deliver' | tr '\n' ' ')
+check "a delivery process runs beside the daemon ($dpids)" [ -n "$dpids" ]
 daemon_stop
-check "the delivery process ended with the daemon" waitfor 3 bash -c "! pgrep -f '^wsid-deliver' >/dev/null"
+# this daemon's own: other test runs on the machine may have theirs
+check "the delivery process ended with the daemon" waitfor 3 bash -c "for p in $dpids; do kill -0 \$p 2>/dev/null && exit 1; done; exit 0"
 
 # -- a delivery service of its own (wsid-deliver.service): the watcher
 #    connects to its socket instead of spawning
