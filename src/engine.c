@@ -851,8 +851,16 @@ on_result(struct engine *e, struct pending *p, struct hash_job *j)
 			  strerror(j->res.err));
 		return;
 	}
-	if (j->res.status == HASH_NOT_REGULAR && S_ISDIR(j->res.mode))
-		return; /* a directory took the name: its files come with their own events */
+	if (j->res.status == HASH_NOT_REGULAR && S_ISDIR(j->res.mode)) {
+		/* a directory took the name: its files come with their own events;
+		 * the file or symlink stored under the name is gone */
+		if (had) {
+			record_change(e, w, p->relpath, p->rlen, CHANGE_DELETED, NULL, &old, NULL, 0,
+				      p->pid, source, true);
+			e->stats.deleted++;
+		}
+		return;
+	}
 	if (had) {
 		bool same_content = j->res.status == HASH_OK && old.has_sha &&
 				    memcmp(old.sha256, j->res.sha256, SHA256_LEN) == 0;

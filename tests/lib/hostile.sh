@@ -33,7 +33,8 @@ hostile_init() {
 	echo tiny > "$D/fp/tiny.txt"
 	(cd "$D/fp" && sha256sum tiny.txt > tiny/1.sha256)
 	"$WSIDCTL" --db "$D/db/wsid.db" index build --from "$D/fp" >/dev/null || return 1
-	daemon_config "$D" "$@"
+	# a short update window: sync waits for open windows (a directory rename opens one)
+	daemon_config "$D" "classify:" "  update_window: 1s" "$@"
 	# a suite's own preparation before the daemon starts
 	if declare -F hostile_pre >/dev/null; then hostile_pre || return 1; fi
 	daemon_start "$D"
