@@ -364,6 +364,9 @@ status_json(struct buf *b)
 	json_kv_double(&j, "latency_max_ms", (double)es.lat_max_ns / 1e6);
 	json_kv_int(&j, "hash_errors", (int64_t)es.hash_errors);
 	json_kv_str(&j, "database", store_path(d.s));
+	if (es.store_err)
+		json_kv_str(&j, "database_error", strerror(es.store_err));
+	json_kv_int(&j, "commit_failures", (int64_t)es.commit_failures);
 	if (fpindex_stats(d.s, &fs) == 0) {
 		json_kv_int(&j, "index_products", (int64_t)fs.products);
 		json_kv_int(&j, "index_versions", (int64_t)fs.versions);
