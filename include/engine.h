@@ -61,6 +61,8 @@ struct engine_opts {
 struct engine_stats {
 	uint64_t notes, hashed, events, reconciles, baselines, overflows, pending_overflows;
 	uint64_t hash_errors, deleted, renamed, held, aggregates;
+	uint64_t commit_failures;
+	int store_err; /* errno of the last failed commit while the database cannot be written, else 0 */
 	size_t pending, backlog, webspaces;
 	uint64_t last_reconcile_ms;
 	bool reconciling;

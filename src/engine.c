@@ -100,7 +100,15 @@ struct engine {
 	int bg_efd;
 	bool bg_stop;
 	size_t bg_running;
+	/* a commit failed (disk full, I/O error): what it held is lost from the
+	 * database, so every webspace is reconciled at repair_ns; the delay doubles
+	 * while commits keep failing */
+	uint64_t repair_ns;
+	uint64_t repair_delay_ms;
 };
+
+#define REPAIR_DELAY_MIN_MS 1000
+#define REPAIR_DELAY_MAX_MS 30000
 
 
 /* ---- small helpers ---- */
@@ -912,8 +920,16 @@ on_result(struct engine *e, struct pending *p, struct hash_job *j)
 			  strerror(j->res.err));
 		return;
 	}
-	if (j->res.status == HASH_NOT_REGULAR && S_ISDIR(j->res.mode))
-		return; /* a directory took the name: its files come with their own events */
+	if (j->res.status == HASH_NOT_REGULAR && S_ISDIR(j->res.mode)) {
+		/* a directory took the name: its files come with their own events;
+		 * the file or symlink stored under the name is gone */
+		if (had) {
+			record_change(e, w, p->relpath, p->rlen, CHANGE_DELETED, NULL, &old, NULL, 0,
+				      p->pid, source, true);
+			e->stats.deleted++;
+		}
+		return;
+	}
 	if (had) {
 		bool same_content = j->res.status == HASH_OK && old.has_sha &&
 				    memcmp(old.sha256, j->res.sha256, SHA256_LEN) == 0;
@@ -1109,6 +1125,8 @@ engine_timeout_ms(struct engine *e)
 	for (i = 0; i < e->nws; i++)
 		if (e->ws[i].reident_ns && e->ws[i].reident_ns < best)
 			best = e->ws[i].reident_ns;
+	if (e->repair_ns && e->repair_ns < best)
+		best = e->repair_ns;
 	if (best == UINT64_MAX)
 		return -1;
 	if (best <= now)
@@ -1153,6 +1171,12 @@ engine_tick(struct engine *e)
 		}
 	}
 reident:
+	if (e->repair_ns && e->repair_ns <= now) {
+		e->repair_ns = 0;
+		engine_reconcile(e, 0, "storing again what a failed commit lost");
+		if (e->stats.store_err == 0)
+			e->repair_delay_ms = 0; /* the database took the last commit */
+	}
 	for (i = 0; i < e->nws; i++) {
 		struct webspace *w = &e->ws[i];
 
@@ -1164,13 +1188,37 @@ reident:
 	}
 }
 
+/* A failed commit loses the batch (files, events, outbox rows) from the
+ * database, while the pending entries it came from are already done: nothing
+ * would store those changes again. So a failure schedules a reconcile of every
+ * webspace (the stat walk finds exactly what the database lacks), again after
+ * each failure with a growing delay, until the results commit. */
 void
 engine_flush(struct engine *e)
 {
-	if (state_in_tx(e->st) && state_commit(e->st) < 0)
-		log_warnx("engine: commit failed (%s): the next reconcile repairs it",
-			  store_path(e->s));
+	int r;
+
 	e->batch = 0;
+	if (!state_in_tx(e->st))
+		return;
+	r = state_commit(e->st);
+	if (r < 0) {
+		e->stats.commit_failures++;
+		if (e->stats.store_err == 0)
+			log_warnx("engine: database %s cannot be written (%s): what failed to commit is "
+				  "stored again by a reconcile once it can",
+				  store_path(e->s), strerror(-r));
+		e->stats.store_err = -r;
+		if (e->repair_ns == 0) {
+			e->repair_delay_ms = e->repair_delay_ms ? e->repair_delay_ms * 2 : REPAIR_DELAY_MIN_MS;
+			if (e->repair_delay_ms > REPAIR_DELAY_MAX_MS)
+				e->repair_delay_ms = REPAIR_DELAY_MAX_MS;
+			e->repair_ns = now_mono_ns() + e->repair_delay_ms * 1000000ull;
+		}
+	} else if (e->stats.store_err) {
+		log_warnx("engine: database %s is written again", store_path(e->s));
+		e->stats.store_err = 0;
+	}
 }
 
 
@@ -1184,7 +1232,7 @@ engine_idle(struct engine *e)
 			return false;
 	return e->lists[0].head == NULL && e->lists[1].head == NULL &&
 	       hashpool_backlog(e->pool) == 0 && e->bg_running == 0 && !state_in_tx(e->st) &&
-	       e->pending.len == 0;
+	       e->pending.len == 0 && e->repair_ns == 0;
 }
 
 /* ---- background walks ---- */

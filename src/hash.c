@@ -279,10 +279,10 @@ hash_file_beneath(int rootfd, const char *relpath, uint64_t max_size, const stru
 	int fd = hash_open_beneath(rootfd, relpath);
 
 	if (fd < 0) {
+		struct stat st;
+
 		memset(ret, 0, sizeof(*ret));
 		if (fd == -ELOOP) {
-			struct stat st;
-
 			ret->status = HASH_SYMLINK;
 			/* the link itself (O_PATH|O_NOFOLLOW): its identity, for the state */
 			if (stat_beneath(rootfd, relpath, &st) == 0)
@@ -291,6 +291,12 @@ hash_file_beneath(int rootfd, const char *relpath, uint64_t max_size, const stru
 			return;
 		} else if (fd == -ENOENT || fd == -ENOTDIR) {
 			ret->status = HASH_GONE;
+		} else if (stat_beneath(rootfd, relpath, &st) == 0 && !S_ISREG(st.st_mode)) {
+			/* a socket cannot be opened at all (ENXIO), nor a device
+			 * without a driver: it is what it is, not an error */
+			ret->status = HASH_NOT_REGULAR;
+			fill_stat(ret, &st);
+			return;
 		} else {
 			ret->status = HASH_ERROR;
 		}

@@ -54,6 +54,7 @@ struct state {
 	struct store *s;
 	sqlite3_stmt *st[ST_MAX];
 	bool in_tx;
+	int tx_err; /* a statement of the open transaction failed: it must not commit */
 	/* whether known_bad [0] and trusted [1] have rows (table_any) */
 	bool any[2];
 	uint64_t any_checked_ns[2];
@@ -115,11 +116,12 @@ state_commit(struct state *st)
 
 	if (!st->in_tx)
 		return 0;
-	r = store_commit(st->s);
+	r = st->tx_err ? st->tx_err : store_commit(st->s);
 	if (r < 0) {
 		store_rollback(st->s);
 	}
 	st->in_tx = false;
+	st->tx_err = 0;
 	return r;
 }
 
@@ -129,16 +131,23 @@ state_in_tx(const struct state *st)
 	return st->in_tx;
 }
 
+/* A failed write (disk full) fails the whole transaction: committing the rest
+ * would store, say, a file's new hash without its event, and nothing would
+ * ever notice the event missing. */
 static int
-step_done(sqlite3_stmt *q)
+step_done(struct state *st, sqlite3_stmt *q)
 {
 	int rc = sqlite3_step(q);
+	int r;
 
 	sqlite3_reset(q);
 	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
 		return 0;
 	log_warnx("state: %s", sqlite3_errstr(rc));
-	return store_errno(rc) ? store_errno(rc) : -EIO;
+	r = store_errno(rc) ? store_errno(rc) : -EIO;
+	if (st->in_tx && st->tx_err == 0 && r != -EEXIST)
+		st->tx_err = r;
+	return r;
 }
 
 int
@@ -161,7 +170,7 @@ state_webspace_upsert(struct state *st, const char *path, const char *customer, 
 			q = st->st[ST_WS_CUST];
 			sqlite3_bind_text(q, 1, customer, -1, SQLITE_TRANSIENT);
 			sqlite3_bind_int64(q, 2, *ret_id);
-			return step_done(q);
+			return step_done(st, q);
 		}
 		return 0;
 	}
@@ -172,7 +181,7 @@ state_webspace_upsert(struct state *st, const char *path, const char *customer, 
 	sqlite3_bind_blob(q, 1, path, (int)strlen(path), SQLITE_TRANSIENT);
 	sqlite3_bind_text(q, 2, customer, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(q, 3, now_unix());
-	if ((rc = step_done(q)) < 0)
+	if ((rc = step_done(st, q)) < 0)
 		return rc;
 	*ret_id = sqlite3_last_insert_rowid(store_db(st->s));
 	*ret_baselined = false;
@@ -186,7 +195,7 @@ ws_set_time(struct state *st, int which, int64_t id)
 
 	sqlite3_bind_int64(q, 1, now_unix());
 	sqlite3_bind_int64(q, 2, id);
-	return step_done(q);
+	return step_done(st, q);
 }
 
 int
@@ -274,7 +283,7 @@ state_file_put(struct state *st, const struct file_row *f)
 		sqlite3_bind_blob(q, 15, f->comp_key, (int)f->cklen, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(q, 15);
-	return step_done(q);
+	return step_done(st, q);
 }
 
 int
@@ -284,7 +293,7 @@ state_file_delete(struct state *st, int64_t ws, const char *relpath, size_t rlen
 
 	sqlite3_bind_int64(q, 1, ws);
 	sqlite3_bind_blob(q, 2, relpath, (int)rlen, SQLITE_STATIC);
-	return step_done(q);
+	return step_done(st, q);
 }
 
 int
@@ -296,13 +305,13 @@ state_file_move(struct state *st, int64_t ws, const char *from, size_t flen, con
 
 	sqlite3_bind_int64(q, 1, ws);
 	sqlite3_bind_blob(q, 2, to, (int)tlen, SQLITE_STATIC);
-	if ((r = step_done(q)) < 0)
+	if ((r = step_done(st, q)) < 0)
 		return r;
 	q = st->st[ST_F_MOVE];
 	sqlite3_bind_blob(q, 1, to, (int)tlen, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, ws);
 	sqlite3_bind_blob(q, 3, from, (int)flen, SQLITE_STATIC);
-	return step_done(q);
+	return step_done(st, q);
 }
 
 /* upper bound of the BLOB range of paths under dir + "/": dir + "0" ('/'+1) */
@@ -492,7 +501,7 @@ state_event_add(struct state *st, const struct event_row *e, int64_t *ret_id)
 	else
 		sqlite3_bind_null(q, 26);
 	sqlite3_bind_text(q, 27, e->detail, -1, SQLITE_STATIC);
-	if ((r = step_done(q)) < 0)
+	if ((r = step_done(st, q)) < 0)
 		return r;
 	if (ret_id)
 		*ret_id = sqlite3_last_insert_rowid(store_db(st->s));
@@ -778,5 +787,5 @@ state_event_release(struct state *st, int64_t id, int64_t parent_id, int verdict
 			  SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 5, id);
-	return step_done(q);
+	return step_done(st, q);
 }

@@ -2,7 +2,9 @@
 /* fanotify watcher; see watch.h. */
 #include "watch.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,6 +291,75 @@ mount_fd_of(struct watch *w, uint64_t fsid)
 	return -1;
 }
 
+/* The path of a directory deeper than PATH_MAX, which /proc/self/fd cannot
+ * show: climb through ".." (finding each directory's name in its parent by its
+ * inode) until the rest of the path fits, then prepend it. Bounded: at most
+ * DEEP_LEVELS directories and a path of DEEP_PATH_MAX bytes. Takes fd. */
+#define DEEP_LEVELS 256
+#define DEEP_PATH_MAX (60 * 1024)
+
+static char *
+deep_path(int fd, size_t *len)
+{
+	char link[64], head[PATH_MAX + 1], *tail = NULL, *r = NULL;
+	size_t tl = 0;
+	int level;
+
+	for (level = 0; level < DEEP_LEVELS && fd >= 0; level++) {
+		struct stat st;
+		struct dirent *de;
+		DIR *dir;
+		int up;
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, head, sizeof(head));
+		if (n > 0 && n < (ssize_t)sizeof(head)) {
+			if (head[0] != '/' || (n > 10 && memcmp(head + n - 10, " (deleted)", 10) == 0))
+				break;
+			r = xmalloc((size_t)n + tl + 1);
+			memcpy(r, head, (size_t)n);
+			if (tl)
+				memcpy(r + n, tail, tl);
+			*len = (size_t)n + tl;
+			r[*len] = '\0';
+			break;
+		}
+		if (fstat(fd, &st) < 0 || (up = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+			break;
+		close(fd);
+		fd = up;
+		if ((dir = fdopendir(dup(up))) == NULL)
+			break;
+		while ((de = readdir(dir)) != NULL) {
+			size_t nl = strlen(de->d_name);
+			char *t;
+
+			if (de->d_ino != st.st_ino || strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			if (tl + nl + 1 > DEEP_PATH_MAX)
+				break;
+			t = xmalloc(tl + nl + 2);
+			t[0] = '/';
+			memcpy(t + 1, de->d_name, nl);
+			if (tl)
+				memcpy(t + 1 + nl, tail, tl);
+			free(tail);
+			tail = t;
+			tl += nl + 1;
+			break;
+		}
+		closedir(dir);
+		if (de == NULL || tl == 0)
+			break; /* renamed away meanwhile, or too long */
+	}
+	if (fd >= 0)
+		close(fd);
+	free(tail);
+	return r;
+}
+
 /* directory handle -> current path; NULL when it cannot be resolved */
 static const char *
 resolve_dir(struct watch *w, const struct fs_fid *d, size_t *len)
@@ -316,15 +387,23 @@ resolve_dir(struct watch *w, const struct fs_fid *d, size_t *len)
 		return NULL;
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, target, sizeof(target));
-	close(fd);
-	if (n <= 0 || n >= (ssize_t)sizeof(target))
-		return NULL; /* gone, or longer than PATH_MAX */
-	target[n] = '\0';
-	if (n > 10 && strcmp(target + n - 10, " (deleted)") == 0)
-		return NULL;
+	if (n < 0 && errno == ENAMETOOLONG) {
+		/* deeper than PATH_MAX */
+		path = deep_path(fd, len);
+		if (path == NULL)
+			return NULL;
+		n = (ssize_t)*len;
+	} else {
+		close(fd);
+		if (n <= 0 || n >= (ssize_t)sizeof(target))
+			return NULL; /* gone */
+		target[n] = '\0';
+		if (n > 10 && strcmp(target + n - 10, " (deleted)") == 0)
+			return NULL;
+		path = xstrndup(target, (size_t)n);
+	}
 	if (w->dirs.len >= WATCH_DIRCACHE_MAX)
 		dircache_clear(w);
-	path = xstrndup(target, (size_t)n);
 	*hmap_put(&w->dirs, key, klen, NULL) = path;
 	*len = (size_t)n;
 	return path;

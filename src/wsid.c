@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <glob.h>
+#include <limits.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -119,10 +120,56 @@ d_on_event(void *ud, int64_t id)
 
 /* ---- webspaces ---- */
 
+/* Whether every symbolic link on the way to path, in the path itself and in
+ * the targets of its links, is owned by root: a link a customer made must not
+ * decide which directory is watched as whose webspace. */
+static bool
+links_root_owned(const char *path, int depth)
+{
+	char *p, *s;
+	bool ok = true;
+
+	if (depth > 16 || path[0] != '/')
+		return false;
+	p = xstrdup(path);
+	for (s = p + 1; ok; s++) {
+		char c = *s;
+		struct stat st;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*s = '\0';
+		if (lstat(p, &st) == 0 && S_ISLNK(st.st_mode)) {
+			char t[PATH_MAX], *slash = strrchr(p, '/');
+			ssize_t n = st.st_uid == 0 ? readlink(p, t, sizeof(t) - 1) : -1;
+
+			if (n < 0) {
+				ok = false;
+			} else {
+				t[n] = '\0';
+				if (t[0] == '/') {
+					ok = links_root_owned(t, depth + 1);
+				} else { /* relative to the link's directory */
+					char *abs = xasprintf("%.*s/%s", (int)(slash - p), p, t);
+
+					ok = links_root_owned(abs, depth + 1);
+					free(abs);
+				}
+			}
+		}
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	return ok;
+}
+
 static void
 add_webspace(const char *path, const char *customer)
 {
 	struct stat st;
+	char *real;
 	int64_t id;
 
 	/* the webspace root itself must be a real directory, not a symlink a
@@ -132,12 +179,29 @@ add_webspace(const char *path, const char *customer)
 			log_warnx("webspace %s is a symbolic link: not watched", esc_name(path));
 		return;
 	}
-	if (watch_add_fs(d.w, path) < 0) {
-		log_warnx("webspace %s: cannot watch its file system", esc_name(path));
+	/* fanotify reports real paths: a webspace reached through a symlinked
+	 * directory (/var/www -> /srv/www) is watched at its real path, when
+	 * root owns every link on the way */
+	real = realpath(path, NULL);
+	if (real == NULL)
 		return;
+	if (strcmp(real, path) != 0) {
+		if (!links_root_owned(path, 0)) {
+			log_warnx("webspace %s is reached through a symbolic link root does not own: "
+				  "not watched", esc_name(path));
+			free(real);
+			return;
+		}
+		if (!engine_webspace_find(d.e, real, strlen(real), &id, &(size_t){ 0 }) ||
+		    strcmp(engine_webspace_root(d.e, id), real) != 0)
+			log_info("webspace %s is reached through symbolic links: watched at its real "
+				 "path %s", esc_name(path), esc_name(real));
 	}
-	if (engine_webspace_add(d.e, path, customer, &id) < 0)
-		log_warnx("webspace %s: cannot register it", esc_name(path));
+	if (watch_add_fs(d.w, real) < 0)
+		log_warnx("webspace %s: cannot watch its file system", esc_name(real));
+	else if (engine_webspace_add(d.e, real, customer, &id) < 0)
+		log_warnx("webspace %s: cannot register it", esc_name(real));
+	free(real);
 }
 
 static void
@@ -300,6 +364,9 @@ status_json(struct buf *b)
 	json_kv_double(&j, "latency_max_ms", (double)es.lat_max_ns / 1e6);
 	json_kv_int(&j, "hash_errors", (int64_t)es.hash_errors);
 	json_kv_str(&j, "database", store_path(d.s));
+	if (es.store_err)
+		json_kv_str(&j, "database_error", strerror(es.store_err));
+	json_kv_int(&j, "commit_failures", (int64_t)es.commit_failures);
 	if (fpindex_stats(d.s, &fs) == 0) {
 		json_kv_int(&j, "index_products", (int64_t)fs.products);
 		json_kv_int(&j, "index_versions", (int64_t)fs.versions);

@@ -704,7 +704,7 @@ cmd_status(int argc, char **argv)
 			"daemon", "pid", "uptime_s", "watching", "filesystems", "webspaces", "files",
 			"events_total", "events_per_s", "pending", "hash_backlog", "overflows",
 			"reconciles", "reconciling", "last_reconcile_ms", "latency_avg_ms",
-			"latency_max_ms", "database", "index_products", "index_versions", "index_built_at",
+			"latency_max_ms", "database", "database_error", "index_products", "index_versions", "index_built_at",
 		};
 		size_t k;
 		char v[512];
