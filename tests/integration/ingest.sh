@@ -102,4 +102,9 @@ check "'..' in a set refused ($out)" grep -q "p2/1.0.sha256:1: '.' or '..' path 
 out=$("$WSIDCTL" --db "$DB" index build --from "$D/bad" --product p3 2>&1)
 check "bad versions.tsv: file:line named ($out)" grep -q "versions.tsv:2: invalid file count" <<<"$out"
 check_eq "a failed product leaves no trace" 0 "$(sqlite3 "$DB" "SELECT count(*) FROM products WHERE name IN ('p1','p2','p3')")"
+# a zip entry with LZMA claims its own dictionary size: refused before reading
+python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_LZMA); z.writestr("a.php", "<?php echo 1;" * 100); z.close()' "$D/lzma.zip"
+out=$("$WSIDCTL" --db "$DB" index ingest --product p4 --version 1.0 --out "$D/fp" "$D/lzma.zip" 2>&1); rc=$?
+check "a zip with an LZMA entry is refused, the method named (rc $rc: $out)" grep -q "compressed with method 14 (only stored, deflate and bzip2 entries are read): refused" <<<"$out"
+check "nothing written for it" [ ! -e "$D/fp/p4" ]
 t_done
