@@ -55,3 +55,21 @@ npm_release() {
 	fi
 	[ -s "$f" ] && echo "$f"
 }
+
+# fixture_promtool: prints the path of promtool from Debian's prometheus
+# package (apt-get download + dpkg-deb -x: nothing is installed, no server
+# started), cached; fails when the package cannot be had
+fixture_promtool() {
+	local dir="$FIXTURE_CACHE/x-prometheus"
+	if [ ! -x "$dir/usr/bin/promtool" ]; then
+		mkdir -p "$FIXTURE_CACHE/debs"
+		(cd "$FIXTURE_CACHE/debs" && { ls prometheus_*.deb >/dev/null 2>&1 ||
+			apt-get download prometheus >/dev/null 2>&1 ||
+			{ apt-get update >/dev/null 2>&1; apt-get download prometheus >/dev/null 2>&1; }; }) ||
+			{ echo "fixture_promtool: cannot download prometheus" >&2; return 1; }
+		rm -rf "$dir.new" && mkdir -p "$dir.new" &&
+			dpkg-deb -x "$(ls "$FIXTURE_CACHE"/debs/prometheus_*.deb | tail -1)" "$dir.new" || return 1
+		rm -rf "$dir" && mv "$dir.new" "$dir"
+	fi
+	echo "$dir/usr/bin/promtool"
+}
