@@ -135,6 +135,11 @@ check_eq "status --json: index_serial 0, index_key null without a bundle" "0 Non
 "$WSIDCTL" "${C[@]}" status --json --prometheus >/dev/null 2>&1; rc=$?
 check_eq "status --json --prometheus: a usage error (2)" 2 "$rc"
 check "status --help names --prometheus" bash -c "\"$WSIDCTL\" status --help | grep -q -- --prometheus"
+comp=$(bash -c ". '$WSID_TOP/etc/bash-completion/wsidctl'; COMP_WORDS=(wsidctl status --pr); COMP_CWORD=2; _wsidctl; echo \${COMPREPLY[*]}")
+check_eq "bash completion: status --prometheus" "--prometheus" "$comp"
+check "wsidctl(8) documents status --prometheus" grep -q 'prometheus' "$WSID_TOP/man/wsidctl.8"
+check "wsid.yaml(5) documents metrics.textfile and interval" \
+	bash -c "grep -q '^\.B textfile' '$WSID_TOP/man/wsid.yaml.5' && grep -q '^\.B interval' '$WSID_TOP/man/wsid.yaml.5'"
 
 # -- a signed bundle's meta keys: serial, key, age from index_created_at
 key='MCowBQYDK2VwAyEA+/x9Y3s0bGVhcm5pbmcva2V5PT0='
