@@ -56,20 +56,25 @@ npm_release() {
 	[ -s "$f" ] && echo "$f"
 }
 
-# fixture_promtool: prints the path of promtool from Debian's prometheus
-# package (apt-get download + dpkg-deb -x: nothing is installed, no server
+# fixture_deb_bin PACKAGE PROGRAM: prints the path of a program from a Debian
+# package (apt-get download + dpkg-deb -x: nothing is installed, no service
 # started), cached; fails when the package cannot be had
-fixture_promtool() {
-	local dir="$FIXTURE_CACHE/x-prometheus"
-	if [ ! -x "$dir/usr/bin/promtool" ]; then
+fixture_deb_bin() {
+	local pkg=$1 dir="$FIXTURE_CACHE/x-$1"
+	if [ ! -x "$dir/usr/bin/$2" ]; then
 		mkdir -p "$FIXTURE_CACHE/debs"
-		(cd "$FIXTURE_CACHE/debs" && { ls prometheus_*.deb >/dev/null 2>&1 ||
-			apt-get download prometheus >/dev/null 2>&1 ||
-			{ apt-get update >/dev/null 2>&1; apt-get download prometheus >/dev/null 2>&1; }; }) ||
-			{ echo "fixture_promtool: cannot download prometheus" >&2; return 1; }
-		rm -rf "$dir.new" && mkdir -p "$dir.new" &&
-			dpkg-deb -x "$(ls "$FIXTURE_CACHE"/debs/prometheus_*.deb | tail -1)" "$dir.new" || return 1
-		rm -rf "$dir" && mv "$dir.new" "$dir"
+		(cd "$FIXTURE_CACHE/debs" && { ls "${pkg}"_*.deb >/dev/null 2>&1 ||
+			apt-get download "$pkg" >/dev/null 2>&1 ||
+			{ apt-get update >/dev/null 2>&1; apt-get download "$pkg" >/dev/null 2>&1; }; }) ||
+			{ echo "fixture_deb_bin: cannot download $pkg" >&2; return 1; }
+		rm -rf "$dir.new.$$" && mkdir -p "$dir.new.$$" &&
+			dpkg-deb -x "$(ls "$FIXTURE_CACHE"/debs/"${pkg}"_*.deb | tail -1)" "$dir.new.$$" || return 1
+		rm -rf "$dir" && mv "$dir.new.$$" "$dir"
 	fi
-	echo "$dir/usr/bin/promtool"
+	[ -x "$dir/usr/bin/$2" ] && echo "$dir/usr/bin/$2"
 }
+
+# promtool from Debian's prometheus package (the server is not started)
+fixture_promtool() { fixture_deb_bin prometheus promtool; }
+# Debian's node_exporter (its textfile collector reads the daemon's file)
+fixture_node_exporter() { fixture_deb_bin prometheus-node-exporter prometheus-node-exporter; }

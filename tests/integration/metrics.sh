@@ -230,6 +230,30 @@ for _ in $(seq 1 30); do [ -s "$D/prom2/wsid.prom" ] && break; sleep 0.1; done
 check "  ... retried: written again once the directory is back" python3 "$PP" "$D/prom2/wsid.prom"
 check "  ... and the recovery is logged" grep -q "metrics: $D/prom2/wsid.prom written again" "$D/wsid.log"
 
+# -- Debian's node_exporter reads the file (its textfile collector only)
+NE=$(fixture_node_exporter 2>/dev/null)
+if [ -n "$NE" ]; then
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	"$NE" --web.listen-address="127.0.0.1:$port" --collector.disable-defaults --collector.textfile \
+		--collector.textfile.directory="$D/prom2" >"$D/node_exporter.log" 2>&1 &
+	nepid=$!; T_PIDS+=("$nepid")
+	for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/metrics" >"$D/scrape.txt" && break; sleep 0.1; done
+	check "node_exporter serves the textfile: wsid_up 1" grep -q '^wsid_up 1$' "$D/scrape.txt"
+	check_eq "  ... with no textfile error" 0 "$(awk '$1 == "node_textfile_scrape_error" { print $2 }' "$D/scrape.txt")"
+	check_eq "  ... and every verdict's series" 12 "$(grep -c '^wsid_events_total{verdict=' "$D/scrape.txt")"
+	kill "$nepid"
+else
+	echo "# node_exporter: Debian's prometheus-node-exporter package cannot be fetched here"
+fi
+if [ -n "$PROMTOOL" ] && [ -x "$PROMTOOL" ]; then
+	python3 - "$WSID_TOP/README.md" >"$D/rules.yml" <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+print(re.search(r"Alert rules to start from:\n\n```yaml\n(.*?)```", text, re.S).group(1), end="")
+PY
+	check "the README's alert rules pass promtool check rules" bash -c "\"$PROMTOOL\" check rules '$D/rules.yml' >/dev/null"
+fi
+
 # -- a clean stop: wsid_up 0, the last figures; wsidctl says down
 daemon_stop
 check_eq "after a clean stop the textfile says wsid_up 0" 0 "$(value wsid_up "$D/prom2/wsid.prom")"
