@@ -209,8 +209,11 @@ st=$("$WSIDCTL" "${C[@]}" status --json)
 check "status: outbox figures" grep -q '"outbox_dead":' <<<"$st"
 
 check "daemon still running" kill -0 "$DAEMON_PID"
+# this daemon's own delivery process (other daemons may run on the machine)
+dpid=$(pgrep -P "$DAEMON_PID" -f '^wsid-deliver' | head -1)
 daemon_stop
-check "the delivery process ended with the daemon" waitfor 3 bash -c "! pgrep -f '^wsid-deliver' >/dev/null"
+check "the delivery process ($dpid) ended with the daemon" \
+	bash -c "[ -n '$dpid' ] && for i in \$(seq 1 30); do kill -0 $dpid 2>/dev/null || exit 0; sleep 0.1; done; exit 1"
 
 # -- a delivery service of its own (wsid-deliver.service): the watcher
 #    connects to its socket instead of spawning
