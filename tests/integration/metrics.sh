@@ -262,6 +262,9 @@ check "  ... with the last figures, still valid" bash -c \
 out=$("$WSIDCTL" "${C[@]}" status --prometheus 2>/dev/null); rc=$?
 check_eq "status --prometheus with the daemon down: exit 1" 1 "$rc"
 check_eq "  ... and only wsid_up 0" "wsid_up 0" "$(python3 "$PP" --dump - <<<"$out")"
-check "no daemon error in the log" bash -c "! grep -qiE 'fatal|assert|sanitizer' '$D/wsid.log'"
+# (memory and undefined-behaviour errors of a sanitizer build; LeakSanitizer
+# cannot run in the sandboxed delivery process and says so, which is no error)
+errs=$(grep -E 'ERROR: AddressSanitizer|runtime error:|Assertion .* failed' "$D/wsid.log" | head -5)
+check_eq "no daemon error in the log" "" "$errs"
 
 t_done
