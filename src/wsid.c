@@ -374,19 +374,24 @@ metrics_write(bool up)
 	buf_init(&st, 1 << 20);
 	buf_init(&out, 1 << 20);
 	status_json(&st);
-	if (metrics_from_status(st.data, &m) == 0) {
-		m.up = up;
-		metrics_render(&m, &out);
+	if (metrics_from_status(st.data, &m) < 0) {
+		/* a broken invariant of this file, never a reason to stop */
+		log_warnx("metrics: the status figures do not parse; textfile not written");
+		goto out;
 	}
+	m.up = up;
+	metrics_render(&m, &out);
 	if (metrics_write_file(path, out.data, out.len, err, sizeof(err)) < 0) {
 		if (!d.metrics_failing)
-			log_warnx("metrics: cannot write the textfile: %s (retrying every %llu s, logged once)",
-				  err, (unsigned long long)(d.cfg->metrics_interval_ms / 1000));
+			log_warnx("metrics: cannot write the textfile: %s (retried every %llu s; said "
+				  "again when it works)", err,
+				  (unsigned long long)(d.cfg->metrics_interval_ms / 1000));
 		d.metrics_failing = true;
 	} else if (d.metrics_failing) {
 		log_info("metrics: %s written again", path);
 		d.metrics_failing = false;
 	}
+out:
 	buf_free(&st);
 	buf_free(&out);
 }
