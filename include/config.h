@@ -84,7 +84,8 @@ struct config {
 	char *smtp_url, *smtp_from, *smtp_username, *smtp_password;
 	struct config_route admin, dflt;
 	/* metrics */
-	char *metrics_textfile;
+	char *metrics_textfile;        /* NULL: no textfile */
+	size_t metrics_textfile_line, metrics_textfile_col; /* where it was set */
 	uint64_t metrics_interval_ms;
 	char **trusted_keys;
 	size_t ntrusted_keys;
@@ -120,6 +121,12 @@ void config_foreach_webspace(const struct config *c, void (*fn)(const char *path
  * on relpath marks a directory (so a glob ending in a slash and two stars prunes the whole subtree) */
 bool config_ignored(const struct config *c, const char *relpath);
 bool config_glob_match(const char *glob, const char *path);
+
+/* What only the host can tell, checked where the daemon runs (wsid at start,
+ * --check-config and reload; not wsidctl, which only reads the paths it
+ * needs): the directory of metrics.textfile exists. -ENOENT/-ENOTDIR with
+ * "file:line:column: what" in err. */
+int config_check_host(const struct config *c, char *err, size_t errsz);
 
 int config_parse_duration(const char *s, uint64_t *ms);
 int config_parse_size(const char *s, uint64_t *bytes);

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "classify.h"
 #include "fpindex.h"
 #include "state.h"
 #include "store.h"
@@ -63,6 +64,7 @@ struct engine_stats {
 	uint64_t hash_errors, deleted, renamed, held, aggregates;
 	uint64_t commit_failures;
 	int store_err; /* errno of the last failed commit while the database cannot be written, else 0 */
+	uint64_t events_by_verdict[VERDICT_MAX]; /* events announced, by verdict */
 	size_t pending, backlog, webspaces;
 	uint64_t last_reconcile_ms;
 	bool reconciling;

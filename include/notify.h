@@ -24,8 +24,10 @@
 struct notifier;
 
 struct notifier_stats {
-	int64_t open, pending, sending, retrying, sent, failed, dead;
+	int64_t open, pending, sending, retrying, sent, failed, dead; /* outbox rows */
 	int64_t delivery_restarts;
+	/* deliveries since the daemon started: confirmed, refused, given up */
+	int64_t sent_total, failed_total, dead_total;
 };
 
 /* self_exe: this program, spawned as the delivery process */

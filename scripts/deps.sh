@@ -13,6 +13,9 @@ case $what in
 build) ;;
 test) pkgs="$pkgs python3 python3-aiosmtpd e2fsprogs util-linux procps psmisc systemd curl
             zip unzip xz-utils bzip2 man-db"
+      # promtool and node_exporter are not installed: the metrics test unpacks
+      # Debian's prometheus and prometheus-node-exporter packages itself
+      # (scripts/fixtures.sh), since installing them starts their services
       # npm fetches real release archives for the tests; any npm will do
       command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm" ;;
 fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;

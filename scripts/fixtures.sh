@@ -55,3 +55,26 @@ npm_release() {
 	fi
 	[ -s "$f" ] && echo "$f"
 }
+
+# fixture_deb_bin PACKAGE PROGRAM: prints the path of a program from a Debian
+# package (apt-get download + dpkg-deb -x: nothing is installed, no service
+# started), cached; fails when the package cannot be had
+fixture_deb_bin() {
+	local pkg=$1 dir="$FIXTURE_CACHE/x-$1"
+	if [ ! -x "$dir/usr/bin/$2" ]; then
+		mkdir -p "$FIXTURE_CACHE/debs"
+		(cd "$FIXTURE_CACHE/debs" && { ls "${pkg}"_*.deb >/dev/null 2>&1 ||
+			apt-get download "$pkg" >/dev/null 2>&1 ||
+			{ apt-get update >/dev/null 2>&1; apt-get download "$pkg" >/dev/null 2>&1; }; }) ||
+			{ echo "fixture_deb_bin: cannot download $pkg" >&2; return 1; }
+		rm -rf "$dir.new.$$" && mkdir -p "$dir.new.$$" &&
+			dpkg-deb -x "$(ls "$FIXTURE_CACHE"/debs/"${pkg}"_*.deb | tail -1)" "$dir.new.$$" || return 1
+		rm -rf "$dir" && mv "$dir.new.$$" "$dir"
+	fi
+	[ -x "$dir/usr/bin/$2" ] && echo "$dir/usr/bin/$2"
+}
+
+# promtool from Debian's prometheus package (the server is not started)
+fixture_promtool() { fixture_deb_bin prometheus promtool; }
+# Debian's node_exporter (its textfile collector reads the daemon's file)
+fixture_node_exporter() { fixture_deb_bin prometheus-node-exporter prometheus-node-exporter; }

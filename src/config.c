@@ -735,6 +735,29 @@ parse_webspaces(struct ctx *c, const struct ynode *n, struct config *cfg)
 	return 0;
 }
 
+/* metrics.textfile: an absolute path of a file node_exporter reads (*.prom) */
+static int
+parse_metrics_textfile(struct ctx *c, const struct ynode *n, struct config *cfg)
+{
+	const char *base;
+	size_t l;
+	int r;
+
+	free(cfg->metrics_textfile);
+	cfg->metrics_textfile = NULL;
+	if ((r = get_abs_path(c, n, "metrics.textfile", &cfg->metrics_textfile)) < 0)
+		return r;
+	cfg->metrics_textfile_line = n->line;
+	cfg->metrics_textfile_col = n->col;
+	base = strrchr(cfg->metrics_textfile, '/') + 1;
+	l = strlen(base);
+	if (l < 6 || strcmp(base + l - 5, ".prom") != 0)
+		return fail(c, n->line, n->col, "metrics.textfile: expected a file name ending in .prom "
+			    "(node_exporter's textfile collector reads only those), got '%s'",
+			    esc_name(cfg->metrics_textfile));
+	return 0;
+}
+
 static const char *const top_keys[] = {
 	"database", "control_socket", "fingerprints", "customers_dir", "log_level", "hash_workers",
 	"max_file_size", "reconcile_interval", "debounce", "queue_size", "webspaces", "customers",
@@ -927,11 +950,17 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 			if ((r = want(c, v, Y_MAP, k)) < 0 || (r = check_keys(c, v, k, mk)) < 0)
 				return r;
 			for (j = 0; j < v->n && r == 0; j += 2) {
+				const struct ynode *vv = v->kids[j + 1];
+
 				if (strcmp(v->kids[j]->value, "textfile") == 0)
-					r = get_abs_path(c, v->kids[j + 1], "metrics.textfile", &cfg->metrics_textfile);
-				else
-					r = get_duration(c, v->kids[j + 1], "metrics.interval",
-							 &cfg->metrics_interval_ms);
+					r = parse_metrics_textfile(c, vv, cfg);
+				else {
+					r = get_duration(c, vv, "metrics.interval", &cfg->metrics_interval_ms);
+					if (r == 0 && (cfg->metrics_interval_ms < 1000 ||
+						       cfg->metrics_interval_ms > 3600000))
+						r = fail(c, vv->line, vv->col, "metrics.interval: expected 1s to 1h, "
+							 "got '%s'", esc_name(vv->value));
+				}
 			}
 		} else if (strcmp(k, "trusted_keys") == 0) {
 			size_t first = cfg->ntrusted_keys;
@@ -984,7 +1013,7 @@ config_default(void)
 	c->notify_backoff_ms = 30000;
 	c->notify_user = xstrdup("nobody");
 	c->notify_templates = xstrdup(WSID_SYSCONFDIR "/wsid/templates");
-	c->metrics_interval_ms = 60000;
+	c->metrics_interval_ms = 15000;
 	c->update_window_ms = 120000;
 	c->consensus_min = 3;
 	c->component_dirs = xcalloc(8, sizeof(char *));
@@ -1150,6 +1179,14 @@ finish(struct ctx *c, struct config *cfg)
 		const char *base = w->path ? w->path : w->pattern;
 		size_t bl = w->path ? strlen(w->path) : pattern_prefix(w->pattern);
 
+		if (cfg->metrics_textfile && path_under(cfg->metrics_textfile, base, bl)) {
+			snprintf(c->err, c->errsz, "%s:%zu:%zu: metrics.textfile: %s lies under the webspace "
+				 "%s%s: its customer could read or replace it; put it elsewhere (node_exporter's "
+				 "default directory is /var/lib/prometheus/node-exporter)", c->file,
+				 cfg->metrics_textfile_line, cfg->metrics_textfile_col, cfg->metrics_textfile,
+				 w->path ? "" : "pattern ", base);
+			return -EINVAL;
+		}
 		if (path_under(cfg->database, base, bl)) {
 			snprintf(c->err, c->errsz, "%s: database: %s lies under the webspace %s%s: the "
 				 "daemon's own writes would be watched; put it elsewhere (default "
@@ -1266,6 +1303,34 @@ config_load(const char *path, struct config **ret, char *err, size_t errsz)
 	}
 	*ret = cfg;
 	return 0;
+}
+
+int
+config_check_host(const struct config *c, char *err, size_t errsz)
+{
+	struct stat st;
+	char *dir;
+	int r = 0;
+
+	if (c->metrics_textfile == NULL)
+		return 0;
+	dir = xstrndup(c->metrics_textfile, (size_t)(strrchr(c->metrics_textfile, '/') - c->metrics_textfile));
+	if (stat(dir[0] ? dir : "/", &st) < 0) {
+		r = -errno;
+		snprintf(err, errsz, "%s:%zu:%zu: metrics.textfile: its directory %s: %s (create it, e.g. "
+			 "install node_exporter, or choose another)", c->source, c->metrics_textfile_line,
+			 c->metrics_textfile_col, dir, strerror(errno));
+	} else if (!S_ISDIR(st.st_mode)) {
+		r = -ENOTDIR;
+		snprintf(err, errsz, "%s:%zu:%zu: metrics.textfile: %s is not a directory", c->source,
+			 c->metrics_textfile_line, c->metrics_textfile_col, dir);
+	} else if (stat(c->metrics_textfile, &st) == 0 && S_ISDIR(st.st_mode)) {
+		r = -EISDIR;
+		snprintf(err, errsz, "%s:%zu:%zu: metrics.textfile: %s is a directory", c->source,
+			 c->metrics_textfile_line, c->metrics_textfile_col, c->metrics_textfile);
+	}
+	free(dir);
+	return r;
 }
 
 const struct config_customer *

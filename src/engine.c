@@ -807,9 +807,11 @@ held_verdict(enum verdict_kind v)
 }
 
 static void
-emit(struct engine *e, int64_t id)
+emit(struct engine *e, int64_t id, enum verdict_kind v)
 {
 	e->stats.events++;
+	if ((unsigned)v < VERDICT_MAX)
+		e->stats.events_by_verdict[v]++;
 	if (e->o.on_event)
 		e->o.on_event(e->o.on_event_ud, id);
 }
@@ -876,7 +878,7 @@ record_change(struct engine *e, struct webspace *w, const char *relpath, size_t 
 			if (ev.held)
 				e->stats.held++;
 			else
-				emit(e, id);
+				emit(e, id, J.vd.kind);
 		}
 	}
 	/* identification can only change when a file that votes changed: known
@@ -1041,11 +1043,8 @@ engine_rename(struct engine *e, int64_t ws_from, const char *from, size_t flen, 
 				ev.reason = "directory renamed";
 				ev.pid = pid;
 				ev.source = "live";
-				if (state_event_add(e->st, &ev, &id) == 0) {
-					e->stats.events++;
-					if (e->o.on_event)
-						e->o.on_event(e->o.on_event_ud, id);
-				}
+				if (state_event_add(e->st, &ev, &id) == 0)
+					emit(e, id, ev.verdict);
 			}
 			wf->reident_ns = now_mono_ns() + e->o.reident_ms * 1000000ull;
 		} else {
@@ -1668,9 +1667,24 @@ agg_store(struct engine *e, struct webspace *w, struct agg *a, const char *sourc
 /* Held events of the webspace: members of an aggregate, or judged again
  * against what is installed now and released on their own. ids of events to
  * announce are appended to *out. */
+/* an event to announce once its transaction holds everything it stands for */
+struct announce {
+	int64_t id;
+	enum verdict_kind verdict;
+};
+
+static void
+announce_add(struct announce **out, size_t *nout, int64_t id, enum verdict_kind verdict)
+{
+	*out = xreallocarray(*out, *nout + 1, sizeof(**out));
+	(*out)[*nout].id = id;
+	(*out)[*nout].verdict = verdict;
+	(*nout)++;
+}
+
 static void
 release_held(struct engine *e, struct webspace *w, struct agg **aggs, size_t *naggs,
-	     const char *source, int64_t **out, size_t *nout)
+	     const char *source, struct announce **out, size_t *nout)
 {
 	struct held_event *h = NULL;
 	size_t nh = 0, i, k;
@@ -1726,14 +1740,12 @@ release_held(struct engine *e, struct webspace *w, struct agg **aggs, size_t *na
 					state_file_put(e->st, &nrow);
 				}
 				state_event_release(e->st, h[i].id, 0, J.vd.kind, J.sev, J.vd.reason);
-				*out = xreallocarray(*out, *nout + 1, sizeof(**out));
-				(*out)[(*nout)++] = h[i].id;
+				announce_add(out, nout, h[i].id, J.vd.kind);
 				continue;
 			}
 		}
 		state_event_release(e->st, h[i].id, 0, -1, -1, NULL);
-		*out = xreallocarray(*out, *nout + 1, sizeof(**out));
-		(*out)[(*nout)++] = h[i].id;
+		announce_add(out, nout, h[i].id, (enum verdict_kind)h[i].verdict);
 	}
 	/* deletions in an installation that stays: many at once are one event */
 	for (k = 0; k < ninc; k++) {
@@ -1761,8 +1773,7 @@ release_held(struct engine *e, struct webspace *w, struct agg **aggs, size_t *na
 				a->members++;
 			} else {
 				state_event_release(e->st, h[i].id, 0, -1, -1, NULL);
-				*out = xreallocarray(*out, *nout + 1, sizeof(**out));
-				(*out)[(*nout)++] = h[i].id;
+				announce_add(out, nout, h[i].id, (enum verdict_kind)h[i].verdict);
 			}
 		}
 	}
@@ -1782,7 +1793,7 @@ store_installations(struct engine *e, struct webspace *w, const struct ident_res
 	bool *seen = xcalloc(nold ? nold : 1, sizeof(bool));
 	bool baseline = strcmp(source, "baseline") == 0;
 	struct agg *aggs = NULL;
-	int64_t *out = NULL;
+	struct announce *out = NULL;
 	int64_t now_ns = now_real_ns();
 
 	batch_begin(e);
@@ -1856,10 +1867,8 @@ store_installations(struct engine *e, struct webspace *w, const struct ident_res
 			if (e->o.severity)
 				ev.severity = (enum severity)e->o.severity(e->o.severity_ud, w->customer,
 									     ev.verdict, ev.severity);
-			if (state_event_add(e->st, &ev, &id) == 0) {
-				out = xreallocarray(out, nout + 1, sizeof(*out));
-				out[nout++] = id;
-			}
+			if (state_event_add(e->st, &ev, &id) == 0)
+				announce_add(&out, &nout, id, ev.verdict);
 		}
 	}
 	for (k = 0; k < nold; k++) {
@@ -1896,9 +1905,9 @@ store_installations(struct engine *e, struct webspace *w, const struct ident_res
 	 * announcement writes (notifications) commits with them */
 	for (i = 0; i < naggs; i++)
 		if (aggs[i].event_id)
-			emit(e, aggs[i].event_id);
+			emit(e, aggs[i].event_id, aggs[i].verdict);
 	for (i = 0; i < nout; i++)
-		emit(e, out[i]);
+		emit(e, out[i].id, out[i].verdict);
 	engine_flush(e);
 	aggs_free(aggs, naggs);
 	free(out);

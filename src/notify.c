@@ -32,6 +32,7 @@ struct notifier {
 	int fd;
 	pid_t pid;
 	uint64_t respawn_at_ms, restarts;
+	uint64_t nsent, nfailed, ndead; /* since start */
 	struct buf in, out;
 	struct {
 		int64_t id;
@@ -1121,9 +1122,11 @@ on_result(struct notifier *n, const struct deliver_result *r)
 	}
 	if (r->outcome == DELIVER_OK) {
 		set_state(n, r->id, "sent", 0, NULL, r->status);
+		n->nsent++;
 	} else if (r->outcome == DELIVER_FAILED) {
 		log_warnx("notify: %lld failed for good: %s", (long long)r->id, r->error);
 		set_state(n, r->id, "failed", 0, r->error[0] ? r->error : "refused", r->status);
+		n->nfailed++;
 	} else {
 		uint64_t wait = notify_backoff_ms(n->cfg->notify_backoff_ms, (int)attempts, randombytes_random());
 
@@ -1133,6 +1136,7 @@ on_result(struct notifier *n, const struct deliver_result *r)
 			log_warnx("notify: %lld dead after %lld attempts: %s", (long long)r->id,
 				  (long long)attempts, r->error);
 			set_state(n, r->id, "dead", 0, r->error[0] ? r->error : "retries exhausted", r->status);
+			n->ndead++;
 			dead_letter(n, r->id);
 		} else {
 			set_state(n, r->id, "retrying", (int64_t)(now + wait), r->error[0] ? r->error : "retry",
@@ -1210,6 +1214,9 @@ notifier_get_stats(struct notifier *n, struct notifier_stats *ret)
 
 	memset(ret, 0, sizeof(*ret));
 	ret->delivery_restarts = (int64_t)n->restarts;
+	ret->sent_total = (int64_t)n->nsent;
+	ret->failed_total = (int64_t)n->nfailed;
+	ret->dead_total = (int64_t)n->ndead;
 	while (q && sqlite3_step(q) == SQLITE_ROW) {
 		const char *s = (const char *)sqlite3_column_text(q, 0);
 		int64_t c = sqlite3_column_int64(q, 1);

@@ -30,6 +30,7 @@
 #include "fpindex.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "deliver.h"
 #include "sdnotify.h"
@@ -56,6 +57,7 @@ struct daemon {
 	struct control *ctl;
 	int epfd, sigfd;
 	uint64_t started_ns;
+	int64_t started_unix;
 	uint64_t next_discover_ns, next_reconcile_ns, next_watchdog_ns, watchdog_ns;
 	uint64_t watch_resume_ns;
 	bool watch_paused;
@@ -68,6 +70,8 @@ struct daemon {
 	int notify_fd;            /* registered in epoll (-1: none) */
 	bool notify_kick;         /* events routed since the last tick */
 	uint64_t notify_next_ns, notify_last_ns;
+	uint64_t metrics_next_ns; /* the next textfile write (0: none configured) */
+	bool metrics_failing;     /* the last write failed (logged once) */
 };
 
 static struct daemon d;
@@ -333,7 +337,11 @@ status_json(struct buf *b)
 	struct json j;
 	struct fpindex_stats fs;
 	char *built = store_meta_get(d.s, "index_built_at");
+	char *created = store_meta_get(d.s, "index_created_at");
+	char *serial = store_meta_get(d.s, "index_serial");
+	char *key = store_meta_get(d.s, "index_key");
 	uint64_t now = now_mono_ns();
+	int i;
 
 	engine_get_stats(d.e, &es);
 	json_init(&j, b);
@@ -343,6 +351,7 @@ status_json(struct buf *b)
 	json_kv_str(&j, "version", WSID_VERSION);
 	json_kv_int(&j, "pid", getpid());
 	json_kv_int(&j, "uptime_s", (int64_t)((now - d.started_ns) / 1000000000ull));
+	json_kv_int(&j, "start_time", d.started_unix);
 	json_kv_bool(&j, "watching", d.w != NULL && d.nfs > 0);
 	json_kv_int(&j, "filesystems", d.nfs);
 	json_kv_int(&j, "webspaces", (int64_t)es.webspaces);
@@ -362,6 +371,8 @@ status_json(struct buf *b)
 	json_kv_double(&j, "latency_avg_ms",
 		       es.lat_count ? (double)es.lat_sum_ns / (double)es.lat_count / 1e6 : 0);
 	json_kv_double(&j, "latency_max_ms", (double)es.lat_max_ns / 1e6);
+	json_kv_int(&j, "latency_count", (int64_t)es.lat_count);
+	json_kv_double(&j, "latency_sum_ms", (double)es.lat_sum_ns / 1e6);
 	json_kv_int(&j, "hash_errors", (int64_t)es.hash_errors);
 	json_kv_str(&j, "database", store_path(d.s));
 	if (es.store_err)
@@ -372,8 +383,11 @@ status_json(struct buf *b)
 		json_kv_int(&j, "index_versions", (int64_t)fs.versions);
 	}
 	json_kv_str(&j, "index_built_at", built);
-	if (built)
-		json_kv_int(&j, "index_age_s", now_unix() - strtoll(built, NULL, 10));
+	/* a signed bundle says when it was made; a local build when it ran */
+	if (created || built)
+		json_kv_int(&j, "index_age_s", now_unix() - strtoll(created ? created : built, NULL, 10));
+	json_kv_int(&j, "index_serial", serial ? strtoll(serial, NULL, 10) : 0);
+	json_kv_str(&j, "index_key", key);
 	json_kv_int(&j, "held_total", (int64_t)es.held);
 	if (d.n) {
 		struct notifier_stats ns;
@@ -386,6 +400,9 @@ status_json(struct buf *b)
 		json_kv_int(&j, "outbox_failed", ns.failed);
 		json_kv_int(&j, "outbox_dead", ns.dead);
 		json_kv_int(&j, "delivery_restarts", ns.delivery_restarts);
+		json_kv_int(&j, "notifications_sent", ns.sent_total);
+		json_kv_int(&j, "notifications_failed", ns.failed_total);
+		json_kv_int(&j, "notifications_dead", ns.dead_total);
 	}
 	json_kv_int(&j, "aggregates", (int64_t)es.aggregates);
 	{
@@ -395,8 +412,62 @@ status_json(struct buf *b)
 		json_kv_int(&j, "fanotify_events", (int64_t)ws.events);
 		json_kv_int(&j, "fanotify_overflows", (int64_t)ws.overflows);
 	}
+	/* last: its keys are verdict names (metrics.c reads it as one object) */
+	json_key(&j, "events_by_verdict");
+	json_obj_begin(&j);
+	for (i = 0; i < VERDICT_MAX; i++)
+		json_kv_int(&j, verdict_name((enum verdict_kind)i), (int64_t)es.events_by_verdict[i]);
+	json_obj_end(&j);
 	json_obj_end(&j);
 	free(built);
+	free(created);
+	free(serial);
+	free(key);
+}
+
+/* ---- metrics textfile ---- */
+
+/* writes the figures of the status reply (up false: the daemon is stopping) */
+static void
+metrics_write(bool up)
+{
+	const char *path = d.cfg->metrics_textfile;
+	struct metrics m;
+	struct buf st, out;
+	char err[1024];
+
+	if (path == NULL)
+		return;
+	buf_init(&st, 1 << 20);
+	buf_init(&out, 1 << 20);
+	status_json(&st);
+	if (metrics_from_status(st.data, &m) < 0) {
+		/* a broken invariant of this file, never a reason to stop */
+		log_warnx("metrics: the status figures do not parse; textfile not written");
+		goto out;
+	}
+	m.up = up;
+	metrics_render(&m, &out);
+	if (metrics_write_file(path, out.data, out.len, err, sizeof(err)) < 0) {
+		if (!d.metrics_failing)
+			log_warnx("metrics: cannot write the textfile: %s (retried every %llu s; said "
+				  "again when it works)", err,
+				  (unsigned long long)(d.cfg->metrics_interval_ms / 1000));
+		d.metrics_failing = true;
+	} else if (d.metrics_failing) {
+		log_info("metrics: %s written again", path);
+		d.metrics_failing = false;
+	}
+out:
+	buf_free(&st);
+	buf_free(&out);
+}
+
+static void
+metrics_schedule(void)
+{
+	d.metrics_next_ns = d.cfg->metrics_textfile ? now_mono_ns() + d.cfg->metrics_interval_ms * 1000000ull
+						     : 0;
 }
 
 static void
@@ -587,12 +658,22 @@ reload_config(char *err, size_t errsz)
 	struct config *nc = NULL;
 	int r = config_load(d.config_path, &nc, err, errsz);
 
+	if (r == 0 && (r = config_check_host(nc, err, errsz)) < 0)
+		config_free(nc);
 	if (r < 0) {
 		log_warnx("reload refused, keeping the running configuration: %s", err);
 		return r;
 	}
 	if (strcmp(nc->database, d.cfg->database) != 0)
 		log_warnx("reload: database: a new path takes effect at restart");
+	if (d.cfg->metrics_textfile &&
+	    (nc->metrics_textfile == NULL || strcmp(nc->metrics_textfile, d.cfg->metrics_textfile) != 0)) {
+		/* node_exporter must not keep serving figures nobody updates */
+		if (unlink(d.cfg->metrics_textfile) < 0 && errno != ENOENT)
+			log_warnx("metrics: cannot remove the old textfile %s: %s", d.cfg->metrics_textfile,
+				  strerror(errno));
+		d.metrics_failing = false;
+	}
 	config_free(d.cfg);
 	d.cfg = nc;
 	{
@@ -607,6 +688,8 @@ reload_config(char *err, size_t errsz)
 	engine_reload_index(d.e);
 	apply_log_level();
 	discover_webspaces();
+	metrics_write(true);
+	metrics_schedule();
 	log_info("configuration reloaded from %s", d.config_path);
 	sd_notifyf("RELOADING=0\nREADY=1\nSTATUS=configuration reloaded");
 	return 0;
@@ -677,6 +760,8 @@ next_timeout(void)
 			next = d.waiters[i].deadline_ns;
 	if (d.n && d.notify_next_ns && d.notify_next_ns < next)
 		next = d.notify_next_ns;
+	if (d.metrics_next_ns && d.metrics_next_ns < next)
+		next = d.metrics_next_ns;
 	if (d.n && d.notify_kick && d.notify_last_ns + 50000000ull < next)
 		next = d.notify_last_ns + 50000000ull;
 	if (d.nwaiters)
@@ -796,6 +881,10 @@ loop(void)
 				d.ev_window_start_ns = now;
 			}
 		}
+		if (d.metrics_next_ns && now >= d.metrics_next_ns) {
+			metrics_write(true);
+			metrics_schedule();
+		}
 		if (d.next_reconcile_ns && now >= d.next_reconcile_ns) {
 			engine_reconcile(d.e, 0, "periodic safety reconcile");
 			d.next_reconcile_ns = now + d.cfg->reconcile_interval_ms * 1000000ull;
@@ -909,6 +998,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "wsid: %s\n", err);
 		return 1;
 	}
+	if (config_check_host(d.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "wsid: %s\n", err);
+		config_free(d.cfg);
+		return 1;
+	}
 	if (check) {
 		printf("%s: valid\n", d.config_path);
 		config_free(d.cfg);
@@ -978,6 +1072,7 @@ main(int argc, char **argv)
 	if ((r = watch_open(&d.w, &wo)) < 0)
 		fatalx("fanotify: %s", strerror(-r));
 	d.started_ns = now_mono_ns();
+	d.started_unix = now_unix();
 	discover_webspaces();
 	/* marks made while the daemon was stopped */
 	engine_apply_marks(d.e, NULL);
@@ -1001,11 +1096,14 @@ main(int argc, char **argv)
 	log_info("watching %zu webspaces on %u file system%s (database %s)",
 		 engine_webspace_count(d.e), d.nfs, d.nfs == 1 ? "" : "s", d.cfg->database);
 	sd_notifyf("READY=1\nSTATUS=watching %zu webspaces", engine_webspace_count(d.e));
+	metrics_write(true);
+	metrics_schedule();
 
 	loop();
 
 	sd_notifyf("STOPPING=1");
 	engine_flush(d.e);
+	metrics_write(false);
 	notifier_free(d.n);
 	d.n = NULL;
 	control_free(d.ctl);

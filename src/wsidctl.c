@@ -22,6 +22,7 @@
 #include "ingest.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "report.h"
 #include "scan.h"
 #include "store.h"
@@ -75,8 +76,9 @@ static const struct verb verbs[] = {
 	  "build and query the fingerprint index" },
 	{ "scan", cmd_scan, "scan [--json] [--jobs N] [--max-size BYTES] [--verbose] [--standalone] PATH...",
 	  "identify the installations under PATH by hash votes" },
-	{ "status", cmd_status, "status [--json]",
-	  "is the daemon up and watching; its figures (exit 1 when it is not)" },
+	{ "status", cmd_status, "status [--json|--prometheus]",
+	  "is the daemon up and watching; its figures (exit 1 when it is not); --prometheus: "
+	  "in the Prometheus text format" },
 	{ "events", cmd_events, "events [--since 1h|DATE] [--customer C] [--severity S] [--verdict V] "
 	  "[--limit N] [--members ID] [--all] [--unacked] [--follow] [--json]", "what changed, and what it means" },
 	{ "sync", cmd_sync, "sync [--timeout SECONDS]",
@@ -678,17 +680,45 @@ static int
 cmd_status(int argc, char **argv)
 {
 	char *reply = NULL;
+	bool prom = false;
 	int r, i;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			ctl.json = true;
+		else if (strcmp(argv[i], "--prometheus") == 0)
+			prom = true;
 		else {
 			usage_verb(&verbs[find_verb_index("status")], stderr);
 			return EXIT_USAGE;
 		}
 	}
+	if (prom && ctl.json) {
+		fprintf(stderr, "wsidctl: status: --json and --prometheus exclude each other\n");
+		return EXIT_USAGE;
+	}
 	r = ctlclient_call(socket_path(), "status", NULL, 5000, &reply);
+	if (prom) {
+		/* the same figures and the same rendering as the daemon's textfile */
+		struct metrics m;
+		struct buf b;
+
+		memset(&m, 0, sizeof(m));
+		if (r == 0 && metrics_from_status(reply, &m) < 0) {
+			fprintf(stderr, "wsidctl: %s: not a status reply: %s\n", socket_path(), reply);
+			free(reply);
+			return EXIT_ERROR;
+		}
+		if (r < 0)
+			fprintf(stderr, "wsidctl: daemon down (%s: %s)\n", socket_path(), strerror(-r));
+		buf_init(&b, 1 << 20);
+		metrics_render(&m, &b);
+		fwrite(b.data, 1, b.len, stdout);
+		buf_free(&b);
+		r = r == 0 && m.up && m.watching ? 0 : 1;
+		free(reply);
+		return r;
+	}
 	if (r < 0) {
 		if (ctl.json)
 			printf("{\"daemon\":\"down\",\"socket\":\"%s\",\"error\":\"%s\"}\n",
@@ -705,12 +735,14 @@ cmd_status(int argc, char **argv)
 			"events_total", "events_per_s", "pending", "hash_backlog", "overflows",
 			"reconciles", "reconciling", "last_reconcile_ms", "latency_avg_ms",
 			"latency_max_ms", "database", "database_error", "index_products", "index_versions", "index_built_at",
+			"index_age_s", "index_serial", "index_key",
 		};
 		size_t k;
 		char v[512];
 
 		for (k = 0; k < ARRAY_SIZE(keys); k++)
-			if (json_field(reply, keys[k], v, sizeof(v)))
+			if (json_field(reply, keys[k], v, sizeof(v)) &&
+			    (strcmp(v, "null") != 0 || strcmp(keys[k], "index_key") != 0))
 				printf("%-18s %s\n", keys[k], v);
 	}
 	{

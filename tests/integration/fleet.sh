@@ -150,6 +150,7 @@ check "daemon: with B1 the site is not 6.1.9 ($v_before)" [ "$v_before" != "word
 st=$("$WSIDCTL" --socket "$N/ctl.sock" status --json)
 check "status: the index serial" grep -q "\"index_serial\":$S1" <<<"$st"
 check "status: the index key" grep -q "\"index_key\":\"${PUB//+/\\+}\"" <<<"$st"
+check "metrics: wsid_index_serial" grep -qx "wsid_index_serial $S1" <<<"$("$WSIDCTL" --socket "$N/ctl.sock" status --prometheus)"
 
 # a burst in c2 while B2 is imported
 mkdir -p "$(ws c2)/data"

@@ -18,6 +18,7 @@ check "the watcher has no network" bash -c "grep -qx 'PrivateNetwork=yes' '$D/ws
 exp=$(systemd-analyze security --offline=true "$D/wsid-deliver.service" 2>/dev/null | sed -n 's/.*exposure level for wsid-deliver.service: \([0-9.]*\).*/\1/p')
 check "wsid-deliver.service: exposure $exp <= 2.0, no capabilities, a dynamic user" bash -c "python3 -c \"import sys; sys.exit(0 if float('$exp') <= 2.0 else 1)\" && grep -qx 'CapabilityBoundingSet=' '$D/wsid-deliver.service' && grep -qx 'DynamicUser=yes' '$D/wsid-deliver.service'"
 check "Type=notify with a watchdog" grep -q '^Type=notify' "$D/wsid.service"
+check "node_exporter's textfile directory writable, when it exists" grep -qx 'ReadWritePaths=-/var/lib/prometheus/node-exporter' "$D/wsid.service"
 
 mount_tmpfs "$D/m" 64m
 mkdir -p "$D/m/vhosts/alice/httpdocs"

@@ -171,6 +171,49 @@ test_dropins(void)
 		return;
 }
 
+static void
+test_metrics(void)
+{
+	struct config *c = NULL;
+	char err[1024] = "", dir[] = "/tmp/wsid-cfg-m.XXXXXX", text[512];
+
+	expect_err("metrics:\n  textfile: wsid.prom\n", "c.yaml:2:13: metrics.textfile: expected an absolute path");
+	expect_err("metrics:\n  textfile: /var/lib/prometheus/node-exporter/wsid.txt\n",
+		   "c.yaml:2:13: metrics.textfile: expected a file name ending in .prom");
+	expect_err("metrics:\n  textfile: /x/\n", "c.yaml:2:13: metrics.textfile: expected a file name");
+	expect_err("metrics:\n  interval: 500ms\n", "c.yaml:2:13: metrics.interval: expected 1s to 1h");
+	expect_err("metrics:\n  interval: 2h\n", "c.yaml:2:13: metrics.interval: expected 1s to 1h");
+	expect_err("metrics:\n  interval: often\n", "c.yaml:2:13: metrics.interval: expected a duration");
+	expect_err("metrics:\n  textfile: /srv/a/b/w.prom\n  bogus: 1\n", "c.yaml:3:3: metrics: unknown key 'bogus'");
+	expect_err("metrics:\n  textfile: /var/www/vhosts/x/httpdocs/w.prom\nwebspaces:\n"
+		   "  - pattern: /var/www/vhosts/{customer}/httpdocs\n",
+		   "c.yaml:2:13: metrics.textfile: /var/www/vhosts/x/httpdocs/w.prom lies under the webspace");
+	/* defaults: no textfile, every 15 s */
+	T_OK(load("{}\n", &c, err, sizeof(err)) == 0 && c->metrics_textfile == NULL &&
+	     c->metrics_interval_ms == 15000);
+	T_OK(c && config_check_host(c, err, sizeof(err)) == 0);
+	config_free(c);
+	c = NULL;
+	/* the directory must exist where the daemon runs */
+	T_OK(mkdtemp(dir) != NULL);
+	snprintf(text, sizeof(text), "metrics:\n  interval: 1h\n  textfile: %s/no/wsid.prom\n", dir);
+	T_OK(load(text, &c, err, sizeof(err)) == 0 && c->metrics_interval_ms == 3600000);
+	T_CHECK(c && config_check_host(c, err, sizeof(err)) == -ENOENT &&
+		strstr(err, "c.yaml:3:13: metrics.textfile: its directory") &&
+		strstr(err, "No such file or directory"), "%s", err);
+	config_free(c);
+	c = NULL;
+	snprintf(text, sizeof(text), "metrics:\n  textfile: %s/wsid.prom\n", dir);
+	T_OK(load(text, &c, err, sizeof(err)) == 0);
+	T_CHECK(c && config_check_host(c, err, sizeof(err)) == 0, "%s", err);
+	snprintf(text, sizeof(text), "%s/wsid.prom", dir);
+	T_OK(mkdir(text, 0700) == 0);
+	T_OK(c && config_check_host(c, err, sizeof(err)) == -EISDIR && strstr(err, "is a directory"));
+	rmdir(text);
+	rmdir(dir);
+	config_free(c);
+}
+
 int
 main(void)
 {
@@ -178,5 +221,6 @@ main(void)
 	T_RUN(test_full);
 	T_RUN(test_units);
 	T_RUN(test_dropins);
+	T_RUN(test_metrics);
 	T_DONE();
 }
