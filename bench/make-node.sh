@@ -63,7 +63,11 @@ fi
 mkdir -p "$dest"
 if ! mountpoint -q "$dest"; then
 	rm -f "$dest.img"
-	truncate -s "${size_mb}M" "$dest.img"
+	# allocated up front: a sparse image would allocate host blocks as the
+	# node is written, and ext4's ordered mode would make every fsync of the
+	# host file system (the daemon's database) wait for that data; a node's
+	# webspaces live on a block device of their own
+	fallocate -l "${size_mb}M" "$dest.img" 2>/dev/null || truncate -s "${size_mb}M" "$dest.img"
 	mkfs.ext4 -q -F -N $((size_mb * 80)) "$dest.img"
 	mount -o loop "$dest.img" "$dest"
 fi
