@@ -105,15 +105,21 @@ parse_u64(const char *s, size_t n, uint64_t max, uint64_t *out)
 	return true;
 }
 
+/* canonical base64 only: one text per key (the decoder tolerates bytes and
+ * padding bits that would give two spellings of one key) */
 static int
 parse_key_b64(const char *s, size_t n, uint8_t pk[BUNDLE_KEY_LEN])
 {
+	char back[BUNDLE_KEY_B64_LEN + 1];
 	size_t len = 0;
 
 	if (n != BUNDLE_KEY_B64_LEN ||
 	    sodium_base642bin(pk, BUNDLE_KEY_LEN, s, n, NULL, &len, NULL,
 			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    len != BUNDLE_KEY_LEN)
+		return -EINVAL;
+	sodium_bin2base64(back, sizeof(back), pk, BUNDLE_KEY_LEN, sodium_base64_VARIANT_ORIGINAL);
+	if (memcmp(back, s, BUNDLE_KEY_B64_LEN) != 0)
 		return -EINVAL;
 	return 0;
 }
