@@ -240,8 +240,9 @@ bundle_manifest_parse(const char *data, size_t len, struct bundle_manifest *m, c
 			m->files = xreallocarray(m->files, m->nfiles + 1, sizeof(*m->files));
 			bf = &m->files[m->nfiles];
 			memset(bf, 0, sizeof(*bf));
-			if (fl[0] != 2 * SHA256_LEN || hex_decode(f[0], SHA256_LEN, bf->sha256) < 0)
-				MERR("'%s': the SHA-256 must be 64 hex digits", esc_name(name));
+			if (fl[0] != 2 * SHA256_LEN || strspn(f[0], "0123456789abcdef") < fl[0] ||
+			    hex_decode(f[0], SHA256_LEN, bf->sha256) < 0)
+				MERR("'%s': the SHA-256 must be 64 lower-case hex digits", esc_name(name));
 			if (!parse_u64(f[1], fl[1], BUNDLE_MAX_MEMBER, &bf->size))
 				MERR("'%s': size out of range (at most %llu bytes)", esc_name(name),
 				     (unsigned long long)BUNDLE_MAX_MEMBER);
