@@ -1287,7 +1287,7 @@ pattern_match(const char *pattern, const char *path, char *customer, size_t sz, 
 	const char *p = pattern, *s = path;
 
 	while (*p) {
-		const char *pe = strchr(p + 1, '/'), *se;
+		const char *pe, *se;
 		size_t pl, sl;
 		char pc[512], sc[512];
 
