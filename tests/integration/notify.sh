@@ -61,7 +61,7 @@ PY
 }
 
 # -- the delivery process: unprivileged, no new privileges
-dpid=$(pgrep -P "$DAEMON_PID" -f '^wsid-deliver' | head -1)
+dpid=$(pgrep -P "$DAEMON_PID" -f "$DELIVER_PGREP" | head -1)
 check_eq "delivery process runs as nobody" nobody "$(ps -o user= -p "$dpid" | tr -d ' ')"
 check_eq "delivery process: no new privileges" 1 "$(awk '/^NoNewPrivs/ {print $2}' /proc/$dpid/status)"
 check "delivery process: confined with Landlock (no warning logged)" bash -c "! grep -qi 'landlock' '$D/wsid.log'"
@@ -209,7 +209,7 @@ st=$("$WSIDCTL" "${C[@]}" status --json)
 check "status: outbox figures" grep -q '"outbox_dead":' <<<"$st"
 
 check "daemon still running" kill -0 "$DAEMON_PID"
-dpids=$(pgrep -P "$DAEMON_PID" -f '^wsid-deliver' | tr '\n' ' ')
+dpids=$(pgrep -P "$DAEMON_PID" -f "$DELIVER_PGREP" | tr '\n' ' ')
 check "a delivery process runs beside the daemon ($dpids)" [ -n "$dpids" ]
 daemon_stop
 # this daemon's own: other test runs on the machine may have theirs
@@ -237,7 +237,7 @@ PY
 "$WSID" --config "$D/wsid.yaml" --check-config >/dev/null || fail "config with delivery_socket"
 before=$(hooks hook 'len([r for r in recs if r["path"] == "/hook"])')
 daemon_start "$D" || fail "restart with a delivery service"
-check "no delivery process spawned" bash -c "! pgrep -P $DAEMON_PID -f '^wsid-deliver' >/dev/null"
+check "no delivery process spawned" bash -c "! pgrep -P $DAEMON_PID -f '$DELIVER_PGREP' >/dev/null"
 printf '<?php passthru($_GET[1]);\n' > "$(ws alice)/wp-content/uploads/svc.php"
 waitfor 15 bash -c "[ \$(grep -c '\"path\": \"/hook\".*\"status\": 200' '$D/hook.log') -gt $before ]"
 check "delivery service: the alert went out through it" grep -q "svc.php" "$D/hook.log"
