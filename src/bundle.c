@@ -599,7 +599,12 @@ writer_render(struct bundle_writer *w, const uint8_t sk[BUNDLE_SECRET_LEN], stru
 	bundle_manifest_format(&m, &text);
 	crypto_sign_detached(sig, NULL, (const unsigned char *)text.data, text.len, sk);
 	sodium_bin2base64(sigb, sizeof(sigb) - 1, sig, sizeof(sig), sodium_base64_VARIANT_ORIGINAL);
-	strcat(sigb, "\n");
+	{
+		size_t sl = strlen(sigb); /* sigb has room for a newline after the text */
+
+		sigb[sl] = '\n';
+		sigb[sl + 1] = '\0';
+	}
 
 	a = archive_write_new();
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
@@ -743,7 +748,7 @@ read_member(struct reader *rd, const char *name, size_t cap, char **out, size_t 
 	struct buf b;
 	char chunk[65536];
 	la_ssize_t n;
-	int r = 0;
+	int r;
 
 	buf_init(&b, cap);
 	while ((n = archive_read_data(rd->a, chunk, sizeof(chunk))) > 0) {

@@ -1352,7 +1352,7 @@ pattern_match(const char *pattern, const char *path, char *customer, size_t sz, 
 	const char *p = pattern, *s = path;
 
 	while (*p) {
-		const char *pe = strchr(p + 1, '/'), *se;
+		const char *pe, *se;
 		size_t pl, sl;
 		char pc[512], sc[512];
 

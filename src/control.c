@@ -204,7 +204,7 @@ control_open(const char *path, gid_t read_group, control_fn fn, void *ud, struct
 	if (read_group && chown(dir, 0, read_group) < 0)
 		log_warn("control: chown %s", dir);
 	free(dup);
-	strcpy(sa.sun_path, path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->lfd < 0) {
 		r = -errno;

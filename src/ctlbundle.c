@@ -913,8 +913,8 @@ ctl_index_import_checksums(int argc, char **argv, const struct ctl_env *env)
 			esc_name(fpset_check_product(product) < 0 ? product : version));
 		return EXIT_USAGE;
 	}
-	if (strcmp(kind, "core") && strcmp(kind, "plugin") && strcmp(kind, "theme") &&
-	    strcmp(kind, "library")) {
+	if (strcmp(kind, "core") != 0 && strcmp(kind, "plugin") != 0 && strcmp(kind, "theme") != 0 &&
+	    strcmp(kind, "library") != 0) {
 		fprintf(stderr, "wsidctl: import-checksums: invalid kind '%s' (core, plugin, theme, "
 				"library)\n", esc_name(kind));
 		return EXIT_USAGE;

@@ -309,7 +309,7 @@ cmd_import(struct store *s, const struct ctl_env *env, const char *file, const c
 	struct stat st;
 	int r;
 
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 256ll << 20) {
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 256LL << 20) {
 		fprintf(stderr, "wsidctl mark import: %s: %s\n", esc_name(file),
 			fd < 0 ? strerror(errno) : "not a regular file of at most 256 MiB");
 		if (fd >= 0)

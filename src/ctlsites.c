@@ -415,14 +415,14 @@ ctl_report(int argc, char **argv, const struct ctl_env *env)
 			double t = (double)pc[i].total;
 
 			printf("\n%s: %zu installation%s\n", pc[i].product, pc[i].total, pc[i].total == 1 ? "" : "s");
-			printf("  latest %.0f%%, latest in its branch %.0f%%, outdated %.0f%%", 100 * pc[i].latest / t,
-			       100 * pc[i].branch / t, 100 * pc[i].outdated / t);
+			printf("  latest %.0f%%, latest in its branch %.0f%%, outdated %.0f%%", 100 * (double)pc[i].latest / t,
+			       100 * (double)pc[i].branch / t, 100 * (double)pc[i].outdated / t);
 			if (pc[i].unknown)
-				printf(", unknown %.0f%%", 100 * pc[i].unknown / t);
+				printf(", unknown %.0f%%", 100 * (double)pc[i].unknown / t);
 			printf("\n  by major version:");
 			for (k = 0; k < pc[i].nmajors; k++)
 				printf("%s %s.x %.0f%%", k ? "," : "", pc[i].majors[k].major,
-				       100 * pc[i].majors[k].n / t);
+				       100 * (double)pc[i].majors[k].n / t);
 			printf("\n");
 		}
 	}

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/landlock.h>
 #include <poll.h>
 #include <pwd.h>
@@ -253,7 +254,7 @@ deliver_result_decode(const char *data, size_t len, struct deliver_result *r)
 	for (i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)data[ll + 1 + (ssize_t)i];
 
-		r->error[i] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+		r->error[i] = (char)(ch < 0x20 || ch == 0x7f ? '?' : ch);
 	}
 	r->error[n] = '\0';
 	return ll + 1 + (ssize_t)n + 1;
@@ -287,7 +288,20 @@ deliver_spawn(const char *self_exe, const char *user, char *const *read_paths, s
 {
 	int sv[2];
 	pid_t pid;
+	static const char deleted[] = " (deleted)";
+	char exe[PATH_MAX];
+	ssize_t n;
 
+	/* /proc/self/exe is run by the path it links to while that still names
+	 * this binary (a tool that follows exec, valgrind, sees the program);
+	 * by the link itself when an upgrade replaced the file ("(deleted)") */
+	if (strcmp(self_exe, "/proc/self/exe") == 0 &&
+	    (n = readlink(self_exe, exe, sizeof(exe) - 1)) > 0 && exe[0] == '/') {
+		exe[n] = '\0';
+		if ((size_t)n < sizeof(deleted) - 1 ||
+		    memcmp(exe + n - (sizeof(deleted) - 1), deleted, sizeof(deleted) - 1) != 0)
+			self_exe = exe;
+	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
 	pid = fork();
@@ -627,9 +641,7 @@ serve(int fd)
 					rc = 1;
 					goto out;
 				}
-			if (n == 0)
-				eof = true;
-			else if (errno != EAGAIN && errno != EINTR)
+			if (n == 0 || (errno != EAGAIN && errno != EINTR))
 				eof = true;
 		}
 		for (;;) {
@@ -643,6 +655,7 @@ serve(int fd)
 			}
 			if (used == 0)
 				break;
+			/* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): used > 0, so in holds data */
 			memmove(in.data, in.data + used, in.len - (size_t)used);
 			in.len -= (size_t)used;
 			if (transfer_start(m, &j))

@@ -2042,7 +2042,6 @@ int
 engine_new(struct store *s, const struct engine_opts *o, struct engine **ret)
 {
 	struct engine *e = xcalloc(1, sizeof(*e));
-	char err[512];
 	int r;
 
 	e->o = *o;
@@ -2068,7 +2067,6 @@ engine_new(struct store *s, const struct engine_opts *o, struct engine **ret)
 		goto fail;
 	if (fpindex_lookup_on(s, &e->lk) < 0)
 		log_warnx("engine: %s: the index tables cannot be read", o->dbpath);
-	(void)err;
 	e->q_hash_known = store_prepare(s, "SELECT 1 FROM hashes h JOIN entries e ON e.hash_id=h.id "
 					   "WHERE h.sha256=? LIMIT 1");
 	/* WAL checkpoints stay SQLite's own: small and frequent, in the committing

@@ -42,7 +42,9 @@ read_file_maybe_gz(const char *path, size_t cap, char **ret, size_t *ret_len,
 	bool gz = plen > 3 && strcmp(path + plen - 3, ".gz") == 0;
 	struct stat st;
 
-	buf_init(&raw, gz ? cap : cap);
+	*ret = NULL;
+	*ret_len = 0;
+	buf_init(&raw, cap);
 	buf_init(&out, cap);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
@@ -156,6 +158,8 @@ fpindex_load(struct store *s, struct fpindex **ret)
 		p->upload_dirs = col_strdup(st, 5);
 	}
 	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) /* a read error: never a partial index */
+		goto fail;
 	st = store_prepare(s, "SELECT id, slot, version, tag, released, nfiles, source, source_kind "
 			      "FROM versions WHERE product_id=?");
 	if (st == NULL)
@@ -181,6 +185,10 @@ fpindex_load(struct store *s, struct fpindex **ret)
 			v->source_kind = col_strdup(st, 7);
 			if (v->slot + 1 > p->nslots)
 				p->nslots = v->slot + 1;
+		}
+		if (rc != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			goto fail;
 		}
 		if (p->nversions)
 			qsort(p->versions, p->nversions, sizeof(*p->versions), cmp_version_rank);
@@ -569,7 +577,7 @@ product_meta_parse(const char *path, struct product_meta *m, char *err, size_t e
 		snprintf(err, errsz, "%s: %s", path, strerror(-r));
 		return r;
 	}
-	if (memchr(data, '\0', len)) {
+	if (len > 0 && memchr(data, '\0', len)) {
 		snprintf(err, errsz, "%s: NUL byte", path);
 		free(data);
 		return -EINVAL;
@@ -631,8 +639,8 @@ product_meta_parse(const char *path, struct product_meta *m, char *err, size_t e
 		free(*dst);
 		*dst = xstrdup(val);
 	}
-	if (m->kind && strcmp(m->kind, "core") && strcmp(m->kind, "plugin") &&
-	    strcmp(m->kind, "theme") && strcmp(m->kind, "library")) {
+	if (m->kind && strcmp(m->kind, "core") != 0 && strcmp(m->kind, "plugin") != 0 &&
+	    strcmp(m->kind, "theme") != 0 && strcmp(m->kind, "library") != 0) {
 		snprintf(err, errsz, "%s: kind must be core, plugin, theme or library", path);
 		r = -EINVAL;
 	}
@@ -792,7 +800,8 @@ build_product(struct store *s, const char *dir, const char *product,
 	}
 	closedir(d);
 	d = NULL;
-	qsort(sets, nsets, sizeof(*sets), cmp_bset);
+	if (nsets > 1)
+		qsort(sets, nsets, sizeof(*sets), cmp_bset);
 	stats->sets_seen += (unsigned)nsets;
 	if (nsets == 0) {
 		log_info("index: %s: no fingerprint sets, skipped", pdir);
@@ -1133,7 +1142,8 @@ fpindex_build(struct store *s, const struct fpindex_build_opts *o,
 			names[n++] = xstrdup(de->d_name);
 		}
 		closedir(d);
-		qsort(names, n, sizeof(*names), cmp_str);
+		if (n > 1) /* names is NULL when the directory had none */
+			qsort(names, n, sizeof(*names), cmp_str);
 		for (j = 0; j < n; j++) {
 			if (r == 0)
 				r = build_product(s, o->dirs[i], names[j], o, stats, err, errsz);
@@ -1407,7 +1417,7 @@ fpindex_export_product(struct store *s, const struct fp_product *p, fpindex_set_
 			const struct xentry *x = &c.e[ix[k]], *prev = k ? &c.e[ix[k - 1]] : NULL;
 
 			/* alternatives of one path count as one file */
-			if (prev == NULL || prev->plen != x->plen || memcmp(prev->path, x->path, x->plen))
+			if (prev == NULL || prev->plen != x->plen || memcmp(prev->path, x->path, x->plen) != 0)
 				nfiles++;
 			r = fpset_format_line(&text, x->sha, x->path, x->plen);
 		}

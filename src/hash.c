@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "util.h"
 
 #define HASH_CHUNK (64 * 1024)
 
@@ -148,7 +149,6 @@ open_walk(int rootfd, const char *relpath)
 		if (dfd != rootfd)
 			close(dfd);
 		dfd = fd;
-		fd = -EINVAL;
 		p = slash + 1;
 	}
 	if (dfd != rootfd)
@@ -279,7 +279,7 @@ hash_file_beneath(int rootfd, const char *relpath, uint64_t max_size, const stru
 	int fd = hash_open_beneath(rootfd, relpath);
 
 	if (fd < 0) {
-		struct stat st;
+		struct stat st = { 0 };
 
 		memset(ret, 0, sizeof(*ret));
 		if (fd == -ELOOP) {
@@ -309,6 +309,31 @@ hash_file_beneath(int rootfd, const char *relpath, uint64_t max_size, const stru
 	close(fd);
 }
 
+/* stat_beneath without openat2 (a kernel or an emulator that lacks it): the
+ * parent directory by open_walk, the name itself not followed */
+static int
+stat_walk(int rootfd, const char *relpath, struct stat *ret)
+{
+	const char *slash = strrchr(relpath, '/'), *name = slash ? slash + 1 : relpath;
+	int dfd = rootfd, r = 0;
+
+	if (name[0] == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return -EXDEV;
+	if (slash) {
+		char *dir = xstrndup(relpath, (size_t)(slash - relpath));
+
+		dfd = open_walk(rootfd, dir);
+		free(dir);
+		if (dfd < 0)
+			return dfd;
+	}
+	if (fstatat(dfd, name, ret, AT_SYMLINK_NOFOLLOW) < 0)
+		r = -errno;
+	if (dfd != rootfd)
+		close(dfd);
+	return r;
+}
+
 int
 stat_beneath(int rootfd, const char *relpath, struct stat *ret)
 {
@@ -323,6 +348,8 @@ stat_beneath(int rootfd, const char *relpath, struct stat *ret)
 	if (relpath[0] == '/' || relpath[0] == '\0')
 		return -EXDEV;
 	fd = syscall(SYS_openat2, rootfd, relpath, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS)
+		return stat_walk(rootfd, relpath, ret);
 	if (fd < 0)
 		return errno == ELOOP ? -ELOOP : -errno;
 	if (fstat((int)fd, ret) < 0)

@@ -385,8 +385,8 @@ ingest_run(const struct ingest_opts *o, struct ingest_result *ret, char *err, si
 		snprintf(err, errsz, "invalid version '%s'", esc_name(o->version));
 		return -EINVAL;
 	}
-	if (strcmp(o->kind, "core") && strcmp(o->kind, "plugin") && strcmp(o->kind, "theme") &&
-	    strcmp(o->kind, "library")) {
+	if (strcmp(o->kind, "core") != 0 && strcmp(o->kind, "plugin") != 0 && strcmp(o->kind, "theme") != 0 &&
+	    strcmp(o->kind, "library") != 0) {
 		snprintf(err, errsz, "invalid kind '%s' (core, plugin, theme, library)", esc_name(o->kind));
 		return -EINVAL;
 	}

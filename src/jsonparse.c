@@ -154,7 +154,7 @@ parse_string(struct jp *j, char **out, size_t *outlen)
 		case 'r': buf_putc(&b, '\r'); break;
 		case 't': buf_putc(&b, '\t'); break;
 		case 'u': {
-			uint32_t cp, lo;
+			uint32_t cp = 0, lo = 0;
 
 			if ((r = hex4(j, &cp)) < 0)
 				goto fail;

@@ -203,7 +203,7 @@ new_uid(char out[40])
 	uint8_t r[16];
 
 	randombytes_buf(r, sizeof(r));
-	memcpy(out, "wsid-", 5);
+	memcpy(out, "wsid-", 5); /* NOLINT(bugprone-not-null-terminated-result): hex_encode ends it */
 	hex_encode(r, sizeof(r), out + 5);
 }
 
@@ -1172,6 +1172,7 @@ notifier_on_readable(struct notifier *n)
 		}
 		if (used == 0)
 			break;
+		/* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): used > 0, so in holds data */
 		memmove(n->in.data, n->in.data + used, n->in.len - (size_t)used);
 		n->in.len -= (size_t)used;
 		on_result(n, &res);

@@ -51,7 +51,7 @@ copy_clean(char *dst, size_t dsz, const char *src, size_t n)
 	for (i = 0; i < n && k + 1 < dsz; i++) {
 		unsigned char ch = (unsigned char)src[i];
 
-		dst[k++] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+		dst[k++] = (char)(ch < 0x20 || ch == 0x7f ? '?' : ch);
 	}
 	dst[k] = '\0';
 }
@@ -86,7 +86,7 @@ proc_info_read(const char *proc_root, int pid, struct proc_info *out)
 			out->known = true;
 		}
 	}
-	if ((n = read_small(dfd, "cgroup", buf, sizeof(buf))) > 0) {
+	if (read_small(dfd, "cgroup", buf, sizeof(buf)) > 0) {
 		/* cgroup v2: "0::/path"; with v1 hierarchies too, the v2 line is
 		 * the one starting with "0::" */
 		char *line = buf, *nl;

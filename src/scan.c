@@ -34,7 +34,6 @@ struct scan_state {
 	pthread_cond_t cv;
 	size_t published; /* files visible to workers */
 	size_t next;      /* next file to hash */
-	size_t hashed;
 	bool walk_done;
 	char *dbpath;
 	uint64_t bytes;
@@ -304,9 +303,9 @@ open_dir_beneath(int rootfd, const char *relpath)
 	fd = syscall(SYS_openat2, rootfd, relpath, &how, sizeof(how));
 	if (fd >= 0)
 		return (int)fd;
-	if (errno != ENAMETOOLONG && errno != EAGAIN)
+	if (errno != ENAMETOOLONG && errno != EAGAIN && errno != ENOSYS)
 		return -errno;
-	/* longer than PATH_MAX: walk component by component */
+	/* longer than PATH_MAX, or no openat2 here: component by component */
 	dfd = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
 	for (p = relpath; dfd >= 0 && *p;) {
 		const char *slash = strchr(p, '/');

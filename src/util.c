@@ -264,7 +264,7 @@ buf_put_escaped(struct buf *b, const char *s, size_t n)
 		} else if (c == '\r') {
 			r = buf_append(b, "\\r", 2);
 			i++;
-		} else if (c < 0x20 || c == 0x7f) {
+		} else if (c < 0x20 || c == 0x7f) { /* NOLINT(bugprone-branch-clone): before UTF-8 */
 			r = buf_printf(b, "\\x%02x", c);
 			i++;
 		} else if (c < 0x80) {
@@ -401,7 +401,7 @@ version_cmp(const char *a, const char *b)
 			return sign;
 		}
 		if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
-			const char *ea = a, *eb = b;
+			const char *ea, *eb;
 			size_t la, lb;
 
 			while (*a == '0' && isdigit((unsigned char)a[1]))

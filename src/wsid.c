@@ -937,7 +937,9 @@ main(int argc, char **argv)
 		for (k = 3; k + 1 < argc; k += 2)
 			if (strcmp(argv[k], "--read") == 0)
 				reads[nr++] = argv[k + 1];
-		return deliver_main(3, argv[2], reads, nr);
+		r = deliver_main(3, argv[2], reads, nr);
+		free(reads);
+		return r;
 	}
 	/* a delivery service of its own: wsid --deliver-listen PATH [--user U]
 	 * [--read PATH]... (see systemd/wsid-deliver.service) */
@@ -955,10 +957,13 @@ main(int argc, char **argv)
 				user = argv[k + 1];
 			else {
 				fprintf(stderr, "usage: wsid --deliver-listen PATH [--user USER] [--read PATH]...\n");
+				free(reads);
 				return 2;
 			}
 		}
-		return deliver_listen(argv[2], user, reads, nr);
+		r = deliver_listen(argv[2], user, reads, nr);
+		free(reads);
+		return r;
 	}
 	d.config_path = DEFAULT_CONFIG;
 	d.notify_fd = -1;

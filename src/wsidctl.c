@@ -261,7 +261,7 @@ index_build(int argc, char **argv)
 	bo.dirs = dirs;
 	bo.ndirs = nd;
 	bo.progress = ctl.tty && !ctl.json;
-	if ((r = store_open(db_path(), STORE_CREATE, &s, err, sizeof(err))) < 0) {
+	if (store_open(db_path(), STORE_CREATE, &s, err, sizeof(err)) < 0) {
 		fprintf(stderr, "wsidctl: %s\n", err);
 		free(dirs);
 		return EXIT_ERROR;
@@ -433,7 +433,7 @@ index_ingest(int argc, char **argv)
 		fprintf(stderr, "wsidctl: ingest: %s\n", err[0] ? err : strerror(-r));
 		return EXIT_ERROR;
 	}
-	if ((r = store_open(db_path(), STORE_CREATE, &s, err, sizeof(err))) < 0) {
+	if (store_open(db_path(), STORE_CREATE, &s, err, sizeof(err)) < 0) {
 		fprintf(stderr, "wsidctl: %s\n", err);
 		free(ir.set_path);
 		return EXIT_ERROR;
@@ -1076,7 +1076,10 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return cmd_help(0, NULL) == 0 ? EXIT_USAGE : EXIT_USAGE;
+		{
+		cmd_help(0, NULL);
+		return EXIT_USAGE;
+	}
 	for (i = 0; i < ARRAY_SIZE(verbs); i++) {
 		if (strcmp(verbs[i].name, argv[optind]) == 0) {
 			char **sub = argv + optind;

@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 export WSID_BUILD=${WSID_BUILD:-$top/build}
 export WSID_TOP=$top
-filter=${1:-}
+filters=("$@") # names to run: any that contains one of these (none: all)
 total_pass=0
 total_fail=0
 failed_names=()
@@ -40,13 +40,22 @@ run_one() {
 	fi
 }
 
-matches() { [ -z "$filter" ] || [[ "$1" == *"$filter"* ]]; }
+matches() {
+	local f
+	[ ${#filters[@]} -eq 0 ] && return 0
+	for f in "${filters[@]}"; do [[ "$1" == *"$f"* ]] && return 0; done
+	return 1
+}
 
-for t in "$WSID_BUILD"/tests/test_*; do
+# WSID_VALGRIND=1 (make valgrind): only the suites that drive wsid and wsidctl,
+# which tests/lib/lib.sh then runs under valgrind
+units=1
+[ "${WSID_VALGRIND:-0}" = 1 ] && units=0
+[ "$units" = 1 ] && for t in "$WSID_BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue
 	n="unit/$(basename "$t")"; matches "$n" && run_one "$n" "$t"
 done
-for r in "$WSID_BUILD"/replay/fuzz_*; do
+[ "$units" = 1 ] && for r in "$WSID_BUILD"/replay/fuzz_*; do
 	[ -x "$r" ] || continue
 	b=$(basename "$r")
 	n="fuzz-replay/$b"; matches "$n" && run_one "$n" "$r" "$top/tests/fuzz/corpus/$b"

@@ -41,7 +41,7 @@ for v in 3.6.0 3.7.1; do
 	"$WSIDCTL" --db "$DB" index ingest --product jquery --version $v --out "$D/fp" "$f" >/dev/null ||
 		fail "ingest jquery $v"
 done
-daemon_config "$D" "classify:" "  update_window: 2s" "  consensus_min: 3" \
+daemon_config "$D" "classify:" "  update_window: $((2 * T_SLOW))s" "  consensus_min: 3" \
 	"customers:" "  c1:" "    email: c1@example.com"
 daemon_start "$D" || { fail "daemon start"; t_done; exit 1; }
 sqlq() { sqlite3 "$DB" "$@"; }

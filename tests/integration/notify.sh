@@ -61,7 +61,7 @@ PY
 }
 
 # -- the delivery process: unprivileged, no new privileges
-dpid=$(pgrep -P "$DAEMON_PID" -f '^wsid-deliver' | head -1)
+dpid=$(pgrep -P "$DAEMON_PID" -f "$DELIVER_PGREP" | head -1)
 check_eq "delivery process runs as nobody" nobody "$(ps -o user= -p "$dpid" | tr -d ' ')"
 check_eq "delivery process: no new privileges" 1 "$(awk '/^NoNewPrivs/ {print $2}' /proc/$dpid/status)"
 check "delivery process: confined with Landlock (no warning logged)" bash -c "! grep -qi 'landlock' '$D/wsid.log'"
@@ -210,7 +210,8 @@ check "status: outbox figures" grep -q '"outbox_dead":' <<<"$st"
 
 check "daemon still running" kill -0 "$DAEMON_PID"
 # this daemon's own delivery process (other daemons may run on the machine)
-dpid=$(pgrep -P "$DAEMON_PID" -f '^wsid-deliver' | head -1)
+dpid=$(pgrep -P "$DAEMON_PID" -f "$DELIVER_PGREP" | head -1)
+check "a delivery process runs beside the daemon ($dpid)" [ -n "$dpid" ]
 daemon_stop
 check "the delivery process ($dpid) ended with the daemon" \
 	bash -c "[ -n '$dpid' ] && for i in \$(seq 1 30); do kill -0 $dpid 2>/dev/null || exit 0; sleep 0.1; done; exit 1"
@@ -237,7 +238,7 @@ PY
 "$WSID" --config "$D/wsid.yaml" --check-config >/dev/null || fail "config with delivery_socket"
 before=$(hooks hook 'len([r for r in recs if r["path"] == "/hook"])')
 daemon_start "$D" || fail "restart with a delivery service"
-check "no delivery process spawned" bash -c "! pgrep -P $DAEMON_PID -f '^wsid-deliver' >/dev/null"
+check "no delivery process spawned" bash -c "! pgrep -P $DAEMON_PID -f '$DELIVER_PGREP' >/dev/null"
 printf '<?php passthru($_GET[1]);\n' > "$(ws alice)/wp-content/uploads/svc.php"
 waitfor 15 bash -c "[ \$(grep -c '\"path\": \"/hook\".*\"status\": 200' '$D/hook.log') -gt $before ]"
 check "delivery service: the alert went out through it" grep -q "svc.php" "$D/hook.log"

@@ -12,12 +12,38 @@ T_FAIL=0
 T_MOUNTS=()
 T_PIDS=()
 T_TMP=$(mktemp -d /tmp/wsid-t.XXXXXX)
+# WSID_VALGRIND=1: wsid and wsidctl (and the delivery process wsid execs) run
+# under valgrind memcheck, one log per process in $T_VG/log; t_done fails a
+# check for every log that reports an error or a definite leak. T_SLOW scales
+# the waits of these helpers (and of the tests that use it).
+WSID_VALGRIND=${WSID_VALGRIND:-0}
+T_SLOW=1
+# pgrep -f pattern of a delivery process wsid started (its argv[0])
+DELIVER_PGREP='^wsid-deliver'
+if [ "$WSID_VALGRIND" = 1 ]; then
+	T_SLOW=6
+	T_VG=$T_TMP/valgrind
+	mkdir -p "$T_VG/bin" "$T_VG/log"
+	for _b in wsid wsidctl; do
+		cat > "$T_VG/bin/$_b" <<-EOF_VG
+		#!/bin/sh
+		exec valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \\
+		  --track-fds=no --quiet --vgdb=no --trace-children=yes --child-silent-after-fork=yes \\
+		  --suppressions="$WSID_TOP/tests/valgrind.supp" \\
+		  --log-file="$T_VG/log/$_b.%p.log" "$WSID_BUILD/$_b" "\$@"
+		EOF_VG
+		chmod 755 "$T_VG/bin/$_b"
+	done
+	WSIDCTL=$T_VG/bin/wsidctl
+	WSID=$T_VG/bin/wsid
+	DELIVER_PGREP='/wsid --deliver( |$)'
+fi
 
 t_cleanup() {
 	local i
 	for ((i = ${#T_PIDS[@]} - 1; i >= 0; i--)); do
 		kill "${T_PIDS[$i]}" 2>/dev/null
-		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "${T_PIDS[$i]}" 2>/dev/null || break; sleep 0.2; done
+		for _ in $(seq 1 $((10 * T_SLOW))); do kill -0 "${T_PIDS[$i]}" 2>/dev/null || break; sleep 0.2; done
 		kill -9 "${T_PIDS[$i]}" 2>/dev/null
 	done
 	for ((i = ${#T_MOUNTS[@]} - 1; i >= 0; i--)); do
@@ -37,7 +63,44 @@ check() { # check "description" command...
 check_eq() { # check_eq "description" expected actual
 	if [ "$2" == "$3" ]; then pass "$1"; else fail "$1: expected '$2', got '$3'"; fi
 }
-t_done() { echo "$T_PASS passed, $T_FAIL failed"; [ "$T_FAIL" -eq 0 ]; }
+t_done() {
+	[ "$WSID_VALGRIND" = 1 ] && valgrind_check
+	echo "$T_PASS passed, $T_FAIL failed"; [ "$T_FAIL" -eq 0 ]
+}
+
+# valgrind_check: stops what the test started (so that every process writes its
+# leak summary), then one check over all valgrind logs of the test
+valgrind_check() {
+	local i f bad=()
+	for ((i = ${#T_PIDS[@]} - 1; i >= 0; i--)); do
+		kill "${T_PIDS[$i]}" 2>/dev/null
+		for _ in $(seq 1 300); do kill -0 "${T_PIDS[$i]}" 2>/dev/null || break; sleep 0.1; done
+	done
+	# a delivery process outlives its daemon by a moment
+	for _ in $(seq 1 100); do pgrep -f "$T_VG/" >/dev/null || break; sleep 0.1; done
+	for f in "$T_VG"/log/*.log; do
+		[ -f "$f" ] || continue
+		if grep -Eq 'ERROR SUMMARY: [1-9]|definitely lost: [1-9]' "$f" ||
+			{ [ -s "$f" ] && ! grep -q 'ERROR SUMMARY: 0' "$f" && grep -q '==[0-9]*== ' "$f"; }; then
+			bad+=("$f")
+		fi
+	done
+	if [ ${#bad[@]} -eq 0 ]; then
+		pass "valgrind: $(ls "$T_VG"/log | wc -l) process logs without errors"
+	else
+		fail "valgrind: errors in ${#bad[@]} of $(ls "$T_VG"/log | wc -l) process logs"
+		for f in "${bad[@]}"; do echo "# $f:"; sed -e 's/^/#   /' "$f" | head -n 60; done
+		mkdir -p /tmp/wsid-valgrind-logs && cp "${bad[@]}" /tmp/wsid-valgrind-logs/
+	fi
+}
+
+# valgrind_skip REASON: a test that makes no sense under valgrind ends here
+valgrind_skip() {
+	[ "$WSID_VALGRIND" = 1 ] || return 0
+	echo "# skipped under valgrind: $*"
+	echo "0 passed, 0 failed"
+	exit 0
+}
 
 need_root() {
 	if [ "$(id -u)" -ne 0 ]; then echo "needs root"; echo "0 passed, 1 failed"; exit 1; fi
@@ -81,21 +144,21 @@ daemon_start() {
 	DAEMON_PID=$!
 	T_PIDS+=("$DAEMON_PID")
 	# a socket left by a killed daemon may still be there: wait for this one
-	for i in $(seq 1 200); do
+	for i in $(seq 1 $((200 * T_SLOW))); do
 		"$WSIDCTL" --socket "$dir/ctl.sock" status >/dev/null 2>&1 && break
 		kill -0 "$DAEMON_PID" 2>/dev/null || { echo "wsid exited:"; tail -5 "$dir/wsid.log"; return 1; }
 		sleep 0.1
 	done
-	"$WSIDCTL" --socket "$dir/ctl.sock" sync --timeout 60 >/dev/null
+	"$WSIDCTL" --socket "$dir/ctl.sock" sync --timeout $((60 * T_SLOW)) >/dev/null
 }
 
 daemon_stop() { # graceful
 	kill "$DAEMON_PID" 2>/dev/null
-	for _ in $(seq 1 50); do kill -0 "$DAEMON_PID" 2>/dev/null || return 0; sleep 0.1; done
+	for _ in $(seq 1 $((50 * T_SLOW))); do kill -0 "$DAEMON_PID" 2>/dev/null || return 0; sleep 0.1; done
 	kill -9 "$DAEMON_PID" 2>/dev/null
 }
 
-wsync() { "$WSIDCTL" --socket "$1/ctl.sock" sync --timeout "${2:-60}" >/dev/null; }
+wsync() { "$WSIDCTL" --socket "$1/ctl.sock" sync --timeout "${2:-$((60 * T_SLOW))}" >/dev/null; }
 
 # events_json DIR: every event as JSON lines
 events_json() { "$WSIDCTL" --db "$1/db/wsid.db" events --json; }
