@@ -747,9 +747,13 @@ parse_metrics_textfile(struct ctx *c, const struct ynode *n, struct config *cfg)
 	cfg->metrics_textfile = NULL;
 	if ((r = get_abs_path(c, n, "metrics.textfile", &cfg->metrics_textfile)) < 0)
 		return r;
+	if (cfg->metrics_textfile == NULL)
+		return -EINVAL;
 	cfg->metrics_textfile_line = n->line;
 	cfg->metrics_textfile_col = n->col;
-	base = strrchr(cfg->metrics_textfile, '/') + 1;
+	/* absolute (get_abs_path): there is a '/' */
+	base = strrchr(cfg->metrics_textfile, '/');
+	base = base ? base + 1 : cfg->metrics_textfile;
 	l = strlen(base);
 	if (l < 6 || strcmp(base + l - 5, ".prom") != 0)
 		return fail(c, n->line, n->col, "metrics.textfile: expected a file name ending in .prom "

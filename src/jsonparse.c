@@ -39,16 +39,14 @@ static int __attribute__((format(printf, 2, 3)))
 jfail(struct jp *j, const char *fmt, ...)
 {
 	size_t line, col;
+	char msg[256];
 	va_list ap;
-	int o;
 
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	jsonp_pos(j->start, (size_t)(j->end - j->start), (size_t)(j->p - j->start), &line, &col);
-	o = snprintf(j->err, j->errsz, "%zu:%zu: ", line, col);
-	if (o > 0 && (size_t)o < j->errsz) {
-		va_start(ap, fmt);
-		vsnprintf(j->err + o, j->errsz - (size_t)o, fmt, ap);
-		va_end(ap);
-	}
+	snprintf(j->err, j->errsz, "%zu:%zu: %s", line, col, msg);
 	return -EINVAL;
 }
 
