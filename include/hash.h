@@ -73,6 +73,8 @@ void hash_file_beneath(int rootfd, const char *relpath, uint64_t max_size,
 
 /* lstat of relpath beneath rootfd without following any symlink */
 int stat_beneath(int rootfd, const char *relpath, struct stat *ret);
+/* the mount id of fd (name_to_handle_at), -1 when the file system cannot tell */
+int fd_mount_id(int fd);
 
 int64_t stat_mtime_ns(const struct stat *st);
 int64_t stat_ctime_ns(const struct stat *st);

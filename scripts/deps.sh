@@ -5,6 +5,7 @@
 #   scripts/deps.sh test    + what the test suite drives (servers, tools)
 #   scripts/deps.sh bench   + the tools the benchmarks compare against
 #   scripts/deps.sh fuzz    + clang and libFuzzer
+#   scripts/deps.sh lint    + cppcheck, clang-tidy, valgrind (make lint, make valgrind)
 set -eu
 what=${1:-build}
 pkgs="build-essential pkg-config make gcc libsqlite3-dev libyaml-dev libsodium-dev
@@ -19,8 +20,9 @@ test) pkgs="$pkgs python3 python3-aiosmtpd e2fsprogs util-linux procps psmisc sy
       # npm fetches real release archives for the tests; any npm will do
       command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm" ;;
 fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
+lint) pkgs="$pkgs cppcheck clang-tidy valgrind" ;;
 bench) pkgs="$pkgs hyperfine aide inotify-tools time e2fsprogs util-linux python3" ;;
-*) echo "usage: $0 build|test|bench|fuzz" >&2; exit 2 ;;
+*) echo "usage: $0 build|test|bench|fuzz|lint" >&2; exit 2 ;;
 esac
 missing=""
 for p in $pkgs; do

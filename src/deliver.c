@@ -591,16 +591,31 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* SIGTERM: the transfers in flight are dropped (the daemon sends them again)
+ * and the process leaves through its cleanup */
+static volatile sig_atomic_t term_requested;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	term_requested = 1;
+}
+
 /* the process: signals, identity, confinement, libcurl */
 static int
 prepare(const char *user, char *const *read_paths, size_t nread)
 {
+	struct sigaction sa;
 	sigset_t none;
 
 	/* the daemon blocks its signals (signalfd): exec kept that mask */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGTERM, SIG_DFL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term; /* no SA_RESTART: a wait returns at once */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		return -1;
@@ -626,7 +641,7 @@ serve(int fd)
 	buf_init(&in, 64u << 20);
 	buf_init(&out, 16u << 20);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	while (!eof || active > 0) {
+	while ((!eof || active > 0) && !term_requested) {
 		struct curl_waitfd wf = { fd, CURL_WAIT_POLLIN, 0 };
 		int running = 0, left;
 		CURLMsg *msg;
@@ -726,7 +741,7 @@ deliver_listen(const char *path, const char *user, char *const *read_paths, size
 	if (prepare(user, read_paths, nread) < 0)
 		return 1;
 	log_info("deliver: waiting for wsid on %s", esc_name(path));
-	for (;;) {
+	while (!term_requested) {
 		struct ucred cr;
 		socklen_t cl = sizeof(cr);
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -747,6 +762,9 @@ deliver_listen(const char *path, const char *user, char *const *read_paths, size
 		close(fd);
 		log_info("deliver: wsid disconnected");
 	}
+	close(lfd);
+	curl_global_cleanup();
+	return 0;
 }
 
 int

@@ -117,14 +117,52 @@ open_noatime(int dirfd, const char *name, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
+int
+fd_mount_id(int fd)
+{
+	struct {
+		struct file_handle fh;
+		/* the kernel writes the handle here, after fh */
+		/* cppcheck-suppress unusedStructMember */
+		unsigned char bytes[MAX_HANDLE_SZ];
+	} h;
+	int id = -1;
+
+	h.fh.handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(fd, "", &h.fh, &id, AT_EMPTY_PATH) < 0 && errno != EOVERFLOW)
+		return -1;
+	return id;
+}
+
+/* what RESOLVE_NO_XDEV refuses: fd on another mount than the root (a bind
+ * mount of the same file system has the same st_dev, not the same mount) */
+static int
+check_mount(int fd, dev_t rootdev, int rootmnt)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || st.st_dev != rootdev ||
+	    (rootmnt >= 0 && fd_mount_id(fd) != rootmnt)) {
+		close(fd);
+		return -EXDEV;
+	}
+	return fd;
+}
+
 /* Component-wise walk: every directory opened O_DIRECTORY|O_NOFOLLOW relative to
- * the previous one, so no symlink is followed and ".." never appears. */
+ * the previous one, so no symlink is followed and ".." never appears; nothing on
+ * another mount is opened. */
 static int
 open_walk(int rootfd, const char *relpath)
 {
 	const char *p = relpath;
 	int dfd = rootfd, fd = -EINVAL;
 	char name[256];
+	struct stat rst;
+	int rootmnt = fd_mount_id(rootfd);
+
+	if (fstat(rootfd, &rst) < 0)
+		return -errno;
 
 	for (;;) {
 		const char *slash = strchr(p, '/');
@@ -139,6 +177,8 @@ open_walk(int rootfd, const char *relpath)
 		name[n] = '\0';
 		if (slash == NULL) {
 			fd = open_noatime(dfd, name, OPEN_FLAGS);
+			if (fd >= 0)
+				fd = check_mount(fd, rst.st_dev, rootmnt);
 			break;
 		}
 		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -146,6 +186,8 @@ open_walk(int rootfd, const char *relpath)
 			fd = errno == ENOTDIR ? -ELOOP : -errno;
 			break;
 		}
+		if ((fd = check_mount(fd, rst.st_dev, rootmnt)) < 0)
+			break;
 		if (dfd != rootfd)
 			close(dfd);
 		dfd = fd;
@@ -315,7 +357,8 @@ static int
 stat_walk(int rootfd, const char *relpath, struct stat *ret)
 {
 	const char *slash = strrchr(relpath, '/'), *name = slash ? slash + 1 : relpath;
-	int dfd = rootfd, r = 0;
+	int dfd = rootfd, fd, pm, r = 0;
+	struct stat dst;
 
 	if (name[0] == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return -EXDEV;
@@ -327,8 +370,18 @@ stat_walk(int rootfd, const char *relpath, struct stat *ret)
 		if (dfd < 0)
 			return dfd;
 	}
-	if (fstatat(dfd, name, ret, AT_SYMLINK_NOFOLLOW) < 0)
+	fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
 		r = -errno;
+	} else {
+		if (fstat(fd, ret) < 0)
+			r = -errno;
+		else if (!S_ISLNK(ret->st_mode) && fstat(dfd, &dst) == 0 &&
+			 (ret->st_dev != dst.st_dev ||
+			  ((pm = fd_mount_id(dfd)) >= 0 && fd_mount_id(fd) != pm)))
+			r = -EXDEV; /* a mount point */
+		close(fd);
+	}
 	if (dfd != rootfd)
 		close(dfd);
 	return r;

@@ -296,7 +296,8 @@ open_dir_beneath(int rootfd, const char *relpath)
 	};
 	long fd;
 	const char *p;
-	int dfd;
+	struct stat rst, st;
+	int dfd, rootmnt;
 
 	if (relpath[0] == '\0')
 		return fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
@@ -305,7 +306,11 @@ open_dir_beneath(int rootfd, const char *relpath)
 		return (int)fd;
 	if (errno != ENAMETOOLONG && errno != EAGAIN && errno != ENOSYS)
 		return -errno;
-	/* longer than PATH_MAX, or no openat2 here: component by component */
+	/* longer than PATH_MAX, or no openat2 here: component by component, a
+	 * mount point refused like RESOLVE_NO_XDEV does */
+	if (fstat(rootfd, &rst) < 0)
+		return -errno;
+	rootmnt = fd_mount_id(rootfd);
 	dfd = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
 	for (p = relpath; dfd >= 0 && *p;) {
 		const char *slash = strchr(p, '/');
@@ -320,6 +325,11 @@ open_dir_beneath(int rootfd, const char *relpath)
 		nfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 		close(dfd);
 		dfd = nfd < 0 ? -errno : nfd;
+		if (dfd >= 0 && (fstat(dfd, &st) < 0 || st.st_dev != rst.st_dev ||
+				 (rootmnt >= 0 && fd_mount_id(dfd) != rootmnt))) {
+			close(dfd);
+			dfd = -EXDEV;
+		}
 		p += n + (slash ? 1 : 0);
 	}
 	return dfd;

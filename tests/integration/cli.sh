@@ -72,8 +72,9 @@ check_eq "files: a relative path is a usage error" 2 "$rc"
 "$WSIDCTL" "${C[@]}" events --follow > "$D/follow.out" &
 fpid=$!; T_PIDS+=("$fpid")
 sleep 0.5
+[ "$T_SLOW" -gt 1 ] && sleep 3 # connected before the change
 echo '<?php // new' > "$W/after.php"
-for _ in $(seq 1 50); do grep -q after.php "$D/follow.out" && break; sleep 0.1; done
+for _ in $(seq 1 $((50 * T_SLOW))); do grep -q after.php "$D/follow.out" && break; sleep 0.1; done
 check "events --follow: a change made after it started" grep -q '"path":".*/after.php"' "$D/follow.out"
 kill "$fpid"
 wsync "$D"

@@ -64,7 +64,9 @@ PY
 dpid=$(pgrep -P "$DAEMON_PID" -f "$DELIVER_PGREP" | head -1)
 check_eq "delivery process runs as nobody" nobody "$(ps -o user= -p "$dpid" | tr -d ' ')"
 check_eq "delivery process: no new privileges" 1 "$(awk '/^NoNewPrivs/ {print $2}' /proc/$dpid/status)"
-check "delivery process: confined with Landlock (no warning logged)" bash -c "! grep -qi 'landlock' '$D/wsid.log'"
+# valgrind does not know the Landlock system calls: there the process says so
+[ "$WSID_VALGRIND" = 1 ] ||
+	check "delivery process: confined with Landlock (no warning logged)" bash -c "! grep -qi 'landlock' '$D/wsid.log'"
 
 # -- critical: at once, signed, both transports
 printf '<?php system($_GET["c"]);\n' > "$(ws alice)/wp-content/uploads/shell.php"
@@ -221,6 +223,8 @@ check "the delivery process ($dpid) ended with the daemon" \
 "$WSID" --deliver-listen "$D/deliver.sock" --user nobody >>"$D/deliver.log" 2>&1 &
 LPID=$!; T_PIDS+=("$LPID")
 waitfor 10 test -S "$D/deliver.sock"
+# it binds its socket first, then drops its privileges and says so
+waitfor $((10 * T_SLOW)) grep -q 'waiting for wsid' "$D/deliver.log"
 check_eq "delivery service: runs as nobody" nobody "$(ps -o user= -p "$LPID" | tr -d ' ')"
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups $PY -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' "$D/deliver.sock" 2>&1); rc=$?
 check "delivery service: a non-root peer cannot connect ($rc)" [ $rc -ne 0 ]

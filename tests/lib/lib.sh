@@ -24,10 +24,11 @@ if [ "$WSID_VALGRIND" = 1 ]; then
 	T_SLOW=6
 	T_VG=$T_TMP/valgrind
 	mkdir -p "$T_VG/bin" "$T_VG/log"
+	chmod 1777 "$T_VG/log" # wsidctl run as another user writes its log too
 	for _b in wsid wsidctl; do
 		cat > "$T_VG/bin/$_b" <<-EOF_VG
 		#!/bin/sh
-		exec valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \\
+		exec valgrind --error-exitcode=99 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \\
 		  --track-fds=no --quiet --vgdb=no --trace-children=yes --child-silent-after-fork=yes \\
 		  --suppressions="$WSID_TOP/tests/valgrind.supp" \\
 		  --log-file="$T_VG/log/$_b.%p.log" "$WSID_BUILD/$_b" "\$@"
