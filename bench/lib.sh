@@ -19,6 +19,9 @@ bench_setup() {
 		bash "$top/bench/make-node.sh" --customers "$customers" "$node"
 		made=1
 	fi
+	# the node's gigabytes written back now, not during the measurements (any
+	# fsync of the host file system would wait for them)
+	sync
 	trap bench_cleanup EXIT
 	files=$(find "$node/vhosts" -type f | wc -l)
 	dirs=$(find "$node/vhosts" -type d | wc -l)
