@@ -16,20 +16,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ctlclient.h"
+#include "jsonparse.h"
 
 /* ---- reading the status reply ---- */
 
+/* a number member of obj; false when absent, null or not an integer */
 static bool
-field_int(const char *json, const char *key, int64_t *out)
+field_int(const struct jnode *obj, const char *key, int64_t *out)
 {
-	char v[64], *end;
+	const struct jnode *n = jsonp_get(obj, key);
+	char *end;
 	long long x;
 
-	if (!json_field(json, key, v, sizeof(v)) || v[0] == '\0' || strcmp(v, "null") == 0)
+	if (n == NULL || n->t != J_NUM)
 		return false;
 	errno = 0;
-	x = strtoll(v, &end, 10);
+	x = strtoll(n->s, &end, 10);
 	if (errno || *end)
 		return false;
 	*out = x;
@@ -37,165 +39,94 @@ field_int(const char *json, const char *key, int64_t *out)
 }
 
 static bool
-field_double(const char *json, const char *key, double *out)
+field_double(const struct jnode *obj, const char *key, double *out)
 {
-	char v[64], *end;
-	double x;
+	const struct jnode *n = jsonp_get(obj, key);
 
-	if (!json_field(json, key, v, sizeof(v)) || v[0] == '\0' || strcmp(v, "null") == 0)
+	if (n == NULL || n->t != J_NUM)
 		return false;
-	x = strtod(v, &end);
-	if (*end)
-		return false;
-	*out = x;
+	*out = strtod(n->s, NULL);
 	return true;
 }
 
 static bool
-field_bool(const char *json, const char *key)
+field_bool(const struct jnode *obj, const char *key)
 {
-	char v[16];
+	const struct jnode *n = jsonp_get(obj, key);
 
-	return json_field(json, key, v, sizeof(v)) && strcmp(v, "true") == 0;
+	return n && n->t == J_BOOL && n->b;
 }
 
-/* the flat object "key":{...} of json, copied (without nested objects) */
-static bool
-field_object(const char *json, const char *key, char *out, size_t outsz)
+/* a string member (a NUL in it ends it) */
+static void
+field_str(const struct jnode *obj, const char *key, char *out, size_t outsz)
 {
-	char pat[64];
-	const char *p, *e;
-	size_t n;
+	const struct jnode *n = jsonp_get(obj, key);
 
-	snprintf(pat, sizeof(pat), "\"%s\":{", key);
-	p = strstr(json, pat);
-	if (p == NULL)
-		return false;
-	p += strlen(pat) - 1;
-	e = strchr(p, '}');
-	if (e == NULL || (size_t)(e - p) + 2 > outsz)
-		return false;
-	n = (size_t)(e - p) + 1;
-	memcpy(out, p, n);
-	out[n] = '\0';
-	return memchr(p + 1, '{', n - 1) == NULL;
-}
-
-/* a string field with its JSON escapes undone (what json.c writes: \" \\ \/
- * \b \f \n \r \t \uXXXX); a \u0000 or a truncated escape ends it */
-static bool
-field_str(const char *json, const char *key, char *out, size_t outsz)
-{
-	char raw[512];
-	size_t i, o = 0;
-
-	if (!json_field(json, key, raw, sizeof(raw)) || strcmp(raw, "null") == 0)
-		return false;
-	for (i = 0; raw[i] && o + 4 < outsz; i++) {
-		char c = raw[i];
-		unsigned u = 0;
-		int k;
-
-		if (c != '\\') {
-			out[o++] = c;
-			continue;
-		}
-		c = raw[++i];
-		switch (c) {
-		case 'b': out[o++] = '\b'; break;
-		case 'f': out[o++] = '\f'; break;
-		case 'n': out[o++] = '\n'; break;
-		case 'r': out[o++] = '\r'; break;
-		case 't': out[o++] = '\t'; break;
-		case 'u':
-			for (k = 1; k <= 4; k++) {
-				char h = raw[i + (size_t)k];
-
-				if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F')))
-					goto end;
-				u = u * 16 + (unsigned)(h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
-			}
-			i += 4;
-			if (u == 0)
-				goto end;
-			/* a lone surrogate cannot be encoded: U+FFFD */
-			if (u >= 0xd800 && u <= 0xdfff)
-				u = 0xfffd;
-			if (u < 0x80) {
-				out[o++] = (char)u;
-			} else if (u < 0x800) {
-				out[o++] = (char)(0xc0 | (u >> 6));
-				out[o++] = (char)(0x80 | (u & 0x3f));
-			} else {
-				out[o++] = (char)(0xe0 | (u >> 12));
-				out[o++] = (char)(0x80 | ((u >> 6) & 0x3f));
-				out[o++] = (char)(0x80 | (u & 0x3f));
-			}
-			break;
-		case '\0':
-			goto end;
-		default: /* " \ / */
-			out[o++] = c;
-			break;
-		}
-	}
-end:
-	out[o] = '\0';
-	return true;
+	if (n && n->t == J_STR)
+		snprintf(out, outsz, "%s", n->s);
 }
 
 int
 metrics_from_status(const char *json, struct metrics *m)
 {
-	char v[64], obj[2048];
+	const struct jnode *daemon, *byv;
+	struct jnode *root = NULL;
+	char err[256];
 	int i;
 
 	memset(m, 0, sizeof(*m));
-	if (!json_field(json, "daemon", v, sizeof(v)))
+	if (jsonp_parse(json, strlen(json), &root, err, sizeof(err)) < 0)
 		return -EINVAL;
-	m->up = strcmp(v, "up") == 0;
+	daemon = jsonp_get(root, "daemon");
+	if (daemon == NULL || daemon->t != J_STR) {
+		jsonp_free(root);
+		return -EINVAL;
+	}
+	m->up = strcmp(daemon->s, "up") == 0;
 	m->figures = true;
-	field_str(json, "version", m->version, sizeof(m->version));
-	field_int(json, "start_time", &m->start_time);
-	m->watching = field_bool(json, "watching");
-	m->reconciling = field_bool(json, "reconciling");
-	field_int(json, "filesystems", &m->filesystems);
-	field_int(json, "webspaces", &m->webspaces);
-	field_int(json, "files", &m->files);
-	if (field_object(json, "events_by_verdict", obj, sizeof(obj)))
-		for (i = 0; i < VERDICT_MAX; i++)
-			field_int(obj, verdict_name((enum verdict_kind)i), &m->events[i]);
-	field_int(json, "changes_noticed", &m->changes);
-	field_int(json, "files_hashed", &m->hashed);
-	field_int(json, "hash_errors", &m->hash_errors);
-	field_int(json, "overflows", &m->overflows);
-	field_int(json, "pending_overflows", &m->pending_overflows);
-	field_int(json, "reconciles", &m->reconciles);
-	field_int(json, "baselines", &m->baselines);
-	field_int(json, "held_total", &m->held);
-	field_int(json, "aggregates", &m->aggregates);
-	field_int(json, "fanotify_events", &m->fanotify_events);
-	field_int(json, "pending", &m->pending);
-	field_int(json, "hash_backlog", &m->backlog);
-	field_int(json, "last_reconcile_ms", &m->last_reconcile_ms);
-	field_int(json, "latency_count", &m->latency_count);
-	field_double(json, "latency_sum_ms", &m->latency_sum_ms);
-	field_double(json, "latency_max_ms", &m->latency_max_ms);
-	m->have_outbox = field_int(json, "outbox_open", &m->outbox_open);
-	field_int(json, "outbox_pending", &m->outbox_pending);
-	field_int(json, "outbox_retrying", &m->outbox_retrying);
-	field_int(json, "outbox_sent", &m->outbox_sent);
-	field_int(json, "outbox_failed", &m->outbox_failed);
-	field_int(json, "outbox_dead", &m->outbox_dead);
-	field_int(json, "notifications_sent", &m->notify_sent);
-	field_int(json, "notifications_failed", &m->notify_failed);
-	field_int(json, "notifications_dead", &m->notify_dead);
-	field_int(json, "delivery_restarts", &m->delivery_restarts);
-	field_int(json, "index_products", &m->index_products);
-	field_int(json, "index_versions", &m->index_versions);
-	field_int(json, "index_serial", &m->index_serial);
-	m->have_index_age = field_int(json, "index_age_s", &m->index_age_s);
-	field_str(json, "index_key", m->index_key, sizeof(m->index_key));
+	field_str(root, "version", m->version, sizeof(m->version));
+	field_int(root, "start_time", &m->start_time);
+	m->watching = field_bool(root, "watching");
+	m->reconciling = field_bool(root, "reconciling");
+	field_int(root, "filesystems", &m->filesystems);
+	field_int(root, "webspaces", &m->webspaces);
+	field_int(root, "files", &m->files);
+	byv = jsonp_get(root, "events_by_verdict");
+	for (i = 0; i < VERDICT_MAX; i++)
+		field_int(byv, verdict_name((enum verdict_kind)i), &m->events[i]);
+	field_int(root, "changes_noticed", &m->changes);
+	field_int(root, "files_hashed", &m->hashed);
+	field_int(root, "hash_errors", &m->hash_errors);
+	field_int(root, "overflows", &m->overflows);
+	field_int(root, "pending_overflows", &m->pending_overflows);
+	field_int(root, "reconciles", &m->reconciles);
+	field_int(root, "baselines", &m->baselines);
+	field_int(root, "held_total", &m->held);
+	field_int(root, "aggregates", &m->aggregates);
+	field_int(root, "fanotify_events", &m->fanotify_events);
+	field_int(root, "pending", &m->pending);
+	field_int(root, "hash_backlog", &m->backlog);
+	field_int(root, "last_reconcile_ms", &m->last_reconcile_ms);
+	field_int(root, "latency_count", &m->latency_count);
+	field_double(root, "latency_sum_ms", &m->latency_sum_ms);
+	field_double(root, "latency_max_ms", &m->latency_max_ms);
+	m->have_outbox = field_int(root, "outbox_open", &m->outbox_open);
+	field_int(root, "outbox_pending", &m->outbox_pending);
+	field_int(root, "outbox_retrying", &m->outbox_retrying);
+	field_int(root, "outbox_sent", &m->outbox_sent);
+	field_int(root, "outbox_failed", &m->outbox_failed);
+	field_int(root, "outbox_dead", &m->outbox_dead);
+	field_int(root, "notifications_sent", &m->notify_sent);
+	field_int(root, "notifications_failed", &m->notify_failed);
+	field_int(root, "notifications_dead", &m->notify_dead);
+	field_int(root, "delivery_restarts", &m->delivery_restarts);
+	field_int(root, "index_products", &m->index_products);
+	field_int(root, "index_versions", &m->index_versions);
+	field_int(root, "index_serial", &m->index_serial);
+	m->have_index_age = field_int(root, "index_age_s", &m->index_age_s);
+	field_str(root, "index_key", m->index_key, sizeof(m->index_key));
+	jsonp_free(root);
 	return 0;
 }
 
