@@ -73,6 +73,9 @@ const struct bundle_file *bundle_manifest_find(const struct bundle_manifest *m, 
 /* Member names a bundle may hold: known-bad.tsv, sets/<product>/product.yaml,
  * sets/<product>/versions.tsv, sets/<product>/<version>.sha256.gz */
 bool bundle_member_name_ok(const char *name);
+/* the product and version of a set member; false for any other name */
+bool bundle_member_set(const char *name, char product[BUNDLE_NAME_MAX + 1],
+		       char version[BUNDLE_NAME_MAX + 1]);
 
 /* Keys. The secret key file holds "wsid-ed25519-secret <base64>"; the public
  * key file beside it (<path>.pub) the base64 text alone. */

@@ -46,41 +46,50 @@ bundle_manifest_find(const struct bundle_manifest *m, const char *name)
 	return NULL;
 }
 
-bool
-bundle_member_name_ok(const char *name)
+/* sets/<product>/<file>: the product and the file name, checked */
+static bool
+split_set_member(const char *name, char product[BUNDLE_NAME_MAX + 1], const char **file)
 {
-	char product[BUNDLE_NAME_MAX + 1];
-	const char *p, *slash, *file;
-	size_t n = strlen(name), fl;
+	const char *p = name + 5, *slash;
 
-	if (n == 0 || n > BUNDLE_NAME_MAX)
+	if (strlen(name) > BUNDLE_NAME_MAX || strncmp(name, "sets/", 5) != 0)
 		return false;
-	if (strcmp(name, "known-bad.tsv") == 0)
-		return true;
-	if (strncmp(name, "sets/", 5) != 0)
-		return false;
-	p = name + 5;
 	slash = strchr(p, '/');
 	if (slash == NULL || slash == p)
 		return false;
 	memcpy(product, p, (size_t)(slash - p));
 	product[slash - p] = '\0';
-	if (fpset_check_product(product) < 0)
-		return false;
-	file = slash + 1;
-	if (strchr(file, '/'))
-		return false;
-	if (strcmp(file, "product.yaml") == 0 || strcmp(file, "versions.tsv") == 0)
-		return true;
-	fl = strlen(file);
-	if (fl > 10 && strcmp(file + fl - 10, ".sha256.gz") == 0) {
-		char version[BUNDLE_NAME_MAX + 1];
+	*file = slash + 1;
+	return fpset_check_product(product) == 0 && strchr(*file, '/') == NULL;
+}
 
-		memcpy(version, file, fl - 10);
-		version[fl - 10] = '\0';
-		return fpset_check_version(version) == 0;
-	}
-	return false;
+bool
+bundle_member_set(const char *name, char product[BUNDLE_NAME_MAX + 1],
+		  char version[BUNDLE_NAME_MAX + 1])
+{
+	const char *file;
+	size_t fl;
+
+	if (!split_set_member(name, product, &file))
+		return false;
+	fl = strlen(file);
+	if (fl <= 10 || strcmp(file + fl - 10, ".sha256.gz") != 0)
+		return false;
+	memcpy(version, file, fl - 10);
+	version[fl - 10] = '\0';
+	return fpset_check_version(version) == 0;
+}
+
+bool
+bundle_member_name_ok(const char *name)
+{
+	char product[BUNDLE_NAME_MAX + 1], version[BUNDLE_NAME_MAX + 1];
+	const char *file;
+
+	if (strcmp(name, "known-bad.tsv") == 0 || bundle_member_set(name, product, version))
+		return true;
+	return split_set_member(name, product, &file) &&
+	       (strcmp(file, "product.yaml") == 0 || strcmp(file, "versions.tsv") == 0);
 }
 
 /* a decimal without sign or leading zeros, at most max */

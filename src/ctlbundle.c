@@ -444,51 +444,6 @@ bad_insert(void *ud, const struct bundle_bad *b)
 	return 0;
 }
 
-static char *
-read_member_file(const char *path, size_t cap, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
-	char *data;
-	size_t off = 0;
-
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > cap) {
-		close(fd);
-		return NULL;
-	}
-	data = xmalloc((size_t)st.st_size + 1);
-	while (off < (size_t)st.st_size) {
-		ssize_t n = read(fd, data + off, (size_t)st.st_size - off);
-
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
-	close(fd);
-	data[off] = '\0';
-	*len = off;
-	return data;
-}
-
-static int
-sha256_of_fd(int fd, uint8_t out[SHA256_LEN])
-{
-	struct sha256_ctx *c = sha256_new();
-	char chunk[65536];
-	ssize_t n;
-	off_t off = 0;
-
-	while ((n = pread(fd, chunk, sizeof(chunk), off)) > 0) {
-		sha256_update(c, chunk, (size_t)n);
-		off += n;
-	}
-	sha256_final(c, out);
-	sha256_free(c);
-	return n < 0 ? -errno : 0;
-}
-
 struct import_opts {
 	const char *path;
 	bool allow_downgrade;
@@ -531,16 +486,11 @@ check_counts(struct store *s, const struct bundle_manifest *m, char *err, size_t
 	if (q == NULL)
 		return -EIO;
 	for (i = 0; i < m->nfiles && r == 0; i++) {
-		const char *name = m->files[i].name, *slash;
+		const char *name = m->files[i].name;
 		char product[BUNDLE_NAME_MAX + 1], version[BUNDLE_NAME_MAX + 1];
-		size_t fl;
 
-		fl = strlen(name);
-		if (strncmp(name, "sets/", 5) != 0 || fl < 10 || strcmp(name + fl - 10, ".sha256.gz") != 0)
+		if (!bundle_member_set(name, product, version))
 			continue;
-		slash = strchr(name + 5, '/');
-		snprintf(product, sizeof(product), "%.*s", (int)(slash - name - 5), name + 5);
-		snprintf(version, sizeof(version), "%.*s", (int)(name + fl - 10 - slash - 1), slash + 1);
 		sqlite3_reset(q);
 		sqlite3_bind_text(q, 1, product, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 2, version, -1, SQLITE_STATIC);
@@ -617,8 +567,12 @@ import_bundle(const struct ctl_env *env, const struct import_opts *o)
 	}
 	r = bundle_read_fd(fd, keys, nkeys, stage, &m, err,
 			   sizeof(err));
-	if (r == 0)
-		sha256_of_fd(fd, file_sha);
+	if (r == 0) {
+		struct hash_result hr;
+
+		hash_fd(fd, 0, NULL, &hr);
+		memcpy(file_sha, hr.sha256, SHA256_LEN);
+	}
 	close(fd);
 	if (r < 0) {
 		fprintf(stderr, "wsidctl: import: %s: refused: %s\n", esc_name(o->path), err);
@@ -643,8 +597,7 @@ import_bundle(const struct ctl_env *env, const struct import_opts *o)
 	if (bundle_manifest_find(&m, "known-bad.tsv")) {
 		const struct bundle_file *bf = bundle_manifest_find(&m, "known-bad.tsv");
 
-		bad = read_member_file(badpath, BUNDLE_MAX_MEMBER, &len);
-		if (bad == NULL ||
+		if (read_file_maybe_gz(badpath, BUNDLE_MAX_MEMBER, &bad, &len, NULL) < 0 ||
 		    bundle_bad_parse(bad, len, bad_count, &bc, err, sizeof(err)) < 0 || bc.n != bf->count) {
 			if (bad && err[0] == '\0')
 				snprintf(err, sizeof(err), "known-bad.tsv: %llu entries, the manifest says "
@@ -892,7 +845,7 @@ ctl_index_import_checksums(int argc, char **argv, const struct ctl_env *env)
 	struct buf set;
 	char err[1024], *data = NULL, *set_path = NULL;
 	size_t len = 0, nfiles = 0;
-	int c, rc = EXIT_ERROR;
+	int c, r, rc = EXIT_ERROR;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -919,11 +872,10 @@ ctl_index_import_checksums(int argc, char **argv, const struct ctl_env *env)
 				"library)\n", esc_name(kind));
 		return EXIT_USAGE;
 	}
-	errno = 0;
-	data = read_member_file(file, CHECKSUMS_MAX_BYTES, &len);
-	if (data == NULL) {
+	if ((r = read_file_maybe_gz(file, CHECKSUMS_MAX_BYTES, &data, &len, NULL)) < 0) {
 		fprintf(stderr, "wsidctl: import-checksums: %s: %s\n", esc_name(file),
-			errno ? strerror(errno) : "not a regular file of at most 64 MiB");
+			r == -EINVAL || r == -E2BIG ? "not a regular file of at most 64 MiB"
+						    : strerror(-r));
 		return EXIT_ERROR;
 	}
 	buf_init(&set, SIZE_MAX / 2);
