@@ -82,6 +82,7 @@ struct engine {
 	struct hashpool *pool;
 	sqlite3_stmt *q_path_entries;
 	sqlite3_stmt *q_hash_known;
+	sqlite3_stmt *q_index_gen;
 	uint64_t batch_start_ns;
 	struct webspace *ws;
 	size_t nws;
@@ -510,13 +511,20 @@ inst_for(struct webspace *w, const char *relpath, size_t rlen)
 	return NULL;
 }
 
+/* read at the start of every transaction: one prepared statement */
 static int64_t
 index_generation(struct engine *e)
 {
-	char *v = store_meta_get(e->s, "index_generation");
-	int64_t g = v ? strtoll(v, NULL, 10) : 0;
+	int64_t g = 0;
 
-	free(v);
+	if (e->q_index_gen == NULL)
+		e->q_index_gen = store_prepare(e->s, "SELECT CAST(value AS INTEGER) FROM meta "
+						     "WHERE key='index_generation'");
+	if (e->q_index_gen == NULL)
+		return 0;
+	if (sqlite3_step(e->q_index_gen) == SQLITE_ROW)
+		g = sqlite3_column_int64(e->q_index_gen, 0);
+	sqlite3_reset(e->q_index_gen);
 	return g;
 }
 
@@ -2150,6 +2158,7 @@ engine_free(struct engine *e)
 	free(e->ws);
 	sqlite3_finalize(e->q_path_entries);
 	sqlite3_finalize(e->q_hash_known);
+	sqlite3_finalize(e->q_index_gen);
 	fpindex_lookup_free(e->lk);
 	fpindex_free(e->idx);
 	state_free(e->st);
