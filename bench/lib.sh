@@ -4,7 +4,9 @@
 # started with a READY=1 listener (sd_notify) so that start-up is timed.
 # Sourcing script sets: customers, node (optional), keep; then calls
 # bench_setup. Provides: top, ctl, work, db, pid, files, dirs, start_wsid,
-# stop_wsid, sync_now, t_start, t_ready.
+# stop_wsid, sync_now, t_start, t_ready. WSID_BENCH_ARGS adds options to the
+# daemon's command line and WSID_BENCH_LOG=FILE keeps its log (e.g. with
+# WSID_BENCH_ARGS=--debug: loop turns over 40 ms, WAL checkpoints over 100 ms).
 set -eu
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ctl="$top/build/wsidctl"
@@ -37,6 +39,7 @@ YAML
 
 bench_cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	[ -n "${WSID_BENCH_LOG:-}" ] && cp "$work/wsid.log" "$WSID_BENCH_LOG"
 	[ "$made" = 1 ] && [ "${keep:-0}" = 0 ] && bash "$top/bench/make-node.sh" --unmount "$node"
 	rm -rf "$work"
 }
@@ -56,7 +59,7 @@ PY
 	local lp=$!
 	for _ in $(seq 1 50); do [ -S "$work/notify.sock" ] && break; sleep 0.05; done
 	t_start=$(date +%s.%N)
-	NOTIFY_SOCKET="$work/notify.sock" "$top/build/wsid" --config "$work/wsid.yaml" >> "$work/wsid.log" 2>&1 &
+	NOTIFY_SOCKET="$work/notify.sock" "$top/build/wsid" ${WSID_BENCH_ARGS:-} --config "$work/wsid.yaml" >> "$work/wsid.log" 2>&1 &
 	pid=$!
 	wait "$lp"
 	t_ready=$(cat "$work/ready.txt")

@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +24,26 @@
 #include "log.h"
 #include "util.h"
 
+/* WAL checkpoints on a thread and connection of their own (see
+ * store_checkpoint_thread) */
+struct store_ckpt {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_mutex_t run_mu; /* held by whoever checkpoints: thread or committer */
+	sqlite3 *db;
+	int frames;        /* WAL size (frames) that wakes the thread */
+	int inline_frames; /* WAL size past which the committer copies back itself */
+	bool want, stop;
+	int last_rc; /* the last failure logged, so that it is logged once */
+};
+
 struct store {
 	sqlite3 *db;
 	char *path;
 	int rdonly;
 	int version;
+	struct store_ckpt *ckpt;
 };
 
 /* Each entry upgrades the schema by one version. Never edit a released entry:
@@ -317,11 +334,149 @@ fail:
 	return r < 0 ? r : -EIO;
 }
 
+/* The committing connection only appends to the WAL; copying the WAL back
+ * into the database file and the two fsyncs that brackets (tens of ms per
+ * thousand pages, more when the disk is busy) happen on this thread, on its
+ * own connection, while the committing thread goes on appending. PASSIVE: it
+ * never waits for readers or the writer; frames appended meanwhile are copied
+ * by the next round, which the next commit asks for. */
+static void *
+ckpt_main(void *arg)
+{
+	struct store *s = arg;
+	struct store_ckpt *c = s->ckpt;
+
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		int rc, nlog = 0, nckpt = 0;
+		uint64_t t0;
+
+		while (!c->want && !c->stop)
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (c->stop)
+			break;
+		c->want = false;
+		pthread_mutex_unlock(&c->mu);
+		t0 = now_mono_ns();
+		pthread_mutex_lock(&c->run_mu);
+		rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
+		pthread_mutex_unlock(&c->run_mu);
+		if (now_mono_ns() - t0 > 100000000ull)
+			log_debug("store: WAL checkpoint of %d pages took %llu ms", nckpt,
+				  (unsigned long long)((now_mono_ns() - t0) / 1000000ull));
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED && rc != c->last_rc)
+			log_warnx("store: %s: WAL checkpoint failed: %s", s->path, sqlite3_errmsg(c->db));
+		pthread_mutex_lock(&c->mu);
+		c->last_rc = rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? c->last_rc : rc;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+/* After each commit of the store's connection: nframes is the WAL's size.
+ * The WAL starts over only when a transaction begins with every frame copied
+ * back. Changes trickling in leave the thread such moments; a burst that
+ * commits without pause does not, so past inline_frames (16 times the wake-up
+ * size: 64 MiB for the daemon) the committing thread copies back what is
+ * left itself, between two of its transactions, and the WAL starts over.
+ * (Kept this small, the WAL file never needs cutting back, which an ftruncate
+ * by the committing thread does at tens of ms per hundred MiB.) */
+static int
+ckpt_hook(void *arg, sqlite3 *db, const char *name, int nframes)
+{
+	struct store *s = arg;
+	struct store_ckpt *c = s->ckpt;
+
+	if (nframes >= c->inline_frames) {
+		/* after the thread's round, if one is running */
+		pthread_mutex_lock(&c->run_mu);
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_unlock(&c->run_mu);
+		return SQLITE_OK;
+	}
+	if (nframes >= c->frames) {
+		pthread_mutex_lock(&c->mu);
+		if (!c->want) {
+			c->want = true;
+			pthread_cond_signal(&c->cv);
+		}
+		pthread_mutex_unlock(&c->mu);
+	}
+	return SQLITE_OK;
+}
+
+int
+store_checkpoint_thread(struct store *s, int frames)
+{
+	struct store_ckpt *c;
+	int rc;
+
+	if (s->rdonly || s->ckpt)
+		return 0;
+	c = xcalloc(1, sizeof(*c));
+	c->frames = frames > 0 ? frames : 1000;
+	c->inline_frames = c->frames * 16;
+	rc = sqlite3_open_v2(s->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	/* a connection learns the file is in WAL mode by reading it: before
+	 * that a checkpoint does nothing */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(c->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		log_warnx("store: %s: checkpoint connection: %s; checkpoints stay in-line", s->path,
+			  c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		sqlite3_close(c->db);
+		free(c);
+		return -EIO;
+	}
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_mutex_init(&c->run_mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	s->ckpt = c;
+	if (pthread_create(&c->thread, NULL, ckpt_main, s) != 0) {
+		log_warnx("store: %s: no checkpoint thread; checkpoints stay in-line", s->path);
+		s->ckpt = NULL;
+		pthread_mutex_destroy(&c->mu);
+		pthread_mutex_destroy(&c->run_mu);
+		pthread_cond_destroy(&c->cv);
+		sqlite3_close(c->db);
+		free(c);
+		return -EAGAIN;
+	}
+	/* replaces SQLite's own in-line autocheckpoint; a WAL grown beyond
+	 * inline_frames (a reader that kept it from starting over) is cut back
+	 * to 128 MiB when it does */
+	sqlite3_wal_hook(s->db, ckpt_hook, s);
+	store_exec(s, "PRAGMA journal_size_limit=134217728");
+	return 0;
+}
+
+static void
+ckpt_stop(struct store *s)
+{
+	struct store_ckpt *c = s->ckpt;
+
+	if (c == NULL)
+		return;
+	sqlite3_wal_autocheckpoint(s->db, 1000); /* the hook off, SQLite's own back */
+	pthread_mutex_lock(&c->mu);
+	c->stop = true;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	pthread_join(c->thread, NULL);
+	pthread_mutex_destroy(&c->mu);
+	pthread_mutex_destroy(&c->run_mu);
+	pthread_cond_destroy(&c->cv);
+	sqlite3_close(c->db);
+	free(c);
+	s->ckpt = NULL;
+}
+
 void
 store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	ckpt_stop(s);
 	if (s->db)
 		sqlite3_close_v2(s->db);
 	free(s->path);

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The store's WAL checkpoint thread: the committing connection only appends,
+ * the thread copies the WAL back into the database file while the store is
+ * open, the WAL starts over after a burst, and nothing committed is lost. */
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "t.h"
+
+static char dir[] = "/tmp/wsid-test-store.XXXXXX";
+static char dbpath[256], walpath[300];
+
+static off_t
+fsize(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 ? st.st_size : -1;
+}
+
+static void
+pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* one transaction of n rows of 4 KiB: at least n pages appended to the WAL */
+static int
+commit_rows(struct store *s, int n, int tag)
+{
+	sqlite3_stmt *st = store_prepare(s, "INSERT INTO t(tag, x) VALUES (?, randomblob(4096))");
+	int i, r = store_begin(s);
+
+	for (i = 0; r == 0 && i < n; i++) {
+		sqlite3_bind_int(st, 1, tag);
+		r = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return r == 0 ? store_commit(s) : r;
+}
+
+/* The WAL-index header at the start of the -shm file
+ * (https://sqlite.org/walformat.html), read without a connection so that
+ * nothing here checkpoints: mxFrame (frames in the WAL) at offset 16,
+ * nBackfill (frames copied back) at offset 96. */
+static int
+shm_u32(off_t off)
+{
+	char shm[300];
+	uint32_t v = 0;
+	int fd;
+
+	snprintf(shm, sizeof(shm), "%s-shm", dbpath);
+	fd = open(shm, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (pread(fd, &v, sizeof(v), off) != (ssize_t)sizeof(v))
+		v = (uint32_t)-1;
+	close(fd);
+	return (int)v;
+}
+
+static int
+wal_frames(void)
+{
+	return shm_u32(16);
+}
+
+/* until the thread has copied back every frame (at most 10 s) */
+static void
+wait_backfilled(int wake)
+{
+	int i;
+
+	for (i = 0; i < 10000; i++) {
+		int mx = shm_u32(16);
+
+		if (mx < wake || shm_u32(96) == mx)
+			return;
+		pause_ms(1);
+	}
+}
+
+static long long
+count_rows(const char *where)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st = NULL;
+	long long n = -1;
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM t %s", where);
+	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+static void
+test_thread_copies_back(void)
+{
+	struct store *s = NULL;
+	char err[512];
+	int i, ok = 0, maxf = 0;
+	off_t db0;
+
+	T_EQ_INT(store_open(dbpath, STORE_CREATE, &s, err, sizeof(err)), 0);
+	if (s == NULL)
+		return;
+	T_EQ_INT(store_exec(s, "CREATE TABLE t(id INTEGER PRIMARY KEY, tag INTEGER, x BLOB)"), 0);
+	T_EQ_INT(store_checkpoint_thread(s, 64), 0);
+	db0 = fsize(dbpath);
+	/* 60 commits of 8 pages, each once the thread has caught up (as when
+	 * changes trickle in) */
+	for (i = 0; i < 60; i++) {
+		int f;
+
+		ok += commit_rows(s, 8, 1) == 0;
+		if ((f = wal_frames()) > maxf)
+			maxf = f;
+		wait_backfilled(64);
+	}
+	T_EQ_INT(ok, 60);
+	/* copied back while the store is open: the committing connection has no
+	 * autocheckpoint of its own left, so only the thread can have done it */
+	T_CHECK(fsize(dbpath) - db0 > 1800 * 1024, "database file grew by %lld bytes only",
+		(long long)(fsize(dbpath) - db0));
+	/* and the WAL started over each time the thread had caught up, instead
+	 * of holding all 480 pages: never much more than the wake-up size */
+	T_CHECK(maxf >= 64 && maxf < 64 + 2 * 11, "WAL held up to %d frames", maxf);
+	T_EQ_INT(count_rows(""), 480);
+	store_close(s);
+	T_CHECK(access(walpath, F_OK) != 0, "WAL left behind after close");
+}
+
+static void
+test_burst(void)
+{
+	struct store *s = NULL;
+	char err[512];
+	int i, ok = 0, maxf = 0;
+
+	T_EQ_INT(store_open(dbpath, 0, &s, err, sizeof(err)), 0);
+	if (s == NULL)
+		return;
+	/* woken at 16 frames, the committer itself at 256 */
+	T_EQ_INT(store_checkpoint_thread(s, 16), 0);
+	/* a burst: 400 commits of 8 pages without pause */
+	for (i = 0; i < 400; i++) {
+		int f;
+
+		ok += commit_rows(s, 8, 2) == 0;
+		if ((f = wal_frames()) > maxf)
+			maxf = f;
+	}
+	T_EQ_INT(ok, 400);
+	T_CHECK(maxf >= 256 && maxf < 256 + 2 * 11, "WAL held up to %d frames in the burst", maxf);
+	/* quiet: the thread catches up, the next transaction starts it over */
+	wait_backfilled(16);
+	T_EQ_INT(commit_rows(s, 1, 3), 0);
+	T_CHECK(wal_frames() < 16, "WAL holds %d frames after the burst", wal_frames());
+	T_EQ_INT(count_rows("WHERE tag=2"), 3200);
+	store_close(s);
+
+	/* the last connection closed: everything in the database file */
+	T_CHECK(access(walpath, F_OK) != 0, "WAL left behind after close");
+	T_EQ_INT(count_rows(""), 480 + 3200 + 1);
+	T_OK(fsize(dbpath) > (480 + 3200) * 4096);
+}
+
+static void
+test_close_idle(void)
+{
+	struct store *s = NULL;
+	char err[512];
+
+	T_EQ_INT(store_open(dbpath, 0, &s, err, sizeof(err)), 0);
+	if (s == NULL)
+		return;
+	T_EQ_INT(store_checkpoint_thread(s, 0), 0);
+	T_EQ_INT(store_checkpoint_thread(s, 0), 0); /* a second call: nothing more */
+	store_close(s);                              /* joins a thread that never ran */
+	T_EQ_INT(count_rows(""), 480 + 3200 + 1);
+}
+
+static void
+test_rdonly(void)
+{
+	struct store *s = NULL;
+	char err[512];
+
+	T_EQ_INT(store_open(dbpath, STORE_RDONLY, &s, err, sizeof(err)), 0);
+	if (s == NULL)
+		return;
+	T_EQ_INT(store_checkpoint_thread(s, 0), 0); /* read-only: no thread */
+	store_close(s);
+}
+
+int
+main(void)
+{
+	if (mkdtemp(dir) == NULL)
+		return 2;
+	snprintf(dbpath, sizeof(dbpath), "%s/wsid.db", dir);
+	snprintf(walpath, sizeof(walpath), "%s-wal", dbpath);
+	T_RUN(test_thread_copies_back);
+	T_RUN(test_burst);
+	T_RUN(test_close_idle);
+	T_RUN(test_rdonly);
+	unlink(walpath);
+	snprintf(walpath, sizeof(walpath), "%s-shm", dbpath);
+	unlink(walpath);
+	unlink(dbpath);
+	rmdir(dir);
+	T_DONE();
+}
