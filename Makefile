@@ -93,7 +93,7 @@ check test: tests
 	$(Q)WSID_BUILD=$(abspath $(BUILD)) bash tests/run.sh
 
 asan:
-	$(Q)$(MAKE) --no-print-directory BUILD=build/asan OPT='-O1 -g -fno-omit-frame-pointer' \
+	$(Q)WSID_SANITIZE=1 $(MAKE) --no-print-directory BUILD=build/asan OPT='-O1 -g -fno-omit-frame-pointer' \
 		EXTRA_CFLAGS='-fsanitize=address,undefined -fno-sanitize-recover=all -U_FORTIFY_SOURCE' \
 		EXTRA_LDFLAGS='-fsanitize=address,undefined' check
 

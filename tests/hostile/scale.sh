@@ -25,10 +25,10 @@ base_ms=$(sed -n 's/.*baseline .*: \([0-9]*\) entries.* (\([0-9]*\) ms)/\1 \2/p'
 check "1M entries: baseline of $N entries within 60 s (entries, ms: $base_ms)" [ -n "$base_ms" ] && [ "${base_ms#* }" -lt 60000 ]
 check_eq "1M entries: all stored" "$N" "$(sqlite3 "$D/db/wsid.db" "SELECT count(*) FROM files")"
 peak=$(hwm)
-check "1M entries: daemon peak RSS during the baseline ${peak} MB (< 400)" [ "$peak" -lt 400 ]
+mem_check "1M entries: daemon peak RSS during the baseline ${peak} MB (< 400)" [ "$peak" -lt 400 ]
 sleep 1
 now=$(rss)
-check "1M entries: RSS after the walk ${now} MB (< 64: the tree is freed)" [ "$now" -lt 64 ]
+mem_check "1M entries: RSS after the walk ${now} MB (< 64: the tree is freed)" [ "$now" -lt 64 ]
 echo "changed" > "$WS/big/e0000500"
 echo '<?php system($_GET[1]);' > "$WS/big/zz-shell.php"
 rm "$WS/big/e0000007"
@@ -47,7 +47,7 @@ check "1M entries: restart reconcile within 30 s, one change found (entries chan
 	[ "$(echo "$rec" | awk '{print ($2 == 1 && $3 < 30000)}')" = 1 ]
 check_eq "1M entries: the offline change is stored" "modified reconcile" "$(evq "$D" "path=$WS/big/e0000900" -- change source)"
 peak=$(hwm)
-check "1M entries: peak RSS of the restarted daemon ${peak} MB (< 400)" [ "$peak" -lt 400 ]
+mem_check "1M entries: peak RSS of the restarted daemon ${peak} MB (< 400)" [ "$peak" -lt 400 ]
 s=$SECONDS
 timeout 120 "$WSIDCTL" --config "$D/wsid.yaml" scan --standalone --no-index --json "$WS" > "$D/scan.json" 2>/dev/null; rc=$?
 check "1M entries: wsidctl scan --standalone exit 0 in $((SECONDS - s))s (rc $rc)" [ $rc -eq 0 ]
