@@ -21,8 +21,9 @@ int store_open(const char *path, int flags, struct store **ret, char *err, size_
 void store_close(struct store *s);
 /* Moves WAL checkpoints off the committing thread: a thread with a connection
  * of its own copies the WAL back once it holds `frames` pages (0: 1000); past
- * 16 times that, the committing thread does (the WAL must start over some
- * time). Stopped by store_close. On failure checkpoints stay SQLite's in-line ones. */
+ * 64 times that, the committing thread does (the WAL must start over some
+ * time); after 2 s without a commit a WAL file larger than 16 times that is
+ * cut back to nothing. Stopped by store_close. On failure checkpoints stay SQLite's in-line ones. */
 int store_checkpoint_thread(struct store *s, int frames);
 sqlite3 *store_db(const struct store *s);
 const char *store_path(const struct store *s);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -34,6 +35,9 @@ struct store_ckpt {
 	sqlite3 *db;
 	int frames;        /* WAL size (frames) that wakes the thread */
 	int inline_frames; /* WAL size past which the committer copies back itself */
+	off_t trim_bytes;  /* WAL file size cut back to nothing when idle */
+	char *wal_path;
+	uint64_t last_commit_ns; /* atomic: set by the hook */
 	bool want, stop;
 	int last_rc; /* the last failure logged, so that it is logged once */
 };
@@ -340,34 +344,69 @@ fail:
  * own connection, while the committing thread goes on appending. PASSIVE: it
  * never waits for readers or the writer; frames appended meanwhile are copied
  * by the next round, which the next commit asks for. */
+static int
+ckpt_round(struct store *s, int mode)
+{
+	struct store_ckpt *c = s->ckpt;
+	int rc, nlog = 0, nckpt = 0;
+	uint64_t t0 = now_mono_ns();
+
+	pthread_mutex_lock(&c->run_mu);
+	rc = sqlite3_wal_checkpoint_v2(c->db, NULL, mode, &nlog, &nckpt);
+	pthread_mutex_unlock(&c->run_mu);
+	if (now_mono_ns() - t0 > 100000000ull)
+		log_debug("store: WAL checkpoint of %d pages took %llu ms", nckpt,
+			  (unsigned long long)((now_mono_ns() - t0) / 1000000ull));
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED && rc != c->last_rc)
+		log_warnx("store: %s: WAL checkpoint failed: %s", s->path, sqlite3_errmsg(c->db));
+	if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+		c->last_rc = rc;
+	return rc;
+}
+
+/* quiet this long, a WAL file grown past trim_bytes is cut back to nothing */
+#define CKPT_IDLE_MS 2000
+
 static void *
 ckpt_main(void *arg)
 {
 	struct store *s = arg;
 	struct store_ckpt *c = s->ckpt;
+	uint64_t trimmed_at = 0; /* last_commit_ns when the WAL was last cut back */
 
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
-		int rc, nlog = 0, nckpt = 0;
-		uint64_t t0;
+		struct timespec ts;
+		uint64_t last;
+		struct stat st;
 
-		while (!c->want && !c->stop)
-			pthread_cond_wait(&c->cv, &c->mu);
+		if (!c->want && !c->stop) {
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_sec += CKPT_IDLE_MS / 1000;
+			pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+		}
 		if (c->stop)
 			break;
-		c->want = false;
+		if (c->want) {
+			c->want = false;
+			pthread_mutex_unlock(&c->mu);
+			ckpt_round(s, SQLITE_CHECKPOINT_PASSIVE);
+			pthread_mutex_lock(&c->mu);
+			continue;
+		}
+		/* quiet: a WAL file a burst made large is cut back (TRUNCATE takes
+		 * the write lock, so only now; busy, it is tried again later) */
+		last = __atomic_load_n(&c->last_commit_ns, __ATOMIC_RELAXED);
+		if (last == trimmed_at || now_mono_ns() - last < CKPT_IDLE_MS * 1000000ull ||
+		    stat(c->wal_path, &st) != 0 || st.st_size <= c->trim_bytes)
+			continue;
 		pthread_mutex_unlock(&c->mu);
-		t0 = now_mono_ns();
-		pthread_mutex_lock(&c->run_mu);
-		rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
-		pthread_mutex_unlock(&c->run_mu);
-		if (now_mono_ns() - t0 > 100000000ull)
-			log_debug("store: WAL checkpoint of %d pages took %llu ms", nckpt,
-				  (unsigned long long)((now_mono_ns() - t0) / 1000000ull));
-		if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED && rc != c->last_rc)
-			log_warnx("store: %s: WAL checkpoint failed: %s", s->path, sqlite3_errmsg(c->db));
+		if (ckpt_round(s, SQLITE_CHECKPOINT_TRUNCATE) == SQLITE_OK) {
+			log_debug("store: WAL file of %lld MiB cut back while quiet",
+				  (long long)(st.st_size >> 20));
+			trimmed_at = last;
+		}
 		pthread_mutex_lock(&c->mu);
-		c->last_rc = rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? c->last_rc : rc;
 	}
 	pthread_mutex_unlock(&c->mu);
 	return NULL;
@@ -375,23 +414,33 @@ ckpt_main(void *arg)
 
 /* After each commit of the store's connection: nframes is the WAL's size.
  * The WAL starts over only when a transaction begins with every frame copied
- * back. Changes trickling in leave the thread such moments; a burst that
- * commits without pause does not, so past inline_frames (16 times the wake-up
- * size: 64 MiB for the daemon) the committing thread copies back what is
- * left itself, between two of its transactions, and the WAL starts over.
- * (Kept this small, the WAL file never needs cutting back, which an ftruncate
- * by the committing thread does at tens of ms per hundred MiB.) */
+ * back, which a committer that begins its next transaction right after a
+ * commit (a burst, or a steady stream) rarely allows. The WAL then grows, and
+ * past inline_frames (64 times the wake-up size: 256 MiB for the daemon) the
+ * committing thread copies back the little the thread has left itself,
+ * between two of its transactions, and the WAL starts over: a pause of tens of
+ * ms (an fsync) every 64,000 pages, about 100 s at 1,000 changes/s. The file
+ * itself is cut back by the thread once the committer has been quiet
+ * (ckpt_main), not by the committer (an ftruncate of 250 MiB took it 47 ms). */
 static int
 ckpt_hook(void *arg, sqlite3 *db, const char *name, int nframes)
 {
 	struct store *s = arg;
 	struct store_ckpt *c = s->ckpt;
 
+	__atomic_store_n(&c->last_commit_ns, now_mono_ns(), __ATOMIC_RELAXED);
 	if (nframes >= c->inline_frames) {
+		uint64_t t0 = now_mono_ns(), t1;
+
 		/* after the thread's round, if one is running */
 		pthread_mutex_lock(&c->run_mu);
+		t1 = now_mono_ns();
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 		pthread_mutex_unlock(&c->run_mu);
+		log_debug("store: WAL at %d pages copied back in-line in %llu ms (%llu ms waiting "
+			  "for the thread's round)", nframes,
+			  (unsigned long long)((now_mono_ns() - t0) / 1000000ull),
+			  (unsigned long long)((t1 - t0) / 1000000ull));
 		return SQLITE_OK;
 	}
 	if (nframes >= c->frames) {
@@ -415,7 +464,9 @@ store_checkpoint_thread(struct store *s, int frames)
 		return 0;
 	c = xcalloc(1, sizeof(*c));
 	c->frames = frames > 0 ? frames : 1000;
-	c->inline_frames = c->frames * 16;
+	c->inline_frames = c->frames * 64;
+	c->trim_bytes = (off_t)c->frames * 16 * 4096;
+	c->wal_path = xasprintf("%s-wal", s->path);
 	rc = sqlite3_open_v2(s->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	/* a connection learns the file is in WAL mode by reading it: before
 	 * that a checkpoint does nothing */
@@ -425,12 +476,20 @@ store_checkpoint_thread(struct store *s, int frames)
 		log_warnx("store: %s: checkpoint connection: %s; checkpoints stay in-line", s->path,
 			  c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
 		sqlite3_close(c->db);
+		free(c->wal_path);
 		free(c);
 		return -EIO;
 	}
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_mutex_init(&c->run_mu, NULL);
-	pthread_cond_init(&c->cv, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&c->cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	s->ckpt = c;
 	if (pthread_create(&c->thread, NULL, ckpt_main, s) != 0) {
 		log_warnx("store: %s: no checkpoint thread; checkpoints stay in-line", s->path);
@@ -439,14 +498,12 @@ store_checkpoint_thread(struct store *s, int frames)
 		pthread_mutex_destroy(&c->run_mu);
 		pthread_cond_destroy(&c->cv);
 		sqlite3_close(c->db);
+		free(c->wal_path);
 		free(c);
 		return -EAGAIN;
 	}
-	/* replaces SQLite's own in-line autocheckpoint; a WAL grown beyond
-	 * inline_frames (a reader that kept it from starting over) is cut back
-	 * to 128 MiB when it does */
+	/* replaces SQLite's own in-line autocheckpoint */
 	sqlite3_wal_hook(s->db, ckpt_hook, s);
-	store_exec(s, "PRAGMA journal_size_limit=134217728");
 	return 0;
 }
 
@@ -467,6 +524,7 @@ ckpt_stop(struct store *s)
 	pthread_mutex_destroy(&c->run_mu);
 	pthread_cond_destroy(&c->cv);
 	sqlite3_close(c->db);
+	free(c->wal_path);
 	free(c);
 	s->ckpt = NULL;
 }

@@ -154,7 +154,8 @@ test_burst(void)
 	T_EQ_INT(store_open(dbpath, 0, &s, err, sizeof(err)), 0);
 	if (s == NULL)
 		return;
-	/* woken at 16 frames, the committer itself at 256 */
+	/* woken at 16 frames, the committer itself at 1,024, cut back when quiet
+	 * past 256 frames (1 MiB) */
 	T_EQ_INT(store_checkpoint_thread(s, 16), 0);
 	/* a burst: 400 commits of 8 pages without pause */
 	for (i = 0; i < 400; i++) {
@@ -165,17 +166,25 @@ test_burst(void)
 			maxf = f;
 	}
 	T_EQ_INT(ok, 400);
-	T_CHECK(maxf >= 256 && maxf < 256 + 2 * 11, "WAL held up to %d frames in the burst", maxf);
+	T_CHECK(maxf >= 1024 && maxf < 1024 + 2 * 11, "WAL held up to %d frames in the burst", maxf);
 	/* quiet: the thread catches up, the next transaction starts it over */
 	wait_backfilled(16);
 	T_EQ_INT(commit_rows(s, 1, 3), 0);
 	T_CHECK(wal_frames() < 16, "WAL holds %d frames after the burst", wal_frames());
 	T_EQ_INT(count_rows("WHERE tag=2"), 3200);
+	/* 2 s after the last commit the thread cuts the 4 MiB WAL file back */
+	T_CHECK(fsize(walpath) > 1024 * 1024, "WAL file of %lld bytes after the burst",
+		(long long)fsize(walpath));
+	for (i = 0; i < 100 && fsize(walpath) > 0; i++)
+		pause_ms(100);
+	T_CHECK(fsize(walpath) == 0, "WAL file still %lld bytes 10 s after the last commit",
+		(long long)fsize(walpath));
+	T_EQ_INT(commit_rows(s, 1, 3), 0); /* and it is written again */
 	store_close(s);
 
 	/* the last connection closed: everything in the database file */
 	T_CHECK(access(walpath, F_OK) != 0, "WAL left behind after close");
-	T_EQ_INT(count_rows(""), 480 + 3200 + 1);
+	T_EQ_INT(count_rows(""), 480 + 3200 + 2);
 	T_OK(fsize(dbpath) > (480 + 3200) * 4096);
 }
 
@@ -191,7 +200,7 @@ test_close_idle(void)
 	T_EQ_INT(store_checkpoint_thread(s, 0), 0);
 	T_EQ_INT(store_checkpoint_thread(s, 0), 0); /* a second call: nothing more */
 	store_close(s);                              /* joins a thread that never ran */
-	T_EQ_INT(count_rows(""), 480 + 3200 + 1);
+	T_EQ_INT(count_rows(""), 480 + 3200 + 2);
 }
 
 static void
