@@ -454,10 +454,22 @@ ckpt_hook(void *arg, sqlite3 *db, const char *name, int nframes)
 	return SQLITE_OK;
 }
 
+static void
+ckpt_free(struct store_ckpt *c)
+{
+	pthread_mutex_destroy(&c->mu);
+	pthread_mutex_destroy(&c->run_mu);
+	pthread_cond_destroy(&c->cv);
+	sqlite3_close(c->db);
+	free(c->wal_path);
+	free(c);
+}
+
 int
 store_checkpoint_thread(struct store *s, int frames)
 {
 	struct store_ckpt *c;
+	pthread_condattr_t ca;
 	int rc;
 
 	if (s->rdonly || s->ckpt)
@@ -467,6 +479,12 @@ store_checkpoint_thread(struct store *s, int frames)
 	c->inline_frames = c->frames * 64;
 	c->trim_bytes = (off_t)c->frames * 16 * 4096;
 	c->wal_path = xasprintf("%s-wal", s->path);
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_mutex_init(&c->run_mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	rc = sqlite3_open_v2(s->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	/* a connection learns the file is in WAL mode by reading it: before
 	 * that a checkpoint does nothing */
@@ -475,31 +493,14 @@ store_checkpoint_thread(struct store *s, int frames)
 	if (rc != SQLITE_OK) {
 		log_warnx("store: %s: checkpoint connection: %s; checkpoints stay in-line", s->path,
 			  c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
-		sqlite3_close(c->db);
-		free(c->wal_path);
-		free(c);
+		ckpt_free(c);
 		return -EIO;
-	}
-	pthread_mutex_init(&c->mu, NULL);
-	pthread_mutex_init(&c->run_mu, NULL);
-	{
-		pthread_condattr_t ca;
-
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&c->cv, &ca);
-		pthread_condattr_destroy(&ca);
 	}
 	s->ckpt = c;
 	if (pthread_create(&c->thread, NULL, ckpt_main, s) != 0) {
 		log_warnx("store: %s: no checkpoint thread; checkpoints stay in-line", s->path);
 		s->ckpt = NULL;
-		pthread_mutex_destroy(&c->mu);
-		pthread_mutex_destroy(&c->run_mu);
-		pthread_cond_destroy(&c->cv);
-		sqlite3_close(c->db);
-		free(c->wal_path);
-		free(c);
+		ckpt_free(c);
 		return -EAGAIN;
 	}
 	/* replaces SQLite's own in-line autocheckpoint */
@@ -520,12 +521,7 @@ ckpt_stop(struct store *s)
 	pthread_cond_signal(&c->cv);
 	pthread_mutex_unlock(&c->mu);
 	pthread_join(c->thread, NULL);
-	pthread_mutex_destroy(&c->mu);
-	pthread_mutex_destroy(&c->run_mu);
-	pthread_cond_destroy(&c->cv);
-	sqlite3_close(c->db);
-	free(c->wal_path);
-	free(c);
+	ckpt_free(c);
 	s->ckpt = NULL;
 }
 
