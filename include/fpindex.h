@@ -41,6 +41,7 @@ struct fp_product {
 	struct fp_version **by_slot; /* nslots entries; NULL where a slot is free */
 	struct fp_version *versions; /* sorted by rank (oldest first) */
 	size_t nversions;
+	struct fp_version **by_name; /* nversions entries, sorted by strcmp of version */
 };
 
 /* The product/version catalogue, loaded into memory (small: one row per

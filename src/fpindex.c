@@ -132,6 +132,14 @@ cmp_version_rank(const void *a, const void *b)
 	return version_cmp(x->version, y->version);
 }
 
+static int
+cmp_version_name(const void *a, const void *b)
+{
+	const struct fp_version *const *x = a, *const *y = b;
+
+	return strcmp((*x)->version, (*y)->version);
+}
+
 int
 fpindex_load(struct store *s, struct fpindex **ret)
 {
@@ -193,10 +201,13 @@ fpindex_load(struct store *s, struct fpindex **ret)
 		if (p->nversions)
 			qsort(p->versions, p->nversions, sizeof(*p->versions), cmp_version_rank);
 		p->by_slot = xcalloc(p->nslots ? p->nslots : 1, sizeof(*p->by_slot));
+		p->by_name = xcalloc(p->nversions ? p->nversions : 1, sizeof(*p->by_name));
 		for (j = 0; j < p->nversions; j++) {
 			p->versions[j].rank = (int)j;
 			p->by_slot[p->versions[j].slot] = &p->versions[j];
+			p->by_name[j] = &p->versions[j];
 		}
+		qsort(p->by_name, p->nversions, sizeof(*p->by_name), cmp_version_name);
 	}
 	sqlite3_finalize(st);
 	*ret = idx;
@@ -225,6 +236,7 @@ fpindex_free(struct fpindex *idx)
 		}
 		free(p->versions);
 		free(p->by_slot);
+		free(p->by_name);
 		free(p->name);
 		free(p->kind);
 		free(p->version_file);
@@ -263,14 +275,24 @@ fp_product_version(const struct fp_product *p, uint32_t slot)
 	return slot < p->nslots ? p->by_slot[slot] : NULL;
 }
 
+/* by exact version string: a binary search (every change of a file in an
+ * installation asks, and a product has hundreds of releases) */
 const struct fp_version *
 fp_product_find_version(const struct fp_product *p, const char *v)
 {
-	size_t i;
+	size_t lo = 0, hi = p->nversions;
 
-	for (i = 0; i < p->nversions; i++)
-		if (strcmp(p->versions[i].version, v) == 0)
-			return &p->versions[i];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(p->by_name[mid]->version, v);
+
+		if (c == 0)
+			return p->by_name[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
