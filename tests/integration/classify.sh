@@ -160,6 +160,20 @@ ln -s /etc/shadow "$D/link"
 out=$("$WSIDCTL" --config "$D/wsid.yaml" mark malicious "$D/link" 2>&1)
 check "mark: a symlink is not followed ($out)" grep -q "symbolic link" <<<"$out"
 
+# -- marks made while the daemon is stopped are applied when it starts (one
+#    scan of the files table: it has no index by hash)
+daemon_stop
+"$WSIDCTL" --db "$DB" --socket "$D/none.sock" mark trusted "$W1/blog/wp-login.php" --customer c1 --note "offline" >/dev/null 2>&1
+"$WSIDCTL" --db "$DB" --socket "$D/none.sock" mark malicious "$U/sftp.php" --note "offline" >/dev/null 2>&1
+check_eq "marked while stopped: nothing judged yet" "tampered suspicious" "$(sqlq "SELECT verdict FROM files WHERE relpath=CAST('blog/wp-login.php' AS BLOB)") $(sqlq "SELECT verdict FROM files WHERE CAST(relpath AS TEXT) LIKE '%/sftp.php'")"
+daemon_start "$D" || fail "restart after offline marks"
+check_eq "marked while stopped: trusted at start" ok "$(sqlq "SELECT verdict FROM files WHERE relpath=CAST('blog/wp-login.php' AS BLOB)")"
+check_eq "marked while stopped: malicious at start" malicious "$(sqlq "SELECT verdict FROM files WHERE CAST(relpath AS TEXT) LIKE '%/sftp.php'")"
+check "marked while stopped: the daemon says so" grep -q "marks: 2 files judged again" "$D/wsid.log"
+"$WSIDCTL" --config "$D/wsid.yaml" mark remove "$W1/blog/wp-login.php" --customer c1 >/dev/null
+"$WSIDCTL" --config "$D/wsid.yaml" mark remove "$U/sftp.php" >/dev/null
+check_eq "marks removed: judged as before" "tampered suspicious" "$(sqlq "SELECT verdict FROM files WHERE relpath=CAST('blog/wp-login.php' AS BLOB)") $(sqlq "SELECT verdict FROM files WHERE CAST(relpath AS TEXT) LIKE '%/sftp.php'")"
+
 # -- consensus: one copy of the premium plugin differs from the other three
 echo '@include "/tmp/.x";' >> "$(ws c5)/wp-content/plugins/premium-forms/includes/core.php"
 wsync "$D"
