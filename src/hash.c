@@ -351,8 +351,9 @@ hash_file_beneath(int rootfd, const char *relpath, uint64_t max_size, const stru
 	close(fd);
 }
 
-/* stat_beneath without openat2 (a kernel or an emulator that lacks it): the
- * parent directory by open_walk, the name itself not followed */
+/* stat_beneath without openat2 (a kernel or an emulator that lacks it, or a
+ * path beyond PATH_MAX): the parent directory by open_walk, the name itself
+ * not followed */
 static int
 stat_walk(int rootfd, const char *relpath, struct stat *ret)
 {
@@ -401,7 +402,9 @@ stat_beneath(int rootfd, const char *relpath, struct stat *ret)
 	if (relpath[0] == '/' || relpath[0] == '\0')
 		return -EXDEV;
 	fd = syscall(SYS_openat2, rootfd, relpath, &how, sizeof(how));
-	if (fd < 0 && errno == ENOSYS)
+	/* as hash_open_beneath: no openat2, a path beyond PATH_MAX, or a
+	 * rename raced with RESOLVE_BENEATH */
+	if (fd < 0 && (errno == ENOSYS || errno == ENAMETOOLONG || errno == EAGAIN))
 		return stat_walk(rootfd, relpath, ret);
 	if (fd < 0)
 		return errno == ELOOP ? -ELOOP : -errno;
