@@ -4,7 +4,7 @@
 # started with a READY=1 listener (sd_notify) so that start-up is timed.
 # Sourcing script sets: customers, node (optional), keep; then calls
 # bench_setup. Provides: top, ctl, work, db, pid, files, dirs, start_wsid,
-# stop_wsid, sync_now, t_start, t_ready. WSID_BENCH_ARGS adds options to the
+# stop_wsid, sync_now, t_start, t_ready, bench_result. WSID_BENCH_ARGS adds options to the
 # daemon's command line and WSID_BENCH_LOG=FILE keeps its log (e.g. with
 # WSID_BENCH_ARGS=--debug: loop turns over 40 ms, WAL checkpoints over 100 ms).
 set -eu
@@ -43,6 +43,10 @@ bench_cleanup() {
 	[ "$made" = 1 ] && [ "${keep:-0}" = 0 ] && bash "$top/bench/make-node.sh" --unmount "$node"
 	rm -rf "$work"
 }
+
+# bench_result KEY VALUE: a figure as KEY=VALUE appended to $WSID_BENCH_RESULTS
+# when set (bench/daemon.sh collects them)
+bench_result() { if [ -n "${WSID_BENCH_RESULTS:-}" ]; then echo "$1=$2" >> "$WSID_BENCH_RESULTS"; fi; }
 
 sync_now() { "$ctl" --socket "$work/control" sync --timeout 3600 >/dev/null; }
 

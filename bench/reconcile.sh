@@ -76,3 +76,7 @@ echo
 echo "node: $files files, $dirs directories ($(nproc) cores)"
 printf '%-44s %s\n' "restart, nothing changed" "$(printf '%.2f s until reconciled, %s files hashed again' "$same_s" "$same_hashed")"
 printf '%-44s %s\n' "restart, $percent % changed while stopped" "$(printf '%.2f s until reconciled, %s files hashed for %s changed; %s changes missed' "$chg_s" "$chg_hashed" "$changed" "$missed")"
+bench_result reconcile_same_s "$same_s"
+bench_result reconcile_same_hashed "$same_hashed"
+bench_result reconcile_changed_s "$chg_s"
+bench_result reconcile_missed "$missed"

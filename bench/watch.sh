@@ -23,6 +23,10 @@ done
 . "$(dirname "$0")/lib.sh"
 bench_setup
 
+# what an earlier run on this node left (a re-run measures the same work)
+ws=$(ls -d "$node"/vhosts/*/httpdocs | head -1)
+rm -rf "$ws/burst" "$ws/queued" "$ws/lat"
+
 # 1. set-up, and the baseline after READY
 start_wsid
 wsid_ready=$(echo "$t_ready - $t_start" | bc -l)
@@ -41,7 +45,6 @@ slab1=$(awk '/^SUnreclaim:/ {print $2}' /proc/meminfo)
 kill $ipid; wait $ipid 2>/dev/null || true
 
 # 2. N changes from one writer: N/2 files created, then each rewritten
-ws=$(ls -d "$node"/vhosts/*/httpdocs | head -1)
 ov0=$(status_field fanotify_overflows)
 t0=$(date +%s.%N)
 python3 - "$ws/burst" "$changes" <<'PY'
@@ -140,3 +143,16 @@ printf '%-44s %s\n' "$changes changes (create + rewrite), 1 writer" "$(printf 'w
 printf '%-44s %s\n' "the daemon alone: $q changes queued" "$(printf 'stored in %.2f s = %.0f changes/s on %d cores (target >= 20000); %d of %d stored' "$queued_s" "$(echo "$q / $queued_s" | bc -l)" "$(nproc)" "$qstored" "$q")"
 read -r n p50 p99 pmax <<<"$lat"
 printf '%-44s %s\n' "latency close()->stored at ~1000/s" "n=$n p50 ${p50} ms, p99 ${p99} ms, max ${pmax} ms (target p99 < 50 ms)"
+bench_result setup_s "$wsid_ready"
+bench_result inotify_s "$inotify_s"
+bench_result rss_mb $((rss_now / 1024))
+bench_result files_known "$(sqlite3 "$db" 'SELECT count(*) FROM files')"
+bench_result burst_changes "$changes"
+bench_result burst_rate "$(echo "$changes / $burst_s" | bc -l)"
+bench_result overflows "$ov"
+bench_result lost "$lost"
+bench_result queued_rate "$(echo "$q / $queued_s" | bc -l)"
+bench_result queued_stored "$qstored"
+bench_result p50_ms "$p50"
+bench_result p99_ms "$p99"
+rm -rf "$ws/burst" "$ws/queued" "$ws/lat"
