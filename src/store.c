@@ -428,10 +428,13 @@ ckpt_trim(struct store *s, uint64_t quiet, off_t size)
 					  "INSERT INTO meta(key, value) VALUES('wal_trim_steps', '1') "
 					  "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
 					  NULL, NULL, NULL);
-			rc = sqlite3_exec(c->db, rc == SQLITE_OK ? "COMMIT" : "ROLLBACK", NULL,
-					  NULL, NULL) == SQLITE_OK ? rc : SQLITE_ERROR;
+			if (rc == SQLITE_OK)
+				rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
 		}
 		ckpt_failed(s, rc, "cutting back the WAL file");
+		/* a failed write or commit (disk full) leaves no transaction open */
+		if (!sqlite3_get_autocommit(c->db))
+			sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 		/* a WAL that did not start over (a reader still on it) keeps its size */
 		if (rc != SQLITE_OK || stat(c->wal_path, &st) != 0 || st.st_size >= size)
 			return false;
