@@ -2209,7 +2209,8 @@ engine_apply_marks(struct engine *e, const uint8_t *sha256)
 	}
 	if (!any)
 		return 0;
-	q = store_prepare(e->s, sha256 ? "SELECT webspace_id, relpath FROM files WHERE sha256=?" : all_sql);
+	q = store_prepare(e->s,
+			  sha256 ? "SELECT webspace_id, relpath FROM files WHERE sha256=?" : all_sql);
 	if (q == NULL)
 		return 0;
 	if (sha256)

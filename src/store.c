@@ -394,15 +394,17 @@ ckpt_stopping(struct store_ckpt *c)
 }
 
 /* A WAL file a burst made large is cut back while the committer is quiet, in
- * steps of trim_bytes (16 MiB for the daemon), so that a commit arriving meanwhile waits for one
- * short ftruncate, never for the whole file: the blocks of a written-back file
- * are freed at about 0.8 ms per MiB here (a TRUNCATE checkpoint of 250 MiB
- * held the write lock for 200-300 ms). SQLite cuts the file itself: a
- * transaction that starts the WAL over truncates it to journal_size_limit at
- * its commit. A step is: copy back what is left (PASSIVE), then a one-row
- * write on this connection with the limit one step below the file's size.
- * The step ends the trim when the committer has committed since `quiet`
- * (it is left for the next quiet time). Returns true when done. */
+ * steps of trim_bytes (16 MiB for the daemon), so that a commit arriving
+ * meanwhile waits for one short ftruncate, never for the whole file: the
+ * blocks of a written-back file are freed at about 0.8 ms per MiB here (a
+ * TRUNCATE checkpoint of 250 MiB held the write lock for 200-300 ms).
+ * SQLite cuts the file itself: a transaction that starts the WAL over
+ * truncates it to journal_size_limit at its commit, and only frames of the
+ * old WAL go (cutting frames it still counts would let a recovery replay a
+ * prefix of them over newer pages). A step is: copy back what is left
+ * (PASSIVE), then a one-row write on this connection with the limit one step
+ * below the file's size. A commit of the committer since `quiet` ends the
+ * cut (it is left for the next quiet time). Returns true when done. */
 static bool
 ckpt_trim(struct store *s, uint64_t quiet, off_t size)
 {
