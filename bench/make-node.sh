@@ -30,6 +30,7 @@ dest=$(realpath -m "$1")
 if [ "$unmount" = 1 ]; then
 	mountpoint -q "$dest" && umount "$dest"
 	rm -f "$dest.img"
+	rmdir "$dest" 2>/dev/null || true # the mount point, when empty
 	exit 0
 fi
 [ "$(id -u)" -eq 0 ] || { echo "make-node: needs root (loop mount)" >&2; exit 1; }
