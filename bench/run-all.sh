@@ -9,7 +9,6 @@ node=$(mktemp -d /var/tmp/wsid-node.XXXXXX)/node
 trap 'bash "$top/bench/make-node.sh" --unmount "$node"; rmdir "$(dirname "$node")"' EXIT
 bash "$top/bench/make-node.sh" --customers "$customers" "$node"
 # daemon.sh runs watch.sh (three times), reconcile.sh and scale.sh, and ends
-# with the daemon's figures against their targets
 # with the daemon's figures against their targets; a missed target is
 # reported in the exit status after every benchmark has run
 rc=0

@@ -16,6 +16,7 @@ while [ $# -gt 0 ]; do
 	*) echo "usage: $0 [--files N] [--webspaces W]" >&2; exit 2 ;;
 	esac
 done
+. "$top/bench/lib.sh" # bench_result only: this script sets up its own tree
 make -C "$top" -j"$(nproc)" all >/dev/null
 ctl="$top/build/wsidctl"
 work=$(mktemp -d /var/tmp/wsid-scale.XXXXXX)
@@ -63,13 +64,8 @@ echo "files known to the daemon: $known in $webspaces webspaces (tmpfs; database
 printf 'first start (baseline: hash + store)   %.1f s, RSS %d MB (peak %d MB)\n' "$(echo "$t1 - $t0" | bc -l)" $((rss1 / 1024)) $((hwm1 / 1024))
 printf 'restart, nothing changed (reconcile)  %.1f s, %s files re-hashed, RSS %d MB (peak %d MB)\n' "$(echo "$t3 - $t2" | bc -l)" "$hashed" $((rss2 / 1024)) $((hwm2 / 1024))
 echo "targets: reconcile of 1 M unchanged files < 10 s; RSS < 64 MB at 1 M files"
-# the figures for bench/daemon.sh (WSID_BENCH_RESULTS, as bench/lib.sh's bench_result)
-if [ -n "${WSID_BENCH_RESULTS:-}" ]; then
-	{
-		echo "scale_files=$known"
-		echo "scale_baseline_s=$(echo "$t1 - $t0" | bc -l)"
-		echo "scale_rss_mb=$((rss1 / 1024))"
-		echo "scale_reconcile_s=$(echo "$t3 - $t2" | bc -l)"
-		echo "scale_rehashed=$hashed"
-	} >> "$WSID_BENCH_RESULTS"
-fi
+bench_result scale_files "$known"
+bench_result scale_baseline_s "$(echo "$t1 - $t0" | bc -l)"
+bench_result scale_rss_mb $((rss1 / 1024))
+bench_result scale_reconcile_s "$(echo "$t3 - $t2" | bc -l)"
+bench_result scale_rehashed "$hashed"

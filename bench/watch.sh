@@ -138,7 +138,8 @@ echo "node: $files files, $dirs directories ($(nproc) cores)"
 printf '%-44s %s\n' "watch set-up: wsid start -> READY" "$(printf '%.3f s (one filesystem mark)' "$wsid_ready")"
 printf '%-44s %s\n' "watch set-up: inotifywait -r -m" "$(printf '%.3f s, %d watches, RSS %d KB, unreclaimable kernel memory +%d KB' "$inotify_s" "$dirs" "$inotify_rss" $(( slab1 - slab0 )))"
 printf '%-44s %s\n' "ratio" "$(printf 'inotifywait takes %.0fx as long' "$(echo "$inotify_s / $wsid_ready" | bc -l)")"
-printf '%-44s %s\n' "daemon RSS (peak / now), files known" "$((rss_kb / 1024)) MB / $((rss_now / 1024)) MB, $(sqlite3 "$db" 'SELECT count(*) FROM files') files"
+known=$(sqlite3 "$db" 'SELECT count(*) FROM files')
+printf '%-44s %s\n' "daemon RSS (peak / now), files known" "$((rss_kb / 1024)) MB / $((rss_now / 1024)) MB, $known files"
 printf '%-44s %s\n' "$changes changes (create + rewrite), 1 writer" "$(printf 'writer %.1f s; all stored after %.1f s = %.0f changes/s; overflows %s; lost %s' "$writer_s" "$burst_s" "$(echo "$changes / $burst_s" | bc -l)" "$ov" "$lost")"
 printf '%-44s %s\n' "the daemon alone: $q changes queued" "$(printf 'stored in %.2f s = %.0f changes/s on %d cores (target >= 20000); %d of %d stored' "$queued_s" "$(echo "$q / $queued_s" | bc -l)" "$(nproc)" "$qstored" "$q")"
 read -r n p50 p99 pmax <<<"$lat"
@@ -146,7 +147,7 @@ printf '%-44s %s\n' "latency close()->stored at ~1000/s" "n=$n p50 ${p50} ms, p9
 bench_result setup_s "$wsid_ready"
 bench_result inotify_s "$inotify_s"
 bench_result rss_mb $((rss_now / 1024))
-bench_result files_known "$(sqlite3 "$db" 'SELECT count(*) FROM files')"
+bench_result files_known "$known"
 bench_result burst_changes "$changes"
 bench_result burst_rate "$(echo "$changes / $burst_s" | bc -l)"
 bench_result overflows "$ov"

@@ -36,7 +36,6 @@ struct store_ckpt {
 	int frames;        /* WAL size (frames) that wakes the thread */
 	int inline_frames; /* WAL size past which the committer copies back itself */
 	off_t trim_bytes;  /* WAL file size cut back when quiet, and the step */
-	off_t trim_floor;  /* what a cut-back WAL file holds: header and a few frames */
 	char *wal_path;
 	uint64_t last_commit_ns; /* atomic: set by the hook */
 	bool want, stop;
@@ -381,6 +380,8 @@ ckpt_round(struct store *s, int mode, int *nlog, int *nckpt)
 
 /* quiet this long, a WAL file grown past trim_bytes is cut back */
 #define CKPT_IDLE_MS 2000
+/* what a cut-back WAL file holds: its header and a few frames of 4 KiB pages */
+#define CKPT_TRIM_FLOOR (32 + 4 * (4096 + 24))
 
 static bool
 ckpt_stopping(struct store_ckpt *c)
@@ -440,7 +441,7 @@ ckpt_trim(struct store *s, uint64_t quiet, off_t size)
 		/* a WAL that did not start over (a reader still on it) keeps its size */
 		if (rc != SQLITE_OK || stat(c->wal_path, &st) != 0 || st.st_size >= size)
 			return false;
-		if (st.st_size <= c->trim_floor)
+		if (st.st_size <= CKPT_TRIM_FLOOR)
 			return true;
 		size = st.st_size;
 	}
@@ -557,7 +558,6 @@ store_checkpoint_thread(struct store *s, int frames)
 	c->frames = frames > 0 ? frames : 1000;
 	c->inline_frames = c->frames * 64;
 	c->trim_bytes = (off_t)c->frames * 4 * 4096;
-	c->trim_floor = 32 + 4 * (4096 + 24);
 	c->wal_path = xasprintf("%s-wal", s->path);
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_mutex_init(&c->run_mu, NULL);
