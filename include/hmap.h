@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Open-addressing hash map from byte strings to a pointer-sized value. Keys are
- * copied into the map; iteration order is unspecified. Pure module. */
+ * copied into the map; iteration order is unspecified. Keys are hashed with a
+ * random key per map (hmap.c: names come from tenants). */
 #ifndef WSID_HMAP_H
 #define WSID_HMAP_H
 
@@ -18,6 +19,7 @@ struct hmap {
 	struct hmap_slot *slots;
 	size_t cap; /* power of two */
 	size_t len;
+	unsigned char seed[16]; /* SipHash key, random, drawn with the first table */
 };
 
 void hmap_init(struct hmap *m);
@@ -29,7 +31,8 @@ void **hmap_put(struct hmap *m, const void *key, size_t klen, int *ret_new);
 void *hmap_get(const struct hmap *m, const void *key, size_t klen);
 /* removes key; returns its value (NULL if absent). Invalidates slot pointers. */
 void *hmap_del(struct hmap *m, const void *key, size_t klen);
-uint64_t hmap_hash(const void *key, size_t klen);
+/* the map's keyed hash of a key (SipHash-2-4); meaningful once m has a table */
+uint64_t hmap_hash(const struct hmap *m, const void *key, size_t klen);
 
 #define hmap_foreach(m, s) \
 	for ((s) = (m)->slots; (m)->slots && (s) < (m)->slots + (m)->cap; (s)++) \

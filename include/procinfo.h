@@ -28,4 +28,9 @@ bool proc_cache_get(struct proc_cache *c, int pid, unsigned max_age_ms, struct p
 /* reads /proc/<pid> (proc_root: "/proc", or another directory for tests) */
 bool proc_info_read(const char *proc_root, int pid, struct proc_info *out);
 
+/* fs.protected_hardlinks (/proc/sys/fs/protected_hardlinks): 1 when set, 0
+ * when not (a user may hard-link a file it cannot read or write, a root-only
+ * one included, into a directory it owns), a negative errno when unreadable */
+int proc_protected_hardlinks(void);
+
 #endif

@@ -48,7 +48,8 @@ char *buf_steal(struct buf *b);
 
 /* Escapes a name of n bytes for a text line: printable ASCII and valid UTF-8 pass,
  * backslash becomes "\\", control bytes and invalid UTF-8 become "\xNN" (\n, \t,
- * \r as themselves). Appends to b. */
+ * \r as themselves), code points unicode_invisible() flags "\u{XXXX}" (a name
+ * cannot reorder or hide what is shown). Appends to b. */
 int buf_put_escaped(struct buf *b, const char *s, size_t n);
 /* Convenience: escape into a static per-thread ring of buffers, for log lines.
  * The returned pointer lives until 8 further calls from the same thread. */
@@ -56,6 +57,9 @@ const char *esc_name(const char *s);
 /* orders byte strings like memcmp, a prefix first */
 int bytes_cmp(const void *a, size_t alen, const void *b, size_t blen);
 
+/* true for bidirectional controls, zero-width and other invisible or format
+ * characters, and line and paragraph separators (util.c lists them) */
+bool unicode_invisible(uint32_t cp);
 /* true when the n bytes are well-formed UTF-8 (no overlongs, no surrogates) */
 bool utf8_valid(const char *s, size_t n);
 

@@ -800,6 +800,48 @@ stage_open(const char *stage, const char *name)
 	return fd;
 }
 
+/* Why a manifest no trusted key signed is refused, for the message only: the
+ * format line and the key line (lines 1 and 3 of a format-1 manifest) are read
+ * from the unverified bytes, nothing else; whatever they say, the bundle is
+ * refused. A manifest that verifies with the key it names is signed by an
+ * untrusted key (-EKEYREJECTED); anything else is a bad signature (-EBADMSG). */
+static int
+unverified_why(const char *text, size_t tl, const uint8_t sig[BUNDLE_SIG_LEN], size_t ntrusted,
+	       char *err, size_t errsz)
+{
+	const char *l2 = memchr(text, '\n', tl), *l3 = NULL, *l4 = NULL;
+	const size_t ml = strlen(MAGIC);
+	uint8_t key[BUNDLE_KEY_LEN];
+	char kb[BUNDLE_KEY_B64_LEN + 1];
+
+	if (l2 && (size_t)(l2 - text) == ml + 2 && memcmp(text, MAGIC " ", ml + 1) == 0 &&
+	    text[ml + 1] != '0' + BUNDLE_FORMAT && text[ml + 1] >= '0' && text[ml + 1] <= '9') {
+		snprintf(err, errsz, "bundle format %c, this wsid reads format %d", text[ml + 1],
+			 BUNDLE_FORMAT);
+		return -EINVAL;
+	}
+	if (l2)
+		l3 = memchr(l2 + 1, '\n', tl - (size_t)(l2 + 1 - text));
+	if (l3)
+		l4 = memchr(l3 + 1, '\n', tl - (size_t)(l3 + 1 - text));
+	if (l4 == NULL || l4 - l3 < 5 || memcmp(l3 + 1, "key ", 4) != 0 ||
+	    parse_key_b64(l3 + 5, (size_t)(l4 - l3 - 5), key) < 0) {
+		snprintf(err, errsz, "bad signature: MANIFEST.sig does not verify with any trusted "
+			 "key (trusted_keys: %zu key%s; the manifest names none)", ntrusted,
+			 ntrusted == 1 ? "" : "s");
+		return -EBADMSG;
+	}
+	bundle_key_b64(key, kb);
+	if (crypto_sign_verify_detached(sig, (const unsigned char *)text, tl, key) == 0) {
+		snprintf(err, errsz, "signed by key %s, which is not trusted here (trusted_keys: %zu "
+			 "key%s)", kb, ntrusted, ntrusted == 1 ? "" : "s");
+		return -EKEYREJECTED;
+	}
+	snprintf(err, errsz, "bad signature: MANIFEST.sig does not verify with key %s (the "
+		 "manifest or the signature was changed)", kb);
+	return -EBADMSG;
+}
+
 static int
 read_bundle(struct reader *rd, struct bundle_manifest *m)
 {
@@ -826,22 +868,23 @@ read_bundle(struct reader *rd, struct bundle_manifest *m)
 	if (sodium_base642bin(sig, sizeof(sig), sigt, sl, NULL, &siglen, NULL,
 			      sodium_base64_VARIANT_ORIGINAL) != 0 || siglen != BUNDLE_SIG_LEN)
 		RERR("MANIFEST.sig: not a base64 Ed25519 signature (unsigned or damaged bundle)");
-	if ((r = bundle_manifest_parse(text, tl, m, err, errsz)) < 0)
-		goto out;
-	bundle_key_b64(m->key, kb);
+	/* the signature over the raw bytes first: the parser only ever sees a
+	 * manifest that a trusted key signed */
 	for (i = 0; i < rd->ntrusted; i++)
-		if (sodium_memcmp(rd->trusted + i * BUNDLE_KEY_LEN, m->key, BUNDLE_KEY_LEN) == 0)
+		if (crypto_sign_verify_detached(sig, (const unsigned char *)text, tl,
+						rd->trusted + i * BUNDLE_KEY_LEN) == 0)
 			break;
 	if (i == rd->ntrusted) {
-		r = -EKEYREJECTED;
-		snprintf(err, errsz, "signed by key %s, which is not trusted here (trusted_keys: %zu "
-			 "key%s)", kb, rd->ntrusted, rd->ntrusted == 1 ? "" : "s");
+		r = unverified_why(text, tl, sig, rd->ntrusted, err, errsz);
 		goto out;
 	}
-	if (crypto_sign_verify_detached(sig, (const unsigned char *)text, tl, m->key) != 0) {
+	if ((r = bundle_manifest_parse(text, tl, m, err, errsz)) < 0)
+		goto out;
+	if (sodium_memcmp(rd->trusted + i * BUNDLE_KEY_LEN, m->key, BUNDLE_KEY_LEN) != 0) {
 		r = -EBADMSG;
-		snprintf(err, errsz, "bad signature: MANIFEST.sig does not verify with key %s (the "
-			 "manifest or the signature was changed)", kb);
+		bundle_key_b64(m->key, kb);
+		snprintf(err, errsz, "MANIFEST names key %s but was signed by another trusted key: "
+			 "refused", kb);
 		goto out;
 	}
 	/* the manifest is authentic: now every member must be exactly what it says */

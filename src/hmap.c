@@ -1,12 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Linear-probing hash map with FNV-1a-then-mix hashing; see hmap.h. */
+/* Linear-probing hash map; see hmap.h.
+ *
+ * DESIGN: keys are names tenants choose (paths in their webspaces), so the
+ * hash is keyed: SipHash-2-4 (libsodium crypto_shorthash) under a random key
+ * drawn for each map when it first allocates its table. Without the key an
+ * unseeded hash (FNV-1a, as this map used) lets a tenant compute offline a few
+ * thousand names that share their low bits, and every insert and lookup of the
+ * map then walks one probe run as long as the set. The key is the only use of
+ * randomness (getrandom) in this otherwise pure module. */
 #include "hmap.h"
 
+#include <sodium.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "util.h"
+
+_Static_assert(sizeof(((struct hmap *)0)->seed) == crypto_shorthash_KEYBYTES,
+	       "hmap seed is a crypto_shorthash key");
 
 void
 hmap_init(struct hmap *m)
@@ -26,19 +39,13 @@ hmap_free(struct hmap *m)
 }
 
 uint64_t
-hmap_hash(const void *key, size_t klen)
+hmap_hash(const struct hmap *m, const void *key, size_t klen)
 {
-	const unsigned char *p = key;
-	uint64_t h = 1469598103934665603ull;
-	size_t i;
+	unsigned char out[crypto_shorthash_BYTES];
+	uint64_t h;
 
-	for (i = 0; i < klen; i++) {
-		h ^= p[i];
-		h *= 1099511628211ull;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
+	crypto_shorthash(out, key, klen, m->seed);
+	memcpy(&h, out, sizeof(h));
 	return h;
 }
 
@@ -65,6 +72,12 @@ hmap_grow(struct hmap *m)
 	struct hmap_slot *old = m->slots;
 	size_t oldcap = m->cap, i;
 
+	if (oldcap == 0) {
+		/* the first table: a key of its own (sodium_init: idempotent, thread-safe) */
+		if (sodium_init() < 0)
+			fatalx("hmap: libsodium cannot be initialised");
+		randombytes_buf(m->seed, sizeof(m->seed));
+	}
 	m->cap = m->cap ? m->cap * 2 : 64;
 	m->slots = xcalloc(m->cap, sizeof(*m->slots));
 	for (i = 0; i < oldcap; i++) {
@@ -79,11 +92,12 @@ hmap_grow(struct hmap *m)
 void **
 hmap_put(struct hmap *m, const void *key, size_t klen, int *ret_new)
 {
-	uint64_t h = hmap_hash(key, klen);
+	uint64_t h;
 	struct hmap_slot *s;
 
 	if ((m->len + 1) * 4 >= m->cap * 3)
 		hmap_grow(m);
+	h = hmap_hash(m, key, klen);
 	s = hmap_find(m, h, key, klen);
 	if (s->key == NULL) {
 		s->key = xmalloc(klen + 1);
@@ -103,19 +117,25 @@ hmap_put(struct hmap *m, const void *key, size_t klen, int *ret_new)
 void *
 hmap_get(const struct hmap *m, const void *key, size_t klen)
 {
-	struct hmap_slot *s = hmap_find(m, hmap_hash(key, klen), key, klen);
+	struct hmap_slot *s;
 
-	return s && s->key ? s->val : NULL;
+	if (m->cap == 0)
+		return NULL;
+	s = hmap_find(m, hmap_hash(m, key, klen), key, klen);
+	return s->key ? s->val : NULL;
 }
 
 void *
 hmap_del(struct hmap *m, const void *key, size_t klen)
 {
-	struct hmap_slot *s = hmap_find(m, hmap_hash(key, klen), key, klen);
+	struct hmap_slot *s;
 	size_t mask, i, j;
 	void *val;
 
-	if (s == NULL || s->key == NULL)
+	if (m->cap == 0)
+		return NULL;
+	s = hmap_find(m, hmap_hash(m, key, klen), key, klen);
+	if (s->key == NULL)
 		return NULL;
 	val = s->val;
 	free(s->key);

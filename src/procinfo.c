@@ -2,6 +2,7 @@
 /* The writer's identity from /proc; see procinfo.h. */
 #include "procinfo.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -164,4 +165,17 @@ proc_cache_get(struct proc_cache *c, int pid, unsigned max_age_ms, struct proc_i
 	}
 	*out = *s;
 	return s->known;
+}
+
+int
+proc_protected_hardlinks(void)
+{
+	char buf[16];
+	ssize_t n = read_small(AT_FDCWD, "/proc/sys/fs/protected_hardlinks", buf, sizeof(buf));
+
+	if (n < 0)
+		return -errno;
+	if (buf[0] == '0' && (n == 1 || buf[1] == '\n'))
+		return 0;
+	return buf[0] >= '1' && buf[0] <= '9' ? 1 : -EINVAL;
 }

@@ -232,11 +232,54 @@ mkdir_parent(const char *path)
 	int r = 0;
 
 	if (stat(dir, &st) < 0) {
-		if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 			r = -errno;
 	}
 	free(dup);
 	return r;
+}
+
+/* Creates the database file 0600 whatever the umask: SQLite would create it
+ * 0644 less the umask, and gives its -wal and -shm files the mode of the
+ * database file. */
+static int
+create_private(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int r = 0;
+
+	if (fd < 0)
+		return errno == EEXIST ? 0 : -errno;
+	if (fchmod(fd, 0600) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* A database file (or its -wal, -shm) that group or others may read, made by
+ * an older wsid or under a loose umask, is made private (0600 at most) and
+ * the change logged, as Tor does for its data directory: the file holds every
+ * customer's file list, hashes and findings. suffix: "", "-wal", "-shm". */
+static void
+tighten_mode(const char *path, const char *suffix)
+{
+	char *p = xasprintf("%s%s", path, suffix);
+	int fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077)) {
+		mode_t m = st.st_mode & 0700;
+
+		if (fchmod(fd, m) < 0)
+			log_warn("store: %s is mode %04o, readable by others: cannot chmod it",
+				 esc_name(p), (unsigned)(st.st_mode & 07777));
+		else
+			log_warnx("store: %s was mode %04o, readable by others: now %04o",
+				  esc_name(p), (unsigned)(st.st_mode & 07777), (unsigned)m);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(p);
 }
 
 static int
@@ -284,10 +327,18 @@ store_open(const char *path, int flags, struct store **ret, char *err, size_t er
 			snprintf(err, errsz, "%s: cannot create its directory: %s", path, strerror(-r));
 			goto fail;
 		}
+		if ((r = create_private(path)) < 0) {
+			snprintf(err, errsz, "%s: cannot create it: %s", path, strerror(-r));
+			goto fail;
+		}
 	} else if (!S_ISREG(sb.st_mode)) {
 		r = -EINVAL;
 		snprintf(err, errsz, "%s: not a regular file", path);
 		goto fail;
+	} else if (!s->rdonly) {
+		tighten_mode(path, "");
+		tighten_mode(path, "-wal");
+		tighten_mode(path, "-shm");
 	}
 	oflags = SQLITE_OPEN_NOMUTEX | (s->rdonly ? SQLITE_OPEN_READONLY
 						  : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);

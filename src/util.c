@@ -192,16 +192,19 @@ buf_steal(struct buf *b)
 	return s;
 }
 
-/* length of the valid UTF-8 sequence at s (max n bytes), 0 if invalid */
+/* length of the valid UTF-8 sequence at s (max n bytes), 0 if invalid; its
+ * code point in *ret_cp */
 static size_t
-utf8_seq(const unsigned char *s, size_t n)
+utf8_seq(const unsigned char *s, size_t n, uint32_t *ret_cp)
 {
 	unsigned c = s[0];
 	size_t len, i;
 	uint32_t cp;
 
-	if (c < 0x80)
+	if (c < 0x80) {
+		*ret_cp = c;
 		return 1;
+	}
 	if (c >= 0xc2 && c <= 0xdf) {
 		len = 2;
 		cp = c & 0x1f;
@@ -224,7 +227,46 @@ utf8_seq(const unsigned char *s, size_t n)
 		return 0;
 	if (cp >= 0xd800 && cp <= 0xdfff)
 		return 0;
+	*ret_cp = cp;
 	return len;
+}
+
+/* Code points that change how the text around them is shown, or show nothing:
+ * Default_Ignorable_Code_Point, General_Category Cf (format), Zl and Zp, as of
+ * Unicode 15.0. Bidirectional controls (U+202A-202E, U+2066-2069, U+200E/F,
+ * U+061C) reorder what follows them: a name ending in U+202E "php.gpj" shows
+ * as "jpg.php"; zero-width ones (U+200B-200D, U+2060, U+FEFF) make two names
+ * look alike; U+2028/2029 break lines. Sorted, for a binary search. */
+static const struct {
+	uint32_t lo, hi;
+} invisible[] = {
+	{ 0x00ad, 0x00ad },   { 0x034f, 0x034f },   { 0x0600, 0x0605 },   { 0x061c, 0x061c },
+	{ 0x06dd, 0x06dd },   { 0x070f, 0x070f },   { 0x0890, 0x0891 },   { 0x08e2, 0x08e2 },
+	{ 0x115f, 0x1160 },   { 0x17b4, 0x17b5 },   { 0x180b, 0x180f },   { 0x200b, 0x200f },
+	{ 0x2028, 0x202e },   { 0x2060, 0x206f },   { 0x3164, 0x3164 },   { 0xfe00, 0xfe0f },
+	{ 0xfeff, 0xfeff },   { 0xffa0, 0xffa0 },   { 0xfff0, 0xfffb },   { 0x110bd, 0x110bd },
+	{ 0x110cd, 0x110cd }, { 0x13430, 0x1343f }, { 0x1bca0, 0x1bca3 }, { 0x1d173, 0x1d17a },
+	{ 0xe0000, 0xe0fff },
+};
+
+bool
+unicode_invisible(uint32_t cp)
+{
+	size_t lo = 0, hi = ARRAY_SIZE(invisible);
+
+	if (cp < 0xad)
+		return false;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (cp < invisible[mid].lo)
+			hi = mid;
+		else if (cp > invisible[mid].hi)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
 }
 
 bool
@@ -232,9 +274,10 @@ utf8_valid(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, l;
+	uint32_t cp;
 
 	while (i < n) {
-		l = utf8_seq(p + i, n - i);
+		l = utf8_seq(p + i, n - i, &cp);
 		if (l == 0)
 			return false;
 		i += l;
@@ -247,6 +290,7 @@ buf_put_escaped(struct buf *b, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, l;
+	uint32_t cp;
 	int r = 0;
 
 	while (i < n && r == 0) {
@@ -270,11 +314,13 @@ buf_put_escaped(struct buf *b, const char *s, size_t n)
 		} else if (c < 0x80) {
 			r = buf_putc(b, (char)c);
 			i++;
-		} else if ((l = utf8_seq(p + i, n - i)) > 0) {
+		} else if ((l = utf8_seq(p + i, n - i, &cp)) > 0) {
 			/* C1 controls (U+0080..U+009F) are escaped too */
-			if (l == 2 && c == 0xc2 && p[i + 1] < 0xa0) {
+			if (l == 2 && c == 0xc2 && p[i + 1] < 0xa0)
 				r = buf_printf(b, "\\x%02x\\x%02x", c, p[i + 1]);
-			} else
+			else if (unicode_invisible(cp))
+				r = buf_printf(b, "\\u{%04x}", (unsigned)cp);
+			else
 				r = buf_append(b, p + i, l);
 			i += l;
 		} else {

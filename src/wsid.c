@@ -32,6 +32,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
+#include "procinfo.h"
 #include "deliver.h"
 #include "sdnotify.h"
 #include "store.h"
@@ -328,6 +329,25 @@ on_watch_event(void *ud, const struct watch_event *ev)
 			    ev->pid);
 }
 
+/* Customers' files are read as root: without fs.protected_hardlinks a tenant
+ * links a file it cannot read into its webspace and wsid stores its hash,
+ * owner and size among the tenant's files (and tells the tenant of it). */
+static void
+warn_protected_hardlinks(void)
+{
+	int r = proc_protected_hardlinks();
+
+	if (r == 0)
+		log_warnx("fs.protected_hardlinks is 0: a tenant can hard-link a file it cannot read "
+			  "(a root-only one too) into its webspace, where wsid stores its hash, owner "
+			  "and size and reports it to the tenant; set it to 1 (sysctl "
+			  "fs.protected_hardlinks=1, and in /etc/sysctl.d)");
+	else if (r < 0)
+		log_warnx("cannot read /proc/sys/fs/protected_hardlinks (%s): whether tenants can "
+			  "hard-link files they cannot read into their webspace is unknown",
+			  strerror(-r));
+}
+
 /* ---- control socket ---- */
 
 static void
@@ -341,7 +361,7 @@ status_json(struct buf *b)
 	char *serial = store_meta_get(d.s, "index_serial");
 	char *key = store_meta_get(d.s, "index_key");
 	uint64_t now = now_mono_ns();
-	int i;
+	int i, ph;
 
 	engine_get_stats(d.e, &es);
 	json_init(&j, b);
@@ -378,6 +398,8 @@ status_json(struct buf *b)
 	if (es.store_err)
 		json_kv_str(&j, "database_error", strerror(es.store_err));
 	json_kv_int(&j, "commit_failures", (int64_t)es.commit_failures);
+	if ((ph = proc_protected_hardlinks()) >= 0)
+		json_kv_bool(&j, "protected_hardlinks", ph == 1);
 	if (fpindex_stats(d.s, &fs) == 0) {
 		json_kv_int(&j, "index_products", (int64_t)fs.products);
 		json_kv_int(&j, "index_versions", (int64_t)fs.versions);
@@ -1017,6 +1039,7 @@ main(int argc, char **argv)
 		apply_log_level();
 	if (sodium_init() < 0)
 		fatalx("libsodium cannot initialise");
+	warn_protected_hardlinks();
 	if (store_open(d.cfg->database, STORE_CREATE, &d.s, err, sizeof(err)) < 0)
 		fatalx("%s", err);
 	{

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Hostile names: newline, CR LF, tab, invalid UTF-8, a leading '-', 255 bytes.
+# Hostile names: newline, CR LF, tab, invalid UTF-8, a leading '-', 255 bytes,
+# bidirectional and zero-width characters (made by the tenant).
 # The live daemon stores them; wsidctl events and files escape them in text (no
 # forged line) and give the exact bytes back in JSON (<key>_base64 where the
 # bytes are not UTF-8); wsidctl scan does the same for what it skips.
@@ -70,6 +71,35 @@ timeout 60 "$WSIDCTL" --config "$D/wsid.yaml" scan --standalone --json "$WS" > "
 check "scan --json: every skipped link's name decodes to its exact bytes" exact "$D/scan.json" path "links/"
 timeout 60 "$WSIDCTL" --config "$D/wsid.yaml" scan --standalone --verbose "$WS" > "$D/scan.txt" 2>/dev/null
 check "scan (text): no forged line" bash -c "! grep -q '^FAKE' '$D/scan.txt' && ! LC_ALL=C grep -q \$'[\r\t\xff]' '$D/scan.txt'"
+# -- bidirectional and zero-width characters, made by the tenant (uid 1234):
+# U+202E (right-to-left override) shows "invoice<U+202E>gpj.php" as
+# "invoicephp.jpg", U+200B (zero-width space) makes "in<U+200B>dex.php" look like
+# index.php. Text escapes them as \u{XXXX}; JSON keeps the exact bytes.
+rlo=$'invoice\xe2\x80\xaegpj.php' zw=$'in\xe2\x80\x8bdex.php'
+mkdir "$WS/tenant" && chown 1234:1234 "$WS/tenant"
+chmod 711 "$D" # the test's directory (mktemp: 0700): the tenant may pass through
+setpriv --reuid=1234 --regid=1234 --clear-groups sh -c \
+	'printf "<?php system(\$_GET[0]);" > "$1/$2" && printf "<?php" > "$1/$3" && ln -s /etc/passwd "$1/link-$2"' \
+	sh "$WS/tenant" "$rlo" "$zw"
+chmod 700 "$D"
+check_eq "the tenant made the file" "1234" "$(stat -c %u "$WS/tenant/$rlo")"
+bounded_sync "bidi names" 30
+bidicheck() { # bidicheck WHAT FILE [NAME...]: each name escaped, no raw U+202E or U+200B
+	local what=$1 f=$2; shift 2
+	check "$what: no raw U+202E or U+200B" bash -c "! grep -q \$'\\xe2\\x80\\xae\\|\\xe2\\x80\\x8b' '$f'"
+	for n in "$@"; do check "$what: $n shown" grep -qF "$n" "$f"; done
+}
+"$WSIDCTL" --db "$D/db/wsid.db" events > "$D/ev.txt"
+bidicheck "events (text)" "$D/ev.txt" 'tenant/invoice\u{202e}gpj.php' 'tenant/in\u{200b}dex.php'
+"$WSIDCTL" --config "$D/wsid.yaml" files "$WS/tenant" > "$D/files.txt"
+bidicheck "files (text)" "$D/files.txt" 'invoice\u{202e}gpj.php' 'in\u{200b}dex.php' 'link-invoice\u{202e}gpj.php'
+timeout 60 "$WSIDCTL" --config "$D/wsid.yaml" scan --standalone --verbose "$WS/tenant" > "$D/scan.txt" 2>/dev/null
+bidicheck "scan (text)" "$D/scan.txt" 'link-invoice\u{202e}gpj.php'
+check "events --json: the exact bytes of both names" python3 -c '
+import json, sys
+paths = {json.loads(l)["path"].encode() for l in open(sys.argv[1], "rb") if l.strip()}
+sys.exit(0 if all(any(p.endswith(b"/tenant/" + n.encode("utf-8", "surrogateescape")) for p in paths) for n in sys.argv[2:]) else 1)' \
+	<("$WSIDCTL" --db "$D/db/wsid.db" events --json) "$rlo" "$zw"
 # renames between odd names, then the state
 mv "$WS/$long" "$WS/"$'renamed\nline.php'
 mv "$WS/bad"$'\xff'"utf8.php" "$WS/-"$'\xfe.php'

@@ -2,6 +2,7 @@
 /* Bundles (manifest, known-bad list, signed archives read from memory) and
  * the JSON parser behind WordPress.org checksum files. */
 #include <errno.h>
+#include <stdbool.h>
 #include <sodium.h>
 
 #include "bundle.h"
@@ -246,6 +247,118 @@ test_read(void)
 	buf_free(&b);
 }
 
+/* the manifest's bytes inside a rendered bundle */
+static char *
+manifest_in(struct buf *b, size_t *len)
+{
+	char *p = memmem(b->data, b->len, "wsid-bundle 1\n", 14), *end;
+
+	end = p ? memmem(p, b->len - (size_t)(p - b->data), "\nend\n", 5) : NULL;
+	if (end == NULL)
+		return NULL;
+	*len = (size_t)(end + 5 - p);
+	return p;
+}
+
+/* signs the manifest in b again with secret, over its MANIFEST.sig (the old
+ * signature, by sk, is found by value: Ed25519 signatures are deterministic) */
+static bool
+resign(struct buf *b, const char *old_man, size_t old_len, const uint8_t *secret)
+{
+	uint8_t sig[BUNDLE_SIG_LEN];
+	char oldb[128], newb[128], *man, *at;
+	size_t ml;
+
+	crypto_sign_detached(sig, NULL, (const unsigned char *)old_man, old_len, sk);
+	sodium_bin2base64(oldb, sizeof(oldb), sig, sizeof(sig), sodium_base64_VARIANT_ORIGINAL);
+	man = manifest_in(b, &ml);
+	at = memmem(b->data, b->len, oldb, strlen(oldb));
+	if (man == NULL || at == NULL)
+		return false;
+	crypto_sign_detached(sig, NULL, (const unsigned char *)man, ml, secret);
+	sodium_bin2base64(newb, sizeof(newb), sig, sizeof(sig), sodium_base64_VARIANT_ORIGINAL);
+	memcpy(at, newb, strlen(newb));
+	return true;
+}
+
+/* a bundle by sk whose manifest names pk2, signed again by signer */
+static bool
+render_naming_pk2(const uint8_t *signer, struct buf *b)
+{
+	char key2[BUNDLE_KEY_B64_LEN + 1], *man, *copy, *kl;
+	size_t ml;
+	bool ok;
+
+	render(sk, NULL, b);
+	man = manifest_in(b, &ml);
+	kl = man ? memmem(man, ml, "\nkey ", 5) : NULL;
+	if (kl == NULL)
+		return false;
+	copy = xmalloc(ml);
+	memcpy(copy, man, ml);
+	bundle_key_b64(pk2, key2);
+	memcpy(kl + 5, key2, BUNDLE_KEY_B64_LEN);
+	ok = resign(b, copy, ml, signer);
+	free(copy);
+	return ok;
+}
+
+/* A manifest is parsed only once a trusted key's signature over its bytes
+ * holds: changed bytes the parser would refuse, or that would lead it
+ * astray, are a signature failure, whatever they say. */
+static void
+test_verify_first(void)
+{
+	static const struct {
+		const char *from, *to, *what;
+	} edits[] = {
+		{ "sets/p/product.yaml\n", "../../../../../../x\n", "a name outside the staging" },
+		{ "kind index\n", "kind\rindex\n", "a CR byte" },
+		{ "serial 3\n", "serial x\n", "a serial that is no number" },
+		{ "\nend\n", "\nEND\n", "no end line" },
+	};
+	struct buf b;
+	char err[512], key2[BUNDLE_KEY_B64_LEN + 1], *man;
+	size_t i, ml;
+
+	for (i = 0; i < ARRAY_SIZE(edits); i++) {
+		char *p;
+
+		render(sk, NULL, &b);
+		man = manifest_in(&b, &ml);
+		p = man ? memmem(man, ml, edits[i].from, strlen(edits[i].from)) : NULL;
+		T_CHECK(p != NULL, "%s: not found", edits[i].what);
+		if (p) {
+			memcpy(p, edits[i].to, strlen(edits[i].to));
+			T_CHECK(read_it(&b, pk, err, sizeof(err)) == -EBADMSG &&
+				strncmp(err, "bad signature: ", 15) == 0, "%s: %s", edits[i].what, err);
+		}
+		buf_free(&b);
+	}
+	/* a format this wsid does not read is named as such (not parsed either) */
+	render(sk, NULL, &b);
+	man = manifest_in(&b, &ml);
+	T_OK(man != NULL);
+	if (man) {
+		man[12] = '2';
+		T_CHECK(read_it(&b, pk, err, sizeof(err)) == -EINVAL &&
+			strstr(err, "bundle format 2, this wsid reads format 1"), "%s", err);
+	}
+	buf_free(&b);
+	/* the key line only names the signer for the message: a manifest naming
+	 * another key yet signed by the trusted one is refused; signed by the key
+	 * it names, that key is not trusted */
+	bundle_key_b64(pk2, key2);
+	T_OK(render_naming_pk2(sk, &b));
+	T_CHECK(read_it(&b, pk, err, sizeof(err)) == -EBADMSG && strstr(err, "names key") &&
+		strstr(err, key2), "%s", err);
+	buf_free(&b);
+	T_OK(render_naming_pk2(sk2, &b));
+	T_CHECK(read_it(&b, pk, err, sizeof(err)) == -EKEYREJECTED && strstr(err, "not trusted") &&
+		strstr(err, key2), "%s", err);
+	buf_free(&b);
+}
+
 static void
 test_json(void)
 {
@@ -330,6 +443,7 @@ main(void)
 	T_RUN(test_names);
 	T_RUN(test_known_bad);
 	T_RUN(test_read);
+	T_RUN(test_verify_first);
 	T_RUN(test_json);
 	T_RUN(test_wpsums);
 	T_DONE();

@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* hmap: byte-string keys (empty, with NUL bytes, prefixes of each other),
  * insertion flags, growth, iteration, and inserts, lookups and backward-shift
- * deletes against a reference table over many random operations. */
+ * deletes against a reference table over many random operations; the hash is
+ * keyed (a key per map) and names built to collide under an unkeyed hash do not
+ * make long probe runs. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "hmap.h"
 #include "t.h"
@@ -80,8 +85,8 @@ test_keys(void)
 		hmap_foreach(&m, s) term &= s->key[s->klen] == '\0';
 		T_OK(term);
 	}
-	T_EQ_INT(hmap_hash("abc", 3), hmap_hash("abcd", 3));
-	T_OK(hmap_hash("abc", 3) != hmap_hash("abd", 3));
+	T_EQ_INT(hmap_hash(&m, "abc", 3), hmap_hash(&m, "abcd", 3));
+	T_OK(hmap_hash(&m, "abc", 3) != hmap_hash(&m, "abd", 3));
 	hmap_free(&m);
 	T_EQ_INT(m.len, 0);
 	T_OK(m.slots == NULL);
@@ -240,6 +245,126 @@ test_drain(void)
 	hmap_free(&m);
 }
 
+/* Each map draws its own key: the same name hashes differently in two maps
+ * (and in another process), and the same in one map over its life. */
+static void
+test_keyed(void)
+{
+	struct hmap a, b;
+	uint64_t ha, hb, hchild = 0;
+	int fds[2], st;
+	pid_t pid;
+
+	hmap_init(&a);
+	hmap_init(&b);
+	*hmap_put(&a, "index.php", 9, NULL) = &a;
+	*hmap_put(&b, "index.php", 9, NULL) = &b;
+	ha = hmap_hash(&a, "index.php", 9);
+	hb = hmap_hash(&b, "index.php", 9);
+	T_CHECK(ha != hb, "two maps hash alike: %016llx", (unsigned long long)ha);
+	T_OK(memcmp(a.seed, b.seed, sizeof(a.seed)) != 0);
+	T_EQ_INT(hmap_hash(&a, "index.php", 9), ha); /* stable within the map */
+	/* a map made in a forked child draws its own key there */
+	T_OK(pipe(fds) == 0);
+	pid = fork();
+	if (pid == 0) {
+		struct hmap c;
+		uint64_t h;
+
+		hmap_init(&c);
+		*hmap_put(&c, "index.php", 9, NULL) = &c;
+		h = hmap_hash(&c, "index.php", 9);
+		_exit(write(fds[1], &h, sizeof(h)) == sizeof(h) ? 0 : 1);
+	}
+	close(fds[1]);
+	T_OK(pid > 0 && read(fds[0], &hchild, sizeof(hchild)) == sizeof(hchild));
+	T_OK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(fds[0]);
+	T_OK(hchild != ha && hchild != hb);
+	/* a freed map draws a new key with its next table */
+	{
+		unsigned char old[sizeof(a.seed)];
+
+		memcpy(old, a.seed, sizeof(old));
+		hmap_free(&a);
+		*hmap_put(&a, "index.php", 9, NULL) = &a;
+		T_OK(memcmp(old, a.seed, sizeof(old)) != 0);
+		T_OK(hmap_get(&a, "index.php", 9) == &a);
+	}
+	hmap_free(&a);
+	hmap_free(&b);
+}
+
+/* The hash this map used before it was keyed (FNV-1a 64 then a mix): what a
+ * tenant can compute offline to pick colliding names. */
+static uint64_t
+unkeyed_hash(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ull;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h;
+}
+
+/* the longest distance of a stored key from its home slot: the probe run a
+ * lookup of it walks */
+static size_t
+max_displacement(const struct hmap *m)
+{
+	size_t i, d, worst = 0;
+
+	for (i = 0; i < m->cap; i++) {
+		if (m->slots[i].key == NULL)
+			continue;
+		d = (i - (size_t)(m->slots[i].hash & (m->cap - 1))) & (m->cap - 1);
+		if (d > worst)
+			worst = d;
+	}
+	return worst;
+}
+
+/* 2,000 upload names whose unkeyed hashes share their low 12 bits: in the
+ * 4,096-slot table they fill, the unkeyed map put them all in one probe run
+ * (each lookup up to 2,000 comparisons, inserts quadratic). Keyed, the longest
+ * run stays that of random keys at load 0.49 (a few tens at most). */
+#define NCOLL 2000
+static void
+test_crafted_collisions(void)
+{
+	static char names[NCOLL][40];
+	struct hmap m;
+	size_t n = 0, worst;
+	uint64_t i, target = 0;
+	bool found = true;
+	int len;
+
+	for (i = 0; n < NCOLL; i++) {
+		len = snprintf(names[n], sizeof(names[n]), "wp-content/uploads/%llx.php",
+			       (unsigned long long)i);
+		if (n == 0)
+			target = unkeyed_hash(names[0], (size_t)len) & 4095;
+		if ((unkeyed_hash(names[n], (size_t)len) & 4095) == target)
+			n++;
+	}
+	hmap_init(&m);
+	for (i = 0; i < NCOLL; i++)
+		*hmap_put(&m, names[i], strlen(names[i]), NULL) = names[i];
+	T_EQ_INT(m.cap, 4096);
+	worst = max_displacement(&m);
+	T_CHECK(worst < 64, "a probe run of %zu slots for %d crafted names", worst, NCOLL);
+	for (i = 0; i < NCOLL; i++)
+		found &= hmap_get(&m, names[i], strlen(names[i])) == names[i];
+	T_OK(found);
+	hmap_free(&m);
+}
+
 int
 main(void)
 {
@@ -248,5 +373,7 @@ main(void)
 	T_RUN(test_grow_and_iterate);
 	T_RUN(test_random);
 	T_RUN(test_drain);
+	T_RUN(test_keyed);
+	T_RUN(test_crafted_collisions);
 	T_DONE();
 }

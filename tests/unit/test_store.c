@@ -306,6 +306,113 @@ test_rdonly(void)
 	store_close(s);
 }
 
+static unsigned
+mode_of(const char *path, const char *suffix)
+{
+	char p[320];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s%s", path, suffix);
+	return stat(p, &st) == 0 ? (unsigned)(st.st_mode & 07777) : 01000; /* 01000: absent */
+}
+
+/* A database wsid creates is 0600 with its -wal and -shm, in a directory
+ * 0700, whatever the umask of whoever created it (a root shell: 022). */
+static void
+test_mode_new(mode_t mask)
+{
+	char sub[300], path[320];
+	struct store *s = NULL;
+	char err[512];
+	mode_t old;
+
+	snprintf(sub, sizeof(sub), "%s/umask%03o", dir, (unsigned)mask);
+	snprintf(path, sizeof(path), "%s/wsid.db", sub);
+	old = umask(mask);
+	T_EQ_INT(store_open(path, STORE_CREATE, &s, err, sizeof(err)), 0);
+	if (s)
+		T_EQ_INT(store_exec(s, "CREATE TABLE m(x); INSERT INTO m VALUES (1)"), 0);
+	umask(old);
+	T_CHECK(mode_of(path, "") == 0600, "umask %03o: database %04o", (unsigned)mask,
+		mode_of(path, ""));
+	T_CHECK(mode_of(path, "-wal") == 0600, "umask %03o: -wal %04o", (unsigned)mask,
+		mode_of(path, "-wal"));
+	T_CHECK(mode_of(path, "-shm") == 0600, "umask %03o: -shm %04o", (unsigned)mask,
+		mode_of(path, "-shm"));
+	T_CHECK(mode_of(sub, "") == 0700, "umask %03o: directory %04o", (unsigned)mask,
+		mode_of(sub, ""));
+	store_close(s);
+}
+
+static void
+test_mode_umask022(void)
+{
+	test_mode_new(022);
+}
+
+static void
+test_mode_umask000(void)
+{
+	test_mode_new(0);
+}
+
+/* An existing database readable by others (an older wsid, a loose umask) is
+ * made 0600 when opened writable, with the -wal and -shm a crash left behind;
+ * a read-only open changes nothing. */
+static void
+test_mode_tightened(void)
+{
+	char path[320];
+	struct store *s = NULL;
+	char err[512];
+	pid_t child;
+	int st = 0;
+
+	snprintf(path, sizeof(path), "%s/umask000/wsid.db", dir);
+	child = fork();
+	if (child == 0) {
+		/* killed with its WAL open: -wal and -shm stay */
+		if (store_open(path, 0, &s, err, sizeof(err)) < 0 ||
+		    store_exec(s, "INSERT INTO m VALUES (2)") < 0)
+			_exit(1);
+		_exit(0);
+	}
+	T_OK(child > 0 && waitpid(child, &st, 0) == child && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	T_OK(chmod(path, 0644) == 0);
+	T_OK(mode_of(path, "-wal") != 01000 && mode_of(path, "-shm") != 01000);
+	{
+		char w[340], m[340];
+
+		snprintf(w, sizeof(w), "%s-wal", path);
+		snprintf(m, sizeof(m), "%s-shm", path);
+		T_OK(chmod(w, 0666) == 0 && chmod(m, 0644) == 0);
+	}
+	T_EQ_INT(store_open(path, STORE_RDONLY, &s, err, sizeof(err)), 0);
+	store_close(s);
+	s = NULL;
+	T_EQ_INT(mode_of(path, ""), 0644); /* read-only: left as it is */
+	T_EQ_INT(store_open(path, 0, &s, err, sizeof(err)), 0);
+	T_EQ_INT(mode_of(path, ""), 0600);
+	T_EQ_INT(mode_of(path, "-wal"), 0600);
+	T_EQ_INT(mode_of(path, "-shm"), 0600);
+	store_close(s);
+}
+
+static void
+rm_db(const char *sub)
+{
+	char p[320];
+
+	snprintf(p, sizeof(p), "%s/%s/wsid.db-wal", dir, sub);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/%s/wsid.db-shm", dir, sub);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/%s/wsid.db", dir, sub);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/%s", dir, sub);
+	rmdir(p);
+}
+
 int
 main(void)
 {
@@ -318,6 +425,11 @@ main(void)
 	T_RUN(test_trim_killed);
 	T_RUN(test_close_idle);
 	T_RUN(test_rdonly);
+	T_RUN(test_mode_umask022);
+	T_RUN(test_mode_umask000);
+	T_RUN(test_mode_tightened);
+	rm_db("umask022");
+	rm_db("umask000");
 	unlink(walpath);
 	snprintf(walpath, sizeof(walpath), "%s-shm", dbpath);
 	unlink(walpath);

@@ -31,6 +31,44 @@ test_escape(void)
 	T_EQ_STR(esc_name("x\r\ny"), "x\\r\\ny");
 }
 
+/* Bidirectional controls, zero-width and other invisible characters are
+ * escaped as \u{XXXX}: a name cannot make a text line show another name. */
+static void
+test_escape_invisible(void)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		/* RLO: "shell\u202egpj.php" shows as "shellphp.jpg" */
+		{ "shell\xe2\x80\xaegpj.php", "shell\\u{202e}gpj.php" },
+		{ "a\xe2\x80\xaa" "b\xe2\x80\xab" "c\xe2\x80\xac" "d\xe2\x80\xad", /* LRE RLE PDF LRO */
+		  "a\\u{202a}b\\u{202b}c\\u{202c}d\\u{202d}" },
+		{ "\xe2\x81\xa6\xe2\x81\xa7\xe2\x81\xa8\xe2\x81\xa9", /* LRI RLI FSI PDI */
+		  "\\u{2066}\\u{2067}\\u{2068}\\u{2069}" },
+		{ "x\xe2\x80\x8ey\xe2\x80\x8fz\xd8\x9c", "x\\u{200e}y\\u{200f}z\\u{061c}" }, /* LRM RLM ALM */
+		/* zero-width space, non-joiner, joiner, word joiner, BOM */
+		{ "in\xe2\x80\x8b" "dex\xe2\x80\x8c\xe2\x80\x8d\xe2\x81\xa0.php\xef\xbb\xbf",
+		  "in\\u{200b}dex\\u{200c}\\u{200d}\\u{2060}.php\\u{feff}" },
+		/* line and paragraph separators, soft hyphen, Hangul filler */
+		{ "a\xe2\x80\xa8" "b\xe2\x80\xa9" "c\xc2\xad" "d\xe3\x85\xa4",
+		  "a\\u{2028}b\\u{2029}c\\u{00ad}d\\u{3164}" },
+		/* variation selector, tag characters (4-byte) */
+		{ "e\xef\xb8\x8f\xf3\xa0\x81\x81\xf3\xa0\x81\xbf", "e\\u{fe0f}\\u{e0041}\\u{e007f}" },
+		/* visible text around them passes: accents, CJK, emoji, Arabic, Hebrew */
+		{ "caf\xc3\xa9" " \xe6\x97\xa5 \xf0\x9f\x98\x80 \xd8\xb9 \xd7\x90 \xc2\xa0",
+		  "caf\xc3\xa9" " \xe6\x97\xa5 \xf0\x9f\x98\x80 \xd8\xb9 \xd7\x90 \xc2\xa0" },
+		/* the escape itself cannot be forged: a literal backslash is doubled */
+		{ "\\u{202e}", "\\\\u{202e}" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		T_EQ_STR(esc_name(cases[i].in), cases[i].out);
+	T_OK(unicode_invisible(0x202e) && unicode_invisible(0x200b) && unicode_invisible(0xe0001));
+	T_OK(!unicode_invisible('a') && !unicode_invisible(0xe9) && !unicode_invisible(0x1f600));
+	T_OK(!unicode_invisible(0x2027) && !unicode_invisible(0x202f) && !unicode_invisible(0xe1000));
+}
+
 static void
 test_utf8(void)
 {
@@ -87,6 +125,7 @@ main(void)
 {
 	T_RUN(test_buf_cap);
 	T_RUN(test_escape);
+	T_RUN(test_escape_invisible);
 	T_RUN(test_utf8);
 	T_RUN(test_hex);
 	T_RUN(test_version_order);
