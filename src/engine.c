@@ -58,6 +58,8 @@ struct webspace {
 	size_t ninst;
 	uint64_t reident_ns; /* 0 = not scheduled */
 	bool reident_index;  /* scheduled by an index change */
+	uint64_t recheck_ns; /* a reconcile to come (lost events), 0: none */
+	uint64_t lost_ns;    /* the last reconcile for lost events or a file system error */
 };
 
 enum bg_kind { BG_BASELINE, BG_RECONCILE };
@@ -1129,9 +1131,12 @@ engine_timeout_ms(struct engine *e)
 	for (l = 0; l < 2; l++)
 		if (e->lists[l].head && e->lists[l].head->deadline_ns < best)
 			best = e->lists[l].head->deadline_ns;
-	for (i = 0; i < e->nws; i++)
+	for (i = 0; i < e->nws; i++) {
 		if (e->ws[i].reident_ns && e->ws[i].reident_ns < best)
 			best = e->ws[i].reident_ns;
+		if (e->ws[i].recheck_ns && e->ws[i].recheck_ns < best)
+			best = e->ws[i].recheck_ns;
+	}
 	if (e->repair_ns && e->repair_ns < best)
 		best = e->repair_ns;
 	if (best == UINT64_MAX)
@@ -1191,6 +1196,10 @@ reident:
 			w->reident_ns = 0;
 			engine_flush(e);
 			reident(e, w);
+		}
+		if (w->recheck_ns && w->recheck_ns <= now) {
+			w->recheck_ns = 0;
+			engine_reconcile(e, w->id, "looking again (lost events)");
 		}
 	}
 }
@@ -1335,6 +1344,32 @@ engine_reconcile(struct engine *e, int64_t ws, const char *why)
 
 		if (ws && w->id != ws)
 			continue;
+		log_info("reconcile %s: %s", esc_name(w->root), why);
+		bg_submit(e, w->baselined ? BG_RECONCILE : BG_BASELINE, w);
+	}
+}
+
+#define LOST_RECONCILE_MS 60000ull
+
+void
+engine_reconcile_dev(struct engine *e, dev_t dev, const char *why)
+{
+	uint64_t now = now_mono_ns();
+	size_t i;
+
+	for (i = 0; i < e->nws; i++) {
+		struct webspace *w = &e->ws[i];
+		struct stat st;
+
+		if (dev && (lstat(w->root, &st) < 0 || st.st_dev != dev))
+			continue;
+		/* a reconcile can itself run into the error again */
+		if (w->lost_ns && now - w->lost_ns < LOST_RECONCILE_MS * 1000000ull) {
+			if (w->recheck_ns == 0)
+				w->recheck_ns = w->lost_ns + LOST_RECONCILE_MS * 1000000ull;
+			continue;
+		}
+		w->lost_ns = now;
 		log_info("reconcile %s: %s", esc_name(w->root), why);
 		bg_submit(e, w->baselined ? BG_RECONCILE : BG_BASELINE, w);
 	}

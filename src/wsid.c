@@ -259,6 +259,14 @@ on_watch_event(void *ud, const struct watch_event *ev)
 		engine_overflow(d.e);
 		return;
 	}
+	if (ev->lost) {
+		if (ev->fs_error)
+			log_warnx("file system error reported (FAN_FS_ERROR): reconciling the webspaces "
+				  "on that file system");
+		engine_reconcile_dev(d.e, ev->dev,
+				     ev->fs_error ? "file system error" : "fanotify events lost");
+		return;
+	}
 	if (ev->unresolved) {
 		/* a directory that is already gone: a walk settles what happened */
 		static uint64_t last;
