@@ -73,6 +73,8 @@ ssize_t watch_read(struct watch *w, watch_fn fn, void *ud);
 void watch_get_stats(const struct watch *w, struct watch_stats *ret);
 /* What watch_read does with one buffer it read (exposed for tests). */
 void watch_dispatch(struct watch *w, const uint8_t *buf, size_t n, watch_fn fn, void *ud);
+/* The inode number of an event's object (opened O_PATH by its handle). */
+int watch_event_ino(const struct watch_event *ev, uint64_t *ret_ino);
 /* Opens the exact inode of an event (O_RDONLY|O_NONBLOCK|O_NOATIME|O_NOCTTY). */
 int watch_open_handle(const struct watch_event *ev);
 

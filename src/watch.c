@@ -581,6 +581,26 @@ watch_read(struct watch *w, watch_fn fn, void *ud)
 }
 
 int
+watch_event_ino(const struct watch_event *ev, uint64_t *ret_ino)
+{
+	struct stat st;
+	int fd, r = 0;
+
+	if (ev->handle == NULL || ev->mount_fd < 0)
+		return -EINVAL;
+	fd = open_by_handle_at(ev->mount_fd, (struct file_handle *)(uintptr_t)ev->handle,
+			       O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else
+		*ret_ino = st.st_ino;
+	close(fd);
+	return r;
+}
+
+int
 watch_open_handle(const struct watch_event *ev)
 {
 	int fd;
