@@ -46,7 +46,7 @@ lease_shell() {
 	printf '%s\n' "$SHELL_PHP" > "$D/m/vhosts/alice/stage/$2"
 	chown $TENANT:$TENANT "$D/m/vhosts/alice/stage/$2"
 	setpriv --reuid=$TENANT --regid=$TENANT --clear-groups \
-		/usr/bin/python3 "$WSID_TOP/tests/lib/lease.py" "$1" "$D/m/vhosts/alice/stage/$2" "$3" > "$4" 2>&1 &
+		/usr/bin/python3 "$WSID_TOP/tests/lib/lease.py" "$1" "$3" "$D/m/vhosts/alice/stage/$2" > "$4" 2>&1 &
 	holder=$!
 	T_PIDS+=($holder)
 	for _ in $(seq 1 100); do grep -q leased "$4" && break; sleep 0.05; done
@@ -136,6 +136,37 @@ wait_for "once the writer stops: its final content is judged (changed-unknown)" 
 	verdict_is "$WS/data/grow.log" changed-unknown
 check_eq "... its final content stored" "$(sha256sum < "$WS/data/grow.log" | cut -d' ' -f1)|$size" \
 	"$(file_row "data/grow.log" "lower(hex(sha256))||'|'||size")"
+# -- leases on many files at once: each recorded, one worker at most waits, the other tenant unaffected
+mkdir -p "$D/m/vhosts/alice/stage/many"
+for i in $(seq 1 20); do printf '%s\n' "$SHELL_PHP" > "$D/m/vhosts/alice/stage/many/s$i.php"; done
+chown -R $TENANT:$TENANT "$D/m/vhosts/alice/stage/many"
+setpriv --reuid=$TENANT --regid=$TENANT --clear-groups /usr/bin/python3 "$WSID_TOP/tests/lib/lease.py" \
+	stubborn "$D/stop3" "$D"/m/vhosts/alice/stage/many/s*.php > "$D/lease3.log" 2>&1 &
+holder=$!
+T_PIDS+=($holder)
+for _ in $(seq 1 100); do grep -q leased "$D/lease3.log" && break; sleep 0.05; done
+for i in $(seq 1 20); do as_tenant mv "$D/m/vhosts/alice/stage/many/s$i.php" "$UP/many-$i.php"; done
+# threads of the daemon asleep in a lease break, sampled while they are retried
+waiting_max=0
+for _ in $(seq 1 30); do
+	n=$(cat /proc/"$DAEMON_PID"/task/*/wchan 2>/dev/null | tr '\0' '\n' | grep -c lease)
+	[ "$n" -gt "$waiting_max" ] && waiting_max=$n
+	sleep 0.1
+done
+as_other bash -c "echo 'bob again' > '$BOB/again.html'"
+t1=$(ms)
+wait_for "20 leased shells: another tenant's change stored meanwhile" 5 row_is again.html status ok
+bob_ms=$(( $(ms) - t1 ))
+check "... within 1 s (${bob_ms} ms, polled)" [ "$bob_ms" -le 1000 ]
+check_eq "... one daemon thread, never more, waited for a lease (threads in __break_lease, sampled)" 1 "$waiting_max"
+bounded_sync "20 leased shells" 60
+check_eq "... every one recorded locked (warning)" 20 \
+	"$(sqlite3 "$D/db/wsid.db" "SELECT count(*) FROM files WHERE CAST(relpath AS TEXT) LIKE 'wp-content/uploads/many-%' AND status='locked' AND verdict='locked'")"
+touch "$D/stop3"
+wait "$holder"
+all_judged() { [ "$(sqlite3 "$D/db/wsid.db" "SELECT count(*) FROM files WHERE CAST(relpath AS TEXT) LIKE 'wp-content/uploads/many-%' AND verdict='suspicious' AND sha256 IS NOT NULL")" = 20 ]; }
+wait_for "... once the leases are gone: all 20 judged suspicious with their hashes" 30 all_judged
+
 daemon_alive "the end"
 canary_untouched "the end"
 t_done
