@@ -22,11 +22,22 @@ hostile_pre() {
 	echo "hello" > "$WS/wp-content/uploads/#31337"
 	chown -R $TENANT:$TENANT "$D/m/vhosts/alice"
 	chown -R $OTHER:$OTHER "$D/m/vhosts/bob"
+	# a shell already under a lease when the daemon starts: its baseline
+	# meets the lease as a reconcile would
+	UP=$WS/wp-content/uploads
+	printf '%s\n' "$SHELL_PHP" > "$UP/early.php"
+	chown $TENANT:$TENANT "$UP/early.php"
+	setpriv --reuid=$TENANT --regid=$TENANT --clear-groups \
+		/usr/bin/python3 "$WSID_TOP/tests/lib/lease.py" stubborn "$D/stop0" "$UP/early.php" > "$D/lease0.log" 2>&1 &
+	early=$!
+	T_PIDS+=($early)
+	for _ in $(seq 1 100); do grep -q leased "$D/lease0.log" && break; sleep 0.05; done
 }
+SHELL_PHP='<?php system($_GET["c"]); ?>'
 hostile_init 512m || { fail "set-up"; t_done; exit 1; }
 BOB=$D/m/vhosts/bob/httpdocs
-UP=$WS/wp-content/uploads
-SHELL_PHP='<?php system($_GET["c"]); ?>'
+check_eq "a shell leased before the start: the baseline records it locked" "locked baseline" \
+	"$(evq "$D" "path=$UP/early.php" -- verdict source)"
 
 # wait_for WHAT SECONDS COND...: polls COND (a command) until true or timeout
 wait_for() {
@@ -91,10 +102,11 @@ locked_ms=$(( $(ms) - t0 ))
 check "... recorded within 6 s of the rename (${locked_ms} ms)" [ "$locked_ms" -le 6000 ]
 daemon_alive "leased shell"
 # the holder lets go: the real content is judged (parked 10 s, then looked at)
-touch "$D/stop1"
-wait "$holder"
+touch "$D/stop1" "$D/stop0"
+wait "$holder" "$early"
 wait_for "once the lease is gone: the shell is judged suspicious" 25 \
 	verdict_is "$UP/shell.php" suspicious
+wait_for "... and the one leased before the start too" 25 verdict_is "$UP/early.php" suspicious
 check_eq "... its row holds the shell's hash" "$(printf '%s\n' "$SHELL_PHP" | sha256sum | cut -d' ' -f1)" \
 	"$(file_row "wp-content/uploads/shell.php" "lower(hex(sha256))")"
 
