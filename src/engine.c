@@ -34,14 +34,16 @@
  *   on a hash worker (one such open at a time, and only with two workers or
  *   more, so the others keep hashing), then stored `locked` with an event;
  * - a file that changed while hashed: tried again after a delay doubling
- *   from the close window + 5 ms (15, 30 ... 960 ms by default: 1.9 s); the
+ *   from the close window + 5 ms (15, 30 ... 960 ms by default: 1.9 s; never
+ *   more than PARK_CHANGING_MS); the
  *   CHANGED_MAX-th time in a row it is stored `changing` with an event;
  * then parked: looked at again after a delay doubling from PARK_LOCKED_MS or
  * PARK_CHANGING_MS up to PARK_MAX_MS. While a file waits for a retry, new
  * events on it wait too (a writer that never stops costs one hash per delay);
  * only a file created or moved to its name is looked at at once. Parked files
- * are stored: sync does not wait for them. Beyond PARKED_MAX of them, the webspace is reconciled after
- * RECHECK_MS instead (a reconcile looks at every `locked` or `changing` row). */
+ * are stored: sync does not wait for them. Beyond PARKED_MAX of them, the
+ * webspace is reconciled after RECHECK_MS instead (a reconcile looks at every
+ * `locked` or `changing` row). */
 #define LOCKED_RETRIES 3
 #define LOCKED_RETRY_MS 50
 #define LEASE_WAIT_MS 2000
@@ -1161,6 +1163,8 @@ engine_on_hashed(struct engine *e)
 			 * from the close window + 5 ms (newer events wait too) */
 			uint64_t d = (e->o.debounce_close_ms + 5) << p->changed_tries;
 
+			if (d > PARK_CHANGING_MS)
+				d = PARK_CHANGING_MS;
 			p->changed_tries++;
 			p->again = false;
 			plist_retry(e, p, now + d * 1000000ull);
