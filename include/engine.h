@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "classify.h"
 #include "fpindex.h"
@@ -98,6 +99,10 @@ void engine_dir_deleted(struct engine *e, int64_t ws, const char *relpath, size_
 /* reconcile a webspace (ws) or all (ws = 0); why is logged */
 void engine_reconcile(struct engine *e, int64_t ws, const char *why);
 void engine_overflow(struct engine *e);
+/* Events of the file system of dev (0: of every one) were lost, or it reported
+ * an error: reconcile the webspaces on it, each at most once a minute (one
+ * asked for sooner runs when the minute is over). */
+void engine_reconcile_dev(struct engine *e, dev_t dev, const char *why);
 
 /* event loop integration */
 int engine_hash_fd(const struct engine *e);

@@ -19,6 +19,7 @@ struct hash_job {
 	int mount_fd;    /* with handle: open the exact inode; -1: by path only */
 	struct file_handle *handle; /* owned, or NULL */
 	uint64_t max_size;
+	unsigned wait_ms; /* > 0: a file a lease keeps closed is waited for that long */
 	void *ud;        /* caller's */
 	uint64_t submitted_ns;
 	/* output */
@@ -39,6 +40,7 @@ int hashpool_fd(const struct hashpool *p);
 /* Pops one completed job (the caller owns it: hash_job_free), NULL if none. */
 struct hash_job *hashpool_done(struct hashpool *p);
 size_t hashpool_backlog(const struct hashpool *p); /* queued + running */
+unsigned hashpool_threads(const struct hashpool *p);
 void hash_job_free(struct hash_job *j);
 
 /* the work a thread does for one job (exposed for tests) */

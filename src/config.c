@@ -386,7 +386,7 @@ get_uint(struct ctx *c, const struct ynode *n, const char *key, uint64_t max, ui
 static const char *const sev_names[] = { "info", "notice", "warning", "critical", NULL };
 static const char *const verdict_names[] = { "ok", "update", "downgrade", "tampered", "malicious",
 					     "suspicious", "foreign", "deleted", "version-lie", "new",
-					     "changed-unknown", "ignored", NULL };
+					     "changed-unknown", "ignored", "locked", "changing", NULL };
 
 static int
 get_severity(struct ctx *c, const struct ynode *n, const char *key, int *out)

@@ -26,6 +26,38 @@
 #define HANDLE_MAP_MAX 65536
 #define BATCH_MAX 2000
 
+/* Files wsid cannot read whole are retried, never dropped, and never retried
+ * without bound:
+ * - a file a lease (fcntl F_SETLEASE) keeps closed: the refused non-blocking
+ *   open started the lease break (the holder is told to yield); tried again
+ *   after 50, 200 and 800 ms, then once with an open that waits LEASE_WAIT_MS
+ *   on a hash worker (one such open at a time, and only with two workers or
+ *   more, so the others keep hashing), then stored `locked` with an event;
+ * - a file that changed while hashed: tried again after a delay doubling
+ *   from the close window + 5 ms (15, 30 ... 960 ms by default: 1.9 s; never
+ *   more than PARK_CHANGING_MS); the
+ *   CHANGED_MAX-th time in a row it is stored `changing` with an event;
+ * then parked: looked at again after a delay doubling from PARK_LOCKED_MS or
+ * PARK_CHANGING_MS up to PARK_MAX_MS. While a file waits for a retry, new
+ * events on it wait too (a writer that never stops costs one hash per delay);
+ * only a file created or moved to its name is looked at at once. Parked files
+ * are stored: sync does not wait for them. Beyond PARKED_MAX of them, the
+ * webspace is reconciled after RECHECK_MS instead (a reconcile looks at every
+ * `locked` or `changing` row). */
+#define LOCKED_RETRIES 3
+#define LOCKED_RETRY_MS 50
+#define LEASE_WAIT_MS 2000
+#define CHANGED_MAX 8
+#define PARK_LOCKED_MS 10000ull
+#define PARK_CHANGING_MS 4000ull
+#define PARK_MAX_MS 1800000ull
+#define PARKED_MAX 4096
+#define RECHECK_MS 60000ull
+
+/* the pending lists: close window, modify window (FIFOs: every entry of one
+ * waits the same time), and the retry list (ordered by deadline) */
+enum { LIST_CLOSE, LIST_MODIFY, LIST_RETRY, LIST_MAX };
+
 struct pending {
 	int64_t ws;
 	char *relpath;
@@ -36,7 +68,10 @@ struct pending {
 	int mount_fd;
 	struct file_handle *handle;
 	bool in_flight, again;
-	int list; /* -1 none, 0 close window, 1 modify window */
+	bool wait_open; /* the next attempt may wait for a lease to be broken */
+	bool parked;    /* stored locked or changing, waiting in LIST_RETRY */
+	uint8_t locked_tries, changed_tries, park_level;
+	int list; /* -1 none, else LIST_* */
 	struct pending *prev, *next;
 	char *key;
 	size_t klen;
@@ -58,6 +93,8 @@ struct webspace {
 	size_t ninst;
 	uint64_t reident_ns; /* 0 = not scheduled */
 	bool reident_index;  /* scheduled by an index change */
+	uint64_t recheck_ns; /* a reconcile to come (files not parked, lost events), 0: none */
+	uint64_t lost_ns;    /* the last reconcile for lost events or a file system error */
 };
 
 enum bg_kind { BG_BASELINE, BG_RECONCILE };
@@ -89,7 +126,10 @@ struct engine {
 	struct hmap ws_by_root; /* root -> index + 1 */
 	struct hmap pending;    /* ws id + relpath -> struct pending* */
 	struct hmap handles;    /* handle bytes -> ws id + relpath (for #ino names) */
-	struct plist lists[2];
+	struct plist lists[LIST_MAX];
+	size_t nparked;     /* parked entries (stored, waiting in LIST_RETRY) */
+	bool lease_waiting; /* a job waits for a lease to be broken */
+	unsigned workers;   /* hash worker threads */
 	struct proc_cache *pc;
 	size_t batch;
 	struct engine_stats stats;
@@ -143,6 +183,10 @@ plist_unlink(struct engine *e, struct pending *p)
 
 	if (p->list < 0)
 		return;
+	if (p->parked) {
+		p->parked = false;
+		e->nparked--;
+	}
 	l = &e->lists[p->list];
 	if (p->prev)
 		p->prev->next = p->next;
@@ -171,6 +215,31 @@ plist_append(struct engine *e, struct pending *p, int which, uint64_t deadline)
 	else
 		l->head = p;
 	l->tail = p;
+}
+
+/* into LIST_RETRY, which stays ordered by deadline */
+static void
+plist_retry(struct engine *e, struct pending *p, uint64_t deadline)
+{
+	struct plist *l = &e->lists[LIST_RETRY];
+	struct pending *at;
+
+	plist_unlink(e, p);
+	p->deadline_ns = deadline;
+	p->list = LIST_RETRY;
+	for (at = l->tail; at && at->deadline_ns > deadline; at = at->prev)
+		;
+	/* after `at`, or at the head */
+	p->prev = at;
+	p->next = at ? at->next : l->head;
+	if (p->next)
+		p->next->prev = p;
+	else
+		l->tail = p;
+	if (at)
+		at->next = p;
+	else
+		l->head = p;
 }
 
 static void
@@ -415,6 +484,10 @@ engine_note(struct engine *e, int64_t ws, const char *relpath, size_t rlen, unsi
 		p->mount_fd = mount_fd;
 		remember_handle(e, handle, ws, relpath, rlen);
 	}
+	/* waiting to be tried again (a lease, a file that never settles): only
+	 * a new file at the name cuts the wait short */
+	if (p->list == LIST_RETRY && !(flags & (NOTE_CREATE | NOTE_DELETE | NOTE_MOVED_IN)))
+		return;
 	pending_arm(e, p);
 }
 
@@ -672,6 +745,41 @@ is_web_server(const struct engine *e, const struct proc_info *pi)
 	return false;
 }
 
+static bool
+status_unsettled(enum hash_status st)
+{
+	return st == HASH_LOCKED || st == HASH_CHANGED;
+}
+
+static bool
+row_unsettled(const struct file_row *row)
+{
+	return strcmp(row->status, hash_status_name(HASH_LOCKED)) == 0 ||
+	       strcmp(row->status, hash_status_name(HASH_CHANGED)) == 0;
+}
+
+/* A file wsid could not read whole: a lease kept it closed, or it changed
+ * every time it was hashed. What its name says still counts: code where none
+ * belongs keeps the severity of `suspicious`. */
+static void
+verdict_unread(enum hash_status st, struct verdict *vd)
+{
+	enum verdict_kind kind = st == HASH_LOCKED ? VERDICT_LOCKED : VERDICT_CHANGING;
+	enum severity sev = verdict_default_severity(kind);
+	bool by_name = vd->kind == VERDICT_SUSPICIOUS;
+	char name_reason[sizeof(vd->reason)];
+
+	if (by_name && vd->severity > sev)
+		sev = vd->severity;
+	memcpy(name_reason, vd->reason, sizeof(name_reason));
+	snprintf(vd->reason, sizeof(vd->reason), "%s; judged again later%s%.200s",
+		 st == HASH_LOCKED ? "not read: a file lease (fcntl F_SETLEASE) kept it closed"
+				   : "not read: it changed every time it was hashed",
+		 by_name ? "; by its name: " : "", by_name ? name_reason : "");
+	vd->kind = kind;
+	vd->severity = sev;
+}
+
 /* what a change means */
 struct judgement {
 	const struct inst_row *ir;
@@ -735,6 +843,8 @@ judge(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
 		J->vd.severity = SEV_WARNING;
 		snprintf(J->vd.reason, sizeof(J->vd.reason), "a %s in a webspace (never opened by wsid)",
 			 S_ISFIFO(res->mode) ? "FIFO" : S_ISSOCK(res->mode) ? "socket" : "device node");
+	} else if (res && change != CHANGE_DELETED && status_unsettled(res->status)) {
+		verdict_unread(res->status, &J->vd);
 	} else if (res && change != CHANGE_DELETED && res->status != HASH_OK) {
 		size_t n = strlen(J->vd.reason);
 
@@ -969,6 +1079,67 @@ on_result(struct engine *e, struct pending *p, struct hash_job *j)
 		      had ? &old : NULL, NULL, 0, p->pid, source, true);
 }
 
+static bool
+lease_wait_free(const struct engine *e)
+{
+	return e->workers >= 2 && !e->lease_waiting;
+}
+
+/* A lease kept the file closed (see LOCKED_RETRIES): true when another
+ * attempt is scheduled, false when it is to be stored `locked` */
+static bool
+lease_retry(struct engine *e, struct pending *p, const struct hash_job *j, uint64_t now)
+{
+	if (j->wait_ms)
+		return false; /* even the open that waits was refused */
+	if (p->park_level == 0 && p->locked_tries < LOCKED_RETRIES) {
+		uint64_t d = (uint64_t)LOCKED_RETRY_MS << (2 * p->locked_tries);
+
+		p->locked_tries++;
+		p->again = false;
+		plist_retry(e, p, now + d * 1000000ull);
+		return true;
+	}
+	if (!lease_wait_free(e))
+		return false;
+	p->wait_open = true;
+	p->again = false;
+	plist_retry(e, p, now);
+	return true;
+}
+
+/* Stored `locked` or `changing`: parked to be looked at again later (see
+ * PARK_LOCKED_MS). false when too many are parked: the webspace is then
+ * reconciled after RECHECK_MS, which looks at every such row. */
+static bool
+park(struct engine *e, struct pending *p, enum hash_status why, uint64_t now)
+{
+	uint64_t d = why == HASH_LOCKED ? PARK_LOCKED_MS : PARK_CHANGING_MS;
+	unsigned k;
+
+	if (e->nparked >= PARKED_MAX) {
+		struct webspace *w = ws_get(e, p->ws);
+
+		if (w && w->recheck_ns == 0)
+			w->recheck_ns = now + RECHECK_MS * 1000000ull;
+		return false;
+	}
+	for (k = 0; k < p->park_level && d < PARK_MAX_MS; k++)
+		d *= 2;
+	if (d > PARK_MAX_MS)
+		d = PARK_MAX_MS;
+	if (p->park_level < UINT8_MAX)
+		p->park_level++;
+	p->locked_tries = p->changed_tries = 0;
+	p->again = false;
+	p->flags &= NOTE_RECONCILE;
+	p->close_ns = 0;
+	plist_retry(e, p, now + d * 1000000ull);
+	p->parked = true;
+	e->nparked++;
+	return true;
+}
+
 void
 engine_on_hashed(struct engine *e)
 {
@@ -977,21 +1148,26 @@ engine_on_hashed(struct engine *e)
 	while ((j = hashpool_done(e->pool)) != NULL) {
 		struct pending *p = j->ud;
 		uint64_t now = now_mono_ns();
+		enum hash_status status = j->res.status;
 
 		e->stats.hashed++;
 		p->in_flight = false;
-		if (p->again && j->res.status == HASH_CHANGED &&
-		    now - p->first_ns < e->o.modify_max_ms * 1000000ull) {
-			/* still being written: the newer event re-arms it */
-			p->again = false;
-			pending_arm(e, p);
+		if (j->wait_ms)
+			e->lease_waiting = false;
+		if (status == HASH_LOCKED && lease_retry(e, p, j, now)) {
 			hash_job_free(j);
 			continue;
 		}
-		if (j->res.status == HASH_CHANGED) {
-			/* changed while hashed: try again shortly */
+		if (status == HASH_CHANGED && p->park_level == 0 && p->changed_tries + 1 < CHANGED_MAX) {
+			/* changed while hashed: again after a delay doubling
+			 * from the close window + 5 ms (newer events wait too) */
+			uint64_t d = (e->o.debounce_close_ms + 5) << p->changed_tries;
+
+			if (d > PARK_CHANGING_MS)
+				d = PARK_CHANGING_MS;
+			p->changed_tries++;
 			p->again = false;
-			plist_append(e, p, 0, now + e->o.debounce_close_ms * 1000000ull + 5000000ull);
+			plist_retry(e, p, now + d * 1000000ull);
 			hash_job_free(j);
 			continue;
 		}
@@ -1005,6 +1181,9 @@ engine_on_hashed(struct engine *e)
 				e->stats.lat_max_ns = lat;
 		}
 		hash_job_free(j);
+		if (status_unsettled(status) && park(e, p, status, now))
+			continue;
+		p->locked_tries = p->changed_tries = p->park_level = 0;
 		if (p->again) {
 			p->again = false;
 			p->flags = NOTE_CLOSE_WRITE;
@@ -1126,12 +1305,15 @@ engine_timeout_ms(struct engine *e)
 	size_t i;
 	int l;
 
-	for (l = 0; l < 2; l++)
+	for (l = 0; l < LIST_MAX; l++)
 		if (e->lists[l].head && e->lists[l].head->deadline_ns < best)
 			best = e->lists[l].head->deadline_ns;
-	for (i = 0; i < e->nws; i++)
+	for (i = 0; i < e->nws; i++) {
 		if (e->ws[i].reident_ns && e->ws[i].reident_ns < best)
 			best = e->ws[i].reident_ns;
+		if (e->ws[i].recheck_ns && e->ws[i].recheck_ns < best)
+			best = e->ws[i].recheck_ns;
+	}
 	if (e->repair_ns && e->repair_ns < best)
 		best = e->repair_ns;
 	if (best == UINT64_MAX)
@@ -1150,12 +1332,13 @@ engine_tick(struct engine *e)
 	size_t i;
 	int l;
 
-	for (l = 0; l < 2; l++) {
+	for (l = 0; l < LIST_MAX; l++) {
 		struct pending *p;
 
 		while ((p = e->lists[l].head) != NULL && p->deadline_ns <= now) {
 			struct webspace *w = ws_get(e, p->ws);
 			struct hash_job *j;
+			unsigned wait_ms;
 
 			if (w == NULL) {
 				pending_drop(e, p);
@@ -1168,10 +1351,15 @@ engine_tick(struct engine *e)
 			j->handle = handle_dup(p->handle);
 			j->max_size = e->o.max_file_size;
 			j->ud = p;
+			wait_ms = p->wait_open && lease_wait_free(e) ? LEASE_WAIT_MS : 0;
+			j->wait_ms = wait_ms;
 			if (hashpool_submit(e->pool, j) < 0) {
 				hash_job_free(j);
 				goto reident; /* full: the rest waits */
 			}
+			if (wait_ms)
+				e->lease_waiting = true;
+			p->wait_open = false;
 			plist_unlink(e, p);
 			p->in_flight = true;
 			p->again = false;
@@ -1191,6 +1379,10 @@ reident:
 			w->reident_ns = 0;
 			engine_flush(e);
 			reident(e, w);
+		}
+		if (w->recheck_ns && w->recheck_ns <= now) {
+			w->recheck_ns = 0;
+			engine_reconcile(e, w->id, "looking again (files locked or changing, lost events)");
 		}
 	}
 }
@@ -1237,9 +1429,10 @@ engine_idle(struct engine *e)
 	for (i = 0; i < e->nws; i++)
 		if (e->ws[i].walking || e->ws[i].reident_ns)
 			return false;
-	return e->lists[0].head == NULL && e->lists[1].head == NULL &&
+	/* parked files are stored: they are not waited for */
+	return e->lists[LIST_CLOSE].head == NULL && e->lists[LIST_MODIFY].head == NULL &&
 	       hashpool_backlog(e->pool) == 0 && e->bg_running == 0 && !state_in_tx(e->st) &&
-	       e->pending.len == 0 && e->repair_ns == 0;
+	       e->pending.len == e->nparked && e->repair_ns == 0;
 }
 
 /* ---- background walks ---- */
@@ -1340,6 +1533,32 @@ engine_reconcile(struct engine *e, int64_t ws, const char *why)
 	}
 }
 
+#define LOST_RECONCILE_MS 60000ull
+
+void
+engine_reconcile_dev(struct engine *e, dev_t dev, const char *why)
+{
+	uint64_t now = now_mono_ns();
+	size_t i;
+
+	for (i = 0; i < e->nws; i++) {
+		struct webspace *w = &e->ws[i];
+		struct stat st;
+
+		if (dev && (lstat(w->root, &st) < 0 || st.st_dev != dev))
+			continue;
+		/* a reconcile can itself run into the error again */
+		if (w->lost_ns && now - w->lost_ns < LOST_RECONCILE_MS * 1000000ull) {
+			if (w->recheck_ns == 0)
+				w->recheck_ns = w->lost_ns + LOST_RECONCILE_MS * 1000000ull;
+			continue;
+		}
+		w->lost_ns = now;
+		log_info("reconcile %s: %s", esc_name(w->root), why);
+		bg_submit(e, w->baselined ? BG_RECONCILE : BG_BASELINE, w);
+	}
+}
+
 void
 engine_overflow(struct engine *e)
 {
@@ -1424,7 +1643,8 @@ merge_row(void *ud, const struct file_row *row)
 		if (f->pathlen == row->rlen && memcmp(f->path, row->relpath, row->rlen) == 0) {
 			c->pos++;
 			if (!tree_entry_relevant(f) || f->ino != row->ino || f->size != row->size ||
-			    f->mtime_ns != row->mtime_ns || f->ctime_ns != row->ctime_ns) {
+			    f->mtime_ns != row->mtime_ns || f->ctime_ns != row->ctime_ns ||
+			    row_unsettled(row)) {
 				log_debug("reconcile: %s changed (ino %llu/%llu size %llu/%llu mtime %lld/%lld "
 					  "ctime %lld/%lld)", esc_name(f->path), (unsigned long long)f->ino,
 					  (unsigned long long)row->ino, (unsigned long long)f->size,
@@ -1958,6 +2178,9 @@ bg_baseline_done(struct engine *e, struct webspace *w, struct bg_job *j)
 		/* only what the verdicts flag raises an event at baseline */
 		record_change(e, w, f->path, f->pathlen, CHANGE_BASELINE, &res, NULL, NULL, 0, 0,
 			      "baseline", false);
+		/* locked or changing: retried like a live change, then parked */
+		if (status_unsettled(res.status))
+			engine_note(e, w->id, f->path, f->pathlen, NOTE_RECONCILE, -1, NULL, 0);
 	}
 	batch_begin(e);
 	state_webspace_set_baseline(e->st, w->id);
@@ -2085,6 +2308,7 @@ engine_new(struct store *s, const struct engine_opts *o, struct engine **ret)
 					     "WHERE p.product_id=? AND p.relpath=?");
 	if ((r = hashpool_new(o->hash_workers, 4096, &e->pool)) < 0)
 		goto fail;
+	e->workers = hashpool_threads(e->pool);
 	e->bg_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (e->bg_efd < 0) {
 		r = -errno;

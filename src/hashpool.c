@@ -75,6 +75,8 @@ hash_job_run(struct hash_job *j)
 		}
 	}
 	hash_file_beneath(rootfd, j->relpath, j->max_size, NULL, &j->res);
+	if (j->res.status == HASH_LOCKED && j->wait_ms)
+		hash_file_wait(rootfd, j->relpath, j->max_size, j->wait_ms, &j->res);
 	close(rootfd);
 }
 
@@ -230,6 +232,12 @@ hashpool_done(struct hashpool *p)
 	}
 	pthread_mutex_unlock(&p->mu);
 	return j;
+}
+
+unsigned
+hashpool_threads(const struct hashpool *p)
+{
+	return p->nthreads;
 }
 
 size_t

@@ -217,17 +217,29 @@ discover_webspaces(void)
 
 /* ---- fanotify events ---- */
 
-static bool
-tmpfile_name(const char *name, size_t len)
+enum tmpfile_kind { TMPFILE_NO, TMPFILE_YES, TMPFILE_UNSURE };
+
+/* The kernel names an O_TMPFILE "#<its inode number>" (d_tmpfile): events
+ * under that name are followed by the file's handle. A tenant can give any
+ * file such a name, so it is an O_TMPFILE's only when the digits are the
+ * inode's (and no entry was created or removed). UNSURE: the handle could not
+ * be opened to tell. */
+static enum tmpfile_kind
+tmpfile_event(const struct watch_event *ev)
 {
+	uint64_t n = 0, ino = 0;
 	size_t i;
 
-	if (len < 2 || name[0] != '#')
-		return false;
-	for (i = 1; i < len; i++)
-		if (name[i] < '0' || name[i] > '9')
-			return false;
-	return true;
+	if (ev->is_dir || ev->created || ev->deleted || ev->name_len < 2 || ev->name[0] != '#')
+		return TMPFILE_NO;
+	for (i = 1; i < ev->name_len; i++) {
+		if (ev->name[i] < '0' || ev->name[i] > '9' || n > (UINT64_MAX - 9) / 10)
+			return TMPFILE_NO;
+		n = n * 10 + (uint64_t)(ev->name[i] - '0');
+	}
+	if (watch_event_ino(ev, &ino) < 0)
+		return TMPFILE_UNSURE;
+	return ino == n ? TMPFILE_YES : TMPFILE_NO;
 }
 
 /* absolute path of dir + name into b; false when it does not fit */
@@ -249,6 +261,7 @@ on_watch_event(void *ud, const struct watch_event *ev)
 	int64_t ws = 0, ws2 = 0;
 	size_t rl = 0, rl2 = 0;
 	unsigned flags = 0;
+	enum tmpfile_kind tk;
 
 	(void)ud;
 	if (p1.cap == 0) {
@@ -258,6 +271,14 @@ on_watch_event(void *ud, const struct watch_event *ev)
 	if (ev->overflow) {
 		log_warnx("fanotify queue overflow: reconciling every webspace");
 		engine_overflow(d.e);
+		return;
+	}
+	if (ev->lost) {
+		if (ev->fs_error)
+			log_warnx("file system error reported (FAN_FS_ERROR): reconciling the webspaces "
+				  "on that file system");
+		engine_reconcile_dev(d.e, ev->dev,
+				     ev->fs_error ? "file system error" : "fanotify events lost");
 		return;
 	}
 	if (ev->unresolved) {
@@ -293,12 +314,14 @@ on_watch_event(void *ud, const struct watch_event *ev)
 	}
 	if (ev->dir == NULL)
 		return;
-	if (!ev->is_dir && tmpfile_name(ev->name, ev->name_len)) {
+	tk = tmpfile_event(ev);
+	if (tk != TMPFILE_NO) {
 		/* O_TMPFILE written before (or after) linkat: key on the inode */
 		engine_note_handle(d.e, (ev->close_write ? NOTE_CLOSE_WRITE : 0) |
 						(ev->modified ? NOTE_MODIFY : 0),
 				   ev->handle, ev->pid);
-		return;
+		if (tk == TMPFILE_YES)
+			return;
 	}
 	if (!join(&p1, ev->dir, ev->dir_len, ev->name, ev->name_len))
 		return;
