@@ -19,7 +19,9 @@
  * waiting on the lock). The daemon spaces the steps so that they take at most
  * a tenth of its time (retention_delay_ms). Deleted pages go to SQLite's
  * freelist and are reused by the next rows: the file stays at its high-water
- * mark instead of growing; nothing shrinks it (see README, What is stored). */
+ * mark instead of growing; nothing shrinks it (see README, What is stored).
+ * A third phase forgets the notifier's memory of findings told (notified)
+ * once it no longer changes what is told (RETENTION_NOTIFIED_MS). */
 #ifndef WSID_RETENTION_H
 #define WSID_RETENTION_H
 
@@ -31,6 +33,10 @@
 
 /* rows examined per step at most, as a multiple of the batch */
 #define RETENTION_EXAMINE_FACTOR 8
+/* a notified row (the notifier's memory of a finding told) older than this
+ * is deleted: twice the notifier's reminder interval (a day, notify.c), past
+ * which the row no longer keeps a finding from being told again */
+#define RETENTION_NOTIFIED_MS (2ll * 86400 * 1000)
 
 /* the times before which rows are due, from the settings and the time now */
 struct retention_cutoffs {
@@ -58,15 +64,19 @@ enum retention_keep {
 };
 
 struct retention_stats {
-	uint64_t events, outbox;  /* rows deleted since start */
+	uint64_t events, outbox, notified; /* rows deleted since start */
 	uint64_t steps, rounds;
+	uint64_t step_ns_sum, step_ns_max; /* the daemon's timing of its steps */
 	int64_t last_round_s;     /* unix s of the last round completed (0: none) */
 };
 
 /* retention state of the daemon: the cursors of the round under way */
 struct retention {
-	int phase;                /* 0 events, 1 outbox, 2 the round is done */
-	int64_t cursor;           /* last id examined in the phase */
+	int phase;                /* 0 events, 1 outbox, 2 notified, 3 the round is done */
+	int64_t cursor;           /* last id examined in the phase (notified: webspace) */
+	void *key_path;           /* notified: the rest of the last key examined (NULL: none) */
+	int key_plen;
+	char *key_verdict, *key_route;
 	struct retention_stats stats;
 };
 
@@ -87,6 +97,9 @@ uint64_t retention_delay_ms(bool more, uint64_t step_ns, uint64_t interval_ms);
  * the rows deleted or a negative errno (the step rolled back). */
 int retention_step(struct retention *rt, struct store *s, const struct config_retention *rc,
 		   int64_t now_ms, bool *ret_more);
+
+/* frees what the round holds (the cursor and its key); the phase stays */
+void retention_clear(struct retention *rt);
 
 /* figures for status: file sizes in bytes (the WAL apart), free pages in
  * the file, the oldest event's time (0: no event) */

@@ -179,7 +179,7 @@ event_exists(sqlite3_stmt *qp, int64_t id)
 	return found;
 }
 
-/* the first time past which no event can be due (INT64_MAX: none) */
+/* the time from which no event can be due (INT64_MIN: every event kept) */
 static int64_t
 events_stop_s(const struct retention_cutoffs *cut)
 {
@@ -316,6 +316,77 @@ out:
 	return r < 0 ? r : ndel;
 }
 
+/* the cursor of the notified phase: the key of the row q is on */
+static void
+key_set(struct retention *rt, sqlite3_stmt *q)
+{
+	int plen = sqlite3_column_bytes(q, 1);
+
+	rt->cursor = sqlite3_column_int64(q, 0);
+	free(rt->key_path);
+	rt->key_path = xmalloc((size_t)plen + 1);
+	memcpy(rt->key_path, plen ? sqlite3_column_blob(q, 1) : "", (size_t)plen);
+	rt->key_plen = plen;
+	free(rt->key_verdict);
+	rt->key_verdict = xstrdup((const char *)sqlite3_column_text(q, 2));
+	free(rt->key_route);
+	rt->key_route = xstrdup((const char *)sqlite3_column_text(q, 3));
+}
+
+/* deletes the notifier's memory (notified, keyed by webspace, path, verdict,
+ * route) after the cursor's key: rows older than RETENTION_NOTIFIED_MS */
+static int
+step_notified(struct retention *rt, struct store *s, unsigned batch, int64_t now_ms, bool *done)
+{
+	sqlite3_stmt *q, *qd = NULL;
+	size_t examined = 0;
+	int ndel = 0, rc = SQLITE_DONE, r = 0;
+
+	*done = true;
+	q = store_prepare(s, rt->key_path == NULL
+			     ? "SELECT webspace_id, path, verdict, route, last_at FROM notified "
+			       "ORDER BY webspace_id, path, verdict, route LIMIT ?1"
+			     : "SELECT webspace_id, path, verdict, route, last_at FROM notified "
+			       "WHERE (webspace_id, path, verdict, route) > (?2, ?3, ?4, ?5) "
+			       "ORDER BY webspace_id, path, verdict, route LIMIT ?1");
+	qd = store_prepare(s, "DELETE FROM notified WHERE webspace_id = ?1 AND path = ?2 AND "
+			      "verdict = ?3 AND route = ?4");
+	if (q == NULL || qd == NULL) {
+		r = -EIO;
+		goto out;
+	}
+	sqlite3_bind_int64(q, 1, (int64_t)batch * RETENTION_EXAMINE_FACTOR);
+	if (rt->key_path) {
+		sqlite3_bind_int64(q, 2, rt->cursor);
+		sqlite3_bind_blob(q, 3, rt->key_path, rt->key_plen, SQLITE_STATIC);
+		sqlite3_bind_text(q, 4, rt->key_verdict, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 5, rt->key_route, -1, SQLITE_STATIC);
+	}
+	while ((unsigned)ndel < batch && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int k;
+
+		/* the next step starts after the last row this one examines */
+		if (++examined == (size_t)batch * RETENTION_EXAMINE_FACTOR || ndel + 1 == (int)batch)
+			key_set(rt, q);
+		if (sqlite3_column_int64(q, 4) >= now_ms - RETENTION_NOTIFIED_MS)
+			continue;
+		for (k = 0; k < 4; k++)
+			sqlite3_bind_value(qd, k + 1, sqlite3_column_value(q, k));
+		rc = sqlite3_step(qd);
+		sqlite3_reset(qd);
+		if (rc != SQLITE_DONE) {
+			r = sql_err(rc);
+			goto out;
+		}
+		ndel++;
+	}
+	r = scan_end(rc, ndel, examined, batch, done);
+out:
+	sqlite3_finalize(q);
+	sqlite3_finalize(qd);
+	return r < 0 ? r : ndel;
+}
+
 int
 retention_step(struct retention *rt, struct store *s, const struct config_retention *rc,
 	       int64_t now_ms, bool *ret_more)
@@ -327,14 +398,16 @@ retention_step(struct retention *rt, struct store *s, const struct config_retent
 
 	if (!sqlite3_get_autocommit(store_db(s)))
 		return -EBUSY; /* the caller's transaction is open */
-	if (rt->phase >= 2) {
+	if (rt->phase >= 3) {
 		rt->phase = 0;
 		rt->cursor = 0;
 	}
 	retention_cutoffs(rc, now_ms, &cut);
 	if ((r = store_begin(s)) < 0)
 		return r;
-	r = rt->phase == 0 ? step_events(rt, s, batch, &cut, &done) : step_outbox(rt, s, batch, &cut, &done);
+	r = rt->phase == 0   ? step_events(rt, s, batch, &cut, &done)
+	    : rt->phase == 1 ? step_outbox(rt, s, batch, &cut, &done)
+			     : step_notified(rt, s, batch, now_ms, &done);
 	if (r >= 0 && store_commit(s) < 0)
 		r = -EIO;
 	if (r < 0) {
@@ -343,19 +416,33 @@ retention_step(struct retention *rt, struct store *s, const struct config_retent
 	}
 	if (rt->phase == 0)
 		rt->stats.events += (uint64_t)r;
-	else
+	else if (rt->phase == 1)
 		rt->stats.outbox += (uint64_t)r;
+	else
+		rt->stats.notified += (uint64_t)r;
 	rt->stats.steps++;
 	if (done) {
 		rt->phase++;
-		rt->cursor = 0;
-		if (rt->phase >= 2) {
+		retention_clear(rt);
+		if (rt->phase >= 3) {
 			rt->stats.rounds++;
 			rt->stats.last_round_s = now_ms / 1000;
 		}
 	}
-	*ret_more = rt->phase < 2;
+	*ret_more = rt->phase < 3;
 	return r;
+}
+
+void
+retention_clear(struct retention *rt)
+{
+	rt->cursor = 0;
+	free(rt->key_path);
+	free(rt->key_verdict);
+	free(rt->key_route);
+	rt->key_path = NULL;
+	rt->key_verdict = rt->key_route = NULL;
+	rt->key_plen = 0;
 }
 
 /* ---- figures ---- */

@@ -396,8 +396,14 @@ status_json(struct buf *b)
 			json_null(&j);
 		json_kv_int(&j, "retention_events_deleted", (int64_t)d.ret.stats.events);
 		json_kv_int(&j, "retention_outbox_deleted", (int64_t)d.ret.stats.outbox);
+		json_kv_int(&j, "retention_notified_deleted", (int64_t)d.ret.stats.notified);
 		json_kv_int(&j, "retention_rounds", (int64_t)d.ret.stats.rounds);
 		json_kv_int(&j, "retention_last_round", d.ret.stats.last_round_s);
+		json_kv_int(&j, "retention_steps", (int64_t)d.ret.stats.steps);
+		json_kv_double(&j, "retention_step_avg_ms",
+			       d.ret.stats.steps ? (double)d.ret.stats.step_ns_sum / (double)d.ret.stats.steps / 1e6
+						 : 0);
+		json_kv_double(&j, "retention_step_max_ms", (double)d.ret.stats.step_ns_max / 1e6);
 	}
 	if (fpindex_stats(d.s, &fs) == 0) {
 		json_kv_int(&j, "index_products", (int64_t)fs.products);
@@ -779,6 +785,9 @@ retention_run(void)
 	t0 = now_mono_ns();
 	r = retention_step(&d.ret, d.s, &d.cfg->retention, now_real_ns() / 1000000, &more);
 	took = now_mono_ns() - t0;
+	d.ret.stats.step_ns_sum += took;
+	if (took > d.ret.stats.step_ns_max)
+		d.ret.stats.step_ns_max = took;
 	if (r < 0) {
 		if (r != d.retention_err)
 			log_warnx("retention: cannot delete old history from %s: %s (tried again in %llu s)",
@@ -1176,6 +1185,7 @@ main(int argc, char **argv)
 	control_free(d.ctl);
 	watch_close(d.w);
 	engine_free(d.e);
+	retention_clear(&d.ret);
 	store_close(d.s);
 	config_free(d.cfg);
 	close(d.sigfd);

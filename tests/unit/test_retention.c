@@ -431,6 +431,47 @@ test_reuse(void)
 	store_close(s);
 }
 
+/* the notifier's memory: rows past twice its reminder interval go, in steps
+ * that resume after the last key examined */
+static void
+test_notified(void)
+{
+	struct config_retention rc = { { 0, 0, 0, 0 }, 0, 0, 600000, 10 };
+	int64_t now_ms = 2000000000ll * 1000;
+	struct retention rt;
+	struct store *s = open_db("notified.db");
+	bool more = true;
+	char sql[512];
+	int i, steps = 0;
+
+	memset(&rt, 0, sizeof(rt));
+	if (s == NULL)
+		return;
+	store_begin(s);
+	/* 200 rows over two webspaces and two routes: every third told within
+	 * the two days, the others before */
+	for (i = 0; i < 200; i++) {
+		snprintf(sql, sizeof(sql), "INSERT INTO notified(webspace_id, path, verdict, route, last_at) "
+			 "VALUES(%d, CAST('p%03d' AS BLOB), 'suspicious', '%s', %lld)", 1 + i % 2, i / 4,
+			 i % 4 < 2 ? "alice" : "admin",
+			 (long long)(now_ms - (i % 3 == 0 ? RETENTION_NOTIFIED_MS - 1000 : RETENTION_NOTIFIED_MS + 1000)));
+		store_exec(s, sql);
+	}
+	store_commit(s);
+	T_EQ_INT(count(s, "SELECT count(*) FROM notified"), 200);
+	while (more && steps < 1000) {
+		T_OK(retention_step(&rt, s, &rc, now_ms, &more) >= 0);
+		steps++;
+	}
+	T_EQ_INT(count(s, "SELECT count(*) FROM notified"), 67);
+	T_EQ_INT(rt.stats.notified, 133);
+	/* events (phase 0, kept for ever here), outbox (1), then 133 in steps of 10 */
+	T_CHECK(steps >= 2 + 14 && steps <= 2 + 16, "%d steps", steps);
+	T_EQ_INT(count(s, "SELECT count(*) FROM notified WHERE last_at < 2000000000000 - 172800000"), 0);
+	retention_clear(&rt);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -444,6 +485,7 @@ main(void)
 	T_RUN(test_steps);
 	T_RUN(test_batch);
 	T_RUN(test_reuse);
+	T_RUN(test_notified);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		return 1;
