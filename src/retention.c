@@ -356,11 +356,12 @@ step_notified(struct retention *rt, struct store *s, unsigned batch, int64_t now
 		goto out;
 	}
 	sqlite3_bind_int64(q, 1, (int64_t)batch * RETENTION_EXAMINE_FACTOR);
+	/* copies: key_set replaces the key while q still compares with it */
 	if (rt->key_path) {
 		sqlite3_bind_int64(q, 2, rt->cursor);
-		sqlite3_bind_blob(q, 3, rt->key_path, rt->key_plen, SQLITE_STATIC);
-		sqlite3_bind_text(q, 4, rt->key_verdict, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 5, rt->key_route, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(q, 3, rt->key_path, rt->key_plen, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 4, rt->key_verdict, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 5, rt->key_route, -1, SQLITE_TRANSIENT);
 	}
 	while ((unsigned)ndel < batch && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		int k;
