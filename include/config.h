@@ -50,6 +50,15 @@ struct config_webspace {
 	char *customer; /* explicit entry */
 };
 
+/* retention: what old history is deleted, and how fast (retention.h) */
+struct config_retention {
+	uint64_t events_ms[4];   /* events by severity (info .. critical); 0: kept for ever */
+	uint64_t outbox_ms;      /* delivered notifications (sent, failed, dead); 0: for ever */
+	uint64_t members_ms;     /* members of an acknowledged aggregate, after the ack; 0: for ever */
+	uint64_t interval_ms;    /* between two rounds */
+	unsigned batch;          /* rows deleted per transaction at most */
+};
+
 struct config {
 	char *source;
 	char *database;
@@ -96,6 +105,7 @@ struct config {
 	size_t ncomponent_dirs;
 	char **web_server_processes; /* command names of web server / PHP processes */
 	size_t nweb_server_processes;
+	struct config_retention retention;
 };
 
 /* Loads path and the drop-in directory it names. On failure returns a negative

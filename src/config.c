@@ -762,10 +762,77 @@ parse_metrics_textfile(struct ctx *c, const struct ynode *n, struct config *cfg)
 	return 0;
 }
 
+/* ---- retention ---- */
+
+/* retention.events: one duration for every severity, or one per severity */
+static int
+parse_retention_events(struct ctx *c, const struct ynode *n, struct config_retention *rt)
+{
+	size_t i, k;
+	int r;
+
+	if (n->type == Y_SCALAR) {
+		uint64_t ms = 0;
+
+		if ((r = get_duration(c, n, "retention.events", &ms)) < 0)
+			return r;
+		for (k = 0; k < 4; k++)
+			rt->events_ms[k] = ms;
+		return 0;
+	}
+	if ((r = want(c, n, Y_MAP, "retention.events")) < 0 ||
+	    (r = check_keys(c, n, "retention.events", sev_names)) < 0)
+		return r;
+	for (i = 0; i < n->n; i += 2) {
+		for (k = 0; strcmp(sev_names[k], n->kids[i]->value) != 0; k++)
+			;
+		if ((r = get_duration(c, n->kids[i + 1], "retention.events", &rt->events_ms[k])) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int
+parse_retention(struct ctx *c, const struct ynode *n, struct config *cfg)
+{
+	static const char *const rk[] = { "events", "outbox", "acked_members", "interval", "batch", NULL };
+	struct config_retention *rt = &cfg->retention;
+	size_t j;
+	int r;
+
+	if ((r = want(c, n, Y_MAP, "retention")) < 0 || (r = check_keys(c, n, "retention", rk)) < 0)
+		return r;
+	for (j = 0; j < n->n && r == 0; j += 2) {
+		const char *kk = n->kids[j]->value;
+		const struct ynode *vv = n->kids[j + 1];
+		uint64_t u = 0;
+
+		if (strcmp(kk, "events") == 0) {
+			r = parse_retention_events(c, vv, rt);
+		} else if (strcmp(kk, "outbox") == 0) {
+			r = get_duration(c, vv, "retention.outbox", &rt->outbox_ms);
+		} else if (strcmp(kk, "acked_members") == 0) {
+			r = get_duration(c, vv, "retention.acked_members", &rt->members_ms);
+		} else if (strcmp(kk, "interval") == 0) {
+			r = get_duration(c, vv, "retention.interval", &rt->interval_ms);
+			if (r == 0 && (rt->interval_ms < 1000 || rt->interval_ms > 86400000))
+				r = fail(c, vv->line, vv->col, "retention.interval: expected 1s to 1d, "
+					 "got '%s'", esc_name(vv->value));
+		} else {
+			r = get_uint(c, vv, "retention.batch", 100000, &u);
+			if (r == 0 && u < 10)
+				r = fail(c, vv->line, vv->col, "retention.batch: at least 10 rows");
+			if (r == 0)
+				rt->batch = (unsigned)u;
+		}
+	}
+	return r;
+}
+
 static const char *const top_keys[] = {
 	"database", "control_socket", "fingerprints", "customers_dir", "log_level", "hash_workers",
 	"max_file_size", "reconcile_interval", "debounce", "queue_size", "webspaces", "customers",
-	"ignore", "severity", "notify", "metrics", "trusted_keys", "classify", NULL,
+	"ignore", "severity", "notify", "metrics", "trusted_keys", "classify", "retention", NULL,
 };
 
 static int
@@ -966,6 +1033,8 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 							 "got '%s'", esc_name(vv->value));
 				}
 			}
+		} else if (strcmp(k, "retention") == 0) {
+			r = parse_retention(c, v, cfg);
 		} else if (strcmp(k, "trusted_keys") == 0) {
 			size_t first = cfg->ntrusted_keys;
 
@@ -1019,6 +1088,13 @@ config_default(void)
 	c->notify_templates = xstrdup(WSID_SYSCONFDIR "/wsid/templates");
 	c->metrics_interval_ms = 15000;
 	c->update_window_ms = 120000;
+	c->retention.events_ms[0] = 30ull * 86400 * 1000;
+	c->retention.events_ms[1] = c->retention.events_ms[2] = c->retention.events_ms[3] =
+		365ull * 86400 * 1000;
+	c->retention.outbox_ms = 30ull * 86400 * 1000;
+	c->retention.members_ms = 7ull * 86400 * 1000;
+	c->retention.interval_ms = 600000;
+	c->retention.batch = 1000;
 	c->consensus_min = 3;
 	c->component_dirs = xcalloc(8, sizeof(char *));
 	c->component_dirs[c->ncomponent_dirs++] = xstrdup("wp-content/plugins");

@@ -34,6 +34,7 @@
 #include "notify.h"
 #include "procinfo.h"
 #include "deliver.h"
+#include "retention.h"
 #include "sdnotify.h"
 #include "store.h"
 #include "util.h"
@@ -73,6 +74,9 @@ struct daemon {
 	uint64_t notify_next_ns, notify_last_ns;
 	uint64_t metrics_next_ns; /* the next textfile write (0: none configured) */
 	bool metrics_failing;     /* the last write failed (logged once) */
+	struct retention ret;     /* the pruning round under way */
+	uint64_t retention_next_ns;
+	int retention_err;        /* the last step's failure (logged once), else 0 */
 };
 
 static struct daemon d;
@@ -423,6 +427,29 @@ status_json(struct buf *b)
 	json_kv_int(&j, "commit_failures", (int64_t)es.commit_failures);
 	if ((ph = proc_protected_hardlinks()) >= 0)
 		json_kv_bool(&j, "protected_hardlinks", ph == 1);
+	{
+		struct retention_db_stats rs;
+
+		retention_db_stats(d.s, &rs);
+		json_kv_int(&j, "database_bytes", rs.db_bytes);
+		json_kv_int(&j, "database_wal_bytes", rs.wal_bytes);
+		json_kv_int(&j, "database_free_bytes", rs.free_bytes);
+		json_key(&j, "oldest_event_time");
+		if (rs.oldest_event_s)
+			json_int(&j, rs.oldest_event_s);
+		else
+			json_null(&j);
+		json_kv_int(&j, "retention_events_deleted", (int64_t)d.ret.stats.events);
+		json_kv_int(&j, "retention_outbox_deleted", (int64_t)d.ret.stats.outbox);
+		json_kv_int(&j, "retention_notified_deleted", (int64_t)d.ret.stats.notified);
+		json_kv_int(&j, "retention_rounds", (int64_t)d.ret.stats.rounds);
+		json_kv_int(&j, "retention_last_round", d.ret.stats.last_round_s);
+		json_kv_int(&j, "retention_steps", (int64_t)d.ret.stats.steps);
+		json_kv_double(&j, "retention_step_avg_ms",
+			       d.ret.stats.steps ? (double)d.ret.stats.step_ns_sum / (double)d.ret.stats.steps / 1e6
+						 : 0);
+		json_kv_double(&j, "retention_step_max_ms", (double)d.ret.stats.step_ns_max / 1e6);
+	}
 	if (fpindex_stats(d.s, &fs) == 0) {
 		json_kv_int(&j, "index_products", (int64_t)fs.products);
 		json_kv_int(&j, "index_versions", (int64_t)fs.versions);
@@ -787,6 +814,43 @@ notify_step(uint64_t now)
 	}
 }
 
+/* one step of the retention round, between two turns of the loop: short
+ * transactions on this connection, spaced to take at most a tenth of the
+ * time (retention.h) */
+static void
+retention_run(void)
+{
+	uint64_t t0, took;
+	bool more = false;
+	int r;
+
+	/* what is batched commits first, as before a notifier tick */
+	if (engine_uncommitted(d.e))
+		engine_flush(d.e);
+	t0 = now_mono_ns();
+	r = retention_step(&d.ret, d.s, &d.cfg->retention, now_real_ns() / 1000000, &more);
+	took = now_mono_ns() - t0;
+	d.ret.stats.step_ns_sum += took;
+	if (took > d.ret.stats.step_ns_max)
+		d.ret.stats.step_ns_max = took;
+	if (r < 0) {
+		if (r != d.retention_err)
+			log_warnx("retention: cannot delete old history from %s: %s (tried again in %llu s)",
+				  store_path(d.s), strerror(-r),
+				  (unsigned long long)(d.cfg->retention.interval_ms / 1000));
+		d.retention_err = r;
+		more = false;
+	} else if (d.retention_err) {
+		log_info("retention: old history deleted again");
+		d.retention_err = 0;
+	}
+	if (took > 40000000ull)
+		log_debug("retention: a step of %d rows took %llu ms", r,
+			  (unsigned long long)(took / 1000000ull));
+	d.retention_next_ns = now_mono_ns() +
+			      retention_delay_ms(more, took, d.cfg->retention.interval_ms) * 1000000ull;
+}
+
 static int
 next_timeout(void)
 {
@@ -807,6 +871,8 @@ next_timeout(void)
 		next = d.notify_next_ns;
 	if (d.metrics_next_ns && d.metrics_next_ns < next)
 		next = d.metrics_next_ns;
+	if (d.retention_next_ns < next)
+		next = d.retention_next_ns;
 	if (d.n && d.notify_kick && d.notify_last_ns + 50000000ull < next)
 		next = d.notify_last_ns + 50000000ull;
 	if (d.nwaiters)
@@ -930,6 +996,8 @@ loop(void)
 			metrics_write(true);
 			metrics_schedule();
 		}
+		if (now >= d.retention_next_ns)
+			retention_run();
 		if (d.next_reconcile_ns && now >= d.next_reconcile_ns) {
 			engine_reconcile(d.e, 0, "periodic safety reconcile");
 			d.next_reconcile_ns = now + d.cfg->reconcile_interval_ms * 1000000ull;
@@ -1143,6 +1211,9 @@ main(int argc, char **argv)
 	if (d.cfg->reconcile_interval_ms)
 		d.next_reconcile_ns = now_mono_ns() + d.cfg->reconcile_interval_ms * 1000000ull;
 	d.watchdog_ns = sd_watchdog_usec() * 1000ull;
+	/* the first round after the start-up's own work, or sooner when short */
+	d.retention_next_ns = now_mono_ns() + (d.cfg->retention.interval_ms < 60000
+						? d.cfg->retention.interval_ms : 60000) * 1000000ull;
 	d.next_watchdog_ns = now_mono_ns();
 	log_info("watching %zu webspaces on %u file system%s (database %s)",
 		 engine_webspace_count(d.e), d.nfs, d.nfs == 1 ? "" : "s", d.cfg->database);
@@ -1160,6 +1231,7 @@ main(int argc, char **argv)
 	control_free(d.ctl);
 	watch_close(d.w);
 	engine_free(d.e);
+	retention_clear(&d.ret);
 	store_close(d.s);
 	config_free(d.cfg);
 	close(d.sigfd);
