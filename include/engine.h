@@ -48,9 +48,15 @@ struct engine_opts {
 	char *const *web_server;     /* fnmatch globs of web server command or user names */
 	size_t nweb_server;
 	size_t pending_max;
-	/* path filter: true = ignore (relative to the webspace) */
+	/* path filter: true = ignore (relative to the webspace). ignored_ud is
+	 * replaced by engine_set_policy; a walk on the background thread calls
+	 * ignored with what ignore_hold(ignored_ud) returned when it was submitted,
+	 * given back to ignore_release when it is done (both on the loop's thread;
+	 * may be NULL: ignored_ud then lives as long as the engine) */
 	bool (*ignored)(void *ud, const char *relpath, size_t len);
 	void *ignored_ud;
+	void *(*ignore_hold)(void *ud);
+	void (*ignore_release)(void *held);
 	/* severity override: returns the severity to store for a verdict */
 	int (*severity)(void *ud, const char *customer, int verdict, int dflt);
 	void *severity_ud;
@@ -121,7 +127,7 @@ bool engine_idle(struct engine *e); /* nothing pending, hashing or walking */
 int engine_reload_index(struct engine *e);
 
 /* replaces the classification settings (reident_ms, consensus_min,
- * component_dirs, web_server) after a reload */
+ * component_dirs, web_server, ignored_ud) after a reload */
 void engine_set_policy(struct engine *e, const struct engine_opts *o);
 
 /* Judges again every known file whose content was marked malicious or trusted

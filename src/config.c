@@ -1050,6 +1050,13 @@ free_str_list(char **l, size_t n)
 	free(l);
 }
 
+struct config *
+config_hold(struct config *c)
+{
+	c->holds++;
+	return c;
+}
+
 void
 config_free(struct config *c)
 {
@@ -1057,6 +1064,10 @@ config_free(struct config *c)
 
 	if (c == NULL)
 		return;
+	if (c->holds > 0) {
+		c->holds--;
+		return;
+	}
 	free(c->source);
 	free(c->database);
 	free(c->control_socket);

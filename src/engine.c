@@ -66,6 +66,7 @@ struct bg_job {
 	enum bg_kind kind;
 	int64_t ws;
 	char *root;
+	void *ignore_ud; /* held for the walk (engine_opts.ignore_hold) */
 	struct scan_tree *tree;
 	char err[256];
 	struct bg_job *next;
@@ -74,6 +75,7 @@ struct bg_job {
 
 struct engine {
 	struct engine_opts o;
+	char *dbpath; /* a copy: the walks read it while a reload frees the configuration */
 	struct store *s;
 	struct state *st;
 	struct fpindex *idx;
@@ -1244,14 +1246,6 @@ engine_idle(struct engine *e)
 
 /* ---- background walks ---- */
 
-static bool
-bg_ignore(void *ud, const char *relpath, size_t len)
-{
-	struct engine *e = ud;
-
-	return e->o.ignored && e->o.ignored(e->o.ignored_ud, relpath, len);
-}
-
 static void *
 bg_thread(void *arg)
 {
@@ -1276,10 +1270,10 @@ bg_thread(void *arg)
 		memset(&so, 0, sizeof(so));
 		so.jobs = e->o.hash_workers;
 		so.max_size = e->o.max_file_size;
-		so.ignore = bg_ignore;
-		so.ignore_ud = e;
+		so.ignore = e->o.ignored;
+		so.ignore_ud = j->ignore_ud;
 		if (j->kind == BG_BASELINE)
-			so.dbpath = e->o.dbpath;
+			so.dbpath = e->dbpath;
 		else
 			so.stat_only = true;
 		j->started_ns = now_mono_ns();
@@ -1296,6 +1290,16 @@ bg_thread(void *arg)
 }
 
 static void
+bg_job_free(struct engine *e, struct bg_job *j)
+{
+	if (e->o.ignore_release)
+		e->o.ignore_release(j->ignore_ud);
+	scan_tree_free(j->tree);
+	free(j->root);
+	free(j);
+}
+
+static void
 bg_submit(struct engine *e, enum bg_kind kind, struct webspace *w)
 {
 	struct bg_job *j;
@@ -1308,6 +1312,8 @@ bg_submit(struct engine *e, enum bg_kind kind, struct webspace *w)
 	j->kind = kind;
 	j->ws = w->id;
 	j->root = xstrdup(w->root);
+	/* the configuration the walk reads stays alive until it is done */
+	j->ignore_ud = e->o.ignore_hold ? e->o.ignore_hold(e->o.ignored_ud) : e->o.ignored_ud;
 	w->walking = true;
 	e->bg_running++;
 	pthread_mutex_lock(&e->bg_mu);
@@ -2002,9 +2008,7 @@ engine_on_bg(struct engine *e)
 				bg_submit(e, w->baselined ? BG_RECONCILE : BG_BASELINE, w);
 			}
 		}
-		scan_tree_free(j->tree);
-		free(j->root);
-		free(j);
+		bg_job_free(e, j);
 	}
 	/* a walk's tree is large and short-lived: give the memory back */
 	malloc_trim(0);
@@ -2053,6 +2057,8 @@ engine_new(struct store *s, const struct engine_opts *o, struct engine **ret)
 	int r;
 
 	e->o = *o;
+	e->dbpath = o->dbpath ? xstrdup(o->dbpath) : NULL;
+	e->o.dbpath = e->dbpath;
 	if (e->o.debounce_close_ms == 0)
 		e->o.debounce_close_ms = 10;
 	if (e->o.debounce_modify_ms == 0)
@@ -2122,16 +2128,13 @@ engine_free(struct engine *e)
 			struct bg_job *j = e->bg_todo;
 
 			e->bg_todo = j->next;
-			free(j->root);
-			free(j);
+			bg_job_free(e, j);
 		}
 		while (e->bg_done) {
 			struct bg_job *j = e->bg_done;
 
 			e->bg_done = j->next;
-			scan_tree_free(j->tree);
-			free(j->root);
-			free(j);
+			bg_job_free(e, j);
 		}
 		close(e->bg_efd);
 	}
@@ -2163,6 +2166,7 @@ engine_free(struct engine *e)
 	fpindex_free(e->idx);
 	state_free(e->st);
 	proc_cache_free(e->pc);
+	free(e->dbpath);
 	free(e);
 }
 
@@ -2269,6 +2273,7 @@ engine_set_policy(struct engine *e, const struct engine_opts *o)
 	e->o.ncomponent_dirs = o->ncomponent_dirs;
 	e->o.web_server = o->web_server;
 	e->o.nweb_server = o->nweb_server;
+	e->o.ignored_ud = o->ignored_ud;
 }
 
 void

@@ -78,19 +78,33 @@ static struct daemon d;
 
 /* ---- configuration adapters ---- */
 
+/* ud: a configuration, the running one (the loop's thread) or one a walk
+ * holds (d_ignore_hold) while a reload replaces the running one */
 static bool
 d_ignored(void *ud, const char *relpath, size_t len)
 {
-	struct daemon *dm = ud;
+	const struct config *cfg = ud;
 	char *tmp;
 	bool r;
 
-	if (dm->cfg == NULL)
+	if (cfg == NULL)
 		return false;
 	tmp = xstrndup(relpath, len);
-	r = config_ignored(dm->cfg, tmp);
+	r = config_ignored(cfg, tmp);
 	free(tmp);
 	return r;
+}
+
+static void *
+d_ignore_hold(void *ud)
+{
+	return config_hold(ud);
+}
+
+static void
+d_ignore_release(void *held)
+{
+	config_free(held);
 }
 
 static int
@@ -640,7 +654,8 @@ apply_log_level(void)
 	log_set_level(d.cfg->log_level);
 }
 
-/* the classification settings of the engine (they point into d.cfg) */
+/* the classification settings and the path filter of the engine (they point
+ * into d.cfg) */
 static void
 policy_from_config(struct engine_opts *eo)
 {
@@ -650,6 +665,7 @@ policy_from_config(struct engine_opts *eo)
 	eo->ncomponent_dirs = d.cfg->ncomponent_dirs;
 	eo->web_server = d.cfg->web_server_processes;
 	eo->nweb_server = d.cfg->nweb_server_processes;
+	eo->ignored_ud = d.cfg;
 }
 
 static int
@@ -1054,7 +1070,8 @@ main(int argc, char **argv)
 	eo.debounce_modify_ms = d.cfg->debounce_modify_ms;
 	eo.modify_max_ms = d.cfg->debounce_modify_max_ms;
 	eo.ignored = d_ignored;
-	eo.ignored_ud = &d;
+	eo.ignore_hold = d_ignore_hold;
+	eo.ignore_release = d_ignore_release;
 	eo.severity = d_severity;
 	eo.severity_ud = &d;
 	eo.on_event = d_on_event;
