@@ -20,6 +20,7 @@
 
 #include "classify.h"
 #include "fpindex.h"
+#include "root.h"
 #include "state.h"
 #include "store.h"
 
@@ -83,8 +84,13 @@ struct engine;
 int engine_new(struct store *s, const struct engine_opts *o, struct engine **ret);
 void engine_free(struct engine *e);
 
-/* Registers a webspace; its first time it is baselined, later reconciled. */
-int engine_webspace_add(struct engine *e, const char *root, const char *customer, int64_t *ret_id);
+/* Registers a webspace whose root passed the checks of discovery
+ * (root_resolve: root is its real path, rootfd an O_PATH descriptor the engine
+ * takes, rid its identity); its first time it is baselined, later reconciled.
+ * A webspace already registered with another directory (or one whose root
+ * changed) takes the new one and is reconciled with it. */
+int engine_webspace_add(struct engine *e, const char *root, const char *customer, int rootfd,
+			const struct root_id *rid, int64_t *ret_id);
 /* finds the webspace holding an absolute path: id and the length of its root */
 bool engine_webspace_find(struct engine *e, const char *abspath, size_t len, int64_t *ret_id,
 			  size_t *ret_root_len);

@@ -20,6 +20,7 @@
 #include "json.h"
 #include "log.h"
 #include "procinfo.h"
+#include "root.h"
 #include "scan.h"
 #include "slotset.h"
 
@@ -50,6 +51,11 @@ struct webspace {
 	int64_t id;
 	char *root;
 	size_t root_len;
+	/* the directory registered (root.h): held open so that its inode cannot
+	 * be reused; every walk, hash and read checks the path still leads to it */
+	int rootfd;
+	struct root_id rid;
+	bool root_changed; /* the path leads elsewhere now: nothing is walked */
 	char *customer;
 	bool baselined;
 	bool walking;
@@ -66,7 +72,9 @@ struct bg_job {
 	enum bg_kind kind;
 	int64_t ws;
 	char *root;
-	void *ignore_ud; /* held for the walk (engine_opts.ignore_hold) */
+	struct root_id rid;
+	bool root_changed; /* the path did not lead to the registered root */
+	void *ignore_ud;   /* held for the walk (engine_opts.ignore_hold) */
 	struct scan_tree *tree;
 	char err[256];
 	struct bg_job *next;
@@ -264,9 +272,61 @@ engine_webspace_find(struct engine *e, const char *abspath, size_t len, int64_t 
 }
 
 static void bg_submit(struct engine *e, enum bg_kind kind, struct webspace *w);
+static void batch_begin(struct engine *e);
+static void emit(struct engine *e, int64_t id, enum verdict_kind v);
+
+/* The path of w no longer leads to the directory registered (moved away,
+ * replaced by a symlink or another directory): nothing is walked, hashed or
+ * read under it until discovery registers a directory that passes its checks
+ * again. Logged, and one event for the admin route (source "system"). */
+static void
+ws_root_changed(struct engine *e, struct webspace *w, const char *why)
+{
+	struct event_row ev;
+	char reason[320];
+	int64_t id;
+
+	if (w->root_changed)
+		return;
+	w->root_changed = true;
+	log_warnx("webspace %s: its root is no longer the directory registered (%s): not walked; "
+		  "registered again when a directory at its path passes the discovery checks",
+		  esc_name(w->root), why);
+	snprintf(reason, sizeof(reason), "webspace root moved, removed or replaced (%s): not watched "
+		 "until a directory at its path passes the discovery checks", why);
+	memset(&ev, 0, sizeof(ev));
+	ev.time_ns = now_real_ns();
+	ev.webspace_id = w->id;
+	ev.customer = w->customer;
+	ev.path = "";
+	ev.change = CHANGE_MODIFIED;
+	ev.verdict = VERDICT_SUSPICIOUS;
+	ev.severity = SEV_WARNING;
+	ev.reason = reason;
+	ev.source = "system";
+	batch_begin(e);
+	if (state_event_add(e->st, &ev, &id) == 0)
+		emit(e, id, ev.verdict);
+}
+
+/* reopens the root of w (root_reopen): a descriptor to close, or negative;
+ * a root that changed is marked so */
+static int
+ws_root_open(struct engine *e, struct webspace *w)
+{
+	int fd;
+
+	if (w->root_changed)
+		return -ESTALE;
+	fd = root_reopen(w->root, &w->rid);
+	if (fd == -ESTALE)
+		ws_root_changed(e, w, "found when reading a file");
+	return fd;
+}
 
 int
-engine_webspace_add(struct engine *e, const char *root, const char *customer, int64_t *ret_id)
+engine_webspace_add(struct engine *e, const char *root, const char *customer, int rootfd,
+		    const struct root_id *rid, int64_t *ret_id)
 {
 	struct webspace *w;
 	size_t rl = strlen(root);
@@ -280,6 +340,22 @@ engine_webspace_add(struct engine *e, const char *root, const char *customer, in
 		w = &e->ws[(size_t)v - 1];
 		if (ret_id)
 			*ret_id = w->id;
+		if (!w->root_changed && root_id_equal(&w->rid, rid)) {
+			close(rootfd);
+			return 0;
+		}
+		/* another directory at the path, and it passed the checks of
+		 * discovery: it is the webspace from now on, compared with what
+		 * was stored */
+		ws_root_changed(e, w, "another directory took its path");
+		close(w->rootfd);
+		w->rootfd = rootfd;
+		w->rid = *rid;
+		w->root_changed = false;
+		log_info("webspace %s (customer %s): registered again (a directory that passed the "
+			 "checks): %s", esc_name(w->root), esc_name(w->customer),
+			 w->baselined ? "reconciling with the stored state" : "first scan (baseline)");
+		bg_submit(e, w->baselined ? BG_RECONCILE : BG_BASELINE, w);
 		return 0;
 	}
 	e->ws = xreallocarray(e->ws, e->nws + 1, sizeof(*e->ws));
@@ -288,9 +364,12 @@ engine_webspace_add(struct engine *e, const char *root, const char *customer, in
 	w->root = xstrndup(root, rl);
 	w->root_len = rl;
 	w->customer = xstrdup(customer);
+	w->rootfd = rootfd;
+	w->rid = *rid;
 	if ((r = state_webspace_upsert(e->st, w->root, customer, &w->id, &w->baselined)) < 0) {
 		free(w->root);
 		free(w->customer);
+		close(rootfd);
 		return r;
 	}
 	e->nws++;
@@ -915,7 +994,9 @@ on_result(struct engine *e, struct pending *p, struct hash_job *j)
 	bool had = false;
 	const char *source = (p->flags & NOTE_RECONCILE) ? "reconcile" : "live";
 
-	if (w == NULL)
+	/* none, or hashed under a root registered since: its reconcile covers
+	 * the file */
+	if (w == NULL || !root_id_equal(&j->rid, &w->rid))
 		return;
 	had = state_file_get(e->st, w->id, p->relpath, p->rlen, &old) == 0;
 	if (j->res.status == HASH_GONE) {
@@ -924,6 +1005,10 @@ on_result(struct engine *e, struct pending *p, struct hash_job *j)
 				      p->pid, source, true);
 			e->stats.deleted++;
 		}
+		return;
+	}
+	if (j->res.status == HASH_ERROR && j->res.err == ESTALE) {
+		ws_root_changed(e, w, "found when hashing a file");
 		return;
 	}
 	if (j->res.status == HASH_ERROR) {
@@ -1159,12 +1244,15 @@ engine_tick(struct engine *e)
 			struct webspace *w = ws_get(e, p->ws);
 			struct hash_job *j;
 
-			if (w == NULL) {
+			/* a root that changed: its reconcile once registered again
+			 * finds what this change was */
+			if (w == NULL || w->root_changed) {
 				pending_drop(e, p);
 				continue;
 			}
 			j = xcalloc(1, sizeof(*j));
 			j->root = xstrdup(w->root);
+			j->rid = w->rid;
 			j->relpath = xstrdup(p->relpath);
 			j->mount_fd = p->mount_fd;
 			j->handle = handle_dup(p->handle);
@@ -1246,6 +1334,7 @@ engine_idle(struct engine *e)
 
 /* ---- background walks ---- */
 
+
 static void *
 bg_thread(void *arg)
 {
@@ -1255,6 +1344,7 @@ bg_thread(void *arg)
 		struct bg_job *j;
 		struct scan_opts so;
 		uint64_t one = 1;
+		int rootfd;
 
 		pthread_mutex_lock(&e->bg_mu);
 		while (e->bg_todo == NULL && !e->bg_stop)
@@ -1277,8 +1367,18 @@ bg_thread(void *arg)
 		else
 			so.stat_only = true;
 		j->started_ns = now_mono_ns();
-		if (scan_tree_run(j->root, &so, &j->tree, j->err, sizeof(j->err)) < 0)
+		/* from the registered directory only: never from what a tenant
+		 * put at its path since */
+		rootfd = root_reopen(j->root, &j->rid);
+		if (rootfd < 0) {
+			j->root_changed = rootfd == -ESTALE;
+			snprintf(j->err, sizeof(j->err), "%s", strerror(-rootfd));
 			j->tree = NULL;
+		} else if (scan_tree_run_at(rootfd, j->root, &so, &j->tree, j->err, sizeof(j->err)) < 0) {
+			j->tree = NULL;
+		}
+		if (rootfd >= 0)
+			close(rootfd);
 
 		pthread_mutex_lock(&e->bg_mu);
 		j->next = e->bg_done;
@@ -1304,6 +1404,8 @@ bg_submit(struct engine *e, enum bg_kind kind, struct webspace *w)
 {
 	struct bg_job *j;
 
+	if (w->root_changed)
+		return; /* until registered again */
 	if (w->walking) {
 		w->reconcile_again = true;
 		return;
@@ -1312,6 +1414,7 @@ bg_submit(struct engine *e, enum bg_kind kind, struct webspace *w)
 	j->kind = kind;
 	j->ws = w->id;
 	j->root = xstrdup(w->root);
+	j->rid = w->rid;
 	/* the configuration the walk reads stays alive until it is done */
 	j->ignore_ud = e->o.ignore_hold ? e->o.ignore_hold(e->o.ignored_ud) : e->o.ignored_ud;
 	w->walking = true;
@@ -1339,7 +1442,7 @@ engine_reconcile(struct engine *e, int64_t ws, const char *why)
 	for (i = 0; i < e->nws; i++) {
 		struct webspace *w = &e->ws[i];
 
-		if (ws && w->id != ws)
+		if ((ws && w->id != ws) || w->root_changed)
 			continue;
 		log_info("reconcile %s: %s", esc_name(w->root), why);
 		bg_submit(e, w->baselined ? BG_RECONCILE : BG_BASELINE, w);
@@ -1547,8 +1650,12 @@ res_from_row(struct webspace *w, const struct file_row *row, const char *relpath
 	res->uid = row->uid;
 	if (row->has_sha && row->size > 0) {
 		char head[32];
-		int n = scan_read_small(w->root, relpath, head, sizeof(head));
+		/* the registered directory only (root.h) */
+		int fd = w->root_changed ? -ESTALE : root_reopen(w->root, &w->rid);
+		int n = fd < 0 ? fd : scan_read_small(fd, relpath, head, sizeof(head));
 
+		if (fd >= 0)
+			close(fd);
 		if (n > 0) {
 			memcpy(res->head, head, (size_t)n);
 			res->headlen = (uint8_t)n;
@@ -1954,7 +2061,8 @@ bg_baseline_done(struct engine *e, struct webspace *w, struct bg_job *j)
 		/* the head bytes are not kept by the scan: read them for code checks */
 		if (res.status == HASH_OK && f->size > 0 && !ident_is_code(f->path, f->pathlen)) {
 			char head[32];
-			int n = scan_read_small(w->root, f->path, head, sizeof(head));
+			/* beneath the directory the walk went through */
+			int n = scan_read_small(j->tree->rootfd, f->path, head, sizeof(head));
 
 			if (n > 0) {
 				memcpy(res.head, head, (size_t)n);
@@ -1997,7 +2105,11 @@ engine_on_bg(struct engine *e)
 		e->bg_running--;
 		if (w) {
 			w->walking = false;
-			if (j->tree == NULL)
+			if (!root_id_equal(&j->rid, &w->rid))
+				; /* a walk of the root before it was registered again */
+			else if (j->root_changed)
+				ws_root_changed(e, w, "found when walking it");
+			else if (j->tree == NULL)
 				log_warnx("walk of %s failed: %s", esc_name(w->root), j->err);
 			else if (j->kind == BG_BASELINE)
 				bg_baseline_done(e, w, j);
@@ -2038,9 +2150,11 @@ reident(struct engine *e, struct webspace *w)
 	struct ident_result *r = NULL;
 
 	c.e = e;
-	c.t = xcalloc(1, sizeof(*c.t));
-	c.t->root = xstrdup(w->root);
-	if (state_files_under(e->st, w->id, "", 0, reident_row, &c) == 0 &&
+	c.t = scan_tree_new(w->root);
+	/* version files are read beneath the registered directory; a root
+	 * that changed keeps its installations until registered again */
+	c.t->rootfd = ws_root_open(e, w);
+	if (c.t->rootfd != -ESTALE && state_files_under(e->st, w->id, "", 0, reident_row, &c) == 0 &&
 	    ident_run(e->s, e->idx, c.t, &r) == 0)
 		store_installations(e, w, r, w->reident_index ? "index" : "live");
 	w->reident_index = false;
@@ -2154,6 +2268,7 @@ engine_free(struct engine *e)
 	hmap_free(&e->handles);
 	hmap_free(&e->ws_by_root);
 	for (i = 0; i < e->nws; i++) {
+		close(e->ws[i].rootfd);
 		free(e->ws[i].root);
 		free(e->ws[i].customer);
 		state_inst_rows_free(e->ws[i].inst, e->ws[i].ninst);

@@ -33,6 +33,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "deliver.h"
+#include "root.h"
 #include "sdnotify.h"
 #include "store.h"
 #include "util.h"
@@ -138,86 +139,42 @@ d_on_event(void *ud, int64_t id)
 
 /* ---- webspaces ---- */
 
-/* Whether every symbolic link on the way to path, in the path itself and in
- * the targets of its links, is owned by root: a link a customer made must not
- * decide which directory is watched as whose webspace. */
-static bool
-links_root_owned(const char *path, int depth)
-{
-	char *p, *s;
-	bool ok = true;
-
-	if (depth > 16 || path[0] != '/')
-		return false;
-	p = xstrdup(path);
-	for (s = p + 1; ok; s++) {
-		char c = *s;
-		struct stat st;
-
-		if (c != '/' && c != '\0')
-			continue;
-		*s = '\0';
-		if (lstat(p, &st) == 0 && S_ISLNK(st.st_mode)) {
-			char t[PATH_MAX], *slash = strrchr(p, '/');
-			ssize_t n = st.st_uid == 0 ? readlink(p, t, sizeof(t) - 1) : -1;
-
-			if (n < 0) {
-				ok = false;
-			} else {
-				t[n] = '\0';
-				if (t[0] == '/') {
-					ok = links_root_owned(t, depth + 1);
-				} else { /* relative to the link's directory */
-					char *abs = xasprintf("%.*s/%s", (int)(slash - p), p, t);
-
-					ok = links_root_owned(abs, depth + 1);
-					free(abs);
-				}
-			}
-		}
-		*s = c;
-		if (c == '\0')
-			break;
-	}
-	free(p);
-	return ok;
-}
-
+/* Registers the webspace at path when it passes the checks (root.h): a real
+ * directory, reached only through symbolic links root owns (a link a customer
+ * made must not decide which directory is watched as whose webspace). Every
+ * later walk, hash and read starts from the directory found here. */
 static void
 add_webspace(const char *path, const char *customer)
 {
-	struct stat st;
-	char *real;
+	struct root_id rid;
+	char *real = NULL;
 	int64_t id;
+	bool via_link;
+	int fd, r;
 
-	/* the webspace root itself must be a real directory, not a symlink a
-	 * customer could point anywhere */
-	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
-			log_warnx("webspace %s is a symbolic link: not watched", esc_name(path));
+	r = root_resolve(path, &fd, &real, &rid, &via_link);
+	if (r == -ELOOP) {
+		log_warnx("webspace %s is a symbolic link: not watched", esc_name(path));
 		return;
 	}
+	if (r == -EPERM || r == -EMLINK) {
+		log_warnx("webspace %s is reached through a symbolic link root does not own: "
+			  "not watched", esc_name(path));
+		return;
+	}
+	if (r < 0)
+		return; /* not there (yet), not a directory, or changing: next discovery */
 	/* fanotify reports real paths: a webspace reached through a symlinked
-	 * directory (/var/www -> /srv/www) is watched at its real path, when
-	 * root owns every link on the way */
-	real = realpath(path, NULL);
-	if (real == NULL)
-		return;
-	if (strcmp(real, path) != 0) {
-		if (!links_root_owned(path, 0)) {
-			log_warnx("webspace %s is reached through a symbolic link root does not own: "
-				  "not watched", esc_name(path));
-			free(real);
-			return;
-		}
-		if (!engine_webspace_find(d.e, real, strlen(real), &id, &(size_t){ 0 }) ||
-		    strcmp(engine_webspace_root(d.e, id), real) != 0)
-			log_info("webspace %s is reached through symbolic links: watched at its real "
-				 "path %s", esc_name(path), esc_name(real));
-	}
-	if (watch_add_fs(d.w, real) < 0)
+	 * directory (/var/www -> /srv/www) is watched at its real path */
+	if (via_link && strcmp(real, path) != 0 &&
+	    (!engine_webspace_find(d.e, real, strlen(real), &id, &(size_t){ 0 }) ||
+	     strcmp(engine_webspace_root(d.e, id), real) != 0))
+		log_info("webspace %s is reached through symbolic links: watched at its real "
+			 "path %s", esc_name(path), esc_name(real));
+	if (watch_add_fs(d.w, real) < 0) {
 		log_warnx("webspace %s: cannot watch its file system", esc_name(real));
-	else if (engine_webspace_add(d.e, real, customer, &id) < 0)
+		close(fd);
+	} else if (engine_webspace_add(d.e, real, customer, fd, &rid, &id) < 0)
 		log_warnx("webspace %s: cannot register it", esc_name(real));
 	free(real);
 }
