@@ -60,6 +60,7 @@ struct config_retention {
 };
 
 struct config {
+	unsigned holds; /* config_hold calls not yet matched by a config_free */
 	char *source;
 	char *database;
 	char *control_socket;
@@ -115,7 +116,12 @@ int config_load(const char *path, struct config **ret, char *err, size_t errsz);
 int config_load_string(const char *text, size_t len, const char *name, struct config **ret,
 		       char *err, size_t errsz);
 struct config *config_default(void);
+/* Frees c, or gives back one config_hold. */
 void config_free(struct config *c);
+/* One more owner of c (a walk that reads it while a reload replaces it): c
+ * lives until a config_free for each hold and the one for its load. Holds
+ * are counted without a lock: take and give them back on one thread. */
+struct config *config_hold(struct config *c);
 
 const struct config_customer *config_customer_find(const struct config *c, const char *name);
 

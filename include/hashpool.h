@@ -11,10 +11,12 @@
 #include <stdint.h>
 
 #include "hash.h"
+#include "root.h"
 
 struct hash_job {
 	/* input */
-	char *root;      /* webspace root (owned); opened O_NOFOLLOW by the worker */
+	char *root;      /* webspace root (owned), reopened by the worker (root.h): */
+	struct root_id rid; /* a path that leads elsewhere now fails with ESTALE */
 	char *relpath;   /* beneath root (owned) */
 	int mount_fd;    /* with handle: open the exact inode; -1: by path only */
 	struct file_handle *handle; /* owned, or NULL */

@@ -1126,6 +1126,13 @@ free_str_list(char **l, size_t n)
 	free(l);
 }
 
+struct config *
+config_hold(struct config *c)
+{
+	c->holds++;
+	return c;
+}
+
 void
 config_free(struct config *c)
 {
@@ -1133,6 +1140,10 @@ config_free(struct config *c)
 
 	if (c == NULL)
 		return;
+	if (c->holds > 0) {
+		c->holds--;
+		return;
+	}
 	free(c->source);
 	free(c->database);
 	free(c->control_socket);

@@ -20,6 +20,7 @@
 #include "json.h"
 #include "log.h"
 #include "procinfo.h"
+#include "root.h"
 #include "scan.h"
 #include "slotset.h"
 
@@ -85,6 +86,11 @@ struct webspace {
 	int64_t id;
 	char *root;
 	size_t root_len;
+	/* the directory registered (root.h): held open so that its inode cannot
+	 * be reused; every walk, hash and read checks the path still leads to it */
+	int rootfd;
+	struct root_id rid;
+	bool root_changed; /* the path leads elsewhere now: nothing is walked */
 	char *customer;
 	bool baselined;
 	bool walking;
@@ -103,6 +109,9 @@ struct bg_job {
 	enum bg_kind kind;
 	int64_t ws;
 	char *root;
+	struct root_id rid;
+	bool root_changed; /* the path did not lead to the registered root */
+	void *ignore_ud;   /* held for the walk (engine_opts.ignore_hold) */
 	struct scan_tree *tree;
 	char err[256];
 	struct bg_job *next;
@@ -111,6 +120,7 @@ struct bg_job {
 
 struct engine {
 	struct engine_opts o;
+	char *dbpath; /* a copy: the walks read it while a reload frees the configuration */
 	struct store *s;
 	struct state *st;
 	struct fpindex *idx;
@@ -331,9 +341,61 @@ engine_webspace_find(struct engine *e, const char *abspath, size_t len, int64_t 
 }
 
 static void bg_submit(struct engine *e, enum bg_kind kind, struct webspace *w);
+static void batch_begin(struct engine *e);
+static void emit(struct engine *e, int64_t id, enum verdict_kind v);
+
+/* The path of w no longer leads to the directory registered (moved away,
+ * replaced by a symlink or another directory): nothing is walked, hashed or
+ * read under it until discovery registers a directory that passes its checks
+ * again. Logged, and one event for the admin route (source "system"). */
+static void
+ws_root_changed(struct engine *e, struct webspace *w, const char *why)
+{
+	struct event_row ev;
+	char reason[320];
+	int64_t id;
+
+	if (w->root_changed)
+		return;
+	w->root_changed = true;
+	log_warnx("webspace %s: its root is no longer the directory registered (%s): not walked; "
+		  "registered again when a directory at its path passes the discovery checks",
+		  esc_name(w->root), why);
+	snprintf(reason, sizeof(reason), "webspace root moved, removed or replaced (%s): not watched "
+		 "until a directory at its path passes the discovery checks", why);
+	memset(&ev, 0, sizeof(ev));
+	ev.time_ns = now_real_ns();
+	ev.webspace_id = w->id;
+	ev.customer = w->customer;
+	ev.path = "";
+	ev.change = CHANGE_MODIFIED;
+	ev.verdict = VERDICT_SUSPICIOUS;
+	ev.severity = SEV_WARNING;
+	ev.reason = reason;
+	ev.source = "system";
+	batch_begin(e);
+	if (state_event_add(e->st, &ev, &id) == 0)
+		emit(e, id, ev.verdict);
+}
+
+/* reopens the root of w (root_reopen): a descriptor to close, or negative;
+ * a root that changed is marked so */
+static int
+ws_root_open(struct engine *e, struct webspace *w)
+{
+	int fd;
+
+	if (w->root_changed)
+		return -ESTALE;
+	fd = root_reopen(w->root, &w->rid);
+	if (fd == -ESTALE)
+		ws_root_changed(e, w, "found when reading a file");
+	return fd;
+}
 
 int
-engine_webspace_add(struct engine *e, const char *root, const char *customer, int64_t *ret_id)
+engine_webspace_add(struct engine *e, const char *root, const char *customer, int rootfd,
+		    const struct root_id *rid, int64_t *ret_id)
 {
 	struct webspace *w;
 	size_t rl = strlen(root);
@@ -347,6 +409,22 @@ engine_webspace_add(struct engine *e, const char *root, const char *customer, in
 		w = &e->ws[(size_t)v - 1];
 		if (ret_id)
 			*ret_id = w->id;
+		if (!w->root_changed && root_id_equal(&w->rid, rid)) {
+			close(rootfd);
+			return 0;
+		}
+		/* another directory at the path, and it passed the checks of
+		 * discovery: it is the webspace from now on, compared with what
+		 * was stored */
+		ws_root_changed(e, w, "another directory took its path");
+		close(w->rootfd);
+		w->rootfd = rootfd;
+		w->rid = *rid;
+		w->root_changed = false;
+		log_info("webspace %s (customer %s): registered again (a directory that passed the "
+			 "checks): %s", esc_name(w->root), esc_name(w->customer),
+			 w->baselined ? "reconciling with the stored state" : "first scan (baseline)");
+		bg_submit(e, w->baselined ? BG_RECONCILE : BG_BASELINE, w);
 		return 0;
 	}
 	e->ws = xreallocarray(e->ws, e->nws + 1, sizeof(*e->ws));
@@ -355,9 +433,12 @@ engine_webspace_add(struct engine *e, const char *root, const char *customer, in
 	w->root = xstrndup(root, rl);
 	w->root_len = rl;
 	w->customer = xstrdup(customer);
+	w->rootfd = rootfd;
+	w->rid = *rid;
 	if ((r = state_webspace_upsert(e->st, w->root, customer, &w->id, &w->baselined)) < 0) {
 		free(w->root);
 		free(w->customer);
+		close(rootfd);
 		return r;
 	}
 	e->nws++;
@@ -1023,7 +1104,9 @@ on_result(struct engine *e, struct pending *p, struct hash_job *j)
 	bool had = false;
 	const char *source = (p->flags & NOTE_RECONCILE) ? "reconcile" : "live";
 
-	if (w == NULL)
+	/* none, or hashed under a root registered since: its reconcile covers
+	 * the file */
+	if (w == NULL || !root_id_equal(&j->rid, &w->rid))
 		return;
 	had = state_file_get(e->st, w->id, p->relpath, p->rlen, &old) == 0;
 	if (j->res.status == HASH_GONE) {
@@ -1032,6 +1115,10 @@ on_result(struct engine *e, struct pending *p, struct hash_job *j)
 				      p->pid, source, true);
 			e->stats.deleted++;
 		}
+		return;
+	}
+	if (j->res.status == HASH_ERROR && j->res.err == ESTALE) {
+		ws_root_changed(e, w, "found when hashing a file");
 		return;
 	}
 	if (j->res.status == HASH_ERROR) {
@@ -1340,12 +1427,15 @@ engine_tick(struct engine *e)
 			struct hash_job *j;
 			unsigned wait_ms;
 
-			if (w == NULL) {
+			/* a root that changed: its reconcile once registered again
+			 * finds what this change was */
+			if (w == NULL || w->root_changed) {
 				pending_drop(e, p);
 				continue;
 			}
 			j = xcalloc(1, sizeof(*j));
 			j->root = xstrdup(w->root);
+			j->rid = w->rid;
 			j->relpath = xstrdup(p->relpath);
 			j->mount_fd = p->mount_fd;
 			j->handle = handle_dup(p->handle);
@@ -1437,13 +1527,6 @@ engine_idle(struct engine *e)
 
 /* ---- background walks ---- */
 
-static bool
-bg_ignore(void *ud, const char *relpath, size_t len)
-{
-	struct engine *e = ud;
-
-	return e->o.ignored && e->o.ignored(e->o.ignored_ud, relpath, len);
-}
 
 static void *
 bg_thread(void *arg)
@@ -1454,6 +1537,7 @@ bg_thread(void *arg)
 		struct bg_job *j;
 		struct scan_opts so;
 		uint64_t one = 1;
+		int rootfd;
 
 		pthread_mutex_lock(&e->bg_mu);
 		while (e->bg_todo == NULL && !e->bg_stop)
@@ -1469,15 +1553,25 @@ bg_thread(void *arg)
 		memset(&so, 0, sizeof(so));
 		so.jobs = e->o.hash_workers;
 		so.max_size = e->o.max_file_size;
-		so.ignore = bg_ignore;
-		so.ignore_ud = e;
+		so.ignore = e->o.ignored;
+		so.ignore_ud = j->ignore_ud;
 		if (j->kind == BG_BASELINE)
-			so.dbpath = e->o.dbpath;
+			so.dbpath = e->dbpath;
 		else
 			so.stat_only = true;
 		j->started_ns = now_mono_ns();
-		if (scan_tree_run(j->root, &so, &j->tree, j->err, sizeof(j->err)) < 0)
+		/* from the registered directory only: never from what a tenant
+		 * put at its path since */
+		rootfd = root_reopen(j->root, &j->rid);
+		if (rootfd < 0) {
+			j->root_changed = rootfd == -ESTALE;
+			snprintf(j->err, sizeof(j->err), "%s", strerror(-rootfd));
 			j->tree = NULL;
+		} else if (scan_tree_run_at(rootfd, j->root, &so, &j->tree, j->err, sizeof(j->err)) < 0) {
+			j->tree = NULL;
+		}
+		if (rootfd >= 0)
+			close(rootfd);
 
 		pthread_mutex_lock(&e->bg_mu);
 		j->next = e->bg_done;
@@ -1489,10 +1583,22 @@ bg_thread(void *arg)
 }
 
 static void
+bg_job_free(struct engine *e, struct bg_job *j)
+{
+	if (e->o.ignore_release)
+		e->o.ignore_release(j->ignore_ud);
+	scan_tree_free(j->tree);
+	free(j->root);
+	free(j);
+}
+
+static void
 bg_submit(struct engine *e, enum bg_kind kind, struct webspace *w)
 {
 	struct bg_job *j;
 
+	if (w->root_changed)
+		return; /* until registered again */
 	if (w->walking) {
 		w->reconcile_again = true;
 		return;
@@ -1501,6 +1607,9 @@ bg_submit(struct engine *e, enum bg_kind kind, struct webspace *w)
 	j->kind = kind;
 	j->ws = w->id;
 	j->root = xstrdup(w->root);
+	j->rid = w->rid;
+	/* the configuration the walk reads stays alive until it is done */
+	j->ignore_ud = e->o.ignore_hold ? e->o.ignore_hold(e->o.ignored_ud) : e->o.ignored_ud;
 	w->walking = true;
 	e->bg_running++;
 	pthread_mutex_lock(&e->bg_mu);
@@ -1526,7 +1635,7 @@ engine_reconcile(struct engine *e, int64_t ws, const char *why)
 	for (i = 0; i < e->nws; i++) {
 		struct webspace *w = &e->ws[i];
 
-		if (ws && w->id != ws)
+		if ((ws && w->id != ws) || w->root_changed)
 			continue;
 		log_info("reconcile %s: %s", esc_name(w->root), why);
 		bg_submit(e, w->baselined ? BG_RECONCILE : BG_BASELINE, w);
@@ -1761,8 +1870,12 @@ res_from_row(struct webspace *w, const struct file_row *row, const char *relpath
 	res->uid = row->uid;
 	if (row->has_sha && row->size > 0) {
 		char head[32];
-		int n = scan_read_small(w->root, relpath, head, sizeof(head));
+		/* the registered directory only (root.h) */
+		int fd = w->root_changed ? -ESTALE : root_reopen(w->root, &w->rid);
+		int n = fd < 0 ? fd : scan_read_small(fd, relpath, head, sizeof(head));
 
+		if (fd >= 0)
+			close(fd);
 		if (n > 0) {
 			memcpy(res->head, head, (size_t)n);
 			res->headlen = (uint8_t)n;
@@ -2168,7 +2281,8 @@ bg_baseline_done(struct engine *e, struct webspace *w, struct bg_job *j)
 		/* the head bytes are not kept by the scan: read them for code checks */
 		if (res.status == HASH_OK && f->size > 0 && !ident_is_code(f->path, f->pathlen)) {
 			char head[32];
-			int n = scan_read_small(w->root, f->path, head, sizeof(head));
+			/* beneath the directory the walk went through */
+			int n = scan_read_small(j->tree->rootfd, f->path, head, sizeof(head));
 
 			if (n > 0) {
 				memcpy(res.head, head, (size_t)n);
@@ -2214,7 +2328,11 @@ engine_on_bg(struct engine *e)
 		e->bg_running--;
 		if (w) {
 			w->walking = false;
-			if (j->tree == NULL)
+			if (!root_id_equal(&j->rid, &w->rid))
+				; /* a walk of the root before it was registered again */
+			else if (j->root_changed)
+				ws_root_changed(e, w, "found when walking it");
+			else if (j->tree == NULL)
 				log_warnx("walk of %s failed: %s", esc_name(w->root), j->err);
 			else if (j->kind == BG_BASELINE)
 				bg_baseline_done(e, w, j);
@@ -2225,9 +2343,7 @@ engine_on_bg(struct engine *e)
 				bg_submit(e, w->baselined ? BG_RECONCILE : BG_BASELINE, w);
 			}
 		}
-		scan_tree_free(j->tree);
-		free(j->root);
-		free(j);
+		bg_job_free(e, j);
 	}
 	/* a walk's tree is large and short-lived: give the memory back */
 	malloc_trim(0);
@@ -2257,9 +2373,11 @@ reident(struct engine *e, struct webspace *w)
 	struct ident_result *r = NULL;
 
 	c.e = e;
-	c.t = xcalloc(1, sizeof(*c.t));
-	c.t->root = xstrdup(w->root);
-	if (state_files_under(e->st, w->id, "", 0, reident_row, &c) == 0 &&
+	c.t = scan_tree_new(w->root);
+	/* version files are read beneath the registered directory; a root
+	 * that changed keeps its installations until registered again */
+	c.t->rootfd = ws_root_open(e, w);
+	if (c.t->rootfd != -ESTALE && state_files_under(e->st, w->id, "", 0, reident_row, &c) == 0 &&
 	    ident_run(e->s, e->idx, c.t, &r) == 0)
 		store_installations(e, w, r, w->reident_index ? "index" : "live");
 	w->reident_index = false;
@@ -2276,6 +2394,8 @@ engine_new(struct store *s, const struct engine_opts *o, struct engine **ret)
 	int r;
 
 	e->o = *o;
+	e->dbpath = o->dbpath ? xstrdup(o->dbpath) : NULL;
+	e->o.dbpath = e->dbpath;
 	if (e->o.debounce_close_ms == 0)
 		e->o.debounce_close_ms = 10;
 	if (e->o.debounce_modify_ms == 0)
@@ -2346,16 +2466,13 @@ engine_free(struct engine *e)
 			struct bg_job *j = e->bg_todo;
 
 			e->bg_todo = j->next;
-			free(j->root);
-			free(j);
+			bg_job_free(e, j);
 		}
 		while (e->bg_done) {
 			struct bg_job *j = e->bg_done;
 
 			e->bg_done = j->next;
-			scan_tree_free(j->tree);
-			free(j->root);
-			free(j);
+			bg_job_free(e, j);
 		}
 		close(e->bg_efd);
 	}
@@ -2375,6 +2492,7 @@ engine_free(struct engine *e)
 	hmap_free(&e->handles);
 	hmap_free(&e->ws_by_root);
 	for (i = 0; i < e->nws; i++) {
+		close(e->ws[i].rootfd);
 		free(e->ws[i].root);
 		free(e->ws[i].customer);
 		state_inst_rows_free(e->ws[i].inst, e->ws[i].ninst);
@@ -2387,6 +2505,7 @@ engine_free(struct engine *e)
 	fpindex_free(e->idx);
 	state_free(e->st);
 	proc_cache_free(e->pc);
+	free(e->dbpath);
 	free(e);
 }
 
@@ -2493,6 +2612,7 @@ engine_set_policy(struct engine *e, const struct engine_opts *o)
 	e->o.ncomponent_dirs = o->ncomponent_dirs;
 	e->o.web_server = o->web_server;
 	e->o.nweb_server = o->nweb_server;
+	e->o.ignored_ud = o->ignored_ud;
 }
 
 void

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "root.h"
 #include "util.h"
 
 struct hashpool {
@@ -44,13 +45,14 @@ hash_job_free(struct hash_job *j)
 void
 hash_job_run(struct hash_job *j)
 {
-	int rootfd = open(j->root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* the registered directory, never what took its path since (root.h) */
+	int rootfd = root_reopen(j->root, &j->rid);
 
 	j->by_handle = false;
 	if (rootfd < 0) {
 		memset(&j->res, 0, sizeof(j->res));
-		j->res.status = errno == ENOENT ? HASH_GONE : HASH_ERROR;
-		j->res.err = errno;
+		j->res.status = HASH_ERROR;
+		j->res.err = -rootfd;
 		return;
 	}
 	if (j->handle && j->mount_fd >= 0) {

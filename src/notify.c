@@ -343,13 +343,13 @@ notifier_event(struct notifier *n, int64_t event_id)
 	char *customer = NULL, *verdict = NULL, *path = NULL, sha[SHA256_LEN];
 	int plen = 0, shalen = 0, sev;
 	int64_t ws;
-	bool aggregate, queued = false;
+	bool aggregate, system, queued = false;
 
 	if (!n->any_route)
 		return false; /* nobody to tell: no lookup on the hot path */
 	if (n->q_event == NULL)
 		n->q_event = store_prepare(n->s, "SELECT customer, webspace_id, path, verdict, severity, "
-						 "new_sha256, held, parent_id, nfiles FROM events WHERE id=?");
+						 "new_sha256, held, parent_id, nfiles, source FROM events WHERE id=?");
 	if ((q = n->q_event) == NULL)
 		return false;
 	sqlite3_bind_int64(q, 1, event_id);
@@ -370,12 +370,14 @@ notifier_event(struct notifier *n, int64_t event_id)
 		shalen = SHA256_LEN;
 	}
 	aggregate = sqlite3_column_type(q, 8) != SQLITE_NULL;
+	/* the daemon's own findings (a webspace root replaced) are the admin's */
+	system = sqlite3_column_text(q, 9) && strcmp((const char *)sqlite3_column_text(q, 9), "system") == 0;
 	sqlite3_reset(q);
 	nr = routes_for(n->cfg, customer, routes);
 	for (i = 0; i < nr; i++) {
 		int min = routes[i].r->min_severity >= 0 ? routes[i].r->min_severity : SEV_WARNING;
 
-		if (sev < min)
+		if (sev < min || (system && strcmp(routes[i].name, "admin") != 0))
 			continue;
 		/* a finding that persists is told once, reminded daily at most */
 		if (!aggregate && seen_recently(n, ws, path, plen, verdict, routes[i].name, sha, shalen))

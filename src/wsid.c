@@ -35,6 +35,7 @@
 #include "procinfo.h"
 #include "deliver.h"
 #include "retention.h"
+#include "root.h"
 #include "sdnotify.h"
 #include "store.h"
 #include "util.h"
@@ -83,19 +84,33 @@ static struct daemon d;
 
 /* ---- configuration adapters ---- */
 
+/* ud: a configuration, the running one (the loop's thread) or one a walk
+ * holds (d_ignore_hold) while a reload replaces the running one */
 static bool
 d_ignored(void *ud, const char *relpath, size_t len)
 {
-	struct daemon *dm = ud;
+	const struct config *cfg = ud;
 	char *tmp;
 	bool r;
 
-	if (dm->cfg == NULL)
+	if (cfg == NULL)
 		return false;
 	tmp = xstrndup(relpath, len);
-	r = config_ignored(dm->cfg, tmp);
+	r = config_ignored(cfg, tmp);
 	free(tmp);
 	return r;
+}
+
+static void *
+d_ignore_hold(void *ud)
+{
+	return config_hold(ud);
+}
+
+static void
+d_ignore_release(void *held)
+{
+	config_free(held);
 }
 
 static int
@@ -129,86 +144,42 @@ d_on_event(void *ud, int64_t id)
 
 /* ---- webspaces ---- */
 
-/* Whether every symbolic link on the way to path, in the path itself and in
- * the targets of its links, is owned by root: a link a customer made must not
- * decide which directory is watched as whose webspace. */
-static bool
-links_root_owned(const char *path, int depth)
-{
-	char *p, *s;
-	bool ok = true;
-
-	if (depth > 16 || path[0] != '/')
-		return false;
-	p = xstrdup(path);
-	for (s = p + 1; ok; s++) {
-		char c = *s;
-		struct stat st;
-
-		if (c != '/' && c != '\0')
-			continue;
-		*s = '\0';
-		if (lstat(p, &st) == 0 && S_ISLNK(st.st_mode)) {
-			char t[PATH_MAX], *slash = strrchr(p, '/');
-			ssize_t n = st.st_uid == 0 ? readlink(p, t, sizeof(t) - 1) : -1;
-
-			if (n < 0) {
-				ok = false;
-			} else {
-				t[n] = '\0';
-				if (t[0] == '/') {
-					ok = links_root_owned(t, depth + 1);
-				} else { /* relative to the link's directory */
-					char *abs = xasprintf("%.*s/%s", (int)(slash - p), p, t);
-
-					ok = links_root_owned(abs, depth + 1);
-					free(abs);
-				}
-			}
-		}
-		*s = c;
-		if (c == '\0')
-			break;
-	}
-	free(p);
-	return ok;
-}
-
+/* Registers the webspace at path when it passes the checks (root.h): a real
+ * directory, reached only through symbolic links root owns (a link a customer
+ * made must not decide which directory is watched as whose webspace). Every
+ * later walk, hash and read starts from the directory found here. */
 static void
 add_webspace(const char *path, const char *customer)
 {
-	struct stat st;
-	char *real;
+	struct root_id rid;
+	char *real = NULL;
 	int64_t id;
+	bool via_link;
+	int fd, r;
 
-	/* the webspace root itself must be a real directory, not a symlink a
-	 * customer could point anywhere */
-	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
-			log_warnx("webspace %s is a symbolic link: not watched", esc_name(path));
+	r = root_resolve(path, &fd, &real, &rid, &via_link);
+	if (r == -ELOOP) {
+		log_warnx("webspace %s is a symbolic link: not watched", esc_name(path));
 		return;
 	}
+	if (r == -EPERM || r == -EMLINK) {
+		log_warnx("webspace %s is reached through a symbolic link root does not own: "
+			  "not watched", esc_name(path));
+		return;
+	}
+	if (r < 0)
+		return; /* not there (yet), not a directory, or changing: next discovery */
 	/* fanotify reports real paths: a webspace reached through a symlinked
-	 * directory (/var/www -> /srv/www) is watched at its real path, when
-	 * root owns every link on the way */
-	real = realpath(path, NULL);
-	if (real == NULL)
-		return;
-	if (strcmp(real, path) != 0) {
-		if (!links_root_owned(path, 0)) {
-			log_warnx("webspace %s is reached through a symbolic link root does not own: "
-				  "not watched", esc_name(path));
-			free(real);
-			return;
-		}
-		if (!engine_webspace_find(d.e, real, strlen(real), &id, &(size_t){ 0 }) ||
-		    strcmp(engine_webspace_root(d.e, id), real) != 0)
-			log_info("webspace %s is reached through symbolic links: watched at its real "
-				 "path %s", esc_name(path), esc_name(real));
-	}
-	if (watch_add_fs(d.w, real) < 0)
+	 * directory (/var/www -> /srv/www) is watched at its real path */
+	if (via_link && strcmp(real, path) != 0 &&
+	    (!engine_webspace_find(d.e, real, strlen(real), &id, &(size_t){ 0 }) ||
+	     strcmp(engine_webspace_root(d.e, id), real) != 0))
+		log_info("webspace %s is reached through symbolic links: watched at its real "
+			 "path %s", esc_name(path), esc_name(real));
+	if (watch_add_fs(d.w, real) < 0) {
 		log_warnx("webspace %s: cannot watch its file system", esc_name(real));
-	else if (engine_webspace_add(d.e, real, customer, &id) < 0)
+		close(fd);
+	} else if (engine_webspace_add(d.e, real, customer, fd, &rid, &id) < 0)
 		log_warnx("webspace %s: cannot register it", esc_name(real));
 	free(real);
 }
@@ -712,7 +683,8 @@ apply_log_level(void)
 	log_set_level(d.cfg->log_level);
 }
 
-/* the classification settings of the engine (they point into d.cfg) */
+/* the classification settings and the path filter of the engine (they point
+ * into d.cfg) */
 static void
 policy_from_config(struct engine_opts *eo)
 {
@@ -722,6 +694,7 @@ policy_from_config(struct engine_opts *eo)
 	eo->ncomponent_dirs = d.cfg->ncomponent_dirs;
 	eo->web_server = d.cfg->web_server_processes;
 	eo->nweb_server = d.cfg->nweb_server_processes;
+	eo->ignored_ud = d.cfg;
 }
 
 static int
@@ -1168,7 +1141,8 @@ main(int argc, char **argv)
 	eo.debounce_modify_ms = d.cfg->debounce_modify_ms;
 	eo.modify_max_ms = d.cfg->debounce_modify_max_ms;
 	eo.ignored = d_ignored;
-	eo.ignored_ud = &d;
+	eo.ignore_hold = d_ignore_hold;
+	eo.ignore_release = d_ignore_release;
 	eo.severity = d_severity;
 	eo.severity_ud = &d;
 	eo.on_event = d_on_event;
