@@ -1222,7 +1222,6 @@ build_body(struct notifier *n, int64_t id)
 		const char *dest = (const char *)sqlite3_column_text(q, 5);
 		struct part p;
 		sqlite3_stmt *u = NULL;
-		bool sp;
 
 		memset(&p, 0, sizeof(p));
 		p.num = uid_part(uid);
@@ -1239,7 +1238,7 @@ build_body(struct notifier *n, int64_t id)
 			set_state(n, id, "failed", 0, "the message could not be built (too large)", 0);
 			n->nfailed++;
 			done = true;
-		} else if ((sp = store_exec(n->s, "SAVEPOINT notify_part") == 0)) {
+		} else if (store_exec(n->s, "SAVEPOINT notify_part") == 0) {
 			/* the next part and this one's body, together or not at all */
 			done = p.nrest == 0 || split_rest(n, id, uid, &p);
 			if (done)
