@@ -736,6 +736,7 @@ cmd_status(int argc, char **argv)
 			"reconciles", "reconciling", "last_reconcile_ms", "latency_avg_ms",
 			"latency_max_ms", "database", "database_error", "index_products", "index_versions", "index_built_at",
 			"index_age_s", "index_serial", "index_key",
+			"delivery_sandbox",
 		};
 		size_t k;
 		char v[512];

@@ -122,6 +122,8 @@ if [ "$WSID_VALGRIND" != 1 ]; then
 	st=$("$WSIDCTL" --socket "$D/ctl.sock" status --json)
 	check_eq "status: delivery_sandbox unavailable (required)" "unavailable (required)" \
 		"$($PY -c 'import json,sys; print(json.loads(sys.argv[1])["delivery_sandbox"])' "$st")"
+	check "wsidctl status (text) says so too" bash -c \
+		"'$WSIDCTL' --socket '$D/ctl.sock' status | grep -q '^delivery_sandbox *unavailable (required)'"
 	printf '<?php system($_GET[1]);\n' > "$WS/wp-content/uploads/x.php"
 	wsync "$D"; sleep 2
 	check_eq "nothing sent without the sandbox" 0 "$(grep -c '"status": 200' "$D/hook.log")"
