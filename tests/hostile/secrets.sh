@@ -32,7 +32,8 @@ SANDBOX=(); [ "$WSID_VALGRIND" = 1 ] && SANDBOX=("  sandbox: optional")
 # -- a secret in a file others can read: refused at start, file:line:column and mode
 cfg "customers:" "  alice:" "$HOOK" "notify:" "  templates: $D/tpl"
 chmod 644 "$D/wsid.yaml"
-out=$("$WSID" --config "$D/wsid.yaml" --foreground 2>&1); rc=$?
+# (bounded: a daemon that does start is stopped after 10 s)
+out=$(timeout 10 "$WSID" --config "$D/wsid.yaml" --foreground 2>&1); rc=$?
 check_eq "config 0644 with a webhook secret: the daemon does not start" 1 "$rc"
 check "the error names file:line:column, the key and the mode ($out)" \
 	grep -q "wsid.yaml:12:60: webhook.secret: a secret in a file readable by others (mode 0644): chmod 600" <<<"$out"
