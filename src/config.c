@@ -1339,6 +1339,7 @@ load_dropins(struct config *cfg, char *err, size_t errsz)
 {
 	DIR *d = opendir(cfg->customers_dir);
 	struct dirent *de;
+	struct stat st;
 	char **names = NULL;
 	size_t n = 0, i;
 	int r = 0;
@@ -1346,6 +1347,11 @@ load_dropins(struct config *cfg, char *err, size_t errsz)
 	if (d == NULL)
 		return errno == ENOENT ? 0 : (snprintf(err, errsz, "%s: %s", cfg->customers_dir,
 							strerror(errno)), -errno);
+	/* whoever may write the directory may remove a customer's routes */
+	if (fstat(dirfd(d), &st) < 0 || (r = config_file_check(cfg->customers_dir, &st, err, errsz)) < 0) {
+		closedir(d);
+		return r < 0 ? r : -errno;
+	}
 	while ((de = readdir(d)) != NULL) {
 		size_t l = strlen(de->d_name);
 

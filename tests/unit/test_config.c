@@ -322,6 +322,15 @@ test_file_modes(void)
 	T_OK(chown(drop, 0, 0) == 0);
 	T_CHECK(config_load(path, &c, err, sizeof(err)) == -EPERM && strstr(err, "acme.yaml: writable by others "
 		"(mode 0666)"), "%s", err);
+	chmod(drop, 0644);
+	T_CHECK(config_load(path, &c, err, sizeof(err)) == 0, "%s", err);
+	config_free(c);
+	c = NULL;
+	/* whoever writes the directory removes customers' routes */
+	snprintf(text, sizeof(text), "%s/customers.d", dir);
+	chmod(text, 0777);
+	T_CHECK(config_load(path, &c, err, sizeof(err)) == -EPERM && strstr(err, "customers.d: writable by others "
+		"(mode 0777)"), "%s", err);
 	snprintf(text, sizeof(text), "rm -rf %s", dir);
 	if (system(text) != 0)
 		return;
