@@ -74,12 +74,13 @@ check "reload with the drop-in 0600, root's: accepted" "$WSIDCTL" --socket "$D/c
 check "the daemon still runs" kill -0 "$DAEMON_PID"
 
 # -- the delivery process: no secret in its arguments or environment, confined
-# (a reload starts it again: wait for the new one)
-waitfor 10 pgrep -P "$DAEMON_PID" -f "$DELIVER_PGREP" >/dev/null
+# (a reload starts it again: wait until the new one has said what confines
+# it, which it does once it has dropped its privileges)
+waitfor $((10 * T_SLOW)) bash -c "'$WSIDCTL' --socket '$D/ctl.sock' status --json | grep -q '\"delivery_sandbox\":\"[ln]'"
 dpid=$(pgrep -P "$DAEMON_PID" -f "$DELIVER_PGREP" | head -1)
 check "a delivery process runs ($dpid)" [ -n "$dpid" ]
-check "its arguments and environment hold no secret" [ -n "$dpid" ] && \
-	bash -c "! cat /proc/$dpid/cmdline /proc/$dpid/environ | tr '\0' '\n' | grep -q -e s3cret -e b0bsecret"
+check "its arguments and environment hold no secret" \
+	bash -c "[ -n '$dpid' ] && ! cat /proc/$dpid/cmdline /proc/$dpid/environ | tr '\0' '\n' | grep -q -e s3cret -e b0bsecret"
 check_eq "it runs as nobody, no new privileges" "65534 1" \
 	"$(awk '/^Uid:/ {u=$2} /^NoNewPrivs:/ {n=$2} END {print u, n}' /proc/$dpid/status)"
 if [ "$WSID_VALGRIND" != 1 ]; then

@@ -220,7 +220,7 @@ check "the delivery process ($dpid) ended with the daemon" \
 
 # -- a delivery service of its own (wsid-deliver.service): the watcher
 #    connects to its socket instead of spawning
-"$WSID" --deliver-listen "$D/deliver.sock" --user nobody >>"$D/deliver.log" 2>&1 &
+"$WSID" --deliver-listen "$D/deliver.sock" --user nobody ${SANDBOX:+--sandbox optional} >>"$D/deliver.log" 2>&1 &
 LPID=$!; T_PIDS+=("$LPID")
 waitfor 10 test -S "$D/deliver.sock"
 # it binds its socket first, then drops its privileges and says so
