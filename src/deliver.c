@@ -279,7 +279,7 @@ deliver_hello_decode(const char *data, size_t len, char *sandbox, size_t sz)
 	if (ll < 3 || ll > 63 || data[1] != ' ' || (size_t)ll - 2 >= sz)
 		return -1;
 	for (i = 2; i < (size_t)ll; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyz()- ", data[i]))
+		if (data[i] == '\0' || !strchr("abcdefghijklmnopqrstuvwxyz()- ", data[i]))
 			return -1;
 	memcpy(sandbox, data + 2, (size_t)ll - 2);
 	sandbox[ll - 2] = '\0';

@@ -201,6 +201,7 @@ test_wire(void)
 		T_EQ_INT(deliver_hello_decode("R 1 0 200 0 0\n\n", 15, sb, sizeof(sb)), -1);
 		T_EQ_INT(deliver_hello_decode("S \x1b[2J\n", 7, sb, sizeof(sb)), -1);
 		T_EQ_INT(deliver_hello_decode("S \n", 3, sb, sizeof(sb)), -1);
+		T_EQ_INT(deliver_hello_decode("S a\0b\n", 6, sb, sizeof(sb)), -1); /* found by fuzz_deliver */
 		T_EQ_INT(deliver_hello_decode("S landlock\n", 11, sb, 4), -1);
 	}
 	T_EQ_STR(rb.error, "a?");
