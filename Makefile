@@ -142,11 +142,15 @@ lint:
 		-std=c17 -Iinclude $(LINT_DEFS) $(PKG_CFLAGS)
 
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSCONFDIR)/wsid/customers.d
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)
+	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/wsid $(DESTDIR)$(SYSCONFDIR)/wsid/customers.d
 	install -m 0755 $(BUILD)/wsid $(DESTDIR)$(SBINDIR)/wsid
 	install -m 0755 $(BUILD)/wsidctl $(DESTDIR)$(SBINDIR)/wsidctl
 	cp -r fingerprints $(DESTDIR)$(DATADIR)/
-	[ -e $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml ] || install -m 0644 etc/wsid.yaml $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml
+	# it holds the SMTP password and webhook secrets: root's alone (wsid refuses
+	# secrets in a file others can read); an existing one is tightened
+	[ -e $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml ] || install -m 0600 etc/wsid.yaml $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml
+	chmod go-w,o-rwx $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml
 	install -d $(DESTDIR)$(UNITDIR) && install -m 0644 systemd/wsid.service systemd/wsid-deliver.service $(DESTDIR)$(UNITDIR)/
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0644 etc/bash-completion/wsidctl $(DESTDIR)$(PREFIX)/share/bash-completion/completions/wsidctl

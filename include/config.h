@@ -15,11 +15,14 @@
 #define CONFIG_MAX_DEPTH 16
 #define CONFIG_MAX_STRING 4096
 #define CONFIG_MAX_ITEMS 100000
+#define CONFIG_MESSAGE_MIN (64u << 10) /* notify.max_message_size bounds */
+#define CONFIG_MESSAGE_MAX (8u << 20)
 
 struct config_webhook {
 	char *url;
 	char *secret;
 	char *ca_file; /* TLS: trust this CA file instead of the system's */
+	bool unsigned_ok; /* unsigned: true, no secret: no signature header */
 };
 
 struct config_route {
@@ -91,6 +94,9 @@ struct config {
 	char *notify_user;             /* the delivery process runs as this user */
 	char *notify_socket;           /* connect to a delivery service instead of spawning */
 	char *notify_templates;        /* DIR[/LANGUAGE]/NAME: message texts */
+	bool notify_sandbox_optional;  /* the sender may run without Landlock */
+	unsigned digest_max_events;    /* events listed per customer in a message */
+	uint64_t notify_max_message;   /* bytes of a message body; more is split */
 	char *smtp_url, *smtp_from, *smtp_username, *smtp_password;
 	struct config_route admin, dflt;
 	/* metrics */
@@ -143,6 +149,11 @@ bool config_glob_match(const char *glob, const char *path);
  * needs): the directory of metrics.textfile exists. -ENOENT/-ENOTDIR with
  * "file:line:column: what" in err. */
 int config_check_host(const struct config *c, char *err, size_t errsz);
+
+/* A file the daemon trusts (configuration, drop-in, template): owned by root
+ * or this user, writable by nobody else. -EPERM with "path: why: fix" in err. */
+struct stat;
+int config_file_check(const char *path, const struct stat *st, char *err, size_t errsz);
 
 int config_parse_duration(const char *s, uint64_t *ms);
 int config_parse_size(const char *s, uint64_t *bytes);

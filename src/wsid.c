@@ -446,6 +446,7 @@ status_json(struct buf *b)
 		json_kv_int(&j, "notifications_sent", ns.sent_total);
 		json_kv_int(&j, "notifications_failed", ns.failed_total);
 		json_kv_int(&j, "notifications_dead", ns.dead_total);
+		json_kv_str(&j, "delivery_sandbox", ns.sandbox);
 	}
 	json_kv_int(&j, "aggregates", (int64_t)es.aggregates);
 	{
@@ -728,8 +729,15 @@ reload_config(char *err, size_t errsz)
 		policy_from_config(&eo);
 		engine_set_policy(d.e, &eo);
 	}
-	if (d.n)
+	if (d.n) {
+		/* its delivery process is started again now: the new socket may
+		 * reuse the old one's number, so it is registered afresh */
 		notifier_set_config(d.n, d.cfg);
+		if (d.notify_fd >= 0)
+			epoll_ctl(d.epfd, EPOLL_CTL_DEL, d.notify_fd, NULL);
+		d.notify_fd = -1;
+		d.notify_next_ns = 0;
+	}
 	engine_reload_index(d.e);
 	apply_log_level();
 	discover_webspaces();
@@ -1012,10 +1020,11 @@ main(int argc, char **argv)
 	sigset_t mask;
 	int c, r;
 
-	/* the delivery process (deliver.h): wsid --deliver USER [--read PATH]...
-	 * with its socket on fd 3 */
+	/* the delivery process (deliver.h): wsid --deliver USER [--sandbox
+	 * optional] [--read PATH]... with its socket on fd 3 */
 	if (argc >= 3 && strcmp(argv[1], "--deliver") == 0) {
 		char **reads = xcalloc((size_t)argc, sizeof(char *));
+		bool optional = false;
 		size_t nr = 0;
 		int k;
 
@@ -1023,15 +1032,19 @@ main(int argc, char **argv)
 		for (k = 3; k + 1 < argc; k += 2)
 			if (strcmp(argv[k], "--read") == 0)
 				reads[nr++] = argv[k + 1];
-		r = deliver_main(3, argv[2], reads, nr);
+			else if (strcmp(argv[k], "--sandbox") == 0)
+				optional = strcmp(argv[k + 1], "optional") == 0;
+		r = deliver_main(3, argv[2], reads, nr, optional);
 		free(reads);
 		return r;
 	}
 	/* a delivery service of its own: wsid --deliver-listen PATH [--user U]
-	 * [--read PATH]... (see systemd/wsid-deliver.service) */
+	 * [--sandbox required|optional] [--read PATH]... (see
+	 * systemd/wsid-deliver.service) */
 	if (argc >= 3 && strcmp(argv[1], "--deliver-listen") == 0) {
 		char **reads = xcalloc((size_t)argc, sizeof(char *));
 		const char *user = "nobody";
+		bool optional = false;
 		size_t nr = 0;
 		int k;
 
@@ -1041,13 +1054,17 @@ main(int argc, char **argv)
 				reads[nr++] = argv[k + 1];
 			else if (strcmp(argv[k], "--user") == 0)
 				user = argv[k + 1];
+			else if (strcmp(argv[k], "--sandbox") == 0 &&
+				 (strcmp(argv[k + 1], "required") == 0 || strcmp(argv[k + 1], "optional") == 0))
+				optional = strcmp(argv[k + 1], "optional") == 0;
 			else {
-				fprintf(stderr, "usage: wsid --deliver-listen PATH [--user USER] [--read PATH]...\n");
+				fprintf(stderr, "usage: wsid --deliver-listen PATH [--user USER] [--sandbox "
+					"required|optional] [--read PATH]...\n");
 				free(reads);
 				return 2;
 			}
 		}
-		r = deliver_listen(argv[2], user, reads, nr);
+		r = deliver_listen(argv[2], user, reads, nr, optional);
 		free(reads);
 		return r;
 	}

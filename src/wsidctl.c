@@ -733,6 +733,7 @@ cmd_status(int argc, char **argv)
 		static const char *const keys[] = {
 			"daemon", "pid", "uptime_s", "watching", "filesystems", "webspaces", "files",
 			"events_total", "events_per_s", "pending", "hash_backlog", "overflows",
+			"delivery_sandbox",
 			"reconciles", "reconciling", "last_reconcile_ms", "latency_avg_ms",
 			"latency_max_ms", "database", "database_error", "database_bytes", "database_free_bytes",
 			"oldest_event_time", "index_products", "index_versions", "index_built_at",
