@@ -22,7 +22,7 @@ V        ?= 0
 BUILD    ?= build
 FUZZ_SECONDS ?= 60
 
-PKGS     := sqlite3 yaml-0.1 libsodium libcurl libarchive libcrypto zlib
+PKGS     := sqlite3 yaml-0.1 libsodium libcurl libarchive libcrypto zlib yara
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

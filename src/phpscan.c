@@ -31,6 +31,7 @@
 #define LONG_LINE 8192
 #define BLOB_MIN 512
 #define OFFSCREEN_COLS 160
+#define VAL_MAX 24 /* known string values kept */
 
 /* what a value carries (frame flow, variable taint) */
 enum {
@@ -47,6 +48,8 @@ enum {
 	FL_LIT = 1 << 10,    /* a string literal */
 	FL_CALL = 1 << 11,   /* a function's result */
 	FL_UCALL = 1 << 12,  /* the result of a user or variable function */
+	FL_SINKNAME = 1 << 13, /* the plain name of eval, system, ...: 'assert' */
+	FL_LITVAR = 1 << 14, /* a variable whose value is a known string */
 };
 
 /* what a name is, for calls and keywords */
@@ -73,6 +76,9 @@ enum fkind {
 	FK_AS,
 	FK_GETENV,
 	FK_FILEGET, /* file_get_contents, fopen, readfile: reading a URL */
+	FK_CBLAST,  /* callback in the last argument */
+	FK_CBANY,   /* a callback somewhere in the arguments: filter_var */
+	FK_VARNAME, /* ${...}: a variable named by an expression */
 };
 
 struct fname {
@@ -83,9 +89,15 @@ struct fname {
 /* sorted for bsearch */
 static const struct fname fnames[] = {
 	{ "apache_request_headers", FK_SOURCE },
+	{ "array_diff_uassoc", FK_CBLAST },
+	{ "array_diff_ukey", FK_CBLAST },
 	{ "array_filter", FK_CB1 },
+	{ "array_intersect_uassoc", FK_CBLAST },
+	{ "array_intersect_ukey", FK_CBLAST },
 	{ "array_map", FK_CB0 },
 	{ "array_reduce", FK_CB1 },
+	{ "array_udiff", FK_CBLAST },
+	{ "array_uintersect", FK_CBLAST },
 	{ "array_walk", FK_CB1 },
 	{ "array_walk_recursive", FK_CB1 },
 	{ "as", FK_AS },
@@ -95,6 +107,7 @@ static const struct fname fnames[] = {
 	{ "bzdecompress", FK_DECODER },
 	{ "call_user_func", FK_CB0 },
 	{ "call_user_func_array", FK_CB0 },
+	{ "callbackfilteriterator", FK_CB1 },
 	{ "chr", FK_CHR },
 	{ "convert_uudecode", FK_DECODER },
 	{ "copy", FK_WRITE },
@@ -107,9 +120,12 @@ static const struct fname fnames[] = {
 	{ "escapeshellcmd", FK_SANITIZE },
 	{ "eval", FK_EVAL },
 	{ "exec", FK_EXEC },
+	{ "exif_read_data", FK_SOURCE },
 	{ "extract", FK_EXTRACT },
 	{ "file_get_contents", FK_FILEGET },
 	{ "file_put_contents", FK_WRITE },
+	{ "filter_var", FK_CBANY },
+	{ "filter_var_array", FK_CBANY },
 	{ "floatval", FK_SANITIZE },
 	{ "fopen", FK_FILEGET },
 	{ "for", FK_LOOP },
@@ -138,6 +154,8 @@ static const struct fname fnames[] = {
 	{ "md5", FK_SANITIZE },
 	{ "move_uploaded_file", FK_UPLOAD },
 	{ "new", FK_NEW },
+	{ "ob_start", FK_CB0 },
+	{ "pack", FK_DECODER },
 	{ "parse_str", FK_EXTRACT },
 	{ "passthru", FK_EXEC },
 	{ "pcntl_exec", FK_EXEC },
@@ -147,6 +165,7 @@ static const struct fname fnames[] = {
 	{ "preg_replace", FK_PREG },
 	{ "proc_open", FK_EXEC },
 	{ "rawurldecode", FK_DECODER },
+	{ "reflectionfunction", FK_CB0 },
 	{ "register_shutdown_function", FK_CB0 },
 	{ "register_tick_function", FK_CB0 },
 	{ "require", FK_INCLUDE },
@@ -193,6 +212,9 @@ struct frame {
 	uint8_t pregE;    /* first argument is a literal pattern with /e */
 	uint8_t user;     /* a call of a user function (hash in uhash) */
 	uint8_t cbsink;   /* its callback argument is a literal sink name: 'assert' */
+	uint8_t litn, litlen, litbad; /* only literals concatenated inside: their value */
+	uint8_t brace;    /* opened by ${ or ->{ */
+	char lit[VAL_MAX];
 	uint16_t chr;     /* chr() calls below */
 	uint32_t uhash;
 	uint32_t line;
@@ -204,6 +226,8 @@ struct frame {
 struct taint {
 	uint32_t h; /* 0: empty */
 	uint16_t fl;
+	uint8_t vlen; /* a known string value: $a = 'as' . 'sert'; */
+	char val[VAL_MAX];
 };
 
 struct ucall {
@@ -231,8 +255,9 @@ struct scan {
 	int first_var_brk;     /* in its index chain */
 	int lit_pieces;        /* string literals concatenated so far */
 	int lit_only;          /* statement RHS is literals and dots only */
-	char lit[40];          /* their concatenation (truncated) */
+	char lit[VAL_MAX];     /* their concatenation (truncated) */
 	size_t lit_len;
+	bool lit_long;         /* longer than VAL_MAX */
 	int onechar;           /* single-character literals concatenated */
 	int xorops;            /* literal ^|& literal in the statement */
 	bool include_open;     /* include keyword: statement-level sink */
@@ -473,6 +498,61 @@ taint_set(struct scan *s, uint32_t h, uint16_t fl)
 		t->fl |= fl;
 }
 
+/* an assignment: what the variable now holds (input stays: a later
+ * assignment on another path does not clean it) */
+static void
+taint_assign(struct scan *s, uint32_t h, uint16_t fl, const char *val, size_t vlen)
+{
+	struct taint *t = taint_slot(s, h, fl != 0 || vlen > 0);
+
+	if (t == NULL)
+		return;
+	t->fl = (uint16_t)((t->fl & ~(FL_LITVAR | FL_SINKNAME)) | fl);
+	t->vlen = 0;
+	if ((fl & FL_LITVAR) && vlen < VAL_MAX) {
+		memcpy(t->val, val, vlen);
+		t->vlen = (uint8_t)vlen;
+	}
+}
+
+static const struct taint *
+taint_find(struct scan *s, const uint8_t *name, size_t len)
+{
+	return taint_slot(s, name_hash(name, len, false), false);
+}
+
+/* appends a piece of a string being concatenated; false when it no longer fits */
+static bool
+lit_append(char *buf, size_t *len, const void *p, size_t n)
+{
+	if (*len + n >= VAL_MAX)
+		return false;
+	memcpy(buf + *len, p, n);
+	*len += n;
+	buf[*len] = '\0';
+	return true;
+}
+
+static bool
+is_sink_name(const char *v, size_t n)
+{
+	enum fkind k;
+
+	while (n > 0 && *v == '\\') {
+		v++;
+		n--;
+	}
+	k = fname_kind((const uint8_t *)v, n);
+	return k == FK_EVAL || k == FK_EXEC;
+}
+
+static bool
+is_input_name(const char *v, size_t n)
+{
+	return (n == 4 && memcmp(v, "_GET", 4) == 0) || (n == 5 && memcmp(v, "_POST", 5) == 0) ||
+	       (n == 8 && memcmp(v, "_REQUEST", 8) == 0) || (n == 7 && memcmp(v, "_COOKIE", 7) == 0);
+}
+
 /* ---- the flow of values ----------------------------------------------- */
 
 static struct frame *
@@ -540,6 +620,7 @@ static uint16_t
 var_flow(struct scan *s, size_t start, size_t len, size_t after)
 {
 	const uint8_t *v = s->p + start;
+	uint16_t fl;
 
 	if (is_superglobal_input(v, len))
 		return FL_INPUT;
@@ -547,7 +628,9 @@ var_flow(struct scan *s, size_t start, size_t len, size_t after)
 		return peek_header_key(s, after) ? FL_INPUT : 0;
 	if (len == 5 && memcmp(v, "$this", 5) == 0)
 		return 0;
-	return FL_VAR | taint_get(s, name_hash(v, len, false));
+	fl = taint_get(s, name_hash(v, len, false));
+	/* a variable holding a string of literals is a literal */
+	return fl & FL_LITVAR ? fl : fl | FL_VAR;
 }
 
 /* ---- string literals -------------------------------------------------- */
@@ -722,30 +805,57 @@ reverse(char *s, size_t n)
 	}
 }
 
-/* a literal argument of a decoder that spells a dangerous name once decoded */
-static bool
-decodes_to_name(const char *fn, size_t fnlen, const uint8_t *lit, size_t n)
+static size_t
+hex_decode_some(const uint8_t *p, size_t n, uint8_t *out, size_t outsz)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i + 1 < n && o < outsz; i += 2) {
+		int hi = p[i] <= '9' ? p[i] - '0' : (p[i] | 32) - 'a' + 10;
+		int lo = p[i + 1] <= '9' ? p[i + 1] - '0' : (p[i + 1] | 32) - 'a' + 10;
+
+		if (hi < 0 || hi > 15 || lo < 0 || lo > 15)
+			break;
+		out[o++] = (uint8_t)(hi << 4 | lo);
+	}
+	return o;
+}
+
+enum { DEC_NOTHING, DEC_NAME, DEC_PHP };
+
+/* what a literal argument of a decoder turns into: a dangerous function's
+ * name, PHP code, or nothing of note */
+static int
+decoded_literal(const char *fn, size_t fnlen, const uint8_t *lit, size_t n)
 {
 	char buf[40];
-	size_t l;
+	size_t l = 0;
 
-	if (n == 0 || n > 36)
-		return false;
+	if (n == 0)
+		return DEC_NOTHING;
 	if (fnlen == 9 && strncasecmp(fn, "str_rot13", 9) == 0) {
-		memcpy(buf, lit, n);
-		rot13(buf, n);
-		return is_hidden_name(buf, n);
-	}
-	if (fnlen == 6 && strncasecmp(fn, "strrev", 6) == 0) {
-		memcpy(buf, lit, n);
-		reverse(buf, n);
-		return is_hidden_name(buf, n);
-	}
-	if (fnlen == 13 && strncasecmp(fn, "base64_decode", 13) == 0) {
+		l = n < sizeof(buf) ? n : sizeof(buf);
+		memcpy(buf, lit, l);
+		rot13(buf, l);
+	} else if (fnlen == 6 && strncasecmp(fn, "strrev", 6) == 0) {
+		if (n > sizeof(buf))
+			return DEC_NOTHING;
+		l = n;
+		memcpy(buf, lit, l);
+		reverse(buf, l);
+	} else if (fnlen == 13 && strncasecmp(fn, "base64_decode", 13) == 0) {
 		l = b64_decode_some(lit, n, (uint8_t *)buf, sizeof(buf));
-		return is_hidden_name(buf, l);
+	} else if ((fnlen == 7 && strncasecmp(fn, "hex2bin", 7) == 0) ||
+		   (fnlen == 4 && strncasecmp(fn, "pack", 4) == 0)) {
+		l = hex_decode_some(lit, n, (uint8_t *)buf, sizeof(buf));
 	}
-	return false;
+	if (l >= 5 && buf[0] == '<' && buf[1] == '?' &&
+	    ((buf[2] | 32) == 'p' || buf[2] == '=' || buf[2] == ' ' || buf[2] == '@' || buf[2] == '\n'))
+		return DEC_PHP;
+	/* a name is all the literal holds */
+	if (n <= 36 && l > 0 && is_hidden_name(buf, l))
+		return DEC_NAME;
+	return DEC_NOTHING;
 }
 
 /* a string literal seen in an expression */
@@ -757,9 +867,15 @@ literal_seen(struct scan *s, const struct tok *t)
 	uint16_t fl = FL_LIT;
 
 	/* ${'_POST'}, $GLOBALS['_GET'], foreach (array('_GET', '_POST') as $k) */
-	if ((n == 4 && memcmp(c, "_GET", 4) == 0) || (n == 5 && memcmp(c, "_POST", 5) == 0) ||
-	    (n == 8 && memcmp(c, "_REQUEST", 8) == 0) || (n == 7 && memcmp(c, "_COOKIE", 7) == 0))
+	if (is_input_name((const char *)c, n))
 		fl |= FL_INPUT;
+	if (is_sink_name((const char *)c, n))
+		fl |= FL_SINKNAME;
+	/* create_function('$a', 'assert($a);'): a body that executes */
+	if (top(s) && top(s)->kind == FK_EVAL && n >= 6 && n < 4096 &&
+	    (memmem(c, n, "assert(", 7) || memmem(c, n, "eval(", 5) || memmem(c, n, "system(", 7) ||
+	     memmem(c, n, "passthru(", 9) || memmem(c, n, "exec(", 5)))
+		fl |= FL_NAME;
 	/* code in a literal handed to eval/create_function: 'assert($_POST[c]);' */
 	if ((t->type == T_SQ || t->type == T_NOWDOC) && n >= 6 && n < 4096 && top(s) && top(s)->kind == FK_EVAL &&
 	    (memmem(c, n, "$_POST", 6) || memmem(c, n, "$_GET", 5) || memmem(c, n, "$_REQUEST", 9) ||
@@ -1082,6 +1198,42 @@ next_token(struct scan *s, struct tok *t)
 
 /* ---- frames ----------------------------------------------------------- */
 
+/* keeps the value of a parenthesis or ${...} made of literals alone */
+static void
+frame_lit_token(struct scan *s, const struct tok *t)
+{
+	struct frame *f = s->depth > 0 ? top(s) : NULL;
+	const struct taint *tv;
+	size_t len;
+
+	if (f == NULL || f->litbad)
+		return;
+	len = f->litlen;
+	switch (t->type) {
+	case T_SQ:
+	case T_DQ:
+		if (!lit_append(f->lit, &len, s->p + t->start, t->len))
+			break;
+		f->litlen = (uint8_t)len;
+		f->litn++;
+		return;
+	case T_VAR:
+		tv = taint_find(s, s->p + t->start, t->len);
+		if (tv == NULL || !(tv->fl & FL_LITVAR) || !lit_append(f->lit, &len, tv->val, tv->vlen))
+			break;
+		f->litlen = (uint8_t)len;
+		f->litn++;
+		return;
+	case T_PUNCT:
+		if (t->c == '.' || t->c == ')' || t->c == '}')
+			return;
+		break;
+	default:
+		break;
+	}
+	f->litbad = 1;
+}
+
 static void
 frame_open(struct scan *s, enum fkind kind, uint16_t callee, uint32_t line, size_t start, size_t nlen)
 {
@@ -1158,8 +1310,10 @@ sink_judge(struct scan *s, const struct frame *f)
 	}
 	switch (f->kind) {
 	case FK_NONE: /* a variable function call */
-		if ((f->callee & FL_INPUT) || ((f->callee & FL_BUILT) && input))
+		if ((f->callee & FL_INPUT) || ((f->callee & (FL_BUILT | FL_SINKNAME)) && input))
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);
+		else if (f->callee & FL_SINKNAME)
+			finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_WEAK, f->line, f->start);
 		else if (input && f->callee)
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_WEAK, f->line, f->start);
 		else if (f->callee & (FL_NAME | FL_DECODED))
@@ -1174,15 +1328,20 @@ sink_judge(struct scan *s, const struct frame *f)
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_WEAK, f->line, f->start);
 		break;
 	case FK_CB0:
-	case FK_CB1: {
-		uint8_t bit = f->kind == FK_CB0 ? 1 : 2;
+	case FK_CB1:
+	case FK_CBLAST:
+	case FK_CBANY: {
+		uint8_t bit = f->kind == FK_CB0 ? 1 : f->kind == FK_CB1 ? 2 : 0;
+		bool sinkcb = f->cbsink || (f->flow & FL_SINKNAME);
 
-		if ((f->argmask & bit) || (f->cbsink && input))
+		if (f->kind == FK_CBLAST)
+			bit = (uint8_t)(1u << (f->arg < 7 ? f->arg : 7));
+		if ((f->argmask & bit) || (sinkcb && input))
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);
-		else if (f->cbsink && obf)
+		else if (sinkcb && obf)
 			finding(s, PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_HIGH, f->line, f->start);
-		else if (f->flow & (FL_NAME | FL_DECODED) && f->dec > 0)
-			finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_HIGH, f->line, f->start);
+		else if (sinkcb)
+			finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_WEAK, f->line, f->start);
 		break;
 	}
 	case FK_MAIL:
@@ -1231,6 +1390,15 @@ frame_close(struct scan *s)
 		s->ncalls++;
 	}
 	fl = f->flow;
+	/* ("as" . "sert"), ${"_PO" . "ST"} */
+	if (!f->litbad && f->litn > 0) {
+		if (f->kind == FK_VARNAME && is_input_name(f->lit, f->litlen))
+			fl |= FL_INPUT;
+		if (f->litn >= 2 && is_hidden_name(f->lit, f->litlen))
+			fl |= FL_NAME;
+		if (is_sink_name(f->lit, f->litlen))
+			fl |= FL_SINKNAME;
+	}
 	if (f->kind == FK_SANITIZE)
 		fl &= (uint16_t) ~(FL_INPUT | FL_PARAM);
 	if (f->kind == FK_DECODER)
@@ -1243,8 +1411,8 @@ frame_close(struct scan *s)
 		fl |= FL_UCALL;
 	if (f->chr >= 16)
 		fl |= FL_CHR;
-	/* the result of a fetch of php://input is input */
-	if (f->kind == FK_FILEGET && (f->flow & FL_STREAM))
+	/* the result of a fetch of php://input or of a URL is the sender's */
+	if (f->kind == FK_FILEGET && (f->flow & (FL_STREAM | FL_URL)))
 		fl |= FL_INPUT;
 	s->last_close_fl = fl | f->callee;
 	if (parent == NULL)
@@ -1295,19 +1463,25 @@ stmt_end(struct scan *s, bool semicolon)
 	if (s->varvar_stmt && s->assign_h && (st->flow & FL_INPUT))
 		s->globals_input = true;
 	if (s->assign_h) {
-		uint16_t fl = st->flow & (FL_INPUT | FL_DECODED | FL_NAME | FL_PARAM | FL_CHR | FL_BLOB | FL_BUILT);
+		uint16_t fl = st->flow & (FL_INPUT | FL_DECODED | FL_NAME | FL_PARAM | FL_CHR | FL_BLOB | FL_BUILT |
+					  FL_SINKNAME);
+		bool known = s->lit_only && s->lit_pieces > 0 && !s->lit_long;
 
 		/* a string made of literals alone: a name being spelled */
 		if ((st->flow & FL_LIT) && !(st->flow & (FL_VAR | FL_INPUT)))
 			fl |= FL_BUILT;
-
 		if (st->dec > 0)
 			fl |= FL_DECODED;
 		if (st->chr >= 1)
 			fl |= FL_CHR;
-		if (s->lit_only && s->lit_pieces >= 2 && is_hidden_name(s->lit, s->lit_len))
-			fl |= FL_NAME;
-		taint_set(s, s->assign_h, fl);
+		if (known) {
+			fl |= FL_LITVAR;
+			if (s->lit_pieces >= 2 && is_hidden_name(s->lit, s->lit_len))
+				fl |= FL_NAME;
+			if (is_sink_name(s->lit, s->lit_len))
+				fl |= FL_SINKNAME;
+		}
+		taint_assign(s, s->assign_h, fl, s->lit, s->lit_len);
 	}
 	if (s->onechar >= 10)
 		finding(s, PHPSCAN_CHAR_BY_CHAR, PHPSCAN_WEAK, st->line, st->start);
@@ -1323,6 +1497,7 @@ stmt_end(struct scan *s, bool semicolon)
 	s->lit_pieces = 0;
 	s->lit_only = 1;
 	s->lit_len = 0;
+	s->lit_long = false;
 	s->onechar = 0;
 	s->xorops = 0;
 }
@@ -1352,6 +1527,7 @@ scan_php(struct scan *s)
 			long_done = cur_line;
 			finding(s, PHPSCAN_LONG_LINE, PHPSCAN_NOTE, cur_line, line_start);
 		}
+		frame_lit_token(s, &t);
 		s->pstart = s->cstart;
 		s->plen = s->clen;
 		s->cstart = t.start;
@@ -1393,7 +1569,8 @@ scan_php(struct scan *s)
 				s->prev_member = true;
 			} else {
 				s->prev_member = false;
-				s->prev_fndef = s->prev_kind == FK_NEW && s->prev == T_IDENT;
+				/* new Foo(): a class, unless a class that calls back */
+				s->prev_fndef = s->prev_kind == FK_NEW && s->prev == T_IDENT && k != FK_CB0 && k != FK_CB1;
 			}
 			if (k == FK_INCLUDE && !s->prev_member) {
 				s->include_open = true;
@@ -1430,7 +1607,15 @@ scan_php(struct scan *s)
 				       !(s->prev == T_IDENT && s->prev_kind == FK_NEW);
 			s->callee_fl = fl;
 			s->callee_brk = 0;
-			s->lit_only = 0;
+			if ((fl & FL_LITVAR) && s->lit_only && s->assign_h) {
+				const struct taint *tv = taint_find(s, s->p + t.start, t.len);
+
+				if (tv == NULL || !lit_append(s->lit, &s->lit_len, tv->val, tv->vlen))
+					s->lit_long = true;
+				s->lit_pieces++;
+			} else {
+				s->lit_only = 0;
+			}
 			s->prev = T_VAR;
 			s->prev_lit = false;
 			s->prev_kind = FK_NONE;
@@ -1467,20 +1652,22 @@ scan_php(struct scan *s)
 				    memchr(c + j, 'e', t.len - j) != NULL)
 					f->pregE = 1;
 			}
-			/* a decoder of a literal that spells a function name */
-			if (f && f != &s->stmt && f->kind == FK_DECODER && s->prev == T_PUNCT && s->prevc == '(' &&
-			    s->depth >= 1) {
-				if (decodes_to_name((const char *)s->p + f->start, f->nlen, s->p + t.start, t.len)) {
+			/* a decoder of a literal that spells a function name or holds PHP */
+			if (f && f != &s->stmt && f->kind == FK_DECODER && s->prev == T_PUNCT &&
+			    (s->prevc == '(' || s->prevc == ',')) {
+				int dk = decoded_literal((const char *)s->p + f->start, f->nlen, s->p + t.start, t.len);
+
+				if (dk == DEC_NAME) {
 					f->flow |= FL_NAME;
 					finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_HIGH, t.line, t.start);
+				} else if (dk == DEC_PHP) {
+					f->flow |= FL_NAME;
+					finding(s, PHPSCAN_HIDDEN_PHP, PHPSCAN_HIGH, t.line, t.start);
 				}
 			}
 			if (s->lit_only && (s->assign_h || s->first_var_h)) {
-				size_t l = t.len < sizeof(s->lit) - 1 - s->lit_len ? t.len : sizeof(s->lit) - 1 - s->lit_len;
-
-				memcpy(s->lit + s->lit_len, s->p + t.start, l);
-				s->lit_len += l;
-				s->lit[s->lit_len] = '\0';
+				if (!lit_append(s->lit, &s->lit_len, s->p + t.start, t.len))
+					s->lit_long = true;
 				s->lit_pieces++;
 			}
 			if (t.len <= 2 && was_dot)
@@ -1618,6 +1805,16 @@ scan_php(struct scan *s)
 				s->callee_ok = false;
 				continue;
 			case '{':
+				if (s->prev == T_PUNCT && (s->prevc == '$' || s->prevc == 'A')) {
+					/* ${expr}, $obj->{expr}: a name computed, not a block */
+					frame_open(s, s->prevc == '$' ? FK_VARNAME : FK_NONE, 0, t.line, t.start, 0);
+					if (s->depth <= DEPTH_MAX)
+						s->fr[s->depth - 1].brace = 1;
+					s->prev = T_PUNCT;
+					s->prevc = '(';
+					s->prev_kind = FK_NONE;
+					continue;
+				}
 				while (s->depth > 0 && s->fn_state != 2)
 					frame_close(s);
 				if (s->fn_state == 2) {
@@ -1640,6 +1837,16 @@ scan_php(struct scan *s)
 				s->prev_kind = FK_NONE;
 				continue;
 			case '}':
+				if (s->depth > 0 && s->depth <= DEPTH_MAX && s->fr[s->depth - 1].brace) {
+					frame_close(s);
+					/* the variable named: what it holds */
+					s->callee_ok = true;
+					s->callee_fl = s->last_close_fl & FL_INPUT;
+					s->callee_brk = 0;
+					s->prev = T_VAR;
+					s->prev_kind = FK_NONE;
+					continue;
+				}
 				while (s->depth > 0)
 					frame_close(s);
 				stmt_end(s, false);
@@ -2002,6 +2209,7 @@ phpscan_class_name(enum phpscan_class c)
 		[PHPSCAN_REMOTE_DROPPER] = "remote-dropper",
 		[PHPSCAN_UPLOAD_AS_NAMED] = "upload-as-named",
 		[PHPSCAN_HIDDEN_CODE] = "hidden-code",
+		[PHPSCAN_HIDDEN_PHP] = "hidden-php",
 		[PHPSCAN_PHP_IN_IMAGE] = "php-in-image",
 		[PHPSCAN_PHP_IN_NON_PHP] = "php-in-non-php",
 		[PHPSCAN_HTACCESS_HANDLER] = "htaccess-handler",
