@@ -146,6 +146,7 @@ install: all
 	install -m 0755 $(BUILD)/wsid $(DESTDIR)$(SBINDIR)/wsid
 	install -m 0755 $(BUILD)/wsidctl $(DESTDIR)$(SBINDIR)/wsidctl
 	cp -r fingerprints $(DESTDIR)$(DATADIR)/
+	install -d $(DESTDIR)$(DATADIR)/rules && install -m 0644 rules/*.yar $(DESTDIR)$(DATADIR)/rules/
 	[ -e $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml ] || install -m 0644 etc/wsid.yaml $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml
 	install -d $(DESTDIR)$(UNITDIR) && install -m 0644 systemd/wsid.service systemd/wsid-deliver.service $(DESTDIR)$(UNITDIR)/
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions

@@ -72,6 +72,11 @@ struct phpscan_result {
  * on a NULL buffer with n > 0 or a NULL ret. */
 int phpscan_buf(const uint8_t *p, size_t n, const char *name_hint, struct phpscan_result *ret);
 
+/* The line (1-based) of byte offset off, and an escaped excerpt of the code
+ * from off to the end of its line (out: PHPSCAN_EXCERPT_MAX bytes). */
+uint32_t phpscan_line_of(const uint8_t *p, size_t n, size_t off);
+void phpscan_excerpt(const uint8_t *p, size_t n, size_t off, char *out);
+
 /* "exec-of-input", ...; "unknown" for an out-of-range value */
 const char *phpscan_class_name(enum phpscan_class c);
 /* "high", "weak", "note" */

@@ -307,17 +307,17 @@ struct scan {
 
 /* ---- results ---------------------------------------------------------- */
 
-static void
-excerpt_put(const struct scan *s, size_t start, char *out)
+void
+phpscan_excerpt(const uint8_t *p, size_t n, size_t start, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t o = 0, i = start;
+	size_t o = 0, i = start < n ? start : n;
 
 	/* skip leading blanks, then copy up to the end of the line */
-	while (i < s->n && (s->p[i] == ' ' || s->p[i] == '\t'))
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
 		i++;
-	while (i < s->n && s->p[i] != '\n' && o + 5 < PHPSCAN_EXCERPT_MAX) {
-		uint8_t c = s->p[i++];
+	while (i < n && p[i] != '\n' && o + 5 < PHPSCAN_EXCERPT_MAX) {
+		uint8_t c = p[i++];
 
 		if (c == '\\') {
 			out[o++] = '\\';
@@ -366,7 +366,7 @@ finding(struct scan *s, enum phpscan_class cls, enum phpscan_conf conf, uint32_t
 	}
 	f->conf = conf;
 	f->line = line;
-	excerpt_put(s, start < s->n ? start : s->n, f->excerpt);
+	phpscan_excerpt(s->p, s->n, start, f->excerpt);
 }
 
 /* ---- names ------------------------------------------------------------ */
@@ -1968,13 +1968,13 @@ find_php_open(const uint8_t *p, size_t n)
 	return NULL;
 }
 
-static uint32_t
-line_of(const uint8_t *p, size_t off)
+uint32_t
+phpscan_line_of(const uint8_t *p, size_t n, size_t off)
 {
 	uint32_t l = 1;
-	const uint8_t *q = p, *end = p + off;
+	const uint8_t *q = p, *end = p + (off < n ? off : n);
 
-	while ((q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+	while (q < end && (q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
 		l++;
 		q++;
 	}
@@ -2167,7 +2167,7 @@ phpscan_buf(const uint8_t *p, size_t n, const char *name_hint, struct phpscan_re
 		scan_php(s);
 	} else if (open != NULL) {
 		/* PHP in a file not named as PHP */
-		uint32_t l = line_of(s->p, (size_t)(open - s->p));
+		uint32_t l = phpscan_line_of(s->p, s->n, (size_t)(open - s->p));
 
 		if (image_magic(s->p, n))
 			finding(s, PHPSCAN_PHP_IN_IMAGE, PHPSCAN_HIGH, l, (size_t)(open - s->p));

@@ -68,7 +68,7 @@ expand_globs(const char *const *globs, size_t nglobs, char ***ret, size_t *ret_n
 
 	for (i = 0; i < nglobs; i++) {
 		glob_t g;
-		int gr = glob(globs[i], GLOB_ERR, NULL, &g);
+		int gr = glob(globs[i], 0, NULL, &g);
 
 		if (gr == GLOB_NOMATCH) {
 			if (!has_wildcard(globs[i])) {
