@@ -55,9 +55,8 @@ rule wsid_shell_recon
 		$r13 = "/bin/sh"
 		$r14 = "whoami" nocase
 		$r15 = "/etc/named.conf"
-		$r16 = "id;" nocase
 	condition:
-		wsid_php_tag and 3 of them
+		wsid_php_tag and 4 of them
 }
 
 // a file manager with a shell: walks directories, shows permissions and
@@ -170,8 +169,12 @@ rule wsid_packed_escapes
 	strings:
 		$hex = /(\\x[0-9a-fA-F]{2}){24}/
 		$oct = /(\\[0-7]{3}){24}/
+		$e1 = /\beval[ \t]*\(/ nocase
+		$e2 = /\bassert[ \t]*\(/ nocase
+		$e3 = "create_function" nocase
+		$e4 = /preg_replace[ \t]*\(/ nocase
 	condition:
-		wsid_php_tag and (#hex > 2 or #oct > 2)
+		wsid_php_tag and (#hex > 2 or #oct > 2) and any of ($e*)
 }
 
 // a self-describing shell: the names shells give themselves in their pages

@@ -209,7 +209,8 @@ walk_dir(struct walk *w, int dfd, const char *path, int depth)
 	if (n > 0)
 		qsort(names, n, sizeof(*names), entry_cmp);
 	for (i = 0; i < n; i++) {
-		char *sub = path_join(path, strlen(path), names[i], strlen(names[i]), NULL);
+		size_t sublen;
+		char *sub = path_join(path, strlen(path), names[i], strlen(names[i]), &sublen);
 		struct stat st;
 		int fd;
 

@@ -50,6 +50,7 @@ enum {
 	FL_UCALL = 1 << 12,  /* the result of a user or variable function */
 	FL_SINKNAME = 1 << 13, /* the plain name of eval, system, ...: 'assert' */
 	FL_LITVAR = 1 << 14, /* a variable whose value is a known string */
+	FL_ELEMIN = 1 << 15, /* some element of the array was set from input */
 };
 
 /* what a name is, for calls and keywords */
@@ -79,6 +80,10 @@ enum fkind {
 	FK_CBLAST,  /* callback in the last argument */
 	FK_CBANY,   /* a callback somewhere in the arguments: filter_var */
 	FK_VARNAME, /* ${...}: a variable named by an expression */
+	FK_INDEX,   /* $a[...]: what selects an element is not the element */
+	FK_BLOCK,   /* { ... } inside an expression: a closure's body */
+	FK_USE,     /* use (...), fn (...): a closure's variables and parameters */
+	FK_METHOD,  /* $obj->name(...): what a method returns is its own */
 };
 
 struct fname {
@@ -127,6 +132,7 @@ static const struct fname fnames[] = {
 	{ "filter_var", FK_CBANY },
 	{ "filter_var_array", FK_CBANY },
 	{ "floatval", FK_SANITIZE },
+	{ "fn", FK_USE },
 	{ "fopen", FK_FILEGET },
 	{ "for", FK_LOOP },
 	{ "foreach", FK_LOOP },
@@ -179,6 +185,7 @@ static const struct fname fnames[] = {
 	{ "uasort", FK_CB1 },
 	{ "uksort", FK_CB1 },
 	{ "urldecode", FK_DECODER },
+	{ "use", FK_USE },
 	{ "usort", FK_CB1 },
 	{ "while", FK_LOOP },
 };
@@ -258,6 +265,7 @@ struct scan {
 	char lit[VAL_MAX];     /* their concatenation (truncated) */
 	size_t lit_len;
 	bool lit_long;         /* longer than VAL_MAX */
+	bool assign_elem;      /* the target is an element: $a['k'] = */
 	int onechar;           /* single-character literals concatenated */
 	int xorops;            /* literal ^|& literal in the statement */
 	bool include_open;     /* include keyword: statement-level sink */
@@ -575,8 +583,7 @@ flow_add(struct scan *s, uint16_t fl)
 		f->argmask |= (uint8_t)(1u << (f->arg < 7 ? f->arg : 7));
 	if (fl & FL_PARAM)
 		f->argpar |= (uint8_t)(1u << (f->arg < 7 ? f->arg : 7));
-	if (s->include_open && (fl & FL_INPUT) && s->include_ntok <= 1)
-		s->include_prefix = false;
+
 }
 
 static bool
@@ -1251,6 +1258,18 @@ frame_open(struct scan *s, enum fkind kind, uint16_t callee, uint32_t line, size
 	f->nlen = nlen;
 }
 
+/* the depth (1-based) of the innermost block frame, 0 when none */
+static int
+block_depth(const struct scan *s)
+{
+	int i = s->depth < DEPTH_MAX ? s->depth : DEPTH_MAX;
+
+	for (; i > 0; i--)
+		if (s->fr[i - 1].kind == FK_BLOCK)
+			return i;
+	return 0;
+}
+
 static void
 wrapper_add(struct scan *s, uint32_t h)
 {
@@ -1285,7 +1304,7 @@ static void
 sink_judge(struct scan *s, const struct frame *f)
 {
 	bool code = f->kind == FK_EVAL || f->kind == FK_EXEC;
-	bool input = (f->flow & FL_INPUT) != 0;
+	bool input = (f->flow & FL_INPUT) != 0 || (code && (f->flow & FL_ELEMIN));
 	bool obf = f->dec > 0 || (f->flow & (FL_DECODED | FL_NAME | FL_CHR)) != 0 || f->chr >= 8;
 
 	/* a function that hands its parameter to execution is a sink too */
@@ -1315,8 +1334,8 @@ sink_judge(struct scan *s, const struct frame *f)
 		else if (f->callee & FL_SINKNAME)
 			finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_WEAK, f->line, f->start);
 		else if (input && f->callee)
-			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_WEAK, f->line, f->start);
-		else if (f->callee & (FL_NAME | FL_DECODED))
+			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_NOTE, f->line, f->start);
+		else if (f->callee & FL_NAME)
 			finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_HIGH, f->line, f->start);
 		break;
 	case FK_PREG:
@@ -1325,7 +1344,7 @@ sink_judge(struct scan *s, const struct frame *f)
 		else if (f->pregE)
 			finding(s, PHPSCAN_PREG_EVAL, PHPSCAN_WEAK, f->line, f->start);
 		else if (f->argmask & 1) /* the pattern itself from the request */
-			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_WEAK, f->line, f->start);
+			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_NOTE, f->line, f->start);
 		break;
 	case FK_CB0:
 	case FK_CB1:
@@ -1399,8 +1418,17 @@ frame_close(struct scan *s)
 		if (is_sink_name(f->lit, f->litlen))
 			fl |= FL_SINKNAME;
 	}
-	if (f->kind == FK_SANITIZE)
+	if (f->kind == FK_SANITIZE || f->kind == FK_INDEX)
 		fl &= (uint16_t) ~(FL_INPUT | FL_PARAM);
+	/* what another function makes of input is its business: calls of
+	 * functions that execute their parameters are found by name instead */
+	if (f->kind == FK_METHOD || f->user)
+		fl &= (uint16_t) ~FL_INPUT;
+	if (f->kind == FK_BLOCK) {
+		/* a closure's body runs later, as its own code */
+		s->last_close_fl = 0;
+		return;
+	}
 	if (f->kind == FK_DECODER)
 		fl |= FL_DECODED;
 	if (f->kind == FK_SOURCE)
@@ -1449,10 +1477,12 @@ stmt_end(struct scan *s, bool semicolon)
 	if (s->include_open) {
 		uint16_t fl = st->flow;
 
-		if (fl & FL_STREAM)
+		if ((fl & FL_STREAM) && (fl & FL_INPUT))
 			finding(s, PHPSCAN_INCLUDE_OF_STREAM, PHPSCAN_HIGH, s->include_line, s->include_start);
+		else if (fl & FL_STREAM) /* include 'data://...' . $code: eval by another name */
+			finding(s, PHPSCAN_INCLUDE_OF_STREAM, PHPSCAN_NOTE, s->include_line, s->include_start);
 		else if (fl & FL_INPUT)
-			finding(s, PHPSCAN_INCLUDE_OF_INPUT, s->include_prefix ? PHPSCAN_WEAK : PHPSCAN_HIGH,
+			finding(s, PHPSCAN_INCLUDE_OF_INPUT, s->include_prefix ? PHPSCAN_NOTE : PHPSCAN_HIGH,
 				s->include_line, s->include_start);
 		else if (fl & (FL_DECODED | FL_NAME))
 			finding(s, PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_WEAK, s->include_line, s->include_start);
@@ -1464,7 +1494,7 @@ stmt_end(struct scan *s, bool semicolon)
 		s->globals_input = true;
 	if (s->assign_h) {
 		uint16_t fl = st->flow & (FL_INPUT | FL_DECODED | FL_NAME | FL_PARAM | FL_CHR | FL_BLOB | FL_BUILT |
-					  FL_SINKNAME);
+					  FL_SINKNAME | FL_ELEMIN);
 		bool known = s->lit_only && s->lit_pieces > 0 && !s->lit_long;
 
 		/* a string made of literals alone: a name being spelled */
@@ -1481,9 +1511,15 @@ stmt_end(struct scan *s, bool semicolon)
 			if (is_sink_name(s->lit, s->lit_len))
 				fl |= FL_SINKNAME;
 		}
+		/* an element set from input does not make every element input:
+		 * code execution of the array still counts, a callback from it not */
+		if (s->assign_elem && (fl & FL_INPUT))
+			fl = (uint16_t)((fl & ~FL_INPUT) | FL_ELEMIN);
+		if (s->assign_elem)
+			fl &= (uint16_t)~FL_LITVAR;
 		taint_assign(s, s->assign_h, fl, s->lit, s->lit_len);
 	}
-	if (s->onechar >= 10)
+	if (s->onechar >= 16)
 		finding(s, PHPSCAN_CHAR_BY_CHAR, PHPSCAN_WEAK, st->line, st->start);
 	if (s->xorops >= 3)
 		finding(s, PHPSCAN_XOR_STRINGS, PHPSCAN_WEAK, st->line, st->start);
@@ -1492,6 +1528,7 @@ stmt_end(struct scan *s, bool semicolon)
 	memset(st, 0, sizeof(*st));
 	s->assign_h = 0;
 	s->varvar_stmt = false;
+	s->assign_elem = false;
 	s->stmt_ntok = 0;
 	s->first_var_h = 0;
 	s->lit_pieces = 0;
@@ -1593,6 +1630,8 @@ scan_php(struct scan *s)
 			if (f && f != &s->stmt && f->asflag && (f->flow & FL_INPUT))
 				taint_set(s, name_hash(s->p + t.start, t.len, false), FL_INPUT);
 			/* parameters of the function being defined */
+			if (s->include_open && s->include_ntok <= 2 && is_superglobal_input(s->p + t.start, t.len))
+				s->include_prefix = false; /* include $_GET['f']; */
 			if (s->fn_state == 2 && s->depth >= 1)
 				taint_set(s, name_hash(s->p + t.start, t.len, false), FL_PARAM);
 			else
@@ -1670,7 +1709,7 @@ scan_php(struct scan *s)
 					s->lit_long = true;
 				s->lit_pieces++;
 			}
-			if (t.len <= 2 && was_dot)
+			if (t.len == 1 && was_dot)
 				s->onechar++;
 			if (s->prev == T_PUNCT && (s->prevc == '^' || s->prevc == '|' || s->prevc == '&') &&
 			    s->prev_lit)
@@ -1713,8 +1752,11 @@ scan_php(struct scan *s)
 						s->loop_paren = s->depth + 1;
 					if (pk == FK_GETENV && peek_header_key(s, t.start))
 						pk = FK_SOURCE;
-					frame_open(s, pk == FK_LOOP || pk == FK_FUNCTION || pk == FK_NEW ||
-							      pk == FK_AS || pk == FK_INCLUDE || pk == FK_DO || pk == FK_GETENV
+					/* a closure's parameters and the variables it uses stay its own */
+					if (pk == FK_FUNCTION || pk == FK_USE)
+						pk = FK_BLOCK;
+					frame_open(s, pk == FK_LOOP || pk == FK_NEW || pk == FK_AS || pk == FK_INCLUDE ||
+							      pk == FK_DO || pk == FK_GETENV
 						      ? FK_NONE
 						      : pk,
 						   0, t.line, s->pstart, s->plen);
@@ -1726,9 +1768,8 @@ scan_php(struct scan *s)
 				} else if (s->prev == T_IDENT && s->prev_fndef && s->fn_state == 1) {
 					s->fn_state = 2;
 					frame_open(s, FK_NONE, 0, t.line, t.start, 0);
-				} else if (s->prev == T_IDENT && s->prev_kind == FK_FUNCTION) {
-					/* an anonymous function's parameters */
-					frame_open(s, FK_NONE, 0, t.line, t.start, 0);
+				} else if (s->prev == T_IDENT && s->prev_member) {
+					frame_open(s, FK_METHOD, 0, t.line, s->pstart, s->plen);
 				} else if ((s->prev == T_VAR || (s->prev == T_PUNCT && s->prevc == ']')) && s->callee_ok &&
 					   s->callee_brk == 0) {
 					frame_open(s, FK_NONE, s->callee_fl, t.line, s->pstart, 0);
@@ -1757,10 +1798,19 @@ scan_php(struct scan *s)
 				}
 				break;
 			case '[':
+				if (s->depth == 0 && s->first_var_h && s->assign_h == 0)
+					s->assign_elem = true; /* $a[...] = */
+				frame_open(s,
+					   s->prev == T_VAR || (s->prev == T_PUNCT && (s->prevc == ']' || s->prevc == '}'))
+						   ? FK_INDEX
+						   : FK_NONE,
+					   0, t.line, t.start, 0);
 				if (s->callee_ok)
 					s->callee_brk++;
 				break;
 			case ']':
+				if (s->depth > 0)
+					frame_close(s);
 				if (s->callee_ok && s->callee_brk > 0) {
 					s->callee_brk--;
 					s->prev = T_PUNCT;
@@ -1794,6 +1844,18 @@ scan_php(struct scan *s)
 				}
 				break;
 			case ';':
+				if (block_depth(s) > 0) {
+					int b = block_depth(s);
+
+					/* a statement of a closure inside an expression */
+					while (s->depth > b)
+						frame_close(s);
+					s->prev = T_PUNCT;
+					s->prevc = ';';
+					s->prev_kind = FK_NONE;
+					s->callee_ok = false;
+					continue;
+				}
 				while (s->depth > 0)
 					frame_close(s);
 				if (s->fn_state == 2) /* an abstract method: no body */
@@ -1812,6 +1874,14 @@ scan_php(struct scan *s)
 						s->fr[s->depth - 1].brace = 1;
 					s->prev = T_PUNCT;
 					s->prevc = '(';
+					s->prev_kind = FK_NONE;
+					continue;
+				}
+				if (s->depth > 0 && s->depth <= DEPTH_MAX) {
+					/* a closure's body (or a match arm) inside an expression */
+					frame_open(s, FK_BLOCK, 0, t.line, t.start, 0);
+					s->prev = T_PUNCT;
+					s->prevc = '{';
 					s->prev_kind = FK_NONE;
 					continue;
 				}
@@ -1847,13 +1917,29 @@ scan_php(struct scan *s)
 					s->prev_kind = FK_NONE;
 					continue;
 				}
+				if (block_depth(s) > 0) {
+					int b = block_depth(s);
+
+					while (s->depth >= b)
+						frame_close(s);
+					s->prev = T_PUNCT;
+					s->prevc = ')';
+					s->prev_kind = FK_NONE;
+					continue;
+				}
 				while (s->depth > 0)
 					frame_close(s);
 				stmt_end(s, false);
 				if (s->brace > 0 && s->brace < 64)
 					s->loop_braces &= ~(1ull << s->brace);
-				if (s->fn_state == 3 && s->brace == s->fn_brace)
+				if (s->fn_state == 3 && s->brace == s->fn_brace) {
+					int i;
+
+					/* parameters are the function's own */
+					for (i = 0; i < TAINT_SLOTS; i++)
+						s->taint[i].fl &= (uint16_t)~FL_PARAM;
 					s->fn_state = 0;
+				}
 				if (s->brace > 0)
 					s->brace--;
 				s->prev = T_PUNCT;
@@ -1946,6 +2032,19 @@ image_magic(const uint8_t *p, size_t n)
 	       (n >= 3 && memcmp(p, "\xff\xd8\xff", 3) == 0) || (n >= 4 && memcmp(p, "\0\0\1\0", 4) == 0) ||
 	       (n >= 2 && memcmp(p, "BM", 2) == 0 && n >= 14) || (n >= 12 && memcmp(p, "RIFF", 4) == 0 &&
 								   memcmp(p + 8, "WEBP", 4) == 0);
+}
+
+/* the file begins (after blanks or a UTF-8 BOM) with an opening tag */
+static bool
+starts_with_php(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	if (n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		i = 3;
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+		i++;
+	return i + 2 < n && p[i] == '<' && p[i + 1] == '?';
 }
 
 /* the offset of the first `<?php` or `<?=` */
@@ -2165,13 +2264,13 @@ phpscan_buf(const uint8_t *p, size_t n, const char *name_hint, struct phpscan_re
 	open = find_php_open(s->p, n);
 	if (base == NULL || ext_is(base, php_exts)) {
 		scan_php(s);
-	} else if (open != NULL) {
-		/* PHP in a file not named as PHP */
+	} else if (open != NULL && (image_magic(s->p, n) || starts_with_php(s->p, n))) {
+		/* PHP in a file not named as PHP (a document quoting PHP is not one) */
 		uint32_t l = phpscan_line_of(s->p, s->n, (size_t)(open - s->p));
 
 		if (image_magic(s->p, n))
 			finding(s, PHPSCAN_PHP_IN_IMAGE, PHPSCAN_HIGH, l, (size_t)(open - s->p));
-		else if (ext_is(base, media_exts) && open == s->p)
+		else if (ext_is(base, media_exts))
 			finding(s, PHPSCAN_PHP_IN_NON_PHP, PHPSCAN_WEAK, l, 0);
 		/* what it does, whatever its name */
 		s->pos = 0;
