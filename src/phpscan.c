@@ -283,6 +283,7 @@ struct scan {
 	bool prev_lit;         /* the last operand was a string literal */
 	size_t pstart, plen;   /* the previous token */
 	size_t cstart, clen;   /* the current token */
+	uint32_t pline, cline;
 	uint16_t callee_fl;     /* variable (chain) that could be called */
 	bool callee_ok;
 	int callee_brk;
@@ -506,16 +507,16 @@ taint_set(struct scan *s, uint32_t h, uint16_t fl)
 		t->fl |= fl;
 }
 
-/* an assignment: what the variable now holds (input stays: a later
- * assignment on another path does not clean it) */
+/* an assignment: what the variable now holds (an element assigned adds to
+ * what the array held) */
 static void
-taint_assign(struct scan *s, uint32_t h, uint16_t fl, const char *val, size_t vlen)
+taint_assign(struct scan *s, uint32_t h, uint16_t fl, const char *val, size_t vlen, bool elem)
 {
 	struct taint *t = taint_slot(s, h, fl != 0 || vlen > 0);
 
 	if (t == NULL)
 		return;
-	t->fl = (uint16_t)((t->fl & ~(FL_LITVAR | FL_SINKNAME)) | fl);
+	t->fl = elem ? (uint16_t)((t->fl & ~(FL_LITVAR | FL_SINKNAME)) | fl) : fl;
 	t->vlen = 0;
 	if ((fl & FL_LITVAR) && vlen < VAL_MAX) {
 		memcpy(t->val, val, vlen);
@@ -1420,9 +1421,9 @@ frame_close(struct scan *s)
 	}
 	if (f->kind == FK_SANITIZE || f->kind == FK_INDEX)
 		fl &= (uint16_t) ~(FL_INPUT | FL_PARAM);
-	/* what another function makes of input is its business: calls of
-	 * functions that execute their parameters are found by name instead */
-	if (f->kind == FK_METHOD || f->user)
+	/* what a method makes of input is its business (a function's result is
+	 * followed: PHP's own string functions are functions) */
+	if (f->kind == FK_METHOD)
 		fl &= (uint16_t) ~FL_INPUT;
 	if (f->kind == FK_BLOCK) {
 		/* a closure's body runs later, as its own code */
@@ -1517,7 +1518,7 @@ stmt_end(struct scan *s, bool semicolon)
 			fl = (uint16_t)((fl & ~FL_INPUT) | FL_ELEMIN);
 		if (s->assign_elem)
 			fl &= (uint16_t)~FL_LITVAR;
-		taint_assign(s, s->assign_h, fl, s->lit, s->lit_len);
+		taint_assign(s, s->assign_h, fl, s->lit, s->lit_len, s->assign_elem);
 	}
 	if (s->onechar >= 16)
 		finding(s, PHPSCAN_CHAR_BY_CHAR, PHPSCAN_WEAK, st->line, st->start);
@@ -1567,8 +1568,10 @@ scan_php(struct scan *s)
 		frame_lit_token(s, &t);
 		s->pstart = s->cstart;
 		s->plen = s->clen;
+		s->pline = s->cline;
 		s->cstart = t.start;
 		s->clen = t.len;
+		s->cline = t.line;
 		if (s->stmt_ntok == 0) {
 			s->stmt.line = t.line;
 			s->stmt.start = t.start;
@@ -1625,6 +1628,13 @@ scan_php(struct scan *s)
 		case T_VAR: {
 			uint16_t fl = var_flow(s, t.start, t.len, s->pos);
 			struct frame *f = top(s);
+			size_t a = s->pos;
+
+			/* $obj->prop: an object built from input is not input itself */
+			while (a < s->n && (s->p[a] == ' ' || s->p[a] == '\t'))
+				a++;
+			if (a + 1 < s->n && s->p[a] == '-' && s->p[a + 1] == '>')
+				fl &= (uint16_t)~FL_INPUT;
 
 			/* foreach ($_POST as $k => $v): $k and $v carry input */
 			if (f && f != &s->stmt && f->asflag && (f->flow & FL_INPUT))
@@ -1714,7 +1724,8 @@ scan_php(struct scan *s)
 			if (s->prev == T_PUNCT && (s->prevc == '^' || s->prevc == '|' || s->prevc == '&') &&
 			    s->prev_lit)
 				s->xorops++;
-			s->callee_ok = false;
+			if (s->callee_brk == 0)
+				s->callee_ok = false;
 			s->prev = t.type;
 			s->prev_kind = FK_NONE;
 			s->prev_lit = true; /* a literal ended here (for ^ | &) */
@@ -1759,7 +1770,7 @@ scan_php(struct scan *s)
 							      pk == FK_DO || pk == FK_GETENV
 						      ? FK_NONE
 						      : pk,
-						   0, t.line, s->pstart, s->plen);
+						   0, s->pline, s->pstart, s->plen);
 					/* a user function: remember its name */
 					if (pk == FK_NONE && s->depth <= DEPTH_MAX) {
 						s->fr[s->depth - 1].user = 1;
