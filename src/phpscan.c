@@ -84,6 +84,7 @@ enum fkind {
 	FK_BLOCK,   /* { ... } inside an expression: a closure's body */
 	FK_USE,     /* use (...), fn (...): a closure's variables and parameters */
 	FK_METHOD,  /* $obj->name(...): what a method returns is its own */
+	FK_STRREPL, /* str_replace('x', '', 'axsxsexrt'): a name being cleaned out */
 };
 
 struct fname {
@@ -138,7 +139,9 @@ static const struct fname fnames[] = {
 	{ "foreach", FK_LOOP },
 	{ "forward_static_call", FK_CB0 },
 	{ "forward_static_call_array", FK_CB0 },
+	{ "fputs", FK_WRITE },
 	{ "function", FK_FUNCTION },
+	{ "fwrite", FK_WRITE },
 	{ "getallheaders", FK_SOURCE },
 	{ "getenv", FK_GETENV },
 	{ "gzdecode", FK_DECODER },
@@ -178,6 +181,8 @@ static const struct fname fnames[] = {
 	{ "require_once", FK_INCLUDE },
 	{ "sha1", FK_SANITIZE },
 	{ "shell_exec", FK_EXEC },
+	{ "str_ireplace", FK_STRREPL },
+	{ "str_replace", FK_STRREPL },
 	{ "str_rot13", FK_DECODER },
 	{ "strlen", FK_SANITIZE },
 	{ "strrev", FK_DECODER },
@@ -195,7 +200,7 @@ static const char *const hidden_names[] = {
 	"assert", "base64_decode", "call_user_func", "call_user_func_array", "create_function",
 	"eval", "exec", "file_put_contents", "gzinflate", "gzuncompress", "passthru", "popen",
 	"preg_replace", "proc_open", "shell_exec", "str_rot13", "system", "gzdecode",
-	"array_map", "fwrite", "fopen", "move_uploaded_file", "curl_exec", "include",
+	"array_map", "fwrite", "fopen", "move_uploaded_file", "curl_exec", "include", "str_replace",
 };
 
 enum ttype { T_EOF, T_IDENT, T_VAR, T_SQ, T_DQ, T_HEREDOC, T_NOWDOC, T_BACKTICK, T_NUM,
@@ -221,6 +226,9 @@ struct frame {
 	uint8_t cbsink;   /* its callback argument is a literal sink name: 'assert' */
 	uint8_t litn, litlen, litbad; /* only literals concatenated inside: their value */
 	uint8_t brace;    /* opened by ${ or ->{ */
+	uint8_t argl;     /* arguments that are one literal each (bits) */
+	size_t la[3];     /* str_replace: where those literals are */
+	size_t ll[3];
 	char lit[VAL_MAX];
 	uint16_t chr;     /* chr() calls below */
 	uint32_t uhash;
@@ -267,7 +275,9 @@ struct scan {
 	bool lit_long;         /* longer than VAL_MAX */
 	bool assign_elem;      /* the target is an element: $a['k'] = */
 	int onechar;           /* single-character literals concatenated */
-	int xorops;            /* literal ^|& literal in the statement */
+	int xorops;            /* a literal after ^ | & in the statement */
+	int xor_total;         /* in the file */
+	bool xor_lhs_lit;      /* the operator followed a literal */
 	bool include_open;     /* include keyword: statement-level sink */
 	uint32_t include_line;
 	size_t include_start;
@@ -1196,6 +1206,10 @@ next_token(struct scan *s, struct tok *t)
 				t->c = 'R';
 			else if (c == '.' && d == '=')
 				t->c = 'D';
+			else if ((c == '|' || c == '&') && d == c)
+				t->c = 'O'; /* || && */
+			else if ((c == '|' || c == '&' || c == '^') && d == '=')
+				t->c = 'X';
 			if (t->c != c)
 				t->len++;
 		}
@@ -1257,6 +1271,30 @@ frame_open(struct scan *s, enum fkind kind, uint16_t callee, uint32_t line, size
 	f->line = line;
 	f->start = start;
 	f->nlen = nlen;
+}
+
+/* str_replace of three literals: does it spell a dangerous name? */
+static bool
+strrepl_hides(const struct scan *s, const struct frame *f)
+{
+	const uint8_t *sub = s->p + f->la[2], *search = s->p + f->la[0], *repl = s->p + f->la[1];
+	size_t n = f->ll[2], sl = f->ll[0], rl = f->ll[1], i = 0, o = 0;
+	char out[40];
+
+	if (sl == 0 || n > 256)
+		return false;
+	while (i < n && o < sizeof(out)) {
+		if (i + sl <= n && memcmp(sub + i, search, sl) == 0) {
+			if (o + rl > sizeof(out))
+				return false;
+			memcpy(out + o, repl, rl);
+			o += rl;
+			i += sl;
+		} else {
+			out[o++] = (char)sub[i++];
+		}
+	}
+	return i == n && is_hidden_name(out, o);
 }
 
 /* the depth (1-based) of the innermost block frame, 0 when none */
@@ -1375,8 +1413,11 @@ sink_judge(struct scan *s, const struct frame *f)
 			finding(s, PHPSCAN_EXTRACT_INPUT, PHPSCAN_NOTE, f->line, f->start);
 		break;
 	case FK_WRITE:
-		if ((f->flow & FL_URL) && (f->argmask & 1) == 0 && f->kind == FK_WRITE)
+		if ((f->flow & FL_URL) && (f->argmask & 1) == 0)
 			finding(s, PHPSCAN_REMOTE_DROPPER, PHPSCAN_WEAK, f->line, f->start);
+		else if ((f->argmask & 3) == 3)
+			/* where and what both from the request: a file editor */
+			finding(s, PHPSCAN_WRITE_OF_INPUT, PHPSCAN_WEAK, f->line, f->start);
 		break;
 	case FK_UPLOAD:
 		if (f->argmask & 2)
@@ -1410,6 +1451,10 @@ frame_close(struct scan *s)
 		s->ncalls++;
 	}
 	fl = f->flow;
+	if (f->kind == FK_STRREPL && f->argl == 7 && f->arg == 2 && strrepl_hides(s, f)) {
+		fl |= FL_NAME;
+		finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_HIGH, f->line, f->start);
+	}
 	/* ("as" . "sert"), ${"_PO" . "ST"} */
 	if (!f->litbad && f->litn > 0) {
 		if (f->kind == FK_VARNAME && is_input_name(f->lit, f->litlen))
@@ -1538,6 +1583,22 @@ stmt_end(struct scan *s, bool semicolon)
 	s->lit_long = false;
 	s->onechar = 0;
 	s->xorops = 0;
+}
+
+/* an identifier with a lower-case letter that is no keyword value */
+static bool
+is_bare_word(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	if ((n == 4 && strncasecmp((const char *)p, "true", 4) == 0) ||
+	    (n == 5 && strncasecmp((const char *)p, "false", 5) == 0) ||
+	    (n == 4 && strncasecmp((const char *)p, "null", 4) == 0))
+		return false;
+	for (i = 0; i < n; i++)
+		if (p[i] >= 'a' && p[i] <= 'z')
+			return true;
+	return false;
 }
 
 /* PHP tags and statements one by one */
@@ -1679,6 +1740,13 @@ scan_php(struct scan *s)
 			literal_seen(s, &t);
 			if (t.type == T_DQ || t.type == T_HEREDOC)
 				interpolated_vars(s, &t);
+			/* str_replace('x', '', 'axsxsert'): each argument one literal */
+			if (f && f != &s->stmt && f->kind == FK_STRREPL && f->arg < 3 && s->prev == T_PUNCT &&
+			    (s->prevc == '(' || s->prevc == ',')) {
+				f->argl |= (uint8_t)(1u << f->arg);
+				f->la[f->arg] = t.start;
+				f->ll[f->arg] = t.len;
+			}
 			/* call_user_func('assert', ...), array_filter($a, 'system') */
 			if (f && f != &s->stmt && s->prev == T_PUNCT &&
 			    ((f->kind == FK_CB0 && f->arg == 0 && s->prevc == '(') ||
@@ -1722,8 +1790,10 @@ scan_php(struct scan *s)
 			if (t.len == 1 && was_dot)
 				s->onechar++;
 			if (s->prev == T_PUNCT && (s->prevc == '^' || s->prevc == '|' || s->prevc == '&') &&
-			    s->prev_lit)
+			    s->xor_lhs_lit) {
 				s->xorops++;
+				s->xor_total++;
+			}
 			if (s->callee_brk == 0)
 				s->callee_ok = false;
 			s->prev = t.type;
@@ -1960,6 +2030,8 @@ scan_php(struct scan *s)
 			case '^':
 			case '|':
 			case '&':
+				/* counted when a literal (or a bare word) follows */
+				s->xor_lhs_lit = s->prev_lit;
 				/* keep "a literal ended here" for the next token */
 				s->prev = T_PUNCT;
 				s->prevc = t.c;
@@ -1984,8 +2056,15 @@ scan_php(struct scan *s)
 			if (!(s->callee_ok && s->callee_brk > 0))
 				s->callee_ok = false;
 		}
+		/* a bare word (an undefined constant) is a string to old PHP: packers use
+		 * them; constants are named in capitals */
+		if (t.type == T_IDENT && k == FK_NONE && is_bare_word(s->p + t.start, t.len) && s->prev == T_PUNCT &&
+		    (s->prevc == '^' || s->prevc == '|' || s->prevc == '&') && s->xor_lhs_lit) {
+			s->xorops++;
+			s->xor_total++;
+		}
 		s->prev = t.type;
-		s->prev_lit = false;
+		s->prev_lit = t.type == T_IDENT && k == FK_NONE && is_bare_word(s->p + t.start, t.len);
 		s->prevc = t.type == T_PUNCT ? t.c : 0;
 		s->prev_kind = t.type == T_IDENT ? (uint8_t)k : FK_NONE;
 	}
@@ -2003,6 +2082,9 @@ scan_php(struct scan *s)
 	}
 	if (s->offscreen_line)
 		finding(s, PHPSCAN_HIDDEN_CODE, PHPSCAN_WEAK, s->offscreen_line, s->offscreen_pos);
+	/* code that is mostly strings xor'ed together is a packer's output */
+	if (s->xor_total >= 24)
+		finding(s, PHPSCAN_XOR_STRINGS, PHPSCAN_HIGH, 1, 0);
 }
 
 /* ---- files by name ---------------------------------------------------- */
@@ -2318,6 +2400,7 @@ phpscan_class_name(enum phpscan_class c)
 		[PHPSCAN_EXTRACT_INPUT] = "extract-of-input",
 		[PHPSCAN_REMOTE_DROPPER] = "remote-dropper",
 		[PHPSCAN_UPLOAD_AS_NAMED] = "upload-as-named",
+		[PHPSCAN_WRITE_OF_INPUT] = "write-of-input",
 		[PHPSCAN_HIDDEN_CODE] = "hidden-code",
 		[PHPSCAN_HIDDEN_PHP] = "hidden-php",
 		[PHPSCAN_PHP_IN_IMAGE] = "php-in-image",

