@@ -278,6 +278,7 @@ struct scan {
 	int xorops;            /* a literal after ^ | & in the statement */
 	int xor_total;         /* in the file */
 	bool xor_lhs_lit;      /* the operator followed a literal */
+	bool var_after_dot;    /* the last variable followed a `.` */
 	bool include_open;     /* include keyword: statement-level sink */
 	uint32_t include_line;
 	size_t include_start;
@@ -1019,13 +1020,23 @@ lex_quoted(struct scan *s, struct tok *t, uint8_t q)
 	size_t i = s->pos + 1;
 
 	t->start = i;
-	while (i < s->n && s->p[i] != q) {
-		if (s->p[i] == '\\')
-			i++;
+	/* the next quote not escaped: an odd run of backslashes before it escapes it */
+	for (;;) {
+		const uint8_t *e = i < s->n ? memchr(s->p + i, q, s->n - i) : NULL;
+		size_t k, bs = 0;
+
+		if (e == NULL) {
+			i = s->n;
+			break;
+		}
+		k = (size_t)(e - s->p);
+		while (k - bs > t->start && s->p[k - bs - 1] == '\\')
+			bs++;
+		i = k;
+		if (bs % 2 == 0)
+			break;
 		i++;
 	}
-	if (i > s->n)
-		i = s->n;
 	t->len = i - t->start;
 	advance_to(s, i < s->n ? i + 1 : s->n);
 }
@@ -1117,7 +1128,17 @@ next_token(struct scan *s, struct tok *t)
 			continue;
 		}
 		if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
-			s->pos++;
+			size_t i = s->pos + 1;
+
+			while (i < s->n && (s->p[i] == ' ' || s->p[i] == '\t'))
+				i++;
+			/* code pushed far to the right on its line, even the tag's line */
+			if (i - s->pos >= OFFSCREEN_COLS && i < s->n && s->p[i] != '\n' && s->p[i] != '\r' &&
+			    s->offscreen_line == 0) {
+				s->offscreen_line = s->line;
+				s->offscreen_pos = i;
+			}
+			s->pos = i;
 			continue;
 		}
 		t->line = s->line;
@@ -1717,6 +1738,7 @@ scan_php(struct scan *s)
 				       !(s->prev == T_IDENT && s->prev_kind == FK_NEW);
 			s->callee_fl = fl;
 			s->callee_brk = 0;
+			s->var_after_dot = was_dot;
 			if ((fl & FL_LITVAR) && s->lit_only && s->assign_h) {
 				const struct taint *tv = taint_find(s, s->p + t.start, t.len);
 
@@ -1822,6 +1844,9 @@ scan_php(struct scan *s)
 			s->callee_ok = false;
 			continue;
 		case T_NUM:
+			/* ... . $alphabet[12] . $alphabet[7]: a string picked letter by letter */
+			if (s->prev == T_PUNCT && s->prevc == '[' && s->var_after_dot)
+				s->onechar++;
 			s->lit_only = 0;
 			break;
 		case T_PUNCT:
