@@ -33,6 +33,7 @@ enum phpscan_class {
 	PHPSCAN_REMOTE_DROPPER,  /* a URL fetched and written as a file */
 	PHPSCAN_UPLOAD_AS_NAMED, /* an upload stored under the client's name */
 	PHPSCAN_WRITE_OF_INPUT,  /* a file named by the request written with the request's data */
+	PHPSCAN_SQL_OF_INPUT,    /* a whole SQL statement from the request: a database console */
 	PHPSCAN_HIDDEN_CODE,     /* code far off-screen, or a block before the real opening */
 	PHPSCAN_HIDDEN_PHP,      /* a literal that decodes to PHP code (a dropper's payload) */
 	PHPSCAN_PHP_IN_IMAGE,    /* an image header followed by PHP */

@@ -151,6 +151,7 @@ analyse_fd(struct walk *w, int fd, const char *path)
 		report_skip(w, path, "larger than the size cap");
 		return;
 	}
+	memset(&r, 0, sizeof(r));
 	e = read_all(fd, w, (size_t)st.st_size, &n);
 	if (e == 0)
 		e = analyse_buf(w->an, w->data, n, path, &r);

