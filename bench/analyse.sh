@@ -80,7 +80,9 @@ done
 
 # php-malware-finder's rules under Debian's yara, on the same files
 if [ -n "$pmf" ] && [ -f "$pmf" ] && command -v yara >/dev/null; then
-	(cd "$work" && yara -r -w "$pmf" webshell benign 2>/dev/null | awk '{ print $2 }' | sort -u) > "$work/pmf.flagged"
+	# yara takes one target a run
+	(cd "$work" && for d in webshell benign; do yara -r -w "$pmf" "$d" 2>/dev/null; done | awk '{ print $2 }' |
+		sort -u) > "$work/pmf.flagged"
 	for c in webshell benign; do
 		printf '%-34s %-22s %-22s\n' "php-malware-finder: $c raised" "$(rate A $c "$work/pmf.flagged") %" \
 			"$(rate B $c "$work/pmf.flagged") %"
@@ -129,7 +131,8 @@ for mode in phpscan rules; do
 	if [ $mode = phpscan ]; then args=(--no-default-rules); else args=("${rules[@]}"); fi
 	/usr/bin/time -f "%U %S" -o "$work/time.txt" "$ctl" analyse "${args[@]}" "$work/webshell" "$work/benign" \
 		>/dev/null 2>&1 || true
-	read -r u s < "$work/time.txt"
+	# (time writes a line of its own before, when the status is not 0)
+	read -r u s < <(tail -n 1 "$work/time.txt")
 	mbs=$(awk -v b="$bytes" -v u="$u" -v s="$s" 'BEGIN { printf "%.0f", b / 1e6 / (u + s) }')
 	printf '== throughput (%s): %.1f MB in %.2f s CPU: %s MB/s per core\n' \
 		"$([ $mode = phpscan ] && echo "phpscan alone" || echo "phpscan + rules/*.yar")" \
