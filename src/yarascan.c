@@ -287,12 +287,17 @@ scan_cb(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *user)
 	}
 	yr_rule_strings_foreach(rule, str)
 	{
-		const YR_MATCH *match;
+		const YR_MATCH *next = ctx->matches[str->idx].head;
 
-		yr_string_matches_foreach(ctx, str, match)
-		{
-			if ((size_t)match->base + (size_t)match->offset < m->offset)
-				m->offset = (size_t)match->base + (size_t)match->offset;
+		/* libyara's matches may sit unaligned in its arena: read each by
+		 * copy (yr_string_matches_foreach dereferences them in place) */
+		while (next != NULL) {
+			YR_MATCH match;
+
+			memcpy(&match, next, sizeof(match));
+			if (!match.is_private && (size_t)match.base + (size_t)match.offset < m->offset)
+				m->offset = (size_t)match.base + (size_t)match.offset;
+			next = match.next;
 		}
 	}
 	return CALLBACK_CONTINUE;
