@@ -26,6 +26,7 @@ enum phpscan_class {
 	PHPSCAN_CHR_SOUP,        /* an expression of many chr() calls */
 	PHPSCAN_CHAR_BY_CHAR,    /* a string built from single characters */
 	PHPSCAN_XOR_STRINGS,     /* string literals combined with ^ | & */
+	PHPSCAN_SYMBOL_SOUP,     /* code written without letters: $_, $__, ${_} */
 	PHPSCAN_LONG_LINE,       /* a very long line of code */
 	PHPSCAN_SHELL_BACKTICK,  /* `...` shell execution */
 	PHPSCAN_MASS_MAILER,     /* mail() of request input in a loop */

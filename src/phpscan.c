@@ -290,6 +290,7 @@ struct scan {
 	int xor_total;         /* in the file */
 	bool xor_lhs_lit;      /* the operator followed a literal */
 	bool var_after_dot;    /* the last variable followed a `.` */
+	int underscores;       /* uses of variables named by underscores alone */
 	bool include_open;     /* include keyword: statement-level sink */
 	uint32_t include_line;
 	size_t include_start;
@@ -1672,7 +1673,9 @@ scan_php(struct scan *s)
 			s->stmt.line = t.line;
 			s->stmt.start = t.start;
 		}
-		s->stmt_ntok++;
+		/* @$x = ...: the silence operator does not start the statement */
+		if (!(t.type == T_PUNCT && t.c == '@' && s->stmt_ntok == 0))
+			s->stmt_ntok++;
 		if (s->include_open)
 			s->include_ntok++;
 		was_dot = s->prev == T_PUNCT && s->prevc == '.';
@@ -1725,6 +1728,16 @@ scan_php(struct scan *s)
 			uint16_t fl = var_flow(s, t.start, t.len, s->pos);
 			struct frame *f = top(s);
 			size_t a = s->pos;
+
+			/* $_, $__, $___: variables named by underscores alone */
+			if (t.len >= 2) {
+				size_t u = 1;
+
+				while (u < t.len && s->p[t.start + u] == '_')
+					u++;
+				if (u == t.len)
+					s->underscores++;
+			}
 
 			/* $obj->prop: an object built from input is not input itself */
 			while (a < s->n && (s->p[a] == ' ' || s->p[a] == '\t'))
@@ -1995,6 +2008,16 @@ scan_php(struct scan *s)
 				s->callee_ok = false;
 				continue;
 			case '{':
+				if (s->prev == T_VAR || (s->prev == T_PUNCT && s->prevc == ']')) {
+					/* $s{0}: a string offset (old syntax), not a block */
+					frame_open(s, FK_INDEX, 0, t.line, t.start, 0);
+					if (s->depth <= DEPTH_MAX)
+						s->fr[s->depth - 1].brace = 1;
+					s->prev = T_PUNCT;
+					s->prevc = '[';
+					s->prev_kind = FK_NONE;
+					continue;
+				}
 				if (s->prev == T_PUNCT && (s->prevc == '$' || s->prevc == 'A')) {
 					/* ${expr}, $obj->{expr}: a name computed, not a block */
 					frame_open(s, s->prevc == '$' ? FK_VARNAME : FK_NONE, 0, t.line, t.start, 0);
@@ -2131,6 +2154,9 @@ scan_php(struct scan *s)
 	}
 	if (s->offscreen_line)
 		finding(s, PHPSCAN_HIDDEN_CODE, PHPSCAN_WEAK, s->offscreen_line, s->offscreen_pos);
+	/* $_[]=@!+_; $__=@${_}>>$_; ...: code written without letters */
+	if (s->underscores >= 12 && (size_t)s->underscores * 100 >= s->n)
+		finding(s, PHPSCAN_SYMBOL_SOUP, PHPSCAN_WEAK, 1, 0);
 	/* code that is mostly strings xor'ed together is a packer's output: at
 	 * least five, one per kilobyte or denser (applications combine flags) */
 	if (s->xor_total >= 5 && (size_t)s->xor_total * 1000 >= s->n)
@@ -2450,6 +2476,7 @@ phpscan_class_name(enum phpscan_class c)
 		[PHPSCAN_REMOTE_DROPPER] = "remote-dropper",
 		[PHPSCAN_UPLOAD_AS_NAMED] = "upload-as-named",
 		[PHPSCAN_WRITE_OF_INPUT] = "write-of-input",
+		[PHPSCAN_SYMBOL_SOUP] = "symbol-soup",
 		[PHPSCAN_SQL_OF_INPUT] = "sql-of-input",
 		[PHPSCAN_HIDDEN_CODE] = "hidden-code",
 		[PHPSCAN_HIDDEN_PHP] = "hidden-php",

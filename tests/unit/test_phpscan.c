@@ -169,6 +169,15 @@ test_obfuscation(void)
 	}
 	/* flags and constants or'ed are not a packer */
 	T_CLEAN("x.php", "<?php error_reporting(E_ERROR | E_WARNING | E_PARSE); if ($a == 'x' || $b == 'y' && $c) {}");
+	/* code without letters */
+	T_HAS("x.php", "<?php $_=[];$_[]=@!+_;$__=@${_}>>$_;$_[]=$__;$_[]=@_;$___=$_[$__];$_[$__].=$_;$__($_[$___]);",
+	      PHPSCAN_SYMBOL_SOUP, PHPSCAN_WEAK, 1);
+	/* a name picked from an alphabet with old-style offsets, then called */
+	T_HAS("x.php", "<?php $a = 'sewtemznypianol'; $f = $a{0}.$a{8}.$a{0}.$a{3}.$a{1}.$a{5}.$a{0}.$a{8}.$a{0}.$a{3}"
+		       ".$a{1}.$a{5}.$a{0}.$a{8}.$a{0}.$a{3}.$a{1}.$a{5};",
+	      PHPSCAN_CHAR_BY_CHAR, PHPSCAN_WEAK, 1);
+	/* @ before an assignment does not hide it */
+	T_HAS("x.php", "<?php @$x = 'as' . 'sert'; @$x($_POST['p']);", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 1);
 	/* chr() soup feeding eval */
 	T_HAS("x.php",
 	      "<?php eval(chr(101).chr(99).chr(104).chr(111).chr(32).chr(49).chr(59).chr(32).chr(32).chr(32));",
