@@ -578,6 +578,20 @@ is_sink_name(const char *v, size_t n)
 	return k == FK_EVAL || k == FK_EXEC;
 }
 
+/* sink names that are no ordinary words ('system' names events and types) */
+static bool
+is_callback_sink(const char *v, size_t n)
+{
+	static const char *const names[] = { "assert", "create_function", "passthru", "shell_exec", "proc_open",
+					     "pcntl_exec" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (n == strlen(names[i]) && strncasecmp(v, names[i], n) == 0)
+			return true;
+	return false;
+}
+
 static bool
 is_input_name(const char *v, size_t n)
 {
@@ -1413,7 +1427,9 @@ sink_judge(struct scan *s, const struct frame *f)
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);
 		else if (f->pregE)
 			finding(s, PHPSCAN_PREG_EVAL, PHPSCAN_WEAK, f->line, f->start);
-		else if (f->argmask & 1) /* the pattern itself from the request */
+		else if (f->cbsink) /* the whole pattern from the request: it may say /e */
+			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_WEAK, f->line, f->start);
+		else if (f->argmask & 1) /* part of the pattern from the request */
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_NOTE, f->line, f->start);
 		break;
 	case FK_CB0:
@@ -1449,6 +1465,11 @@ sink_judge(struct scan *s, const struct frame *f)
 		else if ((f->argmask & 3) == 3)
 			/* where and what both from the request: a file editor */
 			finding(s, PHPSCAN_WRITE_OF_INPUT, PHPSCAN_WEAK, f->line, f->start);
+		break;
+	case FK_METHOD:
+		/* $it->uasort('assert'): a sink handed to a method as its callback */
+		if (f->cbsink)
+			finding(s, PHPSCAN_OBFUSCATED_CALL, input ? PHPSCAN_HIGH : PHPSCAN_WEAK, f->line, f->start);
 		break;
 	case FK_SQL:
 		if (f->cbsink)
@@ -1752,6 +1773,10 @@ scan_php(struct scan *s)
 			if (f && f != &s->stmt && f->kind == FK_SQL && is_superglobal_input(s->p + t.start, t.len) &&
 			    s->prev == T_PUNCT && (s->prevc == '(' || s->prevc == ','))
 				f->cbsink = 1;
+			/* preg_replace($_GET['p'], ...): the pattern, modifiers and all, from the request */
+			if (f && f != &s->stmt && f->kind == FK_PREG && f->arg == 0 && (fl & FL_INPUT) && s->prev == T_PUNCT &&
+			    s->prevc == '(')
+				f->cbsink = 1;
 			/* move_uploaded_file($tmp, $_FILES['f']['name']) */
 			if (f && f != &s->stmt && f->kind == FK_UPLOAD && f->arg == 1 && s->prev == T_PUNCT &&
 			    s->prevc == ',' && is_superglobal_input(s->p + t.start, t.len))
@@ -1804,6 +1829,10 @@ scan_php(struct scan *s)
 				f->la[f->arg] = t.start;
 				f->ll[f->arg] = t.len;
 			}
+			/* ->uasort('assert'): a method given a sink's bare name */
+			if (f && f != &s->stmt && f->kind == FK_METHOD && s->prev == T_PUNCT &&
+			    (s->prevc == '(' || s->prevc == ',') && is_callback_sink((const char *)s->p + t.start, t.len))
+				f->cbsink = 1;
 			/* call_user_func('assert', ...), array_filter($a, 'system') */
 			if (f && f != &s->stmt && s->prev == T_PUNCT &&
 			    ((f->kind == FK_CB0 && f->arg == 0 && s->prevc == '(') ||

@@ -169,6 +169,13 @@ test_obfuscation(void)
 	}
 	/* flags and constants or'ed are not a packer */
 	T_CLEAN("x.php", "<?php error_reporting(E_ERROR | E_WARNING | E_PARSE); if ($a == 'x' || $b == 'y' && $c) {}");
+	/* a sink handed to a method as its callback; 'system' as an event's name is not one */
+	T_HAS("x.php", "<?php $a = new ArrayObject(array($_REQUEST['p'])); $a->uasort('assert');",
+	      PHPSCAN_OBFUSCATED_CALL, PHPSCAN_WEAK, 1);
+	T_CLEAN("x.php", "<?php $events->registerHandler('init', 'system', 'my_init');");
+	/* the whole pattern of preg_replace from a source */
+	T_HAS("x.php", "<?php $x = exif_read_data('a.jpg'); preg_replace($x['Make'], $x['Model'], '');",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_WEAK, 1);
 	/* code without letters */
 	T_HAS("x.php", "<?php $_=[];$_[]=@!+_;$__=@${_}>>$_;$_[]=$__;$_[]=@_;$___=$_[$__];$_[$__].=$_;$__($_[$___]);",
 	      PHPSCAN_SYMBOL_SOUP, PHPSCAN_WEAK, 1);
