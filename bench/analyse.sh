@@ -59,7 +59,7 @@ fail=0
 rate() {
 	awk -F'\t' -v h="$1" -v c="$2" 'NR == FNR { f[$1] = 1; next }
 		$1 == h && index($2, c "/") == 1 { n++; if ($2 in f) k++ }
-		END { printf "%d/%d %.1f", k, n, n ? 100 * k / n : 0 }' "$3" "$work/split.tsv"
+		END { printf "%d/%d %.2f", k, n, n ? 100 * k / n : 0 }' "$3" "$work/split.tsv"
 }
 pct() { echo "$1" | awk '{ print $2 }'; }
 
