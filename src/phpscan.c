@@ -262,79 +262,70 @@ struct ucall {
 	bool input; /* else a global variable, in a file that turns input into globals */
 };
 
+/* fields ordered by size (tidy's padding check): the buffer and tables, then
+ * the statement, token and function state, then flags */
 struct scan {
 	const uint8_t *p;
 	size_t n, pos;
-	uint32_t line;
-	bool php; /* inside <?php */
-	bool any_php;
 	struct phpscan_result *res;
-
 	struct frame fr[DEPTH_MAX];
-	int depth; /* may exceed DEPTH_MAX: then untracked */
 	struct frame stmt; /* the statement outside any parenthesis */
-
-	/* statement state */
+	size_t lit_len;
+	size_t include_start;
+	size_t pstart, plen;   /* the previous token */
+	size_t cstart, clen;   /* the current token */
+	uint64_t loop_braces;  /* bit i: brace level i is a loop body */
+	uint32_t wrappers[FUNC_SLOTS];
+	struct ucall calls[CALL_SLOTS];
+	struct taint taint[TAINT_SLOTS];
+	size_t offscreen_pos;
+	uint32_t line;
+	int depth; /* may exceed DEPTH_MAX: then untracked */
 	uint32_t assign_h;     /* target of `$v =` in this statement */
 	int stmt_ntok;         /* tokens so far in the statement */
 	uint32_t first_var_h;  /* first token was a variable */
 	int first_var_brk;     /* in its index chain */
 	int lit_pieces;        /* string literals concatenated so far */
 	int lit_only;          /* statement RHS is literals and dots only */
-	char lit[VAL_MAX];     /* their concatenation (truncated) */
-	size_t lit_len;
-	bool lit_long;         /* longer than VAL_MAX */
-	bool assign_elem;      /* the target is an element: $a['k'] = */
 	int onechar;           /* single-character literals concatenated */
 	int xorops;            /* a literal after ^ | & in the statement */
 	int xor_total;         /* in the file */
+	int underscores;       /* uses of variables named by underscores alone */
+	uint32_t include_line;
+	int include_ntok;
+	enum ttype prev;
+	uint32_t pline, cline;
+	int callee_brk;
+	uint32_t cur_fn;       /* hash of the function being defined */
+	int fn_state;          /* 1 name seen, 2 in params, 3 body */
+	int fn_brace;          /* brace depth of its body */
+	int brace;
+	int loop_pending;      /* loop header closed, body next */
+	int loop_stmt;         /* single-statement loop body */
+	int loop_paren;        /* depth of the loop header's parenthesis */
+	int ncalls;
+	int ntaint;
+	uint32_t offscreen_line;
+	uint16_t callee_fl;     /* variable (chain) that could be called */
+	uint16_t last_close_fl; /* flow of the frame just closed: (...)(...) */
+	bool php; /* inside <?php */
+	bool any_php;
+	bool lit_long;         /* longer than VAL_MAX */
+	bool assign_elem;      /* the target is an element: $a['k'] = */
 	bool xor_lhs_lit;      /* the operator followed a literal */
 	bool var_after_dot;    /* the last variable followed a `.` */
-	int underscores;       /* uses of variables named by underscores alone */
 	bool include_open;     /* include keyword: statement-level sink */
-	uint32_t include_line;
-	size_t include_start;
 	bool include_prefix;   /* a literal came before the input */
-	int include_ntok;
-
-	/* previous significant token */
-	enum ttype prev;
 	char prevc;
 	uint8_t prev_kind;
 	bool prev_member;      /* the identifier followed -> or :: */
 	bool prev_fndef;       /* the identifier followed function/new */
 	bool prev_lit;         /* the last operand was a string literal */
-	size_t pstart, plen;   /* the previous token */
-	size_t cstart, clen;   /* the current token */
-	uint32_t pline, cline;
-	uint16_t callee_fl;     /* variable (chain) that could be called */
 	bool callee_ok;
-	int callee_brk;
-	uint16_t last_close_fl; /* flow of the frame just closed: (...)(...) */
-
-	/* functions */
-	uint32_t cur_fn;       /* hash of the function being defined */
-	int fn_state;          /* 1 name seen, 2 in params, 3 body */
-	int fn_brace;          /* brace depth of its body */
-	int brace;
-	uint64_t loop_braces;  /* bit i: brace level i is a loop body */
-	int loop_pending;      /* loop header closed, body next */
-	int loop_stmt;         /* single-statement loop body */
-	int loop_paren;        /* depth of the loop header's parenthesis */
-	uint32_t wrappers[FUNC_SLOTS];
-	struct ucall calls[CALL_SLOTS];
-	int ncalls;
-
-	struct taint taint[TAINT_SLOTS];
-	int ntaint;
-
 	bool globals_input;    /* extract($_POST), $$k = $v over input: globals are input */
 	bool varvar_stmt;      /* the statement assigns $$name */
 	bool stmt_first_dollar; /* the statement began with $$ */
-
-	/* file-level measures */
-	uint32_t offscreen_line;
-	size_t offscreen_pos;
+	char lit[VAL_MAX];     /* the statement's literals concatenated (truncated) */
 };
 
 /* ---- results ---------------------------------------------------------- */
