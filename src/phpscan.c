@@ -29,6 +29,7 @@
 #define TAINT_SLOTS 512
 #define FUNC_SLOTS 128
 #define CALL_SLOTS 64
+#define GLOB_SLOTS 16
 #define LONG_LINE 8192
 #define BLOB_MIN 512
 #define OFFSCREEN_COLS 160
@@ -87,6 +88,8 @@ enum fkind {
 	FK_METHOD,  /* $obj->name(...): what a method returns is its own */
 	FK_STRREPL, /* str_replace('x', '', 'axsxsexrt'): a name being cleaned out */
 	FK_SQL,     /* mysql_query and kin: a whole statement from the request */
+	FK_LIST,    /* list(...) = : assigns its variables */
+	FK_OUTARG,  /* preg_match($re, $s, $m): writes its later arguments */
 };
 
 struct fname {
@@ -161,6 +164,7 @@ static const struct fname fnames[] = {
 	{ "is_numeric", FK_SANITIZE },
 	{ "isset", FK_SANITIZE },
 	{ "iterator_apply", FK_CB1 },
+	{ "list", FK_LIST },
 	{ "mail", FK_MAIL },
 	{ "mb_ereg_replace", FK_PREG },
 	{ "mb_eregi_replace", FK_PREG },
@@ -181,7 +185,8 @@ static const struct fname fnames[] = {
 	{ "pg_query", FK_SQL },
 	{ "popen", FK_EXEC },
 	{ "preg_filter", FK_PREG },
-	{ "preg_match", FK_SANITIZE },
+	{ "preg_match", FK_OUTARG },
+	{ "preg_match_all", FK_OUTARG },
 	{ "preg_replace", FK_PREG },
 	{ "proc_open", FK_EXEC },
 	{ "rawurldecode", FK_DECODER },
@@ -191,6 +196,7 @@ static const struct fname fnames[] = {
 	{ "require", FK_INCLUDE },
 	{ "require_once", FK_INCLUDE },
 	{ "sha1", FK_SANITIZE },
+	{ "settype", FK_OUTARG },
 	{ "shell_exec", FK_EXEC },
 	{ "str_ireplace", FK_STRREPL },
 	{ "str_replace", FK_STRREPL },
@@ -243,6 +249,7 @@ struct frame {
 	char lit[VAL_MAX];
 	uint16_t chr;     /* chr() calls below */
 	uint32_t uhash;
+	uint32_t lastvar; /* a plain variable that flowed in (hash), 0 if none */
 	uint32_t line;
 	size_t start;     /* the called name, else the parenthesis */
 	size_t nlen;      /* length of the called name */
@@ -252,6 +259,7 @@ struct frame {
 struct taint {
 	uint32_t h; /* 0: empty */
 	uint16_t fl;
+	uint8_t assigned; /* given a value somewhere in the file */
 	uint8_t vlen; /* a known string value: $a = 'as' . 'sert'; */
 	char val[VAL_MAX];
 };
@@ -277,6 +285,7 @@ struct scan {
 	uint64_t loop_braces;  /* bit i: brace level i is a loop body */
 	uint32_t wrappers[FUNC_SLOTS];
 	struct ucall calls[CALL_SLOTS];
+	struct ucall glob[GLOB_SLOTS]; /* sinks fed by a top-level variable */
 	struct taint taint[TAINT_SLOTS];
 	size_t offscreen_pos;
 	uint32_t line;
@@ -304,6 +313,7 @@ struct scan {
 	int loop_stmt;         /* single-statement loop body */
 	int loop_paren;        /* depth of the loop header's parenthesis */
 	int ncalls;
+	int nglob;
 	int ntaint;
 	uint32_t offscreen_line;
 	uint16_t callee_fl;     /* variable (chain) that could be called */
@@ -526,10 +536,11 @@ taint_set(struct scan *s, uint32_t h, uint16_t fl)
 static void
 taint_assign(struct scan *s, uint32_t h, uint16_t fl, const char *val, size_t vlen, bool elem)
 {
-	struct taint *t = taint_slot(s, h, fl != 0 || vlen > 0);
+	struct taint *t = taint_slot(s, h, true);
 
 	if (t == NULL)
 		return;
+	t->assigned = 1;
 	t->fl = elem ? (uint16_t)((t->fl & ~(FL_LITVAR | FL_SINKNAME)) | fl) : fl;
 	t->vlen = 0;
 	if ((fl & FL_LITVAR) && vlen < VAL_MAX) {
@@ -588,6 +599,24 @@ is_input_name(const char *v, size_t n)
 {
 	return (n == 4 && memcmp(v, "_GET", 4) == 0) || (n == 5 && memcmp(v, "_POST", 5) == 0) ||
 	       (n == 8 && memcmp(v, "_REQUEST", 8) == 0) || (n == 7 && memcmp(v, "_COOKIE", 7) == 0);
+}
+
+/* a variable given a value other than by `=`: foreach, parameters, list(), & */
+static void
+taint_mark_assigned(struct scan *s, uint32_t h)
+{
+	struct taint *t = taint_slot(s, h, true);
+
+	if (t)
+		t->assigned = 1;
+}
+
+static bool
+taint_assigned(struct scan *s, uint32_t h)
+{
+	const struct taint *t = taint_slot(s, h, false);
+
+	return t && t->assigned;
 }
 
 /* ---- the flow of values ----------------------------------------------- */
@@ -961,8 +990,14 @@ interpolated_vars(struct scan *s, const struct tok *t)
 		j = i + 1;
 		while (j < end && is_ident(s->p[j]))
 			j++;
-		if (j > i + 1)
-			flow_add(s, var_flow(s, i, j - i, j));
+		if (j > i + 1) {
+			uint16_t fl = var_flow(s, i, j - i, j);
+			struct frame *f = top(s);
+
+			flow_add(s, fl);
+			if (f && (fl & FL_VAR) && !(fl & (FL_INPUT | FL_PARAM)))
+				f->lastvar = name_hash(s->p + i, j - i, false);
+		}
 		i = j;
 	}
 }
@@ -1400,6 +1435,14 @@ sink_judge(struct scan *s, const struct frame *f)
 			finding(s, PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_WEAK, f->line, f->start);
 		else if (f->kind == FK_EXEC && (f->flow & FL_VAR))
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_NOTE, f->line, f->start);
+		/* a variable of the top level the file never assigns: with register_globals
+		 * (old PHP, and shells written for it) the request fills it */
+		if (!input && f->lastvar != 0 && s->fn_state != 3 && s->nglob < GLOB_SLOTS) {
+			s->glob[s->nglob].h = f->lastvar;
+			s->glob[s->nglob].line = f->line;
+			s->glob[s->nglob].start = f->start;
+			s->nglob++;
+		}
 		return;
 	}
 	switch (f->kind) {
@@ -1551,6 +1594,8 @@ frame_close(struct scan *s)
 	} else if (f->dec > parent->dec && f->kind != FK_SANITIZE) {
 		parent->dec = f->dec;
 	}
+	if (parent->lastvar == 0 && f->kind != FK_SANITIZE && f->kind != FK_INDEX)
+		parent->lastvar = f->lastvar;
 	parent->chr = (uint16_t)(parent->chr + f->chr + (f->kind == FK_CHR));
 	if (parent->chr >= 24 && parent->chr - f->chr - (f->kind == FK_CHR) < 24)
 		finding(s, PHPSCAN_CHR_SOUP, PHPSCAN_WEAK, f->line, f->start);
@@ -1756,10 +1801,24 @@ scan_php(struct scan *s)
 				a++;
 			if (a + 1 < s->n && s->p[a] == '-' && s->p[a + 1] == '>')
 				fl &= (uint16_t)~FL_INPUT;
+			/* an assignment anywhere, also inside a condition: while (($l = f()) !== false) */
+			if (a + 1 < s->n && ((s->p[a] == '=' && s->p[a + 1] != '=' && s->p[a + 1] != '>') ||
+					     (s->p[a + 1] == '=' && strchr(".+-*%|&^?", s->p[a]) != NULL && s->p[a] != '\0')))
+				taint_mark_assigned(s, name_hash(s->p + t.start, t.len, false));
 
 			/* foreach ($_POST as $k => $v): $k and $v carry input */
 			if (f && f != &s->stmt && f->asflag && (f->flow & FL_INPUT))
 				taint_set(s, name_hash(s->p + t.start, t.len, false), FL_INPUT);
+			{
+				uint32_t vh = name_hash(s->p + t.start, t.len, false);
+
+				/* given a value without `=`: foreach ... as, parameters, list(), &$v, output arguments */
+				if ((f && f != &s->stmt && (f->asflag || f->kind == FK_LIST || ((f->kind == FK_OUTARG || f->kind == FK_EXEC) && f->arg >= 1))) ||
+				    s->fn_state == 2 || (s->prev == T_PUNCT && s->prevc == '&'))
+					taint_mark_assigned(s, vh);
+				if (f && (fl & FL_VAR) && !(fl & (FL_INPUT | FL_PARAM)) && !is_superglobal_input(s->p + t.start, t.len))
+					f->lastvar = vh;
+			}
 			/* mysql_query($_POST['sql']): an argument that is input from its start */
 			if (f && f != &s->stmt && f->kind == FK_SQL && is_superglobal_input(s->p + t.start, t.len) &&
 			    s->prev == T_PUNCT && (s->prevc == '(' || s->prevc == ','))
@@ -2167,6 +2226,9 @@ scan_php(struct scan *s)
 	{
 		int i;
 
+		for (i = 0; i < s->nglob; i++)
+			if (!taint_assigned(s, s->glob[i].h))
+				finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_WEAK, s->glob[i].line, s->glob[i].start);
 		for (i = 0; i < s->ncalls; i++)
 			if (wrapper_has(s, s->calls[i].h) && (s->calls[i].input || s->globals_input))
 				finding(s, PHPSCAN_EXEC_OF_INPUT, s->calls[i].input ? PHPSCAN_HIGH : PHPSCAN_WEAK,

@@ -125,6 +125,12 @@ test_taint(void)
 	/* a function that runs its parameter, called with input */
 	T_HAS("x.php", "<?php\nfunction run($x) { return shell_exec($x); }\necho run($_GET['q']);",
 	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	/* register_globals: a top-level variable the file never assigns, run */
+	T_HAS("x.php", "<?php\nif (isset($cmd)) {\n  echo '<pre>';\n  system(\"$cmd 2>&1\");\n}", PHPSCAN_EXEC_OF_INPUT,
+	      PHPSCAN_WEAK, 4);
+	/* assigned by =, foreach, list(), preg_match's output: the file's own */
+	T_CLEAN("x.php", "<?php $c = 'uptime'; system($c); foreach ($cmds as $d) { exec($d, $out); }"
+			 " list($e) = explode(' ', $x); passthru($e); preg_match('/x/', $y, $m); shell_exec($m[0]);");
 	/* a sanitizer breaks the flow */
 	T_CLEAN("x.php", "<?php exec('convert ' . escapeshellarg($_FILES['f']['tmp_name']) . ' out.png');");
 	T_CLEAN("x.php", "<?php system('ls -l ' . intval($_GET['n']));");
