@@ -22,7 +22,7 @@ V        ?= 0
 BUILD    ?= build
 FUZZ_SECONDS ?= 60
 
-PKGS     := sqlite3 yaml-0.1 libsodium libcurl libarchive libcrypto zlib
+PKGS     := sqlite3 yaml-0.1 libsodium libcurl libarchive libcrypto zlib yara
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -151,6 +151,7 @@ install: all
 	# secrets in a file others can read); an existing one is tightened
 	[ -e $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml ] || install -m 0600 etc/wsid.yaml $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml
 	chmod go-w,o-rwx $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml
+	install -d $(DESTDIR)$(DATADIR)/rules && install -m 0644 rules/*.yar $(DESTDIR)$(DATADIR)/rules/
 	install -d $(DESTDIR)$(UNITDIR) && install -m 0644 systemd/wsid.service systemd/wsid-deliver.service $(DESTDIR)$(UNITDIR)/
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0644 etc/bash-completion/wsidctl $(DESTDIR)$(PREFIX)/share/bash-completion/completions/wsidctl

@@ -9,7 +9,7 @@
 set -eu
 what=${1:-build}
 pkgs="build-essential pkg-config make gcc libsqlite3-dev libyaml-dev libsodium-dev
-      libcurl4-openssl-dev libarchive-dev libssl-dev zlib1g-dev sqlite3 ca-certificates"
+      libcurl4-openssl-dev libarchive-dev libssl-dev zlib1g-dev libyara-dev sqlite3 ca-certificates"
 case $what in
 build) ;;
 test) pkgs="$pkgs python3 python3-aiosmtpd e2fsprogs util-linux procps psmisc systemd curl
@@ -21,7 +21,7 @@ test) pkgs="$pkgs python3 python3-aiosmtpd e2fsprogs util-linux procps psmisc sy
       command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm" ;;
 fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 lint) pkgs="$pkgs cppcheck clang-tidy valgrind" ;;
-bench) pkgs="$pkgs hyperfine aide inotify-tools time e2fsprogs util-linux python3" ;;
+bench) pkgs="$pkgs hyperfine aide inotify-tools time e2fsprogs util-linux python3 yara xz-utils" ;;
 *) echo "usage: $0 build|test|bench|fuzz|lint" >&2; exit 2 ;;
 esac
 missing=""

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ctlanalyse.h"
 #include "ctlclient.h"
 #include "ctlverbs.h"
 #include "eventfmt.h"
@@ -68,6 +69,7 @@ static int cmd_files(int argc, char **argv);
 static int cmd_ack(int argc, char **argv);
 static int cmd_outbox(int argc, char **argv);
 static int cmd_notify(int argc, char **argv);
+static int cmd_analyse(int argc, char **argv);
 static void tell_daemon_index_changed(void);
 static struct ctl_env ctl_env(void);
 
@@ -98,6 +100,8 @@ static const struct verb verbs[] = {
 	{ "mark", cmd_mark, "mark malicious|trusted|remove PATH|SHA256... [--note TEXT] [--customer C]; "
 	  "mark list|export|import",
 	  "teach the node: known-bad and trusted content, judged again at once" },
+	{ "analyse", cmd_analyse, "analyse [--json] [--rules GLOB]... [--no-default-rules] [--max-size BYTES] "
+	  "FILE|DIR...", "what unknown code does: web shells, backdoors, obfuscation (exit 1 on findings)" },
 	{ "help", cmd_help, "help [VERB]", "show help" },
 };
 
@@ -1174,4 +1178,10 @@ cmd_notify(int argc, char **argv)
 	struct ctl_env env = ctl_env();
 
 	return ctl_notify(argc, argv, &env);
+}
+
+static int
+cmd_analyse(int argc, char **argv)
+{
+	return ctl_analyse(argc, argv, ctl.json);
 }

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// wsid's own YARA rules for PHP web shells and backdoors. They complement the
+// analyser in src/phpscan.c: it follows request input through code; these
+// catch what shows in the bytes (code kept inside strings and comments, the
+// recon and file-manager features shells carry, packers' output).
+// meta: severity "high" (malicious), "weak" (suspicious) or "note";
+// class names the finding.
+
+private rule wsid_php_tag
+{
+	strings:
+		$php = "<?php" nocase
+		$short = "<?="
+		$bare = /<\?[ \t\r\n]/
+	condition:
+		any of them
+}
+
+// eval($_POST[...]) and its kin, wherever it is written: also inside a
+// string that is written to disk, or a comment a loader evaluates
+rule wsid_input_exec_text
+{
+	meta:
+		severity = "high"
+		class = "exec-of-input"
+		description = "code execution of request input, written out"
+	strings:
+		$a = /(eval|assert|system|passthru|shell_exec|popen|proc_open|pcntl_exec|create_function)[ \t]*\([ \t@]*(stripslashes[ \t]*\([ \t]*|trim[ \t]*\([ \t]*|base64_decode[ \t]*\([ \t]*|str_rot13[ \t]*\([ \t]*|gzinflate[ \t]*\([ \t]*)*\$_(GET|POST|REQUEST|COOKIE)\b/ nocase
+		$b = /\$_(GET|POST|REQUEST|COOKIE)[ \t]*\[[^\]\n]{1,40}\][ \t]*\([ \t@]*\$_(GET|POST|REQUEST|COOKIE)/
+		$c = /\bexec[ \t]*\([ \t@]*\$_(GET|POST|REQUEST|COOKIE)\b/ nocase
+	condition:
+		any of them
+}
+
+// recon a shell runs for its operator: few applications ask all of these
+rule wsid_shell_recon
+{
+	meta:
+		severity = "weak"
+		class = "shell-recon"
+		description = "server reconnaissance typical of web shells"
+	strings:
+		$r1 = "uname -a" nocase
+		$r2 = "/etc/passwd"
+		$r3 = "netstat -" nocase
+		$r4 = "posix_getpwuid" nocase
+		$r5 = "posix_getgrgid" nocase
+		$r6 = "getmyuid" nocase
+		$r7 = "get_current_user" nocase
+		$r8 = "disable_functions" nocase
+		$r9 = "php_uname" nocase
+		$r10 = "/etc/shadow"
+		$r11 = "ps aux" nocase
+		$r12 = "cmd.exe" nocase
+		$r13 = "/bin/sh"
+		$r14 = "whoami" nocase
+		$r15 = "/etc/named.conf"
+	condition:
+		wsid_php_tag and 4 of them
+}
+
+// a file manager with a shell: walks directories, shows permissions and
+// owners, runs commands, talks to databases
+rule wsid_shell_filemanager
+{
+	meta:
+		severity = "high"
+		class = "shell-filemanager"
+		description = "file manager, command runner and recon in one file"
+	strings:
+		$f1 = "fileperms" nocase
+		$f2 = "fileowner" nocase
+		$f3 = "filegroup" nocase
+		$f4 = "is_writable" nocase
+		$f5 = "readdir" nocase
+		$f6 = "move_uploaded_file" nocase
+		$x1 = "passthru" nocase
+		$x2 = "shell_exec" nocase
+		$x3 = "proc_open" nocase
+		$x4 = "popen" nocase
+		$x5 = /\bsystem[ \t]*\(/ nocase
+		$x6 = /\bexec[ \t]*\(/ nocase
+		$r1 = "uname -a" nocase
+		$r2 = "/etc/passwd"
+		$r3 = "posix_getpwuid" nocase
+		$r4 = "php_uname" nocase
+		$r5 = "disable_functions" nocase
+		$r6 = "safe_mode" nocase
+		$r7 = "get_current_user" nocase
+		$r8 = "getmyuid" nocase
+	condition:
+		wsid_php_tag and 3 of ($f*) and 2 of ($x*) and 2 of ($r*)
+}
+
+// one command runner tried after another until one is not disabled
+rule wsid_exec_fallback
+{
+	meta:
+		severity = "weak"
+		class = "exec-fallback"
+		description = "probes several command runners in turn"
+	strings:
+		$a = /function_exists[ \t]*\([ \t]*['"]exec['"]/ nocase
+		$b = /function_exists[ \t]*\([ \t]*['"]shell_exec['"]/ nocase
+		$c = /function_exists[ \t]*\([ \t]*['"]system['"]/ nocase
+		$d = /function_exists[ \t]*\([ \t]*['"]passthru['"]/ nocase
+		$e = /function_exists[ \t]*\([ \t]*['"]popen['"]/ nocase
+		$f = /function_exists[ \t]*\([ \t]*['"]proc_open['"]/ nocase
+	condition:
+		3 of them
+}
+
+// connect-back and bind shells
+rule wsid_shell_connect
+{
+	meta:
+		severity = "high"
+		class = "reverse-shell"
+		description = "a socket tied to a shell"
+	strings:
+		$s1 = "fsockopen" nocase
+		$s2 = "socket_create" nocase
+		$s3 = "stream_socket_server" nocase
+		$s4 = "socket_bind" nocase
+		$h1 = "/bin/sh" nocase
+		$h2 = "/bin/bash" nocase
+		$h3 = "cmd.exe" nocase
+		$h4 = "sh -i" nocase
+		$e1 = "proc_open" nocase
+		$e2 = "shell_exec" nocase
+		$e3 = "passthru" nocase
+		$e4 = "popen" nocase
+	condition:
+		wsid_php_tag and any of ($s*) and any of ($h*) and any of ($e*)
+}
+
+// a password-protected entry: the md5 of a request parameter compared with a
+// constant hash
+rule wsid_hash_gate
+{
+	meta:
+		severity = "weak"
+		class = "password-gate"
+		description = "request input hashed and compared with a fixed hash"
+	strings:
+		$a = /(md5|sha1)[ \t]*\([ \t@]*\$_(GET|POST|REQUEST|COOKIE|SERVER)[^)]{0,64}\)[ \t]*[!=]={1,2}[ \t]*['"][0-9a-f]{32,40}['"]/ nocase
+		$b = /['"][0-9a-f]{32,40}['"][ \t]*[!=]={1,2}[ \t]*(md5|sha1)[ \t]*\([ \t@]*\$_(GET|POST|REQUEST|COOKIE|SERVER)/ nocase
+	condition:
+		any of them
+}
+
+// a small uploader: stores an upload under the name the client chose
+rule wsid_tiny_uploader
+{
+	meta:
+		severity = "weak"
+		class = "tiny-uploader"
+		description = "a short file that saves uploads under the client's name"
+	strings:
+		$m = /(move_uploaded_file|copy)[ \t]*\([ \t]*\$_FILES[ \t]*\[[^\]]{1,40}\][ \t]*\[[ \t]*['"]tmp_name['"][ \t]*\][ \t]*,[^;]{0,80}\$_FILES[ \t]*\[[^\]]{1,40}\][ \t]*\[[ \t]*['"]name['"]/ nocase
+	condition:
+		filesize < 8KB and $m
+}
+
+// code that writes request input into a PHP file
+rule wsid_input_to_php_file
+{
+	meta:
+		severity = "high"
+		class = "php-writer"
+		description = "request input written into a .php file"
+	strings:
+		$a = /(file_put_contents|fwrite|fputs)[ \t]*\([^;]{0,120}\.php['"][^;]{0,120}\$_(GET|POST|REQUEST|COOKIE)/ nocase
+		$b = /fopen[ \t]*\([^;]{0,80}\.php['"][ \t]*,[ \t]*['"][wa]/ nocase
+		$c = /<\?php[^'"]{0,40}(eval|assert|system|passthru)[ \t]*\([ \t@]*\$_(GET|POST|REQUEST)/ nocase
+	condition:
+		($a or ($b and $c))
+}
+
+// packers: long runs of escaped bytes, or code split into single characters
+rule wsid_packed_escapes
+{
+	meta:
+		severity = "weak"
+		class = "packed-escapes"
+		description = "long runs of \\x or octal escapes in code"
+	strings:
+		$hex = /(\\x[0-9a-fA-F]{2}){24}/
+		$oct = /(\\[0-7]{3}){24}/
+		$e1 = /\beval[ \t]*\(/ nocase
+		$e2 = /\bassert[ \t]*\(/ nocase
+		$e3 = "create_function" nocase
+		$e4 = /preg_replace[ \t]*\(/ nocase
+	condition:
+		wsid_php_tag and (#hex > 2 or #oct > 2) and any of ($e*)
+}
+
+// a self-describing shell: the names shells give themselves in their pages
+rule wsid_shell_banner
+{
+	meta:
+		severity = "high"
+		class = "shell-banner"
+		description = "a page title or banner naming a web shell"
+	strings:
+		$t1 = /<title>[^<]{0,40}(shell|sh3ll|backdoor|hacked|bypass)/ nocase
+		$t2 = /(c99|r57|wso|b374k|phpspy|c100)[ _-]?(sh|shell)/ nocase
+		$t3 = "FilesMan" nocase
+		$t4 = /hacked[ \t]+by/ nocase
+		$t5 = "web shell" nocase
+		$t6 = "webshell" nocase
+	condition:
+		wsid_php_tag and any of them
+}
+
+// PHP behind an image header: the file claims to be a picture
+rule wsid_php_after_image_magic
+{
+	meta:
+		severity = "high"
+		class = "php-in-image"
+		description = "an image header followed by PHP code"
+	strings:
+		$php = /<\?(php|=)/ nocase
+	condition:
+		(uint32be(0) == 0x89504e47 or uint32be(0) == 0x47494638 or uint16be(0) == 0xffd8 or
+		 uint32be(0) == 0x00000100) and $php
+}

