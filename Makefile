@@ -142,12 +142,18 @@ lint:
 		-std=c17 -Iinclude $(LINT_DEFS) $(PKG_CFLAGS)
 
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSCONFDIR)/wsid/customers.d
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSCONFDIR)/wsid/customers.d
 	install -m 0755 $(BUILD)/wsid $(DESTDIR)$(SBINDIR)/wsid
 	install -m 0755 $(BUILD)/wsidctl $(DESTDIR)$(SBINDIR)/wsidctl
 	cp -r fingerprints $(DESTDIR)$(DATADIR)/
-	[ -e $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml ] || install -m 0644 etc/wsid.yaml $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml
-	install -d $(DESTDIR)$(UNITDIR) && install -m 0644 systemd/wsid.service systemd/wsid-deliver.service $(DESTDIR)$(UNITDIR)/
+	# the configuration may hold webhook secrets and SMTP credentials: 0600
+	[ -e $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml ] || { \
+		sed 's|/usr/local/share/wsid|$(DATADIR)|' etc/wsid.yaml > $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml.tmp && \
+		chmod 0600 $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml.tmp && \
+		mv $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml.tmp $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml; }
+	install -d $(DESTDIR)$(UNITDIR)
+	for u in wsid.service wsid-deliver.service; do \
+		sed 's|/usr/local/sbin/|$(SBINDIR)/|' systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u; done
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0644 etc/bash-completion/wsidctl $(DESTDIR)$(PREFIX)/share/bash-completion/completions/wsidctl
 	for m in man/*.[58]; do [ -f "$$m" ] || continue; s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done

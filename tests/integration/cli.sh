@@ -179,5 +179,11 @@ done
 check "wsidctl(8) documents every verb" bash -c "for v in index scan status events sync rescan reload sites report files ack mark outbox notify; do grep -q \"^\\.B \$v\\|^\\.SS \$v\" '$WSID_TOP/man/wsidctl.8' || { echo \"missing \$v\"; exit 1; }; done"
 inst=$D/inst
 make -s -C "$WSID_TOP" install DESTDIR="$inst" PREFIX=/usr/local >/dev/null 2>&1
+make -s -C "$WSID_TOP" install DESTDIR="$D/inst2" PREFIX=/opt/w >/dev/null 2>&1
+check_eq "make install: the configuration 0600, reading \$DATADIR's fingerprints" "600 1" \
+	"$(stat -c %a "$D/inst2/etc/wsid/wsid.yaml") $(grep -cx '  - /opt/w/share/wsid/fingerprints' "$D/inst2/etc/wsid/wsid.yaml")"
+check "make install: the units start \$SBINDIR/wsid" bash -c \
+	"grep -qx 'ExecStart=/opt/w/sbin/wsid --config /etc/wsid/wsid.yaml' '$D/inst2/lib/systemd/system/wsid.service' && \
+	 grep -q '^ExecStart=/opt/w/sbin/wsid --deliver-listen' '$D/inst2/lib/systemd/system/wsid-deliver.service'"
 check "make install: man pages and completion" bash -c "[ -f '$inst/usr/local/share/man/man8/wsidctl.8' ] && [ -f '$inst/usr/local/share/man/man5/wsid.yaml.5' ] && [ -f '$inst/usr/local/share/man/man8/wsid.8' ] && [ -f '$inst/usr/local/share/bash-completion/completions/wsidctl' ]"
 t_done
