@@ -767,6 +767,17 @@ cmd_status(int argc, char **argv)
 			fprintf(stderr, "wsidctl: daemon down (%s: %s)\n", socket_path(), strerror(-r));
 		buf_init(&b, 1 << 20);
 		metrics_render(&m, &b);
+		if (r == 0 && m.up) {
+			/* the census of the daemon's database, counted here as the
+			 * daemon's thread counts it */
+			struct census cs;
+			char err[1024];
+
+			if (census_count_db(m.database[0] ? m.database : db_path(), &cs, err, sizeof(err)) < 0)
+				fprintf(stderr, "wsidctl: census: %s\n", err);
+			metrics_render_census(&cs, &b);
+			census_free(&cs);
+		}
 		fwrite(b.data, 1, b.len, stdout);
 		buf_free(&b);
 		r = r == 0 && m.up && m.watching ? 0 : 1;
