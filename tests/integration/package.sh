@@ -35,6 +35,12 @@ pkg_cleanup() {
 }
 trap 'pkg_cleanup; t_cleanup' EXIT
 
+# -- Build-Depends: every library scripts/deps.sh installs for the build
+deps_libs=$(sed -n '/^pkgs="/,/"$/p' "$WSID_TOP/scripts/deps.sh" | grep -oE '\b[a-z0-9][a-z0-9.+-]*-dev\b' | sort -u)
+bd_libs=$(sed -n '/^Build-Depends:/,/^[A-Z]/p' "$WSID_TOP/debian/control" | grep -oE '\b[a-z0-9][a-z0-9.+-]*-dev\b' | sort -u)
+check_eq "debian/control's Build-Depends name the libraries scripts/deps.sh builds with" \
+	"$deps_libs" "$bd_libs"
+
 # -- build: a fresh copy of the tree (nothing of build/ reused)
 mkdir -p "$D/src"
 tar -C "$WSID_TOP" --exclude=./build --exclude=./.git -cf - . | tar -C "$D/src" -xf -
