@@ -142,15 +142,19 @@ lint:
 		-std=c17 -Iinclude $(LINT_DEFS) $(PKG_CFLAGS)
 
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSCONFDIR)/wsid/customers.d
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)
+	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/wsid $(DESTDIR)$(SYSCONFDIR)/wsid/customers.d
 	install -m 0755 $(BUILD)/wsid $(DESTDIR)$(SBINDIR)/wsid
 	install -m 0755 $(BUILD)/wsidctl $(DESTDIR)$(SBINDIR)/wsidctl
 	cp -r fingerprints $(DESTDIR)$(DATADIR)/
-	# the configuration may hold webhook secrets and SMTP credentials: 0600
+	# it holds the SMTP password and webhook secrets: root's alone (wsid refuses
+	# secrets in a file others can read); an existing one is tightened. The
+	# fingerprint directory it names is $(DATADIR)'s.
 	[ -e $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml ] || { \
 		sed 's|/usr/local/share/wsid|$(DATADIR)|' etc/wsid.yaml > $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml.tmp && \
 		chmod 0600 $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml.tmp && \
 		mv $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml.tmp $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml; }
+	chmod go-w,o-rwx $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml
 	install -d $(DESTDIR)$(UNITDIR)
 	for u in wsid.service wsid-deliver.service; do \
 		sed 's|/usr/local/sbin/|$(SBINDIR)/|' systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u; done

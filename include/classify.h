@@ -32,6 +32,8 @@ enum verdict_kind {
 	VERDICT_NEW,          /* new file of no release */
 	VERDICT_CHANGED_UNKNOWN, /* non-release file changed or removed */
 	VERDICT_IGNORED,      /* does not matter by policy (media in uploads) */
+	VERDICT_LOCKED,       /* a lease kept the file closed: judged again later */
+	VERDICT_CHANGING,     /* changed every time it was hashed: judged again later */
 	VERDICT_MAX,
 };
 

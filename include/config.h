@@ -15,11 +15,14 @@
 #define CONFIG_MAX_DEPTH 16
 #define CONFIG_MAX_STRING 4096
 #define CONFIG_MAX_ITEMS 100000
+#define CONFIG_MESSAGE_MIN (64u << 10) /* notify.max_message_size bounds */
+#define CONFIG_MESSAGE_MAX (8u << 20)
 
 struct config_webhook {
 	char *url;
 	char *secret;
 	char *ca_file; /* TLS: trust this CA file instead of the system's */
+	bool unsigned_ok; /* unsigned: true, no secret: no signature header */
 };
 
 struct config_route {
@@ -50,7 +53,17 @@ struct config_webspace {
 	char *customer; /* explicit entry */
 };
 
+/* retention: what old history is deleted, and how fast (retention.h) */
+struct config_retention {
+	uint64_t events_ms[4];   /* events by severity (info .. critical); 0: kept for ever */
+	uint64_t outbox_ms;      /* delivered notifications (sent, failed, dead); 0: for ever */
+	uint64_t members_ms;     /* members of an acknowledged aggregate, after the ack; 0: for ever */
+	uint64_t interval_ms;    /* between two rounds */
+	unsigned batch;          /* rows deleted per transaction at most */
+};
+
 struct config {
+	unsigned holds; /* config_hold calls not yet matched by a config_free */
 	char *source;
 	char *database;
 	char *control_socket;
@@ -81,6 +94,9 @@ struct config {
 	char *notify_user;             /* the delivery process runs as this user */
 	char *notify_socket;           /* connect to a delivery service instead of spawning */
 	char *notify_templates;        /* DIR[/LANGUAGE]/NAME: message texts */
+	bool notify_sandbox_optional;  /* the sender may run without Landlock */
+	unsigned digest_max_events;    /* events listed per customer in a message */
+	uint64_t notify_max_message;   /* bytes of a message body; more is split */
 	char *smtp_url, *smtp_from, *smtp_username, *smtp_password;
 	struct config_route admin, dflt;
 	/* metrics */
@@ -96,6 +112,7 @@ struct config {
 	size_t ncomponent_dirs;
 	char **web_server_processes; /* command names of web server / PHP processes */
 	size_t nweb_server_processes;
+	struct config_retention retention;
 };
 
 /* Loads path and the drop-in directory it names. On failure returns a negative
@@ -105,7 +122,12 @@ int config_load(const char *path, struct config **ret, char *err, size_t errsz);
 int config_load_string(const char *text, size_t len, const char *name, struct config **ret,
 		       char *err, size_t errsz);
 struct config *config_default(void);
+/* Frees c, or gives back one config_hold. */
 void config_free(struct config *c);
+/* One more owner of c (a walk that reads it while a reload replaces it): c
+ * lives until a config_free for each hold and the one for its load. Holds
+ * are counted without a lock: take and give them back on one thread. */
+struct config *config_hold(struct config *c);
 
 const struct config_customer *config_customer_find(const struct config *c, const char *name);
 
@@ -127,6 +149,11 @@ bool config_glob_match(const char *glob, const char *path);
  * needs): the directory of metrics.textfile exists. -ENOENT/-ENOTDIR with
  * "file:line:column: what" in err. */
 int config_check_host(const struct config *c, char *err, size_t errsz);
+
+/* A file the daemon trusts (configuration, drop-in, template): owned by root
+ * or this user, writable by nobody else. -EPERM with "path: why: fix" in err. */
+struct stat;
+int config_file_check(const char *path, const struct stat *st, char *err, size_t errsz);
 
 int config_parse_duration(const char *s, uint64_t *ms);
 int config_parse_size(const char *s, uint64_t *bytes);

@@ -13,7 +13,9 @@
  *   "J <id> <h|s>\n" then fields "<tag> <len>\n<bytes>\n", then "E\n"
  *   tags: u url, H header (repeats), b body, f mail from, r recipient
  *   (repeats), c CA file, U user, P password, t timeout in seconds
- * (child -> parent), one result:
+ * (child -> parent), first on every connection what confines it:
+ *   "S <landlock|none (optional)>\n"
+ * then one result per job:
  *   "R <id> <outcome> <status> <retry-after-s> <errlen>\n<error>\n"
  *   outcome 0 delivered, 1 retry later, 2 failed for good */
 #ifndef WSID_DELIVER_H
@@ -64,21 +66,38 @@ void deliver_result_encode(struct buf *out, const struct deliver_result *r);
 /* strict: every number in range, the error bounded; same returns as above */
 ssize_t deliver_result_decode(const char *data, size_t len, struct deliver_result *r);
 
+/* the hello: what confines the delivery process; decode returns bytes used,
+ * 0 when incomplete, -1 when data does not start with one */
+void deliver_hello_encode(struct buf *out, const char *sandbox);
+ssize_t deliver_hello_decode(const char *data, size_t len, char *sandbox, size_t sz);
+
 /* HTTP status / SMTP code -> outcome (2xx delivered; 408, 429, 5xx HTTP and
  * 4xx SMTP retried; other 4xx HTTP and 5xx SMTP failed for good) */
 int deliver_classify_http(long status);
 int deliver_classify_smtp(long code);
 
+/* the exit status of a delivery process that could not confine itself and
+ * was not allowed to run without (notify.sandbox: required) */
+#define DELIVER_EXIT_NO_SANDBOX 3
+
 /* parent: fork + exec self --deliver with one end of a socketpair on fd 3 */
 int deliver_spawn(const char *self_exe, const char *user, char *const *read_paths, size_t nread,
-		  int *ret_fd, pid_t *ret_pid);
-/* child: drops privileges to user, confines itself, delivers until EOF */
-int deliver_main(int fd, const char *user, char *const *read_paths, size_t nread);
+		  bool sandbox_optional, int *ret_fd, pid_t *ret_pid);
+/* Landlock for this process: read-only access to the system files libcurl,
+ * TLS and the resolver need and to read_paths; no other file (not the
+ * configuration, no webspace, no database). 0, or -errno when the kernel
+ * cannot (the process is then unconfined) */
+int deliver_confine(char *const *read_paths, size_t nread);
+/* child: drops privileges to user, confines itself (without Landlock it
+ * exits with DELIVER_EXIT_NO_SANDBOX unless sandbox_optional), delivers
+ * until EOF */
+int deliver_main(int fd, const char *user, char *const *read_paths, size_t nread, bool sandbox_optional);
 
 /* a delivery service of its own (wsid --deliver-listen PATH, e.g. a systemd
  * unit with network access while the watcher has none): listens on a unix
  * socket (mode 0600), confines itself, serves one daemon (root) at a time */
-int deliver_listen(const char *path, const char *user, char *const *read_paths, size_t nread);
+int deliver_listen(const char *path, const char *user, char *const *read_paths, size_t nread,
+		   bool sandbox_optional);
 /* daemon: connects to such a service; a non-blocking fd or -errno */
 int deliver_connect(const char *path);
 

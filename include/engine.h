@@ -17,9 +17,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "classify.h"
 #include "fpindex.h"
+#include "root.h"
 #include "state.h"
 #include "store.h"
 
@@ -48,9 +50,15 @@ struct engine_opts {
 	char *const *web_server;     /* fnmatch globs of web server command or user names */
 	size_t nweb_server;
 	size_t pending_max;
-	/* path filter: true = ignore (relative to the webspace) */
+	/* path filter: true = ignore (relative to the webspace). ignored_ud is
+	 * replaced by engine_set_policy; a walk on the background thread calls
+	 * ignored with what ignore_hold(ignored_ud) returned when it was submitted,
+	 * given back to ignore_release when it is done (both on the loop's thread;
+	 * may be NULL: ignored_ud then lives as long as the engine) */
 	bool (*ignored)(void *ud, const char *relpath, size_t len);
 	void *ignored_ud;
+	void *(*ignore_hold)(void *ud);
+	void (*ignore_release)(void *held);
 	/* severity override: returns the severity to store for a verdict */
 	int (*severity)(void *ud, const char *customer, int verdict, int dflt);
 	void *severity_ud;
@@ -77,8 +85,13 @@ struct engine;
 int engine_new(struct store *s, const struct engine_opts *o, struct engine **ret);
 void engine_free(struct engine *e);
 
-/* Registers a webspace; its first time it is baselined, later reconciled. */
-int engine_webspace_add(struct engine *e, const char *root, const char *customer, int64_t *ret_id);
+/* Registers a webspace whose root passed the checks of discovery
+ * (root_resolve: root is its real path, rootfd an O_PATH descriptor the engine
+ * takes, rid its identity); its first time it is baselined, later reconciled.
+ * A webspace already registered with another directory (or one whose root
+ * changed) takes the new one and is reconciled with it. */
+int engine_webspace_add(struct engine *e, const char *root, const char *customer, int rootfd,
+			const struct root_id *rid, int64_t *ret_id);
 /* finds the webspace holding an absolute path: id and the length of its root */
 bool engine_webspace_find(struct engine *e, const char *abspath, size_t len, int64_t *ret_id,
 			  size_t *ret_root_len);
@@ -98,6 +111,10 @@ void engine_dir_deleted(struct engine *e, int64_t ws, const char *relpath, size_
 /* reconcile a webspace (ws) or all (ws = 0); why is logged */
 void engine_reconcile(struct engine *e, int64_t ws, const char *why);
 void engine_overflow(struct engine *e);
+/* Events of the file system of dev (0: of every one) were lost, or it reported
+ * an error: reconcile the webspaces on it, each at most once a minute (one
+ * asked for sooner runs when the minute is over). */
+void engine_reconcile_dev(struct engine *e, dev_t dev, const char *why);
 
 /* event loop integration */
 int engine_hash_fd(const struct engine *e);
@@ -121,7 +138,7 @@ bool engine_idle(struct engine *e); /* nothing pending, hashing or walking */
 int engine_reload_index(struct engine *e);
 
 /* replaces the classification settings (reident_ms, consensus_min,
- * component_dirs, web_server) after a reload */
+ * component_dirs, web_server, ignored_ud) after a reload */
 void engine_set_policy(struct engine *e, const struct engine_opts *o);
 
 /* Judges again every known file whose content was marked malicious or trusted

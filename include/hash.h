@@ -28,6 +28,7 @@ enum hash_status {
 	HASH_CHANGED,     /* changed while hashed (size/mtime/ctime/inode moved) */
 	HASH_GONE,        /* vanished before it could be opened */
 	HASH_ERROR,       /* other error; errno kept in err */
+	HASH_LOCKED,      /* a regular file a lease kept closed (EWOULDBLOCK) */
 	HASH_STATUS_MAX,
 };
 
@@ -70,6 +71,15 @@ void hash_fd(int fd, uint64_t max_size, const struct stat *expect, struct hash_r
 /* Convenience: hash_open_beneath + hash_fd + close. */
 void hash_file_beneath(int rootfd, const char *relpath, uint64_t max_size,
 		       const struct stat *expect, struct hash_result *ret);
+
+/* Hashes a file that a lease (fcntl F_SETLEASE) kept closed: opens it
+ * without O_NONBLOCK, so that the kernel makes the holder yield, but waits at
+ * most wait_ms (a timer signal to this thread interrupts the open; the lease
+ * break the open started goes on, see lease-break-time in proc(5)). The inode
+ * is first pinned with O_PATH beneath rootfd and checked S_ISREG, so no FIFO
+ * can be waited on. ret->status is HASH_LOCKED when the wait ran out. */
+void hash_file_wait(int rootfd, const char *relpath, uint64_t max_size, unsigned wait_ms,
+		    struct hash_result *ret);
 
 /* lstat of relpath beneath rootfd without following any symlink */
 int stat_beneath(int rootfd, const char *relpath, struct stat *ret);

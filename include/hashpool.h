@@ -11,14 +11,17 @@
 #include <stdint.h>
 
 #include "hash.h"
+#include "root.h"
 
 struct hash_job {
 	/* input */
-	char *root;      /* webspace root (owned); opened O_NOFOLLOW by the worker */
+	char *root;      /* webspace root (owned), reopened by the worker (root.h): */
+	struct root_id rid; /* a path that leads elsewhere now fails with ESTALE */
 	char *relpath;   /* beneath root (owned) */
 	int mount_fd;    /* with handle: open the exact inode; -1: by path only */
 	struct file_handle *handle; /* owned, or NULL */
 	uint64_t max_size;
+	unsigned wait_ms; /* > 0: a file a lease keeps closed is waited for that long */
 	void *ud;        /* caller's */
 	uint64_t submitted_ns;
 	/* output */
@@ -39,6 +42,7 @@ int hashpool_fd(const struct hashpool *p);
 /* Pops one completed job (the caller owns it: hash_job_free), NULL if none. */
 struct hash_job *hashpool_done(struct hashpool *p);
 size_t hashpool_backlog(const struct hashpool *p); /* queued + running */
+unsigned hashpool_threads(const struct hashpool *p);
 void hash_job_free(struct hash_job *j);
 
 /* the work a thread does for one job (exposed for tests) */

@@ -28,6 +28,9 @@ struct notifier_stats {
 	int64_t delivery_restarts;
 	/* deliveries since the daemon started: confirmed, refused, given up */
 	int64_t sent_total, failed_total, dead_total;
+	/* what confines the delivery process: "landlock", "none (optional)",
+	 * "unavailable (required)" (nothing is sent), "unknown" (not yet said) */
+	char sandbox[48];
 };
 
 /* self_exe: this program, spawned as the delivery process */

@@ -66,6 +66,7 @@ struct scan_file {
 
 struct scan_tree {
 	char *root; /* as given on the command line */
+	int rootfd; /* the directory walked (owned; -1: none): later reads go beneath it */
 	struct scan_file **chunks;
 	size_t nfiles;
 	size_t nchunks;
@@ -83,6 +84,12 @@ scan_file_at(const struct scan_tree *t, size_t i)
 
 int scan_tree_run(const char *path, const struct scan_opts *o, struct scan_tree **ret, char *err,
 		  size_t errsz);
+/* the same from an open directory (borrowed; the tree keeps a duplicate);
+ * path only names it in the tree and in messages */
+int scan_tree_run_at(int rootfd, const char *path, const struct scan_opts *o,
+		     struct scan_tree **ret, char *err, size_t errsz);
+/* an empty tree of root (rootfd -1), for trees filled from the stored state */
+struct scan_tree *scan_tree_new(const char *root);
 void scan_tree_free(struct scan_tree *t);
 /* Records an index entry for f when relpath is a suffix of its path (at a '/'):
  * the rest of the path is the candidate installation root. *alloc is the
@@ -97,8 +104,8 @@ struct scan_file *scan_tree_add_known(struct scan_tree *t, struct fpindex_lookup
 				      const char *path, size_t len, const uint8_t *sha256,
 				      uint64_t size);
 
-/* Reads at most cap bytes of relpath beneath the root dir path, safely (for
- * version files). Returns bytes read or a negative errno. */
-int scan_read_small(const char *root, const char *relpath, char *out, size_t cap);
+/* Reads at most cap bytes of relpath beneath the directory rootfd, safely
+ * (for version files and head bytes). Returns bytes read or a negative errno. */
+int scan_read_small(int rootfd, const char *relpath, char *out, size_t cap);
 
 #endif

@@ -28,12 +28,15 @@ char *path_join(const void *dir, size_t dlen, const void *name, size_t nlen, siz
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Growable buffer with a hard cap (curl's dynbuf idea): appends beyond cap fail
- * with -E2BIG and leave the buffer unchanged. data is always NUL-terminated. */
+ * with -E2BIG and leave the buffer unchanged, and set failed (until a reset):
+ * a writer that ignores its returns (json.h) is still caught by its caller.
+ * data is always NUL-terminated. */
 struct buf {
 	char *data;
 	size_t len;
 	size_t alloc;
 	size_t cap;
+	bool failed;
 };
 #define BUF_CAP_DEFAULT (64u * 1024 * 1024)
 void buf_init(struct buf *b, size_t cap);

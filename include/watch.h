@@ -29,6 +29,11 @@ struct watch_event {
 	int pid;
 	bool overflow;   /* the kernel dropped events: reconcile */
 	bool unresolved; /* the directory could not be resolved (gone): reconcile */
+	/* events were lost (the rest of a malformed buffer) or the file system
+	 * reported an error (FAN_FS_ERROR, fs_error): reconcile the webspaces on
+	 * the file system of dev, 0: on every watched one */
+	bool lost;
+	dev_t dev;
 	bool fs_error;
 	bool is_dir;
 	bool created, deleted, modified, close_write, attrib, renamed;
@@ -47,7 +52,7 @@ struct watch_event {
 
 struct watch_stats {
 	uint64_t reads, events, overflows, own_dropped, resolve_hits, resolve_misses, unresolved,
-		malformed, skipped_records;
+		malformed, skipped_records, fs_errors;
 	bool rename_events; /* FAN_RENAME mode */
 };
 
@@ -66,6 +71,10 @@ unsigned watch_nfs(const struct watch *w);
  * so the kernel merges more), or a negative errno. */
 ssize_t watch_read(struct watch *w, watch_fn fn, void *ud);
 void watch_get_stats(const struct watch *w, struct watch_stats *ret);
+/* What watch_read does with one buffer it read (exposed for tests). */
+void watch_dispatch(struct watch *w, const uint8_t *buf, size_t n, watch_fn fn, void *ud);
+/* The inode number of an event's object (opened O_PATH by its handle). */
+int watch_event_ino(const struct watch_event *ev, uint64_t *ret_ino);
 /* Opens the exact inode of an event (O_RDONLY|O_NONBLOCK|O_NOATIME|O_NOCTTY). */
 int watch_open_handle(const struct watch_event *ev);
 

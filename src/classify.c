@@ -23,6 +23,8 @@ static const char *const verdict_names[VERDICT_MAX] = {
 	[VERDICT_NEW] = "new",
 	[VERDICT_CHANGED_UNKNOWN] = "changed-unknown",
 	[VERDICT_IGNORED] = "ignored",
+	[VERDICT_LOCKED] = "locked",
+	[VERDICT_CHANGING] = "changing",
 };
 
 static const enum severity verdict_sev[VERDICT_MAX] = {
@@ -38,6 +40,8 @@ static const enum severity verdict_sev[VERDICT_MAX] = {
 	[VERDICT_NEW] = SEV_INFO,
 	[VERDICT_CHANGED_UNKNOWN] = SEV_INFO,
 	[VERDICT_IGNORED] = SEV_INFO,
+	[VERDICT_LOCKED] = SEV_WARNING,
+	[VERDICT_CHANGING] = SEV_INFO,
 };
 
 static const char *const sev_names[SEV_MAX] = { "info", "notice", "warning", "critical" };

@@ -43,6 +43,7 @@ struct ctx {
 	char *err;
 	size_t errsz;
 	size_t nodes;
+	unsigned mode; /* of the file when read from one (0: a string): secrets checked */
 };
 
 static void
@@ -258,6 +259,38 @@ get_str(struct ctx *c, const struct ynode *n, const char *key, char **out)
 }
 
 static int
+get_bool(struct ctx *c, const struct ynode *n, const char *key, bool *out)
+{
+	int r = want(c, n, Y_SCALAR, key);
+
+	if (r < 0)
+		return r;
+	if (strcmp(n->value, "true") == 0 || strcmp(n->value, "yes") == 0)
+		*out = true;
+	else if (strcmp(n->value, "false") == 0 || strcmp(n->value, "no") == 0)
+		*out = false;
+	else
+		return fail(c, n->line, n->col, "%s: expected true or false, got '%s'", key, esc_name(n->value));
+	return 0;
+}
+
+/* a secret (webhook.secret, smtp.password) read from a file others can read */
+static int
+get_secret(struct ctx *c, const struct ynode *n, const char *key, char **out)
+{
+	int r = get_str(c, n, key, out);
+
+	if (r < 0)
+		return r;
+	if ((*out)[0] == '\0')
+		return fail(c, n->line, n->col, "%s: empty", key);
+	if (c->mode & 0007)
+		return fail(c, n->line, n->col, "%s: a secret in a file readable by others (mode %04o): "
+			    "chmod 600 %s (or 640 to a group of its own)", key, c->mode & 07777, c->file);
+	return 0;
+}
+
+static int
 get_abs_path(struct ctx *c, const struct ynode *n, const char *key, char **out)
 {
 	int r = want(c, n, Y_SCALAR, key);
@@ -386,7 +419,7 @@ get_uint(struct ctx *c, const struct ynode *n, const char *key, uint64_t max, ui
 static const char *const sev_names[] = { "info", "notice", "warning", "critical", NULL };
 static const char *const verdict_names[] = { "ok", "update", "downgrade", "tampered", "malicious",
 					     "suspicious", "foreign", "deleted", "version-lie", "new",
-					     "changed-unknown", "ignored", NULL };
+					     "changed-unknown", "ignored", "locked", "changing", NULL };
 
 static int
 get_severity(struct ctx *c, const struct ynode *n, const char *key, int *out)
@@ -472,10 +505,10 @@ url_scheme(const char *url, const char *const *schemes)
 static int
 parse_webhook(struct ctx *c, const struct ynode *n, const char *key, struct config_webhook *w)
 {
-	static const char *const keys[] = { "url", "secret", "ca_file", NULL };
+	static const char *const keys[] = { "url", "secret", "ca_file", "unsigned", NULL };
 	static const char *const schemes[] = { "http://", "https://", NULL };
 	size_t i;
-	int r;
+	int r = 0;
 
 	if (n->type == Y_SCALAR) {
 		if ((r = get_str(c, n, key, &w->url)) < 0)
@@ -491,8 +524,10 @@ parse_webhook(struct ctx *c, const struct ynode *n, const char *key, struct conf
 				r = get_str(c, v, "webhook.url", &w->url);
 			else if (strcmp(k, "ca_file") == 0)
 				r = get_abs_path(c, v, "webhook.ca_file", &w->ca_file);
+			else if (strcmp(k, "unsigned") == 0)
+				r = get_bool(c, v, "webhook.unsigned", &w->unsigned_ok);
 			else
-				r = get_str(c, v, "webhook.secret", &w->secret);
+				r = get_secret(c, v, "webhook.secret", &w->secret);
 			if (r < 0)
 				return r;
 		}
@@ -502,6 +537,13 @@ parse_webhook(struct ctx *c, const struct ynode *n, const char *key, struct conf
 	if (!url_scheme(w->url, schemes))
 		return fail(c, n->line, n->col, "%s: url must start with http:// or https://, got '%s'",
 			    key, esc_name(w->url));
+	/* without a secret anyone could forge its signature: say so explicitly */
+	if (w->secret == NULL && !w->unsigned_ok)
+		return fail(c, n->line, n->col, "%s: no secret: add 'secret: ...' (the HMAC key its "
+			    "receiver checks X-Hub-Signature-256 with), or 'unsigned: true' to send it "
+			    "without a signature", key);
+	if (w->secret && w->unsigned_ok)
+		return fail(c, n->line, n->col, "%s: a secret and 'unsigned: true': choose one", key);
 	return 0;
 }
 
@@ -762,10 +804,77 @@ parse_metrics_textfile(struct ctx *c, const struct ynode *n, struct config *cfg)
 	return 0;
 }
 
+/* ---- retention ---- */
+
+/* retention.events: one duration for every severity, or one per severity */
+static int
+parse_retention_events(struct ctx *c, const struct ynode *n, struct config_retention *rt)
+{
+	size_t i, k;
+	int r;
+
+	if (n->type == Y_SCALAR) {
+		uint64_t ms = 0;
+
+		if ((r = get_duration(c, n, "retention.events", &ms)) < 0)
+			return r;
+		for (k = 0; k < 4; k++)
+			rt->events_ms[k] = ms;
+		return 0;
+	}
+	if ((r = want(c, n, Y_MAP, "retention.events")) < 0 ||
+	    (r = check_keys(c, n, "retention.events", sev_names)) < 0)
+		return r;
+	for (i = 0; i < n->n; i += 2) {
+		for (k = 0; strcmp(sev_names[k], n->kids[i]->value) != 0; k++)
+			;
+		if ((r = get_duration(c, n->kids[i + 1], "retention.events", &rt->events_ms[k])) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int
+parse_retention(struct ctx *c, const struct ynode *n, struct config *cfg)
+{
+	static const char *const rk[] = { "events", "outbox", "acked_members", "interval", "batch", NULL };
+	struct config_retention *rt = &cfg->retention;
+	size_t j;
+	int r;
+
+	if ((r = want(c, n, Y_MAP, "retention")) < 0 || (r = check_keys(c, n, "retention", rk)) < 0)
+		return r;
+	for (j = 0; j < n->n && r == 0; j += 2) {
+		const char *kk = n->kids[j]->value;
+		const struct ynode *vv = n->kids[j + 1];
+		uint64_t u = 0;
+
+		if (strcmp(kk, "events") == 0) {
+			r = parse_retention_events(c, vv, rt);
+		} else if (strcmp(kk, "outbox") == 0) {
+			r = get_duration(c, vv, "retention.outbox", &rt->outbox_ms);
+		} else if (strcmp(kk, "acked_members") == 0) {
+			r = get_duration(c, vv, "retention.acked_members", &rt->members_ms);
+		} else if (strcmp(kk, "interval") == 0) {
+			r = get_duration(c, vv, "retention.interval", &rt->interval_ms);
+			if (r == 0 && (rt->interval_ms < 1000 || rt->interval_ms > 86400000))
+				r = fail(c, vv->line, vv->col, "retention.interval: expected 1s to 1d, "
+					 "got '%s'", esc_name(vv->value));
+		} else {
+			r = get_uint(c, vv, "retention.batch", 100000, &u);
+			if (r == 0 && u < 10)
+				r = fail(c, vv->line, vv->col, "retention.batch: at least 10 rows");
+			if (r == 0)
+				rt->batch = (unsigned)u;
+		}
+	}
+	return r;
+}
+
 static const char *const top_keys[] = {
 	"database", "control_socket", "fingerprints", "customers_dir", "log_level", "hash_workers",
 	"max_file_size", "reconcile_interval", "debounce", "queue_size", "webspaces", "customers",
-	"ignore", "severity", "notify", "metrics", "trusted_keys", "classify", NULL,
+	"ignore", "severity", "notify", "metrics", "trusted_keys", "classify", "retention", NULL,
 };
 
 static int
@@ -888,7 +997,8 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 		}
 		else if (strcmp(k, "notify") == 0) {
 			static const char *const nk[] = { "digest_interval", "smtp", "admin", "default", "ttl",
-							   "user", "backoff", "delivery_socket", "templates", NULL };
+							   "user", "backoff", "delivery_socket", "templates",
+							   "sandbox", "digest_max_events", "max_message_size", NULL };
 			static const char *const sk[] = { "url", "from", "username", "password", NULL };
 			static const char *const rk[] = { "email", "webhook", "min_severity", NULL };
 			static const char *const smtp_schemes[] = { "smtp://", "smtps://", NULL };
@@ -914,6 +1024,26 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 					r = get_abs_path(c, vv, "notify.delivery_socket", &cfg->notify_socket);
 				} else if (strcmp(kk, "backoff") == 0) {
 					r = get_duration(c, vv, "notify.backoff", &cfg->notify_backoff_ms);
+				} else if (strcmp(kk, "sandbox") == 0) {
+					if ((r = want(c, vv, Y_SCALAR, "notify.sandbox")) == 0 &&
+					    strcmp(vv->value, "required") != 0 && strcmp(vv->value, "optional") != 0)
+						r = fail(c, vv->line, vv->col, "notify.sandbox: expected required or "
+							 "optional, got '%s'", esc_name(vv->value));
+					if (r == 0)
+						cfg->notify_sandbox_optional = strcmp(vv->value, "optional") == 0;
+				} else if (strcmp(kk, "digest_max_events") == 0) {
+					uint64_t nmax = 0;
+
+					r = get_uint(c, vv, "notify.digest_max_events", 100000, &nmax);
+					if (r == 0 && nmax == 0)
+						r = fail(c, vv->line, vv->col, "notify.digest_max_events: at least 1");
+					cfg->digest_max_events = (unsigned)nmax;
+				} else if (strcmp(kk, "max_message_size") == 0) {
+					r = get_size(c, vv, "notify.max_message_size", &cfg->notify_max_message);
+					if (r == 0 && (cfg->notify_max_message < CONFIG_MESSAGE_MIN ||
+						       cfg->notify_max_message > CONFIG_MESSAGE_MAX))
+						r = fail(c, vv->line, vv->col, "notify.max_message_size: from 64K to 8M, "
+							 "got '%s'", esc_name(vv->value));
 				} else if (strcmp(kk, "user") == 0) {
 					free(cfg->notify_user);
 					cfg->notify_user = NULL;
@@ -928,7 +1058,10 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 							     : strcmp(sk2, "username") == 0 ? &cfg->smtp_username
 											    : &cfg->smtp_password;
 
-						r = get_str(c, vv->kids[m + 1], sk2, dst);
+						if (dst == &cfg->smtp_password)
+							r = get_secret(c, vv->kids[m + 1], "smtp.password", dst);
+						else
+							r = get_str(c, vv->kids[m + 1], sk2, dst);
 					}
 					if (r == 0 && cfg->smtp_url && !url_scheme(cfg->smtp_url, smtp_schemes))
 						r = fail(c, vv->line, vv->col, "smtp.url must start with smtp:// or "
@@ -966,6 +1099,8 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 							 "got '%s'", esc_name(vv->value));
 				}
 			}
+		} else if (strcmp(k, "retention") == 0) {
+			r = parse_retention(c, v, cfg);
 		} else if (strcmp(k, "trusted_keys") == 0) {
 			size_t first = cfg->ntrusted_keys;
 
@@ -1015,10 +1150,19 @@ config_default(void)
 	c->dflt.quiet_from = c->dflt.quiet_to = -1;
 	c->notify_ttl_ms = 3ull * 86400 * 1000;
 	c->notify_backoff_ms = 30000;
+	c->digest_max_events = 100;
+	c->notify_max_message = 1u << 20;
 	c->notify_user = xstrdup("nobody");
 	c->notify_templates = xstrdup(WSID_SYSCONFDIR "/wsid/templates");
 	c->metrics_interval_ms = 15000;
 	c->update_window_ms = 120000;
+	c->retention.events_ms[0] = 30ull * 86400 * 1000;
+	c->retention.events_ms[1] = c->retention.events_ms[2] = c->retention.events_ms[3] =
+		365ull * 86400 * 1000;
+	c->retention.outbox_ms = 30ull * 86400 * 1000;
+	c->retention.members_ms = 7ull * 86400 * 1000;
+	c->retention.interval_ms = 600000;
+	c->retention.batch = 1000;
 	c->consensus_min = 3;
 	c->component_dirs = xcalloc(8, sizeof(char *));
 	c->component_dirs[c->ncomponent_dirs++] = xstrdup("wp-content/plugins");
@@ -1050,6 +1194,13 @@ free_str_list(char **l, size_t n)
 	free(l);
 }
 
+struct config *
+config_hold(struct config *c)
+{
+	c->holds++;
+	return c;
+}
+
 void
 config_free(struct config *c)
 {
@@ -1057,6 +1208,10 @@ config_free(struct config *c)
 
 	if (c == NULL)
 		return;
+	if (c->holds > 0) {
+		c->holds--;
+		return;
+	}
 	free(c->source);
 	free(c->database);
 	free(c->control_socket);
@@ -1106,8 +1261,26 @@ config_free(struct config *c)
 	free(c);
 }
 
+int
+config_file_check(const char *path, const struct stat *st, char *err, size_t errsz)
+{
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
+		snprintf(err, errsz, "%s: owned by uid %u, not root: chown root %s", esc_name(path),
+			 (unsigned)st->st_uid, esc_name(path));
+		return -EPERM;
+	}
+	if (st->st_mode & 0022) {
+		snprintf(err, errsz, "%s: writable by others (mode %04o): chmod go-w %s", esc_name(path),
+			 (unsigned)(st->st_mode & 07777), esc_name(path));
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* a configuration file: regular, owned by root (or this user), writable only
+ * by its owner; *mode its permissions (secrets are checked against them) */
 static int
-read_text(const char *path, char **ret, size_t *len, char *err, size_t errsz)
+read_text(const char *path, char **ret, size_t *len, unsigned *mode, char *err, size_t errsz)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
@@ -1124,6 +1297,11 @@ read_text(const char *path, char **ret, size_t *len, char *err, size_t errsz)
 		close(fd);
 		return -EINVAL;
 	}
+	if ((r = config_file_check(path, &st, err, errsz)) < 0) {
+		close(fd);
+		return r;
+	}
+	*mode = (unsigned)(st.st_mode & 07777);
 	buf_init(&b, CONFIG_MAX_BYTES);
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
@@ -1202,11 +1380,11 @@ finish(struct ctx *c, struct config *cfg)
 	return 0;
 }
 
-int
-config_load_string(const char *text, size_t len, const char *name, struct config **ret, char *err,
-		   size_t errsz)
+static int
+parse_text(const char *text, size_t len, const char *name, unsigned mode, struct config **ret,
+	   char *err, size_t errsz)
 {
-	struct ctx c = { .file = name, .err = err, .errsz = errsz };
+	struct ctx c = { .file = name, .err = err, .errsz = errsz, .mode = mode };
 	struct config *cfg = config_default();
 	struct ynode *root = NULL;
 	int r;
@@ -1230,6 +1408,13 @@ config_load_string(const char *text, size_t len, const char *name, struct config
 	return 0;
 }
 
+int
+config_load_string(const char *text, size_t len, const char *name, struct config **ret, char *err,
+		   size_t errsz)
+{
+	return parse_text(text, len, name, 0, ret, err, errsz);
+}
+
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -1241,6 +1426,7 @@ load_dropins(struct config *cfg, char *err, size_t errsz)
 {
 	DIR *d = opendir(cfg->customers_dir);
 	struct dirent *de;
+	struct stat st;
 	char **names = NULL;
 	size_t n = 0, i;
 	int r = 0;
@@ -1248,6 +1434,11 @@ load_dropins(struct config *cfg, char *err, size_t errsz)
 	if (d == NULL)
 		return errno == ENOENT ? 0 : (snprintf(err, errsz, "%s: %s", cfg->customers_dir,
 							strerror(errno)), -errno);
+	/* whoever may write the directory may remove a customer's routes */
+	if (fstat(dirfd(d), &st) < 0 || (r = config_file_check(cfg->customers_dir, &st, err, errsz)) < 0) {
+		closedir(d);
+		return r < 0 ? r : -errno;
+	}
 	while ((de = readdir(d)) != NULL) {
 		size_t l = strlen(de->d_name);
 
@@ -1267,7 +1458,7 @@ load_dropins(struct config *cfg, char *err, size_t errsz)
 
 		if (r < 0)
 			break;
-		if ((r = read_text(names[i], &text, &len, err, errsz)) < 0)
+		if ((r = read_text(names[i], &text, &len, &c.mode, err, errsz)) < 0)
 			break;
 		r = yaml_tree(&c, text, len, &root);
 		free(text);
@@ -1293,11 +1484,12 @@ config_load(const char *path, struct config **ret, char *err, size_t errsz)
 	char *text = NULL;
 	size_t len = 0;
 	struct config *cfg = NULL;
+	unsigned mode = 0;
 	int r;
 
-	if ((r = read_text(path, &text, &len, err, errsz)) < 0)
+	if ((r = read_text(path, &text, &len, &mode, err, errsz)) < 0)
 		return r;
-	r = config_load_string(text, len, path, &cfg, err, errsz);
+	r = parse_text(text, len, path, mode, &cfg, err, errsz);
 	free(text);
 	if (r < 0)
 		return r;

@@ -15,6 +15,7 @@
 #include "eventfmt.h"
 #include "fpindex.h"
 #include "json.h"
+#include "root.h"
 #include "scan.h"
 #include "state.h"
 #include "store.h"
@@ -667,6 +668,7 @@ ctl_tree_from_state(struct store *s, const char *path, struct scan_tree **ret)
 	size_t plen = strlen(path), rl;
 	struct state *st = NULL;
 	struct tree_ctx c;
+	struct root_id id;
 	char *root;
 	int64_t ws;
 	int r;
@@ -680,8 +682,15 @@ ctl_tree_from_state(struct store *s, const char *path, struct scan_tree **ret)
 	if ((r = state_open(s, &st)) < 0)
 		return r;
 	memset(&c, 0, sizeof(c));
-	c.t = xcalloc(1, sizeof(*c.t));
-	c.t->root = xstrndup(path, plen);
+	root = xstrndup(path, plen);
+	c.t = scan_tree_new(root);
+	free(root);
+	/* version files are read beneath it, reached as discovery reaches a
+	 * webspace (root.h) */
+	if (root_resolve(c.t->root, &c.t->rootfd, &root, &id, NULL) == 0)
+		free(root);
+	else
+		c.t->rootfd = -1;
 	fpindex_lookup_on(s, &c.lk);
 	c.skip = rl < plen ? plen - rl : 0; /* "dir/" below the webspace root */
 	r = state_files_under(st, ws, rl < plen ? path + rl + 1 : "",

@@ -260,6 +260,32 @@ deliver_result_decode(const char *data, size_t len, struct deliver_result *r)
 	return ll + 1 + (ssize_t)n + 1;
 }
 
+void
+deliver_hello_encode(struct buf *out, const char *sandbox)
+{
+	buf_printf(out, "S %s\n", sandbox);
+}
+
+ssize_t
+deliver_hello_decode(const char *data, size_t len, char *sandbox, size_t sz)
+{
+	ssize_t ll = line_at(data, len, 0);
+	size_t i;
+
+	if (len > 0 && data[0] != 'S')
+		return -1;
+	if (ll < 0)
+		return len > 64 ? -1 : 0;
+	if (ll < 3 || ll > 63 || data[1] != ' ' || (size_t)ll - 2 >= sz)
+		return -1;
+	for (i = 2; i < (size_t)ll; i++)
+		if (data[i] == '\0' || !strchr("abcdefghijklmnopqrstuvwxyz()- ", data[i]))
+			return -1;
+	memcpy(sandbox, data + 2, (size_t)ll - 2);
+	sandbox[ll - 2] = '\0';
+	return ll + 1;
+}
+
 int
 deliver_classify_http(long status)
 {
@@ -284,7 +310,7 @@ deliver_classify_smtp(long code)
 
 int
 deliver_spawn(const char *self_exe, const char *user, char *const *read_paths, size_t nread,
-	      int *ret_fd, pid_t *ret_pid)
+	      bool sandbox_optional, int *ret_fd, pid_t *ret_pid)
 {
 	int sv[2];
 	pid_t pid;
@@ -313,8 +339,8 @@ deliver_spawn(const char *self_exe, const char *user, char *const *read_paths, s
 		return -e;
 	}
 	if (pid == 0) {
-		/* argv: --deliver USER [--read PATH]... */
-		char **argv = calloc(nread * 2 + 5, sizeof(char *));
+		/* argv: --deliver USER [--sandbox optional] [--read PATH]... */
+		char **argv = calloc(nread * 2 + 7, sizeof(char *));
 		size_t i, k = 0;
 
 		if (dup2(sv[1], 3) < 0 || argv == NULL)
@@ -322,6 +348,10 @@ deliver_spawn(const char *self_exe, const char *user, char *const *read_paths, s
 		argv[k++] = strdup("wsid-deliver");
 		argv[k++] = strdup("--deliver");
 		argv[k++] = strdup(user);
+		if (sandbox_optional) {
+			argv[k++] = strdup("--sandbox");
+			argv[k++] = strdup("optional");
+		}
 		for (i = 0; i < nread; i++) {
 			argv[k++] = strdup("--read");
 			argv[k++] = read_paths[i];
@@ -363,21 +393,32 @@ drop_privileges(const char *user)
 	return 0;
 }
 
-/* Landlock: read-only access to what libcurl, the resolver and TLS need, and
- * to the CA files routes name; nothing else (no webspace, no database) */
-static void
-confine(char *const *read_paths, size_t nread)
+/* What the sender reads: libcurl, OpenSSL and the CA store, the resolver and
+ * NSS (and the libraries they load), the time zone; the CA files routes name.
+ * Not /etc as a whole: the configuration (SMTP password, webhook secrets)
+ * stays out of its reach; it gets a route's secret only inside a job. */
+static const char *const confine_sys[] = {
+	"/usr", "/lib", "/lib64", "/dev/null", "/dev/urandom",
+	"/etc/ssl", "/etc/pki", "/etc/ca-certificates", "/etc/crypto-policies",
+	"/etc/resolv.conf", "/etc/hosts", "/etc/host.conf", "/etc/nsswitch.conf", "/etc/gai.conf",
+	"/etc/services", "/etc/protocols", "/etc/localtime", "/etc/ld.so.cache",
+	"/run/systemd/resolve", "/run/resolvconf",
+};
+
+int
+deliver_confine(char *const *read_paths, size_t nread)
 {
-	static const char *const sys[] = { "/etc", "/usr", "/lib", "/lib64", "/run", "/dev/null" };
+	const size_t nsys = sizeof(confine_sys) / sizeof(confine_sys[0]);
 	struct landlock_ruleset_attr attr = { 0 };
-	int abi, fd;
+	int abi, fd, r = 0;
 	size_t i;
 
+	/* the tests' way to a host without Landlock */
+	if (getenv("WSID_TEST_NO_LANDLOCK"))
+		return -ENOSYS;
 	abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
-	if (abi < 1) {
-		log_notice("deliver: Landlock is not available here: confined by its user only");
-		return;
-	}
+	if (abi < 1)
+		return errno ? -errno : -ENOSYS;
 	attr.handled_access_fs = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
 				 LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
 				 LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
@@ -390,30 +431,29 @@ confine(char *const *read_paths, size_t nread)
 	if (abi >= 3)
 		attr.handled_access_fs |= LANDLOCK_ACCESS_FS_TRUNCATE;
 	fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
-	if (fd < 0) {
-		log_warn("deliver: landlock_create_ruleset");
-		return;
-	}
-	for (i = 0; i < sizeof(sys) / sizeof(sys[0]) + nread; i++) {
-		const char *p = i < sizeof(sys) / sizeof(sys[0]) ? sys[i] : read_paths[i - sizeof(sys) / sizeof(sys[0])];
+	if (fd < 0)
+		return -errno;
+	for (i = 0; i < nsys + nread; i++) {
+		const char *p = i < nsys ? confine_sys[i] : read_paths[i - nsys];
 		struct landlock_path_beneath_attr pb = { 0 };
 		struct stat st;
 
 		pb.parent_fd = open(p, O_PATH | O_CLOEXEC);
 		if (pb.parent_fd < 0)
-			continue;
+			continue; /* not on this system */
 		pb.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE;
 		if (fstat(pb.parent_fd, &st) == 0 && S_ISDIR(st.st_mode))
 			pb.allowed_access |= LANDLOCK_ACCESS_FS_READ_DIR;
 		if (strcmp(p, "/dev/null") == 0)
 			pb.allowed_access |= LANDLOCK_ACCESS_FS_WRITE_FILE;
 		if (syscall(SYS_landlock_add_rule, fd, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0)
-			log_warn("deliver: landlock_add_rule %s", p);
+			log_warn("deliver: landlock_add_rule %s", esc_name(p));
 		close(pb.parent_fd);
 	}
 	if (syscall(SYS_landlock_restrict_self, fd, 0) < 0)
-		log_warn("deliver: landlock_restrict_self");
+		r = -errno;
 	close(fd);
+	return r;
 }
 
 struct transfer {
@@ -602,10 +642,14 @@ on_term(int sig)
 	term_requested = 1;
 }
 
-/* the process: signals, identity, confinement, libcurl */
+/* the process: signals, identity, confinement, libcurl; *ret_sandbox what
+ * confines it (said to the daemon first on every connection) */
 static int
-prepare(const char *user, char *const *read_paths, size_t nread)
+prepare(const char *user, char *const *read_paths, size_t nread, bool sandbox_optional,
+	const char **ret_sandbox)
 {
+	int r;
+
 	struct sigaction sa;
 	sigset_t none;
 
@@ -623,13 +667,25 @@ prepare(const char *user, char *const *read_paths, size_t nread)
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -1;
-	confine(read_paths, nread);
+	if ((r = deliver_confine(read_paths, nread)) < 0) {
+		if (!sandbox_optional) {
+			log_warnx("deliver: cannot confine itself with Landlock (%s): not delivering "
+				  "(notify.sandbox: optional lets it run confined by its user only)",
+				  strerror(-r));
+			return -2;
+		}
+		log_warnx("deliver: no Landlock sandbox (%s): confined by its user only "
+			  "(notify.sandbox: optional)", strerror(-r));
+		*ret_sandbox = "none (optional)";
+		return 0;
+	}
+	*ret_sandbox = "landlock";
 	return 0;
 }
 
 /* jobs from fd until it closes and nothing is in flight */
 static int
-serve(int fd)
+serve(int fd, const char *sandbox)
 {
 	CURLM *m;
 	struct buf in, out;
@@ -641,6 +697,10 @@ serve(int fd)
 	buf_init(&in, 64u << 20);
 	buf_init(&out, 16u << 20);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	deliver_hello_encode(&out, sandbox);
+	if (write_all(fd, out.data, out.len) < 0)
+		eof = true;
+	buf_reset(&out);
 	while ((!eof || active > 0) && !term_requested) {
 		struct curl_waitfd wf = { fd, CURL_WAIT_POLLIN, 0 };
 		int running = 0, left;
@@ -700,25 +760,30 @@ out:
 }
 
 int
-deliver_main(int fd, const char *user, char *const *read_paths, size_t nread)
+deliver_main(int fd, const char *user, char *const *read_paths, size_t nread, bool sandbox_optional)
 {
+	const char *sandbox = "none";
 	int rc;
 
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() == 1)
 		return 1; /* the daemon is gone already */
-	if (prepare(user, read_paths, nread) < 0)
-		return 1;
-	rc = serve(fd);
+	if ((rc = prepare(user, read_paths, nread, sandbox_optional, &sandbox)) < 0) {
+		curl_global_cleanup();
+		return rc == -2 ? DELIVER_EXIT_NO_SANDBOX : 1;
+	}
+	rc = serve(fd, sandbox);
 	curl_global_cleanup();
 	return rc;
 }
 
 int
-deliver_listen(const char *path, const char *user, char *const *read_paths, size_t nread)
+deliver_listen(const char *path, const char *user, char *const *read_paths, size_t nread,
+	       bool sandbox_optional)
 {
+	const char *sandbox = "none";
 	struct sockaddr_un sa;
-	int lfd;
+	int lfd, r;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
@@ -738,8 +803,11 @@ deliver_listen(const char *path, const char *user, char *const *read_paths, size
 		log_warn("deliver: %s", esc_name(path));
 		return 1;
 	}
-	if (prepare(user, read_paths, nread) < 0)
-		return 1;
+	if ((r = prepare(user, read_paths, nread, sandbox_optional, &sandbox)) < 0) {
+		close(lfd);
+		curl_global_cleanup();
+		return r == -2 ? DELIVER_EXIT_NO_SANDBOX : 1;
+	}
 	log_info("deliver: waiting for wsid on %s", esc_name(path));
 	while (!term_requested) {
 		struct ucred cr;
@@ -758,7 +826,7 @@ deliver_listen(const char *path, const char *user, char *const *read_paths, size
 			continue;
 		}
 		log_info("deliver: wsid %d connected", (int)cr.pid);
-		serve(fd);
+		serve(fd, sandbox);
 		close(fd);
 		log_info("deliver: wsid disconnected");
 	}

@@ -20,11 +20,44 @@
 #include "json.h"
 #include "log.h"
 #include "procinfo.h"
+#include "root.h"
 #include "scan.h"
 #include "slotset.h"
 
 #define HANDLE_MAP_MAX 65536
 #define BATCH_MAX 2000
+
+/* Files wsid cannot read whole are retried, never dropped, and never retried
+ * without bound:
+ * - a file a lease (fcntl F_SETLEASE) keeps closed: the refused non-blocking
+ *   open started the lease break (the holder is told to yield); tried again
+ *   after 50, 200 and 800 ms, then once with an open that waits LEASE_WAIT_MS
+ *   on a hash worker (one such open at a time, and only with two workers or
+ *   more, so the others keep hashing), then stored `locked` with an event;
+ * - a file that changed while hashed: tried again after a delay doubling
+ *   from the close window + 5 ms (15, 30 ... 960 ms by default: 1.9 s; never
+ *   more than PARK_CHANGING_MS); the
+ *   CHANGED_MAX-th time in a row it is stored `changing` with an event;
+ * then parked: looked at again after a delay doubling from PARK_LOCKED_MS or
+ * PARK_CHANGING_MS up to PARK_MAX_MS. While a file waits for a retry, new
+ * events on it wait too (a writer that never stops costs one hash per delay);
+ * only a file created or moved to its name is looked at at once. Parked files
+ * are stored: sync does not wait for them. Beyond PARKED_MAX of them, the
+ * webspace is reconciled after RECHECK_MS instead (a reconcile looks at every
+ * `locked` or `changing` row). */
+#define LOCKED_RETRIES 3
+#define LOCKED_RETRY_MS 50
+#define LEASE_WAIT_MS 2000
+#define CHANGED_MAX 8
+#define PARK_LOCKED_MS 10000ull
+#define PARK_CHANGING_MS 4000ull
+#define PARK_MAX_MS 1800000ull
+#define PARKED_MAX 4096
+#define RECHECK_MS 60000ull
+
+/* the pending lists: close window, modify window (FIFOs: every entry of one
+ * waits the same time), and the retry list (ordered by deadline) */
+enum { LIST_CLOSE, LIST_MODIFY, LIST_RETRY, LIST_MAX };
 
 struct pending {
 	int64_t ws;
@@ -36,7 +69,10 @@ struct pending {
 	int mount_fd;
 	struct file_handle *handle;
 	bool in_flight, again;
-	int list; /* -1 none, 0 close window, 1 modify window */
+	bool wait_open; /* the next attempt may wait for a lease to be broken */
+	bool parked;    /* stored locked or changing, waiting in LIST_RETRY */
+	uint8_t locked_tries, changed_tries, park_level;
+	int list; /* -1 none, else LIST_* */
 	struct pending *prev, *next;
 	char *key;
 	size_t klen;
@@ -50,6 +86,11 @@ struct webspace {
 	int64_t id;
 	char *root;
 	size_t root_len;
+	/* the directory registered (root.h): held open so that its inode cannot
+	 * be reused; every walk, hash and read checks the path still leads to it */
+	int rootfd;
+	struct root_id rid;
+	bool root_changed; /* the path leads elsewhere now: nothing is walked */
 	char *customer;
 	bool baselined;
 	bool walking;
@@ -58,6 +99,8 @@ struct webspace {
 	size_t ninst;
 	uint64_t reident_ns; /* 0 = not scheduled */
 	bool reident_index;  /* scheduled by an index change */
+	uint64_t recheck_ns; /* a reconcile to come (files not parked, lost events), 0: none */
+	uint64_t lost_ns;    /* the last reconcile for lost events or a file system error */
 };
 
 enum bg_kind { BG_BASELINE, BG_RECONCILE };
@@ -66,6 +109,9 @@ struct bg_job {
 	enum bg_kind kind;
 	int64_t ws;
 	char *root;
+	struct root_id rid;
+	bool root_changed; /* the path did not lead to the registered root */
+	void *ignore_ud;   /* held for the walk (engine_opts.ignore_hold) */
 	struct scan_tree *tree;
 	char err[256];
 	struct bg_job *next;
@@ -74,6 +120,7 @@ struct bg_job {
 
 struct engine {
 	struct engine_opts o;
+	char *dbpath; /* a copy: the walks read it while a reload frees the configuration */
 	struct store *s;
 	struct state *st;
 	struct fpindex *idx;
@@ -89,7 +136,10 @@ struct engine {
 	struct hmap ws_by_root; /* root -> index + 1 */
 	struct hmap pending;    /* ws id + relpath -> struct pending* */
 	struct hmap handles;    /* handle bytes -> ws id + relpath (for #ino names) */
-	struct plist lists[2];
+	struct plist lists[LIST_MAX];
+	size_t nparked;     /* parked entries (stored, waiting in LIST_RETRY) */
+	bool lease_waiting; /* a job waits for a lease to be broken */
+	unsigned workers;   /* hash worker threads */
 	struct proc_cache *pc;
 	size_t batch;
 	struct engine_stats stats;
@@ -143,6 +193,10 @@ plist_unlink(struct engine *e, struct pending *p)
 
 	if (p->list < 0)
 		return;
+	if (p->parked) {
+		p->parked = false;
+		e->nparked--;
+	}
 	l = &e->lists[p->list];
 	if (p->prev)
 		p->prev->next = p->next;
@@ -171,6 +225,31 @@ plist_append(struct engine *e, struct pending *p, int which, uint64_t deadline)
 	else
 		l->head = p;
 	l->tail = p;
+}
+
+/* into LIST_RETRY, which stays ordered by deadline */
+static void
+plist_retry(struct engine *e, struct pending *p, uint64_t deadline)
+{
+	struct plist *l = &e->lists[LIST_RETRY];
+	struct pending *at;
+
+	plist_unlink(e, p);
+	p->deadline_ns = deadline;
+	p->list = LIST_RETRY;
+	for (at = l->tail; at && at->deadline_ns > deadline; at = at->prev)
+		;
+	/* after `at`, or at the head */
+	p->prev = at;
+	p->next = at ? at->next : l->head;
+	if (p->next)
+		p->next->prev = p;
+	else
+		l->tail = p;
+	if (at)
+		at->next = p;
+	else
+		l->head = p;
 }
 
 static void
@@ -262,9 +341,61 @@ engine_webspace_find(struct engine *e, const char *abspath, size_t len, int64_t 
 }
 
 static void bg_submit(struct engine *e, enum bg_kind kind, struct webspace *w);
+static void batch_begin(struct engine *e);
+static void emit(struct engine *e, int64_t id, enum verdict_kind v);
+
+/* The path of w no longer leads to the directory registered (moved away,
+ * replaced by a symlink or another directory): nothing is walked, hashed or
+ * read under it until discovery registers a directory that passes its checks
+ * again. Logged, and one event for the admin route (source "system"). */
+static void
+ws_root_changed(struct engine *e, struct webspace *w, const char *why)
+{
+	struct event_row ev;
+	char reason[320];
+	int64_t id;
+
+	if (w->root_changed)
+		return;
+	w->root_changed = true;
+	log_warnx("webspace %s: its root is no longer the directory registered (%s): not walked; "
+		  "registered again when a directory at its path passes the discovery checks",
+		  esc_name(w->root), why);
+	snprintf(reason, sizeof(reason), "webspace root moved, removed or replaced (%s): not watched "
+		 "until a directory at its path passes the discovery checks", why);
+	memset(&ev, 0, sizeof(ev));
+	ev.time_ns = now_real_ns();
+	ev.webspace_id = w->id;
+	ev.customer = w->customer;
+	ev.path = "";
+	ev.change = CHANGE_MODIFIED;
+	ev.verdict = VERDICT_SUSPICIOUS;
+	ev.severity = SEV_WARNING;
+	ev.reason = reason;
+	ev.source = "system";
+	batch_begin(e);
+	if (state_event_add(e->st, &ev, &id) == 0)
+		emit(e, id, ev.verdict);
+}
+
+/* reopens the root of w (root_reopen): a descriptor to close, or negative;
+ * a root that changed is marked so */
+static int
+ws_root_open(struct engine *e, struct webspace *w)
+{
+	int fd;
+
+	if (w->root_changed)
+		return -ESTALE;
+	fd = root_reopen(w->root, &w->rid);
+	if (fd == -ESTALE)
+		ws_root_changed(e, w, "found when reading a file");
+	return fd;
+}
 
 int
-engine_webspace_add(struct engine *e, const char *root, const char *customer, int64_t *ret_id)
+engine_webspace_add(struct engine *e, const char *root, const char *customer, int rootfd,
+		    const struct root_id *rid, int64_t *ret_id)
 {
 	struct webspace *w;
 	size_t rl = strlen(root);
@@ -278,6 +409,22 @@ engine_webspace_add(struct engine *e, const char *root, const char *customer, in
 		w = &e->ws[(size_t)v - 1];
 		if (ret_id)
 			*ret_id = w->id;
+		if (!w->root_changed && root_id_equal(&w->rid, rid)) {
+			close(rootfd);
+			return 0;
+		}
+		/* another directory at the path, and it passed the checks of
+		 * discovery: it is the webspace from now on, compared with what
+		 * was stored */
+		ws_root_changed(e, w, "another directory took its path");
+		close(w->rootfd);
+		w->rootfd = rootfd;
+		w->rid = *rid;
+		w->root_changed = false;
+		log_info("webspace %s (customer %s): registered again (a directory that passed the "
+			 "checks): %s", esc_name(w->root), esc_name(w->customer),
+			 w->baselined ? "reconciling with the stored state" : "first scan (baseline)");
+		bg_submit(e, w->baselined ? BG_RECONCILE : BG_BASELINE, w);
 		return 0;
 	}
 	e->ws = xreallocarray(e->ws, e->nws + 1, sizeof(*e->ws));
@@ -286,9 +433,12 @@ engine_webspace_add(struct engine *e, const char *root, const char *customer, in
 	w->root = xstrndup(root, rl);
 	w->root_len = rl;
 	w->customer = xstrdup(customer);
+	w->rootfd = rootfd;
+	w->rid = *rid;
 	if ((r = state_webspace_upsert(e->st, w->root, customer, &w->id, &w->baselined)) < 0) {
 		free(w->root);
 		free(w->customer);
+		close(rootfd);
 		return r;
 	}
 	e->nws++;
@@ -415,6 +565,10 @@ engine_note(struct engine *e, int64_t ws, const char *relpath, size_t rlen, unsi
 		p->mount_fd = mount_fd;
 		remember_handle(e, handle, ws, relpath, rlen);
 	}
+	/* waiting to be tried again (a lease, a file that never settles): only
+	 * a new file at the name cuts the wait short */
+	if (p->list == LIST_RETRY && !(flags & (NOTE_CREATE | NOTE_DELETE | NOTE_MOVED_IN)))
+		return;
 	pending_arm(e, p);
 }
 
@@ -672,6 +826,41 @@ is_web_server(const struct engine *e, const struct proc_info *pi)
 	return false;
 }
 
+static bool
+status_unsettled(enum hash_status st)
+{
+	return st == HASH_LOCKED || st == HASH_CHANGED;
+}
+
+static bool
+row_unsettled(const struct file_row *row)
+{
+	return strcmp(row->status, hash_status_name(HASH_LOCKED)) == 0 ||
+	       strcmp(row->status, hash_status_name(HASH_CHANGED)) == 0;
+}
+
+/* A file wsid could not read whole: a lease kept it closed, or it changed
+ * every time it was hashed. What its name says still counts: code where none
+ * belongs keeps the severity of `suspicious`. */
+static void
+verdict_unread(enum hash_status st, struct verdict *vd)
+{
+	enum verdict_kind kind = st == HASH_LOCKED ? VERDICT_LOCKED : VERDICT_CHANGING;
+	enum severity sev = verdict_default_severity(kind);
+	bool by_name = vd->kind == VERDICT_SUSPICIOUS;
+	char name_reason[sizeof(vd->reason)];
+
+	if (by_name && vd->severity > sev)
+		sev = vd->severity;
+	memcpy(name_reason, vd->reason, sizeof(name_reason));
+	snprintf(vd->reason, sizeof(vd->reason), "%s; judged again later%s%.200s",
+		 st == HASH_LOCKED ? "not read: a file lease (fcntl F_SETLEASE) kept it closed"
+				   : "not read: it changed every time it was hashed",
+		 by_name ? "; by its name: " : "", by_name ? name_reason : "");
+	vd->kind = kind;
+	vd->severity = sev;
+}
+
 /* what a change means */
 struct judgement {
 	const struct inst_row *ir;
@@ -735,6 +924,8 @@ judge(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
 		J->vd.severity = SEV_WARNING;
 		snprintf(J->vd.reason, sizeof(J->vd.reason), "a %s in a webspace (never opened by wsid)",
 			 S_ISFIFO(res->mode) ? "FIFO" : S_ISSOCK(res->mode) ? "socket" : "device node");
+	} else if (res && change != CHANGE_DELETED && status_unsettled(res->status)) {
+		verdict_unread(res->status, &J->vd);
 	} else if (res && change != CHANGE_DELETED && res->status != HASH_OK) {
 		size_t n = strlen(J->vd.reason);
 
@@ -913,7 +1104,9 @@ on_result(struct engine *e, struct pending *p, struct hash_job *j)
 	bool had = false;
 	const char *source = (p->flags & NOTE_RECONCILE) ? "reconcile" : "live";
 
-	if (w == NULL)
+	/* none, or hashed under a root registered since: its reconcile covers
+	 * the file */
+	if (w == NULL || !root_id_equal(&j->rid, &w->rid))
 		return;
 	had = state_file_get(e->st, w->id, p->relpath, p->rlen, &old) == 0;
 	if (j->res.status == HASH_GONE) {
@@ -922,6 +1115,10 @@ on_result(struct engine *e, struct pending *p, struct hash_job *j)
 				      p->pid, source, true);
 			e->stats.deleted++;
 		}
+		return;
+	}
+	if (j->res.status == HASH_ERROR && j->res.err == ESTALE) {
+		ws_root_changed(e, w, "found when hashing a file");
 		return;
 	}
 	if (j->res.status == HASH_ERROR) {
@@ -969,6 +1166,67 @@ on_result(struct engine *e, struct pending *p, struct hash_job *j)
 		      had ? &old : NULL, NULL, 0, p->pid, source, true);
 }
 
+static bool
+lease_wait_free(const struct engine *e)
+{
+	return e->workers >= 2 && !e->lease_waiting;
+}
+
+/* A lease kept the file closed (see LOCKED_RETRIES): true when another
+ * attempt is scheduled, false when it is to be stored `locked` */
+static bool
+lease_retry(struct engine *e, struct pending *p, const struct hash_job *j, uint64_t now)
+{
+	if (j->wait_ms)
+		return false; /* even the open that waits was refused */
+	if (p->park_level == 0 && p->locked_tries < LOCKED_RETRIES) {
+		uint64_t d = (uint64_t)LOCKED_RETRY_MS << (2 * p->locked_tries);
+
+		p->locked_tries++;
+		p->again = false;
+		plist_retry(e, p, now + d * 1000000ull);
+		return true;
+	}
+	if (!lease_wait_free(e))
+		return false;
+	p->wait_open = true;
+	p->again = false;
+	plist_retry(e, p, now);
+	return true;
+}
+
+/* Stored `locked` or `changing`: parked to be looked at again later (see
+ * PARK_LOCKED_MS). false when too many are parked: the webspace is then
+ * reconciled after RECHECK_MS, which looks at every such row. */
+static bool
+park(struct engine *e, struct pending *p, enum hash_status why, uint64_t now)
+{
+	uint64_t d = why == HASH_LOCKED ? PARK_LOCKED_MS : PARK_CHANGING_MS;
+	unsigned k;
+
+	if (e->nparked >= PARKED_MAX) {
+		struct webspace *w = ws_get(e, p->ws);
+
+		if (w && w->recheck_ns == 0)
+			w->recheck_ns = now + RECHECK_MS * 1000000ull;
+		return false;
+	}
+	for (k = 0; k < p->park_level && d < PARK_MAX_MS; k++)
+		d *= 2;
+	if (d > PARK_MAX_MS)
+		d = PARK_MAX_MS;
+	if (p->park_level < UINT8_MAX)
+		p->park_level++;
+	p->locked_tries = p->changed_tries = 0;
+	p->again = false;
+	p->flags &= NOTE_RECONCILE;
+	p->close_ns = 0;
+	plist_retry(e, p, now + d * 1000000ull);
+	p->parked = true;
+	e->nparked++;
+	return true;
+}
+
 void
 engine_on_hashed(struct engine *e)
 {
@@ -977,21 +1235,26 @@ engine_on_hashed(struct engine *e)
 	while ((j = hashpool_done(e->pool)) != NULL) {
 		struct pending *p = j->ud;
 		uint64_t now = now_mono_ns();
+		enum hash_status status = j->res.status;
 
 		e->stats.hashed++;
 		p->in_flight = false;
-		if (p->again && j->res.status == HASH_CHANGED &&
-		    now - p->first_ns < e->o.modify_max_ms * 1000000ull) {
-			/* still being written: the newer event re-arms it */
-			p->again = false;
-			pending_arm(e, p);
+		if (j->wait_ms)
+			e->lease_waiting = false;
+		if (status == HASH_LOCKED && lease_retry(e, p, j, now)) {
 			hash_job_free(j);
 			continue;
 		}
-		if (j->res.status == HASH_CHANGED) {
-			/* changed while hashed: try again shortly */
+		if (status == HASH_CHANGED && p->park_level == 0 && p->changed_tries + 1 < CHANGED_MAX) {
+			/* changed while hashed: again after a delay doubling
+			 * from the close window + 5 ms (newer events wait too) */
+			uint64_t d = (e->o.debounce_close_ms + 5) << p->changed_tries;
+
+			if (d > PARK_CHANGING_MS)
+				d = PARK_CHANGING_MS;
+			p->changed_tries++;
 			p->again = false;
-			plist_append(e, p, 0, now + e->o.debounce_close_ms * 1000000ull + 5000000ull);
+			plist_retry(e, p, now + d * 1000000ull);
 			hash_job_free(j);
 			continue;
 		}
@@ -1005,6 +1268,9 @@ engine_on_hashed(struct engine *e)
 				e->stats.lat_max_ns = lat;
 		}
 		hash_job_free(j);
+		if (status_unsettled(status) && park(e, p, status, now))
+			continue;
+		p->locked_tries = p->changed_tries = p->park_level = 0;
 		if (p->again) {
 			p->again = false;
 			p->flags = NOTE_CLOSE_WRITE;
@@ -1126,12 +1392,15 @@ engine_timeout_ms(struct engine *e)
 	size_t i;
 	int l;
 
-	for (l = 0; l < 2; l++)
+	for (l = 0; l < LIST_MAX; l++)
 		if (e->lists[l].head && e->lists[l].head->deadline_ns < best)
 			best = e->lists[l].head->deadline_ns;
-	for (i = 0; i < e->nws; i++)
+	for (i = 0; i < e->nws; i++) {
 		if (e->ws[i].reident_ns && e->ws[i].reident_ns < best)
 			best = e->ws[i].reident_ns;
+		if (e->ws[i].recheck_ns && e->ws[i].recheck_ns < best)
+			best = e->ws[i].recheck_ns;
+	}
 	if (e->repair_ns && e->repair_ns < best)
 		best = e->repair_ns;
 	if (best == UINT64_MAX)
@@ -1150,28 +1419,37 @@ engine_tick(struct engine *e)
 	size_t i;
 	int l;
 
-	for (l = 0; l < 2; l++) {
+	for (l = 0; l < LIST_MAX; l++) {
 		struct pending *p;
 
 		while ((p = e->lists[l].head) != NULL && p->deadline_ns <= now) {
 			struct webspace *w = ws_get(e, p->ws);
 			struct hash_job *j;
+			unsigned wait_ms;
 
-			if (w == NULL) {
+			/* a root that changed: its reconcile once registered again
+			 * finds what this change was */
+			if (w == NULL || w->root_changed) {
 				pending_drop(e, p);
 				continue;
 			}
 			j = xcalloc(1, sizeof(*j));
 			j->root = xstrdup(w->root);
+			j->rid = w->rid;
 			j->relpath = xstrdup(p->relpath);
 			j->mount_fd = p->mount_fd;
 			j->handle = handle_dup(p->handle);
 			j->max_size = e->o.max_file_size;
 			j->ud = p;
+			wait_ms = p->wait_open && lease_wait_free(e) ? LEASE_WAIT_MS : 0;
+			j->wait_ms = wait_ms;
 			if (hashpool_submit(e->pool, j) < 0) {
 				hash_job_free(j);
 				goto reident; /* full: the rest waits */
 			}
+			if (wait_ms)
+				e->lease_waiting = true;
+			p->wait_open = false;
 			plist_unlink(e, p);
 			p->in_flight = true;
 			p->again = false;
@@ -1191,6 +1469,10 @@ reident:
 			w->reident_ns = 0;
 			engine_flush(e);
 			reident(e, w);
+		}
+		if (w->recheck_ns && w->recheck_ns <= now) {
+			w->recheck_ns = 0;
+			engine_reconcile(e, w->id, "looking again (files locked or changing, lost events)");
 		}
 	}
 }
@@ -1237,20 +1519,14 @@ engine_idle(struct engine *e)
 	for (i = 0; i < e->nws; i++)
 		if (e->ws[i].walking || e->ws[i].reident_ns)
 			return false;
-	return e->lists[0].head == NULL && e->lists[1].head == NULL &&
+	/* parked files are stored: they are not waited for */
+	return e->lists[LIST_CLOSE].head == NULL && e->lists[LIST_MODIFY].head == NULL &&
 	       hashpool_backlog(e->pool) == 0 && e->bg_running == 0 && !state_in_tx(e->st) &&
-	       e->pending.len == 0 && e->repair_ns == 0;
+	       e->pending.len == e->nparked && e->repair_ns == 0;
 }
 
 /* ---- background walks ---- */
 
-static bool
-bg_ignore(void *ud, const char *relpath, size_t len)
-{
-	struct engine *e = ud;
-
-	return e->o.ignored && e->o.ignored(e->o.ignored_ud, relpath, len);
-}
 
 static void *
 bg_thread(void *arg)
@@ -1261,6 +1537,7 @@ bg_thread(void *arg)
 		struct bg_job *j;
 		struct scan_opts so;
 		uint64_t one = 1;
+		int rootfd;
 
 		pthread_mutex_lock(&e->bg_mu);
 		while (e->bg_todo == NULL && !e->bg_stop)
@@ -1276,15 +1553,25 @@ bg_thread(void *arg)
 		memset(&so, 0, sizeof(so));
 		so.jobs = e->o.hash_workers;
 		so.max_size = e->o.max_file_size;
-		so.ignore = bg_ignore;
-		so.ignore_ud = e;
+		so.ignore = e->o.ignored;
+		so.ignore_ud = j->ignore_ud;
 		if (j->kind == BG_BASELINE)
-			so.dbpath = e->o.dbpath;
+			so.dbpath = e->dbpath;
 		else
 			so.stat_only = true;
 		j->started_ns = now_mono_ns();
-		if (scan_tree_run(j->root, &so, &j->tree, j->err, sizeof(j->err)) < 0)
+		/* from the registered directory only: never from what a tenant
+		 * put at its path since */
+		rootfd = root_reopen(j->root, &j->rid);
+		if (rootfd < 0) {
+			j->root_changed = rootfd == -ESTALE;
+			snprintf(j->err, sizeof(j->err), "%s", strerror(-rootfd));
 			j->tree = NULL;
+		} else if (scan_tree_run_at(rootfd, j->root, &so, &j->tree, j->err, sizeof(j->err)) < 0) {
+			j->tree = NULL;
+		}
+		if (rootfd >= 0)
+			close(rootfd);
 
 		pthread_mutex_lock(&e->bg_mu);
 		j->next = e->bg_done;
@@ -1296,10 +1583,22 @@ bg_thread(void *arg)
 }
 
 static void
+bg_job_free(struct engine *e, struct bg_job *j)
+{
+	if (e->o.ignore_release)
+		e->o.ignore_release(j->ignore_ud);
+	scan_tree_free(j->tree);
+	free(j->root);
+	free(j);
+}
+
+static void
 bg_submit(struct engine *e, enum bg_kind kind, struct webspace *w)
 {
 	struct bg_job *j;
 
+	if (w->root_changed)
+		return; /* until registered again */
 	if (w->walking) {
 		w->reconcile_again = true;
 		return;
@@ -1308,6 +1607,9 @@ bg_submit(struct engine *e, enum bg_kind kind, struct webspace *w)
 	j->kind = kind;
 	j->ws = w->id;
 	j->root = xstrdup(w->root);
+	j->rid = w->rid;
+	/* the configuration the walk reads stays alive until it is done */
+	j->ignore_ud = e->o.ignore_hold ? e->o.ignore_hold(e->o.ignored_ud) : e->o.ignored_ud;
 	w->walking = true;
 	e->bg_running++;
 	pthread_mutex_lock(&e->bg_mu);
@@ -1333,8 +1635,34 @@ engine_reconcile(struct engine *e, int64_t ws, const char *why)
 	for (i = 0; i < e->nws; i++) {
 		struct webspace *w = &e->ws[i];
 
-		if (ws && w->id != ws)
+		if ((ws && w->id != ws) || w->root_changed)
 			continue;
+		log_info("reconcile %s: %s", esc_name(w->root), why);
+		bg_submit(e, w->baselined ? BG_RECONCILE : BG_BASELINE, w);
+	}
+}
+
+#define LOST_RECONCILE_MS 60000ull
+
+void
+engine_reconcile_dev(struct engine *e, dev_t dev, const char *why)
+{
+	uint64_t now = now_mono_ns();
+	size_t i;
+
+	for (i = 0; i < e->nws; i++) {
+		struct webspace *w = &e->ws[i];
+		struct stat st;
+
+		if (dev && (lstat(w->root, &st) < 0 || st.st_dev != dev))
+			continue;
+		/* a reconcile can itself run into the error again */
+		if (w->lost_ns && now - w->lost_ns < LOST_RECONCILE_MS * 1000000ull) {
+			if (w->recheck_ns == 0)
+				w->recheck_ns = w->lost_ns + LOST_RECONCILE_MS * 1000000ull;
+			continue;
+		}
+		w->lost_ns = now;
 		log_info("reconcile %s: %s", esc_name(w->root), why);
 		bg_submit(e, w->baselined ? BG_RECONCILE : BG_BASELINE, w);
 	}
@@ -1424,7 +1752,8 @@ merge_row(void *ud, const struct file_row *row)
 		if (f->pathlen == row->rlen && memcmp(f->path, row->relpath, row->rlen) == 0) {
 			c->pos++;
 			if (!tree_entry_relevant(f) || f->ino != row->ino || f->size != row->size ||
-			    f->mtime_ns != row->mtime_ns || f->ctime_ns != row->ctime_ns) {
+			    f->mtime_ns != row->mtime_ns || f->ctime_ns != row->ctime_ns ||
+			    row_unsettled(row)) {
 				log_debug("reconcile: %s changed (ino %llu/%llu size %llu/%llu mtime %lld/%lld "
 					  "ctime %lld/%lld)", esc_name(f->path), (unsigned long long)f->ino,
 					  (unsigned long long)row->ino, (unsigned long long)f->size,
@@ -1541,8 +1870,12 @@ res_from_row(struct webspace *w, const struct file_row *row, const char *relpath
 	res->uid = row->uid;
 	if (row->has_sha && row->size > 0) {
 		char head[32];
-		int n = scan_read_small(w->root, relpath, head, sizeof(head));
+		/* the registered directory only (root.h) */
+		int fd = w->root_changed ? -ESTALE : root_reopen(w->root, &w->rid);
+		int n = fd < 0 ? fd : scan_read_small(fd, relpath, head, sizeof(head));
 
+		if (fd >= 0)
+			close(fd);
 		if (n > 0) {
 			memcpy(res->head, head, (size_t)n);
 			res->headlen = (uint8_t)n;
@@ -1948,7 +2281,8 @@ bg_baseline_done(struct engine *e, struct webspace *w, struct bg_job *j)
 		/* the head bytes are not kept by the scan: read them for code checks */
 		if (res.status == HASH_OK && f->size > 0 && !ident_is_code(f->path, f->pathlen)) {
 			char head[32];
-			int n = scan_read_small(w->root, f->path, head, sizeof(head));
+			/* beneath the directory the walk went through */
+			int n = scan_read_small(j->tree->rootfd, f->path, head, sizeof(head));
 
 			if (n > 0) {
 				memcpy(res.head, head, (size_t)n);
@@ -1958,6 +2292,9 @@ bg_baseline_done(struct engine *e, struct webspace *w, struct bg_job *j)
 		/* only what the verdicts flag raises an event at baseline */
 		record_change(e, w, f->path, f->pathlen, CHANGE_BASELINE, &res, NULL, NULL, 0, 0,
 			      "baseline", false);
+		/* locked or changing: retried like a live change, then parked */
+		if (status_unsettled(res.status))
+			engine_note(e, w->id, f->path, f->pathlen, NOTE_RECONCILE, -1, NULL, 0);
 	}
 	batch_begin(e);
 	state_webspace_set_baseline(e->st, w->id);
@@ -1991,7 +2328,11 @@ engine_on_bg(struct engine *e)
 		e->bg_running--;
 		if (w) {
 			w->walking = false;
-			if (j->tree == NULL)
+			if (!root_id_equal(&j->rid, &w->rid))
+				; /* a walk of the root before it was registered again */
+			else if (j->root_changed)
+				ws_root_changed(e, w, "found when walking it");
+			else if (j->tree == NULL)
 				log_warnx("walk of %s failed: %s", esc_name(w->root), j->err);
 			else if (j->kind == BG_BASELINE)
 				bg_baseline_done(e, w, j);
@@ -2002,9 +2343,7 @@ engine_on_bg(struct engine *e)
 				bg_submit(e, w->baselined ? BG_RECONCILE : BG_BASELINE, w);
 			}
 		}
-		scan_tree_free(j->tree);
-		free(j->root);
-		free(j);
+		bg_job_free(e, j);
 	}
 	/* a walk's tree is large and short-lived: give the memory back */
 	malloc_trim(0);
@@ -2034,9 +2373,11 @@ reident(struct engine *e, struct webspace *w)
 	struct ident_result *r = NULL;
 
 	c.e = e;
-	c.t = xcalloc(1, sizeof(*c.t));
-	c.t->root = xstrdup(w->root);
-	if (state_files_under(e->st, w->id, "", 0, reident_row, &c) == 0 &&
+	c.t = scan_tree_new(w->root);
+	/* version files are read beneath the registered directory; a root
+	 * that changed keeps its installations until registered again */
+	c.t->rootfd = ws_root_open(e, w);
+	if (c.t->rootfd != -ESTALE && state_files_under(e->st, w->id, "", 0, reident_row, &c) == 0 &&
 	    ident_run(e->s, e->idx, c.t, &r) == 0)
 		store_installations(e, w, r, w->reident_index ? "index" : "live");
 	w->reident_index = false;
@@ -2053,6 +2394,8 @@ engine_new(struct store *s, const struct engine_opts *o, struct engine **ret)
 	int r;
 
 	e->o = *o;
+	e->dbpath = o->dbpath ? xstrdup(o->dbpath) : NULL;
+	e->o.dbpath = e->dbpath;
 	if (e->o.debounce_close_ms == 0)
 		e->o.debounce_close_ms = 10;
 	if (e->o.debounce_modify_ms == 0)
@@ -2085,6 +2428,7 @@ engine_new(struct store *s, const struct engine_opts *o, struct engine **ret)
 					     "WHERE p.product_id=? AND p.relpath=?");
 	if ((r = hashpool_new(o->hash_workers, 4096, &e->pool)) < 0)
 		goto fail;
+	e->workers = hashpool_threads(e->pool);
 	e->bg_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (e->bg_efd < 0) {
 		r = -errno;
@@ -2122,16 +2466,13 @@ engine_free(struct engine *e)
 			struct bg_job *j = e->bg_todo;
 
 			e->bg_todo = j->next;
-			free(j->root);
-			free(j);
+			bg_job_free(e, j);
 		}
 		while (e->bg_done) {
 			struct bg_job *j = e->bg_done;
 
 			e->bg_done = j->next;
-			scan_tree_free(j->tree);
-			free(j->root);
-			free(j);
+			bg_job_free(e, j);
 		}
 		close(e->bg_efd);
 	}
@@ -2151,6 +2492,7 @@ engine_free(struct engine *e)
 	hmap_free(&e->handles);
 	hmap_free(&e->ws_by_root);
 	for (i = 0; i < e->nws; i++) {
+		close(e->ws[i].rootfd);
 		free(e->ws[i].root);
 		free(e->ws[i].customer);
 		state_inst_rows_free(e->ws[i].inst, e->ws[i].ninst);
@@ -2163,6 +2505,7 @@ engine_free(struct engine *e)
 	fpindex_free(e->idx);
 	state_free(e->st);
 	proc_cache_free(e->pc);
+	free(e->dbpath);
 	free(e);
 }
 
@@ -2269,6 +2612,7 @@ engine_set_policy(struct engine *e, const struct engine_opts *o)
 	e->o.ncomponent_dirs = o->ncomponent_dirs;
 	e->o.web_server = o->web_server;
 	e->o.nweb_server = o->nweb_server;
+	e->o.ignored_ud = o->ignored_ud;
 }
 
 void

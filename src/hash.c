@@ -6,9 +6,13 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <openssl/evp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -87,6 +91,7 @@ hash_status_name(enum hash_status s)
 		[HASH_CHANGED] = "changed-while-hashed",
 		[HASH_GONE] = "gone",
 		[HASH_ERROR] = "error",
+		[HASH_LOCKED] = "locked",
 	};
 
 	return (unsigned)s < HASH_STATUS_MAX ? names[s] : "unknown";
@@ -333,6 +338,14 @@ hash_file_beneath(int rootfd, const char *relpath, uint64_t max_size, const stru
 			return;
 		} else if (fd == -ENOENT || fd == -ENOTDIR) {
 			ret->status = HASH_GONE;
+		} else if (fd == -EAGAIN && stat_beneath(rootfd, relpath, &st) == 0 &&
+			   S_ISREG(st.st_mode)) {
+			/* a lease: the refused open started its break, the
+			 * caller tries again (hash_file_wait) */
+			ret->status = HASH_LOCKED;
+			ret->err = EAGAIN;
+			fill_stat(ret, &st);
+			return;
 		} else if (stat_beneath(rootfd, relpath, &st) == 0 && !S_ISREG(st.st_mode)) {
 			/* a socket cannot be opened at all (ENXIO), nor a device
 			 * without a driver: it is what it is, not an error */
@@ -388,8 +401,10 @@ stat_walk(int rootfd, const char *relpath, struct stat *ret)
 	return r;
 }
 
-int
-stat_beneath(int rootfd, const char *relpath, struct stat *ret)
+/* relpath beneath rootfd as an O_PATH descriptor (the name not followed), or
+ * a negative errno */
+static int
+path_open_beneath(int rootfd, const char *relpath)
 {
 	struct open_how how = {
 		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
@@ -397,19 +412,121 @@ stat_beneath(int rootfd, const char *relpath, struct stat *ret)
 			   RESOLVE_NO_XDEV,
 	};
 	long fd;
-	int r = 0;
 
 	if (relpath[0] == '/' || relpath[0] == '\0')
 		return -EXDEV;
 	fd = syscall(SYS_openat2, rootfd, relpath, &how, sizeof(how));
+	return fd < 0 ? -errno : (int)fd;
+}
+
+int
+stat_beneath(int rootfd, const char *relpath, struct stat *ret)
+{
+	int fd = path_open_beneath(rootfd, relpath), r = 0;
+
 	/* as hash_open_beneath: no openat2, a path beyond PATH_MAX, or a
 	 * rename raced with RESOLVE_BENEATH */
-	if (fd < 0 && (errno == ENOSYS || errno == ENAMETOOLONG || errno == EAGAIN))
+	if (fd == -ENOSYS || fd == -ENAMETOOLONG || fd == -EAGAIN)
 		return stat_walk(rootfd, relpath, ret);
 	if (fd < 0)
-		return errno == ELOOP ? -ELOOP : -errno;
-	if (fstat((int)fd, ret) < 0)
+		return fd;
+	if (fstat(fd, ret) < 0)
 		r = -errno;
-	close((int)fd);
+	close(fd);
 	return r;
+}
+
+/* ---- waiting for a lease to be broken ---- */
+
+static void
+wait_alarm(int sig)
+{
+	(void)sig; /* only there to interrupt the open (no SA_RESTART) */
+}
+
+static pthread_once_t wait_once = PTHREAD_ONCE_INIT;
+
+static void
+wait_signal_init(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = wait_alarm;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGRTMIN, &sa, NULL) < 0)
+		log_warn("hash: sigaction");
+}
+
+/* Opens the inode pinned by pathfd for reading, blocking at most wait_ms: a
+ * timer sends this thread a signal then, and every 10 ms after (one that
+ * came just before the open went to sleep would be lost). Returns an fd,
+ * -EINTR when the time ran out, or another negative errno. */
+static int
+open_bounded(int pathfd, unsigned wait_ms)
+{
+	char link[64];
+	struct sigevent sev;
+	struct itimerspec its;
+	sigset_t set, old;
+	timer_t t;
+	int fd, err;
+
+	pthread_once(&wait_once, wait_signal_init);
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = SIGRTMIN;
+	sev._sigev_un._tid = gettid();
+	if (timer_create(CLOCK_MONOTONIC, &sev, &t) < 0)
+		return -errno;
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMIN);
+	pthread_sigmask(SIG_UNBLOCK, &set, &old);
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = wait_ms / 1000;
+	its.it_value.tv_nsec = (long)(wait_ms % 1000) * 1000000L + 1;
+	its.it_interval.tv_nsec = 10 * 1000000L;
+	if (timer_settime(t, 0, &its, NULL) < 0) {
+		err = errno;
+		fd = -1;
+		goto out;
+	}
+	/* the magic link reaches the pinned inode itself: no path walk */
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", pathfd);
+	fd = open(link, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = open(link, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	err = errno;
+out:
+	timer_delete(t);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return fd < 0 ? -err : fd;
+}
+
+void
+hash_file_wait(int rootfd, const char *relpath, uint64_t max_size, unsigned wait_ms,
+	       struct hash_result *ret)
+{
+	int pfd = path_open_beneath(rootfd, relpath), fd;
+	struct stat st;
+
+	if (pfd < 0 || fstat(pfd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		/* gone, no longer a regular file, or a path only the walk
+		 * opens: judged as usual, without waiting */
+		if (pfd >= 0)
+			close(pfd);
+		hash_file_beneath(rootfd, relpath, max_size, NULL, ret);
+		return;
+	}
+	fd = open_bounded(pfd, wait_ms);
+	close(pfd);
+	if (fd < 0) {
+		memset(ret, 0, sizeof(*ret));
+		fill_stat(ret, &st);
+		ret->status = fd == -EINTR ? HASH_LOCKED : HASH_ERROR;
+		ret->err = -fd;
+		return;
+	}
+	hash_fd(fd, max_size, &st, ret);
+	close(fd);
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "root.h"
 #include "util.h"
 
 struct hashpool {
@@ -44,13 +45,14 @@ hash_job_free(struct hash_job *j)
 void
 hash_job_run(struct hash_job *j)
 {
-	int rootfd = open(j->root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* the registered directory, never what took its path since (root.h) */
+	int rootfd = root_reopen(j->root, &j->rid);
 
 	j->by_handle = false;
 	if (rootfd < 0) {
 		memset(&j->res, 0, sizeof(j->res));
-		j->res.status = errno == ENOENT ? HASH_GONE : HASH_ERROR;
-		j->res.err = errno;
+		j->res.status = HASH_ERROR;
+		j->res.err = -rootfd;
 		return;
 	}
 	if (j->handle && j->mount_fd >= 0) {
@@ -75,6 +77,8 @@ hash_job_run(struct hash_job *j)
 		}
 	}
 	hash_file_beneath(rootfd, j->relpath, j->max_size, NULL, &j->res);
+	if (j->res.status == HASH_LOCKED && j->wait_ms)
+		hash_file_wait(rootfd, j->relpath, j->max_size, j->wait_ms, &j->res);
 	close(rootfd);
 }
 
@@ -230,6 +234,12 @@ hashpool_done(struct hashpool *p)
 	}
 	pthread_mutex_unlock(&p->mu);
 	return j;
+}
+
+unsigned
+hashpool_threads(const struct hashpool *p)
+{
+	return p->nthreads;
 }
 
 size_t

@@ -346,8 +346,10 @@ inst_version_claim(struct installation *in, const struct scan_tree *t)
 	if (p->version_file == NULL || p->version_pattern == NULL)
 		return;
 	in->has_version_file = true;
-	full = xasprintf("%s%s%.*s", t->root, "/", (int)in->root_len, in->root);
-	n = scan_read_small(full, p->version_file, buf, sizeof(buf) - 1);
+	/* beneath the directory the tree was walked from, never through a link */
+	full = in->root_len ? xasprintf("%.*s/%s", (int)in->root_len, in->root, p->version_file)
+			    : xstrdup(p->version_file);
+	n = scan_read_small(t->rootfd, full, buf, sizeof(buf) - 1);
 	free(full);
 	if (n < 0)
 		return;

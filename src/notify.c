@@ -40,6 +40,8 @@ struct notifier {
 	} inflight[INFLIGHT_MAX];
 	size_t ninflight;
 	char host[256];
+	char sandbox[48];    /* what confines the delivery process (its hello) */
+	int child_status;    /* of a delivery process reaped by the tick, else -1 */
 	bool connect_failing;
 	bool any_route;      /* some route exists: else events need no lookup */
 	sqlite3_stmt *q_event;
@@ -343,13 +345,13 @@ notifier_event(struct notifier *n, int64_t event_id)
 	char *customer = NULL, *verdict = NULL, *path = NULL, sha[SHA256_LEN];
 	int plen = 0, shalen = 0, sev;
 	int64_t ws;
-	bool aggregate, queued = false;
+	bool aggregate, system, queued = false;
 
 	if (!n->any_route)
 		return false; /* nobody to tell: no lookup on the hot path */
 	if (n->q_event == NULL)
 		n->q_event = store_prepare(n->s, "SELECT customer, webspace_id, path, verdict, severity, "
-						 "new_sha256, held, parent_id, nfiles FROM events WHERE id=?");
+						 "new_sha256, held, parent_id, nfiles, source FROM events WHERE id=?");
 	if ((q = n->q_event) == NULL)
 		return false;
 	sqlite3_bind_int64(q, 1, event_id);
@@ -370,12 +372,14 @@ notifier_event(struct notifier *n, int64_t event_id)
 		shalen = SHA256_LEN;
 	}
 	aggregate = sqlite3_column_type(q, 8) != SQLITE_NULL;
+	/* the daemon's own findings (a webspace root replaced) are the admin's */
+	system = sqlite3_column_text(q, 9) && strcmp((const char *)sqlite3_column_text(q, 9), "system") == 0;
 	sqlite3_reset(q);
 	nr = routes_for(n->cfg, customer, routes);
 	for (i = 0; i < nr; i++) {
 		int min = routes[i].r->min_severity >= 0 ? routes[i].r->min_severity : SEV_WARNING;
 
-		if (sev < min)
+		if (sev < min || (system && strcmp(routes[i].name, "admin") != 0))
 			continue;
 		/* a finding that persists is told once, reminded daily at most */
 		if (!aggregate && seen_recently(n, ws, path, plen, verdict, routes[i].name, sha, shalen))
@@ -431,12 +435,13 @@ notifier_test(struct notifier *n, const char *customer)
 #define TEMPLATE_MAX (64u << 10)
 
 /* DIR/LANGUAGE/NAME, else DIR/NAME, else the built-in text: a regular file of
- * at most 64 KiB, never through a symlink (malloc'ed) */
+ * at most 64 KiB, root's and writable by nobody else, never through a symlink
+ * (malloc'ed) */
 static char *
 template_text(const struct notifier *n, const char *lang, const char *name, const char *dflt)
 {
 	const char *dir = n->cfg->notify_templates;
-	char path[4096];
+	char path[4096], why[4600];
 	int i;
 
 	for (i = 0; dir && i < 2; i++) {
@@ -459,6 +464,12 @@ template_text(const struct notifier *n, const char *lang, const char *name, cons
 			close(fd);
 			log_warnx("notify: template %s: not a regular file of at most 64 KiB: ignored",
 				  esc_name(path));
+			continue;
+		}
+		/* what customers read: written by root alone */
+		if (config_file_check(path, &st, why, sizeof(why)) < 0) {
+			close(fd);
+			log_warnx("notify: template refused: %s; ignored", why);
 			continue;
 		}
 		text = xmalloc((size_t)st.st_size + 1);
@@ -566,18 +577,119 @@ advice_for(const struct notifier *n, const char *lang, const char *verdict)
 
 #define EVENT_TEMPLATE "{severity}: {verdict} ({change}, {time})\n  {path}\n  {reason}\n{advice}\n"
 
-/* the text part: one block per event, names escaped (never a raw control
- * byte in a mail) */
-static void
-text_events(struct notifier *n, int64_t oid, const char *lang, struct buf *body, size_t *count,
-	    char *first_verdict, size_t fvsz, int *max_sev)
-{
-	sqlite3_stmt *q = store_prepare(n->s, EVENTFMT_SELECT "WHERE e.id IN (SELECT event_id FROM "
-					      "outbox_events WHERE outbox_id=?) ORDER BY e.id");
-	char *tmpl = template_text(n, lang, "event.txt", EVENT_TEMPLATE);
-	struct buf path, reason;
+/* ---- what a message lists ----
+ * A message lists at most notify.digest_max_events events per customer (the
+ * most severe first, then the oldest), in id order, and counts the others
+ * with the command that lists them all: one tenant's thousands of warnings
+ * neither hide another customer's finding in the admin digest nor make a
+ * message nobody can read. What is listed is cut into parts of at most
+ * notify.max_message_size bytes: the events that do not fit move to a new
+ * outbox row (uid "<uid>-p<N>"), built when it is due. */
 
-	*count = 0;
+#define SEV_RANK "CASE ev.severity WHEN 'critical' THEN 3 WHEN 'warning' THEN 2 WHEN 'notice' THEN 1 ELSE 0 END"
+#define LISTED_SQL                                                                                 \
+	EVENTFMT_SELECT "WHERE e.id IN (SELECT event_id FROM (SELECT oe.event_id, row_number() OVER "     \
+			"(PARTITION BY ev.customer ORDER BY " SEV_RANK " DESC, ev.id) AS rn FROM outbox_events " \
+			"oe JOIN events ev ON ev.id=oe.event_id WHERE oe.outbox_id=?1) WHERE rn<=?2) ORDER BY e.id"
+
+struct part {
+	int num;          /* 1, 2, ... (from the row's uid) */
+	size_t limit;     /* bytes of a message, a target the first event may pass */
+	size_t reserve;   /* bytes kept for what follows the events */
+	size_t listed;    /* events in this part */
+	int64_t *rest;    /* listed events that did not fit: the next part's */
+	size_t nrest;
+	char **omit_customer; /* customers with events not listed, and how many */
+	int64_t *omit_count;
+	size_t nomit;
+	int64_t omitted;
+	bool err;         /* an event did not fit its own buffer */
+};
+
+static int
+uid_part(const char *uid)
+{
+	const char *p = strstr(uid, "-p");
+
+	return p ? atoi(p + 2) : 1;
+}
+
+static sqlite3_stmt *
+listed_events(struct notifier *n, int64_t oid)
+{
+	sqlite3_stmt *q = store_prepare(n->s, LISTED_SQL);
+
+	if (q) {
+		sqlite3_bind_int64(q, 1, oid);
+		sqlite3_bind_int64(q, 2, n->cfg->digest_max_events ? n->cfg->digest_max_events : 100);
+	}
+	return q;
+}
+
+/* the customers of message oid with more events than are listed */
+static void
+part_omitted(struct notifier *n, int64_t oid, struct part *p)
+{
+	sqlite3_stmt *q = store_prepare(n->s, "SELECT ev.customer, count(*) - ?2 FROM outbox_events oe JOIN "
+					      "events ev ON ev.id=oe.event_id JOIN webspaces w ON "
+					      "w.id=ev.webspace_id WHERE oe.outbox_id=?1 GROUP BY ev.customer "
+					      "HAVING count(*) > ?2 ORDER BY ev.customer");
+
+	if (q == NULL)
+		return;
+	sqlite3_bind_int64(q, 1, oid);
+	sqlite3_bind_int64(q, 2, n->cfg->digest_max_events ? n->cfg->digest_max_events : 100);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *c = (const char *)sqlite3_column_text(q, 0);
+
+		p->omit_customer = xreallocarray(p->omit_customer, p->nomit + 1, sizeof(char *));
+		p->omit_count = xreallocarray(p->omit_count, p->nomit + 1, sizeof(int64_t));
+		p->omit_customer[p->nomit] = xstrdup(c ? c : "");
+		p->omit_count[p->nomit] = sqlite3_column_int64(q, 1);
+		p->omitted += p->omit_count[p->nomit];
+		/* its line or object, the command included */
+		p->reserve += 2 * strlen(p->omit_customer[p->nomit]) + 200;
+		p->nomit++;
+	}
+	sqlite3_finalize(q);
+}
+
+static void
+part_free(struct part *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nomit; i++)
+		free(p->omit_customer[i]);
+	free(p->omit_customer);
+	free(p->omit_count);
+	free(p->rest);
+}
+
+/* does an event of len bytes join a message of used bytes? The first one
+ * always does; once one did not, none after it (the order is kept) */
+static bool
+part_take(struct part *p, int64_t event_id, size_t used, size_t len)
+{
+	if (p->nrest == 0 && (p->listed == 0 || used + len + p->reserve <= p->limit)) {
+		p->listed++;
+		return true;
+	}
+	p->rest = xreallocarray(p->rest, p->nrest + 1, sizeof(*p->rest));
+	p->rest[p->nrest++] = event_id;
+	return false;
+}
+
+/* the text part: one block per event, names escaped (never a raw control
+ * byte in a mail); used: bytes of the message before the body */
+static void
+text_events(struct notifier *n, int64_t oid, const char *lang, struct buf *body, size_t used,
+	    struct part *p, char *first_verdict, size_t fvsz, int *max_sev)
+{
+	sqlite3_stmt *q = listed_events(n, oid);
+	char *tmpl = template_text(n, lang, "event.txt", EVENT_TEMPLATE);
+	struct buf path, reason, ev;
+
 	*max_sev = 0;
 	if (q == NULL) {
 		free(tmpl);
@@ -585,7 +697,7 @@ text_events(struct notifier *n, int64_t oid, const char *lang, struct buf *body,
 	}
 	buf_init(&path, 1 << 20);
 	buf_init(&reason, 1 << 16);
-	sqlite3_bind_int64(q, 1, oid);
+	buf_init(&ev, 4u << 20);
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		const char *sev = (const char *)sqlite3_column_text(q, 9);
 		const char *verdict = (const char *)sqlite3_column_text(q, 8);
@@ -595,12 +707,10 @@ text_events(struct notifier *n, int64_t oid, const char *lang, struct buf *body,
 		int s = severity_parse(sev ? sev : "info");
 		const char *vars[18];
 
-		if (s > *max_sev || *count == 0) {
-			if (s > *max_sev)
-				*max_sev = s;
-			snprintf(first_verdict, fvsz, "%s", verdict ? verdict : "?");
+		if (p->nrest) {
+			part_take(p, sqlite3_column_int64(q, 0), 0, 0);
+			continue;
 		}
-		(*count)++;
 		eventfmt_time(sqlite3_column_int64(q, 1), ts, sizeof(ts));
 		buf_reset(&path);
 		buf_put_escaped(&path, ws ? ws : "", (size_t)sqlite3_column_bytes(q, 3));
@@ -621,19 +731,33 @@ text_events(struct notifier *n, int64_t oid, const char *lang, struct buf *body,
 		vars[12] = "advice", vars[13] = advice;
 		vars[14] = "product", vars[15] = (const char *)sqlite3_column_text(q, 13);
 		vars[16] = "version", vars[17] = (const char *)sqlite3_column_text(q, 14);
-		notify_expand(body, tmpl, vars, 18, true);
-		crlf_line(body, "", 0);
+		buf_reset(&ev);
+		notify_expand(&ev, tmpl, vars, 18, true);
+		crlf_line(&ev, "", 0);
 		free(advice);
+		if (ev.failed || path.failed || reason.failed) {
+			p->err = true;
+			break;
+		}
+		if (!part_take(p, sqlite3_column_int64(q, 0), used + body->len, ev.len))
+			continue;
+		if (s > *max_sev || p->listed == 1) {
+			if (s > *max_sev)
+				*max_sev = s;
+			snprintf(first_verdict, fvsz, "%s", verdict ? verdict : "?");
+		}
+		buf_append(body, ev.data, ev.len);
 	}
 	sqlite3_finalize(q);
 	buf_free(&path);
 	buf_free(&reason);
+	buf_free(&ev);
 	free(tmpl);
 }
 
 static void
 build_email(struct notifier *n, int64_t oid, const char *uid, const char *kind, const char *customer,
-	    const char *dest, struct buf *msg)
+	    const char *dest, struct part *p, struct buf *msg)
 {
 	const char *lang = customer_language(n, customer);
 	const char *who = customer[0] ? customer : "all customers";
@@ -641,11 +765,11 @@ build_email(struct notifier *n, int64_t oid, const char *uid, const char *kind, 
 	char date[64], fv[32] = "", cnt[32], changes[48], *t;
 	time_t now = time(NULL);
 	struct tm tm;
-	size_t count = 0;
 	int max_sev = 0;
+	size_t i, count;
 	const char *vars[10];
 
-	buf_init(&body, DELIVER_BODY_MAX / 2);
+	buf_init(&body, DELIVER_BODY_MAX);
 	buf_init(&subj, 1 << 16);
 	if (strcmp(kind, "test") == 0) {
 		t = template_text(n, lang, "test.txt", "This is a test message from wsid: this route works.");
@@ -669,7 +793,18 @@ build_email(struct notifier *n, int64_t oid, const char *uid, const char *kind, 
 			}
 			crlf_line(&body, "", 0);
 		}
-		text_events(n, oid, lang, &body, &count, fv, sizeof(fv), &max_sev);
+		/* headers and footer: a few KiB */
+		p->reserve += 8192;
+		text_events(n, oid, lang, &body, 0, p, fv, sizeof(fv), &max_sev);
+		for (i = 0; i < p->nomit; i++)
+			buf_printf(&body, "%lld more change%s of %s not listed here (a message lists at most %u "
+				   "per customer); your hosting provider lists them all with: wsidctl events "
+				   "--customer %s\r\n\r\n", (long long)p->omit_count[i],
+				   p->omit_count[i] == 1 ? "" : "s", p->omit_customer[i],
+				   n->cfg->digest_max_events, p->omit_customer[i]);
+		if (p->nrest)
+			buf_printf(&body, "More changes follow in part %d of this message.\r\n\r\n", p->num + 1);
+		count = p->listed + (size_t)p->omitted;
 		snprintf(cnt, sizeof(cnt), "%zu", count);
 		snprintf(changes, sizeof(changes), "%zu change%s", count, count == 1 ? "" : "s");
 		vars[0] = "customer", vars[1] = who;
@@ -685,6 +820,8 @@ build_email(struct notifier *n, int64_t oid, const char *uid, const char *kind, 
 					    "[wsid] {customer}: {changes} in your webspace ({verdict})");
 		notify_expand(&subj, t, vars, 10, false);
 		free(t);
+		if (p->num > 1 || p->nrest)
+			buf_printf(&subj, " (part %d)", p->num);
 	}
 	t = template_text(n, lang, "footer.txt", "-- \nwsid, the webspace integrity monitor of your hosting provider.");
 	notify_expand(&body, t, NULL, 0, true);
@@ -704,18 +841,21 @@ build_email(struct notifier *n, int64_t oid, const char *uid, const char *kind, 
 			"Content-Transfer-Encoding: 8bit\r\nX-Wsid-Notification: %s\r\n"
 			"Auto-Submitted: auto-generated\r\n\r\n", uid);
 	buf_append(msg, body.data ? body.data : "", body.len);
+	if (body.failed || subj.failed)
+		p->err = true;
 	buf_free(&body);
 	buf_free(&subj);
 }
 
 static void
 build_json(struct notifier *n, int64_t oid, const char *uid, const char *kind, const char *customer,
-	   const char *route, struct buf *out)
+	   const char *route, struct part *p, struct buf *out)
 {
-	sqlite3_stmt *q = store_prepare(n->s, EVENTFMT_SELECT "WHERE e.id IN (SELECT event_id FROM "
-					      "outbox_events WHERE outbox_id=?) ORDER BY e.id");
-	struct json j;
-	char ts[32];
+	sqlite3_stmt *q = listed_events(n, oid);
+	struct json j, je;
+	struct buf ev;
+	char ts[32], more[256];
+	size_t i;
 
 	json_init(&j, out);
 	json_obj_begin(&j);
@@ -726,6 +866,7 @@ build_json(struct notifier *n, int64_t oid, const char *uid, const char *kind, c
 	json_kv_str(&j, "route", route);
 	eventfmt_time(now_real_ns(), ts, sizeof(ts));
 	json_kv_str(&j, "created", ts);
+	json_kv_int(&j, "part", p->num);
 	if (strcmp(kind, "dead-letter") == 0) {
 		sqlite3_stmt *d = store_prepare(n->s, "SELECT subject FROM outbox WHERE id=?");
 
@@ -738,13 +879,37 @@ build_json(struct notifier *n, int64_t oid, const char *uid, const char *kind, c
 	}
 	json_key(&j, "events");
 	json_arr_begin(&j);
-	if (q) {
-		sqlite3_bind_int64(q, 1, oid);
-		while (sqlite3_step(q) == SQLITE_ROW)
-			eventfmt_json(&j, q);
-		sqlite3_finalize(q);
+	p->reserve += 128;
+	buf_init(&ev, 4u << 20);
+	while (q && sqlite3_step(q) == SQLITE_ROW) {
+		buf_reset(&ev);
+		json_init(&je, &ev);
+		eventfmt_json(&je, q);
+		if (ev.failed) {
+			p->err = true;
+			break;
+		}
+		if (part_take(p, sqlite3_column_int64(q, 0), out->len, ev.len + 1))
+			json_raw(&j, ev.data, ev.len);
+	}
+	sqlite3_finalize(q);
+	buf_free(&ev);
+	json_arr_end(&j);
+	/* what is not listed, and where to see it */
+	json_key(&j, "omitted");
+	json_arr_begin(&j);
+	for (i = 0; i < p->nomit; i++) {
+		json_obj_begin(&j);
+		json_kv_str(&j, "customer", p->omit_customer[i]);
+		json_kv_int(&j, "count", p->omit_count[i]);
+		snprintf(more, sizeof(more), "wsidctl events --customer %s", p->omit_customer[i]);
+		json_kv_str(&j, "list_all", more);
+		json_obj_end(&j);
 	}
 	json_arr_end(&j);
+	json_kv_int(&j, "omitted_total", p->omitted);
+	json_kv_int(&j, "max_events_per_customer", n->cfg->digest_max_events);
+	json_kv_bool(&j, "continued", p->nrest > 0);
 	json_obj_end(&j);
 }
 
@@ -806,6 +971,7 @@ spawn(struct notifier *n)
 			return;
 		}
 		n->connect_failing = false;
+		snprintf(n->sandbox, sizeof(n->sandbox), "unknown");
 		log_info("notify: connected to the delivery service %s", esc_name(c->notify_socket));
 		return;
 	}
@@ -819,8 +985,8 @@ spawn(struct notifier *n)
 			reads[nreads++] = rt->webhook.ca_file;
 		}
 	}
-	r = deliver_spawn(n->self_exe, c->notify_user ? c->notify_user : "nobody", reads, nreads, &n->fd,
-			  &n->pid);
+	r = deliver_spawn(n->self_exe, c->notify_user ? c->notify_user : "nobody", reads, nreads,
+			  c->notify_sandbox_optional, &n->fd, &n->pid);
 	free(reads);
 	if (r < 0) {
 		log_warnx("notify: cannot start the delivery process: %s", strerror(-r));
@@ -828,6 +994,8 @@ spawn(struct notifier *n)
 		n->respawn_at_ms = now_ms() + 5000;
 		return;
 	}
+	if (strncmp(n->sandbox, "unavailable", 11) != 0)
+		snprintf(n->sandbox, sizeof(n->sandbox), "unknown");
 	log_info("notify: delivery process %d started (as %s)", (int)n->pid,
 		 esc_name(c->notify_user ? c->notify_user : "nobody"));
 }
@@ -837,7 +1005,7 @@ static void
 lost_child(struct notifier *n, const char *why)
 {
 	size_t i;
-	int st;
+	int st = n->child_status;
 
 	log_warnx("notify: delivery process %d %s; %zu in flight will be sent again", (int)n->pid, why,
 		  n->ninflight);
@@ -848,14 +1016,28 @@ lost_child(struct notifier *n, const char *why)
 		close(n->fd);
 	n->fd = -1;
 	if (n->pid > 0) {
-		kill(n->pid, SIGKILL);
-		waitpid(n->pid, &st, 0);
+		/* a process that exited is reaped with its status */
+		if (waitpid(n->pid, &st, WNOHANG) != n->pid) {
+			kill(n->pid, SIGKILL);
+			waitpid(n->pid, &st, 0);
+		}
 	}
 	n->pid = 0;
+	n->child_status = -1;
 	buf_reset(&n->in);
 	buf_reset(&n->out);
 	n->restarts++;
 	n->respawn_at_ms = now_ms() + 2000;
+	if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == DELIVER_EXIT_NO_SANDBOX) {
+		/* fail closed: nothing is sent (the outbox keeps it) until the
+		 * kernel has Landlock or the admin allows running without */
+		if (strncmp(n->sandbox, "unavailable", 11) != 0)
+			log_warnx("notify: the delivery process cannot confine itself with Landlock: "
+				  "notifications wait in the outbox (tried again every minute; "
+				  "notify.sandbox: optional sends them without the sandbox)");
+		snprintf(n->sandbox, sizeof(n->sandbox), "unavailable (required)");
+		n->respawn_at_ms = now_ms() + 60000;
+	}
 }
 
 static void
@@ -886,7 +1068,7 @@ dispatch_one(struct notifier *n, int64_t id, const char *uid, const char *custom
 	char hdr[6][200];
 	char *hp[6];
 	char **rcpts = NULL;
-	size_t i;
+	size_t i, before = n->out.len;
 
 	memset(&j, 0, sizeof(j));
 	j.id = id;
@@ -897,30 +1079,41 @@ dispatch_one(struct notifier *n, int64_t id, const char *uid, const char *custom
 		uint8_t mac[crypto_auth_hmacsha256_BYTES];
 		char hex[2 * sizeof(mac) + 1], tsbuf[32];
 		crypto_auth_hmacsha256_state st;
-		const char *secret = rt && rt->webhook.secret ? rt->webhook.secret : "";
+		const char *secret = rt ? rt->webhook.secret : NULL;
+		size_t nh = 0;
 
+		if (secret == NULL && (rt == NULL || !rt->webhook.unsigned_ok)) {
+			/* its route left the configuration: never signed with no key */
+			set_state(n, id, "failed", 0, "its route is no longer configured", 0);
+			n->nfailed++;
+			return;
+		}
 		j.transport = 'h';
 		j.url = (char *)(uintptr_t)dest;
 		snprintf(tsbuf, sizeof(tsbuf), "%lld", (long long)(now_ms() / 1000));
-		/* signed: "<timestamp>.<body>", so that a replayed body with an
-		 * old timestamp is refused by the receiver */
-		crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
-		crypto_auth_hmacsha256_update(&st, (const unsigned char *)tsbuf, strlen(tsbuf));
-		crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
-		crypto_auth_hmacsha256_update(&st, body, blen);
-		crypto_auth_hmacsha256_final(&st, mac);
-		hex_encode(mac, sizeof(mac), hex);
-		snprintf(hdr[0], sizeof(hdr[0]), "Content-Type: application/json");
-		snprintf(hdr[1], sizeof(hdr[1]), "Idempotency-Key: %s", uid);
-		snprintf(hdr[2], sizeof(hdr[2]), "X-Wsid-Notification: %s", uid);
-		snprintf(hdr[3], sizeof(hdr[3]), "X-Wsid-Timestamp: %s", tsbuf);
-		snprintf(hdr[4], sizeof(hdr[4]), "X-Hub-Signature-256: sha256=%s", hex);
-		snprintf(hdr[5], sizeof(hdr[5]), "X-Wsid-Kind: %s", kind);
-		for (i = 0; i < 6; i++)
+		snprintf(hdr[nh++], sizeof(hdr[0]), "Content-Type: application/json");
+		snprintf(hdr[nh++], sizeof(hdr[0]), "Idempotency-Key: %s", uid);
+		snprintf(hdr[nh++], sizeof(hdr[0]), "X-Wsid-Notification: %s", uid);
+		snprintf(hdr[nh++], sizeof(hdr[0]), "X-Wsid-Timestamp: %s", tsbuf);
+		snprintf(hdr[nh++], sizeof(hdr[0]), "X-Wsid-Kind: %s", kind);
+		if (secret) {
+			/* signed: "<timestamp>.<body>", so that a replayed body
+			 * with an old timestamp is refused by the receiver */
+			crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
+			crypto_auth_hmacsha256_update(&st, (const unsigned char *)tsbuf, strlen(tsbuf));
+			crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
+			crypto_auth_hmacsha256_update(&st, body, blen);
+			crypto_auth_hmacsha256_final(&st, mac);
+			hex_encode(mac, sizeof(mac), hex);
+			snprintf(hdr[nh++], sizeof(hdr[0]), "X-Hub-Signature-256: sha256=%s", hex);
+			sodium_memzero(&st, sizeof(st));
+		}
+		for (i = 0; i < nh; i++)
 			hp[i] = hdr[i];
 		j.headers = hp;
-		j.nheaders = 6;
-		j.ca_file = rt ? rt->webhook.ca_file : NULL;
+		j.nheaders = nh;
+		j.ca_file = rt->webhook.ca_file;
+		deliver_job_encode(&n->out, &j);
 	} else {
 		char *copy = xstrdup(dest), *save = NULL, *a;
 
@@ -937,10 +1130,16 @@ dispatch_one(struct notifier *n, int64_t id, const char *uid, const char *custom
 		deliver_job_encode(&n->out, &j);
 		free(rcpts);
 		free(copy);
-		goto sent;
 	}
-	deliver_job_encode(&n->out, &j);
-sent:
+	if (n->out.failed) {
+		/* the queue to the delivery process is full: whole jobs only, this
+		 * one at a later tick */
+		n->out.len = before;
+		if (n->out.data)
+			n->out.data[before] = '\0';
+		n->out.failed = false;
+		return;
+	}
 	n->inflight[n->ninflight].id = id;
 	snprintf(n->inflight[n->ninflight].dest, sizeof(n->inflight[0].dest), "%s", dest);
 	n->ninflight++;
@@ -956,16 +1155,65 @@ sent:
 	}
 }
 
-/* a row's message, built once when it becomes due: retries send the same */
-static void
+/* the events of part p that did not fit move to a new row, the next part
+ * (same route, kind and note; due now); false when the database refused */
+static bool
+split_rest(struct notifier *n, int64_t id, const char *uid, const struct part *p)
+{
+	sqlite3_stmt *q;
+	char *nuid;
+	int64_t nid = 0;
+	size_t i;
+	const char *dash = strstr(uid, "-p");
+	bool ok = true;
+
+	nuid = xasprintf("%.*s-p%d", (int)(dash ? (size_t)(dash - uid) : strlen(uid)), uid, p->num + 1);
+	q = store_prepare(n->s, "INSERT INTO outbox(uid, created_at, customer, route, transport, destination, "
+				"kind, state, due_at, next_at, subject) SELECT ?1, created_at, customer, route, "
+				"transport, destination, kind, 'pending', ?2, ?2, subject FROM outbox WHERE id=?3");
+	if (q) {
+		sqlite3_bind_text(q, 1, nuid, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, (int64_t)now_ms());
+		sqlite3_bind_int64(q, 3, id);
+		if (sqlite3_step(q) == SQLITE_DONE)
+			nid = sqlite3_last_insert_rowid(store_db(n->s));
+		sqlite3_finalize(q);
+	}
+	free(nuid);
+	if (nid == 0)
+		return false;
+	q = store_prepare(n->s, "UPDATE outbox_events SET outbox_id=?1 WHERE outbox_id=?2 AND event_id=?3");
+	for (i = 0; q && ok && i < p->nrest; i++) {
+		sqlite3_bind_int64(q, 1, nid);
+		sqlite3_bind_int64(q, 2, id);
+		sqlite3_bind_int64(q, 3, p->rest[i]);
+		ok = sqlite3_step(q) == SQLITE_DONE;
+		sqlite3_reset(q);
+	}
+	sqlite3_finalize(q);
+	q = store_prepare(n->s, "UPDATE outbox SET nevents=(SELECT count(*) FROM outbox_events WHERE "
+				"outbox_id=outbox.id) WHERE id IN (?1, ?2)");
+	if (q) {
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_int64(q, 2, nid);
+		ok = ok && sqlite3_step(q) == SQLITE_DONE;
+		sqlite3_finalize(q);
+	}
+	return ok && q != NULL;
+}
+
+/* a row's message, built once when it becomes due: retries send the same.
+ * A message that cannot be built whole is failed, never sent cut short. */
+static bool
 build_body(struct notifier *n, int64_t id)
 {
 	sqlite3_stmt *q = store_prepare(n->s, "SELECT uid, kind, customer, route, transport, destination "
 					      "FROM outbox WHERE id=?");
 	struct buf b;
+	bool done = false;
 
 	if (q == NULL)
-		return;
+		return false;
 	sqlite3_bind_int64(q, 1, id);
 	if (sqlite3_step(q) == SQLITE_ROW) {
 		const char *uid = (const char *)sqlite3_column_text(q, 0);
@@ -974,23 +1222,47 @@ build_body(struct notifier *n, int64_t id)
 		const char *route = (const char *)sqlite3_column_text(q, 3);
 		const char *tr = (const char *)sqlite3_column_text(q, 4);
 		const char *dest = (const char *)sqlite3_column_text(q, 5);
-		sqlite3_stmt *u;
+		struct part p;
+		sqlite3_stmt *u = NULL;
 
+		memset(&p, 0, sizeof(p));
+		p.num = uid_part(uid);
+		p.limit = n->cfg->notify_max_message ? n->cfg->notify_max_message : 1u << 20;
+		part_omitted(n, id, &p);
 		buf_init(&b, DELIVER_BODY_MAX);
 		if (strcmp(tr, "webhook") == 0)
-			build_json(n, id, uid, kind, cust ? cust : "", route, &b);
+			build_json(n, id, uid, kind, cust ? cust : "", route, &p, &b);
 		else
-			build_email(n, id, uid, kind, cust ? cust : "", dest, &b);
-		u = store_prepare(n->s, "UPDATE outbox SET body=? WHERE id=?");
-		if (u) {
-			sqlite3_bind_blob(u, 1, b.data ? b.data : "", (int)b.len, SQLITE_STATIC);
-			sqlite3_bind_int64(u, 2, id);
-			sqlite3_step(u);
-			sqlite3_finalize(u);
+			build_email(n, id, uid, kind, cust ? cust : "", dest, &p, &b);
+		if (b.failed || p.err) {
+			log_warnx("notify: %lld (%s): the message does not fit in %u bytes: failed, not sent",
+				  (long long)id, uid, DELIVER_BODY_MAX);
+			set_state(n, id, "failed", 0, "the message could not be built (too large)", 0);
+			n->nfailed++;
+			done = true;
+		} else if (store_exec(n->s, "SAVEPOINT notify_part") == 0) {
+			/* the next part and this one's body, together or not at all */
+			done = p.nrest == 0 || split_rest(n, id, uid, &p);
+			if (done)
+				u = store_prepare(n->s, "UPDATE outbox SET body=? WHERE id=?");
+			if (u) {
+				sqlite3_bind_blob(u, 1, b.data ? b.data : "", (int)b.len, SQLITE_STATIC);
+				sqlite3_bind_int64(u, 2, id);
+				done = sqlite3_step(u) == SQLITE_DONE;
+				sqlite3_finalize(u);
+			} else {
+				done = false;
+			}
+			store_exec(n->s, done ? "RELEASE notify_part" : "ROLLBACK TO notify_part; RELEASE notify_part");
+			if (done && p.nrest)
+				log_info("notify: %lld (%s): %zu events in this part, %zu in the next", (long long)id,
+					 uid, p.listed, p.nrest);
 		}
+		part_free(&p);
 		buf_free(&b);
 	}
 	sqlite3_finalize(q);
+	return done;
 }
 
 void
@@ -1002,6 +1274,7 @@ notifier_tick(struct notifier *n)
 
 	if (n->pid > 0 && waitpid(n->pid, &st, WNOHANG) == n->pid) {
 		n->pid = 0;
+		n->child_status = st;
 		lost_child(n, "exited");
 	}
 	if (n->fd < 0 && now >= n->respawn_at_ms)
@@ -1028,7 +1301,8 @@ notifier_tick(struct notifier *n)
 		if (dest == NULL || dest_busy(n, dest))
 			continue; /* one at a time per destination */
 		if (sqlite3_column_type(q, 7) == SQLITE_NULL) {
-			build_body(n, id);
+			if (!build_body(n, id))
+				break; /* the database refused: at the next tick */
 			sqlite3_reset(q);
 			sqlite3_bind_int64(q, 1, (int64_t)now);
 			continue; /* read again, with its body */
@@ -1164,8 +1438,24 @@ notifier_on_readable(struct notifier *n)
 	}
 	for (;;) {
 		struct deliver_result res;
-		ssize_t used = deliver_result_decode(n->in.data ? n->in.data : "", n->in.len, &res);
+		ssize_t used;
 
+		if (n->in.len && n->in.data[0] == 'S') {
+			/* the hello: what confines it */
+			char sb[48];
+
+			used = deliver_hello_decode(n->in.data, n->in.len, sb, sizeof(sb));
+			if (used > 0) {
+				if (strcmp(sb, n->sandbox) != 0)
+					log_info("notify: the delivery process is confined by: %s", sb);
+				snprintf(n->sandbox, sizeof(n->sandbox), "%s", sb);
+				memmove(n->in.data, n->in.data + used, n->in.len - (size_t)used);
+				n->in.len -= (size_t)used;
+				continue;
+			}
+		} else {
+			used = deliver_result_decode(n->in.data ? n->in.data : "", n->in.len, &res);
+		}
 		if (used < 0) {
 			lost_child(n, "sent a malformed result");
 			return;
@@ -1218,6 +1508,7 @@ notifier_get_stats(struct notifier *n, struct notifier_stats *ret)
 	ret->sent_total = (int64_t)n->nsent;
 	ret->failed_total = (int64_t)n->nfailed;
 	ret->dead_total = (int64_t)n->ndead;
+	snprintf(ret->sandbox, sizeof(ret->sandbox), "%s", n->sandbox);
 	while (q && sqlite3_step(q) == SQLITE_ROW) {
 		const char *s = (const char *)sqlite3_column_text(q, 0);
 		int64_t c = sqlite3_column_int64(q, 1);
@@ -1253,6 +1544,8 @@ notifier_new(struct store *s, const struct config *cfg, const char *self_exe, st
 	n->any_route = has_routes(cfg);
 	n->self_exe = xstrdup(self_exe);
 	n->fd = -1;
+	n->child_status = -1;
+	snprintf(n->sandbox, sizeof(n->sandbox), "unknown");
 	buf_init(&n->in, 16u << 20);
 	buf_init(&n->out, 256u << 20);
 	if (gethostname(n->host, sizeof(n->host) - 1) < 0 || n->host[0] == '\0')

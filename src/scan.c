@@ -491,28 +491,59 @@ scan_walk(struct scan_state *ss)
 	free(queue);
 }
 
+struct scan_tree *
+scan_tree_new(const char *root)
+{
+	struct scan_tree *t = xcalloc(1, sizeof(*t));
+
+	t->root = xstrdup(root);
+	t->rootfd = -1;
+	return t;
+}
+
 int
 scan_tree_run(const char *path, const struct scan_opts *o, struct scan_tree **ret, char *err,
 	      size_t errsz)
 {
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errsz, "%s: %s", esc_name(path), strerror(-r));
+		return r;
+	}
+	r = scan_tree_run_at(fd, path, o, ret, err, errsz);
+	close(fd);
+	return r;
+}
+
+int
+scan_tree_run_at(int rootfd, const char *path, const struct scan_opts *o, struct scan_tree **ret,
+		 char *err, size_t errsz)
+{
 	struct scan_state ss;
-	struct scan_tree *t = xcalloc(1, sizeof(*t));
+	struct scan_tree *t = scan_tree_new(path);
 	pthread_t *th = NULL;
 	unsigned jobs = o->jobs, i;
 	struct stat st;
 	uint64_t t0 = now_mono_ns();
+	int r;
 
 	memset(&ss, 0, sizeof(ss));
-	t->root = xstrdup(path);
 	ss.t = t;
 	ss.o = o;
-	ss.rootfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (ss.rootfd < 0 || fstat(ss.rootfd, &st) < 0) {
-		snprintf(err, errsz, "%s: %s", esc_name(path), strerror(errno));
+	memset(&st, 0, sizeof(st));
+	ss.rootfd = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+	if (ss.rootfd < 0 || fstat(ss.rootfd, &st) < 0)
+		r = errno ? -errno : -EIO;
+	else
+		r = S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	if (r < 0) {
+		snprintf(err, errsz, "%s: %s", esc_name(path), strerror(-r));
 		if (ss.rootfd >= 0)
 			close(ss.rootfd);
 		scan_tree_free(t);
-		return -errno;
+		return r;
 	}
 	ss.rootdev = st.st_dev;
 	ss.dbpath = o->dbpath ? xstrdup(o->dbpath) : NULL;
@@ -550,7 +581,7 @@ scan_tree_run(const char *path, const struct scan_opts *o, struct scan_tree **re
 	t->total_seconds = (double)(now_mono_ns() - t0) / 1e9;
 	free(th);
 	free(ss.dbpath);
-	close(ss.rootfd);
+	t->rootfd = ss.rootfd; /* the tree's: files are read beneath it later */
 	pthread_mutex_destroy(&ss.mu);
 	pthread_cond_destroy(&ss.cv);
 	*ret = t;
@@ -577,21 +608,21 @@ scan_tree_free(struct scan_tree *t)
 		free(t->chunks[i]);
 	free(t->chunks);
 	free(t->root);
+	if (t->rootfd >= 0)
+		close(t->rootfd);
 	free(t);
 }
 
 int
-scan_read_small(const char *root, const char *relpath, char *out, size_t cap)
+scan_read_small(int rootfd, const char *relpath, char *out, size_t cap)
 {
-	int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int fd, r;
 	struct stat st;
 	ssize_t n;
 
 	if (rootfd < 0)
-		return -errno;
+		return -EBADF;
 	fd = hash_open_beneath(rootfd, relpath);
-	close(rootfd);
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {

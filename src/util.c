@@ -94,6 +94,7 @@ buf_init(struct buf *b, size_t cap)
 	b->len = 0;
 	b->alloc = 0;
 	b->cap = cap ? cap : BUF_CAP_DEFAULT;
+	b->failed = false;
 }
 
 void
@@ -108,6 +109,7 @@ void
 buf_reset(struct buf *b)
 {
 	b->len = 0;
+	b->failed = false;
 	if (b->data)
 		b->data[0] = '\0';
 }
@@ -117,8 +119,10 @@ buf_grow(struct buf *b, size_t add)
 {
 	size_t need, na;
 
-	if (add > b->cap || b->len > b->cap - add)
+	if (add > b->cap || b->len > b->cap - add) {
+		b->failed = true;
 		return -E2BIG;
+	}
 	need = b->len + add + 1;
 	if (need <= b->alloc)
 		return 0;

@@ -280,15 +280,32 @@ watch_add_fs(struct watch *w, const char *path)
 	return 0;
 }
 
-static int
-mount_fd_of(struct watch *w, uint64_t fsid)
+static const struct wfs *
+wfs_of(const struct watch *w, uint64_t fsid)
 {
 	unsigned i;
 
 	for (i = 0; i < w->nfs; i++)
 		if (w->fs[i].fsid == fsid)
-			return w->fs[i].mount_fd;
-	return -1;
+			return &w->fs[i];
+	return NULL;
+}
+
+static int
+mount_fd_of(const struct watch *w, uint64_t fsid)
+{
+	const struct wfs *f = wfs_of(w, fsid);
+
+	return f ? f->mount_fd : -1;
+}
+
+/* the device of a watched file system, 0 when unknown (taken for all) */
+static dev_t
+dev_of(const struct watch *w, uint64_t fsid)
+{
+	const struct wfs *f = wfs_of(w, fsid);
+
+	return f ? f->dev : 0;
 }
 
 /* The path of a directory deeper than PATH_MAX, which /proc/self/fd cannot
@@ -433,6 +450,9 @@ emit(struct watch *w, const struct fs_event *fe, watch_fn fn, void *ud)
 		ev.mount_fd = mount_fd_of(w, fe->fid.fsid);
 	}
 	if (ev.fs_error) {
+		ev.lost = true;
+		ev.dev = fe->fid.present ? dev_of(w, fe->fid.fsid) : 0;
+		w->st.fs_errors++;
 		fn(ud, &ev);
 		return;
 	}
@@ -494,6 +514,47 @@ emit(struct watch *w, const struct fs_event *fe, watch_fn fn, void *ud)
 	fn(ud, &ev);
 }
 
+void
+watch_dispatch(struct watch *w, const uint8_t *buf, size_t n, watch_fn fn, void *ud)
+{
+	size_t off = 0;
+	struct fs_event fe;
+	int r;
+
+	while ((r = fsevent_next(buf, n, &off, &fe)) == 1) {
+		w->st.events++;
+		w->st.skipped_records += fe.skipped_records;
+		if (fe.overflow) {
+			struct watch_event ev;
+
+			memset(&ev, 0, sizeof(ev));
+			ev.overflow = true;
+			ev.mount_fd = -1;
+			w->st.overflows++;
+			fn(ud, &ev);
+			continue;
+		}
+		/* an error the daemon's own read ran into is an error all the same */
+		if (fe.pid == w->self && !(fe.mask & FAN_FS_ERROR)) {
+			w->st.own_dropped++;
+			continue;
+		}
+		emit(w, &fe, fn, ud);
+	}
+	if (r < 0) {
+		/* what follows in the buffer is lost, of whichever file system */
+		struct watch_event ev;
+
+		w->st.malformed++;
+		log_warnx("watch: malformed event buffer (%zu bytes, %zu decoded): rest skipped, "
+			  "the webspaces of every watched file system are reconciled", n, off);
+		memset(&ev, 0, sizeof(ev));
+		ev.lost = true;
+		ev.mount_fd = -1;
+		fn(ud, &ev);
+	}
+}
+
 ssize_t
 watch_read(struct watch *w, watch_fn fn, void *ud)
 {
@@ -501,9 +562,6 @@ watch_read(struct watch *w, watch_fn fn, void *ud)
 
 	for (;;) {
 		ssize_t n = read(w->fd, w->buf, WATCH_BUF_SIZE);
-		size_t off = 0;
-		struct fs_event fe;
-		int r;
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -516,32 +574,30 @@ watch_read(struct watch *w, watch_fn fn, void *ud)
 			return last;
 		w->st.reads++;
 		last = n;
-		while ((r = fsevent_next(w->buf, (size_t)n, &off, &fe)) == 1) {
-			w->st.events++;
-			w->st.skipped_records += fe.skipped_records;
-			if (fe.overflow) {
-				struct watch_event ev;
-
-				memset(&ev, 0, sizeof(ev));
-				ev.overflow = true;
-				ev.mount_fd = -1;
-				w->st.overflows++;
-				fn(ud, &ev);
-				continue;
-			}
-			if (fe.pid == w->self) {
-				w->st.own_dropped++;
-				continue;
-			}
-			emit(w, &fe, fn, ud);
-		}
-		if (r < 0) {
-			w->st.malformed++;
-			log_warnx("watch: malformed event buffer (%zd bytes): rest skipped", n);
-		}
+		watch_dispatch(w, w->buf, (size_t)n, fn, ud);
 		if ((size_t)n < WATCH_BUF_SIZE / 2)
 			return last;
 	}
+}
+
+int
+watch_event_ino(const struct watch_event *ev, uint64_t *ret_ino)
+{
+	struct stat st;
+	int fd, r = 0;
+
+	if (ev->handle == NULL || ev->mount_fd < 0)
+		return -EINVAL;
+	fd = open_by_handle_at(ev->mount_fd, (struct file_handle *)(uintptr_t)ev->handle,
+			       O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else
+		*ret_ino = st.st_ino;
+	close(fd);
+	return r;
 }
 
 int

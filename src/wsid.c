@@ -34,6 +34,8 @@
 #include "notify.h"
 #include "procinfo.h"
 #include "deliver.h"
+#include "retention.h"
+#include "root.h"
 #include "sdnotify.h"
 #include "store.h"
 #include "util.h"
@@ -74,25 +76,42 @@ struct daemon {
 	uint64_t metrics_next_ns; /* the next textfile write (0: none configured) */
 	bool metrics_failing;     /* the last write failed (logged once) */
 	struct census_counter *census; /* counts for the textfile (from its first write) */
+	struct retention ret;     /* the pruning round under way */
+	uint64_t retention_next_ns;
+	int retention_err;        /* the last step's failure (logged once), else 0 */
 };
 
 static struct daemon d;
 
 /* ---- configuration adapters ---- */
 
+/* ud: a configuration, the running one (the loop's thread) or one a walk
+ * holds (d_ignore_hold) while a reload replaces the running one */
 static bool
 d_ignored(void *ud, const char *relpath, size_t len)
 {
-	struct daemon *dm = ud;
+	const struct config *cfg = ud;
 	char *tmp;
 	bool r;
 
-	if (dm->cfg == NULL)
+	if (cfg == NULL)
 		return false;
 	tmp = xstrndup(relpath, len);
-	r = config_ignored(dm->cfg, tmp);
+	r = config_ignored(cfg, tmp);
 	free(tmp);
 	return r;
+}
+
+static void *
+d_ignore_hold(void *ud)
+{
+	return config_hold(ud);
+}
+
+static void
+d_ignore_release(void *held)
+{
+	config_free(held);
 }
 
 static int
@@ -126,86 +145,42 @@ d_on_event(void *ud, int64_t id)
 
 /* ---- webspaces ---- */
 
-/* Whether every symbolic link on the way to path, in the path itself and in
- * the targets of its links, is owned by root: a link a customer made must not
- * decide which directory is watched as whose webspace. */
-static bool
-links_root_owned(const char *path, int depth)
-{
-	char *p, *s;
-	bool ok = true;
-
-	if (depth > 16 || path[0] != '/')
-		return false;
-	p = xstrdup(path);
-	for (s = p + 1; ok; s++) {
-		char c = *s;
-		struct stat st;
-
-		if (c != '/' && c != '\0')
-			continue;
-		*s = '\0';
-		if (lstat(p, &st) == 0 && S_ISLNK(st.st_mode)) {
-			char t[PATH_MAX], *slash = strrchr(p, '/');
-			ssize_t n = st.st_uid == 0 ? readlink(p, t, sizeof(t) - 1) : -1;
-
-			if (n < 0) {
-				ok = false;
-			} else {
-				t[n] = '\0';
-				if (t[0] == '/') {
-					ok = links_root_owned(t, depth + 1);
-				} else { /* relative to the link's directory */
-					char *abs = xasprintf("%.*s/%s", (int)(slash - p), p, t);
-
-					ok = links_root_owned(abs, depth + 1);
-					free(abs);
-				}
-			}
-		}
-		*s = c;
-		if (c == '\0')
-			break;
-	}
-	free(p);
-	return ok;
-}
-
+/* Registers the webspace at path when it passes the checks (root.h): a real
+ * directory, reached only through symbolic links root owns (a link a customer
+ * made must not decide which directory is watched as whose webspace). Every
+ * later walk, hash and read starts from the directory found here. */
 static void
 add_webspace(const char *path, const char *customer)
 {
-	struct stat st;
-	char *real;
+	struct root_id rid;
+	char *real = NULL;
 	int64_t id;
+	bool via_link;
+	int fd, r;
 
-	/* the webspace root itself must be a real directory, not a symlink a
-	 * customer could point anywhere */
-	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
-			log_warnx("webspace %s is a symbolic link: not watched", esc_name(path));
+	r = root_resolve(path, &fd, &real, &rid, &via_link);
+	if (r == -ELOOP) {
+		log_warnx("webspace %s is a symbolic link: not watched", esc_name(path));
 		return;
 	}
+	if (r == -EPERM || r == -EMLINK) {
+		log_warnx("webspace %s is reached through a symbolic link root does not own: "
+			  "not watched", esc_name(path));
+		return;
+	}
+	if (r < 0)
+		return; /* not there (yet), not a directory, or changing: next discovery */
 	/* fanotify reports real paths: a webspace reached through a symlinked
-	 * directory (/var/www -> /srv/www) is watched at its real path, when
-	 * root owns every link on the way */
-	real = realpath(path, NULL);
-	if (real == NULL)
-		return;
-	if (strcmp(real, path) != 0) {
-		if (!links_root_owned(path, 0)) {
-			log_warnx("webspace %s is reached through a symbolic link root does not own: "
-				  "not watched", esc_name(path));
-			free(real);
-			return;
-		}
-		if (!engine_webspace_find(d.e, real, strlen(real), &id, &(size_t){ 0 }) ||
-		    strcmp(engine_webspace_root(d.e, id), real) != 0)
-			log_info("webspace %s is reached through symbolic links: watched at its real "
-				 "path %s", esc_name(path), esc_name(real));
-	}
-	if (watch_add_fs(d.w, real) < 0)
+	 * directory (/var/www -> /srv/www) is watched at its real path */
+	if (via_link && strcmp(real, path) != 0 &&
+	    (!engine_webspace_find(d.e, real, strlen(real), &id, &(size_t){ 0 }) ||
+	     strcmp(engine_webspace_root(d.e, id), real) != 0))
+		log_info("webspace %s is reached through symbolic links: watched at its real "
+			 "path %s", esc_name(path), esc_name(real));
+	if (watch_add_fs(d.w, real) < 0) {
 		log_warnx("webspace %s: cannot watch its file system", esc_name(real));
-	else if (engine_webspace_add(d.e, real, customer, &id) < 0)
+		close(fd);
+	} else if (engine_webspace_add(d.e, real, customer, fd, &rid, &id) < 0)
 		log_warnx("webspace %s: cannot register it", esc_name(real));
 	free(real);
 }
@@ -218,17 +193,29 @@ discover_webspaces(void)
 
 /* ---- fanotify events ---- */
 
-static bool
-tmpfile_name(const char *name, size_t len)
+enum tmpfile_kind { TMPFILE_NO, TMPFILE_YES, TMPFILE_UNSURE };
+
+/* The kernel names an O_TMPFILE "#<its inode number>" (d_tmpfile): events
+ * under that name are followed by the file's handle. A tenant can give any
+ * file such a name, so it is an O_TMPFILE's only when the digits are the
+ * inode's (and no entry was created or removed). UNSURE: the handle could not
+ * be opened to tell. */
+static enum tmpfile_kind
+tmpfile_event(const struct watch_event *ev)
 {
+	uint64_t n = 0, ino = 0;
 	size_t i;
 
-	if (len < 2 || name[0] != '#')
-		return false;
-	for (i = 1; i < len; i++)
-		if (name[i] < '0' || name[i] > '9')
-			return false;
-	return true;
+	if (ev->is_dir || ev->created || ev->deleted || ev->name_len < 2 || ev->name[0] != '#')
+		return TMPFILE_NO;
+	for (i = 1; i < ev->name_len; i++) {
+		if (ev->name[i] < '0' || ev->name[i] > '9' || n > (UINT64_MAX - 9) / 10)
+			return TMPFILE_NO;
+		n = n * 10 + (uint64_t)(ev->name[i] - '0');
+	}
+	if (watch_event_ino(ev, &ino) < 0)
+		return TMPFILE_UNSURE;
+	return ino == n ? TMPFILE_YES : TMPFILE_NO;
 }
 
 /* absolute path of dir + name into b; false when it does not fit */
@@ -250,6 +237,7 @@ on_watch_event(void *ud, const struct watch_event *ev)
 	int64_t ws = 0, ws2 = 0;
 	size_t rl = 0, rl2 = 0;
 	unsigned flags = 0;
+	enum tmpfile_kind tk;
 
 	(void)ud;
 	if (p1.cap == 0) {
@@ -259,6 +247,14 @@ on_watch_event(void *ud, const struct watch_event *ev)
 	if (ev->overflow) {
 		log_warnx("fanotify queue overflow: reconciling every webspace");
 		engine_overflow(d.e);
+		return;
+	}
+	if (ev->lost) {
+		if (ev->fs_error)
+			log_warnx("file system error reported (FAN_FS_ERROR): reconciling the webspaces "
+				  "on that file system");
+		engine_reconcile_dev(d.e, ev->dev,
+				     ev->fs_error ? "file system error" : "fanotify events lost");
 		return;
 	}
 	if (ev->unresolved) {
@@ -294,12 +290,14 @@ on_watch_event(void *ud, const struct watch_event *ev)
 	}
 	if (ev->dir == NULL)
 		return;
-	if (!ev->is_dir && tmpfile_name(ev->name, ev->name_len)) {
+	tk = tmpfile_event(ev);
+	if (tk != TMPFILE_NO) {
 		/* O_TMPFILE written before (or after) linkat: key on the inode */
 		engine_note_handle(d.e, (ev->close_write ? NOTE_CLOSE_WRITE : 0) |
 						(ev->modified ? NOTE_MODIFY : 0),
 				   ev->handle, ev->pid);
-		return;
+		if (tk == TMPFILE_YES)
+			return;
 	}
 	if (!join(&p1, ev->dir, ev->dir_len, ev->name, ev->name_len))
 		return;
@@ -401,6 +399,29 @@ status_json(struct buf *b)
 	json_kv_int(&j, "commit_failures", (int64_t)es.commit_failures);
 	if ((ph = proc_protected_hardlinks()) >= 0)
 		json_kv_bool(&j, "protected_hardlinks", ph == 1);
+	{
+		struct retention_db_stats rs;
+
+		retention_db_stats(d.s, &rs);
+		json_kv_int(&j, "database_bytes", rs.db_bytes);
+		json_kv_int(&j, "database_wal_bytes", rs.wal_bytes);
+		json_kv_int(&j, "database_free_bytes", rs.free_bytes);
+		json_key(&j, "oldest_event_time");
+		if (rs.oldest_event_s)
+			json_int(&j, rs.oldest_event_s);
+		else
+			json_null(&j);
+		json_kv_int(&j, "retention_events_deleted", (int64_t)d.ret.stats.events);
+		json_kv_int(&j, "retention_outbox_deleted", (int64_t)d.ret.stats.outbox);
+		json_kv_int(&j, "retention_notified_deleted", (int64_t)d.ret.stats.notified);
+		json_kv_int(&j, "retention_rounds", (int64_t)d.ret.stats.rounds);
+		json_kv_int(&j, "retention_last_round", d.ret.stats.last_round_s);
+		json_kv_int(&j, "retention_steps", (int64_t)d.ret.stats.steps);
+		json_kv_double(&j, "retention_step_avg_ms",
+			       d.ret.stats.steps ? (double)d.ret.stats.step_ns_sum / (double)d.ret.stats.steps / 1e6
+						 : 0);
+		json_kv_double(&j, "retention_step_max_ms", (double)d.ret.stats.step_ns_max / 1e6);
+	}
 	if (fpindex_stats(d.s, &fs) == 0) {
 		json_kv_int(&j, "index_products", (int64_t)fs.products);
 		json_kv_int(&j, "index_versions", (int64_t)fs.versions);
@@ -426,6 +447,7 @@ status_json(struct buf *b)
 		json_kv_int(&j, "notifications_sent", ns.sent_total);
 		json_kv_int(&j, "notifications_failed", ns.failed_total);
 		json_kv_int(&j, "notifications_dead", ns.dead_total);
+		json_kv_str(&j, "delivery_sandbox", ns.sandbox);
 	}
 	json_kv_int(&j, "aggregates", (int64_t)es.aggregates);
 	{
@@ -676,7 +698,8 @@ apply_log_level(void)
 	log_set_level(d.cfg->log_level);
 }
 
-/* the classification settings of the engine (they point into d.cfg) */
+/* the classification settings and the path filter of the engine (they point
+ * into d.cfg) */
 static void
 policy_from_config(struct engine_opts *eo)
 {
@@ -686,6 +709,7 @@ policy_from_config(struct engine_opts *eo)
 	eo->ncomponent_dirs = d.cfg->ncomponent_dirs;
 	eo->web_server = d.cfg->web_server_processes;
 	eo->nweb_server = d.cfg->nweb_server_processes;
+	eo->ignored_ud = d.cfg;
 }
 
 static int
@@ -719,8 +743,15 @@ reload_config(char *err, size_t errsz)
 		policy_from_config(&eo);
 		engine_set_policy(d.e, &eo);
 	}
-	if (d.n)
+	if (d.n) {
+		/* its delivery process is started again now: the new socket may
+		 * reuse the old one's number, so it is registered afresh */
 		notifier_set_config(d.n, d.cfg);
+		if (d.notify_fd >= 0)
+			epoll_ctl(d.epfd, EPOLL_CTL_DEL, d.notify_fd, NULL);
+		d.notify_fd = -1;
+		d.notify_next_ns = 0;
+	}
 	engine_reload_index(d.e);
 	apply_log_level();
 	discover_webspaces();
@@ -778,6 +809,43 @@ notify_step(uint64_t now)
 	}
 }
 
+/* one step of the retention round, between two turns of the loop: short
+ * transactions on this connection, spaced to take at most a tenth of the
+ * time (retention.h) */
+static void
+retention_run(void)
+{
+	uint64_t t0, took;
+	bool more = false;
+	int r;
+
+	/* what is batched commits first, as before a notifier tick */
+	if (engine_uncommitted(d.e))
+		engine_flush(d.e);
+	t0 = now_mono_ns();
+	r = retention_step(&d.ret, d.s, &d.cfg->retention, now_real_ns() / 1000000, &more);
+	took = now_mono_ns() - t0;
+	d.ret.stats.step_ns_sum += took;
+	if (took > d.ret.stats.step_ns_max)
+		d.ret.stats.step_ns_max = took;
+	if (r < 0) {
+		if (r != d.retention_err)
+			log_warnx("retention: cannot delete old history from %s: %s (tried again in %llu s)",
+				  store_path(d.s), strerror(-r),
+				  (unsigned long long)(d.cfg->retention.interval_ms / 1000));
+		d.retention_err = r;
+		more = false;
+	} else if (d.retention_err) {
+		log_info("retention: old history deleted again");
+		d.retention_err = 0;
+	}
+	if (took > 40000000ull)
+		log_debug("retention: a step of %d rows took %llu ms", r,
+			  (unsigned long long)(took / 1000000ull));
+	d.retention_next_ns = now_mono_ns() +
+			      retention_delay_ms(more, took, d.cfg->retention.interval_ms) * 1000000ull;
+}
+
 static int
 next_timeout(void)
 {
@@ -798,6 +866,8 @@ next_timeout(void)
 		next = d.notify_next_ns;
 	if (d.metrics_next_ns && d.metrics_next_ns < next)
 		next = d.metrics_next_ns;
+	if (d.retention_next_ns < next)
+		next = d.retention_next_ns;
 	if (d.n && d.notify_kick && d.notify_last_ns + 50000000ull < next)
 		next = d.notify_last_ns + 50000000ull;
 	if (d.nwaiters)
@@ -921,6 +991,8 @@ loop(void)
 			metrics_write(true);
 			metrics_schedule();
 		}
+		if (now >= d.retention_next_ns)
+			retention_run();
 		if (d.next_reconcile_ns && now >= d.next_reconcile_ns) {
 			engine_reconcile(d.e, 0, "periodic safety reconcile");
 			d.next_reconcile_ns = now + d.cfg->reconcile_interval_ms * 1000000ull;
@@ -962,10 +1034,11 @@ main(int argc, char **argv)
 	sigset_t mask;
 	int c, r;
 
-	/* the delivery process (deliver.h): wsid --deliver USER [--read PATH]...
-	 * with its socket on fd 3 */
+	/* the delivery process (deliver.h): wsid --deliver USER [--sandbox
+	 * optional] [--read PATH]... with its socket on fd 3 */
 	if (argc >= 3 && strcmp(argv[1], "--deliver") == 0) {
 		char **reads = xcalloc((size_t)argc, sizeof(char *));
+		bool optional = false;
 		size_t nr = 0;
 		int k;
 
@@ -973,15 +1046,19 @@ main(int argc, char **argv)
 		for (k = 3; k + 1 < argc; k += 2)
 			if (strcmp(argv[k], "--read") == 0)
 				reads[nr++] = argv[k + 1];
-		r = deliver_main(3, argv[2], reads, nr);
+			else if (strcmp(argv[k], "--sandbox") == 0)
+				optional = strcmp(argv[k + 1], "optional") == 0;
+		r = deliver_main(3, argv[2], reads, nr, optional);
 		free(reads);
 		return r;
 	}
 	/* a delivery service of its own: wsid --deliver-listen PATH [--user U]
-	 * [--read PATH]... (see systemd/wsid-deliver.service) */
+	 * [--sandbox required|optional] [--read PATH]... (see
+	 * systemd/wsid-deliver.service) */
 	if (argc >= 3 && strcmp(argv[1], "--deliver-listen") == 0) {
 		char **reads = xcalloc((size_t)argc, sizeof(char *));
 		const char *user = "nobody";
+		bool optional = false;
 		size_t nr = 0;
 		int k;
 
@@ -991,13 +1068,17 @@ main(int argc, char **argv)
 				reads[nr++] = argv[k + 1];
 			else if (strcmp(argv[k], "--user") == 0)
 				user = argv[k + 1];
+			else if (strcmp(argv[k], "--sandbox") == 0 &&
+				 (strcmp(argv[k + 1], "required") == 0 || strcmp(argv[k + 1], "optional") == 0))
+				optional = strcmp(argv[k + 1], "optional") == 0;
 			else {
-				fprintf(stderr, "usage: wsid --deliver-listen PATH [--user USER] [--read PATH]...\n");
+				fprintf(stderr, "usage: wsid --deliver-listen PATH [--user USER] [--sandbox "
+					"required|optional] [--read PATH]...\n");
 				free(reads);
 				return 2;
 			}
 		}
-		r = deliver_listen(argv[2], user, reads, nr);
+		r = deliver_listen(argv[2], user, reads, nr, optional);
 		free(reads);
 		return r;
 	}
@@ -1091,7 +1172,8 @@ main(int argc, char **argv)
 	eo.debounce_modify_ms = d.cfg->debounce_modify_ms;
 	eo.modify_max_ms = d.cfg->debounce_modify_max_ms;
 	eo.ignored = d_ignored;
-	eo.ignored_ud = &d;
+	eo.ignore_hold = d_ignore_hold;
+	eo.ignore_release = d_ignore_release;
 	eo.severity = d_severity;
 	eo.severity_ud = &d;
 	eo.on_event = d_on_event;
@@ -1134,6 +1216,9 @@ main(int argc, char **argv)
 	if (d.cfg->reconcile_interval_ms)
 		d.next_reconcile_ns = now_mono_ns() + d.cfg->reconcile_interval_ms * 1000000ull;
 	d.watchdog_ns = sd_watchdog_usec() * 1000ull;
+	/* the first round after the start-up's own work, or sooner when short */
+	d.retention_next_ns = now_mono_ns() + (d.cfg->retention.interval_ms < 60000
+						? d.cfg->retention.interval_ms : 60000) * 1000000ull;
 	d.next_watchdog_ns = now_mono_ns();
 	log_info("watching %zu webspaces on %u file system%s (database %s)",
 		 engine_webspace_count(d.e), d.nfs, d.nfs == 1 ? "" : "s", d.cfg->database);
@@ -1152,6 +1237,7 @@ main(int argc, char **argv)
 	control_free(d.ctl);
 	watch_close(d.w);
 	engine_free(d.e);
+	retention_clear(&d.ret);
 	store_close(d.s);
 	config_free(d.cfg);
 	close(d.sigfd);

@@ -798,18 +798,31 @@ cmd_status(int argc, char **argv)
 		static const char *const keys[] = {
 			"daemon", "pid", "uptime_s", "watching", "filesystems", "webspaces", "files",
 			"events_total", "events_per_s", "pending", "hash_backlog", "overflows",
+			"delivery_sandbox",
 			"reconciles", "reconciling", "last_reconcile_ms", "latency_avg_ms",
-			"latency_max_ms", "database", "database_error", "index_products", "index_versions", "index_built_at",
+			"latency_max_ms", "database", "database_error", "database_bytes", "database_free_bytes",
+			"oldest_event_time", "index_products", "index_versions", "index_built_at",
 			"index_age_s", "index_serial", "index_key",
 			"protected_hardlinks",
 		};
 		size_t k;
 		char v[512];
 
-		for (k = 0; k < ARRAY_SIZE(keys); k++)
-			if (json_field(reply, keys[k], v, sizeof(v)) &&
-			    (strcmp(v, "null") != 0 || strcmp(keys[k], "index_key") != 0))
-				printf("%-18s %s\n", keys[k], v);
+		for (k = 0; k < ARRAY_SIZE(keys); k++) {
+			if (!json_field(reply, keys[k], v, sizeof(v)) ||
+			    (strcmp(v, "null") == 0 && strcmp(keys[k], "index_key") == 0))
+				continue;
+			if (strcmp(keys[k], "oldest_event_time") == 0 && strcmp(v, "null") != 0) {
+				/* unix time in the JSON; a date here */
+				time_t t = (time_t)strtoll(v, NULL, 10);
+				struct tm tm;
+				char date[32];
+
+				if (gmtime_r(&t, &tm) && strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm))
+					snprintf(v, sizeof(v), "%s", date);
+			}
+			printf("%-18s %s\n", keys[k], v);
+		}
 	}
 	{
 		char w[16];

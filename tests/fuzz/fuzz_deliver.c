@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The delivery wire format: jobs (what the delivery process reads) and
- * results (what the daemon reads from the unprivileged process). The first
+ * results (what the daemon reads from the unprivileged process, after its
+ * hello "S <sandbox>"). The first
  * byte picks the parser; whatever decodes must encode back to the same. */
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf_init(&b, 64u << 20);
 	if (data[0] & 1) {
 		struct deliver_result r;
+		char sb[48];
 
+		/* the hello first, as the daemon reads it */
+		if (n > 0 && p[0] == 'S' && (used = deliver_hello_decode(p, n, sb, sizeof(sb))) > 0) {
+			if (strlen(sb) >= sizeof(sb) || strchr(sb, '\n'))
+				abort();
+			buf_reset(&b);
+			deliver_hello_encode(&b, sb);
+			if (deliver_hello_decode(b.data, b.len, sb, sizeof(sb)) != (ssize_t)b.len)
+				abort();
+			p += used;
+			n -= (size_t)used;
+		}
 		while (n > 0 && (used = deliver_result_decode(p, n, &r)) > 0) {
 			if (r.outcome < 0 || r.outcome > 2 || r.status > 999 || strlen(r.error) >= sizeof(r.error))
 				abort();

@@ -88,7 +88,7 @@ check_eq "wsid_up 1" 1 "$(value wsid_up "$PROM")"
 check_eq "wsid_webspaces 2" 2 "$(value wsid_webspaces "$PROM")"
 files=$(( $(find "$W" -type f | wc -l) + 1 ))
 check_eq "wsid_files_watched: every file of both webspaces" "$files" "$(value wsid_files_watched "$PROM")"
-check_eq "every verdict has its series, even at 0" 12 "$(python3 "$PP" --dump "$PROM" | grep -c '^wsid_events_total{verdict=')"
+check_eq "every verdict has its series, even at 0" 14 "$(python3 "$PP" --dump "$PROM" | grep -c '^wsid_events_total{verdict=')"
 check_eq "outbox states: one series each" 6 "$(python3 "$PP" --dump "$PROM" | grep -c '^wsid_outbox_messages{state=')"
 check "wsid_index_versions: the WordPress index is loaded" test "$(value wsid_index_versions "$PROM")" -gt 800
 check "wsid_index_age_seconds from index_built_at" test "$(value wsid_index_age_seconds "$PROM")" -ge 0
@@ -183,8 +183,11 @@ for p in sorted({p for p, _ in c}):
 findings() { # findings VERDICT FILE: summed over the severities
 	python3 "$PP" --dump "$2" | awk -v v=",verdict=\"$1\"}" '$1 ~ /^wsid_findings\{/ && index($1, v) { n += $2 } END { print n + 0 }'
 }
-check_eq "every verdict but ok and ignored has its findings, by severity" 40 \
+nverdicts=$(python3 "$PP" --dump "$PROM" | grep -c '^wsid_events_total{verdict=')
+check_eq "every verdict but ok and ignored has its findings, by severity (4)" $(( (nverdicts - 2) * 4 )) \
 	"$(python3 "$PP" --dump "$PROM" | grep -c '^wsid_findings{')"
+check "  ... but not ok and ignored" bash -c \
+	"! python3 '$PP' --dump '$PROM' | grep -qE '^wsid_findings\{.*verdict=\"(ok|ignored)\"'"
 unacked=$("$WSIDCTL" --db "$D/db/wsid.db" events --unacked --json --verdict suspicious | grep -c .)
 for _ in $(seq 1 100); do [ "$(findings suspicious "$PROM")" = "$unacked" ] && break; sleep 0.1; done
 check_eq "wsid_findings{verdict=suspicious}: the events --unacked lists" "$unacked" "$(findings suspicious "$PROM")"
@@ -347,7 +350,7 @@ if [ -n "$NE" ]; then
 	for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/metrics" >"$D/scrape.txt" && break; sleep 0.1; done
 	check "node_exporter serves the textfile: wsid_up 1" grep -q '^wsid_up 1$' "$D/scrape.txt"
 	check_eq "  ... with no textfile error" 0 "$(awk '$1 == "node_textfile_scrape_error" { print $2 }' "$D/scrape.txt")"
-	check_eq "  ... and every verdict's series" 12 "$(grep -c '^wsid_events_total{verdict=' "$D/scrape.txt")"
+	check_eq "  ... and every verdict's series" 14 "$(grep -c '^wsid_events_total{verdict=' "$D/scrape.txt")"
 	kill "$nepid"
 else
 	echo "# node_exporter: Debian's prometheus-node-exporter package cannot be fetched here"

@@ -73,6 +73,8 @@ check "installed" installed
 check_eq "wsid --version" "wsid $version" "$(/usr/sbin/wsid --version)"
 check_eq "wsidctl --version" "wsidctl $version" "$(/usr/sbin/wsidctl --version)"
 check_eq "/etc/wsid/wsid.yaml: root, 0600" "root:root 600" "$(stat -c '%U:%G %a' /etc/wsid/wsid.yaml)"
+check_eq "/etc/wsid and customers.d: root, 0750" "root:root 750 root:root 750" \
+	"$(stat -c '%U:%G %a' /etc/wsid /etc/wsid/customers.d | xargs)"
 check "/etc/wsid/wsid.yaml is a conffile" bash -c \
 	"dpkg-query -W -f='\${Conffiles}' wsid | grep -q '^ /etc/wsid/wsid.yaml '"
 check "the configuration reads the shipped fingerprints" grep -q '^  - /usr/share/wsid/fingerprints$' /etc/wsid/wsid.yaml

@@ -134,7 +134,7 @@ copy_tree() { mkdir -p "$2" && cp -a "$1/." "$2/" && rm -f "$2/.complete"; }
 # ---- daemon helpers ----
 # daemon_config DIR [extra yaml lines...]: writes DIR/wsid.yaml watching the
 # pattern DIR/m/vhosts/{customer}/httpdocs, database in DIR/db (not on the
-# watched tmpfs), socket DIR/ctl.sock
+# watched tmpfs), socket DIR/ctl.sock; mode 0600
 daemon_config() {
 	local dir=$1; shift
 	mkdir -p "$dir/db"
@@ -145,6 +145,7 @@ daemon_config() {
 		echo "  - pattern: $dir/m/vhosts/{customer}/httpdocs"
 		for l in "$@"; do echo "$l"; done
 	} > "$dir/wsid.yaml"
+	chmod 600 "$dir/wsid.yaml" # it may hold secrets: wsid refuses them readable by others
 }
 
 # daemon_start DIR: index (once) + start wsid in the foreground; waits for the
@@ -180,4 +181,28 @@ events_json() { "$WSIDCTL" --db "$1/db/wsid.db" events --json; }
 evq() {
 	local dir=$1; shift
 	events_json "$dir" | python3 "$WSID_TOP/tests/lib/evq.py" "$@"
+}
+
+# ---- receivers on 127.0.0.1 (the notification suites) ----
+# start_receivers DIR HOOK...: a webhook receiver per name (secret s3cret; its
+# port in DIR/NAME.port, requests in DIR/NAME.log, answer mode in DIR/NAME.mode)
+# and an SMTP server (DIR/smtp.port, messages in DIR/mail); waits for the ports
+start_receivers() {
+	local dir=$1 h ready
+	shift
+	for h in "$@"; do
+		echo ok > "$dir/$h.mode"
+		/usr/bin/python3 "$WSID_TOP/tests/lib/webhook_receiver.py" "$dir/$h.port" "$dir/$h.log" "$dir/$h.mode" s3cret &
+		T_PIDS+=($!)
+	done
+	echo ok > "$dir/smtp.mode"
+	/usr/bin/python3 "$WSID_TOP/tests/lib/smtp_receiver.py" "$dir/smtp.port" "$dir/mail" "$dir/smtp.mode" &
+	T_PIDS+=($!)
+	for _ in $(seq 1 100); do
+		ready=1
+		for h in "$@" smtp; do [ -s "$dir/$h.port" ] || ready=0; done
+		[ $ready = 1 ] && break
+		sleep 0.1
+	done
+	for h in "$@"; do touch "$dir/$h.log"; done
 }

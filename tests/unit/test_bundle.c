@@ -233,7 +233,7 @@ test_read(void)
 	}
 	/* truncated anywhere: refused, never accepted */
 	for (i = 0; i + 1536 < b.len; i += 97) {
-		struct buf t = { b.data, i, i, i };
+		struct buf t = { b.data, i, i, i, false };
 
 		if (read_it(&t, pk, err, sizeof(err)) == 0) {
 			T_CHECK(0, "accepted truncated at %zu", i);

@@ -214,6 +214,128 @@ test_metrics(void)
 	config_free(c);
 }
 
+/* webhook secrets (a route without one is an error unless unsigned: true) and
+ * the notify keys */
+static void
+test_notify_keys(void)
+{
+	struct config *c = NULL;
+	char err[1024] = "";
+
+	expect_err("customers:\n  a:\n    webhook: http://h/x\n",
+		   "c.yaml:3:14: webhook: no secret: add 'secret: ...'");
+	expect_err("customers:\n  a:\n    webhook: {url: 'http://h/x'}\n", "c.yaml:3:14: webhook: no secret");
+	expect_err("notify:\n  admin:\n    webhook:\n      url: http://h/x\n", "c.yaml:4:7: webhook: no secret");
+	expect_err("customers:\n  a:\n    webhook: {url: 'http://h/x', secret: ''}\n",
+		   "c.yaml:3:42: webhook.secret: empty");
+	expect_err("customers:\n  a:\n    webhook: {url: 'http://h/x', secret: s, unsigned: true}\n",
+		   "a secret and 'unsigned: true': choose one");
+	expect_err("customers:\n  a:\n    webhook: {url: 'http://h/x', unsigned: maybe}\n",
+		   "c.yaml:3:44: webhook.unsigned: expected true or false");
+	T_CHECK(load("customers:\n  a:\n    webhook: {url: 'http://h/x', unsigned: true}\n", &c, err,
+		     sizeof(err)) == 0, "%s", err);
+	T_OK(c && c->customers[0].route.webhook.unsigned_ok && c->customers[0].route.webhook.secret == NULL);
+	config_free(c);
+	c = NULL;
+	T_CHECK(load("customers:\n  a:\n    webhook: {url: 'http://h/x', secret: k}\n", &c, err, sizeof(err)) == 0,
+		"%s", err);
+	T_OK(c && !c->customers[0].route.webhook.unsigned_ok && t_streq(c->customers[0].route.webhook.secret, "k"));
+	/* defaults: the sandbox required, 100 events per customer, 1 MiB */
+	T_OK(c && !c->notify_sandbox_optional && c->digest_max_events == 100 && c->notify_max_message == 1u << 20);
+	config_free(c);
+	c = NULL;
+	T_CHECK(load("notify:\n  sandbox: optional\n  digest_max_events: 20\n  max_message_size: 256K\n", &c, err,
+		     sizeof(err)) == 0, "%s", err);
+	T_OK(c && c->notify_sandbox_optional && c->digest_max_events == 20 && c->notify_max_message == 256u << 10);
+	config_free(c);
+	expect_err("notify:\n  sandbox: off\n", "c.yaml:2:12: notify.sandbox: expected required or optional");
+	expect_err("notify:\n  digest_max_events: 0\n", "c.yaml:2:22: notify.digest_max_events: at least 1");
+	expect_err("notify:\n  max_message_size: 1K\n", "c.yaml:2:21: notify.max_message_size: from 64K to 8M");
+	expect_err("notify:\n  max_message_size: 9M\n", "c.yaml:2:21: notify.max_message_size: from 64K to 8M");
+}
+
+static void
+write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+	chmod(path, mode);
+}
+
+/* files holding secrets: refused when others can read them; any config file
+ * refused when others can write it or it is not root's */
+static void
+test_file_modes(void)
+{
+	char dir[] = "/tmp/wsid-cfg-s.XXXXXX", path[256], drop[256], text[512], err[1024];
+	struct config *c = NULL;
+
+	if (mkdtemp(dir) == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/customers.d", dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/wsid.yaml", dir);
+	snprintf(text, sizeof(text), "customers_dir: %s/customers.d\nnotify:\n  smtp:\n    password: pw\n", dir);
+	write_file(path, text, 0644);
+	T_CHECK(config_load(path, &c, err, sizeof(err)) == -EINVAL && strstr(err, "wsid.yaml:4:15: smtp.password: "
+		"a secret in a file readable by others (mode 0644): chmod 600"), "%s", err);
+	chmod(path, 0640);
+	T_CHECK(config_load(path, &c, err, sizeof(err)) == 0, "0640: %s", err);
+	config_free(c);
+	c = NULL;
+	chmod(path, 0600);
+	T_CHECK(config_load(path, &c, err, sizeof(err)) == 0, "0600: %s", err);
+	config_free(c);
+	c = NULL;
+	chmod(path, 0620);
+	T_CHECK(config_load(path, &c, err, sizeof(err)) == -EPERM && strstr(err, "writable by others (mode 0620)"),
+		"%s", err);
+	chmod(path, 0600);
+	/* root's file only (the tests run as root) */
+	T_OK(chown(path, 1234, 1234) == 0);
+	T_CHECK(config_load(path, &c, err, sizeof(err)) == -EPERM && strstr(err, "owned by uid 1234, not root"),
+		"%s", err);
+	T_OK(chown(path, 0, 0) == 0);
+	/* without a secret a world-readable file is fine */
+	snprintf(text, sizeof(text), "customers_dir: %s/customers.d\n", dir);
+	write_file(path, text, 0644);
+	T_CHECK(config_load(path, &c, err, sizeof(err)) == 0, "%s", err);
+	config_free(c);
+	c = NULL;
+	/* a drop-in: the same rules, its own file:line:column */
+	snprintf(drop, sizeof(drop), "%s/customers.d/acme.yaml", dir);
+	write_file(drop, "acme:\n  webhook: {url: 'https://h/x', secret: k}\n", 0644);
+	T_CHECK(config_load(path, &c, err, sizeof(err)) == -EINVAL && strstr(err, "acme.yaml:2:41: webhook.secret: "
+		"a secret in a file readable by others (mode 0644)"), "%s", err);
+	chmod(drop, 0600);
+	T_CHECK(config_load(path, &c, err, sizeof(err)) == 0, "%s", err);
+	config_free(c);
+	c = NULL;
+	T_OK(chown(drop, 1234, 0) == 0);
+	T_CHECK(config_load(path, &c, err, sizeof(err)) == -EPERM && strstr(err, "acme.yaml: owned by uid 1234"),
+		"%s", err);
+	write_file(drop, "acme:\n  email: a@example.org\n", 0666);
+	T_OK(chown(drop, 0, 0) == 0);
+	T_CHECK(config_load(path, &c, err, sizeof(err)) == -EPERM && strstr(err, "acme.yaml: writable by others "
+		"(mode 0666)"), "%s", err);
+	chmod(drop, 0644);
+	T_CHECK(config_load(path, &c, err, sizeof(err)) == 0, "%s", err);
+	config_free(c);
+	c = NULL;
+	/* whoever writes the directory removes customers' routes */
+	snprintf(text, sizeof(text), "%s/customers.d", dir);
+	chmod(text, 0777);
+	T_CHECK(config_load(path, &c, err, sizeof(err)) == -EPERM && strstr(err, "customers.d: writable by others "
+		"(mode 0777)"), "%s", err);
+	snprintf(text, sizeof(text), "rm -rf %s", dir);
+	if (system(text) != 0)
+		return;
+}
+
 int
 main(void)
 {
@@ -222,5 +344,7 @@ main(void)
 	T_RUN(test_units);
 	T_RUN(test_dropins);
 	T_RUN(test_metrics);
+	T_RUN(test_notify_keys);
+	T_RUN(test_file_modes);
 	T_DONE();
 }

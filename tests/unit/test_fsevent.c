@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* fsevent: hand-built buffers: a normal event, unknown records skipped,
- * truncated and zero-length records, oversized handles, overflow. */
+ * truncated and zero-length records, oversized handles, overflow; and what
+ * the watcher makes of a malformed buffer and of FAN_FS_ERROR (a request to
+ * reconcile, never silence). */
 #include <errno.h>
+#include <unistd.h>
 
 #include "fsevent.h"
 #include "t.h"
+#include "watch.h"
 
 static size_t
 meta(uint8_t *b, uint32_t len, uint64_t mask, int32_t pid)
@@ -120,11 +124,78 @@ test_overflow(void)
 	T_OK(ev.overflow);
 }
 
+struct seen {
+	int calls, overflow, lost, fs_error;
+	dev_t dev;
+};
+
+static void
+on_event(void *ud, const struct watch_event *ev)
+{
+	struct seen *s = ud;
+
+	s->calls++;
+	s->overflow += ev->overflow;
+	s->lost += ev->lost;
+	s->fs_error += ev->fs_error;
+	s->dev = ev->dev;
+}
+
+static void
+test_watch_lost(void)
+{
+	struct watch_options wo = { 0 };
+	struct watch_stats st;
+	struct watch *w;
+	struct seen s;
+	uint8_t buf[512];
+	size_t o;
+
+	if (watch_open(&w, &wo) < 0) {
+		T_CHECK(0, "%s", "fanotify_init needs root");
+		return;
+	}
+	/* an overflow, then an event whose record runs past its end: the
+	 * overflow is told, then that the rest was lost (dev 0: every file
+	 * system, the lost events' are unknown) */
+	memset(buf, 0, sizeof(buf));
+	meta(buf, 24, 0x4000, 0);
+	o = 24 + 24;
+	buf[o] = 1; buf[o + 2] = 200;
+	meta(buf + 24, 28, 0x2, 1);
+	memset(&s, 0, sizeof(s));
+	watch_dispatch(w, buf, o + 4, on_event, &s);
+	T_EQ_INT(s.calls, 2);
+	T_EQ_INT(s.overflow, 1);
+	T_EQ_INT(s.lost, 1);
+	T_EQ_INT(s.dev, 0);
+	/* FAN_FS_ERROR with an error record (skipped) and the object's FID, even
+	 * when the daemon's own read ran into it: a reconcile, never dropped */
+	memset(buf, 0, sizeof(buf));
+	o = 24;
+	buf[o] = 5; buf[o + 2] = 12; /* FAN_EVENT_INFO_TYPE_ERROR: error, error_count */
+	o += 12;
+	o += rec_fid(buf + o, 1, 8, NULL);
+	meta(buf, (uint32_t)o, FAN_FS_ERROR, getpid());
+	memset(&s, 0, sizeof(s));
+	watch_dispatch(w, buf, o, on_event, &s);
+	T_EQ_INT(s.calls, 1);
+	T_EQ_INT(s.fs_error, 1);
+	T_EQ_INT(s.lost, 1);
+	T_EQ_INT(s.dev, 0); /* an fsid no mark has: taken for all */
+	watch_get_stats(w, &st);
+	T_EQ_INT(st.malformed, 1);
+	T_EQ_INT(st.fs_errors, 1);
+	T_EQ_INT(st.own_dropped, 0);
+	watch_close(w);
+}
+
 int
 main(void)
 {
 	T_RUN(test_normal_and_unknown);
 	T_RUN(test_malformed);
 	T_RUN(test_overflow);
+	T_RUN(test_watch_lost);
 	T_DONE();
 }

@@ -5,16 +5,20 @@
  * mount points included (a tmpfs, and a bind mount of the same file system:
  * same st_dev, another mount). Runs in a mount namespace of its own, on a
  * tmpfs it mounts itself; every mount is undone at the end (and vanishes with
- * the namespace in any case). Needs root. */
+ * the namespace in any case). Needs root.
+ * A file under a write lease: refused as HASH_LOCKED, waited for no longer
+ * than asked, read once the lease is gone; a FIFO never waited on. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hash.h"
@@ -84,6 +88,60 @@ expect_content(int fd, const char *want)
 
 	T_CHECK(n >= 0 && strcmp(buf, want) == 0, "read '%s', expected '%s' (fd %d)", buf, want,
 		fd);
+}
+
+static long
+ms_since(const struct timespec *a)
+{
+	struct timespec b;
+
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (b.tv_sec - a->tv_sec) * 1000 + (b.tv_nsec - a->tv_nsec) / 1000000;
+}
+
+static void
+test_lease(void)
+{
+	static const char body[] = "<?php leased\n";
+	uint8_t want[SHA256_LEN];
+	struct hash_result r;
+	struct timespec t0;
+	int fd, holder;
+	long ms;
+
+	fd = openat(rootfd, "leased.php", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	T_OK(fd >= 0 && write(fd, body, sizeof(body) - 1) == (ssize_t)sizeof(body) - 1);
+	if (fd >= 0)
+		close(fd);
+	T_EQ_INT(mkfifoat(rootfd, "fifo.php", 0644), 0);
+	/* this process holds the lease: the break (SIGIO) comes here */
+	signal(SIGIO, SIG_IGN);
+	holder = openat(rootfd, "leased.php", O_RDONLY | O_CLOEXEC);
+	T_EQ_INT(fcntl(holder, F_SETLEASE, F_WRLCK), 0);
+
+	hash_file_beneath(rootfd, "leased.php", 0, NULL, &r);
+	T_EQ_INT(r.status, HASH_LOCKED);
+	T_EQ_INT(r.size, sizeof(body) - 1);
+	/* the holder does not yield: the open that waits gives up on time */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	hash_file_wait(rootfd, "leased.php", 0, 300, &r);
+	ms = ms_since(&t0);
+	T_EQ_INT(r.status, HASH_LOCKED);
+	T_CHECK(ms >= 250 && ms < 1500, "waited %ld ms for a 300 ms bound", ms);
+	/* a FIFO is never waited on */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	hash_file_wait(rootfd, "fifo.php", 0, 300, &r);
+	ms = ms_since(&t0);
+	T_EQ_INT(r.status, HASH_NOT_REGULAR);
+	T_CHECK(ms < 200, "a FIFO took %ld ms", ms);
+	/* the lease gone: read and hashed */
+	T_EQ_INT(fcntl(holder, F_SETLEASE, F_UNLCK), 0);
+	close(holder);
+	hash_file_wait(rootfd, "leased.php", 0, 300, &r);
+	sha256_buf(body, sizeof(body) - 1, want);
+	T_EQ_INT(r.status, HASH_OK);
+	T_OK(memcmp(r.sha256, want, SHA256_LEN) == 0);
+	signal(SIGIO, SIG_DFL);
 }
 
 static void
@@ -212,6 +270,8 @@ main(void)
 		T_EQ_INT(symlinkat("plain", rootfd, "link"), 0);
 		if (rootfd >= 0)
 			T_RUN(test_long_paths);
+		if (rootfd >= 0)
+			T_RUN(test_lease);
 		if (rootfd >= 0)
 			close(rootfd);
 		snprintf(path, sizeof(path), "%s/root/bind", top);

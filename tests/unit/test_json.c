@@ -287,6 +287,26 @@ check_doc(const struct buf *b)
 
 /* ---- the writer ---- */
 
+/* a writer that runs out of room: its caller sees it (buf.failed), however
+ * many writes come after the one that did not fit */
+static void
+test_overflow(void)
+{
+	struct buf b;
+	struct json j;
+
+	buf_init(&b, 64);
+	json_init(&j, &b);
+	json_obj_begin(&j);
+	json_kv_str(&j, "a", "0123456789012345678901234567890123456789");
+	T_OK(!b.failed);
+	json_kv_str(&j, "b", "0123456789012345678901234567890123456789");
+	json_obj_end(&j);
+	T_OK(b.failed);
+	T_OK(b.len <= 64);
+	buf_free(&b);
+}
+
 static void
 test_nesting(void)
 {
@@ -618,6 +638,7 @@ int
 main(void)
 {
 	T_RUN(test_checker_itself);
+	T_RUN(test_overflow);
 	T_RUN(test_nesting);
 	T_RUN(test_max_depth);
 	T_RUN(test_escaping);

@@ -187,6 +187,23 @@ test_wire(void)
 	T_EQ_INT(deliver_result_decode("R 1 0 2000 0 0\n\n", 16, &rb), -1);
 	T_EQ_INT(deliver_result_decode("R 1 0 200 0 999\n", 16, &rb), -1);
 	T_EQ_INT(deliver_result_decode("R 1 0 200 0 2\na\x01\n", 17, &rb), 17);
+	/* the hello: what confines the delivery process */
+	{
+		char sb[48];
+
+		buf_reset(&b);
+		deliver_hello_encode(&b, "none (optional)");
+		T_EQ_INT(deliver_hello_decode(b.data, b.len, sb, sizeof(sb)), (ssize_t)b.len);
+		T_EQ_STR(sb, "none (optional)");
+		T_EQ_INT(deliver_hello_decode("S landlock\nR 1", 15, sb, sizeof(sb)), 11);
+		T_EQ_STR(sb, "landlock");
+		T_EQ_INT(deliver_hello_decode("S land", 6, sb, sizeof(sb)), 0);
+		T_EQ_INT(deliver_hello_decode("R 1 0 200 0 0\n\n", 15, sb, sizeof(sb)), -1);
+		T_EQ_INT(deliver_hello_decode("S \x1b[2J\n", 7, sb, sizeof(sb)), -1);
+		T_EQ_INT(deliver_hello_decode("S \n", 3, sb, sizeof(sb)), -1);
+		T_EQ_INT(deliver_hello_decode("S a\0b\n", 6, sb, sizeof(sb)), -1); /* found by fuzz_deliver */
+		T_EQ_INT(deliver_hello_decode("S landlock\n", 11, sb, 4), -1);
+	}
 	T_EQ_STR(rb.error, "a?");
 	buf_free(&b);
 }

@@ -15,6 +15,15 @@ test_buf_cap(void)
 	T_EQ_INT(buf_putc(&b, 'x'), -E2BIG);
 	T_EQ_INT(b.len, 8);
 	T_EQ_STR(b.data, "12345678");
+	/* the failure is remembered until a reset, even after appends that fit */
+	T_OK(b.failed);
+	buf_free(&b);
+	buf_init(&b, 8);
+	T_OK(!b.failed);
+	T_EQ_INT(buf_printf(&b, "%s", "123456789"), -E2BIG);
+	T_OK(b.failed);
+	buf_reset(&b);
+	T_OK(!b.failed && buf_puts(&b, "1234") == 0 && !b.failed);
 	buf_free(&b);
 }
 
