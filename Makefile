@@ -142,17 +142,23 @@ lint:
 		-std=c17 -Iinclude $(LINT_DEFS) $(PKG_CFLAGS)
 
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)
 	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/wsid $(DESTDIR)$(SYSCONFDIR)/wsid/customers.d
 	install -m 0755 $(BUILD)/wsid $(DESTDIR)$(SBINDIR)/wsid
 	install -m 0755 $(BUILD)/wsidctl $(DESTDIR)$(SBINDIR)/wsidctl
 	cp -r fingerprints $(DESTDIR)$(DATADIR)/
 	# it holds the SMTP password and webhook secrets: root's alone (wsid refuses
-	# secrets in a file others can read); an existing one is tightened
-	[ -e $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml ] || install -m 0600 etc/wsid.yaml $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml
+	# secrets in a file others can read); an existing one is tightened. The
+	# fingerprint directory it names is $(DATADIR)'s.
+	[ -e $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml ] || { \
+		sed 's|/usr/local/share/wsid|$(DATADIR)|' etc/wsid.yaml > $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml.tmp && \
+		chmod 0600 $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml.tmp && \
+		mv $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml.tmp $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml; }
 	chmod go-w,o-rwx $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml
 	install -d $(DESTDIR)$(DATADIR)/rules && install -m 0644 rules/*.yar $(DESTDIR)$(DATADIR)/rules/
-	install -d $(DESTDIR)$(UNITDIR) && install -m 0644 systemd/wsid.service systemd/wsid-deliver.service $(DESTDIR)$(UNITDIR)/
+	install -d $(DESTDIR)$(UNITDIR)
+	for u in wsid.service wsid-deliver.service; do \
+		sed 's|/usr/local/sbin/|$(SBINDIR)/|' systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u; done
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0644 etc/bash-completion/wsidctl $(DESTDIR)$(PREFIX)/share/bash-completion/completions/wsidctl
 	for m in man/*.[58]; do [ -f "$$m" ] || continue; s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done

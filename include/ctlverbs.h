@@ -72,4 +72,20 @@ void release_state_of(const char *const *versions, int nversions, const char *ve
 /* "6.4.3" -> "6.4"; "2022-07-31a" -> "2022-07-31" (written into out) */
 void release_branch(const char *version, char *out, int outsz);
 
+/* the products' release lists from the index, each loaded once */
+struct releases {
+	char *product;
+	char **v;
+	int n;
+};
+struct release_cache {
+	struct releases *p;
+	size_t n;
+	struct sqlite3_stmt *q;
+};
+void release_cache_init(struct release_cache *c, struct store *s);
+/* product's releases (none when the index does not know it) */
+const struct releases *releases_of(struct release_cache *c, const char *product);
+void release_cache_free(struct release_cache *c);
+
 #endif

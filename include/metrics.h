@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "census.h"
 #include "classify.h"
 #include "util.h"
 
@@ -38,12 +39,15 @@ struct metrics {
 	bool have_index_age;
 	int64_t index_age_s;
 	char index_key[128]; /* empty: none */
+	char database[4096]; /* the daemon's database (where the census is counted) */
 };
 
 /* Fills m from the daemon's status reply. -EINVAL when it is not one. */
 int metrics_from_status(const char *json, struct metrics *m);
 /* Appends the exposition of m to out. */
 void metrics_render(const struct metrics *m, struct buf *out);
+/* Appends the census (census.h): nothing before its first count. */
+void metrics_render_census(const struct census *c, struct buf *out);
 /* Appends s as a label value: backslash, double quote and newline escaped. */
 void metrics_label_escape(struct buf *out, const char *s);
 /* Replaces path atomically with len bytes of text: written to

@@ -13,7 +13,7 @@ pkgs="build-essential pkg-config make gcc libsqlite3-dev libyaml-dev libsodium-d
 case $what in
 build) ;;
 test) pkgs="$pkgs python3 python3-aiosmtpd e2fsprogs util-linux procps psmisc systemd curl
-            zip unzip xz-utils bzip2 man-db"
+            zip unzip xz-utils bzip2 man-db dpkg-dev debhelper lintian"
       # promtool and node_exporter are not installed: the metrics test unpacks
       # Debian's prometheus and prometheus-node-exporter packages itself
       # (scripts/fixtures.sh), since installing them starts their services

@@ -87,20 +87,15 @@ release_state_of(const char *const *versions, int nversions, const char *version
 		out->state = "outdated";
 }
 
-/* a product's release list, loaded once per product */
-struct releases {
-	char *product;
-	char **v;
-	int n;
-};
+void
+release_cache_init(struct release_cache *c, struct store *s)
+{
+	memset(c, 0, sizeof(*c));
+	c->q = store_prepare(s, "SELECT v.version FROM versions v JOIN products p ON p.id=v.product_id "
+				"WHERE p.name=?");
+}
 
-struct release_cache {
-	struct releases *p;
-	size_t n;
-	sqlite3_stmt *q;
-};
-
-static const struct releases *
+const struct releases *
 releases_of(struct release_cache *c, const char *product)
 {
 	struct releases *r;
@@ -124,7 +119,7 @@ releases_of(struct release_cache *c, const char *product)
 	return r;
 }
 
-static void
+void
 release_cache_free(struct release_cache *c)
 {
 	size_t i;
@@ -213,8 +208,7 @@ ctl_sites(int argc, char **argv, const struct ctl_env *env)
 	if (open_ro(env, &s) < 0)
 		return EXIT_ERROR;
 	q = store_prepare(s, SITES_SELECT);
-	rc.q = store_prepare(s, "SELECT v.version FROM versions v JOIN products p ON p.id=v.product_id "
-				"WHERE p.name=?");
+	release_cache_init(&rc, s);
 	if (q == NULL) {
 		store_close(s);
 		return EXIT_ERROR;
@@ -332,8 +326,7 @@ ctl_report(int argc, char **argv, const struct ctl_env *env)
 		webspaces = sqlite3_column_int64(q, 0);
 	sqlite3_finalize(q);
 	q = store_prepare(s, "SELECT product, version FROM installations ORDER BY product");
-	rc.q = store_prepare(s, "SELECT v.version FROM versions v JOIN products p ON p.id=v.product_id "
-				"WHERE p.name=?");
+	release_cache_init(&rc, s);
 	while (q && sqlite3_step(q) == SQLITE_ROW) {
 		const char *prod = (const char *)sqlite3_column_text(q, 0);
 		const char *ver = (const char *)sqlite3_column_text(q, 1);

@@ -329,6 +329,30 @@ out:
 	return r;
 }
 
+/* mkdir -p: dir and its missing parents, mode 0755 (fingerprint sets are
+ * public data); 0 or a negative errno */
+static int
+mkdirs(const char *dir)
+{
+	char *p = xstrdup(dir), *slash = p;
+	int r = 0;
+
+	for (;;) {
+		slash = strchr(slash + 1, '/');
+		if (slash)
+			*slash = '\0';
+		if (p[0] && mkdir(p, 0755) < 0 && errno != EEXIST) {
+			r = -errno;
+			break;
+		}
+		if (slash == NULL)
+			break;
+		*slash = '/';
+	}
+	free(p);
+	return r;
+}
+
 int
 ingest_write_set(const char *outdir, const char *product, const char *version, const char *kind,
 		 const char *data, size_t len, char **set_path, char *err, size_t errsz)
@@ -338,9 +362,8 @@ ingest_write_set(const char *outdir, const char *product, const char *version, c
 	int r = 0;
 
 	*set_path = NULL;
-	if ((mkdir(outdir, 0755) < 0 && errno != EEXIST) || (mkdir(pdir, 0755) < 0 && errno != EEXIST)) {
-		r = -errno;
-		snprintf(err, errsz, "%s: %s", pdir, strerror(errno));
+	if ((r = mkdirs(pdir)) < 0) {
+		snprintf(err, errsz, "%s: cannot create it: %s", pdir, strerror(-r));
 		goto out;
 	}
 	if (stat(meta, &st) < 0) {

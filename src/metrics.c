@@ -126,6 +126,7 @@ metrics_from_status(const char *json, struct metrics *m)
 	field_int(root, "index_serial", &m->index_serial);
 	m->have_index_age = field_int(root, "index_age_s", &m->index_age_s);
 	field_str(root, "index_key", m->index_key, sizeof(m->index_key));
+	field_str(root, "database", m->database, sizeof(m->database));
 	jsonp_free(root);
 	return 0;
 }
@@ -267,6 +268,44 @@ metrics_render(const struct metrics *m, struct buf *b)
 		family(b, "wsid_index_key_info", "gauge",
 		       "The public key (base64) that signed the index bundle, as a label; always 1.");
 		sample_l(b, "wsid_index_key_info", "key", m->index_key, 1);
+	}
+}
+
+void
+metrics_render_census(const struct census *c, struct buf *b)
+{
+	size_t i;
+	int st, v, sev;
+
+	if (!c->counted)
+		return;
+	/* a family without samples is not valid exposition: none on a node
+	 * without installations */
+	if (c->nrows)
+		family(b, "wsid_installations", "gauge",
+		       "Installations by product, kind, major version and update state (latest, "
+		       "latest_minor: the newest of its branch, outdated, unknown); summed over the "
+		       "nodes, the fleet's census.");
+	for (i = 0; i < c->nrows; i++)
+		for (st = 0; st < CENSUS_STATES; st++) {
+			buf_puts(b, "wsid_installations{product=\"");
+			metrics_label_escape(b, c->rows[i].product);
+			buf_puts(b, "\",kind=\"");
+			metrics_label_escape(b, c->rows[i].kind);
+			buf_puts(b, "\",major=\"");
+			metrics_label_escape(b, c->rows[i].major);
+			buf_printf(b, "\",state=\"%s\"} %lld\n", census_state_name((enum census_state)st),
+				   (long long)c->rows[i].n[st]);
+		}
+	family(b, "wsid_findings", "gauge",
+	       "Open findings: events standing alone and not acknowledged, by verdict and severity.");
+	for (v = 0; v < VERDICT_MAX; v++) {
+		if (v == VERDICT_OK || v == VERDICT_IGNORED)
+			continue;
+		for (sev = 0; sev < SEV_MAX; sev++)
+			buf_printf(b, "wsid_findings{verdict=\"%s\",severity=\"%s\"} %lld\n",
+				   verdict_name((enum verdict_kind)v), severity_name((enum severity)sev),
+				   (long long)c->findings[v][sev]);
 	}
 }
 

@@ -75,6 +75,7 @@ struct daemon {
 	uint64_t notify_next_ns, notify_last_ns;
 	uint64_t metrics_next_ns; /* the next textfile write (0: none configured) */
 	bool metrics_failing;     /* the last write failed (logged once) */
+	struct census_counter *census; /* counts for the textfile (from its first write) */
 	struct retention ret;     /* the pruning round under way */
 	uint64_t retention_next_ns;
 	int retention_err;        /* the last step's failure (logged once), else 0 */
@@ -492,6 +493,19 @@ metrics_write(bool up)
 	}
 	m.up = up;
 	metrics_render(&m, &out);
+	{
+		struct census cs;
+		int r;
+
+		/* counted in a thread of its own from the first write on; a clean
+		 * stop keeps the last count beside wsid_up 0 */
+		if (up && d.census == NULL &&
+		    (r = census_counter_start(d.cfg->database, d.cfg->metrics_interval_ms, &d.census)) < 0)
+			log_warnx("metrics: cannot start the census: %s", strerror(-r));
+		census_counter_get(d.census, &cs);
+		metrics_render_census(&cs, &out);
+		census_free(&cs);
+	}
 	if (metrics_write_file(path, out.data, out.len, err, sizeof(err)) < 0) {
 		if (!d.metrics_failing)
 			log_warnx("metrics: cannot write the textfile: %s (retried every %llu s; said "
@@ -1217,6 +1231,7 @@ main(int argc, char **argv)
 	sd_notifyf("STOPPING=1");
 	engine_flush(d.e);
 	metrics_write(false);
+	census_counter_stop(d.census);
 	notifier_free(d.n);
 	d.n = NULL;
 	control_free(d.ctl);

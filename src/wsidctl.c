@@ -157,6 +157,52 @@ usage_verb(const struct verb *v, FILE *out)
 	fprintf(out, "usage: wsidctl [--db PATH] [--config PATH] %s\n  %s\n", v->usage, v->help);
 }
 
+/* The global options that take a value are accepted after the verb too
+ * (wsidctl index build --db X, wsidctl events --config F), as git-like tools
+ * take them: --db, --config and --socket, with their value as the next
+ * argument or after '=', are taken out of the verb's arguments, up to a "--".
+ * Returns the new argc, or -1 (said) when a value is missing. */
+static int
+take_global_options(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		const char **dst;
+	} g[] = { { "--db", &ctl.db }, { "--config", &ctl.config }, { "--socket", &ctl.socket } };
+	int i, n = 1;
+	size_t k, l;
+
+	for (i = 1; i < argc; i++) {
+		bool taken = false;
+
+		if (strcmp(argv[i], "--") == 0) {
+			while (i < argc)
+				argv[n++] = argv[i++];
+			break;
+		}
+		for (k = 0; k < ARRAY_SIZE(g) && !taken; k++) {
+			l = strlen(g[k].name);
+			if (strncmp(argv[i], g[k].name, l) != 0)
+				continue;
+			if (argv[i][l] == '=') {
+				*g[k].dst = argv[i] + l + 1;
+				taken = true;
+			} else if (argv[i][l] == '\0') {
+				if (i + 1 >= argc) {
+					fprintf(stderr, "wsidctl: %s needs a value\n", g[k].name);
+					return -1;
+				}
+				*g[k].dst = argv[++i];
+				taken = true;
+			}
+		}
+		if (!taken)
+			argv[n++] = argv[i];
+	}
+	argv[n] = NULL;
+	return n;
+}
+
 static int
 cmd_help(int argc, char **argv)
 {
@@ -172,10 +218,17 @@ cmd_help(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	printf("usage: wsidctl [--config PATH] [--db PATH] [--socket PATH] [--json] VERB [ARGS]\n\n"
+	       "quick start:\n"
+	       "  wsidctl index build            index the fingerprint sets (once, and after an update)\n"
+	       "  wsidctl status                 is the daemon up and watching\n"
+	       "  wsidctl report                 the node in figures: what is installed, how outdated\n"
+	       "  wsidctl sites --outdated       the installations to update, per customer\n"
+	       "  wsidctl events --since 24h     what changed, and what it means\n\n"
 	       "  --config PATH   the daemon's configuration (default " WSID_SYSCONFDIR "/wsid/wsid.yaml,\n"
 	       "                  if present): where the database and the control socket are\n"
 	       "  --db PATH       the database (overrides the configuration)\n"
-	       "  --socket PATH   the control socket (overrides the configuration)\n\nverbs:\n");
+	       "  --socket PATH   the control socket (overrides the configuration)\n"
+	       "  these three are taken after the verb too (wsidctl events --config F)\n\nverbs:\n");
 	for (i = 0; i < ARRAY_SIZE(verbs); i++)
 		printf("  %-8s %s\n           %s\n", verbs[i].name, verbs[i].help, verbs[i].usage);
 	printf("\nexit codes: 0 ok, 1 findings or unhealthy (where a verb says so), 2 usage, 3 error\n");
@@ -241,24 +294,25 @@ index_build(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (nd == 0) {
+		static const char *const builtin[] = { WSID_DATADIR "/fingerprints", DEFAULT_LOCAL_FP };
 		const struct config *cf = ctl_config();
+		const char *const *look = cf ? (const char *const *)cf->fingerprints : builtin;
+		size_t k, nlook = cf ? cf->nfingerprints : ARRAY_SIZE(builtin);
 		struct stat sb;
-		size_t k;
 
-		if (cf) {
-			for (k = 0; k < cf->nfingerprints; k++)
-				if (stat(cf->fingerprints[k], &sb) == 0) {
-					dirs = xreallocarray(dirs, nd + 1, sizeof(*dirs));
-					dirs[nd++] = cf->fingerprints[k];
-				}
-		} else {
-			dirs = xreallocarray(dirs, 2, sizeof(*dirs));
-			dirs[nd++] = WSID_DATADIR "/fingerprints";
-			if (stat(DEFAULT_LOCAL_FP, &sb) == 0)
-				dirs[nd++] = DEFAULT_LOCAL_FP;
-		}
+		for (k = 0; k < nlook; k++)
+			if (stat(look[k], &sb) == 0) {
+				dirs = xreallocarray(dirs, nd + 1, sizeof(*dirs));
+				dirs[nd++] = look[k];
+			}
 		if (nd == 0) {
-			fprintf(stderr, "wsidctl index build: no fingerprint directory found (give --from DIR)\n");
+			fprintf(stderr, "wsidctl index build: no fingerprint directory found; looked in");
+			for (k = 0; k < nlook; k++)
+				fprintf(stderr, "%s %s", k ? "," : "", esc_name(look[k]));
+			fprintf(stderr, " (%s)\n  give the directory of the sets: wsidctl index build --from DIR "
+					"(the source tree's fingerprints/, or what 'make install' or the "
+					"package put in " WSID_DATADIR "/fingerprints)\n",
+				cf ? "the fingerprints: of the configuration" : "the built-in defaults");
 			return EXIT_USAGE;
 		}
 	}
@@ -717,6 +771,17 @@ cmd_status(int argc, char **argv)
 			fprintf(stderr, "wsidctl: daemon down (%s: %s)\n", socket_path(), strerror(-r));
 		buf_init(&b, 1 << 20);
 		metrics_render(&m, &b);
+		if (r == 0 && m.up) {
+			/* the census of the daemon's database, counted here as the
+			 * daemon's thread counts it */
+			struct census cs;
+			char err[1024];
+
+			if (census_count_db(m.database[0] ? m.database : db_path(), &cs, err, sizeof(err)) < 0)
+				fprintf(stderr, "wsidctl: census: %s\n", err);
+			metrics_render_census(&cs, &b);
+			census_free(&cs);
+		}
 		fwrite(b.data, 1, b.len, stdout);
 		buf_free(&b);
 		r = r == 0 && m.up && m.watching ? 0 : 1;
@@ -1101,8 +1166,10 @@ main(int argc, char **argv)
 	for (i = 0; i < ARRAY_SIZE(verbs); i++) {
 		if (strcmp(verbs[i].name, argv[optind]) == 0) {
 			char **sub = argv + optind;
-			int subc = argc - optind;
+			int subc = take_global_options(argc - optind, sub);
 
+			if (subc < 0)
+				return EXIT_USAGE;
 			if (strcmp(verbs[i].name, "index") != 0 && wants_help(subc, sub)) {
 				usage_verb(&verbs[i], stdout);
 				return 0;

@@ -125,6 +125,40 @@ check_eq "scan --standalone: the same answer" "$via" "$alone"
 out=$("$WSIDCTL" "${C[@]}" scan "$D/x/3.7.1/package" 2>&1 >/dev/null)
 check "scan of a path no webspace holds: walked ($out)" bash -c "! grep -q 'stored state' <<<'$out'"
 
+# -- global options after the verb, as git-like tools take them
+check_eq "sites --config F: the option after the verb" 4 "$("$WSIDCTL" sites --json --config "$D/wsid.yaml" | grep -c .)"
+check_eq "events --config=F: the =VALUE form after the verb" \
+	"$("$WSIDCTL" "${C[@]}" events --json | wc -l)" "$("$WSIDCTL" events --json --config="$D/wsid.yaml" | wc -l)"
+check "status --socket S after the verb" "$WSIDCTL" status --socket "$D/ctl.sock"
+"$WSIDCTL" --db "$D/none.db" index build --db "$D/db2/later.db" --from "$WSID_TOP/fingerprints" --product wordpress >/dev/null
+check "index build --db X: after the verb it wins over the one before" bash -c "[ -s '$D/db2/later.db' ] && [ ! -e '$D/none.db' ]"
+check_eq "index stats --db X" 837 "$("$WSIDCTL" --json index stats --db "$D/db2/later.db" | python3 -c 'import json,sys; print(json.load(sys.stdin)["versions"])')"
+out=$("$WSIDCTL" sites --json --db 2>&1); rc=$?
+check_eq "--db without its value: a usage error" "2 wsidctl: --db needs a value" "$rc $out"
+out=$("$WSIDCTL" "${C[@]}" files -- --config 2>&1); rc=$?
+check "after '--' nothing is taken as a global option (exit $rc: $out)" bash -c "[ $rc -eq 2 ] && ! grep -q 'needs a value' <<<'$out'"
+
+# -- index ingest creates its output directory; index build says where it looked
+f=$(npm_release jquery 3.7.1)
+"$WSIDCTL" --db "$D/db3/i.db" index ingest --product jquery --version 3.7.1 --out "$D/new/fp/dir" "$f" >/dev/null; rc=$?
+check_eq "ingest --out into a missing directory: created (exit 0)" 0 "$rc"
+check "ingest: the set in it, the directories 0755" bash -c \
+	"[ -s '$D/new/fp/dir/jquery/3.7.1.sha256' ] && [ \$(stat -c %a '$D/new/fp/dir') = 755 ]"
+printf 'database: %s/nofp.db\nfingerprints:\n  - %s/nofp-a\n  - %s/nofp-b\nwebspaces:\n  - pattern: %s/m/vhosts/{customer}/httpdocs\n' \
+	"$D" "$D" "$D" "$D" > "$D/nofp.yaml"
+out=$("$WSIDCTL" index build --config "$D/nofp.yaml" 2>&1); rc=$?
+check_eq "index build without a fingerprint directory: a usage error" 2 "$rc"
+check "index build: says where it looked ($out)" grep -q "looked in $D/nofp-a, $D/nofp-b" <<<"$out"
+check "index build: says what to pass" grep -q -- "--from DIR" <<<"$out"
+
+# -- help: a quick start of verbs that exist
+help=$("$WSIDCTL" help)
+qs=$(sed -n '/^quick start:/,/^$/p' <<<"$help" | sed -n 's/^  wsidctl \([a-z]*\).*/\1/p')
+check_eq "help: a quick start of five commands" 5 "$(grep -c . <<<"$qs")"
+for v in $qs; do
+	check "quick start: '$v' is a verb" "$WSIDCTL" help "$v"
+done
+
 # -- status exit codes
 daemon_stop
 "$WSIDCTL" --socket "$D/ctl.sock" status >/dev/null 2>&1; rc=$?
@@ -145,5 +179,11 @@ done
 check "wsidctl(8) documents every verb" bash -c "for v in index scan status events sync rescan reload sites report files ack mark outbox notify; do grep -q \"^\\.B \$v\\|^\\.SS \$v\" '$WSID_TOP/man/wsidctl.8' || { echo \"missing \$v\"; exit 1; }; done"
 inst=$D/inst
 make -s -C "$WSID_TOP" install DESTDIR="$inst" PREFIX=/usr/local >/dev/null 2>&1
+make -s -C "$WSID_TOP" install DESTDIR="$D/inst2" PREFIX=/opt/w >/dev/null 2>&1
+check_eq "make install: the configuration 0600, reading \$DATADIR's fingerprints" "600 1" \
+	"$(stat -c %a "$D/inst2/etc/wsid/wsid.yaml") $(grep -cx '  - /opt/w/share/wsid/fingerprints' "$D/inst2/etc/wsid/wsid.yaml")"
+check "make install: the units start \$SBINDIR/wsid" bash -c \
+	"grep -qx 'ExecStart=/opt/w/sbin/wsid --config /etc/wsid/wsid.yaml' '$D/inst2/lib/systemd/system/wsid.service' && \
+	 grep -q '^ExecStart=/opt/w/sbin/wsid --deliver-listen' '$D/inst2/lib/systemd/system/wsid-deliver.service'"
 check "make install: man pages and completion" bash -c "[ -f '$inst/usr/local/share/man/man8/wsidctl.8' ] && [ -f '$inst/usr/local/share/man/man5/wsid.yaml.5' ] && [ -f '$inst/usr/local/share/man/man8/wsid.8' ] && [ -f '$inst/usr/local/share/bash-completion/completions/wsidctl' ]"
 t_done

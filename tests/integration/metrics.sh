@@ -141,6 +141,116 @@ check "wsidctl(8) documents status --prometheus" grep -q 'prometheus' "$WSID_TOP
 check "wsid.yaml(5) documents metrics.textfile and interval" \
 	bash -c "grep -q '^\.B textfile' '$WSID_TOP/man/wsid.yaml.5' && grep -q '^\.B interval' '$WSID_TOP/man/wsid.yaml.5'"
 
+# -- the census: installations by product, kind, major version and update
+# state; open findings by verdict and severity; no customer, no path
+census_labels() { # census_labels FILE: "ok" when every census series has exactly its labels
+	python3 - "$PP" "$1" <<'PY'
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("promparse", sys.argv[1])
+pp = importlib.util.module_from_spec(spec); spec.loader.exec_module(pp)
+want = {"wsid_installations": {"product", "kind", "major", "state"}, "wsid_findings": {"verdict", "severity"}}
+seen, bad = {k: 0 for k in want}, []
+for (name, labels), _ in pp.parse(open(sys.argv[2], encoding="utf-8").read()).items():
+    if name in want:
+        seen[name] += 1
+        if {k for k, _ in labels} != want[name]:
+            bad.append("%s%s" % (name, dict(labels)))
+print("ok" if not bad and all(seen.values()) else "bad: %s seen %s" % (bad[:3], seen))
+PY
+}
+IW='wsid_installations{kind="core",major="6",product="wordpress",state="outdated"}' # (--dump sorts labels)
+check "wsid_installations: Debian's WordPress 6.1.9 is counted outdated" wait_value "$IW" 1 "$PROM"
+check_eq "  ... once (one installation, in alice's webspace)" 1 "$(value "$IW" "$PROM")"
+check_eq "  ... every state has its series, even at 0" "latest latest_minor outdated unknown" \
+	"$(python3 "$PP" --dump "$PROM" | sed -n 's/^wsid_installations{kind="core",major="6",product="wordpress",state="\([a-z_]*\)"}.*/\1/p' | sort | xargs)"
+check_eq "census series carry only product, kind, major, state / verdict, severity" ok "$(census_labels "$PROM")"
+check "  ... no customer name, no path in them" bash -c \
+	"! grep -E '^wsid_(installations|findings)\{' '$PROM' | grep -qE 'alice|bob|$D'"
+rep=$("$WSIDCTL" --db "$D/db/wsid.db" report --json)
+check_eq "sum by (product, state) (wsid_installations) is wsidctl report's census" \
+	"$(python3 -c 'import json,sys
+for p in json.loads(sys.argv[1])["products"]:
+    s = p["states"]
+    print(p["product"], s["latest"], s["latest-in-branch"], s["outdated"], s["unknown"])' "$rep")" \
+	"$(python3 "$PP" --dump "$PROM" | python3 -c 'import re,sys,collections
+c = collections.Counter()
+for l in sys.stdin:
+    m = re.match(r"wsid_installations\{kind=\"[^\"]*\",major=\"[^\"]*\",product=\"([^\"]*)\",state=\"([a-z_]*)\"\} (\d+)", l)
+    if m: c[m.group(1), m.group(2)] += int(m.group(3))
+for p in sorted({p for p, _ in c}):
+    print(p, *(c[p, s] for s in ("latest", "latest_minor", "outdated", "unknown")))')"
+# open findings: the web shell is one; acknowledged, it is not
+findings() { # findings VERDICT FILE: summed over the severities
+	python3 "$PP" --dump "$2" | awk -v v=",verdict=\"$1\"}" '$1 ~ /^wsid_findings\{/ && index($1, v) { n += $2 } END { print n + 0 }'
+}
+nverdicts=$(python3 "$PP" --dump "$PROM" | grep -c '^wsid_events_total{verdict=')
+check_eq "every verdict but ok and ignored has its findings, by severity (4)" $(( (nverdicts - 2) * 4 )) \
+	"$(python3 "$PP" --dump "$PROM" | grep -c '^wsid_findings{')"
+check "  ... but not ok and ignored" bash -c \
+	"! python3 '$PP' --dump '$PROM' | grep -qE '^wsid_findings\{.*verdict=\"(ok|ignored)\"'"
+unacked=$("$WSIDCTL" --db "$D/db/wsid.db" events --unacked --json --verdict suspicious | grep -c .)
+for _ in $(seq 1 100); do [ "$(findings suspicious "$PROM")" = "$unacked" ] && break; sleep 0.1; done
+check_eq "wsid_findings{verdict=suspicious}: the events --unacked lists" "$unacked" "$(findings suspicious "$PROM")"
+check "  ... at least the web shell" test "$unacked" -ge 1
+sid=$(evq "$D" 'path$=/shell.php' verdict=suspicious -- id)
+"$WSIDCTL" --db "$D/db/wsid.db" ack "$sid" >/dev/null
+for _ in $(seq 1 100); do [ "$(findings suspicious "$PROM")" = $((unacked - 1)) ] && break; sleep 0.1; done
+check_eq "  ... acknowledged (wsidctl ack), it is no longer open in the textfile" $((unacked - 1)) "$(findings suspicious "$PROM")"
+"$WSIDCTL" "${C[@]}" status --prometheus >"$D/ctl3.prom"
+check_eq "  ... nor in status --prometheus" $((unacked - 1)) "$(findings suspicious "$D/ctl3.prom")"
+check "status --prometheus with the census: promtool-clean and strict" python3 "$PP" "$D/ctl3.prom"
+if [ -n "$PROMTOOL" ] && [ -x "$PROMTOOL" ]; then
+	out=$("$PROMTOOL" check metrics <"$D/ctl3.prom" 2>&1); rc=$?
+	check "  ... promtool check metrics: no errors, no lint ($out)" bash -c "[ $rc -eq 0 ] && [ -z '$out' ]"
+	# -- the shipped alert and recording rules, and their unit test
+	check "contrib/prometheus/wsid-rules.yml: promtool check rules" \
+		bash -c "\"$PROMTOOL\" check rules '$WSID_TOP/contrib/prometheus/wsid-rules.yml' >/dev/null"
+	out=$(cd "$WSID_TOP/contrib/prometheus" && "$PROMTOOL" test rules wsid-rules.test.yml 2>&1); rc=$?
+	check "contrib/prometheus: promtool test rules (census, findings, down)${out:+ ($(tail -3 <<<"$out" | tr '\n' ' '))}" \
+		[ "$rc" -eq 0 ]
+fi
+# the rules and the dashboard name only metrics the exposition has
+python3 - "$D/ctl3.prom" "$WSID_TOP/contrib/prometheus/wsid-rules.yml" "$WSID_TOP/contrib/grafana/wsid-fleet.json" \
+	>"$D/contrib.out" 2>&1 <<'PY'
+import json, re, sys
+expo = open(sys.argv[1], encoding="utf-8").read()
+families = set(re.findall(r"^# TYPE (\S+) ", expo, re.M))
+known = families | {f + s for f in families for s in ("_sum", "_count")}
+def names(expr):
+    return set(re.findall(r"\b(wsid_[a-z_]+)\b", expr))
+bad = []
+rules = open(sys.argv[2], encoding="utf-8").read()
+for n in names(rules):
+    if n not in known:
+        bad.append("rules: " + n)
+d = json.load(open(sys.argv[3], encoding="utf-8"))
+ids, exprs = set(), []
+for p in d["panels"]:
+    if p["id"] in ids:
+        bad.append("dashboard: panel id %d twice" % p["id"])
+    ids.add(p["id"])
+    if not p.get("title") or not p.get("targets") or not all(t.get("expr") for t in p["targets"]):
+        bad.append("dashboard: panel %s without a title or a query" % p.get("id"))
+    g = p["gridPos"]
+    if not (0 <= g["x"] and g["x"] + g["w"] <= 24 and g["h"] > 0):
+        bad.append("dashboard: panel %s outside the grid" % p["id"])
+    for t in p["targets"]:
+        exprs.append(t["expr"])
+        for n in names(t["expr"]):
+            if n not in known:
+                bad.append("dashboard: %s in %r" % (n, p["title"]))
+need = ["sum by (product, state) (wsid_installations)", "sum by (product, kind, major) (wsid_installations)",
+        "sum by (verdict, severity) (wsid_findings)", "sum(wsid_up)"]
+for e in need:
+    if not any(e in x for x in exprs):
+        bad.append("dashboard: no panel queries " + e)
+if d.get("uid") != "wsid-fleet" or not d.get("__inputs"):
+    bad.append("dashboard: uid or data source input missing")
+print("ok %d panels" % len(d["panels"]) if not bad else "\n".join(bad))
+PY
+check "contrib/grafana/wsid-fleet.json and the rules: valid, the census and findings panels, only known metrics ($(head -3 "$D/contrib.out" | tr '\n' ' '))" \
+	grep -q '^ok ' "$D/contrib.out"
+
 # -- a signed bundle's meta keys: serial, key, age from index_created_at
 key='MCowBQYDK2VwAyEA+/x9Y3s0bGVhcm5pbmcva2V5PT0='
 created=$(( $(date +%s) - 7200 ))

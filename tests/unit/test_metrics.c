@@ -11,8 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
+#include "census.h"
 #include "json.h"
 #include "metrics.h"
+#include "store.h"
 #include "t.h"
 
 static char *
@@ -172,6 +176,111 @@ test_write_file(void)
 	umask(old);
 }
 
+/* the census from a real database: states from the index's release list,
+ * inactive webspaces left out; findings: standing alone, not acknowledged,
+ * neither ok nor ignored */
+static void
+test_census_count(void)
+{
+	char dir[] = "/tmp/wsid-census.XXXXXX", path[256], err[512];
+	struct census c;
+	struct store *s = NULL;
+	const char *sql =
+		"INSERT INTO products(id, name, kind) VALUES (1, 'wordpress', 'core');"
+		"INSERT INTO versions(product_id, slot, version) VALUES (1, 0, '6.1.9'), (1, 1, '6.1.12'),"
+		" (1, 2, '6.4.3'), (1, 3, '5.9'), (1, 4, '6.5-beta1');"
+		"INSERT INTO webspaces(id, path, customer, added_at, active) VALUES (1, '/a', 'alice', 0, 1),"
+		" (2, '/b', 'bob', 0, 1), (3, '/gone', 'carol', 0, 0);"
+		"INSERT INTO installations(webspace_id, root, product, kind, version, identified_at) VALUES"
+		" (1, '', 'wordpress', 'core', '6.1.9', 0), (1, 'old', 'wordpress', 'core', '5.9', 0),"
+		" (2, '', 'wordpress', 'core', '6.1.12', 0), (2, 'x', 'wordpress', 'core', '6.4.3', 0),"
+		" (2, 'y', 'wordpress', 'core', '6.9.9', 0), (3, '', 'wordpress', 'core', '6.1.9', 0),"
+		" (1, 'js', 'jquery', NULL, '3.7.1', 0);"
+		"INSERT INTO events(time, webspace_id, customer, path, change, verdict, severity, held,"
+		" parent_id, acked_at) VALUES"
+		" (0, 1, 'alice', 'a', 'created', 'suspicious', 'critical', 0, NULL, NULL),"
+		" (0, 1, 'alice', 'b', 'created', 'suspicious', 'critical', 0, NULL, NULL),"
+		" (0, 1, 'alice', 'c', 'created', 'suspicious', 'critical', 0, NULL, 5),"
+		" (0, 1, 'alice', 'd', 'modified', 'tampered', 'warning', 0, NULL, NULL),"
+		" (0, 1, 'alice', 'e', 'modified', 'tampered', 'warning', 1, NULL, NULL),"
+		" (0, 1, 'alice', 'f', 'modified', 'tampered', 'warning', 0, 1, NULL),"
+		" (0, 1, 'alice', 'g', 'modified', 'ok', 'info', 0, NULL, NULL),"
+		" (0, 1, 'alice', 'h', 'created', 'ignored', 'info', 0, NULL, NULL);";
+	struct buf b;
+
+	T_OK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/wsid.db", dir);
+	T_EQ_INT(store_open(path, STORE_CREATE, &s, err, sizeof(err)), 0);
+	T_EQ_INT(sqlite3_exec(store_db(s), sql, NULL, NULL, NULL), SQLITE_OK);
+	store_close(s);
+	T_EQ_INT(census_count_db(path, &c, err, sizeof(err)), 0);
+	T_OK(c.counted);
+	/* ordered: jquery (unknown kind: not in the index), wordpress 5, 6 */
+	T_EQ_INT(c.nrows, 3);
+	T_EQ_STR(c.rows[0].product, "jquery");
+	T_EQ_STR(c.rows[0].kind, "unknown");
+	T_EQ_INT(c.rows[0].n[CENSUS_UNKNOWN], 1);
+	T_EQ_STR(c.rows[1].major, "5");
+	T_EQ_INT(c.rows[1].n[CENSUS_LATEST_MINOR], 1); /* 5.9: the newest of 5.9 */
+	T_EQ_STR(c.rows[2].major, "6");
+	T_EQ_INT(c.rows[2].n[CENSUS_LATEST], 1);       /* 6.4.3 (6.5-beta1 is no release) */
+	T_EQ_INT(c.rows[2].n[CENSUS_LATEST_MINOR], 1); /* 6.1.12 */
+	T_EQ_INT(c.rows[2].n[CENSUS_OUTDATED], 1);     /* 6.1.9; carol's is inactive */
+	T_EQ_INT(c.rows[2].n[CENSUS_UNKNOWN], 1);      /* 6.9.9 */
+	T_EQ_INT(c.findings[VERDICT_SUSPICIOUS][SEV_CRITICAL], 2);
+	T_EQ_INT(c.findings[VERDICT_TAMPERED][SEV_WARNING], 1);
+	T_EQ_INT(c.findings[VERDICT_OK][SEV_INFO], 0);
+	T_EQ_INT(c.findings[VERDICT_IGNORED][SEV_INFO], 0);
+	buf_init(&b, 1 << 20);
+	metrics_render_census(&c, &b);
+	T_OK(strstr(b.data, "wsid_installations{product=\"wordpress\",kind=\"core\",major=\"6\","
+			    "state=\"outdated\"} 1\n") != NULL);
+	T_OK(strstr(b.data, "wsid_findings{verdict=\"suspicious\",severity=\"critical\"} 2\n") != NULL);
+	T_OK(strstr(b.data, "verdict=\"ok\"") == NULL && strstr(b.data, "verdict=\"ignored\"") == NULL);
+	T_OK(strstr(b.data, "alice") == NULL && strstr(b.data, "/a") == NULL);
+	buf_free(&b);
+	census_free(&c);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* label values escaped; no family without samples; nothing before a count */
+static void
+test_census_render(void)
+{
+	struct census c;
+	char prod[] = "we\"ird\\", kind[] = "plugin", maj[] = "1";
+	struct census_row row = { prod, kind, maj, { 0, 0, 3, 0 } };
+	char major[16];
+	struct buf b;
+	size_t n = 0;
+	const char *p;
+
+	memset(&c, 0, sizeof(c));
+	buf_init(&b, 1 << 20);
+	metrics_render_census(&c, &b);
+	T_EQ_INT(b.len, 0);
+	c.counted = true;
+	metrics_render_census(&c, &b);
+	T_OK(strstr(b.data, "wsid_installations") == NULL);
+	for (p = b.data; (p = strstr(p, "\nwsid_findings{")) != NULL; p++)
+		n++;
+	T_EQ_INT(n, (VERDICT_MAX - 2) * SEV_MAX);
+	buf_reset(&b);
+	c.rows = &row;
+	c.nrows = 1;
+	metrics_render_census(&c, &b);
+	T_OK(strstr(b.data, "wsid_installations{product=\"we\\\"ird\\\\\",kind=\"plugin\",major=\"1\","
+			    "state=\"outdated\"} 3\n") != NULL);
+	buf_free(&b);
+	census_major("6.4.3", major, sizeof(major));
+	T_EQ_STR(major, "6");
+	census_major("2022-07-31a", major, sizeof(major));
+	T_EQ_STR(major, "2022");
+	census_major("10", major, sizeof(major));
+	T_EQ_STR(major, "10");
+}
+
 int
 main(void)
 {
@@ -179,5 +288,7 @@ main(void)
 	T_RUN(test_render);
 	T_RUN(test_label_escape);
 	T_RUN(test_write_file);
+	T_RUN(test_census_count);
+	T_RUN(test_census_render);
 	T_DONE();
 }
