@@ -147,7 +147,8 @@ install: all
 	install -m 0755 $(BUILD)/wsidctl $(DESTDIR)$(SBINDIR)/wsidctl
 	cp -r fingerprints $(DESTDIR)$(DATADIR)/
 	[ -e $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml ] || install -m 0644 etc/wsid.yaml $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml
-	install -d $(DESTDIR)$(UNITDIR) && install -m 0644 systemd/wsid.service systemd/wsid-deliver.service $(DESTDIR)$(UNITDIR)/
+	install -d $(DESTDIR)$(UNITDIR) && install -m 0644 systemd/wsid.service systemd/wsid-deliver.service \
+		systemd/wsid-fetch.service systemd/wsid-fetch.timer $(DESTDIR)$(UNITDIR)/
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0644 etc/bash-completion/wsidctl $(DESTDIR)$(PREFIX)/share/bash-completion/completions/wsidctl
 	for m in man/*.[58]; do [ -f "$$m" ] || continue; s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
