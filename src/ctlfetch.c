@@ -55,7 +55,6 @@ struct fsource {
 };
 
 struct fctx {
-	const struct ctl_env *env;
 	struct fsource src[FETCH_MAX_SOURCES];
 	size_t nsrc;
 	struct fetcher *f;
@@ -389,7 +388,7 @@ ctl_index_fetch(int argc, char **argv, const struct ctl_env *env)
 	const struct config *cfg = env->cfg;
 	struct fetch_opts fo = { .connect_timeout_ms = 15000, .timeout_ms = 300000,
 				 .max_bytes = 64ull << 20, .interval_ms = 1000 };
-	struct fctx x = { .env = env, .outdir = DEFAULT_LOCAL_FP, .ttl_ms = FETCH_DEFAULT_TTL_MS };
+	struct fctx x = { .outdir = DEFAULT_LOCAL_FP, .ttl_ms = FETCH_DEFAULT_TTL_MS };
 	const char *list = NULL, *stage = NULL, *cli_src[FETCH_MAX_SOURCES];
 	struct component_list l = { 0 };
 	struct store *s = NULL;

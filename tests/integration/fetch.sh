@@ -30,7 +30,7 @@ plugin() { # CUSTOMER SLUG VERSION: a plugin directory with its header
 }
 W1=$(ws c1) W2=$(ws c2) W3=$(ws c3) W4=$(ws c4)
 copy_tree "$WP" "$W1/blog"
-for s in gone-plugin broken-plugin slow-plugin huge-plugin evil-plugin other-plugin tiny-plugin; do plugin c2 $s 1.0; done
+for s in gone-plugin broken-plugin slow-plugin huge-plugin evil-plugin other-plugin wrongtop-plugin tiny-plugin; do plugin c2 $s 1.0; done
 printf 'Tiny plugin readme\n' > "$W2/wp-content/plugins/tiny-plugin/readme.txt"
 mkdir -p "$W3/app/node_modules/is-number" "$W4/app/node_modules/is-number"
 tar xzf "$N7" -C "$W3/app/node_modules/is-number" --strip-components=1
@@ -51,6 +51,8 @@ with zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_STORED) as z:
         z.write(os.path.join(sys.argv[1], n), "huge-plugin/" + n)
 PYEOF
 $PY "$WSID_TOP/tests/lib/mkrelease.py" evilzip "$S/wp/plugin/evil-plugin.1.0.zip"
+# a zip whose folder is another plugin's
+$PY "$WSID_TOP/tests/lib/mkrelease.py" zip akismet "$AK" "$S/wp/plugin/wrongtop-plugin.1.0.zip"
 $PY "$WSID_TOP/tests/lib/mkrelease.py" zip tiny-plugin "$W2/wp-content/plugins/tiny-plugin" "$S/wp/plugin/tiny-plugin.1.0.zip"
 head -c 200000 /dev/urandom > "$W2/wp-content/plugins/tiny-plugin/data.bin" # in the webspace only: an added file
 $PY "$WSID_TOP/tests/lib/mkrelease.py" zip tiny-plugin "$W2/wp-content/plugins/tiny-plugin" "$S/wp/plugin/tiny-plugin.1.0.zip"
@@ -134,8 +136,9 @@ check "fetch 1: slow answer times out" grep -qi "slow-plugin 1.0: .*timed out" "
 check "fetch 1: oversized zip refused" grep -q "huge-plugin 1.0: .*larger than 1048576 bytes: refused" "$D/f1.err"
 check "fetch 1: zip with ../ refused, naming the entry" grep -q "evil-plugin 1.0: .*evil-plugin/../../x.php.*refused (nothing indexed)" "$D/f1.err"
 check "fetch 1: checksum file of another slug refused" grep -q "other-plugin 1.0: .*akismet.* (nothing indexed)" "$D/f1.err"
+check "fetch 1: a zip of another plugin's folder refused" grep -q "wrongtop-plugin 1.0: .*expected every entry below 'wrongtop-plugin/', found 'akismet/': refused (nothing indexed)" "$D/f1.err"
 check "fetch 1: cut download reported" grep -q "tiny-plugin 1.0: " "$D/f1.err"
-for s in gone-plugin broken-plugin slow-plugin huge-plugin evil-plugin other-plugin tiny-plugin; do
+for s in gone-plugin broken-plugin slow-plugin huge-plugin evil-plugin other-plugin wrongtop-plugin tiny-plugin; do
 	check "fetch 1: nothing written for $s" test ! -e "$D/fp/$s"
 done
 check_eq "fetch 1: nothing indexed but Akismet" "akismet" \
