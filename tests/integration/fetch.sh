@@ -32,6 +32,9 @@ W1=$(ws c1) W2=$(ws c2) W3=$(ws c3) W4=$(ws c4)
 copy_tree "$WP" "$W1/blog"
 for s in gone-plugin broken-plugin slow-plugin huge-plugin evil-plugin other-plugin wrongtop-plugin tiny-plugin; do plugin c2 $s 1.0; done
 printf 'Tiny plugin readme\n' > "$W2/wp-content/plugins/tiny-plugin/readme.txt"
+mkdir -p "$W2/wp-content/themes/tiny-theme"
+printf '/*\nTheme Name: Tiny Theme\nVersion: 2.0\n*/\nbody { margin: 0 }\n' > "$W2/wp-content/themes/tiny-theme/style.css"
+printf '<?php get_header(); the_content(); get_footer();\n' > "$W2/wp-content/themes/tiny-theme/index.php"
 mkdir -p "$W3/app/node_modules/is-number" "$W4/app/node_modules/is-number"
 tar xzf "$N7" -C "$W3/app/node_modules/is-number" --strip-components=1
 tar xzf "$N6" -C "$W4/app/node_modules/is-number" --strip-components=1
@@ -65,6 +68,8 @@ $PY "$WSID_TOP/tests/lib/mkrelease.py" zip akismet "$AK" "$S/wp/plugin/wrongtop-
 $PY "$WSID_TOP/tests/lib/mkrelease.py" zip tiny-plugin "$W2/wp-content/plugins/tiny-plugin" "$S/wp/plugin/tiny-plugin.1.0.zip"
 head -c 200000 /dev/urandom > "$W2/wp-content/plugins/tiny-plugin/data.bin" # in the webspace only: an added file
 $PY "$WSID_TOP/tests/lib/mkrelease.py" zip tiny-plugin "$W2/wp-content/plugins/tiny-plugin" "$S/wp/plugin/tiny-plugin.1.0.zip"
+mkdir -p "$S/wp/theme"
+$PY "$WSID_TOP/tests/lib/mkrelease.py" zip tiny-theme "$W2/wp-content/themes/tiny-theme" "$S/wp/theme/tiny-theme.2.0.zip"
 # slow-plugin's zip exists, its checksum file answers after 5 s
 $PY "$WSID_TOP/tests/lib/mkrelease.py" zip slow-plugin "$W2/wp-content/plugins/slow-plugin" "$S/wp/plugin/slow-plugin.1.0.zip"
 cp "$N6" "$N7" "$S/npm/is-number/-/"
@@ -162,11 +167,19 @@ check_eq "fetch 1: nothing indexed but Akismet" "akismet" \
 check "fetch 1: Akismet from its checksum file" grep -q "akismet $AKV (plugin): [0-9]* files from http://127.0.0.1:$P/wp/plugin-checksums/akismet/$AKV.json" "$D/f1.out"
 check "fetch 1: the partial download kept" bash -c "ls '$D/fp/.partial/'*.part >/dev/null"
 wsync "$D"
+check "fetch 1: a theme from its zip" grep -q "tiny-theme 2.0 (theme): 2 files from http://127.0.0.1:$P/wp/theme/tiny-theme.2.0.zip" "$D/f1.out"
 check_eq "Akismet identified with its version" "akismet $AKV" "$(inst "$W1" blog/wp-content/plugins/akismet)"
 check_eq "Akismet's files are no longer added code" 0 "$(added_code)"
 "${CTL[@]}" components --json > "$D/comp2.json"
 check_eq "components: akismet identified, the latest known" "$AKV latest" \
 	"$(jq_ "$D/comp2.json" 'c=[x for x in d["components"] if x["name"]=="akismet"][0]; print(c["identified"], c["state"])')"
+"${CTL[@]}" sites --json --customer c1 > "$D/sites.json"
+check_eq "sites: Akismet with its version and state" "akismet plugin $AKV latest" "$($PY -c '
+import json, sys
+for l in open(sys.argv[1]):
+    x = json.loads(l)
+    if x["product"] == "akismet": print(x["product"], x["kind"], x["version"], x["state"])' "$D/sites.json")"
+check_eq "the theme identified" "tiny-theme 2.0" "$(inst "$W2" wp-content/themes/tiny-theme)"
 echo '// added line' >> "$W1/blog/wp-content/plugins/akismet/akismet.php"
 wsync "$D"
 check_eq "a line added to akismet.php is tampered" "tampered" "$(evq "$D" 'path$=/akismet/akismet.php' -- verdict)"
