@@ -210,32 +210,55 @@ claim_file(struct collect *cl, int64_t ws, int rootfd, const char *wspath, const
 	found_add(cl, ws, &c, r == 1 ? prio : 0, covered);
 }
 
+struct inst_key {
+	int64_t ws;
+	const char *root;
+	size_t rlen;
+};
+
+static int
+cmp_inst_key(const void *k, const void *e)
+{
+	const struct inst_key *a = k;
+	const struct inst *b = e;
+
+	if (a->ws != b->ws)
+		return a->ws < b->ws ? -1 : 1;
+	return bytes_cmp(a->root, a->rlen, b->root, b->rlen);
+}
+
+/* the installation at (webspace, root): cl->in is sorted by both */
 static const struct inst *
 inst_at(const struct collect *cl, int64_t ws, const char *root)
 {
-	size_t i, rl = strlen(root);
+	struct inst_key k = { ws, root, strlen(root) };
 
-	for (i = 0; i < cl->nin; i++)
-		if (cl->in[i].ws == ws && cl->in[i].rlen == rl && memcmp(cl->in[i].root, root, rl) == 0)
-			return &cl->in[i];
-	return NULL;
+	return cl->nin ? bsearch(&k, cl->in, cl->nin, sizeof(*cl->in), cmp_inst_key) : NULL;
+}
+
+static int
+cmp_inst_id(const void *a, const void *b)
+{
+	const struct inst *const *x = a, *const *y = b;
+
+	return (*x)->id < (*y)->id ? -1 : (*x)->id > (*y)->id;
 }
 
 static const struct inst *
-inst_by_id(const struct collect *cl, int64_t id)
+inst_by_id(const struct inst *const *by_id, size_t n, int64_t id)
 {
-	size_t i;
+	struct inst k = { .id = id };
+	const struct inst *kp = &k, *const *r;
 
-	for (i = 0; i < cl->nin; i++)
-		if (cl->in[i].id == id)
-			return &cl->in[i];
-	return NULL;
+	r = n ? bsearch(&kp, by_id, n, sizeof(*by_id), cmp_inst_id) : NULL;
+	return r ? *r : NULL;
 }
 
 static void
 load_installations(struct store *s, struct collect *cl)
 {
-	sqlite3_stmt *q = store_prepare(s, "SELECT id, webspace_id, root, product, version FROM installations");
+	sqlite3_stmt *q = store_prepare(s, "SELECT id, webspace_id, root, product, version FROM installations "
+					   "ORDER BY webspace_id, root");
 	size_t alloc = 0;
 
 	if (q == NULL)
@@ -311,6 +334,7 @@ components_collect(const struct ctl_env *env, const char *customer, struct compo
 	struct store *s = NULL;
 	sqlite3_stmt *qw = NULL, *qf = NULL;
 	int64_t *last_ws = NULL;
+	struct inst **by_id = NULL;
 	int r = 0;
 
 	memset(ret, 0, sizeof(*ret));
@@ -367,6 +391,11 @@ components_collect(const struct ctl_env *env, const char *customer, struct compo
 		free(wspath);
 	}
 	last_ws = xcalloc(cl.n + 1, sizeof(*last_ws));
+	by_id = xcalloc(cl.nin + 1, sizeof(*by_id));
+	for (i = 0; i < cl.nin; i++)
+		by_id[i] = &cl.in[i];
+	if (cl.nin > 1)
+		qsort(by_id, cl.nin, sizeof(*by_id), cmp_inst_id);
 	for (i = 0; i < cl.n; i++) {
 		const struct found *f = &cl.f[i];
 		const struct inst *id = inst_at(&cl, f->ws, f->c.root);
@@ -374,7 +403,7 @@ components_collect(const struct ctl_env *env, const char *customer, struct compo
 		/* a release that ships the claim file itself (the default themes in
 		 * WordPress core's sets) covers the component */
 		if (id == NULL && f->covered)
-			id = inst_by_id(&cl, f->covered);
+			id = inst_by_id((const struct inst *const *)by_id, cl.nin, f->covered);
 		comp_merge(ret, f, id, last_ws);
 	}
 	if (ret->n > 1)
@@ -388,6 +417,7 @@ out:
 	free(cl.in);
 	free(cl.f);
 	free(last_ws);
+	free(by_id);
 	return r;
 }
 
