@@ -34,7 +34,11 @@ struct component_list {
  * files beneath each webspace root (no symlink followed). customer NULL: all. */
 int components_collect(const struct ctl_env *env, const char *customer,
 		       struct component_list *ret, char *err, size_t errsz);
-/* A demand list as `components --unknown --json` writes it */
+/* A demand list as `components --unknown --json` writes it (from another
+ * node: parsed strictly, every name and version checked as claims are;
+ * errors name line and column). name prefixes messages. */
+int components_parse_list(const char *data, size_t len, const char *name, struct component_list *ret,
+			  char *err, size_t errsz);
 int components_read_list(const char *path, struct component_list *ret, char *err, size_t errsz);
 void components_free(struct component_list *l);
 bool component_unknown(const struct component *c);

@@ -444,49 +444,44 @@ jstr(const struct jnode *o, const char *k)
 }
 
 int
-components_read_list(const char *path, struct component_list *ret, char *err, size_t errsz)
+components_parse_list(const char *data, size_t len, const char *name, struct component_list *ret,
+		      char *err, size_t errsz)
 {
 	struct jnode *root = NULL;
 	const struct jnode *arr;
-	char *data = NULL, e[256];
-	size_t len, i;
-	int r;
+	char e[256];
+	size_t i;
+	int r = 0;
 
 	memset(ret, 0, sizeof(*ret));
-	if ((r = read_file_maybe_gz(path, JSONP_MAX_BYTES, &data, &len, NULL)) < 0) {
-		snprintf(err, errsz, "%s: %s", esc_name(path), strerror(-r));
-		return r;
-	}
 	if (jsonp_parse(data, len, &root, e, sizeof(e)) < 0) {
-		snprintf(err, errsz, "%s:%s", esc_name(path), e);
-		free(data);
+		snprintf(err, errsz, "%s:%s", name, e);
 		return -EINVAL;
 	}
 	arr = root->t == J_OBJ ? jsonp_get(root, "components") : root;
 	if (arr == NULL || arr->t != J_ARR) {
-		snprintf(err, errsz, "%s: expected {\"components\": [...]} (wsidctl components --json)",
-			 esc_name(path));
+		snprintf(err, errsz, "%s: expected {\"components\": [...]} (wsidctl components --json)", name);
 		r = -EINVAL;
 		goto out;
 	}
 	ret->c = xcalloc(arr->n + 1, sizeof(*ret->c));
 	for (i = 0; i < arr->n; i++) {
 		const struct jnode *o = &arr->kids[i];
-		const char *kind = o->t == J_OBJ ? jstr(o, "kind") : NULL, *name = NULL, *ver = NULL, *url;
+		const char *kind = o->t == J_OBJ ? jstr(o, "kind") : NULL, *cname = NULL, *ver = NULL, *url;
 		struct component *c = &ret->c[ret->n];
 		size_t line, col;
 
 		if (kind == NULL || claims_kind_from_name(kind, &c->kind) < 0 ||
-		    (name = jstr(o, "name")) == NULL || (ver = jstr(o, "claimed")) == NULL ||
-		    strlen(name) >= sizeof(c->name) || fpset_check_version(ver) < 0 ||
-		    claims_product(c->kind, name, c->product, sizeof(c->product)) < 0) {
+		    (cname = jstr(o, "name")) == NULL || (ver = jstr(o, "claimed")) == NULL ||
+		    strlen(cname) >= sizeof(c->name) || fpset_check_version(ver) < 0 ||
+		    claims_product(c->kind, cname, c->product, sizeof(c->product)) < 0) {
 			jsonp_pos(data, len, o->off, &line, &col);
 			snprintf(err, errsz, "%s:%zu:%zu: component %zu: needs a known kind, a valid "
-				 "name and a claimed version", esc_name(path), line, col, i + 1);
+				 "name and a claimed version", name, line, col, i + 1);
 			r = -EINVAL;
 			goto out;
 		}
-		snprintf(c->name, sizeof(c->name), "%s", name);
+		snprintf(c->name, sizeof(c->name), "%s", cname);
 		snprintf(c->claimed, sizeof(c->claimed), "%s", ver);
 		if ((url = jstr(o, "url")) != NULL && strlen(url) < sizeof(c->url))
 			snprintf(c->url, sizeof(c->url), "%s", url);
@@ -497,6 +492,22 @@ out:
 	if (r < 0)
 		components_free(ret);
 	jsonp_free(root);
+	return r;
+}
+
+int
+components_read_list(const char *path, struct component_list *ret, char *err, size_t errsz)
+{
+	char *data = NULL;
+	size_t len;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if ((r = read_file_maybe_gz(path, JSONP_MAX_BYTES, &data, &len, NULL)) < 0) {
+		snprintf(err, errsz, "%s: %s", esc_name(path), strerror(-r));
+		return r;
+	}
+	r = components_parse_list(data, len, esc_name(path), ret, err, errsz);
 	free(data);
 	return r;
 }
