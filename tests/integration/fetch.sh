@@ -209,6 +209,11 @@ check "composer: fetched below the composer source" grep -q "acme/widgets 1.2.0 
 wsync "$D"
 check_eq "composer: identified" "composer-acme--widgets 1.2.0" "$(inst "$W5" shop/vendor/acme/widgets)"
 
+# -- the daemon starts again on the database the fetch wrote its cache into
+daemon_stop
+daemon_start "$D" >/dev/null 2>&1; rc=$?
+check_eq "daemon restarts on the database with fetch_negative" "0 akismet $AKV" "$rc $(inst "$W1" blog/wp-content/plugins/akismet)"
+
 # -- bad input: a source that is no URL, a list that is no demand list
 "${CTL[@]}" index fetch --source wordpress=ftp://x > /dev/null 2> "$D/e1"; rc=$?
 check_eq "--source ftp://: usage error" 2 "$rc"
