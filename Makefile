@@ -157,7 +157,7 @@ install: all
 	chmod go-w,o-rwx $(DESTDIR)$(SYSCONFDIR)/wsid/wsid.yaml
 	install -d $(DESTDIR)$(DATADIR)/rules && install -m 0644 rules/*.yar $(DESTDIR)$(DATADIR)/rules/
 	install -d $(DESTDIR)$(UNITDIR)
-	for u in wsid.service wsid-deliver.service; do \
+	for u in wsid.service wsid-deliver.service wsid-fetch.service wsid-fetch.timer; do \
 		sed 's|/usr/local/sbin/|$(SBINDIR)/|' systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u; done
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0644 etc/bash-completion/wsidctl $(DESTDIR)$(PREFIX)/share/bash-completion/completions/wsidctl

@@ -113,6 +113,10 @@ struct config {
 	char **web_server_processes; /* command names of web server / PHP processes */
 	size_t nweb_server_processes;
 	struct config_retention retention;
+	/* wsidctl index fetch (0: its defaults) */
+	char **fetch_sources;       /* "NAME=BASE-URL" */
+	size_t nfetch_sources;
+	uint64_t fetch_timeout_ms, fetch_interval_ms, fetch_negative_ttl_ms, fetch_max_bytes;
 };
 
 /* Loads path and the drop-in directory it names. On failure returns a negative

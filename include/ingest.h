@@ -22,6 +22,10 @@ struct ingest_opts {
 	const char *source;
 	const char *outdir;
 	bool strip_top;
+	const void *data;       /* an archive in memory instead of source (source
+				 * then only names it in messages) */
+	size_t len;
+	const char *expect_top; /* with strip_top: the top folder must be this one */
 };
 
 struct ingest_result {

@@ -874,8 +874,58 @@ parse_retention(struct ctx *c, const struct ynode *n, struct config *cfg)
 static const char *const top_keys[] = {
 	"database", "control_socket", "fingerprints", "customers_dir", "log_level", "hash_workers",
 	"max_file_size", "reconcile_interval", "debounce", "queue_size", "webspaces", "customers",
-	"ignore", "severity", "notify", "metrics", "trusted_keys", "classify", "retention", NULL,
+	"ignore", "severity", "notify", "metrics", "trusted_keys", "classify", "retention", "fetch", NULL,
 };
+
+/* fetch: sources (NAME: base URL), timeout, max_size, interval, negative_ttl
+ * (read by wsidctl index fetch only) */
+static int
+parse_fetch(struct ctx *c, const struct ynode *v, struct config *cfg)
+{
+	static const char *const fk[] = { "sources", "timeout", "max_size", "interval", "negative_ttl",
+					   NULL };
+	static const char *const names[] = { "wordpress", "npm", "composer", NULL };
+	size_t j, i;
+	int r;
+
+	if ((r = want(c, v, Y_MAP, "fetch")) < 0 || (r = check_keys(c, v, "fetch", fk)) < 0)
+		return r;
+	for (j = 0; j < v->n && r == 0; j += 2) {
+		const char *kk = v->kids[j]->value;
+		const struct ynode *vv = v->kids[j + 1];
+
+		if (strcmp(kk, "timeout") == 0)
+			r = get_duration(c, vv, "fetch.timeout", &cfg->fetch_timeout_ms);
+		else if (strcmp(kk, "interval") == 0)
+			r = get_duration(c, vv, "fetch.interval", &cfg->fetch_interval_ms);
+		else if (strcmp(kk, "negative_ttl") == 0)
+			r = get_duration(c, vv, "fetch.negative_ttl", &cfg->fetch_negative_ttl_ms);
+		else if (strcmp(kk, "max_size") == 0)
+			r = get_size(c, vv, "fetch.max_size", &cfg->fetch_max_bytes);
+		else if ((r = want(c, vv, Y_MAP, "fetch.sources")) == 0 &&
+			 (r = check_keys(c, vv, "fetch.sources", names)) == 0) {
+			for (i = 0; i < vv->n && r == 0; i += 2) {
+				char *url = NULL;
+
+				if ((r = get_str(c, vv->kids[i + 1], "fetch.sources", &url)) < 0)
+					break;
+				if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
+					r = fail(c, vv->kids[i + 1]->line, vv->kids[i + 1]->col,
+						 "fetch.sources.%s: a base URL (https://...), got '%s'",
+						 vv->kids[i]->value, esc_name(url));
+				else {
+					cfg->fetch_sources = xreallocarray(cfg->fetch_sources,
+									   cfg->nfetch_sources + 1,
+									   sizeof(char *));
+					cfg->fetch_sources[cfg->nfetch_sources++] =
+						xasprintf("%s=%s", vv->kids[i]->value, url);
+				}
+				free(url);
+			}
+		}
+	}
+	return r;
+}
 
 static int
 parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
@@ -957,6 +1007,8 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 			}
 		} else if (strcmp(k, "severity") == 0)
 			r = parse_sev_map(c, v, k, &cfg->severity, &cfg->nseverity);
+		else if (strcmp(k, "fetch") == 0)
+			r = parse_fetch(c, v, cfg);
 		else if (strcmp(k, "classify") == 0) {
 			static const char *const ck[] = { "update_window", "consensus_min", "component_dirs",
 							   "web_server_processes", NULL };
@@ -1257,6 +1309,7 @@ config_free(struct config *c)
 		free(c->trusted_keys[i]);
 	free(c->trusted_keys);
 	free_str_list(c->component_dirs, c->ncomponent_dirs);
+	free_str_list(c->fetch_sources, c->nfetch_sources);
 	free_str_list(c->web_server_processes, c->nweb_server_processes);
 	free(c);
 }

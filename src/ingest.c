@@ -413,18 +413,32 @@ ingest_run(const struct ingest_opts *o, struct ingest_result *ret, char *err, si
 		snprintf(err, errsz, "invalid kind '%s' (core, plugin, theme, library)", esc_name(o->kind));
 		return -EINVAL;
 	}
-	if (stat(o->source, &st) < 0) {
+	if (o->data) {
+		char e2[512] = "";
+
+		memset(&st, 0, sizeof(st));
+		if ((r = walk_mem(o->data, o->len, collect, &c, e2, sizeof(e2))) < 0)
+			snprintf(err, errsz, "%s: %s", esc_name(o->source), e2);
+	} else if (stat(o->source, &st) < 0) {
 		snprintf(err, errsz, "%s: %s", esc_name(o->source), strerror(errno));
 		return -errno;
-	}
-	if (S_ISDIR(st.st_mode))
+	} else if (S_ISDIR(st.st_mode)) {
 		r = ingest_dir(o->source, &c, err, errsz);
-	else
+	} else {
 		r = ingest_archive_file(o->source, &c, err, errsz);
+	}
 	if (r < 0)
 		goto out;
 	if (!S_ISDIR(st.st_mode) && o->strip_top)
 		ret->stripped_top = strip_top(&c);
+	if (o->expect_top && (ret->stripped_top == NULL || strcmp(ret->stripped_top, o->expect_top) != 0)) {
+		snprintf(err, errsz, "%s: expected every entry below '%s/', found %s%s%s: refused",
+			 esc_name(o->source), o->expect_top, ret->stripped_top ? "'" : "",
+			 ret->stripped_top ? esc_name(ret->stripped_top) : "no single top folder",
+			 ret->stripped_top ? "/'" : "");
+		r = -EINVAL;
+		goto out;
+	}
 	if (c.n == 0) {
 		snprintf(err, errsz, "%s: no files", esc_name(o->source));
 		r = -ENOENT;

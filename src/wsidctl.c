@@ -18,6 +18,7 @@
 #include "eventfmt.h"
 #include "fpindex.h"
 #include "classify.h"
+#include "components.h"
 #include "config.h"
 #include "ident.h"
 #include "ingest.h"
@@ -70,6 +71,7 @@ static int cmd_ack(int argc, char **argv);
 static int cmd_outbox(int argc, char **argv);
 static int cmd_notify(int argc, char **argv);
 static int cmd_analyse(int argc, char **argv);
+static int cmd_components(int argc, char **argv);
 static void tell_daemon_index_changed(void);
 static struct ctl_env ctl_env(void);
 
@@ -89,6 +91,8 @@ static const struct verb verbs[] = {
 	{ "reload", cmd_reload, "reload", "re-read the configuration (a bad one is refused)" },
 	{ "sites", cmd_sites, "sites [--customer C] [--product P] [--outdated] [--json]",
 	  "every installation, its version and update state (--outdated: exit 1 when any)" },
+	{ "components", cmd_components, "components [--unknown] [--customer C] [--json]",
+	  "plugins, themes and packages on the node: claimed and identified version, state" },
 	{ "report", cmd_report, "report [--json]",
 	  "the node in figures: installations per product, update states, major versions" },
 	{ "files", cmd_files, "files PATH [--json]",
@@ -543,7 +547,7 @@ static int
 cmd_index(int argc, char **argv)
 {
 	static const char *const actions[] = { "build", "ingest", "stats", "keygen", "export",
-					       "import", "import-checksums" };
+					       "import", "import-checksums", "fetch" };
 	struct ctl_env env;
 	size_t i;
 
@@ -554,6 +558,8 @@ cmd_index(int argc, char **argv)
 			"[--out DIR] SOURCE\n"
 			"       wsidctl index import-checksums --product SLUG --version V [--kind plugin] "
 			"[--out DIR] FILE\n"
+			"       wsidctl index fetch [--unknown | --list FILE] [--source NAME=URL]... "
+			"[--out DIR | --stage DIR]\n"
 			"       wsidctl index stats\n"
 			"       wsidctl index keygen --out KEYFILE\n"
 			"       wsidctl index export --sign KEYFILE [--product P...] OUT\n"
@@ -571,7 +577,7 @@ cmd_index(int argc, char **argv)
 			break;
 	if (i == ARRAY_SIZE(actions)) {
 		fprintf(stderr, "wsidctl index: unknown action '%s' (build, ingest, import-checksums, "
-				"stats, keygen, export, import)\n", esc_name(argv[1]));
+				"fetch, stats, keygen, export, import)\n", esc_name(argv[1]));
 		return EXIT_USAGE;
 	}
 	env = ctl_env();
@@ -581,6 +587,8 @@ cmd_index(int argc, char **argv)
 		return ctl_index_export(argc - 1, argv + 1, &env);
 	if (i == 5)
 		return ctl_index_import(argc - 1, argv + 1, &env);
+	if (i == 7)
+		return ctl_index_fetch(argc - 1, argv + 1, &env);
 	return ctl_index_import_checksums(argc - 1, argv + 1, &env);
 }
 
@@ -1205,6 +1213,14 @@ cmd_sites(int argc, char **argv)
 	struct ctl_env env = ctl_env();
 
 	return ctl_sites(argc, argv, &env);
+}
+
+static int
+cmd_components(int argc, char **argv)
+{
+	struct ctl_env env = ctl_env();
+
+	return ctl_components(argc, argv, &env);
 }
 
 static int

@@ -17,6 +17,12 @@ check "systemd-analyze security exposure $exp <= 2.0" python3 -c "import sys; sy
 check "the watcher has no network" bash -c "grep -qx 'PrivateNetwork=yes' '$D/wsid.service' && grep -qx 'RestrictAddressFamilies=AF_UNIX' '$D/wsid.service'"
 exp=$(systemd-analyze security --offline=true "$D/wsid-deliver.service" 2>/dev/null | sed -n 's/.*exposure level for wsid-deliver.service: \([0-9.]*\).*/\1/p')
 check "wsid-deliver.service: exposure $exp <= 2.0, no capabilities, a dynamic user" bash -c "python3 -c \"import sys; sys.exit(0 if float('$exp') <= 2.0 else 1)\" && grep -qx 'CapabilityBoundingSet=' '$D/wsid-deliver.service' && grep -qx 'DynamicUser=yes' '$D/wsid-deliver.service'"
+for u in wsid-fetch.service wsid-fetch.timer; do
+	sed "s|/usr/local/sbin/wsidctl|$WSIDCTL|g" "$WSID_TOP/systemd/$u" > "$D/$u"
+done
+check "wsid-fetch.service and .timer: systemd-analyze verify" systemd-analyze verify --man=no "$D/wsid-fetch.service" "$D/wsid-fetch.timer"
+exp=$(systemd-analyze security --offline=true "$D/wsid-fetch.service" 2>/dev/null | sed -n 's/.*exposure level for wsid-fetch.service: \([0-9.]*\).*/\1/p')
+check "wsid-fetch.service: exposure $exp <= 2.0, the fetch itself as a dynamic user without capabilities" bash -c "python3 -c \"import sys; sys.exit(0 if float('$exp') <= 2.0 else 1)\" && grep -qx 'DynamicUser=yes' '$D/wsid-fetch.service' && grep -qx 'CapabilityBoundingSet=' '$D/wsid-fetch.service' && grep -q '^ExecStart=-[^+]*index fetch .*--stage' '$D/wsid-fetch.service'"
 check "Type=notify with a watchdog" grep -q '^Type=notify' "$D/wsid.service"
 check "node_exporter's textfile directory writable, when it exists" grep -qx 'ReadWritePaths=-/var/lib/prometheus/node-exporter' "$D/wsid.service"
 
