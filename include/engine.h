@@ -71,6 +71,7 @@ struct engine_stats {
 	uint64_t notes, hashed, events, reconciles, baselines, overflows, pending_overflows;
 	uint64_t hash_errors, deleted, renamed, held, aggregates;
 	uint64_t commit_failures;
+	uint64_t storm_drops; /* renames and directory removals left to a reconcile (storm_budget) */
 	int store_err; /* errno of the last failed commit while the database cannot be written, else 0 */
 	uint64_t events_by_verdict[VERDICT_MAX]; /* events announced, by verdict */
 	size_t pending, backlog, webspaces;
@@ -96,6 +97,9 @@ int engine_webspace_add(struct engine *e, const char *root, const char *customer
 bool engine_webspace_find(struct engine *e, const char *abspath, size_t len, int64_t *ret_id,
 			  size_t *ret_root_len);
 const char *engine_webspace_root(struct engine *e, int64_t ws);
+/* the webspace a file with this handle was last noticed in (a change in a
+ * directory already gone can then be settled there alone) */
+bool engine_webspace_of_handle(struct engine *e, const struct file_handle *handle, int64_t *ret_id);
 size_t engine_webspace_count(const struct engine *e);
 
 /* A change noticed at ws/relpath. handle (may be NULL) identifies the inode. */
