@@ -518,6 +518,7 @@ status_json(struct buf *b)
 	json_kv_int(&j, "hash_backlog", (int64_t)es.backlog);
 	json_kv_int(&j, "overflows", (int64_t)es.overflows);
 	json_kv_int(&j, "pending_overflows", (int64_t)es.pending_overflows);
+	json_kv_int(&j, "storm_drops", (int64_t)es.storm_drops);
 	json_kv_int(&j, "reconciles", (int64_t)es.reconciles);
 	json_kv_int(&j, "baselines", (int64_t)es.baselines);
 	json_kv_bool(&j, "reconciling", es.reconciling);
