@@ -71,7 +71,7 @@ struct engine_stats {
 	uint64_t notes, hashed, events, reconciles, baselines, overflows, pending_overflows;
 	uint64_t hash_errors, deleted, renamed, held, aggregates;
 	uint64_t commit_failures;
-	uint64_t storm_drops; /* renames and directory removals left to a reconcile (storm_budget) */
+	uint64_t storm_drops; /* renames, directory removals left to a reconcile (storm_budget) */
 	int store_err; /* errno of the last failed commit while the database cannot be written, else 0 */
 	uint64_t events_by_verdict[VERDICT_MAX]; /* events announced, by verdict */
 	size_t pending, backlog, webspaces;
@@ -115,6 +115,9 @@ void engine_dir_deleted(struct engine *e, int64_t ws, const char *relpath, size_
 /* reconcile a webspace (ws) or all (ws = 0); why is logged */
 void engine_reconcile(struct engine *e, int64_t ws, const char *why);
 void engine_overflow(struct engine *e);
+/* reconcile a webspace now, or when its back-off allows (1 s doubling to 60 s
+ * while asked again): for what a storm of its tenant's makes it need */
+void engine_reconcile_backoff(struct engine *e, int64_t ws);
 /* Events of the file system of dev (0: of every one) were lost, or it reported
  * an error: reconcile the webspaces on it, each at most once a minute (one
  * asked for sooner runs when the minute is over). */

@@ -1680,9 +1680,12 @@ config_webspace_foreach(const struct config_webspace *w, const char *under,
 		if (!pattern_match_rest(w->pattern, under, cust, sizeof(cust), &rl, &rest) ||
 		    rl != strlen(under))
 			goto out;
-		for (q = under; *q; q++)
-			if ((strchr("*?[\\", *q) && buf_putc(&gp, '\\') < 0) || buf_putc(&gp, *q) < 0)
+		for (q = under; *q; q++) {
+			if (strchr("*?[\\", *q) && buf_putc(&gp, '\\') < 0)
 				goto out;
+			if (buf_putc(&gp, *q) < 0)
+				goto out;
+		}
 	} else {
 		rest = w->pattern;
 	}

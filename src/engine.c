@@ -233,7 +233,8 @@ ws_get(struct engine *e, int64_t id)
 	hmap_free(&e->ws_by_id);
 	hmap_init(&e->ws_by_id);
 	for (i = 0; i < e->nws; i++)
-		*hmap_put(&e->ws_by_id, &e->ws[i].id, sizeof(e->ws[i].id), NULL) = (void *)(uintptr_t)(i + 1);
+		*hmap_put(&e->ws_by_id, &e->ws[i].id, sizeof(e->ws[i].id), NULL) =
+			(void *)(uintptr_t)(i + 1);
 	v = hmap_get(&e->ws_by_id, &id, sizeof(id));
 	return v ? &e->ws[(size_t)v - 1] : NULL;
 }
@@ -656,9 +657,17 @@ overflow_reconcile(struct engine *e, struct wsq *q, uint64_t now)
 		q->overflow_gap_ms = OVERFLOW_GAP_MAX_MS;
 	q->overflow_next_ns = now + q->overflow_gap_ms * 1000000ull;
 	if (!w->walking)
-		engine_reconcile(e, q->ws, "pending table full");
+		engine_reconcile(e, q->ws, "more changes at once than its share (pending table, "
+					   "renames, removals)");
 	else
 		w->reconcile_again = true;
+}
+
+void
+engine_reconcile_backoff(struct engine *e, int64_t ws)
+{
+	if (ws_get(e, ws))
+		overflow_reconcile(e, wsq_get(e, ws), now_mono_ns());
 }
 
 /* May the webspace's event spend database work in the handler now? When
@@ -1630,7 +1639,7 @@ engine_tick(struct engine *e)
 			 * changed: its reconcile once registered again finds what these
 			 * changes were */
 			while (q->ready.head)
-				/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): it unlinks the head first */
+				/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): unlinks the head */
 				pending_drop(e, q->ready.head);
 			continue;
 		}

@@ -41,7 +41,8 @@ static const char *const sqls[ST_MAX] = {
 		      "detail) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
 		      "?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
 	[ST_BAD] = "SELECT 1 FROM known_bad WHERE sha256=?",
-	[ST_F_ANY_UNDER] = "SELECT 1 FROM files WHERE webspace_id=? AND relpath>=? AND relpath<? LIMIT 1",
+	[ST_F_ANY_UNDER] = "SELECT 1 FROM files WHERE webspace_id=? AND relpath>=? AND relpath<? "
+			   "LIMIT 1",
 	[ST_F_COUNT] = "SELECT count(*) FROM files",
 	[ST_TRUSTED] = "SELECT 1 FROM trusted WHERE sha256=?1 AND customer IN ('', ?2)",
 	/* copies of a component file in the other webspaces, per content */

@@ -616,8 +616,8 @@ emit(struct watch *w, const struct fs_event *fe, watch_fn fn, void *ud)
 					   buf_append(old, ev.old_name, ev.old_name_len) < 0))
 				buf_reset(old);
 			dircache_moved(w, old->len ? old->data : NULL, old->len,
-				       fe->fid.present ? &fe->fid : NULL, ev.dir, ev.dir_len, ev.name,
-				       ev.name_len);
+				       fe->fid.present ? &fe->fid : NULL, ev.dir, ev.dir_len,
+				       ev.name, ev.name_len);
 		}
 		if (ev.dir == NULL && ev.old_dir == NULL) {
 			ev.unresolved = true;
@@ -644,7 +644,8 @@ emit(struct watch *w, const struct fs_event *fe, watch_fn fn, void *ud)
 	/* a creation merged with the removal (both in the mask) is learned too:
 	 * events inside the directory come after it (see dead) */
 	if (ev.is_dir && ev.created && fe->fid.present) {
-		dircache_learn(w, &fe->fid, ev.dir, dlen, nm->name, nm->len); /* dir may be freed there */
+		/* ev.dir, not dir: the cache entry dir points to may be freed there */
+		dircache_learn(w, &fe->fid, ev.dir, dlen, nm->name, nm->len);
 		if (ev.deleted)
 			dircache_dead(w, &fe->fid);
 	} else if (ev.is_dir && ev.deleted && fe->fid.present)

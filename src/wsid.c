@@ -279,7 +279,8 @@ discover_note(const char *path)
 			d.disc_dirs[d.ndisc_dirs++] = xstrdup(path);
 	}
 	if (d.disc_due_ns == 0) {
-		uint64_t now = now_mono_ns(), next = d.disc_last_ns + DISCOVER_EVENT_GAP_MS * 1000000ull;
+		uint64_t now = now_mono_ns();
+		uint64_t next = d.disc_last_ns + DISCOVER_EVENT_GAP_MS * 1000000ull;
 
 		d.disc_due_ns = next > now ? next : now;
 	}
@@ -299,8 +300,8 @@ discover_due(uint64_t now)
 		for (i = 0; i < d.ndisc_dirs; i++)
 			for (k = 0; k < d.cfg->nwebspaces; k++)
 				if (config_webspace_candidate(&d.cfg->webspaces[k], d.disc_dirs[i]))
-					config_webspace_foreach(&d.cfg->webspaces[k], d.disc_dirs[i],
-								add_webspace);
+					config_webspace_foreach(&d.cfg->webspaces[k],
+								d.disc_dirs[i], add_webspace);
 	}
 	discover_forget();
 	d.disc_due_ns = 0;
@@ -388,7 +389,7 @@ on_watch_event(void *ud, const struct watch_event *ev)
 		if (ev->is_dir)
 			return;
 		if (engine_webspace_of_handle(d.e, ev->handle, &ws)) {
-			engine_reconcile(d.e, ws, "event for a directory that no longer exists");
+			engine_reconcile_backoff(d.e, ws);
 			return;
 		}
 		if (now >= d.unres_next_ns) {
