@@ -7,9 +7,18 @@
  *
  * DESIGN (nothing lost): a change is first a pending entry keyed by (webspace,
  * path); it leaves the table only when its result is committed to SQLite. The
- * table is bounded: when it is full, the webspace is marked for reconcile
- * instead (a stat walk finds every difference with the stored state), which is
- * also what a kernel queue overflow, a restart or kill -9 lead to. */
+ * table is bounded, and so is each webspace's share of it (a quarter): when
+ * the share is full, that webspace is marked for reconcile instead (a stat
+ * walk finds every difference with the stored state), which is also what a
+ * kernel queue overflow, a restart or kill -9 lead to. The same holds for the
+ * renames and directory removals a webspace may settle in the event handler
+ * (a budget a second): beyond it, the walk settles them. Such a reconcile is
+ * backed off while its tenant's storm goes on, never dropped: a due one keeps
+ * the engine from idle.
+ *
+ * Fairness: changes whose quiet window closed are fed to the hashing pool one
+ * webspace at a time in turn (engine.c, struct wsq), so one tenant's storm
+ * delays another's change by a turn, not by the storm. */
 #ifndef WSID_ENGINE_H
 #define WSID_ENGINE_H
 
