@@ -413,8 +413,13 @@ on_watch_event(void *ud, const struct watch_event *ev)
 			have_old = false;
 		if (have_new && !engine_webspace_find(d.e, p2.data, p2.len, &ws2, &rl2))
 			have_new = false;
-		/* a directory renamed to a place no webspace holds: a new root? */
+		/* a directory renamed to a place no webspace holds: a new root? A
+		 * root itself renamed away or replaced: what is there now? */
 		if (ev->is_dir && !have_new && ev->dir)
+			discover_note(p2.data);
+		if (have_old && p1.len == rl)
+			discover_note(p1.data);
+		if (have_new && p2.len == rl2)
 			discover_note(p2.data);
 		if (!have_old && !have_new)
 			return;
@@ -442,8 +447,11 @@ on_watch_event(void *ud, const struct watch_event *ev)
 			discover_note(p1.data); /* a new customer's webspace? */
 		return;
 	}
-	if (p1.len <= rl + 1)
+	if (p1.len <= rl + 1) {
+		if (p1.len == rl) /* the root itself made or removed: what is there now? */
+			discover_note(p1.data);
 		return;
+	}
 	if (ev->is_dir) {
 		if (ev->deleted)
 			engine_dir_deleted(d.e, ws, p1.data + rl + 1, p1.len - rl - 1);
