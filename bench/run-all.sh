@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # make bench: builds one synthetic node (WSID_BENCH_CUSTOMERS, default 30) and
-# runs every benchmark on it (scale.sh on a tmpfs of its own), then unmounts it.
+# runs every benchmark on it (scale.sh and fairness.sh on tmpfs mounts of their
+# own), then unmounts it.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 customers=${WSID_BENCH_CUSTOMERS:-30}
@@ -18,4 +19,7 @@ for b in scan daemon identify retention; do
 	echo "== bench/$b.sh"
 	bash "$top/bench/$b.sh" --node "$node" || rc=1
 done
+# fairness.sh builds its 2,000 webspaces on a tmpfs of its own
+echo "== bench/fairness.sh"
+bash "$top/bench/fairness.sh" || rc=1
 exit $rc

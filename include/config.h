@@ -142,6 +142,16 @@ int config_webspace_match(const struct config *c, const char *path, char *custom
 /* Calls fn for every existing webspace: explicit entries, and pattern matches
  * found with glob(3). */
 void config_foreach_webspace(const struct config *c, void (*fn)(const char *path, const char *customer));
+/* Could a directory that appears at path (absolute, no trailing '/') make a
+ * webspace of the entry appear: is it the root of one, or a directory on the
+ * way to one (the pattern's first components match it; an explicit entry's
+ * path or one of its parents)? The daemon rediscovers only on such events. */
+bool config_webspace_candidate(const struct config_webspace *w, const char *path);
+bool config_pattern_candidate(const char *pattern, const char *path);
+/* Calls fn for every existing webspace of the entry at or below the directory
+ * under (every one when under is NULL): only what lies under it is globbed. */
+void config_webspace_foreach(const struct config_webspace *w, const char *under,
+			     void (*fn)(const char *path, const char *customer));
 
 /* ignore globs, relative to a webspace; "**" spans directories; a trailing '/'
  * on relpath marks a directory (so a glob ending in a slash and two stars prunes the whole subtree) */

@@ -7,9 +7,18 @@
  *
  * DESIGN (nothing lost): a change is first a pending entry keyed by (webspace,
  * path); it leaves the table only when its result is committed to SQLite. The
- * table is bounded: when it is full, the webspace is marked for reconcile
- * instead (a stat walk finds every difference with the stored state), which is
- * also what a kernel queue overflow, a restart or kill -9 lead to. */
+ * table is bounded, and so is each webspace's share of it (a quarter): when
+ * the share is full, that webspace is marked for reconcile instead (a stat
+ * walk finds every difference with the stored state), which is also what a
+ * kernel queue overflow, a restart or kill -9 lead to. The same holds for the
+ * renames and directory removals a webspace may settle in the event handler
+ * (a budget a second): beyond it, the walk settles them. Such a reconcile is
+ * backed off while its tenant's storm goes on, never dropped: a due one keeps
+ * the engine from idle.
+ *
+ * Fairness: changes whose quiet window closed are fed to the hashing pool one
+ * webspace at a time in turn (engine.c, struct wsq), so one tenant's storm
+ * delays another's change by a turn, not by the storm. */
 #ifndef WSID_ENGINE_H
 #define WSID_ENGINE_H
 
@@ -71,6 +80,7 @@ struct engine_stats {
 	uint64_t notes, hashed, events, reconciles, baselines, overflows, pending_overflows;
 	uint64_t hash_errors, deleted, renamed, held, aggregates;
 	uint64_t commit_failures;
+	uint64_t storm_drops; /* renames, directory removals left to a reconcile (storm_budget) */
 	int store_err; /* errno of the last failed commit while the database cannot be written, else 0 */
 	uint64_t events_by_verdict[VERDICT_MAX]; /* events announced, by verdict */
 	size_t pending, backlog, webspaces;
@@ -96,6 +106,9 @@ int engine_webspace_add(struct engine *e, const char *root, const char *customer
 bool engine_webspace_find(struct engine *e, const char *abspath, size_t len, int64_t *ret_id,
 			  size_t *ret_root_len);
 const char *engine_webspace_root(struct engine *e, int64_t ws);
+/* the webspace a file with this handle was last noticed in (a change in a
+ * directory already gone can then be settled there alone) */
+bool engine_webspace_of_handle(struct engine *e, const struct file_handle *handle, int64_t *ret_id);
 size_t engine_webspace_count(const struct engine *e);
 
 /* A change noticed at ws/relpath. handle (may be NULL) identifies the inode. */
@@ -111,6 +124,9 @@ void engine_dir_deleted(struct engine *e, int64_t ws, const char *relpath, size_
 /* reconcile a webspace (ws) or all (ws = 0); why is logged */
 void engine_reconcile(struct engine *e, int64_t ws, const char *why);
 void engine_overflow(struct engine *e);
+/* reconcile a webspace now, or when its back-off allows (1 s doubling to 60 s
+ * while asked again): for what a storm of its tenant's makes it need */
+void engine_reconcile_backoff(struct engine *e, int64_t ws);
 /* Events of the file system of dev (0: of every one) were lost, or it reported
  * an error: reconcile the webspaces on it, each at most once a minute (one
  * asked for sooner runs when the minute is over). */

@@ -97,6 +97,9 @@ int state_dir_move(struct state *st, int64_t ws, const char *from, size_t flen, 
 		   size_t tlen, bool keep_comp);
 /* rows under directory `dir` ("" = all of the webspace), ordered by relpath */
 typedef int (*state_file_fn)(void *ud, const struct file_row *f);
+/* is any file stored under dir/ (one prepared statement: cheap enough for
+ * every directory removal a tenant makes) */
+bool state_any_under(struct state *st, int64_t ws, const char *dir, size_t dlen);
 int state_files_under(struct state *st, int64_t ws, const char *dir, size_t dlen, state_file_fn fn,
 		      void *ud);
 int64_t state_files_count(struct state *st);

@@ -1594,9 +1594,12 @@ config_customer_find(const struct config *c, const char *name)
 }
 
 /* matches path against a pattern component by component; on success the
- * customer and the root length are filled */
+ * customer and the root length are filled. With rest, a path that ends where a
+ * pattern component starts matches too (a directory on the way to a root):
+ * *rest is then the pattern's remaining components ("" at a root). */
 static bool
-pattern_match(const char *pattern, const char *path, char *customer, size_t sz, size_t *root_len)
+pattern_match_rest(const char *pattern, const char *path, char *customer, size_t sz,
+		   size_t *root_len, const char **rest)
 {
 	const char *p = pattern, *s = path;
 
@@ -1605,6 +1608,11 @@ pattern_match(const char *pattern, const char *path, char *customer, size_t sz, 
 		size_t pl, sl;
 		char pc[512], sc[512];
 
+		if (rest && *s == '\0') {
+			*rest = p;
+			*root_len = (size_t)(s - path);
+			return true;
+		}
 		if (*p != '/' || *s != '/')
 			return false;
 		p++;
@@ -1644,7 +1652,15 @@ pattern_match(const char *pattern, const char *path, char *customer, size_t sz, 
 	if (*s != '\0' && *s != '/')
 		return false;
 	*root_len = (size_t)(s - path);
+	if (rest)
+		*rest = p;
 	return true;
+}
+
+static bool
+pattern_match(const char *pattern, const char *path, char *customer, size_t sz, size_t *root_len)
+{
+	return pattern_match_rest(pattern, path, customer, sz, root_len, NULL);
 }
 
 int
@@ -1677,38 +1693,83 @@ config_webspace_match(const struct config *c, const char *path, char *customer_o
 	return found;
 }
 
+bool
+config_pattern_candidate(const char *pattern, const char *path)
+{
+	char cust[256];
+	size_t rl;
+	const char *rest;
+
+	return pattern_match_rest(pattern, path, cust, sizeof(cust), &rl, &rest) &&
+	       rl == strlen(path);
+}
+
+bool
+config_webspace_candidate(const struct config_webspace *w, const char *path)
+{
+	if (w->path)
+		return path_under(w->path, path, strlen(path));
+	return config_pattern_candidate(w->pattern, path);
+}
+
+void
+config_webspace_foreach(const struct config_webspace *w, const char *under,
+			void (*fn)(const char *path, const char *customer))
+{
+	struct buf gp;
+	glob_t g;
+	const char *rest = NULL, *q;
+	char cust[256];
+	size_t k, rl;
+
+	if (w->path) {
+		if (under == NULL || path_under(w->path, under, strlen(under)))
+			fn(w->path, w->customer);
+		return;
+	}
+	buf_init(&gp, 1 << 16);
+	if (under) {
+		/* the directory's own name is not a glob: a customer chooses it */
+		if (!pattern_match_rest(w->pattern, under, cust, sizeof(cust), &rl, &rest) ||
+		    rl != strlen(under))
+			goto out;
+		for (q = under; *q; q++) {
+			if (strchr("*?[\\", *q) && buf_putc(&gp, '\\') < 0)
+				goto out;
+			if (buf_putc(&gp, *q) < 0)
+				goto out;
+		}
+	} else {
+		rest = w->pattern;
+	}
+	for (q = rest; *q; q++) {
+		if (strncmp(q, "{customer}", 10) == 0) {
+			q += 9;
+			if (buf_putc(&gp, '*') < 0)
+				goto out;
+		} else if (buf_putc(&gp, *q) < 0) {
+			goto out;
+		}
+	}
+	memset(&g, 0, sizeof(g));
+	if (glob(gp.data, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &g) == 0) {
+		for (k = 0; k < g.gl_pathc; k++)
+			if (pattern_match(w->pattern, g.gl_pathv[k], cust, sizeof(cust), &rl) &&
+			    rl == strlen(g.gl_pathv[k]))
+				fn(g.gl_pathv[k], cust);
+	}
+	globfree(&g);
+out:
+	buf_free(&gp);
+}
+
 void
 config_foreach_webspace(const struct config *c, void (*fn)(const char *path, const char *customer))
 {
-	size_t i, k;
+	size_t i;
 
-	for (i = 0; i < c->nwebspaces; i++) {
-		const struct config_webspace *w = &c->webspaces[i];
-		glob_t g;
-		char *gp, *ph;
-
-		if (w->path) {
-			fn(w->path, w->customer);
-			continue;
-		}
-		gp = xstrdup(w->pattern);
-		ph = strstr(gp, "{customer}");
-		memmove(ph + 1, ph + 10, strlen(ph + 10) + 1);
-		ph[0] = '*';
-		memset(&g, 0, sizeof(g));
-		if (glob(gp, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &g) == 0) {
-			for (k = 0; k < g.gl_pathc; k++) {
-				char cust[256];
-				size_t rl;
-
-				if (pattern_match(w->pattern, g.gl_pathv[k], cust, sizeof(cust), &rl) &&
-				    rl == strlen(g.gl_pathv[k]))
-					fn(g.gl_pathv[k], cust);
-			}
-		}
-		globfree(&g);
-		free(gp);
-	}
+	for (i = 0; i < c->nwebspaces; i++)
+		config_webspace_foreach(&c->webspaces[i], NULL, fn);
 }
 
 /* glob with "**" spanning any number of components; '*' and '?' stay within

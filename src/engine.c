@@ -26,6 +26,25 @@
 
 #define HANDLE_MAP_MAX 65536
 #define BATCH_MAX 2000
+/* jobs handed to the hashing pool at once: what a webspace's change that
+ * just became ready may find ahead of it there (a few ms of work) */
+#define HASH_INFLIGHT_MAX 256
+/* a webspace that fills its share of the pending table is reconciled, then
+ * again at most after this gap, doubling while it keeps overflowing */
+#define OVERFLOW_GAP_MIN_MS 1000
+#define OVERFLOW_GAP_MAX_MS 60000
+/* merging finished walks on the loop: at most this long per turn */
+#define BG_MERGE_BUDGET_MS 10
+/* Renames and directory removals are settled in the event handler, with
+ * database work (~20-50 us each): the kernel's queue is one FIFO for every
+ * tenant, so each webspace may spend only so many a second there (a burst
+ * of STORM_BURST, then STORM_RATE a second); beyond, its webspace is
+ * reconciled instead (backed off like a full pending share): nothing is
+ * lost, the storming tenant's renames become deletions and creations. */
+#define STORM_BURST 5000
+#define STORM_RATE 2000
+
+struct wsq;
 
 /* Files wsid cannot read whole are retried, never dropped, and never retried
  * without bound:
@@ -58,6 +77,8 @@
 /* the pending lists: close window, modify window (FIFOs: every entry of one
  * waits the same time), and the retry list (ordered by deadline) */
 enum { LIST_CLOSE, LIST_MODIFY, LIST_RETRY, LIST_MAX };
+/* a change whose window closed, in its webspace's ready list (not in lists[]) */
+#define LIST_READY LIST_MAX
 
 struct pending {
 	int64_t ws;
@@ -72,7 +93,8 @@ struct pending {
 	bool wait_open; /* the next attempt may wait for a lease to be broken */
 	bool parked;    /* stored locked or changing, waiting in LIST_RETRY */
 	uint8_t locked_tries, changed_tries, park_level;
-	int list; /* -1 none, else LIST_* */
+	int list; /* -1 none, else LIST_*, or LIST_READY (q->ready) */
+	struct wsq *q;  /* its webspace's queue */
 	struct pending *prev, *next;
 	char *key;
 	size_t klen;
@@ -80,6 +102,25 @@ struct pending {
 
 struct plist {
 	struct pending *head, *tail;
+};
+
+/* Fairness between webspaces (DESIGN): a change whose quiet window closed
+ * waits in its webspace's ready list; the pool is fed one change per
+ * webspace in turn (a ring of the webspaces with ready changes), so a storm
+ * of one tenant's changes delays another's by at most one turn of the ring
+ * plus what the pool holds (HASH_INFLIGHT_MAX). Each webspace may hold at
+ * most a quarter of the pending table: a storm overflows its own webspace
+ * into a reconcile (backed off), never another's. */
+struct wsq {
+	int64_t ws;
+	struct plist ready;
+	size_t npending;
+	bool in_ring;
+	struct wsq *ring_next;
+	uint64_t overflow_next_ns, overflow_gap_ms;
+	bool overflow_due; /* a reconcile waits for overflow_next_ns */
+	double tokens;     /* STORM_BURST/STORM_RATE budget of work in the handler */
+	uint64_t tokens_ns;
 };
 
 struct webspace {
@@ -134,6 +175,11 @@ struct engine {
 	struct webspace *ws;
 	size_t nws;
 	struct hmap ws_by_root; /* root -> index + 1 */
+	struct hmap ws_by_id;   /* id -> index + 1 (rebuilt when it misses) */
+	struct hmap queues;     /* ws id -> struct wsq* */
+	struct wsq *ring_head, *ring_tail;
+	size_t inflight;        /* jobs in the hashing pool */
+	size_t noverflow_due;   /* queues with overflow_due */
 	struct hmap pending;    /* ws id + relpath -> struct pending* */
 	struct hmap handles;    /* handle bytes -> ws id + relpath (for #ino names) */
 	struct plist lists[LIST_MAX];
@@ -179,11 +225,64 @@ static struct webspace *
 ws_get(struct engine *e, int64_t id)
 {
 	size_t i;
+	void *v = hmap_get(&e->ws_by_id, &id, sizeof(id));
 
+	if (v && (size_t)v <= e->nws && e->ws[(size_t)v - 1].id == id)
+		return &e->ws[(size_t)v - 1];
+	/* a webspace added (or moved) since: index them again */
+	hmap_free(&e->ws_by_id);
+	hmap_init(&e->ws_by_id);
 	for (i = 0; i < e->nws; i++)
-		if (e->ws[i].id == id)
-			return &e->ws[i];
-	return NULL;
+		*hmap_put(&e->ws_by_id, &e->ws[i].id, sizeof(e->ws[i].id), NULL) =
+			(void *)(uintptr_t)(i + 1);
+	v = hmap_get(&e->ws_by_id, &id, sizeof(id));
+	return v ? &e->ws[(size_t)v - 1] : NULL;
+}
+
+static struct wsq *
+wsq_get(struct engine *e, int64_t ws)
+{
+	int isnew;
+	void **v = hmap_put(&e->queues, &ws, sizeof(ws), &isnew);
+
+	if (isnew) {
+		struct wsq *q = xcalloc(1, sizeof(*q));
+
+		q->ws = ws;
+		q->tokens = STORM_BURST;
+		q->tokens_ns = now_mono_ns();
+		*v = q;
+	}
+	return *v;
+}
+
+static void
+ring_push(struct engine *e, struct wsq *q)
+{
+	if (q->in_ring)
+		return;
+	q->in_ring = true;
+	q->ring_next = NULL;
+	if (e->ring_tail)
+		e->ring_tail->ring_next = q;
+	else
+		e->ring_head = q;
+	e->ring_tail = q;
+}
+
+static struct wsq *
+ring_pop(struct engine *e)
+{
+	struct wsq *q = e->ring_head;
+
+	if (q) {
+		e->ring_head = q->ring_next;
+		if (e->ring_head == NULL)
+			e->ring_tail = NULL;
+		q->ring_next = NULL;
+		q->in_ring = false;
+	}
+	return q;
 }
 
 static void
@@ -197,7 +296,7 @@ plist_unlink(struct engine *e, struct pending *p)
 		p->parked = false;
 		e->nparked--;
 	}
-	l = &e->lists[p->list];
+	l = p->list == LIST_READY ? &p->q->ready : &e->lists[p->list];
 	if (p->prev)
 		p->prev->next = p->next;
 	else
@@ -213,7 +312,7 @@ plist_unlink(struct engine *e, struct pending *p)
 static void
 plist_append(struct engine *e, struct pending *p, int which, uint64_t deadline)
 {
-	struct plist *l = &e->lists[which];
+	struct plist *l = which == LIST_READY ? &p->q->ready : &e->lists[which];
 
 	plist_unlink(e, p);
 	p->deadline_ns = deadline;
@@ -256,6 +355,7 @@ static void
 pending_free(struct engine *e, struct pending *p)
 {
 	plist_unlink(e, p);
+	p->q->npending--;
 	free(p->relpath);
 	free(p->handle);
 	free(p->key);
@@ -464,6 +564,7 @@ pending_get(struct engine *e, int64_t ws, const char *relpath, size_t rlen, bool
 	size_t klen;
 	char *k = pkey(ws, relpath, rlen, &klen);
 	struct pending *p = hmap_get(&e->pending, k, klen);
+	struct wsq *q;
 	int isnew;
 	void **v;
 
@@ -471,11 +572,14 @@ pending_get(struct engine *e, int64_t ws, const char *relpath, size_t rlen, bool
 		free(k);
 		return p;
 	}
-	if (e->pending.len >= e->o.pending_max) {
+	q = wsq_get(e, ws);
+	if (e->pending.len >= e->o.pending_max || q->npending >= e->o.pending_max / 4 + 1) {
 		free(k);
 		return NULL;
 	}
 	p = xcalloc(1, sizeof(*p));
+	p->q = q;
+	q->npending++;
 	p->ws = ws;
 	p->relpath = xstrndup(relpath, rlen);
 	p->rlen = rlen;
@@ -525,12 +629,73 @@ remember_handle(struct engine *e, const struct file_handle *h, int64_t ws, const
 	}
 }
 
+/* A webspace whose share of the pending table is full is reconciled: at
+ * once the first time, then at most every overflow_gap_ms (doubling while it
+ * keeps overflowing, from the shortest again after a quiet gap); meanwhile
+ * the reconcile waits (overflow_due), so it is never lost. */
+static void
+overflow_reconcile(struct engine *e, struct wsq *q, uint64_t now)
+{
+	struct webspace *w = ws_get(e, q->ws);
+
+	if (w == NULL)
+		return;
+	if (now < q->overflow_next_ns) {
+		if (!q->overflow_due) {
+			q->overflow_due = true;
+			e->noverflow_due++;
+		}
+		return;
+	}
+	if (q->overflow_due) {
+		q->overflow_due = false;
+		e->noverflow_due--;
+	}
+	if (q->overflow_gap_ms == 0 || now - q->overflow_next_ns > q->overflow_gap_ms * 1000000ull)
+		q->overflow_gap_ms = OVERFLOW_GAP_MIN_MS;
+	else if ((q->overflow_gap_ms *= 2) > OVERFLOW_GAP_MAX_MS)
+		q->overflow_gap_ms = OVERFLOW_GAP_MAX_MS;
+	q->overflow_next_ns = now + q->overflow_gap_ms * 1000000ull;
+	if (!w->walking)
+		engine_reconcile(e, q->ws, "more changes at once than its share (pending table, "
+					   "renames, removals)");
+	else
+		w->reconcile_again = true;
+}
+
+void
+engine_reconcile_backoff(struct engine *e, int64_t ws)
+{
+	if (ws_get(e, ws))
+		overflow_reconcile(e, wsq_get(e, ws), now_mono_ns());
+}
+
+/* May the webspace's event spend database work in the handler now? When
+ * not, its webspace is reconciled instead (overflow_reconcile). */
+static bool
+storm_budget(struct engine *e, int64_t ws)
+{
+	struct wsq *q = wsq_get(e, ws);
+	uint64_t now = now_mono_ns();
+
+	q->tokens += (double)(now - q->tokens_ns) * STORM_RATE / 1e9;
+	if (q->tokens > STORM_BURST)
+		q->tokens = STORM_BURST;
+	q->tokens_ns = now;
+	if (q->tokens >= 1) {
+		q->tokens -= 1;
+		return true;
+	}
+	e->stats.storm_drops++;
+	overflow_reconcile(e, q, now);
+	return false;
+}
+
 void
 engine_note(struct engine *e, int64_t ws, const char *relpath, size_t rlen, unsigned flags,
 	    int mount_fd, const struct file_handle *handle, int pid)
 {
 	struct pending *p;
-	struct webspace *w;
 
 	if (rlen == 0)
 		return; /* the webspace root itself */
@@ -539,13 +704,9 @@ engine_note(struct engine *e, int64_t ws, const char *relpath, size_t rlen, unsi
 	e->stats.notes++;
 	p = pending_get(e, ws, relpath, rlen, true);
 	if (p == NULL) {
-		/* table full: the walk will find it */
+		/* the webspace's share is full: the walk will find it */
 		e->stats.pending_overflows++;
-		w = ws_get(e, ws);
-		if (w && !w->walking)
-			engine_reconcile(e, ws, "pending table full");
-		else if (w)
-			w->reconcile_again = true;
+		overflow_reconcile(e, wsq_get(e, ws), now_mono_ns());
 		return;
 	}
 	p->flags |= flags;
@@ -570,6 +731,24 @@ engine_note(struct engine *e, int64_t ws, const char *relpath, size_t rlen, unsi
 	if (p->list == LIST_RETRY && !(flags & (NOTE_CREATE | NOTE_DELETE | NOTE_MOVED_IN)))
 		return;
 	pending_arm(e, p);
+}
+
+bool
+engine_webspace_of_handle(struct engine *e, const struct file_handle *handle, int64_t *ret_id)
+{
+	const char *v;
+	int64_t id;
+
+	if (handle == NULL || handle->handle_bytes > MAX_HANDLE_SZ)
+		return false;
+	v = hmap_get(&e->handles, handle, sizeof(*handle) + handle->handle_bytes);
+	if (v == NULL)
+		return false;
+	memcpy(&id, v, 8);
+	if (ws_get(e, id) == NULL)
+		return false;
+	*ret_id = id;
+	return true;
 }
 
 void
@@ -752,8 +931,8 @@ engine_flush_due(struct engine *e)
 
 	if (!state_in_tx(e->st))
 		return;
-	busy = hashpool_backlog(e->pool) > 0 || (e->lists[0].head &&
-						e->lists[0].head->deadline_ns <= now_mono_ns());
+	busy = e->inflight > 0 || e->ring_head != NULL ||
+	       (e->lists[0].head && e->lists[0].head->deadline_ns <= now_mono_ns());
 	if (!busy || e->batch >= BATCH_MAX ||
 	    now_mono_ns() - e->batch_start_ns >= BATCH_AGE_MS * 1000000ull)
 		engine_flush(e);
@@ -1237,6 +1416,7 @@ engine_on_hashed(struct engine *e)
 		uint64_t now = now_mono_ns();
 		enum hash_status status = j->res.status;
 
+		e->inflight--;
 		e->stats.hashed++;
 		p->in_flight = false;
 		if (j->wait_ms)
@@ -1294,6 +1474,8 @@ engine_rename(struct engine *e, int64_t ws_from, const char *from, size_t flen, 
 	struct file_row old;
 
 	e->stats.renamed++;
+	if (wf && wt && wf == wt && !storm_budget(e, wf->id))
+		return; /* reconciled instead */
 	if (is_dir) {
 		if (wf && wt && wf == wt && flen && tlen) {
 			batch_begin(e);
@@ -1379,8 +1561,10 @@ engine_dir_deleted(struct engine *e, int64_t ws, const char *relpath, size_t rle
 {
 	struct dir_del_ctx c = { e, ws };
 
-	/* files under it should have had their own DELETE; make sure */
-	state_files_under(e->st, ws, relpath, rlen, dir_del_one, &c);
+	/* files under it should have had their own DELETE; make sure (an
+	 * empty directory, as a storm of mkdir/rmdir makes, costs one lookup) */
+	if (storm_budget(e, ws) && state_any_under(e->st, ws, relpath, rlen))
+		state_files_under(e->st, ws, relpath, rlen, dir_del_one, &c);
 }
 
 /* ---- ticking ---- */
@@ -1392,9 +1576,21 @@ engine_timeout_ms(struct engine *e)
 	size_t i;
 	int l;
 
+	if (e->ring_head && e->inflight < HASH_INFLIGHT_MAX)
+		return 0;
 	for (l = 0; l < LIST_MAX; l++)
 		if (e->lists[l].head && e->lists[l].head->deadline_ns < best)
 			best = e->lists[l].head->deadline_ns;
+	if (e->noverflow_due) {
+		struct hmap_slot *hs;
+
+		hmap_foreach(&e->queues, hs) {
+			struct wsq *q = hs->val;
+
+			if (q->overflow_due && q->overflow_next_ns < best)
+				best = q->overflow_next_ns;
+		}
+	}
 	for (i = 0; i < e->nws; i++) {
 		if (e->ws[i].reident_ns && e->ws[i].reident_ns < best)
 			best = e->ws[i].reident_ns;
@@ -1419,43 +1615,76 @@ engine_tick(struct engine *e)
 	size_t i;
 	int l;
 
+	/* windows that closed (and retries due): into their webspace's ready list */
 	for (l = 0; l < LIST_MAX; l++) {
 		struct pending *p;
 
 		while ((p = e->lists[l].head) != NULL && p->deadline_ns <= now) {
-			struct webspace *w = ws_get(e, p->ws);
-			struct hash_job *j;
-			unsigned wait_ms;
-
-			/* a root that changed: its reconcile once registered again
-			 * finds what this change was */
-			if (w == NULL || w->root_changed) {
-				pending_drop(e, p);
-				continue;
-			}
-			j = xcalloc(1, sizeof(*j));
-			j->root = xstrdup(w->root);
-			j->rid = w->rid;
-			j->relpath = xstrdup(p->relpath);
-			j->mount_fd = p->mount_fd;
-			j->handle = handle_dup(p->handle);
-			j->max_size = e->o.max_file_size;
-			j->ud = p;
-			wait_ms = p->wait_open && lease_wait_free(e) ? LEASE_WAIT_MS : 0;
-			j->wait_ms = wait_ms;
-			if (hashpool_submit(e->pool, j) < 0) {
-				hash_job_free(j);
-				goto reident; /* full: the rest waits */
-			}
-			if (wait_ms)
-				e->lease_waiting = true;
-			p->wait_open = false;
-			plist_unlink(e, p);
-			p->in_flight = true;
-			p->again = false;
+			plist_append(e, p, LIST_READY, p->deadline_ns);
+			ring_push(e, p->q);
 		}
 	}
-reident:
+	/* to the pool, one change per webspace in turn */
+	while (e->inflight < HASH_INFLIGHT_MAX) {
+		struct wsq *q = ring_pop(e);
+		struct pending *p;
+		struct webspace *w;
+		struct hash_job *j;
+		unsigned wait_ms;
+
+		if (q == NULL)
+			break;
+		if ((w = ws_get(e, q->ws)) == NULL || w->root_changed) {
+			/* the webspace is gone, and its changes with it; or its root
+			 * changed: its reconcile once registered again finds what these
+			 * changes were */
+			while (q->ready.head)
+				/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): unlinks the head */
+				pending_drop(e, q->ready.head);
+			continue;
+		}
+		if ((p = q->ready.head) == NULL)
+			continue; /* re-armed meanwhile */
+		j = xcalloc(1, sizeof(*j));
+		j->root = xstrdup(w->root);
+		j->rid = w->rid;
+		j->relpath = xstrdup(p->relpath);
+		j->mount_fd = p->mount_fd;
+		j->handle = handle_dup(p->handle);
+		j->max_size = e->o.max_file_size;
+		j->ud = p;
+		wait_ms = p->wait_open && lease_wait_free(e) ? LEASE_WAIT_MS : 0;
+		j->wait_ms = wait_ms;
+		if (hashpool_submit(e->pool, j) < 0) {
+			hash_job_free(j);
+			/* full: its turn comes first next time */
+			q->ring_next = e->ring_head;
+			e->ring_head = q;
+			if (e->ring_tail == NULL)
+				e->ring_tail = q;
+			q->in_ring = true;
+			break;
+		}
+		if (wait_ms)
+			e->lease_waiting = true;
+		p->wait_open = false;
+		e->inflight++;
+		plist_unlink(e, p);
+		p->in_flight = true;
+		p->again = false;
+		if (q->ready.head)
+			ring_push(e, q);
+	}
+	if (e->noverflow_due) {
+		struct hmap_slot *hs;
+
+		hmap_foreach(&e->queues, hs) {
+			struct wsq *q = hs->val;
+
+			if (q->overflow_due && q->overflow_next_ns <= now)
+				overflow_reconcile(e, q, now);
+		}
+	}
 	if (e->repair_ns && e->repair_ns <= now) {
 		e->repair_ns = 0;
 		engine_reconcile(e, 0, "storing again what a failed commit lost");
@@ -1522,7 +1751,7 @@ engine_idle(struct engine *e)
 	/* parked files are stored: they are not waited for */
 	return e->lists[LIST_CLOSE].head == NULL && e->lists[LIST_MODIFY].head == NULL &&
 	       hashpool_backlog(e->pool) == 0 && e->bg_running == 0 && !state_in_tx(e->st) &&
-	       e->pending.len == e->nparked && e->repair_ns == 0;
+	       e->pending.len == e->nparked && e->repair_ns == 0 && e->noverflow_due == 0;
 }
 
 /* ---- background walks ---- */
@@ -1632,12 +1861,15 @@ engine_reconcile(struct engine *e, int64_t ws, const char *why)
 {
 	size_t i;
 
+	if (ws == 0)
+		log_info("reconcile of every webspace (%zu): %s", e->nws, why);
 	for (i = 0; i < e->nws; i++) {
 		struct webspace *w = &e->ws[i];
 
 		if ((ws && w->id != ws) || w->root_changed)
 			continue;
-		log_info("reconcile %s: %s", esc_name(w->root), why);
+		if (ws)
+			log_info("reconcile %s: %s", esc_name(w->root), why);
 		bg_submit(e, w->baselined ? BG_RECONCILE : BG_BASELINE, w);
 	}
 }
@@ -2315,6 +2547,12 @@ engine_on_bg(struct engine *e)
 	struct bg_job *list, *j;
 	uint64_t v;
 
+	uint64_t t0 = now_mono_ns();
+	size_t merged = 0;
+
+	/* walks done are merged here, on the loop: a few milliseconds' worth per
+	 * turn, so that a reconcile of many webspaces does not hold up live
+	 * changes (the rest waits on the eventfd, written again) */
 	pthread_mutex_lock(&e->bg_mu);
 	list = e->bg_done;
 	e->bg_done = NULL;
@@ -2322,8 +2560,23 @@ engine_on_bg(struct engine *e)
 		log_warn("engine: eventfd read");
 	pthread_mutex_unlock(&e->bg_mu);
 	while ((j = list) != NULL) {
-		struct webspace *w = ws_get(e, j->ws);
+		struct webspace *w;
 
+		if (now_mono_ns() - t0 > BG_MERGE_BUDGET_MS * 1000000ull) {
+			struct bg_job *t = list;
+			uint64_t one = 1;
+
+			while (t->next)
+				t = t->next;
+			pthread_mutex_lock(&e->bg_mu);
+			t->next = e->bg_done;
+			e->bg_done = list;
+			pthread_mutex_unlock(&e->bg_mu);
+			if (write(e->bg_efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+				log_warn("engine: eventfd");
+			break;
+		}
+		w = ws_get(e, j->ws);
 		list = j->next;
 		e->bg_running--;
 		if (w) {
@@ -2343,10 +2596,14 @@ engine_on_bg(struct engine *e)
 				bg_submit(e, w->baselined ? BG_RECONCILE : BG_BASELINE, w);
 			}
 		}
+		if (j->tree)
+			merged += j->tree->nfiles;
 		bg_job_free(e, j);
 	}
-	/* a walk's tree is large and short-lived: give the memory back */
-	malloc_trim(0);
+	/* a walk's tree is large and short-lived: give the memory back (not
+	 * after every small one: trimming walks the heap) */
+	if (merged >= 10000)
+		malloc_trim(0);
 }
 
 /* ---- re-identification from the stored hashes ---- */
@@ -2409,6 +2666,8 @@ engine_new(struct store *s, const struct engine_opts *o, struct engine **ret)
 	e->s = s;
 	e->pc = proc_cache_new();
 	hmap_init(&e->ws_by_root);
+	hmap_init(&e->ws_by_id);
+	hmap_init(&e->queues);
 	hmap_init(&e->pending);
 	hmap_init(&e->handles);
 	if ((r = state_open(s, &e->st)) < 0)
@@ -2426,7 +2685,7 @@ engine_new(struct store *s, const struct engine_opts *o, struct engine **ret)
 	e->q_path_entries = store_prepare(s, "SELECT h.sha256, e.slots FROM paths p JOIN entries e ON "
 					     "e.path_id=p.id JOIN hashes h ON h.id=e.hash_id "
 					     "WHERE p.product_id=? AND p.relpath=?");
-	if ((r = hashpool_new(o->hash_workers, 4096, &e->pool)) < 0)
+	if ((r = hashpool_new(o->hash_workers, HASH_INFLIGHT_MAX, &e->pool)) < 0)
 		goto fail;
 	e->workers = hashpool_threads(e->pool);
 	e->bg_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -2488,6 +2747,9 @@ engine_free(struct engine *e)
 		free(p);
 	}
 	hmap_free(&e->pending);
+	hmap_foreach(&e->queues, hs) free(hs->val);
+	hmap_free(&e->queues);
+	hmap_free(&e->ws_by_id);
 	hmap_foreach(&e->handles, hs) free(hs->val);
 	hmap_free(&e->handles);
 	hmap_free(&e->ws_by_root);

@@ -14,7 +14,7 @@
 enum {
 	ST_WS_GET, ST_WS_INS, ST_WS_CUST, ST_WS_BASE, ST_WS_RECON,
 	ST_F_GET, ST_F_PUT, ST_F_DEL, ST_F_MOVE_DEL, ST_F_MOVE,
-	ST_EV_ADD, ST_BAD, ST_F_COUNT, ST_TRUSTED, ST_CONSENSUS, ST_EV_RELEASE,
+	ST_EV_ADD, ST_BAD, ST_F_COUNT, ST_TRUSTED, ST_CONSENSUS, ST_EV_RELEASE, ST_F_ANY_UNDER,
 	ST_MAX,
 };
 
@@ -41,6 +41,8 @@ static const char *const sqls[ST_MAX] = {
 		      "detail) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
 		      "?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
 	[ST_BAD] = "SELECT 1 FROM known_bad WHERE sha256=?",
+	[ST_F_ANY_UNDER] = "SELECT 1 FROM files WHERE webspace_id=? AND relpath>=? AND relpath<? "
+			   "LIMIT 1",
 	[ST_F_COUNT] = "SELECT count(*) FROM files",
 	[ST_TRUSTED] = "SELECT 1 FROM trusted WHERE sha256=?1 AND customer IN ('', ?2)",
 	/* copies of a component file in the other webspaces, per content */
@@ -323,6 +325,27 @@ prefix_hi(const char *dir, size_t dlen)
 	memcpy(hi, dir, dlen);
 	hi[dlen] = '/' + 1;
 	return hi;
+}
+
+bool
+state_any_under(struct state *st, int64_t ws, const char *dir, size_t dlen)
+{
+	sqlite3_stmt *q = st->st[ST_F_ANY_UNDER];
+	char *lo = xmalloc(dlen + 1), *hi = prefix_hi(dir, dlen);
+	int rc;
+
+	memcpy(lo, dir, dlen);
+	lo[dlen] = '/';
+	sqlite3_bind_int64(q, 1, ws);
+	sqlite3_bind_blob(q, 2, lo, (int)dlen + 1, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 3, hi, (int)dlen + 1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	free(lo);
+	free(hi);
+	/* an error says yes: the caller then looks for the rows themselves */
+	return rc != SQLITE_DONE;
 }
 
 int

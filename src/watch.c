@@ -36,6 +36,8 @@ struct wfs {
 	char *mountpoint;
 };
 
+#define DIRCACHE_DEAD_MAX 256
+
 struct watch {
 	int fd;
 	bool rename_mode;
@@ -43,7 +45,15 @@ struct watch {
 	unsigned nfs;
 	struct hmap dirs; /* fsid + type + handle -> path */
 	uint8_t *buf;
-	struct buf p1, p2;
+	struct buf p1, p2, p3;
+	/* directories created and removed before their event was read (the
+	 * kernel merged the two): events inside them follow, so their entries
+	 * stay for the next DIRCACHE_DEAD_MAX such directories */
+	struct {
+		char key[12 + FS_HANDLE_MAX];
+		size_t klen;
+	} dead[DIRCACHE_DEAD_MAX];
+	size_t ndead, dead_next;
 	pid_t self;
 	struct watch_stats st;
 };
@@ -119,6 +129,7 @@ watch_open(struct watch **ret, const struct watch_options *o)
 	hmap_init(&w->dirs);
 	buf_init(&w->p1, 1 << 16);
 	buf_init(&w->p2, 1 << 16);
+	buf_init(&w->p3, 1 << 16);
 	w->self = getpid();
 	*ret = w;
 	return 0;
@@ -129,6 +140,7 @@ dircache_clear(struct watch *w)
 {
 	struct hmap_slot *hs;
 
+	w->ndead = w->dead_next = 0;
 	hmap_foreach(&w->dirs, hs) free(hs->val);
 	hmap_free(&w->dirs);
 	hmap_init(&w->dirs);
@@ -150,6 +162,7 @@ watch_close(struct watch *w)
 	hmap_free(&w->dirs);
 	buf_free(&w->p1);
 	buf_free(&w->p2);
+	buf_free(&w->p3);
 	free(w->buf);
 	free(w);
 }
@@ -377,19 +390,127 @@ deep_path(int fd, size_t *len)
 	return r;
 }
 
+/* the directory cache's key of a handle: fsid, type, bytes; its length */
+static size_t dir_key(char *key, const struct fs_fid *d);
+
+/* a directory created and removed already: forgotten later (see dead) */
+static void
+dircache_dead(struct watch *w, const struct fs_fid *d)
+{
+	size_t i = w->dead_next;
+
+	if (w->ndead == DIRCACHE_DEAD_MAX)
+		free(hmap_del(&w->dirs, w->dead[i].key, w->dead[i].klen));
+	else
+		w->ndead++;
+	w->dead[i].klen = dir_key(w->dead[i].key, d);
+	w->dead_next = (i + 1) % DIRCACHE_DEAD_MAX;
+}
+
+static size_t
+dir_key(char *key, const struct fs_fid *d)
+{
+	memcpy(key, &d->fsid, 8);
+	memcpy(key + 8, &d->fh.handle_type, 4);
+	memcpy(key + 12, d->fh.f_handle, d->fh.handle_bytes);
+	return 12 + d->fh.handle_bytes;
+}
+
+/* A directory just created at dir/name: its path is known now, while later
+ * events inside it may come when it is gone already (mkdir a; mkdir a/b;
+ * rmdir a/b; rmdir a): cached under its own handle, they still resolve. */
+static void
+dircache_learn(struct watch *w, const struct fs_fid *d, const char *dir, size_t dlen,
+	       const char *name, size_t nlen)
+{
+	char key[8 + 4 + FS_HANDLE_MAX];
+	size_t klen = dir_key(key, d);
+	char *path;
+	void **slot;
+
+	if (w->dirs.len >= WATCH_DIRCACHE_MAX)
+		dircache_clear(w);
+	path = xmalloc(dlen + 1 + nlen + 1);
+	memcpy(path, dir, dlen);
+	path[dlen] = '/';
+	memcpy(path + dlen + 1, name, nlen);
+	path[dlen + 1 + nlen] = '\0';
+	slot = hmap_put(&w->dirs, key, klen, NULL);
+	free(*slot);
+	*slot = path;
+}
+
+/* A directory removed: it was empty, so nothing cached lies below it; only
+ * its own entry goes (every other path stays right) */
+static void
+dircache_forget(struct watch *w, const struct fs_fid *d)
+{
+	char key[8 + 4 + FS_HANDLE_MAX];
+	size_t klen = dir_key(key, d);
+	char *path = hmap_get(&w->dirs, key, klen);
+
+	if (path) {
+		hmap_del(&w->dirs, key, klen);
+		free(path);
+	}
+}
+
+/* A directory renamed from old (its path before): the paths cached at and
+ * below it are wrong now, the others still right. A large cache is cleared
+ * instead of searched (a storm of renames then costs a clear each). The
+ * directory's new path is learned (events inside it may come when it is gone
+ * already). */
+#define DIRCACHE_SCAN_MAX 4096
+
+static void
+dircache_moved(struct watch *w, const char *old, size_t olen, const struct fs_fid *d,
+	       const char *dir, size_t dlen, const char *name, size_t nlen)
+{
+	struct hmap_slot *hs;
+
+	if (old == NULL || w->dirs.len > DIRCACHE_SCAN_MAX) {
+		dircache_clear(w);
+	} else {
+		/* the keys first: hmap_del moves slots */
+		struct buf keys;
+		size_t off = 0;
+
+		buf_init(&keys, (size_t)DIRCACHE_SCAN_MAX * (sizeof(size_t) + 12 + FS_HANDLE_MAX));
+		hmap_foreach(&w->dirs, hs) {
+			const char *p = hs->val;
+
+			if (strncmp(p, old, olen) == 0 && (p[olen] == '/' || p[olen] == '\0') &&
+			    (buf_append(&keys, &hs->klen, sizeof(hs->klen)) < 0 ||
+			     buf_append(&keys, hs->key, hs->klen) < 0)) {
+				buf_free(&keys);
+				dircache_clear(w);
+				goto learn;
+			}
+		}
+		while (off < keys.len) {
+			size_t kl;
+
+			memcpy(&kl, keys.data + off, sizeof(kl));
+			free(hmap_del(&w->dirs, keys.data + off + sizeof(kl), kl));
+			off += sizeof(kl) + kl;
+		}
+		buf_free(&keys);
+	}
+learn:
+	if (d && dir)
+		dircache_learn(w, d, dir, dlen, name, nlen);
+}
+
 /* directory handle -> current path; NULL when it cannot be resolved */
 static const char *
 resolve_dir(struct watch *w, const struct fs_fid *d, size_t *len)
 {
 	char key[8 + 4 + FS_HANDLE_MAX];
-	size_t klen = 12 + d->fh.handle_bytes;
+	size_t klen = dir_key(key, d);
 	char *path, link[64], target[PATH_MAX + 1];
 	int mfd = mount_fd_of(w, d->fsid), fd;
 	ssize_t n;
 
-	memcpy(key, &d->fsid, 8);
-	memcpy(key + 8, &d->fh.handle_type, 4);
-	memcpy(key + 12, d->fh.f_handle, d->fh.handle_bytes);
 	path = hmap_get(&w->dirs, key, klen);
 	if (path) {
 		w->st.resolve_hits++;
@@ -485,8 +606,19 @@ emit(struct watch *w, const struct fs_event *fe, watch_fn fn, void *ud)
 				ev.name_len = nn->len;
 			}
 		}
-		if (ev.is_dir)
-			dircache_clear(w); /* every path under it moved */
+		if (ev.is_dir) {
+			/* every path under it moved */
+			struct buf *old = &w->p3;
+
+			buf_reset(old);
+			if (ev.old_dir && (buf_append(old, ev.old_dir, ev.old_dir_len) < 0 ||
+					   buf_putc(old, '/') < 0 ||
+					   buf_append(old, ev.old_name, ev.old_name_len) < 0))
+				buf_reset(old);
+			dircache_moved(w, old->len ? old->data : NULL, old->len,
+				       fe->fid.present ? &fe->fid : NULL, ev.dir, ev.dir_len,
+				       ev.name, ev.name_len);
+		}
 		if (ev.dir == NULL && ev.old_dir == NULL) {
 			ev.unresolved = true;
 			w->st.unresolved++;
@@ -509,7 +641,16 @@ emit(struct watch *w, const struct fs_event *fe, watch_fn fn, void *ud)
 	ev.dir_len = dlen;
 	ev.name = nm->name;
 	ev.name_len = nm->len;
-	if (ev.is_dir && ev.deleted)
+	/* a creation merged with the removal (both in the mask) is learned too:
+	 * events inside the directory come after it (see dead) */
+	if (ev.is_dir && ev.created && fe->fid.present) {
+		/* ev.dir, not dir: the cache entry dir points to may be freed there */
+		dircache_learn(w, &fe->fid, ev.dir, dlen, nm->name, nm->len);
+		if (ev.deleted)
+			dircache_dead(w, &fe->fid);
+	} else if (ev.is_dir && ev.deleted && fe->fid.present)
+		dircache_forget(w, &fe->fid);
+	else if (ev.is_dir && ev.deleted)
 		dircache_clear(w);
 	fn(ud, &ev);
 }

@@ -43,6 +43,17 @@
 
 #define DEFAULT_CONFIG WSID_SYSCONFDIR "/wsid/wsid.yaml"
 #define DISCOVER_INTERVAL_MS 10000
+/* Discovery asked for by directory events runs at most this often, and only
+ * globs below the directories that asked (up to DISCOVER_DIRS_MAX of them
+ * between two runs; more, and every pattern is globbed): a storm of mkdir
+ * anywhere costs at most one small glob a second. */
+#define DISCOVER_EVENT_GAP_MS 1000
+#define DISCOVER_DIRS_MAX 64
+/* A file's event in a directory already gone that no webspace can be found
+ * for: reconcile every webspace, then wait 10 s, doubling to 10 min while
+ * they go on (a safety net: see on_watch_event). */
+#define UNRESOLVED_GAP_MIN_MS 10000
+#define UNRESOLVED_GAP_MAX_MS 600000
 
 enum { TAG_WATCH = 1, TAG_HASH, TAG_BG, TAG_CONTROL, TAG_SIGNAL, TAG_NOTIFY };
 
@@ -79,6 +90,15 @@ struct daemon {
 	struct retention ret;     /* the pruning round under way */
 	uint64_t retention_next_ns;
 	int retention_err;        /* the last step's failure (logged once), else 0 */
+	/* event-driven discovery (DISCOVER_EVENT_GAP_MS) */
+	char *disc_dirs[DISCOVER_DIRS_MAX];
+	size_t ndisc_dirs;
+	bool disc_all;
+	uint64_t disc_due_ns, disc_last_ns;
+	char **real_patterns;     /* per config entry: its pattern at its fixed prefix's real
+				   * path when that differs (events report real paths), else NULL */
+	size_t nreal_patterns;
+	uint64_t unres_next_ns, unres_gap_ms;
 };
 
 static struct daemon d;
@@ -185,10 +205,108 @@ add_webspace(const char *path, const char *customer)
 	free(real);
 }
 
+/* the patterns as events report them: with their fixed prefix (before the
+ * first component with a wildcard) at its real path */
+static void
+real_patterns_update(void)
+{
+	size_t i;
+
+	for (i = 0; i < d.nreal_patterns; i++)
+		free(d.real_patterns[i]);
+	free(d.real_patterns);
+	d.nreal_patterns = d.cfg->nwebspaces;
+	d.real_patterns = xcalloc(d.nreal_patterns ? d.nreal_patterns : 1, sizeof(char *));
+	for (i = 0; i < d.cfg->nwebspaces; i++) {
+		const char *pat = d.cfg->webspaces[i].pattern, *w;
+		char *pre, *real;
+		size_t n;
+
+		if (pat == NULL || (w = strpbrk(pat, "{*?[")) == NULL)
+			continue;
+		for (n = (size_t)(w - pat); n > 0 && pat[n - 1] != '/'; n--)
+			;
+		if (n <= 1)
+			continue;
+		pre = xstrndup(pat, n - 1);
+		real = realpath(pre, NULL);
+		if (real && strcmp(real, pre) != 0)
+			d.real_patterns[i] = xasprintf("%s%s", real, pat + n - 1);
+		free(real);
+		free(pre);
+	}
+}
+
 static void
 discover_webspaces(void)
 {
 	config_foreach_webspace(d.cfg, add_webspace);
+	real_patterns_update();
+}
+
+static void
+discover_forget(void)
+{
+	size_t i;
+
+	for (i = 0; i < d.ndisc_dirs; i++)
+		free(d.disc_dirs[i]);
+	d.ndisc_dirs = 0;
+	d.disc_all = false;
+}
+
+/* A directory appeared outside every webspace (created, or renamed there):
+ * when it can be a webspace root or lie on the way to one, a discovery below
+ * it is scheduled; anything else (a tenant's mkdir in /tmp) costs nothing. */
+static void
+discover_note(const char *path)
+{
+	size_t i;
+	bool cand = false, all = false;
+
+	for (i = 0; i < d.cfg->nwebspaces && !cand; i++)
+		cand = config_webspace_candidate(&d.cfg->webspaces[i], path);
+	for (i = 0; i < d.nreal_patterns && !cand && !all; i++)
+		all = d.real_patterns[i] && config_pattern_candidate(d.real_patterns[i], path);
+	if (!cand && !all)
+		return;
+	if (all || d.ndisc_dirs == DISCOVER_DIRS_MAX) {
+		discover_forget();
+		d.disc_all = true;
+	} else if (!d.disc_all) {
+		for (i = 0; i < d.ndisc_dirs && strcmp(d.disc_dirs[i], path) != 0; i++)
+			;
+		if (i == d.ndisc_dirs)
+			d.disc_dirs[d.ndisc_dirs++] = xstrdup(path);
+	}
+	if (d.disc_due_ns == 0) {
+		uint64_t now = now_mono_ns();
+		uint64_t next = d.disc_last_ns + DISCOVER_EVENT_GAP_MS * 1000000ull;
+
+		d.disc_due_ns = next > now ? next : now;
+	}
+}
+
+/* the discovery directory events asked for, when due */
+static void
+discover_due(uint64_t now)
+{
+	size_t i, k;
+
+	if (d.disc_due_ns == 0 || now < d.disc_due_ns)
+		return;
+	if (d.disc_all) {
+		discover_webspaces();
+	} else {
+		for (i = 0; i < d.ndisc_dirs; i++)
+			for (k = 0; k < d.cfg->nwebspaces; k++)
+				if (config_webspace_candidate(&d.cfg->webspaces[k], d.disc_dirs[i]))
+					config_webspace_foreach(&d.cfg->webspaces[k],
+								d.disc_dirs[i], add_webspace);
+	}
+	discover_forget();
+	d.disc_due_ns = 0;
+	d.disc_last_ns = now;
 }
 
 /* ---- fanotify events ---- */
@@ -258,12 +376,31 @@ on_watch_event(void *ud, const struct watch_event *ev)
 		return;
 	}
 	if (ev->unresolved) {
-		/* a directory that is already gone: a walk settles what happened */
-		static uint64_t last;
+		/* An event in a directory that is already gone. A directory's own
+		 * event there changes nothing stored: it was empty when removed, and
+		 * the files once below it are settled by their own events or by the
+		 * removal of the topmost directory, whose parent is still there
+		 * (engine_dir_deleted). A file's: a walk settles what happened, of
+		 * the webspace the file was seen in when known, else (backed off)
+		 * of every webspace. */
 		uint64_t now = now_mono_ns();
 
-		if (now - last > 10000000000ull) {
-			last = now;
+		log_debug("event for a directory already gone: mask %#llx%s",
+			  (unsigned long long)ev->mask, ev->is_dir ? " (a directory)" : "");
+		if (ev->is_dir)
+			return;
+		if (engine_webspace_of_handle(d.e, ev->handle, &ws)) {
+			engine_reconcile_backoff(d.e, ws);
+			return;
+		}
+		if (now >= d.unres_next_ns) {
+			/* quiet for a whole gap: start again from the shortest */
+			if (d.unres_gap_ms == 0 ||
+			    now - d.unres_next_ns > d.unres_gap_ms * 1000000ull)
+				d.unres_gap_ms = UNRESOLVED_GAP_MIN_MS;
+			else if ((d.unres_gap_ms *= 2) > UNRESOLVED_GAP_MAX_MS)
+				d.unres_gap_ms = UNRESOLVED_GAP_MAX_MS;
+			d.unres_next_ns = now + d.unres_gap_ms * 1000000ull;
 			engine_reconcile(d.e, 0, "event for a directory that no longer exists");
 		}
 		return;
@@ -277,11 +414,16 @@ on_watch_event(void *ud, const struct watch_event *ev)
 			have_old = false;
 		if (have_new && !engine_webspace_find(d.e, p2.data, p2.len, &ws2, &rl2))
 			have_new = false;
-		if (!have_old && !have_new) {
-			if (ev->is_dir)
-				discover_webspaces();
+		/* a directory renamed to a place no webspace holds: a new root? A
+		 * root itself renamed away or replaced: what is there now? */
+		if (ev->is_dir && !have_new && ev->dir)
+			discover_note(p2.data);
+		if (have_old && p1.len == rl)
+			discover_note(p1.data);
+		if (have_new && p2.len == rl2)
+			discover_note(p2.data);
+		if (!have_old && !have_new)
 			return;
-		}
 		engine_rename(d.e, have_old ? ws : 0, have_old ? p1.data + rl + 1 : NULL,
 			      have_old && p1.len > rl ? p1.len - rl - 1 : 0, have_new ? ws2 : 0,
 			      have_new ? p2.data + rl2 + 1 : NULL, have_new && p2.len > rl2 ? p2.len - rl2 - 1 : 0,
@@ -303,11 +445,14 @@ on_watch_event(void *ud, const struct watch_event *ev)
 		return;
 	if (!engine_webspace_find(d.e, p1.data, p1.len, &ws, &rl)) {
 		if (ev->is_dir && ev->created)
-			discover_webspaces(); /* a new customer's webspace? */
+			discover_note(p1.data); /* a new customer's webspace? */
 		return;
 	}
-	if (p1.len <= rl + 1)
+	if (p1.len <= rl + 1) {
+		if (p1.len == rl) /* the root itself made or removed: what is there now? */
+			discover_note(p1.data);
 		return;
+	}
 	if (ev->is_dir) {
 		if (ev->deleted)
 			engine_dir_deleted(d.e, ws, p1.data + rl + 1, p1.len - rl - 1);
@@ -383,6 +528,7 @@ status_json(struct buf *b)
 	json_kv_int(&j, "hash_backlog", (int64_t)es.backlog);
 	json_kv_int(&j, "overflows", (int64_t)es.overflows);
 	json_kv_int(&j, "pending_overflows", (int64_t)es.pending_overflows);
+	json_kv_int(&j, "storm_drops", (int64_t)es.storm_drops);
 	json_kv_int(&j, "reconciles", (int64_t)es.reconciles);
 	json_kv_int(&j, "baselines", (int64_t)es.baselines);
 	json_kv_bool(&j, "reconciling", es.reconciling);
@@ -855,6 +1001,8 @@ next_timeout(void)
 
 	if (d.next_reconcile_ns && d.next_reconcile_ns < next)
 		next = d.next_reconcile_ns;
+	if (d.disc_due_ns && d.disc_due_ns < next)
+		next = d.disc_due_ns;
 	if (d.watchdog_ns && d.next_watchdog_ns < next)
 		next = d.next_watchdog_ns;
 	if (d.watch_paused && d.watch_resume_ns < next)
@@ -977,6 +1125,7 @@ loop(void)
 			watch_pause(false);
 		if (d.n)
 			notify_step(now);
+		discover_due(now);
 		if (now >= d.next_discover_ns) {
 			discover_webspaces();
 			d.next_discover_ns = now + DISCOVER_INTERVAL_MS * 1000000ull;
@@ -1032,6 +1181,7 @@ main(int argc, char **argv)
 	struct watch_options wo;
 	char err[2048];
 	sigset_t mask;
+	size_t i;
 	int c, r;
 
 	/* the delivery process (deliver.h): wsid --deliver USER [--sandbox
@@ -1239,6 +1389,10 @@ main(int argc, char **argv)
 	engine_free(d.e);
 	retention_clear(&d.ret);
 	store_close(d.s);
+	discover_forget();
+	for (i = 0; i < d.nreal_patterns; i++)
+		free(d.real_patterns[i]);
+	free(d.real_patterns);
 	config_free(d.cfg);
 	close(d.sigfd);
 	close(d.epfd);

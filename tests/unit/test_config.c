@@ -46,6 +46,15 @@ test_errors(void)
 	expect_err("log_level: chatty\n", "c.yaml:1:12: log_level");
 }
 
+static bool
+mkdirs(const char *path)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", path);
+	return system(cmd) == 0;
+}
+
 static void
 test_full(void)
 {
@@ -336,10 +345,90 @@ test_file_modes(void)
 		return;
 }
 
+/* the directories whose appearance asks for a discovery, and the discovery
+ * below one of them (globbing only there, its own name taken literally) */
+static char found[8][256];
+static size_t nfound;
+
+static void
+collect(const char *path, const char *customer)
+{
+	if (nfound < 8)
+		snprintf(found[nfound++], sizeof(found[0]), "%s %s", path, customer);
+}
+
+static void
+test_discovery(void)
+{
+	char dir[] = "/tmp/wsid-cfg-d.XXXXXX", text[512], p[512], want[512];
+	struct config *c = NULL;
+	char err[1024];
+	const struct config_webspace *w, *x;
+
+	T_OK(mkdtemp(dir) != NULL);
+	snprintf(text, sizeof(text), "webspaces:\n  - %s/vhosts/{customer}/httpdocs\n"
+		 "  - path: %s/shop/www\n    customer: acme\n", dir, dir);
+	T_CHECK(load(text, &c, err, sizeof(err)) == 0, "%s", err);
+	if (c == NULL)
+		return;
+	w = &c->webspaces[0];
+	x = &c->webspaces[1];
+	/* on the way to a root, or a root: yes */
+	snprintf(p, sizeof(p), "%s", dir);
+	T_OK(config_webspace_candidate(w, p) && config_webspace_candidate(x, p));
+	snprintf(p, sizeof(p), "%s/vhosts", dir);
+	T_OK(config_webspace_candidate(w, p) && !config_webspace_candidate(x, p));
+	snprintf(p, sizeof(p), "%s/vhosts/bob", dir);
+	T_OK(config_webspace_candidate(w, p));
+	snprintf(p, sizeof(p), "%s/vhosts/bob/httpdocs", dir);
+	T_OK(config_webspace_candidate(w, p));
+	snprintf(p, sizeof(p), "%s/shop", dir);
+	T_OK(config_webspace_candidate(x, p) && !config_webspace_candidate(w, p));
+	/* elsewhere, below a root, beside one, a hidden customer: no */
+	T_OK(!config_webspace_candidate(w, "/tmp/a1/b") && !config_webspace_candidate(x, "/tmp/a1/b"));
+	snprintf(p, sizeof(p), "%s/vhosts/bob/junk", dir);
+	T_OK(!config_webspace_candidate(w, p));
+	snprintf(p, sizeof(p), "%s/vhosts/bob/httpdocs/sub", dir);
+	T_OK(!config_webspace_candidate(w, p));
+	snprintf(p, sizeof(p), "%s/vhosts/.bob", dir);
+	T_OK(!config_webspace_candidate(w, p));
+	snprintf(p, sizeof(p), "%s/shop/www/sub", dir);
+	T_OK(!config_webspace_candidate(x, p));
+	/* discovery below a directory finds only what lies there */
+	snprintf(p, sizeof(p), "%s/vhosts/bob/httpdocs", dir);
+	T_OK(mkdirs(p));
+	snprintf(p, sizeof(p), "%s/vhosts/carol/httpdocs", dir);
+	T_OK(mkdirs(p));
+	snprintf(p, sizeof(p), "%s/vhosts/[a-z]*/httpdocs", dir); /* a customer's odd name */
+	T_OK(mkdirs(p));
+	nfound = 0;
+	snprintf(p, sizeof(p), "%s/vhosts/bob", dir);
+	config_webspace_foreach(w, p, collect);
+	snprintf(want, sizeof(want), "%s/vhosts/bob/httpdocs bob", dir);
+	T_CHECK(nfound == 1 && strcmp(found[0], want) == 0, "%zu '%s'", nfound, found[0]);
+	nfound = 0;
+	snprintf(p, sizeof(p), "%s/vhosts/[a-z]*", dir);
+	config_webspace_foreach(w, p, collect);
+	snprintf(want, sizeof(want), "%s/vhosts/[a-z]*/httpdocs [a-z]*", dir);
+	T_CHECK(nfound == 1 && strcmp(found[0], want) == 0, "the name is no glob: %zu '%s'", nfound, found[0]);
+	nfound = 0;
+	config_webspace_foreach(w, NULL, collect);
+	T_EQ_INT(nfound, 3);
+	nfound = 0;
+	snprintf(p, sizeof(p), "%s/shop", dir);
+	config_webspace_foreach(x, p, collect);
+	config_webspace_foreach(w, p, collect);
+	T_CHECK(nfound == 1 && strstr(found[0], "/shop/www acme"), "%zu '%s'", nfound, found[0]);
+	config_free(c);
+	snprintf(text, sizeof(text), "rm -rf '%s'", dir);
+	T_OK(system(text) == 0);
+}
+
 int
 main(void)
 {
 	T_RUN(test_errors);
+	T_RUN(test_discovery);
 	T_RUN(test_full);
 	T_RUN(test_units);
 	T_RUN(test_dropins);
