@@ -20,9 +20,12 @@
 
 struct config_webhook {
 	char *url;
-	char *secret;
+	char *secret;          /* whsec_<base64> or a plain string (whsig_key) */
+	char *previous_secret; /* during a rotation: a second webhook-signature */
 	char *ca_file; /* TLS: trust this CA file instead of the system's */
 	bool unsigned_ok; /* unsigned: true, no secret: no signature header */
+	bool github_signature; /* + X-Hub-Signature-256 of the raw body (GitHub's) */
+	bool legacy_signature; /* + X-Hub-Signature-256 of "<ts>.<body>" (wsid 1) */
 };
 
 struct config_route {

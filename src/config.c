@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <glob.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "bundle.h"
 #include "log.h"
 #include "util.h"
+#include "whsig.h"
 
 #ifndef WSID_DATADIR
 #define WSID_DATADIR "/usr/local/share/wsid"
@@ -502,10 +504,27 @@ url_scheme(const char *url, const char *const *schemes)
 	return true;
 }
 
+/* a whsec_ secret must decode to a key of 24 to 64 bytes (a plain string is
+ * its own key) */
+static int
+check_webhook_secret(struct ctx *c, const struct ynode *v, const char *k)
+{
+	uint8_t key[CONFIG_MAX_STRING];
+	size_t klen;
+	int r = whsig_key(v->value, key, sizeof(key), &klen);
+
+	sodium_memzero(key, sizeof(key));
+	if (r < 0)
+		return fail(c, v->line, v->col, "webhook.%s: a whsec_ secret must be base64 of %d to %d "
+			    "bytes ('wsidctl notify secret' makes one)", k, WHSIG_KEY_MIN, WHSIG_KEY_MAX);
+	return 0;
+}
+
 static int
 parse_webhook(struct ctx *c, const struct ynode *n, const char *key, struct config_webhook *w)
 {
-	static const char *const keys[] = { "url", "secret", "ca_file", "unsigned", NULL };
+	static const char *const keys[] = { "url", "secret", "previous_secret", "ca_file", "unsigned",
+					    "github_signature", "legacy_signature", NULL };
 	static const char *const schemes[] = { "http://", "https://", NULL };
 	size_t i;
 	int r = 0;
@@ -526,8 +545,16 @@ parse_webhook(struct ctx *c, const struct ynode *n, const char *key, struct conf
 				r = get_abs_path(c, v, "webhook.ca_file", &w->ca_file);
 			else if (strcmp(k, "unsigned") == 0)
 				r = get_bool(c, v, "webhook.unsigned", &w->unsigned_ok);
+			else if (strcmp(k, "github_signature") == 0)
+				r = get_bool(c, v, "webhook.github_signature", &w->github_signature);
+			else if (strcmp(k, "legacy_signature") == 0)
+				r = get_bool(c, v, "webhook.legacy_signature", &w->legacy_signature);
+			else if (strcmp(k, "previous_secret") == 0)
+				r = get_secret(c, v, "webhook.previous_secret", &w->previous_secret);
 			else
 				r = get_secret(c, v, "webhook.secret", &w->secret);
+			if (r == 0 && (strcmp(k, "secret") == 0 || strcmp(k, "previous_secret") == 0))
+				r = check_webhook_secret(c, v, k);
 			if (r < 0)
 				return r;
 		}
@@ -539,11 +566,19 @@ parse_webhook(struct ctx *c, const struct ynode *n, const char *key, struct conf
 			    key, esc_name(w->url));
 	/* without a secret anyone could forge its signature: say so explicitly */
 	if (w->secret == NULL && !w->unsigned_ok)
-		return fail(c, n->line, n->col, "%s: no secret: add 'secret: ...' (the HMAC key its "
-			    "receiver checks X-Hub-Signature-256 with), or 'unsigned: true' to send it "
-			    "without a signature", key);
+		return fail(c, n->line, n->col, "%s: no secret: add 'secret: ...' (the key its receiver "
+			    "checks webhook-signature with; 'wsidctl notify secret' makes one), or "
+			    "'unsigned: true' to send it without a signature", key);
 	if (w->secret && w->unsigned_ok)
 		return fail(c, n->line, n->col, "%s: a secret and 'unsigned: true': choose one", key);
+	if (w->previous_secret && w->secret == NULL)
+		return fail(c, n->line, n->col, "%s: previous_secret without a secret", key);
+	if (w->github_signature && w->legacy_signature)
+		return fail(c, n->line, n->col, "%s: github_signature and legacy_signature both set "
+			    "X-Hub-Signature-256: choose one", key);
+	if ((w->github_signature || w->legacy_signature) && w->secret == NULL)
+		return fail(c, n->line, n->col, "%s: %s needs a secret", key,
+			    w->github_signature ? "github_signature" : "legacy_signature");
 	return 0;
 }
 
@@ -617,6 +652,7 @@ route_free(struct config_route *r)
 	free(r->emails);
 	free(r->webhook.url);
 	free(r->webhook.secret);
+	free(r->webhook.previous_secret);
 	free(r->webhook.ca_file);
 }
 

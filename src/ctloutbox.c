@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* wsidctl outbox and notify; see ctlverbs.h. */
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "json.h"
 #include "store.h"
 #include "util.h"
+#include "whsig.h"
 
 static void
 ms_time(int64_t ms, char *out, size_t sz)
@@ -182,8 +184,20 @@ ctl_notify(int argc, char **argv, const struct ctl_env *env)
 	char *reply = NULL, v[32], e[512];
 	int r;
 
+	if (argc == 2 && strcmp(argv[1], "secret") == 0) {
+		/* a fresh webhook secret for a route and its receiver */
+		char sec[128];
+
+		if (sodium_init() < 0 || whsig_secret_new(sec, sizeof(sec)) < 0) {
+			fprintf(stderr, "wsidctl notify secret: no random bytes\n");
+			return EXIT_ERROR;
+		}
+		printf("%s\n", sec);
+		sodium_memzero(sec, sizeof(sec));
+		return 0;
+	}
 	if (argc != 3 || strcmp(argv[1], "test") != 0) {
-		fprintf(stderr, "usage: wsidctl notify test CUSTOMER\n");
+		fprintf(stderr, "usage: wsidctl notify test CUSTOMER | wsidctl notify secret\n");
 		return EXIT_USAGE;
 	}
 	if (strlen(argv[2]) > 200 || strpbrk(argv[2], " \t\r\n")) {

@@ -20,6 +20,7 @@
 #include "json.h"
 #include "log.h"
 #include "util.h"
+#include "whsig.h"
 
 #define INFLIGHT_MAX 32
 #define REMIND_MS (24ull * 3600 * 1000) /* a finding that persists: once a day at most */
@@ -1065,8 +1066,8 @@ dispatch_one(struct notifier *n, int64_t id, const char *uid, const char *custom
 {
 	const struct config_route *rt = route_by_name(n->cfg, route, customer);
 	struct deliver_job j;
-	char hdr[6][200];
-	char *hp[6];
+	char hdr[12][200];
+	char *hp[12];
 	char **rcpts = NULL;
 	size_t i, before = n->out.len;
 
@@ -1076,9 +1077,7 @@ dispatch_one(struct notifier *n, int64_t id, const char *uid, const char *custom
 	j.body = (char *)(uintptr_t)body;
 	j.body_len = blen;
 	if (strcmp(transport, "webhook") == 0) {
-		uint8_t mac[crypto_auth_hmacsha256_BYTES];
-		char hex[2 * sizeof(mac) + 1], tsbuf[32];
-		crypto_auth_hmacsha256_state st;
+		char sig[WHSIG_V1_LEN + 1], prev[WHSIG_V1_LEN + 1], hex[WHSIG_HEX_LEN + 1], tsbuf[32];
 		const char *secret = rt ? rt->webhook.secret : NULL;
 		size_t nh = 0;
 
@@ -1092,21 +1091,36 @@ dispatch_one(struct notifier *n, int64_t id, const char *uid, const char *custom
 		j.url = (char *)(uintptr_t)dest;
 		snprintf(tsbuf, sizeof(tsbuf), "%lld", (long long)(now_ms() / 1000));
 		snprintf(hdr[nh++], sizeof(hdr[0]), "Content-Type: application/json");
+		/* Standard Webhooks: the id and timestamp are under the signature;
+		 * the X- headers below are informational, kept for receivers of
+		 * wsid 1 and not signed */
+		snprintf(hdr[nh++], sizeof(hdr[0]), "webhook-id: %s", uid);
+		snprintf(hdr[nh++], sizeof(hdr[0]), "webhook-timestamp: %s", tsbuf);
 		snprintf(hdr[nh++], sizeof(hdr[0]), "Idempotency-Key: %s", uid);
 		snprintf(hdr[nh++], sizeof(hdr[0]), "X-Wsid-Notification: %s", uid);
 		snprintf(hdr[nh++], sizeof(hdr[0]), "X-Wsid-Timestamp: %s", tsbuf);
 		snprintf(hdr[nh++], sizeof(hdr[0]), "X-Wsid-Kind: %s", kind);
 		if (secret) {
-			/* signed: "<timestamp>.<body>", so that a replayed body
-			 * with an old timestamp is refused by the receiver */
-			crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
-			crypto_auth_hmacsha256_update(&st, (const unsigned char *)tsbuf, strlen(tsbuf));
-			crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
-			crypto_auth_hmacsha256_update(&st, body, blen);
-			crypto_auth_hmacsha256_final(&st, mac);
-			hex_encode(mac, sizeof(mac), hex);
-			snprintf(hdr[nh++], sizeof(hdr[0]), "X-Hub-Signature-256: sha256=%s", hex);
-			sodium_memzero(&st, sizeof(st));
+			/* the configuration checked both secrets decode */
+			if (whsig_standard(secret, uid, tsbuf, body, blen, sig, sizeof(sig)) < 0 ||
+			    (rt->webhook.previous_secret &&
+			     whsig_standard(rt->webhook.previous_secret, uid, tsbuf, body, blen, prev,
+					    sizeof(prev)) < 0)) {
+				set_state(n, id, "failed", 0, "its secret is not a valid key", 0);
+				n->nfailed++;
+				return;
+			}
+			if (rt->webhook.previous_secret)
+				snprintf(hdr[nh++], sizeof(hdr[0]), "webhook-signature: %s %s", sig, prev);
+			else
+				snprintf(hdr[nh++], sizeof(hdr[0]), "webhook-signature: %s", sig);
+			if (rt->webhook.github_signature || rt->webhook.legacy_signature) {
+				if (rt->webhook.github_signature)
+					whsig_github(secret, body, blen, hex);
+				else
+					whsig_legacy(secret, tsbuf, body, blen, hex);
+				snprintf(hdr[nh++], sizeof(hdr[0]), "X-Hub-Signature-256: %s", hex);
+			}
 		}
 		for (i = 0; i < nh; i++)
 			hp[i] = hdr[i];

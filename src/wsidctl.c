@@ -94,7 +94,7 @@ static const struct verb verbs[] = {
 	{ "ack", cmd_ack, "ack EVENT-ID...", "acknowledge events (an update with its members)" },
 	{ "outbox", cmd_outbox, "outbox [--all] [--json] | outbox retry ID|--all",
 	  "notifications waiting, retrying, failed or dead; send them again" },
-	{ "notify", cmd_notify, "notify test CUSTOMER", "send a test message through each route" },
+	{ "notify", cmd_notify, "notify test CUSTOMER | notify secret", "send a test message through each route; print a new webhook secret" },
 	{ "mark", cmd_mark, "mark malicious|trusted|remove PATH|SHA256... [--note TEXT] [--customer C]; "
 	  "mark list|export|import",
 	  "teach the node: known-bad and trusted content, judged again at once" },

@@ -232,6 +232,23 @@ test_notify_keys(void)
 		   "a secret and 'unsigned: true': choose one");
 	expect_err("customers:\n  a:\n    webhook: {url: 'http://h/x', unsigned: maybe}\n",
 		   "c.yaml:3:44: webhook.unsigned: expected true or false");
+	/* whsec_ secrets decode to 24..64 bytes; rotation and GitHub's header */
+	expect_err("customers:\n  a:\n    webhook: {url: 'http://h/x', secret: whsec_AAAA}\n",
+		   "c.yaml:3:42: webhook.secret: a whsec_ secret must be base64 of 24 to 64 bytes");
+	expect_err("customers:\n  a:\n    webhook: {url: 'http://h/x', secret: k, previous_secret: 'whsec_%%'}\n",
+		   "c.yaml:3:62: webhook.previous_secret: a whsec_ secret must be base64");
+	expect_err("customers:\n  a:\n    webhook: {url: 'http://h/x', unsigned: true, previous_secret: k}\n",
+		   "previous_secret without a secret");
+	expect_err("customers:\n  a:\n    webhook: {url: 'http://h/x', secret: k, github_signature: true, "
+		   "legacy_signature: true}\n", "github_signature and legacy_signature both set");
+	expect_err("customers:\n  a:\n    webhook: {url: 'http://h/x', unsigned: true, github_signature: true}\n",
+		   "github_signature needs a secret");
+	T_CHECK(load("customers:\n  a:\n    webhook: {url: 'http://h/x', secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, "
+		     "previous_secret: old, github_signature: true}\n", &c, err, sizeof(err)) == 0, "%s", err);
+	T_OK(c && t_streq(c->customers[0].route.webhook.previous_secret, "old") &&
+	     c->customers[0].route.webhook.github_signature && !c->customers[0].route.webhook.legacy_signature);
+	config_free(c);
+	c = NULL;
 	T_CHECK(load("customers:\n  a:\n    webhook: {url: 'http://h/x', unsigned: true}\n", &c, err,
 		     sizeof(err)) == 0, "%s", err);
 	T_OK(c && c->customers[0].route.webhook.unsigned_ok && c->customers[0].route.webhook.secret == NULL);
