@@ -403,10 +403,11 @@ notifier_event(struct notifier *n, int64_t event_id)
 }
 
 int
-notifier_test(struct notifier *n, const char *customer)
+notifier_test(struct notifier *n, const char *customer, int64_t *ret_first, int64_t *ret_last)
 {
 	struct route routes[3];
 	size_t nr = routes_for(n->cfg, customer, routes), i;
+	int64_t id, first = 0, last = 0;
 	int count = 0;
 
 	if (config_customer_find(n->cfg, customer) == NULL)
@@ -415,19 +416,27 @@ notifier_test(struct notifier *n, const char *customer)
 		if (strcmp(routes[i].name, "admin") == 0)
 			continue;
 		if (routes[i].r->webhook.url &&
-		    outbox_insert(n, customer, routes[i].name, "webhook", routes[i].r->webhook.url, "test",
-				  "pending", (int64_t)now_ms()))
+		    (id = outbox_insert(n, customer, routes[i].name, "webhook", routes[i].r->webhook.url, "test",
+					"pending", (int64_t)now_ms())) > 0) {
+			first = first ? first : id;
+			last = id;
 			count++;
+		}
 		if (routes[i].r->nemails) {
 			struct buf to;
 
 			route_emails(routes[i].r, &to);
-			if (outbox_insert(n, customer, routes[i].name, "email", to.data, "test", "pending",
-					  (int64_t)now_ms()))
+			if ((id = outbox_insert(n, customer, routes[i].name, "email", to.data, "test", "pending",
+						(int64_t)now_ms())) > 0) {
+				first = first ? first : id;
+				last = id;
 				count++;
+			}
 			buf_free(&to);
 		}
 	}
+	*ret_first = first;
+	*ret_last = last;
 	return count;
 }
 
@@ -986,6 +995,10 @@ spawn(struct notifier *n)
 			reads[nreads++] = rt->webhook.ca_file;
 		}
 	}
+	if (c->smtp_ca_file) {
+		reads = xreallocarray(reads, nreads + 1, sizeof(char *));
+		reads[nreads++] = c->smtp_ca_file;
+	}
 	r = deliver_spawn(n->self_exe, c->notify_user ? c->notify_user : "nobody", reads, nreads,
 			  c->notify_sandbox_optional, &n->fd, &n->pid);
 	free(reads);
@@ -1136,6 +1149,17 @@ dispatch_one(struct notifier *n, int64_t id, const char *uid, const char *custom
 		j.mail_from = n->cfg->smtp_from;
 		j.username = n->cfg->smtp_username;
 		j.password = n->cfg->smtp_password;
+		j.ca_file = n->cfg->smtp_ca_file;
+		switch (config_smtp_tls(n->cfg)) {
+		case CONFIG_TLS_NONE:
+			j.tls = 'n';
+			break;
+		case CONFIG_TLS_OPPORTUNISTIC:
+			j.tls = 'o';
+			break;
+		default:
+			j.tls = 'v';
+		}
 		for (a = strtok_r(copy, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
 			rcpts = xreallocarray(rcpts, j.nrcpts + 1, sizeof(char *));
 			rcpts[j.nrcpts++] = a;
@@ -1510,6 +1534,29 @@ int
 notifier_fd(const struct notifier *n)
 {
 	return n->fd;
+}
+
+void
+notifier_failing_routes(struct notifier *n, struct buf *out)
+{
+	sqlite3_stmt *q = store_prepare(n->s, "SELECT o.customer, o.route, o.transport, o.destination, "
+					      "o.last_error FROM outbox o JOIN (SELECT max(id) AS id FROM outbox "
+					      "WHERE attempts>0 GROUP BY customer, route, transport, destination) l "
+					      "ON o.id=l.id WHERE o.state IN ('retrying','failed','dead') "
+					      "ORDER BY o.id DESC LIMIT 10");
+
+	if (q == NULL)
+		return;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *cu = (const char *)sqlite3_column_text(q, 0);
+		const char *why = (const char *)sqlite3_column_text(q, 4);
+
+		buf_printf(out, "%s%s%s%s %s %s: %s", out->len ? "; " : "", cu && *cu ? cu : "",
+			   cu && *cu ? "/" : "", (const char *)sqlite3_column_text(q, 1),
+			   (const char *)sqlite3_column_text(q, 2), esc_name((const char *)sqlite3_column_text(q, 3)),
+			   why ? esc_name(why) : "no answer");
+	}
+	sqlite3_finalize(q);
 }
 
 void

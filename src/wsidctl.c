@@ -733,7 +733,7 @@ cmd_status(int argc, char **argv)
 		static const char *const keys[] = {
 			"daemon", "pid", "uptime_s", "watching", "filesystems", "webspaces", "files",
 			"events_total", "events_per_s", "pending", "hash_backlog", "overflows",
-			"delivery_sandbox",
+			"delivery_sandbox", "failing_routes",
 			"reconciles", "reconciling", "last_reconcile_ms", "latency_avg_ms",
 			"latency_max_ms", "database", "database_error", "database_bytes", "database_free_bytes",
 			"oldest_event_time", "index_products", "index_versions", "index_built_at",
@@ -745,7 +745,8 @@ cmd_status(int argc, char **argv)
 
 		for (k = 0; k < ARRAY_SIZE(keys); k++) {
 			if (!json_field(reply, keys[k], v, sizeof(v)) ||
-			    (strcmp(v, "null") == 0 && strcmp(keys[k], "index_key") == 0))
+			    (strcmp(v, "null") == 0 &&
+			     (strcmp(keys[k], "index_key") == 0 || strcmp(keys[k], "failing_routes") == 0)))
 				continue;
 			if (strcmp(keys[k], "oldest_event_time") == 0 && strcmp(v, "null") != 0) {
 				/* unix time in the JSON; a date here */

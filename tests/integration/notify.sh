@@ -210,8 +210,15 @@ dead=$(sqlq "SELECT id FROM outbox WHERE state='dead' LIMIT 1")
 "$WSIDCTL" "${C[@]}" outbox retry "$dead" >/dev/null
 waitfor 10 bash -c "[ \"\$(sqlite3 '$D/db/wsid.db' \"SELECT state FROM outbox WHERE id=$dead\")\" = sent ]"
 check_eq "outbox retry ID: the dead one is delivered now" sent "$(sqlq "SELECT state FROM outbox WHERE id=$dead")"
-out=$("$WSIDCTL" "${C[@]}" notify test alice)
-check "notify test: one message per route ($out)" grep -q "2 test messages queued" <<<"$out"
+out=$("$WSIDCTL" "${C[@]}" notify test alice); rc=$?
+check_eq "notify test: waits, one line per route, both delivered (exit $rc)" "0 2" "$rc $(grep -c ': delivered$' <<<"$out")"
+out=$("$WSIDCTL" "${C[@]}" notify test --no-wait alice)
+check "notify test --no-wait: only queued ($out)" grep -q "2 test messages queued" <<<"$out"
+echo 400 > "$D/hook.mode"
+out=$("$WSIDCTL" "${C[@]}" notify test carol 2>&1); rc=$?
+check "notify test: a route that fails: non-zero, with the server's answer (exit $rc: $out)" \
+	bash -c "[ $rc -ne 0 ] && grep -q 'webhook http://127.0.0.1:$HP/carol: HTTP 400' <<<'$out'"
+echo ok > "$D/hook.mode"
 waitfor 10 bash -c "grep -q '\"X-Wsid-Kind\": \"test\"' '$D/hook.log'"
 check "notify test: the webhook got kind test" grep -q '"X-Wsid-Kind": "test"' "$D/hook.log"
 waitfor 10 bash -c "grep -l 'test message' '$D/mail/'*.eml >/dev/null 2>&1"

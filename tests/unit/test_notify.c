@@ -163,7 +163,19 @@ test_wire(void)
 	T_EQ_INT(deliver_job_decode(b.data, b.len, &back), (ssize_t)b.len);
 	T_EQ_INT(back.nrcpts, 2);
 	T_EQ_STR(back.rcpts[1], "b@example.com");
+	T_EQ_INT(back.tls, 0); /* verify, the default */
 	deliver_job_free(&back);
+	/* the TLS level travels: opportunistic, none */
+	for (cut = 0; cut < 2; cut++) {
+		buf_reset(&b);
+		j.tls = "on"[cut];
+		deliver_job_encode(&b, &j);
+		T_EQ_INT(deliver_job_decode(b.data, b.len, &back), (ssize_t)b.len);
+		T_EQ_INT(back.tls, "on"[cut]);
+		deliver_job_free(&back);
+	}
+	T_EQ_INT(deliver_job_decode("J 1 s\nu 3\nabc\nT 1\nx\nt 1\n5\nE\n", 26, &back), -1);
+	T_EQ_INT(deliver_job_decode("J 1 s\nu 3\nabc\nT 2\noo\nt 1\n5\nE\n", 27, &back), -1);
 	/* hostile streams */
 	T_EQ_INT(deliver_job_decode("J 0 h\nE\n", 8, &back), -1);
 	T_EQ_INT(deliver_job_decode("J 1 x\nE\n", 8, &back), -1);
