@@ -204,7 +204,8 @@ test_wait(const struct ctl_env *env, const char *customer, int64_t first, int64_
 	int waited, rc = EXIT_ERROR;
 
 	if (store_open(env->db, STORE_RDONLY, &s, err, sizeof(err)) < 0) {
-		fprintf(stderr, "wsidctl: %s\n", err);
+		fprintf(stderr, "wsidctl notify test: queued, but the outcome cannot be followed: %s "
+			"(--config or --db names the daemon's database; --no-wait only queues)\n", err);
 		return EXIT_ERROR;
 	}
 	for (waited = 0; waited <= TEST_WAIT_MS; waited += 200) {
