@@ -20,9 +20,12 @@
 
 struct config_webhook {
 	char *url;
-	char *secret;
+	char *secret;          /* whsec_<base64> or a plain string (whsig_key) */
+	char *previous_secret; /* during a rotation: a second webhook-signature */
 	char *ca_file; /* TLS: trust this CA file instead of the system's */
 	bool unsigned_ok; /* unsigned: true, no secret: no signature header */
+	bool github_signature; /* + X-Hub-Signature-256 of the raw body (GitHub's) */
+	bool legacy_signature; /* + X-Hub-Signature-256 of "<ts>.<body>" (wsid 1) */
 };
 
 struct config_route {
@@ -98,6 +101,8 @@ struct config {
 	unsigned digest_max_events;    /* events listed per customer in a message */
 	uint64_t notify_max_message;   /* bytes of a message body; more is split */
 	char *smtp_url, *smtp_from, *smtp_username, *smtp_password;
+	int smtp_tls;                  /* enum config_tls; 0: by the relay (config_smtp_tls) */
+	char *smtp_ca_file;            /* trust this CA for the relay */
 	struct config_route admin, dflt;
 	/* metrics */
 	char *metrics_textfile;        /* NULL: no textfile */
@@ -134,6 +139,19 @@ void config_free(struct config *c);
 struct config *config_hold(struct config *c);
 
 const struct config_customer *config_customer_find(const struct config *c, const char *name);
+
+/* notify.smtp.tls, as Postfix's smtp_tls_security_level: verify (TLS
+ * required, the certificate checked), opportunistic (STARTTLS when offered,
+ * any certificate), none */
+enum config_tls { CONFIG_TLS_DEFAULT = 0, CONFIG_TLS_VERIFY, CONFIG_TLS_OPPORTUNISTIC, CONFIG_TLS_NONE };
+
+/* the level in force: the configured one, else opportunistic for a relay on
+ * a loopback address (smtp://127.x, [::1], localhost), else verify */
+enum config_tls config_smtp_tls(const struct config *c);
+/* "verify", "opportunistic" or "none" */
+const char *config_tls_name(enum config_tls t);
+/* whether a URL's host is a loopback address or localhost */
+bool config_url_loopback(const char *url);
 
 /* Does the absolute path lie in a webspace? Fills the customer (from the entry
  * or the {customer} component) and the length of the webspace root prefix. */

@@ -45,6 +45,9 @@ struct deliver_job {
 	char **rcpts;
 	size_t nrcpts;
 	char *ca_file, *username, *password;
+	char tls; /* SMTP: 0 or 'v' verify (TLS required, certificate checked),
+		   * 'o' opportunistic (STARTTLS when offered, any certificate),
+		   * 'n' none */
 	unsigned timeout_s;
 };
 

@@ -45,8 +45,9 @@ void notifier_set_config(struct notifier *n, const struct config *cfg);
  * true when something was queued */
 bool notifier_event(struct notifier *n, int64_t event_id);
 /* enqueues a test message through every route of customer; returns the
- * number of messages or -ENOENT */
-int notifier_test(struct notifier *n, const char *customer);
+ * number of messages or -ENOENT; *ret_first and *ret_last are the outbox ids
+ * of the first and the last of them (consecutive) */
+int notifier_test(struct notifier *n, const char *customer, int64_t *ret_first, int64_t *ret_last);
 
 /* event loop: the socket of the delivery process (-1 while there is none) */
 int notifier_fd(const struct notifier *n);
@@ -56,6 +57,10 @@ int notifier_timeout_ms(struct notifier *n);
 void notifier_tick(struct notifier *n);
 
 void notifier_get_stats(struct notifier *n, struct notifier_stats *ret);
+/* the routes whose last attempt failed (retrying, failed or dead), one
+ * "customer/route transport destination: error" each, "; " between them, at
+ * most 10, into out (empty when none) */
+void notifier_failing_routes(struct notifier *n, struct buf *out);
 
 /* pure helpers (tested on their own) */
 /* back-off before attempt n+1 (n >= 1): base * 2^(n-1), at most 1 h, +-20 % */

@@ -17,8 +17,22 @@ test) pkgs="$pkgs python3 python3-aiosmtpd e2fsprogs util-linux procps psmisc sy
       # promtool and node_exporter are not installed: the metrics test unpacks
       # Debian's prometheus and prometheus-node-exporter packages itself
       # (scripts/fixtures.sh), since installing them starts their services
-      # npm fetches real release archives for the tests; any npm will do
-      command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm" ;;
+      # npm fetches real release archives and the webhook libraries the
+      # tests verify with (node runs them; Debian's nodejs comes with npm)
+      command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
+      command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
+      # Debian's default MTA with its stock configuration, the relay the mail
+      # test sends through (tests/integration/notify_mta.sh runs its own exim
+      # on a port of its own; the system's service, if the package starts it,
+      # is not used). Another MTA already installed is left alone (installing
+      # exim would remove it): then that test says exim is missing
+      if ! dpkg-query -W -f='${Status}' exim4-daemon-light 2>/dev/null | grep -q "install ok installed" &&
+         dpkg-query -W -f='${Status}\n' postfix sendmail-bin opensmtpd msmtp-mta nullmailer dma 2>/dev/null |
+         grep -q "install ok installed"; then
+	      echo "deps: another MTA is installed: exim4-daemon-light not installed" >&2
+      else
+	      pkgs="$pkgs exim4-daemon-light openssl"
+      fi ;;
 fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 lint) pkgs="$pkgs cppcheck clang-tidy valgrind" ;;
 bench) pkgs="$pkgs hyperfine aide inotify-tools time e2fsprogs util-linux python3 yara xz-utils" ;;

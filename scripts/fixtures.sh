@@ -56,6 +56,21 @@ npm_release() {
 	[ -s "$f" ] && echo "$f"
 }
 
+# npm_modules NAME@VERSION...: prints a directory whose node_modules holds
+# these packages from the npm registry with their dependencies (npm install),
+# cached so a second run needs no network
+npm_modules() {
+	local dir="$FIXTURE_CACHE/npm/modules-$(echo "$*" | sha256sum | cut -c1-12)"
+	if [ ! -e "$dir/.complete" ]; then
+		rm -rf "$dir" && mkdir -p "$dir" &&
+			(cd "$dir" && echo '{"private": true}' > package.json &&
+				npm install --no-audit --no-fund --ignore-scripts "$@" >/dev/null 2>&1) ||
+			{ echo "npm_modules: cannot install $*" >&2; rm -rf "$dir"; return 1; }
+		touch "$dir/.complete"
+	fi
+	echo "$dir"
+}
+
 # fixture_deb_bin PACKAGE PROGRAM: prints the path of a program from a Debian
 # package (apt-get download + dpkg-deb -x: nothing is installed, no service
 # started), cached; fails when the package cannot be had

@@ -11,6 +11,8 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <glob.h>
+#include <strings.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@
 #include "bundle.h"
 #include "log.h"
 #include "util.h"
+#include "whsig.h"
 
 #ifndef WSID_DATADIR
 #define WSID_DATADIR "/usr/local/share/wsid"
@@ -502,10 +505,46 @@ url_scheme(const char *url, const char *const *schemes)
 	return true;
 }
 
+/* a whsec_ secret must decode to a key of 24 to 64 bytes (a plain string is
+ * its own key) */
+static int
+check_webhook_secret(struct ctx *c, const struct ynode *v, const char *k)
+{
+	uint8_t key[CONFIG_MAX_STRING];
+	size_t klen;
+	int r = whsig_key(v->value, key, sizeof(key), &klen);
+
+	sodium_memzero(key, sizeof(key));
+	if (r < 0)
+		return fail(c, v->line, v->col, "webhook.%s: a whsec_ secret must be base64 of %d to %d "
+			    "bytes ('wsidctl notify secret' makes one)", k, WHSIG_KEY_MIN, WHSIG_KEY_MAX);
+	return 0;
+}
+
+static int
+get_tls(struct ctx *c, const struct ynode *n, int *out)
+{
+	int r = want(c, n, Y_SCALAR, "smtp.tls");
+
+	if (r < 0)
+		return r;
+	if (strcmp(n->value, "verify") == 0)
+		*out = CONFIG_TLS_VERIFY;
+	else if (strcmp(n->value, "opportunistic") == 0)
+		*out = CONFIG_TLS_OPPORTUNISTIC;
+	else if (strcmp(n->value, "none") == 0)
+		*out = CONFIG_TLS_NONE;
+	else
+		return fail(c, n->line, n->col, "smtp.tls: expected verify, opportunistic or none, got '%s'",
+			    esc_name(n->value));
+	return 0;
+}
+
 static int
 parse_webhook(struct ctx *c, const struct ynode *n, const char *key, struct config_webhook *w)
 {
-	static const char *const keys[] = { "url", "secret", "ca_file", "unsigned", NULL };
+	static const char *const keys[] = { "url", "secret", "previous_secret", "ca_file", "unsigned",
+					    "github_signature", "legacy_signature", NULL };
 	static const char *const schemes[] = { "http://", "https://", NULL };
 	size_t i;
 	int r = 0;
@@ -526,8 +565,16 @@ parse_webhook(struct ctx *c, const struct ynode *n, const char *key, struct conf
 				r = get_abs_path(c, v, "webhook.ca_file", &w->ca_file);
 			else if (strcmp(k, "unsigned") == 0)
 				r = get_bool(c, v, "webhook.unsigned", &w->unsigned_ok);
+			else if (strcmp(k, "github_signature") == 0)
+				r = get_bool(c, v, "webhook.github_signature", &w->github_signature);
+			else if (strcmp(k, "legacy_signature") == 0)
+				r = get_bool(c, v, "webhook.legacy_signature", &w->legacy_signature);
+			else if (strcmp(k, "previous_secret") == 0)
+				r = get_secret(c, v, "webhook.previous_secret", &w->previous_secret);
 			else
 				r = get_secret(c, v, "webhook.secret", &w->secret);
+			if (r == 0 && (strcmp(k, "secret") == 0 || strcmp(k, "previous_secret") == 0))
+				r = check_webhook_secret(c, v, k);
 			if (r < 0)
 				return r;
 		}
@@ -539,11 +586,19 @@ parse_webhook(struct ctx *c, const struct ynode *n, const char *key, struct conf
 			    key, esc_name(w->url));
 	/* without a secret anyone could forge its signature: say so explicitly */
 	if (w->secret == NULL && !w->unsigned_ok)
-		return fail(c, n->line, n->col, "%s: no secret: add 'secret: ...' (the HMAC key its "
-			    "receiver checks X-Hub-Signature-256 with), or 'unsigned: true' to send it "
-			    "without a signature", key);
+		return fail(c, n->line, n->col, "%s: no secret: add 'secret: ...' (the key its receiver "
+			    "checks webhook-signature with; 'wsidctl notify secret' makes one), or "
+			    "'unsigned: true' to send it without a signature", key);
 	if (w->secret && w->unsigned_ok)
 		return fail(c, n->line, n->col, "%s: a secret and 'unsigned: true': choose one", key);
+	if (w->previous_secret && w->secret == NULL)
+		return fail(c, n->line, n->col, "%s: previous_secret without a secret", key);
+	if (w->github_signature && w->legacy_signature)
+		return fail(c, n->line, n->col, "%s: github_signature and legacy_signature both set "
+			    "X-Hub-Signature-256: choose one", key);
+	if ((w->github_signature || w->legacy_signature) && w->secret == NULL)
+		return fail(c, n->line, n->col, "%s: %s needs a secret", key,
+			    w->github_signature ? "github_signature" : "legacy_signature");
 	return 0;
 }
 
@@ -617,6 +672,7 @@ route_free(struct config_route *r)
 	free(r->emails);
 	free(r->webhook.url);
 	free(r->webhook.secret);
+	free(r->webhook.previous_secret);
 	free(r->webhook.ca_file);
 }
 
@@ -1051,7 +1107,8 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 			static const char *const nk[] = { "digest_interval", "smtp", "admin", "default", "ttl",
 							   "user", "backoff", "delivery_socket", "templates",
 							   "sandbox", "digest_max_events", "max_message_size", NULL };
-			static const char *const sk[] = { "url", "from", "username", "password", NULL };
+			static const char *const sk[] = { "url", "from", "username", "password", "tls", "ca_file",
+							  NULL };
 			static const char *const rk[] = { "email", "webhook", "min_severity", NULL };
 			static const char *const smtp_schemes[] = { "smtp://", "smtps://", NULL };
 
@@ -1105,11 +1162,23 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 						return r;
 					for (m = 0; m < vv->n && r == 0; m += 2) {
 						const char *sk2 = vv->kids[m]->value;
-						char **dst = strcmp(sk2, "url") == 0    ? &cfg->smtp_url
+						const struct ynode *sv = vv->kids[m + 1];
+						char **dst;
+
+						if (strcmp(sk2, "tls") == 0) {
+							r = get_tls(c, sv, &cfg->smtp_tls);
+							continue;
+						}
+						if (strcmp(sk2, "ca_file") == 0) {
+							free(cfg->smtp_ca_file);
+							cfg->smtp_ca_file = NULL;
+							r = get_abs_path(c, sv, "smtp.ca_file", &cfg->smtp_ca_file);
+							continue;
+						}
+						dst = strcmp(sk2, "url") == 0    ? &cfg->smtp_url
 							     : strcmp(sk2, "from") == 0 ? &cfg->smtp_from
 							     : strcmp(sk2, "username") == 0 ? &cfg->smtp_username
 											    : &cfg->smtp_password;
-
 						if (dst == &cfg->smtp_password)
 							r = get_secret(c, vv->kids[m + 1], "smtp.password", dst);
 						else
@@ -1118,6 +1187,12 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 					if (r == 0 && cfg->smtp_url && !url_scheme(cfg->smtp_url, smtp_schemes))
 						r = fail(c, vv->line, vv->col, "smtp.url must start with smtp:// or "
 							 "smtps://, got '%s'", esc_name(cfg->smtp_url));
+					if (r == 0 && cfg->smtp_tls == CONFIG_TLS_NONE && cfg->smtp_url &&
+					    strncmp(cfg->smtp_url, "smtps://", 8) == 0)
+						r = fail(c, vv->line, vv->col, "smtp.tls: none with an smtps:// url, "
+							 "which is TLS: use smtp:// or another level");
+					if (r == 0 && cfg->smtp_tls == CONFIG_TLS_NONE && cfg->smtp_ca_file)
+						r = fail(c, vv->line, vv->col, "smtp.ca_file with tls: none");
 					if (r == 0 && cfg->smtp_from && !email_ok(cfg->smtp_from))
 						r = fail(c, vv->line, vv->col, "smtp.from: not an address: '%s'",
 							 esc_name(cfg->smtp_from));
@@ -1299,6 +1374,7 @@ config_free(struct config *c)
 	free(c->smtp_from);
 	free(c->smtp_username);
 	free(c->smtp_password);
+	free(c->smtp_ca_file);
 	route_free(&c->admin);
 	route_free(&c->dflt);
 	free(c->metrics_textfile);
@@ -1580,6 +1656,52 @@ config_check_host(const struct config *c, char *err, size_t errsz)
 	}
 	free(dir);
 	return r;
+}
+
+bool
+config_url_loopback(const char *url)
+{
+	const char *h = strstr(url, "://");
+	char host[256];
+	size_t n;
+
+	if (h == NULL)
+		return false;
+	h += 3;
+	if (strchr(h, '@') && strcspn(h, "@") < strcspn(h, "/")) /* user:pass@host */
+		h = strchr(h, '@') + 1;
+	n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/?#");
+	if (n == 0 || n >= sizeof(host))
+		return false;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0)
+		return true;
+	/* 127.0.0.0/8, written as four decimal numbers */
+	if (strncmp(host, "127.", 4) == 0) {
+		unsigned a, b, cc, d;
+		char end;
+
+		return sscanf(host, "%u.%u.%u.%u%c", &a, &b, &cc, &d, &end) == 4 && b < 256 && cc < 256 &&
+		       d < 256;
+	}
+	return false;
+}
+
+enum config_tls
+config_smtp_tls(const struct config *c)
+{
+	if (c->smtp_tls != CONFIG_TLS_DEFAULT)
+		return (enum config_tls)c->smtp_tls;
+	if (strncmp(c->smtp_url, "smtps://", 8) != 0 && config_url_loopback(c->smtp_url))
+		return CONFIG_TLS_OPPORTUNISTIC;
+	return CONFIG_TLS_VERIFY;
+}
+
+const char *
+config_tls_name(enum config_tls t)
+{
+	return t == CONFIG_TLS_NONE ? "none" : t == CONFIG_TLS_OPPORTUNISTIC ? "opportunistic" : "verify";
 }
 
 const struct config_customer *

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* wsidctl outbox and notify; see ctlverbs.h. */
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "json.h"
 #include "store.h"
 #include "util.h"
+#include "whsig.h"
 
 static void
 ms_time(int64_t ms, char *out, size_t sz)
@@ -176,14 +178,120 @@ ctl_outbox(int argc, char **argv, const struct ctl_env *env)
 	return outbox_list(&e, all);
 }
 
+#define TEST_WAIT_MS 90000 /* a route's 30 s timeout, a connect, a retry's start */
+
+static sqlite3_stmt *
+test_rows(struct store *s, const char *sql, int64_t first, int64_t last, const char *customer)
+{
+	sqlite3_stmt *q = store_prepare(s, sql);
+
+	if (q) {
+		sqlite3_bind_int64(q, 1, first);
+		sqlite3_bind_int64(q, 2, last);
+		sqlite3_bind_text(q, 3, customer, -1, SQLITE_STATIC);
+	}
+	return q;
+}
+
+/* waits until each test message of customer (outbox ids first..last) is
+ * delivered or has failed an attempt; prints one line per route and returns
+ * 0 when all were delivered */
+static int
+test_wait(const struct ctl_env *env, const char *customer, int64_t first, int64_t last)
+{
+	struct store *s;
+	char err[1024];
+	int waited, rc = EXIT_ERROR;
+
+	if (store_open(env->db, STORE_RDONLY, &s, err, sizeof(err)) < 0) {
+		fprintf(stderr, "wsidctl notify test: queued, but the outcome cannot be followed: %s "
+			"(--config or --db names the daemon's database; --no-wait only queues)\n", err);
+		return EXIT_ERROR;
+	}
+	for (waited = 0; waited <= TEST_WAIT_MS; waited += 200) {
+		sqlite3_stmt *q = test_rows(s, "SELECT count(*), sum(state='sent'), "
+					       "sum(state IN ('retrying','failed','dead')) FROM outbox "
+					       "WHERE id BETWEEN ? AND ? AND kind='test' AND customer=?",
+					    first, last, customer);
+		int64_t n = 0, sent = 0, bad = 0;
+
+		if (q == NULL)
+			goto out;
+		if (sqlite3_step(q) == SQLITE_ROW) {
+			n = sqlite3_column_int64(q, 0);
+			sent = sqlite3_column_int64(q, 1);
+			bad = sqlite3_column_int64(q, 2);
+		}
+		sqlite3_finalize(q);
+		if (n > 0 && sent + bad == n)
+			break;
+		nanosleep(&(struct timespec){ .tv_nsec = 200 * 1000000L }, NULL);
+	}
+	{
+		sqlite3_stmt *q = test_rows(s, "SELECT transport, destination, state, attempts, last_status, "
+					       "last_error, id FROM outbox WHERE id BETWEEN ? AND ? "
+					       "AND kind='test' AND customer=? ORDER BY id",
+					    first, last, customer);
+		bool all_sent = true;
+
+		if (q == NULL)
+			goto out;
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			const char *tr = (const char *)sqlite3_column_text(q, 0);
+			const char *to = (const char *)sqlite3_column_text(q, 1);
+			const char *st = (const char *)sqlite3_column_text(q, 2);
+			const char *why = (const char *)sqlite3_column_text(q, 5);
+
+			if (strcmp(st, "sent") == 0) {
+				printf("%s %s: delivered\n", tr, esc_name(to));
+				continue;
+			}
+			all_sent = false;
+			if (sqlite3_column_int64(q, 3) == 0)
+				fprintf(stderr, "%s %s: not tried within %d s (outbox %lld, %s)\n", tr, esc_name(to),
+					TEST_WAIT_MS / 1000, (long long)sqlite3_column_int64(q, 6), st);
+			else
+				fprintf(stderr, "%s %s: %s (%s; wsidctl outbox)\n", tr, esc_name(to),
+					why ? esc_name(why) : "no answer",
+					strcmp(st, "retrying") == 0 ? "retried later" : st);
+		}
+		sqlite3_finalize(q);
+		rc = all_sent ? 0 : EXIT_ERROR;
+	}
+out:
+	store_close(s);
+	return rc;
+}
+
 int
 ctl_notify(int argc, char **argv, const struct ctl_env *env)
 {
 	char *reply = NULL, v[32], e[512];
+	bool wait = true;
 	int r;
 
+	if (argc == 2 && strcmp(argv[1], "secret") == 0) {
+		/* a fresh webhook secret for a route and its receiver */
+		char sec[128];
+
+		if (sodium_init() < 0 || whsig_secret_new(sec, sizeof(sec)) < 0) {
+			fprintf(stderr, "wsidctl notify secret: no random bytes\n");
+			return EXIT_ERROR;
+		}
+		printf("%s\n", sec);
+		sodium_memzero(sec, sizeof(sec));
+		return 0;
+	}
+	if (argc == 4 && strcmp(argv[1], "test") == 0 && strcmp(argv[2], "--no-wait") == 0) {
+		wait = false;
+		argv[2] = argv[3];
+		argc = 3;
+	} else if (argc == 4 && strcmp(argv[1], "test") == 0 && strcmp(argv[3], "--no-wait") == 0) {
+		wait = false;
+		argc = 3;
+	}
 	if (argc != 3 || strcmp(argv[1], "test") != 0) {
-		fprintf(stderr, "usage: wsidctl notify test CUSTOMER\n");
+		fprintf(stderr, "usage: wsidctl notify test [--no-wait] CUSTOMER | wsidctl notify secret\n");
 		return EXIT_USAGE;
 	}
 	if (strlen(argv[2]) > 200 || strpbrk(argv[2], " \t\r\n")) {
@@ -196,9 +304,17 @@ ctl_notify(int argc, char **argv, const struct ctl_env *env)
 		return EXIT_ERROR;
 	}
 	if (json_field(reply, "queued", v, sizeof(v))) {
-		printf("%s test message%s queued for %s\n", v, strcmp(v, "1") == 0 ? "" : "s", esc_name(argv[2]));
+		char a[32] = "0", b[32] = "0";
+
+		json_field(reply, "first", a, sizeof(a));
+		json_field(reply, "last", b, sizeof(b));
 		free(reply);
-		return 0;
+		if (!wait || strtoll(a, NULL, 10) <= 0) {
+			printf("%s test message%s queued for %s\n", v, strcmp(v, "1") == 0 ? "" : "s",
+			       esc_name(argv[2]));
+			return 0;
+		}
+		return test_wait(env, argv[2], strtoll(a, NULL, 10), strtoll(b, NULL, 10));
 	}
 	fprintf(stderr, "wsidctl notify test: %s\n", json_field(reply, "error", e, sizeof(e)) ? e : reply);
 	free(reply);

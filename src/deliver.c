@@ -62,6 +62,8 @@ deliver_job_encode(struct buf *out, const struct deliver_job *j)
 		put_field(out, 'U', j->username, strlen(j->username));
 	if (j->password)
 		put_field(out, 'P', j->password, strlen(j->password));
+	if (j->tls == 'o' || j->tls == 'n')
+		put_field(out, 'T', &j->tls, 1);
 	snprintf(t, sizeof(t), "%u", j->timeout_s);
 	put_field(out, 't', t, strlen(t));
 	buf_puts(out, "E\n");
@@ -170,6 +172,11 @@ deliver_job_decode(const char *data, size_t len, struct deliver_job *j)
 		case 'P':
 			free(j->password);
 			j->password = xstrndup(v, n);
+			break;
+		case 'T':
+			if (n != 1 || (v[0] != 'v' && v[0] != 'o' && v[0] != 'n'))
+				goto bad;
+			j->tls = v[0];
 			break;
 		case 't':
 			j->timeout_s = (unsigned)strtoul(v, NULL, 10);
@@ -464,7 +471,24 @@ struct transfer {
 	size_t received;    /* response bytes seen */
 	unsigned retry_after;
 	char errbuf[CURL_ERROR_SIZE];
+	char reply[160]; /* SMTP: the relay's last 4xx/5xx answer line */
 };
+
+/* SMTP: libcurl hands the server's answers to the header callback; the last
+ * refusal is kept to say why (sanitised with the rest of the result) */
+static size_t
+on_smtp_reply(char *p, size_t sz, size_t n, void *ud)
+{
+	struct transfer *t = ud;
+	size_t len = sz * n;
+
+	if (len >= 3 && (p[0] == '4' || p[0] == '5') && p[1] >= '0' && p[1] <= '9') {
+		while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == '\n'))
+			len--;
+		snprintf(t->reply, sizeof(t->reply), "%.*s", (int)(len < sizeof(t->reply) ? len : sizeof(t->reply) - 1), p);
+	}
+	return sz * n;
+}
 
 static size_t
 on_body(char *p, size_t sz, size_t n, void *ud)
@@ -550,7 +574,18 @@ transfer_start(CURLM *m, struct deliver_job *j)
 		curl_easy_setopt(t->h, CURLOPT_USERAGENT, "wsid/" WSID_VERSION);
 	} else {
 		curl_easy_setopt(t->h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-		curl_easy_setopt(t->h, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY); /* STARTTLS when offered */
+		/* notify.smtp.tls: verify requires TLS (STARTTLS, or smtps://) and a
+		 * trusted certificate; opportunistic encrypts when offered and takes
+		 * any certificate (a local relay's self-signed one); none never */
+		if (t->job.tls == 'n') {
+			curl_easy_setopt(t->h, CURLOPT_USE_SSL, (long)CURLUSESSL_NONE);
+		} else if (t->job.tls == 'o') {
+			curl_easy_setopt(t->h, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+			curl_easy_setopt(t->h, CURLOPT_SSL_VERIFYPEER, 0L);
+			curl_easy_setopt(t->h, CURLOPT_SSL_VERIFYHOST, 0L);
+		} else {
+			curl_easy_setopt(t->h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+		}
 		if (t->job.mail_from)
 			curl_easy_setopt(t->h, CURLOPT_MAIL_FROM, t->job.mail_from);
 		for (i = 0; i < t->job.nrcpts; i++)
@@ -560,6 +595,8 @@ transfer_start(CURLM *m, struct deliver_job *j)
 		curl_easy_setopt(t->h, CURLOPT_READFUNCTION, on_read);
 		curl_easy_setopt(t->h, CURLOPT_READDATA, t);
 		curl_easy_setopt(t->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)t->job.body_len);
+		curl_easy_setopt(t->h, CURLOPT_HEADERFUNCTION, on_smtp_reply);
+		curl_easy_setopt(t->h, CURLOPT_HEADERDATA, t);
 		if (t->job.username)
 			curl_easy_setopt(t->h, CURLOPT_USERNAME, t->job.username);
 		if (t->job.password)
@@ -592,7 +629,14 @@ transfer_done(CURLM *m, struct transfer *t, CURLcode rc, struct buf *out)
 			snprintf(r.error, sizeof(r.error), "HTTP %ld", code);
 	} else {
 		r.outcome = rc == CURLE_OK ? DELIVER_OK : deliver_classify_smtp(code);
-		if (rc != CURLE_OK && code)
+		/* a code below 400 is not the refusal (the 220 to STARTTLS before a
+		 * certificate was refused): then curl's words alone */
+		if (code < 400)
+			code = 0;
+		if (rc != CURLE_OK && code && t->reply[0])
+			snprintf(r.error, sizeof(r.error), "SMTP %ld (%.60s): %s", code,
+				 t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc), t->reply);
+		else if (rc != CURLE_OK && code)
 			snprintf(r.error, sizeof(r.error), "SMTP %ld (%.200s)", code,
 				 t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
 		else if (rc != CURLE_OK)

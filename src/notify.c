@@ -20,6 +20,7 @@
 #include "json.h"
 #include "log.h"
 #include "util.h"
+#include "whsig.h"
 
 #define INFLIGHT_MAX 32
 #define REMIND_MS (24ull * 3600 * 1000) /* a finding that persists: once a day at most */
@@ -402,10 +403,11 @@ notifier_event(struct notifier *n, int64_t event_id)
 }
 
 int
-notifier_test(struct notifier *n, const char *customer)
+notifier_test(struct notifier *n, const char *customer, int64_t *ret_first, int64_t *ret_last)
 {
 	struct route routes[3];
 	size_t nr = routes_for(n->cfg, customer, routes), i;
+	int64_t id, first = 0, last = 0;
 	int count = 0;
 
 	if (config_customer_find(n->cfg, customer) == NULL)
@@ -414,19 +416,27 @@ notifier_test(struct notifier *n, const char *customer)
 		if (strcmp(routes[i].name, "admin") == 0)
 			continue;
 		if (routes[i].r->webhook.url &&
-		    outbox_insert(n, customer, routes[i].name, "webhook", routes[i].r->webhook.url, "test",
-				  "pending", (int64_t)now_ms()))
+		    (id = outbox_insert(n, customer, routes[i].name, "webhook", routes[i].r->webhook.url, "test",
+					"pending", (int64_t)now_ms())) > 0) {
+			first = first ? first : id;
+			last = id;
 			count++;
+		}
 		if (routes[i].r->nemails) {
 			struct buf to;
 
 			route_emails(routes[i].r, &to);
-			if (outbox_insert(n, customer, routes[i].name, "email", to.data, "test", "pending",
-					  (int64_t)now_ms()))
+			if ((id = outbox_insert(n, customer, routes[i].name, "email", to.data, "test", "pending",
+						(int64_t)now_ms())) > 0) {
+				first = first ? first : id;
+				last = id;
 				count++;
+			}
 			buf_free(&to);
 		}
 	}
+	*ret_first = first;
+	*ret_last = last;
 	return count;
 }
 
@@ -985,6 +995,10 @@ spawn(struct notifier *n)
 			reads[nreads++] = rt->webhook.ca_file;
 		}
 	}
+	if (c->smtp_ca_file) {
+		reads = xreallocarray(reads, nreads + 1, sizeof(char *));
+		reads[nreads++] = c->smtp_ca_file;
+	}
 	r = deliver_spawn(n->self_exe, c->notify_user ? c->notify_user : "nobody", reads, nreads,
 			  c->notify_sandbox_optional, &n->fd, &n->pid);
 	free(reads);
@@ -1065,8 +1079,8 @@ dispatch_one(struct notifier *n, int64_t id, const char *uid, const char *custom
 {
 	const struct config_route *rt = route_by_name(n->cfg, route, customer);
 	struct deliver_job j;
-	char hdr[6][200];
-	char *hp[6];
+	char hdr[12][200];
+	char *hp[12];
 	char **rcpts = NULL;
 	size_t i, before = n->out.len;
 
@@ -1076,9 +1090,7 @@ dispatch_one(struct notifier *n, int64_t id, const char *uid, const char *custom
 	j.body = (char *)(uintptr_t)body;
 	j.body_len = blen;
 	if (strcmp(transport, "webhook") == 0) {
-		uint8_t mac[crypto_auth_hmacsha256_BYTES];
-		char hex[2 * sizeof(mac) + 1], tsbuf[32];
-		crypto_auth_hmacsha256_state st;
+		char sig[WHSIG_V1_LEN + 1], prev[WHSIG_V1_LEN + 1], hex[WHSIG_HEX_LEN + 1], tsbuf[32];
 		const char *secret = rt ? rt->webhook.secret : NULL;
 		size_t nh = 0;
 
@@ -1092,21 +1104,36 @@ dispatch_one(struct notifier *n, int64_t id, const char *uid, const char *custom
 		j.url = (char *)(uintptr_t)dest;
 		snprintf(tsbuf, sizeof(tsbuf), "%lld", (long long)(now_ms() / 1000));
 		snprintf(hdr[nh++], sizeof(hdr[0]), "Content-Type: application/json");
+		/* Standard Webhooks: the id and timestamp are under the signature;
+		 * the X- headers below are informational, kept for receivers of
+		 * wsid 1 and not signed */
+		snprintf(hdr[nh++], sizeof(hdr[0]), "webhook-id: %s", uid);
+		snprintf(hdr[nh++], sizeof(hdr[0]), "webhook-timestamp: %s", tsbuf);
 		snprintf(hdr[nh++], sizeof(hdr[0]), "Idempotency-Key: %s", uid);
 		snprintf(hdr[nh++], sizeof(hdr[0]), "X-Wsid-Notification: %s", uid);
 		snprintf(hdr[nh++], sizeof(hdr[0]), "X-Wsid-Timestamp: %s", tsbuf);
 		snprintf(hdr[nh++], sizeof(hdr[0]), "X-Wsid-Kind: %s", kind);
 		if (secret) {
-			/* signed: "<timestamp>.<body>", so that a replayed body
-			 * with an old timestamp is refused by the receiver */
-			crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
-			crypto_auth_hmacsha256_update(&st, (const unsigned char *)tsbuf, strlen(tsbuf));
-			crypto_auth_hmacsha256_update(&st, (const unsigned char *)".", 1);
-			crypto_auth_hmacsha256_update(&st, body, blen);
-			crypto_auth_hmacsha256_final(&st, mac);
-			hex_encode(mac, sizeof(mac), hex);
-			snprintf(hdr[nh++], sizeof(hdr[0]), "X-Hub-Signature-256: sha256=%s", hex);
-			sodium_memzero(&st, sizeof(st));
+			/* the configuration checked both secrets decode */
+			if (whsig_standard(secret, uid, tsbuf, body, blen, sig, sizeof(sig)) < 0 ||
+			    (rt->webhook.previous_secret &&
+			     whsig_standard(rt->webhook.previous_secret, uid, tsbuf, body, blen, prev,
+					    sizeof(prev)) < 0)) {
+				set_state(n, id, "failed", 0, "its secret is not a valid key", 0);
+				n->nfailed++;
+				return;
+			}
+			if (rt->webhook.previous_secret)
+				snprintf(hdr[nh++], sizeof(hdr[0]), "webhook-signature: %s %s", sig, prev);
+			else
+				snprintf(hdr[nh++], sizeof(hdr[0]), "webhook-signature: %s", sig);
+			if (rt->webhook.github_signature || rt->webhook.legacy_signature) {
+				if (rt->webhook.github_signature)
+					whsig_github(secret, body, blen, hex);
+				else
+					whsig_legacy(secret, tsbuf, body, blen, hex);
+				snprintf(hdr[nh++], sizeof(hdr[0]), "X-Hub-Signature-256: %s", hex);
+			}
 		}
 		for (i = 0; i < nh; i++)
 			hp[i] = hdr[i];
@@ -1122,6 +1149,17 @@ dispatch_one(struct notifier *n, int64_t id, const char *uid, const char *custom
 		j.mail_from = n->cfg->smtp_from;
 		j.username = n->cfg->smtp_username;
 		j.password = n->cfg->smtp_password;
+		j.ca_file = n->cfg->smtp_ca_file;
+		switch (config_smtp_tls(n->cfg)) {
+		case CONFIG_TLS_NONE:
+			j.tls = 'n';
+			break;
+		case CONFIG_TLS_OPPORTUNISTIC:
+			j.tls = 'o';
+			break;
+		default:
+			j.tls = 'v';
+		}
 		for (a = strtok_r(copy, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
 			rcpts = xreallocarray(rcpts, j.nrcpts + 1, sizeof(char *));
 			rcpts[j.nrcpts++] = a;
@@ -1496,6 +1534,29 @@ int
 notifier_fd(const struct notifier *n)
 {
 	return n->fd;
+}
+
+void
+notifier_failing_routes(struct notifier *n, struct buf *out)
+{
+	sqlite3_stmt *q = store_prepare(n->s, "SELECT o.customer, o.route, o.transport, o.destination, "
+					      "o.last_error FROM outbox o JOIN (SELECT max(id) AS id FROM outbox "
+					      "WHERE attempts>0 GROUP BY customer, route, transport, destination) l "
+					      "ON o.id=l.id WHERE o.state IN ('retrying','failed','dead') "
+					      "ORDER BY o.id DESC LIMIT 10");
+
+	if (q == NULL)
+		return;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *cu = (const char *)sqlite3_column_text(q, 0);
+		const char *why = (const char *)sqlite3_column_text(q, 4);
+
+		buf_printf(out, "%s%s%s%s %s %s: %s", out->len ? "; " : "", cu && *cu ? cu : "",
+			   cu && *cu ? "/" : "", (const char *)sqlite3_column_text(q, 1),
+			   (const char *)sqlite3_column_text(q, 2), esc_name((const char *)sqlite3_column_text(q, 3)),
+			   why ? esc_name(why) : "no answer");
+	}
+	sqlite3_finalize(q);
 }
 
 void

@@ -594,6 +594,14 @@ status_json(struct buf *b)
 		json_kv_int(&j, "notifications_failed", ns.failed_total);
 		json_kv_int(&j, "notifications_dead", ns.dead_total);
 		json_kv_str(&j, "delivery_sandbox", ns.sandbox);
+		{
+			struct buf fr;
+
+			buf_init(&fr, 1 << 16);
+			notifier_failing_routes(d.n, &fr);
+			json_kv_str(&j, "failing_routes", fr.len ? fr.data : NULL);
+			buf_free(&fr);
+		}
 	}
 	json_kv_int(&j, "aggregates", (int64_t)es.aggregates);
 	{
@@ -758,8 +766,9 @@ on_control(void *ud, uint64_t client, const char *verb, const char *arg, bool pr
 		return;
 	}
 	if (strcmp(verb, "notify-test") == 0) {
-		char out[96];
-		int k = d.n ? notifier_test(d.n, arg) : -ENOENT;
+		char out[160];
+		int64_t first = 0, last = 0;
+		int k = d.n ? notifier_test(d.n, arg, &first, &last) : -ENOENT;
 
 		if (k < 0) {
 			reply_err(client, "notify-test: no such customer in the configuration");
@@ -772,7 +781,8 @@ on_control(void *ud, uint64_t client, const char *verb, const char *arg, bool pr
 		engine_flush(d.e);
 		d.notify_kick = true;
 		d.notify_next_ns = 0;
-		snprintf(out, sizeof(out), "{\"ok\":true,\"queued\":%d}", k);
+		snprintf(out, sizeof(out), "{\"ok\":true,\"queued\":%d,\"first\":%lld,\"last\":%lld}", k,
+			 (long long)first, (long long)last);
 		control_reply(d.ctl, client, out, true);
 		return;
 	}

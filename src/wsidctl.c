@@ -100,7 +100,7 @@ static const struct verb verbs[] = {
 	{ "ack", cmd_ack, "ack EVENT-ID...", "acknowledge events (an update with its members)" },
 	{ "outbox", cmd_outbox, "outbox [--all] [--json] | outbox retry ID|--all",
 	  "notifications waiting, retrying, failed or dead; send them again" },
-	{ "notify", cmd_notify, "notify test CUSTOMER", "send a test message through each route" },
+	{ "notify", cmd_notify, "notify test CUSTOMER | notify secret", "send a test message through each route; print a new webhook secret" },
 	{ "mark", cmd_mark, "mark malicious|trusted|remove PATH|SHA256... [--note TEXT] [--customer C]; "
 	  "mark list|export|import",
 	  "teach the node: known-bad and trusted content, judged again at once" },
@@ -810,7 +810,7 @@ cmd_status(int argc, char **argv)
 		static const char *const keys[] = {
 			"daemon", "pid", "uptime_s", "watching", "filesystems", "webspaces", "files",
 			"events_total", "events_per_s", "pending", "hash_backlog", "overflows",
-			"delivery_sandbox",
+			"delivery_sandbox", "failing_routes",
 			"reconciles", "reconciling", "last_reconcile_ms", "latency_avg_ms",
 			"latency_max_ms", "database", "database_error", "database_bytes", "database_free_bytes",
 			"oldest_event_time", "index_products", "index_versions", "index_built_at",
@@ -822,7 +822,8 @@ cmd_status(int argc, char **argv)
 
 		for (k = 0; k < ARRAY_SIZE(keys); k++) {
 			if (!json_field(reply, keys[k], v, sizeof(v)) ||
-			    (strcmp(v, "null") == 0 && strcmp(keys[k], "index_key") == 0))
+			    (strcmp(v, "null") == 0 &&
+			     (strcmp(keys[k], "index_key") == 0 || strcmp(keys[k], "failing_routes") == 0)))
 				continue;
 			if (strcmp(keys[k], "oldest_event_time") == 0 && strcmp(v, "null") != 0) {
 				/* unix time in the JSON; a date here */

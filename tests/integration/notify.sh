@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Notifications end to end with the running daemon and real servers on
 # 127.0.0.1: a Python HTTP receiver (signature verified as the README shows)
-# and an SMTP server (aiosmtpd). Critical at once, the rest in one digest,
+# and an SMTP server (aiosmtpd); every delivery verified again by the real
+# libraries receivers use (standardwebhooks, @octokit/webhooks-methods under
+# node), which must also refuse it tampered, with a wrong secret or replayed. Critical at once, the rest in one digest,
 # findings not repeated, back-off on 503 then delivery, exactly one
 # notification id per event across a kill -9 mid-delivery, dead letters to the
 # admin, permanent failures, SMTP 451-then-OK and 550, hostile file names,
@@ -22,6 +24,11 @@ echo '  Bitte entfernen Sie die Datei.' > "$D/tpl/de/advice/suspicious"
 echo 'Ihr Hoster' > "$D/tpl/footer.txt"
 
 start_receivers "$D" hook admin
+# carol's route is in a rotation: a new whsec_ secret, the receivers' old one
+# (s3cret) as previous_secret; alice's adds GitHub's header, erin's wsid 1's
+NEWSEC=$("$WSIDCTL" notify secret)
+check "notify secret: whsec_ and base64 of 32 bytes ($NEWSEC)" $PY -c 'import base64,sys; s=sys.argv[1]; sys.exit(0 if s.startswith("whsec_") and len(base64.b64decode(s[6:], validate=True)) == 32 else 1)' "$NEWSEC"
+check "notify secret: a new one each time" [ "$NEWSEC" != "$("$WSIDCTL" notify secret)" ]
 HP=$(cat "$D/hook.port") AP=$(cat "$D/admin.port") SP=$(cat "$D/smtp.port")
 
 # valgrind does not know the Landlock system calls: there the sender runs
@@ -31,10 +38,11 @@ daemon_config "$D" \
 	"classify:" "  update_window: 1s" \
 	"severity:" "  suspicious: critical" \
 	"customers:" \
-	"  alice:" "    email: alice@example.com" "    webhook: {url: 'http://127.0.0.1:$HP/hook', secret: s3cret}" \
+	"  alice:" "    email: alice@example.com" "    webhook: {url: 'http://127.0.0.1:$HP/hook', secret: s3cret, github_signature: true}" \
 	"  bob:" "    email: [bob@example.com, ops@bob.example]" "    severity: {new: warning}" \
-	"  carol:" "    webhook: {url: 'http://127.0.0.1:$HP/carol', secret: s3cret}" \
+	"  carol:" "    webhook: {url: 'http://127.0.0.1:$HP/carol', secret: '$NEWSEC', previous_secret: s3cret}" \
 	"  dave:" "    email: dave@example.com" "    language: de" \
+	"  erin:" "    webhook: {url: 'http://127.0.0.1:$HP/erin', secret: s3cret, legacy_signature: true}" \
 	"notify:" "  digest_interval: 2s" "  backoff: 1s" "  ttl: 6s" "  user: nobody" "  templates: $D/tpl" "${SANDBOX[@]}" \
 	"  smtp: {url: 'smtp://127.0.0.1:$SP', from: wsid@node.example}" \
 	"  admin:" "    webhook: {url: 'http://127.0.0.1:$AP/admin', unsigned: true}" "    min_severity: critical"
@@ -73,7 +81,8 @@ n=$(hooks hook 'len([r for r in recs if r["path"] == "/hook" and r["status"] == 
 check_eq "critical: one webhook POST at once" 1 "$n"
 check_eq "webhook: signature verifies (the README's receiver code)" True "$(hooks hook 'recs[0]["verified"]')"
 check_eq "webhook: schema 1, kind alert, the event" "1 alert suspicious critical alice" "$(hooks hook '(lambda b: "%s %s %s %s %s" % (b["schema"], b["kind"], b["events"][0]["verdict"], b["events"][0]["severity"], b["customer"]))(json.loads(recs[0]["body"]))')"
-check_eq "webhook: Idempotency-Key is the notification id" True "$(hooks hook 'recs[0]["headers"]["Idempotency-Key"] == json.loads(recs[0]["body"])["id"]')"
+check_eq "webhook: webhook-id and Idempotency-Key are the notification id" True "$(hooks hook 'recs[0]["headers"]["webhook-id"] == recs[0]["headers"]["Idempotency-Key"] == json.loads(recs[0]["body"])["id"]')"
+check_eq "webhook: webhook-timestamp is now (unix seconds)" True "$(hooks hook 'abs(int(recs[0]["headers"]["webhook-timestamp"]) - recs[0]["t"]) < 60')"
 check_eq "webhook: Content-Type" application/json "$(hooks hook 'recs[0]["headers"]["Content-Type"]')"
 check "webhook: the event has path, hashes, reason, time" bash -c "$(declare -f hooks); PY=$PY D=$D hooks hook 'all(k in json.loads(recs[0][\"body\"])[\"events\"][0] for k in (\"path\",\"new_sha256\",\"reason\",\"time\",\"id\",\"webspace\"))' | grep -q True"
 waitfor 10 bash -c "ls '$D/mail/'*.eml >/dev/null 2>&1"
@@ -170,8 +179,10 @@ waitfor 20 bash -c "[ \"\$(sqlite3 '$D/db/wsid.db' \"SELECT count(*) FROM outbox
 check_eq "down for the TTL: dead" 1 "$(sqlq "SELECT count(*) FROM outbox WHERE state='dead'")"
 waitfor 10 bash -c "grep -q dead-letter '$D/admin.log'"
 check "dead letter: the admin route is told, with the event" bash -c "grep -q '\"X-Wsid-Kind\": \"dead-letter\"' '$D/admin.log'"
-check_eq "unsigned: true: the admin route's POSTs carry no signature header" "0 True" "$(hooks admin '"%d %s" % (len([r for r in recs if "X-Hub-Signature-256" in r["headers"]]), len(recs) > 0)')"
-check_eq "signed routes: every POST carries one" True "$(hooks hook 'all("X-Hub-Signature-256" in r["headers"] for r in recs) and len(recs) > 0')"
+check_eq "unsigned: true: the admin route's POSTs carry no signature header" "0 True" "$(hooks admin '"%d %s" % (len([r for r in recs if "webhook-signature" in r["headers"] or "X-Hub-Signature-256" in r["headers"]]), len(recs) > 0)')"
+check_eq "signed routes: every POST carries webhook-signature" True "$(hooks hook 'all("webhook-signature" in r["headers"] for r in recs) and len(recs) > 0')"
+check_eq "rotation: carol's POSTs carry two v1 signatures" True "$(hooks hook '(lambda c: len(c) > 0 and all([s[:3] for s in r["headers"]["webhook-signature"].split(" ")] == ["v1,", "v1,"] for r in c))([r for r in recs if r["path"] == "/carol"])')"
+check_eq "github_signature: only alice's route has X-Hub-Signature-256" True "$(hooks hook 'all(("X-Hub-Signature-256" in r["headers"]) == (r["path"] == "/hook") for r in recs)')"
 echo ok > "$D/hook.mode"
 
 # -- a 4xx is a permanent failure
@@ -199,14 +210,39 @@ dead=$(sqlq "SELECT id FROM outbox WHERE state='dead' LIMIT 1")
 "$WSIDCTL" "${C[@]}" outbox retry "$dead" >/dev/null
 waitfor 10 bash -c "[ \"\$(sqlite3 '$D/db/wsid.db' \"SELECT state FROM outbox WHERE id=$dead\")\" = sent ]"
 check_eq "outbox retry ID: the dead one is delivered now" sent "$(sqlq "SELECT state FROM outbox WHERE id=$dead")"
-out=$("$WSIDCTL" "${C[@]}" notify test alice)
-check "notify test: one message per route ($out)" grep -q "2 test messages queued" <<<"$out"
+out=$("$WSIDCTL" "${C[@]}" notify test alice); rc=$?
+check_eq "notify test: waits, one line per route, both delivered (exit $rc)" "0 2" "$rc $(grep -c ': delivered$' <<<"$out")"
+out=$("$WSIDCTL" "${C[@]}" notify test --no-wait alice)
+check "notify test --no-wait: only queued ($out)" grep -q "2 test messages queued" <<<"$out"
+echo 400 > "$D/hook.mode"
+out=$("$WSIDCTL" "${C[@]}" notify test carol 2>&1); rc=$?
+check "notify test: a route that fails: non-zero, with the server's answer (exit $rc: $out)" \
+	bash -c "[ $rc -ne 0 ] && grep -q 'webhook http://127.0.0.1:$HP/carol: HTTP 400' <<<'$out'"
+echo ok > "$D/hook.mode"
 waitfor 10 bash -c "grep -q '\"X-Wsid-Kind\": \"test\"' '$D/hook.log'"
 check "notify test: the webhook got kind test" grep -q '"X-Wsid-Kind": "test"' "$D/hook.log"
 waitfor 10 bash -c "grep -l 'test message' '$D/mail/'*.eml >/dev/null 2>&1"
 check "notify test: the mail arrived" bash -c "grep -l 'Subject: \[wsid\] test message for alice' '$D/mail/'*.eml >/dev/null"
 "$WSIDCTL" "${C[@]}" notify test nobody-here >/dev/null 2>&1; rc=$?
 check "notify test: an unknown customer is an error" [ $rc -ne 0 ]
+# legacy_signature: wsid 1's X-Hub-Signature-256 over "<X-Wsid-Timestamp>.<body>"
+"$WSIDCTL" "${C[@]}" notify test erin >/dev/null
+waitfor 10 bash -c "grep -q '\"path\": \"/erin\".*\"status\": 200' '$D/hook.log'"
+check_eq "legacy_signature: the old header, the old scheme, beside webhook-signature" "True True" "$(hooks hook '(lambda r: "%s %s" % (r["headers"]["X-Hub-Signature-256"] == "sha256=" + __import__("hmac").new(b"s3cret", r["headers"]["X-Wsid-Timestamp"].encode() + b"." + __import__("base64").b64decode(r["body_b64"]), "sha256").hexdigest(), r["verified"]))([r for r in recs if r["path"] == "/erin"][0])')"
+
+# -- every delivery verified by the libraries receivers use; forged, tampered
+#    or replayed ones refused by them
+NM=$(npm_modules standardwebhooks@1.3.0 @octokit/webhooks-methods@6.0.0) || fail "npm packages for the verifier"
+libcheck() { (cd "$NM" && node "$WSID_TOP/tests/lib/webhook_verify.mjs" "$D/hook.log" "$@"); }
+for v in "/hook standard s3cret" "/hook github s3cret" "/carol standard $NEWSEC s3cret" "/erin standard s3cret"; do
+	# shellcheck disable=SC2086
+	res=$(libcheck $v)
+	check_eq "library ($v): every delivery good, each tampered / wrong-secret / replayed one refused ($res)" True \
+		"$($PY -c 'import json,sys; r=json.loads(sys.argv[1]); n=r["deliveries"]; print(n > 0 and r["good"] == n and all(x == n for k, x in r["refused"].items() if k != "replayed" or sys.argv[2] == "standard"))' "$res" "$(echo $v | cut -d' ' -f2)")"
+done
+res=$(libcheck /carol standard "$("$WSIDCTL" notify secret)")
+check_eq "library: a secret that is neither of the rotation's is refused" 0 "$($PY -c 'import json,sys; print(json.loads(sys.argv[1])["good"])' "$res")"
+
 st=$("$WSIDCTL" "${C[@]}" status --json)
 check "status: outbox figures" grep -q '"outbox_dead":' <<<"$st"
 

@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # webhook_receiver.py PORTFILE LOG MODEFILE SECRET: a real HTTP server on
 # 127.0.0.1 (port chosen by the kernel, written to PORTFILE) that records every
-# POST as one JSON line in LOG: headers, body, whether the signature verified,
+# POST as one JSON line in LOG: headers, body (and its bytes in base64),
+# whether its Standard Webhooks signature verified with SECRET,
 # the status it answered. MODEFILE says how to answer the next request: ok,
 # 503 (with Retry-After: 1), 400, slow:N (answer 200 after N seconds),
 # huge (200 with 1 MiB of body), garbage (bytes that are not HTTP).
-import hashlib, hmac, json, sys, threading, time
+import base64, hashlib, hmac, json, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 portfile, logfile, modefile, secret = sys.argv[1:5]
@@ -14,13 +15,16 @@ lock = threading.Lock()
 
 
 def verify(secret, headers, body, max_age=300):
-    """How a receiver checks a wsid webhook (README, "Verifying a webhook")."""
-    ts = headers.get("X-Wsid-Timestamp", "")
-    sig = headers.get("X-Hub-Signature-256", "")
-    if not ts.isdigit() or abs(time.time() - int(ts)) > max_age:
+    """How a receiver without the library checks a wsid webhook (README,
+    "Verifying a webhook"): Standard Webhooks, v1 signatures."""
+    key = base64.b64decode(secret[6:]) if secret.startswith("whsec_") else secret.encode()
+    msg_id = headers.get("webhook-id", "")
+    ts = headers.get("webhook-timestamp", "")
+    if not msg_id or not ts.isdigit() or abs(time.time() - int(ts)) > max_age:
         return False  # missing or stale timestamp: a replay
-    mac = hmac.new(secret.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(sig, "sha256=" + mac)
+    mac = hmac.new(key, f"{msg_id}.{ts}.".encode() + body, hashlib.sha256).digest()
+    expected = "v1," + base64.b64encode(mac).decode()
+    return any(hmac.compare_digest(s, expected) for s in headers.get("webhook-signature", "").split())
 
 
 class H(BaseHTTPRequestHandler):
@@ -34,7 +38,8 @@ class H(BaseHTTPRequestHandler):
         except OSError:
             mode = "ok"
         rec = {"t": time.time(), "path": self.path, "headers": dict(self.headers),
-               "body": body.decode("utf-8", "replace"), "verified": verify(secret, self.headers, body),
+               "body": body.decode("utf-8", "replace"),
+               "body_b64": base64.b64encode(body).decode(), "verified": verify(secret, self.headers, body),
                "mode": mode}
         with lock, open(logfile, "a") as f:
             f.write(json.dumps({"start": True, **rec}) + "\n")

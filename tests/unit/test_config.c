@@ -241,6 +241,51 @@ test_notify_keys(void)
 		   "a secret and 'unsigned: true': choose one");
 	expect_err("customers:\n  a:\n    webhook: {url: 'http://h/x', unsigned: maybe}\n",
 		   "c.yaml:3:44: webhook.unsigned: expected true or false");
+	/* notify.smtp.tls: by the relay unless said; ca_file */
+	T_CHECK(load("notify:\n  smtp: {url: 'smtp://127.0.0.1:25'}\n", &c, err, sizeof(err)) == 0, "%s", err);
+	T_OK(c && config_smtp_tls(c) == CONFIG_TLS_OPPORTUNISTIC);
+	config_free(c);
+	c = NULL;
+	T_CHECK(load("notify:\n  smtp: {url: 'smtp://relay.example:587', tls: opportunistic, ca_file: /etc/ca.pem}\n",
+		     &c, err, sizeof(err)) == 0, "%s", err);
+	T_OK(c && config_smtp_tls(c) == CONFIG_TLS_OPPORTUNISTIC && t_streq(c->smtp_ca_file, "/etc/ca.pem"));
+	config_free(c);
+	c = NULL;
+	T_CHECK(load("notify:\n  smtp: {url: 'smtp://relay.example:587'}\n", &c, err, sizeof(err)) == 0, "%s", err);
+	T_OK(c && config_smtp_tls(c) == CONFIG_TLS_VERIFY);
+	config_free(c);
+	c = NULL;
+	T_CHECK(load("notify:\n  smtp: {url: 'smtps://127.0.0.1:465'}\n", &c, err, sizeof(err)) == 0, "%s", err);
+	T_OK(c && config_smtp_tls(c) == CONFIG_TLS_VERIFY);
+	config_free(c);
+	c = NULL;
+	expect_err("notify:\n  smtp: {url: 'smtp://h', tls: maybe}\n",
+		   "c.yaml:2:32: smtp.tls: expected verify, opportunistic or none, got 'maybe'");
+	expect_err("notify:\n  smtp: {url: 'smtps://h', tls: none}\n", "smtp.tls: none with an smtps:// url");
+	expect_err("notify:\n  smtp: {url: 'smtp://h', ca_file: rel.pem}\n", "smtp.ca_file: expected an absolute path");
+	T_OK(config_url_loopback("smtp://127.0.0.1:25") && config_url_loopback("smtp://127.1.2.3") &&
+	     config_url_loopback("smtp://localhost") && config_url_loopback("smtp://[::1]:25") &&
+	     config_url_loopback("smtp://u:p@127.0.0.1:25/x"));
+	T_OK(!config_url_loopback("smtp://127.0.0.1.evil.example:25") && !config_url_loopback("smtp://relay:25") &&
+	     !config_url_loopback("smtp://localhost.example") && !config_url_loopback("smtp://127.0.0.256") &&
+	     !config_url_loopback("smtp://[::2]:25") && !config_url_loopback("smtp://evil@x@127.0.0.1"));
+	/* whsec_ secrets decode to 24..64 bytes; rotation and GitHub's header */
+	expect_err("customers:\n  a:\n    webhook: {url: 'http://h/x', secret: whsec_AAAA}\n",
+		   "c.yaml:3:42: webhook.secret: a whsec_ secret must be base64 of 24 to 64 bytes");
+	expect_err("customers:\n  a:\n    webhook: {url: 'http://h/x', secret: k, previous_secret: 'whsec_%%'}\n",
+		   "c.yaml:3:62: webhook.previous_secret: a whsec_ secret must be base64");
+	expect_err("customers:\n  a:\n    webhook: {url: 'http://h/x', unsigned: true, previous_secret: k}\n",
+		   "previous_secret without a secret");
+	expect_err("customers:\n  a:\n    webhook: {url: 'http://h/x', secret: k, github_signature: true, "
+		   "legacy_signature: true}\n", "github_signature and legacy_signature both set");
+	expect_err("customers:\n  a:\n    webhook: {url: 'http://h/x', unsigned: true, github_signature: true}\n",
+		   "github_signature needs a secret");
+	T_CHECK(load("customers:\n  a:\n    webhook: {url: 'http://h/x', secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, "
+		     "previous_secret: old, github_signature: true}\n", &c, err, sizeof(err)) == 0, "%s", err);
+	T_OK(c && t_streq(c->customers[0].route.webhook.previous_secret, "old") &&
+	     c->customers[0].route.webhook.github_signature && !c->customers[0].route.webhook.legacy_signature);
+	config_free(c);
+	c = NULL;
 	T_CHECK(load("customers:\n  a:\n    webhook: {url: 'http://h/x', unsigned: true}\n", &c, err,
 		     sizeof(err)) == 0, "%s", err);
 	T_OK(c && c->customers[0].route.webhook.unsigned_ok && c->customers[0].route.webhook.secret == NULL);

@@ -2,6 +2,7 @@
 /* Notifications' pure parts: back-off, header encoding, quiet hours, the
  * delivery wire format (round trips and hostile streams), outcome classes,
  * and the update states of sites. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +11,7 @@
 #include "deliver.h"
 #include "notify.h"
 #include "t.h"
+#include "whsig.h"
 
 static void
 test_backoff(void)
@@ -161,7 +163,19 @@ test_wire(void)
 	T_EQ_INT(deliver_job_decode(b.data, b.len, &back), (ssize_t)b.len);
 	T_EQ_INT(back.nrcpts, 2);
 	T_EQ_STR(back.rcpts[1], "b@example.com");
+	T_EQ_INT(back.tls, 0); /* verify, the default */
 	deliver_job_free(&back);
+	/* the TLS level travels: opportunistic, none */
+	for (cut = 0; cut < 2; cut++) {
+		buf_reset(&b);
+		j.tls = "on"[cut];
+		deliver_job_encode(&b, &j);
+		T_EQ_INT(deliver_job_decode(b.data, b.len, &back), (ssize_t)b.len);
+		T_EQ_INT(back.tls, "on"[cut]);
+		deliver_job_free(&back);
+	}
+	T_EQ_INT(deliver_job_decode("J 1 s\nu 3\nabc\nT 1\nx\nt 1\n5\nE\n", 26, &back), -1);
+	T_EQ_INT(deliver_job_decode("J 1 s\nu 3\nabc\nT 2\noo\nt 1\n5\nE\n", 27, &back), -1);
 	/* hostile streams */
 	T_EQ_INT(deliver_job_decode("J 0 h\nE\n", 8, &back), -1);
 	T_EQ_INT(deliver_job_decode("J 1 x\nE\n", 8, &back), -1);
@@ -257,6 +271,54 @@ test_release_states(void)
 	T_EQ_STR(br, "5.2");
 }
 
+/* signatures against vectors the reference libraries produce: the
+ * Standard Webhooks example (standardwebhooks on npm signs it so), a plain
+ * secret keyed as its bytes (the library's format "raw"), and GitHub's
+ * documented example (@octokit/webhooks-methods' sign) */
+static void
+test_signatures(void)
+{
+	char sig[WHSIG_V1_LEN + 1], hex[WHSIG_HEX_LEN + 1], sec[128], sec2[128];
+	uint8_t key[256];
+	size_t klen = 0;
+
+	T_EQ_INT(whsig_standard("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek",
+				"1614265330", "{\"test\": 2432232314}", 20, sig, sizeof(sig)), 0);
+	T_EQ_STR(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+	T_EQ_INT(whsig_standard("s3cret", "wsid-00", "1700000000", "{\"a\":1}", 7, sig, sizeof(sig)), 0);
+	T_EQ_STR(sig, "v1,fACOm4pOrEVlLkTMzi+/9CrkwN03k1PiMDMwgWtOb3E=");
+	/* one byte of the body, the id or the timestamp changed: another one */
+	T_EQ_INT(whsig_standard("s3cret", "wsid-00", "1700000000", "{\"a\":2}", 7, sig, sizeof(sig)), 0);
+	T_OK(strcmp(sig, "v1,fACOm4pOrEVlLkTMzi+/9CrkwN03k1PiMDMwgWtOb3E=") != 0);
+	T_EQ_INT(whsig_standard("s3cret", "wsid-01", "1700000000", "{\"a\":1}", 7, sig, sizeof(sig)), 0);
+	T_OK(strcmp(sig, "v1,fACOm4pOrEVlLkTMzi+/9CrkwN03k1PiMDMwgWtOb3E=") != 0);
+	whsig_github("It's a Secret to Everybody", "Hello, World!", 13, hex);
+	T_EQ_STR(hex, "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17");
+	/* wsid 1's scheme is the same HMAC over "<ts>." and the body */
+	whsig_legacy("It's a Secret to Everybody", "1", "Hello, World!", 13, hex);
+	T_OK(strcmp(hex, "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17") != 0);
+	/* whsec_ keys: base64 of 24 to 64 bytes, padded or not */
+	T_EQ_INT(whsig_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", key, sizeof(key), &klen), 0);
+	T_EQ_INT(klen, 24);
+	T_EQ_INT(whsig_key("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", key, sizeof(key), &klen), 0);
+	T_EQ_INT(klen, 33);
+	T_EQ_INT(whsig_key("whsec_AAAA", key, sizeof(key), &klen), -EINVAL); /* 3 bytes */
+	T_EQ_INT(whsig_key("whsec_not base64!", key, sizeof(key), &klen), -EINVAL);
+	T_EQ_INT(whsig_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw==", key, sizeof(key), &klen), -EINVAL);
+	T_EQ_INT(whsig_standard("whsec_", "i", "1", "", 0, sig, sizeof(sig)), -EINVAL);
+	/* a plain string is its bytes */
+	T_EQ_INT(whsig_key("s3cret", key, sizeof(key), &klen), 0);
+	T_EQ_INT(klen, 6);
+	T_OK(memcmp(key, "s3cret", 6) == 0);
+	/* fresh secrets: whsec_, 32 random bytes, never twice the same */
+	T_EQ_INT(whsig_secret_new(sec, sizeof(sec)), 0);
+	T_EQ_INT(whsig_secret_new(sec2, sizeof(sec2)), 0);
+	T_OK(strncmp(sec, "whsec_", 6) == 0 && strcmp(sec, sec2) != 0);
+	T_EQ_INT(whsig_key(sec, key, sizeof(key), &klen), 0);
+	T_EQ_INT(klen, WHSIG_NEW_BYTES);
+	T_EQ_INT(whsig_secret_new(sec, 20), -ENOSPC);
+}
+
 int
 main(void)
 {
@@ -267,5 +329,6 @@ main(void)
 	T_RUN(test_wire);
 	T_RUN(test_classes);
 	T_RUN(test_release_states);
+	T_RUN(test_signatures);
 	T_DONE();
 }
