@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct pristine;
+
 #define INGEST_MAX_ENTRIES 1000000
 #define INGEST_MAX_BYTES (8ull << 30)
 
@@ -22,6 +24,7 @@ struct ingest_opts {
 	const char *source;
 	const char *outdir;
 	bool strip_top;
+	struct pristine *store; /* keep each content in the pristine store, or NULL */
 };
 
 struct ingest_result {
@@ -29,6 +32,9 @@ struct ingest_result {
 	size_t files;
 	char *stripped_top; /* the folder removed, or NULL */
 	size_t skipped;     /* directory entries */
+	size_t stored;      /* contents new to the pristine store */
+	size_t not_stored;  /* contents the store could not take (over its bound, too large) */
+	int store_error;    /* the first reason (negative errno), 0 when none */
 };
 
 int ingest_run(const struct ingest_opts *o, struct ingest_result *ret, char *err, size_t errsz);
