@@ -206,8 +206,9 @@ target_dir_open(const struct target *t, const char **base)
 {
 	int rootfd = open(t->ws_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), fd;
 
+	*base = t->rel;
 	if (rootfd < 0)
-		return -errno;
+		return errno ? -errno : -EIO;
 	fd = respond_dir_open(rootfd, t->rel, base);
 	close(rootfd);
 	return fd;
@@ -552,8 +553,10 @@ pristine_at(const char *db, bool create)
 		*slash = '/';
 	}
 	r = pristine_open(dir, 0, create, &p);
-
-	if (r < 0)
+	if (r == -ENOENT)
+		fprintf(stderr, "wsidctl: no pristine store at %s: ingest the releases to restore from "
+				"(wsidctl index ingest)\n", dir);
+	else if (r < 0)
 		fprintf(stderr, "wsidctl: pristine store %s: %s\n", dir, strerror(-r));
 	free(dir);
 	return r < 0 ? NULL : p;

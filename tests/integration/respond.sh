@@ -37,6 +37,9 @@ check "index stats: the store's size and bound" grep -qE "^pristine store  $D/db
 mkdir -p "$D/db2"
 "$WSIDCTL" --db "$D/db2/wsid.db" index ingest --no-store --product wordpress --version 6.1.9 --out "$D/fp2" "$WP" >/dev/null 2>&1
 check "ingest --no-store: no store written" [ ! -e "$D/db2/pristine" ]
+out=$("$WSIDCTL" --db "$D/db2/wsid.db" restore "$D/m/x.php" 2>&1); rc=$?
+check_eq "restore without a store: refused" 3 $rc
+check "restore without a store: says to ingest" grep -q "no pristine store at $D/db2/pristine: ingest the releases" <<<"$out"
 
 comp=$(bash -c ". '$WSID_TOP/etc/bash-completion/wsidctl'; COMP_WORDS=(wsidctl quarantine l); COMP_CWORD=2; _wsidctl; echo \${COMPREPLY[*]}")
 check_eq "bash completion: quarantine list" "list" "$comp"
