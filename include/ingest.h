@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct pristine;
+
 #define INGEST_MAX_ENTRIES 1000000
 #define INGEST_MAX_BYTES (8ull << 30)
 
@@ -26,6 +28,7 @@ struct ingest_opts {
 				 * then only names it in messages) */
 	size_t len;
 	const char *expect_top; /* with strip_top: the top folder must be this one */
+	struct pristine *store; /* keep each content in the pristine store, or NULL */
 };
 
 struct ingest_result {
@@ -33,6 +36,9 @@ struct ingest_result {
 	size_t files;
 	char *stripped_top; /* the folder removed, or NULL */
 	size_t skipped;     /* directory entries */
+	size_t stored;      /* contents new to the pristine store */
+	size_t not_stored;  /* contents the store could not take (over its bound, too large) */
+	int store_error;    /* the first reason (negative errno), 0 when none */
 };
 
 int ingest_run(const struct ingest_opts *o, struct ingest_result *ret, char *err, size_t errsz);

@@ -16,6 +16,7 @@
 #include "fpset.h"
 #include "hash.h"
 #include "log.h"
+#include "pristine.h"
 #include "scan.h"
 #include "util.h"
 
@@ -28,7 +29,26 @@ struct ientry {
 struct icollect {
 	struct ientry *e;
 	size_t n, alloc;
+	struct pristine *store; /* or NULL */
+	size_t stored, not_stored;
+	int store_error;
 };
+
+/* offers one content to the pristine store; a store that cannot take it
+ * does not fail the ingest (counted, the first reason kept) */
+static void
+keep(struct icollect *c, const uint8_t sha[SHA256_LEN], const void *data, size_t len)
+{
+	int r = pristine_put(c->store, sha, data, len);
+
+	if (r == 1)
+		c->stored++;
+	if (r < 0) {
+		c->not_stored++;
+		if (c->store_error == 0)
+			c->store_error = r;
+	}
+}
 
 static int
 collect(void *ud, const char *path, size_t len, const uint8_t sha256[32])
@@ -49,13 +69,18 @@ collect(void *ud, const char *path, size_t len, const uint8_t sha256[32])
 }
 
 static int
-archive_walk(struct archive *a, ingest_entry_fn fn, void *ud, char *err, size_t errsz)
+archive_walk(struct archive *a, ingest_entry_fn fn, void *ud, struct icollect *keepc, char *err,
+	     size_t errsz)
 {
 	struct archive_entry *ae;
 	struct sha256_ctx *ctx = sha256_new();
 	uint64_t total = 0;
 	char *buf = xmalloc(65536);
+	struct buf content;
+	bool toobig = false;
 	int r = 0, ar;
+
+	buf_init(&content, PRISTINE_MAX_FILE);
 
 	while ((ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK || ar == ARCHIVE_WARN) {
 		const char *name = archive_entry_pathname(ae);
@@ -97,6 +122,8 @@ archive_walk(struct archive *a, ingest_entry_fn fn, void *ud, char *err, size_t 
 			r = -EINVAL;
 			goto out;
 		}
+		buf_reset(&content);
+		toobig = false;
 		for (;;) {
 			la_ssize_t n = archive_read_data(a, buf, 65536);
 
@@ -116,8 +143,19 @@ archive_walk(struct archive *a, ingest_entry_fn fn, void *ud, char *err, size_t 
 				goto out;
 			}
 			sha256_update(ctx, buf, (size_t)n);
+			if (keepc && !toobig && buf_append(&content, buf, (size_t)n) < 0)
+				toobig = true; /* too large to keep */
 		}
 		sha256_final(ctx, sha);
+		if (keepc && keepc->store) {
+			if (toobig) {
+				keepc->not_stored++;
+				if (keepc->store_error == 0)
+					keepc->store_error = -EFBIG;
+			} else {
+				keep(keepc, sha, content.data, content.len);
+			}
+		}
 		if ((r = fn(ud, name, len, sha)) < 0) {
 			if (r == -E2BIG)
 				snprintf(err, errsz, "more than %d entries: refused", INGEST_MAX_ENTRIES);
@@ -130,6 +168,7 @@ archive_walk(struct archive *a, ingest_entry_fn fn, void *ud, char *err, size_t 
 		r = -EBADMSG;
 	}
 out:
+	buf_free(&content);
 	free(buf);
 	sha256_free(ctx);
 	return r;
@@ -177,7 +216,8 @@ zip_methods_ok(const uint8_t *p, size_t n, char *err, size_t errsz)
 }
 
 static int
-walk_mem(const void *data, size_t len, ingest_entry_fn fn, void *ud, char *err, size_t errsz)
+walk_mem(const void *data, size_t len, ingest_entry_fn fn, void *ud, struct icollect *keepc,
+	 char *err, size_t errsz)
 {
 	struct archive *a;
 	int r;
@@ -191,7 +231,7 @@ walk_mem(const void *data, size_t len, ingest_entry_fn fn, void *ud, char *err, 
 		archive_read_free(a);
 		return -EBADMSG;
 	}
-	r = archive_walk(a, fn, ud, err, errsz);
+	r = archive_walk(a, fn, ud, keepc, err, errsz);
 	archive_read_free(a);
 	return r;
 }
@@ -200,7 +240,7 @@ int
 ingest_archive_mem(const void *data, size_t len, ingest_entry_fn fn, void *ud, char *err,
 		   size_t errsz)
 {
-	return walk_mem(data, len, fn, ud, err, errsz);
+	return walk_mem(data, len, fn, ud, NULL, err, errsz);
 }
 
 static int
@@ -227,11 +267,40 @@ ingest_archive_file(const char *path, struct icollect *c, char *err, size_t errs
 		return -EIO;
 	}
 	e2[0] = '\0';
-	r = walk_mem(map, (size_t)st.st_size, collect, c, e2, sizeof(e2));
+	r = walk_mem(map, (size_t)st.st_size, collect, c, c->store ? c : NULL, e2, sizeof(e2));
 	munmap(map, (size_t)st.st_size);
 	if (r < 0)
 		snprintf(err, errsz, "%s: %s", esc_name(path), e2);
 	return r;
+}
+
+/* reads a directory's file again beneath its root for the store; the bytes
+ * must hash as the scan saw them (pristine_put checks) */
+static void
+keep_file(struct icollect *c, int rootfd, const struct scan_file *f)
+{
+	char *rel = xstrndup(f->path, f->pathlen), *data = NULL;
+	int fd = rootfd >= 0 ? hash_open_beneath(rootfd, rel) : -EBADF, r = -EFBIG;
+	struct stat st;
+
+	if (fd < 0)
+		r = fd;
+	else if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		 (uint64_t)st.st_size <= PRISTINE_MAX_FILE) {
+		data = xmalloc(st.st_size ? (size_t)st.st_size : 1);
+		r = pread(fd, data, (size_t)st.st_size, 0) == st.st_size ? 0 : -EIO;
+	}
+	if (r == 0) {
+		keep(c, f->sha256, data, (size_t)st.st_size);
+	} else {
+		c->not_stored++;
+		if (c->store_error == 0)
+			c->store_error = r;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(data);
+	free(rel);
 }
 
 static int
@@ -242,13 +311,19 @@ ingest_dir(const char *path, struct icollect *c, char *err, size_t errsz)
 	size_t i;
 	int r;
 
+	int rootfd = -1;
+
 	if ((r = scan_tree_run(path, &so, &t, err, errsz)) < 0)
 		return r;
+	if (c->store)
+		rootfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	for (i = 0; i < t->nfiles && r == 0; i++) {
 		const struct scan_file *f = scan_file_at(t, i);
 
 		if (f->kind == SCAN_FILE && f->status == HASH_OK) {
 			r = collect(c, f->path, f->pathlen, f->sha256);
+			if (r == 0 && c->store)
+				keep_file(c, rootfd, f);
 			continue;
 		}
 		snprintf(err, errsz, "'%s' is %s: refused (a release holds regular files only)",
@@ -257,6 +332,8 @@ ingest_dir(const char *path, struct icollect *c, char *err, size_t errsz)
 					      : scan_kind_name((enum scan_entry_kind)f->kind));
 		r = -EINVAL;
 	}
+	if (rootfd >= 0)
+		close(rootfd);
 	scan_tree_free(t);
 	return r;
 }
@@ -398,6 +475,7 @@ ingest_run(const struct ingest_opts *o, struct ingest_result *ret, char *err, si
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
+	c.store = o->store;
 	buf_init(&out, SIZE_MAX / 2);
 	if (fpset_check_product(o->product) < 0) {
 		snprintf(err, errsz, "invalid product name '%s' (lower case letters, digits, '.', '_', "
@@ -417,7 +495,7 @@ ingest_run(const struct ingest_opts *o, struct ingest_result *ret, char *err, si
 		char e2[512] = "";
 
 		memset(&st, 0, sizeof(st));
-		if ((r = walk_mem(o->data, o->len, collect, &c, e2, sizeof(e2))) < 0)
+		if ((r = walk_mem(o->data, o->len, collect, &c, c.store ? &c : NULL, e2, sizeof(e2))) < 0)
 			snprintf(err, errsz, "%s: %s", esc_name(o->source), e2);
 	} else if (stat(o->source, &st) < 0) {
 		snprintf(err, errsz, "%s: %s", esc_name(o->source), strerror(errno));
@@ -458,6 +536,9 @@ ingest_run(const struct ingest_opts *o, struct ingest_result *ret, char *err, si
 				  &ret->set_path, err, errsz)) < 0)
 		goto out;
 	ret->files = c.n;
+	ret->stored = c.stored;
+	ret->not_stored = c.not_stored;
+	ret->store_error = c.store_error;
 out:
 	for (i = 0; i < c.n; i++)
 		free(c.e[i].path);

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "ident.h"
 #include "ingest.h"
+#include "ctlrespond.h"
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
@@ -72,6 +73,8 @@ static int cmd_outbox(int argc, char **argv);
 static int cmd_notify(int argc, char **argv);
 static int cmd_analyse(int argc, char **argv);
 static int cmd_components(int argc, char **argv);
+static int cmd_restore(int argc, char **argv);
+static int cmd_quarantine(int argc, char **argv);
 static void tell_daemon_index_changed(void);
 static struct ctl_env ctl_env(void);
 
@@ -106,6 +109,10 @@ static const struct verb verbs[] = {
 	  "teach the node: known-bad and trusted content, judged again at once" },
 	{ "analyse", cmd_analyse, "analyse [--json] [--rules GLOB]... [--no-default-rules] [--max-size BYTES] "
 	  "FILE|DIR...", "what unknown code does: web shells, backdoors, obfuscation (exit 1 on findings)" },
+	{ "restore", cmd_restore, "restore [--dry-run] PATH...|--installation ROOT",
+	  "put back the release content of tampered or deleted release files (doc/respond.md)" },
+	{ "quarantine", cmd_quarantine, "quarantine PATH... [--note TEXT] | quarantine list|release ID",
+	  "move a file out of its webspace into a root-only store, list, put back" },
 	{ "help", cmd_help, "help [VERB]", "show help" },
 };
 
@@ -406,6 +413,7 @@ index_stats(int argc, char **argv __attribute__((unused)))
 		json_kv_int(&j, "distinct_paths", (int64_t)st.paths);
 		json_kv_int(&j, "entries", (int64_t)st.entries);
 		json_kv_int(&j, "database_bytes", (int64_t)st.db_bytes);
+		ctl_pristine_stats(db_path(), &j);
 		json_key(&j, "by_product");
 		json_arr_begin(&j);
 		for (i = 0; i < idx->nproducts; i++) {
@@ -432,6 +440,7 @@ index_stats(int argc, char **argv __attribute__((unused)))
 		printf("distinct hashes %llu\n", (unsigned long long)st.hashes);
 		printf("distinct paths  %llu\n", (unsigned long long)st.paths);
 		printf("(path, hash)    %llu\n", (unsigned long long)st.entries);
+		ctl_pristine_stats(db_path(), NULL);
 		if (idx->nproducts)
 			printf("\n%-24s %-8s %8s  %-12s %-12s\n", "PRODUCT", "KIND", "VERSIONS", "OLDEST",
 			       "LATEST");
@@ -454,9 +463,11 @@ index_ingest(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "product", required_argument, NULL, 'p' }, { "version", required_argument, NULL, 'v' },
 		{ "kind", required_argument, NULL, 'k' },    { "out", required_argument, NULL, 'o' },
-		{ "no-strip", no_argument, NULL, 'n' },      { NULL, 0, NULL, 0 },
+		{ "no-strip", no_argument, NULL, 'n' },      { "no-store", no_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct ingest_opts io = { .kind = "core", .strip_top = true };
+	bool no_store = false;
 	struct ingest_result ir;
 	struct fpindex_build_opts bo = { 0 };
 	struct fpindex_build_stats st;
@@ -483,6 +494,9 @@ index_ingest(int argc, char **argv)
 		case 'n':
 			io.strip_top = false;
 			break;
+		case 'S':
+			no_store = true;
+			break;
 		default:
 			goto usage;
 		}
@@ -491,7 +505,11 @@ index_ingest(int argc, char **argv)
 		goto usage;
 	io.source = argv[optind];
 	io.outdir = out;
-	if ((r = ingest_run(&io, &ir, err, sizeof(err))) < 0) {
+	if (!no_store && (io.store = ctl_pristine_open(db_path(), true)) == NULL)
+		return EXIT_ERROR;
+	r = ingest_run(&io, &ir, err, sizeof(err));
+	ctl_pristine_close(io.store, &ir, ctl.json);
+	if (r < 0) {
 		fprintf(stderr, "wsidctl: ingest: %s\n", err[0] ? err : strerror(-r));
 		return EXIT_ERROR;
 	}
@@ -538,7 +556,7 @@ index_ingest(int argc, char **argv)
 	return rc;
 usage:
 	fprintf(stderr, "usage: wsidctl index ingest --product NAME --version V [--kind "
-			"core|plugin|theme] [--out DIR] [--no-strip] SOURCE\n"
+			"core|plugin|theme] [--out DIR] [--no-strip] [--no-store] SOURCE\n"
 			"  SOURCE: a directory or a release archive (.zip, .tar.gz, .tgz, .tar.bz2, .tar.xz)\n");
 	return EXIT_USAGE;
 }
@@ -1268,4 +1286,20 @@ static int
 cmd_analyse(int argc, char **argv)
 {
 	return ctl_analyse(argc, argv, ctl.json);
+}
+
+static int
+cmd_restore(int argc, char **argv)
+{
+	struct ctl_env env = ctl_env();
+
+	return ctl_restore(argc, argv, &env);
+}
+
+static int
+cmd_quarantine(int argc, char **argv)
+{
+	struct ctl_env env = ctl_env();
+
+	return ctl_quarantine(argc, argv, &env);
 }
