@@ -80,8 +80,10 @@ echo "tree: $tree  ($files files, $(echo "$bytes / 1000000" | bc) MB, $nproc cor
 printf '%-12s %9s %13s %9s %11s %9s %12s\n' tool "wall s" "range s" "x raw+sha" "files/s" "MB/s" "peak RSS MB"
 r=$(awk '$1=="rawwalk+sha" {print $2}' "$res")
 while read -r name wall lo hi rss; do
-	printf '%-12s %9.2f %6.2f-%-6.2f %9.2f %11.0f %9.0f %12.1f\n' "$name" "$wall" "$lo" "$hi" "$(echo "$wall / $r" | bc -l)" \
-		"$(echo "$files / $wall" | bc -l)" "$(echo "$bytes / 1000000 / $wall" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
+	# a tiny tree can take 0.00 s (time's resolution): no rate then
+	awk -v n="$name" -v w="$wall" -v lo="$lo" -v hi="$hi" -v r="$r" -v f="$files" -v b="$bytes" -v m="$rss" 'BEGIN {
+		printf "%-12s %9.2f %6.2f-%-6.2f %9.2f %11.0f %9.0f %12.1f\n", n, w, lo, hi, (r > 0 ? w / r : 0),
+			(w > 0 ? f / w : 0), (w > 0 ? b / 1000000 / w : 0), m / 1024 }'
 done < "$res"
 w=$(awk '$1=="wsid" {print $2}' "$res"); s=$(awk '$1=="sha256sum" {print $2}' "$res"); a=$(awk '$1=="aide" {print $2}' "$res")
 wrss=$(awk '$1=="wsid" {print $5}' "$res")
