@@ -58,7 +58,7 @@ REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/replay/%)
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 
-.PHONY: all check test asan valgrind suite-bins fuzz fuzz-build bench install deps demo lint clean tests
+.PHONY: all check test asan valgrind suite-bins fuzz fuzz-build bench bench-tools install deps demo lint clean tests
 all: $(BUILD)/wsid $(BUILD)/wsidctl
 
 $(BUILD)/obj/%.o: src/%.c
@@ -122,7 +122,13 @@ fuzz: fuzz-build
 		echo "fuzz $$n for $(FUZZ_SECONDS)s"; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 tests/fuzz/corpus/$$n || exit 1; done
 
-bench: all
+# the benchmarks' reference line (bench/rawwalk.c): not part of wsid, not installed
+$(BUILD)/rawwalk: bench/rawwalk.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIBS_ALL)
+bench-tools: $(BUILD)/rawwalk
+
+bench: all bench-tools
 	$(Q)bash bench/run-all.sh
 
 deps:

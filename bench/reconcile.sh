@@ -4,7 +4,11 @@
 # Restarts of wsid on a synthetic node: unchanged (a stat-only reconcile: how
 # long, how many files hashed again) and after P % of the files (default 1)
 # changed while it was stopped (how long, how many hashed, and whether every
-# change is in the stored state).
+# change is in the stored state). The first start (baseline: hash, identify,
+# store every file) is timed against `wsidctl scan` on the same tree, and the
+# unchanged restart (twice) against the limit line, bench/rawwalk.c
+# (getdents64 + statx on as many threads as cores): targets <= 2x scan and
+# <= 1.5x the raw walk.
 customers=${WSID_BENCH_CUSTOMERS:-30} percent=1 node="" keep=0
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -17,18 +21,36 @@ while [ $# -gt 0 ]; do
 done
 . "$(dirname "$0")/lib.sh"
 bench_setup
+raw="$top/build/rawwalk"
+make -C "$top" -j"$(nproc)" bench-tools >/dev/null
+# the node's files read once, untimed: the baseline and the scan below both
+# find them in the page cache
+find "$node/vhosts" -type f -print0 | xargs -0 -P"$(nproc)" -n500 cat > /dev/null
 start_wsid
 sync_now
+t1=$(date +%s.%N)
+base_s=$(echo "$t1 - $t_start" | bc -l)
 stop_wsid
+t0=$(date +%s.%N)
+"$ctl" --db "$db" scan --standalone --json --jobs "$(nproc)" "$node/vhosts" > /dev/null
+t1=$(date +%s.%N)
+scan_s=$(echo "$t1 - $t0" | bc -l)
 sync; echo 1 > /proc/sys/vm/drop_caches 2>/dev/null || true
 
-# 1. unchanged (warm: the walk's metadata is cached after the first run)
+# 1. unchanged (warm: the walk's metadata is cached after the first run), twice,
+# each next to the raw walk
 start_wsid; sync_now; stop_wsid
-start_wsid
-t0=$(date +%s.%N); wait_settled; t1=$(date +%s.%N)
-same_s=$(echo "$t1 - $t0 + $t_ready - $t_start" | bc -l)
-same_hashed=$(status_field files_hashed)
-stop_wsid
+same=() raws=()
+for _ in 1 2; do
+	start_wsid
+	t0=$(date +%s.%N); wait_settled; t1=$(date +%s.%N)
+	same+=("$(echo "$t1 - $t0 + $t_ready - $t_start" | bc -l)")
+	same_hashed=$(status_field files_hashed)
+	stop_wsid
+	raws+=("$("$raw" --threads "$(nproc)" "$node/vhosts" | sed 's/.*seconds=//')")
+done
+range() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {printf "%.2f-%.2f", a[1], a[NR]}'; }
+ratios=() ; for i in 0 1; do ratios+=("$(echo "${same[$i]} / ${raws[$i]}" | bc -l)"); done
 
 # 2. P % of the files changed while stopped
 changed=$(python3 - "$node/vhosts" "$percent" "$work/changed.txt" <<'PY'
@@ -73,10 +95,14 @@ PY
 stop_wsid
 
 echo
-echo "node: $files files, $dirs directories ($(nproc) cores)"
-printf '%-44s %s\n' "restart, nothing changed" "$(printf '%.2f s until reconciled, %s files hashed again' "$same_s" "$same_hashed")"
+echo "node: $files files, $dirs directories ($(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg))"
+printf '%-44s %s\n' "first start (baseline: hash, identify, store)" "$(printf '%.2f s until stored; wsidctl scan %.2f s: %.2fx scan (target <= 2x)' "$base_s" "$scan_s" "$(echo "$base_s / $scan_s" | bc -l)")"
+printf '%-44s %s\n' "raw walk (getdents64 + statx, $(nproc) threads)" "$(range "${raws[@]}") s"
+printf '%-44s %s\n' "restart, nothing changed" "$(printf '%s s until reconciled (%sx the raw walk, target <= 1.5x), %s files hashed again' "$(range "${same[@]}")" "$(range "${ratios[@]}")" "$same_hashed")"
 printf '%-44s %s\n' "restart, $percent % changed while stopped" "$(printf '%.2f s until reconciled, %s files hashed for %s changed; %s changes missed' "$chg_s" "$chg_hashed" "$changed" "$missed")"
-bench_result reconcile_same_s "$same_s"
+for i in 0 1; do bench_result reconcile_same_s "${same[$i]}"; bench_result reconcile_same_ratio "${ratios[$i]}"; bench_result rawwalk_s "${raws[$i]}"; done
+bench_result baseline_s "$base_s"
+bench_result baseline_scan_ratio "$(echo "$base_s / $scan_s" | bc -l)"
 bench_result reconcile_same_hashed "$same_hashed"
 bench_result reconcile_changed_s "$chg_s"
 bench_result reconcile_missed "$missed"

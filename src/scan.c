@@ -53,8 +53,9 @@ scan_kind_name(enum scan_entry_kind k)
 	return (unsigned)k < SCAN_KIND_MAX ? names[k] : "unknown";
 }
 
+/* `locked`: the caller holds ss->mu (the parallel walk) */
 static struct scan_file *
-scan_append(struct scan_state *ss)
+scan_append(struct scan_state *ss, bool locked)
 {
 	struct scan_tree *t = ss->t;
 	size_t i = t->nfiles;
@@ -63,10 +64,12 @@ scan_append(struct scan_state *ss)
 	if (i / SCAN_CHUNK >= t->nchunks) {
 		/* the chunk table may move; chunks themselves never do. Workers
 		 * read t->chunks under the mutex, so grow it under the mutex. */
-		pthread_mutex_lock(&ss->mu);
+		if (!locked)
+			pthread_mutex_lock(&ss->mu);
 		t->chunks = xreallocarray(t->chunks, t->nchunks + 1, sizeof(*t->chunks));
 		t->chunks[t->nchunks++] = xcalloc(SCAN_CHUNK, sizeof(struct scan_file));
-		pthread_mutex_unlock(&ss->mu);
+		if (!locked)
+			pthread_mutex_unlock(&ss->mu);
 	}
 	f = &t->chunks[i / SCAN_CHUNK][i % SCAN_CHUNK];
 	memset(f, 0, sizeof(*f));
@@ -366,129 +369,263 @@ scan_progress(struct scan_state *ss, bool final)
 		final ? "\n" : "   ");
 }
 
-/* Breadth-first walk; directories are queued by relative path. */
+/* What one directory holds: its entries in readdir order (subdirectories
+ * apart, by relative path), filled without a lock. */
+struct dir_out {
+	struct scan_file *files;
+	size_t nfiles, afiles;
+	char **dirs;
+	size_t ndirs, adirs;
+};
+
+static struct scan_file *
+dir_out_file(struct dir_out *o)
+{
+	if (o->nfiles == o->afiles) {
+		o->afiles = o->afiles ? o->afiles * 2 : 64;
+		o->files = xreallocarray(o->files, o->afiles, sizeof(*o->files));
+	}
+	memset(&o->files[o->nfiles], 0, sizeof(*o->files));
+	return &o->files[o->nfiles++];
+}
+
+static void
+dir_out_dir(struct dir_out *o, char *path)
+{
+	if (o->ndirs == o->adirs) {
+		o->adirs = o->adirs ? o->adirs * 2 : 16;
+		o->dirs = xreallocarray(o->dirs, o->adirs, sizeof(*o->dirs));
+	}
+	o->dirs[o->ndirs++] = path;
+}
+
+/* Reads the directory `dir` (relative to the root, owned: freed or kept in an
+ * entry) into `o`. */
+static void
+scan_dir(struct scan_state *ss, char *dir, struct dir_out *o)
+{
+	size_t dlen = strlen(dir);
+	int dfd = open_dir_beneath(ss->rootfd, dir);
+	DIR *d;
+	struct dirent *de;
+
+	if (dfd < 0) {
+		struct scan_file *f = dir_out_file(o);
+
+		f->path = dir;
+		f->pathlen = (uint32_t)dlen;
+		f->kind = dfd == -EXDEV ? SCAN_MOUNTPOINT : SCAN_DIR_ERROR;
+		f->err = -dfd;
+		return;
+	}
+	d = fdopendir(dfd);
+	if (d == NULL) {
+		close(dfd);
+		free(dir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		struct scan_file *f;
+		size_t plen;
+		char *path;
+
+		if (de->d_name[0] == '.' &&
+		    (de->d_name[1] == '\0' || (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+			continue;
+		/* d_type spares a stat for files and directories when hashing
+		 * (the hasher fstat()s the open file anyway, and a directory
+		 * on another mount fails to open with EXDEV) */
+		if (!ss->o->stat_only && (de->d_type == DT_REG || de->d_type == DT_DIR)) {
+			memset(&st, 0, sizeof(st));
+			st.st_mode = de->d_type == DT_REG ? S_IFREG : S_IFDIR;
+			st.st_dev = ss->rootdev;
+			st.st_ino = de->d_ino;
+		} else if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue; /* vanished meanwhile */
+		path = join_path(dir, dlen, de->d_name, &plen);
+		if (ss->o->ignore) {
+			bool skip;
+
+			if (S_ISDIR(st.st_mode)) {
+				path[plen] = '/';
+				skip = ss->o->ignore(ss->o->ignore_ud, path, plen + 1);
+				path[plen] = '\0';
+			} else
+				skip = ss->o->ignore(ss->o->ignore_ud, path, plen);
+			if (skip) {
+				free(path);
+				continue;
+			}
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (st.st_dev != ss->rootdev) {
+				f = dir_out_file(o);
+				f->path = path;
+				f->pathlen = (uint32_t)plen;
+				f->kind = SCAN_MOUNTPOINT;
+				continue;
+			}
+			dir_out_dir(o, path);
+			continue;
+		}
+		f = dir_out_file(o);
+		f->path = path;
+		f->pathlen = (uint32_t)plen;
+		f->size = (uint64_t)st.st_size;
+		f->ino = (uint64_t)st.st_ino;
+		f->mtime_ns = stat_mtime_ns(&st);
+		f->ctime_ns = stat_ctime_ns(&st);
+		f->mode = st.st_mode;
+		f->uid = st.st_uid;
+		if (S_ISREG(st.st_mode)) {
+			f->kind = SCAN_FILE;
+		} else if (S_ISLNK(st.st_mode)) {
+			char tgt[4096];
+			ssize_t n = readlinkat(dfd, de->d_name, tgt, sizeof(tgt) - 1);
+
+			f->kind = SCAN_SYMLINK;
+			if (n >= 0) {
+				tgt[n] = '\0';
+				f->link_target = xstrdup(tgt);
+			}
+		} else {
+			f->kind = SCAN_SPECIAL;
+		}
+	}
+	closedir(d);
+	free(dir);
+}
+
+/* the entries of `o` into the tree; `locked` as for scan_append */
+static void
+scan_take(struct scan_state *ss, struct dir_out *o, bool locked)
+{
+	size_t i;
+
+	for (i = 0; i < o->nfiles; i++)
+		*scan_append(ss, locked) = o->files[i];
+	o->nfiles = 0;
+}
+
+/* Breadth-first walk on the calling thread, while the workers hash;
+ * directories are queued by relative path. The tree's order (breadth first,
+ * readdir order within a directory) is the reports' order. */
 static void
 scan_walk(struct scan_state *ss)
 {
 	char **queue = NULL;
 	size_t qhead = 0, qlen = 0, qalloc = 0;
+	struct dir_out o;
 
+	memset(&o, 0, sizeof(o));
 	queue = xmalloc(sizeof(*queue));
 	queue[qlen++] = xstrdup("");
 	qalloc = 1;
 	while (qhead < qlen) {
 		char *dir = queue[qhead];
-		size_t dlen = strlen(dir);
-		int dfd = open_dir_beneath(ss->rootfd, dir);
-		DIR *d;
-		struct dirent *de;
 
 		queue[qhead++] = NULL;
 		ss->t->ndirs++;
-		if (dfd < 0) {
-			struct scan_file *f = scan_append(ss);
-
-			f->path = dir;
-			f->pathlen = (uint32_t)dlen;
-			f->kind = dfd == -EXDEV ? SCAN_MOUNTPOINT : SCAN_DIR_ERROR;
-			f->err = -dfd;
-			continue;
+		o.ndirs = 0;
+		scan_dir(ss, dir, &o);
+		scan_take(ss, &o, false);
+		for (size_t k = 0; k < o.ndirs; k++) {
+			if (qlen == qalloc) {
+				/* compact the consumed head before growing */
+				if (qhead > qalloc / 2) {
+					memmove(queue, queue + qhead, (qlen - qhead) * sizeof(*queue));
+					qlen -= qhead;
+					qhead = 0;
+				} else {
+					qalloc *= 2;
+					queue = xreallocarray(queue, qalloc, sizeof(*queue));
+				}
+			}
+			queue[qlen++] = o.dirs[k];
 		}
-		d = fdopendir(dfd);
-		if (d == NULL) {
-			close(dfd);
-			free(dir);
-			continue;
-		}
-		while ((de = readdir(d)) != NULL) {
-			struct stat st;
-			struct scan_file *f;
-			size_t plen;
-			char *path;
-
-			if (de->d_name[0] == '.' &&
-			    (de->d_name[1] == '\0' || (de->d_name[1] == '.' && de->d_name[2] == '\0')))
-				continue;
-			/* d_type spares a stat for files and directories when hashing
-			 * (the hasher fstat()s the open file anyway, and a directory
-			 * on another mount fails to open with EXDEV) */
-			if (!ss->o->stat_only && (de->d_type == DT_REG || de->d_type == DT_DIR)) {
-				memset(&st, 0, sizeof(st));
-				st.st_mode = de->d_type == DT_REG ? S_IFREG : S_IFDIR;
-				st.st_dev = ss->rootdev;
-				st.st_ino = de->d_ino;
-			} else if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-				continue; /* vanished meanwhile */
-			path = join_path(dir, dlen, de->d_name, &plen);
-			if (ss->o->ignore) {
-				bool skip;
-
-				if (S_ISDIR(st.st_mode)) {
-					path[plen] = '/';
-					skip = ss->o->ignore(ss->o->ignore_ud, path, plen + 1);
-					path[plen] = '\0';
-				} else
-					skip = ss->o->ignore(ss->o->ignore_ud, path, plen);
-				if (skip) {
-					free(path);
-					continue;
-				}
-			}
-			if (S_ISDIR(st.st_mode)) {
-				if (st.st_dev != ss->rootdev) {
-					f = scan_append(ss);
-					f->path = path;
-					f->pathlen = (uint32_t)plen;
-					f->kind = SCAN_MOUNTPOINT;
-					continue;
-				}
-				if (qlen == qalloc) {
-					/* compact the consumed head before growing */
-					if (qhead > qalloc / 2) {
-						memmove(queue, queue + qhead, (qlen - qhead) * sizeof(*queue));
-						qlen -= qhead;
-						qhead = 0;
-					} else {
-						qalloc *= 2;
-						queue = xreallocarray(queue, qalloc, sizeof(*queue));
-					}
-				}
-				queue[qlen++] = path;
-				continue;
-			}
-			f = scan_append(ss);
-			f->path = path;
-			f->pathlen = (uint32_t)plen;
-			f->size = (uint64_t)st.st_size;
-			f->ino = (uint64_t)st.st_ino;
-			f->mtime_ns = stat_mtime_ns(&st);
-			f->ctime_ns = stat_ctime_ns(&st);
-			f->mode = st.st_mode;
-			f->uid = st.st_uid;
-			if (S_ISREG(st.st_mode)) {
-				f->kind = SCAN_FILE;
-			} else if (S_ISLNK(st.st_mode)) {
-				char tgt[4096];
-				ssize_t n = readlinkat(dfd, de->d_name, tgt, sizeof(tgt) - 1);
-
-				f->kind = SCAN_SYMLINK;
-				if (n >= 0) {
-					tgt[n] = '\0';
-					f->link_target = xstrdup(tgt);
-				}
-			} else {
-				f->kind = SCAN_SPECIAL;
-			}
-			if ((ss->t->nfiles & 255) == 0) {
-				scan_publish(ss);
-				scan_progress(ss, false);
-			}
-		}
-		closedir(d);
-		free(dir);
 		scan_publish(ss);
+		scan_progress(ss, false);
 	}
+	free(o.files);
+	free(o.dirs);
 	free(queue);
+}
+
+/* Stat-only walks (a reconcile) have no hashing to overlap with: every
+ * thread walks. Directories are shared on one stack (depth first, small);
+ * the tree's order is then not the breadth-first one, which a reconcile does
+ * not use (it sorts by path). Same safety as above: each directory opened
+ * beneath the root, nothing followed, no mount entered. */
+struct pwalk {
+	struct scan_state *ss;
+	char **stack;
+	size_t len, alloc;
+	unsigned busy;
+};
+
+static void *
+scan_pwalk_thread(void *arg)
+{
+	struct pwalk *pw = arg;
+	struct scan_state *ss = pw->ss;
+	struct dir_out o;
+
+	memset(&o, 0, sizeof(o));
+	pthread_mutex_lock(&ss->mu);
+	for (;;) {
+		char *dir;
+
+		while (pw->len == 0 && pw->busy > 0)
+			pthread_cond_wait(&ss->cv, &ss->mu);
+		if (pw->len == 0)
+			break; /* nothing queued, nobody left to queue more */
+		dir = pw->stack[--pw->len];
+		pw->busy++;
+		pthread_mutex_unlock(&ss->mu);
+		o.ndirs = 0;
+		scan_dir(ss, dir, &o);
+		pthread_mutex_lock(&ss->mu);
+		ss->t->ndirs++;
+		scan_take(ss, &o, true);
+		if (pw->len + o.ndirs > pw->alloc) {
+			while (pw->len + o.ndirs > pw->alloc)
+				pw->alloc = pw->alloc ? pw->alloc * 2 : 256;
+			pw->stack = xreallocarray(pw->stack, pw->alloc, sizeof(*pw->stack));
+		}
+		/* reversed: the stack hands them out in readdir order */
+		for (size_t k = o.ndirs; k > 0; k--)
+			pw->stack[pw->len++] = o.dirs[k - 1];
+		pw->busy--;
+		if (o.ndirs || (pw->busy == 0 && pw->len == 0))
+			pthread_cond_broadcast(&ss->cv);
+	}
+	pthread_mutex_unlock(&ss->mu);
+	free(o.files);
+	free(o.dirs);
+	return NULL;
+}
+
+static void
+scan_pwalk(struct scan_state *ss, unsigned threads)
+{
+	struct pwalk pw;
+	pthread_t *th = xcalloc(threads, sizeof(*th));
+	unsigned i;
+
+	memset(&pw, 0, sizeof(pw));
+	pw.ss = ss;
+	pw.alloc = 256;
+	pw.stack = xcalloc(pw.alloc, sizeof(*pw.stack));
+	pw.stack[pw.len++] = xstrdup("");
+	for (i = 0; i + 1 < threads; i++)
+		if (pthread_create(&th[i], NULL, scan_pwalk_thread, &pw) != 0)
+			fatalx("scan: cannot start a thread");
+	scan_pwalk_thread(&pw);
+	for (i = 0; i + 1 < threads; i++)
+		pthread_join(th[i], NULL);
+	free(pw.stack);
+	free(th);
 }
 
 struct scan_tree *
@@ -556,6 +693,14 @@ scan_tree_run_at(int rootfd, const char *path, const struct scan_opts *o, struct
 	}
 	if (jobs > 64)
 		jobs = 64;
+	if (o->stat_only) {
+		/* nothing to hash: every thread walks */
+		scan_pwalk(&ss, jobs);
+		t->walk_seconds = (double)(now_mono_ns() - t0) / 1e9;
+		scan_progress(&ss, true);
+		t->total_seconds = t->walk_seconds;
+		goto done;
+	}
 	th = xcalloc(jobs, sizeof(*th));
 	/* the walker takes a core too; it joins as a worker when done */
 	for (i = 0; i + 1 < jobs; i++)
@@ -580,6 +725,7 @@ scan_tree_run_at(int rootfd, const char *path, const struct scan_opts *o, struct
 	t->bytes_hashed = ss.bytes;
 	t->total_seconds = (double)(now_mono_ns() - t0) / 1e9;
 	free(th);
+done:
 	free(ss.dbpath);
 	t->rootfd = ss.rootfd; /* the tree's: files are read beneath it later */
 	pthread_mutex_destroy(&ss.mu);

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The stat-only walk (a reconcile) runs on every thread; it must find exactly
+ * what the breadth-first walk of a hashing scan finds (same paths, kinds,
+ * inodes, sizes, times; each directory counted once), follow no symlink, enter no other
+ * mount (a tmpfs mounted inside: reported as a mount point, nothing beneath
+ * it listed), and prune what the ignore callback names. Runs in a mount
+ * namespace of its own on a tmpfs it mounts itself; needs root. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "scan.h"
+#include "t.h"
+
+static char top[] = "/tmp/wsid-test-scan.XXXXXX";
+static char root[256];
+
+static void
+put(const char *rel, const char *content)
+{
+	char p[512];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	f = fopen(p, "w");
+	if (f) {
+		fputs(content, f);
+		fclose(f);
+	}
+}
+
+static void
+dir(const char *rel)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	mkdir(p, 0755);
+}
+
+/* a tree wide and deep enough for the threads to share directories */
+static void
+make_tree(void)
+{
+	char rel[256];
+	int i, k;
+
+	for (i = 0; i < 40; i++) {
+		snprintf(rel, sizeof(rel), "d%02d", i);
+		dir(rel);
+		for (k = 0; k < 5; k++) {
+			snprintf(rel, sizeof(rel), "d%02d/s%d", i, k);
+			dir(rel);
+			snprintf(rel, sizeof(rel), "d%02d/s%d/f.php", i, k);
+			put(rel, "<?php echo 1;\n");
+			snprintf(rel, sizeof(rel), "d%02d/s%d/deep", i, k);
+			dir(rel);
+			snprintf(rel, sizeof(rel), "d%02d/s%d/deep/g%d.txt", i, k, k);
+			put(rel, "x");
+		}
+	}
+	put("index.php", "<?php\n");
+	dir("ign");
+	put("ign/hidden.php", "<?php\n");
+	dir("mnt");
+	{
+		char p[512], q[512];
+
+		snprintf(p, sizeof(p), "%s/link-out", root);
+		T_OK(symlink("/etc", p) == 0);
+		snprintf(p, sizeof(p), "%s/link-dir", root);
+		T_OK(symlink("d00", p) == 0);
+		snprintf(p, sizeof(p), "%s/fifo", root);
+		T_OK(mkfifo(p, 0600) == 0);
+		snprintf(q, sizeof(q), "%s/mnt", root);
+		T_OK(mount("wsid-test-inner", q, "tmpfs", 0, "size=1m") == 0);
+	}
+	put("mnt/inside.php", "<?php\n");
+}
+
+static bool
+ignore_ign(void *ud, const char *relpath, size_t len)
+{
+	(void)ud;
+	return len == 4 && memcmp(relpath, "ign/", 4) == 0;
+}
+
+static int
+cmp_file(const void *a, const void *b)
+{
+	const struct scan_file *x = a, *y = b;
+
+	return strcmp(x->path, y->path);
+}
+
+/* the tree's entries, sorted by path, as a flat copy (paths borrowed) */
+static struct scan_file *
+sorted(const struct scan_tree *t)
+{
+	struct scan_file *v = calloc(t->nfiles + 1, sizeof(*v));
+
+	for (size_t i = 0; i < t->nfiles; i++)
+		v[i] = *scan_file_at(t, i);
+	qsort(v, t->nfiles, sizeof(*v), cmp_file);
+	return v;
+}
+
+static struct scan_tree *
+walk(bool stat_only, unsigned jobs, bool ignore)
+{
+	struct scan_opts o = { .jobs = jobs, .stat_only = stat_only };
+	struct scan_tree *t = NULL;
+	char err[256];
+
+	if (ignore)
+		o.ignore = ignore_ign;
+	T_OK(scan_tree_run(root, &o, &t, err, sizeof(err)) == 0);
+	return t;
+}
+
+static void
+same_entries(const struct scan_tree *ref, const struct scan_tree *t, const char *what)
+{
+	struct scan_file *a = sorted(ref), *b = sorted(t);
+	size_t i, diff = 0;
+
+	T_CHECK(ref->nfiles == t->nfiles, "%s: %zu entries, breadth-first walk %zu", what, t->nfiles,
+		ref->nfiles);
+	/* every directory counted once: the root, 40 + 200 + 200 (the
+	 * breadth-first walk also counts the mount point it failed to open) */
+	T_CHECK(t->ndirs == 441, "%s: %llu dirs", what, (unsigned long long)t->ndirs);
+	for (i = 0; i < ref->nfiles && i < t->nfiles; i++) {
+		/* the hashing walk stats files through the open file: compare
+		 * what both walks know without hashing */
+		if (strcmp(a[i].path, b[i].path) != 0 || a[i].kind != b[i].kind ||
+		    (a[i].kind == SCAN_FILE && (a[i].ino != b[i].ino || a[i].size != b[i].size ||
+						 a[i].mtime_ns != b[i].mtime_ns)))
+			diff++;
+	}
+	T_CHECK(diff == 0, "%s: %zu entries differ", what, diff);
+	free(a);
+	free(b);
+}
+
+static const struct scan_file *
+find(const struct scan_tree *t, const char *path)
+{
+	for (size_t i = 0; i < t->nfiles; i++)
+		if (strcmp(scan_file_at(t, i)->path, path) == 0)
+			return scan_file_at(t, i);
+	return NULL;
+}
+
+static void
+test_parallel_walk_finds_what_bfs_finds(void)
+{
+	struct scan_tree *ref = walk(false, 2, true);
+	unsigned jobs[] = { 1, 2, 4, 16 };
+
+	T_OK(ref != NULL);
+	if (ref == NULL)
+		return;
+	/* 40 x 5 x 2 files, index.php, 2 symlinks, a FIFO, the mount point */
+	T_EQ_INT(ref->nfiles, 400 + 1 + 2 + 1 + 1);
+	for (size_t k = 0; k < sizeof(jobs) / sizeof(jobs[0]); k++) {
+		struct scan_tree *t = walk(true, jobs[k], true);
+		char what[64];
+		const struct scan_file *f;
+
+		snprintf(what, sizeof(what), "stat-only walk on %u threads", jobs[k]);
+		if (t == NULL)
+			continue;
+		same_entries(ref, t, what);
+		f = find(t, "mnt");
+		T_CHECK(f && f->kind == SCAN_MOUNTPOINT, "%s: mnt not a mount point", what);
+		T_CHECK(find(t, "mnt/inside.php") == NULL, "%s: entered the mount", what);
+		f = find(t, "link-dir");
+		T_CHECK(f && f->kind == SCAN_SYMLINK, "%s: link-dir not a symlink", what);
+		T_CHECK(find(t, "link-dir/s0") == NULL, "%s: followed a symlink", what);
+		f = find(t, "fifo");
+		T_CHECK(f && f->kind == SCAN_SPECIAL, "%s: fifo not special", what);
+		T_CHECK(find(t, "ign/hidden.php") == NULL, "%s: ignored subtree listed", what);
+		f = find(t, "d07/s3/deep/g3.txt");
+		T_CHECK(f && f->kind == SCAN_FILE && f->size == 1 && f->ino != 0 && f->mtime_ns != 0,
+			"%s: a deep file without its stat", what);
+		scan_tree_free(t);
+	}
+	scan_tree_free(ref);
+}
+
+int
+main(void)
+{
+	char inner[512];
+
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		printf("not ok: a mount namespace: %s (needs root)\n", strerror(errno));
+		printf("0 passed, 1 failed\n");
+		return 1;
+	}
+	if (mkdtemp(top) == NULL || mount("wsid-test-scan", top, "tmpfs", 0, "size=16m") < 0) {
+		printf("not ok: tmpfs at %s: %s\n", top, strerror(errno));
+		printf("0 passed, 1 failed\n");
+		return 1;
+	}
+	snprintf(root, sizeof(root), "%s/root", top);
+	mkdir(root, 0755);
+	make_tree();
+	T_RUN(test_parallel_walk_finds_what_bfs_finds);
+	snprintf(inner, sizeof(inner), "%s/mnt", root);
+	umount(inner);
+	umount(top);
+	rmdir(top);
+	T_DONE();
+}
