@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classify.h"
 #include "hmap.h"
 #include "log.h"
 #include "slotset.h"
@@ -57,29 +58,11 @@ ident_state_name(enum ident_file_state s)
 	return (unsigned)s < IDENT_STATE_MAX ? n[s] : "unknown";
 }
 
+/* kept for its callers; the test itself is pure and lives in classify */
 bool
 ident_is_code(const char *name, size_t len)
 {
-	static const char *const exts[] = { ".php", ".phtml", ".php3", ".php4", ".php5", ".php6",
-					    ".php7", ".php8", ".phar", ".pht", ".inc", ".cgi",
-					    ".pl", ".py", ".sh" };
-	const char *base = name;
-	size_t i, blen;
-
-	for (i = 0; i < len; i++)
-		if (name[i] == '/')
-			base = name + i + 1;
-	blen = len - (size_t)(base - name);
-	if ((blen == 9 && strncmp(base, ".htaccess", 9) == 0) ||
-	    (blen == 9 && strncmp(base, ".user.ini", 9) == 0))
-		return true;
-	for (i = 0; i < ARRAY_SIZE(exts); i++) {
-		size_t el = strlen(exts[i]);
-
-		if (blen > el && strncasecmp(base + blen - el, exts[i], el) == 0)
-			return true;
-	}
-	return false;
+	return classify_is_code_name(name, len);
 }
 
 bool
