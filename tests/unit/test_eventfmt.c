@@ -147,14 +147,10 @@ test_time(void)
 int
 main(void)
 {
-	char cmd[128];
-
 	if (mkdtemp(dir) == NULL)
 		return 2;
 	T_RUN(test_event);
 	T_RUN(test_time);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		printf("could not remove %s\n", dir);
+	t_rmtree(dir);
 	T_DONE();
 }

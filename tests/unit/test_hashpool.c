@@ -143,13 +143,9 @@ test_pool(void)
 int
 main(void)
 {
-	char cmd[128];
-
 	if (mkdtemp(dir) == NULL)
 		return 2;
 	T_RUN(test_pool);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		printf("could not remove %s\n", dir);
+	t_rmtree(dir);
 	T_DONE();
 }

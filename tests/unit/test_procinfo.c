@@ -138,8 +138,6 @@ test_hardlinks_sysctl(void)
 int
 main(void)
 {
-	char cmd[128];
-
 	snprintf(root, sizeof(root), "/tmp/wsid-procinfo.XXXXXX");
 	if (!mkdtemp(root))
 		return 2;
@@ -149,8 +147,6 @@ main(void)
 	T_RUN(test_fake_root);
 	T_RUN(test_gone);
 	T_RUN(test_hardlinks_sysctl);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	if (system(cmd) != 0)
-		printf("could not remove %s\n", root);
+	t_rmtree(root);
 	T_DONE();
 }

@@ -231,14 +231,10 @@ test_consensus(void)
 int
 main(void)
 {
-	char cmd[128];
-
 	if (mkdtemp(dir) == NULL)
 		return 2;
 	T_RUN(test_state);
 	T_RUN(test_consensus);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		printf("could not remove %s\n", dir);
+	t_rmtree(dir);
 	T_DONE();
 }
