@@ -33,25 +33,6 @@ prerelease(const char *v)
 }
 
 void
-release_branch(const char *version, char *out, int outsz)
-{
-	const char *d1 = strchr(version, '.'), *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
-	int n;
-
-	if (d1 && d2)
-		n = (int)(d2 - version);
-	else if (d1)
-		n = (int)strlen(version);
-	else {
-		/* date versions: 2022-07-31a is a hotfix of 2022-07-31 */
-		n = (int)strlen(version);
-		while (n > 0 && isalpha((unsigned char)version[n - 1]))
-			n--;
-	}
-	snprintf(out, (size_t)outsz, "%.*s", n, version);
-}
-
-void
 release_state_of(const char *const *versions, int nversions, const char *version,
 		 struct release_state *out)
 {
@@ -61,7 +42,7 @@ release_state_of(const char *const *versions, int nversions, const char *version
 
 	memset(out, 0, sizeof(*out));
 	out->state = "unknown";
-	release_branch(version, br, sizeof(br));
+	version_branch(version, br, sizeof(br));
 	for (i = 0; i < nversions; i++) {
 		const char *v = versions[i];
 
@@ -71,7 +52,7 @@ release_state_of(const char *const *versions, int nversions, const char *version
 			continue;
 		if (out->latest == NULL || version_cmp(v, out->latest) > 0)
 			out->latest = v;
-		release_branch(v, vb, sizeof(vb));
+		version_branch(v, vb, sizeof(vb));
 		if (strcmp(vb, br) == 0 && (out->branch_latest == NULL || version_cmp(v, out->branch_latest) > 0))
 			out->branch_latest = v;
 		if (version_cmp(v, version) > 0)
