@@ -312,6 +312,7 @@ struct scan {
 	int loop_pending;      /* loop header closed, body next */
 	int loop_stmt;         /* single-statement loop body */
 	int loop_paren;        /* depth of the loop header's parenthesis */
+	int ctrl_nest;         /* parentheses open in that header */
 	int ncalls;
 	int nglob;
 	int ntaint;
@@ -335,6 +336,8 @@ struct scan {
 	bool globals_input;    /* extract($_POST), $$k = $v over input: globals are input */
 	bool varvar_stmt;      /* the statement assigns $$name */
 	bool stmt_first_dollar; /* the statement began with $$ */
+	bool ctrl_armed;       /* if/while/for/foreach at the statement's start: its header next */
+	bool ctrl_done;        /* that header just closed: a body without braces may follow */
 	char lit[VAL_MAX];     /* the statement's literals concatenated (truncated) */
 };
 
@@ -1678,6 +1681,19 @@ stmt_end(struct scan *s, bool semicolon)
 	s->xorops = 0;
 }
 
+/* a keyword whose parenthesis may be followed by a statement without braces */
+static bool
+is_ctrl_word(const uint8_t *p, size_t n)
+{
+	static const char *const w[] = { "if", "elseif", "while", "for", "foreach" };
+	size_t i;
+
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		if (n == strlen(w[i]) && strncasecmp((const char *)p, w[i], n) == 0)
+			return true;
+	return false;
+}
+
 /* an identifier with a lower-case letter that is no keyword value */
 static bool
 is_bare_word(const uint8_t *p, size_t n)
@@ -1726,6 +1742,22 @@ scan_php(struct scan *s)
 		s->cstart = t.start;
 		s->clen = t.len;
 		s->cline = t.line;
+		/* if (...) $c = $_POST['c'];: the body without braces is a statement of its own */
+		if (s->ctrl_done) {
+			s->ctrl_done = false;
+			if (!(t.type == T_PUNCT && (t.c == '{' || t.c == ':' || t.c == ';')) && s->depth == 0)
+				stmt_end(s, false);
+		}
+		if (t.type == T_PUNCT && t.c == '(' && (s->ctrl_armed || s->ctrl_nest > 0)) {
+			s->ctrl_armed = false;
+			if (s->ctrl_nest < 64)
+				s->ctrl_nest++;
+		} else if (t.type == T_PUNCT && t.c == ')' && s->ctrl_nest > 0 && --s->ctrl_nest == 0) {
+			s->ctrl_done = true;
+		} else if (t.type == T_OPEN || t.type == T_CLOSE || (t.type == T_PUNCT && t.c == '{')) {
+			s->ctrl_armed = false;
+			s->ctrl_nest = 0;
+		}
 		if (s->stmt_ntok == 0) {
 			s->stmt.line = t.line;
 			s->stmt.start = t.start;
@@ -1779,6 +1811,10 @@ scan_php(struct scan *s)
 			} else if (k == FK_DO) {
 				s->loop_pending = 1;
 			}
+			if (s->depth == 0 && (s->stmt_ntok == 1 || (s->prev == T_IDENT && s->plen == 4 &&
+								     strncasecmp((const char *)s->p + s->pstart, "else", 4) == 0)) &&
+			    is_ctrl_word(s->p + t.start, t.len))
+				s->ctrl_armed = true;
 			s->lit_only = 0;
 			break;
 		case T_VAR: {

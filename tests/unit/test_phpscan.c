@@ -131,6 +131,12 @@ test_taint(void)
 	/* assigned by =, foreach, list(), preg_match's output: the file's own */
 	T_CLEAN("x.php", "<?php $c = 'uptime'; system($c); foreach ($cmds as $d) { exec($d, $out); }"
 			 " list($e) = explode(' ', $x); passthru($e); preg_match('/x/', $y, $m); shell_exec($m[0]);");
+	/* bodies without braces: each a statement of its own */
+	T_HAS("x.php", "<?php\nif (isset($_POST['x'])) $c = $_POST['x'];\nsystem($c);", PHPSCAN_EXEC_OF_INPUT,
+	      PHPSCAN_HIGH, 3);
+	T_HAS("x.php", "<?php\n$p = $_POST['p'];\nfor ($i = 0; $i < strlen($p); $i += 2) $b .= chr(hexdec(substr($p, $i, 2)));\n"
+		       "assert($b);", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 4);
+	T_CLEAN("x.php", "<?php\nif ($debug) $c = 'uptime';\nelse $c = 'date';\nsystem($c);");
 	/* a sanitizer breaks the flow */
 	T_CLEAN("x.php", "<?php exec('convert ' . escapeshellarg($_FILES['f']['tmp_name']) . ' out.png');");
 	T_CLEAN("x.php", "<?php system('ls -l ' . intval($_GET['n']));");
