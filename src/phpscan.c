@@ -33,7 +33,7 @@
 #define LONG_LINE 8192
 #define BLOB_MIN 512
 #define OFFSCREEN_COLS 160
-#define VAL_MAX 24 /* known string values kept */
+#define VAL_MAX 48 /* known string values kept (an alphabet fits) */
 
 /* what a value carries (frame flow, variable taint) */
 enum {
@@ -338,6 +338,8 @@ struct scan {
 	bool stmt_first_dollar; /* the statement began with $$ */
 	bool ctrl_armed;       /* if/while/for/foreach at the statement's start: its header next */
 	bool ctrl_done;        /* that header just closed: a body without braces may follow */
+	bool pick_num;         /* the next number indexes a known string: $alphabet[12] */
+	bool pick_close;       /* and its bracket closes next */
 	char lit[VAL_MAX];     /* the statement's literals concatenated (truncated) */
 };
 
@@ -1679,6 +1681,32 @@ stmt_end(struct scan *s, bool semicolon)
 	s->lit_long = false;
 	s->onechar = 0;
 	s->xorops = 0;
+	s->pick_num = false;
+	s->pick_close = false;
+}
+
+/* `[12]` or `{12}` at off (blanks allowed): the index, else -1 */
+static int
+pick_index(const uint8_t *p, size_t n, size_t off)
+{
+	int k = 0, digits = 0;
+
+	while (off < n && (p[off] == ' ' || p[off] == '\t'))
+		off++;
+	if (off >= n || (p[off] != '[' && p[off] != '{'))
+		return -1;
+	off++;
+	while (off < n && p[off] == ' ')
+		off++;
+	while (off < n && p[off] >= '0' && p[off] <= '9' && digits < 3) {
+		k = k * 10 + (p[off++] - '0');
+		digits++;
+	}
+	while (off < n && p[off] == ' ')
+		off++;
+	if (digits == 0 || off >= n || (p[off] != ']' && p[off] != '}'))
+		return -1;
+	return k;
 }
 
 /* a keyword whose parenthesis may be followed by a statement without braces */
@@ -1887,8 +1915,15 @@ scan_php(struct scan *s)
 			s->var_after_dot = was_dot;
 			if ((fl & FL_LITVAR) && s->lit_only && s->assign_h) {
 				const struct taint *tv = taint_find(s, s->p + t.start, t.len);
+				int pk = pick_index(s->p, s->n, s->pos);
 
-				if (tv == NULL || !lit_append(s->lit, &s->lit_len, tv->val, tv->vlen))
+				if (tv != NULL && pk >= 0) {
+					/* $alphabet[18] . $alphabet{24}: one letter of a known string */
+					if (pk >= tv->vlen || !lit_append(s->lit, &s->lit_len, tv->val + pk, 1))
+						s->lit_long = true;
+					s->lit_pieces++;
+					s->pick_num = true;
+				} else if (tv == NULL || !lit_append(s->lit, &s->lit_len, tv->val, tv->vlen))
 					s->lit_long = true;
 				s->lit_pieces++;
 			} else {
@@ -1997,7 +2032,11 @@ scan_php(struct scan *s)
 			/* ... . $alphabet[12] . $alphabet[7]: a string picked letter by letter */
 			if (s->prev == T_PUNCT && s->prevc == '[' && s->var_after_dot)
 				s->onechar++;
-			s->lit_only = 0;
+			if (s->pick_num) {
+				s->pick_num = false;
+				s->pick_close = true;
+			} else
+				s->lit_only = 0;
 			break;
 		case T_PUNCT:
 			switch (t.c) {
@@ -2226,7 +2265,10 @@ scan_php(struct scan *s)
 				break;
 			}
 			if (t.c != '.' && t.c != '=' && t.c != 'D')
-				s->lit_only = s->lit_only && (t.c == ')' || t.c == '(');
+				s->lit_only = s->lit_only && (t.c == ')' || t.c == '(' || (s->pick_num && t.c == '[') ||
+							      (s->pick_close && (t.c == ']' || t.c == '}')));
+			if (t.c == ']' || t.c == '}')
+				s->pick_close = false;
 			break;
 		default:
 			break;

@@ -154,6 +154,12 @@ test_obfuscation(void)
 	      PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_HIGH, 3);
 	T_HAS("x.php", "<?php eval(str_rot13(gzinflate(str_rev(base64_decode('AAAA')))));",
 	      PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_HIGH, 1);
+	/* names picked letter by letter from an alphabet of the file's own */
+	T_HAS("x.php", "<?php\n$ab = 'abcdefghijklmnopqrstuvwxyz0123456789';\n$d = $ab[3] . $ab{4} . $ab[2] . $ab[14] . $ab[3] . $ab[4];\n"
+		       "$n = $ab[1] . $ab[0] . $ab[18] . $ab[4] . $ab[32] . $ab[30] . '_' . $d;\necho $n($blob);",
+	      PHPSCAN_OBFUSCATED_CALL, PHPSCAN_HIGH, 5);
+	T_CLEAN("x.php", "<?php\n$hex = '0123456789abcdef';\n$id = $hex[3] . $hex[10] . $hex[15];\necho $id;\n"
+			 "$v = explode('.', $ver);\n$major = $v[0] . $v[1];\n");
 	/* names hidden by escapes, rot13, reversal, concatenation */
 	T_HAS("x.php", "<?php $f = \"\\x73\\x79\\x73\\x74\\x65\\x6d\"; $f('id');", PHPSCAN_OBFUSCATED_CALL,
 	      PHPSCAN_HIGH, 1);
