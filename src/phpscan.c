@@ -243,6 +243,7 @@ struct frame {
 	uint8_t cbsink;   /* its callback argument is a literal sink name: 'assert' */
 	uint8_t litn, litlen, litbad; /* only literals concatenated inside: their value */
 	uint8_t brace;    /* opened by ${ or ->{ */
+	uint8_t cmp;      /* a comparison directly inside: assert($x !== false) tests, runs nothing */
 	uint8_t argl;     /* arguments that are one literal each (bits) */
 	size_t la[3];     /* str_replace: where those literals are */
 	size_t ll[3];
@@ -1428,6 +1429,9 @@ sink_judge(struct scan *s, const struct frame *f)
 	if (s->fn_state == 3 && ((code && (f->flow & FL_PARAM)) || (f->callee & FL_PARAM) ||
 				 (f->kind == FK_CB0 && (f->argpar & 1)) || (f->kind == FK_CB1 && (f->argpar & 2))))
 		wrapper_add(s, s->cur_fn);
+	/* assert($bin !== false): a boolean tested, no code run */
+	if (f->kind == FK_EVAL && f->cmp && f->nlen == 6)
+		return;
 	if (code) {
 		if (input)
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);
@@ -1738,6 +1742,23 @@ is_bare_word(const uint8_t *p, size_t n)
 	return false;
 }
 
+/* a bare word a packer would combine with ^ | &: not a type of a union
+ * (`string|int|null`, `Foo|Bar`: PHP 8 types are words joined by |) */
+static bool
+xor_word(const uint8_t *p, size_t n)
+{
+	static const char *const types[] = { "int", "float", "string", "bool", "array", "iterable", "callable",
+					     "object", "mixed", "self", "static", "parent", "void", "never" };
+	size_t i;
+
+	if (!is_bare_word(p, n) || (p[0] >= 'A' && p[0] <= 'Z'))
+		return false;
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (n == strlen(types[i]) && strncasecmp((const char *)p, types[i], n) == 0)
+			return false;
+	return true;
+}
+
 /* PHP tags and statements one by one */
 static void
 scan_php(struct scan *s)
@@ -2039,6 +2060,9 @@ scan_php(struct scan *s)
 				s->lit_only = 0;
 			break;
 		case T_PUNCT:
+			if ((t.c == 'E' || t.c == '<' || t.c == '>' || t.c == 'O') && s->depth > 0 &&
+			    s->depth <= DEPTH_MAX && s->fr[s->depth - 1].kind == FK_EVAL)
+				s->fr[s->depth - 1].cmp = 1;
 			switch (t.c) {
 			case '(':
 				if (s->prev == T_IDENT && !s->prev_member && !s->prev_fndef) {
@@ -2285,13 +2309,13 @@ scan_php(struct scan *s)
 		}
 		/* a bare word (an undefined constant) is a string to old PHP: packers use
 		 * them; constants are named in capitals */
-		if (t.type == T_IDENT && k == FK_NONE && is_bare_word(s->p + t.start, t.len) && s->prev == T_PUNCT &&
+		if (t.type == T_IDENT && k == FK_NONE && xor_word(s->p + t.start, t.len) && s->prev == T_PUNCT &&
 		    (s->prevc == '^' || s->prevc == '|' || s->prevc == '&') && s->xor_lhs_lit) {
 			s->xorops++;
 			s->xor_total++;
 		}
 		s->prev = t.type;
-		s->prev_lit = t.type == T_IDENT && k == FK_NONE && is_bare_word(s->p + t.start, t.len);
+		s->prev_lit = t.type == T_IDENT && k == FK_NONE && xor_word(s->p + t.start, t.len);
 		s->prevc = t.c;
 		if (t.type != T_PUNCT)
 			s->prevc = 0;

@@ -303,6 +303,12 @@ test_benign(void)
 	T_CLEAN("x.php", "<?php $out = preg_replace('/\\s+/', ' ', $_POST['text']); echo htmlspecialchars($out);");
 	T_CLEAN("x.php", "<?php $tpl = compile($src); eval('?>' . $tpl);");
 	T_CLEAN("x.php", "<?php if (isset($_GET['p'])) { $page = basename($_GET['p']); include 'pages/' . $page . '.php'; }");
+	/* PHP 8 union types are words joined by |, not a packer's strings */
+	T_CLEAN("x.php", "<?php\ninterface L {\n  function a(string|\\Stringable $h);\n  function b(int|float|string|bool|array $v);\n"
+			 "  function c(float | int | string | self $v): static|null;\n  function d(Foo|Bar|iterable $x);\n"
+			 "  function e(mixed $m): int|false;\n}\n");
+	/* assert() of a comparison tests a value, it runs no code */
+	T_CLEAN("x.php", "<?php $bin = hex2bin($hex); assert($bin !== false); assert(strlen(base64_decode($s)) > 0);");
 	T_CLEAN("x.php", "<?php $cb = $this->hooks[$name]; $cb($args); usort($a, function ($x, $y) { return $x <=> $y; });");
 }
 
