@@ -489,6 +489,39 @@ test_yara_and_verdict(void)
 		T_EQ_INT(r.verdict, ANALYSE_MALICIOUS);
 		T_EQ_STR(r.f[0].rule, "wsid_input_exec_text");
 	}
+	/* capabilities a page gives its visitor: a file manager, an upload page */
+	{
+		static const char fm[] =
+			"<?php\n$d = isset($_GET['d']) ? $_GET['d'] : '.';\n"
+			"if (isset($_POST['save'])) { $h = fopen($_POST['f'], 'w'); fwrite($h, $_POST['t']); fclose($h); }\n"
+			"if (isset($_GET['rm'])) { unlink($d . '/' . $_GET['rm']); }\n"
+			"foreach (scandir($d) as $e) { echo \"<a href='?d=$d/$e'>$e</a><br>\"; }\n"
+			"if (isset($_GET['e'])) { echo '<form method=post><input name=f value=\"' . $_GET['e'] . '\">'\n"
+			"  . '<textarea name=t>' . htmlspecialchars(file_get_contents($_GET['e'])) . '</textarea>'\n"
+			"  . '<input type=submit name=save></form>'; }\n";
+		static const char up[] =
+			"<html><body><form method=\"post\" enctype=\"multipart/form-data\">\n"
+			"<input type=\"file\" name=\"u\"><input type=\"submit\"></form>\n"
+			"<?php\nif (!empty($_FILES['u'])) {\n  $to = $_POST['dir'] . $_FILES['u']['name'];\n"
+			"  if (move_uploaded_file($_FILES['u']['tmp_name'], $to)) echo \"ok: $to\";\n}\n?></body></html>\n";
+		char app[sizeof(up) + 64];
+		size_t i;
+
+		T_OK(analyse_buf(a, (const uint8_t *)fm, sizeof(fm) - 1, "fm.php", &r) == 0);
+		T_CHECK(r.verdict == ANALYSE_SUSPICIOUS || r.verdict == ANALYSE_MALICIOUS, "fm.php: verdict %d", r.verdict);
+		for (i = 0; i < r.n && strcmp(r.f[i].cls, "file-manager") != 0; i++)
+			;
+		T_CHECK(i < r.n, "fm.php: no file-manager finding");
+		T_OK(analyse_buf(a, (const uint8_t *)up, sizeof(up) - 1, "up.php", &r) == 0);
+		T_EQ_INT(r.verdict, ANALYSE_SUSPICIOUS);
+		for (i = 0; i < r.n && strcmp(r.f[i].cls, "tiny-uploader") != 0; i++)
+			;
+		T_CHECK(i < r.n, "up.php: no tiny-uploader finding");
+		/* the same form inside an application (it includes its own code): no finding */
+		snprintf(app, sizeof(app), "<?php require_once __DIR__ . '/lib/init.php'; ?>\n%s", up);
+		T_OK(analyse_buf(a, (const uint8_t *)app, strlen(app), "media.php", &r) == 0);
+		T_EQ_INT(r.verdict, ANALYSE_CLEAN);
+	}
 	T_OK(analyse_buf(a, (const uint8_t *)"<?php echo 'hello';", 19, "b.php", &r) == 0);
 	T_EQ_INT(r.verdict, ANALYSE_CLEAN);
 	T_EQ_INT(r.n, 0);
