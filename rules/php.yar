@@ -211,6 +211,25 @@ rule wsid_file_manager
 		not $cls
 }
 
+// a page that fetches a script or a paste from a fixed address and writes it
+// out: a dropper, whatever helper function it fetches through
+rule wsid_fetch_and_write
+{
+	meta:
+		severity = "weak"
+		class = "remote-dropper"
+		description = "a script or paste fetched from a fixed URL and written to a file"
+	strings:
+		$u1 = /['"]https?:\/\/[^'" \t\r\n]{4,200}\.(php|txt|phtml|jpg|gif)['"]/ nocase
+		$u2 = /https?:\/\/(www\.)?(pastebin\.com|hastebin\.com|paste\.ee|ghostbin\.[a-z]+|rentry\.co|controlc\.com|pastie\.org|dpaste\.[a-z]+)\/(raw|plain|dl)/ nocase
+		$g1 = /\b(curl_exec|file_get_contents|fopen|copy|fsockopen)[ \t]*\(/ nocase
+		$w1 = /\b(file_put_contents|fwrite|fputs|copy)[ \t]*\(/ nocase
+		$inc = /\b(require|include)(_once)?[ \t(]/ nocase
+		$cls = /\bclass[ \t]+[A-Za-z_]+[ \t\r\n]*(extends|implements|\{)/ nocase
+	condition:
+		wsid_php_tag and (($u1 and #u1 < 4) or $u2) and $g1 and $w1 and not $inc and not $cls
+}
+
 // code that writes request input into a PHP file
 rule wsid_input_to_php_file
 {

