@@ -244,6 +244,10 @@ struct frame {
 	uint8_t litn, litlen, litbad; /* only literals concatenated inside: their value */
 	uint8_t brace;    /* opened by ${ or ->{ */
 	uint8_t cmp;      /* a comparison directly inside: assert($x !== false) tests, runs nothing */
+	uint8_t pregchr;  /* preg_replace: its pattern built with chr() */
+	uint8_t packc;    /* first argument 'c*': pack('c*', 115, 121, ...) spells bytes */
+	uint8_t pklen;
+	char pk[32];      /* the bytes it spells */
 	uint8_t argl;     /* arguments that are one literal each (bits) */
 	size_t la[3];     /* str_replace: where those literals are */
 	size_t ll[3];
@@ -1466,6 +1470,10 @@ sink_judge(struct scan *s, const struct frame *f)
 			finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_HIGH, f->line, f->start);
 		break;
 	case FK_PREG:
+		if (f->pregchr && input)
+			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);
+		else if (f->pregchr)
+			finding(s, PHPSCAN_PREG_EVAL, PHPSCAN_WEAK, f->line, f->start);
 		if (f->pregE && (input || obf))
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);
 		else if (f->pregE)
@@ -1557,6 +1565,10 @@ frame_close(struct scan *s)
 		fl |= FL_NAME;
 		finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_HIGH, f->line, f->start);
 	}
+	if (f->packc && f->pklen >= 4 && is_hidden_name(f->pk, f->pklen)) {
+		fl |= FL_NAME;
+		finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_HIGH, f->line, f->start);
+	}
 	/* ("as" . "sert"), ${"_PO" . "ST"} */
 	if (!f->litbad && f->litn > 0) {
 		if (f->kind == FK_VARNAME && is_input_name(f->lit, f->litlen))
@@ -1606,6 +1618,9 @@ frame_close(struct scan *s)
 	if (parent->lastvar == 0 && f->kind != FK_SANITIZE && f->kind != FK_INDEX)
 		parent->lastvar = f->lastvar;
 	parent->chr = (uint16_t)(parent->chr + f->chr + (f->kind == FK_CHR));
+	/* preg_replace(chr(47) . $x . chr(47) . chr(101), ...): a pattern spelled in chr() */
+	if (f->kind == FK_CHR && parent->kind == FK_PREG && parent != &s->stmt && parent->arg == 0)
+		parent->pregchr = 1;
 	if (parent->chr >= 24 && parent->chr - f->chr - (f->kind == FK_CHR) < 24)
 		finding(s, PHPSCAN_CHR_SOUP, PHPSCAN_WEAK, f->line, f->start);
 	parent->flow |= fl;
@@ -1687,6 +1702,22 @@ stmt_end(struct scan *s, bool semicolon)
 	s->xorops = 0;
 	s->pick_num = false;
 	s->pick_close = false;
+}
+
+/* a number token's value (decimal, 0x hex, 0 octal); -1 when it is none */
+static long
+strtol_tok(const uint8_t *p, size_t n)
+{
+	char buf[24];
+	char *end;
+	long v;
+
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	v = strtol(buf, &end, 0);
+	return *end == '\0' ? v : -1;
 }
 
 /* `[12]` or `{12}` at off (blanks allowed): the index, else -1 */
@@ -2010,6 +2041,9 @@ scan_php(struct scan *s)
 					finding(s, PHPSCAN_HIDDEN_PHP, PHPSCAN_HIGH, t.line, t.start);
 				}
 			}
+			if (t.len == 2 && (s->p[t.start] == 'c' || s->p[t.start] == 'C') && s->p[t.start + 1] == '*' &&
+			    s->depth > 0 && s->depth <= DEPTH_MAX && s->prev == T_PUNCT && s->prevc == '(')
+				s->fr[s->depth - 1].packc = 1;
 			if (s->lit_only && (s->assign_h || s->first_var_h)) {
 				if (!lit_append(s->lit, &s->lit_len, s->p + t.start, t.len))
 					s->lit_long = true;
@@ -2050,6 +2084,17 @@ scan_php(struct scan *s)
 			s->callee_ok = false;
 			continue;
 		case T_NUM:
+			/* pack('c*', 0x73, 0x79, ...): a name given as its bytes */
+			if (s->depth > 0 && s->depth <= DEPTH_MAX && s->fr[s->depth - 1].packc && s->prev == T_PUNCT &&
+			    s->prevc == ',') {
+				struct frame *pf = &s->fr[s->depth - 1];
+				long v = strtol_tok(s->p + t.start, t.len);
+
+				if (v > 0 && v < 256 && pf->pklen + 1 < (int)sizeof(pf->pk))
+					pf->pk[pf->pklen++] = (char)v;
+				else
+					pf->packc = 0;
+			}
 			/* ... . $alphabet[12] . $alphabet[7]: a string picked letter by letter */
 			if (s->prev == T_PUNCT && s->prevc == '[' && s->var_after_dot)
 				s->onechar++;

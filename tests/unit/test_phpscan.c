@@ -154,6 +154,13 @@ test_obfuscation(void)
 	      PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_HIGH, 3);
 	T_HAS("x.php", "<?php eval(str_rot13(gzinflate(str_rev(base64_decode('AAAA')))));",
 	      PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_HIGH, 1);
+	/* names given as their bytes to pack('c*', ...) */
+	T_HAS("x.php", "<?php\n$f = pack('c*', 0x73, 0x79, 115, 116, 0x65, 0x6d);\n$f('id');", PHPSCAN_OBFUSCATED_CALL,
+	      PHPSCAN_HIGH, 2);
+	T_CLEAN("x.php", "<?php $hdr = pack('C*', 0x89, 0x50, 0x4e, 0x47); $n = pack('N', 42); echo $hdr . $n;");
+	/* a pattern spelled in chr(): its modifiers are hidden too */
+	T_HAS("x.php", "<?php\n$p = $_POST;\n$k = 'q1w2';\npreg_replace(chr(47) . $k . chr(47) . chr(101), $p['c'], $k);",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 4);
 	/* names picked letter by letter from an alphabet of the file's own */
 	T_HAS("x.php", "<?php\n$ab = 'abcdefghijklmnopqrstuvwxyz0123456789';\n$d = $ab[3] . $ab{4} . $ab[2] . $ab[14] . $ab[3] . $ab[4];\n"
 		       "$n = $ab[1] . $ab[0] . $ab[18] . $ab[4] . $ab[32] . $ab[30] . '_' . $d;\necho $n($blob);",
