@@ -324,6 +324,7 @@ struct scan {
 	uint32_t offscreen_line;
 	uint16_t callee_fl;     /* variable (chain) that could be called */
 	uint16_t last_close_fl; /* flow of the frame just closed: (...)(...) */
+	uint16_t varname_fl;    /* ${$a} just closed: what the variable it names holds */
 	bool php; /* inside <?php */
 	bool any_php;
 	bool lit_long;         /* longer than VAL_MAX */
@@ -1573,6 +1574,19 @@ frame_close(struct scan *s)
 	if (!f->litbad && f->litn > 0) {
 		if (f->kind == FK_VARNAME && is_input_name(f->lit, f->litlen))
 			fl |= FL_INPUT;
+		/* ${$a} with $a = 'Acc': the variable $Acc, and what it holds */
+		if (f->kind == FK_VARNAME && f->litlen < VAL_MAX) {
+			uint8_t nm[VAL_MAX + 1];
+			const struct taint *tv;
+
+			nm[0] = '$';
+			memcpy(nm + 1, f->lit, f->litlen);
+			tv = taint_slot(s, name_hash(nm, (size_t)f->litlen + 1, false), false);
+			if (tv != NULL) {
+				fl |= tv->fl & FL_INPUT;
+				s->varname_fl = tv->fl & (FL_INPUT | FL_SINKNAME | FL_NAME | FL_DECODED);
+			}
+		}
 		if (f->litn >= 2 && is_hidden_name(f->lit, f->litlen))
 			fl |= FL_NAME;
 		if (is_sink_name(f->lit, f->litlen))
@@ -2282,10 +2296,12 @@ scan_php(struct scan *s)
 				continue;
 			case '}':
 				if (s->depth > 0 && s->depth <= DEPTH_MAX && s->fr[s->depth - 1].brace) {
+					s->varname_fl = 0;
 					frame_close(s);
 					/* the variable named: what it holds */
 					s->callee_ok = true;
-					s->callee_fl = s->last_close_fl & FL_INPUT;
+					s->callee_fl = (uint16_t)((s->last_close_fl & FL_INPUT) | s->varname_fl);
+					s->varname_fl = 0;
 					s->callee_brk = 0;
 					s->prev = T_VAR;
 					s->prev_kind = FK_NONE;

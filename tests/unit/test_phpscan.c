@@ -154,6 +154,10 @@ test_obfuscation(void)
 	      PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_HIGH, 3);
 	T_HAS("x.php", "<?php eval(str_rot13(gzinflate(str_rev(base64_decode('AAAA')))));",
 	      PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_HIGH, 1);
+	/* a variable named by a variable: ${$a} calls what $Acc holds */
+	T_HAS("x.php", "<?php\n$A = 'Acc';\n$x = 'as'; $y = 'sert';\n$Acc = $x . $y;\n${$A}($_POST['z']);",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 5);
+	T_CLEAN("x.php", "<?php $n = 'title'; $title = 'Home'; echo ${$n}; $f = 'strtoupper'; echo ${'f'}($title);");
 	/* names given as their bytes to pack('c*', ...) */
 	T_HAS("x.php", "<?php\n$f = pack('c*', 0x73, 0x79, 115, 116, 0x65, 0x6d);\n$f('id');", PHPSCAN_OBFUSCATED_CALL,
 	      PHPSCAN_HIGH, 2);
