@@ -2340,7 +2340,7 @@ scan_php(struct scan *s)
 			case '|':
 			case '&':
 				/* counted when a literal (or a bare word) follows */
-				s->xor_lhs_lit = s->prev_lit;
+				s->xor_lhs_lit = s->prev_lit && (s->prev != T_IDENT || xor_word(s->p + s->pstart, s->plen));
 				/* keep "a literal ended here" for the next token */
 				s->prev = T_PUNCT;
 				s->prevc = t.c;
@@ -2370,13 +2370,14 @@ scan_php(struct scan *s)
 		}
 		/* a bare word (an undefined constant) is a string to old PHP: packers use
 		 * them; constants are named in capitals */
-		if (t.type == T_IDENT && k == FK_NONE && xor_word(s->p + t.start, t.len) && s->prev == T_PUNCT &&
-		    (s->prevc == '^' || s->prevc == '|' || s->prevc == '&') && s->xor_lhs_lit) {
+		if (t.type == T_IDENT && k == FK_NONE && s->prev == T_PUNCT &&
+		    (s->prevc == '^' || s->prevc == '|' || s->prevc == '&') && s->xor_lhs_lit &&
+		    xor_word(s->p + t.start, t.len)) {
 			s->xorops++;
 			s->xor_total++;
 		}
 		s->prev = t.type;
-		s->prev_lit = t.type == T_IDENT && k == FK_NONE && xor_word(s->p + t.start, t.len);
+		s->prev_lit = t.type == T_IDENT && k == FK_NONE && is_bare_word(s->p + t.start, t.len);
 		s->prevc = t.c;
 		if (t.type != T_PUNCT)
 			s->prevc = 0;
