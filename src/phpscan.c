@@ -504,8 +504,12 @@ is_ident(uint8_t c)
 static struct taint *
 taint_slot(struct scan *s, uint32_t h, bool add)
 {
-	uint32_t i = h % TAINT_SLOTS, k;
+	uint32_t i, k;
 
+	/* a function's variables are its own: keyed by the function too */
+	if (s->fn_state >= 2 && s->cur_fn != 0)
+		h = ((h ^ s->cur_fn) * 16777619u) | 1;
+	i = h % TAINT_SLOTS;
 	for (k = 0; k < TAINT_SLOTS; k++, i = (i + 1) % TAINT_SLOTS) {
 		if (s->taint[i].h == h)
 			return &s->taint[i];

@@ -131,6 +131,10 @@ test_taint(void)
 	/* assigned by =, foreach, list(), preg_match's output: the file's own */
 	T_CLEAN("x.php", "<?php $c = 'uptime'; system($c); foreach ($cmds as $d) { exec($d, $out); }"
 			 " list($e) = explode(' ', $x); passthru($e); preg_match('/x/', $y, $m); shell_exec($m[0]);");
+	/* a function's variables are its own: $id from the request in one, a path in another */
+	T_CLEAN("x.php", "<?php\nfunction up() { $id = $_POST['id']; return clean($id); }\n"
+			 "function keep($id) { $old = path_of($id); $new = path_of($id, time()); copy($old, $new); }\n");
+	T_HAS("x.php", "<?php\nfunction run() { $c = $_POST['c']; system($c); }\n", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 2);
 	/* bodies without braces: each a statement of its own */
 	T_HAS("x.php", "<?php\nif (isset($_POST['x'])) $c = $_POST['x'];\nsystem($c);", PHPSCAN_EXEC_OF_INPUT,
 	      PHPSCAN_HIGH, 3);
