@@ -113,6 +113,11 @@ struct config {
 	char **web_server_processes; /* command names of web server / PHP processes */
 	size_t nweb_server_processes;
 	struct config_retention retention;
+	/* analysis of unknown code (analyse.h) */
+	bool analysis_enabled;
+	char **analysis_rules;      /* globs of YARA rule files (default: ours) */
+	size_t nanalysis_rules;
+	uint64_t analysis_max_size; /* bytes read at most; larger files are not analysed */
 };
 
 /* Loads path and the drop-in directory it names. On failure returns a negative

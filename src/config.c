@@ -874,7 +874,7 @@ parse_retention(struct ctx *c, const struct ynode *n, struct config *cfg)
 static const char *const top_keys[] = {
 	"database", "control_socket", "fingerprints", "customers_dir", "log_level", "hash_workers",
 	"max_file_size", "reconcile_interval", "debounce", "queue_size", "webspaces", "customers",
-	"ignore", "severity", "notify", "metrics", "trusted_keys", "classify", "retention", NULL,
+	"ignore", "severity", "notify", "metrics", "trusted_keys", "classify", "retention", "analysis", NULL,
 };
 
 static int
@@ -992,6 +992,30 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 					r = get_str_list(c, vv, "classify.web_server_processes",
 							 &cfg->web_server_processes, &cfg->nweb_server_processes,
 							 false);
+				}
+			}
+		}
+		else if (strcmp(k, "analysis") == 0) {
+			static const char *const ak[] = { "enabled", "rules", "max_size", NULL };
+
+			if ((r = want(c, v, Y_MAP, k)) < 0 || (r = check_keys(c, v, k, ak)) < 0)
+				return r;
+			for (j = 0; j < v->n && r == 0; j += 2) {
+				const char *kk = v->kids[j]->value;
+				const struct ynode *vv = v->kids[j + 1];
+
+				if (strcmp(kk, "enabled") == 0) {
+					r = get_bool(c, vv, "analysis.enabled", &cfg->analysis_enabled);
+				} else if (strcmp(kk, "max_size") == 0) {
+					r = get_size(c, vv, "analysis.max_size", &cfg->analysis_max_size);
+					if (r == 0 && cfg->analysis_max_size == 0)
+						r = fail(c, vv->line, vv->col, "analysis.max_size: at least 1 byte");
+				} else {
+					free_str_list(cfg->analysis_rules, cfg->nanalysis_rules);
+					cfg->analysis_rules = NULL;
+					cfg->nanalysis_rules = 0;
+					r = get_str_list(c, vv, "analysis.rules", &cfg->analysis_rules,
+							 &cfg->nanalysis_rules, false);
 				}
 			}
 		}
@@ -1173,6 +1197,10 @@ config_default(void)
 	c->component_dirs[c->ncomponent_dirs++] = xstrdup("lib/plugins");
 	c->component_dirs[c->ncomponent_dirs++] = xstrdup("lib/tpl");
 	c->component_dirs[c->ncomponent_dirs++] = xstrdup("plugins");
+	c->analysis_enabled = true;
+	c->analysis_max_size = 4ull << 20;
+	c->analysis_rules = xcalloc(1, sizeof(char *));
+	c->analysis_rules[c->nanalysis_rules++] = xstrdup(WSID_DATADIR "/rules/*.yar");
 	c->web_server_processes = xcalloc(8, sizeof(char *));
 	c->web_server_processes[c->nweb_server_processes++] = xstrdup("php-fpm*");
 	c->web_server_processes[c->nweb_server_processes++] = xstrdup("php*");
@@ -1258,6 +1286,7 @@ config_free(struct config *c)
 	free(c->trusted_keys);
 	free_str_list(c->component_dirs, c->ncomponent_dirs);
 	free_str_list(c->web_server_processes, c->nweb_server_processes);
+	free_str_list(c->analysis_rules, c->nanalysis_rules);
 	free(c);
 }
 

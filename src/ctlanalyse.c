@@ -52,7 +52,6 @@ print_json(struct walk *w, const char *path, const struct analyse_result *r, con
 {
 	struct buf b;
 	struct json j;
-	unsigned i;
 
 	buf_init(&b, 1024 * 1024);
 	json_init(&j, &b);
@@ -64,20 +63,7 @@ print_json(struct walk *w, const char *path, const struct analyse_result *r, con
 	} else {
 		json_kv_str(&j, "verdict", analyse_verdict_name(r->verdict));
 		json_kv_str(&j, "rules_version", analyse_rules_version(w->an));
-		json_key(&j, "findings");
-		json_arr_begin(&j);
-		for (i = 0; i < r->n; i++) {
-			const struct analyse_finding *f = &r->f[i];
-
-			json_obj_begin(&j);
-			json_kv_str(&j, "class", f->cls);
-			json_kv_str(&j, "confidence", f->conf >= 2 ? "high" : f->conf == 1 ? "weak" : "note");
-			json_kv_str(&j, "source", f->rule);
-			json_kv_int(&j, "line", f->line);
-			json_kv_str(&j, "excerpt", f->excerpt);
-			json_obj_end(&j);
-		}
-		json_arr_end(&j);
+		analyse_findings_json(&j, r);
 	}
 	json_obj_end(&j);
 	if (b.data)
