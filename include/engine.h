@@ -88,6 +88,7 @@ struct engine_stats {
 	 * cache, files not analysed (too big, unreadable), findings raised */
 	uint64_t analyses, analysis_cache_hits, analysis_skipped, analysis_findings;
 	uint64_t analysis_backlog; /* analysis jobs submitted, not yet back */
+	uint64_t analysis_rejudged; /* stored files new rules judged otherwise */
 	const char *rules_version; /* "" analysis off; valid until the next reload */
 };
 

@@ -890,6 +890,8 @@ struct judgement {
 static void analysis_judge(struct engine *e, const char *relpath, size_t rlen, const struct hash_result *res,
 			   bool code_by_name, struct judgement *J);
 static void analysis_detail(const struct engine *e, const struct analyse_result *ar, struct buf *out);
+static void res_from_row(struct webspace *w, const struct file_row *row, const char *relpath,
+			 struct hash_result *ret);
 
 static void
 judge(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
@@ -1128,8 +1130,9 @@ struct an_defer {
 	int64_t ws;
 	char *relpath;
 	int pid;
-	bool reconcile;
-	enum change_kind change;
+	const char *source; /* "live", "reconcile", "baseline", "rules" (static) */
+	bool event_always;
+	enum change_kind change; /* CHANGE_RECLASSIFIED: new rules judge a stored file again */
 	struct hash_result res;
 	struct an_defer *next;
 };
@@ -1271,7 +1274,8 @@ analysis_judge(struct engine *e, const char *relpath, size_t rlen, const struct 
  * false: record it now (nothing to analyse, or the result is cached). */
 static bool
 analysis_defer(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
-	       enum change_kind change, const struct hash_result *res, int pid, bool reconcile)
+	       enum change_kind change, const struct hash_result *res, int pid, const char *source,
+	       bool event_always)
 {
 	struct judgement J;
 	struct hash_job *j;
@@ -1287,7 +1291,8 @@ analysis_defer(struct engine *e, struct webspace *w, const char *relpath, size_t
 	d->ws = w->id;
 	d->relpath = xstrndup(relpath, rlen);
 	d->pid = pid;
-	d->reconcile = reconcile;
+	d->source = source;
+	d->event_always = event_always;
 	d->change = change;
 	d->res = *res;
 	/* the same content in flight already (a shell copied into many
@@ -1330,6 +1335,26 @@ analysed_record(struct engine *e, struct hash_job *j, struct an_defer *d, bool o
 	if (w == NULL || (own && !root_id_equal(&j->rid, &w->rid)))
 		return;
 	had = state_file_get(e->st, w->id, d->relpath, rlen, &old) == 0;
+	if (d->change == CHANGE_RECLASSIFIED) {
+		/* new rules: a stored file whose verdict they change */
+		struct hash_result res;
+		struct judgement J;
+
+		if (!had || !old.has_sha || memcmp(old.sha256, j->an_expect, SHA256_LEN) != 0)
+			return;
+		res_from_row(w, &old, d->relpath, &res);
+		e->an_now = j->an_err == 0 ? j->ar : NULL;
+		e->an_now_sha = j->an_expect;
+		judge(e, w, d->relpath, rlen, CHANGE_RECLASSIFIED, &res, 0, &J);
+		if (strcmp(old.verdict, verdict_name(J.vd.kind)) != 0) {
+			e->stats.analysis_rejudged++;
+			record_change(e, w, d->relpath, rlen, CHANGE_RECLASSIFIED, &res, &old, NULL, 0, 0,
+				      "rules", false);
+		}
+		e->an_now = NULL;
+		e->an_now_sha = NULL;
+		return;
+	}
 	/* recorded already, or something newer is (its own change was judged) */
 	if (had && ((old.has_sha && memcmp(old.sha256, j->an_expect, SHA256_LEN) == 0) ||
 		    old.ctime_ns > d->res.ctime_ns))
@@ -1338,7 +1363,7 @@ analysed_record(struct engine *e, struct hash_job *j, struct an_defer *d, bool o
 	e->an_now_err = j->an_err;
 	e->an_now_sha = j->an_expect;
 	record_change(e, w, d->relpath, rlen, d->change, &d->res, had ? &old : NULL, NULL, 0, d->pid,
-		      d->reconcile ? "reconcile" : "live", true);
+		      d->source, d->event_always);
 	e->an_now = NULL;
 	e->an_now_sha = NULL;
 	e->an_now_err = 0;
@@ -1374,24 +1399,63 @@ on_analysed(struct engine *e, struct hash_job *j)
 			continue;
 		/* another copy of the content: analysed from its own file */
 		if (!analysis_defer(e, w, d->relpath, strlen(d->relpath), d->change, &d->res, d->pid,
-				    d->reconcile)) {
+				    d->source, d->event_always)) {
 			struct file_row old;
 			bool had = state_file_get(e->st, w->id, d->relpath, strlen(d->relpath), &old) == 0;
 
 			record_change(e, w, d->relpath, strlen(d->relpath), d->change, &d->res,
-				      had ? &old : NULL, NULL, 0, d->pid, d->reconcile ? "reconcile" : "live",
-				      true);
+				      had ? &old : NULL, NULL, 0, d->pid, d->source, d->event_always);
 		}
 	}
 	an_defer_free(list);
 }
 
+/* New rules: every stored file whose content was analysed under other rules
+ * is analysed again on the workers (one job per content) and judged again
+ * when its result is back (analysed_record). One scan of files, as marks do. */
+static void
+analysis_rejudge(struct engine *e)
+{
+	sqlite3_stmt *q;
+	size_t n = 0;
+
+	engine_flush(e);
+	q = store_prepare(e->s, "SELECT f.webspace_id, f.relpath FROM files f JOIN analysis a ON "
+				"a.sha256=f.sha256 WHERE a.rules_version<>?1");
+	if (q == NULL)
+		return;
+	sqlite3_bind_text(q, 1, analyse_rules_version(e->o.an), -1, SQLITE_STATIC);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		int64_t ws = sqlite3_column_int64(q, 0);
+		size_t len = (size_t)sqlite3_column_bytes(q, 1);
+		char *path = xstrndup(len ? sqlite3_column_blob(q, 1) : "", len);
+		struct webspace *w = ws_get(e, ws);
+		struct file_row row;
+		struct hash_result res;
+
+		if (w && state_file_get(e->st, ws, path, len, &row) == 0 && row.has_sha) {
+			res_from_row(w, &row, path, &res);
+			if (analysis_defer(e, w, path, len, CHANGE_RECLASSIFIED, &res, 0, "rules", false))
+				n++;
+		}
+		free(path);
+	}
+	sqlite3_finalize(q);
+	if (n)
+		log_info("analysis: new rules: %zu file%s analysed again", n, n == 1 ? "" : "s");
+}
+
 void
 engine_set_analyse(struct engine *e, struct analyse *an, uint64_t max_size)
 {
+	bool changed = an && (e->o.an == NULL ||
+			      strcmp(analyse_rules_version(an), analyse_rules_version(e->o.an)) != 0);
+
 	analyse_free(e->o.an);
 	e->o.an = analyse_hold(an);
 	e->o.an_max_size = max_size;
+	if (changed)
+		analysis_rejudge(e);
 }
 
 static bool
@@ -1468,7 +1532,7 @@ on_result(struct engine *e, struct pending *p, struct hash_job *j)
 		}
 	}
 	if (analysis_defer(e, w, p->relpath, p->rlen, had ? CHANGE_MODIFIED : CHANGE_CREATED, &j->res, p->pid,
-			   (p->flags & NOTE_RECONCILE) != 0))
+			   source, true))
 		return;
 	record_change(e, w, p->relpath, p->rlen, had ? CHANGE_MODIFIED : CHANGE_CREATED, &j->res,
 		      had ? &old : NULL, NULL, 0, p->pid, source, true);
@@ -2602,9 +2666,11 @@ bg_baseline_done(struct engine *e, struct webspace *w, struct bg_job *j)
 				res.headlen = (uint8_t)n;
 			}
 		}
-		/* only what the verdicts flag raises an event at baseline */
-		record_change(e, w, f->path, f->pathlen, CHANGE_BASELINE, &res, NULL, NULL, 0, 0,
-			      "baseline", false);
+		/* only what the verdicts flag raises an event at baseline; code
+		 * that is no release waits for its analysis */
+		if (!analysis_defer(e, w, f->path, f->pathlen, CHANGE_BASELINE, &res, 0, "baseline", false))
+			record_change(e, w, f->path, f->pathlen, CHANGE_BASELINE, &res, NULL, NULL, 0, 0,
+				      "baseline", false);
 		/* locked or changing: retried like a live change, then parked */
 		if (status_unsettled(res.status))
 			engine_note(e, w->id, f->path, f->pathlen, NOTE_RECONCILE, -1, NULL, 0);

@@ -398,6 +398,7 @@ status_json(struct buf *b)
 	json_kv_int(&j, "analysis_skipped", (int64_t)es.analysis_skipped);
 	json_kv_int(&j, "analysis_findings", (int64_t)es.analysis_findings);
 	json_kv_int(&j, "analysis_backlog", (int64_t)es.analysis_backlog);
+	json_kv_int(&j, "analysis_rejudged", (int64_t)es.analysis_rejudged);
 	json_kv_str(&j, "rules_version", es.rules_version);
 	json_kv_str(&j, "database", store_path(d.s));
 	if (es.store_err)

@@ -22,6 +22,8 @@ for i in $(seq 1 $NCOPIES); do mkdir -p "$(ws "t$i")"; done
 copy_tree "$WP" "$(ws alice)/blog"
 P=$(ws alice)/blog/wp-content/plugins/acme-forms
 mkdir -p "$P/includes"
+# a shell there before the daemon starts: the baseline analyses it too
+printf '<?php\n@system($_SERVER["HTTP_X_CMD"]);\n' > "$P/old-shell.php"
 printf '<?php\n/* Plugin Name: Acme Forms */\nrequire __DIR__ . "/includes/render.php";\n' > "$P/acme-forms.php"
 printf '<?php\nfunction acme_render($f) {\n\treturn htmlspecialchars($f);\n}\n' > "$P/includes/render.php"
 mkdir -p "$D/rules"
@@ -47,7 +49,8 @@ evs = [e for r in recs for e in json.loads(r["body"]).get("events", [])]
 print(eval(sys.argv[2]))
 PY
 }
-check_eq "baseline: nothing raised for the unknown plugin" 0 "$(evq "$D" customer=alice severity=critical -- count)"
+check_eq "baseline: the shell already there is malicious" "malicious critical baseline" "$(evq "$D" 'path$=/acme-forms/old-shell.php' -- verdict severity source)"
+check_eq "baseline: nothing else raised for the unknown plugin" 1 "$(evq "$D" customer=alice severity=critical -- count)"
 check_eq "status: the rules version is a SHA-256" 64 "$(st rules_version | tr -d '\n' | wc -c)"
 
 # -- a shell written into the unknown plugin (by root: any process) reaches the
@@ -144,6 +147,20 @@ printf '<?php\nif (isset($_GET["e"])) { assert($_GET["e"]); }\n' > "$(ws alice)/
 wsync "$D"
 check_eq "still analysing with the old rules" malicious "$(evq "$D" 'path$=/acme-forms/x.php' -- verdict)"
 rm -f "$D/rules/broken.yar"
+
+# -- a rule update: the contents analysed under the old rules are judged again
+#    in the background; a file the new rule matches is raised
+printf '<?php\n$acme_banner = "ACME-ROGUE-TOKEN-7";\n' > "$P/banner.php"
+wsync "$D"
+check_eq "before the rule: the file is new (info)" "new info" "$(evq "$D" 'path$=/acme-forms/banner.php' -- verdict severity)"
+printf 'rule local_acme\n{\n\tmeta:\n\t\tseverity = "high"\n\t\tclass = "local-rule"\n\tstrings:\n\t\t$a = "ACME-ROGUE-TOKEN-7"\n\tcondition:\n\t\t$a\n}\n' > "$D/rules/local.yar"
+"$WSIDCTL" --socket "$D/ctl.sock" reload >/dev/null || fail "reload with a new rule file"
+wsync "$D"
+check "a new rules version" test "$(st rules_version)" != "$rv"
+check_eq "rule update: the stored file judged again, malicious, source rules" "malicious critical rules" "$(evq "$D" 'path$=/acme-forms/banner.php' -- verdict severity source)"
+check "rule update: the reason names the new rule's class" bash -c "'$WSIDCTL' --db '$D/db/wsid.db' events | grep banner.php | grep -q local-rule"
+check "status: analysis_rejudged counts it" test "$(st analysis_rejudged)" -ge 1
+check_eq "rule update: the 500 copies stay malicious (judged again, unchanged)" 0 "$(evq "$D" source=rules 'path$=/httpdocs/helper.php' -- count)"
 
 daemon_stop
 t_done
