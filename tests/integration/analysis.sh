@@ -162,5 +162,18 @@ check "rule update: the reason names the new rule's class" bash -c "'$WSIDCTL' -
 check "status: analysis_rejudged counts it" test "$(st analysis_rejudged)" -ge 1
 check_eq "rule update: the 500 copies stay malicious (judged again, unchanged)" 0 "$(evq "$D" source=rules 'path$=/httpdocs/helper.php' -- count)"
 
+# -- wsidctl scan lists what the analysis finds, from the daemon's state and
+#    standalone (walked and hashed), text and JSON
+for mode in state standalone; do
+	opt=(); [ $mode = standalone ] && opt=(--standalone)
+	out=$("$WSIDCTL" --config "$D/wsid.yaml" scan "${opt[@]}" "$(ws alice)/blog" 2>/dev/null)
+	check "scan ($mode): MALWARE wp-login.php with its finding and line" grep -qE "^MALWARE +$(ws alice)/blog/wp-login.php  \(exec-of-input, line 2" <<<"$out"
+	check "scan ($mode): the shell in the plugin" grep -qE "^MALWARE +$P/includes/cache-helper.php  \(" <<<"$out"
+	check_eq "scan ($mode): nothing listed from WordPress's release files" 0 "$(grep -E '^(MALWARE|SUSPICIOUS)' <<<"$out" | grep -vc -e /acme-forms/ -e /wp-login.php)"
+done
+check_eq "scan --json: the findings in \"analysis\"" "malicious exec-of-input" "$("$WSIDCTL" --config "$D/wsid.yaml" scan --json --standalone "$(ws alice)/blog" 2>/dev/null | $PY -c 'import json,sys
+a = [x for x in json.load(sys.stdin)["analysis"] if x["path"].endswith("/blog/wp-login.php")][0]
+print(a["verdict"], a["findings"][0]["class"])')"
+
 daemon_stop
 t_done
