@@ -118,6 +118,8 @@ struct config {
 	char **analysis_rules;      /* globs of YARA rule files (default: ours) */
 	size_t nanalysis_rules;
 	uint64_t analysis_max_size; /* bytes read at most; larger files are not analysed */
+	struct config_sev_override *analysis_severity; /* per finding class (.verdict holds it) */
+	size_t nanalysis_severity;
 };
 
 /* Loads path and the drop-in directory it names. On failure returns a negative

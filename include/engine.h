@@ -68,6 +68,11 @@ struct engine_opts {
 	 * not analysed. */
 	struct analyse *an;
 	uint64_t an_max_size;
+	/* severity configured for a finding class (analysis.severity), -1 none:
+	 * critical counts the finding as high, warning or notice as weak, info
+	 * drops it; read at each judgement (a reload takes effect at once) */
+	int (*an_class_severity)(void *ud, const char *cls);
+	void *an_class_severity_ud;
 	/* called for every stored event (live streaming), may be NULL */
 	void (*on_event)(void *ud, int64_t event_id);
 	void *on_event_ud;

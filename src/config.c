@@ -607,6 +607,38 @@ parse_sev_map(struct ctx *c, const struct ynode *n, const char *key, struct conf
 	return 0;
 }
 
+/* analysis.severity: finding class -> severity (classes are words of
+ * [a-z0-9_-]: wsid's own and those third-party rules name in their meta) */
+static int
+parse_class_sev(struct ctx *c, const struct ynode *n, struct config_sev_override **out, size_t *nout)
+{
+	const char *key = "analysis.severity";
+	size_t i, k;
+	int r;
+
+	if ((r = want(c, n, Y_MAP, key)) < 0)
+		return r;
+	for (i = 0; i < n->n; i += 2) {
+		const char *cls = n->kids[i]->value;
+		int sev;
+
+		for (k = 0; cls[k]; k++)
+			if (!((cls[k] >= 'a' && cls[k] <= 'z') || (cls[k] >= '0' && cls[k] <= '9') ||
+			      cls[k] == '-' || cls[k] == '_'))
+				break;
+		if (k == 0 || cls[k] || k > 63)
+			return fail(c, n->kids[i]->line, n->kids[i]->col,
+				    "%s: '%s' is not a finding class (a word of a-z, 0-9, - and _)", key, cls);
+		if ((r = get_severity(c, n->kids[i + 1], key, &sev)) < 0)
+			return r;
+		*out = xreallocarray(*out, *nout + 1, sizeof(**out));
+		(*out)[*nout].verdict = xstrdup(cls);
+		(*out)[*nout].severity = sev;
+		(*nout)++;
+	}
+	return 0;
+}
+
 static void
 route_free(struct config_route *r)
 {
@@ -996,7 +1028,7 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 			}
 		}
 		else if (strcmp(k, "analysis") == 0) {
-			static const char *const ak[] = { "enabled", "rules", "max_size", NULL };
+			static const char *const ak[] = { "enabled", "rules", "max_size", "severity", NULL };
 
 			if ((r = want(c, v, Y_MAP, k)) < 0 || (r = check_keys(c, v, k, ak)) < 0)
 				return r;
@@ -1006,6 +1038,8 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 
 				if (strcmp(kk, "enabled") == 0) {
 					r = get_bool(c, vv, "analysis.enabled", &cfg->analysis_enabled);
+				} else if (strcmp(kk, "severity") == 0) {
+					r = parse_class_sev(c, vv, &cfg->analysis_severity, &cfg->nanalysis_severity);
 				} else if (strcmp(kk, "max_size") == 0) {
 					r = get_size(c, vv, "analysis.max_size", &cfg->analysis_max_size);
 					if (r == 0 && cfg->analysis_max_size == 0)
@@ -1287,6 +1321,9 @@ config_free(struct config *c)
 	free_str_list(c->component_dirs, c->ncomponent_dirs);
 	free_str_list(c->web_server_processes, c->nweb_server_processes);
 	free_str_list(c->analysis_rules, c->nanalysis_rules);
+	for (i = 0; i < c->nanalysis_severity; i++)
+		free(c->analysis_severity[i].verdict);
+	free(c->analysis_severity);
 	free(c);
 }
 

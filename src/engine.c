@@ -1190,6 +1190,41 @@ analysis_detail(const struct engine *e, const struct analyse_result *ar, struct 
 	json_obj_end(&j);
 }
 
+/* the configured severities per finding class (analysis.severity) applied to
+ * a result: the verdict follows the findings' new confidences */
+static void
+analysis_class_severities(const struct engine *e, struct analyse_result *ar)
+{
+	unsigned i, k = 0, notes = 0;
+	bool any = false;
+	int worst = -1;
+
+	if (e->o.an_class_severity == NULL)
+		return;
+	for (i = 0; i < ar->n; i++) {
+		int sev = e->o.an_class_severity(e->o.an_class_severity_ud, ar->f[i].cls);
+
+		if (sev >= 0) {
+			any = true;
+			if (sev == SEV_INFO)
+				continue; /* dropped */
+			ar->f[i].conf = sev >= SEV_CRITICAL ? 2 : 1;
+		}
+		ar->f[k++] = ar->f[i];
+	}
+	if (!any)
+		return;
+	ar->n = k;
+	for (i = 0; i < ar->n; i++) {
+		if (ar->f[i].conf > worst)
+			worst = ar->f[i].conf;
+		notes += ar->f[i].conf == 0;
+	}
+	ar->verdict = worst >= 2 ? ANALYSE_MALICIOUS
+		      : worst == 1 || notes >= 2 ? ANALYSE_SUSPICIOUS
+						 : ANALYSE_CLEAN;
+}
+
 static void
 reason_prepend(struct verdict *vd, const char *head, const char *sum)
 {
@@ -1239,6 +1274,7 @@ analysis_judge(struct engine *e, const char *relpath, size_t rlen, const struct 
 	} else {
 		return; /* analysis_defer submits it */
 	}
+	analysis_class_severities(e, &J->ar);
 	if (J->ar.verdict == ANALYSE_CLEAN) {
 		/* a name alone does not decide: code that does nothing found and
 		 * that the web server would not run by its name, or a release's

@@ -706,6 +706,19 @@ policy_from_config(struct engine_opts *eo)
 	eo->ignored_ud = d.cfg;
 }
 
+/* analysis.severity of a finding class, -1 none (read at each judgement) */
+static int
+d_class_severity(void *ud, const char *cls)
+{
+	size_t i;
+
+	(void)ud;
+	for (i = 0; i < d.cfg->nanalysis_severity; i++)
+		if (strcmp(d.cfg->analysis_severity[i].verdict, cls) == 0)
+			return d.cfg->analysis_severity[i].severity;
+	return -1;
+}
+
 /* the analyser with the configuration's rules (NULL: analysis off); a rule
  * file that does not compile is an error naming it. Globs with wildcards
  * that match nothing leave our PHP analyser alone. */
@@ -1201,6 +1214,7 @@ main(int argc, char **argv)
 	if (analysis_load(d.cfg, &eo.an, err, sizeof(err)) < 0)
 		fatalx("analysis: %s", err);
 	eo.an_max_size = d.cfg->analysis_max_size;
+	eo.an_class_severity = d_class_severity;
 	policy_from_config(&eo);
 	if ((r = engine_new(d.s, &eo, &d.e)) < 0)
 		fatalx("cannot start the engine: %s", strerror(-r));

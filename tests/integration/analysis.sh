@@ -33,7 +33,7 @@ start_receivers "$D" hook
 HP=$(cat "$D/hook.port")
 daemon_config "$D" \
 	"classify:" "  update_window: 1s" \
-	"analysis:" "  rules: ['$D/rules/*.yar']" "  max_size: 2m" \
+	"analysis:" "  rules: ['$D/rules/*.yar']" "  max_size: 2m" "  severity: {write-of-input: info}" \
 	"customers:" \
 	"  alice:" "    webhook: {url: 'http://127.0.0.1:$HP/hook', secret: s3cret}" \
 	"notify:" "  digest_interval: 60s"
@@ -51,6 +51,8 @@ PY
 }
 check_eq "baseline: the shell already there is malicious" "malicious critical baseline" "$(evq "$D" 'path$=/acme-forms/old-shell.php' -- verdict severity source)"
 check_eq "baseline: nothing else raised for the unknown plugin" 1 "$(evq "$D" customer=alice severity=critical -- count)"
+check_eq "baseline: WordPress's release files (verdict ok) not analysed" 0 "$(sqlq "SELECT count(*) FROM files f JOIN analysis a ON a.sha256=f.sha256 WHERE f.verdict='ok'")"
+check "baseline: the plugin's code analysed ($(sqlq "SELECT count(*) FROM analysis") contents)" test "$(sqlq "SELECT count(*) FROM analysis")" -ge 3
 check_eq "status: the rules version is a SHA-256" 64 "$(st rules_version | tr -d '\n' | wc -c)"
 
 # -- a shell written into the unknown plugin (by root: any process) reaches the
@@ -126,6 +128,13 @@ setpriv --reuid=1234 --regid=1234 --clear-groups sh -c "printf '<?php\n\$c = \$_
 waitfor 10 bash -c "$(declare -f hooks); PY=$PY D=$D hooks hook 'len([e for e in evs if e[\"path\"].endswith(\"loader.php\")])' | grep -qx 1"
 check_eq "a tenant's shell: the webhook at once, malicious" "malicious" "$(hooks hook '[e for e in evs if e["path"].endswith("loader.php")][0]["verdict"]')"
 
+# -- a finding class the admin set to info does not raise: a form that writes
+#    the posted body to a posted name (write-of-input, weak)
+printf '<?php\n$f = $_POST["name"];\nfile_put_contents(__DIR__ . "/" . $f, $_POST["body"]);\n' > "$P/editor.php"
+wsync "$D"
+check "the sample alone is suspicious (write-of-input) to wsidctl analyse" bash -c "'$WSIDCTL' analyse --no-default-rules --rules '$D/rules/*.yar' '$P/editor.php' 2>/dev/null | grep -q '^SUSPICIOUS .*write-of-input'"
+check_eq "analysis.severity write-of-input: info: the file is new, info" "new info" "$(evq "$D" 'path$=/acme-forms/editor.php' -- verdict severity)"
+
 # -- the cache: one content copied into 500 webspaces is analysed once
 a0=$(st analyses) h0=$(st analysis_cache_hits)
 for i in $(seq 1 $NCOPIES); do
@@ -161,6 +170,11 @@ check_eq "rule update: the stored file judged again, malicious, source rules" "m
 check "rule update: the reason names the new rule's class" bash -c "'$WSIDCTL' --db '$D/db/wsid.db' events | grep banner.php | grep -q local-rule"
 check "status: analysis_rejudged counts it" test "$(st analysis_rejudged)" -ge 1
 check_eq "rule update: the 500 copies stay malicious (judged again, unchanged)" 0 "$(evq "$D" source=rules 'path$=/httpdocs/helper.php' -- count)"
+
+# -- wsidctl files shows the analysis of a file's content
+out=$("$WSIDCTL" --config "$D/wsid.yaml" files "$P/includes/cache-helper.php")
+check "files: the analysis line (verdict, class, line)" grep -q "analysis: malicious: exec-of-input (high, line 3" <<<"$out"
+check_eq "files --json: analysis.verdict and the first finding" "malicious exec-of-input" "$("$WSIDCTL" --config "$D/wsid.yaml" files --json "$P/includes/cache-helper.php" | $PY -c 'import json,sys; a=json.loads(sys.stdin.readline())["analysis"]; print(a["verdict"], a["findings"][0]["class"])')"
 
 # -- wsidctl scan lists what the analysis finds, from the daemon's state and
 #    standalone (walked and hashed), text and JSON

@@ -116,6 +116,13 @@ test_analysis(void)
 	expect_err("analysis:\n  max_size: 0\n", "c.yaml:2:13: analysis.max_size: at least 1 byte");
 	expect_err("analysis:\n  rule: [x]\n", "c.yaml:2:3: analysis: unknown key 'rule'");
 	expect_err("analysis:\n  enabled: perhaps\n", "c.yaml:2:12: analysis.enabled");
+	expect_err("analysis:\n  severity: {Exec Of Input: info}\n", "'Exec Of Input' is not a finding class");
+	expect_err("analysis:\n  severity: {exec-of-input: loud}\n", "expected info, notice, warning or critical");
+	T_EQ_INT(load("analysis:\n  severity: {shell-recon: info, local_rule: critical}\n", &c, err, sizeof(err)), 0);
+	T_EQ_INT(c->nanalysis_severity, 2);
+	T_EQ_STR(c->analysis_severity[1].verdict, "local_rule");
+	T_EQ_INT(c->analysis_severity[1].severity, 3);
+	config_free(c);
 }
 
 static void
