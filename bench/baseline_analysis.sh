@@ -31,7 +31,7 @@ trap cleanup EXIT
 mkdir -p "$mnt"
 mount -t tmpfs -o size=3g wsid-anbench "$mnt"
 for c in $(seq 1 "$copies"); do
-	for p in wordpress mediawiki dokuwiki phpmyadmin roundcube-core; do
+	for p in wordpress mediawiki dokuwiki phpmyadmin roundcube; do
 		t=$(fixture_tree $p)
 		mkdir -p "$mnt/vhosts/c$c/httpdocs/$p"
 		cp -a "$t/." "$mnt/vhosts/c$c/httpdocs/$p/"

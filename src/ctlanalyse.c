@@ -56,11 +56,12 @@ static void
 print_json(struct walk *w, const char *path, const struct analyse_result *r, const char *reason)
 {
 	struct buf b;
-	struct json j, *jp = w->jout ? w->jout : &j;
+	struct json j, *jp = w->jout;
 
-	if (w->jout == NULL) {
+	if (jp == NULL) {
 		buf_init(&b, 1024 * 1024);
 		json_init(&j, &b);
+		jp = &j;
 	}
 	json_obj_begin(jp);
 	json_kv_name(jp, "path", path, strlen(path));
