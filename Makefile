@@ -5,7 +5,8 @@
 #   make asan       the same suite built with AddressSanitizer + UBSan (build/asan/)
 #   make valgrind  the integration, hostile and fault suites with wsid and wsidctl
 #                  under valgrind memcheck (build/valgrind/); VALGRIND_TESTS= names
-#   make lint      cppcheck and clang-tidy over src/ (.clang-tidy, tests/cppcheck.supp)
+#   make lint      cppcheck and clang-tidy over src/ (.clang-tidy, tests/cppcheck.supp),
+#                  and the layering rules on the link graph (scripts/layers.sh)
 #   make fuzz       libFuzzer targets with clang (build/fuzz/), run for FUZZ_SECONDS each
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deps       install the Debian packages the build and tests need
@@ -138,10 +139,12 @@ demo: all
 	$(Q)bash scripts/demo.sh --built
 
 # cppcheck (suppressions: tests/cppcheck.supp) and clang-tidy (checks: .clang-tidy),
-# both failing on any finding; clang-tidy runs LINT_JOBS files at a time
+# both failing on any finding; clang-tidy runs LINT_JOBS files at a time; then
+# the layering rules of doc/architecture.md over the objects (scripts/layers.sh)
 LINT_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 LINT_DEFS := -D_GNU_SOURCE -DWSID_DATADIR='"$(DATADIR)"' -DWSID_SYSCONFDIR='"$(SYSCONFDIR)"'
-lint:
+lint: all
+	$(Q)bash scripts/layers.sh $(BUILD)/obj
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
 		--inline-suppr --suppressions-list=tests/cppcheck.supp $(LINT_DEFS) -Iinclude src
 	$(Q)printf '%s\n' src/*.c | xargs -P $(LINT_JOBS) -I{} clang-tidy --quiet --warnings-as-errors='*' {} -- \

@@ -45,7 +45,11 @@ struct analyse_result {
 /* Loads the rules named by the globs (none: our analyser alone). Errors as
  * yarascan_new: a rule file that does not compile is named in err. */
 int analyse_new(const char *const *rule_globs, size_t nglobs, struct analyse **ret, char *err, size_t errsz);
+/* Gives back one reference (the one of analyse_new or of analyse_hold):
+ * the last frees. */
 void analyse_free(struct analyse *a);
+/* one more reference (a hash job holding the rules while a reload swaps them) */
+struct analyse *analyse_hold(struct analyse *a);
 
 /* Analyses n bytes named name (a path or a base name; may be NULL). Safe
  * from several threads on one struct analyse. */
@@ -58,5 +62,20 @@ size_t analyse_rule_files(const struct analyse *a);
 
 /* "clean", "suspicious", "malicious" */
 const char *analyse_verdict_name(enum analyse_verdict v);
+
+/* The findings as text (the analysis cache): one line each,
+ * "conf<TAB>line<TAB>class<TAB>rule<TAB>excerpt". Returns the length written
+ * (findings that do not fit are left off). */
+size_t analyse_result_encode(const struct analyse_result *r, char *out, size_t sz);
+/* reads what analyse_result_encode wrote; -EINVAL on a malformed line */
+int analyse_result_decode(const char *s, size_t len, enum analyse_verdict v, struct analyse_result *ret);
+/* "exec-of-input (high, line 3: eval($_POST...)); ..." for an event's reason:
+ * the three most confident findings */
+size_t analyse_result_summary(const struct analyse_result *r, char *out, size_t sz);
+/* "high", "weak", "note" */
+const char *analyse_conf_name(int conf);
+struct json;
+/* "findings": [{"class", "confidence", "source", "line", "excerpt"}] into an open object */
+void analyse_findings_json(struct json *j, const struct analyse_result *r);
 
 #endif

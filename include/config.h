@@ -122,6 +122,13 @@ struct config {
 	char **fetch_sources;       /* "NAME=BASE-URL" */
 	size_t nfetch_sources;
 	uint64_t fetch_timeout_ms, fetch_interval_ms, fetch_negative_ttl_ms, fetch_max_bytes;
+	/* analysis of unknown code (analyse.h) */
+	bool analysis_enabled;
+	char **analysis_rules;      /* globs of YARA rule files (default: ours) */
+	size_t nanalysis_rules;
+	uint64_t analysis_max_size; /* bytes read at most; larger files are not analysed */
+	struct config_sev_override *analysis_severity; /* per finding class (.verdict holds it) */
+	size_t nanalysis_severity;
 };
 
 /* Loads path and the drop-in directory it names. On failure returns a negative

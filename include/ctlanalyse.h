@@ -9,4 +9,13 @@
  * code: 0 clean, 1 findings, 2 error. */
 int ctl_analyse(int argc, char **argv, bool json);
 
+struct json;
+struct scan_tree;
+/* wsidctl scan: analyses the tree's code that is no release (no index match;
+ * by name or first bytes), beneath its root without following symlinks;
+ * findings printed as `wsidctl analyse` prints them (MALWARE path (class,
+ * line N)), or added to jout (an open JSON array) as objects. ret_found:
+ * files malicious or suspicious. */
+int ctl_analyse_scan_tree(const struct scan_tree *t, struct json *jout, unsigned *ret_found);
+
 #endif

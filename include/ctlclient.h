@@ -19,8 +19,11 @@ int ctlclient_readline(int fd, struct buf *acc, struct buf *out, int timeout_ms)
 /* One request, one response line (malloc'ed, caller frees) */
 int ctlclient_call(const char *path, const char *verb, const char *arg, int timeout_ms, char **ret);
 
-/* a tiny extractor for flat JSON fields of the daemon's replies: the text of
- * the value of "key" (string values unquoted, escapes left as they are) */
+/* A top-level field of a reply (a JSON object, parsed by jsonparse): the text
+ * of the value of "key" (string values unquoted, escapes left as they are;
+ * true, false, null, numbers as written), truncated to outsz. False when the
+ * reply is not a JSON object, has no such key, or its value is an object or
+ * an array. */
 bool json_field(const char *json, const char *key, char *out, size_t outsz);
 
 #endif

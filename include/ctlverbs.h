@@ -69,8 +69,6 @@ struct release_state {
  * rc) never count as newer */
 void release_state_of(const char *const *versions, int nversions, const char *version,
 		      struct release_state *out);
-/* "6.4.3" -> "6.4"; "2022-07-31a" -> "2022-07-31" (written into out) */
-void release_branch(const char *version, char *out, int outsz);
 
 /* the products' release lists from the index, each loaded once */
 struct releases {

@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "analyse.h"
 #include "classify.h"
 #include "fpindex.h"
 #include "root.h"
@@ -71,6 +72,16 @@ struct engine_opts {
 	/* severity override: returns the severity to store for a verdict */
 	int (*severity)(void *ud, const char *customer, int verdict, int dflt);
 	void *severity_ud;
+	/* analysis of unknown code (analyse.h): NULL off. The engine holds its
+	 * own reference (analyse_hold). Files above an_max_size are reported as
+	 * not analysed. */
+	struct analyse *an;
+	uint64_t an_max_size;
+	/* severity configured for a finding class (analysis.severity), -1 none:
+	 * critical counts the finding as high, warning or notice as weak, info
+	 * drops it; read at each judgement (a reload takes effect at once) */
+	int (*an_class_severity)(void *ud, const char *cls);
+	void *an_class_severity_ud;
 	/* called for every stored event (live streaming), may be NULL */
 	void (*on_event)(void *ud, int64_t event_id);
 	void *on_event_ud;
@@ -88,6 +99,12 @@ struct engine_stats {
 	bool reconciling;
 	/* close()->stored latency of live changes, ns */
 	uint64_t lat_count, lat_sum_ns, lat_max_ns;
+	/* analysis: contents analysed by the workers, results taken from the
+	 * cache, files not analysed (too big, unreadable), findings raised */
+	uint64_t analyses, analysis_cache_hits, analysis_skipped, analysis_findings;
+	uint64_t analysis_backlog; /* analysis jobs submitted, not yet back */
+	uint64_t analysis_rejudged; /* stored files new rules judged otherwise */
+	const char *rules_version; /* "" analysis off; valid until the next reload */
 };
 
 struct engine;
@@ -162,6 +179,9 @@ void engine_set_policy(struct engine *e, const struct engine_opts *o);
  * content. Returns how many verdicts changed; events for new findings. */
 size_t engine_apply_marks(struct engine *e, const uint8_t *sha256);
 
+/* new rules (a reload): an replaces the engine's (NULL: analysis off); results
+ * cached under other rules are judged again when their content is seen */
+void engine_set_analyse(struct engine *e, struct analyse *an, uint64_t max_size);
 void engine_get_stats(struct engine *e, struct engine_stats *ret);
 int64_t engine_files_known(struct engine *e);
 

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analyse.h"
 #include "hash.h"
 #include "root.h"
 
@@ -23,6 +24,17 @@ struct hash_job {
 	uint64_t max_size;
 	unsigned wait_ms; /* > 0: a file a lease keeps closed is waited for that long */
 	void *ud;        /* caller's */
+	/* An analysis job (analyse.h) when an is set: the worker reads the file
+	 * again, at most an_max bytes, checks that it is the content hashed
+	 * (an_expect) and analyses it; the bytes come from the page cache the
+	 * hashing filled. Only content that is no release is analysed, and the
+	 * main loop knows that only once the hash is judged. */
+	struct analyse *an;   /* a reference (analyse_hold), given back by hash_job_free,
+			       * which also frees ud (plain memory) */
+	uint64_t an_max;
+	uint8_t an_expect[SHA256_LEN];
+	int an_err;           /* 0: ar holds the result; -ESTALE: the content moved on */
+	struct analyse_result *ar; /* owned */
 	uint64_t submitted_ns;
 	/* output */
 	struct hash_result res;

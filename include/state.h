@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analyse.h"
 #include "classify.h"
 #include "store.h"
 #include "util.h"
@@ -113,6 +114,12 @@ int state_installation_put(struct state *st, struct inst_row *r, const char *mix
 			   const char *claimed, uint32_t matched);
 int state_installation_delete(struct state *st, int64_t id);
 
+/* the analysis cache (analyse.h): a result stored for this content under this
+ * rule-set version; -ENOENT when none (or one of other rules) */
+int state_analysis_get(struct state *st, const uint8_t sha256[SHA256_LEN], const char *rules_version,
+		       struct analyse_result *ret);
+int state_analysis_put(struct state *st, const uint8_t sha256[SHA256_LEN], const char *rules_version,
+		       const struct analyse_result *r);
 bool state_known_bad(struct state *st, const uint8_t sha256[SHA256_LEN]);
 /* marked trusted globally or for this customer */
 bool state_trusted(struct state *st, const uint8_t sha256[SHA256_LEN], const char *customer);

@@ -74,7 +74,9 @@ int hex_decode(const char *in, size_t n, uint8_t *out);
  * numbers, "6.4" < "6.4.1", pre-release words (alpha, beta, rc, RC, -pre) sort
  * before the release they precede. Returns <0, 0, >0. */
 int version_cmp(const char *a, const char *b);
-/* "6.4.3" -> "6.4" (the branch); written into out (size outsz) */
+/* the branch of a release, written into out (size outsz, truncated): up to the
+ * second dot ("6.4.3" -> "6.4", "5.2" -> "5.2"); a date version loses its
+ * hotfix letters ("2022-07-31a" -> "2022-07-31") */
 void version_branch(const char *v, char *out, size_t outsz);
 
 /* monotonic and wall clocks */

@@ -162,6 +162,74 @@ rule wsid_tiny_uploader
 		filesize < 8KB and $m
 }
 
+// a page of its own that takes an upload and keeps it: the form, the store,
+// and nothing of an application around it (no include, no class, few
+// functions); or an upload stored as a .php file
+rule wsid_upload_page
+{
+	meta:
+		severity = "weak"
+		class = "tiny-uploader"
+		description = "a standalone upload form that stores what it receives"
+	strings:
+		$u1 = /\b(move_uploaded_file|copy)[ \t]*\(/ nocase
+		$u2 = "$_FILES"
+		$u3 = /move_uploaded_file[ \t]*\([^,;]{1,80},[ \t]*['"][^'"]{0,80}\.(php|phtml)['"]/ nocase
+		$f1 = /type[ \t]*=[ \t]*["']?file/ nocase
+		$f2 = "multipart/form-data" nocase
+		$inc = /\b(require|include)(_once)?[ \t(]/ nocase
+		$cls = /\bclass[ \t]+[A-Za-z_]+[ \t\r\n]*(extends|implements|\{)/ nocase
+		$fn = /\bfunction[ \t]+[A-Za-z_]/ nocase
+	condition:
+		wsid_php_tag and filesize < 6KB and (($u1 and $u2) or $u3) and ($f1 or $f2) and not $inc and
+		not $cls and #fn < 3
+}
+
+// a file manager: lists or reads files, writes, renames or deletes them,
+// driven by a form, in a page of its own (no include, no class): the
+// capability a shell gives without running commands
+rule wsid_file_manager
+{
+	meta:
+		severity = "weak"
+		class = "file-manager"
+		description = "a standalone page that reads, writes or deletes files a form names"
+	strings:
+		$in1 = "$_GET["
+		$in2 = "$_POST["
+		$in3 = "$_REQUEST["
+		$d1 = /\b(opendir|scandir|readdir|glob)[ \t]*\(/ nocase
+		$w1 = /\b(unlink|rmdir|rename)[ \t]*\(/ nocase
+		$w2 = /\b(file_put_contents|fwrite|fputs|move_uploaded_file|copy|chmod)[ \t]*\(/ nocase
+		$r1 = /\b(file_get_contents|readfile|fread|highlight_file|fpassthru|show_source)[ \t]*\(/ nocase
+		$h1 = /<form[ \t\r\n]/ nocase
+		$h2 = /<(textarea|input)[ \t\r\n]/ nocase
+		$inc = /\b(require|include)(_once)?[ \t(]/ nocase
+		$cls = /\bclass[ \t]+[A-Za-z_]+[ \t\r\n]*(extends|implements|\{)/ nocase
+	condition:
+		wsid_php_tag and any of ($in*) and ($w1 or $w2) and ($r1 or $d1) and $h1 and $h2 and not $inc and
+		not $cls
+}
+
+// a page that fetches a script or a paste from a fixed address and writes it
+// out: a dropper, whatever helper function it fetches through
+rule wsid_fetch_and_write
+{
+	meta:
+		severity = "weak"
+		class = "remote-dropper"
+		description = "a script or paste fetched from a fixed URL and written to a file"
+	strings:
+		$u1 = /['"]https?:\/\/[^'" \t\r\n]{4,200}\.(php|txt|phtml|jpg|gif)['"]/ nocase
+		$u2 = /https?:\/\/(www\.)?(pastebin\.com|hastebin\.com|paste\.ee|ghostbin\.[a-z]+|rentry\.co|controlc\.com|pastie\.org|dpaste\.[a-z]+)\/(raw|plain|dl)/ nocase
+		$g1 = /\b(curl_exec|file_get_contents|fopen|copy|fsockopen)[ \t]*\(/ nocase
+		$w1 = /\b(file_put_contents|fwrite|fputs|copy)[ \t]*\(/ nocase
+		$inc = /\b(require|include)(_once)?[ \t(]/ nocase
+		$cls = /\bclass[ \t]+[A-Za-z_]+[ \t\r\n]*(extends|implements|\{)/ nocase
+	condition:
+		wsid_php_tag and (($u1 and #u1 < 4) or $u2) and $g1 and $w1 and not $inc and not $cls
+}
+
 // code that writes request input into a PHP file
 rule wsid_input_to_php_file
 {

@@ -35,7 +35,10 @@ test) pkgs="$pkgs python3 python3-aiosmtpd e2fsprogs util-linux procps psmisc sy
       fi ;;
 fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 lint) pkgs="$pkgs cppcheck clang-tidy valgrind" ;;
-bench) pkgs="$pkgs hyperfine aide inotify-tools time e2fsprogs util-linux python3 yara xz-utils" ;;
+bench) pkgs="$pkgs hyperfine aide inotify-tools time e2fsprogs util-linux python3 yara xz-utils"
+       # real PHP libraries under /usr/share/php: benign code for bench/analyse.sh
+       pkgs="$pkgs php-symfony php-twig php-phpseclib php-guzzlehttp-psr7 php-monolog php-getid3
+             php-tcpdf php-doctrine-dbal php-nikic-fast-route php-laravel-framework" ;;
 *) echo "usage: $0 build|test|bench|fuzz|lint" >&2; exit 2 ;;
 esac
 missing=""

@@ -15,11 +15,13 @@
 #include <string.h>
 
 #include "analyse.h"
+#include "json.h"
 #include "phpscan.h"
 #include "util.h"
 #include "yarascan.h"
 
 struct analyse {
+	unsigned refs; /* analyse_hold; atomic: hash workers give theirs back */
 	struct yarascan *yara; /* NULL: our analyser alone */
 	char version[ANALYSE_RULES_VERSION_LEN + 1];
 };
@@ -48,6 +50,7 @@ analyse_new(const char *const *rule_globs, size_t nglobs, struct analyse **ret, 
 		crypto_hash_sha256_update(&hs, yarascan_digest(a->yara), crypto_hash_sha256_BYTES);
 	crypto_hash_sha256_final(&hs, d);
 	hex_encode(d, sizeof(d), a->version);
+	a->refs = 1;
 	*ret = a;
 	return 0;
 }
@@ -55,10 +58,18 @@ analyse_new(const char *const *rule_globs, size_t nglobs, struct analyse **ret, 
 void
 analyse_free(struct analyse *a)
 {
-	if (a == NULL)
+	if (a == NULL || __atomic_sub_fetch(&a->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	yarascan_free(a->yara);
 	free(a);
+}
+
+struct analyse *
+analyse_hold(struct analyse *a)
+{
+	if (a)
+		__atomic_add_fetch(&a->refs, 1, __ATOMIC_RELAXED);
+	return a;
 }
 
 const char *
@@ -157,4 +168,129 @@ analyse_buf(struct analyse *a, const uint8_t *p, size_t n, const char *name, str
 	else
 		ret->verdict = ANALYSE_CLEAN;
 	return 0;
+}
+
+/* one finding a line: "conf<TAB>line<TAB>class<TAB>rule<TAB>excerpt"; the
+ * excerpt is escaped (no tab, no newline), classes and rules are identifiers */
+size_t
+analyse_result_encode(const struct analyse_result *r, char *out, size_t sz)
+{
+	size_t n = 0;
+	unsigned i;
+
+	if (sz == 0)
+		return 0;
+	out[0] = '\0';
+	for (i = 0; i < r->n; i++) {
+		const struct analyse_finding *f = &r->f[i];
+		int k = snprintf(out + n, sz - n, "%d\t%u\t%s\t%s\t%s\n", f->conf, f->line, f->cls, f->rule,
+				 f->excerpt);
+
+		if (k < 0 || (size_t)k >= sz - n) {
+			out[n] = '\0';
+			break;
+		}
+		n += (size_t)k;
+	}
+	return n;
+}
+
+static bool
+field(const char **p, const char *end, char *out, size_t sz)
+{
+	const char *t = memchr(*p, '\t', (size_t)(end - *p));
+	size_t n;
+
+	if (t == NULL)
+		t = end;
+	n = (size_t)(t - *p);
+	if (n >= sz)
+		n = sz - 1;
+	memcpy(out, *p, n);
+	out[n] = '\0';
+	*p = t < end ? t + 1 : end;
+	return true;
+}
+
+int
+analyse_result_decode(const char *s, size_t len, enum analyse_verdict v, struct analyse_result *ret)
+{
+	const char *p = s, *end = s + len;
+
+	memset(ret, 0, sizeof(*ret));
+	if ((unsigned)v >= ANALYSE_VERDICT_MAX)
+		return -EINVAL;
+	ret->verdict = v;
+	while (p < end && ret->n < ANALYSE_FINDINGS_MAX) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		struct analyse_finding *f = &ret->f[ret->n];
+		char num[16];
+
+		if (nl == NULL)
+			nl = end;
+		field(&p, nl, num, sizeof(num));
+		f->conf = atoi(num);
+		field(&p, nl, num, sizeof(num));
+		f->line = (uint32_t)strtoul(num, NULL, 10);
+		field(&p, nl, f->cls, sizeof(f->cls));
+		field(&p, nl, f->rule, sizeof(f->rule));
+		field(&p, nl, f->excerpt, sizeof(f->excerpt));
+		if (f->cls[0] == '\0' || f->conf < 0 || f->conf > 2)
+			return -EINVAL;
+		ret->n++;
+		p = nl < end ? nl + 1 : end;
+	}
+	return 0;
+}
+
+size_t
+analyse_result_summary(const struct analyse_result *r, char *out, size_t sz)
+{
+	size_t n = 0;
+	unsigned i;
+
+	if (sz == 0)
+		return 0;
+	out[0] = '\0';
+	for (i = 0; i < r->n && i < 3; i++) {
+		const struct analyse_finding *f = &r->f[i];
+		int k = snprintf(out + n, sz - n, "%s%s (%s, line %u: %s)", i ? "; " : "", f->cls,
+				 analyse_conf_name(f->conf), f->line, f->excerpt);
+
+		if (k < 0 || (size_t)k >= sz - n) {
+			n = strlen(out);
+			break;
+		}
+		n += (size_t)k;
+	}
+	if (r->n > 3 && n + 16 < sz)
+		n += (size_t)snprintf(out + n, sz - n, "; %u more", r->n - 3);
+	return n;
+}
+
+const char *
+analyse_conf_name(int conf)
+{
+	return conf >= 2 ? "high" : conf == 1 ? "weak" : "note";
+}
+
+void
+analyse_findings_json(struct json *j, const struct analyse_result *r)
+{
+	unsigned i;
+
+	json_key(j, "findings");
+	json_arr_begin(j);
+	for (i = 0; i < r->n; i++) {
+		const struct analyse_finding *f = &r->f[i];
+
+		json_obj_begin(j);
+		json_kv_str(j, "class", f->cls);
+		json_kv_str(j, "confidence", analyse_conf_name(f->conf));
+		json_kv_str(j, "source", f->rule);
+		json_kv_int(j, "line", f->line);
+		json_kv_str(j, "excerpt", f->excerpt);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
 }

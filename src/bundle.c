@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "fpset.h"
 #include "hash.h"
 
@@ -654,7 +655,6 @@ bundle_writer_finish(struct bundle_writer *w, const uint8_t sk[BUNDLE_SECRET_LEN
 {
 	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
 	struct buf b;
-	size_t off = 0;
 	int fd = -1, r;
 
 	buf_init(&b, BUNDLE_MAX_TOTAL);
@@ -666,17 +666,10 @@ bundle_writer_finish(struct bundle_writer *w, const uint8_t sk[BUNDLE_SECRET_LEN
 		r = -errno;
 		goto out;
 	}
-	while (off < b.len) {
-		ssize_t n = write(fd, b.data + off, b.len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			snprintf(err, errsz, "%s: %s", esc_name(tmp), strerror(errno));
-			r = -EIO;
-			goto out;
-		}
-		off += (size_t)n;
+	if ((r = fd_write_all(fd, b.data, b.len)) < 0) {
+		snprintf(err, errsz, "%s: %s", esc_name(tmp), strerror(-r));
+		r = -EIO;
+		goto out;
 	}
 	if (fsync(fd) < 0 || close(fd) < 0) {
 		fd = -1;

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ident.h"
+#include "util.h"
 
 static const char *const verdict_names[VERDICT_MAX] = {
 	[VERDICT_OK] = "ok",
@@ -103,9 +103,28 @@ verdict_default_severity(enum verdict_kind v)
 }
 
 bool
-classify_is_code_name(const char *relpath, size_t len)
+classify_is_code_name(const char *name, size_t len)
 {
-	return ident_is_code(relpath, len);
+	static const char *const exts[] = { ".php", ".phtml", ".php3", ".php4", ".php5", ".php6",
+					    ".php7", ".php8", ".phar", ".pht", ".inc", ".cgi",
+					    ".pl", ".py", ".sh" };
+	const char *base = name;
+	size_t i, blen;
+
+	for (i = 0; i < len; i++)
+		if (name[i] == '/')
+			base = name + i + 1;
+	blen = len - (size_t)(base - name);
+	if ((blen == 9 && strncmp(base, ".htaccess", 9) == 0) ||
+	    (blen == 9 && strncmp(base, ".user.ini", 9) == 0))
+		return true;
+	for (i = 0; i < ARRAY_SIZE(exts); i++) {
+		size_t el = strlen(exts[i]);
+
+		if (blen > el && strncasecmp(base + blen - el, exts[i], el) == 0)
+			return true;
+	}
+	return false;
 }
 
 static const char *
@@ -130,7 +149,7 @@ classify_double_ext(const char *relpath, size_t len)
 	size_t blen, i;
 	const char *b = basename_of(relpath, len, &blen);
 
-	if (!ident_is_code(b, blen))
+	if (!classify_is_code_name(b, blen))
 		return false;
 	/* a media extension followed by another extension: x.jpg.php, x.png.phtml */
 	for (i = 0; i < sizeof(media) / sizeof(media[0]); i++) {
@@ -160,7 +179,7 @@ classify_hidden_code(const char *relpath, size_t len)
 		return false;
 	if ((blen == 9 && memcmp(b, ".htaccess", 9) == 0) || (blen == 9 && memcmp(b, ".user.ini", 9) == 0))
 		return false; /* named code of its own: judged by place */
-	return ident_is_code(b, blen);
+	return classify_is_code_name(b, blen);
 }
 
 bool
@@ -205,7 +224,7 @@ classify_php_head(const unsigned char *head, size_t n)
 void
 classify_change(const struct classify_input *in, struct verdict *out)
 {
-	bool code = ident_is_code(in->relpath, in->rlen) || in->php_head;
+	bool code = classify_is_code_name(in->relpath, in->rlen) || in->php_head;
 	const char *prod = in->product ? in->product : "the installation";
 	const char *ver = in->version ? in->version : "?";
 
@@ -243,7 +262,7 @@ classify_change(const struct classify_input *in, struct verdict *out)
 			why = "executable code disguised with a double extension";
 		else if (classify_hidden_code(in->relpath, in->rlen))
 			why = "hidden executable code (name starts with a dot)";
-		else if (in->php_head && !ident_is_code(in->relpath, in->rlen))
+		else if (in->php_head && !classify_is_code_name(in->relpath, in->rlen))
 			why = "PHP code in a file whose name does not say so";
 		if (why) {
 			out->kind = VERDICT_SUSPICIOUS;

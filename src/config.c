@@ -662,6 +662,38 @@ parse_sev_map(struct ctx *c, const struct ynode *n, const char *key, struct conf
 	return 0;
 }
 
+/* analysis.severity: finding class -> severity (classes are words of
+ * [a-z0-9_-]: wsid's own and those third-party rules name in their meta) */
+static int
+parse_class_sev(struct ctx *c, const struct ynode *n, struct config_sev_override **out, size_t *nout)
+{
+	const char *key = "analysis.severity";
+	size_t i, k;
+	int r;
+
+	if ((r = want(c, n, Y_MAP, key)) < 0)
+		return r;
+	for (i = 0; i < n->n; i += 2) {
+		const char *cls = n->kids[i]->value;
+		int sev;
+
+		for (k = 0; cls[k]; k++)
+			if (!((cls[k] >= 'a' && cls[k] <= 'z') || (cls[k] >= '0' && cls[k] <= '9') ||
+			      cls[k] == '-' || cls[k] == '_'))
+				break;
+		if (k == 0 || cls[k] || k > 63)
+			return fail(c, n->kids[i]->line, n->kids[i]->col,
+				    "%s: '%s' is not a finding class (a word of a-z, 0-9, - and _)", key, cls);
+		if ((r = get_severity(c, n->kids[i + 1], key, &sev)) < 0)
+			return r;
+		*out = xreallocarray(*out, *nout + 1, sizeof(**out));
+		(*out)[*nout].verdict = xstrdup(cls);
+		(*out)[*nout].severity = sev;
+		(*nout)++;
+	}
+	return 0;
+}
+
 static void
 route_free(struct config_route *r)
 {
@@ -930,7 +962,7 @@ parse_retention(struct ctx *c, const struct ynode *n, struct config *cfg)
 static const char *const top_keys[] = {
 	"database", "control_socket", "fingerprints", "customers_dir", "log_level", "hash_workers",
 	"max_file_size", "reconcile_interval", "debounce", "queue_size", "webspaces", "customers",
-	"ignore", "severity", "notify", "metrics", "trusted_keys", "classify", "retention", "fetch", NULL,
+	"ignore", "severity", "notify", "metrics", "trusted_keys", "classify", "retention", "fetch", "analysis", NULL,
 };
 
 /* fetch: sources (NAME: base URL), timeout, max_size, interval, negative_ttl
@@ -1100,6 +1132,32 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 					r = get_str_list(c, vv, "classify.web_server_processes",
 							 &cfg->web_server_processes, &cfg->nweb_server_processes,
 							 false);
+				}
+			}
+		}
+		else if (strcmp(k, "analysis") == 0) {
+			static const char *const ak[] = { "enabled", "rules", "max_size", "severity", NULL };
+
+			if ((r = want(c, v, Y_MAP, k)) < 0 || (r = check_keys(c, v, k, ak)) < 0)
+				return r;
+			for (j = 0; j < v->n && r == 0; j += 2) {
+				const char *kk = v->kids[j]->value;
+				const struct ynode *vv = v->kids[j + 1];
+
+				if (strcmp(kk, "enabled") == 0) {
+					r = get_bool(c, vv, "analysis.enabled", &cfg->analysis_enabled);
+				} else if (strcmp(kk, "severity") == 0) {
+					r = parse_class_sev(c, vv, &cfg->analysis_severity, &cfg->nanalysis_severity);
+				} else if (strcmp(kk, "max_size") == 0) {
+					r = get_size(c, vv, "analysis.max_size", &cfg->analysis_max_size);
+					if (r == 0 && cfg->analysis_max_size == 0)
+						r = fail(c, vv->line, vv->col, "analysis.max_size: at least 1 byte");
+				} else {
+					free_str_list(cfg->analysis_rules, cfg->nanalysis_rules);
+					cfg->analysis_rules = NULL;
+					cfg->nanalysis_rules = 0;
+					r = get_str_list(c, vv, "analysis.rules", &cfg->analysis_rules,
+							 &cfg->nanalysis_rules, false);
 				}
 			}
 		}
@@ -1300,6 +1358,10 @@ config_default(void)
 	c->component_dirs[c->ncomponent_dirs++] = xstrdup("lib/plugins");
 	c->component_dirs[c->ncomponent_dirs++] = xstrdup("lib/tpl");
 	c->component_dirs[c->ncomponent_dirs++] = xstrdup("plugins");
+	c->analysis_enabled = true;
+	c->analysis_max_size = 4ull << 20;
+	c->analysis_rules = xcalloc(1, sizeof(char *));
+	c->analysis_rules[c->nanalysis_rules++] = xstrdup(WSID_DATADIR "/rules/*.yar");
 	c->web_server_processes = xcalloc(8, sizeof(char *));
 	c->web_server_processes[c->nweb_server_processes++] = xstrdup("php-fpm*");
 	c->web_server_processes[c->nweb_server_processes++] = xstrdup("php*");
@@ -1387,6 +1449,10 @@ config_free(struct config *c)
 	free_str_list(c->component_dirs, c->ncomponent_dirs);
 	free_str_list(c->fetch_sources, c->nfetch_sources);
 	free_str_list(c->web_server_processes, c->nweb_server_processes);
+	free_str_list(c->analysis_rules, c->nanalysis_rules);
+	for (i = 0; i < c->nanalysis_severity; i++)
+		free(c->analysis_severity[i].verdict);
+	free(c->analysis_severity);
 	free(c);
 }
 

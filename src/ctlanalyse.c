@@ -19,7 +19,11 @@
 #include <unistd.h>
 
 #include "analyse.h"
+#include "classify.h"
+#include "hash.h"
+#include "ident.h"
 #include "json.h"
+#include "scan.h"
 #include "util.h"
 
 #ifndef WSID_DATADIR
@@ -34,6 +38,7 @@ struct walk {
 	struct analyse *an;
 	size_t max_size;
 	bool json, verbose;
+	struct json *jout; /* set: objects go into this open array (wsidctl scan --json) */
 	unsigned files, malicious, suspicious, skipped, errors;
 	uint8_t *data; /* one buffer of max_size, reused */
 };
@@ -51,35 +56,26 @@ static void
 print_json(struct walk *w, const char *path, const struct analyse_result *r, const char *reason)
 {
 	struct buf b;
-	struct json j;
-	unsigned i;
+	struct json j, *jp = w->jout;
 
-	buf_init(&b, 1024 * 1024);
-	json_init(&j, &b);
-	json_obj_begin(&j);
-	json_kv_name(&j, "path", path, strlen(path));
-	if (r == NULL) {
-		json_kv_str(&j, "verdict", "not-analysed");
-		json_kv_str(&j, "reason", reason);
-	} else {
-		json_kv_str(&j, "verdict", analyse_verdict_name(r->verdict));
-		json_kv_str(&j, "rules_version", analyse_rules_version(w->an));
-		json_key(&j, "findings");
-		json_arr_begin(&j);
-		for (i = 0; i < r->n; i++) {
-			const struct analyse_finding *f = &r->f[i];
-
-			json_obj_begin(&j);
-			json_kv_str(&j, "class", f->cls);
-			json_kv_str(&j, "confidence", f->conf >= 2 ? "high" : f->conf == 1 ? "weak" : "note");
-			json_kv_str(&j, "source", f->rule);
-			json_kv_int(&j, "line", f->line);
-			json_kv_str(&j, "excerpt", f->excerpt);
-			json_obj_end(&j);
-		}
-		json_arr_end(&j);
+	if (jp == NULL) {
+		buf_init(&b, 1024 * 1024);
+		json_init(&j, &b);
+		jp = &j;
 	}
-	json_obj_end(&j);
+	json_obj_begin(jp);
+	json_kv_name(jp, "path", path, strlen(path));
+	if (r == NULL) {
+		json_kv_str(jp, "verdict", "not-analysed");
+		json_kv_str(jp, "reason", reason);
+	} else {
+		json_kv_str(jp, "verdict", analyse_verdict_name(r->verdict));
+		json_kv_str(jp, "rules_version", analyse_rules_version(w->an));
+		analyse_findings_json(jp, r);
+	}
+	json_obj_end(jp);
+	if (w->jout)
+		return;
 	if (b.data)
 		printf("%s\n", b.data);
 	buf_free(&b);
@@ -165,8 +161,10 @@ analyse_fd(struct walk *w, int fd, const char *path)
 		w->malicious++;
 	else if (r.verdict == ANALYSE_SUSPICIOUS)
 		w->suspicious++;
-	if (w->json)
+	if (w->json && (w->jout == NULL || r.verdict != ANALYSE_CLEAN))
 		print_json(w, path, &r, NULL);
+	else if (w->json)
+		return;
 	else if (r.verdict != ANALYSE_CLEAN)
 		print_text(path, &r);
 	else if (w->verbose)
@@ -352,4 +350,78 @@ ctl_analyse(int argc, char **argv, bool json)
 	if (w.errors)
 		return 2;
 	return w.malicious + w.suspicious > 0 ? 1 : 0;
+}
+
+/* the rules wsidctl uses by default: ours, or none installed: phpscan alone */
+static int
+default_analyser(struct analyse **ret, char *err, size_t errsz)
+{
+	const char *g = DEFAULT_RULES;
+	int rc = analyse_new(&g, 1, ret, err, errsz);
+
+	if (rc == -ENOENT)
+		rc = analyse_new(NULL, 0, ret, err, errsz);
+	return rc;
+}
+
+int
+ctl_analyse_scan_tree(const struct scan_tree *t, struct json *jout, unsigned *ret_found)
+{
+	struct walk w;
+	char err[1024];
+	int rootfd = t->rootfd, rc = 0;
+	size_t i;
+
+	memset(&w, 0, sizeof(w));
+	w.max_size = DEFAULT_MAX_SIZE;
+	w.json = jout != NULL;
+	w.jout = jout;
+	if (default_analyser(&w.an, err, sizeof(err)) < 0) {
+		fprintf(stderr, "wsidctl: scan: rules: %s\n", err);
+		return -EINVAL;
+	}
+	if (rootfd < 0)
+		rootfd = open(t->root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (rootfd < 0) {
+		rc = -errno;
+		fprintf(stderr, "wsidctl: scan: %s: %s\n", esc_name(t->root), strerror(errno));
+		goto out;
+	}
+	w.data = xmalloc(w.max_size);
+	for (i = 0; i < t->nfiles; i++) {
+		const struct scan_file *f = scan_file_at(t, i);
+		char head[32];
+		size_t fl;
+		char *full;
+		int fd, n;
+
+		/* code that is no release: release content is never analysed */
+		if (f->kind != SCAN_FILE || f->status != HASH_OK || f->nmatches > 0 || f->size == 0)
+			continue;
+		if (!ident_is_code(f->path, f->pathlen) &&
+		    ((n = scan_read_small(rootfd, f->path, head, sizeof(head))) <= 0 ||
+		     !classify_php_head((const uint8_t *)head, (size_t)n)))
+			continue;
+		full = path_join(t->root, strlen(t->root), f->path, f->pathlen, &fl);
+		fd = hash_open_beneath(rootfd, f->path);
+		if (fd < 0) {
+			w.errors++;
+			fprintf(stderr, "wsidctl: %s: %s\n", esc_name(full), strerror(-fd));
+		} else {
+			analyse_fd(&w, fd, full);
+			close(fd);
+		}
+		free(full);
+	}
+	if (jout == NULL)
+		fprintf(stderr, "analysed %u files that are no release: %u malicious, %u suspicious; %u not "
+				"analysed, %u errors\n",
+			w.files, w.malicious, w.suspicious, w.skipped, w.errors);
+	*ret_found = w.malicious + w.suspicious;
+out:
+	if (rootfd >= 0 && rootfd != t->rootfd)
+		close(rootfd);
+	free(w.data);
+	analyse_free(w.an);
+	return rc;
 }

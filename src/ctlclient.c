@@ -2,7 +2,6 @@
 /* Control socket client; see ctlclient.h. */
 #include "ctlclient.h"
 
-
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -11,6 +10,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include "jsonparse.h"
 
 int
 ctlclient_connect(const char *path)
@@ -123,30 +124,51 @@ ctlclient_call(const char *path, const char *verb, const char *arg, int timeout_
 	return r;
 }
 
-/* a tiny extractor for flat JSON fields the CLI prints (the daemon's replies) */
+/* a top-level field of a reply, found by the JSON parser (a key nested in
+ * another object, or text inside a string, is not the field) */
 bool
 json_field(const char *json, const char *key, char *out, size_t outsz)
 {
-	char pat[64];
+	struct jnode *root = NULL;
+	const struct jnode *v;
 	const char *p, *e;
+	char err[128];
+	bool ok = false;
 	size_t n;
 
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	p = strstr(json, pat);
-	if (p == NULL)
+	if (outsz == 0 || jsonp_parse(json, strlen(json), &root, err, sizeof(err)) < 0)
 		return false;
-	p += strlen(pat);
-	if (*p == '"') {
-		p++;
+	if (root->t != J_OBJ || (v = jsonp_get(root, key)) == NULL)
+		goto out;
+	switch (v->t) {
+	case J_STR:
+		/* the text between the quotes as the daemon wrote it: escapes
+		 * stay escaped, so a name never reaches a terminal raw */
+		p = json + v->off + 1;
 		for (e = p; *e && *e != '"'; e++)
 			if (*e == '\\' && e[1])
 				e++;
-	} else {
-		for (e = p; *e && *e != ',' && *e != '}'; e++)
-			;
+		break;
+	case J_NUM:
+		p = v->s;
+		e = p + strlen(p);
+		break;
+	case J_BOOL:
+		p = v->b ? "true" : "false";
+		e = p + strlen(p);
+		break;
+	case J_NULL:
+		p = "null";
+		e = p + 4;
+		break;
+	default: /* objects and arrays are not flat fields */
+		goto out;
 	}
 	n = (size_t)(e - p) < outsz - 1 ? (size_t)(e - p) : outsz - 1;
 	memcpy(out, p, n);
 	out[n] = '\0';
-	return true;
+	ok = true;
+out:
+	jsonp_free(root);
+	return ok;
 }

@@ -33,25 +33,6 @@ prerelease(const char *v)
 }
 
 void
-release_branch(const char *version, char *out, int outsz)
-{
-	const char *d1 = strchr(version, '.'), *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
-	int n;
-
-	if (d1 && d2)
-		n = (int)(d2 - version);
-	else if (d1)
-		n = (int)strlen(version);
-	else {
-		/* date versions: 2022-07-31a is a hotfix of 2022-07-31 */
-		n = (int)strlen(version);
-		while (n > 0 && isalpha((unsigned char)version[n - 1]))
-			n--;
-	}
-	snprintf(out, (size_t)outsz, "%.*s", n, version);
-}
-
-void
 release_state_of(const char *const *versions, int nversions, const char *version,
 		 struct release_state *out)
 {
@@ -61,7 +42,7 @@ release_state_of(const char *const *versions, int nversions, const char *version
 
 	memset(out, 0, sizeof(*out));
 	out->state = "unknown";
-	release_branch(version, br, sizeof(br));
+	version_branch(version, br, sizeof(br));
 	for (i = 0; i < nversions; i++) {
 		const char *v = versions[i];
 
@@ -71,7 +52,7 @@ release_state_of(const char *const *versions, int nversions, const char *version
 			continue;
 		if (out->latest == NULL || version_cmp(v, out->latest) > 0)
 			out->latest = v;
-		release_branch(v, vb, sizeof(vb));
+		version_branch(v, vb, sizeof(vb));
 		if (strcmp(vb, br) == 0 && (out->branch_latest == NULL || version_cmp(v, out->branch_latest) > 0))
 			out->branch_latest = v;
 		if (version_cmp(v, version) > 0)
@@ -498,9 +479,10 @@ ctl_files(int argc, char **argv, const struct ctl_env *env)
 	rel = bl < plen ? path + bl + 1 : "";
 	rl = bl < plen ? plen - bl - 1 : 0;
 	q = store_prepare(s, "SELECT f.relpath, f.verdict, f.known, f.status, f.size, f.mtime_ns, f.mode, "
-			     "f.uid, f.sha256, i.product, i.version, f.updated_at, w.customer FROM files f "
+			     "f.uid, f.sha256, i.product, i.version, f.updated_at, w.customer, a.verdict, "
+			     "a.findings, a.rules_version FROM files f "
 			     "JOIN webspaces w ON w.id=f.webspace_id LEFT JOIN installations i ON "
-			     "i.id=f.installation_id WHERE f.webspace_id=?1 AND (f.relpath=?2 OR ?5 OR "
+			     "i.id=f.installation_id LEFT JOIN analysis a ON a.sha256=f.sha256 WHERE f.webspace_id=?1 AND (f.relpath=?2 OR ?5 OR "
 			     "(f.relpath>=?3 AND f.relpath<?4)) ORDER BY f.relpath");
 	if (q == NULL) {
 		free(best);
@@ -523,6 +505,11 @@ ctl_files(int argc, char **argv, const struct ctl_env *env)
 		       "PATH");
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		char hex[65] = "-";
+		struct analyse_result ar;
+		bool analysed = sqlite3_column_type(q, 13) != SQLITE_NULL &&
+				analyse_result_decode(sqlite3_column_text(q, 14) ? (const char *)sqlite3_column_text(q, 14) : "",
+						      (size_t)sqlite3_column_bytes(q, 14),
+						      (enum analyse_verdict)sqlite3_column_int(q, 13), &ar) == 0;
 		size_t fl;
 		char *full = path_join(best, bl, sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0), &fl);
 
@@ -553,6 +540,17 @@ ctl_files(int argc, char **argv, const struct ctl_env *env)
 			json_kv_str(&j, "version", (const char *)sqlite3_column_text(q, 10));
 			eventfmt_time(sqlite3_column_int64(q, 11) * 1000000000, ts, sizeof(ts));
 			json_kv_str(&j, "updated_at", ts);
+			/* what the analysis found in this content (null: never analysed) */
+			json_key(&j, "analysis");
+			if (analysed) {
+				json_obj_begin(&j);
+				json_kv_str(&j, "verdict", analyse_verdict_name(ar.verdict));
+				json_kv_str(&j, "rules_version", (const char *)sqlite3_column_text(q, 15));
+				analyse_findings_json(&j, &ar);
+				json_obj_end(&j);
+			} else {
+				json_null(&j);
+			}
 			json_obj_end(&j);
 			printf("%s\n", b.data);
 			buf_free(&b);
@@ -565,6 +563,12 @@ ctl_files(int argc, char **argv, const struct ctl_env *env)
 			       (long long)sqlite3_column_int64(q, 4), hex);
 			print_escaped_padded(full, fl, 0);
 			printf("\n");
+			if (analysed && ar.verdict != ANALYSE_CLEAN) {
+				char sum[512];
+
+				analyse_result_summary(&ar, sum, sizeof(sum));
+				printf("%-16s analysis: %s: %s\n", "", analyse_verdict_name(ar.verdict), sum);
+			}
 		}
 		free(full);
 	}

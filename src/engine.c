@@ -202,6 +202,13 @@ struct engine {
 	 * while commits keep failing */
 	uint64_t repair_ns;
 	uint64_t repair_delay_ms;
+	/* contents being analysed: SHA-256 -> struct an_defer list of the
+	 * changes waiting for it (the first is the job's) */
+	struct hmap an_inflight;
+	/* the analysis a worker just returned (on_analysed), for judge */
+	const struct analyse_result *an_now;
+	const uint8_t *an_now_sha;
+	int an_now_err;
 };
 
 #define REPAIR_DELAY_MIN_MS 1000
@@ -1052,7 +1059,18 @@ struct judgement {
 	size_t cklen;
 	bool have_writer;
 	struct proc_info writer;
+	/* analysis of unknown code */
+	bool an_wanted;  /* code that is no release: analysed (or to be) */
+	bool an_have;    /* ar holds its result */
+	bool an_cached;  /* taken from the cache */
+	struct analyse_result ar;
 };
+
+static void analysis_judge(struct engine *e, const char *relpath, size_t rlen, const struct hash_result *res,
+			   bool code_by_name, struct judgement *J);
+static void analysis_detail(const struct engine *e, const struct analyse_result *ar, struct buf *out);
+static void res_from_row(struct webspace *w, const struct file_row *row, const char *relpath,
+			 struct hash_result *ret);
 
 static void
 judge(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
@@ -1130,6 +1148,8 @@ judge(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
 				 c.top, c.copies);
 		}
 	}
+	if (have_sha && change != CHANGE_DELETED && !ci.trusted && !ci.known_bad)
+		analysis_judge(e, relpath, rlen, res, ident_is_code(relpath, rlen), J);
 	J->sev = J->vd.severity;
 	if (e->o.severity)
 		J->sev = e->o.severity(e->o.severity_ud, w->customer, J->vd.kind, J->sev);
@@ -1231,9 +1251,12 @@ record_change(struct engine *e, struct webspace *w, const char *relpath, size_t 
 	struct judgement J;
 	struct event_row ev;
 	struct file_row row;
+	struct buf detail = { 0 };
 	int64_t id = 0;
 
 	judge(e, w, relpath, rlen, change, res, pid, &J);
+	if (J.an_cached)
+		e->stats.analysis_cache_hits++;
 	batch_begin(e);
 	if (change == CHANGE_DELETED) {
 		state_file_delete(e->st, w->id, relpath, rlen);
@@ -1247,6 +1270,11 @@ record_change(struct engine *e, struct webspace *w, const char *relpath, size_t 
 		ev.oplen = oplen;
 		ev.old_sha256 = old && old->has_sha ? old->sha256 : NULL;
 		ev.new_sha256 = have_sha ? res->sha256 : NULL;
+		if (J.an_have && J.ar.verdict != ANALYSE_CLEAN) {
+			buf_init(&detail, 1 << 16);
+			analysis_detail(e, &J.ar, &detail);
+			ev.detail = detail.data;
+		}
 		/* a file back at its release's content while the installation's
 		 * window is open (an update copying a file twice) joins the rest */
 		ev.held = change != CHANGE_BASELINE &&
@@ -1265,7 +1293,386 @@ record_change(struct engine *e, struct webspace *w, const char *relpath, size_t 
 	    (J.k.known != KNOWN_NONE || J.k.release_path ||
 	     (old && old->known[0] && strcmp(old->known, "unknown") != 0)))
 		w->reident_ns = now_mono_ns() + e->o.reident_ms * 1000000ull;
+	buf_free(&detail);
 	return id;
+}
+
+/* ---- analysis of unknown code (analyse.h) ----
+ *
+ * Code whose content is no release (new, changed-unknown, tampered, foreign,
+ * suspicious) is analysed once per content and rule set: the result is cached
+ * per SHA-256 (state_analysis_get). A content the cache does not hold waits
+ * for an analysis job on the hash workers (the main loop never reads a file);
+ * when it comes back, the change is recorded with its findings. */
+
+struct an_defer {
+	int64_t ws;
+	char *relpath;
+	int pid;
+	const char *source; /* "live", "reconcile", "baseline", "rules" (static) */
+	bool event_always;
+	enum change_kind change; /* CHANGE_RECLASSIFIED: new rules judge a stored file again */
+	struct hash_result res;
+	struct an_defer *next;
+};
+
+static void
+an_defer_free(struct an_defer *d)
+{
+	while (d) {
+		struct an_defer *n = d->next;
+
+		free(d->relpath);
+		free(d);
+		d = n;
+	}
+}
+
+static bool
+analysis_verdict_applies(enum verdict_kind v)
+{
+	return v == VERDICT_NEW || v == VERDICT_CHANGED_UNKNOWN || v == VERDICT_TAMPERED ||
+	       v == VERDICT_FOREIGN || v == VERDICT_SUSPICIOUS;
+}
+
+/* the names a web server hands to PHP as they are (.htaccess or .user.ini
+ * can add others: those are analysed themselves) */
+static bool
+web_runs_name(const char *relpath, size_t rlen)
+{
+	static const char *const exts[] = { ".php", ".phtml", ".php3", ".php4", ".php5", ".php7",
+					    ".php8", ".phar", ".pht", ".cgi", ".pl", ".py", ".sh" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(exts); i++) {
+		size_t el = strlen(exts[i]);
+
+		if (rlen > el && strncasecmp(relpath + rlen - el, exts[i], el) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void
+analysis_detail(const struct engine *e, const struct analyse_result *ar, struct buf *out)
+{
+	struct json j;
+
+	json_init(&j, out);
+	json_obj_begin(&j);
+	json_key(&j, "analysis");
+	json_obj_begin(&j);
+	json_kv_str(&j, "verdict", analyse_verdict_name(ar->verdict));
+	json_kv_str(&j, "rules_version", e->o.an ? analyse_rules_version(e->o.an) : "");
+	analyse_findings_json(&j, ar);
+	json_obj_end(&j);
+	json_obj_end(&j);
+}
+
+/* the configured severities per finding class (analysis.severity) applied to
+ * a result: the verdict follows the findings' new confidences */
+static void
+analysis_class_severities(const struct engine *e, struct analyse_result *ar)
+{
+	unsigned i, k = 0, notes = 0;
+	bool any = false;
+	int worst = -1;
+
+	if (e->o.an_class_severity == NULL)
+		return;
+	for (i = 0; i < ar->n; i++) {
+		int sev = e->o.an_class_severity(e->o.an_class_severity_ud, ar->f[i].cls);
+
+		if (sev >= 0) {
+			any = true;
+			if (sev == SEV_INFO)
+				continue; /* dropped */
+			ar->f[i].conf = sev >= SEV_CRITICAL ? 2 : 1;
+		}
+		ar->f[k++] = ar->f[i];
+	}
+	if (!any)
+		return;
+	ar->n = k;
+	for (i = 0; i < ar->n; i++) {
+		if (ar->f[i].conf > worst)
+			worst = ar->f[i].conf;
+		notes += ar->f[i].conf == 0;
+	}
+	ar->verdict = worst >= 2 ? ANALYSE_MALICIOUS
+		      : worst == 1 || notes >= 2 ? ANALYSE_SUSPICIOUS
+						 : ANALYSE_CLEAN;
+}
+
+static void
+reason_prepend(struct verdict *vd, const char *head, const char *sum)
+{
+	char was[sizeof(vd->reason)];
+
+	memcpy(was, vd->reason, sizeof(was));
+	snprintf(vd->reason, sizeof(vd->reason), "%s: %.200s; %.100s", head, sum, was);
+}
+
+/* what the analysis says about a change classify_change judged */
+static void
+analysis_judge(struct engine *e, const char *relpath, size_t rlen, const struct hash_result *res,
+	       bool code_by_name, struct judgement *J)
+{
+	bool code = code_by_name || classify_php_head(res->head, res->headlen);
+	enum verdict_kind k = J->vd.kind;
+	char sum[sizeof(J->vd.reason)];
+
+	/* an empty file is no evidence of anything: no release "holds" it */
+	if (res->size == 0 && k == VERDICT_FOREIGN) {
+		J->vd.kind = VERDICT_NEW;
+		J->vd.severity = verdict_default_severity(VERDICT_NEW);
+		snprintf(J->vd.reason, sizeof(J->vd.reason), "an empty file (no evidence of anything)");
+		return;
+	}
+	if (e->o.an == NULL || !code || !analysis_verdict_applies(k) || res->size == 0)
+		return;
+	J->an_wanted = true;
+	if (e->o.an_max_size && res->size > e->o.an_max_size) {
+		size_t n = strlen(J->vd.reason);
+
+		snprintf(J->vd.reason + n, sizeof(J->vd.reason) - n,
+			 " (not analysed: larger than analysis max_size)");
+		return;
+	}
+	if (e->an_now && memcmp(e->an_now_sha, res->sha256, SHA256_LEN) == 0) {
+		J->ar = *e->an_now;
+		J->an_have = true;
+	} else if (e->an_now_err && e->an_now_sha && memcmp(e->an_now_sha, res->sha256, SHA256_LEN) == 0) {
+		size_t n = strlen(J->vd.reason);
+
+		snprintf(J->vd.reason + n, sizeof(J->vd.reason) - n, " (not analysed: %s)",
+			 strerror(-e->an_now_err));
+		return;
+	} else if (state_analysis_get(e->st, res->sha256, analyse_rules_version(e->o.an), &J->ar) == 0) {
+		J->an_have = J->an_cached = true;
+	} else {
+		return; /* analysis_defer submits it */
+	}
+	analysis_class_severities(e, &J->ar);
+	if (J->ar.verdict == ANALYSE_CLEAN) {
+		/* a name alone does not decide: code that does nothing found and
+		 * that the web server would not run by its name, or a release's
+		 * own .htaccess elsewhere, is no alarm */
+		if ((k == VERDICT_SUSPICIOUS || k == VERDICT_FOREIGN) && !web_runs_name(relpath, rlen)) {
+			char was[sizeof(J->vd.reason)];
+
+			memcpy(was, J->vd.reason, sizeof(was));
+			J->vd.kind = VERDICT_NEW;
+			J->vd.severity = verdict_default_severity(VERDICT_NEW);
+			snprintf(J->vd.reason, sizeof(J->vd.reason),
+				 "analysed: nothing found, and the web server does not run it by its name "
+				 "(was: %.200s)", was);
+		}
+		return;
+	}
+	analyse_result_summary(&J->ar, sum, sizeof(sum) - 100);
+	if (J->ar.verdict == ANALYSE_MALICIOUS || k == VERDICT_TAMPERED) {
+		J->vd.kind = VERDICT_MALICIOUS;
+		J->vd.severity = SEV_CRITICAL;
+		reason_prepend(&J->vd, "malicious code", sum);
+	} else {
+		if (k != VERDICT_SUSPICIOUS || J->vd.severity < SEV_WARNING) {
+			J->vd.kind = VERDICT_SUSPICIOUS;
+			J->vd.severity = SEV_WARNING;
+		}
+		reason_prepend(&J->vd, "suspicious code", sum);
+	}
+}
+
+/* A change whose content waits for its analysis: the job goes to the hash
+ * workers and the change is recorded when it comes back (on_analysed).
+ * false: record it now (nothing to analyse, or the result is cached). */
+static bool
+analysis_defer(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
+	       enum change_kind change, const struct hash_result *res, int pid, const char *source,
+	       bool event_always)
+{
+	struct judgement J;
+	struct hash_job *j;
+	struct an_defer *d, **head;
+	int fresh;
+
+	/* cheap checks first: a change that is no code costs nothing more */
+	if (e->o.an == NULL || res->status != HASH_OK || res->size == 0 ||
+	    (!ident_is_code(relpath, rlen) && !classify_php_head(res->head, res->headlen)))
+		return false;
+	judge(e, w, relpath, rlen, change, res, 0, &J);
+	if (!J.an_wanted || J.an_have || (e->o.an_max_size && res->size > e->o.an_max_size))
+		return false;
+	d = xcalloc(1, sizeof(*d));
+	d->ws = w->id;
+	d->relpath = xstrndup(relpath, rlen);
+	d->pid = pid;
+	d->source = source;
+	d->event_always = event_always;
+	d->change = change;
+	d->res = *res;
+	/* the same content in flight already (a shell copied into many
+	 * webspaces at once): wait for its result */
+	head = (struct an_defer **)hmap_put(&e->an_inflight, res->sha256, SHA256_LEN, &fresh);
+	if (!fresh) {
+		d->next = (*head)->next;
+		(*head)->next = d;
+		return true;
+	}
+	*head = d;
+	j = xcalloc(1, sizeof(*j));
+	j->root = xstrdup(w->root);
+	j->rid = w->rid;
+	j->relpath = xstrndup(relpath, rlen);
+	j->mount_fd = -1;
+	j->an = analyse_hold(e->o.an);
+	j->an_max = e->o.an_max_size ? e->o.an_max_size : UINT64_MAX;
+	memcpy(j->an_expect, res->sha256, SHA256_LEN);
+	if (hashpool_submit(e->pool, j) < 0) {
+		hmap_del(&e->an_inflight, res->sha256, SHA256_LEN);
+		hash_job_free(j);
+		an_defer_free(d);
+		return false;
+	}
+	e->stats.analysis_backlog++;
+	return true;
+}
+
+/* a change whose analysis came back: recorded with it */
+static void
+analysed_record(struct engine *e, struct hash_job *j, struct an_defer *d, bool own)
+{
+	struct webspace *w = ws_get(e, d->ws);
+	size_t rlen = strlen(d->relpath);
+	struct file_row old;
+	bool had;
+
+	/* gone, or a root registered since (its reconcile covers the file) */
+	if (w == NULL || (own && !root_id_equal(&j->rid, &w->rid)))
+		return;
+	had = state_file_get(e->st, w->id, d->relpath, rlen, &old) == 0;
+	if (d->change == CHANGE_RECLASSIFIED) {
+		/* new rules: a stored file whose verdict they change */
+		struct hash_result res;
+		struct judgement J;
+
+		if (!had || !old.has_sha || memcmp(old.sha256, j->an_expect, SHA256_LEN) != 0)
+			return;
+		res_from_row(w, &old, d->relpath, &res);
+		e->an_now = j->an_err == 0 ? j->ar : NULL;
+		e->an_now_sha = j->an_expect;
+		judge(e, w, d->relpath, rlen, CHANGE_RECLASSIFIED, &res, 0, &J);
+		if (strcmp(old.verdict, verdict_name(J.vd.kind)) != 0) {
+			e->stats.analysis_rejudged++;
+			record_change(e, w, d->relpath, rlen, CHANGE_RECLASSIFIED, &res, &old, NULL, 0, 0,
+				      "rules", false);
+		}
+		e->an_now = NULL;
+		e->an_now_sha = NULL;
+		return;
+	}
+	/* recorded already, or something newer is (its own change was judged) */
+	if (had && ((old.has_sha && memcmp(old.sha256, j->an_expect, SHA256_LEN) == 0) ||
+		    old.ctime_ns > d->res.ctime_ns))
+		return;
+	e->an_now = j->an_err == 0 ? j->ar : NULL;
+	e->an_now_err = j->an_err;
+	e->an_now_sha = j->an_expect;
+	record_change(e, w, d->relpath, rlen, d->change, &d->res, had ? &old : NULL, NULL, 0, d->pid,
+		      d->source, d->event_always);
+	e->an_now = NULL;
+	e->an_now_sha = NULL;
+	e->an_now_err = 0;
+}
+
+static void
+on_analysed(struct engine *e, struct hash_job *j)
+{
+	struct an_defer *list = hmap_del(&e->an_inflight, j->an_expect, SHA256_LEN), *d;
+
+	e->stats.analysis_backlog--;
+	if (j->an_err == 0 && j->ar) {
+		e->stats.analyses++;
+		if (j->ar->verdict != ANALYSE_CLEAN)
+			e->stats.analysis_findings++;
+		if (j->an == e->o.an) {
+			batch_begin(e);
+			state_analysis_put(e->st, j->an_expect, analyse_rules_version(j->an), j->ar);
+		}
+	} else if (j->an_err != -ESTALE) {
+		e->stats.analysis_skipped++;
+	}
+	/* the job's file changed since it was hashed: its own change follows;
+	 * the others holding the content are judged again by it */
+	for (d = list; d; d = d->next) {
+		struct webspace *w;
+
+		if (j->an_err != -ESTALE) {
+			analysed_record(e, j, d, d == list);
+			continue;
+		}
+		if (d == list || (w = ws_get(e, d->ws)) == NULL)
+			continue;
+		/* another copy of the content: analysed from its own file */
+		if (!analysis_defer(e, w, d->relpath, strlen(d->relpath), d->change, &d->res, d->pid,
+				    d->source, d->event_always)) {
+			struct file_row old;
+			bool had = state_file_get(e->st, w->id, d->relpath, strlen(d->relpath), &old) == 0;
+
+			record_change(e, w, d->relpath, strlen(d->relpath), d->change, &d->res,
+				      had ? &old : NULL, NULL, 0, d->pid, d->source, d->event_always);
+		}
+	}
+	an_defer_free(list);
+}
+
+/* New rules: every stored file whose content was analysed under other rules
+ * is analysed again on the workers (one job per content) and judged again
+ * when its result is back (analysed_record). One scan of files, as marks do. */
+static void
+analysis_rejudge(struct engine *e)
+{
+	sqlite3_stmt *q;
+	size_t n = 0;
+
+	engine_flush(e);
+	q = store_prepare(e->s, "SELECT f.webspace_id, f.relpath FROM files f JOIN analysis a ON "
+				"a.sha256=f.sha256 WHERE a.rules_version<>?1");
+	if (q == NULL)
+		return;
+	sqlite3_bind_text(q, 1, analyse_rules_version(e->o.an), -1, SQLITE_STATIC);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		int64_t ws = sqlite3_column_int64(q, 0);
+		size_t len = (size_t)sqlite3_column_bytes(q, 1);
+		char *path = xstrndup(len ? sqlite3_column_blob(q, 1) : "", len);
+		struct webspace *w = ws_get(e, ws);
+		struct file_row row;
+		struct hash_result res;
+
+		if (w && state_file_get(e->st, ws, path, len, &row) == 0 && row.has_sha) {
+			res_from_row(w, &row, path, &res);
+			if (analysis_defer(e, w, path, len, CHANGE_RECLASSIFIED, &res, 0, "rules", false))
+				n++;
+		}
+		free(path);
+	}
+	sqlite3_finalize(q);
+	if (n)
+		log_info("analysis: new rules: %zu file%s analysed again", n, n == 1 ? "" : "s");
+}
+
+void
+engine_set_analyse(struct engine *e, struct analyse *an, uint64_t max_size)
+{
+	bool changed = an && (e->o.an == NULL ||
+			      strcmp(analyse_rules_version(an), analyse_rules_version(e->o.an)) != 0);
+
+	analyse_free(e->o.an);
+	e->o.an = analyse_hold(an);
+	e->o.an_max_size = max_size;
+	if (changed)
+		analysis_rejudge(e);
 }
 
 static bool
@@ -1341,6 +1748,9 @@ on_result(struct engine *e, struct pending *p, struct hash_job *j)
 			return;
 		}
 	}
+	if (analysis_defer(e, w, p->relpath, p->rlen, had ? CHANGE_MODIFIED : CHANGE_CREATED, &j->res, p->pid,
+			   source, true))
+		return;
 	record_change(e, w, p->relpath, p->rlen, had ? CHANGE_MODIFIED : CHANGE_CREATED, &j->res,
 		      had ? &old : NULL, NULL, 0, p->pid, source, true);
 }
@@ -1416,6 +1826,11 @@ engine_on_hashed(struct engine *e)
 		uint64_t now = now_mono_ns();
 		enum hash_status status = j->res.status;
 
+		if (j->an) {
+			on_analysed(e, j);
+			hash_job_free(j);
+			continue;
+		}
 		e->inflight--;
 		e->stats.hashed++;
 		p->in_flight = false;
@@ -1751,7 +2166,8 @@ engine_idle(struct engine *e)
 	/* parked files are stored: they are not waited for */
 	return e->lists[LIST_CLOSE].head == NULL && e->lists[LIST_MODIFY].head == NULL &&
 	       hashpool_backlog(e->pool) == 0 && e->bg_running == 0 && !state_in_tx(e->st) &&
-	       e->pending.len == e->nparked && e->repair_ns == 0 && e->noverflow_due == 0;
+	       e->pending.len == e->nparked && e->repair_ns == 0 && e->noverflow_due == 0 &&
+	       e->stats.analysis_backlog == 0;
 }
 
 /* ---- background walks ---- */
@@ -2521,9 +2937,11 @@ bg_baseline_done(struct engine *e, struct webspace *w, struct bg_job *j)
 				res.headlen = (uint8_t)n;
 			}
 		}
-		/* only what the verdicts flag raises an event at baseline */
-		record_change(e, w, f->path, f->pathlen, CHANGE_BASELINE, &res, NULL, NULL, 0, 0,
-			      "baseline", false);
+		/* only what the verdicts flag raises an event at baseline; code
+		 * that is no release waits for its analysis */
+		if (!analysis_defer(e, w, f->path, f->pathlen, CHANGE_BASELINE, &res, 0, "baseline", false))
+			record_change(e, w, f->path, f->pathlen, CHANGE_BASELINE, &res, NULL, NULL, 0, 0,
+				      "baseline", false);
 		/* locked or changing: retried like a live change, then parked */
 		if (status_unsettled(res.status))
 			engine_note(e, w->id, f->path, f->pathlen, NOTE_RECONCILE, -1, NULL, 0);
@@ -2651,6 +3069,7 @@ engine_new(struct store *s, const struct engine_opts *o, struct engine **ret)
 	int r;
 
 	e->o = *o;
+	analyse_hold(e->o.an);
 	e->dbpath = o->dbpath ? xstrdup(o->dbpath) : NULL;
 	e->o.dbpath = e->dbpath;
 	if (e->o.debounce_close_ms == 0)
@@ -2670,6 +3089,7 @@ engine_new(struct store *s, const struct engine_opts *o, struct engine **ret)
 	hmap_init(&e->queues);
 	hmap_init(&e->pending);
 	hmap_init(&e->handles);
+	hmap_init(&e->an_inflight);
 	if ((r = state_open(s, &e->st)) < 0)
 		goto fail;
 	e->index_gen = index_generation(e);
@@ -2767,6 +3187,14 @@ engine_free(struct engine *e)
 	fpindex_free(e->idx);
 	state_free(e->st);
 	proc_cache_free(e->pc);
+	{
+		struct hmap_slot *as;
+
+		hmap_foreach(&e->an_inflight, as)
+			an_defer_free(as->val);
+		hmap_free(&e->an_inflight);
+	}
+	analyse_free(e->o.an);
 	free(e->dbpath);
 	free(e);
 }
@@ -2885,6 +3313,7 @@ engine_get_stats(struct engine *e, struct engine_stats *ret)
 	ret->backlog = hashpool_backlog(e->pool);
 	ret->webspaces = e->nws;
 	ret->reconciling = e->bg_running > 0;
+	ret->rules_version = e->o.an ? analyse_rules_version(e->o.an) : "";
 }
 
 int64_t

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "hash.h"
 #include "util.h"
 
@@ -63,7 +64,7 @@ static size_t
 sink_write(char *p, size_t sz, size_t n, void *ud)
 {
 	struct sink *s = ud;
-	size_t len = sz * n, off = 0;
+	size_t len = sz * n;
 
 	if (!s->checked) {
 		long code = 0;
@@ -84,16 +85,9 @@ sink_write(char *p, size_t sz, size_t n, void *ud)
 		s->toobig = true;
 		return 0;
 	}
-	while (off < len) {
-		ssize_t w = write(s->fd, p + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			s->werr = true;
-			return 0;
-		}
-		off += (size_t)w;
+	if (fd_write_all(s->fd, p, len) < 0) {
+		s->werr = true;
+		return 0;
 	}
 	s->total += len;
 	return len;

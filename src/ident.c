@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classify.h"
 #include "hmap.h"
 #include "log.h"
 #include "slotset.h"
@@ -57,29 +58,11 @@ ident_state_name(enum ident_file_state s)
 	return (unsigned)s < IDENT_STATE_MAX ? n[s] : "unknown";
 }
 
+/* kept for its callers; the test itself is pure and lives in classify */
 bool
 ident_is_code(const char *name, size_t len)
 {
-	static const char *const exts[] = { ".php", ".phtml", ".php3", ".php4", ".php5", ".php6",
-					    ".php7", ".php8", ".phar", ".pht", ".inc", ".cgi",
-					    ".pl", ".py", ".sh" };
-	const char *base = name;
-	size_t i, blen;
-
-	for (i = 0; i < len; i++)
-		if (name[i] == '/')
-			base = name + i + 1;
-	blen = len - (size_t)(base - name);
-	if ((blen == 9 && strncmp(base, ".htaccess", 9) == 0) ||
-	    (blen == 9 && strncmp(base, ".user.ini", 9) == 0))
-		return true;
-	for (i = 0; i < ARRAY_SIZE(exts); i++) {
-		size_t el = strlen(exts[i]);
-
-		if (blen > el && strncasecmp(base + blen - el, exts[i], el) == 0)
-			return true;
-	}
-	return false;
+	return classify_is_code_name(name, len);
 }
 
 bool
@@ -242,13 +225,21 @@ cmp_cand(const void *a, const void *b)
 	return x->p->id < y->p->id ? -1 : x->p->id > y->p->id;
 }
 
-static const struct scan_tree *sort_tree;
+/* where an installation's file names are: the tree's paths less the
+ * installation's root (base), and missing files' names in strs */
+struct detail_ctx {
+	const struct scan_tree *tree;
+	size_t base;
+	const char *strs;
+};
 
+/* qsort_r (arg: struct detail_ctx): indices into the tree by path */
 static int
-cmp_path(const void *a, const void *b)
+cmp_path(const void *a, const void *b, void *arg)
 {
-	const struct scan_file *x = scan_file_at(sort_tree, *(const size_t *)a);
-	const struct scan_file *y = scan_file_at(sort_tree, *(const size_t *)b);
+	const struct scan_tree *t = ((const struct detail_ctx *)arg)->tree;
+	const struct scan_file *x = scan_file_at(t, *(const size_t *)a);
+	const struct scan_file *y = scan_file_at(t, *(const size_t *)b);
 	size_t n = x->pathlen < y->pathlen ? x->pathlen : y->pathlen;
 	int c = memcmp(x->path, y->path, n);
 
@@ -363,30 +354,26 @@ inst_version_claim(struct installation *in, const struct scan_tree *t)
 	regfree(&re);
 }
 
-static const struct scan_tree *detail_tree;
-static size_t detail_base;
-
 static void
-ifile_name(const struct ident_file *f, const char **name, size_t *len)
+ifile_name(const struct detail_ctx *dc, const struct ident_file *f, const char **name, size_t *len)
 {
 	if (f->file == SIZE_MAX) {
 		*name = f->relpath;
 		*len = f->relpath_len;
 	} else {
-		const struct scan_file *sf = scan_file_at(detail_tree, f->file);
+		const struct scan_file *sf = scan_file_at(dc->tree, f->file);
 
-		*name = sf->path + detail_base;
-		*len = sf->pathlen - detail_base;
+		*name = sf->path + dc->base;
+		*len = sf->pathlen - dc->base;
 	}
 }
 
-/* by state, then path; missing files' names are still offsets at this point,
- * so they are resolved through detail_strs */
-static const char *detail_strs;
-
+/* qsort_r (arg: struct detail_ctx) by state, then path; missing files' names
+ * are still offsets into strs at this point */
 static int
-cmp_ifile(const void *a, const void *b)
+cmp_ifile(const void *a, const void *b, void *arg)
 {
+	const struct detail_ctx *dc = arg;
 	const struct ident_file *x = a, *y = b;
 	struct ident_file xx = *x, yy = *y;
 	const char *xn, *yn;
@@ -396,11 +383,11 @@ cmp_ifile(const void *a, const void *b)
 	if (x->state != y->state)
 		return x->state < y->state ? -1 : 1;
 	if (xx.file == SIZE_MAX)
-		xx.relpath = detail_strs + (uintptr_t)xx.relpath;
+		xx.relpath = dc->strs + (uintptr_t)xx.relpath;
 	if (yy.file == SIZE_MAX)
-		yy.relpath = detail_strs + (uintptr_t)yy.relpath;
-	ifile_name(&xx, &xn, &xl);
-	ifile_name(&yy, &yn, &yl);
+		yy.relpath = dc->strs + (uintptr_t)yy.relpath;
+	ifile_name(dc, &xx, &xn, &xl);
+	ifile_name(dc, &yy, &yn, &yl);
 	c = memcmp(xn, yn, xl < yl ? xl : yl);
 	return c ? c : (xl < yl ? -1 : xl > yl);
 }
@@ -419,7 +406,7 @@ struct dircount {
 /* Directories of the release whose files are all missing (a theme or plugin
  * not installed), top-most only: one line instead of hundreds. */
 static void
-inst_missing_dirs(struct installation *in, const char *strs)
+inst_missing_dirs(struct installation *in, const struct detail_ctx *ctx)
 {
 	struct hmap dirs;
 	struct hmap_slot *hs;
@@ -434,10 +421,10 @@ inst_missing_dirs(struct installation *in, const char *strs)
 		if (f->state == IDENT_ADDED)
 			continue;
 		if (f->file == SIZE_MAX) {
-			name = strs + (uintptr_t)f->relpath;
+			name = ctx->strs + (uintptr_t)f->relpath;
 			len = f->relpath_len;
 		} else {
-			ifile_name(f, &name, &len);
+			ifile_name(ctx, f, &name, &len);
 		}
 		for (k = 0; k < len; k++) {
 			struct dircount *dc;
@@ -492,6 +479,7 @@ inst_detail(struct installation *in, struct store *s, struct ident_priv *pv,
 	struct pcache *pc = pcache_get(pv, s, in->product->id);
 	struct hmap *vm = pcache_version(pc, in->version->slot);
 	struct hmap present;
+	struct detail_ctx dc;
 	struct hmap_slot *hs;
 	size_t lo, hi, i, j;
 	size_t base = in->root_len ? in->root_len + 1 : 0;
@@ -567,11 +555,9 @@ inst_detail(struct installation *in, struct store *s, struct ident_priv *pv,
 		inst_add_file(in, &out);
 	}
 	hmap_free(&present);
-	detail_tree = t;
-	detail_base = base;
-	detail_strs = strs->data;
-	qsort(in->files, in->nfiles, sizeof(*in->files), cmp_ifile);
-	inst_missing_dirs(in, strs->data);
+	dc = (struct detail_ctx){ t, base, strs->data };
+	qsort_r(in->files, in->nfiles, sizeof(*in->files), cmp_ifile, &dc);
+	inst_missing_dirs(in, &dc);
 	in->confidence = in->version->nfiles ? (double)in->counts[IDENT_OK] / in->version->nfiles : 0;
 	inst_version_claim(in, t);
 }
@@ -741,9 +727,7 @@ ident_run(struct store *s, const struct fpindex *idx, const struct scan_tree *t,
 	pv->sorted = xcalloc(t->nfiles ? t->nfiles : 1, sizeof(size_t));
 	for (i = 0; i < t->nfiles; i++)
 		pv->sorted[i] = i;
-	sort_tree = t;
-	qsort(pv->sorted, pv->nsorted, sizeof(size_t), cmp_path);
-	sort_tree = NULL;
+	qsort_r(pv->sorted, pv->nsorted, sizeof(size_t), cmp_path, &(struct detail_ctx){ .tree = t });
 	for (i = 0; i < res->ninst; i++) {
 		struct installation *in = &res->inst[i];
 

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "jsonparse.h"
 
 /* ---- reading the status reply ---- */
@@ -315,7 +316,6 @@ int
 metrics_write_file(const char *path, const char *text, size_t len, char *err, size_t errsz)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	size_t off = 0;
 	int fd, r = 0;
 
 	(void)unlink(tmp);
@@ -331,18 +331,8 @@ metrics_write_file(const char *path, const char *text, size_t len, char *err, si
 		r = -errno;
 		snprintf(err, errsz, "%s: chmod: %s", tmp, strerror(errno));
 	}
-	while (r == 0 && off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			snprintf(err, errsz, "%s: write: %s", tmp, strerror(errno));
-			break;
-		}
-		off += (size_t)n;
-	}
+	if (r == 0 && (r = fd_write_all(fd, text, len)) < 0)
+		snprintf(err, errsz, "%s: write: %s", tmp, strerror(-r));
 	if (r == 0 && fsync(fd) < 0) {
 		r = -errno;
 		snprintf(err, errsz, "%s: fsync: %s", tmp, strerror(errno));

@@ -33,7 +33,7 @@
 #define LONG_LINE 8192
 #define BLOB_MIN 512
 #define OFFSCREEN_COLS 160
-#define VAL_MAX 24 /* known string values kept */
+#define VAL_MAX 48 /* known string values kept (an alphabet fits) */
 
 /* what a value carries (frame flow, variable taint) */
 enum {
@@ -243,6 +243,11 @@ struct frame {
 	uint8_t cbsink;   /* its callback argument is a literal sink name: 'assert' */
 	uint8_t litn, litlen, litbad; /* only literals concatenated inside: their value */
 	uint8_t brace;    /* opened by ${ or ->{ */
+	uint8_t cmp;      /* a comparison directly inside: assert($x !== false) tests, runs nothing */
+	uint8_t pregchr;  /* preg_replace: its pattern built with chr() */
+	uint8_t packc;    /* first argument 'c*': pack('c*', 115, 121, ...) spells bytes */
+	uint8_t pklen;
+	char pk[32];      /* the bytes it spells */
 	uint8_t argl;     /* arguments that are one literal each (bits) */
 	size_t la[3];     /* str_replace: where those literals are */
 	size_t ll[3];
@@ -312,12 +317,14 @@ struct scan {
 	int loop_pending;      /* loop header closed, body next */
 	int loop_stmt;         /* single-statement loop body */
 	int loop_paren;        /* depth of the loop header's parenthesis */
+	int ctrl_nest;         /* parentheses open in that header */
 	int ncalls;
 	int nglob;
 	int ntaint;
 	uint32_t offscreen_line;
 	uint16_t callee_fl;     /* variable (chain) that could be called */
 	uint16_t last_close_fl; /* flow of the frame just closed: (...)(...) */
+	uint16_t varname_fl;    /* ${$a} just closed: what the variable it names holds */
 	bool php; /* inside <?php */
 	bool any_php;
 	bool lit_long;         /* longer than VAL_MAX */
@@ -335,6 +342,10 @@ struct scan {
 	bool globals_input;    /* extract($_POST), $$k = $v over input: globals are input */
 	bool varvar_stmt;      /* the statement assigns $$name */
 	bool stmt_first_dollar; /* the statement began with $$ */
+	bool ctrl_armed;       /* if/while/for/foreach at the statement's start: its header next */
+	bool ctrl_done;        /* that header just closed: a body without braces may follow */
+	bool pick_num;         /* the next number indexes a known string: $alphabet[12] */
+	bool pick_close;       /* and its bracket closes next */
 	char lit[VAL_MAX];     /* the statement's literals concatenated (truncated) */
 };
 
@@ -493,8 +504,12 @@ is_ident(uint8_t c)
 static struct taint *
 taint_slot(struct scan *s, uint32_t h, bool add)
 {
-	uint32_t i = h % TAINT_SLOTS, k;
+	uint32_t i, k;
 
+	/* a function's variables are its own: keyed by the function too */
+	if (s->fn_state >= 2 && s->cur_fn != 0)
+		h = ((h ^ s->cur_fn) * 16777619u) | 1;
+	i = h % TAINT_SLOTS;
 	for (k = 0; k < TAINT_SLOTS; k++, i = (i + 1) % TAINT_SLOTS) {
 		if (s->taint[i].h == h)
 			return &s->taint[i];
@@ -1423,6 +1438,9 @@ sink_judge(struct scan *s, const struct frame *f)
 	if (s->fn_state == 3 && ((code && (f->flow & FL_PARAM)) || (f->callee & FL_PARAM) ||
 				 (f->kind == FK_CB0 && (f->argpar & 1)) || (f->kind == FK_CB1 && (f->argpar & 2))))
 		wrapper_add(s, s->cur_fn);
+	/* assert($bin !== false): a boolean tested, no code run */
+	if (f->kind == FK_EVAL && f->cmp && f->nlen == 6)
+		return;
 	if (code) {
 		if (input)
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);
@@ -1457,6 +1475,10 @@ sink_judge(struct scan *s, const struct frame *f)
 			finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_HIGH, f->line, f->start);
 		break;
 	case FK_PREG:
+		if (f->pregchr && input)
+			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);
+		else if (f->pregchr)
+			finding(s, PHPSCAN_PREG_EVAL, PHPSCAN_WEAK, f->line, f->start);
 		if (f->pregE && (input || obf))
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);
 		else if (f->pregE)
@@ -1548,10 +1570,27 @@ frame_close(struct scan *s)
 		fl |= FL_NAME;
 		finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_HIGH, f->line, f->start);
 	}
+	if (f->packc && f->pklen >= 4 && is_hidden_name(f->pk, f->pklen)) {
+		fl |= FL_NAME;
+		finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_HIGH, f->line, f->start);
+	}
 	/* ("as" . "sert"), ${"_PO" . "ST"} */
 	if (!f->litbad && f->litn > 0) {
 		if (f->kind == FK_VARNAME && is_input_name(f->lit, f->litlen))
 			fl |= FL_INPUT;
+		/* ${$a} with $a = 'Acc': the variable $Acc, and what it holds */
+		if (f->kind == FK_VARNAME && f->litlen < VAL_MAX) {
+			uint8_t nm[VAL_MAX + 1];
+			const struct taint *tv;
+
+			nm[0] = '$';
+			memcpy(nm + 1, f->lit, f->litlen);
+			tv = taint_slot(s, name_hash(nm, (size_t)f->litlen + 1, false), false);
+			if (tv != NULL) {
+				fl |= tv->fl & FL_INPUT;
+				s->varname_fl = tv->fl & (FL_INPUT | FL_SINKNAME | FL_NAME | FL_DECODED);
+			}
+		}
 		if (f->litn >= 2 && is_hidden_name(f->lit, f->litlen))
 			fl |= FL_NAME;
 		if (is_sink_name(f->lit, f->litlen))
@@ -1597,6 +1636,9 @@ frame_close(struct scan *s)
 	if (parent->lastvar == 0 && f->kind != FK_SANITIZE && f->kind != FK_INDEX)
 		parent->lastvar = f->lastvar;
 	parent->chr = (uint16_t)(parent->chr + f->chr + (f->kind == FK_CHR));
+	/* preg_replace(chr(47) . $x . chr(47) . chr(101), ...): a pattern spelled in chr() */
+	if (f->kind == FK_CHR && parent->kind == FK_PREG && parent != &s->stmt && parent->arg == 0)
+		parent->pregchr = 1;
 	if (parent->chr >= 24 && parent->chr - f->chr - (f->kind == FK_CHR) < 24)
 		finding(s, PHPSCAN_CHR_SOUP, PHPSCAN_WEAK, f->line, f->start);
 	parent->flow |= fl;
@@ -1676,6 +1718,61 @@ stmt_end(struct scan *s, bool semicolon)
 	s->lit_long = false;
 	s->onechar = 0;
 	s->xorops = 0;
+	s->pick_num = false;
+	s->pick_close = false;
+}
+
+/* a number token's value (decimal, 0x hex, 0 octal); -1 when it is none */
+static long
+strtol_tok(const uint8_t *p, size_t n)
+{
+	char buf[24];
+	char *end;
+	long v;
+
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	v = strtol(buf, &end, 0);
+	return *end == '\0' ? v : -1;
+}
+
+/* `[12]` or `{12}` at off (blanks allowed): the index, else -1 */
+static int
+pick_index(const uint8_t *p, size_t n, size_t off)
+{
+	int k = 0, digits = 0;
+
+	while (off < n && (p[off] == ' ' || p[off] == '\t'))
+		off++;
+	if (off >= n || (p[off] != '[' && p[off] != '{'))
+		return -1;
+	off++;
+	while (off < n && p[off] == ' ')
+		off++;
+	while (off < n && p[off] >= '0' && p[off] <= '9' && digits < 3) {
+		k = k * 10 + (p[off++] - '0');
+		digits++;
+	}
+	while (off < n && p[off] == ' ')
+		off++;
+	if (digits == 0 || off >= n || (p[off] != ']' && p[off] != '}'))
+		return -1;
+	return k;
+}
+
+/* a keyword whose parenthesis may be followed by a statement without braces */
+static bool
+is_ctrl_word(const uint8_t *p, size_t n)
+{
+	static const char *const w[] = { "if", "elseif", "while", "for", "foreach" };
+	size_t i;
+
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		if (n == strlen(w[i]) && strncasecmp((const char *)p, w[i], n) == 0)
+			return true;
+	return false;
 }
 
 /* an identifier with a lower-case letter that is no keyword value */
@@ -1692,6 +1789,23 @@ is_bare_word(const uint8_t *p, size_t n)
 		if (p[i] >= 'a' && p[i] <= 'z')
 			return true;
 	return false;
+}
+
+/* a bare word a packer would combine with ^ | &: not a type of a union
+ * (`string|int|null`, `Foo|Bar`: PHP 8 types are words joined by |) */
+static bool
+xor_word(const uint8_t *p, size_t n)
+{
+	static const char *const types[] = { "int", "float", "string", "bool", "array", "iterable", "callable",
+					     "object", "mixed", "self", "static", "parent", "void", "never" };
+	size_t i;
+
+	if (!is_bare_word(p, n) || (p[0] >= 'A' && p[0] <= 'Z'))
+		return false;
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (n == strlen(types[i]) && strncasecmp((const char *)p, types[i], n) == 0)
+			return false;
+	return true;
 }
 
 /* PHP tags and statements one by one */
@@ -1726,6 +1840,22 @@ scan_php(struct scan *s)
 		s->cstart = t.start;
 		s->clen = t.len;
 		s->cline = t.line;
+		/* if (...) $c = $_POST['c'];: the body without braces is a statement of its own */
+		if (s->ctrl_done) {
+			s->ctrl_done = false;
+			if (!(t.type == T_PUNCT && (t.c == '{' || t.c == ':' || t.c == ';')) && s->depth == 0)
+				stmt_end(s, false);
+		}
+		if (t.type == T_PUNCT && t.c == '(' && (s->ctrl_armed || s->ctrl_nest > 0)) {
+			s->ctrl_armed = false;
+			if (s->ctrl_nest < 64)
+				s->ctrl_nest++;
+		} else if (t.type == T_PUNCT && t.c == ')' && s->ctrl_nest > 0 && --s->ctrl_nest == 0) {
+			s->ctrl_done = true;
+		} else if (t.type == T_OPEN || t.type == T_CLOSE || (t.type == T_PUNCT && t.c == '{')) {
+			s->ctrl_armed = false;
+			s->ctrl_nest = 0;
+		}
 		if (s->stmt_ntok == 0) {
 			s->stmt.line = t.line;
 			s->stmt.start = t.start;
@@ -1779,6 +1909,10 @@ scan_php(struct scan *s)
 			} else if (k == FK_DO) {
 				s->loop_pending = 1;
 			}
+			if (s->depth == 0 && (s->stmt_ntok == 1 || (s->prev == T_IDENT && s->plen == 4 &&
+								     strncasecmp((const char *)s->p + s->pstart, "else", 4) == 0)) &&
+			    is_ctrl_word(s->p + t.start, t.len))
+				s->ctrl_armed = true;
 			s->lit_only = 0;
 			break;
 		case T_VAR: {
@@ -1851,8 +1985,15 @@ scan_php(struct scan *s)
 			s->var_after_dot = was_dot;
 			if ((fl & FL_LITVAR) && s->lit_only && s->assign_h) {
 				const struct taint *tv = taint_find(s, s->p + t.start, t.len);
+				int pk = pick_index(s->p, s->n, s->pos);
 
-				if (tv == NULL || !lit_append(s->lit, &s->lit_len, tv->val, tv->vlen))
+				if (tv != NULL && pk >= 0) {
+					/* $alphabet[18] . $alphabet{24}: one letter of a known string */
+					if (pk >= tv->vlen || !lit_append(s->lit, &s->lit_len, tv->val + pk, 1))
+						s->lit_long = true;
+					s->lit_pieces++;
+					s->pick_num = true;
+				} else if (tv == NULL || !lit_append(s->lit, &s->lit_len, tv->val, tv->vlen))
 					s->lit_long = true;
 				s->lit_pieces++;
 			} else {
@@ -1918,6 +2059,9 @@ scan_php(struct scan *s)
 					finding(s, PHPSCAN_HIDDEN_PHP, PHPSCAN_HIGH, t.line, t.start);
 				}
 			}
+			if (t.len == 2 && (s->p[t.start] == 'c' || s->p[t.start] == 'C') && s->p[t.start + 1] == '*' &&
+			    s->depth > 0 && s->depth <= DEPTH_MAX && s->prev == T_PUNCT && s->prevc == '(')
+				s->fr[s->depth - 1].packc = 1;
 			if (s->lit_only && (s->assign_h || s->first_var_h)) {
 				if (!lit_append(s->lit, &s->lit_len, s->p + t.start, t.len))
 					s->lit_long = true;
@@ -1958,12 +2102,30 @@ scan_php(struct scan *s)
 			s->callee_ok = false;
 			continue;
 		case T_NUM:
+			/* pack('c*', 0x73, 0x79, ...): a name given as its bytes */
+			if (s->depth > 0 && s->depth <= DEPTH_MAX && s->fr[s->depth - 1].packc && s->prev == T_PUNCT &&
+			    s->prevc == ',') {
+				struct frame *pf = &s->fr[s->depth - 1];
+				long v = strtol_tok(s->p + t.start, t.len);
+
+				if (v > 0 && v < 256 && pf->pklen + 1 < (int)sizeof(pf->pk))
+					pf->pk[pf->pklen++] = (char)v;
+				else
+					pf->packc = 0;
+			}
 			/* ... . $alphabet[12] . $alphabet[7]: a string picked letter by letter */
 			if (s->prev == T_PUNCT && s->prevc == '[' && s->var_after_dot)
 				s->onechar++;
-			s->lit_only = 0;
+			if (s->pick_num) {
+				s->pick_num = false;
+				s->pick_close = true;
+			} else
+				s->lit_only = 0;
 			break;
 		case T_PUNCT:
+			if ((t.c == 'E' || t.c == '<' || t.c == '>' || t.c == 'O') && s->depth > 0 &&
+			    s->depth <= DEPTH_MAX && s->fr[s->depth - 1].kind == FK_EVAL)
+				s->fr[s->depth - 1].cmp = 1;
 			switch (t.c) {
 			case '(':
 				if (s->prev == T_IDENT && !s->prev_member && !s->prev_fndef) {
@@ -2138,10 +2300,12 @@ scan_php(struct scan *s)
 				continue;
 			case '}':
 				if (s->depth > 0 && s->depth <= DEPTH_MAX && s->fr[s->depth - 1].brace) {
+					s->varname_fl = 0;
 					frame_close(s);
 					/* the variable named: what it holds */
 					s->callee_ok = true;
-					s->callee_fl = s->last_close_fl & FL_INPUT;
+					s->callee_fl = (uint16_t)((s->last_close_fl & FL_INPUT) | s->varname_fl);
+					s->varname_fl = 0;
 					s->callee_brk = 0;
 					s->prev = T_VAR;
 					s->prev_kind = FK_NONE;
@@ -2180,7 +2344,7 @@ scan_php(struct scan *s)
 			case '|':
 			case '&':
 				/* counted when a literal (or a bare word) follows */
-				s->xor_lhs_lit = s->prev_lit;
+				s->xor_lhs_lit = s->prev_lit && (s->prev != T_IDENT || xor_word(s->p + s->pstart, s->plen));
 				/* keep "a literal ended here" for the next token */
 				s->prev = T_PUNCT;
 				s->prevc = t.c;
@@ -2190,7 +2354,10 @@ scan_php(struct scan *s)
 				break;
 			}
 			if (t.c != '.' && t.c != '=' && t.c != 'D')
-				s->lit_only = s->lit_only && (t.c == ')' || t.c == '(');
+				s->lit_only = s->lit_only && (t.c == ')' || t.c == '(' || (s->pick_num && t.c == '[') ||
+							      (s->pick_close && (t.c == ']' || t.c == '}')));
+			if (t.c == ']' || t.c == '}')
+				s->pick_close = false;
 			break;
 		default:
 			break;
@@ -2207,8 +2374,9 @@ scan_php(struct scan *s)
 		}
 		/* a bare word (an undefined constant) is a string to old PHP: packers use
 		 * them; constants are named in capitals */
-		if (t.type == T_IDENT && k == FK_NONE && is_bare_word(s->p + t.start, t.len) && s->prev == T_PUNCT &&
-		    (s->prevc == '^' || s->prevc == '|' || s->prevc == '&') && s->xor_lhs_lit) {
+		if (t.type == T_IDENT && k == FK_NONE && s->prev == T_PUNCT &&
+		    (s->prevc == '^' || s->prevc == '|' || s->prevc == '&') && s->xor_lhs_lit &&
+		    xor_word(s->p + t.start, t.len)) {
 			s->xorops++;
 			s->xor_total++;
 		}

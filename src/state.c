@@ -15,6 +15,7 @@ enum {
 	ST_WS_GET, ST_WS_INS, ST_WS_CUST, ST_WS_BASE, ST_WS_RECON,
 	ST_F_GET, ST_F_PUT, ST_F_DEL, ST_F_MOVE_DEL, ST_F_MOVE,
 	ST_EV_ADD, ST_BAD, ST_F_COUNT, ST_TRUSTED, ST_CONSENSUS, ST_EV_RELEASE, ST_F_ANY_UNDER,
+	ST_AN_GET, ST_AN_PUT,
 	ST_MAX,
 };
 
@@ -50,6 +51,9 @@ static const char *const sqls[ST_MAX] = {
 			 "webspace_id<>?2 AND sha256 IS NOT NULL GROUP BY sha256",
 	[ST_EV_RELEASE] = "UPDATE events SET held=0, parent_id=?1, verdict=coalesce(?2, verdict), "
 			  "severity=coalesce(?3, severity), reason=coalesce(?4, reason) WHERE id=?5",
+	[ST_AN_GET] = "SELECT verdict, findings FROM analysis WHERE sha256=?1 AND rules_version=?2",
+	[ST_AN_PUT] = "INSERT OR REPLACE INTO analysis(sha256, rules_version, verdict, findings, "
+		      "analysed_at) VALUES(?1, ?2, ?3, ?4, ?5)",
 };
 
 struct state {
@@ -810,5 +814,42 @@ state_event_release(struct state *st, int64_t id, int64_t parent_id, int verdict
 			  SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 5, id);
+	return step_done(st, q);
+}
+
+int
+state_analysis_get(struct state *st, const uint8_t sha256[SHA256_LEN], const char *rules_version,
+		   struct analyse_result *ret)
+{
+	sqlite3_stmt *q = st->st[ST_AN_GET];
+	int r = -ENOENT;
+
+	sqlite3_bind_blob(q, 1, sha256, SHA256_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, rules_version, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		const char *f = (const char *)sqlite3_column_text(q, 1);
+
+		r = analyse_result_decode(f ? f : "", (size_t)sqlite3_column_bytes(q, 1),
+					  (enum analyse_verdict)sqlite3_column_int(q, 0), ret);
+		if (r < 0)
+			r = -ENOENT; /* judged again */
+	}
+	sqlite3_reset(q);
+	return r;
+}
+
+int
+state_analysis_put(struct state *st, const uint8_t sha256[SHA256_LEN], const char *rules_version,
+		   const struct analyse_result *r)
+{
+	sqlite3_stmt *q = st->st[ST_AN_PUT];
+	char buf[ANALYSE_FINDINGS_MAX * (2 * ANALYSE_CLASS_MAX + ANALYSE_EXCERPT_MAX + 32)];
+	size_t n = analyse_result_encode(r, buf, sizeof(buf));
+
+	sqlite3_bind_blob(q, 1, sha256, SHA256_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, rules_version, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 3, (int)r->verdict);
+	sqlite3_bind_text(q, 4, buf, (int)n, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 5, now_real_ns() / 1000000000);
 	return step_done(st, q);
 }

@@ -501,16 +501,22 @@ version_cmp(const char *a, const char *b)
 void
 version_branch(const char *v, char *out, size_t outsz)
 {
-	size_t n = 0;
-	int dots = 0;
+	const char *d1 = strchr(v, '.'), *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+	size_t n;
 
-	while (v[n] && n + 1 < outsz) {
-		if (v[n] == '.' && ++dots == 2)
-			break;
-		if (v[n] == '-')
-			break;
-		n++;
+	if (d2)
+		n = (size_t)(d2 - v);
+	else {
+		n = strlen(v);
+		/* date versions: 2022-07-31a is a hotfix of 2022-07-31 */
+		if (!d1)
+			while (n > 0 && isalpha((unsigned char)v[n - 1]))
+				n--;
 	}
+	if (outsz == 0)
+		return;
+	if (n >= outsz)
+		n = outsz - 1;
 	memcpy(out, v, n);
 	out[n] = '\0';
 }

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "analyse.h"
 #include "config.h"
 #include "control.h"
 #include "engine.h"
@@ -539,6 +540,13 @@ status_json(struct buf *b)
 	json_kv_int(&j, "latency_count", (int64_t)es.lat_count);
 	json_kv_double(&j, "latency_sum_ms", (double)es.lat_sum_ns / 1e6);
 	json_kv_int(&j, "hash_errors", (int64_t)es.hash_errors);
+	json_kv_int(&j, "analyses", (int64_t)es.analyses);
+	json_kv_int(&j, "analysis_cache_hits", (int64_t)es.analysis_cache_hits);
+	json_kv_int(&j, "analysis_skipped", (int64_t)es.analysis_skipped);
+	json_kv_int(&j, "analysis_findings", (int64_t)es.analysis_findings);
+	json_kv_int(&j, "analysis_backlog", (int64_t)es.analysis_backlog);
+	json_kv_int(&j, "analysis_rejudged", (int64_t)es.analysis_rejudged);
+	json_kv_str(&j, "rules_version", es.rules_version);
 	json_kv_str(&j, "database", store_path(d.s));
 	if (es.store_err)
 		json_kv_str(&j, "database_error", strerror(es.store_err));
@@ -868,15 +876,52 @@ policy_from_config(struct engine_opts *eo)
 	eo->ignored_ud = d.cfg;
 }
 
+/* analysis.severity of a finding class, -1 none (read at each judgement) */
+static int
+d_class_severity(void *ud, const char *cls)
+{
+	size_t i;
+
+	(void)ud;
+	for (i = 0; i < d.cfg->nanalysis_severity; i++)
+		if (strcmp(d.cfg->analysis_severity[i].verdict, cls) == 0)
+			return d.cfg->analysis_severity[i].severity;
+	return -1;
+}
+
+/* the analyser with the configuration's rules (NULL: analysis off); a rule
+ * file that does not compile is an error naming it. Globs with wildcards
+ * that match nothing leave our PHP analyser alone. */
+static int
+analysis_load(const struct config *c, struct analyse **ret, char *err, size_t errsz)
+{
+	int r;
+
+	*ret = NULL;
+	if (!c->analysis_enabled)
+		return 0;
+	r = analyse_new((const char *const *)c->analysis_rules, c->nanalysis_rules, ret, err, errsz);
+	if (r == -ENOENT) {
+		log_warnx("analysis: %s: the PHP analyser alone", err);
+		r = analyse_new(NULL, 0, ret, err, errsz);
+	}
+	if (r == 0)
+		log_info("analysis: %zu rule files, rules version %.12s", analyse_rule_files(*ret),
+			 analyse_rules_version(*ret));
+	return r;
+}
+
 static int
 reload_config(char *err, size_t errsz)
 {
 	struct config *nc = NULL;
+	struct analyse *an = NULL;
 	int r = config_load(d.config_path, &nc, err, errsz);
 
-	if (r == 0 && (r = config_check_host(nc, err, errsz)) < 0)
-		config_free(nc);
+	if (r == 0 && (r = config_check_host(nc, err, errsz)) == 0)
+		r = analysis_load(nc, &an, err, errsz); /* a rule that does not compile refuses it */
 	if (r < 0) {
+		config_free(nc);
 		log_warnx("reload refused, keeping the running configuration: %s", err);
 		return r;
 	}
@@ -899,6 +944,8 @@ reload_config(char *err, size_t errsz)
 		policy_from_config(&eo);
 		engine_set_policy(d.e, &eo);
 	}
+	engine_set_analyse(d.e, an, d.cfg->analysis_max_size);
+	analyse_free(an);
 	if (d.n) {
 		/* its delivery process is started again now: the new socket may
 		 * reuse the old one's number, so it is registered afresh */
@@ -1338,9 +1385,14 @@ main(int argc, char **argv)
 	eo.severity_ud = &d;
 	eo.on_event = d_on_event;
 	eo.on_event_ud = &d;
+	if (analysis_load(d.cfg, &eo.an, err, sizeof(err)) < 0)
+		fatalx("analysis: %s", err);
+	eo.an_max_size = d.cfg->analysis_max_size;
+	eo.an_class_severity = d_class_severity;
 	policy_from_config(&eo);
 	if ((r = engine_new(d.s, &eo, &d.e)) < 0)
 		fatalx("cannot start the engine: %s", strerror(-r));
+	analyse_free(eo.an); /* the engine holds its own */
 
 	d.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -624,6 +624,9 @@ cmd_scan(int argc, char **argv)
 	};
 	struct scan_opts so = { .max_size = 64ull << 20 };
 	struct report_opts ro = { 0 };
+	struct buf ab; /* --json: the analysis's findings */
+	struct json ja;
+	unsigned found = 0;
 	struct store *s = NULL;
 	struct fpindex *idx = NULL;
 	struct buf b;
@@ -697,6 +700,9 @@ cmd_scan(int argc, char **argv)
 	ro.color = ctl.tty && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
 	buf_init(&b, SIZE_MAX / 2);
 	json_init(&j, &b);
+	buf_init(&ab, SIZE_MAX / 2);
+	json_init(&ja, &ab);
+	json_arr_begin(&ja);
 	if (ctl.json) {
 		json_obj_begin(&j);
 		json_kv_int(&j, "schema", 1);
@@ -732,16 +738,23 @@ cmd_scan(int argc, char **argv)
 		} else {
 			report_text_tree(stdout, t, res, &ro);
 		}
+		/* what the code that is no release does */
+		if (ctl_analyse_scan_tree(t, ctl.json ? &ja : NULL, &found) < 0)
+			rc = EXIT_ERROR;
 		ident_result_free(res);
 		scan_tree_free(t);
 	}
 	if (ctl.json) {
 		json_arr_end(&j);
+		json_arr_end(&ja);
+		json_key(&j, "analysis");
+		json_raw(&j, ab.data, ab.len);
 		json_obj_end(&j);
 		fwrite(b.data, 1, b.len, stdout);
 		fputc('\n', stdout);
 	}
 	buf_free(&b);
+	buf_free(&ab);
 	fpindex_free(idx);
 	store_close(s);
 	return rc;

@@ -28,7 +28,9 @@ hostile_pre() { # the tenant reaches its webspace (the scratch directory is 0700
 	chown -R 1234:1234 "$D/m/vhosts/alice"
 }
 SANDBOX=(); [ "$WSID_VALGRIND" = 1 ] && SANDBOX=("  sandbox: optional")
-hostile_init 256m \
+# warnings for the digest: without the analysis the shells stay `suspicious`
+# (with it they are critical, sent at once: integration/analysis.sh)
+hostile_init 256m "analysis:" "  enabled: false" \
 	"customers:" \
 	"  alice:" "    webhook: {url: 'http://127.0.0.1:$HP/alice', secret: s3cret}" \
 	"  bob:" "    webhook: {url: 'http://127.0.0.1:$HP/bob', secret: s3cret}" \

@@ -35,7 +35,7 @@ rm "$WS/big/e0000007"
 s=$SECONDS
 bounded_sync "1M entries: a change afterwards" 20
 check_eq "1M entries: the modification is seen" "modified" "$(evq "$D" "path=$WS/big/e0000500" -- change)"
-check_eq "1M entries: the new file is seen" "created new" "$(evq "$D" "path=$WS/big/zz-shell.php" -- change verdict)"
+check_eq "1M entries: the new file is seen (a web shell: malicious by its analysis)" "created malicious" "$(evq "$D" "path=$WS/big/zz-shell.php" -- change verdict)"
 check_eq "1M entries: the deletion is seen" "deleted" "$(evq "$D" "path=$WS/big/e0000007" -- change)"
 daemon_alive "1M entries"
 # the WAL the baseline grew is cut back once the daemon is quiet (2 s), in

@@ -23,7 +23,9 @@ PP="$WSID_TOP/tests/lib/promparse.py"
 C=(--socket "$D/ctl.sock")
 
 metrics_yaml() { # metrics_yaml TEXTFILE [INTERVAL]
-	daemon_config "$D" "classify:" "  update_window: 1s" "metrics:" "  textfile: $1" "  interval: ${2:-1s}"
+	# the shell below stays `suspicious` (by its place) without the analysis
+	daemon_config "$D" "classify:" "  update_window: 1s" "metrics:" "  textfile: $1" "  interval: ${2:-1s}" \
+		"analysis:" "  enabled: false"
 }
 # value SERIES FILE|-: the sample's value, or nothing
 value() { python3 "$PP" --dump "$2" | awk -v s="$1" '$1 == s { print $2 }'; }

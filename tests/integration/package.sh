@@ -128,8 +128,8 @@ for l in sys.stdin:
 mkdir -p "$D/m/vhosts/alice/httpdocs/wp-content/uploads"
 echo '<?php system($_GET["c"]);' > "$D/m/vhosts/alice/httpdocs/wp-content/uploads/x.php"
 /usr/sbin/wsidctl "${C[@]}" sync --timeout 60 >/dev/null
-check "a web shell in uploads: suspicious" bash -c \
-	"/usr/sbin/wsidctl ${C[*]} events --json --verdict suspicious | grep -q 'uploads/x.php'"
+check "a web shell in uploads: malicious (its analysis)" bash -c \
+	"/usr/sbin/wsidctl ${C[*]} events --json --verdict malicious | grep -q 'uploads/x.php'"
 kill "$PKG_DAEMON"
 for _ in $(seq 1 100); do kill -0 "$PKG_DAEMON" 2>/dev/null || break; sleep 0.1; done
 check "stopped by SIGTERM" bash -c "! kill -0 $PKG_DAEMON 2>/dev/null"

@@ -37,6 +37,37 @@ t_str(const char *s)
 }
 #define T_EQ_STR(a, b) T_CHECK(t_streq((a), (b)), "'%s' != '%s'", t_str(a), t_str(b))
 
+/* a whole file, NUL-terminated (malloc'ed; *len its size), or NULL */
+static inline char *
+t_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *d = NULL;
+	long n;
+
+	*len = 0;
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (d = malloc((size_t)n + 1)) != NULL) {
+		*len = fread(d, 1, (size_t)n, f);
+		d[*len] = '\0';
+	}
+	fclose(f);
+	return d;
+}
+
+/* removes a scratch directory the test made (mkdtemp) */
+static inline void
+t_rmtree(const char *dir)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		printf("could not remove %s\n", dir);
+}
+
 #define T_RUN(fn)                                                              \
 	do {                                                                   \
 		int before = t_fail;                                           \

@@ -100,6 +100,40 @@ test_full(void)
 	config_free(c);
 }
 
+/* analysis: enabled by default with our rules; the keys, their errors */
+static void
+test_analysis(void)
+{
+	struct config *c = NULL;
+	char err[512] = "";
+
+	T_EQ_INT(load("database: /x.db\n", &c, err, sizeof(err)), 0);
+	T_OK(c->analysis_enabled);
+	T_EQ_INT(c->nanalysis_rules, 1);
+	T_OK(strstr(c->analysis_rules[0], "/rules/*.yar") != NULL);
+	T_OK(c->analysis_max_size == 4ull << 20);
+	config_free(c);
+	c = NULL;
+	T_EQ_INT(load("analysis:\n  enabled: false\n  max_size: 1m\n  rules: [/a/*.yar, /b/x.yar]\n", &c, err,
+		      sizeof(err)),
+		 0);
+	T_OK(!c->analysis_enabled);
+	T_OK(c->analysis_max_size == 1ull << 20);
+	T_EQ_INT(c->nanalysis_rules, 2);
+	T_EQ_STR(c->analysis_rules[1], "/b/x.yar");
+	config_free(c);
+	expect_err("analysis:\n  max_size: 0\n", "c.yaml:2:13: analysis.max_size: at least 1 byte");
+	expect_err("analysis:\n  rule: [x]\n", "c.yaml:2:3: analysis: unknown key 'rule'");
+	expect_err("analysis:\n  enabled: perhaps\n", "c.yaml:2:12: analysis.enabled");
+	expect_err("analysis:\n  severity: {Exec Of Input: info}\n", "'Exec Of Input' is not a finding class");
+	expect_err("analysis:\n  severity: {exec-of-input: loud}\n", "expected info, notice, warning or critical");
+	T_EQ_INT(load("analysis:\n  severity: {shell-recon: info, local_rule: critical}\n", &c, err, sizeof(err)), 0);
+	T_EQ_INT(c->nanalysis_severity, 2);
+	T_EQ_STR(c->analysis_severity[1].verdict, "local_rule");
+	T_EQ_INT(c->analysis_severity[1].severity, 3);
+	config_free(c);
+}
+
 static void
 test_units(void)
 {
@@ -475,6 +509,7 @@ main(void)
 	T_RUN(test_errors);
 	T_RUN(test_discovery);
 	T_RUN(test_full);
+	T_RUN(test_analysis);
 	T_RUN(test_units);
 	T_RUN(test_dropins);
 	T_RUN(test_metrics);

@@ -245,7 +245,6 @@ test_release_states(void)
 	const char *wp[] = { "6.1.9", "6.1.12", "6.4.2", "6.4.3", "6.5-beta1", "5.9" };
 	const char *dw[] = { "2022-07-31", "2022-07-31a", "2023-04-04" };
 	struct release_state st;
-	char br[64];
 
 	release_state_of(wp, 6, "6.4.3", &st);
 	T_EQ_STR(st.state, "latest");
@@ -263,12 +262,6 @@ test_release_states(void)
 	release_state_of(dw, 3, "2022-07-31", &st);
 	T_EQ_STR(st.state, "outdated");
 	T_EQ_STR(st.branch_latest, "2022-07-31a");
-	release_branch("6.4.3", br, sizeof(br));
-	T_EQ_STR(br, "6.4");
-	release_branch("2022-07-31a", br, sizeof(br));
-	T_EQ_STR(br, "2022-07-31");
-	release_branch("5.2", br, sizeof(br));
-	T_EQ_STR(br, "5.2");
 }
 
 /* signatures against vectors the reference libraries produce: the

