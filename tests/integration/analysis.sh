@@ -87,7 +87,7 @@ copy_tree "$MW" "$(ws bob)/wiki"
 copy_tree "$DW" "$(ws bob)/doku"
 wsync "$D" 600
 # what the analysis raises (the classification's own alarms on a live copy of
-# a whole tree are counted apart: see the README's Analyse section)
+# a whole tree are counted apart: see doc/analysis.md)
 raised() { events_json "$D" | $PY -c 'import json,sys
 an = sys.argv[1] == "analysis"
 n = 0

@@ -358,12 +358,12 @@ else
 	echo "# node_exporter: Debian's prometheus-node-exporter package cannot be fetched here"
 fi
 if [ -n "$PROMTOOL" ] && [ -x "$PROMTOOL" ]; then
-	python3 - "$WSID_TOP/README.md" >"$D/rules.yml" <<'PY'
+	python3 - "$WSID_TOP/doc/metrics.md" >"$D/rules.yml" <<'PY'
 import re, sys
 text = open(sys.argv[1], encoding="utf-8").read()
 print(re.search(r"Alert rules to start from:\n\n```yaml\n(.*?)```", text, re.S).group(1), end="")
 PY
-	check "the README's alert rules pass promtool check rules" bash -c "\"$PROMTOOL\" check rules '$D/rules.yml' >/dev/null"
+	check "the alert rules of doc/metrics.md pass promtool check rules" bash -c "\"$PROMTOOL\" check rules '$D/rules.yml' >/dev/null"
 fi
 
 # -- a clean stop: wsid_up 0, the last figures; wsidctl says down

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Notifications end to end with the running daemon and real servers on
-# 127.0.0.1: a Python HTTP receiver (signature verified as the README shows)
+# 127.0.0.1: a Python HTTP receiver (signature verified as doc/notifications.md shows)
 # and an SMTP server (aiosmtpd); every delivery verified again by the real
 # libraries receivers use (standardwebhooks, @octokit/webhooks-methods under
 # node), which must also refuse it tampered, with a wrong secret or replayed. Critical at once, the rest in one digest,
@@ -80,7 +80,7 @@ printf '<?php system($_GET["c"]);\n' > "$(ws alice)/wp-content/uploads/shell.php
 waitfor 10 bash -c "grep -q '\"path\": \"/hook\"' '$D/hook.log' && grep -qv start '$D/hook.log'" 
 n=$(hooks hook 'len([r for r in recs if r["path"] == "/hook" and r["status"] == 200])')
 check_eq "critical: one webhook POST at once" 1 "$n"
-check_eq "webhook: signature verifies (the README's receiver code)" True "$(hooks hook 'recs[0]["verified"]')"
+check_eq "webhook: signature verifies (the receiver code of doc/notifications.md)" True "$(hooks hook 'recs[0]["verified"]')"
 check_eq "webhook: schema 1, kind alert, the event" "1 alert suspicious critical alice" "$(hooks hook '(lambda b: "%s %s %s %s %s" % (b["schema"], b["kind"], b["events"][0]["verdict"], b["events"][0]["severity"], b["customer"]))(json.loads(recs[0]["body"]))')"
 check_eq "webhook: webhook-id and Idempotency-Key are the notification id" True "$(hooks hook 'recs[0]["headers"]["webhook-id"] == recs[0]["headers"]["Idempotency-Key"] == json.loads(recs[0]["body"])["id"]')"
 check_eq "webhook: webhook-timestamp is now (unix seconds)" True "$(hooks hook 'abs(int(recs[0]["headers"]["webhook-timestamp"]) - recs[0]["t"]) < 60')"

@@ -15,7 +15,7 @@ lock = threading.Lock()
 
 
 def verify(secret, headers, body, max_age=300):
-    """How a receiver without the library checks a wsid webhook (README,
+    """How a receiver without the library checks a wsid webhook (doc/notifications.md,
     "Verifying a webhook"): Standard Webhooks, v1 signatures."""
     key = base64.b64decode(secret[6:]) if secret.startswith("whsec_") else secret.encode()
     msg_id = headers.get("webhook-id", "")
