@@ -81,7 +81,9 @@ for l in sys.stdin:
     e = json.loads(l)
     if e["path"].endswith("/wp-login.php") and e["verdict"] != "tampered" and e["severity"] != "info": n += 1
 print(n)')"
-check_eq "restore: the daemon records the write as wsidctl's, verdict ok" "ok wsidctl" "$("$WSIDCTL" --db "$DB" events --all --json | python3 -c '
+# the writer is read from /proc when the event is handled: a restore that has
+# already exited leaves it unnamed, never named as another process
+check "restore: the daemon records the write with verdict ok, as wsidctl's or unnamed" grep -qxE "ok (wsidctl|None)" <<<"$("$WSIDCTL" --db "$DB" events --all --json | python3 -c '
 import json, sys
 r = None
 for l in sys.stdin:
