@@ -122,6 +122,25 @@ print(sum(1 for s in d["scanned"] for i in s["installations"] for f in i["files"
 }
 added_before=$(added_code)
 check "before: Akismet's PHP files are added code ($added_before)" [ "${added_before:-0}" -gt 10 ]
+# the stored per-file judgement (wsidctl files), and a file edited while no set
+# covers Akismet: the index change alone must judge them again
+fverdicts() { # PATH: "verdict known" counts of the files below PATH
+	"${CTL[@]}" files --json "$1" 2>/dev/null | $PY -c '
+import collections, json, sys
+c = collections.Counter()
+for l in sys.stdin:
+    x = json.loads(l)
+    c["%s/%s" % (x["verdict"], x["known"])] += 1
+print(" ".join("%s=%d" % kv for kv in sorted(c.items())))'
+}
+fverdict() { "${CTL[@]}" files --json "$1" 2>/dev/null | $PY -c 'import json,sys; x=json.loads(sys.stdin.readline()); print(x["verdict"], x["known"])'; }
+AKW=$W1/blog/wp-content/plugins/akismet/class.akismet-widget.php
+[ -f "$AKW" ] || AKW=$(ls "$W1"/blog/wp-content/plugins/akismet/class.*.php | head -1)
+echo '// edited before any set was known' >> "$AKW"
+wsync "$D"
+check_eq "before: an edited Akismet file is stored as changed code no release knows" "changed-unknown unknown" "$(fverdict "$AKW")"
+nb=$(fverdicts "$W1/blog/wp-content/plugins/akismet" | grep -o 'new/unknown=[0-9]*' | cut -d= -f2)
+check "before: Akismet's files stored as new, unknown ($nb)" [ "${nb:-0}" -gt 10 ]
 
 # -- fleet flow with the npm packages: the demand list, fetched unprivileged
 #    into a staging directory, indexed centrally, shipped signed, imported
@@ -170,6 +189,12 @@ wsync "$D"
 check "fetch 1: a theme from its zip" grep -q "tiny-theme 2.0 (theme): 2 files from http://127.0.0.1:$P/wp/theme/tiny-theme.2.0.zip" "$D/f1.out"
 check_eq "Akismet identified with its version" "akismet $AKV" "$(inst "$W1" blog/wp-content/plugins/akismet)"
 check_eq "Akismet's files are no longer added code" 0 "$(added_code)"
+AKN=$(find "$AK" -type f | wc -l)
+check_eq "wsidctl files: Akismet's unchanged files judged again, release files now" \
+	"ok/release=$((AKN - 1)) tampered/unknown=1" "$(fverdicts "$W1/blog/wp-content/plugins/akismet")"
+check_eq "wsidctl files: the file edited before the fetch is tampered" "tampered unknown" "$(fverdict "$AKW")"
+check_eq "the index change raised its event (source index)" "tampered index" \
+	"$(evq "$D" "path\$=/akismet/${AKW##*/}" -- verdict source)"
 "${CTL[@]}" components --json > "$D/comp2.json"
 check_eq "components: akismet identified, the latest known" "$AKV latest" \
 	"$(jq_ "$D/comp2.json" 'c=[x for x in d["components"] if x["name"]=="akismet"][0]; print(c["identified"], c["state"])')"
