@@ -965,14 +965,14 @@ static const char *const top_keys[] = {
 	"ignore", "severity", "notify", "metrics", "trusted_keys", "classify", "retention", "fetch", "analysis", NULL,
 };
 
-/* fetch: sources (NAME: base URL), timeout, max_size, interval, negative_ttl
- * (read by wsidctl index fetch only) */
+/* fetch: sources (NAME: base URL), timeout, max_size, interval, negative_ttl,
+ * ca_file (read by wsidctl index fetch only) */
 static int
 parse_fetch(struct ctx *c, const struct ynode *v, struct config *cfg)
 {
-	static const char *const fk[] = { "sources", "timeout", "max_size", "interval", "negative_ttl",
+	static const char *const fk[] = { "sources", "timeout", "max_size", "interval", "negative_ttl", "ca_file",
 					   NULL };
-	static const char *const names[] = { "wordpress", "npm", "composer", NULL };
+	static const char *const names[] = { "wordpress", "npm", "composer", "wpapi", NULL };
 	size_t j, i;
 	int r;
 
@@ -990,6 +990,11 @@ parse_fetch(struct ctx *c, const struct ynode *v, struct config *cfg)
 			r = get_duration(c, vv, "fetch.negative_ttl", &cfg->fetch_negative_ttl_ms);
 		else if (strcmp(kk, "max_size") == 0)
 			r = get_size(c, vv, "fetch.max_size", &cfg->fetch_max_bytes);
+		else if (strcmp(kk, "ca_file") == 0) {
+			free(cfg->fetch_ca_file);
+			cfg->fetch_ca_file = NULL;
+			r = get_abs_path(c, vv, "fetch.ca_file", &cfg->fetch_ca_file);
+		}
 		else if ((r = want(c, vv, Y_MAP, "fetch.sources")) == 0 &&
 			 (r = check_keys(c, vv, "fetch.sources", names)) == 0) {
 			for (i = 0; i < vv->n && r == 0; i += 2) {
@@ -1448,6 +1453,7 @@ config_free(struct config *c)
 	free(c->trusted_keys);
 	free_str_list(c->component_dirs, c->ncomponent_dirs);
 	free_str_list(c->fetch_sources, c->nfetch_sources);
+	free(c->fetch_ca_file);
 	free_str_list(c->web_server_processes, c->nweb_server_processes);
 	free_str_list(c->analysis_rules, c->nanalysis_rules);
 	for (i = 0; i < c->nanalysis_severity; i++)
