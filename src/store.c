@@ -148,6 +148,10 @@ static const char *const migrations[] = {
 	"CREATE TABLE analysis(sha256 BLOB PRIMARY KEY, rules_version TEXT NOT NULL,"
 	"  verdict INTEGER NOT NULL, findings TEXT NOT NULL, analysed_at INTEGER NOT NULL)"
 	"  WITHOUT ROWID;",
+	/* 9: the HTTP request behind a PHP-FPM worker's write (reqattr.h): a
+	 * JSON object, or why it could not be tied */
+	"ALTER TABLE events ADD COLUMN request TEXT;"
+	"ALTER TABLE events ADD COLUMN request_unknown TEXT;",
 };
 
 int
