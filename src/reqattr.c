@@ -196,19 +196,54 @@ reqattr_fpm_pool(const char *proc_root, int pid, char *pool, size_t poolsz)
 	return k > 0;
 }
 
-/* The socket a worker serves on, from its fd 0 (PHP-FPM's workers accept on
- * it). Only for a worker whose parent is a root process titled "php-fpm:
- * master process": a tenant's process cannot be one, so the socket was
- * bound by the administrator's master, not by whoever named a process. */
+/* The inodes of the sockets pid holds (at most max) */
+static size_t
+socket_inodes(int pid, unsigned long *ino, size_t max)
+{
+	char path[64], link[64];
+	size_t n = 0;
+	int fd;
+
+	for (fd = 0; fd < 1024 && n < max; fd++) {
+		ssize_t k;
+
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+		if ((k = readlink(path, link, sizeof(link) - 1)) < 0)
+			continue;
+		link[k] = '\0';
+		if (sscanf(link, "socket:[%lu]", &ino[n]) == 1)
+			n++;
+	}
+	return n;
+}
+
+static bool
+has_inode(const unsigned long *ino, size_t n, unsigned long x)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ino[i] == x)
+			return true;
+	return false;
+}
+
+/* The socket a worker accepts on: the listening socket among its
+ * descriptors (PHP-FPM's workers inherit their pool's). Only for a worker
+ * whose parent is a root process titled "php-fpm: master process": a
+ * tenant's process cannot be one, so the socket was bound by the
+ * administrator's master, not by whoever named a process. */
 static bool
 discover_listen(int pid, char *out, size_t outsz)
 {
-	char buf[4096], link[64], path[64], want[48], *nl;
-	unsigned long ino;
+	char buf[4096], l[512];
+	unsigned long ino[64];
+	size_t nino;
 	ssize_t n;
 	int ppid = 0;
 	unsigned uid = 1;
 	char *p;
+	FILE *f;
 
 	if (read_proc("/proc", pid, "status", buf, sizeof(buf)) < 0 || (p = strstr(buf, "\nPPid:")) == NULL ||
 	    sscanf(p + 6, "%d", &ppid) != 1 || ppid <= 1)
@@ -219,45 +254,33 @@ discover_listen(int pid, char *out, size_t outsz)
 	n = read_proc("/proc", ppid, "cmdline", buf, sizeof(buf));
 	if (n < 23 || memcmp(buf, "php-fpm: master process", 23) != 0)
 		return false;
-	snprintf(path, sizeof(path), "/proc/%d/fd/0", pid);
-	if ((n = readlink(path, link, sizeof(link) - 1)) < 0)
+	if ((nino = socket_inodes(pid, ino, 64)) == 0)
 		return false;
-	link[n] = '\0';
-	if (sscanf(link, "socket:[%lu]", &ino) != 1)
-		return false;
-	/* a unix socket: "Num RefCount Protocol Flags Type St Inode Path" */
-	snprintf(want, sizeof(want), " %lu ", ino);
-	{
-		FILE *f = fopen("/proc/net/unix", "re");
-		char l[512];
+	/* unix: "Num RefCount Protocol Flags Type St Inode Path", listening
+	 * sockets with flag __SO_ACCEPTCON (00010000) */
+	if ((f = fopen("/proc/net/unix", "re")) != NULL) {
+		while (fgets(l, sizeof(l), f)) {
+			unsigned long flags, x;
+			int off = 0;
 
-		while (f && fgets(l, sizeof(l), f)) {
-			char *q = strstr(l, want);
-
-			if (q && (q = strchr(q + strlen(want), '/')) != NULL) {
-				q[strcspn(q, "\n")] = '\0';
-				snprintf(out, outsz, "%s", q);
+			if (sscanf(l, "%*s %*s %*s %lx %*s %*s %lu %n", &flags, &x, &off) == 2 && off > 0 &&
+			    (flags & 0x10000) && has_inode(ino, nino, x) && l[off] == '/') {
+				l[off + strcspn(l + off, "\n")] = '\0';
+				snprintf(out, outsz, "%s", l + off);
 				fclose(f);
 				return true;
 			}
 		}
-		if (f)
-			fclose(f);
+		fclose(f);
 	}
-	/* a TCP socket: "sl local_address rem_address st ... inode" */
-	{
-		FILE *f = fopen("/proc/net/tcp", "re");
-		char l[512];
-
-		while (f && fgets(l, sizeof(l), f)) {
+	/* TCP: "sl local_address rem_address st ... inode", LISTEN is 0A */
+	if ((f = fopen("/proc/net/tcp", "re")) != NULL) {
+		while (fgets(l, sizeof(l), f)) {
 			unsigned a, port, st;
-			unsigned long lino;
+			unsigned long x;
 
-			nl = strchr(l, ':');
-			if (nl == NULL || sscanf(nl + 1, " %8X:%4X %*8X:%*4X %2X %*s %*s %*s %*s %*s %lu", &a, &port,
-						  &st, &lino) != 4)
-				continue;
-			if (lino == ino && st == 0x0A) {
+			if (sscanf(l, " %*s %8X:%4X %*8X:%*4X %2X %*s %*s %*s %*s %*s %lu", &a, &port, &st, &x) == 4 &&
+			    st == 0x0A && has_inode(ino, nino, x)) {
 				struct in_addr ia = { .s_addr = a };
 				char ip[INET_ADDRSTRLEN];
 
@@ -267,8 +290,7 @@ discover_listen(int pid, char *out, size_t outsz)
 				return true;
 			}
 		}
-		if (f)
-			fclose(f);
+		fclose(f);
 	}
 	return false;
 }
