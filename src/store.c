@@ -150,8 +150,8 @@ static const char *const migrations[] = {
 	"  WITHOUT ROWID;",
 	/* 9: the HTTP request behind a PHP-FPM worker's write (reqattr.h): a
 	 * JSON object, or why it could not be tied */
-	"ALTER TABLE events ADD COLUMN request TEXT;"
-	"ALTER TABLE events ADD COLUMN request_unknown TEXT;",
+	("ALTER TABLE events ADD COLUMN request TEXT;"
+	 "ALTER TABLE events ADD COLUMN request_unknown TEXT;"),
 };
 
 int
