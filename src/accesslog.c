@@ -13,6 +13,30 @@ token(const char *p, const char *end)
 	return p;
 }
 
+/* n bytes all printable ASCII other than space (an address, a host name) */
+static bool
+printable(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] <= ' ' || p[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/* an HTTP method: upper-case letters */
+static bool
+method_ok(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] < 'A' || p[i] > 'Z')
+			return false;
+	return n > 0;
+}
+
 static int
 num(const char *p, size_t n, int *v)
 {
@@ -75,7 +99,7 @@ alog_parse(const char *line, size_t n, struct alog_line *out)
 		end--;
 	/* address, ident, user */
 	q = token(p, end);
-	if (q == p || q >= end || (size_t)(q - p) >= sizeof(out->addr))
+	if (q == p || q >= end || (size_t)(q - p) >= sizeof(out->addr) || !printable(p, (size_t)(q - p)))
 		return -1;
 	memcpy(out->addr, p, (size_t)(q - p));
 	for (i = 0; i < 2; i++) {
@@ -103,7 +127,7 @@ alog_parse(const char *line, size_t n, struct alog_line *out)
 		return -1;
 	/* METHOD URI [PROTOCOL] */
 	sp = memchr(req, ' ', (size_t)(reqend - req));
-	if (sp == NULL || sp == req || (size_t)(sp - req) >= sizeof(out->method))
+	if (sp == NULL || (size_t)(sp - req) >= sizeof(out->method) || !method_ok(req, (size_t)(sp - req)))
 		return -1;
 	memcpy(out->method, req, (size_t)(sp - req));
 	out->uri = sp + 1;

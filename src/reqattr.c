@@ -345,7 +345,7 @@ reqattr_note(struct reqattr *ra, int pid, const char *customer, int64_t change_n
 	pthread_mutex_lock(&ra->mu);
 	if (s->used && s->pid == pid &&
 	    (s->busy || (s->answered_ns && change_ns <= s->answered_ns + (int64_t)REQUERY_NS) ||
-	     (!s->info.fpm && change_ns <= s->change_ns + 1000000000ll))) {
+	     (!s->info.fpm && change_ns <= s->change_ns + 1000000000LL))) {
 		pthread_mutex_unlock(&ra->mu);
 		return; /* the same burst */
 	}
