@@ -43,6 +43,11 @@ struct job {
 	char *access_log;
 	uint64_t timeout_ms, log_wait_ms;
 	int64_t change_ns;
+	/* the answer; a tied one may wait for its access log line */
+	struct reqattr_info info;
+	int64_t answered;
+	uint64_t log_deadline;
+	bool log_once; /* the same request as the last answer, which had no line */
 	struct job *next;
 };
 
@@ -53,6 +58,7 @@ struct slot {
 	int64_t change_ns;  /* the first write of the burst */
 	int64_t answered_ns; /* wall clock of the answer (0: none yet) */
 	struct reqattr_info info;
+	struct reqattr_info last; /* the last tied answer for this pid */
 };
 
 struct reqattr {
@@ -62,6 +68,7 @@ struct reqattr {
 	bool started, stop;
 	struct job *head, *tail;
 	unsigned queued;
+	struct job *logq; /* tied requests waiting for their access log line */
 	struct slot slot[SLOTS];
 	/* the configuration (loop's thread only) */
 	struct reqattr_pool *pools;
@@ -125,6 +132,10 @@ reqattr_free(struct reqattr *ra)
 		pthread_join(ra->thread, NULL);
 	while ((j = ra->head) != NULL) {
 		ra->head = j->next;
+		job_free(j);
+	}
+	while ((j = ra->logq) != NULL) {
+		ra->logq = j->next;
 		job_free(j);
 	}
 	pools_free(ra);
@@ -375,6 +386,8 @@ reqattr_note(struct reqattr *ra, int pid, const char *customer, int64_t change_n
 	if (tmpl)
 		expand_log(tmpl, customer ? customer : "", logpath, sizeof(logpath));
 	pthread_mutex_lock(&ra->mu);
+	if (s->pid != pid)
+		memset(&s->last, 0, sizeof(s->last));
 	s->used = true;
 	s->pid = pid;
 	s->busy = false;
@@ -657,33 +670,88 @@ out:
 	fcgi_resp_free(&resp);
 }
 
-/* waits for the request's access log line, up to log_wait_ms */
-static void
-find_log_line(const struct job *j, struct reqattr_info *info)
+/* one look at the access log for a tied request: true when that is the end
+ * of it (found, an error, or its time is over) */
+static bool
+log_poll(struct job *j)
 {
-	uint64_t deadline = now_mono_ns() + j->log_wait_ms * 1000000ull;
+	struct reqattr_info *info = &j->info;
+	int64_t from = info->started_ns / 1000000000 - 2, to = now_real_ns() / 1000000000 + 2;
 	char err[200];
 	int r;
 
-	for (;;) {
-		int64_t from = info->started_ns / 1000000000 - 2, to = now_real_ns() / 1000000000 + 2;
-
-		r = reqattr_access_log_find(j->access_log, info->method, info->uri, from, to, info->addr,
-					    sizeof(info->addr), &info->status, err, sizeof(err));
-		if (r > 0) {
-			info->have_log = true;
-			return;
-		}
-		if (r < 0) {
-			snprintf(info->log_why, sizeof(info->log_why), "%s", err);
-			return;
-		}
-		if (now_mono_ns() >= deadline)
-			break;
-		usleep(LOG_POLL_MS * 1000);
+	r = reqattr_access_log_find(j->access_log, info->method, info->uri, from, to, info->addr, sizeof(info->addr),
+				    &info->status, err, sizeof(err));
+	if (r > 0) {
+		info->have_log = true;
+		return true;
 	}
-	snprintf(info->log_why, sizeof(info->log_why), "no line for this request in %.200s within %llu ms",
-		 j->access_log, (unsigned long long)j->log_wait_ms);
+	if (r < 0) {
+		snprintf(info->log_why, sizeof(info->log_why), "%s", err);
+		return true;
+	}
+	if (j->log_once || now_mono_ns() >= j->log_deadline) {
+		snprintf(info->log_why, sizeof(info->log_why), "no line for this request in %.200s within %llu ms",
+			 j->access_log, j->log_once ? 0ull : (unsigned long long)j->log_wait_ms);
+		return true;
+	}
+	return false;
+}
+
+/* the answer into pid's slot, unless a newer burst took it (lock held) */
+static void
+finish(struct reqattr *ra, struct job *j)
+{
+	struct slot *s = slot_of(ra, j->pid);
+
+	if (s->pid == j->pid && s->change_ns == j->change_ns) {
+		s->info = j->info;
+		s->busy = false;
+		s->answered_ns = j->answered ? j->answered : now_real_ns();
+		if (j->info.tied)
+			s->last = j->info;
+	}
+	job_free(j);
+}
+
+/* the same request as the last tied answer (a long request writing many
+ * files): its log line is looked for once, not waited for again */
+static bool
+same_request(const struct reqattr_info *a, const struct reqattr_info *b)
+{
+	int64_t d = a->started_ns - b->started_ns;
+
+	return b->tied && !b->have_log && d < 5000000 && d > -5000000 && strcmp(a->uri, b->uri) == 0 &&
+	       strcmp(a->method, b->method) == 0;
+}
+
+/* the tied requests' log lines, each looked for once (lock held, dropped
+ * while reading) */
+static void
+log_round(struct reqattr *ra)
+{
+	struct job *list = ra->logq, *j, *next, *keep = NULL;
+
+	ra->logq = NULL;
+	pthread_mutex_unlock(&ra->mu);
+	for (j = list; j; j = next) {
+		next = j->next;
+		j->next = NULL;
+		if (log_poll(j)) {
+			pthread_mutex_lock(&ra->mu);
+			finish(ra, j);
+			pthread_mutex_unlock(&ra->mu);
+		} else {
+			j->next = keep;
+			keep = j;
+		}
+	}
+	pthread_mutex_lock(&ra->mu);
+	while ((j = keep) != NULL) {
+		keep = j->next;
+		j->next = ra->logq;
+		ra->logq = j;
+	}
 }
 
 static void *
@@ -694,40 +762,49 @@ worker(void *arg)
 	pthread_mutex_lock(&ra->mu);
 	for (;;) {
 		struct job *j;
-		struct reqattr_info info;
 		struct slot *s;
-		int64_t answered = 0;
 
-		while (!ra->stop && ra->head == NULL)
+		while (!ra->stop && ra->head == NULL && ra->logq == NULL)
 			pthread_cond_wait(&ra->cv, &ra->mu);
 		if (ra->stop)
 			break;
+		if (ra->head == NULL) {
+			struct timespec ts;
+
+			log_round(ra);
+			if (ra->logq && ra->head == NULL && !ra->stop) {
+				clock_gettime(CLOCK_REALTIME, &ts);
+				ts.tv_nsec += LOG_POLL_MS * 1000000L;
+				if (ts.tv_nsec >= 1000000000L) {
+					ts.tv_sec++;
+					ts.tv_nsec -= 1000000000L;
+				}
+				pthread_cond_timedwait(&ra->cv, &ra->mu, &ts);
+			}
+			continue;
+		}
 		j = ra->head;
 		ra->head = j->next;
 		if (ra->head == NULL)
 			ra->tail = NULL;
 		ra->queued--;
 		s = slot_of(ra, j->pid);
-		info = s->info;
+		j->info = s->info;
+		j->info.why[0] = '\0';
 		pthread_mutex_unlock(&ra->mu);
-		info.why[0] = '\0';
-		ask(j, &info, &answered);
-		if (info.tied && j->access_log) {
-			/* the request is tied: the notification may wait for its
-			 * line a little longer */
-			pthread_mutex_lock(&ra->mu);
-			if (s->pid == j->pid && s->busy)
-				s->deadline = now_mono_ns() + (j->log_wait_ms + 50) * 1000000ull;
-			pthread_mutex_unlock(&ra->mu);
-			find_log_line(j, &info);
-		}
+		ask(j, &j->info, &j->answered);
 		pthread_mutex_lock(&ra->mu);
-		if (s->pid == j->pid && s->change_ns == j->change_ns) {
-			s->info = info;
-			s->busy = false;
-			s->answered_ns = answered ? answered : now_real_ns();
+		if (j->info.tied && j->access_log) {
+			/* the notification may wait for the line a little longer */
+			j->log_deadline = now_mono_ns() + j->log_wait_ms * 1000000ull;
+			j->log_once = s->pid == j->pid && same_request(&j->info, &s->last);
+			if (s->pid == j->pid && s->change_ns == j->change_ns && s->busy)
+				s->deadline = j->log_deadline + 100 * 1000000ull;
+			j->next = ra->logq;
+			ra->logq = j;
+			continue;
 		}
-		job_free(j);
+		finish(ra, j);
 	}
 	pthread_mutex_unlock(&ra->mu);
 	return NULL;
