@@ -131,4 +131,7 @@ check "carol: request_unknown says the status page was not reached" \
 check_eq "daemon alive" 0 "$(kill -0 "$DAEMON_PID"; echo $?)"
 check_eq "every shell recorded" 4 "$(sqlite3 "$D/db/wsid.db" "SELECT count(*) FROM files WHERE CAST(relpath AS TEXT) LIKE 'uploads/%'")"
 daemon_stop
+# (under make asan: the sandboxed delivery process cannot run LeakSanitizer,
+# which says so; an error or a leak is another line)
+check "the daemon's log has no sanitizer error" bash -c "! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer: detected)|runtime error:' '$D/wsid.log'"
 t_done
