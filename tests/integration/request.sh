@@ -7,7 +7,8 @@
 # the stored event, `wsidctl events`, and the webhook. A write by a CLI
 # process says no request; bob's pool has no status page and says so (its
 # socket found from its workers, not configured); a pool configured with a
-# socket nobody listens on says it was not reached.
+# socket nobody listens on says it was not reached; a tenant's process titled
+# like a PHP-FPM worker is not taken for one.
 . "$(dirname "$0")/../lib/lib.sh"
 . "$WSID_TOP/tests/lib/fpmstack.sh"
 need_root
@@ -108,6 +109,21 @@ check_eq "CLI write: the writer has no request, and says why" "None not written 
 	"$(ev /uploads/cli.php '"%s %s" % (e["writer"].get("request"), e["writer"].get("request_unknown"))')"
 check "CLI write: the reason names no request" bash -c "! grep -q 'written by' <<<'$(ev /uploads/cli.php 'e["reason"]')'"
 
+# -- a tenant's process that calls itself a PHP-FPM worker: alice's pool is
+# asked (it does not list the pid); a pool no one configured is not looked for
+# behind a process a tenant started (its parent is no root PHP-FPM master)
+forge() { # forge UID TITLE FILE
+	setpriv --reuid=$1 --regid=$1 --clear-groups -- perl -e '$0 = $ARGV[0]; open(my $f, ">", $ARGV[1]) or die; print $f "<?php eval(\$_POST[1]);\n"; close $f; select(undef, undef, undef, 0.5)' "$2" "$3"
+}
+forge $AU "php-fpm: pool alice" "$WA/uploads/forged.php"
+wsync "$D"
+check "forged title, configured pool: the status page does not list it" \
+	grep -qE "^pool alice: the status page does not list pid [0-9]+$" <<<"$(ev /uploads/forged.php 'e["writer"]["request_unknown"]')"
+forge $AU "php-fpm: pool zed" "$WA/uploads/forged2.php"
+wsync "$D"
+check_eq "forged title, unknown pool: its socket is not looked for behind a tenant's process" \
+	"pool zed is not configured (php_fpm.pools) and its socket was not found" "$(ev /uploads/forged2.php 'e["writer"]["request_unknown"]')"
+
 # -- bob's pool has no status page (and wsid found its socket itself)
 out=$(curl -sS -m 10 -F "file=@$D/shell.php;filename=bshell.php" "http://127.0.0.1:$PB/upload.php")
 check_eq "bob: upload stored" stored "$out"
@@ -129,7 +145,7 @@ check "carol: request_unknown says the status page was not reached" \
 # -- the main loop never waited: the daemon answered status meanwhile, and
 # nothing was lost
 check_eq "daemon alive" 0 "$(kill -0 "$DAEMON_PID"; echo $?)"
-check_eq "every shell recorded" 4 "$(sqlite3 "$D/db/wsid.db" "SELECT count(*) FROM files WHERE CAST(relpath AS TEXT) LIKE 'uploads/%'")"
+check_eq "every shell recorded" 6 "$(sqlite3 "$D/db/wsid.db" "SELECT count(*) FROM files WHERE CAST(relpath AS TEXT) LIKE 'uploads/%'")"
 daemon_stop
 # (under make asan: the sandboxed delivery process cannot run LeakSanitizer,
 # which says so; an error or a leak is another line)
