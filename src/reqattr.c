@@ -654,6 +654,12 @@ ask(const struct job *j, struct reqattr_info *info, int64_t *answered)
 			 w.method, w.uri);
 		goto out;
 	}
+	if (strcmp(w.method, "GET") == 0 && strcmp(w.uri, uri) == 0) {
+		/* the writer, idle again, took the status request itself */
+		snprintf(info->why, sizeof(info->why),
+			 "worker idle when asked (its request had ended: it was serving this status query)");
+		goto out;
+	}
 	/* FPM measures the duration when it serves the status request, which
 	 * is after it was sent: the start computed is at most that late */
 	info->started_ns = sent_ns - (int64_t)(w.duration_us > (uint64_t)INT64_MAX / 1000 ? 0 : w.duration_us * 1000);
