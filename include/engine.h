@@ -29,6 +29,7 @@
 #include <sys/types.h>
 
 #include "analyse.h"
+#include "reqattr.h"
 #include "classify.h"
 #include "fpindex.h"
 #include "root.h"
@@ -82,6 +83,8 @@ struct engine_opts {
 	 * drops it; read at each judgement (a reload takes effect at once) */
 	int (*an_class_severity)(void *ud, const char *cls);
 	void *an_class_severity_ud;
+	/* the HTTP request behind a PHP-FPM worker's write (reqattr.h), may be NULL */
+	struct reqattr *ra;
 	/* called for every stored event (live streaming), may be NULL */
 	void (*on_event)(void *ud, int64_t event_id);
 	void *on_event_ud;

@@ -20,6 +20,7 @@
 #include "json.h"
 #include "log.h"
 #include "procinfo.h"
+#include "reqattr.h"
 #include "root.h"
 #include "scan.h"
 #include "slotset.h"
@@ -77,6 +78,7 @@ struct wsq;
 /* the pending lists: close window, modify window (FIFOs: every entry of one
  * waits the same time), and the retry list (ordered by deadline) */
 enum { LIST_CLOSE, LIST_MODIFY, LIST_RETRY, LIST_MAX };
+#define REQATTR_RECHECK_NS (20ull * 1000000) /* a change waiting for its writer's request */
 /* a change whose window closed, in its webspace's ready list (not in lists[]) */
 #define LIST_READY LIST_MAX
 
@@ -724,6 +726,7 @@ engine_note(struct engine *e, int64_t ws, const char *relpath, size_t rlen, unsi
 		p->pid = pid;
 		/* read /proc while the writer still runs (cached per pid) */
 		proc_cache_get(e->pc, pid, 2000, &pi);
+		reqattr_note(e->o.ra, pid, ws_get(e, ws) ? ws_get(e, ws)->customer : "", now_real_ns());
 	}
 	if ((flags & NOTE_CLOSE_WRITE) && p->close_ns == 0)
 		p->close_ns = p->last_ns;
@@ -1059,6 +1062,10 @@ struct judgement {
 	size_t cklen;
 	bool have_writer;
 	struct proc_info writer;
+	struct reqattr_info req; /* the HTTP request behind it (reqattr.h) */
+	bool have_req;
+	char req_json[6144];
+	const char *req_col, *req_unknown; /* the event's columns */
 	/* analysis of unknown code */
 	bool an_wanted;  /* code that is no release: analysed (or to be) */
 	bool an_have;    /* ar holds its result */
@@ -1163,6 +1170,10 @@ judge(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
 		snprintf(J->vd.reason + n, sizeof(J->vd.reason) - n,
 			 ", written by the web server (%s, user %s)", J->writer.comm, J->writer.user);
 	}
+	if (J->have_writer && (J->have_req = reqattr_describe(e->o.ra, pid, &J->req))) {
+		reqattr_reason(&J->req, J->vd.reason, sizeof(J->vd.reason));
+		reqattr_columns(&J->req, J->req_json, sizeof(J->req_json), &J->req_col, &J->req_unknown);
+	}
 }
 
 static void
@@ -1192,6 +1203,8 @@ event_from_judgement(struct event_row *ev, struct webspace *w, const char *relpa
 		ev->user = J->writer.user;
 		ev->comm = J->writer.comm;
 		ev->cgroup = J->writer.cgroup;
+		ev->request = J->req_col;
+		ev->request_unknown = J->req_unknown;
 	}
 }
 
@@ -2060,6 +2073,13 @@ engine_tick(struct engine *e)
 		}
 		if ((p = q->ready.head) == NULL)
 			continue; /* re-armed meanwhile */
+		if (p->pid > 0 && reqattr_busy(e->o.ra, p->pid)) {
+			/* its writer's pool is being asked: the answer goes with it */
+			plist_append(e, p, LIST_CLOSE, now + REQATTR_RECHECK_NS);
+			if (q->ready.head)
+				ring_push(e, q);
+			continue;
+		}
 		j = xcalloc(1, sizeof(*j));
 		j->root = xstrdup(w->root);
 		j->rid = w->rid;

@@ -160,6 +160,10 @@ static const char *const migrations[] = {
 	"  released_at INTEGER, released_by TEXT);"
 	"CREATE TABLE product_releases(product TEXT PRIMARY KEY, latest TEXT, versions TEXT NOT NULL,"
 	"  source TEXT NOT NULL, checked_at INTEGER NOT NULL);",
+	/* 10: the HTTP request behind a PHP-FPM worker's write (reqattr.h): a
+	 * JSON object, or why it could not be tied */
+	("ALTER TABLE events ADD COLUMN request TEXT;"
+	 "ALTER TABLE events ADD COLUMN request_unknown TEXT;"),
 };
 
 int
