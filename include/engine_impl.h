@@ -94,7 +94,13 @@ struct engine {
 #define REPAIR_DELAY_MIN_MS 1000
 #define REPAIR_DELAY_MAX_MS 30000
 
+struct judgement;
+
 /* the webspace with this id, or NULL */
 struct webspace *ws_get(struct engine *e, int64_t id);
+
+/* analysis of unknown code in a judgement (engine.c) */
+void analysis_judge(struct engine *e, const char *relpath, size_t rlen, const struct hash_result *res,
+		    bool code_by_name, struct judgement *J);
 
 #endif
