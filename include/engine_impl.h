@@ -48,9 +48,6 @@ struct engine {
 	struct fpindex_lookup *lk;
 	int64_t index_gen; /* meta index_generation idx was loaded at */
 	struct hashpool *pool;
-	sqlite3_stmt *q_path_entries;
-	sqlite3_stmt *q_hash_known;
-	sqlite3_stmt *q_index_gen;
 	uint64_t batch_start_ns;
 	struct webspace *ws;
 	size_t nws;

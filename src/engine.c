@@ -233,21 +233,11 @@ engine_webspace_add(struct engine *e, const char *root, const char *customer, in
 
 /* ---- results ---- */
 
-/* read at the start of every transaction: one prepared statement */
+/* read at the start of every transaction */
 static int64_t
 index_generation(struct engine *e)
 {
-	int64_t g = 0;
-
-	if (e->q_index_gen == NULL)
-		e->q_index_gen = store_prepare(e->s, "SELECT CAST(value AS INTEGER) FROM meta "
-						     "WHERE key='index_generation'");
-	if (e->q_index_gen == NULL)
-		return 0;
-	if (sqlite3_step(e->q_index_gen) == SQLITE_ROW)
-		g = sqlite3_column_int64(e->q_index_gen, 0);
-	sqlite3_reset(e->q_index_gen);
-	return g;
+	return fpindex_generation(e->s);
 }
 
 /* Loads the catalogue and the lookups again. Called inside a transaction it
@@ -2134,14 +2124,9 @@ engine_new(struct store *s, const struct engine_opts *o, struct engine **ret)
 		goto fail;
 	if (fpindex_lookup_on(s, &e->lk) < 0)
 		log_warnx("engine: %s: the index tables cannot be read", o->dbpath);
-	e->q_hash_known = store_prepare(s, "SELECT 1 FROM hashes h JOIN entries e ON e.hash_id=h.id "
-					   "WHERE h.sha256=? LIMIT 1");
 	/* WAL checkpoints off the loop (an in-line one copied ~1,000 pages for
 	 * 35-45 ms every ~400 ms at 1,000 changes/s, stalling every change behind) */
 	store_checkpoint_thread(s, 0);
-	e->q_path_entries = store_prepare(s, "SELECT h.sha256, e.slots FROM paths p JOIN entries e ON "
-					     "e.path_id=p.id JOIN hashes h ON h.id=e.hash_id "
-					     "WHERE p.product_id=? AND p.relpath=?");
 	if ((r = hashpool_new(o->hash_workers, HASH_INFLIGHT_MAX, &e->pool)) < 0)
 		goto fail;
 	e->workers = hashpool_threads(e->pool);
@@ -2217,9 +2202,6 @@ engine_free(struct engine *e)
 		state_inst_rows_free(e->ws[i].inst, e->ws[i].ninst);
 	}
 	free(e->ws);
-	sqlite3_finalize(e->q_path_entries);
-	sqlite3_finalize(e->q_hash_known);
-	sqlite3_finalize(e->q_index_gen);
 	fpindex_lookup_free(e->lk);
 	fpindex_free(e->idx);
 	state_free(e->st);

@@ -16,55 +16,57 @@
 #include "slotset.h"
 #include "util.h"
 
+struct know_ctx {
+	const struct fp_product *p;
+	const struct fp_version *v;
+	const uint8_t *sha;
+	struct path_knowledge *k;
+};
+
+/* one content the index holds at the path (fpindex_lookup_path) */
+static void
+know_entry(void *ud, const uint8_t *h, const uint8_t *slots, size_t sl)
+{
+	struct know_ctx *c = ud;
+	struct path_knowledge *k = c->k;
+	bool has = slotset_blob_has(slots, sl, c->v->slot);
+
+	if (has)
+		k->release_path = true;
+	if (c->sha == NULL || h == NULL || memcmp(h, c->sha, SHA256_LEN) != 0)
+		return;
+	if (has) {
+		k->known = KNOWN_RELEASE;
+	} else if (k->known != KNOWN_RELEASE) {
+		/* the newest other version shipping it */
+		struct slotset_iter it;
+		uint32_t a, b, s;
+
+		slotset_iter_init(&it, slots, sl);
+		while (slotset_iter_next(&it, &a, &b) == 1)
+			for (s = a; s < b; s++) {
+				const struct fp_version *o = fp_product_version(c->p, s);
+
+				if (o && (k->other == NULL || o->rank > k->other->rank))
+					k->other = o;
+			}
+		if (k->other)
+			k->known = KNOWN_OTHER_VERSION;
+	}
+}
+
 /* what the index says of `sha` at installation-relative path irel */
 static void
 know_path(struct engine *e, const struct fp_product *p, const struct fp_version *v,
 	  const char *irel, size_t ilen, const uint8_t *sha, struct path_knowledge *k)
 {
-	sqlite3_stmt *q = e->q_path_entries;
+	struct know_ctx c = { p, v, sha, k };
 
 	memset(k, 0, sizeof(*k));
-	if (p && v && q) {
-		sqlite3_bind_int64(q, 1, p->id);
-		sqlite3_bind_blob(q, 2, irel, (int)ilen, SQLITE_STATIC);
-		while (sqlite3_step(q) == SQLITE_ROW) {
-			const uint8_t *h = sqlite3_column_blob(q, 0);
-			const uint8_t *slots = sqlite3_column_blob(q, 1);
-			size_t sl = (size_t)sqlite3_column_bytes(q, 1);
-			bool has = slotset_blob_has(slots, sl, v->slot);
-
-			if (has)
-				k->release_path = true;
-			if (sha == NULL || sqlite3_column_bytes(q, 0) != SHA256_LEN ||
-			    memcmp(h, sha, SHA256_LEN) != 0)
-				continue;
-			if (has) {
-				k->known = KNOWN_RELEASE;
-			} else if (k->known != KNOWN_RELEASE) {
-				/* the newest other version shipping it */
-				struct slotset_iter it;
-				uint32_t a, b, s;
-
-				slotset_iter_init(&it, slots, sl);
-				while (slotset_iter_next(&it, &a, &b) == 1)
-					for (s = a; s < b; s++) {
-						const struct fp_version *o = fp_product_version(p, s);
-
-						if (o && (k->other == NULL || o->rank > k->other->rank))
-							k->other = o;
-					}
-				if (k->other)
-					k->known = KNOWN_OTHER_VERSION;
-			}
-		}
-		sqlite3_reset(q);
-	}
-	if (k->known == KNOWN_NONE && sha && e->q_hash_known) {
-		sqlite3_bind_blob(e->q_hash_known, 1, sha, SHA256_LEN, SQLITE_STATIC);
-		if (sqlite3_step(e->q_hash_known) == SQLITE_ROW)
-			k->known = KNOWN_ELSEWHERE;
-		sqlite3_reset(e->q_hash_known);
-	}
+	if (p && v && e->lk)
+		fpindex_lookup_path(e->lk, p->id, irel, ilen, know_entry, &c);
+	if (k->known == KNOWN_NONE && sha && e->lk && fpindex_lookup_known(e->lk, sha))
+		k->known = KNOWN_ELSEWHERE;
 }
 
 const struct inst_row *
