@@ -95,6 +95,16 @@ struct judgement;
 
 /* the webspace with this id, or NULL */
 struct webspace *ws_get(struct engine *e, int64_t id);
+/* loads w's installations from the state again */
+int ws_load_inst(struct engine *e, struct webspace *w);
+/* reopens w's registered root (root_reopen): a descriptor to close, or a
+ * negative errno (-ESTALE: the root changed, and w is marked so) */
+int ws_root_open(struct engine *e, struct webspace *w);
+/* opens the batched transaction if none is (following an index changed
+ * under the daemon), and counts one more change in it */
+void batch_begin(struct engine *e);
+/* announces a stored event (engine_opts.on_event) and counts it */
+void emit(struct engine *e, int64_t id, enum verdict_kind v);
 
 /* analysis of unknown code in a judgement (engine.c) */
 void analysis_judge(struct engine *e, const char *relpath, size_t rlen, const struct hash_result *res,

@@ -65,6 +65,10 @@ bool held_verdict(enum verdict_kind v);
 const struct inst_row *inst_for(struct webspace *w, const char *relpath, size_t rlen);
 /* can renaming dir change the consensus keys of the files below it */
 bool comp_keys_survive(const struct engine *e, const char *dir, size_t dlen);
+/* a stored row as a hash result, with the head bytes read again from the
+ * file beneath w's registered root for the code checks */
+void res_from_row(struct webspace *w, const struct file_row *row, const char *relpath,
+		  struct hash_result *ret);
 /* a file not read whole (locked, changing): by hash status, by stored row */
 bool status_unsettled(enum hash_status st);
 bool row_unsettled(const struct file_row *row);

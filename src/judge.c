@@ -6,10 +6,12 @@
  * the severity override and the web server's hand. See judge.h. */
 #include "judge.h"
 
+#include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine_impl.h"
 #include "ident.h"
@@ -345,4 +347,33 @@ file_row_fill(struct file_row *row, struct webspace *w, const char *relpath, siz
 	row->installation_id = J->ir ? J->ir->id : 0;
 	row->comp_key = J->ckey;
 	row->cklen = J->cklen;
+}
+/* a stored row as a hash result, with the head bytes read again for the code
+ * checks (the state keeps no content) */
+void
+res_from_row(struct webspace *w, const struct file_row *row, const char *relpath,
+	     struct hash_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->status = row->has_sha ? HASH_OK : HASH_ERROR;
+	memcpy(res->sha256, row->sha256, SHA256_LEN);
+	res->ino = row->ino;
+	res->size = row->size;
+	res->mtime_ns = row->mtime_ns;
+	res->ctime_ns = row->ctime_ns;
+	res->mode = row->mode;
+	res->uid = row->uid;
+	if (row->has_sha && row->size > 0) {
+		char head[32];
+		/* the registered directory only (root.h) */
+		int fd = w->root_changed ? -ESTALE : root_reopen(w->root, &w->rid);
+		int n = fd < 0 ? fd : scan_read_small(fd, relpath, head, sizeof(head));
+
+		if (fd >= 0)
+			close(fd);
+		if (n > 0) {
+			memcpy(res->head, head, (size_t)n);
+			res->headlen = (uint8_t)n;
+		}
+	}
 }
