@@ -92,8 +92,11 @@ struct engine_opts {
 	 * drops it; read at each judgement (a reload takes effect at once) */
 	int (*an_class_severity)(void *ud, const char *cls);
 	void *an_class_severity_ud;
-	/* called for every stored event (live streaming), may be NULL */
-	void (*on_event)(void *ud, int64_t event_id);
+	/* called for every stored event (live streaming), may be NULL; ev is
+	 * the row as written in the open transaction (valid during the call),
+	 * or NULL when the engine holds none (an aggregate, a held event
+	 * released): read it by its id then */
+	void (*on_event)(void *ud, int64_t event_id, const struct event_row *ev);
 	void *on_event_ud;
 };
 

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "state.h"
 #include "store.h"
 #include "util.h"
 
@@ -42,8 +43,11 @@ void notifier_free(struct notifier *n);
 void notifier_set_config(struct notifier *n, const struct config *cfg);
 
 /* routes one stored event (call inside the transaction that stored it);
- * true when something was queued */
+ * true when something was queued. notifier_event reads the row by its id;
+ * notifier_event_row takes the row as the engine wrote it (engine.h
+ * on_event; NULL: read by id) */
 bool notifier_event(struct notifier *n, int64_t event_id);
+bool notifier_event_row(struct notifier *n, int64_t event_id, const struct event_row *ev);
 /* enqueues a test message through every route of customer; returns the
  * number of messages or -ENOENT; *ret_first and *ret_last are the outbox ids
  * of the first and the last of them (consecutive) */

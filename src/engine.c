@@ -149,7 +149,7 @@ ws_root_changed(struct engine *e, struct webspace *w, const char *why)
 	ev.source = "system";
 	batch_begin(e);
 	if (state_event_add(e->st, &ev, &id) == 0)
-		emit(e, id, ev.verdict);
+		emit_row(e, id, ev.verdict, &ev);
 }
 
 /* reopens the root of w (root_reopen): a descriptor to close, or negative;
@@ -319,13 +319,19 @@ engine_flush_due(struct engine *e)
 static void analysis_detail(const struct engine *e, const struct analyse_result *ar, struct buf *out);
 
 void
-emit(struct engine *e, int64_t id, enum verdict_kind v)
+emit_row(struct engine *e, int64_t id, enum verdict_kind v, const struct event_row *ev)
 {
 	e->stats.events++;
 	if ((unsigned)v < VERDICT_MAX)
 		e->stats.events_by_verdict[v]++;
 	if (e->o.on_event)
-		e->o.on_event(e->o.on_event_ud, id);
+		e->o.on_event(e->o.on_event_ud, id, ev);
+}
+
+void
+emit(struct engine *e, int64_t id, enum verdict_kind v)
+{
+	emit_row(e, id, v, NULL);
 }
 
 /* classifies and stores one change; returns the event id or 0 */
@@ -371,7 +377,7 @@ record_change(struct engine *e, struct webspace *w, const char *relpath, size_t 
 			if (ev.held)
 				e->stats.held++;
 			else
-				emit(e, id, J.vd.kind);
+				emit_row(e, id, J.vd.kind, &ev);
 		}
 	}
 	/* identification can only change when a file that votes changed: known
@@ -941,7 +947,7 @@ engine_rename(struct engine *e, int64_t ws_from, const char *from, size_t flen, 
 				ev.pid = pid;
 				ev.source = "live";
 				if (state_event_add(e->st, &ev, &id) == 0)
-					emit(e, id, ev.verdict);
+					emit_row(e, id, ev.verdict, &ev);
 			}
 			wf->reident_ns = now_mono_ns() + e->o.reident_ms * 1000000ull;
 		} else {

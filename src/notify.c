@@ -337,16 +337,83 @@ route_event(struct notifier *n, const struct route *rt, const char *customer, in
 	return oid != 0;
 }
 
+/* what routing needs of an event, read from its row or handed over */
+struct routed {
+	const char *customer;
+	int64_t ws;
+	const void *path;
+	int plen;
+	const char *verdict;
+	int sev;
+	const void *sha;
+	int shalen;
+	bool aggregate; /* stands for many files: never deduplicated */
+	bool system;    /* the daemon's own finding (a webspace root replaced) */
+};
+
+static bool
+route_routed(struct notifier *n, int64_t event_id, const struct routed *ev)
+{
+	struct route routes[3];
+	size_t nr, i;
+	bool queued = false;
+
+	nr = routes_for(n->cfg, ev->customer, routes);
+	for (i = 0; i < nr; i++) {
+		int min = routes[i].r->min_severity >= 0 ? routes[i].r->min_severity : SEV_WARNING;
+
+		if (ev->sev < min || (ev->system && strcmp(routes[i].name, "admin") != 0))
+			continue;
+		/* a finding that persists is told once, reminded daily at most */
+		if (!ev->aggregate && seen_recently(n, ev->ws, ev->path, ev->plen, ev->verdict, routes[i].name,
+						    ev->sha, ev->shalen))
+			continue;
+		if (routes[i].r->webhook.url)
+			queued |= route_event(n, &routes[i], ev->customer, event_id, ev->sev, "webhook",
+					      routes[i].r->webhook.url);
+		if (routes[i].r->nemails) {
+			struct buf to;
+
+			route_emails(routes[i].r, &to);
+			queued |= route_event(n, &routes[i], ev->customer, event_id, ev->sev, "email", to.data);
+			buf_free(&to);
+		}
+	}
+	return queued;
+}
+
+bool
+notifier_event_row(struct notifier *n, int64_t event_id, const struct event_row *ev)
+{
+	struct routed r;
+
+	if (ev == NULL)
+		return notifier_event(n, event_id);
+	if (!n->any_route || ev->held || ev->parent_id)
+		return false; /* held or a member: its aggregate is what is told */
+	memset(&r, 0, sizeof(r));
+	r.customer = ev->customer ? ev->customer : "";
+	r.ws = ev->webspace_id;
+	r.path = ev->plen ? ev->path : "";
+	r.plen = (int)ev->plen;
+	r.verdict = verdict_name(ev->verdict);
+	r.sev = (int)ev->severity;
+	if (ev->new_sha256) {
+		r.sha = ev->new_sha256;
+		r.shalen = SHA256_LEN;
+	}
+	r.aggregate = ev->nfiles != 0;
+	r.system = ev->source && strcmp(ev->source, "system") == 0;
+	return route_routed(n, event_id, &r);
+}
+
 bool
 notifier_event(struct notifier *n, int64_t event_id)
 {
 	sqlite3_stmt *q;
-	struct route routes[3];
-	size_t nr, i;
+	struct routed r;
 	char *customer = NULL, *verdict = NULL, *path = NULL, sha[SHA256_LEN];
-	int plen = 0, shalen = 0, sev;
-	int64_t ws;
-	bool aggregate, system, queued = false;
+	bool queued;
 
 	if (!n->any_route)
 		return false; /* nobody to tell: no lookup on the hot path */
@@ -361,41 +428,26 @@ notifier_event(struct notifier *n, int64_t event_id)
 		sqlite3_reset(q);
 		return false; /* held or a member: its aggregate is what is told */
 	}
+	memset(&r, 0, sizeof(r));
 	customer = xstrdup((const char *)sqlite3_column_text(q, 0));
-	ws = sqlite3_column_int64(q, 1);
-	plen = sqlite3_column_bytes(q, 2);
-	path = xmalloc((size_t)plen + 1);
-	memcpy(path, plen ? sqlite3_column_blob(q, 2) : "", (size_t)plen);
+	r.customer = customer;
+	r.ws = sqlite3_column_int64(q, 1);
+	r.plen = sqlite3_column_bytes(q, 2);
+	path = xmalloc((size_t)r.plen + 1);
+	memcpy(path, r.plen ? sqlite3_column_blob(q, 2) : "", (size_t)r.plen);
+	r.path = path;
 	verdict = xstrdup((const char *)sqlite3_column_text(q, 3));
-	sev = severity_parse((const char *)sqlite3_column_text(q, 4));
+	r.verdict = verdict;
+	r.sev = severity_parse((const char *)sqlite3_column_text(q, 4));
 	if (sqlite3_column_bytes(q, 5) == SHA256_LEN) {
 		memcpy(sha, sqlite3_column_blob(q, 5), SHA256_LEN);
-		shalen = SHA256_LEN;
+		r.sha = sha;
+		r.shalen = SHA256_LEN;
 	}
-	aggregate = sqlite3_column_type(q, 8) != SQLITE_NULL;
-	/* the daemon's own findings (a webspace root replaced) are the admin's */
-	system = sqlite3_column_text(q, 9) && strcmp((const char *)sqlite3_column_text(q, 9), "system") == 0;
+	r.aggregate = sqlite3_column_type(q, 8) != SQLITE_NULL;
+	r.system = sqlite3_column_text(q, 9) && strcmp((const char *)sqlite3_column_text(q, 9), "system") == 0;
 	sqlite3_reset(q);
-	nr = routes_for(n->cfg, customer, routes);
-	for (i = 0; i < nr; i++) {
-		int min = routes[i].r->min_severity >= 0 ? routes[i].r->min_severity : SEV_WARNING;
-
-		if (sev < min || (system && strcmp(routes[i].name, "admin") != 0))
-			continue;
-		/* a finding that persists is told once, reminded daily at most */
-		if (!aggregate && seen_recently(n, ws, path, plen, verdict, routes[i].name, sha, shalen))
-			continue;
-		if (routes[i].r->webhook.url)
-			queued |= route_event(n, &routes[i], customer, event_id, sev, "webhook",
-					      routes[i].r->webhook.url);
-		if (routes[i].r->nemails) {
-			struct buf to;
-
-			route_emails(routes[i].r, &to);
-			queued |= route_event(n, &routes[i], customer, event_id, sev, "email", to.data);
-			buf_free(&to);
-		}
-	}
+	queued = route_routed(n, event_id, &r);
 	free(customer);
 	free(verdict);
 	free(path);
