@@ -108,6 +108,12 @@ void batch_begin(struct engine *e);
  * event released: rows changed since they were written) */
 void emit_row(struct engine *e, int64_t id, enum verdict_kind v, const struct event_row *ev);
 void emit(struct engine *e, int64_t id, enum verdict_kind v);
+/* judges one change of w/relpath and stores it (file row, event unless
+ * nothing to tell; held when part of a larger change); returns the event id
+ * or 0. old: the stored row before, old_path: a rename's old name. */
+int64_t record_change(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
+		      enum change_kind change, const struct hash_result *res, const struct file_row *old,
+		      const char *old_path, size_t oplen, int pid, const char *source, bool event_always);
 
 /* analysis of unknown code in a judgement (engine.c) */
 void analysis_judge(struct engine *e, const char *relpath, size_t rlen, const struct hash_result *res,

@@ -335,7 +335,7 @@ emit(struct engine *e, int64_t id, enum verdict_kind v)
 }
 
 /* classifies and stores one change; returns the event id or 0 */
-static int64_t
+int64_t
 record_change(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
 	      enum change_kind change, const struct hash_result *res, const struct file_row *old,
 	      const char *old_path, size_t oplen, int pid, const char *source, bool event_always)
