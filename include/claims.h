@@ -14,7 +14,8 @@
  *
  * Everything handed out is checked: slugs and versions are product and
  * version names the index accepts (fpset.h), so a claim can never name a path
- * or a URL of its own. Pure module (fuzzed: tests/fuzz/fuzz_claims.c). */
+ * or a URL of its own. Pure module (fuzzed: tests/fuzz/fuzz_claims.c,
+ * fuzz_wpinfo.c). */
 #ifndef WSID_CLAIMS_H
 #define WSID_CLAIMS_H
 
@@ -95,5 +96,21 @@ const char *claims_index_kind(enum claim_kind k);      /* fpindex kind: plugin, 
 int claims_kind_from_name(const char *s, enum claim_kind *ret);
 /* npm package names: lower case, [a-z0-9._~-], optionally "@scope/" */
 bool claims_npm_name_ok(const char *n);
+
+/* WordPress.org's plugin information (BASE/plugins/info/1.2/?action=
+ * plugin_information&request[slug]=SLUG): the newest release ("version") and
+ * the releases listed ("versions" keys; "trunk" and names the index would not
+ * accept are left out, at most CLAIMS_WP_MAX_RELEASES). "slug", when there,
+ * must be the one asked for. Returns 1 (out filled), 0 when the answer says
+ * the plugin is unknown ({"error": ...}), -EINVAL when malformed (err). */
+#define CLAIMS_WP_MAX_RELEASES 2000
+struct claims_releases {
+	char latest[65];
+	char (*v)[65];
+	size_t n;
+};
+int claims_wp_info(const char *data, size_t len, const char *slug, struct claims_releases *out,
+		   char *err, size_t errsz);
+void claims_releases_free(struct claims_releases *r);
 
 #endif

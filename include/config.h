@@ -48,6 +48,14 @@ struct config_customer {
 	struct config_sev_override *severity;
 	size_t nseverity;
 	char *source; /* file it came from */
+	char *access_log; /* this customer's web server access log (NULL: access_log) */
+};
+
+/* a PHP-FPM pool asked for the request behind a write (reqattr.h) */
+struct config_fpm_pool {
+	char *name;
+	char *listen;      /* /path or HOST:PORT; NULL: found from its workers */
+	char *status_path; /* NULL: the pool has no status page */
 };
 
 struct config_webspace {
@@ -122,6 +130,7 @@ struct config {
 	char **fetch_sources;       /* "NAME=BASE-URL" */
 	size_t nfetch_sources;
 	uint64_t fetch_timeout_ms, fetch_interval_ms, fetch_negative_ttl_ms, fetch_max_bytes;
+	char *fetch_ca_file;        /* TLS: trust this CA file instead of the system's */
 	/* analysis of unknown code (analyse.h) */
 	bool analysis_enabled;
 	char **analysis_rules;      /* globs of YARA rule files (default: ours) */
@@ -129,6 +138,13 @@ struct config {
 	uint64_t analysis_max_size; /* bytes read at most; larger files are not analysed */
 	struct config_sev_override *analysis_severity; /* per finding class (.verdict holds it) */
 	size_t nanalysis_severity;
+	/* the HTTP request behind a change (reqattr.h) */
+	struct config_fpm_pool *fpm_pools;
+	size_t nfpm_pools;
+	bool fpm_discover;          /* pools not listed: socket from the worker */
+	uint64_t fpm_timeout_ms;
+	uint64_t access_log_wait_ms;
+	char *access_log;           /* with {customer}; NULL: none */
 };
 
 /* Loads path and the drop-in directory it names. On failure returns a negative

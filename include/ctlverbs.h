@@ -80,9 +80,11 @@ struct release_cache {
 	struct releases *p;
 	size_t n;
 	struct sqlite3_stmt *q;
+	struct sqlite3_stmt *q_listed;
 };
 void release_cache_init(struct release_cache *c, struct store *s);
-/* product's releases (none when the index does not know it) */
+/* product's releases: those the index knows and those its publisher lists
+ * (product_releases, written by `index fetch`); none when neither knows it */
 const struct releases *releases_of(struct release_cache *c, const char *product);
 void release_cache_free(struct release_cache *c);
 

@@ -39,6 +39,7 @@
 #include <sys/types.h>
 
 #include "analyse.h"
+#include "reqattr.h"
 #include "classify.h"
 #include "fpindex.h"
 #include "root.h"
@@ -92,6 +93,8 @@ struct engine_opts {
 	 * drops it; read at each judgement (a reload takes effect at once) */
 	int (*an_class_severity)(void *ud, const char *cls);
 	void *an_class_severity_ud;
+	/* the HTTP request behind a PHP-FPM worker's write (reqattr.h), may be NULL */
+	struct reqattr *ra;
 	/* called for every stored event (live streaming), may be NULL; ev is
 	 * the row as written in the open transaction (valid during the call),
 	 * or NULL when the engine holds none (an aggregate, a held event

@@ -21,7 +21,8 @@
 	"SELECT e.id, e.time_ns, e.customer, w.path, e.path, e.old_path, e.change, e.known, " \
 	"e.verdict, e.severity, e.reason, e.old_sha256, e.new_sha256, e.product, e.version, " \
 	"e.other_version, e.pid, e.source, e.acked_at, e.uid, e.user, e.comm, e.cgroup, "   \
-	"e.held, e.parent_id, e.nfiles, e.detail FROM events e JOIN webspaces w ON "       \
+	"e.held, e.parent_id, e.nfiles, e.detail, e.request, e.request_unknown FROM events e " \
+	"JOIN webspaces w ON "                                                              \
 	"w.id=e.webspace_id "
 
 void eventfmt_json(struct json *j, sqlite3_stmt *row);

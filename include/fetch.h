@@ -18,6 +18,7 @@ struct fetch_opts {
 	uint64_t max_bytes;
 	uint64_t interval_ms;  /* between the starts of two requests */
 	const char *partdir;   /* where partial downloads wait; NULL: none kept */
+	const char *ca_file;   /* trust only this CA file (PEM); NULL: the system's */
 };
 
 struct fetcher;

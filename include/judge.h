@@ -18,6 +18,7 @@
 #include "fpindex.h"
 #include "hash.h"
 #include "procinfo.h"
+#include "reqattr.h"
 #include "state.h"
 
 struct engine;
@@ -41,6 +42,10 @@ struct judgement {
 	size_t cklen;
 	bool have_writer;
 	struct proc_info writer;
+	struct reqattr_info req; /* the HTTP request behind it (reqattr.h) */
+	bool have_req;
+	char req_json[6144];
+	const char *req_col, *req_unknown; /* the event's columns */
 	/* analysis of unknown code */
 	bool an_wanted;  /* code that is no release: analysed (or to be) */
 	bool an_have;    /* ar holds its result */

@@ -70,6 +70,8 @@ struct hash_job;
 enum { LIST_CLOSE, LIST_MODIFY, LIST_RETRY, LIST_MAX };
 /* a change whose window closed, in its webspace's ready list (not in lists[]) */
 #define LIST_READY LIST_MAX
+/* a change waiting for its writer's request (reqattr.h) is looked at again after */
+#define REQATTR_RECHECK_NS (20ull * 1000000)
 
 struct pending {
 	int64_t ws;

@@ -60,6 +60,8 @@ struct event_row {
 	int64_t parent_id;  /* member of an aggregate event */
 	int64_t nfiles;     /* aggregate: files it stands for (0: not an aggregate) */
 	const char *detail; /* aggregate: JSON object (files that did not follow, ...) */
+	const char *request;         /* the writer's HTTP request: JSON object (reqattr.h) */
+	const char *request_unknown; /* or why it could not be tied */
 };
 
 struct inst_row {

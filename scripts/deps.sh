@@ -12,7 +12,7 @@ pkgs="build-essential pkg-config make gcc libsqlite3-dev libyaml-dev libsodium-d
       libcurl4-openssl-dev libarchive-dev libssl-dev zlib1g-dev libyara-dev sqlite3 ca-certificates"
 case $what in
 build) ;;
-test) pkgs="$pkgs python3 python3-aiosmtpd e2fsprogs util-linux procps psmisc systemd curl
+test) pkgs="$pkgs python3 python3-aiosmtpd e2fsprogs util-linux procps psmisc systemd curl nginx-light php-fpm
             zip unzip xz-utils bzip2 man-db dpkg-dev debhelper lintian"
       # promtool and node_exporter are not installed: the metrics test unpacks
       # Debian's prometheus and prometheus-node-exporter packages itself

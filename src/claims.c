@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -507,4 +508,71 @@ claims_composer_installed(const char *data, size_t len, const char *vendor_dir, 
 out:
 	jsonp_free(root);
 	return r;
+}
+
+/* ---- WordPress.org plugin information ---- */
+
+int
+claims_wp_info(const char *data, size_t len, const char *slug, struct claims_releases *out,
+	       char *err, size_t errsz)
+{
+	struct jnode *root = NULL;
+	const struct jnode *vs;
+	const char *latest, *s;
+	char e[256];
+	size_t i;
+	int r = -EINVAL;
+
+	memset(out, 0, sizeof(*out));
+	if (len > CLAIMS_MAX_FILE) {
+		snprintf(err, errsz, "plugin information larger than %u bytes", CLAIMS_MAX_FILE);
+		return -EINVAL;
+	}
+	if (jsonp_parse(data, len, &root, e, sizeof(e)) < 0) {
+		snprintf(err, errsz, "plugin information: %s", e);
+		return -EINVAL;
+	}
+	if (root->t != J_OBJ) {
+		snprintf(err, errsz, "plugin information: expected an object, found %s",
+			 jsonp_type_name(root->t));
+		goto out;
+	}
+	if (jsonp_get(root, "error") != NULL && jsonp_get(root, "version") == NULL) {
+		r = 0; /* {"error": "Plugin not found."} */
+		goto out;
+	}
+	if (json_str(root, "slug", &s) == 0 && strcmp(s, slug) != 0) {
+		snprintf(err, errsz, "plugin information for '%s', asked for '%s'", esc_name(s), slug);
+		goto out;
+	}
+	if (json_str(root, "version", &latest) < 0 || fpset_check_version(latest) < 0 ||
+	    strlen(latest) >= sizeof(out->latest)) {
+		snprintf(err, errsz, "plugin information: no valid \"version\"");
+		goto out;
+	}
+	snprintf(out->latest, sizeof(out->latest), "%s", latest);
+	vs = jsonp_get(root, "versions");
+	for (i = 0; vs && vs->t == J_OBJ && i < vs->n && out->n < CLAIMS_WP_MAX_RELEASES; i++) {
+		const char *k = vs->keys[i];
+
+		if (strlen(k) != vs->klens[i] || strlen(k) >= sizeof(out->v[0]) ||
+		    fpset_check_version(k) < 0 || strcmp(k, "trunk") == 0)
+			continue;
+		out->v = xreallocarray(out->v, out->n + 1, sizeof(out->v[0]));
+		snprintf(out->v[out->n++], sizeof(out->v[0]), "%s", k);
+	}
+	r = 1;
+out:
+	if (r < 0)
+		claims_releases_free(out);
+	jsonp_free(root);
+	return r;
+}
+
+void
+claims_releases_free(struct claims_releases *r)
+{
+	free(r->v);
+	r->v = NULL;
+	r->n = 0;
 }

@@ -725,7 +725,7 @@ static int
 parse_customers(struct ctx *c, const struct ynode *n, struct config *cfg, const char *source)
 {
 	static const char *const keys[] = { "email", "webhook", "min_severity", "quiet_hours", "language",
-					    "severity", NULL };
+					    "severity", "access_log", NULL };
 	size_t i, j;
 	int r;
 
@@ -771,7 +771,9 @@ parse_customers(struct ctx *c, const struct ynode *n, struct config *cfg, const 
 								    "QRSTUVWXYZ0123456789_-") != strlen(cu->language)))
 					r = fail(c, vv->line, vv->col, "%s: language: expected a code like de or "
 						 "pt_BR, got '%s'", k->value, esc_name(cu->language));
-			} else
+			} else if (strcmp(kk->value, "access_log") == 0)
+				r = get_abs_path(c, vv, "access_log", &cu->access_log);
+			else
 				r = parse_sev_map(c, vv, "severity", &cu->severity, &cu->nseverity);
 			if (r < 0)
 				return r;
@@ -962,17 +964,89 @@ parse_retention(struct ctx *c, const struct ynode *n, struct config *cfg)
 static const char *const top_keys[] = {
 	"database", "control_socket", "fingerprints", "customers_dir", "log_level", "hash_workers",
 	"max_file_size", "reconcile_interval", "debounce", "queue_size", "webspaces", "customers",
-	"ignore", "severity", "notify", "metrics", "trusted_keys", "classify", "retention", "fetch", "analysis", NULL,
+	"ignore", "severity", "notify", "metrics", "trusted_keys", "classify", "retention", "fetch", "analysis",
+	"php_fpm", "access_log", NULL,
 };
 
-/* fetch: sources (NAME: base URL), timeout, max_size, interval, negative_ttl
- * (read by wsidctl index fetch only) */
+/* php_fpm: pools (NAME: {listen, status_path}), discover, timeout,
+ * access_log_wait (reqattr.h) */
+static int
+parse_fpm_pool(struct ctx *c, const struct ynode *k, const struct ynode *v, struct config *cfg)
+{
+	static const char *const pk[] = { "listen", "status_path", NULL };
+	struct config_fpm_pool *p;
+	size_t j;
+	int r;
+
+	if ((r = want(c, v, Y_MAP, k->value)) < 0 || (r = check_keys(c, v, k->value, pk)) < 0)
+		return r;
+	if (cfg->nfpm_pools >= CONFIG_MAX_ITEMS)
+		return fail(c, k->line, k->col, "php_fpm.pools: more than %d", CONFIG_MAX_ITEMS);
+	cfg->fpm_pools = xreallocarray(cfg->fpm_pools, cfg->nfpm_pools + 1, sizeof(*cfg->fpm_pools));
+	p = &cfg->fpm_pools[cfg->nfpm_pools++];
+	memset(p, 0, sizeof(*p));
+	p->name = xstrdup(k->value);
+	p->status_path = xstrdup("/status");
+	for (j = 0; j < v->n && r == 0; j += 2) {
+		const struct ynode *vv = v->kids[j + 1];
+
+		if (strcmp(v->kids[j]->value, "listen") == 0) {
+			r = get_str(c, vv, "php_fpm.pools.listen", &p->listen);
+			if (r == 0 && p->listen[0] != '/' && strchr(p->listen, ':') == NULL)
+				r = fail(c, vv->line, vv->col, "php_fpm.pools.%s.listen: /path or HOST:PORT, got '%s'",
+					 esc_name(k->value), esc_name(p->listen));
+		} else {
+			r = get_str(c, vv, "php_fpm.pools.status_path", &p->status_path);
+			if (r == 0 && p->status_path[0] == '\0') {
+				free(p->status_path); /* "": the pool has none */
+				p->status_path = NULL;
+			} else if (r == 0 && p->status_path[0] != '/')
+				r = fail(c, vv->line, vv->col, "php_fpm.pools.%s.status_path: a path like /status, got '%s'",
+					 esc_name(k->value), esc_name(p->status_path));
+		}
+	}
+	return r;
+}
+
+static int
+parse_php_fpm(struct ctx *c, const struct ynode *v, struct config *cfg)
+{
+	static const char *const fk[] = { "pools", "discover", "timeout", "access_log_wait", NULL };
+	size_t j, i;
+	int r;
+
+	if ((r = want(c, v, Y_MAP, "php_fpm")) < 0 || (r = check_keys(c, v, "php_fpm", fk)) < 0)
+		return r;
+	for (j = 0; j < v->n && r == 0; j += 2) {
+		const char *kk = v->kids[j]->value;
+		const struct ynode *vv = v->kids[j + 1];
+
+		if (strcmp(kk, "discover") == 0) {
+			r = get_bool(c, vv, "php_fpm.discover", &cfg->fpm_discover);
+		} else if (strcmp(kk, "timeout") == 0) {
+			r = get_duration(c, vv, "php_fpm.timeout", &cfg->fpm_timeout_ms);
+			if (r == 0 && (cfg->fpm_timeout_ms < 10 || cfg->fpm_timeout_ms > 5000))
+				r = fail(c, vv->line, vv->col, "php_fpm.timeout: expected 10ms to 5s");
+		} else if (strcmp(kk, "access_log_wait") == 0) {
+			r = get_duration(c, vv, "php_fpm.access_log_wait", &cfg->access_log_wait_ms);
+			if (r == 0 && cfg->access_log_wait_ms > 30000)
+				r = fail(c, vv->line, vv->col, "php_fpm.access_log_wait: at most 30s");
+		} else if ((r = want(c, vv, Y_MAP, "php_fpm.pools")) == 0) {
+			for (i = 0; i < vv->n && r == 0; i += 2)
+				r = parse_fpm_pool(c, vv->kids[i], vv->kids[i + 1], cfg);
+		}
+	}
+	return r;
+}
+
+/* fetch: sources (NAME: base URL), timeout, max_size, interval, negative_ttl,
+ * ca_file (read by wsidctl index fetch only) */
 static int
 parse_fetch(struct ctx *c, const struct ynode *v, struct config *cfg)
 {
-	static const char *const fk[] = { "sources", "timeout", "max_size", "interval", "negative_ttl",
+	static const char *const fk[] = { "sources", "timeout", "max_size", "interval", "negative_ttl", "ca_file",
 					   NULL };
-	static const char *const names[] = { "wordpress", "npm", "composer", NULL };
+	static const char *const names[] = { "wordpress", "npm", "composer", "wpapi", NULL };
 	size_t j, i;
 	int r;
 
@@ -990,6 +1064,11 @@ parse_fetch(struct ctx *c, const struct ynode *v, struct config *cfg)
 			r = get_duration(c, vv, "fetch.negative_ttl", &cfg->fetch_negative_ttl_ms);
 		else if (strcmp(kk, "max_size") == 0)
 			r = get_size(c, vv, "fetch.max_size", &cfg->fetch_max_bytes);
+		else if (strcmp(kk, "ca_file") == 0) {
+			free(cfg->fetch_ca_file);
+			cfg->fetch_ca_file = NULL;
+			r = get_abs_path(c, vv, "fetch.ca_file", &cfg->fetch_ca_file);
+		}
 		else if ((r = want(c, vv, Y_MAP, "fetch.sources")) == 0 &&
 			 (r = check_keys(c, vv, "fetch.sources", names)) == 0) {
 			for (i = 0; i < vv->n && r == 0; i += 2) {
@@ -1097,6 +1176,10 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 			r = parse_sev_map(c, v, k, &cfg->severity, &cfg->nseverity);
 		else if (strcmp(k, "fetch") == 0)
 			r = parse_fetch(c, v, cfg);
+		else if (strcmp(k, "php_fpm") == 0)
+			r = parse_php_fpm(c, v, cfg);
+		else if (strcmp(k, "access_log") == 0)
+			r = get_abs_path(c, v, k, &cfg->access_log);
 		else if (strcmp(k, "classify") == 0) {
 			static const char *const ck[] = { "update_window", "consensus_min", "component_dirs",
 							   "web_server_processes", NULL };
@@ -1326,6 +1409,9 @@ config_default(void)
 	c->debounce_modify_ms = 3000;
 	c->debounce_modify_max_ms = 60000;
 	c->queue_size = 1048576;
+	c->fpm_discover = true;
+	c->fpm_timeout_ms = 200;
+	c->access_log_wait_ms = 2000;
 	c->digest_interval_ms = 600000;
 	c->smtp_url = xstrdup("smtp://127.0.0.1:25");
 	c->smtp_from = xstrdup("wsid@localhost");
@@ -1420,6 +1506,7 @@ config_free(struct config *c)
 		free(cu->name);
 		free(cu->source);
 		free(cu->language);
+		free(cu->access_log);
 		route_free(&cu->route);
 		for (j = 0; j < cu->nseverity; j++)
 			free(cu->severity[j].verdict);
@@ -1448,11 +1535,19 @@ config_free(struct config *c)
 	free(c->trusted_keys);
 	free_str_list(c->component_dirs, c->ncomponent_dirs);
 	free_str_list(c->fetch_sources, c->nfetch_sources);
+	free(c->fetch_ca_file);
 	free_str_list(c->web_server_processes, c->nweb_server_processes);
 	free_str_list(c->analysis_rules, c->nanalysis_rules);
 	for (i = 0; i < c->nanalysis_severity; i++)
 		free(c->analysis_severity[i].verdict);
 	free(c->analysis_severity);
+	for (i = 0; i < c->nfpm_pools; i++) {
+		free(c->fpm_pools[i].name);
+		free(c->fpm_pools[i].listen);
+		free(c->fpm_pools[i].status_path);
+	}
+	free(c->fpm_pools);
+	free(c->access_log);
 	free(c);
 }
 

@@ -512,25 +512,6 @@ components_read_list(const char *path, struct component_list *ret, char *err, si
 	return r;
 }
 
-static char **
-versions_of(struct store *s, const char *product, int *n)
-{
-	sqlite3_stmt *q = store_prepare(s, "SELECT v.version FROM versions v JOIN products p ON "
-					   "p.id=v.product_id WHERE p.name=?");
-	char **v = NULL;
-
-	*n = 0;
-	if (q == NULL)
-		return NULL;
-	sqlite3_bind_text(q, 1, product, -1, SQLITE_STATIC);
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		v = xreallocarray(v, (size_t)*n + 1, sizeof(*v));
-		v[(*n)++] = xstrdup((const char *)sqlite3_column_text(q, 0));
-	}
-	sqlite3_finalize(q);
-	return v;
-}
-
 int
 ctl_components(int argc, char **argv, const struct ctl_env *env)
 {
@@ -541,6 +522,7 @@ ctl_components(int argc, char **argv, const struct ctl_env *env)
 	const char *customer = NULL;
 	bool unknown = false, json = env->json;
 	struct component_list l;
+	struct release_cache rc;
 	struct store *s = NULL;
 	struct buf b;
 	struct json j;
@@ -568,6 +550,7 @@ ctl_components(int argc, char **argv, const struct ctl_env *env)
 		fprintf(stderr, "wsidctl: components: %s\n", err);
 		return EXIT_ERROR;
 	}
+	release_cache_init(&rc, s);
 	buf_init(&b, 0);
 	json_init(&j, &b);
 	if (json) {
@@ -581,18 +564,21 @@ ctl_components(int argc, char **argv, const struct ctl_env *env)
 	}
 	for (i = 0; i < l.n; i++) {
 		const struct component *cp = &l.c[i];
+		const struct releases *r;
 		struct release_state st = { "unknown", NULL, NULL, 0 };
-		char **vers = NULL;
 		char ident[140];
-		int nv = 0, k;
 
 		if (unknown && !component_unknown(cp))
 			continue;
 		if (unknown && cp->claimed[0] == '\0')
 			continue; /* nothing to ask for */
 		if (!component_unknown(cp)) {
-			vers = versions_of(s, cp->ident_product, &nv);
-			release_state_of((const char *const *)vers, nv, cp->ident_version, &st);
+			r = releases_of(&rc, cp->ident_product);
+			release_state_of((const char *const *)r->v, r->n, cp->ident_version, &st);
+		} else {
+			/* the newest release its publisher lists; no state for a claim */
+			r = releases_of(&rc, cp->product);
+			release_state_of((const char *const *)r->v, r->n, "", &st);
 		}
 		snprintf(ident, sizeof(ident), "%s%s%s", cp->ident_product,
 			 cp->ident_product[0] && strcmp(cp->ident_product, cp->product) != 0 ? " " : "",
@@ -617,9 +603,6 @@ ctl_components(int argc, char **argv, const struct ctl_env *env)
 			       ident[0] ? ident : "-", st.state, st.latest ? st.latest : "-",
 			       cp->webspaces);
 		}
-		for (k = 0; k < nv; k++)
-			free(vers[k]);
-		free(vers);
 	}
 	if (json) {
 		json_arr_end(&j);
@@ -627,6 +610,7 @@ ctl_components(int argc, char **argv, const struct ctl_env *env)
 		printf("%s\n", b.data);
 	}
 	buf_free(&b);
+	release_cache_free(&rc);
 	store_close(s);
 	components_free(&l);
 	return 0;

@@ -8,6 +8,9 @@
  *   npm        BASE/NAME/-/BASENAME-VERSION.tgz (the registry's tarball)
  *   composer   the dist URL installed.json records, https only, from a host
  *              of the allow-list (or below --source composer=BASE)
+ *   wpapi      BASE/plugins/info/1.2/?action=plugin_information&request[slug]=SLUG
+ *              (WordPress.org's plugin information: the releases a plugin has,
+ *              its newest; stored in product_releases for latest/outdated)
  * Every answer is checked whole (checksum file parsed strictly, archive read
  * through the ingest's checks, top folder named after the slug) before its
  * set is written (atomically); each product is indexed in one transaction.
@@ -16,8 +19,9 @@
  * again, resuming a cut download.
  *
  * With --stage DIR nothing touches the daemon's database: sets are written to
- * DIR (a fingerprint directory) and the negative answers to DIR/fetch.db, so
- * an unprivileged user can fetch and root indexes DIR with `index build`. */
+ * DIR (a fingerprint directory) and the negative answers to DIR/fetch.db (a
+ * schema of its own, versioned like the database's), so an unprivileged user
+ * can fetch and root indexes DIR with `index build`. */
 #include "components.h"
 
 #include <errno.h>
@@ -43,6 +47,7 @@
 
 #define FETCH_DEFAULT_TTL_MS (7ull * 86400 * 1000)
 #define FETCH_MAX_SOURCES 16
+#define RELEASES_TTL_S (24 * 3600) /* a plugin's release list is asked once a day */
 
 static const char *const composer_hosts[] = {
 	"https://api.github.com", "https://codeload.github.com", "https://github.com",
@@ -64,7 +69,7 @@ struct fctx {
 	bool retry_negative;
 	char **products;     /* products with a new set */
 	size_t nproducts;
-	unsigned fetched, missing, failed, skipped;
+	unsigned fetched, missing, failed, skipped, releases;
 };
 
 enum fres { FR_OK, FR_NOTFOUND, FR_FAILED, FR_NOSOURCE };
@@ -79,7 +84,7 @@ source_set(struct fctx *x, const char *spec, bool override)
 	    (strncmp(eq + 1, "https://", 8) != 0 && strncmp(eq + 1, "http://", 7) != 0))
 		return -EINVAL;
 	if (!(nl == 9 && memcmp(spec, "wordpress", 9) == 0) && !(nl == 3 && memcmp(spec, "npm", 3) == 0) &&
-	    !(nl == 8 && memcmp(spec, "composer", 8) == 0))
+	    !(nl == 8 && memcmp(spec, "composer", 8) == 0) && !(nl == 5 && memcmp(spec, "wpapi", 5) == 0))
 		return -EINVAL;
 	for (i = 0; i < x->nsrc; i++)
 		if (strlen(x->src[i].name) == nl && memcmp(x->src[i].name, spec, nl) == 0) {
@@ -108,21 +113,60 @@ source_base(const struct fctx *x, const char *name)
 
 /* ---- negative answers ---- */
 
+/* The staging directory's fetch.db: a schema of its own. Each entry upgrades
+ * it by one version (PRAGMA user_version); never edit one, append. A fetch.db
+ * of a wsid before versioning (version 0, fetch_negative made on first use)
+ * is upgraded in place. The daemon's database has these tables from its own
+ * migrations (store.c). */
+static const char *const cache_migrations[] = {
+	/* 1 */
+	"CREATE TABLE IF NOT EXISTS fetch_negative(url TEXT PRIMARY KEY, status INTEGER NOT NULL,"
+	"  checked_at INTEGER NOT NULL)",
+	/* 2 */
+	"CREATE TABLE product_releases(product TEXT PRIMARY KEY, latest TEXT, versions TEXT NOT NULL,"
+	"  source TEXT NOT NULL, checked_at INTEGER NOT NULL)",
+};
+
 static int
-cache_open(struct fctx *x, const char *path)
+cache_migrate(sqlite3 *db, const char *path)
+{
+	sqlite3_stmt *q = NULL;
+	int v = -1, target = (int)ARRAY_SIZE(cache_migrations);
+	char sql[64];
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	if (v < 0 || v > target) {
+		fprintf(stderr, "wsidctl: index fetch: %s: %s\n", esc_name(path),
+			v < 0 ? sqlite3_errmsg(db) : "schema newer than this wsidctl");
+		return -EPROTO;
+	}
+	for (; v < target; v++) {
+		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", v + 1);
+		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(db, cache_migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+			fprintf(stderr, "wsidctl: index fetch: %s: schema migration to version %d failed: %s\n",
+				esc_name(path), v + 1, sqlite3_errmsg(db));
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+static int
+cache_open(struct fctx *x, const char *path, bool own_schema)
 {
 	if (sqlite3_open_v2(path, &x->cache, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
 		fprintf(stderr, "wsidctl: index fetch: %s: %s\n", esc_name(path), sqlite3_errmsg(x->cache));
 		return -EIO;
 	}
 	sqlite3_busy_timeout(x->cache, 10000);
-	if (sqlite3_exec(x->cache, "CREATE TABLE IF NOT EXISTS fetch_negative(url TEXT PRIMARY KEY,"
-				   " status INTEGER NOT NULL, checked_at INTEGER NOT NULL)",
-			 NULL, NULL, NULL) != SQLITE_OK) {
-		fprintf(stderr, "wsidctl: index fetch: %s: %s\n", esc_name(path), sqlite3_errmsg(x->cache));
-		return -EIO;
-	}
-	return 0;
+	return own_schema ? cache_migrate(x->cache, path) : 0;
 }
 
 /* when url was last answered "not found" within the TTL, that time; else 0 */
@@ -325,6 +369,97 @@ fetch_one(struct fctx *x, const struct component *c)
 	return res;
 }
 
+/* ---- the releases a plugin has: WordPress.org's plugin information ---- */
+
+static bool
+releases_fresh(struct fctx *x, const char *product)
+{
+	sqlite3_stmt *q = NULL;
+	bool fresh = false;
+
+	if (sqlite3_prepare_v2(x->cache, "SELECT 1 FROM product_releases WHERE product=? AND checked_at>?",
+			       -1, &q, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_text(q, 1, product, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, now_unix() - RELEASES_TTL_S);
+	fresh = sqlite3_step(q) == SQLITE_ROW;
+	sqlite3_finalize(q);
+	return fresh;
+}
+
+static int
+releases_put(struct fctx *x, const char *product, const struct claims_releases *r, const char *url)
+{
+	sqlite3_stmt *q = NULL;
+	struct buf b;
+	size_t i;
+	int rc;
+
+	buf_init(&b, SIZE_MAX / 2);
+	for (i = 0; i < r->n; i++)
+		buf_printf(&b, "%s%s", i ? "\n" : "", r->v[i]);
+	if (sqlite3_prepare_v2(x->cache, "INSERT OR REPLACE INTO product_releases VALUES(?,?,?,?,?)", -1,
+			       &q, NULL) != SQLITE_OK) {
+		buf_free(&b);
+		return -EIO;
+	}
+	sqlite3_bind_text(q, 1, product, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, r->latest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, b.len ? b.data : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, url, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 5, now_unix());
+	rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(q);
+	buf_free(&b);
+	return rc;
+}
+
+/* A plugin's releases and its newest, for latest/outdated (`components`,
+ * `sites`, `report`): asked once a day per plugin; a plugin WordPress.org does
+ * not know is remembered like a 404. Failures are reported, not fatal: the
+ * fingerprints are what the fetch is for. */
+static void
+ask_releases(struct fctx *x, const struct component *c)
+{
+	const char *base = source_base(x, "wpapi");
+	struct claims_releases rel;
+	char *url, *data = NULL, err[1024] = "";
+	size_t len = 0;
+	int st, r;
+
+	if (c->kind != CLAIM_WP_PLUGIN || base == NULL || (!x->retry_negative && releases_fresh(x, c->product)))
+		return;
+	url = xasprintf("%s/plugins/info/1.2/?action=plugin_information&request[slug]=%s", base, c->name);
+	if (cache_negative(x, url)) {
+		free(url);
+		return;
+	}
+	st = fetch_get(x->f, url, &data, &len, err, sizeof(err));
+	r = st >= 200 && st <= 299 ? claims_wp_info(data, len, c->name, &rel, err, sizeof(err)) : -1;
+	if (st == 404 || st == 410 || r == 0) {
+		cache_put(x, url, st == 410 ? 410 : 404);
+		printf("%s (plugin): %s: not in the plugin directory, remembered for %llu h\n", esc_name(c->name),
+		       url, (unsigned long long)(x->ttl_ms / 3600000));
+	} else if (st < 200 || st > 299) {
+		fprintf(stderr, "wsidctl: index fetch: %s releases: %s\n", esc_name(c->name),
+			err[0] ? err : "failed");
+	} else if (r < 0) {
+		fprintf(stderr, "wsidctl: index fetch: %s releases: %s: %s (not stored)\n", esc_name(c->name),
+			url, err);
+	} else if (releases_put(x, c->product, &rel, url) < 0) {
+		fprintf(stderr, "wsidctl: index fetch: %s releases: cannot store them: %s\n",
+			esc_name(c->name), sqlite3_errmsg(x->cache));
+	} else {
+		x->releases++;
+		printf("%s (plugin): newest release %s, %zu releases listed, from %s\n", esc_name(c->name),
+		       rel.latest, rel.n, url);
+	}
+	if (r == 1)
+		claims_releases_free(&rel);
+	free(data);
+	free(url);
+}
+
 static bool
 known_release(struct store *s, const struct component *c)
 {
@@ -369,8 +504,10 @@ usage(void)
 			"[--out DIR | --stage DIR]\n"
 			"         [--timeout DURATION] [--max-size BYTES] [--interval DURATION] "
 			"[--negative-ttl DURATION] [--retry-negative]\n"
+			"         [--ca-file FILE]\n"
 			"  NAME: wordpress (https://downloads.wordpress.org), npm "
-			"(https://registry.npmjs.org), composer\n");
+			"(https://registry.npmjs.org), composer,\n"
+			"        wpapi (https://api.wordpress.org: the releases of plugins)\n");
 	return EXIT_USAGE;
 }
 
@@ -383,7 +520,8 @@ ctl_index_fetch(int argc, char **argv, const struct ctl_env *env)
 		{ "stage", required_argument, NULL, 'S' },     { "timeout", required_argument, NULL, 't' },
 		{ "max-size", required_argument, NULL, 'm' },  { "interval", required_argument, NULL, 'i' },
 		{ "negative-ttl", required_argument, NULL, 'n' },
-		{ "retry-negative", no_argument, NULL, 'r' },  { NULL, 0, NULL, 0 },
+		{ "retry-negative", no_argument, NULL, 'r' },  { "ca-file", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const struct config *cfg = env->cfg;
 	struct fetch_opts fo = { .connect_timeout_ms = 15000, .timeout_ms = 300000,
@@ -406,6 +544,7 @@ ctl_index_fetch(int argc, char **argv, const struct ctl_env *env)
 			fo.interval_ms = cfg->fetch_interval_ms;
 		if (cfg->fetch_negative_ttl_ms)
 			x.ttl_ms = cfg->fetch_negative_ttl_ms;
+		fo.ca_file = cfg->fetch_ca_file;
 	}
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -420,6 +559,7 @@ ctl_index_fetch(int argc, char **argv, const struct ctl_env *env)
 		case 'o': x.outdir = optarg; break;
 		case 'S': stage = optarg; break;
 		case 'r': x.retry_negative = true; break;
+		case 'c': fo.ca_file = optarg; break;
 		case 't':
 		case 'i':
 		case 'n':
@@ -460,6 +600,11 @@ ctl_index_fetch(int argc, char **argv, const struct ctl_env *env)
 		(void)source_set(&x, cfg->fetch_sources[i], false);
 	(void)source_set(&x, "wordpress=https://downloads.wordpress.org", false);
 	(void)source_set(&x, "npm=https://registry.npmjs.org", false);
+	(void)source_set(&x, "wpapi=https://api.wordpress.org", false);
+	if (fo.ca_file && access(fo.ca_file, R_OK) < 0) {
+		fprintf(stderr, "wsidctl: index fetch: CA file %s: %s\n", esc_name(fo.ca_file), strerror(errno));
+		return EXIT_ERROR;
+	}
 
 	if (list) {
 		if (components_read_list(list, &l, err, sizeof(err)) < 0) {
@@ -498,7 +643,7 @@ ctl_index_fetch(int argc, char **argv, const struct ctl_env *env)
 		goto out;
 	}
 	fo.partdir = partdir;
-	if (cache_open(&x, cachepath) < 0 || fetch_new(&fo, &x.f) < 0)
+	if (cache_open(&x, cachepath, stage != NULL) < 0 || fetch_new(&fo, &x.f) < 0)
 		goto out;
 	for (i = 0; i < l.n; i++) {
 		const struct component *cp = &l.c[i];
@@ -524,6 +669,14 @@ ctl_index_fetch(int argc, char **argv, const struct ctl_env *env)
 			break;
 		}
 	}
+	for (i = 0; i < l.n; i++) {
+		size_t k;
+
+		for (k = 0; k < i && strcmp(l.c[k].product, l.c[i].product) != 0; k++)
+			;
+		if (k == i)
+			ask_releases(&x, &l.c[i]);
+	}
 	rc = x.failed ? EXIT_ERROR : 0;
 	if (s && x.nproducts && index_products(&x, s) < 0)
 		rc = EXIT_ERROR;
@@ -538,13 +691,15 @@ ctl_index_fetch(int argc, char **argv, const struct ctl_env *env)
 		json_kv_int(&j, "not_found", x.missing);
 		json_kv_int(&j, "failed", x.failed);
 		json_kv_int(&j, "skipped", x.skipped);
+		json_kv_int(&j, "releases", x.releases);
 		json_kv_str(&j, "sets", x.outdir);
 		json_obj_end(&j);
 		printf("%s\n", b.data);
 		buf_free(&b);
 	} else {
-		printf("index fetch: %u fetched, %u not found, %u failed, %u skipped; sets in %s%s\n",
-		       x.fetched, x.missing, x.failed, x.skipped, x.outdir,
+		printf("index fetch: %u fetched, %u not found, %u failed, %u skipped, releases of %u "
+		       "plugin%s; sets in %s%s\n",
+		       x.fetched, x.missing, x.failed, x.skipped, x.releases, x.releases == 1 ? "" : "s", x.outdir,
 		       stage && x.fetched ? " (index them as root: wsidctl index build --from DIR)" : "");
 	}
 out:

@@ -74,6 +74,22 @@ release_cache_init(struct release_cache *c, struct store *s)
 	memset(c, 0, sizeof(*c));
 	c->q = store_prepare(s, "SELECT v.version FROM versions v JOIN products p ON p.id=v.product_id "
 				"WHERE p.name=?");
+	c->q_listed = store_prepare(s, "SELECT latest || char(10) || versions FROM product_releases "
+				       "WHERE product=?");
+}
+
+static void
+releases_add(struct releases *r, const char *v, size_t len)
+{
+	int i;
+
+	if (len == 0)
+		return;
+	for (i = 0; i < r->n; i++)
+		if (strlen(r->v[i]) == len && memcmp(r->v[i], v, len) == 0)
+			return;
+	r->v = xreallocarray(r->v, (size_t)r->n + 1, sizeof(char *));
+	r->v[r->n++] = xstrndup(v, len);
 }
 
 const struct releases *
@@ -97,6 +113,17 @@ releases_of(struct release_cache *c, const char *product)
 		}
 		sqlite3_reset(c->q);
 	}
+	if (c->q_listed) {
+		sqlite3_bind_text(c->q_listed, 1, product, -1, SQLITE_STATIC);
+		if (sqlite3_step(c->q_listed) == SQLITE_ROW && sqlite3_column_text(c->q_listed, 0)) {
+			const char *l = (const char *)sqlite3_column_text(c->q_listed, 0), *nl;
+
+			for (; (nl = strchr(l, '\n')) != NULL; l = nl + 1)
+				releases_add(r, l, (size_t)(nl - l));
+			releases_add(r, l, strlen(l));
+		}
+		sqlite3_reset(c->q_listed);
+	}
 	return r;
 }
 
@@ -114,6 +141,7 @@ release_cache_free(struct release_cache *c)
 	}
 	free(c->p);
 	sqlite3_finalize(c->q);
+	sqlite3_finalize(c->q_listed);
 }
 
 static int
@@ -157,7 +185,7 @@ ctl_sites(int argc, char **argv, const struct ctl_env *env)
 	};
 	const char *customer = NULL, *product = NULL;
 	bool outdated = false, json = env->json;
-	struct release_cache rc = { NULL, 0, NULL };
+	struct release_cache rc = { NULL, 0, NULL, NULL };
 	struct store *s;
 	sqlite3_stmt *q;
 	size_t listed = 0;
@@ -284,7 +312,7 @@ struct prod_count {
 int
 ctl_report(int argc, char **argv, const struct ctl_env *env)
 {
-	struct release_cache rc = { NULL, 0, NULL };
+	struct release_cache rc = { NULL, 0, NULL, NULL };
 	struct prod_count *pc = NULL;
 	size_t npc = 0, i, k, total = 0;
 	bool json = env->json;

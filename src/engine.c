@@ -23,6 +23,7 @@
 #include "json.h"
 #include "log.h"
 #include "procinfo.h"
+#include "reqattr.h"
 #include "root.h"
 #include "scan.h"
 #include "slotset.h"
@@ -1090,6 +1091,13 @@ engine_tick(struct engine *e)
 		}
 		if ((p = q->ready.head) == NULL)
 			continue; /* re-armed meanwhile */
+		if (p->pid > 0 && reqattr_busy(e->o.ra, p->pid)) {
+			/* its writer's pool is being asked: the answer goes with it */
+			plist_append(e, p, LIST_CLOSE, now + REQATTR_RECHECK_NS);
+			if (q->ready.head)
+				ring_push(e, q);
+			continue;
+		}
 		j = xcalloc(1, sizeof(*j));
 		j->root = xstrdup(w->root);
 		j->rid = w->rid;

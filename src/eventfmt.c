@@ -104,6 +104,13 @@ eventfmt_json(struct json *j, sqlite3_stmt *row)
 		kv_text(j, "user", row, 20);
 		kv_text(j, "comm", row, 21);
 		kv_text(j, "cgroup", row, 22);
+		/* the HTTP request behind the write (reqattr.h) */
+		if (sqlite3_column_type(row, 27) == SQLITE_TEXT && sqlite3_column_text(row, 27)[0] == '{') {
+			json_key(j, "request");
+			json_raw(j, (const char *)sqlite3_column_text(row, 27), (size_t)sqlite3_column_bytes(row, 27));
+		} else if (sqlite3_column_type(row, 28) == SQLITE_TEXT) {
+			kv_text(j, "request_unknown", row, 28);
+		}
 		json_obj_end(j);
 	}
 	json_kv_bool(j, "held", sqlite3_column_int(row, 23) != 0);

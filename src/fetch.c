@@ -168,6 +168,10 @@ fetch_get(struct fetcher *f, const char *url, char **ret, size_t *ret_len, char 
 	curl_easy_setopt(f->curl, CURLOPT_MAXREDIRS, 3L);
 	curl_easy_setopt(f->curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(f->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (f->o.ca_file) {
+		curl_easy_setopt(f->curl, CURLOPT_CAINFO, f->o.ca_file);
+		curl_easy_setopt(f->curl, CURLOPT_CAPATH, NULL);
+	}
 	curl_easy_setopt(f->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(f->curl, CURLOPT_USERAGENT, "wsid-fetch/1 (fingerprints of installed releases)");
 	curl_easy_setopt(f->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)f->o.connect_timeout_ms);
@@ -196,6 +200,13 @@ fetch_get(struct fetcher *f, const char *url, char **ret, size_t *ret_len, char 
 		if (part)
 			unlink(part);
 		snprintf(err, errsz, "%s: cannot resume (HTTP 416): partial download dropped", url);
+		r = -EIO;
+		goto out;
+	}
+	if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE) {
+		snprintf(err, errsz, "%s: TLS: the server's certificate is not trusted (%s; CA file %s): refused",
+			 url, cerr[0] ? cerr : curl_easy_strerror(cc),
+			 f->o.ca_file ? f->o.ca_file : "of the system");
 		r = -EIO;
 		goto out;
 	}

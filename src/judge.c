@@ -15,6 +15,7 @@
 
 #include "engine_impl.h"
 #include "ident.h"
+#include "reqattr.h"
 #include "slotset.h"
 #include "util.h"
 
@@ -281,6 +282,10 @@ judge(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
 		snprintf(J->vd.reason + n, sizeof(J->vd.reason) - n,
 			 ", written by the web server (%s, user %s)", J->writer.comm, J->writer.user);
 	}
+	if (J->have_writer && (J->have_req = reqattr_describe(e->o.ra, pid, &J->req))) {
+		reqattr_reason(&J->req, J->vd.reason, sizeof(J->vd.reason));
+		reqattr_columns(&J->req, J->req_json, sizeof(J->req_json), &J->req_col, &J->req_unknown);
+	}
 }
 
 void
@@ -310,6 +315,8 @@ event_from_judgement(struct event_row *ev, struct webspace *w, const char *relpa
 		ev->user = J->writer.user;
 		ev->comm = J->writer.comm;
 		ev->cgroup = J->writer.cgroup;
+		ev->request = J->req_col;
+		ev->request_unknown = J->req_unknown;
 	}
 }
 

@@ -14,6 +14,7 @@
 #include "hmap.h"
 #include "log.h"
 #include "procinfo.h"
+#include "reqattr.h"
 #include "util.h"
 
 static char *
@@ -340,6 +341,7 @@ engine_note(struct engine *e, int64_t ws, const char *relpath, size_t rlen, unsi
 		p->pid = pid;
 		/* read /proc while the writer still runs (cached per pid) */
 		proc_cache_get(e->pc, pid, 2000, &pi);
+		reqattr_note(e->o.ra, pid, ws_get(e, ws) ? ws_get(e, ws)->customer : "", now_real_ns());
 	}
 	if ((flags & NOTE_CLOSE_WRITE) && p->close_ns == 0)
 		p->close_ns = p->last_ns;

@@ -39,8 +39,9 @@ static const char *const sqls[ST_MAX] = {
 	[ST_EV_ADD] = "INSERT INTO events(time, time_ns, webspace_id, customer, path, old_path, change, "
 		      "known, verdict, severity, reason, old_sha256, new_sha256, installation_id, product, "
 		      "version, other_version, pid, source, uid, user, comm, cgroup, held, parent_id, nfiles, "
-		      "detail) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-		      "?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
+		      "detail, request, request_unknown) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+		      "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, "
+		      "?28, ?29)",
 	[ST_BAD] = "SELECT 1 FROM known_bad WHERE sha256=?",
 	[ST_F_ANY_UNDER] = "SELECT 1 FROM files WHERE webspace_id=? AND relpath>=? AND relpath<? "
 			   "LIMIT 1",
@@ -528,6 +529,8 @@ state_event_add(struct state *st, const struct event_row *e, int64_t *ret_id)
 	else
 		sqlite3_bind_null(q, 26);
 	sqlite3_bind_text(q, 27, e->detail, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 28, e->request, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 29, e->request_unknown, -1, SQLITE_STATIC);
 	if ((r = step_done(st, q)) < 0)
 		return r;
 	if (ret_id)

@@ -148,6 +148,22 @@ static const char *const migrations[] = {
 	"CREATE TABLE analysis(sha256 BLOB PRIMARY KEY, rules_version TEXT NOT NULL,"
 	"  verdict INTEGER NOT NULL, findings TEXT NOT NULL, analysed_at INTEGER NOT NULL)"
 	"  WITHOUT ROWID;",
+	/* 9: tables the verbs created on first use until now (IF NOT EXISTS:
+	 * a database they touched has them already): the fetch's negative
+	 * answers, the quarantine; and the releases a publisher lists for a
+	 * product (the newest release of a plugin), one row per product */
+	"CREATE TABLE IF NOT EXISTS fetch_negative(url TEXT PRIMARY KEY, status INTEGER NOT NULL,"
+	"  checked_at INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS quarantine(id INTEGER PRIMARY KEY, time INTEGER NOT NULL,"
+	"  webspace_id INTEGER, customer TEXT, path BLOB NOT NULL, sha256 BLOB, size INTEGER,"
+	"  mode INTEGER, uid INTEGER, gid INTEGER, mtime_ns INTEGER, reason TEXT, by TEXT,"
+	"  released_at INTEGER, released_by TEXT);"
+	"CREATE TABLE product_releases(product TEXT PRIMARY KEY, latest TEXT, versions TEXT NOT NULL,"
+	"  source TEXT NOT NULL, checked_at INTEGER NOT NULL);",
+	/* 10: the HTTP request behind a PHP-FPM worker's write (reqattr.h): a
+	 * JSON object, or why it could not be tied */
+	("ALTER TABLE events ADD COLUMN request TEXT;"
+	 "ALTER TABLE events ADD COLUMN request_unknown TEXT;"),
 };
 
 int

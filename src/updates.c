@@ -169,6 +169,48 @@ rejudge_installation(struct engine *e, struct webspace *w, struct agg *a)
 			 " (%zu file%s did not follow)", nf, nf == 1 ? "" : "s");
 }
 
+/* An installation identified because the index changed (a set fetched or
+ * imported): its files were stored while no set covered them (added code,
+ * new). Each is judged again against the release as it stands, without being
+ * written again: a release file becomes ok, an edited one tampered (an event
+ * when its severity asks for one, as for a live change). */
+static void
+rejudge_identified(struct engine *e, struct webspace *w, int64_t inst_id)
+{
+	const struct inst_row *ir = NULL;
+	struct rows rows = { NULL, 0 };
+	uint64_t keep = w->reident_ns;
+	size_t i, n = 0;
+
+	for (i = 0; i < w->ninst; i++)
+		if (w->inst[i].id == inst_id)
+			ir = &w->inst[i];
+	if (ir == NULL)
+		return;
+	state_files_under(e->st, w->id, ir->root, ir->root_len, rows_collect, &rows);
+	for (i = 0; i < rows.n; i++) {
+		struct row_copy *c = &rows.v[i];
+		struct hash_result res;
+		struct judgement J;
+
+		if (inst_for(w, c->relpath, c->row.rlen) != ir)
+			continue; /* a nested installation's file */
+		res_from_row(w, &c->row, c->relpath, &res);
+		judge(e, w, c->relpath, c->row.rlen, CHANGE_RECLASSIFIED, &res, 0, &J);
+		if (strcmp(c->row.verdict, verdict_name(J.vd.kind)) == 0 &&
+		    strcmp(c->row.known, known_name(J.k.known)) == 0 && c->row.installation_id == ir->id)
+			continue;
+		record_change(e, w, c->relpath, c->row.rlen, CHANGE_RECLASSIFIED, &res, &c->row, NULL, 0, 0,
+			      "index", false);
+		n++;
+	}
+	w->reident_ns = keep; /* judged here: nothing for identification to follow */
+	rows_free(&rows);
+	if (n)
+		log_info("index: %zu file%s of %s %s in %s judged again", n, n == 1 ? "" : "s", ir->product,
+			 ir->version, esc_name(w->root));
+}
+
 static int64_t
 agg_store(struct engine *e, struct webspace *w, struct agg *a, const char *source)
 {
@@ -421,6 +463,8 @@ store_installations(struct engine *e, struct webspace *w, const struct ident_res
 	for (k = 0; k < naggs; k++) {
 		if (aggs[k].verdict == VERDICT_UPDATE || aggs[k].verdict == VERDICT_DOWNGRADE)
 			rejudge_installation(e, w, &aggs[k]);
+		else if (aggs[k].verdict == VERDICT_NEW && strcmp(source, "index") == 0)
+			rejudge_identified(e, w, aggs[k].inst_id);
 		if (strcmp(source, "index") == 0) {
 			size_t rl = strlen(aggs[k].reason);
 

@@ -34,6 +34,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "procinfo.h"
+#include "reqattr.h"
 #include "deliver.h"
 #include "retention.h"
 #include "root.h"
@@ -68,6 +69,7 @@ struct daemon {
 	struct config *cfg;
 	struct store *s;
 	struct engine *e;
+	struct reqattr *ra;
 	struct watch *w;
 	struct control *ctl;
 	int epfd, sigfd;
@@ -876,6 +878,36 @@ policy_from_config(struct engine_opts *eo)
 	eo->ignored_ud = d.cfg;
 }
 
+/* a customer's own access log (customers.NAME.access_log), NULL: the global one */
+static const char *
+d_customer_log(void *ud, const char *customer)
+{
+	const struct config_customer *cu = config_customer_find(d.cfg, customer);
+
+	(void)ud;
+	return cu ? cu->access_log : NULL;
+}
+
+/* php_fpm and access_log into the request attribution (reqattr.h) */
+static void
+reqattr_from_config(void)
+{
+	struct reqattr_conf rc = { .npools = d.cfg->nfpm_pools, .discover = d.cfg->fpm_discover,
+				   .timeout_ms = d.cfg->fpm_timeout_ms, .access_log = d.cfg->access_log,
+				   .access_log_wait_ms = d.cfg->access_log_wait_ms, .customer_log = d_customer_log };
+	struct reqattr_pool *pools = xcalloc(d.cfg->nfpm_pools + 1, sizeof(*pools));
+	size_t i;
+
+	for (i = 0; i < d.cfg->nfpm_pools; i++) {
+		pools[i].name = d.cfg->fpm_pools[i].name;
+		pools[i].listen = d.cfg->fpm_pools[i].listen;
+		pools[i].status_path = d.cfg->fpm_pools[i].status_path;
+	}
+	rc.pools = pools;
+	reqattr_configure(d.ra, &rc);
+	free(pools);
+}
+
 /* analysis.severity of a finding class, -1 none (read at each judgement) */
 static int
 d_class_severity(void *ud, const char *cls)
@@ -944,6 +976,7 @@ reload_config(char *err, size_t errsz)
 		policy_from_config(&eo);
 		engine_set_policy(d.e, &eo);
 	}
+	reqattr_from_config();
 	engine_set_analyse(d.e, an, d.cfg->analysis_max_size);
 	analyse_free(an);
 	if (d.n) {
@@ -1389,6 +1422,9 @@ main(int argc, char **argv)
 		fatalx("analysis: %s", err);
 	eo.an_max_size = d.cfg->analysis_max_size;
 	eo.an_class_severity = d_class_severity;
+	d.ra = reqattr_new();
+	reqattr_from_config();
+	eo.ra = d.ra;
 	policy_from_config(&eo);
 	if ((r = engine_new(d.s, &eo, &d.e)) < 0)
 		fatalx("cannot start the engine: %s", strerror(-r));
@@ -1449,6 +1485,7 @@ main(int argc, char **argv)
 	control_free(d.ctl);
 	watch_close(d.w);
 	engine_free(d.e);
+	reqattr_free(d.ra);
 	retention_clear(&d.ret);
 	store_close(d.s);
 	discover_forget();

@@ -8,8 +8,12 @@
 # Debian's WordPress: Akismet's checksum file) with 404s, a 500, a slow
 # answer, an oversized zip, a zip with "../", a checksum file of another slug
 # and a download cut in the middle (resumed by the next run). Afterwards
-# Akismet is identified with its version, its files are no longer added code,
-# and an edit to akismet.php is tampered.
+# Akismet is identified with its version, its stored files are judged again
+# (release files ok, one edited before the fetch tampered), an edit to
+# akismet.php is tampered, and its newest release comes from the plugin
+# information API's layout (outdated). Then the same server over HTTPS with a
+# CA made here (trusted through fetch.ca_file, a wrong one refused), and the
+# schema upgrade of a database and a staging fetch.db of the previous schema.
 . "$(dirname "$0")/../lib/lib.sh"
 need_root
 D=$T_TMP
@@ -73,6 +77,13 @@ $PY "$WSID_TOP/tests/lib/mkrelease.py" zip tiny-theme "$W2/wp-content/themes/tin
 # slow-plugin's zip exists, its checksum file answers after 5 s
 $PY "$WSID_TOP/tests/lib/mkrelease.py" zip slow-plugin "$W2/wp-content/plugins/slow-plugin" "$S/wp/plugin/slow-plugin.1.0.zip"
 cp "$N6" "$N7" "$S/npm/is-number/-/"
+# api.wordpress.org's plugin information: Akismet has a newer release of its
+# branch; tiny-plugin is not in the directory (its error answer)
+AKNEW=$($PY -c 'import sys; v=sys.argv[1].split("."); v[-1]=str(int(v[-1])+1) if len(v)>2 else v[-1]+".1"; print(".".join(v))' "$AKV")
+mkdir -p "$S/wpapi/plugins/info/1.2"
+printf '{"name": "Akismet", "slug": "akismet", "version": "%s", "versions": {"%s": "u", "%s": "u", "trunk": "u", "../x": "u"}}\n' \
+	"$AKNEW" "$AKV" "$AKNEW" > "$S/wpapi/plugins/info/1.2/akismet.json"
+printf '{"error": "Plugin not found."}\n' > "$S/wpapi/plugins/info/1.2/tiny-plugin.json"
 mkdir -p "$S/composer"
 $PY "$WSID_TOP/tests/lib/mkrelease.py" zip acme-widgets-5e0c1d2 "$W5/shop/vendor/acme/widgets" "$S/composer/acme-widgets-1.2.0.zip"
 printf '{"packages": [{"name": "acme/widgets", "version": "v1.2.0", "dist": {"type": "zip", "url": "http://127.0.0.1:%s/composer/acme-widgets-1.2.0.zip"}}], "dev": true}\n' \
@@ -82,6 +93,22 @@ cat > "$S/behaviour.json" <<JSON
  "/wp/plugin-checksums/slow-plugin/1.0.json": {"delay": 5},
  "/wp/plugin/tiny-plugin.1.0.zip": {"cut": 60000}}
 JSON
+# TLS: a CA made here, the server's certificate for 127.0.0.1 signed by it,
+# and another CA that signed nothing of it
+mkdir -p "$D/tls" "$D/tlsplugin/tls-plugin"
+(cd "$D/tls" && ossl() { openssl "$@" >/dev/null 2>&1; } &&
+	ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem \
+		-days 2 -subj "/CN=wsid test CA" &&
+	ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout wrong.key -out wrong.pem \
+		-days 2 -subj "/CN=wsid test CA" &&
+	ossl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout srv.key -out srv.csr \
+		-subj "/CN=127.0.0.1" &&
+	printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > ext &&
+	ossl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext) ||
+	fail "openssl: the test CA and certificate"
+printf '<?php\n/*\n * Plugin Name: TLS plugin\n * Version: 1.0\n */\n' > "$D/tlsplugin/tls-plugin/tls-plugin.php"
+$PY "$WSID_TOP/tests/lib/mkrelease.py" zip tls-plugin "$D/tlsplugin/tls-plugin" "$S/wp/plugin/tls-plugin.1.0.zip"
+echo '{"components": [{"kind": "plugin", "name": "tls-plugin", "claimed": "1.0"}]}' > "$D/tls.json"
 $PY "$WSID_TOP/tests/lib/release_server.py" "$D/port" "$S" "$D/srv.log" &
 T_PIDS+=($!)
 for _ in $(seq 1 100); do [ -s "$D/port" ] && break; sleep 0.1; done
@@ -90,8 +117,8 @@ touch "$D/srv.log"
 WPSRC="wordpress=http://127.0.0.1:$P/wp"
 sed "s/:PORT\//:$P\//" "$D/installed.json.in" > "$W5/shop/vendor/composer/installed.json"
 
-daemon_config "$D" "classify:" "  update_window: 1s" "fetch:" "  sources:" "    npm: http://127.0.0.1:$P/npm" "  interval: 200ms" \
-	"  negative_ttl: 7d"
+daemon_config "$D" "classify:" "  update_window: 1s" "fetch:" "  sources:" "    npm: http://127.0.0.1:$P/npm" \
+	"    wpapi: http://127.0.0.1:$P/wpapi" "  interval: 200ms" "  negative_ttl: 7d" "  ca_file: $D/tls/ca.pem"
 daemon_start "$D" || { fail "daemon start"; t_done; exit 1; }
 DB=$D/db/wsid.db
 CTL=("$WSIDCTL" --config "$D/wsid.yaml")
@@ -122,6 +149,25 @@ print(sum(1 for s in d["scanned"] for i in s["installations"] for f in i["files"
 }
 added_before=$(added_code)
 check "before: Akismet's PHP files are added code ($added_before)" [ "${added_before:-0}" -gt 10 ]
+# the stored per-file judgement (wsidctl files), and a file edited while no set
+# covers Akismet: the index change alone must judge them again
+fverdicts() { # PATH: "verdict known" counts of the files below PATH
+	"${CTL[@]}" files --json "$1" 2>/dev/null | $PY -c '
+import collections, json, sys
+c = collections.Counter()
+for l in sys.stdin:
+    x = json.loads(l)
+    c["%s/%s" % (x["verdict"], x["known"])] += 1
+print(" ".join("%s=%d" % kv for kv in sorted(c.items())))'
+}
+fverdict() { "${CTL[@]}" files --json "$1" 2>/dev/null | $PY -c 'import json,sys; x=json.loads(sys.stdin.readline()); print(x["verdict"], x["known"])'; }
+AKW=$W1/blog/wp-content/plugins/akismet/class.akismet-widget.php
+[ -f "$AKW" ] || AKW=$(ls "$W1"/blog/wp-content/plugins/akismet/class.*.php | head -1)
+echo '// edited before any set was known' >> "$AKW"
+wsync "$D"
+check_eq "before: an edited Akismet file is stored as changed code no release knows" "changed-unknown unknown" "$(fverdict "$AKW")"
+nb=$(fverdicts "$W1/blog/wp-content/plugins/akismet" | grep -o 'new/unknown=[0-9]*' | cut -d= -f2)
+check "before: Akismet's files stored as new, unknown ($nb)" [ "${nb:-0}" -gt 10 ]
 
 # -- fleet flow with the npm packages: the demand list, fetched unprivileged
 #    into a staging directory, indexed centrally, shipped signed, imported
@@ -170,15 +216,32 @@ wsync "$D"
 check "fetch 1: a theme from its zip" grep -q "tiny-theme 2.0 (theme): 2 files from http://127.0.0.1:$P/wp/theme/tiny-theme.2.0.zip" "$D/f1.out"
 check_eq "Akismet identified with its version" "akismet $AKV" "$(inst "$W1" blog/wp-content/plugins/akismet)"
 check_eq "Akismet's files are no longer added code" 0 "$(added_code)"
+AKN=$(find "$AK" -type f | wc -l)
+check_eq "wsidctl files: Akismet's unchanged files judged again, release files now" \
+	"ok/release=$((AKN - 1)) tampered/unknown=1" "$(fverdicts "$W1/blog/wp-content/plugins/akismet")"
+check_eq "wsidctl files: the file edited before the fetch is tampered" "tampered unknown" "$(fverdict "$AKW")"
+check_eq "the index change raised its event (source index)" "tampered index" \
+	"$(evq "$D" "path\$=/akismet/${AKW##*/}" -- verdict source)"
 "${CTL[@]}" components --json > "$D/comp2.json"
-check_eq "components: akismet identified, the latest known" "$AKV latest" \
-	"$(jq_ "$D/comp2.json" 'c=[x for x in d["components"] if x["name"]=="akismet"][0]; print(c["identified"], c["state"])')"
+check "fetch 1: Akismet's releases from the plugin information" \
+	grep -q "akismet (plugin): newest release $AKNEW, 2 releases listed, from http://127.0.0.1:$P/wpapi/plugins/info/1.2/?action=plugin_information&request\\[slug\\]=akismet" "$D/f1.out"
+check "fetch 1: a plugin not in the directory remembered" \
+	grep -q "tiny-plugin (plugin): .*request\\[slug\\]=tiny-plugin: not in the plugin directory, remembered for 168 h" "$D/f1.out"
+check_eq "fetch 1: releases stored (trunk and a bad name left out)" "$AKNEW|$AKV
+$AKNEW" "$(sqlq "SELECT latest||'|'||versions FROM product_releases WHERE product='akismet'")"
+check_eq "components: akismet identified, outdated, the newest release listed" "$AKV outdated $AKNEW" \
+	"$(jq_ "$D/comp2.json" 'c=[x for x in d["components"] if x["name"]=="akismet"][0]; print(c["identified"], c["state"], c["latest"])')"
 "${CTL[@]}" sites --json --customer c1 > "$D/sites.json"
-check_eq "sites: Akismet with its version and state" "akismet plugin $AKV latest" "$($PY -c '
+check_eq "sites: Akismet with its version, state and newest release" "akismet plugin $AKV outdated $AKNEW" "$($PY -c '
 import json, sys
 for l in open(sys.argv[1]):
     x = json.loads(l)
-    if x["product"] == "akismet": print(x["product"], x["kind"], x["version"], x["state"])' "$D/sites.json")"
+    if x["product"] == "akismet": print(x["product"], x["kind"], x["version"], x["state"], x["latest_version"])' "$D/sites.json")"
+"${CTL[@]}" report --json > "$D/report.json" 2>&1
+check_eq "report: Akismet counted outdated" "1" "$($PY -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(sum(p["states"]["outdated"] for p in d["products"] if p["product"] == "akismet"))' "$D/report.json" 2>&1 | tail -1)"
 check_eq "the theme identified" "tiny-theme 2.0" "$(inst "$W2" wp-content/themes/tiny-theme)"
 echo '// added line' >> "$W1/blog/wp-content/plugins/akismet/akismet.php"
 wsync "$D"
@@ -190,6 +253,7 @@ check_eq "a line added to akismet.php is tampered" "tampered" "$(evq "$D" 'path$
 "${CTL[@]}" index fetch --source "$WPSRC" --out "$D/fp" --timeout 2s --max-size 1M > "$D/f2.out" 2> "$D/f2.err"
 check "fetch 2: the 404 from the cache" grep -q "gone-plugin 1.0 (plugin): .* answered not found before: not asked again before" "$D/f2.out"
 check_eq "fetch 2: no request for gone-plugin" 0 "$(grep -c gone-plugin "$D/srv.log")"
+check_eq "fetch 2: the plugin information not asked again within a day" 0 "$(grep -c /wpapi/ "$D/srv.log")"
 check_eq "fetch 2: the 500 asked again" 1 "$(grep -c 'broken-plugin/1.0.json' "$D/srv.log")"
 check "fetch 2: the cut zip resumed with a Range request" grep -q '"path": "/wp/plugin/tiny-plugin.1.0.zip", "range": "bytes=' "$D/srv.log"
 check "fetch 2: tiny-plugin indexed from the resumed zip" grep -q "tiny-plugin 1.0 (plugin): [0-9]* files from .*tiny-plugin.1.0.zip" "$D/f2.out"
@@ -213,6 +277,60 @@ check_eq "composer: identified" "composer-acme--widgets 1.2.0" "$(inst "$W5" sho
 daemon_stop
 daemon_start "$D" >/dev/null 2>&1; rc=$?
 check_eq "daemon restarts on the database with fetch_negative" "0 akismet $AKV" "$rc $(inst "$W1" blog/wp-content/plugins/akismet)"
+
+# -- TLS: the same server over HTTPS; the CA comes from fetch.ca_file
+$PY "$WSID_TOP/tests/lib/release_server.py" "$D/port2" "$S" "$D/srv2.log" "$D/tls/srv.pem" "$D/tls/srv.key" &
+T_PIDS+=($!)
+for _ in $(seq 1 100); do [ -s "$D/port2" ] && break; sleep 0.1; done
+P2=$(cat "$D/port2")
+TLSSRC="wordpress=https://127.0.0.1:$P2/wp"
+"${CTL[@]}" index fetch --list "$D/tls.json" --source "$TLSSRC" --ca-file "$D/tls/wrong.pem" --out "$D/fp" \
+	> "$D/t1.out" 2> "$D/t1.err"; rc=$?
+check_eq "TLS: a certificate of another CA: exit 3" 3 "$rc"
+check "TLS: refused with a clear message naming the CA file ($(head -1 "$D/t1.err"))" \
+	grep -q "tls-plugin 1.0: https://127.0.0.1:$P2/wp/plugin-checksums/tls-plugin/1.0.json: TLS: the server's certificate is not trusted (.*; CA file $D/tls/wrong.pem): refused" "$D/t1.err"
+check "TLS: nothing written" test ! -e "$D/fp/tls-plugin"
+check_eq "TLS: nothing indexed" 0 "$(sqlq "SELECT count(*) FROM products WHERE name='tls-plugin'")"
+"${CTL[@]}" index fetch --list "$D/tls.json" --source "$TLSSRC" --ca-file "$D/nope.pem" --out "$D/fp" \
+	> /dev/null 2> "$D/t2.err"; rc=$?
+check "TLS: a CA file that is not there: said so ($rc)" grep -q "CA file $D/nope.pem: No such file or directory" "$D/t2.err"
+"${CTL[@]}" index fetch --list "$D/tls.json" --source "$TLSSRC" --out "$D/fp" > "$D/t3.out" 2> "$D/t3.err"; rc=$?
+check_eq "TLS: verified through fetch.ca_file: exit 0 ($(head -1 "$D/t3.err"))" 0 "$rc"
+check "TLS: the zip fetched over HTTPS" \
+	grep -q "tls-plugin 1.0 (plugin): 1 files from https://127.0.0.1:$P2/wp/plugin/tls-plugin.1.0.zip" "$D/t3.out"
+check_eq "TLS: indexed" 1 "$(sqlq "SELECT count(*) FROM products WHERE name='tls-plugin'")"
+
+# -- schema upgrade: a database of the previous schema (the fetch's and the
+#    quarantine's tables made on first use, or not at all) gets the tables
+#    from its migrations, keeping their rows; so does a staging fetch.db
+NOWV=$(sqlq "PRAGMA user_version")
+sqlq ".backup '$D/old1.db'" && sqlq ".backup '$D/old2.db'"
+# what later migrations (10: the events' request columns) added goes too
+for o in old1 old2; do
+	sqlite3 "$D/$o.db" "ALTER TABLE events DROP COLUMN request; ALTER TABLE events DROP COLUMN request_unknown"
+done
+sqlite3 "$D/old1.db" "DROP TABLE product_releases; DROP TABLE quarantine; DROP TABLE fetch_negative; PRAGMA user_version=8"
+sqlite3 "$D/old2.db" "DROP TABLE product_releases; INSERT INTO quarantine(time, path) VALUES (1, CAST('x' AS BLOB));
+	INSERT OR REPLACE INTO fetch_negative VALUES ('http://old.example/x', 404, 7); PRAGMA user_version=8"
+for o in old1 old2; do
+	"$WSIDCTL" --db "$D/$o.db" quarantine list > "$D/$o.out" 2>&1; rc=$?
+	check_eq "upgrade $o: opened and upgraded ($(head -1 "$D/$o.out"))" "0 $NOWV 3" \
+		"$rc $(sqlite3 "$D/$o.db" "PRAGMA user_version") $(sqlite3 "$D/$o.db" "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN ('fetch_negative', 'quarantine', 'product_releases')")"
+done
+check_eq "upgrade: the rows of tables made on first use are kept" "1|404" \
+	"$(sqlite3 "$D/old2.db" "SELECT (SELECT count(*) FROM quarantine), (SELECT status FROM fetch_negative WHERE url='http://old.example/x')")"
+mkdir -p "$D/stage3"
+sqlite3 "$D/stage3/fetch.db" "CREATE TABLE fetch_negative(url TEXT PRIMARY KEY, status INTEGER NOT NULL, checked_at INTEGER NOT NULL);
+	INSERT INTO fetch_negative VALUES ('http://old.example/y', 410, $(date +%s))"
+"${CTL[@]}" index fetch --list "$D/demand-npm.json" --stage "$D/stage3" --source "npm=http://127.0.0.1:$P/npm" \
+	--interval 0 > "$D/s3.out" 2>&1; rc=$?
+check_eq "upgrade: a staging fetch.db of before its versioning: fetched into ($(tail -1 "$D/s3.out"))" 0 "$rc"
+check_eq "upgrade: the staging fetch.db versioned, its rows kept" "2|1|410" \
+	"$(sqlite3 "$D/stage3/fetch.db" "SELECT (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_master WHERE name='product_releases'), (SELECT status FROM fetch_negative WHERE url='http://old.example/y')")"
+sqlite3 "$D/stage3/fetch.db" "PRAGMA user_version=99"
+"${CTL[@]}" index fetch --list "$D/demand-npm.json" --stage "$D/stage3" --source "npm=http://127.0.0.1:$P/npm" \
+	--interval 0 > /dev/null 2> "$D/s4.err"; rc=$?
+check "upgrade: a staging fetch.db of a newer schema refused ($rc)" grep -q "fetch.db: schema newer than this wsidctl" "$D/s4.err"
 
 # -- bad input: a source that is no URL, a list that is no demand list
 "${CTL[@]}" index fetch --source wordpress=ftp://x > /dev/null 2> "$D/e1"; rc=$?

@@ -89,6 +89,10 @@ check_eq "/var/lib/wsid/wsid.db: 0600" 600 "$(stat -c %a /var/lib/wsid/wsid.db)"
 for m in wsid.8 wsidctl.8 wsid.yaml.5; do
 	check "man page $m" test -f "/usr/share/man/man${m##*.}/$m.gz"
 done
+# the README's links to doc/*.md resolve in the installed documentation
+for l in $(grep -o '(doc/[a-z]*\.md)' "$WSID_TOP/README.md" | tr -d '()' | sort -u); do
+	check "README link $l installed" test -f "/usr/share/doc/wsid/$l"
+done
 check "man wsidctl finds it" bash -c "man -w wsidctl | grep -q '^/usr/share/man/man8/wsidctl.8.gz$'"
 check "bash completion of wsidctl" bash -c \
 	". /usr/share/bash-completion/completions/wsidctl && complete -p wsidctl | grep -q _wsidctl"

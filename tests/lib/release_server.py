@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-# release_server.py PORTFILE ROOT LOG: a real HTTP server on 127.0.0.1 (port
-# chosen by the kernel, written to PORTFILE) serving the files below ROOT by
-# their URL path, as downloads.wordpress.org and the npm registry lay them out.
+# release_server.py PORTFILE ROOT LOG [CERT KEY]: a real HTTP server on
+# 127.0.0.1 (port chosen by the kernel, written to PORTFILE) serving the files
+# below ROOT by their URL path, as downloads.wordpress.org and the npm registry
+# lay them out; with CERT and KEY (PEM) it speaks HTTPS. A query naming
+# request[slug]=SLUG (api.wordpress.org's plugin information) is answered with
+# the file PATH/SLUG.json.
 # Every request is one JSON line in LOG (arrival time, path, Range header,
 # status).
 # ROOT/behaviour.json maps a URL path to how it is answered instead:
@@ -12,9 +15,9 @@
 #                              only N bytes, then the connection is closed;
 #                              later requests are served (Range honoured)
 # Range: bytes=N- is answered 206 with the rest of the file.
-import json, os, sys, threading, time
+import json, os, ssl, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
 portfile, root, logfile = sys.argv[1:4]
 root = os.path.realpath(root)
@@ -52,7 +55,11 @@ class H(BaseHTTPRequestHandler):
             return self.answer(beh["status"], b"server error\n")
         if "delay" in beh:
             time.sleep(beh["delay"])
-        path = os.path.realpath(os.path.join(root, unquote(self.path.split("?")[0]).lstrip("/")))
+        rel = unquote(self.path.split("?")[0]).lstrip("/")
+        slug = parse_qs(self.path.partition("?")[2]).get("request[slug]")
+        if slug:
+            rel = rel.rstrip("/") + "/" + slug[0] + ".json"
+        path = os.path.realpath(os.path.join(root, rel))
         if not path.startswith(root + "/") or not os.path.isfile(path):
             return self.answer(404, b"not found\n")
         data = open(path, "rb").read()
@@ -81,6 +88,10 @@ class S(ThreadingHTTPServer):
 
 
 srv = S(("127.0.0.1", 0), H)
+if len(sys.argv) > 5:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[4], sys.argv[5])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 with open(portfile + ".tmp", "w") as f:
     f.write(str(srv.server_address[1]))
 os.rename(portfile + ".tmp", portfile)

@@ -146,6 +146,34 @@ test_product(void)
 	T_EQ_STR(p, "drupal-token");
 }
 
+static void
+test_wp_info(void)
+{
+	static const char ok[] = "{\"name\": \"Akismet\", \"slug\": \"akismet\", \"version\": \"5.3.1\", "
+				 "\"versions\": {\"5.0\": \"u\", \"trunk\": \"u\", \"../x\": \"u\", \"5.3.1\": \"u\"}}";
+	static const char other[] = "{\"slug\": \"hello\", \"version\": \"1.0\"}";
+	static const char bad[] = "{\"slug\": \"akismet\", \"version\": \"/etc\"}";
+	static const char none[] = "{\"error\": \"Plugin not found.\"}";
+	struct claims_releases r;
+	char err[256] = "";
+
+	T_EQ_INT(claims_wp_info(ok, strlen(ok), "akismet", &r, err, sizeof(err)), 1);
+	T_EQ_STR(r.latest, "5.3.1");
+	T_EQ_INT(r.n, 2);
+	if (r.n == 2) {
+		T_EQ_STR(r.v[0], "5.0");
+		T_EQ_STR(r.v[1], "5.3.1");
+	}
+	claims_releases_free(&r);
+	T_EQ_INT(claims_wp_info(none, strlen(none), "akismet", &r, err, sizeof(err)), 0);
+	T_EQ_INT(claims_wp_info(other, strlen(other), "akismet", &r, err, sizeof(err)), -EINVAL);
+	T_OK(strstr(err, "'hello'") != NULL);
+	T_EQ_INT(claims_wp_info(bad, strlen(bad), "akismet", &r, err, sizeof(err)), -EINVAL);
+	T_EQ_INT(claims_wp_info("[1]", 3, "akismet", &r, err, sizeof(err)), -EINVAL);
+	T_EQ_INT(claims_wp_info("{", 1, "akismet", &r, err, sizeof(err)), -EINVAL);
+	T_OK(r.v == NULL && r.n == 0);
+}
+
 int
 main(void)
 {
@@ -153,5 +181,6 @@ main(void)
 	T_RUN(test_wp);
 	T_RUN(test_packages);
 	T_RUN(test_product);
+	T_RUN(test_wp_info);
 	T_DONE();
 }
