@@ -6,8 +6,12 @@
  * background thread, and re-identifies installations after changes.
  *
  * DESIGN (nothing lost): a change is first a pending entry keyed by (webspace,
- * path); it leaves the table only when its result is committed to SQLite. The
- * table is bounded, and so is each webspace's share of it (a quarter): when
+ * path); it leaves the table when its result is written in the engine's
+ * batched transaction, before that commits. A commit that fails (disk full,
+ * an I/O error) loses the batch from the database, not from the webspaces:
+ * every webspace is then reconciled, again with a growing delay while commits
+ * keep failing, and the stat walk stores what the database lacks
+ * (engine_flush; tests/faults/disk_full.sh). The table is bounded, and so is each webspace's share of it (a quarter): when
  * the share is full, that webspace is marked for reconcile instead (a stat
  * walk finds every difference with the stored state), which is also what a
  * kernel queue overflow, a restart or kill -9 lead to. The same holds for the
@@ -17,8 +21,14 @@
  * the engine from idle.
  *
  * Fairness: changes whose quiet window closed are fed to the hashing pool one
- * webspace at a time in turn (engine.c, struct wsq), so one tenant's storm
- * delays another's change by a turn, not by the storm. */
+ * webspace at a time in turn (pending.c, struct wsq), so one tenant's storm
+ * delays another's change by a turn, not by the storm.
+ *
+ * Files: engine.c orchestrates (webspaces, hashing results, renames, ticks,
+ * commits, analysis, life cycle); pending.c holds the pending table and
+ * debounce (pending.h), judge.c turns the facts of a change into a verdict
+ * (judge.h), updates.c aggregates updates and releases held events
+ * (updates.h); engine_impl.h is what they share. */
 #ifndef WSID_ENGINE_H
 #define WSID_ENGINE_H
 
@@ -85,8 +95,11 @@ struct engine_opts {
 	void *an_class_severity_ud;
 	/* the HTTP request behind a PHP-FPM worker's write (reqattr.h), may be NULL */
 	struct reqattr *ra;
-	/* called for every stored event (live streaming), may be NULL */
-	void (*on_event)(void *ud, int64_t event_id);
+	/* called for every stored event (live streaming), may be NULL; ev is
+	 * the row as written in the open transaction (valid during the call),
+	 * or NULL when the engine holds none (an aggregate, a held event
+	 * released): read it by its id then */
+	void (*on_event)(void *ud, int64_t event_id, const struct event_row *ev);
 	void *on_event_ud;
 };
 

@@ -113,6 +113,20 @@ typedef int (*fpindex_match_fn)(void *ud, int64_t product_id, int64_t path_id, c
 int fpindex_lookup_hash(struct fpindex_lookup *l, const uint8_t sha256[SHA256_LEN],
 			fpindex_match_fn fn, void *ud);
 
+/* Every content the index holds at one path of a product: fn is called with
+ * its SHA-256 (NULL when the stored one is malformed) and the slot set of the
+ * versions shipping it (pointers valid during the call). Returns the number
+ * of entries, or a negative errno. */
+typedef void (*fpindex_path_fn)(void *ud, const uint8_t *sha256, const uint8_t *slots, size_t slen);
+int fpindex_lookup_path(struct fpindex_lookup *l, int64_t product_id, const char *relpath, size_t rlen,
+			fpindex_path_fn fn, void *ud);
+/* Does any release of any product ship this content? false also when the
+ * index cannot be read. */
+bool fpindex_lookup_known(struct fpindex_lookup *l, const uint8_t sha256[SHA256_LEN]);
+/* The index's generation (meta index_generation): changed by every build or
+ * import, 0 before the first. The daemon reads it at the start of each of its
+ * transactions to follow an index changed under it. */
+int64_t fpindex_generation(struct store *s);
 /* Every (relpath, hash) entry of a product, with its slot set. */
 typedef int (*fpindex_entry_fn)(void *ud, int64_t path_id, const char *relpath, size_t rlen,
 				const uint8_t sha256[SHA256_LEN], const uint8_t *slots, size_t slen);

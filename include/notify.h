@@ -18,6 +18,8 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "message.h" /* the pure helpers: notify_backoff_ms, notify_expand, ... */
+#include "state.h"
 #include "store.h"
 #include "util.h"
 
@@ -42,8 +44,11 @@ void notifier_free(struct notifier *n);
 void notifier_set_config(struct notifier *n, const struct config *cfg);
 
 /* routes one stored event (call inside the transaction that stored it);
- * true when something was queued */
+ * true when something was queued. notifier_event reads the row by its id;
+ * notifier_event_row takes the row as the engine wrote it (engine.h
+ * on_event; NULL: read by id) */
 bool notifier_event(struct notifier *n, int64_t event_id);
+bool notifier_event_row(struct notifier *n, int64_t event_id, const struct event_row *ev);
 /* enqueues a test message through every route of customer; returns the
  * number of messages or -ENOENT; *ret_first and *ret_last are the outbox ids
  * of the first and the last of them (consecutive) */
@@ -61,18 +66,5 @@ void notifier_get_stats(struct notifier *n, struct notifier_stats *ret);
  * "customer/route transport destination: error" each, "; " between them, at
  * most 10, into out (empty when none) */
 void notifier_failing_routes(struct notifier *n, struct buf *out);
-
-/* pure helpers (tested on their own) */
-/* back-off before attempt n+1 (n >= 1): base * 2^(n-1), at most 1 h, +-20 % */
-uint64_t notify_backoff_ms(uint64_t base_ms, int attempts, uint32_t random);
-/* RFC 2047 for a header value: ASCII printable stays, else =?UTF-8?B?...?=;
- * CR, LF and other controls never reach the header */
-void notify_header_value(struct buf *out, const char *s);
-/* when a non-critical digest may go out, given quiet hours (minutes of the
- * local day, -1: none) */
-int64_t notify_after_quiet(int64_t when_ms, int quiet_from, int quiet_to);
-/* a template's {name} placeholders replaced by vars (name, value pairs);
- * unknown ones stay as they are; with crlf every line ends in CRLF */
-void notify_expand(struct buf *out, const char *tmpl, const char *const *vars, size_t nvars, bool crlf);
 
 #endif

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The change engine; see engine.h for the design. */
 #include "engine.h"
+#include "engine_impl.h"
+#include "judge.h"
+#include "updates.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -25,126 +28,12 @@
 #include "scan.h"
 #include "slotset.h"
 
-#define HANDLE_MAP_MAX 65536
 #define BATCH_MAX 2000
 /* jobs handed to the hashing pool at once: what a webspace's change that
  * just became ready may find ahead of it there (a few ms of work) */
 #define HASH_INFLIGHT_MAX 256
-/* a webspace that fills its share of the pending table is reconciled, then
- * again at most after this gap, doubling while it keeps overflowing */
-#define OVERFLOW_GAP_MIN_MS 1000
-#define OVERFLOW_GAP_MAX_MS 60000
 /* merging finished walks on the loop: at most this long per turn */
 #define BG_MERGE_BUDGET_MS 10
-/* Renames and directory removals are settled in the event handler, with
- * database work (~20-50 us each): the kernel's queue is one FIFO for every
- * tenant, so each webspace may spend only so many a second there (a burst
- * of STORM_BURST, then STORM_RATE a second); beyond, its webspace is
- * reconciled instead (backed off like a full pending share): nothing is
- * lost, the storming tenant's renames become deletions and creations. */
-#define STORM_BURST 5000
-#define STORM_RATE 2000
-
-struct wsq;
-
-/* Files wsid cannot read whole are retried, never dropped, and never retried
- * without bound:
- * - a file a lease (fcntl F_SETLEASE) keeps closed: the refused non-blocking
- *   open started the lease break (the holder is told to yield); tried again
- *   after 50, 200 and 800 ms, then once with an open that waits LEASE_WAIT_MS
- *   on a hash worker (one such open at a time, and only with two workers or
- *   more, so the others keep hashing), then stored `locked` with an event;
- * - a file that changed while hashed: tried again after a delay doubling
- *   from the close window + 5 ms (15, 30 ... 960 ms by default: 1.9 s; never
- *   more than PARK_CHANGING_MS); the
- *   CHANGED_MAX-th time in a row it is stored `changing` with an event;
- * then parked: looked at again after a delay doubling from PARK_LOCKED_MS or
- * PARK_CHANGING_MS up to PARK_MAX_MS. While a file waits for a retry, new
- * events on it wait too (a writer that never stops costs one hash per delay);
- * only a file created or moved to its name is looked at at once. Parked files
- * are stored: sync does not wait for them. Beyond PARKED_MAX of them, the
- * webspace is reconciled after RECHECK_MS instead (a reconcile looks at every
- * `locked` or `changing` row). */
-#define LOCKED_RETRIES 3
-#define LOCKED_RETRY_MS 50
-#define LEASE_WAIT_MS 2000
-#define CHANGED_MAX 8
-#define PARK_LOCKED_MS 10000ull
-#define PARK_CHANGING_MS 4000ull
-#define PARK_MAX_MS 1800000ull
-#define PARKED_MAX 4096
-#define RECHECK_MS 60000ull
-
-/* the pending lists: close window, modify window (FIFOs: every entry of one
- * waits the same time), and the retry list (ordered by deadline) */
-enum { LIST_CLOSE, LIST_MODIFY, LIST_RETRY, LIST_MAX };
-#define REQATTR_RECHECK_NS (20ull * 1000000) /* a change waiting for its writer's request */
-/* a change whose window closed, in its webspace's ready list (not in lists[]) */
-#define LIST_READY LIST_MAX
-
-struct pending {
-	int64_t ws;
-	char *relpath;
-	size_t rlen;
-	unsigned flags;
-	int pid;
-	uint64_t first_ns, last_ns, deadline_ns, close_ns;
-	int mount_fd;
-	struct file_handle *handle;
-	bool in_flight, again;
-	bool wait_open; /* the next attempt may wait for a lease to be broken */
-	bool parked;    /* stored locked or changing, waiting in LIST_RETRY */
-	uint8_t locked_tries, changed_tries, park_level;
-	int list; /* -1 none, else LIST_*, or LIST_READY (q->ready) */
-	struct wsq *q;  /* its webspace's queue */
-	struct pending *prev, *next;
-	char *key;
-	size_t klen;
-};
-
-struct plist {
-	struct pending *head, *tail;
-};
-
-/* Fairness between webspaces (DESIGN): a change whose quiet window closed
- * waits in its webspace's ready list; the pool is fed one change per
- * webspace in turn (a ring of the webspaces with ready changes), so a storm
- * of one tenant's changes delays another's by at most one turn of the ring
- * plus what the pool holds (HASH_INFLIGHT_MAX). Each webspace may hold at
- * most a quarter of the pending table: a storm overflows its own webspace
- * into a reconcile (backed off), never another's. */
-struct wsq {
-	int64_t ws;
-	struct plist ready;
-	size_t npending;
-	bool in_ring;
-	struct wsq *ring_next;
-	uint64_t overflow_next_ns, overflow_gap_ms;
-	bool overflow_due; /* a reconcile waits for overflow_next_ns */
-	double tokens;     /* STORM_BURST/STORM_RATE budget of work in the handler */
-	uint64_t tokens_ns;
-};
-
-struct webspace {
-	int64_t id;
-	char *root;
-	size_t root_len;
-	/* the directory registered (root.h): held open so that its inode cannot
-	 * be reused; every walk, hash and read checks the path still leads to it */
-	int rootfd;
-	struct root_id rid;
-	bool root_changed; /* the path leads elsewhere now: nothing is walked */
-	char *customer;
-	bool baselined;
-	bool walking;
-	bool reconcile_again;
-	struct inst_row *inst;
-	size_t ninst;
-	uint64_t reident_ns; /* 0 = not scheduled */
-	bool reident_index;  /* scheduled by an index change */
-	uint64_t recheck_ns; /* a reconcile to come (files not parked, lost events), 0: none */
-	uint64_t lost_ns;    /* the last reconcile for lost events or a file system error */
-};
 
 enum bg_kind { BG_BASELINE, BG_RECONCILE };
 
@@ -161,76 +50,9 @@ struct bg_job {
 	uint64_t started_ns;
 };
 
-struct engine {
-	struct engine_opts o;
-	char *dbpath; /* a copy: the walks read it while a reload frees the configuration */
-	struct store *s;
-	struct state *st;
-	struct fpindex *idx;
-	struct fpindex_lookup *lk;
-	int64_t index_gen; /* meta index_generation idx was loaded at */
-	struct hashpool *pool;
-	sqlite3_stmt *q_path_entries;
-	sqlite3_stmt *q_hash_known;
-	sqlite3_stmt *q_index_gen;
-	uint64_t batch_start_ns;
-	struct webspace *ws;
-	size_t nws;
-	struct hmap ws_by_root; /* root -> index + 1 */
-	struct hmap ws_by_id;   /* id -> index + 1 (rebuilt when it misses) */
-	struct hmap queues;     /* ws id -> struct wsq* */
-	struct wsq *ring_head, *ring_tail;
-	size_t inflight;        /* jobs in the hashing pool */
-	size_t noverflow_due;   /* queues with overflow_due */
-	struct hmap pending;    /* ws id + relpath -> struct pending* */
-	struct hmap handles;    /* handle bytes -> ws id + relpath (for #ino names) */
-	struct plist lists[LIST_MAX];
-	size_t nparked;     /* parked entries (stored, waiting in LIST_RETRY) */
-	bool lease_waiting; /* a job waits for a lease to be broken */
-	unsigned workers;   /* hash worker threads */
-	struct proc_cache *pc;
-	size_t batch;
-	struct engine_stats stats;
-	/* background walks */
-	pthread_t bg_thread;
-	pthread_mutex_t bg_mu;
-	pthread_cond_t bg_cv;
-	struct bg_job *bg_todo, *bg_done;
-	int bg_efd;
-	bool bg_stop;
-	size_t bg_running;
-	/* a commit failed (disk full, I/O error): what it held is lost from the
-	 * database, so every webspace is reconciled at repair_ns; the delay doubles
-	 * while commits keep failing */
-	uint64_t repair_ns;
-	uint64_t repair_delay_ms;
-	/* contents being analysed: SHA-256 -> struct an_defer list of the
-	 * changes waiting for it (the first is the job's) */
-	struct hmap an_inflight;
-	/* the analysis a worker just returned (on_analysed), for judge */
-	const struct analyse_result *an_now;
-	const uint8_t *an_now_sha;
-	int an_now_err;
-};
-
-#define REPAIR_DELAY_MIN_MS 1000
-#define REPAIR_DELAY_MAX_MS 30000
-
-
 /* ---- small helpers ---- */
 
-static char *
-pkey(int64_t ws, const char *relpath, size_t rlen, size_t *klen)
-{
-	char *k = xmalloc(8 + rlen);
-
-	memcpy(k, &ws, 8);
-	memcpy(k + 8, relpath, rlen);
-	*klen = 8 + rlen;
-	return k;
-}
-
-static struct webspace *
+struct webspace *
 ws_get(struct engine *e, int64_t id)
 {
 	size_t i;
@@ -248,163 +70,9 @@ ws_get(struct engine *e, int64_t id)
 	return v ? &e->ws[(size_t)v - 1] : NULL;
 }
 
-static struct wsq *
-wsq_get(struct engine *e, int64_t ws)
-{
-	int isnew;
-	void **v = hmap_put(&e->queues, &ws, sizeof(ws), &isnew);
-
-	if (isnew) {
-		struct wsq *q = xcalloc(1, sizeof(*q));
-
-		q->ws = ws;
-		q->tokens = STORM_BURST;
-		q->tokens_ns = now_mono_ns();
-		*v = q;
-	}
-	return *v;
-}
-
-static void
-ring_push(struct engine *e, struct wsq *q)
-{
-	if (q->in_ring)
-		return;
-	q->in_ring = true;
-	q->ring_next = NULL;
-	if (e->ring_tail)
-		e->ring_tail->ring_next = q;
-	else
-		e->ring_head = q;
-	e->ring_tail = q;
-}
-
-static struct wsq *
-ring_pop(struct engine *e)
-{
-	struct wsq *q = e->ring_head;
-
-	if (q) {
-		e->ring_head = q->ring_next;
-		if (e->ring_head == NULL)
-			e->ring_tail = NULL;
-		q->ring_next = NULL;
-		q->in_ring = false;
-	}
-	return q;
-}
-
-static void
-plist_unlink(struct engine *e, struct pending *p)
-{
-	struct plist *l;
-
-	if (p->list < 0)
-		return;
-	if (p->parked) {
-		p->parked = false;
-		e->nparked--;
-	}
-	l = p->list == LIST_READY ? &p->q->ready : &e->lists[p->list];
-	if (p->prev)
-		p->prev->next = p->next;
-	else
-		l->head = p->next;
-	if (p->next)
-		p->next->prev = p->prev;
-	else
-		l->tail = p->prev;
-	p->prev = p->next = NULL;
-	p->list = -1;
-}
-
-static void
-plist_append(struct engine *e, struct pending *p, int which, uint64_t deadline)
-{
-	struct plist *l = which == LIST_READY ? &p->q->ready : &e->lists[which];
-
-	plist_unlink(e, p);
-	p->deadline_ns = deadline;
-	p->list = which;
-	p->prev = l->tail;
-	p->next = NULL;
-	if (l->tail)
-		l->tail->next = p;
-	else
-		l->head = p;
-	l->tail = p;
-}
-
-/* into LIST_RETRY, which stays ordered by deadline */
-static void
-plist_retry(struct engine *e, struct pending *p, uint64_t deadline)
-{
-	struct plist *l = &e->lists[LIST_RETRY];
-	struct pending *at;
-
-	plist_unlink(e, p);
-	p->deadline_ns = deadline;
-	p->list = LIST_RETRY;
-	for (at = l->tail; at && at->deadline_ns > deadline; at = at->prev)
-		;
-	/* after `at`, or at the head */
-	p->prev = at;
-	p->next = at ? at->next : l->head;
-	if (p->next)
-		p->next->prev = p;
-	else
-		l->tail = p;
-	if (at)
-		at->next = p;
-	else
-		l->head = p;
-}
-
-static void
-pending_free(struct engine *e, struct pending *p)
-{
-	plist_unlink(e, p);
-	p->q->npending--;
-	free(p->relpath);
-	free(p->handle);
-	free(p->key);
-	free(p);
-}
-
-static struct file_handle *
-handle_dup(const struct file_handle *h)
-{
-	struct file_handle *c;
-
-	if (h == NULL || h->handle_bytes > MAX_HANDLE_SZ)
-		return NULL;
-	c = xmalloc(sizeof(*c) + h->handle_bytes);
-	memcpy(c, h, sizeof(*c) + h->handle_bytes);
-	return c;
-}
-
-/* (re)arms a pending entry's window according to what happened */
-static void
-pending_arm(struct engine *e, struct pending *p)
-{
-	uint64_t now = now_mono_ns();
-	uint64_t close_w = e->o.debounce_close_ms * 1000000ull;
-	uint64_t mod_w = e->o.debounce_modify_ms * 1000000ull;
-
-	if (p->in_flight) {
-		p->again = true;
-		return;
-	}
-	if (p->flags & (NOTE_CLOSE_WRITE | NOTE_DELETE | NOTE_MOVED_IN | NOTE_RECONCILE | NOTE_ATTRIB) ||
-	    now - p->first_ns >= e->o.modify_max_ms * 1000000ull)
-		plist_append(e, p, 0, now + close_w);
-	else /* written and still open, or created and not closed yet */
-		plist_append(e, p, 1, now + mod_w);
-}
-
 /* ---- webspaces ---- */
 
-static int
+int
 ws_load_inst(struct engine *e, struct webspace *w)
 {
 	state_inst_rows_free(w->inst, w->ninst);
@@ -450,8 +118,6 @@ engine_webspace_find(struct engine *e, const char *abspath, size_t len, int64_t 
 }
 
 static void bg_submit(struct engine *e, enum bg_kind kind, struct webspace *w);
-static void batch_begin(struct engine *e);
-static void emit(struct engine *e, int64_t id, enum verdict_kind v);
 
 /* The path of w no longer leads to the directory registered (moved away,
  * replaced by a symlink or another directory): nothing is walked, hashed or
@@ -484,12 +150,12 @@ ws_root_changed(struct engine *e, struct webspace *w, const char *why)
 	ev.source = "system";
 	batch_begin(e);
 	if (state_event_add(e->st, &ev, &id) == 0)
-		emit(e, id, ev.verdict);
+		emit_row(e, id, ev.verdict, &ev);
 }
 
 /* reopens the root of w (root_reopen): a descriptor to close, or negative;
  * a root that changed is marked so */
-static int
+int
 ws_root_open(struct engine *e, struct webspace *w)
 {
 	int fd;
@@ -565,310 +231,13 @@ engine_webspace_add(struct engine *e, const char *root, const char *customer, in
 	return 0;
 }
 
-/* ---- notes ---- */
-
-static struct pending *
-pending_get(struct engine *e, int64_t ws, const char *relpath, size_t rlen, bool create)
-{
-	size_t klen;
-	char *k = pkey(ws, relpath, rlen, &klen);
-	struct pending *p = hmap_get(&e->pending, k, klen);
-	struct wsq *q;
-	int isnew;
-	void **v;
-
-	if (p || !create) {
-		free(k);
-		return p;
-	}
-	q = wsq_get(e, ws);
-	if (e->pending.len >= e->o.pending_max || q->npending >= e->o.pending_max / 4 + 1) {
-		free(k);
-		return NULL;
-	}
-	p = xcalloc(1, sizeof(*p));
-	p->q = q;
-	q->npending++;
-	p->ws = ws;
-	p->relpath = xstrndup(relpath, rlen);
-	p->rlen = rlen;
-	p->first_ns = now_mono_ns();
-	p->list = -1;
-	p->mount_fd = -1;
-	p->key = k;
-	p->klen = klen;
-	v = hmap_put(&e->pending, k, klen, &isnew);
-	*v = p;
-	return p;
-}
-
-static void
-pending_drop(struct engine *e, struct pending *p)
-{
-	hmap_del(&e->pending, p->key, p->klen);
-	pending_free(e, p);
-}
-
-static void
-remember_handle(struct engine *e, const struct file_handle *h, int64_t ws, const char *relpath,
-		size_t rlen)
-{
-	size_t hl;
-	char *v;
-
-	if (h == NULL || h->handle_bytes > MAX_HANDLE_SZ)
-		return;
-	if (e->handles.len >= HANDLE_MAP_MAX) {
-		struct hmap_slot *hs;
-
-		hmap_foreach(&e->handles, hs) free(hs->val);
-		hmap_free(&e->handles);
-		hmap_init(&e->handles);
-	}
-	hl = sizeof(*h) + h->handle_bytes;
-	v = xmalloc(8 + rlen + 1);
-	memcpy(v, &ws, 8);
-	memcpy(v + 8, relpath, rlen);
-	v[8 + rlen] = '\0';
-	{
-		void **slot = hmap_put(&e->handles, h, hl, NULL);
-
-		free(*slot);
-		*slot = v;
-	}
-}
-
-/* A webspace whose share of the pending table is full is reconciled: at
- * once the first time, then at most every overflow_gap_ms (doubling while it
- * keeps overflowing, from the shortest again after a quiet gap); meanwhile
- * the reconcile waits (overflow_due), so it is never lost. */
-static void
-overflow_reconcile(struct engine *e, struct wsq *q, uint64_t now)
-{
-	struct webspace *w = ws_get(e, q->ws);
-
-	if (w == NULL)
-		return;
-	if (now < q->overflow_next_ns) {
-		if (!q->overflow_due) {
-			q->overflow_due = true;
-			e->noverflow_due++;
-		}
-		return;
-	}
-	if (q->overflow_due) {
-		q->overflow_due = false;
-		e->noverflow_due--;
-	}
-	if (q->overflow_gap_ms == 0 || now - q->overflow_next_ns > q->overflow_gap_ms * 1000000ull)
-		q->overflow_gap_ms = OVERFLOW_GAP_MIN_MS;
-	else if ((q->overflow_gap_ms *= 2) > OVERFLOW_GAP_MAX_MS)
-		q->overflow_gap_ms = OVERFLOW_GAP_MAX_MS;
-	q->overflow_next_ns = now + q->overflow_gap_ms * 1000000ull;
-	if (!w->walking)
-		engine_reconcile(e, q->ws, "more changes at once than its share (pending table, "
-					   "renames, removals)");
-	else
-		w->reconcile_again = true;
-}
-
-void
-engine_reconcile_backoff(struct engine *e, int64_t ws)
-{
-	if (ws_get(e, ws))
-		overflow_reconcile(e, wsq_get(e, ws), now_mono_ns());
-}
-
-/* May the webspace's event spend database work in the handler now? When
- * not, its webspace is reconciled instead (overflow_reconcile). */
-static bool
-storm_budget(struct engine *e, int64_t ws)
-{
-	struct wsq *q = wsq_get(e, ws);
-	uint64_t now = now_mono_ns();
-
-	q->tokens += (double)(now - q->tokens_ns) * STORM_RATE / 1e9;
-	if (q->tokens > STORM_BURST)
-		q->tokens = STORM_BURST;
-	q->tokens_ns = now;
-	if (q->tokens >= 1) {
-		q->tokens -= 1;
-		return true;
-	}
-	e->stats.storm_drops++;
-	overflow_reconcile(e, q, now);
-	return false;
-}
-
-void
-engine_note(struct engine *e, int64_t ws, const char *relpath, size_t rlen, unsigned flags,
-	    int mount_fd, const struct file_handle *handle, int pid)
-{
-	struct pending *p;
-
-	if (rlen == 0)
-		return; /* the webspace root itself */
-	if (e->o.ignored && e->o.ignored(e->o.ignored_ud, relpath, rlen))
-		return;
-	e->stats.notes++;
-	p = pending_get(e, ws, relpath, rlen, true);
-	if (p == NULL) {
-		/* the webspace's share is full: the walk will find it */
-		e->stats.pending_overflows++;
-		overflow_reconcile(e, wsq_get(e, ws), now_mono_ns());
-		return;
-	}
-	p->flags |= flags;
-	p->last_ns = now_mono_ns();
-	if (pid > 0) {
-		struct proc_info pi;
-
-		p->pid = pid;
-		/* read /proc while the writer still runs (cached per pid) */
-		proc_cache_get(e->pc, pid, 2000, &pi);
-		reqattr_note(e->o.ra, pid, ws_get(e, ws) ? ws_get(e, ws)->customer : "", now_real_ns());
-	}
-	if ((flags & NOTE_CLOSE_WRITE) && p->close_ns == 0)
-		p->close_ns = p->last_ns;
-	if (handle && !(flags & NOTE_DELETE)) {
-		free(p->handle);
-		p->handle = handle_dup(handle);
-		p->mount_fd = mount_fd;
-		remember_handle(e, handle, ws, relpath, rlen);
-	}
-	/* waiting to be tried again (a lease, a file that never settles): only
-	 * a new file at the name cuts the wait short */
-	if (p->list == LIST_RETRY && !(flags & (NOTE_CREATE | NOTE_DELETE | NOTE_MOVED_IN)))
-		return;
-	pending_arm(e, p);
-}
-
-bool
-engine_webspace_of_handle(struct engine *e, const struct file_handle *handle, int64_t *ret_id)
-{
-	const char *v;
-	int64_t id;
-
-	if (handle == NULL || handle->handle_bytes > MAX_HANDLE_SZ)
-		return false;
-	v = hmap_get(&e->handles, handle, sizeof(*handle) + handle->handle_bytes);
-	if (v == NULL)
-		return false;
-	memcpy(&id, v, 8);
-	if (ws_get(e, id) == NULL)
-		return false;
-	*ret_id = id;
-	return true;
-}
-
-void
-engine_note_handle(struct engine *e, unsigned flags, const struct file_handle *handle, int pid)
-{
-	const char *v;
-
-	if (handle == NULL)
-		return;
-	v = hmap_get(&e->handles, handle, sizeof(*handle) + handle->handle_bytes);
-	if (v) {
-		int64_t ws;
-
-		memcpy(&ws, v, 8);
-		engine_note(e, ws, v + 8, strlen(v + 8), flags, -1, handle, pid);
-	}
-	/* else: a file with no name yet (O_TMPFILE): its CREATE will come */
-}
-
 /* ---- results ---- */
 
-struct path_knowledge {
-	bool release_path;
-	enum content_known known;
-	const struct fp_version *other;
-};
-
-/* what the index says of `sha` at installation-relative path irel */
-static void
-know_path(struct engine *e, const struct fp_product *p, const struct fp_version *v,
-	  const char *irel, size_t ilen, const uint8_t *sha, struct path_knowledge *k)
-{
-	sqlite3_stmt *q = e->q_path_entries;
-
-	memset(k, 0, sizeof(*k));
-	if (p && v && q) {
-		sqlite3_bind_int64(q, 1, p->id);
-		sqlite3_bind_blob(q, 2, irel, (int)ilen, SQLITE_STATIC);
-		while (sqlite3_step(q) == SQLITE_ROW) {
-			const uint8_t *h = sqlite3_column_blob(q, 0);
-			const uint8_t *slots = sqlite3_column_blob(q, 1);
-			size_t sl = (size_t)sqlite3_column_bytes(q, 1);
-			bool has = slotset_blob_has(slots, sl, v->slot);
-
-			if (has)
-				k->release_path = true;
-			if (sha == NULL || sqlite3_column_bytes(q, 0) != SHA256_LEN ||
-			    memcmp(h, sha, SHA256_LEN) != 0)
-				continue;
-			if (has) {
-				k->known = KNOWN_RELEASE;
-			} else if (k->known != KNOWN_RELEASE) {
-				/* the newest other version shipping it */
-				struct slotset_iter it;
-				uint32_t a, b, s;
-
-				slotset_iter_init(&it, slots, sl);
-				while (slotset_iter_next(&it, &a, &b) == 1)
-					for (s = a; s < b; s++) {
-						const struct fp_version *o = fp_product_version(p, s);
-
-						if (o && (k->other == NULL || o->rank > k->other->rank))
-							k->other = o;
-					}
-				if (k->other)
-					k->known = KNOWN_OTHER_VERSION;
-			}
-		}
-		sqlite3_reset(q);
-	}
-	if (k->known == KNOWN_NONE && sha && e->q_hash_known) {
-		sqlite3_bind_blob(e->q_hash_known, 1, sha, SHA256_LEN, SQLITE_STATIC);
-		if (sqlite3_step(e->q_hash_known) == SQLITE_ROW)
-			k->known = KNOWN_ELSEWHERE;
-		sqlite3_reset(e->q_hash_known);
-	}
-}
-
-static const struct inst_row *
-inst_for(struct webspace *w, const char *relpath, size_t rlen)
-{
-	size_t i;
-
-	/* rows are sorted by root length, longest first */
-	for (i = 0; i < w->ninst; i++) {
-		const struct inst_row *r = &w->inst[i];
-
-		if (r->root_len == 0 ||
-		    (rlen > r->root_len && memcmp(relpath, r->root, r->root_len) == 0 &&
-		     relpath[r->root_len] == '/'))
-			return r;
-	}
-	return NULL;
-}
-
-/* read at the start of every transaction: one prepared statement */
+/* read at the start of every transaction */
 static int64_t
 index_generation(struct engine *e)
 {
-	int64_t g = 0;
-
-	if (e->q_index_gen == NULL)
-		e->q_index_gen = store_prepare(e->s, "SELECT CAST(value AS INTEGER) FROM meta "
-						     "WHERE key='index_generation'");
-	if (e->q_index_gen == NULL)
-		return 0;
-	if (sqlite3_step(e->q_index_gen) == SQLITE_ROW)
-		g = sqlite3_column_int64(e->q_index_gen, 0);
-	sqlite3_reset(e->q_index_gen);
-	return g;
+	return fpindex_generation(e->s);
 }
 
 /* Loads the catalogue and the lookups again. Called inside a transaction it
@@ -917,7 +286,7 @@ index_follow(struct engine *e)
 		index_swap(e, g);
 }
 
-static void
+void
 batch_begin(struct engine *e)
 {
 	if (!state_in_tx(e->st)) {
@@ -948,314 +317,26 @@ engine_flush_due(struct engine *e)
 		engine_flush(e);
 }
 
-/* The consensus key of a file: the part of its path from a component
- * directory on ("wp-content/plugins/<slug>/<rest>"), the same in every
- * webspace whatever the installation's root. NULL when none. */
-static const char *
-comp_key_of(const struct engine *e, const char *relpath, size_t rlen, size_t *klen)
-{
-	size_t i, d;
-
-	for (i = 0; i < rlen; i++) {
-		if (i > 0 && relpath[i - 1] != '/')
-			continue;
-		for (d = 0; d < e->o.ncomponent_dirs; d++) {
-			const char *cd = e->o.component_dirs[d];
-			size_t cl = strlen(cd);
-			const char *slug, *slash;
-
-			if (cl == 0 || rlen - i <= cl + 1 || memcmp(relpath + i, cd, cl) != 0 ||
-			    relpath[i + cl] != '/')
-				continue;
-			/* a slug directory and a file below it */
-			slug = relpath + i + cl + 1;
-			slash = memchr(slug, '/', (size_t)(relpath + rlen - slug));
-			if (slash == NULL || slash == slug || slash + 1 >= relpath + rlen)
-				continue;
-			*klen = rlen - i;
-			return relpath + i;
-		}
-	}
-	return NULL;
-}
-
-/* Can a directory rename change the consensus keys of the files below it?
- * Only when one of its components may start a component directory. */
-static bool
-comp_keys_survive(const struct engine *e, const char *dir, size_t dlen)
-{
-	size_t i = 0, start, d;
-
-	while (i < dlen) {
-		start = i;
-		while (i < dlen && dir[i] != '/')
-			i++;
-		for (d = 0; d < e->o.ncomponent_dirs; d++) {
-			const char *cd = e->o.component_dirs[d];
-			const char *sl = strchr(cd, '/');
-			size_t fl = sl ? (size_t)(sl - cd) : strlen(cd);
-
-			if (fl == i - start && memcmp(cd, dir + start, fl) == 0)
-				return false;
-		}
-		i++;
-	}
-	return true;
-}
-
-static bool
-is_web_server(const struct engine *e, const struct proc_info *pi)
-{
-	size_t i;
-
-	for (i = 0; i < e->o.nweb_server; i++)
-		if (fnmatch(e->o.web_server[i], pi->comm, 0) == 0 ||
-		    fnmatch(e->o.web_server[i], pi->user, 0) == 0)
-			return true;
-	return false;
-}
-
-static bool
-status_unsettled(enum hash_status st)
-{
-	return st == HASH_LOCKED || st == HASH_CHANGED;
-}
-
-static bool
-row_unsettled(const struct file_row *row)
-{
-	return strcmp(row->status, hash_status_name(HASH_LOCKED)) == 0 ||
-	       strcmp(row->status, hash_status_name(HASH_CHANGED)) == 0;
-}
-
-/* A file wsid could not read whole: a lease kept it closed, or it changed
- * every time it was hashed. What its name says still counts: code where none
- * belongs keeps the severity of `suspicious`. */
-static void
-verdict_unread(enum hash_status st, struct verdict *vd)
-{
-	enum verdict_kind kind = st == HASH_LOCKED ? VERDICT_LOCKED : VERDICT_CHANGING;
-	enum severity sev = verdict_default_severity(kind);
-	bool by_name = vd->kind == VERDICT_SUSPICIOUS;
-	char name_reason[sizeof(vd->reason)];
-
-	if (by_name && vd->severity > sev)
-		sev = vd->severity;
-	memcpy(name_reason, vd->reason, sizeof(name_reason));
-	snprintf(vd->reason, sizeof(vd->reason), "%s; judged again later%s%.200s",
-		 st == HASH_LOCKED ? "not read: a file lease (fcntl F_SETLEASE) kept it closed"
-				   : "not read: it changed every time it was hashed",
-		 by_name ? "; by its name: " : "", by_name ? name_reason : "");
-	vd->kind = kind;
-	vd->severity = sev;
-}
-
-/* what a change means */
-struct judgement {
-	const struct inst_row *ir;
-	const struct fp_product *p;
-	const struct fp_version *v;
-	struct path_knowledge k;
-	struct verdict vd;
-	int sev;
-	const char *ckey;
-	size_t cklen;
-	bool have_writer;
-	struct proc_info writer;
-	struct reqattr_info req; /* the HTTP request behind it (reqattr.h) */
-	bool have_req;
-	char req_json[6144];
-	const char *req_col, *req_unknown; /* the event's columns */
-	/* analysis of unknown code */
-	bool an_wanted;  /* code that is no release: analysed (or to be) */
-	bool an_have;    /* ar holds its result */
-	bool an_cached;  /* taken from the cache */
-	struct analyse_result ar;
-};
-
-static void analysis_judge(struct engine *e, const char *relpath, size_t rlen, const struct hash_result *res,
-			   bool code_by_name, struct judgement *J);
 static void analysis_detail(const struct engine *e, const struct analyse_result *ar, struct buf *out);
-static void res_from_row(struct webspace *w, const struct file_row *row, const char *relpath,
-			 struct hash_result *ret);
 
-static void
-judge(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
-      enum change_kind change, const struct hash_result *res, int pid, struct judgement *J)
-{
-	const struct inst_row *ir = inst_for(w, relpath, rlen);
-	const struct fp_product *p = ir ? fpindex_product_by_name(e->idx, ir->product) : NULL;
-	const struct fp_version *v = p ? fp_product_find_version(p, ir->version) : NULL;
-	size_t base = ir && ir->root_len ? ir->root_len + 1 : 0;
-	const char *irel = relpath + base;
-	size_t ilen = rlen - base;
-	bool have_sha = res && res->status == HASH_OK;
-	struct classify_input ci;
-	bool code;
-
-	memset(J, 0, sizeof(*J));
-	J->ir = ir;
-	J->p = p;
-	J->v = v;
-	know_path(e, p, v, irel, ilen, have_sha ? res->sha256 : NULL, &J->k);
-	memset(&ci, 0, sizeof(ci));
-	ci.change = change;
-	ci.relpath = irel;
-	ci.rlen = ilen;
-	ci.in_installation = ir != NULL;
-	ci.release_path = J->k.release_path;
-	ci.known = J->k.known;
-	ci.version_rank = v ? v->rank : 0;
-	ci.other_rank = J->k.other ? J->k.other->rank : 0;
-	ci.product = p ? p->name : NULL;
-	ci.version = v ? v->version : NULL;
-	ci.other_version = J->k.other ? J->k.other->version : NULL;
-	ci.known_bad = have_sha && state_known_bad(e->st, res->sha256);
-	ci.trusted = have_sha && state_trusted(e->st, res->sha256, w->customer);
-	ci.php_head = have_sha && classify_php_head(res->head, res->headlen);
-	ci.in_upload_dir = (p && ident_in_dirs(p->upload_dirs, irel, ilen)) ||
-			   classify_generic_upload_dir(relpath, rlen);
-	classify_change(&ci, &J->vd);
-	code = ident_is_code(relpath, rlen) || ci.php_head;
-	if (res && res->status == HASH_SYMLINK && change != CHANGE_DELETED) {
-		J->vd.kind = VERDICT_SUSPICIOUS;
-		J->vd.severity = SEV_WARNING;
-		snprintf(J->vd.reason, sizeof(J->vd.reason), "a symbolic link (never followed by wsid)");
-	} else if (res && res->status == HASH_NOT_REGULAR && change != CHANGE_DELETED &&
-		   (S_ISFIFO(res->mode) || S_ISSOCK(res->mode) || S_ISCHR(res->mode) ||
-		    S_ISBLK(res->mode))) {
-		J->vd.kind = VERDICT_SUSPICIOUS;
-		J->vd.severity = SEV_WARNING;
-		snprintf(J->vd.reason, sizeof(J->vd.reason), "a %s in a webspace (never opened by wsid)",
-			 S_ISFIFO(res->mode) ? "FIFO" : S_ISSOCK(res->mode) ? "socket" : "device node");
-	} else if (res && change != CHANGE_DELETED && status_unsettled(res->status)) {
-		verdict_unread(res->status, &J->vd);
-	} else if (res && change != CHANGE_DELETED && res->status != HASH_OK) {
-		size_t n = strlen(J->vd.reason);
-
-		snprintf(J->vd.reason + n, sizeof(J->vd.reason) - n, " (not hashed: %s)",
-			 hash_status_name(res->status));
-	}
-	J->ckey = comp_key_of(e, relpath, rlen, &J->cklen);
-	/* consensus: code no index knows, shipped in a component that other
-	 * webspaces on the node have too */
-	if (J->ckey && have_sha && code && !ci.trusted && J->k.known == KNOWN_NONE &&
-	    (J->vd.kind == VERDICT_NEW || J->vd.kind == VERDICT_CHANGED_UNKNOWN ||
-	     J->vd.kind == VERDICT_TAMPERED)) {
-		struct consensus c;
-		unsigned need = e->o.consensus_min ? e->o.consensus_min : 3;
-
-		if (state_consensus(e->st, J->ckey, J->cklen, w->id, res->sha256, &c) == 0 &&
-		    c.same == 0 && c.top >= need && c.top * 2 > c.copies) {
-			J->vd.kind = VERDICT_TAMPERED;
-			J->vd.severity = verdict_default_severity(VERDICT_TAMPERED);
-			snprintf(J->vd.reason, sizeof(J->vd.reason),
-				 "tampered (by consensus): %u of %u other webspaces hold this file with "
-				 "other, identical content",
-				 c.top, c.copies);
-		}
-	}
-	if (have_sha && change != CHANGE_DELETED && !ci.trusted && !ci.known_bad)
-		analysis_judge(e, relpath, rlen, res, ident_is_code(relpath, rlen), J);
-	J->sev = J->vd.severity;
-	if (e->o.severity)
-		J->sev = e->o.severity(e->o.severity_ud, w->customer, J->vd.kind, J->sev);
-	if (pid > 0 && change != CHANGE_BASELINE)
-		J->have_writer = proc_cache_get(e->pc, pid, 10000, &J->writer);
-	if (J->have_writer && J->vd.kind == VERDICT_SUSPICIOUS && is_web_server(e, &J->writer)) {
-		size_t n = strlen(J->vd.reason);
-
-		if (J->sev < SEV_CRITICAL)
-			J->sev++;
-		snprintf(J->vd.reason + n, sizeof(J->vd.reason) - n,
-			 ", written by the web server (%s, user %s)", J->writer.comm, J->writer.user);
-	}
-	if (J->have_writer && (J->have_req = reqattr_describe(e->o.ra, pid, &J->req))) {
-		reqattr_reason(&J->req, J->vd.reason, sizeof(J->vd.reason));
-		reqattr_columns(&J->req, J->req_json, sizeof(J->req_json), &J->req_col, &J->req_unknown);
-	}
-}
-
-static void
-event_from_judgement(struct event_row *ev, struct webspace *w, const char *relpath, size_t rlen,
-		     enum change_kind change, const struct judgement *J, int pid, const char *source)
-{
-	memset(ev, 0, sizeof(*ev));
-	ev->time_ns = now_real_ns();
-	ev->webspace_id = w->id;
-	ev->customer = w->customer;
-	ev->path = relpath;
-	ev->plen = rlen;
-	ev->change = change;
-	ev->known = J->k.known;
-	ev->verdict = J->vd.kind;
-	ev->severity = (enum severity)J->sev;
-	ev->reason = J->vd.reason;
-	ev->installation_id = J->ir ? J->ir->id : 0;
-	ev->product = J->p ? J->p->name : NULL;
-	ev->version = J->v ? J->v->version : NULL;
-	ev->other_version = J->k.other ? J->k.other->version : NULL;
-	ev->pid = pid;
-	ev->source = source;
-	if (J->have_writer) {
-		ev->have_writer = true;
-		ev->uid = J->writer.uid;
-		ev->user = J->writer.user;
-		ev->comm = J->writer.comm;
-		ev->cgroup = J->writer.cgroup;
-		ev->request = J->req_col;
-		ev->request_unknown = J->req_unknown;
-	}
-}
-
-/* Verdicts that may be part of something larger (an update, an installation
- * or removal) wait for the installation's quiet window (reident) */
-static bool
-held_verdict(enum verdict_kind v)
-{
-	return v == VERDICT_UPDATE || v == VERDICT_DOWNGRADE || v == VERDICT_DELETED ||
-	       v == VERDICT_FOREIGN;
-}
-
-static void
-emit(struct engine *e, int64_t id, enum verdict_kind v)
+void
+emit_row(struct engine *e, int64_t id, enum verdict_kind v, const struct event_row *ev)
 {
 	e->stats.events++;
 	if ((unsigned)v < VERDICT_MAX)
 		e->stats.events_by_verdict[v]++;
 	if (e->o.on_event)
-		e->o.on_event(e->o.on_event_ud, id);
+		e->o.on_event(e->o.on_event_ud, id, ev);
 }
 
-static void
-file_row_fill(struct file_row *row, struct webspace *w, const char *relpath, size_t rlen,
-	      const struct hash_result *res, const struct judgement *J)
+void
+emit(struct engine *e, int64_t id, enum verdict_kind v)
 {
-	memset(row, 0, sizeof(*row));
-	row->webspace_id = w->id;
-	row->relpath = relpath;
-	row->rlen = rlen;
-	if (res) {
-		row->ino = res->ino;
-		row->size = res->size;
-		row->mtime_ns = res->mtime_ns;
-		row->ctime_ns = res->ctime_ns;
-		row->mode = res->mode;
-		row->uid = res->uid;
-		row->has_sha = res->status == HASH_OK;
-		if (row->has_sha)
-			memcpy(row->sha256, res->sha256, SHA256_LEN);
-		snprintf(row->status, sizeof(row->status), "%s", hash_status_name(res->status));
-	}
-	snprintf(row->known, sizeof(row->known), "%s", known_name(J->k.known));
-	snprintf(row->verdict, sizeof(row->verdict), "%s", verdict_name(J->vd.kind));
-	row->installation_id = J->ir ? J->ir->id : 0;
-	row->comp_key = J->ckey;
-	row->cklen = J->cklen;
+	emit_row(e, id, v, NULL);
 }
 
 /* classifies and stores one change; returns the event id or 0 */
-static int64_t
+int64_t
 record_change(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
 	      enum change_kind change, const struct hash_result *res, const struct file_row *old,
 	      const char *old_path, size_t oplen, int pid, const char *source, bool event_always)
@@ -1297,7 +378,7 @@ record_change(struct engine *e, struct webspace *w, const char *relpath, size_t 
 			if (ev.held)
 				e->stats.held++;
 			else
-				emit(e, id, J.vd.kind);
+				emit_row(e, id, J.vd.kind, &ev);
 		}
 	}
 	/* identification can only change when a file that votes changed: known
@@ -1427,7 +508,7 @@ reason_prepend(struct verdict *vd, const char *head, const char *sum)
 }
 
 /* what the analysis says about a change classify_change judged */
-static void
+void
 analysis_judge(struct engine *e, const char *relpath, size_t rlen, const struct hash_result *res,
 	       bool code_by_name, struct judgement *J)
 {
@@ -1768,67 +849,6 @@ on_result(struct engine *e, struct pending *p, struct hash_job *j)
 		      had ? &old : NULL, NULL, 0, p->pid, source, true);
 }
 
-static bool
-lease_wait_free(const struct engine *e)
-{
-	return e->workers >= 2 && !e->lease_waiting;
-}
-
-/* A lease kept the file closed (see LOCKED_RETRIES): true when another
- * attempt is scheduled, false when it is to be stored `locked` */
-static bool
-lease_retry(struct engine *e, struct pending *p, const struct hash_job *j, uint64_t now)
-{
-	if (j->wait_ms)
-		return false; /* even the open that waits was refused */
-	if (p->park_level == 0 && p->locked_tries < LOCKED_RETRIES) {
-		uint64_t d = (uint64_t)LOCKED_RETRY_MS << (2 * p->locked_tries);
-
-		p->locked_tries++;
-		p->again = false;
-		plist_retry(e, p, now + d * 1000000ull);
-		return true;
-	}
-	if (!lease_wait_free(e))
-		return false;
-	p->wait_open = true;
-	p->again = false;
-	plist_retry(e, p, now);
-	return true;
-}
-
-/* Stored `locked` or `changing`: parked to be looked at again later (see
- * PARK_LOCKED_MS). false when too many are parked: the webspace is then
- * reconciled after RECHECK_MS, which looks at every such row. */
-static bool
-park(struct engine *e, struct pending *p, enum hash_status why, uint64_t now)
-{
-	uint64_t d = why == HASH_LOCKED ? PARK_LOCKED_MS : PARK_CHANGING_MS;
-	unsigned k;
-
-	if (e->nparked >= PARKED_MAX) {
-		struct webspace *w = ws_get(e, p->ws);
-
-		if (w && w->recheck_ns == 0)
-			w->recheck_ns = now + RECHECK_MS * 1000000ull;
-		return false;
-	}
-	for (k = 0; k < p->park_level && d < PARK_MAX_MS; k++)
-		d *= 2;
-	if (d > PARK_MAX_MS)
-		d = PARK_MAX_MS;
-	if (p->park_level < UINT8_MAX)
-		p->park_level++;
-	p->locked_tries = p->changed_tries = 0;
-	p->again = false;
-	p->flags &= NOTE_RECONCILE;
-	p->close_ns = 0;
-	plist_retry(e, p, now + d * 1000000ull);
-	p->parked = true;
-	e->nparked++;
-	return true;
-}
-
 void
 engine_on_hashed(struct engine *e)
 {
@@ -1928,7 +948,7 @@ engine_rename(struct engine *e, int64_t ws_from, const char *from, size_t flen, 
 				ev.pid = pid;
 				ev.source = "live";
 				if (state_event_add(e->st, &ev, &id) == 0)
-					emit(e, id, ev.verdict);
+					emit_row(e, id, ev.verdict, &ev);
 			}
 			wf->reident_ns = now_mono_ns() + e->o.reident_ms * 1000000ull;
 		} else {
@@ -2033,8 +1053,6 @@ engine_timeout_ms(struct engine *e)
 		return 0;
 	return (int)((best - now) / 1000000ull) + 1;
 }
-
-static void reident(struct engine *e, struct webspace *w);
 
 void
 engine_tick(struct engine *e)
@@ -2174,7 +1192,6 @@ engine_flush(struct engine *e)
 	}
 }
 
-
 bool
 engine_idle(struct engine *e)
 {
@@ -2191,7 +1208,6 @@ engine_idle(struct engine *e)
 }
 
 /* ---- background walks ---- */
-
 
 static void *
 bg_thread(void *arg)
@@ -2464,507 +1480,9 @@ bg_reconcile_done(struct engine *e, struct webspace *w, struct bg_job *j)
 
 /* ---- installations and aggregation ---- */
 
-/* fewer deletions than this in one installation are reported one by one */
-#define INCOMPLETE_MIN 10
-/* files listed by name in an aggregate's detail */
-#define DETAIL_MAX 100
-
-/* One event that stands for many file changes: an update or downgrade, an
- * installation that appeared or disappeared, one left incomplete. */
-struct agg {
-	int64_t inst_id;
-	enum verdict_kind verdict;
-	enum change_kind change;
-	char *root;
-	size_t root_len;
-	char *product, *version, *other_version;
-	int64_t event_id;
-	int64_t members;
-	struct buf detail; /* JSON object */
-	char reason[320];
-};
-
-static struct agg *
-agg_add(struct agg **v, size_t *n, int64_t inst_id, enum verdict_kind verdict,
-	enum change_kind change, const char *root, size_t root_len, const char *product,
-	const char *version, const char *other)
-{
-	struct agg *a;
-
-	*v = xreallocarray(*v, *n + 1, sizeof(**v));
-	a = &(*v)[(*n)++];
-	memset(a, 0, sizeof(*a));
-	a->inst_id = inst_id;
-	a->verdict = verdict;
-	a->change = change;
-	a->root = xstrndup(root, root_len);
-	a->root_len = root_len;
-	a->product = xstrdup(product);
-	a->version = xstrdup(version);
-	a->other_version = other ? xstrdup(other) : NULL;
-	buf_init(&a->detail, 1 << 20);
-	return a;
-}
-
-static void
-aggs_free(struct agg *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(v[i].root);
-		free(v[i].product);
-		free(v[i].version);
-		free(v[i].other_version);
-		buf_free(&v[i].detail);
-	}
-	free(v);
-}
-
-/* a stored row as a hash result, with the head bytes read again for the code
- * checks (the state keeps no content) */
-static void
-res_from_row(struct webspace *w, const struct file_row *row, const char *relpath,
-	     struct hash_result *res)
-{
-	memset(res, 0, sizeof(*res));
-	res->status = row->has_sha ? HASH_OK : HASH_ERROR;
-	memcpy(res->sha256, row->sha256, SHA256_LEN);
-	res->ino = row->ino;
-	res->size = row->size;
-	res->mtime_ns = row->mtime_ns;
-	res->ctime_ns = row->ctime_ns;
-	res->mode = row->mode;
-	res->uid = row->uid;
-	if (row->has_sha && row->size > 0) {
-		char head[32];
-		/* the registered directory only (root.h) */
-		int fd = w->root_changed ? -ESTALE : root_reopen(w->root, &w->rid);
-		int n = fd < 0 ? fd : scan_read_small(fd, relpath, head, sizeof(head));
-
-		if (fd >= 0)
-			close(fd);
-		if (n > 0) {
-			memcpy(res->head, head, (size_t)n);
-			res->headlen = (uint8_t)n;
-		}
-	}
-}
-
-struct row_copy {
-	struct file_row row;
-	char *relpath;
-};
-
-struct rows {
-	struct row_copy *v;
-	size_t n;
-};
-
-static int
-rows_collect(void *ud, const struct file_row *f)
-{
-	struct rows *r = ud;
-	struct row_copy *c;
-
-	r->v = xreallocarray(r->v, r->n + 1, sizeof(*r->v));
-	c = &r->v[r->n++];
-	c->row = *f;
-	c->relpath = xstrndup(f->relpath, f->rlen);
-	c->row.relpath = c->relpath;
-	return 0;
-}
-
-static void
-rows_free(struct rows *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->n; i++)
-		free(r->v[i].relpath);
-	free(r->v);
-}
-
-/* After an installation changed version: every file of it judged again
- * against the new release; the files that did not follow are listed. */
-static void
-rejudge_installation(struct engine *e, struct webspace *w, struct agg *a)
-{
-	const struct inst_row *ir = NULL;
-	struct rows rows = { NULL, 0 };
-	struct json j;
-	size_t i, listed = 0, nf = 0;
-
-	for (i = 0; i < w->ninst; i++)
-		if (w->inst[i].id == a->inst_id)
-			ir = &w->inst[i];
-	json_init(&j, &a->detail);
-	json_obj_begin(&j);
-	json_kv_str(&j, "from", a->other_version);
-	json_kv_str(&j, "to", a->version);
-	json_key(&j, "not_followed");
-	json_arr_begin(&j);
-	if (ir)
-		state_files_under(e->st, w->id, ir->root, ir->root_len, rows_collect, &rows);
-	for (i = 0; i < rows.n; i++) {
-		struct row_copy *c = &rows.v[i];
-		struct hash_result res;
-		struct judgement J;
-		struct file_row row;
-
-		if (inst_for(w, c->relpath, c->row.rlen) != ir)
-			continue; /* a nested installation's file */
-		res_from_row(w, &c->row, c->relpath, &res);
-		judge(e, w, c->relpath, c->row.rlen, CHANGE_MODIFIED, &res, 0, &J);
-		if (strcmp(c->row.verdict, verdict_name(J.vd.kind)) != 0 ||
-		    strcmp(c->row.known, known_name(J.k.known)) != 0) {
-			file_row_fill(&row, w, c->relpath, c->row.rlen, &res, &J);
-			state_file_put(e->st, &row);
-		}
-		if (J.vd.kind != VERDICT_UPDATE && J.vd.kind != VERDICT_DOWNGRADE &&
-		    J.vd.kind != VERDICT_TAMPERED)
-			continue;
-		nf++;
-		if (listed++ >= DETAIL_MAX)
-			continue;
-		json_obj_begin(&j);
-		json_kv_name(&j, "path", c->relpath, c->row.rlen);
-		json_kv_str(&j, "verdict", verdict_name(J.vd.kind));
-		json_kv_str(&j, "reason", J.vd.reason);
-		json_obj_end(&j);
-	}
-	json_arr_end(&j);
-	json_kv_int(&j, "not_followed_count", (int64_t)nf);
-	json_obj_end(&j);
-	rows_free(&rows);
-	if (nf)
-		snprintf(a->reason + strlen(a->reason), sizeof(a->reason) - strlen(a->reason),
-			 " (%zu file%s did not follow)", nf, nf == 1 ? "" : "s");
-}
-
-/* An installation identified because the index changed (a set fetched or
- * imported): its files were stored while no set covered them (added code,
- * new). Each is judged again against the release as it stands, without being
- * written again: a release file becomes ok, an edited one tampered (an event
- * when its severity asks for one, as for a live change). */
-static void
-rejudge_identified(struct engine *e, struct webspace *w, int64_t inst_id)
-{
-	const struct inst_row *ir = NULL;
-	struct rows rows = { NULL, 0 };
-	uint64_t keep = w->reident_ns;
-	size_t i, n = 0;
-
-	for (i = 0; i < w->ninst; i++)
-		if (w->inst[i].id == inst_id)
-			ir = &w->inst[i];
-	if (ir == NULL)
-		return;
-	state_files_under(e->st, w->id, ir->root, ir->root_len, rows_collect, &rows);
-	for (i = 0; i < rows.n; i++) {
-		struct row_copy *c = &rows.v[i];
-		struct hash_result res;
-		struct judgement J;
-
-		if (inst_for(w, c->relpath, c->row.rlen) != ir)
-			continue; /* a nested installation's file */
-		res_from_row(w, &c->row, c->relpath, &res);
-		judge(e, w, c->relpath, c->row.rlen, CHANGE_RECLASSIFIED, &res, 0, &J);
-		if (strcmp(c->row.verdict, verdict_name(J.vd.kind)) == 0 &&
-		    strcmp(c->row.known, known_name(J.k.known)) == 0 && c->row.installation_id == ir->id)
-			continue;
-		record_change(e, w, c->relpath, c->row.rlen, CHANGE_RECLASSIFIED, &res, &c->row, NULL, 0, 0,
-			      "index", false);
-		n++;
-	}
-	w->reident_ns = keep; /* judged here: nothing for identification to follow */
-	rows_free(&rows);
-	if (n)
-		log_info("index: %zu file%s of %s %s in %s judged again", n, n == 1 ? "" : "s", ir->product,
-			 ir->version, esc_name(w->root));
-}
-
-static int64_t
-agg_store(struct engine *e, struct webspace *w, struct agg *a, const char *source)
-{
-	struct event_row ev;
-	int64_t id = 0;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.time_ns = now_real_ns();
-	ev.webspace_id = w->id;
-	ev.customer = w->customer;
-	ev.path = a->root;
-	ev.plen = a->root_len;
-	ev.installation_id = a->inst_id;
-	ev.product = a->product;
-	ev.version = a->version;
-	ev.other_version = a->other_version;
-	ev.source = source;
-	ev.reason = a->reason;
-	ev.change = a->change;
-	ev.verdict = a->verdict;
-	ev.severity = verdict_default_severity(a->verdict);
-	if (e->o.severity)
-		ev.severity = (enum severity)e->o.severity(e->o.severity_ud, w->customer, ev.verdict,
-							     ev.severity);
-	ev.nfiles = -1; /* set when the members are known */
-	ev.detail = a->detail.len ? a->detail.data : NULL;
-	state_event_add(e->st, &ev, &id);
-	a->event_id = id;
-	return id;
-}
-
 /* Held events of the webspace: members of an aggregate, or judged again
  * against what is installed now and released on their own. ids of events to
  * announce are appended to *out. */
-/* an event to announce once its transaction holds everything it stands for */
-struct announce {
-	int64_t id;
-	enum verdict_kind verdict;
-};
-
-static void
-announce_add(struct announce **out, size_t *nout, int64_t id, enum verdict_kind verdict)
-{
-	*out = xreallocarray(*out, *nout + 1, sizeof(**out));
-	(*out)[*nout].id = id;
-	(*out)[*nout].verdict = verdict;
-	(*nout)++;
-}
-
-static void
-release_held(struct engine *e, struct webspace *w, struct agg **aggs, size_t *naggs,
-	     const char *source, struct announce **out, size_t *nout)
-{
-	struct held_event *h = NULL;
-	size_t nh = 0, i, k;
-	struct {
-		int64_t inst_id;
-		size_t n;
-	} *inc = NULL;
-	size_t ninc = 0;
-
-	if (state_held_events(e->st, w->id, &h, &nh) < 0 || nh == 0)
-		goto out;
-	for (i = 0; i < nh; i++) {
-		const struct inst_row *cur = inst_for(w, h[i].path, h[i].plen);
-		struct agg *parent = NULL;
-
-		for (k = 0; k < *naggs && parent == NULL; k++) {
-			struct agg *a = &(*aggs)[k];
-
-			if (a->verdict == VERDICT_DELETED ? (h[i].change == CHANGE_DELETED &&
-							    a->inst_id == h[i].installation_id)
-							 : (cur && a->inst_id == cur->id))
-				parent = a;
-		}
-		if (parent) {
-			state_event_release(e->st, h[i].id, parent->event_id, -1, -1, NULL);
-			parent->members++;
-			continue;
-		}
-		if (h[i].change == CHANGE_DELETED && h[i].verdict == VERDICT_DELETED &&
-		    h[i].installation_id) {
-			for (k = 0; k < ninc && inc[k].inst_id != h[i].installation_id; k++)
-				;
-			if (k == ninc) {
-				inc = xreallocarray(inc, ninc + 1, sizeof(*inc));
-				inc[ninc].inst_id = h[i].installation_id;
-				inc[ninc++].n = 0;
-			}
-			inc[k].n++;
-			continue;
-		}
-		if (h[i].change != CHANGE_DELETED) {
-			struct file_row row;
-			struct hash_result res;
-			struct judgement J;
-
-			if (state_file_get(e->st, w->id, h[i].path, h[i].plen, &row) == 0) {
-				res_from_row(w, &row, h[i].path, &res);
-				judge(e, w, h[i].path, h[i].plen, h[i].change, &res, 0, &J);
-				if (strcmp(row.verdict, verdict_name(J.vd.kind)) != 0) {
-					struct file_row nrow;
-
-					file_row_fill(&nrow, w, h[i].path, h[i].plen, &res, &J);
-					state_file_put(e->st, &nrow);
-				}
-				state_event_release(e->st, h[i].id, 0, J.vd.kind, J.sev, J.vd.reason);
-				announce_add(out, nout, h[i].id, J.vd.kind);
-				continue;
-			}
-		}
-		state_event_release(e->st, h[i].id, 0, -1, -1, NULL);
-		announce_add(out, nout, h[i].id, (enum verdict_kind)h[i].verdict);
-	}
-	/* deletions in an installation that stays: many at once are one event */
-	for (k = 0; k < ninc; k++) {
-		struct agg *a = NULL;
-		const struct inst_row *ir = NULL;
-		size_t m;
-
-		for (m = 0; m < w->ninst; m++)
-			if (w->inst[m].id == inc[k].inst_id)
-				ir = &w->inst[m];
-		if (inc[k].n >= INCOMPLETE_MIN && ir) {
-			a = agg_add(aggs, naggs, ir->id, VERDICT_DELETED, CHANGE_DELETED, ir->root,
-				    ir->root_len, ir->product, ir->version, NULL);
-			snprintf(a->reason, sizeof(a->reason),
-				 "%zu files of %s %s removed: the installation is incomplete", inc[k].n,
-				 ir->product, ir->version);
-			agg_store(e, w, a, source);
-		}
-		for (i = 0; i < nh; i++) {
-			if (h[i].change != CHANGE_DELETED || h[i].verdict != VERDICT_DELETED ||
-			    h[i].installation_id != inc[k].inst_id)
-				continue;
-			if (a) {
-				state_event_release(e->st, h[i].id, a->event_id, -1, -1, NULL);
-				a->members++;
-			} else {
-				state_event_release(e->st, h[i].id, 0, -1, -1, NULL);
-				announce_add(out, nout, h[i].id, (enum verdict_kind)h[i].verdict);
-			}
-		}
-	}
-out:
-	free(inc);
-	state_held_free(h, nh);
-}
-
-/* stores installations found by ident; one event per installation that
- * changed, standing for the file events held meanwhile */
-static void
-store_installations(struct engine *e, struct webspace *w, const struct ident_result *r,
-		    const char *source)
-{
-	struct inst_row *old = w->inst;
-	size_t nold = w->ninst, i, k, naggs = 0, nout = 0;
-	bool *seen = xcalloc(nold ? nold : 1, sizeof(bool));
-	bool baseline = strcmp(source, "baseline") == 0;
-	struct agg *aggs = NULL;
-	struct announce *out = NULL;
-	int64_t now_ns = now_real_ns();
-
-	batch_begin(e);
-	for (i = 0; r && i < r->ninst; i++) {
-		const struct installation *in = &r->inst[i];
-		struct inst_row row;
-		const struct inst_row *prev = NULL;
-		struct agg *a = NULL;
-
-		for (k = 0; k < nold; k++)
-			if (old[k].root_len == in->root_len && memcmp(old[k].root, in->root, in->root_len) == 0 &&
-			    strcmp(old[k].product, in->product->name) == 0) {
-				prev = &old[k];
-				seen[k] = true;
-			}
-		memset(&row, 0, sizeof(row));
-		row.webspace_id = w->id;
-		row.root = in->root;
-		row.root_len = in->root_len;
-		row.product = in->product->name;
-		row.kind = in->product->kind;
-		row.version = in->version->version;
-		row.confidence = in->confidence;
-		state_installation_put(e->st, &row, in->mixed ? in->mixed_with->version : NULL,
-				       in->claimed_version, in->matched);
-		if (prev && strcmp(prev->version, in->version->version) != 0) {
-			const struct fp_version *pv = fp_product_find_version(in->product, prev->version);
-			bool up = pv == NULL || in->version->rank > pv->rank;
-
-			a = agg_add(&aggs, &naggs, row.id, up ? VERDICT_UPDATE : VERDICT_DOWNGRADE,
-				    CHANGE_MODIFIED, in->root, in->root_len, in->product->name,
-				    in->version->version, prev->version);
-			snprintf(a->reason, sizeof(a->reason), "%s %s \u2192 %s at %s", in->product->name,
-				 prev->version, in->version->version,
-				 in->root_len ? esc_name(in->root) : "the webspace root");
-			if (!up)
-				snprintf(a->reason + strlen(a->reason), sizeof(a->reason) - strlen(a->reason),
-					 " (a downgrade: old releases bring back fixed vulnerabilities)");
-		} else if (prev == NULL && !baseline) {
-			a = agg_add(&aggs, &naggs, row.id, VERDICT_NEW, CHANGE_CREATED, in->root,
-				    in->root_len, in->product->name, in->version->version, NULL);
-			snprintf(a->reason, sizeof(a->reason), "%s %s installed at %s", in->product->name,
-				 in->version->version,
-				 in->root_len ? esc_name(in->root) : "the webspace root");
-		}
-		/* the version file's claim, checked whenever the version is (re)decided */
-		if (in->claimed_version && strcmp(in->claimed_version, in->version->version) != 0 &&
-		    (baseline || prev == NULL || a != NULL || prev->claimed == NULL ||
-		     strcmp(prev->claimed, in->claimed_version) != 0)) {
-			struct event_row ev;
-			char reason[320];
-			int64_t id;
-
-			memset(&ev, 0, sizeof(ev));
-			ev.time_ns = now_ns;
-			ev.webspace_id = w->id;
-			ev.customer = w->customer;
-			ev.path = in->root;
-			ev.plen = in->root_len;
-			ev.installation_id = row.id;
-			ev.product = in->product->name;
-			ev.version = in->version->version;
-			ev.other_version = in->claimed_version;
-			ev.source = source;
-			ev.reason = reason;
-			ev.change = CHANGE_MODIFIED;
-			ev.verdict = VERDICT_VERSION_LIE;
-			snprintf(reason, sizeof(reason), "%s claims %.60s, the hashes say %s",
-				 in->product->version_file, in->claimed_version, in->version->version);
-			ev.severity = verdict_default_severity(ev.verdict);
-			if (e->o.severity)
-				ev.severity = (enum severity)e->o.severity(e->o.severity_ud, w->customer,
-									     ev.verdict, ev.severity);
-			if (state_event_add(e->st, &ev, &id) == 0)
-				announce_add(&out, &nout, id, ev.verdict);
-		}
-	}
-	for (k = 0; k < nold; k++) {
-		struct agg *a;
-
-		if (seen[k])
-			continue;
-		state_installation_delete(e->st, old[k].id);
-		a = agg_add(&aggs, &naggs, old[k].id, VERDICT_DELETED, CHANGE_DELETED, old[k].root,
-			    old[k].root_len, old[k].product, old[k].version, NULL);
-		snprintf(a->reason, sizeof(a->reason), "%s %s no longer found at %s (removed)",
-			 old[k].product, old[k].version,
-			 old[k].root_len ? esc_name(old[k].root) : "the webspace root");
-	}
-	free(seen);
-	ws_load_inst(e, w);
-	for (k = 0; k < naggs; k++) {
-		if (aggs[k].verdict == VERDICT_UPDATE || aggs[k].verdict == VERDICT_DOWNGRADE)
-			rejudge_installation(e, w, &aggs[k]);
-		else if (aggs[k].verdict == VERDICT_NEW && strcmp(source, "index") == 0)
-			rejudge_identified(e, w, aggs[k].inst_id);
-		if (strcmp(source, "index") == 0) {
-			size_t rl = strlen(aggs[k].reason);
-
-			snprintf(aggs[k].reason + rl, sizeof(aggs[k].reason) - rl,
-				 " (identified again after an index change)");
-		}
-		agg_store(e, w, &aggs[k], source);
-	}
-	if (!baseline)
-		release_held(e, w, &aggs, &naggs, source, &out, &nout);
-	for (i = 0; i < naggs; i++)
-		state_event_set_nfiles(e->st, aggs[i].event_id, aggs[i].members);
-	e->stats.aggregates += naggs;
-	/* announced inside the transaction that stores them: what the
-	 * announcement writes (notifications) commits with them */
-	for (i = 0; i < naggs; i++)
-		if (aggs[i].event_id)
-			emit(e, aggs[i].event_id, aggs[i].verdict);
-	for (i = 0; i < nout; i++)
-		emit(e, out[i].id, out[i].verdict);
-	engine_flush(e);
-	aggs_free(aggs, naggs);
-	free(out);
-}
 
 static void
 bg_baseline_done(struct engine *e, struct webspace *w, struct bg_job *j)
@@ -3090,40 +1608,6 @@ engine_on_bg(struct engine *e)
 
 /* ---- re-identification from the stored hashes ---- */
 
-struct reident_ctx {
-	struct engine *e;
-	struct scan_tree *t;
-};
-
-static int
-reident_row(void *ud, const struct file_row *row)
-{
-	struct reident_ctx *c = ud;
-
-	scan_tree_add_known(c->t, c->e->lk, row->relpath, row->rlen, row->has_sha ? row->sha256 : NULL,
-			    row->size);
-	return 0;
-}
-
-static void
-reident(struct engine *e, struct webspace *w)
-{
-	struct reident_ctx c;
-	struct ident_result *r = NULL;
-
-	c.e = e;
-	c.t = scan_tree_new(w->root);
-	/* version files are read beneath the registered directory; a root
-	 * that changed keeps its installations until registered again */
-	c.t->rootfd = ws_root_open(e, w);
-	if (c.t->rootfd != -ESTALE && state_files_under(e->st, w->id, "", 0, reident_row, &c) == 0 &&
-	    ident_run(e->s, e->idx, c.t, &r) == 0)
-		store_installations(e, w, r, w->reident_index ? "index" : "live");
-	w->reident_index = false;
-	ident_result_free(r);
-	scan_tree_free(c.t);
-}
-
 /* ---- life cycle ---- */
 
 int
@@ -3161,14 +1645,9 @@ engine_new(struct store *s, const struct engine_opts *o, struct engine **ret)
 		goto fail;
 	if (fpindex_lookup_on(s, &e->lk) < 0)
 		log_warnx("engine: %s: the index tables cannot be read", o->dbpath);
-	e->q_hash_known = store_prepare(s, "SELECT 1 FROM hashes h JOIN entries e ON e.hash_id=h.id "
-					   "WHERE h.sha256=? LIMIT 1");
 	/* WAL checkpoints off the loop (an in-line one copied ~1,000 pages for
 	 * 35-45 ms every ~400 ms at 1,000 changes/s, stalling every change behind) */
 	store_checkpoint_thread(s, 0);
-	e->q_path_entries = store_prepare(s, "SELECT h.sha256, e.slots FROM paths p JOIN entries e ON "
-					     "e.path_id=p.id JOIN hashes h ON h.id=e.hash_id "
-					     "WHERE p.product_id=? AND p.relpath=?");
 	if ((r = hashpool_new(o->hash_workers, HASH_INFLIGHT_MAX, &e->pool)) < 0)
 		goto fail;
 	e->workers = hashpool_threads(e->pool);
@@ -3244,9 +1723,6 @@ engine_free(struct engine *e)
 		state_inst_rows_free(e->ws[i].inst, e->ws[i].ninst);
 	}
 	free(e->ws);
-	sqlite3_finalize(e->q_path_entries);
-	sqlite3_finalize(e->q_hash_known);
-	sqlite3_finalize(e->q_index_gen);
 	fpindex_lookup_free(e->lk);
 	fpindex_free(e->idx);
 	state_free(e->st);

@@ -1213,6 +1213,8 @@ fpindex_stats(struct store *s, struct fpindex_stats *ret)
 struct fpindex_lookup {
 	struct store *s;
 	sqlite3_stmt *by_hash;
+	sqlite3_stmt *by_path; /* fpindex_lookup_path, prepared at its first use */
+	sqlite3_stmt *known;   /* fpindex_lookup_known, likewise */
 	bool held;
 	bool borrowed; /* s belongs to the caller */
 };
@@ -1243,6 +1245,8 @@ fpindex_lookup_hold(struct fpindex_lookup *l, bool hold)
 	if (hold == l->held)
 		return 0;
 	sqlite3_reset(l->by_hash);
+	sqlite3_reset(l->by_path);
+	sqlite3_reset(l->known);
 	r = store_exec(l->s, hold ? "BEGIN" : "COMMIT");
 	if (r == 0)
 		l->held = hold;
@@ -1282,6 +1286,8 @@ fpindex_lookup_free(struct fpindex_lookup *l)
 	if (!l->borrowed)
 		fpindex_lookup_hold(l, false);
 	sqlite3_finalize(l->by_hash);
+	sqlite3_finalize(l->by_path);
+	sqlite3_finalize(l->known);
 	if (!l->borrowed)
 		store_close(l->s);
 	free(l);
@@ -1312,6 +1318,63 @@ fpindex_lookup_hash(struct fpindex_lookup *l, const uint8_t sha256[SHA256_LEN],
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? n : store_errno(rc);
+}
+
+int
+fpindex_lookup_path(struct fpindex_lookup *l, int64_t product_id, const char *relpath, size_t rlen,
+		    fpindex_path_fn fn, void *ud)
+{
+	sqlite3_stmt *st;
+	int rc, n = 0;
+
+	if (l->by_path == NULL)
+		l->by_path = store_prepare(l->s, "SELECT h.sha256, e.slots FROM paths p JOIN entries e ON "
+						 "e.path_id=p.id JOIN hashes h ON h.id=e.hash_id "
+						 "WHERE p.product_id=? AND p.relpath=?");
+	if ((st = l->by_path) == NULL)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, product_id);
+	sqlite3_bind_blob(st, 2, relpath, (int)rlen, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const uint8_t *h = sqlite3_column_blob(st, 0);
+
+		fn(ud, sqlite3_column_bytes(st, 0) == SHA256_LEN ? h : NULL, sqlite3_column_blob(st, 1),
+		   (size_t)sqlite3_column_bytes(st, 1));
+		n++;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? n : store_errno(rc);
+}
+
+bool
+fpindex_lookup_known(struct fpindex_lookup *l, const uint8_t sha256[SHA256_LEN])
+{
+	bool known;
+
+	if (l->known == NULL)
+		l->known = store_prepare(l->s, "SELECT 1 FROM hashes h JOIN entries e ON e.hash_id=h.id "
+					       "WHERE h.sha256=? LIMIT 1");
+	if (l->known == NULL)
+		return false;
+	sqlite3_bind_blob(l->known, 1, sha256, SHA256_LEN, SQLITE_STATIC);
+	known = sqlite3_step(l->known) == SQLITE_ROW;
+	sqlite3_reset(l->known);
+	return known;
+}
+
+int64_t
+fpindex_generation(struct store *s)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT CAST(value AS INTEGER) FROM meta "
+					    "WHERE key='index_generation'");
+	int64_t g = 0;
+
+	if (st == NULL)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		g = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return g;
 }
 
 int

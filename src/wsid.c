@@ -146,15 +146,15 @@ d_severity(void *ud, const char *customer, int verdict, int dflt)
 }
 
 static void
-d_on_event(void *ud, int64_t id)
+d_on_event(void *ud, int64_t id, const struct event_row *ev)
 {
 	struct daemon *dm = ud;
 	char *line;
 
 	dm->ev_window_count++;
 	/* the outbox rows commit with the event (same connection, same
-	 * transaction) */
-	if (dm->n && notifier_event(dm->n, id))
+	 * transaction); the row as written, not read back */
+	if (dm->n && notifier_event_row(dm->n, id, ev))
 		dm->notify_kick = true;
 	if (dm->ctl == NULL || control_nfollowers(dm->ctl) == 0)
 		return;

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the engine's files share (engine.c, pending.c, judge.c, updates.c):
+ * the engine and webspace structures and the engine.c functions the others
+ * call. Not an interface: no other module includes it. Single-threaded: only
+ * the event loop's thread touches these (the walk thread gets copies). */
+#ifndef WSID_ENGINE_IMPL_H
+#define WSID_ENGINE_IMPL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "hashpool.h"
+#include "hmap.h"
+#include "pending.h"
+#include "procinfo.h"
+
+struct bg_job;
+
+struct webspace {
+	int64_t id;
+	char *root;
+	size_t root_len;
+	/* the directory registered (root.h): held open so that its inode cannot
+	 * be reused; every walk, hash and read checks the path still leads to it */
+	int rootfd;
+	struct root_id rid;
+	bool root_changed; /* the path leads elsewhere now: nothing is walked */
+	char *customer;
+	bool baselined;
+	bool walking;
+	bool reconcile_again;
+	struct inst_row *inst;
+	size_t ninst;
+	uint64_t reident_ns; /* 0 = not scheduled */
+	bool reident_index;  /* scheduled by an index change */
+	uint64_t recheck_ns; /* a reconcile to come (files not parked, lost events), 0: none */
+	uint64_t lost_ns;    /* the last reconcile for lost events or a file system error */
+};
+
+struct engine {
+	struct engine_opts o;
+	char *dbpath; /* a copy: the walks read it while a reload frees the configuration */
+	struct store *s;
+	struct state *st;
+	struct fpindex *idx;
+	struct fpindex_lookup *lk;
+	int64_t index_gen; /* meta index_generation idx was loaded at */
+	struct hashpool *pool;
+	uint64_t batch_start_ns;
+	struct webspace *ws;
+	size_t nws;
+	struct hmap ws_by_root; /* root -> index + 1 */
+	struct hmap ws_by_id;   /* id -> index + 1 (rebuilt when it misses) */
+	struct hmap queues;     /* ws id -> struct wsq* */
+	struct wsq *ring_head, *ring_tail;
+	size_t inflight;        /* jobs in the hashing pool */
+	size_t noverflow_due;   /* queues with overflow_due */
+	struct hmap pending;    /* ws id + relpath -> struct pending* */
+	struct hmap handles;    /* handle bytes -> ws id + relpath (for #ino names) */
+	struct plist lists[LIST_MAX];
+	size_t nparked;     /* parked entries (stored, waiting in LIST_RETRY) */
+	bool lease_waiting; /* a job waits for a lease to be broken */
+	unsigned workers;   /* hash worker threads */
+	struct proc_cache *pc;
+	size_t batch;
+	struct engine_stats stats;
+	/* background walks */
+	pthread_t bg_thread;
+	pthread_mutex_t bg_mu;
+	pthread_cond_t bg_cv;
+	struct bg_job *bg_todo, *bg_done;
+	int bg_efd;
+	bool bg_stop;
+	size_t bg_running;
+	/* a commit failed (disk full, I/O error): what it held is lost from the
+	 * database, so every webspace is reconciled at repair_ns; the delay doubles
+	 * while commits keep failing */
+	uint64_t repair_ns;
+	uint64_t repair_delay_ms;
+	/* contents being analysed: SHA-256 -> struct an_defer list of the
+	 * changes waiting for it (the first is the job's) */
+	struct hmap an_inflight;
+	/* the analysis a worker just returned (on_analysed), for judge */
+	const struct analyse_result *an_now;
+	const uint8_t *an_now_sha;
+	int an_now_err;
+};
+
+#define REPAIR_DELAY_MIN_MS 1000
+#define REPAIR_DELAY_MAX_MS 30000
+
+struct judgement;
+
+/* the webspace with this id, or NULL */
+struct webspace *ws_get(struct engine *e, int64_t id);
+/* loads w's installations from the state again */
+int ws_load_inst(struct engine *e, struct webspace *w);
+/* reopens w's registered root (root_reopen): a descriptor to close, or a
+ * negative errno (-ESTALE: the root changed, and w is marked so) */
+int ws_root_open(struct engine *e, struct webspace *w);
+/* opens the batched transaction if none is (following an index changed
+ * under the daemon), and counts one more change in it */
+void batch_begin(struct engine *e);
+/* announces a stored event (engine_opts.on_event) and counts it; ev is the
+ * row as written, NULL where the engine holds none (an aggregate, a held
+ * event released: rows changed since they were written) */
+void emit_row(struct engine *e, int64_t id, enum verdict_kind v, const struct event_row *ev);
+void emit(struct engine *e, int64_t id, enum verdict_kind v);
+/* judges one change of w/relpath and stores it (file row, event unless
+ * nothing to tell; held when part of a larger change); returns the event id
+ * or 0. old: the stored row before, old_path: a rename's old name. */
+int64_t record_change(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
+		      enum change_kind change, const struct hash_result *res, const struct file_row *old,
+		      const char *old_path, size_t oplen, int pid, const char *source, bool event_always);
+
+/* analysis of unknown code in a judgement (engine.c) */
+void analysis_judge(struct engine *e, const char *relpath, size_t rlen, const struct hash_result *res,
+		    bool code_by_name, struct judgement *J);
+
+#endif

@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The outbox: the persistent queue of notifications (tables outbox and
+ * outbox_events, schema in store.c). Rows are written in the transaction of
+ * the events they tell (notify.c routes them); a row becomes due, its message
+ * is built once (message.c) and stored with it, is handed to the delivery
+ * process, and ends sent, failed, or dead once its TTL is over, with a dead
+ * letter to the admin route. Retries wait notify_backoff_ms. See outbox.h. */
+#include "outbox.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eventfmt.h"
+#include "log.h"
+#include "message.h"
+#include "util.h"
+
+static uint64_t
+now_ms(void)
+{
+	return (uint64_t)(now_real_ns() / 1000000);
+}
+
+static void
+new_uid(char out[40])
+{
+	uint8_t r[16];
+
+	randombytes_buf(r, sizeof(r));
+	memcpy(out, "wsid-", 5); /* NOLINT(bugprone-not-null-terminated-result): hex_encode ends it */
+	hex_encode(r, sizeof(r), out + 5);
+}
+
+int64_t
+outbox_insert(struct store *s, const char *customer, const char *route, const char *transport,
+	      const char *dest, const char *kind, const char *state, int64_t due)
+{
+	sqlite3_stmt *q = store_prepare(s, "INSERT INTO outbox(uid, created_at, customer, route, transport, "
+					      "destination, kind, state, due_at, next_at) "
+					      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	char uid[40];
+	int64_t id = 0;
+
+	if (q == NULL)
+		return 0;
+	new_uid(uid);
+	sqlite3_bind_text(q, 1, uid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 2, (int64_t)now_ms());
+	sqlite3_bind_text(q, 3, customer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, route, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, transport, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, dest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 7, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 8, state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 9, due);
+	sqlite3_bind_int64(q, 10, due);
+	if (sqlite3_step(q) == SQLITE_DONE)
+		id = sqlite3_last_insert_rowid(store_db(s));
+	sqlite3_finalize(q);
+	return id;
+}
+
+void
+outbox_add_event(struct store *s, int64_t oid, int64_t event_id)
+{
+	sqlite3_stmt *q = store_prepare(s, "INSERT OR IGNORE INTO outbox_events(outbox_id, event_id) "
+					      "VALUES(?, ?)");
+
+	if (q) {
+		sqlite3_bind_int64(q, 1, oid);
+		sqlite3_bind_int64(q, 2, event_id);
+		sqlite3_step(q);
+		sqlite3_finalize(q);
+	}
+	q = store_prepare(s, "UPDATE outbox SET nevents=nevents+1 WHERE id=?");
+	if (q) {
+		sqlite3_bind_int64(q, 1, oid);
+		sqlite3_step(q);
+		sqlite3_finalize(q);
+	}
+}
+
+void
+outbox_set_state(struct store *s, int64_t id, const char *state, int64_t next_at, const char *err,
+	  long status)
+{
+	sqlite3_stmt *q = store_prepare(s, "UPDATE outbox SET state=?1, next_at=coalesce(?2, next_at), "
+					      "last_error=coalesce(?3, last_error), last_status=coalesce(?4, "
+					      "last_status), sent_at=CASE WHEN ?1='sent' THEN ?5 ELSE sent_at END "
+					      "WHERE id=?6");
+
+	if (q == NULL)
+		return;
+	sqlite3_bind_text(q, 1, state, -1, SQLITE_STATIC);
+	if (next_at)
+		sqlite3_bind_int64(q, 2, next_at);
+	sqlite3_bind_text(q, 3, err, -1, SQLITE_STATIC);
+	if (status)
+		sqlite3_bind_int64(q, 4, status);
+	sqlite3_bind_int64(q, 5, (int64_t)now_ms());
+	sqlite3_bind_int64(q, 6, id);
+	sqlite3_step(q);
+	sqlite3_finalize(q);
+}
+
+/* the events of part p that did not fit move to a new row, the next part
+ * (same route, kind and note; due now); false when the database refused */
+bool
+outbox_split_rest(struct store *s, int64_t id, const char *uid, int num, const int64_t *rest, size_t nrest)
+{
+	sqlite3_stmt *q;
+	char *nuid;
+	int64_t nid = 0;
+	size_t i;
+	const char *dash = strstr(uid, "-p");
+	bool ok = true;
+
+	nuid = xasprintf("%.*s-p%d", (int)(dash ? (size_t)(dash - uid) : strlen(uid)), uid, num + 1);
+	q = store_prepare(s, "INSERT INTO outbox(uid, created_at, customer, route, transport, destination, "
+				"kind, state, due_at, next_at, subject) SELECT ?1, created_at, customer, route, "
+				"transport, destination, kind, 'pending', ?2, ?2, subject FROM outbox WHERE id=?3");
+	if (q) {
+		sqlite3_bind_text(q, 1, nuid, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, (int64_t)now_ms());
+		sqlite3_bind_int64(q, 3, id);
+		if (sqlite3_step(q) == SQLITE_DONE)
+			nid = sqlite3_last_insert_rowid(store_db(s));
+		sqlite3_finalize(q);
+	}
+	free(nuid);
+	if (nid == 0)
+		return false;
+	q = store_prepare(s, "UPDATE outbox_events SET outbox_id=?1 WHERE outbox_id=?2 AND event_id=?3");
+	for (i = 0; q && ok && i < nrest; i++) {
+		sqlite3_bind_int64(q, 1, nid);
+		sqlite3_bind_int64(q, 2, id);
+		sqlite3_bind_int64(q, 3, rest[i]);
+		ok = sqlite3_step(q) == SQLITE_DONE;
+		sqlite3_reset(q);
+	}
+	sqlite3_finalize(q);
+	q = store_prepare(s, "UPDATE outbox SET nevents=(SELECT count(*) FROM outbox_events WHERE "
+				"outbox_id=outbox.id) WHERE id IN (?1, ?2)");
+	if (q) {
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_int64(q, 2, nid);
+		ok = ok && sqlite3_step(q) == SQLITE_DONE;
+		sqlite3_finalize(q);
+	}
+	return ok && q != NULL;
+}
+
+void
+outbox_dead_letter(struct store *s, int64_t id, const char *webhook, const char *emails)
+{
+	sqlite3_stmt *q = store_prepare(s, "SELECT uid, customer, transport, destination, last_error, route "
+					      "FROM outbox WHERE id=?");
+	int64_t nid;
+
+	if (q == NULL)
+		return;
+	sqlite3_bind_int64(q, 1, id);
+	if (sqlite3_step(q) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(q, 5), "admin") != 0 &&
+	    (webhook || emails)) {
+		char text[1024];
+		size_t k;
+
+		snprintf(text, sizeof(text), "Notification %s (%s to %s, customer %s) could not be delivered "
+			 "before its TTL ran out. Last error: %s",
+			 sqlite3_column_text(q, 0), sqlite3_column_text(q, 2), sqlite3_column_text(q, 3),
+			 sqlite3_column_text(q, 1),
+			 sqlite3_column_text(q, 4) ? (const char *)sqlite3_column_text(q, 4) : "-");
+		for (k = 0; k < 2; k++) {
+			const char *tr = k == 0 ? "webhook" : "email";
+			const char *dest = k == 0 ? webhook : emails;
+			sqlite3_stmt *u;
+
+			if (dest == NULL)
+				continue;
+			nid = outbox_insert(s, "", "admin", tr, dest, "dead-letter", "pending", (int64_t)now_ms());
+			if (nid == 0)
+				continue;
+			u = store_prepare(s, "INSERT OR IGNORE INTO outbox_events(outbox_id, event_id) "
+						"SELECT ?, event_id FROM outbox_events WHERE outbox_id=?");
+			if (u) {
+				sqlite3_bind_int64(u, 1, nid);
+				sqlite3_bind_int64(u, 2, id);
+				sqlite3_step(u);
+				sqlite3_finalize(u);
+			}
+			u = store_prepare(s, "UPDATE outbox SET subject=? WHERE id=?");
+			if (u) {
+				sqlite3_bind_text(u, 1, text, -1, SQLITE_TRANSIENT);
+				sqlite3_bind_int64(u, 2, nid);
+				sqlite3_step(u);
+				sqlite3_finalize(u);
+			}
+		}
+	}
+	sqlite3_finalize(q);
+}
+
+/* ---- what a message lists ---- */
+
+#define SEV_RANK "CASE ev.severity WHEN 'critical' THEN 3 WHEN 'warning' THEN 2 WHEN 'notice' THEN 1 ELSE 0 END"
+#define LISTED_SQL                                                                                 \
+	EVENTFMT_SELECT "WHERE e.id IN (SELECT event_id FROM (SELECT oe.event_id, row_number() OVER "     \
+			"(PARTITION BY ev.customer ORDER BY " SEV_RANK " DESC, ev.id) AS rn FROM outbox_events " \
+			"oe JOIN events ev ON ev.id=oe.event_id WHERE oe.outbox_id=?1) WHERE rn<=?2) ORDER BY e.id"
+
+sqlite3_stmt *
+outbox_listed_events(struct store *s, int64_t oid, unsigned max_events)
+{
+	sqlite3_stmt *q = store_prepare(s, LISTED_SQL);
+
+	if (q) {
+		sqlite3_bind_int64(q, 1, oid);
+		sqlite3_bind_int64(q, 2, max_events ? max_events : 100);
+	}
+	return q;
+}
+
+/* the customers of message oid with more events than are listed */
+void
+outbox_omitted(struct store *s, int64_t oid, unsigned max_events, struct message_part *p)
+{
+	sqlite3_stmt *q = store_prepare(s, "SELECT ev.customer, count(*) - ?2 FROM outbox_events oe JOIN "
+					      "events ev ON ev.id=oe.event_id JOIN webspaces w ON "
+					      "w.id=ev.webspace_id WHERE oe.outbox_id=?1 GROUP BY ev.customer "
+					      "HAVING count(*) > ?2 ORDER BY ev.customer");
+
+	if (q == NULL)
+		return;
+	sqlite3_bind_int64(q, 1, oid);
+	sqlite3_bind_int64(q, 2, max_events ? max_events : 100);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *c = (const char *)sqlite3_column_text(q, 0);
+
+		p->omit_customer = xreallocarray(p->omit_customer, p->nomit + 1, sizeof(char *));
+		p->omit_count = xreallocarray(p->omit_count, p->nomit + 1, sizeof(int64_t));
+		p->omit_customer[p->nomit] = xstrdup(c ? c : "");
+		p->omit_count[p->nomit] = sqlite3_column_int64(q, 1);
+		p->omitted += p->omit_count[p->nomit];
+		/* its line or object, the command included */
+		p->reserve += 2 * strlen(p->omit_customer[p->nomit]) + 200;
+		p->nomit++;
+	}
+	sqlite3_finalize(q);
+}
+
+int
+outbox_note(struct store *s, int64_t id, char **ret)
+{
+	sqlite3_stmt *q = store_prepare(s, "SELECT subject FROM outbox WHERE id=?");
+	int r = -ENOENT;
+
+	*ret = NULL;
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, id);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		if (sqlite3_column_text(q, 0))
+			*ret = xstrdup((const char *)sqlite3_column_text(q, 0));
+		r = 0;
+	}
+	sqlite3_finalize(q);
+	return r;
+}
+
+/* ---- the life of a row ---- */
+
+int64_t
+outbox_open_find(struct store *s, const char *customer, const char *route, const char *transport,
+		 const char *dest)
+{
+	sqlite3_stmt *q = store_prepare(s, "SELECT id FROM outbox WHERE state='open' AND customer=? AND route=? "
+					   "AND transport=? AND destination=?");
+	int64_t oid = 0;
+
+	if (q) {
+		sqlite3_bind_text(q, 1, customer, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, route, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, transport, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 4, dest, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			oid = sqlite3_column_int64(q, 0);
+		sqlite3_finalize(q);
+	}
+	return oid;
+}
+
+void
+outbox_digests_due(struct store *s, int64_t now)
+{
+	sqlite3_stmt *q = store_prepare(s, "UPDATE outbox SET state='pending' WHERE state='open' AND due_at<=?");
+
+	if (q) {
+		sqlite3_bind_int64(q, 1, now);
+		sqlite3_step(q);
+		sqlite3_finalize(q);
+	}
+}
+
+sqlite3_stmt *
+outbox_due(struct store *s, int64_t now)
+{
+	sqlite3_stmt *q = store_prepare(s, "SELECT id, uid, customer, route, transport, destination, kind, body "
+					   "FROM outbox WHERE state IN ('pending', 'retrying') AND next_at<=? "
+					   "ORDER BY next_at LIMIT 200");
+
+	if (q)
+		sqlite3_bind_int64(q, 1, now);
+	return q;
+}
+
+int
+outbox_row_get(struct store *s, int64_t id, struct outbox_row *ret)
+{
+	sqlite3_stmt *q = store_prepare(s, "SELECT uid, kind, customer, route, transport, destination "
+					   "FROM outbox WHERE id=?");
+	int r = -ENOENT;
+	int k;
+
+	memset(ret, 0, sizeof(*ret));
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, id);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		char **f[6] = { &ret->uid, &ret->kind, &ret->customer, &ret->route, &ret->transport, &ret->dest };
+
+		for (k = 0; k < 6; k++)
+			*f[k] = xstrdup(sqlite3_column_text(q, k) ? (const char *)sqlite3_column_text(q, k) : "");
+		r = 0;
+	}
+	sqlite3_finalize(q);
+	return r;
+}
+
+void
+outbox_row_free(struct outbox_row *r)
+{
+	free(r->uid);
+	free(r->kind);
+	free(r->customer);
+	free(r->route);
+	free(r->transport);
+	free(r->dest);
+}
+
+int
+outbox_store_body(struct store *s, int64_t id, const char *uid, const struct message_part *p,
+		  const void *body, size_t len)
+{
+	sqlite3_stmt *u = NULL;
+	bool done;
+
+	if (store_exec(s, "SAVEPOINT notify_part") != 0)
+		return -EIO;
+	/* the next part and this one's body, together or not at all */
+	done = p->nrest == 0 || outbox_split_rest(s, id, uid, p->num, p->rest, p->nrest);
+	if (done)
+		u = store_prepare(s, "UPDATE outbox SET body=? WHERE id=?");
+	if (u) {
+		sqlite3_bind_blob(u, 1, body, (int)len, SQLITE_STATIC);
+		sqlite3_bind_int64(u, 2, id);
+		done = sqlite3_step(u) == SQLITE_DONE;
+		sqlite3_finalize(u);
+	} else {
+		done = false;
+	}
+	store_exec(s, done ? "RELEASE notify_part" : "ROLLBACK TO notify_part; RELEASE notify_part");
+	return done ? 0 : -EIO;
+}
+
+void
+outbox_mark_sending(struct store *s, int64_t id)
+{
+	sqlite3_stmt *q = store_prepare(s, "UPDATE outbox SET state='sending', attempts=attempts+1 WHERE id=?");
+
+	if (q) {
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_step(q);
+		sqlite3_finalize(q);
+	}
+}
+
+enum outbox_outcome
+outbox_result(struct store *s, const struct deliver_result *r, uint64_t backoff_ms, uint64_t ttl_ms)
+{
+	sqlite3_stmt *q = store_prepare(s, "SELECT created_at, attempts FROM outbox WHERE id=?");
+	int64_t created = 0, attempts = 0;
+	uint64_t now = now_ms();
+
+	if (q) {
+		sqlite3_bind_int64(q, 1, r->id);
+		if (sqlite3_step(q) == SQLITE_ROW) {
+			created = sqlite3_column_int64(q, 0);
+			attempts = sqlite3_column_int64(q, 1);
+		}
+		sqlite3_finalize(q);
+	}
+	if (r->outcome == DELIVER_OK) {
+		outbox_set_state(s, r->id, "sent", 0, NULL, r->status);
+		return OUTBOX_SENT;
+	} else if (r->outcome == DELIVER_FAILED) {
+		log_warnx("notify: %lld failed for good: %s", (long long)r->id, r->error);
+		outbox_set_state(s, r->id, "failed", 0, r->error[0] ? r->error : "refused", r->status);
+		return OUTBOX_FAILED;
+	} else {
+		uint64_t wait = notify_backoff_ms(backoff_ms, (int)attempts, randombytes_random());
+
+		if (r->retry_after_s && (uint64_t)r->retry_after_s * 1000 > wait)
+			wait = (uint64_t)r->retry_after_s * 1000;
+		if (now + wait > (uint64_t)created + ttl_ms) {
+			log_warnx("notify: %lld dead after %lld attempts: %s", (long long)r->id,
+				  (long long)attempts, r->error);
+			outbox_set_state(s, r->id, "dead", 0, r->error[0] ? r->error : "retries exhausted", r->status);
+			return OUTBOX_DEAD;
+		}
+		outbox_set_state(s, r->id, "retrying", (int64_t)(now + wait), r->error[0] ? r->error : "retry",
+				 r->status);
+		return OUTBOX_RETRYING;
+	}
+}
+
+/* ---- what the daemon reports ---- */
+
+int64_t
+outbox_next_at(struct store *s)
+{
+	sqlite3_stmt *q = store_prepare(s, "SELECT min(t) FROM (SELECT min(next_at) AS t FROM outbox WHERE "
+					   "state IN ('pending', 'retrying') UNION ALL SELECT min(due_at) FROM "
+					   "outbox WHERE state='open')");
+	int64_t next = -1;
+
+	if (q && sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
+		next = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return next;
+}
+
+void
+outbox_failing_routes(struct store *s, struct buf *out)
+{
+	sqlite3_stmt *q = store_prepare(s, "SELECT o.customer, o.route, o.transport, o.destination, "
+					      "o.last_error FROM outbox o JOIN (SELECT max(id) AS id FROM outbox "
+					      "WHERE attempts>0 GROUP BY customer, route, transport, destination) l "
+					      "ON o.id=l.id WHERE o.state IN ('retrying','failed','dead') "
+					      "ORDER BY o.id DESC LIMIT 10");
+
+	if (q == NULL)
+		return;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *cu = (const char *)sqlite3_column_text(q, 0);
+		const char *why = (const char *)sqlite3_column_text(q, 4);
+
+		buf_printf(out, "%s%s%s%s %s %s: %s", out->len ? "; " : "", cu && *cu ? cu : "",
+			   cu && *cu ? "/" : "", (const char *)sqlite3_column_text(q, 1),
+			   (const char *)sqlite3_column_text(q, 2), esc_name((const char *)sqlite3_column_text(q, 3)),
+			   why ? esc_name(why) : "no answer");
+	}
+	sqlite3_finalize(q);
+}
+
+void
+outbox_count_states(struct store *s, struct notifier_stats *ret)
+{
+	sqlite3_stmt *q = store_prepare(s, "SELECT state, count(*) FROM outbox GROUP BY state");
+
+	while (q && sqlite3_step(q) == SQLITE_ROW) {
+		const char *st = (const char *)sqlite3_column_text(q, 0);
+		int64_t c = sqlite3_column_int64(q, 1);
+
+		if (st == NULL)
+			continue;
+		if (strcmp(st, "open") == 0)
+			ret->open = c;
+		else if (strcmp(st, "pending") == 0)
+			ret->pending = c;
+		else if (strcmp(st, "sending") == 0)
+			ret->sending = c;
+		else if (strcmp(st, "retrying") == 0)
+			ret->retrying = c;
+		else if (strcmp(st, "sent") == 0)
+			ret->sent = c;
+		else if (strcmp(st, "failed") == 0)
+			ret->failed = c;
+		else if (strcmp(st, "dead") == 0)
+			ret->dead = c;
+	}
+	sqlite3_finalize(q);
+}
+
+void
+outbox_requeue_sending(struct store *s)
+{
+	sqlite3_stmt *q = store_prepare(s, "UPDATE outbox SET state='pending' WHERE state='sending'");
+
+	if (q) {
+		sqlite3_step(q);
+		sqlite3_finalize(q);
+	}
+}
