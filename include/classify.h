@@ -69,6 +69,7 @@ struct classify_input {
 	bool php_head;          /* first bytes say PHP */
 	bool in_upload_dir;     /* product upload dirs, or uploads/images/cache/tmp */
 	bool in_product_upload_dir; /* of those, one the product set names */
+	bool in_staging_dir;    /* where the product's updater unpacks (staging_dirs) */
 };
 
 struct verdict {

@@ -385,7 +385,13 @@ classify_change(const struct classify_input *in, struct verdict *out)
 		}
 		goto sev;
 	}
-	if (in->known == KNOWN_OTHER_VERSION) {
+	if (in->in_staging_dir && (in->known == KNOWN_OTHER_VERSION || in->known == KNOWN_ELSEWHERE)) {
+		/* the updater unpacks a theme or plugin there and moves it
+		 * into place seconds later: that install is what counts */
+		out->kind = VERDICT_NEW;
+		snprintf(out->reason, sizeof(out->reason),
+			 "known content unpacked into %s's staging folder by its updater", prod);
+	} else if (in->known == KNOWN_OTHER_VERSION) {
 		out->kind = in->other_rank > in->version_rank ? VERDICT_UPDATE : VERDICT_DOWNGRADE;
 		snprintf(out->reason, sizeof(out->reason), "a file of %s %s (installed: %s)", prod,
 			 in->other_version ? in->other_version : "?", ver);

@@ -1108,6 +1108,7 @@ judge(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
 	ci.php_head = have_sha && classify_php_head(res->head, res->headlen);
 	ci.in_product_upload_dir = p && ident_in_dirs(p->upload_dirs, irel, ilen);
 	ci.in_upload_dir = ci.in_product_upload_dir || classify_generic_upload_dir(relpath, rlen);
+	ci.in_staging_dir = p && ident_in_dirs(p->staging_dirs, irel, ilen);
 	classify_change(&ci, &J->vd);
 	code = ident_is_code(relpath, rlen) || ci.php_head;
 	if (res && res->status == HASH_SYMLINK && change != CHANGE_DELETED) {

@@ -148,6 +148,9 @@ static const char *const migrations[] = {
 	"CREATE TABLE analysis(sha256 BLOB PRIMARY KEY, rules_version TEXT NOT NULL,"
 	"  verdict INTEGER NOT NULL, findings TEXT NOT NULL, analysed_at INTEGER NOT NULL)"
 	"  WITHOUT ROWID;",
+	/* 9: where a product's updater unpacks what it installs (product.yaml
+	 * staging_dirs) */
+	"ALTER TABLE products ADD COLUMN staging_dirs TEXT;",
 };
 
 int

@@ -73,11 +73,16 @@ HP=$(cat "$D/hook.port")
 daemon_config "$D" \
 	"classify:" "  update_window: 1s" \
 	"customers:" "  alice:" "    webhook: {url: 'http://127.0.0.1:$HP/hook', secret: s3cret}"
+echo "# ${SECONDS}s: release ingested, stack up; the daemon's baseline"
 daemon_start "$D" || { fail "daemon start"; t_done; exit 1; }
+echo "# ${SECONDS}s: baseline done"
 check_eq "baseline: DokuWiki identified" "dokuwiki $VER" \
 	"$("$WSIDCTL" --db "$D/db/wsid.db" sites --json 2>/dev/null | $PY -c 'import json,sys
-for l in sys.stdin:
-    for i in json.loads(l).get("installations", []): print(i["product"], i["version"])' | head -1)"
+t = sys.stdin.read().strip()
+try: v = json.loads(t)
+except ValueError: v = [json.loads(l) for l in t.splitlines() if l.strip()]
+v = v if isinstance(v, list) else v.get("sites", v.get("installations", [v]))
+for i in v: print(i.get("product"), i.get("version"))' | head -1)"
 
 raised() { # events above info for alice since event id $1, one line each
 	events_json "$D" | $PY -c 'import json,sys
@@ -173,6 +178,7 @@ check_eq "the churn: zero events above info" "" "$(raised "$E0")"
 check "the churn: the pool's writes were seen and attributed" bash -c "[ \"\$(sqlite3 '$D/db/wsid.db' \"SELECT count(*) FROM events WHERE comm LIKE 'php-fpm%'\")\" -ge 1 ]"
 
 # ---- the attacks, written through the customer's php-fpm pool ----
+echo "# ${SECONDS}s: churn done"
 E1=$(lastid)
 gadget() { # gadget PATH MODE (reads the content on stdin)
 	curl -s -o /dev/null -w '%{http_code}' --data-urlencode "path=$1" --data-urlencode "mode=$2" \
@@ -184,7 +190,7 @@ attack() { # attack NAME PATH MODE: write, then wait for its event
 	[ "$code" = 200 ] || fail "$name: the pool's write answered $code"
 	# the event comes at once (the analysis takes a moment): at most 10 s
 	for _ in $(seq 1 100); do
-		[ "$(sqlite3 "$D/db/wsid.db" "SELECT count(*) FROM events WHERE id > $E1 AND CAST(path AS TEXT) = '$W/$path'")" != 0 ] && break
+		[ "$(sqlite3 "$D/db/wsid.db" "SELECT count(*) FROM events WHERE id > $E1 AND CAST(path AS TEXT) = '$path'")" != 0 ] && break
 		sleep 0.1
 	done
 	wsync "$D"
@@ -224,7 +230,7 @@ printf 'AddType application/x-httpd-php .jpg .png\n<FilesMatch "\\.(jpg|png)$">\
 check_eq "an .htaccess making .jpg executable: malicious, critical" "malicious $CRIT" "$(vsw data/media/.htaccess)"
 
 check "the webhook carried the attacks" bash -c "grep -c 'thumb.php\|banner.png\|photo.jpg\|user.ini' '$D/hook.log' | grep -qv '^0$'"
-echo "# events above info after the attacks:"
+echo "# ${SECONDS}s: attacks done; events above info after them:"
 raised "$E1" | sed 's/^/#   /'
 
 pids="$WEBSTACK_NGINX_PID $WEBSTACK_FPM_PID"

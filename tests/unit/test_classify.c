@@ -167,6 +167,41 @@ test_analyse_wanted(void)
 	T_OK(!classify_media_name("a/b.jpeg.php", 12));
 }
 
+/* WordPress unpacks a theme into wp-content/upgrade/ and moves it seconds
+ * later: known content there is the updater's, not foreign */
+static void
+test_staging(void)
+{
+	struct classify_input in = { 0 };
+	struct verdict out;
+	const char *p = "wp-content/upgrade/twentytwenty-x1/functions.php";
+
+	in.change = CHANGE_CREATED;
+	in.relpath = p;
+	in.rlen = strlen(p);
+	in.in_installation = true;
+	in.known = KNOWN_ELSEWHERE;
+	in.in_staging_dir = true;
+	classify_change(&in, &out);
+	T_EQ_INT(out.kind, VERDICT_NEW);
+	T_EQ_INT(out.severity, SEV_INFO);
+	in.known = KNOWN_OTHER_VERSION; /* a core update unpacked */
+	classify_change(&in, &out);
+	T_EQ_INT(out.kind, VERDICT_NEW);
+	in.known = KNOWN_NONE; /* unknown code there: new, and analysed */
+	classify_change(&in, &out);
+	T_EQ_INT(out.kind, VERDICT_NEW);
+	T_OK(classify_analyse_wanted(p, strlen(p), false, false, out.kind));
+	in.known_bad = true;
+	classify_change(&in, &out);
+	T_EQ_INT(out.kind, VERDICT_MALICIOUS);
+	in.known_bad = false;
+	in.in_staging_dir = false; /* the same elsewhere */
+	in.known = KNOWN_ELSEWHERE;
+	classify_change(&in, &out);
+	T_EQ_INT(out.kind, VERDICT_FOREIGN);
+}
+
 int
 main(void)
 {
@@ -175,5 +210,6 @@ main(void)
 	T_RUN(test_by_name);
 	T_RUN(test_inert);
 	T_RUN(test_analyse_wanted);
+	T_RUN(test_staging);
 	T_DONE();
 }
