@@ -204,20 +204,24 @@ dir_component_in(const char *relpath, size_t len, const char *const *names, size
 	return false;
 }
 
-static const char *const upload_names[] = { "uploads", "upload", "images" };
-static const char *const cache_names[] = { "cache", "tmp", "temp" };
+/* uploads/ is where users' files go; the others are also names of code
+ * folders (MediaWiki's includes/upload/, DokuWiki's lib/images/ with its
+ * index.php) or where applications write code (compiled templates) */
+static const char *const upload_names[] = { "uploads" };
+static const char *const weak_names[] = { "upload", "images", "cache", "tmp", "temp" };
 
 bool
 classify_generic_upload_dir(const char *relpath, size_t len)
 {
 	return dir_component_in(relpath, len, upload_names, ARRAY_SIZE(upload_names)) ||
-	       dir_component_in(relpath, len, cache_names, ARRAY_SIZE(cache_names));
+	       dir_component_in(relpath, len, weak_names, ARRAY_SIZE(weak_names));
 }
 
 bool
 classify_generic_cache_dir(const char *relpath, size_t len)
 {
-	return dir_component_in(relpath, len, cache_names, ARRAY_SIZE(cache_names));
+	return dir_component_in(relpath, len, weak_names, ARRAY_SIZE(weak_names)) &&
+	       !dir_component_in(relpath, len, upload_names, ARRAY_SIZE(upload_names));
 }
 
 static bool
@@ -254,18 +258,30 @@ classify_inert_name(const char *relpath, size_t len)
 	static const char *const stems[] = { "copying", "license", "licence", "readme", "changelog",
 					     "changes", "authors", "credits", "notice", "copyright",
 					     "install", "news", "history", "contributing" };
+	static const char *const inside[] = { "license", "licence", "copying", "readme" };
 	size_t blen, i;
 	const char *b = basename_of(relpath, len, &blen);
 
 	if (classify_media_name(relpath, len) || ext_in(relpath, len, exts, ARRAY_SIZE(exts)))
 		return true;
+	if (classify_is_code_name(b, blen))
+		return false;
 	/* COPYING, LICENSE, README.md, CHANGELOG-1.x: documents, by name */
 	for (i = 0; i < ARRAY_SIZE(stems); i++) {
 		size_t sl = strlen(stems[i]);
 
 		if (blen >= sl && strncasecmp(b, stems[i], sl) == 0 &&
 		    (blen == sl || b[sl] == '.' || b[sl] == '-' || b[sl] == '_'))
-			return !classify_is_code_name(b, blen);
+			return true;
+	}
+	/* GPL-LICENSE, MIT-LICENSE, README-ja */
+	for (i = 0; i < ARRAY_SIZE(inside); i++) {
+		size_t il = strlen(inside[i]), k;
+
+		for (k = 1; k + il <= blen; k++)
+			if ((b[k - 1] == '-' || b[k - 1] == '_' || b[k - 1] == '.') &&
+			    strncasecmp(b + k, inside[i], il) == 0)
+				return true;
 	}
 	return false;
 }
@@ -343,10 +359,9 @@ classify_change(const struct classify_input *in, struct verdict *out)
 			why = in->known == KNOWN_ELSEWHERE || in->known == KNOWN_OTHER_VERSION
 				      ? "a known release file copied into a directory meant for uploads"
 				      : "executable code in a directory meant for uploads or caches";
-			/* applications write code into their caches (compiled
-			 * templates): there the place alone does not decide */
-			by_name = !in->in_product_upload_dir && classify_generic_cache_dir(in->relpath, in->rlen) &&
-				  !dir_component_in(in->relpath, in->rlen, upload_names, ARRAY_SIZE(upload_names));
+			/* a folder name that code folders and caches have too:
+			 * there the place alone does not decide */
+			by_name = !in->in_product_upload_dir && classify_generic_cache_dir(in->relpath, in->rlen);
 		} else if (classify_double_ext(in->relpath, in->rlen)) {
 			why = "executable code disguised with a double extension";
 			by_name = true; /* getID3's module.audio.mp3.php */

@@ -22,7 +22,7 @@ DW=$(fixture_tree dokuwiki) || { fail "fixture dokuwiki"; t_done; exit 1; }
 X=$FIXTURE_CACHE/x-dokuwiki
 PY=/usr/bin/python3
 CUID=2001 # the customer's uid: the files' owner and its php-fpm pool's user
-PORT=$((20000 + $$ % 20000))
+PORT=$(webstack_free_port)
 B=http://127.0.0.1:$PORT
 W=$D/m/vhosts/alice/httpdocs
 

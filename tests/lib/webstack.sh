@@ -10,6 +10,7 @@
 #   webstack_start DIR                    writes the configuration into DIR, starts
 #                                         php-fpm and nginx, waits for every port
 #   webstack_stop                         stops both (by pid), waits for them
+#   webstack_free_port                    a free port on 127.0.0.1
 #
 # WEBSTACK_GADGET=FILE (set before webstack_start): every server also runs the
 # PHP script FILE, kept outside the webspaces, at /__gadget, in the customer's
@@ -161,7 +162,13 @@ webstack_stop_pid() {
 webstack_stop() {
 	webstack_stop_pid "$WEBSTACK_NGINX_PID"
 	webstack_stop_pid "$WEBSTACK_FPM_PID"
-	WEBSTACK_NGINX_PID= WEBSTACK_FPM_PID=
+	WEBSTACK_NGINX_PID=''
+	WEBSTACK_FPM_PID=''
+}
+
+# webstack_free_port: a TCP port on 127.0.0.1 free right now
+webstack_free_port() {
+	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # webstack_children PID: the pids of a server's workers (for checks that a

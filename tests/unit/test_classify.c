@@ -69,6 +69,8 @@ test_names(void)
 	T_OK(classify_generic_upload_dir("app/cache/x.php", 15));
 	T_OK(classify_generic_cache_dir("app/tmp/x.php", 13));
 	T_OK(!classify_generic_cache_dir("wp-content/uploads/x.php", 24));
+	T_OK(classify_generic_cache_dir("wiki/includes/upload/UploadBase.php", 35));
+	T_OK(classify_generic_cache_dir("doku/lib/images/smileys/index.php", 33));
 	T_OK(classify_php_head((const unsigned char *)"\xef\xbb\xbf  <?php x", 12));
 	T_OK(classify_php_head((const unsigned char *)"<?= 1", 5));
 	T_OK(!classify_php_head((const unsigned char *)"GIF89a", 6));
@@ -123,6 +125,15 @@ test_by_name(void)
 	T_OK(!o.by_name);
 	o = vd("site/uploads/cache/x.php", KNOWN_NONE, true, false, true);
 	T_OK(!o.by_name);
+	/* MediaWiki's includes/upload/, DokuWiki's lib/images/: code folders */
+	o = vd("wiki/includes/upload/UploadBase.php", KNOWN_NONE, true, false, true);
+	T_EQ_INT(o.kind, VERDICT_SUSPICIOUS);
+	T_OK(o.by_name);
+	o = vd("doku/lib/images/smileys/index.php", KNOWN_NONE, true, false, true);
+	T_OK(o.by_name);
+	/* ... while MediaWiki's set names images/ for uploads */
+	o = vd("images/a/ab/x.php", KNOWN_NONE, true, true, true);
+	T_OK(!o.by_name);
 	o = vd("custom.php", KNOWN_NONE, false, false, true);
 	T_EQ_INT(o.kind, VERDICT_NEW);
 	T_OK(!o.by_name);
@@ -142,6 +153,9 @@ test_inert(void)
 	T_EQ_INT(vd("x/license.php", KNOWN_ELSEWHERE, false, false, true).kind, VERDICT_FOREIGN);
 	T_OK(classify_inert_name("a/COPYING", 9));
 	T_OK(classify_inert_name("a/CHANGELOG-1.x", 15));
+	T_OK(classify_inert_name("jquery.i18n/GPL-LICENSE", 23));
+	T_OK(!classify_inert_name("a/license-check.php", 19));
+	T_OK(!classify_inert_name("a/licensed", 10));
 	T_OK(!classify_inert_name("a/install.php", 13));
 	T_OK(!classify_inert_name("a/app.js", 8));
 }
