@@ -585,6 +585,7 @@ product_meta_free(struct product_meta *m)
 	free(m->version_pattern);
 	free(m->upload_dirs);
 	free(m->staging_dirs);
+	memset(m, 0, sizeof(*m)); /* freed again by the caller after a parse error */
 }
 
 static int
