@@ -1453,7 +1453,8 @@ analysis_judge(struct engine *e, const char *relpath, size_t rlen, const struct 
 		/* a name alone does not decide: code that does nothing found and
 		 * that the web server would not run by its name, or a release's
 		 * own .htaccess elsewhere, is no alarm */
-		if ((k == VERDICT_SUSPICIOUS || k == VERDICT_FOREIGN) && (J->vd.by_name || !web_runs_name(relpath, rlen))) {
+		if ((k == VERDICT_SUSPICIOUS || k == VERDICT_FOREIGN) &&
+		    (J->vd.by_name || !web_runs_name(relpath, rlen))) {
 			char was[sizeof(J->vd.reason)];
 
 			memcpy(was, J->vd.reason, sizeof(was));
