@@ -68,11 +68,17 @@ struct classify_input {
 	bool trusted;           /* marked trusted by the admin */
 	bool php_head;          /* first bytes say PHP */
 	bool in_upload_dir;     /* product upload dirs, or uploads/images/cache/tmp */
+	bool in_product_upload_dir; /* of those, one the product set names */
+	bool in_staging_dir;    /* where the product's updater unpacks (staging_dirs) */
 };
 
 struct verdict {
 	enum verdict_kind kind;
 	enum severity severity;
+	/* the verdict rests on the name or the place alone (a double extension,
+	 * a dot name, a cache directory): content that the analysis finds
+	 * nothing in clears it */
+	bool by_name;
 	char reason[320];
 };
 
@@ -90,7 +96,18 @@ enum severity verdict_default_severity(enum verdict_kind v);
 bool classify_is_code_name(const char *relpath, size_t len);
 bool classify_double_ext(const char *relpath, size_t len); /* x.jpg.php */
 bool classify_hidden_code(const char *relpath, size_t len); /* .x.php */
-bool classify_generic_upload_dir(const char *relpath, size_t len);
+bool classify_generic_upload_dir(const char *relpath, size_t len); /* lower case only */
+bool classify_generic_cache_dir(const char *relpath, size_t len); /* cache, tmp, temp */
 bool classify_php_head(const unsigned char *head, size_t n);
+/* images and icons: what an upload form takes, and where PHP hides behind a
+ * header (included by .user.ini, .htaccess or a vulnerable include) */
+bool classify_media_name(const char *relpath, size_t len);
+/* licences, read-mes, text, images, fonts, translations: known content of
+ * another product there is no evidence of anything */
+bool classify_inert_name(const char *relpath, size_t len);
+/* whether the content of a change so judged is analysed (analyse.h): code by
+ * name or first bytes that is no release's, and images wherever stored */
+bool classify_analyse_wanted(const char *relpath, size_t len, bool php_head, bool php_inside,
+			     enum verdict_kind v);
 
 #endif

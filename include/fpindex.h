@@ -37,6 +37,7 @@ struct fp_product {
 	char *version_file;    /* relpath holding a version claim, or NULL */
 	char *version_pattern; /* POSIX ERE; group 1 is the version, or NULL */
 	char *upload_dirs;     /* comma-separated relpaths, or NULL */
+	char *staging_dirs;    /* where its updater unpacks releases: comma-separated, or NULL */
 	uint32_t nslots;
 	struct fp_version **by_slot; /* nslots entries; NULL where a slot is free */
 	struct fp_version *versions; /* sorted by rank (oldest first) */

@@ -45,6 +45,7 @@ struct hash_result {
 	uint64_t nlink;
 	uint8_t head[32]; /* first bytes of the content (PHP detection) */
 	uint8_t headlen;
+	bool php_tag; /* "<?php" or "<?=" somewhere in the content (PHP behind an image header) */
 };
 
 const char *hash_status_name(enum hash_status s);

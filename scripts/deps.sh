@@ -19,6 +19,10 @@ test) pkgs="$pkgs python3 python3-aiosmtpd e2fsprogs util-linux procps psmisc sy
       # (scripts/fixtures.sh), since installing them starts their services
       # npm fetches real release archives and the webhook libraries the
       # tests verify with (node runs them; Debian's nodejs comes with npm)
+      # a real web stack for tests/integration/webapp.sh (tests/lib/webstack.sh
+      # runs its own nginx and php-fpm on 127.0.0.1; the packages' services
+      # are not started: see the install below)
+      pkgs="$pkgs nginx-light php-fpm php-xml php-gd"
       command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
       command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
       # Debian's default MTA with its stock configuration, the relay the mail
@@ -53,5 +57,13 @@ fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >/dev/null || apt-get update
+# no service a package brings is started (nginx would take port 80): a
+# policy-rc.d that denies, unless the machine has one
+policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	policy=/usr/sbin/policy-rc.d
+	printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy"
+	trap 'rm -f "$policy"' EXIT
+fi
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing >/dev/null

@@ -182,10 +182,12 @@ classify_hidden_code(const char *relpath, size_t len)
 	return classify_is_code_name(b, blen);
 }
 
-bool
-classify_generic_upload_dir(const char *relpath, size_t len)
+/* whether a directory component of relpath (not the file's own name) is one
+ * of names, compared exactly: an application's upload folders are lower case,
+ * a class folder (SimplePie's Cache/) is not one */
+static bool
+dir_component_in(const char *relpath, size_t len, const char *const *names, size_t nnames)
 {
-	static const char *const dirs[] = { "uploads", "upload", "images", "cache", "tmp", "temp" };
 	size_t i = 0, start, k;
 
 	while (i < len) {
@@ -194,11 +196,108 @@ classify_generic_upload_dir(const char *relpath, size_t len)
 			i++;
 		if (i >= len)
 			break; /* the last component is the file itself */
-		for (k = 0; k < sizeof(dirs) / sizeof(dirs[0]); k++)
-			if (i - start == strlen(dirs[k]) && strncasecmp(relpath + start, dirs[k], i - start) == 0)
+		for (k = 0; k < nnames; k++)
+			if (i - start == strlen(names[k]) && strncmp(relpath + start, names[k], i - start) == 0)
 				return true;
 		i++;
 	}
+	return false;
+}
+
+/* uploads/ is where users' files go; the others are also names of code
+ * folders (MediaWiki's includes/upload/, DokuWiki's lib/images/ with its
+ * index.php) or where applications write code (compiled templates) */
+static const char *const upload_names[] = { "uploads" };
+static const char *const weak_names[] = { "upload", "images", "cache", "tmp", "temp" };
+
+bool
+classify_generic_upload_dir(const char *relpath, size_t len)
+{
+	return dir_component_in(relpath, len, upload_names, ARRAY_SIZE(upload_names)) ||
+	       dir_component_in(relpath, len, weak_names, ARRAY_SIZE(weak_names));
+}
+
+bool
+classify_generic_cache_dir(const char *relpath, size_t len)
+{
+	return dir_component_in(relpath, len, weak_names, ARRAY_SIZE(weak_names)) &&
+	       !dir_component_in(relpath, len, upload_names, ARRAY_SIZE(upload_names));
+}
+
+static bool
+ext_in(const char *relpath, size_t len, const char *const *exts, size_t n)
+{
+	size_t blen, i;
+	const char *b = basename_of(relpath, len, &blen);
+
+	for (i = 0; i < n; i++) {
+		size_t el = strlen(exts[i]);
+
+		if (blen > el && strncasecmp(b + blen - el, exts[i], el) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool
+classify_media_name(const char *relpath, size_t len)
+{
+	static const char *const exts[] = { ".jpg", ".jpeg", ".jpe", ".png", ".gif", ".ico", ".bmp",
+					    ".webp", ".tif", ".tiff" };
+
+	return ext_in(relpath, len, exts, ARRAY_SIZE(exts));
+}
+
+bool
+classify_inert_name(const char *relpath, size_t len)
+{
+	static const char *const exts[] = { ".txt", ".md", ".rst", ".html", ".htm", ".xml", ".csv",
+					    ".po", ".pot", ".mo", ".svg", ".woff", ".woff2", ".ttf",
+					    ".eot", ".otf", ".mp3", ".ogg", ".wav", ".mp4", ".webm",
+					    ".pdf", ".xcf", ".psd" };
+	static const char *const stems[] = { "copying", "license", "licence", "readme", "changelog",
+					     "changes", "authors", "credits", "notice", "copyright",
+					     "install", "news", "history", "contributing" };
+	static const char *const inside[] = { "license", "licence", "copying", "readme" };
+	size_t blen, i;
+	const char *b = basename_of(relpath, len, &blen);
+
+	if (classify_media_name(relpath, len) || ext_in(relpath, len, exts, ARRAY_SIZE(exts)))
+		return true;
+	if (classify_is_code_name(b, blen))
+		return false;
+	/* COPYING, LICENSE, README.md, CHANGELOG-1.x: documents, by name */
+	for (i = 0; i < ARRAY_SIZE(stems); i++) {
+		size_t sl = strlen(stems[i]);
+
+		if (blen >= sl && strncasecmp(b, stems[i], sl) == 0 &&
+		    (blen == sl || b[sl] == '.' || b[sl] == '-' || b[sl] == '_'))
+			return true;
+	}
+	/* GPL-LICENSE, MIT-LICENSE, README-ja */
+	for (i = 0; i < ARRAY_SIZE(inside); i++) {
+		size_t il = strlen(inside[i]), k;
+
+		for (k = 1; k + il <= blen; k++)
+			if ((b[k - 1] == '-' || b[k - 1] == '_' || b[k - 1] == '.') &&
+			    strncasecmp(b + k, inside[i], il) == 0)
+				return true;
+	}
+	return false;
+}
+
+bool
+classify_analyse_wanted(const char *relpath, size_t len, bool php_head, bool php_inside, enum verdict_kind v)
+{
+	bool judged_unknown = v == VERDICT_NEW || v == VERDICT_CHANGED_UNKNOWN || v == VERDICT_TAMPERED ||
+			      v == VERDICT_FOREIGN || v == VERDICT_SUSPICIOUS;
+
+	if (classify_is_code_name(relpath, len) || php_head)
+		return judged_unknown;
+	/* an image is data until PHP shows in it: then what it does decides,
+	 * in an upload folder (ignored) as anywhere */
+	if (classify_media_name(relpath, len) && php_inside)
+		return judged_unknown || v == VERDICT_IGNORED;
 	return false;
 }
 
@@ -225,6 +324,7 @@ void
 classify_change(const struct classify_input *in, struct verdict *out)
 {
 	bool code = classify_is_code_name(in->relpath, in->rlen) || in->php_head;
+	bool inert = classify_inert_name(in->relpath, in->rlen);
 	const char *prod = in->product ? in->product : "the installation";
 	const char *ver = in->version ? in->version : "?";
 
@@ -253,19 +353,28 @@ classify_change(const struct classify_input *in, struct verdict *out)
 	}
 	if (code && !in->trusted && in->known != KNOWN_RELEASE) {
 		const char *why = NULL;
+		bool by_name = false;
 
-		if (in->in_upload_dir)
+		if (in->in_upload_dir) {
 			why = in->known == KNOWN_ELSEWHERE || in->known == KNOWN_OTHER_VERSION
 				      ? "a known release file copied into a directory meant for uploads"
 				      : "executable code in a directory meant for uploads or caches";
-		else if (classify_double_ext(in->relpath, in->rlen))
+			/* a folder name that code folders and caches have too:
+			 * there the place alone does not decide */
+			by_name = !in->in_product_upload_dir && classify_generic_cache_dir(in->relpath, in->rlen);
+		} else if (classify_double_ext(in->relpath, in->rlen)) {
 			why = "executable code disguised with a double extension";
-		else if (classify_hidden_code(in->relpath, in->rlen))
+			by_name = true; /* getID3's module.audio.mp3.php */
+		} else if (classify_hidden_code(in->relpath, in->rlen)) {
 			why = "hidden executable code (name starts with a dot)";
-		else if (in->php_head && !classify_is_code_name(in->relpath, in->rlen))
+			by_name = true; /* .php-cs-fixer.dist.php */
+		} else if (in->php_head && !classify_is_code_name(in->relpath, in->rlen)) {
 			why = "PHP code in a file whose name does not say so";
+			by_name = true; /* conf/plugins.local.php.bak */
+		}
 		if (why) {
 			out->kind = VERDICT_SUSPICIOUS;
+			out->by_name = by_name;
 			snprintf(out->reason, sizeof(out->reason), "%s", why);
 			goto sev;
 		}
@@ -291,17 +400,28 @@ classify_change(const struct classify_input *in, struct verdict *out)
 		}
 		goto sev;
 	}
-	if (in->known == KNOWN_OTHER_VERSION) {
+	if (in->in_staging_dir && (in->known == KNOWN_OTHER_VERSION || in->known == KNOWN_ELSEWHERE)) {
+		/* the updater unpacks a theme or plugin there and moves it
+		 * into place seconds later: that install is what counts */
+		out->kind = VERDICT_NEW;
+		snprintf(out->reason, sizeof(out->reason),
+			 "known content unpacked into %s's staging folder by its updater", prod);
+	} else if (in->known == KNOWN_OTHER_VERSION) {
 		out->kind = in->other_rank > in->version_rank ? VERDICT_UPDATE : VERDICT_DOWNGRADE;
 		snprintf(out->reason, sizeof(out->reason), "a file of %s %s (installed: %s)", prod,
 			 in->other_version ? in->other_version : "?", ver);
-	} else if (in->known == KNOWN_ELSEWHERE && !in->trusted) {
+	} else if (in->known == KNOWN_ELSEWHERE && !in->trusted && (code || !inert)) {
 		out->kind = VERDICT_FOREIGN;
 		snprintf(out->reason, sizeof(out->reason),
 			 "known content of another product, version or place");
 	} else if (in->in_upload_dir && !code) {
 		out->kind = VERDICT_IGNORED;
 		snprintf(out->reason, sizeof(out->reason), "not code, in a directory meant for uploads");
+	} else if (in->known == KNOWN_ELSEWHERE && !in->trusted) {
+		/* a licence, a read-me or an image another product ships too */
+		out->kind = in->change == CHANGE_MODIFIED ? VERDICT_CHANGED_UNKNOWN : VERDICT_NEW;
+		snprintf(out->reason, sizeof(out->reason),
+			 "a document or image that another product or place has too (no evidence of anything)");
 	} else if (in->change == CHANGE_CREATED || in->change == CHANGE_BASELINE ||
 		   in->change == CHANGE_RENAMED) {
 		out->kind = VERDICT_NEW;

@@ -422,13 +422,6 @@ an_defer_free(struct an_defer *d)
 	}
 }
 
-static bool
-analysis_verdict_applies(enum verdict_kind v)
-{
-	return v == VERDICT_NEW || v == VERDICT_CHANGED_UNKNOWN || v == VERDICT_TAMPERED ||
-	       v == VERDICT_FOREIGN || v == VERDICT_SUSPICIOUS;
-}
-
 /* the names a web server hands to PHP as they are (.htaccess or .user.ini
  * can add others: those are analysed themselves) */
 static bool
@@ -512,7 +505,6 @@ void
 analysis_judge(struct engine *e, const char *relpath, size_t rlen, const struct hash_result *res,
 	       bool code_by_name, struct judgement *J)
 {
-	bool code = code_by_name || classify_php_head(res->head, res->headlen);
 	enum verdict_kind k = J->vd.kind;
 	char sum[sizeof(J->vd.reason)];
 
@@ -523,7 +515,9 @@ analysis_judge(struct engine *e, const char *relpath, size_t rlen, const struct 
 		snprintf(J->vd.reason, sizeof(J->vd.reason), "an empty file (no evidence of anything)");
 		return;
 	}
-	if (e->o.an == NULL || !code || !analysis_verdict_applies(k) || res->size == 0)
+	if (e->o.an == NULL || res->size == 0 ||
+	    !classify_analyse_wanted(relpath, rlen, code_by_name || classify_php_head(res->head, res->headlen),
+				     res->php_tag, k))
 		return;
 	J->an_wanted = true;
 	if (e->o.an_max_size && res->size > e->o.an_max_size) {
@@ -552,7 +546,8 @@ analysis_judge(struct engine *e, const char *relpath, size_t rlen, const struct 
 		/* a name alone does not decide: code that does nothing found and
 		 * that the web server would not run by its name, or a release's
 		 * own .htaccess elsewhere, is no alarm */
-		if ((k == VERDICT_SUSPICIOUS || k == VERDICT_FOREIGN) && !web_runs_name(relpath, rlen)) {
+		if ((k == VERDICT_SUSPICIOUS || k == VERDICT_FOREIGN) &&
+		    (J->vd.by_name || !web_runs_name(relpath, rlen))) {
 			char was[sizeof(J->vd.reason)];
 
 			memcpy(was, J->vd.reason, sizeof(was));
@@ -593,7 +588,8 @@ analysis_defer(struct engine *e, struct webspace *w, const char *relpath, size_t
 
 	/* cheap checks first: a change that is no code costs nothing more */
 	if (e->o.an == NULL || res->status != HASH_OK || res->size == 0 ||
-	    (!ident_is_code(relpath, rlen) && !classify_php_head(res->head, res->headlen)))
+	    (!ident_is_code(relpath, rlen) && !classify_php_head(res->head, res->headlen) &&
+	     !(res->php_tag && classify_media_name(relpath, rlen))))
 		return false;
 	judge(e, w, relpath, rlen, change, res, 0, &J);
 	if (!J.an_wanted || J.an_have || (e->o.an_max_size && res->size > e->o.an_max_size))
@@ -746,6 +742,7 @@ analysis_rejudge(struct engine *e)
 
 		if (w && state_file_get(e->st, ws, path, len, &row) == 0 && row.has_sha) {
 			res_from_row(w, &row, path, &res);
+			res.php_tag = true; /* analysed before: an image among them held PHP */
 			if (analysis_defer(e, w, path, len, CHANGE_RECLASSIFIED, &res, 0, "rules", false))
 				n++;
 		}

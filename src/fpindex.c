@@ -148,8 +148,8 @@ fpindex_load(struct store *s, struct fpindex **ret)
 	size_t i, j;
 	int rc;
 
-	st = store_prepare(s, "SELECT id, name, kind, version_file, version_pattern, upload_dirs "
-			      "FROM products ORDER BY name");
+	st = store_prepare(s, "SELECT id, name, kind, version_file, version_pattern, upload_dirs, "
+			      "staging_dirs FROM products ORDER BY name");
 	if (st == NULL)
 		goto fail;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -164,6 +164,7 @@ fpindex_load(struct store *s, struct fpindex **ret)
 		p->version_file = col_strdup(st, 3);
 		p->version_pattern = col_strdup(st, 4);
 		p->upload_dirs = col_strdup(st, 5);
+		p->staging_dirs = col_strdup(st, 6);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) /* a read error: never a partial index */
@@ -242,6 +243,7 @@ fpindex_free(struct fpindex *idx)
 		free(p->version_file);
 		free(p->version_pattern);
 		free(p->upload_dirs);
+		free(p->staging_dirs);
 	}
 	free(idx->products);
 	free(idx);
@@ -572,7 +574,7 @@ build_free(struct build *b)
 
 /* product.yaml: flat "key: value" lines (a YAML subset), values optionally quoted */
 struct product_meta {
-	char *kind, *version_file, *version_pattern, *upload_dirs;
+	char *kind, *version_file, *version_pattern, *upload_dirs, *staging_dirs;
 };
 
 static void
@@ -582,6 +584,8 @@ product_meta_free(struct product_meta *m)
 	free(m->version_file);
 	free(m->version_pattern);
 	free(m->upload_dirs);
+	free(m->staging_dirs);
+	memset(m, 0, sizeof(*m)); /* freed again by the caller after a parse error */
 }
 
 static int
@@ -650,11 +654,13 @@ product_meta_parse(const char *path, struct product_meta *m, char *err, size_t e
 			dst = &m->version_pattern;
 		else if (strcmp(line, "upload_dirs") == 0)
 			dst = &m->upload_dirs;
+		else if (strcmp(line, "staging_dirs") == 0)
+			dst = &m->staging_dirs;
 		else if (strcmp(line, "name") == 0)
 			continue;
 		else {
 			snprintf(err, errsz, "%s:%zu: unknown key '%s' (expected kind, version_file, "
-				 "version_pattern, upload_dirs)", path, lineno, esc_name(line));
+				 "version_pattern, upload_dirs, staging_dirs)", path, lineno, esc_name(line));
 			r = -EINVAL;
 			goto out;
 		}
@@ -872,10 +878,11 @@ build_product(struct store *s, const char *dir, const char *product,
 			goto out;
 		in_tx = true;
 	}
-	st = store_prepare(s, "INSERT INTO products(name, kind, version_file, version_pattern, upload_dirs) "
-			      "VALUES(?1, coalesce(?2, 'core'), ?3, ?4, ?5) ON CONFLICT(name) DO UPDATE SET "
-			      "kind=coalesce(?2, kind), version_file=coalesce(?3, version_file), "
-			      "version_pattern=coalesce(?4, version_pattern), upload_dirs=coalesce(?5, upload_dirs)");
+	st = store_prepare(s, "INSERT INTO products(name, kind, version_file, version_pattern, upload_dirs, "
+			      "staging_dirs) VALUES(?1, coalesce(?2, 'core'), ?3, ?4, ?5, ?6) ON CONFLICT(name) DO "
+			      "UPDATE SET kind=coalesce(?2, kind), version_file=coalesce(?3, version_file), "
+			      "version_pattern=coalesce(?4, version_pattern), upload_dirs=coalesce(?5, upload_dirs), "
+			      "staging_dirs=coalesce(?6, staging_dirs)");
 	if (st == NULL) {
 		r = -EIO;
 		goto out;
@@ -885,6 +892,7 @@ build_product(struct store *s, const char *dir, const char *product,
 	sqlite3_bind_text(st, 3, meta.version_file, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, meta.version_pattern, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, meta.upload_dirs, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, meta.staging_dirs, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		r = -EIO;
 		goto out;
@@ -1546,6 +1554,7 @@ fpindex_product_yaml(const struct fp_product *p, struct buf *out)
 	yaml_kv(out, "version_file", p->version_file);
 	yaml_kv(out, "version_pattern", p->version_pattern);
 	yaml_kv(out, "upload_dirs", p->upload_dirs);
+	yaml_kv(out, "staging_dirs", p->staging_dirs);
 }
 
 void

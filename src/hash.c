@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -242,11 +243,47 @@ fill_stat(struct hash_result *r, const struct stat *st)
 	r->ctime_ns = stat_ctime_ns(st);
 }
 
+/* "<?php" (any case) or "<?=" in p[0..n); seam holds the last 4 bytes of the
+ * previous chunk (zeros at first), so a tag across two chunks is found */
+static bool
+php_tag_at(const uint8_t *q, size_t left)
+{
+	if (left >= 3 && q[2] == '=')
+		return true;
+	return left >= 5 && strncasecmp((const char *)q + 2, "php", 3) == 0;
+}
+
+static bool
+php_tag_scan(uint8_t seam[4], const uint8_t *p, size_t n)
+{
+	uint8_t join[8];
+	size_t k = n < 4 ? n : 4, i;
+	const uint8_t *q = p;
+
+	memcpy(join, seam, 4);
+	memcpy(join + 4, p, k);
+	for (i = 0; i + 1 < 4 + k; i++)
+		if (join[i] == '<' && join[i + 1] == '?' && i < 4 && php_tag_at(join + i, 4 + k - i))
+			return true;
+	while ((q = memmem(q, n - (size_t)(q - p), "<?", 2)) != NULL) {
+		if (php_tag_at(q, n - (size_t)(q - p)))
+			return true;
+		q++;
+	}
+	if (n >= 4) {
+		memcpy(seam, p + n - 4, 4);
+	} else {
+		memmove(seam, seam + n, 4 - n);
+		memcpy(seam + 4 - n, p, n);
+	}
+	return false;
+}
+
 void
 hash_fd(int fd, uint64_t max_size, const struct stat *expect, struct hash_result *ret)
 {
 	/* per call, nothing thread-local: threads come and go (scans, pools) */
-	uint8_t chunk[HASH_CHUNK];
+	uint8_t chunk[HASH_CHUNK], seam[4] = { 0 };
 	EVP_MD_CTX *md = NULL;
 	struct stat st, st2;
 	uint64_t off = 0;
@@ -305,6 +342,8 @@ hash_fd(int fd, uint64_t max_size, const struct stat *expect, struct hash_result
 			ret->headlen = (uint8_t)((size_t)n < sizeof(ret->head) ? (size_t)n : sizeof(ret->head));
 			memcpy(ret->head, chunk, ret->headlen);
 		}
+		if (!ret->php_tag)
+			ret->php_tag = php_tag_scan(seam, chunk, (size_t)n);
 		EVP_DigestUpdate(md, chunk, (size_t)n);
 		off += (uint64_t)n;
 	}

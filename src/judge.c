@@ -225,8 +225,9 @@ judge(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
 	ci.known_bad = have_sha && state_known_bad(e->st, res->sha256);
 	ci.trusted = have_sha && state_trusted(e->st, res->sha256, w->customer);
 	ci.php_head = have_sha && classify_php_head(res->head, res->headlen);
-	ci.in_upload_dir = (p && ident_in_dirs(p->upload_dirs, irel, ilen)) ||
-			   classify_generic_upload_dir(relpath, rlen);
+	ci.in_product_upload_dir = p && ident_in_dirs(p->upload_dirs, irel, ilen);
+	ci.in_upload_dir = ci.in_product_upload_dir || classify_generic_upload_dir(relpath, rlen);
+	ci.in_staging_dir = p && ident_in_dirs(p->staging_dirs, irel, ilen);
 	classify_change(&ci, &J->vd);
 	code = ident_is_code(relpath, rlen) || ci.php_head;
 	if (res && res->status == HASH_SYMLINK && change != CHANGE_DELETED) {

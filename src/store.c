@@ -164,6 +164,9 @@ static const char *const migrations[] = {
 	 * JSON object, or why it could not be tied */
 	("ALTER TABLE events ADD COLUMN request TEXT;"
 	 "ALTER TABLE events ADD COLUMN request_unknown TEXT;"),
+	/* 11: where a product's updater unpacks what it installs (product.yaml
+	 * staging_dirs) */
+	"ALTER TABLE products ADD COLUMN staging_dirs TEXT;",
 };
 
 int

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fpindex.h"
@@ -85,6 +86,71 @@ out:
 	store_close(s);
 }
 
+static void
+put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* product.yaml's staging_dirs reaches the index; a product.yaml with an
+ * unknown key fails the build, naming it (and frees what it read once) */
+static void
+test_product_yaml(void)
+{
+	struct store *s = NULL;
+	struct fpindex *idx = NULL;
+	struct fpindex_build_stats st;
+	struct fpindex_build_opts o = { 0 };
+	const struct fp_product *p;
+	char err[512], fp[300], path[400], db[300];
+	const char *dirs[1] = { fp };
+
+	snprintf(fp, sizeof(fp), "%s/fp", dir);
+	snprintf(db, sizeof(db), "%s/yaml.db", dir);
+	snprintf(path, sizeof(path), "%s/demo", fp);
+	T_OK(mkdir(fp, 0755) == 0 && mkdir(path, 0755) == 0);
+	snprintf(path, sizeof(path), "%s/demo/1.0.sha256", fp);
+	put(path, "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb  index.php\n");
+	snprintf(path, sizeof(path), "%s/demo/product.yaml", fp);
+	put(path, "kind: core\nupload_dirs: up\nstaging_dirs: 'stage,tmp/x'\n");
+	o.dirs = dirs;
+	o.ndirs = 1;
+	T_EQ_INT(store_open(db, STORE_CREATE, &s, err, sizeof(err)), 0);
+	if (s == NULL)
+		return;
+	T_EQ_INT(fpindex_build(s, &o, &st, err, sizeof(err)), 0);
+	T_EQ_INT(fpindex_load(s, &idx), 0);
+	p = idx ? fpindex_product_by_name(idx, "demo") : NULL;
+	T_OK(p != NULL);
+	if (p) {
+		T_EQ_STR(p->upload_dirs, "up");
+		T_EQ_STR(p->staging_dirs, "stage,tmp/x");
+	}
+	fpindex_free(idx);
+	put(path, "kind: core\nbogus: 1\n");
+	o.force = true;
+	err[0] = '\0';
+	T_OK(fpindex_build(s, &o, &st, err, sizeof(err)) < 0);
+	T_OK(strstr(err, "unknown key 'bogus'") != NULL);
+	store_close(s);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/demo/1.0.sha256", fp);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/demo", fp);
+	rmdir(path);
+	rmdir(fp);
+	unlink(db);
+	snprintf(path, sizeof(path), "%s-wal", db);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s-shm", db);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -94,6 +160,7 @@ main(void)
 		return 2;
 	snprintf(dbpath, sizeof(dbpath), "%s/wsid.db", dir);
 	T_RUN(test_find_version);
+	T_RUN(test_product_yaml);
 	unlink(dbpath);
 	snprintf(path, sizeof(path), "%s-wal", dbpath);
 	unlink(path);

@@ -216,6 +216,51 @@ test_long_paths(void)
 	free(deepfile);
 }
 
+/* "<?php" or "<?=" anywhere in a content, across the 64 KiB chunks the hash
+ * reads: PHP hidden behind an image header (engine: analysed then) */
+static int
+php_tag_of(const char *name, size_t at, const char *tag, size_t size)
+{
+	char *buf = malloc(size);
+	struct hash_result r;
+	int fd;
+	ssize_t n;
+
+	if (buf == NULL)
+		abort();
+	memset(buf, 'x', size);
+	memcpy(buf, "\x89PNG\r\n\x1a\n<?xml", 13); /* "<?" alone is no tag */
+	if (tag) /* cut at the end of the content */
+		memcpy(buf + at, tag, at + strlen(tag) <= size ? strlen(tag) : size - at);
+	fd = openat(rootfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	n = fd >= 0 ? write(fd, buf, size) : -1;
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	if (n != (ssize_t)size)
+		return -1;
+	hash_file_beneath(rootfd, name, 0, NULL, &r);
+	return r.status == HASH_OK ? r.php_tag : -1;
+}
+
+static void
+test_php_tag(void)
+{
+	size_t k;
+
+	T_EQ_INT(php_tag_of("none.png", 0, NULL, 200000), 0);
+	T_EQ_INT(php_tag_of("early.png", 20, "<?php", 200000), 1);
+	T_EQ_INT(php_tag_of("upper.png", 20, "<?PHP", 300), 1);
+	T_EQ_INT(php_tag_of("echo.png", 150000, "<?=", 200000), 1);
+	T_EQ_INT(php_tag_of("end.png", 199995, "<?php", 200000), 1);
+	T_EQ_INT(php_tag_of("cut.png", 199996, "<?php", 200000), 0); /* "<?ph" at the end */
+	/* every split of the tag over the first chunk boundary */
+	for (k = 1; k < 5; k++)
+		T_CHECK(php_tag_of("seam.png", 65536 - k, "<?php", 140000) == 1, "tag split %zu|%zu", k, 5 - k);
+	T_EQ_INT(php_tag_of("seam.png", 65535, "<?=", 140000), 1);
+	T_EQ_INT(php_tag_of("seam.png", 65534, "<?x", 140000), 0);
+}
+
 int
 main(void)
 {
@@ -272,6 +317,8 @@ main(void)
 			T_RUN(test_long_paths);
 		if (rootfd >= 0)
 			T_RUN(test_lease);
+		if (rootfd >= 0)
+			T_RUN(test_php_tag);
 		if (rootfd >= 0)
 			close(rootfd);
 		snprintf(path, sizeof(path), "%s/root/bind", top);
