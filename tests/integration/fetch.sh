@@ -305,9 +305,11 @@ check_eq "TLS: indexed" 1 "$(sqlq "SELECT count(*) FROM products WHERE name='tls
 #    from its migrations, keeping their rows; so does a staging fetch.db
 NOWV=$(sqlq "PRAGMA user_version")
 sqlq ".backup '$D/old1.db'" && sqlq ".backup '$D/old2.db'"
-# what later migrations (10: the events' request columns) added goes too
+# what later migrations added goes too (10: the events' request columns,
+# 11: the products' staging_dirs)
 for o in old1 old2; do
-	sqlite3 "$D/$o.db" "ALTER TABLE events DROP COLUMN request; ALTER TABLE events DROP COLUMN request_unknown"
+	sqlite3 "$D/$o.db" "ALTER TABLE events DROP COLUMN request; ALTER TABLE events DROP COLUMN request_unknown;
+		ALTER TABLE products DROP COLUMN staging_dirs"
 done
 sqlite3 "$D/old1.db" "DROP TABLE product_releases; DROP TABLE quarantine; DROP TABLE fetch_negative; PRAGMA user_version=8"
 sqlite3 "$D/old2.db" "DROP TABLE product_releases; INSERT INTO quarantine(time, path) VALUES (1, CAST('x' AS BLOB));
