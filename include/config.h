@@ -123,6 +123,7 @@ struct config {
 	size_t nfetch_sources;
 	uint64_t fetch_timeout_ms, fetch_interval_ms, fetch_negative_ttl_ms, fetch_max_bytes;
 	/* analysis of unknown code (analyse.h) */
+	bool quarantine_malicious; /* respond.quarantine: malicious (default off) */
 	bool analysis_enabled;
 	char **analysis_rules;      /* globs of YARA rule files (default: ours) */
 	size_t nanalysis_rules;

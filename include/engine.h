@@ -82,6 +82,10 @@ struct engine_opts {
 	 * drops it; read at each judgement (a reload takes effect at once) */
 	int (*an_class_severity)(void *ud, const char *cls);
 	void *an_class_severity_ud;
+	/* respond.quarantine: malicious: a file judged malicious (not by a
+	 * baseline) is moved into quarantine (quarantine.h) before its event is
+	 * stored; the event's detail says so ("quarantine") */
+	bool quarantine_malicious;
 	/* called for every stored event (live streaming), may be NULL */
 	void (*on_event)(void *ud, int64_t event_id);
 	void *on_event_ud;
@@ -104,6 +108,7 @@ struct engine_stats {
 	uint64_t analyses, analysis_cache_hits, analysis_skipped, analysis_findings;
 	uint64_t analysis_backlog; /* analysis jobs submitted, not yet back */
 	uint64_t analysis_rejudged; /* stored files new rules judged otherwise */
+	uint64_t quarantined;       /* malicious files moved into quarantine */
 	const char *rules_version; /* "" analysis off; valid until the next reload */
 };
 

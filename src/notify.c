@@ -585,7 +585,8 @@ advice_for(const struct notifier *n, const char *lang, const char *verdict)
 	return template_text(n, lang, name, dflt ? line : "");
 }
 
-#define EVENT_TEMPLATE "{severity}: {verdict} ({change}, {time})\n  {path}\n  {reason}\n{advice}\n"
+#define EVENT_TEMPLATE \
+	"{severity}: {verdict} ({change}, {time})\n  {path}\n  {reason}\n{quarantine}{advice}\n"
 
 /* ---- what a message lists ----
  * A message lists at most notify.digest_max_events events per customer (the
@@ -698,7 +699,7 @@ text_events(struct notifier *n, int64_t oid, const char *lang, struct buf *body,
 {
 	sqlite3_stmt *q = listed_events(n, oid);
 	char *tmpl = template_text(n, lang, "event.txt", EVENT_TEMPLATE);
-	struct buf path, reason, ev;
+	struct buf path, reason, ev, quar;
 
 	*max_sev = 0;
 	if (q == NULL) {
@@ -708,6 +709,7 @@ text_events(struct notifier *n, int64_t oid, const char *lang, struct buf *body,
 	buf_init(&path, 1 << 20);
 	buf_init(&reason, 1 << 16);
 	buf_init(&ev, 4u << 20);
+	buf_init(&quar, 1 << 12);
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		const char *sev = (const char *)sqlite3_column_text(q, 9);
 		const char *verdict = (const char *)sqlite3_column_text(q, 8);
@@ -715,7 +717,7 @@ text_events(struct notifier *n, int64_t oid, const char *lang, struct buf *body,
 		const char *ws = sqlite3_column_blob(q, 3);
 		char ts[32], *advice;
 		int s = severity_parse(sev ? sev : "info");
-		const char *vars[18];
+		const char *vars[20];
 
 		if (p->nrest) {
 			part_take(p, sqlite3_column_int64(q, 0), 0, 0);
@@ -741,8 +743,11 @@ text_events(struct notifier *n, int64_t oid, const char *lang, struct buf *body,
 		vars[12] = "advice", vars[13] = advice;
 		vars[14] = "product", vars[15] = (const char *)sqlite3_column_text(q, 13);
 		vars[16] = "version", vars[17] = (const char *)sqlite3_column_text(q, 14);
+		buf_reset(&quar);
+		eventfmt_quarantine_text(q, &quar);
+		vars[18] = "quarantine", vars[19] = quar.data ? quar.data : "";
 		buf_reset(&ev);
-		notify_expand(&ev, tmpl, vars, 18, true);
+		notify_expand(&ev, tmpl, vars, 20, true);
 		crlf_line(&ev, "", 0);
 		free(advice);
 		if (ev.failed || path.failed || reason.failed) {
@@ -762,6 +767,7 @@ text_events(struct notifier *n, int64_t oid, const char *lang, struct buf *body,
 	buf_free(&path);
 	buf_free(&reason);
 	buf_free(&ev);
+	buf_free(&quar);
 	free(tmpl);
 }
 

@@ -546,6 +546,7 @@ status_json(struct buf *b)
 	json_kv_int(&j, "analysis_findings", (int64_t)es.analysis_findings);
 	json_kv_int(&j, "analysis_backlog", (int64_t)es.analysis_backlog);
 	json_kv_int(&j, "analysis_rejudged", (int64_t)es.analysis_rejudged);
+	json_kv_int(&j, "quarantined", (int64_t)es.quarantined);
 	json_kv_str(&j, "rules_version", es.rules_version);
 	json_kv_str(&j, "database", store_path(d.s));
 	if (es.store_err)
@@ -874,6 +875,7 @@ policy_from_config(struct engine_opts *eo)
 	eo->web_server = d.cfg->web_server_processes;
 	eo->nweb_server = d.cfg->nweb_server_processes;
 	eo->ignored_ud = d.cfg;
+	eo->quarantine_malicious = d.cfg->quarantine_malicious;
 }
 
 /* analysis.severity of a finding class, -1 none (read at each judgement) */
