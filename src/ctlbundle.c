@@ -658,7 +658,7 @@ import_bundle(const struct ctl_env *env, const struct import_opts *o)
 	char *setsdir = NULL, *badpath = NULL, *bad = NULL, *source = NULL, *label = NULL;
 	int64_t last = -1, last_at = 0;
 	uint64_t bad_removed = 0;
-	bool in_tx = false, has_sets = false, has_rules = false, rules_on = false, exchanged = false;
+	bool in_tx = false, has_sets = false, has_rules = false, exchanged = false;
 	char *stage_rules = NULL, rules_version[65] = "";
 	size_t nrules = 0;
 	sqlite3_stmt *q;
@@ -883,18 +883,14 @@ import_bundle(const struct ctl_env *env, const struct import_opts *o)
 	}
 	/* the rules and the database change together: the rules directory is
 	 * swapped in one rename, and back when the commit fails */
-	if (has_rules) {
-		if (bundle_rules_activate(env->db, stage_rules, &exchanged, err, sizeof(err)) < 0) {
-			fprintf(stderr, "wsidctl: import: %s\n", err);
-			goto out;
-		}
-		rules_on = true;
+	if (has_rules && bundle_rules_activate(env->db, stage_rules, &exchanged, err, sizeof(err)) < 0) {
+		fprintf(stderr, "wsidctl: import: %s\n", err);
+		goto out;
 	}
 	if (store_commit(s) < 0) {
 		fprintf(stderr, "wsidctl: import: %s: %s\n", env->db, sqlite3_errmsg(store_db(s)));
-		if (rules_on)
+		if (has_rules)
 			bundle_rules_undo(env->db, stage_rules, exchanged);
-		rules_on = false;
 		goto out;
 	}
 	in_tx = false;
