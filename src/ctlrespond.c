@@ -523,7 +523,7 @@ quarantine_path(struct ctx *c, const char *path)
 {
 	struct target t = { 0 };
 	struct quarantine_item it = { 0 };
-	struct quarantine_moved m;
+	struct quarantine_moved m = { 0 };
 	int rootfd, r;
 
 	if (!path_plain(path) || locate_webspace(c->s, path, &t) < 0 || t.rel[0] == '\0') {

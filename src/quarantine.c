@@ -253,7 +253,7 @@ quarantine_auto(struct store *s, int rootfd, const char *ws_path, int64_t ws_id,
 		struct quarantine_auto *out)
 {
 	struct quarantine_item it = { 0 };
-	struct quarantine_moved m;
+	struct quarantine_moved m = { 0 };
 	char *relz = xstrndup(rel, rlen);
 	int64_t released;
 	int qdirfd, r;
