@@ -18,6 +18,9 @@
  *   sets/<product>/product.yaml | versions.tsv | <version>.sha256.gz
  *   known-bad.tsv  sha256 hex, added_at, added_by, note, example (TAB
  *                  separated; \\ \t \n \r escapes)
+ *   rules/<file>   a YARA rule file of the analysis (<file>: [A-Za-z0-9._-],
+ *                  ending in .yar or .yara, not starting with a dot); the
+ *                  rule set of an index bundle (count 0)
  *
  * count is the number of files of a set (alternative contents of a path
  * are one file) or of the lines of
@@ -71,8 +74,36 @@ void bundle_manifest_free(struct bundle_manifest *m);
 const struct bundle_file *bundle_manifest_find(const struct bundle_manifest *m, const char *name);
 
 /* Member names a bundle may hold: known-bad.tsv, sets/<product>/product.yaml,
- * sets/<product>/versions.tsv, sets/<product>/<version>.sha256.gz */
+ * sets/<product>/versions.tsv, sets/<product>/<version>.sha256.gz,
+ * rules/<file> */
 bool bundle_member_name_ok(const char *name);
+/* the file name of a rules/ member */
+bool bundle_rule_name_ok(const char *file);
+
+/* Rules in bundles. The rule files an imported bundle brought are active in
+ * "<directory of the database>/rules/" (root's, 0700), replaced as a whole
+ * by the next bundle that holds rules. A bundle's file replaces a configured
+ * rule file of the same name (the fleet's newer php.yar over the packaged
+ * one); the node's other configured files stay. */
+char *bundle_rules_dir(const char *db);
+/* The rule files the analysis compiles: the configured globs expanded, the
+ * files a bundle replaced by name dropped, the bundle's files added; a glob
+ * that matches nothing is kept as it is (the analyser says so). *ret and its
+ * strings malloc'ed (bundle_rules_free). Returns 0 or -errno with err set. */
+int bundle_rules_effective(const char *db, const char *const *globs, size_t nglobs, char ***ret,
+			   size_t *nret, char *err, size_t errsz);
+/* the same with the bundle's rules in dir (an import checks its staged set) */
+int bundle_rules_effective_in(const char *dir, const char *const *globs, size_t nglobs,
+			      char ***ret, size_t *nret, char *err, size_t errsz);
+void bundle_rules_free(char **paths, size_t n);
+/* Makes stage_rules (a directory of checked rule files beside the database,
+ * on its file system) the active rules directory in one step: a rename, or
+ * renameat2 RENAME_EXCHANGE with the old one, which then sits at
+ * stage_rules (*exchanged) for the caller to remove. */
+int bundle_rules_activate(const char *db, const char *stage_rules, bool *exchanged, char *err,
+			  size_t errsz);
+/* puts the old rules back (the import failed after activating) */
+void bundle_rules_undo(const char *db, const char *stage_rules, bool exchanged);
 /* the product and version of a set member; false for any other name */
 bool bundle_member_set(const char *name, char product[BUNDLE_NAME_MAX + 1],
 		       char version[BUNDLE_NAME_MAX + 1]);

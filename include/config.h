@@ -132,6 +132,7 @@ struct config {
 	uint64_t fetch_timeout_ms, fetch_interval_ms, fetch_negative_ttl_ms, fetch_max_bytes;
 	char *fetch_ca_file;        /* TLS: trust this CA file instead of the system's */
 	/* analysis of unknown code (analyse.h) */
+	bool quarantine_malicious; /* respond.quarantine: malicious (default off) */
 	bool analysis_enabled;
 	char **analysis_rules;      /* globs of YARA rule files (default: ours) */
 	size_t nanalysis_rules;

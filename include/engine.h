@@ -93,6 +93,10 @@ struct engine_opts {
 	 * drops it; read at each judgement (a reload takes effect at once) */
 	int (*an_class_severity)(void *ud, const char *cls);
 	void *an_class_severity_ud;
+	/* respond.quarantine: malicious: a file judged malicious (not by a
+	 * baseline) is moved into quarantine (quarantine.h) before its event is
+	 * stored; the event's detail says so ("quarantine") */
+	bool quarantine_malicious;
 	/* the HTTP request behind a PHP-FPM worker's write (reqattr.h), may be NULL */
 	struct reqattr *ra;
 	/* called for every stored event (live streaming), may be NULL; ev is
@@ -120,6 +124,7 @@ struct engine_stats {
 	uint64_t analyses, analysis_cache_hits, analysis_skipped, analysis_findings;
 	uint64_t analysis_backlog; /* analysis jobs submitted, not yet back */
 	uint64_t analysis_rejudged; /* stored files new rules judged otherwise */
+	uint64_t quarantined;       /* malicious files moved into quarantine */
 	const char *rules_version; /* "" analysis off; valid until the next reload */
 };
 

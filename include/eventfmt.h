@@ -29,6 +29,10 @@ void eventfmt_json(struct json *j, sqlite3_stmt *row);
 void eventfmt_text(FILE *out, sqlite3_stmt *row, bool color);
 /* one event by id as a JSON line (malloc'ed) or NULL */
 char *eventfmt_json_by_id(struct store *s, int64_t id);
+/* what the daemon's automatic quarantine did with the event's file (its
+ * detail's "quarantine"), as one indented text line ending in "\n" for a
+ * message; nothing when it did not try */
+void eventfmt_quarantine_text(sqlite3_stmt *row, struct buf *out);
 /* "2026-11-24T04:33:01Z" */
 void eventfmt_time(int64_t time_ns, char *out, size_t outsz);
 

@@ -41,6 +41,7 @@ struct message_event {
 	const char *severity, *verdict, *change, *reason, *product, *version;
 	const char *root; size_t root_len; /* the webspace's directory */
 	const char *path; size_t plen;     /* relative to it (plen 0: none) */
+	const char *quarantine;            /* the quarantine line(s), escaped, or "" */
 };
 
 /* an e-mail: headers and the body as built */

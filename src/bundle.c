@@ -6,6 +6,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -82,6 +83,16 @@ bundle_member_set(const char *name, char product[BUNDLE_NAME_MAX + 1],
 }
 
 bool
+bundle_rule_name_ok(const char *file)
+{
+	size_t n = strlen(file);
+
+	return n > 4 && n <= 100 && file[0] != '.' &&
+	       strspn(file, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n &&
+	       (strcmp(file + n - 4, ".yar") == 0 || (n > 5 && strcmp(file + n - 5, ".yara") == 0));
+}
+
+bool
 bundle_member_name_ok(const char *name)
 {
 	char product[BUNDLE_NAME_MAX + 1], version[BUNDLE_NAME_MAX + 1];
@@ -89,6 +100,8 @@ bundle_member_name_ok(const char *name)
 
 	if (strcmp(name, "known-bad.tsv") == 0 || bundle_member_set(name, product, version))
 		return true;
+	if (strncmp(name, "rules/", 6) == 0)
+		return bundle_rule_name_ok(name + 6);
 	return split_set_member(name, product, &file) &&
 	       (strcmp(file, "product.yaml") == 0 || strcmp(file, "versions.tsv") == 0);
 }
@@ -776,7 +789,8 @@ stage_open(const char *stage, const char *name)
 	char *path = xasprintf("%s/%s", stage, name), *p;
 	int fd;
 
-	/* members are sets/<product>/<file> or known-bad.tsv (checked) */
+	/* members are sets/<product>/<file>, rules/<file> or known-bad.tsv
+	 * (checked) */
 	for (p = strchr(path + strlen(stage) + 1, '/'); p; p = strchr(p + 1, '/')) {
 		*p = '\0';
 		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
@@ -1124,4 +1138,128 @@ bundle_bad_parse(const char *data, size_t len, bundle_bad_fn fn, void *ud, char 
 	}
 	free(line);
 	return r;
+}
+
+/* ---- rules in bundles ---- */
+
+char *
+bundle_rules_dir(const char *db)
+{
+	const char *slash = strrchr(db, '/');
+
+	return slash ? xasprintf("%.*s/rules", (int)(slash - db), db) : xstrdup("rules");
+}
+
+static void
+paths_add(char ***v, size_t *n, const char *p)
+{
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = xstrdup(p);
+}
+
+void
+bundle_rules_free(char **paths, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+}
+
+int
+bundle_rules_effective(const char *db, const char *const *globs, size_t nglobs, char ***ret,
+		       size_t *nret, char *err, size_t errsz)
+{
+	char *dir = bundle_rules_dir(db);
+	int r = bundle_rules_effective_in(dir, globs, nglobs, ret, nret, err, errsz);
+
+	free(dir);
+	return r;
+}
+
+int
+bundle_rules_effective_in(const char *dir, const char *const *globs, size_t nglobs, char ***ret,
+			  size_t *nret, char *err, size_t errsz)
+{
+	char *pat;
+	char **v = NULL;
+	size_t n = 0, i, k;
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int derr = dfd < 0 ? errno : 0;
+	glob_t g;
+
+	for (i = 0; i < nglobs; i++) {
+		memset(&g, 0, sizeof(g));
+		if (glob(globs[i], 0, NULL, &g) != 0 || g.gl_pathc == 0) {
+			/* the analyser names it; a wildcard that matches nothing
+			 * beside a bundle's rules is no error */
+			if (dfd < 0 || strpbrk(globs[i], "*?[") == NULL)
+				paths_add(&v, &n, globs[i]);
+			globfree(&g);
+			continue;
+		}
+		for (k = 0; k < g.gl_pathc; k++) {
+			const char *base = strrchr(g.gl_pathv[k], '/');
+			struct stat st;
+
+			base = base ? base + 1 : g.gl_pathv[k];
+			/* replaced by the bundle's file of that name */
+			if (dfd >= 0 && fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+				continue;
+			paths_add(&v, &n, g.gl_pathv[k]);
+		}
+		globfree(&g);
+	}
+	if (dfd >= 0) {
+		static const char *const exts[] = { "*.yar", "*.yara" };
+
+		close(dfd);
+		for (i = 0; i < 2; i++) {
+			memset(&g, 0, sizeof(g));
+			pat = xasprintf("%s/%s", dir, exts[i]);
+			if (glob(pat, 0, NULL, &g) == 0)
+				for (k = 0; k < g.gl_pathc; k++)
+					paths_add(&v, &n, g.gl_pathv[k]);
+			globfree(&g);
+			free(pat);
+		}
+	} else if (derr != ENOENT) {
+		snprintf(err, errsz, "%s: %s", dir, strerror(derr));
+		bundle_rules_free(v, n);
+		return -EIO;
+	}
+	*ret = v;
+	*nret = n;
+	return 0;
+}
+
+int
+bundle_rules_activate(const char *db, const char *stage_rules, bool *exchanged, char *err,
+		      size_t errsz)
+{
+	char *dir = bundle_rules_dir(db);
+	int r = 0;
+
+	*exchanged = false;
+	if (renameat2(AT_FDCWD, stage_rules, AT_FDCWD, dir, RENAME_EXCHANGE) == 0) {
+		*exchanged = true;
+	} else if (errno != ENOENT || rename(stage_rules, dir) < 0) {
+		r = -errno;
+		snprintf(err, errsz, "%s: cannot activate the rules: %s", dir, strerror(errno));
+	}
+	free(dir);
+	return r;
+}
+
+void
+bundle_rules_undo(const char *db, const char *stage_rules, bool exchanged)
+{
+	char *dir = bundle_rules_dir(db);
+
+	if (exchanged)
+		renameat2(AT_FDCWD, stage_rules, AT_FDCWD, dir, RENAME_EXCHANGE);
+	else
+		rename(dir, stage_rules);
+	free(dir);
 }

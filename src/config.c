@@ -965,7 +965,7 @@ static const char *const top_keys[] = {
 	"database", "control_socket", "fingerprints", "customers_dir", "log_level", "hash_workers",
 	"max_file_size", "reconcile_interval", "debounce", "queue_size", "webspaces", "customers",
 	"ignore", "severity", "notify", "metrics", "trusted_keys", "classify", "retention", "fetch", "analysis",
-	"php_fpm", "access_log", NULL,
+	"php_fpm", "access_log", "respond", NULL,
 };
 
 /* php_fpm: pools (NAME: {listen, status_path}), discover, timeout,
@@ -1216,6 +1216,24 @@ parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 							 &cfg->web_server_processes, &cfg->nweb_server_processes,
 							 false);
 				}
+			}
+		}
+		else if (strcmp(k, "respond") == 0) {
+			/* respond.quarantine: off | malicious */
+			static const char *const rk[] = { "quarantine", NULL };
+
+			if ((r = want(c, v, Y_MAP, k)) < 0 || (r = check_keys(c, v, k, rk)) < 0)
+				return r;
+			for (j = 0; j < v->n && r == 0; j += 2) {
+				const struct ynode *vv = v->kids[j + 1];
+
+				if ((r = want(c, vv, Y_SCALAR, "respond.quarantine")) < 0)
+					break;
+				if (strcmp(vv->value, "off") != 0 && strcmp(vv->value, "malicious") != 0)
+					r = fail(c, vv->line, vv->col, "respond.quarantine: '%s' (expected off "
+						 "or malicious)", esc_name(vv->value));
+				else
+					cfg->quarantine_malicious = strcmp(vv->value, "malicious") == 0;
 			}
 		}
 		else if (strcmp(k, "analysis") == 0) {

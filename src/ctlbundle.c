@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "analyse.h"
 #include "bundle.h"
 #include "config.h"
 #include "ctlclient.h"
@@ -218,6 +219,91 @@ in_list(const char *const *l, size_t n, const char *s)
 	return false;
 }
 
+/* ---- rules ---- */
+
+/* the configured rule globs (analysis.rules, else the packaged rules) */
+static void
+rule_globs(const struct ctl_env *env, const char *const **globs, size_t *n)
+{
+	static const char *const dflt[] = { WSID_DATADIR "/rules/*.yar" };
+
+	if (env->cfg && env->cfg->nanalysis_rules) {
+		*globs = (const char *const *)env->cfg->analysis_rules;
+		*n = env->cfg->nanalysis_rules;
+	} else {
+		*globs = dflt;
+		*n = 1;
+	}
+}
+
+/* the node's rule set as rules/<file> members: what its analysis compiles
+ * (the configured files and those an imported bundle brought), checked to
+ * compile; -1 after a message */
+static int
+export_rules(const struct ctl_env *env, struct bundle_writer *w, size_t *nrules)
+{
+	const char *const *globs;
+	char **paths = NULL, err[1024], **names = NULL;
+	size_t ng, np = 0, i, k, nn = 0;
+	struct analyse *an = NULL;
+	int rc = -1, r;
+
+	*nrules = 0;
+	rule_globs(env, &globs, &ng);
+	if (bundle_rules_effective(env->db, globs, ng, &paths, &np, err, sizeof(err)) < 0) {
+		fprintf(stderr, "wsidctl: export: %s\n", err);
+		return -1;
+	}
+	for (i = 0; i < np; i++) {
+		const char *base = strrchr(paths[i], '/');
+		char *data = NULL;
+		size_t len = 0;
+		struct buf b;
+
+		base = base ? base + 1 : paths[i];
+		if (strpbrk(paths[i], "*?[") && access(paths[i], F_OK) != 0)
+			continue; /* a glob that matches nothing */
+		if (!bundle_rule_name_ok(base)) {
+			fprintf(stderr, "wsidctl: export: rule file %s: a bundle names rule files "
+					"[A-Za-z0-9._-]+.yar or .yara\n", esc_name(paths[i]));
+			goto out;
+		}
+		for (k = 0; k < nn; k++)
+			if (strcmp(names[k], base) == 0) {
+				fprintf(stderr, "wsidctl: export: two rule files named %s (a bundle "
+						"carries them by name): rename one\n", esc_name(base));
+				goto out;
+			}
+		if ((r = read_file_maybe_gz(paths[i], BUNDLE_MAX_MEMBER, &data, &len, NULL)) < 0) {
+			fprintf(stderr, "wsidctl: export: rule file %s: %s\n", esc_name(paths[i]),
+				strerror(-r));
+			goto out;
+		}
+		names = xreallocarray(names, nn + 1, sizeof(*names));
+		names[nn++] = xasprintf("%s", base);
+		buf_init(&b, 0);
+		buf_append(&b, data, len);
+		free(data);
+		{
+			char *member = xasprintf("rules/%s", base);
+
+			bundle_writer_add(w, member, &b, 0);
+			free(member);
+		}
+	}
+	if (nn && analyse_new((const char *const *)paths, np, &an, err, sizeof(err)) < 0) {
+		fprintf(stderr, "wsidctl: export: the rules do not compile: %s\n", err);
+		goto out;
+	}
+	*nrules = nn;
+	rc = 0;
+out:
+	analyse_free(an);
+	bundle_rules_free(names, nn);
+	bundle_rules_free(paths, np);
+	return rc;
+}
+
 static int
 export_bundle(const struct ctl_env *env, const char *kind, const char *const *products,
 	      size_t nproducts, const char *keyfile, const char *out)
@@ -230,7 +316,7 @@ export_bundle(const struct ctl_env *env, const char *kind, const char *const *pr
 	struct xp x = { 0 };
 	uint64_t serial;
 	int64_t nbad;
-	size_t i, nprod = 0;
+	size_t i, nprod = 0, nrules = 0;
 	int rc = EXIT_ERROR, r;
 
 	if (bundle_secret_load(keyfile, sk, err, sizeof(err)) < 0) {
@@ -286,6 +372,8 @@ export_bundle(const struct ctl_env *env, const char *kind, const char *const *pr
 		fprintf(stderr, "wsidctl: export: the index of %s holds no fingerprint sets\n", env->db);
 		goto out;
 	}
+	if (strcmp(kind, "index") == 0 && export_rules(env, w, &nrules) < 0)
+		goto out;
 	if ((nbad = export_known_bad(s, w)) < 0) {
 		fprintf(stderr, "wsidctl: export: %s: cannot read the known-bad list\n", env->db);
 		goto out;
@@ -308,12 +396,14 @@ export_bundle(const struct ctl_env *env, const char *kind, const char *const *pr
 		json_kv_int(&j, "sets", (int64_t)x.sets);
 		json_kv_int(&j, "files", (int64_t)x.lines);
 		json_kv_int(&j, "known_bad", nbad);
+		json_kv_int(&j, "rule_files", (int64_t)nrules);
 		jout_end(&b, &j);
 	} else
 		printf("%s bundle %s: serial %llu, key %s, %zu product%s, %llu set%s (%llu files), "
-		       "%lld known-bad hash%s\n", kind, esc_name(out), (unsigned long long)serial, key,
-		       nprod, nprod == 1 ? "" : "s", (unsigned long long)x.sets, x.sets == 1 ? "" : "s",
-		       (unsigned long long)x.lines, (long long)nbad, nbad == 1 ? "" : "es");
+		       "%lld known-bad hash%s, %zu rule file%s\n", kind, esc_name(out),
+		       (unsigned long long)serial, key, nprod, nprod == 1 ? "" : "s",
+		       (unsigned long long)x.sets, x.sets == 1 ? "" : "s", (unsigned long long)x.lines,
+		       (long long)nbad, nbad == 1 ? "" : "es", nrules, nrules == 1 ? "" : "s");
 	rc = 0;
 out:
 	sodium_memzero(sk, sizeof(sk));
@@ -507,6 +597,53 @@ check_counts(struct store *s, const struct bundle_manifest *m, char *err, size_t
 	return r;
 }
 
+/* the staged rules/ compiled as the node would compile them (its other
+ * configured files included): a rule file that does not compile refuses the
+ * import, its message naming the member */
+static int
+check_staged_rules(const struct ctl_env *env, const char *stage, const char *stage_rules,
+		   char *rules_version, char *err, size_t errsz)
+{
+	const char *const *globs;
+	char **paths = NULL, msg[1024], *at;
+	size_t ng, np = 0, sl = strlen(stage);
+	struct analyse *an = NULL;
+	int r;
+
+	rule_globs(env, &globs, &ng);
+	r = bundle_rules_effective_in(stage_rules, globs, ng, &paths, &np, err, errsz);
+	if (r == 0 && (r = analyse_new((const char *const *)paths, np, &an, msg, sizeof(msg))) < 0) {
+		/* "<stage>/rules/x.yar:3: ..." names the member as rules/x.yar */
+		while ((at = strstr(msg, stage)) != NULL && at[sl] == '/')
+			memmove(at, at + sl + 1, strlen(at + sl + 1) + 1);
+		snprintf(err, errsz, "%s", msg);
+	}
+	if (r == 0)
+		snprintf(rules_version, 65, "%s", analyse_rules_version(an));
+	analyse_free(an);
+	bundle_rules_free(paths, np);
+	return r;
+}
+
+/* the daemon compiles the rules again (reload) and judges the cached
+ * contents again in the background */
+static void
+tell_reload(const char *socket)
+{
+	char *reply = NULL, v[16];
+
+	if (access(socket, F_OK) != 0)
+		return;
+	if (ctlclient_call(socket, "reload", NULL, 60000, &reply) == 0 &&
+	    json_field(reply, "ok", v, sizeof(v)) && strcmp(v, "true") == 0)
+		fprintf(stderr, "wsid: rules reloaded, analysed contents are judged again in the "
+				"background\n");
+	else
+		fprintf(stderr, "wsid at %s did not reload the rules: %s\n", socket,
+			reply ? reply : "not reachable (it loads them when it starts)");
+	free(reply);
+}
+
 static int
 import_bundle(const struct ctl_env *env, const struct import_opts *o)
 {
@@ -521,7 +658,9 @@ import_bundle(const struct ctl_env *env, const struct import_opts *o)
 	char *setsdir = NULL, *badpath = NULL, *bad = NULL, *source = NULL, *label = NULL;
 	int64_t last = -1, last_at = 0;
 	uint64_t bad_removed = 0;
-	bool in_tx = false, has_sets = false;
+	bool in_tx = false, has_sets = false, has_rules = false, exchanged = false;
+	char *stage_rules = NULL, rules_version[65] = "";
+	size_t nrules = 0;
 	sqlite3_stmt *q;
 	int fd, r, rc = EXIT_ERROR;
 	size_t i;
@@ -584,9 +723,25 @@ import_bundle(const struct ctl_env *env, const struct import_opts *o)
 			m.kind, o->want_kind);
 		goto out;
 	}
-	for (i = 0; i < m.nfiles; i++)
+	for (i = 0; i < m.nfiles; i++) {
 		if (strncmp(m.files[i].name, "sets/", 5) == 0)
 			has_sets = true;
+		if (strncmp(m.files[i].name, "rules/", 6) == 0)
+			nrules++;
+	}
+	has_rules = nrules > 0;
+	if (has_rules && strcmp(m.kind, "index") != 0) {
+		fprintf(stderr, "wsidctl: import: %s: refused: a %s bundle holding rule files\n",
+			esc_name(o->path), m.kind);
+		goto out;
+	}
+	/* the rules compiled before the database is touched */
+	stage_rules = xasprintf("%s/rules", stage);
+	if (has_rules && check_staged_rules(env, stage, stage_rules, rules_version, err,
+					    sizeof(err)) < 0) {
+		fprintf(stderr, "wsidctl: import: %s: refused: %s\n", esc_name(o->path), err);
+		goto out;
+	}
 	if (strcmp(m.kind, "known-bad") == 0 && has_sets) {
 		fprintf(stderr, "wsidctl: import: %s: refused: a known-bad bundle holding fingerprint "
 				"sets\n", esc_name(o->path));
@@ -726,8 +881,16 @@ import_bundle(const struct ctl_env *env, const struct import_opts *o)
 		snprintf(v, sizeof(v), "%lld", (long long)now_unix());
 		store_meta_set(s, "index_imported_at", v);
 	}
+	/* the rules and the database change together: the rules directory is
+	 * swapped in one rename, and back when the commit fails */
+	if (has_rules && bundle_rules_activate(env->db, stage_rules, &exchanged, err, sizeof(err)) < 0) {
+		fprintf(stderr, "wsidctl: import: %s\n", err);
+		goto out;
+	}
 	if (store_commit(s) < 0) {
 		fprintf(stderr, "wsidctl: import: %s: %s\n", env->db, sqlite3_errmsg(store_db(s)));
+		if (has_rules)
+			bundle_rules_undo(env->db, stage_rules, exchanged);
 		goto out;
 	}
 	in_tx = false;
@@ -751,14 +914,20 @@ import_bundle(const struct ctl_env *env, const struct import_opts *o)
 		json_kv_int(&j, "known_bad", (int64_t)bc.n);
 		json_kv_int(&j, "known_bad_removed", (int64_t)bad_removed);
 		json_kv_bool(&j, "downgrade", last >= 0 && m.serial <= (uint64_t)last);
+		json_kv_int(&j, "rule_files", (int64_t)nrules);
+		json_kv_str(&j, "rules_version", has_rules ? rules_version : NULL);
 		jout_end(&b, &j);
-	} else
+	} else {
 		printf("imported %s bundle %s: serial %llu from key %s; %u set%s (%u indexed, %u "
 		       "unchanged, %u removed), %llu known-bad hash%s (%llu removed)\n", m.kind,
 		       esc_name(o->path), (unsigned long long)m.serial, key, st.sets_seen,
 		       st.sets_seen == 1 ? "" : "s", st.sets_indexed, st.sets_unchanged,
 		       st.sets_removed, (unsigned long long)bc.n, bc.n == 1 ? "" : "es",
 		       (unsigned long long)bad_removed);
+		if (has_rules)
+			printf("rules: %zu rule file%s active (rules version %.12s)\n", nrules,
+			       nrules == 1 ? "" : "s", rules_version);
+	}
 	rc = 0;
 out:
 	if (in_tx)
@@ -771,7 +940,10 @@ out:
 			ctl_tell_index_changed(env->socket);
 		if (bc.n || bad_removed)
 			tell_marks(env->socket);
+		if (has_rules)
+			tell_reload(env->socket);
 	}
+	free(stage_rules);
 	bundle_manifest_free(&m);
 	free(keys);
 	free(dbdir);

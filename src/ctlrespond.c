@@ -17,16 +17,13 @@
 #include "ingest.h"
 #include "json.h"
 #include "pristine.h"
+#include "quarantine.h"
 #include "respond.h"
 #include "slotset.h"
 #include "store.h"
 #include "util.h"
 
-#define QUARANTINE_MAX (256u << 20) /* a larger file is not moved: said so */
 #define NOTE_MAX 1000
-
-/* the table is in the schema (store.c, migration 9); this names it missing */
-static const char quarantine_schema[] = "SELECT 1 FROM quarantine LIMIT 0";
 
 /* a path in a webspace, and the installation that ships it */
 struct target {
@@ -61,14 +58,6 @@ target_free(struct target *t)
 	free(t->product);
 	free(t->version);
 	memset(t, 0, sizeof(*t));
-}
-
-static char *
-dir_beside(const char *db, const char *name)
-{
-	const char *slash = strrchr(db, '/');
-
-	return slash ? xasprintf("%.*s/%s", (int)(slash - db), db, name) : xstrdup(name);
 }
 
 /* an absolute path without ".", ".." or empty components */
@@ -213,116 +202,34 @@ target_dir_open(const struct target *t, const char **base)
 static const char *
 why_open(int r)
 {
-	switch (r) {
-	case -ELOOP:
-		return "a symbolic link on the way or at the file: refused, nothing written";
-	case -EXDEV:
-		return "outside the webspace or on another mount: refused";
-	case -EINVAL:
-		return "not a regular file: refused";
-	case -EFBIG:
-		return "larger than 256 MiB: refused";
-	default:
-		return strerror(-r);
-	}
+	return r == -EFBIG ? "larger than 256 MiB: refused" : quarantine_strerror(r);
 }
 
-/* keeps data (the file's content with metadata st) in quarantine: a row and
- * a root-only file named by its id */
+/* keeps data (the file's content with metadata st) in quarantine */
 static int
-quarantine_keep(struct ctx *c, const struct target *t, const char *abspath, const uint8_t *data,
-		size_t len, const struct stat *st, const char *reason, int64_t *ret_id)
+keep(struct ctx *c, const struct target *t, const char *abspath, const uint8_t *data, size_t len,
+     const struct stat *st, const char *reason, int64_t *ret_id)
 {
-	uint8_t sha[SHA256_LEN];
-	char name[32];
-	sqlite3_stmt *q;
-	int64_t id;
-	int fd = -1, r;
+	struct quarantine_item it = {
+		.ws_id = t->ws_id, .customer = t->customer, .abspath = abspath, .reason = reason,
+		.by = c->who,
+	};
 
-	if (store_exec(c->s, quarantine_schema) < 0 || store_begin(c->s) < 0)
-		return -EIO;
-	sha256_buf(data, len, sha);
-	q = store_prepare(c->s, "INSERT INTO quarantine(time, webspace_id, customer, path, sha256, size, "
-				"mode, uid, gid, mtime_ns, reason, by) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
-	if (q == NULL) {
-		r = -EIO;
-		goto fail;
-	}
-	sqlite3_bind_int64(q, 1, now_unix());
-	sqlite3_bind_int64(q, 2, t->ws_id);
-	sqlite3_bind_text(q, 3, t->customer, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(q, 4, abspath, (int)strlen(abspath), SQLITE_STATIC);
-	sqlite3_bind_blob(q, 5, sha, SHA256_LEN, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 6, (int64_t)len);
-	sqlite3_bind_int64(q, 7, st->st_mode & 07777);
-	sqlite3_bind_int64(q, 8, st->st_uid);
-	sqlite3_bind_int64(q, 9, st->st_gid);
-	sqlite3_bind_int64(q, 10, stat_mtime_ns(st));
-	sqlite3_bind_text(q, 11, reason, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 12, c->who, -1, SQLITE_STATIC);
-	r = sqlite3_step(q) == SQLITE_DONE ? 0 : -EIO;
-	sqlite3_finalize(q);
-	if (r < 0)
-		goto fail;
-	id = sqlite3_last_insert_rowid(store_db(c->s));
-	snprintf(name, sizeof(name), "%lld", (long long)id);
-	fd = openat(c->qdirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0400);
-	if (fd < 0) {
-		r = -errno;
-		goto fail;
-	}
-	if ((r = respond_write_all(fd, data, len)) < 0)
-		goto fail;
-	if (fsync(fd) < 0 || close(fd) < 0) {
-		fd = -1;
-		r = -errno;
-		goto fail;
-	}
-	fd = -1;
-	if (store_commit(c->s) < 0) {
-		r = -EIO;
-		goto fail;
-	}
-	*ret_id = id;
-	return 0;
-fail:
-	if (fd >= 0) {
-		close(fd);
-		unlinkat(c->qdirfd, name, 0);
-	}
-	store_rollback(c->s);
-	return r;
-}
-
-static void
-quarantine_forget(struct ctx *c, int64_t id)
-{
-	sqlite3_stmt *q = store_prepare(c->s, "DELETE FROM quarantine WHERE id=?");
-	char name[32];
-
-	if (q) {
-		sqlite3_bind_int64(q, 1, id);
-		sqlite3_step(q);
-		sqlite3_finalize(q);
-	}
-	snprintf(name, sizeof(name), "%lld", (long long)id);
-	unlinkat(c->qdirfd, name, 0);
+	return quarantine_keep(c->s, c->qdirfd, &it, data, len, st, ret_id);
 }
 
 static int
 open_quarantine_dir(struct ctx *c)
 {
-	char *dir = dir_beside(c->env->db, "quarantine");
-	int r = 0;
+	c->qdirfd = quarantine_dir_open(c->env->db);
+	if (c->qdirfd < 0) {
+		char *dir = quarantine_dir_path(c->env->db);
 
-	if (mkdir(dir, 0700) == 0 || errno == EEXIST)
-		c->qdirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (c->qdirfd < 0)
-		r = -errno;
-	if (r < 0)
-		fprintf(stderr, "wsidctl: %s: %s\n", dir, strerror(-r));
-	free(dir);
-	return r;
+		fprintf(stderr, "wsidctl: %s: %s\n", dir, strerror(-c->qdirfd));
+		free(dir);
+		return c->qdirfd;
+	}
+	return 0;
 }
 
 /* ---- restore ---- */
@@ -390,7 +297,7 @@ restore_one(struct ctx *c, struct target *t, const struct want *w)
 		char *why = xasprintf("replaced by wsidctl restore (release content of %s %s)",
 				      t->product, t->version);
 
-		r = quarantine_keep(c, t, abspath, old, oldlen, &st, why, &qid);
+		r = keep(c, t, abspath, old, oldlen, &st, why, &qid);
 		free(why);
 		if (r < 0) {
 			fprintf(stderr, "wsidctl restore: %s: cannot keep the replaced content in "
@@ -407,14 +314,14 @@ restore_one(struct ctx *c, struct target *t, const struct want *w)
 		fprintf(stderr, "wsidctl restore: %s: changed while being restored: refused, "
 				"nothing written\n", esc_name(abspath));
 		if (qid)
-			quarantine_forget(c, qid);
+			quarantine_forget(c->s, c->qdirfd, qid);
 		c->failed++;
 		goto out;
 	}
 	if ((r = respond_write(dirfd, base, data, len, uid, gid, mode, 0, !exists)) < 0) {
 		fprintf(stderr, "wsidctl restore: %s: %s\n", esc_name(abspath), strerror(-r));
 		if (qid)
-			quarantine_forget(c, qid);
+			quarantine_forget(c->s, c->qdirfd, qid);
 		c->failed++;
 		goto out;
 	}
@@ -615,12 +522,9 @@ static void
 quarantine_path(struct ctx *c, const char *path)
 {
 	struct target t = { 0 };
-	uint8_t *data = NULL;
-	size_t len = 0;
-	struct stat st = { 0 }, now;
-	const char *base;
-	int dirfd = -1, r = 0;
-	int64_t id = 0;
+	struct quarantine_item it = { 0 };
+	struct quarantine_moved m = { 0 };
+	int rootfd, r;
 
 	if (!path_plain(path) || locate_webspace(c->s, path, &t) < 0 || t.rel[0] == '\0') {
 		fprintf(stderr, "wsidctl quarantine: %s: not a file in a watched webspace (an absolute "
@@ -629,38 +533,27 @@ quarantine_path(struct ctx *c, const char *path)
 		target_free(&t);
 		return;
 	}
-	if ((dirfd = target_dir_open(&t, &base)) < 0 ||
-	    (r = respond_read(dirfd, base, QUARANTINE_MAX, &data, &len, &st)) < 0) {
-		r = dirfd < 0 ? dirfd : r;
+	it.ws_id = t.ws_id;
+	it.customer = t.customer;
+	it.abspath = path;
+	it.reason = c->note ? c->note : "wsidctl quarantine";
+	it.by = c->who;
+	rootfd = open(t.ws_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	r = rootfd < 0 ? (errno ? -errno : -EIO)
+		       : quarantine_move(c->s, c->qdirfd, rootfd, t.rel, &it, NULL, QUARANTINE_MAX, &m);
+	if (rootfd >= 0)
+		close(rootfd);
+	if (r < 0) {
 		fprintf(stderr, "wsidctl quarantine: %s: %s\n", esc_name(path), why_open(r));
 		c->failed++;
-		goto out;
+		target_free(&t);
+		return;
 	}
-	if ((r = quarantine_keep(c, &t, path, data, len, &st, c->note ? c->note : "wsidctl quarantine",
-				 &id)) < 0) {
-		fprintf(stderr, "wsidctl quarantine: %s: %s\n", esc_name(path), strerror(-r));
-		c->failed++;
-		goto out;
-	}
-	/* unlinked only if the name still holds the inode that was copied */
-	if (fstatat(dirfd, base, &now, AT_SYMLINK_NOFOLLOW) < 0 || now.st_ino != st.st_ino ||
-	    now.st_dev != st.st_dev || unlinkat(dirfd, base, 0) < 0) {
-		fprintf(stderr, "wsidctl quarantine: %s: changed while being moved: left in place\n",
-			esc_name(path));
-		quarantine_forget(c, id);
-		c->failed++;
-		goto out;
-	}
-	printf("quarantined %s as item %lld (%zu bytes)\n", esc_name(path), (long long)id, len);
-	if (st.st_nlink > 1)
+	printf("quarantined %s as item %lld (%zu bytes)\n", esc_name(path), (long long)m.id, m.len);
+	if (m.nlink > 1)
 		printf("  note: %lu other hard link%s still hold%s this content\n",
-		       (unsigned long)st.st_nlink - 1, st.st_nlink > 2 ? "s" : "",
-		       st.st_nlink > 2 ? "" : "s");
+		       (unsigned long)m.nlink - 1, m.nlink > 2 ? "s" : "", m.nlink > 2 ? "" : "s");
 	c->done++;
-out:
-	if (dirfd >= 0)
-		close(dirfd);
-	free(data);
 	target_free(&t);
 }
 
@@ -671,7 +564,7 @@ quarantine_list(struct ctx *c)
 	struct buf b;
 	struct json j;
 
-	if (store_exec(c->s, quarantine_schema) < 0)
+	if (quarantine_schema(c->s) < 0)
 		return EXIT_ERROR;
 	q = store_prepare(c->s, "SELECT id, time, customer, path, sha256, size, mode, uid, reason, by, "
 				"released_at, released_by FROM quarantine ORDER BY id");
@@ -745,7 +638,7 @@ quarantine_release(struct ctx *c, const char *arg)
 		fprintf(stderr, "wsidctl quarantine release: '%s' is not an item id\n", esc_name(arg));
 		return EXIT_USAGE;
 	}
-	if (store_exec(c->s, quarantine_schema) < 0)
+	if (quarantine_schema(c->s) < 0)
 		return EXIT_ERROR;
 	q = store_prepare(c->s, "SELECT path, sha256, mode, uid, gid, mtime_ns, released_at FROM "
 				"quarantine WHERE id=?");

@@ -23,6 +23,7 @@
 #include "json.h"
 #include "log.h"
 #include "procinfo.h"
+#include "quarantine.h"
 #include "reqattr.h"
 #include "root.h"
 #include "scan.h"
@@ -317,7 +318,8 @@ engine_flush_due(struct engine *e)
 		engine_flush(e);
 }
 
-static void analysis_detail(const struct engine *e, const struct analyse_result *ar, struct buf *out);
+static void analysis_detail(const struct engine *e, const struct analyse_result *ar,
+			    const struct quarantine_auto *qa, struct buf *out);
 
 void
 emit_row(struct engine *e, int64_t id, enum verdict_kind v, const struct event_row *ev)
@@ -346,13 +348,24 @@ record_change(struct engine *e, struct webspace *w, const char *relpath, size_t 
 	struct event_row ev;
 	struct file_row row;
 	struct buf detail = { 0 };
+	struct quarantine_auto qa = { 0 };
 	int64_t id = 0;
 
 	judge(e, w, relpath, rlen, change, res, pid, &J);
 	if (J.an_cached)
 		e->stats.analysis_cache_hits++;
+	/* respond.quarantine: malicious: moved before the event is stored, which
+	 * says so (the item's row commits on its own; the watcher drops the
+	 * daemon's own unlink, the file row leaves here) */
+	if (e->o.quarantine_malicious && J.vd.kind == VERDICT_MALICIOUS && have_sha &&
+	    change != CHANGE_DELETED && strcmp(source, "baseline") != 0) {
+		engine_flush(e);
+		quarantine_auto(e->s, w->root_changed ? -1 : w->rootfd, w->root, w->id, w->customer,
+				relpath, rlen, res->sha256, J.vd.reason, &qa);
+		e->stats.quarantined += qa.id > 0;
+	}
 	batch_begin(e);
-	if (change == CHANGE_DELETED) {
+	if (change == CHANGE_DELETED || qa.id > 0) {
 		state_file_delete(e->st, w->id, relpath, rlen);
 	} else {
 		file_row_fill(&row, w, relpath, rlen, res, &J);
@@ -364,9 +377,10 @@ record_change(struct engine *e, struct webspace *w, const char *relpath, size_t 
 		ev.oplen = oplen;
 		ev.old_sha256 = old && old->has_sha ? old->sha256 : NULL;
 		ev.new_sha256 = have_sha ? res->sha256 : NULL;
-		if (J.an_have && J.ar.verdict != ANALYSE_CLEAN) {
+		if ((J.an_have && J.ar.verdict != ANALYSE_CLEAN) || qa.tried) {
 			buf_init(&detail, 1 << 16);
-			analysis_detail(e, &J.ar, &detail);
+			analysis_detail(e, J.an_have && J.ar.verdict != ANALYSE_CLEAN ? &J.ar : NULL, &qa,
+					&detail);
 			ev.detail = detail.data;
 		}
 		/* a file back at its release's content while the installation's
@@ -388,6 +402,7 @@ record_change(struct engine *e, struct webspace *w, const char *relpath, size_t 
 	     (old && old->known[0] && strcmp(old->known, "unknown") != 0)))
 		w->reident_ns = now_mono_ns() + e->o.reident_ms * 1000000ull;
 	buf_free(&detail);
+	quarantine_auto_free(&qa);
 	return id;
 }
 
@@ -441,18 +456,23 @@ web_runs_name(const char *relpath, size_t rlen)
 }
 
 static void
-analysis_detail(const struct engine *e, const struct analyse_result *ar, struct buf *out)
+analysis_detail(const struct engine *e, const struct analyse_result *ar,
+		const struct quarantine_auto *qa, struct buf *out)
 {
 	struct json j;
 
 	json_init(&j, out);
 	json_obj_begin(&j);
-	json_key(&j, "analysis");
-	json_obj_begin(&j);
-	json_kv_str(&j, "verdict", analyse_verdict_name(ar->verdict));
-	json_kv_str(&j, "rules_version", e->o.an ? analyse_rules_version(e->o.an) : "");
-	analyse_findings_json(&j, ar);
-	json_obj_end(&j);
+	if (ar) {
+		json_key(&j, "analysis");
+		json_obj_begin(&j);
+		json_kv_str(&j, "verdict", analyse_verdict_name(ar->verdict));
+		json_kv_str(&j, "rules_version", e->o.an ? analyse_rules_version(e->o.an) : "");
+		analyse_findings_json(&j, ar);
+		json_obj_end(&j);
+	}
+	if (qa && qa->tried)
+		quarantine_json(&j, qa->id, qa->path, qa->error);
 	json_obj_end(&j);
 }
 
@@ -1840,6 +1860,7 @@ engine_set_policy(struct engine *e, const struct engine_opts *o)
 	e->o.web_server = o->web_server;
 	e->o.nweb_server = o->nweb_server;
 	e->o.ignored_ud = o->ignored_ud;
+	e->o.quarantine_malicious = o->quarantine_malicious;
 }
 
 void

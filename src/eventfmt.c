@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "jsonparse.h"
 #include "util.h"
 
 void
@@ -196,4 +197,31 @@ eventfmt_json_by_id(struct store *s, int64_t id)
 	}
 	sqlite3_finalize(q);
 	return line;
+}
+
+void
+eventfmt_quarantine_text(sqlite3_stmt *row, struct buf *out)
+{
+	const char *d = (const char *)sqlite3_column_text(row, 26);
+	const struct jnode *q, *id, *err;
+	struct jnode *root = NULL;
+	char e[128];
+
+	if (d == NULL || strstr(d, "\"quarantine\"") == NULL ||
+	    jsonp_parse(d, (size_t)sqlite3_column_bytes(row, 26), &root, e, sizeof(e)) < 0)
+		return;
+	q = jsonp_get(root, "quarantine");
+	if (q && q->t == J_OBJ) {
+		id = jsonp_get(q, "id");
+		err = jsonp_get(q, "error");
+		if (id && id->t == J_NUM)
+			buf_printf(out, "  Quarantined: moved out of the webspace by wsid (quarantine item "
+					"%s)\n", id->s);
+		else if (err && err->t == J_STR) {
+			buf_puts(out, "  Not moved into quarantine: ");
+			buf_put_escaped(out, err->s, err->slen);
+			buf_puts(out, "\n");
+		}
+	}
+	jsonp_free(root);
 }

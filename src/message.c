@@ -206,7 +206,7 @@ int
 message_event_text(struct buf *out, const char *tmpl, const struct message_event *ev, const char *advice)
 {
 	struct buf path, reason;
-	const char *vars[18];
+	const char *vars[20];
 	int r = 0;
 
 	buf_init(&path, 1 << 20);
@@ -227,7 +227,8 @@ message_event_text(struct buf *out, const char *tmpl, const struct message_event
 	vars[12] = "advice", vars[13] = advice;
 	vars[14] = "product", vars[15] = ev->product;
 	vars[16] = "version", vars[17] = ev->version;
-	notify_expand(out, tmpl, vars, 18, true);
+	vars[18] = "quarantine", vars[19] = ev->quarantine ? ev->quarantine : "";
+	notify_expand(out, tmpl, vars, 20, true);
 	message_crlf_line(out, "", 0);
 	if (out->failed || path.failed || reason.failed)
 		r = -1;

@@ -416,7 +416,8 @@ advice_for(const struct notifier *n, const char *lang, const char *verdict)
 	return template_text(n, lang, name, dflt ? line : "");
 }
 
-#define EVENT_TEMPLATE "{severity}: {verdict} ({change}, {time})\n  {path}\n  {reason}\n{advice}\n"
+#define EVENT_TEMPLATE \
+	"{severity}: {verdict} ({change}, {time})\n  {path}\n  {reason}\n{quarantine}{advice}\n"
 
 /* ---- what a message lists (message.h) ---- */
 
@@ -428,7 +429,7 @@ text_events(struct notifier *n, int64_t oid, const char *lang, struct buf *body,
 {
 	sqlite3_stmt *q = outbox_listed_events(n->s, oid, n->cfg->digest_max_events);
 	char *tmpl = template_text(n, lang, "event.txt", EVENT_TEMPLATE);
-	struct buf ev;
+	struct buf ev, quar;
 
 	*max_sev = 0;
 	if (q == NULL) {
@@ -436,6 +437,7 @@ text_events(struct notifier *n, int64_t oid, const char *lang, struct buf *body,
 		return;
 	}
 	buf_init(&ev, 4u << 20);
+	buf_init(&quar, 1 << 12);
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		const char *sev = (const char *)sqlite3_column_text(q, 9);
 		const char *verdict = (const char *)sqlite3_column_text(q, 8);
@@ -462,6 +464,9 @@ text_events(struct notifier *n, int64_t oid, const char *lang, struct buf *body,
 		me.path = sqlite3_column_blob(q, 4);
 		me.plen = (size_t)sqlite3_column_bytes(q, 4);
 		advice = advice_for(n, lang, verdict ? verdict : "");
+		buf_reset(&quar);
+		eventfmt_quarantine_text(q, &quar);
+		me.quarantine = quar.data ? quar.data : "";
 		buf_reset(&ev);
 		r = message_event_text(&ev, tmpl, &me, advice);
 		free(advice);
@@ -480,6 +485,7 @@ text_events(struct notifier *n, int64_t oid, const char *lang, struct buf *body,
 	}
 	sqlite3_finalize(q);
 	buf_free(&ev);
+	buf_free(&quar);
 	free(tmpl);
 }
 

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "analyse.h"
+#include "bundle.h"
 #include "config.h"
 #include "control.h"
 #include "engine.h"
@@ -548,6 +549,7 @@ status_json(struct buf *b)
 	json_kv_int(&j, "analysis_findings", (int64_t)es.analysis_findings);
 	json_kv_int(&j, "analysis_backlog", (int64_t)es.analysis_backlog);
 	json_kv_int(&j, "analysis_rejudged", (int64_t)es.analysis_rejudged);
+	json_kv_int(&j, "quarantined", (int64_t)es.quarantined);
 	json_kv_str(&j, "rules_version", es.rules_version);
 	json_kv_str(&j, "database", store_path(d.s));
 	if (es.store_err)
@@ -876,6 +878,7 @@ policy_from_config(struct engine_opts *eo)
 	eo->web_server = d.cfg->web_server_processes;
 	eo->nweb_server = d.cfg->nweb_server_processes;
 	eo->ignored_ud = d.cfg;
+	eo->quarantine_malicious = d.cfg->quarantine_malicious;
 }
 
 /* a customer's own access log (customers.NAME.access_log), NULL: the global one */
@@ -932,7 +935,17 @@ analysis_load(const struct config *c, struct analyse **ret, char *err, size_t er
 	*ret = NULL;
 	if (!c->analysis_enabled)
 		return 0;
-	r = analyse_new((const char *const *)c->analysis_rules, c->nanalysis_rules, ret, err, errsz);
+	{
+		/* with the rules an imported bundle brought (bundle.h) */
+		char **paths = NULL;
+		size_t np = 0;
+
+		r = bundle_rules_effective(c->database, (const char *const *)c->analysis_rules,
+					   c->nanalysis_rules, &paths, &np, err, errsz);
+		if (r == 0)
+			r = analyse_new((const char *const *)paths, np, ret, err, errsz);
+		bundle_rules_free(paths, np);
+	}
 	if (r == -ENOENT) {
 		log_warnx("analysis: %s: the PHP analyser alone", err);
 		r = analyse_new(NULL, 0, ret, err, errsz);
