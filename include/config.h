@@ -108,8 +108,9 @@ struct config {
 	char *metrics_textfile;        /* NULL: no textfile */
 	size_t metrics_textfile_line, metrics_textfile_col; /* where it was set */
 	uint64_t metrics_interval_ms;
-	char **trusted_keys;
+	char **trusted_keys;        /* as written: read and checked by config_check_host */
 	size_t ntrusted_keys;
+	struct config_pos { size_t line, col; } *trusted_keys_at; /* where each was written */
 	/* classification */
 	uint64_t update_window_ms;  /* quiet window aggregating an installation's changes */
 	unsigned consensus_min;     /* webspaces that must agree on a component file */
@@ -185,8 +186,9 @@ bool config_glob_match(const char *glob, const char *path);
 
 /* What only the host can tell, checked where the daemon runs (wsid at start,
  * --check-config and reload; not wsidctl, which only reads the paths it
- * needs): the directory of metrics.textfile exists. -ENOENT/-ENOTDIR with
- * "file:line:column: what" in err. */
+ * needs): every trusted_keys entry is a public key (its text, or a file
+ * holding one), and the directory of metrics.textfile exists. -EINVAL,
+ * -ENOENT or -ENOTDIR with "file:line:column: what" in err. */
 int config_check_host(const struct config *c, char *err, size_t errsz);
 
 /* A file the daemon trusts (configuration, drop-in, template): owned by root
