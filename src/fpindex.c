@@ -25,6 +25,7 @@
 #include "hmap.h"
 #include "log.h"
 #include "slotset.h"
+#include "yamltree.h"
 
 #define SET_MAX_BYTES (512u * 1024 * 1024)
 #define META_MAX_BYTES (1u * 1024 * 1024)
@@ -570,7 +571,7 @@ build_free(struct build *b)
 	sqlite3_finalize(b->st_path_ins);
 }
 
-/* product.yaml: flat "key: value" lines (a YAML subset), values optionally quoted */
+/* product.yaml: a YAML mapping of scalars (yamltree.h) */
 struct product_meta {
 	char *kind, *version_file, *version_pattern, *upload_dirs;
 };
@@ -584,11 +585,48 @@ product_meta_free(struct product_meta *m)
 	free(m->upload_dirs);
 }
 
+/* the keys of a product.yaml, from its tree */
+static int
+product_meta_keys(const struct yerr *e, const struct ynode *root, struct product_meta *m)
+{
+	static const char *const keys[] = { "kind", "version_file", "version_pattern", "upload_dirs", "name",
+					    NULL };
+	size_t i;
+	int r;
+
+	if ((r = ytree_want(e, root, Y_MAP, "product.yaml")) < 0 ||
+	    (r = ytree_check_keys(e, root, "product.yaml", keys)) < 0)
+		return r;
+	for (i = 0; i < root->n; i += 2) {
+		const char *k = root->kids[i]->value;
+		const struct ynode *v = root->kids[i + 1];
+		char **dst = strcmp(k, "kind") == 0		 ? &m->kind
+			     : strcmp(k, "version_file") == 0	 ? &m->version_file
+			     : strcmp(k, "version_pattern") == 0 ? &m->version_pattern
+			     : strcmp(k, "upload_dirs") == 0	 ? &m->upload_dirs
+								 : NULL;
+
+		if ((r = ytree_want(e, v, Y_SCALAR, k)) < 0)
+			return r;
+		if (dst == NULL) /* name: the directory names the product */
+			continue;
+		free(*dst);
+		*dst = xstrdup(v->value);
+	}
+	if (m->kind && strcmp(m->kind, "core") != 0 && strcmp(m->kind, "plugin") != 0 &&
+	    strcmp(m->kind, "theme") != 0 && strcmp(m->kind, "library") != 0)
+		return ytree_fail(e, root->line, root->col, "kind must be core, plugin, theme or library");
+	return 0;
+}
+
+/* a product's product.yaml, if it has one (none: all fields NULL) */
 static int
 product_meta_parse(const char *path, struct product_meta *m, char *err, size_t errsz)
 {
-	char *data = NULL, *line, *save = NULL;
-	size_t len, lineno = 0;
+	struct yerr e = { .file = path, .err = err, .errsz = errsz };
+	struct ynode *root = NULL;
+	char *data = NULL;
+	size_t len;
 	int r;
 
 	memset(m, 0, sizeof(*m));
@@ -599,74 +637,9 @@ product_meta_parse(const char *path, struct product_meta *m, char *err, size_t e
 		snprintf(err, errsz, "%s: %s", path, strerror(-r));
 		return r;
 	}
-	if (len > 0 && memchr(data, '\0', len)) {
-		snprintf(err, errsz, "%s: NUL byte", path);
-		free(data);
-		return -EINVAL;
-	}
-	for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *colon, *val, **dst = NULL;
-		size_t vl;
-
-		lineno++;
-		line[strcspn(line, "\r")] = '\0';
-		while (*line == ' ')
-			line++;
-		if (*line == '#' || *line == '\0' || strcmp(line, "---") == 0)
-			continue;
-		colon = strchr(line, ':');
-		if (colon == NULL) {
-			snprintf(err, errsz, "%s:%zu: expected 'key: value'", path, lineno);
-			r = -EINVAL;
-			goto out;
-		}
-		*colon = '\0';
-		val = colon + 1;
-		while (*val == ' ')
-			val++;
-		vl = strlen(val);
-		while (vl > 0 && val[vl - 1] == ' ')
-			val[--vl] = '\0';
-		if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
-			/* YAML double quotes: \\ and \" escapes */
-			char *rd = val + 1, *wr = val;
-
-			val[vl - 1] = '\0';
-			while (*rd) {
-				if (rd[0] == '\\' && (rd[1] == '\\' || rd[1] == '"'))
-					rd++;
-				*wr++ = *rd++;
-			}
-			*wr = '\0';
-		} else if (vl >= 2 && val[0] == '\'' && val[vl - 1] == '\'') {
-			val[vl - 1] = '\0';
-			val++;
-		}
-		if (strcmp(line, "kind") == 0)
-			dst = &m->kind;
-		else if (strcmp(line, "version_file") == 0)
-			dst = &m->version_file;
-		else if (strcmp(line, "version_pattern") == 0)
-			dst = &m->version_pattern;
-		else if (strcmp(line, "upload_dirs") == 0)
-			dst = &m->upload_dirs;
-		else if (strcmp(line, "name") == 0)
-			continue;
-		else {
-			snprintf(err, errsz, "%s:%zu: unknown key '%s' (expected kind, version_file, "
-				 "version_pattern, upload_dirs)", path, lineno, esc_name(line));
-			r = -EINVAL;
-			goto out;
-		}
-		free(*dst);
-		*dst = xstrdup(val);
-	}
-	if (m->kind && strcmp(m->kind, "core") != 0 && strcmp(m->kind, "plugin") != 0 &&
-	    strcmp(m->kind, "theme") != 0 && strcmp(m->kind, "library") != 0) {
-		snprintf(err, errsz, "%s: kind must be core, plugin, theme or library", path);
-		r = -EINVAL;
-	}
-out:
+	if ((r = ytree_parse(&e, data, len, &root)) == 0)
+		r = product_meta_keys(&e, root, m);
+	ynode_free(root);
 	free(data);
 	if (r < 0)
 		product_meta_free(m);
