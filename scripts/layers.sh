@@ -92,6 +92,12 @@ for m in $pure; do
 done
 check "$sink" "!$sink_syms" "" "the sink ($sink) calls nothing but write(2) to stderr and libc's formatting"
 check "deliver log util" "$webspace_syms" "$webspace_objs" "the delivery process (deliver.o) links nothing that reads webspaces"
+if [ -f "$objdir/wsid.o" ]; then
+	check "wsid" "" "fpbuild" "the daemon (wsid.o) links no index build (fpbuild.o)"
+else
+	echo "FAIL wsid.o missing in $objdir"
+	fail=1
+fi
 if [ -f "$objdir/wsidctl.o" ]; then
 	check "wsidctl" "$watch_syms" "watch" "wsidctl links no watcher"
 else
