@@ -378,6 +378,7 @@ struct product_meta {
 	char *kind, *version_file, *version_pattern, *upload_dirs;
 };
 
+/* frees the fields and clears them: freeing twice is harmless */
 static void
 product_meta_free(struct product_meta *m)
 {
@@ -385,6 +386,7 @@ product_meta_free(struct product_meta *m)
 	free(m->version_file);
 	free(m->version_pattern);
 	free(m->upload_dirs);
+	memset(m, 0, sizeof(*m));
 }
 
 /* the keys of a product.yaml, from its tree */
