@@ -3,7 +3,9 @@
  * customer files that control panels write (customers.d/NAME.yaml). Every error
  * names the file, line and column and what was expected. Unknown keys are
  * errors (a typo must not silently disable a setting). Hostile input is
- * bounded: file size, nesting depth, string length, number of entries. */
+ * bounded: file size, nesting depth, string length, number of entries (the
+ * tree: yamltree.h). The schema is one function per top-level key
+ * (config.c: sections[]); the path matcher is pathmatch.h. */
 #ifndef WSID_CONFIG_H
 #define WSID_CONFIG_H
 
