@@ -524,7 +524,7 @@ is_set_file(const char *name, char *version, size_t vsz)
 /* one product's build, phase by phase (build_product) */
 struct pbuild {
 	struct store *s;
-	const char *dir, *product;
+	const char *product;
 	char *pdir;
 	const struct fpindex_build_opts *o;
 	struct fpindex_build_stats *stats;
@@ -950,7 +950,7 @@ build_product(struct store *s, const char *dir, const char *product,
 	      char *err, size_t errsz)
 {
 	struct pbuild pb = {
-		.s = s, .dir = dir, .product = product, .o = o, .stats = stats, .err = err, .errsz = errsz,
+		.s = s, .product = product, .o = o, .stats = stats, .err = err, .errsz = errsz,
 	};
 	size_t i;
 	int r;

@@ -84,7 +84,6 @@ test_errors(void)
 
 	T_OK(parse("a: &x 1\nb: *x\n", &r) == NULL && r == -EINVAL);
 	T_CHECK(strstr(err, "t.yaml:2:4: YAML aliases") != NULL, "%s", err);
-	T_OK(parse("a: 1\na: 2\n", &r) != NULL); /* duplicates: ytree_check_keys */
 	{
 		struct ynode *t = parse("a: 1\na: 2\n", &r);
 
