@@ -45,12 +45,11 @@ static int
 fail(struct ctx *c, size_t line, size_t col, const char *fmt, ...)
 {
 	va_list ap;
-	int r;
 
 	va_start(ap, fmt);
-	r = ytree_vfail(&c->e, line, col, fmt, ap);
+	ytree_vfail(&c->e, line, col, fmt, ap);
 	va_end(ap);
-	return r;
+	return -EINVAL;
 }
 
 static int
