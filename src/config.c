@@ -487,7 +487,7 @@ parse_sev_map(struct ctx *c, const struct ynode *n, const char *key, struct conf
 	if ((r = want(c, n, Y_MAP, key)) < 0 || (r = check_keys(c, n, key, verdict_names)) < 0)
 		return r;
 	for (i = 0; i < n->n; i += 2) {
-		int sev;
+		int sev = 0;
 
 		if ((r = get_severity(c, n->kids[i + 1], key, &sev)) < 0)
 			return r;
@@ -512,7 +512,7 @@ parse_class_sev(struct ctx *c, const struct ynode *n, struct config_sev_override
 		return r;
 	for (i = 0; i < n->n; i += 2) {
 		const char *cls = n->kids[i]->value;
-		int sev;
+		int sev = 0;
 
 		for (k = 0; cls[k]; k++)
 			if (!((cls[k] >= 'a' && cls[k] <= 'z') || (cls[k] >= '0' && cls[k] <= '9') ||
