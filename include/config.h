@@ -3,7 +3,9 @@
  * customer files that control panels write (customers.d/NAME.yaml). Every error
  * names the file, line and column and what was expected. Unknown keys are
  * errors (a typo must not silently disable a setting). Hostile input is
- * bounded: file size, nesting depth, string length, number of entries. */
+ * bounded: file size, nesting depth, string length, number of entries (the
+ * tree: yamltree.h). The schema is one function per top-level key
+ * (config.c: sections[]); the path matcher is pathmatch.h. */
 #ifndef WSID_CONFIG_H
 #define WSID_CONFIG_H
 
@@ -116,8 +118,9 @@ struct config {
 	char *metrics_textfile;        /* NULL: no textfile */
 	size_t metrics_textfile_line, metrics_textfile_col; /* where it was set */
 	uint64_t metrics_interval_ms;
-	char **trusted_keys;
+	char **trusted_keys;        /* as written: read and checked by config_check_host */
 	size_t ntrusted_keys;
+	struct config_pos { size_t line, col; } *trusted_keys_at; /* where each was written */
 	/* classification */
 	uint64_t update_window_ms;  /* quiet window aggregating an installation's changes */
 	unsigned consensus_min;     /* webspaces that must agree on a component file */
@@ -202,8 +205,9 @@ bool config_glob_match(const char *glob, const char *path);
 
 /* What only the host can tell, checked where the daemon runs (wsid at start,
  * --check-config and reload; not wsidctl, which only reads the paths it
- * needs): the directory of metrics.textfile exists. -ENOENT/-ENOTDIR with
- * "file:line:column: what" in err. */
+ * needs): every trusted_keys entry is a public key (its text, or a file
+ * holding one), and the directory of metrics.textfile exists. -EINVAL,
+ * -ENOENT or -ENOTDIR with "file:line:column: what" in err. */
 int config_check_host(const struct config *c, char *err, size_t errsz);
 
 /* A file the daemon trusts (configuration, drop-in, template): owned by root

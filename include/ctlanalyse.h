@@ -5,9 +5,11 @@
 
 #include <stdbool.h>
 
-/* argv[0] is the verb; json: the global --json was given. Returns the exit
- * code: 0 clean, 1 findings, 2 error. */
-int ctl_analyse(int argc, char **argv, bool json);
+struct ctl_env;
+/* argv[0] is the verb; env->json: the global --json was given (the
+ * configuration is not read). Returns the exit code: 0 clean, 1 findings,
+ * 2 error. */
+int ctl_analyse(int argc, char **argv, const struct ctl_env *env);
 
 struct json;
 struct scan_tree;

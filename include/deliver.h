@@ -101,6 +101,11 @@ int deliver_main(int fd, const char *user, char *const *read_paths, size_t nread
  * socket (mode 0600), confines itself, serves one daemon (root) at a time */
 int deliver_listen(const char *path, const char *user, char *const *read_paths, size_t nread,
 		   bool sandbox_optional);
+/* wsid's command line (delivercli.c): is it one of the delivery modes
+ * (--deliver USER ..., --deliver-listen PATH ...)? deliver_cli runs it and
+ * returns the exit status. */
+bool deliver_cli_mode(int argc, char **argv);
+int deliver_cli(int argc, char **argv);
 /* daemon: connects to such a service; a non-blocking fd or -errno */
 int deliver_connect(const char *path);
 

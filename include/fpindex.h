@@ -58,9 +58,10 @@ const struct fp_product *fpindex_product(const struct fpindex *idx, int64_t id);
 const struct fp_product *fpindex_product_by_name(const struct fpindex *idx, const char *name);
 const struct fp_version *fp_product_version(const struct fp_product *p, uint32_t slot);
 const struct fp_version *fp_product_find_version(const struct fp_product *p, const char *v);
-/* newest release overall, and newest release of v's branch ("6.4" of "6.4.2") */
+/* newest release overall */
 const struct fp_version *fp_product_latest(const struct fp_product *p);
-const struct fp_version *fp_product_latest_in_branch(const struct fp_product *p, const char *v);
+
+/* ---- the build side (fpbuild.c): wsidctl's, never linked by the daemon ---- */
 
 struct fpindex_build_opts {
 	const char *const *dirs;
@@ -89,6 +90,8 @@ struct fpindex_build_stats {
  * file content changed are redone. Each product is one transaction. */
 int fpindex_build(struct store *s, const struct fpindex_build_opts *o,
 		  struct fpindex_build_stats *st, char *err, size_t errsz);
+
+/* ---- the read side (fpindex.c) ---- */
 
 struct fpindex_stats {
 	uint64_t products, versions, files, hashes, paths, entries, db_bytes;
@@ -132,6 +135,8 @@ int64_t fpindex_generation(struct store *s);
 typedef int (*fpindex_entry_fn)(void *ud, int64_t path_id, const char *relpath, size_t rlen,
 				const uint8_t sha256[SHA256_LEN], const uint8_t *slots, size_t slen);
 int fpindex_product_entries(struct store *s, int64_t product_id, fpindex_entry_fn fn, void *ud);
+
+/* ---- the build side again (fpbuild.c) ---- */
 
 /* A product's sets written back out of the index (bundles): fn is called once
  * per version, oldest first, with the set's text in sha256sum format sorted

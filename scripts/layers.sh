@@ -19,7 +19,7 @@ fi
 
 # Pure modules: no files, database, network, processes or clocks. Read each
 # file's top comment (and doc/architecture.md) before adding one.
-pure="fsevent classify fpset json jsonparse wpsums slotset hmap claims phpscan util message fcgi fpmstatus accesslog"
+pure="fsevent classify fpset json jsonparse wpsums slotset hmap claims phpscan util message fcgi fpmstatus accesslog pathmatch yamltree"
 # the one sink a pure module may reach: log writes its lines to stderr (fd 2)
 # and nothing else; util's allocators end in fatalx() when memory runs out.
 # It is checked on its own below, not followed from the pure modules.
@@ -92,6 +92,12 @@ for m in $pure; do
 done
 check "$sink" "!$sink_syms" "" "the sink ($sink) calls nothing but write(2) to stderr and libc's formatting"
 check "deliver log util" "$webspace_syms" "$webspace_objs" "the delivery process (deliver.o) links nothing that reads webspaces"
+if [ -f "$objdir/wsid.o" ]; then
+	check "wsid" "" "fpbuild" "the daemon (wsid.o) links no index build (fpbuild.o)"
+else
+	echo "FAIL wsid.o missing in $objdir"
+	fail=1
+fi
 if [ -f "$objdir/wsidctl.o" ]; then
 	check "wsidctl" "$watch_syms" "watch" "wsidctl links no watcher"
 else

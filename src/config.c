@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <glob.h>
 #include <strings.h>
 #include <sodium.h>
@@ -22,46 +21,21 @@
 #include <yaml.h>
 
 #include "bundle.h"
+#include "classify.h"
 #include "log.h"
+#include "pathmatch.h"
 #include "util.h"
 #include "whsig.h"
+#include "yamltree.h"
 
 #ifndef WSID_DATADIR
 #define WSID_DATADIR "/usr/local/share/wsid"
 #endif
 
-enum ytype { Y_SCALAR, Y_MAP, Y_SEQ };
-
-struct ynode {
-	enum ytype type;
-	char *value; /* scalars */
-	bool quoted;
-	size_t line, col;
-	struct ynode **kids; /* maps: key, value, key, value ... */
-	size_t n;
-};
-
 struct ctx {
-	const char *file;
-	char *err;
-	size_t errsz;
-	size_t nodes;
+	struct yerr e;  /* file name and error buffer */
 	unsigned mode; /* of the file when read from one (0: a string): secrets checked */
 };
-
-static void
-ynode_free(struct ynode *n)
-{
-	size_t i;
-
-	if (n == NULL)
-		return;
-	for (i = 0; i < n->n; i++)
-		ynode_free(n->kids[i]);
-	free(n->kids);
-	free(n->value);
-	free(n);
-}
 
 static int
 fail(struct ctx *c, size_t line, size_t col, const char *fmt, ...)
@@ -71,182 +45,24 @@ static int
 fail(struct ctx *c, size_t line, size_t col, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
-	n = snprintf(c->err, c->errsz, "%s:%zu:%zu: ", c->file, line, col);
-	if (n < 0 || (size_t)n >= c->errsz)
-		return -EINVAL;
 	va_start(ap, fmt);
-	vsnprintf(c->err + n, c->errsz - (size_t)n, fmt, ap);
+	ytree_vfail(&c->e, line, col, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
 }
 
 static int
-ynode_add(struct ctx *c, struct ynode *parent, struct ynode *kid)
-{
-	if (parent->n >= CONFIG_MAX_ITEMS * 2)
-		return fail(c, kid->line, kid->col, "too many entries (limit %d)", CONFIG_MAX_ITEMS);
-	if ((parent->n & (parent->n - 1)) == 0)
-		parent->kids = xreallocarray(parent->kids, parent->n ? parent->n * 2 : 4, sizeof(*parent->kids));
-	parent->kids[parent->n++] = kid;
-	return 0;
-}
-
-/* builds the node tree of the first document; NULL document -> empty map */
-static int
-yaml_tree(struct ctx *c, const char *text, size_t len, struct ynode **ret)
-{
-	yaml_parser_t p;
-	yaml_event_t ev;
-	struct ynode *stack[CONFIG_MAX_DEPTH + 1], *root = NULL;
-	int depth = 0, r = 0;
-	bool done = false;
-
-	if (!yaml_parser_initialize(&p))
-		return -ENOMEM;
-	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
-	while (!done) {
-		struct ynode *n = NULL;
-
-		if (!yaml_parser_parse(&p, &ev)) {
-			r = fail(c, p.problem_mark.line + 1, p.problem_mark.column + 1, "YAML: %s%s%s",
-				 p.problem ? p.problem : "syntax error", p.context ? " " : "",
-				 p.context ? p.context : "");
-			break;
-		}
-		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-		case YAML_DOCUMENT_END_EVENT:
-			done = ev.type == YAML_STREAM_END_EVENT || root != NULL;
-			break;
-		case YAML_ALIAS_EVENT:
-			r = fail(c, ev.start_mark.line + 1, ev.start_mark.column + 1,
-				 "YAML aliases (*name) are not accepted");
-			break;
-		case YAML_SCALAR_EVENT:
-		case YAML_MAPPING_START_EVENT:
-		case YAML_SEQUENCE_START_EVENT:
-			if (++c->nodes > CONFIG_MAX_ITEMS * 4) {
-				r = fail(c, ev.start_mark.line + 1, ev.start_mark.column + 1,
-					 "document too large");
-				break;
-			}
-			n = xcalloc(1, sizeof(*n));
-			n->line = ev.start_mark.line + 1;
-			n->col = ev.start_mark.column + 1;
-			if (ev.type == YAML_SCALAR_EVENT) {
-				n->type = Y_SCALAR;
-				if (ev.data.scalar.length > CONFIG_MAX_STRING) {
-					free(n);
-					r = fail(c, ev.start_mark.line + 1, ev.start_mark.column + 1,
-						 "value longer than %d bytes", CONFIG_MAX_STRING);
-					break;
-				}
-				if (memchr(ev.data.scalar.value, '\0', ev.data.scalar.length)) {
-					free(n);
-					r = fail(c, ev.start_mark.line + 1, ev.start_mark.column + 1,
-						 "NUL byte in a value");
-					break;
-				}
-				n->value = xstrndup((const char *)ev.data.scalar.value, ev.data.scalar.length);
-				n->quoted = ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
-			} else
-				n->type = ev.type == YAML_MAPPING_START_EVENT ? Y_MAP : Y_SEQ;
-			if (depth == 0) {
-				if (root != NULL) {
-					ynode_free(n);
-					break;
-				}
-				root = n;
-			} else if ((r = ynode_add(c, stack[depth - 1], n)) < 0) {
-				ynode_free(n);
-				break;
-			}
-			if (n->type != Y_SCALAR) {
-				if (depth >= CONFIG_MAX_DEPTH) {
-					r = fail(c, n->line, n->col, "nested deeper than %d levels",
-						 CONFIG_MAX_DEPTH);
-					break;
-				}
-				stack[depth++] = n;
-			}
-			break;
-		case YAML_MAPPING_END_EVENT:
-		case YAML_SEQUENCE_END_EVENT:
-			if (depth > 0)
-				depth--;
-			break;
-		default:
-			break;
-		}
-		yaml_event_delete(&ev);
-		if (r < 0)
-			break;
-	}
-	yaml_parser_delete(&p);
-	if (r < 0) {
-		ynode_free(root);
-		return r;
-	}
-	if (root == NULL) {
-		root = xcalloc(1, sizeof(*root));
-		root->type = Y_MAP;
-		root->line = root->col = 1;
-	}
-	*ret = root;
-	return 0;
-}
-
-static const char *
-tname(const struct ynode *n)
-{
-	return n->type == Y_MAP ? "a mapping" : n->type == Y_SEQ ? "a list" : "a scalar";
-}
-
-static int
 want(struct ctx *c, const struct ynode *n, enum ytype t, const char *key)
 {
-	if (n->type == t)
-		return 0;
-	return fail(c, n->line, n->col, "%s: expected %s, got %s", key,
-		    t == Y_MAP ? "a mapping" : t == Y_SEQ ? "a list" : "a scalar", tname(n));
+	return ytree_want(&c->e, n, t, key);
 }
 
 /* checks keys are scalars, unique and among the allowed ones */
 static int
 check_keys(struct ctx *c, const struct ynode *m, const char *where, const char *const *allowed)
 {
-	size_t i, j, k;
-
-	for (i = 0; i < m->n; i += 2) {
-		const struct ynode *key = m->kids[i];
-
-		if (key->type != Y_SCALAR)
-			return fail(c, key->line, key->col, "%s: keys must be scalars", where);
-		for (j = 0; j < i; j += 2)
-			if (strcmp(m->kids[j]->value, key->value) == 0)
-				return fail(c, key->line, key->col, "%s: duplicate key '%s'", where,
-					    esc_name(key->value));
-		if (allowed == NULL)
-			continue;
-		for (k = 0; allowed[k]; k++)
-			if (strcmp(allowed[k], key->value) == 0)
-				break;
-		if (allowed[k] == NULL) {
-			struct buf b;
-			int r;
-
-			buf_init(&b, 4096);
-			for (k = 0; allowed[k]; k++)
-				buf_printf(&b, "%s%s", k ? ", " : "", allowed[k]);
-			r = fail(c, key->line, key->col, "%s: unknown key '%s' (expected one of: %s)",
-				 where, esc_name(key->value), b.data ? b.data : "");
-			buf_free(&b);
-			return r;
-		}
-	}
-	return 0;
+	return ytree_check_keys(&c->e, m, where, allowed);
 }
 
 static int
@@ -289,7 +105,7 @@ get_secret(struct ctx *c, const struct ynode *n, const char *key, char **out)
 		return fail(c, n->line, n->col, "%s: empty", key);
 	if (c->mode & 0007)
 		return fail(c, n->line, n->col, "%s: a secret in a file readable by others (mode %04o): "
-			    "chmod 600 %s (or 640 to a group of its own)", key, c->mode & 07777, c->file);
+			    "chmod 600 %s (or 640 to a group of its own)", key, c->mode & 07777, c->e.file);
 	return 0;
 }
 
@@ -375,30 +191,32 @@ config_parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
+/* a scalar read by parse (config_parse_duration, config_parse_size); what
+ * says what was expected */
 static int
-get_duration(struct ctx *c, const struct ynode *n, const char *key, uint64_t *out)
+get_parsed(struct ctx *c, const struct ynode *n, const char *key, int (*parse)(const char *, uint64_t *),
+	   const char *what, uint64_t *out)
 {
 	int r = want(c, n, Y_SCALAR, key);
 
 	if (r < 0)
 		return r;
-	if (config_parse_duration(n->value, out) < 0)
-		return fail(c, n->line, n->col, "%s: expected a duration such as 500ms, 90s, 30m, 24h "
-			    "or 1d, got '%s'", key, esc_name(n->value));
+	if (parse(n->value, out) < 0)
+		return fail(c, n->line, n->col, "%s: expected %s, got '%s'", key, what, esc_name(n->value));
 	return 0;
+}
+
+static int
+get_duration(struct ctx *c, const struct ynode *n, const char *key, uint64_t *out)
+{
+	return get_parsed(c, n, key, config_parse_duration,
+			  "a duration such as 500ms, 90s, 30m, 24h or 1d", out);
 }
 
 static int
 get_size(struct ctx *c, const struct ynode *n, const char *key, uint64_t *out)
 {
-	int r = want(c, n, Y_SCALAR, key);
-
-	if (r < 0)
-		return r;
-	if (config_parse_size(n->value, out) < 0)
-		return fail(c, n->line, n->col, "%s: expected a size such as 65536, 64K, 16M or 1G, "
-			    "got '%s'", key, esc_name(n->value));
-	return 0;
+	return get_parsed(c, n, key, config_parse_size, "a size such as 65536, 64K, 16M or 1G", out);
 }
 
 static int
@@ -419,10 +237,28 @@ get_uint(struct ctx *c, const struct ynode *n, const char *key, uint64_t max, ui
 	return 0;
 }
 
-static const char *const sev_names[] = { "info", "notice", "warning", "critical", NULL };
-static const char *const verdict_names[] = { "ok", "update", "downgrade", "tampered", "malicious",
-					     "suspicious", "foreign", "deleted", "version-lie", "new",
-					     "changed-unknown", "ignored", "locked", "changing", NULL };
+/* the names of classify.h, NULL-terminated for check_keys */
+static void
+names_of(const char *(*name)(int), int n, const char **out)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		out[i] = name(i);
+	out[n] = NULL;
+}
+
+static const char *
+sev_name_of(int i)
+{
+	return severity_name((enum severity)i);
+}
+
+static const char *
+verdict_name_of(int i)
+{
+	return verdict_name((enum verdict_kind)i);
+}
 
 static int
 get_severity(struct ctx *c, const struct ynode *n, const char *key, int *out)
@@ -431,11 +267,10 @@ get_severity(struct ctx *c, const struct ynode *n, const char *key, int *out)
 
 	if (r < 0)
 		return r;
-	for (i = 0; sev_names[i]; i++)
-		if (strcmp(sev_names[i], n->value) == 0) {
-			*out = i;
-			return 0;
-		}
+	if ((i = severity_parse(n->value)) >= 0) {
+		*out = i;
+		return 0;
+	}
 	return fail(c, n->line, n->col, "%s: expected info, notice, warning or critical, got '%s'", key,
 		    esc_name(n->value));
 }
@@ -644,13 +479,15 @@ static int
 parse_sev_map(struct ctx *c, const struct ynode *n, const char *key, struct config_sev_override **out,
 	      size_t *nout)
 {
+	const char *verdict_names[VERDICT_MAX + 1];
 	size_t i;
 	int r;
 
+	names_of(verdict_name_of, VERDICT_MAX, verdict_names);
 	if ((r = want(c, n, Y_MAP, key)) < 0 || (r = check_keys(c, n, key, verdict_names)) < 0)
 		return r;
 	for (i = 0; i < n->n; i += 2) {
-		int sev;
+		int sev = 0;
 
 		if ((r = get_severity(c, n->kids[i + 1], key, &sev)) < 0)
 			return r;
@@ -675,7 +512,7 @@ parse_class_sev(struct ctx *c, const struct ynode *n, struct config_sev_override
 		return r;
 	for (i = 0; i < n->n; i += 2) {
 		const char *cls = n->kids[i]->value;
-		int sev;
+		int sev = 0;
 
 		for (k = 0; cls[k]; k++)
 			if (!((cls[k] >= 'a' && cls[k] <= 'z') || (cls[k] >= '0' && cls[k] <= '9') ||
@@ -900,9 +737,11 @@ parse_metrics_textfile(struct ctx *c, const struct ynode *n, struct config *cfg)
 static int
 parse_retention_events(struct ctx *c, const struct ynode *n, struct config_retention *rt)
 {
+	const char *sev_names[SEV_MAX + 1];
 	size_t i, k;
 	int r;
 
+	names_of(sev_name_of, SEV_MAX, sev_names);
 	if (n->type == Y_SCALAR) {
 		uint64_t ms = 0;
 
@@ -960,13 +799,6 @@ parse_retention(struct ctx *c, const struct ynode *n, struct config *cfg)
 	}
 	return r;
 }
-
-static const char *const top_keys[] = {
-	"database", "control_socket", "fingerprints", "customers_dir", "log_level", "hash_workers",
-	"max_file_size", "reconcile_interval", "debounce", "queue_size", "webspaces", "customers",
-	"ignore", "severity", "notify", "metrics", "trusted_keys", "classify", "retention", "fetch", "analysis",
-	"php_fpm", "access_log", "respond", NULL,
-};
 
 /* php_fpm: pools (NAME: {listen, status_path}), discover, timeout,
  * access_log_wait (reqattr.h) */
@@ -1094,314 +926,473 @@ parse_fetch(struct ctx *c, const struct ynode *v, struct config *cfg)
 	return r;
 }
 
+/* ---- the top level: one function per key ---- */
+
+static int
+parse_database(struct ctx *c, const struct ynode *v, struct config *cfg)
+{
+	return get_abs_path(c, v, "database", &cfg->database);
+}
+
+static int
+parse_control_socket(struct ctx *c, const struct ynode *v, struct config *cfg)
+{
+	return get_abs_path(c, v, "control_socket", &cfg->control_socket);
+}
+
+static int
+parse_customers_dir(struct ctx *c, const struct ynode *v, struct config *cfg)
+{
+	return get_abs_path(c, v, "customers_dir", &cfg->customers_dir);
+}
+
+static int
+parse_fingerprints(struct ctx *c, const struct ynode *v, struct config *cfg)
+{
+	free_str_list(cfg->fingerprints, cfg->nfingerprints);
+	cfg->fingerprints = NULL;
+	cfg->nfingerprints = 0;
+	return get_str_list(c, v, "fingerprints", &cfg->fingerprints, &cfg->nfingerprints, true);
+}
+
+static int
+parse_log_level(struct ctx *c, const struct ynode *v, struct config *cfg)
+{
+	static const char *const lv[] = { "error", "warning", "notice", "info", "debug" };
+	size_t j;
+	int r = want(c, v, Y_SCALAR, "log_level");
+
+	if (r < 0)
+		return r;
+	for (j = 0; j < 5; j++)
+		if (strcmp(lv[j], v->value) == 0) {
+			cfg->log_level = 3 + (int)j;
+			return 0;
+		}
+	return fail(c, v->line, v->col, "log_level: expected error, warning, notice, info or debug, "
+		    "got '%s'", esc_name(v->value));
+}
+
+static int
+parse_hash_workers(struct ctx *c, const struct ynode *v, struct config *cfg)
+{
+	uint64_t u = 0;
+	int r = get_uint(c, v, "hash_workers", 64, &u);
+
+	if (r == 0)
+		cfg->hash_workers = (unsigned)u;
+	return r;
+}
+
+static int
+parse_max_file_size(struct ctx *c, const struct ynode *v, struct config *cfg)
+{
+	return get_size(c, v, "max_file_size", &cfg->max_file_size);
+}
+
+static int
+parse_reconcile_interval(struct ctx *c, const struct ynode *v, struct config *cfg)
+{
+	return get_duration(c, v, "reconcile_interval", &cfg->reconcile_interval_ms);
+}
+
+static int
+parse_queue_size(struct ctx *c, const struct ynode *v, struct config *cfg)
+{
+	return get_uint(c, v, "queue_size", 64u * 1024 * 1024, &cfg->queue_size);
+}
+
+static int
+parse_debounce(struct ctx *c, const struct ynode *v, struct config *cfg)
+{
+	static const char *const dk[] = { "close_write", "modify", "modify_max", NULL };
+	size_t j;
+	int r;
+
+	if ((r = want(c, v, Y_MAP, "debounce")) < 0 || (r = check_keys(c, v, "debounce", dk)) < 0)
+		return r;
+	for (j = 0; j < v->n && r == 0; j += 2) {
+		const char *kk = v->kids[j]->value;
+		uint64_t *dst = strcmp(kk, "close_write") == 0 ? &cfg->debounce_close_write_ms
+				: strcmp(kk, "modify") == 0    ? &cfg->debounce_modify_ms
+							       : &cfg->debounce_modify_max_ms;
+
+		r = get_duration(c, v->kids[j + 1], kk, dst);
+	}
+	return r;
+}
+
+static int
+parse_top_customers(struct ctx *c, const struct ynode *v, struct config *cfg)
+{
+	return parse_customers(c, v, cfg, c->e.file);
+}
+
+/* ignore: a list of globs, or paths: and max_file_size: */
+static int
+parse_ignore(struct ctx *c, const struct ynode *v, struct config *cfg)
+{
+	static const char *const ik[] = { "paths", "max_file_size", NULL };
+	size_t j;
+	int r;
+
+	if (v->type == Y_SEQ)
+		return get_str_list(c, v, "ignore", &cfg->ignore, &cfg->nignore, false);
+	if ((r = want(c, v, Y_MAP, "ignore")) < 0 || (r = check_keys(c, v, "ignore", ik)) < 0)
+		return r;
+	for (j = 0; j < v->n && r == 0; j += 2) {
+		if (strcmp(v->kids[j]->value, "paths") == 0)
+			r = get_str_list(c, v->kids[j + 1], "ignore.paths", &cfg->ignore, &cfg->nignore, false);
+		else
+			r = get_size(c, v->kids[j + 1], "ignore.max_file_size", &cfg->ignore_max_file_size);
+	}
+	return r;
+}
+
+static int
+parse_severity(struct ctx *c, const struct ynode *v, struct config *cfg)
+{
+	return parse_sev_map(c, v, "severity", &cfg->severity, &cfg->nseverity);
+}
+
+/* a list replacing the default one */
+static int
+replace_str_list(struct ctx *c, const struct ynode *v, const char *key, char ***l, size_t *n)
+{
+	free_str_list(*l, *n);
+	*l = NULL;
+	*n = 0;
+	return get_str_list(c, v, key, l, n, false);
+}
+
+static int
+parse_classify(struct ctx *c, const struct ynode *v, struct config *cfg)
+{
+	static const char *const ck[] = { "update_window", "consensus_min", "component_dirs",
+					   "web_server_processes", NULL };
+	size_t j;
+	int r;
+
+	if ((r = want(c, v, Y_MAP, "classify")) < 0 || (r = check_keys(c, v, "classify", ck)) < 0)
+		return r;
+	for (j = 0; j < v->n && r == 0; j += 2) {
+		const char *kk = v->kids[j]->value;
+		const struct ynode *vv = v->kids[j + 1];
+		uint64_t u = 0;
+
+		if (strcmp(kk, "update_window") == 0) {
+			r = get_duration(c, vv, "classify.update_window", &cfg->update_window_ms);
+			if (r == 0 && cfg->update_window_ms > 24ull * 3600 * 1000)
+				r = fail(c, vv->line, vv->col, "classify.update_window: at most 24h");
+		} else if (strcmp(kk, "consensus_min") == 0) {
+			r = get_uint(c, vv, "classify.consensus_min", 100000, &u);
+			if (r == 0 && u < 2)
+				r = fail(c, vv->line, vv->col, "classify.consensus_min: at least 2 webspaces");
+			if (r == 0)
+				cfg->consensus_min = (unsigned)u;
+		} else if (strcmp(kk, "component_dirs") == 0) {
+			r = replace_str_list(c, vv, "classify.component_dirs", &cfg->component_dirs,
+					     &cfg->ncomponent_dirs);
+		} else {
+			r = replace_str_list(c, vv, "classify.web_server_processes", &cfg->web_server_processes,
+					     &cfg->nweb_server_processes);
+		}
+	}
+	return r;
+}
+
+static int
+parse_analysis(struct ctx *c, const struct ynode *v, struct config *cfg)
+{
+	static const char *const ak[] = { "enabled", "rules", "max_size", "severity", NULL };
+	size_t j;
+	int r;
+
+	if ((r = want(c, v, Y_MAP, "analysis")) < 0 || (r = check_keys(c, v, "analysis", ak)) < 0)
+		return r;
+	for (j = 0; j < v->n && r == 0; j += 2) {
+		const char *kk = v->kids[j]->value;
+		const struct ynode *vv = v->kids[j + 1];
+
+		if (strcmp(kk, "enabled") == 0) {
+			r = get_bool(c, vv, "analysis.enabled", &cfg->analysis_enabled);
+		} else if (strcmp(kk, "severity") == 0) {
+			r = parse_class_sev(c, vv, &cfg->analysis_severity, &cfg->nanalysis_severity);
+		} else if (strcmp(kk, "max_size") == 0) {
+			r = get_size(c, vv, "analysis.max_size", &cfg->analysis_max_size);
+			if (r == 0 && cfg->analysis_max_size == 0)
+				r = fail(c, vv->line, vv->col, "analysis.max_size: at least 1 byte");
+		} else {
+			r = replace_str_list(c, vv, "analysis.rules", &cfg->analysis_rules, &cfg->nanalysis_rules);
+		}
+	}
+	return r;
+}
+
+/* notify.smtp: the relay */
+static int
+parse_smtp(struct ctx *c, const struct ynode *vv, struct config *cfg)
+{
+	static const char *const sk[] = { "url", "from", "username", "password", "tls", "ca_file", NULL };
+	static const char *const smtp_schemes[] = { "smtp://", "smtps://", NULL };
+	size_t m;
+	int r;
+
+	if ((r = want(c, vv, Y_MAP, "smtp")) < 0 || (r = check_keys(c, vv, "smtp", sk)) < 0)
+		return r;
+	for (m = 0; m < vv->n && r == 0; m += 2) {
+		const char *k = vv->kids[m]->value;
+		const struct ynode *sv = vv->kids[m + 1];
+
+		if (strcmp(k, "tls") == 0) {
+			r = get_tls(c, sv, &cfg->smtp_tls);
+		} else if (strcmp(k, "ca_file") == 0) {
+			free(cfg->smtp_ca_file);
+			cfg->smtp_ca_file = NULL;
+			r = get_abs_path(c, sv, "smtp.ca_file", &cfg->smtp_ca_file);
+		} else if (strcmp(k, "password") == 0) {
+			r = get_secret(c, sv, "smtp.password", &cfg->smtp_password);
+		} else {
+			r = get_str(c, sv, k, strcmp(k, "url") == 0 ? &cfg->smtp_url
+					      : strcmp(k, "from") == 0 ? &cfg->smtp_from
+								   : &cfg->smtp_username);
+		}
+	}
+	if (r == 0 && cfg->smtp_url && !url_scheme(cfg->smtp_url, smtp_schemes))
+		r = fail(c, vv->line, vv->col, "smtp.url must start with smtp:// or smtps://, got '%s'",
+			 esc_name(cfg->smtp_url));
+	if (r == 0 && cfg->smtp_tls == CONFIG_TLS_NONE && cfg->smtp_url &&
+	    strncmp(cfg->smtp_url, "smtps://", 8) == 0)
+		r = fail(c, vv->line, vv->col, "smtp.tls: none with an smtps:// url, which is TLS: use "
+			 "smtp:// or another level");
+	if (r == 0 && cfg->smtp_tls == CONFIG_TLS_NONE && cfg->smtp_ca_file)
+		r = fail(c, vv->line, vv->col, "smtp.ca_file with tls: none");
+	if (r == 0 && cfg->smtp_from && !email_ok(cfg->smtp_from))
+		r = fail(c, vv->line, vv->col, "smtp.from: not an address: '%s'", esc_name(cfg->smtp_from));
+	return r;
+}
+
+/* notify.admin and notify.default: a route of their own */
+static int
+parse_notify_route(struct ctx *c, const struct ynode *vv, const char *kk, struct config_route *rt)
+{
+	static const char *const rk[] = { "email", "webhook", "min_severity", NULL };
+	size_t m;
+	int r;
+
+	if ((r = want(c, vv, Y_MAP, kk)) < 0 || (r = check_keys(c, vv, kk, rk)) < 0)
+		return r;
+	for (m = 0; m < vv->n && r == 0; m += 2) {
+		r = parse_route(c, vv->kids[m], vv->kids[m + 1], kk, rt);
+		if (r > 0)
+			r = 0;
+	}
+	return r;
+}
+
+static int
+parse_notify_sandbox(struct ctx *c, const struct ynode *vv, struct config *cfg)
+{
+	int r = want(c, vv, Y_SCALAR, "notify.sandbox");
+
+	if (r == 0 && strcmp(vv->value, "required") != 0 && strcmp(vv->value, "optional") != 0)
+		r = fail(c, vv->line, vv->col, "notify.sandbox: expected required or optional, got '%s'",
+			 esc_name(vv->value));
+	if (r == 0)
+		cfg->notify_sandbox_optional = strcmp(vv->value, "optional") == 0;
+	return r;
+}
+
+/* one key of notify: */
+static int
+parse_notify_key(struct ctx *c, const char *kk, const struct ynode *vv, struct config *cfg)
+{
+	uint64_t u = 0;
+	int r;
+
+	if (strcmp(kk, "digest_interval") == 0)
+		return get_duration(c, vv, kk, &cfg->digest_interval_ms);
+	if (strcmp(kk, "ttl") == 0)
+		return get_duration(c, vv, "notify.ttl", &cfg->notify_ttl_ms);
+	if (strcmp(kk, "backoff") == 0)
+		return get_duration(c, vv, "notify.backoff", &cfg->notify_backoff_ms);
+	if (strcmp(kk, "templates") == 0) {
+		free(cfg->notify_templates);
+		cfg->notify_templates = NULL;
+		return get_abs_path(c, vv, "notify.templates", &cfg->notify_templates);
+	}
+	if (strcmp(kk, "delivery_socket") == 0) {
+		free(cfg->notify_socket);
+		cfg->notify_socket = NULL;
+		return get_abs_path(c, vv, "notify.delivery_socket", &cfg->notify_socket);
+	}
+	if (strcmp(kk, "sandbox") == 0)
+		return parse_notify_sandbox(c, vv, cfg);
+	if (strcmp(kk, "digest_max_events") == 0) {
+		r = get_uint(c, vv, "notify.digest_max_events", 100000, &u);
+		if (r == 0 && u == 0)
+			r = fail(c, vv->line, vv->col, "notify.digest_max_events: at least 1");
+		cfg->digest_max_events = (unsigned)u;
+		return r;
+	}
+	if (strcmp(kk, "max_message_size") == 0) {
+		r = get_size(c, vv, "notify.max_message_size", &cfg->notify_max_message);
+		if (r == 0 && (cfg->notify_max_message < CONFIG_MESSAGE_MIN ||
+			       cfg->notify_max_message > CONFIG_MESSAGE_MAX))
+			r = fail(c, vv->line, vv->col, "notify.max_message_size: from 64K to 8M, got '%s'",
+				 esc_name(vv->value));
+		return r;
+	}
+	if (strcmp(kk, "user") == 0) {
+		free(cfg->notify_user);
+		cfg->notify_user = NULL;
+		return get_str(c, vv, "notify.user", &cfg->notify_user);
+	}
+	if (strcmp(kk, "smtp") == 0)
+		return parse_smtp(c, vv, cfg);
+	return parse_notify_route(c, vv, kk, strcmp(kk, "admin") == 0 ? &cfg->admin : &cfg->dflt);
+}
+
+static int
+parse_notify(struct ctx *c, const struct ynode *v, struct config *cfg)
+{
+	static const char *const nk[] = { "digest_interval", "smtp", "admin", "default", "ttl", "user",
+					   "backoff", "delivery_socket", "templates", "sandbox",
+					   "digest_max_events", "max_message_size", NULL };
+	size_t j;
+	int r;
+
+	if ((r = want(c, v, Y_MAP, "notify")) < 0 || (r = check_keys(c, v, "notify", nk)) < 0)
+		return r;
+	for (j = 0; j < v->n && r == 0; j += 2)
+		r = parse_notify_key(c, v->kids[j]->value, v->kids[j + 1], cfg);
+	return r;
+}
+
+static int
+parse_metrics(struct ctx *c, const struct ynode *v, struct config *cfg)
+{
+	static const char *const mk[] = { "textfile", "interval", NULL };
+	size_t j;
+	int r;
+
+	if ((r = want(c, v, Y_MAP, "metrics")) < 0 || (r = check_keys(c, v, "metrics", mk)) < 0)
+		return r;
+	for (j = 0; j < v->n && r == 0; j += 2) {
+		const struct ynode *vv = v->kids[j + 1];
+
+		if (strcmp(v->kids[j]->value, "textfile") == 0)
+			r = parse_metrics_textfile(c, vv, cfg);
+		else {
+			r = get_duration(c, vv, "metrics.interval", &cfg->metrics_interval_ms);
+			if (r == 0 && (cfg->metrics_interval_ms < 1000 || cfg->metrics_interval_ms > 3600000))
+				r = fail(c, vv->line, vv->col, "metrics.interval: expected 1s to 1h, got '%s'",
+					 esc_name(vv->value));
+		}
+	}
+	return r;
+}
+
+/* trusted_keys: each a public key, its base64 text or a file holding it. The
+ * keys are read and checked where the host is (config_check_host): here only
+ * where each was written is kept. */
+static int
+parse_trusted_keys(struct ctx *c, const struct ynode *v, struct config *cfg)
+{
+	size_t first = cfg->ntrusted_keys, j;
+	int r = get_str_list(c, v, "trusted_keys", &cfg->trusted_keys, &cfg->ntrusted_keys, false);
+
+	cfg->trusted_keys_at = xreallocarray(cfg->trusted_keys_at, cfg->ntrusted_keys + 1,
+					     sizeof(*cfg->trusted_keys_at));
+	for (j = first; j < cfg->ntrusted_keys; j++) {
+		const struct ynode *kn = v->type == Y_SEQ ? v->kids[j - first] : v;
+
+		cfg->trusted_keys_at[j].line = kn->line;
+		cfg->trusted_keys_at[j].col = kn->col;
+	}
+	return r;
+}
+
+/* the top-level keys in the order errors list them, each with its parser */
+/* access_log: the web server's access log ({customer} replaced; reqattr.h) */
+static int
+parse_access_log(struct ctx *c, const struct ynode *v, struct config *cfg)
+{
+	return get_abs_path(c, v, "access_log", &cfg->access_log);
+}
+
+/* respond: quarantine: off | malicious */
+static int
+parse_respond(struct ctx *c, const struct ynode *v, struct config *cfg)
+{
+	static const char *const rk[] = { "quarantine", NULL };
+	size_t j;
+	int r;
+
+	if ((r = want(c, v, Y_MAP, "respond")) < 0 || (r = check_keys(c, v, "respond", rk)) < 0)
+		return r;
+	for (j = 0; j < v->n && r == 0; j += 2) {
+		const struct ynode *vv = v->kids[j + 1];
+
+		if ((r = want(c, vv, Y_SCALAR, "respond.quarantine")) < 0)
+			break;
+		if (strcmp(vv->value, "off") != 0 && strcmp(vv->value, "malicious") != 0)
+			r = fail(c, vv->line, vv->col, "respond.quarantine: '%s' (expected off or malicious)",
+				 esc_name(vv->value));
+		else
+			cfg->quarantine_malicious = strcmp(vv->value, "malicious") == 0;
+	}
+	return r;
+}
+
+static const struct section {
+	const char *key;
+	int (*parse)(struct ctx *c, const struct ynode *v, struct config *cfg);
+} sections[] = {
+	{ "database", parse_database },
+	{ "control_socket", parse_control_socket },
+	{ "fingerprints", parse_fingerprints },
+	{ "customers_dir", parse_customers_dir },
+	{ "log_level", parse_log_level },
+	{ "hash_workers", parse_hash_workers },
+	{ "max_file_size", parse_max_file_size },
+	{ "reconcile_interval", parse_reconcile_interval },
+	{ "debounce", parse_debounce },
+	{ "queue_size", parse_queue_size },
+	{ "webspaces", parse_webspaces },
+	{ "customers", parse_top_customers },
+	{ "ignore", parse_ignore },
+	{ "severity", parse_severity },
+	{ "notify", parse_notify },
+	{ "metrics", parse_metrics },
+	{ "trusted_keys", parse_trusted_keys },
+	{ "classify", parse_classify },
+	{ "retention", parse_retention },
+	{ "fetch", parse_fetch },
+	{ "analysis", parse_analysis },
+	{ "php_fpm", parse_php_fpm },
+	{ "access_log", parse_access_log },
+	{ "respond", parse_respond },
+};
+
+#define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
+
 static int
 parse_top(struct ctx *c, const struct ynode *root, struct config *cfg)
 {
-	size_t i, j;
+	const char *keys[NSECTIONS + 1];
+	size_t i, k;
 	int r;
 
-	if ((r = want(c, root, Y_MAP, "top level")) < 0 || (r = check_keys(c, root, "top level", top_keys)) < 0)
+	for (k = 0; k < NSECTIONS; k++)
+		keys[k] = sections[k].key;
+	keys[NSECTIONS] = NULL;
+	if ((r = want(c, root, Y_MAP, "top level")) < 0 || (r = check_keys(c, root, "top level", keys)) < 0)
 		return r;
 	for (i = 0; i < root->n; i += 2) {
-		const char *k = root->kids[i]->value;
-		const struct ynode *v = root->kids[i + 1];
-		uint64_t u = 0;
-
-		if (strcmp(k, "database") == 0)
-			r = get_abs_path(c, v, k, &cfg->database);
-		else if (strcmp(k, "control_socket") == 0)
-			r = get_abs_path(c, v, k, &cfg->control_socket);
-		else if (strcmp(k, "customers_dir") == 0)
-			r = get_abs_path(c, v, k, &cfg->customers_dir);
-		else if (strcmp(k, "fingerprints") == 0) {
-			for (j = 0; j < cfg->nfingerprints; j++)
-				free(cfg->fingerprints[j]);
-			cfg->nfingerprints = 0;
-			r = get_str_list(c, v, k, &cfg->fingerprints, &cfg->nfingerprints, true);
-		} else if (strcmp(k, "log_level") == 0) {
-			static const char *const lv[] = { "error", "warning", "notice", "info", "debug" };
-
-			r = want(c, v, Y_SCALAR, k);
-			for (j = 0; r == 0 && j < 5; j++)
-				if (strcmp(lv[j], v->value) == 0)
-					break;
-			if (r == 0 && j == 5)
-				r = fail(c, v->line, v->col, "log_level: expected error, warning, notice, "
-					 "info or debug, got '%s'", esc_name(v->value));
-			if (r == 0)
-				cfg->log_level = 3 + (int)j;
-		} else if (strcmp(k, "hash_workers") == 0) {
-			r = get_uint(c, v, k, 64, &u);
-			if (r == 0)
-				cfg->hash_workers = (unsigned)u;
-		} else if (strcmp(k, "max_file_size") == 0)
-			r = get_size(c, v, k, &cfg->max_file_size);
-		else if (strcmp(k, "reconcile_interval") == 0)
-			r = get_duration(c, v, k, &cfg->reconcile_interval_ms);
-		else if (strcmp(k, "queue_size") == 0)
-			r = get_uint(c, v, k, 64u * 1024 * 1024, &cfg->queue_size);
-		else if (strcmp(k, "debounce") == 0) {
-			static const char *const dk[] = { "close_write", "modify", "modify_max", NULL };
-
-			if ((r = want(c, v, Y_MAP, k)) < 0 || (r = check_keys(c, v, k, dk)) < 0)
-				return r;
-			for (j = 0; j < v->n && r == 0; j += 2) {
-				const char *kk = v->kids[j]->value;
-				uint64_t *dst = strcmp(kk, "close_write") == 0 ? &cfg->debounce_close_write_ms
-						: strcmp(kk, "modify") == 0 ? &cfg->debounce_modify_ms
-									    : &cfg->debounce_modify_max_ms;
-
-				r = get_duration(c, v->kids[j + 1], kk, dst);
-			}
-		} else if (strcmp(k, "webspaces") == 0)
-			r = parse_webspaces(c, v, cfg);
-		else if (strcmp(k, "customers") == 0)
-			r = parse_customers(c, v, cfg, c->file);
-		else if (strcmp(k, "ignore") == 0) {
-			static const char *const ik[] = { "paths", "max_file_size", NULL };
-
-			if (v->type == Y_SEQ) {
-				r = get_str_list(c, v, "ignore", &cfg->ignore, &cfg->nignore, false);
-			} else if ((r = want(c, v, Y_MAP, k)) == 0 && (r = check_keys(c, v, k, ik)) == 0) {
-				for (j = 0; j < v->n && r == 0; j += 2) {
-					if (strcmp(v->kids[j]->value, "paths") == 0)
-						r = get_str_list(c, v->kids[j + 1], "ignore.paths", &cfg->ignore,
-								 &cfg->nignore, false);
-					else
-						r = get_size(c, v->kids[j + 1], "ignore.max_file_size",
-							     &cfg->ignore_max_file_size);
-				}
-			}
-		} else if (strcmp(k, "severity") == 0)
-			r = parse_sev_map(c, v, k, &cfg->severity, &cfg->nseverity);
-		else if (strcmp(k, "fetch") == 0)
-			r = parse_fetch(c, v, cfg);
-		else if (strcmp(k, "php_fpm") == 0)
-			r = parse_php_fpm(c, v, cfg);
-		else if (strcmp(k, "access_log") == 0)
-			r = get_abs_path(c, v, k, &cfg->access_log);
-		else if (strcmp(k, "classify") == 0) {
-			static const char *const ck[] = { "update_window", "consensus_min", "component_dirs",
-							   "web_server_processes", NULL };
-
-			if ((r = want(c, v, Y_MAP, k)) < 0 || (r = check_keys(c, v, k, ck)) < 0)
-				return r;
-			for (j = 0; j < v->n && r == 0; j += 2) {
-				const char *kk = v->kids[j]->value;
-				const struct ynode *vv = v->kids[j + 1];
-
-				if (strcmp(kk, "update_window") == 0) {
-					r = get_duration(c, vv, "classify.update_window", &cfg->update_window_ms);
-					if (r == 0 && cfg->update_window_ms > 24ull * 3600 * 1000)
-						r = fail(c, vv->line, vv->col,
-							 "classify.update_window: at most 24h");
-				} else if (strcmp(kk, "consensus_min") == 0) {
-					r = get_uint(c, vv, "classify.consensus_min", 100000, &u);
-					if (r == 0 && u < 2)
-						r = fail(c, vv->line, vv->col,
-							 "classify.consensus_min: at least 2 webspaces");
-					if (r == 0)
-						cfg->consensus_min = (unsigned)u;
-				} else if (strcmp(kk, "component_dirs") == 0) {
-					free_str_list(cfg->component_dirs, cfg->ncomponent_dirs);
-					cfg->component_dirs = NULL;
-					cfg->ncomponent_dirs = 0;
-					r = get_str_list(c, vv, "classify.component_dirs", &cfg->component_dirs,
-							 &cfg->ncomponent_dirs, false);
-				} else {
-					free_str_list(cfg->web_server_processes, cfg->nweb_server_processes);
-					cfg->web_server_processes = NULL;
-					cfg->nweb_server_processes = 0;
-					r = get_str_list(c, vv, "classify.web_server_processes",
-							 &cfg->web_server_processes, &cfg->nweb_server_processes,
-							 false);
-				}
-			}
-		}
-		else if (strcmp(k, "respond") == 0) {
-			/* respond.quarantine: off | malicious */
-			static const char *const rk[] = { "quarantine", NULL };
-
-			if ((r = want(c, v, Y_MAP, k)) < 0 || (r = check_keys(c, v, k, rk)) < 0)
-				return r;
-			for (j = 0; j < v->n && r == 0; j += 2) {
-				const struct ynode *vv = v->kids[j + 1];
-
-				if ((r = want(c, vv, Y_SCALAR, "respond.quarantine")) < 0)
-					break;
-				if (strcmp(vv->value, "off") != 0 && strcmp(vv->value, "malicious") != 0)
-					r = fail(c, vv->line, vv->col, "respond.quarantine: '%s' (expected off "
-						 "or malicious)", esc_name(vv->value));
-				else
-					cfg->quarantine_malicious = strcmp(vv->value, "malicious") == 0;
-			}
-		}
-		else if (strcmp(k, "analysis") == 0) {
-			static const char *const ak[] = { "enabled", "rules", "max_size", "severity", NULL };
-
-			if ((r = want(c, v, Y_MAP, k)) < 0 || (r = check_keys(c, v, k, ak)) < 0)
-				return r;
-			for (j = 0; j < v->n && r == 0; j += 2) {
-				const char *kk = v->kids[j]->value;
-				const struct ynode *vv = v->kids[j + 1];
-
-				if (strcmp(kk, "enabled") == 0) {
-					r = get_bool(c, vv, "analysis.enabled", &cfg->analysis_enabled);
-				} else if (strcmp(kk, "severity") == 0) {
-					r = parse_class_sev(c, vv, &cfg->analysis_severity, &cfg->nanalysis_severity);
-				} else if (strcmp(kk, "max_size") == 0) {
-					r = get_size(c, vv, "analysis.max_size", &cfg->analysis_max_size);
-					if (r == 0 && cfg->analysis_max_size == 0)
-						r = fail(c, vv->line, vv->col, "analysis.max_size: at least 1 byte");
-				} else {
-					free_str_list(cfg->analysis_rules, cfg->nanalysis_rules);
-					cfg->analysis_rules = NULL;
-					cfg->nanalysis_rules = 0;
-					r = get_str_list(c, vv, "analysis.rules", &cfg->analysis_rules,
-							 &cfg->nanalysis_rules, false);
-				}
-			}
-		}
-		else if (strcmp(k, "notify") == 0) {
-			static const char *const nk[] = { "digest_interval", "smtp", "admin", "default", "ttl",
-							   "user", "backoff", "delivery_socket", "templates",
-							   "sandbox", "digest_max_events", "max_message_size", NULL };
-			static const char *const sk[] = { "url", "from", "username", "password", "tls", "ca_file",
-							  NULL };
-			static const char *const rk[] = { "email", "webhook", "min_severity", NULL };
-			static const char *const smtp_schemes[] = { "smtp://", "smtps://", NULL };
-
-			if ((r = want(c, v, Y_MAP, k)) < 0 || (r = check_keys(c, v, k, nk)) < 0)
-				return r;
-			for (j = 0; j < v->n && r == 0; j += 2) {
-				const char *kk = v->kids[j]->value;
-				const struct ynode *vv = v->kids[j + 1];
-				size_t m;
-
-				if (strcmp(kk, "digest_interval") == 0) {
-					r = get_duration(c, vv, kk, &cfg->digest_interval_ms);
-				} else if (strcmp(kk, "ttl") == 0) {
-					r = get_duration(c, vv, "notify.ttl", &cfg->notify_ttl_ms);
-				} else if (strcmp(kk, "templates") == 0) {
-					free(cfg->notify_templates);
-					cfg->notify_templates = NULL;
-					r = get_abs_path(c, vv, "notify.templates", &cfg->notify_templates);
-				} else if (strcmp(kk, "delivery_socket") == 0) {
-					free(cfg->notify_socket);
-					cfg->notify_socket = NULL;
-					r = get_abs_path(c, vv, "notify.delivery_socket", &cfg->notify_socket);
-				} else if (strcmp(kk, "backoff") == 0) {
-					r = get_duration(c, vv, "notify.backoff", &cfg->notify_backoff_ms);
-				} else if (strcmp(kk, "sandbox") == 0) {
-					if ((r = want(c, vv, Y_SCALAR, "notify.sandbox")) == 0 &&
-					    strcmp(vv->value, "required") != 0 && strcmp(vv->value, "optional") != 0)
-						r = fail(c, vv->line, vv->col, "notify.sandbox: expected required or "
-							 "optional, got '%s'", esc_name(vv->value));
-					if (r == 0)
-						cfg->notify_sandbox_optional = strcmp(vv->value, "optional") == 0;
-				} else if (strcmp(kk, "digest_max_events") == 0) {
-					uint64_t nmax = 0;
-
-					r = get_uint(c, vv, "notify.digest_max_events", 100000, &nmax);
-					if (r == 0 && nmax == 0)
-						r = fail(c, vv->line, vv->col, "notify.digest_max_events: at least 1");
-					cfg->digest_max_events = (unsigned)nmax;
-				} else if (strcmp(kk, "max_message_size") == 0) {
-					r = get_size(c, vv, "notify.max_message_size", &cfg->notify_max_message);
-					if (r == 0 && (cfg->notify_max_message < CONFIG_MESSAGE_MIN ||
-						       cfg->notify_max_message > CONFIG_MESSAGE_MAX))
-						r = fail(c, vv->line, vv->col, "notify.max_message_size: from 64K to 8M, "
-							 "got '%s'", esc_name(vv->value));
-				} else if (strcmp(kk, "user") == 0) {
-					free(cfg->notify_user);
-					cfg->notify_user = NULL;
-					r = get_str(c, vv, "notify.user", &cfg->notify_user);
-				} else if (strcmp(kk, "smtp") == 0) {
-					if ((r = want(c, vv, Y_MAP, kk)) < 0 || (r = check_keys(c, vv, kk, sk)) < 0)
-						return r;
-					for (m = 0; m < vv->n && r == 0; m += 2) {
-						const char *sk2 = vv->kids[m]->value;
-						const struct ynode *sv = vv->kids[m + 1];
-						char **dst;
-
-						if (strcmp(sk2, "tls") == 0) {
-							r = get_tls(c, sv, &cfg->smtp_tls);
-							continue;
-						}
-						if (strcmp(sk2, "ca_file") == 0) {
-							free(cfg->smtp_ca_file);
-							cfg->smtp_ca_file = NULL;
-							r = get_abs_path(c, sv, "smtp.ca_file", &cfg->smtp_ca_file);
-							continue;
-						}
-						dst = strcmp(sk2, "url") == 0    ? &cfg->smtp_url
-							     : strcmp(sk2, "from") == 0 ? &cfg->smtp_from
-							     : strcmp(sk2, "username") == 0 ? &cfg->smtp_username
-											    : &cfg->smtp_password;
-						if (dst == &cfg->smtp_password)
-							r = get_secret(c, vv->kids[m + 1], "smtp.password", dst);
-						else
-							r = get_str(c, vv->kids[m + 1], sk2, dst);
-					}
-					if (r == 0 && cfg->smtp_url && !url_scheme(cfg->smtp_url, smtp_schemes))
-						r = fail(c, vv->line, vv->col, "smtp.url must start with smtp:// or "
-							 "smtps://, got '%s'", esc_name(cfg->smtp_url));
-					if (r == 0 && cfg->smtp_tls == CONFIG_TLS_NONE && cfg->smtp_url &&
-					    strncmp(cfg->smtp_url, "smtps://", 8) == 0)
-						r = fail(c, vv->line, vv->col, "smtp.tls: none with an smtps:// url, "
-							 "which is TLS: use smtp:// or another level");
-					if (r == 0 && cfg->smtp_tls == CONFIG_TLS_NONE && cfg->smtp_ca_file)
-						r = fail(c, vv->line, vv->col, "smtp.ca_file with tls: none");
-					if (r == 0 && cfg->smtp_from && !email_ok(cfg->smtp_from))
-						r = fail(c, vv->line, vv->col, "smtp.from: not an address: '%s'",
-							 esc_name(cfg->smtp_from));
-				} else {
-					struct config_route *rt = strcmp(kk, "admin") == 0 ? &cfg->admin : &cfg->dflt;
-
-					if ((r = want(c, vv, Y_MAP, kk)) < 0 || (r = check_keys(c, vv, kk, rk)) < 0)
-						return r;
-					for (m = 0; m < vv->n && r == 0; m += 2) {
-						r = parse_route(c, vv->kids[m], vv->kids[m + 1], kk, rt);
-						if (r > 0)
-							r = 0;
-					}
-				}
-			}
-		} else if (strcmp(k, "metrics") == 0) {
-			static const char *const mk[] = { "textfile", "interval", NULL };
-
-			if ((r = want(c, v, Y_MAP, k)) < 0 || (r = check_keys(c, v, k, mk)) < 0)
-				return r;
-			for (j = 0; j < v->n && r == 0; j += 2) {
-				const struct ynode *vv = v->kids[j + 1];
-
-				if (strcmp(v->kids[j]->value, "textfile") == 0)
-					r = parse_metrics_textfile(c, vv, cfg);
-				else {
-					r = get_duration(c, vv, "metrics.interval", &cfg->metrics_interval_ms);
-					if (r == 0 && (cfg->metrics_interval_ms < 1000 ||
-						       cfg->metrics_interval_ms > 3600000))
-						r = fail(c, vv->line, vv->col, "metrics.interval: expected 1s to 1h, "
-							 "got '%s'", esc_name(vv->value));
-				}
-			}
-		} else if (strcmp(k, "retention") == 0) {
-			r = parse_retention(c, v, cfg);
-		} else if (strcmp(k, "trusted_keys") == 0) {
-			size_t first = cfg->ntrusted_keys;
-
-			r = get_str_list(c, v, k, &cfg->trusted_keys, &cfg->ntrusted_keys, false);
-			/* each a public key: its base64 text or a file holding it */
-			for (j = first; r == 0 && j < cfg->ntrusted_keys; j++) {
-				const struct ynode *kn = v->type == Y_SEQ ? v->kids[j - first] : v;
-				uint8_t pk[BUNDLE_KEY_LEN];
-				char kerr[512];
-
-				if (bundle_public_parse(cfg->trusted_keys[j], pk, kerr, sizeof(kerr)) < 0)
-					r = fail(c, kn->line, kn->col, "trusted_keys: %s", kerr);
-			}
-		}
-		if (r < 0)
+		for (k = 0; strcmp(sections[k].key, root->kids[i]->value) != 0; k++)
+			;
+		if ((r = sections[k].parse(c, root->kids[i + 1], cfg)) < 0)
 			return r;
 	}
 	return 0;
@@ -1551,6 +1542,7 @@ config_free(struct config *c)
 	for (i = 0; i < c->ntrusted_keys; i++)
 		free(c->trusted_keys[i]);
 	free(c->trusted_keys);
+	free(c->trusted_keys_at);
 	free_str_list(c->component_dirs, c->ncomponent_dirs);
 	free_str_list(c->fetch_sources, c->nfetch_sources);
 	free(c->fetch_ca_file);
@@ -1639,26 +1631,6 @@ read_text(const char *path, char **ret, size_t *len, unsigned *mode, char *err, 
 	return 0;
 }
 
-/* the static prefix of a pattern, before its first component with a wildcard */
-static size_t
-pattern_prefix(const char *p)
-{
-	const char *w = strpbrk(p, "{*?[");
-	size_t n = w ? (size_t)(w - p) : strlen(p);
-
-	while (n > 0 && p[n - 1] != '/')
-		n--;
-	return n > 1 ? n - 1 : n;
-}
-
-static bool
-path_under(const char *path, const char *dir, size_t dlen)
-{
-	if (dlen == 1 && dir[0] == '/')
-		return true;
-	return strncmp(path, dir, dlen) == 0 && (path[dlen] == '/' || path[dlen] == '\0');
-}
-
 static int
 finish(struct ctx *c, struct config *cfg)
 {
@@ -1667,20 +1639,20 @@ finish(struct ctx *c, struct config *cfg)
 	for (i = 0; i < cfg->nwebspaces; i++) {
 		const struct config_webspace *w = &cfg->webspaces[i];
 		const char *base = w->path ? w->path : w->pattern;
-		size_t bl = w->path ? strlen(w->path) : pattern_prefix(w->pattern);
+		size_t bl = w->path ? strlen(w->path) : pathmatch_prefix(w->pattern);
 
-		if (cfg->metrics_textfile && path_under(cfg->metrics_textfile, base, bl)) {
-			snprintf(c->err, c->errsz, "%s:%zu:%zu: metrics.textfile: %s lies under the webspace "
+		if (cfg->metrics_textfile && pathmatch_under(cfg->metrics_textfile, base, bl)) {
+			snprintf(c->e.err, c->e.errsz, "%s:%zu:%zu: metrics.textfile: %s lies under the webspace "
 				 "%s%s: its customer could read or replace it; put it elsewhere (node_exporter's "
-				 "default directory is /var/lib/prometheus/node-exporter)", c->file,
+				 "default directory is /var/lib/prometheus/node-exporter)", c->e.file,
 				 cfg->metrics_textfile_line, cfg->metrics_textfile_col, cfg->metrics_textfile,
 				 w->path ? "" : "pattern ", base);
 			return -EINVAL;
 		}
-		if (path_under(cfg->database, base, bl)) {
-			snprintf(c->err, c->errsz, "%s: database: %s lies under the webspace %s%s: the "
+		if (pathmatch_under(cfg->database, base, bl)) {
+			snprintf(c->e.err, c->e.errsz, "%s: database: %s lies under the webspace %s%s: the "
 				 "daemon's own writes would be watched; put it elsewhere (default "
-				 "/var/lib/wsid/wsid.db)", c->file, cfg->database,
+				 "/var/lib/wsid/wsid.db)", c->e.file, cfg->database,
 				 w->path ? "" : "pattern ", base);
 			return -EINVAL;
 		}
@@ -1692,7 +1664,7 @@ static int
 parse_text(const char *text, size_t len, const char *name, unsigned mode, struct config **ret,
 	   char *err, size_t errsz)
 {
-	struct ctx c = { .file = name, .err = err, .errsz = errsz, .mode = mode };
+	struct ctx c = { .e = { .file = name, .err = err, .errsz = errsz }, .mode = mode };
 	struct config *cfg = config_default();
 	struct ynode *root = NULL;
 	int r;
@@ -1705,7 +1677,7 @@ parse_text(const char *text, size_t len, const char *name, unsigned mode, struct
 		config_free(cfg);
 		return -EFBIG;
 	}
-	if ((r = yaml_tree(&c, text, len, &root)) == 0 && (r = parse_top(&c, root, cfg)) == 0)
+	if ((r = ytree_parse(&c.e, text, len, &root)) == 0 && (r = parse_top(&c, root, cfg)) == 0)
 		r = finish(&c, cfg);
 	ynode_free(root);
 	if (r < 0) {
@@ -1759,7 +1731,7 @@ load_dropins(struct config *cfg, char *err, size_t errsz)
 	if (n > 1)
 		qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n; i++) {
-		struct ctx c = { .file = names[i], .err = err, .errsz = errsz };
+		struct ctx c = { .e = { .file = names[i], .err = err, .errsz = errsz } };
 		struct ynode *root = NULL;
 		char *text = NULL;
 		size_t len = 0;
@@ -1768,7 +1740,7 @@ load_dropins(struct config *cfg, char *err, size_t errsz)
 			break;
 		if ((r = read_text(names[i], &text, &len, &c.mode, err, errsz)) < 0)
 			break;
-		r = yaml_tree(&c, text, len, &root);
+		r = ytree_parse(&c.e, text, len, &root);
 		free(text);
 		if (r == 0) {
 			/* a drop-in holds customers, with or without a top "customers:" */
@@ -1809,13 +1781,31 @@ config_load(const char *path, struct config **ret, char *err, size_t errsz)
 	return 0;
 }
 
+static int
+check_trusted_keys(const struct config *c, char *err, size_t errsz)
+{
+	uint8_t pk[BUNDLE_KEY_LEN];
+	char kerr[512];
+	size_t i;
+
+	for (i = 0; i < c->ntrusted_keys; i++)
+		if (bundle_public_parse(c->trusted_keys[i], pk, kerr, sizeof(kerr)) < 0) {
+			snprintf(err, errsz, "%s:%zu:%zu: trusted_keys: %s", c->source,
+				 c->trusted_keys_at[i].line, c->trusted_keys_at[i].col, kerr);
+			return -EINVAL;
+		}
+	return 0;
+}
+
 int
 config_check_host(const struct config *c, char *err, size_t errsz)
 {
 	struct stat st;
 	char *dir;
-	int r = 0;
+	int r;
 
+	if ((r = check_trusted_keys(c, err, errsz)) < 0)
+		return r;
 	if (c->metrics_textfile == NULL)
 		return 0;
 	dir = xstrndup(c->metrics_textfile, (size_t)(strrchr(c->metrics_textfile, '/') - c->metrics_textfile));
@@ -1894,76 +1884,6 @@ config_customer_find(const struct config *c, const char *name)
 	return NULL;
 }
 
-/* matches path against a pattern component by component; on success the
- * customer and the root length are filled. With rest, a path that ends where a
- * pattern component starts matches too (a directory on the way to a root):
- * *rest is then the pattern's remaining components ("" at a root). */
-static bool
-pattern_match_rest(const char *pattern, const char *path, char *customer, size_t sz,
-		   size_t *root_len, const char **rest)
-{
-	const char *p = pattern, *s = path;
-
-	while (*p) {
-		const char *pe, *se;
-		size_t pl, sl;
-		char pc[512], sc[512];
-
-		if (rest && *s == '\0') {
-			*rest = p;
-			*root_len = (size_t)(s - path);
-			return true;
-		}
-		if (*p != '/' || *s != '/')
-			return false;
-		p++;
-		s++;
-		pe = strchr(p, '/');
-		se = strchr(s, '/');
-		pl = pe ? (size_t)(pe - p) : strlen(p);
-		sl = se ? (size_t)(se - s) : strlen(s);
-		if (sl == 0 || pl >= sizeof(pc) || sl >= sizeof(sc))
-			return false;
-		memcpy(pc, p, pl);
-		pc[pl] = '\0';
-		memcpy(sc, s, sl);
-		sc[sl] = '\0';
-		if (strcmp(pc, "{customer}") == 0) {
-			if (sc[0] == '.' || sl >= sz)
-				return false;
-			memcpy(customer, sc, sl + 1);
-		} else {
-			char *ph = strstr(pc, "{customer}");
-
-			if (ph) {
-				/* the placeholder inside a component: prefix{customer}suffix */
-				size_t pre = (size_t)(ph - pc), suf = strlen(ph + 10);
-
-				if (sl <= pre + suf || strncmp(sc, pc, pre) != 0 ||
-				    strcmp(sc + sl - suf, ph + 10) != 0 || sl - pre - suf >= sz)
-					return false;
-				memcpy(customer, sc + pre, sl - pre - suf);
-				customer[sl - pre - suf] = '\0';
-			} else if (fnmatch(pc, sc, FNM_PERIOD) != 0)
-				return false;
-		}
-		p += pl;
-		s += sl;
-	}
-	if (*s != '\0' && *s != '/')
-		return false;
-	*root_len = (size_t)(s - path);
-	if (rest)
-		*rest = p;
-	return true;
-}
-
-static bool
-pattern_match(const char *pattern, const char *path, char *customer, size_t sz, size_t *root_len)
-{
-	return pattern_match_rest(pattern, path, customer, sz, root_len, NULL);
-}
-
 int
 config_webspace_match(const struct config *c, const char *path, char *customer_out, size_t sz,
 		      size_t *root_len_out)
@@ -1978,10 +1898,10 @@ config_webspace_match(const struct config *c, const char *path, char *customer_o
 
 		if (w->path) {
 			rl = strlen(w->path);
-			if (!path_under(path, w->path, rl))
+			if (!pathmatch_under(path, w->path, rl))
 				continue;
 			snprintf(cust, sizeof(cust), "%s", w->customer);
-		} else if (!pattern_match(w->pattern, path, cust, sizeof(cust), &rl))
+		} else if (!pathmatch_pattern(w->pattern, path, cust, sizeof(cust), &rl, NULL))
 			continue;
 		if (rl > best) {
 			best = rl;
@@ -1997,19 +1917,14 @@ config_webspace_match(const struct config *c, const char *path, char *customer_o
 bool
 config_pattern_candidate(const char *pattern, const char *path)
 {
-	char cust[256];
-	size_t rl;
-	const char *rest;
-
-	return pattern_match_rest(pattern, path, cust, sizeof(cust), &rl, &rest) &&
-	       rl == strlen(path);
+	return pathmatch_pattern_candidate(pattern, path);
 }
 
 bool
 config_webspace_candidate(const struct config_webspace *w, const char *path)
 {
 	if (w->path)
-		return path_under(w->path, path, strlen(path));
+		return pathmatch_under(w->path, path, strlen(path));
 	return config_pattern_candidate(w->pattern, path);
 }
 
@@ -2024,14 +1939,14 @@ config_webspace_foreach(const struct config_webspace *w, const char *under,
 	size_t k, rl;
 
 	if (w->path) {
-		if (under == NULL || path_under(w->path, under, strlen(under)))
+		if (under == NULL || pathmatch_under(w->path, under, strlen(under)))
 			fn(w->path, w->customer);
 		return;
 	}
 	buf_init(&gp, 1 << 16);
 	if (under) {
 		/* the directory's own name is not a glob: a customer chooses it */
-		if (!pattern_match_rest(w->pattern, under, cust, sizeof(cust), &rl, &rest) ||
+		if (!pathmatch_pattern(w->pattern, under, cust, sizeof(cust), &rl, &rest) ||
 		    rl != strlen(under))
 			goto out;
 		for (q = under; *q; q++) {
@@ -2055,7 +1970,7 @@ config_webspace_foreach(const struct config_webspace *w, const char *under,
 	memset(&g, 0, sizeof(g));
 	if (glob(gp.data, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &g) == 0) {
 		for (k = 0; k < g.gl_pathc; k++)
-			if (pattern_match(w->pattern, g.gl_pathv[k], cust, sizeof(cust), &rl) &&
+			if (pathmatch_pattern(w->pattern, g.gl_pathv[k], cust, sizeof(cust), &rl, NULL) &&
 			    rl == strlen(g.gl_pathv[k]))
 				fn(g.gl_pathv[k], cust);
 	}
@@ -2073,125 +1988,16 @@ config_foreach_webspace(const struct config *c, void (*fn)(const char *path, con
 		config_webspace_foreach(&c->webspaces[i], NULL, fn);
 }
 
-/* glob with "**" spanning any number of components; '*' and '?' stay within
- * one component */
-/* Glob matching. A plain backtracking matcher is exponential on patterns such
- * as "a*a*a*a*b" or a long run of stars; it runs first with a step budget (the
- * common case stays cheap), and when that is spent the match is redone with a
- * table of (glob, path) positions already known to fail: O(|glob| * |path|). */
-struct globctx {
-	const char *g0, *s0;
-	size_t slen;
-	uint8_t *fail; /* NULL while on the budget */
-	long budget;
-};
-
-static int glob_at(struct globctx *c, const char *g, const char *s);
-
-static int
-glob_body(struct globctx *c, const char *g, const char *s)
-{
-	int r;
-
-	while (*g) {
-		if (g[0] == '*' && g[1] == '*') {
-			const char *rest = g + 2;
-
-			if (*rest == '/')
-				rest++;
-			if (*rest == '\0')
-				return 1;
-			for (;;) {
-				if ((r = glob_at(c, rest, s)) != 0)
-					return r;
-				s = strchr(s, '/');
-				if (s == NULL)
-					return 0;
-				s++;
-			}
-		}
-		if (*g == '*') {
-			for (;;) {
-				if ((r = glob_at(c, g + 1, s)) != 0)
-					return r;
-				if (*s == '\0' || *s == '/')
-					return 0;
-				s++;
-			}
-		}
-		if (*s == '\0')
-			return 0;
-		if (*g != '?' && *g != *s)
-			return 0;
-		if (*g == '?' && *s == '/')
-			return 0;
-		g++;
-		s++;
-	}
-	return *s == '\0';
-}
-
-/* 1 match, 0 no match, -1 budget spent */
-static int
-glob_at(struct globctx *c, const char *g, const char *s)
-{
-	size_t key = 0;
-	int r;
-
-	if (c->fail) {
-		key = (size_t)(g - c->g0) * (c->slen + 1) + (size_t)(s - c->s0);
-		if (c->fail[key >> 3] & (1u << (key & 7)))
-			return 0;
-	} else if (--c->budget < 0) {
-		return -1;
-	}
-	r = glob_body(c, g, s);
-	if (r == 0 && c->fail)
-		c->fail[key >> 3] |= (uint8_t)(1u << (key & 7));
-	return r;
-}
-
 bool
 config_glob_match(const char *g, const char *s)
 {
-	struct globctx c = { g, s, strlen(s), NULL, 20000 };
-	size_t bits;
-	int r = glob_at(&c, g, s);
-
-	if (r >= 0)
-		return r == 1;
-	bits = (strlen(g) + 1) * (c.slen + 1);
-	c.fail = xcalloc(bits / 8 + 1, 1);
-	r = glob_at(&c, g, s);
-	free(c.fail);
-	return r == 1;
+	return pathmatch_glob(g, s);
 }
 
 bool
 config_ignored(const struct config *c, const char *relpath)
 {
-	size_t i, l = strlen(relpath);
-	bool isdir = l > 0 && relpath[l - 1] == '/';
-
-	for (i = 0; i < c->nignore; i++) {
-		const char *g = c->ignore[i];
-		size_t gl = strlen(g);
-
-		if (config_glob_match(g, relpath))
-			return true;
-		/* "dir" + slash + two stars also matches the directory "dir/" itself (prune) */
-		if (isdir && gl > 3 && strcmp(g + gl - 3, "/**") == 0) {
-			char *tmp = xstrndup(relpath, l - 1);
-			char *gg = xstrndup(g, gl - 3);
-			bool m = config_glob_match(gg, tmp);
-
-			free(tmp);
-			free(gg);
-			if (m)
-				return true;
-		}
-	}
-	return false;
+	return pathmatch_ignored(c->ignore, c->nignore, relpath);
 }
 
 int

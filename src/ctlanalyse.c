@@ -7,6 +7,8 @@
  * clean, 1 findings (malicious or suspicious), 2 on error. */
 #include "ctlanalyse.h"
 
+#include "ctlverbs.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -267,8 +269,9 @@ walk_arg(struct walk *w, const char *path)
 }
 
 int
-ctl_analyse(int argc, char **argv, bool json)
+ctl_analyse(int argc, char **argv, const struct ctl_env *env)
 {
+	bool json = env->json;
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },     { "rules", required_argument, NULL, 'r' },
 		{ "max-size", required_argument, NULL, 'm' }, { "verbose", no_argument, NULL, 'v' },

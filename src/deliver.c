@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 
 #ifndef LANDLOCK_ACCESS_FS_TRUNCATE
@@ -653,28 +654,6 @@ transfer_done(CURLM *m, struct transfer *t, CURLcode rc, struct buf *out)
 	free(t);
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN) {
-			struct pollfd pf = { fd, POLLOUT, 0 };
-
-			poll(&pf, 1, 1000);
-			continue;
-		}
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* SIGTERM: the transfers in flight are dropped (the daemon sends them again)
  * and the process leaves through its cleanup */
 static volatile sig_atomic_t term_requested;
@@ -742,7 +721,7 @@ serve(int fd, const char *sandbox)
 	buf_init(&out, 16u << 20);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	deliver_hello_encode(&out, sandbox);
-	if (write_all(fd, out.data, out.len) < 0)
+	if (fd_write_all_wait(fd, out.data, out.len) < 0)
 		eof = true;
 	buf_reset(&out);
 	while ((!eof || active > 0) && !term_requested) {
@@ -791,7 +770,7 @@ serve(int fd, const char *sandbox)
 			active--;
 		}
 		if (out.len) {
-			if (write_all(fd, out.data, out.len) < 0)
+			if (fd_write_all_wait(fd, out.data, out.len) < 0)
 				eof = true; /* the daemon is gone: finish what is in flight */
 			buf_reset(&out);
 		}

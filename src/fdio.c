@@ -3,10 +3,12 @@
 #include "fdio.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <unistd.h>
 
-int
-fd_write_all(int fd, const void *p, size_t n)
+static int
+write_all(int fd, const void *p, size_t n, bool wait)
 {
 	const char *c = p;
 
@@ -15,6 +17,12 @@ fd_write_all(int fd, const void *p, size_t n)
 
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && errno == EAGAIN && wait) {
+			struct pollfd pf = { fd, POLLOUT, 0 };
+
+			poll(&pf, 1, 1000);
+			continue;
+		}
 		if (w < 0)
 			return -errno;
 		if (w == 0)
@@ -23,4 +31,16 @@ fd_write_all(int fd, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+int
+fd_write_all(int fd, const void *p, size_t n)
+{
+	return write_all(fd, p, n, false);
+}
+
+int
+fd_write_all_wait(int fd, const void *p, size_t n)
+{
+	return write_all(fd, p, n, true);
 }

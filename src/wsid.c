@@ -65,6 +65,19 @@ struct waiter {
 	uint64_t deadline_ns;
 };
 
+/* the loop's timers, one list (as redis' ae.c): each fires at most once a
+ * turn of the loop, in this order, and arms itself again */
+enum timer_id {
+	TIMER_NOTIFY,    /* the notifier's next due row (0: at once) */
+	TIMER_DISCOVER,  /* webspaces rediscovered every DISCOVER_INTERVAL_MS */
+	TIMER_METRICS,   /* the next textfile write (metrics.textfile) */
+	TIMER_RETENTION, /* the next step of the retention round */
+	TIMER_RECONCILE, /* the periodic safety reconcile (reconcile_interval) */
+	TIMER_WATCHDOG,  /* systemd's watchdog, at half its interval */
+	TIMER_MAX,
+};
+#define TIMER_OFF UINT64_MAX
+
 struct daemon {
 	const char *config_path;
 	struct config *cfg;
@@ -76,7 +89,8 @@ struct daemon {
 	int epfd, sigfd;
 	uint64_t started_ns;
 	int64_t started_unix;
-	uint64_t next_discover_ns, next_reconcile_ns, next_watchdog_ns, watchdog_ns;
+	uint64_t timer_due[TIMER_MAX]; /* when each timer fires next (TIMER_OFF: not armed) */
+	uint64_t watchdog_ns;
 	uint64_t watch_resume_ns;
 	bool watch_paused;
 	bool stop;
@@ -87,12 +101,10 @@ struct daemon {
 	struct notifier *n;
 	int notify_fd;            /* registered in epoll (-1: none) */
 	bool notify_kick;         /* events routed since the last tick */
-	uint64_t notify_next_ns, notify_last_ns;
-	uint64_t metrics_next_ns; /* the next textfile write (0: none configured) */
+	uint64_t notify_last_ns;
 	bool metrics_failing;     /* the last write failed (logged once) */
 	struct census_counter *census; /* counts for the textfile (from its first write) */
 	struct retention ret;     /* the pruning round under way */
-	uint64_t retention_next_ns;
 	int retention_err;        /* the last step's failure (logged once), else 0 */
 	/* event-driven discovery (DISCOVER_EVENT_GAP_MS) */
 	char *disc_dirs[DISCOVER_DIRS_MAX];
@@ -687,11 +699,27 @@ out:
 	buf_free(&out);
 }
 
+/* ---- timers ---- */
+
+static void
+timer_at(enum timer_id t, uint64_t due_ns)
+{
+	d.timer_due[t] = due_ns;
+}
+
+static void
+timer_in(enum timer_id t, uint64_t now, uint64_t ms)
+{
+	d.timer_due[t] = now + ms * 1000000ull;
+}
+
 static void
 metrics_schedule(void)
 {
-	d.metrics_next_ns = d.cfg->metrics_textfile ? now_mono_ns() + d.cfg->metrics_interval_ms * 1000000ull
-						     : 0;
+	if (d.cfg->metrics_textfile)
+		timer_in(TIMER_METRICS, now_mono_ns(), d.cfg->metrics_interval_ms);
+	else
+		timer_at(TIMER_METRICS, TIMER_OFF);
 }
 
 static void
@@ -712,131 +740,180 @@ reply_err(uint64_t client, const char *msg)
 
 static int reload_config(char *err, size_t errsz);
 
+/* ---- control verbs (control.h): one handler each ---- */
+
+static void
+ctl_status(uint64_t client, const char *arg)
+{
+	struct buf b;
+
+	(void)arg;
+	buf_init(&b, 1 << 20);
+	status_json(&b);
+	control_reply(d.ctl, client, b.data, true);
+	buf_free(&b);
+}
+
+static void
+ctl_follow(uint64_t client, const char *arg)
+{
+	(void)arg;
+	control_follow(d.ctl, client);
+	control_reply(d.ctl, client, "{\"ok\":true,\"follow\":true}", false);
+}
+
+/* answered by check_waiters once the engine is idle, or at the deadline */
+static void
+ctl_sync(uint64_t client, const char *arg)
+{
+	long ms = arg[0] ? strtol(arg, NULL, 10) : 600000;
+
+	if (ms <= 0 || ms > 86400000) {
+		reply_err(client, "sync: timeout out of range");
+		return;
+	}
+	if (d.nwaiters == CONTROL_CLIENTS_MAX) {
+		reply_err(client, "sync: too many waiters");
+		return;
+	}
+	d.waiters[d.nwaiters].client = client;
+	d.waiters[d.nwaiters].deadline_ns = now_mono_ns() + (uint64_t)ms * 1000000ull;
+	d.nwaiters++;
+}
+
+/* rescan: every webspace, or the one whose root is the base64 path arg */
+static void
+ctl_rescan(uint64_t client, const char *arg)
+{
+	unsigned char path[4096];
+	size_t plen, rl;
+	int64_t ws;
+
+	if (arg[0] == '\0') {
+		engine_reconcile(d.e, 0, "rescan requested");
+		control_reply(d.ctl, client, "{\"ok\":true,\"rescan\":\"all\"}", true);
+		return;
+	}
+	if (sodium_base642bin(path, sizeof(path) - 1, arg, strlen(arg), NULL, &plen, NULL,
+			      sodium_base64_VARIANT_ORIGINAL) != 0) {
+		reply_err(client, "rescan: the path must be base64");
+		return;
+	}
+	path[plen] = '\0';
+	while (plen > 1 && path[plen - 1] == '/')
+		path[--plen] = '\0';
+	if (!engine_webspace_find(d.e, (const char *)path, plen, &ws, &rl) || rl != plen) {
+		reply_err(client, "rescan: not a watched webspace");
+		return;
+	}
+	engine_reconcile(d.e, ws, "rescan requested");
+	control_reply(d.ctl, client, "{\"ok\":true,\"rescan\":1}", true);
+}
+
+static void
+ctl_notify_test(uint64_t client, const char *arg)
+{
+	char out[160];
+	int64_t first = 0, last = 0;
+	int k = d.n ? notifier_test(d.n, arg, &first, &last) : -ENOENT;
+
+	if (k < 0) {
+		reply_err(client, "notify-test: no such customer in the configuration");
+		return;
+	}
+	if (k == 0) {
+		reply_err(client, "notify-test: the customer has no email or webhook route");
+		return;
+	}
+	engine_flush(d.e);
+	d.notify_kick = true;
+	timer_at(TIMER_NOTIFY, 0);
+	snprintf(out, sizeof(out), "{\"ok\":true,\"queued\":%d,\"first\":%lld,\"last\":%lld}", k,
+		 (long long)first, (long long)last);
+	control_reply(d.ctl, client, out, true);
+}
+
+static void
+ctl_outbox_kick(uint64_t client, const char *arg)
+{
+	(void)arg;
+	timer_at(TIMER_NOTIFY, 0);
+	control_reply(d.ctl, client, "{\"ok\":true}", true);
+}
+
+static void
+ctl_index_changed(uint64_t client, const char *arg)
+{
+	(void)arg;
+	if (engine_reload_index(d.e) < 0)
+		reply_err(client, "index reload failed: the loaded index is kept (see the log)");
+	else
+		control_reply(d.ctl, client, "{\"ok\":true,\"index\":\"reloaded\"}", true);
+}
+
+/* marks: apply every mark, or those of the SHA-256 (hex) arg */
+static void
+ctl_marks(uint64_t client, const char *arg)
+{
+	uint8_t sha[32];
+	size_t bl = 0, n;
+	char out[96];
+
+	if (arg[0] && (strlen(arg) != 64 || sodium_hex2bin(sha, sizeof(sha), arg, 64, NULL, &bl, NULL) != 0 ||
+		       bl != 32)) {
+		reply_err(client, "marks: expected a SHA-256 in hex");
+		return;
+	}
+	n = engine_apply_marks(d.e, arg[0] ? sha : NULL);
+	snprintf(out, sizeof(out), "{\"ok\":true,\"reclassified\":%zu}", n);
+	control_reply(d.ctl, client, out, true);
+}
+
+static void
+ctl_reload(uint64_t client, const char *arg)
+{
+	char err[1024];
+
+	(void)arg;
+	if (reload_config(err, sizeof(err)) < 0)
+		reply_err(client, err);
+	else
+		control_reply(d.ctl, client, "{\"ok\":true,\"reloaded\":true}", true);
+}
+
+static const struct ctl_verb {
+	const char *name;
+	bool needs_root; /* refused to a peer that is not root */
+	void (*fn)(uint64_t client, const char *arg);
+} ctl_verbs[] = {
+	{ "status", false, ctl_status },
+	{ "follow", false, ctl_follow },
+	{ "sync", false, ctl_sync },
+	{ "rescan", true, ctl_rescan },
+	{ "notify-test", true, ctl_notify_test },
+	{ "outbox-kick", true, ctl_outbox_kick },
+	{ "index-changed", true, ctl_index_changed },
+	{ "marks", true, ctl_marks },
+	{ "reload", true, ctl_reload },
+};
+
 static void
 on_control(void *ud, uint64_t client, const char *verb, const char *arg, bool privileged)
 {
+	size_t i;
+
 	(void)ud;
-	if (strcmp(verb, "status") == 0) {
-		struct buf b;
-
-		buf_init(&b, 1 << 20);
-		status_json(&b);
-		control_reply(d.ctl, client, b.data, true);
-		buf_free(&b);
-		return;
-	}
-	if (strcmp(verb, "follow") == 0) {
-		control_follow(d.ctl, client);
-		control_reply(d.ctl, client, "{\"ok\":true,\"follow\":true}", false);
-		return;
-	}
-	if (strcmp(verb, "sync") == 0) {
-		long ms = arg[0] ? strtol(arg, NULL, 10) : 600000;
-
-		if (ms <= 0 || ms > 86400000) {
-			reply_err(client, "sync: timeout out of range");
-			return;
-		}
-		if (d.nwaiters == CONTROL_CLIENTS_MAX) {
-			reply_err(client, "sync: too many waiters");
-			return;
-		}
-		d.waiters[d.nwaiters].client = client;
-		d.waiters[d.nwaiters].deadline_ns = now_mono_ns() + (uint64_t)ms * 1000000ull;
-		d.nwaiters++;
-		return;
-	}
-	if (!privileged) {
-		reply_err(client, "permission denied: this verb needs root");
-		return;
-	}
-	if (strcmp(verb, "rescan") == 0) {
-		if (arg[0] == '\0') {
-			engine_reconcile(d.e, 0, "rescan requested");
-			control_reply(d.ctl, client, "{\"ok\":true,\"rescan\":\"all\"}", true);
-		} else {
-			unsigned char path[4096];
-			size_t plen;
-			int64_t ws;
-			size_t rl;
-
-			if (sodium_base642bin(path, sizeof(path) - 1, arg, strlen(arg), NULL, &plen, NULL,
-					      sodium_base64_VARIANT_ORIGINAL) != 0) {
-				reply_err(client, "rescan: the path must be base64");
-				return;
-			}
-			path[plen] = '\0';
-			while (plen > 1 && path[plen - 1] == '/')
-				path[--plen] = '\0';
-			if (!engine_webspace_find(d.e, (const char *)path, plen, &ws, &rl) || rl != plen) {
-				reply_err(client, "rescan: not a watched webspace");
-				return;
-			}
-			engine_reconcile(d.e, ws, "rescan requested");
-			control_reply(d.ctl, client, "{\"ok\":true,\"rescan\":1}", true);
-		}
-		return;
-	}
-	if (strcmp(verb, "notify-test") == 0) {
-		char out[160];
-		int64_t first = 0, last = 0;
-		int k = d.n ? notifier_test(d.n, arg, &first, &last) : -ENOENT;
-
-		if (k < 0) {
-			reply_err(client, "notify-test: no such customer in the configuration");
-			return;
-		}
-		if (k == 0) {
-			reply_err(client, "notify-test: the customer has no email or webhook route");
-			return;
-		}
-		engine_flush(d.e);
-		d.notify_kick = true;
-		d.notify_next_ns = 0;
-		snprintf(out, sizeof(out), "{\"ok\":true,\"queued\":%d,\"first\":%lld,\"last\":%lld}", k,
-			 (long long)first, (long long)last);
-		control_reply(d.ctl, client, out, true);
-		return;
-	}
-	if (strcmp(verb, "outbox-kick") == 0) {
-		d.notify_next_ns = 0;
-		control_reply(d.ctl, client, "{\"ok\":true}", true);
-		return;
-	}
-	if (strcmp(verb, "index-changed") == 0) {
-		if (engine_reload_index(d.e) < 0)
-			reply_err(client, "index reload failed: the loaded index is kept (see the log)");
+	for (i = 0; i < sizeof(ctl_verbs) / sizeof(ctl_verbs[0]); i++) {
+		if (strcmp(verb, ctl_verbs[i].name) != 0)
+			continue;
+		if (ctl_verbs[i].needs_root && !privileged)
+			reply_err(client, "permission denied: this verb needs root");
 		else
-			control_reply(d.ctl, client, "{\"ok\":true,\"index\":\"reloaded\"}", true);
+			ctl_verbs[i].fn(client, arg);
 		return;
 	}
-	if (strcmp(verb, "marks") == 0) {
-		uint8_t sha[32];
-		size_t bl = 0;
-		char out[96];
-		size_t n;
-
-		if (arg[0] && (strlen(arg) != 64 ||
-			       sodium_hex2bin(sha, sizeof(sha), arg, 64, NULL, &bl, NULL) != 0 ||
-			       bl != 32)) {
-			reply_err(client, "marks: expected a SHA-256 in hex");
-			return;
-		}
-		n = engine_apply_marks(d.e, arg[0] ? sha : NULL);
-		snprintf(out, sizeof(out), "{\"ok\":true,\"reclassified\":%zu}", n);
-		control_reply(d.ctl, client, out, true);
-		return;
-	}
-	if (strcmp(verb, "reload") == 0) {
-		char err[1024];
-
-		if (reload_config(err, sizeof(err)) < 0)
-			reply_err(client, err);
-		else
-			control_reply(d.ctl, client, "{\"ok\":true,\"reloaded\":true}", true);
-		return;
-	}
-	reply_err(client, "unknown verb");
+	/* an unknown verb from a peer that is not root is refused as before */
+	reply_err(client, privileged ? "unknown verb" : "permission denied: this verb needs root");
 }
 
 static void
@@ -999,7 +1076,7 @@ reload_config(char *err, size_t errsz)
 		if (d.notify_fd >= 0)
 			epoll_ctl(d.epfd, EPOLL_CTL_DEL, d.notify_fd, NULL);
 		d.notify_fd = -1;
-		d.notify_next_ns = 0;
+		timer_at(TIMER_NOTIFY, 0);
 	}
 	engine_reload_index(d.e);
 	apply_log_level();
@@ -1040,7 +1117,7 @@ notify_step(uint64_t now)
 {
 	int t;
 
-	if (!((d.notify_kick && now >= d.notify_last_ns + 50000000ull) || now >= d.notify_next_ns))
+	if (d.n == NULL)
 		return;
 	if (engine_uncommitted(d.e))
 		engine_flush(d.e);
@@ -1048,7 +1125,7 @@ notify_step(uint64_t now)
 	d.notify_kick = false;
 	d.notify_last_ns = now;
 	t = notifier_timeout_ms(d.n);
-	d.notify_next_ns = t < 0 ? now + 60000000000ull : now + (uint64_t)t * 1000000ull;
+	timer_in(TIMER_NOTIFY, now, t < 0 ? 60000 : (uint64_t)t);
 	if (notifier_fd(d.n) != d.notify_fd) {
 		if (d.notify_fd >= 0)
 			epoll_ctl(d.epfd, EPOLL_CTL_DEL, d.notify_fd, NULL);
@@ -1091,34 +1168,100 @@ retention_run(void)
 	if (took > 40000000ull)
 		log_debug("retention: a step of %d rows took %llu ms", r,
 			  (unsigned long long)(took / 1000000ull));
-	d.retention_next_ns = now_mono_ns() +
-			      retention_delay_ms(more, took, d.cfg->retention.interval_ms) * 1000000ull;
+	timer_in(TIMER_RETENTION, now_mono_ns(), retention_delay_ms(more, took, d.cfg->retention.interval_ms));
+}
+
+static void
+retention_fire(uint64_t now)
+{
+	(void)now;
+	retention_run();
+}
+
+static void
+discover_fire(uint64_t now)
+{
+	discover_webspaces();
+	timer_in(TIMER_DISCOVER, now, DISCOVER_INTERVAL_MS);
+	if (now - d.ev_window_start_ns > 0) {
+		d.ev_rate_prev = d.ev_window_count * 1000000000ull / (now - d.ev_window_start_ns + 1);
+		d.ev_window_count = 0;
+		d.ev_window_start_ns = now;
+	}
+}
+
+static void
+metrics_fire(uint64_t now)
+{
+	(void)now;
+	metrics_write(true);
+	metrics_schedule();
+}
+
+static void
+reconcile_fire(uint64_t now)
+{
+	engine_reconcile(d.e, 0, "periodic safety reconcile");
+	timer_in(TIMER_RECONCILE, now, d.cfg->reconcile_interval_ms);
+}
+
+static void
+watchdog_fire(uint64_t now)
+{
+	struct engine_stats es;
+
+	engine_get_stats(d.e, &es);
+	sd_notifyf("WATCHDOG=1\nSTATUS=watching %zu webspaces; %llu events; pending %zu", es.webspaces,
+		   (unsigned long long)es.events, es.pending);
+	timer_at(TIMER_WATCHDOG, now + d.watchdog_ns / 2);
+}
+
+static void (*const timer_fire[TIMER_MAX])(uint64_t now) = {
+	[TIMER_NOTIFY] = notify_step,       [TIMER_DISCOVER] = discover_fire,
+	[TIMER_METRICS] = metrics_fire,     [TIMER_RETENTION] = retention_fire,
+	[TIMER_RECONCILE] = reconcile_fire, [TIMER_WATCHDOG] = watchdog_fire,
+};
+
+/* the earliest armed timer (TIMER_OFF: none) */
+static uint64_t
+timers_next(void)
+{
+	uint64_t next = TIMER_OFF;
+	int t;
+
+	for (t = 0; t < TIMER_MAX; t++)
+		if (d.timer_due[t] < next)
+			next = d.timer_due[t];
+	return next;
+}
+
+/* fires what is due; a timer is disarmed before it fires and arms itself */
+static void
+timers_run(uint64_t now)
+{
+	int t;
+
+	for (t = 0; t < TIMER_MAX; t++)
+		if (d.timer_due[t] <= now) {
+			d.timer_due[t] = TIMER_OFF;
+			timer_fire[t](now);
+		}
 }
 
 static int
 next_timeout(void)
 {
-	uint64_t now = now_mono_ns(), next = d.next_discover_ns;
+	uint64_t now = now_mono_ns(), next = timers_next();
 	int t = engine_timeout_ms(d.e);
 	size_t i;
 
-	if (d.next_reconcile_ns && d.next_reconcile_ns < next)
-		next = d.next_reconcile_ns;
 	if (d.disc_due_ns && d.disc_due_ns < next)
 		next = d.disc_due_ns;
-	if (d.watchdog_ns && d.next_watchdog_ns < next)
-		next = d.next_watchdog_ns;
 	if (d.watch_paused && d.watch_resume_ns < next)
 		next = d.watch_resume_ns;
 	for (i = 0; i < d.nwaiters; i++)
 		if (d.waiters[i].deadline_ns < next)
 			next = d.waiters[i].deadline_ns;
-	if (d.n && d.notify_next_ns && d.notify_next_ns < next)
-		next = d.notify_next_ns;
-	if (d.metrics_next_ns && d.metrics_next_ns < next)
-		next = d.metrics_next_ns;
-	if (d.retention_next_ns < next)
-		next = d.retention_next_ns;
 	if (d.n && d.notify_kick && d.notify_last_ns + 50000000ull < next)
 		next = d.notify_last_ns + 50000000ull;
 	if (d.nwaiters)
@@ -1206,7 +1349,7 @@ loop(void)
 				/* results write to the outbox: after what is batched */
 				engine_flush(d.e);
 				notifier_on_readable(d.n);
-				d.notify_next_ns = 0;
+				timer_at(TIMER_NOTIFY, 0);
 				break;
 			default:
 				break;
@@ -1226,37 +1369,11 @@ loop(void)
 		}
 		if (d.watch_paused && now >= d.watch_resume_ns)
 			watch_pause(false);
-		if (d.n)
-			notify_step(now);
+		/* new events: the notifier ticks within 50 ms */
+		if (d.n && d.notify_kick && now >= d.notify_last_ns + 50000000ull)
+			timer_at(TIMER_NOTIFY, now);
 		discover_due(now);
-		if (now >= d.next_discover_ns) {
-			discover_webspaces();
-			d.next_discover_ns = now + DISCOVER_INTERVAL_MS * 1000000ull;
-			if (now - d.ev_window_start_ns > 0) {
-				d.ev_rate_prev = d.ev_window_count * 1000000000ull /
-						 (now - d.ev_window_start_ns + 1);
-				d.ev_window_count = 0;
-				d.ev_window_start_ns = now;
-			}
-		}
-		if (d.metrics_next_ns && now >= d.metrics_next_ns) {
-			metrics_write(true);
-			metrics_schedule();
-		}
-		if (now >= d.retention_next_ns)
-			retention_run();
-		if (d.next_reconcile_ns && now >= d.next_reconcile_ns) {
-			engine_reconcile(d.e, 0, "periodic safety reconcile");
-			d.next_reconcile_ns = now + d.cfg->reconcile_interval_ms * 1000000ull;
-		}
-		if (d.watchdog_ns && now >= d.next_watchdog_ns) {
-			struct engine_stats es;
-
-			engine_get_stats(d.e, &es);
-			sd_notifyf("WATCHDOG=1\nSTATUS=watching %zu webspaces; %llu events; pending %zu",
-				   es.webspaces, (unsigned long long)es.events, es.pending);
-			d.next_watchdog_ns = now + d.watchdog_ns / 2;
-		}
+		timers_run(now);
 	}
 }
 
@@ -1287,54 +1404,9 @@ main(int argc, char **argv)
 	size_t i;
 	int c, r;
 
-	/* the delivery process (deliver.h): wsid --deliver USER [--sandbox
-	 * optional] [--read PATH]... with its socket on fd 3 */
-	if (argc >= 3 && strcmp(argv[1], "--deliver") == 0) {
-		char **reads = xcalloc((size_t)argc, sizeof(char *));
-		bool optional = false;
-		size_t nr = 0;
-		int k;
-
-		log_init("wsid-deliver", LOG_LEVEL_INFO, true);
-		for (k = 3; k + 1 < argc; k += 2)
-			if (strcmp(argv[k], "--read") == 0)
-				reads[nr++] = argv[k + 1];
-			else if (strcmp(argv[k], "--sandbox") == 0)
-				optional = strcmp(argv[k + 1], "optional") == 0;
-		r = deliver_main(3, argv[2], reads, nr, optional);
-		free(reads);
-		return r;
-	}
-	/* a delivery service of its own: wsid --deliver-listen PATH [--user U]
-	 * [--sandbox required|optional] [--read PATH]... (see
-	 * systemd/wsid-deliver.service) */
-	if (argc >= 3 && strcmp(argv[1], "--deliver-listen") == 0) {
-		char **reads = xcalloc((size_t)argc, sizeof(char *));
-		const char *user = "nobody";
-		bool optional = false;
-		size_t nr = 0;
-		int k;
-
-		log_init("wsid-deliver", LOG_LEVEL_INFO, true);
-		for (k = 3; k + 1 < argc; k += 2) {
-			if (strcmp(argv[k], "--read") == 0)
-				reads[nr++] = argv[k + 1];
-			else if (strcmp(argv[k], "--user") == 0)
-				user = argv[k + 1];
-			else if (strcmp(argv[k], "--sandbox") == 0 &&
-				 (strcmp(argv[k + 1], "required") == 0 || strcmp(argv[k + 1], "optional") == 0))
-				optional = strcmp(argv[k + 1], "optional") == 0;
-			else {
-				fprintf(stderr, "usage: wsid --deliver-listen PATH [--user USER] [--sandbox "
-					"required|optional] [--read PATH]...\n");
-				free(reads);
-				return 2;
-			}
-		}
-		r = deliver_listen(argv[2], user, reads, nr, optional);
-		free(reads);
-		return r;
-	}
+	/* the delivery process and the delivery service (delivercli.c) */
+	if (deliver_cli_mode(argc, argv))
+		return deliver_cli(argc, argv);
 	d.config_path = DEFAULT_CONFIG;
 	d.notify_fd = -1;
 	while ((c = getopt_long(argc, argv, "c:fdh", opts, NULL)) != -1) {
@@ -1472,15 +1544,19 @@ main(int argc, char **argv)
 	d.notify_fd = notifier_fd(d.n);
 	if (d.notify_fd >= 0)
 		epoll_add(d.notify_fd, TAG_NOTIFY);
-	d.next_discover_ns = now_mono_ns() + DISCOVER_INTERVAL_MS * 1000000ull;
+	for (i = 0; i < TIMER_MAX; i++)
+		d.timer_due[i] = TIMER_OFF;
+	timer_at(TIMER_NOTIFY, 0);
+	timer_in(TIMER_DISCOVER, now_mono_ns(), DISCOVER_INTERVAL_MS);
 	d.ev_window_start_ns = now_mono_ns();
 	if (d.cfg->reconcile_interval_ms)
-		d.next_reconcile_ns = now_mono_ns() + d.cfg->reconcile_interval_ms * 1000000ull;
+		timer_in(TIMER_RECONCILE, now_mono_ns(), d.cfg->reconcile_interval_ms);
 	d.watchdog_ns = sd_watchdog_usec() * 1000ull;
 	/* the first round after the start-up's own work, or sooner when short */
-	d.retention_next_ns = now_mono_ns() + (d.cfg->retention.interval_ms < 60000
-						? d.cfg->retention.interval_ms : 60000) * 1000000ull;
-	d.next_watchdog_ns = now_mono_ns();
+	timer_in(TIMER_RETENTION, now_mono_ns(),
+		 d.cfg->retention.interval_ms < 60000 ? d.cfg->retention.interval_ms : 60000);
+	if (d.watchdog_ns)
+		timer_at(TIMER_WATCHDOG, now_mono_ns());
 	log_info("watching %zu webspaces on %u file system%s (database %s)",
 		 engine_webspace_count(d.e), d.nfs, d.nfs == 1 ? "" : "s", d.cfg->database);
 	sd_notifyf("READY=1\nSTATUS=watching %zu webspaces", engine_webspace_count(d.e));

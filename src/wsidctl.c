@@ -49,71 +49,67 @@ struct ctl {
 
 static struct ctl ctl;
 
+/* every verb: argv[0] is the verb; returns the exit code. env holds the
+ * configuration, database and socket when the verb's entry says so (.env);
+ * else only json and color, and the verb finds the rest itself when it
+ * needs it (a scan of a directory reads no configuration). */
+typedef int verb_fn(int argc, char **argv, const struct ctl_env *env);
+
 struct verb {
 	const char *name;
-	int (*fn)(int argc, char **argv);
+	verb_fn *fn;
 	const char *usage;
 	const char *help;
+	bool env; /* look the configuration, database and socket up first */
 };
 
-static int cmd_index(int argc, char **argv);
-static int cmd_scan(int argc, char **argv);
-static int cmd_help(int argc, char **argv);
-static int cmd_status(int argc, char **argv);
-static int cmd_events(int argc, char **argv);
-static int cmd_sync(int argc, char **argv);
-static int cmd_rescan(int argc, char **argv);
-static int cmd_reload(int argc, char **argv);
-static int cmd_mark(int argc, char **argv);
-static int cmd_sites(int argc, char **argv);
-static int cmd_report(int argc, char **argv);
-static int cmd_files(int argc, char **argv);
-static int cmd_ack(int argc, char **argv);
-static int cmd_outbox(int argc, char **argv);
-static int cmd_notify(int argc, char **argv);
-static int cmd_analyse(int argc, char **argv);
-static int cmd_components(int argc, char **argv);
-static int cmd_restore(int argc, char **argv);
-static int cmd_quarantine(int argc, char **argv);
+static verb_fn cmd_index;
+static verb_fn cmd_scan;
+static verb_fn cmd_help;
+static verb_fn cmd_status;
+static verb_fn cmd_events;
+static verb_fn cmd_sync;
+static verb_fn cmd_rescan;
+static verb_fn cmd_reload;
 static void tell_daemon_index_changed(void);
 static struct ctl_env ctl_env(void);
 
 static const struct verb verbs[] = {
 	{ "index", cmd_index, "index build|ingest|import-checksums|stats|keygen|export|import [options]",
-	  "build and query the fingerprint index" },
+	  "build and query the fingerprint index" , false },
 	{ "scan", cmd_scan, "scan [--json] [--jobs N] [--max-size BYTES] [--verbose] [--standalone] PATH...",
-	  "identify the installations under PATH by hash votes" },
+	  "identify the installations under PATH by hash votes" , false },
 	{ "status", cmd_status, "status [--json|--prometheus]",
 	  "is the daemon up and watching; its figures (exit 1 when it is not); --prometheus: "
-	  "in the Prometheus text format" },
+	  "in the Prometheus text format" , false },
 	{ "events", cmd_events, "events [--since 1h|DATE] [--customer C] [--severity S] [--verdict V] "
-	  "[--limit N] [--members ID] [--all] [--unacked] [--follow] [--json]", "what changed, and what it means" },
+	  "[--limit N] [--members ID] [--all] [--unacked] [--follow] [--json]", "what changed, and what it means" , false },
 	{ "sync", cmd_sync, "sync [--timeout SECONDS]",
-	  "wait until every change noticed so far is classified and stored" },
-	{ "rescan", cmd_rescan, "rescan [WEBSPACE|--all]", "reconcile webspaces with the disk now" },
-	{ "reload", cmd_reload, "reload", "re-read the configuration (a bad one is refused)" },
-	{ "sites", cmd_sites, "sites [--customer C] [--product P] [--outdated] [--json]",
-	  "every installation, its version and update state (--outdated: exit 1 when any)" },
-	{ "components", cmd_components, "components [--unknown] [--customer C] [--json]",
-	  "plugins, themes and packages on the node: claimed and identified version, state" },
-	{ "report", cmd_report, "report [--json]",
-	  "the node in figures: installations per product, update states, major versions" },
-	{ "files", cmd_files, "files PATH [--json]",
-	  "the stored state and verdict of a file, or of every file under a directory" },
-	{ "ack", cmd_ack, "ack EVENT-ID...", "acknowledge events (an update with its members)" },
-	{ "outbox", cmd_outbox, "outbox [--all] [--json] | outbox retry ID|--all",
-	  "notifications waiting, retrying, failed or dead; send them again" },
-	{ "notify", cmd_notify, "notify test CUSTOMER | notify secret", "send a test message through each route; print a new webhook secret" },
-	{ "mark", cmd_mark, "mark malicious|trusted|remove PATH|SHA256... [--note TEXT] [--customer C]; "
+	  "wait until every change noticed so far is classified and stored" , false },
+	{ "rescan", cmd_rescan, "rescan [WEBSPACE|--all]", "reconcile webspaces with the disk now" , false },
+	{ "reload", cmd_reload, "reload", "re-read the configuration (a bad one is refused)" , false },
+	{ "sites", ctl_sites, "sites [--customer C] [--product P] [--outdated] [--json]",
+	  "every installation, its version and update state (--outdated: exit 1 when any)", true },
+	{ "components", ctl_components, "components [--unknown] [--customer C] [--json]",
+	  "plugins, themes and packages on the node: claimed and identified version, state", true },
+	{ "report", ctl_report, "report [--json]",
+	  "the node in figures: installations per product, update states, major versions", true },
+	{ "files", ctl_files, "files PATH [--json]",
+	  "the stored state and verdict of a file, or of every file under a directory", true },
+	{ "ack", ctl_ack, "ack EVENT-ID...", "acknowledge events (an update with its members)", true },
+	{ "outbox", ctl_outbox, "outbox [--all] [--json] | outbox retry ID|--all",
+	  "notifications waiting, retrying, failed or dead; send them again", true },
+	{ "notify", ctl_notify, "notify test CUSTOMER | notify secret", "send a test message through each route; print a new webhook secret", true },
+	{ "mark", ctl_mark, "mark malicious|trusted|remove PATH|SHA256... [--note TEXT] [--customer C]; "
 	  "mark list|export|import",
-	  "teach the node: known-bad and trusted content, judged again at once" },
-	{ "analyse", cmd_analyse, "analyse [--json] [--rules GLOB]... [--no-default-rules] [--max-size BYTES] "
-	  "FILE|DIR...", "what unknown code does: web shells, backdoors, obfuscation (exit 1 on findings)" },
-	{ "restore", cmd_restore, "restore [--dry-run] PATH...|--installation ROOT",
-	  "put back the release content of tampered or deleted release files (doc/respond.md)" },
-	{ "quarantine", cmd_quarantine, "quarantine PATH... [--note TEXT] | quarantine list|release ID",
-	  "move a file out of its webspace into a root-only store, list, put back" },
-	{ "help", cmd_help, "help [VERB]", "show help" },
+	  "teach the node: known-bad and trusted content, judged again at once", true },
+	{ "analyse", ctl_analyse, "analyse [--json] [--rules GLOB]... [--no-default-rules] [--max-size BYTES] "
+	  "FILE|DIR...", "what unknown code does: web shells, backdoors, obfuscation (exit 1 on findings)" , false },
+	{ "restore", ctl_restore, "restore [--dry-run] PATH...|--installation ROOT",
+	  "put back the release content of tampered or deleted release files (doc/respond.md)", true },
+	{ "quarantine", ctl_quarantine, "quarantine PATH... [--note TEXT] | quarantine list|release ID",
+	  "move a file out of its webspace into a root-only store, list, put back", true },
+	{ "help", cmd_help, "help [VERB]", "show help" , false },
 };
 
 /* The daemon's configuration tells where the database and the socket are:
@@ -215,10 +211,11 @@ take_global_options(int argc, char **argv)
 }
 
 static int
-cmd_help(int argc, char **argv)
+cmd_help(int argc, char **argv, const struct ctl_env *env)
 {
 	size_t i;
 
+	(void)env; /* the verb looks up what it needs */
 	if (argc > 1) {
 		for (i = 0; i < ARRAY_SIZE(verbs); i++)
 			if (strcmp(verbs[i].name, argv[1]) == 0) {
@@ -562,12 +559,14 @@ usage:
 }
 
 static int
-cmd_index(int argc, char **argv)
+cmd_index(int argc, char **argv, const struct ctl_env *genv)
 {
 	static const char *const actions[] = { "build", "ingest", "stats", "keygen", "export",
 					       "import", "import-checksums", "fetch" };
 	struct ctl_env env;
 	size_t i;
+
+	(void)genv; /* looked up below, for the actions that need it */
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		fprintf(argc < 2 ? stderr : stdout,
@@ -614,7 +613,7 @@ cmd_index(int argc, char **argv)
 
 
 static int
-cmd_scan(int argc, char **argv)
+cmd_scan(int argc, char **argv, const struct ctl_env *env)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },      { "jobs", required_argument, NULL, 'J' },
@@ -635,6 +634,7 @@ cmd_scan(int argc, char **argv)
 	bool use_index = true, standalone = false, daemon_up = false;
 	int c, i, rc = 0;
 
+	(void)env; /* the verb looks up what it needs */
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
 		switch (c) {
@@ -774,12 +774,13 @@ find_verb_index(const char *name)
 }
 
 static int
-cmd_status(int argc, char **argv)
+cmd_status(int argc, char **argv, const struct ctl_env *env)
 {
 	char *reply = NULL;
 	bool prom = false;
 	int r, i;
 
+	(void)env; /* the verb looks up what it needs */
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			ctl.json = true;
@@ -912,7 +913,7 @@ parse_since(const char *s, int64_t *ret)
 }
 
 static int
-cmd_events(int argc, char **argv)
+cmd_events(int argc, char **argv, const struct ctl_env *env)
 {
 	static const struct option opts[] = {
 		{ "since", required_argument, NULL, 's' },    { "customer", required_argument, NULL, 'c' },
@@ -932,6 +933,7 @@ cmd_events(int argc, char **argv)
 	char err[1024];
 	bool color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
 
+	(void)env; /* the verb looks up what it needs */
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -1095,11 +1097,12 @@ simple_call(const char *verb, const char *arg, int timeout_ms)
 }
 
 static int
-cmd_sync(int argc, char **argv)
+cmd_sync(int argc, char **argv, const struct ctl_env *env)
 {
 	long timeout = 600;
 	char arg[32];
 
+	(void)env; /* the verb looks up what it needs */
 	if (argc == 3 && strcmp(argv[1], "--timeout") == 0) {
 		char *end;
 
@@ -1117,12 +1120,13 @@ cmd_sync(int argc, char **argv)
 }
 
 static int
-cmd_rescan(int argc, char **argv)
+cmd_rescan(int argc, char **argv, const struct ctl_env *env)
 {
 	char *b64;
 	size_t blen;
 	int r;
 
+	(void)env; /* the verb looks up what it needs */
 	if (argc == 1 || (argc == 2 && strcmp(argv[1], "--all") == 0))
 		return simple_call("rescan", NULL, 10000);
 	if (argc != 2) {
@@ -1139,8 +1143,9 @@ cmd_rescan(int argc, char **argv)
 }
 
 static int
-cmd_reload(int argc, char **argv)
+cmd_reload(int argc, char **argv, const struct ctl_env *env)
 {
+	(void)env; /* the verb looks up what it needs */
 	(void)argv;
 	if (argc != 1) {
 		usage_verb(&verbs[find_verb_index("reload")], stderr);
@@ -1165,6 +1170,7 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },    { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct ctl_env bare = { 0 }; /* for a verb that looks its configuration up itself */
 	size_t i;
 	int c;
 
@@ -1193,16 +1199,18 @@ main(int argc, char **argv)
 			printf("wsidctl %s\n", WSID_VERSION);
 			return 0;
 		case 'h':
-			return cmd_help(0, NULL);
+			return cmd_help(0, NULL, NULL);
 		default:
 			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc)
 		{
-		cmd_help(0, NULL);
+		cmd_help(0, NULL, NULL);
 		return EXIT_USAGE;
 	}
+	bare.json = ctl.json;
+	bare.color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
 	for (i = 0; i < ARRAY_SIZE(verbs); i++) {
 		if (strcmp(verbs[i].name, argv[optind]) == 0) {
 			char **sub = argv + optind;
@@ -1215,7 +1223,12 @@ main(int argc, char **argv)
 				return 0;
 			}
 			/* verbs parse their own options with getopt from index 1 */
-			return verbs[i].fn(subc, sub);
+			if (verbs[i].env) {
+				struct ctl_env env = ctl_env();
+
+				return verbs[i].fn(subc, sub, &env);
+			}
+			return verbs[i].fn(subc, sub, &bare);
 		}
 	}
 	fprintf(stderr, "wsidctl: unknown verb '%s' (try wsidctl help)\n", esc_name(argv[optind]));
@@ -1231,88 +1244,3 @@ ctl_env(void)
 	return env;
 }
 
-static int
-cmd_mark(int argc, char **argv)
-{
-	struct ctl_env env = ctl_env();
-
-	return ctl_mark(argc, argv, &env);
-}
-
-static int
-cmd_sites(int argc, char **argv)
-{
-	struct ctl_env env = ctl_env();
-
-	return ctl_sites(argc, argv, &env);
-}
-
-static int
-cmd_components(int argc, char **argv)
-{
-	struct ctl_env env = ctl_env();
-
-	return ctl_components(argc, argv, &env);
-}
-
-static int
-cmd_report(int argc, char **argv)
-{
-	struct ctl_env env = ctl_env();
-
-	return ctl_report(argc, argv, &env);
-}
-
-static int
-cmd_files(int argc, char **argv)
-{
-	struct ctl_env env = ctl_env();
-
-	return ctl_files(argc, argv, &env);
-}
-
-static int
-cmd_ack(int argc, char **argv)
-{
-	struct ctl_env env = ctl_env();
-
-	return ctl_ack(argc, argv, &env);
-}
-
-static int
-cmd_outbox(int argc, char **argv)
-{
-	struct ctl_env env = ctl_env();
-
-	return ctl_outbox(argc, argv, &env);
-}
-
-static int
-cmd_notify(int argc, char **argv)
-{
-	struct ctl_env env = ctl_env();
-
-	return ctl_notify(argc, argv, &env);
-}
-
-static int
-cmd_analyse(int argc, char **argv)
-{
-	return ctl_analyse(argc, argv, ctl.json);
-}
-
-static int
-cmd_restore(int argc, char **argv)
-{
-	struct ctl_env env = ctl_env();
-
-	return ctl_restore(argc, argv, &env);
-}
-
-static int
-cmd_quarantine(int argc, char **argv)
-{
-	struct ctl_env env = ctl_env();
-
-	return ctl_quarantine(argc, argv, &env);
-}

@@ -5,7 +5,7 @@
 # copy of the objects with one planted violation per rule: a pure module that
 # calls open(2) itself, one that reaches the database through another module,
 # a log that opens a file, a delivery process that links the hasher, a
-# wsidctl that links the watcher.
+# wsidctl that links the watcher, a daemon that links the index build.
 . "$(dirname "$0")/../lib/lib.sh"
 L="$WSID_TOP/scripts/layers.sh"
 OBJ="$WSID_BUILD/obj"
@@ -58,6 +58,17 @@ int main(void);
 int main(void) { watch_close(0); return 0; }'
 check_eq "planted: a wsidctl linking the watcher fails" 1 "$rc"
 check "planted: the failure names watch.o" grep -q 'links watch.o: wsidctl -(watch_close)-> watch' <<<"$out"
+
+plant wsid 'int fpindex_build(void *s, const void *o, void *st, char *err, unsigned long errsz);
+int main(void);
+int main(void) { return fpindex_build(0, 0, 0, 0, 0); }'
+check_eq "planted: a daemon linking the index build fails" 1 "$rc"
+check "planted: the failure names fpbuild.o" grep -q 'links fpbuild.o: wsid -(fpindex_build)-> fpbuild' <<<"$out"
+
+plant pathmatch '#include <sys/stat.h>
+int pathmatch_planted(const char *p);
+int pathmatch_planted(const char *p) { struct stat st; return stat(p, &st); }'
+check_eq "planted: the path matcher calling stat(2) fails (it is pure)" 1 "$rc"
 
 mkdir -p "$D/empty"
 bash "$L" "$D/empty" >/dev/null 2>&1; rc=$?
