@@ -294,3 +294,203 @@ rule wsid_php_after_image_magic
 		(uint32be(0) == 0x89504e47 or uint32be(0) == 0x47494638 or uint16be(0) == 0xffd8 or
 		 uint32be(0) == 0x00000100) and $php
 }
+
+// a page of its own (no class, no include) and what it is for: the tools an
+// intruder leaves beside a shell, each a capability no application page
+// needs in this combination
+
+// the accounts of /etc/passwd walked for their home directories' web roots:
+// a harvester of other customers' configuration files
+rule wsid_passwd_harvest
+{
+	meta:
+		severity = "weak"
+		class = "config-grabber"
+		description = "reads /etc/passwd and walks the users' home or web directories"
+	strings:
+		$p = "/etc/passwd"
+		$h1 = "public_html"
+		$h2 = "/home/"
+		$w = /\b(opendir|readdir|scandir|symlink|is_readable|file_get_contents|glob)[ \t]*\(/ nocase
+	condition:
+		wsid_php_tag and $p and any of ($h*) and $w
+}
+
+// a cloaker: search engines' crawlers get a page fetched from elsewhere,
+// visitors another
+rule wsid_seo_cloak
+{
+	meta:
+		severity = "weak"
+		class = "seo-cloaker"
+		description = "crawlers recognised by their user agent are served a page fetched from a fixed site"
+	strings:
+		$b1 = "googlebot" nocase
+		$b2 = "baiduspider" nocase
+		$b3 = "bingbot" nocase
+		$b4 = /(google|baidu|yahoo|bing|sogou|yandex)\|/ nocase
+		$ua = /HTTP_(USER_AGENT|REFERER)/
+		$g = /\b(file_get_contents|curl_exec|fopen|fsockopen)[ \t]*\(/ nocase
+		$u = /['"]https?:\/\/[a-z0-9.-]{4,80}\//
+		$cls = /\bclass[ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t\r\n]*(extends|implements|\{)/ nocase
+	condition:
+		wsid_php_tag and any of ($b*) and $ua and $g and $u and not $cls
+}
+
+// what a socket reads, run as a command: a connect-back or bind shell
+// whatever shell binary it names (or none)
+rule wsid_socket_exec
+{
+	meta:
+		severity = "high"
+		class = "reverse-shell"
+		description = "a socket read and a command runner in one page without a class"
+	strings:
+		$s1 = /\bfsockopen[ \t]*\(/ nocase
+		$s2 = /\bsocket_create[ \t]*\(/ nocase
+		$s3 = /\bstream_socket_(server|client)[ \t]*\(/ nocase
+		$r = /\b(fread|fgets|socket_read|stream_get_line)[ \t]*\(/ nocase
+		$e1 = /\bproc_open[ \t]*\(/ nocase
+		$e2 = /\bshell_exec[ \t]*\(/ nocase
+		$e3 = /\bpassthru[ \t]*\(/ nocase
+		$e4 = /\bsystem[ \t]*\(/ nocase
+		$e5 = /\bpopen[ \t]*\(/ nocase
+		$e6 = /[^>:$a-z_]exec[ \t]*\(/ nocase
+		$cls = /\bclass[ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t\r\n]*(extends|implements|\{)/ nocase
+	condition:
+		wsid_php_tag and any of ($s*) and $r and any of ($e*) and not $cls
+}
+
+// sockets opened in a loop to hosts and ports a form gives: a port scanner
+rule wsid_port_scan
+{
+	meta:
+		severity = "weak"
+		class = "port-scanner"
+		description = "a standalone page opening sockets in a loop to ports the request names"
+	strings:
+		$s = /\bfsockopen[ \t]*\(/ nocase
+		$in = /\$_(GET|POST|REQUEST)\[/
+		$p = "port" nocase
+		$l = /\b(for|foreach|while)[ \t]*\(/
+		$cls = /\bclass[ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t\r\n]*(extends|implements|\{)/ nocase
+		$inc = /\b(require|include)(_once)?[ \t(]/ nocase
+	condition:
+		wsid_php_tag and $s and $in and $p and $l and not $cls and not $inc and filesize < 20KB
+}
+
+// mail() in a loop over a list read from a file or a pasted text, set to
+// run without a time limit: a spam mailer
+rule wsid_mailer_list
+{
+	meta:
+		severity = "weak"
+		class = "mass-mailer"
+		description = "a standalone page mailing a list without a time limit"
+	strings:
+		$m = /\bmail[ \t]*\(/ nocase
+		$l1 = /\bfile[ \t]*\(/ nocase
+		$l2 = /explode[ \t]*\([ \t]*['"]\\r?\\n['"]/ nocase
+		$t1 = /set_time_limit[ \t]*\([ \t]*0/ nocase
+		$t2 = "ignore_user_abort" nocase
+		$lp = /\b(for|foreach|while)[ \t]*\(/
+		$cls = /\bclass[ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t\r\n]*(extends|implements|\{)/ nocase
+		$inc = /\b(require|include)(_once)?[ \t(]/ nocase
+	condition:
+		wsid_php_tag and $m and any of ($l*) and any of ($t*) and $lp and not $cls and not $inc
+}
+
+// where the page lives mailed away, or mail to an address kept encoded:
+// a shell reporting itself to its owner, a skimmer sending what it took
+rule wsid_mail_home
+{
+	meta:
+		severity = "weak"
+		class = "mail-home"
+		description = "mail of the script's own location, or to an encoded address"
+	strings:
+		$a = /\$_SERVER\[['"](SCRIPT_FILENAME|DOCUMENT_ROOT|PATH_TRANSLATED)['"]\][^\n]{0,400}\bmail[ \t]*\(/ nocase
+		$b = /\bmail[ \t]*\([ \t]*(base64_decode|str_rot13|hex2bin|strrev|gzinflate)[ \t]*\([ \t]*['"]/ nocase
+	condition:
+		wsid_php_tag and any of them
+}
+
+// unserialize() of request input in a file whose own magic method runs code:
+// an object injection the file carries to itself
+rule wsid_unserialize_gadget
+{
+	meta:
+		severity = "high"
+		class = "exec-of-input"
+		description = "unserialize of request input beside a magic method that executes"
+	strings:
+		$u = /unserialize[ \t]*\([ \t@]*(base64_decode[ \t]*\([ \t]*|stripslashes[ \t]*\([ \t]*)?\$_(GET|POST|REQUEST|COOKIE)/ nocase
+		$d = /function[ \t]+__(destruct|wakeup|toString)/ nocase
+		$e = /\b(eval|assert|system|passthru|shell_exec|call_user_func)[ \t]*\(/ nocase
+	condition:
+		$u and $d and $e
+}
+
+// a directory lister for paths a form gives, reporting what is writable: the
+// search of a shared host for a place to write
+rule wsid_dir_probe
+{
+	meta:
+		severity = "weak"
+		class = "file-manager"
+		description = "a standalone page listing directories the request names"
+	strings:
+		$in = /\$_(GET|POST|REQUEST)\[/
+		$d1 = /\b(opendir|scandir|glob|dir)[ \t]*\([ \t@]*\$_(GET|POST|REQUEST)/ nocase
+		$d2 = /\b(opendir|scandir|readdir)[ \t]*\(/ nocase
+		$w = /\b(is_writable|is_writeable|fileperms)[ \t]*\(/ nocase
+		$h = /<form[ \t\r\n]/ nocase
+		$cls = /\bclass[ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t\r\n]*(extends|implements|\{)/ nocase
+		$inc = /\b(require|include)(_once)?[ \t(]/ nocase
+	condition:
+		wsid_php_tag and $in and ($d1 or ($d2 and $w)) and $h and not $cls and not $inc
+}
+
+// Windows' COM objects that run commands or read the web server's accounts
+rule wsid_com_shell
+{
+	meta:
+		severity = "weak"
+		class = "shell-recon"
+		description = "a COM object running commands or reading IIS or account settings"
+	strings:
+		$a = /new[ \t]+COM[ \t]*\([ \t]*['"](WScript\.Shell|Shell\.Application|IIS:|WinNT:)/ nocase
+	condition:
+		$a
+}
+
+// code run from inside a string: "{${eval(...)}}" evaluates while the string
+// is built
+rule wsid_exec_in_string
+{
+	meta:
+		severity = "high"
+		class = "obfuscated-eval"
+		description = "code execution inside a string's {${...}}"
+	strings:
+		$a = /\{\\?\$\{[ \t]*@?(eval|assert|system|passthru|shell_exec|exec|base64_decode|create_function)[ \t]*\(/ nocase
+	condition:
+		$a
+}
+
+// a page that logs the visitor in as an administrator of the WordPress it
+// loads, without a password
+rule wsid_wp_autologin
+{
+	meta:
+		severity = "high"
+		class = "auth-bypass"
+		description = "loads WordPress and sets an administrator's login cookie"
+	strings:
+		$a = "wp_set_auth_cookie" nocase
+		$b = /(wp-blog-header|wp-load)\.php/
+		$c = "administrator"
+		$d = /\bfunction[ \t]+[A-Za-z_]/ nocase
+	condition:
+		$a and $b and $c and not $d and filesize < 8KB
+}

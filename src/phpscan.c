@@ -244,6 +244,8 @@ struct frame {
 	uint8_t litn, litlen, litbad; /* only literals concatenated inside: their value */
 	uint8_t brace;    /* opened by ${ or ->{ */
 	uint8_t cmp;      /* a comparison directly inside: assert($x !== false) tests, runs nothing */
+	uint16_t argfl;   /* FL_* that flowed into the current argument */
+	uint16_t cbfl;    /* FL_* of the callback argument, once past it */
 	uint8_t pregchr;  /* preg_replace: its pattern built with chr() */
 	uint8_t packc;    /* first argument 'c*': pack('c*', 115, 121, ...) spells bytes */
 	uint8_t pklen;
@@ -652,6 +654,7 @@ flow_add(struct scan *s, uint16_t fl)
 	if (f == NULL)
 		return;
 	f->flow |= fl;
+	f->argfl |= fl;
 	if (fl & FL_INPUT)
 		f->argmask |= (uint8_t)(1u << (f->arg < 7 ? f->arg : 7));
 	if (fl & FL_PARAM)
@@ -695,6 +698,16 @@ peek_header_key(const struct scan *s, size_t i)
 	return false;
 }
 
+/* `$_SERVER` not indexed: the whole array, request headers included
+ * (array_values($_SERVER), foreach ($_SERVER as ...)) */
+static bool
+server_whole(const struct scan *s, size_t i)
+{
+	while (i < s->n && (s->p[i] == ' ' || s->p[i] == '\t'))
+		i++;
+	return i < s->n && s->p[i] != '[' && s->p[i] != '{' && s->p[i] != '-';
+}
+
 /* a variable used in an expression (also inside "..." strings) */
 static uint16_t
 var_flow(struct scan *s, size_t start, size_t len, size_t after)
@@ -705,7 +718,7 @@ var_flow(struct scan *s, size_t start, size_t len, size_t after)
 	if (is_superglobal_input(v, len))
 		return FL_INPUT;
 	if (len == 8 && memcmp(v, "$_SERVER", 8) == 0)
-		return peek_header_key(s, after) ? FL_INPUT : 0;
+		return peek_header_key(s, after) || server_whole(s, after) ? FL_INPUT : 0;
 	if (len == 5 && memcmp(v, "$this", 5) == 0)
 		return 0;
 	fl = taint_get(s, name_hash(v, len, false));
@@ -1412,6 +1425,14 @@ wrapper_add(struct scan *s, uint32_t h)
 	}
 }
 
+/* is the argument being read the frame's callback? (FK_CBLAST: the last one,
+ * known at the close; each argument is taken until then) */
+static bool
+cb_arg(const struct frame *f)
+{
+	return (f->kind == FK_CB0 && f->arg == 0) || (f->kind == FK_CB1 && f->arg == 1) || f->kind == FK_CBLAST;
+}
+
 static bool
 wrapper_has(const struct scan *s, uint32_t h)
 {
@@ -1495,9 +1516,14 @@ sink_judge(struct scan *s, const struct frame *f)
 		uint8_t bit = f->kind == FK_CB0 ? 1 : f->kind == FK_CB1 ? 2 : 0;
 		bool sinkcb = f->cbsink || (f->flow & FL_SINKNAME);
 
+		uint16_t cbfl = cb_arg(f) ? f->argfl : f->cbfl;
+		/* a callback whose name is computed (pieces of a literal, decoded,
+		 * xor'ed, chr()) given the request's data: a hidden runner */
+		bool hidcb = (cbfl & (FL_BUILT | FL_DECODED | FL_NAME | FL_CHR)) && !(cbfl & (FL_LITVAR | FL_INPUT));
+
 		if (f->kind == FK_CBLAST)
 			bit = (uint8_t)(1u << (f->arg < 7 ? f->arg : 7));
-		if ((f->argmask & bit) || (sinkcb && input))
+		if ((f->argmask & bit) || (sinkcb && input) || (hidcb && (f->argmask & (uint8_t)~bit)))
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);
 		else if (sinkcb && obf)
 			finding(s, PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_HIGH, f->line, f->start);
@@ -1642,6 +1668,7 @@ frame_close(struct scan *s)
 	if (parent->chr >= 24 && parent->chr - f->chr - (f->kind == FK_CHR) < 24)
 		finding(s, PHPSCAN_CHR_SOUP, PHPSCAN_WEAK, f->line, f->start);
 	parent->flow |= fl;
+	parent->argfl |= fl;
 	if (fl & FL_INPUT)
 		parent->argmask |= (uint8_t)(1u << (parent->arg < 7 ? parent->arg : 7));
 	if (fl & FL_PARAM)
@@ -2204,8 +2231,12 @@ scan_php(struct scan *s)
 			case ',': {
 				struct frame *f = top(s);
 
-				if (f && f != &s->stmt && f->arg < 255)
+				if (f && f != &s->stmt && f->arg < 255) {
+					if (cb_arg(f))
+						f->cbfl = f->argfl;
+					f->argfl = 0;
 					f->arg++;
+				}
 				break;
 			}
 			case '=':
