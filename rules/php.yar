@@ -494,3 +494,52 @@ rule wsid_wp_autologin
 	condition:
 		$a and $b and $c and not $d and filesize < 8KB
 }
+
+// a database client of its own: connects with what the request gives, in a
+// page that defines no class (applications connect inside their classes)
+rule wsid_db_console
+{
+	meta:
+		severity = "weak"
+		class = "db-console"
+		description = "a standalone page that connects to a database and takes request input"
+	strings:
+		$c = /\b(mysql_connect|mysqli_connect|mysql_pconnect|pg_connect|mssql_connect)[ \t]*\(|\bnew[ \t]+(mysqli|PDO)[ \t]*\(/ nocase
+		$in = /\$_(GET|POST|REQUEST|COOKIE)\[/
+		$cls = /\bclass[ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t\r\n]*(extends|implements|\{)/ nocase
+		$ns = /\bnamespace[ \t]+[A-Za-z_]/
+	condition:
+		wsid_php_tag and $c and $in and not $cls and not $ns
+}
+
+// a directory browser driven by a form, in a page that includes nothing
+rule wsid_dir_browser
+{
+	meta:
+		severity = "weak"
+		class = "file-manager"
+		description = "a standalone page with a form that lists directories"
+	strings:
+		$d = /\b(opendir|readdir|scandir)[ \t]*\(/ nocase
+		$in = /\$_(GET|POST|REQUEST)\[/
+		$h = /<form[ \t\r\n]/ nocase
+		$inc = /\b(require|include)(_once)?[ \t(]/ nocase
+	condition:
+		wsid_php_tag and $d and $in and $h and not $inc
+}
+
+// a request-driven page that lifts the time limit and includes nothing: the
+// mailers, scanners, brute-forcers and dumpers run from a browser
+rule wsid_batch_tool
+{
+	meta:
+		severity = "weak"
+		class = "batch-tool"
+		description = "a standalone page driven by the request that runs without a time limit"
+	strings:
+		$t = /set_time_limit[ \t]*\([ \t]*0[ \t]*\)/ nocase
+		$in = /\$_(GET|POST|REQUEST)\[/
+		$inc = /\b(require|include)(_once)?[ \t(]/ nocase
+	condition:
+		wsid_php_tag and $t and $in and not $inc
+}

@@ -295,6 +295,8 @@ struct scan {
 	struct ucall glob[GLOB_SLOTS]; /* sinks fed by a top-level variable */
 	struct taint taint[TAINT_SLOTS];
 	size_t offscreen_pos;
+	size_t blob_bytes, blob_pos; /* encoded blobs: their bytes, the first's place */
+	uint32_t blob_line;
 	uint32_t line;
 	int depth; /* may exceed DEPTH_MAX: then untracked */
 	uint32_t assign_h;     /* target of `$v =` in this statement */
@@ -994,6 +996,11 @@ literal_seen(struct scan *s, const struct tok *t)
 	if (n >= BLOB_MIN && is_blob(c, n)) {
 		fl |= FL_BLOB;
 		finding(s, PHPSCAN_ENCODED_BLOB, PHPSCAN_NOTE, t->line, t->start);
+		if (s->blob_bytes == 0) {
+			s->blob_line = t->line;
+			s->blob_pos = t->start;
+		}
+		s->blob_bytes += n;
 	}
 	flow_add(s, fl);
 }
@@ -2435,6 +2442,9 @@ scan_php(struct scan *s)
 	}
 	if (s->offscreen_line)
 		finding(s, PHPSCAN_HIDDEN_CODE, PHPSCAN_WEAK, s->offscreen_line, s->offscreen_pos);
+	/* a file that is a quarter or more encoded payload carries it for a reason */
+	if (s->blob_bytes >= 2048 && s->blob_bytes * 4 >= s->n)
+		finding(s, PHPSCAN_ENCODED_BLOB, PHPSCAN_WEAK, s->blob_line, s->blob_pos);
 	/* $_[]=@!+_; $__=@${_}>>$_; ...: code written without letters */
 	if (s->underscores >= 12 && (size_t)s->underscores * 100 >= s->n)
 		finding(s, PHPSCAN_SYMBOL_SOUP, PHPSCAN_WEAK, 1, 0);
