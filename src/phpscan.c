@@ -255,6 +255,7 @@ struct frame {
 	size_t ll[3];
 	char lit[VAL_MAX];
 	uint16_t chr;     /* chr() calls below */
+	uint16_t chr_arg; /* chr when the current argument began */
 	uint32_t uhash;
 	uint32_t lastvar; /* a plain variable that flowed in (hash), 0 if none */
 	uint32_t line;
@@ -1576,6 +1577,28 @@ sink_judge(struct scan *s, const struct frame *f)
 	}
 }
 
+/* the next byte of code after the current token, blanks skipped; 0 at the end */
+static uint8_t
+next_byte(const struct scan *s, size_t *at)
+{
+	size_t i = s->pos;
+
+	while (i < s->n && (s->p[i] == ' ' || s->p[i] == '\t' || s->p[i] == '\r' || s->p[i] == '\n'))
+		i++;
+	if (at)
+		*at = i;
+	return i < s->n ? s->p[i] : 0;
+}
+
+/* chr(65) => ...: a key of a lookup table, no string being built */
+static bool
+at_arrow(const struct scan *s)
+{
+	size_t i;
+
+	return next_byte(s, &i) == '=' && i + 1 < s->n && s->p[i + 1] == '>';
+}
+
 static void
 frame_close(struct scan *s)
 {
@@ -1668,6 +1691,8 @@ frame_close(struct scan *s)
 	}
 	if (parent->lastvar == 0 && f->kind != FK_SANITIZE && f->kind != FK_INDEX)
 		parent->lastvar = f->lastvar;
+	if (f->kind == FK_CHR && at_arrow(s))
+		f->kind = FK_NONE;
 	parent->chr = (uint16_t)(parent->chr + f->chr + (f->kind == FK_CHR));
 	/* preg_replace(chr(47) . $x . chr(47) . chr(101), ...): a pattern spelled in chr() */
 	if (f->kind == FK_CHR && parent->kind == FK_PREG && parent != &s->stmt && parent->arg == 0)
@@ -2101,7 +2126,8 @@ scan_php(struct scan *s)
 					s->lit_long = true;
 				s->lit_pieces++;
 			}
-			if (t.len == 1 && was_dot)
+			/* (a letter ending a list's element: chr(128) . 'A', is a table's entry) */
+			if (t.len == 1 && was_dot && next_byte(s, NULL) != ',')
 				s->onechar++;
 			if (s->prev == T_PUNCT && (s->prevc == '^' || s->prevc == '|' || s->prevc == '&') &&
 			    s->xor_lhs_lit) {
@@ -2241,6 +2267,11 @@ scan_php(struct scan *s)
 				if (f && f != &s->stmt && f->arg < 255) {
 					if (cb_arg(f))
 						f->cbfl = f->argfl;
+					/* a list's element with a chr() or two, the next
+					 * likewise: a table of characters, no soup */
+					if (f->chr - f->chr_arg < 3)
+						f->chr = f->chr_arg;
+					f->chr_arg = f->chr;
 					f->argfl = 0;
 					f->arg++;
 				}
