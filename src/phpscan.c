@@ -796,24 +796,23 @@ is_blob(const uint8_t *p, size_t n)
 {
 	uint32_t cnt[256] = { 0 };
 	uint8_t head[8];
-	size_t i, alpha = 0, hexd = 0;
+	size_t i, alpha = 0, hexd = 0, print = 0, punct = 0;
 	double e = 0;
 
 	if (n < BLOB_MIN)
 		return false;
 	for (i = 0; i < n; i++) {
 		uint8_t c = p[i];
+		bool an = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 
 		cnt[c]++;
 		alpha += is_b64(c) || c == '\\';
 		hexd += (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+		print += (c > 0x20 && c < 0x7f) || c == '\t';
+		punct += c > 0x20 && c < 0x7f && !an;
 	}
-	/* text with spaces and punctuation is prose or markup */
-	if (cnt[' '] > n / 64 || cnt['<'] > n / 128)
-		return false;
-	if (alpha * 100 < n * 97)
-		return false;
-	if (b64_decode_some(p, n, head, sizeof(head)) == sizeof(head) && is_media_magic(head, sizeof(head)))
+	/* text with spaces is prose */
+	if (cnt[' '] > n / 64)
 		return false;
 	for (i = 0; i < 256; i++)
 		if (cnt[i]) {
@@ -821,6 +820,16 @@ is_blob(const uint8_t *p, size_t n)
 
 			e -= q * log2(q);
 		}
+	/* a packer's own alphabet: printable ASCII near random, or punctuation alone */
+	if (print * 100 >= n * 95 && (e > 5.7 || (punct * 10 >= n * 9 && e > 3.0)))
+		return true;
+	/* markup */
+	if (cnt['<'] > n / 128)
+		return false;
+	if (alpha * 100 < n * 97)
+		return false;
+	if (b64_decode_some(p, n, head, sizeof(head)) == sizeof(head) && is_media_magic(head, sizeof(head)))
+		return false;
 	/* base64 of compressed data is near 6 bits; hex near 4 */
 	return e > 5.2 || (hexd == n && e > 3.8);
 }
