@@ -543,3 +543,46 @@ rule wsid_batch_tool
 	condition:
 		wsid_php_tag and $t and $in and not $inc
 }
+
+// a program run from the web directory or a temporary one, given what
+// the page adds: a binary the intruder dropped there
+rule wsid_dropped_binary
+{
+	meta:
+		severity = "weak"
+		class = "dropped-binary"
+		description = "runs a program from ./ or a temporary directory with arguments the page adds"
+	strings:
+		$a = /\b(system|exec|passthru|shell_exec|popen|proc_open)[ \t]*\([ \t]*['"](\.\/|\/tmp\/|\/dev\/shm\/|\/var\/tmp\/)[^'"]{0,60}['"]?[ \t]*\.[ \t]*\$/ nocase
+	condition:
+		$a
+}
+
+// yaml_parse() with a tag callback that is a code runner
+rule wsid_yaml_callback
+{
+	meta:
+		severity = "high"
+		class = "exec-of-input"
+		description = "yaml_parse with preg_replace, assert or eval as a tag's callback"
+	strings:
+		$a = /yaml_parse[ \t]*\([^;]{0,300}=>[ \t]*['"](preg_replace|assert|eval|system|passthru|exec|shell_exec|create_function)['"]/ nocase
+	condition:
+		$a
+}
+
+// Java's Runtime reached from a page's expression language with the
+// request's parameters: a JSP or JSF shell among PHP files
+rule wsid_java_runtime
+{
+	meta:
+		severity = "high"
+		class = "exec-of-input"
+		description = "java.lang.Runtime's exec reached from a page that reads request parameters"
+	strings:
+		$a = "java.lang.Runtime"
+		$b = "getRuntime().exec("
+		$c = /request\.getParameter[ \t]*\(/
+	condition:
+		($a or $b) and $c
+}
