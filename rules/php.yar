@@ -586,3 +586,58 @@ rule wsid_java_runtime
 	condition:
 		($a or $b) and $c
 }
+
+// a page that survives its visitor: keeps running after the connection
+// closes, without a time limit, and writes or deletes itself in a loop (a
+// shell that puts itself back when removed)
+rule wsid_respawner
+{
+	meta:
+		severity = "high"
+		class = "respawner"
+		description = "runs on after the request without a time limit, rewriting files in an endless loop or deleting itself"
+	strings:
+		$a = /ignore_user_abort[ \t]*\(/ nocase
+		$t1 = /set_time_limit[ \t]*\([ \t]*0/ nocase
+		$t2 = /max_execution_time['"][ \t]*,[ \t]*['"]?0/ nocase
+		$l = /while[ \t]*\([ \t]*(1|true)[ \t]*\)/ nocase
+		$u = /unlink[ \t]*\([ \t]*__FILE__/ nocase
+		$w = /\b(file_put_contents|fwrite|fputs|touch)[ \t]*\(/ nocase
+	condition:
+		wsid_php_tag and $a and any of ($t*) and ($l or $u) and $w
+}
+
+// a script that deletes itself once run: a dropper or an installer of a
+// backdoor covering its tracks (applications' installers are classes or
+// include their code)
+rule wsid_self_delete
+{
+	meta:
+		severity = "weak"
+		class = "self-delete"
+		description = "a page without a class that deletes its own file"
+	strings:
+		$u = /unlink[ \t]*\([ \t]*(__FILE__|\$_SERVER\[['"]SCRIPT_FILENAME['"]\])/ nocase
+		$cls = /\bclass[ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t\r\n]*(extends|implements|\{)/ nocase
+	condition:
+		wsid_php_tag and $u and not $cls
+}
+
+// errors silenced and the time limit lifted in a request-driven page that
+// includes nothing: a tool meant to run unseen
+rule wsid_quiet_page
+{
+	meta:
+		severity = "weak"
+		class = "batch-tool"
+		description = "a standalone request-driven page that silences errors and lifts the time limit"
+	strings:
+		$e = /error_reporting[ \t]*\([ \t]*0[ \t]*\)/ nocase
+		$t1 = /set_time_limit[ \t]*\([ \t]*0/ nocase
+		$t2 = /max_execution_time['"][ \t]*,[ \t]*['"]?0/ nocase
+		$t3 = /ignore_user_abort/ nocase
+		$in = /\$_(GET|POST|REQUEST|COOKIE)\[/
+		$inc = /\b(require|include)(_once)?[ \t(]/ nocase
+	condition:
+		wsid_php_tag and $e and any of ($t*) and $in and not $inc
+}
