@@ -641,3 +641,18 @@ rule wsid_quiet_page
 	condition:
 		wsid_php_tag and $e and any of ($t*) and $in and not $inc
 }
+
+// the module files of a multi-file shell kit: pages registered in a global
+// table with their tab's script, or resources kept encoded in it
+rule wsid_shell_module
+{
+	meta:
+		severity = "weak"
+		class = "shell-module"
+		description = "a module of a shell kit: a tab registered in $GLOBALS['module'] or an encoded resource"
+	strings:
+		$m = /\$GLOBALS\[['"]module['"]\]\[['"][a-z_]{1,30}['"]\]\[['"]js_ontabselected['"]\]/
+		$r = /\$GLOBALS\[['"]resources['"]\]\[['"][A-Za-z0-9_]{1,30}['"]\][ \t]*=[ \t]*["'][A-Za-z0-9+\/]{200}/
+	condition:
+		wsid_php_tag and ($m or $r)
+}
