@@ -16,6 +16,31 @@ private rule wsid_php_tag
 		any of them
 }
 
+// what makes a page stand alone, shared by the rules below
+private rule wsid_defines_class
+{
+	strings:
+		$cls = /\bclass[ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t\r\n]*(extends|implements|\{)/ nocase
+	condition:
+		$cls
+}
+
+private rule wsid_includes
+{
+	strings:
+		$inc = /\b(require|include)(_once)?[ \t(]/ nocase
+	condition:
+		$inc
+}
+
+private rule wsid_request_input
+{
+	strings:
+		$in = /\$_(GET|POST|REQUEST)\[/
+	condition:
+		$in
+}
+
 // eval($_POST[...]) and its kin, wherever it is written: also inside a
 // string that is written to disk, or a comment a loader evaluates
 rule wsid_input_exec_text
@@ -332,9 +357,8 @@ rule wsid_seo_cloak
 		$ua = /HTTP_(USER_AGENT|REFERER)/
 		$g = /\b(file_get_contents|curl_exec|fopen|fsockopen)[ \t]*\(/ nocase
 		$u = /['"]https?:\/\/[a-z0-9.-]{4,80}\//
-		$cls = /\bclass[ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t\r\n]*(extends|implements|\{)/ nocase
 	condition:
-		wsid_php_tag and any of ($b*) and $ua and $g and $u and not $cls
+		wsid_php_tag and any of ($b*) and $ua and $g and $u and not wsid_defines_class
 }
 
 // what a socket reads, run as a command: a connect-back or bind shell
@@ -356,9 +380,8 @@ rule wsid_socket_exec
 		$e4 = /\bsystem[ \t]*\(/ nocase
 		$e5 = /\bpopen[ \t]*\(/ nocase
 		$e6 = /[^>:$a-z_]exec[ \t]*\(/ nocase
-		$cls = /\bclass[ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t\r\n]*(extends|implements|\{)/ nocase
 	condition:
-		wsid_php_tag and any of ($s*) and $r and any of ($e*) and not $cls
+		wsid_php_tag and any of ($s*) and $r and any of ($e*) and not wsid_defines_class
 }
 
 // sockets opened in a loop to hosts and ports a form gives: a port scanner
@@ -370,13 +393,10 @@ rule wsid_port_scan
 		description = "a standalone page opening sockets in a loop to ports the request names"
 	strings:
 		$s = /\bfsockopen[ \t]*\(/ nocase
-		$in = /\$_(GET|POST|REQUEST)\[/
 		$p = "port" nocase
 		$l = /\b(for|foreach|while)[ \t]*\(/
-		$cls = /\bclass[ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t\r\n]*(extends|implements|\{)/ nocase
-		$inc = /\b(require|include)(_once)?[ \t(]/ nocase
 	condition:
-		wsid_php_tag and $s and $in and $p and $l and not $cls and not $inc and filesize < 20KB
+		wsid_php_tag and $s and wsid_request_input and $p and $l and not wsid_defines_class and not wsid_includes and filesize < 20KB
 }
 
 // mail() in a loop over a list read from a file or a pasted text, set to
@@ -394,10 +414,8 @@ rule wsid_mailer_list
 		$t1 = /set_time_limit[ \t]*\([ \t]*0/ nocase
 		$t2 = "ignore_user_abort" nocase
 		$lp = /\b(for|foreach|while)[ \t]*\(/
-		$cls = /\bclass[ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t\r\n]*(extends|implements|\{)/ nocase
-		$inc = /\b(require|include)(_once)?[ \t(]/ nocase
 	condition:
-		wsid_php_tag and $m and any of ($l*) and any of ($t*) and $lp and not $cls and not $inc
+		wsid_php_tag and $m and any of ($l*) and any of ($t*) and $lp and not wsid_defines_class and not wsid_includes
 }
 
 // where the page lives mailed away, or mail to an address kept encoded:
@@ -440,15 +458,12 @@ rule wsid_dir_probe
 		class = "file-manager"
 		description = "a standalone page listing directories the request names"
 	strings:
-		$in = /\$_(GET|POST|REQUEST)\[/
 		$d1 = /\b(opendir|scandir|glob|dir)[ \t]*\([ \t@]*\$_(GET|POST|REQUEST)/ nocase
 		$d2 = /\b(opendir|scandir|readdir)[ \t]*\(/ nocase
 		$w = /\b(is_writable|is_writeable|fileperms)[ \t]*\(/ nocase
 		$h = /<form[ \t\r\n]/ nocase
-		$cls = /\bclass[ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t\r\n]*(extends|implements|\{)/ nocase
-		$inc = /\b(require|include)(_once)?[ \t(]/ nocase
 	condition:
-		wsid_php_tag and $in and ($d1 or ($d2 and $w)) and $h and not $cls and not $inc
+		wsid_php_tag and wsid_request_input and ($d1 or ($d2 and $w)) and $h and not wsid_defines_class and not wsid_includes
 }
 
 // Windows' COM objects that run commands or read the web server's accounts
@@ -506,10 +521,9 @@ rule wsid_db_console
 	strings:
 		$c = /\b(mysql_connect|mysqli_connect|mysql_pconnect|pg_connect|mssql_connect)[ \t]*\(|\bnew[ \t]+(mysqli|PDO)[ \t]*\(/ nocase
 		$in = /\$_(GET|POST|REQUEST|COOKIE)\[/
-		$cls = /\bclass[ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t\r\n]*(extends|implements|\{)/ nocase
 		$ns = /\bnamespace[ \t]+[A-Za-z_]/
 	condition:
-		wsid_php_tag and $c and $in and not $cls and not $ns
+		wsid_php_tag and $c and $in and not wsid_defines_class and not $ns
 }
 
 // a directory browser driven by a form, in a page that includes nothing
@@ -521,11 +535,9 @@ rule wsid_dir_browser
 		description = "a standalone page with a form that lists directories"
 	strings:
 		$d = /\b(opendir|readdir|scandir)[ \t]*\(/ nocase
-		$in = /\$_(GET|POST|REQUEST)\[/
 		$h = /<form[ \t\r\n]/ nocase
-		$inc = /\b(require|include)(_once)?[ \t(]/ nocase
 	condition:
-		wsid_php_tag and $d and $in and $h and not $inc
+		wsid_php_tag and $d and wsid_request_input and $h and not wsid_includes
 }
 
 // a request-driven page that lifts the time limit and includes nothing: the
@@ -538,10 +550,8 @@ rule wsid_batch_tool
 		description = "a standalone page driven by the request that runs without a time limit"
 	strings:
 		$t = /set_time_limit[ \t]*\([ \t]*0[ \t]*\)/ nocase
-		$in = /\$_(GET|POST|REQUEST)\[/
-		$inc = /\b(require|include)(_once)?[ \t(]/ nocase
 	condition:
-		wsid_php_tag and $t and $in and not $inc
+		wsid_php_tag and $t and wsid_request_input and not wsid_includes
 }
 
 // a program run from the web directory or a temporary one, given what
@@ -618,9 +628,8 @@ rule wsid_self_delete
 		description = "a page without a class that deletes its own file"
 	strings:
 		$u = /unlink[ \t]*\([ \t]*(__FILE__|\$_SERVER\[['"]SCRIPT_FILENAME['"]\])/ nocase
-		$cls = /\bclass[ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t\r\n]*(extends|implements|\{)/ nocase
 	condition:
-		wsid_php_tag and $u and not $cls
+		wsid_php_tag and $u and not wsid_defines_class
 }
 
 // errors silenced and the time limit lifted in a request-driven page that
@@ -637,9 +646,8 @@ rule wsid_quiet_page
 		$t2 = /max_execution_time['"][ \t]*,[ \t]*['"]?0/ nocase
 		$t3 = /ignore_user_abort/ nocase
 		$in = /\$_(GET|POST|REQUEST|COOKIE)\[/
-		$inc = /\b(require|include)(_once)?[ \t(]/ nocase
 	condition:
-		wsid_php_tag and $e and any of ($t*) and $in and not $inc
+		wsid_php_tag and $e and any of ($t*) and $in and not wsid_includes
 }
 
 // the module files of a multi-file shell kit: pages registered in a global
