@@ -393,7 +393,7 @@ rule wsid_port_scan
 		description = "a standalone page opening sockets in a loop to ports the request names"
 	strings:
 		$s = /\bfsockopen[ \t]*\(/ nocase
-		$p = "port" nocase
+		$p = /\$_(GET|POST|REQUEST)\[[ \t]*['"][a-z_]{0,20}port/ nocase
 		$l = /\b(for|foreach|while)[ \t]*\(/
 	condition:
 		wsid_php_tag and $s and wsid_request_input and $p and $l and not wsid_defines_class and not wsid_includes and filesize < 20KB
