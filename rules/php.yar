@@ -16,6 +16,31 @@ private rule wsid_php_tag
 		any of them
 }
 
+// what makes a page stand alone, shared by the rules below
+private rule wsid_defines_class
+{
+	strings:
+		$cls = /\bclass[ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t\r\n]*(extends|implements|\{)/ nocase
+	condition:
+		$cls
+}
+
+private rule wsid_includes
+{
+	strings:
+		$inc = /\b(require|include)(_once)?[ \t(]/ nocase
+	condition:
+		$inc
+}
+
+private rule wsid_request_input
+{
+	strings:
+		$in = /\$_(GET|POST|REQUEST)\[/
+	condition:
+		$in
+}
+
 // eval($_POST[...]) and its kin, wherever it is written: also inside a
 // string that is written to disk, or a comment a loader evaluates
 rule wsid_input_exec_text
@@ -293,4 +318,349 @@ rule wsid_php_after_image_magic
 	condition:
 		(uint32be(0) == 0x89504e47 or uint32be(0) == 0x47494638 or uint16be(0) == 0xffd8 or
 		 uint32be(0) == 0x00000100) and $php
+}
+
+// a page of its own (no class, no include) and what it is for: the tools an
+// intruder leaves beside a shell, each a capability no application page
+// needs in this combination
+
+// the accounts of /etc/passwd walked for their home directories' web roots:
+// a harvester of other customers' configuration files
+rule wsid_passwd_harvest
+{
+	meta:
+		severity = "weak"
+		class = "config-grabber"
+		description = "reads /etc/passwd and walks the users' home or web directories"
+	strings:
+		$p = "/etc/passwd"
+		$h1 = "public_html"
+		$h2 = "/home/"
+		$w = /\b(opendir|readdir|scandir|symlink|is_readable|file_get_contents|glob)[ \t]*\(/ nocase
+	condition:
+		wsid_php_tag and $p and any of ($h*) and $w
+}
+
+// a cloaker: search engines' crawlers get a page fetched from elsewhere,
+// visitors another
+rule wsid_seo_cloak
+{
+	meta:
+		severity = "weak"
+		class = "seo-cloaker"
+		description = "crawlers recognised by their user agent are served a page fetched from a fixed site"
+	strings:
+		$b1 = "googlebot" nocase
+		$b2 = "baiduspider" nocase
+		$b3 = "bingbot" nocase
+		$b4 = /(google|baidu|yahoo|bing|sogou|yandex)\|/ nocase
+		$ua = /HTTP_(USER_AGENT|REFERER)/
+		$g = /\b(file_get_contents|curl_exec|fopen|fsockopen)[ \t]*\(/ nocase
+		$u = /['"]https?:\/\/[a-z0-9.-]{4,80}\//
+	condition:
+		wsid_php_tag and any of ($b*) and $ua and $g and $u and not wsid_defines_class
+}
+
+// what a socket reads, run as a command: a connect-back or bind shell
+// whatever shell binary it names (or none)
+rule wsid_socket_exec
+{
+	meta:
+		severity = "high"
+		class = "reverse-shell"
+		description = "a socket read and a command runner in one page without a class"
+	strings:
+		$s1 = /\bfsockopen[ \t]*\(/ nocase
+		$s2 = /\bsocket_create[ \t]*\(/ nocase
+		$s3 = /\bstream_socket_(server|client)[ \t]*\(/ nocase
+		$r = /\b(fread|fgets|socket_read|stream_get_line)[ \t]*\(/ nocase
+		$e1 = /\bproc_open[ \t]*\(/ nocase
+		$e2 = /\bshell_exec[ \t]*\(/ nocase
+		$e3 = /\bpassthru[ \t]*\(/ nocase
+		$e4 = /\bsystem[ \t]*\(/ nocase
+		$e5 = /\bpopen[ \t]*\(/ nocase
+		$e6 = /[^>:$a-z_]exec[ \t]*\(/ nocase
+	condition:
+		wsid_php_tag and any of ($s*) and $r and any of ($e*) and not wsid_defines_class
+}
+
+// sockets opened in a loop to hosts and ports a form gives: a port scanner
+rule wsid_port_scan
+{
+	meta:
+		severity = "weak"
+		class = "port-scanner"
+		description = "a standalone page opening sockets in a loop to ports the request names"
+	strings:
+		$s = /\bfsockopen[ \t]*\(/ nocase
+		$p = /\$_(GET|POST|REQUEST)\[[ \t]*['"][a-z_]{0,20}port/ nocase
+		$l = /\b(for|foreach|while)[ \t]*\(/
+	condition:
+		wsid_php_tag and $s and wsid_request_input and $p and $l and not wsid_defines_class and not wsid_includes and filesize < 20KB
+}
+
+// mail() in a loop over a list read from a file or a pasted text, set to
+// run without a time limit: a spam mailer
+rule wsid_mailer_list
+{
+	meta:
+		severity = "weak"
+		class = "mass-mailer"
+		description = "a standalone page mailing a list without a time limit"
+	strings:
+		$m = /\bmail[ \t]*\(/ nocase
+		$l1 = /\bfile[ \t]*\(/ nocase
+		$l2 = /explode[ \t]*\([ \t]*['"]\\r?\\n['"]/ nocase
+		$t1 = /set_time_limit[ \t]*\([ \t]*0/ nocase
+		$t2 = "ignore_user_abort" nocase
+		$lp = /\b(for|foreach|while)[ \t]*\(/
+	condition:
+		wsid_php_tag and $m and any of ($l*) and any of ($t*) and $lp and not wsid_defines_class and not wsid_includes
+}
+
+// where the page lives mailed away, or mail to an address kept encoded:
+// a shell reporting itself to its owner, a skimmer sending what it took
+rule wsid_mail_home
+{
+	meta:
+		severity = "weak"
+		class = "mail-home"
+		description = "mail of the script's own location, or to an encoded address"
+	strings:
+		$a = /\$_SERVER\[['"](SCRIPT_FILENAME|DOCUMENT_ROOT|PATH_TRANSLATED)['"]\][^\n]{0,400}\bmail[ \t]*\(/ nocase
+		$b = /\bmail[ \t]*\([ \t]*(base64_decode|str_rot13|hex2bin|strrev|gzinflate)[ \t]*\([ \t]*['"]/ nocase
+	condition:
+		wsid_php_tag and any of them
+}
+
+// unserialize() of request input in a file whose own magic method runs code:
+// an object injection the file carries to itself
+rule wsid_unserialize_gadget
+{
+	meta:
+		severity = "high"
+		class = "exec-of-input"
+		description = "unserialize of request input beside a magic method that executes"
+	strings:
+		$u = /unserialize[ \t]*\([ \t@]*(base64_decode[ \t]*\([ \t]*|stripslashes[ \t]*\([ \t]*)?\$_(GET|POST|REQUEST|COOKIE)/ nocase
+		$d = /function[ \t]+__(destruct|wakeup|toString)/ nocase
+		$e = /\b(eval|assert|system|passthru|shell_exec|call_user_func)[ \t]*\(/ nocase
+	condition:
+		$u and $d and $e
+}
+
+// a directory lister for paths a form gives, reporting what is writable: the
+// search of a shared host for a place to write
+rule wsid_dir_probe
+{
+	meta:
+		severity = "weak"
+		class = "file-manager"
+		description = "a standalone page listing directories the request names"
+	strings:
+		$d1 = /\b(opendir|scandir|glob|dir)[ \t]*\([ \t@]*\$_(GET|POST|REQUEST)/ nocase
+		$d2 = /\b(opendir|scandir|readdir)[ \t]*\(/ nocase
+		$w = /\b(is_writable|is_writeable|fileperms)[ \t]*\(/ nocase
+		$h = /<form[ \t\r\n]/ nocase
+	condition:
+		wsid_php_tag and wsid_request_input and ($d1 or ($d2 and $w)) and $h and not wsid_defines_class and not wsid_includes
+}
+
+// Windows' COM objects that run commands or read the web server's accounts
+rule wsid_com_shell
+{
+	meta:
+		severity = "weak"
+		class = "shell-recon"
+		description = "a COM object running commands or reading IIS or account settings"
+	strings:
+		$a = /new[ \t]+COM[ \t]*\([ \t]*['"](WScript\.Shell|Shell\.Application|IIS:|WinNT:)/ nocase
+	condition:
+		$a
+}
+
+// code run from inside a string: "{${eval(...)}}" evaluates while the string
+// is built
+rule wsid_exec_in_string
+{
+	meta:
+		severity = "high"
+		class = "obfuscated-eval"
+		description = "code execution inside a string's {${...}}"
+	strings:
+		$a = /\{\\?\$\{[ \t]*@?(eval|assert|system|passthru|shell_exec|exec|base64_decode|create_function)[ \t]*\(/ nocase
+	condition:
+		$a
+}
+
+// a page that logs the visitor in as an administrator of the WordPress it
+// loads, without a password
+rule wsid_wp_autologin
+{
+	meta:
+		severity = "high"
+		class = "auth-bypass"
+		description = "loads WordPress and sets an administrator's login cookie"
+	strings:
+		$a = "wp_set_auth_cookie" nocase
+		$b = /(wp-blog-header|wp-load)\.php/
+		$c = "administrator"
+		$d = /\bfunction[ \t]+[A-Za-z_]/ nocase
+	condition:
+		$a and $b and $c and not $d and filesize < 8KB
+}
+
+// a database client of its own: connects with what the request gives, in a
+// page that defines no class (applications connect inside their classes)
+rule wsid_db_console
+{
+	meta:
+		severity = "weak"
+		class = "db-console"
+		description = "a standalone page that connects to a database and takes request input"
+	strings:
+		$c = /\b(mysql_connect|mysqli_connect|mysql_pconnect|pg_connect|mssql_connect)[ \t]*\(|\bnew[ \t]+(mysqli|PDO)[ \t]*\(/ nocase
+		$in = /\$_(GET|POST|REQUEST|COOKIE)\[/
+		$ns = /\bnamespace[ \t]+[A-Za-z_]/
+	condition:
+		wsid_php_tag and $c and $in and not wsid_defines_class and not $ns
+}
+
+// a directory browser driven by a form, in a page that includes nothing
+rule wsid_dir_browser
+{
+	meta:
+		severity = "weak"
+		class = "file-manager"
+		description = "a standalone page with a form that lists directories"
+	strings:
+		$d = /\b(opendir|readdir|scandir)[ \t]*\(/ nocase
+		$h = /<form[ \t\r\n]/ nocase
+	condition:
+		wsid_php_tag and $d and wsid_request_input and $h and not wsid_includes
+}
+
+// a request-driven page that lifts the time limit and includes nothing: the
+// mailers, scanners, brute-forcers and dumpers run from a browser
+rule wsid_batch_tool
+{
+	meta:
+		severity = "weak"
+		class = "batch-tool"
+		description = "a standalone page driven by the request that runs without a time limit"
+	strings:
+		$t = /set_time_limit[ \t]*\([ \t]*0[ \t]*\)/ nocase
+	condition:
+		wsid_php_tag and $t and wsid_request_input and not wsid_includes
+}
+
+// a program run from the web directory or a temporary one, given what
+// the page adds: a binary the intruder dropped there
+rule wsid_dropped_binary
+{
+	meta:
+		severity = "weak"
+		class = "dropped-binary"
+		description = "runs a program from ./ or a temporary directory with arguments the page adds"
+	strings:
+		$a = /\b(system|exec|passthru|shell_exec|popen|proc_open)[ \t]*\([ \t]*['"](\.\/|\/tmp\/|\/dev\/shm\/|\/var\/tmp\/)[^'"]{0,60}['"]?[ \t]*\.[ \t]*\$/ nocase
+	condition:
+		$a
+}
+
+// yaml_parse() with a tag callback that is a code runner
+rule wsid_yaml_callback
+{
+	meta:
+		severity = "high"
+		class = "exec-of-input"
+		description = "yaml_parse with preg_replace, assert or eval as a tag's callback"
+	strings:
+		$a = /yaml_parse[ \t]*\([^;]{0,300}=>[ \t]*['"](preg_replace|assert|eval|system|passthru|exec|shell_exec|create_function)['"]/ nocase
+	condition:
+		$a
+}
+
+// Java's Runtime reached from a page's expression language with the
+// request's parameters: a JSP or JSF shell among PHP files
+rule wsid_java_runtime
+{
+	meta:
+		severity = "high"
+		class = "exec-of-input"
+		description = "java.lang.Runtime's exec reached from a page that reads request parameters"
+	strings:
+		$a = "java.lang.Runtime"
+		$b = "getRuntime().exec("
+		$c = /request\.getParameter[ \t]*\(/
+	condition:
+		($a or $b) and $c
+}
+
+// a page that survives its visitor: keeps running after the connection
+// closes, without a time limit, and writes or deletes itself in a loop (a
+// shell that puts itself back when removed)
+rule wsid_respawner
+{
+	meta:
+		severity = "high"
+		class = "respawner"
+		description = "runs on after the request without a time limit, rewriting files in an endless loop or deleting itself"
+	strings:
+		$a = /ignore_user_abort[ \t]*\(/ nocase
+		$t1 = /set_time_limit[ \t]*\([ \t]*0/ nocase
+		$t2 = /max_execution_time['"][ \t]*,[ \t]*['"]?0/ nocase
+		$l = /while[ \t]*\([ \t]*(1|true)[ \t]*\)/ nocase
+		$u = /unlink[ \t]*\([ \t]*__FILE__/ nocase
+		$w = /\b(file_put_contents|fwrite|fputs|touch)[ \t]*\(/ nocase
+	condition:
+		wsid_php_tag and $a and any of ($t*) and ($l or $u) and $w
+}
+
+// a script that deletes itself once run: a dropper or an installer of a
+// backdoor covering its tracks (applications' installers are classes or
+// include their code)
+rule wsid_self_delete
+{
+	meta:
+		severity = "weak"
+		class = "self-delete"
+		description = "a page without a class that deletes its own file"
+	strings:
+		$u = /unlink[ \t]*\([ \t]*(__FILE__|\$_SERVER\[['"]SCRIPT_FILENAME['"]\])/ nocase
+	condition:
+		wsid_php_tag and $u and not wsid_defines_class
+}
+
+// errors silenced and the time limit lifted in a request-driven page that
+// includes nothing: a tool meant to run unseen
+rule wsid_quiet_page
+{
+	meta:
+		severity = "weak"
+		class = "batch-tool"
+		description = "a standalone request-driven page that silences errors and lifts the time limit"
+	strings:
+		$e = /error_reporting[ \t]*\([ \t]*0[ \t]*\)/ nocase
+		$t1 = /set_time_limit[ \t]*\([ \t]*0/ nocase
+		$t2 = /max_execution_time['"][ \t]*,[ \t]*['"]?0/ nocase
+		$t3 = /ignore_user_abort/ nocase
+		$in = /\$_(GET|POST|REQUEST|COOKIE)\[/
+	condition:
+		wsid_php_tag and $e and any of ($t*) and $in and not wsid_includes
+}
+
+// the module files of a multi-file shell kit: pages registered in a global
+// table with their tab's script, or resources kept encoded in it
+rule wsid_shell_module
+{
+	meta:
+		severity = "weak"
+		class = "shell-module"
+		description = "a module of a shell kit: a tab registered in $GLOBALS['module'] or an encoded resource"
+	strings:
+		$m = /\$GLOBALS\[['"]module['"]\]\[['"][a-z_]{1,30}['"]\]\[['"]js_ontabselected['"]\]/
+		$r = /\$GLOBALS\[['"]resources['"]\]\[['"][A-Za-z0-9_]{1,30}['"]\][ \t]*=[ \t]*["'][A-Za-z0-9+\/]{200}/
+	condition:
+		wsid_php_tag and ($m or $r)
 }

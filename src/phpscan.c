@@ -244,6 +244,8 @@ struct frame {
 	uint8_t litn, litlen, litbad; /* only literals concatenated inside: their value */
 	uint8_t brace;    /* opened by ${ or ->{ */
 	uint8_t cmp;      /* a comparison directly inside: assert($x !== false) tests, runs nothing */
+	uint16_t argfl;   /* FL_* that flowed into the current argument */
+	uint16_t cbfl;    /* FL_* of the callback argument, once past it */
 	uint8_t pregchr;  /* preg_replace: its pattern built with chr() */
 	uint8_t packc;    /* first argument 'c*': pack('c*', 115, 121, ...) spells bytes */
 	uint8_t pklen;
@@ -253,6 +255,7 @@ struct frame {
 	size_t ll[3];
 	char lit[VAL_MAX];
 	uint16_t chr;     /* chr() calls below */
+	uint16_t chr_arg; /* chr when the current argument began */
 	uint32_t uhash;
 	uint32_t lastvar; /* a plain variable that flowed in (hash), 0 if none */
 	uint32_t line;
@@ -293,6 +296,8 @@ struct scan {
 	struct ucall glob[GLOB_SLOTS]; /* sinks fed by a top-level variable */
 	struct taint taint[TAINT_SLOTS];
 	size_t offscreen_pos;
+	size_t blob_bytes, blob_pos; /* encoded blobs: their bytes, the first's place */
+	uint32_t blob_line;
 	uint32_t line;
 	int depth; /* may exceed DEPTH_MAX: then untracked */
 	uint32_t assign_h;     /* target of `$v =` in this statement */
@@ -652,6 +657,7 @@ flow_add(struct scan *s, uint16_t fl)
 	if (f == NULL)
 		return;
 	f->flow |= fl;
+	f->argfl |= fl;
 	if (fl & FL_INPUT)
 		f->argmask |= (uint8_t)(1u << (f->arg < 7 ? f->arg : 7));
 	if (fl & FL_PARAM)
@@ -695,6 +701,16 @@ peek_header_key(const struct scan *s, size_t i)
 	return false;
 }
 
+/* `$_SERVER` not indexed: the whole array, request headers included
+ * (array_values($_SERVER), foreach ($_SERVER as ...)) */
+static bool
+server_whole(const struct scan *s, size_t i)
+{
+	while (i < s->n && (s->p[i] == ' ' || s->p[i] == '\t'))
+		i++;
+	return i < s->n && s->p[i] != '[' && s->p[i] != '{' && s->p[i] != '-';
+}
+
 /* a variable used in an expression (also inside "..." strings) */
 static uint16_t
 var_flow(struct scan *s, size_t start, size_t len, size_t after)
@@ -705,7 +721,7 @@ var_flow(struct scan *s, size_t start, size_t len, size_t after)
 	if (is_superglobal_input(v, len))
 		return FL_INPUT;
 	if (len == 8 && memcmp(v, "$_SERVER", 8) == 0)
-		return peek_header_key(s, after) ? FL_INPUT : 0;
+		return peek_header_key(s, after) || server_whole(s, after) ? FL_INPUT : 0;
 	if (len == 5 && memcmp(v, "$this", 5) == 0)
 		return 0;
 	fl = taint_get(s, name_hash(v, len, false));
@@ -780,24 +796,23 @@ is_blob(const uint8_t *p, size_t n)
 {
 	uint32_t cnt[256] = { 0 };
 	uint8_t head[8];
-	size_t i, alpha = 0, hexd = 0;
+	size_t i, alpha = 0, hexd = 0, print = 0, punct = 0;
 	double e = 0;
 
 	if (n < BLOB_MIN)
 		return false;
 	for (i = 0; i < n; i++) {
 		uint8_t c = p[i];
+		bool an = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 
 		cnt[c]++;
 		alpha += is_b64(c) || c == '\\';
 		hexd += (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+		print += (c > 0x20 && c < 0x7f) || c == '\t';
+		punct += c > 0x20 && c < 0x7f && !an;
 	}
-	/* text with spaces and punctuation is prose or markup */
-	if (cnt[' '] > n / 64 || cnt['<'] > n / 128)
-		return false;
-	if (alpha * 100 < n * 97)
-		return false;
-	if (b64_decode_some(p, n, head, sizeof(head)) == sizeof(head) && is_media_magic(head, sizeof(head)))
+	/* text with spaces is prose */
+	if (cnt[' '] > n / 64)
 		return false;
 	for (i = 0; i < 256; i++)
 		if (cnt[i]) {
@@ -805,6 +820,16 @@ is_blob(const uint8_t *p, size_t n)
 
 			e -= q * log2(q);
 		}
+	/* a packer's own alphabet: printable ASCII near random, or punctuation alone */
+	if (print * 100 >= n * 95 && (e > 5.7 || (punct * 10 >= n * 9 && e > 3.0)))
+		return true;
+	/* markup */
+	if (cnt['<'] > n / 128)
+		return false;
+	if (alpha * 100 < n * 97)
+		return false;
+	if (b64_decode_some(p, n, head, sizeof(head)) == sizeof(head) && is_media_magic(head, sizeof(head)))
+		return false;
 	/* base64 of compressed data is near 6 bits; hex near 4 */
 	return e > 5.2 || (hexd == n && e > 3.8);
 }
@@ -981,6 +1006,11 @@ literal_seen(struct scan *s, const struct tok *t)
 	if (n >= BLOB_MIN && is_blob(c, n)) {
 		fl |= FL_BLOB;
 		finding(s, PHPSCAN_ENCODED_BLOB, PHPSCAN_NOTE, t->line, t->start);
+		if (s->blob_bytes == 0) {
+			s->blob_line = t->line;
+			s->blob_pos = t->start;
+		}
+		s->blob_bytes += n;
 	}
 	flow_add(s, fl);
 }
@@ -1412,6 +1442,14 @@ wrapper_add(struct scan *s, uint32_t h)
 	}
 }
 
+/* is the argument being read the frame's callback? (FK_CBLAST: the last one,
+ * known at the close; each argument is taken until then) */
+static bool
+cb_arg(const struct frame *f)
+{
+	return (f->kind == FK_CB0 && f->arg == 0) || (f->kind == FK_CB1 && f->arg == 1) || f->kind == FK_CBLAST;
+}
+
 static bool
 wrapper_has(const struct scan *s, uint32_t h)
 {
@@ -1495,9 +1533,14 @@ sink_judge(struct scan *s, const struct frame *f)
 		uint8_t bit = f->kind == FK_CB0 ? 1 : f->kind == FK_CB1 ? 2 : 0;
 		bool sinkcb = f->cbsink || (f->flow & FL_SINKNAME);
 
+		uint16_t cbfl = cb_arg(f) ? f->argfl : f->cbfl;
+		/* a callback whose name is computed (pieces of a literal, decoded,
+		 * xor'ed, chr()) given the request's data: a hidden runner */
+		bool hidcb = (cbfl & (FL_BUILT | FL_DECODED | FL_NAME | FL_CHR)) && !(cbfl & (FL_LITVAR | FL_INPUT));
+
 		if (f->kind == FK_CBLAST)
 			bit = (uint8_t)(1u << (f->arg < 7 ? f->arg : 7));
-		if ((f->argmask & bit) || (sinkcb && input))
+		if ((f->argmask & bit) || (sinkcb && input) || (hidcb && (f->argmask & (uint8_t)~bit)))
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);
 		else if (sinkcb && obf)
 			finding(s, PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_HIGH, f->line, f->start);
@@ -1541,6 +1584,28 @@ sink_judge(struct scan *s, const struct frame *f)
 	default:
 		break;
 	}
+}
+
+/* the next byte of code after the current token, blanks skipped; 0 at the end */
+static uint8_t
+next_byte(const struct scan *s, size_t *at)
+{
+	size_t i = s->pos;
+
+	while (i < s->n && (s->p[i] == ' ' || s->p[i] == '\t' || s->p[i] == '\r' || s->p[i] == '\n'))
+		i++;
+	if (at)
+		*at = i;
+	return i < s->n ? s->p[i] : 0;
+}
+
+/* chr(65) => ...: a key of a lookup table, no string being built */
+static bool
+at_arrow(const struct scan *s)
+{
+	size_t i;
+
+	return next_byte(s, &i) == '=' && i + 1 < s->n && s->p[i + 1] == '>';
 }
 
 static void
@@ -1635,6 +1700,8 @@ frame_close(struct scan *s)
 	}
 	if (parent->lastvar == 0 && f->kind != FK_SANITIZE && f->kind != FK_INDEX)
 		parent->lastvar = f->lastvar;
+	if (f->kind == FK_CHR && at_arrow(s))
+		f->kind = FK_NONE;
 	parent->chr = (uint16_t)(parent->chr + f->chr + (f->kind == FK_CHR));
 	/* preg_replace(chr(47) . $x . chr(47) . chr(101), ...): a pattern spelled in chr() */
 	if (f->kind == FK_CHR && parent->kind == FK_PREG && parent != &s->stmt && parent->arg == 0)
@@ -1642,6 +1709,7 @@ frame_close(struct scan *s)
 	if (parent->chr >= 24 && parent->chr - f->chr - (f->kind == FK_CHR) < 24)
 		finding(s, PHPSCAN_CHR_SOUP, PHPSCAN_WEAK, f->line, f->start);
 	parent->flow |= fl;
+	parent->argfl |= fl;
 	if (fl & FL_INPUT)
 		parent->argmask |= (uint8_t)(1u << (parent->arg < 7 ? parent->arg : 7));
 	if (fl & FL_PARAM)
@@ -2067,7 +2135,8 @@ scan_php(struct scan *s)
 					s->lit_long = true;
 				s->lit_pieces++;
 			}
-			if (t.len == 1 && was_dot)
+			/* (a letter ending a list's element: chr(128) . 'A', is a table's entry) */
+			if (t.len == 1 && was_dot && next_byte(s, NULL) != ',')
 				s->onechar++;
 			if (s->prev == T_PUNCT && (s->prevc == '^' || s->prevc == '|' || s->prevc == '&') &&
 			    s->xor_lhs_lit) {
@@ -2204,8 +2273,17 @@ scan_php(struct scan *s)
 			case ',': {
 				struct frame *f = top(s);
 
-				if (f && f != &s->stmt && f->arg < 255)
+				if (f && f != &s->stmt && f->arg < 255) {
+					if (cb_arg(f))
+						f->cbfl = f->argfl;
+					/* a list's element with a chr() or two, the next
+					 * likewise: a table of characters, no soup */
+					if (f->chr - f->chr_arg < 3)
+						f->chr = f->chr_arg;
+					f->chr_arg = f->chr;
+					f->argfl = 0;
 					f->arg++;
+				}
 				break;
 			}
 			case '=':
@@ -2404,6 +2482,9 @@ scan_php(struct scan *s)
 	}
 	if (s->offscreen_line)
 		finding(s, PHPSCAN_HIDDEN_CODE, PHPSCAN_WEAK, s->offscreen_line, s->offscreen_pos);
+	/* a file that is a quarter or more encoded payload carries it for a reason */
+	if (s->blob_bytes >= 2048 && s->blob_bytes * 4 >= s->n)
+		finding(s, PHPSCAN_ENCODED_BLOB, PHPSCAN_WEAK, s->blob_line, s->blob_pos);
 	/* $_[]=@!+_; $__=@${_}>>$_; ...: code written without letters */
 	if (s->underscores >= 12 && (size_t)s->underscores * 100 >= s->n)
 		finding(s, PHPSCAN_SYMBOL_SOUP, PHPSCAN_WEAK, 1, 0);

