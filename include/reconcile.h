@@ -20,6 +20,7 @@
 struct scan_tree;
 struct state;
 struct file_row;
+struct scan_file;
 
 enum bg_kind { BG_BASELINE, BG_RECONCILE };
 
@@ -74,6 +75,10 @@ struct reconcile_counts {
 /* Streams the webspace's stored rows (path order) against the walked tree
  * (sorted here by path); `unsettled` says which stored rows are looked at
  * again whatever their stat. Returns 0 or a negative errno. */
+/* the tree's entries by path (bytewise, as the stored rows are ordered): an
+ * array of t->nfiles pointers, freed by the caller */
+const struct scan_file **reconcile_tree_sorted(const struct scan_tree *t);
+
 int reconcile_merge(struct state *st, int64_t ws, const struct scan_tree *t,
 		    bool (*unsettled)(const struct file_row *row), reconcile_note_fn note, void *ud,
 		    struct reconcile_counts *ret);

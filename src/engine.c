@@ -2728,12 +2728,16 @@ static void
 bg_baseline_done(struct engine *e, struct webspace *w, struct bg_job *j)
 {
 	struct ident_result *r = NULL;
+	const struct scan_file **byp;
 	size_t i;
 
 	ident_run(e->s, e->idx, j->tree, &r);
 	store_installations(e, w, r, "baseline");
+	/* stored in path order: the rows' ids then follow the order a reconcile
+	 * reads them in (by path), each row the next one of the table */
+	byp = reconcile_tree_sorted(j->tree);
 	for (i = 0; i < j->tree->nfiles; i++) {
-		const struct scan_file *f = scan_file_at(j->tree, i);
+		const struct scan_file *f = byp[i];
 		struct hash_result res;
 
 		if (!tree_entry_relevant(f))
@@ -2768,6 +2772,7 @@ bg_baseline_done(struct engine *e, struct webspace *w, struct bg_job *j)
 		if (status_unsettled(res.status))
 			engine_note(e, w->id, f->path, f->pathlen, NOTE_RECONCILE, -1, NULL, 0);
 	}
+	free(byp);
 	batch_begin(e);
 	state_webspace_set_baseline(e->st, w->id);
 	state_webspace_set_reconciled(e->st, w->id);

@@ -241,8 +241,8 @@ cmp_file_path(const void *a, const void *b)
 	return c ? c : (x->pathlen < y->pathlen ? -1 : x->pathlen > y->pathlen);
 }
 
-static const struct scan_file **
-tree_sorted(const struct scan_tree *t)
+const struct scan_file **
+reconcile_tree_sorted(const struct scan_tree *t)
 {
 	const struct scan_file **v = xcalloc(t->nfiles ? t->nfiles : 1, sizeof(*v));
 	size_t i;
@@ -331,7 +331,7 @@ reconcile_merge(struct state *st, int64_t ws, const struct scan_tree *t,
 	int r;
 
 	memset(&c, 0, sizeof(c));
-	c.v = tree_sorted(t);
+	c.v = reconcile_tree_sorted(t);
 	c.n = t->nfiles;
 	c.unsettled = unsettled;
 	c.note = note;
