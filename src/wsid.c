@@ -554,6 +554,32 @@ warn_protected_hardlinks(void)
 
 /* ---- control socket ---- */
 
+/* The index's counts for status: counting its tables reads every page of
+ * them, too much for a status a monitor asks for every few seconds (or a
+ * script every 50 ms while waiting for a reconcile). Counted again when the
+ * index changed (its generation or build time). */
+static int
+index_counts(const char *built, struct fpindex_stats *ret)
+{
+	static struct fpindex_stats cached;
+	static char *cached_key;
+	char *gen = store_meta_get(d.s, "index_generation");
+	char *key = xasprintf("%s/%s", gen ? gen : "", built ? built : "");
+	int r = 0;
+
+	free(gen);
+	if (cached_key == NULL || strcmp(key, cached_key) != 0) {
+		if ((r = fpindex_stats(d.s, &cached)) == 0) {
+			free(cached_key);
+			cached_key = key;
+			key = NULL;
+		}
+	}
+	free(key);
+	*ret = cached;
+	return r;
+}
+
 static void
 status_json(struct buf *b)
 {
@@ -635,7 +661,7 @@ status_json(struct buf *b)
 						 : 0);
 		json_kv_double(&j, "retention_step_max_ms", (double)d.ret.stats.step_ns_max / 1e6);
 	}
-	if (fpindex_stats(d.s, &fs) == 0) {
+	if (index_counts(built, &fs) == 0) {
 		json_kv_int(&j, "index_products", (int64_t)fs.products);
 		json_kv_int(&j, "index_versions", (int64_t)fs.versions);
 	}
