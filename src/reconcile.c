@@ -205,12 +205,13 @@ walker_take(struct walker *wk)
 void
 walker_put_back(struct walker *wk, struct bg_job *list)
 {
-	struct bg_job *t, *rev = NULL;
+	struct bg_job **t, *rev = NULL;
 	uint64_t one = 1;
 
 	if (list == NULL)
 		return;
-	/* done is newest first: the oldest of list ends up last */
+	/* done is newest first and list oldest first: list, reversed, goes at
+	 * the end of done, to be taken first again */
 	while (list) {
 		struct bg_job *n = list->next;
 
@@ -219,10 +220,9 @@ walker_put_back(struct walker *wk, struct bg_job *list)
 		list = n;
 	}
 	pthread_mutex_lock(&wk->mu);
-	for (t = rev; t->next; t = t->next)
+	for (t = &wk->done; *t; t = &(*t)->next)
 		;
-	t->next = wk->done;
-	wk->done = rev;
+	*t = rev;
 	pthread_mutex_unlock(&wk->mu);
 	if (write(wk->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_warn("reconcile: eventfd");
