@@ -16,7 +16,7 @@
 #include "pending.h"
 #include "procinfo.h"
 
-struct bg_job;
+struct walker;
 
 struct webspace {
 	int64_t id;
@@ -67,12 +67,7 @@ struct engine {
 	size_t batch;
 	struct engine_stats stats;
 	/* background walks */
-	pthread_t bg_thread;
-	pthread_mutex_t bg_mu;
-	pthread_cond_t bg_cv;
-	struct bg_job *bg_todo, *bg_done;
-	int bg_efd;
-	bool bg_stop;
+	struct walker *walker; /* the background walks (reconcile.h) */
 	size_t bg_running;
 	/* a commit failed (disk full, I/O error): what it held is lost from the
 	 * database, so every webspace is reconciled at repair_ns; the delay doubles

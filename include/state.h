@@ -105,6 +105,9 @@ typedef int (*state_file_fn)(void *ud, const struct file_row *f);
 bool state_any_under(struct state *st, int64_t ws, const char *dir, size_t dlen);
 int state_files_under(struct state *st, int64_t ws, const char *dir, size_t dlen, state_file_fn fn,
 		      void *ud);
+/* the same for a whole webspace with only what a reconcile compares: relpath,
+ * ino, size, mtime_ns, ctime_ns and status (the other fields zero) */
+int state_files_stat(struct state *st, int64_t ws, state_file_fn fn, void *ud);
 int64_t state_files_count(struct state *st);
 
 int state_event_add(struct state *st, const struct event_row *e, int64_t *ret_id);

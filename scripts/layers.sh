@@ -28,7 +28,7 @@ sink_syms='^(write|__errno_location|clock_gettime|gmtime_r|localtime_r|strftime|
 # what touches files, the database or the network (fortified variants included)
 io_syms='^(open|open64|openat|openat64|openat2|creat|__open_2|__open64_2|__openat_2|__openat64_2|read|readv|pread|pread64|preadv|__read_chk|__pread_chk|__pread64_chk|write|writev|pwrite|pwrite64|pwritev|fopen|fopen64|fdopen|freopen|fread|__fread_chk|fwrite|fgets|__fgets_chk|getline|getdelim|opendir|fdopendir|readdir|readdir64|scandir|stat|stat64|lstat|fstat|fstat64|fstatat|fstatat64|statx|__xstat|__fxstat|__lxstat|access|faccessat|mmap|mmap64|unlink|unlinkat|rename|renameat|renameat2|mkdir|mkdirat|rmdir|link|linkat|symlink|symlinkat|readlink|readlinkat|__readlink_chk|__readlinkat_chk|truncate|ftruncate|fsync|fdatasync|ioctl|fcntl|fcntl64|dup|dup2|dup3|pipe|pipe2|socket|socketpair|connect|bind|listen|accept|accept4|send|sendto|sendmsg|recv|recvfrom|recvmsg|__recv_chk|getaddrinfo|gethostbyname|epoll_create1|epoll_ctl|epoll_wait|poll|ppoll|select|eventfd|signalfd|fork|vfork|execve|execv|execvp|system|popen|getrandom|fanotify_init|fanotify_mark|inotify_init1|sqlite3_.*|curl_.*|archive_.*|yr_.*|yaml_parser_set_input_file)$'
 # a delivery process reads no webspace: none of the modules that do
-webspace_objs="watch hash hashpool scan engine root ident fpindex classify analyse phpscan yarascan claims census state ingest"
+webspace_objs="watch hash hashpool scan engine reconcile root ident fpindex classify analyse phpscan yarascan claims census state ingest"
 webspace_syms='^(fanotify_init|fanotify_mark|name_to_handle_at|open_by_handle_at|sqlite3_.*|yr_.*)$'
 # wsidctl watches nothing
 watch_syms='^(fanotify_init|fanotify_mark)$'

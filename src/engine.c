@@ -24,6 +24,7 @@
 #include "log.h"
 #include "procinfo.h"
 #include "quarantine.h"
+#include "reconcile.h"
 #include "reqattr.h"
 #include "root.h"
 #include "scan.h"
@@ -35,21 +36,6 @@
 #define HASH_INFLIGHT_MAX 256
 /* merging finished walks on the loop: at most this long per turn */
 #define BG_MERGE_BUDGET_MS 10
-
-enum bg_kind { BG_BASELINE, BG_RECONCILE };
-
-struct bg_job {
-	enum bg_kind kind;
-	int64_t ws;
-	char *root;
-	struct root_id rid;
-	bool root_changed; /* the path did not lead to the registered root */
-	void *ignore_ud;   /* held for the walk (engine_opts.ignore_hold) */
-	struct scan_tree *tree;
-	char err[256];
-	struct bg_job *next;
-	uint64_t started_ns;
-};
 
 /* ---- small helpers ---- */
 
@@ -1224,105 +1210,22 @@ engine_idle(struct engine *e)
 	       e->stats.analysis_backlog == 0;
 }
 
-/* ---- background walks ---- */
-
-static void *
-bg_thread(void *arg)
-{
-	struct engine *e = arg;
-
-	for (;;) {
-		struct bg_job *j;
-		struct scan_opts so;
-		uint64_t one = 1;
-		int rootfd;
-
-		pthread_mutex_lock(&e->bg_mu);
-		while (e->bg_todo == NULL && !e->bg_stop)
-			pthread_cond_wait(&e->bg_cv, &e->bg_mu);
-		if (e->bg_stop) {
-			pthread_mutex_unlock(&e->bg_mu);
-			return NULL;
-		}
-		j = e->bg_todo;
-		e->bg_todo = j->next;
-		pthread_mutex_unlock(&e->bg_mu);
-
-		memset(&so, 0, sizeof(so));
-		so.jobs = e->o.hash_workers;
-		so.max_size = e->o.max_file_size;
-		so.ignore = e->o.ignored;
-		so.ignore_ud = j->ignore_ud;
-		if (j->kind == BG_BASELINE)
-			so.dbpath = e->dbpath;
-		else
-			so.stat_only = true;
-		j->started_ns = now_mono_ns();
-		/* from the registered directory only: never from what a tenant
-		 * put at its path since */
-		rootfd = root_reopen(j->root, &j->rid);
-		if (rootfd < 0) {
-			j->root_changed = rootfd == -ESTALE;
-			snprintf(j->err, sizeof(j->err), "%s", strerror(-rootfd));
-			j->tree = NULL;
-		} else if (scan_tree_run_at(rootfd, j->root, &so, &j->tree, j->err, sizeof(j->err)) < 0) {
-			j->tree = NULL;
-		}
-		if (rootfd >= 0)
-			close(rootfd);
-
-		pthread_mutex_lock(&e->bg_mu);
-		j->next = e->bg_done;
-		e->bg_done = j;
-		pthread_mutex_unlock(&e->bg_mu);
-		if (write(e->bg_efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-			log_warn("engine: eventfd");
-	}
-}
-
-static void
-bg_job_free(struct engine *e, struct bg_job *j)
-{
-	if (e->o.ignore_release)
-		e->o.ignore_release(j->ignore_ud);
-	scan_tree_free(j->tree);
-	free(j->root);
-	free(j);
-}
+/* ---- background walks (reconcile.h) ---- */
 
 static void
 bg_submit(struct engine *e, enum bg_kind kind, struct webspace *w)
 {
-	struct bg_job *j;
-
 	if (w->root_changed)
 		return; /* until registered again */
 	if (w->walking) {
 		w->reconcile_again = true;
 		return;
 	}
-	j = xcalloc(1, sizeof(*j));
-	j->kind = kind;
-	j->ws = w->id;
-	j->root = xstrdup(w->root);
-	j->rid = w->rid;
-	/* the configuration the walk reads stays alive until it is done */
-	j->ignore_ud = e->o.ignore_hold ? e->o.ignore_hold(e->o.ignored_ud) : e->o.ignored_ud;
 	w->walking = true;
 	e->bg_running++;
-	pthread_mutex_lock(&e->bg_mu);
-	/* FIFO: append */
-	if (e->bg_todo == NULL) {
-		e->bg_todo = j;
-	} else {
-		struct bg_job *t = e->bg_todo;
-
-		while (t->next)
-			t = t->next;
-		t->next = j;
-	}
-	pthread_cond_signal(&e->bg_cv);
-	pthread_mutex_unlock(&e->bg_mu);
+	/* the configuration the walk reads stays alive until it is done */
+	walker_submit(e->walker, kind, w->id, w->root, &w->rid,
+		      e->o.ignore_hold ? e->o.ignore_hold(e->o.ignored_ud) : e->o.ignored_ud);
 }
 
 void
@@ -1376,122 +1279,47 @@ engine_overflow(struct engine *e)
 	engine_reconcile(e, 0, "kernel event queue overflow");
 }
 
-static const struct scan_tree *sort_tree;
-
-static int
-cmp_tree_path(const void *a, const void *b)
-{
-	const struct scan_file *x = scan_file_at(sort_tree, *(const size_t *)a);
-	const struct scan_file *y = scan_file_at(sort_tree, *(const size_t *)b);
-	size_t n = x->pathlen < y->pathlen ? x->pathlen : y->pathlen;
-	int c = memcmp(x->path, y->path, n);
-
-	return c ? c : (x->pathlen < y->pathlen ? -1 : x->pathlen > y->pathlen);
-}
-
-static size_t *
-tree_sorted(const struct scan_tree *t)
-{
-	size_t *ix = xcalloc(t->nfiles ? t->nfiles : 1, sizeof(size_t));
-	size_t i;
-
-	for (i = 0; i < t->nfiles; i++)
-		ix[i] = i;
-	sort_tree = t;
-	qsort(ix, t->nfiles, sizeof(size_t), cmp_tree_path);
-	sort_tree = NULL;
-	return ix;
-}
-
-struct merge_ctx {
-	struct engine *e;
-	struct webspace *w;
-	const struct scan_tree *t;
-	size_t *ix;
-	size_t pos;
-	size_t changed, added, removed;
-};
-
 static bool
 tree_entry_relevant(const struct scan_file *f)
 {
 	return f->kind == SCAN_FILE || f->kind == SCAN_SYMLINK || f->kind == SCAN_SPECIAL;
 }
 
-/* tree entries before `upto` (or all) that the database does not have */
+struct merge_ctx {
+	struct engine *e;
+	struct webspace *w;
+};
+
 static void
-merge_new_until(struct merge_ctx *c, const char *upto, size_t ulen, bool all)
-{
-	while (c->pos < c->t->nfiles) {
-		const struct scan_file *f = scan_file_at(c->t, c->ix[c->pos]);
-
-		if (!all && upto) {
-			size_t n = f->pathlen < ulen ? f->pathlen : ulen;
-			int cmp = memcmp(f->path, upto, n);
-
-			if (cmp > 0 || (cmp == 0 && f->pathlen >= ulen))
-				return;
-		}
-		if (tree_entry_relevant(f)) {
-			engine_note(c->e, c->w->id, f->path, f->pathlen, NOTE_RECONCILE | NOTE_CREATE, -1,
-				    NULL, 0);
-			c->added++;
-		}
-		c->pos++;
-	}
-}
-
-static int
-merge_row(void *ud, const struct file_row *row)
+merge_note(void *ud, enum reconcile_note what, const char *relpath, size_t rlen)
 {
 	struct merge_ctx *c = ud;
-	const struct scan_file *f;
+	unsigned flags = NOTE_RECONCILE;
 
-	merge_new_until(c, row->relpath, row->rlen, false);
-	if (c->pos < c->t->nfiles) {
-		f = scan_file_at(c->t, c->ix[c->pos]);
-		if (f->pathlen == row->rlen && memcmp(f->path, row->relpath, row->rlen) == 0) {
-			c->pos++;
-			if (!tree_entry_relevant(f) || f->ino != row->ino || f->size != row->size ||
-			    f->mtime_ns != row->mtime_ns || f->ctime_ns != row->ctime_ns ||
-			    row_unsettled(row)) {
-				log_debug("reconcile: %s changed (ino %llu/%llu size %llu/%llu mtime %lld/%lld "
-					  "ctime %lld/%lld)", esc_name(f->path), (unsigned long long)f->ino,
-					  (unsigned long long)row->ino, (unsigned long long)f->size,
-					  (unsigned long long)row->size, (long long)f->mtime_ns,
-					  (long long)row->mtime_ns, (long long)f->ctime_ns, (long long)row->ctime_ns);
-				engine_note(c->e, c->w->id, f->path, f->pathlen, NOTE_RECONCILE, -1, NULL, 0);
-				c->changed++;
-			}
-			return 0;
-		}
-	}
-	/* in the database, not on disk */
-	engine_note(c->e, c->w->id, row->relpath, row->rlen, NOTE_RECONCILE | NOTE_DELETE, -1, NULL, 0);
-	c->removed++;
-	return 0;
+	if (what == RECONCILE_NEW)
+		flags |= NOTE_CREATE;
+	else if (what == RECONCILE_GONE)
+		flags |= NOTE_DELETE;
+	engine_note(c->e, c->w->id, relpath, rlen, flags, -1, NULL, 0);
 }
 
 static void
 bg_reconcile_done(struct engine *e, struct webspace *w, struct bg_job *j)
 {
 	struct merge_ctx c;
+	struct reconcile_counts n;
 
-	memset(&c, 0, sizeof(c));
 	c.e = e;
 	c.w = w;
-	c.t = j->tree;
-	c.ix = tree_sorted(j->tree);
 	engine_flush(e);
-	state_files_under(e->st, w->id, "", 0, merge_row, &c);
-	merge_new_until(&c, NULL, 0, true);
-	free(c.ix);
+	if (reconcile_merge(e->st, w->id, j->tree, row_unsettled, merge_note, &c, &n) < 0)
+		log_warnx("reconcile %s: the stored state cannot be read", esc_name(w->root));
 	batch_begin(e);
 	state_webspace_set_reconciled(e->st, w->id);
 	e->stats.reconciles++;
 	e->stats.last_reconcile_ms = (now_mono_ns() - j->started_ns) / 1000000ull;
 	log_info("reconciled %s: %zu entries, %zu changed, %zu new, %zu gone (%llu ms)",
-		 esc_name(w->root), j->tree->nfiles, c.changed, c.added, c.removed,
+		 esc_name(w->root), j->tree->nfiles, n.changed, n.added, n.removed,
 		 (unsigned long long)e->stats.last_reconcile_ms);
 }
 
@@ -1505,12 +1333,16 @@ static void
 bg_baseline_done(struct engine *e, struct webspace *w, struct bg_job *j)
 {
 	struct ident_result *r = NULL;
+	const struct scan_file **byp;
 	size_t i;
 
 	ident_run(e->s, e->idx, j->tree, &r);
 	store_installations(e, w, r, "baseline");
+	/* stored in path order: the rows' ids then follow the order a reconcile
+	 * reads them in (by path), each row the next one of the table */
+	byp = reconcile_tree_sorted(j->tree);
 	for (i = 0; i < j->tree->nfiles; i++) {
-		const struct scan_file *f = scan_file_at(j->tree, i);
+		const struct scan_file *f = byp[i];
 		struct hash_result res;
 
 		if (!tree_entry_relevant(f))
@@ -1545,6 +1377,7 @@ bg_baseline_done(struct engine *e, struct webspace *w, struct bg_job *j)
 		if (status_unsettled(res.status))
 			engine_note(e, w->id, f->path, f->pathlen, NOTE_RECONCILE, -1, NULL, 0);
 	}
+	free(byp);
 	batch_begin(e);
 	state_webspace_set_baseline(e->st, w->id);
 	state_webspace_set_reconciled(e->st, w->id);
@@ -1562,35 +1395,18 @@ void
 engine_on_bg(struct engine *e)
 {
 	struct bg_job *list, *j;
-	uint64_t v;
-
 	uint64_t t0 = now_mono_ns();
 	size_t merged = 0;
 
 	/* walks done are merged here, on the loop: a few milliseconds' worth per
 	 * turn, so that a reconcile of many webspaces does not hold up live
 	 * changes (the rest waits on the eventfd, written again) */
-	pthread_mutex_lock(&e->bg_mu);
-	list = e->bg_done;
-	e->bg_done = NULL;
-	if (read(e->bg_efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		log_warn("engine: eventfd read");
-	pthread_mutex_unlock(&e->bg_mu);
+	list = walker_take(e->walker);
 	while ((j = list) != NULL) {
 		struct webspace *w;
 
 		if (now_mono_ns() - t0 > BG_MERGE_BUDGET_MS * 1000000ull) {
-			struct bg_job *t = list;
-			uint64_t one = 1;
-
-			while (t->next)
-				t = t->next;
-			pthread_mutex_lock(&e->bg_mu);
-			t->next = e->bg_done;
-			e->bg_done = list;
-			pthread_mutex_unlock(&e->bg_mu);
-			if (write(e->bg_efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-				log_warn("engine: eventfd");
+			walker_put_back(e->walker, list);
 			break;
 		}
 		w = ws_get(e, j->ws);
@@ -1615,7 +1431,7 @@ engine_on_bg(struct engine *e)
 		}
 		if (j->tree)
 			merged += j->tree->nfiles;
-		bg_job_free(e, j);
+		bg_job_free(e->walker, j);
 	}
 	/* a walk's tree is large and short-lived: give the memory back (not
 	 * after every small one: trimming walks the heap) */
@@ -1668,16 +1484,17 @@ engine_new(struct store *s, const struct engine_opts *o, struct engine **ret)
 	if ((r = hashpool_new(o->hash_workers, HASH_INFLIGHT_MAX, &e->pool)) < 0)
 		goto fail;
 	e->workers = hashpool_threads(e->pool);
-	e->bg_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (e->bg_efd < 0) {
-		r = -errno;
-		goto fail;
-	}
-	pthread_mutex_init(&e->bg_mu, NULL);
-	pthread_cond_init(&e->bg_cv, NULL);
-	if (pthread_create(&e->bg_thread, NULL, bg_thread, e) != 0) {
-		r = -EAGAIN;
-		goto fail;
+	{
+		struct walker_opts wo = {
+			.jobs = o->hash_workers,
+			.max_size = o->max_file_size,
+			.dbpath = e->dbpath,
+			.ignore = o->ignored,
+			.ignore_release = o->ignore_release,
+		};
+
+		if ((r = walker_new(&wo, &e->walker)) < 0)
+			goto fail;
 	}
 
 	*ret = e;
@@ -1695,26 +1512,7 @@ engine_free(struct engine *e)
 
 	if (e == NULL)
 		return;
-	if (e->bg_efd > 0) {
-		pthread_mutex_lock(&e->bg_mu);
-		e->bg_stop = true;
-		pthread_cond_broadcast(&e->bg_cv);
-		pthread_mutex_unlock(&e->bg_mu);
-		pthread_join(e->bg_thread, NULL);
-		while (e->bg_todo) {
-			struct bg_job *j = e->bg_todo;
-
-			e->bg_todo = j->next;
-			bg_job_free(e, j);
-		}
-		while (e->bg_done) {
-			struct bg_job *j = e->bg_done;
-
-			e->bg_done = j->next;
-			bg_job_free(e, j);
-		}
-		close(e->bg_efd);
-	}
+	walker_free(e->walker);
 	hashpool_free(e->pool);
 	if (e->st && state_in_tx(e->st))
 		state_commit(e->st);
@@ -1765,7 +1563,7 @@ engine_hash_fd(const struct engine *e)
 int
 engine_bg_fd(const struct engine *e)
 {
-	return e->bg_efd;
+	return walker_fd(e->walker);
 }
 
 size_t

@@ -433,10 +433,10 @@ scan_dir(struct scan_state *ss, char *dir, struct dir_out *o)
 		if (de->d_name[0] == '.' &&
 		    (de->d_name[1] == '\0' || (de->d_name[1] == '.' && de->d_name[2] == '\0')))
 			continue;
-		/* d_type spares a stat for files and directories when hashing
-		 * (the hasher fstat()s the open file anyway, and a directory
-		 * on another mount fails to open with EXDEV) */
-		if (!ss->o->stat_only && (de->d_type == DT_REG || de->d_type == DT_DIR)) {
+		/* d_type spares a stat for directories (one on another mount
+		 * fails to open with EXDEV), and for files when hashing (the
+		 * hasher fstat()s the open file anyway) */
+		if (de->d_type == DT_DIR || (!ss->o->stat_only && de->d_type == DT_REG)) {
 			memset(&st, 0, sizeof(st));
 			st.st_mode = de->d_type == DT_REG ? S_IFREG : S_IFDIR;
 			st.st_dev = ss->rootdev;

@@ -220,7 +220,10 @@ state_webspace_set_reconciled(struct state *st, int64_t id)
 static void
 copy_text(char *dst, size_t dsz, const unsigned char *src)
 {
-	snprintf(dst, dsz, "%s", src ? (const char *)src : "");
+	size_t n = src ? strnlen((const char *)src, dsz - 1) : 0;
+
+	memcpy(dst, src ? (const char *)src : "", n);
+	dst[n] = '\0';
 }
 
 static void
@@ -451,6 +454,38 @@ state_files_under(struct state *st, int64_t ws, const char *dir, size_t dlen, st
 	sqlite3_finalize(q);
 	free(lo);
 	free(hi);
+	if (r < 0)
+		return r;
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int
+state_files_stat(struct state *st, int64_t ws, state_file_fn fn, void *ud)
+{
+	sqlite3_stmt *q;
+	int rc, r = 0;
+
+	q = store_prepare(st->s, "SELECT relpath, ino, size, mtime_ns, ctime_ns, status FROM files "
+				 "WHERE webspace_id=? ORDER BY relpath");
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, ws);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct file_row f;
+
+		memset(&f, 0, sizeof(f));
+		f.webspace_id = ws;
+		f.relpath = sqlite3_column_blob(q, 0);
+		f.rlen = (size_t)sqlite3_column_bytes(q, 0);
+		f.ino = (uint64_t)sqlite3_column_int64(q, 1);
+		f.size = (uint64_t)sqlite3_column_int64(q, 2);
+		f.mtime_ns = sqlite3_column_int64(q, 3);
+		f.ctime_ns = sqlite3_column_int64(q, 4);
+		copy_text(f.status, sizeof(f.status), sqlite3_column_text(q, 5));
+		if ((r = fn(ud, &f)) < 0)
+			break;
+	}
+	sqlite3_finalize(q);
 	if (r < 0)
 		return r;
 	return rc == SQLITE_DONE ? 0 : -EIO;

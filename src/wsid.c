@@ -181,6 +181,65 @@ d_on_event(void *ud, int64_t id, const struct event_row *ev)
 
 /* ---- webspaces ---- */
 
+/* A webspace found and its file system marked, not yet registered with the
+ * engine (at start, the marks are placed before the engine loads) */
+struct marked {
+	char *real, *customer;
+	int fd;
+	struct root_id rid;
+	bool via_link;
+	char *path; /* as configured (mark_early) */
+};
+
+static struct marked *early;
+static size_t nearly;
+
+static int
+mark_webspace(const char *path, const char *customer, struct marked *m)
+{
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	r = root_resolve(path, &m->fd, &m->real, &m->rid, &m->via_link);
+	if (r == -ELOOP) {
+		log_warnx("webspace %s is a symbolic link: not watched", esc_name(path));
+		return r;
+	}
+	if (r == -EPERM || r == -EMLINK) {
+		log_warnx("webspace %s is reached through a symbolic link root does not own: "
+			  "not watched", esc_name(path));
+		return r;
+	}
+	if (r < 0)
+		return r; /* not there (yet), not a directory, or changing: next discovery */
+	if (watch_add_fs(d.w, m->real) < 0) {
+		log_warnx("webspace %s: cannot watch its file system", esc_name(m->real));
+		close(m->fd);
+		free(m->real);
+		return -EIO;
+	}
+	m->customer = xstrdup(customer);
+	return 0;
+}
+
+static void
+register_webspace(const char *path, struct marked *m)
+{
+	int64_t id;
+
+	/* fanotify reports real paths: a webspace reached through a symlinked
+	 * directory (/var/www -> /srv/www) is watched at its real path */
+	if (m->via_link && strcmp(m->real, path) != 0 &&
+	    (!engine_webspace_find(d.e, m->real, strlen(m->real), &id, &(size_t){ 0 }) ||
+	     strcmp(engine_webspace_root(d.e, id), m->real) != 0))
+		log_info("webspace %s is reached through symbolic links: watched at its real "
+			 "path %s", esc_name(path), esc_name(m->real));
+	if (engine_webspace_add(d.e, m->real, m->customer, m->fd, &m->rid, &id) < 0)
+		log_warnx("webspace %s: cannot register it", esc_name(m->real));
+	free(m->real);
+	free(m->customer);
+}
+
 /* Registers the webspace at path when it passes the checks (root.h): a real
  * directory, reached only through symbolic links root owns (a link a customer
  * made must not decide which directory is watched as whose webspace). Every
@@ -188,37 +247,37 @@ d_on_event(void *ud, int64_t id, const struct event_row *ev)
 static void
 add_webspace(const char *path, const char *customer)
 {
-	struct root_id rid;
-	char *real = NULL;
-	int64_t id;
-	bool via_link;
-	int fd, r;
+	struct marked m;
 
-	r = root_resolve(path, &fd, &real, &rid, &via_link);
-	if (r == -ELOOP) {
-		log_warnx("webspace %s is a symbolic link: not watched", esc_name(path));
+	if (mark_webspace(path, customer, &m) == 0)
+		register_webspace(path, &m);
+}
+
+/* at start, before the engine: resolve and mark, register later */
+static void
+mark_early(const char *path, const char *customer)
+{
+	struct marked m;
+
+	if (mark_webspace(path, customer, &m) < 0)
 		return;
+	m.path = xstrdup(path);
+	early = xreallocarray(early, nearly + 1, sizeof(*early));
+	early[nearly++] = m;
+}
+
+static void
+register_early(void)
+{
+	size_t i;
+
+	for (i = 0; i < nearly; i++) {
+		register_webspace(early[i].path, &early[i]);
+		free(early[i].path);
 	}
-	if (r == -EPERM || r == -EMLINK) {
-		log_warnx("webspace %s is reached through a symbolic link root does not own: "
-			  "not watched", esc_name(path));
-		return;
-	}
-	if (r < 0)
-		return; /* not there (yet), not a directory, or changing: next discovery */
-	/* fanotify reports real paths: a webspace reached through a symlinked
-	 * directory (/var/www -> /srv/www) is watched at its real path */
-	if (via_link && strcmp(real, path) != 0 &&
-	    (!engine_webspace_find(d.e, real, strlen(real), &id, &(size_t){ 0 }) ||
-	     strcmp(engine_webspace_root(d.e, id), real) != 0))
-		log_info("webspace %s is reached through symbolic links: watched at its real "
-			 "path %s", esc_name(path), esc_name(real));
-	if (watch_add_fs(d.w, real) < 0) {
-		log_warnx("webspace %s: cannot watch its file system", esc_name(real));
-		close(fd);
-	} else if (engine_webspace_add(d.e, real, customer, fd, &rid, &id) < 0)
-		log_warnx("webspace %s: cannot register it", esc_name(real));
-	free(real);
+	free(early);
+	early = NULL;
+	nearly = 0;
 }
 
 /* the patterns as events report them: with their fixed prefix (before the
@@ -510,6 +569,32 @@ warn_protected_hardlinks(void)
 
 /* ---- control socket ---- */
 
+/* The index's counts for status: counting its tables reads every page of
+ * them, too much for a status a monitor asks for every few seconds (or a
+ * script every 50 ms while waiting for a reconcile). Counted again when the
+ * index changed (its generation or build time). */
+static int
+index_counts(const char *built, struct fpindex_stats *ret)
+{
+	static struct fpindex_stats cached;
+	static char *cached_key;
+	char *gen = store_meta_get(d.s, "index_generation");
+	char *key = xasprintf("%s/%s", gen ? gen : "", built ? built : "");
+	int r = 0;
+
+	free(gen);
+	if (cached_key == NULL || strcmp(key, cached_key) != 0) {
+		if ((r = fpindex_stats(d.s, &cached)) == 0) {
+			free(cached_key);
+			cached_key = key;
+			key = NULL;
+		}
+	}
+	free(key);
+	*ret = cached;
+	return r;
+}
+
 static void
 status_json(struct buf *b)
 {
@@ -592,7 +677,7 @@ status_json(struct buf *b)
 						 : 0);
 		json_kv_double(&j, "retention_step_max_ms", (double)d.ret.stats.step_ns_max / 1e6);
 	}
-	if (fpindex_stats(d.s, &fs) == 0) {
+	if (index_counts(built, &fs) == 0) {
 		json_kv_int(&j, "index_products", (int64_t)fs.products);
 		json_kv_int(&j, "index_versions", (int64_t)fs.versions);
 	}
@@ -1463,17 +1548,6 @@ main(int argc, char **argv)
 	if (store_open(d.cfg->database, STORE_CREATE, &d.s, err, sizeof(err)) < 0)
 		fatalx("%s", err);
 	{
-		/* a damaged database is refused, never silently rebuilt */
-		sqlite3_stmt *q = store_prepare(d.s, "PRAGMA quick_check");
-
-		if (q == NULL || sqlite3_step(q) != SQLITE_ROW ||
-		    strcmp((const char *)sqlite3_column_text(q, 0), "ok") != 0)
-			fatalx("%s: the database fails its integrity check; move it away and start "
-			       "again (wsid rebuilds the state from a scan; rebuild the index with "
-			       "wsidctl index build)", d.cfg->database);
-		sqlite3_finalize(q);
-	}
-	{
 		struct rlimit rl;
 
 		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -1489,6 +1563,37 @@ main(int argc, char **argv)
 	sigaddset(&mask, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	d.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	d.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d.sigfd < 0 || d.epfd < 0)
+		fatal("signalfd/epoll");
+
+	/* watch first: from here on no change is missed. The marks are placed
+	 * before the database is checked and the engine loads its state (the
+	 * kernel queues the events meanwhile), so the time to watching does not
+	 * grow with the database */
+	memset(&wo, 0, sizeof(wo));
+	wo.queue_size = d.cfg->queue_size;
+	if ((r = watch_open(&d.w, &wo)) < 0)
+		fatalx("fanotify: %s", strerror(-r));
+	d.started_ns = now_mono_ns();
+	d.started_unix = now_unix();
+	config_foreach_webspace(d.cfg, mark_early);
+	/* clients wait in the backlog until the loop runs */
+	if ((r = control_open(d.cfg->control_socket, 0, on_control, NULL, &d.ctl)) < 0)
+		fatalx("control socket %s: %s", d.cfg->control_socket, strerror(-r));
+	sd_notifyf("READY=1\nSTATUS=watching %zu webspaces, loading the state", nearly);
+	{
+		/* a damaged database is refused, never silently rebuilt */
+		sqlite3_stmt *q = store_prepare(d.s, "PRAGMA quick_check");
+
+		if (q == NULL || sqlite3_step(q) != SQLITE_ROW ||
+		    strcmp((const char *)sqlite3_column_text(q, 0), "ok") != 0)
+			fatalx("%s: the database fails its integrity check; move it away and start "
+			       "again (wsid rebuilds the state from a scan; rebuild the index with "
+			       "wsidctl index build)", d.cfg->database);
+		sqlite3_finalize(q);
+	}
 	memset(&eo, 0, sizeof(eo));
 	eo.dbpath = d.cfg->database;
 	eo.hash_workers = (unsigned)d.cfg->hash_workers;
@@ -1515,27 +1620,14 @@ main(int argc, char **argv)
 		fatalx("cannot start the engine: %s", strerror(-r));
 	analyse_free(eo.an); /* the engine holds its own */
 
-	d.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	d.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (d.sigfd < 0 || d.epfd < 0)
-		fatal("signalfd/epoll");
 	/* before the first events (marks applied at start notify too) */
 	if (notifier_new(d.s, d.cfg, "/proc/self/exe", &d.n) < 0)
 		fatalx("cannot start notifications");
-
-	/* watch first: from here on no change is missed */
-	memset(&wo, 0, sizeof(wo));
-	wo.queue_size = d.cfg->queue_size;
-	if ((r = watch_open(&d.w, &wo)) < 0)
-		fatalx("fanotify: %s", strerror(-r));
-	d.started_ns = now_mono_ns();
-	d.started_unix = now_unix();
-	discover_webspaces();
+	register_early();
+	real_patterns_update();
 	/* marks made while the daemon was stopped */
 	engine_apply_marks(d.e, NULL);
 	d.nfs = watch_nfs(d.w);
-	if ((r = control_open(d.cfg->control_socket, 0, on_control, NULL, &d.ctl)) < 0)
-		fatalx("control socket %s: %s", d.cfg->control_socket, strerror(-r));
 	epoll_add(watch_fd(d.w), TAG_WATCH);
 	epoll_add(engine_hash_fd(d.e), TAG_HASH);
 	epoll_add(engine_bg_fd(d.e), TAG_BG);
@@ -1559,7 +1651,7 @@ main(int argc, char **argv)
 		timer_at(TIMER_WATCHDOG, now_mono_ns());
 	log_info("watching %zu webspaces on %u file system%s (database %s)",
 		 engine_webspace_count(d.e), d.nfs, d.nfs == 1 ? "" : "s", d.cfg->database);
-	sd_notifyf("READY=1\nSTATUS=watching %zu webspaces", engine_webspace_count(d.e));
+	sd_notifyf("STATUS=watching %zu webspaces", engine_webspace_count(d.e));
 	metrics_write(true);
 	metrics_schedule();
 
