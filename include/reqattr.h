@@ -45,6 +45,8 @@ struct reqattr_info {
 	char script[1024];
 	char user[64];
 	int64_t started_ns;  /* wall clock, from the status page's duration */
+	bool finished;       /* tied from the worker's last request (it was idle) */
+	uint64_t duration_us; /* of that finished request */
 	bool have_log;       /* addr and status from the access log */
 	char addr[64];
 	int status;
