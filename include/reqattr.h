@@ -4,7 +4,8 @@
  * (pm.status_path, ?full&json) is asked at once, over FastCGI on the pool's
  * socket, on a thread of its own with a short timeout: the request that
  * worker is serving (method, URI, script, start) is tied to the change when
- * it started before it. Where an access log is configured, its line for that
+ * it started before it; when the worker is idle again, the last request it
+ * served is, when it can have begun before the change (fpm_tie_decide). Where an access log is configured, its line for that
  * request gives the remote address and the status. A change whose writer
  * is being asked about waits (reqattr_busy, bounded by the timeouts); the
  * main loop never waits on a socket or a file. */
