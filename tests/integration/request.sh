@@ -4,7 +4,9 @@
 # 127.0.0.1: a vulnerable upload script in alice's webspace, a POST that drops
 # a shell; the event's writer names that request (method, URI, script, start
 # before the change) and the access log line's remote address and status, in
-# the stored event, `wsidctl events`, and the webhook. A write by a CLI
+# the stored event, `wsidctl events`, and the webhook. Scripts that exit at
+# once after their write are tied too, most of the time (running, or from the
+# worker's last request: "finished"). A write by a CLI
 # process says no request; bob's pool has no status page and says so (its
 # socket found from its workers, not configured); a pool configured with a
 # socket nobody listens on says it was not reached; a tenant's process titled
