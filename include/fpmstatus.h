@@ -25,6 +25,37 @@ struct fpm_worker {
 	uint64_t requests;  /* served by this worker */
 };
 
+/* Is the request a status page lists for the writer of a change its
+ * request? The page has no start or end time of a request, only its
+ * duration so far (running) or the duration of the last one (idle); the
+ * per-process "start time" is the process's. */
+enum fpm_tie {
+	FPM_TIE_RUNNING,  /* tied: it serves the request, started before the change */
+	FPM_TIE_FINISHED, /* tied: idle, and its last request began before the change */
+	FPM_TIE_LATER,    /* it serves a request that started after the change */
+	FPM_TIE_UNSURE,   /* idle: its last request may have begun well after the change */
+	FPM_TIE_SELF,     /* it serves (or last served) a status query: the writer's request is gone */
+	FPM_TIE_NONE,     /* idle, and it has served no request */
+};
+
+/* how much later than the change an idle worker's last request may have
+ * begun and still be taken for the writer's: the time wsid takes from the
+ * write to the pool's answer (measured: 0.4 to 28 ms) */
+#define FPM_TIE_WINDOW_NS (50ll * 1000000)
+
+/* the decision for worker w of a page at status_path ("/status") about a
+ * change seen at change_ns, the query sent at sent_ns and its answer in at
+ * answered_ns (one wall clock, ns). A running request is the writer's when it
+ * started before the change. An idle worker's last request ended before
+ * answered_ns, so began at answered_ns - duration at the latest; the page has
+ * no start or end time of it, so it is the writer's when that latest start is
+ * at most FPM_TIE_WINDOW_NS after the change (the worker cannot be shown to
+ * have begun no other request since, only to have had no time for much).
+ * *started_ns: the request's start (running: as of the query; finished: the
+ * latest it can be). */
+enum fpm_tie fpm_tie_decide(const struct fpm_worker *w, const char *status_path, int64_t change_ns, int64_t sent_ns,
+			    int64_t answered_ns, int64_t *started_ns);
+
 /* the worker with this pid in the status JSON: 0 found, -ENOENT when the
  * page does not list it, -EINVAL when it is no status page (err says why).
  * pool gets the page's pool name. */

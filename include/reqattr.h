@@ -4,7 +4,8 @@
  * (pm.status_path, ?full&json) is asked at once, over FastCGI on the pool's
  * socket, on a thread of its own with a short timeout: the request that
  * worker is serving (method, URI, script, start) is tied to the change when
- * it started before it. Where an access log is configured, its line for that
+ * it started before it; when the worker is idle again, the last request it
+ * served is, when it can have begun before the change (fpm_tie_decide). Where an access log is configured, its line for that
  * request gives the remote address and the status. A change whose writer
  * is being asked about waits (reqattr_busy, bounded by the timeouts); the
  * main loop never waits on a socket or a file. */
@@ -45,6 +46,8 @@ struct reqattr_info {
 	char script[1024];
 	char user[64];
 	int64_t started_ns;  /* wall clock, from the status page's duration */
+	bool finished;       /* tied from the worker's last request (it was idle) */
+	uint64_t duration_us; /* of that finished request */
 	bool have_log;       /* addr and status from the access log */
 	char addr[64];
 	int status;

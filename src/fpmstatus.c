@@ -103,3 +103,34 @@ fpm_status_find(const char *json, size_t len, int pid, char *pool, size_t poolsz
 	jsonp_free(root);
 	return r;
 }
+
+static int64_t
+dur_ns(uint64_t us)
+{
+	return us > (uint64_t)INT64_MAX / 1000 ? INT64_MAX : (int64_t)(us * 1000);
+}
+
+enum fpm_tie
+fpm_tie_decide(const struct fpm_worker *w, const char *status_path, int64_t change_ns, int64_t sent_ns,
+	       int64_t answered_ns, int64_t *started_ns)
+{
+	size_t n = status_path ? strlen(status_path) : 0;
+
+	*started_ns = 0;
+	/* a status query (ours, or a monitor's): it replaced the request the
+	 * worker served before on the page */
+	if (n && strncmp(w->uri, status_path, n) == 0 && (w->uri[n] == '\0' || w->uri[n] == '?'))
+		return FPM_TIE_SELF;
+	if (w->busy) {
+		/* FPM measures the duration when it serves the status request,
+		 * which is after it was sent: the start computed is at most that
+		 * early */
+		*started_ns = sent_ns - dur_ns(w->duration_us);
+		return *started_ns > change_ns ? FPM_TIE_LATER : FPM_TIE_RUNNING;
+	}
+	if (w->requests == 0 || w->method[0] == '\0')
+		return FPM_TIE_NONE;
+	/* ended before the answer was in: began at most this late */
+	*started_ns = answered_ns - dur_ns(w->duration_us);
+	return *started_ns - change_ns <= FPM_TIE_WINDOW_NS ? FPM_TIE_FINISHED : FPM_TIE_UNSURE;
+}

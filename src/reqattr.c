@@ -588,6 +588,41 @@ iso_time(int64_t ns, char *out, size_t sz)
 	snprintf(out, sz, "%s.%03dZ", base, (int)((ns / 1000000) % 1000));
 }
 
+/* why the decision ties no request: false, why filled; true when tied */
+static bool
+tie_why(enum fpm_tie tie, const struct fpm_worker *w, const struct job *j, int64_t answered, int64_t started,
+	char *why, size_t sz)
+{
+	char ts[40];
+
+	switch (tie) {
+	case FPM_TIE_RUNNING:
+	case FPM_TIE_FINISHED:
+		why[0] = '\0';
+		return true;
+	case FPM_TIE_LATER:
+		iso_time(started, ts, sizeof(ts));
+		snprintf(why, sz, "the worker's request (%s %.100s) started after the change, at %s", w->method,
+			 w->uri, ts);
+		break;
+	case FPM_TIE_UNSURE:
+		snprintf(why, sz,
+			 "worker idle when asked: its last request (%s %.100s, %.1f ms) may have begun after the "
+			 "change (the pool answered %.1f ms after it)",
+			 w->method, w->uri, (double)w->duration_us / 1000.0,
+			 (double)(answered - j->change_ns) / 1000000.0);
+		break;
+	case FPM_TIE_SELF:
+		snprintf(why, sz, "worker idle when asked (it %s, which replaced its last request on the page)",
+			 w->busy ? "was serving this very status query" : "had served a status query since");
+		break;
+	case FPM_TIE_NONE:
+		snprintf(why, sz, "worker idle when asked, and it has served no request");
+		break;
+	}
+	return false;
+}
+
 /* asks the pool; fills info (tied, or why not) */
 static void
 ask(const struct job *j, struct reqattr_info *info, int64_t *answered)
@@ -597,13 +632,14 @@ ask(const struct job *j, struct reqattr_info *info, int64_t *answered)
 				 "REQUEST_METHOD", "GET", "SCRIPT_NAME", j->status_path,
 				 "SCRIPT_FILENAME", j->status_path, "QUERY_STRING", "full&json",
 				 "REQUEST_URI", NULL, "SERVER_PROTOCOL", "HTTP/1.1", NULL, NULL };
-	char uri[600], err[200], ts[40];
+	char uri[600], err[200];
 	struct fcgi_resp resp;
 	struct fpm_worker w;
 	struct buf req;
 	const char *body;
 	size_t blen;
 	int64_t sent_ns;
+	enum fpm_tie tie;
 	int fd, status, r;
 
 	snprintf(uri, sizeof(uri), "%s?full&json", j->status_path);
@@ -645,30 +681,17 @@ ask(const struct job *j, struct reqattr_info *info, int64_t *answered)
 		snprintf(info->why, sizeof(info->why), "pool %s: %.150s", j->pool, err);
 		goto out;
 	}
+	info->finished = false;
+	info->duration_us = 0;
 	memcpy(info->method, w.method, sizeof(info->method));
 	memcpy(info->uri, w.uri, sizeof(info->uri));
 	memcpy(info->script, w.script, sizeof(info->script));
 	memcpy(info->user, w.user, sizeof(info->user));
-	if (!w.busy) {
-		snprintf(info->why, sizeof(info->why), "worker idle when asked (its last request, %s %.100s, had ended)",
-			 w.method, w.uri);
+	tie = fpm_tie_decide(&w, j->status_path, j->change_ns, sent_ns, *answered, &info->started_ns);
+	if (!tie_why(tie, &w, j, *answered, info->started_ns, info->why, sizeof(info->why)))
 		goto out;
-	}
-	if (strcmp(w.method, "GET") == 0 && strcmp(w.uri, uri) == 0) {
-		/* the writer, idle again, took the status request itself */
-		snprintf(info->why, sizeof(info->why),
-			 "worker idle when asked (its request had ended: it was serving this status query)");
-		goto out;
-	}
-	/* FPM measures the duration when it serves the status request, which
-	 * is after it was sent: the start computed is at most that late */
-	info->started_ns = sent_ns - (int64_t)(w.duration_us > (uint64_t)INT64_MAX / 1000 ? 0 : w.duration_us * 1000);
-	if (info->started_ns > j->change_ns) {
-		iso_time(info->started_ns, ts, sizeof(ts));
-		snprintf(info->why, sizeof(info->why), "the worker's request (%s %.100s) started after the change, at %s",
-			 w.method, w.uri, ts);
-		goto out;
-	}
+	info->finished = tie == FPM_TIE_FINISHED;
+	info->duration_us = w.duration_us;
 	info->tied = true;
 	info->why[0] = '\0';
 out:
@@ -890,6 +913,12 @@ reqattr_json(const struct reqattr_info *in, struct buf *out)
 		iso_time(in->started_ns, ts, sizeof(ts));
 		json_kv_str(&j, "started", ts);
 		json_kv_int(&j, "started_ns", in->started_ns);
+		/* running: served when the status page was read; finished: the
+		 * worker's last request, over before that (started is then the
+		 * latest it can have begun) */
+		json_kv_str(&j, "state", in->finished ? "finished" : "running");
+		if (in->finished)
+			json_kv_int(&j, "duration_us", (int64_t)in->duration_us);
 		json_kv_str(&j, "user", in->user);
 		if (in->have_log) {
 			json_kv_str(&j, "remote_addr", in->addr);

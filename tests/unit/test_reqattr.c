@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "config.h"
+#include "reqattr.h"
+#include "util.h"
 #include "t.h"
 
 static int
@@ -75,6 +77,29 @@ main(void)
 	bad("php_fpm:\n  discover: maybe\n", "php_fpm.discover: expected true or false");
 	bad("access_log: logs/{customer}.log\n", "access_log: expected an absolute path");
 	bad("customers:\n  alice:\n    access_log: x.log\n", "access_log: expected an absolute path");
+	/* the stored request says whether it was running or the worker's last */
+	{
+		struct reqattr_info in;
+		struct buf b;
+
+		memset(&in, 0, sizeof(in));
+		in.fpm = in.tied = true;
+		snprintf(in.pool, sizeof(in.pool), "alice");
+		snprintf(in.method, sizeof(in.method), "POST");
+		snprintf(in.uri, sizeof(in.uri), "/quick.php");
+		in.started_ns = 1796600000123000000;
+		buf_init(&b, 4096);
+		reqattr_json(&in, &b);
+		T_CHECK(strstr(b.data, "\"state\":\"running\"") != NULL && strstr(b.data, "duration_us") == NULL, "%s",
+		     b.data);
+		in.finished = true;
+		in.duration_us = 412;
+		buf_reset(&b);
+		reqattr_json(&in, &b);
+		T_CHECK(strstr(b.data, "\"state\":\"finished\",\"duration_us\":412") != NULL, "%s", b.data);
+		T_CHECK(strstr(b.data, "\"started\":\"2026-12-06T23:33:20.123Z\"") != NULL, "%s", b.data);
+		buf_free(&b);
+	}
 	printf("%d passed, %d failed\n", t_pass, t_fail);
 	return t_fail != 0;
 }
