@@ -181,8 +181,8 @@ test_describe(void)
 	reqattr_columns(&in, json, sizeof(json), &req, &unk);
 	T_OK(unk == NULL);
 	T_EQ_STR(req, "{\"method\":\"POST\",\"uri\":\"/wp-content/plugins/x/upload.php\",\"script\":\"/srv/\\\"alice\\\"/upload.php\","
-		      "\"started\":\"2026-12-07T00:02:03.123Z\",\"started_ns\":1796601723123456789,\"user\":\"-\","
-		      "\"pool\":\"alice\"}");
+		      "\"started\":\"2026-12-07T00:02:03.123Z\",\"started_ns\":1796601723123456789,\"state\":\"running\","
+		      "\"user\":\"-\",\"pool\":\"alice\"}");
 	in.have_log = true;
 	snprintf(in.addr, sizeof(in.addr), "203.0.113.9");
 	in.status = 200;
