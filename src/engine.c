@@ -906,6 +906,7 @@ engine_on_hashed(struct engine *e)
 			p->again = false;
 			p->flags = NOTE_CLOSE_WRITE;
 			p->close_ns = 0;
+			p->first_ns = now_mono_ns(); /* its windows start again */
 			pending_arm(e, p);
 		} else {
 			pending_drop(e, p);

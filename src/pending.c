@@ -176,9 +176,16 @@ pending_arm(struct engine *e, struct pending *p)
 		return;
 	}
 	if (p->flags & (NOTE_CLOSE_WRITE | NOTE_DELETE | NOTE_MOVED_IN | NOTE_RECONCILE | NOTE_ATTRIB) ||
-	    now - p->first_ns >= e->o.modify_max_ms * 1000000ull)
-		plist_append(e, p, 0, now + close_w);
-	else /* written and still open, or created and not closed yet */
+	    now - p->first_ns >= e->o.modify_max_ms * 1000000ull) {
+		/* a file closed again and again (appended to for ever) never
+		 * settles: it is looked at when the modify window has passed
+		 * since its first event at the latest, never put off for ever */
+		uint64_t due = now + close_w, cap = p->first_ns + mod_w;
+
+		if (due > cap)
+			due = cap > now ? cap : now;
+		plist_append(e, p, 0, due);
+	} else /* written and still open, or created and not closed yet */
 		plist_append(e, p, 1, now + mod_w);
 }
 
