@@ -1313,7 +1313,6 @@ parse_trusted_keys(struct ctx *c, const struct ynode *v, struct config *cfg)
 	return r;
 }
 
-/* the top-level keys in the order errors list them, each with its parser */
 /* access_log: the web server's access log ({customer} replaced; reqattr.h) */
 static int
 parse_access_log(struct ctx *c, const struct ynode *v, struct config *cfg)
@@ -1345,6 +1344,7 @@ parse_respond(struct ctx *c, const struct ynode *v, struct config *cfg)
 	return r;
 }
 
+/* the top-level keys in the order errors list them, each with its parser */
 static const struct section {
 	const char *key;
 	int (*parse)(struct ctx *c, const struct ynode *v, struct config *cfg);

@@ -75,7 +75,7 @@ static void tell_daemon_index_changed(void);
 static struct ctl_env ctl_env(void);
 
 static const struct verb verbs[] = {
-	{ "index", cmd_index, "index build|ingest|import-checksums|stats|keygen|export|import [options]",
+	{ "index", cmd_index, "index build|ingest|import-checksums|fetch|stats|keygen|export|import [options]",
 	  "build and query the fingerprint index" , false },
 	{ "scan", cmd_scan, "scan [--json] [--jobs N] [--max-size BYTES] [--verbose] [--standalone] PATH...",
 	  "identify the installations under PATH by hash votes" , false },
@@ -103,7 +103,7 @@ static const struct verb verbs[] = {
 	{ "mark", ctl_mark, "mark malicious|trusted|remove PATH|SHA256... [--note TEXT] [--customer C]; "
 	  "mark list|export|import",
 	  "teach the node: known-bad and trusted content, judged again at once", true },
-	{ "analyse", ctl_analyse, "analyse [--json] [--rules GLOB]... [--no-default-rules] [--max-size BYTES] "
+	{ "analyse", ctl_analyse, "analyse [--json] [--verbose] [--rules GLOB]... [--no-default-rules] [--max-size BYTES] "
 	  "FILE|DIR...", "what unknown code does: web shells, backdoors, obfuscation (exit 1 on findings)" , false },
 	{ "restore", ctl_restore, "restore [--dry-run] PATH...|--installation ROOT",
 	  "put back the release content of tampered or deleted release files (doc/respond.md)", true },
@@ -576,7 +576,7 @@ cmd_index(int argc, char **argv, const struct ctl_env *genv)
 			"       wsidctl index import-checksums --product SLUG --version V [--kind plugin] "
 			"[--out DIR] FILE\n"
 			"       wsidctl index fetch [--unknown | --list FILE] [--source NAME=URL]... "
-			"[--out DIR | --stage DIR]\n"
+			"[--out DIR | --stage DIR] [--ca-file FILE]\n"
 			"       wsidctl index stats\n"
 			"       wsidctl index keygen --out KEYFILE\n"
 			"       wsidctl index export --sign KEYFILE [--product P...] OUT\n"
