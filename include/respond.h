@@ -40,7 +40,4 @@ int respond_write(int dirfd, const char *base, const void *data, size_t len, uid
 int respond_read(int dirfd, const char *base, size_t cap, uint8_t **ret, size_t *ret_len,
 		 struct stat *st);
 
-/* write(2) until n bytes are written (EINTR retried); 0 or -errno */
-int respond_write_all(int fd, const void *buf, size_t n);
-
 #endif

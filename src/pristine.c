@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "fdio.h"
 #include "hash.h"
 #include "respond.h"
 
@@ -166,7 +167,7 @@ pristine_put(struct pristine *p, const uint8_t sha[SHA256_LEN], const void *data
 	}
 	/* no fsync per content (2,400 of them took 15 s): pristine_close
 	 * syncs the file system once; a torn file fails its hash when read */
-	if ((r = respond_write_all(fd, z, HDR + zlen)) < 0 ||
+	if ((r = fd_write_all(fd, z, HDR + zlen)) < 0 ||
 	    (renameat(p->dirfd, tmp, p->dirfd, name) < 0 && (r = -errno))) {
 		unlinkat(p->dirfd, tmp, 0);
 		goto out;

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "hash.h"
 #include "json.h"
 #include "respond.h"
@@ -90,7 +91,7 @@ file_write(int qdirfd, const char *name, const uint8_t *data, size_t len)
 
 	if (fd < 0)
 		return -errno;
-	if ((r = respond_write_all(fd, data, len)) < 0 || fsync(fd) < 0) {
+	if ((r = fd_write_all(fd, data, len)) < 0 || fsync(fd) < 0) {
 		r = r < 0 ? r : -errno;
 		close(fd);
 		unlinkat(qdirfd, name, 0);

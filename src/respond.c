@@ -14,6 +14,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "util.h"
 
 int
@@ -92,25 +93,6 @@ respond_neighbour(int dirfd, const char *except, uid_t *uid, gid_t *gid, mode_t 
 }
 
 int
-respond_write_all(int fd, const void *buf, size_t n)
-{
-	const uint8_t *p = buf;
-
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-int
 respond_write(int dirfd, const char *base, const void *data, size_t len, uid_t uid, gid_t gid,
 	      mode_t mode, int64_t mtime_ns, int noreplace)
 {
@@ -125,7 +107,7 @@ respond_write(int dirfd, const char *base, const void *data, size_t len, uid_t u
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	if ((r = respond_write_all(fd, data, len)) < 0)
+	if ((r = fd_write_all(fd, data, len)) < 0)
 		goto fail;
 	if (fchown(fd, uid, gid) < 0 || fchmod(fd, mode & 0777) < 0 || fsync(fd) < 0) {
 		r = -errno;
