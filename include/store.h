@@ -59,5 +59,8 @@ sqlite3_stmt *store_prepare(struct store *s, const char *sql);
  * failed). */
 sqlite3_stmt *store_query(struct store *s, const char *sql, const char *types, ...);
 int store_exec_bind(struct store *s, const char *sql, const char *types, ...);
+/* the same binding on a statement of another connection (copied): SQLITE_OK
+ * or SQLite's error code */
+int store_bind(sqlite3_stmt *q, const char *types, ...);
 
 #endif

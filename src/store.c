@@ -828,3 +828,15 @@ store_exec_bind(struct store *s, const char *sql, const char *types, ...)
 		return 0;
 	return store_errno(rc) ? store_errno(rc) : -EIO;
 }
+
+int
+store_bind(sqlite3_stmt *q, const char *types, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, types);
+	rc = store_bindv(q, types, ap, SQLITE_TRANSIENT);
+	va_end(ap);
+	return rc;
+}
