@@ -133,6 +133,25 @@ fx_row(int64_t ws, const char *path, uint8_t fill)
 	return f;
 }
 
+struct event_row
+fx_event(int64_t ws, const char *path, enum verdict_kind v, enum severity sev)
+{
+	struct event_row e;
+
+	memset(&e, 0, sizeof(e));
+	e.time_ns = 1700000000000000000ll;
+	e.webspace_id = ws;
+	e.customer = "alice";
+	e.path = path;
+	e.plen = strlen(path);
+	e.change = CHANGE_MODIFIED;
+	e.verdict = v;
+	e.severity = sev;
+	e.reason = "code where none belongs";
+	e.source = "live";
+	return e;
+}
+
 /* one sha256sum line: the hash of content, two spaces, path */
 static void
 sum_line(struct buf *b, const char *content, const char *path)

@@ -39,6 +39,10 @@ int fx_put_at(const char *dir, const char *rel, const char *text);
 /* a file row of ws at path: sha256 all `fill` bytes, status ok, verdict none */
 struct file_row fx_row(int64_t ws, const char *path, uint8_t fill);
 
+/* an event of ws at path, modified, with verdict v and severity sev:
+ * customer alice, source live, a fixed time; the rest zero */
+struct event_row fx_event(int64_t ws, const char *path, enum verdict_kind v, enum severity sev);
+
 /* The demo product: release 1.0 and 2.0 of six files, index.php and four
  * more the same in both, lib/core.php not; "up" is its upload directory.
  * fx_index_demo writes the sets under <f->dir>/fp and builds them into f's

@@ -55,20 +55,9 @@ install(int64_t ws, const char *root, const char *version)
 static int64_t
 event(int64_t ws, const char *path, enum verdict_kind v, enum severity sev, bool held, int64_t parent)
 {
-	struct event_row e;
+	struct event_row e = fx_event(ws, path, v, sev);
 	int64_t id = 0;
 
-	memset(&e, 0, sizeof(e));
-	e.time_ns = now_real_ns();
-	e.webspace_id = ws;
-	e.customer = "acme";
-	e.path = path;
-	e.plen = strlen(path);
-	e.change = CHANGE_MODIFIED;
-	e.verdict = v;
-	e.severity = sev;
-	e.reason = "test";
-	e.source = "live";
 	e.held = held;
 	e.parent_id = parent;
 	return state_event_add(f.st, &e, &id) == 0 ? id : 0;

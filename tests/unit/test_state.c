@@ -118,18 +118,8 @@ test_state(void)
 		uint8_t sha[SHA256_LEN];
 
 		memset(sha, 7, sizeof(sha));
-		memset(&e, 0, sizeof(e));
-		e.time_ns = 1700000000000000000ll;
-		e.webspace_id = ws;
-		e.customer = "alice";
-		e.path = "ab/z.php";
-		e.plen = 8;
-		e.change = CHANGE_MODIFIED;
-		e.verdict = VERDICT_SUSPICIOUS;
-		e.severity = SEV_WARNING;
-		e.reason = "code where none belongs";
+		e = fx_event(ws, "ab/z.php", VERDICT_SUSPICIOUS, SEV_WARNING);
 		e.new_sha256 = sha;
-		e.source = "live";
 		T_EQ_INT(state_event_add(st, &e, &e1), 0);
 		e.held = true;
 		T_EQ_INT(state_event_add(st, &e, &e2), 0);
