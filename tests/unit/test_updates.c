@@ -135,7 +135,8 @@ test_install_and_remove(void)
 		 "AND nfiles=%zu AND path=CAST('blog' AS BLOB)", (long long)max0, NDEMO - 1);
 	agg = q1(sql);
 	T_OK(agg > 0);
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE parent_id=%lld AND CAST(path AS TEXT) LIKE 'blog/%%.php'",
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM events WHERE parent_id=%lld AND CAST(path AS TEXT) LIKE 'blog/%%.php'",
 		 (long long)agg);
 	T_EQ_INT(q1(sql), NDEMO - 1);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE id>%lld AND parent_id IS NULL AND id<>%lld "
