@@ -351,7 +351,7 @@ step_notified(struct retention *rt, struct store *s, unsigned batch, int64_t now
 				   "WHERE (webspace_id, path, verdict, route) > (?2, ?3, ?4, ?5) "
 				   "ORDER BY webspace_id, path, verdict, route LIMIT ?1",
 				"iibtt", (int64_t)batch * RETENTION_EXAMINE_FACTOR, rt->cursor, rt->key_path,
-				rt->key_plen, rt->key_verdict, rt->key_route);
+				(size_t)rt->key_plen, rt->key_verdict, rt->key_route);
 	qd = store_prepare(s, "DELETE FROM notified WHERE webspace_id = ?1 AND path = ?2 AND "
 			      "verdict = ?3 AND route = ?4");
 	if (q == NULL || qd == NULL) {
