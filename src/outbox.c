@@ -52,9 +52,11 @@ outbox_insert(struct store *s, const char *customer, const char *route, const ch
 void
 outbox_add_event(struct store *s, int64_t oid, int64_t event_id)
 {
-	store_exec_bind(s, "INSERT OR IGNORE INTO outbox_events(outbox_id, event_id) VALUES(?, ?)", "ii", oid,
-			event_id);
-	store_exec_bind(s, "UPDATE outbox SET nevents=nevents+1 WHERE id=?", "i", oid);
+	/* counted once: an event the row lists already is not counted again */
+	if (store_exec_bind(s, "INSERT OR IGNORE INTO outbox_events(outbox_id, event_id) VALUES(?, ?)", "ii", oid,
+			    event_id) == 0 &&
+	    sqlite3_changes(store_db(s)) == 1)
+		store_exec_bind(s, "UPDATE outbox SET nevents=nevents+1 WHERE id=?", "i", oid);
 }
 
 void

@@ -173,7 +173,7 @@ test_upload_code(void)
 		T_OK(ev->sev >= SEV_WARNING);
 		T_OK(!ev->held);
 	}
-	/* an image there is not code */
+	/* a text file there is not code */
 	T_EQ_INT(write_site("up/a.txt", "plain text\n"), 0);
 	note("up/a.txt", NOTE_CREATE | NOTE_CLOSE_WRITE);
 	T_OK(fx_engine_settle(e, 5000));

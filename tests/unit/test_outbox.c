@@ -106,6 +106,7 @@ test_add_and_due(void)
 	outbox_add_event(f.s, a, 12);
 	outbox_add_event(f.s, a, 12);
 	T_EQ_INT(q1("SELECT count(*) FROM outbox_events WHERE outbox_id=?1", a), 2);
+	T_EQ_INT(q1("SELECT nevents FROM outbox WHERE id=?1", a), 2);
 	/* due: the oldest first, neither the later one nor the open digest */
 	n = due(ids, 8);
 	T_EQ_INT(n, 2);
