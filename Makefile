@@ -75,9 +75,15 @@ $(BUILD)/wsid: $(BUILD)/obj/wsid.o $(BUILD)/libwsid.a
 $(BUILD)/wsidctl: $(BUILD)/obj/wsidctl.o $(BUILD)/libwsid.a
 	$(call say,LD,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libwsid.a tests/unit/t.h
+# every unit test links the shared fixture (tests/unit/fixture.h)
+$(BUILD)/tests/fixture.o: tests/unit/fixture.c tests/unit/fixture.h
 	@mkdir -p $(dir $@)
-	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) -Itests/unit $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libwsid.a $(LIBS_ALL)
+	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) -Itests/unit -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/tests/fixture.o $(BUILD)/libwsid.a tests/unit/t.h tests/unit/fixture.h
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) -Itests/unit $(LDFLAGS_ALL) -o $@ $< $(BUILD)/tests/fixture.o \
+		$(BUILD)/libwsid.a $(LIBS_ALL)
 
 $(BUILD)/helpers/%: tests/helpers/%.c $(BUILD)/libwsid.a
 	@mkdir -p $(dir $@)

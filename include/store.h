@@ -46,4 +46,21 @@ char *store_meta_get(struct store *s, const char *key);
 /* prepares a statement, logging the SQL error; NULL on failure */
 sqlite3_stmt *store_prepare(struct store *s, const char *sql);
 
+/* A statement with its parameters bound in one call. types has one letter
+ * per parameter, in order (?1, ?2, ...):
+ *   'i' int64_t (pass an int64_t: the arguments are variadic)
+ *   'n' int64_t, bound as NULL when 0
+ *   't' const char *, text (NULL binds NULL)
+ *   'b' const void *, size_t: a blob
+ * store_query returns the statement to step (the caller finalizes it; text
+ * and blobs are copied), NULL when it cannot be prepared (logged).
+ * store_exec_bind runs a statement that returns no rows to its end and
+ * finalizes it: 0, or a negative errno (not logged: the caller says what
+ * failed). */
+sqlite3_stmt *store_query(struct store *s, const char *sql, const char *types, ...);
+int store_exec_bind(struct store *s, const char *sql, const char *types, ...);
+/* the same binding on a statement of another connection (copied): SQLITE_OK
+ * or SQLite's error code */
+int store_bind(sqlite3_stmt *q, const char *types, ...);
+
 #endif

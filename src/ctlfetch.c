@@ -180,9 +180,8 @@ cache_negative(struct fctx *x, const char *url)
 	    sqlite3_prepare_v2(x->cache, "SELECT checked_at FROM fetch_negative WHERE url=? AND checked_at>?",
 			       -1, &q, NULL) != SQLITE_OK)
 		return 0;
-	sqlite3_bind_text(q, 1, url, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, now_unix() - (int64_t)(x->ttl_ms / 1000));
-	if (sqlite3_step(q) == SQLITE_ROW)
+	if (store_bind(q, "ti", url, now_unix() - (int64_t)(x->ttl_ms / 1000)) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
 		t = sqlite3_column_int64(q, 0);
 	sqlite3_finalize(q);
 	return t;
@@ -192,17 +191,14 @@ static void
 cache_put(struct fctx *x, const char *url, int status)
 {
 	sqlite3_stmt *q = NULL;
+	int rc;
 
 	if (sqlite3_prepare_v2(x->cache, status ? "INSERT OR REPLACE INTO fetch_negative VALUES(?,?,?)"
 						: "DELETE FROM fetch_negative WHERE url=?",
 			       -1, &q, NULL) != SQLITE_OK)
 		return;
-	sqlite3_bind_text(q, 1, url, -1, SQLITE_STATIC);
-	if (status) {
-		sqlite3_bind_int(q, 2, status);
-		sqlite3_bind_int64(q, 3, now_unix());
-	}
-	if (sqlite3_step(q) != SQLITE_DONE)
+	rc = status ? store_bind(q, "tii", url, (int64_t)status, now_unix()) : store_bind(q, "t", url);
+	if (rc != SQLITE_OK || sqlite3_step(q) != SQLITE_DONE)
 		fprintf(stderr, "wsidctl: index fetch: cannot record the answer for %s: %s\n", url,
 			sqlite3_errmsg(x->cache));
 	sqlite3_finalize(q);
@@ -380,9 +376,8 @@ releases_fresh(struct fctx *x, const char *product)
 	if (sqlite3_prepare_v2(x->cache, "SELECT 1 FROM product_releases WHERE product=? AND checked_at>?",
 			       -1, &q, NULL) != SQLITE_OK)
 		return false;
-	sqlite3_bind_text(q, 1, product, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, now_unix() - RELEASES_TTL_S);
-	fresh = sqlite3_step(q) == SQLITE_ROW;
+	fresh = store_bind(q, "ti", product, now_unix() - RELEASES_TTL_S) == SQLITE_OK &&
+		sqlite3_step(q) == SQLITE_ROW;
 	sqlite3_finalize(q);
 	return fresh;
 }
@@ -403,12 +398,10 @@ releases_put(struct fctx *x, const char *product, const struct claims_releases *
 		buf_free(&b);
 		return -EIO;
 	}
-	sqlite3_bind_text(q, 1, product, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, r->latest, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, b.len ? b.data : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, url, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 5, now_unix());
-	rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -EIO;
+	rc = -EIO;
+	if (store_bind(q, "tttti", product, r->latest, b.len ? b.data : "", url, now_unix()) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_DONE)
+		rc = 0;
 	sqlite3_finalize(q);
 	buf_free(&b);
 	return rc;
@@ -466,11 +459,10 @@ known_release(struct store *s, const struct component *c)
 	sqlite3_stmt *q;
 	bool known = false;
 
-	if (s == NULL || (q = store_prepare(s, "SELECT 1 FROM versions v JOIN products p ON p.id=v.product_id "
-					       "WHERE p.name=? AND v.version=?")) == NULL)
+	if (s == NULL || (q = store_query(s, "SELECT 1 FROM versions v JOIN products p ON p.id=v.product_id "
+					     "WHERE p.name=? AND v.version=?",
+					  "tt", c->product, c->claimed)) == NULL)
 		return false;
-	sqlite3_bind_text(q, 1, c->product, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, c->claimed, -1, SQLITE_STATIC);
 	known = sqlite3_step(q) == SQLITE_ROW;
 	sqlite3_finalize(q);
 	return known;

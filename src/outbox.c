@@ -38,72 +38,35 @@ int64_t
 outbox_insert(struct store *s, const char *customer, const char *route, const char *transport,
 	      const char *dest, const char *kind, const char *state, int64_t due)
 {
-	sqlite3_stmt *q = store_prepare(s, "INSERT INTO outbox(uid, created_at, customer, route, transport, "
-					      "destination, kind, state, due_at, next_at) "
-					      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	char uid[40];
-	int64_t id = 0;
 
-	if (q == NULL)
-		return 0;
 	new_uid(uid);
-	sqlite3_bind_text(q, 1, uid, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(q, 2, (int64_t)now_ms());
-	sqlite3_bind_text(q, 3, customer, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, route, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 5, transport, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 6, dest, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 7, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 8, state, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 9, due);
-	sqlite3_bind_int64(q, 10, due);
-	if (sqlite3_step(q) == SQLITE_DONE)
-		id = sqlite3_last_insert_rowid(store_db(s));
-	sqlite3_finalize(q);
-	return id;
+	if (store_exec_bind(s, "INSERT INTO outbox(uid, created_at, customer, route, transport, destination, "
+			       "kind, state, due_at, next_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+			    "titttttti", uid, (int64_t)now_ms(), customer, route, transport, dest, kind, state,
+			    due) < 0)
+		return 0;
+	return sqlite3_last_insert_rowid(store_db(s));
 }
 
 void
 outbox_add_event(struct store *s, int64_t oid, int64_t event_id)
 {
-	sqlite3_stmt *q = store_prepare(s, "INSERT OR IGNORE INTO outbox_events(outbox_id, event_id) "
-					      "VALUES(?, ?)");
-
-	if (q) {
-		sqlite3_bind_int64(q, 1, oid);
-		sqlite3_bind_int64(q, 2, event_id);
-		sqlite3_step(q);
-		sqlite3_finalize(q);
-	}
-	q = store_prepare(s, "UPDATE outbox SET nevents=nevents+1 WHERE id=?");
-	if (q) {
-		sqlite3_bind_int64(q, 1, oid);
-		sqlite3_step(q);
-		sqlite3_finalize(q);
-	}
+	/* counted once: an event the row lists already is not counted again */
+	if (store_exec_bind(s, "INSERT OR IGNORE INTO outbox_events(outbox_id, event_id) VALUES(?, ?)", "ii", oid,
+			    event_id) == 0 &&
+	    sqlite3_changes(store_db(s)) == 1)
+		store_exec_bind(s, "UPDATE outbox SET nevents=nevents+1 WHERE id=?", "i", oid);
 }
 
 void
 outbox_set_state(struct store *s, int64_t id, const char *state, int64_t next_at, const char *err,
 	  long status)
 {
-	sqlite3_stmt *q = store_prepare(s, "UPDATE outbox SET state=?1, next_at=coalesce(?2, next_at), "
-					      "last_error=coalesce(?3, last_error), last_status=coalesce(?4, "
-					      "last_status), sent_at=CASE WHEN ?1='sent' THEN ?5 ELSE sent_at END "
-					      "WHERE id=?6");
-
-	if (q == NULL)
-		return;
-	sqlite3_bind_text(q, 1, state, -1, SQLITE_STATIC);
-	if (next_at)
-		sqlite3_bind_int64(q, 2, next_at);
-	sqlite3_bind_text(q, 3, err, -1, SQLITE_STATIC);
-	if (status)
-		sqlite3_bind_int64(q, 4, status);
-	sqlite3_bind_int64(q, 5, (int64_t)now_ms());
-	sqlite3_bind_int64(q, 6, id);
-	sqlite3_step(q);
-	sqlite3_finalize(q);
+	store_exec_bind(s, "UPDATE outbox SET state=?1, next_at=coalesce(?2, next_at), last_error=coalesce(?3, "
+			   "last_error), last_status=coalesce(?4, last_status), sent_at=CASE WHEN ?1='sent' "
+			   "THEN ?5 ELSE sent_at END WHERE id=?6",
+			"tntnii", state, next_at, err, (int64_t)status, (int64_t)now_ms(), id);
 }
 
 /* the events of part p that did not fit move to a new row, the next part
@@ -111,58 +74,38 @@ outbox_set_state(struct store *s, int64_t id, const char *state, int64_t next_at
 bool
 outbox_split_rest(struct store *s, int64_t id, const char *uid, int num, const int64_t *rest, size_t nrest)
 {
-	sqlite3_stmt *q;
 	char *nuid;
-	int64_t nid = 0;
+	int64_t nid;
 	size_t i;
 	const char *dash = strstr(uid, "-p");
-	bool ok = true;
+	int r;
 
 	nuid = xasprintf("%.*s-p%d", (int)(dash ? (size_t)(dash - uid) : strlen(uid)), uid, num + 1);
-	q = store_prepare(s, "INSERT INTO outbox(uid, created_at, customer, route, transport, destination, "
-				"kind, state, due_at, next_at, subject) SELECT ?1, created_at, customer, route, "
-				"transport, destination, kind, 'pending', ?2, ?2, subject FROM outbox WHERE id=?3");
-	if (q) {
-		sqlite3_bind_text(q, 1, nuid, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 2, (int64_t)now_ms());
-		sqlite3_bind_int64(q, 3, id);
-		if (sqlite3_step(q) == SQLITE_DONE)
-			nid = sqlite3_last_insert_rowid(store_db(s));
-		sqlite3_finalize(q);
-	}
+	r = store_exec_bind(s, "INSERT INTO outbox(uid, created_at, customer, route, transport, destination, "
+			       "kind, state, due_at, next_at, subject) SELECT ?1, created_at, customer, route, "
+			       "transport, destination, kind, 'pending', ?2, ?2, subject FROM outbox WHERE id=?3",
+			    "tii", nuid, (int64_t)now_ms(), id);
 	free(nuid);
-	if (nid == 0)
+	if (r < 0 || sqlite3_changes(store_db(s)) != 1)
 		return false;
-	q = store_prepare(s, "UPDATE outbox_events SET outbox_id=?1 WHERE outbox_id=?2 AND event_id=?3");
-	for (i = 0; q && ok && i < nrest; i++) {
-		sqlite3_bind_int64(q, 1, nid);
-		sqlite3_bind_int64(q, 2, id);
-		sqlite3_bind_int64(q, 3, rest[i]);
-		ok = sqlite3_step(q) == SQLITE_DONE;
-		sqlite3_reset(q);
-	}
-	sqlite3_finalize(q);
-	q = store_prepare(s, "UPDATE outbox SET nevents=(SELECT count(*) FROM outbox_events WHERE "
-				"outbox_id=outbox.id) WHERE id IN (?1, ?2)");
-	if (q) {
-		sqlite3_bind_int64(q, 1, id);
-		sqlite3_bind_int64(q, 2, nid);
-		ok = ok && sqlite3_step(q) == SQLITE_DONE;
-		sqlite3_finalize(q);
-	}
-	return ok && q != NULL;
+	nid = sqlite3_last_insert_rowid(store_db(s));
+	for (i = 0; r == 0 && i < nrest; i++)
+		r = store_exec_bind(s, "UPDATE outbox_events SET outbox_id=?1 WHERE outbox_id=?2 AND event_id=?3",
+				    "iii", nid, id, rest[i]);
+	return r == 0 && store_exec_bind(s, "UPDATE outbox SET nevents=(SELECT count(*) FROM outbox_events "
+					   "WHERE outbox_id=outbox.id) WHERE id IN (?1, ?2)",
+					"ii", id, nid) == 0;
 }
 
 void
 outbox_dead_letter(struct store *s, int64_t id, const char *webhook, const char *emails)
 {
-	sqlite3_stmt *q = store_prepare(s, "SELECT uid, customer, transport, destination, last_error, route "
-					      "FROM outbox WHERE id=?");
+	sqlite3_stmt *q = store_query(s, "SELECT uid, customer, transport, destination, last_error, route "
+					    "FROM outbox WHERE id=?", "i", id);
 	int64_t nid;
 
 	if (q == NULL)
 		return;
-	sqlite3_bind_int64(q, 1, id);
 	if (sqlite3_step(q) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(q, 5), "admin") != 0 &&
 	    (webhook || emails)) {
 		char text[1024];
@@ -176,28 +119,16 @@ outbox_dead_letter(struct store *s, int64_t id, const char *webhook, const char 
 		for (k = 0; k < 2; k++) {
 			const char *tr = k == 0 ? "webhook" : "email";
 			const char *dest = k == 0 ? webhook : emails;
-			sqlite3_stmt *u;
 
 			if (dest == NULL)
 				continue;
 			nid = outbox_insert(s, "", "admin", tr, dest, "dead-letter", "pending", (int64_t)now_ms());
 			if (nid == 0)
 				continue;
-			u = store_prepare(s, "INSERT OR IGNORE INTO outbox_events(outbox_id, event_id) "
-						"SELECT ?, event_id FROM outbox_events WHERE outbox_id=?");
-			if (u) {
-				sqlite3_bind_int64(u, 1, nid);
-				sqlite3_bind_int64(u, 2, id);
-				sqlite3_step(u);
-				sqlite3_finalize(u);
-			}
-			u = store_prepare(s, "UPDATE outbox SET subject=? WHERE id=?");
-			if (u) {
-				sqlite3_bind_text(u, 1, text, -1, SQLITE_TRANSIENT);
-				sqlite3_bind_int64(u, 2, nid);
-				sqlite3_step(u);
-				sqlite3_finalize(u);
-			}
+			store_exec_bind(s, "INSERT OR IGNORE INTO outbox_events(outbox_id, event_id) "
+					   "SELECT ?, event_id FROM outbox_events WHERE outbox_id=?",
+					"ii", nid, id);
+			store_exec_bind(s, "UPDATE outbox SET subject=? WHERE id=?", "ti", text, nid);
 		}
 	}
 	sqlite3_finalize(q);
@@ -214,28 +145,21 @@ outbox_dead_letter(struct store *s, int64_t id, const char *webhook, const char 
 sqlite3_stmt *
 outbox_listed_events(struct store *s, int64_t oid, unsigned max_events)
 {
-	sqlite3_stmt *q = store_prepare(s, LISTED_SQL);
-
-	if (q) {
-		sqlite3_bind_int64(q, 1, oid);
-		sqlite3_bind_int64(q, 2, max_events ? max_events : 100);
-	}
-	return q;
+	return store_query(s, LISTED_SQL, "ii", oid, (int64_t)(max_events ? max_events : 100));
 }
 
 /* the customers of message oid with more events than are listed */
 void
 outbox_omitted(struct store *s, int64_t oid, unsigned max_events, struct message_part *p)
 {
-	sqlite3_stmt *q = store_prepare(s, "SELECT ev.customer, count(*) - ?2 FROM outbox_events oe JOIN "
-					      "events ev ON ev.id=oe.event_id JOIN webspaces w ON "
-					      "w.id=ev.webspace_id WHERE oe.outbox_id=?1 GROUP BY ev.customer "
-					      "HAVING count(*) > ?2 ORDER BY ev.customer");
+	sqlite3_stmt *q = store_query(s, "SELECT ev.customer, count(*) - ?2 FROM outbox_events oe JOIN "
+					    "events ev ON ev.id=oe.event_id JOIN webspaces w ON "
+					    "w.id=ev.webspace_id WHERE oe.outbox_id=?1 GROUP BY ev.customer "
+					    "HAVING count(*) > ?2 ORDER BY ev.customer",
+				      "ii", oid, (int64_t)(max_events ? max_events : 100));
 
 	if (q == NULL)
 		return;
-	sqlite3_bind_int64(q, 1, oid);
-	sqlite3_bind_int64(q, 2, max_events ? max_events : 100);
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		const char *c = (const char *)sqlite3_column_text(q, 0);
 
@@ -254,13 +178,12 @@ outbox_omitted(struct store *s, int64_t oid, unsigned max_events, struct message
 int
 outbox_note(struct store *s, int64_t id, char **ret)
 {
-	sqlite3_stmt *q = store_prepare(s, "SELECT subject FROM outbox WHERE id=?");
+	sqlite3_stmt *q = store_query(s, "SELECT subject FROM outbox WHERE id=?", "i", id);
 	int r = -ENOENT;
 
 	*ret = NULL;
 	if (q == NULL)
 		return -EIO;
-	sqlite3_bind_int64(q, 1, id);
 	if (sqlite3_step(q) == SQLITE_ROW) {
 		if (sqlite3_column_text(q, 0))
 			*ret = xstrdup((const char *)sqlite3_column_text(q, 0));
@@ -276,58 +199,42 @@ int64_t
 outbox_open_find(struct store *s, const char *customer, const char *route, const char *transport,
 		 const char *dest)
 {
-	sqlite3_stmt *q = store_prepare(s, "SELECT id FROM outbox WHERE state='open' AND customer=? AND route=? "
-					   "AND transport=? AND destination=?");
+	sqlite3_stmt *q = store_query(s, "SELECT id FROM outbox WHERE state='open' AND customer=? AND route=? "
+					 "AND transport=? AND destination=?",
+				      "tttt", customer, route, transport, dest);
 	int64_t oid = 0;
 
-	if (q) {
-		sqlite3_bind_text(q, 1, customer, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2, route, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 3, transport, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 4, dest, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) == SQLITE_ROW)
-			oid = sqlite3_column_int64(q, 0);
-		sqlite3_finalize(q);
-	}
+	if (q && sqlite3_step(q) == SQLITE_ROW)
+		oid = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
 	return oid;
 }
 
 void
 outbox_digests_due(struct store *s, int64_t now)
 {
-	sqlite3_stmt *q = store_prepare(s, "UPDATE outbox SET state='pending' WHERE state='open' AND due_at<=?");
-
-	if (q) {
-		sqlite3_bind_int64(q, 1, now);
-		sqlite3_step(q);
-		sqlite3_finalize(q);
-	}
+	store_exec_bind(s, "UPDATE outbox SET state='pending' WHERE state='open' AND due_at<=?", "i", now);
 }
 
 sqlite3_stmt *
 outbox_due(struct store *s, int64_t now)
 {
-	sqlite3_stmt *q = store_prepare(s, "SELECT id, uid, customer, route, transport, destination, kind, body "
-					   "FROM outbox WHERE state IN ('pending', 'retrying') AND next_at<=? "
-					   "ORDER BY next_at LIMIT 200");
-
-	if (q)
-		sqlite3_bind_int64(q, 1, now);
-	return q;
+	return store_query(s, "SELECT id, uid, customer, route, transport, destination, kind, body FROM outbox "
+			      "WHERE state IN ('pending', 'retrying') AND next_at<=? ORDER BY next_at LIMIT 200",
+			   "i", now);
 }
 
 int
 outbox_row_get(struct store *s, int64_t id, struct outbox_row *ret)
 {
-	sqlite3_stmt *q = store_prepare(s, "SELECT uid, kind, customer, route, transport, destination "
-					   "FROM outbox WHERE id=?");
+	sqlite3_stmt *q = store_query(s, "SELECT uid, kind, customer, route, transport, destination "
+					 "FROM outbox WHERE id=?", "i", id);
 	int r = -ENOENT;
 	int k;
 
 	memset(ret, 0, sizeof(*ret));
 	if (q == NULL)
 		return -EIO;
-	sqlite3_bind_int64(q, 1, id);
 	if (sqlite3_step(q) == SQLITE_ROW) {
 		char **f[6] = { &ret->uid, &ret->kind, &ret->customer, &ret->route, &ret->transport, &ret->dest };
 
@@ -354,23 +261,13 @@ int
 outbox_store_body(struct store *s, int64_t id, const char *uid, const struct message_part *p,
 		  const void *body, size_t len)
 {
-	sqlite3_stmt *u = NULL;
 	bool done;
 
 	if (store_exec(s, "SAVEPOINT notify_part") != 0)
 		return -EIO;
 	/* the next part and this one's body, together or not at all */
-	done = p->nrest == 0 || outbox_split_rest(s, id, uid, p->num, p->rest, p->nrest);
-	if (done)
-		u = store_prepare(s, "UPDATE outbox SET body=? WHERE id=?");
-	if (u) {
-		sqlite3_bind_blob(u, 1, body, (int)len, SQLITE_STATIC);
-		sqlite3_bind_int64(u, 2, id);
-		done = sqlite3_step(u) == SQLITE_DONE;
-		sqlite3_finalize(u);
-	} else {
-		done = false;
-	}
+	done = (p->nrest == 0 || outbox_split_rest(s, id, uid, p->num, p->rest, p->nrest)) &&
+	       store_exec_bind(s, "UPDATE outbox SET body=? WHERE id=?", "bi", body, len, id) == 0;
 	store_exec(s, done ? "RELEASE notify_part" : "ROLLBACK TO notify_part; RELEASE notify_part");
 	return done ? 0 : -EIO;
 }
@@ -378,30 +275,21 @@ outbox_store_body(struct store *s, int64_t id, const char *uid, const struct mes
 void
 outbox_mark_sending(struct store *s, int64_t id)
 {
-	sqlite3_stmt *q = store_prepare(s, "UPDATE outbox SET state='sending', attempts=attempts+1 WHERE id=?");
-
-	if (q) {
-		sqlite3_bind_int64(q, 1, id);
-		sqlite3_step(q);
-		sqlite3_finalize(q);
-	}
+	store_exec_bind(s, "UPDATE outbox SET state='sending', attempts=attempts+1 WHERE id=?", "i", id);
 }
 
 enum outbox_outcome
 outbox_result(struct store *s, const struct deliver_result *r, uint64_t backoff_ms, uint64_t ttl_ms)
 {
-	sqlite3_stmt *q = store_prepare(s, "SELECT created_at, attempts FROM outbox WHERE id=?");
+	sqlite3_stmt *q = store_query(s, "SELECT created_at, attempts FROM outbox WHERE id=?", "i", r->id);
 	int64_t created = 0, attempts = 0;
 	uint64_t now = now_ms();
 
-	if (q) {
-		sqlite3_bind_int64(q, 1, r->id);
-		if (sqlite3_step(q) == SQLITE_ROW) {
-			created = sqlite3_column_int64(q, 0);
-			attempts = sqlite3_column_int64(q, 1);
-		}
-		sqlite3_finalize(q);
+	if (q && sqlite3_step(q) == SQLITE_ROW) {
+		created = sqlite3_column_int64(q, 0);
+		attempts = sqlite3_column_int64(q, 1);
 	}
+	sqlite3_finalize(q);
 	if (r->outcome == DELIVER_OK) {
 		outbox_set_state(s, r->id, "sent", 0, NULL, r->status);
 		return OUTBOX_SENT;
@@ -497,10 +385,5 @@ outbox_count_states(struct store *s, struct notifier_stats *ret)
 void
 outbox_requeue_sending(struct store *s)
 {
-	sqlite3_stmt *q = store_prepare(s, "UPDATE outbox SET state='pending' WHERE state='sending'");
-
-	if (q) {
-		sqlite3_step(q);
-		sqlite3_finalize(q);
-	}
+	store_exec_bind(s, "UPDATE outbox SET state='pending' WHERE state='sending'", "");
 }

@@ -211,8 +211,9 @@ step_events(struct retention *rt, struct store *s, unsigned batch, const struct 
 	/* the newest event stays: SQLite hands out max(id) + 1, and ids already
 	 * told (acks, outbox lists, members' parent) must never name another */
 	max_id = one_int(s, "SELECT max(id) FROM events", 0);
-	q = store_prepare(s, "SELECT id, time, severity, held, parent_id, acked_at, webspace_id, path, "
-			     "verdict, new_sha256 FROM events WHERE id > ?1 ORDER BY id LIMIT ?2");
+	q = store_query(s, "SELECT id, time, severity, held, parent_id, acked_at, webspace_id, path, "
+			   "verdict, new_sha256 FROM events WHERE id > ?1 ORDER BY id LIMIT ?2",
+			"ii", rt->cursor, (int64_t)batch * RETENTION_EXAMINE_FACTOR);
 	qf = store_prepare(s, "SELECT 1 FROM files WHERE webspace_id = ?1 AND relpath = ?2 AND "
 			      "verdict = ?3 AND sha256 IS ?4");
 	qp = store_prepare(s, "SELECT 1 FROM events WHERE id = ?");
@@ -221,8 +222,6 @@ step_events(struct retention *rt, struct store *s, unsigned batch, const struct 
 		r = -EIO;
 		goto out;
 	}
-	sqlite3_bind_int64(q, 1, rt->cursor);
-	sqlite3_bind_int64(q, 2, (int64_t)batch * RETENTION_EXAMINE_FACTOR);
 	while ((unsigned)ndel < batch && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct retention_event ev;
 		enum retention_keep k;
@@ -282,16 +281,15 @@ step_outbox(struct retention *rt, struct store *s, unsigned batch, const struct 
 	if (cut->outbox_ms == INT64_MIN)
 		return 0;
 	max_id = one_int(s, "SELECT max(id) FROM outbox", 0);
-	q = store_prepare(s, "SELECT id, state, coalesce(sent_at, next_at, created_at), created_at "
-			     "FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?2");
+	q = store_query(s, "SELECT id, state, coalesce(sent_at, next_at, created_at), created_at "
+			   "FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?2",
+			"ii", rt->cursor, (int64_t)batch * RETENTION_EXAMINE_FACTOR);
 	qe = store_prepare(s, "DELETE FROM outbox_events WHERE outbox_id = ?");
 	qd = store_prepare(s, "DELETE FROM outbox WHERE id = ?");
 	if (q == NULL || qe == NULL || qd == NULL) {
 		r = -EIO;
 		goto out;
 	}
-	sqlite3_bind_int64(q, 1, rt->cursor);
-	sqlite3_bind_int64(q, 2, (int64_t)batch * RETENTION_EXAMINE_FACTOR);
 	while ((unsigned)ndel < batch && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(q, 0);
 
@@ -343,25 +341,22 @@ step_notified(struct retention *rt, struct store *s, unsigned batch, int64_t now
 	int ndel = 0, rc = SQLITE_DONE, r = 0;
 
 	*done = true;
-	q = store_prepare(s, rt->key_path == NULL
-			     ? "SELECT webspace_id, path, verdict, route, last_at FROM notified "
-			       "ORDER BY webspace_id, path, verdict, route LIMIT ?1"
-			     : "SELECT webspace_id, path, verdict, route, last_at FROM notified "
-			       "WHERE (webspace_id, path, verdict, route) > (?2, ?3, ?4, ?5) "
-			       "ORDER BY webspace_id, path, verdict, route LIMIT ?1");
+	/* the key is copied: key_set replaces it while q still compares with it */
+	if (rt->key_path == NULL)
+		q = store_query(s, "SELECT webspace_id, path, verdict, route, last_at FROM notified "
+				   "ORDER BY webspace_id, path, verdict, route LIMIT ?1",
+				"i", (int64_t)batch * RETENTION_EXAMINE_FACTOR);
+	else
+		q = store_query(s, "SELECT webspace_id, path, verdict, route, last_at FROM notified "
+				   "WHERE (webspace_id, path, verdict, route) > (?2, ?3, ?4, ?5) "
+				   "ORDER BY webspace_id, path, verdict, route LIMIT ?1",
+				"iibtt", (int64_t)batch * RETENTION_EXAMINE_FACTOR, rt->cursor, rt->key_path,
+				(size_t)rt->key_plen, rt->key_verdict, rt->key_route);
 	qd = store_prepare(s, "DELETE FROM notified WHERE webspace_id = ?1 AND path = ?2 AND "
 			      "verdict = ?3 AND route = ?4");
 	if (q == NULL || qd == NULL) {
 		r = -EIO;
 		goto out;
-	}
-	sqlite3_bind_int64(q, 1, (int64_t)batch * RETENTION_EXAMINE_FACTOR);
-	/* copies: key_set replaces the key while q still compares with it */
-	if (rt->key_path) {
-		sqlite3_bind_int64(q, 2, rt->cursor);
-		sqlite3_bind_blob(q, 3, rt->key_path, rt->key_plen, SQLITE_TRANSIENT);
-		sqlite3_bind_text(q, 4, rt->key_verdict, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(q, 5, rt->key_route, -1, SQLITE_TRANSIENT);
 	}
 	while ((unsigned)ndel < batch && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		int k;

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -744,4 +745,98 @@ store_meta_get(struct store *s, const char *key)
 		v = xstrdup((const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 	return v;
+}
+
+/* binds ap to q as types says (store.h); destructor: SQLITE_STATIC when q
+ * is finalized before the arguments go, else SQLITE_TRANSIENT */
+static int
+store_bindv(sqlite3_stmt *q, const char *types, va_list ap, sqlite3_destructor_type destructor)
+{
+	int i, rc = SQLITE_OK;
+
+	/* a wrong count is a mistake of the caller's, not of the database */
+	if ((size_t)sqlite3_bind_parameter_count(q) != strlen(types))
+		fatalx("store: %d parameters, %zu types in '%s'", sqlite3_bind_parameter_count(q), strlen(types),
+		       sqlite3_sql(q));
+	for (i = 0; types[i] && rc == SQLITE_OK; i++) {
+		int64_t v;
+		const char *t;
+		const void *b;
+		size_t n;
+
+		switch (types[i]) {
+		case 'i':
+			rc = sqlite3_bind_int64(q, i + 1, va_arg(ap, int64_t));
+			break;
+		case 'n':
+			v = va_arg(ap, int64_t);
+			rc = v ? sqlite3_bind_int64(q, i + 1, v) : sqlite3_bind_null(q, i + 1);
+			break;
+		case 't':
+			t = va_arg(ap, const char *);
+			rc = sqlite3_bind_text(q, i + 1, t, -1, destructor);
+			break;
+		case 'b':
+			b = va_arg(ap, const void *);
+			n = va_arg(ap, size_t);
+			rc = sqlite3_bind_blob64(q, i + 1, b, n, destructor);
+			break;
+		default:
+			fatalx("store: parameter type '%c' unknown", types[i]);
+		}
+	}
+	return rc;
+}
+
+sqlite3_stmt *
+store_query(struct store *s, const char *sql, const char *types, ...)
+{
+	sqlite3_stmt *q = store_prepare(s, sql);
+	va_list ap;
+	int rc;
+
+	if (q == NULL)
+		return NULL;
+	va_start(ap, types);
+	rc = store_bindv(q, types, ap, SQLITE_TRANSIENT);
+	va_end(ap);
+	if (rc != SQLITE_OK) {
+		log_warnx("store: %s: cannot bind: %s", s->path, sqlite3_errstr(rc));
+		sqlite3_finalize(q);
+		return NULL;
+	}
+	return q;
+}
+
+int
+store_exec_bind(struct store *s, const char *sql, const char *types, ...)
+{
+	sqlite3_stmt *q = store_prepare(s, sql);
+	va_list ap;
+	int rc;
+
+	if (q == NULL)
+		return -EIO;
+	va_start(ap, types);
+	rc = store_bindv(q, types, ap, SQLITE_STATIC);
+	va_end(ap);
+	if (rc == SQLITE_OK)
+		while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+			;
+	sqlite3_finalize(q);
+	if (rc == SQLITE_DONE || rc == SQLITE_OK)
+		return 0;
+	return store_errno(rc) ? store_errno(rc) : -EIO;
+}
+
+int
+store_bind(sqlite3_stmt *q, const char *types, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, types);
+	rc = store_bindv(q, types, ap, SQLITE_TRANSIENT);
+	va_end(ap);
+	return rc;
 }

@@ -12,10 +12,9 @@
 # socket nobody listens on says it was not reached; a tenant's process titled
 # like a PHP-FPM worker is not taken for one.
 . "$(dirname "$0")/../lib/lib.sh"
-. "$WSID_TOP/tests/lib/fpmstack.sh"
+. "$WSID_TOP/tests/lib/webstack.sh"
 need_root
-command -v nginx >/dev/null && fpm_binary >/dev/null ||
-	{ fail "nginx and php-fpm needed (scripts/deps.sh test)"; t_done; exit 1; }
+webstack_have || { fail "nginx and php-fpm needed (scripts/deps.sh test)"; t_done; exit 1; }
 D=$T_TMP
 PY=/usr/bin/python3
 AU=1234 BU=1235 # the tenants
@@ -49,15 +48,19 @@ chown -R $AU:$AU "$D/m/vhosts/alice"
 chown -R $BU:$BU "$D/m/vhosts/bob"
 chown -R $BU:$BU "$D/m/vhosts/carol"
 W=$D/web
-fpm_start "$W" alice:$AU:status bob:$BU:none carol:$BU:status || { fail "php-fpm start"; t_done; exit 1; }
-PA=$(free_port) PB=$(free_port) PC=$(free_port)
-nginx_start "$W" alice:$PA:$WA:alice bob:$PB:$WB:bob carol:$PC:$WC:carol || { fail "nginx start"; t_done; exit 1; }
+mkdir -p "$W" && chmod 755 "$W"
+PA=$(webstack_free_port) PB=$(webstack_free_port) PC=$(webstack_free_port)
+# alice's and carol's pools have a status page, bob's has none
+webstack_site alice $AU "$WA" $PA status,static
+webstack_site bob $BU "$WB" $PB static
+webstack_site carol $BU "$WC" $PC status,static
+webstack_start "$W" || { fail "nginx and php-fpm start"; t_done; exit 1; }
 
 start_receivers "$D" hook
 HP=$(cat "$D/hook.port")
 # carol's pool is configured with a socket nobody listens on
 daemon_config "$D" "analysis:" "  enabled: false" \
-	"php_fpm:" "  timeout: 300ms" "  access_log_wait: 3s" "  pools:" "    alice: {listen: $W/alice.sock}" \
+	"php_fpm:" "  timeout: 300ms" "  access_log_wait: 3s" "  pools:" "    alice: {listen: $W/run/alice.sock}" \
 	"    carol: {listen: $D/nobody.sock}" \
 	"access_log: $W/logs/{customer}.access.log" \
 	"customers:" \
@@ -230,6 +233,7 @@ check "carol: request_unknown says the status page was not reached" \
 check_eq "daemon alive" 0 "$(kill -0 "$DAEMON_PID"; echo $?)"
 check_eq "every shell recorded" $((6 + 2 * QUICK_N)) "$(sqlite3 "$D/db/wsid.db" "SELECT count(*) FROM files WHERE CAST(relpath AS TEXT) LIKE 'uploads/%'")"
 daemon_stop
+webstack_stop
 # (under make asan: the sandboxed delivery process cannot run LeakSanitizer,
 # which says so; an error or a leak is another line)
 check "the daemon's log has no sanitizer error" bash -c "! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer: detected)|runtime error:' '$D/wsid.log'"

@@ -5,8 +5,13 @@
 # foreground of a background job, their pids kept (T_PIDS: lib.sh's trap stops
 # them whatever happens; webstack_stop stops them by pid first).
 #
-#   webstack_site NAME UID DOCROOT PORT   a customer: a php-fpm pool NAME running
-#                                         as UID, an nginx server on 127.0.0.1:PORT
+#   webstack_site NAME UID DOCROOT PORT [OPTS]
+#                                         a customer: a php-fpm pool NAME running
+#                                         as UID (socket DIR/run/NAME.sock), an nginx
+#                                         server on 127.0.0.1:PORT; OPTS, comma
+#                                         separated: status (the pool's status page
+#                                         at /status), static (pm = static: its 3
+#                                         workers run from the start)
 #   webstack_start DIR                    writes the configuration into DIR, starts
 #                                         php-fpm and nginx, waits for every port
 #   webstack_stop                         stops both (by pid), waits for them
@@ -19,7 +24,8 @@
 #
 # DIR must be traversable by the workers (nginx runs its workers as www-data).
 # The request log DIR/access.log has one line per request: time, customer
-# (the server's name), client port, method, URI, status.
+# (the server's name), client port, method, URI, status; each server also
+# writes nginx's combined format to DIR/logs/NAME.access.log.
 WEBSTACK_SITES=()
 WEBSTACK_NGINX_PID=
 WEBSTACK_FPM_PID=
@@ -35,11 +41,11 @@ webstack_fpm_bin() {
 # webstack_have: both servers are installed (scripts/deps.sh test)
 webstack_have() { [ -x /usr/sbin/nginx ] && webstack_fpm_bin >/dev/null; }
 
-webstack_site() { WEBSTACK_SITES+=("$1|$2|$3|$4"); }
+webstack_site() { WEBSTACK_SITES+=("$1|$2|$3|$4|${5:-}"); }
 
 webstack_config() {
-	local dir=$1 s name uid root port
-	mkdir -p "$dir/tmp" "$dir/run"
+	local dir=$1 s name uid root port opts
+	mkdir -p "$dir/tmp" "$dir/run" "$dir/logs"
 	chown www-data "$dir/tmp"
 	{
 		echo "[global]"
@@ -47,16 +53,21 @@ webstack_config() {
 		echo "error_log = $dir/php-fpm.log"
 		echo "daemonize = no"
 		for s in "${WEBSTACK_SITES[@]}"; do
-			IFS='|' read -r name uid root port <<<"$s"
+			IFS='|' read -r name uid root port opts <<<"$s"
 			echo "[$name]"
 			echo "user = $uid"
 			echo "group = $uid"
 			echo "listen = $dir/run/$name.sock"
 			echo "listen.owner = www-data"
 			echo "listen.mode = 0600"
-			echo "pm = ondemand"
+			if [[ ",$opts," == *,static,* ]]; then
+				echo "pm = static"
+			else
+				echo "pm = ondemand"
+				echo "pm.process_idle_timeout = 30s"
+			fi
 			echo "pm.max_children = 3"
-			echo "pm.process_idle_timeout = 30s"
+			[[ ",$opts," == *,status,* ]] && echo "pm.status_path = /status"
 			echo "chdir = $root"
 			echo "catch_workers_output = yes"
 			echo "php_admin_value[error_log] = $dir/php-$name.err"
@@ -80,10 +91,12 @@ webstack_config() {
 		echo "  fastcgi_temp_path $dir/tmp/fcgi; uwsgi_temp_path $dir/tmp/uwsgi; scgi_temp_path $dir/tmp/scgi;"
 		echo "  client_max_body_size 16m;"
 		for s in "${WEBSTACK_SITES[@]}"; do
-			IFS='|' read -r name uid root port <<<"$s"
+			IFS='|' read -r name uid root port opts <<<"$s"
 			echo "  server {"
 			echo "    listen 127.0.0.1:$port;"
 			echo "    server_name $name;"
+			echo "    access_log $dir/access.log wsidt;"
+			echo "    access_log $dir/logs/$name.access.log combined;"
 			echo "    root $root;"
 			echo "    index index.php doku.php index.html;"
 			echo "    location ~ [^/]\\.php(/|\$) {"
@@ -111,12 +124,12 @@ webstack_config() {
 webstack_port_up() { curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$1/" ; }
 
 webstack_start() {
-	local dir=$1 fpm s name uid root port ok
+	local dir=$1 fpm s name uid root port opts ok
 	WEBSTACK_DIR=$dir
 	fpm=$(webstack_fpm_bin) || { echo "webstack: php-fpm is not installed" >&2; return 1; }
 	webstack_config "$dir"
 	for s in "${WEBSTACK_SITES[@]}"; do
-		IFS='|' read -r name uid root port <<<"$s"
+		IFS='|' read -r name uid root port opts <<<"$s"
 		mkdir -p "$root/../tmp" && chown "$uid:$uid" "$root/../tmp"
 	done
 	"$fpm" --nodaemonize --fpm-config "$dir/php-fpm.conf" -d user_ini.cache_ttl=1 >>"$dir/php-fpm.out" 2>&1 &
@@ -125,7 +138,7 @@ webstack_start() {
 	for _ in $(seq 1 100); do
 		ok=1
 		for s in "${WEBSTACK_SITES[@]}"; do
-			IFS='|' read -r name uid root port <<<"$s"
+			IFS='|' read -r name uid root port opts <<<"$s"
 			[ -S "$dir/run/$name.sock" ] || ok=0
 		done
 		[ $ok = 1 ] && break
@@ -139,7 +152,7 @@ webstack_start() {
 	for _ in $(seq 1 100); do
 		ok=1
 		for s in "${WEBSTACK_SITES[@]}"; do
-			IFS='|' read -r name uid root port <<<"$s"
+			IFS='|' read -r name uid root port opts <<<"$s"
 			webstack_port_up "$port" || ok=0
 		done
 		[ $ok = 1 ] && return 0

@@ -11,12 +11,10 @@
 #include <unistd.h>
 
 #include "analyse.h"
+#include "fixture.h"
 #include "state.h"
 #include "store.h"
 #include "t.h"
-
-static char dir[] = "/tmp/wsid-test-ancache.XXXXXX";
-static char dbpath[256];
 
 static void
 sample(struct analyse_result *r)
@@ -38,16 +36,21 @@ sample(struct analyse_result *r)
 static void
 test_roundtrip(void)
 {
-	struct store *s = NULL;
-	struct state *st = NULL;
+	struct fx f;
+	struct store *s;
+	struct state *st;
 	struct analyse_result in, out;
 	uint8_t sha[SHA256_LEN], other[SHA256_LEN];
-	char err[256];
 
 	memset(sha, 0xab, sizeof(sha));
 	memset(other, 0xcd, sizeof(other));
-	T_EQ_INT(store_open(dbpath, STORE_CREATE, &s, err, sizeof(err)), 0);
-	T_EQ_INT(state_open(s, &st), 0);
+	if (fx_open(&f, "ancache") < 0) {
+		T_CHECK(0, "a database");
+		fx_close(&f);
+		return;
+	}
+	s = f.s;
+	st = f.st;
 	sample(&in);
 	T_EQ_INT(state_analysis_get(st, sha, "v1", &out), -ENOENT);
 	T_EQ_INT(state_begin(st), 0);
@@ -83,8 +86,7 @@ test_roundtrip(void)
 		sqlite3_finalize(q);
 	}
 	T_EQ_INT(state_analysis_get(st, sha, "v1", &out), -ENOENT);
-	state_free(st);
-	store_close(s);
+	fx_close(&f);
 }
 
 static void
@@ -128,19 +130,8 @@ test_refs(void)
 int
 main(void)
 {
-	char p[300];
-
-	if (mkdtemp(dir) == NULL)
-		return 2;
-	snprintf(dbpath, sizeof(dbpath), "%s/wsid.db", dir);
 	T_RUN(test_roundtrip);
 	T_RUN(test_decode_bounds);
 	T_RUN(test_refs);
-	snprintf(p, sizeof(p), "%s-wal", dbpath);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", dbpath);
-	unlink(p);
-	unlink(dbpath);
-	rmdir(dir);
 	T_DONE();
 }

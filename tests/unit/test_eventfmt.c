@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include "eventfmt.h"
+#include "fixture.h"
 #include "jsonparse.h"
 #include "state.h"
 #include "t.h"
 
-static char dir[] = "/tmp/wsid-test-eventfmt.XXXXXX";
 static const char hostile[] = "up/x\n\033[2J\xff.php";
 
 static const char *
@@ -27,9 +27,10 @@ str_of(const struct jnode *o, const char *k)
 static void
 test_event(void)
 {
-	char db[128], err[256];
-	struct store *s = NULL;
-	struct state *st = NULL;
+	char err[256];
+	struct fx fx;
+	struct store *s;
+	struct state *st;
 	struct event_row e;
 	struct jnode *n = NULL;
 	uint8_t sha[SHA256_LEN];
@@ -37,25 +38,17 @@ test_event(void)
 	bool base;
 	char *line;
 
-	snprintf(db, sizeof(db), "%s/wsid.db", dir);
-	if (store_open(db, STORE_CREATE, &s, err, sizeof(err)) < 0 || state_open(s, &st) < 0) {
-		T_CHECK(0, "open: %s", err);
+	if (fx_open(&fx, "eventfmt") < 0) {
+		T_CHECK(0, "a database");
 		goto out;
 	}
+	s = fx.s;
+	st = fx.st;
 	T_EQ_INT(state_webspace_upsert(st, "/srv/a", "alice", &ws, &base), 0);
 	memset(sha, 0xab, sizeof(sha));
-	memset(&e, 0, sizeof(e));
+	e = fx_event(ws, hostile, VERDICT_SUSPICIOUS, SEV_WARNING);
 	e.time_ns = 1700000000123456789ll;
-	e.webspace_id = ws;
-	e.customer = "alice";
-	e.path = hostile;
-	e.plen = sizeof(hostile) - 1;
-	e.change = CHANGE_MODIFIED;
-	e.verdict = VERDICT_SUSPICIOUS;
-	e.severity = SEV_WARNING;
-	e.reason = "code where none belongs";
 	e.new_sha256 = sha;
-	e.source = "live";
 	e.pid = 42;
 	e.have_writer = true;
 	e.uid = 1234;
@@ -129,8 +122,7 @@ test_event(void)
 		free(text);
 	}
 out:
-	state_free(st);
-	store_close(s);
+	fx_close(&fx);
 }
 
 static void
@@ -147,10 +139,7 @@ test_time(void)
 int
 main(void)
 {
-	if (mkdtemp(dir) == NULL)
-		return 2;
 	T_RUN(test_event);
 	T_RUN(test_time);
-	t_rmtree(dir);
 	T_DONE();
 }

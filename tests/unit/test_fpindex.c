@@ -9,12 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "fpindex.h"
 #include "store.h"
 #include "t.h"
 
-static char dir[] = "/tmp/wsid-test-fpindex.XXXXXX";
-static char dbpath[256];
 
 /* versions inserted in this (shuffled) order, slot = position */
 static const char *const wp[] = {
@@ -27,16 +26,19 @@ static const char *const wp[] = {
 static void
 test_find_version(void)
 {
-	struct store *s = NULL;
+	struct fx f;
+	struct store *s;
 	struct fpindex *idx = NULL;
 	const struct fp_product *p, *q;
-	char err[512], sql[160];
+	char sql[160];
 	size_t i;
 	int found = 0, prev_rank = -1, ranked = 1;
 
-	T_EQ_INT(store_open(dbpath, STORE_CREATE, &s, err, sizeof(err)), 0);
-	if (s == NULL)
+	T_EQ_INT(fx_open(&f, "fpindex"), 0);
+	if ((s = f.s) == NULL) {
+		fx_close(&f);
 		return;
+	}
 	T_EQ_INT(store_exec(s, "INSERT INTO products(id, name) VALUES (1, 'wordpress'), (2, 'empty')"),
 		 0);
 	for (i = 0; i < NWP; i++) {
@@ -47,7 +49,7 @@ test_find_version(void)
 	}
 	T_EQ_INT(fpindex_load(s, &idx), 0);
 	if (idx == NULL) {
-		store_close(s);
+		fx_close(&f);
 		return;
 	}
 	p = fpindex_product_by_name(idx, "wordpress");
@@ -83,18 +85,7 @@ test_find_version(void)
 	T_OK(fp_product_find_version(p, "6.9.4")->rank < fp_product_find_version(p, "6.10")->rank);
 out:
 	fpindex_free(idx);
-	store_close(s);
-}
-
-static void
-put(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
+	fx_close(&f);
 }
 
 /* product.yaml's staging_dirs reaches the index; a product.yaml with an
@@ -102,27 +93,27 @@ put(const char *path, const char *text)
 static void
 test_product_yaml(void)
 {
-	struct store *s = NULL;
+	struct fx f;
+	struct store *s;
 	struct fpindex *idx = NULL;
 	struct fpindex_build_stats st;
 	struct fpindex_build_opts o = { 0 };
 	const struct fp_product *p;
-	char err[512], fp[300], path[400], db[300];
+	char err[512], fp[300], path[400];
 	const char *dirs[1] = { fp };
 
-	snprintf(fp, sizeof(fp), "%s/fp", dir);
-	snprintf(db, sizeof(db), "%s/yaml.db", dir);
-	snprintf(path, sizeof(path), "%s/demo", fp);
-	T_OK(mkdir(fp, 0755) == 0 && mkdir(path, 0755) == 0);
-	snprintf(path, sizeof(path), "%s/demo/1.0.sha256", fp);
-	put(path, "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb  index.php\n");
+	T_EQ_INT(fx_open(&f, "fpindex-yaml"), 0);
+	if ((s = f.s) == NULL) {
+		fx_close(&f);
+		return;
+	}
+	snprintf(fp, sizeof(fp), "%s/fp", f.dir);
+	T_EQ_INT(fx_put_at(fp, "demo/1.0.sha256",
+			   "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb  index.php\n"), 0);
 	snprintf(path, sizeof(path), "%s/demo/product.yaml", fp);
-	put(path, "kind: core\nupload_dirs: up\nstaging_dirs: 'stage,tmp/x'\n");
+	T_EQ_INT(fx_put(path, "kind: core\nupload_dirs: up\nstaging_dirs: 'stage,tmp/x'\n"), 0);
 	o.dirs = dirs;
 	o.ndirs = 1;
-	T_EQ_INT(store_open(db, STORE_CREATE, &s, err, sizeof(err)), 0);
-	if (s == NULL)
-		return;
 	T_EQ_INT(fpindex_build(s, &o, &st, err, sizeof(err)), 0);
 	T_EQ_INT(fpindex_load(s, &idx), 0);
 	p = idx ? fpindex_product_by_name(idx, "demo") : NULL;
@@ -132,40 +123,18 @@ test_product_yaml(void)
 		T_EQ_STR(p->staging_dirs, "stage,tmp/x");
 	}
 	fpindex_free(idx);
-	put(path, "kind: core\nbogus: 1\n");
+	T_EQ_INT(fx_put(path, "kind: core\nbogus: 1\n"), 0);
 	o.force = true;
 	err[0] = '\0';
 	T_OK(fpindex_build(s, &o, &st, err, sizeof(err)) < 0);
 	T_OK(strstr(err, "unknown key 'bogus'") != NULL);
-	store_close(s);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/demo/1.0.sha256", fp);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/demo", fp);
-	rmdir(path);
-	rmdir(fp);
-	unlink(db);
-	snprintf(path, sizeof(path), "%s-wal", db);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s-shm", db);
-	unlink(path);
+	fx_close(&f);
 }
 
 int
 main(void)
 {
-	char path[300];
-
-	if (mkdtemp(dir) == NULL)
-		return 2;
-	snprintf(dbpath, sizeof(dbpath), "%s/wsid.db", dir);
 	T_RUN(test_find_version);
 	T_RUN(test_product_yaml);
-	unlink(dbpath);
-	snprintf(path, sizeof(path), "%s-wal", dbpath);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s-shm", dbpath);
-	unlink(path);
-	rmdir(dir);
 	T_DONE();
 }

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "hash.h"
 #include "t.h"
 
@@ -272,13 +273,9 @@ main(void)
 		T_DONE();
 	}
 	memset(seg, 'd', sizeof(seg) - 1);
-	/* a mount namespace of our own, its mounts not propagated back */
-	T_EQ_INT(unshare(CLONE_NEWNS), 0);
-	T_EQ_INT(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
-	if (mkdtemp(top) == NULL)
-		return 2;
-	ok = mount("tmpfs", top, "tmpfs", 0, "size=16m") == 0;
-	T_CHECK(ok, "mount tmpfs on %s: %s", top, strerror(errno));
+	/* a tmpfs in a mount namespace of our own, its mounts not propagated back */
+	ok = fx_tmpfs(top) == 0;
+	T_CHECK(ok, "a tmpfs at %s", top);
 	if (ok) {
 		/* the webspace root and, beside it, what gets mounted into it */
 		snprintf(path, sizeof(path), "%s/root", top);
@@ -325,8 +322,7 @@ main(void)
 		T_EQ_INT(umount2(path, MNT_DETACH), 0);
 		snprintf(path, sizeof(path), "%s/root/mnt", top);
 		T_EQ_INT(umount2(path, MNT_DETACH), 0);
-		T_EQ_INT(umount2(top, MNT_DETACH), 0);
+		fx_tmpfs_done(top);
 	}
-	rmdir(top);
 	T_DONE();
 }

@@ -17,10 +17,11 @@
 #include "hash.h"
 #include "judge.h"
 #include "root.h"
+#include "fixture.h"
 #include "store.h"
 #include "t.h"
 
-static char dir[] = "/tmp/wsid-test-judge.XXXXXX";
+static struct fx fx;
 static struct store *s;
 static struct engine *e;
 static struct webspace *w;
@@ -29,9 +30,6 @@ static struct inst_row *inst_loaded; /* what the engine loaded, given back */
 static size_t ninst_loaded;
 static char inst_root[] = "", inst_product[] = "demo", inst_kind[] = "plugin", inst_version[] = "2.0";
 
-static const char core1[] = "<?php /* core 1.0 */ function core() { return 1; }\n";
-static const char core2[] = "<?php /* core 2.0 */ function core() { return 2; }\n";
-static const char index_php[] = "<?php require 'lib/core.php'; core();\n";
 static const char other[] = "<?php /* no release has this */ eval($_POST['x']);\n";
 
 static unsigned sev_calls;
@@ -45,60 +43,6 @@ severity_cb(void *ud, const char *customer, int verdict, int dflt)
 	if (strcmp(customer, "acme") == 0 && verdict == VERDICT_OK)
 		return SEV_CRITICAL;
 	return dflt;
-}
-
-static void
-put(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
-}
-
-static void
-hexline(char *out, size_t outsz, const char *content, const char *path)
-{
-	uint8_t h[SHA256_LEN];
-	char hex[2 * SHA256_LEN + 1];
-	size_t i;
-
-	sha256_buf(content, strlen(content), h);
-	for (i = 0; i < SHA256_LEN; i++)
-		snprintf(hex + 2 * i, 3, "%02x", h[i]);
-	snprintf(out, outsz, "%s  %s\n", hex, path);
-}
-
-/* demo 1.0 and 2.0: index.php the same in both, lib/core.php not */
-static int
-build_index(void)
-{
-	char p[512], a[256], b[256], text[600];
-	struct fpindex_build_opts bo = { 0 };
-	struct fpindex_build_stats st;
-	const char *dirs[1];
-	char err[256];
-
-	snprintf(p, sizeof(p), "%s/fp", dir);
-	mkdir(p, 0700);
-	snprintf(p, sizeof(p), "%s/fp/demo", dir);
-	mkdir(p, 0700);
-	hexline(a, sizeof(a), index_php, "index.php");
-	hexline(b, sizeof(b), core1, "lib/core.php");
-	snprintf(text, sizeof(text), "%s%s", a, b);
-	snprintf(p, sizeof(p), "%s/fp/demo/1.0.sha256", dir);
-	put(p, text);
-	hexline(b, sizeof(b), core2, "lib/core.php");
-	snprintf(text, sizeof(text), "%s%s", a, b);
-	snprintf(p, sizeof(p), "%s/fp/demo/2.0.sha256", dir);
-	put(p, text);
-	snprintf(p, sizeof(p), "%s/fp", dir);
-	dirs[0] = p;
-	bo.dirs = dirs;
-	bo.ndirs = 1;
-	return fpindex_build(s, &bo, &st, err, sizeof(err));
 }
 
 static void
@@ -129,7 +73,7 @@ test_release_knowledge(void)
 	struct judgement J;
 
 	/* the installed release's own content */
-	res_of(&res, HASH_OK, core2);
+	res_of(&res, HASH_OK, fx_demo_core2);
 	judge_path("lib/core.php", CHANGE_MODIFIED, &res, 0, &J);
 	T_EQ_INT(J.k.known, KNOWN_RELEASE);
 	T_OK(J.k.release_path);
@@ -138,7 +82,7 @@ test_release_knowledge(void)
 	T_EQ_STR(J.p ? J.p->name : NULL, "demo");
 	T_EQ_STR(J.v ? J.v->version : NULL, "2.0");
 	/* the older release's content at the same place */
-	res_of(&res, HASH_OK, core1);
+	res_of(&res, HASH_OK, fx_demo_core1);
 	judge_path("lib/core.php", CHANGE_MODIFIED, &res, 0, &J);
 	T_EQ_INT(J.k.known, KNOWN_OTHER_VERSION);
 	T_EQ_STR(J.k.other ? J.k.other->version : NULL, "1.0");
@@ -167,7 +111,7 @@ test_outside_installation(void)
 
 	/* no installation: a release's content is only known elsewhere */
 	w->ninst = 0;
-	res_of(&res, HASH_OK, core2);
+	res_of(&res, HASH_OK, fx_demo_core2);
 	judge_path("lib/core.php", CHANGE_CREATED, &res, 0, &J);
 	T_OK(J.ir == NULL && J.p == NULL);
 	T_EQ_INT(J.k.known, KNOWN_ELSEWHERE);
@@ -230,7 +174,7 @@ test_marks(void)
 	T_EQ_INT(J.sev, SEV_CRITICAL);
 	/* trusted for this customer: the same content at a release path is no
 	 * longer tampered */
-	res_of(&res, HASH_OK, index_php);
+	res_of(&res, HASH_OK, fx_demo_index_php);
 	res.sha256[0] ^= 1; /* content no release has */
 	judge_path("index.php", CHANGE_MODIFIED, &res, 0, &J);
 	T_EQ_INT(J.vd.kind, VERDICT_TAMPERED);
@@ -255,7 +199,7 @@ test_severity_and_writer(void)
 	char *const globs[1] = { comm };
 
 	/* the override is asked for every judgement and applied to sev only */
-	res_of(&res, HASH_OK, core2);
+	res_of(&res, HASH_OK, fx_demo_core2);
 	judge_path("lib/core.php", CHANGE_MODIFIED, &res, 0, &J);
 	T_OK(sev_calls > before);
 	T_EQ_INT(J.vd.kind, VERDICT_OK);
@@ -294,7 +238,7 @@ test_rows(void)
 	struct event_row ev;
 	struct file_row row;
 
-	res_of(&res, HASH_OK, core1);
+	res_of(&res, HASH_OK, fx_demo_core1);
 	res.ino = 42;
 	judge_path("lib/core.php", CHANGE_MODIFIED, &res, 1234, &J);
 	event_from_judgement(&ev, w, "lib/core.php", 12, CHANGE_MODIFIED, &J, 1234, "live");
@@ -351,31 +295,18 @@ static int
 setup(void)
 {
 	struct engine_opts o = { 0 };
-	char dbpath[300], root[300], err[256];
-	char *real = NULL;
-	struct root_id rid;
-	bool via;
-	int fd;
 	int64_t id;
 
-	snprintf(dbpath, sizeof(dbpath), "%s/wsid.db", dir);
-	snprintf(root, sizeof(root), "%s/site", dir);
-	if (mkdir(root, 0755) < 0 || store_open(dbpath, STORE_CREATE, &s, err, sizeof(err)) < 0)
+	if (fx_open(&fx, "judge") < 0 || fx_index_demo(&fx) < 0)
 		return -1;
-	if (build_index() < 0)
-		return -1;
-	o.dbpath = dbpath;
+	s = fx.s;
+	o.dbpath = fx.db;
 	o.hash_workers = 1;
 	o.severity = severity_cb;
 	if (engine_new(s, &o, &e) < 0)
 		return -1;
-	if (root_resolve(root, &fd, &real, &rid, &via) < 0)
+	if (fx_webspace(e, fx_path(&fx, "site"), "acme", &id) < 0)
 		return -1;
-	if (engine_webspace_add(e, real, "acme", fd, &rid, &id) < 0) {
-		free(real);
-		return -1;
-	}
-	free(real);
 	w = ws_get(e, id);
 	if (w == NULL)
 		return -1;
@@ -396,8 +327,6 @@ setup(void)
 int
 main(void)
 {
-	if (mkdtemp(dir) == NULL)
-		return 2;
 	T_OK(setup() == 0);
 	if (e && w) {
 		T_RUN(test_release_knowledge);
@@ -411,7 +340,6 @@ main(void)
 		w->ninst = ninst_loaded;
 	}
 	engine_free(e);
-	store_close(s);
-	t_rmtree(dir);
+	fx_close(&fx);
 	T_DONE();
 }

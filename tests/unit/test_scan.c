@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "scan.h"
 #include "t.h"
 
@@ -201,13 +202,8 @@ main(void)
 {
 	char inner[512];
 
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		printf("not ok: a mount namespace: %s (needs root)\n", strerror(errno));
-		printf("0 passed, 1 failed\n");
-		return 1;
-	}
-	if (mkdtemp(top) == NULL || mount("wsid-test-scan", top, "tmpfs", 0, "size=16m") < 0) {
-		printf("not ok: tmpfs at %s: %s\n", top, strerror(errno));
+	if (fx_tmpfs(top) < 0) {
+		printf("not ok: a tmpfs of the test's own (needs root)\n");
 		printf("0 passed, 1 failed\n");
 		return 1;
 	}
@@ -217,7 +213,6 @@ main(void)
 	T_RUN(test_parallel_walk_finds_what_bfs_finds);
 	snprintf(inner, sizeof(inner), "%s/mnt", root);
 	umount(inner);
-	umount(top);
-	rmdir(top);
+	fx_tmpfs_done(top);
 	T_DONE();
 }

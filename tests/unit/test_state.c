@@ -9,32 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "state.h"
 #include "t.h"
-
-static char dir[] = "/tmp/wsid-test-state.XXXXXX";
-
-static struct file_row
-row(int64_t ws, const char *path, uint8_t fill)
-{
-	struct file_row f;
-
-	memset(&f, 0, sizeof(f));
-	f.webspace_id = ws;
-	f.relpath = path;
-	f.rlen = strlen(path);
-	f.ino = 1000 + fill;
-	f.size = 10u * fill;
-	f.mtime_ns = 1700000000000000000ll + fill;
-	f.mode = 0100644;
-	f.uid = 1234;
-	f.has_sha = true;
-	memset(f.sha256, fill, SHA256_LEN);
-	snprintf(f.status, sizeof(f.status), "ok");
-	snprintf(f.known, sizeof(f.known), "unknown");
-	snprintf(f.verdict, sizeof(f.verdict), "none");
-	return f;
-}
 
 struct walk {
 	char paths[16][64];
@@ -61,9 +38,8 @@ walk_under(struct state *st, int64_t ws, const char *d, struct walk *w)
 static void
 test_state(void)
 {
-	char db[128], err[256];
-	struct store *s = NULL;
-	struct state *st = NULL;
+	struct fx fx;
+	struct state *st;
 	struct file_row f, got;
 	struct walk w;
 	int64_t ws, ws2, again, e1, e2;
@@ -71,12 +47,8 @@ test_state(void)
 	static const char *const files[] = { "a/x.php", "a/b/y.php", "ab/z.php", "a.php", "b/w.php" };
 	size_t i;
 
-	snprintf(db, sizeof(db), "%s/wsid.db", dir);
-	T_EQ_INT(store_open(db, STORE_CREATE, &s, err, sizeof(err)), 0);
-	if (s == NULL)
-		return;
-	T_EQ_INT(state_open(s, &st), 0);
-	if (st == NULL)
+	T_EQ_INT(fx_open(&fx, "state"), 0);
+	if ((st = fx.st) == NULL)
 		goto out;
 
 	/* webspaces: one id per path; baselined once set */
@@ -93,7 +65,7 @@ test_state(void)
 	T_EQ_INT(state_begin(st), 0);
 	T_OK(state_in_tx(st));
 	for (i = 0; i < ARRAY_SIZE(files); i++) {
-		f = row(ws, files[i], (uint8_t)(i + 1));
+		f = fx_row(ws, files[i], (uint8_t)(i + 1));
 		T_EQ_INT(state_file_put(st, &f), 0);
 	}
 	T_EQ_INT(state_commit(st), 0);
@@ -146,18 +118,8 @@ test_state(void)
 		uint8_t sha[SHA256_LEN];
 
 		memset(sha, 7, sizeof(sha));
-		memset(&e, 0, sizeof(e));
-		e.time_ns = 1700000000000000000ll;
-		e.webspace_id = ws;
-		e.customer = "alice";
-		e.path = "ab/z.php";
-		e.plen = 8;
-		e.change = CHANGE_MODIFIED;
-		e.verdict = VERDICT_SUSPICIOUS;
-		e.severity = SEV_WARNING;
-		e.reason = "code where none belongs";
+		e = fx_event(ws, "ab/z.php", VERDICT_SUSPICIOUS, SEV_WARNING);
 		e.new_sha256 = sha;
-		e.source = "live";
 		T_EQ_INT(state_event_add(st, &e, &e1), 0);
 		e.held = true;
 		T_EQ_INT(state_event_add(st, &e, &e2), 0);
@@ -176,26 +138,23 @@ test_state(void)
 		T_OK(!state_has_held(st, ws));
 	}
 out:
-	state_free(st);
-	store_close(s);
+	fx_close(&fx);
 }
 
 static void
 test_consensus(void)
 {
-	char db[128], err[256];
-	struct store *s = NULL;
-	struct state *st = NULL;
+	struct fx fx;
+	struct state *st;
 	struct consensus c;
 	int64_t ws[4];
 	uint8_t good[SHA256_LEN];
 	static const char key[] = "plugin:akismet:5.3:akismet.php";
 	int i;
 
-	snprintf(db, sizeof(db), "%s/consensus.db", dir);
-	T_EQ_INT(store_open(db, STORE_CREATE, &s, err, sizeof(err)), 0);
-	if (s == NULL || state_open(s, &st) < 0) {
-		store_close(s);
+	T_EQ_INT(fx_open(&fx, "consensus"), 0);
+	if ((st = fx.st) == NULL) {
+		fx_close(&fx);
 		return;
 	}
 	/* four webspaces hold the file: three the same content, one another */
@@ -206,7 +165,7 @@ test_consensus(void)
 
 		snprintf(p, sizeof(p), "/srv/%d", i);
 		T_EQ_INT(state_webspace_upsert(st, p, "c", &ws[i], &base), 0);
-		f = row(ws[i], "wp-content/plugins/akismet/akismet.php", i == 3 ? 9 : 5);
+		f = fx_row(ws[i], "wp-content/plugins/akismet/akismet.php", i == 3 ? 9 : 5);
 		f.comp_key = key;
 		f.cklen = strlen(key);
 		T_EQ_INT(state_file_put(st, &f), 0);
@@ -224,17 +183,13 @@ test_consensus(void)
 	T_EQ_INT(c.top, 2);
 	T_EQ_INT(state_consensus(st, "other", 5, ws[0], good, &c), 0);
 	T_EQ_INT(c.copies, 0);
-	state_free(st);
-	store_close(s);
+	fx_close(&fx);
 }
 
 int
 main(void)
 {
-	if (mkdtemp(dir) == NULL)
-		return 2;
 	T_RUN(test_state);
 	T_RUN(test_consensus);
-	t_rmtree(dir);
 	T_DONE();
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "store.h"
 #include "t.h"
 
@@ -413,6 +414,54 @@ rm_db(const char *sub)
 	rmdir(p);
 }
 
+/* store_exec_bind and store_query: each type bound as said (0 as NULL for
+ * 'n', NULL text as NULL, blobs with their NULs), a failed statement an errno */
+static void
+test_bind(void)
+{
+	struct fx f;
+	sqlite3_stmt *q;
+	static const char blob[] = { 'a', 0, 'b' };
+
+	if (fx_open(&f, "store-bind") < 0) {
+		T_CHECK(0, "a database");
+		fx_close(&f);
+		return;
+	}
+	T_EQ_INT(store_exec(f.s, "CREATE TABLE t(i INTEGER, n INTEGER, s TEXT, b BLOB)"), 0);
+	T_EQ_INT(store_exec_bind(f.s, "INSERT INTO t VALUES(?, ?, ?, ?)", "intb", (int64_t)1 << 40, (int64_t)0,
+				 "x'y", blob, sizeof(blob)),
+		 0);
+	T_EQ_INT(store_exec_bind(f.s, "INSERT INTO t VALUES(?1, ?2, ?3, NULL)", "int", (int64_t)2, (int64_t)7,
+				 (const char *)NULL),
+		 0);
+	q = store_query(f.s, "SELECT i, n, s, b FROM t WHERE i>? ORDER BY i", "i", (int64_t)0);
+	T_OK(q != NULL);
+	if (q && sqlite3_step(q) == SQLITE_ROW) {
+		T_EQ_INT(sqlite3_column_int64(q, 0), 2);
+		T_EQ_INT(sqlite3_column_int64(q, 1), 7);
+		T_EQ_INT(sqlite3_column_type(q, 2), SQLITE_NULL);
+		T_EQ_INT(sqlite3_step(q), SQLITE_ROW);
+		T_EQ_INT(sqlite3_column_int64(q, 0), (int64_t)1 << 40);
+		T_EQ_INT(sqlite3_column_type(q, 1), SQLITE_NULL);
+		T_EQ_STR((const char *)sqlite3_column_text(q, 2), "x'y");
+		T_EQ_INT(sqlite3_column_bytes(q, 3), 3);
+		T_OK(memcmp(sqlite3_column_blob(q, 3), blob, 3) == 0);
+		T_EQ_INT(sqlite3_step(q), SQLITE_DONE);
+	} else {
+		T_CHECK(0, "no row");
+	}
+	sqlite3_finalize(q);
+	/* a constraint broken: an errno, nothing stored */
+	T_EQ_INT(store_exec(f.s, "CREATE UNIQUE INDEX t_i ON t(i)"), 0);
+	T_OK(store_exec_bind(f.s, "INSERT INTO t(i) VALUES(?)", "i", (int64_t)2) < 0);
+	q = store_query(f.s, "SELECT count(*) FROM t", "");
+	T_OK(q && sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int64(q, 0) == 2);
+	sqlite3_finalize(q);
+	T_OK(store_query(f.s, "SELECT nothing FROM nowhere", "") == NULL);
+	fx_close(&f);
+}
+
 int
 main(void)
 {
@@ -428,6 +477,7 @@ main(void)
 	T_RUN(test_mode_umask022);
 	T_RUN(test_mode_umask000);
 	T_RUN(test_mode_tightened);
+	T_RUN(test_bind);
 	rm_db("umask022");
 	rm_db("umask000");
 	unlink(walpath);
