@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* exit codes of wsidctl (documented in wsidctl(8) and the README) */
 #define EXIT_FINDINGS 1 /* findings above the verb's threshold, or unhealthy */
@@ -21,13 +22,39 @@
 #define DEFAULT_LOCAL_FP "/var/lib/wsid/fingerprints"
 
 struct config;
+struct ctl_verb;
 struct ctl_env {
 	const struct config *cfg; /* the configuration read, or NULL */
 	const char *db;     /* database path */
 	const char *socket; /* control socket of the daemon */
 	bool json;
 	bool color;         /* stdout is a terminal and NO_COLOR is not set */
+	bool verbose;       /* --verbose before the verb */
+	bool progress;      /* stderr is a terminal outside CI: progress lines */
+	const struct ctl_verb *verb; /* the verb's entry: its usage and help */
+	/* the database and socket paths looked up when first asked, for the
+	 * verbs whose entry does not look them up before (a scan of a directory
+	 * reads no configuration); a named configuration that does not load
+	 * ends the process (exit 3) */
+	const char *(*db_path)(void);
+	const char *(*socket_path)(void);
 };
+
+/* argv[0] is the verb; returns the exit code. env holds the configuration,
+ * database and socket when the verb's entry says so (.env); else only the
+ * flags, and the verb finds the rest itself (env->db_path) */
+typedef int ctl_verb_fn(int argc, char **argv, const struct ctl_env *env);
+
+struct ctl_verb {
+	const char *name;
+	ctl_verb_fn *fn;
+	const char *usage;
+	const char *help;
+	bool env; /* look the configuration, database and socket up first */
+};
+
+/* "usage: wsidctl ..." and the verb's help line, to out */
+void ctl_usage(const struct ctl_verb *v, FILE *out);
 
 /* argv[0] is the verb; each returns the process exit code */
 int ctl_mark(int argc, char **argv, const struct ctl_env *env);
@@ -37,6 +64,8 @@ int ctl_files(int argc, char **argv, const struct ctl_env *env);
 int ctl_ack(int argc, char **argv, const struct ctl_env *env);
 int ctl_outbox(int argc, char **argv, const struct ctl_env *env);
 int ctl_notify(int argc, char **argv, const struct ctl_env *env);
+/* scan PATH...: the installations under a directory (ctlscan.c) */
+int ctl_scan(int argc, char **argv, const struct ctl_env *env);
 
 /* index keygen|export|import|import-checksums, signed known-bad bundles
  * (ctlbundle.c; the format is in bundle.h) */

@@ -49,35 +49,21 @@ struct ctl {
 
 static struct ctl ctl;
 
-/* every verb: argv[0] is the verb; returns the exit code. env holds the
- * configuration, database and socket when the verb's entry says so (.env);
- * else only json and color, and the verb finds the rest itself when it
- * needs it (a scan of a directory reads no configuration). */
-typedef int verb_fn(int argc, char **argv, const struct ctl_env *env);
-
-struct verb {
-	const char *name;
-	verb_fn *fn;
-	const char *usage;
-	const char *help;
-	bool env; /* look the configuration, database and socket up first */
-};
-
-static verb_fn cmd_index;
-static verb_fn cmd_scan;
-static verb_fn cmd_help;
-static verb_fn cmd_status;
-static verb_fn cmd_events;
-static verb_fn cmd_sync;
-static verb_fn cmd_rescan;
-static verb_fn cmd_reload;
+static ctl_verb_fn cmd_index;
+static ctl_verb_fn cmd_help;
+static ctl_verb_fn cmd_status;
+static ctl_verb_fn cmd_events;
+static ctl_verb_fn cmd_sync;
+static ctl_verb_fn cmd_rescan;
+static ctl_verb_fn cmd_reload;
 static void tell_daemon_index_changed(void);
 static struct ctl_env ctl_env(void);
+static struct ctl_env ctl_env_flags(void);
 
-static const struct verb verbs[] = {
+static const struct ctl_verb verbs[] = {
 	{ "index", cmd_index, "index build|ingest|import-checksums|fetch|stats|keygen|export|import [options]",
 	  "build and query the fingerprint index" , false },
-	{ "scan", cmd_scan, "scan [--json] [--jobs N] [--max-size BYTES] [--verbose] [--standalone] PATH...",
+	{ "scan", ctl_scan, "scan [--json] [--jobs N] [--max-size BYTES] [--verbose] [--standalone] PATH...",
 	  "identify the installations under PATH by hash votes" , false },
 	{ "status", cmd_status, "status [--json|--prometheus]",
 	  "is the daemon up and watching; its figures (exit 1 when it is not); --prometheus: "
@@ -158,12 +144,6 @@ socket_path(void)
 	return c ? c->control_socket : DEFAULT_SOCKET;
 }
 
-static void
-usage_verb(const struct verb *v, FILE *out)
-{
-	fprintf(out, "usage: wsidctl [--db PATH] [--config PATH] %s\n  %s\n", v->usage, v->help);
-}
-
 /* The global options that take a value are accepted after the verb too
  * (wsidctl index build --db X, wsidctl events --config F), as git-like tools
  * take them: --db, --config and --socket, with their value as the next
@@ -219,7 +199,7 @@ cmd_help(int argc, char **argv, const struct ctl_env *env)
 	if (argc > 1) {
 		for (i = 0; i < ARRAY_SIZE(verbs); i++)
 			if (strcmp(verbs[i].name, argv[1]) == 0) {
-				usage_verb(&verbs[i], stdout);
+				ctl_usage(&verbs[i], stdout);
 				return 0;
 			}
 		fprintf(stderr, "wsidctl: unknown verb '%s'\n", esc_name(argv[1]));
@@ -609,157 +589,6 @@ cmd_index(int argc, char **argv, const struct ctl_env *genv)
 	return ctl_index_import_checksums(argc - 1, argv + 1, &env);
 }
 
-/* ---- scan ---- */
-
-
-static int
-cmd_scan(int argc, char **argv, const struct ctl_env *env)
-{
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },      { "jobs", required_argument, NULL, 'J' },
-		{ "max-size", required_argument, NULL, 'm' }, { "verbose", no_argument, NULL, 'v' },
-		{ "no-index", no_argument, NULL, 'n' },  { "standalone", no_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct scan_opts so = { .max_size = 64ull << 20 };
-	struct report_opts ro = { 0 };
-	struct buf ab; /* --json: the analysis's findings */
-	struct json ja;
-	unsigned found = 0;
-	struct store *s = NULL;
-	struct fpindex *idx = NULL;
-	struct buf b;
-	struct json j;
-	char err[1024];
-	bool use_index = true, standalone = false, daemon_up = false;
-	int c, i, rc = 0;
-
-	(void)env; /* the verb looks up what it needs */
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			ctl.json = true;
-			break;
-		case 'J': {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-
-			if (*end || n < 0 || n > 64) {
-				fprintf(stderr, "wsidctl scan: --jobs takes 0..64\n");
-				return EXIT_USAGE;
-			}
-			so.jobs = (unsigned)n;
-			break;
-		}
-		case 'm':
-			if (config_parse_size(optarg, &so.max_size) < 0) {
-				fprintf(stderr, "wsidctl scan: --max-size takes bytes (suffix K, M, G)\n");
-				return EXIT_USAGE;
-			}
-			break;
-		case 'v':
-			ctl.verbose = true;
-			break;
-		case 'n':
-			use_index = false;
-			break;
-		case 'S':
-			standalone = true;
-			break;
-		default:
-			usage_verb(&verbs[1], stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		usage_verb(&verbs[1], stderr);
-		return EXIT_USAGE;
-	}
-	if (use_index) {
-		if (store_open(db_path(), STORE_RDONLY, &s, err, sizeof(err)) < 0 ||
-		    fpindex_load(s, &idx) < 0) {
-			fprintf(stderr, "wsidctl: %s\n", err);
-			store_close(s);
-			return EXIT_ERROR;
-		}
-		so.dbpath = db_path();
-		/* with the daemon up, what it watches is read from its state:
-		 * nothing is hashed twice */
-		if (!standalone) {
-			char *reply = NULL, v[16];
-
-			daemon_up = access(socket_path(), F_OK) == 0 &&
-				    ctlclient_call(socket_path(), "status", NULL, 3000, &reply) == 0 &&
-				    json_field(reply, "watching", v, sizeof(v)) && strcmp(v, "true") == 0;
-			free(reply);
-		}
-	}
-	so.progress = ctl.tty && !ctl.json;
-	ro.verbose = ctl.verbose;
-	ro.color = ctl.tty && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
-	buf_init(&b, SIZE_MAX / 2);
-	json_init(&j, &b);
-	buf_init(&ab, SIZE_MAX / 2);
-	json_init(&ja, &ab);
-	json_arr_begin(&ja);
-	if (ctl.json) {
-		json_obj_begin(&j);
-		json_kv_int(&j, "schema", 1);
-		json_kv_str(&j, "database", use_index ? db_path() : NULL);
-		json_key(&j, "scanned");
-		json_arr_begin(&j);
-	}
-	for (i = optind; i < argc; i++) {
-		struct scan_tree *t = NULL;
-		struct ident_result *res = NULL;
-
-		if (daemon_up) {
-			char *abs = realpath(argv[i], NULL);
-
-			if (abs && ctl_tree_from_state(s, abs, &t) == 0) {
-				free(t->root);
-				t->root = xstrdup(argv[i]);
-				if (!ctl.json)
-					fprintf(stderr, "%s: from the daemon's stored state (--standalone walks "
-							"and hashes)\n", esc_name(argv[i]));
-			}
-			free(abs);
-		}
-		if (t == NULL && scan_tree_run(argv[i], &so, &t, err, sizeof(err)) < 0) {
-			fprintf(stderr, "wsidctl: scan: %s\n", err);
-			rc = EXIT_ERROR;
-			continue;
-		}
-		if (idx)
-			ident_run(s, idx, t, &res);
-		if (ctl.json) {
-			report_json_tree(&j, t, res);
-		} else {
-			report_text_tree(stdout, t, res, &ro);
-		}
-		/* what the code that is no release does */
-		if (ctl_analyse_scan_tree(t, ctl.json ? &ja : NULL, &found) < 0)
-			rc = EXIT_ERROR;
-		ident_result_free(res);
-		scan_tree_free(t);
-	}
-	if (ctl.json) {
-		json_arr_end(&j);
-		json_arr_end(&ja);
-		json_key(&j, "analysis");
-		json_raw(&j, ab.data, ab.len);
-		json_obj_end(&j);
-		fwrite(b.data, 1, b.len, stdout);
-		fputc('\n', stdout);
-	}
-	buf_free(&b);
-	buf_free(&ab);
-	fpindex_free(idx);
-	store_close(s);
-	return rc;
-}
-
 /* ---- daemon verbs ---- */
 
 static int
@@ -787,7 +616,7 @@ cmd_status(int argc, char **argv, const struct ctl_env *env)
 		else if (strcmp(argv[i], "--prometheus") == 0)
 			prom = true;
 		else {
-			usage_verb(&verbs[find_verb_index("status")], stderr);
+			ctl_usage(&verbs[find_verb_index("status")], stderr);
 			return EXIT_USAGE;
 		}
 	}
@@ -985,12 +814,12 @@ cmd_events(int argc, char **argv, const struct ctl_env *env)
 			unacked = true;
 			break;
 		default:
-			usage_verb(&verbs[find_verb_index("events")], stderr);
+			ctl_usage(&verbs[find_verb_index("events")], stderr);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
-		usage_verb(&verbs[find_verb_index("events")], stderr);
+		ctl_usage(&verbs[find_verb_index("events")], stderr);
 		return EXIT_USAGE;
 	}
 	if (follow) {
@@ -1112,7 +941,7 @@ cmd_sync(int argc, char **argv, const struct ctl_env *env)
 			return EXIT_USAGE;
 		}
 	} else if (argc != 1) {
-		usage_verb(&verbs[find_verb_index("sync")], stderr);
+		ctl_usage(&verbs[find_verb_index("sync")], stderr);
 		return EXIT_USAGE;
 	}
 	snprintf(arg, sizeof(arg), "%ld", timeout * 1000);
@@ -1130,7 +959,7 @@ cmd_rescan(int argc, char **argv, const struct ctl_env *env)
 	if (argc == 1 || (argc == 2 && strcmp(argv[1], "--all") == 0))
 		return simple_call("rescan", NULL, 10000);
 	if (argc != 2) {
-		usage_verb(&verbs[find_verb_index("rescan")], stderr);
+		ctl_usage(&verbs[find_verb_index("rescan")], stderr);
 		return EXIT_USAGE;
 	}
 	blen = sodium_base64_ENCODED_LEN(strlen(argv[1]), sodium_base64_VARIANT_ORIGINAL);
@@ -1148,7 +977,7 @@ cmd_reload(int argc, char **argv, const struct ctl_env *env)
 	(void)env; /* the verb looks up what it needs */
 	(void)argv;
 	if (argc != 1) {
-		usage_verb(&verbs[find_verb_index("reload")], stderr);
+		ctl_usage(&verbs[find_verb_index("reload")], stderr);
 		return EXIT_USAGE;
 	}
 	return simple_call("reload", NULL, 30000);
@@ -1209,8 +1038,7 @@ main(int argc, char **argv)
 		cmd_help(0, NULL, NULL);
 		return EXIT_USAGE;
 	}
-	bare.json = ctl.json;
-	bare.color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
+	bare = ctl_env_flags();
 	for (i = 0; i < ARRAY_SIZE(verbs); i++) {
 		if (strcmp(verbs[i].name, argv[optind]) == 0) {
 			char **sub = argv + optind;
@@ -1219,13 +1047,15 @@ main(int argc, char **argv)
 			if (subc < 0)
 				return EXIT_USAGE;
 			if (strcmp(verbs[i].name, "index") != 0 && wants_help(subc, sub)) {
-				usage_verb(&verbs[i], stdout);
+				ctl_usage(&verbs[i], stdout);
 				return 0;
 			}
 			/* verbs parse their own options with getopt from index 1 */
+			bare.verb = &verbs[i];
 			if (verbs[i].env) {
 				struct ctl_env env = ctl_env();
 
+				env.verb = &verbs[i];
 				return verbs[i].fn(subc, sub, &env);
 			}
 			return verbs[i].fn(subc, sub, &bare);
@@ -1235,12 +1065,30 @@ main(int argc, char **argv)
 	return EXIT_USAGE;
 }
 
+/* the global flags and the lookups, nothing looked up yet */
+static struct ctl_env
+ctl_env_flags(void)
+{
+	struct ctl_env env = {
+		.json = ctl.json,
+		.color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL,
+		.verbose = ctl.verbose,
+		.progress = ctl.tty,
+		.db_path = db_path,
+		.socket_path = socket_path,
+	};
+
+	return env;
+}
+
 static struct ctl_env
 ctl_env(void)
 {
-	struct ctl_env env = { ctl_config(), db_path(), socket_path(), ctl.json,
-			       isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL };
+	struct ctl_env env = ctl_env_flags();
 
+	env.cfg = ctl_config();
+	env.db = db_path();
+	env.socket = socket_path();
 	return env;
 }
 
