@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* exit codes of wsidctl (documented in wsidctl(8) and the README) */
@@ -36,9 +37,13 @@ struct ctl_env {
 	 * verbs whose entry does not look them up before (a scan of a directory
 	 * reads no configuration); a named configuration that does not load
 	 * ends the process (exit 3) */
+	const struct config *(*config)(void);
 	const char *(*db_path)(void);
 	const char *(*socket_path)(void);
 };
+
+/* looks the configuration, database and socket up into env (cfg, db, socket) */
+void ctl_env_resolve(struct ctl_env *env);
 
 /* argv[0] is the verb; returns the exit code. env holds the configuration,
  * database and socket when the verb's entry says so (.env); else only the
@@ -53,8 +58,15 @@ struct ctl_verb {
 	bool env; /* look the configuration, database and socket up first */
 };
 
+/* the verb table (ctlverbs.c), in the order help lists it */
+extern const struct ctl_verb ctl_verbs[];
+extern const size_t ctl_nverbs;
+/* the entry of a verb, or NULL */
+const struct ctl_verb *ctl_verb_find(const char *name);
 /* "usage: wsidctl ..." and the verb's help line, to out */
 void ctl_usage(const struct ctl_verb *v, FILE *out);
+/* help [VERB]: every verb with its usage, or one; env may be NULL */
+int ctl_help(int argc, char **argv, const struct ctl_env *env);
 
 /* argv[0] is the verb; each returns the process exit code */
 int ctl_mark(int argc, char **argv, const struct ctl_env *env);
@@ -66,6 +78,18 @@ int ctl_outbox(int argc, char **argv, const struct ctl_env *env);
 int ctl_notify(int argc, char **argv, const struct ctl_env *env);
 /* scan PATH...: the installations under a directory (ctlscan.c) */
 int ctl_scan(int argc, char **argv, const struct ctl_env *env);
+/* index build|stats|ingest and the dispatch of index's actions (ctlindex.c) */
+int ctl_index(int argc, char **argv, const struct ctl_env *env);
+/* status, events, sync, rescan, reload: they ask the daemon (ctldaemon.c) */
+int ctl_status(int argc, char **argv, const struct ctl_env *env);
+int ctl_events(int argc, char **argv, const struct ctl_env *env);
+int ctl_sync(int argc, char **argv, const struct ctl_env *env);
+int ctl_rescan(int argc, char **argv, const struct ctl_env *env);
+int ctl_reload(int argc, char **argv, const struct ctl_env *env);
+/* events --since: 90s, 30m, 1h, 2d before now, or a UTC date YYYY-MM-DD
+ * with T or a space and HH:MM:SS and a Z optional; the unix time into
+ * *ret, or -EINVAL (ret untouched) */
+int ctl_parse_since(const char *s, int64_t now, int64_t *ret);
 
 /* index keygen|export|import|import-checksums, signed known-bad bundles
  * (ctlbundle.c; the format is in bundle.h) */
