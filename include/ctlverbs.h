@@ -45,6 +45,16 @@ struct ctl_env {
 /* looks the configuration, database and socket up into env (cfg, db, socket) */
 void ctl_env_resolve(struct ctl_env *env);
 
+/* one JSON object on a line of stdout: begin opens it in b (initialised
+ * here), end closes it, prints it and frees b */
+struct buf;
+struct json;
+void ctl_jout_begin(struct buf *b, struct json *j);
+void ctl_jout_end(struct buf *b, struct json *j);
+/* the rule globs the node compiles: the configuration's analysis.rules, else
+ * the packaged rules; *globs borrowed from env->cfg or static */
+void ctl_rule_globs(const struct ctl_env *env, const char *const **globs, size_t *n);
+
 /* argv[0] is the verb; returns the exit code. env holds the configuration,
  * database and socket when the verb's entry says so (.env); else only the
  * flags, and the verb finds the rest itself (env->db_path) */
@@ -58,7 +68,8 @@ struct ctl_verb {
 	bool env; /* look the configuration, database and socket up first */
 };
 
-/* the verb table (ctlverbs.c), in the order help lists it */
+/* the verb table (ctlverbs.c; ctl_usage, ctl_env_resolve and what follows
+ * them in ctlcommon.c), in the order help lists it */
 extern const struct ctl_verb ctl_verbs[];
 extern const size_t ctl_nverbs;
 /* the entry of a verb, or NULL */

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* wsidctl's verb table: each verb's handler, usage and help line, and what
- * the verbs share (the usage line, help, the lookups of ctl_env). The
- * handlers live in ctl*.c by concern; wsidctl.c takes the global options and
- * runs the verb named. */
+ * help. The handlers live in ctl*.c by concern (what they share is in
+ * ctlcommon.c); wsidctl.c takes the global options and runs the verb named. */
 #include "ctlverbs.h"
 
 #include <string.h>
@@ -61,20 +60,6 @@ ctl_verb_find(const char *name)
 		if (strcmp(ctl_verbs[i].name, name) == 0)
 			return &ctl_verbs[i];
 	return NULL;
-}
-
-void
-ctl_usage(const struct ctl_verb *v, FILE *out)
-{
-	fprintf(out, "usage: wsidctl [--db PATH] [--config PATH] %s\n  %s\n", v->usage, v->help);
-}
-
-void
-ctl_env_resolve(struct ctl_env *env)
-{
-	env->cfg = env->config();
-	env->db = env->db_path();
-	env->socket = env->socket_path();
 }
 
 int
