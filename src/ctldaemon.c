@@ -139,7 +139,7 @@ ctl_parse_since(const char *s, int64_t now, int64_t *ret)
 		int64_t mult = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600
 			       : end[0] == 'd' ? 86400 : 0;
 
-		if (mult == 0)
+		if (mult == 0 || v > INT64_MAX / mult)
 			return -EINVAL;
 		*ret = now - (int64_t)v * mult;
 		return 0;
