@@ -19,7 +19,7 @@ fi
 
 # Pure modules: no files, database, network, processes or clocks. Read each
 # file's top comment (and doc/architecture.md) before adding one.
-pure="fsevent classify fpset json jsonparse wpsums slotset hmap claims phpscan util message fcgi fpmstatus accesslog pathmatch yamltree"
+pure="fsevent classify fpset json jsonparse wpsums slotset hmap claims phpscan util message fcgi fpmstatus accesslog pathmatch yamltree timers"
 # the one sink a pure module may reach: log writes its lines to stderr (fd 2)
 # and nothing else; util's allocators end in fatalx() when memory runs out.
 # It is checked on its own below, not followed from the pure modules.
