@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* wsidctl verbs that live outside wsidctl.c, and what they share.
+/* wsidctl's verbs: one signature (ctl_verb_fn), the table (ctlverbs.c),
+ * the handlers in ctl*.c by concern, and what they share (ctlcommon.c).
+ * wsidctl.c takes the global options and runs the verb named.
  *
  * mark: the admin teaches the node what a content is. Malicious hashes go on
  * the known-bad list, false positives are marked trusted (for one customer or
@@ -33,16 +35,17 @@ struct ctl_env {
 	bool verbose;       /* --verbose before the verb */
 	bool progress;      /* stderr is a terminal outside CI: progress lines */
 	const struct ctl_verb *verb; /* the verb's entry: its usage and help */
-	/* the database and socket paths looked up when first asked, for the
-	 * verbs whose entry does not look them up before (a scan of a directory
-	 * reads no configuration); a named configuration that does not load
-	 * ends the process (exit 3) */
+	/* the configuration, database and socket looked up when first asked,
+	 * for the verbs whose entry does not look them up before (a scan of a
+	 * directory reads no configuration); a configuration that exists and
+	 * does not load ends the process (exit 3) */
 	const struct config *(*config)(void);
 	const char *(*db_path)(void);
 	const char *(*socket_path)(void);
 };
 
-/* looks the configuration, database and socket up into env (cfg, db, socket) */
+/* ctlcommon.c: looks the configuration, database and socket up into env
+ * (cfg, db, socket) */
 void ctl_env_resolve(struct ctl_env *env);
 
 /* one JSON object on a line of stdout: begin opens it in b (initialised
@@ -68,13 +71,12 @@ struct ctl_verb {
 	bool env; /* look the configuration, database and socket up first */
 };
 
-/* the verb table (ctlverbs.c; ctl_usage, ctl_env_resolve and what follows
- * them in ctlcommon.c), in the order help lists it */
+/* the verb table, in the order help lists it (ctlverbs.c) */
 extern const struct ctl_verb ctl_verbs[];
 extern const size_t ctl_nverbs;
 /* the entry of a verb, or NULL */
 const struct ctl_verb *ctl_verb_find(const char *name);
-/* "usage: wsidctl ..." and the verb's help line, to out */
+/* "usage: wsidctl ..." and the verb's help line, to out (ctlcommon.c) */
 void ctl_usage(const struct ctl_verb *v, FILE *out);
 /* help [VERB]: every verb with its usage, or one; env may be NULL */
 int ctl_help(int argc, char **argv, const struct ctl_env *env);
