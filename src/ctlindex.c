@@ -320,12 +320,26 @@ usage:
 	return EXIT_USAGE;
 }
 
+/* index's actions: those of ctlbundle.c and ctlfetch.c are given the
+ * configuration, database and socket looked up (.env) */
+static const struct {
+	const char *name;
+	ctl_verb_fn *fn;
+	bool env;
+} actions[] = {
+	{ "build", index_build, false },
+	{ "ingest", index_ingest, false },
+	{ "stats", index_stats, false },
+	{ "keygen", ctl_index_keygen, true },
+	{ "export", ctl_index_export, true },
+	{ "import", ctl_index_import, true },
+	{ "import-checksums", ctl_index_import_checksums, true },
+	{ "fetch", ctl_index_fetch, true },
+};
+
 int
 ctl_index(int argc, char **argv, const struct ctl_env *genv)
 {
-	static const char *const actions[] = { "build", "ingest", "stats", "keygen", "export",
-					       "import", "import-checksums", "fetch" };
-	struct ctl_env env;
 	size_t i;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -343,30 +357,15 @@ ctl_index(int argc, char **argv, const struct ctl_env *genv)
 			"       wsidctl index import [--allow-downgrade] [--trusted-key KEY]... BUNDLE\n");
 		return argc < 2 ? EXIT_USAGE : 0;
 	}
-	if (strcmp(argv[1], "build") == 0)
-		return index_build(argc - 1, argv + 1, genv);
-	if (strcmp(argv[1], "stats") == 0)
-		return index_stats(argc - 1, argv + 1, genv);
-	if (strcmp(argv[1], "ingest") == 0)
-		return index_ingest(argc - 1, argv + 1, genv);
-	for (i = 3; i < ARRAY_SIZE(actions); i++)
-		if (strcmp(argv[1], actions[i]) == 0)
-			break;
-	if (i == ARRAY_SIZE(actions)) {
-		fprintf(stderr, "wsidctl index: unknown action '%s' (build, ingest, import-checksums, "
-				"fetch, stats, keygen, export, import)\n", esc_name(argv[1]));
-		return EXIT_USAGE;
-	}
-	/* the actions of ctlbundle.c and ctlfetch.c are given what they need */
-	env = *genv;
-	ctl_env_resolve(&env);
-	if (i == 3)
-		return ctl_index_keygen(argc - 1, argv + 1, &env);
-	if (i == 4)
-		return ctl_index_export(argc - 1, argv + 1, &env);
-	if (i == 5)
-		return ctl_index_import(argc - 1, argv + 1, &env);
-	if (i == 7)
-		return ctl_index_fetch(argc - 1, argv + 1, &env);
-	return ctl_index_import_checksums(argc - 1, argv + 1, &env);
+	for (i = 0; i < ARRAY_SIZE(actions); i++)
+		if (strcmp(argv[1], actions[i].name) == 0) {
+			struct ctl_env env = *genv;
+
+			if (actions[i].env)
+				ctl_env_resolve(&env);
+			return actions[i].fn(argc - 1, argv + 1, &env);
+		}
+	fprintf(stderr, "wsidctl index: unknown action '%s' (build, ingest, import-checksums, "
+			"fetch, stats, keygen, export, import)\n", esc_name(argv[1]));
+	return EXIT_USAGE;
 }
