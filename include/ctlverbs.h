@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* wsidctl verbs that live outside wsidctl.c, and what they share.
+/* wsidctl's verbs: one signature (ctl_verb_fn), the table (ctlverbs.c),
+ * the handlers in ctl*.c by concern, and what they share (ctlcommon.c).
+ * wsidctl.c takes the global options and runs the verb named.
  *
  * mark: the admin teaches the node what a content is. Malicious hashes go on
  * the known-bad list, false positives are marked trusted (for one customer or
@@ -12,6 +14,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 /* exit codes of wsidctl (documented in wsidctl(8) and the README) */
 #define EXIT_FINDINGS 1 /* findings above the verb's threshold, or unhealthy */
@@ -21,13 +25,61 @@
 #define DEFAULT_LOCAL_FP "/var/lib/wsid/fingerprints"
 
 struct config;
+struct ctl_verb;
 struct ctl_env {
 	const struct config *cfg; /* the configuration read, or NULL */
 	const char *db;     /* database path */
 	const char *socket; /* control socket of the daemon */
 	bool json;
 	bool color;         /* stdout is a terminal and NO_COLOR is not set */
+	bool verbose;       /* --verbose before the verb */
+	bool progress;      /* stderr is a terminal outside CI: progress lines */
+	const struct ctl_verb *verb; /* the verb's entry: its usage and help */
+	/* the configuration, database and socket looked up when first asked,
+	 * for the verbs whose entry does not look them up before (a scan of a
+	 * directory reads no configuration); a configuration that exists and
+	 * does not load ends the process (exit 3) */
+	const struct config *(*config)(void);
+	const char *(*db_path)(void);
+	const char *(*socket_path)(void);
 };
+
+/* ctlcommon.c: looks the configuration, database and socket up into env
+ * (cfg, db, socket) */
+void ctl_env_resolve(struct ctl_env *env);
+
+/* one JSON object on a line of stdout: begin opens it in b (initialised
+ * here), end closes it, prints it and frees b */
+struct buf;
+struct json;
+void ctl_jout_begin(struct buf *b, struct json *j);
+void ctl_jout_end(struct buf *b, struct json *j);
+/* the rule globs the node compiles: the configuration's analysis.rules, else
+ * the packaged rules; *globs borrowed from env->cfg or static */
+void ctl_rule_globs(const struct ctl_env *env, const char *const **globs, size_t *n);
+
+/* argv[0] is the verb; returns the exit code. env holds the configuration,
+ * database and socket when the verb's entry says so (.env); else only the
+ * flags, and the verb finds the rest itself (env->db_path) */
+typedef int ctl_verb_fn(int argc, char **argv, const struct ctl_env *env);
+
+struct ctl_verb {
+	const char *name;
+	ctl_verb_fn *fn;
+	const char *usage;
+	const char *help;
+	bool env; /* look the configuration, database and socket up first */
+};
+
+/* the verb table, in the order help lists it (ctlverbs.c) */
+extern const struct ctl_verb ctl_verbs[];
+extern const size_t ctl_nverbs;
+/* the entry of a verb, or NULL */
+const struct ctl_verb *ctl_verb_find(const char *name);
+/* "usage: wsidctl ..." and the verb's help line, to out (ctlcommon.c) */
+void ctl_usage(const struct ctl_verb *v, FILE *out);
+/* help [VERB]: every verb with its usage, or one; env may be NULL */
+int ctl_help(int argc, char **argv, const struct ctl_env *env);
 
 /* argv[0] is the verb; each returns the process exit code */
 int ctl_mark(int argc, char **argv, const struct ctl_env *env);
@@ -37,6 +89,20 @@ int ctl_files(int argc, char **argv, const struct ctl_env *env);
 int ctl_ack(int argc, char **argv, const struct ctl_env *env);
 int ctl_outbox(int argc, char **argv, const struct ctl_env *env);
 int ctl_notify(int argc, char **argv, const struct ctl_env *env);
+/* scan PATH...: the installations under a directory (ctlscan.c) */
+int ctl_scan(int argc, char **argv, const struct ctl_env *env);
+/* index build|stats|ingest and the dispatch of index's actions (ctlindex.c) */
+int ctl_index(int argc, char **argv, const struct ctl_env *env);
+/* status, events, sync, rescan, reload: they ask the daemon (ctldaemon.c) */
+int ctl_status(int argc, char **argv, const struct ctl_env *env);
+int ctl_events(int argc, char **argv, const struct ctl_env *env);
+int ctl_sync(int argc, char **argv, const struct ctl_env *env);
+int ctl_rescan(int argc, char **argv, const struct ctl_env *env);
+int ctl_reload(int argc, char **argv, const struct ctl_env *env);
+/* events --since: 90s, 30m, 1h, 2d before now, or a UTC date YYYY-MM-DD
+ * with T or a space and HH:MM:SS and a Z optional; the unix time into
+ * *ret, or -EINVAL (ret untouched) */
+int ctl_parse_since(const char *s, int64_t now, int64_t *ret);
 
 /* index keygen|export|import|import-checksums, signed known-bad bundles
  * (ctlbundle.c; the format is in bundle.h) */

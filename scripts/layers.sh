@@ -19,7 +19,7 @@ fi
 
 # Pure modules: no files, database, network, processes or clocks. Read each
 # file's top comment (and doc/architecture.md) before adding one.
-pure="fsevent classify fpset json jsonparse wpsums slotset hmap claims phpscan util message fcgi fpmstatus accesslog pathmatch yamltree"
+pure="fsevent classify fpset json jsonparse wpsums slotset hmap claims phpscan util message fcgi fpmstatus accesslog pathmatch yamltree timers"
 # the one sink a pure module may reach: log writes its lines to stderr (fd 2)
 # and nothing else; util's allocators end in fatalx() when memory runs out.
 # It is checked on its own below, not followed from the pure modules.
@@ -32,6 +32,10 @@ webspace_objs="watch hash hashpool scan engine reconcile root ident fpindex clas
 webspace_syms='^(fanotify_init|fanotify_mark|name_to_handle_at|open_by_handle_at|sqlite3_.*|yr_.*)$'
 # wsidctl watches nothing
 watch_syms='^(fanotify_init|fanotify_mark)$'
+# the configuration parser reads YAML and checks keys: no database (it links
+# bundle.o for the trusted keys; a bundle's import, bundleimport.o, writes
+# the database and stays out of it)
+db_syms='^sqlite3_.*$'
 
 fail=0
 graph=$(mktemp)
@@ -92,6 +96,7 @@ for m in $pure; do
 done
 check "$sink" "!$sink_syms" "" "the sink ($sink) calls nothing but write(2) to stderr and libc's formatting"
 check "deliver log util" "$webspace_syms" "$webspace_objs" "the delivery process (deliver.o) links nothing that reads webspaces"
+check "config" "$db_syms" "store bundleimport" "the configuration parser (config.o) links no database (store.o, bundleimport.o)"
 if [ -f "$objdir/wsid.o" ]; then
 	check "wsid" "" "fpbuild" "the daemon (wsid.o) links no index build (fpbuild.o)"
 else

@@ -41,6 +41,7 @@
 #include "root.h"
 #include "sdnotify.h"
 #include "store.h"
+#include "timers.h"
 #include "util.h"
 #include "watch.h"
 
@@ -65,8 +66,8 @@ struct waiter {
 	uint64_t deadline_ns;
 };
 
-/* the loop's timers, one list (as redis' ae.c): each fires at most once a
- * turn of the loop, in this order, and arms itself again */
+/* the loop's timers, one list (timers.h): each fires at most once a turn of
+ * the loop, in this order, and arms itself again */
 enum timer_id {
 	TIMER_NOTIFY,    /* the notifier's next due row (0: at once) */
 	TIMER_DISCOVER,  /* webspaces rediscovered every DISCOVER_INTERVAL_MS */
@@ -76,7 +77,6 @@ enum timer_id {
 	TIMER_WATCHDOG,  /* systemd's watchdog, at half its interval */
 	TIMER_MAX,
 };
-#define TIMER_OFF UINT64_MAX
 
 struct daemon {
 	const char *config_path;
@@ -89,7 +89,7 @@ struct daemon {
 	int epfd, sigfd;
 	uint64_t started_ns;
 	int64_t started_unix;
-	uint64_t timer_due[TIMER_MAX]; /* when each timer fires next (TIMER_OFF: not armed) */
+	struct timers timers;
 	uint64_t watchdog_ns;
 	uint64_t watch_resume_ns;
 	bool watch_paused;
@@ -786,16 +786,17 @@ out:
 
 /* ---- timers ---- */
 
+/* the daemon's one list, by name */
 static void
 timer_at(enum timer_id t, uint64_t due_ns)
 {
-	d.timer_due[t] = due_ns;
+	timers_at(&d.timers, t, due_ns);
 }
 
 static void
 timer_in(enum timer_id t, uint64_t now, uint64_t ms)
 {
-	d.timer_due[t] = now + ms * 1000000ull;
+	timers_in(&d.timers, t, now, ms);
 }
 
 static void
@@ -1301,42 +1302,16 @@ watchdog_fire(uint64_t now)
 	timer_at(TIMER_WATCHDOG, now + d.watchdog_ns / 2);
 }
 
-static void (*const timer_fire[TIMER_MAX])(uint64_t now) = {
+static timer_fire_fn *const timer_fire[TIMER_MAX] = {
 	[TIMER_NOTIFY] = notify_step,       [TIMER_DISCOVER] = discover_fire,
 	[TIMER_METRICS] = metrics_fire,     [TIMER_RETENTION] = retention_fire,
 	[TIMER_RECONCILE] = reconcile_fire, [TIMER_WATCHDOG] = watchdog_fire,
 };
 
-/* the earliest armed timer (TIMER_OFF: none) */
-static uint64_t
-timers_next(void)
-{
-	uint64_t next = TIMER_OFF;
-	int t;
-
-	for (t = 0; t < TIMER_MAX; t++)
-		if (d.timer_due[t] < next)
-			next = d.timer_due[t];
-	return next;
-}
-
-/* fires what is due; a timer is disarmed before it fires and arms itself */
-static void
-timers_run(uint64_t now)
-{
-	int t;
-
-	for (t = 0; t < TIMER_MAX; t++)
-		if (d.timer_due[t] <= now) {
-			d.timer_due[t] = TIMER_OFF;
-			timer_fire[t](now);
-		}
-}
-
 static int
 next_timeout(void)
 {
-	uint64_t now = now_mono_ns(), next = timers_next();
+	uint64_t now = now_mono_ns(), next = timers_next(&d.timers);
 	int t = engine_timeout_ms(d.e);
 	size_t i;
 
@@ -1458,7 +1433,7 @@ loop(void)
 		if (d.n && d.notify_kick && now >= d.notify_last_ns + 50000000ull)
 			timer_at(TIMER_NOTIFY, now);
 		discover_due(now);
-		timers_run(now);
+		timers_run(&d.timers, now);
 	}
 }
 
@@ -1636,8 +1611,7 @@ main(int argc, char **argv)
 	d.notify_fd = notifier_fd(d.n);
 	if (d.notify_fd >= 0)
 		epoll_add(d.notify_fd, TAG_NOTIFY);
-	for (i = 0; i < TIMER_MAX; i++)
-		d.timer_due[i] = TIMER_OFF;
+	timers_init(&d.timers, timer_fire, TIMER_MAX);
 	timer_at(TIMER_NOTIFY, 0);
 	timer_in(TIMER_DISCOVER, now_mono_ns(), DISCOVER_INTERVAL_MS);
 	d.ev_window_start_ns = now_mono_ns();

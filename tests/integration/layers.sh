@@ -5,7 +5,8 @@
 # copy of the objects with one planted violation per rule: a pure module that
 # calls open(2) itself, one that reaches the database through another module,
 # a log that opens a file, a delivery process that links the hasher, a
-# wsidctl that links the watcher, a daemon that links the index build.
+# wsidctl that links the watcher, a daemon that links the index build, a
+# configuration parser whose bundle.o links the bundle's import.
 . "$(dirname "$0")/../lib/lib.sh"
 L="$WSID_TOP/scripts/layers.sh"
 OBJ="$WSID_BUILD/obj"
@@ -64,6 +65,15 @@ int main(void);
 int main(void) { return fpindex_build(0, 0, 0, 0, 0); }'
 check_eq "planted: a daemon linking the index build fails" 1 "$rc"
 check "planted: the failure names fpbuild.o" grep -q 'links fpbuild.o: wsid -(fpindex_build)-> fpbuild' <<<"$out"
+
+plant bundle 'int bundle_import(const void *env, const void *o);
+int bundle_public_parse(const char *s, unsigned char *key, char *err, unsigned long errsz);
+int bundle_public_parse(const char *s, unsigned char *key, char *err, unsigned long errsz)
+{ (void)s; (void)key; (void)err; (void)errsz; return bundle_import(0, 0); }'
+check_eq "planted: a bundle.o importing into the database fails the configuration rule" 1 "$rc"
+check "planted: the failure names the chain from config.o to bundleimport.o" \
+	grep -q 'links bundleimport.o: config -(bundle_public_parse)-> bundle -(bundle_import)-> bundleimport' <<<"$out"
+check "planted: and the SQLite calls it reaches" grep -q 'reaches sqlite3_.*: config -(bundle_public_parse)-> bundle' <<<"$out"
 
 plant pathmatch '#include <sys/stat.h>
 int pathmatch_planted(const char *p);
