@@ -79,4 +79,20 @@ void outbox_count_states(struct store *s, struct notifier_stats *ret);
 /* rows in flight when the daemon stopped are sent again */
 void outbox_requeue_sending(struct store *s);
 
+/* notified: a finding told on a route (the notifier's dedupe) */
+struct outbox_finding {
+	int64_t ws;
+	const void *path;
+	int plen;
+	const char *verdict, *route;
+	const void *sha; /* the content told, shalen bytes (0: none) */
+	int shalen;
+};
+/* when it was last told and with which content (ret_sha filled when
+ * *ret_shalen is SHA256_LEN); -ENOENT never, -EIO */
+int outbox_notified_get(struct store *s, const struct outbox_finding *f, uint8_t ret_sha[SHA256_LEN],
+			int *ret_shalen, int64_t *ret_last_at);
+/* told now (replaces what was remembered) */
+void outbox_notified_put(struct store *s, const struct outbox_finding *f, int64_t now_ms);
+
 #endif

@@ -504,3 +504,53 @@ outbox_requeue_sending(struct store *s)
 		sqlite3_finalize(q);
 	}
 }
+
+/* ---- notified: the notifier's memory of findings told (notify.c's dedupe) ---- */
+
+int
+outbox_notified_get(struct store *s, const struct outbox_finding *f, uint8_t ret_sha[SHA256_LEN],
+		    int *ret_shalen, int64_t *ret_last_at)
+{
+	sqlite3_stmt *q = store_prepare(s, "SELECT sha256, last_at FROM notified WHERE webspace_id=? AND "
+					   "path=? AND verdict=? AND route=?");
+	int r = -ENOENT, len;
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, f->ws);
+	sqlite3_bind_blob(q, 2, f->path, f->plen, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, f->verdict, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, f->route, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		len = sqlite3_column_bytes(q, 0);
+		*ret_shalen = len;
+		if (len == SHA256_LEN)
+			memcpy(ret_sha, sqlite3_column_blob(q, 0), SHA256_LEN);
+		*ret_last_at = sqlite3_column_int64(q, 1);
+		r = 0;
+	}
+	sqlite3_finalize(q);
+	return r;
+}
+
+void
+outbox_notified_put(struct store *s, const struct outbox_finding *f, int64_t now_ms)
+{
+	sqlite3_stmt *q = store_prepare(s, "INSERT INTO notified(webspace_id, path, verdict, route, sha256, "
+					   "last_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET "
+					   "sha256=?5, last_at=?6");
+
+	if (q == NULL)
+		return;
+	sqlite3_bind_int64(q, 1, f->ws);
+	sqlite3_bind_blob(q, 2, f->path, f->plen, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, f->verdict, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, f->route, -1, SQLITE_STATIC);
+	if (f->shalen)
+		sqlite3_bind_blob(q, 5, f->sha, f->shalen, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 5);
+	sqlite3_bind_int64(q, 6, now_ms);
+	sqlite3_step(q);
+	sqlite3_finalize(q);
+}
