@@ -197,4 +197,11 @@ struct event_loaded {
 int state_event_load(struct state *st, int64_t id, struct event_loaded *ret);
 void state_event_loaded_free(struct event_loaded *l);
 
+/* wsidctl mark on its own connection: kind "malicious" (known_bad; its
+ * trusted marks go), "trusted" (globally: its known_bad row goes; or for a
+ * customer), else the marks go (for a customer: that customer's trusted
+ * mark; else every mark of the content). by: who (ctl_who) */
+int state_mark_set(struct store *s, const char *kind, const uint8_t sha[SHA256_LEN], const char *customer,
+		   const char *note, const char *by, const char *example);
+
 #endif

@@ -1075,3 +1075,60 @@ state_event_loaded_free(struct event_loaded *l)
 		free(l->mem[i]);
 	memset(l, 0, sizeof(*l));
 }
+
+/* removes a hash from one list of marks (sql: a DELETE by sha256) */
+static void
+mark_delete(struct store *s, const char *sql, const uint8_t sha[SHA256_LEN])
+{
+	sqlite3_stmt *q = store_prepare(s, sql);
+
+	if (q) {
+		sqlite3_bind_blob(q, 1, sha, SHA256_LEN, SQLITE_STATIC);
+		sqlite3_step(q);
+		sqlite3_finalize(q);
+	}
+}
+
+int
+state_mark_set(struct store *s, const char *kind, const uint8_t sha[SHA256_LEN], const char *customer,
+	       const char *note, const char *by, const char *example)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if (strcmp(kind, "malicious") == 0) {
+		/* a trusted mark would hide it again */
+		mark_delete(s, "DELETE FROM trusted WHERE sha256=?", sha);
+		q = store_prepare(s, "INSERT INTO known_bad(sha256, note, added_by, added_at, source, example) "
+				     "VALUES(?1, ?2, ?3, ?4, 'wsidctl mark', ?5) ON CONFLICT(sha256) DO UPDATE "
+				     "SET note=coalesce(?2, note), added_by=?3, added_at=?4, "
+				     "example=coalesce(?5, example)");
+	} else if (strcmp(kind, "trusted") == 0) {
+		if (customer == NULL)
+			mark_delete(s, "DELETE FROM known_bad WHERE sha256=?", sha);
+		q = store_prepare(s, "INSERT INTO trusted(sha256, note, added_by, added_at, example, customer) "
+				     "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(sha256, customer) DO UPDATE "
+				     "SET note=coalesce(?2, note), added_by=?3, added_at=?4, "
+				     "example=coalesce(?5, example)");
+	} else {
+		/* for a customer: that customer's trusted mark; else every mark */
+		if (customer == NULL)
+			mark_delete(s, "DELETE FROM known_bad WHERE sha256=?", sha);
+		q = store_prepare(s, customer ? "DELETE FROM trusted WHERE sha256=?1 AND customer=?6"
+					      : "DELETE FROM trusted WHERE sha256=?1");
+	}
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_blob(q, 1, sha, SHA256_LEN, SQLITE_STATIC);
+	if (sqlite3_bind_parameter_count(q) >= 2) {
+		sqlite3_bind_text(q, 2, note, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, by, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 4, now_unix());
+		sqlite3_bind_text(q, 5, example, -1, SQLITE_STATIC);
+	}
+	if (sqlite3_bind_parameter_count(q) >= 6)
+		sqlite3_bind_text(q, 6, customer ? customer : "", -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
