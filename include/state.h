@@ -204,4 +204,8 @@ void state_event_loaded_free(struct event_loaded *l);
 int state_mark_set(struct store *s, const char *kind, const uint8_t sha[SHA256_LEN], const char *customer,
 		   const char *note, const char *by, const char *example);
 
+/* wsidctl ack on its own connection: the event and, for an aggregate, its
+ * members; *ret_was_acked: it was before. -ENOENT no such event, -EIO */
+int state_event_ack(struct store *s, int64_t id, int64_t now, bool *ret_was_acked);
+
 #endif

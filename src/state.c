@@ -1132,3 +1132,32 @@ state_mark_set(struct store *s, const char *kind, const uint8_t sha[SHA256_LEN],
 	sqlite3_finalize(q);
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
+
+int
+state_event_ack(struct store *s, int64_t id, int64_t now, bool *ret_was_acked)
+{
+	sqlite3_stmt *e = store_prepare(s, "SELECT acked_at FROM events WHERE id=?");
+	sqlite3_stmt *q;
+	bool exists = false;
+	int rc;
+
+	if (e == NULL)
+		return -EIO;
+	sqlite3_bind_int64(e, 1, id);
+	if (sqlite3_step(e) == SQLITE_ROW) {
+		exists = true;
+		*ret_was_acked = sqlite3_column_type(e, 0) != SQLITE_NULL;
+	}
+	sqlite3_finalize(e);
+	if (!exists)
+		return -ENOENT;
+	/* an aggregate is acknowledged with its members */
+	q = store_prepare(s, "UPDATE events SET acked_at=?2 WHERE (id=?1 OR parent_id=?1) AND acked_at IS NULL");
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, now);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
