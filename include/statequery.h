@@ -64,8 +64,9 @@ int stateq_sites(struct store *s, const char *customer, const char *product, sta
 int stateq_installations(struct store *s, stateq_inst_fn fn, void *ud);
 /* how many webspaces are active (0 when unreadable) */
 int64_t stateq_webspaces_active(struct store *s);
-/* webspaces (only the active ones, or all): id and path (bytes) */
-typedef int (*stateq_webspace_fn)(void *ud, int64_t id, const char *path, size_t len);
+/* webspaces (only the active ones, or all): id, path (bytes), customer */
+typedef int (*stateq_webspace_fn)(void *ud, int64_t id, const char *path, size_t len,
+				  const char *customer);
 int stateq_webspaces(struct store *s, bool active_only, stateq_webspace_fn fn, void *ud);
 
 /* the files of webspace ws at relpath rel or under it (rl 0: all), by path
@@ -103,5 +104,15 @@ int stateq_webspaces_of(struct store *s, const char *customer, stateq_webspace_f
 typedef int (*stateq_file_known_fn)(void *ud, const char *relpath, size_t rlen, const char *known,
 				    int64_t installation_id);
 int stateq_files_known(struct store *s, int64_t ws, stateq_file_known_fn fn, void *ud);
+
+/* the installations of webspace ws, the deepest root first: root (bytes),
+ * product, version */
+typedef int (*stateq_inst_at_fn)(void *ud, const char *root, size_t rootlen, const char *product,
+				 const char *version);
+int stateq_installations_of(struct store *s, int64_t ws, stateq_inst_at_fn fn, void *ud);
+/* the installation rooted at root in webspace ws (a core first): product and
+ * version (malloc'ed), or -ENOENT */
+int stateq_installation_at(struct store *s, int64_t ws, const char *root, size_t rootlen,
+			   char **ret_product, char **ret_version);
 
 #endif

@@ -138,7 +138,6 @@ outbox:events outbox:webspaces
 ctlbundle:products ctlbundle:versions ctlbundle:known_bad ctlbundle:trusted
 ctlfetch:products ctlfetch:versions
 ctlsites:products ctlsites:versions ctlsites:product_releases
-ctlrespond:webspaces ctlrespond:installations ctlrespond:quarantine
 ctlrespond:products ctlrespond:versions ctlrespond:paths ctlrespond:hashes ctlrespond:entries
 ctloutbox:outbox
 '

@@ -322,13 +322,14 @@ ws_file(void *ud, const char *rp, size_t rlen, const char *st, int64_t installat
 }
 
 static int
-ws_row(void *ud, int64_t ws, const char *path, size_t len)
+ws_row(void *ud, int64_t ws, const char *path, size_t len, const char *customer)
 {
 	struct ws_walk *w = ud;
 	char *wspath = xstrndup(path ? path : "", len);
 	int rootfd = open(wspath, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	int r;
 
+	(void)customer;
 	if (rootfd < 0) {
 		fprintf(stderr, "wsidctl: components: %s: %s (skipped)\n", esc_name(wspath), strerror(errno));
 		free(wspath);

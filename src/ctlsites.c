@@ -453,10 +453,11 @@ struct webspace_of_ctx {
 };
 
 static int
-webspace_of_row(void *ud, int64_t id, const char *w, size_t wl)
+webspace_of_row(void *ud, int64_t id, const char *w, size_t wl, const char *customer)
 {
 	struct webspace_of_ctx *c = ud;
 
+	(void)customer;
 	if (w && wl <= c->plen && wl > c->rl && memcmp(w, c->path, wl) == 0 &&
 	    (wl == c->plen || c->path[wl] == '/')) {
 		free(c->root);

@@ -158,15 +158,16 @@ stateq_webspaces_active(struct store *s)
 int
 stateq_webspaces(struct store *s, bool active_only, stateq_webspace_fn fn, void *ud)
 {
-	sqlite3_stmt *q = store_prepare(s, active_only ? "SELECT id, path FROM webspaces WHERE active=1"
-						     : "SELECT id, path FROM webspaces");
+	sqlite3_stmt *q = store_prepare(s, active_only ? "SELECT id, path, customer FROM webspaces WHERE "
+							 "active=1"
+						       : "SELECT id, path, customer FROM webspaces");
 	int step, r = 0;
 
 	if (q == NULL)
 		return -EIO;
 	while (r == 0 && (step = sqlite3_step(q)) == SQLITE_ROW)
 		r = fn(ud, sqlite3_column_int64(q, 0), sqlite3_column_blob(q, 1),
-		       (size_t)sqlite3_column_bytes(q, 1));
+		       (size_t)sqlite3_column_bytes(q, 1), (const char *)sqlite3_column_text(q, 2));
 	return done(q, step, r);
 }
 
@@ -253,7 +254,8 @@ stateq_installation_rows(struct store *s, stateq_inst_row_fn fn, void *ud)
 int
 stateq_webspaces_of(struct store *s, const char *customer, stateq_webspace_fn fn, void *ud)
 {
-	sqlite3_stmt *q = store_prepare(s, "SELECT id, path FROM webspaces WHERE active=1 AND (?1 IS NULL OR "
+	sqlite3_stmt *q = store_prepare(s, "SELECT id, path, customer FROM webspaces WHERE active=1 AND (?1 "
+					   "IS NULL OR "
 					   "customer=?1) ORDER BY id");
 	int step, r = 0;
 
@@ -263,7 +265,7 @@ stateq_webspaces_of(struct store *s, const char *customer, stateq_webspace_fn fn
 		sqlite3_bind_text(q, 1, customer, -1, SQLITE_STATIC);
 	while (r == 0 && (step = sqlite3_step(q)) == SQLITE_ROW)
 		r = fn(ud, sqlite3_column_int64(q, 0), sqlite3_column_blob(q, 1),
-		       (size_t)sqlite3_column_bytes(q, 1));
+		       (size_t)sqlite3_column_bytes(q, 1), (const char *)sqlite3_column_text(q, 2));
 	return done(q, step, r);
 }
 
@@ -281,4 +283,41 @@ stateq_files_known(struct store *s, int64_t ws, stateq_file_known_fn fn, void *u
 		r = fn(ud, sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0),
 		       (const char *)sqlite3_column_text(q, 1), sqlite3_column_int64(q, 2));
 	return done(q, step, r);
+}
+
+int
+stateq_installations_of(struct store *s, int64_t ws, stateq_inst_at_fn fn, void *ud)
+{
+	sqlite3_stmt *q = store_prepare(s, "SELECT root, product, version FROM installations WHERE "
+					   "webspace_id=? ORDER BY length(root) DESC");
+	int step, r = 0;
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, ws);
+	while (r == 0 && (step = sqlite3_step(q)) == SQLITE_ROW)
+		r = fn(ud, sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0),
+		       (const char *)sqlite3_column_text(q, 1), (const char *)sqlite3_column_text(q, 2));
+	return done(q, step, r);
+}
+
+int
+stateq_installation_at(struct store *s, int64_t ws, const char *root, size_t rootlen,
+		       char **ret_product, char **ret_version)
+{
+	sqlite3_stmt *q = store_prepare(s, "SELECT product, version FROM installations WHERE webspace_id=? "
+					   "AND root=? ORDER BY kind='core' DESC LIMIT 1");
+	int r = -ENOENT;
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, ws);
+	sqlite3_bind_blob(q, 2, root, (int)rootlen, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		*ret_product = xstrdup((const char *)sqlite3_column_text(q, 0));
+		*ret_version = xstrdup((const char *)sqlite3_column_text(q, 1));
+		r = 0;
+	}
+	sqlite3_finalize(q);
+	return r;
 }
