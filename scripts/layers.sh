@@ -139,7 +139,6 @@ ctlbundle:products ctlbundle:versions ctlbundle:known_bad ctlbundle:trusted
 ctlfetch:products ctlfetch:versions
 ctlsites:products ctlsites:versions ctlsites:product_releases
 ctlrespond:products ctlrespond:versions ctlrespond:paths ctlrespond:hashes ctlrespond:entries
-ctloutbox:outbox
 '
 if [ -d "$srcdir" ]; then
 	out=$(for f in "$srcdir"/*.c; do
