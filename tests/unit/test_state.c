@@ -2,7 +2,8 @@
 /* state over a real SQLite database in a temporary directory: webspaces,
  * file rows (put, get, move, delete), directory moves and walks that keep to
  * the directory ("a/" is not "ab/"), events with held ones released, and the
- * consensus over copies of a component file in other webspaces. */
+ * consensus over copies of a component file in other webspaces, marks and
+ * the files they (or new analysis rules) judge again. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,6 +229,93 @@ test_consensus(void)
 	store_close(s);
 }
 
+static int
+collect_path(void *ud, int64_t ws, const char *path, size_t len)
+{
+	struct walk *w = ud;
+
+	(void)ws;
+	if (w->n < 16)
+		snprintf(w->paths[w->n++], sizeof(w->paths[0]), "%.*s", (int)len, path);
+	return 0;
+}
+
+/* marks as wsidctl mark writes them, and the files a mark may judge
+ * otherwise: with its content, or every file a mark contradicts (a trusted
+ * mark for another customer does not count); files analysed under older
+ * rules */
+static void
+test_marks(void)
+{
+	char db[128], err[256];
+	struct store *s = NULL;
+	struct state *st = NULL;
+	struct walk w;
+	struct file_row f;
+	struct analyse_result ar;
+	int64_t a, b;
+	bool base;
+	uint8_t bad[SHA256_LEN], ok[SHA256_LEN];
+
+	snprintf(db, sizeof(db), "%s/marks.db", dir);
+	T_EQ_INT(store_open(db, STORE_CREATE, &s, err, sizeof(err)), 0);
+	if (s == NULL || state_open(s, &st) < 0) {
+		store_close(s);
+		return;
+	}
+	T_EQ_INT(state_webspace_upsert(st, "/srv/a", "alice", &a, &base), 0);
+	T_EQ_INT(state_webspace_upsert(st, "/srv/b", "bob", &b, &base), 0);
+	f = row(a, "x.php", 7);
+	T_EQ_INT(state_file_put(st, &f), 0);
+	f = row(b, "y.php", 7);
+	snprintf(f.verdict, sizeof(f.verdict), "malicious");
+	T_EQ_INT(state_file_put(st, &f), 0);
+	f = row(b, "z.php", 8);
+	snprintf(f.verdict, sizeof(f.verdict), "suspicious");
+	T_EQ_INT(state_file_put(st, &f), 0);
+	memset(bad, 7, sizeof(bad));
+	memset(ok, 8, sizeof(ok));
+	T_OK(!state_marks_any(st));
+	memset(&w, 0, sizeof(w));
+	T_EQ_INT(state_files_marked(st, NULL, collect_path, &w), 0);
+	T_EQ_INT(w.n, 0);
+	/* content 7 malicious: x.php is contradicted, y.php already says so */
+	T_EQ_INT(state_mark_set(s, "malicious", bad, NULL, "shell", "root", "x.php"), 0);
+	T_OK(state_marks_any(st));
+	memset(&w, 0, sizeof(w));
+	T_EQ_INT(state_files_marked(st, NULL, collect_path, &w), 0);
+	T_EQ_INT(w.n, 1);
+	T_EQ_STR(w.paths[0], "x.php");
+	memset(&w, 0, sizeof(w));
+	T_EQ_INT(state_files_marked(st, bad, collect_path, &w), 0);
+	T_EQ_INT(w.n, 2);
+	/* content 8 trusted for alice: bob's suspicious z.php is not hers */
+	T_EQ_INT(state_mark_set(s, "trusted", ok, "alice", NULL, "root", NULL), 0);
+	memset(&w, 0, sizeof(w));
+	T_EQ_INT(state_files_marked(st, NULL, collect_path, &w), 0);
+	T_EQ_INT(w.n, 1);
+	T_EQ_INT(state_mark_set(s, "trusted", ok, "bob", NULL, "root", NULL), 0);
+	memset(&w, 0, sizeof(w));
+	T_EQ_INT(state_files_marked(st, NULL, collect_path, &w), 0);
+	T_EQ_INT(w.n, 2);
+	/* unmarked: nothing contradicts anything */
+	T_EQ_INT(state_mark_set(s, "none", bad, NULL, NULL, "root", NULL), 0);
+	T_EQ_INT(state_mark_set(s, "none", ok, NULL, NULL, "root", NULL), 0);
+	T_OK(!state_marks_any(st));
+	/* analysed under rules "1": asked for rules "2", the file comes back */
+	memset(&ar, 0, sizeof(ar));
+	T_EQ_INT(state_analysis_put(st, ok, "1", &ar), 0);
+	memset(&w, 0, sizeof(w));
+	T_EQ_INT(state_files_analysed_before(st, "2", collect_path, &w), 0);
+	T_EQ_INT(w.n, 1);
+	T_EQ_STR(w.paths[0], "z.php");
+	memset(&w, 0, sizeof(w));
+	T_EQ_INT(state_files_analysed_before(st, "1", collect_path, &w), 0);
+	T_EQ_INT(w.n, 0);
+	state_free(st);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -235,6 +323,7 @@ main(void)
 		return 2;
 	T_RUN(test_state);
 	T_RUN(test_consensus);
+	T_RUN(test_marks);
 	t_rmtree(dir);
 	T_DONE();
 }
