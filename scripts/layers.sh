@@ -137,8 +137,7 @@ retention:events retention:files retention:outbox retention:outbox_events retent
 outbox:events outbox:webspaces
 ctlbundle:products ctlbundle:versions ctlbundle:known_bad ctlbundle:trusted
 ctlfetch:products ctlfetch:versions
-ctlsites:products ctlsites:versions ctlsites:product_releases
-ctlrespond:products ctlrespond:versions ctlrespond:paths ctlrespond:hashes ctlrespond:entries
+ctlsites:product_releases
 '
 if [ -d "$srcdir" ]; then
 	out=$(for f in "$srcdir"/*.c; do

@@ -13,13 +13,13 @@
 #include <unistd.h>
 
 #include "ctlverbs.h"
+#include "fpindex.h"
 #include "hash.h"
 #include "ingest.h"
 #include "json.h"
 #include "pristine.h"
 #include "quarantine.h"
 #include "respond.h"
-#include "slotset.h"
 #include "statequery.h"
 #include "store.h"
 #include "util.h"
@@ -136,29 +136,22 @@ want_add(struct want *w, const void *sha)
 	memcpy(w->sha[w->n++], sha, SHA256_LEN);
 }
 
+static int
+want_row(void *ud, const char *relpath, size_t rlen, const uint8_t sha256[SHA256_LEN])
+{
+	(void)relpath;
+	(void)rlen;
+	want_add(ud, sha256);
+	return 0;
+}
+
 /* the release contents of relpath (relative to the installation root) in
  * product/version */
 static int
 release_contents(struct store *s, const char *product, const char *version, const char *relpath,
 		 struct want *w)
 {
-	sqlite3_stmt *q = store_prepare(s,
-		"SELECT h.sha256, e.slots, v.slot FROM products pr JOIN versions v ON v.product_id=pr.id "
-		"AND v.version=?2 JOIN paths p ON p.product_id=pr.id AND p.relpath=?3 JOIN entries e "
-		"ON e.path_id=p.id JOIN hashes h ON h.id=e.hash_id WHERE pr.name=?1");
-
-	if (q == NULL)
-		return -EIO;
-	sqlite3_bind_text(q, 1, product, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, version, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(q, 3, relpath, (int)strlen(relpath), SQLITE_STATIC);
-	while (sqlite3_step(q) == SQLITE_ROW)
-		if (sqlite3_column_bytes(q, 0) == SHA256_LEN &&
-		    slotset_blob_has(sqlite3_column_blob(q, 1), (size_t)sqlite3_column_bytes(q, 1),
-				     (uint32_t)sqlite3_column_int64(q, 2)))
-			want_add(w, sqlite3_column_blob(q, 0));
-	sqlite3_finalize(q);
-	return 0;
+	return fpindex_release_files(s, product, version, relpath, want_row, w) == -EIO ? -EIO : 0;
 }
 
 struct release_file_ctx {
@@ -382,13 +375,49 @@ restore_path(struct ctx *c, const char *path)
 
 /* every release file of the installation at root that is missing or
  * differs */
+/* restore_installation's walk of the release: a path's contents are
+ * contiguous; each path is restored when the next begins */
+struct restore_walk {
+	struct ctx *c;
+	struct target *t;
+	struct want w;
+	char *cur;
+};
+
+static void
+restore_flush(struct restore_walk *rw)
+{
+	struct target *t = rw->t;
+
+	if (rw->cur && rw->w.n) {
+		t->rel = t->root[0] ? xasprintf("%s/%s", t->root, rw->cur) : xstrdup(rw->cur);
+		restore_one(rw->c, t, &rw->w);
+		free(t->rel);
+		t->rel = NULL;
+	}
+	rw->w.n = 0;
+	free(rw->cur);
+	rw->cur = NULL;
+}
+
+static int
+restore_row(void *ud, const char *rp, size_t rl, const uint8_t sha256[SHA256_LEN])
+{
+	struct restore_walk *rw = ud;
+
+	if (rw->cur && (strlen(rw->cur) != rl || memcmp(rw->cur, rp, rl) != 0))
+		restore_flush(rw);
+	if (rw->cur == NULL)
+		rw->cur = xstrndup(rp, rl);
+	want_add(&rw->w, sha256);
+	return 0;
+}
+
 static void
 restore_installation(struct ctx *c, const char *root)
 {
 	struct target t;
-	sqlite3_stmt *q = NULL;
-	struct want w = { 0 };
-	char *cur = NULL;
+	struct restore_walk rw = { .c = c, .t = &t };
 	int rc;
 
 	if (!path_plain(root) || locate_webspace(c->s, root, &t) < 0) {
@@ -406,48 +435,11 @@ restore_installation(struct ctx *c, const char *root)
 	}
 	t.root = t.rel;
 	t.rel = NULL;
-	q = store_prepare(c->s,
-		"SELECT p.relpath, h.sha256, e.slots, v.slot FROM products pr JOIN versions v ON "
-		"v.product_id=pr.id AND v.version=?2 JOIN paths p ON p.product_id=pr.id JOIN entries e "
-		"ON e.path_id=p.id JOIN hashes h ON h.id=e.hash_id WHERE pr.name=?1 ORDER BY p.relpath");
-	if (q == NULL)
-		goto out;
-	sqlite3_bind_text(q, 1, t.product, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, t.version, -1, SQLITE_STATIC);
-	for (;;) {
-		const char *rp = NULL;
-		size_t rl = 0;
-
-		rc = sqlite3_step(q);
-		if (rc == SQLITE_ROW) {
-			rp = sqlite3_column_blob(q, 0);
-			rl = (size_t)sqlite3_column_bytes(q, 0);
-		}
-		/* a path's contents are contiguous: restore the previous one */
-		if (cur && (rp == NULL || strlen(cur) != rl || memcmp(cur, rp, rl) != 0)) {
-			if (w.n) {
-				t.rel = t.root[0] ? xasprintf("%s/%s", t.root, cur) : xstrdup(cur);
-				restore_one(c, &t, &w);
-				free(t.rel);
-				t.rel = NULL;
-			}
-			w.n = 0;
-			free(cur);
-			cur = NULL;
-		}
-		if (rc != SQLITE_ROW)
-			break;
-		if (cur == NULL)
-			cur = xstrndup(rp, rl);
-		if (sqlite3_column_bytes(q, 1) == SHA256_LEN &&
-		    slotset_blob_has(sqlite3_column_blob(q, 2), (size_t)sqlite3_column_bytes(q, 2),
-				     (uint32_t)sqlite3_column_int64(q, 3)))
-			want_add(&w, sqlite3_column_blob(q, 1));
-	}
+	fpindex_release_files(c->s, t.product, t.version, NULL, restore_row, &rw);
+	restore_flush(&rw); /* the last path, or the one a failed step cut short */
 out:
-	sqlite3_finalize(q);
-	free(cur);
-	free(w.sha);
+	free(rw.cur);
+	free(rw.w.sha);
 	target_free(&t);
 }
 

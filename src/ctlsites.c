@@ -73,8 +73,7 @@ void
 release_cache_init(struct release_cache *c, struct store *s)
 {
 	memset(c, 0, sizeof(*c));
-	c->q = store_prepare(s, "SELECT v.version FROM versions v JOIN products p ON p.id=v.product_id "
-				"WHERE p.name=?");
+	c->s = s;
 	c->q_listed = store_prepare(s, "SELECT latest || char(10) || versions FROM product_releases "
 				       "WHERE product=?");
 }
@@ -93,6 +92,16 @@ releases_add(struct releases *r, const char *v, size_t len)
 	r->v[r->n++] = xstrndup(v, len);
 }
 
+static int
+release_add(void *ud, const char *version)
+{
+	struct releases *r = ud;
+
+	r->v = xreallocarray(r->v, (size_t)r->n + 1, sizeof(char *));
+	r->v[r->n++] = xstrdup(version);
+	return 0;
+}
+
 const struct releases *
 releases_of(struct release_cache *c, const char *product)
 {
@@ -106,14 +115,7 @@ releases_of(struct release_cache *c, const char *product)
 	r = &c->p[c->n++];
 	memset(r, 0, sizeof(*r));
 	r->product = xstrdup(product);
-	if (c->q) {
-		sqlite3_bind_text(c->q, 1, product, -1, SQLITE_STATIC);
-		while (sqlite3_step(c->q) == SQLITE_ROW) {
-			r->v = xreallocarray(r->v, (size_t)r->n + 1, sizeof(char *));
-			r->v[r->n++] = xstrdup((const char *)sqlite3_column_text(c->q, 0));
-		}
-		sqlite3_reset(c->q);
-	}
+	fpindex_versions_of(c->s, product, release_add, r);
 	if (c->q_listed) {
 		sqlite3_bind_text(c->q_listed, 1, product, -1, SQLITE_STATIC);
 		if (sqlite3_step(c->q_listed) == SQLITE_ROW && sqlite3_column_text(c->q_listed, 0)) {
@@ -141,7 +143,6 @@ release_cache_free(struct release_cache *c)
 		free(c->p[i].product);
 	}
 	free(c->p);
-	sqlite3_finalize(c->q);
 	sqlite3_finalize(c->q_listed);
 }
 
