@@ -128,7 +128,7 @@ versions fpindex fpbuild
 paths fpindex fpbuild
 hashes fpindex fpbuild
 entries fpindex fpbuild
-bundle_imports ctlbundle
+bundle_imports ctlbundle bundleimport
 fetch_negative ctlfetch
 product_releases ctlfetch
 '
@@ -136,6 +136,7 @@ sql_allow='
 retention:events retention:files retention:outbox retention:outbox_events retention:notified
 outbox:events outbox:webspaces
 ctlbundle:products ctlbundle:versions ctlbundle:known_bad ctlbundle:trusted
+bundleimport:products bundleimport:versions bundleimport:known_bad bundleimport:trusted
 ctlfetch:products ctlfetch:versions
 ctlsites:product_releases
 '
