@@ -145,7 +145,7 @@ struct releases {
 struct release_cache {
 	struct releases *p;
 	size_t n;
-	struct sqlite3_stmt *q;
+	struct store *s;
 	struct sqlite3_stmt *q_listed;
 };
 void release_cache_init(struct release_cache *c, struct store *s);

@@ -99,11 +99,11 @@ struct engine_opts {
 	bool quarantine_malicious;
 	/* the HTTP request behind a PHP-FPM worker's write (reqattr.h), may be NULL */
 	struct reqattr *ra;
-	/* called for every stored event (live streaming), may be NULL; ev is
-	 * the row as written in the open transaction (valid during the call),
-	 * or NULL when the engine holds none (an aggregate, a held event
-	 * released): read it by its id then */
-	void (*on_event)(void *ud, int64_t event_id, const struct event_row *ev);
+	/* called for every stored event (notifications, live streaming), may
+	 * be NULL; ev (state.h) is the row as written in the open transaction,
+	 * or read back once where the engine holds none (an aggregate, a held
+	 * event released); valid during the call */
+	void (*on_event)(void *ud, const struct event_stored *ev);
 	void *on_event_ud;
 };
 

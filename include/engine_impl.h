@@ -99,8 +99,8 @@ int ws_root_open(struct engine *e, struct webspace *w);
  * under the daemon), and counts one more change in it */
 void batch_begin(struct engine *e);
 /* announces a stored event (engine_opts.on_event) and counts it; ev is the
- * row as written, NULL where the engine holds none (an aggregate, a held
- * event released: rows changed since they were written) */
+ * row as written; emit reads it back where the engine holds none (an
+ * aggregate, a held event released: rows changed since they were written) */
 void emit_row(struct engine *e, int64_t id, enum verdict_kind v, const struct event_row *ev);
 void emit(struct engine *e, int64_t id, enum verdict_kind v);
 /* judges one change of w/relpath and stores it (file row, event unless

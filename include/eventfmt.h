@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "json.h"
+#include "state.h"
 #include "store.h"
 
 /* the SELECT list and FROM clause the formatters expect (append WHERE/ORDER) */
@@ -29,6 +30,11 @@ void eventfmt_json(struct json *j, sqlite3_stmt *row);
 void eventfmt_text(FILE *out, sqlite3_stmt *row, bool color);
 /* one event by id as a JSON line (malloc'ed) or NULL */
 char *eventfmt_json_by_id(struct store *s, int64_t id);
+/* the same object from the row as stored (state.h), without reading it
+ * back: the daemon's follower stream; eventfmt_json_line: as one line
+ * (malloc'ed) */
+void eventfmt_json_event(struct json *j, const struct event_stored *es);
+char *eventfmt_json_line(const struct event_stored *es);
 /* what the daemon's automatic quarantine did with the event's file (its
  * detail's "quarantine"), as one indented text line ending in "\n" for a
  * message; nothing when it did not try */

@@ -135,6 +135,16 @@ int64_t fpindex_generation(struct store *s);
 typedef int (*fpindex_entry_fn)(void *ud, int64_t path_id, const char *relpath, size_t rlen,
 				const uint8_t sha256[SHA256_LEN], const uint8_t *slots, size_t slen);
 int fpindex_product_entries(struct store *s, int64_t product_id, fpindex_entry_fn fn, void *ud);
+/* The files of a product's release: each path (relpath non-NULL: that one
+ * only, else all of them by path) with each hash whose slot set holds that
+ * version. A callback returning non-zero stops the walk with that value. */
+typedef int (*fpindex_release_fn)(void *ud, const char *relpath, size_t rlen,
+				  const uint8_t sha256[SHA256_LEN]);
+int fpindex_release_files(struct store *s, const char *product, const char *version, const char *relpath,
+			  fpindex_release_fn fn, void *ud);
+/* The versions of a product by name, as the index stores them. */
+typedef int (*fpindex_version_fn)(void *ud, const char *version);
+int fpindex_versions_of(struct store *s, const char *product, fpindex_version_fn fn, void *ud);
 
 /* ---- the build side again (fpbuild.c) ---- */
 

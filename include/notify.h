@@ -4,7 +4,7 @@
  * digests, retries with back-off, dead letters, and the hand-over of finished
  * messages to the unprivileged delivery process (deliver.h).
  *
- * DESIGN (never lost, never sent twice): notifier_event() runs on the
+ * DESIGN (never lost, never sent twice): notifier_event_row() runs on the
  * daemon's connection inside the transaction that stores the event, so the
  * outbox row commits with it or not at all. Every row has a stable uid,
  * sent as Idempotency-Key / Message-ID: after a crash mid-delivery the row is
@@ -43,12 +43,10 @@ void notifier_free(struct notifier *n);
  * (its confinement names the CA files of the routes) */
 void notifier_set_config(struct notifier *n, const struct config *cfg);
 
-/* routes one stored event (call inside the transaction that stored it);
- * true when something was queued. notifier_event reads the row by its id;
- * notifier_event_row takes the row as the engine wrote it (engine.h
- * on_event; NULL: read by id) */
-bool notifier_event(struct notifier *n, int64_t event_id);
-bool notifier_event_row(struct notifier *n, int64_t event_id, const struct event_row *ev);
+/* routes one stored event (call inside the transaction that stored it),
+ * the row as the engine handed it (engine.h on_event, state.h
+ * event_stored): nothing is read back; true when something was queued */
+bool notifier_event_row(struct notifier *n, const struct event_stored *ev);
 /* enqueues a test message through every route of customer; returns the
  * number of messages or -ENOENT; *ret_first and *ret_last are the outbox ids
  * of the first and the last of them (consecutive) */

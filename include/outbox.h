@@ -79,4 +79,47 @@ void outbox_count_states(struct store *s, struct notifier_stats *ret);
 /* rows in flight when the daemon stopped are sent again */
 void outbox_requeue_sending(struct store *s);
 
+/* notified: a finding told on a route (the notifier's dedupe) */
+struct outbox_finding {
+	int64_t ws;
+	const void *path;
+	int plen;
+	const char *verdict, *route;
+	const void *sha; /* the content told, shalen bytes (0: none) */
+	int shalen;
+};
+/* when it was last told and with which content (ret_sha filled when
+ * *ret_shalen is SHA256_LEN); -ENOENT never, -EIO */
+int outbox_notified_get(struct store *s, const struct outbox_finding *f, uint8_t ret_sha[SHA256_LEN],
+			int *ret_shalen, int64_t *ret_last_at);
+/* told now (replaces what was remembered) */
+void outbox_notified_put(struct store *s, const struct outbox_finding *f, int64_t now_ms);
+
+/* a row as wsidctl outbox lists it; pointers borrowed for the call (times
+ * in ms) */
+struct outbox_listed {
+	int64_t id;
+	const char *uid, *state, *kind, *customer, *route, *transport, *destination;
+	int64_t attempts, created_at, next_at;
+	bool sent; /* sent_at is set */
+	int64_t sent_at;
+	bool has_status; /* last_status is set */
+	int64_t last_status;
+	const char *last_error;
+	int64_t nevents;
+};
+/* a callback returning non-zero stops a walk with that value; -EIO */
+typedef int (*outbox_listed_fn)(void *ud, const struct outbox_listed *r);
+/* the rows not sent (all: every row), by id */
+int outbox_rows(struct store *s, bool all, outbox_listed_fn fn, void *ud);
+/* the test messages of customer among ids first..last: the rows, and how
+ * many there are, sent, and failed or retrying */
+int outbox_test_rows(struct store *s, int64_t first, int64_t last, const char *customer, outbox_listed_fn fn,
+		     void *ud);
+int outbox_test_count(struct store *s, int64_t first, int64_t last, const char *customer, int64_t *ret_n,
+		      int64_t *ret_sent, int64_t *ret_bad);
+/* retrying, failed and dead rows (all, or the one id) pending again from
+ * now: how many, or -EIO */
+int outbox_requeue_failed(struct store *s, bool all, int64_t id, int64_t now_ms);
+
 #endif

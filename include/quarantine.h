@@ -48,8 +48,6 @@ struct quarantine_moved {
 char *quarantine_dir_path(const char *db);
 /* that directory, made 0700 when missing and opened: fd or -errno */
 int quarantine_dir_open(const char *db);
-/* the table, created on first use */
-int quarantine_schema(struct store *s);
 
 /* Keeps data (a file's content with metadata st) in quarantine: its row,
  * committed, and a root-only file named by its id. Begins and commits its
@@ -96,5 +94,35 @@ void quarantine_auto_free(struct quarantine_auto *a);
 /* the outcome of the daemon's move, as the key "quarantine" of an event's
  * detail: {"id", "path", "by"} when moved, {"path", "error"} when not */
 void quarantine_json(struct json *j, int64_t id, const char *path, const char *error);
+
+/* the items, by id (wsidctl quarantine list); pointers borrowed for the
+ * call; a callback returning non-zero stops the walk with that value; -EIO */
+struct quarantine_row {
+	int64_t id, time;
+	const char *customer;
+	const char *path; /* absolute, plen bytes */
+	size_t plen;
+	const uint8_t *sha256; /* NULL: none */
+	int64_t size, mode, uid;
+	const char *reason, *by;
+	bool released;
+	int64_t released_at;
+	const char *released_by;
+};
+typedef int (*quarantine_row_fn)(void *ud, const struct quarantine_row *r);
+int quarantine_items(struct store *s, quarantine_row_fn fn, void *ud);
+/* an item still held (wsidctl quarantine release): 0 and *ret filled (path
+ * malloc'ed), -ENOENT (none, or released), -EIO */
+struct quarantine_held {
+	char *path;
+	uint8_t sha256[SHA256_LEN];
+	mode_t mode; /* permission bits */
+	uid_t uid;
+	gid_t gid;
+	int64_t mtime_ns;
+};
+int quarantine_held(struct store *s, int64_t id, struct quarantine_held *ret);
+/* released now by who */
+void quarantine_set_released(struct store *s, int64_t id, const char *who);
 
 #endif

@@ -160,4 +160,52 @@ void state_held_free(struct held_event *v, size_t n);
 int state_event_release(struct state *st, int64_t id, int64_t parent_id, int verdict, int severity,
 			const char *reason);
 
+/* ---- the state's SQL its other users ran themselves (doc/architecture.md,
+ * "Where each table's SQL lives") ---- */
+
+/* a stored file by (webspace, path); relpath borrowed for the call.
+ * Returning non-zero stops the walk and is returned. */
+typedef int (*state_path_fn)(void *ud, int64_t ws, const char *relpath, size_t rlen);
+/* whether any content is marked (known_bad or trusted rows exist) */
+bool state_marks_any(struct state *st);
+/* the files a mark may judge otherwise: with this content (sha256), or with
+ * sha256 NULL every file whose stored verdict a mark contradicts. One scan
+ * of files (no index on sha256: marks are rare) */
+int state_files_marked(struct state *st, const uint8_t *sha256, state_path_fn fn, void *ud);
+/* the files whose content was analysed under rules other than these */
+int state_files_analysed_before(struct state *st, const char *rules_version, state_path_fn fn,
+				void *ud);
+
+/* An event as stored, handed to whoever is told of it (engine.h on_event):
+ * the row as the engine wrote it, or as state_event_load read it back. */
+struct event_stored {
+	int64_t id;
+	const struct event_row *row;
+	const char *webspace; /* the webspace's path (borrowed) */
+	size_t wslen;
+	bool acked;     /* acknowledged (a held event may be before it is told) */
+	bool aggregate; /* nfiles is set, 0 included */
+};
+/* an event read back by id, its strings owned (state_event_loaded_free) */
+struct event_loaded {
+	struct event_stored ev;
+	struct event_row row;
+	uint8_t old_sha[SHA256_LEN], new_sha[SHA256_LEN];
+	char *mem[16];
+};
+/* 0 and *ret filled, -ENOENT, or -EIO */
+int state_event_load(struct state *st, int64_t id, struct event_loaded *ret);
+void state_event_loaded_free(struct event_loaded *l);
+
+/* wsidctl mark on its own connection: kind "malicious" (known_bad; its
+ * trusted marks go), "trusted" (globally: its known_bad row goes; or for a
+ * customer), else the marks go (for a customer: that customer's trusted
+ * mark; else every mark of the content). by: who (ctl_who) */
+int state_mark_set(struct store *s, const char *kind, const uint8_t sha[SHA256_LEN], const char *customer,
+		   const char *note, const char *by, const char *example);
+
+/* wsidctl ack on its own connection: the event and, for an aggregate, its
+ * members; *ret_was_acked: it was before. -ENOENT no such event, -EIO */
+int state_event_ack(struct store *s, int64_t id, int64_t now, bool *ret_was_acked);
+
 #endif

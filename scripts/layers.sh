@@ -109,4 +109,70 @@ else
 	echo "FAIL wsidctl.o missing in $objdir"
 	fail=1
 fi
+# One home per table (doc/architecture.md, "Where each table's SQL lives"):
+# FROM/INTO/UPDATE/JOIN <table> in src/*.c (adjacent string literals joined)
+# only in the files named for the table; store.c (schema, migrations) holds
+# every table. sql_allow lists what is left outside a home (file:table), each
+# with its reason in doc/architecture.md. WSID_LAYERS_SRC: another src/.
+srcdir=${WSID_LAYERS_SRC:-$(cd "$(dirname "$0")/.." && pwd)/src}
+sql_homes='
+webspaces state statequery
+installations state statequery
+files state statequery
+events state statequery
+known_bad state statequery
+trusted state statequery
+analysis state statequery
+outbox outbox
+outbox_events outbox
+notified outbox
+quarantine quarantine
+meta store fpindex fpbuild
+products fpindex fpbuild
+versions fpindex fpbuild
+paths fpindex fpbuild
+hashes fpindex fpbuild
+entries fpindex fpbuild
+bundle_imports ctlbundle bundleimport
+fetch_negative ctlfetch
+product_releases ctlfetch
+'
+sql_allow='
+retention:events retention:files retention:outbox retention:outbox_events retention:notified
+outbox:events outbox:webspaces
+ctlbundle:products ctlbundle:versions ctlbundle:known_bad ctlbundle:trusted
+bundleimport:products bundleimport:versions bundleimport:known_bad bundleimport:trusted
+ctlfetch:products ctlfetch:versions
+ctlsites:product_releases
+'
+if [ -d "$srcdir" ]; then
+	out=$(for f in "$srcdir"/*.c; do
+		perl -0777 -ne 's/"[ \t]*\\?[ \t]*\n[ \t]*"//g;
+			while (/\b(?:FROM|INTO|UPDATE|JOIN)\s+(\w+)/g) { print "$ARGV $1\n" }' "$f"
+	done | awk -v homes="$sql_homes" -v allow="$sql_allow" '
+	BEGIN {
+		n = split(homes, l, "\n")
+		for (i = 1; i <= n; i++) {
+			m = split(l[i], w, " ")
+			for (k = 2; k <= m; k++) home[w[1], w[k]] = 1
+			if (m) table[w[1]] = 1
+		}
+		n = split(allow, a, /[ \n]+/)
+		for (i = 1; i <= n; i++) if (a[i] != "") ok[a[i]] = 1
+	}
+	{ f = $1; sub(/.*\//, "", f); sub(/\.c$/, "", f); t = $2
+	  if (!(t in table) || f == "store" || ((t, f) in home) || ((f ":" t) in ok)) next
+	  printf "  %s.c: SQL on %s outside its home\n", f, t; bad = 1 }
+	END { exit bad }' | sort -u)
+	if [ -n "$out" ]; then
+		echo "FAIL every table's SQL lives in its home"
+		printf '%s\n' "$out"
+		fail=1
+	else
+		echo "ok   every table's SQL lives in its home"
+	fi
+else
+	echo "FAIL no sources at $srcdir"
+	fail=1
+fi
 exit $fail

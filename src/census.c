@@ -12,6 +12,7 @@
 
 #include "ctlverbs.h"
 #include "log.h"
+#include "statequery.h"
 #include "store.h"
 #include "util.h"
 
@@ -86,58 +87,56 @@ census_free(struct census *c)
 	memset(c, 0, sizeof(*c));
 }
 
+struct census_walk {
+	struct census *c;
+	struct release_cache rc;
+};
+
+static int
+count_installation(void *ud, const char *prod, const char *kind, const char *ver)
+{
+	struct census_walk *cw = ud;
+	const struct releases *rel;
+	struct release_state st;
+	char major[64];
+
+	if (prod == NULL || kind == NULL || ver == NULL)
+		return 0;
+	rel = releases_of(&cw->rc, prod);
+	release_state_of((const char *const *)rel->v, rel->n, ver, &st);
+	census_major(ver, major, sizeof(major));
+	row_get(cw->c, prod, kind, major)->n[state_of(st.state)]++;
+	return 0;
+}
+
+static int
+count_findings(void *ud, const char *verdict, const char *severity, int64_t n)
+{
+	struct census_walk *cw = ud;
+	int v = verdict_parse(verdict);
+	int sev = severity_parse(severity);
+
+	if (v >= 0 && v < VERDICT_MAX && sev >= 0 && sev < SEV_MAX)
+		cw->c->findings[v][sev] += n;
+	return 0;
+}
+
 int
 census_count(struct store *s, struct census *c, char *err, size_t errsz)
 {
-	struct release_cache rc;
-	sqlite3_stmt *q;
-	int r = 0, step;
+	struct census_walk cw = { .c = c };
+	int r;
 
 	memset(c, 0, sizeof(*c));
-	release_cache_init(&rc, s);
-	q = store_prepare(s, "SELECT i.product, coalesce(i.kind, 'unknown'), i.version FROM installations i "
-			     "JOIN webspaces w ON w.id=i.webspace_id WHERE w.active=1");
-	while (q && (step = sqlite3_step(q)) == SQLITE_ROW) {
-		const char *prod = (const char *)sqlite3_column_text(q, 0);
-		const char *kind = (const char *)sqlite3_column_text(q, 1);
-		const char *ver = (const char *)sqlite3_column_text(q, 2);
-		const struct releases *rel;
-		struct release_state st;
-		char major[64];
-
-		if (prod == NULL || kind == NULL || ver == NULL)
-			continue;
-		rel = releases_of(&rc, prod);
-		release_state_of((const char *const *)rel->v, rel->n, ver, &st);
-		census_major(ver, major, sizeof(major));
-		row_get(c, prod, kind, major)->n[state_of(st.state)]++;
-	}
-	if (q == NULL || step != SQLITE_DONE) {
-		snprintf(err, errsz, "installations: %s", sqlite3_errmsg(store_db(s)));
-		r = -EIO;
-	}
-	sqlite3_finalize(q);
-	release_cache_free(&rc);
+	release_cache_init(&cw.rc, s);
+	r = stateq_installations_active(s, count_installation, &cw);
 	if (r < 0)
-		goto out;
+		snprintf(err, errsz, "installations: %s", sqlite3_errmsg(store_db(s)));
+	release_cache_free(&cw.rc);
 	/* what stands alone and waits for someone: as wsidctl events --unacked
 	 * lists it (members of an update, held events and acknowledged ones not) */
-	q = store_prepare(s, "SELECT verdict, severity, count(*) FROM events WHERE acked_at IS NULL AND "
-			     "held=0 AND parent_id IS NULL AND verdict NOT IN ('ok','ignored') "
-			     "GROUP BY verdict, severity");
-	while (q && (step = sqlite3_step(q)) == SQLITE_ROW) {
-		int v = verdict_parse((const char *)sqlite3_column_text(q, 0));
-		int sev = severity_parse((const char *)sqlite3_column_text(q, 1));
-
-		if (v >= 0 && v < VERDICT_MAX && sev >= 0 && sev < SEV_MAX)
-			c->findings[v][sev] += sqlite3_column_int64(q, 2);
-	}
-	if (q == NULL || step != SQLITE_DONE) {
+	if (r == 0 && (r = stateq_findings_open(s, count_findings, &cw)) < 0)
 		snprintf(err, errsz, "events: %s", sqlite3_errmsg(store_db(s)));
-		r = -EIO;
-	}
-	sqlite3_finalize(q);
-out:
 	if (r < 0) {
 		census_free(c);
 		return r;

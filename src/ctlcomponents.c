@@ -22,6 +22,7 @@
 #include "hash.h"
 #include "json.h"
 #include "jsonparse.h"
+#include "statequery.h"
 #include "store.h"
 #include "util.h"
 
@@ -254,31 +255,93 @@ inst_by_id(const struct inst *const *by_id, size_t n, int64_t id)
 	return r ? *r : NULL;
 }
 
+struct inst_load {
+	struct collect *cl;
+	size_t alloc;
+};
+
+static int
+inst_row(void *ud, const struct stateq_inst *r)
+{
+	struct inst_load *l = ud;
+	struct collect *cl = l->cl;
+	struct inst *in;
+
+	if (cl->nin == l->alloc) {
+		l->alloc = l->alloc ? l->alloc * 2 : 64;
+		cl->in = xreallocarray(cl->in, l->alloc, sizeof(*cl->in));
+	}
+	in = &cl->in[cl->nin++];
+	in->id = r->id;
+	in->ws = r->webspace_id;
+	in->rlen = r->rootlen;
+	in->root = xstrndup(r->root ? r->root : "", in->rlen);
+	snprintf(in->product, sizeof(in->product), "%s", r->product);
+	snprintf(in->version, sizeof(in->version), "%s", r->version);
+	return 0;
+}
+
 static void
 load_installations(struct store *s, struct collect *cl)
 {
-	sqlite3_stmt *q = store_prepare(s, "SELECT id, webspace_id, root, product, version FROM installations "
-					   "ORDER BY webspace_id, root");
-	size_t alloc = 0;
+	struct inst_load l = { cl, 0 };
 
-	if (q == NULL)
-		return;
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		struct inst *in;
+	stateq_installation_rows(s, inst_row, &l);
+}
 
-		if (cl->nin == alloc) {
-			alloc = alloc ? alloc * 2 : 64;
-			cl->in = xreallocarray(cl->in, alloc, sizeof(*cl->in));
-		}
-		in = &cl->in[cl->nin++];
-		in->id = sqlite3_column_int64(q, 0);
-		in->ws = sqlite3_column_int64(q, 1);
-		in->rlen = (size_t)sqlite3_column_bytes(q, 2);
-		in->root = xstrndup(sqlite3_column_blob(q, 2) ? sqlite3_column_blob(q, 2) : "", in->rlen);
-		snprintf(in->product, sizeof(in->product), "%s", (const char *)sqlite3_column_text(q, 3));
-		snprintf(in->version, sizeof(in->version), "%s", (const char *)sqlite3_column_text(q, 4));
+/* one webspace's walk of its files (components_collect) */
+struct ws_walk {
+	struct collect *cl;
+	struct store *s;
+	const char *const *dirs;
+	size_t ndirs;
+	int64_t ws;
+	int rootfd;
+	const char *wspath;
+};
+
+static int
+ws_file(void *ud, const char *rp, size_t rlen, const char *st, int64_t installation_id)
+{
+	struct ws_walk *w = ud;
+	size_t root_len = 0;
+	enum claim_file cf;
+	char *p;
+
+	/* known: the claim file is content of the enclosing release */
+	if (rp == NULL || memchr(rp, '\0', rlen) != NULL)
+		return 0;
+	cf = claims_locate(rp, rlen, w->dirs, w->ndirs, &root_len);
+	if (cf == CLAIM_FILE_NONE)
+		return 0;
+	p = xstrndup(rp, rlen);
+	claim_file(w->cl, w->ws, w->rootfd, w->wspath, p, rlen, cf, root_len,
+		   st && (strcmp(st, "release") == 0 || strcmp(st, "other-version") == 0) ? installation_id : 0);
+	free(p);
+	return 0;
+}
+
+static int
+ws_row(void *ud, int64_t ws, const char *path, size_t len, const char *customer)
+{
+	struct ws_walk *w = ud;
+	char *wspath = xstrndup(path ? path : "", len);
+	int rootfd = open(wspath, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	int r;
+
+	(void)customer;
+	if (rootfd < 0) {
+		fprintf(stderr, "wsidctl: components: %s: %s (skipped)\n", esc_name(wspath), strerror(errno));
+		free(wspath);
+		return 0;
 	}
-	sqlite3_finalize(q);
+	w->ws = ws;
+	w->rootfd = rootfd;
+	w->wspath = wspath;
+	r = stateq_files_known(w->s, ws, ws_file, w);
+	close(rootfd);
+	free(wspath);
+	return r;
 }
 
 static void
@@ -332,7 +395,7 @@ components_collect(const struct ctl_env *env, const char *customer, struct compo
 	size_t ndirs = ARRAY_SIZE(default_dirs), i;
 	struct collect cl = { 0 };
 	struct store *s = NULL;
-	sqlite3_stmt *qw = NULL, *qf = NULL;
+	struct ws_walk walk;
 	int64_t *last_ws = NULL;
 	struct inst **by_id = NULL;
 	int r = 0;
@@ -344,51 +407,12 @@ components_collect(const struct ctl_env *env, const char *customer, struct compo
 	}
 	if ((r = store_open(env->db, STORE_RDONLY, &s, err, errsz)) < 0)
 		return r;
-	qw = store_prepare(s, "SELECT id, path FROM webspaces WHERE active=1 AND (?1 IS NULL OR customer=?1) "
-			      "ORDER BY id");
-	qf = store_prepare(s, "SELECT relpath, known, installation_id FROM files WHERE webspace_id=?");
-	if (qw == NULL || qf == NULL) {
+	load_installations(s, &cl);
+	walk = (struct ws_walk){ .cl = &cl, .s = s, .dirs = dirs, .ndirs = ndirs };
+	if (stateq_webspaces_of(s, customer, ws_row, &walk) < 0) {
 		snprintf(err, errsz, "%s: not a wsid database with webspaces", env->db);
 		r = -EINVAL;
 		goto out;
-	}
-	load_installations(s, &cl);
-	if (customer)
-		sqlite3_bind_text(qw, 1, customer, -1, SQLITE_STATIC);
-	while (sqlite3_step(qw) == SQLITE_ROW) {
-		int64_t ws = sqlite3_column_int64(qw, 0);
-		char *wspath = xstrndup(sqlite3_column_blob(qw, 1) ? sqlite3_column_blob(qw, 1) : "",
-					(size_t)sqlite3_column_bytes(qw, 1));
-		int rootfd = open(wspath, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-
-		if (rootfd < 0) {
-			fprintf(stderr, "wsidctl: components: %s: %s (skipped)\n", esc_name(wspath),
-				strerror(errno));
-			free(wspath);
-			continue;
-		}
-		sqlite3_bind_int64(qf, 1, ws);
-		while (sqlite3_step(qf) == SQLITE_ROW) {
-			/* known: the claim file is content of the enclosing release */
-			const char *rp = sqlite3_column_blob(qf, 0), *st = (const char *)sqlite3_column_text(qf, 1);
-			size_t rlen = (size_t)sqlite3_column_bytes(qf, 0), root_len = 0;
-			enum claim_file cf;
-			char *p;
-
-			if (rp == NULL || memchr(rp, '\0', rlen) != NULL)
-				continue;
-			cf = claims_locate(rp, rlen, dirs, ndirs, &root_len);
-			if (cf == CLAIM_FILE_NONE)
-				continue;
-			p = xstrndup(rp, rlen);
-			claim_file(&cl, ws, rootfd, wspath, p, rlen, cf, root_len,
-				   st && (strcmp(st, "release") == 0 || strcmp(st, "other-version") == 0)
-					   ? sqlite3_column_int64(qf, 2) : 0);
-			free(p);
-		}
-		sqlite3_reset(qf);
-		close(rootfd);
-		free(wspath);
 	}
 	last_ws = xcalloc(cl.n + 1, sizeof(*last_ws));
 	by_id = xcalloc(cl.nin + 1, sizeof(*by_id));
@@ -409,8 +433,6 @@ components_collect(const struct ctl_env *env, const char *customer, struct compo
 	if (ret->n > 1)
 		qsort(ret->c, ret->n, sizeof(*ret->c), cmp_comp);
 out:
-	sqlite3_finalize(qw);
-	sqlite3_finalize(qf);
 	store_close(s);
 	for (i = 0; i < cl.nin; i++)
 		free(cl.in[i].root);

@@ -17,6 +17,8 @@
 #include "fpset.h"
 #include "hash.h"
 #include "json.h"
+#include "state.h"
+#include "statequery.h"
 #include "store.h"
 #include "util.h"
 
@@ -114,118 +116,93 @@ tell_daemon(const struct ctl_env *env, const uint8_t sha[SHA256_LEN], bool quiet
 	free(reply);
 }
 
-/* removes a hash from one list (sql: "DELETE FROM list WHERE sha256=?") */
-static void
-delete_hash(struct store *s, const char *sql, const uint8_t sha[SHA256_LEN])
-{
-	sqlite3_stmt *q = store_prepare(s, sql);
-
-	if (q) {
-		sqlite3_bind_blob(q, 1, sha, SHA256_LEN, SQLITE_STATIC);
-		sqlite3_step(q);
-		sqlite3_finalize(q);
-	}
-}
-
 static int
 exec_mark(struct store *s, const char *kind, const uint8_t sha[SHA256_LEN], const char *customer,
 	  const char *note, const char *example)
 {
 	char by[128];
-	sqlite3_stmt *q;
-	int rc;
 
 	ctl_who(by, sizeof(by));
-	if (strcmp(kind, "malicious") == 0) {
-		/* a trusted mark would hide it again */
-		delete_hash(s, "DELETE FROM trusted WHERE sha256=?", sha);
-		q = store_prepare(s, "INSERT INTO known_bad(sha256, note, added_by, added_at, source, example) "
-				     "VALUES(?1, ?2, ?3, ?4, 'wsidctl mark', ?5) ON CONFLICT(sha256) DO UPDATE "
-				     "SET note=coalesce(?2, note), added_by=?3, added_at=?4, "
-				     "example=coalesce(?5, example)");
-	} else if (strcmp(kind, "trusted") == 0) {
-		if (customer == NULL)
-			delete_hash(s, "DELETE FROM known_bad WHERE sha256=?", sha);
-		q = store_prepare(s, "INSERT INTO trusted(sha256, note, added_by, added_at, example, customer) "
-				     "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(sha256, customer) DO UPDATE "
-				     "SET note=coalesce(?2, note), added_by=?3, added_at=?4, "
-				     "example=coalesce(?5, example)");
+	return state_mark_set(s, kind, sha, customer, note, by, example);
+}
+
+struct list_ctx {
+	const struct ctl_env *env;
+	struct buf b;
+};
+
+static int
+list_mark(void *ud, const struct stateq_mark *m)
+{
+	struct list_ctx *c = ud;
+	char hex[2 * SHA256_LEN + 1] = "?", ts[32];
+	time_t t = (time_t)m->added_at;
+	struct tm tm;
+
+	if (m->sha256)
+		hex_encode(m->sha256, SHA256_LEN, hex);
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (c->env->json) {
+		struct json j;
+
+		buf_reset(&c->b);
+		json_init(&j, &c->b);
+		json_obj_begin(&j);
+		json_kv_str(&j, "mark", m->mark);
+		json_kv_str(&j, "sha256", hex);
+		json_kv_str(&j, "customer", m->customer && *m->customer ? m->customer : NULL);
+		json_kv_str(&j, "note", m->note);
+		json_kv_str(&j, "added_by", m->added_by);
+		json_kv_str(&j, "added_at", ts);
+		json_kv_str(&j, "example", m->example);
+		json_kv_str(&j, "source", m->source);
+		json_obj_end(&j);
+		printf("%s\n", c->b.data);
 	} else {
-		/* for a customer: that customer's trusted mark; else every mark */
-		if (customer == NULL)
-			delete_hash(s, "DELETE FROM known_bad WHERE sha256=?", sha);
-		q = store_prepare(s, customer ? "DELETE FROM trusted WHERE sha256=?1 AND customer=?6"
-					      : "DELETE FROM trusted WHERE sha256=?1");
+		const char *cu = m->customer;
+
+		buf_reset(&c->b);
+		if (m->note)
+			buf_put_escaped(&c->b, m->note, strlen(m->note));
+		printf("%-9s  %s  %s  %-12s %s%s%s\n", m->mark, hex, ts, esc_name(m->added_by),
+		       cu && *cu ? "customer " : "", cu && *cu ? esc_name(cu) : "", c->b.data ? c->b.data : "");
 	}
-	if (q == NULL)
-		return -EIO;
-	sqlite3_bind_blob(q, 1, sha, SHA256_LEN, SQLITE_STATIC);
-	if (sqlite3_bind_parameter_count(q) >= 2) {
-		sqlite3_bind_text(q, 2, note, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 3, by, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(q, 4, now_unix());
-		sqlite3_bind_text(q, 5, example, -1, SQLITE_STATIC);
-	}
-	if (sqlite3_bind_parameter_count(q) >= 6)
-		sqlite3_bind_text(q, 6, customer ? customer : "", -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	sqlite3_finalize(q);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return 0;
 }
 
 static int
 cmd_list(struct store *s, const struct ctl_env *env)
 {
-	sqlite3_stmt *q = store_prepare(
-		s, "SELECT 'malicious', sha256, '', note, added_by, added_at, example, source FROM known_bad "
-		   "UNION ALL SELECT 'trusted', sha256, customer, note, added_by, added_at, example, NULL "
-		   "FROM trusted ORDER BY 6");
+	struct list_ctx c = { .env = env };
+	int r;
+
+	buf_init(&c.b, 1 << 20);
+	r = stateq_marks(s, list_mark, &c);
+	buf_free(&c.b);
+	return r < 0 ? EXIT_ERROR : 0;
+}
+
+struct export_ctx {
 	struct buf b;
+	size_t n;
+};
 
-	if (q == NULL)
-		return EXIT_ERROR;
-	buf_init(&b, 1 << 20);
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		char hex[2 * SHA256_LEN + 1] = "?", ts[32];
-		time_t t = (time_t)sqlite3_column_int64(q, 5);
-		struct tm tm;
+static int
+export_hash(void *ud, const uint8_t sha[SHA256_LEN], const char *ex)
+{
+	struct export_ctx *c = ud;
+	const char *base = ex ? strrchr(ex, '/') : NULL;
+	const char *why;
+	char name[300];
 
-		if (sqlite3_column_bytes(q, 1) == SHA256_LEN)
-			hex_encode(sqlite3_column_blob(q, 1), SHA256_LEN, hex);
-		gmtime_r(&t, &tm);
-		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		if (env->json) {
-			struct json j;
-
-			buf_reset(&b);
-			json_init(&j, &b);
-			json_obj_begin(&j);
-			json_kv_str(&j, "mark", (const char *)sqlite3_column_text(q, 0));
-			json_kv_str(&j, "sha256", hex);
-			json_kv_str(&j, "customer", sqlite3_column_bytes(q, 2) ? (const char *)sqlite3_column_text(q, 2)
-									       : NULL);
-			json_kv_str(&j, "note", (const char *)sqlite3_column_text(q, 3));
-			json_kv_str(&j, "added_by", (const char *)sqlite3_column_text(q, 4));
-			json_kv_str(&j, "added_at", ts);
-			json_kv_str(&j, "example", (const char *)sqlite3_column_text(q, 6));
-			json_kv_str(&j, "source", (const char *)sqlite3_column_text(q, 7));
-			json_obj_end(&j);
-			printf("%s\n", b.data);
-		} else {
-			const char *note = (const char *)sqlite3_column_text(q, 3);
-			const char *cu = (const char *)sqlite3_column_text(q, 2);
-
-			buf_reset(&b);
-			if (note)
-				buf_put_escaped(&b, note, strlen(note));
-			printf("%-9s  %s  %s  %-12s %s%s%s\n", sqlite3_column_text(q, 0), hex, ts,
-			       esc_name((const char *)sqlite3_column_text(q, 4)),
-			       cu && *cu ? "customer " : "", cu && *cu ? esc_name(cu) : "",
-			       b.data ? b.data : "");
-		}
-	}
-	sqlite3_finalize(q);
-	buf_free(&b);
+	base = base ? base + 1 : ex;
+	if (base == NULL || *base == '\0' || fpset_check_path(base, strlen(base), &why) < 0)
+		snprintf(name, sizeof(name), "known-bad");
+	else
+		snprintf(name, sizeof(name), "%s", base);
+	fpset_format_line(&c->b, sha, name, strlen(name));
+	c->n++;
 	return 0;
 }
 
@@ -234,39 +211,25 @@ cmd_list(struct store *s, const struct ctl_env *env)
 static int
 cmd_export(struct store *s, const char *out)
 {
-	sqlite3_stmt *q = store_prepare(s, "SELECT sha256, example FROM known_bad ORDER BY sha256");
-	struct buf b;
+	struct export_ctx c = { .n = 0 };
+	struct buf *b = &c.b;
 	FILE *f = stdout;
 	int rc = 0;
-	size_t n = 0;
+	size_t n;
 
-	if (q == NULL)
+	buf_init(b, 256u << 20);
+	buf_puts(b, "");
+	if (stateq_known_bad(s, export_hash, &c) < 0) {
+		buf_free(b);
 		return EXIT_ERROR;
-	buf_init(&b, 256u << 20);
-	buf_puts(&b, "");
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		const char *ex = (const char *)sqlite3_column_text(q, 1);
-		const char *base = ex ? strrchr(ex, '/') : NULL;
-		const char *why;
-		char name[300];
-
-		if (sqlite3_column_bytes(q, 0) != SHA256_LEN)
-			continue;
-		base = base ? base + 1 : ex;
-		if (base == NULL || *base == '\0' || fpset_check_path(base, strlen(base), &why) < 0)
-			snprintf(name, sizeof(name), "known-bad");
-		else
-			snprintf(name, sizeof(name), "%s", base);
-		fpset_format_line(&b, sqlite3_column_blob(q, 0), name, strlen(name));
-		n++;
 	}
-	sqlite3_finalize(q);
+	n = c.n;
 	if (out && (f = fopen(out, "we")) == NULL) {
 		fprintf(stderr, "wsidctl mark export: %s: %s\n", esc_name(out), strerror(errno));
-		buf_free(&b);
+		buf_free(b);
 		return EXIT_ERROR;
 	}
-	if (b.len && fwrite(b.data, 1, b.len, f) != b.len)
+	if (b->len && fwrite(b->data, 1, b->len, f) != b->len)
 		rc = EXIT_ERROR;
 	if (out && fclose(f) != 0)
 		rc = EXIT_ERROR;
@@ -274,7 +237,7 @@ cmd_export(struct store *s, const char *out)
 		fprintf(stderr, "wsidctl mark export: write failed\n");
 	else if (out)
 		fprintf(stderr, "%zu known-bad hash%s written to %s\n", n, n == 1 ? "" : "es", esc_name(out));
-	buf_free(&b);
+	buf_free(b);
 	return rc;
 }
 

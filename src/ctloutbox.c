@@ -11,6 +11,7 @@
 #include "ctlverbs.h"
 #include "eventfmt.h"
 #include "json.h"
+#include "outbox.h"
 #include "store.h"
 #include "util.h"
 #include "whsig.h"
@@ -24,80 +25,79 @@ ms_time(int64_t ms, char *out, size_t sz)
 		eventfmt_time(ms * 1000000, out, sz);
 }
 
+struct list_ctx {
+	const struct ctl_env *env;
+	size_t n;
+};
+
+static int
+list_row(void *ud, const struct outbox_listed *r)
+{
+	struct list_ctx *c = ud;
+	char created[32], next[32], sent[32];
+	const char *t = r->customer;
+
+	ms_time(r->created_at, created, sizeof(created));
+	ms_time(r->next_at, next, sizeof(next));
+	ms_time(r->sent_at, sent, sizeof(sent));
+	c->n++;
+	if (c->env->json) {
+		struct buf b;
+		struct json j;
+
+		buf_init(&b, 1 << 20);
+		json_init(&j, &b);
+		json_obj_begin(&j);
+		json_kv_int(&j, "id", r->id);
+		json_kv_str(&j, "uid", r->uid);
+		json_kv_str(&j, "state", r->state);
+		json_kv_str(&j, "kind", r->kind);
+		json_kv_str(&j, "customer", t && *t ? t : NULL);
+		json_kv_str(&j, "route", r->route);
+		json_kv_str(&j, "transport", r->transport);
+		json_kv_str(&j, "destination", r->destination);
+		json_kv_int(&j, "attempts", r->attempts);
+		json_kv_str(&j, "created", created);
+		json_kv_str(&j, "next_attempt", next);
+		json_kv_str(&j, "sent", r->sent ? sent : NULL);
+		json_key(&j, "last_status");
+		if (!r->has_status)
+			json_null(&j);
+		else
+			json_int(&j, r->last_status);
+		json_kv_str(&j, "last_error", r->last_error);
+		json_kv_int(&j, "events", r->nevents);
+		json_obj_end(&j);
+		printf("%s\n", b.data);
+		buf_free(&b);
+	} else {
+		printf("%6lld  %-9s %-11s %-10s %-8s %-36.36s %4lld  %-20s %s\n", (long long)r->id, r->state,
+		       r->kind, t && *t ? esc_name(t) : "(admin)", r->transport, esc_name(r->destination),
+		       (long long)r->attempts, next, r->last_error ? esc_name(r->last_error) : "");
+	}
+	return 0;
+}
+
 static int
 outbox_list(const struct ctl_env *env, bool all)
 {
+	struct list_ctx c = { env, 0 };
 	struct store *s;
-	sqlite3_stmt *q;
 	char err[1024];
-	size_t n = 0;
+	int r;
 
 	if (store_open(env->db, STORE_RDONLY, &s, err, sizeof(err)) < 0) {
 		fprintf(stderr, "wsidctl: %s\n", err);
 		return EXIT_ERROR;
 	}
-	q = store_prepare(s, "SELECT id, uid, state, kind, customer, route, transport, destination, "
-			     "attempts, created_at, next_at, sent_at, last_status, last_error, nevents "
-			     "FROM outbox WHERE ?1 OR state<>'sent' ORDER BY id");
-	if (q == NULL) {
-		store_close(s);
-		return EXIT_ERROR;
-	}
-	sqlite3_bind_int(q, 1, all);
 	if (!env->json)
 		printf("%6s  %-9s %-11s %-10s %-8s %-36s %4s  %-20s %s\n", "ID", "STATE", "KIND", "CUSTOMER",
 		       "VIA", "TO", "TRY", "NEXT", "LAST ERROR");
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		char created[32], next[32], sent[32];
-		const char *t;
-
-		ms_time(sqlite3_column_int64(q, 9), created, sizeof(created));
-		ms_time(sqlite3_column_int64(q, 10), next, sizeof(next));
-		ms_time(sqlite3_column_int64(q, 11), sent, sizeof(sent));
-		n++;
-		if (env->json) {
-			struct buf b;
-			struct json j;
-
-			buf_init(&b, 1 << 20);
-			json_init(&j, &b);
-			json_obj_begin(&j);
-			json_kv_int(&j, "id", sqlite3_column_int64(q, 0));
-			json_kv_str(&j, "uid", (const char *)sqlite3_column_text(q, 1));
-			json_kv_str(&j, "state", (const char *)sqlite3_column_text(q, 2));
-			json_kv_str(&j, "kind", (const char *)sqlite3_column_text(q, 3));
-			t = (const char *)sqlite3_column_text(q, 4);
-			json_kv_str(&j, "customer", t && *t ? t : NULL);
-			json_kv_str(&j, "route", (const char *)sqlite3_column_text(q, 5));
-			json_kv_str(&j, "transport", (const char *)sqlite3_column_text(q, 6));
-			json_kv_str(&j, "destination", (const char *)sqlite3_column_text(q, 7));
-			json_kv_int(&j, "attempts", sqlite3_column_int64(q, 8));
-			json_kv_str(&j, "created", created);
-			json_kv_str(&j, "next_attempt", next);
-			json_kv_str(&j, "sent", sqlite3_column_type(q, 11) == SQLITE_NULL ? NULL : sent);
-			json_key(&j, "last_status");
-			if (sqlite3_column_type(q, 12) == SQLITE_NULL)
-				json_null(&j);
-			else
-				json_int(&j, sqlite3_column_int64(q, 12));
-			json_kv_str(&j, "last_error", (const char *)sqlite3_column_text(q, 13));
-			json_kv_int(&j, "events", sqlite3_column_int64(q, 14));
-			json_obj_end(&j);
-			printf("%s\n", b.data);
-			buf_free(&b);
-		} else {
-			t = (const char *)sqlite3_column_text(q, 4);
-			printf("%6lld  %-9s %-11s %-10s %-8s %-36.36s %4lld  %-20s %s\n",
-			       (long long)sqlite3_column_int64(q, 0), sqlite3_column_text(q, 2),
-			       sqlite3_column_text(q, 3), t && *t ? esc_name(t) : "(admin)",
-			       sqlite3_column_text(q, 6), esc_name((const char *)sqlite3_column_text(q, 7)),
-			       (long long)sqlite3_column_int64(q, 8), next,
-			       sqlite3_column_text(q, 13) ? esc_name((const char *)sqlite3_column_text(q, 13)) : "");
-		}
-	}
-	sqlite3_finalize(q);
+	r = outbox_rows(s, all, list_row, &c);
 	store_close(s);
-	if (!env->json && n == 0)
+	if (r < 0)
+		return EXIT_ERROR;
+	if (!env->json && c.n == 0)
 		printf("(the outbox is empty)\n");
 	return 0;
 }
@@ -107,7 +107,6 @@ static int
 outbox_retry(const struct ctl_env *env, const char *which)
 {
 	struct store *s;
-	sqlite3_stmt *q;
 	char err[1024], *reply = NULL;
 	bool all = strcmp(which, "--all") == 0;
 	int64_t id = 0;
@@ -126,18 +125,11 @@ outbox_retry(const struct ctl_env *env, const char *which)
 		fprintf(stderr, "wsidctl: %s\n", err);
 		return EXIT_ERROR;
 	}
-	q = store_prepare(s, "UPDATE outbox SET state='pending', next_at=?1, created_at=?1, last_error=NULL "
-			     "WHERE (?2 OR id=?3) AND state IN ('retrying', 'failed', 'dead')");
-	if (q == NULL) {
+	changed = outbox_requeue_failed(s, all, id, now_real_ns() / 1000000);
+	if (changed < 0) {
 		store_close(s);
 		return EXIT_ERROR;
 	}
-	sqlite3_bind_int64(q, 1, now_real_ns() / 1000000);
-	sqlite3_bind_int(q, 2, all);
-	sqlite3_bind_int64(q, 3, id);
-	sqlite3_step(q);
-	sqlite3_finalize(q);
-	changed = sqlite3_changes(store_db(s));
 	store_close(s);
 	if (changed == 0) {
 		fprintf(stderr, "wsidctl outbox retry: nothing to retry%s\n",
@@ -180,17 +172,28 @@ ctl_outbox(int argc, char **argv, const struct ctl_env *env)
 
 #define TEST_WAIT_MS 90000 /* a route's 30 s timeout, a connect, a retry's start */
 
-static sqlite3_stmt *
-test_rows(struct store *s, const char *sql, int64_t first, int64_t last, const char *customer)
-{
-	sqlite3_stmt *q = store_prepare(s, sql);
+struct test_ctx {
+	bool all_sent;
+};
 
-	if (q) {
-		sqlite3_bind_int64(q, 1, first);
-		sqlite3_bind_int64(q, 2, last);
-		sqlite3_bind_text(q, 3, customer, -1, SQLITE_STATIC);
+static int
+test_row(void *ud, const struct outbox_listed *r)
+{
+	struct test_ctx *c = ud;
+	const char *tr = r->transport, *to = r->destination, *st = r->state, *why = r->last_error;
+
+	if (strcmp(st, "sent") == 0) {
+		printf("%s %s: delivered\n", tr, esc_name(to));
+		return 0;
 	}
-	return q;
+	c->all_sent = false;
+	if (r->attempts == 0)
+		fprintf(stderr, "%s %s: not tried within %d s (outbox %lld, %s)\n", tr, esc_name(to),
+			TEST_WAIT_MS / 1000, (long long)r->id, st);
+	else
+		fprintf(stderr, "%s %s: %s (%s; wsidctl outbox)\n", tr, esc_name(to), why ? esc_name(why) : "no answer",
+			strcmp(st, "retrying") == 0 ? "retried later" : st);
+	return 0;
 }
 
 /* waits until each test message of customer (outbox ids first..last) is
@@ -209,54 +212,20 @@ test_wait(const struct ctl_env *env, const char *customer, int64_t first, int64_
 		return EXIT_ERROR;
 	}
 	for (waited = 0; waited <= TEST_WAIT_MS; waited += 200) {
-		sqlite3_stmt *q = test_rows(s, "SELECT count(*), sum(state='sent'), "
-					       "sum(state IN ('retrying','failed','dead')) FROM outbox "
-					       "WHERE id BETWEEN ? AND ? AND kind='test' AND customer=?",
-					    first, last, customer);
 		int64_t n = 0, sent = 0, bad = 0;
 
-		if (q == NULL)
+		if (outbox_test_count(s, first, last, customer, &n, &sent, &bad) < 0)
 			goto out;
-		if (sqlite3_step(q) == SQLITE_ROW) {
-			n = sqlite3_column_int64(q, 0);
-			sent = sqlite3_column_int64(q, 1);
-			bad = sqlite3_column_int64(q, 2);
-		}
-		sqlite3_finalize(q);
 		if (n > 0 && sent + bad == n)
 			break;
 		nanosleep(&(struct timespec){ .tv_nsec = 200 * 1000000L }, NULL);
 	}
 	{
-		sqlite3_stmt *q = test_rows(s, "SELECT transport, destination, state, attempts, last_status, "
-					       "last_error, id FROM outbox WHERE id BETWEEN ? AND ? "
-					       "AND kind='test' AND customer=? ORDER BY id",
-					    first, last, customer);
-		bool all_sent = true;
+		struct test_ctx c = { true };
 
-		if (q == NULL)
+		if (outbox_test_rows(s, first, last, customer, test_row, &c) == -EIO && c.all_sent)
 			goto out;
-		while (sqlite3_step(q) == SQLITE_ROW) {
-			const char *tr = (const char *)sqlite3_column_text(q, 0);
-			const char *to = (const char *)sqlite3_column_text(q, 1);
-			const char *st = (const char *)sqlite3_column_text(q, 2);
-			const char *why = (const char *)sqlite3_column_text(q, 5);
-
-			if (strcmp(st, "sent") == 0) {
-				printf("%s %s: delivered\n", tr, esc_name(to));
-				continue;
-			}
-			all_sent = false;
-			if (sqlite3_column_int64(q, 3) == 0)
-				fprintf(stderr, "%s %s: not tried within %d s (outbox %lld, %s)\n", tr, esc_name(to),
-					TEST_WAIT_MS / 1000, (long long)sqlite3_column_int64(q, 6), st);
-			else
-				fprintf(stderr, "%s %s: %s (%s; wsidctl outbox)\n", tr, esc_name(to),
-					why ? esc_name(why) : "no answer",
-					strcmp(st, "retrying") == 0 ? "retried later" : st);
-		}
-		sqlite3_finalize(q);
-		rc = all_sent ? 0 : EXIT_ERROR;
+		rc = c.all_sent ? 0 : EXIT_ERROR;
 	}
 out:
 	store_close(s);

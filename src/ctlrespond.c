@@ -13,13 +13,14 @@
 #include <unistd.h>
 
 #include "ctlverbs.h"
+#include "fpindex.h"
 #include "hash.h"
 #include "ingest.h"
 #include "json.h"
 #include "pristine.h"
 #include "quarantine.h"
 #include "respond.h"
-#include "slotset.h"
+#include "statequery.h"
 #include "store.h"
 #include "util.h"
 
@@ -82,36 +83,44 @@ path_plain(const char *p)
 	return true;
 }
 
+struct locate_ctx {
+	const char *path;
+	size_t plen, best;
+	struct target *t;
+};
+
+static int
+locate_row(void *ud, int64_t id, const char *w, size_t wl, const char *customer)
+{
+	struct locate_ctx *c = ud;
+	struct target *t = c->t;
+
+	if (w == NULL || wl > c->plen || wl <= c->best || memcmp(w, c->path, wl) != 0 ||
+	    (wl < c->plen && c->path[wl] != '/'))
+		return 0;
+	c->best = wl;
+	free(t->ws_path);
+	free(t->customer);
+	t->ws_id = id;
+	t->ws_path = xstrndup(w, wl);
+	t->customer = xstrdup(customer);
+	return 0;
+}
+
 /* the webspace holding path (the longest match) */
 static int
 locate_webspace(struct store *s, const char *path, struct target *t)
 {
-	sqlite3_stmt *q = store_prepare(s, "SELECT id, path, customer FROM webspaces WHERE active=1");
-	size_t plen = strlen(path), best = 0;
+	struct locate_ctx c = { .path = path, .plen = strlen(path), .t = t };
 
 	memset(t, 0, sizeof(*t));
-	while (plen > 1 && path[plen - 1] == '/')
-		plen--;
-	if (q == NULL)
+	while (c.plen > 1 && path[c.plen - 1] == '/')
+		c.plen--;
+	if (stateq_webspaces(s, true, locate_row, &c) == -EIO && t->ws_path == NULL)
 		return -EIO;
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		const char *w = sqlite3_column_blob(q, 1);
-		size_t wl = (size_t)sqlite3_column_bytes(q, 1);
-
-		if (w == NULL || wl > plen || wl <= best || memcmp(w, path, wl) != 0 ||
-		    (wl < plen && path[wl] != '/'))
-			continue;
-		best = wl;
-		free(t->ws_path);
-		free(t->customer);
-		t->ws_id = sqlite3_column_int64(q, 0);
-		t->ws_path = xstrndup(w, wl);
-		t->customer = xstrdup((const char *)sqlite3_column_text(q, 2));
-	}
-	sqlite3_finalize(q);
 	if (t->ws_path == NULL)
 		return -ENOENT;
-	t->rel = best < plen ? xstrndup(path + best + 1, plen - best - 1) : xstrdup("");
+	t->rel = c.best < c.plen ? xstrndup(path + c.best + 1, c.plen - c.best - 1) : xstrdup("");
 	return 0;
 }
 
@@ -127,29 +136,49 @@ want_add(struct want *w, const void *sha)
 	memcpy(w->sha[w->n++], sha, SHA256_LEN);
 }
 
+static int
+want_row(void *ud, const char *relpath, size_t rlen, const uint8_t sha256[SHA256_LEN])
+{
+	(void)relpath;
+	(void)rlen;
+	want_add(ud, sha256);
+	return 0;
+}
+
 /* the release contents of relpath (relative to the installation root) in
  * product/version */
 static int
 release_contents(struct store *s, const char *product, const char *version, const char *relpath,
 		 struct want *w)
 {
-	sqlite3_stmt *q = store_prepare(s,
-		"SELECT h.sha256, e.slots, v.slot FROM products pr JOIN versions v ON v.product_id=pr.id "
-		"AND v.version=?2 JOIN paths p ON p.product_id=pr.id AND p.relpath=?3 JOIN entries e "
-		"ON e.path_id=p.id JOIN hashes h ON h.id=e.hash_id WHERE pr.name=?1");
+	return fpindex_release_files(s, product, version, relpath, want_row, w) == -EIO ? -EIO : 0;
+}
 
-	if (q == NULL)
-		return -EIO;
-	sqlite3_bind_text(q, 1, product, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, version, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(q, 3, relpath, (int)strlen(relpath), SQLITE_STATIC);
-	while (sqlite3_step(q) == SQLITE_ROW)
-		if (sqlite3_column_bytes(q, 0) == SHA256_LEN &&
-		    slotset_blob_has(sqlite3_column_blob(q, 1), (size_t)sqlite3_column_bytes(q, 1),
-				     (uint32_t)sqlite3_column_int64(q, 2)))
-			want_add(w, sqlite3_column_blob(q, 0));
-	sqlite3_finalize(q);
-	return 0;
+struct release_file_ctx {
+	struct store *s;
+	struct target *t;
+	struct want *w;
+};
+
+static int
+release_file_row(void *ud, const char *root, size_t n, const char *product, const char *version)
+{
+	struct release_file_ctx *c = ud;
+	struct target *t = c->t;
+	size_t rl = strlen(t->rel);
+	const char *inner;
+
+	if (n > 0 && (n >= rl || memcmp(root, t->rel, n) != 0 || t->rel[n] != '/'))
+		return 0;
+	inner = n ? t->rel + n + 1 : t->rel;
+	free(t->root);
+	free(t->product);
+	free(t->version);
+	t->root = xstrndup(root ? root : "", n);
+	t->product = xstrdup(product);
+	t->version = xstrdup(version);
+	release_contents(c->s, t->product, t->version, inner, c->w);
+	return c->w->n != 0; /* found: stop */
 }
 
 /* the installation of t->rel that ships a file at that path: the deepest
@@ -157,30 +186,10 @@ release_contents(struct store *s, const char *product, const char *version, cons
 static int
 locate_release_file(struct store *s, struct target *t, struct want *w)
 {
-	sqlite3_stmt *q = store_prepare(s, "SELECT root, product, version FROM installations WHERE "
-					   "webspace_id=? ORDER BY length(root) DESC");
-	size_t rl = strlen(t->rel);
+	struct release_file_ctx c = { s, t, w };
 
-	if (q == NULL)
+	if (stateq_installations_of(s, t->ws_id, release_file_row, &c) == -EIO)
 		return -EIO;
-	sqlite3_bind_int64(q, 1, t->ws_id);
-	while (w->n == 0 && sqlite3_step(q) == SQLITE_ROW) {
-		const char *root = sqlite3_column_blob(q, 0);
-		size_t n = (size_t)sqlite3_column_bytes(q, 0);
-		const char *inner;
-
-		if (n > 0 && (n >= rl || memcmp(root, t->rel, n) != 0 || t->rel[n] != '/'))
-			continue;
-		inner = n ? t->rel + n + 1 : t->rel;
-		free(t->root);
-		free(t->product);
-		free(t->version);
-		t->root = xstrndup(root ? root : "", n);
-		t->product = xstrdup((const char *)sqlite3_column_text(q, 1));
-		t->version = xstrdup((const char *)sqlite3_column_text(q, 2));
-		release_contents(s, t->product, t->version, inner, w);
-	}
-	sqlite3_finalize(q);
 	return w->n ? 0 : -ENOENT;
 }
 
@@ -366,13 +375,49 @@ restore_path(struct ctx *c, const char *path)
 
 /* every release file of the installation at root that is missing or
  * differs */
+/* restore_installation's walk of the release: a path's contents are
+ * contiguous; each path is restored when the next begins */
+struct restore_walk {
+	struct ctx *c;
+	struct target *t;
+	struct want w;
+	char *cur;
+};
+
+static void
+restore_flush(struct restore_walk *rw)
+{
+	struct target *t = rw->t;
+
+	if (rw->cur && rw->w.n) {
+		t->rel = t->root[0] ? xasprintf("%s/%s", t->root, rw->cur) : xstrdup(rw->cur);
+		restore_one(rw->c, t, &rw->w);
+		free(t->rel);
+		t->rel = NULL;
+	}
+	rw->w.n = 0;
+	free(rw->cur);
+	rw->cur = NULL;
+}
+
+static int
+restore_row(void *ud, const char *rp, size_t rl, const uint8_t sha256[SHA256_LEN])
+{
+	struct restore_walk *rw = ud;
+
+	if (rw->cur && (strlen(rw->cur) != rl || memcmp(rw->cur, rp, rl) != 0))
+		restore_flush(rw);
+	if (rw->cur == NULL)
+		rw->cur = xstrndup(rp, rl);
+	want_add(&rw->w, sha256);
+	return 0;
+}
+
 static void
 restore_installation(struct ctx *c, const char *root)
 {
 	struct target t;
-	sqlite3_stmt *q = NULL;
-	struct want w = { 0 };
-	char *cur = NULL;
+	struct restore_walk rw = { .c = c, .t = &t };
 	int rc;
 
 	if (!path_plain(root) || locate_webspace(c->s, root, &t) < 0) {
@@ -380,64 +425,21 @@ restore_installation(struct ctx *c, const char *root)
 		c->failed++;
 		return;
 	}
-	q = store_prepare(c->s, "SELECT product, version FROM installations WHERE webspace_id=? AND "
-				"root=? ORDER BY kind='core' DESC LIMIT 1");
-	if (q == NULL)
+	rc = stateq_installation_at(c->s, t.ws_id, t.rel, strlen(t.rel), &t.product, &t.version);
+	if (rc == -EIO)
 		goto out;
-	sqlite3_bind_int64(q, 1, t.ws_id);
-	sqlite3_bind_blob(q, 2, t.rel, (int)strlen(t.rel), SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_ROW) {
+	if (rc < 0) {
 		fprintf(stderr, "wsidctl restore: %s: no identified installation there\n", esc_name(root));
 		c->failed++;
 		goto out;
 	}
-	t.product = xstrdup((const char *)sqlite3_column_text(q, 0));
-	t.version = xstrdup((const char *)sqlite3_column_text(q, 1));
 	t.root = t.rel;
 	t.rel = NULL;
-	sqlite3_finalize(q);
-	q = store_prepare(c->s,
-		"SELECT p.relpath, h.sha256, e.slots, v.slot FROM products pr JOIN versions v ON "
-		"v.product_id=pr.id AND v.version=?2 JOIN paths p ON p.product_id=pr.id JOIN entries e "
-		"ON e.path_id=p.id JOIN hashes h ON h.id=e.hash_id WHERE pr.name=?1 ORDER BY p.relpath");
-	if (q == NULL)
-		goto out;
-	sqlite3_bind_text(q, 1, t.product, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, t.version, -1, SQLITE_STATIC);
-	for (;;) {
-		const char *rp = NULL;
-		size_t rl = 0;
-
-		rc = sqlite3_step(q);
-		if (rc == SQLITE_ROW) {
-			rp = sqlite3_column_blob(q, 0);
-			rl = (size_t)sqlite3_column_bytes(q, 0);
-		}
-		/* a path's contents are contiguous: restore the previous one */
-		if (cur && (rp == NULL || strlen(cur) != rl || memcmp(cur, rp, rl) != 0)) {
-			if (w.n) {
-				t.rel = t.root[0] ? xasprintf("%s/%s", t.root, cur) : xstrdup(cur);
-				restore_one(c, &t, &w);
-				free(t.rel);
-				t.rel = NULL;
-			}
-			w.n = 0;
-			free(cur);
-			cur = NULL;
-		}
-		if (rc != SQLITE_ROW)
-			break;
-		if (cur == NULL)
-			cur = xstrndup(rp, rl);
-		if (sqlite3_column_bytes(q, 1) == SHA256_LEN &&
-		    slotset_blob_has(sqlite3_column_blob(q, 2), (size_t)sqlite3_column_bytes(q, 2),
-				     (uint32_t)sqlite3_column_int64(q, 3)))
-			want_add(&w, sqlite3_column_blob(q, 1));
-	}
+	fpindex_release_files(c->s, t.product, t.version, NULL, restore_row, &rw);
+	restore_flush(&rw); /* the last path, or the one a failed step cut short */
 out:
-	sqlite3_finalize(q);
-	free(cur);
-	free(w.sha);
+	free(rw.cur);
+	free(rw.w.sha);
 	target_free(&t);
 }
 
@@ -557,70 +559,73 @@ quarantine_path(struct ctx *c, const char *path)
 	target_free(&t);
 }
 
+struct list_ctx {
+	bool json;
+	struct buf b;
+};
+
+static int
+list_item(void *ud, const struct quarantine_row *r)
+{
+	struct list_ctx *c = ud;
+	time_t when = (time_t)r->time;
+	const char *p = r->path;
+	size_t pl = r->plen;
+	char ts[32], hex[SHA256_HEX_LEN + 1] = "";
+	struct tm tm;
+	struct json j;
+
+	gmtime_r(&when, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (r->sha256)
+		hex_encode(r->sha256, SHA256_LEN, hex);
+	if (c->json) {
+		buf_reset(&c->b);
+		json_init(&j, &c->b);
+		json_obj_begin(&j);
+		json_kv_int(&j, "id", r->id);
+		json_kv_str(&j, "time", ts);
+		json_kv_str(&j, "customer", r->customer);
+		json_kv_name(&j, "path", p ? p : "", pl);
+		json_kv_str(&j, "sha256", hex);
+		json_kv_int(&j, "size", r->size);
+		json_kv_int(&j, "mode", r->mode);
+		json_kv_int(&j, "uid", r->uid);
+		json_kv_str(&j, "reason", r->reason);
+		json_kv_str(&j, "by", r->by);
+		if (r->released)
+			json_kv_int(&j, "released_at", r->released_at);
+		json_kv_str(&j, "released_by", r->released_by);
+		json_obj_end(&j);
+		printf("%s\n", c->b.data);
+		return 0;
+	}
+	buf_reset(&c->b);
+	buf_put_escaped(&c->b, p ? p : "", pl);
+	printf("%-5lld %-20s %-10s %-8lld %-10s %s\n", (long long)r->id, ts, r->by, (long long)r->size,
+	       r->released ? "released" : "held", c->b.data);
+	printf("      %s\n", esc_name(r->reason));
+	return 0;
+}
+
 static int
 quarantine_list(struct ctx *c)
 {
-	sqlite3_stmt *q;
-	struct buf b;
-	struct json j;
+	struct list_ctx l = { .json = c->json };
+	int r;
 
-	if (quarantine_schema(c->s) < 0)
-		return EXIT_ERROR;
-	q = store_prepare(c->s, "SELECT id, time, customer, path, sha256, size, mode, uid, reason, by, "
-				"released_at, released_by FROM quarantine ORDER BY id");
-	if (q == NULL)
-		return EXIT_ERROR;
-	buf_init(&b, 0);
+	buf_init(&l.b, 0);
 	if (!c->json)
 		printf("%-5s %-20s %-10s %-8s %-10s %s\n", "ID", "WHEN", "BY", "BYTES", "STATE", "PATH");
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		time_t when = (time_t)sqlite3_column_int64(q, 1);
-		const char *p = sqlite3_column_blob(q, 3);
-		size_t pl = (size_t)sqlite3_column_bytes(q, 3);
-		char ts[32], hex[SHA256_HEX_LEN + 1] = "";
-		struct tm tm;
-
-		gmtime_r(&when, &tm);
-		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		if (sqlite3_column_bytes(q, 4) == SHA256_LEN)
-			hex_encode(sqlite3_column_blob(q, 4), SHA256_LEN, hex);
-		if (c->json) {
-			buf_reset(&b);
-			json_init(&j, &b);
-			json_obj_begin(&j);
-			json_kv_int(&j, "id", sqlite3_column_int64(q, 0));
-			json_kv_str(&j, "time", ts);
-			json_kv_str(&j, "customer", (const char *)sqlite3_column_text(q, 2));
-			json_kv_name(&j, "path", p ? p : "", pl);
-			json_kv_str(&j, "sha256", hex);
-			json_kv_int(&j, "size", sqlite3_column_int64(q, 5));
-			json_kv_int(&j, "mode", sqlite3_column_int64(q, 6));
-			json_kv_int(&j, "uid", sqlite3_column_int64(q, 7));
-			json_kv_str(&j, "reason", (const char *)sqlite3_column_text(q, 8));
-			json_kv_str(&j, "by", (const char *)sqlite3_column_text(q, 9));
-			if (sqlite3_column_type(q, 10) != SQLITE_NULL)
-				json_kv_int(&j, "released_at", sqlite3_column_int64(q, 10));
-			json_kv_str(&j, "released_by", (const char *)sqlite3_column_text(q, 11));
-			json_obj_end(&j);
-			printf("%s\n", b.data);
-			continue;
-		}
-		buf_reset(&b);
-		buf_put_escaped(&b, p ? p : "", pl);
-		printf("%-5lld %-20s %-10s %-8lld %-10s %s\n", (long long)sqlite3_column_int64(q, 0), ts,
-		       (const char *)sqlite3_column_text(q, 9), (long long)sqlite3_column_int64(q, 5),
-		       sqlite3_column_type(q, 10) == SQLITE_NULL ? "held" : "released", b.data);
-		printf("      %s\n", esc_name((const char *)sqlite3_column_text(q, 8)));
-	}
-	sqlite3_finalize(q);
-	buf_free(&b);
-	return 0;
+	r = quarantine_items(c->s, list_item, &l);
+	buf_free(&l.b);
+	return r < 0 ? EXIT_ERROR : 0;
 }
 
 static int
 quarantine_release(struct ctx *c, const char *arg)
 {
-	sqlite3_stmt *q;
+	struct quarantine_held h;
 	struct target t = { 0 };
 	char *end, *path = NULL, name[32];
 	uint8_t *data = NULL, sha[SHA256_LEN], want[SHA256_LEN];
@@ -638,26 +643,18 @@ quarantine_release(struct ctx *c, const char *arg)
 		fprintf(stderr, "wsidctl quarantine release: '%s' is not an item id\n", esc_name(arg));
 		return EXIT_USAGE;
 	}
-	if (quarantine_schema(c->s) < 0)
+	if ((r = quarantine_held(c->s, id, &h)) == -EIO)
 		return EXIT_ERROR;
-	q = store_prepare(c->s, "SELECT path, sha256, mode, uid, gid, mtime_ns, released_at FROM "
-				"quarantine WHERE id=?");
-	if (q == NULL)
-		return EXIT_ERROR;
-	sqlite3_bind_int64(q, 1, id);
-	if (sqlite3_step(q) != SQLITE_ROW || sqlite3_column_type(q, 6) != SQLITE_NULL ||
-	    sqlite3_column_bytes(q, 1) != SHA256_LEN) {
+	if (r < 0) {
 		fprintf(stderr, "wsidctl quarantine release: no item %lld held in quarantine\n", id);
-		sqlite3_finalize(q);
 		return EXIT_ERROR;
 	}
-	path = xstrndup(sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0));
-	memcpy(want, sqlite3_column_blob(q, 1), SHA256_LEN);
-	mode = (mode_t)sqlite3_column_int64(q, 2) & 0777;
-	uid = (uid_t)sqlite3_column_int64(q, 3);
-	gid = (gid_t)sqlite3_column_int64(q, 4);
-	mtime = sqlite3_column_int64(q, 5);
-	sqlite3_finalize(q);
+	path = h.path;
+	memcpy(want, h.sha256, SHA256_LEN);
+	mode = h.mode;
+	uid = h.uid;
+	gid = h.gid;
+	mtime = h.mtime_ns;
 	snprintf(name, sizeof(name), "%lld", id);
 	if ((r = respond_read(c->qdirfd, name, QUARANTINE_MAX, &data, &len, &st)) < 0) {
 		fprintf(stderr, "wsidctl quarantine release: item %lld: %s\n", id, strerror(-r));
@@ -684,14 +681,7 @@ quarantine_release(struct ctx *c, const char *arg)
 				     : strerror(-r));
 		goto out;
 	}
-	q = store_prepare(c->s, "UPDATE quarantine SET released_at=?, released_by=? WHERE id=?");
-	if (q) {
-		sqlite3_bind_int64(q, 1, now_unix());
-		sqlite3_bind_text(q, 2, c->who, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 3, id);
-		sqlite3_step(q);
-		sqlite3_finalize(q);
-	}
+	quarantine_set_released(c->s, id, c->who);
 	unlinkat(c->qdirfd, name, 0);
 	printf("released item %lld to %s\n", id, esc_name(path));
 	rc = 0;

@@ -18,6 +18,7 @@
 #include "root.h"
 #include "scan.h"
 #include "state.h"
+#include "statequery.h"
 #include "store.h"
 #include "util.h"
 
@@ -72,8 +73,7 @@ void
 release_cache_init(struct release_cache *c, struct store *s)
 {
 	memset(c, 0, sizeof(*c));
-	c->q = store_prepare(s, "SELECT v.version FROM versions v JOIN products p ON p.id=v.product_id "
-				"WHERE p.name=?");
+	c->s = s;
 	c->q_listed = store_prepare(s, "SELECT latest || char(10) || versions FROM product_releases "
 				       "WHERE product=?");
 }
@@ -92,6 +92,16 @@ releases_add(struct releases *r, const char *v, size_t len)
 	r->v[r->n++] = xstrndup(v, len);
 }
 
+static int
+release_add(void *ud, const char *version)
+{
+	struct releases *r = ud;
+
+	r->v = xreallocarray(r->v, (size_t)r->n + 1, sizeof(char *));
+	r->v[r->n++] = xstrdup(version);
+	return 0;
+}
+
 const struct releases *
 releases_of(struct release_cache *c, const char *product)
 {
@@ -105,14 +115,7 @@ releases_of(struct release_cache *c, const char *product)
 	r = &c->p[c->n++];
 	memset(r, 0, sizeof(*r));
 	r->product = xstrdup(product);
-	if (c->q) {
-		sqlite3_bind_text(c->q, 1, product, -1, SQLITE_STATIC);
-		while (sqlite3_step(c->q) == SQLITE_ROW) {
-			r->v = xreallocarray(r->v, (size_t)r->n + 1, sizeof(char *));
-			r->v[r->n++] = xstrdup((const char *)sqlite3_column_text(c->q, 0));
-		}
-		sqlite3_reset(c->q);
-	}
+	fpindex_versions_of(c->s, product, release_add, r);
 	if (c->q_listed) {
 		sqlite3_bind_text(c->q_listed, 1, product, -1, SQLITE_STATIC);
 		if (sqlite3_step(c->q_listed) == SQLITE_ROW && sqlite3_column_text(c->q_listed, 0)) {
@@ -140,7 +143,6 @@ release_cache_free(struct release_cache *c)
 		free(c->p[i].product);
 	}
 	free(c->p);
-	sqlite3_finalize(c->q);
 	sqlite3_finalize(c->q_listed);
 }
 
@@ -169,11 +171,77 @@ print_escaped_padded(const char *s, size_t n, int width)
 
 /* ---- sites ---- */
 
-#define SITES_SELECT                                                                            \
-	"SELECT w.customer, w.path, i.root, i.product, i.kind, i.version, i.confidence, "      \
-	"i.mixed_with, i.claimed_version, i.identified_at FROM installations i JOIN webspaces w " \
-	"ON w.id=i.webspace_id WHERE (?1 IS NULL OR w.customer=?1) AND (?2 IS NULL OR "          \
-	"i.product=?2) ORDER BY w.customer, w.path, i.root"
+struct sites_ctx {
+	const struct ctl_env *env;
+	struct release_cache rc;
+	bool outdated, json;
+	size_t listed;
+};
+
+static int
+site_row(void *ud, const struct stateq_site *si)
+{
+	struct sites_ctx *c = ud;
+	const struct ctl_env *env = c->env;
+	const char *prod = si->product;
+	const char *ver = si->version;
+	const struct releases *r = releases_of(&c->rc, prod ? prod : "");
+	struct release_state st;
+	size_t plen;
+	char *site = path_join(si->webspace, si->wslen, si->root, si->rootlen, &plen);
+
+	release_state_of((const char *const *)r->v, r->n, ver ? ver : "", &st);
+	if (c->outdated && strcmp(st.state, "outdated") != 0) {
+		free(site);
+		return 0;
+	}
+	c->listed++;
+	if (c->json) {
+		struct buf b;
+		struct json j;
+		char ts[32];
+
+		buf_init(&b, 1 << 20);
+		json_init(&j, &b);
+		json_obj_begin(&j);
+		json_kv_str(&j, "customer", si->customer);
+		json_kv_name(&j, "webspace", si->webspace ? si->webspace : "", si->wslen);
+		json_kv_name(&j, "root", site, plen);
+		json_kv_str(&j, "product", prod);
+		json_kv_str(&j, "kind", si->kind);
+		json_kv_str(&j, "version", ver);
+		json_kv_double(&j, "confidence", si->confidence);
+		json_kv_str(&j, "state", st.state);
+		json_kv_str(&j, "latest_version", st.latest);
+		json_kv_str(&j, "latest_in_branch", st.branch_latest);
+		json_kv_int(&j, "behind", st.behind);
+		json_kv_str(&j, "mixed_with", si->mixed_with);
+		json_kv_str(&j, "claimed_version", si->claimed_version);
+		eventfmt_time(si->identified_at * 1000000000, ts, sizeof(ts));
+		json_kv_str(&j, "identified_at", ts);
+		json_obj_end(&j);
+		printf("%s\n", b.data);
+		buf_free(&b);
+	} else {
+		char state[64];
+		const char *col = "";
+
+		if (strcmp(st.state, "outdated") == 0)
+			snprintf(state, sizeof(state), "outdated (-%d)", st.behind);
+		else
+			snprintf(state, sizeof(state), "%s", st.state);
+		if (env->color)
+			col = strcmp(st.state, "latest") == 0 ? "\033[32m"
+			      : strcmp(st.state, "outdated") == 0 ? "\033[31m" : "\033[33m";
+		printf("%-12s ", esc_name(si->customer));
+		print_escaped_padded(site, plen, 44);
+		printf(" %-12s %-12s %4.0f%%  %s%-17s%s %s\n", prod ? prod : "?", ver ? ver : "?",
+		       si->confidence * 100, col, state, env->color ? "\033[0m" : "",
+		       st.latest ? st.latest : "?");
+	}
+	free(site);
+	return 0;
+}
 
 int
 ctl_sites(int argc, char **argv, const struct ctl_env *env)
@@ -184,12 +252,9 @@ ctl_sites(int argc, char **argv, const struct ctl_env *env)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *customer = NULL, *product = NULL;
-	bool outdated = false, json = env->json;
-	struct release_cache rc = { NULL, 0, NULL, NULL };
+	struct sites_ctx sc = { .env = env, .json = env->json };
 	struct store *s;
-	sqlite3_stmt *q;
-	size_t listed = 0;
-	int c;
+	int c, r;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -201,10 +266,10 @@ ctl_sites(int argc, char **argv, const struct ctl_env *env)
 			product = optarg;
 			break;
 		case 'o':
-			outdated = true;
+			sc.outdated = true;
 			break;
 		case 'j':
-			json = true;
+			sc.json = true;
 			break;
 		default:
 			return EXIT_USAGE;
@@ -216,85 +281,17 @@ ctl_sites(int argc, char **argv, const struct ctl_env *env)
 	}
 	if (open_ro(env, &s) < 0)
 		return EXIT_ERROR;
-	q = store_prepare(s, SITES_SELECT);
-	release_cache_init(&rc, s);
-	if (q == NULL) {
-		store_close(s);
-		return EXIT_ERROR;
-	}
-	if (customer)
-		sqlite3_bind_text(q, 1, customer, -1, SQLITE_STATIC);
-	if (product)
-		sqlite3_bind_text(q, 2, product, -1, SQLITE_STATIC);
-	if (!json)
+	release_cache_init(&sc.rc, s);
+	if (!sc.json)
 		printf("%-12s %-44s %-12s %-12s %5s  %-17s %s\n", "CUSTOMER", "SITE", "PRODUCT", "VERSION",
 		       "CONF", "STATE", "NEWEST");
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		const char *prod = (const char *)sqlite3_column_text(q, 3);
-		const char *ver = (const char *)sqlite3_column_text(q, 5);
-		const struct releases *r = releases_of(&rc, prod ? prod : "");
-		struct release_state st;
-		size_t plen;
-		char *site = path_join(sqlite3_column_blob(q, 1), (size_t)sqlite3_column_bytes(q, 1),
-				       sqlite3_column_blob(q, 2), (size_t)sqlite3_column_bytes(q, 2), &plen);
-
-		release_state_of((const char *const *)r->v, r->n, ver ? ver : "", &st);
-		if (outdated && strcmp(st.state, "outdated") != 0) {
-			free(site);
-			continue;
-		}
-		listed++;
-		if (json) {
-			struct buf b;
-			struct json j;
-			char ts[32];
-
-			buf_init(&b, 1 << 20);
-			json_init(&j, &b);
-			json_obj_begin(&j);
-			json_kv_str(&j, "customer", (const char *)sqlite3_column_text(q, 0));
-			json_kv_name(&j, "webspace", sqlite3_column_blob(q, 1) ? sqlite3_column_blob(q, 1) : "",
-				     (size_t)sqlite3_column_bytes(q, 1));
-			json_kv_name(&j, "root", site, plen);
-			json_kv_str(&j, "product", prod);
-			json_kv_str(&j, "kind", (const char *)sqlite3_column_text(q, 4));
-			json_kv_str(&j, "version", ver);
-			json_kv_double(&j, "confidence", sqlite3_column_double(q, 6));
-			json_kv_str(&j, "state", st.state);
-			json_kv_str(&j, "latest_version", st.latest);
-			json_kv_str(&j, "latest_in_branch", st.branch_latest);
-			json_kv_int(&j, "behind", st.behind);
-			json_kv_str(&j, "mixed_with", (const char *)sqlite3_column_text(q, 7));
-			json_kv_str(&j, "claimed_version", (const char *)sqlite3_column_text(q, 8));
-			eventfmt_time(sqlite3_column_int64(q, 9) * 1000000000, ts, sizeof(ts));
-			json_kv_str(&j, "identified_at", ts);
-			json_obj_end(&j);
-			printf("%s\n", b.data);
-			buf_free(&b);
-		} else {
-			char state[64];
-			const char *col = "";
-
-			if (strcmp(st.state, "outdated") == 0)
-				snprintf(state, sizeof(state), "outdated (-%d)", st.behind);
-			else
-				snprintf(state, sizeof(state), "%s", st.state);
-			if (env->color)
-				col = strcmp(st.state, "latest") == 0 ? "\033[32m"
-				      : strcmp(st.state, "outdated") == 0 ? "\033[31m" : "\033[33m";
-			printf("%-12s ", esc_name((const char *)sqlite3_column_text(q, 0)));
-			print_escaped_padded(site, plen, 44);
-			printf(" %-12s %-12s %4.0f%%  %s%-17s%s %s\n", prod ? prod : "?", ver ? ver : "?",
-			       sqlite3_column_double(q, 6) * 100, col, state, env->color ? "\033[0m" : "",
-			       st.latest ? st.latest : "?");
-		}
-		free(site);
-	}
-	sqlite3_finalize(q);
-	release_cache_free(&rc);
+	r = stateq_sites(s, customer, product, site_row, &sc);
+	release_cache_free(&sc.rc);
 	store_close(s);
+	if (r < 0)
+		return EXIT_ERROR;
 	/* monitoring: --outdated exits 1 when it lists anything */
-	return outdated && listed ? EXIT_FINDINGS : 0;
+	return sc.outdated && sc.listed ? EXIT_FINDINGS : 0;
 }
 
 /* ---- report ---- */
@@ -309,15 +306,67 @@ struct prod_count {
 	size_t nmajors;
 };
 
+struct report_ctx {
+	struct release_cache rc;
+	struct prod_count *pc;
+	size_t npc, total;
+};
+
+static int
+report_installation(void *ud, const char *prod, const char *kind, const char *ver)
+{
+	struct report_ctx *c = ud;
+	const struct releases *r = releases_of(&c->rc, prod ? prod : "");
+	struct release_state st;
+	struct prod_count *p = NULL;
+	char major[32];
+	size_t ml, i, k;
+
+	(void)kind;
+
+	if (prod == NULL || ver == NULL)
+		return 0;
+	release_state_of((const char *const *)r->v, r->n, ver, &st);
+	for (i = 0; i < c->npc; i++)
+		if (strcmp(c->pc[i].product, prod) == 0)
+			p = &c->pc[i];
+	if (p == NULL) {
+		c->pc = xreallocarray(c->pc, c->npc + 1, sizeof(*c->pc));
+		p = &c->pc[c->npc++];
+		memset(p, 0, sizeof(*p));
+		p->product = xstrdup(prod);
+	}
+	p->total++;
+	c->total++;
+	if (strcmp(st.state, "latest") == 0)
+		p->latest++;
+	else if (strcmp(st.state, "latest-in-branch") == 0)
+		p->branch++;
+	else if (strcmp(st.state, "outdated") == 0)
+		p->outdated++;
+	else
+		p->unknown++;
+	ml = strcspn(ver, ".-");
+	snprintf(major, sizeof(major), "%.*s", (int)(ml < 31 ? ml : 31), ver);
+	for (k = 0; k < p->nmajors && strcmp(p->majors[k].major, major) != 0; k++)
+		;
+	if (k == p->nmajors && p->nmajors < 64) {
+		snprintf(p->majors[k].major, sizeof(p->majors[k].major), "%s", major);
+		p->nmajors++;
+	}
+	if (k < p->nmajors)
+		p->majors[k].n++;
+	return 0;
+}
+
 int
 ctl_report(int argc, char **argv, const struct ctl_env *env)
 {
-	struct release_cache rc = { NULL, 0, NULL, NULL };
+	struct report_ctx c = { .npc = 0 };
 	struct prod_count *pc = NULL;
 	size_t npc = 0, i, k, total = 0;
 	bool json = env->json;
 	struct store *s;
-	sqlite3_stmt *q;
 	int64_t webspaces = 0;
 
 	for (i = 1; i < (size_t)argc; i++) {
@@ -330,55 +379,12 @@ ctl_report(int argc, char **argv, const struct ctl_env *env)
 	}
 	if (open_ro(env, &s) < 0)
 		return EXIT_ERROR;
-	q = store_prepare(s, "SELECT count(*) FROM webspaces WHERE active=1");
-	if (q && sqlite3_step(q) == SQLITE_ROW)
-		webspaces = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	q = store_prepare(s, "SELECT product, version FROM installations ORDER BY product");
-	release_cache_init(&rc, s);
-	while (q && sqlite3_step(q) == SQLITE_ROW) {
-		const char *prod = (const char *)sqlite3_column_text(q, 0);
-		const char *ver = (const char *)sqlite3_column_text(q, 1);
-		const struct releases *r = releases_of(&rc, prod ? prod : "");
-		struct release_state st;
-		struct prod_count *p = NULL;
-		char major[32];
-		size_t ml;
-
-		if (prod == NULL || ver == NULL)
-			continue;
-		release_state_of((const char *const *)r->v, r->n, ver, &st);
-		for (i = 0; i < npc; i++)
-			if (strcmp(pc[i].product, prod) == 0)
-				p = &pc[i];
-		if (p == NULL) {
-			pc = xreallocarray(pc, npc + 1, sizeof(*pc));
-			p = &pc[npc++];
-			memset(p, 0, sizeof(*p));
-			p->product = xstrdup(prod);
-		}
-		p->total++;
-		total++;
-		if (strcmp(st.state, "latest") == 0)
-			p->latest++;
-		else if (strcmp(st.state, "latest-in-branch") == 0)
-			p->branch++;
-		else if (strcmp(st.state, "outdated") == 0)
-			p->outdated++;
-		else
-			p->unknown++;
-		ml = strcspn(ver, ".-");
-		snprintf(major, sizeof(major), "%.*s", (int)(ml < 31 ? ml : 31), ver);
-		for (k = 0; k < p->nmajors && strcmp(p->majors[k].major, major) != 0; k++)
-			;
-		if (k == p->nmajors && p->nmajors < 64) {
-			snprintf(p->majors[k].major, sizeof(p->majors[k].major), "%s", major);
-			p->nmajors++;
-		}
-		if (k < p->nmajors)
-			p->majors[k].n++;
-	}
-	sqlite3_finalize(q);
+	webspaces = stateq_webspaces_active(s);
+	release_cache_init(&c.rc, s);
+	stateq_installations(s, report_installation, &c);
+	pc = c.pc;
+	npc = c.npc;
+	total = c.total;
 	if (json) {
 		struct buf b;
 		struct json j;
@@ -432,39 +438,129 @@ ctl_report(int argc, char **argv, const struct ctl_env *env)
 	for (i = 0; i < npc; i++)
 		free(pc[i].product);
 	free(pc);
-	release_cache_free(&rc);
+	release_cache_free(&c.rc);
 	store_close(s);
 	return 0;
 }
 
 /* ---- files ---- */
 
+struct webspace_of_ctx {
+	const char *path;
+	size_t plen;
+	int64_t ws;
+	char *root;
+	size_t rl;
+};
+
+static int
+webspace_of_row(void *ud, int64_t id, const char *w, size_t wl, const char *customer)
+{
+	struct webspace_of_ctx *c = ud;
+
+	(void)customer;
+	if (w && wl <= c->plen && wl > c->rl && memcmp(w, c->path, wl) == 0 &&
+	    (wl == c->plen || c->path[wl] == '/')) {
+		free(c->root);
+		c->root = xstrndup(w, wl);
+		c->rl = wl;
+		c->ws = id;
+	}
+	return 0;
+}
+
 /* the webspace holding an absolute path (the longest root that is a prefix of
  * it): its id (0: none) and root (malloc'ed) */
 static int64_t
 webspace_of(struct store *s, const char *path, size_t plen, bool active_only, char **root, size_t *rl)
 {
-	sqlite3_stmt *q = store_prepare(s, active_only ? "SELECT id, path FROM webspaces WHERE active=1"
-						     : "SELECT id, path FROM webspaces");
-	int64_t ws = 0;
+	struct webspace_of_ctx c = { .path = path, .plen = plen };
 
-	*root = NULL;
-	*rl = 0;
-	while (q && sqlite3_step(q) == SQLITE_ROW) {
-		size_t wl = (size_t)sqlite3_column_bytes(q, 1);
-		const char *w = sqlite3_column_blob(q, 1);
-
-		if (w && wl <= plen && wl > *rl && memcmp(w, path, wl) == 0 && (wl == plen || path[wl] == '/')) {
-			free(*root);
-			*root = xstrndup(w, wl);
-			*rl = wl;
-			ws = sqlite3_column_int64(q, 0);
-		}
-	}
-	sqlite3_finalize(q);
-	return ws;
+	stateq_webspaces(s, active_only, webspace_of_row, &c);
+	*root = c.root;
+	*rl = c.rl;
+	return c.ws;
 }
 
+
+struct files_ctx {
+	bool json;
+	const char *best;
+	size_t bl, n;
+};
+
+static int
+file_row_print(void *ud, const struct stateq_file *f)
+{
+	struct files_ctx *c = ud;
+	char hex[65] = "-";
+	struct analyse_result ar;
+	bool analysed = f->analysed &&
+			analyse_result_decode(f->an_findings ? f->an_findings : "", f->an_flen,
+					      (enum analyse_verdict)f->an_verdict, &ar) == 0;
+	size_t fl;
+	char *full = path_join(c->best, c->bl, f->relpath, f->rlen, &fl);
+
+	if (f->sha256)
+		hex_encode(f->sha256, 32, hex);
+	c->n++;
+	if (c->json) {
+		struct buf b;
+		struct json j;
+		char ts[32];
+
+		buf_init(&b, 1 << 20);
+		json_init(&j, &b);
+		json_obj_begin(&j);
+		json_kv_str(&j, "customer", f->customer);
+		json_kv_name(&j, "webspace", c->best, c->bl);
+		json_kv_name(&j, "path", full, fl);
+		json_kv_str(&j, "verdict", f->verdict);
+		json_kv_str(&j, "known", f->known);
+		json_kv_str(&j, "status", f->status);
+		json_kv_int(&j, "size", f->size);
+		eventfmt_time(f->mtime_ns, ts, sizeof(ts));
+		json_kv_str(&j, "mtime", ts);
+		json_kv_int(&j, "mode", f->mode);
+		json_kv_int(&j, "uid", f->uid);
+		json_kv_str(&j, "sha256", hex[0] != '-' ? hex : NULL);
+		json_kv_str(&j, "product", f->product);
+		json_kv_str(&j, "version", f->version);
+		eventfmt_time(f->updated_at * 1000000000, ts, sizeof(ts));
+		json_kv_str(&j, "updated_at", ts);
+		/* what the analysis found in this content (null: never analysed) */
+		json_key(&j, "analysis");
+		if (analysed) {
+			json_obj_begin(&j);
+			json_kv_str(&j, "verdict", analyse_verdict_name(ar.verdict));
+			json_kv_str(&j, "rules_version", f->an_rules);
+			analyse_findings_json(&j, &ar);
+			json_obj_end(&j);
+		} else {
+			json_null(&j);
+		}
+		json_obj_end(&j);
+		printf("%s\n", b.data);
+		buf_free(&b);
+	} else {
+		hex[12] = '\0';
+		printf("%-16s %-14s %-10s %10lld  %-12s ",
+		       f->verdict ? f->verdict : "?",
+		       f->known ? f->known : "?",
+		       f->status ? f->status : "?",
+		       (long long)f->size, hex);
+		print_escaped_padded(full, fl, 0);
+		printf("\n");
+		if (analysed && ar.verdict != ANALYSE_CLEAN) {
+			char sum[512];
+
+			analyse_result_summary(&ar, sum, sizeof(sum));
+			printf("%-16s analysis: %s: %s\n", "", analyse_verdict_name(ar.verdict), sum);
+		}
+	}
+	free(full);
+	return 0;
+}
 
 int
 ctl_files(int argc, char **argv, const struct ctl_env *env)
@@ -472,8 +568,8 @@ ctl_files(int argc, char **argv, const struct ctl_env *env)
 	bool json = env->json;
 	const char *path = NULL;
 	struct store *s;
-	sqlite3_stmt *q;
-	char *best = NULL, *lo = NULL, *hi = NULL;
+	struct files_ctx fc = { .n = 0 };
+	char *best = NULL;
 	size_t plen, bl = 0, rl, n = 0;
 	int64_t ws = 0;
 	const char *rel;
@@ -506,103 +602,18 @@ ctl_files(int argc, char **argv, const struct ctl_env *env)
 	}
 	rel = bl < plen ? path + bl + 1 : "";
 	rl = bl < plen ? plen - bl - 1 : 0;
-	q = store_prepare(s, "SELECT f.relpath, f.verdict, f.known, f.status, f.size, f.mtime_ns, f.mode, "
-			     "f.uid, f.sha256, i.product, i.version, f.updated_at, w.customer, a.verdict, "
-			     "a.findings, a.rules_version FROM files f "
-			     "JOIN webspaces w ON w.id=f.webspace_id LEFT JOIN installations i ON "
-			     "i.id=f.installation_id LEFT JOIN analysis a ON a.sha256=f.sha256 WHERE f.webspace_id=?1 AND (f.relpath=?2 OR ?5 OR "
-			     "(f.relpath>=?3 AND f.relpath<?4)) ORDER BY f.relpath");
-	if (q == NULL) {
+	fc.json = json;
+	fc.best = best;
+	fc.bl = bl;
+	if (!json)
+		printf("%-16s %-14s %-10s %10s  %-12s %s\n", "VERDICT", "KNOWN", "STATUS", "SIZE", "SHA256",
+		       "PATH");
+	if (stateq_files(s, ws, rel, rl, file_row_print, &fc) < 0) {
 		free(best);
 		store_close(s);
 		return EXIT_ERROR;
 	}
-	lo = xmalloc(rl + 2);
-	memcpy(lo, rel, rl);
-	lo[rl] = '/';
-	hi = xmalloc(rl + 2);
-	memcpy(hi, rel, rl);
-	hi[rl] = '/' + 1;
-	sqlite3_bind_int64(q, 1, ws);
-	sqlite3_bind_blob(q, 2, rel, (int)rl, SQLITE_STATIC);
-	sqlite3_bind_blob(q, 3, lo, (int)rl + 1, SQLITE_STATIC);
-	sqlite3_bind_blob(q, 4, hi, (int)rl + 1, SQLITE_STATIC);
-	sqlite3_bind_int(q, 5, rl == 0);
-	if (!json)
-		printf("%-16s %-14s %-10s %10s  %-12s %s\n", "VERDICT", "KNOWN", "STATUS", "SIZE", "SHA256",
-		       "PATH");
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		char hex[65] = "-";
-		struct analyse_result ar;
-		bool analysed = sqlite3_column_type(q, 13) != SQLITE_NULL &&
-				analyse_result_decode(sqlite3_column_text(q, 14) ? (const char *)sqlite3_column_text(q, 14) : "",
-						      (size_t)sqlite3_column_bytes(q, 14),
-						      (enum analyse_verdict)sqlite3_column_int(q, 13), &ar) == 0;
-		size_t fl;
-		char *full = path_join(best, bl, sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0), &fl);
-
-		if (sqlite3_column_bytes(q, 8) == 32)
-			hex_encode(sqlite3_column_blob(q, 8), 32, hex);
-		n++;
-		if (json) {
-			struct buf b;
-			struct json j;
-			char ts[32];
-
-			buf_init(&b, 1 << 20);
-			json_init(&j, &b);
-			json_obj_begin(&j);
-			json_kv_str(&j, "customer", (const char *)sqlite3_column_text(q, 12));
-			json_kv_name(&j, "webspace", best, bl);
-			json_kv_name(&j, "path", full, fl);
-			json_kv_str(&j, "verdict", (const char *)sqlite3_column_text(q, 1));
-			json_kv_str(&j, "known", (const char *)sqlite3_column_text(q, 2));
-			json_kv_str(&j, "status", (const char *)sqlite3_column_text(q, 3));
-			json_kv_int(&j, "size", sqlite3_column_int64(q, 4));
-			eventfmt_time(sqlite3_column_int64(q, 5), ts, sizeof(ts));
-			json_kv_str(&j, "mtime", ts);
-			json_kv_int(&j, "mode", sqlite3_column_int64(q, 6));
-			json_kv_int(&j, "uid", sqlite3_column_int64(q, 7));
-			json_kv_str(&j, "sha256", hex[0] != '-' ? hex : NULL);
-			json_kv_str(&j, "product", (const char *)sqlite3_column_text(q, 9));
-			json_kv_str(&j, "version", (const char *)sqlite3_column_text(q, 10));
-			eventfmt_time(sqlite3_column_int64(q, 11) * 1000000000, ts, sizeof(ts));
-			json_kv_str(&j, "updated_at", ts);
-			/* what the analysis found in this content (null: never analysed) */
-			json_key(&j, "analysis");
-			if (analysed) {
-				json_obj_begin(&j);
-				json_kv_str(&j, "verdict", analyse_verdict_name(ar.verdict));
-				json_kv_str(&j, "rules_version", (const char *)sqlite3_column_text(q, 15));
-				analyse_findings_json(&j, &ar);
-				json_obj_end(&j);
-			} else {
-				json_null(&j);
-			}
-			json_obj_end(&j);
-			printf("%s\n", b.data);
-			buf_free(&b);
-		} else {
-			hex[12] = '\0';
-			printf("%-16s %-14s %-10s %10lld  %-12s ",
-			       sqlite3_column_text(q, 1) ? (const char *)sqlite3_column_text(q, 1) : "?",
-			       sqlite3_column_text(q, 2) ? (const char *)sqlite3_column_text(q, 2) : "?",
-			       sqlite3_column_text(q, 3) ? (const char *)sqlite3_column_text(q, 3) : "?",
-			       (long long)sqlite3_column_int64(q, 4), hex);
-			print_escaped_padded(full, fl, 0);
-			printf("\n");
-			if (analysed && ar.verdict != ANALYSE_CLEAN) {
-				char sum[512];
-
-				analyse_result_summary(&ar, sum, sizeof(sum));
-				printf("%-16s analysis: %s: %s\n", "", analyse_verdict_name(ar.verdict), sum);
-			}
-		}
-		free(full);
-	}
-	sqlite3_finalize(q);
-	free(lo);
-	free(hi);
+	n = fc.n;
 	free(best);
 	store_close(s);
 	if (n == 0) {
@@ -618,7 +629,6 @@ int
 ctl_ack(int argc, char **argv, const struct ctl_env *env)
 {
 	struct store *s;
-	sqlite3_stmt *q;
 	char err[1024];
 	int i, rc = 0;
 
@@ -639,37 +649,21 @@ ctl_ack(int argc, char **argv, const struct ctl_env *env)
 		fprintf(stderr, "wsidctl: %s\n", err);
 		return EXIT_ERROR;
 	}
-	/* an aggregate is acknowledged with its members */
-	q = store_prepare(s, "UPDATE events SET acked_at=?2 WHERE (id=?1 OR parent_id=?1) AND acked_at IS NULL");
-	for (i = 1; q && i < argc; i++) {
+	for (i = 1; i < argc; i++) {
 		int64_t id = strtoll(argv[i], NULL, 10);
-		sqlite3_stmt *e = store_prepare(s, "SELECT acked_at FROM events WHERE id=?");
-		bool exists = false, acked = false;
+		bool acked = false;
+		int r = state_event_ack(s, id, now_unix(), &acked);
 
-		if (e) {
-			sqlite3_bind_int64(e, 1, id);
-			if (sqlite3_step(e) == SQLITE_ROW) {
-				exists = true;
-				acked = sqlite3_column_type(e, 0) != SQLITE_NULL;
-			}
-			sqlite3_finalize(e);
-		}
-		if (!exists) {
+		if (r == -ENOENT) {
 			fprintf(stderr, "wsidctl ack: no event %lld\n", (long long)id);
 			rc = EXIT_FINDINGS;
-			continue;
-		}
-		sqlite3_bind_int64(q, 1, id);
-		sqlite3_bind_int64(q, 2, now_unix());
-		if (sqlite3_step(q) != SQLITE_DONE) {
+		} else if (r < 0) {
 			fprintf(stderr, "wsidctl ack: %s\n", sqlite3_errmsg(store_db(s)));
 			rc = EXIT_ERROR;
 		} else if (!env->json) {
 			printf("event %lld %s\n", (long long)id, acked ? "was acknowledged already" : "acknowledged");
 		}
-		sqlite3_reset(q);
 	}
-	sqlite3_finalize(q);
 	store_close(s);
 	return rc;
 }

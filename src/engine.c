@@ -313,14 +313,30 @@ emit_row(struct engine *e, int64_t id, enum verdict_kind v, const struct event_r
 	e->stats.events++;
 	if ((unsigned)v < VERDICT_MAX)
 		e->stats.events_by_verdict[v]++;
-	if (e->o.on_event)
-		e->o.on_event(e->o.on_event_ud, id, ev);
+	if (e->o.on_event) {
+		struct webspace *w = ws_get(e, ev->webspace_id);
+		struct event_stored es = { .id = id, .row = ev, .aggregate = ev->nfiles != 0 };
+
+		es.webspace = w ? w->root : NULL;
+		es.wslen = w ? strlen(w->root) : 0;
+		e->o.on_event(e->o.on_event_ud, &es);
+	}
 }
 
 void
 emit(struct engine *e, int64_t id, enum verdict_kind v)
 {
-	emit_row(e, id, v, NULL);
+	struct event_loaded l;
+
+	e->stats.events++;
+	if ((unsigned)v < VERDICT_MAX)
+		e->stats.events_by_verdict[v]++;
+	/* the row changed since it was written (an aggregate's count, a held
+	 * event released): read back once, for everyone told of it */
+	if (e->o.on_event && state_event_load(e->st, id, &l) == 0) {
+		e->o.on_event(e->o.on_event_ud, &l.ev);
+		state_event_loaded_free(&l);
+	}
 }
 
 /* classifies and stores one change; returns the event id or 0 */
@@ -726,37 +742,38 @@ on_analysed(struct engine *e, struct hash_job *j)
 /* New rules: every stored file whose content was analysed under other rules
  * is analysed again on the workers (one job per content) and judged again
  * when its result is back (analysed_record). One scan of files, as marks do. */
+struct rejudge {
+	struct engine *e;
+	size_t n;
+};
+
+static int
+rejudge_one(void *ud, int64_t ws, const char *path, size_t len)
+{
+	struct rejudge *rj = ud;
+	struct engine *e = rj->e;
+	struct webspace *w = ws_get(e, ws);
+	struct file_row row;
+	struct hash_result res;
+
+	if (w && state_file_get(e->st, ws, path, len, &row) == 0 && row.has_sha) {
+		res_from_row(w, &row, path, &res);
+		res.php_tag = true; /* analysed before: an image among them held PHP */
+		if (analysis_defer(e, w, path, len, CHANGE_RECLASSIFIED, &res, 0, "rules", false))
+			rj->n++;
+	}
+	return 0;
+}
+
 static void
 analysis_rejudge(struct engine *e)
 {
-	sqlite3_stmt *q;
-	size_t n = 0;
+	struct rejudge rj = { e, 0 };
 
 	engine_flush(e);
-	q = store_prepare(e->s, "SELECT f.webspace_id, f.relpath FROM files f JOIN analysis a ON "
-				"a.sha256=f.sha256 WHERE a.rules_version<>?1");
-	if (q == NULL)
-		return;
-	sqlite3_bind_text(q, 1, analyse_rules_version(e->o.an), -1, SQLITE_STATIC);
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		int64_t ws = sqlite3_column_int64(q, 0);
-		size_t len = (size_t)sqlite3_column_bytes(q, 1);
-		char *path = xstrndup(len ? sqlite3_column_blob(q, 1) : "", len);
-		struct webspace *w = ws_get(e, ws);
-		struct file_row row;
-		struct hash_result res;
-
-		if (w && state_file_get(e->st, ws, path, len, &row) == 0 && row.has_sha) {
-			res_from_row(w, &row, path, &res);
-			res.php_tag = true; /* analysed before: an image among them held PHP */
-			if (analysis_defer(e, w, path, len, CHANGE_RECLASSIFIED, &res, 0, "rules", false))
-				n++;
-		}
-		free(path);
-	}
-	sqlite3_finalize(q);
-	if (n)
-		log_info("analysis: new rules: %zu file%s analysed again", n, n == 1 ? "" : "s");
+	state_files_analysed_before(e->st, analyse_rules_version(e->o.an), rejudge_one, &rj);
+	if (rj.n)
+		log_info("analysis: new rules: %zu file%s analysed again", rj.n, rj.n == 1 ? "" : "s");
 }
 
 void
@@ -1567,69 +1584,60 @@ engine_bg_fd(const struct engine *e)
 	return walker_fd(e->walker);
 }
 
-size_t
-engine_apply_marks(struct engine *e, const uint8_t *sha256)
-{
-	/* files whose stored verdict a mark contradicts, or (with a hash) every
-	 * file with that content. files has no index on sha256 (a B-tree keyed by
-	 * hash takes a random page per change; marks are rare): one scan of the
-	 * table, about 0.2 s per million files, none at all without marks. */
-	static const char *const all_sql =
-		"SELECT f.webspace_id, f.relpath FROM files f WHERE (f.verdict IS NOT 'malicious' "
-		"AND f.sha256 IN (SELECT sha256 FROM known_bad)) OR (f.verdict IN ('malicious', "
-		"'suspicious', 'tampered', 'foreign') AND EXISTS (SELECT 1 FROM trusted t JOIN "
-		"webspaces w ON w.id=f.webspace_id WHERE t.sha256=f.sha256 AND (t.customer='' OR "
-		"t.customer=w.customer)))";
-	sqlite3_stmt *q;
+struct marked {
 	struct {
 		int64_t ws;
 		char *path;
 		size_t len;
-	} *v = NULL;
-	size_t n = 0, i, changed = 0;
-	bool any = sha256 != NULL;
+	} *v;
+	size_t n;
+};
+
+static int
+marked_add(void *ud, int64_t ws, const char *path, size_t len)
+{
+	struct marked *m = ud;
+
+	m->v = xreallocarray(m->v, m->n + 1, sizeof(*m->v));
+	m->v[m->n].ws = ws;
+	m->v[m->n].len = len;
+	m->v[m->n].path = xstrndup(path, len);
+	m->n++;
+	return 0;
+}
+
+size_t
+engine_apply_marks(struct engine *e, const uint8_t *sha256)
+{
+	/* files whose stored verdict a mark contradicts, or (with a hash) every
+	 * file with that content (state_files_marked: one scan of the table,
+	 * about 0.2 s per million files, none at all without marks) */
+	struct marked m = { NULL, 0 };
+	size_t i, changed = 0;
 
 	engine_flush(e);
 	state_marks_changed(e->st);
-	if (!any && (q = store_prepare(e->s, "SELECT EXISTS (SELECT 1 FROM known_bad) OR "
-					     "EXISTS (SELECT 1 FROM trusted)")) != NULL) {
-		any = sqlite3_step(q) != SQLITE_ROW || sqlite3_column_int(q, 0) != 0;
-		sqlite3_finalize(q);
-	}
-	if (!any)
+	if (sha256 == NULL && !state_marks_any(e->st))
 		return 0;
-	q = store_prepare(e->s,
-			  sha256 ? "SELECT webspace_id, relpath FROM files WHERE sha256=?" : all_sql);
-	if (q == NULL)
-		return 0;
-	if (sha256)
-		sqlite3_bind_blob(q, 1, sha256, SHA256_LEN, SQLITE_STATIC);
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		v = xreallocarray(v, n + 1, sizeof(*v));
-		v[n].ws = sqlite3_column_int64(q, 0);
-		v[n].len = (size_t)sqlite3_column_bytes(q, 1);
-		v[n].path = xstrndup(v[n].len ? sqlite3_column_blob(q, 1) : "", v[n].len);
-		n++;
-	}
-	sqlite3_finalize(q);
-	for (i = 0; i < n; i++) {
-		struct webspace *w = ws_get(e, v[i].ws);
+	state_files_marked(e->st, sha256, marked_add, &m);
+	for (i = 0; i < m.n; i++) {
+		struct webspace *w = ws_get(e, m.v[i].ws);
 		struct file_row row;
 		struct hash_result res;
 		struct judgement J;
 
-		if (w && state_file_get(e->st, w->id, v[i].path, v[i].len, &row) == 0) {
-			res_from_row(w, &row, v[i].path, &res);
-			judge(e, w, v[i].path, v[i].len, CHANGE_RECLASSIFIED, &res, 0, &J);
+		if (w && state_file_get(e->st, w->id, m.v[i].path, m.v[i].len, &row) == 0) {
+			res_from_row(w, &row, m.v[i].path, &res);
+			judge(e, w, m.v[i].path, m.v[i].len, CHANGE_RECLASSIFIED, &res, 0, &J);
 			if (strcmp(row.verdict, verdict_name(J.vd.kind)) != 0) {
-				record_change(e, w, v[i].path, v[i].len, CHANGE_RECLASSIFIED, &res, &row, NULL, 0,
+				record_change(e, w, m.v[i].path, m.v[i].len, CHANGE_RECLASSIFIED, &res, &row, NULL, 0,
 					      0, "mark", J.vd.kind == VERDICT_MALICIOUS);
 				changed++;
 			}
 		}
-		free(v[i].path);
+		free(m.v[i].path);
 	}
-	free(v);
+	free(m.v);
 	engine_flush(e);
 	if (changed)
 		log_info("marks: %zu file%s judged again", changed, changed == 1 ? "" : "s");

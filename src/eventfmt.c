@@ -225,3 +225,111 @@ eventfmt_quarantine_text(sqlite3_stmt *row, struct buf *out)
 	}
 	jsonp_free(root);
 }
+
+static void
+kv_sha_or_null(struct json *j, const char *k, const uint8_t *sha)
+{
+	if (sha)
+		json_kv_hex(j, k, sha, SHA256_LEN);
+	else {
+		json_key(j, k);
+		json_null(j);
+	}
+}
+
+/* The same object as eventfmt_json from the row the engine stored: every
+ * field as state_event_add writes it (NULL where it binds NULL). */
+void
+eventfmt_json_event(struct json *j, const struct event_stored *es)
+{
+	const struct event_row *ev = es->row;
+	char ts[32], *path;
+	size_t plen;
+
+	json_obj_begin(j);
+	json_kv_int(j, "id", es->id);
+	eventfmt_time(ev->time_ns, ts, sizeof(ts));
+	json_kv_str(j, "time", ts);
+	json_kv_int(j, "time_ns", ev->time_ns);
+	json_kv_str(j, "customer", ev->customer);
+	json_kv_name(j, "webspace", es->webspace ? es->webspace : "", es->wslen);
+	path = path_join(es->webspace, es->wslen, ev->path, ev->plen, &plen);
+	json_kv_name(j, "path", path, plen);
+	free(path);
+	if (ev->old_path) {
+		path = path_join(es->webspace, es->wslen, ev->old_path, ev->oplen, &plen);
+		json_kv_name(j, "old_path", path, plen);
+		free(path);
+	} else {
+		json_key(j, "old_path");
+		json_null(j);
+	}
+	json_kv_str(j, "change", change_name(ev->change));
+	json_kv_str(j, "known", known_name(ev->known));
+	json_kv_str(j, "verdict", verdict_name(ev->verdict));
+	json_kv_str(j, "severity", severity_name(ev->severity));
+	json_kv_str(j, "reason", ev->reason);
+	kv_sha_or_null(j, "old_sha256", ev->old_sha256);
+	kv_sha_or_null(j, "new_sha256", ev->new_sha256);
+	json_kv_str(j, "product", ev->product);
+	json_kv_str(j, "version", ev->version);
+	json_kv_str(j, "other_version", ev->other_version);
+	json_key(j, "pid");
+	if (ev->pid > 0)
+		json_int(j, ev->pid);
+	else
+		json_null(j);
+	json_kv_str(j, "source", ev->source ? ev->source : "live");
+	json_kv_bool(j, "acked", es->acked);
+	json_key(j, "writer");
+	if (!ev->have_writer) {
+		json_null(j);
+	} else {
+		json_obj_begin(j);
+		json_key(j, "pid");
+		if (ev->pid > 0)
+			json_int(j, ev->pid);
+		else
+			json_null(j);
+		json_kv_int(j, "uid", ev->uid);
+		json_kv_str(j, "user", ev->user);
+		json_kv_str(j, "comm", ev->comm);
+		json_kv_str(j, "cgroup", ev->cgroup && ev->cgroup[0] ? ev->cgroup : NULL);
+		if (ev->request && ev->request[0] == '{') {
+			json_key(j, "request");
+			json_raw(j, ev->request, strlen(ev->request));
+		} else if (ev->request_unknown) {
+			json_kv_str(j, "request_unknown", ev->request_unknown);
+		}
+		json_obj_end(j);
+	}
+	json_kv_bool(j, "held", ev->held);
+	json_key(j, "parent_id");
+	if (ev->parent_id)
+		json_int(j, ev->parent_id);
+	else
+		json_null(j);
+	json_key(j, "files");
+	if (es->aggregate)
+		json_int(j, ev->nfiles);
+	else
+		json_null(j);
+	json_key(j, "detail");
+	if (ev->detail && strlen(ev->detail) > 1 && ev->detail[0] == '{')
+		json_raw(j, ev->detail, strlen(ev->detail));
+	else
+		json_null(j);
+	json_obj_end(j);
+}
+
+char *
+eventfmt_json_line(const struct event_stored *es)
+{
+	struct buf b;
+	struct json j;
+
+	buf_init(&b, 1 << 20);
+	json_init(&j, &b);
+	eventfmt_json_event(&j, es);
+	return buf_steal(&b);
+}

@@ -10,6 +10,7 @@
 
 #include "hash.h"
 #include "hmap.h"
+#include "slotset.h"
 
 /* ---- catalogue ---- */
 
@@ -422,3 +423,54 @@ fpindex_product_entries(struct store *s, int64_t product_id, fpindex_entry_fn fn
 	return rc == SQLITE_DONE ? 0 : store_errno(rc);
 }
 
+
+/* ---- what wsidctl restore and the release lists read ---- */
+
+int
+fpindex_release_files(struct store *s, const char *product, const char *version, const char *relpath,
+		      fpindex_release_fn fn, void *ud)
+{
+	sqlite3_stmt *st = store_prepare(s, relpath
+		? "SELECT p.relpath, h.sha256, e.slots, v.slot FROM products pr JOIN versions v ON "
+		  "v.product_id=pr.id AND v.version=?2 JOIN paths p ON p.product_id=pr.id AND p.relpath=?3 "
+		  "JOIN entries e ON e.path_id=p.id JOIN hashes h ON h.id=e.hash_id WHERE pr.name=?1"
+		: "SELECT p.relpath, h.sha256, e.slots, v.slot FROM products pr JOIN versions v ON "
+		  "v.product_id=pr.id AND v.version=?2 JOIN paths p ON p.product_id=pr.id JOIN entries e "
+		  "ON e.path_id=p.id JOIN hashes h ON h.id=e.hash_id WHERE pr.name=?1 ORDER BY p.relpath");
+	int rc, r = 0;
+
+	if (st == NULL)
+		return -EIO;
+	sqlite3_bind_text(st, 1, product, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
+	if (relpath)
+		sqlite3_bind_blob(st, 3, relpath, (int)strlen(relpath), SQLITE_STATIC);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (sqlite3_column_bytes(st, 1) == SHA256_LEN &&
+		    slotset_blob_has(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2),
+				     (uint32_t)sqlite3_column_int64(st, 3)))
+			r = fn(ud, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+			       sqlite3_column_blob(st, 1));
+	sqlite3_finalize(st);
+	if (r != 0)
+		return r;
+	return rc == SQLITE_DONE ? 0 : store_errno(rc);
+}
+
+int
+fpindex_versions_of(struct store *s, const char *product, fpindex_version_fn fn, void *ud)
+{
+	sqlite3_stmt *st = store_prepare(s, "SELECT v.version FROM versions v JOIN products p ON "
+					    "p.id=v.product_id WHERE p.name=?");
+	int rc, r = 0;
+
+	if (st == NULL)
+		return -EIO;
+	sqlite3_bind_text(st, 1, product, -1, SQLITE_STATIC);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		r = fn(ud, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (r != 0)
+		return r;
+	return rc == SQLITE_DONE ? 0 : store_errno(rc);
+}

@@ -46,7 +46,6 @@ struct notifier {
 	int child_status;    /* of a delivery process reaped by the tick, else -1 */
 	bool connect_failing;
 	bool any_route;      /* some route exists: else events need no lookup */
-	sqlite3_stmt *q_event;
 };
 
 static bool
@@ -116,47 +115,27 @@ route_by_name(const struct config *cfg, const char *name, const char *customer)
 	return cu ? &cu->route : NULL;
 }
 
-/* was this finding told on this route within a day, with the same content? */
+/* was this finding told on this route within a day, with the same content?
+ * (told now when not) */
 static bool
 seen_recently(struct notifier *n, int64_t ws, const void *path, int plen, const char *verdict,
 	      const char *route, const void *sha, int shalen)
 {
-	sqlite3_stmt *q = store_prepare(n->s, "SELECT sha256, last_at FROM notified WHERE webspace_id=? AND "
-					      "path=? AND verdict=? AND route=?");
+	struct outbox_finding f = { ws, path, plen, verdict, route, sha, shalen };
+	uint8_t told[SHA256_LEN];
+	int told_len = 0;
+	int64_t last_at = 0;
 	bool seen = false;
 	uint64_t now = now_ms();
 
-	if (q == NULL)
-		return false;
-	sqlite3_bind_int64(q, 1, ws);
-	sqlite3_bind_blob(q, 2, path, plen, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, verdict, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, route, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) == SQLITE_ROW) {
-		bool same = sqlite3_column_bytes(q, 0) == shalen &&
-			    (shalen == 0 || memcmp(sqlite3_column_blob(q, 0), sha, (size_t)shalen) == 0);
+	if (outbox_notified_get(n->s, &f, told, &told_len, &last_at) == 0) {
+		bool same = told_len == shalen && (shalen == 0 || (shalen == SHA256_LEN &&
+								   memcmp(told, sha, SHA256_LEN) == 0));
 
-		seen = same && now - (uint64_t)sqlite3_column_int64(q, 1) < REMIND_MS;
+		seen = same && now - (uint64_t)last_at < REMIND_MS;
 	}
-	sqlite3_finalize(q);
-	if (!seen) {
-		q = store_prepare(n->s, "INSERT INTO notified(webspace_id, path, verdict, route, sha256, last_at) "
-				       "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET sha256=?5, "
-				       "last_at=?6");
-		if (q) {
-			sqlite3_bind_int64(q, 1, ws);
-			sqlite3_bind_blob(q, 2, path, plen, SQLITE_STATIC);
-			sqlite3_bind_text(q, 3, verdict, -1, SQLITE_STATIC);
-			sqlite3_bind_text(q, 4, route, -1, SQLITE_STATIC);
-			if (shalen)
-				sqlite3_bind_blob(q, 5, sha, shalen, SQLITE_STATIC);
-			else
-				sqlite3_bind_null(q, 5);
-			sqlite3_bind_int64(q, 6, (int64_t)now);
-			sqlite3_step(q);
-			sqlite3_finalize(q);
-		}
-	}
+	if (!seen)
+		outbox_notified_put(n->s, &f, (int64_t)now);
 	return seen;
 }
 
@@ -229,12 +208,11 @@ route_routed(struct notifier *n, int64_t event_id, const struct routed *ev)
 }
 
 bool
-notifier_event_row(struct notifier *n, int64_t event_id, const struct event_row *ev)
+notifier_event_row(struct notifier *n, const struct event_stored *es)
 {
+	const struct event_row *ev = es->row;
 	struct routed r;
 
-	if (ev == NULL)
-		return notifier_event(n, event_id);
 	if (!n->any_route || ev->held || ev->parent_id)
 		return false; /* held or a member: its aggregate is what is told */
 	memset(&r, 0, sizeof(r));
@@ -248,56 +226,9 @@ notifier_event_row(struct notifier *n, int64_t event_id, const struct event_row 
 		r.sha = ev->new_sha256;
 		r.shalen = SHA256_LEN;
 	}
-	r.aggregate = ev->nfiles != 0;
+	r.aggregate = es->aggregate;
 	r.system = ev->source && strcmp(ev->source, "system") == 0;
-	return route_routed(n, event_id, &r);
-}
-
-bool
-notifier_event(struct notifier *n, int64_t event_id)
-{
-	sqlite3_stmt *q;
-	struct routed r;
-	char *customer = NULL, *verdict = NULL, *path = NULL, sha[SHA256_LEN];
-	bool queued;
-
-	if (!n->any_route)
-		return false; /* nobody to tell: no lookup on the hot path */
-	if (n->q_event == NULL)
-		n->q_event = store_prepare(n->s, "SELECT customer, webspace_id, path, verdict, severity, "
-						 "new_sha256, held, parent_id, nfiles, source FROM events WHERE id=?");
-	if ((q = n->q_event) == NULL)
-		return false;
-	sqlite3_bind_int64(q, 1, event_id);
-	if (sqlite3_step(q) != SQLITE_ROW || sqlite3_column_int(q, 6) != 0 ||
-	    sqlite3_column_type(q, 7) != SQLITE_NULL) {
-		sqlite3_reset(q);
-		return false; /* held or a member: its aggregate is what is told */
-	}
-	memset(&r, 0, sizeof(r));
-	customer = xstrdup((const char *)sqlite3_column_text(q, 0));
-	r.customer = customer;
-	r.ws = sqlite3_column_int64(q, 1);
-	r.plen = sqlite3_column_bytes(q, 2);
-	path = xmalloc((size_t)r.plen + 1);
-	memcpy(path, r.plen ? sqlite3_column_blob(q, 2) : "", (size_t)r.plen);
-	r.path = path;
-	verdict = xstrdup((const char *)sqlite3_column_text(q, 3));
-	r.verdict = verdict;
-	r.sev = severity_parse((const char *)sqlite3_column_text(q, 4));
-	if (sqlite3_column_bytes(q, 5) == SHA256_LEN) {
-		memcpy(sha, sqlite3_column_blob(q, 5), SHA256_LEN);
-		r.sha = sha;
-		r.shalen = SHA256_LEN;
-	}
-	r.aggregate = sqlite3_column_type(q, 8) != SQLITE_NULL;
-	r.system = sqlite3_column_text(q, 9) && strcmp((const char *)sqlite3_column_text(q, 9), "system") == 0;
-	sqlite3_reset(q);
-	queued = route_routed(n, event_id, &r);
-	free(customer);
-	free(verdict);
-	free(path);
-	return queued;
+	return route_routed(n, es->id, &r);
 }
 
 int
@@ -1103,7 +1034,6 @@ notifier_free(struct notifier *n)
 	}
 	buf_free(&n->in);
 	buf_free(&n->out);
-	sqlite3_finalize(n->q_event);
 	free(n->self_exe);
 	free(n);
 }

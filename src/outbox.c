@@ -387,3 +387,164 @@ outbox_requeue_sending(struct store *s)
 {
 	store_exec_bind(s, "UPDATE outbox SET state='pending' WHERE state='sending'", "");
 }
+
+/* ---- notified: the notifier's memory of findings told (notify.c's dedupe) ---- */
+
+int
+outbox_notified_get(struct store *s, const struct outbox_finding *f, uint8_t ret_sha[SHA256_LEN],
+		    int *ret_shalen, int64_t *ret_last_at)
+{
+	sqlite3_stmt *q = store_prepare(s, "SELECT sha256, last_at FROM notified WHERE webspace_id=? AND "
+					   "path=? AND verdict=? AND route=?");
+	int r = -ENOENT, len;
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, f->ws);
+	sqlite3_bind_blob(q, 2, f->path, f->plen, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, f->verdict, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, f->route, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		len = sqlite3_column_bytes(q, 0);
+		*ret_shalen = len;
+		if (len == SHA256_LEN)
+			memcpy(ret_sha, sqlite3_column_blob(q, 0), SHA256_LEN);
+		*ret_last_at = sqlite3_column_int64(q, 1);
+		r = 0;
+	}
+	sqlite3_finalize(q);
+	return r;
+}
+
+void
+outbox_notified_put(struct store *s, const struct outbox_finding *f, int64_t now_ms)
+{
+	sqlite3_stmt *q = store_prepare(s, "INSERT INTO notified(webspace_id, path, verdict, route, sha256, "
+					   "last_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET "
+					   "sha256=?5, last_at=?6");
+
+	if (q == NULL)
+		return;
+	sqlite3_bind_int64(q, 1, f->ws);
+	sqlite3_bind_blob(q, 2, f->path, f->plen, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, f->verdict, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, f->route, -1, SQLITE_STATIC);
+	if (f->shalen)
+		sqlite3_bind_blob(q, 5, f->sha, f->shalen, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 5);
+	sqlite3_bind_int64(q, 6, now_ms);
+	sqlite3_step(q);
+	sqlite3_finalize(q);
+}
+
+/* ---- the rows as wsidctl outbox and notify test read and requeue them ---- */
+
+static void
+row_of(sqlite3_stmt *q, struct outbox_listed *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(q, 0);
+	r->uid = (const char *)sqlite3_column_text(q, 1);
+	r->state = (const char *)sqlite3_column_text(q, 2);
+	r->kind = (const char *)sqlite3_column_text(q, 3);
+	r->customer = (const char *)sqlite3_column_text(q, 4);
+	r->route = (const char *)sqlite3_column_text(q, 5);
+	r->transport = (const char *)sqlite3_column_text(q, 6);
+	r->destination = (const char *)sqlite3_column_text(q, 7);
+	r->attempts = sqlite3_column_int64(q, 8);
+	r->created_at = sqlite3_column_int64(q, 9);
+	r->next_at = sqlite3_column_int64(q, 10);
+	r->sent = sqlite3_column_type(q, 11) != SQLITE_NULL;
+	r->sent_at = sqlite3_column_int64(q, 11);
+	r->has_status = sqlite3_column_type(q, 12) != SQLITE_NULL;
+	r->last_status = sqlite3_column_int64(q, 12);
+	r->last_error = (const char *)sqlite3_column_text(q, 13);
+	r->nevents = sqlite3_column_int64(q, 14);
+}
+
+#define OUTBOX_ROW_COLUMNS                                                                      \
+	"SELECT id, uid, state, kind, customer, route, transport, destination, attempts, created_at, " \
+	"next_at, sent_at, last_status, last_error, nevents FROM outbox "
+
+static int
+rows_each(sqlite3_stmt *q, outbox_listed_fn fn, void *ud)
+{
+	struct outbox_listed row;
+	int step, r = 0;
+
+	while (r == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
+		row_of(q, &row);
+		r = fn(ud, &row);
+	}
+	sqlite3_finalize(q);
+	if (r != 0)
+		return r;
+	return step == SQLITE_DONE ? 0 : -EIO;
+}
+
+int
+outbox_rows(struct store *s, bool all, outbox_listed_fn fn, void *ud)
+{
+	sqlite3_stmt *q = store_prepare(s, OUTBOX_ROW_COLUMNS "WHERE ?1 OR state<>'sent' ORDER BY id");
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int(q, 1, all);
+	return rows_each(q, fn, ud);
+}
+
+int
+outbox_test_rows(struct store *s, int64_t first, int64_t last, const char *customer, outbox_listed_fn fn,
+		 void *ud)
+{
+	sqlite3_stmt *q = store_prepare(s, OUTBOX_ROW_COLUMNS "WHERE id BETWEEN ?1 AND ?2 AND kind='test' "
+							      "AND customer=?3 ORDER BY id");
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, first);
+	sqlite3_bind_int64(q, 2, last);
+	sqlite3_bind_text(q, 3, customer, -1, SQLITE_STATIC);
+	return rows_each(q, fn, ud);
+}
+
+int
+outbox_test_count(struct store *s, int64_t first, int64_t last, const char *customer, int64_t *ret_n,
+		  int64_t *ret_sent, int64_t *ret_bad)
+{
+	sqlite3_stmt *q = store_prepare(s, "SELECT count(*), sum(state='sent'), sum(state IN ('retrying',"
+					   "'failed','dead')) FROM outbox WHERE id BETWEEN ? AND ? AND "
+					   "kind='test' AND customer=?");
+
+	*ret_n = *ret_sent = *ret_bad = 0;
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, first);
+	sqlite3_bind_int64(q, 2, last);
+	sqlite3_bind_text(q, 3, customer, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		*ret_n = sqlite3_column_int64(q, 0);
+		*ret_sent = sqlite3_column_int64(q, 1);
+		*ret_bad = sqlite3_column_int64(q, 2);
+	}
+	sqlite3_finalize(q);
+	return 0;
+}
+
+int
+outbox_requeue_failed(struct store *s, bool all, int64_t id, int64_t now_ms)
+{
+	sqlite3_stmt *q = store_prepare(s, "UPDATE outbox SET state='pending', next_at=?1, created_at=?1, "
+					   "last_error=NULL WHERE (?2 OR id=?3) AND state IN ('retrying', "
+					   "'failed', 'dead')");
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, now_ms);
+	sqlite3_bind_int(q, 2, all);
+	sqlite3_bind_int64(q, 3, id);
+	sqlite3_step(q);
+	sqlite3_finalize(q);
+	return sqlite3_changes(store_db(s));
+}

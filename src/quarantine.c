@@ -16,9 +16,6 @@
 #include "respond.h"
 #include "store.h"
 
-/* the table is in the schema (store.c, migration 9): this names it missing */
-static const char schema[] = "SELECT 1 FROM quarantine LIMIT 0";
-
 char *
 quarantine_dir_path(const char *db)
 {
@@ -39,12 +36,6 @@ quarantine_dir_open(const char *db)
 		fd = errno ? -errno : -EIO;
 	free(dir);
 	return fd;
-}
-
-int
-quarantine_schema(struct store *s)
-{
-	return store_exec(s, schema);
 }
 
 static void
@@ -114,7 +105,7 @@ quarantine_keep(struct store *s, int qdirfd, const struct quarantine_item *it, c
 	int64_t id = 0;
 	int r;
 
-	if (quarantine_schema(s) < 0 || store_begin(s) < 0)
+	if (store_begin(s) < 0)
 		return -EIO;
 	sha256_buf(data, len, sha);
 	if ((r = row_add(s, it, sha, len, st, &id)) < 0)
@@ -213,13 +204,10 @@ quarantine_strerror(int r)
 int64_t
 quarantine_released(struct store *s, const char *abspath, const uint8_t sha[SHA256_LEN])
 {
-	sqlite3_stmt *q;
+	sqlite3_stmt *q = store_prepare(s, "SELECT id FROM quarantine WHERE path=? AND sha256=? AND "
+					   "released_at IS NOT NULL ORDER BY id DESC LIMIT 1");
 	int64_t id = 0;
 
-	if (quarantine_schema(s) < 0)
-		return 0;
-	q = store_prepare(s, "SELECT id FROM quarantine WHERE path=? AND sha256=? AND released_at "
-			     "IS NOT NULL ORDER BY id DESC LIMIT 1");
 	if (q == NULL)
 		return 0;
 	sqlite3_bind_blob(q, 1, abspath, (int)strlen(abspath), SQLITE_STATIC);
@@ -297,4 +285,80 @@ quarantine_auto_free(struct quarantine_auto *a)
 {
 	free(a->path);
 	a->path = NULL;
+}
+
+/* ---- the table read and updated for wsidctl quarantine ---- */
+
+int
+quarantine_items(struct store *s, quarantine_row_fn fn, void *ud)
+{
+	sqlite3_stmt *q = store_prepare(s, "SELECT id, time, customer, path, sha256, size, mode, uid, reason, "
+					   "by, released_at, released_by FROM quarantine ORDER BY id");
+	int step, r = 0;
+
+	if (q == NULL)
+		return -EIO;
+	while (r == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
+		struct quarantine_row row = {
+			.id = sqlite3_column_int64(q, 0),
+			.time = sqlite3_column_int64(q, 1),
+			.customer = (const char *)sqlite3_column_text(q, 2),
+			.path = sqlite3_column_blob(q, 3),
+			.plen = (size_t)sqlite3_column_bytes(q, 3),
+			.sha256 = sqlite3_column_bytes(q, 4) == SHA256_LEN ? sqlite3_column_blob(q, 4) : NULL,
+			.size = sqlite3_column_int64(q, 5),
+			.mode = sqlite3_column_int64(q, 6),
+			.uid = sqlite3_column_int64(q, 7),
+			.reason = (const char *)sqlite3_column_text(q, 8),
+			.by = (const char *)sqlite3_column_text(q, 9),
+			.released = sqlite3_column_type(q, 10) != SQLITE_NULL,
+			.released_at = sqlite3_column_int64(q, 10),
+			.released_by = (const char *)sqlite3_column_text(q, 11),
+		};
+
+		r = fn(ud, &row);
+	}
+	sqlite3_finalize(q);
+	if (r != 0)
+		return r;
+	return step == SQLITE_DONE ? 0 : -EIO;
+}
+
+int
+quarantine_held(struct store *s, int64_t id, struct quarantine_held *ret)
+{
+	sqlite3_stmt *q = store_prepare(s, "SELECT path, sha256, mode, uid, gid, mtime_ns, released_at FROM "
+					   "quarantine WHERE id=?");
+	int r = -ENOENT;
+
+	memset(ret, 0, sizeof(*ret));
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, id);
+	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 6) == SQLITE_NULL &&
+	    sqlite3_column_bytes(q, 1) == SHA256_LEN) {
+		ret->path = xstrndup(sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0));
+		memcpy(ret->sha256, sqlite3_column_blob(q, 1), SHA256_LEN);
+		ret->mode = (mode_t)sqlite3_column_int64(q, 2) & 0777;
+		ret->uid = (uid_t)sqlite3_column_int64(q, 3);
+		ret->gid = (gid_t)sqlite3_column_int64(q, 4);
+		ret->mtime_ns = sqlite3_column_int64(q, 5);
+		r = 0;
+	}
+	sqlite3_finalize(q);
+	return r;
+}
+
+void
+quarantine_set_released(struct store *s, int64_t id, const char *who)
+{
+	sqlite3_stmt *q = store_prepare(s, "UPDATE quarantine SET released_at=?, released_by=? WHERE id=?");
+
+	if (q) {
+		sqlite3_bind_int64(q, 1, now_unix());
+		sqlite3_bind_text(q, 2, who, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 3, id);
+		sqlite3_step(q);
+		sqlite3_finalize(q);
+	}
 }

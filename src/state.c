@@ -891,3 +891,273 @@ state_analysis_put(struct state *st, const uint8_t sha256[SHA256_LEN], const cha
 	sqlite3_bind_int64(q, 5, now_real_ns() / 1000000000);
 	return step_done(st, q);
 }
+
+/* ---- the state's SQL its other users ran themselves (state.h) ---- */
+
+/* runs q (bound) and hands each (webspace_id, relpath) row to fn */
+static int
+paths_each(sqlite3_stmt *q, state_path_fn fn, void *ud)
+{
+	int r = 0, step;
+
+	while (r == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
+		size_t len = (size_t)sqlite3_column_bytes(q, 1);
+		char *path = xstrndup(len ? sqlite3_column_blob(q, 1) : "", len);
+
+		r = fn(ud, sqlite3_column_int64(q, 0), path, len);
+		free(path);
+	}
+	if (r == 0 && step != SQLITE_DONE)
+		r = -EIO;
+	sqlite3_finalize(q);
+	return r;
+}
+
+bool
+state_marks_any(struct state *st)
+{
+	sqlite3_stmt *q = store_prepare(st->s, "SELECT EXISTS (SELECT 1 FROM known_bad) OR "
+					       "EXISTS (SELECT 1 FROM trusted)");
+	bool any = true; /* unreadable: look */
+
+	if (q && sqlite3_step(q) == SQLITE_ROW)
+		any = sqlite3_column_int(q, 0) != 0;
+	sqlite3_finalize(q);
+	return any;
+}
+
+int
+state_files_marked(struct state *st, const uint8_t *sha256, state_path_fn fn, void *ud)
+{
+	static const char *const all_sql =
+		"SELECT f.webspace_id, f.relpath FROM files f WHERE (f.verdict IS NOT 'malicious' "
+		"AND f.sha256 IN (SELECT sha256 FROM known_bad)) OR (f.verdict IN ('malicious', "
+		"'suspicious', 'tampered', 'foreign') AND EXISTS (SELECT 1 FROM trusted t JOIN "
+		"webspaces w ON w.id=f.webspace_id WHERE t.sha256=f.sha256 AND (t.customer='' OR "
+		"t.customer=w.customer)))";
+	sqlite3_stmt *q = store_prepare(st->s, sha256 ? "SELECT webspace_id, relpath FROM files "
+							"WHERE sha256=?" : all_sql);
+
+	if (q == NULL)
+		return -EIO;
+	if (sha256)
+		sqlite3_bind_blob(q, 1, sha256, SHA256_LEN, SQLITE_STATIC);
+	return paths_each(q, fn, ud);
+}
+
+int
+state_files_analysed_before(struct state *st, const char *rules_version, state_path_fn fn, void *ud)
+{
+	sqlite3_stmt *q = store_prepare(st->s, "SELECT f.webspace_id, f.relpath FROM files f JOIN "
+					       "analysis a ON a.sha256=f.sha256 WHERE a.rules_version<>?1");
+
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_text(q, 1, rules_version, -1, SQLITE_STATIC);
+	return paths_each(q, fn, ud);
+}
+
+/* column col as an owned string in the next slot of l->mem (NULL stays NULL) */
+static const char *
+loaded_text(struct event_loaded *l, size_t *slot, sqlite3_stmt *q, int col, size_t *ret_len)
+{
+	size_t len = (size_t)sqlite3_column_bytes(q, col);
+	const void *v = sqlite3_column_type(q, col) == SQLITE_BLOB ? sqlite3_column_blob(q, col)
+								    : (const void *)sqlite3_column_text(q, col);
+
+	if (ret_len)
+		*ret_len = len;
+	if (sqlite3_column_type(q, col) == SQLITE_NULL)
+		return NULL;
+	return l->mem[(*slot)++] = xstrndup(len ? v : "", len);
+}
+
+static int
+enum_of(const char *name, const char *(*name_of)(int), int max)
+{
+	int i;
+
+	for (i = 0; name && i < max; i++)
+		if (strcmp(name_of(i), name) == 0)
+			return i;
+	return 0;
+}
+
+static const char *
+change_name_i(int i)
+{
+	return change_name((enum change_kind)i);
+}
+
+static const char *
+known_name_i(int i)
+{
+	return known_name((enum content_known)i);
+}
+
+int
+state_event_load(struct state *st, int64_t id, struct event_loaded *ret)
+{
+	sqlite3_stmt *q = store_prepare(st->s, "SELECT w.path, e.time_ns, e.webspace_id, e.customer, e.path, "
+					       "e.old_path, e.change, e.known, e.verdict, e.severity, e.reason, "
+					       "e.old_sha256, e.new_sha256, e.installation_id, e.product, e.version, "
+					       "e.other_version, e.pid, e.source, e.uid, e.user, e.comm, e.cgroup, "
+					       "e.held, e.parent_id, e.nfiles, e.detail, e.request, e.request_unknown, "
+					       "e.acked_at FROM events e JOIN webspaces w ON w.id=e.webspace_id "
+					       "WHERE e.id=?");
+	struct event_loaded *l = ret;
+	struct event_row *r = &l->row;
+	size_t slot = 0;
+	int step, v;
+
+	memset(l, 0, sizeof(*l));
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, id);
+	if ((step = sqlite3_step(q)) != SQLITE_ROW) {
+		sqlite3_finalize(q);
+		return step == SQLITE_DONE ? -ENOENT : -EIO;
+	}
+	l->ev.id = id;
+	l->ev.row = r;
+	l->ev.webspace = loaded_text(l, &slot, q, 0, &l->ev.wslen);
+	r->time_ns = sqlite3_column_int64(q, 1);
+	r->webspace_id = sqlite3_column_int64(q, 2);
+	r->customer = loaded_text(l, &slot, q, 3, NULL);
+	r->path = loaded_text(l, &slot, q, 4, &r->plen);
+	r->old_path = loaded_text(l, &slot, q, 5, &r->oplen);
+	r->change = (enum change_kind)enum_of((const char *)sqlite3_column_text(q, 6), change_name_i,
+					      CHANGE_KIND_MAX);
+	r->known = (enum content_known)enum_of((const char *)sqlite3_column_text(q, 7), known_name_i,
+					       KNOWN_MAX);
+	v = verdict_parse((const char *)sqlite3_column_text(q, 8));
+	r->verdict = v < 0 ? VERDICT_OK : (enum verdict_kind)v;
+	v = severity_parse((const char *)sqlite3_column_text(q, 9));
+	r->severity = v < 0 ? SEV_INFO : (enum severity)v;
+	r->reason = loaded_text(l, &slot, q, 10, NULL);
+	if (sqlite3_column_bytes(q, 11) == SHA256_LEN) {
+		memcpy(l->old_sha, sqlite3_column_blob(q, 11), SHA256_LEN);
+		r->old_sha256 = l->old_sha;
+	}
+	if (sqlite3_column_bytes(q, 12) == SHA256_LEN) {
+		memcpy(l->new_sha, sqlite3_column_blob(q, 12), SHA256_LEN);
+		r->new_sha256 = l->new_sha;
+	}
+	r->installation_id = sqlite3_column_int64(q, 13);
+	r->product = loaded_text(l, &slot, q, 14, NULL);
+	r->version = loaded_text(l, &slot, q, 15, NULL);
+	r->other_version = loaded_text(l, &slot, q, 16, NULL);
+	r->pid = sqlite3_column_int(q, 17);
+	r->source = loaded_text(l, &slot, q, 18, NULL);
+	r->have_writer = sqlite3_column_type(q, 19) != SQLITE_NULL;
+	r->uid = (uint32_t)sqlite3_column_int64(q, 19);
+	r->user = loaded_text(l, &slot, q, 20, NULL);
+	r->comm = loaded_text(l, &slot, q, 21, NULL);
+	r->cgroup = loaded_text(l, &slot, q, 22, NULL);
+	r->held = sqlite3_column_int(q, 23) != 0;
+	r->parent_id = sqlite3_column_int64(q, 24);
+	r->nfiles = sqlite3_column_int64(q, 25);
+	l->ev.aggregate = sqlite3_column_type(q, 25) != SQLITE_NULL;
+	r->detail = loaded_text(l, &slot, q, 26, NULL);
+	r->request = loaded_text(l, &slot, q, 27, NULL);
+	r->request_unknown = loaded_text(l, &slot, q, 28, NULL);
+	l->ev.acked = sqlite3_column_type(q, 29) != SQLITE_NULL;
+	sqlite3_finalize(q);
+	return 0;
+}
+
+void
+state_event_loaded_free(struct event_loaded *l)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(l->mem) / sizeof(l->mem[0]); i++)
+		free(l->mem[i]);
+	memset(l, 0, sizeof(*l));
+}
+
+/* removes a hash from one list of marks (sql: a DELETE by sha256) */
+static void
+mark_delete(struct store *s, const char *sql, const uint8_t sha[SHA256_LEN])
+{
+	sqlite3_stmt *q = store_prepare(s, sql);
+
+	if (q) {
+		sqlite3_bind_blob(q, 1, sha, SHA256_LEN, SQLITE_STATIC);
+		sqlite3_step(q);
+		sqlite3_finalize(q);
+	}
+}
+
+int
+state_mark_set(struct store *s, const char *kind, const uint8_t sha[SHA256_LEN], const char *customer,
+	       const char *note, const char *by, const char *example)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if (strcmp(kind, "malicious") == 0) {
+		/* a trusted mark would hide it again */
+		mark_delete(s, "DELETE FROM trusted WHERE sha256=?", sha);
+		q = store_prepare(s, "INSERT INTO known_bad(sha256, note, added_by, added_at, source, example) "
+				     "VALUES(?1, ?2, ?3, ?4, 'wsidctl mark', ?5) ON CONFLICT(sha256) DO UPDATE "
+				     "SET note=coalesce(?2, note), added_by=?3, added_at=?4, "
+				     "example=coalesce(?5, example)");
+	} else if (strcmp(kind, "trusted") == 0) {
+		if (customer == NULL)
+			mark_delete(s, "DELETE FROM known_bad WHERE sha256=?", sha);
+		q = store_prepare(s, "INSERT INTO trusted(sha256, note, added_by, added_at, example, customer) "
+				     "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(sha256, customer) DO UPDATE "
+				     "SET note=coalesce(?2, note), added_by=?3, added_at=?4, "
+				     "example=coalesce(?5, example)");
+	} else {
+		/* for a customer: that customer's trusted mark; else every mark */
+		if (customer == NULL)
+			mark_delete(s, "DELETE FROM known_bad WHERE sha256=?", sha);
+		q = store_prepare(s, customer ? "DELETE FROM trusted WHERE sha256=?1 AND customer=?6"
+					      : "DELETE FROM trusted WHERE sha256=?1");
+	}
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_blob(q, 1, sha, SHA256_LEN, SQLITE_STATIC);
+	if (sqlite3_bind_parameter_count(q) >= 2) {
+		sqlite3_bind_text(q, 2, note, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, by, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 4, now_unix());
+		sqlite3_bind_text(q, 5, example, -1, SQLITE_STATIC);
+	}
+	if (sqlite3_bind_parameter_count(q) >= 6)
+		sqlite3_bind_text(q, 6, customer ? customer : "", -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int
+state_event_ack(struct store *s, int64_t id, int64_t now, bool *ret_was_acked)
+{
+	sqlite3_stmt *e = store_prepare(s, "SELECT acked_at FROM events WHERE id=?");
+	sqlite3_stmt *q;
+	bool exists = false;
+	int rc;
+
+	if (e == NULL)
+		return -EIO;
+	sqlite3_bind_int64(e, 1, id);
+	if (sqlite3_step(e) == SQLITE_ROW) {
+		exists = true;
+		*ret_was_acked = sqlite3_column_type(e, 0) != SQLITE_NULL;
+	}
+	sqlite3_finalize(e);
+	if (!exists)
+		return -ENOENT;
+	/* an aggregate is acknowledged with its members */
+	q = store_prepare(s, "UPDATE events SET acked_at=?2 WHERE (id=?1 OR parent_id=?1) AND acked_at IS NULL");
+	if (q == NULL)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, now);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}

@@ -159,24 +159,21 @@ d_severity(void *ud, const char *customer, int verdict, int dflt)
 }
 
 static void
-d_on_event(void *ud, int64_t id, const struct event_row *ev)
+d_on_event(void *ud, const struct event_stored *ev)
 {
 	struct daemon *dm = ud;
 	char *line;
 
 	dm->ev_window_count++;
 	/* the outbox rows commit with the event (same connection, same
-	 * transaction); the row as written, not read back */
-	if (dm->n && notifier_event_row(dm->n, id, ev))
+	 * transaction); the row as stored, rendered once for the followers */
+	if (dm->n && notifier_event_row(dm->n, ev))
 		dm->notify_kick = true;
 	if (dm->ctl == NULL || control_nfollowers(dm->ctl) == 0)
 		return;
-	/* the row is in the open transaction of this connection: visible here */
-	line = eventfmt_json_by_id(dm->s, id);
-	if (line) {
-		control_broadcast(dm->ctl, line);
-		free(line);
-	}
+	line = eventfmt_json_line(ev);
+	control_broadcast(dm->ctl, line);
+	free(line);
 }
 
 /* ---- webspaces ---- */

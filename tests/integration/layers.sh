@@ -6,7 +6,8 @@
 # calls open(2) itself, one that reaches the database through another module,
 # a log that opens a file, a delivery process that links the hasher, a
 # wsidctl that links the watcher, a daemon that links the index build, a
-# configuration parser whose bundle.o links the bundle's import.
+# configuration parser whose bundle.o links the bundle's import; and SQL on a
+# table in a source file that is not the table's home.
 . "$(dirname "$0")/../lib/lib.sh"
 L="$WSID_TOP/scripts/layers.sh"
 OBJ="$WSID_BUILD/obj"
@@ -79,6 +80,22 @@ plant pathmatch '#include <sys/stat.h>
 int pathmatch_planted(const char *p);
 int pathmatch_planted(const char *p) { struct stat st; return stat(p, &st); }'
 check_eq "planted: the path matcher calling stat(2) fails (it is pure)" 1 "$rc"
+
+# one home per table: a copy of the sources with the notifier's SQL on
+# notified (split over two literals, as C writes long statements) back in
+# notify.c fails, naming the file and the table
+rm -rf "$D/src" && mkdir -p "$D/src" && cp "$WSID_TOP"/src/*.c "$D/src/"
+printf '%s\n' 'static const char *planted = "SELECT sha256 FROM "' '	"notified WHERE webspace_id=?";' \
+	>> "$D/src/notify.c"
+out=$(WSID_LAYERS_SRC="$D/src" bash "$L" "$OBJ" 2>&1); rc=$?
+echo "$out" | grep -A3 '^FAIL' | sed 's/^/    /'
+check_eq "planted: SQL on a table outside its home fails" 1 "$rc"
+check "planted: the failure names the file and the table" \
+	grep -q 'notify.c: SQL on notified outside its home' <<<"$out"
+check "planted: the object rules still pass" grep -q '^ok   wsidctl links no watcher' <<<"$out"
+out=$(bash "$L" "$OBJ" 2>&1)
+check "the tree's own sources keep every table's SQL in its home" \
+	grep -q "^ok   every table's SQL lives in its home" <<<"$out"
 
 mkdir -p "$D/empty"
 bash "$L" "$D/empty" >/dev/null 2>&1; rc=$?

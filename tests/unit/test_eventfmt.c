@@ -2,7 +2,9 @@
 /* eventfmt over events stored in a real SQLite database: the JSON line read
  * back through the JSON parser (absolute path, a name with a newline, an
  * escape sequence and invalid UTF-8 carried exactly in path_base64, hashes,
- * the writer), the text line with every control byte escaped, and the time. */
+ * the writer), the text line with every control byte escaped, the line
+ * from the row as stored equal to the line read back, and the time. */
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +127,102 @@ out:
 	fx_close(&fx);
 }
 
+/* the follower's line from the row as stored (eventfmt_json_line) is the
+ * line read back by id, byte for byte, for rows that bind NULLs, empty
+ * strings, a request or its reason, a detail, a rename, an aggregate of no
+ * files, a member and an acknowledged event; state_event_load reads back
+ * the same row */
+static void
+test_stored_same(void)
+{
+	char db[128], err[256];
+	struct store *s = NULL;
+	struct state *st = NULL;
+	uint8_t sha[SHA256_LEN], old[SHA256_LEN];
+	int64_t ws, id = 0;
+	bool base, was;
+	int k;
+
+	snprintf(db, sizeof(db), "%s/stored.db", dir);
+	if (store_open(db, STORE_CREATE, &s, err, sizeof(err)) < 0 || state_open(s, &st) < 0) {
+		T_CHECK(0, "open: %s", err);
+		goto out;
+	}
+	T_EQ_INT(state_webspace_upsert(st, "/srv/b", "bob", &ws, &base), 0);
+	memset(sha, 0xcd, sizeof(sha));
+	memset(old, 0x01, sizeof(old));
+	for (k = 0; k < 7; k++) {
+		struct event_row e;
+		struct event_stored es;
+		struct event_loaded l;
+		char *by_id, *live, *loaded;
+
+		memset(&e, 0, sizeof(e));
+		e.time_ns = 1700000000000000000ll + k;
+		e.webspace_id = ws;
+		e.customer = k == 1 ? "" : "bob";
+		e.path = k == 2 ? "" : "wp-content/x.php";
+		e.plen = strlen(e.path);
+		e.change = k == 3 ? CHANGE_RENAMED : CHANGE_CREATED;
+		e.known = k == 4 ? KNOWN_OTHER_VERSION : KNOWN_NONE;
+		e.verdict = k == 4 ? VERDICT_UPDATE : VERDICT_NEW;
+		e.severity = SEV_NOTICE;
+		e.reason = k == 1 ? NULL : "why";
+		e.new_sha256 = k == 2 ? NULL : sha;
+		e.old_sha256 = k == 3 ? old : NULL;
+		if (k == 3) {
+			e.old_path = "a/old.php";
+			e.oplen = strlen(e.old_path);
+		}
+		e.source = k == 5 ? NULL : "live";
+		e.pid = k == 1 ? 0 : 77;
+		e.have_writer = k != 1;
+		e.uid = 33;
+		e.user = "www-data";
+		e.comm = k == 2 ? NULL : "php-fpm8.2";
+		e.cgroup = k == 0 ? "" : "/system.slice/php.service";
+		e.request = k == 0 ? "{\"method\":\"POST\"}" : k == 6 ? "" : NULL;
+		e.request_unknown = k == 5 ? "not written by a PHP-FPM worker" : NULL;
+		e.detail = k == 4 ? "{\"files\":[]}" : k == 6 ? "{" : NULL;
+		e.product = k == 4 ? "wordpress" : NULL;
+		e.version = k == 4 ? "6.4.3" : NULL;
+		e.other_version = k == 4 ? "6.4.2" : NULL;
+		e.parent_id = k == 6 ? 1 : 0;
+		T_EQ_INT(state_event_add(st, &e, &id), 0);
+		es = (struct event_stored){ .id = id, .row = &e, .webspace = "/srv/b", .wslen = 6 };
+		by_id = eventfmt_json_by_id(s, id);
+		live = eventfmt_json_line(&es);
+		T_OK(by_id != NULL && live != NULL);
+		T_CHECK(by_id && live && strcmp(by_id, live) == 0, "row %d: by id %s, as stored %s", k,
+			by_id ? by_id : "-", live ? live : "-");
+		if (k == 4)
+			T_EQ_INT(state_event_set_nfiles(st, id, 0), 0); /* an aggregate of no files */
+		if (k == 5)
+			T_EQ_INT(state_event_ack(s, id, 1700000001, &was), 0);
+		free(by_id);
+		by_id = eventfmt_json_by_id(s, id);
+		T_EQ_INT(state_event_load(st, id, &l), 0);
+		loaded = eventfmt_json_line(&l.ev);
+		T_CHECK(by_id && strcmp(by_id, loaded) == 0, "row %d: by id %s, loaded %s", k,
+			by_id ? by_id : "-", loaded);
+		if (k == 4)
+			T_OK(l.ev.aggregate && strstr(loaded, "\"files\":0") != NULL);
+		if (k == 5)
+			T_OK(l.ev.acked && !was && strstr(loaded, "\"acked\":true") != NULL);
+		if (k == 6)
+			T_OK(l.row.parent_id == 1 && l.row.verdict == VERDICT_NEW);
+		state_event_loaded_free(&l);
+		free(loaded);
+		free(live);
+		free(by_id);
+	}
+	T_EQ_INT(state_event_load(st, id + 100, &(struct event_loaded){ 0 }), -ENOENT);
+	T_EQ_INT(state_event_ack(s, id + 100, 1, &was), -ENOENT);
+out:
+	state_free(st);
+	store_close(s);
+}
+
 static void
 test_time(void)
 {
@@ -140,6 +238,7 @@ int
 main(void)
 {
 	T_RUN(test_event);
+	T_RUN(test_stored_same);
 	T_RUN(test_time);
 	T_DONE();
 }

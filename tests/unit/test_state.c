@@ -2,7 +2,8 @@
 /* state over a real SQLite database in a temporary directory: webspaces,
  * file rows (put, get, move, delete), directory moves and walks that keep to
  * the directory ("a/" is not "ab/"), events with held ones released, and the
- * consensus over copies of a component file in other webspaces. */
+ * consensus over copies of a component file in other webspaces, marks and
+ * the files they (or new analysis rules) judge again. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,10 +187,97 @@ test_consensus(void)
 	fx_close(&fx);
 }
 
+static int
+collect_path(void *ud, int64_t ws, const char *path, size_t len)
+{
+	struct walk *w = ud;
+
+	(void)ws;
+	if (w->n < 16)
+		snprintf(w->paths[w->n++], sizeof(w->paths[0]), "%.*s", (int)len, path);
+	return 0;
+}
+
+/* marks as wsidctl mark writes them, and the files a mark may judge
+ * otherwise: with its content, or every file a mark contradicts (a trusted
+ * mark for another customer does not count); files analysed under older
+ * rules */
+static void
+test_marks(void)
+{
+	struct fx fx;
+	struct store *s;
+	struct state *st;
+	struct walk w;
+	struct file_row f;
+	struct analyse_result ar;
+	int64_t a, b;
+	bool base;
+	uint8_t bad[SHA256_LEN], ok[SHA256_LEN];
+
+	T_EQ_INT(fx_open(&fx, "marks"), 0);
+	if ((st = fx.st) == NULL) {
+		fx_close(&fx);
+		return;
+	}
+	s = fx.s;
+	T_EQ_INT(state_webspace_upsert(st, "/srv/a", "alice", &a, &base), 0);
+	T_EQ_INT(state_webspace_upsert(st, "/srv/b", "bob", &b, &base), 0);
+	f = fx_row(a, "x.php", 7);
+	T_EQ_INT(state_file_put(st, &f), 0);
+	f = fx_row(b, "y.php", 7);
+	snprintf(f.verdict, sizeof(f.verdict), "malicious");
+	T_EQ_INT(state_file_put(st, &f), 0);
+	f = fx_row(b, "z.php", 8);
+	snprintf(f.verdict, sizeof(f.verdict), "suspicious");
+	T_EQ_INT(state_file_put(st, &f), 0);
+	memset(bad, 7, sizeof(bad));
+	memset(ok, 8, sizeof(ok));
+	T_OK(!state_marks_any(st));
+	memset(&w, 0, sizeof(w));
+	T_EQ_INT(state_files_marked(st, NULL, collect_path, &w), 0);
+	T_EQ_INT(w.n, 0);
+	/* content 7 malicious: x.php is contradicted, y.php already says so */
+	T_EQ_INT(state_mark_set(s, "malicious", bad, NULL, "shell", "root", "x.php"), 0);
+	T_OK(state_marks_any(st));
+	memset(&w, 0, sizeof(w));
+	T_EQ_INT(state_files_marked(st, NULL, collect_path, &w), 0);
+	T_EQ_INT(w.n, 1);
+	T_EQ_STR(w.paths[0], "x.php");
+	memset(&w, 0, sizeof(w));
+	T_EQ_INT(state_files_marked(st, bad, collect_path, &w), 0);
+	T_EQ_INT(w.n, 2);
+	/* content 8 trusted for alice: bob's suspicious z.php is not hers */
+	T_EQ_INT(state_mark_set(s, "trusted", ok, "alice", NULL, "root", NULL), 0);
+	memset(&w, 0, sizeof(w));
+	T_EQ_INT(state_files_marked(st, NULL, collect_path, &w), 0);
+	T_EQ_INT(w.n, 1);
+	T_EQ_INT(state_mark_set(s, "trusted", ok, "bob", NULL, "root", NULL), 0);
+	memset(&w, 0, sizeof(w));
+	T_EQ_INT(state_files_marked(st, NULL, collect_path, &w), 0);
+	T_EQ_INT(w.n, 2);
+	/* unmarked: nothing contradicts anything */
+	T_EQ_INT(state_mark_set(s, "none", bad, NULL, NULL, "root", NULL), 0);
+	T_EQ_INT(state_mark_set(s, "none", ok, NULL, NULL, "root", NULL), 0);
+	T_OK(!state_marks_any(st));
+	/* analysed under rules "1": asked for rules "2", the file comes back */
+	memset(&ar, 0, sizeof(ar));
+	T_EQ_INT(state_analysis_put(st, ok, "1", &ar), 0);
+	memset(&w, 0, sizeof(w));
+	T_EQ_INT(state_files_analysed_before(st, "2", collect_path, &w), 0);
+	T_EQ_INT(w.n, 1);
+	T_EQ_STR(w.paths[0], "z.php");
+	memset(&w, 0, sizeof(w));
+	T_EQ_INT(state_files_analysed_before(st, "1", collect_path, &w), 0);
+	T_EQ_INT(w.n, 0);
+	fx_close(&fx);
+}
+
 int
 main(void)
 {
 	T_RUN(test_state);
 	T_RUN(test_consensus);
+	T_RUN(test_marks);
 	T_DONE();
 }
