@@ -35,12 +35,14 @@ static struct seen {
 static size_t nseen;
 
 static void
-on_event(void *ud, int64_t id, const struct event_row *ev)
+on_event(void *ud, const struct event_stored *es)
 {
+	const struct event_row *ev = es->row;
+
 	(void)ud;
 	if (ev == NULL || nseen >= NSEEN)
 		return;
-	seen[nseen].id = id;
+	seen[nseen].id = es->id;
 	snprintf(seen[nseen].path, sizeof(seen[nseen].path), "%.*s", (int)ev->plen, ev->path);
 	seen[nseen].change = ev->change;
 	seen[nseen].verdict = ev->verdict;

@@ -135,19 +135,18 @@ out:
 static void
 test_stored_same(void)
 {
-	char db[128], err[256];
-	struct store *s = NULL;
-	struct state *st = NULL;
+	struct fx fx;
+	struct store *s;
+	struct state *st;
 	uint8_t sha[SHA256_LEN], old[SHA256_LEN];
 	int64_t ws, id = 0;
 	bool base, was;
 	int k;
 
-	snprintf(db, sizeof(db), "%s/stored.db", dir);
-	if (store_open(db, STORE_CREATE, &s, err, sizeof(err)) < 0 || state_open(s, &st) < 0) {
-		T_CHECK(0, "open: %s", err);
+	T_EQ_INT(fx_open(&fx, "stored"), 0);
+	s = fx.s;
+	if ((st = fx.st) == NULL)
 		goto out;
-	}
 	T_EQ_INT(state_webspace_upsert(st, "/srv/b", "bob", &ws, &base), 0);
 	memset(sha, 0xcd, sizeof(sha));
 	memset(old, 0x01, sizeof(old));
@@ -219,8 +218,7 @@ test_stored_same(void)
 	T_EQ_INT(state_event_load(st, id + 100, &(struct event_loaded){ 0 }), -ENOENT);
 	T_EQ_INT(state_event_ack(s, id + 100, 1, &was), -ENOENT);
 out:
-	state_free(st);
-	store_close(s);
+	fx_close(&fx);
 }
 
 static void

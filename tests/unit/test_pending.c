@@ -33,10 +33,11 @@ static char told[64][32];
 static size_t ntold;
 
 static void
-on_event(void *ud, int64_t id, const struct event_row *ev)
+on_event(void *ud, const struct event_stored *es)
 {
+	const struct event_row *ev = es->row;
+
 	(void)ud;
-	(void)id;
 	if (ev && ntold < 64)
 		snprintf(told[ntold++], sizeof(told[0]), "%s%.*s", ev->webspace_id == wa ? "A:" : "B:",
 			 (int)ev->plen, ev->path);
