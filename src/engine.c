@@ -594,8 +594,7 @@ analysis_defer(struct engine *e, struct webspace *w, const char *relpath, size_t
 
 	/* cheap checks first: a change that is no code costs nothing more */
 	if (e->o.an == NULL || res->status != HASH_OK || res->size == 0 ||
-	    (!ident_is_code(relpath, rlen) && !classify_php_head(res->head, res->headlen) &&
-	     !(res->php_tag && classify_media_name(relpath, rlen))))
+	    !classify_code_content(relpath, rlen, res->head, res->headlen, res->php_tag))
 		return false;
 	judge(e, w, relpath, rlen, change, res, 0, &J);
 	if (!J.an_wanted || J.an_have || (e->o.an_max_size && res->size > e->o.an_max_size))
