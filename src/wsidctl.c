@@ -78,7 +78,7 @@ static const struct verb verbs[] = {
 	{ "index", cmd_index, "index build|ingest|import-checksums|fetch|stats|keygen|export|import [options]",
 	  "build and query the fingerprint index" , false },
 	{ "scan", cmd_scan, "scan [--json] [--jobs N] [--max-size BYTES] [--verbose] [--standalone] PATH...",
-	  "identify the installations under PATH by hash votes" , false },
+	  "identify the installations under PATH by hash votes" , true },
 	{ "status", cmd_status, "status [--json|--prometheus]",
 	  "is the daemon up and watching; its figures (exit 1 when it is not); --prometheus: "
 	  "in the Prometheus text format" , false },
@@ -104,7 +104,7 @@ static const struct verb verbs[] = {
 	  "mark list|export|import",
 	  "teach the node: known-bad and trusted content, judged again at once", true },
 	{ "analyse", ctl_analyse, "analyse [--json] [--verbose] [--rules GLOB]... [--no-default-rules] [--max-size BYTES] "
-	  "FILE|DIR...", "what unknown code does: web shells, backdoors, obfuscation (exit 1 on findings)" , false },
+	  "FILE|DIR...", "what unknown code does: web shells, backdoors, obfuscation (exit 1 on findings)" , true },
 	{ "restore", ctl_restore, "restore [--dry-run] PATH...|--installation ROOT",
 	  "put back the release content of tampered or deleted release files (doc/respond.md)", true },
 	{ "quarantine", ctl_quarantine, "quarantine PATH... [--note TEXT] | quarantine list|release ID",
@@ -579,7 +579,7 @@ cmd_index(int argc, char **argv, const struct ctl_env *genv)
 			"[--out DIR | --stage DIR] [--ca-file FILE]\n"
 			"       wsidctl index stats\n"
 			"       wsidctl index keygen --out KEYFILE\n"
-			"       wsidctl index export --sign KEYFILE [--product P...] OUT\n"
+			"       wsidctl index export --sign KEYFILE [--product P...] [--compat] OUT\n"
 			"       wsidctl index import [--allow-downgrade] [--trusted-key KEY]... BUNDLE\n");
 		return argc < 2 ? EXIT_USAGE : 0;
 	}
@@ -634,7 +634,6 @@ cmd_scan(int argc, char **argv, const struct ctl_env *env)
 	bool use_index = true, standalone = false, daemon_up = false;
 	int c, i, rc = 0;
 
-	(void)env; /* the verb looks up what it needs */
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
 		switch (c) {
@@ -739,7 +738,7 @@ cmd_scan(int argc, char **argv, const struct ctl_env *env)
 			report_text_tree(stdout, t, res, &ro);
 		}
 		/* what the code that is no release does */
-		if (ctl_analyse_scan_tree(t, ctl.json ? &ja : NULL, &found) < 0)
+		if (ctl_analyse_scan_tree(t, env, ctl.json ? &ja : NULL, &found) < 0)
 			rc = EXIT_ERROR;
 		ident_result_free(res);
 		scan_tree_free(t);
