@@ -1357,6 +1357,7 @@ bg_baseline_done(struct engine *e, struct webspace *w, struct bg_job *j)
 		res.ctime_ns = f->ctime_ns;
 		res.mode = f->mode;
 		res.uid = f->uid;
+		res.php_tag = f->php_tag; /* an image holding PHP is analysed at baseline too */
 		/* the head bytes are not kept by the scan: read them for code checks */
 		if (res.status == HASH_OK && f->size > 0 && !ident_is_code(f->path, f->pathlen)) {
 			char head[32];
