@@ -92,6 +92,14 @@ char *bundle_rules_dir(const char *db);
  * strings malloc'ed (bundle_rules_free). Returns 0 or -errno with err set. */
 int bundle_rules_effective(const char *db, const char *const *globs, size_t nglobs, char ***ret,
 			   size_t *nret, char *err, size_t errsz);
+/* The analyser the node runs (the daemon at each start and reload, wsidctl
+ * analyse and scan): bundle_rules_effective's files compiled, then the globs
+ * of more (an admin's extra rules, taken as they are). *ret: analyse_free.
+ * Errors as bundle_rules_effective (-EACCES: the rules directory is not
+ * readable) and analyse_new (-ENOENT: a file named matches nothing). */
+struct analyse;
+int bundle_analyser_new(const char *db, const char *const *globs, size_t nglobs, const char *const *more,
+			size_t nmore, struct analyse **ret, char *err, size_t errsz);
 /* the same with the bundle's rules in dir (an import checks its staged set) */
 int bundle_rules_effective_in(const char *dir, const char *const *globs, size_t nglobs,
 			      char ***ret, size_t *nret, char *err, size_t errsz);

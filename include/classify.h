@@ -70,6 +70,10 @@ struct classify_input {
 	bool in_upload_dir;     /* product upload dirs, or uploads/images/cache/tmp */
 	bool in_product_upload_dir; /* of those, one the product set names */
 	bool in_staging_dir;    /* where the product's updater unpacks (staging_dirs) */
+	/* the file's top folder in the webspace holds code no index knows (an
+	 * application not identified); asked only for content known elsewhere
+	 * that is neither code nor inert */
+	bool beside_unknown_code;
 };
 
 struct verdict {
@@ -109,5 +113,11 @@ bool classify_inert_name(const char *relpath, size_t len);
  * name or first bytes that is no release's, and images wherever stored */
 bool classify_analyse_wanted(const char *relpath, size_t len, bool php_head, bool php_inside,
 			     enum verdict_kind v);
+/* whether a content may be code the analysis reads: code by name, by its first
+ * bytes (head), or an image whose content holds a PHP open tag (php_tag, as
+ * hash_fd and hash_php_tag find it). The one test of the daemon and of
+ * wsidctl scan. */
+bool classify_code_content(const char *relpath, size_t len, const unsigned char *head, size_t headlen,
+			   bool php_tag);
 
 #endif

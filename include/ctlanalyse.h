@@ -6,18 +6,20 @@
 #include <stdbool.h>
 
 struct ctl_env;
-/* argv[0] is the verb; env->json: the global --json was given (the
- * configuration is not read). Returns the exit code: 0 clean, 1 findings,
- * 2 error. */
+/* argv[0] is the verb; env: the configuration and database name the node's
+ * rules (the daemon's set, bundles' rules included); env->json: the global
+ * --json was given. Returns the exit code: 0 clean, 1 findings, 2 error. */
 int ctl_analyse(int argc, char **argv, const struct ctl_env *env);
 
 struct json;
 struct scan_tree;
 /* wsidctl scan: analyses the tree's code that is no release (no index match;
- * by name or first bytes), beneath its root without following symlinks;
+ * by name, first bytes or PHP inside an image: classify_code_content), with
+ * the node's rules as the daemon compiles them (env), beneath its root without following symlinks;
  * findings printed as `wsidctl analyse` prints them (MALWARE path (class,
  * line N)), or added to jout (an open JSON array) as objects. ret_found:
  * files malicious or suspicious. */
-int ctl_analyse_scan_tree(const struct scan_tree *t, struct json *jout, unsigned *ret_found);
+int ctl_analyse_scan_tree(const struct scan_tree *t, const struct ctl_env *env, struct json *jout,
+			  unsigned *ret_found);
 
 #endif

@@ -155,8 +155,11 @@ int fpindex_versions_of(struct store *s, const char *product, fpindex_version_fn
 typedef int (*fpindex_set_fn)(void *ud, const struct fp_version *v, const char *text, size_t len,
 			      uint32_t nfiles);
 int fpindex_export_product(struct store *s, const struct fp_product *p, fpindex_set_fn fn, void *ud);
-/* product.yaml and versions.tsv of a product, as the index holds them */
-void fpindex_product_yaml(const struct fp_product *p, struct buf *out);
+/* product.yaml and versions.tsv of a product, as the index holds them;
+ * compat: only the base keys every wsid that imports bundles knows, the
+ * optional ones left out (*ret_left, may be NULL: the first one left out, or
+ * NULL; doc/fleet.md) */
+void fpindex_product_yaml(const struct fp_product *p, bool compat, struct buf *out, const char **ret_left);
 void fpindex_versions_tsv(const struct fp_product *p, struct buf *out);
 
 /* Reads a whole (optionally gzip-compressed) file into memory, at most cap bytes

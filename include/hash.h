@@ -64,6 +64,9 @@ void sha256_free(struct sha256_ctx *c);
  * negative errno (-ELOOP for a symlink anywhere, -EXDEV for an escape). */
 int hash_open_beneath(int rootfd, const char *relpath);
 
+/* "<?php" (any case) or "<?=" in p[0..n): what hash_fd sets php_tag for */
+bool hash_php_tag(const void *p, size_t n);
+
 /* Hashes an already opened fd (checks S_ISREG first). max_size 0: no cap.
  * expect (may be NULL): the stat the caller saw, checked against the fd so a
  * swapped-in file is detected. Always fills ret (status says what happened). */

@@ -55,6 +55,7 @@ struct scan_file {
 	uint8_t status; /* enum hash_status, for SCAN_FILE */
 	uint16_t nmatches;
 	int err;
+	bool php_tag; /* hash_result's: a PHP open tag in the content (hashed files) */
 	uint64_t size;
 	uint64_t ino;
 	int64_t mtime_ns, ctime_ns;

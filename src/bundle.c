@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "analyse.h"
 #include "fdio.h"
 #include "fpset.h"
 #include "hash.h"
@@ -1227,11 +1228,28 @@ bundle_rules_effective_in(const char *dir, const char *const *globs, size_t nglo
 	} else if (derr != ENOENT) {
 		snprintf(err, errsz, "%s: %s", dir, strerror(derr));
 		bundle_rules_free(v, n);
-		return -EIO;
+		return -derr;
 	}
 	*ret = v;
 	*nret = n;
 	return 0;
+}
+
+int
+bundle_analyser_new(const char *db, const char *const *globs, size_t nglobs, const char *const *more,
+		    size_t nmore, struct analyse **ret, char *err, size_t errsz)
+{
+	char **paths = NULL;
+	size_t np = 0, i;
+	int r = bundle_rules_effective(db, globs, nglobs, &paths, &np, err, errsz);
+
+	if (r < 0)
+		return r;
+	for (i = 0; i < nmore; i++)
+		paths_add(&paths, &np, more[i]);
+	r = analyse_new((const char *const *)paths, np, ret, err, errsz);
+	bundle_rules_free(paths, np);
+	return r;
 }
 
 int

@@ -302,6 +302,14 @@ classify_analyse_wanted(const char *relpath, size_t len, bool php_head, bool php
 }
 
 bool
+classify_code_content(const char *relpath, size_t len, const unsigned char *head, size_t headlen,
+		      bool php_tag)
+{
+	return classify_is_code_name(relpath, len) || classify_php_head(head, headlen) ||
+	       (php_tag && classify_media_name(relpath, len));
+}
+
+bool
 classify_php_head(const unsigned char *head, size_t n)
 {
 	size_t i = 0;
@@ -410,6 +418,15 @@ classify_change(const struct classify_input *in, struct verdict *out)
 		out->kind = in->other_rank > in->version_rank ? VERDICT_UPDATE : VERDICT_DOWNGRADE;
 		snprintf(out->reason, sizeof(out->reason), "a file of %s %s (installed: %s)", prod,
 			 in->other_version ? in->other_version : "?", ver);
+	} else if (in->known == KNOWN_ELSEWHERE && !in->trusted && !code && !inert &&
+		   in->beside_unknown_code) {
+		/* a script or style of another product's release among code no
+		 * index knows: that application's own copy of the library (it
+		 * does not run on the server; server-side code stays foreign) */
+		out->kind = in->change == CHANGE_MODIFIED ? VERDICT_CHANGED_UNKNOWN : VERDICT_NEW;
+		snprintf(out->reason, sizeof(out->reason),
+			 "a script or style another product ships too, in a folder of code no index "
+			 "knows (an application not identified, with its own copy)");
 	} else if (in->known == KNOWN_ELSEWHERE && !in->trusted && (code || !inert)) {
 		out->kind = VERDICT_FOREIGN;
 		snprintf(out->reason, sizeof(out->reason),

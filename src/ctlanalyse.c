@@ -21,7 +21,9 @@
 #include <unistd.h>
 
 #include "analyse.h"
+#include "bundle.h"
 #include "classify.h"
+#include "config.h"
 #include "hash.h"
 #include "ident.h"
 #include "json.h"
@@ -48,10 +50,66 @@ struct walk {
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: wsidctl analyse [--json] [--verbose] [--rules GLOB]... [--no-default-rules]\n"
-		   "                       [--max-size BYTES] FILE|DIR...\n"
-		   "  exit 0 clean, 1 findings, 2 error; default rules: %s\n",
+	fprintf(f, "usage: wsidctl [--config PATH] [--db PATH] analyse [--json] [--verbose] [--rules GLOB]...\n"
+		   "                       [--no-default-rules] [--max-size BYTES] FILE|DIR...\n"
+		   "  exit 0 clean, 1 findings, 2 error; rules: the node's, as the daemon compiles them\n"
+		   "  (the configuration's analysis.rules, default %s, with those an imported\n"
+		   "  bundle brought beside the database), then --rules; --no-default-rules: --rules alone\n",
 		DEFAULT_RULES);
+}
+
+/* The analyser: node, the node's rules as the daemon compiles them (the
+ * configuration's analysis.rules, ours without one, with the rules an
+ * imported bundle brought: bundle_analyser_new), then the admin's globs in
+ * more; !node: those alone. None of the node's rules installed: our PHP
+ * analyser alone, said. -1 after a message naming verb. */
+static int
+node_analyser(const struct ctl_env *env, bool node, const char *const *more, size_t nmore,
+	      const char *verb, struct analyse **ret)
+{
+	static const char *const dflt[] = { DEFAULT_RULES };
+	const char *const *globs = dflt;
+	size_t ng = 1, i;
+	const struct config *cfg = NULL;
+	const char *db = "";
+	char err[1024];
+	int rc;
+
+	/* looked up only for the node's rules: the verb's entry looks nothing
+	 * up before (ctlverbs.c) */
+	if (node) {
+		cfg = env->cfg ? env->cfg : env->config ? env->config() : NULL;
+		db = env->db ? env->db : env->db_path ? env->db_path() : "";
+	}
+	if (cfg) {
+		globs = (const char *const *)cfg->analysis_rules;
+		ng = cfg->nanalysis_rules;
+	}
+	if (!node)
+		rc = analyse_new(more, nmore, ret, err, sizeof(err));
+	else
+		rc = bundle_analyser_new(db ? db : "", globs, ng, more, nmore, ret, err, sizeof(err));
+	if (rc == -EACCES) {
+		/* the rules directory is root's: what can be read, said */
+		const char **all = xreallocarray(NULL, ng + nmore + 1, sizeof(*all));
+
+		fprintf(stderr, "wsidctl: %s: %s: without the rules an imported bundle brought\n", verb, err);
+		for (i = 0; i < ng; i++)
+			all[i] = globs[i];
+		for (i = 0; i < nmore; i++)
+			all[ng + i] = more[i];
+		rc = analyse_new(all, ng + nmore, ret, err, sizeof(err));
+		free(all);
+	}
+	if (rc == -ENOENT && node && nmore == 0) {
+		fprintf(stderr, "wsidctl: %s: %s: the PHP analyser alone\n", verb, err);
+		rc = analyse_new(NULL, 0, ret, err, sizeof(err));
+	}
+	if (rc < 0) {
+		fprintf(stderr, "wsidctl: %s: rules: %s\n", verb, err);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -128,8 +186,10 @@ read_all(int fd, struct walk *w, size_t size, size_t *ret_n)
 	return 0;
 }
 
+/* tag_only: a media name, analysed only when its content holds a PHP open
+ * tag (classify_code_content) */
 static void
-analyse_fd(struct walk *w, int fd, const char *path)
+analyse_fd(struct walk *w, int fd, const char *path, bool tag_only)
 {
 	struct analyse_result r;
 	struct stat st;
@@ -151,6 +211,8 @@ analyse_fd(struct walk *w, int fd, const char *path)
 	}
 	memset(&r, 0, sizeof(r));
 	e = read_all(fd, w, (size_t)st.st_size, &n);
+	if (e == 0 && tag_only && !hash_php_tag(w->data, n))
+		return; /* an image that is only an image */
 	if (e == 0)
 		e = analyse_buf(w->an, w->data, n, path, &r);
 	if (e < 0) {
@@ -232,7 +294,7 @@ walk_dir(struct walk *w, int dfd, const char *path, int depth)
 				w->errors++;
 				fprintf(stderr, "wsidctl: %s: %s\n", esc_name(sub), strerror(errno));
 			} else {
-				analyse_fd(w, fd, sub);
+				analyse_fd(w, fd, sub, false);
 				close(fd);
 			}
 		} else if (w->verbose) {
@@ -264,7 +326,7 @@ walk_arg(struct walk *w, const char *path)
 		walk_dir(w, fd, path, 0);
 		return;
 	}
-	analyse_fd(w, fd, path);
+	analyse_fd(w, fd, path, false);
 	close(fd);
 }
 
@@ -278,12 +340,11 @@ ctl_analyse(int argc, char **argv, const struct ctl_env *env)
 		{ "no-default-rules", no_argument, NULL, 'n' }, { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *globs[GLOBS_MAX + 1];
+	const char *globs[GLOBS_MAX];
 	struct walk w;
-	char err[1024];
 	size_t ng = 0;
 	bool defaults = true;
-	int c, i, rc;
+	int c, i;
 
 	memset(&w, 0, sizeof(w));
 	w.max_size = DEFAULT_MAX_SIZE;
@@ -299,7 +360,7 @@ ctl_analyse(int argc, char **argv, const struct ctl_env *env)
 				fprintf(stderr, "wsidctl: analyse: at most %d --rules\n", GLOBS_MAX);
 				return 2;
 			}
-			globs[1 + ng++] = optarg;
+			globs[ng++] = optarg;
 			break;
 		case 'm': {
 			char *end;
@@ -331,17 +392,9 @@ ctl_analyse(int argc, char **argv, const struct ctl_env *env)
 		usage(stderr);
 		return 2;
 	}
-	/* our rules (a wildcard: none installed is no error) and the admin's */
-	globs[0] = DEFAULT_RULES;
-	rc = analyse_new(defaults ? globs : globs + 1, defaults ? ng + 1 : ng, &w.an, err, sizeof(err));
-	if (rc == -ENOENT && defaults && ng == 0) {
-		fprintf(stderr, "wsidctl: analyse: no rules at %s: the PHP analyser alone\n", DEFAULT_RULES);
-		rc = analyse_new(NULL, 0, &w.an, err, sizeof(err));
-	}
-	if (rc < 0) {
-		fprintf(stderr, "wsidctl: analyse: rules: %s\n", err);
+	/* the node's rules (ours, wildcards: none installed is no error) and the admin's */
+	if (node_analyser(env, defaults, globs, ng, "analyse", &w.an) < 0)
 		return 2;
-	}
 	w.data = xmalloc(w.max_size ? w.max_size : 1);
 	for (i = optind; i < argc; i++)
 		walk_arg(&w, argv[i]);
@@ -355,23 +408,11 @@ ctl_analyse(int argc, char **argv, const struct ctl_env *env)
 	return w.malicious + w.suspicious > 0 ? 1 : 0;
 }
 
-/* the rules wsidctl uses by default: ours, or none installed: phpscan alone */
-static int
-default_analyser(struct analyse **ret, char *err, size_t errsz)
-{
-	const char *g = DEFAULT_RULES;
-	int rc = analyse_new(&g, 1, ret, err, errsz);
-
-	if (rc == -ENOENT)
-		rc = analyse_new(NULL, 0, ret, err, errsz);
-	return rc;
-}
-
 int
-ctl_analyse_scan_tree(const struct scan_tree *t, struct json *jout, unsigned *ret_found)
+ctl_analyse_scan_tree(const struct scan_tree *t, const struct ctl_env *env, struct json *jout,
+		      unsigned *ret_found)
 {
 	struct walk w;
-	char err[1024];
 	int rootfd = t->rootfd, rc = 0;
 	size_t i;
 
@@ -379,10 +420,8 @@ ctl_analyse_scan_tree(const struct scan_tree *t, struct json *jout, unsigned *re
 	w.max_size = DEFAULT_MAX_SIZE;
 	w.json = jout != NULL;
 	w.jout = jout;
-	if (default_analyser(&w.an, err, sizeof(err)) < 0) {
-		fprintf(stderr, "wsidctl: scan: rules: %s\n", err);
+	if (node_analyser(env, true, NULL, 0, "scan", &w.an) < 0)
 		return -EINVAL;
-	}
 	if (rootfd < 0)
 		rootfd = open(t->root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (rootfd < 0) {
@@ -396,22 +435,27 @@ ctl_analyse_scan_tree(const struct scan_tree *t, struct json *jout, unsigned *re
 		char head[32];
 		size_t fl;
 		char *full;
-		int fd, n;
+		bool tag_only;
+		int fd, n = 0;
 
 		/* code that is no release: release content is never analysed */
 		if (f->kind != SCAN_FILE || f->status != HASH_OK || f->nmatches > 0 || f->size == 0)
 			continue;
+		/* the daemon's test; whether PHP hides in an image is read with
+		 * the content (the tree does not keep it) */
 		if (!ident_is_code(f->path, f->pathlen) &&
-		    ((n = scan_read_small(rootfd, f->path, head, sizeof(head))) <= 0 ||
-		     !classify_php_head((const uint8_t *)head, (size_t)n)))
+		    (n = scan_read_small(rootfd, f->path, head, sizeof(head))) < 0)
+			n = 0;
+		if (!classify_code_content(f->path, f->pathlen, (const uint8_t *)head, (size_t)n, true))
 			continue;
+		tag_only = !classify_code_content(f->path, f->pathlen, (const uint8_t *)head, (size_t)n, false);
 		full = path_join(t->root, strlen(t->root), f->path, f->pathlen, &fl);
 		fd = hash_open_beneath(rootfd, f->path);
 		if (fd < 0) {
 			w.errors++;
 			fprintf(stderr, "wsidctl: %s: %s\n", esc_name(full), strerror(-fd));
 		} else {
-			analyse_fd(&w, fd, full);
+			analyse_fd(&w, fd, full, tag_only);
 			close(fd);
 		}
 		free(full);

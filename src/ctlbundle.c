@@ -255,9 +255,11 @@ out:
 	return rc;
 }
 
+/* compat: product.yaml with the base keys alone, for fleets with nodes older
+ * than the optional keys (doc/fleet.md) */
 static int
 export_bundle(const struct ctl_env *env, const char *kind, const char *const *products,
-	      size_t nproducts, const char *keyfile, const char *out)
+	      size_t nproducts, const char *keyfile, const char *out, bool compat)
 {
 	uint8_t sk[BUNDLE_SECRET_LEN];
 	char err[1024], key[BUNDLE_KEY_B64_LEN + 1];
@@ -304,8 +306,13 @@ export_bundle(const struct ctl_env *env, const char *kind, const char *const *pr
 			continue;
 		if (p->nversions == 0)
 			continue;
+		const char *left = NULL;
+
 		buf_init(&b, 0);
-		fpindex_product_yaml(p, &b);
+		fpindex_product_yaml(p, compat, &b, &left);
+		if (left)
+			fprintf(stderr, "wsidctl: export: --compat: %s's %s left out (nodes importing the "
+					"bundle keep their own; doc/fleet.md)\n", p->name, left);
 		snprintf(name, sizeof(name), "sets/%s/product.yaml", p->name);
 		bundle_writer_add(w, name, &b, 0);
 		buf_init(&b, 0);
@@ -369,15 +376,19 @@ ctl_index_export(int argc, char **argv, const struct ctl_env *env)
 {
 	static const struct option opts[] = { { "sign", required_argument, NULL, 's' },
 					      { "product", required_argument, NULL, 'p' },
+					      { "compat", no_argument, NULL, 'c' },
 					      { NULL, 0, NULL, 0 } };
 	const char *key = NULL, **products = NULL;
 	size_t np = 0;
+	bool compat = false;
 	int c, rc;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 's') {
 			key = optarg;
+		} else if (c == 'c') {
+			compat = true;
 		} else if (c == 'p') {
 			/* --product P, repeated, or P,Q */
 			char *list = optarg, *tok, *save = NULL;
@@ -397,19 +408,19 @@ ctl_index_export(int argc, char **argv, const struct ctl_env *env)
 	}
 	if (key == NULL || optind != argc - 1)
 		goto usage;
-	rc = export_bundle(env, "index", products, np, key, argv[optind]);
+	rc = export_bundle(env, "index", products, np, key, argv[optind], compat);
 	free(products);
 	return rc;
 usage:
 	free(products);
-	fprintf(stderr, "usage: wsidctl index export --sign KEYFILE [--product P...] OUT\n");
+	fprintf(stderr, "usage: wsidctl index export --sign KEYFILE [--product P...] [--compat] OUT\n");
 	return EXIT_USAGE;
 }
 
 int
 ctl_known_bad_export(const struct ctl_env *env, const char *keyfile, const char *out)
 {
-	return export_bundle(env, "known-bad", NULL, 0, keyfile, out);
+	return export_bundle(env, "known-bad", NULL, 0, keyfile, out, false);
 }
 
 /* ---- import ---- */

@@ -353,7 +353,7 @@ ctl_index(int argc, char **argv, const struct ctl_env *genv)
 			"[--out DIR | --stage DIR] [--ca-file FILE]\n"
 			"       wsidctl index stats\n"
 			"       wsidctl index keygen --out KEYFILE\n"
-			"       wsidctl index export --sign KEYFILE [--product P...] OUT\n"
+			"       wsidctl index export --sign KEYFILE [--product P...] [--compat] OUT\n"
 			"       wsidctl index import [--allow-downgrade] [--trusted-key KEY]... BUNDLE\n");
 		return argc < 2 ? EXIT_USAGE : 0;
 	}

@@ -150,7 +150,7 @@ ctl_scan(int argc, char **argv, const struct ctl_env *env)
 			report_text_tree(stdout, t, res, &ro);
 		}
 		/* what the code that is no release does */
-		if (ctl_analyse_scan_tree(t, json ? &ja : NULL, &found) < 0)
+		if (ctl_analyse_scan_tree(t, env, json ? &ja : NULL, &found) < 0)
 			rc = EXIT_ERROR;
 		ident_result_free(res);
 		scan_tree_free(t);

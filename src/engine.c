@@ -610,8 +610,7 @@ analysis_defer(struct engine *e, struct webspace *w, const char *relpath, size_t
 
 	/* cheap checks first: a change that is no code costs nothing more */
 	if (e->o.an == NULL || res->status != HASH_OK || res->size == 0 ||
-	    (!ident_is_code(relpath, rlen) && !classify_php_head(res->head, res->headlen) &&
-	     !(res->php_tag && classify_media_name(relpath, rlen))))
+	    !classify_code_content(relpath, rlen, res->head, res->headlen, res->php_tag))
 		return false;
 	judge(e, w, relpath, rlen, change, res, 0, &J);
 	if (!J.an_wanted || J.an_have || (e->o.an_max_size && res->size > e->o.an_max_size))
@@ -1375,6 +1374,7 @@ bg_baseline_done(struct engine *e, struct webspace *w, struct bg_job *j)
 		res.ctime_ns = f->ctime_ns;
 		res.mode = f->mode;
 		res.uid = f->uid;
+		res.php_tag = f->php_tag; /* an image holding PHP is analysed at baseline too */
 		/* the head bytes are not kept by the scan: read them for code checks */
 		if (res.status == HASH_OK && f->size > 0 && !ident_is_code(f->path, f->pathlen)) {
 			char head[32];

@@ -390,17 +390,62 @@ product_meta_free(struct product_meta *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* the keys of a product.yaml, from its tree */
-static int
-product_meta_keys(const struct yerr *e, const struct ynode *root, struct product_meta *m)
+/* The keys of a product.yaml. The base keys (kind, version_file,
+ * version_pattern, upload_dirs, name) are those every wsid that imports
+ * bundles knows; keys added later are optional: a node that does not know one
+ * judges as it did before the key existed (doc/fleet.md). */
+static const char *const meta_keys[] = { "kind",  "version_file", "version_pattern", "upload_dirs",
+					 "name",  "staging_dirs", "requires",	     NULL };
+
+static bool
+key_in(const char *const *keys, const char *k, size_t len)
 {
-	static const char *const keys[] = { "kind", "version_file", "version_pattern", "upload_dirs",
-					    "staging_dirs", "name", NULL };
+	size_t i;
+
+	for (i = 0; keys[i]; i++)
+		if (strlen(keys[i]) == len && strncmp(keys[i], k, len) == 0)
+			return true;
+	return false;
+}
+
+/* requires: the keys (comma-separated) a node must know to read the file
+ * right; one this wsid does not know refuses it */
+static int
+meta_requires(const struct yerr *e, const struct ynode *v)
+{
+	const char *p = v->value;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		const char *k = p;
+
+		while (n && (*k == ' ' || *k == '\t'))
+			k++, n--;
+		while (n && (k[n - 1] == ' ' || k[n - 1] == '\t'))
+			n--;
+		if (n && !key_in(meta_keys, k, n))
+			return ytree_fail(e, v->line, v->col,
+					  "requires key '%.*s', which this wsid does not know (a newer "
+					  "one wrote it: update wsid)",
+					  (int)n, esc_name(k));
+		p += strcspn(p, ",");
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+/* the keys of a product.yaml, from its tree; lenient (a bundle's): a key
+ * this wsid does not know is ignored with a warning (a newer exporter's
+ * optional key), unless `requires` names it */
+static int
+product_meta_keys(const struct yerr *e, const struct ynode *root, bool lenient, struct product_meta *m)
+{
 	size_t i;
 	int r;
 
 	if ((r = ytree_want(e, root, Y_MAP, "product.yaml")) < 0 ||
-	    (r = ytree_check_keys(e, root, "product.yaml", keys)) < 0)
+	    (r = ytree_check_keys(e, root, "product.yaml", lenient ? NULL : meta_keys)) < 0)
 		return r;
 	for (i = 0; i < root->n; i += 2) {
 		const char *k = root->kids[i]->value;
@@ -412,7 +457,15 @@ product_meta_keys(const struct yerr *e, const struct ynode *root, struct product
 			     : strcmp(k, "staging_dirs") == 0	 ? &m->staging_dirs
 								 : NULL;
 
+		if (!key_in(meta_keys, k, strlen(k))) {
+			log_warnx("index: %s:%zu: key '%s' is not known to this wsid: ignored (an optional "
+				  "key of a newer exporter)",
+				  e->file, root->kids[i]->line, esc_name(k));
+			continue;
+		}
 		if ((r = ytree_want(e, v, Y_SCALAR, k)) < 0)
+			return r;
+		if (strcmp(k, "requires") == 0 && (r = meta_requires(e, v)) < 0)
 			return r;
 		if (dst == NULL) /* name: the directory names the product */
 			continue;
@@ -427,7 +480,7 @@ product_meta_keys(const struct yerr *e, const struct ynode *root, struct product
 
 /* a product's product.yaml, if it has one (none: all fields NULL) */
 static int
-product_meta_parse(const char *path, struct product_meta *m, char *err, size_t errsz)
+product_meta_parse(const char *path, bool lenient, struct product_meta *m, char *err, size_t errsz)
 {
 	struct yerr e = { .file = path, .err = err, .errsz = errsz };
 	struct ynode *root = NULL;
@@ -444,7 +497,7 @@ product_meta_parse(const char *path, struct product_meta *m, char *err, size_t e
 		return r;
 	}
 	if ((r = ytree_parse(&e, data, len, &root)) == 0)
-		r = product_meta_keys(&e, root, m);
+		r = product_meta_keys(&e, root, lenient, m);
 	ynode_free(root);
 	free(data);
 	if (r < 0)
@@ -550,7 +603,9 @@ pbuild_read_meta(struct pbuild *pb)
 	size_t len;
 	int r;
 
-	r = product_meta_parse(path, &pb->meta, pb->err, pb->errsz);
+	/* a bundle's is read leniently (doc/fleet.md), a directory's strictly */
+	r = product_meta_parse(path, pb->o->source_kind && strcmp(pb->o->source_kind, "bundle") == 0,
+			       &pb->meta, pb->err, pb->errsz);
 	free(path);
 	if (r < 0)
 		return r;
@@ -1193,14 +1248,18 @@ yaml_kv(struct buf *out, const char *key, const char *val)
 }
 
 void
-fpindex_product_yaml(const struct fp_product *p, struct buf *out)
+fpindex_product_yaml(const struct fp_product *p, bool compat, struct buf *out, const char **ret_left)
 {
 	buf_printf(out, "# %s, as indexed\n", p->name);
 	yaml_kv(out, "kind", p->kind);
 	yaml_kv(out, "version_file", p->version_file);
 	yaml_kv(out, "version_pattern", p->version_pattern);
 	yaml_kv(out, "upload_dirs", p->upload_dirs);
-	yaml_kv(out, "staging_dirs", p->staging_dirs);
+	/* optional keys (meta_keys): older nodes refuse what they do not know */
+	if (!compat)
+		yaml_kv(out, "staging_dirs", p->staging_dirs);
+	if (ret_left)
+		*ret_left = compat && p->staging_dirs ? "staging_dirs" : NULL;
 }
 
 void

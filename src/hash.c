@@ -279,6 +279,14 @@ php_tag_scan(uint8_t seam[4], const uint8_t *p, size_t n)
 	return false;
 }
 
+bool
+hash_php_tag(const void *p, size_t n)
+{
+	uint8_t seam[4] = { 0 };
+
+	return php_tag_scan(seam, p, n);
+}
+
 void
 hash_fd(int fd, uint64_t max_size, const struct stat *expect, struct hash_result *ret)
 {

@@ -191,6 +191,33 @@ verdict_unread(enum hash_status st, struct verdict *vd)
 	vd->severity = sev;
 }
 
+static int
+unknown_code_row(void *ud, const struct file_row *f)
+{
+	bool *found = ud;
+
+	if (strcmp(f->known, known_name(KNOWN_NONE)) == 0 && classify_is_code_name(f->relpath, f->rlen)) {
+		*found = true;
+		return -1; /* enough */
+	}
+	return 0;
+}
+
+/* Does the top folder of relpath in the webspace hold code no index knows?
+ * A file at the webspace's root has no folder of its own: no. Rows in path
+ * order: an application's first PHP file ends the walk early. */
+static bool
+beside_unknown_code(struct engine *e, const struct webspace *w, const char *relpath, size_t rlen)
+{
+	const char *slash = memchr(relpath, '/', rlen);
+	bool found = false;
+
+	if (slash == NULL)
+		return false;
+	state_files_under(e->st, w->id, relpath, (size_t)(slash - relpath), unknown_code_row, &found);
+	return found;
+}
+
 void
 judge(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
       enum change_kind change, const struct hash_result *res, int pid, struct judgement *J)
@@ -228,6 +255,9 @@ judge(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
 	ci.in_product_upload_dir = p && ident_in_dirs(p->upload_dirs, irel, ilen);
 	ci.in_upload_dir = ci.in_product_upload_dir || classify_generic_upload_dir(relpath, rlen);
 	ci.in_staging_dir = p && ident_in_dirs(p->staging_dirs, irel, ilen);
+	if (ci.known == KNOWN_ELSEWHERE && !ci.release_path && !ci.php_head &&
+	    !classify_is_code_name(irel, ilen) && !classify_inert_name(irel, ilen))
+		ci.beside_unknown_code = beside_unknown_code(e, w, relpath, rlen);
 	classify_change(&ci, &J->vd);
 	code = ident_is_code(relpath, rlen) || ci.php_head;
 	if (res && res->status == HASH_SYMLINK && change != CHANGE_DELETED) {

@@ -262,6 +262,7 @@ scan_worker(void *arg)
 		if (hr.status != HASH_OK)
 			continue;
 		memcpy(f->sha256, hr.sha256, SHA256_LEN);
+		f->php_tag = hr.php_tag;
 		bytes += hr.size;
 		if (lk) {
 			struct match_ctx mc = { .f = f, .alloc = 0 };

@@ -1095,17 +1095,9 @@ analysis_load(const struct config *c, struct analyse **ret, char *err, size_t er
 	*ret = NULL;
 	if (!c->analysis_enabled)
 		return 0;
-	{
-		/* with the rules an imported bundle brought (bundle.h) */
-		char **paths = NULL;
-		size_t np = 0;
-
-		r = bundle_rules_effective(c->database, (const char *const *)c->analysis_rules,
-					   c->nanalysis_rules, &paths, &np, err, errsz);
-		if (r == 0)
-			r = analyse_new((const char *const *)paths, np, ret, err, errsz);
-		bundle_rules_free(paths, np);
-	}
+	/* with the rules an imported bundle brought (bundle.h) */
+	r = bundle_analyser_new(c->database, (const char *const *)c->analysis_rules, c->nanalysis_rules,
+				NULL, 0, ret, err, errsz);
 	if (r == -ENOENT) {
 		log_warnx("analysis: %s: the PHP analyser alone", err);
 		r = analyse_new(NULL, 0, ret, err, errsz);

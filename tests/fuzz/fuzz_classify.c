@@ -40,6 +40,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in.in_upload_dir = f & 0x400;
 	in.in_product_upload_dir = f & 0x800;
 	in.in_staging_dir = f & 0x1000;
+	in.beside_unknown_code = f & 0x2000;
 	in.version_rank = (int)(f >> 13);
 	in.other_rank = (int)(f & 7);
 	in.product = "p";
@@ -55,6 +56,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)classify_inert_name(path, n);
 	(void)classify_analyse_wanted(path, n, f & 1, f & 2, out.kind);
 	(void)classify_php_head((const unsigned char *)path, n);
+	(void)classify_code_content(path, n, (const unsigned char *)path, n, f & 4);
 	free(path);
 	return 0;
 }

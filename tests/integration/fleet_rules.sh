@@ -68,6 +68,11 @@ check_eq "node: the content is analysed and found clean (new)" new "$(verdict)"
 check_eq "node: its analysis is cached under the running rules" "$V0" "$(sqlite3 "$NDB" "SELECT rules_version FROM analysis WHERE sha256=X'$(sha256sum < "$F" | cut -c1-64)'")"
 before=$(stat -c '%i %Y %Z' "$F")
 
+# wsidctl analyse and scan with the node's rules: the bundle's are not there yet
+NC="$WSIDCTL --config $N/wsid.yaml"
+out=$($NC analyse "$F" 2>/dev/null); rc=$?
+check_eq "analyse before the import: the node's rules find nothing (exit 0)" "0 " "$rc $out"
+
 # ---- a bundle whose rule file does not compile: refused, nothing active
 mkdir -p "$D/x"
 tar xf "$D/r1.bundle" -C "$D/x"
@@ -112,6 +117,17 @@ check "the event names the bundle's finding" bash -c "'$WSIDCTL' --db '$NDB' eve
 check_eq "the file was not written again" "$before" "$(stat -c '%i %Y %Z' "$F")"
 check "status: the file counted as judged again" [ "$(st analysis_rejudged)" -ge 1 ]
 check_eq "the packaged php.yar is compiled once (the bundle's copy replaces it by name)" 0 "$(grep -c 'duplicated identifier' "$N/wsid.log")"
+
+# wsidctl analyse and scan compile the node's effective rule set, as the daemon
+out=$($NC analyse "$F" 2>/dev/null); rc=$?
+check_eq "analyse after the import: the bundle's rule finds the implant (exit 1)" 1 "$rc"
+check "analyse: the finding is the bundle's class ($out)" grep -qF "MALWARE     $F  (fleet-implant, line 2)" <<<"$out"
+out=$($NC analyse --json "$F" 2>/dev/null)
+check_eq "analyse --json: the rules version is the daemon's" "$(st rules_version)" "$($PY -c 'import json,sys; print(json.loads(sys.stdin.readline())["rules_version"])' <<<"$out")"
+out=$($NC --socket "$N/ctl.sock" scan --standalone --json "$W/wp-content/plugins/acme" 2>/dev/null)
+check_eq "scan: the bundle's rule finds the implant" "sync.php fleet-implant" "$($PY -c 'import json,sys; a=json.load(sys.stdin)["analysis"]; print(" ".join("%s %s" % (x["path"].split("/")[-1], x["findings"][0]["class"]) for x in a))' <<<"$out")"
+out=$($NC analyse --no-default-rules "$F" 2>/dev/null); rc=$?
+check_eq "analyse --no-default-rules: the PHP analyser alone finds nothing" 0 "$rc"
 
 # ---- a restart keeps the imported rules
 daemon_stop

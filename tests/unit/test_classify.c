@@ -216,6 +216,42 @@ test_staging(void)
 	T_EQ_INT(out.kind, VERDICT_FOREIGN);
 }
 
+/* a script another product ships too: foreign alone, an unknown
+ * application's own copy among code no index knows; server-side code known
+ * elsewhere stays foreign there too */
+static void
+test_vendored(void)
+{
+	struct classify_input in = { 0 };
+	struct verdict out;
+	const char *js = "wiki/resources/lib/fetch-polyfill/fetch.umd.js", *php = "wiki/lib/helper.php";
+
+	in.change = CHANGE_CREATED;
+	in.relpath = js;
+	in.rlen = strlen(js);
+	in.known = KNOWN_ELSEWHERE;
+	classify_change(&in, &out);
+	T_EQ_INT(out.kind, VERDICT_FOREIGN);
+	T_EQ_INT(out.severity, SEV_WARNING);
+	in.beside_unknown_code = true;
+	classify_change(&in, &out);
+	T_EQ_INT(out.kind, VERDICT_NEW);
+	T_EQ_INT(out.severity, SEV_INFO);
+	in.change = CHANGE_MODIFIED;
+	classify_change(&in, &out);
+	T_EQ_INT(out.kind, VERDICT_CHANGED_UNKNOWN);
+	in.relpath = php;
+	in.rlen = strlen(php);
+	classify_change(&in, &out);
+	T_EQ_INT(out.kind, VERDICT_FOREIGN);
+	/* the content classify_code_content reads: by name, head or PHP in an image */
+	T_OK(classify_code_content(php, strlen(php), NULL, 0, false));
+	T_OK(!classify_code_content(js, strlen(js), (const unsigned char *)"(function", 9, true));
+	T_OK(classify_code_content("a.txt", 5, (const unsigned char *)"<?php ", 6, false));
+	T_OK(!classify_code_content("up/logo.jpg", 11, (const unsigned char *)"\xff\xd8\xff", 3, false));
+	T_OK(classify_code_content("up/logo.jpg", 11, (const unsigned char *)"\xff\xd8\xff", 3, true));
+}
+
 int
 main(void)
 {
@@ -223,6 +259,7 @@ main(void)
 	T_RUN(test_names);
 	T_RUN(test_by_name);
 	T_RUN(test_inert);
+	T_RUN(test_vendored);
 	T_RUN(test_analyse_wanted);
 	T_RUN(test_staging);
 	T_DONE();
