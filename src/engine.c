@@ -325,68 +325,85 @@ emit(struct engine *e, int64_t id, enum verdict_kind v)
 	emit_row(e, id, v, NULL);
 }
 
+static int64_t record_judged(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
+			     enum change_kind change, const struct hash_result *res,
+			     const struct file_row *old, const char *old_path, size_t oplen, int pid,
+			     const char *source, bool event_always, const struct judgement *Jp);
+
 /* classifies and stores one change; returns the event id or 0 */
 int64_t
 record_change(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
 	      enum change_kind change, const struct hash_result *res, const struct file_row *old,
 	      const char *old_path, size_t oplen, int pid, const char *source, bool event_always)
 {
-	bool have_sha = res && res->status == HASH_OK;
 	struct judgement J;
+
+	judge(e, w, relpath, rlen, change, res, pid, &J);
+	return record_judged(e, w, relpath, rlen, change, res, old, old_path, oplen, pid, source,
+			     event_always, &J);
+}
+
+/* stores one change judged already (J: judge() of the same arguments) */
+static int64_t
+record_judged(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
+	      enum change_kind change, const struct hash_result *res, const struct file_row *old,
+	      const char *old_path, size_t oplen, int pid, const char *source, bool event_always,
+	      const struct judgement *J)
+{
+	bool have_sha = res && res->status == HASH_OK;
 	struct event_row ev;
 	struct file_row row;
 	struct buf detail = { 0 };
 	struct quarantine_auto qa = { 0 };
 	int64_t id = 0;
 
-	judge(e, w, relpath, rlen, change, res, pid, &J);
-	if (J.an_cached)
+	if (J->an_cached)
 		e->stats.analysis_cache_hits++;
 	/* respond.quarantine: malicious: moved before the event is stored, which
 	 * says so (the item's row commits on its own; the watcher drops the
 	 * daemon's own unlink, the file row leaves here) */
-	if (e->o.quarantine_malicious && J.vd.kind == VERDICT_MALICIOUS && have_sha &&
+	if (e->o.quarantine_malicious && J->vd.kind == VERDICT_MALICIOUS && have_sha &&
 	    change != CHANGE_DELETED && strcmp(source, "baseline") != 0) {
 		engine_flush(e);
 		quarantine_auto(e->s, w->root_changed ? -1 : w->rootfd, w->root, w->id, w->customer,
-				relpath, rlen, res->sha256, J.vd.reason, &qa);
+				relpath, rlen, res->sha256, J->vd.reason, &qa);
 		e->stats.quarantined += qa.id > 0;
 	}
 	batch_begin(e);
 	if (change == CHANGE_DELETED || qa.id > 0) {
 		state_file_delete(e->st, w->id, relpath, rlen);
 	} else {
-		file_row_fill(&row, w, relpath, rlen, res, &J);
+		file_row_fill(&row, w, relpath, rlen, res, J);
 		state_file_put(e->st, &row);
 	}
-	if ((event_always && J.vd.kind != VERDICT_IGNORED) || J.sev >= SEV_WARNING) {
-		event_from_judgement(&ev, w, relpath, rlen, change, &J, pid, source);
+	if ((event_always && J->vd.kind != VERDICT_IGNORED) || J->sev >= SEV_WARNING) {
+		event_from_judgement(&ev, w, relpath, rlen, change, J, pid, source);
 		ev.old_path = old_path;
 		ev.oplen = oplen;
 		ev.old_sha256 = old && old->has_sha ? old->sha256 : NULL;
 		ev.new_sha256 = have_sha ? res->sha256 : NULL;
-		if ((J.an_have && J.ar.verdict != ANALYSE_CLEAN) || qa.tried) {
+		if ((J->an_have && J->ar.verdict != ANALYSE_CLEAN) || qa.tried) {
 			buf_init(&detail, 1 << 16);
-			analysis_detail(e, J.an_have && J.ar.verdict != ANALYSE_CLEAN ? &J.ar : NULL, &qa,
+			analysis_detail(e, J->an_have && J->ar.verdict != ANALYSE_CLEAN ? &J->ar : NULL, &qa,
 					&detail);
 			ev.detail = detail.data;
 		}
 		/* a file back at its release's content while the installation's
 		 * window is open (an update copying a file twice) joins the rest */
 		ev.held = change != CHANGE_BASELINE &&
-			  (held_verdict(J.vd.kind) || (J.vd.kind == VERDICT_OK && w->reident_ns)) &&
+			  (held_verdict(J->vd.kind) || (J->vd.kind == VERDICT_OK && w->reident_ns)) &&
 			  (strcmp(source, "live") == 0 || strcmp(source, "reconcile") == 0);
 		if (state_event_add(e->st, &ev, &id) == 0) {
 			if (ev.held)
 				e->stats.held++;
 			else
-				emit_row(e, id, J.vd.kind, &ev);
+				emit_row(e, id, J->vd.kind, &ev);
 		}
 	}
 	/* identification can only change when a file that votes changed: known
 	 * content came or went, or a release file of an installation changed */
 	if (change != CHANGE_BASELINE &&
-	    (J.k.known != KNOWN_NONE || J.k.release_path ||
+	    (J->k.known != KNOWN_NONE || J->k.release_path ||
 	     (old && old->known[0] && strcmp(old->known, "unknown") != 0)))
 		w->reident_ns = now_mono_ns() + e->o.reident_ms * 1000000ull;
 	buf_free(&detail);
@@ -583,25 +600,32 @@ analysis_judge(struct engine *e, const char *relpath, size_t rlen, const struct 
 
 /* A change whose content waits for its analysis: the job goes to the hash
  * workers and the change is recorded when it comes back (on_analysed).
- * false: record it now (nothing to analyse, or the result is cached). */
+ * false: record it now (nothing to analyse, or the result is cached); then
+ * *ret_judged (when given) says whether ret_J holds judge() of the change
+ * with pid 0, for record_judged. */
 static bool
-analysis_defer(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
-	       enum change_kind change, const struct hash_result *res, int pid, const char *source,
-	       bool event_always)
+analysis_defer_judged(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
+		      enum change_kind change, const struct hash_result *res, int pid,
+		      const char *source, bool event_always, struct judgement *ret_J, bool *ret_judged)
 {
-	struct judgement J;
+	struct judgement Jl, *Jp = ret_J ? ret_J : &Jl;
 	struct hash_job *j;
 	struct an_defer *d, **head;
 	int fresh;
 
+	if (ret_judged)
+		*ret_judged = false;
 	/* cheap checks first: a change that is no code costs nothing more */
 	if (e->o.an == NULL || res->status != HASH_OK || res->size == 0 ||
 	    (!ident_is_code(relpath, rlen) && !classify_php_head(res->head, res->headlen) &&
 	     !(res->php_tag && classify_media_name(relpath, rlen))))
 		return false;
-	judge(e, w, relpath, rlen, change, res, 0, &J);
-	if (!J.an_wanted || J.an_have || (e->o.an_max_size && res->size > e->o.an_max_size))
+	judge(e, w, relpath, rlen, change, res, 0, Jp);
+	if (!Jp->an_wanted || Jp->an_have || (e->o.an_max_size && res->size > e->o.an_max_size)) {
+		if (ret_judged)
+			*ret_judged = true;
 		return false;
+	}
 	d = xcalloc(1, sizeof(*d));
 	d->ws = w->id;
 	d->relpath = xstrndup(relpath, rlen);
@@ -635,6 +659,15 @@ analysis_defer(struct engine *e, struct webspace *w, const char *relpath, size_t
 	}
 	e->stats.analysis_backlog++;
 	return true;
+}
+
+static bool
+analysis_defer(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
+	       enum change_kind change, const struct hash_result *res, int pid, const char *source,
+	       bool event_always)
+{
+	return analysis_defer_judged(e, w, relpath, rlen, change, res, pid, source, event_always, NULL,
+				     NULL);
 }
 
 /* a change whose analysis came back: recorded with it */
@@ -932,6 +965,10 @@ engine_rename(struct engine *e, int64_t ws_from, const char *from, size_t flen, 
 		return; /* reconciled instead */
 	if (is_dir) {
 		if (wf && wt && wf == wt && flen && tlen) {
+			/* the walk of a first baseline may hold either name of the
+			 * files under it: looked at again once it is stored */
+			if (wf->baselining)
+				wf->reconcile_again = true;
 			batch_begin(e);
 			state_dir_move(e->st, wf->id, from, flen, to, tlen,
 				       comp_keys_survive(e, from, flen) && comp_keys_survive(e, to, tlen));
@@ -1408,6 +1445,8 @@ static void
 baseline_store_one(struct engine *e, struct webspace *w, const struct scan_file *f)
 {
 	struct hash_result res;
+	struct judgement J;
+	bool judged;
 
 	if (w->touched.len && hmap_get(&w->touched, f->path, f->pathlen))
 		return; /* a live event's hashing stores it */
@@ -1419,10 +1458,15 @@ baseline_store_one(struct engine *e, struct webspace *w, const struct scan_file 
 	}
 	res_from_scan(f, &res);
 	/* only what the verdicts flag raises an event at baseline; code that is
-	 * no release waits for its analysis */
-	if (!analysis_defer(e, w, f->path, f->pathlen, CHANGE_BASELINE, &res, 0, "baseline", false))
-		record_change(e, w, f->path, f->pathlen, CHANGE_BASELINE, &res, NULL, NULL, 0, 0,
-			      "baseline", false);
+	 * no release waits for its analysis (judged once: the judgement that
+	 * decided so is the one stored) */
+	if (!analysis_defer_judged(e, w, f->path, f->pathlen, CHANGE_BASELINE, &res, 0, "baseline",
+				   false, &J, &judged)) {
+		if (!judged)
+			judge(e, w, f->path, f->pathlen, CHANGE_BASELINE, &res, 0, &J);
+		record_judged(e, w, f->path, f->pathlen, CHANGE_BASELINE, &res, NULL, NULL, 0, 0,
+			      "baseline", false, &J);
+	}
 	/* locked or changing: retried like a live change, then parked */
 	if (status_unsettled(res.status))
 		engine_note(e, w->id, f->path, f->pathlen, NOTE_RECONCILE, -1, NULL, 0);
