@@ -42,6 +42,7 @@ struct webspace {
 	 * must not overwrite; past TOUCHED_MAX of them (touched_full) a stored
 	 * row wins and the webspace is reconciled once the baseline is stored */
 	bool baselining;
+	bool baseline_wait; /* its walk waits for another baseline's store */
 	bool touched_full;
 	struct hmap touched;
 	/* the finished walk being stored, a slice per loop turn (engine.c) */
@@ -82,6 +83,7 @@ struct engine {
 	struct walker *walker; /* the background walks (reconcile.h) */
 	size_t bg_running;
 	size_t nmerging; /* webspaces whose baseline walk is being stored */
+	size_t nbaselines; /* baseline walks submitted and not yet stored */
 	/* a commit failed (disk full, I/O error): what it held is lost from the
 	 * database, so every webspace is reconciled at repair_ns; the delay doubles
 	 * while commits keep failing */

@@ -36,6 +36,8 @@
 #define HASH_INFLIGHT_MAX 256
 /* merging finished walks on the loop: at most this long per turn */
 #define BG_MERGE_BUDGET_MS 10
+/* first baselines whose walked tree may be in memory at once */
+#define BASELINE_TREES_MAX 2
 
 /* ---- small helpers ---- */
 
@@ -105,6 +107,9 @@ engine_webspace_find(struct engine *e, const char *abspath, size_t len, int64_t 
 }
 
 static void bg_submit(struct engine *e, enum bg_kind kind, struct webspace *w);
+static void bg_walk(struct engine *e, enum bg_kind kind, struct webspace *w);
+static void baseline_walk_next(struct engine *e);
+static void baseline_touched_clear(struct webspace *w);
 static void baseline_resume(struct engine *e, uint64_t t0);
 static bool baseline_can_resume(const struct engine *e);
 
@@ -1265,11 +1270,52 @@ bg_submit(struct engine *e, enum bg_kind kind, struct webspace *w)
 	}
 	w->walking = true;
 	e->bg_running++;
-	if (kind == BG_BASELINE)
+	if (kind == BG_BASELINE) {
 		w->baselining = true;
+		/* each walk's tree stays in memory until it is stored: a third
+		 * baseline waits for the first to be stored (one walked while
+		 * another is stored) */
+		if (e->nbaselines >= BASELINE_TREES_MAX) {
+			w->baseline_wait = true;
+			return;
+		}
+		e->nbaselines++;
+	}
+	bg_walk(e, kind, w);
+}
+
+static void
+bg_walk(struct engine *e, enum bg_kind kind, struct webspace *w)
+{
 	/* the configuration the walk reads stays alive until it is done */
 	walker_submit(e->walker, kind, w->id, w->root, &w->rid,
 		      e->o.ignore_hold ? e->o.ignore_hold(e->o.ignored_ud) : e->o.ignored_ud);
+}
+
+/* a baseline walk is stored (or failed): the next one waiting is walked */
+static void
+baseline_walk_next(struct engine *e)
+{
+	size_t i;
+
+	e->nbaselines--;
+	for (i = 0; i < e->nws; i++) {
+		struct webspace *w = &e->ws[i];
+
+		if (!w->baseline_wait)
+			continue;
+		w->baseline_wait = false;
+		if (w->root_changed) {
+			/* walked once registered again */
+			w->walking = false;
+			e->bg_running--;
+			baseline_touched_clear(w);
+			continue;
+		}
+		e->nbaselines++;
+		bg_walk(e, BG_BASELINE, w);
+		return;
+	}
 }
 
 void
@@ -1489,6 +1535,7 @@ baseline_end(struct engine *e, struct webspace *w)
 	e->bg_running--;
 	w->walking = false;
 	baseline_touched_clear(w);
+	baseline_walk_next(e);
 	if (j->tree->nfiles >= 10000)
 		trim = true;
 	bg_job_free(e->walker, j);
@@ -1603,6 +1650,8 @@ engine_on_bg(struct engine *e)
 			continue;
 		}
 		e->bg_running--;
+		if (j->kind == BG_BASELINE)
+			baseline_walk_next(e);
 		if (w) {
 			w->walking = false;
 			if (j->kind == BG_BASELINE)
