@@ -304,7 +304,7 @@ engine_flush_due(struct engine *e)
 
 	if (!state_in_tx(e->st))
 		return;
-	busy = e->inflight > 0 || e->ring_head != NULL ||
+	busy = e->inflight > 0 || e->ring_head != NULL || baseline_can_resume(e) ||
 	       (e->lists[0].head && e->lists[0].head->deadline_ns <= now_mono_ns());
 	if (!busy || e->batch >= BATCH_MAX ||
 	    now_mono_ns() - e->batch_start_ns >= BATCH_AGE_MS * 1000000ull)
