@@ -606,20 +606,19 @@ analysis_judge(struct engine *e, const char *relpath, size_t rlen, const struct 
 /* A change whose content waits for its analysis: the job goes to the hash
  * workers and the change is recorded when it comes back (on_analysed).
  * false: record it now (nothing to analyse, or the result is cached); then
- * *ret_judged (when given) says whether ret_J holds judge() of the change
- * with pid 0, for record_judged. */
+ * *ret_judged says whether ret_J holds judge() of the change with pid 0,
+ * for record_judged. */
 static bool
 analysis_defer_judged(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
 		      enum change_kind change, const struct hash_result *res, int pid,
 		      const char *source, bool event_always, struct judgement *ret_J, bool *ret_judged)
 {
-	struct judgement Jl, *Jp = ret_J ? ret_J : &Jl;
+	struct judgement *Jp = ret_J;
 	struct hash_job *j;
 	struct an_defer *d, **head;
 	int fresh;
 
-	if (ret_judged)
-		*ret_judged = false;
+	*ret_judged = false;
 	/* cheap checks first: a change that is no code costs nothing more */
 	if (e->o.an == NULL || res->status != HASH_OK || res->size == 0 ||
 	    (!ident_is_code(relpath, rlen) && !classify_php_head(res->head, res->headlen) &&
@@ -627,8 +626,7 @@ analysis_defer_judged(struct engine *e, struct webspace *w, const char *relpath,
 		return false;
 	judge(e, w, relpath, rlen, change, res, 0, Jp);
 	if (!Jp->an_wanted || Jp->an_have || (e->o.an_max_size && res->size > e->o.an_max_size)) {
-		if (ret_judged)
-			*ret_judged = true;
+		*ret_judged = true;
 		return false;
 	}
 	d = xcalloc(1, sizeof(*d));
@@ -671,8 +669,11 @@ analysis_defer(struct engine *e, struct webspace *w, const char *relpath, size_t
 	       enum change_kind change, const struct hash_result *res, int pid, const char *source,
 	       bool event_always)
 {
-	return analysis_defer_judged(e, w, relpath, rlen, change, res, pid, source, event_always, NULL,
-				     NULL);
+	struct judgement J;
+	bool judged;
+
+	return analysis_defer_judged(e, w, relpath, rlen, change, res, pid, source, event_always, &J,
+				     &judged);
 }
 
 /* a change whose analysis came back: recorded with it */
