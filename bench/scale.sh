@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# bench/scale.sh [--files N] [--webspaces W]
+# bench/scale.sh [--files N] [--webspaces W] [--wsid BIN]... [--daemon-only]
 # The daemon with a million files known: N small files (default 1,000,000) in W
 # webspaces (default 100) on a tmpfs this script mounts and unmounts. Measures
 # the baseline, the daemon's RSS with every file known, and a restart on the
@@ -8,17 +8,22 @@
 # reconcile of 1 M unchanged files < 10 s warm. The limit line: bench/rawwalk.c
 # (getdents64 + statx, and with OpenSSL SHA-256, on as many threads as cores)
 # on the same tree; `wsidctl scan --json` is timed against it, with its peak
-# RSS (target < 64 MB whatever the tree's size).
+# RSS (target < 64 MB whatever the tree's size). Each --wsid names a daemon
+# binary to measure (default build/wsid; several: each in turn on the same
+# tree, side by side); --daemon-only leaves out the raw walk and the scan.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-files=1000000 webspaces=100
+files=1000000 webspaces=100 bins=() daemon_only=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--files) files=$2; shift 2 ;;
 	--webspaces) webspaces=$2; shift 2 ;;
-	*) echo "usage: $0 [--files N] [--webspaces W]" >&2; exit 2 ;;
+	--wsid) bins+=("$2"); shift 2 ;;
+	--daemon-only) daemon_only=1; shift ;;
+	*) echo "usage: $0 [--files N] [--webspaces W] [--wsid BIN]... [--daemon-only]" >&2; exit 2 ;;
 	esac
 done
+[ ${#bins[@]} -gt 0 ] || bins=("$(cd "$(dirname "$0")/.." && pwd)/build/wsid")
 . "$top/bench/lib.sh" # bench_result only: this script sets up its own tree
 make -C "$top" -j"$(nproc)" all bench-tools >/dev/null
 ctl="$top/build/wsidctl" raw="$top/build/rawwalk"
@@ -46,15 +51,21 @@ for c in range(w):
             f.write("<?php // %d %d\n" % (c, i))
 PY
 db="$work/wsid.db"
-"$ctl" --db "$db" index build --from "$top/fingerprints" >/dev/null
+"$ctl" --db "$work/index.db" index build --from "$top/fingerprints" >/dev/null
 printf 'database: %s\ncontrol_socket: %s/control\nwebspaces:\n  - pattern: %s/m/vhosts/{customer}/httpdocs\n' \
 	"$db" "$work" "$work" > "$work/wsid.yaml"
 run() {
-	"$top/build/wsid" --config "$work/wsid.yaml" --foreground >> "$work/wsid.log" 2>&1 &
+	"$wsid" --config "$work/wsid.yaml" --foreground >> "$work/wsid.log" 2>&1 &
 	pid=$!
 	for _ in $(seq 1 200); do "$ctl" --socket "$work/control" status >/dev/null 2>&1 && break; sleep 0.05; done
 }
+# CPU seconds (user + system) the daemon has used so far
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$pid/stat"; }
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+for wsid in "${bins[@]}"; do
+rm -f "$db" "$db"-* && cp "$work/index.db" "$db"
 t0=$(date +%s.%N); run; "$ctl" --socket "$work/control" sync --timeout 3600 >/dev/null; t1=$(date +%s.%N)
+cpu1=$(cpu_s)
 known=$(sqlite3 "$db" "SELECT count(*) FROM files")
 hwm1=$(awk '/VmHWM/ {print $2}' /proc/$pid/status); rss1=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
@@ -64,16 +75,22 @@ t2=$(date +%s.%N); run; "$ctl" --socket "$work/control" sync --timeout 3600 >/de
 hwm2=$(awk '/VmHWM/ {print $2}' /proc/$pid/status); rss2=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 hashed=$("$ctl" --socket "$work/control" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["files_hashed"])')
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+echo "daemon: $wsid"
+echo "files known to the daemon: $known in $webspaces webspaces (tmpfs; database on disk, $(du -m "$db" | cut -f1) MB)"
+printf 'first start (baseline: hash + store)   %.1f s, %.1f s CPU, RSS %d MB (peak %d MB)\n' "$(echo "$t1 - $t0" | bc -l)" "$cpu1" $((rss1 / 1024)) $((hwm1 / 1024))
+printf 'restart, nothing changed (reconcile)  %.1f s, %s files re-hashed, RSS %d MB (peak %d MB)\n' "$(echo "$t3 - $t2" | bc -l)" "$hashed" $((rss2 / 1024)) $((hwm2 / 1024))
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+done
+raw_stat=0 scan_kb=0
+if [ "$daemon_only" = 0 ]; then
 rawwalk() { "$raw" "$@" --threads "$(nproc)" "$work/m/vhosts" | sed 's/.*seconds=//'; }
 raw_stat=$(rawwalk); raw_sha=$(rawwalk --sha256)
-/usr/bin/time -f '%e %M' -o "$work/scan.time" "$ctl" --db "$db" scan --standalone --json --jobs "$(nproc)" "$work/m/vhosts" > /dev/null
-read -r scan_s scan_kb < "$work/scan.time"
-echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+/usr/bin/time -f '%e %U %S %M' -o "$work/scan.time" "$ctl" --db "$db" scan --standalone --json --jobs "$(nproc)" "$work/m/vhosts" > /dev/null
+read -r scan_s scan_u scan_sy scan_kb < "$work/scan.time"
 printf 'raw walk (getdents64 + statx)          %.2f s; with SHA-256 %.2f s\n' "$raw_stat" "$raw_sha"
-printf 'wsidctl scan --json                    %.2f s (%.2fx the raw walk with SHA-256), peak RSS %d MB\n' "$scan_s" "$(echo "$scan_s / $raw_sha" | bc -l)" $((scan_kb / 1024))
-echo "files known to the daemon: $known in $webspaces webspaces (tmpfs; database on disk, $(du -m "$db" | cut -f1) MB)"
-printf 'first start (baseline: hash + store)   %.1f s, RSS %d MB (peak %d MB)\n' "$(echo "$t1 - $t0" | bc -l)" $((rss1 / 1024)) $((hwm1 / 1024))
-printf 'restart, nothing changed (reconcile)  %.1f s (%.2fx the raw walk), %s files re-hashed, RSS %d MB (peak %d MB)\n' "$(echo "$t3 - $t2" | bc -l)" "$(echo "($t3 - $t2) / $raw_stat" | bc -l)" "$hashed" $((rss2 / 1024)) $((hwm2 / 1024))
+printf 'wsidctl scan --json                    %.2f s (%.2fx the raw walk with SHA-256), %.1f s CPU, peak RSS %d MB\n' "$scan_s" "$(echo "$scan_s / $raw_sha" | bc -l)" "$(echo "$scan_u + $scan_sy" | bc -l)" $((scan_kb / 1024))
+printf 'restart / raw walk                     %.2fx\n' "$(echo "($t3 - $t2) / $raw_stat" | bc -l)"
+fi
 echo "targets: reconcile of 1 M unchanged files < 10 s; RSS < 64 MB at 1 M files"
 bench_result scale_files "$known"
 bench_result scale_baseline_s "$(echo "$t1 - $t0" | bc -l)"

@@ -37,6 +37,19 @@ struct webspace {
 	bool reident_index;  /* scheduled by an index change */
 	uint64_t recheck_ns; /* a reconcile to come (files not parked, lost events), 0: none */
 	uint64_t lost_ns;    /* the last reconcile for lost events or a file system error */
+	/* a first baseline: from its submission to the end of its store, the
+	 * paths of live events (touched) are what the walk's older observation
+	 * must not overwrite; past TOUCHED_MAX of them (touched_full) a stored
+	 * row wins and the webspace is reconciled once the baseline is stored */
+	bool baselining;
+	bool baseline_wait; /* its walk waits for another baseline's store */
+	bool touched_full;
+	struct hmap touched;
+	/* the finished walk being stored, a slice per loop turn (engine.c) */
+	struct bg_job *merging;
+	const struct scan_file **merge_byp;
+	size_t merge_pos;
+	struct ident_result *merge_ident;
 };
 
 struct engine {
@@ -69,6 +82,8 @@ struct engine {
 	/* background walks */
 	struct walker *walker; /* the background walks (reconcile.h) */
 	size_t bg_running;
+	size_t nmerging; /* webspaces whose baseline walk is being stored */
+	size_t nbaselines; /* baseline walks submitted and not yet stored */
 	/* a commit failed (disk full, I/O error): what it held is lost from the
 	 * database, so every webspace is reconciled at repair_ns; the delay doubles
 	 * while commits keep failing */
@@ -109,6 +124,10 @@ void emit(struct engine *e, int64_t id, enum verdict_kind v);
 int64_t record_change(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
 		      enum change_kind change, const struct hash_result *res, const struct file_row *old,
 		      const char *old_path, size_t oplen, int pid, const char *source, bool event_always);
+
+/* a live event of ws/relpath: while ws's first baseline is walked and
+ * stored, the walk's observation of that path is not stored (engine.c) */
+void baseline_touch(struct engine *e, int64_t ws, const char *relpath, size_t rlen);
 
 /* analysis of unknown code in a judgement (engine.c) */
 void analysis_judge(struct engine *e, const char *relpath, size_t rlen, const struct hash_result *res,

@@ -55,7 +55,7 @@ struct scan_file {
 	uint8_t status; /* enum hash_status, for SCAN_FILE */
 	uint16_t nmatches;
 	int err;
-	bool php_tag; /* hash_result's: a PHP open tag in the content (hashed files) */
+	uint8_t head; /* SCAN_HEAD_*: what the hashing saw of the content */
 	uint64_t size;
 	uint64_t ino;
 	int64_t mtime_ns, ctime_ns;
@@ -64,6 +64,11 @@ struct scan_file {
 	struct scan_match *matches;
 	char *link_target; /* SCAN_SYMLINK: where it points (not followed) */
 };
+
+/* scan_file.head: the content starts as code does (classify_php_head), or
+ * holds a PHP open tag anywhere (hash_result.php_tag) */
+#define SCAN_HEAD_CODE 0x1
+#define SCAN_HEAD_PHP_TAG 0x2
 
 struct scan_tree {
 	char *root; /* as given on the command line */

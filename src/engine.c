@@ -36,6 +36,8 @@
 #define HASH_INFLIGHT_MAX 256
 /* merging finished walks on the loop: at most this long per turn */
 #define BG_MERGE_BUDGET_MS 10
+/* first baselines whose walked tree may be in memory at once */
+#define BASELINE_TREES_MAX 2
 
 /* ---- small helpers ---- */
 
@@ -105,6 +107,11 @@ engine_webspace_find(struct engine *e, const char *abspath, size_t len, int64_t 
 }
 
 static void bg_submit(struct engine *e, enum bg_kind kind, struct webspace *w);
+static void bg_walk(struct engine *e, enum bg_kind kind, struct webspace *w);
+static void baseline_walk_next(struct engine *e);
+static void baseline_touched_clear(struct webspace *w);
+static void baseline_resume(struct engine *e, uint64_t t0);
+static bool baseline_can_resume(const struct engine *e);
 
 /* The path of w no longer leads to the directory registered (moved away,
  * replaced by a symlink or another directory): nothing is walked, hashed or
@@ -297,7 +304,7 @@ engine_flush_due(struct engine *e)
 
 	if (!state_in_tx(e->st))
 		return;
-	busy = e->inflight > 0 || e->ring_head != NULL ||
+	busy = e->inflight > 0 || e->ring_head != NULL || baseline_can_resume(e) ||
 	       (e->lists[0].head && e->lists[0].head->deadline_ns <= now_mono_ns());
 	if (!busy || e->batch >= BATCH_MAX ||
 	    now_mono_ns() - e->batch_start_ns >= BATCH_AGE_MS * 1000000ull)
@@ -339,68 +346,85 @@ emit(struct engine *e, int64_t id, enum verdict_kind v)
 	}
 }
 
+static int64_t record_judged(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
+			     enum change_kind change, const struct hash_result *res,
+			     const struct file_row *old, const char *old_path, size_t oplen, int pid,
+			     const char *source, bool event_always, const struct judgement *Jp);
+
 /* classifies and stores one change; returns the event id or 0 */
 int64_t
 record_change(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
 	      enum change_kind change, const struct hash_result *res, const struct file_row *old,
 	      const char *old_path, size_t oplen, int pid, const char *source, bool event_always)
 {
-	bool have_sha = res && res->status == HASH_OK;
 	struct judgement J;
+
+	judge(e, w, relpath, rlen, change, res, pid, &J);
+	return record_judged(e, w, relpath, rlen, change, res, old, old_path, oplen, pid, source,
+			     event_always, &J);
+}
+
+/* stores one change judged already (J: judge() of the same arguments) */
+static int64_t
+record_judged(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
+	      enum change_kind change, const struct hash_result *res, const struct file_row *old,
+	      const char *old_path, size_t oplen, int pid, const char *source, bool event_always,
+	      const struct judgement *J)
+{
+	bool have_sha = res && res->status == HASH_OK;
 	struct event_row ev;
 	struct file_row row;
 	struct buf detail = { 0 };
 	struct quarantine_auto qa = { 0 };
 	int64_t id = 0;
 
-	judge(e, w, relpath, rlen, change, res, pid, &J);
-	if (J.an_cached)
+	if (J->an_cached)
 		e->stats.analysis_cache_hits++;
 	/* respond.quarantine: malicious: moved before the event is stored, which
 	 * says so (the item's row commits on its own; the watcher drops the
 	 * daemon's own unlink, the file row leaves here) */
-	if (e->o.quarantine_malicious && J.vd.kind == VERDICT_MALICIOUS && have_sha &&
+	if (e->o.quarantine_malicious && J->vd.kind == VERDICT_MALICIOUS && have_sha &&
 	    change != CHANGE_DELETED && strcmp(source, "baseline") != 0) {
 		engine_flush(e);
 		quarantine_auto(e->s, w->root_changed ? -1 : w->rootfd, w->root, w->id, w->customer,
-				relpath, rlen, res->sha256, J.vd.reason, &qa);
+				relpath, rlen, res->sha256, J->vd.reason, &qa);
 		e->stats.quarantined += qa.id > 0;
 	}
 	batch_begin(e);
 	if (change == CHANGE_DELETED || qa.id > 0) {
 		state_file_delete(e->st, w->id, relpath, rlen);
 	} else {
-		file_row_fill(&row, w, relpath, rlen, res, &J);
+		file_row_fill(&row, w, relpath, rlen, res, J);
 		state_file_put(e->st, &row);
 	}
-	if ((event_always && J.vd.kind != VERDICT_IGNORED) || J.sev >= SEV_WARNING) {
-		event_from_judgement(&ev, w, relpath, rlen, change, &J, pid, source);
+	if ((event_always && J->vd.kind != VERDICT_IGNORED) || J->sev >= SEV_WARNING) {
+		event_from_judgement(&ev, w, relpath, rlen, change, J, pid, source);
 		ev.old_path = old_path;
 		ev.oplen = oplen;
 		ev.old_sha256 = old && old->has_sha ? old->sha256 : NULL;
 		ev.new_sha256 = have_sha ? res->sha256 : NULL;
-		if ((J.an_have && J.ar.verdict != ANALYSE_CLEAN) || qa.tried) {
+		if ((J->an_have && J->ar.verdict != ANALYSE_CLEAN) || qa.tried) {
 			buf_init(&detail, 1 << 16);
-			analysis_detail(e, J.an_have && J.ar.verdict != ANALYSE_CLEAN ? &J.ar : NULL, &qa,
+			analysis_detail(e, J->an_have && J->ar.verdict != ANALYSE_CLEAN ? &J->ar : NULL, &qa,
 					&detail);
 			ev.detail = detail.data;
 		}
 		/* a file back at its release's content while the installation's
 		 * window is open (an update copying a file twice) joins the rest */
 		ev.held = change != CHANGE_BASELINE &&
-			  (held_verdict(J.vd.kind) || (J.vd.kind == VERDICT_OK && w->reident_ns)) &&
+			  (held_verdict(J->vd.kind) || (J->vd.kind == VERDICT_OK && w->reident_ns)) &&
 			  (strcmp(source, "live") == 0 || strcmp(source, "reconcile") == 0);
 		if (state_event_add(e->st, &ev, &id) == 0) {
 			if (ev.held)
 				e->stats.held++;
 			else
-				emit_row(e, id, J.vd.kind, &ev);
+				emit_row(e, id, J->vd.kind, &ev);
 		}
 	}
 	/* identification can only change when a file that votes changed: known
 	 * content came or went, or a release file of an installation changed */
 	if (change != CHANGE_BASELINE &&
-	    (J.k.known != KNOWN_NONE || J.k.release_path ||
+	    (J->k.known != KNOWN_NONE || J->k.release_path ||
 	     (old && old->known[0] && strcmp(old->known, "unknown") != 0)))
 		w->reident_ns = now_mono_ns() + e->o.reident_ms * 1000000ull;
 	buf_free(&detail);
@@ -597,24 +621,29 @@ analysis_judge(struct engine *e, const char *relpath, size_t rlen, const struct 
 
 /* A change whose content waits for its analysis: the job goes to the hash
  * workers and the change is recorded when it comes back (on_analysed).
- * false: record it now (nothing to analyse, or the result is cached). */
+ * false: record it now (nothing to analyse, or the result is cached); then
+ * *ret_judged says whether ret_J holds judge() of the change with pid 0,
+ * for record_judged. */
 static bool
-analysis_defer(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
-	       enum change_kind change, const struct hash_result *res, int pid, const char *source,
-	       bool event_always)
+analysis_defer_judged(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
+		      enum change_kind change, const struct hash_result *res, int pid,
+		      const char *source, bool event_always, struct judgement *ret_J, bool *ret_judged)
 {
-	struct judgement J;
+	struct judgement *Jp = ret_J;
 	struct hash_job *j;
 	struct an_defer *d, **head;
 	int fresh;
 
+	*ret_judged = false;
 	/* cheap checks first: a change that is no code costs nothing more */
 	if (e->o.an == NULL || res->status != HASH_OK || res->size == 0 ||
 	    !classify_code_content(relpath, rlen, res->head, res->headlen, res->php_tag))
 		return false;
-	judge(e, w, relpath, rlen, change, res, 0, &J);
-	if (!J.an_wanted || J.an_have || (e->o.an_max_size && res->size > e->o.an_max_size))
+	judge(e, w, relpath, rlen, change, res, 0, Jp);
+	if (!Jp->an_wanted || Jp->an_have || (e->o.an_max_size && res->size > e->o.an_max_size)) {
+		*ret_judged = true;
 		return false;
+	}
 	d = xcalloc(1, sizeof(*d));
 	d->ws = w->id;
 	d->relpath = xstrndup(relpath, rlen);
@@ -648,6 +677,18 @@ analysis_defer(struct engine *e, struct webspace *w, const char *relpath, size_t
 	}
 	e->stats.analysis_backlog++;
 	return true;
+}
+
+static bool
+analysis_defer(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
+	       enum change_kind change, const struct hash_result *res, int pid, const char *source,
+	       bool event_always)
+{
+	struct judgement J;
+	bool judged;
+
+	return analysis_defer_judged(e, w, relpath, rlen, change, res, pid, source, event_always, &J,
+				     &judged);
 }
 
 /* a change whose analysis came back: recorded with it */
@@ -946,6 +987,10 @@ engine_rename(struct engine *e, int64_t ws_from, const char *from, size_t flen, 
 		return; /* reconciled instead */
 	if (is_dir) {
 		if (wf && wt && wf == wt && flen && tlen) {
+			/* the walk of a first baseline may hold either name of the
+			 * files under it: looked at again once it is stored */
+			if (wf->baselining)
+				wf->reconcile_again = true;
 			batch_begin(e);
 			state_dir_move(e->st, wf->id, from, flen, to, tlen,
 				       comp_keys_survive(e, from, flen) && comp_keys_survive(e, to, tlen));
@@ -1044,7 +1089,7 @@ engine_timeout_ms(struct engine *e)
 	size_t i;
 	int l;
 
-	if (e->ring_head && e->inflight < HASH_INFLIGHT_MAX)
+	if ((e->ring_head && e->inflight < HASH_INFLIGHT_MAX) || baseline_can_resume(e))
 		return 0;
 	for (l = 0; l < LIST_MAX; l++)
 		if (e->lists[l].head && e->lists[l].head->deadline_ns < best)
@@ -1164,6 +1209,8 @@ engine_tick(struct engine *e)
 		if (e->stats.store_err == 0)
 			e->repair_delay_ms = 0; /* the database took the last commit */
 	}
+	if (baseline_can_resume(e))
+		baseline_resume(e, now);
 	for (i = 0; i < e->nws; i++) {
 		struct webspace *w = &e->ws[i];
 
@@ -1240,9 +1287,52 @@ bg_submit(struct engine *e, enum bg_kind kind, struct webspace *w)
 	}
 	w->walking = true;
 	e->bg_running++;
+	if (kind == BG_BASELINE) {
+		w->baselining = true;
+		/* each walk's tree stays in memory until it is stored: a third
+		 * baseline waits for the first to be stored (one walked while
+		 * another is stored) */
+		if (e->nbaselines >= BASELINE_TREES_MAX) {
+			w->baseline_wait = true;
+			return;
+		}
+		e->nbaselines++;
+	}
+	bg_walk(e, kind, w);
+}
+
+static void
+bg_walk(struct engine *e, enum bg_kind kind, struct webspace *w)
+{
 	/* the configuration the walk reads stays alive until it is done */
 	walker_submit(e->walker, kind, w->id, w->root, &w->rid,
 		      e->o.ignore_hold ? e->o.ignore_hold(e->o.ignored_ud) : e->o.ignored_ud);
+}
+
+/* a baseline walk is stored (or failed): the next one waiting is walked */
+static void
+baseline_walk_next(struct engine *e)
+{
+	size_t i;
+
+	e->nbaselines--;
+	for (i = 0; i < e->nws; i++) {
+		struct webspace *w = &e->ws[i];
+
+		if (!w->baseline_wait)
+			continue;
+		w->baseline_wait = false;
+		if (w->root_changed) {
+			/* walked once registered again */
+			w->walking = false;
+			e->bg_running--;
+			baseline_touched_clear(w);
+			continue;
+		}
+		e->nbaselines++;
+		bg_walk(e, BG_BASELINE, w);
+		return;
+	}
 }
 
 void
@@ -1346,56 +1436,158 @@ bg_reconcile_done(struct engine *e, struct webspace *w, struct bg_job *j)
  * against what is installed now and released on their own. ids of events to
  * announce are appended to *out. */
 
-static void
-bg_baseline_done(struct engine *e, struct webspace *w, struct bg_job *j)
+/* ---- the first baseline ----
+ *
+ * A finished baseline walk is identified at once, then its files are stored
+ * in path order, a slice per loop turn (BG_MERGE_BUDGET_MS): each file's
+ * judgement and row, or, for unknown code, its analysis job. A slice stops
+ * when AN_INFLIGHT_MAX analyses are in flight and the store goes on once
+ * they are back below AN_RESUME, so that a node of unknown code never queues
+ * more than that many jobs (each holds its change until the result is
+ * recorded: nothing is lost, only later).
+ *
+ * From the submission of the walk to the end of its store, live events of
+ * the webspace win: the paths they name (touched) are left to their own
+ * hashing, which observed them later than the walk. Past TOUCHED_MAX of
+ * them, a path with a stored row keeps it, and the webspace is reconciled
+ * once its baseline is stored (a directory renamed meanwhile too). */
+
+#define AN_INFLIGHT_MAX HASH_INFLIGHT_MAX
+#define AN_RESUME (AN_INFLIGHT_MAX / 2)
+#define TOUCHED_MAX 65536
+
+void
+baseline_touch(struct engine *e, int64_t ws, const char *relpath, size_t rlen)
 {
-	struct ident_result *r = NULL;
-	const struct scan_file **byp;
-	size_t i;
+	struct webspace *w = ws_get(e, ws);
 
-	ident_run(e->s, e->idx, j->tree, &r);
-	store_installations(e, w, r, "baseline");
-	/* stored in path order: the rows' ids then follow the order a reconcile
-	 * reads them in (by path), each row the next one of the table */
-	byp = reconcile_tree_sorted(j->tree);
-	for (i = 0; i < j->tree->nfiles; i++) {
-		const struct scan_file *f = byp[i];
-		struct hash_result res;
-
-		if (!tree_entry_relevant(f))
-			continue;
-		memset(&res, 0, sizeof(res));
-		res.status = f->kind == SCAN_FILE ? (enum hash_status)f->status
-			     : f->kind == SCAN_SYMLINK ? HASH_SYMLINK : HASH_NOT_REGULAR;
-		memcpy(res.sha256, f->sha256, SHA256_LEN);
-		res.ino = f->ino;
-		res.size = f->size;
-		res.mtime_ns = f->mtime_ns;
-		res.ctime_ns = f->ctime_ns;
-		res.mode = f->mode;
-		res.uid = f->uid;
-		res.php_tag = f->php_tag; /* an image holding PHP is analysed at baseline too */
-		/* the head bytes are not kept by the scan: read them for code checks */
-		if (res.status == HASH_OK && f->size > 0 && !ident_is_code(f->path, f->pathlen)) {
-			char head[32];
-			/* beneath the directory the walk went through */
-			int n = scan_read_small(j->tree->rootfd, f->path, head, sizeof(head));
-
-			if (n > 0) {
-				memcpy(res.head, head, (size_t)n);
-				res.headlen = (uint8_t)n;
-			}
-		}
-		/* only what the verdicts flag raises an event at baseline; code
-		 * that is no release waits for its analysis */
-		if (!analysis_defer(e, w, f->path, f->pathlen, CHANGE_BASELINE, &res, 0, "baseline", false))
-			record_change(e, w, f->path, f->pathlen, CHANGE_BASELINE, &res, NULL, NULL, 0, 0,
-				      "baseline", false);
-		/* locked or changing: retried like a live change, then parked */
-		if (status_unsettled(res.status))
-			engine_note(e, w->id, f->path, f->pathlen, NOTE_RECONCILE, -1, NULL, 0);
+	if (w == NULL || !w->baselining || w->touched_full)
+		return;
+	if (w->touched.len >= TOUCHED_MAX) {
+		w->touched_full = true;
+		w->reconcile_again = true;
+		return;
 	}
-	free(byp);
+	*hmap_put(&w->touched, relpath, rlen, NULL) = (void *)1; /* present: not NULL */
+}
+
+static void
+baseline_touched_clear(struct webspace *w)
+{
+	w->baselining = false;
+	w->touched_full = false;
+	hmap_free(&w->touched);
+	hmap_init(&w->touched);
+}
+
+/* the walk's entry f as a hash result (no file is opened: the walk kept
+ * what the judgement reads of the head) */
+static void
+res_from_scan(const struct scan_file *f, struct hash_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->status = f->kind == SCAN_FILE ? (enum hash_status)f->status
+		      : f->kind == SCAN_SYMLINK ? HASH_SYMLINK : HASH_NOT_REGULAR;
+	memcpy(res->sha256, f->sha256, SHA256_LEN);
+	res->ino = f->ino;
+	res->size = f->size;
+	res->mtime_ns = f->mtime_ns;
+	res->ctime_ns = f->ctime_ns;
+	res->mode = f->mode;
+	res->uid = f->uid;
+	/* classify_php_head reads the head: a canonical one stands for what the
+	 * walk saw (a PHP open tag or a #! line first) */
+	if (f->head & SCAN_HEAD_CODE) {
+		memcpy(res->head, "<?php", 5);
+		res->headlen = 5;
+	}
+	res->php_tag = (f->head & SCAN_HEAD_PHP_TAG) != 0;
+}
+
+static void
+baseline_store_one(struct engine *e, struct webspace *w, const struct scan_file *f)
+{
+	struct hash_result res;
+	struct judgement J;
+	bool judged;
+
+	if (w->touched.len && hmap_get(&w->touched, f->path, f->pathlen))
+		return; /* a live event's hashing stores it */
+	if (w->touched_full) {
+		struct file_row row;
+
+		if (state_file_get(e->st, w->id, f->path, f->pathlen, &row) == 0)
+			return;
+	}
+	res_from_scan(f, &res);
+	/* only what the verdicts flag raises an event at baseline; code that is
+	 * no release waits for its analysis (judged once: the judgement that
+	 * decided so is the one stored) */
+	if (!analysis_defer_judged(e, w, f->path, f->pathlen, CHANGE_BASELINE, &res, 0, "baseline",
+				   false, &J, &judged)) {
+		if (!judged)
+			judge(e, w, f->path, f->pathlen, CHANGE_BASELINE, &res, 0, &J);
+		record_judged(e, w, f->path, f->pathlen, CHANGE_BASELINE, &res, NULL, NULL, 0, 0,
+			      "baseline", false, &J);
+	}
+	/* locked or changing: retried like a live change, then parked */
+	if (status_unsettled(res.status))
+		engine_note(e, w->id, f->path, f->pathlen, NOTE_RECONCILE, -1, NULL, 0);
+}
+
+/* the store of w's walk is over (done, or dropped: root changed) */
+static void
+baseline_end(struct engine *e, struct webspace *w)
+{
+	struct bg_job *j = w->merging;
+	bool trim = false;
+
+	free(w->merge_byp);
+	ident_result_free(w->merge_ident);
+	w->merge_byp = NULL;
+	w->merge_ident = NULL;
+	w->merging = NULL;
+	w->merge_pos = 0;
+	e->nmerging--;
+	e->bg_running--;
+	w->walking = false;
+	baseline_touched_clear(w);
+	baseline_walk_next(e);
+	if (j->tree->nfiles >= 10000)
+		trim = true;
+	bg_job_free(e->walker, j);
+	/* a walk's tree is large and short-lived: give the memory back (not
+	 * after every small one: trimming walks the heap) */
+	if (trim)
+		malloc_trim(0);
+	if (w->reconcile_again) {
+		w->reconcile_again = false;
+		bg_submit(e, w->baselined ? BG_RECONCILE : BG_BASELINE, w);
+	}
+}
+
+/* stores a slice of w's walk; true when the walk is all stored */
+static bool
+baseline_slice(struct engine *e, struct webspace *w, uint64_t t0)
+{
+	struct bg_job *j = w->merging;
+	size_t n = j->tree->nfiles, k = 0;
+
+	if (w->root_changed || !root_id_equal(&j->rid, &w->rid)) {
+		baseline_end(e, w); /* its next walk stores it */
+		return true;
+	}
+	while (w->merge_pos < n) {
+		const struct scan_file *f = w->merge_byp[w->merge_pos];
+
+		if (e->stats.analysis_backlog >= AN_INFLIGHT_MAX)
+			return false;
+		if ((++k & 63) == 0 && now_mono_ns() - t0 > BG_MERGE_BUDGET_MS * 1000000ull)
+			return false;
+		w->merge_pos++;
+		if (tree_entry_relevant(f))
+			baseline_store_one(e, w, f);
+	}
 	batch_begin(e);
 	state_webspace_set_baseline(e->st, w->id);
 	state_webspace_set_reconciled(e->st, w->id);
@@ -1403,10 +1595,48 @@ bg_baseline_done(struct engine *e, struct webspace *w, struct bg_job *j)
 	w->baselined = true;
 	w->reident_ns = 0;
 	e->stats.baselines++;
-	log_info("baseline %s: %zu entries, %zu installation%s (%llu ms)", esc_name(w->root),
-		 j->tree->nfiles, r ? r->ninst : 0, r && r->ninst == 1 ? "" : "s",
+	log_info("baseline %s: %zu entries, %zu installation%s (%llu ms)", esc_name(w->root), n,
+		 w->merge_ident ? w->merge_ident->ninst : 0,
+		 w->merge_ident && w->merge_ident->ninst == 1 ? "" : "s",
 		 (unsigned long long)((now_mono_ns() - j->started_ns) / 1000000ull));
-	ident_result_free(r);
+	baseline_end(e, w);
+	return true;
+}
+
+/* stores what the loop's budget allows of the baselines under way */
+static void
+baseline_resume(struct engine *e, uint64_t t0)
+{
+	size_t i;
+
+	for (i = 0; i < e->nws && e->nmerging; i++) {
+		if (e->ws[i].merging == NULL)
+			continue;
+		if (e->stats.analysis_backlog >= AN_RESUME ||
+		    now_mono_ns() - t0 > BG_MERGE_BUDGET_MS * 1000000ull)
+			return;
+		baseline_slice(e, &e->ws[i], t0);
+	}
+}
+
+static bool
+baseline_can_resume(const struct engine *e)
+{
+	return e->nmerging && e->stats.analysis_backlog < AN_RESUME;
+}
+
+/* a finished baseline walk: identified now, stored from here on in slices */
+static void
+bg_baseline_start(struct engine *e, struct webspace *w, struct bg_job *j)
+{
+	ident_run(e->s, e->idx, j->tree, &w->merge_ident);
+	store_installations(e, w, w->merge_ident, "baseline");
+	/* stored in path order: the rows' ids then follow the order a reconcile
+	 * reads them in (by path), each row the next one of the table */
+	w->merge_byp = reconcile_tree_sorted(j->tree);
+	w->merge_pos = 0;
+	w->merging = j;
+	e->nmerging++;
 }
 
 void
@@ -1429,17 +1659,26 @@ engine_on_bg(struct engine *e)
 		}
 		w = ws_get(e, j->ws);
 		list = j->next;
+		if (w && j->kind == BG_BASELINE && j->tree && !j->root_changed &&
+		    root_id_equal(&j->rid, &w->rid)) {
+			/* still walking while it is stored (baseline_slice) */
+			bg_baseline_start(e, w, j);
+			baseline_slice(e, w, t0);
+			continue;
+		}
 		e->bg_running--;
+		if (j->kind == BG_BASELINE)
+			baseline_walk_next(e);
 		if (w) {
 			w->walking = false;
+			if (j->kind == BG_BASELINE)
+				baseline_touched_clear(w);
 			if (!root_id_equal(&j->rid, &w->rid))
 				; /* a walk of the root before it was registered again */
 			else if (j->root_changed)
 				ws_root_changed(e, w, "found when walking it");
 			else if (j->tree == NULL)
 				log_warnx("walk of %s failed: %s", esc_name(w->root), j->err);
-			else if (j->kind == BG_BASELINE)
-				bg_baseline_done(e, w, j);
 			else
 				bg_reconcile_done(e, w, j);
 			if (w->reconcile_again) {
@@ -1530,6 +1769,16 @@ engine_free(struct engine *e)
 
 	if (e == NULL)
 		return;
+	for (i = 0; i < e->nws; i++) {
+		struct webspace *w = &e->ws[i];
+
+		if (w->merging) {
+			free(w->merge_byp);
+			ident_result_free(w->merge_ident);
+			bg_job_free(e->walker, w->merging);
+		}
+		hmap_free(&w->touched);
+	}
 	walker_free(e->walker);
 	hashpool_free(e->pool);
 	if (e->st && state_in_tx(e->st))

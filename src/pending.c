@@ -333,6 +333,8 @@ engine_note(struct engine *e, int64_t ws, const char *relpath, size_t rlen, unsi
 	if (e->o.ignored && e->o.ignored(e->o.ignored_ud, relpath, rlen))
 		return;
 	e->stats.notes++;
+	if (!(flags & NOTE_RECONCILE))
+		baseline_touch(e, ws, relpath, rlen);
 	p = pending_get(e, ws, relpath, rlen, true);
 	if (p == NULL) {
 		/* the webspace's share is full: the walk will find it */

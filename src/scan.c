@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "classify.h"
 #include "fpindex.h"
 #include "hmap.h"
 #include "log.h"
@@ -261,8 +262,9 @@ scan_worker(void *arg)
 		}
 		if (hr.status != HASH_OK)
 			continue;
+		f->head = (uint8_t)((classify_php_head(hr.head, hr.headlen) ? SCAN_HEAD_CODE : 0) |
+				    (hr.php_tag ? SCAN_HEAD_PHP_TAG : 0));
 		memcpy(f->sha256, hr.sha256, SHA256_LEN);
-		f->php_tag = hr.php_tag;
 		bytes += hr.size;
 		if (lk) {
 			struct match_ctx mc = { .f = f, .alloc = 0 };

@@ -197,6 +197,39 @@ test_parallel_walk_finds_what_bfs_finds(void)
 	scan_tree_free(ref);
 }
 
+/* the hashing walk keeps what the judgement reads of a file's head: code
+ * first (a PHP tag or #! after white space), a PHP tag anywhere */
+static void
+test_head_flags(void)
+{
+	struct scan_tree *t;
+	const struct scan_file *f;
+
+	put("head-php.txt", "\n  <?php echo 1;\n");
+	put("head-sh.txt", "#!/bin/sh\necho\n");
+	put("head-gif.gif", "GIF89a\x01\x02 junk <?php system($_GET[1]); ?>");
+	put("head-plain.txt", "just text, a < and a ? apart\n");
+	t = walk(false, 2, true);
+	T_OK(t != NULL);
+	if (t == NULL)
+		return;
+	f = find(t, "head-php.txt");
+	T_CHECK(f && f->head == SCAN_HEAD_CODE + SCAN_HEAD_PHP_TAG, "php head: %d", f ? f->head : -1);
+	f = find(t, "head-sh.txt");
+	T_CHECK(f && f->head == SCAN_HEAD_CODE, "#! head: %d", f ? f->head : -1);
+	f = find(t, "head-gif.gif");
+	T_CHECK(f && f->head == SCAN_HEAD_PHP_TAG, "PHP in an image: %d", f ? f->head : -1);
+	f = find(t, "head-plain.txt");
+	T_CHECK(f && f->head == 0, "plain text: %d", f ? f->head : -1);
+	scan_tree_free(t);
+	t = walk(true, 2, true);
+	if (t) {
+		f = find(t, "head-php.txt");
+		T_CHECK(f && f->head == 0, "a stat-only walk reads no head: %d", f ? f->head : -1);
+		scan_tree_free(t);
+	}
+}
+
 int
 main(void)
 {
@@ -211,6 +244,7 @@ main(void)
 	mkdir(root, 0755);
 	make_tree();
 	T_RUN(test_parallel_walk_finds_what_bfs_finds);
+	T_RUN(test_head_flags);
 	snprintf(inner, sizeof(inner), "%s/mnt", root);
 	umount(inner);
 	fx_tmpfs_done(top);
