@@ -670,3 +670,36 @@ rule wsid_shell_module
 	condition:
 		wsid_php_tag and ($m or $r)
 }
+
+// a file manager driven by links rather than a form (`?rm=...`): a standalone
+// page that lists directories and deletes, renames or chmods what the
+// request names
+rule wsid_link_file_manager
+{
+	meta:
+		severity = "weak"
+		class = "file-manager"
+		description = "a standalone page listing directories and deleting or renaming files the request names"
+	strings:
+		$ls = /\b(opendir|scandir|readdir|glob)[ \t]*\(/ nocase
+		$op = /\b(unlink|rmdir|rename|chmod)[ \t]*\([ \t@]*\$_(GET|POST|REQUEST)\[/ nocase
+	condition:
+		wsid_php_tag and $ls and $op and not wsid_defines_class and not wsid_includes
+}
+
+// a page that shows what a server at a bare IP address returns: a doorway
+// relaying spam or commands; applications name their servers
+rule wsid_ip_relay
+{
+	meta:
+		severity = "weak"
+		class = "remote-relay"
+		description = "a standalone page fetching and showing content from a literal IP address"
+	strings:
+		$ip = /['"]https?:\/\/[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}[:\/'"]/
+		$f = /\b(file_get_contents|curl_exec|readfile|fsockopen)[ \t]*\(/ nocase
+		$o = /\b(echo|print|die|exit)\b/ nocase
+	condition:
+		wsid_php_tag and $ip and $f and $o and filesize < 20KB and not wsid_defines_class and
+		not wsid_includes
+}

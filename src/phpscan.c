@@ -285,6 +285,7 @@ struct taint {
 	uint8_t assigned; /* given a value somewhere in the file */
 	uint8_t vlen; /* a known string value: $a = 'as' . 'sert'; */
 	char val[VAL_MAX];
+	size_t lpos; /* $a = '...';: where that one literal's text starts, 0 if none */
 };
 
 struct ucall {
@@ -302,6 +303,7 @@ struct scan {
 	struct frame fr[DEPTH_MAX];
 	struct frame stmt; /* the statement outside any parenthesis */
 	size_t lit_len;
+	size_t lit_tok;        /* the statement's first literal (its text), 0 if none */
 	size_t include_start;
 	size_t pstart, plen;   /* the previous token */
 	size_t cstart, clen;   /* the current token */
@@ -1536,6 +1538,9 @@ sink_judge(struct scan *s, const struct frame *f)
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);
 		else if (f->callee & FL_SINKNAME)
 			finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_WEAK, f->line, f->start);
+		/* $h['f'] = $_POST['f']; $h['f']($_POST['a']): an element the request set, called */
+		else if ((f->callee & FL_ELEMIN) && !(f->callee & FL_LITVAR))
+			finding(s, PHPSCAN_EXEC_OF_INPUT, input ? PHPSCAN_HIGH : PHPSCAN_WEAK, f->line, f->start);
 		else if (input && f->callee)
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_NOTE, f->line, f->start);
 		/* extract($_REQUEST); $a($b): the request names the function */
@@ -1629,15 +1634,32 @@ sink_judge(struct scan *s, const struct frame *f)
 
 struct dbuf {
 	uint8_t *p;
-	size_t n;
+	size_t n, cap;
 };
+
+/* room for one more byte: doubles from 4 KiB up to DECODE_MAX (a buffer of
+ * its full size each time costs more in page faults than the decoding) */
+static bool
+dbuf_grow(struct dbuf *d)
+{
+	size_t cap = d->cap ? d->cap * 2 : 4096;
+	uint8_t *np;
+
+	if (d->n < d->cap)
+		return true;
+	if (cap > DECODE_MAX)
+		cap = DECODE_MAX;
+	if (d->n >= cap || (np = realloc(d->p, cap)) == NULL)
+		return false;
+	d->p = np;
+	d->cap = cap;
+	return true;
+}
 
 static bool
 dbuf_put(struct dbuf *d, uint8_t c)
 {
-	if (d->n >= DECODE_MAX)
-		return false;
-	if (d->p == NULL && (d->p = malloc(DECODE_MAX)) == NULL)
+	if (!dbuf_grow(d))
 		return false;
 	d->p[d->n++] = c;
 	return true;
@@ -1670,7 +1692,27 @@ dec_literal(const uint8_t *p, size_t n, size_t *i, struct dbuf *d)
 
 	for (; j < n && p[j] != q; j++) {
 		uint8_t c = p[j];
+		size_t run = 0;
 
+		/* a run without escapes is copied whole */
+		while (j + run < n && p[j + run] != q && p[j + run] != '\\' && p[j + run] != '$')
+			run++;
+		if (run > 1) {
+			while (run > 0) {
+				size_t k = run;
+
+				if (!dbuf_grow(d))
+					return false;
+				if (k > d->cap - d->n)
+					k = d->cap - d->n;
+				memcpy(d->p + d->n, p + j, k);
+				d->n += k;
+				j += k;
+				run -= k;
+			}
+			j--;
+			continue;
+		}
 		if (q == '"' && c == '$')
 			return false;
 		if (c == '\\' && j + 1 < n) {
@@ -1739,21 +1781,21 @@ static bool
 dec_zlib(const struct dbuf *in, struct dbuf *out, int wbits)
 {
 	z_stream z;
-	int r;
+	int r = Z_DATA_ERROR;
 
 	memset(&z, 0, sizeof(z));
 	if (in->n == 0 || inflateInit2(&z, wbits) != Z_OK)
 		return false;
-	if (out->p == NULL && (out->p = malloc(DECODE_MAX)) == NULL) {
-		inflateEnd(&z);
-		return false;
-	}
 	z.next_in = in->p;
 	z.avail_in = (uInt)in->n;
-	z.next_out = out->p;
-	z.avail_out = DECODE_MAX;
-	r = inflate(&z, Z_FINISH);
-	out->n = DECODE_MAX - z.avail_out;
+	do {
+		if (!dbuf_grow(out))
+			break;
+		z.next_out = out->p + out->n;
+		z.avail_out = (uInt)(out->cap - out->n);
+		r = inflate(&z, Z_NO_FLUSH);
+		out->n = out->cap - z.avail_out;
+	} while (r == Z_OK && (z.avail_in > 0 || z.avail_out == 0));
 	inflateEnd(&z);
 	/* a truncated stream still shows what it holds */
 	return (r == Z_STREAM_END || r == Z_BUF_ERROR || r == Z_OK) && out->n > 0;
@@ -1841,9 +1883,11 @@ static const struct {
 /* the value of `decoder(decoder(... 'literal' . 'literal' ...))` at p[*i],
  * into *d (which the caller frees); false when it is anything else */
 static bool
-dec_expr(const uint8_t *p, size_t n, size_t *i, struct dbuf *d, int nest, size_t *budget)
+dec_expr(struct scan *s, size_t n, size_t *i, struct dbuf *d, int nest)
 {
-	struct dbuf in = { NULL, 0 };
+	const uint8_t *p = s->p;
+	size_t *budget = s->dbudget;
+	struct dbuf in = { NULL, 0, 0 };
 	size_t j = skip_blank(p, n, *i), k, id;
 	int kind = -1;
 	bool ok = false;
@@ -1864,6 +1908,22 @@ dec_expr(const uint8_t *p, size_t n, size_t *i, struct dbuf *d, int nest, size_t
 		*i = j;
 		return true;
 	}
+	/* a variable holding one literal: $p = '...'; base64_decode($p) */
+	if (p[j] == '$') {
+		const struct taint *tv;
+
+		for (id = j++; j < n && is_ident(p[j]); j++)
+			;
+		tv = taint_find(s, p + id, j - id);
+		k = tv != NULL && tv->lpos > 0 ? tv->lpos - 1 : 0;
+		if (k == 0 || !dec_literal(p, s->n, &k, d))
+			return false;
+		j = skip_blank(p, n, j);
+		if (j >= n || (p[j] != ')' && p[j] != ','))
+			return false;
+		*i = j;
+		return true;
+	}
 	for (id = j; j < n && is_ident(p[j]); j++)
 		;
 	for (k = 0; k < sizeof(decoders) / sizeof(decoders[0]); k++)
@@ -1873,7 +1933,7 @@ dec_expr(const uint8_t *p, size_t n, size_t *i, struct dbuf *d, int nest, size_t
 	if (kind < 0 || j >= n || p[j] != '(')
 		return false;
 	j++;
-	if (!dec_expr(p, n, &j, &in, nest + 1, budget))
+	if (!dec_expr(s, n, &j, &in, nest + 1))
 		goto out;
 	j = skip_blank(p, n, j);
 	/* gzinflate($s, 0), base64_decode($s, true): a number or a constant */
@@ -1916,8 +1976,7 @@ dec_expr(const uint8_t *p, size_t n, size_t *i, struct dbuf *d, int nest, size_t
 			else
 				reverse((char *)in.p, in.n);
 		}
-		d->p = in.p;
-		d->n = in.n;
+		*d = in;
 		in.p = NULL;
 		ok = true;
 		break;
@@ -1934,7 +1993,7 @@ static void scan_php(struct scan *s);
 static void
 decode_and_scan(struct scan *s, size_t start, size_t end, uint32_t line)
 {
-	struct dbuf d = { NULL, 0 };
+	struct dbuf d = { NULL, 0, 0 };
 	struct phpscan_result res;
 	struct scan *in;
 	size_t i = start, k;
@@ -1942,7 +2001,12 @@ decode_and_scan(struct scan *s, size_t start, size_t end, uint32_t line)
 
 	if (s->ddepth >= DECODE_DEPTH || s->dbudget == NULL || *s->dbudget == 0)
 		return;
-	if (!dec_expr(s->p, end, &i, &d, 0, s->dbudget) || d.n < 8 || d.n > *s->dbudget)
+	/* the file is malicious already (or about to be, by eval(decoded)):
+	 * the payload cannot change the verdict, only cost its scan */
+	for (f = 0; f < s->res->n; f++)
+		if (s->res->f[f].conf == PHPSCAN_HIGH)
+			return;
+	if (!dec_expr(s, end, &i, &d, 0) || d.n < 8 || d.n > *s->dbudget)
 		goto out;
 	*s->dbudget -= d.n;
 	/* text, not bytes: a decoded image or archive is data */
@@ -2083,7 +2147,7 @@ frame_close(struct scan *s)
 		fl |= FL_INPUT;
 	s->last_close_fl = fl | f->callee;
 	/* the outermost decoder of a chain: what does its literal decode to? */
-	if (f->kind == FK_DECODER && (parent == NULL || parent->kind != FK_DECODER))
+	if (f->kind == FK_DECODER && (parent == NULL || (parent->kind != FK_DECODER && parent->kind != FK_EVAL)))
 		decode_and_scan(s, f->start, s->pos, f->line);
 	if (parent == NULL)
 		return;
@@ -2166,6 +2230,13 @@ stmt_end(struct scan *s, bool semicolon)
 		if (s->assign_elem)
 			fl &= (uint16_t)~FL_LITVAR;
 		taint_assign(s, s->assign_h, fl, s->lit, s->lit_len, s->assign_elem);
+		{
+			struct taint *tv = taint_slot(s, s->assign_h, false);
+
+			/* a payload kept in a variable is decoded where it is used */
+			if (tv != NULL)
+				tv->lpos = s->lit_only && s->lit_pieces == 1 && !s->assign_elem ? s->lit_tok : 0;
+		}
 	}
 	if (s->onechar >= 16)
 		finding(s, PHPSCAN_CHAR_BY_CHAR, PHPSCAN_WEAK, st->line, st->start);
@@ -2182,6 +2253,7 @@ stmt_end(struct scan *s, bool semicolon)
 	s->lit_pieces = 0;
 	s->lit_only = 1;
 	s->lit_len = 0;
+	s->lit_tok = 0;
 	s->lit_long = false;
 	s->onechar = 0;
 	s->xorops = 0;
@@ -2532,6 +2604,8 @@ scan_php(struct scan *s)
 			if (s->lit_only && (s->assign_h || s->first_var_h)) {
 				if (!lit_append(s->lit, &s->lit_len, s->p + t.start, t.len))
 					s->lit_long = true;
+				if (s->lit_pieces == 0 && (t.type == T_SQ || t.type == T_DQ))
+					s->lit_tok = t.start;
 				s->lit_pieces++;
 			}
 			/* (a letter ending a list's element: chr(128) . 'A', is a table's entry) */

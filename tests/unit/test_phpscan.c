@@ -828,10 +828,21 @@ test_decoded(void)
 			 fn[i], b64);
 		T_DECODED(src, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 2);
 	}
-	/* code for eval, without an opening tag; create_function's body */
+	/* code without an opening tag is read as code */
 	b64enc((const uint8_t *)code_src, strlen(code_src), b64);
-	snprintf(src, sizeof(src), "<?php\n$f = create_function('', base64_decode(\"%s\"));\n$f();\n", b64);
+	snprintf(src, sizeof(src), "<?php\n$c = base64_decode(\"%s\");\nsave($c);\n", b64);
 	T_DECODED(src, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 2);
+	/* handed to eval or create_function it is malicious as it is: not decoded */
+	snprintf(src, sizeof(src), "<?php\n$f = create_function('', base64_decode(\"%s\"));\n$f();\n", b64);
+	T_HAS("x.php", src, PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_HIGH, 2);
+	/* the payload kept in a variable, written behind an opening tag */
+	snprintf(src, sizeof(src), "<?php\n$d = '%s';\n$p = base64_decode($d);\n"
+		 "file_put_contents('.cache.php', '<?php ' . $p);\n", b64);
+	T_DECODED(src, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	/* not when the variable was given another value since */
+	snprintf(src, sizeof(src), "<?php\n$d = '%s';\n$d = load($d);\n$p = base64_decode($d);\n", b64);
+	scan("x.php", src);
+	T_OK(find(PHPSCAN_EXEC_OF_INPUT) == NULL);
 	/* rot13 and reversal around base64; literals concatenated */
 	snprintf(tmp, sizeof(tmp), "%s", b64);
 	for (i = 0; tmp[i]; i++)
