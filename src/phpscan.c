@@ -1900,7 +1900,7 @@ dec_expr(struct scan *s, size_t n, size_t *i, struct dbuf *d, int nest)
 			if (j + 1 >= n || p[j] != '.')
 				break;
 			j = skip_blank(p, n, j + 1);
-			if (p[j] != '\'' && p[j] != '"')
+			if (j >= n || (p[j] != '\'' && p[j] != '"'))
 				return false;
 		}
 		if (j >= n || (p[j] != ')' && p[j] != ','))
