@@ -831,7 +831,7 @@ decoded_has(enum phpscan_class c, enum phpscan_conf conf, uint32_t line)
 static void
 test_decoded(void)
 {
-	static char src[8192], b64[4096], tmp[4096];
+	static char src[16384], b64[4096], tmp[8192];
 	static uint8_t z[2048];
 	static const int wbits[] = { -15, 15, 31 };
 	static const char *const fn[] = { "gzinflate", "gzuncompress", "gzdecode" };
