@@ -13,7 +13,7 @@
  * sink are remembered, and a call of one with input is a finding at the end.
  *
  * Everything lives in struct scan on the caller's stack: fixed tables, no
- * allocation, no globals. Deeper nesting than the stack holds is still
+ * globals; only decoded payloads (see "de-obfuscation") are allocated. Deeper nesting than the stack holds is still
  * tokenized, only no longer tracked. */
 #include <errno.h>
 #include <math.h>
