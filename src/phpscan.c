@@ -13,8 +13,9 @@
  * sink are remembered, and a call of one with input is a finding at the end.
  *
  * Everything lives in struct scan on the caller's stack: fixed tables, no
- * globals; only decoded payloads (see "de-obfuscation") are allocated. Deeper nesting than the stack holds is still
- * tokenized, only no longer tracked. */
+ * globals; only decoded payloads (see "de-obfuscation") are allocated.
+ * Deeper nesting than the stack holds is still tokenized, only no longer
+ * tracked. */
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
