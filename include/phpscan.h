@@ -4,7 +4,9 @@
  * `?>` are understood, function names compared case-insensitively, request
  * input followed through assignments into execution, obfuscation measured.
  * No syscalls, no globals, memory bounded by struct phpscan_result and the
- * scanner's fixed state on the stack. */
+ * scanner's fixed state on the stack; a decoded payload (a chain of decoders
+ * of a literal) is read by the same scanner from heap buffers of at most
+ * 1 MiB each, 4 MiB a file, freed before phpscan_buf returns. */
 #ifndef WSID_PHPSCAN_H
 #define WSID_PHPSCAN_H
 
@@ -12,7 +14,7 @@
 #include <stdint.h>
 
 /* bumped whenever a change of the analyser can change a result */
-#define PHPSCAN_VERSION 3
+#define PHPSCAN_VERSION 4
 
 enum phpscan_class {
 	PHPSCAN_EXEC_OF_INPUT,   /* request input reaches eval/system/... */

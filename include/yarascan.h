@@ -29,7 +29,8 @@ int yarascan_new(const char *const *globs, size_t nglobs, struct yarascan **ret,
 void yarascan_free(struct yarascan *y);
 
 /* Scans n bytes; writes up to max matches into m and their count into
- * *ret_n. Safe from several threads at once on the same rule set. */
+ * *ret_n. Safe from several threads at once on the same rule set. p is
+ * memory the caller read, never a file mapping (no SIGBUS guard). */
 int yarascan_buf(struct yarascan *y, const uint8_t *p, size_t n, struct yarascan_match *m, size_t max,
 		 size_t *ret_n);
 

@@ -25,6 +25,15 @@ private rule wsid_defines_class
 		$cls
 }
 
+// the same, with a name of letters alone (three rules below were tuned on it)
+private rule wsid_defines_class_alpha
+{
+	strings:
+		$cls = /\bclass[ \t]+[A-Za-z_]+[ \t\r\n]*(extends|implements|\{)/ nocase
+	condition:
+		$cls
+}
+
 private rule wsid_includes
 {
 	strings:
@@ -202,12 +211,10 @@ rule wsid_upload_page
 		$u3 = /move_uploaded_file[ \t]*\([^,;]{1,80},[ \t]*['"][^'"]{0,80}\.(php|phtml)['"]/ nocase
 		$f1 = /type[ \t]*=[ \t]*["']?file/ nocase
 		$f2 = "multipart/form-data" nocase
-		$inc = /\b(require|include)(_once)?[ \t(]/ nocase
-		$cls = /\bclass[ \t]+[A-Za-z_]+[ \t\r\n]*(extends|implements|\{)/ nocase
 		$fn = /\bfunction[ \t]+[A-Za-z_]/ nocase
 	condition:
-		wsid_php_tag and filesize < 6KB and (($u1 and $u2) or $u3) and ($f1 or $f2) and not $inc and
-		not $cls and #fn < 3
+		wsid_php_tag and filesize < 6KB and (($u1 and $u2) or $u3) and ($f1 or $f2) and
+		not wsid_includes and not wsid_defines_class_alpha and #fn < 3
 }
 
 // a file manager: lists or reads files, writes, renames or deletes them,
@@ -229,11 +236,9 @@ rule wsid_file_manager
 		$r1 = /\b(file_get_contents|readfile|fread|highlight_file|fpassthru|show_source)[ \t]*\(/ nocase
 		$h1 = /<form[ \t\r\n]/ nocase
 		$h2 = /<(textarea|input)[ \t\r\n]/ nocase
-		$inc = /\b(require|include)(_once)?[ \t(]/ nocase
-		$cls = /\bclass[ \t]+[A-Za-z_]+[ \t\r\n]*(extends|implements|\{)/ nocase
 	condition:
-		wsid_php_tag and any of ($in*) and ($w1 or $w2) and ($r1 or $d1) and $h1 and $h2 and not $inc and
-		not $cls
+		wsid_php_tag and any of ($in*) and ($w1 or $w2) and ($r1 or $d1) and $h1 and $h2 and
+		not wsid_includes and not wsid_defines_class_alpha
 }
 
 // a page that fetches a script or a paste from a fixed address and writes it
@@ -249,10 +254,9 @@ rule wsid_fetch_and_write
 		$u2 = /https?:\/\/(www\.)?(pastebin\.com|hastebin\.com|paste\.ee|ghostbin\.[a-z]+|rentry\.co|controlc\.com|pastie\.org|dpaste\.[a-z]+)\/(raw|plain|dl)/ nocase
 		$g1 = /\b(curl_exec|file_get_contents|fopen|copy|fsockopen)[ \t]*\(/ nocase
 		$w1 = /\b(file_put_contents|fwrite|fputs|copy)[ \t]*\(/ nocase
-		$inc = /\b(require|include)(_once)?[ \t(]/ nocase
-		$cls = /\bclass[ \t]+[A-Za-z_]+[ \t\r\n]*(extends|implements|\{)/ nocase
 	condition:
-		wsid_php_tag and (($u1 and #u1 < 4) or $u2) and $g1 and $w1 and not $inc and not $cls
+		wsid_php_tag and (($u1 and #u1 < 4) or $u2) and $g1 and $w1 and not wsid_includes and
+		not wsid_defines_class_alpha
 }
 
 // code that writes request input into a PHP file
@@ -265,7 +269,9 @@ rule wsid_input_to_php_file
 	strings:
 		$a = /(file_put_contents|fwrite|fputs)[ \t]*\([^;]{0,120}\.php['"][^;]{0,120}\$_(GET|POST|REQUEST|COOKIE)/ nocase
 		$b = /fopen[ \t]*\([^;]{0,80}\.php['"][ \t]*,[ \t]*['"][wa]/ nocase
-		$c = /<\?php[^'"]{0,40}(eval|assert|system|passthru)[ \t]*\([ \t@]*\$_(GET|POST|REQUEST)/ nocase
+		// (letters spelled in both cases rather than nocase: `<?php` starts
+		// every file, and nocase made its atom four times as costly to verify)
+		$c = /<\?[pP][hH][pP][^'"]{0,40}([eE][vV][aA][lL]|[aA][sS][sS][eE][rR][tT]|[sS][yY][sS][tT][eE][mM]|[pP][aA][sS][sS][tT][hH][rR][uU])[ \t]*\([ \t@]*\$_(GET|POST|REQUEST)/
 	condition:
 		($a or ($b and $c))
 }
@@ -663,4 +669,39 @@ rule wsid_shell_module
 		$r = /\$GLOBALS\[['"]resources['"]\]\[['"][A-Za-z0-9_]{1,30}['"]\][ \t]*=[ \t]*["'][A-Za-z0-9+\/]{200}/
 	condition:
 		wsid_php_tag and ($m or $r)
+}
+
+// a file manager driven by links rather than a form (`?rm=...`): a standalone
+// page that lists directories and deletes, renames or chmods what the
+// request names
+rule wsid_link_file_manager
+{
+	meta:
+		severity = "weak"
+		class = "file-manager"
+		description = "a standalone page listing directories and deleting or renaming files the request names"
+	strings:
+		$ls = /\b(opendir|scandir|readdir|glob)[ \t]*\(/ nocase
+		$op = /\b(unlink|rmdir|rename|chmod)[ \t]*\([ \t@]*\$_(GET|POST|REQUEST)\[/ nocase
+	condition:
+		wsid_php_tag and $ls and $op and not wsid_defines_class and not wsid_includes
+}
+
+// a page that shows what a server at a bare public IP address returns: a
+// doorway relaying spam or commands; applications name their servers
+rule wsid_ip_relay
+{
+	meta:
+		severity = "weak"
+		class = "remote-relay"
+		description = "a standalone page fetching and showing content from a literal IP address"
+	strings:
+		$ip = /['"]https?:\/\/[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}[:\/'"]/
+		$f = /\b(file_get_contents|curl_exec|readfile|fsockopen)[ \t]*\(/ nocase
+		$o = /\b(echo|print|die|exit)\b/ nocase
+		// a test server's fixture talks to itself
+		$lo = /https?:\/\/(127\.|10\.|192\.168\.|localhost)/
+	condition:
+		wsid_php_tag and $ip and not $lo and $f and $o and filesize < 20KB and not wsid_defines_class and
+		not wsid_includes
 }

@@ -13,8 +13,9 @@
  * sink are remembered, and a call of one with input is a finding at the end.
  *
  * Everything lives in struct scan on the caller's stack: fixed tables, no
- * allocation, no globals. Deeper nesting than the stack holds is still
- * tokenized, only no longer tracked. */
+ * globals; only decoded payloads (see "de-obfuscation") are allocated.
+ * Deeper nesting than the stack holds is still tokenized, only no longer
+ * tracked. */
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -22,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <zlib.h>
 
 #include "phpscan.h"
 
@@ -34,6 +37,9 @@
 #define BLOB_MIN 512
 #define OFFSCREEN_COLS 160
 #define VAL_MAX 48 /* known string values kept (an alphabet fits) */
+#define DECODE_MAX (1u << 20) /* bytes one decoded payload may hold */
+#define DECODE_BUDGET (4u << 20) /* decoded bytes of a file, all payloads */
+#define DECODE_DEPTH 3 /* payloads inside payloads */
 
 /* what a value carries (frame flow, variable taint) */
 enum {
@@ -110,7 +116,11 @@ static const struct fname fnames[] = {
 	{ "array_map", FK_CB0 },
 	{ "array_reduce", FK_CB1 },
 	{ "array_udiff", FK_CBLAST },
+	{ "array_udiff_assoc", FK_CBLAST },
+	{ "array_udiff_uassoc", FK_CBLAST },
 	{ "array_uintersect", FK_CBLAST },
+	{ "array_uintersect_assoc", FK_CBLAST },
+	{ "array_uintersect_uassoc", FK_CBLAST },
 	{ "array_walk", FK_CB1 },
 	{ "array_walk_recursive", FK_CB1 },
 	{ "as", FK_AS },
@@ -155,6 +165,7 @@ static const struct fname fnames[] = {
 	{ "gzinflate", FK_DECODER },
 	{ "gzuncompress", FK_DECODER },
 	{ "hash", FK_SANITIZE },
+	{ "header_register_callback", FK_CB0 },
 	{ "hex2bin", FK_DECODER },
 	{ "in_array", FK_SANITIZE },
 	{ "include", FK_INCLUDE },
@@ -167,6 +178,7 @@ static const struct fname fnames[] = {
 	{ "list", FK_LIST },
 	{ "mail", FK_MAIL },
 	{ "mb_ereg_replace", FK_PREG },
+	{ "mb_ereg_replace_callback", FK_CB1 },
 	{ "mb_eregi_replace", FK_PREG },
 	{ "md5", FK_SANITIZE },
 	{ "move_uploaded_file", FK_UPLOAD },
@@ -188,6 +200,7 @@ static const struct fname fnames[] = {
 	{ "preg_match", FK_OUTARG },
 	{ "preg_match_all", FK_OUTARG },
 	{ "preg_replace", FK_PREG },
+	{ "preg_replace_callback", FK_CB1 },
 	{ "proc_open", FK_EXEC },
 	{ "rawurldecode", FK_DECODER },
 	{ "reflectionfunction", FK_CB0 },
@@ -195,9 +208,12 @@ static const struct fname fnames[] = {
 	{ "register_tick_function", FK_CB0 },
 	{ "require", FK_INCLUDE },
 	{ "require_once", FK_INCLUDE },
-	{ "sha1", FK_SANITIZE },
+	{ "set_error_handler", FK_CB0 },
+	{ "set_exception_handler", FK_CB0 },
 	{ "settype", FK_OUTARG },
+	{ "sha1", FK_SANITIZE },
 	{ "shell_exec", FK_EXEC },
+	{ "spl_autoload_register", FK_CB0 },
 	{ "str_ireplace", FK_STRREPL },
 	{ "str_replace", FK_STRREPL },
 	{ "str_rot13", FK_DECODER },
@@ -270,6 +286,7 @@ struct taint {
 	uint8_t assigned; /* given a value somewhere in the file */
 	uint8_t vlen; /* a known string value: $a = 'as' . 'sert'; */
 	char val[VAL_MAX];
+	size_t lpos; /* $a = '...';: where that one literal's text starts, 0 if none */
 };
 
 struct ucall {
@@ -287,6 +304,7 @@ struct scan {
 	struct frame fr[DEPTH_MAX];
 	struct frame stmt; /* the statement outside any parenthesis */
 	size_t lit_len;
+	size_t lit_tok;        /* the statement's first literal (its text), 0 if none */
 	size_t include_start;
 	size_t pstart, plen;   /* the previous token */
 	size_t cstart, clen;   /* the current token */
@@ -330,6 +348,8 @@ struct scan {
 	uint16_t callee_fl;     /* variable (chain) that could be called */
 	uint16_t last_close_fl; /* flow of the frame just closed: (...)(...) */
 	uint16_t varname_fl;    /* ${$a} just closed: what the variable it names holds */
+	size_t *dbudget;       /* decoded bytes the file may still produce */
+	int ddepth;            /* a decoded payload's nesting: 0 the file itself */
 	bool php; /* inside <?php */
 	bool any_php;
 	bool lit_long;         /* longer than VAL_MAX */
@@ -383,8 +403,11 @@ phpscan_excerpt(const uint8_t *p, size_t n, size_t start, char *out)
 	out[o] = '\0';
 }
 
+/* records a finding (one per class, the most confident kept); decoded: the
+ * escaped excerpt of a decoded payload's finding, else the code at start */
 static void
-finding(struct scan *s, enum phpscan_class cls, enum phpscan_conf conf, uint32_t line, size_t start)
+finding_put(struct scan *s, enum phpscan_class cls, enum phpscan_conf conf, uint32_t line, size_t start,
+	    const char *decoded)
 {
 	struct phpscan_result *r = s->res;
 	struct phpscan_finding *f = NULL;
@@ -415,7 +438,16 @@ finding(struct scan *s, enum phpscan_class cls, enum phpscan_conf conf, uint32_t
 	}
 	f->conf = conf;
 	f->line = line;
-	phpscan_excerpt(s->p, s->n, start, f->excerpt);
+	if (decoded != NULL)
+		snprintf(f->excerpt, sizeof(f->excerpt), "decoded: %.*s", (int)sizeof(f->excerpt) - 10, decoded);
+	else
+		phpscan_excerpt(s->p, s->n, start, f->excerpt);
+}
+
+static void
+finding(struct scan *s, enum phpscan_class cls, enum phpscan_conf conf, uint32_t line, size_t start)
+{
+	finding_put(s, cls, conf, line, start, NULL);
 }
 
 /* ---- names ------------------------------------------------------------ */
@@ -1507,8 +1539,14 @@ sink_judge(struct scan *s, const struct frame *f)
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);
 		else if (f->callee & FL_SINKNAME)
 			finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_WEAK, f->line, f->start);
+		/* $h['f'] = $_POST['f']; $h['f']($_POST['a']): an element the request set, called */
+		else if ((f->callee & FL_ELEMIN) && !(f->callee & FL_LITVAR))
+			finding(s, PHPSCAN_EXEC_OF_INPUT, input ? PHPSCAN_HIGH : PHPSCAN_WEAK, f->line, f->start);
 		else if (input && f->callee)
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_NOTE, f->line, f->start);
+		/* extract($_REQUEST); $a($b): the request names the function */
+		else if (s->globals_input && (f->callee & FL_VAR) && !(f->callee & FL_LITVAR) && s->fn_state != 3)
+			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_WEAK, f->line, f->start);
 		else if (f->callee & FL_NAME)
 			finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_HIGH, f->line, f->start);
 		break;
@@ -1584,6 +1622,429 @@ sink_judge(struct scan *s, const struct frame *f)
 	default:
 		break;
 	}
+}
+
+/* ---- de-obfuscation --------------------------------------------------- */
+
+/* A decoder chain whose innermost argument is a literal is decoded here, as
+ * PHP would (base64, zlib's three formats, rot13, reversal, URL and uu
+ * encoding, hex), and what comes out is read by the same scanner: a payload
+ * is judged by what it does, not by how it is wrapped. Bounded: each payload
+ * by DECODE_MAX, all of a file's by DECODE_BUDGET, nesting by DECODE_DEPTH;
+ * the buffers are the only memory phpscan allocates (freed before return). */
+
+struct dbuf {
+	uint8_t *p;
+	size_t n, cap;
+};
+
+/* room for one more byte: doubles from 4 KiB up to DECODE_MAX (a buffer of
+ * its full size each time costs more in page faults than the decoding) */
+static bool
+dbuf_grow(struct dbuf *d)
+{
+	size_t cap = d->cap ? d->cap * 2 : 4096;
+	uint8_t *np;
+
+	if (d->n < d->cap)
+		return true;
+	if (cap > DECODE_MAX)
+		cap = DECODE_MAX;
+	if (d->n >= cap || (np = realloc(d->p, cap)) == NULL)
+		return false;
+	d->p = np;
+	d->cap = cap;
+	return true;
+}
+
+static bool
+dbuf_put(struct dbuf *d, uint8_t c)
+{
+	if (!dbuf_grow(d))
+		return false;
+	d->p[d->n++] = c;
+	return true;
+}
+
+static size_t
+skip_blank(const uint8_t *p, size_t n, size_t i)
+{
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n' || p[i] == '@'))
+		i++;
+	return i;
+}
+
+static int
+hexval(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 32;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* a quoted literal at p[*i], its value appended to d; "..." with a variable
+ * inside is no literal */
+static bool
+dec_literal(const uint8_t *p, size_t n, size_t *i, struct dbuf *d)
+{
+	uint8_t q = p[*i];
+	size_t j = *i + 1;
+
+	for (; j < n && p[j] != q; j++) {
+		uint8_t c = p[j];
+		size_t run = 0;
+
+		/* a run without escapes is copied whole */
+		while (j + run < n && p[j + run] != q && p[j + run] != '\\' && p[j + run] != '$')
+			run++;
+		if (run > 1) {
+			while (run > 0) {
+				size_t k = run;
+
+				if (!dbuf_grow(d))
+					return false;
+				if (k > d->cap - d->n)
+					k = d->cap - d->n;
+				memcpy(d->p + d->n, p + j, k);
+				d->n += k;
+				j += k;
+				run -= k;
+			}
+			j--;
+			continue;
+		}
+		if (q == '"' && c == '$')
+			return false;
+		if (c == '\\' && j + 1 < n) {
+			uint8_t e = p[j + 1];
+
+			if (q == '\'') {
+				if (e == '\'' || e == '\\')
+					j++, c = e;
+			} else if (e == 'x' && j + 2 < n && hexval(p[j + 2]) >= 0) {
+				int v = hexval(p[j + 2]);
+
+				j += 2;
+				if (j + 1 < n && hexval(p[j + 1]) >= 0)
+					v = v * 16 + hexval(p[++j]);
+				c = (uint8_t)v;
+			} else if (e >= '0' && e <= '7') {
+				unsigned v = 0, k;
+
+				for (k = 0; k < 3 && j + 1 < n && p[j + 1] >= '0' && p[j + 1] <= '7'; k++)
+					v = v * 8 + (unsigned)(p[++j] - '0');
+				c = (uint8_t)v;
+			} else {
+				const char *from = "nrtve\\$\"f", *to = "\n\r\t\v\033\\$\"\f";
+				const char *m = e ? strchr(from, e) : NULL;
+
+				if (m != NULL) {
+					j++;
+					c = (uint8_t)to[m - from];
+				}
+			}
+		}
+		if (!dbuf_put(d, c))
+			return false;
+	}
+	if (j >= n)
+		return false;
+	*i = j + 1;
+	return true;
+}
+
+static bool
+dec_base64(const struct dbuf *in, struct dbuf *out)
+{
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t i;
+
+	for (i = 0; i < in->n; i++) {
+		int v = b64val(in->p[i]);
+
+		if (v < 0) /* PHP's lenient decoding skips what is not base64 */
+			continue;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (!dbuf_put(out, (uint8_t)(acc >> bits)))
+				return false;
+		}
+	}
+	return true;
+}
+
+/* wbits: -15 raw deflate (gzinflate), 15 zlib (gzuncompress), 31 gzip */
+static bool
+dec_zlib(const struct dbuf *in, struct dbuf *out, int wbits)
+{
+	z_stream z;
+	int r = Z_DATA_ERROR;
+
+	memset(&z, 0, sizeof(z));
+	if (in->n == 0 || inflateInit2(&z, wbits) != Z_OK)
+		return false;
+	z.next_in = in->p;
+	z.avail_in = (uInt)in->n;
+	do {
+		if (!dbuf_grow(out))
+			break;
+		z.next_out = out->p + out->n;
+		z.avail_out = (uInt)(out->cap - out->n);
+		r = inflate(&z, Z_NO_FLUSH);
+		out->n = out->cap - z.avail_out;
+	} while (r == Z_OK && (z.avail_in > 0 || z.avail_out == 0));
+	inflateEnd(&z);
+	/* a truncated stream still shows what it holds */
+	return (r == Z_STREAM_END || r == Z_BUF_ERROR || r == Z_OK) && out->n > 0;
+}
+
+static bool
+dec_url(const struct dbuf *in, struct dbuf *out, bool plus)
+{
+	size_t i;
+
+	for (i = 0; i < in->n; i++) {
+		uint8_t c = in->p[i];
+
+		if (c == '%' && i + 2 < in->n && hexval(in->p[i + 1]) >= 0 && hexval(in->p[i + 2]) >= 0) {
+			c = (uint8_t)(hexval(in->p[i + 1]) * 16 + hexval(in->p[i + 2]));
+			i += 2;
+		} else if (c == '+' && plus) {
+			c = ' ';
+		}
+		if (!dbuf_put(out, c))
+			return false;
+	}
+	return true;
+}
+
+static bool
+dec_hex(const struct dbuf *in, struct dbuf *out)
+{
+	size_t i;
+
+	if (in->n % 2)
+		return false;
+	for (i = 0; i < in->n; i += 2) {
+		int hi = hexval(in->p[i]), lo = hexval(in->p[i + 1]);
+
+		if (hi < 0 || lo < 0 || !dbuf_put(out, (uint8_t)(hi << 4 | lo)))
+			return false;
+	}
+	return true;
+}
+
+static bool
+dec_uu(const struct dbuf *in, struct dbuf *out)
+{
+	size_t i = 0;
+
+	while (i < in->n) {
+		int len = (in->p[i] - 32) & 63;
+		size_t j = i + 1;
+
+		if (len == 0)
+			break;
+		while (len > 0 && j + 4 <= in->n) {
+			uint8_t c[4];
+			int k;
+
+			for (k = 0; k < 4; k++)
+				c[k] = (uint8_t)((in->p[j + (size_t)k] - 32) & 63);
+			if (!dbuf_put(out, (uint8_t)(c[0] << 2 | c[1] >> 4)) ||
+			    (len > 1 && !dbuf_put(out, (uint8_t)(c[1] << 4 | c[2] >> 2))) ||
+			    (len > 2 && !dbuf_put(out, (uint8_t)(c[2] << 6 | c[3]))))
+				return false;
+			len -= 3;
+			j += 4;
+		}
+		while (j < in->n && in->p[j] != '\n')
+			j++;
+		i = j + 1;
+	}
+	return out->n > 0;
+}
+
+enum { DK_B64, DK_INFLATE, DK_UNCOMPRESS, DK_GZDECODE, DK_ROT13, DK_REV, DK_URL, DK_RAWURL, DK_UU, DK_HEX };
+
+static const struct {
+	const char *name;
+	int kind;
+} decoders[] = {
+	{ "base64_decode", DK_B64 },      { "gzinflate", DK_INFLATE }, { "gzuncompress", DK_UNCOMPRESS },
+	{ "gzdecode", DK_GZDECODE },      { "str_rot13", DK_ROT13 },   { "strrev", DK_REV },
+	{ "urldecode", DK_URL },          { "rawurldecode", DK_RAWURL }, { "convert_uudecode", DK_UU },
+	{ "hex2bin", DK_HEX },
+};
+
+/* the value of `decoder(decoder(... 'literal' . 'literal' ...))` at p[*i],
+ * into *d (which the caller frees); false when it is anything else */
+static bool
+dec_expr(struct scan *s, size_t n, size_t *i, struct dbuf *d, int nest)
+{
+	const uint8_t *p = s->p;
+	size_t *budget = s->dbudget;
+	struct dbuf in = { NULL, 0, 0 };
+	size_t j = skip_blank(p, n, *i), k, id;
+	int kind = -1;
+	bool ok = false;
+
+	if (j >= n || nest > 12)
+		return false;
+	if (p[j] == '\'' || p[j] == '"') {
+		while (dec_literal(p, n, &j, d)) {
+			j = skip_blank(p, n, j);
+			if (j + 1 >= n || p[j] != '.')
+				break;
+			j = skip_blank(p, n, j + 1);
+			if (j >= n || (p[j] != '\'' && p[j] != '"'))
+				return false;
+		}
+		if (j >= n || (p[j] != ')' && p[j] != ','))
+			return false;
+		*i = j;
+		return true;
+	}
+	/* a variable holding one literal: $p = '...'; base64_decode($p) */
+	if (p[j] == '$') {
+		const struct taint *tv;
+
+		for (id = j++; j < n && is_ident(p[j]); j++)
+			;
+		tv = taint_find(s, p + id, j - id);
+		k = tv != NULL && tv->lpos > 0 ? tv->lpos - 1 : 0;
+		if (k == 0 || !dec_literal(p, s->n, &k, d))
+			return false;
+		j = skip_blank(p, n, j);
+		if (j >= n || (p[j] != ')' && p[j] != ','))
+			return false;
+		*i = j;
+		return true;
+	}
+	for (id = j; j < n && is_ident(p[j]); j++)
+		;
+	for (k = 0; k < sizeof(decoders) / sizeof(decoders[0]); k++)
+		if (strlen(decoders[k].name) == j - id && strncasecmp(decoders[k].name, (const char *)p + id, j - id) == 0)
+			kind = decoders[k].kind;
+	j = skip_blank(p, n, j);
+	if (kind < 0 || j >= n || p[j] != '(')
+		return false;
+	j++;
+	if (!dec_expr(s, n, &j, &in, nest + 1))
+		goto out;
+	j = skip_blank(p, n, j);
+	/* gzinflate($s, 0), base64_decode($s, true): a number or a constant */
+	if (j < n && p[j] == ',') {
+		for (j++; j < n && p[j] != ')'; j++)
+			if (!is_ident(p[j]) && p[j] != ' ')
+				goto out;
+	}
+	if (j >= n || p[j] != ')' || in.n > *budget)
+		goto out;
+	*budget -= in.n;
+	j++;
+	switch (kind) {
+	case DK_B64:
+		ok = dec_base64(&in, d);
+		break;
+	case DK_INFLATE:
+		ok = dec_zlib(&in, d, -15);
+		break;
+	case DK_UNCOMPRESS:
+		ok = dec_zlib(&in, d, 15);
+		break;
+	case DK_GZDECODE:
+		ok = dec_zlib(&in, d, 31);
+		break;
+	case DK_URL:
+	case DK_RAWURL:
+		ok = dec_url(&in, d, kind == DK_URL);
+		break;
+	case DK_UU:
+		ok = dec_uu(&in, d);
+		break;
+	case DK_HEX:
+		ok = dec_hex(&in, d);
+		break;
+	default: /* rot13, strrev: in place */
+		if (in.n > 0) {
+			if (kind == DK_ROT13)
+				rot13((char *)in.p, in.n);
+			else
+				reverse((char *)in.p, in.n);
+		}
+		*d = in;
+		in.p = NULL;
+		ok = true;
+		break;
+	}
+	*i = j;
+out:
+	free(in.p);
+	return ok;
+}
+
+static void scan_php(struct scan *s);
+
+/* the call at p[start..end) decodes a literal: read what it decodes to */
+static void
+decode_and_scan(struct scan *s, size_t start, size_t end, uint32_t line)
+{
+	struct dbuf d = { NULL, 0, 0 };
+	struct phpscan_result res;
+	struct scan *in;
+	size_t i = start, k;
+	unsigned f;
+
+	if (s->ddepth >= DECODE_DEPTH || s->dbudget == NULL || *s->dbudget == 0)
+		return;
+	/* the file is malicious already (or about to be, by eval(decoded)):
+	 * the payload cannot change the verdict, only cost its scan */
+	for (f = 0; f < s->res->n; f++)
+		if (s->res->f[f].conf == PHPSCAN_HIGH)
+			return;
+	if (!dec_expr(s, end, &i, &d, 0) || d.n < 8 || d.n > *s->dbudget)
+		goto out;
+	*s->dbudget -= d.n;
+	/* text, not bytes: a decoded image or archive is data */
+	for (k = 0, f = 0; k < d.n && k < 512; k++)
+		f += d.p[k] < 0x09 || (d.p[k] > 0x0d && d.p[k] < 0x20) || d.p[k] == 0x7f;
+	if (f * 20 > (k < 512 ? k : 512))
+		goto out;
+	in = malloc(sizeof(*in));
+	if (in == NULL)
+		goto out;
+	memset(in, 0, sizeof(*in));
+	memset(&res, 0, sizeof(res));
+	in->p = d.p;
+	in->n = d.n;
+	in->line = 1;
+	in->res = &res;
+	in->ddepth = s->ddepth + 1;
+	in->dbudget = s->dbudget;
+	/* code for eval has no opening tag: it starts as code */
+	k = skip_blank(d.p, d.n, 0);
+	if (k < d.n && d.p[k] != '<')
+		in->php = in->any_php = true;
+	scan_php(in);
+	free(in);
+	for (f = 0; f < res.n; f++) {
+		const char *ex = res.f[f].excerpt;
+
+		/* the shape of the payload was judged outside already */
+		if (res.f[f].conf == PHPSCAN_NOTE &&
+		    (res.f[f].cls == PHPSCAN_LONG_LINE || res.f[f].cls == PHPSCAN_ENCODED_BLOB))
+			continue;
+		if (strncmp(ex, "decoded: ", 9) == 0) /* a payload's payload */
+			ex += 9;
+		finding_put(s, res.f[f].cls, res.f[f].conf, line, 0, ex);
+	}
+out:
+	free(d.p);
 }
 
 /* the next byte of code after the current token, blanks skipped; 0 at the end */
@@ -1686,6 +2147,9 @@ frame_close(struct scan *s)
 	if (f->kind == FK_FILEGET && (f->flow & (FL_STREAM | FL_URL)))
 		fl |= FL_INPUT;
 	s->last_close_fl = fl | f->callee;
+	/* the outermost decoder of a chain: what does its literal decode to? */
+	if (f->kind == FK_DECODER && (parent == NULL || (parent->kind != FK_DECODER && parent->kind != FK_EVAL)))
+		decode_and_scan(s, f->start, s->pos, f->line);
 	if (parent == NULL)
 		return;
 	if (f->kind == FK_DECODER) {
@@ -1767,6 +2231,13 @@ stmt_end(struct scan *s, bool semicolon)
 		if (s->assign_elem)
 			fl &= (uint16_t)~FL_LITVAR;
 		taint_assign(s, s->assign_h, fl, s->lit, s->lit_len, s->assign_elem);
+		{
+			struct taint *tv = taint_slot(s, s->assign_h, false);
+
+			/* a payload kept in a variable is decoded where it is used */
+			if (tv != NULL)
+				tv->lpos = s->lit_only && s->lit_pieces == 1 && !s->assign_elem ? s->lit_tok : 0;
+		}
 	}
 	if (s->onechar >= 16)
 		finding(s, PHPSCAN_CHAR_BY_CHAR, PHPSCAN_WEAK, st->line, st->start);
@@ -1783,6 +2254,7 @@ stmt_end(struct scan *s, bool semicolon)
 	s->lit_pieces = 0;
 	s->lit_only = 1;
 	s->lit_len = 0;
+	s->lit_tok = 0;
 	s->lit_long = false;
 	s->onechar = 0;
 	s->xorops = 0;
@@ -2133,6 +2605,8 @@ scan_php(struct scan *s)
 			if (s->lit_only && (s->assign_h || s->first_var_h)) {
 				if (!lit_append(s->lit, &s->lit_len, s->p + t.start, t.len))
 					s->lit_long = true;
+				if (s->lit_pieces == 0 && (t.type == T_SQ || t.type == T_DQ))
+					s->lit_tok = t.start;
 				s->lit_pieces++;
 			}
 			/* (a letter ending a list's element: chr(128) . 'A', is a table's entry) */
@@ -2741,6 +3215,7 @@ phpscan_buf(const uint8_t *p, size_t n, const char *name_hint, struct phpscan_re
 {
 	struct scan *s;
 	struct scan st;
+	size_t budget = DECODE_BUDGET;
 	const char *base = name_hint ? base_name(name_hint) : NULL;
 	const uint8_t *open;
 	unsigned i;
@@ -2754,6 +3229,7 @@ phpscan_buf(const uint8_t *p, size_t n, const char *name_hint, struct phpscan_re
 	s->n = n;
 	s->line = 1;
 	s->res = ret;
+	s->dbudget = &budget;
 
 	if (base && (strcasecmp(base, ".htaccess") == 0 || strcasecmp(base, ".user.ini") == 0 ||
 		     strcasecmp(base, "php.ini") == 0)) {

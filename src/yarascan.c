@@ -311,8 +311,11 @@ yarascan_buf(struct yarascan *y, const uint8_t *p, size_t n, struct yarascan_mat
 
 	if (y == NULL || (p == NULL && n > 0) || m == NULL)
 		return -EINVAL;
-	r = yr_rules_scan_mem(y->rules, p ? p : (const uint8_t *)"", n, SCAN_FLAGS_FAST_MODE, scan_cb, &sc,
-			      SCAN_TIMEOUT_S);
+	/* NO_TRYCATCH: libyara's guard against SIGBUS from a mapped file that
+	 * shrinks installs a signal handler and masks signals on every scan;
+	 * our buffers are read() into memory, never mapped */
+	r = yr_rules_scan_mem(y->rules, p ? p : (const uint8_t *)"", n, SCAN_FLAGS_FAST_MODE | SCAN_FLAGS_NO_TRYCATCH,
+			      scan_cb, &sc, SCAN_TIMEOUT_S);
 	if (r == ERROR_SCAN_TIMEOUT)
 		return -ETIMEDOUT;
 	if (r == ERROR_INSUFFICIENT_MEMORY)

