@@ -503,6 +503,14 @@ on_watch_event(void *ud, const struct watch_event *ev)
 			      have_old && p1.len > rl ? p1.len - rl - 1 : 0, have_new ? ws2 : 0,
 			      have_new ? p2.data + rl2 + 1 : NULL, have_new && p2.len > rl2 ? p2.len - rl2 - 1 : 0,
 			      ev->is_dir, ev->mount_fd, ev->handle, ev->pid);
+		/* it moved again since: the events that tell it may have been
+		 * merged into this one's kin, so a walk finds where it is */
+		if (ev->moved_since) {
+			if (have_old)
+				engine_reconcile_backoff(d.e, ws);
+			if (have_new && (!have_old || ws2 != ws))
+				engine_reconcile_backoff(d.e, ws2);
+		}
 		return;
 	}
 	if (ev->dir == NULL)
