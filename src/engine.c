@@ -855,10 +855,20 @@ on_result(struct engine *e, struct pending *p, struct hash_job *j)
 void
 engine_on_hashed(struct engine *e)
 {
-	struct hash_job *j;
+	struct hash_job *j, **done = NULL;
+	size_t n = 0, i;
 
+	/* the results done now, applied after the events queued before them
+	 * (engine_opts.read_events) */
 	while ((j = hashpool_done(e->pool)) != NULL) {
-		struct pending *p = j->ud;
+		if ((n & (n - 1)) == 0) /* 0, 1, 2, 4, ...: doubled */
+			done = xreallocarray(done, n ? 2 * n : 1, sizeof(*done));
+		done[n++] = j;
+	}
+	if (n && e->o.read_events)
+		e->o.read_events(e->o.read_events_ud);
+	for (i = 0; i < n; i++) {
+		struct pending *p = (j = done[i])->ud;
 		uint64_t now = now_mono_ns();
 		enum hash_status status = j->res.status;
 
@@ -912,6 +922,7 @@ engine_on_hashed(struct engine *e)
 			pending_drop(e, p);
 		}
 	}
+	free(done);
 }
 
 /* ---- renames and directory deletes ---- */
@@ -1304,6 +1315,23 @@ merge_note(void *ud, enum reconcile_note what, const char *relpath, size_t rlen)
 	engine_note(c->e, c->w->id, relpath, rlen, flags, -1, NULL, 0);
 }
 
+/* A directory listed by the walk and gone when it was opened was renamed or
+ * removed meanwhile: what lies under its new name may be missing from the
+ * tree, and from the state if its rename was not told (merged events). */
+static bool
+tree_raced(const struct scan_tree *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nfiles; i++) {
+		const struct scan_file *f = scan_file_at(t, i);
+
+		if (f->kind == SCAN_DIR_ERROR && f->err == ENOENT)
+			return true;
+	}
+	return false;
+}
+
 static void
 bg_reconcile_done(struct engine *e, struct webspace *w, struct bg_job *j)
 {
@@ -1403,6 +1431,10 @@ engine_on_bg(struct engine *e)
 	 * turn, so that a reconcile of many webspaces does not hold up live
 	 * changes (the rest waits on the eventfd, written again) */
 	list = walker_take(e->walker);
+	/* what was renamed or removed while the trees were walked is stored
+	 * first: the merge compares the walk with the state it left */
+	if (list && e->o.read_events)
+		e->o.read_events(e->o.read_events_ud);
 	while ((j = list) != NULL) {
 		struct webspace *w;
 
@@ -1425,6 +1457,9 @@ engine_on_bg(struct engine *e)
 				bg_baseline_done(e, w, j);
 			else
 				bg_reconcile_done(e, w, j);
+			/* walked again (backed off) when it ran into a rename */
+			if (j->tree && !w->reconcile_again && tree_raced(j->tree))
+				engine_reconcile_backoff(e, w->id);
 			if (w->reconcile_again) {
 				w->reconcile_again = false;
 				bg_submit(e, w->baselined ? BG_RECONCILE : BG_BASELINE, w);

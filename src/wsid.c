@@ -556,6 +556,16 @@ on_watch_event(void *ud, const struct watch_event *ev)
 			    ev->pid);
 }
 
+/* the engine applies hash results and walks after what the kernel queued
+ * before them (engine_opts.read_events), paused or not */
+static void
+d_read_events(void *ud)
+{
+	(void)ud;
+	if (watch_read(d.w, on_watch_event, NULL) < 0)
+		log_debug("watch: read before applying results failed");
+}
+
 /* Customers' files are read as root: without fs.protected_hardlinks a tenant
  * links a file it cannot read into its webspace and wsid stores its hash,
  * owner and size among the tenant's files (and tells the tenant of it). */
@@ -1616,6 +1626,7 @@ main(int argc, char **argv)
 	eo.severity_ud = &d;
 	eo.on_event = d_on_event;
 	eo.on_event_ud = &d;
+	eo.read_events = d_read_events;
 	if (analysis_load(d.cfg, &eo.an, err, sizeof(err)) < 0)
 		fatalx("analysis: %s", err);
 	eo.an_max_size = d.cfg->analysis_max_size;
