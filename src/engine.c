@@ -369,10 +369,16 @@ record_change(struct engine *e, struct webspace *w, const char *relpath, size_t 
 					&detail);
 			ev.detail = detail.data;
 		}
-		/* a file back at its release's content while the installation's
-		 * window is open (an update copying a file twice) joins the rest */
+		/* a change while the window is open, of a file of an installation
+		 * or back at its release's content, is held with the window
+		 * whatever its verdict: an update writing a file twice (truncated,
+		 * then written) passes through contents that are no release, and
+		 * they are judged again with the rest when the window closes.
+		 * Findings about code (malicious, suspicious) are told at once. */
 		ev.held = change != CHANGE_BASELINE &&
-			  (held_verdict(J.vd.kind) || (J.vd.kind == VERDICT_OK && w->reident_ns)) &&
+			  (held_verdict(J.vd.kind) ||
+			   (w->reident_ns && (J.vd.kind == VERDICT_OK || J.ir != NULL) &&
+			    J.vd.kind != VERDICT_MALICIOUS && J.vd.kind != VERDICT_SUSPICIOUS)) &&
 			  (strcmp(source, "live") == 0 || strcmp(source, "reconcile") == 0);
 		if (state_event_add(e->st, &ev, &id) == 0) {
 			if (ev.held)
