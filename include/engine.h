@@ -105,6 +105,13 @@ struct engine_opts {
 	 * event released); valid during the call */
 	void (*on_event)(void *ud, const struct event_stored *ev);
 	void *on_event_ud;
+	/* reads what the kernel has queued (may be NULL): called before hash
+	 * results and finished walks are applied, so that a rename or removal
+	 * made before a file was hashed or a tree walked is settled first (a
+	 * file found gone because its directory was renamed is then looked for
+	 * at the directory's new name, not deleted after the move was stored) */
+	void (*read_events)(void *ud);
+	void *read_events_ud;
 };
 
 struct engine_stats {

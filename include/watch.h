@@ -48,6 +48,11 @@ struct watch_event {
 	size_t old_name_len;
 	int mount_fd; /* for open_by_handle_at(handle) */
 	const struct file_handle *handle; /* the object itself, or NULL */
+	/* a directory renamed is no longer at its new name when the event is
+	 * read (moved again, or removed): the kernel merges an event into an
+	 * equal one still queued (a -> b, b -> a, a -> b by one process is read
+	 * as a -> b, b -> a), so the events read may not tell where it is */
+	bool moved_since;
 };
 
 struct watch_stats {

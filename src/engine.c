@@ -409,10 +409,16 @@ record_judged(struct engine *e, struct webspace *w, const char *relpath, size_t 
 					&detail);
 			ev.detail = detail.data;
 		}
-		/* a file back at its release's content while the installation's
-		 * window is open (an update copying a file twice) joins the rest */
+		/* a change while the window is open, of a file of an installation
+		 * or back at its release's content, is held with the window
+		 * whatever its verdict: an update writing a file twice (truncated,
+		 * then written) passes through contents that are no release, and
+		 * they are judged again with the rest when the window closes.
+		 * Findings about code (malicious, suspicious) are told at once. */
 		ev.held = change != CHANGE_BASELINE &&
-			  (held_verdict(J->vd.kind) || (J->vd.kind == VERDICT_OK && w->reident_ns)) &&
+			  (held_verdict(J->vd.kind) ||
+			   (w->reident_ns && (J->vd.kind == VERDICT_OK || J->ir != NULL) &&
+			    J->vd.kind != VERDICT_MALICIOUS && J->vd.kind != VERDICT_SUSPICIOUS)) &&
 			  (strcmp(source, "live") == 0 || strcmp(source, "reconcile") == 0);
 		if (state_event_add(e->st, &ev, &id) == 0) {
 			if (ev.held)
@@ -912,10 +918,20 @@ on_result(struct engine *e, struct pending *p, struct hash_job *j)
 void
 engine_on_hashed(struct engine *e)
 {
-	struct hash_job *j;
+	struct hash_job *j, **done = NULL;
+	size_t n = 0, i;
 
+	/* the results done now, applied after the events queued before them
+	 * (engine_opts.read_events) */
 	while ((j = hashpool_done(e->pool)) != NULL) {
-		struct pending *p = j->ud;
+		if ((n & (n - 1)) == 0) /* 0, 1, 2, 4, ...: doubled */
+			done = xreallocarray(done, n ? 2 * n : 1, sizeof(*done));
+		done[n++] = j;
+	}
+	if (n && e->o.read_events)
+		e->o.read_events(e->o.read_events_ud);
+	for (i = 0; i < n; i++) {
+		struct pending *p = (j = done[i])->ud;
 		uint64_t now = now_mono_ns();
 		enum hash_status status = j->res.status;
 
@@ -969,6 +985,7 @@ engine_on_hashed(struct engine *e)
 			pending_drop(e, p);
 		}
 	}
+	free(done);
 }
 
 /* ---- renames and directory deletes ---- */
@@ -1410,6 +1427,23 @@ merge_note(void *ud, enum reconcile_note what, const char *relpath, size_t rlen)
 	engine_note(c->e, c->w->id, relpath, rlen, flags, -1, NULL, 0);
 }
 
+/* A directory listed by the walk and gone when it was opened was renamed or
+ * removed meanwhile: what lies under its new name may be missing from the
+ * tree, and from the state if its rename was not told (merged events). */
+static bool
+tree_raced(const struct scan_tree *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nfiles; i++) {
+		const struct scan_file *f = scan_file_at(t, i);
+
+		if (f->kind == SCAN_DIR_ERROR && f->err == ENOENT)
+			return true;
+	}
+	return false;
+}
+
 static void
 bg_reconcile_done(struct engine *e, struct webspace *w, struct bg_job *j)
 {
@@ -1553,6 +1587,9 @@ baseline_end(struct engine *e, struct webspace *w)
 	w->walking = false;
 	baseline_touched_clear(w);
 	baseline_walk_next(e);
+	/* a walk that ran into a rename is done again */
+	if (tree_raced(j->tree))
+		w->reconcile_again = true;
 	if (j->tree->nfiles >= 10000)
 		trim = true;
 	bg_job_free(e->walker, j);
@@ -1650,6 +1687,10 @@ engine_on_bg(struct engine *e)
 	 * turn, so that a reconcile of many webspaces does not hold up live
 	 * changes (the rest waits on the eventfd, written again) */
 	list = walker_take(e->walker);
+	/* what was renamed or removed while the trees were walked is stored
+	 * first: the merge compares the walk with the state it left */
+	if (list && e->o.read_events)
+		e->o.read_events(e->o.read_events_ud);
 	while ((j = list) != NULL) {
 		struct webspace *w;
 
@@ -1681,6 +1722,9 @@ engine_on_bg(struct engine *e)
 				log_warnx("walk of %s failed: %s", esc_name(w->root), j->err);
 			else
 				bg_reconcile_done(e, w, j);
+			/* walked again (backed off) when it ran into a rename */
+			if (j->tree && !w->reconcile_again && tree_raced(j->tree))
+				engine_reconcile_backoff(e, w->id);
 			if (w->reconcile_again) {
 				w->reconcile_again = false;
 				bg_submit(e, w->baselined ? BG_RECONCILE : BG_BASELINE, w);

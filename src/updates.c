@@ -257,6 +257,25 @@ announce_add(struct announce **out, size_t *nout, int64_t id, enum verdict_kind 
 	(*nout)++;
 }
 
+/* A held change whose file, judged again now, is still a finding (a content
+ * no release has, code found malicious or suspicious): held with its
+ * installation's window (record_change), it is told on its own when the
+ * window closes, never folded into the aggregate. */
+static bool
+held_still_finding(struct engine *e, struct webspace *w, const struct held_event *h)
+{
+	struct file_row row;
+	struct hash_result res;
+	struct judgement J;
+
+	if (h->change == CHANGE_DELETED || state_file_get(e->st, w->id, h->path, h->plen, &row) < 0)
+		return false;
+	res_from_row(w, &row, h->path, &res);
+	judge(e, w, h->path, h->plen, h->change, &res, 0, &J);
+	return J.vd.kind == VERDICT_TAMPERED || J.vd.kind == VERDICT_MALICIOUS ||
+	       J.vd.kind == VERDICT_SUSPICIOUS;
+}
+
 static void
 release_held(struct engine *e, struct webspace *w, struct agg **aggs, size_t *naggs,
 	     const char *source, struct announce **out, size_t *nout)
@@ -283,6 +302,8 @@ release_held(struct engine *e, struct webspace *w, struct agg **aggs, size_t *na
 							 : (cur && a->inst_id == cur->id))
 				parent = a;
 		}
+		if (parent && held_still_finding(e, w, &h[i]))
+			parent = NULL;
 		if (parent) {
 			state_event_release(e->st, h[i].id, parent->event_id, -1, -1, NULL);
 			parent->members++;

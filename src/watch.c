@@ -547,6 +547,31 @@ resolve_dir(struct watch *w, const struct fs_fid *d, size_t *len)
 	return path;
 }
 
+/* Is the directory d still at dir/name (a rename's new name)? Its handle is
+ * opened and its path read now: false when it is elsewhere or gone; true as
+ * well when that cannot be told (a path deeper than PATH_MAX, no mount). */
+static bool
+dir_still_at(const struct watch *w, const struct fs_fid *d, const char *dir, size_t dlen,
+	     const char *name, size_t nlen)
+{
+	char link[64], target[PATH_MAX + 1];
+	int mfd = mount_fd_of(w, d->fsid), fd;
+	ssize_t n;
+
+	if (mfd < 0)
+		return true;
+	fd = open_by_handle_at(mfd, (struct file_handle *)(uintptr_t)&d->fh, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return errno != ESTALE && errno != ENOENT;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target));
+	close(fd);
+	if (n < 0 || n >= (ssize_t)sizeof(target))
+		return true; /* deeper than PATH_MAX: not told */
+	return (size_t)n == dlen + 1 + nlen && memcmp(target, dir, dlen) == 0 && target[dlen] == '/' &&
+	       memcmp(target + dlen + 1, name, nlen) == 0;
+}
+
 static void
 emit(struct watch *w, const struct fs_event *fe, watch_fn fn, void *ud)
 {
@@ -609,6 +634,11 @@ emit(struct watch *w, const struct fs_event *fe, watch_fn fn, void *ud)
 		if (ev.is_dir) {
 			/* every path under it moved */
 			struct buf *old = &w->p3;
+
+			/* where it is now, before the cache learns the event's word */
+			if (fe->fid.present && ev.dir)
+				ev.moved_since = !dir_still_at(w, &fe->fid, ev.dir, ev.dir_len, ev.name,
+							       ev.name_len);
 
 			buf_reset(old);
 			if (ev.old_dir && (buf_append(old, ev.old_dir, ev.old_dir_len) < 0 ||

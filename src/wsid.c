@@ -500,6 +500,14 @@ on_watch_event(void *ud, const struct watch_event *ev)
 			      have_old && p1.len > rl ? p1.len - rl - 1 : 0, have_new ? ws2 : 0,
 			      have_new ? p2.data + rl2 + 1 : NULL, have_new && p2.len > rl2 ? p2.len - rl2 - 1 : 0,
 			      ev->is_dir, ev->mount_fd, ev->handle, ev->pid);
+		/* it moved again since: the events that tell it may have been
+		 * merged into this one's kin, so a walk finds where it is */
+		if (ev->moved_since) {
+			if (have_old)
+				engine_reconcile_backoff(d.e, ws);
+			if (have_new && (!have_old || ws2 != ws))
+				engine_reconcile_backoff(d.e, ws2);
+		}
 		return;
 	}
 	if (ev->dir == NULL)
@@ -543,6 +551,16 @@ on_watch_event(void *ud, const struct watch_event *ev)
 	if (flags)
 		engine_note(d.e, ws, p1.data + rl + 1, p1.len - rl - 1, flags, ev->mount_fd, ev->handle,
 			    ev->pid);
+}
+
+/* the engine applies hash results and walks after what the kernel queued
+ * before them (engine_opts.read_events), paused or not */
+static void
+d_read_events(void *ud)
+{
+	(void)ud;
+	if (watch_read(d.w, on_watch_event, NULL) < 0)
+		log_debug("watch: read before applying results failed");
 }
 
 /* Customers' files are read as root: without fs.protected_hardlinks a tenant
@@ -1572,6 +1590,7 @@ main(int argc, char **argv)
 	eo.severity_ud = &d;
 	eo.on_event = d_on_event;
 	eo.on_event_ud = &d;
+	eo.read_events = d_read_events;
 	if (analysis_load(d.cfg, &eo.an, err, sizeof(err)) < 0)
 		fatalx("analysis: %s", err);
 	eo.an_max_size = d.cfg->analysis_max_size;

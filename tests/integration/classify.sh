@@ -3,7 +3,8 @@
 # What changes mean, decided by the running daemon on real file operations:
 # an update of a real release (jquery 3.6.0 -> 3.7.1 from the npm registry,
 # ingested with `index ingest`) is one event listing the file left behind; a
-# downgrade too, even across a kill -9; tampered core files, suspicious code
+# downgrade too, even across a kill -9; an update writing a file twice, the
+# second time slowly, still one event; tampered core files, suspicious code
 # in uploads, nothing for a JPEG; `mark malicious` raises the same file in
 # every webspace at once; consensus over a plugin no index knows; a version
 # file that lies; the writer's identity and the web server raise.
@@ -85,6 +86,31 @@ check_eq "downgrade: no file event stands alone in js/" 0 "$(evq "$D" 'path~=/ht
 check_eq "downgrade: reason" "jquery 3.7.1 → 3.6.0 at js (a downgrade: old releases bring back fixed vulnerabilities)" "$(evq "$D" verdict=downgrade 'path$=/httpdocs/js' -- reason)"
 check_eq "downgrade: nothing left held" 0 "$(sqlq 'SELECT count(*) FROM events WHERE held=1')"
 check_eq "downgrade: warning by default" warning "$(evq "$D" verdict=downgrade 'path$=/httpdocs/js' -- severity)"
+
+# -- an update again by one process: the files copied over, one of them then
+#    written again slowly (truncated, its old content 300 ms later): what it
+#    holds meanwhile (no release's content) is judged inside the window
+python3 - "$NEW" "$W1/js" "$left" "$OLD" <<'PY'
+import os, shutil, sys, time
+new, dst, left, oldtree = sys.argv[1:5]
+for d, _, files in os.walk(oldtree):
+    for f in files:
+        rel = os.path.relpath(os.path.join(d, f), oldtree)
+        if not os.path.exists(os.path.join(new, rel)):
+            os.unlink(os.path.join(dst, rel))
+for d, _, files in os.walk(new):
+    for f in files:
+        rel = os.path.relpath(os.path.join(d, f), new)
+        os.makedirs(os.path.dirname(os.path.join(dst, rel)), exist_ok=True)
+        shutil.copyfile(os.path.join(new, rel), os.path.join(dst, rel))
+with open(os.path.join(dst, left), "wb") as f:
+    time.sleep(0.3)
+    f.write(open(os.path.join(oldtree, left), "rb").read())
+PY
+wsync "$D"
+check_eq "update again, a file written twice: one more update event" 2 "$(evq "$D" verdict=update -- count)"
+check_eq "update again: no file event stands alone in js/" 0 "$(evq "$D" 'path~=/httpdocs/js/' -- count)"
+check_eq "update again: its reason" "jquery 3.6.0 → 3.7.1 at js (1 file did not follow)" "$(evq "$D" verdict=update -- reason)"
 
 # -- tampered, suspicious, nothing for a JPEG
 U=$W1/blog/wp-content/uploads/2024/05
