@@ -696,6 +696,7 @@ cmd_scan(int argc, char **argv, const struct ctl_env *env)
 		}
 	}
 	so.progress = ctl.tty && !ctl.json;
+	so.spill = true; /* memory does not grow with the tree */
 	ro.verbose = ctl.verbose;
 	ro.color = ctl.tty && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
 	buf_init(&b, SIZE_MAX / 2);
@@ -734,7 +735,7 @@ cmd_scan(int argc, char **argv, const struct ctl_env *env)
 		if (idx)
 			ident_run(s, idx, t, &res);
 		if (ctl.json) {
-			report_json_tree(&j, t, res);
+			report_json_tree(&j, t, res, stdout);
 		} else {
 			report_text_tree(stdout, t, res, &ro);
 		}
