@@ -952,6 +952,8 @@ scan_walk_sorted(struct scan_state *ss)
 		struct wframe *w;
 
 		if (dir) {
+			/* what was walked goes to the workers before the syscalls */
+			scan_publish(ss);
 			if (n == alloc) {
 				alloc = alloc ? alloc * 2 : 16;
 				st = xreallocarray(st, alloc, sizeof(*st));
@@ -963,7 +965,6 @@ scan_walk_sorted(struct scan_state *ss)
 			dir = NULL;
 			qsort(w->o.files, w->o.nfiles, sizeof(*w->o.files), cmp_entry_file);
 			qsort(w->o.dirs, w->o.ndirs, sizeof(*w->o.dirs), cmp_entry_dir);
-			scan_publish(ss);
 			scan_progress(ss, false);
 		}
 		if (n == 0)
@@ -974,6 +975,9 @@ scan_walk_sorted(struct scan_state *ss)
 		     entry_cmp(w->o.files[w->fi].path, w->o.files[w->fi].pathlen, false,
 			       w->o.dirs[w->di], strlen(w->o.dirs[w->di]), true) < 0)) {
 			*scan_append(ss, false) = w->o.files[w->fi++];
+			/* a large directory: its files to the workers as they come */
+			if (ss->t->nfiles - ss->published >= 64)
+				scan_publish(ss);
 		} else if (w->di < w->o.ndirs) {
 			dir = w->o.dirs[w->di++];
 		} else {
@@ -1094,7 +1098,7 @@ scan_tree_run_at(int rootfd, const char *path, const struct scan_opts *o, struct
 	struct scan_state ss;
 	struct scan_tree *t = scan_tree_new(path);
 	pthread_t *th = NULL;
-	unsigned jobs = o->jobs, i;
+	unsigned jobs = o->jobs, nworkers, i;
 	struct stat st;
 	uint64_t t0 = now_mono_ns();
 	int r;
@@ -1146,9 +1150,14 @@ scan_tree_run_at(int rootfd, const char *path, const struct scan_opts *o, struct
 		for (i = 0; i < SCAN_WINDOW; i++)
 			t->chunks[i] = xcalloc(SCAN_CHUNK, sizeof(struct scan_file));
 	}
-	th = xcalloc(jobs, sizeof(*th));
-	/* the walker takes a core too; it joins as a worker when done */
-	for (i = 0; i + 1 < jobs; i++)
+	/* the walker takes a core too; it joins as a worker when done. A spilled
+	 * tree needs a worker beside the walker even with one job: the walker
+	 * waits for the window's oldest chunk to be hashed. */
+	nworkers = jobs - 1;
+	if (ss.spill && nworkers == 0)
+		nworkers = 1;
+	th = xcalloc(nworkers + 1, sizeof(*th));
+	for (i = 0; i < nworkers; i++)
 		if (pthread_create(&th[i], NULL, scan_worker, &ss) != 0)
 			fatalx("scan: cannot start a thread");
 	if (ss.spill)
@@ -1161,14 +1170,10 @@ scan_tree_run_at(int rootfd, const char *path, const struct scan_opts *o, struct
 	ss.published = t->nfiles;
 	pthread_cond_broadcast(&ss.cv);
 	pthread_mutex_unlock(&ss.mu);
-	if (jobs == 1) {
-		scan_worker(&ss);
-	} else {
-		/* one more worker on this thread while the others finish */
-		scan_worker(&ss);
-		for (i = 0; i + 1 < jobs; i++)
-			pthread_join(th[i], NULL);
-	}
+	/* one more worker on this thread while the others finish */
+	scan_worker(&ss);
+	for (i = 0; i < nworkers; i++)
+		pthread_join(th[i], NULL);
 	if (ss.spill) {
 		spill_drain(&ss, false);
 		spill_flush(t->spill);
