@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # bench/scale.sh [--files N] [--webspaces W] [--ext4] [--scan-only] [--wordpress K]
+#                 [--links] [--plain]
 # The daemon with a million files known: N small files (default 1,000,000) in W
 # webspaces (default 100) on a tmpfs this script mounts and unmounts (--ext4:
 # on an ext4 image in /var/tmp made for the inodes, with inline data, so that
@@ -13,9 +14,14 @@
 # RSS (target < 64 MB whatever the tree's size); --scan-only measures that
 # alone, without the daemon. --wordpress K adds Debian's WordPress tree (a test
 # fixture) to K webspaces (hard links of one copy), for installations to find.
+# Ten million files take hours to make on this 2-core VM: --links makes the
+# first webspace's files and the others' as hard links of them (directory
+# entries only: each is still a path the scan opens and hashes), --plain makes
+# text files instead of PHP (the scan's analysis of unknown code then reads
+# only their first bytes).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-files=1000000 webspaces=100 ext4=0 scan_only=0 wordpress=0
+files=1000000 webspaces=100 ext4=0 scan_only=0 wordpress=0 links=0 plain=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--files) files=$2; shift 2 ;;
@@ -23,7 +29,9 @@ while [ $# -gt 0 ]; do
 	--ext4) ext4=1; shift ;;
 	--scan-only) scan_only=1; shift ;;
 	--wordpress) wordpress=$2; shift 2 ;;
-	*) echo "usage: $0 [--files N] [--webspaces W] [--ext4] [--scan-only] [--wordpress K]" >&2; exit 2 ;;
+	--links) links=1; shift ;;
+	--plain) plain=1; shift ;;
+	*) echo "usage: $0 [--files N] [--webspaces W] [--ext4] [--scan-only] [--wordpress K] [--links] [--plain]" >&2; exit 2 ;;
 	esac
 done
 . "$top/bench/lib.sh" # bench_result only: this script sets up its own tree
@@ -41,25 +49,32 @@ trap cleanup EXIT
 if [ "$ext4" = 1 ]; then
 	# 256-byte inodes hold a small file's bytes (inline_data): no block per
 	# file; a directory of 1,000 names takes some 40 KiB
-	truncate -s $(( files * 300 + files / 1000 * 65536 + (1 << 30) )) "$work/ext4.img"
-	mkfs.ext4 -q -F -N $(( files + files / 100 + 1000 )) -I 256 -O inline_data,^has_journal \
+	inodes=$(( links ? files / webspaces + files / 100 + 1000 : files + files / 100 + 1000 ))
+	truncate -s $(( inodes * 300 + files / 1000 * 65536 + (1 << 30) )) "$work/ext4.img"
+	mkfs.ext4 -q -F -N "$inodes" -I 256 -O inline_data,^has_journal \
 		"$work/ext4.img"
 	mount -o loop,noatime "$work/ext4.img" "$work/m"
 else
 	mount -t tmpfs -o size=16g,nr_inodes=0 wsid-scale "$work/m"
 fi
-python3 - "$work/m" "$files" "$webspaces" <<'PY'
+python3 - "$work/m" "$files" "$webspaces" "$links" "$plain" <<'PY'
 import os, sys
-root, n, w = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+root, n, w, links, plain = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1", sys.argv[5] == "1"
 per = n // w
+ext, fmt = (".txt", "text %d %d\n") if plain else (".php", "<?php // %d %d\n")
 for c in range(w):
     base = os.path.join(root, "vhosts", "c%04d" % c, "httpdocs")
+    first = os.path.join(root, "vhosts", "c0000", "httpdocs")
     for i in range(per):
         d = os.path.join(base, "d%03d" % (i // 1000))
+        name = "f%06d%s" % (i, ext)
         if i % 1000 == 0:
             os.makedirs(d, exist_ok=True)
-        with open(os.path.join(d, "f%06d.php" % i), "w") as f:
-            f.write("<?php // %d %d\n" % (c, i))
+        if links and c > 0:
+            os.link(os.path.join(first, "d%03d" % (i // 1000), name), os.path.join(d, name))
+            continue
+        with open(os.path.join(d, name), "w") as f:
+            f.write(fmt % (c, i))
 PY
 if [ "$wordpress" -gt 0 ]; then
 	. "$top/scripts/fixtures.sh"
