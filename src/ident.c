@@ -191,6 +191,22 @@ pcache_free(struct pcache *c)
 	free(c);
 }
 
+/* one vote per slot of m's set below n, into the difference array diff */
+static void
+diff_add(int64_t *diff, uint32_t n, const struct scan_match *m)
+{
+	struct slotset_iter it;
+	uint32_t a, b;
+
+	slotset_iter_init(&it, m->slots, m->slen);
+	while (slotset_iter_next(&it, &a, &b) == 1) {
+		if (a >= n)
+			break;
+		diff[a]++;
+		diff[b < n ? b : n]--;
+	}
+}
+
 /* votes of the candidate's files not claimed yet (claimed: bitmap of the
  * product's claimed positions, or NULL), per slot into counts (p->nslots),
  * by difference array */
@@ -212,18 +228,8 @@ cand_count(struct cand *c, const struct ident_priv *pv, const struct scan_tree *
 		if (bit_get(claimed, pos))
 			continue;
 		f = file_at(pv, t, pos);
-		while ((m = cand_vote(c, f, &j)) != NULL) {
-			struct slotset_iter it;
-			uint32_t a, b;
-
-			slotset_iter_init(&it, m->slots, m->slen);
-			while (slotset_iter_next(&it, &a, &b) == 1) {
-				if (a >= n)
-					break;
-				diff[a]++;
-				diff[b < n ? b : n]--;
-			}
-		}
+		while ((m = cand_vote(c, f, &j)) != NULL)
+			diff_add(diff, n, m);
 	}
 	c->best = 0;
 	c->best_slot = 0;
@@ -758,20 +764,9 @@ ident_run(struct store *s, const struct fpindex *idx, const struct scan_tree *t,
 				const struct scan_match *m;
 				size_t jj = 0;
 
-				while ((m = cand_vote(c, f, &jj)) != NULL) {
-					struct slotset_iter it;
-					uint32_t a, b;
-
-					if (slotset_blob_has(m->slots, m->slen, c->best_slot))
-						continue;
-					slotset_iter_init(&it, m->slots, m->slen);
-					while (slotset_iter_next(&it, &a, &b) == 1) {
-						if (a >= n)
-							break;
-						diff[a]++;
-						diff[b < n ? b : n]--;
-					}
-				}
+				while ((m = cand_vote(c, f, &jj)) != NULL)
+					if (!slotset_blob_has(m->slots, m->slen, c->best_slot))
+						diff_add(diff, n, m);
 			}
 			for (sl = 0; sl < n; sl++) {
 				run += diff[sl];
