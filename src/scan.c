@@ -963,8 +963,10 @@ scan_walk_sorted(struct scan_state *ss)
 			ss->t->ndirs++;
 			scan_dir(ss, dir, &w->o);
 			dir = NULL;
-			qsort(w->o.files, w->o.nfiles, sizeof(*w->o.files), cmp_entry_file);
-			qsort(w->o.dirs, w->o.ndirs, sizeof(*w->o.dirs), cmp_entry_dir);
+			if (w->o.nfiles > 1)
+				qsort(w->o.files, w->o.nfiles, sizeof(*w->o.files), cmp_entry_file);
+			if (w->o.ndirs > 1)
+				qsort(w->o.dirs, w->o.ndirs, sizeof(*w->o.dirs), cmp_entry_dir);
 			scan_progress(ss, false);
 		}
 		if (n == 0)
