@@ -1,26 +1,42 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # bench/scale.sh [--files N] [--webspaces W] [--wsid BIN]... [--daemon-only]
+#                [--ext4] [--scan-only] [--wordpress K] [--links] [--plain]
 # The daemon with a million files known: N small files (default 1,000,000) in W
-# webspaces (default 100) on a tmpfs this script mounts and unmounts. Measures
+# webspaces (default 100) on a tmpfs this script mounts and unmounts (--ext4:
+# on an ext4 image in /var/tmp made for the inodes, with inline data, so that
+# ten million files fit in a few GB; the image is removed). Measures
 # the baseline, the daemon's RSS with every file known, and a restart on the
 # unchanged tree (stat-only reconcile). Targets: RSS < 64 MB at 1 M files,
 # reconcile of 1 M unchanged files < 10 s warm. The limit line: bench/rawwalk.c
 # (getdents64 + statx, and with OpenSSL SHA-256, on as many threads as cores)
 # on the same tree; `wsidctl scan --json` is timed against it, with its peak
-# RSS (target < 64 MB whatever the tree's size). Each --wsid names a daemon
-# binary to measure (default build/wsid; several: each in turn on the same
-# tree, side by side); --daemon-only leaves out the raw walk and the scan.
+# RSS (target < 64 MB whatever the tree's size); --scan-only measures that
+# alone, without the daemon. Each --wsid names a daemon binary to measure
+# (default build/wsid; several: each in turn on the same tree, side by side);
+# --daemon-only leaves out the raw walk and the scan. --wordpress K adds
+# Debian's WordPress tree (a test fixture) to K webspaces (hard links of one
+# copy), for installations to find. Ten million files take hours to make on
+# this 2-core VM: --links makes the first webspace's files and the others' as
+# hard links of them (directory entries only: each is still a path the scan
+# opens and hashes), --plain makes text files instead of PHP (the scan's
+# analysis of unknown code then reads only their first bytes).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-files=1000000 webspaces=100 bins=() daemon_only=0
+files=1000000 webspaces=100 bins=() daemon_only=0 ext4=0 scan_only=0 wordpress=0 links=0 plain=0
+usage="usage: $0 [--files N] [--webspaces W] [--wsid BIN]... [--daemon-only] [--ext4] [--scan-only] [--wordpress K] [--links] [--plain]"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--files) files=$2; shift 2 ;;
 	--webspaces) webspaces=$2; shift 2 ;;
 	--wsid) bins+=("$2"); shift 2 ;;
 	--daemon-only) daemon_only=1; shift ;;
-	*) echo "usage: $0 [--files N] [--webspaces W] [--wsid BIN]... [--daemon-only]" >&2; exit 2 ;;
+	--ext4) ext4=1; shift ;;
+	--scan-only) scan_only=1; shift ;;
+	--wordpress) wordpress=$2; shift 2 ;;
+	--links) links=1; shift ;;
+	--plain) plain=1; shift ;;
+	*) echo "$usage" >&2; exit 2 ;;
 	esac
 done
 [ ${#bins[@]} -gt 0 ] || bins=("$(cd "$(dirname "$0")/.." && pwd)/build/wsid")
@@ -29,29 +45,72 @@ make -C "$top" -j"$(nproc)" all bench-tools >/dev/null
 ctl="$top/build/wsidctl" raw="$top/build/rawwalk"
 work=$(mktemp -d /var/tmp/wsid-scale.XXXXXX)
 mkdir -p "$work/m"
-mount -t tmpfs -o size=16g,nr_inodes=0 wsid-scale "$work/m"
 pid=""
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	umount "$work/m"
+	mountpoint -q "$work/m" && umount "$work/m"
 	rm -rf "$work"
 }
 trap cleanup EXIT
-python3 - "$work/m" "$files" "$webspaces" <<'PY'
+if [ "$ext4" = 1 ]; then
+	# 256-byte inodes hold a small file's bytes (inline_data): no block per
+	# file; a directory of 1,000 names takes some 40 KiB
+	inodes=$(( links ? files / webspaces + files / 100 + 1000 : files + files / 100 + 1000 ))
+	truncate -s $(( inodes * 300 + files / 1000 * 65536 + (1 << 30) )) "$work/ext4.img"
+	mkfs.ext4 -q -F -N "$inodes" -I 256 -O inline_data,^has_journal \
+		"$work/ext4.img"
+	mount -o loop,noatime "$work/ext4.img" "$work/m"
+else
+	mount -t tmpfs -o size=16g,nr_inodes=0 wsid-scale "$work/m"
+fi
+python3 - "$work/m" "$files" "$webspaces" "$links" "$plain" <<'PY'
 import os, sys
-root, n, w = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+root, n, w, links, plain = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1", sys.argv[5] == "1"
 per = n // w
+ext, fmt = (".txt", "text %d %d\n") if plain else (".php", "<?php // %d %d\n")
 for c in range(w):
     base = os.path.join(root, "vhosts", "c%04d" % c, "httpdocs")
+    first = os.path.join(root, "vhosts", "c0000", "httpdocs")
     for i in range(per):
         d = os.path.join(base, "d%03d" % (i // 1000))
+        name = "f%06d%s" % (i, ext)
         if i % 1000 == 0:
             os.makedirs(d, exist_ok=True)
-        with open(os.path.join(d, "f%06d.php" % i), "w") as f:
-            f.write("<?php // %d %d\n" % (c, i))
+        if links and c > 0:
+            os.link(os.path.join(first, "d%03d" % (i // 1000), name), os.path.join(d, name))
+            continue
+        with open(os.path.join(d, name), "w") as f:
+            f.write(fmt % (c, i))
 PY
+if [ "$wordpress" -gt 0 ]; then
+	. "$top/scripts/fixtures.sh"
+	wp=$(fixture_tree wordpress)
+	mkdir -p "$work/m/wp-copy"
+	cp -a "$wp/." "$work/m/wp-copy/"
+	for c in $(seq 0 $((wordpress - 1))); do
+		cp -al "$work/m/wp-copy" "$(printf '%s/m/vhosts/c%04d/httpdocs/wp' "$work" "$c")"
+	done
+	rm -rf "$work/m/wp-copy"
+fi
 db="$work/wsid.db"
 "$ctl" --db "$work/index.db" index build --from "$top/fingerprints" >/dev/null
+rawwalk() { "$raw" "$@" --threads "$(nproc)" "$work/m/vhosts" | sed 's/.*seconds=//'; }
+if [ "$scan_only" = 1 ]; then
+	# "wall CPU": the raw walk with SHA-256, then each scan (WSID_BENCH_BEFORE:
+	# another build's wsidctl, run the same way beside this one)
+	timed() { /usr/bin/time -f '%e %U %S %M' -o "$work/t" "$@" > "$work/out"; awk '{printf "%.2f %.2f %d", $1, $2 + $3, $4 / 1024}' "$work/t"; }
+	sync
+	echo "load: $(cut -d' ' -f1-3 /proc/loadavg); $files files in $webspaces webspaces$([ "$ext4" = 1 ] && echo ' (ext4 image)')"
+	for c in "$ctl" ${WSID_BENCH_BEFORE:-}; do
+		read -r rs rc _ <<<"$(timed "$raw" --sha256 --threads "$(nproc)" "$work/m/vhosts")"
+		read -r ss sc skb <<<"$(timed "$c" --db "$work/index.db" scan --standalone --json --jobs "$(nproc)" "$work/m/vhosts")"
+		printf '%s\n  raw walk + SHA-256 %.2f s wall, %.2f s CPU; scan --json %.2f s wall, %.2f s CPU (%.2fx CPU), peak RSS %d MB, JSON %d MB\n' \
+			"$c" "$rs" "$rc" "$ss" "$sc" "$(echo "$sc / $rc" | bc -l)" "$skb" $(( $(stat -c %s "$work/out") >> 20 ))
+		[ "$c" = "$ctl" ] && bench_result scale_scan_rss_mb "$skb"
+	done
+	echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+	exit 0
+fi
 printf 'database: %s\ncontrol_socket: %s/control\nwebspaces:\n  - pattern: %s/m/vhosts/{customer}/httpdocs\n' \
 	"$db" "$work" "$work" > "$work/wsid.yaml"
 run() {
@@ -83,7 +142,6 @@ echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 done
 raw_stat=0 scan_kb=0
 if [ "$daemon_only" = 0 ]; then
-rawwalk() { "$raw" "$@" --threads "$(nproc)" "$work/m/vhosts" | sed 's/.*seconds=//'; }
 raw_stat=$(rawwalk); raw_sha=$(rawwalk --sha256)
 /usr/bin/time -f '%e %U %S %M' -o "$work/scan.time" "$ctl" --db "$db" scan --standalone --json --jobs "$(nproc)" "$work/m/vhosts" > /dev/null
 read -r scan_s scan_u scan_sy scan_kb < "$work/scan.time"

@@ -35,7 +35,7 @@ enum ident_file_state {
 
 struct ident_file {
 	enum ident_file_state state;
-	size_t file;          /* index into the scan tree; SIZE_MAX when missing */
+	size_t file;          /* position in the tree's path order; SIZE_MAX when missing */
 	const char *relpath;  /* for missing files (owned by the result) */
 	size_t relpath_len;
 	const struct fp_version *known_as; /* content known in this other version */
@@ -68,8 +68,12 @@ struct installation {
 	const struct fp_version *mixed_with;
 	uint32_t mixed_only_best, mixed_only_other;
 	size_t counts[IDENT_STATE_MAX];
-	struct ident_file *files;
-	size_t nfiles;
+	/* the installation's files are read again from the tree when listed
+	 * (ident_inst_files): here only where they are, positions [lo, hi) of
+	 * the tree in path order, and the release's entries not present */
+	size_t lo, hi;
+	size_t *missing;
+	size_t nmissing;
 	char *claimed_version; /* from the product's version file, or NULL */
 	bool has_version_file;
 	int parent; /* index of the enclosing installation, or -1 */
@@ -80,12 +84,21 @@ struct installation {
 struct ident_result {
 	struct installation *inst;
 	size_t ninst;
-	char *strings; /* storage for missing relpaths */
 	void *priv;
 };
 
+/* Memory: what is kept per candidate root and per installation, the release
+ * entries of the products found, and one bit per file for each product found;
+ * nothing per file otherwise (a spilled tree stays in its file). */
 int ident_run(struct store *s, const struct fpindex *idx, const struct scan_tree *t,
 	      struct ident_result **ret);
+/* Calls cb for each file of installation i (of the tree t that r was run on)
+ * in state st, in path order. sf is the tree's entry (NULL for a missing
+ * file); f and sf live during the call only, and cb must not read the tree
+ * (scan_file_at). */
+typedef void (*ident_file_cb)(void *ud, const struct ident_file *f, const struct scan_file *sf);
+void ident_inst_files(const struct ident_result *r, const struct scan_tree *t, size_t i,
+		      enum ident_file_state st, ident_file_cb cb, void *ud);
 void ident_result_free(struct ident_result *r);
 const char *ident_state_name(enum ident_file_state s);
 /* true for names that are executable code on a web server (php, cgi, .htaccess...) */

@@ -16,8 +16,11 @@ struct report_opts {
 	bool color;   /* text: ANSI colour (terminals only) */
 };
 
-/* one tree's installations, appended to an open JSON array/object by the caller */
-void report_json_tree(struct json *j, const struct scan_tree *t, const struct ident_result *r);
+/* one tree's installations, appended to an open JSON array/object by the
+ * caller; with flush, what j's buffer holds is written there whenever it
+ * reaches 1 MiB (j's buffer then holds only the tail of the document) */
+void report_json_tree(struct json *j, const struct scan_tree *t, const struct ident_result *r,
+		      FILE *flush);
 void report_text_tree(FILE *out, const struct scan_tree *t, const struct ident_result *r,
 		      const struct report_opts *o);
 /* absolute root of an installation: tree root + "/" + relative root (malloc'ed) */

@@ -22,6 +22,12 @@ struct scan_opts {
 	uint64_t max_size;  /* files above are reported, not hashed; 0 = no cap */
 	bool progress;      /* progress line on stderr */
 	bool stat_only;     /* walk and stat, hash nothing (reconcile) */
+	/* keep the entries in a temporary file (O_TMPFILE in $TMPDIR, else /tmp)
+	 * instead of memory: the walk goes depth first, each directory's entries
+	 * sorted, so the tree comes out in path order (scan_tree.sorted), and only
+	 * the entries being hashed stay in memory (a window of SCAN_WINDOW chunks).
+	 * Not with stat_only. */
+	bool spill;
 	/* optional: skip entries whose path (relative to the root) matches; the
 	 * callback sees directories too (with a trailing '/'), so whole subtrees are
 	 * pruned */
@@ -70,21 +76,40 @@ struct scan_file {
 #define SCAN_HEAD_CODE 0x1
 #define SCAN_HEAD_PHP_TAG 0x2
 
+struct scan_spill;
+
 struct scan_tree {
 	char *root; /* as given on the command line */
 	int rootfd; /* the directory walked (owned; -1: none): later reads go beneath it */
 	struct scan_file **chunks;
 	size_t nfiles;
 	size_t nchunks;
+	/* entries kept in a temporary file (scan_opts.spill); NULL: in chunks */
+	struct scan_spill *spill;
+	/* the entries are in path order: regular files by their bytes (memcmp,
+	 * then length); an unreadable directory or a mount point stands where its
+	 * entries would be */
+	bool sorted;
 	uint64_t bytes_hashed;
 	uint64_t ndirs;
 	double walk_seconds, total_seconds;
 };
 
 #define SCAN_CHUNK 4096
+#define SCAN_WINDOW 8 /* chunks in memory while a spilled tree is hashed */
+
+/* entry i of a spilled tree, read back from its file: the pointer (and what it
+ * points to) lives until the next scan_file_at() on the same tree; not for use
+ * from several threads. Reading forward is cheap, a jump back reads from the
+ * nearest of the marks kept every SCAN_SPILL_STRIDE entries. Changes to the
+ * entry are not kept. Aborts on a read error of the temporary file. */
+struct scan_file *scan_spill_at(const struct scan_tree *t, size_t i);
+
 static inline struct scan_file *
 scan_file_at(const struct scan_tree *t, size_t i)
 {
+	if (t->spill)
+		return scan_spill_at(t, i);
 	return &t->chunks[i / SCAN_CHUNK][i % SCAN_CHUNK];
 }
 
@@ -94,7 +119,8 @@ int scan_tree_run(const char *path, const struct scan_opts *o, struct scan_tree 
  * path only names it in the tree and in messages */
 int scan_tree_run_at(int rootfd, const char *path, const struct scan_opts *o,
 		     struct scan_tree **ret, char *err, size_t errsz);
-/* an empty tree of root (rootfd -1), for trees filled from the stored state */
+/* an empty tree of root (rootfd -1), for trees filled from the stored state
+ * (in memory) */
 struct scan_tree *scan_tree_new(const char *root);
 void scan_tree_free(struct scan_tree *t);
 /* Records an index entry for f when relpath is a suffix of its path (at a '/'):

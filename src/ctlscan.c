@@ -107,6 +107,7 @@ ctl_scan(int argc, char **argv, const struct ctl_env *env)
 		}
 	}
 	so.progress = env->progress && !json;
+	so.spill = true; /* memory does not grow with the tree */
 	ro.verbose = verbose;
 	ro.color = env->progress && env->color;
 	buf_init(&b, SIZE_MAX / 2);
@@ -145,7 +146,7 @@ ctl_scan(int argc, char **argv, const struct ctl_env *env)
 		if (idx)
 			ident_run(s, idx, t, &res);
 		if (json) {
-			report_json_tree(&j, t, res);
+			report_json_tree(&j, t, res, stdout);
 		} else {
 			report_text_tree(stdout, t, res, &ro);
 		}

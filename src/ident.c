@@ -13,18 +13,15 @@
 #include "log.h"
 #include "slotset.h"
 
-struct cand_file {
-	size_t file;
-	uint16_t m; /* index of the match in the file's matches */
-};
-
+/* A candidate (product, root): its voters are the files with a match of the
+ * product at the root, all at positions [lo, hi) of the tree in path order
+ * (a root's files are contiguous there). Nothing per file is kept: the votes
+ * are counted again from the tree when needed. */
 struct cand {
 	const struct fp_product *p;
-	const char *root; /* points into a file's path; root_len bytes */
+	char *root; /* root_len bytes */
 	uint32_t root_len;
-	struct cand_file *files;
-	size_t nfiles, alloc;
-	uint32_t *counts; /* per slot */
+	size_t lo, hi;
 	uint32_t best;
 	uint32_t best_slot;
 };
@@ -46,9 +43,42 @@ struct pcache {
 
 struct ident_priv {
 	struct hmap products; /* product id -> struct pcache* */
-	size_t *sorted;       /* file indices sorted by path */
+	size_t *sorted;       /* file indices sorted by path; NULL: t->sorted */
 	size_t nsorted;
+	struct hmap claimed;  /* product id -> bitmap of positions claimed */
 };
+
+/* the file at position pos of the tree in path order; lives until the next
+ * call (scan_file_at) */
+static const struct scan_file *
+file_at(const struct ident_priv *pv, const struct scan_tree *t, size_t pos)
+{
+	return scan_file_at(t, pv->sorted ? pv->sorted[pos] : pos);
+}
+
+/* the next match of f from *j on that votes for c, or NULL */
+static const struct scan_match *
+cand_vote(const struct cand *c, const struct scan_file *f, size_t *j)
+{
+	if (f->kind != SCAN_FILE || f->pathlen < c->root_len ||
+	    memcmp(f->path, c->root, c->root_len) != 0)
+		return NULL;
+	for (; *j < f->nmatches; (*j)++) {
+		const struct scan_match *m = &f->matches[*j];
+
+		if (m->product_id == c->p->id && m->root_len == c->root_len) {
+			(*j)++;
+			return m;
+		}
+	}
+	return NULL;
+}
+
+static bool
+bit_get(const uint64_t *bits, size_t pos)
+{
+	return bits && (bits[pos / 64] >> (pos % 64) & 1);
+}
 
 const char *
 ident_state_name(enum ident_file_state s)
@@ -161,47 +191,57 @@ pcache_free(struct pcache *c)
 	free(c);
 }
 
-/* votes of the candidate's files not claimed yet, per slot, by difference array */
+/* one vote per slot of m's set below n, into the difference array diff */
 static void
-cand_count(struct cand *c, const struct scan_tree *t, const struct hmap *claimed)
+diff_add(int64_t *diff, uint32_t n, const struct scan_match *m)
+{
+	struct slotset_iter it;
+	uint32_t a, b;
+
+	slotset_iter_init(&it, m->slots, m->slen);
+	while (slotset_iter_next(&it, &a, &b) == 1) {
+		if (a >= n)
+			break;
+		diff[a]++;
+		diff[b < n ? b : n]--;
+	}
+}
+
+/* votes of the candidate's files not claimed yet (claimed: bitmap of the
+ * product's claimed positions, or NULL), per slot into counts (p->nslots),
+ * by difference array */
+static void
+cand_count(struct cand *c, const struct ident_priv *pv, const struct scan_tree *t,
+	   const uint64_t *claimed, uint32_t *counts)
 {
 	uint32_t n = c->p->nslots;
 	int64_t *diff = xcalloc((size_t)n + 1, sizeof(*diff));
 	int64_t run = 0;
-	size_t i;
+	size_t pos;
 	uint32_t s;
 
-	for (i = 0; i < c->nfiles; i++) {
-		const struct scan_file *f = scan_file_at(t, c->files[i].file);
-		const struct scan_match *m = &f->matches[c->files[i].m];
-		struct slotset_iter it;
-		uint32_t a, b;
+	for (pos = c->lo; pos < c->hi; pos++) {
+		const struct scan_file *f;
+		const struct scan_match *m;
+		size_t j = 0;
 
-		if (claimed) {
-			int64_t key[2] = { (int64_t)c->files[i].file, c->p->id };
-
-			if (hmap_get(claimed, key, sizeof(key)))
-				continue;
-		}
-		slotset_iter_init(&it, m->slots, m->slen);
-		while (slotset_iter_next(&it, &a, &b) == 1) {
-			if (a >= n)
-				break;
-			diff[a]++;
-			diff[b < n ? b : n]--;
-		}
+		if (bit_get(claimed, pos))
+			continue;
+		f = file_at(pv, t, pos);
+		while ((m = cand_vote(c, f, &j)) != NULL)
+			diff_add(diff, n, m);
 	}
 	c->best = 0;
 	c->best_slot = 0;
 	for (s = 0; s < n; s++) {
 		run += diff[s];
-		c->counts[s] = (uint32_t)run;
+		counts[s] = (uint32_t)run;
 		if (fp_product_version(c->p, s) == NULL)
 			continue;
-		if (c->counts[s] > c->best) {
-			c->best = c->counts[s];
+		if (counts[s] > c->best) {
+			c->best = counts[s];
 			c->best_slot = s;
-		} else if (c->counts[s] == c->best && c->best > 0) {
+		} else if (counts[s] == c->best && c->best > 0) {
 			/* tie: the version whose release is best covered */
 			const struct fp_version *x = fp_product_version(c->p, s);
 			const struct fp_version *y = fp_product_version(c->p, c->best_slot);
@@ -225,19 +265,11 @@ cmp_cand(const void *a, const void *b)
 	return x->p->id < y->p->id ? -1 : x->p->id > y->p->id;
 }
 
-/* where an installation's file names are: the tree's paths less the
- * installation's root (base), and missing files' names in strs */
-struct detail_ctx {
-	const struct scan_tree *tree;
-	size_t base;
-	const char *strs;
-};
-
-/* qsort_r (arg: struct detail_ctx): indices into the tree by path */
+/* qsort_r (arg: the tree): indices into the tree by path */
 static int
 cmp_path(const void *a, const void *b, void *arg)
 {
-	const struct scan_tree *t = ((const struct detail_ctx *)arg)->tree;
+	const struct scan_tree *t = arg;
 	const struct scan_file *x = scan_file_at(t, *(const size_t *)a);
 	const struct scan_file *y = scan_file_at(t, *(const size_t *)b);
 	size_t n = x->pathlen < y->pathlen ? x->pathlen : y->pathlen;
@@ -248,25 +280,15 @@ cmp_path(const void *a, const void *b, void *arg)
 	return x->pathlen < y->pathlen ? -1 : x->pathlen > y->pathlen;
 }
 
-/* range [lo, hi) of sorted files whose path starts with root + "/" */
-static void
-files_under(const struct ident_priv *pv, const struct scan_tree *t, const char *root,
-	    size_t rlen, size_t *ret_lo, size_t *ret_hi)
+/* the first position whose path is not below key (klen bytes) */
+static size_t
+lower_bound(const struct ident_priv *pv, const struct scan_tree *t, const char *key, size_t klen)
 {
-	size_t lo = 0, hi = pv->nsorted, klen = rlen + 1;
-	char *key;
+	size_t lo = 0, hi = pv->nsorted;
 
-	if (rlen == 0) {
-		*ret_lo = 0;
-		*ret_hi = pv->nsorted;
-		return;
-	}
-	key = xmalloc(klen);
-	memcpy(key, root, rlen);
-	key[rlen] = '/';
 	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		const struct scan_file *f = scan_file_at(t, pv->sorted[mid]);
+		size_t mid = lo + (hi - lo) / 2;
+		const struct scan_file *f = file_at(pv, t, mid);
 		size_t n = f->pathlen < klen ? f->pathlen : klen;
 		int c = memcmp(f->path, key, n);
 
@@ -277,24 +299,29 @@ files_under(const struct ident_priv *pv, const struct scan_tree *t, const char *
 		else
 			hi = mid;
 	}
-	*ret_lo = lo;
-	for (hi = lo; hi < pv->nsorted; hi++) {
-		const struct scan_file *f = scan_file_at(t, pv->sorted[hi]);
-
-		if (f->pathlen < klen || memcmp(f->path, key, klen) != 0)
-			break;
-	}
-	*ret_hi = hi;
-	free(key);
+	return lo;
 }
 
+/* range [lo, hi) of the positions whose path starts with root + "/": from
+ * root + "/" up to root + "0", '0' being the byte after '/' */
 static void
-inst_add_file(struct installation *in, struct ident_file *f)
+files_under(const struct ident_priv *pv, const struct scan_tree *t, const char *root,
+	    size_t rlen, size_t *ret_lo, size_t *ret_hi)
 {
-	if ((in->nfiles & (in->nfiles + 1)) == 0 || in->nfiles == 0)
-		in->files = xreallocarray(in->files, in->nfiles * 2 + 2, sizeof(*in->files));
-	in->files[in->nfiles++] = *f;
-	in->counts[f->state]++;
+	char *key;
+
+	if (rlen == 0) {
+		*ret_lo = 0;
+		*ret_hi = pv->nsorted;
+		return;
+	}
+	key = xmalloc(rlen + 1);
+	memcpy(key, root, rlen);
+	key[rlen] = '/';
+	*ret_lo = lower_bound(pv, t, key, rlen + 1);
+	key[rlen] = '/' + 1;
+	*ret_hi = lower_bound(pv, t, key, rlen + 1);
+	free(key);
 }
 
 /* the newest version of product p, other than `not`, that ships f's content at
@@ -354,42 +381,96 @@ inst_version_claim(struct installation *in, const struct scan_tree *t)
 	regfree(&re);
 }
 
-static void
-ifile_name(const struct detail_ctx *dc, const struct ident_file *f, const char **name, size_t *len)
-{
-	if (f->file == SIZE_MAX) {
-		*name = f->relpath;
-		*len = f->relpath_len;
-	} else {
-		const struct scan_file *sf = scan_file_at(dc->tree, f->file);
+/* what an installation needs to place its files: its product's entries and
+ * those of its version (relpath -> entry index + 1) */
+struct inst_ctx {
+	const struct ident_result *res;
+	const struct installation *in;
+	size_t self;
+	struct pcache *pc;
+	struct hmap *vm;
+	size_t base; /* bytes of a path that are the root and its '/' */
+};
 
-		*name = sf->path + dc->base;
-		*len = sf->pathlen - dc->base;
-	}
+static void
+inst_ctx_init(struct inst_ctx *ic, const struct ident_result *res, size_t self)
+{
+	const struct ident_priv *pv = res->priv;
+	const struct installation *in = &res->inst[self];
+
+	ic->res = res;
+	ic->in = in;
+	ic->self = self;
+	ic->pc = hmap_get(&pv->products, &in->product->id, sizeof(in->product->id));
+	ic->vm = pcache_version(ic->pc, in->version->slot);
+	ic->base = in->root_len ? in->root_len + 1 : 0;
 }
 
-/* qsort_r (arg: struct detail_ctx) by state, then path; missing files' names
- * are still offsets into strs at this point */
+/* f's place in the installation: 0 with out filled (state, expected,
+ * in_upload_dir), or -1 when it is none of its files (not a regular file, or
+ * a file of a nested installation that is no release file) */
 static int
-cmp_ifile(const void *a, const void *b, void *arg)
+inst_file_state(const struct inst_ctx *ic, const struct scan_file *f, struct ident_file *out)
 {
-	const struct detail_ctx *dc = arg;
-	const struct ident_file *x = a, *y = b;
-	struct ident_file xx = *x, yy = *y;
-	const char *xn, *yn;
-	size_t xl, yl;
-	int c;
+	const struct installation *in = ic->in;
+	const char *rel = f->path + ic->base;
+	size_t rl = f->pathlen - ic->base, j;
+	void *e;
 
-	if (x->state != y->state)
-		return x->state < y->state ? -1 : 1;
-	if (xx.file == SIZE_MAX)
-		xx.relpath = dc->strs + (uintptr_t)xx.relpath;
-	if (yy.file == SIZE_MAX)
-		yy.relpath = dc->strs + (uintptr_t)yy.relpath;
-	ifile_name(dc, &xx, &xn, &xl);
-	ifile_name(dc, &yy, &yn, &yl);
-	c = memcmp(xn, yn, xl < yl ? xl : yl);
-	return c ? c : (xl < yl ? -1 : xl > yl);
+	if (f->kind != SCAN_FILE)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	e = hmap_get(ic->vm, rel, rl);
+	if (e) {
+		const struct pentry *pe = &ic->pc->e[(size_t)e - 1];
+
+		memcpy(out->expected, pe->sha, SHA256_LEN);
+		out->state = f->status == HASH_OK && memcmp(f->sha256, pe->sha, SHA256_LEN) == 0
+				     ? IDENT_OK
+				     : IDENT_MODIFIED;
+		return 0;
+	}
+	/* files of a nested installation belong to it */
+	for (j = 0; j < ic->res->ninst; j++) {
+		const struct installation *o = &ic->res->inst[j];
+
+		if (j == ic->self || o->root_len <= in->root_len)
+			continue;
+		if (f->pathlen > o->root_len && memcmp(f->path, o->root, o->root_len) == 0 &&
+		    f->path[o->root_len] == '/' &&
+		    (in->root_len == 0 || (memcmp(o->root, in->root, in->root_len) == 0 &&
+					   o->root[in->root_len] == '/')))
+			return -1;
+	}
+	out->state = IDENT_ADDED;
+	out->in_upload_dir = ident_in_dirs(in->product->upload_dirs, rel, rl);
+	return 0;
+}
+
+struct dircount {
+	size_t total, missing;
+};
+
+/* counts a release file (present or missing) in each of its directories */
+static void
+dir_count(struct hmap *dirs, const char *name, size_t len, bool missing)
+{
+	size_t k;
+
+	for (k = 0; k < len; k++) {
+		struct dircount *dc;
+		void **v;
+
+		if (name[k] != '/')
+			continue;
+		v = hmap_put(dirs, name, k, NULL);
+		if (*v == NULL)
+			*v = xcalloc(1, sizeof(struct dircount));
+		dc = *v;
+		dc->total++;
+		if (missing)
+			dc->missing++;
+	}
 }
 
 static int
@@ -399,49 +480,14 @@ cmp_mdir(const void *a, const void *b)
 		      ((const struct ident_missing_dir *)b)->path);
 }
 
-struct dircount {
-	size_t total, missing;
-};
-
 /* Directories of the release whose files are all missing (a theme or plugin
  * not installed), top-most only: one line instead of hundreds. */
 static void
-inst_missing_dirs(struct installation *in, const struct detail_ctx *ctx)
+inst_missing_dirs(struct installation *in, struct hmap *dirs)
 {
-	struct hmap dirs;
 	struct hmap_slot *hs;
-	size_t i;
 
-	hmap_init(&dirs);
-	for (i = 0; i < in->nfiles; i++) {
-		const struct ident_file *f = &in->files[i];
-		const char *name;
-		size_t len, k;
-
-		if (f->state == IDENT_ADDED)
-			continue;
-		if (f->file == SIZE_MAX) {
-			name = ctx->strs + (uintptr_t)f->relpath;
-			len = f->relpath_len;
-		} else {
-			ifile_name(ctx, f, &name, &len);
-		}
-		for (k = 0; k < len; k++) {
-			struct dircount *dc;
-			void **v;
-
-			if (name[k] != '/')
-				continue;
-			v = hmap_put(&dirs, name, k, NULL);
-			if (*v == NULL)
-				*v = xcalloc(1, sizeof(struct dircount));
-			dc = *v;
-			dc->total++;
-			if (f->state == IDENT_MISSING)
-				dc->missing++;
-		}
-	}
-	hmap_foreach(&dirs, hs) {
+	hmap_foreach(dirs, hs) {
 		struct dircount *dc = hs->val;
 		size_t k;
 		bool top = true;
@@ -454,7 +500,7 @@ inst_missing_dirs(struct installation *in, const struct detail_ctx *ctx)
 
 			if (hs->key[k] != '/')
 				continue;
-			pc = hmap_get(&dirs, hs->key, k);
+			pc = hmap_get(dirs, hs->key, k);
 			if (pc && pc->missing == pc->total)
 				top = false;
 		}
@@ -466,100 +512,122 @@ inst_missing_dirs(struct installation *in, const struct detail_ctx *ctx)
 		in->missing_dirs[in->nmissing_dirs].files = dc->missing;
 		in->nmissing_dirs++;
 	}
-	hmap_foreach(&dirs, hs) free(hs->val);
-	hmap_free(&dirs);
 	if (in->nmissing_dirs)
 		qsort(in->missing_dirs, in->nmissing_dirs, sizeof(*in->missing_dirs), cmp_mdir);
 }
 
-static void
-inst_detail(struct installation *in, struct store *s, struct ident_priv *pv,
-	    const struct scan_tree *t, const struct ident_result *res, size_t self, struct buf *strs)
+/* qsort_r (arg: struct pcache): entry indices by relpath */
+static int
+cmp_entry(const void *a, const void *b, void *arg)
 {
-	struct pcache *pc = pcache_get(pv, s, in->product->id);
-	struct hmap *vm = pcache_version(pc, in->version->slot);
-	struct hmap present;
-	struct detail_ctx dc;
+	const struct pcache *pc = arg;
+
+	return strcmp(pc->e[*(const size_t *)a].relpath, pc->e[*(const size_t *)b].relpath);
+}
+
+/* One pass over the installation's files: the counts per state, the release
+ * files missing (sorted by path) and the directories wholly missing. */
+static void
+inst_detail(struct ident_result *res, size_t self, struct store *s, const struct scan_tree *t)
+{
+	struct ident_priv *pv = res->priv;
+	struct installation *in = &res->inst[self];
+	struct hmap present, dirs;
+	struct inst_ctx ic;
 	struct hmap_slot *hs;
-	size_t lo, hi, i, j;
-	size_t base = in->root_len ? in->root_len + 1 : 0;
+	size_t pos, amissing = 0;
 
+	pcache_get(pv, s, in->product->id);
+	inst_ctx_init(&ic, res, self);
 	hmap_init(&present);
-	files_under(pv, t, in->root, in->root_len, &lo, &hi);
-	for (i = lo; i < hi; i++) {
-		size_t fi = pv->sorted[i];
-		const struct scan_file *f = scan_file_at(t, fi);
-		const char *rel = f->path + base;
-		size_t rl = f->pathlen - base;
+	hmap_init(&dirs);
+	files_under(pv, t, in->root, in->root_len, &in->lo, &in->hi);
+	for (pos = in->lo; pos < in->hi; pos++) {
+		const struct scan_file *f = file_at(pv, t, pos);
 		struct ident_file out;
-		void *e;
-		bool nested = false;
 
-		if (f->kind != SCAN_FILE)
+		if (inst_file_state(&ic, f, &out) < 0)
 			continue;
-		/* files of a nested installation belong to it */
-		for (j = 0; j < res->ninst; j++) {
-			const struct installation *o = &res->inst[j];
-
-			if (j == self || o->root_len <= in->root_len)
-				continue;
-			if (f->pathlen > o->root_len && memcmp(f->path, o->root, o->root_len) == 0 &&
-			    f->path[o->root_len] == '/' &&
-			    (in->root_len == 0 || (memcmp(o->root, in->root, in->root_len) == 0 &&
-						   o->root[in->root_len] == '/'))) {
-				nested = true;
-				break;
-			}
-		}
-		memset(&out, 0, sizeof(out));
-		out.file = fi;
-		e = hmap_get(vm, rel, rl);
-		if (e) {
-			const struct pentry *pe = &pc->e[(size_t)e - 1];
-
-			*hmap_put(&present, rel, rl, NULL) = (void *)1;
-			memcpy(out.expected, pe->sha, SHA256_LEN);
-			if (f->status == HASH_OK && memcmp(f->sha256, pe->sha, SHA256_LEN) == 0) {
-				out.state = IDENT_OK;
-			} else {
-				out.state = IDENT_MODIFIED;
-				if (f->status == HASH_OK)
-					out.known_as = known_elsewhere(f, in->product, in->root_len,
-								       in->version->slot);
-			}
-			inst_add_file(in, &out);
-		} else if (!nested) {
-			out.state = IDENT_ADDED;
-			out.in_upload_dir = ident_in_dirs(in->product->upload_dirs, rel, rl);
-			if (f->status == HASH_OK)
-				out.known_as = known_elsewhere(f, in->product, in->root_len, UINT32_MAX);
-			inst_add_file(in, &out);
-		}
+		in->counts[out.state]++;
+		if (out.state == IDENT_ADDED)
+			continue;
+		*hmap_put(&present, f->path + ic.base, f->pathlen - ic.base, NULL) = (void *)1;
+		dir_count(&dirs, f->path + ic.base, f->pathlen - ic.base, false);
 	}
 	/* missing: release files not present as regular files */
-	hmap_foreach(vm, hs) {
-		const struct pentry *pe = &pc->e[(size_t)hs->val - 1];
-		struct ident_file out;
+	hmap_foreach(ic.vm, hs) {
+		size_t e = (size_t)hs->val - 1;
+		const struct pentry *pe = &ic.pc->e[e];
 
 		if (hmap_get(&present, pe->relpath, pe->rlen))
 			continue;
-		memset(&out, 0, sizeof(out));
-		out.state = IDENT_MISSING;
-		out.file = SIZE_MAX;
-		/* offsets for now: strs may move; fixed up by the caller */
-		out.relpath = (const char *)(uintptr_t)strs->len;
-		out.relpath_len = pe->rlen;
-		buf_append(strs, pe->relpath, pe->rlen);
-		buf_putc(strs, '\0');
-		memcpy(out.expected, pe->sha, SHA256_LEN);
-		inst_add_file(in, &out);
+		if (in->nmissing == amissing) {
+			amissing = amissing ? amissing * 2 : 16;
+			in->missing = xreallocarray(in->missing, amissing, sizeof(*in->missing));
+		}
+		in->missing[in->nmissing++] = e;
+		in->counts[IDENT_MISSING]++;
+		dir_count(&dirs, pe->relpath, pe->rlen, true);
 	}
 	hmap_free(&present);
-	dc = (struct detail_ctx){ t, base, strs->data };
-	qsort_r(in->files, in->nfiles, sizeof(*in->files), cmp_ifile, &dc);
-	inst_missing_dirs(in, &dc);
+	if (in->nmissing)
+		qsort_r(in->missing, in->nmissing, sizeof(*in->missing), cmp_entry, ic.pc);
+	inst_missing_dirs(in, &dirs);
+	hmap_foreach(&dirs, hs) free(hs->val);
+	hmap_free(&dirs);
 	in->confidence = in->version->nfiles ? (double)in->counts[IDENT_OK] / in->version->nfiles : 0;
 	inst_version_claim(in, t);
+}
+
+void
+ident_inst_files(const struct ident_result *r, const struct scan_tree *t, size_t i,
+		 enum ident_file_state st, ident_file_cb cb, void *ud)
+{
+	const struct ident_priv *pv = r->priv;
+	const struct installation *in = &r->inst[i];
+	struct inst_ctx ic;
+	size_t pos, k;
+
+	inst_ctx_init(&ic, r, i);
+	if (st == IDENT_MISSING) {
+		for (k = 0; k < in->nmissing; k++) {
+			const struct pentry *pe = &ic.pc->e[in->missing[k]];
+			struct ident_file out;
+
+			memset(&out, 0, sizeof(out));
+			out.state = IDENT_MISSING;
+			out.file = SIZE_MAX;
+			out.relpath = pe->relpath;
+			out.relpath_len = pe->rlen;
+			memcpy(out.expected, pe->sha, SHA256_LEN);
+			cb(ud, &out, NULL);
+		}
+		return;
+	}
+	for (pos = in->lo; pos < in->hi; pos++) {
+		const struct scan_file *f = file_at(pv, t, pos);
+		struct ident_file out;
+
+		if (inst_file_state(&ic, f, &out) < 0 || out.state != st)
+			continue;
+		out.file = pos;
+		if (f->status == HASH_OK && st != IDENT_OK)
+			out.known_as = known_elsewhere(f, in->product, in->root_len,
+						       st == IDENT_ADDED ? UINT32_MAX : in->version->slot);
+		cb(ud, &out, f);
+	}
+}
+
+/* the bitmap of the positions claimed for product p (created empty) */
+static uint64_t *
+claimed_bits(struct ident_priv *pv, const struct fp_product *p)
+{
+	int isnew;
+	void **v = hmap_put(&pv->claimed, &p->id, sizeof(p->id), &isnew);
+
+	if (isnew)
+		*v = xcalloc(pv->nsorted / 64 + 1, sizeof(uint64_t));
+	return *v;
 }
 
 int
@@ -568,21 +636,29 @@ ident_run(struct store *s, const struct fpindex *idx, const struct scan_tree *t,
 {
 	struct ident_result *res = xcalloc(1, sizeof(*res));
 	struct ident_priv *pv = xcalloc(1, sizeof(*pv));
-	struct hmap cands, claimed;
+	struct hmap cands;
 	struct cand **list = NULL;
 	struct hmap_slot *hs;
-	struct buf strs;
-	size_t ncand = 0, i, j, k;
+	uint32_t *counts = NULL, ncounts = 0;
+	size_t ncand = 0, i, j, k, pos;
 
 	res->priv = pv;
 	hmap_init(&pv->products);
+	hmap_init(&pv->claimed);
 	hmap_init(&cands);
-	hmap_init(&claimed);
-	buf_init(&strs, SIZE_MAX / 2);
 
-	/* 1. candidates: (product, root) with the files that vote for them */
-	for (i = 0; i < t->nfiles; i++) {
-		const struct scan_file *f = scan_file_at(t, i);
+	/* 0. the files in path order (a spilled tree is in it already) */
+	pv->nsorted = t->nfiles;
+	if (!t->sorted) {
+		pv->sorted = xcalloc(t->nfiles ? t->nfiles : 1, sizeof(size_t));
+		for (i = 0; i < t->nfiles; i++)
+			pv->sorted[i] = i;
+		qsort_r(pv->sorted, pv->nsorted, sizeof(size_t), cmp_path, (void *)(uintptr_t)t);
+	}
+
+	/* 1. candidates: (product, root) and where their voters are */
+	for (pos = 0; pos < pv->nsorted; pos++) {
+		const struct scan_file *f = file_at(pv, t, pos);
 
 		for (j = 0; j < f->nmatches; j++) {
 			const struct scan_match *m = &f->matches[j];
@@ -602,26 +678,23 @@ ident_run(struct store *s, const struct fpindex *idx, const struct scan_tree *t,
 			if (isnew) {
 				c = xcalloc(1, sizeof(*c));
 				c->p = p;
-				c->root = f->path;
+				c->root = xstrndup(f->path, m->root_len);
 				c->root_len = m->root_len;
+				c->lo = pos;
 				*v = c;
+				if (p->nslots > ncounts)
+					ncounts = p->nslots;
 			}
 			c = *v;
-			if (c->nfiles == c->alloc) {
-				c->alloc = c->alloc ? c->alloc * 2 : 16;
-				c->files = xreallocarray(c->files, c->alloc, sizeof(*c->files));
-			}
-			c->files[c->nfiles].file = i;
-			c->files[c->nfiles].m = (uint16_t)j;
-			c->nfiles++;
+			c->hi = pos + 1;
 		}
 	}
+	counts = xcalloc(ncounts ? ncounts : 1, sizeof(*counts));
 	list = xcalloc(cands.len ? cands.len : 1, sizeof(*list));
 	hmap_foreach(&cands, hs) {
 		struct cand *c = hs->val;
 
-		c->counts = xcalloc(c->p->nslots, sizeof(*c->counts));
-		cand_count(c, t, NULL);
+		cand_count(c, pv, t, NULL, counts);
 		list[ncand++] = c;
 	}
 	qsort(list, ncand, sizeof(*list), cmp_cand);
@@ -632,8 +705,9 @@ ident_run(struct store *s, const struct fpindex *idx, const struct scan_tree *t,
 		const struct fp_version *v;
 		struct installation *in;
 		uint32_t need;
+		uint64_t *bits;
 
-		cand_count(c, t, &claimed);
+		cand_count(c, pv, t, hmap_get(&pv->claimed, &c->p->id, sizeof(c->p->id)), counts);
 		v = fp_product_version(c->p, c->best_slot);
 		if (v == NULL || c->best == 0)
 			continue;
@@ -642,10 +716,12 @@ ident_run(struct store *s, const struct fpindex *idx, const struct scan_tree *t,
 			need = v->nfiles < 2 ? v->nfiles : 2;
 		if (c->best < need)
 			continue;
-		for (j = 0; j < c->nfiles; j++) {
-			int64_t key[2] = { (int64_t)c->files[j].file, c->p->id };
+		bits = claimed_bits(pv, c->p);
+		for (pos = c->lo; pos < c->hi; pos++) {
+			size_t jj = 0;
 
-			*hmap_put(&claimed, key, sizeof(key), NULL) = (void *)1;
+			if (cand_vote(c, file_at(pv, t, pos), &jj))
+				bits[pos / 64] |= (uint64_t)1 << (pos % 64);
 		}
 		res->inst = xreallocarray(res->inst, res->ninst + 1, sizeof(*res->inst));
 		in = &res->inst[res->ninst++];
@@ -660,19 +736,18 @@ ident_run(struct store *s, const struct fpindex *idx, const struct scan_tree *t,
 		for (k = 0; k < c->p->nslots; k++) {
 			const struct fp_version *o = fp_product_version(c->p, (uint32_t)k);
 			struct ident_candidate cd;
-			size_t pos;
+			size_t at;
 
-			if (o == NULL || o == v || c->counts[k] == 0 ||
-			    (double)c->counts[k] < 0.99 * c->best)
+			if (o == NULL || o == v || counts[k] == 0 || (double)counts[k] < 0.99 * c->best)
 				continue;
 			cd.version = o;
-			cd.matched = c->counts[k];
-			cd.confidence = o->nfiles ? (double)c->counts[k] / o->nfiles : 0;
-			for (pos = in->ncandidates; pos > 0 && in->candidates[pos - 1].matched < cd.matched; pos--)
-				if (pos < IDENT_MAX_CANDIDATES)
-					in->candidates[pos] = in->candidates[pos - 1];
-			if (pos < IDENT_MAX_CANDIDATES) {
-				in->candidates[pos] = cd;
+			cd.matched = counts[k];
+			cd.confidence = o->nfiles ? (double)counts[k] / o->nfiles : 0;
+			for (at = in->ncandidates; at > 0 && in->candidates[at - 1].matched < cd.matched; at--)
+				if (at < IDENT_MAX_CANDIDATES)
+					in->candidates[at] = in->candidates[at - 1];
+			if (at < IDENT_MAX_CANDIDATES) {
+				in->candidates[at] = cd;
 				if (in->ncandidates < IDENT_MAX_CANDIDATES)
 					in->ncandidates++;
 			}
@@ -684,21 +759,14 @@ ident_run(struct store *s, const struct fpindex *idx, const struct scan_tree *t,
 			int64_t run = 0;
 			uint32_t sl, bestb = 0, bests = 0;
 
-			for (j = 0; j < c->nfiles; j++) {
-				const struct scan_file *f = scan_file_at(t, c->files[j].file);
-				const struct scan_match *m = &f->matches[c->files[j].m];
-				struct slotset_iter it;
-				uint32_t a, b;
+			for (pos = c->lo; pos < c->hi; pos++) {
+				const struct scan_file *f = file_at(pv, t, pos);
+				const struct scan_match *m;
+				size_t jj = 0;
 
-				if (slotset_blob_has(m->slots, m->slen, c->best_slot))
-					continue;
-				slotset_iter_init(&it, m->slots, m->slen);
-				while (slotset_iter_next(&it, &a, &b) == 1) {
-					if (a >= n)
-						break;
-					diff[a]++;
-					diff[b < n ? b : n]--;
-				}
+				while ((m = cand_vote(c, f, &jj)) != NULL)
+					if (!slotset_blob_has(m->slots, m->slen, c->best_slot))
+						diff_add(diff, n, m);
 			}
 			for (sl = 0; sl < n; sl++) {
 				run += diff[sl];
@@ -710,7 +778,7 @@ ident_run(struct store *s, const struct fpindex *idx, const struct scan_tree *t,
 			free(diff);
 			if (bestb >= 3) {
 				/* files the winner has that the other does not */
-				uint32_t a_only = c->counts[c->best_slot] - (c->counts[bests] - bestb);
+				uint32_t a_only = counts[c->best_slot] - (counts[bests] - bestb);
 
 				if ((double)bestb >= 0.25 * (double)(a_only + bestb)) {
 					in->mixed = true;
@@ -722,16 +790,10 @@ ident_run(struct store *s, const struct fpindex *idx, const struct scan_tree *t,
 		}
 	}
 
-	/* 3. details per installation, over the files sorted by path */
-	pv->nsorted = t->nfiles;
-	pv->sorted = xcalloc(t->nfiles ? t->nfiles : 1, sizeof(size_t));
-	for (i = 0; i < t->nfiles; i++)
-		pv->sorted[i] = i;
-	qsort_r(pv->sorted, pv->nsorted, sizeof(size_t), cmp_path, &(struct detail_ctx){ .tree = t });
+	/* 3. details per installation, over the files in path order */
 	for (i = 0; i < res->ninst; i++) {
 		struct installation *in = &res->inst[i];
 
-		inst_detail(in, s, pv, t, res, i, &strs);
 		for (j = 0; j < res->ninst; j++) {
 			const struct installation *o = &res->inst[j];
 
@@ -744,21 +806,16 @@ ident_run(struct store *s, const struct fpindex *idx, const struct scan_tree *t,
 			}
 		}
 	}
-	res->strings = buf_steal(&strs);
 	for (i = 0; i < res->ninst; i++)
-		for (j = 0; j < res->inst[i].nfiles; j++)
-			if (res->inst[i].files[j].state == IDENT_MISSING)
-				res->inst[i].files[j].relpath =
-					res->strings + (uintptr_t)res->inst[i].files[j].relpath;
+		inst_detail(res, i, s, t);
 
 	for (i = 0; i < ncand; i++) {
-		free(list[i]->files);
-		free(list[i]->counts);
+		free(list[i]->root);
 		free(list[i]);
 	}
 	free(list);
+	free(counts);
 	hmap_free(&cands);
-	hmap_free(&claimed);
 	*ret = res;
 	return 0;
 }
@@ -775,17 +832,18 @@ ident_result_free(struct ident_result *r)
 	pv = r->priv;
 	for (i = 0; i < r->ninst; i++) {
 		free(r->inst[i].root);
-		free(r->inst[i].files);
+		free(r->inst[i].missing);
 		free(r->inst[i].claimed_version);
 		for (size_t k = 0; k < r->inst[i].nmissing_dirs; k++)
 			free(r->inst[i].missing_dirs[k].path);
 		free(r->inst[i].missing_dirs);
 	}
 	free(r->inst);
-	free(r->strings);
 	if (pv) {
 		hmap_foreach(&pv->products, hs) pcache_free(hs->val);
 		hmap_free(&pv->products);
+		hmap_foreach(&pv->claimed, hs) free(hs->val);
+		hmap_free(&pv->claimed);
 		free(pv->sorted);
 		free(pv);
 	}

@@ -19,25 +19,62 @@ report_inst_root(const struct scan_tree *t, const struct installation *in)
 	return xasprintf("%.*s/%.*s", (int)tl, t->root, (int)in->root_len, in->root);
 }
 
+/* the JSON written so far out to `to` once it holds 1 MiB (to NULL: kept) */
 static void
-json_file_path(struct json *j, const struct scan_tree *t, const struct installation *in,
-	       const struct ident_file *f)
+json_spill(struct json *j, FILE *to)
 {
-	if (f->file == SIZE_MAX) {
+	if (to == NULL || j->out->len < (1u << 20))
+		return;
+	fwrite(j->out->data, 1, j->out->len, to);
+	buf_reset(j->out);
+}
+
+struct json_files {
+	struct json *j;
+	FILE *flush;
+	size_t base; /* bytes of a path that are the root and its '/' */
+};
+
+static void
+json_file(void *ud, const struct ident_file *f, const struct scan_file *sf)
+{
+	struct json_files *c = ud;
+	struct json *j = c->j;
+
+	if (f->state == IDENT_OK) {
+		json_strn(j, sf->path + c->base, sf->pathlen - c->base);
+		json_spill(j, c->flush);
+		return;
+	}
+	json_obj_begin(j);
+	if (sf == NULL) {
 		json_kv_name(j, "path", f->relpath, f->relpath_len);
 	} else {
-		const struct scan_file *sf = scan_file_at(t, f->file);
-		size_t base = in->root_len ? in->root_len + 1 : 0;
-
-		json_kv_name(j, "path", sf->path + base, sf->pathlen - base);
+		json_kv_name(j, "path", sf->path + c->base, sf->pathlen - c->base);
+		if (sf->status == HASH_OK)
+			json_kv_hex(j, "sha256", sf->sha256, SHA256_LEN);
+		else
+			json_kv_str(j, "status", hash_status_name(sf->status));
+		if (f->state == IDENT_ADDED) {
+			json_kv_bool(j, "code", ident_is_code(sf->path, sf->pathlen));
+			json_kv_bool(j, "upload_dir", f->in_upload_dir);
+		}
 	}
+	if (f->state != IDENT_ADDED)
+		json_kv_hex(j, "expected_sha256", f->expected, SHA256_LEN);
+	if (f->known_as)
+		json_kv_str(j, "known_in", f->known_as->version);
+	json_obj_end(j);
+	json_spill(j, c->flush);
 }
 
 static void
-json_inst(struct json *j, const struct scan_tree *t, const struct ident_result *r,
-	  const struct installation *in)
+json_inst(struct json *j, const struct scan_tree *t, const struct ident_result *r, size_t self,
+	  FILE *flush)
 {
+	const struct installation *in = &r->inst[self];
 	char *root = report_inst_root(t, in);
+	struct json_files jf = { j, flush, in->root_len ? in->root_len + 1 : 0 };
 	size_t i, st;
 
 	json_obj_begin(j);
@@ -98,38 +135,7 @@ json_inst(struct json *j, const struct scan_tree *t, const struct ident_result *
 	for (st = 0; st < IDENT_STATE_MAX; st++) {
 		json_key(j, ident_state_name((enum ident_file_state)st));
 		json_arr_begin(j);
-		for (i = 0; i < in->nfiles; i++) {
-			const struct ident_file *f = &in->files[i];
-
-			if (f->state != st)
-				continue;
-			if (st == IDENT_OK) {
-				const struct scan_file *sf = scan_file_at(t, f->file);
-				size_t base = in->root_len ? in->root_len + 1 : 0;
-
-				json_strn(j, sf->path + base, sf->pathlen - base);
-				continue;
-			}
-			json_obj_begin(j);
-			json_file_path(j, t, in, f);
-			if (f->file != SIZE_MAX) {
-				const struct scan_file *sf = scan_file_at(t, f->file);
-
-				if (sf->status == HASH_OK)
-					json_kv_hex(j, "sha256", sf->sha256, SHA256_LEN);
-				else
-					json_kv_str(j, "status", hash_status_name(sf->status));
-				if (st == IDENT_ADDED) {
-					json_kv_bool(j, "code", ident_is_code(sf->path, sf->pathlen));
-					json_kv_bool(j, "upload_dir", f->in_upload_dir);
-				}
-			}
-			if (st != IDENT_ADDED)
-				json_kv_hex(j, "expected_sha256", f->expected, SHA256_LEN);
-			if (f->known_as)
-				json_kv_str(j, "known_in", f->known_as->version);
-			json_obj_end(j);
-		}
+		ident_inst_files(r, t, self, (enum ident_file_state)st, json_file, &jf);
 		json_arr_end(j);
 	}
 	json_obj_end(j);
@@ -146,7 +152,8 @@ json_inst(struct json *j, const struct scan_tree *t, const struct ident_result *
 }
 
 void
-report_json_tree(struct json *j, const struct scan_tree *t, const struct ident_result *r)
+report_json_tree(struct json *j, const struct scan_tree *t, const struct ident_result *r,
+		 FILE *flush)
 {
 	size_t i, counts[SCAN_KIND_MAX] = { 0 }, hashed = 0, errors = 0;
 
@@ -169,7 +176,7 @@ report_json_tree(struct json *j, const struct scan_tree *t, const struct ident_r
 	json_key(j, "installations");
 	json_arr_begin(j);
 	for (i = 0; r && i < r->ninst; i++)
-		json_inst(j, t, r, &r->inst[i]);
+		json_inst(j, t, r, i, flush);
 	json_arr_end(j);
 	/* what was not hashed, and why: symlinks, special files, caps, errors */
 	json_key(j, "skipped");
@@ -189,6 +196,7 @@ report_json_tree(struct json *j, const struct scan_tree *t, const struct ident_r
 		if (f->err)
 			json_kv_str(j, "error", strerror(f->err));
 		json_obj_end(j);
+		json_spill(j, flush);
 	}
 	json_arr_end(j);
 	json_obj_end(j);
@@ -228,46 +236,56 @@ under_missing_dir(const struct installation *in, const char *name, size_t nl)
 	return false;
 }
 
+struct text_sect {
+	FILE *out;
+	const struct installation *in;
+	enum sect_filter filt;
+	const char *label, *on, *off;
+	size_t limit, shown, base;
+};
+
 static void
-text_section(FILE *out, const struct scan_tree *t, const struct installation *in,
+text_file(void *ud, const struct ident_file *f, const struct scan_file *sf)
+{
+	struct text_sect *c = ud;
+	const char *name;
+	size_t nl;
+	bool code = false;
+
+	if (sf == NULL) {
+		name = f->relpath;
+		nl = f->relpath_len;
+	} else {
+		name = sf->path + c->base;
+		nl = sf->pathlen - c->base;
+		code = ident_is_code(sf->path, sf->pathlen);
+	}
+	if ((c->filt == SECT_NOT_IN_MISSING_DIR && under_missing_dir(c->in, name, nl)) ||
+	    (c->filt == SECT_UPLOAD_CODE && !(code && f->in_upload_dir)) ||
+	    (c->filt == SECT_CODE && !(code && !f->in_upload_dir)) ||
+	    (c->filt == SECT_NOT_CODE && code))
+		return;
+	if (c->shown++ >= c->limit)
+		return;
+	fprintf(c->out, "    %s%-12s ", c->on, c->label);
+	put_name(c->out, name, nl);
+	if (f->known_as)
+		fprintf(c->out, " (content of %s)", f->known_as->version);
+	fprintf(c->out, "%s\n", c->off);
+}
+
+static void
+text_section(FILE *out, const struct scan_tree *t, const struct ident_result *r, size_t self,
 	     enum ident_file_state st, enum sect_filter filt, const char *label, const char *on,
 	     const char *off, size_t limit)
 {
-	size_t k, shown = 0, base = in->root_len ? in->root_len + 1 : 0;
+	const struct installation *in = &r->inst[self];
+	struct text_sect c = { out, in, filt, label, on, off, limit, 0,
+			       in->root_len ? in->root_len + 1 : 0 };
 
-	for (k = 0; k < in->nfiles; k++) {
-		const struct ident_file *f = &in->files[k];
-		const char *name;
-		size_t nl;
-		bool code = false;
-
-		if (f->state != st)
-			continue;
-		if (f->file == SIZE_MAX) {
-			name = f->relpath;
-			nl = f->relpath_len;
-		} else {
-			const struct scan_file *sf = scan_file_at(t, f->file);
-
-			name = sf->path + base;
-			nl = sf->pathlen - base;
-			code = ident_is_code(sf->path, sf->pathlen);
-		}
-		if ((filt == SECT_NOT_IN_MISSING_DIR && under_missing_dir(in, name, nl)) ||
-		    (filt == SECT_UPLOAD_CODE && !(code && f->in_upload_dir)) ||
-		    (filt == SECT_CODE && !(code && !f->in_upload_dir)) ||
-		    (filt == SECT_NOT_CODE && code))
-			continue;
-		if (shown++ >= limit)
-			continue;
-		fprintf(out, "    %s%-12s ", on, label);
-		put_name(out, name, nl);
-		if (f->known_as)
-			fprintf(out, " (content of %s)", f->known_as->version);
-		fprintf(out, "%s\n", off);
-	}
-	if (shown > limit)
-		fprintf(out, "    %-12s ... %zu more (--verbose lists all)\n", "", shown - limit);
+	ident_inst_files(r, t, self, st, text_file, &c);
+	if (c.shown > limit)
+		fprintf(out, "    %-12s ... %zu more (--verbose lists all)\n", "", c.shown - limit);
 }
 
 static const char *
@@ -337,7 +355,7 @@ report_text_tree(FILE *out, const struct scan_tree *t, const struct ident_result
 			fprintf(out, "\n");
 			free(p);
 		}
-		text_section(out, t, in, IDENT_MODIFIED, SECT_ALL, "modified", yel, rst, limit);
+		text_section(out, t, r, i, IDENT_MODIFIED, SECT_ALL, "modified", yel, rst, limit);
 		for (k = 0; k < in->nmissing_dirs; k++) {
 			if (k >= limit) {
 				fprintf(out, "    %-12s ... %zu more directories\n", "", in->nmissing_dirs - limit);
@@ -347,11 +365,11 @@ report_text_tree(FILE *out, const struct scan_tree *t, const struct ident_result
 			put_name(out, in->missing_dirs[k].path, strlen(in->missing_dirs[k].path));
 			fprintf(out, "/ (%zu files)\n", in->missing_dirs[k].files);
 		}
-		text_section(out, t, in, IDENT_MISSING, SECT_NOT_IN_MISSING_DIR, "missing", "", "", limit);
-		text_section(out, t, in, IDENT_ADDED, SECT_UPLOAD_CODE, "UPLOAD CODE", red, rst, SIZE_MAX);
-		text_section(out, t, in, IDENT_ADDED, SECT_CODE, "added code", "", "", limit);
+		text_section(out, t, r, i, IDENT_MISSING, SECT_NOT_IN_MISSING_DIR, "missing", "", "", limit);
+		text_section(out, t, r, i, IDENT_ADDED, SECT_UPLOAD_CODE, "UPLOAD CODE", red, rst, SIZE_MAX);
+		text_section(out, t, r, i, IDENT_ADDED, SECT_CODE, "added code", "", "", limit);
 		if (o->verbose)
-			text_section(out, t, in, IDENT_ADDED, SECT_NOT_CODE, "added", "", "", limit);
+			text_section(out, t, r, i, IDENT_ADDED, SECT_NOT_CODE, "added", "", "", limit);
 	}
 	for (i = 0; i < t->nfiles; i++) {
 		const struct scan_file *f = scan_file_at(t, i);

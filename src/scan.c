@@ -38,7 +38,24 @@ struct scan_state {
 	bool walk_done;
 	char *dbpath;
 	uint64_t bytes;
+	/* a spilled tree (o->spill): file i lives in window slot (i / SCAN_CHUNK)
+	 * % SCAN_WINDOW until its chunk is written out; done[] counts the files of
+	 * each slot's chunk the workers are through with */
+	bool spill;
+	size_t spilled; /* chunks written to the file */
+	size_t done[SCAN_WINDOW];
+	pthread_cond_t drained; /* a chunk was completed */
 };
+
+static struct scan_file *
+live_at(struct scan_state *ss, size_t i)
+{
+	size_t c = i / SCAN_CHUNK;
+
+	if (ss->spill)
+		c %= SCAN_WINDOW;
+	return &ss->t->chunks[c][i % SCAN_CHUNK];
+}
 
 const char *
 scan_kind_name(enum scan_entry_kind k)
@@ -54,6 +71,324 @@ scan_kind_name(enum scan_entry_kind k)
 	return (unsigned)k < SCAN_KIND_MAX ? names[k] : "unknown";
 }
 
+/* ---- spilled trees: the entries in a temporary file ----
+ *
+ * An entry is a record: its length (u32), then the fixed fields, the path and
+ * the link target (each with a NUL), then the index matches (each a fixed part
+ * and the slot set). Written in order by the walking thread as the chunks of
+ * the window are done; read back by scan_spill_at(). */
+#define SCAN_SPILL_STRIDE 256
+#define SPILL_WBUF (1u << 20)
+#define SPILL_RBUF (256u << 10)
+#define SPILL_FIXED (4 + 1 + 1 + 2 + 4 + 1 + 8 * 4 + 4 * 2 + SHA256_LEN + 4 + 4)
+#define SPILL_MATCH (8 + 8 + 4 + 2)
+
+struct scan_spill {
+	int fd;
+	uint8_t *wbuf;
+	size_t wlen;
+	uint64_t off;    /* bytes written (buffered included) */
+	size_t nrec;     /* entries written */
+	uint64_t *marks; /* offset of entry k * SCAN_SPILL_STRIDE */
+	size_t nmarks, amarks;
+	/* reading */
+	uint8_t *rbuf; /* file bytes [roff, roff + rlen) */
+	size_t rcap, rlen;
+	uint64_t roff;
+	size_t pos;      /* next entry to read */
+	uint64_t posoff; /* its offset */
+	bool have;       /* cur is entry pos - 1 */
+	struct scan_file cur;
+	size_t amatch;
+};
+
+static struct scan_spill *
+spill_new(char *err, size_t errsz)
+{
+	const char *dir = getenv("TMPDIR");
+	struct scan_spill *sp;
+	int fd;
+
+	if (dir == NULL || dir[0] == '\0')
+		dir = "/tmp";
+	fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		/* no O_TMPFILE on that file system: a name, removed at once */
+		char *tmpl = xasprintf("%s/wsid-scan.XXXXXX", dir);
+
+		fd = mkostemp(tmpl, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(tmpl);
+		free(tmpl);
+	}
+	if (fd < 0) {
+		snprintf(err, errsz, "a temporary file in %s: %s", esc_name(dir), strerror(errno));
+		return NULL;
+	}
+	sp = xcalloc(1, sizeof(*sp));
+	sp->fd = fd;
+	sp->wbuf = xmalloc(SPILL_WBUF);
+	return sp;
+}
+
+static void
+spill_free(struct scan_spill *sp)
+{
+	if (sp == NULL)
+		return;
+	close(sp->fd);
+	free(sp->wbuf);
+	free(sp->marks);
+	free(sp->rbuf);
+	free(sp->cur.matches);
+	free(sp);
+}
+
+static void
+spill_flush(struct scan_spill *sp)
+{
+	size_t done = 0;
+
+	while (done < sp->wlen) {
+		ssize_t n = pwrite(sp->fd, sp->wbuf + done, sp->wlen - done,
+				   (off_t)(sp->off - sp->wlen + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			fatal("scan: writing the temporary file of the entries");
+		done += (size_t)n;
+	}
+	sp->wlen = 0;
+}
+
+static void
+spill_bytes(struct scan_spill *sp, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	while (n > 0) {
+		size_t k = SPILL_WBUF - sp->wlen;
+
+		if (k == 0) {
+			spill_flush(sp);
+			continue;
+		}
+		if (k > n)
+			k = n;
+		memcpy(sp->wbuf + sp->wlen, b, k);
+		sp->wlen += k;
+		sp->off += k;
+		b += k;
+		n -= k;
+	}
+}
+
+#define SPILL_PUT(sp, v) spill_bytes((sp), &(v), sizeof(v))
+
+static void
+spill_put(struct scan_spill *sp, const struct scan_file *f)
+{
+	uint32_t linklen = f->link_target ? (uint32_t)strlen(f->link_target) + 1 : 0;
+	uint64_t len = SPILL_FIXED - 4 + (uint64_t)f->pathlen + 1 + linklen;
+	uint32_t reclen;
+	uint64_t size = f->size, ino = f->ino;
+	int64_t mt = f->mtime_ns, ct = f->ctime_ns;
+	size_t k;
+
+	for (k = 0; k < f->nmatches; k++)
+		len += SPILL_MATCH + f->matches[k].slen;
+	if (len > UINT32_MAX)
+		fatalx("scan: an entry of %llu bytes", (unsigned long long)len);
+	reclen = (uint32_t)len;
+	if (sp->nrec % SCAN_SPILL_STRIDE == 0) {
+		if (sp->nmarks == sp->amarks) {
+			sp->amarks = sp->amarks ? sp->amarks * 2 : 64;
+			sp->marks = xreallocarray(sp->marks, sp->amarks, sizeof(*sp->marks));
+		}
+		sp->marks[sp->nmarks++] = sp->off;
+	}
+	SPILL_PUT(sp, reclen);
+	SPILL_PUT(sp, f->kind);
+	SPILL_PUT(sp, f->status);
+	SPILL_PUT(sp, f->nmatches);
+	SPILL_PUT(sp, f->err);
+	SPILL_PUT(sp, f->head);
+	SPILL_PUT(sp, size);
+	SPILL_PUT(sp, ino);
+	SPILL_PUT(sp, mt);
+	SPILL_PUT(sp, ct);
+	SPILL_PUT(sp, f->mode);
+	SPILL_PUT(sp, f->uid);
+	spill_bytes(sp, f->sha256, SHA256_LEN);
+	SPILL_PUT(sp, f->pathlen);
+	SPILL_PUT(sp, linklen);
+	spill_bytes(sp, f->path, f->pathlen);
+	spill_bytes(sp, "", 1);
+	if (linklen)
+		spill_bytes(sp, f->link_target, linklen);
+	for (k = 0; k < f->nmatches; k++) {
+		const struct scan_match *m = &f->matches[k];
+
+		SPILL_PUT(sp, m->product_id);
+		SPILL_PUT(sp, m->path_id);
+		SPILL_PUT(sp, m->root_len);
+		SPILL_PUT(sp, m->slen);
+		spill_bytes(sp, m->slots, m->slen);
+	}
+	sp->nrec++;
+}
+
+/* the file's bytes [off, off + n) in the read buffer */
+static uint8_t *
+spill_fetch(struct scan_spill *sp, uint64_t off, size_t n)
+{
+	size_t got = 0;
+
+	if (off >= sp->roff && off + n <= sp->roff + sp->rlen)
+		return sp->rbuf + (off - sp->roff);
+	if (sp->rcap < n || sp->rcap < SPILL_RBUF) {
+		sp->rcap = n > SPILL_RBUF ? n : SPILL_RBUF;
+		free(sp->rbuf);
+		sp->rbuf = xmalloc(sp->rcap);
+	}
+	while (got < n) {
+		ssize_t r = pread(sp->fd, sp->rbuf + got, sp->rcap - got, (off_t)(off + got));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			fatalx("scan: the temporary file of the entries is short");
+		got += (size_t)r;
+	}
+	sp->roff = off;
+	sp->rlen = got;
+	return sp->rbuf;
+}
+
+#define SPILL_GET(p, v) (memcpy(&(v), (p), sizeof(v)), (p) += sizeof(v))
+
+struct scan_file *
+scan_spill_at(const struct scan_tree *t, size_t i)
+{
+	struct scan_spill *sp = t->spill;
+	struct scan_file *f = &sp->cur;
+	uint8_t *p;
+	uint32_t reclen, linklen;
+	uint64_t size, ino;
+	int64_t mt, ct;
+	size_t k;
+
+	if (i >= sp->nrec)
+		fatalx("scan: entry %zu of %zu", i, sp->nrec);
+	if (sp->have && sp->pos == i + 1)
+		return f;
+	if (i < sp->pos || i - sp->pos >= SCAN_SPILL_STRIDE) {
+		sp->pos = i / SCAN_SPILL_STRIDE * SCAN_SPILL_STRIDE;
+		sp->posoff = sp->marks[i / SCAN_SPILL_STRIDE];
+	}
+	for (;;) {
+		p = spill_fetch(sp, sp->posoff, 4);
+		memcpy(&reclen, p, 4);
+		if (sp->pos == i)
+			break;
+		sp->posoff += 4 + (uint64_t)reclen;
+		sp->pos++;
+	}
+	p = spill_fetch(sp, sp->posoff + 4, reclen);
+	sp->posoff += 4 + (uint64_t)reclen;
+	sp->pos++;
+	sp->have = true;
+	SPILL_GET(p, f->kind);
+	SPILL_GET(p, f->status);
+	SPILL_GET(p, f->nmatches);
+	SPILL_GET(p, f->err);
+	SPILL_GET(p, f->head);
+	SPILL_GET(p, size);
+	SPILL_GET(p, ino);
+	SPILL_GET(p, mt);
+	SPILL_GET(p, ct);
+	SPILL_GET(p, f->mode);
+	SPILL_GET(p, f->uid);
+	memcpy(f->sha256, p, SHA256_LEN);
+	p += SHA256_LEN;
+	SPILL_GET(p, f->pathlen);
+	SPILL_GET(p, linklen);
+	f->size = size;
+	f->ino = ino;
+	f->mtime_ns = mt;
+	f->ctime_ns = ct;
+	/* the strings and slot sets point into the read buffer */
+	f->path = (char *)p;
+	p += f->pathlen + 1;
+	f->link_target = linklen ? (char *)p : NULL;
+	p += linklen;
+	if (f->nmatches > sp->amatch) {
+		sp->amatch = f->nmatches;
+		f->matches = xreallocarray(f->matches, sp->amatch, sizeof(*f->matches));
+	}
+	for (k = 0; k < f->nmatches; k++) {
+		struct scan_match *m = &f->matches[k];
+
+		SPILL_GET(p, m->product_id);
+		SPILL_GET(p, m->path_id);
+		SPILL_GET(p, m->root_len);
+		SPILL_GET(p, m->slen);
+		m->slots = p;
+		p += m->slen;
+	}
+	return f;
+}
+
+static void
+scan_file_release(struct scan_file *f)
+{
+	for (size_t j = 0; j < f->nmatches; j++)
+		free(f->matches[j].slots);
+	free(f->matches);
+	free(f->path);
+	free(f->link_target);
+}
+
+static void scan_publish(struct scan_state *ss);
+
+/* Writes out the window's chunks the workers are through with, oldest first;
+ * with `wait`, waits for the oldest one (the walker needs its slot). Only the
+ * walking thread calls this. */
+static void
+spill_drain(struct scan_state *ss, bool wait)
+{
+	struct scan_tree *t = ss->t;
+
+	if (wait)
+		scan_publish(ss);
+	for (;;) {
+		size_t c = ss->spilled, first = c * SCAN_CHUNK, n, k;
+
+		if (t->nfiles <= first)
+			return;
+		n = t->nfiles - first < SCAN_CHUNK ? t->nfiles - first : SCAN_CHUNK;
+		pthread_mutex_lock(&ss->mu);
+		/* a partial chunk is done only when nothing more comes */
+		while ((ss->done[c % SCAN_WINDOW] < n || (n < SCAN_CHUNK && !ss->walk_done)) && wait)
+			pthread_cond_wait(&ss->drained, &ss->mu);
+		if (ss->done[c % SCAN_WINDOW] < n || (n < SCAN_CHUNK && !ss->walk_done)) {
+			pthread_mutex_unlock(&ss->mu);
+			return;
+		}
+		ss->done[c % SCAN_WINDOW] = 0;
+		pthread_mutex_unlock(&ss->mu);
+		for (k = 0; k < n; k++) {
+			struct scan_file *f = live_at(ss, first + k);
+
+			spill_put(t->spill, f);
+			scan_file_release(f);
+		}
+		ss->spilled++;
+		wait = false;
+	}
+}
+
 /* `locked`: the caller holds ss->mu (the parallel walk) */
 static struct scan_file *
 scan_append(struct scan_state *ss, bool locked)
@@ -62,6 +397,15 @@ scan_append(struct scan_state *ss, bool locked)
 	size_t i = t->nfiles;
 	struct scan_file *f;
 
+	if (ss->spill) {
+		/* the slot's previous chunk must be written out first */
+		if (i / SCAN_CHUNK >= ss->spilled + SCAN_WINDOW)
+			spill_drain(ss, true);
+		f = live_at(ss, i);
+		memset(f, 0, sizeof(*f));
+		t->nfiles++;
+		return f;
+	}
 	if (i / SCAN_CHUNK >= t->nchunks) {
 		/* the chunk table may move; chunks themselves never do. Workers
 		 * read t->chunks under the mutex, so grow it under the mutex. */
@@ -225,6 +569,7 @@ scan_worker(void *arg)
 	struct hmap cache;
 	char err[512];
 	uint64_t bytes = 0;
+	size_t prev = SIZE_MAX; /* the file done last, counted at the next lock */
 
 	if (ss->dbpath && fpindex_lookup_open(ss->dbpath, &lk, err, sizeof(err)) < 0)
 		log_warnx("scan: %s", err);
@@ -237,14 +582,18 @@ scan_worker(void *arg)
 		size_t i;
 
 		pthread_mutex_lock(&ss->mu);
+		if (ss->spill && prev != SIZE_MAX &&
+		    ++ss->done[prev / SCAN_CHUNK % SCAN_WINDOW] == SCAN_CHUNK)
+			pthread_cond_signal(&ss->drained);
+		prev = SIZE_MAX;
 		while (ss->next >= ss->published && !ss->walk_done)
 			pthread_cond_wait(&ss->cv, &ss->mu);
 		if (ss->next >= ss->published) {
 			pthread_mutex_unlock(&ss->mu);
 			break;
 		}
-		i = ss->next++;
-		f = &ss->t->chunks[i / SCAN_CHUNK][i % SCAN_CHUNK];
+		i = prev = ss->next++;
+		f = live_at(ss, i);
 		pthread_mutex_unlock(&ss->mu);
 
 		if (f->kind != SCAN_FILE || ss->o->stat_only)
@@ -555,6 +904,98 @@ scan_walk(struct scan_state *ss)
 	free(queue);
 }
 
+/* a (+ '/' when adir) against b (+ '/' when bdir), two entries of one
+ * directory: the order that puts a directory's subtree where its path sorts */
+static int
+entry_cmp(const char *a, size_t al, bool adir, const char *b, size_t bl, bool bdir)
+{
+	size_t n = al < bl ? al : bl;
+	int c = memcmp(a, b, n), ca, cb;
+
+	if (c)
+		return c;
+	ca = n < al ? (unsigned char)a[n] : adir ? '/' : -1;
+	cb = n < bl ? (unsigned char)b[n] : bdir ? '/' : -1;
+	if (ca != cb)
+		return ca < cb ? -1 : 1;
+	return al < bl ? -1 : al > bl;
+}
+
+static int
+cmp_entry_file(const void *a, const void *b)
+{
+	const struct scan_file *x = a, *y = b;
+
+	return entry_cmp(x->path, x->pathlen, false, y->path, y->pathlen, false);
+}
+
+static int
+cmp_entry_dir(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+
+	return entry_cmp(x, strlen(x), true, y, strlen(y), true);
+}
+
+struct wframe {
+	struct dir_out o;
+	size_t fi, di;
+};
+
+/* Depth first on the calling thread, each directory's entries sorted (a
+ * subdirectory as its name and '/'), so that the entries come out in path
+ * order, while the workers hash. Memory: the directories on the way down and
+ * their entries not walked yet. */
+static void
+scan_walk_sorted(struct scan_state *ss)
+{
+	struct wframe *st = NULL;
+	size_t n = 0, alloc = 0;
+	char *dir = xstrdup("");
+
+	for (;;) {
+		struct wframe *w;
+
+		if (dir) {
+			/* what was walked goes to the workers before the syscalls */
+			scan_publish(ss);
+			if (n == alloc) {
+				alloc = alloc ? alloc * 2 : 16;
+				st = xreallocarray(st, alloc, sizeof(*st));
+			}
+			w = &st[n++];
+			memset(w, 0, sizeof(*w));
+			ss->t->ndirs++;
+			scan_dir(ss, dir, &w->o);
+			dir = NULL;
+			if (w->o.nfiles > 1)
+				qsort(w->o.files, w->o.nfiles, sizeof(*w->o.files), cmp_entry_file);
+			if (w->o.ndirs > 1)
+				qsort(w->o.dirs, w->o.ndirs, sizeof(*w->o.dirs), cmp_entry_dir);
+			scan_progress(ss, false);
+		}
+		if (n == 0)
+			break;
+		w = &st[n - 1];
+		if (w->fi < w->o.nfiles &&
+		    (w->di == w->o.ndirs ||
+		     entry_cmp(w->o.files[w->fi].path, w->o.files[w->fi].pathlen, false,
+			       w->o.dirs[w->di], strlen(w->o.dirs[w->di]), true) < 0)) {
+			*scan_append(ss, false) = w->o.files[w->fi++];
+			/* a large directory: its files to the workers as they come */
+			if (ss->t->nfiles - ss->published >= 64)
+				scan_publish(ss);
+		} else if (w->di < w->o.ndirs) {
+			dir = w->o.dirs[w->di++];
+		} else {
+			free(w->o.files);
+			free(w->o.dirs);
+			n--;
+		}
+	}
+	free(st);
+}
+
 /* Stat-only walks (a reconcile) have no hashing to overlap with: every
  * thread walks. Directories are shared on one stack (depth first, small);
  * the tree's order is then not the breadth-first one, which a reconcile does
@@ -664,7 +1105,7 @@ scan_tree_run_at(int rootfd, const char *path, const struct scan_opts *o, struct
 	struct scan_state ss;
 	struct scan_tree *t = scan_tree_new(path);
 	pthread_t *th = NULL;
-	unsigned jobs = o->jobs, i;
+	unsigned jobs = o->jobs, nworkers, i;
 	struct stat st;
 	uint64_t t0 = now_mono_ns();
 	int r;
@@ -678,17 +1119,22 @@ scan_tree_run_at(int rootfd, const char *path, const struct scan_opts *o, struct
 		r = errno ? -errno : -EIO;
 	else
 		r = S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-	if (r < 0) {
+	if (r < 0)
 		snprintf(err, errsz, "%s: %s", esc_name(path), strerror(-r));
+	else if (o->spill && !o->stat_only && (t->spill = spill_new(err, errsz)) == NULL)
+		r = -EIO;
+	if (r < 0) {
 		if (ss.rootfd >= 0)
 			close(ss.rootfd);
 		scan_tree_free(t);
 		return r;
 	}
 	ss.rootdev = st.st_dev;
+	ss.spill = t->spill != NULL;
 	ss.dbpath = o->dbpath ? xstrdup(o->dbpath) : NULL;
 	pthread_mutex_init(&ss.mu, NULL);
 	pthread_cond_init(&ss.cv, NULL);
+	pthread_cond_init(&ss.drained, NULL);
 	if (jobs == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -704,25 +1150,45 @@ scan_tree_run_at(int rootfd, const char *path, const struct scan_opts *o, struct
 		t->total_seconds = t->walk_seconds;
 		goto done;
 	}
-	th = xcalloc(jobs, sizeof(*th));
-	/* the walker takes a core too; it joins as a worker when done */
-	for (i = 0; i + 1 < jobs; i++)
+	if (ss.spill) {
+		t->sorted = true;
+		t->nchunks = SCAN_WINDOW;
+		t->chunks = xcalloc(SCAN_WINDOW, sizeof(*t->chunks));
+		for (i = 0; i < SCAN_WINDOW; i++)
+			t->chunks[i] = xcalloc(SCAN_CHUNK, sizeof(struct scan_file));
+	}
+	/* the walker takes a core too; it joins as a worker when done. A spilled
+	 * tree needs a worker beside the walker even with one job: the walker
+	 * waits for the window's oldest chunk to be hashed. */
+	nworkers = jobs - 1;
+	if (ss.spill && nworkers == 0)
+		nworkers = 1;
+	th = xcalloc(nworkers + 1, sizeof(*th));
+	for (i = 0; i < nworkers; i++)
 		if (pthread_create(&th[i], NULL, scan_worker, &ss) != 0)
 			fatalx("scan: cannot start a thread");
-	scan_walk(&ss);
+	if (ss.spill)
+		scan_walk_sorted(&ss);
+	else
+		scan_walk(&ss);
 	t->walk_seconds = (double)(now_mono_ns() - t0) / 1e9;
 	pthread_mutex_lock(&ss.mu);
 	ss.walk_done = true;
 	ss.published = t->nfiles;
 	pthread_cond_broadcast(&ss.cv);
 	pthread_mutex_unlock(&ss.mu);
-	if (jobs == 1) {
-		scan_worker(&ss);
-	} else {
-		/* one more worker on this thread while the others finish */
-		scan_worker(&ss);
-		for (i = 0; i + 1 < jobs; i++)
-			pthread_join(th[i], NULL);
+	/* one more worker on this thread while the others finish */
+	scan_worker(&ss);
+	for (i = 0; i < nworkers; i++)
+		pthread_join(th[i], NULL);
+	if (ss.spill) {
+		spill_drain(&ss, false);
+		spill_flush(t->spill);
+		for (i = 0; i < SCAN_WINDOW; i++)
+			free(t->chunks[i]);
+		free(t->chunks);
+		t->chunks = NULL;
+		t->nchunks = 0;
 	}
 	scan_progress(&ss, true);
 	t->bytes_hashed = ss.bytes;
@@ -733,6 +1199,7 @@ done:
 	t->rootfd = ss.rootfd; /* the tree's: files are read beneath it later */
 	pthread_mutex_destroy(&ss.mu);
 	pthread_cond_destroy(&ss.cv);
+	pthread_cond_destroy(&ss.drained);
 	*ret = t;
 	return 0;
 }
@@ -740,19 +1207,13 @@ done:
 void
 scan_tree_free(struct scan_tree *t)
 {
-	size_t i, j;
+	size_t i;
 
 	if (t == NULL)
 		return;
-	for (i = 0; i < t->nfiles; i++) {
-		struct scan_file *f = scan_file_at(t, i);
-
-		for (j = 0; j < f->nmatches; j++)
-			free(f->matches[j].slots);
-		free(f->matches);
-		free(f->path);
-		free(f->link_target);
-	}
+	for (i = 0; t->spill == NULL && i < t->nfiles; i++)
+		scan_file_release(scan_file_at(t, i));
+	spill_free(t->spill);
 	for (i = 0; i < t->nchunks; i++)
 		free(t->chunks[i]);
 	free(t->chunks);

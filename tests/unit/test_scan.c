@@ -3,7 +3,8 @@
  * what the breadth-first walk of a hashing scan finds (same paths, kinds,
  * inodes, sizes, times; each directory counted once), follow no symlink, enter no other
  * mount (a tmpfs mounted inside: reported as a mount point, nothing beneath
- * it listed), and prune what the ignore callback names. Runs in a mount
+ * it listed), and prune what the ignore callback names. A hashing scan that
+ * spills its entries to a file finds the same, in path order. Runs in a mount
  * namespace of its own on a tmpfs it mounts itself; needs root. */
 #include <errno.h>
 #include <fcntl.h>
@@ -230,6 +231,106 @@ test_head_flags(void)
 	}
 }
 
+/* one entry as the spilled tree gave it back (its pointers live until the next
+ * read) */
+struct seen {
+	char *path;
+	uint8_t kind, status;
+	uint64_t ino, size;
+	uint8_t sha[SHA256_LEN];
+	char *target;
+};
+
+/* A hashing scan with its entries spilled to a file: the same entries as the
+ * breadth-first walk (with the same hashes), in path order (bytes), a
+ * directory's subtree where its path sorts among names that extend it with a
+ * byte below '/' and above it; read back in any order. */
+static void
+test_spilled_scan_in_path_order(void)
+{
+	static const char *const extra[] = { "d00-x.php", "d00.php", "d000", "d00 z" };
+	struct scan_opts o = { .jobs = 2, .spill = true, .ignore = ignore_ign };
+	struct scan_tree *ref, *t = NULL;
+	struct scan_file *a;
+	struct seen *v;
+	char err[256];
+	size_t i, unsorted = 0, differ = 0;
+
+	for (i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
+		put(extra[i], "<?php\n");
+	ref = walk(false, 2, true);
+	T_OK(scan_tree_run(root, &o, &t, err, sizeof(err)) == 0);
+	if (ref == NULL || t == NULL)
+		goto out;
+	T_CHECK(t->sorted && t->spill != NULL, "the tree is not spilled");
+	T_EQ_INT(t->nfiles, ref->nfiles);
+	T_CHECK(t->ndirs == ref->ndirs, "%llu dirs, not %llu", (unsigned long long)t->ndirs,
+		(unsigned long long)ref->ndirs);
+	v = calloc(t->nfiles + 1, sizeof(*v));
+	for (i = 0; i < t->nfiles; i++) {
+		const struct scan_file *f = scan_file_at(t, i);
+
+		v[i].path = strdup(f->path);
+		v[i].kind = f->kind;
+		v[i].status = f->status;
+		v[i].ino = f->ino;
+		v[i].size = f->size;
+		memcpy(v[i].sha, f->sha256, SHA256_LEN);
+		v[i].target = f->link_target ? strdup(f->link_target) : NULL;
+		if (i > 0 && f->kind == SCAN_FILE && v[i - 1].kind == SCAN_FILE &&
+		    strcmp(v[i - 1].path, v[i].path) >= 0)
+			unsorted++;
+	}
+	T_CHECK(unsorted == 0, "%zu files out of path order", unsorted);
+	/* the extra names sort before the directory d00's files, d000 after */
+	for (i = 0; i + 1 < t->nfiles; i++)
+		if (strcmp(v[i].path, "d00.php") == 0)
+			T_CHECK(strncmp(v[i + 1].path, "d00/", 4) == 0, "after d00.php: %s",
+				v[i + 1].path);
+	a = sorted(ref);
+	for (i = 0; i < ref->nfiles && i < t->nfiles; i++) {
+		/* each entry of the reference, with its kind, status, inode,
+		 * size, hash and link target */
+		const struct scan_file *r = &a[i];
+		const struct seen *x = NULL;
+
+		for (size_t k = 0; k < t->nfiles && x == NULL; k++)
+			if (strcmp(v[k].path, r->path) == 0)
+				x = &v[k];
+		if (x == NULL || x->kind != r->kind || x->status != r->status ||
+		    (r->kind == SCAN_FILE && (x->ino != r->ino || x->size != r->size ||
+					      memcmp(x->sha, r->sha256, SHA256_LEN) != 0)) ||
+		    (r->link_target == NULL) != (x->target == NULL) ||
+		    (r->link_target && strcmp(r->link_target, x->target) != 0))
+			differ++;
+	}
+	T_CHECK(differ == 0, "%zu entries differ from the breadth-first walk's", differ);
+	/* read back out of order: from the end, then one in the middle */
+	for (i = t->nfiles; i > 0; i--)
+		if (strcmp(scan_file_at(t, i - 1)->path, v[i - 1].path) != 0)
+			differ++;
+	T_CHECK(differ == 0, "read backwards: %zu entries differ", differ);
+	T_CHECK(strcmp(scan_file_at(t, t->nfiles / 2)->path, v[t->nfiles / 2].path) == 0,
+		"a jump into the middle");
+	T_CHECK(scan_file_at(t, 0) && strcmp(scan_file_at(t, 0)->path, v[0].path) == 0,
+		"a jump back to the start");
+	for (i = 0; i < t->nfiles; i++) {
+		free(v[i].path);
+		free(v[i].target);
+	}
+	free(v);
+	free(a);
+out:
+	scan_tree_free(ref);
+	scan_tree_free(t);
+	for (i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+		char p[512];
+
+		snprintf(p, sizeof(p), "%s/%s", root, extra[i]);
+		unlink(p);
+	}
+}
+
 int
 main(void)
 {
@@ -245,6 +346,7 @@ main(void)
 	make_tree();
 	T_RUN(test_parallel_walk_finds_what_bfs_finds);
 	T_RUN(test_head_flags);
+	T_RUN(test_spilled_scan_in_path_order);
 	snprintf(inner, sizeof(inner), "%s/mnt", root);
 	umount(inner);
 	fx_tmpfs_done(top);
