@@ -129,9 +129,11 @@ ctl_status(int argc, char **argv, const struct ctl_env *env)
 int
 ctl_parse_since(const char *s, int64_t now, int64_t *ret)
 {
+	static const char *const formats[] = { "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d" };
 	char *end;
 	long long v;
 	struct tm tm;
+	size_t i;
 
 	errno = 0;
 	v = strtoll(s, &end, 10);
@@ -144,20 +146,16 @@ ctl_parse_since(const char *s, int64_t now, int64_t *ret)
 		*ret = now - (int64_t)v * mult;
 		return 0;
 	}
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (end == NULL || *end) {
+	/* a date, with a time or not, in UTC; a trailing Z says so */
+	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
 		memset(&tm, 0, sizeof(tm));
-		end = strptime(s, "%Y-%m-%d %H:%M:%S", &tm);
+		end = strptime(s, formats[i], &tm);
+		if (end != NULL && (*end == '\0' || strcmp(end, "Z") == 0)) {
+			*ret = (int64_t)timegm(&tm);
+			return 0;
+		}
 	}
-	if (end == NULL || *end) {
-		memset(&tm, 0, sizeof(tm));
-		end = strptime(s, "%Y-%m-%d", &tm);
-	}
-	if (end == NULL || (*end && strcmp(end, "Z") != 0))
-		return -EINVAL;
-	*ret = (int64_t)timegm(&tm);
-	return 0;
+	return -EINVAL;
 }
 
 int
@@ -187,7 +185,7 @@ ctl_events(int argc, char **argv, const struct ctl_env *env)
 		case 's':
 			if (ctl_parse_since(optarg, now_unix(), &since) < 0) {
 				fprintf(stderr, "wsidctl events: --since takes 90s, 30m, 1h, 2d or a date "
-						"(YYYY-MM-DD[THH:MM:SS])\n");
+						"(YYYY-MM-DD[THH:MM:SS][Z], UTC)\n");
 				return EXIT_USAGE;
 			}
 			break;

@@ -129,7 +129,7 @@ test_parse_since(void)
 	static const char *const bad[] = {
 		"", "h", "1", "1x", "1hh", "1h ", "-1h", "1.5h", "+", "2026", "2026-01",
 		"2026-13-01", "2026-01-01T25:00:00", "2026-01-01T00:00", "2026-01-01Zjunk",
-		"2026-01-01T00:00:00+01:00", "99999999999999999999s", "9223372036854775807d",
+		"2026-01-01T00:00:00+01:00", "2026-01-01T00:00:00ZZ", "2026-01-01T00:00:00 Z", "99999999999999999999s", "9223372036854775807d",
 		"106751991167301d",
 	};
 	int64_t t;
@@ -159,6 +159,10 @@ test_parse_since(void)
 	T_EQ_INT(t, now + 86400 + 3 * 3600 + 4 * 60 + 5);
 	T_EQ_INT(ctl_parse_since("2026-01-02Z", now, &t), 0);
 	T_EQ_INT(t, now + 86400);
+	T_EQ_INT(ctl_parse_since("2026-01-02T03:04:05Z", now, &t), 0);
+	T_EQ_INT(t, now + 86400 + 3 * 3600 + 4 * 60 + 5);
+	T_EQ_INT(ctl_parse_since("2026-01-02 03:04:05Z", now, &t), 0);
+	T_EQ_INT(t, now + 86400 + 3 * 3600 + 4 * 60 + 5);
 	T_EQ_INT(ctl_parse_since("1970-01-01", now, &t), 0);
 	T_EQ_INT(t, 0);
 	/* a date is UTC whatever the local zone */
