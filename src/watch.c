@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/fanotify.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
@@ -88,6 +89,35 @@ read_sysctl(const char *path, char *out, size_t sz)
 	return 0;
 }
 
+/*
+ * The queue limit is one value for the whole machine, read by fanotify_init:
+ * raising it, initialising and putting it back must not interleave with
+ * another process doing the same (it would put back the other's raised value
+ * as the machine's, or initialise with the other's). Another wsid, or a test,
+ * takes an exclusive flock(2) on the sysctl file for that moment. Anyone may
+ * open that file and hold the lock, so the wait is bounded (2 s): past it the
+ * group is initialised without the lock, and a warning says so.
+ */
+static int
+sysctl_lock(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), i;
+
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < 200; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			break;
+		usleep(10000);
+	}
+	log_warnx("fanotify: %s stayed locked by another process: setting the queue size without the lock",
+		  path);
+	close(fd);
+	return -1;
+}
+
 int
 watch_open(struct watch **ret, const struct watch_options *o)
 {
@@ -95,6 +125,7 @@ watch_open(struct watch **ret, const struct watch_options *o)
 	struct watch *w = xcalloc(1, sizeof(*w));
 	char old[64] = "";
 	bool raised = false;
+	int lk = sysctl_lock(qpath);
 
 	if (o && o->queue_size) {
 		char v[32];
@@ -115,6 +146,8 @@ watch_open(struct watch **ret, const struct watch_options *o)
 				      O_RDONLY | O_LARGEFILE | O_CLOEXEC);
 	if (raised)
 		write_sysctl(qpath, old);
+	if (lk >= 0)
+		close(lk);
 	if (w->fd < 0) {
 		int r = errno == EINVAL ? -ENOSYS : -errno;
 

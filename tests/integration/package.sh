@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# test-runner: alone (it installs the package on this machine)
 # The Debian package: built from a fresh copy of the tree with
 # dpkg-buildpackage, lintian clean of errors and warnings, installed on this
 # machine with apt-get, what it installed checked (files, modes, conffile, the

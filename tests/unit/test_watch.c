@@ -4,7 +4,9 @@
  * rename, delete, a directory made) reaches the callback with the right
  * flags, directory and name; the watcher's own writes do not; a queue that
  * overflows is reported as an overflow (by the kernel, and in a buffer
- * given to watch_dispatch); a malformed buffer is reported as lost events. */
+ * given to watch_dispatch); a malformed buffer is reported as lost events.
+ * test-runner: alone (the overflow case needs the machine-wide fanotify
+ * queue limit at its own value, not raised by a daemon starting meanwhile) */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
