@@ -46,7 +46,7 @@ check_eq "debian/control's Build-Depends name the libraries scripts/deps.sh buil
 mkdir -p "$D/src"
 tar -C "$WSID_TOP" --exclude=./build --exclude=./.git -cf - . | tar -C "$D/src" -xf -
 t0=$SECONDS
-(cd "$D/src" && dpkg-buildpackage -us -uc -b) >"$D/build.log" 2>&1; rc=$?
+(cd "$D/src" && DEB_BUILD_OPTIONS="parallel=$(nproc)" dpkg-buildpackage -us -uc -b) >"$D/build.log" 2>&1; rc=$?
 echo "# dpkg-buildpackage: $((SECONDS - t0)) s"
 check_eq "dpkg-buildpackage -us -uc -b" 0 "$rc" || tail -30 "$D/build.log"
 DEB=$D/wsid_${version}_${arch}.deb
