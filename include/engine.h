@@ -171,7 +171,7 @@ void engine_reconcile(struct engine *e, int64_t ws, const char *why);
 void engine_overflow(struct engine *e);
 /* reconcile a webspace now, or when its back-off allows (1 s doubling to 60 s
  * while asked again): for what a storm of its tenant's makes it need */
-void engine_reconcile_backoff(struct engine *e, int64_t ws);
+void engine_reconcile_backoff(struct engine *e, int64_t ws, const char *why);
 /* Events of the file system of dev (0: of every one) were lost, or it reported
  * an error: reconcile the webspaces on it, each at most once a minute (one
  * asked for sooner runs when the minute is over). */

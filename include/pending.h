@@ -112,6 +112,7 @@ struct wsq {
 	struct wsq *ring_next;
 	uint64_t overflow_next_ns, overflow_gap_ms;
 	bool overflow_due; /* a reconcile waits for overflow_next_ns */
+	const char *overflow_why; /* what asked for it (a static string) */
 	double tokens;     /* STORM_BURST/STORM_RATE budget of work in the handler */
 	uint64_t tokens_ns;
 };
@@ -130,7 +131,7 @@ void pending_arm(struct engine *e, struct pending *p);
 /* removes an entry from the table and frees it */
 void pending_drop(struct engine *e, struct pending *p);
 /* the webspace of q filled its share: reconcile it now or when backed off */
-void overflow_reconcile(struct engine *e, struct wsq *q, uint64_t now);
+void overflow_reconcile(struct engine *e, struct wsq *q, uint64_t now, const char *why);
 /* may ws spend database work in the event handler now (else reconciled) */
 bool storm_budget(struct engine *e, int64_t ws);
 /* a hash worker may wait for a lease to be broken */

@@ -1217,7 +1217,7 @@ engine_tick(struct engine *e)
 			struct wsq *q = hs->val;
 
 			if (q->overflow_due && q->overflow_next_ns <= now)
-				overflow_reconcile(e, q, now);
+				overflow_reconcile(e, q, now, q->overflow_why);
 		}
 	}
 	if (e->repair_ns && e->repair_ns <= now) {
@@ -1724,7 +1724,7 @@ engine_on_bg(struct engine *e)
 				bg_reconcile_done(e, w, j);
 			/* walked again (backed off) when it ran into a rename */
 			if (j->tree && !w->reconcile_again && tree_raced(j->tree))
-				engine_reconcile_backoff(e, w->id);
+				engine_reconcile_backoff(e, w->id, "its walk ran into a rename");
 			if (w->reconcile_again) {
 				w->reconcile_again = false;
 				bg_submit(e, w->baselined ? BG_RECONCILE : BG_BASELINE, w);

@@ -263,9 +263,10 @@ remember_handle(struct engine *e, const struct file_handle *h, int64_t ws, const
 /* A webspace whose share of the pending table is full is reconciled: at
  * once the first time, then at most every overflow_gap_ms (doubling while it
  * keeps overflowing, from the shortest again after a quiet gap); meanwhile
- * the reconcile waits (overflow_due), so it is never lost. */
+ * the reconcile waits (overflow_due), so it is never lost. WHY (a static
+ * string) is logged with it: the first reason of a waiting one. */
 void
-overflow_reconcile(struct engine *e, struct wsq *q, uint64_t now)
+overflow_reconcile(struct engine *e, struct wsq *q, uint64_t now, const char *why)
 {
 	struct webspace *w = ws_get(e, q->ws);
 
@@ -274,12 +275,14 @@ overflow_reconcile(struct engine *e, struct wsq *q, uint64_t now)
 	if (now < q->overflow_next_ns) {
 		if (!q->overflow_due) {
 			q->overflow_due = true;
+			q->overflow_why = why;
 			e->noverflow_due++;
 		}
 		return;
 	}
 	if (q->overflow_due) {
 		q->overflow_due = false;
+		why = q->overflow_why;
 		e->noverflow_due--;
 	}
 	if (q->overflow_gap_ms == 0 || now - q->overflow_next_ns > q->overflow_gap_ms * 1000000ull)
@@ -288,17 +291,16 @@ overflow_reconcile(struct engine *e, struct wsq *q, uint64_t now)
 		q->overflow_gap_ms = OVERFLOW_GAP_MAX_MS;
 	q->overflow_next_ns = now + q->overflow_gap_ms * 1000000ull;
 	if (!w->walking)
-		engine_reconcile(e, q->ws, "more changes at once than its share (pending table, "
-					   "renames, removals)");
+		engine_reconcile(e, q->ws, why);
 	else
 		w->reconcile_again = true;
 }
 
 void
-engine_reconcile_backoff(struct engine *e, int64_t ws)
+engine_reconcile_backoff(struct engine *e, int64_t ws, const char *why)
 {
 	if (ws_get(e, ws))
-		overflow_reconcile(e, wsq_get(e, ws), now_mono_ns());
+		overflow_reconcile(e, wsq_get(e, ws), now_mono_ns(), why);
 }
 
 /* May the webspace's event spend database work in the handler now? When
@@ -318,7 +320,7 @@ storm_budget(struct engine *e, int64_t ws)
 		return true;
 	}
 	e->stats.storm_drops++;
-	overflow_reconcile(e, q, now);
+	overflow_reconcile(e, q, now, "more events a second than its budget (an event storm)");
 	return false;
 }
 
@@ -339,7 +341,8 @@ engine_note(struct engine *e, int64_t ws, const char *relpath, size_t rlen, unsi
 	if (p == NULL) {
 		/* the webspace's share is full: the walk will find it */
 		e->stats.pending_overflows++;
-		overflow_reconcile(e, wsq_get(e, ws), now_mono_ns());
+		overflow_reconcile(e, wsq_get(e, ws), now_mono_ns(),
+				   "more changes at once than its share of the pending table");
 		return;
 	}
 	p->flags |= flags;

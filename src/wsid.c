@@ -462,7 +462,7 @@ on_watch_event(void *ud, const struct watch_event *ev)
 		if (ev->is_dir)
 			return;
 		if (engine_webspace_of_handle(d.e, ev->handle, &ws)) {
-			engine_reconcile_backoff(d.e, ws);
+			engine_reconcile_backoff(d.e, ws, "an event for a file whose directory is gone");
 			return;
 		}
 		if (now >= d.unres_next_ns) {
@@ -504,9 +504,9 @@ on_watch_event(void *ud, const struct watch_event *ev)
 		 * merged into this one's kin, so a walk finds where it is */
 		if (ev->moved_since) {
 			if (have_old)
-				engine_reconcile_backoff(d.e, ws);
+				engine_reconcile_backoff(d.e, ws, "a name moved again before its events were read");
 			if (have_new && (!have_old || ws2 != ws))
-				engine_reconcile_backoff(d.e, ws2);
+				engine_reconcile_backoff(d.e, ws2, "a name moved again before its events were read");
 		}
 		return;
 	}
