@@ -69,3 +69,24 @@ bool fx_engine_settle(struct engine *e, unsigned max_ms);
 void fx_engine_run(struct engine *e, unsigned ms);
 
 #endif
+
+/* ---- wsidctl's verbs, run in the test's process ---- */
+#include "ctlverbs.h"
+
+/* Fills env as wsidctl does before a verb: the flags off, nothing looked up
+ * yet (cfg, db, socket NULL), the lookups returning cfg, db and socket
+ * (kept, borrowed: they must outlive the runs). One such env at a time. */
+void fx_ctl_env(struct ctl_env *env, const struct config *cfg, const char *db, const char *socket);
+/* Runs fn with argv made of the strings given (NULL ends them; the first is
+ * the verb), its stdout and stderr each into a scratch file; what each
+ * printed into *ret_out and *ret_err (malloc'ed, NUL-terminated: the caller
+ * frees both). Returns the verb's exit code, or -1 when the capture failed. */
+int fx_ctl(ctl_verb_fn *fn, const struct ctl_env *env, char **ret_out, char **ret_err, ...)
+	__attribute__((sentinel));
+
+/* The JSON text a verb printed (one object or array), parsed; NULL with
+ * the parser's error printed. jsonp_free() it. */
+struct jnode;
+struct jnode *fx_json(const char *text);
+/* the text of o's member key when a string or a number, else NULL (borrowed from o) */
+const char *fx_jstr(const struct jnode *o, const char *key);
