@@ -158,7 +158,7 @@ static void
 test_status_down(void)
 {
 	struct ctl_env env;
-	char *out, *err, want[512];
+	char *out, *err, want[512], odd[256];
 	struct jnode *o;
 	int rc;
 
@@ -178,6 +178,19 @@ test_status_down(void)
 	T_EQ_STR(fx_jstr(o, "daemon"), "down");
 	T_EQ_STR(fx_jstr(o, "socket"), sock);
 	T_EQ_STR(fx_jstr(o, "error"), "No such file or directory");
+	jsonp_free(o);
+	free(out);
+	free(err);
+
+	/* a socket path with a quote, a backslash and a newline: still one JSON line */
+	snprintf(odd, sizeof(odd), "%s/so\"ck\\\n", fx.dir);
+	fx_ctl_env(&env, NULL, fx.db, odd);
+	env.verb = ctl_verb_find("status");
+	rc = fx_ctl(ctl_status, &env, &out, &err, "status", "--json", NULL);
+	T_EQ_INT(rc, 1);
+	T_CHECK(strchr(out, '\n') == out + strlen(out) - 1, "not one line: %s", out);
+	o = fx_json(out);
+	T_EQ_STR(fx_jstr(o, "socket"), odd);
 	jsonp_free(o);
 	free(out);
 	free(err);
