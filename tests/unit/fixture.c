@@ -441,3 +441,65 @@ fx_jstr(const struct jnode *o, const char *key)
 
 	return v && (v->t == J_STR || v->t == J_NUM) ? v->s : NULL;
 }
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+static void *
+daemon_serve(void *p)
+{
+	struct fx_daemon *d = p;
+	size_t n = 0;
+	int fd = accept(d->lfd, NULL, NULL);
+
+	if (fd < 0)
+		return NULL;
+	while (n < sizeof(d->req) - 1) {
+		ssize_t k = read(fd, d->req + n, 1);
+
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+		if (d->req[n - 1] == '\n')
+			break;
+	}
+	d->req[n] = '\0';
+	if (d->reply && write(fd, d->reply, strlen(d->reply)) < 0)
+		printf("fixture: daemon: write: %s\n", strerror(errno));
+	close(fd);
+	return NULL;
+}
+
+int
+fx_daemon_start(struct fx_daemon *d, const char *path, const char *reply)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	memset(d, 0, sizeof(*d));
+	d->reply = reply;
+	if (strlen(path) >= sizeof(sa.sun_path) || strlen(path) >= sizeof(d->path)) {
+		printf("fixture: daemon: %s: too long\n", path);
+		return -1;
+	}
+	memcpy(d->path, path, strlen(path) + 1);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	unlink(path);
+	d->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (d->lfd < 0 || bind(d->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(d->lfd, 4) < 0 || pthread_create(&d->th, NULL, daemon_serve, d) != 0) {
+		printf("fixture: daemon at %s: %s\n", path, strerror(errno));
+		if (d->lfd >= 0)
+			close(d->lfd);
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+fx_daemon_done(struct fx_daemon *d)
+{
+	pthread_join(d->th, NULL);
+	close(d->lfd);
+	unlink(d->path);
+	return d->req;
+}

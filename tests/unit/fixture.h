@@ -90,3 +90,20 @@ struct jnode;
 struct jnode *fx_json(const char *text);
 /* the text of o's member key when a string or a number, else NULL (borrowed from o) */
 const char *fx_jstr(const struct jnode *o, const char *key);
+
+/* A daemon's control socket played by a thread: listens at path (a unix
+ * socket made here), accepts one connection, keeps the request line (with
+ * its newline) in req and answers reply (NULL: hangs up unanswered).
+ * fx_daemon_start: 0 or -1 (said); fx_daemon_done waits for the thread,
+ * removes the socket and returns req (borrowed from d). */
+#include <pthread.h>
+
+struct fx_daemon {
+	int lfd;
+	char path[108];
+	const char *reply;
+	char req[4096];
+	pthread_t th;
+};
+int fx_daemon_start(struct fx_daemon *d, const char *path, const char *reply);
+const char *fx_daemon_done(struct fx_daemon *d);

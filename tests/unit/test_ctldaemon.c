@@ -8,13 +8,10 @@
  * (rescan sends them in base64, one line). events reads the database: its
  * filters, --json, hostile paths, a database missing or damaged. */
 #include <errno.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "classify.h"
@@ -28,72 +25,6 @@
 static struct fx fx;
 static char sock[100];
 
-/* ---- the daemon's side, played by a thread ---- */
-
-struct fake {
-	int lfd;
-	const char *reply; /* written after the request line; NULL: closed unanswered */
-	char req[4096];    /* the request line received, newline included */
-	pthread_t th;
-};
-
-static void *
-serve(void *p)
-{
-	struct fake *f = p;
-	size_t n = 0;
-	int fd = accept(f->lfd, NULL, NULL);
-
-	if (fd < 0)
-		return NULL;
-	while (n < sizeof(f->req) - 1) {
-		ssize_t k = read(fd, f->req + n, 1);
-
-		if (k <= 0)
-			break;
-		n += (size_t)k;
-		if (f->req[n - 1] == '\n')
-			break;
-	}
-	f->req[n] = '\0';
-	if (f->reply && write(fd, f->reply, strlen(f->reply)) < 0)
-		perror("fake daemon: write");
-	close(fd);
-	return NULL;
-}
-
-/* listens at sock and answers one request with reply; 0 or -1 */
-static int
-fake_start(struct fake *f, const char *reply)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
-	memset(f, 0, sizeof(*f));
-	f->reply = reply;
-	unlink(sock);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
-	f->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (f->lfd < 0 || bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(f->lfd, 4) < 0 ||
-	    pthread_create(&f->th, NULL, serve, f) != 0) {
-		printf("fake daemon: %s\n", strerror(errno));
-		if (f->lfd >= 0)
-			close(f->lfd);
-		return -1;
-	}
-	return 0;
-}
-
-/* waits for the thread; the request it received */
-static const char *
-fake_done(struct fake *f)
-{
-	pthread_join(f->th, NULL);
-	close(f->lfd);
-	unlink(sock);
-	return f->req;
-}
-
-/* runs verb (argv NULL-ended after it) against a fake daemon answering reply */
 static const char *
 first_of(const char *s, ...)
 {
@@ -102,16 +33,16 @@ first_of(const char *s, ...)
 
 #define ASK(reply, rc, out, err, ...)                                                     \
 	do {                                                                              \
-		struct fake ask_fk;                                                       \
+		struct fx_daemon ask_fk;                                                       \
 		struct ctl_env ask_env;                                                   \
 		fx_ctl_env(&ask_env, NULL, fx.db, sock);                                  \
 		ask_env.verb = ctl_verb_find(first_of(__VA_ARGS__, NULL));                \
-		if (fake_start(&ask_fk, reply) < 0) {                                     \
+		if (fx_daemon_start(&ask_fk, sock, reply) < 0) {                                     \
 			T_CHECK(0, "%s", "fake daemon");                                  \
 			break;                                                            \
 		}                                                                         \
 		rc = fx_ctl(ask_env.verb->fn, &ask_env, &out, &err, __VA_ARGS__, NULL);   \
-		snprintf(req, sizeof(req), "%s", fake_done(&ask_fk));                     \
+		snprintf(req, sizeof(req), "%s", fx_daemon_done(&ask_fk));                     \
 	} while (0)
 
 static void
@@ -339,14 +270,14 @@ test_simple_calls(void)
 	free(out);
 	free(err);
 	{
-		struct fake fk;
+		struct fx_daemon fk;
 
 		fx_ctl_env(&env, NULL, fx.db, sock);
 		env.json = true;
 		env.verb = ctl_verb_find("reload");
-		if (fake_start(&fk, "{\"ok\":true,\"webspaces\":4}\n") == 0) {
+		if (fx_daemon_start(&fk, sock, "{\"ok\":true,\"webspaces\":4}\n") == 0) {
 			rc = fx_ctl(ctl_reload, &env, &out, &err, "reload", NULL);
-			T_EQ_STR(fake_done(&fk), "reload\n");
+			T_EQ_STR(fx_daemon_done(&fk), "reload\n");
 			T_EQ_INT(rc, 0);
 			T_EQ_STR(out, "{\"ok\":true,\"webspaces\":4}\n");
 			free(out);
