@@ -366,23 +366,12 @@ take_file(char *path)
 }
 
 int
-fx_ctl(ctl_verb_fn *fn, const struct ctl_env *env, char **ret_out, char **ret_err, ...)
+fx_ctl_argv(ctl_verb_fn *fn, const struct ctl_env *env, int argc, char **argv, char **ret_out,
+	    char **ret_err)
 {
 	char out[] = "/tmp/wsid-test-out.XXXXXX", err[] = "/tmp/wsid-test-err.XXXXXX";
-	char **argv = NULL;
-	const char *a;
-	int argc = 0, i, rc, fo, fe, so, se;
-	va_list ap;
+	int rc, fo, fe, so, se;
 
-	*ret_out = *ret_err = NULL;
-	va_start(ap, ret_err);
-	while ((a = va_arg(ap, const char *)) != NULL) {
-		argv = xreallocarray(argv, (size_t)argc + 2, sizeof(*argv));
-		argv[argc++] = xstrdup(a);
-	}
-	va_end(ap);
-	argv = xreallocarray(argv, (size_t)argc + 1, sizeof(*argv));
-	argv[argc] = NULL;
 	fo = mkstemp(out);
 	fe = mkstemp(err);
 	fflush(stdout);
@@ -413,6 +402,26 @@ out:
 		close(fe);
 	*ret_out = fo >= 0 ? take_file(out) : xstrdup("");
 	*ret_err = fe >= 0 ? take_file(err) : xstrdup("");
+	return rc;
+}
+
+int
+fx_ctl(ctl_verb_fn *fn, const struct ctl_env *env, char **ret_out, char **ret_err, ...)
+{
+	char **argv = NULL;
+	const char *a;
+	int argc = 0, i, rc;
+	va_list ap;
+
+	va_start(ap, ret_err);
+	while ((a = va_arg(ap, const char *)) != NULL) {
+		argv = xreallocarray(argv, (size_t)argc + 2, sizeof(*argv));
+		argv[argc++] = xstrdup(a);
+	}
+	va_end(ap);
+	argv = xreallocarray(argv, (size_t)argc + 1, sizeof(*argv));
+	argv[argc] = NULL;
+	rc = fx_ctl_argv(fn, env, argc, argv, ret_out, ret_err);
 	for (i = 0; i < argc; i++)
 		free(argv[i]);
 	free(argv);

@@ -83,6 +83,10 @@ void fx_ctl_env(struct ctl_env *env, const struct config *cfg, const char *db, c
  * frees both). Returns the verb's exit code, or -1 when the capture failed. */
 int fx_ctl(ctl_verb_fn *fn, const struct ctl_env *env, char **ret_out, char **ret_err, ...)
 	__attribute__((sentinel));
+/* the same with argv as it is (argc strings, argv[argc] NULL; the verb's
+ * getopt may reorder them) */
+int fx_ctl_argv(ctl_verb_fn *fn, const struct ctl_env *env, int argc, char **argv, char **ret_out,
+		char **ret_err);
 
 /* The JSON text a verb printed (one object or array), parsed; NULL with
  * the parser's error printed. jsonp_free() it. */

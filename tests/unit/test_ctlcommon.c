@@ -244,6 +244,19 @@ run_wsidctl(char **out, char **err, ...)
 	return pid > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* index stats --json ran (rc) on the database db; out and err freed */
+static void
+stats_of(int rc, char *out, char *err, const char *db)
+{
+	struct jnode *o = fx_json(out);
+
+	T_CHECK(rc == 0, "%s", err);
+	T_EQ_STR(fx_jstr(o, "database"), db);
+	jsonp_free(o);
+	free(out);
+	free(err);
+}
+
 static void
 test_global_options(void)
 {
@@ -273,12 +286,7 @@ test_global_options(void)
 	/* --db=PATH after the verb, --json before it */
 	snprintf(dbopt, sizeof(dbopt), "--db=%s", f.db);
 	rc = run_wsidctl(&out, &err, "--json", "index", "stats", dbopt, NULL);
-	T_EQ_INT(rc, 0);
-	o = fx_json(out);
-	T_EQ_STR(fx_jstr(o, "database"), f.db);
-	jsonp_free(o);
-	free(out);
-	free(err);
+	stats_of(rc, out, err, f.db);
 	/* before the verb */
 	rc = run_wsidctl(&out, &err, "--db", f.db, "index", "stats", NULL);
 	T_EQ_INT(rc, 0);
@@ -302,12 +310,7 @@ test_global_options(void)
 	snprintf(cfgtext, sizeof(cfgtext), "database: %s\ncontrol_socket: %s/cfgsock\n", f.db, f.dir);
 	fx_put(fx_path(&f, "wsid.yaml"), cfgtext);
 	rc = run_wsidctl(&out, &err, "--json", "index", "stats", "--config", fx_path(&f, "wsid.yaml"), NULL);
-	T_EQ_INT(rc, 0);
-	o = fx_json(out);
-	T_EQ_STR(fx_jstr(o, "database"), f.db);
-	jsonp_free(o);
-	free(out);
-	free(err);
+	stats_of(rc, out, err, f.db);
 	rc = run_wsidctl(&out, &err, "--config", fx_path(&f, "wsid.yaml"), "status", "--json", NULL);
 	T_EQ_INT(rc, 1);
 	o = fx_json(out);
