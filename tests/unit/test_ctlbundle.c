@@ -144,6 +144,20 @@ test_export(void)
 	free(out);
 	free(err);
 
+	/* --product P Q as operands before OUT, and --compat */
+	rc = INDEX(&env, &out, &err, "export", "--sign", key, "--compat", "--product", "demo", "demo",
+		   fx_path(&fx, "b5.tar"));
+	T_CHECK(rc == 0, "%s", err);
+	T_CHECK(strstr(out, ", 1 product, 2 sets (12 files), ") != NULL, "%s", out);
+	free(out);
+	free(err);
+	T_OK(ctl_is_bundle(fx_path(&fx, "b5.tar")));
+	rc = INDEX(&env, &out, &err, "export", "--sign", key, "--product", "demo", "other", fx_path(&fx, "b6.tar"));
+	T_EQ_INT(rc, EXIT_USAGE);
+	T_CHECK(strncmp(err, "wsidctl: export: product 'other' is not in the index of ", 56) == 0, "%s", err);
+	free(out);
+	free(err);
+
 	/* usage: no key, no output, two outputs */
 	rc = INDEX(&env, &out, &err, "export", bundle);
 	T_EQ_INT(rc, EXIT_USAGE);
@@ -293,6 +307,27 @@ test_import(void)
 	T_EQ_STR(err, "usage: wsidctl index import [--allow-downgrade] [--trusted-key KEY]... BUNDLE\n");
 	free(out);
 	free(err);
+
+	/* a node database that is damaged: refused, left as it was */
+	{
+		char junk[160], *before, *after;
+		size_t n1, n2;
+
+		snprintf(junk, sizeof(junk), "%s/junk.db", fx.dir);
+		fx_put(junk, "not a database: text that must stay as it is\n");
+		before = t_slurp(junk, &n1);
+		fx_ctl_env(&env, NULL, junk, sock);
+		rc = INDEX(&env, &out, &err, "import", "--trusted-key", pub, bundle);
+		T_EQ_INT(rc, EXIT_ERROR);
+		T_CHECK(strstr(err, "junk.db: not a usable wsid database") != NULL, "%s", err);
+		T_EQ_STR(out, "");
+		after = t_slurp(junk, &n2);
+		T_OK(before && after && n1 == n2 && strcmp(before, after) == 0);
+		free(before);
+		free(after);
+		free(out);
+		free(err);
+	}
 
 	/* the key trusted in the configuration: imported */
 	snprintf(ytext, sizeof(ytext), "database: %s\ntrusted_keys: [%s]\n", node_db, pub);

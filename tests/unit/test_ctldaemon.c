@@ -77,6 +77,16 @@ test_status(void)
 	free(out);
 	free(err);
 
+	/* a value with escapes is printed as sent: no control byte reaches the terminal */
+	ASK("{\"daemon\":\"up\",\"watching\":true,\"database\":\"/x\\n\\u001b[2J\"}\n", rc, out, err,
+	    "status");
+	T_EQ_INT(rc, 0);
+	T_EQ_STR(out, "daemon             up\n"
+		      "watching           true\n"
+		      "database           /x\\n\\u001b[2J\n");
+	free(out);
+	free(err);
+
 	/* a reply that is no JSON: nothing printed as a figure, unhealthy */
 	ASK("garbage\n", rc, out, err, "status");
 	T_EQ_INT(rc, 1);
