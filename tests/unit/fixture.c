@@ -307,3 +307,208 @@ fx_engine_run(struct engine *e, unsigned ms)
 		turn(e, 5);
 	engine_flush(e);
 }
+
+/* ---- wsidctl's verbs ---- */
+
+#include <stdarg.h>
+
+static const struct config *ctl_cfg;
+static const char *ctl_db, *ctl_socket;
+
+static const struct config *
+ctl_config_of(void)
+{
+	return ctl_cfg;
+}
+
+static const char *
+ctl_db_of(void)
+{
+	return ctl_db;
+}
+
+static const char *
+ctl_socket_of(void)
+{
+	return ctl_socket;
+}
+
+void
+fx_ctl_env(struct ctl_env *env, const struct config *cfg, const char *db, const char *socket)
+{
+	ctl_cfg = cfg;
+	ctl_db = db;
+	ctl_socket = socket;
+	memset(env, 0, sizeof(*env));
+	env->config = ctl_config_of;
+	env->db_path = ctl_db_of;
+	env->socket_path = ctl_socket_of;
+}
+
+/* the whole of a scratch file, removed (malloc'ed; "" when unreadable) */
+static char *
+take_file(char *path)
+{
+	FILE *fp = fopen(path, "rb");
+	struct buf b;
+	char chunk[4096];
+	size_t n;
+
+	buf_init(&b, 0);
+	while (fp && (n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		buf_append(&b, chunk, n);
+	if (fp)
+		fclose(fp);
+	unlink(path);
+	if (b.data == NULL)
+		return xstrdup("");
+	return b.data;
+}
+
+int
+fx_ctl_argv(ctl_verb_fn *fn, const struct ctl_env *env, int argc, char **argv, char **ret_out,
+	    char **ret_err)
+{
+	char out[] = "/tmp/wsid-test-out.XXXXXX", err[] = "/tmp/wsid-test-err.XXXXXX";
+	int rc, fo, fe, so, se;
+
+	fo = mkstemp(out);
+	fe = mkstemp(err);
+	fflush(stdout);
+	fflush(stderr);
+	so = dup(STDOUT_FILENO);
+	se = dup(STDERR_FILENO);
+	if (fo < 0 || fe < 0 || so < 0 || se < 0) {
+		printf("fixture: capture: %s\n", strerror(errno));
+		rc = -1;
+		goto out;
+	}
+	dup2(fo, STDOUT_FILENO);
+	dup2(fe, STDERR_FILENO);
+	optind = 0; /* a fresh getopt, as in a process of its own */
+	rc = fn(argc, argv, env);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(so, STDOUT_FILENO);
+	dup2(se, STDERR_FILENO);
+out:
+	if (so >= 0)
+		close(so);
+	if (se >= 0)
+		close(se);
+	if (fo >= 0)
+		close(fo);
+	if (fe >= 0)
+		close(fe);
+	*ret_out = fo >= 0 ? take_file(out) : xstrdup("");
+	*ret_err = fe >= 0 ? take_file(err) : xstrdup("");
+	return rc;
+}
+
+int
+fx_ctl(ctl_verb_fn *fn, const struct ctl_env *env, char **ret_out, char **ret_err, ...)
+{
+	char **argv = NULL;
+	const char *a;
+	int argc = 0, i, rc;
+	va_list ap;
+
+	va_start(ap, ret_err);
+	while ((a = va_arg(ap, const char *)) != NULL) {
+		argv = xreallocarray(argv, (size_t)argc + 2, sizeof(*argv));
+		argv[argc++] = xstrdup(a);
+	}
+	va_end(ap);
+	argv = xreallocarray(argv, (size_t)argc + 1, sizeof(*argv));
+	argv[argc] = NULL;
+	rc = fx_ctl_argv(fn, env, argc, argv, ret_out, ret_err);
+	for (i = 0; i < argc; i++)
+		free(argv[i]);
+	free(argv);
+	return rc;
+}
+
+#include "jsonparse.h"
+
+struct jnode *
+fx_json(const char *text)
+{
+	struct jnode *root = NULL;
+	char err[256];
+
+	if (text == NULL || jsonp_parse(text, strlen(text), &root, err, sizeof(err)) < 0) {
+		printf("fixture: not JSON (%s): %s\n", text ? err : "none", text ? text : "");
+		return NULL;
+	}
+	return root;
+}
+
+const char *
+fx_jstr(const struct jnode *o, const char *key)
+{
+	const struct jnode *v = o && o->t == J_OBJ ? jsonp_get(o, key) : NULL;
+
+	return v && (v->t == J_STR || v->t == J_NUM) ? v->s : NULL;
+}
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+static void *
+daemon_serve(void *p)
+{
+	struct fx_daemon *d = p;
+	size_t n = 0;
+	int fd = accept(d->lfd, NULL, NULL);
+
+	if (fd < 0)
+		return NULL;
+	while (n < sizeof(d->req) - 1) {
+		ssize_t k = read(fd, d->req + n, 1);
+
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+		if (d->req[n - 1] == '\n')
+			break;
+	}
+	d->req[n] = '\0';
+	if (d->reply && write(fd, d->reply, strlen(d->reply)) < 0)
+		printf("fixture: daemon: write: %s\n", strerror(errno));
+	close(fd);
+	return NULL;
+}
+
+int
+fx_daemon_start(struct fx_daemon *d, const char *path, const char *reply)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	memset(d, 0, sizeof(*d));
+	d->reply = reply;
+	if (strlen(path) >= sizeof(sa.sun_path) || strlen(path) >= sizeof(d->path)) {
+		printf("fixture: daemon: %s: too long\n", path);
+		return -1;
+	}
+	memcpy(d->path, path, strlen(path) + 1);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	unlink(path);
+	d->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (d->lfd < 0 || bind(d->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(d->lfd, 4) < 0 || pthread_create(&d->th, NULL, daemon_serve, d) != 0) {
+		printf("fixture: daemon at %s: %s\n", path, strerror(errno));
+		if (d->lfd >= 0)
+			close(d->lfd);
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+fx_daemon_done(struct fx_daemon *d)
+{
+	pthread_join(d->th, NULL);
+	close(d->lfd);
+	unlink(d->path);
+	return d->req;
+}

@@ -69,3 +69,45 @@ bool fx_engine_settle(struct engine *e, unsigned max_ms);
 void fx_engine_run(struct engine *e, unsigned ms);
 
 #endif
+
+/* ---- wsidctl's verbs, run in the test's process ---- */
+#include "ctlverbs.h"
+
+/* Fills env as wsidctl does before a verb: the flags off, nothing looked up
+ * yet (cfg, db, socket NULL), the lookups returning cfg, db and socket
+ * (kept, borrowed: they must outlive the runs). One such env at a time. */
+void fx_ctl_env(struct ctl_env *env, const struct config *cfg, const char *db, const char *socket);
+/* Runs fn with argv made of the strings given (NULL ends them; the first is
+ * the verb), its stdout and stderr each into a scratch file; what each
+ * printed into *ret_out and *ret_err (malloc'ed, NUL-terminated: the caller
+ * frees both). Returns the verb's exit code, or -1 when the capture failed. */
+int fx_ctl(ctl_verb_fn *fn, const struct ctl_env *env, char **ret_out, char **ret_err, ...)
+	__attribute__((sentinel));
+/* the same with argv as it is (argc strings, argv[argc] NULL; the verb's
+ * getopt may reorder them) */
+int fx_ctl_argv(ctl_verb_fn *fn, const struct ctl_env *env, int argc, char **argv, char **ret_out,
+		char **ret_err);
+
+/* The JSON text a verb printed (one object or array), parsed; NULL with
+ * the parser's error printed. jsonp_free() it. */
+struct jnode;
+struct jnode *fx_json(const char *text);
+/* the text of o's member key when a string or a number, else NULL (borrowed from o) */
+const char *fx_jstr(const struct jnode *o, const char *key);
+
+/* A daemon's control socket played by a thread: listens at path (a unix
+ * socket made here), accepts one connection, keeps the request line (with
+ * its newline) in req and answers reply (NULL: hangs up unanswered).
+ * fx_daemon_start: 0 or -1 (said); fx_daemon_done waits for the thread,
+ * removes the socket and returns req (borrowed from d). */
+#include <pthread.h>
+
+struct fx_daemon {
+	int lfd;
+	char path[108];
+	const char *reply;
+	char req[4096];
+	pthread_t th;
+};
+int fx_daemon_start(struct fx_daemon *d, const char *path, const char *reply);
+const char *fx_daemon_done(struct fx_daemon *d);
