@@ -69,3 +69,40 @@ bool fx_engine_settle(struct engine *e, unsigned max_ms);
 void fx_engine_run(struct engine *e, unsigned ms);
 
 #endif
+
+/* ---- wsidctl's verbs, driven in-process ---- */
+#include "ctlverbs.h"
+
+struct jnode;
+
+/* An env as wsidctl.c builds it, over the database db and the control
+ * socket sock (a path where nothing listens: the verbs that tell the daemon
+ * say it is not reachable): no configuration, no colour, no progress, not
+ * --json; env->db_path() and env->socket_path() give db and sock. The
+ * strings are copied (one env at a time: the lookups are static). */
+void fx_ctl_env(struct ctl_env *env, const char *db, const char *sock);
+
+/* what a verb printed and returned */
+struct fx_run {
+	int rc;    /* its exit code; in a child, 128 + the signal that ended it */
+	char *out; /* stdout, NUL-terminated (malloc'ed; fx_run_free) */
+	char *err; /* stderr */
+};
+/* Runs fn(argc, argv, env) with its stdout and stderr in scratch files;
+ * args: the verb's arguments (the verb first), NULL-terminated, copied into
+ * a writable argv as main hands them (getopt permutes). Returns the exit
+ * code (also in ret->rc). fx_ctl_fork runs it in a child process, for a verb
+ * that exits or changes the process's state. */
+int fx_ctl_run(ctl_verb_fn *fn, const struct ctl_env *env, struct fx_run *ret, ...);
+int fx_ctl_fork(ctl_verb_fn *fn, const struct ctl_env *env, struct fx_run *ret, ...);
+void fx_run_free(struct fx_run *r);
+/* s holds needle (false for NULL) */
+bool fx_has(const char *s, const char *needle);
+/* the lines of s that hold needle */
+int fx_count_lines(const char *s, const char *needle);
+/* line n (from 0) of s parsed as JSON (jsonp_free), NULL when there is no
+ * such line or it does not parse */
+struct jnode *fx_json_line(const char *s, int n);
+/* the string (or number text) of member key of object o; NULL when o has
+ * none or it is null */
+const char *fx_jstr(const struct jnode *o, const char *key);
