@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -69,6 +70,8 @@ start_server(void)
 	if (server == 0) {
 		int null = open("/dev/null", O_WRONLY);
 
+		/* never outlives the test, whatever ends it */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		dup2(null, STDOUT_FILENO);
 		dup2(null, STDERR_FILENO);
 		execlp("python3", "python3", script, portfile, srv_root, srv_log, (char *)NULL);
