@@ -31,6 +31,9 @@ static struct ctl_env env;
 static char sock[256], top[512], srv_root[256], srv_log[256], list[256], fp[256], wp[128], wpapi[128];
 static pid_t server = -1;
 
+/* Debian's python3, as the shell suites run it */
+#define PY "/usr/bin/python3"
+
 /* runs a shell command line; true on exit 0 */
 static bool sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static bool
@@ -74,7 +77,7 @@ start_server(void)
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		dup2(null, STDOUT_FILENO);
 		dup2(null, STDERR_FILENO);
-		execlp("python3", "python3", script, portfile, srv_root, srv_log, (char *)NULL);
+		execl(PY, PY, script, portfile, srv_root, srv_log, (char *)NULL);
 		_exit(127);
 	}
 	for (i = 0; server > 0 && i < 200; i++) {
@@ -130,7 +133,7 @@ make_server_root(void)
 		srv_root))
 		return -1;
 	snprintf(script + strlen(script), sizeof(script) - strlen(script), " checksums acme-forms 1.2");
-	if (!sh("python3 %s '%s' '%s/wp/plugin-checksums/acme-forms/1.2.json'", script, rel, srv_root) ||
+	if (!sh(PY " %s '%s' '%s/wp/plugin-checksums/acme-forms/1.2.json'", script, rel, srv_root) ||
 	    !sh("cp '%s/wp/plugin-checksums/acme-forms/1.2.json' '%s/wp/plugin-checksums/impostor/2.0.json'",
 		srv_root, srv_root))
 		return -1;
