@@ -542,3 +542,14 @@ fx_jstr(const struct jnode *o, const char *key)
 		return v->b ? "true" : "false";
 	return v->s;
 }
+
+void
+fx_ctl_env_bad(struct ctl_env *env, const struct fx *f, const char *sock, bool damaged)
+{
+	char db[512];
+
+	snprintf(db, sizeof(db), "%s/%s", f->dir, damaged ? "junk.db" : "none/wsid.db");
+	if (damaged && fx_put(db, "not a database: a page of text that SQLite will not take\n") < 0)
+		printf("fixture: %s: %s\n", db, strerror(errno));
+	fx_ctl_env(env, db, sock);
+}

@@ -106,3 +106,7 @@ struct jnode *fx_json_line(const char *s, int n);
 /* the string (or number text) of member key of object o; NULL when o has
  * none or it is null */
 const char *fx_jstr(const struct jnode *o, const char *key);
+/* fx_ctl_env over a database that is not there (<dir>/none/wsid.db, in a
+ * directory that is not there either) or, damaged, over <dir>/junk.db, a
+ * text file that is no database (written here) */
+void fx_ctl_env_bad(struct ctl_env *env, const struct fx *f, const char *sock, bool damaged);

@@ -219,7 +219,7 @@ test_stage(void)
 	struct ctl_env e;
 
 	snprintf(stage, sizeof(stage), "%s", fx_path(&f, "stage"));
-	fx_ctl_env(&e, fx_path(&f, "none/wsid.db"), sock);
+	fx_ctl_env_bad(&e, &f, sock, false);
 	T_EQ_INT(fx_ctl_fork(ctl_index_fetch, &e, &r, "fetch", "--list", list, "--source", wp, "--source", wpapi,
 			     "--stage", stage, "--interval", "0", NULL), EXIT_ERROR);
 	T_CHECK(fx_has(r.out, "acme-forms 1.2 (plugin): 2 files from"), "out: %s", r.out);

@@ -308,12 +308,11 @@ static void
 test_bad_database(void)
 {
 	struct ctl_env e;
-	char db[256], hex[2 * SHA256_LEN + 1];
+	char hex[2 * SHA256_LEN + 1];
 	struct fx_run r;
 
 	hex_of(shell, hex);
-	snprintf(db, sizeof(db), "%s", fx_path(&f, "none/wsid.db"));
-	fx_ctl_env(&e, db, sock);
+	fx_ctl_env_bad(&e, &f, sock, false);
 	T_EQ_INT(fx_ctl_run(ctl_mark, &e, &r, "mark", "list", NULL), EXIT_ERROR);
 	T_CHECK(fx_has(r.err, "none/wsid.db"), "stderr: %s", r.err);
 	T_EQ_STR(r.out, "");
@@ -323,9 +322,7 @@ test_bad_database(void)
 	fx_run_free(&r);
 	T_OK(access(fx_path(&f, "none"), F_OK) != 0); /* nothing made */
 
-	snprintf(db, sizeof(db), "%s", fx_path(&f, "junk.db"));
-	T_OK(fx_put(db, "this is not an SQLite database, only some text that is long enough\n") == 0);
-	fx_ctl_env(&e, db, sock);
+	fx_ctl_env_bad(&e, &f, sock, true);
 	T_EQ_INT(fx_ctl_run(ctl_mark, &e, &r, "mark", "list", NULL), EXIT_ERROR);
 	T_CHECK(fx_has(r.err, "junk.db"), "stderr: %s", r.err);
 	fx_run_free(&r);

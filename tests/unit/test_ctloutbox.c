@@ -242,11 +242,9 @@ static void
 test_bad_database(void)
 {
 	struct ctl_env e;
-	char db[256];
 	struct fx_run r;
 
-	snprintf(db, sizeof(db), "%s", fx_path(&f, "none/wsid.db"));
-	fx_ctl_env(&e, db, sock);
+	fx_ctl_env_bad(&e, &f, sock, false);
 	T_EQ_INT(fx_ctl_run(ctl_outbox, &e, &r, "outbox", NULL), EXIT_ERROR);
 	T_CHECK(fx_has(r.err, "none/wsid.db"), "stderr: %s", r.err);
 	T_EQ_STR(r.out, "");
@@ -254,10 +252,8 @@ test_bad_database(void)
 	T_EQ_INT(fx_ctl_run(ctl_outbox, &e, &r, "outbox", "retry", "--all", NULL), EXIT_ERROR);
 	T_CHECK(fx_has(r.err, "none/wsid.db"), "stderr: %s", r.err);
 	fx_run_free(&r);
-	T_OK(access(db, F_OK) != 0);
-	snprintf(db, sizeof(db), "%s", fx_path(&f, "junk.db"));
-	T_OK(fx_put(db, "SQLite format 3 is what this is not; it is text of some length\n") == 0);
-	fx_ctl_env(&e, db, sock);
+	T_OK(access(fx_path(&f, "none"), F_OK) != 0);
+	fx_ctl_env_bad(&e, &f, sock, true);
 	T_EQ_INT(fx_ctl_run(ctl_outbox, &e, &r, "outbox", "--json", NULL), EXIT_ERROR);
 	T_CHECK(fx_has(r.err, "junk.db"), "stderr: %s", r.err);
 	T_EQ_STR(r.out, "");

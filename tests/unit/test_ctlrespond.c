@@ -374,10 +374,8 @@ test_bad_database(void)
 {
 	struct ctl_env e;
 	struct fx_run r;
-	char db[256];
 
-	snprintf(db, sizeof(db), "%s", fx_path(&f, "none/wsid.db"));
-	fx_ctl_env(&e, db, sock);
+	fx_ctl_env_bad(&e, &f, sock, false);
 	T_EQ_INT(fx_ctl_run(ctl_restore, &e, &r, "restore", at_site("index.php"), NULL), EXIT_ERROR);
 	T_CHECK(fx_has(r.err, "none/wsid.db"), "stderr: %s", r.err);
 	fx_run_free(&r);
@@ -386,9 +384,7 @@ test_bad_database(void)
 	T_EQ_STR(r.out, "");
 	fx_run_free(&r);
 	T_OK(access(fx_path(&f, "none"), F_OK) != 0);
-	snprintf(db, sizeof(db), "%s", fx_path(&f, "junk.db"));
-	T_OK(fx_put(db, "not a database: a page of text that SQLite will not take\n") == 0);
-	fx_ctl_env(&e, db, sock);
+	fx_ctl_env_bad(&e, &f, sock, true);
 	T_EQ_INT(fx_ctl_run(ctl_quarantine, &e, &r, "quarantine", at_site("index.php"), NULL), EXIT_ERROR);
 	T_CHECK(fx_has(r.err, "junk.db"), "stderr: %s", r.err);
 	fx_run_free(&r);

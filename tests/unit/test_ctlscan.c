@@ -153,7 +153,7 @@ test_no_index(void)
 	struct jnode *d;
 	const struct jnode *sc, *an;
 
-	fx_ctl_env(&e, fx_path(&f, "none/wsid.db"), sock);
+	fx_ctl_env_bad(&e, &f, sock, false);
 	e.verb = ctl_verb_find("scan");
 	T_EQ_INT(fx_ctl_run(ctl_scan, &e, &r, "scan", "--no-index", "--json", site, NULL), 0);
 	d = doc_of(r.out);
@@ -174,7 +174,6 @@ test_errors(void)
 {
 	struct ctl_env e;
 	struct fx_run r;
-	char junk[256];
 
 	T_EQ_INT(fx_ctl_run(ctl_scan, &env, &r, "scan", NULL), EXIT_USAGE);
 	T_CHECK(fx_has(r.err, "usage: wsidctl [--db PATH] [--config PATH] scan "), "stderr: %s", r.err);
@@ -205,15 +204,13 @@ test_errors(void)
 	fx_run_free(&r);
 
 	/* no database, a damaged one: exit 3 before anything is walked */
-	fx_ctl_env(&e, fx_path(&f, "none/wsid.db"), sock);
+	fx_ctl_env_bad(&e, &f, sock, false);
 	e.verb = ctl_verb_find("scan");
 	T_EQ_INT(fx_ctl_run(ctl_scan, &e, &r, "scan", site, NULL), EXIT_ERROR);
 	T_CHECK(fx_has(r.err, "none/wsid.db"), "stderr: %s", r.err);
 	T_EQ_STR(r.out, "");
 	fx_run_free(&r);
-	snprintf(junk, sizeof(junk), "%s", fx_path(&f, "junk.db"));
-	T_OK(fx_put(junk, "not a database, but long enough to be read as one and refused\n") == 0);
-	fx_ctl_env(&e, junk, sock);
+	fx_ctl_env_bad(&e, &f, sock, true);
 	e.verb = ctl_verb_find("scan");
 	T_EQ_INT(fx_ctl_run(ctl_scan, &e, &r, "scan", "--json", site, NULL), EXIT_ERROR);
 	T_CHECK(fx_has(r.err, "junk.db"), "stderr: %s", r.err);

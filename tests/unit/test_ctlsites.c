@@ -396,10 +396,8 @@ test_bad_database(void)
 {
 	struct ctl_env e;
 	struct fx_run r;
-	char db[256];
 
-	snprintf(db, sizeof(db), "%s", fx_path(&f, "none/wsid.db"));
-	fx_ctl_env(&e, db, sock);
+	fx_ctl_env_bad(&e, &f, sock, false);
 	T_EQ_INT(fx_ctl_run(ctl_sites, &e, &r, "sites", NULL), EXIT_ERROR);
 	T_CHECK(fx_has(r.err, "none/wsid.db"), "stderr: %s", r.err);
 	T_EQ_STR(r.out, "");
@@ -410,10 +408,8 @@ test_bad_database(void)
 	fx_run_free(&r);
 	T_EQ_INT(fx_ctl_run(ctl_ack, &e, &r, "ack", "1", NULL), EXIT_ERROR);
 	fx_run_free(&r);
-	T_OK(access(db, F_OK) != 0);
-	snprintf(db, sizeof(db), "%s", fx_path(&f, "junk.db"));
-	T_OK(fx_put(db, "not a database: a page of text that SQLite will not take\n") == 0);
-	fx_ctl_env(&e, db, sock);
+	T_OK(access(fx_path(&f, "none"), F_OK) != 0);
+	fx_ctl_env_bad(&e, &f, sock, true);
 	T_EQ_INT(fx_ctl_run(ctl_sites, &e, &r, "sites", "--json", NULL), EXIT_ERROR);
 	T_CHECK(fx_has(r.err, "junk.db"), "stderr: %s", r.err);
 	T_EQ_STR(r.out, "");
