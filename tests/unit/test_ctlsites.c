@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* wsidctl sites, report, files and ack (ctlsites.c), driven in-process over
+/* wsidctl sites, report, files and ack (ctlsites.c), and components
+ * (ctlcomponents.c, over the same release lists), driven in-process over
  * a scratch database whose webspaces, installations, files and events are
  * stored through state.c as the daemon stores them, the demo product
  * indexed and a plugin's release list as `index fetch` keeps it: each
  * installation's update state (latest, latest in its branch, outdated by
  * N) in text and --json, --outdated (exit 1 when any), --customer and
- * --product; the node in figures; a file's or a directory's stored state;
+ * --product; the node in figures; a plugin's claim with the newest release
+ * its publisher lists; a file's or a directory's stored state;
  * acknowledging events; names with control bytes escaped; a path in a
  * webspace whose name only starts like another's; usage errors; a missing
  * or damaged database. And release_state_of, releases_of and
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "components.h"
 #include "fixture.h"
 #include "jsonparse.h"
 #include "scan.h"
@@ -84,6 +87,11 @@ make_state(void)
 	file(id_alice, "blog/a\nFAKE.php", 3, "none");
 	file(id_alice, "other.txt", 4, "none");
 	file(id_evil, "blog/index.php", 5, "none");
+	/* a plugin in bob's webspace, on the disk and in the state: its header
+	 * claims a version no release in the index has */
+	T_OK(fx_put_at(ws_bob, "wp-content/plugins/acme-forms/acme-forms.php",
+		       "<?php\n/*\nPlugin Name: Acme Forms\nVersion: 1.2\n*/\n") == 0);
+	file(id_bob, "wp-content/plugins/acme-forms/acme-forms.php", 6, "none");
 	e = fx_event(id_alice, "blog/up/x.php", VERDICT_MALICIOUS, SEV_CRITICAL);
 	T_OK(state_event_add(f.st, &e, &ev1) == 0);
 	e = fx_event(id_alice, "blog/index.php", VERDICT_TAMPERED, SEV_WARNING);
@@ -92,6 +100,8 @@ make_state(void)
 	/* the plugin's releases as index fetch lists them */
 	T_OK(store_exec_bind(f.s, "INSERT INTO product_releases VALUES(?,?,?,?,?)", "tttti", "acme", "3.1.0",
 			     "3.0.1\n3.0.2\n3.1.0\n3.2.0-beta1", "test", now_unix()) == 0);
+	T_OK(store_exec_bind(f.s, "INSERT INTO product_releases VALUES(?,?,?,?,?)", "tttti", "acme-forms", "1.3",
+			     "1.2\n1.3", "test", now_unix()) == 0);
 }
 
 static void
@@ -362,6 +372,46 @@ test_ack(void)
 	fx_run_free(&r);
 }
 
+/* the plugins the webspaces hold, by their claims; the newest release as
+ * the publisher lists it */
+static void
+test_components(void)
+{
+	const struct jnode *c;
+	struct fx_run r;
+	struct jnode *d;
+
+	T_EQ_INT(fx_ctl_run(ctl_components, &env, &r, "components", "--json", NULL), 0);
+	d = fx_json_line(r.out, 0);
+	T_EQ_STR(fx_jstr(d, "schema"), "1");
+	c = d ? jsonp_get(d, "components") : NULL;
+	T_OK(c && c->t == J_ARR && c->n == 1);
+	c = c && c->n ? &c->kids[0] : NULL;
+	T_EQ_STR(fx_jstr(c, "kind"), "plugin");
+	T_EQ_STR(fx_jstr(c, "name"), "acme-forms");
+	T_EQ_STR(fx_jstr(c, "claimed"), "1.2");
+	T_OK(c && fx_jstr(c, "identified") == NULL);
+	T_EQ_STR(fx_jstr(c, "state"), "unknown");
+	T_EQ_STR(fx_jstr(c, "latest"), "1.3");
+	T_EQ_STR(fx_jstr(c, "webspaces"), "1");
+	jsonp_free(d);
+	/* the webspaces not on this disk: skipped, said */
+	T_CHECK(fx_has(r.err, "(skipped)"), "stderr: %s", r.err);
+	fx_run_free(&r);
+
+	T_EQ_INT(fx_ctl_run(ctl_components, &env, &r, "components", "--unknown", "--customer", "bob", NULL), 0);
+	T_EQ_INT(fx_count_lines(r.out, "acme-forms"), 1);
+	T_CHECK(fx_has(r.out, "plugin ") && fx_has(r.out, " 1.2 ") && fx_has(r.out, " unknown ") &&
+			fx_has(r.out, " 1.3 "), "out: %s", r.out);
+	fx_run_free(&r);
+	T_EQ_INT(fx_ctl_run(ctl_components, &env, &r, "components", "--json", "--customer", "alice", NULL), 0);
+	T_CHECK(fx_has(r.out, "\"components\":[]"), "out: %s", r.out);
+	fx_run_free(&r);
+	T_EQ_INT(fx_ctl_run(ctl_components, &env, &r, "components", "extra", NULL), EXIT_USAGE);
+	T_CHECK(fx_has(r.err, "unexpected argument 'extra'"), "stderr: %s", r.err);
+	fx_run_free(&r);
+}
+
 /* the daemon's stored state as a scan tree */
 static void
 test_tree_from_state(void)
@@ -408,6 +458,9 @@ test_bad_database(void)
 	fx_run_free(&r);
 	T_EQ_INT(fx_ctl_run(ctl_ack, &e, &r, "ack", "1", NULL), EXIT_ERROR);
 	fx_run_free(&r);
+	T_EQ_INT(fx_ctl_run(ctl_components, &e, &r, "components", NULL), EXIT_ERROR);
+	T_CHECK(fx_has(r.err, "none/wsid.db"), "stderr: %s", r.err);
+	fx_run_free(&r);
 	T_OK(access(fx_path(&f, "none"), F_OK) != 0);
 	fx_ctl_env_bad(&e, &f, sock, true);
 	T_EQ_INT(fx_ctl_run(ctl_sites, &e, &r, "sites", "--json", NULL), EXIT_ERROR);
@@ -433,6 +486,7 @@ main(void)
 	T_RUN(test_report);
 	T_RUN(test_files);
 	T_RUN(test_ack);
+	T_RUN(test_components);
 	T_RUN(test_tree_from_state);
 	T_RUN(test_bad_database);
 	fx_close(&f);
