@@ -7,6 +7,7 @@
  * listed, never followed; --no-index without a database; the exit codes
  * (0 with findings, 2 usage, 3 a path or database that cannot be read). No
  * daemon is up: the tree is always walked. */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +170,26 @@ test_no_index(void)
 	use_main_env();
 }
 
+/* options after the paths, as wsidctl runs the verb: its main has parsed
+ * the global options with getopt first ("+": they stop at the verb) */
+static void
+test_options_after_paths(void)
+{
+	static const struct option none[] = { { NULL, 0, NULL, 0 } };
+	char prog[] = "wsidctl", verb[] = "scan", *argv[] = { prog, verb, NULL };
+	struct fx_run r;
+	struct jnode *d;
+
+	optind = 0;
+	T_EQ_INT(getopt_long(2, argv, "+hvj", none, NULL), -1);
+	T_EQ_INT(fx_ctl_run(ctl_scan, &env, &r, "scan", site, "--json", NULL), 0);
+	d = doc_of(r.out);
+	T_EQ_STR(fx_jstr(d, "schema"), "1");
+	jsonp_free(d);
+	T_CHECK(!fx_has(r.err, "--json"), "stderr: %s", r.err);
+	fx_run_free(&r);
+}
+
 static void
 test_errors(void)
 {
@@ -230,6 +251,7 @@ main(void)
 	T_RUN(test_text);
 	T_RUN(test_json);
 	T_RUN(test_no_index);
+	T_RUN(test_options_after_paths);
 	T_RUN(test_errors);
 	fx_close(&f);
 	T_DONE();
