@@ -46,7 +46,7 @@ ctl_scan(int argc, char **argv, const struct ctl_env *env)
 	bool json = env->json, verbose = env->verbose;
 	int c, i, rc = 0;
 
-	optind = 1;
+	optind = 0; /* a new parse: options may follow the paths, as in the other verbs */
 	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':

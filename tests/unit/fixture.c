@@ -443,11 +443,235 @@ fx_json(const char *text)
 	return root;
 }
 
+/* ---- wsidctl's verbs, driven in-process ---- */
+#include <stdarg.h>
+#include <sys/wait.h>
+
+
+static char fx_ctl_db[512], fx_ctl_sock[512];
+
+static const struct config *
+fx_ctl_config(void)
+{
+	return NULL;
+}
+
+static const char *
+fx_ctl_db_path(void)
+{
+	return fx_ctl_db;
+}
+
+static const char *
+fx_ctl_socket_path(void)
+{
+	return fx_ctl_sock;
+}
+
+void
+fx_ctl_env_db(struct ctl_env *env, const char *db, const char *sock)
+{
+	snprintf(fx_ctl_db, sizeof(fx_ctl_db), "%s", db);
+	snprintf(fx_ctl_sock, sizeof(fx_ctl_sock), "%s", sock);
+	memset(env, 0, sizeof(*env));
+	env->config = fx_ctl_config;
+	env->db_path = fx_ctl_db_path;
+	env->socket_path = fx_ctl_socket_path;
+	ctl_env_resolve(env);
+}
+
+#define FX_ARGS_MAX 64
+
+/* the arguments after ret, copied into own and argv (which the verb may
+ * rearrange); their count */
+static int
+collect_args(va_list ap, char **own, char **argv)
+{
+	const char *a;
+	int n = 0;
+
+	while ((a = va_arg(ap, const char *)) != NULL && n < FX_ARGS_MAX) {
+		own[n] = xstrdup(a);
+		argv[n] = own[n];
+		n++;
+	}
+	argv[n] = NULL;
+	return n;
+}
+
+/* a scratch file for one stream, open for writing; its path into path */
+static int
+scratch_file(char path[64], const char *which)
+{
+	int fd;
+
+	snprintf(path, 64, "/tmp/wsid-test-%s.XXXXXX", which);
+	fd = mkstemp(path);
+	if (fd < 0)
+		printf("fixture: mkstemp: %s\n", strerror(errno));
+	return fd;
+}
+
+/* a whole scratch file, NUL-terminated (malloc'ed; "" when unreadable) */
+static char *
+slurp(const char *path)
+{
+	struct buf b;
+	char chunk[8192];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	buf_init(&b, 256u << 20);
+	buf_puts(&b, "");
+	while (fd >= 0 && (n = read(fd, chunk, sizeof(chunk))) > 0)
+		buf_append(&b, chunk, (size_t)n);
+	if (fd >= 0)
+		close(fd);
+	return buf_steal(&b);
+}
+
+static void
+take_output(struct fx_run *ret, const char *opath, const char *epath)
+{
+	ret->out = slurp(opath);
+	ret->err = slurp(epath);
+	unlink(opath);
+	unlink(epath);
+}
+
+static int
+run_captured(ctl_verb_fn *fn, const struct ctl_env *env, struct fx_run *ret, bool child, va_list ap)
+{
+	char *own[FX_ARGS_MAX], *argv[FX_ARGS_MAX + 1], opath[64], epath[64];
+	int argc = collect_args(ap, own, argv), ofd, efd, so = -1, se = -1, i;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->rc = -1;
+	ofd = scratch_file(opath, "out");
+	efd = scratch_file(epath, "err");
+	if (ofd < 0 || efd < 0)
+		goto out;
+	fflush(stdout);
+	fflush(stderr);
+	if (child) {
+		pid_t pid = fork();
+		int st;
+
+		if (pid == 0) {
+			dup2(ofd, STDOUT_FILENO);
+			dup2(efd, STDERR_FILENO);
+			st = fn(argc, argv, env);
+			fflush(stdout);
+			fflush(stderr);
+			_exit(st & 0xff);
+		}
+		if (pid > 0 && waitpid(pid, &st, 0) == pid)
+			ret->rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	} else {
+		so = dup(STDOUT_FILENO);
+		se = dup(STDERR_FILENO);
+		dup2(ofd, STDOUT_FILENO);
+		dup2(efd, STDERR_FILENO);
+		ret->rc = fn(argc, argv, env);
+		fflush(stdout);
+		fflush(stderr);
+		dup2(so, STDOUT_FILENO);
+		dup2(se, STDERR_FILENO);
+		close(so);
+		close(se);
+	}
+out:
+	if (ofd >= 0)
+		close(ofd);
+	if (efd >= 0)
+		close(efd);
+	if (ofd >= 0 && efd >= 0)
+		take_output(ret, opath, epath);
+	for (i = 0; i < argc; i++)
+		free(own[i]);
+	return ret->rc;
+}
+
+int
+fx_ctl_run(ctl_verb_fn *fn, const struct ctl_env *env, struct fx_run *ret, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, ret);
+	r = run_captured(fn, env, ret, false, ap);
+	va_end(ap);
+	return r;
+}
+
+int
+fx_ctl_fork(ctl_verb_fn *fn, const struct ctl_env *env, struct fx_run *ret, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, ret);
+	r = run_captured(fn, env, ret, true, ap);
+	va_end(ap);
+	return r;
+}
+
+void
+fx_run_free(struct fx_run *r)
+{
+	free(r->out);
+	free(r->err);
+	memset(r, 0, sizeof(*r));
+}
+
+bool
+fx_has(const char *s, const char *needle)
+{
+	return s != NULL && strstr(s, needle) != NULL;
+}
+
+int
+fx_count_lines(const char *s, const char *needle)
+{
+	int n = 0;
+
+	while (s && *s) {
+		const char *nl = strchrnul(s, '\n');
+		const char *hit = strstr(s, needle);
+
+		if (hit && hit < nl)
+			n++;
+		s = *nl ? nl + 1 : nl;
+	}
+	return n;
+}
+
+struct jnode *
+fx_json_line(const char *s, int n)
+{
+	struct jnode *j = NULL;
+	const char *nl;
+	char err[256];
+
+	for (; s && *s && n > 0; n--)
+		s = (nl = strchr(s, '\n')) ? nl + 1 : s + strlen(s);
+	if (s == NULL || *s == '\0')
+		return NULL;
+	nl = strchrnul(s, '\n');
+	if (jsonp_parse(s, (size_t)(nl - s), &j, err, sizeof(err)) < 0) {
+		printf("fixture: JSON line: %s\n", err);
+		return NULL;
+	}
+	return j;
+}
+
 const char *
 fx_jstr(const struct jnode *o, const char *key)
 {
 	const struct jnode *v = o && o->t == J_OBJ ? jsonp_get(o, key) : NULL;
 
+	if (v && v->t == J_BOOL)
+		return v->b ? "true" : "false";
 	return v && (v->t == J_STR || v->t == J_NUM) ? v->s : NULL;
 }
 
@@ -511,4 +735,15 @@ fx_daemon_done(struct fx_daemon *d)
 	close(d->lfd);
 	unlink(d->path);
 	return d->req;
+}
+
+void
+fx_ctl_env_bad(struct ctl_env *env, const struct fx *f, const char *sock, bool damaged)
+{
+	char db[512];
+
+	snprintf(db, sizeof(db), "%s/%s", f->dir, damaged ? "junk.db" : "none/wsid.db");
+	if (damaged && fx_put(db, "not a database: a page of text that SQLite will not take\n") < 0)
+		printf("fixture: %s: %s\n", db, strerror(errno));
+	fx_ctl_env_db(env, db, sock);
 }

@@ -92,7 +92,8 @@ int fx_ctl_argv(ctl_verb_fn *fn, const struct ctl_env *env, int argc, char **arg
  * the parser's error printed. jsonp_free() it. */
 struct jnode;
 struct jnode *fx_json(const char *text);
-/* the text of o's member key when a string or a number, else NULL (borrowed from o) */
+/* the text of o's member key when a string or a number, "true"/"false" for
+ * a boolean, else NULL (borrowed from o) */
 const char *fx_jstr(const struct jnode *o, const char *key);
 
 /* A daemon's control socket played by a thread: listens at path (a unix
@@ -111,3 +112,40 @@ struct fx_daemon {
 };
 int fx_daemon_start(struct fx_daemon *d, const char *path, const char *reply);
 const char *fx_daemon_done(struct fx_daemon *d);
+/* ---- wsidctl's verbs, driven in-process ---- */
+#include "ctlverbs.h"
+
+struct jnode;
+
+/* An env as wsidctl.c builds it, over the database db and the control
+ * socket sock (a path where nothing listens: the verbs that tell the daemon
+ * say it is not reachable): no configuration, no colour, no progress, not
+ * --json; env->db_path() and env->socket_path() give db and sock. The
+ * strings are copied (one env at a time: the lookups are static). */
+void fx_ctl_env_db(struct ctl_env *env, const char *db, const char *sock);
+
+/* what a verb printed and returned */
+struct fx_run {
+	int rc;    /* its exit code; in a child, 128 + the signal that ended it */
+	char *out; /* stdout, NUL-terminated (malloc'ed; fx_run_free) */
+	char *err; /* stderr */
+};
+/* Runs fn(argc, argv, env) with its stdout and stderr in scratch files;
+ * args: the verb's arguments (the verb first), NULL-terminated, copied into
+ * a writable argv as main hands them (getopt permutes). Returns the exit
+ * code (also in ret->rc). fx_ctl_fork runs it in a child process, for a verb
+ * that exits or changes the process's state. */
+int fx_ctl_run(ctl_verb_fn *fn, const struct ctl_env *env, struct fx_run *ret, ...);
+int fx_ctl_fork(ctl_verb_fn *fn, const struct ctl_env *env, struct fx_run *ret, ...);
+void fx_run_free(struct fx_run *r);
+/* s holds needle (false for NULL) */
+bool fx_has(const char *s, const char *needle);
+/* the lines of s that hold needle */
+int fx_count_lines(const char *s, const char *needle);
+/* line n (from 0) of s parsed as JSON (jsonp_free), NULL when there is no
+ * such line or it does not parse */
+struct jnode *fx_json_line(const char *s, int n);
+/* fx_ctl_env_db over a database that is not there (<dir>/none/wsid.db, in a
+ * directory that is not there either) or, damaged, over <dir>/junk.db, a
+ * text file that is no database (written here) */
+void fx_ctl_env_bad(struct ctl_env *env, const struct fx *f, const char *sock, bool damaged);
