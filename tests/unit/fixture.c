@@ -307,3 +307,38 @@ fx_engine_run(struct engine *e, unsigned ms)
 		turn(e, 5);
 	engine_flush(e);
 }
+
+#include "scan.h" /* the helpers appended below */
+
+int
+fx_fp_set(const struct fx *f, const char *product, const char *version,
+	  const char *const (*files)[2], size_t n)
+{
+	struct buf b;
+	char name[256];
+	size_t k;
+	int r;
+
+	buf_init(&b, 1 << 20);
+	for (k = 0; k < n; k++)
+		sum_line(&b, files[k][1], files[k][0]);
+	snprintf(name, sizeof(name), "fp/%s/%s.sha256", product, version);
+	r = fx_put_at(f->dir, name, b.data ? b.data : "");
+	buf_free(&b);
+	return r;
+}
+
+int
+fx_scan(const struct fx *f, const char *dir, struct scan_tree **ret)
+{
+	struct scan_opts so = { 0 };
+	char err[256];
+
+	so.dbpath = f->db;
+	so.jobs = 1;
+	if (scan_tree_run(dir, &so, ret, err, sizeof(err)) < 0) {
+		printf("fixture: scan %s: %s\n", dir, err);
+		return -1;
+	}
+	return 0;
+}

@@ -68,4 +68,15 @@ bool fx_engine_settle(struct engine *e, unsigned max_ms);
 /* Drives e for ms milliseconds, idle or not. */
 void fx_engine_run(struct engine *e, unsigned ms);
 
+/* Writes the fingerprint set of release `version` of product (n files,
+ * {relpath, content} each) as <f->dir>/fp/<product>/<version>.sha256; the
+ * caller writes its product.yaml beside it, and fx_index_demo builds every
+ * product under <f->dir>/fp. 0 or -1. */
+int fx_fp_set(const struct fx *f, const char *product, const char *version,
+	      const char *const (*files)[2], size_t n);
+struct scan_tree;
+/* Walks and hashes dir (a scratch tree) with f's index, one thread, in
+ * memory; the tree into *ret (scan_tree_free). 0, or -1 with why printed. */
+int fx_scan(const struct fx *f, const char *dir, struct scan_tree **ret);
+
 #endif
