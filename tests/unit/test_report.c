@@ -308,7 +308,7 @@ test_inst_root(void)
 {
 	struct installation in;
 	struct scan_tree t;
-	char troot[] = "/srv/www/", iroot[] = "blog/wp";
+	char troot[] = "/srv/www/", iroot[] = "blog/wp", slash[] = "/";
 	char *r;
 
 	memset(&in, 0, sizeof(in));
@@ -321,6 +321,15 @@ test_inst_root(void)
 	in.root_len = 4;
 	r = report_inst_root(&t, &in);
 	T_EQ_STR(r, "/srv/www/blog");
+	free(r);
+	/* a scan of the root directory */
+	t.root = slash;
+	r = report_inst_root(&t, &in);
+	T_EQ_STR(r, "/blog");
+	free(r);
+	in.root_len = 0;
+	r = report_inst_root(&t, &in);
+	T_EQ_STR(r, "/");
 	free(r);
 }
 
