@@ -342,3 +342,12 @@ fx_scan(const struct fx *f, const char *dir, struct scan_tree **ret)
 	}
 	return 0;
 }
+
+const char *
+fx_join(const char *dir, const char *rel)
+{
+	static char p[1024];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	return p;
+}

@@ -79,4 +79,7 @@ struct scan_tree;
  * memory; the tree into *ret (scan_tree_free). 0, or -1 with why printed. */
 int fx_scan(const struct fx *f, const char *dir, struct scan_tree **ret);
 
+/* dir + "/" + rel in a static buffer (valid until the next call) */
+const char *fx_join(const char *dir, const char *rel);
+
 #endif

@@ -114,7 +114,7 @@ test_release_at_root(void)
 		in = inst_at(r, "");
 		T_OK(in != NULL);
 		if (in) {
-			char want[8];
+			char want[16];
 
 			snprintf(want, sizeof(want), "%d.0", major);
 			T_EQ_STR(in->product->name, "demo");

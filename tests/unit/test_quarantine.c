@@ -33,10 +33,7 @@ static const char shell[] = "<?php system($_GET['c']);\n";
 static const char *
 at(const char *rel)
 {
-	static char p[512];
-
-	snprintf(p, sizeof(p), "%s/%s", ws, rel);
-	return p;
+	return fx_join(ws, rel);
 }
 
 static int

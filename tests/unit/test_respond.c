@@ -29,10 +29,7 @@ static int rootfd = -1;
 static const char *
 at(const char *rel)
 {
-	static char p[512];
-
-	snprintf(p, sizeof(p), "%s/%s", ws, rel);
-	return p;
+	return fx_join(ws, rel);
 }
 
 /* the number of entries of dir named .wsid-* (temporary names left behind) */
