@@ -82,4 +82,14 @@ int fx_scan(const struct fx *f, const char *dir, struct scan_tree **ret);
 /* dir + "/" + rel in a static buffer (valid until the next call) */
 const char *fx_join(const char *dir, const char *rel);
 
+/* The "mix" product (kind plugin): eight files, every one different in
+ * release 1.0 and 2.0; version.php claims the release (its version_file).
+ * fx_fp_mix writes its sets under <f->dir>/fp (fx_index_demo then builds
+ * them with the demo's); fx_mix_install writes into dir the first `first`
+ * files of release a and the others of release b. 0 or -1. */
+#define FX_MIX_N 8
+extern const char *const fx_mix1[FX_MIX_N][2], *const fx_mix2[FX_MIX_N][2];
+int fx_fp_mix(const struct fx *f);
+int fx_mix_install(const char *dir, const char *const (*a)[2], const char *const (*b)[2], size_t first);
+
 #endif

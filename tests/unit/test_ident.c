@@ -24,30 +24,6 @@
 static struct fx fx;
 static struct fpindex *idx;
 
-/* "mix": eight files, every one different in 1.0 and 2.0; version.php
- * claims the release */
-#define MIX_N 8
-static const char *const mix1[MIX_N][2] = {
-	{ "version.php", "<?php $v = '1.0';\n" },
-	{ "m1.php", "<?php /* mix 1.0 one */\n" },
-	{ "m2.php", "<?php /* mix 1.0 two */\n" },
-	{ "m3.php", "<?php /* mix 1.0 three */\n" },
-	{ "m4.php", "<?php /* mix 1.0 four */\n" },
-	{ "m5.php", "<?php /* mix 1.0 five */\n" },
-	{ "m6.php", "<?php /* mix 1.0 six */\n" },
-	{ "m7.php", "<?php /* mix 1.0 seven */\n" },
-};
-static const char *const mix2[MIX_N][2] = {
-	{ "version.php", "<?php $v = '2.0';\n" },
-	{ "m1.php", "<?php /* mix 2.0 one */\n" },
-	{ "m2.php", "<?php /* mix 2.0 two */\n" },
-	{ "m3.php", "<?php /* mix 2.0 three */\n" },
-	{ "m4.php", "<?php /* mix 2.0 four */\n" },
-	{ "m5.php", "<?php /* mix 2.0 five */\n" },
-	{ "m6.php", "<?php /* mix 2.0 six */\n" },
-	{ "m7.php", "<?php /* mix 2.0 seven */\n" },
-};
-
 /* a fresh scratch tree <fx.dir>/<name> */
 static const char *
 tree(const char *name)
@@ -267,16 +243,6 @@ test_file_states(void)
 	done(t, r);
 }
 
-/* writes the mix release files: the first `first` of mix1, the rest of mix2 */
-static void
-mix_tree(const char *d, const char *const (*a)[2], const char *const (*b)[2], size_t first)
-{
-	size_t k;
-
-	for (k = 0; k < MIX_N; k++)
-		T_OK(fx_put_at(d, (k < first ? a : b)[k][0], (k < first ? a : b)[k][1]) == 0);
-}
-
 static void
 test_mixed(void)
 {
@@ -287,7 +253,7 @@ test_mixed(void)
 	struct seen s;
 
 	/* five files of 1.0 (version.php among them), three of 2.0 */
-	mix_tree(d, mix1, mix2, 5);
+	T_OK(fx_mix_install(d, fx_mix1, fx_mix2, 5) == 0);
 	if ((r = identify(d, &t)) == NULL)
 		return;
 	in = inst_at(r, "");
@@ -324,7 +290,7 @@ test_version_lie(void)
 
 	/* 1.0 throughout but version.php, which is 2.0's and claims 2.0: one
 	 * file of another release is no mix */
-	mix_tree(d, mix2, mix1, 1);
+	T_OK(fx_mix_install(d, fx_mix2, fx_mix1, 1) == 0);
 	if ((r = identify(d, &t)) == NULL)
 		return;
 	in = inst_at(r, "");
@@ -444,11 +410,8 @@ test_in_dirs(void)
 int
 main(void)
 {
-	if (fx_open(&fx, "ident") < 0 ||
-	    fx_put_at(fx.dir, "fp/mix/product.yaml",
-		      "kind: plugin\nversion_file: version.php\nversion_pattern: v = .([0-9.]+).\n") < 0 ||
-	    fx_fp_set(&fx, "mix", "1.0", mix1, MIX_N) < 0 || fx_fp_set(&fx, "mix", "2.0", mix2, MIX_N) < 0 ||
-	    fx_index_demo(&fx) < 0 || fpindex_load(fx.s, &idx) < 0) {
+	if (fx_open(&fx, "ident") < 0 || fx_fp_mix(&fx) < 0 || fx_index_demo(&fx) < 0 ||
+	    fpindex_load(fx.s, &idx) < 0) {
 		printf("not ok setup\n");
 		return 1;
 	}

@@ -5,7 +5,8 @@
  * section, names escaped (control bytes, bytes that are not UTF-8,
  * invisible characters), no colour unless asked; the JSON report parsed
  * back: its fields, the files of each state in path order, the exact bytes
- * of a name that is not UTF-8 (path_base64), what was not hashed. */
+ * of a name that is not UTF-8 (path_base64), what was not hashed; a mixed
+ * installation whose version file lies, in both. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,6 +276,74 @@ test_json(void)
 	buf_free(&b);
 }
 
+/* a tree of the mix product: four files of 1.0, three of 2.0, and a
+ * version.php of neither that claims 9.9 */
+static void
+test_mixed_lie(void)
+{
+	char d[256], *s = NULL, err[256];
+	size_t n = 0;
+	struct scan_tree *t = NULL;
+	struct ident_result *r = NULL;
+	struct report_opts o = { 0 };
+	struct buf b;
+	struct json j;
+	struct jnode *root = NULL;
+	const struct jnode *in = NULL, *mx, *vc, *mod;
+	FILE *f;
+
+	snprintf(d, sizeof(d), "%s/mixlie", fx.dir);
+	T_OK(fx_mix_install(d, fx_mix1, fx_mix2, 5) == 0);
+	T_OK(fx_put_at(d, "version.php", "<?php $v = '9.9';\n") == 0);
+	if (fx_scan(&fx, d, &t) < 0 || ident_run(fx.s, idx, t, &r) < 0) {
+		T_CHECK(0, "scan of %s", d);
+		scan_tree_free(t);
+		return;
+	}
+	f = open_memstream(&s, &n);
+	if (f) {
+		report_text_tree(f, t, r, &o);
+		fclose(f);
+	}
+	T_OK(s && strstr(s, "    identified   mix 1.0 (plugin), confidence 50.0% (4 of 8 release files)\n"));
+	T_OK(s && strstr(s, "    MIXED        3 files are 2.0 content, 4 only 1.0\n"));
+	T_OK(s && strstr(s, "    VERSION LIE  version.php claims 9.9, the hashes say 1.0\n"));
+	T_OK(s && strstr(s, "    modified     m5.php (content of 2.0)\n"));
+	T_OK(s && strstr(s, "    modified     version.php\n"));
+	free(s);
+
+	buf_init(&b, 1 << 20);
+	json_init(&j, &b);
+	report_json_tree(&j, t, r, NULL);
+	T_OK(b.data && jsonp_parse(b.data, b.len, &root, err, sizeof(err)) == 0);
+	if (root && jsonp_get(root, "installations") && jsonp_get(root, "installations")->n == 1)
+		in = &jsonp_get(root, "installations")->kids[0];
+	T_OK(in != NULL);
+	mx = in ? jsonp_get(in, "mixed") : NULL;
+	T_OK(mx && mx->t == J_OBJ);
+	T_EQ_STR(str_of(mx, "with"), "2.0");
+	T_EQ_STR(str_of(mx, "only_best"), "4");
+	T_EQ_STR(str_of(mx, "only_other"), "3");
+	vc = in ? jsonp_get(in, "version_file_claims") : NULL;
+	T_EQ_STR(str_of(vc, "file"), "version.php");
+	T_EQ_STR(str_of(vc, "claimed"), "9.9");
+	T_EQ_STR(str_of(vc, "hashes_say"), "1.0");
+	T_OK(vc && jsonp_get(vc, "agrees") && !jsonp_get(vc, "agrees")->b);
+	mod = in && jsonp_get(in, "files") ? jsonp_get(jsonp_get(in, "files"), "modified") : NULL;
+	T_OK(mod && mod->n == 4);
+	if (mod && mod->n == 4) {
+		/* m5, m6, m7 hold 2.0's content; version.php no release's */
+		T_EQ_STR(str_of(&mod->kids[0], "path"), "m5.php");
+		T_EQ_STR(str_of(&mod->kids[0], "known_in"), "2.0");
+		T_EQ_STR(str_of(&mod->kids[3], "path"), "version.php");
+		T_OK(str_of(&mod->kids[3], "known_in") == NULL);
+	}
+	jsonp_free(root);
+	buf_free(&b);
+	ident_result_free(r);
+	scan_tree_free(t);
+}
+
 static void
 test_no_index(void)
 {
@@ -336,13 +405,14 @@ test_inst_root(void)
 int
 main(void)
 {
-	if (fx_open(&fx, "report") < 0 || fx_index_demo(&fx) < 0 || fpindex_load(fx.s, &idx) < 0 ||
-	    setup() < 0) {
+	if (fx_open(&fx, "report") < 0 || fx_fp_mix(&fx) < 0 || fx_index_demo(&fx) < 0 ||
+	    fpindex_load(fx.s, &idx) < 0 || setup() < 0) {
 		printf("not ok setup\n");
 		return 1;
 	}
 	T_RUN(test_text);
 	T_RUN(test_json);
+	T_RUN(test_mixed_lie);
 	T_RUN(test_no_index);
 	T_RUN(test_inst_root);
 	ident_result_free(res);
