@@ -16,6 +16,8 @@ report_inst_root(const struct scan_tree *t, const struct installation *in)
 		tl--;
 	if (in->root_len == 0)
 		return xstrndup(t->root, tl);
+	if (tl == 1 && t->root[0] == '/')
+		tl = 0; /* a scan of "/": "/srv", not "//srv" */
 	return xasprintf("%.*s/%.*s", (int)tl, t->root, (int)in->root_len, in->root);
 }
 

@@ -747,3 +747,90 @@ fx_ctl_env_bad(struct ctl_env *env, const struct fx *f, const char *sock, bool d
 		printf("fixture: %s: %s\n", db, strerror(errno));
 	fx_ctl_env_db(env, db, sock);
 }
+
+
+#include "scan.h" /* the helpers appended below */
+
+int
+fx_fp_set(const struct fx *f, const char *product, const char *version,
+	  const char *const (*files)[2], size_t n)
+{
+	struct buf b;
+	char name[256];
+	size_t k;
+	int r;
+
+	buf_init(&b, 1 << 20);
+	for (k = 0; k < n; k++)
+		sum_line(&b, files[k][1], files[k][0]);
+	snprintf(name, sizeof(name), "fp/%s/%s.sha256", product, version);
+	r = fx_put_at(f->dir, name, b.data ? b.data : "");
+	buf_free(&b);
+	return r;
+}
+
+int
+fx_scan(const struct fx *f, const char *dir, struct scan_tree **ret)
+{
+	struct scan_opts so = { 0 };
+	char err[256];
+
+	so.dbpath = f->db;
+	so.jobs = 1;
+	if (scan_tree_run(dir, &so, ret, err, sizeof(err)) < 0) {
+		printf("fixture: scan %s: %s\n", dir, err);
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+fx_join(const char *dir, const char *rel)
+{
+	static char p[1024];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	return p;
+}
+
+const char *const fx_mix1[FX_MIX_N][2] = {
+	{ "version.php", "<?php $v = '1.0';\n" },
+	{ "m1.php", "<?php /* mix 1.0 one */\n" },
+	{ "m2.php", "<?php /* mix 1.0 two */\n" },
+	{ "m3.php", "<?php /* mix 1.0 three */\n" },
+	{ "m4.php", "<?php /* mix 1.0 four */\n" },
+	{ "m5.php", "<?php /* mix 1.0 five */\n" },
+	{ "m6.php", "<?php /* mix 1.0 six */\n" },
+	{ "m7.php", "<?php /* mix 1.0 seven */\n" },
+};
+const char *const fx_mix2[FX_MIX_N][2] = {
+	{ "version.php", "<?php $v = '2.0';\n" },
+	{ "m1.php", "<?php /* mix 2.0 one */\n" },
+	{ "m2.php", "<?php /* mix 2.0 two */\n" },
+	{ "m3.php", "<?php /* mix 2.0 three */\n" },
+	{ "m4.php", "<?php /* mix 2.0 four */\n" },
+	{ "m5.php", "<?php /* mix 2.0 five */\n" },
+	{ "m6.php", "<?php /* mix 2.0 six */\n" },
+	{ "m7.php", "<?php /* mix 2.0 seven */\n" },
+};
+
+int
+fx_fp_mix(const struct fx *f)
+{
+	if (fx_put_at(f->dir, "fp/mix/product.yaml",
+		      "kind: plugin\nversion_file: version.php\nversion_pattern: v = .([0-9.]+).\n") < 0 ||
+	    fx_fp_set(f, "mix", "1.0", fx_mix1, FX_MIX_N) < 0 || fx_fp_set(f, "mix", "2.0", fx_mix2, FX_MIX_N) < 0)
+		return -1;
+	return 0;
+}
+
+int
+fx_mix_install(const char *dir, const char *const (*a)[2], const char *const (*b)[2], size_t first)
+{
+	size_t k;
+
+	for (k = 0; k < FX_MIX_N; k++)
+		if (fx_put_at(dir, (k < first ? a : b)[k][0], (k < first ? a : b)[k][1]) < 0)
+			return -1;
+	return 0;
+}

@@ -68,6 +68,30 @@ bool fx_engine_settle(struct engine *e, unsigned max_ms);
 /* Drives e for ms milliseconds, idle or not. */
 void fx_engine_run(struct engine *e, unsigned ms);
 
+/* Writes the fingerprint set of release `version` of product (n files,
+ * {relpath, content} each) as <f->dir>/fp/<product>/<version>.sha256; the
+ * caller writes its product.yaml beside it, and fx_index_demo builds every
+ * product under <f->dir>/fp. 0 or -1. */
+int fx_fp_set(const struct fx *f, const char *product, const char *version,
+	      const char *const (*files)[2], size_t n);
+struct scan_tree;
+/* Walks and hashes dir (a scratch tree) with f's index, one thread, in
+ * memory; the tree into *ret (scan_tree_free). 0, or -1 with why printed. */
+int fx_scan(const struct fx *f, const char *dir, struct scan_tree **ret);
+
+/* dir + "/" + rel in a static buffer (valid until the next call) */
+const char *fx_join(const char *dir, const char *rel);
+
+/* The "mix" product (kind plugin): eight files, every one different in
+ * release 1.0 and 2.0; version.php claims the release (its version_file).
+ * fx_fp_mix writes its sets under <f->dir>/fp (fx_index_demo then builds
+ * them with the demo's); fx_mix_install writes into dir the first `first`
+ * files of release a and the others of release b. 0 or -1. */
+#define FX_MIX_N 8
+extern const char *const fx_mix1[FX_MIX_N][2], *const fx_mix2[FX_MIX_N][2];
+int fx_fp_mix(const struct fx *f);
+int fx_mix_install(const char *dir, const char *const (*a)[2], const char *const (*b)[2], size_t first);
+
 #endif
 
 /* ---- wsidctl's verbs, run in the test's process ---- */
