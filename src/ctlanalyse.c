@@ -349,7 +349,7 @@ ctl_analyse(int argc, char **argv, const struct ctl_env *env)
 	memset(&w, 0, sizeof(w));
 	w.max_size = DEFAULT_MAX_SIZE;
 	w.json = json;
-	optind = 1;
+	optind = 0; /* a new parse: options may follow the paths */
 	while ((c = getopt_long(argc, argv, "jr:m:vnh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':

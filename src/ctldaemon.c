@@ -187,7 +187,7 @@ ctl_events(int argc, char **argv, const struct ctl_env *env)
 	char err[1024];
 	bool color = env->color, json = env->json;
 
-	optind = 1;
+	optind = 0; /* a new parse: options may follow the operands */
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':

@@ -41,7 +41,7 @@ index_build(int argc, char **argv, const struct ctl_env *env)
 	int c, r, rc = 0;
 	size_t nd = 0;
 
-	optind = 1;
+	optind = 0; /* a new parse: options may follow the operands */
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -235,7 +235,7 @@ index_ingest(int argc, char **argv, const struct ctl_env *env)
 	char err[1024] = "";
 	int c, r, rc = 0;
 
-	optind = 1;
+	optind = 0; /* a new parse: options may follow the operands */
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':

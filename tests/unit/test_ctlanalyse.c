@@ -67,6 +67,25 @@ test_findings(void)
 	free(err);
 }
 
+/* options may follow the paths (a new getopt parse, after main's global one
+ * stopped at the verb) */
+static void
+test_options_after_paths(void)
+{
+	struct ctl_env env;
+	char *out, *err;
+	int rc;
+
+	fx_ctl_env(&env, NULL, fx.db, sock);
+	rc = ANALYSE(&env, &out, &err, "--no-default-rules", tree, "--json", "--rules", rules);
+	T_EQ_INT(rc, 1);
+	T_CHECK(out[0] == '{', "%s", out);
+	T_CHECK(strstr(out, "admin-marker") != NULL, "%s", out); /* --rules, given after the path, was read */
+	T_CHECK(strstr(err, "--json") == NULL, "%s", err);
+	free(out);
+	free(err);
+}
+
 static void
 test_json(void)
 {
@@ -403,6 +422,7 @@ main(void)
 	T_RUN(test_json);
 	T_RUN(test_links_and_errors);
 	T_RUN(test_usage);
+	T_RUN(test_options_after_paths);
 	T_RUN(test_node_rules);
 	T_RUN(test_scan_tree);
 	fx_close(&fx);
