@@ -307,3 +307,37 @@ fx_engine_run(struct engine *e, unsigned ms)
 		turn(e, 5);
 	engine_flush(e);
 }
+
+#include <sys/wait.h>
+
+int
+fx_run_main(int (*fn)(int, char **), const char *const *args, const char *out, const char *err)
+{
+	pid_t pid;
+	int st, n = 0;
+
+	while (args[n])
+		n++;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		char **argv = calloc((size_t)n + 1, sizeof(char *));
+		int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		int i;
+
+		if (argv == NULL || fo < 0 || fe < 0 || dup2(fo, STDOUT_FILENO) < 0 ||
+		    dup2(fe, STDERR_FILENO) < 0)
+			_exit(125);
+		for (i = 0; i < n; i++)
+			argv[i] = strdup(args[i]);
+		exit(fn(n, argv));
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}

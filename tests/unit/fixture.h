@@ -68,4 +68,10 @@ bool fx_engine_settle(struct engine *e, unsigned max_ms);
 /* Drives e for ms milliseconds, idle or not. */
 void fx_engine_run(struct engine *e, unsigned ms);
 
+/* Runs fn(argc, argv) with args (NULL-terminated; copied) in a child
+ * process, as a main runs: stdout into the file out, stderr into err
+ * (both truncated). Returns its exit code (128 + the signal when one
+ * ended it), or -1 when it could not be run. */
+int fx_run_main(int (*fn)(int, char **), const char *const *args, const char *out, const char *err);
+
 #endif
