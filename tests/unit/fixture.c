@@ -310,12 +310,38 @@ fx_engine_run(struct engine *e, unsigned ms)
 
 #include <sys/wait.h>
 
-int
-fx_run_main(int (*fn)(int, char **), const char *const *args, const char *out, const char *err)
+/* a whole file, NUL-terminated (malloc'ed), or NULL */
+static char *
+slurp(const char *path)
 {
-	pid_t pid;
-	int st, n = 0;
+	FILE *f = fopen(path, "rb");
+	struct buf b;
+	char chunk[4096];
+	size_t n;
 
+	if (f == NULL)
+		return NULL;
+	buf_init(&b, 0);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(&b, chunk, n);
+	fclose(f);
+	buf_append(&b, "", 1);
+	if (b.failed) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+int
+fx_run_main(int (*fn)(int, char **), const char *const *args, const char *dir, struct fx_main *ret)
+{
+	char out[256], err[256];
+	pid_t pid;
+	int st, n = 0, rc;
+
+	snprintf(out, sizeof(out), "%s/main.out", dir);
+	snprintf(err, sizeof(err), "%s/main.err", dir);
 	while (args[n])
 		n++;
 	fflush(stdout);
@@ -339,5 +365,21 @@ fx_run_main(int (*fn)(int, char **), const char *const *args, const char *out, c
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (ret) {
+		fx_main_free(ret);
+		ret->out = slurp(out);
+		ret->err = slurp(err);
+		if (ret->out == NULL || ret->err == NULL)
+			rc = -1;
+	}
+	return rc;
+}
+
+void
+fx_main_free(struct fx_main *m)
+{
+	free(m->out);
+	free(m->err);
+	m->out = m->err = NULL;
 }

@@ -69,9 +69,14 @@ bool fx_engine_settle(struct engine *e, unsigned max_ms);
 void fx_engine_run(struct engine *e, unsigned ms);
 
 /* Runs fn(argc, argv) with args (NULL-terminated; copied) in a child
- * process, as a main runs: stdout into the file out, stderr into err
- * (both truncated). Returns its exit code (128 + the signal when one
- * ended it), or -1 when it could not be run. */
-int fx_run_main(int (*fn)(int, char **), const char *const *args, const char *out, const char *err);
+ * process, as a main runs, its stdout and stderr into dir/main.out and
+ * dir/main.err; with ret, what it printed is read into ret (its strings
+ * from an earlier run freed first). Returns the exit code (128 + the
+ * signal when one ended it), or -1 when it could not be run or read. */
+struct fx_main {
+	char *out, *err; /* NUL-terminated, malloc'ed (fx_main_free) */
+};
+int fx_run_main(int (*fn)(int, char **), const char *const *args, const char *dir, struct fx_main *ret);
+void fx_main_free(struct fx_main *m);
 
 #endif

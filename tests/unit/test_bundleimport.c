@@ -38,10 +38,10 @@
 #define SHA_B "2222222222222222222222222222222222222222222222222222222222222222"
 
 static char dir[] = "/tmp/wsid-test-bundleimport.XXXXXX";
-static char db[128], sock[128], outp[128], errp[128], bpath[128];
+static char db[128], sock[128], bpath[128];
 static uint8_t pk[BUNDLE_KEY_LEN], sk[BUNDLE_SECRET_LEN], pk2[BUNDLE_KEY_LEN], sk2[BUNDLE_SECRET_LEN];
 static char key_b64[BUNDLE_KEY_B64_LEN + 1];
-static char *out, *err;
+static struct fx_main m; /* what the last import printed */
 
 /* what the child imports */
 static struct {
@@ -65,19 +65,14 @@ import_main(int argc, char **argv)
 	return bundle_import(&env, &o);
 }
 
-/* imports bpath; the exit code, out and err hold what it said */
+/* imports bpath: the exit code; m holds what it printed */
 static int
 import(void)
 {
-	size_t n;
-	int rc = fx_run_main(import_main, (const char *const[]){ "wsidctl", NULL }, outp, errp);
+	int rc = fx_run_main(import_main, (const char *const[]){ "wsidctl", NULL }, dir, &m);
 
-	free(out);
-	free(err);
-	out = t_slurp(outp, &n);
-	err = t_slurp(errp, &n);
 	memset(&imp, 0, sizeof(imp));
-	return out && err ? rc : -1;
+	return rc;
 }
 
 /* one integer the query returns from the database, -1 when none */
@@ -178,7 +173,7 @@ test_import_and_downgrade(void)
 	T_EQ_INT(import(), 0);
 	snprintf(want, sizeof(want), "imported index bundle %s: serial 5 from key %s; 1 set (1 indexed", bpath,
 		 key_b64);
-	T_CHECK(strncmp(out, want, strlen(want)) == 0, "%s|%s", out, err);
+	T_CHECK(strncmp(m.out, want, strlen(want)) == 0, "%s|%s", m.out, m.err);
 	T_EQ_INT(q1("SELECT v.nfiles FROM versions v JOIN products p ON p.id=v.product_id WHERE p.name='p' "
 		    "AND v.version='1.0'"), 1);
 	T_EQ_INT(q1("SELECT count(*) FROM bundle_imports"), 1);
@@ -187,18 +182,18 @@ test_import_and_downgrade(void)
 
 	/* the same serial again: a replay */
 	T_EQ_INT(import(), EXIT_ERROR);
-	T_CHECK(strstr(err, "refused: serial 5 is not newer than 5") && strstr(err, "--allow-downgrade"), "%s",
-		err);
+	T_CHECK(strstr(m.err, "refused: serial 5 is not newer than 5") && strstr(m.err, "--allow-downgrade"), "%s",
+		m.err);
 	T_EQ_INT(q1("SELECT count(*) FROM bundle_imports"), 1);
 
 	/* an older one with two files: refused, then allowed and recorded */
 	make_index(4, sk, set2, 2, "kind: core\n", NULL);
 	T_EQ_INT(import(), EXIT_ERROR);
-	T_CHECK(strstr(err, "serial 4 is not newer than 5") != NULL, "%s", err);
+	T_CHECK(strstr(m.err, "serial 4 is not newer than 5") != NULL, "%s", m.err);
 	T_EQ_INT(q1("SELECT v.nfiles FROM versions v WHERE v.version='1.0'"), 1);
 	imp.allow_downgrade = true;
 	T_EQ_INT(import(), 0);
-	T_CHECK(strstr(err, "serial 4 after 5: downgrade allowed and recorded") != NULL, "%s", err);
+	T_CHECK(strstr(m.err, "serial 4 after 5: downgrade allowed and recorded") != NULL, "%s", m.err);
 	T_EQ_INT(q1("SELECT downgrade FROM bundle_imports ORDER BY id DESC LIMIT 1"), 1);
 	T_EQ_INT(q1("SELECT v.nfiles FROM versions v WHERE v.version='1.0'"), 2);
 	T_EQ_INT(q1("SELECT CAST(value AS INTEGER) FROM meta WHERE key='index_serial'"), 4);
@@ -225,7 +220,8 @@ strip_signature(void)
 	snprintf(path, sizeof(path), "%s.unsigned", bpath);
 	archive_read_support_format_tar(in);
 	archive_write_set_format_pax_restricted(o);
-	if (archive_read_open_filename(in, bpath, 65536) != ARCHIVE_OK || archive_write_open_filename(o, path) != ARCHIVE_OK) {
+	if (archive_read_open_filename(in, bpath, 65536) != ARCHIVE_OK ||
+	    archive_write_open_filename(o, path) != ARCHIVE_OK) {
 		T_OK(0);
 		goto out;
 	}
@@ -269,41 +265,42 @@ test_refusals(void)
 		free(b);
 	}
 	T_EQ_INT(import(), EXIT_ERROR);
-	T_CHECK(strstr(err, "refused: ") && strstr(err, "product.yaml: its SHA-256 does not match"), "%s", err);
+	T_CHECK(strstr(m.err, "refused: ") && strstr(m.err, "product.yaml: its SHA-256 does not match"), "%s",
+		m.err);
 	unchanged("tampered");
 
 	/* signed by a key the node does not trust */
 	make_index(9, sk2, set1, 1, "kind: core\n", NULL);
 	T_EQ_INT(import(), EXIT_ERROR);
-	T_CHECK(strstr(err, "refused: ") && strstr(err, "not trusted"), "%s", err);
+	T_CHECK(strstr(m.err, "refused: ") && strstr(m.err, "not trusted"), "%s", m.err);
 	unchanged("untrusted");
 
 	/* no signature */
 	make_index(9, sk, set1, 1, "kind: core\n", NULL);
 	strip_signature();
 	T_EQ_INT(import(), EXIT_ERROR);
-	T_CHECK(strstr(err, "refused: ") && strstr(err, "MANIFEST.sig"), "%s", err);
-	printf("# unsigned: %s", err);
+	T_CHECK(strstr(m.err, "refused: ") && strstr(m.err, "MANIFEST.sig"), "%s", m.err);
+	printf("# unsigned: %s", m.err);
 	unchanged("unsigned");
 
 	/* no trusted key at all */
 	make_index(9, sk, set1, 1, "kind: core\n", NULL);
 	imp.no_keys = true;
 	T_EQ_INT(import(), EXIT_ERROR);
-	T_CHECK(strstr(err, "no trusted keys") != NULL, "%s", err);
+	T_CHECK(strstr(m.err, "no trusted keys") != NULL, "%s", m.err);
 	unchanged("no keys");
 
 	/* another kind than asked for */
 	imp.want_kind = "known-bad";
 	T_EQ_INT(import(), EXIT_ERROR);
-	T_CHECK(strstr(err, "a index bundle, not a known-bad bundle") != NULL, "%s", err);
+	T_CHECK(strstr(m.err, "a index bundle, not a known-bad bundle") != NULL, "%s", m.err);
 	unchanged("kind");
 
 	/* the manifest says 3 files, the set holds 1: found after the set was
 	 * written in the transaction, which is rolled back */
 	make_index(9, sk, set1, 3, "kind: core\n", NULL);
 	T_EQ_INT(import(), EXIT_ERROR);
-	T_CHECK(strstr(err, "sets/p/1.0.sha256.gz: 1 files, the manifest says 3") != NULL, "%s", err);
+	T_CHECK(strstr(m.err, "sets/p/1.0.sha256.gz: 1 files, the manifest says 3") != NULL, "%s", m.err);
 	unchanged("count");
 	T_EQ_INT(q1("SELECT CAST(value AS INTEGER) FROM meta WHERE key='index_serial'"), 4);
 }
@@ -326,7 +323,7 @@ test_rules(void)
 		   "rule fleet_one { strings: $a = \"fleet-marker-1\" condition: $a }\n");
 	imp.cfg = cfg;
 	T_EQ_INT(import(), 0);
-	T_CHECK(strstr(out, "rules: 1 rule file active") != NULL, "%s|%s", out, err);
+	T_CHECK(strstr(m.out, "rules: 1 rule file active") != NULL, "%s|%s", m.out, m.err);
 	snprintf(active, sizeof(active), "%s/rules/fleet.yar", dir);
 	text = t_slurp(active, &n);
 	T_CHECK(text && strstr(text, "fleet-marker-1"), "%s", t_str(text));
@@ -337,7 +334,7 @@ test_rules(void)
 	make_index(11, sk, set1, 1, "kind: core\n", "rule broken { condition: $nope }\n");
 	imp.cfg = cfg;
 	T_EQ_INT(import(), EXIT_ERROR);
-	T_CHECK(strstr(err, "refused: ") && strstr(err, "rules/fleet.yar"), "%s", err);
+	T_CHECK(strstr(m.err, "refused: ") && strstr(m.err, "rules/fleet.yar"), "%s", m.err);
 	text = t_slurp(active, &n);
 	T_CHECK(text && strstr(text, "fleet-marker-1"), "%s", t_str(text));
 	free(text);
@@ -358,13 +355,13 @@ test_requires(void)
 	/* an optional key of a newer exporter: taken, named */
 	make_index(21, sk, set2, 2, "kind: core\nmirror_dirs: x\n", NULL);
 	T_EQ_INT(import(), 0);
-	T_CHECK(strstr(err, "key 'mirror_dirs' is not known to this wsid: ignored") != NULL, "%s", err);
+	T_CHECK(strstr(m.err, "key 'mirror_dirs' is not known to this wsid: ignored") != NULL, "%s", m.err);
 	T_EQ_INT(q1("SELECT v.nfiles FROM versions v WHERE v.version='1.0'"), 2);
 
 	/* the same key required: refused whole */
 	make_index(22, sk, set1, 1, "kind: core\nmirror_dirs: x\nrequires: staging_dirs, mirror_dirs\n", NULL);
 	T_EQ_INT(import(), EXIT_ERROR);
-	T_CHECK(strstr(err, "requires key 'mirror_dirs', which this wsid does not know") != NULL, "%s", err);
+	T_CHECK(strstr(m.err, "requires key 'mirror_dirs', which this wsid does not know") != NULL, "%s", m.err);
 	T_EQ_INT(q1("SELECT v.nfiles FROM versions v WHERE v.version='1.0'"), 2);
 	T_EQ_INT(q1("SELECT CAST(value AS INTEGER) FROM meta WHERE key='index_serial'"), 21);
 }
@@ -400,7 +397,7 @@ test_known_bad(void)
 	/* the key's next list replaces it */
 	make_known_bad(2, one, 1);
 	T_EQ_INT(import(), 0);
-	T_CHECK(strstr(out, "1 known-bad hash (1 removed)") != NULL, "%s", out);
+	T_CHECK(strstr(m.out, "1 known-bad hash (1 removed)") != NULL, "%s", m.out);
 	T_EQ_INT(q1("SELECT count(*) FROM known_bad"), 1);
 	T_EQ_INT(q1("SELECT count(*) FROM known_bad WHERE source LIKE 'bundle:%:2' AND note='a web shell'"), 1);
 	/* an index bundle's serials are another sequence */
@@ -420,16 +417,13 @@ main(void)
 	bundle_key_b64(pk, key_b64);
 	snprintf(db, sizeof(db), "%s/wsid.db", dir);
 	snprintf(sock, sizeof(sock), "%s/control", dir); /* no daemon */
-	snprintf(outp, sizeof(outp), "%s/out", dir);
-	snprintf(errp, sizeof(errp), "%s/err", dir);
 	snprintf(bpath, sizeof(bpath), "%s/b.wsidb", dir);
 	T_RUN(test_import_and_downgrade);
 	T_RUN(test_refusals);
 	T_RUN(test_rules);
 	T_RUN(test_requires);
 	T_RUN(test_known_bad);
-	free(out);
-	free(err);
+	fx_main_free(&m);
 	t_rmtree(dir);
 	T_DONE();
 }

@@ -23,7 +23,6 @@
 #include "util.h"
 
 static char dir[] = "/tmp/wsid-test-delivercli.XXXXXX";
-static char outp[128], errp[128];
 static int child_fd = -1, parent_fd = -1; /* the socketpair's ends */
 
 static bool
@@ -105,7 +104,7 @@ start(int (*fn)(int, char **), const char *const *args)
 	if (pid == 0) {
 		if (parent_fd >= 0)
 			close(parent_fd);
-		_exit(fx_run_main(fn, args, outp, errp));
+		_exit(fx_run_main(fn, args, dir, NULL));
 	}
 	return pid;
 }
@@ -141,39 +140,37 @@ test_child(void)
 	T_EQ_INT(reap(pid), 0);
 }
 
+/* wsid --deliver-listen ARGS...: the exit code, what it said in m */
+static int
+listen_cli(struct fx_main *m, const char *const *args)
+{
+	return fx_run_main(deliver_cli, args, dir, m);
+}
+
 static void
 test_listen_usage(void)
 {
-	char sock[192], *err, *lng;
-	size_t n;
+	struct fx_main m = { 0 };
+	char sock[192], *lng;
+	int rc;
 
 	snprintf(sock, sizeof(sock), "%s/deliver.sock", dir);
-	T_EQ_INT(fx_run_main(deliver_cli, (const char *const[]){ "wsid", "--deliver-listen", sock,
-								 "--frobnicate", "x", NULL },
-			     outp, errp),
-		 2);
-	err = t_slurp(errp, &n);
-	T_CHECK(err && strncmp(err, "usage: wsid --deliver-listen PATH [--user USER]", 47) == 0, "%s",
-		t_str(err));
-	free(err);
-	T_EQ_INT(fx_run_main(deliver_cli, (const char *const[]){ "wsid", "--deliver-listen", sock,
-								 "--sandbox", "maybe", NULL },
-			     outp, errp),
-		 2);
-	err = t_slurp(errp, &n);
-	T_CHECK(err && strstr(err, "usage: wsid --deliver-listen") != NULL, "%s", t_str(err));
-	free(err);
+	rc = listen_cli(&m, (const char *const[]){ "wsid", "--deliver-listen", sock, "--frobnicate", "x", NULL });
+	T_EQ_INT(rc, 2);
+	T_CHECK(m.err && strncmp(m.err, "usage: wsid --deliver-listen PATH [--user USER]", 47) == 0, "%s",
+		t_str(m.err));
+	rc = listen_cli(&m, (const char *const[]){ "wsid", "--deliver-listen", sock, "--sandbox", "maybe", NULL });
+	T_EQ_INT(rc, 2);
+	T_CHECK(m.err && strstr(m.err, "usage: wsid --deliver-listen") != NULL, "%s", t_str(m.err));
 	T_EQ_INT(access(sock, F_OK), -1);
 
 	/* longer than a unix socket's name can be */
 	lng = xasprintf("%s/%0200d/%0200d", dir, 0, 0);
-	T_EQ_INT(fx_run_main(deliver_cli, (const char *const[]){ "wsid", "--deliver-listen", lng, NULL },
-			     outp, errp),
-		 1);
-	err = t_slurp(errp, &n);
-	T_CHECK(err && strstr(err, "socket path too long") != NULL, "%s", t_str(err));
-	free(err);
+	rc = listen_cli(&m, (const char *const[]){ "wsid", "--deliver-listen", lng, NULL });
+	T_EQ_INT(rc, 1);
+	T_CHECK(m.err && strstr(m.err, "socket path too long") != NULL, "%s", t_str(m.err));
 	free(lng);
+	fx_main_free(&m);
 }
 
 static void
@@ -217,8 +214,6 @@ main(void)
 {
 	if (mkdtemp(dir) == NULL)
 		return 1;
-	snprintf(outp, sizeof(outp), "%s/out", dir);
-	snprintf(errp, sizeof(errp), "%s/err", dir);
 	T_RUN(test_mode);
 	T_RUN(test_child);
 	T_RUN(test_listen_usage);

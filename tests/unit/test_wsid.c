@@ -33,22 +33,12 @@ int wsid_main(int argc, char **argv);
 #undef main
 
 static char dir[] = "/tmp/wsid-test-wsid.XXXXXX";
-static char outp[128], errp[128];
-static char *out, *err;
+static struct fx_main m; /* what the last run printed */
 
 static int
 run(const char *const *args)
 {
-	size_t n;
-	int rc = fx_run_main(wsid_main, args, outp, errp);
-
-	free(out);
-	free(err);
-	out = t_slurp(outp, &n);
-	err = t_slurp(errp, &n);
-	if (out == NULL || err == NULL)
-		rc = -1;
-	return rc;
+	return fx_run_main(wsid_main, args, dir, &m);
 }
 
 #define RUN(...) run((const char *const[]){ "wsid", __VA_ARGS__, NULL })
@@ -57,14 +47,14 @@ static void
 test_options(void)
 {
 	T_EQ_INT(RUN("--version"), 0);
-	T_EQ_STR(out, "wsid " WSID_VERSION "\n");
+	T_EQ_STR(m.out, "wsid " WSID_VERSION "\n");
 	T_EQ_INT(RUN("--help"), 0);
-	T_CHECK(strncmp(out, "usage: wsid [--config PATH]", 27) == 0 && strstr(out, "--check-config"),
-		"%s", out);
+	T_CHECK(strncmp(m.out, "usage: wsid [--config PATH]", 27) == 0 && strstr(m.out, "--check-config"),
+		"%s", m.out);
 	T_EQ_INT(RUN("--frobnicate"), 2);
-	T_CHECK(strstr(err, "usage: wsid") != NULL && out[0] == '\0', "%s|%s", out, err);
+	T_CHECK(strstr(m.err, "usage: wsid") != NULL && m.out[0] == '\0', "%s|%s", m.out, m.err);
 	T_EQ_INT(RUN("--check-config", "stray"), 2);
-	T_CHECK(strstr(err, "usage: wsid") != NULL, "%s", err);
+	T_CHECK(strstr(m.err, "usage: wsid") != NULL, "%s", m.err);
 	T_EQ_INT(RUN("--config"), 2);
 }
 
@@ -78,21 +68,21 @@ test_check_config(void)
 	T_EQ_INT(fx_put(good, text), 0);
 	T_EQ_INT(RUN("--config", good, "--check-config"), 0);
 	snprintf(text, sizeof(text), "%s: valid\n", good);
-	T_EQ_STR(out, text);
+	T_EQ_STR(m.out, text);
 
 	/* each refusal names the file, the line and column, and the problem */
 	snprintf(bad, sizeof(bad), "%s/bad.yaml", dir);
 	T_EQ_INT(fx_put(bad, "database: /x.db\nhash_wokers: 4\n"), 0);
 	T_EQ_INT(RUN("--check-config", "--config", bad), 1);
-	T_CHECK(strstr(err, "bad.yaml:2:1: top level: unknown key 'hash_wokers'") != NULL, "%s", err);
-	T_EQ_STR(out, "");
+	T_CHECK(strstr(m.err, "bad.yaml:2:1: top level: unknown key 'hash_wokers'") != NULL, "%s", m.err);
+	T_EQ_STR(m.out, "");
 	T_EQ_INT(fx_put(bad, "max_file_size: big\n"), 0);
 	T_EQ_INT(RUN("--check-config", "--config", bad), 1);
-	T_CHECK(strstr(err, "bad.yaml:1:16: max_file_size: expected a size") != NULL, "%s", err);
+	T_CHECK(strstr(m.err, "bad.yaml:1:16: max_file_size: expected a size") != NULL, "%s", m.err);
 
 	snprintf(missing, sizeof(missing), "%s/none.yaml", dir);
 	T_EQ_INT(RUN("--check-config", "--config", missing), 1);
-	T_CHECK(strstr(err, missing) != NULL, "%s", err);
+	T_CHECK(strstr(m.err, missing) != NULL, "%s", m.err);
 
 	/* valid YAML, but not on this host: the metrics directory is missing */
 	snprintf(host, sizeof(host), "%s/host.yaml", dir);
@@ -100,7 +90,7 @@ test_check_config(void)
 		 dir, dir);
 	T_EQ_INT(fx_put(host, text), 0);
 	T_EQ_INT(RUN("--check-config", "--config", host), 1);
-	T_CHECK(strstr(err, "host.yaml:") && strstr(err, "metrics.textfile: its directory"), "%s", err);
+	T_CHECK(strstr(m.err, "host.yaml:") && strstr(m.err, "metrics.textfile: its directory"), "%s", m.err);
 }
 
 static void
@@ -111,10 +101,10 @@ test_deliver_dispatch(void)
 	/* wsid --deliver-listen with an option it does not know: its usage */
 	snprintf(sock, sizeof(sock), "%s/deliver", dir);
 	T_EQ_INT(RUN("--deliver-listen", sock, "--frobnicate", "x"), 2);
-	T_CHECK(strstr(err, "usage: wsid --deliver-listen PATH") != NULL, "%s", err);
+	T_CHECK(strstr(m.err, "usage: wsid --deliver-listen PATH") != NULL, "%s", m.err);
 	/* "--deliver" alone is not the delivery mode: a daemon option it does not know */
 	T_EQ_INT(RUN("--deliver"), 2);
-	T_CHECK(strstr(err, "usage: wsid [--config PATH]") != NULL, "%s", err);
+	T_CHECK(strstr(m.err, "usage: wsid [--config PATH]") != NULL, "%s", m.err);
 }
 
 static void
@@ -247,16 +237,13 @@ main(void)
 {
 	if (mkdtemp(dir) == NULL)
 		return 1;
-	snprintf(outp, sizeof(outp), "%s/out", dir);
-	snprintf(errp, sizeof(errp), "%s/err", dir);
 	log_init("wsid-test", LOG_LEVEL_ERR, false);
 	T_RUN(test_options);
 	T_RUN(test_check_config);
 	T_RUN(test_deliver_dispatch);
 	T_RUN(test_verbs_table);
 	T_RUN(test_control_dispatch);
-	free(out);
-	free(err);
+	fx_main_free(&m);
 	t_rmtree(dir);
 	T_DONE();
 }

@@ -25,24 +25,12 @@ int wsidctl_main(int argc, char **argv);
 #undef main
 
 static char dir[] = "/tmp/wsid-test-wsidctl.XXXXXX";
-static char outp[128], errp[128];
-static char *out, *err;
+static struct fx_main m; /* what the last run printed */
 
-/* runs wsidctl with the arguments (NULL-terminated); out and err hold what
- * it printed */
 static int
 run(const char *const *args)
 {
-	size_t n;
-	int rc = fx_run_main(wsidctl_main, args, outp, errp);
-
-	free(out);
-	free(err);
-	out = t_slurp(outp, &n);
-	err = t_slurp(errp, &n);
-	if (out == NULL || err == NULL)
-		rc = -1;
-	return rc;
+	return fx_run_main(wsidctl_main, args, dir, &m);
 }
 
 #define RUN(...) run((const char *const[]){ "wsidctl", __VA_ARGS__, NULL })
@@ -51,30 +39,30 @@ static void
 test_version_help(void)
 {
 	T_EQ_INT(RUN("--version"), 0);
-	T_EQ_STR(out, "wsidctl " WSID_VERSION "\n");
+	T_EQ_STR(m.out, "wsidctl " WSID_VERSION "\n");
 	T_EQ_INT(RUN("--help"), 0);
-	T_CHECK(strstr(out, "status") && strstr(out, "index") && strstr(out, "quarantine"), "%s", out);
+	T_CHECK(strstr(m.out, "status") && strstr(m.out, "index") && strstr(m.out, "quarantine"), "%s", m.out);
 	/* no verb: the help, as a usage error */
 	T_EQ_INT(run((const char *const[]){ "wsidctl", NULL }), EXIT_USAGE);
-	T_CHECK(strstr(out, "status") || strstr(err, "status"), "%s%s", out, err);
+	T_CHECK(strstr(m.out, "status") || strstr(m.err, "status"), "%s%s", m.out, m.err);
 	/* a verb's --help: its usage line, nothing run */
 	T_EQ_INT(RUN("status", "--help"), 0);
-	T_CHECK(strncmp(out, "usage: wsidctl [--db PATH] [--config PATH] status", 49) == 0, "%s", out);
+	T_CHECK(strncmp(m.out, "usage: wsidctl [--db PATH] [--config PATH] status", 49) == 0, "%s", m.out);
 	T_EQ_INT(RUN("help", "sync"), 0);
-	T_CHECK(strstr(out, "sync [--timeout SECONDS]") != NULL, "%s", out);
+	T_CHECK(strstr(m.out, "sync [--timeout SECONDS]") != NULL, "%s", m.out);
 }
 
 static void
 test_usage_errors(void)
 {
 	T_EQ_INT(RUN("frobnicate"), EXIT_USAGE);
-	T_CHECK(strstr(err, "unknown verb 'frobnicate'") != NULL, "%s", err);
+	T_CHECK(strstr(m.err, "unknown verb 'frobnicate'") != NULL, "%s", m.err);
 	T_EQ_INT(RUN("--bogus", "status"), EXIT_USAGE);
-	T_CHECK(strstr(err, "bogus") != NULL, "%s", err);
+	T_CHECK(strstr(m.err, "bogus") != NULL, "%s", m.err);
 	T_EQ_INT(RUN("status", "--db"), EXIT_USAGE);
-	T_CHECK(strstr(err, "--db needs a value") != NULL, "%s", err);
+	T_CHECK(strstr(m.err, "--db needs a value") != NULL, "%s", m.err);
 	T_EQ_INT(RUN("status", "--socket"), EXIT_USAGE);
-	T_CHECK(strstr(err, "--socket needs a value") != NULL, "%s", err);
+	T_CHECK(strstr(m.err, "--socket needs a value") != NULL, "%s", m.err);
 	T_EQ_INT(RUN("--db"), EXIT_USAGE);
 }
 
@@ -85,15 +73,15 @@ test_config(void)
 
 	snprintf(missing, sizeof(missing), "%s/none.yaml", dir);
 	T_EQ_INT(RUN("--config", missing, "status"), EXIT_ERROR);
-	T_CHECK(strstr(err, missing) != NULL, "%s", err);
+	T_CHECK(strstr(m.err, missing) != NULL, "%s", m.err);
 
 	snprintf(bad, sizeof(bad), "%s/bad.yaml", dir);
 	T_EQ_INT(fx_put(bad, "database: relative/db\n"), 0);
 	T_EQ_INT(RUN("--config", bad, "status"), EXIT_ERROR);
-	T_CHECK(strstr(err, "bad.yaml:1:11: database: expected an absolute path") != NULL, "%s", err);
+	T_CHECK(strstr(m.err, "bad.yaml:1:11: database: expected an absolute path") != NULL, "%s", m.err);
 	/* taken after the verb too */
 	T_EQ_INT(RUN("status", "--config", bad), EXIT_ERROR);
-	T_CHECK(strstr(err, "expected an absolute path") != NULL, "%s", err);
+	T_CHECK(strstr(m.err, "expected an absolute path") != NULL, "%s", m.err);
 
 	/* a good one tells where the socket is: nobody listens there */
 	snprintf(cfg, sizeof(cfg), "%s/good.yaml", dir);
@@ -102,11 +90,11 @@ test_config(void)
 	T_EQ_INT(fx_put(cfg, want), 0);
 	T_EQ_INT(RUN("--config", cfg, "status"), 1);
 	snprintf(want, sizeof(want), "daemon       down (%s: No such file or directory)\n", sock);
-	T_EQ_STR(out, want);
+	T_EQ_STR(m.out, want);
 	/* --socket overrides it, after the verb and with '=' */
 	snprintf(want, sizeof(want), "--socket=%s/other", dir);
 	T_EQ_INT(RUN("--config", cfg, "status", want), 1);
-	T_CHECK(strstr(out, "/other: No such file") != NULL, "%s", out);
+	T_CHECK(strstr(m.out, "/other: No such file") != NULL, "%s", m.out);
 }
 
 static void
@@ -118,14 +106,14 @@ test_status_down_json(void)
 	T_EQ_INT(RUN("--json", "--socket", sock, "status"), 1);
 	snprintf(want, sizeof(want),
 		 "{\"daemon\":\"down\",\"socket\":\"%s\",\"error\":\"No such file or directory\"}\n", sock);
-	T_EQ_STR(out, want);
+	T_EQ_STR(m.out, want);
 	/* a socket path with a quote still gives one JSON object */
 	snprintf(sock, sizeof(sock), "%s/a\"b", dir);
 	T_EQ_INT(RUN("--json", "--socket", sock, "status"), 1);
 	snprintf(want, sizeof(want),
 		 "{\"daemon\":\"down\",\"socket\":\"%s/a\\\"b\",\"error\":\"No such file or directory\"}\n",
 		 dir);
-	T_EQ_STR(out, want);
+	T_EQ_STR(m.out, want);
 }
 
 int
@@ -133,14 +121,11 @@ main(void)
 {
 	if (mkdtemp(dir) == NULL)
 		return 1;
-	snprintf(outp, sizeof(outp), "%s/out", dir);
-	snprintf(errp, sizeof(errp), "%s/err", dir);
 	T_RUN(test_version_help);
 	T_RUN(test_usage_errors);
 	T_RUN(test_config);
 	T_RUN(test_status_down_json);
-	free(out);
-	free(err);
+	fx_main_free(&m);
 	t_rmtree(dir);
 	T_DONE();
 }
