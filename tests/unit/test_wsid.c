@@ -8,7 +8,8 @@
  * without the loop: the control verbs' table (which verbs need root), the
  * dispatch of a request through a real control socket (a verb that needs
  * root refused to a peer that is not root, an unknown verb, reload), and
- * the reload path refusing a bad configuration and keeping the running one.
+ * the reload path refusing a bad configuration and keeping the running one,
+ * and one that succeeds over a real engine.
  *
  * The daemon loop itself (fanotify, the engine, notifications, signals) is
  * covered by the integration suites that run the real binary as root
@@ -232,6 +233,82 @@ test_control_dispatch(void)
 	config_free(running);
 }
 
+/* A reload that succeeds, in-process over a real engine (what the loop
+ * would hold): the new configuration replaces the running one, its log
+ * level applies, the old metrics textfile is removed when the new one
+ * names none; then over the socket: "reload" answers ok. */
+static void
+test_reload(void)
+{
+	struct engine_opts eo = { 0 };
+	struct config *first = NULL;
+	char cfg[192], prom[192], sock[192], text[1024], e[1024];
+	struct fx f;
+	char *r;
+	size_t i;
+
+	if (fx_open(&f, "wsid") < 0)
+		return;
+	snprintf(cfg, sizeof(cfg), "%s/wsid.yaml", f.dir);
+	snprintf(prom, sizeof(prom), "%s/wsid.prom", f.dir);
+	snprintf(sock, sizeof(sock), "%s/run/control", f.dir);
+	snprintf(text, sizeof(text), "database: %s\ncontrol_socket: %s\nlog_level: warning\n"
+		 "analysis:\n  enabled: false\nmetrics:\n  textfile: %s\n", f.db, sock, prom);
+	T_EQ_INT(fx_put(cfg, text), 0);
+	T_EQ_INT(config_load(cfg, &first, e, sizeof(e)), 0);
+	if (first == NULL) {
+		fx_close(&f);
+		return;
+	}
+	d.cfg = first;
+	d.config_path = cfg;
+	eo.dbpath = f.db;
+	eo.hash_workers = 1;
+	T_EQ_INT(engine_new(f.s, &eo, &d.e), 0);
+	d.ra = reqattr_new();
+	timers_init(&d.timers, timer_fire, TIMER_MAX);
+	T_EQ_INT(fx_put(prom, "wsid_up 1\n"), 0); /* as the last write left it */
+	log_set_level(LOG_LEVEL_WARNING);
+
+	/* the file now: debug, no textfile */
+	snprintf(text, sizeof(text), "database: %s\ncontrol_socket: %s\nlog_level: debug\n"
+		 "analysis:\n  enabled: false\n", f.db, sock);
+	T_EQ_INT(fx_put(cfg, text), 0);
+	e[0] = '\0';
+	T_CHECK(d.e && reload_config(e, sizeof(e)) == 0, "%s", e);
+	T_OK(d.cfg != first && d.cfg->metrics_textfile == NULL);
+	T_EQ_INT(log_get_level(), LOG_LEVEL_DEBUG);
+	T_EQ_INT(access(prom, F_OK), -1);
+	log_set_level(LOG_LEVEL_ERR);
+
+	/* the verb over the socket, as root */
+	T_EQ_INT(control_open(sock, 0, on_control, NULL, &d.ctl), 0);
+	if (d.ctl) {
+		snprintf(text, sizeof(text), "database: %s\ncontrol_socket: %s\nlog_level: error\n"
+			 "analysis:\n  enabled: false\n", f.db, sock);
+		T_EQ_INT(fx_put(cfg, text), 0);
+		r = ask(sock, 0, "reload");
+		T_EQ_STR(r, "{\"ok\":true,\"reloaded\":true}");
+		free(r);
+		T_EQ_INT(log_get_level(), LOG_LEVEL_ERR);
+		control_free(d.ctl);
+		d.ctl = NULL;
+	}
+
+	engine_free(d.e);
+	d.e = NULL;
+	reqattr_free(d.ra);
+	d.ra = NULL;
+	for (i = 0; i < d.nreal_patterns; i++)
+		free(d.real_patterns[i]);
+	free(d.real_patterns);
+	d.real_patterns = NULL;
+	d.nreal_patterns = 0;
+	config_free(d.cfg);
+	d.cfg = NULL;
+	fx_close(&f);
+}
+
 int
 main(void)
 {
@@ -243,6 +320,7 @@ main(void)
 	T_RUN(test_deliver_dispatch);
 	T_RUN(test_verbs_table);
 	T_RUN(test_control_dispatch);
+	T_RUN(test_reload);
 	fx_main_free(&m);
 	t_rmtree(dir);
 	T_DONE();
