@@ -333,6 +333,8 @@ slurp(const char *path)
 	return buf_steal(&b);
 }
 
+static char **fx_argv_kept;
+
 int
 fx_run_main(int (*fn)(int, char **), const char *const *args, const char *dir, struct fx_main *ret)
 {
@@ -358,8 +360,10 @@ fx_run_main(int (*fn)(int, char **), const char *const *args, const char *dir, s
 		if (argv == NULL || fo < 0 || fe < 0 || dup2(fo, STDOUT_FILENO) < 0 ||
 		    dup2(fe, STDERR_FILENO) < 0)
 			_exit(125);
-		for (i = 0; i < n; i++)
-			argv[i] = strdup(args[i]);
+		/* the copies stay reachable when the main rearranges argv */
+		fx_argv_kept = calloc((size_t)n + 1, sizeof(char *));
+		for (i = 0; i < n && fx_argv_kept; i++)
+			argv[i] = fx_argv_kept[i] = strdup(args[i]);
 		exit(fn(n, argv));
 	}
 	while (waitpid(pid, &st, 0) < 0)
