@@ -77,16 +77,10 @@ ctl_status(int argc, char **argv, const struct ctl_env *env)
 		return r;
 	}
 	if (r < 0) {
-		if (json) {
-			struct buf b;
-			struct json j;
-
-			ctl_jout_begin(&b, &j);
-			json_kv_str(&j, "daemon", "down");
-			json_kv_str(&j, "socket", env->socket_path());
-			json_kv_str(&j, "error", strerror(-r));
-			ctl_jout_end(&b, &j);
-		} else
+		if (json)
+			printf("{\"daemon\":\"down\",\"socket\":\"%s\",\"error\":\"%s\"}\n",
+			       env->socket_path(), strerror(-r));
+		else
 			printf("daemon       down (%s: %s)\n", env->socket_path(), strerror(-r));
 		return 1;
 	}
