@@ -77,10 +77,18 @@ ctl_status(int argc, char **argv, const struct ctl_env *env)
 		return r;
 	}
 	if (r < 0) {
-		if (json)
-			printf("{\"daemon\":\"down\",\"socket\":\"%s\",\"error\":\"%s\"}\n",
-			       env->socket_path(), strerror(-r));
-		else
+		if (json) {
+			/* the socket's name escaped: it may hold a quote or a newline */
+			const char *sp = env->socket_path();
+			struct buf b;
+			struct json j;
+
+			ctl_jout_begin(&b, &j);
+			json_kv_str(&j, "daemon", "down");
+			json_kv_name(&j, "socket", sp, strlen(sp));
+			json_kv_str(&j, "error", strerror(-r));
+			ctl_jout_end(&b, &j);
+		} else
 			printf("daemon       down (%s: %s)\n", env->socket_path(), strerror(-r));
 		return 1;
 	}

@@ -312,7 +312,7 @@ fx_engine_run(struct engine *e, unsigned ms)
 
 /* a whole file, NUL-terminated (malloc'ed), or NULL */
 static char *
-slurp(const char *path)
+main_output(const char *path)
 {
 	FILE *f = fopen(path, "rb");
 	struct buf b;
@@ -372,8 +372,8 @@ fx_run_main(int (*fn)(int, char **), const char *const *args, const char *dir, s
 	rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	if (ret) {
 		fx_main_free(ret);
-		ret->out = slurp(out);
-		ret->err = slurp(err);
+		ret->out = main_output(out);
+		ret->err = main_output(err);
 		if (ret->out == NULL || ret->err == NULL)
 			rc = -1;
 	}
