@@ -676,18 +676,14 @@ ctl_index_fetch(int argc, char **argv, const struct ctl_env *env)
 		struct buf b;
 		struct json j;
 
-		buf_init(&b, 0);
-		json_init(&j, &b);
-		json_obj_begin(&j);
+		ctl_jout_begin(&b, &j);
 		json_kv_int(&j, "fetched", x.fetched);
 		json_kv_int(&j, "not_found", x.missing);
 		json_kv_int(&j, "failed", x.failed);
 		json_kv_int(&j, "skipped", x.skipped);
 		json_kv_int(&j, "releases", x.releases);
 		json_kv_str(&j, "sets", x.outdir);
-		json_obj_end(&j);
-		printf("%s\n", b.data);
-		buf_free(&b);
+		ctl_jout_end(&b, &j);
 	} else {
 		printf("index fetch: %u fetched, %u not found, %u failed, %u skipped, releases of %u "
 		       "plugin%s; sets in %s%s\n",

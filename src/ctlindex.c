@@ -108,9 +108,7 @@ index_build(int argc, char **argv, const struct ctl_env *env)
 		struct buf b;
 		struct json j;
 
-		buf_init(&b, 0);
-		json_init(&j, &b);
-		json_obj_begin(&j);
+		ctl_jout_begin(&b, &j);
 		json_kv_str(&j, "database", env->db_path());
 		json_kv_int(&j, "products", st.products);
 		json_kv_int(&j, "sets", st.sets_seen);
@@ -119,9 +117,7 @@ index_build(int argc, char **argv, const struct ctl_env *env)
 		json_kv_int(&j, "removed", st.sets_removed);
 		json_kv_int(&j, "lines", (int64_t)st.lines);
 		json_kv_double(&j, "seconds", (double)(now_mono_ns() - t0) / 1e9);
-		json_obj_end(&j);
-		printf("%s\n", b.data);
-		buf_free(&b);
+		ctl_jout_end(&b, &j);
 	} else {
 		printf("index %s: %u products, %u sets (%u indexed, %u unchanged, %u removed), "
 		       "%llu lines in %.2f s\n", env->db_path(), st.products, st.sets_seen, st.sets_indexed,
@@ -161,9 +157,7 @@ index_stats(int argc, char **argv __attribute__((unused)), const struct ctl_env 
 		struct buf b;
 		struct json j;
 
-		buf_init(&b, 0);
-		json_init(&j, &b);
-		json_obj_begin(&j);
+		ctl_jout_begin(&b, &j);
 		json_kv_str(&j, "database", env->db_path());
 		json_kv_int(&j, "products", (int64_t)st.products);
 		json_kv_int(&j, "versions", (int64_t)st.versions);
@@ -188,9 +182,7 @@ index_stats(int argc, char **argv __attribute__((unused)), const struct ctl_env 
 			json_obj_end(&j);
 		}
 		json_arr_end(&j);
-		json_obj_end(&j);
-		printf("%s\n", b.data);
-		buf_free(&b);
+		ctl_jout_end(&b, &j);
 	} else {
 		printf("database        %s (%.1f MB)\n", env->db_path(), (double)st.db_bytes / 1e6);
 		printf("products        %llu\n", (unsigned long long)st.products);
@@ -288,9 +280,7 @@ index_ingest(int argc, char **argv, const struct ctl_env *env)
 		struct buf b;
 		struct json j;
 
-		buf_init(&b, 0);
-		json_init(&j, &b);
-		json_obj_begin(&j);
+		ctl_jout_begin(&b, &j);
 		json_kv_str(&j, "product", io.product);
 		json_kv_str(&j, "version", io.version);
 		json_kv_str(&j, "kind", io.kind);
@@ -298,9 +288,7 @@ index_ingest(int argc, char **argv, const struct ctl_env *env)
 		json_kv_int(&j, "files", (int64_t)ir.files);
 		json_kv_str(&j, "stripped", ir.stripped_top);
 		json_kv_int(&j, "skipped", (int64_t)ir.skipped);
-		json_obj_end(&j);
-		printf("%s\n", b.data);
-		buf_free(&b);
+		ctl_jout_end(&b, &j);
 	} else {
 		printf("ingested %s %s (%s): %zu files -> %s", io.product, io.version, io.kind, ir.files,
 		       ir.set_path);

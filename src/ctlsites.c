@@ -201,9 +201,7 @@ site_row(void *ud, const struct stateq_site *si)
 		struct json j;
 		char ts[32];
 
-		buf_init(&b, 1 << 20);
-		json_init(&j, &b);
-		json_obj_begin(&j);
+		ctl_jout_begin(&b, &j);
 		json_kv_str(&j, "customer", si->customer);
 		json_kv_name(&j, "webspace", si->webspace ? si->webspace : "", si->wslen);
 		json_kv_name(&j, "root", site, plen);
@@ -219,9 +217,7 @@ site_row(void *ud, const struct stateq_site *si)
 		json_kv_str(&j, "claimed_version", si->claimed_version);
 		eventfmt_time(si->identified_at * 1000000000, ts, sizeof(ts));
 		json_kv_str(&j, "identified_at", ts);
-		json_obj_end(&j);
-		printf("%s\n", b.data);
-		buf_free(&b);
+		ctl_jout_end(&b, &j);
 	} else {
 		char state[64];
 		const char *col = "";
@@ -389,9 +385,7 @@ ctl_report(int argc, char **argv, const struct ctl_env *env)
 		struct buf b;
 		struct json j;
 
-		buf_init(&b, 16u << 20);
-		json_init(&j, &b);
-		json_obj_begin(&j);
+		ctl_jout_begin(&b, &j);
 		json_kv_int(&j, "webspaces", webspaces);
 		json_kv_int(&j, "installations", (int64_t)total);
 		json_key(&j, "products");
@@ -415,9 +409,7 @@ ctl_report(int argc, char **argv, const struct ctl_env *env)
 			json_obj_end(&j);
 		}
 		json_arr_end(&j);
-		json_obj_end(&j);
-		printf("%s\n", b.data);
-		buf_free(&b);
+		ctl_jout_end(&b, &j);
 	} else {
 		printf("%lld webspaces, %zu installations\n", (long long)webspaces, total);
 		for (i = 0; i < npc; i++) {
@@ -509,9 +501,7 @@ file_row_print(void *ud, const struct stateq_file *f)
 		struct json j;
 		char ts[32];
 
-		buf_init(&b, 1 << 20);
-		json_init(&j, &b);
-		json_obj_begin(&j);
+		ctl_jout_begin(&b, &j);
 		json_kv_str(&j, "customer", f->customer);
 		json_kv_name(&j, "webspace", c->best, c->bl);
 		json_kv_name(&j, "path", full, fl);
@@ -539,9 +529,7 @@ file_row_print(void *ud, const struct stateq_file *f)
 		} else {
 			json_null(&j);
 		}
-		json_obj_end(&j);
-		printf("%s\n", b.data);
-		buf_free(&b);
+		ctl_jout_end(&b, &j);
 	} else {
 		hex[12] = '\0';
 		printf("%-16s %-14s %-10s %10lld  %-12s ",

@@ -394,16 +394,13 @@ int
 outbox_notified_get(struct store *s, const struct outbox_finding *f, uint8_t ret_sha[SHA256_LEN],
 		    int *ret_shalen, int64_t *ret_last_at)
 {
-	sqlite3_stmt *q = store_prepare(s, "SELECT sha256, last_at FROM notified WHERE webspace_id=? AND "
-					   "path=? AND verdict=? AND route=?");
+	sqlite3_stmt *q = store_query(s, "SELECT sha256, last_at FROM notified WHERE webspace_id=? AND "
+					 "path=? AND verdict=? AND route=?",
+				      "ibtt", f->ws, f->path, (size_t)f->plen, f->verdict, f->route);
 	int r = -ENOENT, len;
 
 	if (q == NULL)
 		return -EIO;
-	sqlite3_bind_int64(q, 1, f->ws);
-	sqlite3_bind_blob(q, 2, f->path, f->plen, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, f->verdict, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, f->route, -1, SQLITE_STATIC);
 	if (sqlite3_step(q) == SQLITE_ROW) {
 		len = sqlite3_column_bytes(q, 0);
 		*ret_shalen = len;
@@ -419,23 +416,11 @@ outbox_notified_get(struct store *s, const struct outbox_finding *f, uint8_t ret
 void
 outbox_notified_put(struct store *s, const struct outbox_finding *f, int64_t now_ms)
 {
-	sqlite3_stmt *q = store_prepare(s, "INSERT INTO notified(webspace_id, path, verdict, route, sha256, "
-					   "last_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET "
-					   "sha256=?5, last_at=?6");
-
-	if (q == NULL)
-		return;
-	sqlite3_bind_int64(q, 1, f->ws);
-	sqlite3_bind_blob(q, 2, f->path, f->plen, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, f->verdict, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, f->route, -1, SQLITE_STATIC);
-	if (f->shalen)
-		sqlite3_bind_blob(q, 5, f->sha, f->shalen, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(q, 5);
-	sqlite3_bind_int64(q, 6, now_ms);
-	sqlite3_step(q);
-	sqlite3_finalize(q);
+	/* no content told: sha256 NULL (a blob with no pointer binds NULL) */
+	store_exec_bind(s, "INSERT INTO notified(webspace_id, path, verdict, route, sha256, last_at) "
+			   "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET sha256=?5, last_at=?6",
+			"ibttbi", f->ws, f->path, (size_t)f->plen, f->verdict, f->route,
+			f->shalen ? f->sha : NULL, (size_t)f->shalen, now_ms);
 }
 
 /* ---- the rows as wsidctl outbox and notify test read and requeue them ---- */
@@ -486,11 +471,11 @@ rows_each(sqlite3_stmt *q, outbox_listed_fn fn, void *ud)
 int
 outbox_rows(struct store *s, bool all, outbox_listed_fn fn, void *ud)
 {
-	sqlite3_stmt *q = store_prepare(s, OUTBOX_ROW_COLUMNS "WHERE ?1 OR state<>'sent' ORDER BY id");
+	sqlite3_stmt *q = store_query(s, OUTBOX_ROW_COLUMNS "WHERE ?1 OR state<>'sent' ORDER BY id", "i",
+				      (int64_t)all);
 
 	if (q == NULL)
 		return -EIO;
-	sqlite3_bind_int(q, 1, all);
 	return rows_each(q, fn, ud);
 }
 
@@ -498,14 +483,12 @@ int
 outbox_test_rows(struct store *s, int64_t first, int64_t last, const char *customer, outbox_listed_fn fn,
 		 void *ud)
 {
-	sqlite3_stmt *q = store_prepare(s, OUTBOX_ROW_COLUMNS "WHERE id BETWEEN ?1 AND ?2 AND kind='test' "
-							      "AND customer=?3 ORDER BY id");
+	sqlite3_stmt *q = store_query(s, OUTBOX_ROW_COLUMNS "WHERE id BETWEEN ?1 AND ?2 AND kind='test' "
+							    "AND customer=?3 ORDER BY id",
+				      "iit", first, last, customer);
 
 	if (q == NULL)
 		return -EIO;
-	sqlite3_bind_int64(q, 1, first);
-	sqlite3_bind_int64(q, 2, last);
-	sqlite3_bind_text(q, 3, customer, -1, SQLITE_STATIC);
 	return rows_each(q, fn, ud);
 }
 
@@ -513,16 +496,14 @@ int
 outbox_test_count(struct store *s, int64_t first, int64_t last, const char *customer, int64_t *ret_n,
 		  int64_t *ret_sent, int64_t *ret_bad)
 {
-	sqlite3_stmt *q = store_prepare(s, "SELECT count(*), sum(state='sent'), sum(state IN ('retrying',"
-					   "'failed','dead')) FROM outbox WHERE id BETWEEN ? AND ? AND "
-					   "kind='test' AND customer=?");
+	sqlite3_stmt *q = store_query(s, "SELECT count(*), sum(state='sent'), sum(state IN ('retrying',"
+					 "'failed','dead')) FROM outbox WHERE id BETWEEN ? AND ? AND "
+					 "kind='test' AND customer=?",
+				      "iit", first, last, customer);
 
 	*ret_n = *ret_sent = *ret_bad = 0;
 	if (q == NULL)
 		return -EIO;
-	sqlite3_bind_int64(q, 1, first);
-	sqlite3_bind_int64(q, 2, last);
-	sqlite3_bind_text(q, 3, customer, -1, SQLITE_STATIC);
 	if (sqlite3_step(q) == SQLITE_ROW) {
 		*ret_n = sqlite3_column_int64(q, 0);
 		*ret_sent = sqlite3_column_int64(q, 1);
@@ -535,16 +516,10 @@ outbox_test_count(struct store *s, int64_t first, int64_t last, const char *cust
 int
 outbox_requeue_failed(struct store *s, bool all, int64_t id, int64_t now_ms)
 {
-	sqlite3_stmt *q = store_prepare(s, "UPDATE outbox SET state='pending', next_at=?1, created_at=?1, "
-					   "last_error=NULL WHERE (?2 OR id=?3) AND state IN ('retrying', "
-					   "'failed', 'dead')");
+	int r = store_exec_bind(s, "UPDATE outbox SET state='pending', next_at=?1, created_at=?1, "
+				   "last_error=NULL WHERE (?2 OR id=?3) AND state IN ('retrying', "
+				   "'failed', 'dead')",
+				"iii", now_ms, (int64_t)all, id);
 
-	if (q == NULL)
-		return -EIO;
-	sqlite3_bind_int64(q, 1, now_ms);
-	sqlite3_bind_int(q, 2, all);
-	sqlite3_bind_int64(q, 3, id);
-	sqlite3_step(q);
-	sqlite3_finalize(q);
-	return sqlite3_changes(store_db(s));
+	return r < 0 ? -EIO : sqlite3_changes(store_db(s));
 }

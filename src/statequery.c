@@ -95,19 +95,16 @@ stateq_known_bad(struct store *s, stateq_known_bad_fn fn, void *ud)
 int
 stateq_sites(struct store *s, const char *customer, const char *product, stateq_site_fn fn, void *ud)
 {
-	sqlite3_stmt *q = store_prepare(s, "SELECT w.customer, w.path, i.root, i.product, i.kind, i.version, "
-					   "i.confidence, i.mixed_with, i.claimed_version, i.identified_at FROM "
-					   "installations i JOIN webspaces w ON w.id=i.webspace_id WHERE (?1 IS "
-					   "NULL OR w.customer=?1) AND (?2 IS NULL OR i.product=?2) ORDER BY "
-					   "w.customer, w.path, i.root");
+	sqlite3_stmt *q = store_query(s, "SELECT w.customer, w.path, i.root, i.product, i.kind, i.version, "
+					 "i.confidence, i.mixed_with, i.claimed_version, i.identified_at FROM "
+					 "installations i JOIN webspaces w ON w.id=i.webspace_id WHERE (?1 IS "
+					 "NULL OR w.customer=?1) AND (?2 IS NULL OR i.product=?2) ORDER BY "
+					 "w.customer, w.path, i.root",
+				      "tt", customer, product);
 	int step, r = 0;
 
 	if (q == NULL)
 		return -EIO;
-	if (customer)
-		sqlite3_bind_text(q, 1, customer, -1, SQLITE_STATIC);
-	if (product)
-		sqlite3_bind_text(q, 2, product, -1, SQLITE_STATIC);
 	while (r == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
 		struct stateq_site si = {
 			.customer = (const char *)sqlite3_column_text(q, 0),
@@ -174,29 +171,27 @@ stateq_webspaces(struct store *s, bool active_only, stateq_webspace_fn fn, void 
 int
 stateq_files(struct store *s, int64_t ws, const char *rel, size_t rl, stateq_file_fn fn, void *ud)
 {
-	sqlite3_stmt *q = store_prepare(s, "SELECT f.relpath, f.verdict, f.known, f.status, f.size, f.mtime_ns, "
-					   "f.mode, f.uid, f.sha256, i.product, i.version, f.updated_at, "
-					   "w.customer, a.verdict, a.findings, a.rules_version FROM files f JOIN "
-					   "webspaces w ON w.id=f.webspace_id LEFT JOIN installations i ON "
-					   "i.id=f.installation_id LEFT JOIN analysis a ON a.sha256=f.sha256 "
-					   "WHERE f.webspace_id=?1 AND (f.relpath=?2 OR ?5 OR (f.relpath>=?3 AND "
-					   "f.relpath<?4)) ORDER BY f.relpath");
-	char *lo, *hi;
+	/* the directory's subtree: relpath in [rel/, rel0) ('0' follows '/') */
+	char *lo = xmalloc(rl + 2), *hi = xmalloc(rl + 2);
+	sqlite3_stmt *q;
 	int step, r = 0;
 
-	if (q == NULL)
-		return -EIO;
-	lo = xmalloc(rl + 2);
 	memcpy(lo, rel, rl);
 	lo[rl] = '/';
-	hi = xmalloc(rl + 2);
 	memcpy(hi, rel, rl);
 	hi[rl] = '/' + 1;
-	sqlite3_bind_int64(q, 1, ws);
-	sqlite3_bind_blob(q, 2, rel, (int)rl, SQLITE_STATIC);
-	sqlite3_bind_blob(q, 3, lo, (int)rl + 1, SQLITE_STATIC);
-	sqlite3_bind_blob(q, 4, hi, (int)rl + 1, SQLITE_STATIC);
-	sqlite3_bind_int(q, 5, rl == 0);
+	q = store_query(s, "SELECT f.relpath, f.verdict, f.known, f.status, f.size, f.mtime_ns, "
+			   "f.mode, f.uid, f.sha256, i.product, i.version, f.updated_at, "
+			   "w.customer, a.verdict, a.findings, a.rules_version FROM files f JOIN "
+			   "webspaces w ON w.id=f.webspace_id LEFT JOIN installations i ON "
+			   "i.id=f.installation_id LEFT JOIN analysis a ON a.sha256=f.sha256 "
+			   "WHERE f.webspace_id=?1 AND (f.relpath=?2 OR ?5 OR (f.relpath>=?3 AND "
+			   "f.relpath<?4)) ORDER BY f.relpath",
+			"ibbbi", ws, rel, rl, lo, rl + 1, hi, rl + 1, (int64_t)(rl == 0));
+	free(lo);
+	free(hi);
+	if (q == NULL)
+		return -EIO;
 	while (r == 0 && (step = sqlite3_step(q)) == SQLITE_ROW) {
 		struct stateq_file f = {
 			.relpath = sqlite3_column_blob(q, 0),
@@ -222,8 +217,6 @@ stateq_files(struct store *s, int64_t ws, const char *rel, size_t rl, stateq_fil
 
 		r = fn(ud, &f);
 	}
-	free(lo);
-	free(hi);
 	return done(q, step, r);
 }
 
@@ -254,15 +247,13 @@ stateq_installation_rows(struct store *s, stateq_inst_row_fn fn, void *ud)
 int
 stateq_webspaces_of(struct store *s, const char *customer, stateq_webspace_fn fn, void *ud)
 {
-	sqlite3_stmt *q = store_prepare(s, "SELECT id, path, customer FROM webspaces WHERE active=1 AND (?1 "
-					   "IS NULL OR "
-					   "customer=?1) ORDER BY id");
+	sqlite3_stmt *q = store_query(s, "SELECT id, path, customer FROM webspaces WHERE active=1 AND (?1 "
+					 "IS NULL OR customer=?1) ORDER BY id",
+				      "t", customer);
 	int step, r = 0;
 
 	if (q == NULL)
 		return -EIO;
-	if (customer)
-		sqlite3_bind_text(q, 1, customer, -1, SQLITE_STATIC);
 	while (r == 0 && (step = sqlite3_step(q)) == SQLITE_ROW)
 		r = fn(ud, sqlite3_column_int64(q, 0), sqlite3_column_blob(q, 1),
 		       (size_t)sqlite3_column_bytes(q, 1), (const char *)sqlite3_column_text(q, 2));
@@ -272,13 +263,13 @@ stateq_webspaces_of(struct store *s, const char *customer, stateq_webspace_fn fn
 int
 stateq_files_known(struct store *s, int64_t ws, stateq_file_known_fn fn, void *ud)
 {
-	sqlite3_stmt *q = store_prepare(s, "SELECT relpath, known, installation_id FROM files WHERE "
-					   "webspace_id=?");
+	sqlite3_stmt *q = store_query(s, "SELECT relpath, known, installation_id FROM files WHERE "
+					 "webspace_id=?",
+				      "i", ws);
 	int step, r = 0;
 
 	if (q == NULL)
 		return -EIO;
-	sqlite3_bind_int64(q, 1, ws);
 	while (r == 0 && (step = sqlite3_step(q)) == SQLITE_ROW)
 		r = fn(ud, sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0),
 		       (const char *)sqlite3_column_text(q, 1), sqlite3_column_int64(q, 2));
@@ -288,13 +279,13 @@ stateq_files_known(struct store *s, int64_t ws, stateq_file_known_fn fn, void *u
 int
 stateq_installations_of(struct store *s, int64_t ws, stateq_inst_at_fn fn, void *ud)
 {
-	sqlite3_stmt *q = store_prepare(s, "SELECT root, product, version FROM installations WHERE "
-					   "webspace_id=? ORDER BY length(root) DESC");
+	sqlite3_stmt *q = store_query(s, "SELECT root, product, version FROM installations WHERE "
+					 "webspace_id=? ORDER BY length(root) DESC",
+				      "i", ws);
 	int step, r = 0;
 
 	if (q == NULL)
 		return -EIO;
-	sqlite3_bind_int64(q, 1, ws);
 	while (r == 0 && (step = sqlite3_step(q)) == SQLITE_ROW)
 		r = fn(ud, sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0),
 		       (const char *)sqlite3_column_text(q, 1), (const char *)sqlite3_column_text(q, 2));
@@ -305,14 +296,13 @@ int
 stateq_installation_at(struct store *s, int64_t ws, const char *root, size_t rootlen,
 		       char **ret_product, char **ret_version)
 {
-	sqlite3_stmt *q = store_prepare(s, "SELECT product, version FROM installations WHERE webspace_id=? "
-					   "AND root=? ORDER BY kind='core' DESC LIMIT 1");
+	sqlite3_stmt *q = store_query(s, "SELECT product, version FROM installations WHERE webspace_id=? "
+					 "AND root=? ORDER BY kind='core' DESC LIMIT 1",
+				      "ib", ws, root, rootlen);
 	int r = -ENOENT;
 
 	if (q == NULL)
 		return -EIO;
-	sqlite3_bind_int64(q, 1, ws);
-	sqlite3_bind_blob(q, 2, root, (int)rootlen, SQLITE_STATIC);
 	if (sqlite3_step(q) == SQLITE_ROW) {
 		*ret_product = xstrdup((const char *)sqlite3_column_text(q, 0));
 		*ret_version = xstrdup((const char *)sqlite3_column_text(q, 1));

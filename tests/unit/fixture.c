@@ -834,3 +834,83 @@ fx_mix_install(const char *dir, const char *const (*a)[2], const char *const (*b
 			return -1;
 	return 0;
 }
+
+#include <sys/wait.h>
+
+/* a whole file, NUL-terminated (malloc'ed), or NULL */
+static char *
+main_output(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	struct buf b;
+	char chunk[4096];
+	size_t n;
+
+	if (f == NULL)
+		return NULL;
+	buf_init(&b, 0);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(&b, chunk, n);
+	fclose(f);
+	buf_append(&b, "", 1);
+	if (b.failed) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+static char **fx_argv_kept;
+
+int
+fx_run_main(int (*fn)(int, char **), const char *const *args, const char *dir, struct fx_main *ret)
+{
+	char out[256], err[256];
+	pid_t pid;
+	int st, n = 0, rc;
+
+	snprintf(out, sizeof(out), "%s/main.out", dir);
+	snprintf(err, sizeof(err), "%s/main.err", dir);
+	while (args[n])
+		n++;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		char **argv = calloc((size_t)n + 1, sizeof(char *));
+		int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		int i;
+
+		if (argv == NULL || fo < 0 || fe < 0 || dup2(fo, STDOUT_FILENO) < 0 ||
+		    dup2(fe, STDERR_FILENO) < 0)
+			_exit(125);
+		/* the copies stay reachable when the main rearranges argv */
+		fx_argv_kept = calloc((size_t)n + 1, sizeof(char *));
+		for (i = 0; i < n && fx_argv_kept; i++)
+			argv[i] = fx_argv_kept[i] = strdup(args[i]);
+		exit(fn(n, argv));
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (ret) {
+		fx_main_free(ret);
+		ret->out = main_output(out);
+		ret->err = main_output(err);
+		if (ret->out == NULL || ret->err == NULL)
+			rc = -1;
+	}
+	return rc;
+}
+
+void
+fx_main_free(struct fx_main *m)
+{
+	free(m->out);
+	free(m->err);
+	m->out = m->err = NULL;
+}

@@ -91,8 +91,21 @@ const char *fx_join(const char *dir, const char *rel);
 extern const char *const fx_mix1[FX_MIX_N][2], *const fx_mix2[FX_MIX_N][2];
 int fx_fp_mix(const struct fx *f);
 int fx_mix_install(const char *dir, const char *const (*a)[2], const char *const (*b)[2], size_t first);
+/* Runs fn(argc, argv) with args (NULL-terminated; copied) in a child
+ * process, as a main runs, its stdout and stderr into dir/main.out and
+ * dir/main.err; with ret, what it printed is read into ret (its strings
+ * from an earlier run freed first). Returns the exit code (128 + the
+ * signal when one ended it), or -1 when it could not be run or read. */
+struct fx_main {
+	char *out, *err; /* NUL-terminated, malloc'ed (fx_main_free) */
+};
+int fx_run_main(int (*fn)(int, char **), const char *const *args, const char *dir, struct fx_main *ret);
+void fx_main_free(struct fx_main *m);
 
-#endif
+/* The wsidctl verbs' harnesses below; a program that includes a main's
+ * source of its own (test_wsid.c) defines FX_NO_CTL, since the daemon's
+ * control verbs share names with ctlverbs.h. */
+#ifndef FX_NO_CTL
 
 /* ---- wsidctl's verbs, run in the test's process ---- */
 #include "ctlverbs.h"
@@ -173,3 +186,6 @@ struct jnode *fx_json_line(const char *s, int n);
  * directory that is not there either) or, damaged, over <dir>/junk.db, a
  * text file that is no database (written here) */
 void fx_ctl_env_bad(struct ctl_env *env, const struct fx *f, const char *sock, bool damaged);
+
+#endif /* FX_NO_CTL */
+#endif
