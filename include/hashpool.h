@@ -19,8 +19,6 @@ struct hash_job {
 	char *root;      /* webspace root (owned), reopened by the worker (root.h): */
 	struct root_id rid; /* a path that leads elsewhere now fails with ESTALE */
 	char *relpath;   /* beneath root (owned) */
-	int mount_fd;    /* with handle: open the exact inode; -1: by path only */
-	struct file_handle *handle; /* owned, or NULL */
 	uint64_t max_size;
 	unsigned wait_ms; /* > 0: a file a lease keeps closed is waited for that long */
 	void *ud;        /* caller's */
@@ -38,7 +36,6 @@ struct hash_job {
 	uint64_t submitted_ns;
 	/* output */
 	struct hash_result res;
-	bool by_handle;  /* the handle's inode is the one at relpath and was hashed */
 	struct hash_job *next;
 };
 

@@ -671,7 +671,6 @@ analysis_defer_judged(struct engine *e, struct webspace *w, const char *relpath,
 	j->root = xstrdup(w->root);
 	j->rid = w->rid;
 	j->relpath = xstrndup(relpath, rlen);
-	j->mount_fd = -1;
 	j->an = analyse_hold(e->o.an);
 	j->an_max = e->o.an_max_size ? e->o.an_max_size : UINT64_MAX;
 	memcpy(j->an_expect, res->sha256, SHA256_LEN);
@@ -1184,8 +1183,6 @@ engine_tick(struct engine *e)
 		j->root = xstrdup(w->root);
 		j->rid = w->rid;
 		j->relpath = xstrdup(p->relpath);
-		j->mount_fd = p->mount_fd;
-		j->handle = handle_dup(p->handle);
 		j->max_size = e->o.max_file_size;
 		j->ud = p;
 		wait_ms = p->wait_open && lease_wait_free(e) ? LEASE_WAIT_MS : 0;

@@ -2,8 +2,9 @@
 /* Hashing worker pool; see hashpool.h.
  *
  * DESIGN: one mutex guards two singly linked FIFOs (todo, done) and counters.
- * Workers sleep on a condition variable; after finishing a job they append it to
- * `done` and write the eventfd, which the event loop polls. The queue is bounded
+ * Workers sleep on a condition variable; they take a batch of jobs at once
+ * and, when it is finished, append it to `done` and write the eventfd, which
+ * the event loop polls. The queue is bounded
  * so that a burst of millions of changes cannot grow memory here: the caller
  * keeps what does not fit in its own bounded pending table. */
 #include "hashpool.h"
@@ -38,7 +39,6 @@ hash_job_free(struct hash_job *j)
 		return;
 	free(j->root);
 	free(j->relpath);
-	free(j->handle);
 	if (j->an)
 		free(j->ud); /* an analysis job's: plain memory */
 	analyse_free(j->an);
@@ -108,19 +108,15 @@ analysis_run(struct hash_job *j, int rootfd)
 	free(buf);
 }
 
-void
-hash_job_run(struct hash_job *j)
+/* A job with its webspace's root open (or a negative errno: the root is not
+ * the registered directory any more, root.h) */
+static void
+job_run_at(struct hash_job *j, int rootfd)
 {
-	/* the registered directory, never what took its path since (root.h) */
-	int rootfd = root_reopen(j->root, &j->rid);
-
-	j->by_handle = false;
 	if (j->an) {
 		j->an_err = rootfd < 0 ? rootfd : 0;
-		if (rootfd >= 0) {
+		if (rootfd >= 0)
 			analysis_run(j, rootfd);
-			close(rootfd);
-		}
 		return;
 	}
 	if (rootfd < 0) {
@@ -129,32 +125,34 @@ hash_job_run(struct hash_job *j)
 		j->res.err = -rootfd;
 		return;
 	}
-	if (j->handle && j->mount_fd >= 0) {
-		int fd = open_by_handle_at(j->mount_fd, j->handle,
-					   O_RDONLY | O_NONBLOCK | O_NOATIME | O_NOCTTY | O_CLOEXEC);
-
-		if (fd < 0 && errno == EPERM)
-			fd = open_by_handle_at(j->mount_fd, j->handle,
-					       O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-		if (fd >= 0) {
-			struct stat st;
-
-			hash_fd(fd, j->max_size, NULL, &j->res);
-			close(fd);
-			/* the inode must still be the one at relpath */
-			if (stat_beneath(rootfd, j->relpath, &st) == 0 && st.st_ino == j->res.ino &&
-			    j->res.status != HASH_ERROR) {
-				j->by_handle = true;
-				close(rootfd);
-				return;
-			}
-		}
-	}
+	/* by its path beneath the root, as it is now: a file renamed or
+	 * replaced since its event is what its later events tell */
 	hash_file_beneath(rootfd, j->relpath, j->max_size, NULL, &j->res);
 	if (j->res.status == HASH_LOCKED && j->wait_ms)
 		hash_file_wait(rootfd, j->relpath, j->max_size, j->wait_ms, &j->res);
-	close(rootfd);
 }
+
+void
+hash_job_run(struct hash_job *j)
+{
+	/* the registered directory, never what took its path since (root.h) */
+	int rootfd = root_reopen(j->root, &j->rid);
+
+	job_run_at(j, rootfd);
+	if (rootfd >= 0)
+		close(rootfd);
+}
+
+/*
+ * A worker takes a share of the queue at once (its part of what waits, at
+ * most BATCH_MAX jobs), runs them, and hands them back together with one
+ * write of the eventfd: a burst of small files costs a lock round and a
+ * wake-up per batch, not per file. Within a batch, jobs of the same webspace
+ * share one reopening of its root (checked against its identity when the
+ * batch's first job of that webspace starts, as root.h requires of every
+ * use).
+ */
+#define BATCH_MAX 32
 
 static void *
 hashpool_thread(void *arg)
@@ -162,8 +160,11 @@ hashpool_thread(void *arg)
 	struct hashpool *p = arg;
 
 	for (;;) {
-		struct hash_job *j;
+		struct hash_job *head, *tail, *j;
+		const struct hash_job *at = NULL; /* whose root rootfd is */
 		uint64_t one = 1;
+		size_t n, take;
+		int rootfd = -1;
 
 		pthread_mutex_lock(&p->mu);
 		while (p->todo_head == NULL && !p->stop)
@@ -172,24 +173,42 @@ hashpool_thread(void *arg)
 			pthread_mutex_unlock(&p->mu);
 			return NULL;
 		}
-		j = p->todo_head;
-		p->todo_head = j->next;
+		take = p->queued / p->nthreads;
+		if (take < 1)
+			take = 1;
+		if (take > BATCH_MAX)
+			take = BATCH_MAX;
+		head = tail = p->todo_head;
+		for (n = 1; n < take && tail->next; n++)
+			tail = tail->next;
+		p->todo_head = tail->next;
 		if (p->todo_head == NULL)
 			p->todo_tail = NULL;
-		p->queued--;
-		p->running++;
+		tail->next = NULL;
+		p->queued -= n;
+		p->running += n;
 		pthread_mutex_unlock(&p->mu);
 
-		j->next = NULL;
-		hash_job_run(j);
+		for (j = head; j; j = j->next) {
+			if (at == NULL || strcmp(at->root, j->root) != 0 || !root_id_equal(&at->rid, &j->rid)) {
+				if (rootfd >= 0)
+					close(rootfd);
+				/* the registered directory, never what took its path since */
+				rootfd = root_reopen(j->root, &j->rid);
+				at = j;
+			}
+			job_run_at(j, rootfd);
+		}
+		if (rootfd >= 0)
+			close(rootfd);
 
 		pthread_mutex_lock(&p->mu);
-		p->running--;
+		p->running -= n;
 		if (p->done_tail)
-			p->done_tail->next = j;
+			p->done_tail->next = head;
 		else
-			p->done_head = j;
-		p->done_tail = j;
+			p->done_head = head;
+		p->done_tail = tail;
 		pthread_mutex_unlock(&p->mu);
 		if (write(p->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 			log_warn("hashpool: eventfd");

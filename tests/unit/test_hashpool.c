@@ -40,7 +40,6 @@ job(const char *real, const struct root_id *rid, const char *rel, long id)
 	j->root = xstrdup(real);
 	j->rid = *rid;
 	j->relpath = xstrdup(rel);
-	j->mount_fd = -1;
 	j->max_size = 1000;
 	j->ud = (void *)id;
 	return j;
