@@ -36,6 +36,9 @@ if [ -z "$node" ]; then
 	bash "$top/bench/make-node.sh" --customers "$customers" "$node"
 	made=$node
 fi
+# the figures go to a file of this run's own; appended to the caller's
+# WSID_BENCH_RESULTS (bench/run-all.sh's table) when that is set
+outer=${WSID_BENCH_RESULTS:-}
 export WSID_BENCH_RESULTS="$work/results"
 : > "$WSID_BENCH_RESULTS"
 for r in $(seq 1 "$runs"); do
@@ -49,6 +52,7 @@ if [ "$scale" = 1 ]; then
 	bash "$top/bench/scale.sh"
 fi
 
+[ -z "$outer" ] || cat "$WSID_BENCH_RESULTS" >> "$outer"
 echo
 python3 - "$WSID_BENCH_RESULTS" "$runs" <<'PY'
 import sys

@@ -7,9 +7,13 @@
 # stop_wsid, sync_now, t_start, t_ready, bench_result. WSID_BENCH_ARGS adds options to the
 # daemon's command line and WSID_BENCH_LOG=FILE keeps its log (e.g. with
 # WSID_BENCH_ARGS=--debug: loop turns over 40 ms, WAL checkpoints over 100 ms).
+# WSID_BENCH_BUILD=DIR takes wsid and wsidctl from another build directory
+# (e.g. an older commit's, to compare it on the same node); daemon_cpu is the
+# daemon's CPU seconds (user + system) so far.
 set -eu
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-ctl="$top/build/wsidctl"
+bin=${WSID_BENCH_BUILD:-$top/build}
+ctl="$bin/wsidctl"
 pid="" made=0
 
 bench_setup() {
@@ -28,7 +32,7 @@ bench_setup() {
 	files=$(find "$node/vhosts" -type f | wc -l)
 	dirs=$(find "$node/vhosts" -type d | wc -l)
 	db="$work/wsid.db"
-	"$ctl" --db "$db" index build --from "$top/fingerprints" >/dev/null
+	"$ctl" --db "$db" index build --from "$bin/../fingerprints" >/dev/null
 	cat > "$work/wsid.yaml" <<YAML
 database: $db
 control_socket: $work/control
@@ -63,11 +67,21 @@ PY
 	local lp=$!
 	for _ in $(seq 1 50); do [ -S "$work/notify.sock" ] && break; sleep 0.05; done
 	t_start=$(date +%s.%N)
-	NOTIFY_SOCKET="$work/notify.sock" "$top/build/wsid" ${WSID_BENCH_ARGS:-} --config "$work/wsid.yaml" >> "$work/wsid.log" 2>&1 &
+	NOTIFY_SOCKET="$work/notify.sock" "$bin/wsid" ${WSID_BENCH_ARGS:-} --config "$work/wsid.yaml" >> "$work/wsid.log" 2>&1 &
 	pid=$!
 	wait "$lp"
 	t_ready=$(cat "$work/ready.txt")
 	rm -f "$work/notify.sock"
+}
+
+daemon_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$pid/stat"; }
+
+# timed VAR command...: runs it (stdout to /dev/null); VAR_wall and VAR_cpu
+# (user + system) in seconds
+timed() {
+	local v=$1; shift
+	/usr/bin/time -f '%e %U %S' -o "$work/timed.out" "$@" > /dev/null
+	read -r "${v}_wall" "${v}_cpu" < <(awk '{printf "%.2f %.2f\n", $1, $2 + $3}' "$work/timed.out")
 }
 
 stop_wsid() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""; }

@@ -30,9 +30,10 @@ start_wsid
 sync_now
 t1=$(date +%s.%N)
 base_s=$(echo "$t1 - $t_start" | bc -l)
+base_cpu=$(daemon_cpu)
 stop_wsid
 t0=$(date +%s.%N)
-"$ctl" --db "$db" scan --standalone --json --jobs "$(nproc)" "$node/vhosts" > /dev/null
+timed scan "$ctl" --db "$db" scan --standalone --json --jobs "$(nproc)" "$node/vhosts"
 t1=$(date +%s.%N)
 scan_s=$(echo "$t1 - $t0" | bc -l)
 sync; echo 1 > /proc/sys/vm/drop_caches 2>/dev/null || true
@@ -40,14 +41,20 @@ sync; echo 1 > /proc/sys/vm/drop_caches 2>/dev/null || true
 # 1. unchanged (warm: the walk's metadata is cached after the first run), twice,
 # each next to the raw walk
 start_wsid; sync_now; stop_wsid
-same=() raws=()
+same=() raws=() same_cpus=()
 for _ in 1 2; do
 	start_wsid
 	t0=$(date +%s.%N); wait_settled; t1=$(date +%s.%N)
 	same+=("$(echo "$t1 - $t0 + $t_ready - $t_start" | bc -l)")
+	same_cpus+=("$(daemon_cpu)")
 	same_hashed=$(status_field files_hashed)
 	stop_wsid
 	raws+=("$("$raw" --threads "$(nproc)" "$node/vhosts" | sed 's/.*seconds=//')")
+	# the raw walk's CPU, and find -printf of what a reconcile compares
+	timed raw "$raw" --threads "$(nproc)" "$node/vhosts"
+	timed find find "$node/vhosts" -printf '%p %i %s %T@ %C@\n'
+	bench_result rawwalk_cpu_s "$raw_cpu"; bench_result rawwalk_timed_s "$raw_wall"
+	bench_result find_s "$find_wall"; bench_result find_cpu_s "$find_cpu"
 done
 range() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {printf "%.2f-%.2f", a[1], a[NR]}'; }
 ratios=() ; for i in 0 1; do ratios+=("$(echo "${same[$i]} / ${raws[$i]}" | bc -l)"); done
@@ -106,3 +113,7 @@ bench_result baseline_scan_ratio "$(echo "$base_s / $scan_s" | bc -l)"
 bench_result reconcile_same_hashed "$same_hashed"
 bench_result reconcile_changed_s "$chg_s"
 bench_result reconcile_missed "$missed"
+bench_result baseline_cpu_s "$base_cpu"
+bench_result scan_daemon_s "$scan_s"
+bench_result scan_daemon_cpu_s "$scan_cpu"
+for c in "${same_cpus[@]}"; do bench_result reconcile_same_cpu_s "$c"; done

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # bench/scale.sh [--files N] [--webspaces W] [--wsid BIN]... [--daemon-only]
 #                [--ext4] [--scan-only] [--wordpress K] [--links] [--plain]
+#                [--timeout S] [--until TIME] [--every S]
 # The daemon with a million files known: N small files (default 1,000,000) in W
 # webspaces (default 100) on a tmpfs this script mounts and unmounts (--ext4:
 # on an ext4 image in /var/tmp made for the inodes, with inline data, so that
@@ -20,11 +21,17 @@
 # this 2-core VM: --links makes the first webspace's files and the others' as
 # hard links of them (directory entries only: each is still a path the scan
 # opens and hashes), --plain makes text files instead of PHP (the scan's
-# analysis of unknown code then reads only their first bytes).
+# analysis of unknown code then reads only their first bytes). The daemon's
+# first baseline is given --timeout S seconds (default 3600), or until --until
+# TIME (what `date -d` reads, e.g. 07:40) if that comes first: past them its
+# progress so far is printed (entries stored, RSS, peak RSS, CPU) and the
+# script stops it and cleans up; --every S prints that progress every S
+# seconds during the baseline (default 60). Ten million entries for the
+# daemon: --files 10000000 --ext4 --links --plain --daemon-only.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-files=1000000 webspaces=100 bins=() daemon_only=0 ext4=0 scan_only=0 wordpress=0 links=0 plain=0
-usage="usage: $0 [--files N] [--webspaces W] [--wsid BIN]... [--daemon-only] [--ext4] [--scan-only] [--wordpress K] [--links] [--plain]"
+files=1000000 webspaces=100 bins=() daemon_only=0 ext4=0 scan_only=0 wordpress=0 links=0 plain=0 timeout=3600 every=60 until_s=""
+usage="usage: $0 [--files N] [--webspaces W] [--wsid BIN]... [--daemon-only] [--ext4] [--scan-only] [--wordpress K] [--links] [--plain] [--timeout S] [--until TIME] [--every S]"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--files) files=$2; shift 2 ;;
@@ -36,6 +43,9 @@ while [ $# -gt 0 ]; do
 	--wordpress) wordpress=$2; shift 2 ;;
 	--links) links=1; shift ;;
 	--plain) plain=1; shift ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--every) every=$2; shift 2 ;;
+	--until) until_s=$(date -d "$2" +%s); shift 2 ;;
 	*) echo "$usage" >&2; exit 2 ;;
 	esac
 done
@@ -120,10 +130,37 @@ run() {
 }
 # CPU seconds (user + system) the daemon has used so far
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$pid/stat"; }
+# progress ELAPSED: entries known to the daemon, its RSS, peak RSS and CPU so far
+progress() {
+	local known
+	known=$("$ctl" --socket "$work/control" status --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["files"])' 2>/dev/null || echo "?")
+	printf '  %6.0f s: %s entries stored, RSS %d MB, peak %d MB, %.1f s CPU\n' "$1" "$known" \
+		$(( $(awk '/VmRSS/ {print $2}' /proc/$pid/status) / 1024 )) $(( $(awk '/VmHWM/ {print $2}' /proc/$pid/status) / 1024 )) "$(cpu_s)"
+}
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for wsid in "${bins[@]}"; do
 rm -f "$db" "$db"-* && cp "$work/index.db" "$db"
-t0=$(date +%s.%N); run; "$ctl" --socket "$work/control" sync --timeout 3600 >/dev/null; t1=$(date +%s.%N)
+t0=$(date +%s.%N); run
+[ -z "$until_s" ] || [ "$(echo "$until_s - $t0 < $timeout" | bc -l)" = 0 ] || timeout=$(echo "$until_s - $t0" | bc -l | cut -d. -f1)
+# the baseline, its progress printed every $every s, given $timeout s
+"$ctl" --socket "$work/control" sync --timeout "$timeout" >/dev/null 2>&1 &
+spid=$! done=0 last=0
+while kill -0 "$spid" 2>/dev/null; do
+	sleep 1
+	el=$(echo "$(date +%s.%N) - $t0" | bc -l)
+	if [ "$(echo "$el >= $timeout" | bc -l)" = 1 ]; then kill "$spid" 2>/dev/null || true; break; fi
+	if [ "$(echo "$el - $last >= $every" | bc -l)" = 1 ]; then last=$el; progress "$el"; fi
+done
+wait "$spid" 2>/dev/null && done=1
+t1=$(date +%s.%N)
+if [ "$done" = 0 ]; then
+	echo "daemon: $wsid"
+	echo "first baseline not finished after $timeout s; stopped. So far:"
+	progress "$(echo "$t1 - $t0" | bc -l)"
+	kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+	echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+	exit 1
+fi
 cpu1=$(cpu_s)
 known=$(sqlite3 "$db" "SELECT count(*) FROM files")
 hwm1=$(awk '/VmHWM/ {print $2}' /proc/$pid/status); rss1=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)

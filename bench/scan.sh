@@ -8,9 +8,13 @@
 # limit line is bench/rawwalk.c (getdents64 + statx + OpenSSL SHA-256 on as
 # many threads as wsid's jobs, nothing else): wsid's target is <= 1.1x it,
 # peak RSS < 64 MB whatever the tree's size. Also times
-# `wsidctl index build` of every shipped set (target: < 30 s).
+# `wsidctl index build` of every shipped set (target: < 30 s). CPU (user +
+# system) is the median of the runs too. WSID_BENCH_BEFORE=WSIDCTL: another
+# build's wsidctl, measured the same way beside this one (row wsid-before).
+# With WSID_BENCH_RESULTS set, the figures are appended to it (bench/lib.sh).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
+bench_result() { if [ -n "${WSID_BENCH_RESULTS:-}" ]; then echo "$1=$2" >> "$WSID_BENCH_RESULTS"; fi; }
 customers=${WSID_BENCH_CUSTOMERS:-30} runs=3 node="" keep=0
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -56,34 +60,47 @@ AIDE
 # warm the page cache once, untimed
 find "$tree" -type f -print0 | xargs -0 -P"$nproc" -n500 cat > /dev/null
 
-measure() { # name command...: median, min and max wall seconds and max RSS over $runs runs
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)], a[1], a[NR]}'; }
+measure() { # name command...: median, min and max wall seconds, max RSS, median CPU over $runs runs
 	local name=$1; shift
-	local i out walls=() rss=0
+	local i w m u sy walls=() cpus=() rss=0
 	for i in $(seq 1 "$runs"); do
-		/usr/bin/time -f '%e %M' -o "$work/time.out" "$@" > /dev/null 2>&1 || true
-		out=$(tail -1 "$work/time.out")
-		walls+=("${out% *}")
-		[ "${out#* }" -gt "$rss" ] && rss=${out#* }
+		/usr/bin/time -f '%e %M %U %S' -o "$work/time.out" "$@" > /dev/null 2>&1 || true
+		read -r w m u sy < <(tail -1 "$work/time.out")
+		walls+=("$w")
+		cpus+=("$(echo "$u + $sy" | bc -l)")
+		[ "$m" -gt "$rss" ] && rss=$m
 	done
-	printf '%s %s %s\n' "$name" "$(printf '%s\n' "${walls[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)], a[1], a[NR]}')" "$rss"
+	local cpu
+	read -r cpu _ < <(printf '%s\n' "${cpus[@]}" | median)
+	printf '%s %s %s %s\n' "$name" "$(printf '%s\n' "${walls[@]}" | median)" "$rss" "$cpu"
+	bench_result "scan_${name}_s" "$(printf '%s\n' "${walls[@]}" | median | cut -d' ' -f1)"
+	bench_result "scan_${name}_cpu_s" "$cpu"
+	bench_result "scan_${name}_rss_mb" "$(echo "$rss / 1024" | bc -l)"
 }
 res=$work/results
 measure rawwalk+sha "$raw" --sha256 --threads "$nproc" "$tree" > "$res"
 measure rawwalk "$raw" --threads "$nproc" "$tree" >> "$res"
 measure wsid "$ctl" --db "$db" scan --json --jobs "$nproc" "$tree" >> "$res"
+if [ -n "${WSID_BENCH_BEFORE:-}" ]; then
+	# an index of its own schema, from its own tree's sets when it has them
+	fp=$(dirname "$WSID_BENCH_BEFORE")/../fingerprints; [ -d "$fp" ] || fp=$top/fingerprints
+	"$WSID_BENCH_BEFORE" --db "$work/before.db" index build --from "$fp" > /dev/null
+	measure wsid-before "$WSID_BENCH_BEFORE" --db "$work/before.db" scan --json --jobs "$nproc" "$tree" >> "$res"
+fi
 measure sha256sum sh -c "find '$tree' -type f -print0 | xargs -0 -P$nproc -n500 sha256sum" >> "$res"
 runs_aide=$runs; [ "$runs" -gt 1 ] && runs=1
 measure aide aide --config="$work/aide.conf" --init >> "$res"
 runs=$runs_aide
 echo
 echo "tree: $tree  ($files files, $(echo "$bytes / 1000000" | bc) MB, $nproc cores, warm cache, median of $runs runs; aide 1 run; load: $(cut -d' ' -f1-3 /proc/loadavg))"
-printf '%-12s %9s %13s %9s %11s %9s %12s\n' tool "wall s" "range s" "x raw+sha" "files/s" "MB/s" "peak RSS MB"
+printf '%-12s %9s %13s %9s %11s %9s %12s %8s\n' tool "wall s" "range s" "x raw+sha" "files/s" "MB/s" "peak RSS MB" "CPU s"
 r=$(awk '$1=="rawwalk+sha" {print $2}' "$res")
-while read -r name wall lo hi rss; do
+while read -r name wall lo hi rss cpu; do
 	# a tiny tree can take 0.00 s (time's resolution): no rate then
-	awk -v n="$name" -v w="$wall" -v lo="$lo" -v hi="$hi" -v r="$r" -v f="$files" -v b="$bytes" -v m="$rss" 'BEGIN {
-		printf "%-12s %9.2f %6.2f-%-6.2f %9.2f %11.0f %9.0f %12.1f\n", n, w, lo, hi, (r > 0 ? w / r : 0),
-			(w > 0 ? f / w : 0), (w > 0 ? b / 1000000 / w : 0), m / 1024 }'
+	awk -v n="$name" -v w="$wall" -v lo="$lo" -v hi="$hi" -v r="$r" -v f="$files" -v b="$bytes" -v m="$rss" -v c="$cpu" 'BEGIN {
+		printf "%-12s %9.2f %6.2f-%-6.2f %9.2f %11.0f %9.0f %12.1f %8.2f\n", n, w, lo, hi, (r > 0 ? w / r : 0),
+			(w > 0 ? f / w : 0), (w > 0 ? b / 1000000 / w : 0), m / 1024, c }'
 done < "$res"
 w=$(awk '$1=="wsid" {print $2}' "$res"); s=$(awk '$1=="sha256sum" {print $2}' "$res"); a=$(awk '$1=="aide" {print $2}' "$res")
 wrss=$(awk '$1=="wsid" {print $5}' "$res")
@@ -95,4 +112,6 @@ bench_ok=1
 printf '\nratios: wsid is %.1fx faster than find|xargs sha256sum (target >= 2x), %.1fx faster than aide --init (target >= 5x)\n' \
 	"$(echo "$s / $w" | bc -l)" "$(echo "$a / $w" | bc -l)"
 printf 'index build of every shipped set: %.1f s (target < 30 s)\n' "$index_s"
+bench_result scan_files "$files"
+bench_result index_build_s "$index_s"
 [ "$bench_ok" = 1 ] || { echo "scan: a target of the limit line missed"; exit 1; }
