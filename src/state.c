@@ -78,6 +78,7 @@ struct state {
 };
 
 static int step_done(struct state *st, sqlite3_stmt *q);
+static void copy_text(char *dst, size_t dsz, const unsigned char *src);
 
 /* ---- the digest of a webspace's files ----
  *
@@ -117,35 +118,41 @@ state_file_digest(const uint8_t key[STATE_DIGEST_KEYBYTES], const char *relpath,
 }
 
 /* wsid_files_digest(digest, sign, relpath, ino, size, mtime_ns, ctime_ns,
- * status): digest with the row's hash added (sign 1) or taken away (-1);
- * NULL stays NULL (not known), and so does any digest it cannot compute */
+ * status [, sign, relpath, ...]): digest with each row's hash added (sign 1)
+ * or taken away (-1); NULL stays NULL (not known), and so does any digest it
+ * cannot compute */
 static void
-sql_files_digest(sqlite3_context *cx, int argc, sqlite3_value **v)
+sql_files_digest(sqlite3_context *cx, int argc, sqlite3_value **argv)
 {
 	struct state *st = sqlite3_user_data(cx);
-	struct file_row f;
-	uint64_t d, h;
+	uint64_t d;
+	int i;
 
-	(void)argc;
-	if (sqlite3_value_type(v[0]) != SQLITE_INTEGER || !st->dkey_ok || st->unsettled == NULL) {
+	if (argc < 8 || (argc - 1) % 7 != 0 || sqlite3_value_type(argv[0]) != SQLITE_INTEGER ||
+	    !st->dkey_ok || st->unsettled == NULL) {
 		sqlite3_result_null(cx);
 		return;
 	}
-	memset(&f, 0, sizeof(f));
-	f.relpath = sqlite3_value_blob(v[2]);
-	f.rlen = (size_t)sqlite3_value_bytes(v[2]);
-	if (f.relpath == NULL)
-		f.relpath = "";
-	f.ino = (uint64_t)sqlite3_value_int64(v[3]);
-	f.size = (uint64_t)sqlite3_value_int64(v[4]);
-	f.mtime_ns = sqlite3_value_int64(v[5]);
-	f.ctime_ns = sqlite3_value_int64(v[6]);
-	if (sqlite3_value_text(v[7]))
-		snprintf(f.status, sizeof(f.status), "%s", (const char *)sqlite3_value_text(v[7]));
-	h = state_file_digest(st->dkey, f.relpath, f.rlen, f.ino, f.size, f.mtime_ns, f.ctime_ns,
-			      st->unsettled(&f));
-	d = (uint64_t)sqlite3_value_int64(v[0]);
-	d = sqlite3_value_int64(v[1]) < 0 ? d - h : d + h;
+	d = (uint64_t)sqlite3_value_int64(argv[0]);
+	for (i = 1; i < argc; i += 7) {
+		sqlite3_value **v = argv + i;
+		struct file_row f;
+		uint64_t h;
+
+		memset(&f, 0, sizeof(f));
+		f.relpath = sqlite3_value_blob(v[1]);
+		f.rlen = (size_t)sqlite3_value_bytes(v[1]);
+		if (f.relpath == NULL)
+			f.relpath = "";
+		f.ino = (uint64_t)sqlite3_value_int64(v[2]);
+		f.size = (uint64_t)sqlite3_value_int64(v[3]);
+		f.mtime_ns = sqlite3_value_int64(v[4]);
+		f.ctime_ns = sqlite3_value_int64(v[5]);
+		copy_text(f.status, sizeof(f.status), sqlite3_value_text(v[6]));
+		h = state_file_digest(st->dkey, f.relpath, f.rlen, f.ino, f.size, f.mtime_ns, f.ctime_ns,
+				      st->unsettled(&f));
+		d = sqlite3_value_int64(v[0]) < 0 ? d - h : d + h;
+	}
 	sqlite3_result_int64(cx, (int64_t)d);
 }
 
@@ -234,7 +241,7 @@ state_open(struct store *s, struct state **ret)
 	st->s = s;
 	/* before any statement that writes file rows is prepared: their
 	 * triggers call it */
-	if (sqlite3_create_function(store_db(s), "wsid_files_digest", 8,
+	if (sqlite3_create_function(store_db(s), "wsid_files_digest", -1,
 				    SQLITE_UTF8 | SQLITE_INNOCUOUS, st, sql_files_digest, NULL,
 				    NULL) != SQLITE_OK) {
 		free(st);
@@ -265,7 +272,7 @@ state_free(struct state *st)
 	for (i = 0; i < ST_MAX; i++)
 		sqlite3_finalize(st->st[i]);
 	/* its user data goes: a later write of a file row fails to prepare */
-	sqlite3_create_function(store_db(st->s), "wsid_files_digest", 8, SQLITE_UTF8, NULL, NULL,
+	sqlite3_create_function(store_db(st->s), "wsid_files_digest", -1, SQLITE_UTF8, NULL, NULL,
 				NULL, NULL);
 	free(st);
 }
