@@ -47,7 +47,7 @@ cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' 
 # timed CMD...: prints "wall cpu" (seconds; cpu = user + system)
 timed() {
 	/usr/bin/time -f "%e %U %S" -o "$base_work/time.txt" "$@" > /dev/null || true # (scan: 1 when it flags a file)
-	awk 'END { printf "%.2f %.2f", $1, $2 + $3 }' "$base_work/time.txt" # its last line
+	awk 'END { printf "%.2f %.2f\n", $1, $2 + $3 }' "$base_work/time.txt" # its last line
 }
 # the node's files read once, untimed: the baseline and the scan below both
 # find them in the page cache

@@ -310,7 +310,7 @@ sqlq ".backup '$D/old1.db'" && sqlq ".backup '$D/old2.db'"
 for o in old1 old2; do
 	sqlite3 "$D/$o.db" "ALTER TABLE events DROP COLUMN request; ALTER TABLE events DROP COLUMN request_unknown;
 		ALTER TABLE products DROP COLUMN staging_dirs; DROP TRIGGER files_digest_insert;
-		DROP TRIGGER files_digest_delete; DROP TRIGGER files_digest_update;
+		DROP TRIGGER files_digest_delete; DROP TRIGGER files_digest_update; DROP TRIGGER files_digest_move;
 		ALTER TABLE webspaces DROP COLUMN files_digest; DELETE FROM meta WHERE key='files_digest_key'"
 done
 sqlite3 "$D/old1.db" "DROP TABLE product_releases; DROP TABLE quarantine; DROP TABLE fetch_negative; PRAGMA user_version=8"

@@ -79,7 +79,8 @@ check "then unchanged: by its digest again" grep -q "digest equal" <<<"$(last_re
 # reconcile merges in full (finding what changed) and sets it
 daemon_stop
 sqlite3 "$DB" "DROP TRIGGER files_digest_insert; DROP TRIGGER files_digest_delete;
-	DROP TRIGGER files_digest_update; ALTER TABLE webspaces DROP COLUMN files_digest;
+	DROP TRIGGER files_digest_update; DROP TRIGGER files_digest_move;
+	ALTER TABLE webspaces DROP COLUMN files_digest;
 	DELETE FROM meta WHERE key='files_digest_key'; PRAGMA user_version=11"
 echo '<?php // changed before the upgrade' > "$WS/f6.php"
 daemon_start "$D"
