@@ -1,63 +1,101 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# bench/reconcile.sh [--customers N] [--percent P] [--node DEST] [--keep]
+# bench/reconcile.sh [--customers N] [--percent P] [--node DEST] [--runs R] [--keep]
 # Restarts of wsid on a synthetic node: unchanged (a stat-only reconcile: how
-# long, how many files hashed again) and after P % of the files (default 1)
-# changed while it was stopped (how long, how many hashed, and whether every
-# change is in the stored state). The first start (baseline: hash, identify,
-# store every file) is timed against `wsidctl scan` on the same tree, and the
-# unchanged restart (twice) against the limit line, bench/rawwalk.c
-# (getdents64 + statx on as many threads as cores): targets <= 2x scan and
-# <= 1.5x the raw walk.
-customers=${WSID_BENCH_CUSTOMERS:-30} percent=1 node="" keep=0
+# long, how much CPU, how many files hashed again) and after P % of the files
+# (default 1) changed while it was stopped (how long, how many hashed, and
+# whether every change is in the stored state). The first start (baseline:
+# hash, identify, store every file) is timed against `wsidctl scan` on the
+# same tree, and the unchanged restart (R times, default 2) against the limit
+# line, bench/rawwalk.c (getdents64 + statx on as many threads as cores) run
+# after each: targets <= 2x scan and <= 1.5x the raw walk, in CPU (user +
+# system; the daemon's from its start to reconciled). WSID_BENCH_BEFORE=DIR
+# runs another build (DIR/build/wsid) beside this one, alternately.
+customers=${WSID_BENCH_CUSTOMERS:-30} percent=1 node="" keep=0 runs=2
 while [ $# -gt 0 ]; do
 	case $1 in
 	--customers) customers=$2; shift 2 ;;
 	--percent) percent=$2; shift 2 ;;
 	--node) node=$2; shift 2 ;;
+	--runs) runs=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
-	*) echo "usage: $0 [--customers N] [--percent P] [--node DEST] [--keep]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--customers N] [--percent P] [--node DEST] [--runs R] [--keep]" >&2; exit 2 ;;
 	esac
 done
 . "$(dirname "$0")/lib.sh"
 bench_setup
 raw="$top/build/rawwalk"
 make -C "$top" -j"$(nproc)" bench-tools >/dev/null
+# WSID_BENCH_BEFORE=DIR: another build's tree (DIR/build/wsid, wsidctl), run
+# beside this one on the same node, each on a database it baselined itself
+before=${WSID_BENCH_BEFORE:-}
+builds="now"
+base_work=$work base_top=$top base_bin=$bin
+trap 'work=$base_work; bench_cleanup' EXIT
+if [ -n "$before" ]; then
+	builds="now before"
+	mkdir "$work/before"
+	sed "s|$work/|$work/before/|g" "$work/wsid.yaml" > "$work/before/wsid.yaml"
+	"$before/build/wsidctl" --db "$work/before/wsid.db" index build --from "$before/fingerprints" >/dev/null
+fi
+use_build() {
+	if [ "$1" = before ]; then work=$base_work/before top=$before bin=$before/build
+	else work=$base_work top=$base_top bin=$base_bin; fi
+	ctl="$bin/wsidctl" # start_wsid (lib.sh) runs $bin/wsid
+}
+# the CPU (user + system) a process has used so far, in seconds
+cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+# timed_wc CMD...: prints "wall cpu" (seconds; cpu = user + system)
+timed_wc() {
+	/usr/bin/time -f "%e %U %S" -o "$base_work/time.txt" "$@" > /dev/null || true # (scan: 1 when it flags a file)
+	awk 'END { printf "%.2f %.2f\n", $1, $2 + $3 }' "$base_work/time.txt" # its last line
+}
 # the node's files read once, untimed: the baseline and the scan below both
 # find them in the page cache
 find "$node/vhosts" -type f -print0 | xargs -0 -P"$(nproc)" -n500 cat > /dev/null
-start_wsid
-sync_now
-t1=$(date +%s.%N)
-base_s=$(echo "$t1 - $t_start" | bc -l)
-base_cpu=$(daemon_cpu)
-stop_wsid
-t0=$(date +%s.%N)
-timed scan "$ctl" --db "$db" scan --standalone --json --jobs "$(nproc)" "$node/vhosts"
-t1=$(date +%s.%N)
-scan_s=$(echo "$t1 - $t0" | bc -l)
+declare -A base_wall base_cpu
+for b in $builds; do
+	use_build "$b"
+	start_wsid
+	sync_now
+	t1=$(date +%s.%N)
+	base_cpu[$b]=$(cpu_of "$pid")
+	base_wall[$b]=$(echo "$t1 - $t_start" | bc -l)
+	stop_wsid
+done
+use_build now
+read -r scan_s scan_cpu < <(timed_wc "$ctl" --db "$db" scan --standalone --json --jobs "$(nproc)" "$node/vhosts")
 sync; echo 1 > /proc/sys/vm/drop_caches 2>/dev/null || true
 
-# 1. unchanged (warm: the walk's metadata is cached after the first run), twice,
-# each next to the raw walk
-start_wsid; sync_now; stop_wsid
-same=() raws=() same_cpus=()
-for _ in 1 2; do
-	start_wsid
-	t0=$(date +%s.%N); wait_settled; t1=$(date +%s.%N)
-	same+=("$(echo "$t1 - $t0 + $t_ready - $t_start" | bc -l)")
-	same_cpus+=("$(daemon_cpu)")
-	same_hashed=$(status_field files_hashed)
-	stop_wsid
-	raws+=("$("$raw" --threads "$(nproc)" "$node/vhosts" | sed 's/.*seconds=//')")
-	# the raw walk's CPU, and find -printf of what a reconcile compares
-	timed raw "$raw" --threads "$(nproc)" "$node/vhosts"
-	timed find find "$node/vhosts" -printf '%p %i %s %T@ %C@\n'
-	bench_result rawwalk_cpu_s "$raw_cpu"; bench_result rawwalk_timed_s "$raw_wall"
-	bench_result find_s "$find_wall"; bench_result find_cpu_s "$find_cpu"
+# 1. unchanged (warm: the walk's metadata is cached after the first run), R
+# times, each build next to the raw walk
+for b in $builds; do use_build "$b"; start_wsid; sync_now; stop_wsid; done
+same=() same_cpu=() raws=() raw_cpu=() ratios=() ratios_cpu=() rows=()
+for i in $(seq 1 "$runs"); do
+	for b in $builds; do
+		use_build "$b"
+		start_wsid
+		t0=$(date +%s.%N); wait_settled; t1=$(date +%s.%N)
+		w=$(echo "$t1 - $t0 + $t_ready - $t_start" | bc -l)
+		c=$(cpu_of "$pid")
+		[ "$b" = now ] && same_hashed=$(status_field files_hashed)
+		stop_wsid
+		read -r rw rc < <(timed_wc "$raw" --threads "$(nproc)" "$node/vhosts")
+		rows+=("$(printf '%-7s %2d  %6.2f s  %5.2f s   %6.2f s  %5.2f s   %5.2fx  %5.2fx  load %s' "$b" "$i" "$w" "$c" \
+			"$rw" "$rc" "$(echo "$w / $rw" | bc -l)" "$(echo "$c / $rc" | bc -l)" "$(cut -d' ' -f1 /proc/loadavg)")")
+		if [ "$b" = now ]; then
+			# find -printf of what a reconcile compares, as a reference
+			read -r fw fc < <(timed_wc find "$node/vhosts" -printf '%p %i %s %T@ %C@\n')
+			bench_result find_s "$fw"; bench_result find_cpu_s "$fc"
+			bench_result rawwalk_cpu_s "$rc"; bench_result rawwalk_timed_s "$rw"
+			bench_result reconcile_same_cpu_s "$c"
+			same+=("$w") same_cpu+=("$c") raws+=("$rw") raw_cpu+=("$rc")
+			ratios+=("$(echo "$w / $rw" | bc -l)") ratios_cpu+=("$(echo "$c / $rc" | bc -l)")
+		fi
+	done
 done
+use_build now
 range() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {printf "%.2f-%.2f", a[1], a[NR]}'; }
-ratios=() ; for i in 0 1; do ratios+=("$(echo "${same[$i]} / ${raws[$i]}" | bc -l)"); done
 
 # 2. P % of the files changed while stopped
 changed=$(python3 - "$node/vhosts" "$percent" "$work/changed.txt" <<'PY'
@@ -103,17 +141,25 @@ stop_wsid
 
 echo
 echo "node: $files files, $dirs directories ($(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg))"
-printf '%-44s %s\n' "first start (baseline: hash, identify, store)" "$(printf '%.2f s until stored; wsidctl scan %.2f s: %.2fx scan (target <= 2x)' "$base_s" "$scan_s" "$(echo "$base_s / $scan_s" | bc -l)")"
-printf '%-44s %s\n' "raw walk (getdents64 + statx, $(nproc) threads)" "$(range "${raws[@]}") s"
-printf '%-44s %s\n' "restart, nothing changed" "$(printf '%s s until reconciled (%sx the raw walk, target <= 1.5x), %s files hashed again' "$(range "${same[@]}")" "$(range "${ratios[@]}")" "$same_hashed")"
+echo "restart, nothing changed: start to reconciled, next to the raw walk (getdents64 + statx, $(nproc) threads)"
+echo "build   run  wsid wall  CPU       raw wall   CPU      wall    CPU"
+printf '%s\n' "${rows[@]}"
+for b in $builds; do
+	printf '%-44s %s\n' "first start ($b: hash, identify, store)" "$(printf '%.2f s until stored, %.2f s CPU; wsidctl scan %.2f s, %.2f s CPU: %.2fx scan in CPU (target <= 2x)' \
+		"${base_wall[$b]}" "${base_cpu[$b]}" "$scan_s" "$scan_cpu" "$(echo "${base_cpu[$b]} / $scan_cpu" | bc -l)")"
+done
+printf '%-44s %s\n' "raw walk (getdents64 + statx, $(nproc) threads)" "$(range "${raws[@]}") s, $(range "${raw_cpu[@]}") s CPU"
+printf '%-44s %s\n' "restart, nothing changed" "$(printf '%s s until reconciled, %s s CPU (%sx the raw walk in CPU, %sx in wall; target <= 1.5x), %s files hashed again' "$(range "${same[@]}")" "$(range "${same_cpu[@]}")" "$(range "${ratios_cpu[@]}")" "$(range "${ratios[@]}")" "$same_hashed")"
 printf '%-44s %s\n' "restart, $percent % changed while stopped" "$(printf '%.2f s until reconciled, %s files hashed for %s changed; %s changes missed' "$chg_s" "$chg_hashed" "$changed" "$missed")"
-for i in 0 1; do bench_result reconcile_same_s "${same[$i]}"; bench_result reconcile_same_ratio "${ratios[$i]}"; bench_result rawwalk_s "${raws[$i]}"; done
-bench_result baseline_s "$base_s"
-bench_result baseline_scan_ratio "$(echo "$base_s / $scan_s" | bc -l)"
+for i in $(seq 0 $((runs - 1))); do
+	bench_result reconcile_same_s "${same[$i]}"; bench_result reconcile_same_ratio "${ratios[$i]}"
+	bench_result reconcile_same_cpu_ratio "${ratios_cpu[$i]}"; bench_result rawwalk_s "${raws[$i]}"
+done
+bench_result baseline_s "${base_wall[now]}"
+bench_result baseline_scan_ratio "$(echo "${base_cpu[now]} / $scan_cpu" | bc -l)"
 bench_result reconcile_same_hashed "$same_hashed"
 bench_result reconcile_changed_s "$chg_s"
 bench_result reconcile_missed "$missed"
-bench_result baseline_cpu_s "$base_cpu"
+bench_result baseline_cpu_s "${base_cpu[now]}"
 bench_result scan_daemon_s "$scan_s"
 bench_result scan_daemon_cpu_s "$scan_cpu"
-for c in "${same_cpus[@]}"; do bench_result reconcile_same_cpu_s "$c"; done

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "root.h"
+#include "state.h"
 
 struct scan_tree;
 struct state;
@@ -35,6 +36,10 @@ struct bg_job {
 	char err[256];
 	struct bg_job *next;
 	uint64_t started_ns;
+	/* a stat walk's digest (state_file_digest of every file, symlink and
+	 * special file walked, summed), when walker_opts has a key */
+	bool digest_ok;
+	uint64_t digest;
 };
 
 struct walker_opts {
@@ -43,6 +48,8 @@ struct walker_opts {
 	const char *dbpath; /* the index baselines look hashes up in (copied) */
 	bool (*ignore)(void *ud, const char *relpath, size_t len);
 	void (*ignore_release)(void *ud); /* optional: a job's ignore_ud is done */
+	bool digest; /* stat walks sum their digest under digest_key */
+	uint8_t digest_key[STATE_DIGEST_KEYBYTES];
 };
 
 struct walker;
@@ -70,15 +77,19 @@ typedef void (*reconcile_note_fn)(void *ud, enum reconcile_note what, const char
 				  size_t rlen);
 struct reconcile_counts {
 	size_t changed, added, removed;
+	/* the digest of the rows read (state_file_digest, unsettled as the
+	 * merge's predicate says), when the state has a key */
+	bool digest_ok;
+	uint64_t digest;
 };
 
-/* Streams the webspace's stored rows (path order) against the walked tree
- * (sorted here by path); `unsettled` says which stored rows are looked at
- * again whatever their stat. Returns 0 or a negative errno. */
 /* the tree's entries by path (bytewise, as the stored rows are ordered): an
  * array of t->nfiles pointers, freed by the caller */
 const struct scan_file **reconcile_tree_sorted(const struct scan_tree *t);
 
+/* Streams the webspace's stored rows (path order) against the walked tree
+ * (sorted here by path); `unsettled` says which stored rows are looked at
+ * again whatever their stat. Returns 0 or a negative errno. */
 int reconcile_merge(struct state *st, int64_t ws, const struct scan_tree *t,
 		    bool (*unsettled)(const struct file_row *row), reconcile_note_fn note, void *ud,
 		    struct reconcile_counts *ret);

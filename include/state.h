@@ -87,6 +87,26 @@ int state_webspace_upsert(struct state *st, const char *path, const char *custom
 int state_webspace_set_baseline(struct state *st, int64_t id);
 int state_webspace_set_reconciled(struct state *st, int64_t id);
 
+/* The digest of a webspace's file rows (state.c: a keyed hash per row of
+ * what a reconcile compares, summed; kept by the database's triggers with
+ * every write of a row). A digest is unknown (NULL) in a database upgraded
+ * from before it, or after a write made without a key or without the
+ * unsettled predicate set here; a full merge sets it again. */
+#define STATE_DIGEST_KEYBYTES 16
+/* one row's hash under key (safe on any thread) */
+uint64_t state_file_digest(const uint8_t key[STATE_DIGEST_KEYBYTES], const char *relpath,
+			   size_t rlen, uint64_t ino, uint64_t size, int64_t mtime_ns,
+			   int64_t ctime_ns, bool unsettled);
+/* false when the database holds no usable key */
+bool state_digest_key(const struct state *st, uint8_t ret[STATE_DIGEST_KEYBYTES]);
+/* which rows are unsettled (reconcile_merge's predicate); until set, every
+ * write of a file row makes its webspace's digest unknown */
+void state_digest_unsettled(struct state *st, bool (*unsettled)(const struct file_row *row));
+/* 0 and *ret, or -ENOENT when not known, or -EIO */
+int state_webspace_digest(struct state *st, int64_t ws, uint64_t *ret);
+/* sets the digest from the rows as they are (one read of them) */
+int state_webspace_digest_repair(struct state *st, int64_t ws);
+
 /* 0 and *ret filled (relpath not set), or -ENOENT */
 int state_file_get(struct state *st, int64_t ws, const char *relpath, size_t rlen,
 		   struct file_row *ret);

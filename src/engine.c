@@ -1446,18 +1446,36 @@ bg_reconcile_done(struct engine *e, struct webspace *w, struct bg_job *j)
 {
 	struct merge_ctx c;
 	struct reconcile_counts n;
+	uint64_t stored;
+	bool known, repair = false, equal = false;
 
 	c.e = e;
 	c.w = w;
 	engine_flush(e);
-	if (reconcile_merge(e->st, w->id, j->tree, row_unsettled, merge_note, &c, &n) < 0)
+	known = state_webspace_digest(e->st, w->id, &stored) == 0;
+	memset(&n, 0, sizeof(n));
+	/* the walk's digest is the stored rows': nothing to merge (a stat, a
+	 * path, an unsettled row that differs makes them differ) */
+	if (j->digest_ok && known && j->digest == stored) {
+		equal = true;
+	} else if (reconcile_merge(e->st, w->id, j->tree, row_unsettled, merge_note, &c, &n) < 0) {
 		log_warnx("reconcile %s: the stored state cannot be read", esc_name(w->root));
+	} else if (n.digest_ok && (!known || n.digest != stored)) {
+		/* not known (a database of before the digest), or not the rows' */
+		if (known)
+			log_warnx("reconcile %s: the stored digest of its files was not theirs: set again",
+				  esc_name(w->root));
+		repair = true;
+	}
 	batch_begin(e);
+	if (repair)
+		state_webspace_digest_repair(e->st, w->id);
 	state_webspace_set_reconciled(e->st, w->id);
 	e->stats.reconciles++;
 	e->stats.last_reconcile_ms = (now_mono_ns() - j->started_ns) / 1000000ull;
-	log_info("reconciled %s: %zu entries, %zu changed, %zu new, %zu gone (%llu ms)",
+	log_info("reconciled %s: %zu entries, %zu changed, %zu new, %zu gone%s (%llu ms)",
 		 esc_name(w->root), j->tree->nfiles, n.changed, n.added, n.removed,
+		 equal ? ", digest equal (rows not read)" : "",
 		 (unsigned long long)e->stats.last_reconcile_ms);
 }
 
@@ -1771,6 +1789,8 @@ engine_new(struct store *s, const struct engine_opts *o, struct engine **ret)
 	hmap_init(&e->an_inflight);
 	if ((r = state_open(s, &e->st)) < 0)
 		goto fail;
+	/* the digests count unsettled rows as the reconcile's merge does */
+	state_digest_unsettled(e->st, row_unsettled);
 	e->index_gen = index_generation(e);
 	if ((r = fpindex_load(s, &e->idx)) < 0)
 		goto fail;
@@ -1791,6 +1811,7 @@ engine_new(struct store *s, const struct engine_opts *o, struct engine **ret)
 			.ignore_release = o->ignore_release,
 		};
 
+		wo.digest = state_digest_key(e->st, wo.digest_key);
 		if ((r = walker_new(&wo, &e->walker)) < 0)
 			goto fail;
 	}

@@ -25,6 +25,27 @@ struct walker {
 	bool stop;
 };
 
+static bool entry_relevant(const struct scan_file *f);
+
+/* what the stored rows' digest is compared with: the same hash of every
+ * entry the merge would look at, none unsettled */
+static void
+walk_digest(const struct walker *wk, struct bg_job *j)
+{
+	uint64_t d = 0;
+	size_t i;
+
+	for (i = 0; i < j->tree->nfiles; i++) {
+		const struct scan_file *f = scan_file_at(j->tree, i);
+
+		if (entry_relevant(f))
+			d += state_file_digest(wk->o.digest_key, f->path, f->pathlen, f->ino, f->size,
+					       f->mtime_ns, f->ctime_ns, false);
+	}
+	j->digest = d;
+	j->digest_ok = true;
+}
+
 static void
 walk_one(struct walker *wk, struct bg_job *j)
 {
@@ -52,6 +73,8 @@ walk_one(struct walker *wk, struct bg_job *j)
 	}
 	if (scan_tree_run_at(rootfd, j->root, &so, &j->tree, j->err, sizeof(j->err)) < 0)
 		j->tree = NULL;
+	else if (so.stat_only && wk->o.digest)
+		walk_digest(wk, j);
 	close(rootfd);
 }
 
@@ -268,6 +291,7 @@ struct merge_ctx {
 	reconcile_note_fn note;
 	void *ud;
 	struct reconcile_counts cnt;
+	uint8_t key[STATE_DIGEST_KEYBYTES];
 };
 
 /* walked entries before `upto` (all when NULL) that the database does not have */
@@ -296,15 +320,18 @@ merge_row(void *ud, const struct file_row *row)
 {
 	struct merge_ctx *c = ud;
 	const struct scan_file *f;
+	bool unsettled = c->unsettled(row);
 
+	if (c->cnt.digest_ok)
+		c->cnt.digest += state_file_digest(c->key, row->relpath, row->rlen, row->ino, row->size,
+						   row->mtime_ns, row->ctime_ns, unsettled);
 	merge_new_until(c, row->relpath, row->rlen);
 	if (c->pos < c->n) {
 		f = c->v[c->pos];
 		if (f->pathlen == row->rlen && memcmp(f->path, row->relpath, row->rlen) == 0) {
 			c->pos++;
 			if (!entry_relevant(f) || f->ino != row->ino || f->size != row->size ||
-			    f->mtime_ns != row->mtime_ns || f->ctime_ns != row->ctime_ns ||
-			    c->unsettled(row)) {
+			    f->mtime_ns != row->mtime_ns || f->ctime_ns != row->ctime_ns || unsettled) {
 				log_debug("reconcile: %s changed (ino %llu/%llu size %llu/%llu mtime %lld/%lld "
 					  "ctime %lld/%lld)", esc_name(f->path), (unsigned long long)f->ino,
 					  (unsigned long long)row->ino, (unsigned long long)f->size,
@@ -336,10 +363,12 @@ reconcile_merge(struct state *st, int64_t ws, const struct scan_tree *t,
 	c.unsettled = unsettled;
 	c.note = note;
 	c.ud = ud;
+	c.cnt.digest_ok = state_digest_key(st, c.key);
 	r = state_files_stat(st, ws, merge_row, &c);
 	if (r == 0)
 		merge_new_until(&c, NULL, 0);
 	free(c.v);
+	c.cnt.digest_ok = c.cnt.digest_ok && r == 0;
 	*ret = c.cnt;
 	return r;
 }

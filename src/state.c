@@ -9,19 +9,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "log.h"
 
 enum {
 	ST_WS_GET, ST_WS_INS, ST_WS_CUST, ST_WS_BASE, ST_WS_RECON,
 	ST_F_GET, ST_F_PUT, ST_F_DEL, ST_F_MOVE_DEL, ST_F_MOVE,
 	ST_EV_ADD, ST_BAD, ST_F_COUNT, ST_TRUSTED, ST_CONSENSUS, ST_EV_RELEASE, ST_F_ANY_UNDER,
-	ST_AN_GET, ST_AN_PUT,
+	ST_AN_GET, ST_AN_PUT, ST_WS_DIGEST, ST_WS_SET_DIGEST,
 	ST_MAX,
 };
 
 static const char *const sqls[ST_MAX] = {
 	[ST_WS_GET] = "SELECT id, baseline_at, customer FROM webspaces WHERE path=?",
-	[ST_WS_INS] = "INSERT INTO webspaces(path, customer, added_at) VALUES(?, ?, ?)",
+	/* no file rows yet: their digest is known, 0 */
+	[ST_WS_INS] = "INSERT INTO webspaces(path, customer, added_at, files_digest) VALUES(?, ?, ?, 0)",
 	[ST_WS_CUST] = "UPDATE webspaces SET customer=?, active=1 WHERE id=?",
 	[ST_WS_BASE] = "UPDATE webspaces SET baseline_at=? WHERE id=?",
 	[ST_WS_RECON] = "UPDATE webspaces SET reconciled_at=? WHERE id=?",
@@ -55,6 +58,8 @@ static const char *const sqls[ST_MAX] = {
 	[ST_AN_GET] = "SELECT verdict, findings FROM analysis WHERE sha256=?1 AND rules_version=?2",
 	[ST_AN_PUT] = "INSERT OR REPLACE INTO analysis(sha256, rules_version, verdict, findings, "
 		      "analysed_at) VALUES(?1, ?2, ?3, ?4, ?5)",
+	[ST_WS_DIGEST] = "SELECT files_digest FROM webspaces WHERE id=?",
+	[ST_WS_SET_DIGEST] = "UPDATE webspaces SET files_digest=? WHERE id=?",
 };
 
 struct state {
@@ -65,7 +70,167 @@ struct state {
 	/* whether known_bad [0] and trusted [1] have rows (table_any) */
 	bool any[2];
 	uint64_t any_checked_ns[2];
+	/* the files' digest: its key (meta files_digest_key) and which rows
+	 * count as unsettled; without either a write makes the digest unknown */
+	bool dkey_ok;
+	uint8_t dkey[STATE_DIGEST_KEYBYTES];
+	bool (*unsettled)(const struct file_row *row);
 };
+
+static int step_done(struct state *st, sqlite3_stmt *q);
+static void copy_text(char *dst, size_t dsz, const unsigned char *src);
+
+/* ---- the digest of a webspace's files ----
+ *
+ * webspaces.files_digest is the sum, modulo 2^64, over the webspace's file
+ * rows of a keyed hash (SipHash-2-4 under a random key of the database) of
+ * what a reconcile compares: path, inode, size, mtime, ctime, and whether the
+ * row is unsettled (looked at again whatever its stat). The triggers of
+ * migration 12 add a row's hash when it is written and subtract it when it
+ * is deleted or rewritten, in the same transaction; a walk sums the same hash
+ * of what it found (unsettled: never). Equal sums say, but for a chance of
+ * 2^-64 per comparison, that the rows are the walk: a tenant does not know
+ * the key, so cannot choose stat values that compensate each other. */
+
+uint64_t
+state_file_digest(const uint8_t key[STATE_DIGEST_KEYBYTES], const char *relpath, size_t rlen,
+		  uint64_t ino, uint64_t size, int64_t mtime_ns, int64_t ctime_ns, bool unsettled)
+{
+	uint8_t stack[33 + 480], *b = stack, out[crypto_shorthash_BYTES];
+	uint64_t v[4] = { ino, size, (uint64_t)mtime_ns, (uint64_t)ctime_ns }, h = 0;
+	size_t i, j;
+
+	_Static_assert(STATE_DIGEST_KEYBYTES == crypto_shorthash_KEYBYTES, "a shorthash key");
+	if (rlen > sizeof(stack) - 33)
+		b = xmalloc(33 + rlen);
+	/* fixed fields first, little-endian, then the path: one encoding per row */
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < 8; j++)
+			b[i * 8 + j] = (uint8_t)(v[i] >> (8 * j));
+	b[32] = unsettled;
+	memcpy(b + 33, relpath, rlen);
+	crypto_shorthash(out, b, 33 + rlen, key);
+	if (b != stack)
+		free(b);
+	for (i = 0; i < sizeof(out); i++)
+		h |= (uint64_t)out[i] << (8 * i);
+	return h;
+}
+
+/* wsid_files_digest(digest, sign, relpath, ino, size, mtime_ns, ctime_ns,
+ * status [, sign, relpath, ...]): digest with each row's hash added (sign 1)
+ * or taken away (-1); NULL stays NULL (not known), and so does any digest it
+ * cannot compute */
+static void
+sql_files_digest(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	struct state *st = sqlite3_user_data(cx);
+	uint64_t d;
+	int i;
+
+	if (argc < 8 || (argc - 1) % 7 != 0 || sqlite3_value_type(argv[0]) != SQLITE_INTEGER ||
+	    !st->dkey_ok || st->unsettled == NULL) {
+		sqlite3_result_null(cx);
+		return;
+	}
+	d = (uint64_t)sqlite3_value_int64(argv[0]);
+	for (i = 1; i < argc; i += 7) {
+		sqlite3_value **v = argv + i;
+		struct file_row f;
+		uint64_t h;
+
+		memset(&f, 0, sizeof(f));
+		f.relpath = sqlite3_value_blob(v[1]);
+		f.rlen = (size_t)sqlite3_value_bytes(v[1]);
+		if (f.relpath == NULL)
+			f.relpath = "";
+		f.ino = (uint64_t)sqlite3_value_int64(v[2]);
+		f.size = (uint64_t)sqlite3_value_int64(v[3]);
+		f.mtime_ns = sqlite3_value_int64(v[4]);
+		f.ctime_ns = sqlite3_value_int64(v[5]);
+		copy_text(f.status, sizeof(f.status), sqlite3_value_text(v[6]));
+		h = state_file_digest(st->dkey, f.relpath, f.rlen, f.ino, f.size, f.mtime_ns, f.ctime_ns,
+				      st->unsettled(&f));
+		d = sqlite3_value_int64(v[0]) < 0 ? d - h : d + h;
+	}
+	sqlite3_result_int64(cx, (int64_t)d);
+}
+
+static void
+digest_key_load(struct state *st)
+{
+	char *hex = store_meta_get(st->s, "files_digest_key");
+	size_t n = 0;
+
+	st->dkey_ok = hex && sodium_hex2bin(st->dkey, sizeof(st->dkey), hex, strlen(hex), NULL, &n,
+					    NULL) == 0 && n == sizeof(st->dkey);
+	free(hex);
+}
+
+bool
+state_digest_key(const struct state *st, uint8_t ret[STATE_DIGEST_KEYBYTES])
+{
+	if (!st->dkey_ok)
+		return false;
+	memcpy(ret, st->dkey, sizeof(st->dkey));
+	return true;
+}
+
+void
+state_digest_unsettled(struct state *st, bool (*unsettled)(const struct file_row *row))
+{
+	st->unsettled = unsettled;
+}
+
+int
+state_webspace_digest(struct state *st, int64_t ws, uint64_t *ret)
+{
+	sqlite3_stmt *q = st->st[ST_WS_DIGEST];
+	int rc, r = -ENOENT;
+
+	sqlite3_bind_int64(q, 1, ws);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) == SQLITE_INTEGER) {
+		*ret = (uint64_t)sqlite3_column_int64(q, 0);
+		r = 0;
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		r = -EIO;
+	}
+	sqlite3_reset(q);
+	return r;
+}
+
+struct digest_sum {
+	struct state *st;
+	uint64_t d;
+};
+
+static int
+digest_add_row(void *ud, const struct file_row *f)
+{
+	struct digest_sum *c = ud;
+
+	c->d += state_file_digest(c->st->dkey, f->relpath, f->rlen, f->ino, f->size, f->mtime_ns,
+				  f->ctime_ns, c->st->unsettled(f));
+	return 0;
+}
+
+int
+state_webspace_digest_repair(struct state *st, int64_t ws)
+{
+	sqlite3_stmt *q = st->st[ST_WS_SET_DIGEST];
+	struct digest_sum c = { .st = st };
+	int r;
+
+	if (!st->dkey_ok || st->unsettled == NULL)
+		return -ENOKEY;
+	/* read and written with nothing between: the sum is the rows' */
+	if ((r = state_files_stat(st, ws, digest_add_row, &c)) < 0)
+		return r;
+	sqlite3_bind_int64(q, 1, (int64_t)c.d);
+	sqlite3_bind_int64(q, 2, ws);
+	return step_done(st, q);
+}
 
 int
 state_open(struct store *s, struct state **ret)
@@ -74,6 +239,18 @@ state_open(struct store *s, struct state **ret)
 	int i;
 
 	st->s = s;
+	/* before any statement that writes file rows is prepared: their
+	 * triggers call it */
+	if (sqlite3_create_function(store_db(s), "wsid_files_digest", -1,
+				    SQLITE_UTF8 | SQLITE_INNOCUOUS, st, sql_files_digest, NULL,
+				    NULL) != SQLITE_OK) {
+		free(st);
+		return -EIO;
+	}
+	if (sodium_init() < 0)
+		log_warnx("state: libsodium cannot be initialised: the files' digests are not kept");
+	else
+		digest_key_load(st);
 	for (i = 0; i < ST_MAX; i++) {
 		st->st[i] = store_prepare(s, sqls[i]);
 		if (st->st[i] == NULL) {
@@ -94,6 +271,9 @@ state_free(struct state *st)
 		return;
 	for (i = 0; i < ST_MAX; i++)
 		sqlite3_finalize(st->st[i]);
+	/* its user data goes: a later write of a file row fails to prepare */
+	sqlite3_create_function(store_db(st->s), "wsid_files_digest", -1, SQLITE_UTF8, NULL, NULL,
+				NULL, NULL);
 	free(st);
 }
 

@@ -168,6 +168,38 @@ static const char *const migrations[] = {
 	/* 11: where a product's updater unpacks what it installs (product.yaml
 	 * staging_dirs) */
 	"ALTER TABLE products ADD COLUMN staging_dirs TEXT;",
+	/* 12: per webspace, the digest of what a reconcile compares of its
+	 * files (state.c: the sum of a keyed hash per row; NULL: not known),
+	 * kept by triggers in the transaction of every write of a file row.
+	 * wsid_files_digest is registered by state_open: a connection without
+	 * it cannot write file rows (the statement fails to prepare) */
+	"ALTER TABLE webspaces ADD COLUMN files_digest INTEGER;"
+	"INSERT OR IGNORE INTO meta(key, value) VALUES('files_digest_key', hex(randomblob(16)));"
+	"CREATE TRIGGER files_digest_insert AFTER INSERT ON files BEGIN"
+	"  UPDATE webspaces SET files_digest=wsid_files_digest(files_digest, 1, NEW.relpath, NEW.ino,"
+	"    NEW.size, NEW.mtime_ns, NEW.ctime_ns, NEW.status) WHERE id=NEW.webspace_id;"
+	"END;"
+	"CREATE TRIGGER files_digest_delete AFTER DELETE ON files BEGIN"
+	"  UPDATE webspaces SET files_digest=wsid_files_digest(files_digest, -1, OLD.relpath, OLD.ino,"
+	"    OLD.size, OLD.mtime_ns, OLD.ctime_ns, OLD.status) WHERE id=OLD.webspace_id;"
+	"END;"
+	/* a row rewritten (an upsert, a rename): one update of its webspace */
+	"CREATE TRIGGER files_digest_update AFTER UPDATE OF relpath, ino, size, mtime_ns, ctime_ns,"
+	"  status ON files WHEN OLD.webspace_id IS NEW.webspace_id AND (OLD.relpath IS NOT NEW.relpath"
+	"  OR OLD.ino IS NOT NEW.ino OR OLD.size IS NOT NEW.size OR OLD.mtime_ns IS NOT NEW.mtime_ns"
+	"  OR OLD.ctime_ns IS NOT NEW.ctime_ns OR OLD.status IS NOT NEW.status) BEGIN"
+	"  UPDATE webspaces SET files_digest=wsid_files_digest(files_digest, -1, OLD.relpath, OLD.ino,"
+	"    OLD.size, OLD.mtime_ns, OLD.ctime_ns, OLD.status, 1, NEW.relpath, NEW.ino, NEW.size,"
+	"    NEW.mtime_ns, NEW.ctime_ns, NEW.status) WHERE id=NEW.webspace_id;"
+	"END;"
+	/* a row given to another webspace (nothing does so today) */
+	"CREATE TRIGGER files_digest_move AFTER UPDATE OF webspace_id ON files"
+	"  WHEN OLD.webspace_id IS NOT NEW.webspace_id BEGIN"
+	"  UPDATE webspaces SET files_digest=wsid_files_digest(files_digest, -1, OLD.relpath, OLD.ino,"
+	"    OLD.size, OLD.mtime_ns, OLD.ctime_ns, OLD.status) WHERE id=OLD.webspace_id;"
+	"  UPDATE webspaces SET files_digest=wsid_files_digest(files_digest, 1, NEW.relpath, NEW.ino,"
+	"    NEW.size, NEW.mtime_ns, NEW.ctime_ns, NEW.status) WHERE id=NEW.webspace_id;"
+	"END;",
 };
 
 int

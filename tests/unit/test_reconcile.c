@@ -3,10 +3,14 @@
  * back through its eventfd, put back and taken again), and the merge of that
  * walk with rows stored in a real SQLite database: what changed (stat or an
  * unsettled row), what is new, what is gone, with paths that sort differently
- * bytewise and by component ("a.b/" before "a.php" before "a/"). */
+ * bytewise and by component ("a.b/" before "a.php" before "a/"); the
+ * digest of a webspace's rows against the walk's, after every kind of change
+ * made while the daemon is down, every write of a row, a rollback, and a
+ * database of before the digest. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,12 +234,240 @@ out:
 	free(real);
 }
 
+/* ---- the files' digest ---- */
+
+struct digest_env {
+	struct walker *wk;
+	struct state *st;
+	struct store *s;
+	char *real;
+	struct root_id rid;
+	int64_t ws;
+};
+
+/* walks the root and compares: 1 equal, 0 different, -1 no digest */
+static int
+digest_equal(struct digest_env *d)
+{
+	struct bg_job *j;
+	uint64_t stored;
+	int r = -1;
+
+	walker_submit(d->wk, BG_RECONCILE, d->ws, d->real, &d->rid, NULL);
+	j = wait_walk(d->wk);
+	if (j == NULL)
+		return -1;
+	if (j->tree && j->digest_ok && state_webspace_digest(d->st, d->ws, &stored) == 0)
+		r = j->digest == stored;
+	bg_job_free(d->wk, j);
+	return r;
+}
+
+/* what the merge finds (changed + new + gone) */
+static size_t
+merge_finds(struct digest_env *d)
+{
+	struct bg_job *j;
+	struct reconcile_counts cnt;
+	struct notes n;
+	size_t found = 0;
+
+	memset(&n, 0, sizeof(n));
+	memset(&cnt, 0, sizeof(cnt));
+	walker_submit(d->wk, BG_RECONCILE, d->ws, d->real, &d->rid, NULL);
+	j = wait_walk(d->wk);
+	if (j == NULL)
+		return 0;
+	if (j->tree && reconcile_merge(d->st, d->ws, j->tree, unsettled, note, &n, &cnt) == 0)
+		found = cnt.changed + cnt.added + cnt.removed;
+	bg_job_free(d->wk, j);
+	return found;
+}
+
+/* the stored digest is the sum over the rows (the repair reads them) */
+static bool
+digest_is_rows(struct digest_env *d)
+{
+	uint64_t a, b;
+
+	if (state_webspace_digest(d->st, d->ws, &a) < 0 ||
+	    state_webspace_digest_repair(d->st, d->ws) < 0 ||
+	    state_webspace_digest(d->st, d->ws, &b) < 0)
+		return false;
+	return a == b;
+}
+
+static void
+disk_write(const char *rel, const char *text)
+{
+	char p[256];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	f = fopen(p, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* a change made while the daemon was down makes the digests differ and the
+ * merge finds it; the rows written as the engine would make them equal again */
+#define DOWN_CHANGE(what, change, resync)                                           \
+	do {                                                                        \
+		change;                                                             \
+		T_CHECK(digest_equal(&d) == 0, "%s: the digest still equal", what); \
+		T_CHECK(merge_finds(&d) > 0, "%s: the merge finds nothing", what);  \
+		T_EQ_INT(state_begin(d.st), 0);                                     \
+		resync;                                                             \
+		T_EQ_INT(state_commit(d.st), 0);                                    \
+		T_CHECK(digest_is_rows(&d), "%s: stored digest not the rows'", what); \
+		T_CHECK(digest_equal(&d) == 1, "%s: rows stored, digest differs", what); \
+		T_EQ_INT(merge_finds(&d), 0);                                       \
+	} while (0)
+
+static void
+test_digest(void)
+{
+	struct digest_env d;
+	struct walker_opts wo = { .jobs = 2 };
+	struct timespec keep[2];
+	struct stat sb;
+	char db[192], err[256], p[256], q[256];
+	uint64_t v;
+	bool base;
+	sqlite3 *raw = NULL;
+	int fd = -1;
+
+	memset(&d, 0, sizeof(d));
+	snprintf(root, sizeof(root), "%s/digest", dir);
+	mkdir(root, 0755);
+	snprintf(p, sizeof(p), "%s/d", root);
+	mkdir(p, 0755);
+	disk_write("x.php", "<?php // x\n");
+	disk_write("d/y.php", "<?php // y\n");
+	disk_write("d/z.txt", "zzz\n");
+	T_EQ_INT(root_resolve(root, &fd, &d.real, &d.rid, &base), 0);
+	if (fd < 0)
+		return;
+	close(fd);
+	snprintf(db, sizeof(db), "%s/digest.db", dir);
+	T_EQ_INT(store_open(db, STORE_CREATE, &d.s, err, sizeof(err)), 0);
+	if (d.s == NULL)
+		goto out;
+	T_EQ_INT(state_open(d.s, &d.st), 0);
+	if (d.st == NULL)
+		goto out;
+	state_digest_unsettled(d.st, unsettled);
+	T_EQ_INT(state_webspace_upsert(d.st, d.real, "alice", &d.ws, &base), 0);
+	/* a new webspace: no rows, digest 0 */
+	T_EQ_INT(state_webspace_digest(d.st, d.ws, &v), 0);
+	T_EQ_INT(v, 0);
+	wo.digest = state_digest_key(d.st, wo.digest_key);
+	T_OK(wo.digest);
+	T_EQ_INT(walker_new(&wo, &d.wk), 0);
+	if (d.wk == NULL)
+		goto out;
+
+	/* the baseline's rows */
+	T_EQ_INT(state_begin(d.st), 0);
+	put_row(d.st, d.ws, "x.php", "ok", false);
+	put_row(d.st, d.ws, "d/y.php", "ok", false);
+	put_row(d.st, d.ws, "d/z.txt", "ok", false);
+	T_EQ_INT(state_commit(d.st), 0);
+	T_OK(digest_is_rows(&d));
+	T_EQ_INT(digest_equal(&d), 1);
+
+	/* content rewritten at the same size, mtime set back: the ctime tells */
+	snprintf(p, sizeof(p), "%s/x.php", root);
+	T_EQ_INT(stat(p, &sb), 0);
+	keep[0] = sb.st_atim;
+	keep[1] = sb.st_mtim;
+	usleep(20000);
+	DOWN_CHANGE("content, same size and mtime",
+		    (disk_write("x.php", "<?php // X\n"), utimensat(AT_FDCWD, p, keep, 0)),
+		    put_row(d.st, d.ws, "x.php", "ok", false));
+	/* the mtime only */
+	keep[1].tv_sec -= 3600;
+	DOWN_CHANGE("mtime only", utimensat(AT_FDCWD, p, keep, 0),
+		    put_row(d.st, d.ws, "x.php", "ok", false));
+	/* a chmod (the ctime) */
+	DOWN_CHANGE("chmod", chmod(p, 0600), put_row(d.st, d.ws, "x.php", "ok", false));
+	/* a new file */
+	DOWN_CHANGE("new file", disk_write("d/new.php", "<?php // new\n"),
+		    put_row(d.st, d.ws, "d/new.php", "ok", false));
+	/* a file deleted */
+	snprintf(q, sizeof(q), "%s/d/new.php", root);
+	DOWN_CHANGE("delete", unlink(q), state_file_delete(d.st, d.ws, "d/new.php", 9));
+	/* a file renamed */
+	snprintf(q, sizeof(q), "%s/w.php", root);
+	DOWN_CHANGE("rename", rename(p, q),
+		    (state_file_move(d.st, d.ws, "x.php", 5, "w.php", 5),
+		     put_row(d.st, d.ws, "w.php", "ok", false)));
+	/* a directory renamed: its files' rows move, their stat is the same */
+	snprintf(p, sizeof(p), "%s/d", root);
+	snprintf(q, sizeof(q), "%s/e", root);
+	DOWN_CHANGE("directory renamed", rename(p, q),
+		    state_dir_move(d.st, d.ws, "d", 1, "e", 1, false));
+	/* an unsettled row: looked at again whatever its stat */
+	DOWN_CHANGE("unsettled row", (state_begin(d.st), put_row(d.st, d.ws, "e/y.php", "locked", false),
+				      state_commit(d.st)),
+		    put_row(d.st, d.ws, "e/y.php", "ok", false));
+
+	/* a write rolled back leaves the digest as it was; committed, it counts */
+	T_EQ_INT(sqlite3_exec(store_db(d.s), "BEGIN; UPDATE files SET size=size+1 WHERE relpath="
+			      "CAST('w.php' AS BLOB); ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	T_EQ_INT(digest_equal(&d), 1);
+	T_EQ_INT(sqlite3_exec(store_db(d.s), "UPDATE files SET size=size+1 WHERE relpath="
+			      "CAST('w.php' AS BLOB)", NULL, NULL, NULL), SQLITE_OK);
+	T_EQ_INT(digest_equal(&d), 0);
+	T_OK(digest_is_rows(&d));
+	put_row(d.st, d.ws, "w.php", "ok", false);
+	T_EQ_INT(digest_equal(&d), 1);
+
+	/* a database of before the digest: not known, kept unknown by writes,
+	 * until set from the rows */
+	T_EQ_INT(sqlite3_exec(store_db(d.s), "UPDATE webspaces SET files_digest=NULL", NULL, NULL,
+			      NULL), SQLITE_OK);
+	T_EQ_INT(state_webspace_digest(d.st, d.ws, &v), -ENOENT);
+	T_EQ_INT(digest_equal(&d), -1);
+	put_row(d.st, d.ws, "w.php", "ok", false);
+	T_EQ_INT(state_webspace_digest(d.st, d.ws, &v), -ENOENT);
+	T_EQ_INT(state_webspace_digest_repair(d.st, d.ws), 0);
+	T_EQ_INT(digest_equal(&d), 1);
+
+	/* without the unsettled predicate a write makes it unknown (a row
+	 * written again with the same stat and status changes nothing) */
+	state_digest_unsettled(d.st, NULL);
+	put_row(d.st, d.ws, "w.php", "ok", false);
+	T_EQ_INT(digest_equal(&d), 1);
+	put_row(d.st, d.ws, "w.php", "ok", true);
+	T_EQ_INT(state_webspace_digest(d.st, d.ws, &v), -ENOENT);
+	state_digest_unsettled(d.st, unsettled);
+	T_EQ_INT(state_webspace_digest_repair(d.st, d.ws), 0);
+	T_EQ_INT(digest_equal(&d), 0);
+	put_row(d.st, d.ws, "w.php", "ok", false);
+	T_EQ_INT(digest_equal(&d), 1);
+
+	/* a connection without wsid's function cannot write a file row */
+	T_EQ_INT(sqlite3_open(db, &raw), SQLITE_OK);
+	T_OK(sqlite3_exec(raw, "DELETE FROM files", NULL, NULL, NULL) != SQLITE_OK);
+	sqlite3_close(raw);
+	T_EQ_INT(digest_equal(&d), 1);
+out:
+	walker_free(d.wk);
+	state_free(d.st);
+	store_close(d.s);
+	free(d.real);
+}
+
 int
 main(void)
 {
 	if (mkdtemp(dir) == NULL)
 		return 2;
 	T_RUN(test_walk_and_merge);
+	T_RUN(test_digest);
 	t_rmtree(dir);
 	T_DONE();
 }
