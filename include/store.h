@@ -26,6 +26,9 @@ void store_close(struct store *s);
  * cut back to nothing. Stopped by store_close. On failure checkpoints stay SQLite's in-line ones. */
 int store_checkpoint_thread(struct store *s, int frames);
 sqlite3 *store_db(const struct store *s);
+/* (re)registers the fallback of the files' digest function on s: a write of
+ * a file row without state.c's makes its webspace's digest unknown */
+void store_files_digest_unknown(struct store *s);
 const char *store_path(const struct store *s);
 int store_schema_version(const struct store *s);
 

@@ -271,9 +271,8 @@ state_free(struct state *st)
 		return;
 	for (i = 0; i < ST_MAX; i++)
 		sqlite3_finalize(st->st[i]);
-	/* its user data goes: a later write of a file row fails to prepare */
-	sqlite3_create_function(store_db(st->s), "wsid_files_digest", -1, SQLITE_UTF8, NULL, NULL,
-				NULL, NULL);
+	/* its user data goes: later writes make the digest unknown (store.c) */
+	store_files_digest_unknown(st->s);
 	free(st);
 }
 

@@ -171,8 +171,8 @@ static const char *const migrations[] = {
 	/* 12: per webspace, the digest of what a reconcile compares of its
 	 * files (state.c: the sum of a keyed hash per row; NULL: not known),
 	 * kept by triggers in the transaction of every write of a file row.
-	 * wsid_files_digest is registered by state_open: a connection without
-	 * it cannot write file rows (the statement fails to prepare) */
+	 * wsid_files_digest is registered by state_open (with the key), by
+	 * store_open as a stand-in that makes the digest unknown */
 	"ALTER TABLE webspaces ADD COLUMN files_digest INTEGER;"
 	"INSERT OR IGNORE INTO meta(key, value) VALUES('files_digest_key', hex(randomblob(16)));"
 	"CREATE TRIGGER files_digest_insert AFTER INSERT ON files BEGIN"
@@ -363,6 +363,26 @@ store_migrate(struct store *s, char *err, size_t errsz)
 	return 0;
 }
 
+/* The files' digest triggers (migration 12) call wsid_files_digest, which
+ * state_open registers with the key and the unsettled rule. Without them a
+ * connection (wsidctl, the retention thread, a test) writes its file rows
+ * all the same and makes the webspace's digest unknown (NULL): its next
+ * reconcile merges in full and sets it again. */
+static void
+files_digest_unknown(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	(void)argv;
+	sqlite3_result_null(cx);
+}
+
+void
+store_files_digest_unknown(struct store *s)
+{
+	sqlite3_create_function(s->db, "wsid_files_digest", -1, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL,
+				files_digest_unknown, NULL, NULL);
+}
+
 int
 store_open(const char *path, int flags, struct store **ret, char *err, size_t errsz)
 {
@@ -407,6 +427,7 @@ store_open(const char *path, int flags, struct store **ret, char *err, size_t er
 	}
 	sqlite3_busy_timeout(s->db, 10000);
 	sqlite3_extended_result_codes(s->db, 1);
+	store_files_digest_unknown(s);
 	/* a non-database file fails here, with SQLITE_NOTADB */
 	rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
 	if (rc == SQLITE_OK)

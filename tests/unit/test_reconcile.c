@@ -454,6 +454,24 @@ test_digest(void)
 	T_OK(sqlite3_exec(raw, "DELETE FROM files", NULL, NULL, NULL) != SQLITE_OK);
 	sqlite3_close(raw);
 	T_EQ_INT(digest_equal(&d), 1);
+
+	/* another connection of wsid's (wsidctl, retention: store_open without
+	 * the state) writes file rows, and the digest becomes unknown */
+	{
+		struct store *other = NULL;
+		char oerr[256];
+
+		T_EQ_INT(store_open(db, 0, &other, oerr, sizeof(oerr)), 0);
+		if (other) {
+			T_EQ_INT(store_exec(other, "DELETE FROM files WHERE relpath=CAST('w.php' AS BLOB)"), 0);
+			store_close(other);
+		}
+		T_EQ_INT(state_webspace_digest(d.st, d.ws, &v), -ENOENT);
+		T_EQ_INT(digest_equal(&d), -1);
+		/* the full merge's repair makes it the rows' again */
+		T_EQ_INT(state_webspace_digest_repair(d.st, d.ws), 0);
+		T_OK(digest_is_rows(&d));
+	}
 out:
 	walker_free(d.wk);
 	state_free(d.st);
