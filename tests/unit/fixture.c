@@ -345,89 +345,6 @@ fx_ctl_env(struct ctl_env *env, const struct config *cfg, const char *db, const 
 	env->socket_path = ctl_socket_of;
 }
 
-/* the whole of a scratch file, removed (malloc'ed; "" when unreadable) */
-static char *
-take_file(char *path)
-{
-	FILE *fp = fopen(path, "rb");
-	struct buf b;
-	char chunk[4096];
-	size_t n;
-
-	buf_init(&b, 0);
-	while (fp && (n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		buf_append(&b, chunk, n);
-	if (fp)
-		fclose(fp);
-	unlink(path);
-	if (b.data == NULL)
-		return xstrdup("");
-	return b.data;
-}
-
-int
-fx_ctl_argv(ctl_verb_fn *fn, const struct ctl_env *env, int argc, char **argv, char **ret_out,
-	    char **ret_err)
-{
-	char out[] = "/tmp/wsid-test-out.XXXXXX", err[] = "/tmp/wsid-test-err.XXXXXX";
-	int rc, fo, fe, so, se;
-
-	fo = mkstemp(out);
-	fe = mkstemp(err);
-	fflush(stdout);
-	fflush(stderr);
-	so = dup(STDOUT_FILENO);
-	se = dup(STDERR_FILENO);
-	if (fo < 0 || fe < 0 || so < 0 || se < 0) {
-		printf("fixture: capture: %s\n", strerror(errno));
-		rc = -1;
-		goto out;
-	}
-	dup2(fo, STDOUT_FILENO);
-	dup2(fe, STDERR_FILENO);
-	optind = 0; /* a fresh getopt, as in a process of its own */
-	rc = fn(argc, argv, env);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(so, STDOUT_FILENO);
-	dup2(se, STDERR_FILENO);
-out:
-	if (so >= 0)
-		close(so);
-	if (se >= 0)
-		close(se);
-	if (fo >= 0)
-		close(fo);
-	if (fe >= 0)
-		close(fe);
-	*ret_out = fo >= 0 ? take_file(out) : xstrdup("");
-	*ret_err = fe >= 0 ? take_file(err) : xstrdup("");
-	return rc;
-}
-
-int
-fx_ctl(ctl_verb_fn *fn, const struct ctl_env *env, char **ret_out, char **ret_err, ...)
-{
-	char **argv = NULL;
-	const char *a;
-	int argc = 0, i, rc;
-	va_list ap;
-
-	va_start(ap, ret_err);
-	while ((a = va_arg(ap, const char *)) != NULL) {
-		argv = xreallocarray(argv, (size_t)argc + 2, sizeof(*argv));
-		argv[argc++] = xstrdup(a);
-	}
-	va_end(ap);
-	argv = xreallocarray(argv, (size_t)argc + 1, sizeof(*argv));
-	argv[argc] = NULL;
-	rc = fx_ctl_argv(fn, env, argc, argv, ret_out, ret_err);
-	for (i = 0; i < argc; i++)
-		free(argv[i]);
-	free(argv);
-	return rc;
-}
-
 #include "jsonparse.h"
 
 struct jnode *
@@ -512,22 +429,36 @@ scratch_file(char path[64], const char *which)
 	return fd;
 }
 
-/* a whole scratch file, NUL-terminated (malloc'ed; "" when unreadable) */
+/* a whole file, NUL-terminated (malloc'ed), or NULL when it cannot be read */
 static char *
-slurp(const char *path)
+read_whole(const char *path)
 {
 	struct buf b;
 	char chunk[8192];
 	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
+	if (fd < 0)
+		return NULL;
 	buf_init(&b, 256u << 20);
 	buf_puts(&b, "");
-	while (fd >= 0 && (n = read(fd, chunk, sizeof(chunk))) > 0)
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
 		buf_append(&b, chunk, (size_t)n);
-	if (fd >= 0)
-		close(fd);
+	close(fd);
+	if (n < 0 || b.failed) {
+		buf_free(&b);
+		return NULL;
+	}
 	return buf_steal(&b);
+}
+
+/* a whole scratch file ("" when unreadable) */
+static char *
+slurp(const char *path)
+{
+	char *s = read_whole(path);
+
+	return s ? s : xstrdup("");
 }
 
 static void
@@ -539,11 +470,14 @@ take_output(struct fx_run *ret, const char *opath, const char *epath)
 	unlink(epath);
 }
 
+/* fn(argc, argv, env) with its output captured; argv as it is (getopt may
+ * permute it) */
 static int
-run_captured(ctl_verb_fn *fn, const struct ctl_env *env, struct fx_run *ret, bool child, va_list ap)
+run_captured_argv(ctl_verb_fn *fn, const struct ctl_env *env, struct fx_run *ret, bool child,
+		  int argc, char **argv)
 {
-	char *own[FX_ARGS_MAX], *argv[FX_ARGS_MAX + 1], opath[64], epath[64];
-	int argc = collect_args(ap, own, argv), ofd, efd, so = -1, se = -1, i;
+	char opath[64], epath[64];
+	int ofd, efd, so = -1, se = -1;
 
 	memset(ret, 0, sizeof(*ret));
 	ret->rc = -1;
@@ -553,6 +487,7 @@ run_captured(ctl_verb_fn *fn, const struct ctl_env *env, struct fx_run *ret, boo
 		goto out;
 	fflush(stdout);
 	fflush(stderr);
+	optind = 0; /* a fresh getopt, as in a process of its own */
 	if (child) {
 		pid_t pid = fork();
 		int st;
@@ -587,9 +522,45 @@ out:
 		close(efd);
 	if (ofd >= 0 && efd >= 0)
 		take_output(ret, opath, epath);
+	return ret->rc;
+}
+
+static int
+run_captured(ctl_verb_fn *fn, const struct ctl_env *env, struct fx_run *ret, bool child, va_list ap)
+{
+	char *own[FX_ARGS_MAX], *argv[FX_ARGS_MAX + 1];
+	int argc = collect_args(ap, own, argv), i;
+
+	run_captured_argv(fn, env, ret, child, argc, argv);
 	for (i = 0; i < argc; i++)
 		free(own[i]);
 	return ret->rc;
+}
+
+int
+fx_ctl_argv(ctl_verb_fn *fn, const struct ctl_env *env, int argc, char **argv, char **ret_out,
+	    char **ret_err)
+{
+	struct fx_run r;
+
+	run_captured_argv(fn, env, &r, false, argc, argv);
+	*ret_out = r.out ? r.out : xstrdup("");
+	*ret_err = r.err ? r.err : xstrdup("");
+	return r.rc;
+}
+
+int
+fx_ctl(ctl_verb_fn *fn, const struct ctl_env *env, char **ret_out, char **ret_err, ...)
+{
+	struct fx_run r;
+	va_list ap;
+
+	va_start(ap, ret_err);
+	run_captured(fn, env, &r, false, ap);
+	va_end(ap);
+	*ret_out = r.out ? r.out : xstrdup("");
+	*ret_err = r.err ? r.err : xstrdup("");
+	return r.rc;
 }
 
 int
@@ -835,31 +806,6 @@ fx_mix_install(const char *dir, const char *const (*a)[2], const char *const (*b
 	return 0;
 }
 
-#include <sys/wait.h>
-
-/* a whole file, NUL-terminated (malloc'ed), or NULL */
-static char *
-main_output(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	struct buf b;
-	char chunk[4096];
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	buf_init(&b, 0);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_append(&b, chunk, n);
-	fclose(f);
-	buf_append(&b, "", 1);
-	if (b.failed) {
-		buf_free(&b);
-		return NULL;
-	}
-	return buf_steal(&b);
-}
-
 static char **fx_argv_kept;
 
 int
@@ -899,8 +845,8 @@ fx_run_main(int (*fn)(int, char **), const char *const *args, const char *dir, s
 	rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	if (ret) {
 		fx_main_free(ret);
-		ret->out = main_output(out);
-		ret->err = main_output(err);
+		ret->out = read_whole(out);
+		ret->err = read_whole(err);
 		if (ret->out == NULL || ret->err == NULL)
 			rc = -1;
 	}
