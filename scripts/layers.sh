@@ -171,6 +171,19 @@ if [ -d "$srcdir" ]; then
 	else
 		echo "ok   every table's SQL lives in its home"
 	fi
+	# every module has a unit program of its own
+	unitdir=${WSID_LAYERS_UNITS:-$srcdir/../tests/unit}
+	missing=$(for f in "$srcdir"/*.c; do
+		m=$(basename "$f" .c)
+		[ -f "$unitdir/test_$m.c" ] || echo "  $m.c: no tests/unit/test_$m.c"
+	done)
+	if [ -n "$missing" ]; then
+		echo "FAIL every module has a unit program"
+		printf '%s\n' "$missing"
+		fail=1
+	else
+		echo "ok   every module has a unit program"
+	fi
 else
 	echo "FAIL no sources at $srcdir"
 	fail=1

@@ -87,15 +87,28 @@ check_eq "planted: the path matcher calling stat(2) fails (it is pure)" 1 "$rc"
 rm -rf "$D/src" && mkdir -p "$D/src" && cp "$WSID_TOP"/src/*.c "$D/src/"
 printf '%s\n' 'static const char *planted = "SELECT sha256 FROM "' '	"notified WHERE webspace_id=?";' \
 	>> "$D/src/notify.c"
-out=$(WSID_LAYERS_SRC="$D/src" bash "$L" "$OBJ" 2>&1); rc=$?
+out=$(WSID_LAYERS_SRC="$D/src" WSID_LAYERS_UNITS="$WSID_TOP/tests/unit" bash "$L" "$OBJ" 2>&1); rc=$?
 echo "$out" | grep -A3 '^FAIL' | sed 's/^/    /'
 check_eq "planted: SQL on a table outside its home fails" 1 "$rc"
+check "planted: every module still has its unit program" \
+	grep -q '^ok   every module has a unit program' <<<"$out"
 check "planted: the failure names the file and the table" \
 	grep -q 'notify.c: SQL on notified outside its home' <<<"$out"
 check "planted: the object rules still pass" grep -q '^ok   wsidctl links no watcher' <<<"$out"
 out=$(bash "$L" "$OBJ" 2>&1)
 check "the tree's own sources keep every table's SQL in its home" \
 	grep -q "^ok   every table's SQL lives in its home" <<<"$out"
+
+# every module has a unit program: a module added without one fails, named
+rm -rf "$D/src" && mkdir -p "$D/src" && cp "$WSID_TOP"/src/*.c "$D/src/"
+printf '%s\n' 'int planted_module(void);' 'int planted_module(void) { return 0; }' > "$D/src/plantedmod.c"
+out=$(WSID_LAYERS_SRC="$D/src" WSID_LAYERS_UNITS="$WSID_TOP/tests/unit" bash "$L" "$OBJ" 2>&1); rc=$?
+echo "$out" | grep -A3 '^FAIL' | sed 's/^/    /'
+check_eq "planted: a module without a unit program fails" 1 "$rc"
+check "planted: the failure names the module" \
+	grep -q 'plantedmod.c: no tests/unit/test_plantedmod.c' <<<"$out"
+check "the tree's every module has a unit program" \
+	grep -q '^ok   every module has a unit program' <<<"$(bash "$L" "$OBJ" 2>&1)"
 
 mkdir -p "$D/empty"
 bash "$L" "$D/empty" >/dev/null 2>&1; rc=$?
