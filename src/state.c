@@ -97,7 +97,8 @@ state_file_digest(const uint8_t key[STATE_DIGEST_KEYBYTES], const char *relpath,
 		  uint64_t ino, uint64_t size, int64_t mtime_ns, int64_t ctime_ns, bool unsettled)
 {
 	uint8_t stack[33 + 480], *b = stack, out[crypto_shorthash_BYTES];
-	uint64_t v[4] = { ino, size, (uint64_t)mtime_ns, (uint64_t)ctime_ns }, h = 0;
+	const uint64_t v[4] = { ino, size, (uint64_t)mtime_ns, (uint64_t)ctime_ns };
+	uint64_t h = 0;
 	size_t i, j;
 
 	_Static_assert(STATE_DIGEST_KEYBYTES == crypto_shorthash_KEYBYTES, "a shorthash key");
