@@ -27,7 +27,7 @@ int stateq_installations_active(struct store *s, stateq_inst_fn fn, void *ud);
 typedef int (*stateq_count_fn)(void *ud, const char *verdict, const char *severity, int64_t n);
 int stateq_findings_open(struct store *s, stateq_count_fn fn, void *ud);
 
-/* marks (known_bad, then trusted), oldest first: mark ("malicious",
+/* marks (known_bad and trusted together), oldest first (by added_at): mark ("malicious",
  * "trusted"), sha256 (NULL: not 32 bytes), customer ("" = every customer;
  * NULL for malicious marks' ""), note, added_by, added_at (unix), example,
  * source (NULL for trusted) */
