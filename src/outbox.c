@@ -128,7 +128,10 @@ outbox_dead_letter(struct store *s, int64_t id, const char *webhook, const char 
 			store_exec_bind(s, "INSERT OR IGNORE INTO outbox_events(outbox_id, event_id) "
 					   "SELECT ?, event_id FROM outbox_events WHERE outbox_id=?",
 					"ii", nid, id);
-			store_exec_bind(s, "UPDATE outbox SET subject=? WHERE id=?", "ti", text, nid);
+			/* what `wsidctl outbox` counts: the events it tells of */
+			store_exec_bind(s, "UPDATE outbox SET subject=?1, nevents=(SELECT count(*) FROM "
+					   "outbox_events WHERE outbox_id=?2) WHERE id=?2",
+					"ti", text, nid);
 		}
 	}
 	sqlite3_finalize(q);

@@ -222,6 +222,9 @@ test_dead_letter(void)
 	T_OK(wh > id && em > id);
 	T_EQ_INT(q1("SELECT count(*) FROM outbox_events WHERE outbox_id=?1 AND event_id IN (21, 22)", wh), 2);
 	T_EQ_INT(q1("SELECT count(*) FROM outbox_events WHERE outbox_id=?1", em), 2);
+	/* and counts them, as the message it stands for did */
+	T_EQ_INT(q1("SELECT nevents FROM outbox WHERE id=?1", wh), 2);
+	T_EQ_INT(q1("SELECT nevents FROM outbox WHERE id=?1", em), 2);
 	T_EQ_INT(outbox_note(f.s, wh, &note), 0);
 	T_OK(note && strstr(note, "could not be delivered") && strstr(note, "connection refused") &&
 	     strstr(note, "customer dave"));
