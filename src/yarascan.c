@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* yarascan: libyara behind a small interface. Rules are compiled once from
  * files named by globs; the compiled set is read-only afterwards, so scans may
- * run on several threads (libyara allows YR_MAX_THREADS at once), each on a
- * scanner of its own taken from a small pool. The digest
+ * run on several threads (libyara allows YR_MAX_THREADS at once). The digest
  * is SHA-256 over each source's length and bytes, in the order of the sorted
  * paths: the same sources give the same version wherever they live. */
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -23,17 +21,9 @@
 
 #define RULE_FILE_MAX (16u * 1024 * 1024)
 #define SCAN_TIMEOUT_S 20
-#define SCANNER_IDLE_MAX 8
-#define SCAN_FLAGS (SCAN_FLAGS_FAST_MODE | SCAN_FLAGS_NO_TRYCATCH)
 
 struct yarascan {
 	YR_RULES *rules;
-	/* scanners kept between scans: libyara's own yr_rules_scan_mem makes
-	 * and frees one per call (its tables and match arena), a cost per file
-	 * that small files feel. A scanner serves one scan at a time. */
-	pthread_mutex_t mu;
-	YR_SCANNER *idle[SCANNER_IDLE_MAX];
-	unsigned nidle;
 	uint8_t digest[crypto_hash_sha256_BYTES];
 	size_t nfiles;
 };
@@ -223,7 +213,6 @@ yarascan_new(const char *const *globs, size_t nglobs, struct yarascan **ret, cha
 		}
 	}
 	y = xcalloc(1, sizeof(*y));
-	pthread_mutex_init(&y->mu, NULL);
 	if (yr_compiler_get_rules(comp, &y->rules) != ERROR_SUCCESS) {
 		snprintf(err, errsz, "libyara: cannot build the rule set");
 		r = -ENOMEM;
@@ -238,8 +227,6 @@ yarascan_new(const char *const *globs, size_t nglobs, struct yarascan **ret, cha
 out:
 	if (comp)
 		yr_compiler_destroy(comp);
-	if (y)
-		pthread_mutex_destroy(&y->mu);
 	free(y);
 	if (inited)
 		yr_finalize();
@@ -255,9 +242,6 @@ yarascan_free(struct yarascan *y)
 {
 	if (y == NULL)
 		return;
-	while (y->nidle > 0)
-		yr_scanner_destroy(y->idle[--y->nidle]);
-	pthread_mutex_destroy(&y->mu);
 	yr_rules_destroy(y->rules);
 	free(y);
 	yr_finalize();
@@ -319,59 +303,19 @@ scan_cb(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *user)
 	return CALLBACK_CONTINUE;
 }
 
-/* an idle scanner of y's rules, or a new one (NULL: out of memory) */
-static YR_SCANNER *
-scanner_take(struct yarascan *y)
-{
-	YR_SCANNER *s = NULL;
-
-	pthread_mutex_lock(&y->mu);
-	if (y->nidle > 0)
-		s = y->idle[--y->nidle];
-	pthread_mutex_unlock(&y->mu);
-	if (s == NULL && yr_scanner_create(y->rules, &s) == ERROR_SUCCESS) {
-		/* NO_TRYCATCH: libyara's guard against SIGBUS from a mapped
-		 * file that shrinks installs a signal handler and masks
-		 * signals on every scan; our buffers are read() into memory,
-		 * never mapped */
-		yr_scanner_set_flags(s, SCAN_FLAGS);
-		yr_scanner_set_timeout(s, SCAN_TIMEOUT_S);
-	}
-	return s;
-}
-
-static void
-scanner_give(struct yarascan *y, YR_SCANNER *s)
-{
-	pthread_mutex_lock(&y->mu);
-	if (y->nidle < SCANNER_IDLE_MAX) {
-		y->idle[y->nidle++] = s;
-		s = NULL;
-	}
-	pthread_mutex_unlock(&y->mu);
-	if (s)
-		yr_scanner_destroy(s);
-}
-
 int
 yarascan_buf(struct yarascan *y, const uint8_t *p, size_t n, struct yarascan_match *m, size_t max, size_t *ret_n)
 {
 	struct scan_ctx sc = { m, max, 0 };
-	YR_SCANNER *s;
 	int r;
 
 	if (y == NULL || (p == NULL && n > 0) || m == NULL)
 		return -EINVAL;
-	s = scanner_take(y);
-	if (s == NULL)
-		return -ENOMEM;
-	yr_scanner_set_callback(s, scan_cb, &sc);
-	r = yr_scanner_scan_mem(s, p ? p : (const uint8_t *)"", n);
-	/* a scanner that failed is not kept: a fresh one for the next */
-	if (r == ERROR_SUCCESS || r == ERROR_CALLBACK_ERROR)
-		scanner_give(y, s);
-	else
-		yr_scanner_destroy(s);
+	/* NO_TRYCATCH: libyara's guard against SIGBUS from a mapped file that
+	 * shrinks installs a signal handler and masks signals on every scan;
+	 * our buffers are read() into memory, never mapped */
+	r = yr_rules_scan_mem(y->rules, p ? p : (const uint8_t *)"", n, SCAN_FLAGS_FAST_MODE | SCAN_FLAGS_NO_TRYCATCH,
+			      scan_cb, &sc, SCAN_TIMEOUT_S);
 	if (r == ERROR_SCAN_TIMEOUT)
 		return -ETIMEDOUT;
 	if (r == ERROR_INSUFFICIENT_MEMORY)
