@@ -236,6 +236,89 @@ static const char *const hidden_names[] = {
 	"array_map", "fwrite", "fopen", "move_uploaded_file", "curl_exec", "include", "str_replace",
 };
 
+/* What a page can do, gathered over the whole file (one lookup a call) and
+ * combined at its end: tools an intruder leaves (a command page, a database
+ * console, a file manager, a socket tool) do nothing an application cannot do,
+ * one call at a time; together, in a page that reads the request and is no
+ * part of an application (no class, no namespace, no code included), they are
+ * the tool. */
+enum {
+	CAP_EXEC = 1 << 0,    /* runs shell commands, not fixed ones */
+	CAP_SOCK = 1 << 1,    /* opens raw sockets */
+	CAP_DBCONN = 1 << 2,  /* connects to a database server */
+	CAP_DBQUERY = 1 << 3, /* queries it */
+	CAP_LIST = 1 << 4,    /* lists directories */
+	CAP_MODIFY = 1 << 5,  /* writes, deletes, renames, chmods files */
+	CAP_NOLIMIT = 1 << 6, /* set_time_limit(0), ignore_user_abort */
+	CAP_MUTE = 1 << 7,    /* error_reporting(0) */
+	CAP_MAIL = 1 << 8,    /* sends mail */
+	CAP_UPLOAD = 1 << 9,  /* stores an upload where the request says */
+	CAP_INI = 1 << 10,    /* ini_set / ini_restore */
+	CAP_BITS = 11
+};
+
+struct capname {
+	/* cppcheck-suppress unusedStructMember ; read through bsearch's comparison */
+	const char *name;
+	unsigned short cap;
+};
+
+/* sorted for bsearch */
+static const struct capname capnames[] = {
+	{ "chmod", CAP_MODIFY },
+	{ "copy", CAP_MODIFY },
+	{ "error_reporting", CAP_MUTE },
+	{ "exec", CAP_EXEC },
+	{ "file_put_contents", CAP_MODIFY },
+	{ "fputs", CAP_MODIFY },
+	{ "fsockopen", CAP_SOCK },
+	{ "fwrite", CAP_MODIFY },
+	{ "glob", CAP_LIST },
+	{ "ignore_user_abort", CAP_NOLIMIT },
+	{ "ini_restore", CAP_INI },
+	{ "ini_set", CAP_INI },
+	{ "mail", CAP_MAIL },
+	{ "mkdir", CAP_MODIFY },
+	{ "move_uploaded_file", CAP_MODIFY },
+	{ "mssql_connect", CAP_DBCONN },
+	{ "mssql_query", CAP_DBQUERY },
+	{ "mysql_connect", CAP_DBCONN },
+	{ "mysql_db_query", CAP_DBQUERY },
+	{ "mysql_pconnect", CAP_DBCONN },
+	{ "mysql_query", CAP_DBQUERY },
+	{ "mysql_unbuffered_query", CAP_DBQUERY },
+	{ "mysqli_connect", CAP_DBCONN },
+	{ "mysqli_multi_query", CAP_DBQUERY },
+	{ "mysqli_query", CAP_DBQUERY },
+	{ "mysqli_real_connect", CAP_DBCONN },
+	{ "oci_connect", CAP_DBCONN },
+	{ "oci_parse", CAP_DBQUERY },
+	{ "odbc_connect", CAP_DBCONN },
+	{ "odbc_exec", CAP_DBQUERY },
+	{ "opendir", CAP_LIST },
+	{ "passthru", CAP_EXEC },
+	{ "pcntl_exec", CAP_EXEC },
+	{ "pfsockopen", CAP_SOCK },
+	{ "pg_connect", CAP_DBCONN },
+	{ "pg_query", CAP_DBQUERY },
+	{ "popen", CAP_EXEC },
+	{ "proc_open", CAP_EXEC },
+	{ "readdir", CAP_LIST },
+	{ "rename", CAP_MODIFY },
+	{ "rmdir", CAP_MODIFY },
+	{ "scandir", CAP_LIST },
+	{ "set_time_limit", CAP_NOLIMIT },
+	{ "shell_exec", CAP_EXEC },
+	{ "socket_bind", CAP_SOCK },
+	{ "socket_connect", CAP_SOCK },
+	{ "socket_create", CAP_SOCK },
+	{ "stream_socket_client", CAP_SOCK },
+	{ "stream_socket_server", CAP_SOCK },
+	{ "system", CAP_EXEC },
+	{ "touch", CAP_MODIFY },
+	{ "unlink", CAP_MODIFY },
+};
+
 enum ttype { T_EOF, T_IDENT, T_VAR, T_SQ, T_DQ, T_HEREDOC, T_NOWDOC, T_BACKTICK, T_NUM,
 	     T_PUNCT, T_CLOSE, T_OPEN };
 
@@ -313,6 +396,12 @@ struct scan {
 	struct ucall calls[CALL_SLOTS];
 	struct ucall glob[GLOB_SLOTS]; /* sinks fed by a top-level variable */
 	struct taint taint[TAINT_SLOTS];
+	size_t cap_pos[CAP_BITS]; /* the first call giving each capability */
+	uint32_t cap_line[CAP_BITS];
+	unsigned caps;            /* CAP_* of the whole file */
+	unsigned caps_top;        /* CAP_* of calls outside function bodies */
+	unsigned runners;         /* distinct command runners called (bits) */
+	bool runner_top;          /* one called outside function bodies */
 	size_t offscreen_pos;
 	size_t blob_bytes, blob_pos; /* encoded blobs: their bytes, the first's place */
 	uint32_t blob_line;
@@ -365,6 +454,9 @@ struct scan {
 	bool prev_lit;         /* the last operand was a string literal */
 	bool callee_ok;
 	bool globals_input;    /* extract($_POST), $$k = $v over input: globals are input */
+	bool input_read;       /* $_GET, $_POST, ... read directly */
+	bool app_code;         /* defines a class or namespace, or includes code */
+	bool cli;              /* reads $argv or asks for the SAPI: a command-line script */
 	bool varvar_stmt;      /* the statement assigns $$name */
 	bool stmt_first_dollar; /* the statement began with $$ */
 	bool ctrl_armed;       /* if/while/for/foreach at the statement's start: its header next */
@@ -750,12 +842,19 @@ var_flow(struct scan *s, size_t start, size_t len, size_t after)
 	const uint8_t *v = s->p + start;
 	uint16_t fl;
 
-	if (is_superglobal_input(v, len))
+	if (is_superglobal_input(v, len)) {
+		s->input_read = s->input_read || s->fn_state != 3;
 		return FL_INPUT;
+	}
 	if (len == 8 && memcmp(v, "$_SERVER", 8) == 0)
 		return peek_header_key(s, after) || server_whole(s, after) ? FL_INPUT : 0;
-	if (len == 5 && memcmp(v, "$this", 5) == 0)
+	if ((len == 5 && memcmp(v, "$argv", 5) == 0) || (len == 5 && memcmp(v, "$argc", 5) == 0))
+		s->cli = true;
+	if (len == 5 && memcmp(v, "$this", 5) == 0) {
+		/* outside a class too: a view or handler an application includes */
+		s->app_code = true;
 		return 0;
+	}
 	fl = taint_get(s, name_hash(v, len, false));
 	/* a variable holding a string of literals is a literal */
 	return fl & FL_LITVAR ? fl : fl | FL_VAR;
@@ -1496,6 +1595,116 @@ wrapper_has(const struct scan *s, uint32_t h)
 	return false;
 }
 
+static size_t skip_blank(const uint8_t *p, size_t n, size_t i);
+static bool contains_ci(const uint8_t *p, size_t n, const char *s);
+
+static int
+capname_cmp(const void *k, const void *e)
+{
+	return strcmp(k, ((const struct capname *)e)->name);
+}
+
+static void
+cap_set(struct scan *s, unsigned cap, uint32_t line, size_t start)
+{
+	unsigned b;
+
+	for (b = 0; b < CAP_BITS; b++)
+		if ((cap & (1u << b)) && !(s->caps & (1u << b))) {
+			s->cap_line[b] = line;
+			s->cap_pos[b] = start;
+		}
+	s->caps |= cap;
+	if (s->fn_state != 3)
+		s->caps_top |= cap;
+}
+
+/* a call of name p[0..len) whose '(' is at paren: note what it lets the page do */
+static void
+cap_note(struct scan *s, const uint8_t *p, size_t len, uint32_t line, size_t start, size_t paren)
+{
+	const struct capname *c;
+	char low[32];
+	size_t i;
+
+	if (len >= sizeof(low))
+		return;
+	ident_lower(p, len, low);
+	c = bsearch(low, capnames, sizeof(capnames) / sizeof(capnames[0]), sizeof(capnames[0]), capname_cmp);
+	if (c == NULL)
+		return;
+	/* error_reporting(0), set_time_limit(0): only the zero says it */
+	if (c->cap == CAP_MUTE || strcmp(c->name, "set_time_limit") == 0) {
+		i = skip_blank(s->p, s->n, paren + 1);
+		if (i >= s->n || s->p[i] != '0')
+			return;
+		i = skip_blank(s->p, s->n, i + 1);
+		if (i >= s->n || s->p[i] != ')')
+			return;
+	}
+	/* a runner counts once it is given something not fixed (sink_judge) */
+	if (c->cap == CAP_EXEC) {
+		if (s->runners == 0) {
+			s->cap_line[0] = line;
+			s->cap_pos[0] = start;
+		}
+		s->runners |= 1u << ((size_t)(c - capnames) % 32);
+		s->runner_top = s->runner_top || s->fn_state != 3;
+	} else
+		cap_set(s, c->cap, line, start);
+}
+
+/* the index (bit number) of a single CAP_ bit */
+static unsigned
+cap_bit(unsigned cap)
+{
+	unsigned b = 0;
+
+	while (b < CAP_BITS && !(cap & (1u << b)))
+		b++;
+	return b < CAP_BITS ? b : 0;
+}
+
+static void
+cap_finding(struct scan *s, enum phpscan_class cls, enum phpscan_conf conf, unsigned cap)
+{
+	unsigned b = cap_bit(cap);
+
+	finding(s, cls, conf, s->cap_line[b], s->cap_pos[b]);
+}
+
+/* the page's capabilities, combined: tools an intruder leaves */
+static void
+tools_judge(struct scan *s)
+{
+	unsigned c = s->caps;
+	bool alone = !s->app_code && s->input_read;
+
+	if (s->ddepth > 0)
+		return;
+	/* commands run by a page that reads the request, or, in one that does not
+	 * (old PHP's register_globals fill its variables) and is no command-line
+	 * script, at its top level or through one runner after another (whichever
+	 * the host left enabled) */
+	if (alone && (c & CAP_EXEC))
+		cap_finding(s, PHPSCAN_COMMAND_PAGE, PHPSCAN_WEAK, CAP_EXEC);
+	else if (!s->app_code && !s->cli && s->runners != 0 &&
+		 (s->runner_top || __builtin_popcount(s->runners) >= 2) && contains_ci(s->p, s->n, "<form"))
+		cap_finding(s, PHPSCAN_COMMAND_PAGE, PHPSCAN_WEAK, CAP_EXEC);
+	if (alone && (c & CAP_DBCONN) && (c & CAP_DBQUERY))
+		cap_finding(s, PHPSCAN_DB_TOOL, PHPSCAN_WEAK, CAP_DBCONN);
+	if (alone && (c & CAP_LIST) && (c & CAP_MODIFY))
+		cap_finding(s, PHPSCAN_FILE_TOOL, PHPSCAN_WEAK, CAP_LIST);
+	if (alone && (c & CAP_SOCK))
+		cap_finding(s, PHPSCAN_NET_TOOL, PHPSCAN_WEAK, CAP_SOCK);
+	if (alone && (c & CAP_NOLIMIT) && (c & (CAP_EXEC | CAP_SOCK | CAP_MAIL)))
+		cap_finding(s, PHPSCAN_LONG_RUNNER, PHPSCAN_WEAK, CAP_NOLIMIT);
+	if (alone && (c & CAP_UPLOAD))
+		cap_finding(s, PHPSCAN_UPLOAD_TOOL, PHPSCAN_WEAK, CAP_UPLOAD);
+	if (!s->app_code && (c & CAP_MUTE) && (c & (CAP_EXEC | CAP_SOCK)))
+		cap_finding(s, PHPSCAN_MUTED_RUNNER, PHPSCAN_WEAK, CAP_MUTE);
+}
+
 /* a sink received something: decide */
 static void
 sink_judge(struct scan *s, const struct frame *f)
@@ -1511,6 +1720,9 @@ sink_judge(struct scan *s, const struct frame *f)
 	/* assert($bin !== false): a boolean tested, no code run */
 	if (f->kind == FK_EVAL && f->cmp && f->nlen == 6)
 		return;
+	/* a command runner given something not fixed (a variable, input, a parameter) */
+	if (f->kind == FK_EXEC && (input || f->lastvar != 0 || (f->flow & FL_PARAM)))
+		cap_set(s, CAP_EXEC, f->line, f->start);
 	if (code) {
 		if (input)
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);
@@ -1614,6 +1826,8 @@ sink_judge(struct scan *s, const struct frame *f)
 		break;
 	case FK_UPLOAD:
 		/* the destination is the client's own name, with no directory of ours before it */
+		if (f->argmask & 2) /* stored where the request says */
+			cap_set(s, CAP_UPLOAD, f->line, f->start);
 		if (f->cbsink)
 			finding(s, PHPSCAN_UPLOAD_AS_NAMED, PHPSCAN_WEAK, f->line, f->start);
 		else if (f->argmask & 2)
@@ -2190,6 +2404,10 @@ stmt_end(struct scan *s, bool semicolon)
 	if (s->include_open) {
 		uint16_t fl = st->flow;
 
+		/* code of its own included: an application's page, not a tool standing alone */
+		if (!(fl & (FL_INPUT | FL_STREAM | FL_DECODED | FL_NAME)))
+			s->app_code = true;
+
 		if ((fl & FL_STREAM) && (fl & FL_INPUT))
 			finding(s, PHPSCAN_INCLUDE_OF_STREAM, PHPSCAN_HIGH, s->include_line, s->include_start);
 		else if (fl & FL_STREAM) /* include 'data://...' . $code: eval by another name */
@@ -2303,6 +2521,28 @@ pick_index(const uint8_t *p, size_t n, size_t off)
 }
 
 /* a keyword whose parenthesis may be followed by a statement without braces */
+/* class, interface, trait, namespace: the page is part of an application */
+static bool
+is_decl_word(const uint8_t *p, size_t n)
+{
+	static const char *const w[] = { "class", "interface", "trait", "namespace" };
+	size_t i;
+
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		if (n == strlen(w[i]) && strncasecmp((const char *)p, w[i], n) == 0)
+			return true;
+	return false;
+}
+
+/* a name follows the keyword (not `new class (`, not a constant named Class) */
+static bool
+decl_follows(const struct scan *s)
+{
+	size_t i = skip_blank(s->p, s->n, s->pos);
+
+	return i < s->n && (is_ident_start(s->p[i]) || s->p[i] == '\\');
+}
+
 static bool
 is_ctrl_word(const uint8_t *p, size_t n)
 {
@@ -2438,6 +2678,14 @@ scan_php(struct scan *s)
 				/* new Foo(): a class, unless a class that calls back */
 				s->prev_fndef = s->prev_kind == FK_NEW && s->prev == T_IDENT && k != FK_CB0 && k != FK_CB1;
 			}
+			if (!s->prev_member && k == FK_NONE && is_decl_word(s->p + t.start, t.len) &&
+			    s->pos < s->n && (s->p[s->pos] == ' ' || s->p[s->pos] == '\t' || s->p[s->pos] == '\n'))
+				s->app_code = s->app_code || decl_follows(s);
+			if (t.len == 13 && strncasecmp((const char *)s->p + t.start, "php_sapi_name", 13) == 0)
+				s->cli = true;
+			else if ((t.len == 8 && memcmp(s->p + t.start, "PHP_SAPI", 8) == 0) ||
+				 (t.len == 5 && memcmp(s->p + t.start, "STDIN", 5) == 0))
+				s->cli = true;
 			if (k == FK_INCLUDE && !s->prev_member) {
 				s->include_open = true;
 				s->include_line = t.line;
@@ -2685,6 +2933,7 @@ scan_php(struct scan *s)
 						      ? FK_NONE
 						      : pk,
 						   0, s->pline, s->pstart, s->plen);
+					cap_note(s, s->p + s->pstart, s->plen, s->pline, s->pstart, t.start);
 					/* a user function: remember its name */
 					if (pk == FK_NONE && s->depth <= DEPTH_MAX) {
 						s->fr[s->depth - 1].user = 1;
@@ -2954,6 +3203,7 @@ scan_php(struct scan *s)
 				finding(s, PHPSCAN_EXEC_OF_INPUT, s->calls[i].input ? PHPSCAN_HIGH : PHPSCAN_WEAK,
 					s->calls[i].line, s->calls[i].start);
 	}
+	tools_judge(s);
 	if (s->offscreen_line)
 		finding(s, PHPSCAN_HIDDEN_CODE, PHPSCAN_WEAK, s->offscreen_line, s->offscreen_pos);
 	/* a file that is a quarter or more encoded payload carries it for a reason */
@@ -3291,6 +3541,13 @@ phpscan_class_name(enum phpscan_class c)
 		[PHPSCAN_PHP_IN_NON_PHP] = "php-in-non-php",
 		[PHPSCAN_HTACCESS_HANDLER] = "htaccess-handler",
 		[PHPSCAN_AUTO_PREPEND] = "auto-prepend",
+		[PHPSCAN_COMMAND_PAGE] = "command-page",
+		[PHPSCAN_DB_TOOL] = "db-tool",
+		[PHPSCAN_FILE_TOOL] = "file-tool",
+		[PHPSCAN_NET_TOOL] = "net-tool",
+		[PHPSCAN_LONG_RUNNER] = "long-runner",
+		[PHPSCAN_MUTED_RUNNER] = "muted-runner",
+		[PHPSCAN_UPLOAD_TOOL] = "upload-tool",
 	};
 
 	return (unsigned)c < PHPSCAN_CLASS_MAX ? names[c] : "unknown";

@@ -605,8 +605,11 @@ test_yara_and_verdict(void)
 			static const char local[] = "<?php\n$s = 'http://127.0.0.1:8080/';\necho file_get_contents($s);\n";
 
 			T_OK(analyse_buf(a, (const uint8_t *)lfm, sizeof(lfm) - 1, "l.php", &r) == 0);
-			T_CHECK(r.verdict == ANALYSE_SUSPICIOUS && strcmp(r.f[0].cls, "file-manager") == 0, "l.php: %d %s",
-				r.verdict, r.n ? r.f[0].cls : "-");
+			/* the rule's finding, beside phpscan's own (file-tool) */
+			for (i = 0; i < r.n && strcmp(r.f[i].cls, "file-manager") != 0; i++)
+				;
+			T_CHECK(r.verdict == ANALYSE_SUSPICIOUS && i < r.n, "l.php: %d %s", r.verdict,
+				r.n ? r.f[0].cls : "-");
 			T_OK(analyse_buf(a, (const uint8_t *)relay, sizeof(relay) - 1, "r.php", &r) == 0);
 			T_CHECK(r.verdict == ANALYSE_SUSPICIOUS && strcmp(r.f[0].cls, "remote-relay") == 0, "r.php: %d %s",
 				r.verdict, r.n ? r.f[0].cls : "-");
@@ -914,6 +917,71 @@ test_decoded(void)
 	}
 }
 
+/* tools an intruder leaves: capabilities of a page that stands alone */
+static void
+test_tools(void)
+{
+	/* commands: a page reading the request runs a variable */
+	T_HAS("x.php", "<?php\nif (isset($_GET['go'])) {\n  $cmd = trim(file_get_contents('job.txt'));\n  echo '<pre>';\n"
+		       "  passthru($cmd);\n}\n",
+	      PHPSCAN_COMMAND_PAGE, PHPSCAN_WEAK, 5);
+	/* ... the same inside an application's page */
+	T_CLEAN("x.php", "<?php\nrequire 'config.php';\nif (isset($_GET['go'])) {\n  $cmd = trim(file_get_contents('job.txt'));\n"
+			 "  passthru($cmd);\n}\n");
+	T_CLEAN("x.php", "<?php\nclass Job {\n  function run() { $cmd = $this->cmd; if (isset($_GET['go'])) passthru($cmd); }\n}\n");
+	/* a form, no request read (register_globals), one runner after another */
+	T_HAS("x.php",
+	      "<form method=post><input name=c></form>\n<?php\nfunction run($c) {\n  if (function_exists('shell_exec'))\n"
+	      "    return shell_exec($c);\n  return exec($c);\n}\necho run($c);\n",
+	      PHPSCAN_COMMAND_PAGE, PHPSCAN_WEAK, 5);
+	/* ... without a form, or a command-line script */
+	T_CLEAN("x.php", "<?php\nfunction run($c) {\n  if (function_exists('shell_exec'))\n    return shell_exec($c);\n"
+			 "  return exec($c);\n}\necho run('uptime');\n");
+	T_CLEAN("x.php", "<?php\nif (PHP_SAPI !== 'cli') exit;\necho '<form>';\n$c = 'tar czf backup.tgz ' . $dir;\n"
+			 "system($c);\n");
+
+	/* a database console: connects, queries, reads the request */
+	T_HAS("x.php", "<?php\n$l = mysqli_connect('localhost', 'root', 'secret');\n"
+		       "$r = mysqli_query($l, 'SHOW DATABASES');\nif (isset($_GET['db'])) echo htmlspecialchars($_GET['db']);\n",
+	      PHPSCAN_DB_TOOL, PHPSCAN_WEAK, 2);
+	T_CLEAN("x.php", "<?php\nnamespace App;\n$l = mysqli_connect('localhost', 'root', 'secret');\n"
+			 "$r = mysqli_query($l, 'SHOW DATABASES');\nif (isset($_GET['db'])) echo $_GET['db'];\n");
+
+	/* a file manager: lists directories, deletes from the request */
+	T_HAS("x.php", "<?php\n$d = isset($_GET['d']) ? $_GET['d'] : '.';\n$h = opendir($d);\n"
+		       "while (($f = readdir($h)) !== false) echo \"$f\\n\";\nif (isset($_POST['del'])) unlink($d . '/' . basename($_POST['del']));\n",
+	      PHPSCAN_FILE_TOOL, PHPSCAN_WEAK, 3);
+	/* ... a view an application includes ($this outside a class), or listing alone */
+	T_CLEAN("x.php", "<?php\n$d = $this->dir;\n$h = opendir($d);\nwhile (($f = readdir($h)) !== false) echo $f;\n"
+			 "if (isset($_POST['del'])) unlink($d . '/' . basename($_POST['del']));\n");
+	T_CLEAN("x.php", "<?php\n$d = 'img';\nforeach (scandir($d) as $f) echo $f;\necho (int)$_GET['page'];\n");
+
+	/* sockets opened to where the request says */
+	T_HAS("x.php", "<?php\n$h = $_POST['h'];\n$fp = fsockopen($h, 80, $en, $es, 2);\necho $fp ? 'open' : 'closed';\n",
+	      PHPSCAN_NET_TOOL, PHPSCAN_WEAK, 3);
+	T_CLEAN("x.php", "<?php\ninclude 'lib.php';\n$fp = fsockopen('localhost', 80);\necho $_GET['x'] ? 1 : 0;\n");
+
+	/* no time limit, then mail, sockets or commands */
+	T_HAS("x.php", "<?php\nset_time_limit(0);\nignore_user_abort(true);\n$s = $_POST['subject'];\n"
+		       "foreach (file('list.txt') as $t) mail(trim($t), $s, 'hello');\n",
+	      PHPSCAN_LONG_RUNNER, PHPSCAN_WEAK, 2);
+	T_CLEAN("x.php", "<?php\nset_time_limit(30);\n$s = $_POST['subject'];\nmail('admin@example.org', $s, 'hello');\n");
+
+	/* errors silenced around a socket, no application around */
+	T_HAS("x.php", "<?php\n@error_reporting(0);\n$s = fsockopen('198.51.100.7', 80);\nfwrite($s, \"GET / HTTP/1.0\\r\\n\\r\\n\");\n",
+	      PHPSCAN_MUTED_RUNNER, PHPSCAN_WEAK, 2);
+	T_CLEAN("x.php", "<?php\nerror_reporting(E_ALL);\n$s = fsockopen('198.51.100.7', 80);\nfwrite($s, \"GET / HTTP/1.0\\r\\n\\r\\n\");\n");
+
+	/* an upload stored where the request says */
+	T_HAS("x.php", "<?php\nif (isset($_FILES['f']))\n  move_uploaded_file($_FILES['f']['tmp_name'], $_POST['dir'] . '/up.bin');\n",
+	      PHPSCAN_UPLOAD_TOOL, PHPSCAN_WEAK, 3);
+	T_CLEAN("x.php", "<?php\nif (isset($_FILES['f']))\n  move_uploaded_file($_FILES['f']['tmp_name'], 'uploads/' . md5($_FILES['f']['name']));\n");
+	/* `class` in markup, a constant named Class, an anonymous class: no declaration */
+	T_HAS("x.php", "<div class=\"x\"><?php $o = new class { }; echo Foo::class; $h = $_POST['h'];\n"
+		       "$fp = fsockopen($h, 25);\n",
+	      PHPSCAN_NET_TOOL, PHPSCAN_WEAK, 2);
+}
+
 static void
 test_callbacks_more(void)
 {
@@ -943,6 +1011,7 @@ main(void)
 	T_RUN(test_obfuscation);
 	T_RUN(test_decoded);
 	T_RUN(test_callbacks_more);
+	T_RUN(test_tools);
 	T_RUN(test_placement);
 	T_RUN(test_config_files);
 	T_RUN(test_writers);
