@@ -1095,6 +1095,9 @@ decoded_literal(const char *fn, size_t fnlen, const uint8_t *lit, size_t n)
 }
 
 /* a string literal seen in an expression */
+static void scan_php(struct scan *s);
+static void literal_code_scan(struct scan *s, const uint8_t *c, size_t n, uint32_t line, size_t start);
+
 static void
 literal_seen(struct scan *s, const struct tok *t)
 {
@@ -1133,6 +1136,13 @@ literal_seen(struct scan *s, const struct tok *t)
 			fl |= FL_NAME;
 			finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_HIGH, t->line, t->start);
 		}
+	}
+	/* a page in a literal: what does it do? */
+	if (n >= 16 && t->type != T_BACKTICK) {
+		const uint8_t *o = memmem(c, n, "<?", 2);
+
+		if (o != NULL && o + 5 <= c + n && (o[2] == '=' || strncasecmp((const char *)o + 2, "php", 3) == 0))
+			literal_code_scan(s, c, n, t->line, t->start);
 	}
 	if (n >= BLOB_MIN && is_blob(c, n)) {
 		fl |= FL_BLOB;
@@ -2202,8 +2212,6 @@ out:
 	return ok;
 }
 
-static void scan_php(struct scan *s);
-
 /* the call at p[start..end) decodes a literal: read what it decodes to */
 static void
 decode_and_scan(struct scan *s, size_t start, size_t end, uint32_t line)
@@ -2259,6 +2267,43 @@ decode_and_scan(struct scan *s, size_t start, size_t end, uint32_t line)
 	}
 out:
 	free(d.p);
+}
+
+/* A literal holding a PHP page ('<?php system($_GET[c]); ?>', written to a
+ * file or an image by a dropper): read as a page of its own; its code runs
+ * once written, so what it does counts as the file's. Bounded as payloads are
+ * (the literal's bytes are charged to the file's decode budget). */
+static void
+literal_code_scan(struct scan *s, const uint8_t *c, size_t n, uint32_t line, size_t start)
+{
+	struct phpscan_result res;
+	struct scan *in;
+	unsigned f;
+
+	if (s->ddepth >= DECODE_DEPTH || s->dbudget == NULL || n > *s->dbudget)
+		return;
+	for (f = 0; f < s->res->n; f++)
+		if (s->res->f[f].conf == PHPSCAN_HIGH)
+			return;
+	*s->dbudget -= n;
+	in = malloc(sizeof(*in));
+	if (in == NULL)
+		return;
+	memset(in, 0, sizeof(*in));
+	memset(&res, 0, sizeof(res));
+	in->p = c;
+	in->n = n;
+	in->line = 1;
+	in->res = &res;
+	in->ddepth = s->ddepth + 1;
+	in->dbudget = s->dbudget;
+	scan_php(in);
+	free(in);
+	for (f = 0; f < res.n; f++)
+		if (res.f[f].conf == PHPSCAN_HIGH) {
+			finding(s, PHPSCAN_HIDDEN_PHP, PHPSCAN_HIGH, line, start);
+			break;
+		}
 }
 
 /* the next byte of code after the current token, blanks skipped; 0 at the end */

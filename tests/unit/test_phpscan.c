@@ -560,13 +560,19 @@ test_yara_and_verdict(void)
 	T_OK(analyse_buf(a, (const uint8_t *)"<?php @eval($_POST['x']); ?>", 29, "a.php", &r) == 0);
 	T_EQ_INT(r.verdict, ANALYSE_MALICIOUS);
 	T_OK(r.n >= 1 && r.f[0].conf == 2 && r.f[0].line == 1);
-	/* a rule sees code written inside a string; phpscan does not */
+	/* code written inside a string: a rule sees it, and phpscan reads the page it holds */
 	{
 		static const char s[] = "<?php $p = '<?php system($_GET[\"c\"]); ?>'; file_put_contents('x.txt', $p);";
+		unsigned rule = 0, own = 0, k;
 
 		T_OK(analyse_buf(a, (const uint8_t *)s, sizeof(s) - 1, "d.php", &r) == 0);
 		T_EQ_INT(r.verdict, ANALYSE_MALICIOUS);
-		T_EQ_STR(r.f[0].rule, "wsid_input_exec_text");
+		for (k = 0; k < r.n; k++) {
+			rule += strcmp(r.f[k].rule, "wsid_input_exec_text") == 0 && r.f[k].conf == 2;
+			own += strcmp(r.f[k].rule, "phpscan") == 0 && strcmp(r.f[k].cls, "hidden-php") == 0 &&
+			       r.f[k].conf == 2;
+		}
+		T_CHECK(rule == 1 && own == 1, "d.php: rule %u, phpscan %u", rule, own);
 	}
 	/* capabilities a page gives its visitor: a file manager, an upload page */
 	{
@@ -976,6 +982,16 @@ test_tools(void)
 	T_HAS("x.php", "<?php\nif (isset($_FILES['f']))\n  move_uploaded_file($_FILES['f']['tmp_name'], $_POST['dir'] . '/up.bin');\n",
 	      PHPSCAN_UPLOAD_TOOL, PHPSCAN_WEAK, 3);
 	T_CLEAN("x.php", "<?php\nif (isset($_FILES['f']))\n  move_uploaded_file($_FILES['f']['tmp_name'], 'uploads/' . md5($_FILES['f']['name']));\n");
+	/* a page in a literal, written out: what it does counts */
+	T_HAS("x.php", "<?php\n$p = '<title>x</title><?php system(\"$_GET[c]\"); ?>';\n$f = fopen('../a.php', 'w');\n"
+		       "fwrite($f, $p);\n",
+	      PHPSCAN_HIDDEN_PHP, PHPSCAN_HIGH, 2);
+	T_HAS("x.php", "<?php\nfile_put_contents('i.php', <<<'P'\n<?php @eval($_POST['k']);\nP\n);\n",
+	      PHPSCAN_HIDDEN_PHP, PHPSCAN_HIGH, 2);
+	/* an installer's configuration, a template that echoes */
+	T_CLEAN("x.php", "<?php\n$cfg = \"<?php\\n\\$db_host = '\" . addslashes($_POST['host']) . \"';\\n\";\n"
+			 "file_put_contents('config.php', $cfg);\n");
+	T_CLEAN("x.php", "<?php\n$tpl = '<p><?php echo htmlspecialchars($_GET[\\'q\\']); ?></p>';\necho $tpl;\n");
 	/* `class` in markup, a constant named Class, an anonymous class: no declaration */
 	T_HAS("x.php", "<div class=\"x\"><?php $o = new class { }; echo Foo::class; $h = $_POST['h'];\n"
 		       "$fp = fsockopen($h, 25);\n",
