@@ -49,7 +49,8 @@ enum phpscan_class {
 	PHPSCAN_NET_TOOL,        /* ... that opens sockets */
 	PHPSCAN_LONG_RUNNER,     /* ... that lifts the time limit to run, connect or mail */
 	PHPSCAN_MUTED_RUNNER,    /* errors silenced, commands or sockets, no application around */
-	PHPSCAN_UPLOAD_TOOL,     /* a standalone page that stores uploads */
+	PHPSCAN_UPLOAD_TOOL,     /* a standalone page that stores uploads where the request says */
+	PHPSCAN_MAIL_RELAY,      /* a standalone page that mails whom the request names */
 	PHPSCAN_CLASS_MAX
 };
 

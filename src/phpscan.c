@@ -254,7 +254,8 @@ enum {
 	CAP_MAIL = 1 << 8,    /* sends mail */
 	CAP_UPLOAD = 1 << 9,  /* stores an upload where the request says */
 	CAP_INI = 1 << 10,    /* ini_set / ini_restore */
-	CAP_BITS = 11
+	CAP_MAILTO = 1 << 11, /* mails recipients the request names */
+	CAP_BITS = 12
 };
 
 struct capname {
@@ -1709,6 +1710,8 @@ tools_judge(struct scan *s)
 		cap_finding(s, PHPSCAN_NET_TOOL, PHPSCAN_WEAK, CAP_SOCK);
 	if (alone && (c & CAP_NOLIMIT) && (c & (CAP_EXEC | CAP_SOCK | CAP_MAIL)))
 		cap_finding(s, PHPSCAN_LONG_RUNNER, PHPSCAN_WEAK, CAP_NOLIMIT);
+	if (alone && (c & CAP_MAILTO))
+		cap_finding(s, PHPSCAN_MAIL_RELAY, PHPSCAN_WEAK, CAP_MAILTO);
 	if (alone && (c & CAP_UPLOAD))
 		cap_finding(s, PHPSCAN_UPLOAD_TOOL, PHPSCAN_WEAK, CAP_UPLOAD);
 	if (!s->app_code && (c & CAP_MUTE) && (c & (CAP_EXEC | CAP_SOCK)))
@@ -1809,6 +1812,8 @@ sink_judge(struct scan *s, const struct frame *f)
 		break;
 	}
 	case FK_MAIL:
+		if (f->argmask & 1)
+			cap_set(s, CAP_MAILTO, f->line, f->start);
 		if (input && (s->loop_braces != 0 || s->loop_stmt))
 			finding(s, PHPSCAN_MASS_MAILER, PHPSCAN_WEAK, f->line, f->start);
 		break;
@@ -3593,6 +3598,7 @@ phpscan_class_name(enum phpscan_class c)
 		[PHPSCAN_LONG_RUNNER] = "long-runner",
 		[PHPSCAN_MUTED_RUNNER] = "muted-runner",
 		[PHPSCAN_UPLOAD_TOOL] = "upload-tool",
+		[PHPSCAN_MAIL_RELAY] = "mail-relay",
 	};
 
 	return (unsigned)c < PHPSCAN_CLASS_MAX ? names[c] : "unknown";

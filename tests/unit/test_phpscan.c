@@ -982,6 +982,11 @@ test_tools(void)
 	T_HAS("x.php", "<?php\nif (isset($_FILES['f']))\n  move_uploaded_file($_FILES['f']['tmp_name'], $_POST['dir'] . '/up.bin');\n",
 	      PHPSCAN_UPLOAD_TOOL, PHPSCAN_WEAK, 3);
 	T_CLEAN("x.php", "<?php\nif (isset($_FILES['f']))\n  move_uploaded_file($_FILES['f']['tmp_name'], 'uploads/' . md5($_FILES['f']['name']));\n");
+	/* mail to whom the request names */
+	T_HAS("x.php", "<?php\nif (isset($_POST['to']))\n  mail($_POST['to'], $_POST['s'], $_POST['b'], 'From: ' . $_POST['f']);\n",
+	      PHPSCAN_MAIL_RELAY, PHPSCAN_WEAK, 3);
+	T_CLEAN("x.php", "<?php\nif (isset($_POST['msg']))\n  mail('office@example.org', 'contact form', $_POST['msg']);\n");
+	T_CLEAN("x.php", "<?php\nrequire 'lib/init.php';\nmail($_POST['to'], 'Your invitation', $body);\n");
 	/* a page in a literal, written out: what it does counts */
 	T_HAS("x.php", "<?php\n$p = '<title>x</title><?php system(\"$_GET[c]\"); ?>';\n$f = fopen('../a.php', 'w');\n"
 		       "fwrite($f, $p);\n",
