@@ -98,144 +98,6 @@ enum fkind {
 	FK_OUTARG,  /* preg_match($re, $s, $m): writes its later arguments */
 };
 
-struct fname {
-	/* cppcheck-suppress unusedStructMember ; read through bsearch's comparison */
-	const char *name;
-	unsigned char kind;
-};
-
-/* sorted for bsearch */
-static const struct fname fnames[] = {
-	{ "addslashes", FK_SANITIZE },
-	{ "apache_request_headers", FK_SOURCE },
-	{ "array_diff_uassoc", FK_CBLAST },
-	{ "array_diff_ukey", FK_CBLAST },
-	{ "array_filter", FK_CB1 },
-	{ "array_intersect_uassoc", FK_CBLAST },
-	{ "array_intersect_ukey", FK_CBLAST },
-	{ "array_map", FK_CB0 },
-	{ "array_reduce", FK_CB1 },
-	{ "array_udiff", FK_CBLAST },
-	{ "array_udiff_assoc", FK_CBLAST },
-	{ "array_udiff_uassoc", FK_CBLAST },
-	{ "array_uintersect", FK_CBLAST },
-	{ "array_uintersect_assoc", FK_CBLAST },
-	{ "array_uintersect_uassoc", FK_CBLAST },
-	{ "array_walk", FK_CB1 },
-	{ "array_walk_recursive", FK_CB1 },
-	{ "as", FK_AS },
-	{ "assert", FK_EVAL },
-	{ "base64_decode", FK_DECODER },
-	{ "basename", FK_SANITIZE },
-	{ "bzdecompress", FK_DECODER },
-	{ "call_user_func", FK_CB0 },
-	{ "call_user_func_array", FK_CB0 },
-	{ "callbackfilteriterator", FK_CB1 },
-	{ "chr", FK_CHR },
-	{ "convert_uudecode", FK_DECODER },
-	{ "copy", FK_WRITE },
-	{ "count", FK_SANITIZE },
-	{ "crc32", FK_SANITIZE },
-	{ "create_function", FK_EVAL },
-	{ "do", FK_DO },
-	{ "empty", FK_SANITIZE },
-	{ "escapeshellarg", FK_SANITIZE },
-	{ "escapeshellcmd", FK_SANITIZE },
-	{ "eval", FK_EVAL },
-	{ "exec", FK_EXEC },
-	{ "exif_read_data", FK_SOURCE },
-	{ "extract", FK_EXTRACT },
-	{ "file_get_contents", FK_FILEGET },
-	{ "file_put_contents", FK_WRITE },
-	{ "filter_var", FK_CBANY },
-	{ "filter_var_array", FK_CBANY },
-	{ "floatval", FK_SANITIZE },
-	{ "fn", FK_USE },
-	{ "fopen", FK_FILEGET },
-	{ "for", FK_LOOP },
-	{ "foreach", FK_LOOP },
-	{ "forward_static_call", FK_CB0 },
-	{ "forward_static_call_array", FK_CB0 },
-	{ "fputs", FK_WRITE },
-	{ "function", FK_FUNCTION },
-	{ "fwrite", FK_WRITE },
-	{ "getallheaders", FK_SOURCE },
-	{ "getenv", FK_GETENV },
-	{ "gzdecode", FK_DECODER },
-	{ "gzinflate", FK_DECODER },
-	{ "gzuncompress", FK_DECODER },
-	{ "hash", FK_SANITIZE },
-	{ "header_register_callback", FK_CB0 },
-	{ "hex2bin", FK_DECODER },
-	{ "in_array", FK_SANITIZE },
-	{ "include", FK_INCLUDE },
-	{ "include_once", FK_INCLUDE },
-	{ "intval", FK_SANITIZE },
-	{ "is_array", FK_SANITIZE },
-	{ "is_numeric", FK_SANITIZE },
-	{ "isset", FK_SANITIZE },
-	{ "iterator_apply", FK_CB1 },
-	{ "list", FK_LIST },
-	{ "mail", FK_MAIL },
-	{ "mb_ereg_replace", FK_PREG },
-	{ "mb_ereg_replace_callback", FK_CB1 },
-	{ "mb_eregi_replace", FK_PREG },
-	{ "md5", FK_SANITIZE },
-	{ "move_uploaded_file", FK_UPLOAD },
-	{ "mssql_query", FK_SQL },
-	{ "mysql_query", FK_SQL },
-	{ "mysql_real_escape_string", FK_SANITIZE },
-	{ "mysqli_query", FK_SQL },
-	{ "mysqli_real_escape_string", FK_SANITIZE },
-	{ "new", FK_NEW },
-	{ "ob_start", FK_CB0 },
-	{ "pack", FK_DECODER },
-	{ "parse_str", FK_EXTRACT },
-	{ "passthru", FK_EXEC },
-	{ "pcntl_exec", FK_EXEC },
-	{ "pg_escape_string", FK_SANITIZE },
-	{ "pg_query", FK_SQL },
-	{ "popen", FK_EXEC },
-	{ "preg_filter", FK_PREG },
-	{ "preg_match", FK_OUTARG },
-	{ "preg_match_all", FK_OUTARG },
-	{ "preg_replace", FK_PREG },
-	{ "preg_replace_callback", FK_CB1 },
-	{ "proc_open", FK_EXEC },
-	{ "rawurldecode", FK_DECODER },
-	{ "reflectionfunction", FK_CB0 },
-	{ "register_shutdown_function", FK_CB0 },
-	{ "register_tick_function", FK_CB0 },
-	{ "require", FK_INCLUDE },
-	{ "require_once", FK_INCLUDE },
-	{ "set_error_handler", FK_CB0 },
-	{ "set_exception_handler", FK_CB0 },
-	{ "settype", FK_OUTARG },
-	{ "sha1", FK_SANITIZE },
-	{ "shell_exec", FK_EXEC },
-	{ "spl_autoload_register", FK_CB0 },
-	{ "str_ireplace", FK_STRREPL },
-	{ "str_replace", FK_STRREPL },
-	{ "str_rot13", FK_DECODER },
-	{ "strlen", FK_SANITIZE },
-	{ "strrev", FK_DECODER },
-	{ "system", FK_EXEC },
-	{ "uasort", FK_CB1 },
-	{ "uksort", FK_CB1 },
-	{ "urldecode", FK_DECODER },
-	{ "use", FK_USE },
-	{ "usort", FK_CB1 },
-	{ "while", FK_LOOP },
-};
-
-/* names whose hiding is itself the evidence */
-static const char *const hidden_names[] = {
-	"assert", "base64_decode", "call_user_func", "call_user_func_array", "create_function",
-	"eval", "exec", "file_put_contents", "gzinflate", "gzuncompress", "passthru", "popen",
-	"preg_replace", "proc_open", "shell_exec", "str_rot13", "system", "gzdecode",
-	"array_map", "fwrite", "fopen", "move_uploaded_file", "curl_exec", "include", "str_replace",
-};
-
 /* What a page can do, gathered over the whole file (one lookup a call) and
  * combined at its end: tools an intruder leaves (a command page, a database
  * console, a file manager, a socket tool) do nothing an application cannot do,
@@ -258,67 +120,181 @@ enum {
 	CAP_BITS = 12
 };
 
-struct capname {
+struct fname {
 	/* cppcheck-suppress unusedStructMember ; read through bsearch's comparison */
 	const char *name;
-	unsigned short cap;
+	unsigned char kind;
+	unsigned short cap; /* CAP_*: what a call of it lets the page do */
 };
 
 /* sorted for bsearch */
-static const struct capname capnames[] = {
-	{ "chmod", CAP_MODIFY },
-	{ "copy", CAP_MODIFY },
-	{ "error_reporting", CAP_MUTE },
-	{ "exec", CAP_EXEC },
-	{ "file_put_contents", CAP_MODIFY },
-	{ "fputs", CAP_MODIFY },
-	{ "fsockopen", CAP_SOCK },
-	{ "fwrite", CAP_MODIFY },
-	{ "glob", CAP_LIST },
-	{ "ignore_user_abort", CAP_NOLIMIT },
-	{ "ini_restore", CAP_INI },
-	{ "ini_set", CAP_INI },
-	{ "mail", CAP_MAIL },
-	{ "mkdir", CAP_MODIFY },
-	{ "move_uploaded_file", CAP_MODIFY },
-	{ "mssql_connect", CAP_DBCONN },
-	{ "mssql_query", CAP_DBQUERY },
-	{ "mysql_connect", CAP_DBCONN },
-	{ "mysql_db_query", CAP_DBQUERY },
-	{ "mysql_pconnect", CAP_DBCONN },
-	{ "mysql_query", CAP_DBQUERY },
-	{ "mysql_unbuffered_query", CAP_DBQUERY },
-	{ "mysqli_connect", CAP_DBCONN },
-	{ "mysqli_multi_query", CAP_DBQUERY },
-	{ "mysqli_query", CAP_DBQUERY },
-	{ "mysqli_real_connect", CAP_DBCONN },
-	{ "oci_connect", CAP_DBCONN },
-	{ "oci_parse", CAP_DBQUERY },
-	{ "odbc_connect", CAP_DBCONN },
-	{ "odbc_exec", CAP_DBQUERY },
-	{ "opendir", CAP_LIST },
-	{ "passthru", CAP_EXEC },
-	{ "pcntl_exec", CAP_EXEC },
-	{ "pfsockopen", CAP_SOCK },
-	{ "pg_connect", CAP_DBCONN },
-	{ "pg_query", CAP_DBQUERY },
-	{ "popen", CAP_EXEC },
-	{ "proc_open", CAP_EXEC },
-	{ "readdir", CAP_LIST },
-	{ "rename", CAP_MODIFY },
-	{ "rmdir", CAP_MODIFY },
-	{ "scandir", CAP_LIST },
-	{ "set_time_limit", CAP_NOLIMIT },
-	{ "shell_exec", CAP_EXEC },
-	{ "socket_bind", CAP_SOCK },
-	{ "socket_connect", CAP_SOCK },
-	{ "socket_create", CAP_SOCK },
-	{ "stream_socket_client", CAP_SOCK },
-	{ "stream_socket_server", CAP_SOCK },
-	{ "system", CAP_EXEC },
-	{ "touch", CAP_MODIFY },
-	{ "unlink", CAP_MODIFY },
+static const struct fname fnames[] = {
+	{ "addslashes", FK_SANITIZE, 0 },
+	{ "apache_request_headers", FK_SOURCE, 0 },
+	{ "array_diff_uassoc", FK_CBLAST, 0 },
+	{ "array_diff_ukey", FK_CBLAST, 0 },
+	{ "array_filter", FK_CB1, 0 },
+	{ "array_intersect_uassoc", FK_CBLAST, 0 },
+	{ "array_intersect_ukey", FK_CBLAST, 0 },
+	{ "array_map", FK_CB0, 0 },
+	{ "array_reduce", FK_CB1, 0 },
+	{ "array_udiff", FK_CBLAST, 0 },
+	{ "array_udiff_assoc", FK_CBLAST, 0 },
+	{ "array_udiff_uassoc", FK_CBLAST, 0 },
+	{ "array_uintersect", FK_CBLAST, 0 },
+	{ "array_uintersect_assoc", FK_CBLAST, 0 },
+	{ "array_uintersect_uassoc", FK_CBLAST, 0 },
+	{ "array_walk", FK_CB1, 0 },
+	{ "array_walk_recursive", FK_CB1, 0 },
+	{ "as", FK_AS, 0 },
+	{ "assert", FK_EVAL, 0 },
+	{ "base64_decode", FK_DECODER, 0 },
+	{ "basename", FK_SANITIZE, 0 },
+	{ "bzdecompress", FK_DECODER, 0 },
+	{ "call_user_func", FK_CB0, 0 },
+	{ "call_user_func_array", FK_CB0, 0 },
+	{ "callbackfilteriterator", FK_CB1, 0 },
+	{ "chmod", FK_NONE, CAP_MODIFY },
+	{ "chr", FK_CHR, 0 },
+	{ "convert_uudecode", FK_DECODER, 0 },
+	{ "copy", FK_WRITE, CAP_MODIFY },
+	{ "count", FK_SANITIZE, 0 },
+	{ "crc32", FK_SANITIZE, 0 },
+	{ "create_function", FK_EVAL, 0 },
+	{ "do", FK_DO, 0 },
+	{ "empty", FK_SANITIZE, 0 },
+	{ "error_reporting", FK_NONE, CAP_MUTE },
+	{ "escapeshellarg", FK_SANITIZE, 0 },
+	{ "escapeshellcmd", FK_SANITIZE, 0 },
+	{ "eval", FK_EVAL, 0 },
+	{ "exec", FK_EXEC, CAP_EXEC },
+	{ "exif_read_data", FK_SOURCE, 0 },
+	{ "extract", FK_EXTRACT, 0 },
+	{ "file_get_contents", FK_FILEGET, 0 },
+	{ "file_put_contents", FK_WRITE, CAP_MODIFY },
+	{ "filter_var", FK_CBANY, 0 },
+	{ "filter_var_array", FK_CBANY, 0 },
+	{ "floatval", FK_SANITIZE, 0 },
+	{ "fn", FK_USE, 0 },
+	{ "fopen", FK_FILEGET, 0 },
+	{ "for", FK_LOOP, 0 },
+	{ "foreach", FK_LOOP, 0 },
+	{ "forward_static_call", FK_CB0, 0 },
+	{ "forward_static_call_array", FK_CB0, 0 },
+	{ "fputs", FK_WRITE, CAP_MODIFY },
+	{ "fsockopen", FK_NONE, CAP_SOCK },
+	{ "function", FK_FUNCTION, 0 },
+	{ "fwrite", FK_WRITE, CAP_MODIFY },
+	{ "getallheaders", FK_SOURCE, 0 },
+	{ "getenv", FK_GETENV, 0 },
+	{ "glob", FK_NONE, CAP_LIST },
+	{ "gzdecode", FK_DECODER, 0 },
+	{ "gzinflate", FK_DECODER, 0 },
+	{ "gzuncompress", FK_DECODER, 0 },
+	{ "hash", FK_SANITIZE, 0 },
+	{ "header_register_callback", FK_CB0, 0 },
+	{ "hex2bin", FK_DECODER, 0 },
+	{ "ignore_user_abort", FK_NONE, CAP_NOLIMIT },
+	{ "in_array", FK_SANITIZE, 0 },
+	{ "include", FK_INCLUDE, 0 },
+	{ "include_once", FK_INCLUDE, 0 },
+	{ "ini_restore", FK_NONE, CAP_INI },
+	{ "ini_set", FK_NONE, CAP_INI },
+	{ "intval", FK_SANITIZE, 0 },
+	{ "is_array", FK_SANITIZE, 0 },
+	{ "is_numeric", FK_SANITIZE, 0 },
+	{ "isset", FK_SANITIZE, 0 },
+	{ "iterator_apply", FK_CB1, 0 },
+	{ "list", FK_LIST, 0 },
+	{ "mail", FK_MAIL, CAP_MAIL },
+	{ "mb_ereg_replace", FK_PREG, 0 },
+	{ "mb_ereg_replace_callback", FK_CB1, 0 },
+	{ "mb_eregi_replace", FK_PREG, 0 },
+	{ "md5", FK_SANITIZE, 0 },
+	{ "mkdir", FK_NONE, CAP_MODIFY },
+	{ "move_uploaded_file", FK_UPLOAD, CAP_MODIFY },
+	{ "mssql_connect", FK_NONE, CAP_DBCONN },
+	{ "mssql_query", FK_SQL, CAP_DBQUERY },
+	{ "mysql_connect", FK_NONE, CAP_DBCONN },
+	{ "mysql_db_query", FK_NONE, CAP_DBQUERY },
+	{ "mysql_pconnect", FK_NONE, CAP_DBCONN },
+	{ "mysql_query", FK_SQL, CAP_DBQUERY },
+	{ "mysql_real_escape_string", FK_SANITIZE, 0 },
+	{ "mysql_unbuffered_query", FK_NONE, CAP_DBQUERY },
+	{ "mysqli_connect", FK_NONE, CAP_DBCONN },
+	{ "mysqli_multi_query", FK_NONE, CAP_DBQUERY },
+	{ "mysqli_query", FK_SQL, CAP_DBQUERY },
+	{ "mysqli_real_connect", FK_NONE, CAP_DBCONN },
+	{ "mysqli_real_escape_string", FK_SANITIZE, 0 },
+	{ "new", FK_NEW, 0 },
+	{ "ob_start", FK_CB0, 0 },
+	{ "oci_connect", FK_NONE, CAP_DBCONN },
+	{ "oci_parse", FK_NONE, CAP_DBQUERY },
+	{ "odbc_connect", FK_NONE, CAP_DBCONN },
+	{ "odbc_exec", FK_NONE, CAP_DBQUERY },
+	{ "opendir", FK_NONE, CAP_LIST },
+	{ "pack", FK_DECODER, 0 },
+	{ "parse_str", FK_EXTRACT, 0 },
+	{ "passthru", FK_EXEC, CAP_EXEC },
+	{ "pcntl_exec", FK_EXEC, CAP_EXEC },
+	{ "pfsockopen", FK_NONE, CAP_SOCK },
+	{ "pg_connect", FK_NONE, CAP_DBCONN },
+	{ "pg_escape_string", FK_SANITIZE, 0 },
+	{ "pg_query", FK_SQL, CAP_DBQUERY },
+	{ "popen", FK_EXEC, CAP_EXEC },
+	{ "preg_filter", FK_PREG, 0 },
+	{ "preg_match", FK_OUTARG, 0 },
+	{ "preg_match_all", FK_OUTARG, 0 },
+	{ "preg_replace", FK_PREG, 0 },
+	{ "preg_replace_callback", FK_CB1, 0 },
+	{ "proc_open", FK_EXEC, CAP_EXEC },
+	{ "rawurldecode", FK_DECODER, 0 },
+	{ "readdir", FK_NONE, CAP_LIST },
+	{ "reflectionfunction", FK_CB0, 0 },
+	{ "register_shutdown_function", FK_CB0, 0 },
+	{ "register_tick_function", FK_CB0, 0 },
+	{ "rename", FK_NONE, CAP_MODIFY },
+	{ "require", FK_INCLUDE, 0 },
+	{ "require_once", FK_INCLUDE, 0 },
+	{ "rmdir", FK_NONE, CAP_MODIFY },
+	{ "scandir", FK_NONE, CAP_LIST },
+	{ "set_error_handler", FK_CB0, 0 },
+	{ "set_exception_handler", FK_CB0, 0 },
+	{ "set_time_limit", FK_NONE, CAP_NOLIMIT },
+	{ "settype", FK_OUTARG, 0 },
+	{ "sha1", FK_SANITIZE, 0 },
+	{ "shell_exec", FK_EXEC, CAP_EXEC },
+	{ "socket_bind", FK_NONE, CAP_SOCK },
+	{ "socket_connect", FK_NONE, CAP_SOCK },
+	{ "socket_create", FK_NONE, CAP_SOCK },
+	{ "spl_autoload_register", FK_CB0, 0 },
+	{ "str_ireplace", FK_STRREPL, 0 },
+	{ "str_replace", FK_STRREPL, 0 },
+	{ "str_rot13", FK_DECODER, 0 },
+	{ "stream_socket_client", FK_NONE, CAP_SOCK },
+	{ "stream_socket_server", FK_NONE, CAP_SOCK },
+	{ "strlen", FK_SANITIZE, 0 },
+	{ "strrev", FK_DECODER, 0 },
+	{ "system", FK_EXEC, CAP_EXEC },
+	{ "touch", FK_NONE, CAP_MODIFY },
+	{ "uasort", FK_CB1, 0 },
+	{ "uksort", FK_CB1, 0 },
+	{ "unlink", FK_NONE, CAP_MODIFY },
+	{ "urldecode", FK_DECODER, 0 },
+	{ "use", FK_USE, 0 },
+	{ "usort", FK_CB1, 0 },
+	{ "while", FK_LOOP, 0 },
 };
+
+/* names whose hiding is itself the evidence */
+static const char *const hidden_names[] = {
+	"assert", "base64_decode", "call_user_func", "call_user_func_array", "create_function",
+	"eval", "exec", "file_put_contents", "gzinflate", "gzuncompress", "passthru", "popen",
+	"preg_replace", "proc_open", "shell_exec", "str_rot13", "system", "gzdecode",
+	"array_map", "fwrite", "fopen", "move_uploaded_file", "curl_exec", "include", "str_replace",
+};
+
+
 
 enum ttype { T_EOF, T_IDENT, T_VAR, T_SQ, T_DQ, T_HEREDOC, T_NOWDOC, T_BACKTICK, T_NUM,
 	     T_PUNCT, T_CLOSE, T_OPEN };
@@ -450,6 +426,7 @@ struct scan {
 	bool include_prefix;   /* a literal came before the input */
 	char prevc;
 	uint8_t prev_kind;
+	const struct fname *prev_fn; /* the previous token's entry in fnames */
 	bool prev_member;      /* the identifier followed -> or :: */
 	bool prev_fndef;       /* the identifier followed function/new */
 	bool prev_lit;         /* the last operand was a string literal */
@@ -568,15 +545,21 @@ ident_lower(const uint8_t *p, size_t len, char *out)
 	return true;
 }
 
+static const struct fname *
+fname_find(const uint8_t *p, size_t len)
+{
+	char low[32];
+
+	if (len < 2 || len > 28 || !ident_lower(p, len, low))
+		return NULL;
+	return bsearch(low, fnames, sizeof(fnames) / sizeof(fnames[0]), sizeof(fnames[0]), fname_cmp);
+}
+
 static enum fkind
 fname_kind(const uint8_t *p, size_t len)
 {
-	char low[32];
-	const struct fname *f;
+	const struct fname *f = fname_find(p, len);
 
-	if (len < 2 || len > 28 || !ident_lower(p, len, low))
-		return FK_NONE;
-	f = bsearch(low, fnames, sizeof(fnames) / sizeof(fnames[0]), sizeof(fnames[0]), fname_cmp);
 	return f ? (enum fkind)f->kind : FK_NONE;
 }
 
@@ -1609,12 +1592,6 @@ wrapper_has(const struct scan *s, uint32_t h)
 static size_t skip_blank(const uint8_t *p, size_t n, size_t i);
 static bool contains_ci(const uint8_t *p, size_t n, const char *s);
 
-static int
-capname_cmp(const void *k, const void *e)
-{
-	return strcmp(k, ((const struct capname *)e)->name);
-}
-
 static void
 cap_set(struct scan *s, unsigned cap, uint32_t line, size_t start)
 {
@@ -1630,22 +1607,28 @@ cap_set(struct scan *s, unsigned cap, uint32_t line, size_t start)
 		s->caps_top |= cap;
 }
 
-/* a call of name p[0..len) whose '(' is at paren: note what it lets the page do */
-static void
-cap_note(struct scan *s, const uint8_t *p, size_t len, uint32_t line, size_t start, size_t paren)
+/* which command runner fn is (0..31): its rank among them in fnames */
+static unsigned
+runner_index(const struct fname *fn)
 {
-	const struct capname *c;
-	char low[32];
+	const struct fname *f;
+	unsigned i = 0;
+
+	for (f = fnames; f < fn; f++)
+		i += f->cap == CAP_EXEC;
+	return i % 32;
+}
+
+/* a call of fn whose '(' is at paren: note what it lets the page do */
+static void
+cap_note(struct scan *s, const struct fname *fn, uint32_t line, size_t start, size_t paren)
+{
 	size_t i;
 
-	if (len >= sizeof(low))
-		return;
-	ident_lower(p, len, low);
-	c = bsearch(low, capnames, sizeof(capnames) / sizeof(capnames[0]), sizeof(capnames[0]), capname_cmp);
-	if (c == NULL)
+	if (fn == NULL || fn->cap == 0)
 		return;
 	/* error_reporting(0), set_time_limit(0): only the zero says it */
-	if (c->cap == CAP_MUTE || strcmp(c->name, "set_time_limit") == 0) {
+	if (fn->cap == CAP_MUTE || (fn->cap == CAP_NOLIMIT && fn->name[0] == 's')) {
 		i = skip_blank(s->p, s->n, paren + 1);
 		if (i >= s->n || s->p[i] != '0')
 			return;
@@ -1654,15 +1637,16 @@ cap_note(struct scan *s, const uint8_t *p, size_t len, uint32_t line, size_t sta
 			return;
 	}
 	/* a runner counts once it is given something not fixed (sink_judge) */
-	if (c->cap == CAP_EXEC) {
+	if (fn->cap == CAP_EXEC) {
 		if (s->runners == 0) {
 			s->cap_line[0] = line;
 			s->cap_pos[0] = start;
 		}
-		s->runners |= 1u << ((size_t)(c - capnames) % 32);
+		s->runners |= 1u << runner_index(fn);
 		s->runner_top = s->runner_top || s->fn_state != 3;
-	} else
-		cap_set(s, c->cap, line, start);
+	} else {
+		cap_set(s, fn->cap, line, start);
+	}
 }
 
 /* the index (bit number) of a single CAP_ bit */
@@ -2651,6 +2635,7 @@ scan_php(struct scan *s)
 	for (;;) {
 		bool was_dot;
 		enum fkind k = FK_NONE;
+		const struct fname *fn = NULL;
 
 		next_token(s, &t);
 		if (t.type == T_EOF)
@@ -2712,7 +2697,8 @@ scan_php(struct scan *s)
 			s->prev = T_CLOSE;
 			continue;
 		case T_IDENT:
-			k = fname_kind(s->p + t.start, t.len);
+			fn = fname_find(s->p + t.start, t.len);
+			k = fn ? (enum fkind)fn->kind : FK_NONE;
 			if (s->prev_kind == FK_FUNCTION && s->prev == T_IDENT) {
 				/* function NAME( */
 				if (s->fn_state == 0 || s->fn_state == 3) {
@@ -2983,7 +2969,7 @@ scan_php(struct scan *s)
 						      ? FK_NONE
 						      : pk,
 						   0, s->pline, s->pstart, s->plen);
-					cap_note(s, s->p + s->pstart, s->plen, s->pline, s->pstart, t.start);
+					cap_note(s, s->prev_fn, s->pline, s->pstart, t.start);
 					/* a user function: remember its name */
 					if (pk == FK_NONE && s->depth <= DEPTH_MAX) {
 						s->fr[s->depth - 1].user = 1;
@@ -3237,6 +3223,7 @@ scan_php(struct scan *s)
 		if (t.type != T_PUNCT)
 			s->prevc = 0;
 		s->prev_kind = t.type == T_IDENT ? (uint8_t)k : FK_NONE;
+		s->prev_fn = t.type == T_IDENT ? fn : NULL;
 	}
 	while (s->depth > 0)
 		frame_close(s);
