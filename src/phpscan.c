@@ -1674,6 +1674,7 @@ tools_judge(struct scan *s)
 {
 	unsigned c = s->caps;
 	bool alone = !s->app_code && s->input_read;
+	unsigned tool = alone ? c : 0; /* the database and file tools' capabilities */
 
 	if (s->ddepth > 0)
 		return;
@@ -1686,9 +1687,14 @@ tools_judge(struct scan *s)
 	else if (!s->app_code && !s->cli && s->runners != 0 &&
 		 (s->runner_top || __builtin_popcount(s->runners) >= 2) && contains_ci(s->p, s->n, "<form"))
 		cap_finding(s, PHPSCAN_COMMAND_PAGE, PHPSCAN_WEAK, CAP_EXEC);
-	if (alone && (c & CAP_DBCONN) && (c & CAP_DBQUERY))
+	/* the database and file tools of such a page (a form, no request variable
+	 * read, no command-line script): at its top level */
+	if (!alone && !s->app_code && !s->cli && (s->caps_top & (CAP_DBCONN | CAP_LIST)) &&
+	    contains_ci(s->p, s->n, "<form"))
+		tool = s->caps_top;
+	if ((tool & CAP_DBCONN) && (tool & CAP_DBQUERY))
 		cap_finding(s, PHPSCAN_DB_TOOL, PHPSCAN_WEAK, CAP_DBCONN);
-	if (alone && (c & CAP_LIST) && (c & CAP_MODIFY))
+	if ((tool & CAP_LIST) && (tool & CAP_MODIFY))
 		cap_finding(s, PHPSCAN_FILE_TOOL, PHPSCAN_WEAK, CAP_LIST);
 	if (alone && (c & CAP_SOCK))
 		cap_finding(s, PHPSCAN_NET_TOOL, PHPSCAN_WEAK, CAP_SOCK);

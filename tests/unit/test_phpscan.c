@@ -961,6 +961,18 @@ test_tools(void)
 	T_CLEAN("x.php", "<?php\n$d = $this->dir;\n$h = opendir($d);\nwhile (($f = readdir($h)) !== false) echo $f;\n"
 			 "if (isset($_POST['del'])) unlink($d . '/' . basename($_POST['del']));\n");
 	T_CLEAN("x.php", "<?php\n$d = 'img';\nforeach (scandir($d) as $f) echo $f;\necho (int)$_GET['page'];\n");
+	/* ... written for register_globals: a form, no request variable read, at the top level */
+	T_HAS("x.php", "<form method=post><input name=dir><input name=del></form>\n<?php\n$h = opendir($dir);\n"
+		       "while ($f = readdir($h)) echo \"$f<br>\";\nif ($del) unlink(\"$dir/$del\");\n",
+	      PHPSCAN_FILE_TOOL, PHPSCAN_WEAK, 3);
+	T_HAS("x.php", "<form method=post><input name=q></form>\n<?php\n$l = mysql_connect($host, $user, $pass);\n"
+		       "$r = mysql_query($q, $l);\n",
+	      PHPSCAN_DB_TOOL, PHPSCAN_WEAK, 3);
+	/* ... not when the calls are in functions only, nor without a form, nor in a command-line script */
+	T_CLEAN("x.php", "<form method=post><input name=q></form>\n<?php\nfunction clean($dir) {\n  foreach (scandir($dir) as $f)\n"
+			 "    unlink(\"$dir/$f\");\n}\n");
+	T_CLEAN("x.php", "<?php\n$h = opendir($dir);\nwhile ($f = readdir($h)) unlink(\"$dir/$f\");\n");
+	T_CLEAN("x.php", "<?php\n$dir = $argv[1];\necho '<form>';\n$h = opendir($dir);\nwhile ($f = readdir($h)) unlink(\"$dir/$f\");\n");
 
 	/* sockets opened to where the request says */
 	T_HAS("x.php", "<?php\n$h = $_POST['h'];\n$fp = fsockopen($h, 80, $en, $es, 2);\necho $fp ? 'open' : 'closed';\n",
