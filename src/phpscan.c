@@ -338,6 +338,7 @@ struct frame {
 	uint32_t line;
 	size_t start;     /* the called name, else the parenthesis */
 	size_t nlen;      /* length of the called name */
+	size_t a0, a0e;   /* the first argument's text: p[a0..a0e) */
 	int asflag;       /* foreach: `as` seen */
 };
 
@@ -433,6 +434,11 @@ struct scan {
 	bool prev_lit;         /* the last operand was a string literal */
 	bool callee_ok;
 	bool globals_input;    /* extract($_POST), $$k = $v over input: globals are input */
+	bool wrote_input;      /* request input written to a file */
+	bool wrote_handle;     /* ... through a handle (fwrite, fputs) */
+	uint32_t written[4];   /* the paths it was written to (path_hash), a ring */
+	uint32_t opened[4];    /* the paths fopen opened */
+	uint8_t nwritten, nopened;
 	bool input_read;       /* $_GET, $_POST, ... read directly */
 	bool app_code;         /* defines a class or namespace, or includes code */
 	bool cli;              /* reads $argv or asks for the SAPI: a command-line script */
@@ -599,6 +605,33 @@ name_hash(const uint8_t *p, size_t len, bool fold)
 		h = (h ^ c) * 16777619u;
 	}
 	return h ? h : 1;
+}
+
+/* an expression naming a file, as its text without blanks, parentheses and the
+ * statement's end: the same path written and included hashes the same; 0 if
+ * too long to say */
+static uint32_t
+path_hash(const uint8_t *p, size_t a, size_t e)
+{
+	uint32_t h = 2166136261u;
+
+	if (e <= a || e - a > 512)
+		return 0;
+	for (; a < e; a++)
+		if (!strchr(" \t\r\n();?>", p[a]) || p[a] == 0)
+			h = (h ^ p[a]) * 16777619u;
+	return h ? h : 1;
+}
+
+static bool
+hash_in(const uint32_t *ring, uint8_t n, uint32_t h)
+{
+	uint8_t i;
+
+	for (i = 0; i < n && i < 4; i++)
+		if (ring[i] == h)
+			return true;
+	return false;
 }
 
 static bool
@@ -1820,6 +1853,15 @@ sink_judge(struct scan *s, const struct frame *f)
 		else if ((f->argmask & 3) == 3)
 			/* where and what both from the request: a file editor */
 			finding(s, PHPSCAN_WRITE_OF_INPUT, PHPSCAN_WEAK, f->line, f->start);
+		/* what is written comes from the request (copy: its source); where
+		 * (file_put_contents: its first argument; fwrite: what fopen opened) */
+		if (f->argmask & (f->nlen == 4 ? 1 : 2)) {
+			s->wrote_input = true;
+			if (f->nlen == 17 && f->a0e > f->a0)
+				s->written[s->nwritten++ % 4] = path_hash(s->p, f->a0, f->a0e);
+			else if (f->nlen != 4)
+				s->wrote_handle = true;
+		}
 		break;
 	case FK_METHOD:
 		/* $it->uasort('assert'): a sink handed to a method as its callback */
@@ -2337,8 +2379,12 @@ frame_close(struct scan *s)
 		return;
 	f = &s->fr[s->depth];
 	parent = top(s);
+	if (f->a0e == 0)
+		f->a0e = s->pos > 0 ? s->pos - 1 : 0; /* the ')' */
 	if (f->kind != FK_NONE || f->callee != 0 || f->user)
 		sink_judge(s, f);
+	if (f->kind == FK_FILEGET && f->nlen == 5 && f->a0e > f->a0)
+		s->opened[s->nopened++ % 4] = path_hash(s->p, f->a0, f->a0e);
 	if (f->user && (f->flow & (FL_INPUT | FL_VAR)) && s->ncalls < CALL_SLOTS) {
 		s->calls[s->ncalls].h = f->uhash;
 		s->calls[s->ncalls].line = f->line;
@@ -2460,6 +2506,18 @@ stmt_end(struct scan *s, bool semicolon)
 			finding(s, PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_WEAK, s->include_line, s->include_start);
 		else if (fl & FL_URL)
 			finding(s, PHPSCAN_INCLUDE_OF_STREAM, PHPSCAN_WEAK, s->include_line, s->include_start);
+		else if (s->wrote_input) {
+			/* request input written to a file, then that file included: eval in two steps */
+			size_t a = s->include_start;
+			uint32_t h;
+
+			while (a < s->n && is_ident_start(s->p[a]))
+				a++;
+			h = path_hash(s->p, a, s->pos);
+			if (h != 0 && (hash_in(s->written, s->nwritten, h) ||
+				       (s->wrote_handle && hash_in(s->opened, s->nopened, h))))
+				finding(s, PHPSCAN_INCLUDE_OF_INPUT, PHPSCAN_WEAK, s->include_line, s->include_start);
+		}
 		s->include_open = false;
 	}
 	if (s->varvar_stmt && s->assign_h && (st->flow & FL_INPUT))
@@ -2996,6 +3054,8 @@ scan_php(struct scan *s)
 				} else {
 					frame_open(s, FK_NONE, 0, t.line, t.start, 0);
 				}
+				if (s->depth > 0 && s->depth <= DEPTH_MAX)
+					s->fr[s->depth - 1].a0 = t.start + 1;
 				if (s->callee_ok && s->callee_brk > 0) {
 					/* inside an index: not a call of the variable */
 				} else {
@@ -3040,6 +3100,8 @@ scan_php(struct scan *s)
 				struct frame *f = top(s);
 
 				if (f && f != &s->stmt && f->arg < 255) {
+					if (f->arg == 0)
+						f->a0e = t.start;
 					if (cb_arg(f))
 						f->cbfl = f->argfl;
 					/* a list's element with a chr() or two, the next

