@@ -1784,7 +1784,7 @@ sink_judge(struct scan *s, const struct frame *f)
 	}
 	switch (f->kind) {
 	case FK_NONE: /* a variable function call */
-		if ((f->callee & FL_INPUT) || ((f->callee & (FL_BUILT | FL_SINKNAME)) && input))
+		if ((f->callee & FL_INPUT) || ((f->callee & (FL_BUILT | FL_SINKNAME | FL_CHR)) && input))
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);
 		else if (f->callee & FL_SINKNAME)
 			finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_WEAK, f->line, f->start);
@@ -2933,6 +2933,20 @@ scan_php(struct scan *s)
 					j--;
 				if (j > 1 && !is_ident(d) && d != '\\' && d != ' ' &&
 				    memchr(c + j, 'e', t.len - j) != NULL)
+					f->pregE = 1;
+			}
+			/* ... or its modifiers as a literal of their own: '/(.*)/' . 'e', or
+			 * mb_ereg_replace's options, its fourth argument */
+			if (f && f != &s->stmt && f->kind == FK_PREG && s->prev == T_PUNCT &&
+			    ((f->arg == 0 && s->prevc == '.' && next_byte(s, NULL) == ',') ||
+			     (f->arg == 3 && s->prevc == ',' && f->nlen >= 15)) &&
+			    t.len >= 1 && t.len <= 8 && memchr(s->p + t.start, 'e', t.len) != NULL) {
+				size_t j = 0;
+
+				while (j < t.len && is_ident_start(s->p[t.start + j]) && s->p[t.start + j] < 0x80 &&
+				       s->p[t.start + j] != '_')
+					j++;
+				if (j == t.len)
 					f->pregE = 1;
 			}
 			/* a decoder of a literal that spells a function name or holds PHP */

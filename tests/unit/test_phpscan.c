@@ -1018,6 +1018,17 @@ test_tools(void)
 static void
 test_callbacks_more(void)
 {
+	/* a function named in chr() calls, given input */
+	T_HAS("x.php", "<?php\n$c = chr(112) . chr(97) . chr(115) . chr(115) . chr(116) . chr(104) . chr(114) . chr(117);\n"
+		       "$c($_GET['x']);\n",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	T_CLEAN("x.php", "<?php\n$sep = chr(9);\necho implode($sep, array($_GET['a'], $_GET['b']));\n");
+	/* /e given as a literal of its own, or as mb_ereg_replace's option */
+	T_HAS("x.php", "<?php\npreg_replace('/(.*)/' . 'e', $_POST['c'], 'x');\n", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 2);
+	T_HAS("x.php", "<?php\nmb_ereg_replace('.*', $_REQUEST['c'], 'x', 'e');\n", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH,
+	      2);
+	T_CLEAN("x.php", "<?php\necho preg_replace('/' . preg_quote($_GET['q'], '/') . '/' . 'i', '<b>$0</b>', $text);\n"
+			 "echo mb_ereg_replace('\\s+', ' ', $_GET['t'], 'msr');\n");
 	/* request input written to a file, then that file included */
 	T_HAS("x.php", "<?php\n$t = tempnam('/tmp', 'c');\nfile_put_contents($t, '<?php ' . $_POST['c']);\ninclude($t);\n",
 	      PHPSCAN_INCLUDE_OF_INPUT, PHPSCAN_WEAK, 4);
