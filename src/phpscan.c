@@ -2832,6 +2832,10 @@ scan_php(struct scan *s)
 			/* foreach ($_POST as $k => $v): $k and $v carry input */
 			if (f && f != &s->stmt && f->asflag && (f->flow & FL_INPUT))
 				taint_set(s, name_hash(s->p + t.start, t.len, false), FL_INPUT);
+			/* foreach (array('exec', 'system') as $f): $f is one of the runners;
+			 * called with input, it runs it */
+			else if (f && f != &s->stmt && f->asflag && (f->flow & FL_SINKNAME))
+				taint_set(s, name_hash(s->p + t.start, t.len, false), FL_BUILT);
 			{
 				uint32_t vh = name_hash(s->p + t.start, t.len, false);
 

@@ -1029,6 +1029,13 @@ test_callbacks_more(void)
 	      2);
 	T_CLEAN("x.php", "<?php\necho preg_replace('/' . preg_quote($_GET['q'], '/') . '/' . 'i', '<b>$0</b>', $text);\n"
 			 "echo mb_ereg_replace('\\s+', ' ', $_GET['t'], 'msr');\n");
+	/* one runner after another from a list, given input */
+	T_HAS("x.php", "<?php\nforeach (array('shell_exec', 'passthru', 'system') as $fn)\n"
+		       "  if (function_exists($fn)) { echo $fn($_POST['c']); break; }\n",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	/* ... given a fixed command; a list of string functions given input */
+	T_CLEAN("x.php", "<?php\nforeach (array('shell_exec', 'exec') as $fn)\n  if (function_exists($fn)) echo $fn('uptime');\n");
+	T_CLEAN("x.php", "<?php\n$m = array('trim', 'strtolower');\nforeach ($m as $f) $v = $f($_GET['v']);\n");
 	/* request input written to a file, then that file included */
 	T_HAS("x.php", "<?php\n$t = tempnam('/tmp', 'c');\nfile_put_contents($t, '<?php ' . $_POST['c']);\ninclude($t);\n",
 	      PHPSCAN_INCLUDE_OF_INPUT, PHPSCAN_WEAK, 4);
