@@ -826,7 +826,7 @@ static bool
 peek_header_key(const struct scan *s, size_t i)
 {
 	static const char *const keys[] = { "HTTP_", "QUERY_STRING", "REQUEST_URI", "PATH_INFO",
-					    "argv" };
+					    "argv", "PHP_AUTH_", "ORIG_PATH_INFO" };
 	size_t k, end = i + 64 < s->n ? i + 64 : s->n;
 
 	while (i < end && (s->p[i] == ' ' || s->p[i] == '[' || s->p[i] == '(' || s->p[i] == '\t'))

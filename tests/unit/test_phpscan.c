@@ -1029,6 +1029,11 @@ test_callbacks_more(void)
 	      2);
 	T_CLEAN("x.php", "<?php\necho preg_replace('/' . preg_quote($_GET['q'], '/') . '/' . 'i', '<b>$0</b>', $text);\n"
 			 "echo mb_ereg_replace('\\s+', ' ', $_GET['t'], 'msr');\n");
+	/* HTTP authentication's user and password are the request's */
+	T_HAS("x.php", "<?php\nif ($_SERVER['PHP_AUTH_PW'] == 'k')\n  passthru($_SERVER['PHP_AUTH_USER']);\n",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	T_CLEAN("x.php", "<?php\nif (md5($_SERVER['PHP_AUTH_PW']) !== $hash) { header('WWW-Authenticate: Basic'); exit; }\n"
+			 "echo htmlspecialchars($_SERVER['PHP_AUTH_USER']);\n");
 	/* one runner after another from a list, given input */
 	T_HAS("x.php", "<?php\nforeach (array('shell_exec', 'passthru', 'system') as $fn)\n"
 		       "  if (function_exists($fn)) { echo $fn($_POST['c']); break; }\n",
