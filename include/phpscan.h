@@ -51,6 +51,7 @@ enum phpscan_class {
 	PHPSCAN_MUTED_RUNNER,    /* errors silenced, commands or sockets, no application around */
 	PHPSCAN_UPLOAD_TOOL,     /* a standalone page that stores uploads where the request says */
 	PHPSCAN_MAIL_RELAY,      /* a standalone page that mails whom the request names */
+	PHPSCAN_EMBEDDED_BINARY, /* a literal holding a native executable (hex or base64) */
 	PHPSCAN_CLASS_MAX
 };
 

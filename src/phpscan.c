@@ -939,6 +939,37 @@ is_media_magic(const uint8_t *b, size_t n)
 	       (n >= 4 && memcmp(b, "PK\3\4", 4) == 0);
 }
 
+static int hexval(uint8_t c);
+
+/* a literal holding a native executable, in hex ("0x" before it or not) or
+ * base64: a Windows PE or an ELF file, carried to be written out and run */
+static bool
+is_binary_literal(const uint8_t *p, size_t n)
+{
+	uint8_t head[8];
+	size_t i, o = 0;
+
+	if (n < 256)
+		return false;
+	if (n >= 2 && p[0] == '0' && (p[1] | 32) == 'x') {
+		p += 2;
+		n -= 2;
+	}
+	for (i = 0; i + 1 < n && o < sizeof(head); i += 2) {
+		int hi = hexval(p[i]), lo = hexval(p[i + 1]);
+
+		if (hi < 0 || lo < 0)
+			break;
+		head[o++] = (uint8_t)(hi << 4 | lo);
+	}
+	if (o < sizeof(head))
+		o = b64_decode_some(p, n, head, sizeof(head));
+	if (o < sizeof(head))
+		return false;
+	return (head[0] == 'M' && head[1] == 'Z' && (head[2] == 0x90 || head[3] == 0 || head[2] == 'K')) ||
+	       (memcmp(head, "\x7f" "ELF", 4) == 0 && (head[4] == 1 || head[4] == 2));
+}
+
 /* Shannon entropy in bits per byte of a literal that is one long token */
 static bool
 is_blob(const uint8_t *p, size_t n)
@@ -1162,6 +1193,8 @@ literal_seen(struct scan *s, const struct tok *t)
 		if (o != NULL && o + 5 <= c + n && (o[2] == '=' || strncasecmp((const char *)o + 2, "php", 3) == 0))
 			literal_code_scan(s, c, n, t->line, t->start);
 	}
+	if (n >= 256 && is_binary_literal(c, n))
+		finding(s, PHPSCAN_EMBEDDED_BINARY, PHPSCAN_WEAK, t->line, t->start);
 	if (n >= BLOB_MIN && is_blob(c, n)) {
 		fl |= FL_BLOB;
 		finding(s, PHPSCAN_ENCODED_BLOB, PHPSCAN_NOTE, t->line, t->start);
@@ -3673,6 +3706,7 @@ phpscan_class_name(enum phpscan_class c)
 		[PHPSCAN_MUTED_RUNNER] = "muted-runner",
 		[PHPSCAN_UPLOAD_TOOL] = "upload-tool",
 		[PHPSCAN_MAIL_RELAY] = "mail-relay",
+		[PHPSCAN_EMBEDDED_BINARY] = "embedded-binary",
 	};
 
 	return (unsigned)c < PHPSCAN_CLASS_MAX ? names[c] : "unknown";

@@ -1009,6 +1009,34 @@ test_tools(void)
 	T_CLEAN("x.php", "<?php\n$cfg = \"<?php\\n\\$db_host = '\" . addslashes($_POST['host']) . \"';\\n\";\n"
 			 "file_put_contents('config.php', $cfg);\n");
 	T_CLEAN("x.php", "<?php\n$tpl = '<p><?php echo htmlspecialchars($_GET[\\'q\\']); ?></p>';\necho $tpl;\n");
+	/* a native executable carried in a literal: hex of a PE, base64 of an ELF */
+	{
+		uint8_t bin[300];
+		char hex[2 * sizeof(bin) + 1], b64[4 * sizeof(bin) / 3 + 8], src[2048];
+		size_t i;
+
+		for (i = 0; i < sizeof(bin); i++)
+			bin[i] = (uint8_t)(i * 7 % 13);
+		memcpy(bin, "MZ\x90\0\3\0\0\0", 8);
+		for (i = 0; i < sizeof(bin); i++)
+			snprintf(hex + 2 * i, 3, "%02x", bin[i]);
+		snprintf(src, sizeof(src), "<?php\nfunction dll() {\n  return \"0x%s\";\n}\n", hex);
+		T_HAS("x.php", src, PHPSCAN_EMBEDDED_BINARY, PHPSCAN_WEAK, 3);
+		memcpy(bin, "\x7f" "ELF\2\1\1\0", 8);
+		b64enc(bin, sizeof(bin), b64);
+		snprintf(src, sizeof(src), "<?php\n$bc = '%s';\n", b64);
+		T_HAS("x.php", src, PHPSCAN_EMBEDDED_BINARY, PHPSCAN_WEAK, 2);
+		/* an image, a hex table of other bytes: data */
+		memcpy(bin, "\x89PNG\r\n\x1a\n", 8);
+		b64enc(bin, sizeof(bin), b64);
+		snprintf(src, sizeof(src), "<?php\n$img = '%s';\n", b64);
+		T_CLEAN("x.php", src);
+		memcpy(bin, "MA\x90\0\3\0\0\0", 8);
+		for (i = 0; i < sizeof(bin); i++)
+			snprintf(hex + 2 * i, 3, "%02x", bin[i]);
+		snprintf(src, sizeof(src), "<?php\n$t = '%s';\n", hex);
+		T_CLEAN("x.php", src);
+	}
 	/* `class` in markup, a constant named Class, an anonymous class: no declaration */
 	T_HAS("x.php", "<div class=\"x\"><?php $o = new class { }; echo Foo::class; $h = $_POST['h'];\n"
 		       "$fp = fsockopen($h, 25);\n",
