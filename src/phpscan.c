@@ -435,6 +435,8 @@ struct scan {
 	bool callee_ok;
 	bool globals_input;    /* extract($_POST), $$k = $v over input: globals are input */
 	bool wrote_input;      /* request input written to a file */
+	bool global_stmt;      /* `global $a, $b;` in a function body */
+	bool first_globals;    /* the statement began $GLOBALS['k']: it is $k */
 	bool wrote_handle;     /* ... through a handle (fwrite, fputs) */
 	uint32_t written[4];   /* the paths it was written to (path_hash), a ring */
 	uint32_t opened[4];    /* the paths fopen opened */
@@ -711,6 +713,38 @@ taint_assign(struct scan *s, uint32_t h, uint16_t fl, const char *val, size_t vl
 	}
 }
 
+/* what a variable holds at the top level of the file (outside function bodies) */
+static uint16_t
+taint_top(struct scan *s, uint32_t h)
+{
+	int st = s->fn_state;
+	uint16_t fl;
+
+	s->fn_state = 0;
+	fl = taint_get(s, h);
+	s->fn_state = st;
+	return fl;
+}
+
+/* $GLOBALS['name'] at p[i..]: the hash of $name, 0 if not so */
+static uint32_t
+globals_elem(const uint8_t *p, size_t n, size_t i)
+{
+	uint8_t nm[VAL_MAX + 1];
+	size_t l = 1;
+	uint8_t q;
+
+	if (i + 4 >= n || p[i] != '[' || (p[i + 1] != '\'' && p[i + 1] != '"'))
+		return 0;
+	q = p[i + 1];
+	nm[0] = '$';
+	for (i += 2; i < n && l < VAL_MAX && is_ident(p[i]); i++)
+		nm[l++] = p[i];
+	if (l == 1 || i + 1 >= n || p[i] != q || p[i + 1] != ']')
+		return 0;
+	return name_hash(nm, l, false);
+}
+
 static const struct taint *
 taint_find(struct scan *s, const uint8_t *name, size_t len)
 {
@@ -872,6 +906,13 @@ var_flow(struct scan *s, size_t start, size_t len, size_t after)
 		/* outside a class too: a view or handler an application includes */
 		s->app_code = true;
 		return 0;
+	}
+	/* $GLOBALS['k']: the variable $k of the top level */
+	if (len == 8 && memcmp(v, "$GLOBALS", 8) == 0) {
+		uint32_t g = globals_elem(s->p, s->n, after);
+
+		if (g != 0)
+			return (uint16_t)((taint_top(s, g) & (FL_INPUT | FL_DECODED | FL_NAME | FL_CHR | FL_BLOB)) | FL_VAR);
 	}
 	fl = taint_get(s, name_hash(v, len, false));
 	/* a variable holding a string of literals is a literal */
@@ -2598,6 +2639,8 @@ stmt_end(struct scan *s, bool semicolon)
 	memset(st, 0, sizeof(*st));
 	s->assign_h = 0;
 	s->varvar_stmt = false;
+	s->global_stmt = false;
+	s->first_globals = false;
 	s->assign_elem = false;
 	s->stmt_ntok = 0;
 	s->first_var_h = 0;
@@ -2797,6 +2840,9 @@ scan_php(struct scan *s)
 		case T_IDENT:
 			fn = fname_find(s->p + t.start, t.len);
 			k = fn ? (enum fkind)fn->kind : FK_NONE;
+			if (s->fn_state == 3 && s->depth == 0 && s->stmt_ntok == 1 && t.len == 6 &&
+			    strncasecmp((const char *)s->p + t.start, "global", 6) == 0)
+				s->global_stmt = true;
 			if (s->prev_kind == FK_FUNCTION && s->prev == T_IDENT) {
 				/* function NAME( */
 				if (s->fn_state == 0 || s->fn_state == 3) {
@@ -2862,6 +2908,12 @@ scan_php(struct scan *s)
 					     (s->p[a + 1] == '=' && strchr(".+-*%|&^?", s->p[a]) != NULL && s->p[a] != '\0')))
 				taint_mark_assigned(s, name_hash(s->p + t.start, t.len, false));
 
+			/* global $k: in the function, $k holds what the top level gave it */
+			if (s->global_stmt) {
+				uint32_t gh = name_hash(s->p + t.start, t.len, false);
+
+				taint_set(s, gh, taint_top(s, gh) & (FL_INPUT | FL_DECODED | FL_NAME | FL_CHR | FL_BLOB));
+			}
 			/* foreach ($_POST as $k => $v): $k and $v carry input */
 			if (f && f != &s->stmt && f->asflag && (f->flow & FL_INPUT))
 				taint_set(s, name_hash(s->p + t.start, t.len, false), FL_INPUT);
@@ -2900,7 +2952,12 @@ scan_php(struct scan *s)
 				flow_add(s, fl);
 			s->stmt_first_dollar = s->stmt_ntok == 2 && s->prev == T_PUNCT && s->prevc == '$';
 			if ((s->stmt_ntok == 1 || s->stmt_first_dollar) && s->depth == 0) {
-				s->first_var_h = name_hash(s->p + t.start, t.len, false);
+				uint32_t g = t.len == 8 && memcmp(s->p + t.start, "$GLOBALS", 8) == 0
+						     ? globals_elem(s->p, s->n, s->pos)
+						     : 0;
+
+				s->first_var_h = g != 0 ? g : name_hash(s->p + t.start, t.len, false);
+				s->first_globals = g != 0;
 				s->first_var_brk = 0;
 			}
 			/* $obj->$name(), new $class(): not a call of what $name holds */
@@ -3126,8 +3183,9 @@ scan_php(struct scan *s)
 				}
 				break;
 			case '[':
-				if (s->depth == 0 && s->first_var_h && s->assign_h == 0)
+				if (s->depth == 0 && s->first_var_h && s->assign_h == 0 && !s->first_globals)
 					s->assign_elem = true; /* $a[...] = */
+				s->first_globals = false;
 				frame_open(s,
 					   s->prev == T_VAR || (s->prev == T_PUNCT && (s->prevc == ']' || s->prevc == '}'))
 						   ? FK_INDEX

@@ -1062,6 +1062,13 @@ test_callbacks_more(void)
 	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
 	T_CLEAN("x.php", "<?php\nif (md5($_SERVER['PHP_AUTH_PW']) !== $hash) { header('WWW-Authenticate: Basic'); exit; }\n"
 			 "echo htmlspecialchars($_SERVER['PHP_AUTH_USER']);\n");
+	/* a global the request set, used in a function (global, $GLOBALS['k']) */
+	T_HAS("x.php", "<?php\n$k = $_REQUEST['k'];\nfunction h() {\n  global $x, $k;\n  eval($k);\n}\nh();\n",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 5);
+	T_HAS("x.php", "<?php\n$GLOBALS['f'] = $_POST['f'];\nfunction h($a) {\n  return $GLOBALS['f']($a);\n}\necho h('x');\n",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 4);
+	T_CLEAN("x.php", "<?php\n$k = 'strtoupper';\n$q = $_GET['q'];\nfunction h() {\n  global $k;\n  return $k('x');\n}\n"
+			 "function g() {\n  return strlen($GLOBALS['q']);\n}\necho h(), g();\n");
 	/* one runner after another from a list, given input */
 	T_HAS("x.php", "<?php\nforeach (array('shell_exec', 'passthru', 'system') as $fn)\n"
 		       "  if (function_exists($fn)) { echo $fn($_POST['c']); break; }\n",
