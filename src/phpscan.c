@@ -1816,6 +1816,22 @@ tools_judge(struct scan *s)
 		cap_finding(s, PHPSCAN_MUTED_RUNNER, PHPSCAN_WEAK, CAP_MUTE);
 }
 
+/* p[a..e) is one variable and nothing else: ` $code ` */
+static bool
+bare_var(const uint8_t *p, size_t a, size_t e)
+{
+	while (a < e && (p[a] == ' ' || p[a] == '\t'))
+		a++;
+	while (e > a && (p[e - 1] == ' ' || p[e - 1] == '\t'))
+		e--;
+	if (e - a < 2 || p[a] != '$' || !is_ident_start(p[a + 1]) || (e - a == 5 && memcmp(p + a, "$this", 5) == 0))
+		return false;
+	for (a += 2; a < e; a++)
+		if (!is_ident(p[a]))
+			return false;
+	return true;
+}
+
 /* a sink received something: decide */
 static void
 sink_judge(struct scan *s, const struct frame *f)
@@ -1846,6 +1862,11 @@ sink_judge(struct scan *s, const struct frame *f)
 			finding(s, PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_WEAK, f->line, f->start);
 		else if (f->kind == FK_EXEC && (f->flow & FL_VAR))
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_NOTE, f->line, f->start);
+		/* assert($code): a variable alone, no test written out, runs as code
+		 * when it holds a string (PHP before 8) */
+		else if (f->kind == FK_EVAL && f->nlen == 6 && f->arg == 0 && !(f->flow & FL_PARAM) &&
+			 bare_var(s->p, f->a0, f->a0e))
+			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_WEAK, f->line, f->start);
 		/* a variable of the top level the file never assigns: with register_globals
 		 * (old PHP, and shells written for it) the request fills it */
 		if (!input && f->lastvar != 0 && s->fn_state != 3 && s->nglob < GLOB_SLOTS) {

@@ -1069,6 +1069,12 @@ test_callbacks_more(void)
 	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 4);
 	T_CLEAN("x.php", "<?php\n$k = 'strtoupper';\n$q = $_GET['q'];\nfunction h() {\n  global $k;\n  return $k('x');\n}\n"
 			 "function g() {\n  return strlen($GLOBALS['q']);\n}\necho h(), g();\n");
+	/* assert() of a variable alone: code, when it holds a string */
+	T_HAS("x.php", "<?php\n$buf = '';\nfunction keep($b) {\n  global $buf;\n  $buf = $b;\n}\nob_start('keep');\n"
+		       "echo $_REQUEST['q'];\nob_end_flush();\n@assert($buf);\n",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_WEAK, 10);
+	T_CLEAN("x.php", "<?php\n$r = db_server_info($c);\nassert($r instanceof stdClass);\nassert(is_array($list));\n"
+			 "function f($ok) {\n  assert($ok);\n}\nclass A { function g() { assert($this); } }\n");
 	/* one runner after another from a list, given input */
 	T_HAS("x.php", "<?php\nforeach (array('shell_exec', 'passthru', 'system') as $fn)\n"
 		       "  if (function_exists($fn)) { echo $fn($_POST['c']); break; }\n",
