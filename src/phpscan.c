@@ -1800,6 +1800,12 @@ tools_judge(struct scan *s)
 	if (!alone && !s->app_code && !s->cli && (s->caps_top & (CAP_DBCONN | CAP_LIST)) &&
 	    contains_ci(s->p, s->n, "<form"))
 		tool = s->caps_top;
+	/* ... and its uploader: an upload form, files written at the top level */
+	if (!alone && !s->app_code && !s->cli && (s->caps_top & CAP_MODIFY) &&
+	    contains_ci(s->p, s->n, "multipart/form-data") && contains_ci(s->p, s->n, "<form"))
+		cap_finding(s, PHPSCAN_UPLOAD_TOOL, PHPSCAN_WEAK, CAP_MODIFY);
+	if (!alone && !s->app_code && !s->cli && (s->caps_top & CAP_SOCK) && contains_ci(s->p, s->n, "<form"))
+		cap_finding(s, PHPSCAN_NET_TOOL, PHPSCAN_WEAK, CAP_SOCK);
 	if ((tool & CAP_DBCONN) && (tool & CAP_DBQUERY))
 		cap_finding(s, PHPSCAN_DB_TOOL, PHPSCAN_WEAK, CAP_DBCONN);
 	if ((tool & CAP_LIST) && (tool & CAP_MODIFY))

@@ -968,6 +968,11 @@ test_tools(void)
 	T_HAS("x.php", "<form method=post><input name=q></form>\n<?php\n$l = mysql_connect($host, $user, $pass);\n"
 		       "$r = mysql_query($q, $l);\n",
 	      PHPSCAN_DB_TOOL, PHPSCAN_WEAK, 3);
+	T_HAS("x.php", "<form enctype=\"multipart/form-data\" method=post><input type=file name=f></form>\n<?php\n"
+		       "if ($f) copy($f, \"$dir/$f_name\");\n",
+	      PHPSCAN_UPLOAD_TOOL, PHPSCAN_WEAK, 3);
+	T_HAS("x.php", "<form method=post><input name=host></form>\n<?php\nif ($host) $s = fsockopen($host, $port);\n",
+	      PHPSCAN_NET_TOOL, PHPSCAN_WEAK, 3);
 	/* ... not when the calls are in functions only, nor without a form, nor in a command-line script */
 	T_CLEAN("x.php", "<form method=post><input name=q></form>\n<?php\nfunction clean($dir) {\n  foreach (scandir($dir) as $f)\n"
 			 "    unlink(\"$dir/$f\");\n}\n");
