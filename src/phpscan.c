@@ -2912,6 +2912,21 @@ scan_php(struct scan *s)
 			break;
 		case T_VAR: {
 			uint16_t fl = var_flow(s, t.start, t.len, s->pos);
+
+			/* $$a with $a = 'b': what $b holds */
+			if (s->prev == T_PUNCT && s->prevc == '$') {
+				const struct taint *tv = taint_find(s, s->p + t.start, t.len);
+
+				if (tv != NULL && tv->vlen > 0 && (fl & FL_LITVAR)) {
+					uint8_t nm[VAL_MAX + 1];
+
+					nm[0] = '$';
+					memcpy(nm + 1, tv->val, tv->vlen);
+					fl = (uint16_t)((fl & ~FL_LITVAR) |
+							(taint_get(s, name_hash(nm, (size_t)tv->vlen + 1, false)) &
+							 (FL_INPUT | FL_DECODED | FL_NAME | FL_CHR | FL_BLOB)));
+				}
+			}
 			struct frame *f = top(s);
 			size_t a = s->pos;
 

@@ -1080,6 +1080,9 @@ test_callbacks_more(void)
 	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_WEAK, 10);
 	T_CLEAN("x.php", "<?php\n$r = db_server_info($c);\nassert($r instanceof stdClass);\nassert(is_array($list));\n"
 			 "function f($ok) {\n  assert($ok);\n}\nclass A { function g() { assert($this); } }\n");
+	/* $$a with $a naming a variable the request set */
+	T_HAS("x.php", "<?php\n$a = 'b';\n$b = $_GET['x'];\neval($$a);\n", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 4);
+	T_CLEAN("x.php", "<?php\n$a = 'b';\n$b = $_GET['x'];\necho htmlspecialchars($$a);\n$c = 'd';\n$d = 'x';\neval($$c);\n");
 	/* one runner after another from a list, given input */
 	T_HAS("x.php", "<?php\nforeach (array('shell_exec', 'passthru', 'system') as $fn)\n"
 		       "  if (function_exists($fn)) { echo $fn($_POST['c']); break; }\n",
