@@ -618,7 +618,7 @@ path_hash(const uint8_t *p, size_t a, size_t e)
 	uint32_t h = 2166136261u;
 
 	if (e <= a || e - a > 512)
-		return 0;
+		return 0; /* (e is at most the buffer's length: a position scanned) */
 	for (; a < e; a++)
 		if (!strchr(" \t\r\n();?>", p[a]) || p[a] == 0)
 			h = (h ^ p[a]) * 16777619u;
@@ -1824,8 +1824,10 @@ tools_judge(struct scan *s)
 
 /* p[a..e) is one variable and nothing else: ` $code ` */
 static bool
-bare_var(const uint8_t *p, size_t a, size_t e)
+bare_var(const uint8_t *p, size_t n, size_t a, size_t e)
 {
+	if (e > n || e <= a)
+		return false;
 	while (a < e && (p[a] == ' ' || p[a] == '\t'))
 		a++;
 	while (e > a && (p[e - 1] == ' ' || p[e - 1] == '\t'))
@@ -1871,7 +1873,7 @@ sink_judge(struct scan *s, const struct frame *f)
 		/* assert($code): a variable alone, no test written out, runs as code
 		 * when it holds a string (PHP before 8) */
 		else if (f->kind == FK_EVAL && f->nlen == 6 && f->arg == 0 && !(f->flow & FL_PARAM) &&
-			 bare_var(s->p, f->a0, f->a0e))
+			 bare_var(s->p, s->n, f->a0, f->a0e))
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_WEAK, f->line, f->start);
 		/* a variable of the top level the file never assigns: with register_globals
 		 * (old PHP, and shells written for it) the request fills it */
