@@ -1782,7 +1782,7 @@ tools_judge(struct scan *s)
 {
 	unsigned c = s->caps;
 	bool alone = !s->app_code && s->input_read;
-	unsigned tool = alone ? c : 0; /* the database and file tools' capabilities */
+	unsigned tool = alone ? c : 0; /* the database, file and socket tools' capabilities */
 
 	if (s->ddepth > 0)
 		return;
@@ -1795,22 +1795,20 @@ tools_judge(struct scan *s)
 	else if (!s->app_code && !s->cli && s->runners != 0 &&
 		 (s->runner_top || __builtin_popcount(s->runners) >= 2) && contains_ci(s->p, s->n, "<form"))
 		cap_finding(s, PHPSCAN_COMMAND_PAGE, PHPSCAN_WEAK, CAP_EXEC);
-	/* the database and file tools of such a page (a form, no request variable
-	 * read, no command-line script): at its top level */
-	if (!alone && !s->app_code && !s->cli && (s->caps_top & (CAP_DBCONN | CAP_LIST)) &&
-	    contains_ci(s->p, s->n, "<form"))
+	/* the database, file and socket tools of such a page (a form, no request
+	 * variable read, no command-line script): from the calls at its top level;
+	 * its uploader: an upload form, files written at the top level */
+	if (!alone && !s->app_code && !s->cli && (s->caps_top & (CAP_DBCONN | CAP_LIST | CAP_MODIFY | CAP_SOCK)) &&
+	    contains_ci(s->p, s->n, "<form")) {
 		tool = s->caps_top;
-	/* ... and its uploader: an upload form, files written at the top level */
-	if (!alone && !s->app_code && !s->cli && (s->caps_top & CAP_MODIFY) &&
-	    contains_ci(s->p, s->n, "multipart/form-data") && contains_ci(s->p, s->n, "<form"))
-		cap_finding(s, PHPSCAN_UPLOAD_TOOL, PHPSCAN_WEAK, CAP_MODIFY);
-	if (!alone && !s->app_code && !s->cli && (s->caps_top & CAP_SOCK) && contains_ci(s->p, s->n, "<form"))
-		cap_finding(s, PHPSCAN_NET_TOOL, PHPSCAN_WEAK, CAP_SOCK);
+		if ((tool & CAP_MODIFY) && contains_ci(s->p, s->n, "multipart/form-data"))
+			cap_finding(s, PHPSCAN_UPLOAD_TOOL, PHPSCAN_WEAK, CAP_MODIFY);
+	}
 	if ((tool & CAP_DBCONN) && (tool & CAP_DBQUERY))
 		cap_finding(s, PHPSCAN_DB_TOOL, PHPSCAN_WEAK, CAP_DBCONN);
 	if ((tool & CAP_LIST) && (tool & CAP_MODIFY))
 		cap_finding(s, PHPSCAN_FILE_TOOL, PHPSCAN_WEAK, CAP_LIST);
-	if (alone && (c & CAP_SOCK))
+	if (tool & CAP_SOCK)
 		cap_finding(s, PHPSCAN_NET_TOOL, PHPSCAN_WEAK, CAP_SOCK);
 	if (alone && (c & CAP_NOLIMIT) && (c & (CAP_EXEC | CAP_SOCK | CAP_MAIL)))
 		cap_finding(s, PHPSCAN_LONG_RUNNER, PHPSCAN_WEAK, CAP_NOLIMIT);
