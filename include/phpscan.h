@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 /* bumped whenever a change of the analyser can change a result */
-#define PHPSCAN_VERSION 4
+#define PHPSCAN_VERSION 5
 
 enum phpscan_class {
 	PHPSCAN_EXEC_OF_INPUT,   /* request input reaches eval/system/... */
@@ -43,6 +43,15 @@ enum phpscan_class {
 	PHPSCAN_PHP_IN_NON_PHP,  /* a file named as data that is PHP */
 	PHPSCAN_HTACCESS_HANDLER, /* .htaccess makes other extensions run as PHP */
 	PHPSCAN_AUTO_PREPEND,    /* auto_prepend_file / auto_append_file */
+	PHPSCAN_COMMAND_PAGE,    /* a standalone page reading the request that runs commands */
+	PHPSCAN_DB_TOOL,         /* ... that connects to a database and queries it */
+	PHPSCAN_FILE_TOOL,       /* ... that lists directories and changes files */
+	PHPSCAN_NET_TOOL,        /* ... that opens sockets */
+	PHPSCAN_LONG_RUNNER,     /* ... that lifts the time limit to run, connect or mail */
+	PHPSCAN_MUTED_RUNNER,    /* errors silenced, commands or sockets, no application around */
+	PHPSCAN_UPLOAD_TOOL,     /* a standalone page that stores uploads where the request says */
+	PHPSCAN_MAIL_RELAY,      /* a standalone page that mails whom the request names */
+	PHPSCAN_EMBEDDED_BINARY, /* a literal holding a native executable (hex or base64) */
 	PHPSCAN_CLASS_MAX
 };
 

@@ -98,134 +98,193 @@ enum fkind {
 	FK_OUTARG,  /* preg_match($re, $s, $m): writes its later arguments */
 };
 
+/* What a page can do, gathered over the whole file (one lookup a call) and
+ * combined at its end: tools an intruder leaves (a command page, a database
+ * console, a file manager, a socket tool) do nothing an application cannot do,
+ * one call at a time; together, in a page that reads the request and is no
+ * part of an application (no class, no namespace, no code included), they are
+ * the tool. */
+enum {
+	CAP_EXEC = 1 << 0,    /* runs shell commands, not fixed ones */
+	CAP_SOCK = 1 << 1,    /* opens raw sockets */
+	CAP_DBCONN = 1 << 2,  /* connects to a database server */
+	CAP_DBQUERY = 1 << 3, /* queries it */
+	CAP_LIST = 1 << 4,    /* lists directories */
+	CAP_MODIFY = 1 << 5,  /* writes, deletes, renames, chmods files */
+	CAP_NOLIMIT = 1 << 6, /* set_time_limit(0), ignore_user_abort */
+	CAP_MUTE = 1 << 7,    /* error_reporting(0) */
+	CAP_MAIL = 1 << 8,    /* sends mail */
+	CAP_UPLOAD = 1 << 9,  /* stores an upload where the request says */
+	CAP_INI = 1 << 10,    /* ini_set / ini_restore */
+	CAP_MAILTO = 1 << 11, /* mails recipients the request names */
+	CAP_BITS = 12
+};
+
 struct fname {
 	/* cppcheck-suppress unusedStructMember ; read through bsearch's comparison */
 	const char *name;
 	unsigned char kind;
+	unsigned short cap; /* CAP_*: what a call of it lets the page do */
 };
 
 /* sorted for bsearch */
 static const struct fname fnames[] = {
-	{ "addslashes", FK_SANITIZE },
-	{ "apache_request_headers", FK_SOURCE },
-	{ "array_diff_uassoc", FK_CBLAST },
-	{ "array_diff_ukey", FK_CBLAST },
-	{ "array_filter", FK_CB1 },
-	{ "array_intersect_uassoc", FK_CBLAST },
-	{ "array_intersect_ukey", FK_CBLAST },
-	{ "array_map", FK_CB0 },
-	{ "array_reduce", FK_CB1 },
-	{ "array_udiff", FK_CBLAST },
-	{ "array_udiff_assoc", FK_CBLAST },
-	{ "array_udiff_uassoc", FK_CBLAST },
-	{ "array_uintersect", FK_CBLAST },
-	{ "array_uintersect_assoc", FK_CBLAST },
-	{ "array_uintersect_uassoc", FK_CBLAST },
-	{ "array_walk", FK_CB1 },
-	{ "array_walk_recursive", FK_CB1 },
-	{ "as", FK_AS },
-	{ "assert", FK_EVAL },
-	{ "base64_decode", FK_DECODER },
-	{ "basename", FK_SANITIZE },
-	{ "bzdecompress", FK_DECODER },
-	{ "call_user_func", FK_CB0 },
-	{ "call_user_func_array", FK_CB0 },
-	{ "callbackfilteriterator", FK_CB1 },
-	{ "chr", FK_CHR },
-	{ "convert_uudecode", FK_DECODER },
-	{ "copy", FK_WRITE },
-	{ "count", FK_SANITIZE },
-	{ "crc32", FK_SANITIZE },
-	{ "create_function", FK_EVAL },
-	{ "do", FK_DO },
-	{ "empty", FK_SANITIZE },
-	{ "escapeshellarg", FK_SANITIZE },
-	{ "escapeshellcmd", FK_SANITIZE },
-	{ "eval", FK_EVAL },
-	{ "exec", FK_EXEC },
-	{ "exif_read_data", FK_SOURCE },
-	{ "extract", FK_EXTRACT },
-	{ "file_get_contents", FK_FILEGET },
-	{ "file_put_contents", FK_WRITE },
-	{ "filter_var", FK_CBANY },
-	{ "filter_var_array", FK_CBANY },
-	{ "floatval", FK_SANITIZE },
-	{ "fn", FK_USE },
-	{ "fopen", FK_FILEGET },
-	{ "for", FK_LOOP },
-	{ "foreach", FK_LOOP },
-	{ "forward_static_call", FK_CB0 },
-	{ "forward_static_call_array", FK_CB0 },
-	{ "fputs", FK_WRITE },
-	{ "function", FK_FUNCTION },
-	{ "fwrite", FK_WRITE },
-	{ "getallheaders", FK_SOURCE },
-	{ "getenv", FK_GETENV },
-	{ "gzdecode", FK_DECODER },
-	{ "gzinflate", FK_DECODER },
-	{ "gzuncompress", FK_DECODER },
-	{ "hash", FK_SANITIZE },
-	{ "header_register_callback", FK_CB0 },
-	{ "hex2bin", FK_DECODER },
-	{ "in_array", FK_SANITIZE },
-	{ "include", FK_INCLUDE },
-	{ "include_once", FK_INCLUDE },
-	{ "intval", FK_SANITIZE },
-	{ "is_array", FK_SANITIZE },
-	{ "is_numeric", FK_SANITIZE },
-	{ "isset", FK_SANITIZE },
-	{ "iterator_apply", FK_CB1 },
-	{ "list", FK_LIST },
-	{ "mail", FK_MAIL },
-	{ "mb_ereg_replace", FK_PREG },
-	{ "mb_ereg_replace_callback", FK_CB1 },
-	{ "mb_eregi_replace", FK_PREG },
-	{ "md5", FK_SANITIZE },
-	{ "move_uploaded_file", FK_UPLOAD },
-	{ "mssql_query", FK_SQL },
-	{ "mysql_query", FK_SQL },
-	{ "mysql_real_escape_string", FK_SANITIZE },
-	{ "mysqli_query", FK_SQL },
-	{ "mysqli_real_escape_string", FK_SANITIZE },
-	{ "new", FK_NEW },
-	{ "ob_start", FK_CB0 },
-	{ "pack", FK_DECODER },
-	{ "parse_str", FK_EXTRACT },
-	{ "passthru", FK_EXEC },
-	{ "pcntl_exec", FK_EXEC },
-	{ "pg_escape_string", FK_SANITIZE },
-	{ "pg_query", FK_SQL },
-	{ "popen", FK_EXEC },
-	{ "preg_filter", FK_PREG },
-	{ "preg_match", FK_OUTARG },
-	{ "preg_match_all", FK_OUTARG },
-	{ "preg_replace", FK_PREG },
-	{ "preg_replace_callback", FK_CB1 },
-	{ "proc_open", FK_EXEC },
-	{ "rawurldecode", FK_DECODER },
-	{ "reflectionfunction", FK_CB0 },
-	{ "register_shutdown_function", FK_CB0 },
-	{ "register_tick_function", FK_CB0 },
-	{ "require", FK_INCLUDE },
-	{ "require_once", FK_INCLUDE },
-	{ "set_error_handler", FK_CB0 },
-	{ "set_exception_handler", FK_CB0 },
-	{ "settype", FK_OUTARG },
-	{ "sha1", FK_SANITIZE },
-	{ "shell_exec", FK_EXEC },
-	{ "spl_autoload_register", FK_CB0 },
-	{ "str_ireplace", FK_STRREPL },
-	{ "str_replace", FK_STRREPL },
-	{ "str_rot13", FK_DECODER },
-	{ "strlen", FK_SANITIZE },
-	{ "strrev", FK_DECODER },
-	{ "system", FK_EXEC },
-	{ "uasort", FK_CB1 },
-	{ "uksort", FK_CB1 },
-	{ "urldecode", FK_DECODER },
-	{ "use", FK_USE },
-	{ "usort", FK_CB1 },
-	{ "while", FK_LOOP },
+	{ "addslashes", FK_SANITIZE, 0 },
+	{ "apache_request_headers", FK_SOURCE, 0 },
+	{ "array_diff_uassoc", FK_CBLAST, 0 },
+	{ "array_diff_ukey", FK_CBLAST, 0 },
+	{ "array_filter", FK_CB1, 0 },
+	{ "array_intersect_uassoc", FK_CBLAST, 0 },
+	{ "array_intersect_ukey", FK_CBLAST, 0 },
+	{ "array_map", FK_CB0, 0 },
+	{ "array_reduce", FK_CB1, 0 },
+	{ "array_udiff", FK_CBLAST, 0 },
+	{ "array_udiff_assoc", FK_CBLAST, 0 },
+	{ "array_udiff_uassoc", FK_CBLAST, 0 },
+	{ "array_uintersect", FK_CBLAST, 0 },
+	{ "array_uintersect_assoc", FK_CBLAST, 0 },
+	{ "array_uintersect_uassoc", FK_CBLAST, 0 },
+	{ "array_walk", FK_CB1, 0 },
+	{ "array_walk_recursive", FK_CB1, 0 },
+	{ "as", FK_AS, 0 },
+	{ "assert", FK_EVAL, 0 },
+	{ "base64_decode", FK_DECODER, 0 },
+	{ "basename", FK_SANITIZE, 0 },
+	{ "bzdecompress", FK_DECODER, 0 },
+	{ "call_user_func", FK_CB0, 0 },
+	{ "call_user_func_array", FK_CB0, 0 },
+	{ "callbackfilteriterator", FK_CB1, 0 },
+	{ "chmod", FK_NONE, CAP_MODIFY },
+	{ "chr", FK_CHR, 0 },
+	{ "convert_uudecode", FK_DECODER, 0 },
+	{ "copy", FK_WRITE, CAP_MODIFY },
+	{ "count", FK_SANITIZE, 0 },
+	{ "crc32", FK_SANITIZE, 0 },
+	{ "create_function", FK_EVAL, 0 },
+	{ "curl_exec", FK_SOURCE, 0 },
+	{ "do", FK_DO, 0 },
+	{ "empty", FK_SANITIZE, 0 },
+	{ "error_reporting", FK_NONE, CAP_MUTE },
+	{ "escapeshellarg", FK_SANITIZE, 0 },
+	{ "escapeshellcmd", FK_SANITIZE, 0 },
+	{ "eval", FK_EVAL, 0 },
+	{ "exec", FK_EXEC, CAP_EXEC },
+	{ "exif_read_data", FK_SOURCE, 0 },
+	{ "extract", FK_EXTRACT, 0 },
+	{ "file_get_contents", FK_FILEGET, 0 },
+	{ "file_put_contents", FK_WRITE, CAP_MODIFY },
+	{ "filter_var", FK_CBANY, 0 },
+	{ "filter_var_array", FK_CBANY, 0 },
+	{ "floatval", FK_SANITIZE, 0 },
+	{ "fn", FK_USE, 0 },
+	{ "fopen", FK_FILEGET, 0 },
+	{ "for", FK_LOOP, 0 },
+	{ "foreach", FK_LOOP, 0 },
+	{ "forward_static_call", FK_CB0, 0 },
+	{ "forward_static_call_array", FK_CB0, 0 },
+	{ "fputs", FK_WRITE, CAP_MODIFY },
+	{ "fsockopen", FK_NONE, CAP_SOCK },
+	{ "function", FK_FUNCTION, 0 },
+	{ "fwrite", FK_WRITE, CAP_MODIFY },
+	{ "getallheaders", FK_SOURCE, 0 },
+	{ "getenv", FK_GETENV, 0 },
+	{ "glob", FK_NONE, CAP_LIST },
+	{ "gzdecode", FK_DECODER, 0 },
+	{ "gzinflate", FK_DECODER, 0 },
+	{ "gzuncompress", FK_DECODER, 0 },
+	{ "hash", FK_SANITIZE, 0 },
+	{ "header_register_callback", FK_CB0, 0 },
+	{ "hex2bin", FK_DECODER, 0 },
+	{ "ignore_user_abort", FK_NONE, CAP_NOLIMIT },
+	{ "in_array", FK_SANITIZE, 0 },
+	{ "include", FK_INCLUDE, 0 },
+	{ "include_once", FK_INCLUDE, 0 },
+	{ "ini_restore", FK_NONE, CAP_INI },
+	{ "ini_set", FK_NONE, CAP_INI },
+	{ "intval", FK_SANITIZE, 0 },
+	{ "is_array", FK_SANITIZE, 0 },
+	{ "is_numeric", FK_SANITIZE, 0 },
+	{ "isset", FK_SANITIZE, 0 },
+	{ "iterator_apply", FK_CB1, 0 },
+	{ "list", FK_LIST, 0 },
+	{ "mail", FK_MAIL, CAP_MAIL },
+	{ "mb_ereg_replace", FK_PREG, 0 },
+	{ "mb_ereg_replace_callback", FK_CB1, 0 },
+	{ "mb_eregi_replace", FK_PREG, 0 },
+	{ "md5", FK_SANITIZE, 0 },
+	{ "mkdir", FK_NONE, CAP_MODIFY },
+	{ "move_uploaded_file", FK_UPLOAD, CAP_MODIFY },
+	{ "mssql_connect", FK_NONE, CAP_DBCONN },
+	{ "mssql_query", FK_SQL, CAP_DBQUERY },
+	{ "mysql_connect", FK_NONE, CAP_DBCONN },
+	{ "mysql_db_query", FK_NONE, CAP_DBQUERY },
+	{ "mysql_pconnect", FK_NONE, CAP_DBCONN },
+	{ "mysql_query", FK_SQL, CAP_DBQUERY },
+	{ "mysql_real_escape_string", FK_SANITIZE, 0 },
+	{ "mysql_unbuffered_query", FK_NONE, CAP_DBQUERY },
+	{ "mysqli_connect", FK_NONE, CAP_DBCONN },
+	{ "mysqli_multi_query", FK_NONE, CAP_DBQUERY },
+	{ "mysqli_query", FK_SQL, CAP_DBQUERY },
+	{ "mysqli_real_connect", FK_NONE, CAP_DBCONN },
+	{ "mysqli_real_escape_string", FK_SANITIZE, 0 },
+	{ "new", FK_NEW, 0 },
+	{ "ob_start", FK_CB0, 0 },
+	{ "oci_connect", FK_NONE, CAP_DBCONN },
+	{ "oci_parse", FK_NONE, CAP_DBQUERY },
+	{ "odbc_connect", FK_NONE, CAP_DBCONN },
+	{ "odbc_exec", FK_NONE, CAP_DBQUERY },
+	{ "opendir", FK_NONE, CAP_LIST },
+	{ "pack", FK_DECODER, 0 },
+	{ "parse_str", FK_EXTRACT, 0 },
+	{ "passthru", FK_EXEC, CAP_EXEC },
+	{ "pcntl_exec", FK_EXEC, CAP_EXEC },
+	{ "pfsockopen", FK_NONE, CAP_SOCK },
+	{ "pg_connect", FK_NONE, CAP_DBCONN },
+	{ "pg_escape_string", FK_SANITIZE, 0 },
+	{ "pg_query", FK_SQL, CAP_DBQUERY },
+	{ "popen", FK_EXEC, CAP_EXEC },
+	{ "preg_filter", FK_PREG, 0 },
+	{ "preg_match", FK_OUTARG, 0 },
+	{ "preg_match_all", FK_OUTARG, 0 },
+	{ "preg_replace", FK_PREG, 0 },
+	{ "preg_replace_callback", FK_CB1, 0 },
+	{ "proc_open", FK_EXEC, CAP_EXEC },
+	{ "rawurldecode", FK_DECODER, 0 },
+	{ "readdir", FK_NONE, CAP_LIST },
+	{ "reflectionfunction", FK_CB0, 0 },
+	{ "register_shutdown_function", FK_CB0, 0 },
+	{ "register_tick_function", FK_CB0, 0 },
+	{ "rename", FK_NONE, CAP_MODIFY },
+	{ "require", FK_INCLUDE, 0 },
+	{ "require_once", FK_INCLUDE, 0 },
+	{ "rmdir", FK_NONE, CAP_MODIFY },
+	{ "scandir", FK_NONE, CAP_LIST },
+	{ "set_error_handler", FK_CB0, 0 },
+	{ "set_exception_handler", FK_CB0, 0 },
+	{ "set_time_limit", FK_NONE, CAP_NOLIMIT },
+	{ "settype", FK_OUTARG, 0 },
+	{ "sha1", FK_SANITIZE, 0 },
+	{ "shell_exec", FK_EXEC, CAP_EXEC },
+	{ "socket_bind", FK_NONE, CAP_SOCK },
+	{ "socket_connect", FK_NONE, CAP_SOCK },
+	{ "socket_create", FK_NONE, CAP_SOCK },
+	{ "spl_autoload_register", FK_CB0, 0 },
+	{ "str_ireplace", FK_STRREPL, 0 },
+	{ "str_replace", FK_STRREPL, 0 },
+	{ "str_rot13", FK_DECODER, 0 },
+	{ "stream_socket_client", FK_NONE, CAP_SOCK },
+	{ "stream_socket_server", FK_NONE, CAP_SOCK },
+	{ "strlen", FK_SANITIZE, 0 },
+	{ "strrev", FK_DECODER, 0 },
+	{ "system", FK_EXEC, CAP_EXEC },
+	{ "touch", FK_NONE, CAP_MODIFY },
+	{ "uasort", FK_CB1, 0 },
+	{ "uksort", FK_CB1, 0 },
+	{ "unlink", FK_NONE, CAP_MODIFY },
+	{ "urldecode", FK_DECODER, 0 },
+	{ "use", FK_USE, 0 },
+	{ "usort", FK_CB1, 0 },
+	{ "while", FK_LOOP, 0 },
 };
 
 /* names whose hiding is itself the evidence */
@@ -235,6 +294,8 @@ static const char *const hidden_names[] = {
 	"preg_replace", "proc_open", "shell_exec", "str_rot13", "system", "gzdecode",
 	"array_map", "fwrite", "fopen", "move_uploaded_file", "curl_exec", "include", "str_replace",
 };
+
+
 
 enum ttype { T_EOF, T_IDENT, T_VAR, T_SQ, T_DQ, T_HEREDOC, T_NOWDOC, T_BACKTICK, T_NUM,
 	     T_PUNCT, T_CLOSE, T_OPEN };
@@ -277,6 +338,7 @@ struct frame {
 	uint32_t line;
 	size_t start;     /* the called name, else the parenthesis */
 	size_t nlen;      /* length of the called name */
+	size_t a0, a0e;   /* the first argument's text: p[a0..a0e) */
 	int asflag;       /* foreach: `as` seen */
 };
 
@@ -313,6 +375,12 @@ struct scan {
 	struct ucall calls[CALL_SLOTS];
 	struct ucall glob[GLOB_SLOTS]; /* sinks fed by a top-level variable */
 	struct taint taint[TAINT_SLOTS];
+	size_t cap_pos[CAP_BITS]; /* the first call giving each capability */
+	uint32_t cap_line[CAP_BITS];
+	unsigned caps;            /* CAP_* of the whole file */
+	unsigned caps_top;        /* CAP_* of calls outside function bodies */
+	unsigned runners;         /* distinct command runners called (bits) */
+	bool runner_top;          /* one called outside function bodies */
 	size_t offscreen_pos;
 	size_t blob_bytes, blob_pos; /* encoded blobs: their bytes, the first's place */
 	uint32_t blob_line;
@@ -360,11 +428,22 @@ struct scan {
 	bool include_prefix;   /* a literal came before the input */
 	char prevc;
 	uint8_t prev_kind;
+	const struct fname *prev_fn; /* the previous token's entry in fnames */
 	bool prev_member;      /* the identifier followed -> or :: */
 	bool prev_fndef;       /* the identifier followed function/new */
 	bool prev_lit;         /* the last operand was a string literal */
 	bool callee_ok;
 	bool globals_input;    /* extract($_POST), $$k = $v over input: globals are input */
+	bool wrote_input;      /* request input written to a file */
+	bool global_stmt;      /* `global $a, $b;` in a function body */
+	bool first_globals;    /* the statement began $GLOBALS['k']: it is $k */
+	bool wrote_handle;     /* ... through a handle (fwrite, fputs) */
+	uint32_t written[4];   /* the paths it was written to (path_hash), a ring */
+	uint32_t opened[4];    /* the paths fopen opened */
+	uint8_t nwritten, nopened;
+	bool input_read;       /* $_GET, $_POST, ... read directly */
+	bool app_code;         /* defines a class or namespace, or includes code */
+	bool cli;              /* reads $argv or asks for the SAPI: a command-line script */
 	bool varvar_stmt;      /* the statement assigns $$name */
 	bool stmt_first_dollar; /* the statement began with $$ */
 	bool ctrl_armed;       /* if/while/for/foreach at the statement's start: its header next */
@@ -475,15 +554,21 @@ ident_lower(const uint8_t *p, size_t len, char *out)
 	return true;
 }
 
+static const struct fname *
+fname_find(const uint8_t *p, size_t len)
+{
+	char low[32];
+
+	if (len < 2 || len > 28 || !ident_lower(p, len, low))
+		return NULL;
+	return bsearch(low, fnames, sizeof(fnames) / sizeof(fnames[0]), sizeof(fnames[0]), fname_cmp);
+}
+
 static enum fkind
 fname_kind(const uint8_t *p, size_t len)
 {
-	char low[32];
-	const struct fname *f;
+	const struct fname *f = fname_find(p, len);
 
-	if (len < 2 || len > 28 || !ident_lower(p, len, low))
-		return FK_NONE;
-	f = bsearch(low, fnames, sizeof(fnames) / sizeof(fnames[0]), sizeof(fnames[0]), fname_cmp);
 	return f ? (enum fkind)f->kind : FK_NONE;
 }
 
@@ -522,6 +607,33 @@ name_hash(const uint8_t *p, size_t len, bool fold)
 		h = (h ^ c) * 16777619u;
 	}
 	return h ? h : 1;
+}
+
+/* an expression naming a file, as its text without blanks, parentheses and the
+ * statement's end: the same path written and included hashes the same; 0 if
+ * too long to say */
+static uint32_t
+path_hash(const uint8_t *p, size_t a, size_t e)
+{
+	uint32_t h = 2166136261u;
+
+	if (e <= a || e - a > 512)
+		return 0; /* (e is at most the buffer's length: a position scanned) */
+	for (; a < e; a++)
+		if (!strchr(" \t\r\n();?>", p[a]) || p[a] == 0)
+			h = (h ^ p[a]) * 16777619u;
+	return h ? h : 1;
+}
+
+static bool
+hash_in(const uint32_t *ring, uint8_t n, uint32_t h)
+{
+	uint8_t i;
+
+	for (i = 0; i < n && i < 4; i++)
+		if (ring[i] == h)
+			return true;
+	return false;
 }
 
 static bool
@@ -599,6 +711,38 @@ taint_assign(struct scan *s, uint32_t h, uint16_t fl, const char *val, size_t vl
 		memcpy(t->val, val, vlen);
 		t->vlen = (uint8_t)vlen;
 	}
+}
+
+/* what a variable holds at the top level of the file (outside function bodies) */
+static uint16_t
+taint_top(struct scan *s, uint32_t h)
+{
+	int st = s->fn_state;
+	uint16_t fl;
+
+	s->fn_state = 0;
+	fl = taint_get(s, h);
+	s->fn_state = st;
+	return fl;
+}
+
+/* $GLOBALS['name'] at p[i..]: the hash of $name, 0 if not so */
+static uint32_t
+globals_elem(const uint8_t *p, size_t n, size_t i)
+{
+	uint8_t nm[VAL_MAX + 1];
+	size_t l = 1;
+	uint8_t q;
+
+	if (i + 4 >= n || p[i] != '[' || (p[i + 1] != '\'' && p[i + 1] != '"'))
+		return 0;
+	q = p[i + 1];
+	nm[0] = '$';
+	for (i += 2; i < n && l < VAL_MAX && is_ident(p[i]); i++)
+		nm[l++] = p[i];
+	if (l == 1 || i + 1 >= n || p[i] != q || p[i + 1] != ']')
+		return 0;
+	return name_hash(nm, l, false);
 }
 
 static const struct taint *
@@ -716,7 +860,7 @@ static bool
 peek_header_key(const struct scan *s, size_t i)
 {
 	static const char *const keys[] = { "HTTP_", "QUERY_STRING", "REQUEST_URI", "PATH_INFO",
-					    "argv" };
+					    "argv", "PHP_AUTH_", "ORIG_PATH_INFO" };
 	size_t k, end = i + 64 < s->n ? i + 64 : s->n;
 
 	while (i < end && (s->p[i] == ' ' || s->p[i] == '[' || s->p[i] == '(' || s->p[i] == '\t'))
@@ -750,12 +894,26 @@ var_flow(struct scan *s, size_t start, size_t len, size_t after)
 	const uint8_t *v = s->p + start;
 	uint16_t fl;
 
-	if (is_superglobal_input(v, len))
+	if (is_superglobal_input(v, len)) {
+		s->input_read = s->input_read || s->fn_state != 3;
 		return FL_INPUT;
+	}
 	if (len == 8 && memcmp(v, "$_SERVER", 8) == 0)
 		return peek_header_key(s, after) || server_whole(s, after) ? FL_INPUT : 0;
-	if (len == 5 && memcmp(v, "$this", 5) == 0)
+	if ((len == 5 && memcmp(v, "$argv", 5) == 0) || (len == 5 && memcmp(v, "$argc", 5) == 0))
+		s->cli = true;
+	if (len == 5 && memcmp(v, "$this", 5) == 0) {
+		/* outside a class too: a view or handler an application includes */
+		s->app_code = true;
 		return 0;
+	}
+	/* $GLOBALS['k']: the variable $k of the top level */
+	if (len == 8 && memcmp(v, "$GLOBALS", 8) == 0) {
+		uint32_t g = globals_elem(s->p, s->n, after);
+
+		if (g != 0)
+			return (uint16_t)((taint_top(s, g) & (FL_INPUT | FL_DECODED | FL_NAME | FL_CHR | FL_BLOB)) | FL_VAR);
+	}
 	fl = taint_get(s, name_hash(v, len, false));
 	/* a variable holding a string of literals is a literal */
 	return fl & FL_LITVAR ? fl : fl | FL_VAR;
@@ -820,6 +978,37 @@ is_media_magic(const uint8_t *b, size_t n)
 	       (n >= 4 && memcmp(b, "<?xm", 4) == 0) || (n >= 4 && memcmp(b, "\0\0\1\0", 4) == 0) ||
 	       (n >= 2 && memcmp(b, "BM", 2) == 0) || (n >= 4 && memcmp(b, "%PDF", 4) == 0) ||
 	       (n >= 4 && memcmp(b, "PK\3\4", 4) == 0);
+}
+
+static int hexval(uint8_t c);
+
+/* a literal holding a native executable, in hex ("0x" before it or not) or
+ * base64: a Windows PE or an ELF file, carried to be written out and run */
+static bool
+is_binary_literal(const uint8_t *p, size_t n)
+{
+	uint8_t head[8];
+	size_t i, o = 0;
+
+	if (n < 256)
+		return false;
+	if (n >= 2 && p[0] == '0' && (p[1] | 32) == 'x') {
+		p += 2;
+		n -= 2;
+	}
+	for (i = 0; i + 1 < n && o < sizeof(head); i += 2) {
+		int hi = hexval(p[i]), lo = hexval(p[i + 1]);
+
+		if (hi < 0 || lo < 0)
+			break;
+		head[o++] = (uint8_t)(hi << 4 | lo);
+	}
+	if (o < sizeof(head))
+		o = b64_decode_some(p, n, head, sizeof(head));
+	if (o < sizeof(head))
+		return false;
+	return (head[0] == 'M' && head[1] == 'Z' && (head[2] == 0x90 || head[3] == 0 || head[2] == 'K')) ||
+	       (memcmp(head, "\x7f" "ELF", 4) == 0 && (head[4] == 1 || head[4] == 2));
 }
 
 /* Shannon entropy in bits per byte of a literal that is one long token */
@@ -996,6 +1185,9 @@ decoded_literal(const char *fn, size_t fnlen, const uint8_t *lit, size_t n)
 }
 
 /* a string literal seen in an expression */
+static void scan_php(struct scan *s);
+static void literal_code_scan(struct scan *s, const uint8_t *c, size_t n, uint32_t line, size_t start);
+
 static void
 literal_seen(struct scan *s, const struct tok *t)
 {
@@ -1035,6 +1227,15 @@ literal_seen(struct scan *s, const struct tok *t)
 			finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_HIGH, t->line, t->start);
 		}
 	}
+	/* a page in a literal: what does it do? */
+	if (n >= 16 && t->type != T_BACKTICK) {
+		const uint8_t *o = memmem(c, n, "<?", 2);
+
+		if (o != NULL && o + 5 <= c + n && (o[2] == '=' || strncasecmp((const char *)o + 2, "php", 3) == 0))
+			literal_code_scan(s, c, n, t->line, t->start);
+	}
+	if (n >= 256 && is_binary_literal(c, n))
+		finding(s, PHPSCAN_EMBEDDED_BINARY, PHPSCAN_WEAK, t->line, t->start);
 	if (n >= BLOB_MIN && is_blob(c, n)) {
 		fl |= FL_BLOB;
 		finding(s, PHPSCAN_ENCODED_BLOB, PHPSCAN_NOTE, t->line, t->start);
@@ -1496,6 +1697,147 @@ wrapper_has(const struct scan *s, uint32_t h)
 	return false;
 }
 
+static size_t skip_blank(const uint8_t *p, size_t n, size_t i);
+static bool contains_ci(const uint8_t *p, size_t n, const char *s);
+
+static void
+cap_set(struct scan *s, unsigned cap, uint32_t line, size_t start)
+{
+	unsigned b;
+
+	for (b = 0; b < CAP_BITS; b++)
+		if ((cap & (1u << b)) && !(s->caps & (1u << b))) {
+			s->cap_line[b] = line;
+			s->cap_pos[b] = start;
+		}
+	s->caps |= cap;
+	if (s->fn_state != 3)
+		s->caps_top |= cap;
+}
+
+/* which command runner fn is (0..31): its rank among them in fnames */
+static unsigned
+runner_index(const struct fname *fn)
+{
+	const struct fname *f;
+	unsigned i = 0;
+
+	for (f = fnames; f < fn; f++)
+		i += f->cap == CAP_EXEC;
+	return i % 32;
+}
+
+/* a call of fn whose '(' is at paren: note what it lets the page do */
+static void
+cap_note(struct scan *s, const struct fname *fn, uint32_t line, size_t start, size_t paren)
+{
+	size_t i;
+
+	if (fn == NULL || fn->cap == 0)
+		return;
+	/* error_reporting(0), set_time_limit(0): only the zero says it */
+	if (fn->cap == CAP_MUTE || (fn->cap == CAP_NOLIMIT && fn->name[0] == 's')) {
+		i = skip_blank(s->p, s->n, paren + 1);
+		if (i >= s->n || s->p[i] != '0')
+			return;
+		i = skip_blank(s->p, s->n, i + 1);
+		if (i >= s->n || s->p[i] != ')')
+			return;
+	}
+	/* a runner counts once it is given something not fixed (sink_judge) */
+	if (fn->cap == CAP_EXEC) {
+		if (s->runners == 0) {
+			s->cap_line[0] = line;
+			s->cap_pos[0] = start;
+		}
+		s->runners |= 1u << runner_index(fn);
+		s->runner_top = s->runner_top || s->fn_state != 3;
+	} else {
+		cap_set(s, fn->cap, line, start);
+	}
+}
+
+/* the index (bit number) of a single CAP_ bit */
+static unsigned
+cap_bit(unsigned cap)
+{
+	unsigned b = 0;
+
+	while (b < CAP_BITS && !(cap & (1u << b)))
+		b++;
+	return b < CAP_BITS ? b : 0;
+}
+
+static void
+cap_finding(struct scan *s, enum phpscan_class cls, enum phpscan_conf conf, unsigned cap)
+{
+	unsigned b = cap_bit(cap);
+
+	finding(s, cls, conf, s->cap_line[b], s->cap_pos[b]);
+}
+
+/* the page's capabilities, combined: tools an intruder leaves */
+static void
+tools_judge(struct scan *s)
+{
+	unsigned c = s->caps;
+	bool alone = !s->app_code && s->input_read;
+	unsigned tool = alone ? c : 0; /* the database, file and socket tools' capabilities */
+
+	if (s->ddepth > 0)
+		return;
+	/* commands run by a page that reads the request, or, in one that does not
+	 * (old PHP's register_globals fill its variables) and is no command-line
+	 * script, at its top level or through one runner after another (whichever
+	 * the host left enabled) */
+	if (alone && (c & CAP_EXEC))
+		cap_finding(s, PHPSCAN_COMMAND_PAGE, PHPSCAN_WEAK, CAP_EXEC);
+	else if (!s->app_code && !s->cli && s->runners != 0 &&
+		 (s->runner_top || __builtin_popcount(s->runners) >= 2) && contains_ci(s->p, s->n, "<form"))
+		cap_finding(s, PHPSCAN_COMMAND_PAGE, PHPSCAN_WEAK, CAP_EXEC);
+	/* the database, file and socket tools of such a page (a form, no request
+	 * variable read, no command-line script): from the calls at its top level;
+	 * its uploader: an upload form, files written at the top level */
+	if (!alone && !s->app_code && !s->cli && (s->caps_top & (CAP_DBCONN | CAP_LIST | CAP_MODIFY | CAP_SOCK)) &&
+	    contains_ci(s->p, s->n, "<form")) {
+		tool = s->caps_top;
+		if ((tool & CAP_MODIFY) && contains_ci(s->p, s->n, "multipart/form-data"))
+			cap_finding(s, PHPSCAN_UPLOAD_TOOL, PHPSCAN_WEAK, CAP_MODIFY);
+	}
+	if ((tool & CAP_DBCONN) && (tool & CAP_DBQUERY))
+		cap_finding(s, PHPSCAN_DB_TOOL, PHPSCAN_WEAK, CAP_DBCONN);
+	if ((tool & CAP_LIST) && (tool & CAP_MODIFY))
+		cap_finding(s, PHPSCAN_FILE_TOOL, PHPSCAN_WEAK, CAP_LIST);
+	if (tool & CAP_SOCK)
+		cap_finding(s, PHPSCAN_NET_TOOL, PHPSCAN_WEAK, CAP_SOCK);
+	if (alone && (c & CAP_NOLIMIT) && (c & (CAP_EXEC | CAP_SOCK | CAP_MAIL)))
+		cap_finding(s, PHPSCAN_LONG_RUNNER, PHPSCAN_WEAK, CAP_NOLIMIT);
+	if (alone && (c & CAP_MAILTO))
+		cap_finding(s, PHPSCAN_MAIL_RELAY, PHPSCAN_WEAK, CAP_MAILTO);
+	if (alone && (c & CAP_UPLOAD))
+		cap_finding(s, PHPSCAN_UPLOAD_TOOL, PHPSCAN_WEAK, CAP_UPLOAD);
+	if (!s->app_code && (c & CAP_MUTE) && (c & (CAP_EXEC | CAP_SOCK)))
+		cap_finding(s, PHPSCAN_MUTED_RUNNER, PHPSCAN_WEAK, CAP_MUTE);
+}
+
+/* p[a..e) is one variable and nothing else: ` $code ` */
+static bool
+bare_var(const uint8_t *p, size_t n, size_t a, size_t e)
+{
+	if (e > n || e <= a)
+		return false;
+	while (a < e && (p[a] == ' ' || p[a] == '\t'))
+		a++;
+	while (e > a && (p[e - 1] == ' ' || p[e - 1] == '\t'))
+		e--;
+	if (e - a < 2 || p[a] != '$' || !is_ident_start(p[a + 1]) || (e - a == 5 && memcmp(p + a, "$this", 5) == 0))
+		return false;
+	for (a += 2; a < e; a++)
+		if (!is_ident(p[a]))
+			return false;
+	return true;
+}
+
 /* a sink received something: decide */
 static void
 sink_judge(struct scan *s, const struct frame *f)
@@ -1511,6 +1853,9 @@ sink_judge(struct scan *s, const struct frame *f)
 	/* assert($bin !== false): a boolean tested, no code run */
 	if (f->kind == FK_EVAL && f->cmp && f->nlen == 6)
 		return;
+	/* a command runner given something not fixed (a variable, input, a parameter) */
+	if (f->kind == FK_EXEC && (input || f->lastvar != 0 || (f->flow & FL_PARAM)))
+		cap_set(s, CAP_EXEC, f->line, f->start);
 	if (code) {
 		if (input)
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);
@@ -1523,6 +1868,11 @@ sink_judge(struct scan *s, const struct frame *f)
 			finding(s, PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_WEAK, f->line, f->start);
 		else if (f->kind == FK_EXEC && (f->flow & FL_VAR))
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_NOTE, f->line, f->start);
+		/* assert($code): a variable alone, no test written out, runs as code
+		 * when it holds a string (PHP before 8) */
+		else if (f->kind == FK_EVAL && f->nlen == 6 && f->arg == 0 && !(f->flow & FL_PARAM) &&
+			 bare_var(s->p, s->n, f->a0, f->a0e))
+			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_WEAK, f->line, f->start);
 		/* a variable of the top level the file never assigns: with register_globals
 		 * (old PHP, and shells written for it) the request fills it */
 		if (!input && f->lastvar != 0 && s->fn_state != 3 && s->nglob < GLOB_SLOTS) {
@@ -1535,7 +1885,7 @@ sink_judge(struct scan *s, const struct frame *f)
 	}
 	switch (f->kind) {
 	case FK_NONE: /* a variable function call */
-		if ((f->callee & FL_INPUT) || ((f->callee & (FL_BUILT | FL_SINKNAME)) && input))
+		if ((f->callee & FL_INPUT) || ((f->callee & (FL_BUILT | FL_SINKNAME | FL_CHR)) && input))
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);
 		else if (f->callee & FL_SINKNAME)
 			finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_WEAK, f->line, f->start);
@@ -1587,6 +1937,8 @@ sink_judge(struct scan *s, const struct frame *f)
 		break;
 	}
 	case FK_MAIL:
+		if (f->argmask & 1)
+			cap_set(s, CAP_MAILTO, f->line, f->start);
 		if (input && (s->loop_braces != 0 || s->loop_stmt))
 			finding(s, PHPSCAN_MASS_MAILER, PHPSCAN_WEAK, f->line, f->start);
 		break;
@@ -1602,6 +1954,15 @@ sink_judge(struct scan *s, const struct frame *f)
 		else if ((f->argmask & 3) == 3)
 			/* where and what both from the request: a file editor */
 			finding(s, PHPSCAN_WRITE_OF_INPUT, PHPSCAN_WEAK, f->line, f->start);
+		/* what is written comes from the request (copy: its source); where
+		 * (file_put_contents: its first argument; fwrite: what fopen opened) */
+		if (f->argmask & (f->nlen == 4 ? 1 : 2)) {
+			s->wrote_input = true;
+			if (f->nlen == 17 && f->a0e > f->a0)
+				s->written[s->nwritten++ % 4] = path_hash(s->p, f->a0, f->a0e);
+			else if (f->nlen != 4)
+				s->wrote_handle = true;
+		}
 		break;
 	case FK_METHOD:
 		/* $it->uasort('assert'): a sink handed to a method as its callback */
@@ -1614,6 +1975,8 @@ sink_judge(struct scan *s, const struct frame *f)
 		break;
 	case FK_UPLOAD:
 		/* the destination is the client's own name, with no directory of ours before it */
+		if (f->argmask & 2) /* stored where the request says */
+			cap_set(s, CAP_UPLOAD, f->line, f->start);
 		if (f->cbsink)
 			finding(s, PHPSCAN_UPLOAD_AS_NAMED, PHPSCAN_WEAK, f->line, f->start);
 		else if (f->argmask & 2)
@@ -1988,8 +2351,6 @@ out:
 	return ok;
 }
 
-static void scan_php(struct scan *s);
-
 /* the call at p[start..end) decodes a literal: read what it decodes to */
 static void
 decode_and_scan(struct scan *s, size_t start, size_t end, uint32_t line)
@@ -2047,6 +2408,43 @@ out:
 	free(d.p);
 }
 
+/* A literal holding a PHP page ('<?php system($_GET[c]); ?>', written to a
+ * file or an image by a dropper): read as a page of its own; its code runs
+ * once written, so what it does counts as the file's. Bounded as payloads are
+ * (the literal's bytes are charged to the file's decode budget). */
+static void
+literal_code_scan(struct scan *s, const uint8_t *c, size_t n, uint32_t line, size_t start)
+{
+	struct phpscan_result res;
+	struct scan *in;
+	unsigned f;
+
+	if (s->ddepth >= DECODE_DEPTH || s->dbudget == NULL || n > *s->dbudget)
+		return;
+	for (f = 0; f < s->res->n; f++)
+		if (s->res->f[f].conf == PHPSCAN_HIGH)
+			return;
+	*s->dbudget -= n;
+	in = malloc(sizeof(*in));
+	if (in == NULL)
+		return;
+	memset(in, 0, sizeof(*in));
+	memset(&res, 0, sizeof(res));
+	in->p = c;
+	in->n = n;
+	in->line = 1;
+	in->res = &res;
+	in->ddepth = s->ddepth + 1;
+	in->dbudget = s->dbudget;
+	scan_php(in);
+	free(in);
+	for (f = 0; f < res.n; f++)
+		if (res.f[f].conf == PHPSCAN_HIGH) {
+			finding(s, PHPSCAN_HIDDEN_PHP, PHPSCAN_HIGH, line, start);
+			break;
+		}
+}
+
 /* the next byte of code after the current token, blanks skipped; 0 at the end */
 static uint8_t
 next_byte(const struct scan *s, size_t *at)
@@ -2082,8 +2480,12 @@ frame_close(struct scan *s)
 		return;
 	f = &s->fr[s->depth];
 	parent = top(s);
+	if (f->a0e == 0)
+		f->a0e = s->pos > 0 ? s->pos - 1 : 0; /* the ')' */
 	if (f->kind != FK_NONE || f->callee != 0 || f->user)
 		sink_judge(s, f);
+	if (f->kind == FK_FILEGET && f->nlen == 5 && f->a0e > f->a0)
+		s->opened[s->nopened++ % 4] = path_hash(s->p, f->a0, f->a0e);
 	if (f->user && (f->flow & (FL_INPUT | FL_VAR)) && s->ncalls < CALL_SLOTS) {
 		s->calls[s->ncalls].h = f->uhash;
 		s->calls[s->ncalls].line = f->line;
@@ -2190,6 +2592,10 @@ stmt_end(struct scan *s, bool semicolon)
 	if (s->include_open) {
 		uint16_t fl = st->flow;
 
+		/* code of its own included: an application's page, not a tool standing alone */
+		if (!(fl & (FL_INPUT | FL_STREAM | FL_DECODED | FL_NAME)))
+			s->app_code = true;
+
 		if ((fl & FL_STREAM) && (fl & FL_INPUT))
 			finding(s, PHPSCAN_INCLUDE_OF_STREAM, PHPSCAN_HIGH, s->include_line, s->include_start);
 		else if (fl & FL_STREAM) /* include 'data://...' . $code: eval by another name */
@@ -2201,6 +2607,18 @@ stmt_end(struct scan *s, bool semicolon)
 			finding(s, PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_WEAK, s->include_line, s->include_start);
 		else if (fl & FL_URL)
 			finding(s, PHPSCAN_INCLUDE_OF_STREAM, PHPSCAN_WEAK, s->include_line, s->include_start);
+		else if (s->wrote_input) {
+			/* request input written to a file, then that file included: eval in two steps */
+			size_t a = s->include_start;
+			uint32_t h;
+
+			while (a < s->n && is_ident_start(s->p[a]))
+				a++;
+			h = path_hash(s->p, a, s->pos);
+			if (h != 0 && (hash_in(s->written, s->nwritten, h) ||
+				       (s->wrote_handle && hash_in(s->opened, s->nopened, h))))
+				finding(s, PHPSCAN_INCLUDE_OF_INPUT, PHPSCAN_WEAK, s->include_line, s->include_start);
+		}
 		s->include_open = false;
 	}
 	if (s->varvar_stmt && s->assign_h && (st->flow & FL_INPUT))
@@ -2248,6 +2666,8 @@ stmt_end(struct scan *s, bool semicolon)
 	memset(st, 0, sizeof(*st));
 	s->assign_h = 0;
 	s->varvar_stmt = false;
+	s->global_stmt = false;
+	s->first_globals = false;
 	s->assign_elem = false;
 	s->stmt_ntok = 0;
 	s->first_var_h = 0;
@@ -2303,6 +2723,28 @@ pick_index(const uint8_t *p, size_t n, size_t off)
 }
 
 /* a keyword whose parenthesis may be followed by a statement without braces */
+/* class, interface, trait, namespace: the page is part of an application */
+static bool
+is_decl_word(const uint8_t *p, size_t n)
+{
+	static const char *const w[] = { "class", "interface", "trait", "namespace" };
+	size_t i;
+
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		if (n == strlen(w[i]) && strncasecmp((const char *)p, w[i], n) == 0)
+			return true;
+	return false;
+}
+
+/* a name follows the keyword (not `new class (`, not a constant named Class) */
+static bool
+decl_follows(const struct scan *s)
+{
+	size_t i = skip_blank(s->p, s->n, s->pos);
+
+	return i < s->n && (is_ident_start(s->p[i]) || s->p[i] == '\\');
+}
+
 static bool
 is_ctrl_word(const uint8_t *p, size_t n)
 {
@@ -2361,6 +2803,7 @@ scan_php(struct scan *s)
 	for (;;) {
 		bool was_dot;
 		enum fkind k = FK_NONE;
+		const struct fname *fn = NULL;
 
 		next_token(s, &t);
 		if (t.type == T_EOF)
@@ -2422,7 +2865,11 @@ scan_php(struct scan *s)
 			s->prev = T_CLOSE;
 			continue;
 		case T_IDENT:
-			k = fname_kind(s->p + t.start, t.len);
+			fn = fname_find(s->p + t.start, t.len);
+			k = fn ? (enum fkind)fn->kind : FK_NONE;
+			if (s->fn_state == 3 && s->depth == 0 && s->stmt_ntok == 1 && t.len == 6 &&
+			    strncasecmp((const char *)s->p + t.start, "global", 6) == 0)
+				s->global_stmt = true;
 			if (s->prev_kind == FK_FUNCTION && s->prev == T_IDENT) {
 				/* function NAME( */
 				if (s->fn_state == 0 || s->fn_state == 3) {
@@ -2438,6 +2885,14 @@ scan_php(struct scan *s)
 				/* new Foo(): a class, unless a class that calls back */
 				s->prev_fndef = s->prev_kind == FK_NEW && s->prev == T_IDENT && k != FK_CB0 && k != FK_CB1;
 			}
+			if (!s->prev_member && k == FK_NONE && is_decl_word(s->p + t.start, t.len) &&
+			    s->pos < s->n && (s->p[s->pos] == ' ' || s->p[s->pos] == '\t' || s->p[s->pos] == '\n'))
+				s->app_code = s->app_code || decl_follows(s);
+			if (t.len == 13 && strncasecmp((const char *)s->p + t.start, "php_sapi_name", 13) == 0)
+				s->cli = true;
+			else if ((t.len == 8 && memcmp(s->p + t.start, "PHP_SAPI", 8) == 0) ||
+				 (t.len == 5 && memcmp(s->p + t.start, "STDIN", 5) == 0))
+				s->cli = true;
 			if (k == FK_INCLUDE && !s->prev_member) {
 				s->include_open = true;
 				s->include_line = t.line;
@@ -2457,6 +2912,21 @@ scan_php(struct scan *s)
 			break;
 		case T_VAR: {
 			uint16_t fl = var_flow(s, t.start, t.len, s->pos);
+
+			/* $$a with $a = 'b': what $b holds */
+			if (s->prev == T_PUNCT && s->prevc == '$') {
+				const struct taint *tv = taint_find(s, s->p + t.start, t.len);
+
+				if (tv != NULL && tv->vlen > 0 && (fl & FL_LITVAR)) {
+					uint8_t nm[VAL_MAX + 1];
+
+					nm[0] = '$';
+					memcpy(nm + 1, tv->val, tv->vlen);
+					fl = (uint16_t)((fl & ~FL_LITVAR) |
+							(taint_get(s, name_hash(nm, (size_t)tv->vlen + 1, false)) &
+							 (FL_INPUT | FL_DECODED | FL_NAME | FL_CHR | FL_BLOB)));
+				}
+			}
 			struct frame *f = top(s);
 			size_t a = s->pos;
 
@@ -2480,9 +2950,19 @@ scan_php(struct scan *s)
 					     (s->p[a + 1] == '=' && strchr(".+-*%|&^?", s->p[a]) != NULL && s->p[a] != '\0')))
 				taint_mark_assigned(s, name_hash(s->p + t.start, t.len, false));
 
+			/* global $k: in the function, $k holds what the top level gave it */
+			if (s->global_stmt) {
+				uint32_t gh = name_hash(s->p + t.start, t.len, false);
+
+				taint_set(s, gh, taint_top(s, gh) & (FL_INPUT | FL_DECODED | FL_NAME | FL_CHR | FL_BLOB));
+			}
 			/* foreach ($_POST as $k => $v): $k and $v carry input */
 			if (f && f != &s->stmt && f->asflag && (f->flow & FL_INPUT))
 				taint_set(s, name_hash(s->p + t.start, t.len, false), FL_INPUT);
+			/* foreach (array('exec', 'system') as $f): $f is one of the runners;
+			 * called with input, it runs it */
+			else if (f && f != &s->stmt && f->asflag && (f->flow & FL_SINKNAME))
+				taint_set(s, name_hash(s->p + t.start, t.len, false), FL_BUILT);
 			{
 				uint32_t vh = name_hash(s->p + t.start, t.len, false);
 
@@ -2514,7 +2994,12 @@ scan_php(struct scan *s)
 				flow_add(s, fl);
 			s->stmt_first_dollar = s->stmt_ntok == 2 && s->prev == T_PUNCT && s->prevc == '$';
 			if ((s->stmt_ntok == 1 || s->stmt_first_dollar) && s->depth == 0) {
-				s->first_var_h = name_hash(s->p + t.start, t.len, false);
+				uint32_t g = t.len == 8 && memcmp(s->p + t.start, "$GLOBALS", 8) == 0
+						     ? globals_elem(s->p, s->n, s->pos)
+						     : 0;
+
+				s->first_var_h = g != 0 ? g : name_hash(s->p + t.start, t.len, false);
+				s->first_globals = g != 0;
 				s->first_var_brk = 0;
 			}
 			/* $obj->$name(), new $class(): not a call of what $name holds */
@@ -2584,6 +3069,20 @@ scan_php(struct scan *s)
 					j--;
 				if (j > 1 && !is_ident(d) && d != '\\' && d != ' ' &&
 				    memchr(c + j, 'e', t.len - j) != NULL)
+					f->pregE = 1;
+			}
+			/* ... or its modifiers as a literal of their own: '/(.*)/' . 'e', or
+			 * mb_ereg_replace's options, its fourth argument */
+			if (f && f != &s->stmt && f->kind == FK_PREG && s->prev == T_PUNCT &&
+			    ((f->arg == 0 && s->prevc == '.' && next_byte(s, NULL) == ',') ||
+			     (f->arg == 3 && s->prevc == ',' && f->nlen >= 15)) &&
+			    t.len >= 1 && t.len <= 8 && memchr(s->p + t.start, 'e', t.len) != NULL) {
+				size_t j = 0;
+
+				while (j < t.len && is_ident_start(s->p[t.start + j]) && s->p[t.start + j] < 0x80 &&
+				       s->p[t.start + j] != '_')
+					j++;
+				if (j == t.len)
 					f->pregE = 1;
 			}
 			/* a decoder of a literal that spells a function name or holds PHP */
@@ -2685,6 +3184,7 @@ scan_php(struct scan *s)
 						      ? FK_NONE
 						      : pk,
 						   0, s->pline, s->pstart, s->plen);
+					cap_note(s, s->prev_fn, s->pline, s->pstart, t.start);
 					/* a user function: remember its name */
 					if (pk == FK_NONE && s->depth <= DEPTH_MAX) {
 						s->fr[s->depth - 1].user = 1;
@@ -2704,6 +3204,8 @@ scan_php(struct scan *s)
 				} else {
 					frame_open(s, FK_NONE, 0, t.line, t.start, 0);
 				}
+				if (s->depth > 0 && s->depth <= DEPTH_MAX)
+					s->fr[s->depth - 1].a0 = t.start + 1;
 				if (s->callee_ok && s->callee_brk > 0) {
 					/* inside an index: not a call of the variable */
 				} else {
@@ -2723,8 +3225,9 @@ scan_php(struct scan *s)
 				}
 				break;
 			case '[':
-				if (s->depth == 0 && s->first_var_h && s->assign_h == 0)
+				if (s->depth == 0 && s->first_var_h && s->assign_h == 0 && !s->first_globals)
 					s->assign_elem = true; /* $a[...] = */
+				s->first_globals = false;
 				frame_open(s,
 					   s->prev == T_VAR || (s->prev == T_PUNCT && (s->prevc == ']' || s->prevc == '}'))
 						   ? FK_INDEX
@@ -2748,6 +3251,8 @@ scan_php(struct scan *s)
 				struct frame *f = top(s);
 
 				if (f && f != &s->stmt && f->arg < 255) {
+					if (f->arg == 0)
+						f->a0e = t.start;
 					if (cb_arg(f))
 						f->cbfl = f->argfl;
 					/* a list's element with a chr() or two, the next
@@ -2938,6 +3443,7 @@ scan_php(struct scan *s)
 		if (t.type != T_PUNCT)
 			s->prevc = 0;
 		s->prev_kind = t.type == T_IDENT ? (uint8_t)k : FK_NONE;
+		s->prev_fn = t.type == T_IDENT ? fn : NULL;
 	}
 	while (s->depth > 0)
 		frame_close(s);
@@ -2954,6 +3460,7 @@ scan_php(struct scan *s)
 				finding(s, PHPSCAN_EXEC_OF_INPUT, s->calls[i].input ? PHPSCAN_HIGH : PHPSCAN_WEAK,
 					s->calls[i].line, s->calls[i].start);
 	}
+	tools_judge(s);
 	if (s->offscreen_line)
 		finding(s, PHPSCAN_HIDDEN_CODE, PHPSCAN_WEAK, s->offscreen_line, s->offscreen_pos);
 	/* a file that is a quarter or more encoded payload carries it for a reason */
@@ -3291,6 +3798,15 @@ phpscan_class_name(enum phpscan_class c)
 		[PHPSCAN_PHP_IN_NON_PHP] = "php-in-non-php",
 		[PHPSCAN_HTACCESS_HANDLER] = "htaccess-handler",
 		[PHPSCAN_AUTO_PREPEND] = "auto-prepend",
+		[PHPSCAN_COMMAND_PAGE] = "command-page",
+		[PHPSCAN_DB_TOOL] = "db-tool",
+		[PHPSCAN_FILE_TOOL] = "file-tool",
+		[PHPSCAN_NET_TOOL] = "net-tool",
+		[PHPSCAN_LONG_RUNNER] = "long-runner",
+		[PHPSCAN_MUTED_RUNNER] = "muted-runner",
+		[PHPSCAN_UPLOAD_TOOL] = "upload-tool",
+		[PHPSCAN_MAIL_RELAY] = "mail-relay",
+		[PHPSCAN_EMBEDDED_BINARY] = "embedded-binary",
 	};
 
 	return (unsigned)c < PHPSCAN_CLASS_MAX ? names[c] : "unknown";

