@@ -348,6 +348,105 @@ scan_verb(int argc, char **argv, const struct ctl_env *env)
 	return r < 0 ? EXIT_ERROR : 0;
 }
 
+/* the same, analysed on the scan's hashing workers (wsidctl scan's way) */
+static int
+scan_verb_inwalk(int argc, char **argv, const struct ctl_env *env)
+{
+	struct scan_opts so;
+	struct scan_tree *t = NULL;
+	struct ctl_scan_analysis *sa = NULL;
+	unsigned found = 0;
+	char e[256];
+	struct buf b;
+	struct json j;
+	int r;
+
+	if (argc < 2)
+		return EXIT_USAGE;
+	memset(&so, 0, sizeof(so));
+	so.dbpath = fx.db;
+	so.jobs = 2; /* and in breadth-first order, as scan_verb's tree */
+	if (ctl_scan_analysis_new(env, &so, &sa) < 0)
+		return EXIT_ERROR;
+	if (scan_tree_run(argv[1], &so, &t, e, sizeof(e)) < 0) {
+		fprintf(stderr, "scan: %s\n", e);
+		ctl_scan_analysis_free(sa);
+		return EXIT_ERROR;
+	}
+	if (argc > 2) {
+		buf_init(&b, 0);
+		json_init(&j, &b);
+		json_arr_begin(&j);
+		r = ctl_scan_analysis_report(sa, t, &j, &found);
+		json_arr_end(&j);
+		printf("%s\n", b.data);
+		buf_free(&b);
+	} else {
+		r = ctl_scan_analysis_report(sa, t, NULL, &found);
+	}
+	printf("found %u\n", found);
+	ctl_scan_analysis_free(sa);
+	scan_tree_free(t);
+	return r < 0 ? EXIT_ERROR : 0;
+}
+
+/* The analysis on the hashing workers says what the pass after the walk
+ * says, byte for byte, text and JSON: code of no release by name and by its
+ * head, PHP in an image (also a large one, read again), an image that is
+ * only an image, a file over the size cap, release files left alone. */
+static void
+test_scan_in_walk_same(void)
+{
+	struct ctl_env env;
+	struct config *c = NULL;
+	char *out[2], *err[2], site[200], y[512], e[256], big[256];
+	int rc[2], k;
+	FILE *f;
+
+	snprintf(y, sizeof(y), "database: %s\nanalysis:\n  rules: [%s]\n", fx.db, rules);
+	T_CHECK(config_load_string(y, strlen(y), "t.yaml", &c, e, sizeof(e)) == 0, "%s", e);
+	snprintf(site, sizeof(site), "%s/site2", fx.dir);
+	T_EQ_INT(fx_demo_install(site, 2), 0);
+	fx_put_at(site, "up/a.php", "<?php @eval($_POST['x']); ?>\n");
+	fx_put_at(site, "up/clean.php", "<?php echo 'hello';\n");
+	fx_put_at(site, "up/pic.jpg", "\xff\xd8\xff\xe0<?php system($_GET['c']); ?>");
+	fx_put_at(site, "up/real.jpg", "\xff\xd8\xff\xe0 a picture, nothing else");
+	fx_put_at(site, "bin/tool", "#!/bin/sh\nrm -rf \"$1\"\n");
+	fx_put_at(site, "lib/x.txt", "<?php eval(base64_decode($_COOKIE['k']));");
+	fx_put_at(site, "XYZ.inc", "XYZZY-MARK\n");
+	/* over the size cap (16 MiB): not analysed, said */
+	snprintf(big, sizeof(big), "%s/huge.php", site);
+	f = fopen(big, "w");
+	T_OK(f != NULL);
+	if (f) {
+		/* written, not a file of holes (not hashed at all) */
+		fputs("<?php\n", f);
+		for (k = 0; k < (17 << 20) / 64; k++)
+			fputs("// ............................................................\n", f);
+		fclose(f);
+	}
+	fx_ctl_env(&env, c, fx.db, sock);
+	for (k = 0; k < 2; k++) {
+		rc[0] = fx_ctl(scan_verb, &env, &out[0], &err[0], "scan", site, k ? "json" : NULL, NULL);
+		rc[1] = fx_ctl(scan_verb_inwalk, &env, &out[1], &err[1], "scan", site, k ? "json" : NULL, NULL);
+		T_EQ_INT(rc[0], 0);
+		T_EQ_INT(rc[1], 0);
+		T_EQ_STR(out[1], out[0]);
+		T_EQ_STR(err[1], err[0]);
+		T_CHECK(strstr(out[0], "found 4\n") != NULL && strstr(out[0], "real.jpg") == NULL &&
+				strstr(out[0], "clean.php") == NULL,
+			"%s", out[0]);
+		if (k == 0)
+			T_CHECK(strstr(err[0], "huge.php: not analysed: larger than the size cap") != NULL,
+				"%s", err[0]);
+		free(out[0]);
+		free(out[1]);
+		free(err[0]);
+		free(err[1]);
+	}
+	config_free(c);
+}
+
 static void
 test_scan_tree(void)
 {
@@ -425,6 +524,7 @@ main(void)
 	T_RUN(test_options_after_paths);
 	T_RUN(test_node_rules);
 	T_RUN(test_scan_tree);
+	T_RUN(test_scan_in_walk_same);
 	fx_close(&fx);
 	T_DONE();
 }
