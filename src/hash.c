@@ -265,8 +265,12 @@ php_tag_scan(uint8_t seam[4], const uint8_t *p, size_t n)
 	for (i = 0; i + 1 < 4 + k; i++)
 		if (join[i] == '<' && join[i + 1] == '?' && i < 4 && php_tag_at(join + i, 4 + k - i))
 			return true;
-	while ((q = memmem(q, n - (size_t)(q - p), "<?", 2)) != NULL) {
-		if (php_tag_at(q, n - (size_t)(q - p)))
+	/* memchr for the '<' (vectorised), then a look at what follows: a
+	 * two-byte memmem went byte by byte, 15 % of a scan's CPU over images */
+	while ((q = memchr(q, '<', n - (size_t)(q - p))) != NULL) {
+		size_t left = n - (size_t)(q - p);
+
+		if (left >= 2 && q[1] == '?' && php_tag_at(q, left))
 			return true;
 		q++;
 	}
