@@ -311,46 +311,12 @@ test_node_rules(void)
 	config_free(c);
 }
 
-/* a verb around ctl_analyse_scan_tree: argv[1] the root of a scan */
+/* a verb around wsidctl scan's analysis: argv[1] the root of a scan, a
+ * second argument for JSON; in_walk: analysed on the hashing workers
+ * (ctl_scan_analysis_*), else by the pass after the walk
+ * (ctl_analyse_scan_tree). The tree in breadth-first order either way. */
 static int
-scan_verb(int argc, char **argv, const struct ctl_env *env)
-{
-	struct scan_opts so;
-	struct scan_tree *t = NULL;
-	unsigned found = 0;
-	char e[256];
-	struct buf b;
-	struct json j;
-	int r;
-
-	if (argc < 2)
-		return EXIT_USAGE;
-	memset(&so, 0, sizeof(so));
-	so.dbpath = fx.db;
-	so.jobs = 1;
-	if (scan_tree_run(argv[1], &so, &t, e, sizeof(e)) < 0) {
-		fprintf(stderr, "scan: %s\n", e);
-		return EXIT_ERROR;
-	}
-	if (argc > 2) {
-		buf_init(&b, 0);
-		json_init(&j, &b);
-		json_arr_begin(&j);
-		r = ctl_analyse_scan_tree(t, env, &j, &found);
-		json_arr_end(&j);
-		printf("%s\n", b.data);
-		buf_free(&b);
-	} else {
-		r = ctl_analyse_scan_tree(t, env, NULL, &found);
-	}
-	printf("found %u\n", found);
-	scan_tree_free(t);
-	return r < 0 ? EXIT_ERROR : 0;
-}
-
-/* the same, analysed on the scan's hashing workers (wsidctl scan's way) */
-static int
-scan_verb_inwalk(int argc, char **argv, const struct ctl_env *env)
+scan_run(int argc, char **argv, const struct ctl_env *env, bool in_walk)
 {
 	struct scan_opts so;
 	struct scan_tree *t = NULL;
@@ -358,15 +324,15 @@ scan_verb_inwalk(int argc, char **argv, const struct ctl_env *env)
 	unsigned found = 0;
 	char e[256];
 	struct buf b;
-	struct json j;
+	struct json j, *jp = NULL;
 	int r;
 
 	if (argc < 2)
 		return EXIT_USAGE;
 	memset(&so, 0, sizeof(so));
 	so.dbpath = fx.db;
-	so.jobs = 2; /* and in breadth-first order, as scan_verb's tree */
-	if (ctl_scan_analysis_new(env, &so, &sa) < 0)
+	so.jobs = in_walk ? 2 : 1;
+	if (in_walk && ctl_scan_analysis_new(env, &so, &sa) < 0)
 		return EXIT_ERROR;
 	if (scan_tree_run(argv[1], &so, &t, e, sizeof(e)) < 0) {
 		fprintf(stderr, "scan: %s\n", e);
@@ -377,17 +343,33 @@ scan_verb_inwalk(int argc, char **argv, const struct ctl_env *env)
 		buf_init(&b, 0);
 		json_init(&j, &b);
 		json_arr_begin(&j);
-		r = ctl_scan_analysis_report(sa, t, &j, &found);
+		jp = &j;
+	}
+	if (in_walk)
+		r = ctl_scan_analysis_report(sa, t, jp, &found);
+	else
+		r = ctl_analyse_scan_tree(t, env, jp, &found);
+	if (jp) {
 		json_arr_end(&j);
 		printf("%s\n", b.data);
 		buf_free(&b);
-	} else {
-		r = ctl_scan_analysis_report(sa, t, NULL, &found);
 	}
 	printf("found %u\n", found);
 	ctl_scan_analysis_free(sa);
 	scan_tree_free(t);
 	return r < 0 ? EXIT_ERROR : 0;
+}
+
+static int
+scan_verb(int argc, char **argv, const struct ctl_env *env)
+{
+	return scan_run(argc, argv, env, false);
+}
+
+static int
+scan_verb_inwalk(int argc, char **argv, const struct ctl_env *env)
+{
+	return scan_run(argc, argv, env, true);
 }
 
 /* The analysis on the hashing workers says what the pass after the walk
