@@ -160,11 +160,9 @@ ctl_scan(int argc, char **argv, const struct ctl_env *env)
 			report_text_tree(stdout, t, res, &ro);
 		}
 		/* what the code that is no release does */
-		if (an_failed)
-			rc = EXIT_ERROR;
-		else if (sa)
+		if (sa)
 			ctl_scan_analysis_report(sa, t, json ? &ja : NULL, &found);
-		else if (ctl_analyse_scan_tree(t, env, json ? &ja : NULL, &found) < 0)
+		else if (an_failed || ctl_analyse_scan_tree(t, env, json ? &ja : NULL, &found) < 0)
 			rc = EXIT_ERROR;
 		ctl_scan_analysis_free(sa);
 		ident_result_free(res);

@@ -598,7 +598,6 @@ scan_worker(void *arg)
 		if (ss->spill && prev != SIZE_MAX &&
 		    ++ss->done[prev / SCAN_CHUNK % SCAN_WINDOW] == SCAN_CHUNK)
 			pthread_cond_signal(&ss->drained);
-		prev = SIZE_MAX;
 		while (ss->next >= ss->published && !ss->walk_done)
 			pthread_cond_wait(&ss->cv, &ss->mu);
 		if (ss->next >= ss->published) {
