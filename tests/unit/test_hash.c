@@ -261,7 +261,7 @@ test_php_tag(void)
 	T_EQ_INT(php_tag_of("seam.png", 65535, "<?=", 140000), 1);
 	T_EQ_INT(php_tag_of("seam.png", 65534, "<?x", 140000), 0);
 	/* a '<' is no tag without the '?' right after it */
-	T_EQ_INT(php_tag_of("lt.png", 100, "<=<php< ?php<x?=", 200000), 0);
+	T_EQ_INT(php_tag_of("lt.png", 100, "<a= <xphp <=<php< ?php<x?=", 200000), 0);
 	T_EQ_INT(php_tag_of("ltlt.png", 100, "<<<?=", 200000), 1);
 	T_EQ_INT(php_tag_of("ltend.png", 199999, "<", 200000), 0);
 }
