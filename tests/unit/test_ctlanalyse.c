@@ -372,6 +372,23 @@ scan_verb_inwalk(int argc, char **argv, const struct ctl_env *env)
 	return scan_run(argc, argv, env, true);
 }
 
+/* the node's rules from a configuration (the same whatever is installed) and
+ * a site of the demo release under fx.dir/name with code of no release
+ * beside it: a shell, PHP hidden in an image, an image that is only one */
+static void
+shell_site(const char *name, struct config **c, char *site, size_t sz)
+{
+	char y[512], e[256];
+
+	snprintf(y, sizeof(y), "database: %s\nanalysis:\n  rules: [%s]\n", fx.db, rules);
+	T_CHECK(config_load_string(y, strlen(y), "t.yaml", c, e, sizeof(e)) == 0, "%s", e);
+	snprintf(site, sz, "%s/%s", fx.dir, name);
+	T_EQ_INT(fx_demo_install(site, 2), 0);
+	fx_put_at(site, "up/a.php", "<?php @eval($_POST['x']); ?>\n");
+	fx_put_at(site, "up/pic.jpg", "\xff\xd8\xff\xe0<?php system($_GET['c']); ?>");
+	fx_put_at(site, "up/real.jpg", "\xff\xd8\xff\xe0 a picture, nothing else");
+}
+
 /* The analysis on the hashing workers says what the pass after the walk
  * says, byte for byte, text and JSON: code of no release by name and by its
  * head, PHP in an image (also a large one, read again), an image that is
@@ -381,18 +398,12 @@ test_scan_in_walk_same(void)
 {
 	struct ctl_env env;
 	struct config *c = NULL;
-	char *out[2], *err[2], site[200], y[512], e[256], big[256];
+	char *out[2], *err[2], site[200], big[256];
 	int rc[2], k;
 	FILE *f;
 
-	snprintf(y, sizeof(y), "database: %s\nanalysis:\n  rules: [%s]\n", fx.db, rules);
-	T_CHECK(config_load_string(y, strlen(y), "t.yaml", &c, e, sizeof(e)) == 0, "%s", e);
-	snprintf(site, sizeof(site), "%s/site2", fx.dir);
-	T_EQ_INT(fx_demo_install(site, 2), 0);
-	fx_put_at(site, "up/a.php", "<?php @eval($_POST['x']); ?>\n");
+	shell_site("site2", &c, site, sizeof(site));
 	fx_put_at(site, "up/clean.php", "<?php echo 'hello';\n");
-	fx_put_at(site, "up/pic.jpg", "\xff\xd8\xff\xe0<?php system($_GET['c']); ?>");
-	fx_put_at(site, "up/real.jpg", "\xff\xd8\xff\xe0 a picture, nothing else");
 	fx_put_at(site, "bin/tool", "#!/bin/sh\nrm -rf \"$1\"\n");
 	fx_put_at(site, "lib/x.txt", "<?php eval(base64_decode($_COOKIE['k']));");
 	fx_put_at(site, "XYZ.inc", "XYZZY-MARK\n");
@@ -434,19 +445,12 @@ test_scan_tree(void)
 {
 	struct ctl_env env;
 	struct config *c = NULL;
-	char *out, *err, site[200], y[512], e[256];
+	char *out, *err, site[200];
 	int rc;
 
-	/* the node's rules from a configuration: the same whatever is installed */
-	snprintf(y, sizeof(y), "database: %s\nanalysis:\n  rules: [%s]\n", fx.db, rules);
-	T_CHECK(config_load_string(y, strlen(y), "t.yaml", &c, e, sizeof(e)) == 0, "%s", e);
-	snprintf(site, sizeof(site), "%s/site", fx.dir);
-	T_EQ_INT(fx_demo_install(site, 2), 0);
 	/* release files are never analysed, even one that would be a finding:
 	 * here a file of no release, a shell, and PHP hidden in an image */
-	fx_put_at(site, "up/a.php", "<?php @eval($_POST['x']); ?>\n");
-	fx_put_at(site, "up/pic.jpg", "\xff\xd8\xff\xe0<?php system($_GET['c']); ?>");
-	fx_put_at(site, "up/real.jpg", "\xff\xd8\xff\xe0 a picture, nothing else");
+	shell_site("site", &c, site, sizeof(site));
 	fx_ctl_env(&env, c, fx.db, sock);
 	rc = fx_ctl(scan_verb, &env, &out, &err, "scan", site, NULL);
 	T_CHECK(rc == 0, "%s", err);
