@@ -593,6 +593,7 @@ scan_worker(void *arg)
 		struct scan_file *f;
 		struct hash_result hr;
 		size_t i;
+		bool keep;
 
 		pthread_mutex_lock(&ss->mu);
 		if (ss->spill && prev != SIZE_MAX &&
@@ -607,8 +608,6 @@ scan_worker(void *arg)
 		i = prev = ss->next++;
 		f = live_at(ss, i);
 		pthread_mutex_unlock(&ss->mu);
-
-		bool keep;
 
 		if (f->kind != SCAN_FILE || o->stat_only)
 			continue;
