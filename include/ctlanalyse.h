@@ -22,4 +22,16 @@ struct scan_tree;
 int ctl_analyse_scan_tree(const struct scan_tree *t, const struct ctl_env *env, struct json *jout,
 			  unsigned *ret_found);
 
+/* The same analysis on the scan's hashing workers, while the content is in
+ * memory (no second read): ctl_scan_analysis_new makes the node's analyser
+ * (-1 after a message) and sets so's content hooks (scan.h) to it; after
+ * scan_tree_run with so, ctl_scan_analysis_report prints what the workers
+ * found, as ctl_analyse_scan_tree would have, in the tree's order. */
+struct scan_opts;
+struct ctl_scan_analysis;
+int ctl_scan_analysis_new(const struct ctl_env *env, struct scan_opts *so, struct ctl_scan_analysis **ret);
+int ctl_scan_analysis_report(struct ctl_scan_analysis *sa, const struct scan_tree *t, struct json *jout,
+			     unsigned *ret_found);
+void ctl_scan_analysis_free(struct ctl_scan_analysis *sa);
+
 #endif

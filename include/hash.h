@@ -76,6 +76,24 @@ void hash_fd(int fd, uint64_t max_size, const struct stat *expect, struct hash_r
 void hash_file_beneath(int rootfd, const char *relpath, uint64_t max_size,
 		       const struct stat *expect, struct hash_result *ret);
 
+/* The content hashed, kept for the caller (wsidctl scan analyses it without
+ * reading the file again): a file of at most cap bytes is read into buf,
+ * which is grown as needed (alloc bytes; the caller frees buf). kept says
+ * whether buf holds the len bytes that were hashed: only with HASH_OK. */
+struct hash_keep {
+	uint8_t *buf;
+	size_t alloc;
+	size_t cap;
+	size_t len;
+	bool kept;
+};
+
+/* hash_fd and hash_file_beneath keeping the content (keep may be NULL) */
+void hash_fd_keep(int fd, uint64_t max_size, const struct stat *expect, struct hash_keep *keep,
+		  struct hash_result *ret);
+void hash_file_beneath_keep(int rootfd, const char *relpath, uint64_t max_size,
+			    const struct stat *expect, struct hash_keep *keep, struct hash_result *ret);
+
 /* Hashes a file that a lease (fcntl F_SETLEASE) kept closed: opens it
  * without O_NONBLOCK, so that the kernel makes the holder yield, but waits at
  * most wait_ms (a timer signal to this thread interrupts the open; the lease

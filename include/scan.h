@@ -16,6 +16,8 @@
 
 #include "hash.h"
 
+struct scan_file;
+
 struct scan_opts {
 	const char *dbpath; /* index to look hashes up in; NULL: hash only */
 	unsigned jobs;      /* hashing threads; 0 = number of CPUs */
@@ -33,6 +35,20 @@ struct scan_opts {
 	 * pruned */
 	bool (*ignore)(void *ud, const char *relpath, size_t len);
 	void *ignore_ud;
+	/* optional: work on the content on the hashing workers, while it is in
+	 * memory (wsidctl scan's analysis). keep says by name whether a file's
+	 * bytes are kept as they are hashed (files of at most keep_max bytes).
+	 * content is then called on the worker for every regular file hashed
+	 * (HASH_OK), after its index lookup (f->nmatches), with the bytes hashed
+	 * or data NULL (not kept); rootfd is the tree's root, to read beneath.
+	 * What it leaves in f->note (malloc'd, notelen bytes; freed by scan)
+	 * stays with the entry, in a spilled tree's temporary file too. Called
+	 * from several threads at once. Not with stat_only. */
+	bool (*keep)(void *ud, const char *relpath, size_t len);
+	void (*content)(void *ud, const char *root, int rootfd, struct scan_file *f,
+			const uint8_t *data, size_t n);
+	void *content_ud;
+	uint64_t keep_max;
 };
 
 /* One index entry that ships this content at a compatible path: the file's
@@ -69,6 +85,8 @@ struct scan_file {
 	uint8_t sha256[SHA256_LEN];
 	struct scan_match *matches;
 	char *link_target; /* SCAN_SYMLINK: where it points (not followed) */
+	uint8_t *note;     /* what scan_opts.content left (opaque), notelen bytes */
+	uint32_t notelen;
 };
 
 /* scan_file.head: the content starts as code does (classify_php_head), or
@@ -90,6 +108,8 @@ struct scan_tree {
 	 * then length); an unreadable directory or a mount point stands where its
 	 * entries would be */
 	bool sorted;
+	/* scan_opts.content saw every file hashed: the notes say what it found */
+	bool content_seen;
 	uint64_t bytes_hashed;
 	uint64_t ndirs;
 	double walk_seconds, total_seconds;

@@ -27,6 +27,7 @@
 #include "hash.h"
 #include "ident.h"
 #include "json.h"
+#include "log.h"
 #include "scan.h"
 #include "util.h"
 
@@ -165,14 +166,33 @@ report_skip(struct walk *w, const char *path, const char *reason)
 		fprintf(stderr, "wsidctl: %s: not analysed: %s\n", esc_name(path), reason);
 }
 
-/* reads an open regular file of known size into w->data */
+/* What the analysis of one file came to: found while walking (wsidctl
+ * analyse), or on scan's hashing workers, kept with the entry as its note
+ * and printed when the tree is reported. */
+enum outcome_kind {
+	OUT_NONE,  /* nothing to say: an image that is only an image */
+	OUT_DONE,  /* analysed: r */
+	OUT_SKIP,  /* not analysed: skips[reason] */
+	OUT_ERROR, /* err */
+};
+
+static const char *const skips[] = { "not a regular file", "larger than the size cap" };
+
+struct outcome {
+	enum outcome_kind kind;
+	uint8_t reason;
+	int err;
+	struct analyse_result r;
+};
+
+/* reads an open regular file of known size into data */
 static int
-read_all(int fd, struct walk *w, size_t size, size_t *ret_n)
+read_all(int fd, uint8_t *data, size_t size, size_t *ret_n)
 {
 	size_t n = 0;
 
 	while (n < size) {
-		ssize_t k = read(fd, w->data + n, size - n);
+		ssize_t k = read(fd, data + n, size - n);
 
 		if (k < 0 && errno == EINTR)
 			continue;
@@ -186,53 +206,90 @@ read_all(int fd, struct walk *w, size_t size, size_t *ret_n)
 	return 0;
 }
 
-/* tag_only: a media name, analysed only when its content holds a PHP open
- * tag (classify_code_content) */
+/* analyses n bytes; tag_only: a media name, analysed only when its content
+ * holds a PHP open tag (classify_code_content) */
 static void
-analyse_fd(struct walk *w, int fd, const char *path, bool tag_only)
+outcome_buf(struct analyse *an, const uint8_t *data, size_t n, const char *path, bool tag_only,
+	    struct outcome *o)
 {
-	struct analyse_result r;
+	int e;
+
+	memset(o, 0, sizeof(*o));
+	if (tag_only && !hash_php_tag(data, n))
+		return; /* an image that is only an image */
+	e = analyse_buf(an, data, n, path, &o->r);
+	o->kind = e < 0 ? OUT_ERROR : OUT_DONE;
+	o->err = -e;
+}
+
+/* reads fd (at most max_size bytes, into data) and analyses it */
+static void
+outcome_fd(struct analyse *an, int fd, const char *path, bool tag_only, uint8_t *data,
+	   size_t max_size, struct outcome *o)
+{
 	struct stat st;
 	size_t n = 0;
 	int e;
 
+	memset(o, 0, sizeof(*o));
 	if (fstat(fd, &st) < 0) {
+		o->kind = OUT_ERROR;
+		o->err = errno;
+	} else if (!S_ISREG(st.st_mode)) {
+		o->kind = OUT_SKIP;
+		o->reason = 0;
+	} else if ((uint64_t)st.st_size > max_size) {
+		o->kind = OUT_SKIP;
+		o->reason = 1;
+	} else if ((e = read_all(fd, data, (size_t)st.st_size, &n)) < 0) {
+		o->kind = OUT_ERROR;
+		o->err = -e;
+	} else {
+		outcome_buf(an, data, n, path, tag_only, o);
+	}
+}
+
+/* counts and prints what the analysis of path came to */
+static void
+outcome_print(struct walk *w, const char *path, const struct outcome *o)
+{
+	const struct analyse_result *r = &o->r;
+
+	switch (o->kind) {
+	case OUT_NONE:
+		return;
+	case OUT_SKIP:
+		report_skip(w, path, skips[o->reason]);
+		return;
+	case OUT_ERROR:
 		w->errors++;
-		fprintf(stderr, "wsidctl: %s: %s\n", esc_name(path), strerror(errno));
+		fprintf(stderr, "wsidctl: %s: %s\n", esc_name(path), strerror(o->err));
 		return;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		report_skip(w, path, "not a regular file");
-		return;
-	}
-	if ((uint64_t)st.st_size > w->max_size) {
-		report_skip(w, path, "larger than the size cap");
-		return;
-	}
-	memset(&r, 0, sizeof(r));
-	e = read_all(fd, w, (size_t)st.st_size, &n);
-	if (e == 0 && tag_only && !hash_php_tag(w->data, n))
-		return; /* an image that is only an image */
-	if (e == 0)
-		e = analyse_buf(w->an, w->data, n, path, &r);
-	if (e < 0) {
-		w->errors++;
-		fprintf(stderr, "wsidctl: %s: %s\n", esc_name(path), strerror(-e));
-		return;
+	case OUT_DONE:
+		break;
 	}
 	w->files++;
-	if (r.verdict == ANALYSE_MALICIOUS)
+	if (r->verdict == ANALYSE_MALICIOUS)
 		w->malicious++;
-	else if (r.verdict == ANALYSE_SUSPICIOUS)
+	else if (r->verdict == ANALYSE_SUSPICIOUS)
 		w->suspicious++;
-	if (w->json && (w->jout == NULL || r.verdict != ANALYSE_CLEAN))
-		print_json(w, path, &r, NULL);
+	if (w->json && (w->jout == NULL || r->verdict != ANALYSE_CLEAN))
+		print_json(w, path, r, NULL);
 	else if (w->json)
 		return;
-	else if (r.verdict != ANALYSE_CLEAN)
-		print_text(path, &r);
+	else if (r->verdict != ANALYSE_CLEAN)
+		print_text(path, r);
 	else if (w->verbose)
 		printf("%-10s  %s\n", "clean", esc_name(path));
+}
+
+static void
+analyse_fd(struct walk *w, int fd, const char *path, bool tag_only)
+{
+	struct outcome o;
+
+	outcome_fd(w->an, fd, path, tag_only, w->data, w->max_size, &o);
+	outcome_print(w, path, &o);
 }
 
 static int
@@ -408,20 +465,213 @@ ctl_analyse(int argc, char **argv, const struct ctl_env *env)
 	return w.malicious + w.suspicious > 0 ? 1 : 0;
 }
 
+/* ---- wsidctl scan: the code that is no release ---- */
+
+struct ctl_scan_analysis {
+	struct analyse *an;
+	size_t max_size;
+};
+
+/* whether the scan analyses f: code that is no release (release content is
+ * never analysed), by name or first bytes (head), or an image whose content
+ * holds a PHP open tag; 0 no, 1 code, 2 an image (tag_only). head: its bits
+ * (SCAN_HEAD_*), as the hashing saw them */
+static int
+scan_wants(const struct scan_file *f, uint8_t head)
+{
+	if (f->kind != SCAN_FILE || f->status != HASH_OK || f->nmatches > 0 || f->size == 0)
+		return 0;
+	if (ident_is_code(f->path, f->pathlen) || (head & SCAN_HEAD_CODE))
+		return 1;
+	return (head & SCAN_HEAD_PHP_TAG) && classify_media_name(f->path, f->pathlen) ? 2 : 0;
+}
+
+/* the outcome as an entry's note: kind, then the reason, the errno or the
+ * verdict with the findings */
+static void
+note_put(struct scan_file *f, const struct outcome *o)
+{
+	size_t len = 1;
+	uint8_t *p;
+
+	if (o->kind == OUT_NONE)
+		return;
+	if (o->kind == OUT_SKIP)
+		len += 1;
+	else if (o->kind == OUT_ERROR)
+		len += sizeof(o->err);
+	else
+		len += 2 + o->r.n * sizeof(o->r.f[0]);
+	p = f->note = xmalloc(len);
+	f->notelen = (uint32_t)len;
+	*p++ = (uint8_t)o->kind;
+	if (o->kind == OUT_SKIP) {
+		*p = o->reason;
+	} else if (o->kind == OUT_ERROR) {
+		memcpy(p, &o->err, sizeof(o->err));
+	} else {
+		*p++ = (uint8_t)o->r.verdict;
+		*p++ = (uint8_t)o->r.n;
+		memcpy(p, o->r.f, o->r.n * sizeof(o->r.f[0]));
+	}
+}
+
+/* what note_put wrote (checked: a note is the scan's own bytes) */
+static void
+note_get(const struct scan_file *f, struct outcome *o)
+{
+	const uint8_t *p = f->note, *end = p + f->notelen;
+
+	memset(o, 0, sizeof(*o));
+	o->kind = (enum outcome_kind)*p++;
+	if (o->kind == OUT_SKIP && p < end && *p < ARRAY_SIZE(skips)) {
+		o->reason = *p;
+	} else if (o->kind == OUT_ERROR && (size_t)(end - p) == sizeof(o->err)) {
+		memcpy(&o->err, p, sizeof(o->err));
+	} else if (o->kind == OUT_DONE && end - p >= 2 && p[1] <= ANALYSE_FINDINGS_MAX &&
+		   (size_t)(end - p) == 2 + p[1] * sizeof(o->r.f[0])) {
+		o->r.verdict = (enum analyse_verdict)p[0];
+		o->r.n = p[1];
+		memcpy(o->r.f, p + 2, o->r.n * sizeof(o->r.f[0]));
+	} else {
+		fatalx("scan: a malformed note of the analysis");
+	}
+}
+
+/* scan_opts.keep: code names are kept as hashed (what is code by its head
+ * only, or an image with PHP inside, is rare and read again) */
+static bool
+scan_keep(void *ud, const char *relpath, size_t len)
+{
+	(void)ud;
+	return ident_is_code(relpath, len);
+}
+
+/* scan_opts.content, on a hashing worker */
+static void
+scan_content(void *ud, const char *root, int rootfd, struct scan_file *f, const uint8_t *data, size_t n)
+{
+	struct ctl_scan_analysis *sa = ud;
+	int want = scan_wants(f, f->head);
+	struct outcome o;
+	size_t fl;
+	char *full;
+
+	if (want == 0)
+		return;
+	full = path_join(root, strlen(root), f->path, f->pathlen, &fl);
+	memset(&o, 0, sizeof(o));
+	if (f->size > sa->max_size) {
+		o.kind = OUT_SKIP;
+		o.reason = 1;
+	} else if (data) {
+		outcome_buf(sa->an, data, n, full, want == 2, &o);
+	} else {
+		int fd = hash_open_beneath(rootfd, f->path);
+
+		if (fd < 0) {
+			o.kind = OUT_ERROR;
+			o.err = -fd;
+		} else {
+			uint8_t *buf = xmalloc(sa->max_size);
+
+			outcome_fd(sa->an, fd, full, want == 2, buf, sa->max_size, &o);
+			free(buf);
+			close(fd);
+		}
+	}
+	note_put(f, &o);
+	free(full);
+}
+
+int
+ctl_scan_analysis_new(const struct ctl_env *env, struct scan_opts *so, struct ctl_scan_analysis **ret)
+{
+	struct ctl_scan_analysis *sa = xcalloc(1, sizeof(*sa));
+
+	if (node_analyser(env, true, NULL, 0, "scan", &sa->an) < 0) {
+		free(sa);
+		return -1;
+	}
+	sa->max_size = DEFAULT_MAX_SIZE;
+	so->keep = scan_keep;
+	so->content = scan_content;
+	so->content_ud = sa;
+	so->keep_max = sa->max_size;
+	*ret = sa;
+	return 0;
+}
+
+void
+ctl_scan_analysis_free(struct ctl_scan_analysis *sa)
+{
+	if (sa == NULL)
+		return;
+	analyse_free(sa->an);
+	free(sa);
+}
+
+static void
+scan_summary(const struct walk *w, bool json, unsigned *ret_found)
+{
+	if (!json)
+		fprintf(stderr, "analysed %u files that are no release: %u malicious, %u suspicious; %u not "
+				"analysed, %u errors\n",
+			w->files, w->malicious, w->suspicious, w->skipped, w->errors);
+	*ret_found = w->malicious + w->suspicious;
+}
+
+static void
+scan_walk_init(struct walk *w, struct analyse *an, struct json *jout)
+{
+	memset(w, 0, sizeof(*w));
+	w->an = an;
+	w->max_size = DEFAULT_MAX_SIZE;
+	w->json = jout != NULL;
+	w->jout = jout;
+}
+
+int
+ctl_scan_analysis_report(struct ctl_scan_analysis *sa, const struct scan_tree *t, struct json *jout,
+			 unsigned *ret_found)
+{
+	struct walk w;
+	size_t i;
+
+	scan_walk_init(&w, sa->an, jout);
+	for (i = 0; i < t->nfiles; i++) {
+		const struct scan_file *f = scan_file_at(t, i);
+		struct outcome o;
+		size_t fl;
+		char *full;
+
+		if (f->notelen == 0)
+			continue;
+		note_get(f, &o);
+		full = path_join(t->root, strlen(t->root), f->path, f->pathlen, &fl);
+		outcome_print(&w, full, &o);
+		free(full);
+	}
+	scan_summary(&w, jout != NULL, ret_found);
+	return 0;
+}
+
 int
 ctl_analyse_scan_tree(const struct scan_tree *t, const struct ctl_env *env, struct json *jout,
 		      unsigned *ret_found)
 {
+	struct ctl_scan_analysis sa = { .max_size = DEFAULT_MAX_SIZE };
 	struct walk w;
 	int rootfd = t->rootfd, rc = 0;
 	size_t i;
 
-	memset(&w, 0, sizeof(w));
-	w.max_size = DEFAULT_MAX_SIZE;
-	w.json = jout != NULL;
-	w.jout = jout;
-	if (node_analyser(env, true, NULL, 0, "scan", &w.an) < 0)
+	if (node_analyser(env, true, NULL, 0, "scan", &sa.an) < 0)
 		return -EINVAL;
+	if (t->content_seen) {
+		rc = ctl_scan_analysis_report(&sa, t, jout, ret_found);
+		goto out;
+	}
+	scan_walk_init(&w, sa.an, jout);
 	if (rootfd < 0)
 		rootfd = open(t->root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (rootfd < 0) {
@@ -432,43 +682,41 @@ ctl_analyse_scan_tree(const struct scan_tree *t, const struct ctl_env *env, stru
 	w.data = xmalloc(w.max_size);
 	for (i = 0; i < t->nfiles; i++) {
 		const struct scan_file *f = scan_file_at(t, i);
-		char head[32];
+		uint8_t head = 0;
+		char buf[32];
 		size_t fl;
 		char *full;
-		bool tag_only;
-		int fd, n = 0;
+		int want, fd, n = 0;
 
-		/* code that is no release: release content is never analysed */
-		if (f->kind != SCAN_FILE || f->status != HASH_OK || f->nmatches > 0 || f->size == 0)
+		/* a tree read from the daemon's state has no head bits: the
+		 * first bytes of what is no code by name are read for them */
+		if (scan_wants(f, SCAN_HEAD_CODE) == 0)
 			continue;
-		/* the daemon's test; whether PHP hides in an image is read with
-		 * the content (the tree does not keep it) */
 		if (!ident_is_code(f->path, f->pathlen) &&
-		    (n = scan_read_small(rootfd, f->path, head, sizeof(head))) < 0)
+		    (n = scan_read_small(rootfd, f->path, buf, sizeof(buf))) < 0)
 			n = 0;
-		if (!classify_code_content(f->path, f->pathlen, (const uint8_t *)head, (size_t)n, true))
+		if (classify_php_head((const uint8_t *)buf, (size_t)n))
+			head = SCAN_HEAD_CODE;
+		else if (classify_media_name(f->path, f->pathlen))
+			head = SCAN_HEAD_PHP_TAG; /* the content says (tag_only) */
+		if ((want = scan_wants(f, head)) == 0)
 			continue;
-		tag_only = !classify_code_content(f->path, f->pathlen, (const uint8_t *)head, (size_t)n, false);
 		full = path_join(t->root, strlen(t->root), f->path, f->pathlen, &fl);
 		fd = hash_open_beneath(rootfd, f->path);
 		if (fd < 0) {
 			w.errors++;
 			fprintf(stderr, "wsidctl: %s: %s\n", esc_name(full), strerror(-fd));
 		} else {
-			analyse_fd(&w, fd, full, tag_only);
+			analyse_fd(&w, fd, full, want == 2);
 			close(fd);
 		}
 		free(full);
 	}
-	if (jout == NULL)
-		fprintf(stderr, "analysed %u files that are no release: %u malicious, %u suspicious; %u not "
-				"analysed, %u errors\n",
-			w.files, w.malicious, w.suspicious, w.skipped, w.errors);
-	*ret_found = w.malicious + w.suspicious;
+	scan_summary(&w, jout != NULL, ret_found);
+	free(w.data);
 out:
 	if (rootfd >= 0 && rootfd != t->rootfd)
 		close(rootfd);
-	free(w.data);
-	analyse_free(w.an);
+	analyse_free(sa.an);
 	return rc;
 }

@@ -125,6 +125,9 @@ ctl_scan(int argc, char **argv, const struct ctl_env *env)
 	for (i = optind; i < argc; i++) {
 		struct scan_tree *t = NULL;
 		struct ident_result *res = NULL;
+		struct ctl_scan_analysis *sa = NULL;
+		struct scan_opts sot = so;
+		bool an_failed = false;
 
 		if (daemon_up) {
 			char *abs = realpath(argv[i], NULL);
@@ -138,10 +141,16 @@ ctl_scan(int argc, char **argv, const struct ctl_env *env)
 			}
 			free(abs);
 		}
-		if (t == NULL && scan_tree_run(argv[i], &so, &t, err, sizeof(err)) < 0) {
-			fprintf(stderr, "wsidctl: scan: %s\n", err);
-			rc = EXIT_ERROR;
-			continue;
+		if (t == NULL) {
+			/* the code that is no release is analysed on the hashing
+			 * workers, while its content is in memory */
+			an_failed = ctl_scan_analysis_new(env, &sot, &sa) < 0;
+			if (scan_tree_run(argv[i], &sot, &t, err, sizeof(err)) < 0) {
+				fprintf(stderr, "wsidctl: scan: %s\n", err);
+				ctl_scan_analysis_free(sa);
+				rc = EXIT_ERROR;
+				continue;
+			}
 		}
 		if (idx)
 			ident_run(s, idx, t, &res);
@@ -151,8 +160,11 @@ ctl_scan(int argc, char **argv, const struct ctl_env *env)
 			report_text_tree(stdout, t, res, &ro);
 		}
 		/* what the code that is no release does */
-		if (ctl_analyse_scan_tree(t, env, json ? &ja : NULL, &found) < 0)
+		if (sa)
+			ctl_scan_analysis_report(sa, t, json ? &ja : NULL, &found);
+		else if (an_failed || ctl_analyse_scan_tree(t, env, json ? &ja : NULL, &found) < 0)
 			rc = EXIT_ERROR;
+		ctl_scan_analysis_free(sa);
 		ident_result_free(res);
 		scan_tree_free(t);
 	}

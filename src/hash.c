@@ -265,8 +265,12 @@ php_tag_scan(uint8_t seam[4], const uint8_t *p, size_t n)
 	for (i = 0; i + 1 < 4 + k; i++)
 		if (join[i] == '<' && join[i + 1] == '?' && i < 4 && php_tag_at(join + i, 4 + k - i))
 			return true;
-	while ((q = memmem(q, n - (size_t)(q - p), "<?", 2)) != NULL) {
-		if (php_tag_at(q, n - (size_t)(q - p)))
+	/* memchr for the '<' (vectorised), then a look at what follows: a
+	 * two-byte memmem went byte by byte, 15 % of a scan's CPU over images */
+	while ((q = memchr(q, '<', n - (size_t)(q - p))) != NULL) {
+		size_t left = n - (size_t)(q - p);
+
+		if (left >= 2 && q[1] == '?' && php_tag_at(q, left))
 			return true;
 		q++;
 	}
@@ -290,14 +294,24 @@ hash_php_tag(const void *p, size_t n)
 void
 hash_fd(int fd, uint64_t max_size, const struct stat *expect, struct hash_result *ret)
 {
+	hash_fd_keep(fd, max_size, expect, NULL, ret);
+}
+
+void
+hash_fd_keep(int fd, uint64_t max_size, const struct stat *expect, struct hash_keep *keep,
+	     struct hash_result *ret)
+{
 	/* per call, nothing thread-local: threads come and go (scans, pools) */
 	uint8_t chunk[HASH_CHUNK], seam[4] = { 0 };
 	EVP_MD_CTX *md = NULL;
 	struct stat st, st2;
 	uint64_t off = 0;
 	unsigned len = 0;
+	bool kept = false;
 
 	memset(ret, 0, sizeof(*ret));
+	if (keep)
+		keep->kept = false;
 	if (fstat(fd, &st) < 0) {
 		ret->status = HASH_ERROR;
 		ret->err = errno;
@@ -329,10 +343,21 @@ hash_fd(int fd, uint64_t max_size, const struct stat *expect, struct hash_result
 	md = EVP_MD_CTX_new();
 	if (md == NULL || EVP_DigestInit_ex(md, sha256_md(), NULL) != 1)
 		fatalx("hash: cannot initialise SHA-256");
+	if (keep && (uint64_t)st.st_size <= keep->cap) {
+		/* read straight into the caller's buffer: the bytes hashed are
+		 * the bytes kept */
+		if (keep->alloc < (size_t)st.st_size || keep->buf == NULL) {
+			keep->alloc = (size_t)st.st_size ? (size_t)st.st_size : 1;
+			free(keep->buf);
+			keep->buf = xmalloc(keep->alloc);
+		}
+		kept = true;
+	}
 	while (off < (uint64_t)st.st_size) {
 		size_t want = (uint64_t)st.st_size - off < HASH_CHUNK ? (size_t)((uint64_t)st.st_size - off)
 								      : HASH_CHUNK;
-		ssize_t n = pread(fd, chunk, want, (off_t)off);
+		uint8_t *dst = kept ? keep->buf + off : chunk;
+		ssize_t n = pread(fd, dst, want, (off_t)off);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -348,11 +373,11 @@ hash_fd(int fd, uint64_t max_size, const struct stat *expect, struct hash_result
 		}
 		if (off == 0) {
 			ret->headlen = (uint8_t)((size_t)n < sizeof(ret->head) ? (size_t)n : sizeof(ret->head));
-			memcpy(ret->head, chunk, ret->headlen);
+			memcpy(ret->head, dst, ret->headlen);
 		}
 		if (!ret->php_tag)
-			ret->php_tag = php_tag_scan(seam, chunk, (size_t)n);
-		EVP_DigestUpdate(md, chunk, (size_t)n);
+			ret->php_tag = php_tag_scan(seam, dst, (size_t)n);
+		EVP_DigestUpdate(md, dst, (size_t)n);
 		off += (uint64_t)n;
 	}
 	EVP_DigestFinal_ex(md, ret->sha256, &len);
@@ -362,6 +387,10 @@ hash_fd(int fd, uint64_t max_size, const struct stat *expect, struct hash_result
 		goto out;
 	}
 	ret->status = HASH_OK;
+	if (kept) {
+		keep->len = (size_t)st.st_size;
+		keep->kept = true;
+	}
 out:
 	EVP_MD_CTX_free(md);
 }
@@ -370,8 +399,17 @@ void
 hash_file_beneath(int rootfd, const char *relpath, uint64_t max_size, const struct stat *expect,
 		  struct hash_result *ret)
 {
+	hash_file_beneath_keep(rootfd, relpath, max_size, expect, NULL, ret);
+}
+
+void
+hash_file_beneath_keep(int rootfd, const char *relpath, uint64_t max_size, const struct stat *expect,
+		       struct hash_keep *keep, struct hash_result *ret)
+{
 	int fd = hash_open_beneath(rootfd, relpath);
 
+	if (keep)
+		keep->kept = false;
 	if (fd < 0) {
 		struct stat st = { 0 };
 
@@ -407,7 +445,7 @@ hash_file_beneath(int rootfd, const char *relpath, uint64_t max_size, const stru
 			fill_stat(ret, expect);
 		return;
 	}
-	hash_fd(fd, max_size, expect, ret);
+	hash_fd_keep(fd, max_size, expect, keep, ret);
 	close(fd);
 }
 

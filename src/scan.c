@@ -80,7 +80,7 @@ scan_kind_name(enum scan_entry_kind k)
 #define SCAN_SPILL_STRIDE 256
 #define SPILL_WBUF (1u << 20)
 #define SPILL_RBUF (256u << 10)
-#define SPILL_FIXED (4 + 1 + 1 + 2 + 4 + 1 + 8 * 4 + 4 * 2 + SHA256_LEN + 4 + 4)
+#define SPILL_FIXED (4 + 1 + 1 + 2 + 4 + 1 + 8 * 4 + 4 * 2 + SHA256_LEN + 4 + 4 + 4)
 #define SPILL_MATCH (8 + 8 + 4 + 2)
 
 struct scan_spill {
@@ -190,7 +190,7 @@ static void
 spill_put(struct scan_spill *sp, const struct scan_file *f)
 {
 	uint32_t linklen = f->link_target ? (uint32_t)strlen(f->link_target) + 1 : 0;
-	uint64_t len = SPILL_FIXED - 4 + (uint64_t)f->pathlen + 1 + linklen;
+	uint64_t len = SPILL_FIXED - 4 + (uint64_t)f->pathlen + 1 + linklen + f->notelen;
 	uint32_t reclen;
 	uint64_t size = f->size, ino = f->ino;
 	int64_t mt = f->mtime_ns, ct = f->ctime_ns;
@@ -223,10 +223,13 @@ spill_put(struct scan_spill *sp, const struct scan_file *f)
 	spill_bytes(sp, f->sha256, SHA256_LEN);
 	SPILL_PUT(sp, f->pathlen);
 	SPILL_PUT(sp, linklen);
+	SPILL_PUT(sp, f->notelen);
 	spill_bytes(sp, f->path, f->pathlen);
 	spill_bytes(sp, "", 1);
 	if (linklen)
 		spill_bytes(sp, f->link_target, linklen);
+	if (f->notelen)
+		spill_bytes(sp, f->note, f->notelen);
 	for (k = 0; k < f->nmatches; k++) {
 		const struct scan_match *m = &f->matches[k];
 
@@ -314,6 +317,7 @@ scan_spill_at(const struct scan_tree *t, size_t i)
 	p += SHA256_LEN;
 	SPILL_GET(p, f->pathlen);
 	SPILL_GET(p, linklen);
+	SPILL_GET(p, f->notelen);
 	f->size = size;
 	f->ino = ino;
 	f->mtime_ns = mt;
@@ -323,6 +327,8 @@ scan_spill_at(const struct scan_tree *t, size_t i)
 	p += f->pathlen + 1;
 	f->link_target = linklen ? (char *)p : NULL;
 	p += linklen;
+	f->note = f->notelen ? p : NULL;
+	p += f->notelen;
 	if (f->nmatches > sp->amatch) {
 		sp->amatch = f->nmatches;
 		f->matches = xreallocarray(f->matches, sp->amatch, sizeof(*f->matches));
@@ -348,6 +354,7 @@ scan_file_release(struct scan_file *f)
 	free(f->matches);
 	free(f->path);
 	free(f->link_target);
+	free(f->note);
 }
 
 static void scan_publish(struct scan_state *ss);
@@ -561,6 +568,9 @@ cache_clear(struct hmap *cache)
 	hmap_init(cache);
 }
 
+/* bytes of a worker's content buffer kept from one file to the next */
+#define KEEP_RETAIN (1u << 20)
+
 static void *
 scan_worker(void *arg)
 {
@@ -570,6 +580,9 @@ scan_worker(void *arg)
 	char err[512];
 	uint64_t bytes = 0;
 	size_t prev = SIZE_MAX; /* the file done last, counted at the next lock */
+	const struct scan_opts *o = ss->o;
+	/* the content of the files o->keep names, as hashed */
+	struct hash_keep hk = { .cap = o->keep_max };
 
 	if (ss->dbpath && fpindex_lookup_open(ss->dbpath, &lk, err, sizeof(err)) < 0)
 		log_warnx("scan: %s", err);
@@ -580,12 +593,12 @@ scan_worker(void *arg)
 		struct scan_file *f;
 		struct hash_result hr;
 		size_t i;
+		bool keep;
 
 		pthread_mutex_lock(&ss->mu);
 		if (ss->spill && prev != SIZE_MAX &&
 		    ++ss->done[prev / SCAN_CHUNK % SCAN_WINDOW] == SCAN_CHUNK)
 			pthread_cond_signal(&ss->drained);
-		prev = SIZE_MAX;
 		while (ss->next >= ss->published && !ss->walk_done)
 			pthread_cond_wait(&ss->cv, &ss->mu);
 		if (ss->next >= ss->published) {
@@ -596,9 +609,10 @@ scan_worker(void *arg)
 		f = live_at(ss, i);
 		pthread_mutex_unlock(&ss->mu);
 
-		if (f->kind != SCAN_FILE || ss->o->stat_only)
+		if (f->kind != SCAN_FILE || o->stat_only)
 			continue;
-		hash_file_beneath(ss->rootfd, f->path, ss->o->max_size, NULL, &hr);
+		keep = o->content && o->keep && o->keep(o->content_ud, f->path, f->pathlen);
+		hash_file_beneath_keep(ss->rootfd, f->path, o->max_size, NULL, keep ? &hk : NULL, &hr);
 		f->status = (uint8_t)hr.status;
 		f->err = hr.err;
 		if (hr.status != HASH_GONE && hr.status != HASH_ERROR) {
@@ -631,7 +645,20 @@ scan_worker(void *arg)
 					 cached->m[k].relpath, cached->m[k].rlen, cached->m[k].slots,
 					 cached->m[k].slen);
 		}
+		if (o->content) {
+			bool kept = keep && hk.kept;
+
+			o->content(o->content_ud, ss->t->root, ss->rootfd, f, kept ? hk.buf : NULL,
+				   kept ? hk.len : 0);
+		}
+		/* a large file's buffer is not kept for the next small one */
+		if (hk.alloc > KEEP_RETAIN) {
+			free(hk.buf);
+			hk.buf = NULL;
+			hk.alloc = 0;
+		}
 	}
+	free(hk.buf);
 	fpindex_lookup_free(lk);
 	cache_clear(&cache);
 	hmap_free(&cache);
@@ -1191,6 +1218,7 @@ scan_tree_run_at(int rootfd, const char *path, const struct scan_opts *o, struct
 		t->nchunks = 0;
 	}
 	scan_progress(&ss, true);
+	t->content_seen = o->content != NULL;
 	t->bytes_hashed = ss.bytes;
 	t->total_seconds = (double)(now_mono_ns() - t0) / 1e9;
 	free(th);

@@ -311,41 +311,133 @@ test_node_rules(void)
 	config_free(c);
 }
 
-/* a verb around ctl_analyse_scan_tree: argv[1] the root of a scan */
+/* a verb around wsidctl scan's analysis: argv[1] the root of a scan, a
+ * second argument for JSON; in_walk: analysed on the hashing workers
+ * (ctl_scan_analysis_*), else by the pass after the walk
+ * (ctl_analyse_scan_tree). The tree in breadth-first order either way. */
 static int
-scan_verb(int argc, char **argv, const struct ctl_env *env)
+scan_run(int argc, char **argv, const struct ctl_env *env, bool in_walk)
 {
 	struct scan_opts so;
 	struct scan_tree *t = NULL;
+	struct ctl_scan_analysis *sa = NULL;
 	unsigned found = 0;
 	char e[256];
 	struct buf b;
-	struct json j;
+	struct json j, *jp = NULL;
 	int r;
 
 	if (argc < 2)
 		return EXIT_USAGE;
 	memset(&so, 0, sizeof(so));
 	so.dbpath = fx.db;
-	so.jobs = 1;
+	so.jobs = in_walk ? 2 : 1;
+	if (in_walk && ctl_scan_analysis_new(env, &so, &sa) < 0)
+		return EXIT_ERROR;
 	if (scan_tree_run(argv[1], &so, &t, e, sizeof(e)) < 0) {
 		fprintf(stderr, "scan: %s\n", e);
+		ctl_scan_analysis_free(sa);
 		return EXIT_ERROR;
 	}
 	if (argc > 2) {
 		buf_init(&b, 0);
 		json_init(&j, &b);
 		json_arr_begin(&j);
-		r = ctl_analyse_scan_tree(t, env, &j, &found);
+		jp = &j;
+	}
+	if (in_walk)
+		r = ctl_scan_analysis_report(sa, t, jp, &found);
+	else
+		r = ctl_analyse_scan_tree(t, env, jp, &found);
+	if (jp) {
 		json_arr_end(&j);
 		printf("%s\n", b.data);
 		buf_free(&b);
-	} else {
-		r = ctl_analyse_scan_tree(t, env, NULL, &found);
 	}
 	printf("found %u\n", found);
+	ctl_scan_analysis_free(sa);
 	scan_tree_free(t);
 	return r < 0 ? EXIT_ERROR : 0;
+}
+
+static int
+scan_verb(int argc, char **argv, const struct ctl_env *env)
+{
+	return scan_run(argc, argv, env, false);
+}
+
+static int
+scan_verb_inwalk(int argc, char **argv, const struct ctl_env *env)
+{
+	return scan_run(argc, argv, env, true);
+}
+
+/* the node's rules from a configuration (the same whatever is installed) and
+ * a site of the demo release under fx.dir/name with code of no release
+ * beside it: a shell, PHP hidden in an image, an image that is only one */
+static void
+shell_site(const char *name, struct config **c, char *site, size_t sz)
+{
+	char y[512], e[256];
+
+	snprintf(y, sizeof(y), "database: %s\nanalysis:\n  rules: [%s]\n", fx.db, rules);
+	T_CHECK(config_load_string(y, strlen(y), "t.yaml", c, e, sizeof(e)) == 0, "%s", e);
+	snprintf(site, sz, "%s/%s", fx.dir, name);
+	T_EQ_INT(fx_demo_install(site, 2), 0);
+	fx_put_at(site, "up/a.php", "<?php @eval($_POST['x']); ?>\n");
+	fx_put_at(site, "up/pic.jpg", "\xff\xd8\xff\xe0<?php system($_GET['c']); ?>");
+	fx_put_at(site, "up/real.jpg", "\xff\xd8\xff\xe0 a picture, nothing else");
+}
+
+/* The analysis on the hashing workers says what the pass after the walk
+ * says, byte for byte, text and JSON: code of no release by name and by its
+ * head, PHP in an image (also a large one, read again), an image that is
+ * only an image, a file over the size cap, release files left alone. */
+static void
+test_scan_in_walk_same(void)
+{
+	struct ctl_env env;
+	struct config *c = NULL;
+	char *out[2], *err[2], site[200], big[256];
+	int rc[2], k;
+	FILE *f;
+
+	shell_site("site2", &c, site, sizeof(site));
+	fx_put_at(site, "up/clean.php", "<?php echo 'hello';\n");
+	fx_put_at(site, "bin/tool", "#!/bin/sh\nrm -rf \"$1\"\n");
+	fx_put_at(site, "lib/x.txt", "<?php eval(base64_decode($_COOKIE['k']));");
+	fx_put_at(site, "XYZ.inc", "XYZZY-MARK\n");
+	/* over the size cap (16 MiB): not analysed, said */
+	snprintf(big, sizeof(big), "%s/huge.php", site);
+	f = fopen(big, "w");
+	T_OK(f != NULL);
+	if (f) {
+		/* written, not a file of holes (not hashed at all) */
+		fputs("<?php\n", f);
+		for (k = 0; k < (17 << 20) / 64; k++)
+			fputs("// ............................................................\n", f);
+		fclose(f);
+	}
+	fx_ctl_env(&env, c, fx.db, sock);
+	for (k = 0; k < 2; k++) {
+		rc[0] = fx_ctl(scan_verb, &env, &out[0], &err[0], "scan", site, k ? "json" : NULL, NULL);
+		rc[1] = fx_ctl(scan_verb_inwalk, &env, &out[1], &err[1], "scan", site, k ? "json" : NULL, NULL);
+		T_EQ_INT(rc[0], 0);
+		T_EQ_INT(rc[1], 0);
+		T_EQ_STR(out[1], out[0]);
+		T_EQ_STR(err[1], err[0]);
+		T_CHECK(strstr(out[0], "found 4\n") != NULL && strstr(out[0], "real.jpg") == NULL &&
+				strstr(out[0], "clean.php") == NULL,
+			"%s", out[0]);
+		if (k == 0)
+			T_CHECK(strstr(err[0], "huge.php: not analysed: larger than the size cap") != NULL,
+				"%s", err[0]);
+		free(out[0]);
+		free(out[1]);
+		free(err[0]);
+		free(err[1]);
+	}
+	config_free(c);
 }
 
 static void
@@ -353,19 +445,12 @@ test_scan_tree(void)
 {
 	struct ctl_env env;
 	struct config *c = NULL;
-	char *out, *err, site[200], y[512], e[256];
+	char *out, *err, site[200];
 	int rc;
 
-	/* the node's rules from a configuration: the same whatever is installed */
-	snprintf(y, sizeof(y), "database: %s\nanalysis:\n  rules: [%s]\n", fx.db, rules);
-	T_CHECK(config_load_string(y, strlen(y), "t.yaml", &c, e, sizeof(e)) == 0, "%s", e);
-	snprintf(site, sizeof(site), "%s/site", fx.dir);
-	T_EQ_INT(fx_demo_install(site, 2), 0);
 	/* release files are never analysed, even one that would be a finding:
 	 * here a file of no release, a shell, and PHP hidden in an image */
-	fx_put_at(site, "up/a.php", "<?php @eval($_POST['x']); ?>\n");
-	fx_put_at(site, "up/pic.jpg", "\xff\xd8\xff\xe0<?php system($_GET['c']); ?>");
-	fx_put_at(site, "up/real.jpg", "\xff\xd8\xff\xe0 a picture, nothing else");
+	shell_site("site", &c, site, sizeof(site));
 	fx_ctl_env(&env, c, fx.db, sock);
 	rc = fx_ctl(scan_verb, &env, &out, &err, "scan", site, NULL);
 	T_CHECK(rc == 0, "%s", err);
@@ -425,6 +510,7 @@ main(void)
 	T_RUN(test_options_after_paths);
 	T_RUN(test_node_rules);
 	T_RUN(test_scan_tree);
+	T_RUN(test_scan_in_walk_same);
 	fx_close(&fx);
 	T_DONE();
 }

@@ -260,6 +260,10 @@ test_php_tag(void)
 		T_CHECK(php_tag_of("seam.png", 65536 - k, "<?php", 140000) == 1, "tag split %zu|%zu", k, 5 - k);
 	T_EQ_INT(php_tag_of("seam.png", 65535, "<?=", 140000), 1);
 	T_EQ_INT(php_tag_of("seam.png", 65534, "<?x", 140000), 0);
+	/* a '<' is no tag without the '?' right after it */
+	T_EQ_INT(php_tag_of("lt.png", 100, "<a= <xphp <=<php< ?php<x?=", 200000), 0);
+	T_EQ_INT(php_tag_of("ltlt.png", 100, "<<<?=", 200000), 1);
+	T_EQ_INT(php_tag_of("ltend.png", 199999, "<", 200000), 0);
 }
 
 int

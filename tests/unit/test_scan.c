@@ -331,6 +331,90 @@ out:
 	}
 }
 
+static bool
+keep_php(void *ud, const char *relpath, size_t len)
+{
+	(void)ud;
+	return len > 4 && memcmp(relpath + len - 4, ".php", 4) == 0;
+}
+
+/* the note says what the worker was given: 'K' and whether the bytes kept
+ * hash to the entry's hash, or 'N' (not kept) */
+static void
+note_content(void *ud, const char *rootpath, int rootfd, struct scan_file *f, const uint8_t *data, size_t n)
+{
+	uint8_t d[SHA256_LEN];
+
+	__atomic_add_fetch((unsigned *)ud, 1, __ATOMIC_RELAXED);
+	if (strcmp(rootpath, root) != 0 || rootfd < 0 || f->status != HASH_OK)
+		return; /* no note: counted as a failure below */
+	f->note = malloc(2);
+	f->notelen = 2;
+	f->note[0] = data ? 'K' : 'N';
+	f->note[1] = '-';
+	if (data) {
+		sha256_buf(data, n, d);
+		f->note[1] = n == f->size && memcmp(d, f->sha256, SHA256_LEN) == 0 ? '=' : '!';
+	}
+}
+
+/* The content hooks: every file hashed is handed to the worker's callback
+ * once, after its lookup; the bytes of the files keep names, up to
+ * keep_max, are the bytes hashed (no second read); what the callback notes
+ * stays with the entry through the spilled tree's file. */
+static void
+test_content_hooks(void)
+{
+	unsigned calls = 0, hashed = 0, kept = 0, bad = 0;
+	struct scan_opts o = { .jobs = 2, .spill = true, .keep = keep_php, .content = note_content,
+			       .content_ud = &calls, .keep_max = 64 };
+	struct scan_tree *t = NULL;
+	char err[256];
+	size_t i;
+
+	put("hook-small.php", "<?php echo 'small';\n");
+	put("hook-large.php", "<?php /* longer than the 64 bytes kept at most, so not kept */ echo 1;\n");
+	put("hook-small.txt", "small text\n");
+	T_OK(scan_tree_run(root, &o, &t, err, sizeof(err)) == 0);
+	if (t == NULL)
+		return;
+	T_OK(t->content_seen);
+	for (i = 0; i < t->nfiles; i++) {
+		const struct scan_file *f = scan_file_at(t, i);
+		bool want_kept;
+
+		if (f->kind != SCAN_FILE || f->status != HASH_OK) {
+			bad += f->notelen != 0;
+			continue;
+		}
+		hashed++;
+		want_kept = keep_php(NULL, f->path, f->pathlen) && f->size <= 64;
+		if (f->notelen != 2 || f->note[0] != (want_kept ? 'K' : 'N') ||
+		    f->note[1] != (want_kept ? '=' : '-')) {
+			bad++;
+			printf("# %s: note %.*s\n", f->path, (int)f->notelen, f->note ? (char *)f->note : "");
+		}
+		kept += want_kept;
+	}
+	T_EQ_INT(calls, hashed);
+	T_EQ_INT(bad, 0);
+	T_CHECK(kept >= 2, "%u files kept", kept);
+	scan_tree_free(t);
+	/* a walk without the hooks sees no content */
+	o.content = NULL;
+	t = NULL;
+	T_OK(scan_tree_run(root, &o, &t, err, sizeof(err)) == 0);
+	T_OK(t && !t->content_seen);
+	scan_tree_free(t);
+	for (i = 0; i < 3; i++) {
+		static const char *const names[] = { "hook-small.php", "hook-large.php", "hook-small.txt" };
+		char p[512];
+
+		snprintf(p, sizeof(p), "%s/%s", root, names[i]);
+		unlink(p);
+	}
+}
+
 int
 main(void)
 {
@@ -347,6 +431,7 @@ main(void)
 	T_RUN(test_parallel_walk_finds_what_bfs_finds);
 	T_RUN(test_head_flags);
 	T_RUN(test_spilled_scan_in_path_order);
+	T_RUN(test_content_hooks);
 	snprintf(inner, sizeof(inner), "%s/mnt", root);
 	umount(inner);
 	fx_tmpfs_done(top);
