@@ -992,7 +992,7 @@ is_binary_literal(const uint8_t *p, size_t n)
 
 	if (n < 256)
 		return false;
-	if (n >= 2 && p[0] == '0' && (p[1] | 32) == 'x') {
+	if (p[0] == '0' && (p[1] | 32) == 'x') { /* n >= 256 */
 		p += 2;
 		n -= 2;
 	}
@@ -1830,6 +1830,7 @@ bare_var(const uint8_t *p, size_t n, size_t a, size_t e)
 		a++;
 	while (e > a && (p[e - 1] == ' ' || p[e - 1] == '\t'))
 		e--;
+	/* cppcheck-suppress knownConditionTrueFalse ; a and e moved above */
 	if (e - a < 2 || p[a] != '$' || !is_ident_start(p[a + 1]) || (e - a == 5 && memcmp(p + a, "$this", 5) == 0))
 		return false;
 	for (a += 2; a < e; a++)

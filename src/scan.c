@@ -385,6 +385,7 @@ spill_drain(struct scan_state *ss, bool wait)
 		}
 		ss->done[c % SCAN_WINDOW] = 0;
 		pthread_mutex_unlock(&ss->mu);
+		/* cppcheck-suppress knownConditionTrueFalse ; n >= 1: nfiles > first */
 		for (k = 0; k < n; k++) {
 			struct scan_file *f = live_at(ss, first + k);
 
@@ -941,6 +942,7 @@ entry_cmp(const char *a, size_t al, bool adir, const char *b, size_t bl, bool bd
 
 	if (c)
 		return c;
+	/* cppcheck-suppress knownConditionTrueFalse ; n == al only when a is the shorter */
 	ca = n < al ? (unsigned char)a[n] : adir ? '/' : -1;
 	cb = n < bl ? (unsigned char)b[n] : bdir ? '/' : -1;
 	if (ca != cb)
