@@ -40,7 +40,9 @@ test_findings(void)
 	rc = ANALYSE(&env, &out, &err, "--no-default-rules", "--rules", rules, tree);
 	T_EQ_INT(rc, 1);
 	snprintf(want, sizeof(want),
-		 "MALWARE     %s/odd\\nname\\x1b[1m.php  (exec-of-input, line 1)\n"
+		 /* a page of its own that runs a command from the request: also a
+		  * command page (weak), the "1 more" */
+		 "MALWARE     %s/odd\\nname\\x1b[1m.php  (exec-of-input, line 1; 1 more)\n"
 		 "MALWARE     %s/shell.php  (exec-of-input, line 1)\n"
 		 "MALWARE     %s/sub/note.txt  (admin-marker, line 2)\n",
 		 tree, tree, tree);
@@ -120,8 +122,10 @@ test_json(void)
 		case 1:
 			T_EQ_STR(fx_jstr(o, "path"), odd);
 			T_EQ_STR(fx_jstr(o, "verdict"), "malicious");
-			T_OK(f && f->n == 1 && t_streq(fx_jstr(&f->kids[0], "class"), "exec-of-input") &&
-			     t_streq(fx_jstr(&f->kids[0], "line"), "1"));
+			T_OK(f && f->n == 2 && t_streq(fx_jstr(&f->kids[0], "class"), "exec-of-input") &&
+			     t_streq(fx_jstr(&f->kids[0], "line"), "1") &&
+			     t_streq(fx_jstr(&f->kids[1], "class"), "command-page") &&
+			     t_streq(fx_jstr(&f->kids[1], "confidence"), "weak"));
 			break;
 		case 3:
 			snprintf(name, sizeof(name), "%s/sub/note.txt", tree);
