@@ -50,17 +50,21 @@ static void
 walk_one(struct walker *wk, struct bg_job *j)
 {
 	struct scan_opts so;
-	int rootfd;
+	int rootfd, r;
 
 	memset(&so, 0, sizeof(so));
 	so.jobs = wk->o.jobs;
 	so.max_size = wk->o.max_size;
 	so.ignore = wk->o.ignore;
 	so.ignore_ud = j->ignore_ud;
-	if (j->kind == BG_BASELINE)
+	if (j->kind == BG_BASELINE) {
 		so.dbpath = wk->dbpath;
-	else
+		/* the entries in a temporary file, in path order: the memory of
+		 * a baseline does not grow with the webspace's size */
+		so.spill = true;
+	} else {
 		so.stat_only = true;
+	}
 	j->started_ns = now_mono_ns();
 	/* from the registered directory only: never from what a tenant put at
 	 * its path since */
@@ -71,7 +75,14 @@ walk_one(struct walker *wk, struct bg_job *j)
 		j->tree = NULL;
 		return;
 	}
-	if (scan_tree_run_at(rootfd, j->root, &so, &j->tree, j->err, sizeof(j->err)) < 0)
+	r = scan_tree_run_at(rootfd, j->root, &so, &j->tree, j->err, sizeof(j->err));
+	if (r == -EIO && so.spill) {
+		/* no temporary file (TMPDIR, else /tmp): walked in memory */
+		log_warnx("walk of %s: %s; walked in memory", esc_name(j->root), j->err);
+		so.spill = false;
+		r = scan_tree_run_at(rootfd, j->root, &so, &j->tree, j->err, sizeof(j->err));
+	}
+	if (r < 0)
 		j->tree = NULL;
 	else if (so.stat_only && wk->o.digest)
 		walk_digest(wk, j);

@@ -6,7 +6,8 @@
  * bytewise and by component ("a.b/" before "a.php" before "a/"); the
  * digest of a webspace's rows against the walk's, after every kind of change
  * made while the daemon is down, every write of a row, a rollback, and a
- * database of before the digest. */
+ * database of before the digest; a baseline's walk, hashed and in path order,
+ * from its temporary file or, without one, in memory. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -230,6 +231,94 @@ free_job:
 out:
 	state_free(st);
 	store_close(s);
+	walker_free(wk);
+	free(real);
+}
+
+/* ---- a baseline's walk ---- */
+
+/* the walk of a baseline comes back in path order, hashed: from its temporary
+ * file, or in memory when there is none */
+static void
+baseline_walk(struct walker *wk, const char *real, const struct root_id *rid, bool spilled)
+{
+	static const char *const names[] = { "a.b/c.php", "a.php", "a/b.php", "a/z.php", "b.php" };
+	struct bg_job *j;
+	size_t i;
+
+	walker_submit(wk, BG_BASELINE, 9, real, rid, NULL);
+	j = wait_walk(wk);
+	T_OK(j != NULL && j->kind == BG_BASELINE);
+	if (j == NULL)
+		return;
+	T_OK(j->tree != NULL);
+	if (j->tree) {
+		/* in memory: in the walk's order, sorted as the engine sorts it */
+		const struct scan_file **v = spilled ? NULL : reconcile_tree_sorted(j->tree);
+
+		T_CHECK((j->tree->spill != NULL) == spilled, "spilled %d, expected %d",
+			j->tree->spill != NULL, spilled);
+		T_CHECK(j->tree->sorted == spilled, "sorted %d", j->tree->sorted);
+		T_EQ_INT(j->tree->nfiles, ARRAY_SIZE(names));
+		for (i = 0; i < j->tree->nfiles && i < ARRAY_SIZE(names); i++) {
+			const struct scan_file *f = v ? v[i] : scan_file_at(j->tree, i);
+			uint8_t want[SHA256_LEN];
+			char text[64];
+
+			T_EQ_STR(f->path, names[i]);
+			snprintf(text, sizeof(text), "<?php // %s\n", names[i]);
+			sha256_buf(text, strlen(text), want);
+			T_CHECK(f->status == HASH_OK && memcmp(f->sha256, want, SHA256_LEN) == 0,
+				"%s: not hashed", names[i]);
+		}
+		free(v);
+	}
+	bg_job_free(wk, j);
+}
+
+static void
+test_baseline_walk(void)
+{
+	static const char *const files[] = { "b.php", "a/z.php", "a.php", "a/b.php", "a.b/c.php" };
+	struct walker_opts wo = { .jobs = 1 };
+	struct walker *wk = NULL;
+	struct root_id rid;
+	char base[128], p[256], none[160], *real = NULL;
+	bool isbase;
+	int fd = -1;
+	size_t i;
+
+	snprintf(base, sizeof(base), "%s/base", dir);
+	mkdir(base, 0755);
+	for (const char *d = "a.b\0a\0"; *d; d += strlen(d) + 1) {
+		snprintf(p, sizeof(p), "%s/%s", base, d);
+		mkdir(p, 0755);
+	}
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		FILE *f;
+
+		snprintf(p, sizeof(p), "%s/%s", base, files[i]);
+		f = fopen(p, "w");
+		if (f) {
+			fprintf(f, "<?php // %s\n", files[i]);
+			fclose(f);
+		}
+	}
+	T_EQ_INT(root_resolve(base, &fd, &real, &rid, &isbase), 0);
+	if (fd < 0)
+		return;
+	close(fd);
+	T_EQ_INT(walker_new(&wo, &wk), 0);
+	if (wk == NULL)
+		goto out;
+	setenv("TMPDIR", dir, 1);
+	baseline_walk(wk, real, &rid, true);
+	/* no temporary file: walked in memory all the same */
+	snprintf(none, sizeof(none), "%s/none", dir);
+	setenv("TMPDIR", none, 1);
+	baseline_walk(wk, real, &rid, false);
+	unsetenv("TMPDIR");
+out:
 	walker_free(wk);
 	free(real);
 }
@@ -467,6 +556,7 @@ main(void)
 	if (mkdtemp(dir) == NULL)
 		return 2;
 	T_RUN(test_walk_and_merge);
+	T_RUN(test_baseline_walk);
 	T_RUN(test_digest);
 	t_rmtree(dir);
 	T_DONE();
