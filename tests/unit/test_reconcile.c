@@ -32,28 +32,50 @@ static char root[128];
 static const char *const on_disk[] = { "a.php", "a.b/c.php", "a/b.php", "sub/keep.php",
 				       "sub/changed.php", "sub/locked.php", "sub/new.php" };
 
+/* top with the directories dirs (NUL-separated) and the files names, each
+ * holding "<?php // NAME" and a newline */
 static void
-make_tree(void)
+write_tree(const char *top, const char *dirs, const char *const *names, size_t n)
 {
 	char p[256];
 	size_t i;
 
-	snprintf(root, sizeof(root), "%s/root", dir);
-	mkdir(root, 0755);
-	for (const char *d = "a.b\0a\0sub\0"; *d; d += strlen(d) + 1) {
-		snprintf(p, sizeof(p), "%s/%s", root, d);
+	mkdir(top, 0755);
+	for (const char *d = dirs; *d; d += strlen(d) + 1) {
+		snprintf(p, sizeof(p), "%s/%s", top, d);
 		mkdir(p, 0755);
 	}
-	for (i = 0; i < ARRAY_SIZE(on_disk); i++) {
+	for (i = 0; i < n; i++) {
 		FILE *f;
 
-		snprintf(p, sizeof(p), "%s/%s", root, on_disk[i]);
+		snprintf(p, sizeof(p), "%s/%s", top, names[i]);
 		f = fopen(p, "w");
 		if (f) {
-			fprintf(f, "<?php // %s\n", on_disk[i]);
+			fprintf(f, "<?php // %s\n", names[i]);
 			fclose(f);
 		}
 	}
+}
+
+static void
+make_tree(void)
+{
+	snprintf(root, sizeof(root), "%s/root", dir);
+	write_tree(root, "a.b\0a\0sub\0", on_disk, ARRAY_SIZE(on_disk));
+}
+
+/* top resolved as the daemon resolves a webspace's root */
+static bool
+resolve_root(const char *top, char **real, struct root_id *rid)
+{
+	bool base;
+	int fd = -1;
+
+	T_EQ_INT(root_resolve(top, &fd, real, rid, &base), 0);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
 }
 
 /* a row with the file's stat as it is on disk (or made up when absent) */
@@ -136,14 +158,11 @@ test_walk_and_merge(void)
 	char *real = NULL, db[192], err[256];
 	int64_t ws;
 	bool base;
-	int fd = -1;
 	size_t i;
 
 	make_tree();
-	T_EQ_INT(root_resolve(root, &fd, &real, &rid, &base), 0);
-	if (fd < 0)
+	if (!resolve_root(root, &real, &rid))
 		return;
-	close(fd);
 
 	/* the walk, on its thread; put back, it is taken again */
 	T_EQ_INT(walker_new(&wo, &wk), 0);
@@ -283,31 +302,12 @@ test_baseline_walk(void)
 	struct walker_opts wo = { .jobs = 1 };
 	struct walker *wk = NULL;
 	struct root_id rid;
-	char base[128], p[256], none[160], *real = NULL;
-	bool isbase;
-	int fd = -1;
-	size_t i;
+	char base[128], none[160], *real = NULL;
 
 	snprintf(base, sizeof(base), "%s/base", dir);
-	mkdir(base, 0755);
-	for (const char *d = "a.b\0a\0"; *d; d += strlen(d) + 1) {
-		snprintf(p, sizeof(p), "%s/%s", base, d);
-		mkdir(p, 0755);
-	}
-	for (i = 0; i < ARRAY_SIZE(files); i++) {
-		FILE *f;
-
-		snprintf(p, sizeof(p), "%s/%s", base, files[i]);
-		f = fopen(p, "w");
-		if (f) {
-			fprintf(f, "<?php // %s\n", files[i]);
-			fclose(f);
-		}
-	}
-	T_EQ_INT(root_resolve(base, &fd, &real, &rid, &isbase), 0);
-	if (fd < 0)
+	write_tree(base, "a.b\0a\0", files, ARRAY_SIZE(files));
+	if (!resolve_root(base, &real, &rid))
 		return;
-	close(fd);
 	T_EQ_INT(walker_new(&wo, &wk), 0);
 	if (wk == NULL)
 		goto out;
@@ -426,7 +426,6 @@ test_digest(void)
 	uint64_t v;
 	bool base;
 	sqlite3 *raw = NULL;
-	int fd = -1;
 
 	memset(&d, 0, sizeof(d));
 	snprintf(root, sizeof(root), "%s/digest", dir);
@@ -436,10 +435,8 @@ test_digest(void)
 	disk_write("x.php", "<?php // x\n");
 	disk_write("d/y.php", "<?php // y\n");
 	disk_write("d/z.txt", "zzz\n");
-	T_EQ_INT(root_resolve(root, &fd, &d.real, &d.rid, &base), 0);
-	if (fd < 0)
+	if (!resolve_root(root, &d.real, &d.rid))
 		return;
-	close(fd);
 	snprintf(db, sizeof(db), "%s/digest.db", dir);
 	T_EQ_INT(store_open(db, STORE_CREATE, &d.s, err, sizeof(err)), 0);
 	if (d.s == NULL)
