@@ -323,6 +323,71 @@ out:
 	free(real);
 }
 
+/* the walking thread does not run ahead of a loop that does not take its
+ * walks: past 65,536 walked entries waiting, the next walk waits */
+static void
+test_walker_bounded(void)
+{
+	struct walker_opts wo = { .jobs = 2 };
+	struct walker *wk = NULL;
+	struct root_id rid;
+	struct bg_job *j, *k;
+	char big[128], p[192], *real = NULL;
+	int i, n = 0;
+
+	snprintf(big, sizeof(big), "%s/big", dir);
+	mkdir(big, 0755);
+	for (i = 0; i < 70000; i++) {
+		int fd;
+
+		snprintf(p, sizeof(p), "%s/f%05d", big, i);
+		fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!resolve_root(big, &real, &rid))
+		return;
+	T_EQ_INT(walker_new(&wo, &wk), 0);
+	if (wk == NULL)
+		goto out;
+	walker_submit(wk, BG_RECONCILE, 1, real, &rid, NULL);
+	walker_submit(wk, BG_RECONCILE, 2, real, &rid, NULL);
+	{
+		struct pollfd pfd = { .fd = walker_fd(wk), .events = POLLIN };
+
+		T_EQ_INT(poll(&pfd, 1, 10000), 1);
+	}
+	/* the first walk is done and not taken: the second waits (a stat-only
+	 * walk of 70,000 entries takes well under the 3 s given it) */
+	sleep(3);
+	j = walker_take(wk);
+	T_OK(j != NULL && j->ws == 1 && j->tree && j->tree->nfiles == 70000);
+	T_CHECK(j == NULL || j->next == NULL, "the second walk ran ahead of the loop");
+	for (; j; j = k) {
+		k = j->next;
+		bg_job_free(wk, j);
+	}
+	/* taken: the second walk goes on */
+	j = wait_walk(wk);
+	for (; j; j = k, n++) {
+		k = j->next;
+		T_EQ_INT(j->ws, 2);
+		bg_job_free(wk, j);
+	}
+	for (i = 0; i < 10 && n == 0; i++) {
+		j = wait_walk(wk);
+		for (; j; j = k, n++) {
+			k = j->next;
+			bg_job_free(wk, j);
+		}
+	}
+	T_EQ_INT(n, 1);
+out:
+	walker_free(wk);
+	free(real);
+	t_rmtree(big);
+}
+
 /* ---- the files' digest ---- */
 
 struct digest_env {
@@ -554,6 +619,7 @@ main(void)
 		return 2;
 	T_RUN(test_walk_and_merge);
 	T_RUN(test_baseline_walk);
+	T_RUN(test_walker_bounded);
 	T_RUN(test_digest);
 	t_rmtree(dir);
 	T_DONE();
