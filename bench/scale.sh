@@ -7,7 +7,8 @@
 # webspaces (default 100) on a tmpfs this script mounts and unmounts (--ext4:
 # on an ext4 image in /var/tmp made for the inodes, with inline data, so that
 # ten million files fit in a few GB; the image is removed). Measures
-# the baseline, the daemon's RSS with every file known, and a restart on the
+# the baseline, the daemon's RSS with every file known (split into anonymous
+# memory and mapped files: smaps_rollup), and a restart on the
 # unchanged tree (stat-only reconcile). Targets: RSS < 64 MB at 1 M files,
 # reconcile of 1 M unchanged files < 10 s warm. The limit line: bench/rawwalk.c
 # (getdents64 + statx, and with OpenSSL SHA-256, on as many threads as cores)
