@@ -7,7 +7,8 @@
 # webspaces (default 100) on a tmpfs this script mounts and unmounts (--ext4:
 # on an ext4 image in /var/tmp made for the inodes, with inline data, so that
 # ten million files fit in a few GB; the image is removed). Measures
-# the baseline, the daemon's RSS with every file known, and a restart on the
+# the baseline, the daemon's RSS with every file known (split into anonymous
+# memory and mapped files: smaps_rollup), and a restart on the
 # unchanged tree (stat-only reconcile). Targets: RSS < 64 MB at 1 M files,
 # reconcile of 1 M unchanged files < 10 s warm. The limit line: bench/rawwalk.c
 # (getdents64 + statx, and with OpenSSL SHA-256, on as many threads as cores)
@@ -134,8 +135,15 @@ cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$pid/
 progress() {
 	local known
 	known=$("$ctl" --socket "$work/control" status --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["files"])' 2>/dev/null || echo "?")
-	printf '  %6.0f s: %s entries stored, RSS %d MB, peak %d MB, %.1f s CPU\n' "$1" "$known" \
-		$(( $(awk '/VmRSS/ {print $2}' /proc/$pid/status) / 1024 )) $(( $(awk '/VmHWM/ {print $2}' /proc/$pid/status) / 1024 )) "$(cpu_s)"
+	printf '  %6.0f s: %s entries stored, RSS %d MB (%s), peak %d MB, %.1f s CPU\n' "$1" "$known" \
+		$(( $(awk '/VmRSS/ {print $2}' /proc/$pid/status) / 1024 )) "$(rss_parts)" \
+		$(( $(awk '/VmHWM/ {print $2}' /proc/$pid/status) / 1024 )) "$(cpu_s)"
+}
+# what the RSS is made of: the heap and stacks (anonymous: SQLite's page
+# cache is there) and mapped files (the -shm WAL index, the binary)
+rss_parts() {
+	awk '/^Anonymous:/ {a = $2} /^Rss:/ {r = $2} END {printf "anon %d, files %d", a / 1024, (r - a) / 1024}' \
+		"/proc/$pid/smaps_rollup"
 }
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for wsid in "${bins[@]}"; do
@@ -163,18 +171,26 @@ if [ "$done" = 0 ]; then
 fi
 cpu1=$(cpu_s)
 known=$(sqlite3 "$db" "SELECT count(*) FROM files")
-hwm1=$(awk '/VmHWM/ {print $2}' /proc/$pid/status); rss1=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+hwm1=$(awk '/VmHWM/ {print $2}' /proc/$pid/status); rss1=$(awk '/VmRSS/ {print $2}' /proc/$pid/status); parts1=$(rss_parts)
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
 find "$work/m" -type f > /dev/null    # warm the dentries again: a warm restart
 t2=$(date +%s.%N); run; "$ctl" --socket "$work/control" sync --timeout 3600 >/dev/null; t3=$(date +%s.%N)
-hwm2=$(awk '/VmHWM/ {print $2}' /proc/$pid/status); rss2=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
-hashed=$("$ctl" --socket "$work/control" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["files_hashed"])')
+hwm2=$(awk '/VmHWM/ {print $2}' /proc/$pid/status); rss2=$(awk '/VmRSS/ {print $2}' /proc/$pid/status); parts2=$(rss_parts)
+# the status call waits 5 s for its answer: a daemon busy past that (a
+# checkpoint of a large WAL) answers "down"; asked again, "?" if it never does
+hashed="?"
+for _ in 1 2 3 4 5 6; do
+	hashed=$("$ctl" --socket "$work/control" status --json 2>/dev/null |
+		python3 -c 'import json,sys; print(json.load(sys.stdin).get("files_hashed", "?"))' 2>/dev/null) || hashed="?"
+	[ "$hashed" = "?" ] || break
+	sleep 5
+done
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 echo "daemon: $wsid"
 echo "files known to the daemon: $known in $webspaces webspaces (tmpfs; database on disk, $(du -m "$db" | cut -f1) MB)"
-printf 'first start (baseline: hash + store)   %.1f s, %.1f s CPU, RSS %d MB (peak %d MB)\n' "$(echo "$t1 - $t0" | bc -l)" "$cpu1" $((rss1 / 1024)) $((hwm1 / 1024))
-printf 'restart, nothing changed (reconcile)  %.1f s, %s files re-hashed, RSS %d MB (peak %d MB)\n' "$(echo "$t3 - $t2" | bc -l)" "$hashed" $((rss2 / 1024)) $((hwm2 / 1024))
+printf 'first start (baseline: hash + store)   %.1f s, %.1f s CPU, RSS %d MB (%s; peak %d MB)\n' "$(echo "$t1 - $t0" | bc -l)" "$cpu1" $((rss1 / 1024)) "$parts1" $((hwm1 / 1024))
+printf 'restart, nothing changed (reconcile)  %.1f s, %s files re-hashed, RSS %d MB (%s; peak %d MB)\n' "$(echo "$t3 - $t2" | bc -l)" "$hashed" $((rss2 / 1024)) "$parts2" $((hwm2 / 1024))
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 done
 raw_stat=0 scan_kb=0

@@ -1630,7 +1630,8 @@ baseline_slice(struct engine *e, struct webspace *w, uint64_t t0)
 		return true;
 	}
 	while (w->merge_pos < n) {
-		const struct scan_file *f = w->merge_byp[w->merge_pos];
+		const struct scan_file *f = w->merge_byp ? w->merge_byp[w->merge_pos]
+						       : scan_file_at(j->tree, w->merge_pos);
 
 		if (e->stats.analysis_backlog >= AN_INFLIGHT_MAX)
 			return false;
@@ -1684,8 +1685,10 @@ bg_baseline_start(struct engine *e, struct webspace *w, struct bg_job *j)
 	ident_run(e->s, e->idx, j->tree, &w->merge_ident);
 	store_installations(e, w, w->merge_ident, "baseline");
 	/* stored in path order: the rows' ids then follow the order a reconcile
-	 * reads them in (by path), each row the next one of the table */
-	w->merge_byp = reconcile_tree_sorted(j->tree);
+	 * reads them in (by path), each row the next one of the table. A walk
+	 * kept in its temporary file is in that order already, and is read
+	 * from it one entry at a time (scan_file_at). */
+	w->merge_byp = j->tree->sorted ? NULL : reconcile_tree_sorted(j->tree);
 	w->merge_pos = 0;
 	w->merging = j;
 	e->nmerging++;

@@ -20,12 +20,30 @@ struct walker {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	pthread_cond_t room; /* done was taken */
 	struct bg_job *todo, *done; /* todo: FIFO; done: newest first */
 	int efd;
 	bool stop;
 };
 
 static bool entry_relevant(const struct scan_file *f);
+
+/* The walking thread does not run ahead of the loop by more than this many
+ * walked entries waiting to be taken (a walk larger than that alone): a
+ * restart whose loop is busy (the database's check at start) would otherwise
+ * hold the trees of every webspace at once. */
+#define DONE_MAX_ENTRIES 65536
+
+static size_t
+done_entries(const struct walker *wk)
+{
+	const struct bg_job *j;
+	size_t n = 0;
+
+	for (j = wk->done; j; j = j->next)
+		n += j->tree ? j->tree->nfiles : 1;
+	return n;
+}
 
 /* what the stored rows' digest is compared with: the same hash of every
  * entry the merge would look at, none unsettled */
@@ -50,17 +68,21 @@ static void
 walk_one(struct walker *wk, struct bg_job *j)
 {
 	struct scan_opts so;
-	int rootfd;
+	int rootfd, r;
 
 	memset(&so, 0, sizeof(so));
 	so.jobs = wk->o.jobs;
 	so.max_size = wk->o.max_size;
 	so.ignore = wk->o.ignore;
 	so.ignore_ud = j->ignore_ud;
-	if (j->kind == BG_BASELINE)
+	if (j->kind == BG_BASELINE) {
 		so.dbpath = wk->dbpath;
-	else
+		/* the entries in a temporary file, in path order: the memory of
+		 * a baseline does not grow with the webspace's size */
+		so.spill = true;
+	} else {
 		so.stat_only = true;
+	}
 	j->started_ns = now_mono_ns();
 	/* from the registered directory only: never from what a tenant put at
 	 * its path since */
@@ -71,7 +93,14 @@ walk_one(struct walker *wk, struct bg_job *j)
 		j->tree = NULL;
 		return;
 	}
-	if (scan_tree_run_at(rootfd, j->root, &so, &j->tree, j->err, sizeof(j->err)) < 0)
+	r = scan_tree_run_at(rootfd, j->root, &so, &j->tree, j->err, sizeof(j->err));
+	if (r == -EIO && so.spill) {
+		/* no temporary file (TMPDIR, else /tmp): walked in memory */
+		log_warnx("walk of %s: %s; walked in memory", esc_name(j->root), j->err);
+		so.spill = false;
+		r = scan_tree_run_at(rootfd, j->root, &so, &j->tree, j->err, sizeof(j->err));
+	}
+	if (r < 0)
 		j->tree = NULL;
 	else if (so.stat_only && wk->o.digest)
 		walk_digest(wk, j);
@@ -106,6 +135,11 @@ walker_thread(void *arg)
 		pthread_mutex_unlock(&wk->mu);
 		if (write(wk->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 			log_warn("reconcile: eventfd");
+		/* the next walk waits until the loop has taken these */
+		pthread_mutex_lock(&wk->mu);
+		while (!wk->stop && done_entries(wk) >= DONE_MAX_ENTRIES)
+			pthread_cond_wait(&wk->room, &wk->mu);
+		pthread_mutex_unlock(&wk->mu);
 	}
 }
 
@@ -127,10 +161,12 @@ walker_new(const struct walker_opts *o, struct walker **ret)
 	}
 	pthread_mutex_init(&wk->mu, NULL);
 	pthread_cond_init(&wk->cv, NULL);
+	pthread_cond_init(&wk->room, NULL);
 	if (pthread_create(&wk->thread, NULL, walker_thread, wk) != 0) {
 		close(wk->efd);
 		pthread_mutex_destroy(&wk->mu);
 		pthread_cond_destroy(&wk->cv);
+		pthread_cond_destroy(&wk->room);
 		free(wk->dbpath);
 		free(wk);
 		return -EAGAIN;
@@ -159,6 +195,7 @@ walker_free(struct walker *wk)
 	pthread_mutex_lock(&wk->mu);
 	wk->stop = true;
 	pthread_cond_broadcast(&wk->cv);
+	pthread_cond_broadcast(&wk->room);
 	pthread_mutex_unlock(&wk->mu);
 	pthread_join(wk->thread, NULL);
 	while ((j = wk->todo) != NULL) {
@@ -172,6 +209,7 @@ walker_free(struct walker *wk)
 	close(wk->efd);
 	pthread_mutex_destroy(&wk->mu);
 	pthread_cond_destroy(&wk->cv);
+	pthread_cond_destroy(&wk->room);
 	free(wk->dbpath);
 	free(wk);
 }
@@ -211,6 +249,7 @@ walker_take(struct walker *wk)
 	pthread_mutex_lock(&wk->mu);
 	list = wk->done;
 	wk->done = NULL;
+	pthread_cond_signal(&wk->room);
 	if (read(wk->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		log_warn("reconcile: eventfd read");
 	pthread_mutex_unlock(&wk->mu);

@@ -6,7 +6,8 @@
  * bytewise and by component ("a.b/" before "a.php" before "a/"); the
  * digest of a webspace's rows against the walk's, after every kind of change
  * made while the daemon is down, every write of a row, a rollback, and a
- * database of before the digest. */
+ * database of before the digest; a baseline's walk, hashed and in path order,
+ * from its temporary file or, without one, in memory. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -31,28 +32,50 @@ static char root[128];
 static const char *const on_disk[] = { "a.php", "a.b/c.php", "a/b.php", "sub/keep.php",
 				       "sub/changed.php", "sub/locked.php", "sub/new.php" };
 
+/* top with the directories dirs (NUL-separated) and the files names, each
+ * holding "<?php // NAME" and a newline */
 static void
-make_tree(void)
+write_tree(const char *top, const char *dirs, const char *const *names, size_t n)
 {
 	char p[256];
 	size_t i;
 
-	snprintf(root, sizeof(root), "%s/root", dir);
-	mkdir(root, 0755);
-	for (const char *d = "a.b\0a\0sub\0"; *d; d += strlen(d) + 1) {
-		snprintf(p, sizeof(p), "%s/%s", root, d);
+	mkdir(top, 0755);
+	for (const char *d = dirs; *d; d += strlen(d) + 1) {
+		snprintf(p, sizeof(p), "%s/%s", top, d);
 		mkdir(p, 0755);
 	}
-	for (i = 0; i < ARRAY_SIZE(on_disk); i++) {
+	for (i = 0; i < n; i++) {
 		FILE *f;
 
-		snprintf(p, sizeof(p), "%s/%s", root, on_disk[i]);
+		snprintf(p, sizeof(p), "%s/%s", top, names[i]);
 		f = fopen(p, "w");
 		if (f) {
-			fprintf(f, "<?php // %s\n", on_disk[i]);
+			fprintf(f, "<?php // %s\n", names[i]);
 			fclose(f);
 		}
 	}
+}
+
+static void
+make_tree(void)
+{
+	snprintf(root, sizeof(root), "%s/root", dir);
+	write_tree(root, "a.b\0a\0sub\0", on_disk, ARRAY_SIZE(on_disk));
+}
+
+/* top resolved as the daemon resolves a webspace's root */
+static bool
+resolve_root(const char *top, char **real, struct root_id *rid)
+{
+	bool base;
+	int fd = -1;
+
+	T_EQ_INT(root_resolve(top, &fd, real, rid, &base), 0);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
 }
 
 /* a row with the file's stat as it is on disk (or made up when absent) */
@@ -135,14 +158,11 @@ test_walk_and_merge(void)
 	char *real = NULL, db[192], err[256];
 	int64_t ws;
 	bool base;
-	int fd = -1;
 	size_t i;
 
 	make_tree();
-	T_EQ_INT(root_resolve(root, &fd, &real, &rid, &base), 0);
-	if (fd < 0)
+	if (!resolve_root(root, &real, &rid))
 		return;
-	close(fd);
 
 	/* the walk, on its thread; put back, it is taken again */
 	T_EQ_INT(walker_new(&wo, &wk), 0);
@@ -232,6 +252,140 @@ out:
 	store_close(s);
 	walker_free(wk);
 	free(real);
+}
+
+/* ---- a baseline's walk ---- */
+
+/* the walk of a baseline comes back in path order, hashed: from its temporary
+ * file, or in memory when there is none */
+static void
+baseline_walk(struct walker *wk, const char *real, const struct root_id *rid, bool spilled)
+{
+	static const char *const names[] = { "a.b/c.php", "a.php", "a/b.php", "a/z.php", "b.php" };
+	struct bg_job *j;
+	size_t i;
+
+	walker_submit(wk, BG_BASELINE, 9, real, rid, NULL);
+	j = wait_walk(wk);
+	T_OK(j != NULL && j->kind == BG_BASELINE);
+	if (j == NULL)
+		return;
+	T_OK(j->tree != NULL);
+	if (j->tree) {
+		/* in memory: in the walk's order, sorted as the engine sorts it */
+		const struct scan_file **v = spilled ? NULL : reconcile_tree_sorted(j->tree);
+
+		T_CHECK((j->tree->spill != NULL) == spilled, "spilled %d, expected %d",
+			j->tree->spill != NULL, spilled);
+		T_CHECK(j->tree->sorted == spilled, "sorted %d", j->tree->sorted);
+		T_EQ_INT(j->tree->nfiles, ARRAY_SIZE(names));
+		for (i = 0; i < j->tree->nfiles && i < ARRAY_SIZE(names); i++) {
+			const struct scan_file *f = v ? v[i] : scan_file_at(j->tree, i);
+			uint8_t want[SHA256_LEN];
+			char text[64];
+
+			T_EQ_STR(f->path, names[i]);
+			snprintf(text, sizeof(text), "<?php // %s\n", names[i]);
+			sha256_buf(text, strlen(text), want);
+			T_CHECK(f->status == HASH_OK && memcmp(f->sha256, want, SHA256_LEN) == 0,
+				"%s: not hashed", names[i]);
+		}
+		free(v);
+	}
+	bg_job_free(wk, j);
+}
+
+static void
+test_baseline_walk(void)
+{
+	static const char *const files[] = { "b.php", "a/z.php", "a.php", "a/b.php", "a.b/c.php" };
+	struct walker_opts wo = { .jobs = 1 };
+	struct walker *wk = NULL;
+	struct root_id rid;
+	char base[128], none[160], *real = NULL;
+
+	snprintf(base, sizeof(base), "%s/base", dir);
+	write_tree(base, "a.b\0a\0", files, ARRAY_SIZE(files));
+	if (!resolve_root(base, &real, &rid))
+		return;
+	T_EQ_INT(walker_new(&wo, &wk), 0);
+	if (wk == NULL)
+		goto out;
+	setenv("TMPDIR", dir, 1);
+	baseline_walk(wk, real, &rid, true);
+	/* no temporary file: walked in memory all the same */
+	snprintf(none, sizeof(none), "%s/none", dir);
+	setenv("TMPDIR", none, 1);
+	baseline_walk(wk, real, &rid, false);
+	unsetenv("TMPDIR");
+out:
+	walker_free(wk);
+	free(real);
+}
+
+/* the walking thread does not run ahead of a loop that does not take its
+ * walks: past 65,536 walked entries waiting, the next walk waits */
+static void
+test_walker_bounded(void)
+{
+	struct walker_opts wo = { .jobs = 2 };
+	struct walker *wk = NULL;
+	struct root_id rid;
+	struct bg_job *j, *k;
+	char big[128], p[192], *real = NULL;
+	int i, n = 0;
+
+	snprintf(big, sizeof(big), "%s/big", dir);
+	mkdir(big, 0755);
+	for (i = 0; i < 70000; i++) {
+		int fd;
+
+		snprintf(p, sizeof(p), "%s/f%05d", big, i);
+		fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!resolve_root(big, &real, &rid))
+		return;
+	T_EQ_INT(walker_new(&wo, &wk), 0);
+	if (wk == NULL)
+		goto out;
+	walker_submit(wk, BG_RECONCILE, 1, real, &rid, NULL);
+	walker_submit(wk, BG_RECONCILE, 2, real, &rid, NULL);
+	{
+		struct pollfd pfd = { .fd = walker_fd(wk), .events = POLLIN };
+
+		T_EQ_INT(poll(&pfd, 1, 10000), 1);
+	}
+	/* the first walk is done and not taken: the second waits (a stat-only
+	 * walk of 70,000 entries takes well under the 3 s given it) */
+	sleep(3);
+	j = walker_take(wk);
+	T_OK(j != NULL && j->ws == 1 && j->tree && j->tree->nfiles == 70000);
+	T_CHECK(j == NULL || j->next == NULL, "the second walk ran ahead of the loop");
+	for (; j; j = k) {
+		k = j->next;
+		bg_job_free(wk, j);
+	}
+	/* taken: the second walk goes on */
+	j = wait_walk(wk);
+	for (; j; j = k, n++) {
+		k = j->next;
+		T_EQ_INT(j->ws, 2);
+		bg_job_free(wk, j);
+	}
+	for (i = 0; i < 10 && n == 0; i++) {
+		j = wait_walk(wk);
+		for (; j; j = k, n++) {
+			k = j->next;
+			bg_job_free(wk, j);
+		}
+	}
+	T_EQ_INT(n, 1);
+out:
+	walker_free(wk);
+	free(real);
+	t_rmtree(big);
 }
 
 /* ---- the files' digest ---- */
@@ -337,7 +491,6 @@ test_digest(void)
 	uint64_t v;
 	bool base;
 	sqlite3 *raw = NULL;
-	int fd = -1;
 
 	memset(&d, 0, sizeof(d));
 	snprintf(root, sizeof(root), "%s/digest", dir);
@@ -347,10 +500,8 @@ test_digest(void)
 	disk_write("x.php", "<?php // x\n");
 	disk_write("d/y.php", "<?php // y\n");
 	disk_write("d/z.txt", "zzz\n");
-	T_EQ_INT(root_resolve(root, &fd, &d.real, &d.rid, &base), 0);
-	if (fd < 0)
+	if (!resolve_root(root, &d.real, &d.rid))
 		return;
-	close(fd);
 	snprintf(db, sizeof(db), "%s/digest.db", dir);
 	T_EQ_INT(store_open(db, STORE_CREATE, &d.s, err, sizeof(err)), 0);
 	if (d.s == NULL)
@@ -485,6 +636,8 @@ main(void)
 	if (mkdtemp(dir) == NULL)
 		return 2;
 	T_RUN(test_walk_and_merge);
+	T_RUN(test_baseline_walk);
+	T_RUN(test_walker_bounded);
 	T_RUN(test_digest);
 	t_rmtree(dir);
 	T_DONE();
