@@ -1790,10 +1790,9 @@ tools_judge(struct scan *s)
 	 * (old PHP's register_globals fill its variables) and is no command-line
 	 * script, at its top level or through one runner after another (whichever
 	 * the host left enabled) */
-	if (alone && (c & CAP_EXEC))
-		cap_finding(s, PHPSCAN_COMMAND_PAGE, PHPSCAN_WEAK, CAP_EXEC);
-	else if (!s->app_code && !s->cli && s->runners != 0 &&
-		 (s->runner_top || __builtin_popcount(s->runners) >= 2) && contains_ci(s->p, s->n, "<form"))
+	if ((alone && (c & CAP_EXEC)) ||
+	    (!s->app_code && !s->cli && s->runners != 0 &&
+	     (s->runner_top || __builtin_popcount(s->runners) >= 2) && contains_ci(s->p, s->n, "<form")))
 		cap_finding(s, PHPSCAN_COMMAND_PAGE, PHPSCAN_WEAK, CAP_EXEC);
 	/* the database, file and socket tools of such a page (a form, no request
 	 * variable read, no command-line script): from the calls at its top level;
@@ -1861,6 +1860,7 @@ sink_judge(struct scan *s, const struct frame *f)
 		if (input)
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);
 		else if (s->globals_input && (f->flow & FL_VAR) && s->fn_state != 3)
+			/* NOLINTNEXTLINE(bugprone-branch-clone): the same finding as assert's below, ahead of obfuscation */
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_WEAK, f->line, f->start);
 		else if (obf || (f->flow & FL_BLOB))
 			finding(s, PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_HIGH, f->line, f->start);
@@ -2889,10 +2889,9 @@ scan_php(struct scan *s)
 			if (!s->prev_member && k == FK_NONE && is_decl_word(s->p + t.start, t.len) &&
 			    s->pos < s->n && (s->p[s->pos] == ' ' || s->p[s->pos] == '\t' || s->p[s->pos] == '\n'))
 				s->app_code = s->app_code || decl_follows(s);
-			if (t.len == 13 && strncasecmp((const char *)s->p + t.start, "php_sapi_name", 13) == 0)
-				s->cli = true;
-			else if ((t.len == 8 && memcmp(s->p + t.start, "PHP_SAPI", 8) == 0) ||
-				 (t.len == 5 && memcmp(s->p + t.start, "STDIN", 5) == 0))
+			if ((t.len == 13 && strncasecmp((const char *)s->p + t.start, "php_sapi_name", 13) == 0) ||
+			    (t.len == 8 && memcmp(s->p + t.start, "PHP_SAPI", 8) == 0) ||
+			    (t.len == 5 && memcmp(s->p + t.start, "STDIN", 5) == 0))
 				s->cli = true;
 			if (k == FK_INCLUDE && !s->prev_member) {
 				s->include_open = true;
