@@ -182,7 +182,7 @@ test_write_file(void)
 static void
 test_census_count(void)
 {
-	char dir[] = "/tmp/wsid-census.XXXXXX", path[256], err[512];
+	char dir[] = "/tmp/wsid-census.XXXXXX", path[256], wal[270], err[512];
 	struct census c;
 	struct store *s = NULL;
 	const char *sql =
@@ -241,6 +241,11 @@ test_census_count(void)
 	buf_free(&b);
 	census_free(&c);
 	unlink(path);
+	/* the census's connection leaves the WAL's files beside it */
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	unlink(wal);
+	snprintf(wal, sizeof(wal), "%s-shm", path);
+	unlink(wal);
 	rmdir(dir);
 }
 
