@@ -158,12 +158,11 @@ size_t engine_webspace_count(const struct engine *e);
 
 /* A change noticed at ws/relpath. handle (may be NULL) identifies the inode. */
 void engine_note(struct engine *e, int64_t ws, const char *relpath, size_t rlen, unsigned flags,
-		 int mount_fd, const struct file_handle *handle, int pid);
+		 const struct file_handle *handle, int pid);
 /* A name without a path yet (O_TMPFILE "#ino"): attach to the handle's path */
 void engine_note_handle(struct engine *e, unsigned flags, const struct file_handle *handle, int pid);
 void engine_rename(struct engine *e, int64_t ws_from, const char *from, size_t flen, int64_t ws_to,
-		   const char *to, size_t tlen, bool is_dir, int mount_fd,
-		   const struct file_handle *handle, int pid);
+		   const char *to, size_t tlen, bool is_dir, const struct file_handle *handle, int pid);
 void engine_dir_deleted(struct engine *e, int64_t ws, const char *relpath, size_t rlen);
 
 /* reconcile a webspace (ws) or all (ws = 0); why is logged */

@@ -80,8 +80,6 @@ struct pending {
 	unsigned flags;
 	int pid;
 	uint64_t first_ns, last_ns, deadline_ns, close_ns;
-	int mount_fd;
-	struct file_handle *handle;
 	bool in_flight, again;
 	bool wait_open; /* the next attempt may wait for a lease to be broken */
 	bool parked;    /* stored locked or changing, waiting in LIST_RETRY */
@@ -124,8 +122,6 @@ struct wsq *ring_pop(struct engine *e);
 void plist_unlink(struct engine *e, struct pending *p);
 void plist_append(struct engine *e, struct pending *p, int which, uint64_t deadline);
 void plist_retry(struct engine *e, struct pending *p, uint64_t deadline);
-/* a malloc'ed copy of h (caller frees), NULL for none or a bad size */
-struct file_handle *handle_dup(const struct file_handle *h);
 /* (re)arms an entry's window according to what happened to the file */
 void pending_arm(struct engine *e, struct pending *p);
 /* removes an entry from the table and frees it */

@@ -991,8 +991,7 @@ engine_on_hashed(struct engine *e)
 
 void
 engine_rename(struct engine *e, int64_t ws_from, const char *from, size_t flen, int64_t ws_to,
-	      const char *to, size_t tlen, bool is_dir, int mount_fd,
-	      const struct file_handle *handle, int pid)
+	      const char *to, size_t tlen, bool is_dir, const struct file_handle *handle, int pid)
 {
 	struct webspace *wf = ws_from ? ws_get(e, ws_from) : NULL;
 	struct webspace *wt = ws_to ? ws_get(e, ws_to) : NULL;
@@ -1062,13 +1061,13 @@ engine_rename(struct engine *e, int64_t ws_from, const char *from, size_t flen, 
 					      "live", true);
 		}
 		/* and confirm the content by hashing the new name */
-		engine_note(e, wt->id, to, tlen, NOTE_MOVED_IN, mount_fd, handle, pid);
+		engine_note(e, wt->id, to, tlen, NOTE_MOVED_IN, handle, pid);
 		return;
 	}
 	if (wf)
-		engine_note(e, wf->id, from, flen, NOTE_DELETE, -1, NULL, pid);
+		engine_note(e, wf->id, from, flen, NOTE_DELETE, NULL, pid);
 	if (wt)
-		engine_note(e, wt->id, to, tlen, NOTE_MOVED_IN, mount_fd, handle, pid);
+		engine_note(e, wt->id, to, tlen, NOTE_MOVED_IN, handle, pid);
 }
 
 struct dir_del_ctx {
@@ -1081,7 +1080,7 @@ dir_del_one(void *ud, const struct file_row *f)
 {
 	struct dir_del_ctx *c = ud;
 
-	engine_note(c->e, c->ws, f->relpath, f->rlen, NOTE_DELETE, -1, NULL, 0);
+	engine_note(c->e, c->ws, f->relpath, f->rlen, NOTE_DELETE, NULL, 0);
 	return 0;
 }
 
@@ -1421,7 +1420,7 @@ merge_note(void *ud, enum reconcile_note what, const char *relpath, size_t rlen)
 		flags |= NOTE_CREATE;
 	else if (what == RECONCILE_GONE)
 		flags |= NOTE_DELETE;
-	engine_note(c->e, c->w->id, relpath, rlen, flags, -1, NULL, 0);
+	engine_note(c->e, c->w->id, relpath, rlen, flags, NULL, 0);
 }
 
 /* A directory listed by the walk and gone when it was opened was renamed or
@@ -1581,7 +1580,7 @@ baseline_store_one(struct engine *e, struct webspace *w, const struct scan_file 
 	}
 	/* locked or changing: retried like a live change, then parked */
 	if (status_unsettled(res.status))
-		engine_note(e, w->id, f->path, f->pathlen, NOTE_RECONCILE, -1, NULL, 0);
+		engine_note(e, w->id, f->path, f->pathlen, NOTE_RECONCILE, NULL, 0);
 }
 
 /* the store of w's walk is over (done, or dropped: root changed) */
@@ -1852,7 +1851,6 @@ engine_free(struct engine *e)
 		struct pending *p = hs->val;
 
 		free(p->relpath);
-		free(p->handle);
 		free(p->key);
 		free(p);
 	}

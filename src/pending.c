@@ -146,21 +146,8 @@ pending_free(struct engine *e, struct pending *p)
 	plist_unlink(e, p);
 	p->q->npending--;
 	free(p->relpath);
-	free(p->handle);
 	free(p->key);
 	free(p);
-}
-
-struct file_handle *
-handle_dup(const struct file_handle *h)
-{
-	struct file_handle *c;
-
-	if (h == NULL || h->handle_bytes > MAX_HANDLE_SZ)
-		return NULL;
-	c = xmalloc(sizeof(*c) + h->handle_bytes);
-	memcpy(c, h, sizeof(*c) + h->handle_bytes);
-	return c;
 }
 
 /* (re)arms a pending entry's window according to what happened */
@@ -216,7 +203,6 @@ pending_get(struct engine *e, int64_t ws, const char *relpath, size_t rlen, bool
 	p->rlen = rlen;
 	p->first_ns = now_mono_ns();
 	p->list = -1;
-	p->mount_fd = -1;
 	p->key = k;
 	p->klen = klen;
 	v = hmap_put(&e->pending, k, klen, &isnew);
@@ -326,7 +312,7 @@ storm_budget(struct engine *e, int64_t ws)
 
 void
 engine_note(struct engine *e, int64_t ws, const char *relpath, size_t rlen, unsigned flags,
-	    int mount_fd, const struct file_handle *handle, int pid)
+	    const struct file_handle *handle, int pid)
 {
 	struct pending *p;
 
@@ -357,12 +343,8 @@ engine_note(struct engine *e, int64_t ws, const char *relpath, size_t rlen, unsi
 	}
 	if ((flags & NOTE_CLOSE_WRITE) && p->close_ns == 0)
 		p->close_ns = p->last_ns;
-	if (handle && !(flags & NOTE_DELETE)) {
-		free(p->handle);
-		p->handle = handle_dup(handle);
-		p->mount_fd = mount_fd;
+	if (handle && !(flags & NOTE_DELETE))
 		remember_handle(e, handle, ws, relpath, rlen);
-	}
 	/* waiting to be tried again (a lease, a file that never settles): only
 	 * a new file at the name cuts the wait short */
 	if (p->list == LIST_RETRY && !(flags & (NOTE_CREATE | NOTE_DELETE | NOTE_MOVED_IN)))
@@ -400,7 +382,7 @@ engine_note_handle(struct engine *e, unsigned flags, const struct file_handle *h
 		int64_t ws;
 
 		memcpy(&ws, v, 8);
-		engine_note(e, ws, v + 8, strlen(v + 8), flags, -1, handle, pid);
+		engine_note(e, ws, v + 8, strlen(v + 8), flags, handle, pid);
 	}
 	/* else: a file with no name yet (O_TMPFILE): its CREATE will come */
 }

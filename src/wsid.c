@@ -499,7 +499,7 @@ on_watch_event(void *ud, const struct watch_event *ev)
 		engine_rename(d.e, have_old ? ws : 0, have_old ? p1.data + rl + 1 : NULL,
 			      have_old && p1.len > rl ? p1.len - rl - 1 : 0, have_new ? ws2 : 0,
 			      have_new ? p2.data + rl2 + 1 : NULL, have_new && p2.len > rl2 ? p2.len - rl2 - 1 : 0,
-			      ev->is_dir, ev->mount_fd, ev->handle, ev->pid);
+			      ev->is_dir, ev->handle, ev->pid);
 		/* it moved again since: the events that tell it may have been
 		 * merged into this one's kin, so a walk finds where it is */
 		if (ev->moved_since) {
@@ -549,7 +549,7 @@ on_watch_event(void *ud, const struct watch_event *ev)
 	if (ev->deleted)
 		flags |= NOTE_DELETE;
 	if (flags)
-		engine_note(d.e, ws, p1.data + rl + 1, p1.len - rl - 1, flags, ev->mount_fd, ev->handle,
+		engine_note(d.e, ws, p1.data + rl + 1, p1.len - rl - 1, flags, ev->handle,
 			    ev->pid);
 }
 

@@ -72,7 +72,7 @@ write_site(const char *rel, const char *text)
 static void
 note(const char *rel, unsigned flags)
 {
-	engine_note(e, ws, rel, strlen(rel), flags, -1, NULL, 0);
+	engine_note(e, ws, rel, strlen(rel), flags, NULL, 0);
 }
 
 static bool
@@ -192,7 +192,7 @@ test_rename(void)
 	snprintf(a, sizeof(a), "%s/notes.txt", site);
 	snprintf(b, sizeof(b), "%s/renamed.txt", site);
 	T_EQ_INT(rename(a, b), 0);
-	engine_rename(e, ws, "notes.txt", 9, ws, "renamed.txt", 11, false, -1, NULL, 0);
+	engine_rename(e, ws, "notes.txt", 9, ws, "renamed.txt", 11, false, NULL, 0);
 	T_OK(fx_engine_settle(e, 5000));
 	T_OK(!row_of("notes.txt", &r));
 	T_OK(row_of("renamed.txt", &r));
@@ -218,14 +218,14 @@ test_outside(void)
 	T_OK(!engine_webspace_find(e, p, strlen(p), &id, &rl));
 	T_OK(!engine_webspace_find(e, "/elsewhere/x.php", 16, &id, &rl));
 	/* a change noted for no webspace: nothing hashed, stored or told */
-	engine_note(e, ws + 1000, "x.php", 5, NOTE_CLOSE_WRITE, -1, NULL, 0);
+	engine_note(e, ws + 1000, "x.php", 5, NOTE_CLOSE_WRITE, NULL, 0);
 	T_OK(fx_engine_settle(e, 5000));
 	T_OK(state_file_get(f.st, ws + 1000, "x.php", 5, &r) == -ENOENT);
 	T_EQ_INT(nseen, before);
 	engine_get_stats(e, &st);
 	T_EQ_INT(st.pending, 0);
 	/* the webspace root itself is no change */
-	engine_note(e, ws, "", 0, NOTE_ATTRIB, -1, NULL, 0);
+	engine_note(e, ws, "", 0, NOTE_ATTRIB, NULL, 0);
 	engine_get_stats(e, &st);
 	T_EQ_INT(st.pending, 0);
 }

@@ -60,7 +60,7 @@ find(int64_t ws, const char *rel)
 static void
 note(int64_t ws, const char *rel, unsigned flags)
 {
-	engine_note(e, ws, rel, strlen(rel), flags, -1, NULL, 0);
+	engine_note(e, ws, rel, strlen(rel), flags, NULL, 0);
 }
 
 static int64_t

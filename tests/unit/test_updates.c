@@ -66,7 +66,7 @@ inst_version(const char *root)
 static void
 note(const char *rel, unsigned flags)
 {
-	engine_note(e, ws, rel, strlen(rel), flags, -1, NULL, 0);
+	engine_note(e, ws, rel, strlen(rel), flags, NULL, 0);
 }
 
 static void
