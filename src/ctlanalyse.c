@@ -660,18 +660,14 @@ int
 ctl_analyse_scan_tree(const struct scan_tree *t, const struct ctl_env *env, struct json *jout,
 		      unsigned *ret_found)
 {
-	struct ctl_scan_analysis sa = { .max_size = DEFAULT_MAX_SIZE };
+	struct analyse *an;
 	struct walk w;
 	int rootfd = t->rootfd, rc = 0;
 	size_t i;
 
-	if (node_analyser(env, true, NULL, 0, "scan", &sa.an) < 0)
+	if (node_analyser(env, true, NULL, 0, "scan", &an) < 0)
 		return -EINVAL;
-	if (t->content_seen) {
-		rc = ctl_scan_analysis_report(&sa, t, jout, ret_found);
-		goto out;
-	}
-	scan_walk_init(&w, sa.an, jout);
+	scan_walk_init(&w, an, jout);
 	if (rootfd < 0)
 		rootfd = open(t->root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (rootfd < 0) {
@@ -717,6 +713,6 @@ ctl_analyse_scan_tree(const struct scan_tree *t, const struct ctl_env *env, stru
 out:
 	if (rootfd >= 0 && rootfd != t->rootfd)
 		close(rootfd);
-	analyse_free(sa.an);
+	analyse_free(an);
 	return rc;
 }
