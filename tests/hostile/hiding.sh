@@ -103,7 +103,12 @@ check_eq "... stored as locked, size known, no hash" "locked|$(printf '%s\n' "$S
 	"$(file_row "wp-content/uploads/shell.php" "status||'|'||size||'|'||coalesce(hex(sha256),'')")"
 check "... the holder was asked to yield (a lease break)" grep -q "break" "$D/lease1.log"
 locked_ms=$(( $(ms) - t0 ))
-check "... recorded within 6 s of the rename (${locked_ms} ms)" [ "$locked_ms" -le 6000 ]
+# the kernel breaks a lease its holder keeps after fs.lease-break-time: a
+# daemon that waited for the file would take that long; wsid must not (the
+# bound is half of it so that a loaded machine does not decide the result)
+lease_break_ms=$(( $(cat /proc/sys/fs/lease-break-time) * 1000 ))
+check "... recorded without waiting out the lease (${locked_ms} ms; the kernel breaks it after ${lease_break_ms} ms)" \
+	[ "$locked_ms" -lt $(( lease_break_ms / 2 > 6000 ? lease_break_ms / 2 : 6000 )) ]
 daemon_alive "leased shell"
 # the holder lets go: the real content is judged (parked 10 s, then looked at)
 touch "$D/stop1" "$D/stop0"
