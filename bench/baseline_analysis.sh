@@ -9,7 +9,8 @@
 # 3; the fastest run counts). Prints the times, the analyses and cache hits,
 # and the ratio (target of issue 18: <= 1.3), with the CPU time (user +
 # system) of each run. Each --wsid names a daemon binary to measure (default
-# build/wsid; several: each in turn, side by side). --index-all ingests the
+# build/wsid; several: each in turn, side by side), run with the rules of its
+# own tree (the rules/ beside its build/, else this tree's). --index-all ingests the
 # Debian releases of the four other products into the index first (as
 # bench/identify.sh does): a node whose applications the index all knows.
 set -eu
@@ -67,7 +68,7 @@ webspaces:
   - pattern: $mnt/vhosts/{customer}/httpdocs
 analysis:
   enabled: $1
-  rules: ['$top/rules/*.yar']
+  rules: ['$rules']
 YAML
 	local t0 t1
 	t0=$(date +%s.%N)
@@ -91,7 +92,10 @@ echo "node: $copies webspaces, $nfiles files ($nphp .php), $mb MB; load $(cut -d
 echo "wsidctl scan --json: ${scan_s} s, CPU ${scan_cpu} s, peak RSS $((scan_kb / 1024)) MB"
 [ ${#bins[@]} -gt 0 ] || bins=("$top/build/wsid")
 for wsid in "${bins[@]}"; do
-	echo "daemon: $wsid"
+	rules=$(cd "$(dirname "$wsid")/.." && pwd)/rules
+	[ -d "$rules" ] || rules=$top/rules
+	rules="$rules/*.yar"
+	echo "daemon: $wsid (rules $rules)"
 	best_on="" best_off=""
 	for r in $(seq 1 "$runs"); do
 		off=$(run false); on=$(run true)
