@@ -1081,15 +1081,23 @@ is_blob(const uint8_t *p, size_t n)
 
 	if (n < BLOB_MIN)
 		return false;
-	for (i = 0; i < n; i++) {
-		uint8_t c = p[i];
+	/* the bytes counted in one pass; the classes summed from the counts */
+	for (i = 0; i < n; i++)
+		cnt[p[i]]++;
+	for (i = 0; i < 256; i++) {
+		uint8_t c = (uint8_t)i;
 		bool an = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 
-		cnt[c]++;
-		alpha += is_b64(c) || c == '\\';
-		hexd += (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-		print += (c > 0x20 && c < 0x7f) || c == '\t';
-		punct += c > 0x20 && c < 0x7f && !an;
+		if (cnt[i] == 0)
+			continue;
+		if (is_b64(c) || c == '\\')
+			alpha += cnt[i];
+		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
+			hexd += cnt[i];
+		if ((c > 0x20 && c < 0x7f) || c == '\t')
+			print += cnt[i];
+		if (c > 0x20 && c < 0x7f && !an)
+			punct += cnt[i];
 	}
 	/* text with spaces is prose */
 	if (cnt[' '] > n / 64)
