@@ -14,7 +14,8 @@
 #    (application code: what a node mostly analyses); --against names an
 #    older wsidctl measured side by side with this one (runs alternating,
 #    --rounds R each, default 1; the ratio is what a loaded machine can
-#    tell);
+#    tell), with the rules of its own tree (the rules/ beside its build/,
+#    else this tree's);
 #  - beside it php-malware-finder's rules under Debian's yara, when a copy of
 #    them is given (--pmf or PMF_RULES: its data/php.yar, with whitelist.yar
 #    and whitelists/ beside it); else its published figure on this corpus.
@@ -133,11 +134,17 @@ if [ "$debian" = 1 ]; then
 fi
 
 # throughput: CPU seconds of one process (user + system)
+# rules_of CTL: the rule files of CTL's own tree (its build's ../rules), else this tree's
+rules_of() {
+	local d
+	d=$(cd "$(dirname "$1")/.." && pwd)/rules
+	if [ -d "$d" ]; then echo "$d/*.yar"; else echo "$top/rules/*.yar"; fi
+}
 # cpu CTL MODE DIR...: CPU seconds of CTL analysing the DIRs
 cpu() {
 	local c=$1 mode=$2 args
 	shift 2
-	if [ "$mode" = phpscan ]; then args=(--no-default-rules); else args=("${rules[@]}"); fi
+	if [ "$mode" = phpscan ]; then args=(--no-default-rules); else args=(--no-default-rules --rules "$(rules_of "$c")"); fi
 	/usr/bin/time -f "%U %S" -o "$work/time.txt" "$c" analyse "${args[@]}" "$@" >/dev/null 2>&1 || true
 	# (time writes a line of its own before, when the status is not 0)
 	tail -n 1 "$work/time.txt" | awk '{ print $1 + $2 }'

@@ -9,7 +9,8 @@
 # 3; the fastest run counts). Prints the times, the analyses and cache hits,
 # and the ratio (target of issue 18: <= 1.3), with the CPU time (user +
 # system) of each run. Each --wsid names a daemon binary to measure (default
-# build/wsid; several: each in turn, side by side). --index-all ingests the
+# build/wsid; several: side by side, alternating run by run), run with the
+# rules of its own tree (the rules/ beside its build/, else this tree's). --index-all ingests the
 # Debian releases of the four other products into the index first (as
 # bench/identify.sh does): a node whose applications the index all knows.
 set -eu
@@ -67,7 +68,7 @@ webspaces:
   - pattern: $mnt/vhosts/{customer}/httpdocs
 analysis:
   enabled: $1
-  rules: ['$top/rules/*.yar']
+  rules: ['$rules']
 YAML
 	local t0 t1
 	t0=$(date +%s.%N)
@@ -90,15 +91,29 @@ scan_cpu=$(echo "$scan_u + $scan_sy" | bc -l)
 echo "node: $copies webspaces, $nfiles files ($nphp .php), $mb MB; load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "wsidctl scan --json: ${scan_s} s, CPU ${scan_cpu} s, peak RSS $((scan_kb / 1024)) MB"
 [ ${#bins[@]} -gt 0 ] || bins=("$top/build/wsid")
-for wsid in "${bins[@]}"; do
-	echo "daemon: $wsid"
-	best_on="" best_off=""
-	for r in $(seq 1 "$runs"); do
+# rules_of BIN: the rule files of BIN's own tree (its build's ../rules), else this tree's
+rules_of() {
+	local d
+	d=$(cd "$(dirname "$1")/.." && pwd)/rules
+	[ -d "$d" ] || d=$top/rules
+	echo "$d/*.yar"
+}
+# the builds alternate run by run (a load that changes meanwhile weighs on each);
+# per build, the fastest run counts, in wall and in CPU time
+declare -A best_on best_off cpu_on cpu_off
+for r in $(seq 1 "$runs"); do
+	for i in "${!bins[@]}"; do
+		wsid=${bins[$i]}
+		rules=$(rules_of "$wsid")
 		off=$(run false); on=$(run true)
-		echo "run $r: analysis off ${off%% *} s (CPU ${off##* } s, $(python3 -c "print('%.2f' % (${off##* } / $scan_cpu))")x scan); on ${on%% *} s (CPU ${on##* } s, $(python3 -c "print('%.2f' % (${on##* } / $scan_cpu))")x scan; analyses, cache hits, findings: $(echo "$on" | cut -d' ' -f2-4))"
-		best_off=$(python3 -c "print(min(float('${off%% *}'), float('${best_off:-1e9}')))")
-		best_on=$(python3 -c "print(min(float('${on%% *}'), float('${best_on:-1e9}')))")
+		echo "run $r, daemon $wsid (rules $rules): analysis off ${off%% *} s (CPU ${off##* } s, $(python3 -c "print('%.2f' % (${off##* } / $scan_cpu))")x scan); on ${on%% *} s (CPU ${on##* } s, $(python3 -c "print('%.2f' % (${on##* } / $scan_cpu))")x scan; analyses, cache hits, findings: $(echo "$on" | cut -d' ' -f2-4))"
+		best_off[$i]=$(python3 -c "print(min(float('${off%% *}'), float('${best_off[$i]:-1e9}')))")
+		best_on[$i]=$(python3 -c "print(min(float('${on%% *}'), float('${best_on[$i]:-1e9}')))")
+		cpu_off[$i]=$(python3 -c "print(min(float('${off##* }'), float('${cpu_off[$i]:-1e9}')))")
+		cpu_on[$i]=$(python3 -c "print(min(float('${on##* }'), float('${cpu_on[$i]:-1e9}')))")
 	done
-	python3 -c "print('fastest: off %.2f s, on %.2f s: ratio %.2f (target <= 1.3)' % ($best_off, $best_on, $best_on / $best_off))"
-	echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 done
+for i in "${!bins[@]}"; do
+	python3 -c "print('%s: fastest: off %.2f s, on %.2f s: ratio %.2f (target <= 1.3); least CPU: off %.2f s, on %.2f s: ratio %.2f' % ('${bins[$i]}', ${best_off[$i]}, ${best_on[$i]}, ${best_on[$i]} / ${best_off[$i]}, ${cpu_off[$i]}, ${cpu_on[$i]}, ${cpu_on[$i]} / ${cpu_off[$i]}))"
+done
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -276,24 +276,6 @@ rule wsid_input_to_php_file
 		($a or ($b and $c))
 }
 
-// packers: long runs of escaped bytes, or code split into single characters
-rule wsid_packed_escapes
-{
-	meta:
-		severity = "weak"
-		class = "packed-escapes"
-		description = "long runs of \\x or octal escapes in code"
-	strings:
-		$hex = /(\\x[0-9a-fA-F]{2}){24}/
-		$oct = /(\\[0-7]{3}){24}/
-		$e1 = /\beval[ \t]*\(/ nocase
-		$e2 = /\bassert[ \t]*\(/ nocase
-		$e3 = "create_function" nocase
-		$e4 = /preg_replace[ \t]*\(/ nocase
-	condition:
-		wsid_php_tag and (#hex > 2 or #oct > 2) and any of ($e*)
-}
-
 // a self-describing shell: the names shells give themselves in their pages
 rule wsid_shell_banner
 {

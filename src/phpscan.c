@@ -18,6 +18,7 @@
  * tracked. */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,13 +122,12 @@ enum {
 };
 
 struct fname {
-	/* cppcheck-suppress unusedStructMember ; read through bsearch's comparison */
 	const char *name;
 	unsigned char kind;
 	unsigned short cap; /* CAP_*: what a call of it lets the page do */
 };
 
-/* sorted for bsearch */
+/* sorted by name */
 static const struct fname fnames[] = {
 	{ "addslashes", FK_SANITIZE, 0 },
 	{ "apache_request_headers", FK_SOURCE, 0 },
@@ -531,10 +531,31 @@ finding(struct scan *s, enum phpscan_class cls, enum phpscan_conf conf, uint32_t
 
 /* ---- names ------------------------------------------------------------ */
 
-static int
-fname_cmp(const void *k, const void *e)
+/* fnames by the hash of its names: an identifier is looked up once, in one
+ * pass over its bytes (lowered and hashed together) and one comparison,
+ * instead of a binary search of strcmp calls. Built from fnames on first use,
+ * so an entry added there needs nothing else. */
+#define FNAME_SLOTS 1024 /* a power of 2, several times the names */
+static uint16_t fname_slot[FNAME_SLOTS]; /* index in fnames + 1; 0 empty */
+static uint8_t fname_len[sizeof(fnames) / sizeof(fnames[0])];
+static pthread_once_t fname_once = PTHREAD_ONCE_INIT;
+
+static void
+fname_index_build(void)
 {
-	return strcmp(k, ((const struct fname *)e)->name);
+	size_t i, j;
+
+	for (i = 0; i < sizeof(fnames) / sizeof(fnames[0]); i++) {
+		const char *name = fnames[i].name;
+		uint32_t h = 2166136261u;
+
+		for (j = 0; name[j] != '\0'; j++)
+			h = (h ^ (uint8_t)name[j]) * 16777619u;
+		fname_len[i] = (uint8_t)j;
+		for (h &= FNAME_SLOTS - 1; fname_slot[h] != 0; h = (h + 1) & (FNAME_SLOTS - 1))
+			;
+		fname_slot[h] = (uint16_t)(i + 1);
+	}
 }
 
 /* lowercases an identifier into out (size 32); false when too long */
@@ -554,14 +575,50 @@ ident_lower(const uint8_t *p, size_t len, char *out)
 	return true;
 }
 
+/* the entry of fnames an identifier names (case-insensitive), NULL if none */
 static const struct fname *
 fname_find(const uint8_t *p, size_t len)
 {
 	char low[32];
+	uint32_t h = 2166136261u;
+	size_t i;
 
-	if (len < 2 || len > 28 || !ident_lower(p, len, low))
+	if (len < 2 || len > 28)
 		return NULL;
-	return bsearch(low, fnames, sizeof(fnames) / sizeof(fnames[0]), sizeof(fnames[0]), fname_cmp);
+	for (i = 0; i < len; i++) {
+		uint8_t c = p[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c += 32;
+		low[i] = (char)c;
+		h = (h ^ c) * 16777619u;
+	}
+	pthread_once(&fname_once, fname_index_build);
+	for (h &= FNAME_SLOTS - 1; fname_slot[h] != 0; h = (h + 1) & (FNAME_SLOTS - 1)) {
+		size_t k = fname_slot[h] - 1u;
+
+		if (fname_len[k] == len && memcmp(fnames[k].name, low, len) == 0)
+			return &fnames[k];
+	}
+	return NULL;
+}
+
+/* p[0..n) is the lower-case word w, ignoring the case of p (ASCII, as
+ * strncasecmp in the C locale), without measuring w first */
+static bool
+word_ci(const uint8_t *p, size_t n, const char *w)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint8_t c = p[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c += 32;
+		if (w[i] == '\0' || (uint8_t)w[i] != c)
+			return false;
+	}
+	return w[n] == '\0';
 }
 
 static enum fkind
@@ -785,7 +842,7 @@ is_callback_sink(const char *v, size_t n)
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (n == strlen(names[i]) && strncasecmp(v, names[i], n) == 0)
+		if (word_ci((const uint8_t *)v, n, names[i]))
 			return true;
 	return false;
 }
@@ -849,6 +906,8 @@ is_superglobal_input(const uint8_t *v, size_t len)
 					     "$HTTP_COOKIE_VARS", "$HTTP_POST_FILES" };
 	size_t i;
 
+	if (len < 5 || v[0] != '$' || (v[1] != '_' && v[1] != 'H'))
+		return false; /* (what every name below begins with) */
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (len == strlen(names[i]) && memcmp(v, names[i], len) == 0)
 			return true;
@@ -1022,15 +1081,23 @@ is_blob(const uint8_t *p, size_t n)
 
 	if (n < BLOB_MIN)
 		return false;
-	for (i = 0; i < n; i++) {
-		uint8_t c = p[i];
+	/* the bytes counted in one pass; the classes summed from the counts */
+	for (i = 0; i < n; i++)
+		cnt[p[i]]++;
+	for (i = 0; i < 256; i++) {
+		uint8_t c = (uint8_t)i;
 		bool an = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 
-		cnt[c]++;
-		alpha += is_b64(c) || c == '\\';
-		hexd += (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-		print += (c > 0x20 && c < 0x7f) || c == '\t';
-		punct += c > 0x20 && c < 0x7f && !an;
+		if (cnt[i] == 0)
+			continue;
+		if (is_b64(c) || c == '\\')
+			alpha += cnt[i];
+		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
+			hexd += cnt[i];
+		if ((c > 0x20 && c < 0x7f) || c == '\t')
+			print += cnt[i];
+		if (c > 0x20 && c < 0x7f && !an)
+			punct += cnt[i];
 	}
 	/* text with spaces is prose */
 	if (cnt[' '] > n / 64)
@@ -2732,7 +2799,7 @@ is_decl_word(const uint8_t *p, size_t n)
 	size_t i;
 
 	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++)
-		if (n == strlen(w[i]) && strncasecmp((const char *)p, w[i], n) == 0)
+		if (word_ci(p, n, w[i]))
 			return true;
 	return false;
 }
@@ -2753,7 +2820,7 @@ is_ctrl_word(const uint8_t *p, size_t n)
 	size_t i;
 
 	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++)
-		if (n == strlen(w[i]) && strncasecmp((const char *)p, w[i], n) == 0)
+		if (word_ci(p, n, w[i]))
 			return true;
 	return false;
 }
@@ -2786,7 +2853,7 @@ xor_word(const uint8_t *p, size_t n)
 	if (!is_bare_word(p, n) || (p[0] >= 'A' && p[0] <= 'Z'))
 		return false;
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (n == strlen(types[i]) && strncasecmp((const char *)p, types[i], n) == 0)
+		if (word_ci(p, n, types[i]))
 			return false;
 	return true;
 }

@@ -107,6 +107,12 @@ test_tokenizer(void)
 	/* `?>` ends PHP, also inside a line comment; what follows is HTML */
 	T_CLEAN("x.php", "<?php // ?> eval($_GET['x']);\n");
 	T_CLEAN("x.php", "<html><p>eval($_GET['x'])</p></html>");
+	/* names are looked up whole, in any case: a sink's name with a byte
+	 * more, less or other is another function */
+	T_HAS("x.php", "<?php ShElL_ExEc($_GET['c']);", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 1);
+	T_HAS("x.php", "<?php PROC_OPEN($_POST['c'], $d, $p);", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 1);
+	T_CLEAN("x.php", "<?php systemx($_GET['c']); syste($_GET['c']); xsystem($_GET['c']);");
+	T_CLEAN("x.php", "<?php system\xc3($_GET['c']); shell_exec_and_a_name_too_long_to_be_one($_GET['c']);");
 	/* an object's method named like a sink is not the sink */
 	T_CLEAN("x.php", "<?php $db->exec($_POST['sql']); Foo::system($_GET['x']);");
 	/* a definition is not a call */
