@@ -149,12 +149,12 @@ echo
 index="the shipped sets and the node's releases"; [ "$shipped_only" = 1 ] && index="the shipped sets alone"
 echo "tree: $tree  ($files files, $(echo "$bytes / 1000000" | bc) MB, $nproc cores, warm cache, median of $runs runs; aide 1 run; load: $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "index: $index; files analysed (code that is no release): $(awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2}' "$work/analysed")"
-printf '%-12s %9s %13s %9s %11s %9s %12s %8s\n' tool "wall s" "range s" "x raw+sha" "files/s" "MB/s" "peak RSS MB" "CPU s"
+printf '%-15s %9s %13s %9s %11s %9s %12s %8s\n' tool "wall s" "range s" "x raw+sha" "files/s" "MB/s" "peak RSS MB" "CPU s"
 r=$(awk '$1=="rawwalk+sha" {print $2}' "$res")
 while read -r name wall lo hi rss cpu; do
 	# a tiny tree can take 0.00 s (time's resolution): no rate then
 	awk -v n="$name" -v w="$wall" -v lo="$lo" -v hi="$hi" -v r="$r" -v f="$files" -v b="$bytes" -v m="$rss" -v c="$cpu" 'BEGIN {
-		printf "%-12s %9.2f %6.2f-%-6.2f %9.2f %11.0f %9.0f %12.1f %8.2f\n", n, w, lo, hi, (r > 0 ? w / r : 0),
+		printf "%-15s %9.2f %6.2f-%-6.2f %9.2f %11.0f %9.0f %12.1f %8.2f\n", n, w, lo, hi, (r > 0 ? w / r : 0),
 			(w > 0 ? f / w : 0), (w > 0 ? b / 1000000 / w : 0), m / 1024, c }'
 done < "$res"
 w=$(awk '$1=="wsid" {print $2}' "$res"); s=$(awk '$1=="sha256sum" {print $2}' "$res"); a=$(awk '$1=="aide" {print $2}' "$res")
