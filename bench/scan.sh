@@ -12,9 +12,12 @@
 # system) is the median of the runs too. WSID_BENCH_BEFORE=WSIDCTL: another
 # build's wsidctl, measured the same way beside this one (row wsid-before).
 # The index is the one a hoster has: the shipped sets plus the releases the
-# node runs (its .node-manifest.tsv), ingested as bench/identify.sh does;
+# node runs (its .node-manifest.tsv), ingested as bench/identify.sh does,
+# and the plugins WordPress's package bundles (Akismet: 20 PHP files in
+# each WordPress site, analysed as no release before they were ingested);
 # --shipped-only leaves them out (then every PHP file of the products no
-# shipped set knows is "no release" and analysed). The analysis uses the
+# shipped set knows is "no release" and analysed). Row wsid-noanalysis: this
+# build with --no-analysis, the identification without the analysis. The analysis uses the
 # tree's rules (rules/*.yar); how many files each build analysed is printed
 # (one untimed text run each). With WSID_BENCH_RESULTS set, the figures are
 # appended to it (bench/lib.sh).
@@ -59,13 +62,24 @@ t0=$(date +%s.%N)
 t1=$(date +%s.%N)
 index_s=$(echo "$t1 - $t0" | bc)
 # index_node WSIDCTL DB: the releases the node runs into the index (its
-# manifest: product, version); WordPress is shipped
+# manifest: product, version); WordPress is shipped, the plugins its package
+# bundles (Akismet) are not: a hoster has their sets (wsidctl index fetch),
+# so they are ingested from the package's tree, each at the version its
+# header says
 index_node() {
+	local d v
 	[ "$shipped_only" = 0 ] && [ -f "$node/.node-manifest.tsv" ] || return 0
 	cut -f3,4 "$node/.node-manifest.tsv" | sort -u | while read -r prod ver; do
 		[ "$prod" = wordpress ] && continue
 		"$1" --db "$2" index ingest --product "$prod" --version "$ver" --out "$work/fp.$(basename "$2")" \
 			"$(fixture_tree "$prod")" >/dev/null
+	done
+	cut -f3 "$node/.node-manifest.tsv" | grep -qx wordpress || return 0
+	for d in "$(fixture_tree wordpress)"/wp-content/plugins/*/; do
+		v=$(grep -h -m1 -i '^[ *]*Version:' "$d"*.php 2>/dev/null | head -1 | sed 's/.*Version:[[:space:]]*//I; s/[[:space:]]*$//')
+		[ -n "$v" ] || continue
+		"$1" --db "$2" index ingest --product "$(basename "$d")" --version "$v" --kind plugin \
+			--out "$work/fp.$(basename "$2")" "$d" >/dev/null
 	done
 }
 index_node "$ctl" "$db"
@@ -114,6 +128,8 @@ analysed() {
 }
 measure wsid "$ctl" --config "$work/wsid.yaml" --db "$db" scan --json --jobs "$nproc" "$tree" >> "$res"
 analysed wsid "$ctl" --config "$work/wsid.yaml" --db "$db" scan --jobs "$nproc" "$tree"
+# the same without the analysis: what the identification alone costs
+measure wsid-noanalysis "$ctl" --config "$work/wsid.yaml" --db "$db" scan --json --no-analysis --jobs "$nproc" "$tree" >> "$res"
 if [ -n "${WSID_BENCH_BEFORE:-}" ]; then
 	# an index of its own schema, from its own tree's sets when it has them
 	btop=$(dirname "$WSID_BENCH_BEFORE")/..
@@ -133,12 +149,12 @@ echo
 index="the shipped sets and the node's releases"; [ "$shipped_only" = 1 ] && index="the shipped sets alone"
 echo "tree: $tree  ($files files, $(echo "$bytes / 1000000" | bc) MB, $nproc cores, warm cache, median of $runs runs; aide 1 run; load: $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "index: $index; files analysed (code that is no release): $(awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2}' "$work/analysed")"
-printf '%-12s %9s %13s %9s %11s %9s %12s %8s\n' tool "wall s" "range s" "x raw+sha" "files/s" "MB/s" "peak RSS MB" "CPU s"
+printf '%-15s %9s %13s %9s %11s %9s %12s %8s\n' tool "wall s" "range s" "x raw+sha" "files/s" "MB/s" "peak RSS MB" "CPU s"
 r=$(awk '$1=="rawwalk+sha" {print $2}' "$res")
 while read -r name wall lo hi rss cpu; do
 	# a tiny tree can take 0.00 s (time's resolution): no rate then
 	awk -v n="$name" -v w="$wall" -v lo="$lo" -v hi="$hi" -v r="$r" -v f="$files" -v b="$bytes" -v m="$rss" -v c="$cpu" 'BEGIN {
-		printf "%-12s %9.2f %6.2f-%-6.2f %9.2f %11.0f %9.0f %12.1f %8.2f\n", n, w, lo, hi, (r > 0 ? w / r : 0),
+		printf "%-15s %9.2f %6.2f-%-6.2f %9.2f %11.0f %9.0f %12.1f %8.2f\n", n, w, lo, hi, (r > 0 ? w / r : 0),
 			(w > 0 ? f / w : 0), (w > 0 ? b / 1000000 / w : 0), m / 1024, c }'
 done < "$res"
 w=$(awk '$1=="wsid" {print $2}' "$res"); s=$(awk '$1=="sha256sum" {print $2}' "$res"); a=$(awk '$1=="aide" {print $2}' "$res")
@@ -146,6 +162,8 @@ wrss=$(awk '$1=="wsid" {print $5}' "$res")
 rc=$(awk '$1=="rawwalk+sha" {print $6}' "$res"); wc=$(awk '$1=="wsid" {print $6}' "$res")
 printf '\nlimit: wsid scan is %.2fx the raw walk with SHA-256 in wall time, %.2fx in CPU (target <= 1.1x); peak RSS %.1f MB (target < 64 MB)\n' \
 	"$(echo "$w / $r" | bc -l)" "$(echo "$wc / $rc" | bc -l)" "$(echo "$wrss / 1024" | bc -l)"
+nc=$(awk '$1=="wsid-noanalysis" {print $6}' "$res")
+printf 'without the analysis (--no-analysis): %.2fx the raw walk in CPU\n' "$(echo "$nc / $rc" | bc -l)"
 if [ -n "${WSID_BENCH_BEFORE:-}" ]; then
 	bc_=$(awk '$1=="wsid-before" {print $6}' "$res"); bw=$(awk '$1=="wsid-before" {print $2}' "$res")
 	printf 'before: %.2fx the raw walk in wall time, %.2fx in CPU; this build takes %.2fx the CPU of the one before\n' \

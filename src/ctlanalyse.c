@@ -222,11 +222,13 @@ outcome_buf(struct analyse *an, const uint8_t *data, size_t n, const char *path,
 	o->err = -e;
 }
 
-/* reads fd (at most max_size bytes, into data) and analyses it */
+/* reads fd (at most max_size bytes, into data) and analyses it; data NULL:
+ * into a buffer of the file's size, freed before the return */
 static void
 outcome_fd(struct analyse *an, int fd, const char *path, bool tag_only, uint8_t *data,
 	   size_t max_size, struct outcome *o)
 {
+	uint8_t *own = NULL;
 	struct stat st;
 	size_t n = 0;
 	int e;
@@ -241,12 +243,17 @@ outcome_fd(struct analyse *an, int fd, const char *path, bool tag_only, uint8_t 
 	} else if ((uint64_t)st.st_size > max_size) {
 		o->kind = OUT_SKIP;
 		o->reason = 1;
-	} else if ((e = read_all(fd, data, (size_t)st.st_size, &n)) < 0) {
-		o->kind = OUT_ERROR;
-		o->err = -e;
 	} else {
-		outcome_buf(an, data, n, path, tag_only, o);
+		if (data == NULL)
+			data = own = xmalloc(st.st_size ? (size_t)st.st_size : 1);
+		if ((e = read_all(fd, data, (size_t)st.st_size, &n)) < 0) {
+			o->kind = OUT_ERROR;
+			o->err = -e;
+		} else {
+			outcome_buf(an, data, n, path, tag_only, o);
+		}
 	}
+	free(own);
 }
 
 /* counts and prints what the analysis of path came to */
@@ -573,10 +580,8 @@ scan_content(void *ud, const char *root, int rootfd, struct scan_file *f, const 
 			o.kind = OUT_ERROR;
 			o.err = -fd;
 		} else {
-			uint8_t *buf = xmalloc(sa->max_size);
-
-			outcome_fd(sa->an, fd, full, want == 2, buf, sa->max_size, &o);
-			free(buf);
+			/* a buffer of the file's size, not of the cap (16 MiB) */
+			outcome_fd(sa->an, fd, full, want == 2, NULL, sa->max_size, &o);
 			close(fd);
 		}
 	}

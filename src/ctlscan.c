@@ -30,7 +30,7 @@ ctl_scan(int argc, char **argv, const struct ctl_env *env)
 		{ "json", no_argument, NULL, 'j' },      { "jobs", required_argument, NULL, 'J' },
 		{ "max-size", required_argument, NULL, 'm' }, { "verbose", no_argument, NULL, 'v' },
 		{ "no-index", no_argument, NULL, 'n' },  { "standalone", no_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 },
+		{ "no-analysis", no_argument, NULL, 'A' }, { NULL, 0, NULL, 0 },
 	};
 	struct scan_opts so = { .max_size = 64ull << 20 };
 	struct report_opts ro = { 0 };
@@ -42,7 +42,7 @@ ctl_scan(int argc, char **argv, const struct ctl_env *env)
 	struct buf b;
 	struct json j;
 	char err[1024];
-	bool use_index = true, standalone = false, daemon_up = false;
+	bool use_index = true, standalone = false, daemon_up = false, analysis = true;
 	bool json = env->json, verbose = env->verbose;
 	int c, i, rc = 0;
 
@@ -77,6 +77,9 @@ ctl_scan(int argc, char **argv, const struct ctl_env *env)
 			break;
 		case 'S':
 			standalone = true;
+			break;
+		case 'A':
+			analysis = false;
 			break;
 		default:
 			ctl_usage(env->verb, stderr);
@@ -144,7 +147,7 @@ ctl_scan(int argc, char **argv, const struct ctl_env *env)
 		if (t == NULL) {
 			/* the code that is no release is analysed on the hashing
 			 * workers, while its content is in memory */
-			an_failed = ctl_scan_analysis_new(env, &sot, &sa) < 0;
+			an_failed = analysis && ctl_scan_analysis_new(env, &sot, &sa) < 0;
 			if (scan_tree_run(argv[i], &sot, &t, err, sizeof(err)) < 0) {
 				fprintf(stderr, "wsidctl: scan: %s\n", err);
 				ctl_scan_analysis_free(sa);
@@ -162,7 +165,8 @@ ctl_scan(int argc, char **argv, const struct ctl_env *env)
 		/* what the code that is no release does */
 		if (sa)
 			ctl_scan_analysis_report(sa, t, json ? &ja : NULL, &found);
-		else if (an_failed || ctl_analyse_scan_tree(t, env, json ? &ja : NULL, &found) < 0)
+		else if (an_failed ||
+			 (analysis && ctl_analyse_scan_tree(t, env, json ? &ja : NULL, &found) < 0))
 			rc = EXIT_ERROR;
 		ctl_scan_analysis_free(sa);
 		ident_result_free(res);

@@ -14,7 +14,7 @@
 const struct ctl_verb ctl_verbs[] = {
 	{ "index", ctl_index, "index build|ingest|import-checksums|fetch|stats|keygen|export|import [options]",
 	  "build and query the fingerprint index" , false },
-	{ "scan", ctl_scan, "scan [--json] [--jobs N] [--max-size BYTES] [--verbose] [--standalone] PATH...",
+	{ "scan", ctl_scan, "scan [--json] [--jobs N] [--max-size BYTES] [--verbose] [--standalone] [--no-analysis] PATH...",
 	  "identify the installations under PATH by hash votes" , false },
 	{ "status", ctl_status, "status [--json|--prometheus]",
 	  "is the daemon up and watching; its figures (exit 1 when it is not); --prometheus: "

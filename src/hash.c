@@ -354,8 +354,10 @@ hash_fd_keep(int fd, uint64_t max_size, const struct stat *expect, struct hash_k
 		kept = true;
 	}
 	while (off < (uint64_t)st.st_size) {
-		size_t want = (uint64_t)st.st_size - off < HASH_CHUNK ? (size_t)((uint64_t)st.st_size - off)
-								      : HASH_CHUNK;
+		/* a kept file is read whole, the rest a chunk at a time */
+		size_t want = kept || (uint64_t)st.st_size - off < HASH_CHUNK
+				      ? (size_t)((uint64_t)st.st_size - off)
+				      : HASH_CHUNK;
 		uint8_t *dst = kept ? keep->buf + off : chunk;
 		ssize_t n = pread(fd, dst, want, (off_t)off);
 

@@ -17,13 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "classify.h"
 #include "fpindex.h"
-#include "hmap.h"
 #include "log.h"
 
 struct scan_state {
@@ -515,8 +516,12 @@ scan_tree_add_known(struct scan_tree *t, struct fpindex_lookup *lk, const char *
 
 /* Per-worker cache of index answers: the sites of a node repeat the same
  * release files, so most hashes are asked many times. Bounded; cleared when
- * full. */
+ * full. An open-addressing table of the digests themselves (a probe reads
+ * one slot, no hash of 32 bytes to compute): the slot is taken from a
+ * digest's first bytes mixed with a random key of the worker's, so contents
+ * a customer chose cannot be made to fall into one run of slots. */
 #define LOOKUP_CACHE_MAX 65536
+#define LOOKUP_CACHE_MIN 4096 /* slots of the first table */
 
 struct lk_match {
 	int64_t product_id, path_id;
@@ -530,6 +535,73 @@ struct lk_cached {
 	struct lk_match *m;
 	size_t n;
 };
+
+struct lk_slot {
+	uint8_t sha256[SHA256_LEN];
+	struct lk_cached *c; /* NULL: empty */
+};
+
+struct lk_cache {
+	struct lk_slot *slots;
+	size_t cap; /* a power of two; at most half full */
+	size_t len;
+	uint64_t key;
+};
+
+static size_t
+cache_slot(const struct lk_cache *lc, const uint8_t *sha256)
+{
+	uint64_t h;
+
+	memcpy(&h, sha256, sizeof(h));
+	h = (h ^ lc->key) * 0x9e3779b97f4a7c15ull;
+	return (size_t)(h >> 32) & (lc->cap - 1);
+}
+
+/* the slot of sha256: its entry, or the empty slot it would go to */
+static struct lk_slot *
+cache_find(const struct lk_cache *lc, const uint8_t *sha256)
+{
+	size_t i = cache_slot(lc, sha256);
+
+	while (lc->slots[i].c && memcmp(lc->slots[i].sha256, sha256, SHA256_LEN) != 0)
+		i = (i + 1) & (lc->cap - 1);
+	return &lc->slots[i];
+}
+
+static void
+cache_init(struct lk_cache *lc)
+{
+	memset(lc, 0, sizeof(*lc));
+	if (getrandom(&lc->key, sizeof(lc->key), 0) != sizeof(lc->key))
+		lc->key = (uint64_t)(uintptr_t)lc ^ (uint64_t)time(NULL);
+	lc->cap = LOOKUP_CACHE_MIN;
+	lc->slots = xcalloc(lc->cap, sizeof(*lc->slots));
+}
+
+/* c as sha256's answer (absent from the table), the table grown first
+ * when it would be over half full */
+static void
+cache_put(struct lk_cache *lc, const uint8_t *sha256, struct lk_cached *c)
+{
+	struct lk_slot *sl;
+
+	if (2 * (lc->len + 1) > lc->cap) {
+		struct lk_slot *old = lc->slots;
+		size_t ocap = lc->cap;
+
+		lc->cap *= 2;
+		lc->slots = xcalloc(lc->cap, sizeof(*lc->slots));
+		for (size_t i = 0; i < ocap; i++)
+			if (old[i].c)
+				*cache_find(lc, old[i].sha256) = old[i];
+		free(old);
+	}
+	sl = cache_find(lc, sha256);
+	memcpy(sl->sha256, sha256, SHA256_LEN);
+	sl->c = c;
+	lc->len++;
+}
 
 static int
 cache_add(void *ud, int64_t product_id, int64_t path_id, const char *relpath, size_t rlen,
@@ -550,23 +622,29 @@ cache_add(void *ud, int64_t product_id, int64_t path_id, const char *relpath, si
 	return 0;
 }
 
+/* empties the table (it keeps its size); free: its memory too */
 static void
-cache_clear(struct hmap *cache)
+cache_clear(struct lk_cache *lc, bool free_table)
 {
-	struct hmap_slot *hs;
+	for (size_t i = 0; i < lc->cap; i++) {
+		struct lk_cached *c = lc->slots[i].c;
 
-	hmap_foreach(cache, hs) {
-		struct lk_cached *c = hs->val;
-
+		if (c == NULL)
+			continue;
 		for (size_t k = 0; k < c->n; k++) {
 			free(c->m[k].relpath);
 			free(c->m[k].slots);
 		}
 		free(c->m);
 		free(c);
+		lc->slots[i].c = NULL;
 	}
-	hmap_free(cache);
-	hmap_init(cache);
+	lc->len = 0;
+	if (free_table) {
+		free(lc->slots);
+		lc->slots = NULL;
+		lc->cap = 0;
+	}
 }
 
 /* bytes of a worker's content buffer kept from one file to the next */
@@ -577,7 +655,7 @@ scan_worker(void *arg)
 {
 	struct scan_state *ss = arg;
 	struct fpindex_lookup *lk = NULL;
-	struct hmap cache;
+	struct lk_cache cache;
 	char err[512];
 	uint64_t bytes = 0;
 	size_t prev = SIZE_MAX; /* the file done last, counted at the next lock */
@@ -589,7 +667,7 @@ scan_worker(void *arg)
 		log_warnx("scan: %s", err);
 	if (lk)
 		fpindex_lookup_hold(lk, true);
-	hmap_init(&cache);
+	cache_init(&cache);
 	for (;;) {
 		struct scan_file *f;
 		struct hash_result hr;
@@ -632,14 +710,14 @@ scan_worker(void *arg)
 		bytes += hr.size;
 		if (lk) {
 			struct match_ctx mc = { .f = f, .alloc = 0 };
-			struct lk_cached *cached = hmap_get(&cache, f->sha256, SHA256_LEN);
+			struct lk_cached *cached = cache_find(&cache, f->sha256)->c;
 
 			if (cached == NULL) {
 				cached = xcalloc(1, sizeof(*cached));
 				fpindex_lookup_hash(lk, f->sha256, cache_add, cached);
 				if (cache.len >= LOOKUP_CACHE_MAX)
-					cache_clear(&cache);
-				*hmap_put(&cache, f->sha256, SHA256_LEN, NULL) = cached;
+					cache_clear(&cache, false);
+				cache_put(&cache, f->sha256, cached);
 			}
 			for (size_t k = 0; k < cached->n; k++)
 				on_match(&mc, cached->m[k].product_id, cached->m[k].path_id,
@@ -661,8 +739,7 @@ scan_worker(void *arg)
 	}
 	free(hk.buf);
 	fpindex_lookup_free(lk);
-	cache_clear(&cache);
-	hmap_free(&cache);
+	cache_clear(&cache, true);
 	pthread_mutex_lock(&ss->mu);
 	ss->bytes += bytes;
 	pthread_mutex_unlock(&ss->mu);

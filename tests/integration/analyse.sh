@@ -89,6 +89,18 @@ check "scan: an image without PHP is not analysed, not listed" bash -c '! grep -
 check "scan: the summary counts the images with PHP and the code" grep -qF "analysed 3 files that are no release: 2 malicious, 0 suspicious; 0 not analysed, 0 errors" "$D/err"
 timeout 60 "$WSIDCTL" scan --no-index --json "$S" > "$D/s.json" 2>/dev/null
 check_eq "scan --json: the images with PHP among the findings" "icon.png logo.jpg" "$(python3 -c 'import json,sys; print(" ".join(sorted(x["path"].split("/")[-1] for x in json.load(open(sys.argv[1]))["analysis"])))' "$D/s.json")"
+# --no-analysis: the same report, nothing analysed
+out=$(timeout 60 "$WSIDCTL" scan --no-index --no-analysis "$S" 2>"$D/err")
+check "scan --no-analysis: no finding listed" bash -c '! grep -q php-in-image <<<"$1"' _ "$out"
+check "scan --no-analysis: no summary of an analysis" bash -c '! grep -q "^analysed" "$1"' _ "$D/err"
+timeout 60 "$WSIDCTL" scan --no-index --no-analysis --json "$S" > "$D/n.json" 2>/dev/null
+check_eq "scan --no-analysis --json: an empty analysis, the same scan" "[] True" "$(python3 -c '
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+for d in (a, b):
+    for s in d["scanned"]:
+        s.pop("seconds")
+print(json.dumps(b["analysis"]), a["scanned"] == b["scanned"])' "$D/s.json" "$D/n.json")"
 
 # a rule file that does not compile: refused with its file and line, exit 2
 printf 'rule ok { condition: true }\nrule bad {\n  condition: and\n}\n' > "$D/bad.yar"
