@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -335,6 +336,27 @@ buf_put_escaped(struct buf *b, const char *s, size_t n)
 	return r;
 }
 
+/* esc_name's ring is per thread: a thread that ends (a walker) frees its own */
+static pthread_key_t esc_ring_key;
+static pthread_once_t esc_ring_once = PTHREAD_ONCE_INIT;
+
+static void
+esc_ring_free(void *v)
+{
+	struct buf *ring = v;
+	unsigned i;
+
+	for (i = 0; i < 8; i++)
+		buf_free(&ring[i]);
+}
+
+static void
+esc_ring_key_make(void)
+{
+	if (pthread_key_create(&esc_ring_key, esc_ring_free) != 0)
+		abort();
+}
+
 const char *
 esc_name(const char *s)
 {
@@ -342,8 +364,13 @@ esc_name(const char *s)
 	static __thread unsigned next;
 	struct buf *b = &ring[next++ % 8];
 
-	if (b->cap == 0)
+	if (b->cap == 0) {
+		if (next == 1) {
+			pthread_once(&esc_ring_once, esc_ring_key_make);
+			(void)pthread_setspecific(esc_ring_key, ring);
+		}
 		buf_init(b, 64 * 1024);
+	}
 	buf_reset(b);
 	if (s == NULL)
 		return "(null)";
