@@ -782,6 +782,7 @@ dir_out_dir(struct dir_out *o, char *path)
 /* a getdents64 record (the kernel's struct linux_dirent64) */
 struct dirent64_rec {
 	uint64_t d_ino;
+	/* cppcheck-suppress unusedStructMember ; the kernel's layout */
 	int64_t d_off;
 	unsigned short d_reclen;
 	unsigned char d_type;
