@@ -9,8 +9,10 @@
 # same tree, and the unchanged restart (R times, default 2) against the limit
 # line, bench/rawwalk.c (getdents64 + statx on as many threads as cores) run
 # after each: targets <= 2x scan and <= 1.5x the raw walk, in CPU (user +
-# system; the daemon's from its start to reconciled). WSID_BENCH_BEFORE=DIR
-# runs another build (DIR/build/wsid) beside this one, alternately.
+# system; the daemon's from its start to the log line "reconciled" of its last
+# webspace, read before any `wsidctl status`, whose answer is work of its own).
+# WSID_BENCH_BEFORE=DIR runs another build (DIR/build/wsid) beside this one,
+# alternately; WSID_BENCH_BEFORE_BUILD=DIR/build is the same.
 customers=${WSID_BENCH_CUSTOMERS:-30} percent=1 node="" keep=0 runs=2
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -29,6 +31,7 @@ make -C "$top" -j"$(nproc)" bench-tools >/dev/null
 # WSID_BENCH_BEFORE=DIR: another build's tree (DIR/build/wsid, wsidctl), run
 # beside this one on the same node, each on a database it baselined itself
 before=${WSID_BENCH_BEFORE:-}
+if [ -n "${WSID_BENCH_BEFORE_BUILD:-}" ]; then before=$(cd "$WSID_BENCH_BEFORE_BUILD/.." && pwd); fi
 builds="now"
 base_work=$work base_top=$top base_bin=$bin
 trap 'work=$base_work; bench_cleanup' EXIT
@@ -43,6 +46,21 @@ use_build() {
 	else work=$base_work top=$base_top bin=$base_bin; fi
 	ctl="$bin/wsidctl" # start_wsid (lib.sh) runs $bin/wsid
 }
+# wait_reconciled LINES: until the daemon's log has, after its first LINES
+# lines, a "reconciled" line for every webspace of the node
+nws=$(find "$node/vhosts" -mindepth 2 -maxdepth 2 -name httpdocs -type d | wc -l)
+wait_reconciled() {
+	local n
+	for _ in $(seq 1 12000); do
+		n=$(tail -n +$(($1 + 1)) "$work/wsid.log" | grep -c ': reconciled ' || true)
+		[ "$n" -ge "$nws" ] && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "reconcile: no \"reconciled\" for each of the $nws webspaces in $work/wsid.log" >&2
+	return 1
+}
+log_lines() { if [ -f "$work/wsid.log" ]; then wc -l < "$work/wsid.log"; else echo 0; fi; }
 # the CPU (user + system) a process has used so far, in seconds
 cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 # timed_wc CMD...: prints "wall cpu" (seconds; cpu = user + system)
@@ -74,10 +92,12 @@ same=() same_cpu=() raws=() raw_cpu=() ratios=() ratios_cpu=() rows=()
 for i in $(seq 1 "$runs"); do
 	for b in $builds; do
 		use_build "$b"
+		n0=$(log_lines)
 		start_wsid
-		t0=$(date +%s.%N); wait_settled; t1=$(date +%s.%N)
+		t0=$(date +%s.%N); wait_reconciled "$n0"; t1=$(date +%s.%N)
 		w=$(echo "$t1 - $t0 + $t_ready - $t_start" | bc -l)
 		c=$(cpu_of "$pid")
+		wait_settled # and nothing left pending or hashed (0 expected)
 		[ "$b" = now ] && same_hashed=$(status_field files_hashed)
 		stop_wsid
 		read -r rw rc < <(timed_wc "$raw" --threads "$(nproc)" "$node/vhosts")

@@ -856,15 +856,26 @@ dir_out_dir(struct dir_out *o, char *path)
 	o->dirs[o->ndirs++] = path;
 }
 
+/* a getdents64 record (the kernel's struct linux_dirent64) */
+struct dirent64_rec {
+	uint64_t d_ino;
+	/* cppcheck-suppress unusedStructMember ; the kernel's layout */
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
 /* Reads the directory `dir` (relative to the root, owned: freed or kept in an
- * entry) into `o`. */
+ * entry) into `o`. The records come from getdents64 into a buffer on the
+ * stack: no DIR (its fstat, fcntl and buffer allocation) per directory. */
 static void
 scan_dir(struct scan_state *ss, char *dir, struct dir_out *o)
 {
 	size_t dlen = strlen(dir);
 	int dfd = open_dir_beneath(ss->rootfd, dir);
-	DIR *d;
-	struct dirent *de;
+	_Alignas(8) char dbuf[32768];
+	long got = 0, off = 0;
 
 	if (dfd < 0) {
 		struct scan_file *f = dir_out_file(o);
@@ -875,18 +886,22 @@ scan_dir(struct scan_state *ss, char *dir, struct dir_out *o)
 		f->err = -dfd;
 		return;
 	}
-	d = fdopendir(dfd);
-	if (d == NULL) {
-		close(dfd);
-		free(dir);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
+	for (;;) {
+		const struct dirent64_rec *de;
 		struct stat st;
 		struct scan_file *f;
 		size_t plen;
 		char *path;
 
+		if (off >= got) {
+			/* an error reading it ends the directory as its end does */
+			got = syscall(SYS_getdents64, dfd, dbuf, sizeof(dbuf));
+			if (got <= 0)
+				break;
+			off = 0;
+		}
+		de = (const struct dirent64_rec *)(dbuf + off);
+		off += de->d_reclen;
 		if (de->d_name[0] == '.' &&
 		    (de->d_name[1] == '\0' || (de->d_name[1] == '.' && de->d_name[2] == '\0')))
 			continue;
@@ -950,7 +965,7 @@ scan_dir(struct scan_state *ss, char *dir, struct dir_out *o)
 			f->kind = SCAN_SPECIAL;
 		}
 	}
-	closedir(d);
+	close(dfd);
 	free(dir);
 }
 

@@ -198,6 +198,55 @@ test_parallel_walk_finds_what_bfs_finds(void)
 	scan_tree_free(ref);
 }
 
+/* a directory whose entries take many getdents64 calls (3,000 long names:
+ * some 300 KB of records): every entry listed, each once, by the stat-only
+ * walk and by the hashing one */
+static void
+test_large_directory(void)
+{
+	enum { N = 3000 };
+	static bool seen[N];
+	char big[512], p[700];
+	bool modes[] = { true, false };
+
+	snprintf(big, sizeof(big), "%s/big", top);
+	T_OK(mkdir(big, 0755) == 0);
+	for (unsigned i = 0; i < N; i++) {
+		int fd;
+
+		snprintf(p, sizeof(p), "%s/%05u-a-name-long-enough-to-fill-the-buffer-of-records-soon.php",
+			 big, i);
+		fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			close(fd);
+	}
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		struct scan_opts o = { .jobs = 2, .stat_only = modes[m] };
+		struct scan_tree *t = NULL;
+		size_t twice = 0, missing = 0;
+		char err[256];
+
+		T_OK(scan_tree_run(big, &o, &t, err, sizeof(err)) == 0);
+		if (t == NULL)
+			continue;
+		memset(seen, 0, sizeof(seen));
+		for (size_t i = 0; i < t->nfiles; i++) {
+			unsigned k = (unsigned)atoi(scan_file_at(t, i)->path);
+
+			if (k < N && seen[k])
+				twice++;
+			if (k < N)
+				seen[k] = true;
+		}
+		for (unsigned k = 0; k < N; k++)
+			missing += !seen[k];
+		T_CHECK(t->nfiles == N && twice == 0 && missing == 0,
+			"%s walk: %zu entries, %zu twice, %zu missing", modes[m] ? "stat-only" : "hashing",
+			t->nfiles, twice, missing);
+		scan_tree_free(t);
+	}
+}
+
 /* the hashing walk keeps what the judgement reads of a file's head: code
  * first (a PHP tag or #! after white space), a PHP tag anywhere */
 static void
@@ -432,6 +481,7 @@ main(void)
 	T_RUN(test_head_flags);
 	T_RUN(test_spilled_scan_in_path_order);
 	T_RUN(test_content_hooks);
+	T_RUN(test_large_directory);
 	snprintf(inner, sizeof(inner), "%s/mnt", root);
 	umount(inner);
 	fx_tmpfs_done(top);
