@@ -74,7 +74,11 @@ if [ "$qonly" = 1 ]; then
 	now=$bin
 	echo "load at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 	for r in $(seq 1 "$runs"); do
-		for b in $builds; do
+		# the order swaps from run to run (what a run leaves, the next start
+		# reconciles)
+		order=$builds
+		[ $((r % 2)) = 1 ] || order=$(echo "$builds" | awk '{for (i = NF; i > 0; i--) printf "%s ", $i}')
+		for b in $order; do
 			bin=$b
 			start_wsid
 			sync_now
