@@ -356,11 +356,22 @@ hashpool_fd(const struct hashpool *p)
 	return p->efd;
 }
 
+/* the eventfd's counter back to 0 (p->mu held): a worker appends under the
+ * lock and writes the eventfd after it, so a batch appended later wakes the
+ * loop again */
+static void
+efd_reset(struct hashpool *p)
+{
+	uint64_t v;
+
+	if (read(p->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_warn("hashpool: eventfd read");
+}
+
 struct hash_job *
 hashpool_done(struct hashpool *p)
 {
 	struct hash_job *j;
-	uint64_t v;
 
 	pthread_mutex_lock(&p->mu);
 	j = p->done_head;
@@ -370,9 +381,7 @@ hashpool_done(struct hashpool *p)
 			p->done_tail = NULL;
 		j->next = NULL;
 	} else {
-		/* drained: reset the eventfd counter */
-		if (read(p->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-			log_warn("hashpool: eventfd read");
+		efd_reset(p); /* drained */
 	}
 	pthread_mutex_unlock(&p->mu);
 	return j;
@@ -382,15 +391,11 @@ struct hash_job *
 hashpool_done_all(struct hashpool *p)
 {
 	struct hash_job *j;
-	uint64_t v;
 
 	pthread_mutex_lock(&p->mu);
 	j = p->done_head;
 	p->done_head = p->done_tail = NULL;
-	/* a worker appends under the lock and writes the eventfd after it: a
-	 * batch appended later wakes the loop again */
-	if (read(p->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		log_warn("hashpool: eventfd read");
+	efd_reset(p);
 	pthread_mutex_unlock(&p->mu);
 	return j;
 }
