@@ -37,8 +37,12 @@ bench_setup
 ws=$(ls -d "$node"/vhosts/*/httpdocs | head -1)
 rm -rf "$ws/burst" "$ws/queued" "$ws/lat"
 
-# queued NAME: 50,000 changes queued in the kernel while the daemon is frozen,
-# then timed until all are stored; sets queued_s, queued_cpu, qstored
+# the CPU seconds of the daemon's loop thread (its main thread) so far
+loop_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$pid/task/$pid/stat"; }
+
+# queued: 50,000 changes queued in the kernel while the daemon is frozen,
+# then timed until all are stored; sets queued_s, queued_cpu (the daemon's),
+# queued_loop_cpu (its loop thread's), qstored
 q=50000
 queued() {
 	kill -STOP "$pid"
@@ -50,13 +54,14 @@ for i in range(n):
     with open(os.path.join(d, "q%06d.txt" % i), "w") as f:
         f.write("queued %d\n" % i)
 PY
-	local c0 t0 t1 perf=""
+	local c0 l0 t0 t1 perf=""
 	if [ -n "${WSID_BENCH_PERF:-}" ]; then
 		perf record ${WSID_BENCH_PERF_OPTS:--g} -o "$WSID_BENCH_PERF" -p "$pid" 2>/dev/null &
 		perf=$!
 		sleep 1
 	fi
 	c0=$(daemon_cpu)
+	l0=$(loop_cpu)
 	t0=$(date +%s.%N)
 	kill -CONT "$pid"
 	sync_now
@@ -64,6 +69,7 @@ PY
 	[ -z "$perf" ] || { kill -INT "$perf"; wait "$perf" || true; }
 	queued_s=$(echo "$t1 - $t0" | bc -l)
 	queued_cpu=$(echo "$(daemon_cpu) - $c0" | bc -l)
+	queued_loop_cpu=$(echo "$(loop_cpu) - $l0" | bc -l)
 	qstored=$(sqlite3 "$db" "SELECT count(*) FROM files WHERE CAST(relpath AS TEXT) LIKE 'queued/%'")
 }
 
@@ -86,9 +92,10 @@ if [ "$qonly" = 1 ]; then
 			stop_wsid
 			rm -rf "$ws/queued"
 			which=now; [ "$b" = "$now" ] || which=before
-			printf '%-7s run %d: %d of %d stored in %.2f s = %.0f changes/s; daemon CPU %.2f s = %.1f us per change; load %s\n' \
+			printf '%-7s run %d: %d of %d stored in %.2f s = %.0f changes/s; daemon CPU %.2f s = %.1f us per change (loop thread %.1f us); load %s\n' \
 				"$which" "$r" "$qstored" "$q" "$queued_s" "$(echo "$q / $queued_s" | bc -l)" \
-				"$queued_cpu" "$(echo "$queued_cpu * 1000000 / $q" | bc -l)" "$(cut -d' ' -f1 /proc/loadavg)"
+				"$queued_cpu" "$(echo "$queued_cpu * 1000000 / $q" | bc -l)" \
+				"$(echo "$queued_loop_cpu * 1000000 / $q" | bc -l)" "$(cut -d' ' -f1 /proc/loadavg)"
 			[ "$which" = now ] && bench_result queued_rate "$(echo "$q / $queued_s" | bc -l)"
 		done
 	done
