@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # bench/watch.sh [--customers N] [--changes N] [--node DEST] [--keep]
+#                [--queued-only [--runs R]]
 # wsid against inotifywait on one synthetic node (bench/make-node.sh):
 #  - set-up: wsid start to READY=1 (marks placed) vs inotifywait -r -m until
 #    "Watches established" (one watch per directory), with memory: RSS and the
@@ -11,14 +12,22 @@
 #    overflows, lost changes (the stored hashes against the files' contents);
 #  - the daemon's own rate on 50,000 changes queued while it is frozen;
 #  - latency close() -> stored verdict at ~1,000 changes/s: p50, p99.
-customers=${WSID_BENCH_CUSTOMERS:-30} changes=200000 node="" keep=0
+# --queued-only measures only the daemon's own rate (R runs, default 3, each on
+# a daemon started for it), with its CPU per change; with
+# WSID_BENCH_BEFORE_BUILD=DIR (another build's wsid and wsidctl) the runs
+# alternate between that build and this one, side by side on the same node.
+# WSID_BENCH_PERF=FILE: perf record of the daemon while it drains them (its
+# options WSID_BENCH_PERF_OPTS, default -g).
+customers=${WSID_BENCH_CUSTOMERS:-30} changes=200000 node="" keep=0 qonly=0 runs=3
 while [ $# -gt 0 ]; do
 	case $1 in
 	--customers) customers=$2; shift 2 ;;
 	--changes) changes=$2; shift 2 ;;
 	--node) node=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
-	*) echo "usage: $0 [--customers N] [--changes N] [--node DEST] [--keep]" >&2; exit 2 ;;
+	--queued-only) qonly=1; shift ;;
+	--runs) runs=$2; shift 2 ;;
+	*) echo "usage: $0 [--customers N] [--changes N] [--node DEST] [--keep] [--queued-only [--runs R]]" >&2; exit 2 ;;
 	esac
 done
 . "$(dirname "$0")/lib.sh"
@@ -27,6 +36,72 @@ bench_setup
 # what an earlier run on this node left (a re-run measures the same work)
 ws=$(ls -d "$node"/vhosts/*/httpdocs | head -1)
 rm -rf "$ws/burst" "$ws/queued" "$ws/lat"
+
+# the CPU seconds of the daemon's loop thread (its main thread) so far
+loop_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$pid/task/$pid/stat"; }
+
+# queued: 50,000 changes queued in the kernel while the daemon is frozen,
+# then timed until all are stored; sets queued_s, queued_cpu (the daemon's),
+# queued_loop_cpu (its loop thread's), qstored
+q=50000
+queued() {
+	kill -STOP "$pid"
+	python3 - "$ws/queued" "$q" <<'PY'
+import os, sys
+d, n = sys.argv[1], int(sys.argv[2])
+os.makedirs(d, exist_ok=True)
+for i in range(n):
+    with open(os.path.join(d, "q%06d.txt" % i), "w") as f:
+        f.write("queued %d\n" % i)
+PY
+	local c0 l0 t0 t1 perf=""
+	if [ -n "${WSID_BENCH_PERF:-}" ]; then
+		perf record ${WSID_BENCH_PERF_OPTS:--g} -o "$WSID_BENCH_PERF" -p "$pid" 2>/dev/null &
+		perf=$!
+		sleep 1
+	fi
+	c0=$(daemon_cpu)
+	l0=$(loop_cpu)
+	t0=$(date +%s.%N)
+	kill -CONT "$pid"
+	sync_now
+	t1=$(date +%s.%N)
+	[ -z "$perf" ] || { kill -INT "$perf"; wait "$perf" || true; }
+	queued_s=$(echo "$t1 - $t0" | bc -l)
+	queued_cpu=$(echo "$(daemon_cpu) - $c0" | bc -l)
+	queued_loop_cpu=$(echo "$(loop_cpu) - $l0" | bc -l)
+	qstored=$(sqlite3 "$db" "SELECT count(*) FROM files WHERE CAST(relpath AS TEXT) LIKE 'queued/%'")
+}
+
+if [ "$qonly" = 1 ]; then
+	case $runs in '' | *[!0-9]* | 0) echo "$0: --runs: expected a number >= 1, got '$runs'" >&2; exit 2 ;; esac
+	builds=$bin
+	[ -n "${WSID_BENCH_BEFORE_BUILD:-}" ] && builds="$(cd "$WSID_BENCH_BEFORE_BUILD" && pwd) $bin"
+	now=$bin
+	echo "load at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+	for r in $(seq 1 "$runs"); do
+		# the order swaps from run to run (what a run leaves, the next start
+		# reconciles)
+		order=$builds
+		[ $((r % 2)) = 1 ] || order=$(echo "$builds" | awk '{for (i = NF; i > 0; i--) printf "%s ", $i}')
+		for b in $order; do
+			bin=$b
+			start_wsid
+			sync_now
+			queued
+			stop_wsid
+			rm -rf "$ws/queued"
+			which=now; [ "$b" = "$now" ] || which=before
+			printf '%-7s run %d: %d of %d stored in %.2f s = %.0f changes/s; daemon CPU %.2f s = %.1f us per change (loop thread %.1f us); load %s\n' \
+				"$which" "$r" "$qstored" "$q" "$queued_s" "$(echo "$q / $queued_s" | bc -l)" \
+				"$queued_cpu" "$(echo "$queued_cpu * 1000000 / $q" | bc -l)" \
+				"$(echo "$queued_loop_cpu * 1000000 / $q" | bc -l)" "$(cut -d' ' -f1 /proc/loadavg)"
+			[ "$which" = now ] && bench_result queued_rate "$(echo "$q / $queued_s" | bc -l)"
+		done
+	done
+	bin=$now
+	exit 0
+fi
 
 # 1. set-up, and the baseline after READY
 start_wsid
@@ -85,22 +160,7 @@ PY
 )
 
 # 3. the daemon's own rate: 50,000 changes queued in the kernel while frozen
-q=50000
-kill -STOP "$pid"
-python3 - "$ws/queued" "$q" <<'PY'
-import os, sys
-d, n = sys.argv[1], int(sys.argv[2])
-os.makedirs(d, exist_ok=True)
-for i in range(n):
-    with open(os.path.join(d, "q%06d.txt" % i), "w") as f:
-        f.write("queued %d\n" % i)
-PY
-t0=$(date +%s.%N)
-kill -CONT "$pid"
-sync_now
-t1=$(date +%s.%N)
-queued_s=$(echo "$t1 - $t0" | bc -l)
-qstored=$(sqlite3 "$db" "SELECT count(*) FROM files WHERE CAST(relpath AS TEXT) LIKE 'queued/%'")
+queued
 
 # 4. latency at ~1,000 changes/s for 5 s, once the burst's data is written back
 sync; sleep 2

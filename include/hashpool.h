@@ -46,10 +46,19 @@ int hashpool_new(unsigned nthreads, size_t queue_cap, struct hashpool **ret);
 void hashpool_free(struct hashpool *p);
 /* Takes ownership of job. -EAGAIN when the queue is full. */
 int hashpool_submit(struct hashpool *p, struct hash_job *job);
+/* How many hash jobs the queue takes now; only the submitter fills it, so
+ * that many may be handed over with hashpool_submit_list. */
+size_t hashpool_room(struct hashpool *p);
+/* Takes ownership of a list of jobs (linked by next, NULL-terminated), queued
+ * in its order past the cap: the caller keeps within hashpool_room. */
+void hashpool_submit_list(struct hashpool *p, struct hash_job *head);
 /* readable (eventfd) when completed jobs are waiting */
 int hashpool_fd(const struct hashpool *p);
 /* Pops one completed job (the caller owns it: hash_job_free), NULL if none. */
 struct hash_job *hashpool_done(struct hashpool *p);
+/* Takes every completed job at once, in completion order (linked by next; the
+ * caller owns them), NULL if none. */
+struct hash_job *hashpool_done_all(struct hashpool *p);
 size_t hashpool_backlog(const struct hashpool *p); /* queued + running */
 unsigned hashpool_threads(const struct hashpool *p);
 void hash_job_free(struct hash_job *j);

@@ -87,7 +87,7 @@ struct pending {
 	int list; /* -1 none, else LIST_*, or LIST_READY (q->ready) */
 	struct wsq *q;  /* its webspace's queue */
 	struct pending *prev, *next;
-	char *key;
+	char *key;  /* webspace id (8 bytes), relpath, NUL: relpath points into it */
 	size_t klen;
 };
 

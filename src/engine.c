@@ -917,23 +917,18 @@ on_result(struct engine *e, struct pending *p, struct hash_job *j)
 void
 engine_on_hashed(struct engine *e)
 {
-	struct hash_job *j, **done = NULL;
-	size_t n = 0, i;
-
 	/* the results done now, applied after the events queued before them
 	 * (engine_opts.read_events) */
-	while ((j = hashpool_done(e->pool)) != NULL) {
-		if ((n & (n - 1)) == 0) /* 0, 1, 2, 4, ...: doubled */
-			done = xreallocarray(done, n ? 2 * n : 1, sizeof(*done));
-		done[n++] = j;
-	}
-	if (n && e->o.read_events)
+	struct hash_job *j, *next, *done = hashpool_done_all(e->pool);
+
+	if (done && e->o.read_events)
 		e->o.read_events(e->o.read_events_ud);
-	for (i = 0; i < n; i++) {
-		struct pending *p = (j = done[i])->ud;
+	for (j = done; j; j = next) {
+		struct pending *p = j->ud;
 		uint64_t now = now_mono_ns();
 		enum hash_status status = j->res.status;
 
+		next = j->next;
 		if (j->an) {
 			on_analysed(e, j);
 			hash_job_free(j);
@@ -984,7 +979,6 @@ engine_on_hashed(struct engine *e)
 			pending_drop(e, p);
 		}
 	}
-	free(done);
 }
 
 /* ---- renames and directory deletes ---- */
@@ -1138,7 +1132,8 @@ void
 engine_tick(struct engine *e)
 {
 	uint64_t now = now_mono_ns();
-	size_t i;
+	struct hash_job *jobs = NULL, **jtail = &jobs;
+	size_t i, room;
 	int l;
 
 	/* windows that closed (and retries due): into their webspace's ready list */
@@ -1150,8 +1145,10 @@ engine_tick(struct engine *e)
 			ring_push(e, p->q);
 		}
 	}
-	/* to the pool, one change per webspace in turn */
-	while (e->inflight < HASH_INFLIGHT_MAX) {
+	/* to the pool, one change per webspace in turn; handed over together
+	 * (one lock and wake-up, hashpool.c) up to the room the queue has */
+	room = e->ring_head && e->inflight < HASH_INFLIGHT_MAX ? hashpool_room(e->pool) : 0;
+	while (e->inflight < HASH_INFLIGHT_MAX && room > 0) {
 		struct wsq *q = ring_pop(e);
 		struct pending *p;
 		struct webspace *w;
@@ -1181,21 +1178,14 @@ engine_tick(struct engine *e)
 		j = xcalloc(1, sizeof(*j));
 		j->root = xstrdup(w->root);
 		j->rid = w->rid;
-		j->relpath = xstrdup(p->relpath);
+		j->relpath = xstrndup(p->relpath, p->rlen);
 		j->max_size = e->o.max_file_size;
 		j->ud = p;
 		wait_ms = p->wait_open && lease_wait_free(e) ? LEASE_WAIT_MS : 0;
 		j->wait_ms = wait_ms;
-		if (hashpool_submit(e->pool, j) < 0) {
-			hash_job_free(j);
-			/* full: its turn comes first next time */
-			q->ring_next = e->ring_head;
-			e->ring_head = q;
-			if (e->ring_tail == NULL)
-				e->ring_tail = q;
-			q->in_ring = true;
-			break;
-		}
+		*jtail = j;
+		jtail = &j->next;
+		room--;
 		if (wait_ms)
 			e->lease_waiting = true;
 		p->wait_open = false;
@@ -1206,6 +1196,7 @@ engine_tick(struct engine *e)
 		if (q->ready.head)
 			ring_push(e, q);
 	}
+	hashpool_submit_list(e->pool, jobs);
 	if (e->noverflow_due) {
 		struct hmap_slot *hs;
 
@@ -1850,8 +1841,7 @@ engine_free(struct engine *e)
 	hmap_foreach(&e->pending, hs) {
 		struct pending *p = hs->val;
 
-		free(p->relpath);
-		free(p->key);
+		free(p->key); /* relpath lies in it */
 		free(p);
 	}
 	hmap_free(&e->pending);

@@ -6,7 +6,11 @@
  * and, when it is finished, append it to `done` and write the eventfd, which
  * the event loop polls. The queue is bounded
  * so that a burst of millions of changes cannot grow memory here: the caller
- * keeps what does not fit in its own bounded pending table. */
+ * keeps what does not fit in its own bounded pending table. The loop hands
+ * over what is due at once (hashpool_submit_list: one lock, one wake-up) and
+ * takes back every finished job at once (hashpool_done_all); a worker is
+ * woken only when one sleeps: under a burst, waking a thread per job costs
+ * the loop a futex call and often its core. */
 #include "hashpool.h"
 
 #include <errno.h>
@@ -28,6 +32,7 @@ struct hashpool {
 	unsigned nthreads;
 	struct hash_job *todo_head, *todo_tail, *done_head, *done_tail;
 	size_t queued, running, cap;
+	unsigned idle; /* workers waiting on cv */
 	bool stop;
 	int efd;
 };
@@ -167,8 +172,11 @@ hashpool_thread(void *arg)
 		int rootfd = -1;
 
 		pthread_mutex_lock(&p->mu);
-		while (p->todo_head == NULL && !p->stop)
+		while (p->todo_head == NULL && !p->stop) {
+			p->idle++;
 			pthread_cond_wait(&p->cv, &p->mu);
+			p->idle--;
+		}
 		if (p->stop) {
 			pthread_mutex_unlock(&p->mu);
 			return NULL;
@@ -298,9 +306,48 @@ hashpool_submit(struct hashpool *p, struct hash_job *job)
 		p->todo_head = job;
 	p->todo_tail = job;
 	p->queued++;
-	pthread_cond_signal(&p->cv);
+	if (p->idle)
+		pthread_cond_signal(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	return 0;
+}
+
+size_t
+hashpool_room(struct hashpool *p)
+{
+	size_t n;
+
+	pthread_mutex_lock(&p->mu);
+	n = p->queued < p->cap ? p->cap - p->queued : 0;
+	pthread_mutex_unlock(&p->mu);
+	return n;
+}
+
+void
+hashpool_submit_list(struct hashpool *p, struct hash_job *head)
+{
+	struct hash_job *tail = head;
+	uint64_t now = now_mono_ns();
+	size_t n = 1;
+
+	if (head == NULL)
+		return;
+	head->submitted_ns = now;
+	for (; tail->next; tail = tail->next, n++)
+		tail->next->submitted_ns = now;
+	pthread_mutex_lock(&p->mu);
+	if (p->todo_tail)
+		p->todo_tail->next = head;
+	else
+		p->todo_head = head;
+	p->todo_tail = tail;
+	p->queued += n;
+	/* each woken worker takes its share (queued / nthreads) */
+	if (p->idle > 1 && n > 1)
+		pthread_cond_broadcast(&p->cv);
+	else if (p->idle)
+		pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
 }
 
 int
@@ -309,11 +356,22 @@ hashpool_fd(const struct hashpool *p)
 	return p->efd;
 }
 
+/* the eventfd's counter back to 0 (p->mu held): a worker appends under the
+ * lock and writes the eventfd after it, so a batch appended later wakes the
+ * loop again */
+static void
+efd_reset(struct hashpool *p)
+{
+	uint64_t v;
+
+	if (read(p->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_warn("hashpool: eventfd read");
+}
+
 struct hash_job *
 hashpool_done(struct hashpool *p)
 {
 	struct hash_job *j;
-	uint64_t v;
 
 	pthread_mutex_lock(&p->mu);
 	j = p->done_head;
@@ -323,10 +381,21 @@ hashpool_done(struct hashpool *p)
 			p->done_tail = NULL;
 		j->next = NULL;
 	} else {
-		/* drained: reset the eventfd counter */
-		if (read(p->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-			log_warn("hashpool: eventfd read");
+		efd_reset(p); /* drained */
 	}
+	pthread_mutex_unlock(&p->mu);
+	return j;
+}
+
+struct hash_job *
+hashpool_done_all(struct hashpool *p)
+{
+	struct hash_job *j;
+
+	pthread_mutex_lock(&p->mu);
+	j = p->done_head;
+	p->done_head = p->done_tail = NULL;
+	efd_reset(p);
 	pthread_mutex_unlock(&p->mu);
 	return j;
 }

@@ -17,10 +17,12 @@
 #include "reqattr.h"
 #include "util.h"
 
+/* the pending table's key of a file, webspace id and path, in out when it
+ * fits (a lookup allocates nothing), else in memory the caller frees */
 static char *
-pkey(int64_t ws, const char *relpath, size_t rlen, size_t *klen)
+pkey(char *out, size_t outsz, int64_t ws, const char *relpath, size_t rlen, size_t *klen)
 {
-	char *k = xmalloc(8 + rlen);
+	char *k = 8 + rlen <= outsz ? out : xmalloc(8 + rlen);
 
 	memcpy(k, &ws, 8);
 	memcpy(k + 8, relpath, rlen);
@@ -145,8 +147,7 @@ pending_free(struct engine *e, struct pending *p)
 {
 	plist_unlink(e, p);
 	p->q->npending--;
-	free(p->relpath);
-	free(p->key);
+	free(p->key); /* relpath too: it lies in the key */
 	free(p);
 }
 
@@ -179,34 +180,37 @@ pending_arm(struct engine *e, struct pending *p)
 static struct pending *
 pending_get(struct engine *e, int64_t ws, const char *relpath, size_t rlen, bool create)
 {
+	char kbuf[512];
 	size_t klen;
-	char *k = pkey(ws, relpath, rlen, &klen);
+	char *k = pkey(kbuf, sizeof(kbuf), ws, relpath, rlen, &klen);
 	struct pending *p = hmap_get(&e->pending, k, klen);
 	struct wsq *q;
 	int isnew;
 	void **v;
 
-	if (p || !create) {
-		free(k);
-		return p;
-	}
+	if (p || !create)
+		goto out;
 	q = wsq_get(e, ws);
-	if (e->pending.len >= e->o.pending_max || q->npending >= e->o.pending_max / 4 + 1) {
-		free(k);
-		return NULL;
-	}
+	if (e->pending.len >= e->o.pending_max || q->npending >= e->o.pending_max / 4 + 1)
+		goto out;
 	p = xcalloc(1, sizeof(*p));
 	p->q = q;
 	q->npending++;
 	p->ws = ws;
-	p->relpath = xstrndup(relpath, rlen);
+	/* one allocation: the key, then a NUL, and the path is its tail */
+	p->key = xmalloc(klen + 1);
+	memcpy(p->key, k, klen);
+	p->key[klen] = '\0';
+	p->klen = klen;
+	p->relpath = p->key + 8;
 	p->rlen = rlen;
 	p->first_ns = now_mono_ns();
 	p->list = -1;
-	p->key = k;
-	p->klen = klen;
-	v = hmap_put(&e->pending, k, klen, &isnew);
+	v = hmap_put(&e->pending, p->key, klen, &isnew);
 	*v = p;
+out:
+	if (k != kbuf)
+		free(k);
 	return p;
 }
 

@@ -383,6 +383,17 @@ store_files_digest_unknown(struct store *s)
 				files_digest_unknown, NULL, NULL);
 }
 
+/* SQLite's memory statistics take a global mutex around every allocation
+ * (a few per statement step) and nothing reads them: off, before the first
+ * connection initialises the library. */
+static pthread_once_t sqlite_config_once = PTHREAD_ONCE_INIT;
+
+static void
+sqlite_config(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int
 store_open(const char *path, int flags, struct store **ret, char *err, size_t errsz)
 {
@@ -390,6 +401,8 @@ store_open(const char *path, int flags, struct store **ret, char *err, size_t er
 	sqlite3_stmt *st = NULL;
 	struct stat sb;
 	int oflags, rc, r;
+
+	pthread_once(&sqlite_config_once, sqlite_config);
 
 	s->path = xstrdup(path);
 	s->rdonly = !!(flags & STORE_RDONLY);

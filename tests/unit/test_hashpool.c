@@ -3,7 +3,8 @@
  * from this thread come back through the eventfd with their results (the
  * SHA-256 of known content, a symlink never followed, a file over the cap, a
  * file gone), the backlog drains to 0, and a root whose path was taken by
- * another directory gives ESTALE instead of hashing what is there now. */
+ * another directory gives ESTALE instead of hashing what is there now; a list
+ * handed over at once comes back whole, taken back at once. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -139,12 +140,81 @@ test_pool(void)
 	free(real);
 }
 
+/* A list handed over at once (the loop's way): the room it had, every job
+ * back with its own result, taken back at once in one list; the room is back
+ * once they are done, and a single job sent alone wakes a sleeping worker. */
+static void
+test_list(void)
+{
+	char ws[200], *real = NULL;
+	struct root_id rid;
+	struct hashpool *p = NULL;
+	struct hash_job *head = NULL, **tail = &head, *j, *next;
+	bool via, seen[40] = { 0 };
+	int rfd = -1, i, got = 0, rounds = 0, ok = 0;
+
+	snprintf(ws, sizeof(ws), "%s/ws", dir);
+	put("abc.txt", "abc");
+	put("empty", "");
+	T_EQ_INT(root_resolve(ws, &rfd, &real, &rid, &via), 0);
+	if (rfd < 0)
+		return;
+	close(rfd);
+	T_EQ_INT(hashpool_new(2, 40, &p), 0);
+	T_EQ_INT(hashpool_room(p), 40);
+	for (i = 0; i < 40; i++) {
+		*tail = job(real, &rid, i % 2 ? "abc.txt" : "empty", i);
+		tail = &(*tail)->next;
+	}
+	hashpool_submit_list(p, head);
+	T_OK(hashpool_room(p) <= 40);
+	while (got < 40 && rounds++ < 100) {
+		struct pollfd pfd = { hashpool_fd(p), POLLIN, 0 };
+
+		if (poll(&pfd, 1, 100) < 0)
+			break;
+		for (j = hashpool_done_all(p); j; j = next) {
+			long id = (long)j->ud;
+
+			next = j->next;
+			if (id >= 0 && id < 40 && !seen[id]) {
+				seen[id] = true;
+				got++;
+				ok += j->res.status == HASH_OK && j->res.size == (id % 2 ? 3u : 0u) &&
+				      j->submitted_ns > 0;
+			}
+			hash_job_free(j);
+		}
+	}
+	T_EQ_INT(got, 40);
+	T_EQ_INT(ok, 40);
+	T_EQ_INT(hashpool_backlog(p), 0);
+	T_EQ_INT(hashpool_room(p), 40);
+	T_OK(hashpool_done_all(p) == NULL);
+	/* both workers asleep now: one job alone still wakes one */
+	usleep(20000);
+	hashpool_submit_list(p, job(real, &rid, "abc.txt", 7));
+	for (rounds = 0, j = NULL; j == NULL && rounds++ < 100;) {
+		struct pollfd pfd = { hashpool_fd(p), POLLIN, 0 };
+
+		if (poll(&pfd, 1, 100) < 0)
+			break;
+		j = hashpool_done_all(p);
+	}
+	T_OK(j != NULL && (long)j->ud == 7 && j->next == NULL && j->res.status == HASH_OK);
+	hash_job_free(j);
+	hashpool_submit_list(p, NULL);
+	hashpool_free(p);
+	free(real);
+}
+
 int
 main(void)
 {
 	if (mkdtemp(dir) == NULL)
 		return 2;
 	T_RUN(test_pool);
+	T_RUN(test_list);
 	t_rmtree(dir);
 	T_DONE();
 }
