@@ -344,13 +344,11 @@ create_private(const char *path)
  * the change logged, as Tor does for its data directory: the file holds every
  * customer's file list, hashes and findings. suffix: "", "-wal", "-shm". */
 static void
-tighten_mode(const char *path, const char *suffix)
+tighten_mode_fd(int fd, const char *p)
 {
-	char *p = xasprintf("%s%s", path, suffix);
-	int fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	struct stat st;
 
-	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077)) {
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077)) {
 		mode_t m = st.st_mode & 0700;
 
 		if (fchmod(fd, m) < 0)
@@ -360,9 +358,69 @@ tighten_mode(const char *path, const char *suffix)
 			log_warnx("store: %s was mode %04o, readable by others: now %04o",
 				  esc_name(p), (unsigned)(st.st_mode & 07777), (unsigned)m);
 	}
-	if (fd >= 0)
+}
+
+static void
+tighten_mode(const char *path, const char *suffix)
+{
+	char *p = xasprintf("%s%s", path, suffix);
+	int fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+	if (fd >= 0) {
+		tighten_mode_fd(fd, p);
 		close(fd);
+	}
 	free(p);
+}
+
+/* An existing file given as the database is read before anything is done to
+ * it: a path to some other file (a configuration, a tenant's file) must not
+ * be chmod-ed, nor written by SQLite. It must start with SQLite's header, or
+ * be empty and private already (a database not written yet; an empty file
+ * others may read is nobody's database to take). On success (0) the file's
+ * mode is made private when it was not (writable opens). Otherwise a negative
+ * errno and why in err; nothing changed. */
+static int
+check_existing(const char *path, bool rdonly, char *err, size_t errsz)
+{
+	static const char magic[16] = "SQLite format 3";
+	char head[sizeof(magic)];
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	bool link = false;
+	struct stat st;
+	ssize_t n;
+	int r = 0;
+
+	/* a symbolic link (SQLite follows it) is read, its target's mode left */
+	if (fd < 0 && errno == ELOOP) {
+		link = true;
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	}
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return r;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		snprintf(err, errsz, "%s: not a regular file", path);
+	} else if ((n = pread(fd, head, sizeof(head), 0)) < 0) {
+		r = -errno;
+		snprintf(err, errsz, "%s: cannot read it: %s", path, strerror(errno));
+	} else if (n == 0 && (st.st_mode & 077)) {
+		r = -EINVAL;
+		snprintf(err, errsz, "%s: not a usable wsid database: an empty file of mode %04o, "
+			 "readable by others, left as it is (remove it, or make it mode 0600)", path,
+			 (unsigned)(st.st_mode & 07777));
+	} else if (n > 0 && (n < (ssize_t)sizeof(head) || memcmp(head, magic, sizeof(magic)) != 0)) {
+		r = -EINVAL;
+		snprintf(err, errsz, "%s: not a usable wsid database: not an SQLite database file "
+			 "(its first bytes are not the SQLite header), left as it is", path);
+	} else if (!rdonly && !link) {
+		tighten_mode_fd(fd, path);
+	}
+	close(fd);
+	return r;
 }
 
 static int
@@ -438,8 +496,10 @@ store_open(const char *path, int flags, struct store **ret, char *err, size_t er
 		r = -EINVAL;
 		snprintf(err, errsz, "%s: not a regular file", path);
 		goto fail;
+	} else if ((r = check_existing(path, s->rdonly, err, errsz)) < 0) {
+		goto fail;
 	} else if (!s->rdonly) {
-		tighten_mode(path, "");
+		/* SQLite's own files beside a database checked above */
 		tighten_mode(path, "-wal");
 		tighten_mode(path, "-shm");
 	}
