@@ -496,7 +496,12 @@ store_open(const char *path, int flags, struct store **ret, char *err, size_t er
 		r = -EINVAL;
 		snprintf(err, errsz, "%s: not a regular file", path);
 		goto fail;
-	} else if ((r = check_existing(path, s->rdonly, err, errsz)) < 0) {
+	} else if (!s->rdonly && (r = check_existing(path, s->rdonly, err, errsz)) < 0) {
+		/* writable opens only: a read-only one changes nothing, and comes
+		 * beside the process's other connections (the daemon's index
+		 * lookups, the census), whose POSIX locks on the file the close of
+		 * any descriptor of it would drop (fcntl(2)): another process would
+		 * then take itself for the last connection and delete the WAL */
 		goto fail;
 	} else if (!s->rdonly) {
 		/* SQLite's own files beside a database checked above */
