@@ -9,7 +9,8 @@
 # ten million files fit in a few GB; the image is removed). Measures
 # the baseline, the daemon's RSS with every file known (split into anonymous
 # memory and mapped files: smaps_rollup), and a restart on the
-# unchanged tree (stat-only reconcile). Targets: RSS < 64 MB at 1 M files,
+# unchanged tree (stat-only reconcile), and the time of one status call after
+# each. Targets: RSS < 64 MB at 1 M files,
 # reconcile of 1 M unchanged files < 10 s warm. The limit line: bench/rawwalk.c
 # (getdents64 + statx, and with OpenSSL SHA-256, on as many threads as cores)
 # on the same tree; `wsidctl scan --json` is timed against it, with its peak
@@ -139,6 +140,21 @@ progress() {
 		$(( $(awk '/VmRSS/ {print $2}' /proc/$pid/status) / 1024 )) "$(rss_parts)" \
 		$(( $(awk '/VmHWM/ {print $2}' /proc/$pid/status) / 1024 )) "$(cpu_s)"
 }
+# status_time: seconds the daemon takes to answer one status call (its
+# "files" figure among them), waited for without the 5 s limit of wsidctl
+status_time() {
+	python3 - "$work/control" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect(sys.argv[1])
+t = time.monotonic(); s.sendall(b"status\n"); b = b""
+while not b.endswith(b"\n"):
+    c = s.recv(65536)
+    if not c:
+        break
+    b += c
+print("%.3f" % (time.monotonic() - t))
+PY
+}
 # what the RSS is made of: the heap and stacks (anonymous: SQLite's page
 # cache is there) and mapped files (the -shm WAL index, the binary)
 rss_parts() {
@@ -171,6 +187,7 @@ if [ "$done" = 0 ]; then
 fi
 cpu1=$(cpu_s)
 known=$(sqlite3 "$db" "SELECT count(*) FROM files")
+st1=$(status_time)
 hwm1=$(awk '/VmHWM/ {print $2}' /proc/$pid/status); rss1=$(awk '/VmRSS/ {print $2}' /proc/$pid/status); parts1=$(rss_parts)
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
@@ -186,11 +203,13 @@ for _ in 1 2 3 4 5 6; do
 	[ "$hashed" = "?" ] || break
 	sleep 5
 done
+st2=$(status_time)
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 echo "daemon: $wsid"
 echo "files known to the daemon: $known in $webspaces webspaces (tmpfs; database on disk, $(du -m "$db" | cut -f1) MB)"
 printf 'first start (baseline: hash + store)   %.1f s, %.1f s CPU, RSS %d MB (%s; peak %d MB)\n' "$(echo "$t1 - $t0" | bc -l)" "$cpu1" $((rss1 / 1024)) "$parts1" $((hwm1 / 1024))
 printf 'restart, nothing changed (reconcile)  %.1f s, %s files re-hashed, RSS %d MB (%s; peak %d MB)\n' "$(echo "$t3 - $t2" | bc -l)" "$hashed" $((rss2 / 1024)) "$parts2" $((hwm2 / 1024))
+printf 'one status call                         %.3f s after the baseline, %.3f s after the restart\n' "$st1" "$st2"
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 done
 raw_stat=0 scan_kb=0

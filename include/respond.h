@@ -17,8 +17,9 @@
 
 /* The directory holding relpath (relative to rootfd; the webspace root) and
  * the last component of relpath in *ret_base (a pointer into relpath).
- * Returns the directory fd, or -ELOOP for a symlink on the way, -EXDEV for an
- * escape or another mount, -ENOENT. */
+ * Returns the directory fd, or -ELOOP for a symlink on the way, -ENOTDIR for
+ * another file on the way (not a directory), -EXDEV for an escape or another
+ * mount, -ENOENT. */
 int respond_dir_open(int rootfd, const char *relpath, const char **ret_base);
 
 /* Owner, group and mode (permission bits, setuid/setgid/sticky cleared) of a

@@ -86,6 +86,10 @@ int state_webspace_upsert(struct state *st, const char *path, const char *custom
 			  int64_t *ret_id, bool *ret_baselined);
 int state_webspace_set_baseline(struct state *st, int64_t id);
 int state_webspace_set_reconciled(struct state *st, int64_t id);
+/* A webspace the configuration no longer names is inactive (its rows kept;
+ * not listed, not counted in the status), active again when named again:
+ * 1 when the flag changed, 0 when it was so already, or a negative errno. */
+int state_webspace_set_active(struct store *s, int64_t id, bool active);
 
 /* The digest of a webspace's file rows (state.c: a keyed hash per row of
  * what a reconcile compares, summed; kept by the database's triggers with

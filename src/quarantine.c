@@ -188,6 +188,8 @@ quarantine_strerror(int r)
 	switch (r) {
 	case -ELOOP:
 		return "a symbolic link on the way or at the file: refused, nothing written";
+	case -ENOTDIR:
+		return "not a directory: a file on the way to it, refused, nothing written";
 	case -EXDEV:
 		return "outside the webspace or on another mount: refused";
 	case -EINVAL:

@@ -37,8 +37,10 @@ respond_dir_open(int rootfd, const char *relpath, const char **ret_base)
 	dir = slash ? xstrndup(relpath, (size_t)(slash - relpath)) : xstrdup(".");
 	fd = syscall(SYS_openat2, rootfd, dir, &how, sizeof(how));
 	free(dir);
+	/* RESOLVE_NO_SYMLINKS: ELOOP for a symlink, trailing ones included; a
+	 * file where a directory of the path should be is ENOTDIR, no symlink */
 	if (fd < 0)
-		return errno == ENOTDIR ? -ELOOP : -errno;
+		return -errno;
 	return (int)fd;
 }
 

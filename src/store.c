@@ -53,6 +53,12 @@ struct store {
 
 /* Each entry upgrades the schema by one version. Never edit a released entry:
  * append a new one. */
+/* the digest of a webspace's files with one row (R: NEW or OLD) added
+ * (sign "1") or taken away ("-1"): state.c's wsid_files_digest */
+#define DIGEST_ROW(sign, R)                                                                        \
+	"files_digest=wsid_files_digest(files_digest, " sign ", " R ".relpath, " R ".ino, " R        \
+	".size, " R ".mtime_ns, " R ".ctime_ns, " R ".status)"
+
 static const char *const migrations[] = {
 	/* 1: fingerprint index */
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
@@ -200,6 +206,26 @@ static const char *const migrations[] = {
 	"  UPDATE webspaces SET files_digest=wsid_files_digest(files_digest, 1, NEW.relpath, NEW.ino,"
 	"    NEW.size, NEW.mtime_ns, NEW.ctime_ns, NEW.status) WHERE id=NEW.webspace_id;"
 	"END;",
+	/* 13: per webspace, how many file rows it has (the daemon's status
+	 * figure, read from these instead of a count of the files table: seconds
+	 * at ten million rows), counted once here, then kept by the triggers of
+	 * migration 12, made again to do it in the update they already make */
+	"ALTER TABLE webspaces ADD COLUMN nfiles INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE webspaces SET nfiles=(SELECT count(*) FROM files WHERE webspace_id=webspaces.id);"
+	"DROP TRIGGER IF EXISTS files_digest_insert;"
+	"DROP TRIGGER IF EXISTS files_digest_delete;"
+	"DROP TRIGGER IF EXISTS files_digest_move;"
+	"CREATE TRIGGER files_digest_insert AFTER INSERT ON files BEGIN"
+	"  UPDATE webspaces SET nfiles=nfiles+1, " DIGEST_ROW("1", "NEW") " WHERE id=NEW.webspace_id;"
+	"END;"
+	"CREATE TRIGGER files_digest_delete AFTER DELETE ON files BEGIN"
+	"  UPDATE webspaces SET nfiles=nfiles-1, " DIGEST_ROW("-1", "OLD") " WHERE id=OLD.webspace_id;"
+	"END;"
+	"CREATE TRIGGER files_digest_move AFTER UPDATE OF webspace_id ON files"
+	"  WHEN OLD.webspace_id IS NOT NEW.webspace_id BEGIN"
+	"  UPDATE webspaces SET nfiles=nfiles-1, " DIGEST_ROW("-1", "OLD") " WHERE id=OLD.webspace_id;"
+	"  UPDATE webspaces SET nfiles=nfiles+1, " DIGEST_ROW("1", "NEW") " WHERE id=NEW.webspace_id;"
+	"END;",
 };
 
 int
@@ -318,13 +344,11 @@ create_private(const char *path)
  * the change logged, as Tor does for its data directory: the file holds every
  * customer's file list, hashes and findings. suffix: "", "-wal", "-shm". */
 static void
-tighten_mode(const char *path, const char *suffix)
+tighten_mode_fd(int fd, const char *p)
 {
-	char *p = xasprintf("%s%s", path, suffix);
-	int fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	struct stat st;
 
-	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077)) {
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077)) {
 		mode_t m = st.st_mode & 0700;
 
 		if (fchmod(fd, m) < 0)
@@ -334,9 +358,69 @@ tighten_mode(const char *path, const char *suffix)
 			log_warnx("store: %s was mode %04o, readable by others: now %04o",
 				  esc_name(p), (unsigned)(st.st_mode & 07777), (unsigned)m);
 	}
-	if (fd >= 0)
+}
+
+static void
+tighten_mode(const char *path, const char *suffix)
+{
+	char *p = xasprintf("%s%s", path, suffix);
+	int fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+	if (fd >= 0) {
+		tighten_mode_fd(fd, p);
 		close(fd);
+	}
 	free(p);
+}
+
+/* An existing file given as the database is read before anything is done to
+ * it: a path to some other file (a configuration, a tenant's file) must not
+ * be chmod-ed, nor written by SQLite. It must start with SQLite's header, or
+ * be empty and private already (a database not written yet; an empty file
+ * others may read is nobody's database to take). On success (0) the file's
+ * mode is made private when it was not (writable opens). Otherwise a negative
+ * errno and why in err; nothing changed. */
+static int
+check_existing(const char *path, bool rdonly, char *err, size_t errsz)
+{
+	static const char magic[16] = "SQLite format 3";
+	char head[sizeof(magic)];
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	bool link = false;
+	struct stat st;
+	ssize_t n;
+	int r = 0;
+
+	/* a symbolic link (SQLite follows it) is read, its target's mode left */
+	if (fd < 0 && errno == ELOOP) {
+		link = true;
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	}
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return r;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		snprintf(err, errsz, "%s: not a regular file", path);
+	} else if ((n = pread(fd, head, sizeof(head), 0)) < 0) {
+		r = -errno;
+		snprintf(err, errsz, "%s: cannot read it: %s", path, strerror(errno));
+	} else if (n == 0 && (st.st_mode & 077)) {
+		r = -EINVAL;
+		snprintf(err, errsz, "%s: not a usable wsid database: an empty file of mode %04o, "
+			 "readable by others, left as it is (remove it, or make it mode 0600)", path,
+			 (unsigned)(st.st_mode & 07777));
+	} else if (n > 0 && (n < (ssize_t)sizeof(head) || memcmp(head, magic, sizeof(magic)) != 0)) {
+		r = -EINVAL;
+		snprintf(err, errsz, "%s: not a usable wsid database: not an SQLite database file "
+			 "(its first bytes are not the SQLite header), left as it is", path);
+	} else if (!rdonly && !link) {
+		tighten_mode_fd(fd, path);
+	}
+	close(fd);
+	return r;
 }
 
 static int
@@ -425,8 +509,15 @@ store_open(const char *path, int flags, struct store **ret, char *err, size_t er
 		r = -EINVAL;
 		snprintf(err, errsz, "%s: not a regular file", path);
 		goto fail;
+	} else if (!s->rdonly && (r = check_existing(path, s->rdonly, err, errsz)) < 0) {
+		/* writable opens only: a read-only one changes nothing, and comes
+		 * beside the process's other connections (the daemon's index
+		 * lookups, the census), whose POSIX locks on the file the close of
+		 * any descriptor of it would drop (fcntl(2)): another process would
+		 * then take itself for the last connection and delete the WAL */
+		goto fail;
 	} else if (!s->rdonly) {
-		tighten_mode(path, "");
+		/* SQLite's own files beside a database checked above */
 		tighten_mode(path, "-wal");
 		tighten_mode(path, "-shm");
 	}

@@ -34,12 +34,15 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
+#include "pathmatch.h"
 #include "procinfo.h"
 #include "reqattr.h"
 #include "deliver.h"
 #include "retention.h"
 #include "root.h"
 #include "sdnotify.h"
+#include "state.h"
+#include "statequery.h"
 #include "store.h"
 #include "timers.h"
 #include "util.h"
@@ -314,6 +317,83 @@ discover_webspaces(void)
 {
 	config_foreach_webspace(d.cfg, add_webspace);
 	real_patterns_update();
+}
+
+/* Is root (a real path, as registered) a webspace of the configuration: an
+ * explicit entry (at its real path) or the root of a pattern's match (also
+ * with the pattern's prefix at its real path)? */
+static bool
+ws_configured(const char *root)
+{
+	size_t i, len = strlen(root), rl;
+	char cust[256];
+
+	for (i = 0; i < d.cfg->nwebspaces; i++) {
+		const struct config_webspace *w = &d.cfg->webspaces[i];
+
+		if (w->path) {
+			char *real = realpath(w->path, NULL);
+			bool same = strcmp(w->path, root) == 0 || (real && strcmp(real, root) == 0);
+
+			free(real);
+			if (same)
+				return true;
+		} else if ((pathmatch_pattern(w->pattern, root, cust, sizeof(cust), &rl, NULL) &&
+			    rl == len) ||
+			   (i < d.nreal_patterns && d.real_patterns[i] &&
+			    pathmatch_pattern(d.real_patterns[i], root, cust, sizeof(cust), &rl, NULL) &&
+			    rl == len)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+struct ws_ids {
+	int64_t *id;
+	char **path;
+	size_t n;
+};
+
+static int
+ws_ids_add(void *ud, int64_t id, const char *path, size_t len, const char *customer)
+{
+	struct ws_ids *w = ud;
+
+	(void)customer;
+	w->id = xreallocarray(w->id, w->n + 1, sizeof(*w->id));
+	w->path = xreallocarray(w->path, w->n + 1, sizeof(*w->path));
+	w->id[w->n] = id;
+	w->path[w->n++] = xstrndup(path, len);
+	return 0;
+}
+
+/* At start and after a reload: the stored webspaces the configuration no
+ * longer names are inactive (their rows kept: listed as such, not counted),
+ * the ones it names again active. */
+static void
+webspaces_activity(void)
+{
+	struct ws_ids w = { 0 };
+	size_t i;
+	bool changed = false;
+
+	if (stateq_webspaces(d.s, false, ws_ids_add, &w) < 0)
+		log_warnx("webspaces: cannot read the stored ones: which are configured not updated");
+	for (i = 0; i < w.n; i++) {
+		bool on = ws_configured(w.path[i]);
+
+		if (state_webspace_set_active(d.s, w.id[i], on) > 0 && (changed = true))
+			log_info("webspace %s: %s", esc_name(w.path[i]),
+				 on ? "configured again: active"
+				    : "no longer configured: inactive (its stored rows kept)");
+		free(w.path[i]);
+	}
+	free(w.id);
+	free(w.path);
+	/* written in the engine's open batch, if any: committed now */
+	if (changed)
+		engine_flush(d.e);
 }
 
 static void
@@ -1174,6 +1254,7 @@ reload_config(char *err, size_t errsz)
 	engine_reload_index(d.e);
 	apply_log_level();
 	discover_webspaces();
+	webspaces_activity();
 	metrics_write(true);
 	metrics_schedule();
 	log_info("configuration reloaded from %s", d.config_path);
@@ -1620,6 +1701,7 @@ main(int argc, char **argv)
 		fatalx("cannot start notifications");
 	register_early();
 	real_patterns_update();
+	webspaces_activity();
 	/* marks made while the daemon was stopped */
 	engine_apply_marks(d.e, NULL);
 	d.nfs = watch_nfs(d.w);

@@ -5,7 +5,9 @@
 # rows are not read); every kind of change made while it was down is still
 # found: content at the same size with the mtime set back, the mtime alone, a
 # chmod, a new file, a delete, a file and a directory renamed. A database of
-# before the digest (migration 12 undone) is merged in full and its digest set.
+# before the digest (migrations 12 and 13 undone) is merged in full and its
+# digest set. The status's files figure (kept per webspace by the database's
+# triggers) is the count of the file rows after every restart and reconcile.
 . "$(dirname "$0")/../lib/lib.sh"
 need_root
 D=$T_TMP
@@ -28,6 +30,11 @@ stored_stat() {
 	sqlite3 "$DB" "SELECT f.mtime_ns || ' ' || f.ctime_ns || ' ' || f.mode FROM files f JOIN webspaces w
 		ON w.id=f.webspace_id WHERE w.path=CAST('$WS' AS BLOB) AND f.relpath=CAST('$1' AS BLOB)"
 }
+# the status's files figure equals the rows stored
+files_figure() {
+	check_eq "$1: status counts the rows stored" "$(sqlite3 "$DB" 'SELECT count(*) FROM files')" \
+		"$("$WSIDCTL" --socket "$D/ctl.sock" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["files"])')"
+}
 disk_stat() { python3 -c 'import os,sys; s=os.lstat(sys.argv[1]); print(s.st_mtime_ns, s.st_ctime_ns, s.st_mode)' "$WS/$1"; }
 
 daemon_stop
@@ -35,6 +42,7 @@ daemon_start "$D"
 check "unchanged: reconciled by its digest ($(last_reconcile "$WS"))" \
 	grep -q ", 0 changed, 0 new, 0 gone, digest equal" <<<"$(last_reconcile "$WS")"
 check "unchanged: the other webspace too" grep -q "digest equal" <<<"$(last_reconcile "$OTHER")"
+files_figure "restarted"
 
 # down NAME COUNTS: the daemon stopped, the change made (the rest of the
 # arguments, a shell command), the daemon started again; its reconcile of
@@ -47,6 +55,7 @@ down() {
 	line=$(last_reconcile "$WS")
 	check "$name: found at start ($line)" grep -q ", $counts (" <<<"$line"
 	check "$name: the other webspace still by its digest" grep -q "digest equal" <<<"$(last_reconcile "$OTHER")"
+	files_figure "$name"
 }
 
 # content rewritten at the same size, the mtime set back: only the ctime says
@@ -80,11 +89,12 @@ check "then unchanged: by its digest again" grep -q "digest equal" <<<"$(last_re
 daemon_stop
 sqlite3 "$DB" "DROP TRIGGER files_digest_insert; DROP TRIGGER files_digest_delete;
 	DROP TRIGGER files_digest_update; DROP TRIGGER files_digest_move;
-	ALTER TABLE webspaces DROP COLUMN files_digest;
+	ALTER TABLE webspaces DROP COLUMN files_digest; ALTER TABLE webspaces DROP COLUMN nfiles;
 	DELETE FROM meta WHERE key='files_digest_key'; PRAGMA user_version=11"
 echo '<?php // changed before the upgrade' > "$WS/f6.php"
 daemon_start "$D"
-check_eq "upgraded: schema 12" 12 "$(sqlite3 "$DB" 'PRAGMA user_version')"
+check_eq "upgraded: schema 13" 13 "$(sqlite3 "$DB" 'PRAGMA user_version')"
+files_figure "upgraded"
 check "upgraded: merged in full, the change found ($(last_reconcile "$WS"))" \
 	grep -q ", 1 changed, 0 new, 0 gone (" <<<"$(last_reconcile "$WS")"
 check "upgraded: the unchanged webspace merged in full too" \

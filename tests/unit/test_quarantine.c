@@ -292,6 +292,8 @@ test_refused(void)
 	T_EQ_INT(nitems(), rows);
 	T_EQ_INT(ncopies(), copies);
 	T_OK(strstr(quarantine_strerror(-ELOOP), "symbolic link") != NULL);
+	T_OK(strstr(quarantine_strerror(-ENOTDIR), "not a directory") != NULL &&
+	     strstr(quarantine_strerror(-ENOTDIR), "symbolic") == NULL);
 	T_OK(strstr(quarantine_strerror(-ESTALE), "left in place") != NULL);
 	T_EQ_STR(quarantine_strerror(-ENOENT), strerror(ENOENT));
 }

@@ -60,6 +60,8 @@ test_dir_open(void)
 		{ "a/..", -EINVAL },          { "..", -EINVAL },          { "a/.", -EINVAL },
 		{ "nodir/x.php", -ENOENT },   { "inlink/c.php", -ELOOP }, { "escape/passwd", -ELOOP },
 		{ "a/blink/c.php", -ELOOP },  { "mnt/x.php", -EXDEV },
+		/* a regular file on the way is no symlink */
+		{ "a/b/c.php/x.php", -ENOTDIR }, { "index.php/x.php", -ENOTDIR },
 	};
 	const char *base = NULL;
 	struct stat a, b;

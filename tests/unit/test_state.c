@@ -273,10 +273,126 @@ test_marks(void)
 	fx_close(&fx);
 }
 
+/* an integer one query returns (-1 when it fails) */
+static int64_t
+query_int(struct store *s, const char *sql)
+{
+	sqlite3_stmt *q = store_prepare(s, sql);
+	int64_t n = -1;
+
+	if (q && sqlite3_step(q) == SQLITE_ROW)
+		n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return n;
+}
+
+/* the files figure of the state is the table's count, and so is each
+ * webspace's own count of its rows */
+static void
+check_counts(struct fx *fx, const char *when)
+{
+	int64_t rows = query_int(fx->s, "SELECT count(*) FROM files");
+
+	T_CHECK(state_files_count(fx->st) == rows, "%s: %lld files counted, %lld rows", when,
+		(long long)state_files_count(fx->st), (long long)rows);
+	T_CHECK(query_int(fx->s, "SELECT count(*) FROM webspaces w WHERE nfiles IS NOT (SELECT "
+			  "count(*) FROM files WHERE webspace_id=w.id)") == 0,
+		"%s: a webspace's count of its files is not its rows'", when);
+}
+
+/* closes the state and the database and opens them again, as a restart does */
+static int
+reopen(struct fx *fx)
+{
+	char err[256];
+
+	state_free(fx->st);
+	fx->st = NULL;
+	store_close(fx->s);
+	fx->s = NULL;
+	if (store_open(fx->db, STORE_CREATE, &fx->s, err, sizeof(err)) < 0) {
+		printf("%s\n", err);
+		return -1;
+	}
+	return state_open(fx->s, &fx->st);
+}
+
+/* The files figure of the status is read from the webspaces' counts (a
+ * count of the files table takes seconds at ten million rows): it follows
+ * every write of a file row, a restart, and the upgrade of a database that
+ * had no counts. */
+static void
+test_files_count(void)
+{
+	struct fx fx;
+	struct state *st;
+	struct file_row f;
+	int64_t a, b;
+	bool base;
+	static const char *const files[] = { "a/x.php", "a/b/y.php", "c/x.php", "k.php", "l.php" };
+	size_t i;
+
+	T_EQ_INT(fx_open(&fx, "count"), 0);
+	if ((st = fx.st) == NULL)
+		goto out;
+	T_EQ_INT(state_webspace_upsert(st, "/srv/a", "alice", &a, &base), 0);
+	T_EQ_INT(state_webspace_upsert(st, "/srv/b", "bob", &b, &base), 0);
+	check_counts(&fx, "empty");
+	T_EQ_INT(state_begin(st), 0);
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		f = fx_row(a, files[i], (uint8_t)i);
+		T_EQ_INT(state_file_put(st, &f), 0);
+		f = fx_row(b, files[i], (uint8_t)i);
+		T_EQ_INT(state_file_put(st, &f), 0);
+	}
+	T_EQ_INT(state_commit(st), 0);
+	T_EQ_INT(state_files_count(st), 10);
+	check_counts(&fx, "inserted");
+	/* a row written again is not one more */
+	f = fx_row(a, "k.php", 9);
+	T_EQ_INT(state_file_put(st, &f), 0);
+	check_counts(&fx, "rewritten");
+	T_EQ_INT(state_file_delete(st, a, "k.php", 5), 0);
+	T_EQ_INT(state_file_delete(st, a, "none.php", 8), 0);
+	check_counts(&fx, "deleted");
+	/* renamed: to a new name, over another file, a directory over another */
+	T_EQ_INT(state_file_move(st, b, "k.php", 5, "m.php", 5), 0);
+	check_counts(&fx, "renamed");
+	T_EQ_INT(state_file_move(st, b, "m.php", 5, "l.php", 5), 0);
+	check_counts(&fx, "renamed over a file");
+	T_EQ_INT(state_dir_move(st, b, "a", 1, "c", 1, false), 0);
+	check_counts(&fx, "directory renamed over another");
+	T_EQ_INT(state_files_count(st), 7);
+	T_EQ_INT(reopen(&fx), 0);
+	if ((st = fx.st) == NULL)
+		goto out;
+	check_counts(&fx, "reopened");
+	T_EQ_INT(state_files_count(st), 7);
+
+	/* a database of before the counts: counted by the upgrade, then kept */
+	T_EQ_INT(store_exec(fx.s, "DROP TRIGGER files_digest_insert; DROP TRIGGER files_digest_delete;"
+			    "DROP TRIGGER files_digest_move; ALTER TABLE webspaces DROP COLUMN nfiles;"
+			    "PRAGMA user_version=12"), 0);
+	T_EQ_INT(reopen(&fx), 0);
+	if ((st = fx.st) == NULL)
+		goto out;
+	T_EQ_INT(store_schema_version(fx.s), 13);
+	check_counts(&fx, "upgraded");
+	T_EQ_INT(state_files_count(st), 7);
+	f = fx_row(a, "o.php", 1);
+	T_EQ_INT(state_file_put(st, &f), 0);
+	T_EQ_INT(state_file_delete(st, b, "l.php", 5), 0);
+	check_counts(&fx, "upgraded, then written");
+	T_EQ_INT(state_files_count(st), 7);
+out:
+	fx_close(&fx);
+}
+
 int
 main(void)
 {
 	T_RUN(test_state);
+	T_RUN(test_files_count);
 	T_RUN(test_consensus);
 	T_RUN(test_marks);
 	T_DONE();

@@ -2,6 +2,7 @@
 /* The store's WAL checkpoint thread: the committing connection only appends,
  * the thread copies the WAL back into the database file while the store is
  * open, the WAL starts over after a burst, and nothing committed is lost. */
+#include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdint.h>
@@ -144,6 +145,9 @@ test_thread_copies_back(void)
 	if (s == NULL)
 		return;
 	T_EQ_INT(store_exec(s, "CREATE TABLE t(id INTEGER PRIMARY KEY, tag INTEGER, x BLOB)"), 0);
+	/* the schema's frames (every migration's) copied back first: the WAL
+	 * measured below holds only the commits of this test */
+	T_EQ_INT(store_exec(s, "PRAGMA wal_checkpoint(TRUNCATE)"), 0);
 	T_EQ_INT(store_checkpoint_thread(s, 64), 0);
 	db0 = fsize(dbpath);
 	/* 60 commits of 8 pages, each once the thread has caught up (as when
@@ -399,6 +403,59 @@ test_mode_tightened(void)
 	store_close(s);
 }
 
+/* A file that is not a database, given as one (a configuration, a tenant's
+ * file): refused with why, its mode and bytes as they were, no -wal or -shm
+ * made beside it; an empty file others may read, the same; an empty private
+ * one is a database not written yet. */
+static void
+test_not_a_database(void)
+{
+	static const char text[] = "database: /var/lib/wsid/wsid.db\nwebspaces: []\n";
+	char path[256], *back;
+	struct store *s = NULL;
+	char err[512];
+	size_t n;
+	int flags[] = { 0, STORE_CREATE, STORE_RDONLY };
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/wsid.yaml", dir);
+	for (i = 0; i < ARRAY_SIZE(flags); i++) {
+		T_OK(fx_put(path, text) == 0 && chmod(path, 0644) == 0);
+		err[0] = '\0';
+		T_OK(store_open(path, flags[i], &s, err, sizeof(err)) < 0);
+		/* read-only: SQLite's own refusal (it writes nothing) */
+		T_CHECK(strstr(err, flags[i] == STORE_RDONLY ? "wsid.yaml: not a usable wsid database"
+				    : "wsid.yaml: not a usable wsid database: not an SQLite database file") != NULL,
+			"flags %d: %s", flags[i], err);
+		T_CHECK(mode_of(path, "") == 0644, "flags %d: mode %04o", flags[i], mode_of(path, ""));
+		back = t_slurp(path, &n);
+		T_OK(back && n == strlen(text) && memcmp(back, text, n) == 0);
+		free(back);
+		T_OK(mode_of(path, "-wal") == 01000 && mode_of(path, "-shm") == 01000);
+	}
+	/* empty, readable by others: left */
+	T_OK(fx_put(path, "") == 0 && chmod(path, 0644) == 0);
+	T_EQ_INT(store_open(path, 0, &s, err, sizeof(err)), -EINVAL);
+	T_CHECK(strstr(err, "an empty file of mode 0644") != NULL, "%s", err);
+	T_EQ_INT(mode_of(path, ""), 0644);
+	back = t_slurp(path, &n);
+	T_OK(back && n == 0);
+	free(back);
+	/* empty and private: made a database */
+	T_OK(chmod(path, 0600) == 0);
+	T_EQ_INT(store_open(path, 0, &s, err, sizeof(err)), 0);
+	store_close(s);
+	s = NULL;
+	T_EQ_INT(mode_of(path, ""), 0600);
+	T_EQ_INT(store_open(path, STORE_RDONLY, &s, err, sizeof(err)), 0);
+	store_close(s);
+	unlink(path);
+	snprintf(err, sizeof(err), "%s-wal", path);
+	unlink(err);
+	snprintf(err, sizeof(err), "%s-shm", path);
+	unlink(err);
+}
+
 static void
 rm_db(const char *sub)
 {
@@ -477,6 +534,7 @@ main(void)
 	T_RUN(test_mode_umask022);
 	T_RUN(test_mode_umask000);
 	T_RUN(test_mode_tightened);
+	T_RUN(test_not_a_database);
 	T_RUN(test_bind);
 	rm_db("umask022");
 	rm_db("umask000");

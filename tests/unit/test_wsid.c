@@ -263,6 +263,7 @@ test_reload(void)
 	}
 	d.cfg = first;
 	d.config_path = cfg;
+	d.s = f.s; /* the daemon's store: a reload marks the webspaces it no longer names */
 	eo.dbpath = f.db;
 	eo.hash_workers = 1;
 	T_EQ_INT(engine_new(f.s, &eo, &d.e), 0);
@@ -298,6 +299,7 @@ test_reload(void)
 
 	engine_free(d.e);
 	d.e = NULL;
+	d.s = NULL;
 	reqattr_free(d.ra);
 	d.ra = NULL;
 	for (i = 0; i < d.nreal_patterns; i++)
