@@ -32,6 +32,7 @@
 #define TAINT_SLOTS 512
 #define FUNC_SLOTS 128
 #define CALL_SLOTS 64
+#define MCALL_SLOTS 32 /* calls of methods and constructors, given input */
 #define GLOB_SLOTS 16
 #define LONG_LINE 8192
 #define BLOB_MIN 512
@@ -96,6 +97,7 @@ enum fkind {
 	FK_SQL,     /* mysql_query and kin: a whole statement from the request */
 	FK_LIST,    /* list(...) = : assigns its variables */
 	FK_OUTARG,  /* preg_match($re, $s, $m): writes its later arguments */
+	FK_READ,    /* readfile, file, show_source: a file read (and shown) */
 };
 
 /* What a page can do, gathered over the whole file (one lookup a call) and
@@ -117,7 +119,9 @@ enum {
 	CAP_UPLOAD = 1 << 9,  /* stores an upload where the request says */
 	CAP_INI = 1 << 10,    /* ini_set / ini_restore */
 	CAP_MAILTO = 1 << 11, /* mails recipients the request names */
-	CAP_BITS = 12
+	CAP_READ = 1 << 12,   /* reads a file the request names, the whole path */
+	CAP_PHPW = 1 << 13,   /* writes the request's data into a .php file */
+	CAP_BITS = 14
 };
 
 struct fname {
@@ -171,6 +175,7 @@ static const struct fname fnames[] = {
 	{ "exec", FK_EXEC, CAP_EXEC },
 	{ "exif_read_data", FK_SOURCE, 0 },
 	{ "extract", FK_EXTRACT, 0 },
+	{ "file", FK_READ, 0 },
 	{ "file_get_contents", FK_FILEGET, 0 },
 	{ "file_put_contents", FK_WRITE, CAP_MODIFY },
 	{ "filter_var", FK_CBANY, 0 },
@@ -195,6 +200,7 @@ static const struct fname fnames[] = {
 	{ "hash", FK_SANITIZE, 0 },
 	{ "header_register_callback", FK_CB0, 0 },
 	{ "hex2bin", FK_DECODER, 0 },
+	{ "highlight_file", FK_READ, 0 },
 	{ "ignore_user_abort", FK_NONE, CAP_NOLIMIT },
 	{ "in_array", FK_SANITIZE, 0 },
 	{ "include", FK_INCLUDE, 0 },
@@ -251,6 +257,7 @@ static const struct fname fnames[] = {
 	{ "proc_open", FK_EXEC, CAP_EXEC },
 	{ "rawurldecode", FK_DECODER, 0 },
 	{ "readdir", FK_NONE, CAP_LIST },
+	{ "readfile", FK_READ, 0 },
 	{ "reflectionfunction", FK_CB0, 0 },
 	{ "register_shutdown_function", FK_CB0, 0 },
 	{ "register_tick_function", FK_CB0, 0 },
@@ -265,6 +272,7 @@ static const struct fname fnames[] = {
 	{ "settype", FK_OUTARG, 0 },
 	{ "sha1", FK_SANITIZE, 0 },
 	{ "shell_exec", FK_EXEC, CAP_EXEC },
+	{ "show_source", FK_READ, 0 },
 	{ "socket_bind", FK_NONE, CAP_SOCK },
 	{ "socket_connect", FK_NONE, CAP_SOCK },
 	{ "socket_create", FK_NONE, CAP_SOCK },
@@ -321,6 +329,7 @@ struct frame {
 	uint8_t litn, litlen, litbad; /* only literals concatenated inside: their value */
 	uint8_t brace;    /* opened by ${ or ->{ */
 	uint8_t cmp;      /* a comparison directly inside: assert($x !== false) tests, runs nothing */
+	uint8_t a0in;     /* the first argument is request input from its start: readfile($_GET['f']) */
 	uint16_t argfl;   /* FL_* that flowed into the current argument */
 	uint16_t cbfl;    /* FL_* of the callback argument, once past it */
 	uint8_t pregchr;  /* preg_replace: its pattern built with chr() */
@@ -373,6 +382,7 @@ struct scan {
 	uint64_t loop_braces;  /* bit i: brace level i is a loop body */
 	uint32_t wrappers[FUNC_SLOTS];
 	struct ucall calls[CALL_SLOTS];
+	struct ucall mcalls[MCALL_SLOTS];
 	struct ucall glob[GLOB_SLOTS]; /* sinks fed by a top-level variable */
 	struct taint taint[TAINT_SLOTS];
 	size_t cap_pos[CAP_BITS]; /* the first call giving each capability */
@@ -410,6 +420,7 @@ struct scan {
 	int loop_paren;        /* depth of the loop header's parenthesis */
 	int ctrl_nest;         /* parentheses open in that header */
 	int ncalls;
+	int nmcalls;
 	int nglob;
 	int ntaint;
 	uint32_t offscreen_line;
@@ -441,6 +452,18 @@ struct scan {
 	uint32_t written[4];   /* the paths it was written to (path_hash), a ring */
 	uint32_t opened[4];    /* the paths fopen opened */
 	uint8_t nwritten, nopened;
+	uint32_t objin[4];     /* variables holding an object decoded from input (name_hash) */
+	uint8_t nobjin;
+	bool stmt_objdec;      /* json_decode / unserialize of input in this statement */
+	uint32_t socks[4];     /* variables holding a socket the page opened (name_hash) */
+	uint8_t nsocks;
+	bool stmt_sock;        /* a socket opened in this statement */
+	bool opened_php;       /* fopen of a path naming a .php file */
+	bool gate;             /* request input compared with a fixed secret: a password gate */
+	bool probe;            /* asks which functions the host disabled, or whether a runner exists */
+	bool eval_seen;        /* eval, assert or create_function called */
+	uint32_t gate_line;
+	size_t gate_pos;
 	bool input_read;       /* $_GET, $_POST, ... read directly */
 	bool app_code;         /* defines a class or namespace, or includes code */
 	bool cli;              /* reads $argv or asks for the SAPI: a command-line script */
@@ -912,7 +935,8 @@ var_flow(struct scan *s, size_t start, size_t len, size_t after)
 		uint32_t g = globals_elem(s->p, s->n, after);
 
 		if (g != 0)
-			return (uint16_t)((taint_top(s, g) & (FL_INPUT | FL_DECODED | FL_NAME | FL_CHR | FL_BLOB)) | FL_VAR);
+			return (uint16_t)((taint_top(s, g) & (FL_INPUT | FL_DECODED | FL_NAME | FL_CHR | FL_BLOB | FL_SINKNAME)) |
+					  FL_VAR);
 	}
 	fl = taint_get(s, name_hash(v, len, false));
 	/* a variable holding a string of literals is a literal */
@@ -920,6 +944,34 @@ var_flow(struct scan *s, size_t start, size_t len, size_t after)
 }
 
 /* ---- string literals -------------------------------------------------- */
+
+static bool contains_ci(const uint8_t *p, size_t n, const char *s);
+static size_t b64_decode_some(const uint8_t *p, size_t n, uint8_t *out, size_t outsz);
+
+/* a script (Perl, Python, C, shell) that opens a socket and hands it a shell */
+static bool
+shell_on_socket(const uint8_t *c, size_t n)
+{
+	return contains_ci(c, n, "socket") &&
+	       (memmem(c, n, "/bin/sh", 7) || memmem(c, n, "/bin/bash", 9) || contains_ci(c, n, "cmd.exe"));
+}
+
+/* a literal carrying a connect-back or bind shell, as text or in base64 */
+static bool
+is_connect_back(const uint8_t *c, size_t n)
+{
+	uint8_t dec[4096];
+	size_t i = 0, l;
+
+	if (n < 64)
+		return false;
+	if (n <= 65536 && shell_on_socket(c, n))
+		return true;
+	while (i < n && i < 8 && (c[i] == ' ' || c[i] == '\n' || c[i] == '\r'))
+		i++;
+	l = b64_decode_some(c + i, n - i, dec, sizeof(dec));
+	return l >= 48 && shell_on_socket(dec, l);
+}
 
 static bool
 is_b64(uint8_t c)
@@ -1186,6 +1238,7 @@ decoded_literal(const char *fn, size_t fnlen, const uint8_t *lit, size_t n)
 
 /* a string literal seen in an expression */
 static void scan_php(struct scan *s);
+static bool frame_named(const struct scan *s, const struct frame *f, const char *w);
 static void literal_code_scan(struct scan *s, const uint8_t *c, size_t n, uint32_t line, size_t start);
 
 static void
@@ -1198,8 +1251,14 @@ literal_seen(struct scan *s, const struct tok *t)
 	/* ${'_POST'}, $GLOBALS['_GET'], foreach (array('_GET', '_POST') as $k) */
 	if (is_input_name((const char *)c, n))
 		fl |= FL_INPUT;
-	if (is_sink_name((const char *)c, n))
+	if (is_sink_name((const char *)c, n)) {
 		fl |= FL_SINKNAME;
+		/* function_exists('shell_exec'): which runners does the host leave? */
+		if (top(s) && top(s)->user && (frame_named(s, top(s), "function_exists") || frame_named(s, top(s), "is_callable")))
+			s->probe = true;
+	}
+	if (n == 17 && memcmp(c, "disable_functions", 17) == 0)
+		s->probe = true;
 	/* create_function('$a', 'assert($a);'): a body that executes */
 	if (top(s) && top(s)->kind == FK_EVAL && n >= 6 && n < 4096 &&
 	    (memmem(c, n, "assert(", 7) || memmem(c, n, "eval(", 5) || memmem(c, n, "system(", 7) ||
@@ -1236,6 +1295,8 @@ literal_seen(struct scan *s, const struct tok *t)
 	}
 	if (n >= 256 && is_binary_literal(c, n))
 		finding(s, PHPSCAN_EMBEDDED_BINARY, PHPSCAN_WEAK, t->line, t->start);
+	if (n >= 64 && is_connect_back(c, n))
+		finding(s, PHPSCAN_CONNECT_BACK, PHPSCAN_WEAK, t->line, t->start);
 	if (n >= BLOB_MIN && is_blob(c, n)) {
 		fl |= FL_BLOB;
 		finding(s, PHPSCAN_ENCODED_BLOB, PHPSCAN_NOTE, t->line, t->start);
@@ -1754,6 +1815,9 @@ cap_note(struct scan *s, const struct fname *fn, uint32_t line, size_t start, si
 		s->runner_top = s->runner_top || s->fn_state != 3;
 	} else {
 		cap_set(s, fn->cap, line, start);
+		/* fsockopen, stream_socket_client, socket_create: a handle (not socket_bind's boolean) */
+		if (fn->cap == CAP_SOCK && strcmp(fn->name, "socket_bind") != 0 && strcmp(fn->name, "socket_connect") != 0)
+			s->stmt_sock = true;
 	}
 }
 
@@ -1817,6 +1881,19 @@ tools_judge(struct scan *s)
 		cap_finding(s, PHPSCAN_UPLOAD_TOOL, PHPSCAN_WEAK, CAP_UPLOAD);
 	if (!s->app_code && (c & CAP_MUTE) && (c & (CAP_EXEC | CAP_SOCK)))
 		cap_finding(s, PHPSCAN_MUTED_RUNNER, PHPSCAN_WEAK, CAP_MUTE);
+	if (!s->app_code && (c & CAP_PHPW))
+		cap_finding(s, PHPSCAN_WRITE_OF_INPUT, PHPSCAN_WEAK, CAP_PHPW);
+	/* a file the request names, read whole: a page showing any file it is asked for */
+	if (alone && (c & CAP_READ))
+		cap_finding(s, PHPSCAN_FILE_DISCLOSURE, PHPSCAN_WEAK, CAP_READ);
+	/* probing which runners the host disabled, then running commands */
+	if (!s->app_code && !s->cli && s->probe && ((c & CAP_EXEC) || __builtin_popcount(s->runners) >= 2))
+		cap_finding(s, PHPSCAN_COMMAND_PAGE, PHPSCAN_WEAK, CAP_EXEC);
+	/* a secret the page carries, guarding what it can do: a tool locked for its owner */
+	if (s->gate && !s->app_code && !s->cli &&
+	    (s->runners != 0 || s->eval_seen ||
+	     (c & (CAP_LIST | CAP_MODIFY | CAP_UPLOAD | CAP_SOCK | CAP_DBCONN | CAP_READ | CAP_MAIL))))
+		finding(s, PHPSCAN_PASSWORD_GATE, PHPSCAN_WEAK, s->gate_line, s->gate_pos);
 }
 
 /* p[a..e) is one variable and nothing else: ` $code ` */
@@ -1838,6 +1915,234 @@ bare_var(const uint8_t *p, size_t n, size_t a, size_t e)
 	return true;
 }
 
+/* the frame's called name is w (case-insensitive) */
+static bool
+frame_named(const struct scan *s, const struct frame *f, const char *w)
+{
+	size_t l = strlen(w);
+
+	return f->nlen == l && f->start + l <= s->n && strncasecmp((const char *)s->p + f->start, w, l) == 0;
+}
+
+/* a variable at p[i..] (blanks skipped): its name's hash, 0 when none */
+static uint32_t
+var_at(const struct scan *s, size_t i)
+{
+	size_t e;
+
+	i = skip_blank(s->p, s->n, i);
+	if (i + 1 >= s->n || s->p[i] != '$' || !is_ident_start(s->p[i + 1]))
+		return 0;
+	for (e = i + 2; e < s->n && is_ident(s->p[e]); e++)
+		;
+	return name_hash(s->p + i, e - i, false);
+}
+
+/* a fixed value at p[i..] (blanks skipped): a string literal, or a variable
+ * given one literal ($pass = 'secret'; ... == $pass) */
+static bool
+fixed_operand(struct scan *s, size_t i)
+{
+	const struct taint *t;
+	uint32_t h;
+
+	i = skip_blank(s->p, s->n, i);
+	if (i < s->n && (s->p[i] == '\'' || s->p[i] == '"'))
+		return true;
+	h = var_at(s, i);
+	t = h != 0 ? taint_slot(s, h, false) : NULL;
+	return t != NULL && t->lpos != 0 && (t->fl & FL_LITVAR);
+}
+
+/* an equality operator at p[i..] (blanks skipped): the position after it, 0 if none */
+static size_t
+eq_after(const struct scan *s, size_t i)
+{
+	i = skip_blank(s->p, s->n, i);
+	if (i + 1 >= s->n || (s->p[i] != '=' && s->p[i] != '!') || s->p[i + 1] != '=')
+		return 0;
+	i += 2;
+	return i < s->n && s->p[i] == '=' ? i + 1 : i;
+}
+
+/* a string literal ends before p[e] and an equality operator follows it:
+ * 'c4ca42...' == md5($_POST['p']) */
+static bool
+fixed_eq_before(const struct scan *s, size_t e)
+{
+	while (e > 0 && (s->p[e - 1] == ' ' || s->p[e - 1] == '\t'))
+		e--;
+	if (e < 3 || s->p[e - 1] != '=' || s->p[e - 2] != '=' )
+		return false;
+	e -= 2;
+	if (e > 0 && (s->p[e - 1] == '=' || s->p[e - 1] == '!'))
+		e--;
+	while (e > 0 && (s->p[e - 1] == ' ' || s->p[e - 1] == '\t'))
+		e--;
+	return e > 0 && (s->p[e - 1] == '\'' || s->p[e - 1] == '"');
+}
+
+static void
+gate_note(struct scan *s, uint32_t line, size_t start)
+{
+	if (!s->gate) {
+		s->gate = true;
+		s->gate_line = line;
+		s->gate_pos = start;
+	}
+}
+
+/* md5($_POST['p']) == '5f4d...', password_verify($_POST['p'], '$2y$...'),
+ * crypt($in, $salt) === $hash with $hash = '...': the request's input held
+ * against a secret the page carries */
+static void
+gate_judge(struct scan *s, const struct frame *f)
+{
+	size_t e;
+
+	if (!(f->flow & FL_INPUT) || s->fn_state == 3 || !(frame_named(s, f, "md5") || frame_named(s, f, "sha1") ||
+							 frame_named(s, f, "hash") || frame_named(s, f, "crypt") ||
+							 frame_named(s, f, "password_verify")))
+		return;
+	e = eq_after(s, s->pos);
+	if ((e != 0 && fixed_operand(s, e)) || fixed_eq_before(s, f->start) ||
+	    (f->nlen == 15 && f->arg >= 1 && f->a0e < s->n && fixed_operand(s, f->a0e + 1)))
+		gate_note(s, f->line, f->start);
+}
+
+/* `$_POST['pass'] == 'secret'` at the operator at p[op]: a key naming a
+ * password compared with a literal */
+static void
+gate_direct(struct scan *s, size_t op, uint32_t line)
+{
+	static const char *const keys[] = { "pass", "pwd", "psw", "secret", "auth", "PHP_AUTH_PW" };
+	size_t e = op, q, k;
+
+	if (s->fn_state == 3 || op + 1 >= s->n || (s->p[op] != '=' && s->p[op] != '!'))
+		return;
+	while (e > 0 && (s->p[e - 1] == ' ' || s->p[e - 1] == '\t'))
+		e--;
+	if (e < 12 || s->p[e - 1] != ']' || (s->p[e - 2] != '\'' && s->p[e - 2] != '"'))
+		return;
+	q = e - 3;
+	while (q > 0 && q + 40 > e && s->p[q] != s->p[e - 2])
+		q--;
+	if (q < 8 || s->p[q] != s->p[e - 2] || s->p[q - 1] != '[')
+		return;
+	{
+		size_t v = q - 1;
+
+		while (v > 0 && is_ident(s->p[v - 1]))
+			v--;
+		if (v == 0 || s->p[v - 1] != '$' ||
+		    !(is_superglobal_input(s->p + v - 1, q - v) || (q - v == 7 && memcmp(s->p + v, "_SERVER", 7) == 0)))
+			return;
+	}
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+		if (contains_ci(s->p + q + 1, e - q - 3, keys[k]))
+			break;
+	if (k == sizeof(keys) / sizeof(keys[0]))
+		return;
+	op = eq_after(s, op);
+	if (op != 0 && fixed_operand(s, op))
+		gate_note(s, line, q);
+}
+
+/* file_put_contents(__FILE__, ...), fopen(__FILE__, 'w'), touch(__FILE__, $t),
+ * chmod(__FILE__, 0444): a page rewriting its own code, dating it back to hide
+ * the change, or write-protecting itself against removal */
+static void
+self_judge(struct scan *s, const struct frame *f)
+{
+	size_t a = f->a0, e = f->a0e, i;
+
+	if (f->arg < 1 || e <= a || e - a > 64 || e > s->n)
+		return;
+	a = skip_blank(s->p, s->n, a);
+	while (e > a && (s->p[e - 1] == ' ' || s->p[e - 1] == '\t'))
+		e--;
+	if (!((e - a == 8 && memcmp(s->p + a, "__FILE__", 8) == 0) ||
+	      (e - a >= 27 && memcmp(s->p + a, "$_SERVER[", 9) == 0 && memmem(s->p + a, e - a, "SCRIPT_FILENAME", 15))))
+		return;
+	i = skip_blank(s->p, s->n, f->a0e + 1);
+	if (frame_named(s, f, "fopen")) {
+		if (i + 1 >= s->n || (s->p[i] != '\'' && s->p[i] != '"') ||
+		    (s->p[i + 1] != 'w' && s->p[i + 1] != 'a' && s->p[i + 1] != 'x' &&
+		     !(i + 2 < s->n && s->p[i + 2] == '+')))
+			return;
+	} else if (frame_named(s, f, "chmod")) {
+		/* no write bit for the owner: 0444, 0555, 0400 */
+		if (i < s->n && s->p[i] == '0')
+			i++;
+		if (i + 2 >= s->n || (s->p[i] != '4' && s->p[i] != '5') || s->p[i + 1] < '0' || s->p[i + 1] > '7')
+			return;
+	} else if (!frame_named(s, f, "file_put_contents") && !frame_named(s, f, "touch")) {
+		return;
+	}
+	finding(s, PHPSCAN_SELF_MODIFY, PHPSCAN_WEAK, f->line, f->start);
+}
+
+/* a variable holding a socket the page opened, in a frame of a command runner
+ * (proc_open('/bin/sh', array(0 => $sock, ...))): the runner is the socket's */
+static bool
+in_runner(const struct scan *s)
+{
+	int i, d = s->depth < DEPTH_MAX ? s->depth : DEPTH_MAX;
+
+	for (i = d; i > 0 && i > d - 3; i--)
+		if (s->fr[i - 1].kind == FK_EXEC)
+			return true;
+	return false;
+}
+
+/* fgets($sock), fread($sock, ...): what the other end sent */
+static bool
+socket_read(const struct scan *s, const struct frame *f)
+{
+	static const char *const rd[] = { "fgets", "fread", "fgetss", "socket_read", "stream_get_contents",
+					  "stream_get_line" };
+	size_t i;
+
+	if (s->nsocks == 0 || !f->user)
+		return false;
+	for (i = 0; i < sizeof(rd) / sizeof(rd[0]); i++)
+		if (frame_named(s, f, rd[i]))
+			return hash_in(s->socks, s->nsocks, var_at(s, f->a0));
+	return false;
+}
+
+/* $f = 'strtolower'; $f($_GET['x']): a variable called that holds one literal
+ * naming a function that runs nothing (not a sink, no callback taker, no name
+ * whose hiding is evidence) */
+static bool
+harmless_callee(struct scan *s, const struct frame *f)
+{
+	static const char *const acting[] = { "error_log", "unserialize", "putenv", "dl", "imap_open", "mb_send_mail",
+					      "symlink", "link", "header", "setcookie", "assert_options", "ini_alter" };
+	const struct taint *tv;
+	const struct fname *fn;
+	size_t e = f->start + 1, i;
+
+	if (f->start >= s->n || s->p[f->start] != '$' || !(f->callee & FL_LITVAR) ||
+	    (f->callee & (FL_INPUT | FL_SINKNAME | FL_NAME | FL_CHR | FL_DECODED | FL_ELEMIN)))
+		return false;
+	while (e < s->n && is_ident(s->p[e]))
+		e++;
+	tv = taint_find(s, s->p + f->start, e - f->start);
+	if (tv == NULL || tv->lpos == 0 || tv->vlen == 0 || is_hidden_name(tv->val, tv->vlen))
+		return false;
+	for (i = 0; i < tv->vlen; i++)
+		if (!is_ident((uint8_t)tv->val[i]))
+			return false;
+	/* names phpscan does not follow that still act on the system: writing a
+	 * file (error_log's destination 3), an object built, the environment */
+	for (i = 0; i < sizeof(acting) / sizeof(acting[0]); i++)
+		if (tv->vlen == strlen(acting[i]) && strncasecmp(tv->val, acting[i], tv->vlen) == 0)
+			return false;
+	fn = fname_find((const uint8_t *)tv->val, tv->vlen);
+	return fn == NULL || (fn->kind == FK_SANITIZE || (fn->kind == FK_NONE && fn->cap == 0));
+}
+
 /* a sink received something: decide */
 static void
 sink_judge(struct scan *s, const struct frame *f)
@@ -1853,6 +2158,8 @@ sink_judge(struct scan *s, const struct frame *f)
 	/* assert($bin !== false): a boolean tested, no code run */
 	if (f->kind == FK_EVAL && f->cmp && f->nlen == 6)
 		return;
+	if (f->kind == FK_EVAL)
+		s->eval_seen = true;
 	/* a command runner given something not fixed (a variable, input, a parameter) */
 	if (f->kind == FK_EXEC && (input || f->lastvar != 0 || (f->flow & FL_PARAM)))
 		cap_set(s, CAP_EXEC, f->line, f->start);
@@ -1886,7 +2193,8 @@ sink_judge(struct scan *s, const struct frame *f)
 	}
 	switch (f->kind) {
 	case FK_NONE: /* a variable function call */
-		if ((f->callee & FL_INPUT) || ((f->callee & (FL_BUILT | FL_SINKNAME | FL_CHR)) && input))
+		if ((f->callee & FL_INPUT) ||
+		    ((f->callee & (FL_BUILT | FL_SINKNAME | FL_CHR)) && input && !harmless_callee(s, f)))
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);
 		else if (f->callee & FL_SINKNAME)
 			finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_WEAK, f->line, f->start);
@@ -1955,6 +2263,13 @@ sink_judge(struct scan *s, const struct frame *f)
 		else if ((f->argmask & 3) == 3)
 			/* where and what both from the request: a file editor */
 			finding(s, PHPSCAN_WRITE_OF_INPUT, PHPSCAN_WEAK, f->line, f->start);
+		/* the request's data written into a PHP file: code planted (an
+		 * installer writing its configuration includes code: judged at the end) */
+		else if ((f->argmask & 2) && s->fn_state != 3 &&
+			 ((f->nlen == 17 && f->a0e > f->a0 && f->a0e - f->a0 < 256 &&
+			   contains_ci(s->p + f->a0, f->a0e - f->a0, ".php")) ||
+			  (f->nlen != 17 && f->nlen != 4 && s->opened_php)))
+			cap_set(s, CAP_PHPW, f->line, f->start);
 		/* what is written comes from the request (copy: its source); where
 		 * (file_put_contents: its first argument; fwrite: what fopen opened) */
 		if (f->argmask & (f->nlen == 4 ? 1 : 2)) {
@@ -1963,6 +2278,16 @@ sink_judge(struct scan *s, const struct frame *f)
 				s->written[s->nwritten++ % 4] = path_hash(s->p, f->a0, f->a0e);
 			else if (f->nlen != 4)
 				s->wrote_handle = true;
+		}
+		break;
+	case FK_READ:
+	case FK_FILEGET:
+		/* readfile($_GET['f']): the request names the whole path */
+		if (f->a0in) {
+			cap_set(s, CAP_READ, f->line, f->start);
+			/* show_source, highlight_file: PHP's source shown (configuration, passwords) */
+			if (f->kind == FK_READ && f->nlen >= 11)
+				finding(s, PHPSCAN_FILE_DISCLOSURE, PHPSCAN_WEAK, f->line, f->start);
 		}
 		break;
 	case FK_METHOD:
@@ -2485,9 +2810,29 @@ frame_close(struct scan *s)
 		f->a0e = s->pos > 0 ? s->pos - 1 : 0; /* the ')' */
 	if (f->kind != FK_NONE || f->callee != 0 || f->user)
 		sink_judge(s, f);
-	if (f->kind == FK_FILEGET && f->nlen == 5 && f->a0e > f->a0)
+	if (f->kind == FK_FILEGET && f->nlen == 5 && f->a0e > f->a0) {
 		s->opened[s->nopened++ % 4] = path_hash(s->p, f->a0, f->a0e);
-	if (f->user && (f->flow & (FL_INPUT | FL_VAR)) && s->ncalls < CALL_SLOTS) {
+		if (f->a0e - f->a0 < 256 && contains_ci(s->p + f->a0, f->a0e - f->a0, ".php"))
+			s->opened_php = true;
+	}
+	if (f->kind == FK_SANITIZE || f->user)
+		gate_judge(s, f);
+	if (f->kind == FK_WRITE || f->kind == FK_FILEGET || f->kind == FK_NONE)
+		self_judge(s, f);
+	/* json_decode($_POST['j']), unserialize($_COOKIE['o']): an object the request built */
+	if (f->user && f->nlen == 11 && (f->flow & FL_INPUT) &&
+	    (strncasecmp((const char *)s->p + f->start, "json_decode", 11) == 0 ||
+	     strncasecmp((const char *)s->p + f->start, "unserialize", 11) == 0))
+		s->stmt_objdec = true;
+	/* $r->run($_POST['c']), Shell::go($_GET['c']): a method of the file's own
+	 * classes that hands its parameter to execution, given input */
+	if ((f->kind == FK_METHOD || (f->user && f->nlen == 0)) && (f->flow & FL_INPUT) && s->nmcalls < MCALL_SLOTS) {
+		s->mcalls[s->nmcalls].h = f->nlen > 0 ? name_hash(s->p + f->start, f->nlen, true) : f->uhash;
+		s->mcalls[s->nmcalls].line = f->line;
+		s->mcalls[s->nmcalls].start = f->start;
+		s->mcalls[s->nmcalls].input = true;
+		s->nmcalls++;
+	} else if (f->user && f->nlen > 0 && (f->flow & (FL_INPUT | FL_VAR)) && s->ncalls < CALL_SLOTS) {
 		s->calls[s->ncalls].h = f->uhash;
 		s->calls[s->ncalls].line = f->line;
 		s->calls[s->ncalls].start = f->start;
@@ -2527,6 +2872,12 @@ frame_close(struct scan *s)
 	}
 	if (f->kind == FK_SANITIZE || f->kind == FK_INDEX)
 		fl &= (uint16_t) ~(FL_INPUT | FL_PARAM);
+	if (socket_read(s, f))
+		fl |= FL_INPUT;
+	/* readfile(trim($_GET['f'])): still the request's path from its start */
+	if (parent != NULL && parent != &s->stmt && parent->arg == 0 && (fl & FL_INPUT) && f->kind != FK_METHOD &&
+	    skip_blank(s->p, s->n, parent->a0) == f->start)
+		parent->a0in = 1;
 	/* what a method makes of input is its business (a function's result is
 	 * followed: PHP's own string functions are functions) */
 	if (f->kind == FK_METHOD)
@@ -2542,7 +2893,8 @@ frame_close(struct scan *s)
 		fl |= FL_INPUT;
 	if (f->kind != FK_NONE || f->user || f->callee)
 		fl |= FL_CALL;
-	if (f->user || f->callee)
+	/* (file(), readfile(): their result counted as a function's own, as before they were known) */
+	if (f->user || f->callee || f->kind == FK_READ)
 		fl |= FL_UCALL;
 	if (f->chr >= 16)
 		fl |= FL_CHR;
@@ -2624,6 +2976,15 @@ stmt_end(struct scan *s, bool semicolon)
 	}
 	if (s->varvar_stmt && s->assign_h && (st->flow & FL_INPUT))
 		s->globals_input = true;
+	/* $o = json_decode($_POST['j']): its properties are the request's ($o->code) */
+	if (s->stmt_objdec && s->assign_h && !s->assign_elem && (st->flow & FL_INPUT) &&
+	    !hash_in(s->objin, s->nobjin, s->assign_h))
+		s->objin[s->nobjin++ % 4] = s->assign_h;
+	s->stmt_objdec = false;
+	/* $s = fsockopen(...): what is read from $s comes from the other end */
+	if (s->stmt_sock && s->assign_h && !s->assign_elem && !hash_in(s->socks, s->nsocks, s->assign_h))
+		s->socks[s->nsocks++ % 4] = s->assign_h;
+	s->stmt_sock = false;
 	if (s->assign_h) {
 		uint16_t fl = st->flow & (FL_INPUT | FL_DECODED | FL_NAME | FL_PARAM | FL_CHR | FL_BLOB | FL_BUILT |
 					  FL_SINKNAME | FL_ELEMIN);
@@ -2940,11 +3301,19 @@ scan_php(struct scan *s)
 					s->underscores++;
 			}
 
-			/* $obj->prop: an object built from input is not input itself */
+			/* $obj->prop: an object built from input is not input itself,
+			 * unless the request's data was decoded into it (json_decode, unserialize) */
 			while (a < s->n && (s->p[a] == ' ' || s->p[a] == '\t'))
 				a++;
-			if (a + 1 < s->n && s->p[a] == '-' && s->p[a + 1] == '>')
+			if (a + 1 < s->n && s->p[a] == '-' && s->p[a + 1] == '>' &&
+			    !hash_in(s->objin, s->nobjin, name_hash(s->p + t.start, t.len, false)))
 				fl &= (uint16_t)~FL_INPUT;
+			/* proc_open($sh, array(0 => $sock, 1 => $sock, ...)): a shell wired to a socket */
+			if (s->nsocks > 0 && in_runner(s) && hash_in(s->socks, s->nsocks, name_hash(s->p + t.start, t.len, false)))
+				fl |= FL_INPUT;
+			/* readfile($_GET['f']): the first argument is the request's from its start */
+			if (f && f != &s->stmt && f->arg == 0 && (fl & FL_INPUT) && skip_blank(s->p, s->n, f->a0) == t.start)
+				f->a0in = 1;
 			/* an assignment anywhere, also inside a condition: while (($l = f()) !== false) */
 			if (a + 1 < s->n && ((s->p[a] == '=' && s->p[a + 1] != '=' && s->p[a + 1] != '>') ||
 					     (s->p[a + 1] == '=' && strchr(".+-*%|&^?", s->p[a]) != NULL && s->p[a] != '\0')))
@@ -3165,6 +3534,8 @@ scan_php(struct scan *s)
 				s->lit_only = 0;
 			break;
 		case T_PUNCT:
+			if (t.c == 'E')
+				gate_direct(s, t.start, t.line);
 			if ((t.c == 'E' || t.c == '<' || t.c == '>' || t.c == 'O') && s->depth > 0 &&
 			    s->depth <= DEPTH_MAX && s->fr[s->depth - 1].kind == FK_EVAL)
 				s->fr[s->depth - 1].cmp = 1;
@@ -3193,6 +3564,13 @@ scan_php(struct scan *s)
 				} else if (s->prev == T_IDENT && s->prev_fndef && s->fn_state == 1) {
 					s->fn_state = 2;
 					frame_open(s, FK_NONE, 0, t.line, t.start, 0);
+				} else if (s->prev == T_IDENT && s->prev_fndef) {
+					/* new Runner($_GET['c']): its constructor is called with it */
+					frame_open(s, FK_NONE, 0, t.line, t.start, 0);
+					if (s->depth <= DEPTH_MAX) {
+						s->fr[s->depth - 1].user = 1;
+						s->fr[s->depth - 1].uhash = name_hash((const uint8_t *)"__construct", 11, true);
+					}
 				} else if (s->prev == T_IDENT && s->prev_member) {
 					frame_open(s, FK_METHOD, 0, t.line, s->pstart, s->plen);
 				} else if ((s->prev == T_VAR || (s->prev == T_PUNCT && s->prevc == ']')) && s->callee_ok &&
@@ -3459,6 +3837,9 @@ scan_php(struct scan *s)
 			if (wrapper_has(s, s->calls[i].h) && (s->calls[i].input || s->globals_input))
 				finding(s, PHPSCAN_EXEC_OF_INPUT, s->calls[i].input ? PHPSCAN_HIGH : PHPSCAN_WEAK,
 					s->calls[i].line, s->calls[i].start);
+		for (i = 0; i < s->nmcalls; i++)
+			if (wrapper_has(s, s->mcalls[i].h))
+				finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, s->mcalls[i].line, s->mcalls[i].start);
 	}
 	tools_judge(s);
 	if (s->offscreen_line)
@@ -3807,6 +4188,10 @@ phpscan_class_name(enum phpscan_class c)
 		[PHPSCAN_UPLOAD_TOOL] = "upload-tool",
 		[PHPSCAN_MAIL_RELAY] = "mail-relay",
 		[PHPSCAN_EMBEDDED_BINARY] = "embedded-binary",
+		[PHPSCAN_FILE_DISCLOSURE] = "file-disclosure",
+		[PHPSCAN_PASSWORD_GATE] = "password-gate",
+		[PHPSCAN_SELF_MODIFY] = "self-modify",
+		[PHPSCAN_CONNECT_BACK] = "connect-back",
 	};
 
 	return (unsigned)c < PHPSCAN_CLASS_MAX ? names[c] : "unknown";
