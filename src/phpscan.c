@@ -241,6 +241,7 @@ static const struct fname fnames[] = {
 	{ "odbc_exec", FK_NONE, CAP_DBQUERY },
 	{ "opendir", FK_NONE, CAP_LIST },
 	{ "pack", FK_DECODER, 0 },
+	{ "parse_ini_file", FK_SANITIZE, 0 }, /* a local file's settings, whoever named it */
 	{ "parse_str", FK_EXTRACT, 0 },
 	{ "passthru", FK_EXEC, CAP_EXEC },
 	{ "pcntl_exec", FK_EXEC, CAP_EXEC },
@@ -452,6 +453,9 @@ struct scan {
 	uint32_t written[4];   /* the paths it was written to (path_hash), a ring */
 	uint32_t opened[4];    /* the paths fopen opened */
 	uint8_t nwritten, nopened;
+	uint32_t listv[4];     /* the variables of `list(...) =` opening the statement */
+	uint8_t nlistv;
+	bool list_assign;      /* and its `=` seen */
 	uint32_t objin[4];     /* variables holding an object decoded from input (name_hash) */
 	uint8_t nobjin;
 	bool stmt_objdec;      /* json_decode / unserialize of input in this statement */
@@ -1886,8 +1890,10 @@ tools_judge(struct scan *s)
 	/* a file the request names, read whole: a page showing any file it is asked for */
 	if (alone && (c & CAP_READ))
 		cap_finding(s, PHPSCAN_FILE_DISCLOSURE, PHPSCAN_WEAK, CAP_READ);
-	/* probing which runners the host disabled, then running commands */
-	if (!s->app_code && !s->cli && s->probe && ((c & CAP_EXEC) || __builtin_popcount(s->runners) >= 2))
+	/* probing which runners the host disabled, then running commands, one
+	 * runner after another, one at the top level (no form needed) */
+	if (!s->app_code && !s->cli && s->probe && (c & CAP_EXEC) && s->runner_top &&
+	    __builtin_popcount(s->runners) >= 2)
 		cap_finding(s, PHPSCAN_COMMAND_PAGE, PHPSCAN_WEAK, CAP_EXEC);
 	/* a secret the page carries, guarding what it can do: a tool locked for its owner */
 	if (s->gate && !s->app_code && !s->cli &&
@@ -2976,6 +2982,14 @@ stmt_end(struct scan *s, bool semicolon)
 	}
 	if (s->varvar_stmt && s->assign_h && (st->flow & FL_INPUT))
 		s->globals_input = true;
+	if (s->list_assign) {
+		uint8_t i;
+
+		for (i = 0; i < s->nlistv && i < 4; i++)
+			taint_set(s, s->listv[i], st->flow & (FL_INPUT | FL_DECODED | FL_NAME | FL_CHR | FL_BLOB));
+	}
+	s->nlistv = 0;
+	s->list_assign = false;
 	/* $o = json_decode($_POST['j']): its properties are the request's ($o->code) */
 	if (s->stmt_objdec && s->assign_h && !s->assign_elem && (st->flow & FL_INPUT) &&
 	    !hash_in(s->objin, s->nobjin, s->assign_h))
@@ -3336,6 +3350,9 @@ scan_php(struct scan *s)
 				uint32_t vh = name_hash(s->p + t.start, t.len, false);
 
 				/* given a value without `=`: foreach ... as, parameters, list(), &$v, output arguments */
+				/* list($a, $b) = ...: given what the statement's right side holds */
+				if (f && s->depth == 1 && f->kind == FK_LIST && s->stmt_ntok <= 16 && s->nlistv < 4)
+					s->listv[s->nlistv++] = vh;
 				if ((f && f != &s->stmt && (f->asflag || f->kind == FK_LIST || ((f->kind == FK_OUTARG || f->kind == FK_EXEC) && f->arg >= 1))) ||
 				    s->fn_state == 2 || (s->prev == T_PUNCT && s->prevc == '&'))
 					taint_mark_assigned(s, vh);
@@ -3645,6 +3662,10 @@ scan_php(struct scan *s)
 			}
 			case '=':
 			case 'D':
+				if (s->depth == 0 && s->nlistv > 0 && !s->list_assign && s->first_var_h == 0 && t.c == '=') {
+					s->list_assign = true;
+					s->stmt.flow = 0;
+				}
 				if (s->depth == 0 && s->first_var_h && s->assign_h == 0) {
 					if (s->stmt_first_dollar)
 						s->varvar_stmt = true;
