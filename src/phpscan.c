@@ -33,6 +33,7 @@
 #define FUNC_SLOTS 128
 #define CALL_SLOTS 64
 #define MCALL_SLOTS 32 /* calls of methods and constructors, given input */
+#define SOURCE_SLOTS 16 /* functions returning input */
 #define GLOB_SLOTS 16
 #define LONG_LINE 8192
 #define BLOB_MIN 512
@@ -331,6 +332,8 @@ struct frame {
 	uint8_t brace;    /* opened by ${ or ->{ */
 	uint8_t cmp;      /* a comparison directly inside: assert($x !== false) tests, runs nothing */
 	uint8_t a0in;     /* the first argument is request input from its start: readfile($_GET['f']) */
+	uint16_t asg_fl;  /* the flow before an assignment inside: ($c = $_GET['c']) */
+	uint32_t asg_h;   /* the variable assigned, 0 if none */
 	uint16_t argfl;   /* FL_* that flowed into the current argument */
 	uint16_t cbfl;    /* FL_* of the callback argument, once past it */
 	uint8_t pregchr;  /* preg_replace: its pattern built with chr() */
@@ -384,6 +387,9 @@ struct scan {
 	uint32_t wrappers[FUNC_SLOTS];
 	struct ucall calls[CALL_SLOTS];
 	struct ucall mcalls[MCALL_SLOTS];
+	uint32_t sources[SOURCE_SLOTS];
+	int nsources;
+	bool stmt_return;      /* the statement is `return ...` in a function body */
 	struct ucall glob[GLOB_SLOTS]; /* sinks fed by a top-level variable */
 	struct taint taint[TAINT_SLOTS];
 	size_t cap_pos[CAP_BITS]; /* the first call giving each capability */
@@ -1748,6 +1754,30 @@ cb_arg(const struct frame *f)
 	return (f->kind == FK_CB0 && f->arg == 0) || (f->kind == FK_CB1 && f->arg == 1) || f->kind == FK_CBLAST;
 }
 
+/* functions that return the request's input: function g($k) { return $_REQUEST[$k]; } */
+static void
+source_add(struct scan *s, uint32_t h)
+{
+	int i;
+
+	for (i = 0; i < s->nsources; i++)
+		if (s->sources[i] == h)
+			return;
+	if (s->nsources < SOURCE_SLOTS)
+		s->sources[s->nsources++] = h;
+}
+
+static bool
+source_has(const struct scan *s, uint32_t h)
+{
+	int i;
+
+	for (i = 0; i < s->nsources; i++)
+		if (s->sources[i] == h)
+			return true;
+	return false;
+}
+
 static bool
 wrapper_has(const struct scan *s, uint32_t h)
 {
@@ -2880,6 +2910,11 @@ frame_close(struct scan *s)
 		fl &= (uint16_t) ~(FL_INPUT | FL_PARAM);
 	if (socket_read(s, f))
 		fl |= FL_INPUT;
+	/* get('c') where get() returns the request's input */
+	if (f->user && f->nlen > 0 && source_has(s, f->uhash))
+		fl |= FL_INPUT;
+	if (f->asg_h != 0 && ((f->flow & ~f->asg_fl) & FL_INPUT))
+		taint_set(s, f->asg_h, FL_INPUT);
 	/* readfile(trim($_GET['f'])): still the request's path from its start */
 	if (parent != NULL && parent != &s->stmt && parent->arg == 0 && (fl & FL_INPUT) && f->kind != FK_METHOD &&
 	    skip_blank(s->p, s->n, parent->a0) == f->start)
@@ -2982,6 +3017,9 @@ stmt_end(struct scan *s, bool semicolon)
 	}
 	if (s->varvar_stmt && s->assign_h && (st->flow & FL_INPUT))
 		s->globals_input = true;
+	if (s->stmt_return && s->fn_state == 3 && s->cur_fn != 0 && (st->flow & FL_INPUT))
+		source_add(s, s->cur_fn);
+	s->stmt_return = false;
 	if (s->list_assign) {
 		uint8_t i;
 
@@ -3246,6 +3284,9 @@ scan_php(struct scan *s)
 			if (s->fn_state == 3 && s->depth == 0 && s->stmt_ntok == 1 && t.len == 6 &&
 			    strncasecmp((const char *)s->p + t.start, "global", 6) == 0)
 				s->global_stmt = true;
+			if (s->fn_state == 3 && s->depth == 0 && s->stmt_ntok == 1 && t.len == 6 &&
+			    strncasecmp((const char *)s->p + t.start, "return", 6) == 0)
+				s->stmt_return = true;
 			if (s->prev_kind == FK_FUNCTION && s->prev == T_IDENT) {
 				/* function NAME( */
 				if (s->fn_state == 0 || s->fn_state == 3) {
@@ -3330,8 +3371,14 @@ scan_php(struct scan *s)
 				f->a0in = 1;
 			/* an assignment anywhere, also inside a condition: while (($l = f()) !== false) */
 			if (a + 1 < s->n && ((s->p[a] == '=' && s->p[a + 1] != '=' && s->p[a + 1] != '>') ||
-					     (s->p[a + 1] == '=' && strchr(".+-*%|&^?", s->p[a]) != NULL && s->p[a] != '\0')))
+					     (s->p[a + 1] == '=' && strchr(".+-*%|&^?", s->p[a]) != NULL && s->p[a] != '\0'))) {
 				taint_mark_assigned(s, name_hash(s->p + t.start, t.len, false));
+				/* if ($c = $_POST['c']): $c holds what the parenthesis receives after it */
+				if (f && f != &s->stmt && s->p[a] == '=' && f->asg_h == 0 && f->kind != FK_LIST) {
+					f->asg_h = name_hash(s->p + t.start, t.len, false);
+					f->asg_fl = f->flow;
+				}
+			}
 
 			/* global $k: in the function, $k holds what the top level gave it */
 			if (s->global_stmt) {
@@ -3350,8 +3397,9 @@ scan_php(struct scan *s)
 				uint32_t vh = name_hash(s->p + t.start, t.len, false);
 
 				/* given a value without `=`: foreach ... as, parameters, list(), &$v, output arguments */
-				/* list($a, $b) = ...: given what the statement's right side holds */
-				if (f && s->depth == 1 && f->kind == FK_LIST && s->stmt_ntok <= 16 && s->nlistv < 4)
+				/* list($a, $b) = ..., [$a, $b] = ...: given what the statement's right side holds */
+				if (f && s->depth == 1 && s->stmt_ntok <= 16 && s->nlistv < 4 &&
+				    (f->kind == FK_LIST || (f->kind == FK_NONE && f->start == s->stmt.start && s->p[f->start] == '[')))
 					s->listv[s->nlistv++] = vh;
 				if ((f && f != &s->stmt && (f->asflag || f->kind == FK_LIST || ((f->kind == FK_OUTARG || f->kind == FK_EXEC) && f->arg >= 1))) ||
 				    s->fn_state == 2 || (s->prev == T_PUNCT && s->prevc == '&'))

@@ -1210,6 +1210,14 @@ test_objects_sockets_methods(void)
 	T_HAS("x.php", "<?php\nlist($a, $b) = array_values($_POST);\n$a($b);\n", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
 	T_CLEAN("x.php", "<?php\nlist($app, $x) = explode('/', $_POST['h']);\n"
 			 "$r = parse_ini_file('apps/' . $app . '/embed.ini', true);\necho call_user_func($r['f'], 1);\n");
+	T_HAS("x.php", "<?php\n[$f, $a] = [$_POST['f'], $_POST['a']];\n$f($a);\n", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	/* an assignment inside a condition, a function returning the request's input */
+	T_HAS("x.php", "<?php\nif (isset($_GET['c']) && ($cmd = $_GET['c'])) { echo shell_exec($cmd); }\n",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 2);
+	T_HAS("x.php", "<?php\nfunction g($k) { return isset($_REQUEST[$k]) ? $_REQUEST[$k] : ''; }\nsystem(g('c'));\n",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	T_CLEAN("x.php", "<?php\nif ($n = intval($_GET['n'])) { echo eval('return ' . $n . ' * 2;'); }\n"
+			 "function g($k) { return isset($_REQUEST[$k]) ? 1 : 0; }\nsystem(g('c') ? 'uptime' : 'date');\n");
 	/* which runners did the host leave? then one is run */
 	T_HAS("x.php", "<?php\n$df = ini_get('disable_functions');\n"
 		       "if (strpos($df, 'exec') === false) { exec($c, $o); echo join(\"\\n\", $o); }\n"
