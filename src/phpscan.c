@@ -2306,6 +2306,10 @@ sink_judge(struct scan *s, const struct frame *f)
 			   contains_ci(s->p + f->a0, f->a0e - f->a0, ".php")) ||
 			  (f->nlen != 17 && f->nlen != 4 && s->opened_php)))
 			cap_set(s, CAP_PHPW, f->line, f->start);
+		/* copy($_FILES['f']['tmp_name'], 'x.php'): the request's file made a page */
+		else if (f->nlen == 4 && (f->argmask & 1) && s->fn_state != 3 && f->a0e < s->pos && s->pos - f->a0e < 256 &&
+			 contains_ci(s->p + f->a0e, s->pos - f->a0e, ".php"))
+			cap_set(s, CAP_PHPW, f->line, f->start);
 		/* what is written comes from the request (copy: its source); where
 		 * (file_put_contents: its first argument; fwrite: what fopen opened) */
 		if (f->argmask & (f->nlen == 4 ? 1 : 2)) {
@@ -2978,6 +2982,28 @@ frame_close(struct scan *s)
 
 /* ---- statements ------------------------------------------------------- */
 
+/* a literal in p[0..n) ending in an image's or an icon's extension: 'x.ico' */
+static bool
+names_media(const uint8_t *p, size_t n)
+{
+	static const char *const ext[] = { ".ico", ".png", ".gif", ".jpg", ".jpeg", ".bmp", ".webp" };
+	size_t i, k;
+
+	if (n > 512)
+		return false;
+	for (i = 1; i < n; i++) {
+		if (p[i] != '\'' && p[i] != '"')
+			continue;
+		for (k = 0; k < sizeof(ext) / sizeof(ext[0]); k++) {
+			size_t l = strlen(ext[k]);
+
+			if (i >= l && strncasecmp((const char *)p + i - l, ext[k], l) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
 static void
 stmt_end(struct scan *s, bool semicolon)
 {
@@ -3001,6 +3027,9 @@ stmt_end(struct scan *s, bool semicolon)
 			finding(s, PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_WEAK, s->include_line, s->include_start);
 		else if (fl & FL_URL)
 			finding(s, PHPSCAN_INCLUDE_OF_STREAM, PHPSCAN_WEAK, s->include_line, s->include_start);
+		/* include 'images/logo.png', require '/tmp/.x.ico': code kept in a file named as data */
+		else if (names_media(s->p + s->include_start, s->pos - s->include_start))
+			finding(s, PHPSCAN_PHP_IN_NON_PHP, PHPSCAN_WEAK, s->include_line, s->include_start);
 		else if (s->wrote_input) {
 			/* request input written to a file, then that file included: eval in two steps */
 			size_t a = s->include_start;

@@ -1161,6 +1161,11 @@ test_gates_and_reads(void)
 	T_CLEAN("x.php", "<?php\nreadfile('files/' . basename($_GET['f']));\n"
 			 "echo file_get_contents($dir . '/' . $_GET['page'] . '.html');\n");
 	T_CLEAN("x.php", "<?php\nrequire 'lib/app.php';\nreadfile($_GET['f']);\n");
+	/* code included from a file named as an image or an icon */
+	T_HAS("x.php", "<?php\n@include \"/var/www/img/favicon_1a2b.ico\";\n", PHPSCAN_PHP_IN_NON_PHP, PHPSCAN_WEAK, 2);
+	T_CLEAN("x.php", "<?php\nrequire_once dirname(__FILE__) . '/lib/' . $name . '.php';\n"
+			 "echo '<img src=\"logo.png\">';\ninclude 'header.html';\n");
+	T_HAS("x.php", "<?php\ncopy($_FILES['f']['tmp_name'], 'x.php');\n", PHPSCAN_WRITE_OF_INPUT, PHPSCAN_WEAK, 2);
 	/* the request's data written into a PHP file by a page standing alone */
 	T_HAS("x.php", "<?php\nfile_put_contents('cache.php', $_POST['c']);\n", PHPSCAN_WRITE_OF_INPUT, PHPSCAN_WEAK, 2);
 	T_HAS("x.php", "<?php\n$fp = fopen('x.php', 'w');\nfwrite($fp, $_POST['c']);\n", PHPSCAN_WRITE_OF_INPUT,
