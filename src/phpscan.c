@@ -122,7 +122,8 @@ enum {
 	CAP_MAILTO = 1 << 11, /* mails recipients the request names */
 	CAP_READ = 1 << 12,   /* reads a file the request names, the whole path */
 	CAP_PHPW = 1 << 13,   /* writes the request's data into a .php file */
-	CAP_BITS = 14
+	CAP_EVALU = 1 << 14,  /* evals what a function of its own returned, through a variable */
+	CAP_BITS = 15
 };
 
 struct fname {
@@ -459,6 +460,8 @@ struct scan {
 	uint32_t written[4];   /* the paths it was written to (path_hash), a ring */
 	uint32_t opened[4];    /* the paths fopen opened */
 	uint8_t nwritten, nopened;
+	uint32_t ucallv[4];    /* variables given what a function of the file's own returned */
+	uint8_t nucallv;
 	uint32_t listv[4];     /* the variables of `list(...) =` opening the statement */
 	uint8_t nlistv;
 	bool list_assign;      /* and its `=` seen */
@@ -1915,6 +1918,8 @@ tools_judge(struct scan *s)
 		cap_finding(s, PHPSCAN_UPLOAD_TOOL, PHPSCAN_WEAK, CAP_UPLOAD);
 	if (!s->app_code && (c & CAP_MUTE) && (c & (CAP_EXEC | CAP_SOCK)))
 		cap_finding(s, PHPSCAN_MUTED_RUNNER, PHPSCAN_WEAK, CAP_MUTE);
+	if (!s->app_code && (c & CAP_EVALU))
+		cap_finding(s, PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_WEAK, CAP_EVALU);
 	if (!s->app_code && (c & CAP_PHPW))
 		cap_finding(s, PHPSCAN_WRITE_OF_INPUT, PHPSCAN_WEAK, CAP_PHPW);
 	/* a file the request names, read whole: a page showing any file it is asked for */
@@ -2210,6 +2215,10 @@ sink_judge(struct scan *s, const struct frame *f)
 		else if (f->kind == FK_EVAL && f->nlen == 4 && (f->flow & FL_UCALL))
 			/* eval(decode($x, $key)): a decoder of its own */
 			finding(s, PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_WEAK, f->line, f->start);
+		/* ... through a variable, in a page that is no application's (judged at the end) */
+		else if (f->kind == FK_EVAL && f->nlen == 4 && s->fn_state != 3 && bare_var(s->p, s->n, f->a0, f->a0e) &&
+			 hash_in(s->ucallv, s->nucallv, var_at(s, f->a0)))
+			cap_set(s, CAP_EVALU, f->line, f->start);
 		else if (f->kind == FK_EXEC && (f->flow & FL_VAR))
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_NOTE, f->line, f->start);
 		/* assert($code): a variable alone, no test written out, runs as code
@@ -3046,6 +3055,10 @@ stmt_end(struct scan *s, bool semicolon)
 	}
 	if (s->varvar_stmt && s->assign_h && (st->flow & FL_INPUT))
 		s->globals_input = true;
+	/* $c = decode('...'); eval($c): an own decoder's output, kept in a variable */
+	if (s->assign_h && !s->assign_elem && (st->flow & FL_UCALL) && s->fn_state != 3 &&
+	    !hash_in(s->ucallv, s->nucallv, s->assign_h))
+		s->ucallv[s->nucallv++ % 4] = s->assign_h;
 	if (s->stmt_return && s->fn_state == 3 && s->cur_fn != 0 && (st->flow & FL_INPUT))
 		source_add(s, s->cur_fn);
 	s->stmt_return = false;

@@ -1223,6 +1223,11 @@ test_objects_sockets_methods(void)
 	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
 	T_CLEAN("x.php", "<?php\nif ($n = intval($_GET['n'])) { echo eval('return ' . $n . ' * 2;'); }\n"
 			 "function g($k) { return isset($_REQUEST[$k]) ? 1 : 0; }\nsystem(g('c') ? 'uptime' : 'date');\n");
+	/* an own decoder's output kept in a variable, then eval'd, in a page of no application */
+	T_HAS("x.php", "<?php\nfunction d($s) { $o = ''; for ($i = 0; $i < strlen($s); $i++) $o .= chr(ord($s[$i]) - 1); return $o; }\n"
+		       "$c = d('fdip!2<');\neval($c);\n",
+	      PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_WEAK, 4);
+	T_CLEAN("x.php", "<?php\nrequire 'lib/tpl.php';\n$c = compile_template('page');\neval('?>' . $c);\neval($c);\n");
 	/* which runners did the host leave? then one is run */
 	T_HAS("x.php", "<?php\n$df = ini_get('disable_functions');\n"
 		       "if (strpos($df, 'exec') === false) { exec($c, $o); echo join(\"\\n\", $o); }\n"
