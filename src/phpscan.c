@@ -965,23 +965,30 @@ static size_t b64_decode_some(const uint8_t *p, size_t n, uint8_t *out, size_t o
 static bool
 shell_on_socket(const uint8_t *c, size_t n)
 {
-	return contains_ci(c, n, "socket") &&
-	       (memmem(c, n, "/bin/sh", 7) || memmem(c, n, "/bin/bash", 9) || contains_ci(c, n, "cmd.exe"));
+	return (memmem(c, n, "/bin/sh", 7) || memmem(c, n, "/bin/bash", 9) || memmem(c, n, "cmd.exe", 7) ||
+		memmem(c, n, "CMD.EXE", 7)) &&
+	       contains_ci(c, n, "socket");
 }
 
-/* a literal carrying a connect-back or bind shell, as text or in base64 */
+/* a literal carrying a connect-back or bind shell, as text or in base64
+ * (blob: the literal is encoded, its text is not read as such) */
 static bool
-is_connect_back(const uint8_t *c, size_t n)
+is_connect_back(const uint8_t *c, size_t n, bool blob)
 {
-	uint8_t dec[4096];
+	uint8_t dec[2048];
 	size_t i = 0, l;
 
 	if (n < 64)
 		return false;
-	if (n <= 65536 && shell_on_socket(c, n))
+	if (!blob && n <= 65536 && shell_on_socket(c, n))
 		return true;
 	while (i < n && i < 8 && (c[i] == ' ' || c[i] == '\n' || c[i] == '\r'))
 		i++;
+	/* base64 from its start (the first 64 characters), else no payload of this kind */
+	for (l = i; l < n && l < i + 64; l++)
+		if (!(((c[l] | 32) >= 'a' && (c[l] | 32) <= 'z') || (c[l] >= '0' && c[l] <= '9') || c[l] == '+' ||
+		      c[l] == '/' || c[l] == '='))
+			return false;
 	l = b64_decode_some(c + i, n - i, dec, sizeof(dec));
 	return l >= 48 && shell_on_socket(dec, l);
 }
@@ -1260,6 +1267,7 @@ literal_seen(struct scan *s, const struct tok *t)
 	const uint8_t *c = s->p + t->start;
 	size_t n = t->len;
 	uint16_t fl = FL_LIT;
+	bool blob;
 
 	/* ${'_POST'}, $GLOBALS['_GET'], foreach (array('_GET', '_POST') as $k) */
 	if (is_input_name((const char *)c, n))
@@ -1308,9 +1316,10 @@ literal_seen(struct scan *s, const struct tok *t)
 	}
 	if (n >= 256 && is_binary_literal(c, n))
 		finding(s, PHPSCAN_EMBEDDED_BINARY, PHPSCAN_WEAK, t->line, t->start);
-	if (n >= 64 && is_connect_back(c, n))
+	blob = n >= BLOB_MIN && is_blob(c, n);
+	if (n >= 64 && is_connect_back(c, n, blob))
 		finding(s, PHPSCAN_CONNECT_BACK, PHPSCAN_WEAK, t->line, t->start);
-	if (n >= BLOB_MIN && is_blob(c, n)) {
+	if (blob) {
 		fl |= FL_BLOB;
 		finding(s, PHPSCAN_ENCODED_BLOB, PHPSCAN_NOTE, t->line, t->start);
 		if (s->blob_bytes == 0) {
@@ -3246,6 +3255,27 @@ xor_word(const uint8_t *p, size_t n)
 	return true;
 }
 
+/* a variable in an expression: what the behaviour checks make of it (kept
+ * out of scan_php's loop) */
+static __attribute__((noinline)) uint16_t
+var_seen(struct scan *s, struct frame *f, const struct tok *t, uint16_t fl)
+{
+	/* proc_open($sh, array(0 => $sock, 1 => $sock, ...)): a shell wired to a socket */
+	if (s->nsocks > 0 && in_runner(s) && hash_in(s->socks, s->nsocks, name_hash(s->p + t->start, t->len, false)))
+		fl |= FL_INPUT;
+	/* readfile($_GET['f']): the first argument is the request's from its start */
+	if (f && f != &s->stmt && f->arg == 0 && (fl & FL_INPUT) && skip_blank(s->p, s->n, f->a0) == t->start)
+		f->a0in = 1;
+	return fl;
+}
+
+static __attribute__((noinline)) void
+var_assigned_in(struct scan *s, struct frame *f, const struct tok *t)
+{
+	f->asg_h = name_hash(s->p + t->start, t->len, false);
+	f->asg_fl = f->flow;
+}
+
 /* PHP tags and statements one by one */
 static void
 scan_php(struct scan *s)
@@ -3405,21 +3435,14 @@ scan_php(struct scan *s)
 			if (a + 1 < s->n && s->p[a] == '-' && s->p[a + 1] == '>' &&
 			    !hash_in(s->objin, s->nobjin, name_hash(s->p + t.start, t.len, false)))
 				fl &= (uint16_t)~FL_INPUT;
-			/* proc_open($sh, array(0 => $sock, 1 => $sock, ...)): a shell wired to a socket */
-			if (s->nsocks > 0 && in_runner(s) && hash_in(s->socks, s->nsocks, name_hash(s->p + t.start, t.len, false)))
-				fl |= FL_INPUT;
-			/* readfile($_GET['f']): the first argument is the request's from its start */
-			if (f && f != &s->stmt && f->arg == 0 && (fl & FL_INPUT) && skip_blank(s->p, s->n, f->a0) == t.start)
-				f->a0in = 1;
+			fl = var_seen(s, f, &t, fl);
 			/* an assignment anywhere, also inside a condition: while (($l = f()) !== false) */
 			if (a + 1 < s->n && ((s->p[a] == '=' && s->p[a + 1] != '=' && s->p[a + 1] != '>') ||
 					     (s->p[a + 1] == '=' && strchr(".+-*%|&^?", s->p[a]) != NULL && s->p[a] != '\0'))) {
 				taint_mark_assigned(s, name_hash(s->p + t.start, t.len, false));
 				/* if ($c = $_POST['c']): $c holds what the parenthesis receives after it */
-				if (f && f != &s->stmt && s->p[a] == '=' && f->asg_h == 0 && f->kind != FK_LIST) {
-					f->asg_h = name_hash(s->p + t.start, t.len, false);
-					f->asg_fl = f->flow;
-				}
+				if (f && f != &s->stmt && s->p[a] == '=' && f->asg_h == 0 && f->kind != FK_LIST)
+					var_assigned_in(s, f, &t);
 			}
 
 			/* global $k: in the function, $k holds what the top level gave it */
