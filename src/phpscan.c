@@ -2161,6 +2161,19 @@ socket_read(const struct scan *s, const struct frame *f)
 	return false;
 }
 
+/* fopen($path, 'r'): a mode that reads and does not write */
+static bool
+fopen_reads(const struct scan *s, const struct frame *f)
+{
+	size_t i;
+
+	if (f->arg < 1 || f->a0e >= s->n)
+		return false;
+	i = skip_blank(s->p, s->n, f->a0e + 1);
+	return i + 2 < s->n && (s->p[i] == '\'' || s->p[i] == '"') && s->p[i + 1] == 'r' &&
+	       s->p[i + 2] != '+' && (s->p[i + 2] == s->p[i] || (i + 3 < s->n && s->p[i + 3] != '+'));
+}
+
 /* $f = 'strtolower'; $f($_GET['x']): a variable called that holds one literal
  * naming a function that runs nothing (not a sink, no callback taker, no name
  * whose hiding is evidence) */
@@ -2340,8 +2353,8 @@ sink_judge(struct scan *s, const struct frame *f)
 		break;
 	case FK_READ:
 	case FK_FILEGET:
-		/* readfile($_GET['f']): the request names the whole path */
-		if (f->a0in) {
+		/* readfile($_GET['f']): the request names the whole path (fopen: to read it) */
+		if (f->a0in && (f->nlen != 5 || fopen_reads(s, f))) {
 			cap_set(s, CAP_READ, f->line, f->start);
 			/* show_source, highlight_file: PHP's source shown (configuration, passwords) */
 			if (f->kind == FK_READ && f->nlen >= 11)

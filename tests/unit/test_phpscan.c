@@ -1161,6 +1161,11 @@ test_gates_and_reads(void)
 	T_CLEAN("x.php", "<?php\nreadfile('files/' . basename($_GET['f']));\n"
 			 "echo file_get_contents($dir . '/' . $_GET['page'] . '.html');\n");
 	T_CLEAN("x.php", "<?php\nrequire 'lib/app.php';\nreadfile($_GET['f']);\n");
+	/* fopen to write is an editor (write-of-input), no disclosure */
+	T_HAS("x.php", "<?php\n$f = $_POST['p'];\nfwrite(fopen($f, 'w'), $_POST['b']);\n", PHPSCAN_WRITE_OF_INPUT,
+	      PHPSCAN_WEAK, 3);
+	T_CHECK(find(PHPSCAN_FILE_DISCLOSURE) == NULL, "fopen($f, 'w') is no file disclosure");
+	T_HAS("x.php", "<?php\n$h = fopen($_GET['p'], 'rb');\nfpassthru($h);\n", PHPSCAN_FILE_DISCLOSURE, PHPSCAN_WEAK, 2);
 	/* code included from a file named as an image or an icon */
 	T_HAS("x.php", "<?php\n@include \"/var/www/img/favicon_1a2b.ico\";\n", PHPSCAN_PHP_IN_NON_PHP, PHPSCAN_WEAK, 2);
 	T_CLEAN("x.php", "<?php\nrequire_once dirname(__FILE__) . '/lib/' . $name . '.php';\n"
