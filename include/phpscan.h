@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 /* bumped whenever a change of the analyser can change a result */
-#define PHPSCAN_VERSION 5
+#define PHPSCAN_VERSION 6
 
 enum phpscan_class {
 	PHPSCAN_EXEC_OF_INPUT,   /* request input reaches eval/system/... */
@@ -52,6 +52,10 @@ enum phpscan_class {
 	PHPSCAN_UPLOAD_TOOL,     /* a standalone page that stores uploads where the request says */
 	PHPSCAN_MAIL_RELAY,      /* a standalone page that mails whom the request names */
 	PHPSCAN_EMBEDDED_BINARY, /* a literal holding a native executable (hex or base64) */
+	PHPSCAN_FILE_DISCLOSURE, /* a file the request names, read and shown */
+	PHPSCAN_PASSWORD_GATE,   /* input checked against a fixed secret, in front of a tool */
+	PHPSCAN_SELF_MODIFY,     /* the page rewrites, re-dates or write-protects its own file */
+	PHPSCAN_CONNECT_BACK,    /* a literal holding a script that wires a shell to a socket */
 	PHPSCAN_CLASS_MAX
 };
 

