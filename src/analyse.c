@@ -106,9 +106,20 @@ add(struct analyse_result *r, const char *cls, const char *rule, int conf, uint3
 	for (i = 0; i < r->n; i++)
 		if (strcmp(r->f[i].cls, cls) == 0 && strcmp(r->f[i].rule, rule) == 0)
 			return;
-	if (r->n == ANALYSE_FINDINGS_MAX)
-		return;
-	f = &r->f[r->n++];
+	if (r->n < ANALYSE_FINDINGS_MAX) {
+		f = &r->f[r->n++];
+	} else {
+		/* full: the weakest kept gives way to a stronger finding, so that
+		 * many weak findings cannot hide the one that decides the verdict */
+		unsigned w = 0;
+
+		for (i = 1; i < r->n; i++)
+			if (r->f[i].conf < r->f[w].conf)
+				w = i;
+		if (r->f[w].conf >= conf)
+			return;
+		f = &r->f[w];
+	}
 	snprintf(f->cls, sizeof(f->cls), "%s", cls);
 	snprintf(f->rule, sizeof(f->rule), "%s", rule);
 	f->conf = conf;

@@ -265,13 +265,11 @@ scan_cb(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *user)
 	const YR_RULE *rule = data;
 	const YR_META *meta;
 	const YR_STRING *str;
-	struct yarascan_match *m;
+	struct yarascan_match one, *m = &one;
+	size_t i, w;
 
-	if (msg != CALLBACK_MSG_RULE_MATCHING)
+	if (msg != CALLBACK_MSG_RULE_MATCHING || sc->max == 0)
 		return CALLBACK_CONTINUE;
-	if (sc->n >= sc->max)
-		return CALLBACK_ABORT;
-	m = &sc->m[sc->n++];
 	copy_name(m->rule, rule->identifier);
 	copy_name(m->cls, rule->identifier);
 	m->severity = 1;
@@ -300,6 +298,17 @@ scan_cb(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *user)
 			next = match.next;
 		}
 	}
+	if (sc->n < sc->max) {
+		sc->m[sc->n++] = one;
+		return CALLBACK_CONTINUE;
+	}
+	/* full: a file matching many weak rules first must not hide a strong
+	 * one behind them; the weakest kept gives way (the earliest of equals) */
+	for (w = 0, i = 1; i < sc->n; i++)
+		if (sc->m[i].severity < sc->m[w].severity)
+			w = i;
+	if (one.severity > sc->m[w].severity)
+		sc->m[w] = one;
 	return CALLBACK_CONTINUE;
 }
 

