@@ -294,20 +294,6 @@ rule wsid_shell_banner
 		wsid_php_tag and any of them
 }
 
-// PHP behind an image header: the file claims to be a picture
-rule wsid_php_after_image_magic
-{
-	meta:
-		severity = "high"
-		class = "php-in-image"
-		description = "an image header followed by PHP code"
-	strings:
-		$php = /<\?(php|=)/ nocase
-	condition:
-		(uint32be(0) == 0x89504e47 or uint32be(0) == 0x47494638 or uint16be(0) == 0xffd8 or
-		 uint32be(0) == 0x00000100) and $php
-}
-
 // a page of its own (no class, no include) and what it is for: the tools an
 // intruder leaves beside a shell, each a capability no application page
 // needs in this combination

@@ -4143,6 +4143,62 @@ find_php_open(const uint8_t *p, size_t n)
 	return NULL;
 }
 
+/* Compressed image data holds `<?=` by chance (three given bytes: a 1 MB
+ * JPEG about one time in sixteen), PHP a tenant hides in a picture does not
+ * look like that: a tag is taken for code when the text after it (printable
+ * bytes and blanks, `<?php` followed by a blank) holds a variable, a call or
+ * a string before it ends a statement (`;` or `?>`). *stop is where the look
+ * ended: a tag before it within the same text shares its answer, so a search
+ * goes on from there (linear in a file of tags). */
+#define PHP_CODE_RUN_MAX (64 * 1024)
+
+static bool
+php_open_is_code(const uint8_t *p, size_t n, size_t at, size_t *stop)
+{
+	size_t i = at + 2, end;
+	bool code = false;
+
+	if (i < n && p[i] == '=') {
+		i++;
+	} else {
+		i += 3;
+		if (i >= n || !(p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) {
+			*stop = at + 1;
+			return false;
+		}
+	}
+	end = n - i > PHP_CODE_RUN_MAX ? i + PHP_CODE_RUN_MAX : n;
+	for (; i < end; i++) {
+		uint8_t c = p[i];
+
+		if (c == ';' || (c == '?' && i + 1 < n && p[i + 1] == '>'))
+			break;
+		if (c == '$' || c == '(' || c == '\'' || c == '"' || c == '`')
+			code = true;
+		else if ((c < 0x20 || c >= 0x7f) && c != '\t' && c != '\r' && c != '\n')
+			break;
+	}
+	*stop = i > at ? i : at + 1;
+	return i < end && code && (p[i] == ';' || p[i] == '?');
+}
+
+/* the first opening tag of a picture that reads as code (above), or NULL */
+static const uint8_t *
+find_php_code(const uint8_t *p, size_t n)
+{
+	size_t off = 0, stop;
+	const uint8_t *q;
+
+	while (off < n && (q = find_php_open(p + off, n - off)) != NULL) {
+		size_t at = (size_t)(q - p);
+
+		if (php_open_is_code(p, n, at, &stop))
+			return q;
+		off = stop > at ? stop : at + 1;
+	}
+	return NULL;
+}
+
 uint32_t
 phpscan_line_of(const uint8_t *p, size_t n, size_t off)
 {
@@ -4339,7 +4395,14 @@ phpscan_buf(const uint8_t *p, size_t n, const char *name_hint, struct phpscan_re
 		s->line = 1;
 	}
 	open = find_php_open(s->p, n);
+	if (open != NULL && image_magic(s->p, n))
+		open = find_php_code(s->p, n);
 	if (base == NULL || ext_is(base, php_exts)) {
+		/* a picture's header before PHP: a shell passing an upload's check
+		 * (the signatures of more than two bytes: text may begin "BM") */
+		if (open != NULL && image_magic(s->p, n) && !(n >= 2 && memcmp(s->p, "BM", 2) == 0))
+			finding(s, PHPSCAN_PHP_IN_IMAGE, PHPSCAN_HIGH, phpscan_line_of(s->p, s->n, (size_t)(open - s->p)),
+				(size_t)(open - s->p));
 		scan_php(s);
 	} else if (open != NULL && (image_magic(s->p, n) || starts_with_php(s->p, n))) {
 		/* PHP in a file not named as PHP (a document quoting PHP is not one) */

@@ -16,6 +16,7 @@
 #include "analyse.h"
 #include "phpscan.h"
 #include "t.h"
+#include "util.h"
 #include "yarascan.h"
 
 static struct phpscan_result res;
@@ -253,6 +254,37 @@ test_placement(void)
 	T_CLEAN("README.txt", "Install:\n  <?php include $_GET['x']; ?>\nis how not to do it.\n");
 	phpscan_buf((const uint8_t *)"\x89PNG\r\n\x1a\n\x00\x00<?xml", 15, "a.png", &res);
 	T_EQ_INT(res.n, 0);
+	/* a picture whose compressed bytes hold "<?=" or "<?php" by chance is no
+	 * PHP: the bytes after the tag are no statement */
+	{
+		static const char chance[] = "\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01<?=\x9c\x11$\xf0(\x01;\x00"
+					     "\x88<?=a\x01$;\x7f<?php\x02\x03;<?=;\x00<?= text, no code; \xfe";
+		static const char jpg[] = "\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x9c<?=\xa0\x01\n"
+					  "\xfe\x00<?= $_GET['x'] ?>\x00";
+		static const char gifphp[] = "GIF89a\x01\x00\x01\x00\n<?php eval($_POST['c']);\n";
+		struct buf big;
+		size_t i;
+
+		phpscan_buf((const uint8_t *)chance, sizeof(chance) - 1, "photo.jpg", &res);
+		T_EQ_INT(res.n, 0);
+		/* the code after a chance tag is still found, on its own line */
+		phpscan_buf((const uint8_t *)jpg, sizeof(jpg) - 1, "photo.jpg", &res);
+		T_OK(has(PHPSCAN_PHP_IN_IMAGE, PHPSCAN_HIGH, 2));
+		/* a .php behind a GIF header: a shell made to pass an upload's check */
+		phpscan_buf((const uint8_t *)gifphp, sizeof(gifphp) - 1, "avatar.php", &res);
+		T_OK(has(PHPSCAN_PHP_IN_IMAGE, PHPSCAN_HIGH, 2));
+		T_OK(has(PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 2));
+		/* a PHP file whose text begins "BM" is no bitmap */
+		T_CLEAN("bm.php", "BMW models: <?php echo count($cars); ?> of them\n");
+		/* a megabyte of tags in one run of text: searched once, nothing */
+		buf_init(&big, 4 << 20);
+		buf_append(&big, "\xff\xd8\xff\xe0", 4);
+		for (i = 0; i < (1u << 20) / 3; i++)
+			buf_append(&big, "<?=", 3);
+		phpscan_buf((const uint8_t *)big.data, big.len, "tags.jpg", &res);
+		T_EQ_INT(res.n, 0);
+		buf_free(&big);
+	}
 	/* code pushed off-screen */
 	{
 		char buf[600];
