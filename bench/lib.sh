@@ -69,7 +69,20 @@ PY
 	t_start=$(date +%s.%N)
 	NOTIFY_SOCKET="$work/notify.sock" "$bin/wsid" ${WSID_BENCH_ARGS:-} --config "$work/wsid.yaml" >> "$work/wsid.log" 2>&1 &
 	pid=$!
-	wait "$lp"
+	# a daemon that exits before READY=1 (a database of a newer schema, a
+	# bad config) ends the bench with its log, not ten minutes later
+	while kill -0 "$lp" 2>/dev/null; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			kill "$lp" 2>/dev/null
+			wait "$lp" 2>/dev/null || true
+			echo "bench: $bin/wsid exited before READY=1; its log:" >&2
+			tail -n 5 "$work/wsid.log" >&2
+			rm -f "$work/notify.sock"
+			return 1
+		fi
+		sleep 0.02
+	done
+	wait "$lp" || true
 	t_ready=$(cat "$work/ready.txt")
 	rm -f "$work/notify.sock"
 }
