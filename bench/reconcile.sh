@@ -38,7 +38,9 @@ trap 'work=$base_work; bench_cleanup' EXIT
 if [ -n "$before" ]; then
 	builds="now before"
 	mkdir "$work/before"
-	sed "s|$work/|$work/before/|g" "$work/wsid.yaml" > "$work/before/wsid.yaml"
+	# its own database and socket; the same node
+	sed -e "/^database:/s|$work/|$work/before/|" -e "/^control_socket:/s|$work/|$work/before/|" \
+		"$work/wsid.yaml" > "$work/before/wsid.yaml"
 	"$before/build/wsidctl" --db "$work/before/wsid.db" index build --from "$before/fingerprints" >/dev/null
 fi
 use_build() {
