@@ -306,12 +306,14 @@ check_eq "TLS: indexed" 1 "$(sqlq "SELECT count(*) FROM products WHERE name='tls
 NOWV=$(sqlq "PRAGMA user_version")
 sqlq ".backup '$D/old1.db'" && sqlq ".backup '$D/old2.db'"
 # what later migrations added goes too (10: the events' request columns,
-# 11: the products' staging_dirs, 12: the files' digest)
+# 11: the products' staging_dirs, 12: the files' digest, 13: the webspaces'
+# file counts)
 for o in old1 old2; do
 	sqlite3 "$D/$o.db" "ALTER TABLE events DROP COLUMN request; ALTER TABLE events DROP COLUMN request_unknown;
 		ALTER TABLE products DROP COLUMN staging_dirs; DROP TRIGGER files_digest_insert;
 		DROP TRIGGER files_digest_delete; DROP TRIGGER files_digest_update; DROP TRIGGER files_digest_move;
-		ALTER TABLE webspaces DROP COLUMN files_digest; DELETE FROM meta WHERE key='files_digest_key'"
+		ALTER TABLE webspaces DROP COLUMN files_digest; ALTER TABLE webspaces DROP COLUMN nfiles;
+		DELETE FROM meta WHERE key='files_digest_key'"
 done
 sqlite3 "$D/old1.db" "DROP TABLE product_releases; DROP TABLE quarantine; DROP TABLE fetch_negative; PRAGMA user_version=8"
 sqlite3 "$D/old2.db" "DROP TABLE product_releases; INSERT INTO quarantine(time, path) VALUES (1, CAST('x' AS BLOB));
