@@ -457,24 +457,20 @@ struct scan {
 	bool global_stmt;      /* `global $a, $b;` in a function body */
 	bool first_globals;    /* the statement began $GLOBALS['k']: it is $k */
 	bool wrote_handle;     /* ... through a handle (fwrite, fputs) */
-	uint32_t written[4];   /* the paths it was written to (path_hash), a ring */
-	uint32_t opened[4];    /* the paths fopen opened */
-	uint8_t nwritten, nopened;
-	uint32_t ucallv[4];    /* variables given what a function of the file's own returned */
-	uint8_t nucallv;
-	uint32_t listv[4];     /* the variables of `list(...) =` opening the statement */
-	uint8_t nlistv;
-	bool list_assign;      /* and its `=` seen */
-	uint32_t objin[4];     /* variables holding an object decoded from input (name_hash) */
-	uint8_t nobjin;
+	bool list_assign;      /* and its `=` seen (list(...) below) */
 	bool stmt_objdec;      /* json_decode / unserialize of input in this statement */
-	uint32_t socks[4];     /* variables holding a socket the page opened (name_hash) */
-	uint8_t nsocks;
 	bool stmt_sock;        /* a socket opened in this statement */
 	bool opened_php;       /* fopen of a path naming a .php file */
 	bool gate;             /* request input compared with a fixed secret: a password gate */
 	bool probe;            /* asks which functions the host disabled, or whether a runner exists */
 	bool eval_seen;        /* eval, assert or create_function called */
+	uint8_t nwritten, nopened, nucallv, nlistv, nobjin, nsocks; /* the rings' counts */
+	uint32_t written[4];   /* the paths it was written to (path_hash), a ring */
+	uint32_t opened[4];    /* the paths fopen opened */
+	uint32_t ucallv[4];    /* variables given what a function of the file's own returned */
+	uint32_t listv[4];     /* the variables of `list(...) =` opening the statement */
+	uint32_t objin[4];     /* variables holding an object decoded from input (name_hash) */
+	uint32_t socks[4];     /* variables holding a socket the page opened (name_hash) */
 	uint32_t gate_line;
 	size_t gate_pos;
 	bool input_read;       /* $_GET, $_POST, ... read directly */
@@ -2091,8 +2087,8 @@ fixed_eq_before(const struct scan *s, size_t e)
 		e--;
 	if (e < 3 || s->p[e - 1] != '=' || s->p[e - 2] != '=' )
 		return false;
-	e -= 2;
-	if (e > 0 && (s->p[e - 1] == '=' || s->p[e - 1] == '!'))
+	e -= 2; /* e >= 1 */
+	if (s->p[e - 1] == '=' || s->p[e - 1] == '!')
 		e--;
 	while (e > 0 && (s->p[e - 1] == ' ' || s->p[e - 1] == '\t'))
 		e--;
@@ -2178,6 +2174,7 @@ self_judge(struct scan *s, const struct frame *f)
 	a = skip_blank(s->p, s->n, a);
 	while (e > a && (s->p[e - 1] == ' ' || s->p[e - 1] == '\t'))
 		e--;
+	/* cppcheck-suppress knownConditionTrueFalse ; a and e come from the frame */
 	if (!((e - a == 8 && memcmp(s->p + a, "__FILE__", 8) == 0) ||
 	      (e - a >= 27 && memcmp(s->p + a, "$_SERVER[", 9) == 0 && memmem(s->p + a, e - a, "SCRIPT_FILENAME", 15))))
 		return;
@@ -2206,6 +2203,7 @@ in_runner(const struct scan *s)
 {
 	int i, d = s->depth < DEPTH_MAX ? s->depth : DEPTH_MAX;
 
+	/* cppcheck-suppress knownConditionTrueFalse ; depth is the parser's, not 0 */
 	for (i = d; i > 0 && i > d - 3; i--)
 		if (s->fr[i - 1].kind == FK_EXEC)
 			return true;
@@ -2398,15 +2396,15 @@ sink_judge(struct scan *s, const struct frame *f)
 			/* where and what both from the request: a file editor */
 			finding(s, PHPSCAN_WRITE_OF_INPUT, PHPSCAN_WEAK, f->line, f->start);
 		/* the request's data written into a PHP file: code planted (an
-		 * installer writing its configuration includes code: judged at the end) */
-		else if ((f->argmask & 2) && s->fn_state != 3 &&
-			 ((f->nlen == 17 && f->a0e > f->a0 && f->a0e - f->a0 < 256 &&
-			   contains_ci(s->p + f->a0, f->a0e - f->a0, ".php")) ||
-			  (f->nlen != 17 && f->nlen != 4 && s->opened_php)))
-			cap_set(s, CAP_PHPW, f->line, f->start);
-		/* copy($_FILES['f']['tmp_name'], 'x.php'): the request's file made a page */
-		else if (f->nlen == 4 && (f->argmask & 1) && s->fn_state != 3 && f->a0e < s->pos && s->pos - f->a0e < 256 &&
-			 contains_ci(s->p + f->a0e, s->pos - f->a0e, ".php"))
+		 * installer writing its configuration includes code: judged at the
+		 * end); copy($_FILES['f']['tmp_name'], 'x.php'): the request's file
+		 * made a page */
+		else if (s->fn_state != 3 &&
+			 (((f->argmask & 2) && ((f->nlen == 17 && f->a0e > f->a0 && f->a0e - f->a0 < 256 &&
+						 contains_ci(s->p + f->a0, f->a0e - f->a0, ".php")) ||
+						(f->nlen != 17 && f->nlen != 4 && s->opened_php))) ||
+			  (f->nlen == 4 && (f->argmask & 1) && f->a0e < s->pos && s->pos - f->a0e < 256 &&
+			   contains_ci(s->p + f->a0e, s->pos - f->a0e, ".php"))))
 			cap_set(s, CAP_PHPW, f->line, f->start);
 		/* what is written comes from the request (copy: its source); where
 		 * (file_put_contents: its first argument; fwrite: what fopen opened) */
