@@ -4375,6 +4375,7 @@ phpscan_buf(const uint8_t *p, size_t n, const char *name_hint, struct phpscan_re
 	const char *base = name_hint ? base_name(name_hint) : NULL;
 	const uint8_t *open;
 	unsigned i;
+	bool img;
 
 	if ((p == NULL && n > 0) || ret == NULL)
 		return -EINVAL;
@@ -4392,21 +4393,21 @@ phpscan_buf(const uint8_t *p, size_t n, const char *name_hint, struct phpscan_re
 		scan_config(s, strcasecmp(base, ".htaccess") == 0);
 		s->line = 1;
 	}
-	open = find_php_open(s->p, n);
-	if (open != NULL && image_magic(s->p, n))
-		open = find_php_code(s->p, n);
+	/* in a picture only a tag followed by a statement is PHP */
+	img = image_magic(s->p, n);
+	open = img ? find_php_code(s->p, n) : find_php_open(s->p, n);
 	if (base == NULL || ext_is(base, php_exts)) {
 		/* a picture's header before PHP: a shell passing an upload's check
 		 * (the signatures of more than two bytes: text may begin "BM") */
-		if (open != NULL && image_magic(s->p, n) && !(n >= 2 && memcmp(s->p, "BM", 2) == 0))
+		if (open != NULL && img && memcmp(s->p, "BM", 2) != 0)
 			finding(s, PHPSCAN_PHP_IN_IMAGE, PHPSCAN_HIGH, phpscan_line_of(s->p, s->n, (size_t)(open - s->p)),
 				(size_t)(open - s->p));
 		scan_php(s);
-	} else if (open != NULL && (image_magic(s->p, n) || starts_with_php(s->p, n))) {
+	} else if (open != NULL && (img || starts_with_php(s->p, n))) {
 		/* PHP in a file not named as PHP (a document quoting PHP is not one) */
 		uint32_t l = phpscan_line_of(s->p, s->n, (size_t)(open - s->p));
 
-		if (image_magic(s->p, n))
+		if (img)
 			finding(s, PHPSCAN_PHP_IN_IMAGE, PHPSCAN_HIGH, l, (size_t)(open - s->p));
 		else if (ext_is(base, media_exts))
 			finding(s, PHPSCAN_PHP_IN_NON_PHP, PHPSCAN_WEAK, l, 0);
