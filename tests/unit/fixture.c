@@ -860,3 +860,15 @@ fx_main_free(struct fx_main *m)
 	free(m->err);
 	m->out = m->err = NULL;
 }
+
+int64_t
+fx_query_int(struct store *s, const char *sql)
+{
+	sqlite3_stmt *q = store_prepare(s, sql);
+	int64_t n = -1;
+
+	if (q && sqlite3_step(q) == SQLITE_ROW)
+		n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return n;
+}

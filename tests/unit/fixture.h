@@ -81,6 +81,8 @@ int fx_scan(const struct fx *f, const char *dir, struct scan_tree **ret);
 
 /* dir + "/" + rel in a static buffer (valid until the next call) */
 const char *fx_join(const char *dir, const char *rel);
+/* the integer the first row of one query holds (-1 when the query fails) */
+int64_t fx_query_int(struct store *s, const char *sql);
 
 /* The "mix" product (kind plugin): eight files, every one different in
  * release 1.0 and 2.0; version.php claims the release (its version_file).

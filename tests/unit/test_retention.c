@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fixture.h"
 #include "retention.h"
 #include "store.h"
 #include "t.h"
@@ -187,18 +188,6 @@ open_db(const char *name)
 	return s;
 }
 
-static int64_t
-count(struct store *s, const char *sql)
-{
-	sqlite3_stmt *q = store_prepare(s, sql);
-	int64_t n = -1;
-
-	if (q && sqlite3_step(q) == SQLITE_ROW)
-		n = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	return n;
-}
-
 /* an event; returns its id */
 static int64_t
 ev_add(struct store *s, int64_t time_s, const char *path, const char *verdict, const char *sev,
@@ -256,7 +245,7 @@ ev_exists(struct store *s, int64_t id)
 	char sql[128];
 
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE id=%lld", (long long)id);
-	return count(s, sql) == 1;
+	return fx_query_int(s, sql) == 1;
 }
 
 /* steps until the round is done; returns the steps taken */
@@ -329,16 +318,16 @@ test_steps(void)
 	T_OK(!ev_exists(s, delivered_ev));
 	T_OK(ev_exists(s, last));
 	T_EQ_INT(rt.stats.events, 7);
-	T_EQ_INT(count(s, "SELECT count(*) FROM outbox"), 3);
+	T_EQ_INT(fx_query_int(s, "SELECT count(*) FROM outbox"), 3);
 	{
 		char sql[256];
 
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM outbox WHERE id IN (%lld, %lld, %lld)",
 			 (long long)ob_retrying, (long long)ob_sent_new, (long long)ob_last);
-		T_EQ_INT(count(s, sql), 3);
+		T_EQ_INT(fx_query_int(s, sql), 3);
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM outbox_events WHERE outbox_id IN (%lld, %lld)",
 			 (long long)ob_sent_old, (long long)ob_failed_old);
-		T_EQ_INT(count(s, sql), 0);
+		T_EQ_INT(fx_query_int(s, sql), 0);
 	}
 	T_EQ_INT(rt.stats.outbox, 2);
 	T_EQ_INT(rt.stats.rounds, 1);
@@ -379,11 +368,11 @@ test_batch(void)
 	store_commit(s);
 	T_EQ_INT(retention_step(&rt, s, &rc, now_ms, &more), 100);
 	T_OK(more);
-	T_EQ_INT(count(s, "SELECT count(*) FROM events"), 3060 - 100);
+	T_EQ_INT(fx_query_int(s, "SELECT count(*) FROM events"), 3060 - 100);
 	steps = round_all(&rt, s, &rc, now_ms);
 	/* 950 more in steps of 100, the held ones examined in steps of 800 */
 	T_CHECK(steps >= 10 && steps <= 16, "%d steps", steps);
-	T_EQ_INT(count(s, "SELECT count(*) FROM events"), 2010);
+	T_EQ_INT(fx_query_int(s, "SELECT count(*) FROM events"), 2010);
 	T_EQ_INT(rt.stats.events, 1050);
 	/* a step with a transaction of the caller's open refuses */
 	store_begin(s);
@@ -463,16 +452,16 @@ test_notified(void)
 		store_exec(s, sql);
 	}
 	store_commit(s);
-	T_EQ_INT(count(s, "SELECT count(*) FROM notified"), 200);
+	T_EQ_INT(fx_query_int(s, "SELECT count(*) FROM notified"), 200);
 	while (more && steps < 1000) {
 		T_OK(retention_step(&rt, s, &rc, now_ms, &more) >= 0);
 		steps++;
 	}
-	T_EQ_INT(count(s, "SELECT count(*) FROM notified"), 67);
+	T_EQ_INT(fx_query_int(s, "SELECT count(*) FROM notified"), 67);
 	T_EQ_INT(rt.stats.notified, 133);
 	/* events (phase 0, kept for ever here), outbox (1), then 133 in steps of 10 */
 	T_CHECK(steps >= 2 + 14 && steps <= 2 + 16, "%d steps", steps);
-	T_EQ_INT(count(s, "SELECT count(*) FROM notified WHERE last_at < 2000000000000 - 172800000"), 0);
+	T_EQ_INT(fx_query_int(s, "SELECT count(*) FROM notified WHERE last_at < 2000000000000 - 172800000"), 0);
 	retention_clear(&rt);
 	store_close(s);
 }

@@ -273,29 +273,16 @@ test_marks(void)
 	fx_close(&fx);
 }
 
-/* an integer one query returns (-1 when it fails) */
-static int64_t
-query_int(struct store *s, const char *sql)
-{
-	sqlite3_stmt *q = store_prepare(s, sql);
-	int64_t n = -1;
-
-	if (q && sqlite3_step(q) == SQLITE_ROW)
-		n = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	return n;
-}
-
 /* the files figure of the state is the table's count, and so is each
  * webspace's own count of its rows */
 static void
 check_counts(struct fx *fx, const char *when)
 {
-	int64_t rows = query_int(fx->s, "SELECT count(*) FROM files");
+	int64_t rows = fx_query_int(fx->s, "SELECT count(*) FROM files");
 
 	T_CHECK(state_files_count(fx->st) == rows, "%s: %lld files counted, %lld rows", when,
 		(long long)state_files_count(fx->st), (long long)rows);
-	T_CHECK(query_int(fx->s, "SELECT count(*) FROM webspaces w WHERE nfiles IS NOT (SELECT "
+	T_CHECK(fx_query_int(fx->s, "SELECT count(*) FROM webspaces w WHERE nfiles IS NOT (SELECT "
 			  "count(*) FROM files WHERE webspace_id=w.id)") == 0,
 		"%s: a webspace's count of its files is not its rows'", when);
 }
