@@ -86,12 +86,28 @@ customers:
   alice: {email: alice@example.com}
   bob: {email: bob@example.com}
 YAML
+daemon_since=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 "$top/build/wsid" --config "$demo/wsid.yaml" --foreground > "$demo/wsid.log" 2>&1 &
 daemon_pid=$!
 for _ in $(seq 1 100); do "$ctl" --socket "$demo/control" status >/dev/null 2>&1 && break; sleep 0.1; done
 "$ctl" --socket "$demo/control" sync
 cat "$demo/wsid.log"
 "$ctl" --socket "$demo/control" status
+echo
+# Debian's package is not the upstream release: it patches some files (its own
+# updater switched off, the system's CA bundle and libraries): step 3 lists them
+# as modified, and the daemon's baseline judges them as it would in a hoster's copy
+nbase=$("$ctl" --db "$db" events --since "$daemon_since" --severity warning --json | python3 -c '
+import json, sys
+print(sum(1 for l in sys.stdin if l.strip() and json.loads(l)["change"] == "baseline"))')
+if [ "$nbase" -gt 0 ]; then
+	echo "the baseline: $nbase warnings in alice's webspace: the files Debian's package changed"
+	echo "(step 3 lists them as modified); wsid cannot tell a distribution's patch from a tenant's edit"
+else
+	echo "no baseline: the database holds this node from an earlier run of the demo (reconciled)"
+fi
+sleep 1 # the live part's events start in a second of their own (--since below)
+live_since=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 echo
 echo "live verdicts (wsidctl events --follow) while alice and bob's webspaces change:"
 "$ctl" --socket "$demo/control" events --follow | python3 -u -c '
@@ -107,7 +123,7 @@ act() { echo; echo "\$ $*"; sleep 0.6; }
 act "a web shell dropped into uploads"
 mkdir -p "$A/wp-content/uploads/2024/05"
 printf '<?php @system($_GET["c"]); ?>\n' > "$A/wp-content/uploads/2024/05/shell.php"; sleep 0.6
-act "a holiday photo uploaded"
+act "a holiday photo uploaded (an upload like any other: no event)"
 head -c 80000 /dev/urandom > "$A/wp-content/uploads/2024/05/beach.jpg"; sleep 0.6
 act "a core file edited"
 echo '/* injected */' >> "$A/wp-login.php"; sleep 0.6
@@ -122,7 +138,7 @@ mkdir -p "$A/wp-content/cache" && for i in $(seq 1 50); do echo "$i" > "$A/wp-co
 "$ctl" --socket "$demo/control" sync
 sleep 1
 echo
-echo "from the database, filtered: wsidctl events --since 1m --severity warning"
-"$ctl" --db "$db" events --since 1m --severity warning
+echo "from the database, filtered: wsidctl events --since $live_since --severity warning"
+"$ctl" --db "$db" events --since "$live_since" --severity warning
 echo
 echo "demo files are in $demo (remove with: rm -rf $demo)"
