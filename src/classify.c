@@ -451,4 +451,9 @@ classify_change(const struct classify_input *in, struct verdict *out)
 	}
 sev:
 	out->severity = verdict_default_severity(out->kind);
+	/* an image's or a document's older content runs nothing: no fixed
+	 * vulnerability comes back with it (a distribution's package keeps
+	 * an old GIF); an older script still warns */
+	if (out->kind == VERDICT_DOWNGRADE && inert && !code && out->severity > SEV_NOTICE)
+		out->severity = SEV_NOTICE;
 }

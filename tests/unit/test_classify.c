@@ -252,10 +252,46 @@ test_vendored(void)
 	T_OK(classify_code_content("up/logo.jpg", 11, (const unsigned char *)"\xff\xd8\xff", 3, true));
 }
 
+/* the severity of a release file's content from an older release: a script
+ * brings fixed vulnerabilities back (warning), an image or a document runs
+ * nothing (notice) */
+static enum severity
+downgrade_severity(const char *path)
+{
+	struct classify_input in = { 0 };
+	struct verdict out;
+
+	in.change = CHANGE_BASELINE;
+	in.relpath = path;
+	in.rlen = strlen(path);
+	in.in_installation = true;
+	in.release_path = true;
+	in.known = KNOWN_OTHER_VERSION;
+	in.version_rank = 5;
+	in.other_rank = 2;
+	in.product = "wordpress";
+	in.version = "6.1.9";
+	in.other_version = "3.4.2";
+	classify_change(&in, &out);
+	T_EQ_INT(out.kind, VERDICT_DOWNGRADE);
+	return out.severity;
+}
+
+static void
+test_downgrade_severity(void)
+{
+	T_EQ_INT(downgrade_severity("wp-includes/js/crop/marqueeHoriz.gif"), SEV_NOTICE);
+	T_EQ_INT(downgrade_severity("license.txt"), SEV_NOTICE);
+	T_EQ_INT(downgrade_severity("wp-login.php"), SEV_WARNING);
+	T_EQ_INT(downgrade_severity("wp-includes/js/jquery/jquery.js"), SEV_WARNING);
+	T_EQ_INT(downgrade_severity("wp-includes/css/buttons.css"), SEV_WARNING);
+}
+
 int
 main(void)
 {
 	T_RUN(test_rules);
+	T_RUN(test_downgrade_severity);
 	T_RUN(test_names);
 	T_RUN(test_by_name);
 	T_RUN(test_inert);
