@@ -155,6 +155,10 @@ const char *engine_webspace_root(struct engine *e, int64_t ws);
  * directory already gone can then be settled there alone) */
 bool engine_webspace_of_handle(struct engine *e, const struct file_handle *handle, int64_t *ret_id);
 size_t engine_webspace_count(const struct engine *e);
+/* the configuration no longer names webspace id: nothing in it is noted,
+ * walked or hashed until engine_webspace_add registers its root again
+ * (then it is reconciled with the disk) */
+void engine_webspace_retire(struct engine *e, int64_t id);
 
 /* A change noticed at ws/relpath. handle (may be NULL) identifies the inode. */
 void engine_note(struct engine *e, int64_t ws, const char *relpath, size_t rlen, unsigned flags,

@@ -27,6 +27,9 @@ struct webspace {
 	int rootfd;
 	struct root_id rid;
 	bool root_changed; /* the path leads elsewhere now: nothing is walked */
+	/* the configuration no longer names it (a reload): no event is noted in
+	 * it, nothing walked or hashed; its rows are kept (state: inactive) */
+	bool retired;
 	char *customer;
 	bool baselined;
 	bool walking;

@@ -73,7 +73,24 @@ ws_load_inst(struct engine *e, struct webspace *w)
 size_t
 engine_webspace_count(const struct engine *e)
 {
-	return e->nws;
+	size_t i, n = 0;
+
+	for (i = 0; i < e->nws; i++)
+		n += !e->ws[i].retired;
+	return n;
+}
+
+void
+engine_webspace_retire(struct engine *e, int64_t id)
+{
+	struct webspace *w = ws_get(e, id);
+
+	if (w == NULL || w->retired)
+		return;
+	/* what was noted in it meanwhile is dropped when its turn comes (its
+	 * rows are kept, and named again it is reconciled with the disk) */
+	w->retired = true;
+	log_info("webspace %s: no longer watched (taken out of the configuration)", esc_name(w->root));
 }
 
 const char *
@@ -97,7 +114,7 @@ engine_webspace_find(struct engine *e, const char *abspath, size_t len, int64_t 
 		if (i < len && abspath[i] != '/')
 			continue;
 		v = hmap_get(&e->ws_by_root, abspath, i);
-		if (v) {
+		if (v && !e->ws[(size_t)v - 1].retired) {
 			*ret_id = e->ws[(size_t)v - 1].id;
 			*ret_root_len = i;
 			return true;
@@ -175,11 +192,24 @@ engine_webspace_add(struct engine *e, const char *root, const char *customer, in
 		rl--;
 	v = hmap_get(&e->ws_by_root, root, rl);
 	if (v) {
+		bool was_retired;
+
 		w = &e->ws[(size_t)v - 1];
 		if (ret_id)
 			*ret_id = w->id;
+		was_retired = w->retired;
+		w->retired = false;
 		if (!w->root_changed && root_id_equal(&w->rid, rid)) {
 			close(rootfd);
+			if (was_retired) {
+				/* what changed while it was not watched is found by
+				 * comparing the disk with its rows */
+				log_info("webspace %s (customer %s): configured again: %s",
+					 esc_name(w->root), esc_name(w->customer),
+					 w->baselined ? "reconciling with the stored state"
+						      : "first scan (baseline)");
+				bg_submit(e, w->baselined ? BG_RECONCILE : BG_BASELINE, w);
+			}
 			return 0;
 		}
 		/* another directory at the path, and it passed the checks of
@@ -1157,7 +1187,7 @@ engine_tick(struct engine *e)
 
 		if (q == NULL)
 			break;
-		if ((w = ws_get(e, q->ws)) == NULL || w->root_changed) {
+		if ((w = ws_get(e, q->ws)) == NULL || w->root_changed || w->retired) {
 			/* the webspace is gone, and its changes with it; or its root
 			 * changed: its reconcile once registered again finds what these
 			 * changes were */
@@ -1283,8 +1313,8 @@ engine_idle(struct engine *e)
 static void
 bg_submit(struct engine *e, enum bg_kind kind, struct webspace *w)
 {
-	if (w->root_changed)
-		return; /* until registered again */
+	if (w->root_changed || w->retired)
+		return; /* until registered (configured) again */
 	if (w->walking) {
 		w->reconcile_again = true;
 		return;
@@ -1349,7 +1379,7 @@ engine_reconcile(struct engine *e, int64_t ws, const char *why)
 	for (i = 0; i < e->nws; i++) {
 		struct webspace *w = &e->ws[i];
 
-		if ((ws && w->id != ws) || w->root_changed)
+		if ((ws && w->id != ws) || w->root_changed || w->retired)
 			continue;
 		if (ws)
 			log_info("reconcile %s: %s", esc_name(w->root), why);
@@ -1978,7 +2008,7 @@ engine_get_stats(struct engine *e, struct engine_stats *ret)
 	*ret = e->stats;
 	ret->pending = e->pending.len;
 	ret->backlog = hashpool_backlog(e->pool);
-	ret->webspaces = e->nws;
+	ret->webspaces = engine_webspace_count(e);
 	ret->reconciling = e->bg_running > 0;
 	ret->rules_version = e->o.an ? analyse_rules_version(e->o.an) : "";
 }

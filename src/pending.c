@@ -289,7 +289,9 @@ overflow_reconcile(struct engine *e, struct wsq *q, uint64_t now, const char *wh
 void
 engine_reconcile_backoff(struct engine *e, int64_t ws, const char *why)
 {
-	if (ws_get(e, ws))
+	struct webspace *w = ws_get(e, ws);
+
+	if (w && !w->retired)
 		overflow_reconcile(e, wsq_get(e, ws), now_mono_ns(), why);
 }
 

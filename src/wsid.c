@@ -383,6 +383,8 @@ webspaces_activity(void)
 	for (i = 0; i < w.n; i++) {
 		bool on = ws_configured(w.path[i]);
 
+		if (!on)
+			engine_webspace_retire(d.e, w.id[i]);
 		if (state_webspace_set_active(d.s, w.id[i], on) > 0 && (changed = true))
 			log_info("webspace %s: %s", esc_name(w.path[i]),
 				 on ? "configured again: active"
