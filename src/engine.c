@@ -199,6 +199,20 @@ engine_webspace_add(struct engine *e, const char *root, const char *customer, in
 			*ret_id = w->id;
 		was_retired = w->retired;
 		w->retired = false;
+		if (strcmp(w->customer, customer) != 0) {
+			/* the folder is another customer's now (a reload): what
+			 * happens there from now on is theirs, events and mail */
+			bool baselined;
+			int64_t id;
+
+			log_info("webspace %s: customer %s -> %s", esc_name(w->root), esc_name(w->customer),
+				 esc_name(customer));
+			if (state_webspace_upsert(e->st, w->root, customer, &id, &baselined) < 0)
+				log_warnx("webspace %s: the new customer is not stored (kept in memory)",
+					  esc_name(w->root));
+			free(w->customer);
+			w->customer = xstrdup(customer);
+		}
 		if (!w->root_changed && root_id_equal(&w->rid, rid)) {
 			close(rootfd);
 			if (was_retired) {

@@ -23,9 +23,11 @@ config() {
 		echo "database: $DB"
 		echo "control_socket: $D/ctl.sock"
 		echo "webspaces:"
-		for w in "$@"; do
-			echo "  - path: $w"
-			echo "    customer: $(basename "$(dirname "$w")")"
+		for w in "$@"; do # PATH, or PATH=CUSTOMER
+			case $w in
+			*=*) echo "  - path: ${w%%=*}"; echo "    customer: ${w#*=}" ;;
+			*) echo "  - path: $w"; echo "    customer: $(basename "$(dirname "$w")")" ;;
+			esac
 		done
 	} > "$D/wsid.yaml"
 	chmod 600 "$D/wsid.yaml"
@@ -36,6 +38,7 @@ status_files() { "$WSIDCTL" --socket "$D/ctl.sock" status --json | python3 -c 'i
 status_ws() { "$WSIDCTL" --socket "$D/ctl.sock" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["webspaces"])'; }
 row_of() { sqlite3 "$DB" "SELECT count(*) FROM files f JOIN webspaces w ON w.id=f.webspace_id WHERE w.path=CAST('$1' AS BLOB) AND f.relpath=CAST('$2' AS BLOB)"; }
 events_of() { "$WSIDCTL" --db "$DB" events --all --json | python3 -c 'import json,sys; print(sum(1 for l in sys.stdin if l.strip() and json.loads(l)["path"] == sys.argv[1]))' "$1"; }
+customer_of() { "$WSIDCTL" --db "$DB" events --all --json | python3 -c 'import json,sys; print(" ".join(e["customer"] for e in map(json.loads, filter(str.strip, sys.stdin)) if e["path"] == sys.argv[1]))' "$1"; }
 report_ws() { "$WSIDCTL" --db "$DB" report --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["webspaces"])'; }
 
 config "$A" "$B"
@@ -74,6 +77,20 @@ check_eq "bob named again: status counts two webspaces" 2 "$(status_ws)"
 for _ in $(seq 1 50); do [ "$(row_of "$B" b3.php)" = 1 ] && break; sleep 0.1; done
 check_eq "bob named again: the file written meanwhile is stored (reconciled)" 1 "$(row_of "$B" b3.php)"
 check_eq "bob named again: and has its event" 1 "$(events_of "$B/b3.php")"
+
+# bob's folder given to another customer by a reload: what happens there
+# from then on is carol's (her events, her notifications), never bob's
+config "$A" "$B=carol"
+check "reload giving bob's folder to carol accepted" "$WSIDCTL" --socket "$D/ctl.sock" reload
+echo '<?php // c 1' > "$B/c1.php"
+wsync "$D"
+check_eq "folder given to carol: the webspace's customer is carol" carol \
+	"$(sqlite3 "$DB" "SELECT customer FROM webspaces WHERE path=CAST('$B' AS BLOB)")"
+check_eq "folder given to carol: the new file's event is carol's" carol "$(customer_of "$B/c1.php")"
+check "folder given to carol: logged" grep -q "webspace $B: customer bob -> carol" "$D/wsid.log"
+config "$A" "$B"
+check "reload giving it back to bob accepted" "$WSIDCTL" --socket "$D/ctl.sock" reload
+wsync "$D"
 
 # a start with a configuration that no longer names bob
 daemon_stop
