@@ -206,7 +206,7 @@ done
 st2=$(status_time)
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 echo "daemon: $wsid"
-echo "files known to the daemon: $known in $webspaces webspaces (tmpfs; database on disk, $(du -m "$db" | cut -f1) MB)"
+echo "files known to the daemon: $known in $webspaces webspaces ($([ "$ext4" = 1 ] && echo "ext4 image" || echo tmpfs); database on disk, $(du -m "$db" | cut -f1) MB)"
 printf 'first start (baseline: hash + store)   %.1f s, %.1f s CPU, RSS %d MB (%s; peak %d MB)\n' "$(echo "$t1 - $t0" | bc -l)" "$cpu1" $((rss1 / 1024)) "$parts1" $((hwm1 / 1024))
 printf 'restart, nothing changed (reconcile)  %.1f s, %s files re-hashed, RSS %d MB (%s; peak %d MB)\n' "$(echo "$t3 - $t2" | bc -l)" "$hashed" $((rss2 / 1024)) "$parts2" $((hwm2 / 1024))
 printf 'one status call                         %.3f s after the baseline, %.3f s after the restart\n' "$st1" "$st2"
