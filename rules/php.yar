@@ -250,7 +250,7 @@ rule wsid_fetch_and_write
 		class = "remote-dropper"
 		description = "a script or paste fetched from a fixed URL and written to a file"
 	strings:
-		$u1 = /['"]https?:\/\/[^'" \t\r\n]{4,200}\.(php|txt|phtml|jpg|gif)['"]/ nocase
+		$u1 = /("https?|'https?):\/\/[^'" \t\r\n]{4,200}\.(php|txt|phtml|jpg|gif)['"]/ nocase
 		$u2 = /https?:\/\/(www\.)?(pastebin\.com|hastebin\.com|paste\.ee|ghostbin\.[a-z]+|rentry\.co|controlc\.com|pastie\.org|dpaste\.[a-z]+)\/(raw|plain|dl)/ nocase
 		$g1 = /\b(curl_exec|file_get_contents|fopen|copy|fsockopen)[ \t]*\(/ nocase
 		$w1 = /\b(file_put_contents|fwrite|fputs|copy)[ \t]*\(/ nocase
@@ -330,7 +330,7 @@ rule wsid_seo_cloak
 		$b4 = /(google|baidu|yahoo|bing|sogou|yandex)\|/ nocase
 		$ua = /HTTP_(USER_AGENT|REFERER)/
 		$g = /\b(file_get_contents|curl_exec|fopen|fsockopen)[ \t]*\(/ nocase
-		$u = /['"]https?:\/\/[a-z0-9.-]{4,80}\//
+		$u = /("https?|'https?):\/\/[a-z0-9.-]{4,80}\//
 	condition:
 		wsid_php_tag and any of ($b*) and $ua and $g and $u and not wsid_defines_class
 }
@@ -664,7 +664,7 @@ rule wsid_ip_relay
 		class = "remote-relay"
 		description = "a standalone page fetching and showing content from a literal IP address"
 	strings:
-		$ip = /['"]https?:\/\/[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}[:\/'"]/
+		$ip = /("https?|'https?):\/\/[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}[:\/'"]/
 		$f = /\b(file_get_contents|curl_exec|readfile|fsockopen)[ \t]*\(/ nocase
 		$o = /\b(echo|print|die|exit)\b/ nocase
 		// a test server's fixture talks to itself
