@@ -45,7 +45,7 @@ private rule wsid_includes
 private rule wsid_request_input
 {
 	strings:
-		$in = /\$_(GET|POST|REQUEST)\[/
+		$in = /(\$_GET|\$_POST|\$_REQUEST)\[/
 	condition:
 		$in
 }
@@ -60,7 +60,7 @@ rule wsid_input_exec_text
 		description = "code execution of request input, written out"
 	strings:
 		$a = /(eval|assert|system|passthru|shell_exec|popen|proc_open|pcntl_exec|create_function)[ \t]*\([ \t@]*(stripslashes[ \t]*\([ \t]*|trim[ \t]*\([ \t]*|base64_decode[ \t]*\([ \t]*|str_rot13[ \t]*\([ \t]*|gzinflate[ \t]*\([ \t]*)*\$_(GET|POST|REQUEST|COOKIE)\b/ nocase
-		$b = /\$_(GET|POST|REQUEST|COOKIE)[ \t]*\[[^\]\n]{1,40}\][ \t]*\([ \t@]*\$_(GET|POST|REQUEST|COOKIE)/
+		$b = /(\$_GET|\$_POST|\$_REQUEST|\$_COOKIE)[ \t]*\[[^\]\n]{1,40}\][ \t]*\([ \t@]*\$_(GET|POST|REQUEST|COOKIE)/
 		$c = /\bexec[ \t]*\([ \t@]*\$_(GET|POST|REQUEST|COOKIE)\b/ nocase
 	condition:
 		any of them
@@ -250,7 +250,7 @@ rule wsid_fetch_and_write
 		class = "remote-dropper"
 		description = "a script or paste fetched from a fixed URL and written to a file"
 	strings:
-		$u1 = /['"]https?:\/\/[^'" \t\r\n]{4,200}\.(php|txt|phtml|jpg|gif)['"]/ nocase
+		$u1 = /("https?|'https?):\/\/[^'" \t\r\n]{4,200}\.(php|txt|phtml|jpg|gif)['"]/ nocase
 		$u2 = /https?:\/\/(www\.)?(pastebin\.com|hastebin\.com|paste\.ee|ghostbin\.[a-z]+|rentry\.co|controlc\.com|pastie\.org|dpaste\.[a-z]+)\/(raw|plain|dl)/ nocase
 		$g1 = /\b(curl_exec|file_get_contents|fopen|copy|fsockopen)[ \t]*\(/ nocase
 		$w1 = /\b(file_put_contents|fwrite|fputs|copy)[ \t]*\(/ nocase
@@ -330,7 +330,7 @@ rule wsid_seo_cloak
 		$b4 = /(google|baidu|yahoo|bing|sogou|yandex)\|/ nocase
 		$ua = /HTTP_(USER_AGENT|REFERER)/
 		$g = /\b(file_get_contents|curl_exec|fopen|fsockopen)[ \t]*\(/ nocase
-		$u = /['"]https?:\/\/[a-z0-9.-]{4,80}\//
+		$u = /("https?|'https?):\/\/[a-z0-9.-]{4,80}\//
 	condition:
 		wsid_php_tag and any of ($b*) and $ua and $g and $u and not wsid_defines_class
 }
@@ -367,7 +367,7 @@ rule wsid_port_scan
 		description = "a standalone page opening sockets in a loop to ports the request names"
 	strings:
 		$s = /\bfsockopen[ \t]*\(/ nocase
-		$p = /\$_(GET|POST|REQUEST)\[[ \t]*['"][a-z_]{0,20}port/ nocase
+		$p = /(\$_GET|\$_POST|\$_REQUEST)\[[ \t]*['"][a-z_]{0,20}port/ nocase
 		$l = /\b(for|foreach|while)[ \t]*\(/
 	condition:
 		wsid_php_tag and $s and wsid_request_input and $p and $l and not wsid_defines_class and not wsid_includes and filesize < 20KB
@@ -417,7 +417,7 @@ rule wsid_unserialize_gadget
 		description = "unserialize of request input beside a magic method that executes"
 	strings:
 		$u = /unserialize[ \t]*\([ \t@]*(base64_decode[ \t]*\([ \t]*|stripslashes[ \t]*\([ \t]*)?\$_(GET|POST|REQUEST|COOKIE)/ nocase
-		$d = /function[ \t]+__(destruct|wakeup|toString)/ nocase
+		$d = /function[ \t]+(__destruct|__wakeup|__toString)/ nocase
 		$e = /\b(eval|assert|system|passthru|shell_exec|call_user_func)[ \t]*\(/ nocase
 	condition:
 		$u and $d and $e
@@ -494,7 +494,7 @@ rule wsid_db_console
 		description = "a standalone page that connects to a database and takes request input"
 	strings:
 		$c = /\b(mysql_connect|mysqli_connect|mysql_pconnect|pg_connect|mssql_connect)[ \t]*\(|\bnew[ \t]+(mysqli|PDO)[ \t]*\(/ nocase
-		$in = /\$_(GET|POST|REQUEST|COOKIE)\[/
+		$in = /(\$_GET|\$_POST|\$_REQUEST|\$_COOKIE)\[/
 		$ns = /\bnamespace[ \t]+[A-Za-z_]/
 	condition:
 		wsid_php_tag and $c and $in and not wsid_defines_class and not $ns
@@ -619,7 +619,7 @@ rule wsid_quiet_page
 		$t1 = /set_time_limit[ \t]*\([ \t]*0/ nocase
 		$t2 = /max_execution_time['"][ \t]*,[ \t]*['"]?0/ nocase
 		$t3 = /ignore_user_abort/ nocase
-		$in = /\$_(GET|POST|REQUEST|COOKIE)\[/
+		$in = /(\$_GET|\$_POST|\$_REQUEST|\$_COOKIE)\[/
 	condition:
 		wsid_php_tag and $e and any of ($t*) and $in and not wsid_includes
 }
@@ -664,7 +664,7 @@ rule wsid_ip_relay
 		class = "remote-relay"
 		description = "a standalone page fetching and showing content from a literal IP address"
 	strings:
-		$ip = /['"]https?:\/\/[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}[:\/'"]/
+		$ip = /("https?|'https?):\/\/[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}[:\/'"]/
 		$f = /\b(file_get_contents|curl_exec|readfile|fsockopen)[ \t]*\(/ nocase
 		$o = /\b(echo|print|die|exit)\b/ nocase
 		// a test server's fixture talks to itself
