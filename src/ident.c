@@ -262,7 +262,13 @@ cmp_cand(const void *a, const void *b)
 		return x->best > y->best ? -1 : 1;
 	if (x->root_len != y->root_len)
 		return x->root_len < y->root_len ? -1 : 1;
-	return x->p->id < y->p->id ? -1 : x->p->id > y->p->id;
+	if (x->p->id != y->p->id)
+		return x->p->id < y->p->id ? -1 : 1;
+	/* the same product at roots of one length (disjoint subtrees, say the
+	 * same release in every webspace): by root, so that the report's order
+	 * is the same from run to run (the candidates come from a hash map
+	 * whose order is not) */
+	return memcmp(x->root, y->root, x->root_len);
 }
 
 /* qsort_r (arg: the tree): indices into the tree by path */

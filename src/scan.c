@@ -5,8 +5,12 @@
  * each opened beneath the root fd) and appends files to a chunked array that
  * never moves; `jobs` worker threads take files from it as they appear, hash
  * them (hash.h) and look the hash up through their own read-only SQLite
- * connection. When the walk ends, the walker becomes a worker too. The only
- * shared state is the array's length and the next index, under one mutex. */
+ * connection. When the walk ends, the walker becomes a worker too; a walker
+ * that must wait (a spilled tree: the window's oldest chunk is not hashed
+ * yet) hashes the files published next meanwhile, so that the walk does not
+ * leave a core idle while the workers have the window ahead of them. The
+ * only shared state is the array's length and the next index, under one
+ * mutex. */
 #include "scan.h"
 
 #include <dirent.h>
@@ -27,6 +31,8 @@
 #include "fpindex.h"
 #include "log.h"
 
+struct scan_worker;
+
 struct scan_state {
 	struct scan_tree *t;
 	const struct scan_opts *o;
@@ -46,6 +52,9 @@ struct scan_state {
 	size_t spilled; /* chunks written to the file */
 	size_t done[SCAN_WINDOW];
 	pthread_cond_t drained; /* a chunk was completed */
+	/* the walking thread's own worker: a walker that waits for the window
+	 * hashes files meanwhile, so no core waits for the other */
+	struct scan_worker *walker;
 };
 
 static struct scan_file *
@@ -81,6 +90,7 @@ scan_kind_name(enum scan_entry_kind k)
 #define SCAN_SPILL_STRIDE 256
 #define SPILL_WBUF (1u << 20)
 #define SPILL_RBUF (256u << 10)
+#define SPILL_RJUMP (8u << 10)
 #define SPILL_FIXED (4 + 1 + 1 + 2 + 4 + 1 + 8 * 4 + 4 * 2 + SHA256_LEN + 4 + 4 + 4)
 #define SPILL_MATCH (8 + 8 + 4 + 2)
 
@@ -247,7 +257,7 @@ spill_put(struct scan_spill *sp, const struct scan_file *f)
 static uint8_t *
 spill_fetch(struct scan_spill *sp, uint64_t off, size_t n)
 {
-	size_t got = 0;
+	size_t got = 0, want;
 
 	if (off >= sp->roff && off + n <= sp->roff + sp->rlen)
 		return sp->rbuf + (off - sp->roff);
@@ -256,8 +266,21 @@ spill_fetch(struct scan_spill *sp, uint64_t off, size_t n)
 		free(sp->rbuf);
 		sp->rbuf = xmalloc(sp->rcap);
 	}
+	/* reading on from the buffer: twice as much as the last read, up to
+	 * the buffer; a jump elsewhere (the identification's binary searches
+	 * jump to an entry, read one path and jump again) reads SPILL_RJUMP
+	 * (a jump read the whole buffer before: its copy was 15 % of the
+	 * samples of the identification and report on the bench node) */
+	if (sp->rlen && off >= sp->roff && off <= sp->roff + sp->rlen)
+		want = sp->rlen * 2;
+	else
+		want = SPILL_RJUMP;
+	if (want > sp->rcap)
+		want = sp->rcap;
+	if (want < n)
+		want = n;
 	while (got < n) {
-		ssize_t r = pread(sp->fd, sp->rbuf + got, sp->rcap - got, (off_t)(off + got));
+		ssize_t r = pread(sp->fd, sp->rbuf + got, want - got, (off_t)(off + got));
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -359,6 +382,8 @@ scan_file_release(struct scan_file *f)
 }
 
 static void scan_publish(struct scan_state *ss);
+static void worker_done(struct scan_state *ss, size_t i);
+static void worker_file(struct scan_state *ss, struct scan_worker *w, struct scan_file *f);
 
 /* Writes out the window's chunks the workers are through with, oldest first;
  * with `wait`, waits for the oldest one (the walker needs its slot). Only the
@@ -378,8 +403,21 @@ spill_drain(struct scan_state *ss, bool wait)
 		n = t->nfiles - first < SCAN_CHUNK ? t->nfiles - first : SCAN_CHUNK;
 		pthread_mutex_lock(&ss->mu);
 		/* a partial chunk is done only when nothing more comes */
-		while ((ss->done[c % SCAN_WINDOW] < n || (n < SCAN_CHUNK && !ss->walk_done)) && wait)
-			pthread_cond_wait(&ss->drained, &ss->mu);
+		while ((ss->done[c % SCAN_WINDOW] < n || (n < SCAN_CHUNK && !ss->walk_done)) && wait) {
+			size_t j;
+
+			if (ss->next >= ss->published) {
+				pthread_cond_wait(&ss->drained, &ss->mu);
+				continue;
+			}
+			/* the workers have the whole window ahead of them: the
+			 * walker hashes beside them instead of waiting */
+			j = ss->next++;
+			pthread_mutex_unlock(&ss->mu);
+			worker_file(ss, ss->walker, live_at(ss, j));
+			pthread_mutex_lock(&ss->mu);
+			worker_done(ss, j);
+		}
 		if (ss->done[c % SCAN_WINDOW] < n || (n < SCAN_CHUNK && !ss->walk_done)) {
 			pthread_mutex_unlock(&ss->mu);
 			return;
@@ -650,99 +688,142 @@ cache_clear(struct lk_cache *lc, bool free_table)
 /* bytes of a worker's content buffer kept from one file to the next */
 #define KEEP_RETAIN (1u << 20)
 
-static void *
-scan_worker(void *arg)
-{
-	struct scan_state *ss = arg;
-	struct fpindex_lookup *lk = NULL;
+/* what a hashing thread keeps for itself: its index connection, its cache of
+ * the index's answers, its content buffer */
+struct scan_worker {
+	struct fpindex_lookup *lk;
 	struct lk_cache cache;
-	char err[512];
-	uint64_t bytes = 0;
-	size_t prev = SIZE_MAX; /* the file done last, counted at the next lock */
-	const struct scan_opts *o = ss->o;
-	/* the content of the files o->keep names, as hashed */
-	struct hash_keep hk = { .cap = o->keep_max };
+	struct hash_keep hk;
+	uint64_t bytes;
+};
 
-	if (ss->dbpath && fpindex_lookup_open(ss->dbpath, &lk, err, sizeof(err)) < 0)
+static void
+worker_init(struct scan_state *ss, struct scan_worker *w)
+{
+	char err[512];
+
+	memset(w, 0, sizeof(*w));
+	w->hk.cap = ss->o->keep_max;
+	if (ss->dbpath && fpindex_lookup_open(ss->dbpath, &w->lk, err, sizeof(err)) < 0)
 		log_warnx("scan: %s", err);
-	if (lk)
-		fpindex_lookup_hold(lk, true);
-	cache_init(&cache);
+	if (w->lk)
+		fpindex_lookup_hold(w->lk, true);
+	cache_init(&w->cache);
+}
+
+static void
+worker_fini(struct scan_state *ss, struct scan_worker *w)
+{
+	free(w->hk.buf);
+	fpindex_lookup_free(w->lk);
+	cache_clear(&w->cache, true);
+	pthread_mutex_lock(&ss->mu);
+	ss->bytes += w->bytes;
+	pthread_mutex_unlock(&ss->mu);
+}
+
+/* file i is through (ss->mu held): a spilled tree's chunk may be written out */
+static void
+worker_done(struct scan_state *ss, size_t i)
+{
+	if (ss->spill && ++ss->done[i / SCAN_CHUNK % SCAN_WINDOW] == SCAN_CHUNK)
+		pthread_cond_signal(&ss->drained);
+}
+
+/* hashes f, looks it up, hands its content to o->content; without the lock */
+static void
+worker_file(struct scan_state *ss, struct scan_worker *w, struct scan_file *f)
+{
+	const struct scan_opts *o = ss->o;
+	struct hash_keep *hk = &w->hk;
+	struct hash_result hr;
+	bool keep;
+
+	if (f->kind != SCAN_FILE || o->stat_only)
+		return;
+	/* the content of the files o->keep names, as hashed */
+	keep = o->content && o->keep && o->keep(o->content_ud, f->path, f->pathlen);
+	hash_file_beneath_keep(ss->rootfd, f->path, o->max_size, NULL, keep ? hk : NULL, &hr);
+	f->status = (uint8_t)hr.status;
+	f->err = hr.err;
+	if (hr.status != HASH_GONE && hr.status != HASH_ERROR) {
+		f->size = hr.size;
+		f->ino = hr.ino;
+		f->mtime_ns = hr.mtime_ns;
+		f->ctime_ns = hr.ctime_ns;
+		f->mode = hr.mode;
+		f->uid = hr.uid;
+	}
+	if (hr.status != HASH_OK)
+		return;
+	f->head = (uint8_t)((classify_php_head(hr.head, hr.headlen) ? SCAN_HEAD_CODE : 0) |
+			    (hr.php_tag ? SCAN_HEAD_PHP_TAG : 0));
+	memcpy(f->sha256, hr.sha256, SHA256_LEN);
+	w->bytes += hr.size;
+	if (w->lk) {
+		struct match_ctx mc = { .f = f, .alloc = 0 };
+		struct lk_cached *cached = cache_find(&w->cache, f->sha256)->c;
+
+		if (cached == NULL) {
+			cached = xcalloc(1, sizeof(*cached));
+			fpindex_lookup_hash(w->lk, f->sha256, cache_add, cached);
+			if (w->cache.len >= LOOKUP_CACHE_MAX)
+				cache_clear(&w->cache, false);
+			cache_put(&w->cache, f->sha256, cached);
+		}
+		for (size_t k = 0; k < cached->n; k++)
+			on_match(&mc, cached->m[k].product_id, cached->m[k].path_id,
+				 cached->m[k].relpath, cached->m[k].rlen, cached->m[k].slots,
+				 cached->m[k].slen);
+	}
+	if (o->content) {
+		bool kept = keep && hk->kept;
+
+		o->content(o->content_ud, ss->t->root, ss->rootfd, f, kept ? hk->buf : NULL,
+			   kept ? hk->len : 0);
+	}
+	/* a large file's buffer is not kept for the next small one */
+	if (hk->alloc > KEEP_RETAIN) {
+		free(hk->buf);
+		hk->buf = NULL;
+		hk->alloc = 0;
+	}
+}
+
+/* takes files as they are published until the walk is over and none is left */
+static void
+worker_run(struct scan_state *ss, struct scan_worker *w)
+{
+	size_t prev = SIZE_MAX; /* the file done last, counted at the next lock */
+
 	for (;;) {
 		struct scan_file *f;
-		struct hash_result hr;
-		size_t i;
-		bool keep;
 
 		pthread_mutex_lock(&ss->mu);
-		if (ss->spill && prev != SIZE_MAX &&
-		    ++ss->done[prev / SCAN_CHUNK % SCAN_WINDOW] == SCAN_CHUNK)
-			pthread_cond_signal(&ss->drained);
+		if (prev != SIZE_MAX)
+			worker_done(ss, prev);
 		while (ss->next >= ss->published && !ss->walk_done)
 			pthread_cond_wait(&ss->cv, &ss->mu);
 		if (ss->next >= ss->published) {
 			pthread_mutex_unlock(&ss->mu);
 			break;
 		}
-		i = prev = ss->next++;
-		f = live_at(ss, i);
+		prev = ss->next++;
+		f = live_at(ss, prev);
 		pthread_mutex_unlock(&ss->mu);
-
-		if (f->kind != SCAN_FILE || o->stat_only)
-			continue;
-		keep = o->content && o->keep && o->keep(o->content_ud, f->path, f->pathlen);
-		hash_file_beneath_keep(ss->rootfd, f->path, o->max_size, NULL, keep ? &hk : NULL, &hr);
-		f->status = (uint8_t)hr.status;
-		f->err = hr.err;
-		if (hr.status != HASH_GONE && hr.status != HASH_ERROR) {
-			f->size = hr.size;
-			f->ino = hr.ino;
-			f->mtime_ns = hr.mtime_ns;
-			f->ctime_ns = hr.ctime_ns;
-			f->mode = hr.mode;
-			f->uid = hr.uid;
-		}
-		if (hr.status != HASH_OK)
-			continue;
-		f->head = (uint8_t)((classify_php_head(hr.head, hr.headlen) ? SCAN_HEAD_CODE : 0) |
-				    (hr.php_tag ? SCAN_HEAD_PHP_TAG : 0));
-		memcpy(f->sha256, hr.sha256, SHA256_LEN);
-		bytes += hr.size;
-		if (lk) {
-			struct match_ctx mc = { .f = f, .alloc = 0 };
-			struct lk_cached *cached = cache_find(&cache, f->sha256)->c;
-
-			if (cached == NULL) {
-				cached = xcalloc(1, sizeof(*cached));
-				fpindex_lookup_hash(lk, f->sha256, cache_add, cached);
-				if (cache.len >= LOOKUP_CACHE_MAX)
-					cache_clear(&cache, false);
-				cache_put(&cache, f->sha256, cached);
-			}
-			for (size_t k = 0; k < cached->n; k++)
-				on_match(&mc, cached->m[k].product_id, cached->m[k].path_id,
-					 cached->m[k].relpath, cached->m[k].rlen, cached->m[k].slots,
-					 cached->m[k].slen);
-		}
-		if (o->content) {
-			bool kept = keep && hk.kept;
-
-			o->content(o->content_ud, ss->t->root, ss->rootfd, f, kept ? hk.buf : NULL,
-				   kept ? hk.len : 0);
-		}
-		/* a large file's buffer is not kept for the next small one */
-		if (hk.alloc > KEEP_RETAIN) {
-			free(hk.buf);
-			hk.buf = NULL;
-			hk.alloc = 0;
-		}
+		worker_file(ss, w, f);
 	}
-	free(hk.buf);
-	fpindex_lookup_free(lk);
-	cache_clear(&cache, true);
-	pthread_mutex_lock(&ss->mu);
-	ss->bytes += bytes;
-	pthread_mutex_unlock(&ss->mu);
+}
+
+static void *
+scan_worker(void *arg)
+{
+	struct scan_state *ss = arg;
+	struct scan_worker w;
+
+	worker_init(ss, &w);
+	worker_run(ss, &w);
+	worker_fini(ss, &w);
 	return NULL;
 }
 
@@ -1224,6 +1305,7 @@ scan_tree_run_at(int rootfd, const char *path, const struct scan_opts *o, struct
 		 char *err, size_t errsz)
 {
 	struct scan_state ss;
+	struct scan_worker walker;
 	struct scan_tree *t = scan_tree_new(path);
 	pthread_t *th = NULL;
 	unsigned jobs = o->jobs, nworkers, i;
@@ -1278,12 +1360,12 @@ scan_tree_run_at(int rootfd, const char *path, const struct scan_opts *o, struct
 		for (i = 0; i < SCAN_WINDOW; i++)
 			t->chunks[i] = xcalloc(SCAN_CHUNK, sizeof(struct scan_file));
 	}
-	/* the walker takes a core too; it joins as a worker when done. A spilled
-	 * tree needs a worker beside the walker even with one job: the walker
-	 * waits for the window's oldest chunk to be hashed. */
+	/* the walker takes a core too: it hashes while it waits for the
+	 * window's oldest chunk (a spilled tree) and joins the workers when the
+	 * walk is done */
 	nworkers = jobs - 1;
-	if (ss.spill && nworkers == 0)
-		nworkers = 1;
+	worker_init(&ss, &walker);
+	ss.walker = &walker;
 	th = xcalloc(nworkers + 1, sizeof(*th));
 	for (i = 0; i < nworkers; i++)
 		if (pthread_create(&th[i], NULL, scan_worker, &ss) != 0)
@@ -1299,7 +1381,8 @@ scan_tree_run_at(int rootfd, const char *path, const struct scan_opts *o, struct
 	pthread_cond_broadcast(&ss.cv);
 	pthread_mutex_unlock(&ss.mu);
 	/* one more worker on this thread while the others finish */
-	scan_worker(&ss);
+	worker_run(&ss, &walker);
+	worker_fini(&ss, &walker);
 	for (i = 0; i < nworkers; i++)
 		pthread_join(th[i], NULL);
 	if (ss.spill) {

@@ -4,7 +4,8 @@
  * side and one nested in another, the states of its files (modified with the
  * content of another version, missing, added, in an upload directory), a tree
  * mixing two releases of a product whose releases differ in every file, the
- * version file's claim, a tree with too few votes, and the name tests
+ * version file's claim, a tree with too few votes, one release in many
+ * webspaces (reported in the order of their roots), and the name tests
  * (ident_is_code, ident_in_dirs). The index is built in a scratch database;
  * the trees are scratch directories. */
 #include <math.h>
@@ -155,6 +156,46 @@ test_two_installations(void)
 		T_EQ_INT(in2->counts[IDENT_OK], 6);
 	}
 	done(t, r);
+}
+
+/* The same release in many webspaces: the installations come out in the
+ * order of their roots, the same at every run (their candidates are of equal
+ * strength; a hash map, whose order changes from run to run, holds them) */
+static void
+test_equal_installations_in_root_order(void)
+{
+	enum { N = 12 };
+	const char *d = tree("same");
+	struct scan_tree *t;
+	struct ident_result *r;
+	char p[256];
+	int k, run;
+
+	for (k = 0; k < N; k++) {
+		snprintf(p, sizeof(p), "%s/w%02d", d, k);
+		T_OK(fx_demo_install(p, 1) == 0);
+	}
+	if (fx_scan(&fx, d, &t) < 0) {
+		T_CHECK(0, "scan of %s", d);
+		return;
+	}
+	for (run = 0; run < 5; run++) {
+		size_t unordered = 0;
+
+		r = NULL;
+		T_EQ_INT(ident_run(fx.s, idx, t, &r), 0);
+		if (r == NULL)
+			break;
+		T_EQ_INT(r->ninst, N);
+		for (size_t i = 0; i < r->ninst; i++) {
+			snprintf(p, sizeof(p), "w%02zu", i);
+			if (r->inst[i].root_len != 3 || memcmp(r->inst[i].root, p, 3) != 0)
+				unordered++;
+		}
+		T_CHECK(unordered == 0, "run %d: %zu installations out of root order", run, unordered);
+		ident_result_free(r);
+	}
+	scan_tree_free(t);
 }
 
 struct seen {
@@ -417,6 +458,7 @@ main(void)
 	}
 	T_RUN(test_release_at_root);
 	T_RUN(test_two_installations);
+	T_RUN(test_equal_installations_in_root_order);
 	T_RUN(test_file_states);
 	T_RUN(test_mixed);
 	T_RUN(test_version_lie);

@@ -464,6 +464,113 @@ test_content_hooks(void)
 	}
 }
 
+/* the wide tree's hook: counts its calls; the note is 'K' (kept) or 'N'
+ * and the first byte of the content */
+static void
+note_wide(void *ud, const char *rootpath, int rootfd, struct scan_file *f, const uint8_t *data,
+	  size_t n)
+{
+	(void)rootpath;
+	(void)rootfd;
+	__atomic_add_fetch((unsigned *)ud, 1, __ATOMIC_RELAXED);
+	f->note = malloc(2);
+	f->notelen = 2;
+	f->note[0] = data ? 'K' : 'N';
+	f->note[1] = data && n ? data[0] : '-';
+}
+
+/* A spilled scan of a tree larger than its window (SCAN_WINDOW chunks): the
+ * walking thread hashes while it waits for the window's oldest chunk, beside
+ * the workers. On 1, 2 and 8 threads the entries are the same, in the same
+ * (path) order, with the same hashes and notes; each file is handed to the
+ * content hook once; one thread alone (no worker beside the walker) gets
+ * through. */
+static void
+test_spill_wider_than_window_same_on_any_jobs(void)
+{
+	enum { NDIR = 48, PER = 800, NFILES = NDIR * PER };
+	static const unsigned jobs[] = { 1, 2, 8 };
+	struct scan_tree *ref = NULL;
+	char wide[512], p[700];
+	size_t i;
+
+	_Static_assert(NFILES > SCAN_WINDOW * SCAN_CHUNK, "the tree must not fit the window");
+	snprintf(wide, sizeof(wide), "%s/wide", top);
+	T_OK(mkdir(wide, 0755) == 0);
+	if (mount("wsid-test-wide", wide, "tmpfs", 0, "size=256m") < 0) {
+		T_CHECK(0, "a tmpfs for the wide tree: %s", strerror(errno));
+		return;
+	}
+	for (unsigned d = 0; d < NDIR; d++) {
+		snprintf(p, sizeof(p), "%s/d%02u", wide, d);
+		T_OK(mkdir(p, 0755) == 0);
+		for (unsigned k = 0; k < PER; k++) {
+			FILE *f;
+
+			/* a few large files: some workers are slow while others
+			 * run ahead */
+			snprintf(p, sizeof(p), "%s/d%02u/%s%04u.php", wide, d, k % 7 ? "f" : "F", k);
+			f = fopen(p, "w");
+			if (f == NULL)
+				continue;
+			fprintf(f, "<?php /* %u %u */\n", d, k);
+			if (k == 5)
+				for (unsigned r = 0; r < 20000; r++)
+					fprintf(f, "echo %u;\n", r);
+			fclose(f);
+		}
+	}
+	for (size_t m = 0; m < sizeof(jobs) / sizeof(jobs[0]); m++) {
+		unsigned calls = 0;
+		struct scan_opts o = { .jobs = jobs[m], .spill = true, .keep = keep_php,
+				       .content = note_wide, .content_ud = &calls, .keep_max = 4096 };
+		struct scan_tree *t = NULL;
+		size_t differ = 0, hashed = 0, unsorted = 0;
+		char err[256], prev[256] = "";
+
+		T_OK(scan_tree_run(wide, &o, &t, err, sizeof(err)) == 0);
+		if (t == NULL)
+			continue;
+		T_CHECK(t->nfiles == NFILES, "%u threads: %zu entries", jobs[m], t->nfiles);
+		for (i = 0; i < t->nfiles; i++) {
+			const struct scan_file *f = scan_file_at(t, i);
+
+			hashed += f->kind == SCAN_FILE && f->status == HASH_OK;
+			if (strcmp(prev, f->path) >= 0)
+				unsorted++;
+			snprintf(prev, sizeof(prev), "%s", f->path);
+		}
+		T_CHECK(hashed == NFILES && calls == NFILES && unsorted == 0,
+			"%u threads: %zu hashed, %u hook calls, %zu out of order", jobs[m], hashed,
+			calls, unsorted);
+		if (ref == NULL) {
+			ref = t;
+			continue;
+		}
+		/* entry by entry against the first; both trees are read
+		 * forward, one entry of each at a time */
+		for (i = 0; i < t->nfiles && i < ref->nfiles; i++) {
+			struct scan_file a = *scan_file_at(ref, i);
+			char apath[256], anote[2] = { 0, 0 };
+			const struct scan_file *b;
+
+			snprintf(apath, sizeof(apath), "%s", a.path);
+			if (a.notelen == 2)
+				memcpy(anote, a.note, 2);
+			b = scan_file_at(t, i);
+			if (strcmp(apath, b->path) != 0 || a.kind != b->kind || a.status != b->status ||
+			    a.size != b->size || memcmp(a.sha256, b->sha256, SHA256_LEN) != 0 ||
+			    b->notelen != 2 || memcmp(anote, b->note, 2) != 0)
+				differ++;
+		}
+		T_CHECK(differ == 0, "%u threads: %zu entries differ from 1 thread's", jobs[m], differ);
+		scan_tree_free(t);
+	}
+	scan_tree_free(ref);
+	umount(wide);
+	rmdir(wide);
+}
+
 int
 main(void)
 {
@@ -482,6 +589,7 @@ main(void)
 	T_RUN(test_spilled_scan_in_path_order);
 	T_RUN(test_content_hooks);
 	T_RUN(test_large_directory);
+	T_RUN(test_spill_wider_than_window_same_on_any_jobs);
 	snprintf(inner, sizeof(inner), "%s/mnt", root);
 	umount(inner);
 	fx_tmpfs_done(top);
