@@ -1728,6 +1728,8 @@ main(int argc, char **argv)
 	register_early();
 	real_patterns_update();
 	webspaces_activity();
+	/* rules changed, or the analysis switched on, while it was stopped */
+	engine_analysis_catch_up(d.e);
 	/* marks made while the daemon was stopped */
 	engine_apply_marks(d.e, NULL);
 	d.nfs = watch_nfs(d.w);
