@@ -213,6 +213,10 @@ size_t engine_apply_marks(struct engine *e, const uint8_t *sha256);
 /* new rules (a reload): an replaces the engine's (NULL: analysis off); results
  * cached under other rules are judged again when their content is seen */
 void engine_set_analyse(struct engine *e, struct analyse *an, uint64_t max_size);
+/* the stored verdicts brought to the running analysis (rules changed since
+ * they were judged, or the analysis switched on): at start and by
+ * engine_set_analyse */
+void engine_analysis_catch_up(struct engine *e);
 void engine_get_stats(struct engine *e, struct engine_stats *ret);
 int64_t engine_files_known(struct engine *e);
 

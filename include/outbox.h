@@ -39,6 +39,9 @@ int64_t outbox_open_find(struct store *s, const char *customer, const char *rout
 /* a row's state; next_at, err and status only when given (0, NULL, 0 keep) */
 void outbox_set_state(struct store *s, int64_t id, const char *state, int64_t next_at, const char *err,
 		      long status);
+/* a row sent to another destination (its route's address changed): an
+ * email's body, which names its recipients, is built again; 0 or -EIO */
+int outbox_readdress(struct store *s, int64_t id, const char *transport, const char *dest);
 /* digests whose interval is over become pending */
 void outbox_digests_due(struct store *s, int64_t now);
 /* the rows due now, oldest first (at most 200): id, uid, customer, route,

@@ -197,6 +197,9 @@ bool state_marks_any(struct state *st);
  * of files (no index on sha256: marks are rare) */
 int state_files_marked(struct state *st, const uint8_t *sha256, state_path_fn fn, void *ud);
 /* the files whose content was analysed under rules other than these */
+/* the stored files judged unknown code (new, changed-unknown, tampered,
+ * foreign, suspicious) whose content has no analysis */
+int state_files_unanalysed(struct state *st, state_path_fn fn, void *ud);
 int state_files_analysed_before(struct state *st, const char *rules_version, state_path_fn fn,
 				void *ud);
 

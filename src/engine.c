@@ -854,28 +854,65 @@ rejudge_one(void *ud, int64_t ws, const char *path, size_t len)
 	return 0;
 }
 
-static void
-analysis_rejudge(struct engine *e)
+/* a stored file of unknown code never analysed (stored while the analysis
+ * was off): analysed now, judged again when its result is back */
+static int
+unanalysed_one(void *ud, int64_t ws, const char *path, size_t len)
 {
+	struct rejudge *rj = ud;
+	struct engine *e = rj->e;
+	struct webspace *w = ws_get(e, ws);
+	struct file_row row;
+	struct hash_result res;
+
+	if (w && state_file_get(e->st, ws, path, len, &row) == 0 && row.has_sha) {
+		res_from_row(w, &row, path, &res);
+		if (analysis_defer(e, w, path, len, CHANGE_RECLASSIFIED, &res, 0, "rules", false))
+			rj->n++;
+	}
+	return 0;
+}
+
+/* The stored verdicts are brought to the analysis that runs now: the rules
+ * they were judged under are kept in the database ("analysis_rules", "off"
+ * while it was off), so a reload and a restart both see a change: every
+ * stored file whose content was analysed under other rules is analysed
+ * again; the analysis switched on, the unknown code stored while it was off
+ * is analysed too. One scan, as marks do; nothing when nothing changed. */
+void
+engine_analysis_catch_up(struct engine *e)
+{
+	const char *now = e->o.an ? analyse_rules_version(e->o.an) : "off";
+	char *was = store_meta_get(e->s, "analysis_rules");
 	struct rejudge rj = { e, 0 };
 
+	if (was && strcmp(was, now) == 0) {
+		free(was);
+		return;
+	}
 	engine_flush(e);
-	state_files_analysed_before(e->st, analyse_rules_version(e->o.an), rejudge_one, &rj);
-	if (rj.n)
-		log_info("analysis: new rules: %zu file%s analysed again", rj.n, rj.n == 1 ? "" : "s");
+	if (e->o.an) {
+		state_files_analysed_before(e->st, now, rejudge_one, &rj);
+		if (rj.n)
+			log_info("analysis: new rules: %zu file%s analysed again", rj.n, rj.n == 1 ? "" : "s");
+		if (was && strcmp(was, "off") == 0) {
+			rj.n = 0;
+			state_files_unanalysed(e->st, unanalysed_one, &rj);
+			log_info("analysis: switched on: %zu stored file%s of unknown code analysed", rj.n,
+				 rj.n == 1 ? "" : "s");
+		}
+	}
+	store_meta_set(e->s, "analysis_rules", now);
+	free(was);
 }
 
 void
 engine_set_analyse(struct engine *e, struct analyse *an, uint64_t max_size)
 {
-	bool changed = an && (e->o.an == NULL ||
-			      strcmp(analyse_rules_version(an), analyse_rules_version(e->o.an)) != 0);
-
 	analyse_free(e->o.an);
 	e->o.an = analyse_hold(an);
 	e->o.an_max_size = max_size;
-	if (changed)
-		analysis_rejudge(e);
+	engine_analysis_catch_up(e);
 }
 
 static bool

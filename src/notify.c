@@ -115,6 +115,26 @@ route_by_name(const struct config *cfg, const char *name, const char *customer)
 	return cu ? &cu->route : NULL;
 }
 
+/* where a row of (route, customer, transport) goes under the running
+ * configuration, or NULL when its route no longer has that transport: a
+ * reload or a restart may have changed or removed the address since the row
+ * was queued, and only the configured one may receive it (into to) */
+static const char *
+route_dest_now(const struct config *cfg, const char *route, const char *customer, const char *transport,
+	       struct buf *to)
+{
+	const struct config_route *rt = route_by_name(cfg, route, customer);
+
+	if (rt == NULL)
+		return NULL;
+	if (strcmp(transport, "webhook") == 0)
+		return rt->webhook.url;
+	if (rt->nemails == 0)
+		return NULL;
+	route_emails(rt, to);
+	return to->data;
+}
+
 /* was this finding told on this route within a day, with the same content?
  * (told now when not) */
 static bool
@@ -816,12 +836,52 @@ build_body(struct notifier *n, int64_t id)
 	return done;
 }
 
+/* a due row (a row of outbox_due) checked against its route as configured
+ * now: 0 its destination is still the route's, 1 it was given the route's
+ * new one, -1 its route no longer has one (the row failed, logged) */
+static int
+row_address(struct notifier *n, sqlite3_stmt *q)
+{
+	int64_t id = sqlite3_column_int64(q, 0);
+	const char *uid = (const char *)sqlite3_column_text(q, 1);
+	const char *customer = (const char *)sqlite3_column_text(q, 2);
+	const char *route = (const char *)sqlite3_column_text(q, 3);
+	const char *transport = (const char *)sqlite3_column_text(q, 4);
+	const char *dest = (const char *)sqlite3_column_text(q, 5);
+	const char *now;
+	struct buf to;
+	int r = 0;
+
+	if (!customer)
+		customer = "";
+	if (!uid || !route || !transport)
+		return 0;
+	memset(&to, 0, sizeof(to));
+	now = route_dest_now(n->cfg, route, customer, transport, &to);
+	if (now == NULL) {
+		/* a customer taken out of customers: (or a route without this
+		 * transport now) receives nothing more, not what was queued */
+		log_warnx("notify: %lld (%s): %s %s route%s%s has no %s in the configuration any more: "
+			  "failed, not sent", (long long)id, uid, route, transport, customer[0] ? " of " : "",
+			  customer, strcmp(transport, "webhook") == 0 ? "URL" : "address");
+		outbox_set_state(n->s, id, "failed", 0, "its route is no longer configured", 0);
+		n->nfailed++;
+		r = -1;
+	} else if (strcmp(now, dest) != 0) {
+		log_info("notify: %lld (%s): sent to the %s route's configured %s, no longer to the one it "
+			 "was queued for", (long long)id, uid, route, transport);
+		r = outbox_readdress(n->s, id, transport, now) < 0 ? -1 : 1;
+	}
+	buf_free(&to);
+	return r;
+}
+
 void
 notifier_tick(struct notifier *n)
 {
 	uint64_t now = now_ms();
 	sqlite3_stmt *q;
-	int st;
+	int st, addr;
 
 	if (n->pid > 0 && waitpid(n->pid, &st, WNOHANG) == n->pid) {
 		n->pid = 0;
@@ -840,7 +900,17 @@ notifier_tick(struct notifier *n)
 		int64_t id = sqlite3_column_int64(q, 0);
 		const char *dest = (const char *)sqlite3_column_text(q, 5);
 
-		if (dest == NULL || dest_busy(n, dest))
+		if (dest == NULL)
+			continue;
+		if ((addr = row_address(n, q)) < 0)
+			continue; /* failed: its route is gone */
+		if (addr > 0) {
+			/* read again, with its new destination */
+			sqlite3_reset(q);
+			sqlite3_bind_int64(q, 1, (int64_t)now);
+			continue;
+		}
+		if (dest_busy(n, dest))
 			continue; /* one at a time per destination */
 		if (sqlite3_column_type(q, 7) == SQLITE_NULL) {
 			if (!build_body(n, id))

@@ -69,6 +69,14 @@ outbox_set_state(struct store *s, int64_t id, const char *state, int64_t next_at
 			"tntnii", state, next_at, err, (int64_t)status, (int64_t)now_ms(), id);
 }
 
+int
+outbox_readdress(struct store *s, int64_t id, const char *transport, const char *dest)
+{
+	return store_exec_bind(s, "UPDATE outbox SET destination=?1, body=CASE WHEN ?2='email' THEN NULL "
+				  "ELSE body END WHERE id=?3",
+			       "tti", dest, transport, id) < 0 ? -EIO : 0;
+}
+
 /* the events of part p that did not fit move to a new row, the next part
  * (same route, kind and note; due now); false when the database refused */
 bool

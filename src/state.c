@@ -1128,10 +1128,25 @@ state_files_marked(struct state *st, const uint8_t *sha256, state_path_fn fn, vo
 }
 
 int
+state_files_unanalysed(struct state *st, state_path_fn fn, void *ud)
+{
+	sqlite3_stmt *q = store_prepare(st->s, "SELECT f.webspace_id, f.relpath FROM files f WHERE "
+					       "f.sha256 IS NOT NULL AND f.verdict IN ('new', 'changed-unknown', "
+					       "'tampered', 'foreign', 'suspicious') AND NOT EXISTS (SELECT 1 FROM "
+					       "analysis a WHERE a.sha256=f.sha256)");
+
+	if (q == NULL)
+		return -EIO;
+	return paths_each(q, fn, ud);
+}
+
+int
 state_files_analysed_before(struct state *st, const char *rules_version, state_path_fn fn, void *ud)
 {
-	sqlite3_stmt *q = store_prepare(st->s, "SELECT f.webspace_id, f.relpath FROM files f JOIN "
-					       "analysis a ON a.sha256=f.sha256 WHERE a.rules_version<>?1");
+	/* the analysis table first (CROSS JOIN keeps the order): the few
+	 * contents analysed, not every file stored, at each start */
+	sqlite3_stmt *q = store_prepare(st->s, "SELECT f.webspace_id, f.relpath FROM analysis a CROSS JOIN "
+					       "files f ON f.sha256=a.sha256 WHERE a.rules_version<>?1");
 
 	if (q == NULL)
 		return -EIO;

@@ -1208,11 +1208,28 @@ analysis_load(const struct config *c, struct analyse **ret, char *err, size_t er
 	return r;
 }
 
+/* does the new configuration stop ignoring a path the old one ignored? A
+ * glob taken out (or changed) may uncover files that are stored nowhere */
+static bool
+ignore_uncovers(const struct config *old, const struct config *nc)
+{
+	size_t i, j;
+
+	for (i = 0; i < old->nignore; i++) {
+		for (j = 0; j < nc->nignore && strcmp(old->ignore[i], nc->ignore[j]) != 0; j++)
+			;
+		if (j == nc->nignore)
+			return true;
+	}
+	return false;
+}
+
 static int
 reload_config(char *err, size_t errsz)
 {
 	struct config *nc = NULL;
 	struct analyse *an = NULL;
+	bool uncovered;
 	int r = config_load(d.config_path, &nc, err, errsz);
 
 	if (r == 0 && (r = config_check_host(nc, err, errsz)) == 0)
@@ -1232,6 +1249,7 @@ reload_config(char *err, size_t errsz)
 				  strerror(errno));
 		d.metrics_failing = false;
 	}
+	uncovered = ignore_uncovers(d.cfg, nc);
 	config_free(d.cfg);
 	d.cfg = nc;
 	{
@@ -1257,6 +1275,12 @@ reload_config(char *err, size_t errsz)
 	apply_log_level();
 	discover_webspaces();
 	webspaces_activity();
+	if (uncovered) {
+		/* what was ignored is not stored: a reconcile finds it now, not at
+		 * its next change (which may never come: a shell lies still) */
+		log_info("reload: ignore: a path is no longer ignored: every webspace is reconciled");
+		engine_reconcile(d.e, 0, "ignore paths taken out");
+	}
 	metrics_write(true);
 	metrics_schedule();
 	log_info("configuration reloaded from %s", d.config_path);
@@ -1704,6 +1728,8 @@ main(int argc, char **argv)
 	register_early();
 	real_patterns_update();
 	webspaces_activity();
+	/* rules changed, or the analysis switched on, while it was stopped */
+	engine_analysis_catch_up(d.e);
 	/* marks made while the daemon was stopped */
 	engine_apply_marks(d.e, NULL);
 	d.nfs = watch_nfs(d.w);
