@@ -1252,6 +1252,16 @@ reload_config(char *err, size_t errsz)
 	uncovered = ignore_uncovers(d.cfg, nc);
 	config_free(d.cfg);
 	d.cfg = nc;
+	/* the notifier read the configuration just freed: the new one, at once */
+	if (d.n) {
+		/* its delivery process is started again now: the new socket may
+		 * reuse the old one's number, so it is registered afresh */
+		notifier_set_config(d.n, d.cfg);
+		if (d.notify_fd >= 0)
+			epoll_ctl(d.epfd, EPOLL_CTL_DEL, d.notify_fd, NULL);
+		d.notify_fd = -1;
+		timer_at(TIMER_NOTIFY, 0);
+	}
 	{
 		struct engine_opts eo;
 
@@ -1262,15 +1272,6 @@ reload_config(char *err, size_t errsz)
 	reqattr_from_config();
 	engine_set_analyse(d.e, an, d.cfg->analysis_max_size);
 	analyse_free(an);
-	if (d.n) {
-		/* its delivery process is started again now: the new socket may
-		 * reuse the old one's number, so it is registered afresh */
-		notifier_set_config(d.n, d.cfg);
-		if (d.notify_fd >= 0)
-			epoll_ctl(d.epfd, EPOLL_CTL_DEL, d.notify_fd, NULL);
-		d.notify_fd = -1;
-		timer_at(TIMER_NOTIFY, 0);
-	}
 	engine_reload_index(d.e);
 	apply_log_level();
 	discover_webspaces();
