@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The background walks of webspaces (baseline: hash and look up every file;
- * reconcile: stat every file) on a thread of their own, and the merge of a
+ * reconcile: stat every file) on threads of their own, and the merge of a
  * stat walk with the stored state. The engine submits walks and takes the
  * finished ones back on its loop (the eventfd says when); what a finished
  * walk means for the state (notes, verdicts, installations) is the engine's.
  *
- * One webspace is walked at a time, each walk on every core (scan.h): the
- * walk opens every directory beneath the registered root, follows no symlink
- * and enters no other mount. */
+ * A walk at a time, each on every core (scan.h), or two small stat walks
+ * at once where there are two cores or more: the walk opens
+ * every directory beneath the registered root, follows no symlink and enters
+ * no other mount. */
 #ifndef WSID_RECONCILE_H
 #define WSID_RECONCILE_H
 
@@ -30,6 +31,7 @@ struct bg_job {
 	int64_t ws;
 	char *root;
 	struct root_id rid;
+	int64_t expect;     /* entries expected (its last walk's), -1: unknown */
 	bool root_changed; /* the path did not lead to the registered root */
 	void *ignore_ud;   /* held for the walk (walker_opts.ignore_release) */
 	struct scan_tree *tree; /* NULL: the walk failed (err) */
@@ -55,14 +57,16 @@ struct walker_opts {
 struct walker;
 
 int walker_new(const struct walker_opts *o, struct walker **ret);
-/* stops the thread (after the walk under way) and frees what is queued */
+/* stops the threads (after the walks under way) and frees what is queued */
 void walker_free(struct walker *wk);
 /* readable when walks are done */
 int walker_fd(const struct walker *wk);
 /* queues a walk of root (reopened and checked against rid by the thread);
- * ignore_ud is handed to walker_opts.ignore during the walk */
+ * expect: the entries it should find (the webspace's stored count; -1 when
+ * unknown: walked alone); ignore_ud is handed to walker_opts.ignore during
+ * the walk */
 void walker_submit(struct walker *wk, enum bg_kind kind, int64_t ws, const char *root,
-		   const struct root_id *rid, void *ignore_ud);
+		   const struct root_id *rid, int64_t expect, void *ignore_ud);
 /* the walks done, oldest first (the caller frees each with bg_job_free) */
 struct bg_job *walker_take(struct walker *wk);
 /* hands back what the caller did not get to: taken again next time */

@@ -106,6 +106,8 @@ bool state_digest_key(const struct state *st, uint8_t ret[STATE_DIGEST_KEYBYTES]
 /* which rows are unsettled (reconcile_merge's predicate); until set, every
  * write of a file row makes its webspace's digest unknown */
 void state_digest_unsettled(struct state *st, bool (*unsettled)(const struct file_row *row));
+/* the count of the webspace's file rows, or -1 when it cannot be read */
+int64_t state_webspace_nfiles(struct state *st, int64_t ws);
 /* 0 and *ret, or -ENOENT when not known, or -EIO */
 int state_webspace_digest(struct state *st, int64_t ws, uint64_t *ret);
 /* sets the digest from the rows as they are (one read of them) */

@@ -25,6 +25,14 @@ void store_close(struct store *s);
  * time); after 2 s without a commit a WAL file larger than 16 times that is
  * cut back to nothing. Stopped by store_close. On failure checkpoints stay SQLite's in-line ones. */
 int store_checkpoint_thread(struct store *s, int frames);
+/* PRAGMA quick_check of the database on a thread with a connection of its
+ * own (on the calling thread when no thread can be started), begun at once:
+ * the start's reading and walking goes on meanwhile, while a commit of s
+ * waits for its end. end joins it (when not over yet); a check that failed
+ * calls damaged with its first answer or SQLite's error, which must not
+ * return (the process ends before anything is committed). */
+void store_check_begin(struct store *s, void (*damaged)(const char *msg));
+void store_check_end(struct store *s);
 sqlite3 *store_db(const struct store *s);
 /* (re)registers the fallback of the files' digest function on s: a write of
  * a file row without state.c's makes its webspace's digest unknown */

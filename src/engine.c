@@ -1389,8 +1389,11 @@ bg_submit(struct engine *e, enum bg_kind kind, struct webspace *w)
 static void
 bg_walk(struct engine *e, enum bg_kind kind, struct webspace *w)
 {
-	/* the configuration the walk reads stays alive until it is done */
+	/* the configuration the walk reads stays alive until it is done; a
+	 * stat walk expects the stored count of files (two small ones are
+	 * walked at once) */
 	walker_submit(e->walker, kind, w->id, w->root, &w->rid,
+		      kind == BG_RECONCILE ? state_webspace_nfiles(e->st, w->id) : -1,
 		      e->o.ignore_hold ? e->o.ignore_hold(e->o.ignored_ud) : e->o.ignored_ud);
 }
 

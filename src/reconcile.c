@@ -14,21 +14,33 @@
 #include "state.h"
 #include "util.h"
 
+/* Two stat walks at once: a walk on every core leaves cores idle at its
+ * start (one directory, the root, to read) and at its end (the last
+ * directories of the deepest branch), and the digest of its entries is
+ * summed on one thread after it; a second walk fills those. Only small ones
+ * (walk_fits): what is held in memory stays within the bound below.
+ * Baselines are walked alone (each holds its lookups' caches and a hashing
+ * window). */
+#define WALKS_MAX 2
+
 struct walker {
 	struct walker_opts o;
 	char *dbpath;
-	pthread_t thread;
+	pthread_t thread[WALKS_MAX];
+	unsigned nthreads;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	pthread_cond_t room; /* done was taken */
+	pthread_cond_t cv; /* a walk queued, done, or taken by the loop */
 	struct bg_job *todo, *done; /* todo: FIFO; done: newest first */
+	unsigned nwalking;
+	bool baselining; /* the walk under way is a baseline */
+	uint64_t walking_expect; /* the expected entries of the walks under way */
 	int efd;
 	bool stop;
 };
 
 static bool entry_relevant(const struct scan_file *f);
 
-/* The walking thread does not run ahead of the loop by more than this many
+/* The walking threads do not run ahead of the loop by more than this many
  * walked entries waiting to be taken (a walk larger than that alone): a
  * restart whose loop is busy (the database's check at start) would otherwise
  * hold the trees of every webspace at once. */
@@ -107,6 +119,40 @@ walk_one(struct walker *wk, struct bg_job *j)
 	close(rootfd);
 }
 
+/* the entries a queued walk is expected to hold: its webspace's last count,
+ * or the whole bound when unknown (never beside another) */
+static uint64_t
+walk_expect(const struct bg_job *j)
+{
+	return j->expect >= 0 && j->expect < DONE_MAX_ENTRIES ? (uint64_t)j->expect
+							     : DONE_MAX_ENTRIES;
+}
+
+/* The oldest queued walk when it may start now, unlinked; NULL when none
+ * may. Alone: while fewer than DONE_MAX_ENTRIES walked entries wait for the
+ * loop (then at most those and one walk of any size are held). Beside
+ * another: both stat walks expected to hold half that together, so that at
+ * most 1.5 times the bound is held, less than before with any walk of more
+ * than half of it. Under wk->mu. */
+static struct bg_job *
+todo_take(struct walker *wk)
+{
+	struct bg_job *j = wk->todo;
+
+	if (j == NULL || wk->nwalking >= wk->nthreads || done_entries(wk) >= DONE_MAX_ENTRIES)
+		return NULL;
+	if (wk->nwalking > 0 &&
+	    (j->kind != BG_RECONCILE || wk->baselining ||
+	     wk->walking_expect + walk_expect(j) > DONE_MAX_ENTRIES / 2))
+		return NULL;
+	wk->todo = j->next;
+	j->next = NULL;
+	wk->nwalking++;
+	wk->walking_expect += walk_expect(j);
+	wk->baselining = j->kind == BG_BASELINE;
+	return j;
+}
+
 static void *
 walker_thread(void *arg)
 {
@@ -116,37 +162,52 @@ walker_thread(void *arg)
 		struct bg_job *j;
 		uint64_t one = 1;
 
+		j = NULL;
 		pthread_mutex_lock(&wk->mu);
-		while (wk->todo == NULL && !wk->stop)
+		while (!wk->stop && (j = todo_take(wk)) == NULL)
 			pthread_cond_wait(&wk->cv, &wk->mu);
-		if (wk->stop) {
+		if (j == NULL) {
 			pthread_mutex_unlock(&wk->mu);
 			return NULL;
 		}
-		j = wk->todo;
-		wk->todo = j->next;
 		pthread_mutex_unlock(&wk->mu);
 
 		walk_one(wk, j);
 
 		pthread_mutex_lock(&wk->mu);
+		wk->nwalking--;
+		wk->walking_expect -= walk_expect(j);
+		if (j->kind == BG_BASELINE)
+			wk->baselining = false;
 		j->next = wk->done;
 		wk->done = j;
+		/* the other thread may wait for this walk's end */
+		pthread_cond_broadcast(&wk->cv);
 		pthread_mutex_unlock(&wk->mu);
 		if (write(wk->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 			log_warn("reconcile: eventfd");
-		/* the next walk waits until the loop has taken these */
-		pthread_mutex_lock(&wk->mu);
-		while (!wk->stop && done_entries(wk) >= DONE_MAX_ENTRIES)
-			pthread_cond_wait(&wk->room, &wk->mu);
-		pthread_mutex_unlock(&wk->mu);
 	}
+}
+
+/* stops and joins the first n threads (after the walks under way) */
+static void
+walker_stop(struct walker *wk, unsigned n)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&wk->mu);
+	wk->stop = true;
+	pthread_cond_broadcast(&wk->cv);
+	pthread_mutex_unlock(&wk->mu);
+	for (i = 0; i < n; i++)
+		pthread_join(wk->thread[i], NULL);
 }
 
 int
 walker_new(const struct walker_opts *o, struct walker **ret)
 {
 	struct walker *wk = xcalloc(1, sizeof(*wk));
+	unsigned cores = o->jobs, i;
 	int r;
 
 	wk->o = *o;
@@ -161,12 +222,21 @@ walker_new(const struct walker_opts *o, struct walker **ret)
 	}
 	pthread_mutex_init(&wk->mu, NULL);
 	pthread_cond_init(&wk->cv, NULL);
-	pthread_cond_init(&wk->room, NULL);
-	if (pthread_create(&wk->thread, NULL, walker_thread, wk) != 0) {
+	/* a second walk only where a walk has cores to share */
+	if (cores == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		cores = n > 0 ? (unsigned)n : 1;
+	}
+	wk->nthreads = cores > 1 ? WALKS_MAX : 1;
+	for (i = 0; i < wk->nthreads; i++)
+		if (pthread_create(&wk->thread[i], NULL, walker_thread, wk) != 0)
+			break;
+	if (i < wk->nthreads) {
+		walker_stop(wk, i);
 		close(wk->efd);
 		pthread_mutex_destroy(&wk->mu);
 		pthread_cond_destroy(&wk->cv);
-		pthread_cond_destroy(&wk->room);
 		free(wk->dbpath);
 		free(wk);
 		return -EAGAIN;
@@ -192,12 +262,7 @@ walker_free(struct walker *wk)
 
 	if (wk == NULL)
 		return;
-	pthread_mutex_lock(&wk->mu);
-	wk->stop = true;
-	pthread_cond_broadcast(&wk->cv);
-	pthread_cond_broadcast(&wk->room);
-	pthread_mutex_unlock(&wk->mu);
-	pthread_join(wk->thread, NULL);
+	walker_stop(wk, wk->nthreads);
 	while ((j = wk->todo) != NULL) {
 		wk->todo = j->next;
 		bg_job_free(wk, j);
@@ -209,7 +274,6 @@ walker_free(struct walker *wk)
 	close(wk->efd);
 	pthread_mutex_destroy(&wk->mu);
 	pthread_cond_destroy(&wk->cv);
-	pthread_cond_destroy(&wk->room);
 	free(wk->dbpath);
 	free(wk);
 }
@@ -222,7 +286,7 @@ walker_fd(const struct walker *wk)
 
 void
 walker_submit(struct walker *wk, enum bg_kind kind, int64_t ws, const char *root,
-	      const struct root_id *rid, void *ignore_ud)
+	      const struct root_id *rid, int64_t expect, void *ignore_ud)
 {
 	struct bg_job *j = xcalloc(1, sizeof(*j));
 	struct bg_job **t;
@@ -231,12 +295,13 @@ walker_submit(struct walker *wk, enum bg_kind kind, int64_t ws, const char *root
 	j->ws = ws;
 	j->root = xstrdup(root);
 	j->rid = *rid;
+	j->expect = expect;
 	j->ignore_ud = ignore_ud;
 	pthread_mutex_lock(&wk->mu);
 	for (t = &wk->todo; *t; t = &(*t)->next)
 		;
 	*t = j;
-	pthread_cond_signal(&wk->cv);
+	pthread_cond_broadcast(&wk->cv);
 	pthread_mutex_unlock(&wk->mu);
 }
 
@@ -249,7 +314,7 @@ walker_take(struct walker *wk)
 	pthread_mutex_lock(&wk->mu);
 	list = wk->done;
 	wk->done = NULL;
-	pthread_cond_signal(&wk->room);
+	pthread_cond_broadcast(&wk->cv);
 	if (read(wk->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		log_warn("reconcile: eventfd read");
 	pthread_mutex_unlock(&wk->mu);

@@ -17,7 +17,7 @@ enum {
 	ST_WS_GET, ST_WS_INS, ST_WS_CUST, ST_WS_BASE, ST_WS_RECON,
 	ST_F_GET, ST_F_PUT, ST_F_DEL, ST_F_MOVE_DEL, ST_F_MOVE,
 	ST_EV_ADD, ST_BAD, ST_F_COUNT, ST_TRUSTED, ST_CONSENSUS, ST_EV_RELEASE, ST_F_ANY_UNDER,
-	ST_AN_GET, ST_AN_PUT, ST_WS_DIGEST, ST_WS_SET_DIGEST,
+	ST_AN_GET, ST_AN_PUT, ST_WS_DIGEST, ST_WS_SET_DIGEST, ST_WS_NFILES,
 	ST_MAX,
 };
 
@@ -62,6 +62,7 @@ static const char *const sqls[ST_MAX] = {
 		      "analysed_at) VALUES(?1, ?2, ?3, ?4, ?5)",
 	[ST_WS_DIGEST] = "SELECT files_digest FROM webspaces WHERE id=?",
 	[ST_WS_SET_DIGEST] = "UPDATE webspaces SET files_digest=? WHERE id=?",
+	[ST_WS_NFILES] = "SELECT nfiles FROM webspaces WHERE id=?",
 };
 
 struct state {
@@ -183,6 +184,19 @@ void
 state_digest_unsettled(struct state *st, bool (*unsettled)(const struct file_row *row))
 {
 	st->unsettled = unsettled;
+}
+
+int64_t
+state_webspace_nfiles(struct state *st, int64_t ws)
+{
+	sqlite3_stmt *q = st->st[ST_WS_NFILES];
+	int64_t n = -1;
+
+	sqlite3_bind_int64(q, 1, ws);
+	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) == SQLITE_INTEGER)
+		n = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	return n;
 }
 
 int

@@ -49,6 +49,7 @@ struct store {
 	int rdonly;
 	int version;
 	struct store_ckpt *ckpt;
+	struct store_check *check; /* the check at start, while it runs */
 };
 
 /* Each entry upgrades the schema by one version. Never edit a released entry:
@@ -575,6 +576,102 @@ fail:
 	return r < 0 ? r : -EIO;
 }
 
+/* ---- the integrity check at start ---- */
+
+struct store_check {
+	pthread_t thread;
+	char *path;
+	bool threaded; /* else run on the caller's thread already */
+	bool failed;
+	char msg[256];
+	void (*damaged)(const char *msg);
+};
+
+static void *
+check_main(void *arg)
+{
+	struct store_check *c = arg;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	/* a connection of its own: SQLite's default page cache (the check
+	 * reads every page once; filling a larger cache cost it twice its own
+	 * CPU, doc/performance.md), nothing written */
+	rc = sqlite3_open_v2(c->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(db, 10000);
+		rc = sqlite3_exec(db, "PRAGMA query_only=1", NULL, NULL, NULL);
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &q, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW) {
+		c->failed = true;
+		snprintf(c->msg, sizeof(c->msg), "%s", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	} else if (strcmp((const char *)sqlite3_column_text(q, 0), "ok") != 0) {
+		c->failed = true;
+		snprintf(c->msg, sizeof(c->msg), "%s", (const char *)sqlite3_column_text(q, 0));
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return NULL;
+}
+
+/* joins the check; with `hook`, from the commit hook: a callback of the
+ * connection does not change the connection's hooks (it stays, a no-op) */
+static void
+check_end(struct store *s, bool hook)
+{
+	struct store_check *c = s->check;
+
+	if (c == NULL)
+		return;
+	if (c->threaded) {
+		pthread_join(c->thread, NULL);
+		if (!hook)
+			sqlite3_commit_hook(s->db, NULL, NULL);
+	}
+	s->check = NULL;
+	if (c->failed && c->damaged)
+		c->damaged(c->msg); /* does not return */
+	free(c->path);
+	free(c);
+}
+
+/* Nothing is committed before the check has passed: a commit of the daemon's
+ * connection waits for it (and does not happen when it failed) */
+static int
+check_commit_hook(void *arg)
+{
+	check_end(arg, true);
+	return 0;
+}
+
+void
+store_check_begin(struct store *s, void (*damaged)(const char *msg))
+{
+	struct store_check *c = xcalloc(1, sizeof(*c));
+
+	c->path = xstrdup(s->path);
+	c->damaged = damaged;
+	s->check = c;
+	c->threaded = pthread_create(&c->thread, NULL, check_main, c) == 0;
+	if (!c->threaded) {
+		check_main(c); /* no thread: here, before the rest */
+		check_end(s, false);
+		return;
+	}
+	sqlite3_commit_hook(s->db, check_commit_hook, s);
+}
+
+void
+store_check_end(struct store *s)
+{
+	check_end(s, false);
+}
+
 /* a failure of the thread's own work, logged once until it changes */
 static void
 ckpt_failed(struct store *s, int rc, const char *what)
@@ -848,6 +945,11 @@ store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	if (s->check) {
+		/* a check still running: joined, its answer no longer asked for */
+		s->check->damaged = NULL;
+		check_end(s, false);
+	}
 	ckpt_stop(s);
 	if (s->db)
 		sqlite3_close_v2(s->db);

@@ -1562,6 +1562,15 @@ usage(FILE *out)
 		     "  --debug          log at debug level\n");
 }
 
+/* the database's check failed (store_check_begin) */
+static void
+db_damaged(const char *msg)
+{
+	fatalx("%s: the database fails its integrity check (%s); move it away and start again "
+	       "(wsid rebuilds the state from a scan; rebuild the index with wsidctl index build)",
+	       d.cfg->database, esc_name(msg));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1571,7 +1580,7 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },      { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool foreground = false, check = false, debug = false;
+	bool foreground = false, check_only = false, debug = false;
 	struct engine_opts eo;
 	struct watch_options wo;
 	char err[2048];
@@ -1593,7 +1602,7 @@ main(int argc, char **argv)
 			foreground = true;
 			break;
 		case 'C':
-			check = true;
+			check_only = true;
 			break;
 		case 'd':
 			debug = true;
@@ -1625,7 +1634,7 @@ main(int argc, char **argv)
 		config_free(d.cfg);
 		return 1;
 	}
-	if (check) {
+	if (check_only) {
 		printf("%s: valid\n", d.config_path);
 		config_free(d.cfg);
 		return 0;
@@ -1673,29 +1682,12 @@ main(int argc, char **argv)
 	if ((r = control_open(d.cfg->control_socket, 0, on_control, NULL, &d.ctl)) < 0)
 		fatalx("control socket %s: %s", d.cfg->control_socket, strerror(-r));
 	sd_notifyf("READY=1\nSTATUS=watching %zu webspaces, loading the state", nearly);
-	{
-		/* a damaged database is refused, never silently rebuilt. The
-		 * check reads every page once: through SQLite's default page
-		 * cache, not the connection's larger one, whose filling cost
-		 * the check twice its own CPU (doc/performance.md) */
-		sqlite3_stmt *q = store_prepare(d.s, "PRAGMA cache_size");
-		long long cache = q && sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
-		char sql[64];
-
-		sqlite3_finalize(q);
-		store_exec(d.s, "PRAGMA cache_size=-2000");
-		q = store_prepare(d.s, "PRAGMA quick_check");
-		if (q == NULL || sqlite3_step(q) != SQLITE_ROW ||
-		    strcmp((const char *)sqlite3_column_text(q, 0), "ok") != 0)
-			fatalx("%s: the database fails its integrity check; move it away and start "
-			       "again (wsid rebuilds the state from a scan; rebuild the index with "
-			       "wsidctl index build)", d.cfg->database);
-		sqlite3_finalize(q);
-		if (cache) {
-			snprintf(sql, sizeof(sql), "PRAGMA cache_size=%lld", cache);
-			store_exec(d.s, sql);
-		}
-	}
+	/* a damaged database is refused, never silently rebuilt. The check
+	 * reads every page once, on a thread of its own: the engine's start and
+	 * the webspaces' walks go on meanwhile (on the other cores); nothing is
+	 * committed, nor any walk merged (the loop), before it has passed
+	 * (store_check_end below) */
+	store_check_begin(d.s, db_damaged);
 	memset(&eo, 0, sizeof(eo));
 	eo.dbpath = d.cfg->database;
 	eo.hash_workers = (unsigned)d.cfg->hash_workers;
@@ -1719,14 +1711,20 @@ main(int argc, char **argv)
 	reqattr_from_config();
 	eo.ra = d.ra;
 	policy_from_config(&eo);
-	if ((r = engine_new(d.s, &eo, &d.e)) < 0)
+	if ((r = engine_new(d.s, &eo, &d.e)) < 0) {
+		store_check_end(d.s); /* a damaged database: said as such */
 		fatalx("cannot start the engine: %s", strerror(-r));
+	}
 	analyse_free(eo.an); /* the engine holds its own */
 
+	/* the webspaces' walks begin while the check still runs (registering
+	 * reads their rows; a new one's row, a commit, waits for the check) */
+	register_early();
+	/* nothing else before it has passed: no commit, no delivery process */
+	store_check_end(d.s);
 	/* before the first events (marks applied at start notify too) */
 	if (notifier_new(d.s, d.cfg, "/proc/self/exe", &d.n) < 0)
 		fatalx("cannot start notifications");
-	register_early();
 	real_patterns_update();
 	webspaces_activity();
 	/* rules changed, or the analysis switched on, while it was stopped */

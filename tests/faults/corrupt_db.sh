@@ -31,6 +31,23 @@ out=$(timeout 20 "$WSID" --config "$D/wsid.yaml" --foreground 2>&1); rc=$?
 check "corrupted: refused (exit $rc)" refused "$rc"
 check "corrupted: the message names the file and the recovery ($out)" says "$out" "$DB" move
 check_eq "corrupted: the file is untouched" "$sum" "$(sha256sum < "$DB")"
+# the check runs beside the start's other work: nothing may have been
+# committed meanwhile (a WAL of a damaged file, applied to the next one)
+check "corrupted: nothing committed to its WAL ($(stat -c %s "$DB-wal" 2>/dev/null || echo none) bytes)" \
+	bash -c "[ ! -s '$DB-wal' ] || [ \$(stat -c %s '$DB-wal') -le 32 ]"
+# 1b. the same with a webspace new since: its row is the start's first
+# commit, made while the check (on its own thread) may still run; it waits
+cp "$D/good.db" "$DB"; rm -f "$DB-wal" "$DB-shm"
+mkdir -p "$D/m/vhosts/bob/httpdocs"
+dd if=/dev/urandom of="$DB" bs=4096 seek=$((size / 8192)) count=2 conv=notrunc 2>/dev/null
+sum=$(sha256sum < "$DB")
+out=$(timeout 20 "$WSID" --config "$D/wsid.yaml" --foreground 2>&1); rc=$?
+check "corrupted, a new webspace: refused (exit $rc)" [ $rc -ne 0 ] && [ $rc -ne 124 ]
+check "corrupted, a new webspace: the message says so ($out)" bash -c "grep -q 'integrity check' <<<'$out'"
+check_eq "corrupted, a new webspace: the file is untouched" "$sum" "$(sha256sum < "$DB")"
+check "corrupted, a new webspace: nothing committed to its WAL ($(stat -c %s "$DB-wal" 2>/dev/null || echo none) bytes)" \
+	bash -c "[ ! -s '$DB-wal' ] || [ \$(stat -c %s '$DB-wal') -le 32 ]"
+rmdir "$D/m/vhosts/bob/httpdocs" "$D/m/vhosts/bob"
 # 2. truncated
 cp "$D/good.db" "$DB"; rm -f "$DB-wal" "$DB-shm"
 truncate -s $((size / 3)) "$DB"
@@ -38,6 +55,7 @@ sum=$(sha256sum < "$DB")
 out=$(timeout 20 "$WSID" --config "$D/wsid.yaml" --foreground 2>&1); rc=$?
 check "truncated: refused (exit $rc)" refused "$rc"
 check_eq "truncated: the file is untouched" "$sum" "$(sha256sum < "$DB")"
+check "truncated: nothing committed to its WAL" bash -c "[ ! -s '$DB-wal' ] || [ \$(stat -c %s '$DB-wal') -le 32 ]"
 # 3. not a database at all
 echo "hello" > "$DB"
 out=$(timeout 20 "$WSID" --config "$D/wsid.yaml" --foreground 2>&1); rc=$?

@@ -168,7 +168,7 @@ test_walk_and_merge(void)
 	T_EQ_INT(walker_new(&wo, &wk), 0);
 	if (wk == NULL)
 		goto out;
-	walker_submit(wk, BG_RECONCILE, 7, real, &rid, NULL);
+	walker_submit(wk, BG_RECONCILE, 7, real, &rid, -1, NULL);
 	j = wait_walk(wk);
 	T_OK(j != NULL && j->next == NULL);
 	if (j == NULL)
@@ -239,7 +239,7 @@ test_walk_and_merge(void)
 		snprintf(moved, sizeof(moved), "%s/moved", dir);
 		T_EQ_INT(rename(root, moved), 0);
 		T_EQ_INT(mkdir(root, 0755), 0);
-		walker_submit(wk, BG_RECONCILE, 8, real, &rid, NULL);
+		walker_submit(wk, BG_RECONCILE, 8, real, &rid, -1, NULL);
 		bg_job_free(wk, j);
 		j = wait_walk(wk);
 		T_OK(j != NULL && j->ws == 8 && j->tree == NULL && j->root_changed);
@@ -265,7 +265,7 @@ baseline_walk(struct walker *wk, const char *real, const struct root_id *rid, bo
 	struct bg_job *j;
 	size_t i;
 
-	walker_submit(wk, BG_BASELINE, 9, real, rid, NULL);
+	walker_submit(wk, BG_BASELINE, 9, real, rid, -1, NULL);
 	j = wait_walk(wk);
 	T_OK(j != NULL && j->kind == BG_BASELINE);
 	if (j == NULL)
@@ -323,10 +323,12 @@ out:
 	free(real);
 }
 
-/* the walking thread does not run ahead of a loop that does not take its
- * walks: past 65,536 walked entries waiting, the next walk waits */
+/* the walking threads do not run ahead of a loop that does not take their
+ * walks: past 65,536 walked entries waiting, the next walk waits; a walk of
+ * unknown size, or expected over the bound, is not walked beside another
+ * (expect: what walker_submit is given) */
 static void
-test_walker_bounded(void)
+walker_bounded(int64_t expect)
 {
 	struct walker_opts wo = { .jobs = 2 };
 	struct walker *wk = NULL;
@@ -350,8 +352,8 @@ test_walker_bounded(void)
 	T_EQ_INT(walker_new(&wo, &wk), 0);
 	if (wk == NULL)
 		goto out;
-	walker_submit(wk, BG_RECONCILE, 1, real, &rid, NULL);
-	walker_submit(wk, BG_RECONCILE, 2, real, &rid, NULL);
+	walker_submit(wk, BG_RECONCILE, 1, real, &rid, expect, NULL);
+	walker_submit(wk, BG_RECONCILE, 2, real, &rid, expect, NULL);
 	{
 		struct pollfd pfd = { .fd = walker_fd(wk), .events = POLLIN };
 
@@ -388,6 +390,50 @@ out:
 	t_rmtree(big);
 }
 
+static void
+test_walker_bounded(void)
+{
+	walker_bounded(-1);
+	walker_bounded(70000);
+}
+
+/* small stat walks, two at a time: each comes back once, whole */
+static void
+test_walker_small_walks(void)
+{
+	struct walker_opts wo = { .jobs = 2 };
+	struct walker *wk = NULL;
+	struct root_id rid;
+	struct bg_job *j, *k;
+	char *real = NULL;
+	int seen[8] = { 0 }, n = 0, i;
+
+	make_tree();
+	if (!resolve_root(root, &real, &rid))
+		return;
+	T_EQ_INT(walker_new(&wo, &wk), 0);
+	if (wk == NULL)
+		goto out;
+	for (i = 0; i < 8; i++)
+		walker_submit(wk, BG_RECONCILE, i + 1, real, &rid, (int64_t)ARRAY_SIZE(on_disk), NULL);
+	for (i = 0; i < 100 && n < 8; i++) {
+		for (j = wait_walk(wk); j; j = k, n++) {
+			k = j->next;
+			T_OK(j->ws >= 1 && j->ws <= 8 && j->kind == BG_RECONCILE);
+			T_OK(j->tree != NULL && j->tree->nfiles == ARRAY_SIZE(on_disk));
+			if (j->ws >= 1 && j->ws <= 8)
+				seen[j->ws - 1]++;
+			bg_job_free(wk, j);
+		}
+	}
+	T_EQ_INT(n, 8);
+	for (i = 0; i < 8; i++)
+		T_CHECK(seen[i] == 1, "walk %d came back %d times", i + 1, seen[i]);
+out:
+	walker_free(wk);
+	free(real);
+}
+
 /* ---- the files' digest ---- */
 
 struct digest_env {
@@ -407,7 +453,7 @@ digest_equal(struct digest_env *d)
 	uint64_t stored;
 	int r = -1;
 
-	walker_submit(d->wk, BG_RECONCILE, d->ws, d->real, &d->rid, NULL);
+	walker_submit(d->wk, BG_RECONCILE, d->ws, d->real, &d->rid, -1, NULL);
 	j = wait_walk(d->wk);
 	if (j == NULL)
 		return -1;
@@ -428,7 +474,7 @@ merge_finds(struct digest_env *d)
 
 	memset(&n, 0, sizeof(n));
 	memset(&cnt, 0, sizeof(cnt));
-	walker_submit(d->wk, BG_RECONCILE, d->ws, d->real, &d->rid, NULL);
+	walker_submit(d->wk, BG_RECONCILE, d->ws, d->real, &d->rid, -1, NULL);
 	j = wait_walk(d->wk);
 	if (j == NULL)
 		return 0;
@@ -638,6 +684,7 @@ main(void)
 	T_RUN(test_walk_and_merge);
 	T_RUN(test_baseline_walk);
 	T_RUN(test_walker_bounded);
+	T_RUN(test_walker_small_walks);
 	T_RUN(test_digest);
 	t_rmtree(dir);
 	T_DONE();
