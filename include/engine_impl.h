@@ -60,14 +60,6 @@ struct engine {
 	struct fpindex *idx;
 	struct fpindex_lookup *lk;
 	int64_t index_gen; /* meta index_generation idx was loaded at */
-	/* the hash worker's answer for the result being applied (on_result):
-	 * does the index know its content, read at generation gen; judge uses
-	 * it instead of its own lookup when gen is index_gen */
-	struct {
-		bool set, known;
-		int64_t gen;
-		const uint8_t *sha256;
-	} known_hint;
 	struct hashpool *pool;
 	uint64_t batch_start_ns;
 	struct webspace *ws;

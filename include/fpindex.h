@@ -131,9 +131,6 @@ bool fpindex_lookup_known(struct fpindex_lookup *l, const uint8_t sha256[SHA256_
  * import, 0 before the first. The daemon reads it at the start of each of its
  * transactions to follow an index changed under it. */
 int64_t fpindex_generation(struct store *s);
-/* the same, read on a lookup's own connection (inside its held transaction:
- * the generation of what its lookups answer) */
-int64_t fpindex_lookup_generation(struct fpindex_lookup *l);
 /* Every (relpath, hash) entry of a product, with its slot set. */
 typedef int (*fpindex_entry_fn)(void *ud, int64_t path_id, const char *relpath, size_t rlen,
 				const uint8_t sha256[SHA256_LEN], const uint8_t *slots, size_t slen);

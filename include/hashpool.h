@@ -36,28 +36,12 @@ struct hash_job {
 	uint64_t submitted_ns;
 	/* output */
 	struct hash_result res;
-	/* set by a batch hook (hashpool_hooks): whether the index knows the
-	 * content, read at index generation known_gen */
-	bool known_set, known;
-	int64_t known_gen;
 	struct hash_job *next;
 };
 
 struct hashpool;
 
 int hashpool_new(unsigned nthreads, size_t queue_cap, struct hashpool **ret);
-/* Work of the caller's on the workers' threads: open gives each worker its
- * context when it starts (NULL allowed), batch runs on every batch of jobs
- * a worker finished (linked by next) before they are handed back, close at
- * the worker's end. Any of them may be NULL. */
-struct hashpool_hooks {
-	void *(*open)(void *ud);
-	void (*batch)(void *ud, void *wctx, struct hash_job *head);
-	void (*close)(void *ud, void *wctx);
-	void *ud;
-};
-int hashpool_new_hooked(unsigned nthreads, size_t queue_cap, const struct hashpool_hooks *hooks,
-			struct hashpool **ret);
 /* Joins the threads; jobs still queued or done are freed. */
 void hashpool_free(struct hashpool *p);
 /* Takes ownership of job. -EAGAIN when the queue is full. */

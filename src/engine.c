@@ -914,54 +914,6 @@ on_result(struct engine *e, struct pending *p, struct hash_job *j)
 		      had ? &old : NULL, NULL, 0, p->pid, source, true);
 }
 
-/* ---- the index's answer on the hash workers ----
- *
- * Whether the index knows a content anywhere (fpindex_lookup_known) was a
- * seventh of the loop thread's time per change. Each worker has its own
- * read-only connection and, after a batch, answers it for the batch's
- * contents inside one read transaction, with the index generation that
- * transaction sees; the loop takes the answer only when it is at that
- * generation (an import between is looked up again on the loop). */
-
-static void *
-worker_index_open(void *ud)
-{
-	const struct engine *e = ud; /* e->dbpath only: set before the pool, never changed */
-	struct fpindex_lookup *l = NULL;
-	char err[256];
-
-	if (e->dbpath == NULL || fpindex_lookup_open(e->dbpath, &l, err, sizeof(err)) < 0)
-		return NULL; /* the loop looks up itself */
-	return l;
-}
-
-static void
-worker_index_batch(void *ud, void *wctx, struct hash_job *head)
-{
-	struct fpindex_lookup *l = wctx;
-	struct hash_job *j;
-	int64_t gen;
-
-	(void)ud;
-	if (l == NULL || fpindex_lookup_hold(l, true) < 0)
-		return;
-	gen = fpindex_lookup_generation(l);
-	for (j = head; j; j = j->next)
-		if (j->an == NULL && j->res.status == HASH_OK) {
-			j->known = fpindex_lookup_known(l, j->res.sha256);
-			j->known_gen = gen;
-			j->known_set = true;
-		}
-	fpindex_lookup_hold(l, false);
-}
-
-static void
-worker_index_close(void *ud, void *wctx)
-{
-	(void)ud;
-	fpindex_lookup_free(wctx);
-}
-
 void
 engine_on_hashed(struct engine *e)
 {
@@ -1004,12 +956,7 @@ engine_on_hashed(struct engine *e)
 			hash_job_free(j);
 			continue;
 		}
-		e->known_hint.set = j->known_set;
-		e->known_hint.known = j->known;
-		e->known_hint.gen = j->known_gen;
-		e->known_hint.sha256 = j->res.sha256;
 		on_result(e, p, j);
-		e->known_hint.set = false;
 		if (p->close_ns) {
 			uint64_t lat = now - p->close_ns;
 
@@ -1849,15 +1796,8 @@ engine_new(struct store *s, const struct engine_opts *o, struct engine **ret)
 	/* WAL checkpoints off the loop (an in-line one copied ~1,000 pages for
 	 * 35-45 ms every ~400 ms at 1,000 changes/s, stalling every change behind) */
 	store_checkpoint_thread(s, 0);
-	{
-		struct hashpool_hooks hk = { .open = worker_index_open,
-					     .batch = worker_index_batch,
-					     .close = worker_index_close,
-					     .ud = e };
-
-		if ((r = hashpool_new_hooked(o->hash_workers, HASH_INFLIGHT_MAX, &hk, &e->pool)) < 0)
-			goto fail;
-	}
+	if ((r = hashpool_new(o->hash_workers, HASH_INFLIGHT_MAX, &e->pool)) < 0)
+		goto fail;
 	e->workers = hashpool_threads(e->pool);
 	{
 		struct walker_opts wo = {

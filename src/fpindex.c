@@ -383,12 +383,6 @@ fpindex_lookup_known(struct fpindex_lookup *l, const uint8_t sha256[SHA256_LEN])
 }
 
 int64_t
-fpindex_lookup_generation(struct fpindex_lookup *l)
-{
-	return fpindex_generation(l->s);
-}
-
-int64_t
 fpindex_generation(struct store *s)
 {
 	sqlite3_stmt *st = store_prepare(s, "SELECT CAST(value AS INTEGER) FROM meta "

@@ -35,7 +35,6 @@ struct hashpool {
 	unsigned idle; /* workers waiting on cv */
 	bool stop;
 	int efd;
-	struct hashpool_hooks hooks;
 };
 
 void
@@ -164,7 +163,6 @@ static void *
 hashpool_thread(void *arg)
 {
 	struct hashpool *p = arg;
-	void *wctx = p->hooks.open ? p->hooks.open(p->hooks.ud) : NULL;
 
 	for (;;) {
 		struct hash_job *head, *tail, *j;
@@ -181,8 +179,6 @@ hashpool_thread(void *arg)
 		}
 		if (p->stop) {
 			pthread_mutex_unlock(&p->mu);
-			if (p->hooks.close)
-				p->hooks.close(p->hooks.ud, wctx);
 			return NULL;
 		}
 		take = p->queued / p->nthreads;
@@ -213,8 +209,6 @@ hashpool_thread(void *arg)
 		}
 		if (rootfd >= 0)
 			close(rootfd);
-		if (p->hooks.batch)
-			p->hooks.batch(p->hooks.ud, wctx, head);
 
 		pthread_mutex_lock(&p->mu);
 		p->running -= n;
@@ -232,13 +226,6 @@ hashpool_thread(void *arg)
 int
 hashpool_new(unsigned nthreads, size_t queue_cap, struct hashpool **ret)
 {
-	return hashpool_new_hooked(nthreads, queue_cap, NULL, ret);
-}
-
-int
-hashpool_new_hooked(unsigned nthreads, size_t queue_cap, const struct hashpool_hooks *hooks,
-		    struct hashpool **ret)
-{
 	struct hashpool *p = xcalloc(1, sizeof(*p));
 	unsigned i;
 
@@ -253,8 +240,6 @@ hashpool_new_hooked(unsigned nthreads, size_t queue_cap, const struct hashpool_h
 		free(p);
 		return -errno;
 	}
-	if (hooks)
-		p->hooks = *hooks;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	p->threads = xcalloc(nthreads, sizeof(*p->threads));

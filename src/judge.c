@@ -68,15 +68,8 @@ know_path(struct engine *e, const struct fp_product *p, const struct fp_version 
 	memset(k, 0, sizeof(*k));
 	if (p && v && e->lk)
 		fpindex_lookup_path(e->lk, p->id, irel, ilen, know_entry, &c);
-	if (k->known == KNOWN_NONE && sha && e->lk) {
-		/* the hash worker's answer when it read the generation the loop
-		 * is at (engine.c: the index's answer on the hash workers) */
-		bool hinted = e->known_hint.set && e->known_hint.gen == e->index_gen &&
-			      memcmp(e->known_hint.sha256, sha, SHA256_LEN) == 0;
-
-		if (hinted ? e->known_hint.known : fpindex_lookup_known(e->lk, sha))
-			k->known = KNOWN_ELSEWHERE;
-	}
+	if (k->known == KNOWN_NONE && sha && e->lk && fpindex_lookup_known(e->lk, sha))
+		k->known = KNOWN_ELSEWHERE;
 }
 
 const struct inst_row *

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,81 +208,6 @@ test_list(void)
 	free(real);
 }
 
-/* The hooks: a context per worker opened on its thread and closed at its
- * end, and every finished job seen by the batch hook before it comes back. */
-static int hk_opened, hk_closed, hk_batched;
-static pthread_mutex_t hk_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static void *
-hk_open(void *ud)
-{
-	pthread_mutex_lock(&hk_mu);
-	hk_opened++;
-	pthread_mutex_unlock(&hk_mu);
-	return ud;
-}
-
-static void
-hk_batch(void *ud, void *wctx, struct hash_job *head)
-{
-	struct hash_job *j;
-
-	for (j = head; j; j = j->next) {
-		j->known_set = wctx == ud && j->res.status == HASH_OK;
-		j->known_gen = 42;
-		pthread_mutex_lock(&hk_mu);
-		hk_batched++;
-		pthread_mutex_unlock(&hk_mu);
-	}
-}
-
-static void
-hk_close(void *ud, void *wctx)
-{
-	pthread_mutex_lock(&hk_mu);
-	hk_closed += wctx == ud;
-	pthread_mutex_unlock(&hk_mu);
-}
-
-static void
-test_hooks(void)
-{
-	char ws[200], *real = NULL;
-	static int token;
-	struct hashpool_hooks hk = { hk_open, hk_batch, hk_close, &token };
-	struct root_id rid;
-	struct hashpool *p = NULL;
-	struct hash_job *out[8] = { 0 };
-	bool via;
-	int rfd = -1, i, ok = 0;
-
-	snprintf(ws, sizeof(ws), "%s/ws", dir);
-	put("abc.txt", "abc");
-	T_EQ_INT(root_resolve(ws, &rfd, &real, &rid, &via), 0);
-	if (rfd < 0)
-		return;
-	close(rfd);
-	T_EQ_INT(hashpool_new_hooked(2, 16, &hk, &p), 0);
-	for (i = 0; i < 6; i++)
-		T_EQ_INT(hashpool_submit(p, job(real, &rid, i % 2 ? "abc.txt" : "gone.php", i)), 0);
-	T_EQ_INT(collect(p, out, 6), 6);
-	for (i = 0; i < 6; i++) {
-		if (out[i] == NULL)
-			continue;
-		/* answered for the hashed ones only, before coming back */
-		ok += out[i]->known_gen == 42 &&
-		      out[i]->known_set == (out[i]->res.status == HASH_OK) &&
-		      out[i]->known_set == ((long)out[i]->ud % 2 == 1);
-		hash_job_free(out[i]);
-	}
-	T_EQ_INT(ok, 6);
-	T_EQ_INT(hk_batched, 6);
-	hashpool_free(p);
-	T_EQ_INT(hk_opened, 2);
-	T_EQ_INT(hk_closed, 2);
-	free(real);
-}
-
 int
 main(void)
 {
@@ -291,7 +215,6 @@ main(void)
 		return 2;
 	T_RUN(test_pool);
 	T_RUN(test_list);
-	T_RUN(test_hooks);
 	t_rmtree(dir);
 	T_DONE();
 }
