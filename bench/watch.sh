@@ -42,9 +42,12 @@ loop_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' 
 
 # queued: 50,000 changes queued in the kernel while the daemon is frozen,
 # then timed until all are stored; sets queued_s, queued_cpu (the daemon's),
-# queued_loop_cpu (its loop thread's), qstored
+# queued_loop_cpu (its loop thread's), qstored, qev (event rows written), qov
+# (kernel queue overflows)
 q=50000
 queued() {
+	qov0=$(status_field fanotify_overflows)
+	qev0=$(sqlite3 "$db" "SELECT coalesce(max(id), 0) FROM events")
 	kill -STOP "$pid"
 	python3 - "$ws/queued" "$q" <<'PY'
 import os, sys
@@ -71,6 +74,8 @@ PY
 	queued_cpu=$(echo "$(daemon_cpu) - $c0" | bc -l)
 	queued_loop_cpu=$(echo "$(loop_cpu) - $l0" | bc -l)
 	qstored=$(sqlite3 "$db" "SELECT count(*) FROM files WHERE CAST(relpath AS TEXT) LIKE 'queued/%'")
+	qov=$(( $(status_field fanotify_overflows) - qov0 ))
+	qev=$(( $(sqlite3 "$db" "SELECT coalesce(max(id), 0) FROM events") - qev0 ))
 }
 
 if [ "$qonly" = 1 ]; then
@@ -92,10 +97,10 @@ if [ "$qonly" = 1 ]; then
 			stop_wsid
 			rm -rf "$ws/queued"
 			which=now; [ "$b" = "$now" ] || which=before
-			printf '%-7s run %d: %d of %d stored in %.2f s = %.0f changes/s; daemon CPU %.2f s = %.1f us per change (loop thread %.1f us); load %s\n' \
+			printf '%-7s run %d: %d of %d stored in %.2f s = %.0f changes/s; daemon CPU %.2f s = %.1f us per change (loop thread %.1f us); %d events, %d overflows; load %s\n' \
 				"$which" "$r" "$qstored" "$q" "$queued_s" "$(echo "$q / $queued_s" | bc -l)" \
 				"$queued_cpu" "$(echo "$queued_cpu * 1000000 / $q" | bc -l)" \
-				"$(echo "$queued_loop_cpu * 1000000 / $q" | bc -l)" "$(cut -d' ' -f1 /proc/loadavg)"
+				"$(echo "$queued_loop_cpu * 1000000 / $q" | bc -l)" "$qev" "$qov" "$(cut -d' ' -f1 /proc/loadavg)"
 			[ "$which" = now ] && bench_result queued_rate "$(echo "$q / $queued_s" | bc -l)"
 		done
 	done

@@ -112,6 +112,14 @@ int64_t state_webspace_nfiles(struct state *st, int64_t ws);
 int state_webspace_digest(struct state *st, int64_t ws, uint64_t *ret);
 /* sets the digest from the rows as they are (one read of them) */
 int state_webspace_digest_repair(struct state *st, int64_t ws);
+/* The daemon's connection: the digests and row counts kept in C instead of
+ * by the triggers of the files table, which are off on this connection from
+ * here on. Every write of a file row through this state adds its part to a
+ * sum per webspace, written to the webspace's row once per transaction (and
+ * before the digest or the count is read): the same values as the triggers
+ * wrote, in the same transaction as the rows. A file row written here by
+ * other SQL than state.c's would not count: the daemon writes none. */
+int state_digest_in_c(struct state *st);
 
 /* 0 and *ret filled (relpath not set), or -ENOENT */
 int state_file_get(struct state *st, int64_t ws, const char *relpath, size_t rlen,

@@ -108,22 +108,28 @@ classify_is_code_name(const char *name, size_t len)
 	static const char *const exts[] = { ".php", ".phtml", ".php3", ".php4", ".php5", ".php6",
 					    ".php7", ".php8", ".phar", ".pht", ".inc", ".cgi",
 					    ".pl", ".py", ".sh" };
-	const char *base = name;
-	size_t i, blen;
+	const char *base = name, *dot = NULL;
+	size_t i, blen, el;
 
 	for (i = 0; i < len; i++)
 		if (name[i] == '/')
 			base = name + i + 1;
+		else if (name[i] == '.')
+			dot = name + i;
 	blen = len - (size_t)(base - name);
 	if ((blen == 9 && strncmp(base, ".htaccess", 9) == 0) ||
 	    (blen == 9 && strncmp(base, ".user.ini", 9) == 0))
 		return true;
-	for (i = 0; i < ARRAY_SIZE(exts); i++) {
-		size_t el = strlen(exts[i]);
-
-		if (blen > el && strncasecmp(base + blen - el, exts[i], el) == 0)
+	/* every extension is one dot and what follows it: only the name's last
+	 * dot can start one, and not as the name's first byte (called once or
+	 * twice per change on the main loop: the bytes compared only where the
+	 * lengths match) */
+	if (dot == NULL || dot <= base)
+		return false;
+	el = len - (size_t)(dot - name);
+	for (i = 0; i < ARRAY_SIZE(exts); i++)
+		if (strlen(exts[i]) == el && strncasecmp(dot, exts[i], el) == 0)
 			return true;
-	}
 	return false;
 }
 

@@ -1868,6 +1868,10 @@ engine_new(struct store *s, const struct engine_opts *o, struct engine **ret)
 		goto fail;
 	/* the digests count unsettled rows as the reconcile's merge does */
 	state_digest_unsettled(e->st, row_unsettled);
+	/* and are kept in C, not by a trigger's update of the webspace's row
+	 * per file row: the main loop's writes are one B-tree less per change */
+	if ((r = state_digest_in_c(e->st)) < 0)
+		goto fail;
 	e->index_gen = index_generation(e);
 	if ((r = fpindex_load(s, &e->idx)) < 0)
 		goto fail;

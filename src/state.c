@@ -17,7 +17,7 @@ enum {
 	ST_WS_GET, ST_WS_INS, ST_WS_CUST, ST_WS_BASE, ST_WS_RECON,
 	ST_F_GET, ST_F_PUT, ST_F_DEL, ST_F_MOVE_DEL, ST_F_MOVE,
 	ST_EV_ADD, ST_BAD, ST_F_COUNT, ST_TRUSTED, ST_CONSENSUS, ST_EV_RELEASE, ST_F_ANY_UNDER,
-	ST_AN_GET, ST_AN_PUT, ST_WS_DIGEST, ST_WS_SET_DIGEST, ST_WS_NFILES,
+	ST_AN_GET, ST_AN_PUT, ST_WS_DIGEST, ST_WS_SET_DIGEST, ST_WS_NFILES, ST_WS_ADD_DIGEST,
 	ST_MAX,
 };
 
@@ -63,6 +63,9 @@ static const char *const sqls[ST_MAX] = {
 	[ST_WS_DIGEST] = "SELECT files_digest FROM webspaces WHERE id=?",
 	[ST_WS_SET_DIGEST] = "UPDATE webspaces SET files_digest=? WHERE id=?",
 	[ST_WS_NFILES] = "SELECT nfiles FROM webspaces WHERE id=?",
+	/* state_digest_in_c: a transaction's sums of one webspace */
+	[ST_WS_ADD_DIGEST] = "UPDATE webspaces SET files_digest=wsid_digest_add(files_digest, ?1, ?2), "
+			     "nfiles=nfiles+?3 WHERE id=?4",
 };
 
 struct state {
@@ -78,9 +81,31 @@ struct state {
 	bool dkey_ok;
 	uint8_t dkey[STATE_DIGEST_KEYBYTES];
 	bool (*unsettled)(const struct file_row *row);
+	/* state_digest_in_c: per webspace, what the writes of file rows not yet
+	 * written to its row add to its digest and count (unknown: a write
+	 * made the digest unknown, as the triggers would have) */
+	bool cdigest;
+	struct digest_pend {
+		int64_t ws;
+		int64_t n;
+		uint64_t add;
+		bool unknown;
+	} *pend;
+	size_t npend, pend_cap;
+	/* the row state_file_get read last (cdigest), so that its write that
+	 * follows in the same transaction needs no second read of the old
+	 * values; forgotten at any write and at the transaction's ends */
+	struct {
+		bool valid, found;
+		int64_t ws;
+		char *path;
+		size_t rlen, cap;
+		struct file_row row;
+	} last;
 };
 
 static int step_done(struct state *st, sqlite3_stmt *q);
+static int pend_flush(struct state *st);
 static void copy_text(char *dst, size_t dsz, const unsigned char *src);
 
 /* ---- the digest of a webspace's files ----
@@ -90,7 +115,8 @@ static void copy_text(char *dst, size_t dsz, const unsigned char *src);
  * what a reconcile compares: path, inode, size, mtime, ctime, and whether the
  * row is unsettled (looked at again whatever its stat). The triggers of
  * migration 12 add a row's hash when it is written and subtract it when it
- * is deleted or rewritten, in the same transaction; a walk sums the same hash
+ * is deleted or rewritten, in the same transaction (on the daemon's
+ * connection this state does it: state_digest_in_c below); a walk sums the same hash
  * of what it found (unsettled: never). Equal sums say, but for a chance of
  * 2^-64 per comparison, that the rows are the walk: a tenant does not know
  * the key, so cannot choose stat values that compensate each other. */
@@ -160,6 +186,19 @@ sql_files_digest(sqlite3_context *cx, int argc, sqlite3_value **argv)
 	sqlite3_result_int64(cx, (int64_t)d);
 }
 
+/* wsid_digest_add(digest, add, unknown): digest + add modulo 2^64; NULL when
+ * the digest is not known or unknown is set */
+static void
+sql_digest_add(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	if (argc != 3 || sqlite3_value_type(argv[0]) != SQLITE_INTEGER || sqlite3_value_int(argv[2])) {
+		sqlite3_result_null(cx);
+		return;
+	}
+	sqlite3_result_int64(cx, (int64_t)((uint64_t)sqlite3_value_int64(argv[0]) +
+					   (uint64_t)sqlite3_value_int64(argv[1])));
+}
+
 static void
 digest_key_load(struct state *st)
 {
@@ -192,6 +231,9 @@ state_webspace_nfiles(struct state *st, int64_t ws)
 	sqlite3_stmt *q = st->st[ST_WS_NFILES];
 	int64_t n = -1;
 
+	/* the counts this connection keeps in C are written first */
+	if (st->npend && pend_flush(st) < 0)
+		return -1;
 	sqlite3_bind_int64(q, 1, ws);
 	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) == SQLITE_INTEGER)
 		n = sqlite3_column_int64(q, 0);
@@ -205,6 +247,8 @@ state_webspace_digest(struct state *st, int64_t ws, uint64_t *ret)
 	sqlite3_stmt *q = st->st[ST_WS_DIGEST];
 	int rc, r = -ENOENT;
 
+	if (st->npend && pend_flush(st) < 0)
+		return -EIO;
 	sqlite3_bind_int64(q, 1, ws);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) == SQLITE_INTEGER) {
@@ -241,6 +285,8 @@ state_webspace_digest_repair(struct state *st, int64_t ws)
 
 	if (!st->dkey_ok || st->unsettled == NULL)
 		return -ENOKEY;
+	if (st->npend && (r = pend_flush(st)) < 0)
+		return r;
 	/* read and written with nothing between: the sum is the rows' */
 	if ((r = state_files_stat(st, ws, digest_add_row, &c)) < 0)
 		return r;
@@ -260,7 +306,10 @@ state_open(struct store *s, struct state **ret)
 	 * triggers call it */
 	if (sqlite3_create_function(store_db(s), "wsid_files_digest", -1,
 				    SQLITE_UTF8 | SQLITE_INNOCUOUS, st, sql_files_digest, NULL,
-				    NULL) != SQLITE_OK) {
+				    NULL) != SQLITE_OK ||
+	    sqlite3_create_function(store_db(s), "wsid_digest_add", 3,
+				    SQLITE_UTF8 | SQLITE_INNOCUOUS | SQLITE_DETERMINISTIC, NULL,
+				    sql_digest_add, NULL, NULL) != SQLITE_OK) {
 		free(st);
 		return -EIO;
 	}
@@ -288,8 +337,12 @@ state_free(struct state *st)
 		return;
 	for (i = 0; i < ST_MAX; i++)
 		sqlite3_finalize(st->st[i]);
+	if (st->cdigest)
+		sqlite3_db_config(store_db(st->s), SQLITE_DBCONFIG_ENABLE_TRIGGER, 1, NULL);
 	/* its user data goes: later writes make the digest unknown (store.c) */
 	store_files_digest_unknown(st->s);
+	free(st->pend);
+	free(st->last.path);
 	free(st);
 }
 
@@ -306,6 +359,7 @@ state_begin(struct state *st)
 
 	if (st->in_tx)
 		return 0;
+	st->last.valid = false;
 	r = store_begin(st->s);
 	if (r == 0)
 		st->in_tx = true;
@@ -319,10 +373,14 @@ state_commit(struct state *st)
 
 	if (!st->in_tx)
 		return 0;
-	r = st->tx_err ? st->tx_err : store_commit(st->s);
+	st->last.valid = false;
+	r = st->tx_err ? st->tx_err : pend_flush(st);
+	if (r == 0)
+		r = st->tx_err ? st->tx_err : store_commit(st->s);
 	if (r < 0) {
 		store_rollback(st->s);
 	}
+	st->npend = 0;
 	st->in_tx = false;
 	st->tx_err = 0;
 	return r;
@@ -351,6 +409,146 @@ step_done(struct state *st, sqlite3_stmt *q)
 	if (st->in_tx && st->tx_err == 0 && r != -EEXIST)
 		st->tx_err = r;
 	return r;
+}
+
+/* ---- the digests kept in C (state_digest_in_c) ----
+ *
+ * The triggers of the files table (store.c, migrations 12 and 13) update the
+ * webspace's row for every row written: under a burst, a second B-tree write
+ * per change on the main loop. On the daemon's connection they are off and
+ * each write of a row here adds what the trigger would have added to a sum
+ * per webspace; the sums are written to the webspaces' rows before the
+ * transaction commits (state_commit), before a digest or count is read, and
+ * at once (in a savepoint with the row) for a write outside a transaction. */
+
+static struct digest_pend *
+pend_of(struct state *st, int64_t ws)
+{
+	struct digest_pend *p;
+	size_t i;
+
+	for (i = st->npend; i-- > 0;)
+		if (st->pend[i].ws == ws)
+			return &st->pend[i];
+	if (st->npend == st->pend_cap) {
+		st->pend_cap = st->pend_cap ? st->pend_cap * 2 : 8;
+		st->pend = xreallocarray(st->pend, st->pend_cap, sizeof(*st->pend));
+	}
+	p = &st->pend[st->npend++];
+	memset(p, 0, sizeof(*p));
+	p->ws = ws;
+	return p;
+}
+
+/* a row's hash added to (sign 1) or taken from (-1) the sum, as
+ * wsid_files_digest does it */
+static void
+pend_digest(struct state *st, struct digest_pend *p, const struct file_row *f, int sign)
+{
+	uint64_t h;
+
+	if (!st->dkey_ok || st->unsettled == NULL) {
+		p->unknown = true;
+		return;
+	}
+	h = state_file_digest(st->dkey, f->relpath ? f->relpath : "", f->relpath ? f->rlen : 0,
+			      f->ino, f->size, f->mtime_ns, f->ctime_ns, st->unsettled(f));
+	p->add = sign > 0 ? p->add + h : p->add - h;
+}
+
+/* a row inserted (1) or deleted (-1): files_digest_insert, _delete */
+static void
+pend_row(struct state *st, int64_t ws, const struct file_row *f, int sign)
+{
+	struct digest_pend *p = pend_of(st, ws);
+
+	p->n += sign;
+	pend_digest(st, p, f, sign);
+}
+
+/* a row rewritten in place: files_digest_update, whose WHEN asks for a
+ * field of the digest that differs */
+static void
+pend_rewrite(struct state *st, int64_t ws, const struct file_row *o, const struct file_row *n)
+{
+	struct digest_pend *p;
+
+	if (o->rlen == n->rlen && memcmp(o->relpath, n->relpath, o->rlen) == 0 && o->ino == n->ino &&
+	    o->size == n->size && o->mtime_ns == n->mtime_ns && o->ctime_ns == n->ctime_ns &&
+	    strcmp(o->status, n->status) == 0)
+		return;
+	p = pend_of(st, ws);
+	pend_digest(st, p, o, -1);
+	pend_digest(st, p, n, 1);
+}
+
+/* the sums written to the webspaces' rows */
+static int
+pend_flush(struct state *st)
+{
+	sqlite3_stmt *q = st->st[ST_WS_ADD_DIGEST];
+	size_t i;
+	int r = 0;
+
+	/* the transaction of the rows ended under the state (a ROLLBACK of
+	 * other code on the connection): their sums go with them */
+	if (st->in_tx && sqlite3_get_autocommit(store_db(st->s))) {
+		st->npend = 0;
+		return 0;
+	}
+	for (i = 0; i < st->npend && r == 0; i++) {
+		const struct digest_pend *p = &st->pend[i];
+
+		if (p->n == 0 && p->add == 0 && !p->unknown)
+			continue;
+		sqlite3_bind_int64(q, 1, (int64_t)p->add);
+		sqlite3_bind_int(q, 2, p->unknown ? 1 : 0);
+		sqlite3_bind_int64(q, 3, p->n);
+		sqlite3_bind_int64(q, 4, p->ws);
+		r = step_done(st, q);
+	}
+	st->npend = 0;
+	return r;
+}
+
+/* a write outside a transaction: the row and its webspace's sums in one
+ * savepoint (the triggers wrote both in the row's own transaction) */
+static bool
+pend_wrap_begin(struct state *st)
+{
+	st->last.valid = false;
+	if (!st->cdigest || st->in_tx)
+		return false;
+	return store_exec(st->s, "SAVEPOINT state_digest") == 0;
+}
+
+static int
+pend_wrap_end(struct state *st, bool wrapped, int r)
+{
+	if (!st->cdigest || st->in_tx)
+		return r;
+	if (r == 0)
+		r = pend_flush(st);
+	st->npend = 0;
+	if (wrapped && r < 0)
+		store_exec(st->s, "ROLLBACK TO state_digest");
+	if (wrapped)
+		store_exec(st->s, "RELEASE state_digest");
+	return r;
+}
+
+int
+state_digest_in_c(struct state *st)
+{
+	int on = 1;
+
+	if (st->cdigest)
+		return 0;
+	if (sqlite3_db_config(store_db(st->s), SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, &on) != SQLITE_OK ||
+	    on != 0)
+		return -EIO;
+	st->cdigest = true;
+	return 0;
 }
 
 int
@@ -440,8 +638,8 @@ row_from(sqlite3_stmt *q, int base, struct file_row *f)
 	f->installation_id = sqlite3_column_int64(q, base + 10);
 }
 
-int
-state_file_get(struct state *st, int64_t ws, const char *relpath, size_t rlen, struct file_row *ret)
+static int
+file_get(struct state *st, int64_t ws, const char *relpath, size_t rlen, struct file_row *ret)
 {
 	sqlite3_stmt *q = st->st[ST_F_GET];
 	int rc;
@@ -461,10 +659,60 @@ state_file_get(struct state *st, int64_t ws, const char *relpath, size_t rlen, s
 }
 
 int
+state_file_get(struct state *st, int64_t ws, const char *relpath, size_t rlen, struct file_row *ret)
+{
+	int r = file_get(st, ws, relpath, rlen, ret);
+
+	st->last.valid = false;
+	if (st->cdigest && st->in_tx && r != -EIO) {
+		if (rlen > st->last.cap) {
+			free(st->last.path);
+			st->last.cap = rlen;
+			st->last.path = xmalloc(rlen);
+		}
+		memcpy(st->last.path, relpath, rlen);
+		st->last.rlen = rlen;
+		st->last.ws = ws;
+		st->last.found = r == 0;
+		if (r == 0)
+			st->last.row = *ret;
+		st->last.valid = true;
+	}
+	return r;
+}
+
+/* the row a write replaces, for its part of the digest: the one just read
+ * by state_file_get, or read now (relpath: the caller's) */
+static int
+old_row(struct state *st, int64_t ws, const char *relpath, size_t rlen, struct file_row *ret)
+{
+	int r;
+
+	if (st->last.valid && st->last.ws == ws && st->last.rlen == rlen &&
+	    (rlen == 0 || memcmp(st->last.path, relpath, rlen) == 0)) {
+		if (!st->last.found)
+			return -ENOENT;
+		*ret = st->last.row;
+		r = 0;
+	} else {
+		r = file_get(st, ws, relpath, rlen, ret);
+	}
+	ret->relpath = relpath;
+	ret->rlen = rlen;
+	return r;
+}
+
+int
 state_file_put(struct state *st, const struct file_row *f)
 {
 	sqlite3_stmt *q = st->st[ST_F_PUT];
+	struct file_row old, now;
+	int had = st->cdigest ? old_row(st, f->webspace_id, f->relpath, f->rlen, &old) : -ENOENT, r;
+	bool wrapped;
 
+	if (had == -EIO)
+		return -EIO;
+	wrapped = pend_wrap_begin(st);
 	sqlite3_bind_int64(q, 1, f->webspace_id);
 	sqlite3_bind_blob(q, 2, f->relpath, (int)f->rlen, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 3, (int64_t)f->ino);
@@ -489,17 +737,36 @@ state_file_put(struct state *st, const struct file_row *f)
 		sqlite3_bind_blob(q, 15, f->comp_key, (int)f->cklen, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(q, 15);
-	return step_done(st, q);
+	r = step_done(st, q);
+	if (st->cdigest && r == 0) {
+		now = *f;
+		if (now.status[0] == '\0')
+			snprintf(now.status, sizeof(now.status), "ok");
+		if (had == 0)
+			pend_rewrite(st, f->webspace_id, &old, &now);
+		else
+			pend_row(st, f->webspace_id, &now, 1);
+	}
+	return pend_wrap_end(st, wrapped, r);
 }
 
 int
 state_file_delete(struct state *st, int64_t ws, const char *relpath, size_t rlen)
 {
 	sqlite3_stmt *q = st->st[ST_F_DEL];
+	struct file_row old;
+	int had = st->cdigest ? old_row(st, ws, relpath, rlen, &old) : -ENOENT, r;
+	bool wrapped;
 
+	if (had == -EIO)
+		return -EIO;
+	wrapped = pend_wrap_begin(st);
 	sqlite3_bind_int64(q, 1, ws);
 	sqlite3_bind_blob(q, 2, relpath, (int)rlen, SQLITE_STATIC);
-	return step_done(st, q);
+	r = step_done(st, q);
+	if (st->cdigest && r == 0 && had == 0)
+		pend_row(st, ws, &old, -1);
+	return pend_wrap_end(st, wrapped, r);
 }
 
 int
@@ -507,17 +774,45 @@ state_file_move(struct state *st, int64_t ws, const char *from, size_t flen, con
 		size_t tlen)
 {
 	sqlite3_stmt *q = st->st[ST_F_MOVE_DEL];
-	int r;
+	struct file_row old, now;
+	bool wrapped = pend_wrap_begin(st);
+	/* the row at the destination goes; then the one at from (read after:
+	 * from and to may be one name) takes its name */
+	int had = st->cdigest ? file_get(st, ws, to, tlen, &old) : -ENOENT, r;
 
+	if (had == -EIO) {
+		r = -EIO;
+		goto out;
+	}
 	sqlite3_bind_int64(q, 1, ws);
 	sqlite3_bind_blob(q, 2, to, (int)tlen, SQLITE_STATIC);
 	if ((r = step_done(st, q)) < 0)
-		return r;
+		goto out;
+	if (st->cdigest && had == 0) {
+		old.relpath = to;
+		old.rlen = tlen;
+		pend_row(st, ws, &old, -1);
+	}
+	had = st->cdigest ? file_get(st, ws, from, flen, &old) : -ENOENT;
+	if (had == -EIO) {
+		r = -EIO;
+		goto out;
+	}
 	q = st->st[ST_F_MOVE];
 	sqlite3_bind_blob(q, 1, to, (int)tlen, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, ws);
 	sqlite3_bind_blob(q, 3, from, (int)flen, SQLITE_STATIC);
-	return step_done(st, q);
+	r = step_done(st, q);
+	if (st->cdigest && r == 0 && had == 0) {
+		old.relpath = from;
+		old.rlen = flen;
+		now = old;
+		now.relpath = to;
+		now.rlen = tlen;
+		pend_rewrite(st, ws, &old, &now);
+	}
+out:
+	return pend_wrap_end(st, wrapped, r);
 }
 
 /* upper bound of the BLOB range of paths under dir + "/": dir + "0" ('/'+1) */
@@ -552,10 +847,60 @@ state_any_under(struct state *st, int64_t ws, const char *dir, size_t dlen)
 	return rc != SQLITE_DONE;
 }
 
+/* state_dir_move's rows, for their parts of the digest: those in [lo, hi)
+ * deleted (to == NULL), or renamed from + rest to to + rest */
+static int
+pend_dir_rows(struct state *st, int64_t ws, const char *lo, const char *hi, size_t len,
+	      size_t flen, const char *to, size_t tlen)
+{
+	sqlite3_stmt *q = store_prepare(st->s, "SELECT relpath, ino, size, mtime_ns, ctime_ns, status "
+					       "FROM files WHERE webspace_id=? AND relpath>=? AND "
+					       "relpath<?");
+	struct buf nb;
+	int rc;
+
+	if (q == NULL)
+		return -EIO;
+	buf_init(&nb, 0);
+	sqlite3_bind_int64(q, 1, ws);
+	sqlite3_bind_blob(q, 2, lo, (int)len, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 3, hi, (int)len, SQLITE_STATIC);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct file_row f, n;
+
+		memset(&f, 0, sizeof(f));
+		f.relpath = sqlite3_column_blob(q, 0);
+		f.rlen = (size_t)sqlite3_column_bytes(q, 0);
+		f.ino = (uint64_t)sqlite3_column_int64(q, 1);
+		f.size = (uint64_t)sqlite3_column_int64(q, 2);
+		f.mtime_ns = sqlite3_column_int64(q, 3);
+		f.ctime_ns = sqlite3_column_int64(q, 4);
+		copy_text(f.status, sizeof(f.status), sqlite3_column_text(q, 5));
+		if (to == NULL || f.rlen < flen) {
+			pend_row(st, ws, &f, -1);
+			continue;
+		}
+		/* the UPDATE's to || substr(relpath, flen + 1) */
+		buf_reset(&nb);
+		if (buf_append(&nb, to, tlen) < 0 || buf_append(&nb, f.relpath + flen, f.rlen - flen) < 0) {
+			pend_of(st, ws)->unknown = true;
+			continue;
+		}
+		n = f;
+		n.relpath = nb.data;
+		n.rlen = nb.len;
+		pend_rewrite(st, ws, &f, &n);
+	}
+	sqlite3_finalize(q);
+	buf_free(&nb);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
 int
 state_dir_move(struct state *st, int64_t ws, const char *from, size_t flen, const char *to,
 	       size_t tlen, bool keep_comp)
 {
+	bool wrapped = pend_wrap_begin(st);
 	char *lo = xmalloc(flen + 1), *hi = prefix_hi(from, flen);
 	sqlite3_stmt *q = NULL;
 	int r = -EIO, i;
@@ -576,6 +921,15 @@ state_dir_move(struct state *st, int64_t ws, const char *from, size_t flen, cons
 	memcpy(tlo, to, tlen);
 	tlo[tlen] = '/';
 	for (i = 0; i < 4; i++) {
+		/* the rows' parts of the digest, read before each statement
+		 * changes them (the rename's after the deletion); a failure
+		 * after that makes the digest unknown */
+		if (st->cdigest && i < 2 &&
+		    (i == 0 ? pend_dir_rows(st, ws, tlo, thi, tlen + 1, 0, NULL, 0)
+			    : pend_dir_rows(st, ws, lo, hi, flen + 1, flen, to, tlen)) < 0) {
+			pend_of(st, ws)->unknown = true;
+			goto out;
+		}
 		q = store_prepare(st->s, sql[i]);
 		if (q == NULL)
 			goto out;
@@ -590,6 +944,8 @@ state_dir_move(struct state *st, int64_t ws, const char *from, size_t flen, cons
 		sqlite3_bind_int(q, 9, keep_comp ? 1 : 0);
 		if (sqlite3_step(q) != SQLITE_DONE) {
 			log_warnx("state: directory move: %s", sqlite3_errmsg(store_db(st->s)));
+			if (st->cdigest)
+				pend_of(st, ws)->unknown = true;
 			goto out;
 		}
 		sqlite3_finalize(q);
@@ -602,7 +958,7 @@ out:
 	free(hi);
 	free(tlo);
 	free(thi);
-	return r;
+	return pend_wrap_end(st, wrapped, r);
 }
 
 int
@@ -693,6 +1049,8 @@ state_files_count(struct state *st)
 	sqlite3_stmt *q = st->st[ST_F_COUNT];
 	int64_t n = 0;
 
+	if (st->npend)
+		pend_flush(st);
 	if (sqlite3_step(q) == SQLITE_ROW)
 		n = sqlite3_column_int64(q, 0);
 	sqlite3_reset(q);

@@ -497,6 +497,20 @@ digest_is_rows(struct digest_env *d)
 	return a == b;
 }
 
+/* the webspace's count of rows (kept with the digest) is the rows' */
+static bool
+count_is_rows(struct digest_env *d)
+{
+	sqlite3_stmt *q = NULL;
+	int64_t n = -1;
+
+	if (sqlite3_prepare_v2(store_db(d->s), "SELECT count(*) FROM files", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return n >= 0 && state_files_count(d->st) == n;
+}
+
 static void
 disk_write(const char *rel, const char *text)
 {
@@ -522,12 +536,14 @@ disk_write(const char *rel, const char *text)
 		resync;                                                             \
 		T_EQ_INT(state_commit(d.st), 0);                                    \
 		T_CHECK(digest_is_rows(&d), "%s: stored digest not the rows'", what); \
+		T_CHECK(count_is_rows(&d), "%s: stored count not the rows'", what);   \
 		T_CHECK(digest_equal(&d) == 1, "%s: rows stored, digest differs", what); \
 		T_EQ_INT(merge_finds(&d), 0);                                       \
 	} while (0)
 
+/* in_c: the daemon's way (state_digest_in_c), the triggers off */
 static void
-test_digest(void)
+digest_run(bool in_c)
 {
 	struct digest_env d;
 	struct walker_opts wo = { .jobs = 2 };
@@ -539,7 +555,7 @@ test_digest(void)
 	sqlite3 *raw = NULL;
 
 	memset(&d, 0, sizeof(d));
-	snprintf(root, sizeof(root), "%s/digest", dir);
+	snprintf(root, sizeof(root), "%s/digest%s", dir, in_c ? "_c" : "");
 	mkdir(root, 0755);
 	snprintf(p, sizeof(p), "%s/d", root);
 	mkdir(p, 0755);
@@ -548,13 +564,15 @@ test_digest(void)
 	disk_write("d/z.txt", "zzz\n");
 	if (!resolve_root(root, &d.real, &d.rid))
 		return;
-	snprintf(db, sizeof(db), "%s/digest.db", dir);
+	snprintf(db, sizeof(db), "%s/digest%s.db", dir, in_c ? "_c" : "");
 	T_EQ_INT(store_open(db, STORE_CREATE, &d.s, err, sizeof(err)), 0);
 	if (d.s == NULL)
 		goto out;
 	T_EQ_INT(state_open(d.s, &d.st), 0);
 	if (d.st == NULL)
 		goto out;
+	if (in_c)
+		T_EQ_INT(state_digest_in_c(d.st), 0);
 	state_digest_unsettled(d.st, unsettled);
 	T_EQ_INT(state_webspace_upsert(d.st, d.real, "alice", &d.ws, &base), 0);
 	/* a new webspace: no rows, digest 0 */
@@ -611,12 +629,25 @@ test_digest(void)
 				      state_commit(d.st)),
 		    put_row(d.st, d.ws, "e/y.php", "ok", false));
 
-	/* a write rolled back leaves the digest as it was; committed, it counts */
-	T_EQ_INT(sqlite3_exec(store_db(d.s), "BEGIN; UPDATE files SET size=size+1 WHERE relpath="
-			      "CAST('w.php' AS BLOB); ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
-	T_EQ_INT(digest_equal(&d), 1);
-	T_EQ_INT(sqlite3_exec(store_db(d.s), "UPDATE files SET size=size+1 WHERE relpath="
-			      "CAST('w.php' AS BLOB)", NULL, NULL, NULL), SQLITE_OK);
+	/* a write rolled back leaves the digest as it was; committed, it counts
+	 * (the triggers: SQL of its own on the connection; kept in C, the
+	 * state's writes, the sums rolled back with them) */
+	if (!in_c) {
+		T_EQ_INT(sqlite3_exec(store_db(d.s), "BEGIN; UPDATE files SET size=size+1 WHERE relpath="
+				      "CAST('w.php' AS BLOB); ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+		T_EQ_INT(digest_equal(&d), 1);
+		T_EQ_INT(sqlite3_exec(store_db(d.s), "UPDATE files SET size=size+1 WHERE relpath="
+				      "CAST('w.php' AS BLOB)", NULL, NULL, NULL), SQLITE_OK);
+	} else {
+		T_EQ_INT(state_begin(d.st), 0);
+		put_row(d.st, d.ws, "w.php", "ok", true);
+		T_EQ_INT(sqlite3_exec(store_db(d.s), "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+		/* the transaction is gone: its sums are not written alone */
+		T_OK(state_commit(d.st) < 0);
+		T_EQ_INT(digest_equal(&d), 1);
+		T_OK(digest_is_rows(&d));
+		put_row(d.st, d.ws, "w.php", "ok", true); /* outside a transaction */
+	}
 	T_EQ_INT(digest_equal(&d), 0);
 	T_OK(digest_is_rows(&d));
 	put_row(d.st, d.ws, "w.php", "ok", false);
@@ -676,6 +707,18 @@ out:
 	free(d.real);
 }
 
+static void
+test_digest(void)
+{
+	digest_run(false);
+}
+
+static void
+test_digest_in_c(void)
+{
+	digest_run(true);
+}
+
 int
 main(void)
 {
@@ -686,6 +729,7 @@ main(void)
 	T_RUN(test_walker_bounded);
 	T_RUN(test_walker_small_walks);
 	T_RUN(test_digest);
+	T_RUN(test_digest_in_c);
 	t_rmtree(dir);
 	T_DONE();
 }
