@@ -159,6 +159,12 @@ size_t engine_webspace_count(const struct engine *e);
  * walked or hashed until engine_webspace_add registers its root again
  * (then it is reconciled with the disk) */
 void engine_webspace_retire(struct engine *e, int64_t id);
+/* A full discovery of the configured webspaces begins (at a reload): a
+ * webspace engine_webspace_add registers from now on is seen in it. */
+void engine_discovery_begin(struct engine *e);
+/* webspace id was registered by the latest discovery: the configuration
+ * names it, whatever path led to its root (a symlinked customer folder) */
+bool engine_webspace_seen(const struct engine *e, int64_t id);
 
 /* A change noticed at ws/relpath. handle (may be NULL) identifies the inode. */
 void engine_note(struct engine *e, int64_t ws, const char *relpath, size_t rlen, unsigned flags,

@@ -30,6 +30,7 @@ struct webspace {
 	/* the configuration no longer names it (a reload): no event is noted in
 	 * it, nothing walked or hashed; its rows are kept (state: inactive) */
 	bool retired;
+	uint64_t seen_pass; /* the discovery pass that registered it last */
 	char *customer;
 	bool baselined;
 	bool walking;
@@ -58,6 +59,7 @@ struct webspace {
 struct engine {
 	struct engine_opts o;
 	char *dbpath; /* a copy: the walks read it while a reload frees the configuration */
+	uint64_t discovery_pass; /* engine_discovery_begin */
 	struct store *s;
 	struct state *st;
 	struct fpindex *idx;

@@ -81,6 +81,23 @@ engine_webspace_count(const struct engine *e)
 }
 
 void
+engine_discovery_begin(struct engine *e)
+{
+	e->discovery_pass++;
+}
+
+bool
+engine_webspace_seen(const struct engine *e, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < e->nws; i++)
+		if (e->ws[i].id == id)
+			return e->ws[i].seen_pass == e->discovery_pass;
+	return false;
+}
+
+void
 engine_webspace_retire(struct engine *e, int64_t id)
 {
 	struct webspace *w = ws_get(e, id);
@@ -197,6 +214,7 @@ engine_webspace_add(struct engine *e, const char *root, const char *customer, in
 		w = &e->ws[(size_t)v - 1];
 		if (ret_id)
 			*ret_id = w->id;
+		w->seen_pass = e->discovery_pass;
 		was_retired = w->retired;
 		w->retired = false;
 		if (strcmp(w->customer, customer) != 0) {
@@ -248,6 +266,7 @@ engine_webspace_add(struct engine *e, const char *root, const char *customer, in
 	w->customer = xstrdup(customer);
 	w->rootfd = rootfd;
 	w->rid = *rid;
+	w->seen_pass = e->discovery_pass;
 	if ((r = state_webspace_upsert(e->st, w->root, customer, &w->id, &w->baselined)) < 0) {
 		free(w->root);
 		free(w->customer);

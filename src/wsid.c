@@ -381,7 +381,9 @@ webspaces_activity(void)
 	if (stateq_webspaces(d.s, false, ws_ids_add, &w) < 0)
 		log_warnx("webspaces: cannot read the stored ones: which are configured not updated");
 	for (i = 0; i < w.n; i++) {
-		bool on = ws_configured(w.path[i]);
+		/* registered by this discovery: configured, even when its root
+		 * is the real path of a symlinked folder no entry spells */
+		bool on = ws_configured(w.path[i]) || engine_webspace_seen(d.e, w.id[i]);
 
 		if (!on)
 			engine_webspace_retire(d.e, w.id[i]);
@@ -1274,6 +1276,7 @@ reload_config(char *err, size_t errsz)
 	analyse_free(an);
 	engine_reload_index(d.e);
 	apply_log_level();
+	engine_discovery_begin(d.e);
 	discover_webspaces();
 	webspaces_activity();
 	if (uncovered) {

@@ -79,6 +79,14 @@ check_eq "a webspace reached through a symlinked directory: registered once" 1 "
 dave=$(sqlite3 "$D/db/wsid.db" "SELECT CAST(path AS TEXT) FROM webspaces WHERE customer='dave'")
 check_eq "... under its real path (live events carry real paths)" "$D/m/real-dave/httpdocs" "$dave"
 check_eq "... and a live change in it is seen" "created" "$(evq "$D" "path=$D/m/real-dave/httpdocs/new.txt" -- change)"
+check_eq "... and it is active (configured: listed and counted)" 1 \
+	"$(sqlite3 "$D/db/wsid.db" "SELECT active FROM webspaces WHERE customer='dave'")"
+"$WSIDCTL" --socket "$D/ctl.sock" reload >/dev/null
+echo "again" > "$D/m/real-dave/httpdocs/after-reload.txt"
+bounded_sync "webspace through a symlinked directory, after a reload" 30
+check_eq "... still watched after a reload (its configured path leads to it)" "created" \
+	"$(evq "$D" "path=$D/m/real-dave/httpdocs/after-reload.txt" -- change)"
+check_eq "... and still active" 1 "$(sqlite3 "$D/db/wsid.db" "SELECT active FROM webspaces WHERE customer='dave'")"
 check "a webspace reached through a link a customer owns is refused and logged" \
 	grep -q "webspace $D/m/vhosts/erin/httpdocs is reached through a symbolic link root does not own: not watched" "$D/wsid.log"
 check_eq "... and not registered" 0 "$(sqlite3 "$D/db/wsid.db" "SELECT count(*) FROM webspaces WHERE customer='erin'")"
