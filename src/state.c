@@ -525,6 +525,8 @@ pend_wrap_begin(struct state *st)
 static int
 pend_wrap_end(struct state *st, bool wrapped, int r)
 {
+	int rr;
+
 	if (!st->cdigest || st->in_tx)
 		return r;
 	if (r == 0)
@@ -532,8 +534,14 @@ pend_wrap_end(struct state *st, bool wrapped, int r)
 	st->npend = 0;
 	if (wrapped && r < 0)
 		store_exec(st->s, "ROLLBACK TO state_digest");
-	if (wrapped)
-		store_exec(st->s, "RELEASE state_digest");
+	if (wrapped && (rr = store_exec(st->s, "RELEASE state_digest")) < 0) {
+		/* the savepoint was the transaction: a release that could not
+		 * commit it (the disk full) leaves it open, and every later
+		 * BEGIN would fail; the row goes with it, as a failed commit's */
+		store_rollback(st->s);
+		if (r == 0)
+			r = rr;
+	}
 	return r;
 }
 
