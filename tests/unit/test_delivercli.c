@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -114,10 +115,15 @@ start(int (*fn)(int, char **), const char *const *args)
 	pid = fork();
 
 	if (pid == 0) {
+		/* a process group of its own: fx_run_main runs fn in a child
+		 * of this one, and a signal must reach both */
+		setpgid(0, 0);
 		if (parent_fd >= 0)
 			close(parent_fd);
 		_exit(fx_run_main(fn, args, dir, NULL));
 	}
+	if (pid > 0)
+		setpgid(pid, pid);
 	return pid;
 }
 
@@ -231,10 +237,24 @@ test_listen(void)
 		T_CHECK(strcmp(sb, "landlock") == 0 || strcmp(sb, "none (optional)") == 0, "'%s'", sb);
 		close(fd);
 	}
-	kill(pid, SIGTERM);
+	/* the service and fx_run_main's process around it: the group */
+	kill(-pid, SIGTERM);
 	r = reap(pid);
 	/* fx_run_main's child ended by the signal, or the service's own exit */
 	T_CHECK(r == 0 || r == 128 + SIGTERM, "%d", r);
+	/* nothing of it outlives the test (the service ran on as nobody):
+	 * orphaned, it is this process's to reap (a subreaper, main) */
+	for (i = 0; i < 250 && kill(-pid, 0) == 0; i++) {
+		while (waitpid(-pid, NULL, WNOHANG) > 0)
+			;
+		usleep(20000);
+	}
+	T_CHECK(kill(-pid, 0) == -1 && errno == ESRCH, "process group %d still there", (int)pid);
+	if (kill(-pid, 0) == 0) {
+		kill(-pid, SIGKILL);
+		while (waitpid(-pid, NULL, 0) > 0)
+			;
+	}
 }
 
 int
@@ -242,6 +262,8 @@ main(void)
 {
 	if (mkdtemp(dir) == NULL)
 		return 1;
+	/* what a test's child leaves orphaned is reparented here */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	T_RUN(test_mode);
 	T_RUN(test_child);
 	T_RUN(test_listen_usage);
