@@ -164,7 +164,7 @@ void engine_webspace_retire(struct engine *e, int64_t id);
 void engine_discovery_begin(struct engine *e);
 /* webspace id was registered by the latest discovery: the configuration
  * names it, whatever path led to its root (a symlinked customer folder) */
-bool engine_webspace_seen(const struct engine *e, int64_t id);
+bool engine_webspace_seen(struct engine *e, int64_t id);
 
 /* A change noticed at ws/relpath. handle (may be NULL) identifies the inode. */
 void engine_note(struct engine *e, int64_t ws, const char *relpath, size_t rlen, unsigned flags,

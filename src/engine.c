@@ -87,14 +87,11 @@ engine_discovery_begin(struct engine *e)
 }
 
 bool
-engine_webspace_seen(const struct engine *e, int64_t id)
+engine_webspace_seen(struct engine *e, int64_t id)
 {
-	size_t i;
+	struct webspace *w = ws_get(e, id);
 
-	for (i = 0; i < e->nws; i++)
-		if (e->ws[i].id == id)
-			return e->ws[i].seen_pass == e->discovery_pass;
-	return false;
+	return w && w->seen_pass == e->discovery_pass;
 }
 
 void
@@ -853,6 +850,9 @@ on_analysed(struct engine *e, struct hash_job *j)
 struct rejudge {
 	struct engine *e;
 	size_t n;
+	/* files analysed before (an image among them held PHP); else stored
+	 * unknown code never analysed (stored while the analysis was off) */
+	bool analysed_before;
 };
 
 static int
@@ -866,26 +866,8 @@ rejudge_one(void *ud, int64_t ws, const char *path, size_t len)
 
 	if (w && state_file_get(e->st, ws, path, len, &row) == 0 && row.has_sha) {
 		res_from_row(w, &row, path, &res);
-		res.php_tag = true; /* analysed before: an image among them held PHP */
-		if (analysis_defer(e, w, path, len, CHANGE_RECLASSIFIED, &res, 0, "rules", false))
-			rj->n++;
-	}
-	return 0;
-}
-
-/* a stored file of unknown code never analysed (stored while the analysis
- * was off): analysed now, judged again when its result is back */
-static int
-unanalysed_one(void *ud, int64_t ws, const char *path, size_t len)
-{
-	struct rejudge *rj = ud;
-	struct engine *e = rj->e;
-	struct webspace *w = ws_get(e, ws);
-	struct file_row row;
-	struct hash_result res;
-
-	if (w && state_file_get(e->st, ws, path, len, &row) == 0 && row.has_sha) {
-		res_from_row(w, &row, path, &res);
+		if (rj->analysed_before)
+			res.php_tag = true;
 		if (analysis_defer(e, w, path, len, CHANGE_RECLASSIFIED, &res, 0, "rules", false))
 			rj->n++;
 	}
@@ -903,7 +885,7 @@ engine_analysis_catch_up(struct engine *e)
 {
 	const char *now = e->o.an ? analyse_rules_version(e->o.an) : "off";
 	char *was = store_meta_get(e->s, "analysis_rules");
-	struct rejudge rj = { e, 0 };
+	struct rejudge rj = { e, 0, true };
 
 	if (was && strcmp(was, now) == 0) {
 		free(was);
@@ -916,7 +898,8 @@ engine_analysis_catch_up(struct engine *e)
 			log_info("analysis: new rules: %zu file%s analysed again", rj.n, rj.n == 1 ? "" : "s");
 		if (was && strcmp(was, "off") == 0) {
 			rj.n = 0;
-			state_files_unanalysed(e->st, unanalysed_one, &rj);
+			rj.analysed_before = false;
+			state_files_unanalysed(e->st, rejudge_one, &rj);
 			log_info("analysis: switched on: %zu stored file%s of unknown code analysed", rj.n,
 				 rj.n == 1 ? "" : "s");
 		}

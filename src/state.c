@@ -857,13 +857,28 @@ state_any_under(struct state *st, int64_t ws, const char *dir, size_t dlen)
 
 /* state_dir_move's rows, for their parts of the digest: those in [lo, hi)
  * deleted (to == NULL), or renamed from + rest to to + rest */
+/* the columns of STAT_COLS, from a statement's first column on: the part
+ * of a row a stat walk compares (state_files_stat) and its digest holds */
+#define STAT_COLS "relpath, ino, size, mtime_ns, ctime_ns, status"
+
+static void
+stat_row_from(sqlite3_stmt *q, struct file_row *f)
+{
+	f->relpath = sqlite3_column_blob(q, 0);
+	f->rlen = (size_t)sqlite3_column_bytes(q, 0);
+	f->ino = (uint64_t)sqlite3_column_int64(q, 1);
+	f->size = (uint64_t)sqlite3_column_int64(q, 2);
+	f->mtime_ns = sqlite3_column_int64(q, 3);
+	f->ctime_ns = sqlite3_column_int64(q, 4);
+	copy_text(f->status, sizeof(f->status), sqlite3_column_text(q, 5));
+}
+
 static int
 pend_dir_rows(struct state *st, int64_t ws, const char *lo, const char *hi, size_t len,
 	      size_t flen, const char *to, size_t tlen)
 {
-	sqlite3_stmt *q = store_prepare(st->s, "SELECT relpath, ino, size, mtime_ns, ctime_ns, status "
-					       "FROM files WHERE webspace_id=? AND relpath>=? AND "
-					       "relpath<?");
+	sqlite3_stmt *q = store_prepare(st->s, "SELECT " STAT_COLS " FROM files WHERE webspace_id=? AND "
+					       "relpath>=? AND relpath<?");
 	struct buf nb;
 	int rc;
 
@@ -877,13 +892,7 @@ pend_dir_rows(struct state *st, int64_t ws, const char *lo, const char *hi, size
 		struct file_row f, n;
 
 		memset(&f, 0, sizeof(f));
-		f.relpath = sqlite3_column_blob(q, 0);
-		f.rlen = (size_t)sqlite3_column_bytes(q, 0);
-		f.ino = (uint64_t)sqlite3_column_int64(q, 1);
-		f.size = (uint64_t)sqlite3_column_int64(q, 2);
-		f.mtime_ns = sqlite3_column_int64(q, 3);
-		f.ctime_ns = sqlite3_column_int64(q, 4);
-		copy_text(f.status, sizeof(f.status), sqlite3_column_text(q, 5));
+		stat_row_from(q, &f);
 		if (to == NULL || f.rlen < flen) {
 			pend_row(st, ws, &f, -1);
 			continue;
@@ -1025,8 +1034,7 @@ state_files_stat(struct state *st, int64_t ws, state_file_fn fn, void *ud)
 	sqlite3_stmt *q;
 	int rc, r = 0;
 
-	q = store_prepare(st->s, "SELECT relpath, ino, size, mtime_ns, ctime_ns, status FROM files "
-				 "WHERE webspace_id=? ORDER BY relpath");
+	q = store_prepare(st->s, "SELECT " STAT_COLS " FROM files WHERE webspace_id=? ORDER BY relpath");
 	if (q == NULL)
 		return -EIO;
 	sqlite3_bind_int64(q, 1, ws);
@@ -1035,13 +1043,7 @@ state_files_stat(struct state *st, int64_t ws, state_file_fn fn, void *ud)
 
 		memset(&f, 0, sizeof(f));
 		f.webspace_id = ws;
-		f.relpath = sqlite3_column_blob(q, 0);
-		f.rlen = (size_t)sqlite3_column_bytes(q, 0);
-		f.ino = (uint64_t)sqlite3_column_int64(q, 1);
-		f.size = (uint64_t)sqlite3_column_int64(q, 2);
-		f.mtime_ns = sqlite3_column_int64(q, 3);
-		f.ctime_ns = sqlite3_column_int64(q, 4);
-		copy_text(f.status, sizeof(f.status), sqlite3_column_text(q, 5));
+		stat_row_from(q, &f);
 		if ((r = fn(ud, &f)) < 0)
 			break;
 	}
