@@ -124,7 +124,8 @@ enum {
 	CAP_READ = 1 << 12,   /* reads a file the request names, the whole path */
 	CAP_PHPW = 1 << 13,   /* writes the request's data into a .php file */
 	CAP_EVALU = 1 << 14,  /* evals what a function of its own returned, through a variable */
-	CAP_BITS = 15
+	CAP_RECON = 1 << 15,  /* asks who it runs as, the host's name, disk, restrictions */
+	CAP_BITS = 16
 };
 
 struct fname {
@@ -168,6 +169,8 @@ static const struct fname fnames[] = {
 	{ "crc32", FK_SANITIZE, 0 },
 	{ "create_function", FK_EVAL, 0 },
 	{ "curl_exec", FK_SOURCE, 0 },
+	{ "disk_free_space", FK_NONE, CAP_RECON },
+	{ "disk_total_space", FK_NONE, CAP_RECON },
 	{ "do", FK_DO, 0 },
 	{ "empty", FK_SANITIZE, 0 },
 	{ "error_reporting", FK_NONE, CAP_MUTE },
@@ -193,8 +196,11 @@ static const struct fname fnames[] = {
 	{ "fsockopen", FK_NONE, CAP_SOCK },
 	{ "function", FK_FUNCTION, 0 },
 	{ "fwrite", FK_WRITE, CAP_MODIFY },
+	{ "get_current_user", FK_NONE, CAP_RECON },
 	{ "getallheaders", FK_SOURCE, 0 },
 	{ "getenv", FK_GETENV, 0 },
+	{ "getmygid", FK_NONE, CAP_RECON },
+	{ "getmyuid", FK_NONE, CAP_RECON },
 	{ "glob", FK_NONE, CAP_LIST },
 	{ "gzdecode", FK_DECODER, 0 },
 	{ "gzinflate", FK_DECODER, 0 },
@@ -207,6 +213,7 @@ static const struct fname fnames[] = {
 	{ "in_array", FK_SANITIZE, 0 },
 	{ "include", FK_INCLUDE, 0 },
 	{ "include_once", FK_INCLUDE, 0 },
+	{ "ini_get", FK_NONE, CAP_RECON },
 	{ "ini_restore", FK_NONE, CAP_INI },
 	{ "ini_set", FK_NONE, CAP_INI },
 	{ "intval", FK_SANITIZE, 0 },
@@ -251,7 +258,13 @@ static const struct fname fnames[] = {
 	{ "pg_connect", FK_NONE, CAP_DBCONN },
 	{ "pg_escape_string", FK_SANITIZE, 0 },
 	{ "pg_query", FK_SQL, CAP_DBQUERY },
+	{ "php_uname", FK_NONE, CAP_RECON },
 	{ "popen", FK_EXEC, CAP_EXEC },
+	{ "posix_getegid", FK_NONE, CAP_RECON },
+	{ "posix_geteuid", FK_NONE, CAP_RECON },
+	{ "posix_getgrgid", FK_NONE, CAP_RECON },
+	{ "posix_getpwuid", FK_NONE, CAP_RECON },
+	{ "posix_uname", FK_NONE, CAP_RECON },
 	{ "preg_filter", FK_PREG, 0 },
 	{ "preg_match", FK_OUTARG, 0 },
 	{ "preg_match_all", FK_OUTARG, 0 },
@@ -398,6 +411,7 @@ struct scan {
 	unsigned caps;            /* CAP_* of the whole file */
 	unsigned caps_top;        /* CAP_* of calls outside function bodies */
 	unsigned runners;         /* distinct command runners called (bits) */
+	unsigned recon;           /* distinct questions about the host asked (bits, CAP_RECON) */
 	bool runner_top;          /* one called outside function bodies */
 	size_t offscreen_pos;
 	size_t blob_bytes, blob_pos; /* encoded blobs: their bytes, the first's place */
@@ -409,6 +423,7 @@ struct scan {
 	uint32_t first_var_h;  /* first token was a variable */
 	int first_var_brk;     /* in its index chain */
 	int lit_pieces;        /* string literals concatenated so far */
+	size_t lit_bytes;      /* the bytes of those that are literals written out */
 	int lit_only;          /* statement RHS is literals and dots only */
 	int onechar;           /* single-character literals concatenated */
 	int xorops;            /* a literal after ^ | & in the statement */
@@ -1897,6 +1912,38 @@ runner_index(const struct fname *fn)
 	return i % 32;
 }
 
+/* which question about the host fn asks (0..31): its rank among them in fnames */
+static unsigned
+recon_index(const struct fname *fn)
+{
+	const struct fname *f;
+	unsigned i = 0;
+
+	for (f = fnames; f < fn; f++)
+		i += f->cap == CAP_RECON;
+	return i % 32;
+}
+
+/* ini_get('safe_mode'), whose '(' is at paren: a restriction of the host asked,
+ * not one of the page's own settings (memory_limit, upload_max_filesize) */
+static bool
+ini_restriction(const struct scan *s, size_t paren)
+{
+	static const char *const words[] = { "safe_mode", "disable_functions", "open_basedir", "safe_mode_exec_dir" };
+	size_t i = skip_blank(s->p, s->n, paren + 1), k, l;
+	uint8_t q;
+
+	if (i >= s->n || (s->p[i] != '\'' && s->p[i] != '"'))
+		return false;
+	q = s->p[i++];
+	for (k = 0; k < sizeof(words) / sizeof(words[0]); k++) {
+		l = strlen(words[k]);
+		if (i + l < s->n && s->p[i + l] == q && memcmp(s->p + i, words[k], l) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* a call of fn whose '(' is at paren: note what it lets the page do */
 static void
 cap_note(struct scan *s, const struct fname *fn, uint32_t line, size_t start, size_t paren)
@@ -1905,6 +1952,11 @@ cap_note(struct scan *s, const struct fname *fn, uint32_t line, size_t start, si
 
 	if (fn == NULL || fn->cap == 0)
 		return;
+	if (fn->cap == CAP_RECON) {
+		if (strcmp(fn->name, "ini_get") == 0 && !ini_restriction(s, paren))
+			return;
+		s->recon |= 1u << recon_index(fn);
+	}
 	/* error_reporting(0), set_time_limit(0): only the zero says it */
 	if (fn->cap == CAP_MUTE || (fn->cap == CAP_NOLIMIT && fn->name[0] == 's')) {
 		i = skip_blank(s->p, s->n, paren + 1);
@@ -2002,6 +2054,14 @@ tools_judge(struct scan *s)
 	if (!s->app_code && !s->cli && s->probe && (c & CAP_EXEC) && s->runner_top &&
 	    __builtin_popcount(s->runners) >= 2)
 		cap_finding(s, PHPSCAN_COMMAND_PAGE, PHPSCAN_WEAK, CAP_EXEC);
+	/* who it runs as, the host's name, its disk, its restrictions: three of
+	 * these asked by a page of no application that also runs commands or
+	 * handles files, sockets, a database or mail is a shell's header (an
+	 * application's status page is part of it: classes, included code) */
+	if (!s->app_code && !s->cli && __builtin_popcount(s->recon) >= 3 &&
+	    (s->runners != 0 ||
+	     (c & (CAP_LIST | CAP_MODIFY | CAP_UPLOAD | CAP_SOCK | CAP_DBCONN | CAP_READ | CAP_MAIL))))
+		cap_finding(s, PHPSCAN_HOST_RECON, PHPSCAN_WEAK, CAP_RECON);
 	/* a secret the page carries, guarding what it can do: a tool locked for its owner */
 	if (s->gate && !s->app_code && !s->cli &&
 	    (s->runners != 0 || s->eval_seen ||
@@ -2960,6 +3020,11 @@ frame_close(struct scan *s)
 	    (strncasecmp((const char *)s->p + f->start, "json_decode", 11) == 0 ||
 	     strncasecmp((const char *)s->p + f->start, "unserialize", 11) == 0))
 		s->stmt_objdec = true;
+	/* a function of its own that runs its parameter, called at the top level
+	 * with something not fixed: as good as a runner called there */
+	if (f->user && f->nlen > 0 && s->fn_state != 3 && (f->lastvar != 0 || (f->flow & (FL_INPUT | FL_VAR | FL_UCALL))) &&
+	    wrapper_has(s, f->uhash))
+		s->runner_top = true;
 	/* $r->run($_POST['c']), Shell::go($_GET['c']): a method of the file's own
 	 * classes that hands its parameter to execution, given input */
 	if ((f->kind == FK_METHOD || (f->user && f->nlen == 0)) && (f->flow & FL_INPUT) && s->nmcalls < MCALL_SLOTS) {
@@ -3100,6 +3165,63 @@ names_media(const uint8_t *p, size_t n)
 	return false;
 }
 
+/* a bare word naming a runner of code or commands, written as a function
+ * name rather than a constant (one lower-case letter at least: SYSTEM is
+ * an application's constant) */
+static bool
+bare_runner(const uint8_t *w, size_t n)
+{
+	size_t i;
+
+	if (!is_sink_name((const char *)w, n))
+		return false;
+	for (i = 0; i < n; i++)
+		if (w[i] >= 'a' && w[i] <= 'z')
+			return true;
+	return false;
+}
+
+/* $v = '...' . '...' . ...;: a payload cut into pieces (lines of 76 or 100
+ * characters) is judged whole, as one literal would be: an encoded blob, a
+ * connect-back script. The pieces are joined into a buffer of the decoding's
+ * budget; true when they make a blob. */
+static bool
+joined_literal_judge(struct scan *s)
+{
+	struct dbuf d = { NULL, 0, 0 };
+	size_t j = s->lit_tok - 1;
+	bool blob = false;
+
+	if (s->lit_bytes > *s->dbudget || s->lit_bytes > DECODE_MAX)
+		return false;
+	while (dec_literal(s->p, s->n, &j, &d)) {
+		j = skip_blank(s->p, s->n, j);
+		if (j >= s->n || s->p[j] != '.')
+			break;
+		j = skip_blank(s->p, s->n, j + 1);
+		if (j >= s->n || (s->p[j] != '\'' && s->p[j] != '"'))
+			goto out;
+	}
+	/* the statement's literals, all of them, and nothing else */
+	if (d.n < BLOB_MIN || j >= s->n || (s->p[j] != ';' && s->p[j] != '?'))
+		goto out;
+	*s->dbudget -= d.n;
+	blob = is_blob(d.p, d.n);
+	if (is_connect_back(d.p, d.n, blob))
+		finding(s, PHPSCAN_CONNECT_BACK, PHPSCAN_WEAK, s->stmt.line, s->lit_tok);
+	if (blob) {
+		finding(s, PHPSCAN_ENCODED_BLOB, PHPSCAN_NOTE, s->stmt.line, s->lit_tok);
+		if (s->blob_bytes == 0) {
+			s->blob_line = s->stmt.line;
+			s->blob_pos = s->lit_tok;
+		}
+		s->blob_bytes += d.n;
+	}
+out:
+	free(d.p);
+	return blob;
+}
+
 static void
 stmt_end(struct scan *s, bool semicolon)
 {
@@ -3166,6 +3288,9 @@ stmt_end(struct scan *s, bool semicolon)
 	if (s->stmt_sock && s->assign_h && !s->assign_elem && !hash_in(s->socks, s->nsocks, s->assign_h))
 		s->socks[s->nsocks++ % 4] = s->assign_h;
 	s->stmt_sock = false;
+	if (s->assign_h && s->lit_only && s->lit_pieces >= 2 && s->lit_tok > 0 && s->lit_bytes >= BLOB_MIN &&
+	    joined_literal_judge(s))
+		st->flow |= FL_BLOB;
 	if (s->assign_h) {
 		uint16_t fl = st->flow & (FL_INPUT | FL_DECODED | FL_NAME | FL_PARAM | FL_CHR | FL_BLOB | FL_BUILT |
 					  FL_SINKNAME | FL_ELEMIN);
@@ -3184,6 +3309,9 @@ stmt_end(struct scan *s, bool semicolon)
 				fl |= FL_NAME;
 			if (is_sink_name(s->lit, s->lit_len))
 				fl |= FL_SINKNAME;
+		} else if (s->stmt_ntok == 4 && s->prev == T_IDENT && bare_runner(s->p + s->pstart, s->plen)) {
+			/* $f = passthru;: an undefined constant was its own name (PHP before 8) */
+			fl |= FL_SINKNAME | FL_BUILT;
 		}
 		/* an element set from input does not make every element input:
 		 * code execution of the array still counts, a callback from it not */
@@ -3215,6 +3343,7 @@ stmt_end(struct scan *s, bool semicolon)
 	s->stmt_ntok = 0;
 	s->first_var_h = 0;
 	s->lit_pieces = 0;
+	s->lit_bytes = 0;
 	s->lit_only = 1;
 	s->lit_len = 0;
 	s->lit_tok = 0;
@@ -3684,6 +3813,7 @@ scan_php(struct scan *s)
 				if (s->lit_pieces == 0 && (t.type == T_SQ || t.type == T_DQ))
 					s->lit_tok = t.start;
 				s->lit_pieces++;
+				s->lit_bytes += t.len;
 			}
 			/* (a letter ending a list's element: chr(128) . 'A', is a table's entry) */
 			if (t.len == 1 && was_dot && next_byte(s, NULL) != ',')
@@ -3864,6 +3994,7 @@ scan_php(struct scan *s)
 					s->lit_only = 1;
 					s->lit_len = 0;
 					s->lit_pieces = 0;
+					s->lit_bytes = 0;
 					s->stmt.flow = 0;
 					s->stmt.dec = 0;
 					s->stmt.chr = 0;
@@ -4468,6 +4599,7 @@ phpscan_class_name(enum phpscan_class c)
 		[PHPSCAN_PASSWORD_GATE] = "password-gate",
 		[PHPSCAN_SELF_MODIFY] = "self-modify",
 		[PHPSCAN_CONNECT_BACK] = "connect-back",
+		[PHPSCAN_HOST_RECON] = "host-recon",
 	};
 
 	return (unsigned)c < PHPSCAN_CLASS_MAX ? names[c] : "unknown";
