@@ -490,6 +490,8 @@ struct scan {
 	size_t gate_pos;
 	bool input_read;       /* $_GET, $_POST, ... read directly */
 	bool app_code;         /* defines a class or namespace, or includes code */
+	bool app_linked;       /* declares a namespace or includes code: linked to others */
+	bool declares;         /* declares a class, interface or trait */
 	bool cli;              /* reads $argv or asks for the SAPI: a command-line script */
 	bool varvar_stmt;      /* the statement assigns $$name */
 	bool stmt_first_dollar; /* the statement began with $$ */
@@ -2019,6 +2021,17 @@ tools_judge(struct scan *s)
 	    (!s->app_code && !s->cli && s->runners != 0 &&
 	     (s->runner_top || __builtin_popcount(s->runners) >= 2) && contains_ci(s->p, s->n, "<form")))
 		cap_finding(s, PHPSCAN_COMMAND_PAGE, PHPSCAN_WEAK, CAP_EXEC);
+	/* a page that carries classes of its own (an archiver, a zip or mail
+	 * class) but declares no namespace and includes nothing, reading the
+	 * request at its top level: a tool in one file, judged as one standing
+	 * alone (its functions and methods are its own) */
+	if (s->declares && !s->app_linked && !s->cli && s->input_read) {
+		tool = c;
+		/* commands: run at its top level (a method running its parameter
+		 * may be given fixed ones) */
+		if (s->caps_top & CAP_EXEC)
+			cap_finding(s, PHPSCAN_COMMAND_PAGE, PHPSCAN_WEAK, CAP_EXEC);
+	}
 	/* the database, file and socket tools of such a page (a form, no request
 	 * variable read, no command-line script): from the calls at its top level;
 	 * its uploader: an upload form, files written at the top level */
@@ -3231,8 +3244,10 @@ stmt_end(struct scan *s, bool semicolon)
 		uint16_t fl = st->flow;
 
 		/* code of its own included: an application's page, not a tool standing alone */
-		if (!(fl & (FL_INPUT | FL_STREAM | FL_DECODED | FL_NAME)))
+		if (!(fl & (FL_INPUT | FL_STREAM | FL_DECODED | FL_NAME))) {
 			s->app_code = true;
+			s->app_linked = true;
+		}
 
 		if ((fl & FL_STREAM) && (fl & FL_INPUT))
 			finding(s, PHPSCAN_INCLUDE_OF_STREAM, PHPSCAN_HIGH, s->include_line, s->include_start);
@@ -3582,8 +3597,14 @@ scan_php(struct scan *s)
 				s->prev_fndef = s->prev_kind == FK_NEW && s->prev == T_IDENT && k != FK_CB0 && k != FK_CB1;
 			}
 			if (!s->prev_member && k == FK_NONE && is_decl_word(s->p + t.start, t.len) &&
-			    s->pos < s->n && (s->p[s->pos] == ' ' || s->p[s->pos] == '\t' || s->p[s->pos] == '\n'))
-				s->app_code = s->app_code || decl_follows(s);
+			    s->pos < s->n && (s->p[s->pos] == ' ' || s->p[s->pos] == '\t' || s->p[s->pos] == '\n') &&
+			    decl_follows(s)) {
+				s->app_code = true;
+				if (word_ci(s->p + t.start, t.len, "namespace"))
+					s->app_linked = true;
+				else
+					s->declares = true;
+			}
 			if ((t.len == 13 && strncasecmp((const char *)s->p + t.start, "php_sapi_name", 13) == 0) ||
 			    (t.len == 8 && memcmp(s->p + t.start, "PHP_SAPI", 8) == 0) ||
 			    (t.len == 5 && memcmp(s->p + t.start, "STDIN", 5) == 0))

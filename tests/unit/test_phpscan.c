@@ -1328,6 +1328,25 @@ test_shell_behaviours(void)
 			 " return shell_exec($c);\n}\n");
 	T_CLEAN("x.php", "<?php\nfunction ex($c) {\n if (function_exists('exec')) { exec($c, $o); return $o; }\n"
 			 " return shell_exec($c);\n}\nex('git ' . $argv[1]);\n");
+	/* a tool in one file that carries a class of its own (an archiver): judged
+	 * as a page standing alone, its methods included */
+	T_HAS("x.php", "<?php\nclass Zipper { function add($d) { foreach (scandir($d) as $f) $this->files[] = $f; } }\n"
+		       "$d = $_GET['d'];\nif (isset($_POST['del'])) unlink($d . '/' . $_POST['del']);\n"
+		       "$z = new Zipper();\n$z->add($d);\n",
+	      PHPSCAN_FILE_TOOL, PHPSCAN_WEAK, 2);
+	T_HAS("x.php", "<?php\nclass Db { function q($s) { $l = mysqli_connect('localhost', $_POST['u'], $_POST['p']);\n"
+		       " return mysqli_query($l, $s); } }\n$db = new Db();\nprint_r($db->q($_POST['sql']));\n",
+	      PHPSCAN_DB_TOOL, PHPSCAN_WEAK, 2);
+	/* ... not one in a namespace, one including code, one reading the request
+	 * in its methods alone, a command-line script */
+	T_CLEAN("x.php", "<?php\nnamespace App\\Files;\nclass Zipper { function add($d) { return scandir($d); } }\n"
+			 "$d = $_GET['d'];\nunlink($d . '/' . $_POST['del']);\n");
+	T_CLEAN("x.php", "<?php\nrequire_once 'lib/init.php';\nclass Zipper { function add($d) { return scandir($d); } }\n"
+			 "$d = $_GET['d'];\nunlink($d . '/' . $_POST['del']);\n");
+	T_CLEAN("x.php", "<?php\nclass Cache { function clear() { foreach (scandir($_GET['d']) as $f) unlink($f); } }\n"
+			 "$c = new Cache();\n");
+	T_CLEAN("x.php", "<?php\nclass Zipper { function add($d) { return scandir($d); } }\nif (PHP_SAPI !== 'cli') exit;\n"
+			 "$d = $_GET['d'];\nunlink($d . '/' . $argv[1]);\n");
 	/* a payload cut into pieces of one line each, joined by `.`: judged whole */
 	{
 		static char src[16384], b64[4096];
