@@ -57,6 +57,7 @@ enum phpscan_class {
 	PHPSCAN_SELF_MODIFY,     /* the page rewrites, re-dates or write-protects its own file */
 	PHPSCAN_CONNECT_BACK,    /* a literal holding a script that wires a shell to a socket */
 	PHPSCAN_HOST_RECON,      /* the host's user, uname, disk, restrictions asked, beside a tool */
+	PHPSCAN_MAIL_HOME,       /* mail to an address the page hides (decoded, built of chr()) */
 	PHPSCAN_CLASS_MAX
 };
 

@@ -2344,6 +2344,28 @@ harmless_callee(struct scan *s, const struct frame *f)
 	return fn == NULL || (fn->kind == FK_SANITIZE || (fn->kind == FK_NONE && fn->cap == 0));
 }
 
+/* mail()'s recipient, its first argument, is an address the page hides:
+ * decoded from a literal (base64, rot13, reversed, hex, chr()), directly or
+ * through a variable given one; the request's address is another matter */
+static bool
+mail_to_hidden(struct scan *s, const struct frame *f)
+{
+	static const char *const dec[] = { "base64_decode", "str_rot13", "strrev", "hex2bin", "convert_uudecode",
+					   "gzinflate", "gzuncompress", "chr(" };
+	size_t a = f->a0, e = f->a0e, i;
+
+	if (e <= a || e > s->n)
+		return false;
+	if (bare_var(s->p, s->n, a, e))
+		return (taint_get(s, var_at(s, a)) & (FL_DECODED | FL_CHR | FL_NAME)) != 0;
+	if (e - a > 1024)
+		e = a + 1024;
+	for (i = 0; i < sizeof(dec) / sizeof(dec[0]); i++)
+		if (contains_ci(s->p + a, e - a, dec[i]))
+			return true;
+	return false;
+}
+
 /* a sink received something: decide */
 static void
 sink_judge(struct scan *s, const struct frame *f)
@@ -2453,6 +2475,8 @@ sink_judge(struct scan *s, const struct frame *f)
 	case FK_MAIL:
 		if (f->argmask & 1)
 			cap_set(s, CAP_MAILTO, f->line, f->start);
+		else if (mail_to_hidden(s, f))
+			finding(s, PHPSCAN_MAIL_HOME, PHPSCAN_WEAK, f->line, f->start);
 		if (input && (s->loop_braces != 0 || s->loop_stmt))
 			finding(s, PHPSCAN_MASS_MAILER, PHPSCAN_WEAK, f->line, f->start);
 		break;
@@ -4621,6 +4645,7 @@ phpscan_class_name(enum phpscan_class c)
 		[PHPSCAN_SELF_MODIFY] = "self-modify",
 		[PHPSCAN_CONNECT_BACK] = "connect-back",
 		[PHPSCAN_HOST_RECON] = "host-recon",
+		[PHPSCAN_MAIL_HOME] = "mail-home",
 	};
 
 	return (unsigned)c < PHPSCAN_CLASS_MAX ? names[c] : "unknown";

