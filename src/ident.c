@@ -413,22 +413,27 @@ inst_ctx_init(struct inst_ctx *ic, const struct ident_result *res, size_t self)
 }
 
 /* f's place in the installation: 0 with out filled (state, expected,
- * in_upload_dir), or -1 when it is none of its files (not a regular file, or
- * a file of a nested installation that is no release file) */
+ * in_upload_dir) and *ret_e its release entry (SIZE_MAX: none), or -1 when it
+ * is none of its files (not a regular file, or a file of a nested
+ * installation that is no release file) */
 static int
-inst_file_state(const struct inst_ctx *ic, const struct scan_file *f, struct ident_file *out)
+inst_file_state(const struct inst_ctx *ic, const struct scan_file *f, struct ident_file *out,
+		size_t *ret_e)
 {
 	const struct installation *in = ic->in;
 	const char *rel = f->path + ic->base;
 	size_t rl = f->pathlen - ic->base, j;
 	void *e;
 
+	*ret_e = SIZE_MAX;
 	if (f->kind != SCAN_FILE)
 		return -1;
 	memset(out, 0, sizeof(*out));
 	e = hmap_get(ic->vm, rel, rl);
 	if (e) {
 		const struct pentry *pe = &ic->pc->e[(size_t)e - 1];
+
+		*ret_e = (size_t)e - 1;
 
 		memcpy(out->expected, pe->sha, SHA256_LEN);
 		out->state = f->status == HASH_OK && memcmp(f->sha256, pe->sha, SHA256_LEN) == 0
@@ -454,16 +459,19 @@ inst_file_state(const struct inst_ctx *ic, const struct scan_file *f, struct ide
 }
 
 struct dircount {
-	size_t total, missing;
+	bool present; /* a release file below it is there */
+	size_t missing;
 };
 
-/* counts a release file (present or missing) in each of its directories */
+/* counts a release file (present or missing) in each of its directories
+ * from byte `from` of its name on (the directories before it were counted
+ * with the file before, whose name shares those bytes) */
 static void
-dir_count(struct hmap *dirs, const char *name, size_t len, bool missing)
+dir_count(struct hmap *dirs, const char *name, size_t len, size_t from, bool missing)
 {
 	size_t k;
 
-	for (k = 0; k < len; k++) {
+	for (k = from; k < len; k++) {
 		struct dircount *dc;
 		void **v;
 
@@ -473,10 +481,24 @@ dir_count(struct hmap *dirs, const char *name, size_t len, bool missing)
 		if (*v == NULL)
 			*v = xcalloc(1, sizeof(struct dircount));
 		dc = *v;
-		dc->total++;
 		if (missing)
 			dc->missing++;
+		else
+			dc->present = true;
 	}
+}
+
+/* the bytes of a and b up to the last '/' they share: the directories both
+ * lie in */
+static size_t
+common_dirs(const char *a, size_t al, const char *b, size_t bl)
+{
+	size_t k, n = al < bl ? al : bl, last = 0;
+
+	for (k = 0; k < n && a[k] == b[k]; k++)
+		if (a[k] == '/')
+			last = k + 1;
+	return last;
 }
 
 static int
@@ -498,7 +520,7 @@ inst_missing_dirs(struct installation *in, struct hmap *dirs)
 		size_t k;
 		bool top = true;
 
-		if (dc->missing == 0 || dc->missing != dc->total)
+		if (dc->missing == 0 || dc->present)
 			continue;
 		/* skip when an ancestor is wholly missing too */
 		for (k = 0; k < hs->klen && top; k++) {
@@ -507,7 +529,7 @@ inst_missing_dirs(struct installation *in, struct hmap *dirs)
 			if (hs->key[k] != '/')
 				continue;
 			pc = hmap_get(dirs, hs->key, k);
-			if (pc && pc->missing == pc->total)
+			if (pc && !pc->present)
 				top = false;
 		}
 		if (!top)
@@ -538,34 +560,50 @@ inst_detail(struct ident_result *res, size_t self, struct store *s, const struct
 {
 	struct ident_priv *pv = res->priv;
 	struct installation *in = &res->inst[self];
-	struct hmap present, dirs;
+	struct hmap dirs;
 	struct inst_ctx ic;
 	struct hmap_slot *hs;
-	size_t pos, amissing = 0;
+	size_t pos, amissing = 0, e;
+	uint64_t *present; /* the release entries present, by index */
+	char *last = NULL; /* the name of the last present file */
+	size_t lastlen = 0, alast = 0;
 
 	pcache_get(pv, s, in->product->id);
 	inst_ctx_init(&ic, res, self);
-	hmap_init(&present);
+	present = xcalloc(ic.pc->n / 64 + 1, sizeof(*present));
 	hmap_init(&dirs);
 	files_under(pv, t, in->root, in->root_len, &in->lo, &in->hi);
 	for (pos = in->lo; pos < in->hi; pos++) {
 		const struct scan_file *f = file_at(pv, t, pos);
+		const char *rel = f->path + ic.base;
+		size_t rl = f->pathlen - ic.base;
 		struct ident_file out;
 
-		if (inst_file_state(&ic, f, &out) < 0)
+		if (inst_file_state(&ic, f, &out, &e) < 0)
 			continue;
 		in->counts[out.state]++;
 		if (out.state == IDENT_ADDED)
 			continue;
-		*hmap_put(&present, f->path + ic.base, f->pathlen - ic.base, NULL) = (void *)1;
-		dir_count(&dirs, f->path + ic.base, f->pathlen - ic.base, false);
+		present[e / 64] |= (uint64_t)1 << (e % 64);
+		/* the files are in path order: the directories shared with the
+		 * file before are counted already */
+		dir_count(&dirs, rel, rl, last ? common_dirs(last, lastlen, rel, rl) : 0, false);
+		if (last == NULL || rl > alast) {
+			alast = rl * 2 + 1;
+			free(last);
+			last = xmalloc(alast);
+		}
+		memcpy(last, rel, rl);
+		lastlen = rl;
 	}
+	free(last);
 	/* missing: release files not present as regular files */
 	hmap_foreach(ic.vm, hs) {
-		size_t e = (size_t)hs->val - 1;
-		const struct pentry *pe = &ic.pc->e[e];
+		const struct pentry *pe;
 
-		if (hmap_get(&present, pe->relpath, pe->rlen))
+		e = (size_t)hs->val - 1;
+		pe = &ic.pc->e[e];
+		if (present[e / 64] >> (e % 64) & 1)
 			continue;
 		if (in->nmissing == amissing) {
 			amissing = amissing ? amissing * 2 : 16;
@@ -573,9 +611,9 @@ inst_detail(struct ident_result *res, size_t self, struct store *s, const struct
 		}
 		in->missing[in->nmissing++] = e;
 		in->counts[IDENT_MISSING]++;
-		dir_count(&dirs, pe->relpath, pe->rlen, true);
+		dir_count(&dirs, pe->relpath, pe->rlen, 0, true);
 	}
-	hmap_free(&present);
+	free(present);
 	if (in->nmissing)
 		qsort_r(in->missing, in->nmissing, sizeof(*in->missing), cmp_entry, ic.pc);
 	inst_missing_dirs(in, &dirs);
@@ -585,6 +623,45 @@ inst_detail(struct ident_result *res, size_t self, struct store *s, const struct
 	inst_version_claim(in, t);
 }
 
+/* the installation's release files that are missing, in path order */
+static void
+inst_missing_files(const struct inst_ctx *ic, ident_file_cb cb, void *ud)
+{
+	const struct installation *in = ic->in;
+	size_t k;
+
+	for (k = 0; k < in->nmissing; k++) {
+		const struct pentry *pe = &ic->pc->e[in->missing[k]];
+		struct ident_file out;
+
+		memset(&out, 0, sizeof(out));
+		out.state = IDENT_MISSING;
+		out.file = SIZE_MAX;
+		out.relpath = pe->relpath;
+		out.relpath_len = pe->rlen;
+		memcpy(out.expected, pe->sha, SHA256_LEN);
+		cb(ud, &out, NULL);
+	}
+}
+
+/* f at position pos to cb, if it is a file of the installation in state st */
+static void
+inst_file_to(const struct inst_ctx *ic, const struct scan_file *f, size_t pos,
+	     enum ident_file_state st, ident_file_cb cb, void *ud)
+{
+	const struct installation *in = ic->in;
+	struct ident_file out;
+	size_t e;
+
+	if (inst_file_state(ic, f, &out, &e) < 0 || out.state != st)
+		return;
+	out.file = pos;
+	if (f->status == HASH_OK && st != IDENT_OK)
+		out.known_as = known_elsewhere(f, in->product, in->root_len,
+					       st == IDENT_ADDED ? UINT32_MAX : in->version->slot);
+	cb(ud, &out, f);
+}
+
 void
 ident_inst_files(const struct ident_result *r, const struct scan_tree *t, size_t i,
 		 enum ident_file_state st, ident_file_cb cb, void *ud)
@@ -592,36 +669,88 @@ ident_inst_files(const struct ident_result *r, const struct scan_tree *t, size_t
 	const struct ident_priv *pv = r->priv;
 	const struct installation *in = &r->inst[i];
 	struct inst_ctx ic;
-	size_t pos, k;
+	size_t pos;
 
 	inst_ctx_init(&ic, r, i);
 	if (st == IDENT_MISSING) {
-		for (k = 0; k < in->nmissing; k++) {
-			const struct pentry *pe = &ic.pc->e[in->missing[k]];
-			struct ident_file out;
-
-			memset(&out, 0, sizeof(out));
-			out.state = IDENT_MISSING;
-			out.file = SIZE_MAX;
-			out.relpath = pe->relpath;
-			out.relpath_len = pe->rlen;
-			memcpy(out.expected, pe->sha, SHA256_LEN);
-			cb(ud, &out, NULL);
-		}
+		inst_missing_files(&ic, cb, ud);
 		return;
 	}
+	for (pos = in->lo; pos < in->hi; pos++)
+		inst_file_to(&ic, file_at(pv, t, pos), pos, st, cb, ud);
+}
+
+/* positions of modified and added files remembered by ident_inst_files_all
+ * while it lists the files that are ok, per state: past this many, the rest
+ * is found by a pass of its own from the first one not remembered */
+#define IDENT_DEFER_MAX 65536
+
+struct deferred {
+	size_t *pos;
+	size_t n, alloc;
+	size_t resume; /* SIZE_MAX: every one is in pos */
+};
+
+static void
+deferred_add(struct deferred *d, size_t pos)
+{
+	if (d->resume != SIZE_MAX)
+		return;
+	if (d->n == IDENT_DEFER_MAX) {
+		d->resume = pos;
+		return;
+	}
+	if (d->n == d->alloc) {
+		d->alloc = d->alloc ? d->alloc * 2 : 64;
+		d->pos = xreallocarray(d->pos, d->alloc, sizeof(*d->pos));
+	}
+	d->pos[d->n++] = pos;
+}
+
+static void
+deferred_list(const struct inst_ctx *ic, const struct ident_priv *pv, const struct scan_tree *t,
+	      struct deferred *d, enum ident_file_state st, ident_file_cb cb, void *ud)
+{
+	size_t k, pos;
+
+	for (k = 0; k < d->n; k++)
+		inst_file_to(ic, file_at(pv, t, d->pos[k]), d->pos[k], st, cb, ud);
+	if (d->resume != SIZE_MAX)
+		for (pos = d->resume; pos < ic->in->hi; pos++)
+			inst_file_to(ic, file_at(pv, t, pos), pos, st, cb, ud);
+	free(d->pos);
+}
+
+void
+ident_inst_files_all(const struct ident_result *r, const struct scan_tree *t, size_t i,
+		     ident_state_cb begin, ident_file_cb cb, void *ud)
+{
+	const struct ident_priv *pv = r->priv;
+	const struct installation *in = &r->inst[i];
+	struct deferred mod = { .resume = SIZE_MAX }, add = { .resume = SIZE_MAX };
+	struct inst_ctx ic;
+	size_t pos, e;
+
+	inst_ctx_init(&ic, r, i);
+	begin(ud, IDENT_OK);
 	for (pos = in->lo; pos < in->hi; pos++) {
 		const struct scan_file *f = file_at(pv, t, pos);
 		struct ident_file out;
 
-		if (inst_file_state(&ic, f, &out) < 0 || out.state != st)
+		if (inst_file_state(&ic, f, &out, &e) < 0)
 			continue;
-		out.file = pos;
-		if (f->status == HASH_OK && st != IDENT_OK)
-			out.known_as = known_elsewhere(f, in->product, in->root_len,
-						       st == IDENT_ADDED ? UINT32_MAX : in->version->slot);
-		cb(ud, &out, f);
+		if (out.state == IDENT_OK) {
+			out.file = pos;
+			cb(ud, &out, f);
+		} else
+			deferred_add(out.state == IDENT_MODIFIED ? &mod : &add, pos);
 	}
+	begin(ud, IDENT_MODIFIED);
+	deferred_list(&ic, pv, t, &mod, IDENT_MODIFIED, cb, ud);
+	begin(ud, IDENT_MISSING);
+	inst_missing_files(&ic, cb, ud);
+	begin(ud, IDENT_ADDED);
+	deferred_list(&ic, pv, t, &add, IDENT_ADDED, cb, ud);
 }
 
 /* the bitmap of the positions claimed for product p (created empty) */
