@@ -851,13 +851,6 @@ ident_run(struct store *s, const struct fpindex *idx, const struct scan_tree *t,
 			need = v->nfiles < 2 ? v->nfiles : 2;
 		if (c->best < need)
 			continue;
-		bits = claimed_bits(pv, c->p);
-		for (pos = c->lo; pos < c->hi; pos++) {
-			size_t jj = 0;
-
-			if (cand_vote(c, file_at(pv, t, pos), &jj))
-				bits[pos / 64] |= (uint64_t)1 << (pos % 64);
-		}
 		res->inst = xreallocarray(res->inst, res->ninst + 1, sizeof(*res->inst));
 		in = &res->inst[res->ninst++];
 		memset(in, 0, sizeof(*in));
@@ -887,21 +880,25 @@ ident_run(struct store *s, const struct fpindex *idx, const struct scan_tree *t,
 					in->ncandidates++;
 			}
 		}
-		/* mixed: another version explains many files the winner does not */
+		/* mixed: another version explains many files the winner does
+		 * not; the same pass claims the candidate's voters */
 		{
 			uint32_t n = c->p->nslots;
 			int64_t *diff = xcalloc((size_t)n + 1, sizeof(*diff));
 			int64_t run = 0;
 			uint32_t sl, bestb = 0, bests = 0;
 
+			bits = claimed_bits(pv, c->p);
 			for (pos = c->lo; pos < c->hi; pos++) {
 				const struct scan_file *f = file_at(pv, t, pos);
 				const struct scan_match *m;
 				size_t jj = 0;
 
-				while ((m = cand_vote(c, f, &jj)) != NULL)
+				while ((m = cand_vote(c, f, &jj)) != NULL) {
+					bits[pos / 64] |= (uint64_t)1 << (pos % 64);
 					if (!slotset_blob_has(m->slots, m->slen, c->best_slot))
 						diff_add(diff, n, m);
+				}
 			}
 			for (sl = 0; sl < n; sl++) {
 				run += diff[sl];
