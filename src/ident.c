@@ -39,6 +39,9 @@ struct pcache {
 	struct pentry *e;
 	size_t n, alloc;
 	struct hmap by_slot; /* slot -> struct hmap* (relpath -> pentry idx + 1) */
+	/* while loading: the versions (slots) whose entries are kept */
+	const uint32_t *need;
+	size_t nneed;
 };
 
 struct ident_priv {
@@ -119,8 +122,16 @@ pcache_add(void *ud, int64_t path_id, const char *relpath, size_t rlen,
 {
 	struct pcache *c = ud;
 	struct pentry *e;
+	size_t k;
 
 	(void)path_id;
+	/* only the entries of the versions installed: a product's other
+	 * releases would be copied, kept and freed for nothing */
+	for (k = 0; k < c->nneed; k++)
+		if (slotset_blob_has(slots, slen, c->need[k]))
+			break;
+	if (k == c->nneed)
+		return 0;
 	if (c->n == c->alloc) {
 		c->alloc = c->alloc ? c->alloc * 2 : 1024;
 		c->e = xreallocarray(c->e, c->alloc, sizeof(*c->e));
@@ -135,18 +146,30 @@ pcache_add(void *ud, int64_t path_id, const char *relpath, size_t rlen,
 	return 0;
 }
 
+/* the entries of the product of installation self, loaded with the first
+ * of its installations: those of the versions its installations are */
 static struct pcache *
-pcache_get(struct ident_priv *pv, struct store *s, int64_t product_id)
+pcache_get(struct ident_priv *pv, struct store *s, const struct ident_result *res, size_t self)
 {
+	int64_t product_id = res->inst[self].product->id;
 	int isnew;
 	void **v = hmap_put(&pv->products, &product_id, sizeof(product_id), &isnew);
 
 	if (isnew) {
 		struct pcache *c = xcalloc(1, sizeof(*c));
+		uint32_t *need = xcalloc(res->ninst, sizeof(*need));
+		size_t i;
 
+		for (i = 0; i < res->ninst; i++)
+			if (res->inst[i].product->id == product_id)
+				need[c->nneed++] = res->inst[i].version->slot;
+		c->need = need;
 		hmap_init(&c->by_slot);
 		if (fpindex_product_entries(s, product_id, pcache_add, c) < 0)
 			log_warnx("ident: cannot read the entries of product %lld", (long long)product_id);
+		c->need = NULL;
+		c->nneed = 0;
+		free(need);
 		*v = c;
 	}
 	return *v;
@@ -568,7 +591,7 @@ inst_detail(struct ident_result *res, size_t self, struct store *s, const struct
 	char *last = NULL; /* the name of the last present file */
 	size_t lastlen = 0, alast = 0;
 
-	pcache_get(pv, s, in->product->id);
+	pcache_get(pv, s, res, self);
 	inst_ctx_init(&ic, res, self);
 	present = xcalloc(ic.pc->n / 64 + 1, sizeof(*present));
 	hmap_init(&dirs);
