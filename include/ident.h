@@ -99,6 +99,14 @@ int ident_run(struct store *s, const struct fpindex *idx, const struct scan_tree
 typedef void (*ident_file_cb)(void *ud, const struct ident_file *f, const struct scan_file *sf);
 void ident_inst_files(const struct ident_result *r, const struct scan_tree *t, size_t i,
 		      enum ident_file_state st, ident_file_cb cb, void *ud);
+/* The same for every state in turn (ok, modified, missing, added), in one
+ * pass over the installation's files: begin(ud, st) before each state's
+ * files, then what ident_inst_files gives for st. Remembers at most
+ * 65,536 positions per state (the files of a later state met during the
+ * pass), past that a state's rest is found by a pass of its own. */
+typedef void (*ident_state_cb)(void *ud, enum ident_file_state st);
+void ident_inst_files_all(const struct ident_result *r, const struct scan_tree *t, size_t i,
+			  ident_state_cb begin, ident_file_cb cb, void *ud);
 void ident_result_free(struct ident_result *r);
 const char *ident_state_name(enum ident_file_state s);
 /* true for names that are executable code on a web server (php, cgi, .htaccess...) */

@@ -39,6 +39,9 @@ struct pcache {
 	struct pentry *e;
 	size_t n, alloc;
 	struct hmap by_slot; /* slot -> struct hmap* (relpath -> pentry idx + 1) */
+	/* while loading: the versions (slots) whose entries are kept */
+	const uint32_t *need;
+	size_t nneed;
 };
 
 struct ident_priv {
@@ -119,8 +122,16 @@ pcache_add(void *ud, int64_t path_id, const char *relpath, size_t rlen,
 {
 	struct pcache *c = ud;
 	struct pentry *e;
+	size_t k;
 
 	(void)path_id;
+	/* only the entries of the versions installed: a product's other
+	 * releases would be copied, kept and freed for nothing */
+	for (k = 0; k < c->nneed; k++)
+		if (slotset_blob_has(slots, slen, c->need[k]))
+			break;
+	if (k == c->nneed)
+		return 0;
 	if (c->n == c->alloc) {
 		c->alloc = c->alloc ? c->alloc * 2 : 1024;
 		c->e = xreallocarray(c->e, c->alloc, sizeof(*c->e));
@@ -135,18 +146,30 @@ pcache_add(void *ud, int64_t path_id, const char *relpath, size_t rlen,
 	return 0;
 }
 
+/* the entries of the product of installation self, loaded with the first
+ * of its installations: those of the versions its installations are */
 static struct pcache *
-pcache_get(struct ident_priv *pv, struct store *s, int64_t product_id)
+pcache_get(struct ident_priv *pv, struct store *s, const struct ident_result *res, size_t self)
 {
+	int64_t product_id = res->inst[self].product->id;
 	int isnew;
 	void **v = hmap_put(&pv->products, &product_id, sizeof(product_id), &isnew);
 
 	if (isnew) {
 		struct pcache *c = xcalloc(1, sizeof(*c));
+		uint32_t *need = xcalloc(res->ninst, sizeof(*need));
+		size_t i;
 
+		for (i = 0; i < res->ninst; i++)
+			if (res->inst[i].product->id == product_id)
+				need[c->nneed++] = res->inst[i].version->slot;
+		c->need = need;
 		hmap_init(&c->by_slot);
 		if (fpindex_product_entries(s, product_id, pcache_add, c) < 0)
 			log_warnx("ident: cannot read the entries of product %lld", (long long)product_id);
+		c->need = NULL;
+		c->nneed = 0;
+		free(need);
 		*v = c;
 	}
 	return *v;
@@ -413,22 +436,27 @@ inst_ctx_init(struct inst_ctx *ic, const struct ident_result *res, size_t self)
 }
 
 /* f's place in the installation: 0 with out filled (state, expected,
- * in_upload_dir), or -1 when it is none of its files (not a regular file, or
- * a file of a nested installation that is no release file) */
+ * in_upload_dir) and *ret_e its release entry (SIZE_MAX: none), or -1 when it
+ * is none of its files (not a regular file, or a file of a nested
+ * installation that is no release file) */
 static int
-inst_file_state(const struct inst_ctx *ic, const struct scan_file *f, struct ident_file *out)
+inst_file_state(const struct inst_ctx *ic, const struct scan_file *f, struct ident_file *out,
+		size_t *ret_e)
 {
 	const struct installation *in = ic->in;
 	const char *rel = f->path + ic->base;
 	size_t rl = f->pathlen - ic->base, j;
 	void *e;
 
+	*ret_e = SIZE_MAX;
 	if (f->kind != SCAN_FILE)
 		return -1;
 	memset(out, 0, sizeof(*out));
 	e = hmap_get(ic->vm, rel, rl);
 	if (e) {
 		const struct pentry *pe = &ic->pc->e[(size_t)e - 1];
+
+		*ret_e = (size_t)e - 1;
 
 		memcpy(out->expected, pe->sha, SHA256_LEN);
 		out->state = f->status == HASH_OK && memcmp(f->sha256, pe->sha, SHA256_LEN) == 0
@@ -454,16 +482,19 @@ inst_file_state(const struct inst_ctx *ic, const struct scan_file *f, struct ide
 }
 
 struct dircount {
-	size_t total, missing;
+	bool present; /* a release file below it is there */
+	size_t missing;
 };
 
-/* counts a release file (present or missing) in each of its directories */
+/* counts a release file (present or missing) in each of its directories
+ * from byte `from` of its name on (the directories before it were counted
+ * with the file before, whose name shares those bytes) */
 static void
-dir_count(struct hmap *dirs, const char *name, size_t len, bool missing)
+dir_count(struct hmap *dirs, const char *name, size_t len, size_t from, bool missing)
 {
 	size_t k;
 
-	for (k = 0; k < len; k++) {
+	for (k = from; k < len; k++) {
 		struct dircount *dc;
 		void **v;
 
@@ -473,10 +504,24 @@ dir_count(struct hmap *dirs, const char *name, size_t len, bool missing)
 		if (*v == NULL)
 			*v = xcalloc(1, sizeof(struct dircount));
 		dc = *v;
-		dc->total++;
 		if (missing)
 			dc->missing++;
+		else
+			dc->present = true;
 	}
+}
+
+/* the bytes of a and b up to the last '/' they share: the directories both
+ * lie in */
+static size_t
+common_dirs(const char *a, size_t al, const char *b, size_t bl)
+{
+	size_t k, n = al < bl ? al : bl, last = 0;
+
+	for (k = 0; k < n && a[k] == b[k]; k++)
+		if (a[k] == '/')
+			last = k + 1;
+	return last;
 }
 
 static int
@@ -498,7 +543,7 @@ inst_missing_dirs(struct installation *in, struct hmap *dirs)
 		size_t k;
 		bool top = true;
 
-		if (dc->missing == 0 || dc->missing != dc->total)
+		if (dc->missing == 0 || dc->present)
 			continue;
 		/* skip when an ancestor is wholly missing too */
 		for (k = 0; k < hs->klen && top; k++) {
@@ -507,7 +552,7 @@ inst_missing_dirs(struct installation *in, struct hmap *dirs)
 			if (hs->key[k] != '/')
 				continue;
 			pc = hmap_get(dirs, hs->key, k);
-			if (pc && pc->missing == pc->total)
+			if (pc && !pc->present)
 				top = false;
 		}
 		if (!top)
@@ -538,34 +583,50 @@ inst_detail(struct ident_result *res, size_t self, struct store *s, const struct
 {
 	struct ident_priv *pv = res->priv;
 	struct installation *in = &res->inst[self];
-	struct hmap present, dirs;
+	struct hmap dirs;
 	struct inst_ctx ic;
 	struct hmap_slot *hs;
-	size_t pos, amissing = 0;
+	size_t pos, amissing = 0, e;
+	uint64_t *present; /* the release entries present, by index */
+	char *last = NULL; /* the name of the last present file */
+	size_t lastlen = 0, alast = 0;
 
-	pcache_get(pv, s, in->product->id);
+	pcache_get(pv, s, res, self);
 	inst_ctx_init(&ic, res, self);
-	hmap_init(&present);
+	present = xcalloc(ic.pc->n / 64 + 1, sizeof(*present));
 	hmap_init(&dirs);
 	files_under(pv, t, in->root, in->root_len, &in->lo, &in->hi);
 	for (pos = in->lo; pos < in->hi; pos++) {
 		const struct scan_file *f = file_at(pv, t, pos);
+		const char *rel = f->path + ic.base;
+		size_t rl = f->pathlen - ic.base;
 		struct ident_file out;
 
-		if (inst_file_state(&ic, f, &out) < 0)
+		if (inst_file_state(&ic, f, &out, &e) < 0)
 			continue;
 		in->counts[out.state]++;
 		if (out.state == IDENT_ADDED)
 			continue;
-		*hmap_put(&present, f->path + ic.base, f->pathlen - ic.base, NULL) = (void *)1;
-		dir_count(&dirs, f->path + ic.base, f->pathlen - ic.base, false);
+		present[e / 64] |= (uint64_t)1 << (e % 64);
+		/* the files are in path order: the directories shared with the
+		 * file before are counted already */
+		dir_count(&dirs, rel, rl, last ? common_dirs(last, lastlen, rel, rl) : 0, false);
+		if (last == NULL || rl > alast) {
+			alast = rl * 2 + 1;
+			free(last);
+			last = xmalloc(alast);
+		}
+		memcpy(last, rel, rl);
+		lastlen = rl;
 	}
+	free(last);
 	/* missing: release files not present as regular files */
 	hmap_foreach(ic.vm, hs) {
-		size_t e = (size_t)hs->val - 1;
-		const struct pentry *pe = &ic.pc->e[e];
+		const struct pentry *pe;
 
-		if (hmap_get(&present, pe->relpath, pe->rlen))
+		e = (size_t)hs->val - 1;
+		pe = &ic.pc->e[e];
+		if (present[e / 64] >> (e % 64) & 1)
 			continue;
 		if (in->nmissing == amissing) {
 			amissing = amissing ? amissing * 2 : 16;
@@ -573,9 +634,9 @@ inst_detail(struct ident_result *res, size_t self, struct store *s, const struct
 		}
 		in->missing[in->nmissing++] = e;
 		in->counts[IDENT_MISSING]++;
-		dir_count(&dirs, pe->relpath, pe->rlen, true);
+		dir_count(&dirs, pe->relpath, pe->rlen, 0, true);
 	}
-	hmap_free(&present);
+	free(present);
 	if (in->nmissing)
 		qsort_r(in->missing, in->nmissing, sizeof(*in->missing), cmp_entry, ic.pc);
 	inst_missing_dirs(in, &dirs);
@@ -585,6 +646,45 @@ inst_detail(struct ident_result *res, size_t self, struct store *s, const struct
 	inst_version_claim(in, t);
 }
 
+/* the installation's release files that are missing, in path order */
+static void
+inst_missing_files(const struct inst_ctx *ic, ident_file_cb cb, void *ud)
+{
+	const struct installation *in = ic->in;
+	size_t k;
+
+	for (k = 0; k < in->nmissing; k++) {
+		const struct pentry *pe = &ic->pc->e[in->missing[k]];
+		struct ident_file out;
+
+		memset(&out, 0, sizeof(out));
+		out.state = IDENT_MISSING;
+		out.file = SIZE_MAX;
+		out.relpath = pe->relpath;
+		out.relpath_len = pe->rlen;
+		memcpy(out.expected, pe->sha, SHA256_LEN);
+		cb(ud, &out, NULL);
+	}
+}
+
+/* f at position pos to cb, if it is a file of the installation in state st */
+static void
+inst_file_to(const struct inst_ctx *ic, const struct scan_file *f, size_t pos,
+	     enum ident_file_state st, ident_file_cb cb, void *ud)
+{
+	const struct installation *in = ic->in;
+	struct ident_file out;
+	size_t e;
+
+	if (inst_file_state(ic, f, &out, &e) < 0 || out.state != st)
+		return;
+	out.file = pos;
+	if (f->status == HASH_OK && st != IDENT_OK)
+		out.known_as = known_elsewhere(f, in->product, in->root_len,
+					       st == IDENT_ADDED ? UINT32_MAX : in->version->slot);
+	cb(ud, &out, f);
+}
+
 void
 ident_inst_files(const struct ident_result *r, const struct scan_tree *t, size_t i,
 		 enum ident_file_state st, ident_file_cb cb, void *ud)
@@ -592,36 +692,88 @@ ident_inst_files(const struct ident_result *r, const struct scan_tree *t, size_t
 	const struct ident_priv *pv = r->priv;
 	const struct installation *in = &r->inst[i];
 	struct inst_ctx ic;
-	size_t pos, k;
+	size_t pos;
 
 	inst_ctx_init(&ic, r, i);
 	if (st == IDENT_MISSING) {
-		for (k = 0; k < in->nmissing; k++) {
-			const struct pentry *pe = &ic.pc->e[in->missing[k]];
-			struct ident_file out;
-
-			memset(&out, 0, sizeof(out));
-			out.state = IDENT_MISSING;
-			out.file = SIZE_MAX;
-			out.relpath = pe->relpath;
-			out.relpath_len = pe->rlen;
-			memcpy(out.expected, pe->sha, SHA256_LEN);
-			cb(ud, &out, NULL);
-		}
+		inst_missing_files(&ic, cb, ud);
 		return;
 	}
+	for (pos = in->lo; pos < in->hi; pos++)
+		inst_file_to(&ic, file_at(pv, t, pos), pos, st, cb, ud);
+}
+
+/* positions of modified and added files remembered by ident_inst_files_all
+ * while it lists the files that are ok, per state: past this many, the rest
+ * is found by a pass of its own from the first one not remembered */
+#define IDENT_DEFER_MAX 65536
+
+struct deferred {
+	size_t *pos;
+	size_t n, alloc;
+	size_t resume; /* SIZE_MAX: every one is in pos */
+};
+
+static void
+deferred_add(struct deferred *d, size_t pos)
+{
+	if (d->resume != SIZE_MAX)
+		return;
+	if (d->n == IDENT_DEFER_MAX) {
+		d->resume = pos;
+		return;
+	}
+	if (d->n == d->alloc) {
+		d->alloc = d->alloc ? d->alloc * 2 : 64;
+		d->pos = xreallocarray(d->pos, d->alloc, sizeof(*d->pos));
+	}
+	d->pos[d->n++] = pos;
+}
+
+static void
+deferred_list(const struct inst_ctx *ic, const struct ident_priv *pv, const struct scan_tree *t,
+	      struct deferred *d, enum ident_file_state st, ident_file_cb cb, void *ud)
+{
+	size_t k, pos;
+
+	for (k = 0; k < d->n; k++)
+		inst_file_to(ic, file_at(pv, t, d->pos[k]), d->pos[k], st, cb, ud);
+	if (d->resume != SIZE_MAX)
+		for (pos = d->resume; pos < ic->in->hi; pos++)
+			inst_file_to(ic, file_at(pv, t, pos), pos, st, cb, ud);
+	free(d->pos);
+}
+
+void
+ident_inst_files_all(const struct ident_result *r, const struct scan_tree *t, size_t i,
+		     ident_state_cb begin, ident_file_cb cb, void *ud)
+{
+	const struct ident_priv *pv = r->priv;
+	const struct installation *in = &r->inst[i];
+	struct deferred mod = { .resume = SIZE_MAX }, add = { .resume = SIZE_MAX };
+	struct inst_ctx ic;
+	size_t pos, e;
+
+	inst_ctx_init(&ic, r, i);
+	begin(ud, IDENT_OK);
 	for (pos = in->lo; pos < in->hi; pos++) {
 		const struct scan_file *f = file_at(pv, t, pos);
 		struct ident_file out;
 
-		if (inst_file_state(&ic, f, &out) < 0 || out.state != st)
+		if (inst_file_state(&ic, f, &out, &e) < 0)
 			continue;
-		out.file = pos;
-		if (f->status == HASH_OK && st != IDENT_OK)
-			out.known_as = known_elsewhere(f, in->product, in->root_len,
-						       st == IDENT_ADDED ? UINT32_MAX : in->version->slot);
-		cb(ud, &out, f);
+		if (out.state == IDENT_OK) {
+			out.file = pos;
+			cb(ud, &out, f);
+		} else
+			deferred_add(out.state == IDENT_MODIFIED ? &mod : &add, pos);
 	}
+	begin(ud, IDENT_MODIFIED);
+	deferred_list(&ic, pv, t, &mod, IDENT_MODIFIED, cb, ud);
+	begin(ud, IDENT_MISSING);
+	inst_missing_files(&ic, cb, ud);
+	begin(ud, IDENT_ADDED);
+	deferred_list(&ic, pv, t, &add, IDENT_ADDED, cb, ud);
 }
 
 /* the bitmap of the positions claimed for product p (created empty) */
@@ -722,13 +874,6 @@ ident_run(struct store *s, const struct fpindex *idx, const struct scan_tree *t,
 			need = v->nfiles < 2 ? v->nfiles : 2;
 		if (c->best < need)
 			continue;
-		bits = claimed_bits(pv, c->p);
-		for (pos = c->lo; pos < c->hi; pos++) {
-			size_t jj = 0;
-
-			if (cand_vote(c, file_at(pv, t, pos), &jj))
-				bits[pos / 64] |= (uint64_t)1 << (pos % 64);
-		}
 		res->inst = xreallocarray(res->inst, res->ninst + 1, sizeof(*res->inst));
 		in = &res->inst[res->ninst++];
 		memset(in, 0, sizeof(*in));
@@ -758,21 +903,25 @@ ident_run(struct store *s, const struct fpindex *idx, const struct scan_tree *t,
 					in->ncandidates++;
 			}
 		}
-		/* mixed: another version explains many files the winner does not */
+		/* mixed: another version explains many files the winner does
+		 * not; the same pass claims the candidate's voters */
 		{
 			uint32_t n = c->p->nslots;
 			int64_t *diff = xcalloc((size_t)n + 1, sizeof(*diff));
 			int64_t run = 0;
 			uint32_t sl, bestb = 0, bests = 0;
 
+			bits = claimed_bits(pv, c->p);
 			for (pos = c->lo; pos < c->hi; pos++) {
 				const struct scan_file *f = file_at(pv, t, pos);
 				const struct scan_match *m;
 				size_t jj = 0;
 
-				while ((m = cand_vote(c, f, &jj)) != NULL)
+				while ((m = cand_vote(c, f, &jj)) != NULL) {
+					bits[pos / 64] |= (uint64_t)1 << (pos % 64);
 					if (!slotset_blob_has(m->slots, m->slen, c->best_slot))
 						diff_add(diff, n, m);
+				}
 			}
 			for (sl = 0; sl < n; sl++) {
 				run += diff[sl];

@@ -80,7 +80,17 @@ json_escape(struct buf *b, const char *s, size_t n)
 
 	while (i < n && r == 0) {
 		unsigned c = p[i];
+		size_t k = i;
 
+		/* a run of bytes that stand for themselves goes in one append
+		 * (one append a byte was a tenth of the scan report's CPU) */
+		while (k < n && p[k] >= 0x20 && p[k] < 0x7f && p[k] != '"' && p[k] != '\\')
+			k++;
+		if (k > i) {
+			r = buf_append(b, p + i, k - i);
+			i = k;
+			continue;
+		}
 		if (c == '"' || c == '\\') {
 			char e[2] = { '\\', (char)c };
 			r = buf_append(b, e, 2);
@@ -96,9 +106,6 @@ json_escape(struct buf *b, const char *s, size_t n)
 			i++;
 		} else if (c < 0x20 || c == 0x7f) {
 			r = buf_printf(b, "\\u%04x", c);
-			i++;
-		} else if (c < 0x80) {
-			r = buf_putc(b, (char)c);
 			i++;
 		} else {
 			size_t l = 1;

@@ -70,6 +70,21 @@ json_file(void *ud, const struct ident_file *f, const struct scan_file *sf)
 	json_spill(j, c->flush);
 }
 
+/* the array of the files in state st begins (the one before ends) */
+static void
+json_state(void *ud, enum ident_file_state st)
+{
+	struct json_files *c = ud;
+
+	if (st != IDENT_OK)
+		json_arr_end(c->j);
+	json_key(c->j, ident_state_name(st));
+	json_arr_begin(c->j);
+}
+
+/* entries not hashed that report_json_tree remembers while it counts */
+#define REPORT_SKIP_MAX 65536
+
 static void
 json_inst(struct json *j, const struct scan_tree *t, const struct ident_result *r, size_t self,
 	  FILE *flush)
@@ -134,12 +149,8 @@ json_inst(struct json *j, const struct scan_tree *t, const struct ident_result *
 	json_obj_end(j);
 	json_key(j, "files");
 	json_obj_begin(j);
-	for (st = 0; st < IDENT_STATE_MAX; st++) {
-		json_key(j, ident_state_name((enum ident_file_state)st));
-		json_arr_begin(j);
-		ident_inst_files(r, t, self, (enum ident_file_state)st, json_file, &jf);
-		json_arr_end(j);
-	}
+	ident_inst_files_all(r, t, self, json_state, json_file, &jf);
+	json_arr_end(j);
 	json_obj_end(j);
 	json_key(j, "missing_dirs");
 	json_arr_begin(j);
@@ -158,15 +169,31 @@ report_json_tree(struct json *j, const struct scan_tree *t, const struct ident_r
 		 FILE *flush)
 {
 	size_t i, counts[SCAN_KIND_MAX] = { 0 }, hashed = 0, errors = 0;
+	/* the entries not hashed, remembered up to a bound while counting:
+	 * past it (from `resume` on) they are looked for again */
+	size_t *skip = NULL, nskip = 0, askip = 0, resume = SIZE_MAX, k;
 
 	for (i = 0; i < t->nfiles; i++) {
 		const struct scan_file *f = scan_file_at(t, i);
 
 		counts[f->kind]++;
-		if (f->kind == SCAN_FILE && f->status == HASH_OK)
+		if (f->kind == SCAN_FILE && f->status == HASH_OK) {
 			hashed++;
-		else if (f->kind == SCAN_FILE)
+			continue;
+		}
+		if (f->kind == SCAN_FILE)
 			errors++;
+		if (resume != SIZE_MAX)
+			continue;
+		if (nskip == REPORT_SKIP_MAX) {
+			resume = i;
+			continue;
+		}
+		if (nskip == askip) {
+			askip = askip ? askip * 2 : 64;
+			skip = xreallocarray(skip, askip, sizeof(*skip));
+		}
+		skip[nskip++] = i;
 	}
 	json_obj_begin(j);
 	json_kv_name(j, "path", t->root, strlen(t->root));
@@ -183,11 +210,16 @@ report_json_tree(struct json *j, const struct scan_tree *t, const struct ident_r
 	/* what was not hashed, and why: symlinks, special files, caps, errors */
 	json_key(j, "skipped");
 	json_arr_begin(j);
-	for (i = 0; i < t->nfiles; i++) {
-		const struct scan_file *f = scan_file_at(t, i);
+	for (k = 0; k < nskip || (resume != SIZE_MAX && resume < t->nfiles); k++) {
+		const struct scan_file *f;
 
-		if (f->kind == SCAN_FILE && f->status == HASH_OK)
-			continue;
+		if (k < nskip) {
+			f = scan_file_at(t, skip[k]);
+		} else {
+			f = scan_file_at(t, resume++);
+			if (f->kind == SCAN_FILE && f->status == HASH_OK)
+				continue;
+		}
 		json_obj_begin(j);
 		json_kv_name(j, "path", f->path, f->pathlen);
 		json_kv_str(j, "kind", scan_kind_name((enum scan_entry_kind)f->kind));
@@ -200,6 +232,7 @@ report_json_tree(struct json *j, const struct scan_tree *t, const struct ident_r
 		json_obj_end(j);
 		json_spill(j, flush);
 	}
+	free(skip);
 	json_arr_end(j);
 	json_obj_end(j);
 }

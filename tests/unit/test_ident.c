@@ -5,9 +5,12 @@
  * content of another version, missing, added, in an upload directory), a tree
  * mixing two releases of a product whose releases differ in every file, the
  * version file's claim, a tree with too few votes, one release in many
- * webspaces (reported in the order of their roots), and the name tests
+ * webspaces (reported in the order of their roots), the files of every
+ * state listed in one pass as state by state (past what that pass remembers),
+ * and the name tests
  * (ident_is_code, ident_in_dirs). The index is built in a scratch database;
  * the trees are scratch directories. */
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +24,7 @@
 #include "ident.h"
 #include "scan.h"
 #include "t.h"
+#include "util.h"
 
 static struct fx fx;
 static struct fpindex *idx;
@@ -284,6 +288,85 @@ test_file_states(void)
 	done(t, r);
 }
 
+/* "state path known_in" lines of the files listed, and "[state]" where a
+ * state's list begins */
+static void
+log_file(void *ud, const struct ident_file *f, const struct scan_file *sf)
+{
+	struct buf *b = ud;
+
+	if (sf)
+		buf_printf(b, "%s %.*s", ident_state_name(f->state), (int)sf->pathlen, sf->path);
+	else
+		buf_printf(b, "%s %.*s", ident_state_name(f->state), (int)f->relpath_len, f->relpath);
+	buf_printf(b, " %s %d\n", f->known_as ? f->known_as->version : "-", f->in_upload_dir);
+}
+
+static void
+log_state(void *ud, enum ident_file_state st)
+{
+	buf_printf(ud, "[%s]\n", ident_state_name(st));
+}
+
+/* ident_inst_files_all lists what ident_inst_files lists state by state, in
+ * the same order, with more files of a later state than it remembers
+ * during its pass (65,536) */
+static void
+test_all_states_one_pass(void)
+{
+	const char *d = tree("onepass");
+	char p[512];
+	struct scan_tree *t;
+	struct ident_result *r;
+	struct buf one, each;
+	int i, st, fd, made = 0;
+
+	T_OK(fx_demo_install(d, 1) == 0);
+	T_OK(fx_put_at(d, "lib/b.php", "<?php function b() { return 'b2'; }\n") == 0);
+	snprintf(p, sizeof(p), "%s/readme.txt", d);
+	T_OK(unlink(p) == 0);
+	T_OK(fx_put_at(d, "up/shell.php", "<?php system($_GET['c']);\n") == 0);
+	T_OK(fx_put_at(d, "aa/first.txt", "x\n") == 0);
+	T_OK(fx_put_at(d, "zz/last.php", "<?php\n") == 0);
+	for (i = 0; i < 65600; i++) {
+		snprintf(p, sizeof(p), "%s/%s/f%05d", d, i < 65000 ? "many" : "up", i);
+		if (i == 0 || i == 65000) {
+			char *slash = strrchr(p, '/');
+
+			*slash = '\0';
+			mkdir(p, 0755);
+			*slash = '/';
+		}
+		fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			close(fd);
+			made++;
+		}
+	}
+	T_EQ_INT(made, 65600);
+	if ((r = identify(d, &t)) == NULL)
+		return;
+	T_EQ_INT(r->ninst, 1);
+	if (r->ninst == 1) {
+		T_EQ_INT(r->inst[0].counts[IDENT_ADDED], 65603);
+		T_EQ_INT(r->inst[0].counts[IDENT_MODIFIED], 1);
+		buf_init(&one, SIZE_MAX / 2);
+		buf_init(&each, SIZE_MAX / 2);
+		ident_inst_files_all(r, t, 0, log_state, log_file, &one);
+		for (st = 0; st < IDENT_STATE_MAX; st++) {
+			log_state(&each, (enum ident_file_state)st);
+			ident_inst_files(r, t, 0, (enum ident_file_state)st, log_file, &each);
+		}
+		T_EQ_INT(one.len, each.len);
+		T_OK(one.len == each.len && memcmp(one.data, each.data, one.len) == 0);
+		T_OK(one.data && strstr(one.data, "[added]\nadded aa/first.txt - 0\n") != NULL);
+		T_OK(one.data && strstr(one.data, "added up/f65599 - 1\nadded up/shell.php - 1\nadded zz/last.php - 0\n") != NULL);
+		buf_free(&one);
+		buf_free(&each);
+	}
+	done(t, r);
+}
+
 static void
 test_mixed(void)
 {
@@ -460,6 +543,7 @@ main(void)
 	T_RUN(test_two_installations);
 	T_RUN(test_equal_installations_in_root_order);
 	T_RUN(test_file_states);
+	T_RUN(test_all_states_one_pass);
 	T_RUN(test_mixed);
 	T_RUN(test_version_lie);
 	T_RUN(test_too_few_votes);

@@ -6,10 +6,12 @@
  * invisible characters), no colour unless asked; the JSON report parsed
  * back: its fields, the files of each state in path order, the exact bytes
  * of a name that is not UTF-8 (path_base64), what was not hashed; a mixed
- * installation whose version file lies, in both. */
+ * installation whose version file lies, in both; more entries not hashed
+ * than the report remembers while it counts them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fixture.h"
@@ -372,6 +374,58 @@ test_no_index(void)
 	free(s);
 }
 
+/* more entries not hashed than the report remembers while it counts them
+ * (65,536): every one listed under "skipped", in the tree's order */
+static void
+test_many_skipped(void)
+{
+	char d[512], p[600];
+	struct scan_tree *t = NULL;
+	struct buf b;
+	struct json j;
+	struct jnode *root = NULL;
+	const struct jnode *sk;
+	char err[128];
+	size_t k, same = 0;
+	int i, made = 0;
+
+	snprintf(d, sizeof(d), "%s/skipped", fx.dir);
+	T_OK(mkdir(d, 0755) == 0);
+	for (i = 0; i < 65600; i++) {
+		snprintf(p, sizeof(p), "%s/l%05d", d, i);
+		made += symlink("/etc/passwd", p) == 0;
+	}
+	T_EQ_INT(made, 65600);
+	T_OK(fx_put_at(d, "m.txt", "mine\n") == 0);
+	snprintf(p, sizeof(p), "%s/zfifo", d);
+	T_OK(mkfifo(p, 0600) == 0);
+	if (fx_scan(&fx, d, &t) < 0)
+		return;
+	buf_init(&b, SIZE_MAX / 2);
+	json_init(&j, &b);
+	report_json_tree(&j, t, NULL, NULL);
+	T_OK(b.data && jsonp_parse(b.data, b.len, &root, err, sizeof(err)) == 0);
+	sk = root ? jsonp_get(root, "skipped") : NULL;
+	T_OK(sk != NULL && sk->n == 65601);
+	/* in the tree's order, each once */
+	for (i = 0, k = 0; sk && i < (int)t->nfiles; i++) {
+		const struct scan_file *f = scan_file_at(t, i);
+		const struct jnode *e;
+
+		if (f->kind == SCAN_FILE && f->status == HASH_OK)
+			continue;
+		e = k < sk->n ? jsonp_get(&sk->kids[k], "path") : NULL;
+		same += e && e->slen == f->pathlen && memcmp(e->s, f->path, f->pathlen) == 0;
+		k++;
+	}
+	T_EQ_INT(k, 65601);
+	T_EQ_INT(same, 65601);
+	T_OK(b.data && strstr(b.data, "\"m.txt\"") == NULL);
+	jsonp_free(root);
+	buf_free(&b);
+	scan_tree_free(t);
+}
+
 static void
 test_inst_root(void)
 {
@@ -415,6 +469,7 @@ main(void)
 	T_RUN(test_mixed_lie);
 	T_RUN(test_no_index);
 	T_RUN(test_inst_root);
+	T_RUN(test_many_skipped);
 	ident_result_free(res);
 	scan_tree_free(tree);
 	fpindex_free(idx);
