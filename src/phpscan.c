@@ -18,6 +18,7 @@
  * tracked. */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -405,6 +406,11 @@ struct scan {
 	int nsources;
 	bool stmt_return;      /* the statement is `return ...` in a function body */
 	struct ucall glob[GLOB_SLOTS]; /* sinks fed by a top-level variable */
+	/* bit i: taint[i] holds what was written to it (zeroed when first
+	 * touched); a slot not touched reads as empty. The table is most of the
+	 * scanner's size and a file uses a few slots: scan_init leaves it (and
+	 * fr[], set by frame_open) as it finds it */
+	uint64_t taint_init[TAINT_SLOTS / 64];
 	struct taint taint[TAINT_SLOTS];
 	size_t cap_pos[CAP_BITS]; /* the first call giving each capability */
 	uint32_t cap_line[CAP_BITS];
@@ -502,6 +508,23 @@ struct scan {
 	char lit[VAL_MAX];     /* the statement's literals concatenated (truncated) */
 };
 
+/* A scanner as new: every field zero but the two tables that are most of
+ * its size, which need none (fr[] is set by frame_open, taint[] zeroed slot
+ * by slot as taint_init marks them): clearing 50 KB for each file of a few
+ * KB was a tenth of the scan of application code. */
+static void
+scan_init(struct scan *s)
+{
+	const size_t fr0 = offsetof(struct scan, fr), fr1 = fr0 + sizeof(s->fr);
+	const size_t t0 = offsetof(struct scan, taint), t1 = t0 + sizeof(s->taint);
+	uint8_t *b = (uint8_t *)s;
+
+	_Static_assert(offsetof(struct scan, fr) < offsetof(struct scan, taint), "fr before taint");
+	memset(b, 0, fr0);
+	memset(b + fr1, 0, t0 - fr1);
+	memset(b + t1, 0, sizeof(*s) - t1);
+}
+
 /* ---- results ---------------------------------------------------------- */
 
 void
@@ -587,6 +610,10 @@ finding(struct scan *s, enum phpscan_class cls, enum phpscan_conf conf, uint32_t
 #define FNAME_SLOTS 1024 /* a power of 2, several times the names */
 static uint16_t fname_slot[FNAME_SLOTS]; /* index in fnames + 1; 0 empty */
 static uint8_t fname_len[sizeof(fnames) / sizeof(fnames[0])];
+/* bit (first & 31) * 32 + (last & 31) of word len: a name of that length
+ * begins and ends so (the low five bits are blind to case): most
+ * identifiers name nothing of fnames and are told so without being hashed */
+static uint32_t fname_ends[29][32];
 static pthread_once_t fname_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -601,6 +628,8 @@ fname_index_build(void)
 		for (j = 0; name[j] != '\0'; j++)
 			h = (h ^ (uint8_t)name[j]) * 16777619u;
 		fname_len[i] = (uint8_t)j;
+		if (j < 29 && j > 0)
+			fname_ends[j][(uint8_t)name[0] & 31] |= 1u << ((uint8_t)name[j - 1] & 31);
 		for (h &= FNAME_SLOTS - 1; fname_slot[h] != 0; h = (h + 1) & (FNAME_SLOTS - 1))
 			;
 		fname_slot[h] = (uint16_t)(i + 1);
@@ -634,6 +663,9 @@ fname_find(const uint8_t *p, size_t len)
 
 	if (len < 2 || len > 28)
 		return NULL;
+	pthread_once(&fname_once, fname_index_build);
+	if (!((fname_ends[len][p[0] & 31] >> (p[len - 1] & 31)) & 1))
+		return NULL;
 	for (i = 0; i < len; i++) {
 		uint8_t c = p[i];
 
@@ -642,7 +674,6 @@ fname_find(const uint8_t *p, size_t len)
 		low[i] = (char)c;
 		h = (h ^ c) * 16777619u;
 	}
-	pthread_once(&fname_once, fname_index_build);
 	for (h &= FNAME_SLOTS - 1; fname_slot[h] != 0; h = (h + 1) & (FNAME_SLOTS - 1)) {
 		size_t k = fname_slot[h] - 1u;
 
@@ -756,6 +787,23 @@ is_ident(uint8_t c)
 
 /* ---- variable taint --------------------------------------------------- */
 
+static bool
+taint_touched(const struct scan *s, uint32_t i)
+{
+	return (s->taint_init[i / 64] >> (i % 64)) & 1;
+}
+
+/* slot i, zeroed when first touched */
+static struct taint *
+taint_at(struct scan *s, uint32_t i)
+{
+	if (!taint_touched(s, i)) {
+		memset(&s->taint[i], 0, sizeof(s->taint[i]));
+		s->taint_init[i / 64] |= 1ull << (i % 64);
+	}
+	return &s->taint[i];
+}
+
 static struct taint *
 taint_slot(struct scan *s, uint32_t h, bool add)
 {
@@ -766,16 +814,20 @@ taint_slot(struct scan *s, uint32_t h, bool add)
 		h = ((h ^ s->cur_fn) * 16777619u) | 1;
 	i = h % TAINT_SLOTS;
 	for (k = 0; k < TAINT_SLOTS; k++, i = (i + 1) % TAINT_SLOTS) {
-		if (s->taint[i].h == h)
-			return &s->taint[i];
-		if (s->taint[i].h == 0) {
+		uint32_t sh = taint_touched(s, i) ? s->taint[i].h : 0;
+		struct taint *t;
+
+		if (sh == h)
+			return taint_at(s, i);
+		if (sh == 0) {
 			/* keep a quarter free so lookups stay short */
 			if (!add || s->ntaint >= TAINT_SLOTS * 3 / 4)
 				return NULL;
 			s->ntaint++;
-			s->taint[i].h = h;
-			s->taint[i].fl = 0;
-			return &s->taint[i];
+			t = taint_at(s, i);
+			t->h = h;
+			t->fl = 0;
+			return t;
 		}
 	}
 	return NULL;
@@ -1032,6 +1084,27 @@ var_flow(struct scan *s, size_t start, size_t len, size_t after)
 
 static bool contains_ci(const uint8_t *p, size_t n, const char *s);
 static size_t b64_decode_some(const uint8_t *p, size_t n, uint8_t *out, size_t outsz);
+
+/* the first w[0..wl) in p[0..n), as memmem finds it, looked for by memchr of
+ * its byte w[a] (a byte rarer in code than its first): memmem prepares a
+ * table on each call, which costs more than the search on the short
+ * literals and comments it is called for once per token */
+static const uint8_t *
+mem_find(const uint8_t *p, size_t n, const char *w, size_t wl, size_t a)
+{
+	const uint8_t *q, *end;
+
+	if (wl == 0 || n < wl)
+		return NULL;
+	q = p + a;
+	end = p + (n - wl) + a + 1; /* the anchor of the last place w fits */
+	while (q < end && (q = memchr(q, (uint8_t)w[a], (size_t)(end - q))) != NULL) {
+		if (memcmp(q - a, w, wl) == 0)
+			return q - a;
+		q++;
+	}
+	return NULL;
+}
 
 /* a script (Perl, Python, C, shell) that opens a socket and hands it a shell */
 static bool
@@ -1370,7 +1443,7 @@ literal_seen(struct scan *s, const struct tok *t)
 	    (memmem(c, n, "$_POST", 6) || memmem(c, n, "$_GET", 5) || memmem(c, n, "$_REQUEST", 9) ||
 	     memmem(c, n, "$_COOKIE", 8)))
 		fl |= FL_INPUT;
-	if (n >= 11 && (memmem(c, n < 64 ? n : 64, "php://input", 11) != NULL))
+	if (n >= 11 && (mem_find(c, n < 64 ? n : 64, "php://input", 11, 3) != NULL))
 		fl |= FL_STREAM | FL_INPUT;
 	else if (n >= 5 && (memcmp(c, "data:", 5) == 0 || (n >= 12 && memcmp(c, "php://filter", 12) == 0)))
 		fl |= FL_STREAM;
@@ -1389,7 +1462,7 @@ literal_seen(struct scan *s, const struct tok *t)
 	}
 	/* a page in a literal: what does it do? */
 	if (n >= 16 && t->type != T_BACKTICK) {
-		const uint8_t *o = memmem(c, n, "<?", 2);
+		const uint8_t *o = mem_find(c, n, "<?", 2, 0);
 
 		if (o != NULL && o + 5 <= c + n && (o[2] == '=' || strncasecmp((const char *)o + 2, "php", 3) == 0))
 			literal_code_scan(s, c, n, t->line, t->start);
@@ -1645,7 +1718,7 @@ next_token(struct scan *s, struct tok *t)
 			continue;
 		}
 		if (c == '/' && s->pos + 1 < s->n && s->p[s->pos + 1] == '*') {
-			const uint8_t *e = s->pos + 2 < s->n ? memmem(s->p + s->pos + 2, s->n - s->pos - 2, "*/", 2) : NULL;
+			const uint8_t *e = s->pos + 2 < s->n ? mem_find(s->p + s->pos + 2, s->n - s->pos - 2, "*/", 2, 1) : NULL;
 
 			advance_to(s, e ? (size_t)(e - s->p) + 2 : s->n);
 			continue;
@@ -2938,7 +3011,7 @@ decode_and_scan(struct scan *s, size_t start, size_t end, uint32_t line)
 	in = malloc(sizeof(*in));
 	if (in == NULL)
 		goto out;
-	memset(in, 0, sizeof(*in));
+	scan_init(in);
 	memset(&res, 0, sizeof(res));
 	in->p = d.p;
 	in->n = d.n;
@@ -2987,7 +3060,7 @@ literal_code_scan(struct scan *s, const uint8_t *c, size_t n, uint32_t line, siz
 	in = malloc(sizeof(*in));
 	if (in == NULL)
 		return;
-	memset(in, 0, sizeof(*in));
+	scan_init(in);
 	memset(&res, 0, sizeof(res));
 	in->p = c;
 	in->n = n;
@@ -4152,9 +4225,16 @@ scan_php(struct scan *s)
 				if (s->fn_state == 3 && s->brace == s->fn_brace) {
 					int i;
 
-					/* parameters are the function's own */
-					for (i = 0; i < TAINT_SLOTS; i++)
-						s->taint[i].fl &= (uint16_t)~FL_PARAM;
+					/* parameters are the function's own (a slot
+					 * never touched holds none) */
+					for (i = 0; i < TAINT_SLOTS / 64; i++) {
+						uint64_t m = s->taint_init[i];
+
+						while (m != 0) {
+							s->taint[i * 64 + __builtin_ctzll(m)].fl &= (uint16_t)~FL_PARAM;
+							m &= m - 1;
+						}
+					}
 					s->fn_state = 0;
 				}
 				if (s->brace > 0)
@@ -4557,7 +4637,7 @@ phpscan_buf(const uint8_t *p, size_t n, const char *name_hint, struct phpscan_re
 		return -EINVAL;
 	s = &st;
 	memset(ret, 0, sizeof(*ret));
-	memset(s, 0, sizeof(*s));
+	scan_init(s);
 	s->p = p ? p : (const uint8_t *)"";
 	s->n = n;
 	s->line = 1;
