@@ -129,9 +129,9 @@ int fpindex_lookup_path(struct fpindex_lookup *l, int64_t product_id, const char
 bool fpindex_lookup_known(struct fpindex_lookup *l, const uint8_t sha256[SHA256_LEN]);
 /* ---- the filter: "certainly not in the index" without SQLite ----
  *
- * The 64-bit prefixes of every content the index ships and keyed 64-bit
- * hashes of every (product, relpath) it holds entries for, each a sorted
- * array (8 bytes an entry). A miss is certain; a hit may be a collision and is
+ * The 64-bit prefixes of every content the index holds and keyed 64-bit
+ * hashes of every (product, relpath) it holds, each a sorted array (8 bytes
+ * an entry). A miss is certain; a hit may be a collision and is
  * asked of SQLite. A filter describes the snapshot it was built in: whoever
  * holds one builds it again when the index generation changes. */
 struct fpindex_filter;

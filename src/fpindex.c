@@ -242,19 +242,22 @@ fpindex_stats(struct store *s, struct fpindex_stats *ret)
  * names come from tenants. */
 
 struct fpindex_filter {
-	uint64_t *known; /* prefixes of the contents that have entries, sorted */
+	uint64_t *known; /* prefixes of the index's contents, sorted */
 	size_t nknown;
-	uint64_t *paths; /* path_value() of the (product, relpath) with entries, sorted */
+	uint64_t *paths; /* path_value() of the index's (product, relpath), sorted */
 	size_t npaths;
 	unsigned char key[crypto_shorthash_KEYBYTES];
 };
 
+/* big-endian: the values come out of the index's sha256 order sorted */
 static uint64_t
 sha_prefix(const uint8_t *sha256)
 {
-	uint64_t v;
+	uint64_t v = 0;
+	size_t i;
 
-	memcpy(&v, sha256, sizeof(v));
+	for (i = 0; i < 8; i++)
+		v = v << 8 | sha256[i];
 	return v;
 }
 
@@ -314,7 +317,8 @@ u64_push(uint64_t **v, size_t *n, size_t *cap, size_t *used, size_t max, uint64_
 	return 0;
 }
 
-/* sorted, duplicates dropped, the array trimmed to its size */
+/* sorted (when not read in order), duplicates dropped, the array trimmed
+ * to its size */
 static void
 u64_settle(uint64_t **v, size_t *n)
 {
@@ -325,7 +329,10 @@ u64_settle(uint64_t **v, size_t *n)
 		*v = NULL;
 		return;
 	}
-	qsort(*v, *n, sizeof(**v), cmp_u64);
+	for (i = 1; i < *n && (*v)[i - 1] <= (*v)[i]; i++)
+		;
+	if (i < *n)
+		qsort(*v, *n, sizeof(**v), cmp_u64);
 	for (i = 0; i < *n; i++)
 		if (o == 0 || (*v)[o - 1] != (*v)[i])
 			(*v)[o++] = (*v)[i];
@@ -346,9 +353,11 @@ fpindex_filter_build(struct store *s, size_t max, struct fpindex_filter **ret)
 		goto out;
 	}
 	randombytes_buf(f->key, sizeof(f->key));
-	/* a hash without entries (a release pruned) is known to no lookup */
-	st = store_prepare(s, "SELECT h.sha256 FROM hashes h WHERE EXISTS "
-			      "(SELECT 1 FROM entries e WHERE e.hash_id=h.id)");
+	/* every content, those without entries (what a pruned release leaves)
+	 * too: a superset only sends a lookup on to SQLite, and a probe of the
+	 * entries per content would take most of the build's time; in the
+	 * unique index's order, which is the order of the values */
+	st = store_prepare(s, "SELECT sha256 FROM hashes ORDER BY sha256");
 	if (st == NULL) {
 		r = -EIO;
 		goto out;
@@ -367,8 +376,8 @@ fpindex_filter_build(struct store *s, size_t max, struct fpindex_filter **ret)
 		goto out;
 	}
 	sqlite3_finalize(st);
-	st = store_prepare(s, "SELECT p.product_id, p.relpath FROM paths p WHERE EXISTS "
-			      "(SELECT 1 FROM entries e WHERE e.path_id=p.id)");
+	/* every path (a build deletes those left without entries) */
+	st = store_prepare(s, "SELECT product_id, relpath FROM paths");
 	if (st == NULL) {
 		r = -EIO;
 		goto out;
