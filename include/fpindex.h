@@ -127,6 +127,32 @@ int fpindex_lookup_path(struct fpindex_lookup *l, int64_t product_id, const char
 /* Does any release of any product ship this content? false also when the
  * index cannot be read. */
 bool fpindex_lookup_known(struct fpindex_lookup *l, const uint8_t sha256[SHA256_LEN]);
+/* ---- the filter: "certainly not in the index" without SQLite ----
+ *
+ * The 64-bit prefixes of every content the index holds and keyed 64-bit
+ * hashes of every (product, relpath) it holds, each a sorted array (8 bytes
+ * an entry). A miss is certain; a hit may be a collision and is
+ * asked of SQLite. A filter describes the snapshot it was built in: whoever
+ * holds one builds it again when the index generation changes. */
+struct fpindex_filter;
+/* Reads the index's contents and paths on s (one read each). At most max
+ * entries (contents and paths together): -E2BIG beyond, no filter. *ret is
+ * freed with fpindex_filter_free. */
+int fpindex_filter_build(struct store *s, size_t max, struct fpindex_filter **ret);
+void fpindex_filter_free(struct fpindex_filter *f);
+/* false: no release of any product ships this content */
+bool fpindex_filter_maybe_known(const struct fpindex_filter *f, const uint8_t sha256[SHA256_LEN]);
+/* false: the index holds no content at this path of this product */
+bool fpindex_filter_maybe_path(const struct fpindex_filter *f, int64_t product_id, const char *relpath,
+			       size_t rlen);
+/* entries (contents, paths) and the bytes they take */
+void fpindex_filter_size(const struct fpindex_filter *f, size_t *ret_known, size_t *ret_paths,
+			 size_t *ret_bytes);
+/* fpindex_lookup_known and fpindex_lookup_path ask f first; l takes f (freed
+ * with l, or by the next call; NULL drops it). f must describe the snapshot
+ * l reads. */
+void fpindex_lookup_set_filter(struct fpindex_lookup *l, struct fpindex_filter *f);
+
 /* The index's generation (meta index_generation): changed by every build or
  * import, 0 before the first. The daemon reads it at the start of each of its
  * transactions to follow an index changed under it. */

@@ -230,18 +230,27 @@ classify_generic_cache_dir(const char *relpath, size_t len)
 	       !dir_component_in(relpath, len, upload_names, ARRAY_SIZE(upload_names));
 }
 
+/* Does the name end in one of exts (each one dot and what follows it), not
+ * as the whole base name? Only the base name's last dot can start such an
+ * ending, so it is found once and only the extensions of its length are
+ * compared (asked several times per change on the main loop). */
 static bool
 ext_in(const char *relpath, size_t len, const char *const *exts, size_t n)
 {
-	size_t blen, i;
-	const char *b = basename_of(relpath, len, &blen);
+	const char *dot = NULL, *b = relpath;
+	size_t i, el;
 
-	for (i = 0; i < n; i++) {
-		size_t el = strlen(exts[i]);
-
-		if (blen > el && strncasecmp(b + blen - el, exts[i], el) == 0)
+	for (i = 0; i < len; i++)
+		if (relpath[i] == '/')
+			b = relpath + i + 1;
+		else if (relpath[i] == '.')
+			dot = relpath + i;
+	if (dot == NULL || dot <= b)
+		return false;
+	el = len - (size_t)(dot - relpath);
+	for (i = 0; i < n; i++)
+		if (strlen(exts[i]) == el && strncasecmp(dot, exts[i], el) == 0)
 			return true;
-	}
 	return false;
 }
 

@@ -238,13 +238,19 @@ remember_handle(struct engine *e, const struct file_handle *h, int64_t ws, const
 		hmap_init(&e->handles);
 	}
 	hl = sizeof(*h) + h->handle_bytes;
-	v = xmalloc(8 + rlen + 1);
-	memcpy(v, &ws, 8);
-	memcpy(v + 8, relpath, rlen);
-	v[8 + rlen] = '\0';
 	{
 		void **slot = hmap_put(&e->handles, h, hl, NULL);
+		const char *old = *slot;
 
+		/* the same file at the same name (its create, writes and close):
+		 * kept as it is */
+		if (old && memcmp(old, &ws, 8) == 0 && strlen(old + 8) == rlen &&
+		    memcmp(old + 8, relpath, rlen) == 0)
+			return;
+		v = xmalloc(8 + rlen + 1);
+		memcpy(v, &ws, 8);
+		memcpy(v + 8, relpath, rlen);
+		v[8 + rlen] = '\0';
 		free(*slot);
 		*slot = v;
 	}

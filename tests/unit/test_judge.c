@@ -20,6 +20,7 @@
 #include "fixture.h"
 #include "store.h"
 #include "t.h"
+#include "util.h"
 
 static struct fx fx;
 static struct store *s;
@@ -291,6 +292,53 @@ test_components(void)
 	e->o.ncomponent_dirs = 0;
 }
 
+/* An index build while the engine runs (what wsidctl index build or an
+ * import does) is seen by the next transaction's judgements at once, its
+ * contents and its paths: the filter the lookups ask first is built again
+ * with the generation. */
+static void
+test_index_follow(void)
+{
+	static const char added[] = "<?php /* only release 3.0 has this */\n";
+	struct fpindex_build_opts bo = { 0 };
+	struct fpindex_build_stats st;
+	struct hash_result res;
+	struct judgement J;
+	uint8_t h[SHA256_LEN];
+	char fp[300], set[200], hex[2 * SHA256_LEN + 1], err[256];
+	const char *dirs[1] = { fp };
+	size_t n = w->ninst;
+
+	res_of(&res, HASH_OK, added);
+	judge_path("lib/added.php", CHANGE_CREATED, &res, 0, &J);
+	T_EQ_INT(J.k.known, KNOWN_NONE);
+	T_OK(!J.k.release_path);
+	w->ninst = 0;
+	judge_path("notes.txt", CHANGE_CREATED, &res, 0, &J);
+	T_EQ_INT(J.k.known, KNOWN_NONE);
+	w->ninst = n;
+	snprintf(fp, sizeof(fp), "%s/fp", fx.dir);
+	sha256_buf(added, strlen(added), h);
+	hex_encode(h, sizeof(h), hex);
+	snprintf(set, sizeof(set), "%s  lib/added.php\n", hex);
+	T_EQ_INT(fx_put_at(fp, "demo/3.0.sha256", set), 0);
+	bo.dirs = dirs;
+	bo.ndirs = 1;
+	T_EQ_INT(fpindex_build(s, &bo, &st, err, sizeof(err)), 0);
+	batch_begin(e); /* the daemon's next transaction */
+	/* at its path in the installation (2.0): the newer release's file */
+	judge_path("lib/added.php", CHANGE_CREATED, &res, 0, &J);
+	T_OK(!J.k.release_path); /* not a path of 2.0 */
+	T_EQ_INT(J.k.known, KNOWN_OTHER_VERSION);
+	T_EQ_STR(J.k.other ? J.k.other->version : NULL, "3.0");
+	/* anywhere else: known elsewhere */
+	w->ninst = 0;
+	judge_path("notes.txt", CHANGE_CREATED, &res, 0, &J);
+	T_EQ_INT(J.k.known, KNOWN_ELSEWHERE);
+	w->ninst = n;
+	engine_flush(e);
+}
+
 static int
 setup(void)
 {
@@ -336,6 +384,7 @@ main(void)
 		T_RUN(test_severity_and_writer);
 		T_RUN(test_rows);
 		T_RUN(test_components);
+		T_RUN(test_index_follow);
 		w->inst = inst_loaded; /* inst is the test's own */
 		w->ninst = ninst_loaded;
 	}
