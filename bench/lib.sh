@@ -17,6 +17,7 @@ ctl="$bin/wsidctl"
 pid="" made=0
 
 bench_setup() {
+	[ -z "${node:-}" ] || bench_need_node "$node"
 	bash "$top/scripts/deps.sh" bench
 	make -C "$top" -j"$(nproc)" all >/dev/null
 	work=$(mktemp -d /var/tmp/wsid-bench.XXXXXX)
@@ -39,6 +40,14 @@ control_socket: $work/control
 webspaces:
   - pattern: $node/vhosts/{customer}/httpdocs
 YAML
+}
+
+# --node DIR must name a node bench/make-node.sh made (its vhosts/): a typo
+# would time an empty tree
+bench_need_node() {
+	[ -d "$1/vhosts" ] && return 0
+	echo "$(basename "$0"): $1/vhosts: no node there (bench/make-node.sh makes one)" >&2
+	exit 2
 }
 
 bench_cleanup() {

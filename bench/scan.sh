@@ -35,6 +35,8 @@ while [ $# -gt 0 ]; do
 	*) echo "usage: $0 [--customers N] [--runs R] [--node DEST] [--keep] [--shipped-only]" >&2; exit 2 ;;
 	esac
 done
+# a typo in --node would time an empty tree
+[ -z "$node" ] || [ -d "$node/vhosts" ] || { echo "scan.sh: $node/vhosts: no node there (bench/make-node.sh makes one)" >&2; exit 2; }
 . "$top/scripts/fixtures.sh"
 bash "$top/scripts/deps.sh" bench
 ctl="$top/build/wsidctl" raw="$top/build/rawwalk"
