@@ -65,6 +65,7 @@ struct engine {
 	struct fpindex *idx;
 	struct fpindex_lookup *lk;
 	int64_t index_gen; /* meta index_generation idx was loaded at */
+	bool lk_filter_tried; /* index_filter ran on lk (built or refused) */
 	struct hashpool *pool;
 	uint64_t batch_start_ns;
 	struct webspace *ws;

@@ -152,6 +152,11 @@ void fpindex_filter_size(const struct fpindex_filter *f, size_t *ret_known, size
  * with l, or by the next call; NULL drops it). f must describe the snapshot
  * l reads. */
 void fpindex_lookup_set_filter(struct fpindex_lookup *l, struct fpindex_filter *f);
+/* the filter l asks first, NULL when none */
+const struct fpindex_filter *fpindex_lookup_filter(const struct fpindex_lookup *l);
+/* fpindex_lookup_known and fpindex_lookup_path calls SQLite answered (the
+ * filter's misses are not counted) since l was made */
+uint64_t fpindex_lookup_asked(const struct fpindex_lookup *l);
 
 /* The index's generation (meta index_generation): changed by every build or
  * import, 0 before the first. The daemon reads it at the start of each of its

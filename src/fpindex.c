@@ -444,6 +444,7 @@ struct fpindex_lookup {
 	sqlite3_stmt *by_path; /* fpindex_lookup_path, prepared at its first use */
 	sqlite3_stmt *known;   /* fpindex_lookup_known, likewise */
 	struct fpindex_filter *filter; /* asked first when set */
+	uint64_t asked;                /* fpindex_lookup_asked */
 	bool held;
 	bool borrowed; /* s belongs to the caller */
 };
@@ -454,6 +455,18 @@ fpindex_lookup_set_filter(struct fpindex_lookup *l, struct fpindex_filter *f)
 	if (l->filter != f)
 		fpindex_filter_free(l->filter);
 	l->filter = f;
+}
+
+const struct fpindex_filter *
+fpindex_lookup_filter(const struct fpindex_lookup *l)
+{
+	return l->filter;
+}
+
+uint64_t
+fpindex_lookup_asked(const struct fpindex_lookup *l)
+{
+	return l->asked;
 }
 
 int
@@ -573,6 +586,7 @@ fpindex_lookup_path(struct fpindex_lookup *l, int64_t product_id, const char *re
 						 "WHERE p.product_id=? AND p.relpath=?");
 	if ((st = l->by_path) == NULL)
 		return -EIO;
+	l->asked++;
 	sqlite3_bind_int64(st, 1, product_id);
 	sqlite3_bind_blob(st, 2, relpath, (int)rlen, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -598,6 +612,7 @@ fpindex_lookup_known(struct fpindex_lookup *l, const uint8_t sha256[SHA256_LEN])
 					       "WHERE h.sha256=? LIMIT 1");
 	if (l->known == NULL)
 		return false;
+	l->asked++;
 	sqlite3_bind_blob(l->known, 1, sha256, SHA256_LEN, SQLITE_STATIC);
 	known = sqlite3_step(l->known) == SQLITE_ROW;
 	sqlite3_reset(l->known);

@@ -339,6 +339,47 @@ test_index_follow(void)
 	engine_flush(e);
 }
 
+/* The index's filter is built once SQLite has answered a few hundred of the
+ * daemon's lookups, at the start of the next transaction (a start that judges
+ * nothing new never builds it), and again after the index changed; with it,
+ * judgements are what they were without. */
+static void
+test_filter_lazy(void)
+{
+	static const char rel[] = "<?php /* only release 3.0 has this */\n";
+	struct hash_result res;
+	struct judgement J;
+	char path[64], content[64];
+	uint64_t asked0;
+	int i;
+
+	engine_flush(e);
+	batch_begin(e);
+	T_OK(fpindex_lookup_filter(e->lk) == NULL); /* few lookups so far */
+	asked0 = fpindex_lookup_asked(e->lk);
+	T_OK(asked0 < 512);
+	for (i = 0; i < 600; i++) {
+		snprintf(path, sizeof(path), "lib/new-%d.php", i);
+		snprintf(content, sizeof(content), "<?php /* new %d */\n", i);
+		res_of(&res, HASH_OK, content);
+		judge_path(path, CHANGE_CREATED, &res, 0, &J);
+		T_EQ_INT(J.k.known, KNOWN_NONE);
+	}
+	T_OK(fpindex_lookup_asked(e->lk) >= asked0 + 600);
+	T_OK(fpindex_lookup_filter(e->lk) == NULL); /* not within a transaction */
+	engine_flush(e);
+	batch_begin(e);
+	T_OK(fpindex_lookup_filter(e->lk) != NULL);
+	/* the same answers through it: an unknown content, a content of 3.0 */
+	res_of(&res, HASH_OK, "<?php /* new 7 */\n");
+	judge_path("lib/new-7.php", CHANGE_MODIFIED, &res, 0, &J);
+	T_EQ_INT(J.k.known, KNOWN_NONE);
+	res_of(&res, HASH_OK, rel);
+	judge_path("lib/added.php", CHANGE_CREATED, &res, 0, &J);
+	T_EQ_INT(J.k.known, KNOWN_OTHER_VERSION);
+	engine_flush(e);
+}
+
 static int
 setup(void)
 {
@@ -385,6 +426,7 @@ main(void)
 		T_RUN(test_rows);
 		T_RUN(test_components);
 		T_RUN(test_index_follow);
+		T_RUN(test_filter_lazy);
 		w->inst = inst_loaded; /* inst is the test's own */
 		w->ninst = ninst_loaded;
 	}
