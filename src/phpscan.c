@@ -1975,27 +1975,17 @@ cap_set(struct scan *s, unsigned cap, uint32_t line, size_t start)
 		s->caps_top |= cap;
 }
 
-/* which command runner fn is (0..31): its rank among them in fnames */
+/* fn's rank (0..31) among the names of fnames with its capability: which
+ * command runner it is (CAP_EXEC), which question about the host it asks
+ * (CAP_RECON) */
 static unsigned
-runner_index(const struct fname *fn)
+cap_rank(const struct fname *fn)
 {
 	const struct fname *f;
 	unsigned i = 0;
 
 	for (f = fnames; f < fn; f++)
-		i += f->cap == CAP_EXEC;
-	return i % 32;
-}
-
-/* which question about the host fn asks (0..31): its rank among them in fnames */
-static unsigned
-recon_index(const struct fname *fn)
-{
-	const struct fname *f;
-	unsigned i = 0;
-
-	for (f = fnames; f < fn; f++)
-		i += f->cap == CAP_RECON;
+		i += f->cap == fn->cap;
 	return i % 32;
 }
 
@@ -2030,7 +2020,7 @@ cap_note(struct scan *s, const struct fname *fn, uint32_t line, size_t start, si
 	if (fn->cap == CAP_RECON) {
 		if (strcmp(fn->name, "ini_get") == 0 && !ini_restriction(s, paren))
 			return;
-		s->recon |= 1u << recon_index(fn);
+		s->recon |= 1u << cap_rank(fn);
 	}
 	/* error_reporting(0), set_time_limit(0): only the zero says it */
 	if (fn->cap == CAP_MUTE || (fn->cap == CAP_NOLIMIT && fn->name[0] == 's')) {
@@ -2047,7 +2037,7 @@ cap_note(struct scan *s, const struct fname *fn, uint32_t line, size_t start, si
 			s->cap_line[0] = line;
 			s->cap_pos[0] = start;
 		}
-		s->runners |= 1u << runner_index(fn);
+		s->runners |= 1u << cap_rank(fn);
 		s->runner_top = s->runner_top || s->fn_state != 3;
 	} else {
 		cap_set(s, fn->cap, line, start);
