@@ -58,8 +58,13 @@ for c in range(1, n + 1):
                                               1 if r.random() < 0.02 else 0))
 PY
 )
+# room beside the node for what the benches write into it (bench/watch.sh:
+# 100,000 new files and 50,000 queued ones, a block and an inode each): a
+# node of 3 customers ran out of inodes in the middle of the burst
+room_mb=1024 room_inodes=250000
 if [ "$size_mb" = 0 ]; then
 	size_mb=$(echo "$plan" | awk -F'|' '{m += ($3=="mediawiki") ? 260 : 70; m += $4 * 0.4 + $6 * 110} END {print int(m * 1.3 + 512)}')
+	size_mb=$((size_mb + room_mb))
 fi
 mkdir -p "$dest"
 if ! mountpoint -q "$dest"; then
@@ -69,7 +74,7 @@ if ! mountpoint -q "$dest"; then
 	# host file system (the daemon's database) wait for that data; a node's
 	# webspaces live on a block device of their own
 	fallocate -l "${size_mb}M" "$dest.img" 2>/dev/null || truncate -s "${size_mb}M" "$dest.img"
-	mkfs.ext4 -q -F -N $((size_mb * 80)) "$dest.img"
+	mkfs.ext4 -q -F -N $((size_mb * 80 + room_inodes)) "$dest.img"
 	mount -o loop "$dest.img" "$dest"
 fi
 mkdir -p "$dest/vhosts"
