@@ -102,35 +102,64 @@ verdict_default_severity(enum verdict_kind v)
 	return (unsigned)v < VERDICT_MAX ? verdict_sev[v] : SEV_WARNING;
 }
 
+/* The name's extension: the base name's last dot on (*base set to the base
+ * name), NULL when the base name has no dot but its first byte. Every
+ * extension is one dot and what follows it, so only this ending is compared
+ * with a list, and only with its entries of the same length (asked several
+ * times per change on the main loop). */
+static const char *
+name_ext(const char *name, size_t len, const char **base)
+{
+	const char *dot = NULL;
+	size_t i;
+
+	*base = name;
+	for (i = 0; i < len; i++)
+		if (name[i] == '/')
+			*base = name + i + 1;
+		else if (name[i] == '.')
+			dot = name + i;
+	return dot == NULL || dot <= *base ? NULL : dot;
+}
+
+/* is the extension dot (of name_ext: NULL for none) one of exts? */
+static bool
+ext_listed(const char *name, size_t len, const char *dot, const char *const *exts, size_t n)
+{
+	size_t i, el;
+
+	if (dot == NULL)
+		return false;
+	el = len - (size_t)(dot - name);
+	for (i = 0; i < n; i++)
+		if (strlen(exts[i]) == el && strncasecmp(dot, exts[i], el) == 0)
+			return true;
+	return false;
+}
+
+/* Does the name end in one of exts (each one dot and what follows it), not
+ * as the whole base name? */
+static bool
+ext_in(const char *name, size_t len, const char *const *exts, size_t n)
+{
+	const char *base;
+
+	return ext_listed(name, len, name_ext(name, len, &base), exts, n);
+}
+
 bool
 classify_is_code_name(const char *name, size_t len)
 {
 	static const char *const exts[] = { ".php", ".phtml", ".php3", ".php4", ".php5", ".php6",
 					    ".php7", ".php8", ".phar", ".pht", ".inc", ".cgi",
 					    ".pl", ".py", ".sh" };
-	const char *base = name, *dot = NULL;
-	size_t i, blen, el;
+	const char *base, *dot = name_ext(name, len, &base);
+	size_t blen = len - (size_t)(base - name);
 
-	for (i = 0; i < len; i++)
-		if (name[i] == '/')
-			base = name + i + 1;
-		else if (name[i] == '.')
-			dot = name + i;
-	blen = len - (size_t)(base - name);
 	if ((blen == 9 && strncmp(base, ".htaccess", 9) == 0) ||
 	    (blen == 9 && strncmp(base, ".user.ini", 9) == 0))
 		return true;
-	/* every extension is one dot and what follows it: only the name's last
-	 * dot can start one, and not as the name's first byte (called once or
-	 * twice per change on the main loop: the bytes compared only where the
-	 * lengths match) */
-	if (dot == NULL || dot <= base)
-		return false;
-	el = len - (size_t)(dot - name);
-	for (i = 0; i < ARRAY_SIZE(exts); i++)
-		if (strlen(exts[i]) == el && strncasecmp(dot, exts[i], el) == 0)
-			return true;
-	return false;
+	return ext_listed(name, len, dot, exts, ARRAY_SIZE(exts));
 }
 
 static const char *
@@ -230,29 +259,6 @@ classify_generic_cache_dir(const char *relpath, size_t len)
 	       !dir_component_in(relpath, len, upload_names, ARRAY_SIZE(upload_names));
 }
 
-/* Does the name end in one of exts (each one dot and what follows it), not
- * as the whole base name? Only the base name's last dot can start such an
- * ending, so it is found once and only the extensions of its length are
- * compared (asked several times per change on the main loop). */
-static bool
-ext_in(const char *relpath, size_t len, const char *const *exts, size_t n)
-{
-	const char *dot = NULL, *b = relpath;
-	size_t i, el;
-
-	for (i = 0; i < len; i++)
-		if (relpath[i] == '/')
-			b = relpath + i + 1;
-		else if (relpath[i] == '.')
-			dot = relpath + i;
-	if (dot == NULL || dot <= b)
-		return false;
-	el = len - (size_t)(dot - relpath);
-	for (i = 0; i < n; i++)
-		if (strlen(exts[i]) == el && strncasecmp(dot, exts[i], el) == 0)
-			return true;
-	return false;
-}
 
 bool
 classify_media_name(const char *relpath, size_t len)
