@@ -49,6 +49,18 @@ int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf
 /* hands the string to the caller (free()); the buffer is left empty */
 char *buf_steal(struct buf *b);
 
+/* Positions (of a tree's entries) remembered while a pass goes on, at most
+ * max of them: past that, resume is the first one not kept, and whoever lists
+ * them looks again from there (memory bounded whatever the tree's size). */
+struct pos_list {
+	size_t *pos;
+	size_t n, alloc, max;
+	size_t resume; /* SIZE_MAX: every one is in pos */
+};
+void pos_list_init(struct pos_list *l, size_t max);
+void pos_list_add(struct pos_list *l, size_t pos);
+void pos_list_free(struct pos_list *l);
+
 /* Escapes a name of n bytes for a text line: printable ASCII and valid UTF-8 pass,
  * backslash becomes "\\", control bytes and invalid UTF-8 become "\xNN" (\n, \t,
  * \r as themselves), code points unicode_invisible() flags "\u{XXXX}" (a name

@@ -708,31 +708,9 @@ ident_inst_files(const struct ident_result *r, const struct scan_tree *t, size_t
  * is found by a pass of its own from the first one not remembered */
 #define IDENT_DEFER_MAX 65536
 
-struct deferred {
-	size_t *pos;
-	size_t n, alloc;
-	size_t resume; /* SIZE_MAX: every one is in pos */
-};
-
-static void
-deferred_add(struct deferred *d, size_t pos)
-{
-	if (d->resume != SIZE_MAX)
-		return;
-	if (d->n == IDENT_DEFER_MAX) {
-		d->resume = pos;
-		return;
-	}
-	if (d->n == d->alloc) {
-		d->alloc = d->alloc ? d->alloc * 2 : 64;
-		d->pos = xreallocarray(d->pos, d->alloc, sizeof(*d->pos));
-	}
-	d->pos[d->n++] = pos;
-}
-
 static void
 deferred_list(const struct inst_ctx *ic, const struct ident_priv *pv, const struct scan_tree *t,
-	      struct deferred *d, enum ident_file_state st, ident_file_cb cb, void *ud)
+	      struct pos_list *d, enum ident_file_state st, ident_file_cb cb, void *ud)
 {
 	size_t k, pos;
 
@@ -741,7 +719,7 @@ deferred_list(const struct inst_ctx *ic, const struct ident_priv *pv, const stru
 	if (d->resume != SIZE_MAX)
 		for (pos = d->resume; pos < ic->in->hi; pos++)
 			inst_file_to(ic, file_at(pv, t, pos), pos, st, cb, ud);
-	free(d->pos);
+	pos_list_free(d);
 }
 
 void
@@ -750,10 +728,12 @@ ident_inst_files_all(const struct ident_result *r, const struct scan_tree *t, si
 {
 	const struct ident_priv *pv = r->priv;
 	const struct installation *in = &r->inst[i];
-	struct deferred mod = { .resume = SIZE_MAX }, add = { .resume = SIZE_MAX };
+	struct pos_list mod, add;
 	struct inst_ctx ic;
 	size_t pos, e;
 
+	pos_list_init(&mod, IDENT_DEFER_MAX);
+	pos_list_init(&add, IDENT_DEFER_MAX);
 	inst_ctx_init(&ic, r, i);
 	begin(ud, IDENT_OK);
 	for (pos = in->lo; pos < in->hi; pos++) {
@@ -766,7 +746,7 @@ ident_inst_files_all(const struct ident_result *r, const struct scan_tree *t, si
 			out.file = pos;
 			cb(ud, &out, f);
 		} else
-			deferred_add(out.state == IDENT_MODIFIED ? &mod : &add, pos);
+			pos_list_add(out.state == IDENT_MODIFIED ? &mod : &add, pos);
 	}
 	begin(ud, IDENT_MODIFIED);
 	deferred_list(&ic, pv, t, &mod, IDENT_MODIFIED, cb, ud);

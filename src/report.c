@@ -164,36 +164,46 @@ json_inst(struct json *j, const struct scan_tree *t, const struct ident_result *
 	json_obj_end(j);
 }
 
+/* an entry not hashed, and why: a symlink, a special file, a cap, an error */
+static void
+json_skipped(struct json *j, const struct scan_file *f, FILE *flush)
+{
+	json_obj_begin(j);
+	json_kv_name(j, "path", f->path, f->pathlen);
+	json_kv_str(j, "kind", scan_kind_name((enum scan_entry_kind)f->kind));
+	if (f->kind == SCAN_FILE)
+		json_kv_str(j, "status", hash_status_name(f->status));
+	if (f->link_target)
+		json_kv_name(j, "target", f->link_target, strlen(f->link_target));
+	if (f->err)
+		json_kv_str(j, "error", strerror(f->err));
+	json_obj_end(j);
+	json_spill(j, flush);
+}
+
+static bool
+hashed_file(const struct scan_file *f)
+{
+	return f->kind == SCAN_FILE && f->status == HASH_OK;
+}
+
 void
 report_json_tree(struct json *j, const struct scan_tree *t, const struct ident_result *r,
 		 FILE *flush)
 {
-	size_t i, counts[SCAN_KIND_MAX] = { 0 }, hashed = 0, errors = 0;
-	/* the entries not hashed, remembered up to a bound while counting:
-	 * past it (from `resume` on) they are looked for again */
-	size_t *skip = NULL, nskip = 0, askip = 0, resume = SIZE_MAX, k;
+	size_t i, counts[SCAN_KIND_MAX] = { 0 }, hashed = 0;
+	/* the entries not hashed, remembered up to a bound while counting */
+	struct pos_list skip;
 
+	pos_list_init(&skip, REPORT_SKIP_MAX);
 	for (i = 0; i < t->nfiles; i++) {
 		const struct scan_file *f = scan_file_at(t, i);
 
 		counts[f->kind]++;
-		if (f->kind == SCAN_FILE && f->status == HASH_OK) {
+		if (hashed_file(f))
 			hashed++;
-			continue;
-		}
-		if (f->kind == SCAN_FILE)
-			errors++;
-		if (resume != SIZE_MAX)
-			continue;
-		if (nskip == REPORT_SKIP_MAX) {
-			resume = i;
-			continue;
-		}
-		if (nskip == askip) {
-			askip = askip ? askip * 2 : 64;
-			skip = xreallocarray(skip, askip, sizeof(*skip));
-		}
-		skip[nskip++] = i;
+		else
+			pos_list_add(&skip, i);
 	}
 	json_obj_begin(j);
 	json_kv_name(j, "path", t->root, strlen(t->root));
@@ -207,32 +217,14 @@ report_json_tree(struct json *j, const struct scan_tree *t, const struct ident_r
 	for (i = 0; r && i < r->ninst; i++)
 		json_inst(j, t, r, i, flush);
 	json_arr_end(j);
-	/* what was not hashed, and why: symlinks, special files, caps, errors */
 	json_key(j, "skipped");
 	json_arr_begin(j);
-	for (k = 0; k < nskip || (resume != SIZE_MAX && resume < t->nfiles); k++) {
-		const struct scan_file *f;
-
-		if (k < nskip) {
-			f = scan_file_at(t, skip[k]);
-		} else {
-			f = scan_file_at(t, resume++);
-			if (f->kind == SCAN_FILE && f->status == HASH_OK)
-				continue;
-		}
-		json_obj_begin(j);
-		json_kv_name(j, "path", f->path, f->pathlen);
-		json_kv_str(j, "kind", scan_kind_name((enum scan_entry_kind)f->kind));
-		if (f->kind == SCAN_FILE)
-			json_kv_str(j, "status", hash_status_name(f->status));
-		if (f->link_target)
-			json_kv_name(j, "target", f->link_target, strlen(f->link_target));
-		if (f->err)
-			json_kv_str(j, "error", strerror(f->err));
-		json_obj_end(j);
-		json_spill(j, flush);
-	}
-	free(skip);
+	for (i = 0; i < skip.n; i++)
+		json_skipped(j, scan_file_at(t, skip.pos[i]), flush);
+	for (i = skip.resume; i < t->nfiles; i++)
+		if (!hashed_file(scan_file_at(t, i)))
+			json_skipped(j, scan_file_at(t, i), flush);
+	pos_list_free(&skip);
 	json_arr_end(j);
 	json_obj_end(j);
 }

@@ -89,6 +89,38 @@ xasprintf(const char *fmt, ...)
 }
 
 void
+pos_list_init(struct pos_list *l, size_t max)
+{
+	memset(l, 0, sizeof(*l));
+	l->max = max;
+	l->resume = SIZE_MAX;
+}
+
+void
+pos_list_add(struct pos_list *l, size_t pos)
+{
+	if (l->resume != SIZE_MAX)
+		return;
+	if (l->n == l->max) {
+		l->resume = pos;
+		return;
+	}
+	if (l->n == l->alloc) {
+		l->alloc = l->alloc ? l->alloc * 2 : 64;
+		l->pos = xreallocarray(l->pos, l->alloc, sizeof(*l->pos));
+	}
+	l->pos[l->n++] = pos;
+}
+
+void
+pos_list_free(struct pos_list *l)
+{
+	free(l->pos);
+	l->pos = NULL;
+	l->n = l->alloc = 0;
+}
+
+void
 buf_init(struct buf *b, size_t cap)
 {
 	b->data = NULL;
