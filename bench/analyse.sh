@@ -23,7 +23,8 @@
 # Debian's PHP files, >= 50 MB/s per core. Exit 1 when one is missed.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-corpus=${WSID_CORPUS:-$top/../shared/corpus}
+. "$top/bench/corpus.sh"
+corpus=${WSID_CORPUS:-$(bench_corpus_dir "$top")}
 pmf=${PMF_RULES:-}
 debian=1 against="" rounds=1
 while [ $# -gt 0 ]; do

@@ -12,7 +12,8 @@
 # seconds. Default rule file: rules/php.yar. Slow: about 5 s a variant.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-corpus=${WSID_CORPUS:-$top/../shared/corpus}
+. "$top/bench/corpus.sh"
+corpus=${WSID_CORPUS:-$(bench_corpus_dir "$top")}
 sample=3 strings=0 rules="$top/rules/php.yar"
 while [ $# -gt 0 ]; do
 	case $1 in
