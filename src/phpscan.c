@@ -485,6 +485,10 @@ struct scan {
 	bool gate;             /* request input compared with a fixed secret: a password gate */
 	bool probe;            /* asks which functions the host disabled, or whether a runner exists */
 	bool eval_seen;        /* eval, assert or create_function called */
+	bool dyn;              /* code run that the page does not carry (sink_judge) */
+	bool imports;          /* `use Name\Space;` at the top level */
+	uint32_t dyn_line;
+	size_t dyn_pos;
 	uint8_t nwritten, nopened, nucallv, nlistv, nobjin, nsocks; /* the rings' counts */
 	uint32_t written[4];   /* the paths it was written to (path_hash), a ring */
 	uint32_t opened[4];    /* the paths fopen opened */
@@ -2138,6 +2142,10 @@ tools_judge(struct scan *s)
 	    (s->runners != 0 ||
 	     (c & (CAP_LIST | CAP_MODIFY | CAP_UPLOAD | CAP_SOCK | CAP_DBCONN | CAP_READ | CAP_MAIL))))
 		cap_finding(s, PHPSCAN_HOST_RECON, PHPSCAN_WEAK, CAP_RECON);
+	/* code run that the page does not carry, in a page of no application:
+	 * a runner of what it is sent or decodes */
+	if (s->dyn && !s->app_code && !s->imports && !s->cli)
+		finding(s, PHPSCAN_CODE_RUNNER, PHPSCAN_WEAK, s->dyn_line, s->dyn_pos);
 	/* a secret the page carries, guarding what it can do: a tool locked for its owner */
 	if (s->gate && !s->app_code && !s->cli &&
 	    (s->runners != 0 || s->eval_seen ||
@@ -2430,6 +2438,25 @@ mail_to_hidden(struct scan *s, const struct frame *f)
 }
 
 /* a sink received something: decide */
+/* what the page was sent, decoded or hid: code it does not carry */
+#define DYN_FL (FL_INPUT | FL_DECODED | FL_NAME | FL_CHR | FL_BLOB | FL_STREAM | FL_URL | FL_ELEMIN)
+
+/* eval's argument is a variable or a call and nothing else: no literal
+ * joined to it (`'?>' . $tpl`, a template's output), no property or method
+ * (an object's own code) */
+static bool
+plain_arg(const struct scan *s, const struct frame *f)
+{
+	size_t i;
+
+	if (f->a0e <= f->a0 || f->a0e > s->n)
+		return false;
+	for (i = f->a0; i < f->a0e; i++)
+		if (s->p[i] == '\'' || s->p[i] == '"' || s->p[i] == '.' || s->p[i] == '>' || s->p[i] == ':')
+			return false;
+	return true;
+}
+
 static void
 sink_judge(struct scan *s, const struct frame *f)
 {
@@ -2446,6 +2473,17 @@ sink_judge(struct scan *s, const struct frame *f)
 		return;
 	if (f->kind == FK_EVAL)
 		s->eval_seen = true;
+	/* code the page does not carry, run (judged at the end: in a page of
+	 * no application), whether or not the request's data can be followed
+	 * there: eval of what a variable, a call or the request holds, a
+	 * function called by a name the page computed, decoded or was sent */
+	if (!s->dyn && s->fn_state != 3 &&
+	    ((f->kind == FK_EVAL && ((f->flow & DYN_FL) || ((f->flow & (FL_VAR | FL_CALL | FL_UCALL)) && plain_arg(s, f)))) ||
+	     (f->kind == FK_NONE && (f->callee & (DYN_FL | FL_CALL | FL_UCALL)) && !(f->callee & FL_LITVAR)))) {
+		s->dyn = true;
+		s->dyn_line = f->line;
+		s->dyn_pos = f->start;
+	}
 	/* a command runner given something not fixed (a variable, input, a parameter) */
 	if (f->kind == FK_EXEC && (input || f->lastvar != 0 || (f->flow & FL_PARAM)))
 		cap_set(s, CAP_EXEC, f->line, f->start);
@@ -3692,6 +3730,10 @@ scan_php(struct scan *s)
 				else
 					s->declares = true;
 			}
+			/* `use Vendor\Name;` opening a statement of the top level: a
+			 * page of an application whose autoloader brings the rest */
+			if (k == FK_USE && s->stmt_ntok == 1 && s->depth == 0 && s->fn_state != 3)
+				s->imports = true;
 			if ((t.len == 13 && strncasecmp((const char *)s->p + t.start, "php_sapi_name", 13) == 0) ||
 			    (t.len == 8 && memcmp(s->p + t.start, "PHP_SAPI", 8) == 0) ||
 			    (t.len == 5 && memcmp(s->p + t.start, "STDIN", 5) == 0))
@@ -4716,6 +4758,7 @@ phpscan_class_name(enum phpscan_class c)
 		[PHPSCAN_CONNECT_BACK] = "connect-back",
 		[PHPSCAN_HOST_RECON] = "host-recon",
 		[PHPSCAN_MAIL_HOME] = "mail-home",
+		[PHPSCAN_CODE_RUNNER] = "code-runner",
 	};
 
 	return (unsigned)c < PHPSCAN_CLASS_MAX ? names[c] : "unknown";

@@ -1356,6 +1356,25 @@ test_shell_behaviours(void)
 	/* a fixed address; an attachment encoded in the body */
 	T_CLEAN("x.php", "<?php\n$to = 'office@example.org';\n$att = chunk_split(base64_encode(file_get_contents('r.pdf')));\n"
 			 "mail($to, 'report', \"--b\\r\\nContent-Transfer-Encoding: base64\\r\\n\\r\\n\" . $att, $h);\n");
+	/* a page of no application running code it does not carry: what it
+	 * fetched, read or was sent, eval'd or called by a variable's name,
+	 * whether or not the request's data can be followed there */
+	T_HAS("x.php", "<?php\n$c = apcu_fetch('job');\neval($c);\n", PHPSCAN_CODE_RUNNER, PHPSCAN_WEAK, 3);
+	T_HAS("x.php", "<?php\n$j = file_get_contents('/tmp/.j');\neval(stripslashes($j));\n", PHPSCAN_CODE_RUNNER,
+	      PHPSCAN_WEAK, 3);
+	T_HAS("x.php", "<?php @eval($_POST['x']); ?>", PHPSCAN_CODE_RUNNER, PHPSCAN_WEAK, 1);
+	T_HAS("x.php", "<?php\n$k = array_keys($_COOKIE);\n$f = $k[1];\n$f($k[0]);\n", PHPSCAN_CODE_RUNNER, PHPSCAN_WEAK, 4);
+	/* the same calls in an application's page (a class, an import, included
+	 * code), in functions, in a command-line script; a template calling the
+	 * closures its includer gives it; a fixed function's name; a literal */
+	T_CLEAN("x.php", "<?php\nuse App\\View;\n$cb = View::get('empty');\nif ($cb instanceof Closure) echo $cb();\n");
+	T_CLEAN("x.php", "<?php\nrequire 'lib.php';\n$c = load_code('job');\neval($c);\n");
+	T_CLEAN("x.php", "<?php\nclass Job { function run() { $f = $this->f; return $f(); } }\n");
+	T_CLEAN("x.php", "<?php\nfunction run($f, $a) { return $f($a); }\n");
+	T_CLEAN("x.php", "<?php\n$c = file_get_contents($argv[1]);\neval($c);\n");
+	T_CLEAN("x.php", "<p style=\"color: <?= $darkColor(0.5); ?>\">Welcome</p>\n");
+	T_CLEAN("x.php", "<?php\n$f = 'strtoupper';\necho $f('a');\neval('return 1;');\n");
+	T_CLEAN("x.php", "<?php\n$f = trim(file_get_contents('/tmp/.f'));\necho $f('a');\n$o = load();\neval($o->code);\n");
 	/* a payload cut into pieces of one line each, joined by `.`: judged whole */
 	{
 		static char src[16384], b64[4096];
