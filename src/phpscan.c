@@ -2457,6 +2457,45 @@ plain_arg(const struct scan *s, const struct frame *f)
 	return true;
 }
 
+/* code the page does not carry, run (judged at the end: in a page of no
+ * application), whether or not the request's data can be followed there:
+ * eval of what a variable, a call or the request holds; a function called
+ * by a name the page hid, computed or was sent, or by a runner's name; a
+ * callback that is a runner or a name so made */
+static void
+dyn_judge(struct scan *s, const struct frame *f)
+{
+	uint16_t c = f->callee;
+	bool run;
+
+	if (s->dyn || s->fn_state == 3)
+		return;
+	switch (f->kind) {
+	case FK_EVAL:
+		run = (f->flow & DYN_FL) || ((f->flow & (FL_VAR | FL_CALL | FL_UCALL)) && plain_arg(s, f));
+		break;
+	case FK_NONE:
+		run = (c & (FL_NAME | FL_SINKNAME)) || ((c & DYN_FL) && !(c & FL_LITVAR));
+		break;
+	case FK_CB0:
+	case FK_CB1:
+	case FK_CBLAST:
+	case FK_CBANY:
+		c = cb_arg(f) ? f->argfl : f->cbfl;
+		run = f->cbsink || (f->flow & FL_SINKNAME) || (c & (FL_NAME | FL_SINKNAME)) ||
+		      ((c & DYN_FL) && !(c & FL_LITVAR));
+		break;
+	default:
+		run = false;
+		break;
+	}
+	if (run) {
+		s->dyn = true;
+		s->dyn_line = f->line;
+		s->dyn_pos = f->start;
+	}
+}
+
 static void
 sink_judge(struct scan *s, const struct frame *f)
 {
@@ -2473,17 +2512,7 @@ sink_judge(struct scan *s, const struct frame *f)
 		return;
 	if (f->kind == FK_EVAL)
 		s->eval_seen = true;
-	/* code the page does not carry, run (judged at the end: in a page of
-	 * no application), whether or not the request's data can be followed
-	 * there: eval of what a variable, a call or the request holds, a
-	 * function called by a name the page computed, decoded or was sent */
-	if (!s->dyn && s->fn_state != 3 &&
-	    ((f->kind == FK_EVAL && ((f->flow & DYN_FL) || ((f->flow & (FL_VAR | FL_CALL | FL_UCALL)) && plain_arg(s, f)))) ||
-	     (f->kind == FK_NONE && (f->callee & (DYN_FL | FL_CALL | FL_UCALL)) && !(f->callee & FL_LITVAR)))) {
-		s->dyn = true;
-		s->dyn_line = f->line;
-		s->dyn_pos = f->start;
-	}
+	dyn_judge(s, f);
 	/* a command runner given something not fixed (a variable, input, a parameter) */
 	if (f->kind == FK_EXEC && (input || f->lastvar != 0 || (f->flow & FL_PARAM)))
 		cap_set(s, CAP_EXEC, f->line, f->start);

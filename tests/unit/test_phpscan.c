@@ -1364,6 +1364,11 @@ test_shell_behaviours(void)
 	      PHPSCAN_WEAK, 3);
 	T_HAS("x.php", "<?php @eval($_POST['x']); ?>", PHPSCAN_CODE_RUNNER, PHPSCAN_WEAK, 1);
 	T_HAS("x.php", "<?php\n$k = array_keys($_COOKIE);\n$f = $k[1];\n$f($k[0]);\n", PHPSCAN_CODE_RUNNER, PHPSCAN_WEAK, 4);
+	T_HAS("x.php", "<?php\n$l = file('/tmp/.q');\narray_map('assert', $l);\n", PHPSCAN_CODE_RUNNER, PHPSCAN_WEAK, 3);
+	T_HAS("x.php", "<?php\n$c = file_get_contents('/tmp/.q');\n$f = 'sys' . 'tem';\n$f($c);\n", PHPSCAN_CODE_RUNNER,
+	      PHPSCAN_WEAK, 4);
+	T_CLEAN("x.php", "<?php\n$v = array_map('trim', $_POST);\nusort($v, 'strcmp');\n$f = 'htmlspecialchars';\n"
+			 "echo $f($v[0]);\n");
 	/* the same calls in an application's page (a class, an import, included
 	 * code), in functions, in a command-line script; a template calling the
 	 * closures its includer gives it; a fixed function's name; a literal */
