@@ -122,7 +122,7 @@ enum {
 	CAP_UPLOAD = 1 << 9,  /* stores an upload where the request says */
 	CAP_INI = 1 << 10,    /* ini_set / ini_restore */
 	CAP_MAILTO = 1 << 11, /* mails recipients the request names */
-	CAP_READ = 1 << 12,   /* reads a file the request names, the whole path */
+	CAP_READ = 1 << 12,   /* reads a file or lists a directory the request names, the whole path */
 	CAP_PHPW = 1 << 13,   /* writes the request's data into a .php file */
 	CAP_EVALU = 1 << 14,  /* evals what a function of its own returned, through a variable */
 	CAP_RECON = 1 << 15,  /* asks who it runs as, the host's name, disk, restrictions */
@@ -2457,6 +2457,19 @@ plain_arg(const struct scan *s, const struct frame *f)
 	return true;
 }
 
+/* a call that lists or enters the directory its first argument names */
+static bool
+dir_call(const struct scan *s, const struct frame *f)
+{
+	static const char *const names[] = { "opendir", "scandir", "glob", "chdir", "dir" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (frame_named(s, f, names[i]))
+			return true;
+	return false;
+}
+
 /* code the page does not carry, run (judged at the end: in a page of no
  * application), whether or not the request's data can be followed there:
  * eval of what a variable, a call or the request holds; a function called
@@ -2550,6 +2563,10 @@ sink_judge(struct scan *s, const struct frame *f)
 	}
 	switch (f->kind) {
 	case FK_NONE: /* a variable function call */
+		/* opendir($_GET['d']), chdir($_POST['d']): the directory the
+		 * request names, listed or entered (a page showing the host's tree) */
+		if (f->a0in && f->callee == 0 && dir_call(s, f))
+			cap_set(s, CAP_READ, f->line, f->start);
 		if ((f->callee & FL_INPUT) ||
 		    ((f->callee & (FL_BUILT | FL_SINKNAME | FL_CHR)) && input && !harmless_callee(s, f)))
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);

@@ -1199,6 +1199,13 @@ test_gates_and_reads(void)
 	T_CLEAN("x.php", "<?php\nreadfile('files/' . basename($_GET['f']));\n"
 			 "echo file_get_contents($dir . '/' . $_GET['page'] . '.html');\n");
 	T_CLEAN("x.php", "<?php\nrequire 'lib/app.php';\nreadfile($_GET['f']);\n");
+	/* ... or a directory the request names, listed or entered */
+	T_HAS("x.php", "<?php\n$d = $_GET['d'];\nforeach (scandir($d) as $f) echo $f, '<br>';\n", PHPSCAN_FILE_DISCLOSURE,
+	      PHPSCAN_WEAK, 3);
+	T_HAS("x.php", "<?php\nif (isset($_POST['dir'])) chdir($_POST['dir']);\n$h = opendir('.');\n",
+	      PHPSCAN_FILE_DISCLOSURE, PHPSCAN_WEAK, 2);
+	T_CLEAN("x.php", "<?php\nforeach (scandir('gallery/' . basename($_GET['album'])) as $f) echo $f;\n"
+			 "chdir(__DIR__);\n$h = opendir($base . $_GET['d']);\n");
 	/* fopen to write is an editor (write-of-input), no disclosure */
 	T_HAS("x.php", "<?php\n$f = $_POST['p'];\nfwrite(fopen($f, 'w'), $_POST['b']);\n", PHPSCAN_WRITE_OF_INPUT,
 	      PHPSCAN_WEAK, 3);
