@@ -2488,15 +2488,21 @@ dyn_judge(struct scan *s, const struct frame *f)
 		run = (f->flow & DYN_FL) || ((f->flow & (FL_VAR | FL_CALL | FL_UCALL)) && plain_arg(s, f));
 		break;
 	case FK_NONE:
-		run = (c & (FL_NAME | FL_SINKNAME)) || ((c & DYN_FL) && !(c & FL_LITVAR));
+		/* a name computed from pieces (not one known string), given
+		 * something not fixed */
+		run = (c & (FL_NAME | FL_SINKNAME)) || ((c & DYN_FL) && !(c & FL_LITVAR)) ||
+		      ((c & FL_BUILT) && !(c & FL_LITVAR) && (f->flow & (FL_INPUT | FL_VAR | FL_CALL | FL_ELEMIN)));
 		break;
 	case FK_CB0:
 	case FK_CB1:
 	case FK_CBLAST:
 	case FK_CBANY:
 		c = cb_arg(f) ? f->argfl : f->cbfl;
+		/* (a name computed from pieces, handed the request's data in
+		 * another argument: a table indexed by the request selects) */
 		run = f->cbsink || (f->flow & FL_SINKNAME) || (c & (FL_NAME | FL_SINKNAME)) ||
-		      ((c & DYN_FL) && !(c & FL_LITVAR));
+		      ((c & DYN_FL) && !(c & FL_LITVAR)) ||
+		      ((c & FL_BUILT) && !(c & FL_LITVAR) && f->arg >= 1 && f->argmask != 0);
 		break;
 	default:
 		run = false;

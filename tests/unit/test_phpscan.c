@@ -1374,6 +1374,11 @@ test_shell_behaviours(void)
 	T_HAS("x.php", "<?php\n$l = file('/tmp/.q');\narray_map('assert', $l);\n", PHPSCAN_CODE_RUNNER, PHPSCAN_WEAK, 3);
 	T_HAS("x.php", "<?php\n$c = file_get_contents('/tmp/.q');\n$f = 'sys' . 'tem';\n$f($c);\n", PHPSCAN_CODE_RUNNER,
 	      PHPSCAN_WEAK, 4);
+	T_HAS("x.php", "<?php\n$p = array('p', 'a', 's', 's', 't', 'h', 'r', 'u');\n$n = '';\nforeach ($p as $c)\n  $n .= $c;\n"
+		       "$n($_GET['q']);\n",
+	      PHPSCAN_CODE_RUNNER, PHPSCAN_WEAK, 6);
+	T_HAS("x.php", "<?php\n$k = explode('-', 'x-sys-tem');\nregister_shutdown_function($k[1] . $k[2], $_POST['q']);\n",
+	      PHPSCAN_CODE_RUNNER, PHPSCAN_WEAK, 3);
 	T_CLEAN("x.php", "<?php\n$v = array_map('trim', $_POST);\nusort($v, 'strcmp');\n$f = 'htmlspecialchars';\n"
 			 "echo $f($v[0]);\n");
 	/* the same calls in an application's page (a class, an import, included
