@@ -59,6 +59,7 @@ enum phpscan_class {
 	PHPSCAN_HOST_RECON,      /* the host's user, uname, disk, restrictions asked, beside a tool */
 	PHPSCAN_MAIL_HOME,       /* mail to an address the page hides (decoded, built of chr()) */
 	PHPSCAN_CODE_RUNNER,     /* a page of no application running code it does not carry */
+	PHPSCAN_HIDDEN_WRITE,    /* a file written under a name the page decodes */
 	PHPSCAN_CLASS_MAX
 };
 

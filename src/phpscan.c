@@ -350,6 +350,7 @@ struct frame {
 	uint16_t asg_fl;  /* the flow before an assignment inside: ($c = $_GET['c']) */
 	uint32_t asg_h;   /* the variable assigned, 0 if none */
 	uint16_t argfl;   /* FL_* that flowed into the current argument */
+	uint16_t a0fl;    /* ... into the first, once past it */
 	uint16_t cbfl;    /* FL_* of the callback argument, once past it */
 	uint8_t pregchr;  /* preg_replace: its pattern built with chr() */
 	uint8_t packc;    /* first argument 'c*': pack('c*', 115, 121, ...) spells bytes */
@@ -489,6 +490,8 @@ struct scan {
 	bool imports;          /* `use Name\Space;` at the top level */
 	uint32_t dyn_line;
 	size_t dyn_pos;
+	uint32_t hw_line;      /* a file written under a decoded name (0: none) */
+	size_t hw_pos;
 	uint8_t nwritten, nopened, nucallv, nlistv, nobjin, nsocks; /* the rings' counts */
 	uint32_t written[4];   /* the paths it was written to (path_hash), a ring */
 	uint32_t opened[4];    /* the paths fopen opened */
@@ -2146,6 +2149,8 @@ tools_judge(struct scan *s)
 	 * a runner of what it is sent or decodes */
 	if (s->dyn && !s->app_code && !s->imports && !s->cli)
 		finding(s, PHPSCAN_CODE_RUNNER, PHPSCAN_WEAK, s->dyn_line, s->dyn_pos);
+	if (s->hw_line != 0 && !s->app_code && !s->cli)
+		finding(s, PHPSCAN_HIDDEN_WRITE, PHPSCAN_WEAK, s->hw_line, s->hw_pos);
 	/* a secret the page carries, guarding what it can do: a tool locked for its owner */
 	if (s->gate && !s->app_code && !s->cli &&
 	    (s->runners != 0 || s->eval_seen ||
@@ -2457,6 +2462,18 @@ plain_arg(const struct scan *s, const struct frame *f)
 	return true;
 }
 
+/* a file opened to write or written, its name decoded (base64, hex, rot13,
+ * chr()): a dropper hiding where it plants (judged at the end: in a page of
+ * no application) */
+static void
+hidden_write(struct scan *s, const struct frame *f)
+{
+	if (s->hw_line == 0 && f->arg >= 1 && (f->a0fl & (FL_DECODED | FL_CHR))) {
+		s->hw_line = f->line;
+		s->hw_pos = f->start;
+	}
+}
+
 /* a call that lists or enters the directory its first argument names */
 static bool
 dir_call(const struct scan *s, const struct frame *f)
@@ -2640,6 +2657,9 @@ sink_judge(struct scan *s, const struct frame *f)
 		}
 		break;
 	case FK_WRITE:
+		/* file_put_contents(base64_decode('...'), ...): where it plants, hidden */
+		if (f->nlen == 17)
+			hidden_write(s, f);
 		if ((f->flow & FL_URL) && (f->argmask & 1) == 0)
 			finding(s, PHPSCAN_REMOTE_DROPPER, PHPSCAN_WEAK, f->line, f->start);
 		else if ((f->argmask & 3) == 3)
@@ -2668,6 +2688,8 @@ sink_judge(struct scan *s, const struct frame *f)
 		break;
 	case FK_READ:
 	case FK_FILEGET:
+		if (f->kind == FK_FILEGET && f->nlen == 5 && !fopen_reads(s, f))
+			hidden_write(s, f);
 		/* readfile($_GET['f']): the request names the whole path (fopen: to read it) */
 		if (f->a0in && (f->nlen != 5 || fopen_reads(s, f))) {
 			cap_set(s, CAP_READ, f->line, f->start);
@@ -4169,8 +4191,10 @@ scan_php(struct scan *s)
 				struct frame *f = top(s);
 
 				if (f && f != &s->stmt && f->arg < 255) {
-					if (f->arg == 0)
+					if (f->arg == 0) {
 						f->a0e = t.start;
+						f->a0fl = f->argfl;
+					}
 					if (cb_arg(f))
 						f->cbfl = f->argfl;
 					/* a list's element with a chr() or two, the next
@@ -4811,6 +4835,7 @@ phpscan_class_name(enum phpscan_class c)
 		[PHPSCAN_HOST_RECON] = "host-recon",
 		[PHPSCAN_MAIL_HOME] = "mail-home",
 		[PHPSCAN_CODE_RUNNER] = "code-runner",
+		[PHPSCAN_HIDDEN_WRITE] = "hidden-write",
 	};
 
 	return (unsigned)c < PHPSCAN_CLASS_MAX ? names[c] : "unknown";

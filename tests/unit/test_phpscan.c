@@ -1392,6 +1392,15 @@ test_shell_behaviours(void)
 	T_CLEAN("x.php", "<p style=\"color: <?= $darkColor(0.5); ?>\">Welcome</p>\n");
 	T_CLEAN("x.php", "<?php\n$f = 'strtoupper';\necho $f('a');\neval('return 1;');\n");
 	T_CLEAN("x.php", "<?php\n$f = trim(file_get_contents('/tmp/.f'));\necho $f('a');\n$o = load();\neval($o->code);\n");
+	/* a file written under a name the page decodes: where a dropper plants, hidden */
+	T_HAS("x.php", "<?php\n$b = $_POST['b'];\nfile_put_contents(base64_decode('Y2FjaGUucGhw'), $b);\n", PHPSCAN_HIDDEN_WRITE,
+	      PHPSCAN_WEAK, 3);
+	T_HAS("x.php", "<?php\n$h = fopen(pack('H*', '782e706870'), 'w');\nfwrite($h, $data);\n", PHPSCAN_HIDDEN_WRITE,
+	      PHPSCAN_WEAK, 2);
+	/* the content decoded, not the name; a decoded name read; an application's class */
+	T_CLEAN("x.php", "<?php\nfile_put_contents('logo.gif', base64_decode('R0lGODlhAQABAAAAACw='));\n"
+			 "$h = fopen(base64_decode($n), 'r');\n");
+	T_CLEAN("x.php", "<?php\nclass Store { function put($k, $v) { file_put_contents(base64_decode($k), $v); } }\n");
 	/* a payload cut into pieces of one line each, joined by `.`: judged whole */
 	{
 		static char src[16384], b64[4096];
