@@ -2442,7 +2442,6 @@ mail_to_hidden(struct scan *s, const struct frame *f)
 	return false;
 }
 
-/* a sink received something: decide */
 /* what the page was sent, decoded or hid: code it does not carry */
 #define DYN_FL (FL_INPUT | FL_DECODED | FL_NAME | FL_CHR | FL_BLOB | FL_STREAM | FL_URL | FL_ELEMIN)
 
@@ -2532,6 +2531,7 @@ dyn_judge(struct scan *s, const struct frame *f)
 	}
 }
 
+/* a sink received something: decide */
 static void
 sink_judge(struct scan *s, const struct frame *f)
 {
