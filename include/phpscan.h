@@ -58,6 +58,8 @@ enum phpscan_class {
 	PHPSCAN_CONNECT_BACK,    /* a literal holding a script that wires a shell to a socket */
 	PHPSCAN_HOST_RECON,      /* the host's user, uname, disk, restrictions asked, beside a tool */
 	PHPSCAN_MAIL_HOME,       /* mail to an address the page hides (decoded, built of chr()) */
+	PHPSCAN_CODE_RUNNER,     /* a page of no application running code it does not carry */
+	PHPSCAN_HIDDEN_WRITE,    /* a file written under a name the page decodes */
 	PHPSCAN_CLASS_MAX
 };
 

@@ -122,7 +122,7 @@ enum {
 	CAP_UPLOAD = 1 << 9,  /* stores an upload where the request says */
 	CAP_INI = 1 << 10,    /* ini_set / ini_restore */
 	CAP_MAILTO = 1 << 11, /* mails recipients the request names */
-	CAP_READ = 1 << 12,   /* reads a file the request names, the whole path */
+	CAP_READ = 1 << 12,   /* reads a file or lists a directory the request names, the whole path */
 	CAP_PHPW = 1 << 13,   /* writes the request's data into a .php file */
 	CAP_EVALU = 1 << 14,  /* evals what a function of its own returned, through a variable */
 	CAP_RECON = 1 << 15,  /* asks who it runs as, the host's name, disk, restrictions */
@@ -350,6 +350,7 @@ struct frame {
 	uint16_t asg_fl;  /* the flow before an assignment inside: ($c = $_GET['c']) */
 	uint32_t asg_h;   /* the variable assigned, 0 if none */
 	uint16_t argfl;   /* FL_* that flowed into the current argument */
+	uint16_t a0fl;    /* ... into the first, once past it */
 	uint16_t cbfl;    /* FL_* of the callback argument, once past it */
 	uint8_t pregchr;  /* preg_replace: its pattern built with chr() */
 	uint8_t packc;    /* first argument 'c*': pack('c*', 115, 121, ...) spells bytes */
@@ -485,6 +486,12 @@ struct scan {
 	bool gate;             /* request input compared with a fixed secret: a password gate */
 	bool probe;            /* asks which functions the host disabled, or whether a runner exists */
 	bool eval_seen;        /* eval, assert or create_function called */
+	bool dyn;              /* code run that the page does not carry (sink_judge) */
+	bool imports;          /* `use Name\Space;` at the top level */
+	uint32_t dyn_line;
+	size_t dyn_pos;
+	uint32_t hw_line;      /* a file written under a decoded name (0: none) */
+	size_t hw_pos;
 	uint8_t nwritten, nopened, nucallv, nlistv, nobjin, nsocks; /* the rings' counts */
 	uint32_t written[4];   /* the paths it was written to (path_hash), a ring */
 	uint32_t opened[4];    /* the paths fopen opened */
@@ -2138,6 +2145,12 @@ tools_judge(struct scan *s)
 	    (s->runners != 0 ||
 	     (c & (CAP_LIST | CAP_MODIFY | CAP_UPLOAD | CAP_SOCK | CAP_DBCONN | CAP_READ | CAP_MAIL))))
 		cap_finding(s, PHPSCAN_HOST_RECON, PHPSCAN_WEAK, CAP_RECON);
+	/* code run that the page does not carry, in a page of no application:
+	 * a runner of what it is sent or decodes */
+	if (s->dyn && !s->app_code && !s->imports && !s->cli)
+		finding(s, PHPSCAN_CODE_RUNNER, PHPSCAN_WEAK, s->dyn_line, s->dyn_pos);
+	if (s->hw_line != 0 && !s->app_code && !s->cli)
+		finding(s, PHPSCAN_HIDDEN_WRITE, PHPSCAN_WEAK, s->hw_line, s->hw_pos);
 	/* a secret the page carries, guarding what it can do: a tool locked for its owner */
 	if (s->gate && !s->app_code && !s->cli &&
 	    (s->runners != 0 || s->eval_seen ||
@@ -2429,6 +2442,95 @@ mail_to_hidden(struct scan *s, const struct frame *f)
 	return false;
 }
 
+/* what the page was sent, decoded or hid: code it does not carry */
+#define DYN_FL (FL_INPUT | FL_DECODED | FL_NAME | FL_CHR | FL_BLOB | FL_STREAM | FL_URL | FL_ELEMIN)
+
+/* eval's argument is a variable or a call and nothing else: no literal
+ * joined to it (`'?>' . $tpl`, a template's output), no property or method
+ * (an object's own code) */
+static bool
+plain_arg(const struct scan *s, const struct frame *f)
+{
+	size_t i;
+
+	if (f->a0e <= f->a0 || f->a0e > s->n)
+		return false;
+	for (i = f->a0; i < f->a0e; i++)
+		if (s->p[i] == '\'' || s->p[i] == '"' || s->p[i] == '.' || s->p[i] == '>' || s->p[i] == ':')
+			return false;
+	return true;
+}
+
+/* a file opened to write or written, its name decoded (base64, hex, rot13,
+ * chr()): a dropper hiding where it plants (judged at the end: in a page of
+ * no application) */
+static void
+hidden_write(struct scan *s, const struct frame *f)
+{
+	if (s->hw_line == 0 && f->arg >= 1 && (f->a0fl & (FL_DECODED | FL_CHR))) {
+		s->hw_line = f->line;
+		s->hw_pos = f->start;
+	}
+}
+
+/* a call that lists or enters the directory its first argument names */
+static bool
+dir_call(const struct scan *s, const struct frame *f)
+{
+	static const char *const names[] = { "opendir", "scandir", "glob", "chdir", "dir" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (frame_named(s, f, names[i]))
+			return true;
+	return false;
+}
+
+/* code the page does not carry, run (judged at the end: in a page of no
+ * application), whether or not the request's data can be followed there:
+ * eval of what a variable, a call or the request holds; a function called
+ * by a name the page hid, computed or was sent, or by a runner's name; a
+ * callback that is a runner or a name so made */
+static void
+dyn_judge(struct scan *s, const struct frame *f)
+{
+	uint16_t c = f->callee;
+	bool run;
+
+	if (s->dyn || s->fn_state == 3)
+		return;
+	switch (f->kind) {
+	case FK_EVAL:
+		run = (f->flow & DYN_FL) || ((f->flow & (FL_VAR | FL_CALL | FL_UCALL)) && plain_arg(s, f));
+		break;
+	case FK_NONE:
+		/* a name computed from pieces (not one known string), given
+		 * something not fixed */
+		run = (c & (FL_NAME | FL_SINKNAME)) || ((c & DYN_FL) && !(c & FL_LITVAR)) ||
+		      ((c & FL_BUILT) && !(c & FL_LITVAR) && (f->flow & (FL_INPUT | FL_VAR | FL_CALL | FL_ELEMIN)));
+		break;
+	case FK_CB0:
+	case FK_CB1:
+	case FK_CBLAST:
+	case FK_CBANY:
+		c = cb_arg(f) ? f->argfl : f->cbfl;
+		/* (a name computed from pieces, handed the request's data in
+		 * another argument: a table indexed by the request selects) */
+		run = f->cbsink || (f->flow & FL_SINKNAME) || (c & (FL_NAME | FL_SINKNAME)) ||
+		      ((c & DYN_FL) && !(c & FL_LITVAR)) ||
+		      ((c & FL_BUILT) && !(c & FL_LITVAR) && f->arg >= 1 && f->argmask != 0);
+		break;
+	default:
+		run = false;
+		break;
+	}
+	if (run) {
+		s->dyn = true;
+		s->dyn_line = f->line;
+		s->dyn_pos = f->start;
+	}
+}
+
 /* a sink received something: decide */
 static void
 sink_judge(struct scan *s, const struct frame *f)
@@ -2446,6 +2548,7 @@ sink_judge(struct scan *s, const struct frame *f)
 		return;
 	if (f->kind == FK_EVAL)
 		s->eval_seen = true;
+	dyn_judge(s, f);
 	/* a command runner given something not fixed (a variable, input, a parameter) */
 	if (f->kind == FK_EXEC && (input || f->lastvar != 0 || (f->flow & FL_PARAM)))
 		cap_set(s, CAP_EXEC, f->line, f->start);
@@ -2483,6 +2586,10 @@ sink_judge(struct scan *s, const struct frame *f)
 	}
 	switch (f->kind) {
 	case FK_NONE: /* a variable function call */
+		/* opendir($_GET['d']), chdir($_POST['d']): the directory the
+		 * request names, listed or entered (a page showing the host's tree) */
+		if (f->a0in && f->callee == 0 && dir_call(s, f))
+			cap_set(s, CAP_READ, f->line, f->start);
 		if ((f->callee & FL_INPUT) ||
 		    ((f->callee & (FL_BUILT | FL_SINKNAME | FL_CHR)) && input && !harmless_callee(s, f)))
 			finding(s, PHPSCAN_EXEC_OF_INPUT, PHPSCAN_HIGH, f->line, f->start);
@@ -2550,6 +2657,9 @@ sink_judge(struct scan *s, const struct frame *f)
 		}
 		break;
 	case FK_WRITE:
+		/* file_put_contents(base64_decode('...'), ...): where it plants, hidden */
+		if (f->nlen == 17)
+			hidden_write(s, f);
 		if ((f->flow & FL_URL) && (f->argmask & 1) == 0)
 			finding(s, PHPSCAN_REMOTE_DROPPER, PHPSCAN_WEAK, f->line, f->start);
 		else if ((f->argmask & 3) == 3)
@@ -2578,6 +2688,8 @@ sink_judge(struct scan *s, const struct frame *f)
 		break;
 	case FK_READ:
 	case FK_FILEGET:
+		if (f->kind == FK_FILEGET && f->nlen == 5 && !fopen_reads(s, f))
+			hidden_write(s, f);
 		/* readfile($_GET['f']): the request names the whole path (fopen: to read it) */
 		if (f->a0in && (f->nlen != 5 || fopen_reads(s, f))) {
 			cap_set(s, CAP_READ, f->line, f->start);
@@ -3692,6 +3804,10 @@ scan_php(struct scan *s)
 				else
 					s->declares = true;
 			}
+			/* `use Vendor\Name;` opening a statement of the top level: a
+			 * page of an application whose autoloader brings the rest */
+			if (k == FK_USE && s->stmt_ntok == 1 && s->depth == 0 && s->fn_state != 3)
+				s->imports = true;
 			if ((t.len == 13 && strncasecmp((const char *)s->p + t.start, "php_sapi_name", 13) == 0) ||
 			    (t.len == 8 && memcmp(s->p + t.start, "PHP_SAPI", 8) == 0) ||
 			    (t.len == 5 && memcmp(s->p + t.start, "STDIN", 5) == 0))
@@ -4075,8 +4191,10 @@ scan_php(struct scan *s)
 				struct frame *f = top(s);
 
 				if (f && f != &s->stmt && f->arg < 255) {
-					if (f->arg == 0)
+					if (f->arg == 0) {
 						f->a0e = t.start;
+						f->a0fl = f->argfl;
+					}
 					if (cb_arg(f))
 						f->cbfl = f->argfl;
 					/* a list's element with a chr() or two, the next
@@ -4716,6 +4834,8 @@ phpscan_class_name(enum phpscan_class c)
 		[PHPSCAN_CONNECT_BACK] = "connect-back",
 		[PHPSCAN_HOST_RECON] = "host-recon",
 		[PHPSCAN_MAIL_HOME] = "mail-home",
+		[PHPSCAN_CODE_RUNNER] = "code-runner",
+		[PHPSCAN_HIDDEN_WRITE] = "hidden-write",
 	};
 
 	return (unsigned)c < PHPSCAN_CLASS_MAX ? names[c] : "unknown";

@@ -41,9 +41,10 @@ test_findings(void)
 	T_EQ_INT(rc, 1);
 	snprintf(want, sizeof(want),
 		 /* a page of its own that runs a command from the request: also a
-		  * command page (weak), the "1 more" */
+		  * command page (weak), the "1 more"; one that evals it: also a
+		  * code runner (weak) */
 		 "MALWARE     %s/odd\\nname\\x1b[1m.php  (exec-of-input, line 1; 1 more)\n"
-		 "MALWARE     %s/shell.php  (exec-of-input, line 1)\n"
+		 "MALWARE     %s/shell.php  (exec-of-input, line 1; 1 more)\n"
 		 "MALWARE     %s/sub/note.txt  (admin-marker, line 2)\n",
 		 tree, tree, tree);
 	T_EQ_STR(out, want);

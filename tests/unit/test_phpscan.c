@@ -1199,6 +1199,13 @@ test_gates_and_reads(void)
 	T_CLEAN("x.php", "<?php\nreadfile('files/' . basename($_GET['f']));\n"
 			 "echo file_get_contents($dir . '/' . $_GET['page'] . '.html');\n");
 	T_CLEAN("x.php", "<?php\nrequire 'lib/app.php';\nreadfile($_GET['f']);\n");
+	/* ... or a directory the request names, listed or entered */
+	T_HAS("x.php", "<?php\n$d = $_GET['d'];\nforeach (scandir($d) as $f) echo $f, '<br>';\n", PHPSCAN_FILE_DISCLOSURE,
+	      PHPSCAN_WEAK, 3);
+	T_HAS("x.php", "<?php\nif (isset($_POST['dir'])) chdir($_POST['dir']);\n$h = opendir('.');\n",
+	      PHPSCAN_FILE_DISCLOSURE, PHPSCAN_WEAK, 2);
+	T_CLEAN("x.php", "<?php\nforeach (scandir('gallery/' . basename($_GET['album'])) as $f) echo $f;\n"
+			 "chdir(__DIR__);\n$h = opendir($base . $_GET['d']);\n");
 	/* fopen to write is an editor (write-of-input), no disclosure */
 	T_HAS("x.php", "<?php\n$f = $_POST['p'];\nfwrite(fopen($f, 'w'), $_POST['b']);\n", PHPSCAN_WRITE_OF_INPUT,
 	      PHPSCAN_WEAK, 3);
@@ -1356,6 +1363,44 @@ test_shell_behaviours(void)
 	/* a fixed address; an attachment encoded in the body */
 	T_CLEAN("x.php", "<?php\n$to = 'office@example.org';\n$att = chunk_split(base64_encode(file_get_contents('r.pdf')));\n"
 			 "mail($to, 'report', \"--b\\r\\nContent-Transfer-Encoding: base64\\r\\n\\r\\n\" . $att, $h);\n");
+	/* a page of no application running code it does not carry: what it
+	 * fetched, read or was sent, eval'd or called by a variable's name,
+	 * whether or not the request's data can be followed there */
+	T_HAS("x.php", "<?php\n$c = apcu_fetch('job');\neval($c);\n", PHPSCAN_CODE_RUNNER, PHPSCAN_WEAK, 3);
+	T_HAS("x.php", "<?php\n$j = file_get_contents('/tmp/.j');\neval(stripslashes($j));\n", PHPSCAN_CODE_RUNNER,
+	      PHPSCAN_WEAK, 3);
+	T_HAS("x.php", "<?php @eval($_POST['x']); ?>", PHPSCAN_CODE_RUNNER, PHPSCAN_WEAK, 1);
+	T_HAS("x.php", "<?php\n$k = array_keys($_COOKIE);\n$f = $k[1];\n$f($k[0]);\n", PHPSCAN_CODE_RUNNER, PHPSCAN_WEAK, 4);
+	T_HAS("x.php", "<?php\n$l = file('/tmp/.q');\narray_map('assert', $l);\n", PHPSCAN_CODE_RUNNER, PHPSCAN_WEAK, 3);
+	T_HAS("x.php", "<?php\n$c = file_get_contents('/tmp/.q');\n$f = 'sys' . 'tem';\n$f($c);\n", PHPSCAN_CODE_RUNNER,
+	      PHPSCAN_WEAK, 4);
+	T_HAS("x.php", "<?php\n$p = array('p', 'a', 's', 's', 't', 'h', 'r', 'u');\n$n = '';\nforeach ($p as $c)\n  $n .= $c;\n"
+		       "$n($_GET['q']);\n",
+	      PHPSCAN_CODE_RUNNER, PHPSCAN_WEAK, 6);
+	T_HAS("x.php", "<?php\n$k = explode('-', 'x-sys-tem');\nregister_shutdown_function($k[1] . $k[2], $_POST['q']);\n",
+	      PHPSCAN_CODE_RUNNER, PHPSCAN_WEAK, 3);
+	T_CLEAN("x.php", "<?php\n$v = array_map('trim', $_POST);\nusort($v, 'strcmp');\n$f = 'htmlspecialchars';\n"
+			 "echo $f($v[0]);\n");
+	/* the same calls in an application's page (a class, an import, included
+	 * code), in functions, in a command-line script; a template calling the
+	 * closures its includer gives it; a fixed function's name; a literal */
+	T_CLEAN("x.php", "<?php\nuse App\\View;\n$cb = View::get('empty');\nif ($cb instanceof Closure) echo $cb();\n");
+	T_CLEAN("x.php", "<?php\nrequire 'lib.php';\n$c = load_code('job');\neval($c);\n");
+	T_CLEAN("x.php", "<?php\nclass Job { function run() { $f = $this->f; return $f(); } }\n");
+	T_CLEAN("x.php", "<?php\nfunction run($f, $a) { return $f($a); }\n");
+	T_CLEAN("x.php", "<?php\n$c = file_get_contents($argv[1]);\neval($c);\n");
+	T_CLEAN("x.php", "<p style=\"color: <?= $darkColor(0.5); ?>\">Welcome</p>\n");
+	T_CLEAN("x.php", "<?php\n$f = 'strtoupper';\necho $f('a');\neval('return 1;');\n");
+	T_CLEAN("x.php", "<?php\n$f = trim(file_get_contents('/tmp/.f'));\necho $f('a');\n$o = load();\neval($o->code);\n");
+	/* a file written under a name the page decodes: where a dropper plants, hidden */
+	T_HAS("x.php", "<?php\n$b = $_POST['b'];\nfile_put_contents(base64_decode('Y2FjaGUucGhw'), $b);\n", PHPSCAN_HIDDEN_WRITE,
+	      PHPSCAN_WEAK, 3);
+	T_HAS("x.php", "<?php\n$h = fopen(pack('H*', '782e706870'), 'w');\nfwrite($h, $data);\n", PHPSCAN_HIDDEN_WRITE,
+	      PHPSCAN_WEAK, 2);
+	/* the content decoded, not the name; a decoded name read; an application's class */
+	T_CLEAN("x.php", "<?php\nfile_put_contents('logo.gif', base64_decode('R0lGODlhAQABAAAAACw='));\n"
+			 "$h = fopen(base64_decode($n), 'r');\n");
+	T_CLEAN("x.php", "<?php\nclass Store { function put($k, $v) { file_put_contents(base64_decode($k), $v); } }\n");
 	/* a payload cut into pieces of one line each, joined by `.`: judged whole */
 	{
 		static char src[16384], b64[4096];
