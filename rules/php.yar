@@ -5,6 +5,16 @@
 // recon and file-manager features shells carry, packers' output).
 // meta: severity "high" (malicious), "weak" (suspicious) or "note";
 // class names the finding.
+//
+// Some strings are spelled for libyara's atoms, not for their meaning: it
+// looks for up to 4 bytes of each string (its atom) in every file and runs
+// the string's regex wherever the atom is found, about a thousand
+// instructions a time. A letter written as a class of its own
+// (`op[eE]ndir`, `na[m]espace`, `n[eE]w`) ends an atom there, so that it is
+// taken from the rarer rest ("ndir", "espa", "PDO") rather than from a word
+// code is full of ("open", "name", "new"); alternatives spelled whole with
+// their parenthesis (`for\(|for [ \t]*\(|...`) give "for(" and "for " rather
+// than "for". Each spelling matches exactly what the plain one does.
 
 private rule wsid_php_tag
 {
@@ -230,7 +240,7 @@ rule wsid_file_manager
 		$in1 = "$_GET["
 		$in2 = "$_POST["
 		$in3 = "$_REQUEST["
-		$d1 = /\b(opendir|scandir|readdir|glob)[ \t]*\(/ nocase
+		$d1 = /\b(op[eE]ndir|sc[aA]ndir|re[aA]ddir|glob)[ \t]*\(/ nocase
 		$w1 = /\b(unlink|rmdir|rename)[ \t]*\(/ nocase
 		$w2 = /\b(file_put_contents|fwrite|fputs|move_uploaded_file|copy|chmod)[ \t]*\(/ nocase
 		$r1 = /\b(file_get_contents|readfile|fread|highlight_file|fpassthru|show_source)[ \t]*\(/ nocase
@@ -310,7 +320,7 @@ rule wsid_passwd_harvest
 		$p = "/etc/passwd"
 		$h1 = "public_html"
 		$h2 = "/home/"
-		$w = /\b(opendir|readdir|scandir|symlink|is_readable|file_get_contents|glob)[ \t]*\(/ nocase
+		$w = /\b(op[eE]ndir|re[aA]ddir|sc[aA]ndir|symlink|is_readable|file_get_contents|glob)[ \t]*\(/ nocase
 	condition:
 		wsid_php_tag and $p and any of ($h*) and $w
 }
@@ -368,7 +378,7 @@ rule wsid_port_scan
 	strings:
 		$s = /\bfsockopen[ \t]*\(/ nocase
 		$p = /(\$_GET|\$_POST|\$_REQUEST)\[[ \t]*['"][a-z_]{0,20}port/ nocase
-		$l = /\b(for|foreach|while)[ \t]*\(/
+		$l = /\b(for\(|for [ \t]*\(|for\t[ \t]*\(|foreach\(|foreach [ \t]*\(|foreach\t[ \t]*\(|while\(|while [ \t]*\(|while\t[ \t]*\()/
 	condition:
 		wsid_php_tag and $s and wsid_request_input and $p and $l and not wsid_defines_class and not wsid_includes and filesize < 20KB
 }
@@ -387,7 +397,7 @@ rule wsid_mailer_list
 		$l2 = /explode[ \t]*\([ \t]*['"]\\r?\\n['"]/ nocase
 		$t1 = /set_time_limit[ \t]*\([ \t]*0/ nocase
 		$t2 = "ignore_user_abort" nocase
-		$lp = /\b(for|foreach|while)[ \t]*\(/
+		$lp = /\b(for\(|for [ \t]*\(|for\t[ \t]*\(|foreach\(|foreach [ \t]*\(|foreach\t[ \t]*\(|while\(|while [ \t]*\(|while\t[ \t]*\()/
 	condition:
 		wsid_php_tag and $m and any of ($l*) and any of ($t*) and $lp and not wsid_defines_class and not wsid_includes
 }
@@ -402,7 +412,7 @@ rule wsid_mail_home
 		description = "mail of the script's own location, or to an encoded address"
 	strings:
 		$a = /\$_SERVER\[['"](SCRIPT_FILENAME|DOCUMENT_ROOT|PATH_TRANSLATED)['"]\][^\n]{0,400}\bmail[ \t]*\(/ nocase
-		$b = /\bmail[ \t]*\([ \t]*(base64_decode|str_rot13|hex2bin|strrev|gzinflate)[ \t]*\([ \t]*['"]/ nocase
+		$b = /\bm[aA]il[ \t]*\([ \t]*(base64_decode|str_rot13|hex2bin|strrev|gzinflate)[ \t]*\([ \t]*['"]/ nocase
 	condition:
 		wsid_php_tag and any of them
 }
@@ -432,9 +442,9 @@ rule wsid_dir_probe
 		class = "file-manager"
 		description = "a standalone page listing directories the request names"
 	strings:
-		$d1 = /\b(opendir|scandir|glob|dir)[ \t]*\([ \t@]*\$_(GET|POST|REQUEST)/ nocase
-		$d2 = /\b(opendir|scandir|readdir)[ \t]*\(/ nocase
-		$w = /\b(is_writable|is_writeable|fileperms)[ \t]*\(/ nocase
+		$d1 = /\b(op[eE]ndir|sc[aA]ndir|glob|dir)[ \t]*\([ \t@]*(\$_GET|\$_POST|\$_REQUEST)/ nocase
+		$d2 = /\b(op[eE]ndir|sc[aA]ndir|re[aA]ddir)[ \t]*\(/ nocase
+		$w = /\b(is_writable|is_writeable|[fF]ileperms)[ \t]*\(/ nocase
 		$h = /<form[ \t\r\n]/ nocase
 	condition:
 		wsid_php_tag and wsid_request_input and ($d1 or ($d2 and $w)) and $h and not wsid_defines_class and not wsid_includes
@@ -493,9 +503,9 @@ rule wsid_db_console
 		class = "db-console"
 		description = "a standalone page that connects to a database and takes request input"
 	strings:
-		$c = /\b(mysql_connect|mysqli_connect|mysql_pconnect|pg_connect|mssql_connect)[ \t]*\(|\bnew[ \t]+(mysqli|PDO)[ \t]*\(/ nocase
+		$c = /\b(my[sS]ql_connect|my[sS]qli_connect|my[sS]ql_pconnect|pg_connect|ms[sS]ql_connect)[ \t]*\(|\bn[eE]w[ \t]+(mysqli|PDO)[ \t]*\(/ nocase
 		$in = /(\$_GET|\$_POST|\$_REQUEST|\$_COOKIE)\[/
-		$ns = /\bnamespace[ \t]+[A-Za-z_]/
+		$ns = /\bna[m]espace[ \t]+[A-Za-z_]/
 	condition:
 		wsid_php_tag and $c and $in and not wsid_defines_class and not $ns
 }
@@ -508,7 +518,7 @@ rule wsid_dir_browser
 		class = "file-manager"
 		description = "a standalone page with a form that lists directories"
 	strings:
-		$d = /\b(opendir|readdir|scandir)[ \t]*\(/ nocase
+		$d = /\b(op[eE]ndir|re[aA]ddir|sc[aA]ndir)[ \t]*\(/ nocase
 		$h = /<form[ \t\r\n]/ nocase
 	condition:
 		wsid_php_tag and $d and wsid_request_input and $h and not wsid_includes
@@ -649,7 +659,7 @@ rule wsid_link_file_manager
 		class = "file-manager"
 		description = "a standalone page listing directories and deleting or renaming files the request names"
 	strings:
-		$ls = /\b(opendir|scandir|readdir|glob)[ \t]*\(/ nocase
+		$ls = /\b(op[eE]ndir|sc[aA]ndir|re[aA]ddir|glob)[ \t]*\(/ nocase
 		$op = /\b(unlink|rmdir|rename|chmod)[ \t]*\([ \t@]*\$_(GET|POST|REQUEST)\[/ nocase
 	condition:
 		wsid_php_tag and $ls and $op and not wsid_defines_class and not wsid_includes
