@@ -46,6 +46,10 @@ struct pcache {
 
 struct ident_priv {
 	struct hmap products; /* product id -> struct pcache* */
+	/* per installation, the installations nested in it (their indices,
+	 * nnested[i] of them): the only ones whose files are not its own */
+	size_t **nested;
+	size_t *nnested;
 	size_t *sorted;       /* file indices sorted by path; NULL: t->sorted */
 	size_t nsorted;
 	struct hmap claimed;  /* product id -> bitmap of positions claimed */
@@ -160,9 +164,19 @@ pcache_get(struct ident_priv *pv, struct store *s, const struct ident_result *re
 		uint32_t *need = xcalloc(res->ninst, sizeof(*need));
 		size_t i;
 
-		for (i = 0; i < res->ninst; i++)
-			if (res->inst[i].product->id == product_id)
-				need[c->nneed++] = res->inst[i].version->slot;
+		/* each version once: a release installed in many webspaces
+		 * would have every entry tested against it as many times */
+		for (i = 0; i < res->ninst; i++) {
+			uint32_t slot = res->inst[i].version->slot;
+			size_t k;
+
+			if (res->inst[i].product->id != product_id)
+				continue;
+			for (k = 0; k < c->nneed && need[k] != slot; k++)
+				;
+			if (k == c->nneed)
+				need[c->nneed++] = slot;
+		}
 		c->need = need;
 		hmap_init(&c->by_slot);
 		if (fpindex_product_entries(s, product_id, pcache_add, c) < 0)
@@ -419,6 +433,8 @@ struct inst_ctx {
 	struct pcache *pc;
 	struct hmap *vm;
 	size_t base; /* bytes of a path that are the root and its '/' */
+	const size_t *nested; /* the installations nested in this one */
+	size_t nnested;
 };
 
 static void
@@ -433,6 +449,8 @@ inst_ctx_init(struct inst_ctx *ic, const struct ident_result *res, size_t self)
 	ic->pc = hmap_get(&pv->products, &in->product->id, sizeof(in->product->id));
 	ic->vm = pcache_version(ic->pc, in->version->slot);
 	ic->base = in->root_len ? in->root_len + 1 : 0;
+	ic->nested = pv->nested[self];
+	ic->nnested = pv->nnested[self];
 }
 
 /* f's place in the installation: 0 with out filled (state, expected,
@@ -465,15 +483,11 @@ inst_file_state(const struct inst_ctx *ic, const struct scan_file *f, struct ide
 		return 0;
 	}
 	/* files of a nested installation belong to it */
-	for (j = 0; j < ic->res->ninst; j++) {
-		const struct installation *o = &ic->res->inst[j];
+	for (j = 0; j < ic->nnested; j++) {
+		const struct installation *o = &ic->res->inst[ic->nested[j]];
 
-		if (j == ic->self || o->root_len <= in->root_len)
-			continue;
 		if (f->pathlen > o->root_len && memcmp(f->path, o->root, o->root_len) == 0 &&
-		    f->path[o->root_len] == '/' &&
-		    (in->root_len == 0 || (memcmp(o->root, in->root, in->root_len) == 0 &&
-					   o->root[in->root_len] == '/')))
+		    f->path[o->root_len] == '/')
 			return -1;
 	}
 	out->state = IDENT_ADDED;
@@ -926,6 +940,8 @@ ident_run(struct store *s, const struct fpindex *idx, const struct scan_tree *t,
 	}
 
 	/* 3. details per installation, over the files in path order */
+	pv->nested = xcalloc(res->ninst ? res->ninst : 1, sizeof(*pv->nested));
+	pv->nnested = xcalloc(res->ninst ? res->ninst : 1, sizeof(*pv->nnested));
 	for (i = 0; i < res->ninst; i++) {
 		struct installation *in = &res->inst[i];
 
@@ -938,6 +954,10 @@ ident_run(struct store *s, const struct fpindex *idx, const struct scan_tree *t,
 						 in->root[o->root_len] == '/')) {
 				if (in->parent < 0 || res->inst[in->parent].root_len < o->root_len)
 					in->parent = (int)j;
+				/* in is nested in o */
+				pv->nested[j] = xreallocarray(pv->nested[j], pv->nnested[j] + 1,
+							      sizeof(**pv->nested));
+				pv->nested[j][pv->nnested[j]++] = i;
 			}
 		}
 	}
@@ -979,6 +999,10 @@ ident_result_free(struct ident_result *r)
 		hmap_free(&pv->products);
 		hmap_foreach(&pv->claimed, hs) free(hs->val);
 		hmap_free(&pv->claimed);
+		for (i = 0; pv->nested && i < r->ninst; i++)
+			free(pv->nested[i]);
+		free(pv->nested);
+		free(pv->nnested);
 		free(pv->sorted);
 		free(pv);
 	}

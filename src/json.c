@@ -71,6 +71,25 @@ json_arr_end(struct json *j)
 	json_close(j, ']');
 }
 
+/* the bytes that stand for themselves in a JSON string: printable ASCII
+ * but the quote and the backslash (a table: one load a byte, where four
+ * comparisons were 12 instructions a byte of the scan report's paths) */
+#define PLAIN_BYTE(c) ((c) >= 0x20 && (c) < 0x7f && (c) != '"' && (c) != '\\')
+#define PLAIN_ROW(r)                                                          \
+	PLAIN_BYTE((r) + 0), PLAIN_BYTE((r) + 1), PLAIN_BYTE((r) + 2),        \
+	PLAIN_BYTE((r) + 3), PLAIN_BYTE((r) + 4), PLAIN_BYTE((r) + 5),        \
+	PLAIN_BYTE((r) + 6), PLAIN_BYTE((r) + 7), PLAIN_BYTE((r) + 8),        \
+	PLAIN_BYTE((r) + 9), PLAIN_BYTE((r) + 10), PLAIN_BYTE((r) + 11),      \
+	PLAIN_BYTE((r) + 12), PLAIN_BYTE((r) + 13), PLAIN_BYTE((r) + 14),     \
+	PLAIN_BYTE((r) + 15)
+static const bool json_plain[256] = {
+	PLAIN_ROW(0x00), PLAIN_ROW(0x10), PLAIN_ROW(0x20), PLAIN_ROW(0x30),
+	PLAIN_ROW(0x40), PLAIN_ROW(0x50), PLAIN_ROW(0x60), PLAIN_ROW(0x70),
+	/* 0x80-0xff: false, UTF-8 sequences are checked one by one */
+};
+#undef PLAIN_ROW
+#undef PLAIN_BYTE
+
 int
 json_escape(struct buf *b, const char *s, size_t n)
 {
@@ -84,7 +103,7 @@ json_escape(struct buf *b, const char *s, size_t n)
 
 		/* a run of bytes that stand for themselves goes in one append
 		 * (one append a byte was a tenth of the scan report's CPU) */
-		while (k < n && p[k] >= 0x20 && p[k] < 0x7f && p[k] != '"' && p[k] != '\\')
+		while (k < n && json_plain[p[k]])
 			k++;
 		if (k > i) {
 			r = buf_append(b, p + i, k - i);

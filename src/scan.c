@@ -32,6 +32,7 @@
 #include "log.h"
 
 struct scan_worker;
+struct lk_cache;
 
 struct scan_state {
 	struct scan_tree *t;
@@ -55,6 +56,9 @@ struct scan_state {
 	/* the walking thread's own worker: a walker that waits for the window
 	 * hashes files meanwhile, so no core waits for the other */
 	struct scan_worker *walker;
+	/* the index's answers, shared by the hashing threads under cache_mu */
+	struct lk_cache *cache;
+	pthread_mutex_t cache_mu;
 };
 
 static struct scan_file *
@@ -552,9 +556,10 @@ scan_tree_add_known(struct scan_tree *t, struct fpindex_lookup *lk, const char *
 	return f;
 }
 
-/* Per-worker cache of index answers: the sites of a node repeat the same
- * release files, so most hashes are asked many times. Bounded; cleared when
- * full. An open-addressing table of the digests themselves (a probe reads
+/* The hashing threads' cache of index answers: the sites of a node repeat
+ * the same release files, so most hashes are asked many times; one cache for
+ * all threads (one per thread asked SQLite for each release file once per
+ * thread). Bounded; cleared when full. An open-addressing table of the digests themselves (a probe reads
  * one slot, no hash of 32 bytes to compute): the slot is taken from a
  * digest's first bytes mixed with a random key of the worker's, so contents
  * a customer chose cannot be made to fall into one run of slots. */
@@ -660,21 +665,25 @@ cache_add(void *ud, int64_t product_id, int64_t path_id, const char *relpath, si
 	return 0;
 }
 
+static void
+cached_free(struct lk_cached *c)
+{
+	for (size_t k = 0; k < c->n; k++) {
+		free(c->m[k].relpath);
+		free(c->m[k].slots);
+	}
+	free(c->m);
+	free(c);
+}
+
 /* empties the table (it keeps its size); free: its memory too */
 static void
 cache_clear(struct lk_cache *lc, bool free_table)
 {
 	for (size_t i = 0; i < lc->cap; i++) {
-		struct lk_cached *c = lc->slots[i].c;
-
-		if (c == NULL)
+		if (lc->slots[i].c == NULL)
 			continue;
-		for (size_t k = 0; k < c->n; k++) {
-			free(c->m[k].relpath);
-			free(c->m[k].slots);
-		}
-		free(c->m);
-		free(c);
+		cached_free(lc->slots[i].c);
 		lc->slots[i].c = NULL;
 	}
 	lc->len = 0;
@@ -688,11 +697,10 @@ cache_clear(struct lk_cache *lc, bool free_table)
 /* bytes of a worker's content buffer kept from one file to the next */
 #define KEEP_RETAIN (1u << 20)
 
-/* what a hashing thread keeps for itself: its index connection, its cache of
- * the index's answers, its content buffer */
+/* what a hashing thread keeps for itself: its index connection, its content
+ * buffer */
 struct scan_worker {
 	struct fpindex_lookup *lk;
-	struct lk_cache cache;
 	struct hash_keep hk;
 	uint64_t bytes;
 };
@@ -708,7 +716,6 @@ worker_init(struct scan_state *ss, struct scan_worker *w)
 		log_warnx("scan: %s", err);
 	if (w->lk)
 		fpindex_lookup_hold(w->lk, true);
-	cache_init(&w->cache);
 }
 
 static void
@@ -716,7 +723,6 @@ worker_fini(struct scan_state *ss, struct scan_worker *w)
 {
 	free(w->hk.buf);
 	fpindex_lookup_free(w->lk);
-	cache_clear(&w->cache, true);
 	pthread_mutex_lock(&ss->mu);
 	ss->bytes += w->bytes;
 	pthread_mutex_unlock(&ss->mu);
@@ -762,19 +768,36 @@ worker_file(struct scan_state *ss, struct scan_worker *w, struct scan_file *f)
 	w->bytes += hr.size;
 	if (w->lk) {
 		struct match_ctx mc = { .f = f, .alloc = 0 };
-		struct lk_cached *cached = cache_find(&w->cache, f->sha256)->c;
+		struct lk_cache *lc = ss->cache;
+		struct lk_cached *cached;
 
+		pthread_mutex_lock(&ss->cache_mu);
+		cached = cache_find(lc, f->sha256)->c;
 		if (cached == NULL) {
-			cached = xcalloc(1, sizeof(*cached));
-			fpindex_lookup_hash(w->lk, f->sha256, cache_add, cached);
-			if (w->cache.len >= LOOKUP_CACHE_MAX)
-				cache_clear(&w->cache, false);
-			cache_put(&w->cache, f->sha256, cached);
+			/* SQLite without the lock; a thread that asked the same
+			 * meanwhile put its answer first, ours goes */
+			struct lk_cached *mine = xcalloc(1, sizeof(*mine));
+
+			pthread_mutex_unlock(&ss->cache_mu);
+			fpindex_lookup_hash(w->lk, f->sha256, cache_add, mine);
+			pthread_mutex_lock(&ss->cache_mu);
+			cached = cache_find(lc, f->sha256)->c;
+			if (cached)
+				cached_free(mine);
+			else {
+				if (lc->len >= LOOKUP_CACHE_MAX)
+					cache_clear(lc, false);
+				cache_put(lc, f->sha256, mine);
+				cached = mine;
+			}
 		}
+		/* the answer is copied under the lock: a full cache is
+		 * cleared by whichever thread adds to it */
 		for (size_t k = 0; k < cached->n; k++)
 			on_match(&mc, cached->m[k].product_id, cached->m[k].path_id,
 				 cached->m[k].relpath, cached->m[k].rlen, cached->m[k].slots,
 				 cached->m[k].slen);
+		pthread_mutex_unlock(&ss->cache_mu);
 	}
 	if (o->content) {
 		bool kept = keep && hk->kept;
@@ -1336,6 +1359,7 @@ scan_tree_run_at(int rootfd, const char *path, const struct scan_opts *o, struct
 	ss.spill = t->spill != NULL;
 	ss.dbpath = o->dbpath ? xstrdup(o->dbpath) : NULL;
 	pthread_mutex_init(&ss.mu, NULL);
+	pthread_mutex_init(&ss.cache_mu, NULL);
 	pthread_cond_init(&ss.cv, NULL);
 	pthread_cond_init(&ss.drained, NULL);
 	if (jobs == 0) {
@@ -1364,6 +1388,8 @@ scan_tree_run_at(int rootfd, const char *path, const struct scan_opts *o, struct
 	 * window's oldest chunk (a spilled tree) and joins the workers when the
 	 * walk is done */
 	nworkers = jobs - 1;
+	ss.cache = xcalloc(1, sizeof(*ss.cache));
+	cache_init(ss.cache);
 	worker_init(&ss, &walker);
 	ss.walker = &walker;
 	th = xcalloc(nworkers + 1, sizeof(*th));
@@ -1385,6 +1411,8 @@ scan_tree_run_at(int rootfd, const char *path, const struct scan_opts *o, struct
 	worker_fini(&ss, &walker);
 	for (i = 0; i < nworkers; i++)
 		pthread_join(th[i], NULL);
+	cache_clear(ss.cache, true);
+	free(ss.cache);
 	if (ss.spill) {
 		spill_drain(&ss, false);
 		spill_flush(t->spill);
@@ -1403,6 +1431,7 @@ done:
 	free(ss.dbpath);
 	t->rootfd = ss.rootfd; /* the tree's: files are read beneath it later */
 	pthread_mutex_destroy(&ss.mu);
+	pthread_mutex_destroy(&ss.cache_mu);
 	pthread_cond_destroy(&ss.cv);
 	pthread_cond_destroy(&ss.drained);
 	*ret = t;

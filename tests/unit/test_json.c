@@ -450,6 +450,26 @@ test_escaping(void)
 	expect_escape("\xc3\xa9\xc3", 3, "\"\xc3\xa9\\ufffd\"");
 	/* n bounds the read */
 	expect_escape("ab\"cd", 2, "\"ab\"");
+	/* each byte alone, between two plain ones: printable ASCII but the
+	 * quote and the backslash as is, every other byte escaped (by its
+	 * escape, as \uXXXX or as U+FFFD) */
+	for (unsigned c = 0; c < 256; c++) {
+		char in[3] = { 'a', (char)c, 'z' }, want[16];
+		bool plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+		struct buf b;
+
+		buf_init(&b, 0);
+		T_EQ_INT(json_escape(&b, in, 3), 0);
+		if (plain) {
+			snprintf(want, sizeof(want), "\"a%cz\"", (int)c);
+			T_CHECK(b.data && strcmp(b.data, want) == 0, "byte 0x%02x escaped to %s", c,
+				t_str(b.data));
+		} else
+			T_CHECK(b.data && b.len > 5 && b.data[2] == '\\', "byte 0x%02x not escaped: %s",
+				c, t_str(b.data));
+		check_doc(&b);
+		buf_free(&b);
+	}
 }
 
 static void
