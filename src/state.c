@@ -622,10 +622,7 @@ state_webspace_set_reconciled(struct state *st, int64_t id)
 static void
 copy_text(char *dst, size_t dsz, const unsigned char *src)
 {
-	size_t n = src ? strnlen((const char *)src, dsz - 1) : 0;
-
-	memcpy(dst, src ? (const char *)src : "", n);
-	dst[n] = '\0';
+	str_copy(dst, dsz, (const char *)src);
 }
 
 static void
