@@ -72,6 +72,7 @@ struct engine {
 	size_t nws;
 	struct hmap ws_by_root; /* root -> index + 1 */
 	struct hmap ws_by_id;   /* id -> index + 1 (rebuilt when it misses) */
+	size_t ws_last;         /* index + 1 of ws_get's last answer (0: none) */
 	struct hmap queues;     /* ws id -> struct wsq* */
 	struct wsq *ring_head, *ring_tail;
 	size_t inflight;        /* jobs in the hashing pool */

@@ -30,7 +30,9 @@ struct path_knowledge {
 	const struct fp_version *other;
 };
 
-/* what a change means */
+/* what a change means. The members from `writer` on are the large ones
+ * (some 14 KB), each read only under its flag (have_writer, have_req through
+ * req_col, an_have): judge() zeroes the rest alone, not 14 KB a change */
 struct judgement {
 	const struct inst_row *ir;
 	const struct fp_product *p;
@@ -41,16 +43,16 @@ struct judgement {
 	const char *ckey;
 	size_t cklen;
 	bool have_writer;
-	struct proc_info writer;
-	struct reqattr_info req; /* the HTTP request behind it (reqattr.h) */
 	bool have_req;
-	char req_json[6144];
-	const char *req_col, *req_unknown; /* the event's columns */
+	const char *req_col, *req_unknown; /* the event's columns, in req_json */
 	/* analysis of unknown code */
 	bool an_wanted;  /* code that is no release: analysed (or to be) */
 	bool an_have;    /* ar holds its result */
 	bool an_cached;  /* taken from the cache */
-	struct analyse_result ar;
+	struct proc_info writer;  /* have_writer */
+	struct reqattr_info req;  /* have_req: the HTTP request behind it (reqattr.h) */
+	char req_json[6144];
+	struct analyse_result ar; /* an_have */
 };
 
 /* Judges a change of w/relpath (res: what hashing found, NULL for a

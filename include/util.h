@@ -22,6 +22,9 @@ void *xrealloc(void *p, size_t n);
 void *xreallocarray(void *p, size_t nmemb, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* src (NULL: "") into dst of dsz > 0 bytes, cut to fit, NUL-terminated:
+ * snprintf's "%s" without its format parsing */
+void str_copy(char *dst, size_t dsz, const char *src);
 /* returns a malloc'ed string the caller frees */
 /* "dir/name" (just dir when nlen is 0), as bytes, NUL-terminated; *len its length */
 char *path_join(const void *dir, size_t dlen, const void *name, size_t nlen, size_t *len);

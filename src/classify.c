@@ -4,6 +4,7 @@
  * what the release index says. */
 #include "classify.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -105,34 +106,43 @@ verdict_default_severity(enum verdict_kind v)
 /* The name's extension: the base name's last dot on (*base set to the base
  * name), NULL when the base name has no dot but its first byte. Every
  * extension is one dot and what follows it, so only this ending is compared
- * with a list, and only with its entries of the same length (asked several
- * times per change on the main loop). */
+ * with a list, and only with its entries of the same length and second byte
+ * (asked several times per change on the main loop: the name is read from
+ * its end, the base name only). */
 static const char *
 name_ext(const char *name, size_t len, const char **base)
 {
 	const char *dot = NULL;
-	size_t i;
+	size_t i = len;
 
 	*base = name;
-	for (i = 0; i < len; i++)
-		if (name[i] == '/')
+	while (i-- > 0) {
+		if (name[i] == '/') {
 			*base = name + i + 1;
-		else if (name[i] == '.')
+			break;
+		}
+		if (name[i] == '.' && dot == NULL)
 			dot = name + i;
+	}
 	return dot == NULL || dot <= *base ? NULL : dot;
 }
 
-/* is the extension dot (of name_ext: NULL for none) one of exts? */
+/* is the extension dot (of name_ext: NULL for none) one of exts (each a dot
+ * and lower case letters or digits)? */
 static bool
 ext_listed(const char *name, size_t len, const char *dot, const char *const *exts, size_t n)
 {
 	size_t i, el;
+	int c1;
 
 	if (dot == NULL)
 		return false;
 	el = len - (size_t)(dot - name);
+	if (el < 2)
+		return false;
+	c1 = tolower((unsigned char)dot[1]);
 	for (i = 0; i < n; i++)
-		if (strlen(exts[i]) == el && strncasecmp(dot, exts[i], el) == 0)
+		if (exts[i][1] == c1 && strlen(exts[i]) == el && strncasecmp(dot, exts[i], el) == 0)
 			return true;
 	return false;
 }

@@ -45,10 +45,17 @@ struct webspace *
 ws_get(struct engine *e, int64_t id)
 {
 	size_t i;
-	void *v = hmap_get(&e->ws_by_id, &id, sizeof(id));
+	void *v;
 
-	if (v && (size_t)v <= e->nws && e->ws[(size_t)v - 1].id == id)
+	/* asked several times per change, mostly for the webspace of the
+	 * last answer: that one first, checked as the table's answer is */
+	if (e->ws_last && e->ws_last <= e->nws && e->ws[e->ws_last - 1].id == id)
+		return &e->ws[e->ws_last - 1];
+	v = hmap_get(&e->ws_by_id, &id, sizeof(id));
+	if (v && (size_t)v <= e->nws && e->ws[(size_t)v - 1].id == id) {
+		e->ws_last = (size_t)v;
 		return &e->ws[(size_t)v - 1];
+	}
 	/* a webspace added (or moved) since: index them again */
 	hmap_free(&e->ws_by_id);
 	hmap_init(&e->ws_by_id);

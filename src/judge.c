@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -230,9 +231,9 @@ judge(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
 	size_t ilen = rlen - base;
 	bool have_sha = res && res->status == HASH_OK;
 	struct classify_input ci;
-	bool code;
+	bool code, code_name;
 
-	memset(J, 0, sizeof(*J));
+	memset(J, 0, offsetof(struct judgement, writer));
 	J->ir = ir;
 	J->p = p;
 	J->v = v;
@@ -259,7 +260,8 @@ judge(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
 	    !classify_is_code_name(irel, ilen) && !classify_inert_name(irel, ilen))
 		ci.beside_unknown_code = beside_unknown_code(e, w, relpath, rlen);
 	classify_change(&ci, &J->vd);
-	code = ident_is_code(relpath, rlen) || ci.php_head;
+	code_name = ident_is_code(relpath, rlen);
+	code = code_name || ci.php_head;
 	if (res && res->status == HASH_SYMLINK && change != CHANGE_DELETED) {
 		J->vd.kind = VERDICT_SUSPICIOUS;
 		J->vd.severity = SEV_WARNING;
@@ -299,7 +301,7 @@ judge(struct engine *e, struct webspace *w, const char *relpath, size_t rlen,
 		}
 	}
 	if (have_sha && change != CHANGE_DELETED && !ci.trusted && !ci.known_bad)
-		analysis_judge(e, relpath, rlen, res, ident_is_code(relpath, rlen), J);
+		analysis_judge(e, relpath, rlen, res, code_name, J);
 	J->sev = J->vd.severity;
 	if (e->o.severity)
 		J->sev = e->o.severity(e->o.severity_ud, w->customer, J->vd.kind, J->sev);
@@ -378,10 +380,10 @@ file_row_fill(struct file_row *row, struct webspace *w, const char *relpath, siz
 		row->has_sha = res->status == HASH_OK;
 		if (row->has_sha)
 			memcpy(row->sha256, res->sha256, SHA256_LEN);
-		snprintf(row->status, sizeof(row->status), "%s", hash_status_name(res->status));
+		str_copy(row->status, sizeof(row->status), hash_status_name(res->status));
 	}
-	snprintf(row->known, sizeof(row->known), "%s", known_name(J->k.known));
-	snprintf(row->verdict, sizeof(row->verdict), "%s", verdict_name(J->vd.kind));
+	str_copy(row->known, sizeof(row->known), known_name(J->k.known));
+	str_copy(row->verdict, sizeof(row->verdict), verdict_name(J->vd.kind));
 	row->installation_id = J->ir ? J->ir->id : 0;
 	row->comp_key = J->ckey;
 	row->cklen = J->cklen;

@@ -15,7 +15,7 @@
 
 enum {
 	ST_WS_GET, ST_WS_INS, ST_WS_CUST, ST_WS_BASE, ST_WS_RECON,
-	ST_F_GET, ST_F_PUT, ST_F_DEL, ST_F_MOVE_DEL, ST_F_MOVE,
+	ST_F_GET, ST_F_PUT, ST_F_SET, ST_F_DEL, ST_F_MOVE_DEL, ST_F_MOVE,
 	ST_EV_ADD, ST_BAD, ST_F_COUNT, ST_TRUSTED, ST_CONSENSUS, ST_EV_RELEASE, ST_F_ANY_UNDER,
 	ST_AN_GET, ST_AN_PUT, ST_WS_DIGEST, ST_WS_SET_DIGEST, ST_WS_NFILES, ST_WS_ADD_DIGEST,
 	ST_MAX,
@@ -29,13 +29,18 @@ static const char *const sqls[ST_MAX] = {
 	[ST_WS_BASE] = "UPDATE webspaces SET baseline_at=? WHERE id=?",
 	[ST_WS_RECON] = "UPDATE webspaces SET reconciled_at=? WHERE id=?",
 	[ST_F_GET] = "SELECT ino, size, mtime_ns, ctime_ns, mode, uid, sha256, status, known, verdict, "
-		     "installation_id FROM files WHERE webspace_id=? AND relpath=?",
+		     "installation_id, id FROM files WHERE webspace_id=? AND relpath=?",
 	[ST_F_PUT] = "INSERT INTO files(webspace_id, relpath, ino, size, mtime_ns, ctime_ns, mode, uid, "
 		     "sha256, status, known, verdict, installation_id, updated_at, comp_key) "
 		     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
 		     "ON CONFLICT(webspace_id, relpath) DO UPDATE SET ino=?3, size=?4, mtime_ns=?5, "
 		     "ctime_ns=?6, mode=?7, uid=?8, sha256=?9, status=?10, known=?11, verdict=?12, "
 		     "installation_id=?13, updated_at=?14, comp_key=?15",
+	/* the row a read of this transaction found (its rowid): the same
+	 * parameters as ST_F_PUT, without its search of the unique index */
+	[ST_F_SET] = "UPDATE files SET ino=?3, size=?4, mtime_ns=?5, ctime_ns=?6, mode=?7, uid=?8, "
+		     "sha256=?9, status=?10, known=?11, verdict=?12, installation_id=?13, updated_at=?14, "
+		     "comp_key=?15 WHERE id=?16",
 	[ST_F_DEL] = "DELETE FROM files WHERE webspace_id=? AND relpath=?",
 	[ST_F_MOVE_DEL] = "DELETE FROM files WHERE webspace_id=? AND relpath=?",
 	[ST_F_MOVE] = "UPDATE files SET relpath=? WHERE webspace_id=? AND relpath=?",
@@ -97,7 +102,7 @@ struct state {
 	 * values; forgotten at any write and at the transaction's ends */
 	struct {
 		bool valid, found;
-		int64_t ws;
+		int64_t ws, rowid;
 		char *path;
 		size_t rlen, cap;
 		struct file_row row;
@@ -622,10 +627,7 @@ state_webspace_set_reconciled(struct state *st, int64_t id)
 static void
 copy_text(char *dst, size_t dsz, const unsigned char *src)
 {
-	size_t n = src ? strnlen((const char *)src, dsz - 1) : 0;
-
-	memcpy(dst, src ? (const char *)src : "", n);
-	dst[n] = '\0';
+	str_copy(dst, dsz, (const char *)src);
 }
 
 static void
@@ -646,8 +648,10 @@ row_from(sqlite3_stmt *q, int base, struct file_row *f)
 	f->installation_id = sqlite3_column_int64(q, base + 10);
 }
 
+/* ret_rowid (may be NULL): the row's id */
 static int
-file_get(struct state *st, int64_t ws, const char *relpath, size_t rlen, struct file_row *ret)
+file_get(struct state *st, int64_t ws, const char *relpath, size_t rlen, struct file_row *ret,
+	 int64_t *ret_rowid)
 {
 	sqlite3_stmt *q = st->st[ST_F_GET];
 	int rc;
@@ -659,6 +663,8 @@ file_get(struct state *st, int64_t ws, const char *relpath, size_t rlen, struct 
 		memset(ret, 0, sizeof(*ret));
 		ret->webspace_id = ws;
 		row_from(q, 0, ret);
+		if (ret_rowid)
+			*ret_rowid = sqlite3_column_int64(q, 11);
 		sqlite3_reset(q);
 		return 0;
 	}
@@ -669,7 +675,8 @@ file_get(struct state *st, int64_t ws, const char *relpath, size_t rlen, struct 
 int
 state_file_get(struct state *st, int64_t ws, const char *relpath, size_t rlen, struct file_row *ret)
 {
-	int r = file_get(st, ws, relpath, rlen, ret);
+	int64_t rowid = 0;
+	int r = file_get(st, ws, relpath, rlen, ret, &rowid);
 
 	st->last.valid = false;
 	if (st->cdigest && st->in_tx && r != -EIO) {
@@ -682,6 +689,7 @@ state_file_get(struct state *st, int64_t ws, const char *relpath, size_t rlen, s
 		st->last.rlen = rlen;
 		st->last.ws = ws;
 		st->last.found = r == 0;
+		st->last.rowid = rowid;
 		if (r == 0)
 			st->last.row = *ret;
 		st->last.valid = true;
@@ -690,9 +698,11 @@ state_file_get(struct state *st, int64_t ws, const char *relpath, size_t rlen, s
 }
 
 /* the row a write replaces, for its part of the digest: the one just read
- * by state_file_get, or read now (relpath: the caller's) */
+ * by state_file_get, or read now (relpath: the caller's); ret_rowid (may be
+ * NULL): its id */
 static int
-old_row(struct state *st, int64_t ws, const char *relpath, size_t rlen, struct file_row *ret)
+old_row(struct state *st, int64_t ws, const char *relpath, size_t rlen, struct file_row *ret,
+	int64_t *ret_rowid)
 {
 	int r;
 
@@ -701,9 +711,11 @@ old_row(struct state *st, int64_t ws, const char *relpath, size_t rlen, struct f
 		if (!st->last.found)
 			return -ENOENT;
 		*ret = st->last.row;
+		if (ret_rowid)
+			*ret_rowid = st->last.rowid;
 		r = 0;
 	} else {
-		r = file_get(st, ws, relpath, rlen, ret);
+		r = file_get(st, ws, relpath, rlen, ret, ret_rowid);
 	}
 	ret->relpath = relpath;
 	ret->rlen = rlen;
@@ -713,14 +725,21 @@ old_row(struct state *st, int64_t ws, const char *relpath, size_t rlen, struct f
 int
 state_file_put(struct state *st, const struct file_row *f)
 {
-	sqlite3_stmt *q = st->st[ST_F_PUT];
+	sqlite3_stmt *q;
 	struct file_row old, now;
-	int had = st->cdigest ? old_row(st, f->webspace_id, f->relpath, f->rlen, &old) : -ENOENT, r;
+	int64_t rowid = 0;
+	int had = st->cdigest ? old_row(st, f->webspace_id, f->relpath, f->rlen, &old, &rowid)
+			      : -ENOENT, r;
 	bool wrapped;
 
 	if (had == -EIO)
 		return -EIO;
 	wrapped = pend_wrap_begin(st);
+	/* a row known to be there (the read of the digest's old values found
+	 * it, in this transaction) is rewritten by its id: a third less work
+	 * than the upsert, which searches the unique index for it again */
+	q = st->st[had == 0 && rowid > 0 ? ST_F_SET : ST_F_PUT];
+again:
 	sqlite3_bind_int64(q, 1, f->webspace_id);
 	sqlite3_bind_blob(q, 2, f->relpath, (int)f->rlen, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 3, (int64_t)f->ino);
@@ -745,7 +764,16 @@ state_file_put(struct state *st, const struct file_row *f)
 		sqlite3_bind_blob(q, 15, f->comp_key, (int)f->cklen, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(q, 15);
+	if (q == st->st[ST_F_SET])
+		sqlite3_bind_int64(q, 16, rowid);
 	r = step_done(st, q);
+	if (r == 0 && q == st->st[ST_F_SET] && sqlite3_changes(store_db(st->s)) == 0) {
+		/* not there after all (cannot happen within one transaction):
+		 * the upsert, and the digest as for a new row */
+		q = st->st[ST_F_PUT];
+		had = -ENOENT;
+		goto again;
+	}
 	if (st->cdigest && r == 0) {
 		now = *f;
 		if (now.status[0] == '\0')
@@ -763,7 +791,7 @@ state_file_delete(struct state *st, int64_t ws, const char *relpath, size_t rlen
 {
 	sqlite3_stmt *q = st->st[ST_F_DEL];
 	struct file_row old;
-	int had = st->cdigest ? old_row(st, ws, relpath, rlen, &old) : -ENOENT, r;
+	int had = st->cdigest ? old_row(st, ws, relpath, rlen, &old, NULL) : -ENOENT, r;
 	bool wrapped;
 
 	if (had == -EIO)
@@ -786,7 +814,7 @@ state_file_move(struct state *st, int64_t ws, const char *from, size_t flen, con
 	bool wrapped = pend_wrap_begin(st);
 	/* the row at the destination goes; then the one at from (read after:
 	 * from and to may be one name) takes its name */
-	int had = st->cdigest ? file_get(st, ws, to, tlen, &old) : -ENOENT, r;
+	int had = st->cdigest ? file_get(st, ws, to, tlen, &old, NULL) : -ENOENT, r;
 
 	if (had == -EIO) {
 		r = -EIO;
@@ -801,7 +829,7 @@ state_file_move(struct state *st, int64_t ws, const char *from, size_t flen, con
 		old.rlen = tlen;
 		pend_row(st, ws, &old, -1);
 	}
-	had = st->cdigest ? file_get(st, ws, from, flen, &old) : -ENOENT;
+	had = st->cdigest ? file_get(st, ws, from, flen, &old, NULL) : -ENOENT;
 	if (had == -EIO) {
 		r = -EIO;
 		goto out;

@@ -73,6 +73,15 @@ xstrndup(const char *s, size_t n)
 	return p;
 }
 
+void
+str_copy(char *dst, size_t dsz, const char *src)
+{
+	size_t n = src ? strnlen(src, dsz - 1) : 0;
+
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
+}
+
 char *
 xasprintf(const char *fmt, ...)
 {

@@ -375,11 +375,89 @@ out:
 	fx_close(&fx);
 }
 
+static bool
+never_unsettled(const struct file_row *row)
+{
+	(void)row;
+	return false;
+}
+
+/* The daemon's way of writing a row (digests kept in C): a row the
+ * transaction read is rewritten by its id, a row it did not find is
+ * inserted; either way the row holds what was put, the row's id stays, the
+ * count and the digest are the rows' (a digest summed again from the rows
+ * equals the one kept). */
+static void
+test_rewrite_by_id(void)
+{
+	struct fx fx;
+	struct state *st;
+	struct file_row f, got;
+	int64_t ws, id0;
+	uint64_t kept, summed;
+	bool base;
+
+	T_EQ_INT(fx_open(&fx, "rewrite"), 0);
+	if ((st = fx.st) == NULL)
+		goto out;
+	T_EQ_INT(state_digest_in_c(st), 0);
+	state_digest_unsettled(st, never_unsettled);
+	T_EQ_INT(state_webspace_upsert(st, "/srv/a", "alice", &ws, &base), 0);
+	T_EQ_INT(state_begin(st), 0);
+	T_EQ_INT(state_file_get(st, ws, "a/x.php", 7, &got), -ENOENT);
+	f = fx_row(ws, "a/x.php", 1);
+	T_EQ_INT(state_file_put(st, &f), 0);
+	f = fx_row(ws, "a/y.php", 2);
+	T_EQ_INT(state_file_put(st, &f), 0);
+	T_EQ_INT(state_commit(st), 0);
+	id0 = fx_query_int(fx.s, "SELECT id FROM files WHERE relpath=CAST('a/x.php' AS BLOB)");
+	T_OK(id0 > 0);
+
+	/* read, then written: by its id */
+	T_EQ_INT(state_begin(st), 0);
+	T_EQ_INT(state_file_get(st, ws, "a/x.php", 7, &got), 0);
+	f = fx_row(ws, "a/x.php", 3);
+	snprintf(f.verdict, sizeof(f.verdict), "tampered");
+	f.installation_id = 77;
+	T_EQ_INT(state_file_put(st, &f), 0);
+	/* written without a read before it, and a row read then deleted */
+	f = fx_row(ws, "a/y.php", 4);
+	T_EQ_INT(state_file_put(st, &f), 0);
+	T_EQ_INT(state_file_get(st, ws, "a/y.php", 7, &got), 0);
+	T_EQ_INT(state_file_delete(st, ws, "a/y.php", 7), 0);
+	/* read when missing, then written: a new row */
+	T_EQ_INT(state_file_get(st, ws, "a/z.php", 7, &got), -ENOENT);
+	f = fx_row(ws, "a/z.php", 5);
+	T_EQ_INT(state_file_put(st, &f), 0);
+	T_EQ_INT(state_commit(st), 0);
+
+	T_EQ_INT(state_file_get(st, ws, "a/x.php", 7, &got), 0);
+	T_EQ_INT(got.size, 30);
+	T_EQ_INT(got.ino, 1003);
+	T_EQ_INT(got.sha256[0], 3);
+	T_EQ_STR(got.verdict, "tampered");
+	T_EQ_INT(got.installation_id, 77);
+	T_EQ_INT(fx_query_int(fx.s, "SELECT id FROM files WHERE relpath=CAST('a/x.php' AS BLOB)"), id0);
+	T_EQ_INT(state_file_get(st, ws, "a/y.php", 7, &got), -ENOENT);
+	T_EQ_INT(state_file_get(st, ws, "a/z.php", 7, &got), 0);
+	T_EQ_INT(got.size, 50);
+	check_counts(&fx, "rewritten by id");
+	T_EQ_INT(fx_query_int(fx.s, "SELECT count(*) FROM files"), 2);
+	T_EQ_INT(state_webspace_digest(st, ws, &kept), 0);
+	T_EQ_INT(state_webspace_digest_repair(st, ws), 0);
+	T_EQ_INT(state_webspace_digest(st, ws, &summed), 0);
+	T_CHECK(kept == summed, "digest kept %llx, summed from the rows %llx",
+		(unsigned long long)kept, (unsigned long long)summed);
+out:
+	fx_close(&fx);
+}
+
 int
 main(void)
 {
 	T_RUN(test_state);
 	T_RUN(test_files_count);
+	T_RUN(test_rewrite_by_id);
 	T_RUN(test_consensus);
 	T_RUN(test_marks);
 	T_DONE();
