@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 /* bumped whenever a change of the analyser can change a result */
-#define PHPSCAN_VERSION 8
+#define PHPSCAN_VERSION 9
 
 enum phpscan_class {
 	PHPSCAN_EXEC_OF_INPUT,   /* request input reaches eval/system/... */

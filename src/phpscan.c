@@ -488,11 +488,16 @@ struct scan {
 	bool eval_seen;        /* eval, assert or create_function called */
 	bool dyn;              /* code run that the page does not carry (sink_judge) */
 	bool imports;          /* `use Name\Space;` at the top level */
+	bool xor_elem;         /* ^ between characters read out of strings */
 	uint32_t dyn_line;
 	size_t dyn_pos;
 	uint32_t hw_line;      /* a file written under a decoded name (0: none) */
+	uint32_t unser_line;   /* unserialize of the request's data, where (0: none) */
 	size_t hw_pos;
+	size_t unser_pos;
 	uint8_t nwritten, nopened, nucallv, nlistv, nobjin, nsocks; /* the rings' counts */
+	bool magic_fn;         /* in __destruct or __wakeup: run by unserialize itself */
+	bool gadget;           /* such a method runs code it holds (eval($this->code)) */
 	uint32_t written[4];   /* the paths it was written to (path_hash), a ring */
 	uint32_t opened[4];    /* the paths fopen opened */
 	uint32_t ucallv[4];    /* variables given what a function of the file's own returned */
@@ -2151,6 +2156,11 @@ tools_judge(struct scan *s)
 		finding(s, PHPSCAN_CODE_RUNNER, PHPSCAN_WEAK, s->dyn_line, s->dyn_pos);
 	if (s->hw_line != 0 && !s->app_code && !s->cli)
 		finding(s, PHPSCAN_HIDDEN_WRITE, PHPSCAN_WEAK, s->hw_line, s->hw_pos);
+	/* the request's data unserialized beside a method that unserialize
+	 * itself calls and that runs what the object holds: the page carries
+	 * both the door and the gadget, code is run as the request sends it */
+	if (s->gadget && s->unser_line != 0 && !s->cli)
+		finding(s, PHPSCAN_CODE_RUNNER, PHPSCAN_WEAK, s->unser_line, s->unser_pos);
 	/* a secret the page carries, guarding what it can do: a tool locked for its owner */
 	if (s->gate && !s->app_code && !s->cli &&
 	    (s->runners != 0 || s->eval_seen ||
@@ -2531,6 +2541,20 @@ dyn_judge(struct scan *s, const struct frame *f)
 	}
 }
 
+/* code run in __destruct or __wakeup from a property of the object
+ * (eval($this->code)): what an unserialized object holds is run */
+static void
+gadget_judge(struct scan *s, const struct frame *f)
+{
+	size_t a = f->a0;
+
+	while (a < f->a0e && (s->p[a] == ' ' || s->p[a] == '\t' || s->p[a] == '\n' || s->p[a] == '\r' ||
+			      s->p[a] == '@' || s->p[a] == '('))
+		a++;
+	if (f->a0e >= a + 7 && memcmp(s->p + a, "$this->", 7) == 0)
+		s->gadget = true;
+}
+
 /* a sink received something: decide */
 static void
 sink_judge(struct scan *s, const struct frame *f)
@@ -2548,6 +2572,8 @@ sink_judge(struct scan *s, const struct frame *f)
 		return;
 	if (f->kind == FK_EVAL)
 		s->eval_seen = true;
+	if (code && s->fn_state == 3 && s->magic_fn)
+		gadget_judge(s, f);
 	dyn_judge(s, f);
 	/* a command runner given something not fixed (a variable, input, a parameter) */
 	if (f->kind == FK_EXEC && (input || f->lastvar != 0 || (f->flow & FL_PARAM)))
@@ -3230,8 +3256,13 @@ frame_close(struct scan *s)
 	/* json_decode($_POST['j']), unserialize($_COOKIE['o']): an object the request built */
 	if (f->user && f->nlen == 11 && (f->flow & FL_INPUT) &&
 	    (strncasecmp((const char *)s->p + f->start, "json_decode", 11) == 0 ||
-	     strncasecmp((const char *)s->p + f->start, "unserialize", 11) == 0))
+	     strncasecmp((const char *)s->p + f->start, "unserialize", 11) == 0)) {
 		s->stmt_objdec = true;
+		if (s->unser_line == 0 && s->p[f->start] != 'j' && s->p[f->start] != 'J') {
+			s->unser_line = f->line;
+			s->unser_pos = f->start;
+		}
+	}
 	/* a function of its own that runs its parameter, called at the top level
 	 * with something not fixed: as good as a runner called there */
 	if (f->user && f->nlen > 0 && s->fn_state != 3 && (f->lastvar != 0 || (f->flow & (FL_INPUT | FL_VAR | FL_UCALL))) &&
@@ -3513,6 +3544,8 @@ stmt_end(struct scan *s, bool semicolon)
 		/* a string made of literals alone: a name being spelled */
 		if ((st->flow & FL_LIT) && !(st->flow & (FL_VAR | FL_INPUT)))
 			fl |= FL_BUILT;
+		if (s->xor_elem && !(st->flow & FL_INPUT))
+			fl |= FL_BUILT;
 		if (st->dec > 0)
 			fl |= FL_DECODED;
 		if (st->chr >= 1)
@@ -3564,6 +3597,7 @@ stmt_end(struct scan *s, bool semicolon)
 	s->lit_long = false;
 	s->onechar = 0;
 	s->xorops = 0;
+	s->xor_elem = false;
 	s->pick_num = false;
 	s->pick_close = false;
 }
@@ -3785,6 +3819,8 @@ scan_php(struct scan *s)
 				if (s->fn_state == 0 || s->fn_state == 3) {
 					s->cur_fn = name_hash(s->p + t.start, t.len, true);
 					s->fn_state = 1;
+					s->magic_fn = (t.len == 10 && strncasecmp((const char *)s->p + t.start, "__destruct", 10) == 0) ||
+						      (t.len == 8 && strncasecmp((const char *)s->p + t.start, "__wakeup", 8) == 0);
 				}
 				k = FK_NONE;
 				s->prev_fndef = true;
@@ -4354,6 +4390,10 @@ scan_php(struct scan *s)
 			case '^':
 			case '|':
 			case '&':
+				/* $a[1] ^ $b[7]: characters picked out of strings and
+				 * xor'ed, a name spelled without a literal of it */
+				if (t.c == '^' && s->prev == T_PUNCT && s->prevc == ']')
+					s->xor_elem = true;
 				/* counted when a literal (or a bare word) follows */
 				s->xor_lhs_lit = s->prev_lit && (s->prev != T_IDENT || xor_word(s->p + s->pstart, s->plen));
 				/* keep "a literal ended here" for the next token */

@@ -1401,6 +1401,25 @@ test_shell_behaviours(void)
 	T_CLEAN("x.php", "<?php\nfile_put_contents('logo.gif', base64_decode('R0lGODlhAQABAAAAACw='));\n"
 			 "$h = fopen(base64_decode($n), 'r');\n");
 	T_CLEAN("x.php", "<?php\nclass Store { function put($k, $v) { file_put_contents(base64_decode($k), $v); } }\n");
+	/* a name spelled by xor'ing characters picked out of strings, no literal
+	 * of it anywhere, then called: a packer's runner */
+	T_HAS("x.php", "<?php\n$a = array();\n$a[] = 7 * 3;\n$a[] = $a[0] . 40;\n"
+		       "$f = ($a[1][0] ^ $a[1][1]) . ($a[1][2] ^ $a[1][3]);\n$f($a[1]);\n",
+	      PHPSCAN_CODE_RUNNER, PHPSCAN_WEAK, 6);
+	/* the same xor of characters in a checksum, never called */
+	T_CLEAN("x.php", "<?php\n$a = 'abcd';\n$b = 'wxyz';\n$h = ($a[0] ^ $b[1]) . ($a[2] ^ $b[3]);\n"
+			 "echo bin2hex($h);\n");
+	/* the request's data unserialized beside a method that unserialize runs
+	 * (__wakeup, __destruct) executing what the object holds: a gadget
+	 * carried with its door */
+	T_HAS("x.php", "<?php\nclass Cache {\n  public $hook = '';\n  function __wakeup() { system( @$this->hook ); }\n}\n"
+		       "$c = unserialize(base64_decode($_COOKIE['c']));\n",
+	      PHPSCAN_CODE_RUNNER, PHPSCAN_WEAK, 6);
+	/* a session object saving itself; a template's object built by the page */
+	T_CLEAN("x.php", "<?php\nclass Session {\n  public $data = array();\n  function __destruct() { $this->save($this->data); }\n"
+			 "  function save($d) { file_put_contents('/tmp/s', serialize($d)); }\n}\n$s = unserialize($_COOKIE['s']);\n");
+	T_CLEAN("x.php", "<?php\nclass Tpl {\n  public $code = '';\n  function __destruct() { eval($this->code); }\n}\n"
+			 "$t = new Tpl();\n$t->code = 'echo 1;';\n");
 	/* a payload cut into pieces of one line each, joined by `.`: judged whole */
 	{
 		static char src[16384], b64[4096];
