@@ -2541,6 +2541,18 @@ dyn_judge(struct scan *s, const struct frame *f)
 	}
 }
 
+/* f(): nothing but blanks between the parentheses */
+static bool
+no_args(const struct scan *s, const struct frame *f)
+{
+	size_t a;
+
+	for (a = f->a0; a < f->a0e && a < s->n; a++)
+		if (s->p[a] != ' ' && s->p[a] != '\t' && s->p[a] != '\n' && s->p[a] != '\r')
+			return false;
+	return true;
+}
+
 /* code run in __destruct or __wakeup from a property of the object
  * (eval($this->code)): what an unserialized object holds is run */
 static void
@@ -2725,6 +2737,14 @@ sink_judge(struct scan *s, const struct frame *f)
 		}
 		break;
 	case FK_METHOD:
+		/* $xslt->registerPHPFunctions(): every function of PHP, eval's
+		 * kin included, callable by the stylesheet; in a page of no
+		 * application (judged at the end) code it runs by a detour */
+		if (s->fn_state != 3 && !s->dyn && frame_named(s, f, "registerPHPFunctions") && no_args(s, f)) {
+			s->dyn = true;
+			s->dyn_line = f->line;
+			s->dyn_pos = f->start;
+		}
 		/* $it->uasort('assert'): a sink handed to a method as its callback */
 		if (f->cbsink)
 			finding(s, PHPSCAN_OBFUSCATED_CALL, input ? PHPSCAN_HIGH : PHPSCAN_WEAK, f->line, f->start);
@@ -3826,6 +3846,8 @@ scan_php(struct scan *s)
 				s->prev_fndef = true;
 			} else if (s->prev == T_PUNCT && (s->prevc == 'A' || s->prevc == 'C')) {
 				s->prev_member = true;
+				/* $p->name( after `new X(...)`: a method, not the constructor */
+				s->prev_fndef = false;
 			} else {
 				s->prev_member = false;
 				/* new Foo(): a class, unless a class that calls back */

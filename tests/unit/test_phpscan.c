@@ -1409,6 +1409,16 @@ test_shell_behaviours(void)
 	/* the same xor of characters in a checksum, never called */
 	T_CLEAN("x.php", "<?php\n$a = 'abcd';\n$b = 'wxyz';\n$h = ($a[0] ^ $b[1]) . ($a[2] ^ $b[3]);\n"
 			 "echo bin2hex($h);\n");
+	/* a stylesheet allowed to call every function of PHP (eval's kin with
+	 * them), in a page of no application: code run by a detour */
+	T_HAS("x.php", "<?php\n$x = new DOMDocument();\n$x->loadXML($s);\n$p = new XSLTProcessor();\n"
+		       "$p->registerPHPFunctions();\n$p->importStyleSheet($x);\necho $p->transformToXML($d);\n",
+	      PHPSCAN_CODE_RUNNER, PHPSCAN_WEAK, 5);
+	/* the functions it may call named; an application's class doing it */
+	T_CLEAN("x.php", "<?php\n$p = new XSLTProcessor();\n$p->registerPHPFunctions(array('ucfirst'));\n"
+			 "$p->importStyleSheet($x);\necho $p->transformToXML($d);\n");
+	T_CLEAN("x.php", "<?php\nclass Feed {\n  function render($x, $d) {\n    $p = new XSLTProcessor();\n"
+			 "    $p->registerPHPFunctions();\n    $p->importStyleSheet($x);\n    return $p->transformToXML($d);\n  }\n}\n");
 	/* the request's data unserialized beside a method that unserialize runs
 	 * (__wakeup, __destruct) executing what the object holds: a gadget
 	 * carried with its door */
