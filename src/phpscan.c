@@ -3358,6 +3358,10 @@ frame_close(struct scan *s)
 	}
 	if (f->kind == FK_DECODER)
 		fl |= FL_DECODED;
+	/* a doc comment read back through reflection: text the page hid from
+	 * its code, brought out as from a decoder */
+	if (f->kind == FK_METHOD && frame_named(s, f, "getDocComment"))
+		fl |= FL_DECODED;
 	if (f->kind == FK_SOURCE)
 		fl |= FL_INPUT;
 	if (f->kind != FK_NONE || f->user || f->callee)

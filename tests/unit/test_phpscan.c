@@ -1409,6 +1409,13 @@ test_shell_behaviours(void)
 	/* the same xor of characters in a checksum, never called */
 	T_CLEAN("x.php", "<?php\n$a = 'abcd';\n$b = 'wxyz';\n$h = ($a[0] ^ $b[1]) . ($a[2] ^ $b[3]);\n"
 			 "echo bin2hex($h);\n");
+	/* code kept in a doc comment, read back through reflection and run */
+	T_HAS("x.php", "<?php\n/** system($_GET['c']); */\nfunction f() {}\n$r = new ReflectionFunction('f');\n"
+		       "$c = $r->getDocComment();\neval(substr($c, 4, 20));\n",
+	      PHPSCAN_OBFUSCATED_EVAL, PHPSCAN_HIGH, 6);
+	/* annotations read: a route's path shown */
+	T_CLEAN("x.php", "<?php\n$r = new ReflectionMethod('Page', 'show');\n$d = $r->getDocComment();\n"
+			 "if (preg_match('/@route (\\S+)/', $d, $m))\n  echo htmlspecialchars($m[1]);\n");
 	/* a stylesheet allowed to call every function of PHP (eval's kin with
 	 * them), in a page of no application: code run by a detour */
 	T_HAS("x.php", "<?php\n$x = new DOMDocument();\n$x->loadXML($s);\n$p = new XSLTProcessor();\n"
