@@ -2196,6 +2196,18 @@ frame_named(const struct scan *s, const struct frame *f, const char *w)
 	return f->nlen == l && f->start + l <= s->n && strncasecmp((const char *)s->p + f->start, w, l) == 0;
 }
 
+/* the frame's called name is one of the n names of ws */
+static bool
+frame_named_any(const struct scan *s, const struct frame *f, const char *const *ws, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (frame_named(s, f, ws[i]))
+			return true;
+	return false;
+}
+
 /* a variable at p[i..] (blanks skipped): its name's hash, 0 when none */
 static uint32_t
 var_at(const struct scan *s, size_t i)
@@ -2375,14 +2387,9 @@ socket_read(const struct scan *s, const struct frame *f)
 {
 	static const char *const rd[] = { "fgets", "fread", "fgetss", "socket_read", "stream_get_contents",
 					  "stream_get_line" };
-	size_t i;
 
-	if (s->nsocks == 0 || !f->user)
-		return false;
-	for (i = 0; i < sizeof(rd) / sizeof(rd[0]); i++)
-		if (frame_named(s, f, rd[i]))
-			return hash_in(s->socks, s->nsocks, var_at(s, f->a0));
-	return false;
+	return s->nsocks > 0 && f->user && frame_named_any(s, f, rd, sizeof(rd) / sizeof(rd[0])) &&
+	       hash_in(s->socks, s->nsocks, var_at(s, f->a0));
 }
 
 /* fopen($path, 'r'): a mode that reads and does not write */
@@ -2488,12 +2495,8 @@ static bool
 dir_call(const struct scan *s, const struct frame *f)
 {
 	static const char *const names[] = { "opendir", "scandir", "glob", "chdir", "dir" };
-	size_t i;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (frame_named(s, f, names[i]))
-			return true;
-	return false;
+	return frame_named_any(s, f, names, sizeof(names) / sizeof(names[0]));
 }
 
 /* code the page does not carry, run (judged at the end: in a page of no

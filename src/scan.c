@@ -561,7 +561,7 @@ scan_tree_add_known(struct scan_tree *t, struct fpindex_lookup *lk, const char *
  * all threads (one per thread asked SQLite for each release file once per
  * thread). Bounded; cleared when full. An open-addressing table of the digests themselves (a probe reads
  * one slot, no hash of 32 bytes to compute): the slot is taken from a
- * digest's first bytes mixed with a random key of the worker's, so contents
+ * digest's first bytes mixed with a random key of the cache's, so contents
  * a customer chose cannot be made to fall into one run of slots. */
 #define LOOKUP_CACHE_MAX 65536
 #define LOOKUP_CACHE_MIN 4096 /* slots of the first table */

@@ -111,7 +111,6 @@ struct state {
 
 static int step_done(struct state *st, sqlite3_stmt *q);
 static int pend_flush(struct state *st);
-static void copy_text(char *dst, size_t dsz, const unsigned char *src);
 
 /* ---- the digest of a webspace's files ----
  *
@@ -183,7 +182,7 @@ sql_files_digest(sqlite3_context *cx, int argc, sqlite3_value **argv)
 		f.size = (uint64_t)sqlite3_value_int64(v[3]);
 		f.mtime_ns = sqlite3_value_int64(v[4]);
 		f.ctime_ns = sqlite3_value_int64(v[5]);
-		copy_text(f.status, sizeof(f.status), sqlite3_value_text(v[6]));
+		str_copy(f.status, sizeof(f.status), (const char *)sqlite3_value_text(v[6]));
 		h = state_file_digest(st->dkey, f.relpath, f.rlen, f.ino, f.size, f.mtime_ns, f.ctime_ns,
 				      st->unsettled(&f));
 		d = sqlite3_value_int64(v[0]) < 0 ? d - h : d + h;
@@ -625,12 +624,6 @@ state_webspace_set_reconciled(struct state *st, int64_t id)
 }
 
 static void
-copy_text(char *dst, size_t dsz, const unsigned char *src)
-{
-	str_copy(dst, dsz, (const char *)src);
-}
-
-static void
 row_from(sqlite3_stmt *q, int base, struct file_row *f)
 {
 	f->ino = (uint64_t)sqlite3_column_int64(q, base + 0);
@@ -642,9 +635,9 @@ row_from(sqlite3_stmt *q, int base, struct file_row *f)
 	f->has_sha = sqlite3_column_bytes(q, base + 6) == SHA256_LEN;
 	if (f->has_sha)
 		memcpy(f->sha256, sqlite3_column_blob(q, base + 6), SHA256_LEN);
-	copy_text(f->status, sizeof(f->status), sqlite3_column_text(q, base + 7));
-	copy_text(f->known, sizeof(f->known), sqlite3_column_text(q, base + 8));
-	copy_text(f->verdict, sizeof(f->verdict), sqlite3_column_text(q, base + 9));
+	str_copy(f->status, sizeof(f->status), (const char *)sqlite3_column_text(q, base + 7));
+	str_copy(f->known, sizeof(f->known), (const char *)sqlite3_column_text(q, base + 8));
+	str_copy(f->verdict, sizeof(f->verdict), (const char *)sqlite3_column_text(q, base + 9));
 	f->installation_id = sqlite3_column_int64(q, base + 10);
 }
 
@@ -898,7 +891,7 @@ stat_row_from(sqlite3_stmt *q, struct file_row *f)
 	f->size = (uint64_t)sqlite3_column_int64(q, 2);
 	f->mtime_ns = sqlite3_column_int64(q, 3);
 	f->ctime_ns = sqlite3_column_int64(q, 4);
-	copy_text(f->status, sizeof(f->status), sqlite3_column_text(q, 5));
+	str_copy(f->status, sizeof(f->status), (const char *)sqlite3_column_text(q, 5));
 }
 
 static int
